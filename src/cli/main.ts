@@ -1,14 +1,189 @@
-// Entry of the `ltt` command line: picks the command and maps its outcome to LTTng's exit codes
-// (0 ok, 1 command error, 2 undefined command, 3 fatal, 4 warning).
-// (Being written: the session commands land with the sessiond work; `view` is wired first.)
+// Entry of the `ltt` command line (bin/ltt calls main(argv); running this file directly does the same):
+//   ltt [-g GROUP] [-m json] [-n] [--sessiond-path PATH] [--rundir DIR] [-q | -v...] COMMAND [OPTIONS]
+// Picks the command from the table, parses its options, runs it and maps the outcome to LTTng's exit codes
+// (0 ok, 1 command error, 2 undefined command, 3 fatal, 4 warning). Every failure a user can cause is one
+// "Error: ..." line on stderr; `--mi json` adds one JSON document on stdout. A stack trace only ever appears
+// for a bug, and then with -v.
+
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { ControlError } from '../control/error-codes.js';
+import { LTT_VERSION } from '../control/messages.js';
+import { isLttError } from '../errors.js';
+import { CliContext, defaultGlobalOptions, type GlobalOptions } from './cli-context.js';
+import { CliError } from './cli-error.js';
+import { COMMANDS, findCommand } from './command-table.js';
+import { generalUsage } from './commands/help.js';
+import { ExitCode } from './exit-codes.js';
+import { listOptions, OptionError, parseCommandLine } from './option-parser.js';
+import { renderMi } from './output/mi-document.js';
+
+interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+function parseGlobalOptions(argv: string[], io: Io): { options: GlobalOptions; rest: string[] } | ExitCode {
+  const options = defaultGlobalOptions();
+  let i = 0;
+  const value = (flag: string, inline: string | undefined): string => {
+    const v = inline ?? argv[++i];
+    if (v === undefined) throw new OptionError(`${flag} (missing value)`);
+    return v;
+  };
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-') || arg === '-') break;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    switch (flag) {
+      case '-g':
+      case '--group':
+        options.group = value(flag, inline);
+        break;
+      case '-m':
+      case '--mi': {
+        const mi = value(flag, inline);
+        if (mi !== 'json') {
+          io.stderr.write(`Error: Invalid MI output format: ${mi} (ltt supports --mi json)\n`);
+          return ExitCode.ERROR;
+        }
+        options.mi = 'json';
+        break;
+      }
+      case '-n':
+      case '--no-sessiond':
+        options.noSessiond = true;
+        break;
+      case '--sessiond-path':
+        options.sessiondPath = value(flag, inline);
+        break;
+      case '--relayd-path':
+        value(flag, inline);
+        break;
+      case '--rundir':
+        options.rundir = value(flag, inline);
+        break;
+      case '-q':
+      case '--quiet':
+        options.quiet = true;
+        break;
+      case '--verbose':
+        options.verbose++;
+        break;
+      case '-V':
+      case '--version':
+        io.stdout.write(`ltt (Linux Trace Toolkit) ${LTT_VERSION}\n`);
+        return ExitCode.SUCCESS;
+      case '--list-commands':
+        io.stdout.write(COMMANDS.map((c) => c.name).join('\n') + '\n');
+        return ExitCode.SUCCESS;
+      case '-h':
+      case '--help':
+        io.stdout.write(generalUsage());
+        return ExitCode.SUCCESS;
+      default:
+        if (/^-v+$/.test(arg)) {
+          options.verbose += arg.length - 1;
+          break;
+        }
+        io.stderr.write(`Error: Unknown option ${arg}. See 'ltt --help'.\n`);
+        return ExitCode.UNDEFINED;
+    }
+  }
+  return { options, rest: argv.slice(i) };
+}
+
+/** Runs one ltt invocation and returns its exit code (never throws). */
+export async function runCli(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<ExitCode> {
+  let parsed;
+  try {
+    parsed = parseGlobalOptions(argv, io);
+  } catch (error) {
+    io.stderr.write(`Error: Missing value for option ${(error as Error).message}\n`);
+    return ExitCode.ERROR;
+  }
+  if (typeof parsed === 'number') return parsed;
+  const { options, rest } = parsed;
+  const [name, ...commandArgv] = rest;
+  if (name === undefined) {
+    io.stdout.write(generalUsage());
+    return ExitCode.ERROR;
+  }
+  const command = findCommand(name);
+  if (!command) {
+    if (!options.quiet) io.stderr.write(`ltt: ${name} is not an ltt command. See 'ltt --help'.\n`);
+    return ExitCode.UNDEFINED;
+  }
+  const ctx = new CliContext(options, command.name, io.stdout, io.stderr);
+  let code: ExitCode;
+  try {
+    if (commandArgv.includes('--help') || (commandArgv.includes('-h') && command.name !== 'view')) {
+      ctx.raw(command.help);
+      return ExitCode.SUCCESS;
+    }
+    if (commandArgv.includes('--list-options')) {
+      ctx.raw(listOptions(command.options));
+      return ExitCode.SUCCESS;
+    }
+    let args;
+    try {
+      args = parseCommandLine(commandArgv, command.options, command.passThroughUnknown);
+    } catch (error) {
+      if (!(error instanceof OptionError)) throw error;
+      ctx.error(`Unrecognized argument used with '${command.name}' command: ${error.message}`, 'UND');
+      return finish(ctx, ExitCode.UNDEFINED, io);
+    }
+    code = await command.run(ctx, args);
+  } catch (error) {
+    code = reportFailure(ctx, error);
+  } finally {
+    ctx.close();
+  }
+  return finish(ctx, code, io);
+}
+
+function reportFailure(ctx: CliContext, error: unknown): ExitCode {
+  if (error instanceof CliError) {
+    ctx.error(error.message, error.code);
+    return error.exitCode;
+  }
+  if (error instanceof ControlError || isLttError(error)) {
+    ctx.error(error.message, error.code);
+    if (ctx.options.verbose > 0 && error.cause) ctx.debug(`Caused by: ${String(error.cause)}`);
+    return ExitCode.ERROR;
+  }
+  // Not a failure the user caused: a bug. Still one line, the stack only on request.
+  const message = error instanceof Error ? error.message : String(error);
+  ctx.error(`Internal error in ltt ${ctx.commandName}: ${message}`, 'FATAL');
+  if (ctx.options.verbose > 0 && error instanceof Error && error.stack) ctx.debug(error.stack);
+  return ExitCode.FATAL;
+}
+
+function finish(ctx: CliContext, code: ExitCode, io: Io): ExitCode {
+  if (ctx.mi) {
+    const success = code === ExitCode.SUCCESS;
+    io.stdout.write(
+      renderMi({
+        command: ctx.commandName,
+        output: ctx.miOutput ?? null,
+        success,
+        ...(!success && ctx.miError ? { error: ctx.miError } : {}),
+      }),
+    );
+  }
+  return code;
+}
 
 export async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === 'view') {
-    const { runView } = await import('../view/run-view.js');
-    process.exitCode = await runView(rest);
-    return;
-  }
-  process.stderr.write(`Error: Unknown command "${command ?? ''}"\n`);
-  process.exitCode = 2;
+  const [first] = argv;
+  // `view` streams large outputs; its exit must wait for stdout to drain, which process.exitCode does.
+  process.exitCode = await runCli(argv);
+  if (first === undefined) return;
+}
+
+const invokedPath = process.argv[1];
+if (invokedPath && import.meta.url === pathToFileURL(realpathSync(invokedPath)).href) {
+  void main(process.argv.slice(2));
 }

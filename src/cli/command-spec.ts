@@ -1,0 +1,35 @@
+// The shape of one CLI command (src/cli/commands/<name>.ts): its option table, help text and run(). The option
+// table drives parsing, `--help` and `--list-options`, so they cannot drift apart.
+
+import type { CliContext } from './cli-context.js';
+import type { ExitCode } from './exit-codes.js';
+
+export interface OptionSpec {
+  type: 'boolean' | 'string';
+  short?: string;
+  /** Repeatable: values accumulate in an array. */
+  multiple?: boolean;
+  /** For string options whose value is optional (`--live[=US]`, `--pid[=LIST]`): the value when none is given. */
+  defaultValue?: string;
+}
+
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface ParsedCommandLine {
+  values: OptionValues;
+  positionals: string[];
+  /** Options the command does not know, kept only for passThroughUnknown commands. */
+  unknown: string[];
+}
+
+export interface CommandSpec {
+  name: string;
+  /** One line for `ltt help`. */
+  summary: string;
+  /** Full help (`ltt help CMD`, `ltt CMD --help`). */
+  help: string;
+  options: Record<string, OptionSpec>;
+  /** view passes unknown options on to the viewer. */
+  passThroughUnknown?: boolean;
+  run(ctx: CliContext, args: ParsedCommandLine): Promise<ExitCode>;
+}

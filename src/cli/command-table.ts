@@ -1,0 +1,46 @@
+// The `ltt` commands by name (lttng.cpp's commands[] table). `ltt --list-commands` prints them in this order.
+
+import type { CommandSpec } from './command-spec.js';
+import { addContextCommand } from './commands/add-context.js';
+import { createCommand } from './commands/create.js';
+import { destroyCommand } from './commands/destroy.js';
+import { disableChannelCommand } from './commands/disable-channel.js';
+import { disableEventCommand } from './commands/disable-event.js';
+import { enableChannelCommand } from './commands/enable-channel.js';
+import { enableEventCommand } from './commands/enable-event.js';
+import { helpCommand, helpRegistry } from './commands/help.js';
+import { listCommand } from './commands/list.js';
+import { setSessionCommand } from './commands/set-session.js';
+import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
+import { stopCommand } from './commands/stop.js';
+import { trackCommand } from './commands/track.js';
+import { untrackCommand } from './commands/untrack.js';
+import { versionCommand } from './commands/version.js';
+import { viewCommand } from './commands/view.js';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  addContextCommand,
+  createCommand,
+  destroyCommand,
+  disableChannelCommand,
+  disableEventCommand,
+  enableChannelCommand,
+  enableEventCommand,
+  helpCommand,
+  listCommand,
+  setSessionCommand,
+  startCommand,
+  statusCommand,
+  stopCommand,
+  trackCommand,
+  untrackCommand,
+  versionCommand,
+  viewCommand,
+];
+
+helpRegistry.commands = [...COMMANDS];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}

@@ -1,0 +1,45 @@
+// `ltt destroy [SESSION | -a]`: stops (flushing) and destroys sessions; the trace files stay. Destroying the
+// current session forgets it (the .lttrc goes, as lttng's .lttngrc does).
+
+import { ControlError } from '../../control/error-codes.js';
+import type { SessionSummary } from '../../control/messages.js';
+import type { CommandSpec } from '../command-spec.js';
+import { CliError, usageError } from '../cli-error.js';
+import { clearCurrentSession } from '../current-session.js';
+import { ExitCode } from '../exit-codes.js';
+import { sessionMi } from '../output/list-mi.js';
+
+export const destroyCommand: CommandSpec = {
+  name: 'destroy',
+  summary: 'Destroy recording sessions',
+  help: `Usage: ltt destroy [--no-wait] [--all | SESSION]
+
+Stop and destroy SESSION (default: the current session), or every session with --all. Trace files are kept.
+`,
+  options: { all: { type: 'boolean', short: 'a' }, 'no-wait': { type: 'boolean', short: 'n' } },
+  async run(ctx, { positionals, values }) {
+    if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
+    if (values.all && positionals.length > 0) throw usageError('--all cannot be used with a session name');
+    const client = await ctx.control();
+    const names = values.all
+      ? (await client.request('list-sessions', {})).map((s) => s.name).reverse()
+      : [ctx.session(positionals[0])];
+    const destroyed: SessionSummary[] = [];
+    ctx.miOutput = { sessions: [] };
+    for (const name of names) {
+      try {
+        destroyed.push(await client.request('destroy-session', { session: name }));
+      } catch (error) {
+        if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
+          throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
+        }
+        throw error;
+      } finally {
+        ctx.miOutput = { sessions: destroyed.map(sessionMi) };
+      }
+      clearCurrentSession(name);
+      ctx.out(`Session ${name} destroyed`);
+    }
+    return ExitCode.SUCCESS;
+  },
+};

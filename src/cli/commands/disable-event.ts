@@ -1,0 +1,77 @@
+// `ltt disable-event (-k|-u) [--tracepoint|--syscall|--probe|--function] (-a | NAME[,NAME...]) [-c CHANNEL]
+// [-s SESSION]`: disables rules by exact name and type (LTTng ignores filters here); rules are never deleted.
+
+import { ControlError } from '../../control/error-codes.js';
+import type { EventType } from '../../control/messages.js';
+import type { CommandSpec } from '../command-spec.js';
+import { usageError } from '../cli-error.js';
+import { DOMAIN_OPTIONS, domainFrom, domainLabel, splitNameList } from '../domain-option.js';
+import { ExitCode } from '../exit-codes.js';
+import { eventMi } from '../output/list-mi.js';
+
+export const disableEventCommand: CommandSpec = {
+  name: 'disable-event',
+  summary: 'Disable recording event rules',
+  help: `Usage: ltt disable-event (-k [--tracepoint | --syscall | --probe | --function] | -u [--tracepoint])
+                         (-a | NAME[,NAME...]) [-c CHANNEL] [-s SESSION]
+
+Disable the rules named NAME (exact match; of the given type, else any type) in CHANNEL (default: channel0).
+`,
+  options: {
+    ...DOMAIN_OPTIONS,
+    session: { type: 'string', short: 's' },
+    channel: { type: 'string', short: 'c' },
+    'all-events': { type: 'boolean', short: 'a' },
+    tracepoint: { type: 'boolean' },
+    syscall: { type: 'boolean' },
+    probe: { type: 'boolean' },
+    function: { type: 'boolean' },
+  },
+  async run(ctx, { values, positionals }) {
+    const domain = domainFrom(values);
+    const flags = (['tracepoint', 'syscall', 'probe', 'function'] as const).filter((f) => values[f]);
+    if (flags.length > 1) throw usageError('Only one event type can be specified');
+    const type = (
+      flags[0] === 'probe' ? 'kprobe' : flags[0] === 'function' ? 'function' : (flags[0] ?? 'all')
+    ) as EventType;
+    if (domain === 'ust' && type !== 'all' && type !== 'tracepoint') {
+      throw usageError('Event type not available for user-space tracing');
+    }
+    const all = Boolean(values['all-events']);
+    if (!all && positionals.length === 0) throw usageError('Missing event name(s).');
+    if (positionals.length > (all ? 0 : 1)) throw usageError(`Unknown argument: ${positionals[all ? 0 : 1]}`);
+    const session = ctx.session(values.session as string | undefined);
+    const client = await ctx.control();
+    const label = domainLabel(domain);
+    const channelArg = values.channel as string | undefined;
+    const shownChannel = channelArg ?? 'channel0';
+    const typeText = type === 'all' ? 'any' : type;
+    const events: unknown[] = [];
+    let code = ExitCode.SUCCESS as ExitCode;
+    for (const name of all ? ['*'] : splitNameList(positionals[0]!)) {
+      try {
+        const result = await client.request('disable-event', {
+          session,
+          domain,
+          ...(channelArg !== undefined ? { channel: channelArg } : {}),
+          name,
+          type,
+          ...(all ? { all: true } : {}),
+        });
+        for (const rule of result.disabled) events.push({ ...eventMi(rule), success: true });
+        ctx.out(
+          all
+            ? `All ${label} events are disabled in channel ${result.channel}`
+            : `${label} event ${name} of type ${typeText} disabled in channel ${result.channel} for session ${session}`,
+        );
+      } catch (error) {
+        if (!(error instanceof ControlError)) throw error;
+        events.push({ name, success: false });
+        ctx.error(`${name} of type ${typeText} : ${error.message} (channel ${shownChannel}, session ${session})`, error.code);
+        code = ExitCode.ERROR;
+      }
+    }
+    ctx.miOutput = { events };
+    return code;
+  },
+};

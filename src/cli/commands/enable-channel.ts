@@ -1,0 +1,120 @@
+// `ltt enable-channel (-k|-u) [-s SESSION] [attributes] CHANNEL[,CHANNEL...]`: creates channels with the given
+// attributes over the domain defaults (kernel 4 x 1 MiB, splice, 200 ms read timer; user space 4 x 512 KiB),
+// or re-enables disabled ones. Sizes and counts are rounded up to powers of two with lttng's warnings.
+
+import { ControlError } from '../../control/error-codes.js';
+import type { ChannelAttributes } from '../../control/messages.js';
+import type { CommandSpec } from '../command-spec.js';
+import { usageError } from '../cli-error.js';
+import { DOMAIN_OPTIONS, domainFrom, domainLabel, splitNameList } from '../domain-option.js';
+import { ExitCode } from '../exit-codes.js';
+import { channelMi } from '../output/list-mi.js';
+import { nextPowerOfTwo, parseCount, parseSize } from '../size-option.js';
+
+export const enableChannelCommand: CommandSpec = {
+  name: 'enable-channel',
+  summary: 'Create or enable channels',
+  help: `Usage: ltt enable-channel (-k | -u) [-s SESSION] [--discard | --overwrite] [--output=(mmap | splice)]
+                          [--subbuf-size=SIZE] [--num-subbuf=COUNT] [--switch-timer=PERIODUS]
+                          [--read-timer=PERIODUS] [--monitor-timer=PERIODUS] [--blocking-timeout=TIMEOUTUS]
+                          [--tracefile-size=SIZE [--tracefile-count=COUNT]] CHANNEL[,CHANNEL...]
+
+Create channels (or enable disabled ones) in SESSION (default: the current session). Channels cannot be
+created once the session has been started. SIZE accepts k, M and G suffixes.
+`,
+  options: {
+    ...DOMAIN_OPTIONS,
+    session: { type: 'string', short: 's' },
+    discard: { type: 'boolean' },
+    overwrite: { type: 'boolean' },
+    output: { type: 'string' },
+    'subbuf-size': { type: 'string' },
+    'num-subbuf': { type: 'string' },
+    'switch-timer': { type: 'string' },
+    'read-timer': { type: 'string' },
+    'monitor-timer': { type: 'string' },
+    'blocking-timeout': { type: 'string' },
+    'tracefile-size': { type: 'string', short: 'C' },
+    'tracefile-count': { type: 'string', short: 'W' },
+    'buffers-uid': { type: 'boolean' },
+    'buffers-pid': { type: 'boolean' },
+    'buffers-global': { type: 'boolean' },
+  },
+  async run(ctx, { values, positionals }) {
+    const domain = domainFrom(values);
+    if (positionals.length === 0) throw usageError('Missing channel name.');
+    if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
+    const attributes: Partial<ChannelAttributes> = {};
+    if (values.discard && values.overwrite) throw usageError('--discard and --overwrite are mutually exclusive');
+    if (values.overwrite) attributes.overwrite = true;
+    if (values.discard) attributes.overwrite = false;
+    if (values.output !== undefined) {
+      if (values.output !== 'mmap' && values.output !== 'splice') throw usageError(`Unknown output type ${String(values.output)}. Possible values are: mmap, splice`);
+      attributes.output = values.output;
+    }
+    if (values['subbuf-size'] !== undefined) {
+      const size = parseSize('subbuf-size', values['subbuf-size'] as string);
+      const rounded = nextPowerOfTwo(size);
+      if (rounded !== size) ctx.warn(`The subbuf size (${size}) is rounded to the next power of 2 (${rounded})`);
+      attributes.subbufSize = rounded;
+    }
+    if (values['num-subbuf'] !== undefined) {
+      const count = parseCount('num-subbuf', values['num-subbuf'] as string);
+      const rounded = nextPowerOfTwo(count);
+      if (rounded !== count) ctx.warn(`The number of subbuffers (${count}) is rounded to the next power of 2 (${rounded})`);
+      attributes.numSubbuf = rounded;
+    }
+    const timers = [
+      ['switch-timer', 'switchTimerUs'],
+      ['read-timer', 'readTimerUs'],
+      ['monitor-timer', 'monitorTimerUs'],
+    ] as const;
+    for (const [option, key] of timers) {
+      if (values[option] !== undefined) attributes[key] = parseCount(option, values[option] as string);
+    }
+    if (values['blocking-timeout'] !== undefined) {
+      const text = values['blocking-timeout'] as string;
+      attributes.blockingTimeoutUs = text === 'inf' ? -1 : parseCount('blocking-timeout', text);
+    }
+    if (values['tracefile-size'] !== undefined) {
+      attributes.tracefileSize = parseSize('tracefile-size', values['tracefile-size'] as string);
+    }
+    if (values['tracefile-count'] !== undefined) {
+      attributes.tracefileCount = parseCount('tracefile-count', values['tracefile-count'] as string);
+    }
+    if (values['buffers-pid'] || (values['buffers-global'] && domain === 'ust') || (values['buffers-uid'] && domain === 'kernel')) {
+      throw usageError('Buffer type not supported');
+    }
+
+    const session = ctx.session(values.session as string | undefined);
+    const client = await ctx.control();
+    const label = domainLabel(domain);
+    const channels: unknown[] = [];
+    let code = ExitCode.SUCCESS as ExitCode;
+    for (const name of splitNameList(positionals[0]!)) {
+      try {
+        const result = await client.request('enable-channel', {
+          session,
+          domain,
+          channel: name,
+          ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+        });
+        channels.push({ ...channelMi(result.channel), success: true });
+        ctx.out(`${label} channel ${name} enabled for session ${session}`);
+      } catch (error) {
+        if (!(error instanceof ControlError)) throw error;
+        channels.push({ name, success: false });
+        if (error.code === 'KERN_CHAN_EXIST' || error.code === 'UST_CHAN_EXIST') {
+          ctx.miError ??= error.toWire();
+          ctx.warn(`Channel ${name}: ${error.message} (session ${session})`);
+          if (code === ExitCode.SUCCESS) code = ExitCode.WARNING;
+        } else {
+          ctx.error(`Channel ${name}: ${error.message} (session ${session})`, error.code);
+          code = ExitCode.ERROR;
+        }
+      }
+    }
+    ctx.miOutput = { channels };
+    return code;
+  },
+};

@@ -1,0 +1,159 @@
+// `ltt enable-event (-k|-u) [--tracepoint | --syscall | --probe=LOC | --function=LOC | --userspace-probe=LOC]
+//  (-a | NAME[,NAME...]) [-f FILTER] [-x EXCL] [--loglevel[-only]=L] [-c CHANNEL] [-s SESSION]`: one recording
+// event rule per name, in CHANNEL or the default channel0 (created on first use). Messages as lttng's:
+// "Kernel event sched_switch created in channel channel0"; per-name failures are
+// "Error: Event NAME: <reason> (channel C, session S)" and the other names are still tried.
+
+import { ControlError } from '../../control/error-codes.js';
+import type { EventRuleSpec, EventType } from '../../control/messages.js';
+import type { CommandSpec } from '../command-spec.js';
+import { usageError } from '../cli-error.js';
+import { DOMAIN_OPTIONS, domainFrom, domainLabel, splitNameList } from '../domain-option.js';
+import { ExitCode } from '../exit-codes.js';
+import { eventMi } from '../output/list-mi.js';
+import { parseLoglevel } from '../output/loglevels.js';
+
+export const enableEventCommand: CommandSpec = {
+  name: 'enable-event',
+  summary: 'Create or enable recording event rules',
+  help: `Usage: ltt enable-event -k [--tracepoint | --syscall] (-a | NAME[,NAME...]) [-f EXPR] [-c CHANNEL] [-s SESSION]
+       ltt enable-event -k (--probe=LOC | --function=LOC | --userspace-probe=LOC) RECORDNAME [-c CHANNEL] [-s SESSION]
+       ltt enable-event -u [--tracepoint] (-a | NAME[,NAME...]) [-x XNAME[,XNAME...]]
+                        [--loglevel=LEVEL | --loglevel-only=LEVEL] [-f EXPR] [-c CHANNEL] [-s SESSION]
+
+Create a recording event rule per NAME (globs with *, \\, escapes a comma) in CHANNEL (default: channel0,
+created with default attributes on first use) of SESSION (default: the current session).
+
+Options:
+  -a, --all                      all tracepoints (and, for -k without a type, all system calls)
+      --tracepoint               tracepoints (default)
+      --syscall                  system calls (entry and exit)
+      --probe=(SYMBOL[+OFF] | 0xADDR)   kprobe
+      --function=(SYMBOL[+OFF] | 0xADDR)  function entry/exit probe
+      --userspace-probe=([elf:]PATH:SYMBOL | sdt:PATH:PROVIDER:NAME)  uprobe
+  -f, --filter=EXPR              only events for which EXPR is true
+  -x, --exclude=XNAME[,...]      (-u) names excluded from the glob
+      --loglevel=LEVEL           (-u) log level at least as severe as LEVEL
+      --loglevel-only=LEVEL      (-u) log level exactly LEVEL
+`,
+  options: {
+    ...DOMAIN_OPTIONS,
+    session: { type: 'string', short: 's' },
+    channel: { type: 'string', short: 'c' },
+    all: { type: 'boolean', short: 'a' },
+    tracepoint: { type: 'boolean' },
+    syscall: { type: 'boolean' },
+    probe: { type: 'string' },
+    function: { type: 'string' },
+    'userspace-probe': { type: 'string' },
+    filter: { type: 'string', short: 'f' },
+    exclude: { type: 'string', short: 'x' },
+    loglevel: { type: 'string' },
+    'loglevel-only': { type: 'string' },
+  },
+  async run(ctx, { values, positionals }) {
+    const domain = domainFrom(values);
+    const typeFlags = (['tracepoint', 'syscall', 'probe', 'function', 'userspace-probe'] as const).filter(
+      (flag) => values[flag] !== undefined,
+    );
+    if (typeFlags.length > 1) throw usageError('Only one event type can be specified');
+    let type: EventType = domain === 'kernel' ? 'all' : 'tracepoint';
+    let location: string | undefined;
+    switch (typeFlags[0]) {
+      case 'tracepoint':
+        type = 'tracepoint';
+        break;
+      case 'syscall':
+        type = 'syscall';
+        break;
+      case 'probe':
+        type = 'kprobe';
+        location = values.probe as string;
+        break;
+      case 'function':
+        type = 'function';
+        location = values.function as string;
+        break;
+      case 'userspace-probe':
+        type = 'uprobe';
+        location = values['userspace-probe'] as string;
+        break;
+    }
+    if (domain === 'ust' && type !== 'tracepoint') throw usageError('Event type not available for user-space tracing');
+    if (values.all && positionals.length > 0) throw usageError(`Unknown argument: ${positionals[0]}`);
+    if (!values.all && positionals.length === 0) throw usageError('Missing event name(s).');
+    if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
+    if (location !== undefined && values.all) throw usageError('--all cannot be used with a probe');
+    if (values.exclude !== undefined && domain === 'kernel') {
+      throw usageError('Event name exclusions are not yet implemented for kernel events');
+    }
+    if (values.filter !== undefined && (type === 'kprobe' || type === 'function' || type === 'uprobe')) {
+      throw usageError('Filter expressions are only available for tracepoints and system calls');
+    }
+    let loglevel: EventRuleSpec['loglevel'];
+    const levelText = (values.loglevel ?? values['loglevel-only']) as string | undefined;
+    if (levelText !== undefined) {
+      if (values.loglevel !== undefined && values['loglevel-only'] !== undefined) {
+        throw usageError('--loglevel and --loglevel-only are mutually exclusive');
+      }
+      if (domain === 'kernel') ctx.warn('Kernel loglevels are not supported.');
+      else {
+        const level = parseLoglevel(levelText);
+        if (level === undefined) throw usageError(`Unknown loglevel ${levelText}`);
+        loglevel = { type: values.loglevel !== undefined ? 'range' : 'single', level };
+      }
+    }
+    const names = values.all ? ['*'] : splitNameList(positionals[0]!);
+    if (location !== undefined && names.length !== 1) throw usageError('A probe takes exactly one record name');
+    const exclusions = values.exclude !== undefined ? splitNameList(values.exclude as string) : undefined;
+
+    const session = ctx.session(values.session as string | undefined);
+    const client = await ctx.control();
+    const label = domainLabel(domain);
+    const channelArg = values.channel as string | undefined;
+    const shownChannel = channelArg ?? 'channel0';
+    const events: unknown[] = [];
+    let code = ExitCode.SUCCESS as ExitCode;
+    for (const name of names) {
+      const rule: EventRuleSpec = {
+        name,
+        type,
+        ...(location !== undefined ? { location } : {}),
+        ...(values.filter !== undefined ? { filter: values.filter as string } : {}),
+        ...(loglevel ? { loglevel } : {}),
+        ...(exclusions ? { exclusions } : {}),
+      };
+      try {
+        const result = await client.request('enable-event', {
+          session,
+          domain,
+          ...(channelArg !== undefined ? { channel: channelArg } : {}),
+          rule,
+        });
+        for (const r of result.rules) events.push({ ...eventMi(r), success: true });
+        if (values.all) {
+          const what = type === 'syscall' ? 'system calls' : type === 'tracepoint' ? 'tracepoints' : 'events';
+          ctx.out(`All ${label} ${what} are enabled in channel ${result.channel}`);
+        } else {
+          const excluded = exclusions ? ` excluding ${exclusions.map((x) => `"${x}"`).join(', ')}` : '';
+          ctx.out(`${label} event ${name}${excluded} created in channel ${result.channel}`);
+        }
+        if (values.filter !== undefined) ctx.out(`Event ${name}: Filter '${String(values.filter)}' successfully set`);
+      } catch (error) {
+        if (!(error instanceof ControlError)) throw error;
+        events.push({ ...eventMi({ ...rule, enabled: false }), success: false });
+        if (error.code === 'KERN_EVENT_EXIST' || error.code === 'UST_EVENT_EXIST') {
+          ctx.miError ??= error.toWire();
+          ctx.warn(`${label} event ${name} already enabled (channel ${shownChannel}, session ${session})`);
+          if (code === ExitCode.SUCCESS) code = ExitCode.WARNING;
+        } else {
+          const channelText = error.code === 'NEED_CHANNEL_NAME' ? '<default>' : shownChannel;
+          ctx.error(`Event ${name}: ${error.message} (channel ${channelText}, session ${session})`, error.code);
+          code = ExitCode.ERROR;
+        }
+      }
+    }
+    ctx.miOutput = { events };
+    return code;
+  },
+};

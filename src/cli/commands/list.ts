@@ -1,0 +1,119 @@
+// `ltt list [SESSION] [-c CHANNEL] [-k [--syscall] | -u]`: without arguments the sessions; with SESSION its
+// domains, trackers, channels (attributes, "Discarded events"/"Lost packets") and rules; with a domain flag
+// and no session, the tracepoints (or syscalls) that domain offers. The model comes from the daemon, the text
+// from output/list-human.ts, the JSON from output/list-mi.ts.
+
+import { ControlError } from '../../control/error-codes.js';
+import type { Domain } from '../../control/messages.js';
+import type { CliContext } from '../cli-context.js';
+import type { CommandSpec } from '../command-spec.js';
+import { CliError, usageError } from '../cli-error.js';
+import { ExitCode } from '../exit-codes.js';
+import { renderSessionDetail, renderSessionList, renderSyscalls, renderTracepoints } from '../output/list-human.js';
+import { sessionDetailMi, sessionMi, tracepointMi } from '../output/list-mi.js';
+
+/** Prints one session (list SESSION, status); SESS_NOT_FOUND becomes lttng's "Session 'X' not found". */
+export async function listSession(
+  ctx: CliContext,
+  name: string,
+  channel: string | undefined,
+  domain?: Domain,
+): Promise<ExitCode> {
+  const client = await ctx.control();
+  let detail;
+  try {
+    detail = await client.request('get-session', { session: name });
+  } catch (error) {
+    if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
+      ctx.miOutput = { sessions: [] };
+      throw new CliError('SESS_NOT_FOUND', `Session '${name}' not found`);
+    }
+    throw error;
+  }
+  if (domain) detail.domains = detail.domains.filter((d) => d.domain === domain);
+  ctx.miOutput = { sessions: [sessionDetailMi(detail, channel)] };
+  if (channel !== undefined && !detail.domains.some((d) => d.channels.some((c) => c.name === channel))) {
+    ctx.out(renderSessionDetail({ ...detail, domains: [] }).trimEnd());
+    throw new CliError('CHAN_NOT_FOUND', `Channel ${channel} not found`);
+  }
+  ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSessionDetail(detail, channel));
+  return ExitCode.SUCCESS;
+}
+
+export const listCommand: CommandSpec = {
+  name: 'list',
+  summary: 'List recording sessions, their channels and rules, or available tracepoints',
+  help: `Usage: ltt list [SESSION [-c CHANNEL] [-k | -u]]
+       ltt list (-k [--syscall] | -u)
+
+Without arguments, list the recording sessions. With SESSION, show its domains, process-attribute trackers,
+channels (attributes and statistics) and recording event rules. With -k or -u and no SESSION, list the
+tracepoints available in that domain (--syscall: the system calls).
+
+Options:
+  -c, --channel=NAME   only this channel
+  -k, --kernel         kernel domain
+  -u, --userspace      user space domain
+  -S, --syscall        with -k: list system calls
+  -d, --domain         list the session's domains
+`,
+  options: {
+    kernel: { type: 'boolean', short: 'k' },
+    userspace: { type: 'boolean', short: 'u' },
+    jul: { type: 'boolean', short: 'j' },
+    log4j: { type: 'boolean', short: 'l' },
+    python: { type: 'boolean', short: 'p' },
+    channel: { type: 'string', short: 'c' },
+    domain: { type: 'boolean', short: 'd' },
+    fields: { type: 'boolean', short: 'f' },
+    syscall: { type: 'boolean', short: 'S' },
+  },
+  async run(ctx, { values, positionals }) {
+    if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
+    if (values.jul || values.log4j || values.python) {
+      throw usageError('The JUL, log4j and Python agent domains are not supported by ltt');
+    }
+    if (values.syscall && !values.kernel) {
+      ctx.warn('--syscall will only work with the Kernel domain (-k)');
+      return ExitCode.ERROR;
+    }
+    const session = positionals[0];
+    const domain: Domain | undefined = values.kernel ? 'kernel' : values.userspace ? 'ust' : undefined;
+    const client = await ctx.control();
+    if (session === undefined) {
+      if (!domain) {
+        const sessions = await client.request('list-sessions', {});
+        ctx.miOutput = { sessions: sessions.map(sessionMi) };
+        ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSessionList(sessions));
+        return ExitCode.SUCCESS;
+      }
+      try {
+        if (domain === 'kernel' && values.syscall) {
+          const syscalls = await client.request('list-syscalls', {});
+          ctx.miOutput = { events: syscalls.map(tracepointMi) };
+          ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSyscalls(syscalls));
+        } else {
+          const tracepoints = await client.request('list-tracepoints', { domain });
+          ctx.miOutput = { domains: [{ type: domain === 'kernel' ? 'KERNEL' : 'UST', events: tracepoints.map(tracepointMi) }] };
+          ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderTracepoints(domain, tracepoints));
+        }
+      } catch (error) {
+        if (error instanceof ControlError) {
+          const what = values.syscall ? 'system calls' : domain === 'kernel' ? 'kernel events' : 'UST events';
+          throw new CliError(error.code, `Unable to list ${what}: ${error.message}`);
+        }
+        throw error;
+      }
+      return ExitCode.SUCCESS;
+    }
+    if (values.domain) {
+      const detail = await client.request('get-session', { session });
+      ctx.miOutput = { domains: detail.domains.map((d) => ({ type: d.domain === 'kernel' ? 'KERNEL' : 'UST' })) };
+      ctx.out('Domains:\n-------------');
+      if (detail.domains.length === 0) ctx.out('  None');
+      for (const d of detail.domains) ctx.out(d.domain === 'kernel' ? '  - Kernel' : '  - UST global');
+      return ExitCode.SUCCESS;
+    }
+    return await listSession(ctx, session, values.channel as string | undefined, domain);
+  },
+};

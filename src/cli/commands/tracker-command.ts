@@ -1,0 +1,111 @@
+// Shared body of `ltt track` and `ltt untrack` (LTTng's track-untrack.cpp is one file too):
+//   (-k|-u) [-s SESSION] (--pid=LIST | --vpid=LIST | --uid=LIST | --vuid=LIST | --gid=LIST | --vgid=LIST)...
+//   or --all --pid ... (track: include all; untrack: exclude all)
+// One request per attribute and value, with lttng's messages.
+
+import { ControlError } from '../../control/error-codes.js';
+import type { ProcessAttribute } from '../../control/messages.js';
+import type { CommandSpec, OptionSpec } from '../command-spec.js';
+import { usageError } from '../cli-error.js';
+import { DOMAIN_OPTIONS, domainFrom } from '../domain-option.js';
+import { ExitCode } from '../exit-codes.js';
+
+const ATTRIBUTES: ProcessAttribute[] = ['pid', 'vpid', 'uid', 'vuid', 'gid', 'vgid'];
+
+const DISPLAY: Record<ProcessAttribute, string> = {
+  pid: 'process ID',
+  vpid: 'virtual process ID',
+  uid: 'user ID',
+  vuid: 'virtual user ID',
+  gid: 'group ID',
+  vgid: 'virtual group ID',
+};
+
+function capitalized(text: string): string {
+  return text[0]!.toUpperCase() + text.slice(1);
+}
+
+const OPTIONS: Record<string, OptionSpec> = {
+  ...DOMAIN_OPTIONS,
+  session: { type: 'string', short: 's' },
+  all: { type: 'boolean', short: 'a' },
+  ...Object.fromEntries(ATTRIBUTES.map((a) => [a, { type: 'string', multiple: true, defaultValue: '' } as OptionSpec])),
+};
+
+export function trackerCommand(operation: 'track' | 'untrack'): CommandSpec {
+  const verb = operation === 'track' ? 'Add' : 'Remove';
+  return {
+    name: operation,
+    summary: `${verb} processes ${operation === 'track' ? 'to' : 'from'} the inclusion sets`,
+    help: `Usage: ltt ${operation} (-k | -u) [-s SESSION] (--pid=PID[,PID]... | --vpid=VPID[,VPID]... | --uid=UID[,UID]...
+                  | --vuid=VUID[,VUID]... | --gid=GID[,GID]... | --vgid=VGID[,VGID]...)...
+       ltt ${operation} (-k | -u) [-s SESSION] --all (--pid | --vpid | --uid | --vuid | --gid | --vgid)...
+
+${verb} values ${operation === 'track' ? 'to' : 'from'} process-attribute inclusion sets of SESSION (default: the current
+session). User and group names are accepted for the user and group IDs. The kernel has all six sets, user space
+the virtual ones. --all ${operation === 'track' ? 'makes a set include every process' : 'empties a set (no process matches)'}.
+`,
+    options: OPTIONS,
+    async run(ctx, { values, positionals }) {
+      const domain = domainFrom(values);
+      if (positionals.length > 0) throw usageError(`Unknown argument: ${positionals[0]}`);
+      const requests: Array<{ attribute: ProcessAttribute; values: string[] | 'all' }> = [];
+      for (const attribute of ATTRIBUTES) {
+        for (const text of (values[attribute] as string[] | undefined) ?? []) {
+          if (text === '') {
+            if (!values.all) throw usageError(`Missing value for --${attribute} (or use --all)`);
+            requests.push({ attribute, values: 'all' });
+          } else {
+            requests.push({ attribute, values: text.split(',').filter((v) => v.length > 0) });
+          }
+        }
+      }
+      if (requests.length === 0) throw usageError('At least one process attribute must be specified');
+      const session = ctx.session(values.session as string | undefined);
+      const client = await ctx.control();
+      const results: unknown[] = [];
+      let code = ExitCode.SUCCESS as ExitCode;
+      for (const request of requests) {
+        const name = DISPLAY[request.attribute];
+        const items: Array<string[] | 'all'> = request.values === 'all' ? ['all'] : request.values.map((v) => [v]);
+        for (const item of items) {
+          const wireValues = item === 'all' ? 'all' : item.map((v) => (/^\d+$/.test(v) ? Number(v) : v));
+          try {
+            const tracker = await client.request(operation, {
+              session,
+              domain,
+              attribute: request.attribute,
+              values: wireValues,
+            });
+            results.push({ ...tracker, success: true });
+            if (item === 'all') {
+              ctx.out(`${capitalized(name)} tracking policy set to \`${operation === 'track' ? 'include all' : 'exclude all'}\``);
+            } else {
+              const shown = /^\d+$/.test(item[0]!) ? item[0] : `\`${item[0]}\``;
+              ctx.out(
+                operation === 'track'
+                  ? `Added ${shown} to the ${name} tracker inclusion set`
+                  : `Removed ${shown} from the ${name} tracker inclusion set`,
+              );
+            }
+          } catch (error) {
+            if (!(error instanceof ControlError)) throw error;
+            results.push({ attribute: request.attribute, values: wireValues, success: false });
+            if (error.code === 'PROCESS_ATTR_EXISTS' || error.code === 'PROCESS_ATTR_MISSING') {
+              ctx.miError ??= error.toWire();
+              ctx.warn(
+                `${capitalized(name)} ${String(item === 'all' ? 'all' : item[0])} was ${error.code === 'PROCESS_ATTR_EXISTS' ? 'already tracked' : 'not tracked'}`,
+              );
+              if (code === ExitCode.SUCCESS) code = ExitCode.WARNING;
+            } else {
+              ctx.error(error.message, error.code);
+              code = ExitCode.ERROR;
+            }
+          }
+        }
+      }
+      ctx.miOutput = { trackers: results };
+      return code;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// `ltt view [SESSION | TRACE_DIR...] [-t DIR] [-e VIEWER] [viewer options]`: prints a trace the way babeltrace2
+// does, with ltt's in-process reader (src/view/run-view.ts). Without a trace argument it views the current
+// session's trace folder; a session name is replaced by that session's trace folder; other arguments and
+// options go to the viewer unchanged. -e runs an external viewer with the trace folder as last argument
+// (lttng's --viewer).
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ControlError } from '../../control/error-codes.js';
+import type { CliContext } from '../cli-context.js';
+import type { CommandSpec } from '../command-spec.js';
+import { CliError, usageError } from '../cli-error.js';
+import { ExitCode } from '../exit-codes.js';
+
+async function sessionTraceDir(ctx: CliContext, name: string): Promise<string> {
+  const client = await ctx.control();
+  let detail;
+  try {
+    detail = await client.request('get-session', { session: name });
+  } catch (error) {
+    if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
+      throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
+    }
+    throw error;
+  }
+  if (!detail.outputPath || detail.liveTimerUs > 0) {
+    throw new CliError('NO_SESSION_OUTPUT', `Session ${name} has no local trace output to view`);
+  }
+  return detail.outputPath;
+}
+
+export const viewCommand: CommandSpec = {
+  name: 'view',
+  summary: 'View the traces of a recording session',
+  help: `Usage: ltt view [-e VIEWER] [-t TRACE_DIR | SESSION | TRACE_DIR...] [VIEWER OPTIONS]
+
+Print the events of a trace like babeltrace2 does. Default: the trace of the current session.
+  -t, --trace-path=DIR   view DIR
+  -e, --viewer=CMD       run CMD with the trace directory as last argument instead of ltt's viewer
+`,
+  options: {
+    'trace-path': { type: 'string', short: 't' },
+    viewer: { type: 'string', short: 'e' },
+  },
+  passThroughUnknown: true,
+  async run(ctx, { values, positionals, unknown }) {
+    // Positionals that are not paths name sessions (lttng's `view SESSION`).
+    const paths: string[] = [];
+    for (const arg of positionals) {
+      paths.push(existsSync(arg) ? arg : await sessionTraceDir(ctx, arg));
+    }
+    if (values['trace-path'] !== undefined) paths.push(values['trace-path'] as string);
+    if (paths.length === 0) paths.push(await sessionTraceDir(ctx, ctx.session(undefined)));
+    ctx.close();
+    const passThrough = unknown;
+    if (values.viewer !== undefined) {
+      const [file, ...args] = (values.viewer as string).split(/\s+/).filter((s) => s.length > 0);
+      if (!file) throw usageError('Empty --viewer command');
+      return await new Promise<ExitCode>((resolve) => {
+        const child = spawn(file, [...args, ...passThrough, ...paths], { stdio: 'inherit' });
+        child.on('error', (error) => {
+          ctx.error(`Cannot run viewer ${file}: ${error.message}`);
+          resolve(ExitCode.ERROR);
+        });
+        child.on('exit', (code) => resolve(code === 0 ? ExitCode.SUCCESS : ExitCode.ERROR));
+      });
+    }
+    const { runView } = (await import('../../view/run-view.js')) as { runView(args: string[]): Promise<number> };
+    return (await runView([...passThrough, ...paths])) === 0 ? ExitCode.SUCCESS : ExitCode.ERROR;
+  },
+};

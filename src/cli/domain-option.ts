@@ -1,0 +1,47 @@
+// The domain flags shared by most commands (-k/--kernel, -u/--userspace; LTTng's agent domains -j/-l/-p are
+// recognised only to say ltt does not have them) and the domain's name in messages.
+
+import type { Domain } from '../control/messages.js';
+import type { OptionSpec, OptionValues } from './command-spec.js';
+import { usageError } from './cli-error.js';
+
+export const DOMAIN_OPTIONS: Record<string, OptionSpec> = {
+  kernel: { type: 'boolean', short: 'k' },
+  userspace: { type: 'boolean', short: 'u' },
+  jul: { type: 'boolean', short: 'j' },
+  log4j: { type: 'boolean', short: 'l' },
+  python: { type: 'boolean', short: 'p' },
+};
+
+export function domainFrom(values: OptionValues): Domain {
+  if (values.jul || values.log4j || values.python) {
+    throw usageError('The JUL, log4j and Python agent domains are not supported by ltt (use --kernel or --userspace)');
+  }
+  if (values.kernel && values.userspace) throw usageError('Only one domain can be specified');
+  if (values.kernel) return 'kernel';
+  if (values.userspace) return 'ust';
+  throw usageError('Please specify a domain (--kernel/--userspace).');
+}
+
+/** "Kernel" / "UST", as lttng names domains in its messages. */
+export function domainLabel(domain: Domain): string {
+  return domain === 'kernel' ? 'Kernel' : 'UST';
+}
+
+/** Splits LTTng name lists: commas separate, `\,` is a literal comma. */
+export function splitNameList(text: string): string[] {
+  const names: string[] = [];
+  let current = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\' && text[i + 1] === ',') {
+      current += ',';
+      i++;
+    } else if (c === ',') {
+      names.push(current);
+      current = '';
+    } else current += c;
+  }
+  names.push(current);
+  return names.filter((n) => n.length > 0);
+}

@@ -1,0 +1,100 @@
+// Command-line parsing with popt's conventions (what lttng users type): --name=value, --name value, -x value,
+// -xvalue, bundled short booleans (-ku), `--` ends options. Options with an optional value (`--live`,
+// `--pid`) take a value only when attached with `=` (or glued to a short flag). Unknown options are a
+// UsageError naming the option, never a crash.
+
+import type { OptionSpec, OptionValues, ParsedCommandLine } from './command-spec.js';
+
+export class OptionError extends Error {}
+
+export function parseCommandLine(
+  argv: string[],
+  options: Record<string, OptionSpec>,
+  passThroughUnknown = false,
+): ParsedCommandLine {
+  const values: OptionValues = {};
+  const positionals: string[] = [];
+  const unknown: string[] = [];
+  const byShort = new Map<string, string>();
+  for (const [name, spec] of Object.entries(options)) if (spec.short) byShort.set(spec.short, name);
+
+  const store = (name: string, spec: OptionSpec, value: string | boolean) => {
+    if (spec.multiple) {
+      const list = (values[name] as string[] | undefined) ?? [];
+      list.push(String(value));
+      values[name] = list;
+    } else values[name] = value;
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--') && arg.length > 2) {
+      const eq = arg.indexOf('=');
+      const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+      const spec = options[name];
+      if (!spec) {
+        if (passThroughUnknown) {
+          unknown.push(arg);
+          continue;
+        }
+        throw new OptionError(arg);
+      }
+      if (spec.type === 'boolean') {
+        if (eq > 0) throw new OptionError(arg);
+        store(name, spec, true);
+      } else if (eq > 0) store(name, spec, arg.slice(eq + 1));
+      else if (spec.defaultValue !== undefined) store(name, spec, spec.defaultValue);
+      else {
+        const next = argv[++i];
+        if (next === undefined) throw new OptionError(`${arg} (missing value)`);
+        store(name, spec, next);
+      }
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const short = arg[j]!;
+        const name = byShort.get(short);
+        if (!name) {
+          if (passThroughUnknown) {
+            unknown.push(arg);
+            break;
+          }
+          throw new OptionError(`-${short}`);
+        }
+        const spec = options[name]!;
+        if (spec.type === 'boolean') {
+          store(name, spec, true);
+          continue;
+        }
+        const rest = arg.slice(j + 1);
+        if (rest.length > 0) store(name, spec, rest.startsWith('=') ? rest.slice(1) : rest);
+        else if (spec.defaultValue !== undefined) store(name, spec, spec.defaultValue);
+        else {
+          const next = argv[++i];
+          if (next === undefined) throw new OptionError(`-${short} (missing value)`);
+          store(name, spec, next);
+        }
+        break;
+      }
+      continue;
+    }
+    positionals.push(arg);
+  }
+  return { values, positionals, unknown };
+}
+
+/** `--list-options` output, popt style: each long name then its short form. */
+export function listOptions(options: Record<string, OptionSpec>): string {
+  const lines = ['--help', '-h'];
+  for (const [name, spec] of Object.entries(options)) {
+    lines.push(`--${name}`);
+    if (spec.short) lines.push(`-${spec.short}`);
+  }
+  lines.push('--list-options');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,260 @@
+// Kernel consumer of one channel (one tracefs instance): per CPU, drains per_cpu/cpuN/trace_pipe_raw page by
+// page (non-blocking reads of whole sub-buffers), decodes the records with the page decoder, converts them to
+// LTTng payloads with the generated per-class converters and writes them to that CPU's CTF stream.
+//
+// Contract: `start()` opens the per-CPU pipes and arms the read timer (and the switch timer when set);
+// `drain()` reads everything currently available, synchronously; `stop()` must be called after tracing is
+// off in the instance: it disarms the timers, drains until every pipe reports EAGAIN (nothing recorded is
+// lost) and closes the pipes (the streams stay open: their owner closes them). Lost records: in discard mode
+// the kernel counts them in per_cpu/cpuN/stats "dropped events", added to the stream's events_discarded; in
+// overwrite mode pages carry a missed-events flag, turned into a packet_seq_num gap (lost packets).
+// `handlers` is indexed by ftrace event id and may grow while running (enable-event after start).
+
+import * as fs from 'node:fs';
+import * as tracefs from '../kernel/tracefs.js';
+import type { PageDecoder } from '../kernel/page-decoder.js';
+import type { Converter } from '../kernel/lttng-shaping.js';
+import type { FilterContext, Predicate } from '../kernel/filter/compile-filter.js';
+import type { StreamWriter } from '../ctf/writer/stream-writer.js';
+import type { ThreadTable } from './thread-table.js';
+
+export interface KernelEventHandler {
+  /** Writer event class id. */
+  eventId: number;
+  convert: Converter;
+  /** Reused payload array (the writer encodes synchronously). */
+  out: unknown[];
+  /** Consumer-side filter (when tracefs cannot express it exactly). */
+  predicate?: Predicate;
+  /** Thread-table update from the converted payload (sched_switch, exec, fork). */
+  hook?: (out: readonly unknown[], tid: number) => void;
+  enabled: boolean;
+}
+
+/** Fills a reused array with the channel's context values for one record. */
+export type ContextFiller = (tid: number, cpu: number, out: unknown[]) => void;
+
+export interface ChannelConsumerOptions {
+  instance: string;
+  cpus: readonly number[];
+  /** ftrace sub-buffer (page) size in bytes: every read returns one page. */
+  pageSize: number;
+  decoder: PageDecoder;
+  handlers: Array<KernelEventHandler | undefined>;
+  streams: ReadonlyMap<number, StreamWriter>;
+  overwrite: boolean;
+  readTimerUs: number;
+  switchTimerUs: number;
+  commonPidOffset: number;
+  threads: ThreadTable;
+  contextFiller?: ContextFiller;
+  contextCount: number;
+  /** Process-attribute trackers: undefined = everything is tracked. */
+  tracked?: (tid: number) => boolean;
+}
+
+export interface CpuReaderStats {
+  cpu: number;
+  events: number;
+  pages: number;
+  discarded: number;
+  lostPackets: number;
+  lostEvents: number;
+  malformedPages: number;
+}
+
+interface CpuReader {
+  cpu: number;
+  fd: number;
+  buf: Buffer;
+  dv: DataView;
+  stream: StreamWriter;
+  onRecord: (ts: number, off: number, len: number) => void;
+  stats: CpuReaderStats;
+  droppedSeen: number;
+}
+
+export class KernelChannelConsumer {
+  private readers: CpuReader[] = [];
+  private readTimer: NodeJS.Timeout | undefined;
+  private switchTimer: NodeJS.Timeout | undefined;
+  private enabled = true;
+
+  constructor(private readonly opts: ChannelConsumerOptions) {}
+
+  /** Records are written only while the channel is enabled (disable-channel keeps the instance running). */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+  }
+
+  start(): void {
+    const o = this.opts;
+    for (const cpu of o.cpus) {
+      const stream = o.streams.get(cpu);
+      if (!stream) continue;
+      const fd = tracefs.openPipeRaw(o.instance, cpu);
+      this.readers.push(this.makeReader(cpu, fd, stream));
+    }
+    if (o.readTimerUs > 0) {
+      this.readTimer = setInterval(() => this.drainSafely(), Math.max(1, Math.round(o.readTimerUs / 1000)));
+      this.readTimer.unref();
+    }
+    if (o.switchTimerUs > 0) {
+      this.switchTimer = setInterval(() => {
+        this.drainSafely();
+        for (const r of this.readers) r.stream.flushPacket();
+      }, Math.max(1, Math.round(o.switchTimerUs / 1000)));
+      this.switchTimer.unref();
+    }
+  }
+
+  private drainSafely(): void {
+    try {
+      this.drain();
+    } catch (err) {
+      // A timer has nobody to throw to: report once on stderr, the next tick retries.
+      process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
+    }
+  }
+
+  private makeReader(cpu: number, fd: number, stream: StreamWriter): CpuReader {
+    const o = this.opts;
+    const buf = Buffer.allocUnsafe(o.pageSize);
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const stats: CpuReaderStats = { cpu, events: 0, pages: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
+    const handlers = o.handlers;
+    const pidOff = o.commonPidOffset;
+    const threads = o.threads;
+    const ctxOut: unknown[] = new Array(o.contextCount);
+    const filler = o.contextFiller;
+    const tracked = o.tracked;
+    let curTid = 0;
+    const filterCtx: FilterContext = {
+      get(name: string) {
+        switch (name) {
+          case 'cpu_id': return cpu;
+          case 'tid':
+          case 'vtid': return curTid;
+          case 'pid':
+          case 'vpid': return threads.get(curTid).pid;
+          case 'ppid':
+          case 'vppid': return threads.get(curTid).ppid;
+          case 'procname': return threads.get(curTid).comm;
+          case 'prio': return threads.get(curTid).prio;
+          case 'nice': return threads.get(curTid).nice;
+          default: return undefined;
+        }
+      },
+    };
+    const self = this;
+    const onRecord = (ts: number, off: number, len: number): void => {
+      const h = handlers[dv.getUint16(off, true)];
+      if (h === undefined || !h.enabled || !self.enabled) return;
+      const tid = dv.getInt32(off + pidOff, true);
+      if (tracked !== undefined && !tracked(tid)) return;
+      const out = h.out;
+      h.convert(dv, buf, off, len, out);
+      if (h.hook !== undefined) h.hook(out, tid);
+      if (h.predicate !== undefined) {
+        curTid = tid;
+        if (!h.predicate(out, filterCtx)) return;
+      }
+      if (filler !== undefined) {
+        filler(tid, cpu, ctxOut);
+        stream.write(h.eventId, ts, out, ctxOut);
+      } else {
+        stream.write(h.eventId, ts, out);
+      }
+      stats.events++;
+    };
+    return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0 };
+  }
+
+  /** Read every page currently available on every CPU. */
+  drain(): void {
+    for (const r of this.readers) this.drainCpu(r);
+  }
+
+  private drainCpu(r: CpuReader): void {
+    const o = this.opts;
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(r.fd, r.buf, 0, o.pageSize, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EINTR') continue;
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') throw err;
+        break;
+      }
+      if (n === 0) break;
+      r.stats.pages++;
+      // Records were lost before this page: close the packet holding what came before, then account.
+      const missed = o.decoder.missedBefore(r.dv, 0, n);
+      if (missed !== 0) {
+        if (o.overwrite) {
+          // Overwrite mode lost the oldest sub-buffers: LTTng shows that as a packet_seq_num gap.
+          r.stream.flushPacket();
+          r.stream.skipPackets(1);
+          r.stats.lostPackets++;
+          if (missed > 0) r.stats.lostEvents += missed;
+        } else if (missed > 0) {
+          r.stream.addDiscarded(missed);
+          r.stats.discarded += missed;
+        }
+      }
+      const info = o.decoder.decodePage(r.dv, 0, n, r.onRecord);
+      if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
+    }
+    // Discard mode drops the newest records when full, i.e. after what was just read: count them now so
+    // they land in the packet that follows the kept records.
+    if (!o.overwrite) this.accountDropped(r);
+  }
+
+  /** Discard mode: the kernel drops new records when full and counts them in per_cpu/cpuN/stats. */
+  private accountDropped(r: CpuReader): void {
+    const dropped = readDropped(this.opts.instance, r.cpu);
+    if (dropped > r.droppedSeen) {
+      const delta = dropped - r.droppedSeen;
+      r.droppedSeen = dropped;
+      r.stream.addDiscarded(delta);
+      r.stats.discarded += delta;
+    }
+  }
+
+  /** After tracing_on = 0 in the instance: drain everything left, then close the pipes. */
+  stop(): void {
+    if (this.readTimer) clearInterval(this.readTimer);
+    if (this.switchTimer) clearInterval(this.switchTimer);
+    this.readTimer = this.switchTimer = undefined;
+    for (const r of this.readers) this.drainCpu(r);
+    this.closedStats = this.lastStats;
+    for (const r of this.readers) {
+      try {
+        fs.closeSync(r.fd);
+      } catch {
+        // Already closed: nothing left to release.
+      }
+    }
+    this.readers = [];
+  }
+
+  private closedStats: CpuReaderStats[] = [];
+  private get lastStats(): CpuReaderStats[] {
+    return this.readers.map((r) => ({ ...r.stats }));
+  }
+
+  stats(): CpuReaderStats[] {
+    return this.readers.length > 0 ? this.lastStats : this.closedStats;
+  }
+}
+
+/** "dropped events: N" of per_cpu/cpuN/stats. */
+export function readDropped(instance: string, cpu: number): number {
+  try {
+    const m = /dropped events:\s*(\d+)/.exec(tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}

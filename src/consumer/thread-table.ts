@@ -1,0 +1,96 @@
+// What the kernel consumer knows about threads, to fill LTTng contexts (pid, ppid, procname, prio, ...) that
+// ftrace records do not carry (an ftrace record only has common_pid, the thread id).
+//
+// Contract: seeded from /proc at session start, refreshed from /proc/TID/stat on a miss (one read per new
+// thread, cached), and updated from the events the consumer decodes anyway (sched_switch gives comm and prio,
+// sched_process_exec gives a new comm, sched_process_fork a new thread). Values are what the thread had when
+// last seen, not necessarily at the event's instant: contexts are best-effort where LTTng reads them live.
+
+import * as fs from 'node:fs';
+import { listThreads } from '../kernel/statedump.js';
+
+export interface ThreadEntry {
+  tid: number;
+  pid: number;
+  ppid: number;
+  comm: string;
+  /** LTTng convention: prio - 100 (MAX_RT_PRIO), as /proc/PID/stat "priority" already is. */
+  prio: number;
+  nice: number;
+  uid: number;
+  gid: number;
+}
+
+export class ThreadTable {
+  private readonly map = new Map<number, ThreadEntry>();
+
+  seed(): void {
+    for (const t of listThreads()) {
+      this.map.set(t.tid, { tid: t.tid, pid: t.pid, ppid: t.ppid, comm: t.comm, prio: t.prio, nice: t.nice, uid: -1, gid: -1 });
+    }
+  }
+
+  get(tid: number): ThreadEntry {
+    let e = this.map.get(tid);
+    if (e === undefined) {
+      e = readThread(tid);
+      if (this.map.size > 200000) this.map.clear();
+      this.map.set(tid, e);
+    }
+    return e;
+  }
+
+  setComm(tid: number, comm: string): void {
+    const e = this.get(tid);
+    if (e.comm !== comm) e.comm = comm;
+  }
+
+  setPrio(tid: number, prio: number): void {
+    this.get(tid).prio = prio;
+  }
+
+  fork(parentTid: number, childTid: number, childComm: string): void {
+    this.map.delete(childTid);
+    const e = this.get(childTid);
+    if (e.comm === '') {
+      const parent = this.get(parentTid);
+      e.comm = childComm;
+      e.pid = childTid;
+      e.ppid = parent.pid;
+      e.prio = parent.prio;
+    }
+  }
+
+  /** uid/gid need /proc/TID/status; read lazily because only trackers and uid contexts use them. */
+  ids(tid: number): { uid: number; gid: number } {
+    const e = this.get(tid);
+    if (e.uid < 0) {
+      try {
+        const s = fs.readFileSync(`/proc/${tid}/status`, 'latin1');
+        e.uid = Number(/\nUid:\s*(\d+)/.exec(s)?.[1] ?? -1);
+        e.gid = Number(/\nGid:\s*(\d+)/.exec(s)?.[1] ?? -1);
+      } catch {
+        // The thread is gone: its ids stay unknown (-1) and it matches no uid/gid tracker value.
+      }
+    }
+    return e;
+  }
+}
+
+function readThread(tid: number): ThreadEntry {
+  try {
+    const s = fs.readFileSync(`/proc/${tid}/stat`, 'latin1');
+    const open = s.indexOf('(');
+    const close = s.lastIndexOf(')');
+    const r = s.slice(close + 2).split(' ');
+    let pid = tid;
+    try {
+      pid = Number(/\nTgid:\s*(\d+)/.exec(fs.readFileSync(`/proc/${tid}/status`, 'latin1'))?.[1] ?? tid);
+    } catch {
+      // Raced with exit: keep tid as the best guess of the thread group.
+    }
+    return { tid, pid, ppid: Number(r[1]), comm: s.slice(open + 1, close), prio: Number(r[15]), nice: Number(r[16]), uid: -1, gid: -1 };
+  } catch {
+    return { tid, pid: tid, ppid: 0, comm: '', prio: 20, nice: 0, uid: -1, gid: -1 };
+  }
+}

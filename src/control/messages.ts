@@ -1,0 +1,185 @@
+// Message types of the CLI <-> ltt-sessiond control protocol (docs/control-protocol.md). Every frame body is one
+// of the Frame variants below, serialised as JSON. `CommandMap` is the contract per command: the client's
+// request() is typed by it, the daemon's dispatch table is keyed by it, so adding a command means adding one entry
+// here, one handler file in src/sessiond/commands/ and (if it has a CLI) one file in src/cli/commands/.
+
+import type { WireError } from './error-codes.js';
+
+/** Bumped on any incompatible change of frames or commands; the handshake refuses a mismatch. */
+export const PROTOCOL_VERSION = 1;
+
+/** ltt's release, reported by `ltt version` and the daemon. */
+export const LTT_VERSION = '0.1.0';
+
+export type Domain = 'kernel' | 'ust';
+
+export interface ChannelAttributes {
+  overwrite: boolean;
+  subbufSize: number;
+  numSubbuf: number;
+  switchTimerUs: number;
+  readTimerUs: number;
+  monitorTimerUs: number;
+  /** -1 = infinite (UST only). */
+  blockingTimeoutUs: number;
+  tracefileSize: number;
+  tracefileCount: number;
+  output: 'mmap' | 'splice';
+  liveTimerUs: number;
+}
+
+export type EventType = 'tracepoint' | 'syscall' | 'kprobe' | 'function' | 'uprobe' | 'all';
+
+export interface LogLevelSpec {
+  type: 'range' | 'single';
+  level: number;
+}
+
+/** What `enable-event` asks for; one rule per NAME (LTTng: comma lists create one rule each). */
+export interface EventRuleSpec {
+  name: string;
+  type: EventType;
+  filter?: string;
+  /** kprobe/function: SYMBOL[+OFF] or 0xADDR; uprobe: [elf:]PATH:SYMBOL or sdt:PATH:PROVIDER:NAME. */
+  location?: string;
+  loglevel?: LogLevelSpec;
+  exclusions?: string[];
+}
+
+export interface EventRuleInfo extends EventRuleSpec {
+  enabled: boolean;
+}
+
+export interface ChannelStats {
+  discardedEvents: number;
+  lostPackets: number;
+}
+
+export interface ChannelInfo {
+  name: string;
+  domain: Domain;
+  enabled: boolean;
+  attributes: ChannelAttributes;
+  events: EventRuleInfo[];
+  contexts: string[];
+  stats: ChannelStats;
+}
+
+export type ProcessAttribute = 'pid' | 'vpid' | 'uid' | 'vuid' | 'gid' | 'vgid';
+
+export interface TrackerInfo {
+  attribute: ProcessAttribute;
+  /** 'all': every process matches (the initial state); 'set': only `values` (empty set = nothing matches). */
+  policy: 'all' | 'set';
+  values: Array<number | string>;
+}
+
+export interface DomainInfo {
+  domain: Domain;
+  bufferType: 'global' | 'per-uid' | 'per-pid';
+  trackers: TrackerInfo[];
+  channels: ChannelInfo[];
+}
+
+export interface SessionSummary {
+  name: string;
+  /** '' when the session has no output (--no-output). */
+  outputPath: string;
+  active: boolean;
+  snapshot: boolean;
+  liveTimerUs: number;
+  /** ISO time of creation. */
+  createdAt: string;
+}
+
+export interface SessionDetail extends SessionSummary {
+  domains: DomainInfo[];
+}
+
+export interface TracepointInfo {
+  name: string;
+  type: 'tracepoint' | 'syscall';
+  /** LTTng prints kernel tracepoints with TRACE_EMERG (0); UST ones with their own level. */
+  loglevel?: number;
+  /** Syscalls: '32/64-bit', '64-bit' or '32-bit'. */
+  bitness?: string;
+  /** UST: the registered app this tracepoint comes from. */
+  pid?: number;
+  procname?: string;
+}
+
+export interface DaemonInfo {
+  pid: number;
+  uid: number;
+  version: string;
+  protocolVersion: number;
+  rundir: string;
+  kernel: boolean;
+}
+
+export interface CommandMap {
+  'daemon-info': { args: Record<string, never>; result: DaemonInfo };
+  'create-session': {
+    args: { name?: string; output?: string | null; snapshot?: boolean; liveTimerUs?: number };
+    result: SessionSummary;
+  };
+  'destroy-session': { args: { session: string }; result: SessionSummary };
+  'start-session': { args: { session: string }; result: SessionSummary };
+  'stop-session': { args: { session: string }; result: SessionSummary };
+  'list-sessions': { args: Record<string, never>; result: SessionSummary[] };
+  'get-session': { args: { session: string }; result: SessionDetail };
+  'enable-channel': {
+    args: { session: string; domain: Domain; channel: string; attributes?: Partial<ChannelAttributes> };
+    result: { channel: ChannelInfo; created: boolean };
+  };
+  'disable-channel': { args: { session: string; domain: Domain; channel: string }; result: ChannelInfo };
+  'enable-event': {
+    args: { session: string; domain: Domain; channel?: string; rule: EventRuleSpec };
+    /** `rules`: kernel `-a` without a type makes two rules (tracepoints and syscalls), like LTTng. */
+    result: { channel: string; channelCreated: boolean; rules: EventRuleInfo[]; matched: string[] };
+  };
+  'disable-event': {
+    /** `all`: every rule of the channel (`disable-event -a`); otherwise rules named exactly `name`. */
+    args: { session: string; domain: Domain; channel?: string; name: string; type?: EventType; all?: boolean };
+    result: { channel: string; disabled: EventRuleInfo[] };
+  };
+  'add-context': {
+    args: { session: string; domain: Domain; channel?: string; context: string };
+    result: { channels: string[] };
+  };
+  track: {
+    args: { session: string; domain: Domain; attribute: ProcessAttribute; values: Array<number | string> | 'all' };
+    result: TrackerInfo;
+  };
+  untrack: {
+    args: { session: string; domain: Domain; attribute: ProcessAttribute; values: Array<number | string> | 'all' };
+    result: TrackerInfo;
+  };
+  'list-tracepoints': { args: { domain: Domain }; result: TracepointInfo[] };
+  'list-syscalls': { args: Record<string, never>; result: TracepointInfo[] };
+}
+
+export type CommandName = keyof CommandMap;
+export type CommandArgs<C extends CommandName> = CommandMap[C]['args'];
+export type CommandResult<C extends CommandName> = CommandMap[C]['result'];
+
+export interface HelloFrame {
+  type: 'hello';
+  version: number;
+  /** 'ltt' for clients, 'ltt-sessiond' for the daemon's answer. */
+  peer: string;
+  pid: number;
+}
+
+export interface RequestFrame {
+  type: 'request';
+  id: number;
+  command: string;
+  args: unknown;
+}
+
+export type ResponseFrame =
+  | { type: 'response'; id: number | null; ok: true; result: unknown }
+  | { type: 'response'; id: number | null; ok: false; error: WireError };
+
+export type Frame = HelloFrame | RequestFrame | ResponseFrame;

@@ -1,0 +1,506 @@
+// Generates one specialised JavaScript decoder per scope field class (packet header, packet context, event
+// header, and per event class the common context + specific context + payload), with `new Function`.
+//
+// Contract: a compiled decoder is `(s: DecodeState) => value` reading `s.u8`/`s.dv` (the packet's bytes)
+// from bit position `s.pos` and leaving `s.pos` after the last field. Two independent switches:
+//   - `effects`: apply field meanings while reading: store length/tag slots, update the stream clock
+//     (n-bit wrap rule), record roles (magic check, stream class/instance id, sizes, packet times,
+//     discarded-events counter, sequence number, event class id) in the state.
+//   - `values`: build the babeltrace-visible value (hidden members omitted; a hidden scope yields
+//     undefined). Slots are stored in both modes since sequences and variants need them.
+// Integers come out as numbers when they fit in 2^53 and as bigints otherwise; text arrays/sequences and
+// strings as JS strings (UTF-8, text arrays cut at the first NUL). Reads past `s.end` throw DecodeError.
+
+import type {
+  ArrayFieldClass,
+  EnumFieldClass,
+  FieldClass,
+  FieldRole,
+  IntegerFieldClass,
+  SequenceFieldClass,
+  StructFieldClass,
+  VariantFieldClass,
+} from '../ir/trace-class.js';
+import { VariantValue } from '../../graph/message.js';
+import {
+  DecodeError,
+  POW2,
+  clockUpdateBig,
+  combS,
+  combU,
+  findNul,
+  rd64,
+  rdBE32,
+  rdFloat,
+  rdLE32,
+  text,
+  utf8,
+  wideText,
+} from './bits.js';
+import type { DecodeState } from './state.js';
+
+export interface GenMode {
+  readonly effects: boolean;
+  readonly values: boolean;
+}
+
+export type ScopeDecoder = (s: DecodeState) => unknown;
+
+function oob(s: DecodeState, p: number, n: number): never {
+  throw new DecodeError(
+    `truncated data: need ${n} bits at bit ${p} of the packet but only ${s.end} bits are available`,
+  );
+}
+function badMagic(v: number | bigint): never {
+  throw new DecodeError(`Invalid CTF magic number 0x${v.toString(16).toUpperCase()} (expected 0xC1FC1FC1)`);
+}
+function noOption(tag: unknown): never {
+  throw new DecodeError(`Cannot find variant field class's option for tag value ${String(tag)}`);
+}
+function badLength(len: unknown): never {
+  throw new DecodeError(`invalid sequence/string length ${String(len)}`);
+}
+function noNul(p: number): never {
+  throw new DecodeError(`unterminated string at bit ${p} of the packet`);
+}
+
+/** Functions and constants the generated code reaches through `H`. */
+const HELPERS = {
+  rdLE32,
+  rdBE32,
+  rd64,
+  rdFloat,
+  combU,
+  combS,
+  clockUpdateBig,
+  findNul,
+  utf8,
+  text,
+  wideText,
+  oob,
+  badMagic,
+  noOption,
+  badLength,
+  noNul,
+  VariantValue,
+};
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+function lit(x: bigint): string {
+  return x >= -BigInt(MAX_SAFE) && x <= BigInt(MAX_SAFE) ? String(x) : `${x}n`;
+}
+
+class Gen {
+  private n = 0;
+  private readonly lines: string[] = [];
+  private consts: unknown[] = [];
+
+  constructor(readonly mode: GenMode) {}
+
+  v(prefix = 'v'): string {
+    return prefix + this.n++;
+  }
+  emit(line: string): void {
+    this.lines.push(line);
+  }
+  k(value: unknown): string {
+    this.consts.push(value);
+    return `K[${this.consts.length - 1}]`;
+  }
+
+  align(a: number): void {
+    if (a > 1) this.emit(`p = (p + ${a - 1}) & ${-a};`);
+  }
+
+  /** Emits code for one field; returns the variable holding its value when `build`, else null. */
+  field(fc: FieldClass, build: boolean): string | null {
+    switch (fc.kind) {
+      case 'int':
+        return this.int(fc, fc, build, fc.role, fc.mappedClock !== undefined, fc.storeSlot);
+      case 'enum': {
+        const c = fc.container;
+        const role = c.role;
+        const mapped = c.mappedClock !== undefined;
+        const slot = fc.storeSlot ?? c.storeSlot;
+        return this.int(c, fc, build, role, mapped, slot);
+      }
+      case 'float':
+        return this.float(fc.size, fc.byteOrder === 'le', fc.align, build);
+      case 'string':
+        return this.string(fc, build);
+      case 'struct':
+        return this.struct(fc, build);
+      case 'array':
+      case 'sequence':
+        return this.array(fc, build);
+      case 'variant':
+        return this.variant(fc, build);
+      case 'bool': {
+        const v = this.rawInt(fc.size, false, fc.byteOrder === 'le', fc.align);
+        if (!build) return null;
+        const b = this.v();
+        this.emit(`var ${b} = ${v} != 0;`);
+        return b;
+      }
+      case 'bit-array': {
+        const v = this.rawInt(fc.size, false, fc.byteOrder === 'le', fc.align);
+        return build && !fc.hidden ? v : null;
+      }
+      case 'varint':
+        return this.varint(fc.signed, build, fc.storeSlot, fc.role);
+      case 'blob':
+        return this.blob(fc.staticLength, fc.lengthSlot, fc.align, build);
+      case 'optional':
+        return this.optional(fc, build);
+    }
+  }
+
+  /** Reads an integer of `size` bits (alignment already known); returns the variable. */
+  rawInt(size: number, signed: boolean, le: boolean, align: number): string {
+    this.align(align);
+    const v = this.v();
+    this.emit(`if (p + ${size} > E) H.oob(s, p, ${size});`);
+    const byteAligned = align % 8 === 0;
+    const fastSizes = size === 8 || size === 16 || size === 32 || size === 64;
+    let fast: string | null = null;
+    if (fastSizes) {
+      const o = `(p >>> 3)`;
+      if (size === 8) fast = signed ? `dv.getInt8(${o})` : `u8[${o}]`;
+      else if (size === 16) fast = `dv.get${signed ? 'Int' : 'Uint'}16(${o}, ${le})`;
+      else if (size === 32) fast = `dv.get${signed ? 'Int' : 'Uint'}32(${o}, ${le})`;
+      else {
+        const loOff = le ? 0 : 4;
+        const hiOff = le ? 4 : 0;
+        fast =
+          `H.comb${signed ? 'S' : 'U'}(dv.get${signed ? 'Int' : 'Uint'}32(${o} + ${hiOff}, ${le}), ` +
+          `dv.getUint32(${o} + ${loOff}, ${le}))`;
+      }
+    }
+    let slow: string;
+    if (size <= 32) {
+      slow = `H.rd${le ? 'LE' : 'BE'}32(u8, p, ${size})`;
+      if (signed) {
+        const half = POW2[size - 1]!;
+        const full = POW2[size]!;
+        slow = `((t = ${slow}) >= ${half} ? t - ${full} : t)`;
+      }
+    } else {
+      slow = `H.rd64(u8, p, ${size}, ${le}, ${signed})`;
+    }
+    if (fast !== null && byteAligned) this.emit(`var ${v} = ${fast};`);
+    else if (fast !== null) this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
+    else this.emit(`var ${v} = ${slow};`);
+    this.emit(`p += ${size};`);
+    return v;
+  }
+
+  int(
+    ic: IntegerFieldClass,
+    fc: IntegerFieldClass | EnumFieldClass,
+    build: boolean,
+    role: FieldRole | undefined,
+    mapped: boolean,
+    slot: number | undefined,
+  ): string | null {
+    const v = this.rawInt(ic.size, ic.signed, ic.byteOrder === 'le', fc.align);
+    if (slot !== undefined) this.emit(`S[${slot}] = ${v};`);
+    if (this.mode.effects) {
+      if (role !== undefined) this.role(role, v);
+      if (mapped && role !== 'packet-end-ts') this.clock(v, ic.size);
+    }
+    return build && !fc.hidden ? v : null;
+  }
+
+  role(role: FieldRole, v: string): void {
+    switch (role) {
+      case 'packet-magic':
+        this.emit(`if (${v} !== 3254525889) H.badMagic(${v});`);
+        break;
+      case 'stream-class-id':
+        this.emit(`s.streamClassId = ${v};`);
+        break;
+      case 'stream-instance-id':
+        this.emit(`s.streamInstanceId = ${v};`);
+        break;
+      case 'packet-total-size':
+        this.emit(`s.packetSize = ${v};`);
+        break;
+      case 'packet-content-size':
+        this.emit(`s.contentSize = ${v};`);
+        break;
+      case 'packet-begin-ts':
+        this.emit(`s.tsBegin = ${v};`);
+        break;
+      case 'packet-end-ts':
+        this.emit(`s.tsEnd = ${v};`);
+        break;
+      case 'discarded-events':
+        this.emit(`s.discarded = ${v};`);
+        break;
+      case 'packet-seq-num':
+        this.emit(`s.seqNum = ${v};`);
+        break;
+      case 'event-class-id':
+        this.emit(`s.eventId = ${v};`);
+        break;
+      case 'metadata-uuid':
+      case 'default-clock-timestamp':
+        break;
+    }
+  }
+
+  /** Clock update: 64-bit replaces; n-bit replaces the low bits with one wrap (bits.ts). */
+  clock(v: string, size: number): void {
+    if (size >= 64) {
+      this.emit(`s.clock = ${v};`);
+      return;
+    }
+    if (size <= 48) {
+      const P = POW2[size]!;
+      const limit = MAX_SAFE - 2 * P;
+      this.emit(
+        `if (typeof (c = s.clock) === 'number' && c < ${limit}) { t = c % ${P}; ` +
+          `s.clock = c - t + ${v} + (${v} < t ? ${P} : 0); } else s.clock = H.clockUpdateBig(s.clock, ${v}, ${size});`,
+      );
+      return;
+    }
+    this.emit(`s.clock = H.clockUpdateBig(s.clock, ${v}, ${size});`);
+  }
+
+  float(size: number, le: boolean, align: number, build: boolean): string | null {
+    this.align(align);
+    const v = this.v();
+    this.emit(`if (p + ${size} > E) H.oob(s, p, ${size});`);
+    const fast = `dv.getFloat${size}(p >>> 3, ${le})`;
+    const slow = `H.rdFloat(u8, p, ${size}, ${le})`;
+    if (align % 8 === 0) this.emit(`var ${v} = ${fast};`);
+    else this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
+    this.emit(`p += ${size};`);
+    return build ? v : null;
+  }
+
+  string(fc: FieldClass & { kind: 'string' }, build: boolean): string | null {
+    const b = build && !fc.hidden;
+    this.align(Math.max(8, fc.align));
+    const v = b ? this.v() : null;
+    const i = this.v('i');
+    const wide = fc.encoding.startsWith('utf16') || fc.encoding.startsWith('utf32');
+    if (fc.staticLength !== undefined || fc.lengthSlot !== undefined) {
+      const len = this.v('n');
+      if (fc.staticLength !== undefined) this.emit(`var ${len} = ${fc.staticLength};`);
+      else {
+        this.emit(`var ${len} = S[${fc.lengthSlot}];`);
+        this.emit(`if (typeof ${len} !== 'number' || ${len} < 0) H.badLength(${len});`);
+      }
+      this.emit(`if (p + ${len} * 8 > E) H.oob(s, p, ${len} * 8);`);
+      this.emit(`var ${i} = p >>> 3;`);
+      if (v) {
+        if (wide) this.emit(`var ${v} = H.wideText(u8, ${i}, ${i} + ${len}, ${JSON.stringify(fc.encoding)});`);
+        else this.emit(`var ${v} = H.text(u8, ${i}, ${i} + ${len});`);
+      }
+      this.emit(`p += ${len} * 8;`);
+      return v;
+    }
+    // NUL-terminated (CTF 1.8 string).
+    const j = this.v('j');
+    this.emit(`var ${i} = p >>> 3;`);
+    if (wide) {
+      const unit = fc.encoding.startsWith('utf16') ? 2 : 4;
+      this.emit(`var ${j} = ${i};`);
+      this.emit(
+        `for (;;) { if ((${j} + ${unit}) * 8 > E) H.noNul(p); ` +
+          (unit === 2
+            ? `if (u8[${j}] === 0 && u8[${j} + 1] === 0) break; ${j} += 2; }`
+            : `if (u8[${j}] === 0 && u8[${j} + 1] === 0 && u8[${j} + 2] === 0 && u8[${j} + 3] === 0) break; ${j} += 4; }`),
+      );
+      if (v) this.emit(`var ${v} = H.wideText(u8, ${i}, ${j}, ${JSON.stringify(fc.encoding)});`);
+      this.emit(`p = (${j} + ${unit}) * 8;`);
+      return v;
+    }
+    this.emit(`var ${j} = H.findNul(u8, ${i}, E >>> 3);`);
+    this.emit(`if (${j} < 0) H.noNul(p);`);
+    if (v) this.emit(`var ${v} = H.utf8(u8, ${i}, ${j});`);
+    this.emit(`p = (${j} + 1) * 8;`);
+    return v;
+  }
+
+  struct(fc: StructFieldClass, build: boolean): string | null {
+    const b = build && !fc.hidden;
+    this.align(fc.align);
+    const parts: string[] = [];
+    for (const m of fc.members) {
+      const mv = this.field(m.fc, b);
+      if (b && mv !== null && !m.fc.hidden) parts.push(`${JSON.stringify(m.name)}: ${mv}`);
+    }
+    if (!b) return null;
+    const v = this.v();
+    this.emit(`var ${v} = {${parts.join(', ')}};`);
+    return v;
+  }
+
+  /** Fixed bit size of a field with no side effects and no inner padding, or -1. */
+  fixedSize(fc: FieldClass): number {
+    if (fc.kind === 'int') {
+      if (fc.storeSlot !== undefined || fc.role !== undefined || fc.mappedClock) return -1;
+      return fc.size % fc.align === 0 ? fc.size : -1;
+    }
+    if (fc.kind === 'enum') {
+      const c = fc.container;
+      if (fc.storeSlot !== undefined || c.storeSlot !== undefined || c.role !== undefined || c.mappedClock) return -1;
+      return c.size % fc.align === 0 ? c.size : -1;
+    }
+    if (fc.kind === 'float') return fc.size % fc.align === 0 ? fc.size : -1;
+    return -1;
+  }
+
+  array(fc: ArrayFieldClass | SequenceFieldClass, build: boolean): string | null {
+    const b = build && !fc.hidden;
+    // Alignment of the element applies even to an empty array (array-align-elem).
+    this.align(Math.max(fc.align, fc.element.align));
+    const len = this.v('n');
+    if (fc.kind === 'array') this.emit(`var ${len} = ${fc.length};`);
+    else {
+      this.emit(`var ${len} = S[${fc.lengthSlot}];`);
+      this.emit(`if (typeof ${len} !== 'number' || ${len} < 0) H.badLength(${len});`);
+    }
+    if (fc.isText) {
+      const i = this.v('i');
+      this.emit(`if (p + ${len} * 8 > E) H.oob(s, p, ${len} * 8);`);
+      this.emit(`var ${i} = p >>> 3;`);
+      const v = b ? this.v() : null;
+      if (v) this.emit(`var ${v} = H.text(u8, ${i}, ${i} + ${len});`);
+      this.emit(`p += ${len} * 8;`);
+      return v;
+    }
+    const fixed = this.fixedSize(fc.element);
+    if (!b && fixed > 0) {
+      this.emit(`if (p + ${len} * ${fixed} > E) H.oob(s, p, ${len} * ${fixed});`);
+      this.emit(`p += ${len} * ${fixed};`);
+      return null;
+    }
+    const arr = b ? this.v('a') : null;
+    const k = this.v('k');
+    if (arr) this.emit(`var ${arr} = new Array(${len});`);
+    this.emit(`for (var ${k} = 0; ${k} < ${len}; ${k}++) {`);
+    const ev = this.field(fc.element, b);
+    if (arr) this.emit(`${arr}[${k}] = ${ev};`);
+    this.emit('}');
+    return arr;
+  }
+
+  variant(fc: VariantFieldClass, build: boolean): string | null {
+    const b = build && !fc.hidden;
+    const t = this.v('g');
+    this.emit(`var ${t} = S[${fc.tagSlot}];`);
+    const v = b ? this.v() : null;
+    if (v) this.emit(`var ${v};`);
+    let first = true;
+    fc.options.forEach((opt, idx) => {
+      if (opt.ranges.length === 0) return;
+      const cond = opt.ranges.map(([lo, hi]) => (lo === hi ? `${t} == ${lit(lo)}` : `(${t} >= ${lit(lo)} && ${t} <= ${lit(hi)})`)).join(' || ');
+      this.emit(`${first ? '' : 'else '}if (${cond}) {`);
+      first = false;
+      const ov = this.field(opt.fc, b);
+      if (v) this.emit(`${v} = new H.VariantValue(${idx}, ${ov === null ? 'null' : ov});`);
+      this.emit('}');
+    });
+    if (first) this.emit(`H.noOption(${t});`);
+    else this.emit(`else H.noOption(${t});`);
+    return v;
+  }
+
+  varint(signed: boolean, build: boolean, slot: number | undefined, role: FieldRole | undefined): string | null {
+    this.align(8);
+    const v = this.v();
+    const shift = this.v('m');
+    const by = this.v('y');
+    const big = this.v('B');
+    const q = this.v('q');
+    // LEB128: numbers while below 2^53 (7 bits per byte), bigints beyond.
+    this.emit(`var ${v} = 0, ${shift} = 1, ${by}, ${big} = null;`);
+    this.emit(
+      `for (var ${q} = 0;; ${q}++) { if (p + 8 > E) H.oob(s, p, 8); ${by} = u8[p >>> 3]; p += 8; ` +
+        `if (${big} === null && ${q} < 7) { ${v} += (${by} & 127) * ${shift}; } ` +
+        `else { if (${big} === null) ${big} = BigInt(${v}); ${big} += BigInt(${by} & 127) << BigInt(7 * ${q}); } ` +
+        `${shift} *= 128; if ((${by} & 128) === 0) break; }`,
+    );
+    this.emit(`if (${big} !== null) ${v} = ${big};`);
+    if (signed) {
+      this.emit(
+        `if (${by} & 64) { ${v} = typeof ${v} === 'number' && ${shift} <= 9007199254740992 ? ${v} - ${shift} : BigInt(${v}) - (1n << BigInt(7 * (${q} + 1))); }`,
+      );
+    }
+    this.emit(`if (typeof ${v} === 'bigint' && ${v} <= 9007199254740991n && ${v} >= -9007199254740991n) ${v} = Number(${v});`);
+    if (slot !== undefined) this.emit(`S[${slot}] = ${v};`);
+    if (this.mode.effects && role !== undefined) this.role(role, v);
+    return build ? v : null;
+  }
+
+  blob(staticLength: number | undefined, lengthSlot: number | undefined, align: number, build: boolean): string | null {
+    this.align(Math.max(8, align));
+    const len = this.v('n');
+    if (staticLength !== undefined) this.emit(`var ${len} = ${staticLength};`);
+    else {
+      this.emit(`var ${len} = S[${lengthSlot}];`);
+      this.emit(`if (typeof ${len} !== 'number' || ${len} < 0) H.badLength(${len});`);
+    }
+    this.emit(`if (p + ${len} * 8 > E) H.oob(s, p, ${len} * 8);`);
+    const v = build ? this.v() : null;
+    if (v) this.emit(`var ${v} = u8.slice(p >>> 3, (p >>> 3) + ${len});`);
+    this.emit(`p += ${len} * 8;`);
+    return v;
+  }
+
+  optional(fc: FieldClass & { kind: 'optional' }, build: boolean): string | null {
+    const b = build && !fc.hidden;
+    const t = this.v('g');
+    this.emit(`var ${t} = S[${fc.selectorSlot}];`);
+    const cond = fc.selectorRanges
+      ? fc.selectorRanges.map(([lo, hi]) => `(${t} >= ${lit(lo)} && ${t} <= ${lit(hi)})`).join(' || ') || 'false'
+      : `(${t} != 0 && ${t} !== false)`;
+    const v = b ? this.v() : null;
+    if (v) this.emit(`var ${v} = null;`);
+    this.emit(`if (${cond}) {`);
+    const ov = this.field(fc.fc, b);
+    if (v && ov !== null) this.emit(`${v} = ${ov};`);
+    this.emit('}');
+    return v;
+  }
+
+  finish(result: string | null): ScopeDecoder {
+    const body =
+      `return function decode(s) {\n` +
+      `var u8 = s.u8, dv = s.dv, p = s.pos, E = s.end, S = s.slots, t, c;\n` +
+      this.lines.join('\n') +
+      `\ns.pos = p;\nreturn ${result ?? 'undefined'};\n};`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => ScopeDecoder;
+    return factory(HELPERS, this.consts);
+  }
+}
+
+/** Decoder for one scope struct (or a chain of scopes read back to back, see compileScopes). */
+export function compileScope(fc: StructFieldClass, mode: GenMode): ScopeDecoder {
+  const g = new Gen(mode);
+  const v = g.field(fc, mode.values);
+  return g.finish(v);
+}
+
+/**
+ * Decoder for several consecutive scopes (event common context, specific context, payload). With
+ * `values` it returns an array with one entry per scope (undefined for absent or hidden scopes).
+ */
+export function compileScopes(scopes: ReadonlyArray<StructFieldClass | undefined>, mode: GenMode): ScopeDecoder {
+  const g = new Gen(mode);
+  const vars: string[] = [];
+  for (const sc of scopes) {
+    if (!sc) {
+      vars.push('undefined');
+      continue;
+    }
+    const v = g.field(sc, mode.values);
+    vars.push(v ?? 'undefined');
+  }
+  return g.finish(mode.values ? `[${vars.join(', ')}]` : null);
+}

@@ -1,0 +1,72 @@
+// Event messages whose field values are decoded lazily: the fast pass (msg-iter.ts) only runs the
+// effects-only decoders (positions, clock, slots, event id); the first access to a scope runs the
+// values-only decoder for this event class from the event's start, then drops the packet reference.
+//
+// Contract: behaves as an immutable graph EventMessage (graph/message.ts). Decoding the values cannot fail
+// once the fast pass accepted the event (both passes read the same bits). A consumer that keeps events
+// without touching their fields keeps their packet's bytes alive; call `materialize()` to detach.
+
+import type { EventClass } from '../ir/trace-class.js';
+import type { Cycles, EventMessage, StreamInfo, StructValue } from '../../graph/message.js';
+import type { ScopeDecoder } from './codegen.js';
+import type { Num } from './state.js';
+import type { EventClassDecoders, TraceDecoders } from './trace-decoders.js';
+
+/** The bytes and packet-level state an event needs to decode its values later. */
+export interface PacketData {
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  /** Content end in bits. */
+  readonly end: number;
+  /** Slot values after the packet header and context. */
+  readonly slots: readonly Num[];
+  readonly header: ScopeDecoder | undefined;
+  readonly dec: TraceDecoders;
+}
+
+type Scopes = [StructValue | undefined, StructValue | undefined, StructValue | undefined];
+
+export class CtfEventMessage implements EventMessage {
+  readonly type = 'event' as const;
+  private pk: PacketData | null;
+  private scopes: Scopes | null = null;
+
+  constructor(
+    readonly stream: StreamInfo,
+    readonly ec: EventClass,
+    readonly cycles: Cycles,
+    readonly packetContext: StructValue | undefined,
+    pk: PacketData,
+    private readonly pos: number,
+    private readonly ecd: EventClassDecoders,
+  ) {
+    this.pk = pk;
+  }
+
+  get commonContext(): StructValue | undefined {
+    return (this.scopes ?? this.materialize())[0];
+  }
+  get specificContext(): StructValue | undefined {
+    return (this.scopes ?? this.materialize())[1];
+  }
+  get payload(): StructValue | undefined {
+    return (this.scopes ?? this.materialize())[2];
+  }
+
+  /** Decodes all scopes now and releases the packet bytes. */
+  materialize(): Scopes {
+    if (this.scopes) return this.scopes;
+    const pk = this.pk!;
+    const st = pk.dec.scratch;
+    st.u8 = pk.u8;
+    st.dv = pk.dv;
+    st.end = pk.end;
+    st.pos = this.pos;
+    const slots = st.slots;
+    for (let i = 0; i < pk.slots.length; i++) slots[i] = pk.slots[i]!;
+    if (pk.header) pk.header(st);
+    this.scopes = this.ecd.values()(st) as Scopes;
+    this.pk = null;
+    return this.scopes;
+  }
+}

@@ -1,0 +1,375 @@
+// The per-data-stream message iterator (babeltrace2's msg-iter.c): walks a stream's packets in order and
+// produces stream beginning, discarded events/packets, packet beginning, events, packet end, stream end.
+//
+// Contract: `next()` is synchronous and returns the next message, `undefined` at the end of the stream,
+// or NEED_DATA when an asynchronous Medium has not delivered the next packet yet (then await `fill()`).
+// Packet times follow msg-iter.c: packet beginning = decoded `timestamp_begin` (barectf "event before
+// packet" quirk: delayed until the first event and lowered to its time); packet end = the clock after
+// `timestamp_end` (lttng "event after packet" and lttng-crash quirks keep the last event time instead).
+// Discarded events: counter delta between consecutive packets (first packet: unknown count if non-zero),
+// range previous end .. this end; discarded packets: sequence number gaps, range previous end .. this
+// beginning; both before the packet beginning. Decoding errors are LttError('CTF_DECODE') naming the file,
+// the packet offset and the problem; messages produced before the error have already been returned.
+
+import { LttError } from '../../errors.js';
+import type {
+  DiscardedItemsMessage,
+  Message,
+  PacketBeginningMessage,
+  PacketEndMessage,
+  StreamInfo,
+  StructValue,
+} from '../../graph/message.js';
+import { DecodeError } from './bits.js';
+import { CtfEventMessage, type PacketData } from './event-message.js';
+import { FileMedium, type Medium } from './medium.js';
+import { DecodeState, type Num } from './state.js';
+import type { EventClassDecoders, StreamClassConfig, TraceDecoders } from './trace-decoders.js';
+
+export const NEED_DATA: unique symbol = Symbol('need-data');
+export type NextResult = Message | undefined | typeof NEED_DATA;
+
+/** A source of messages for one data stream (what the muxer merges). */
+export interface MessageStream {
+  readonly info: StreamInfo;
+  next(): NextResult;
+  /** Resolves when next() can make progress after NEED_DATA. */
+  fill(): Promise<void> | void;
+  close(): void;
+}
+
+export interface PacketLocation {
+  readonly path: string;
+  /** Byte offset of the packet in its file. */
+  readonly offset: number;
+  /** Packet size in bytes when known (index or scan); undefined: up to the end of the file. */
+  readonly size: number | undefined;
+}
+
+export interface TracerQuirks {
+  /** lttng-ust/modules < 2.11 (and older branches): events after `timestamp_end`. */
+  readonly eventAfterPacket: boolean;
+  /** barectf < 2.3.1: events before `timestamp_begin`. */
+  readonly barectfEventBeforePacket: boolean;
+  /** All lttng-ust/modules: `timestamp_end == 0` on crash-recovered packets. */
+  readonly lttngCrash: boolean;
+}
+
+export const NO_QUIRKS: TracerQuirks = { eventAfterPacket: false, barectfEventBeforePacket: false, lttngCrash: false };
+
+const enum St {
+  Begin,
+  NeedPacket,
+  Events,
+  Done,
+}
+
+function sub(a: Num, b: Num): Num {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const r = (BigInt(a) - BigInt(b)) & 0xffffffffffffffffn;
+  return r <= 9007199254740991n ? Number(r) : r;
+}
+
+export class CtfStreamIterator implements MessageStream {
+  private state = St.Begin;
+  private readonly st: DecodeState;
+  private readonly queue: Message[] = [];
+  private qi = 0;
+  private pi = 0;
+  private medium: Medium | undefined;
+  private pending: Promise<void> | undefined;
+  private pendingBytes: Uint8Array | undefined;
+  private readonly hasClock: boolean;
+
+  // Current packet.
+  private cfg: StreamClassConfig | undefined;
+  private pk: PacketData | undefined;
+  private packetContext: StructValue | undefined;
+  private header: ((s: DecodeState) => unknown) | undefined;
+  private ecds: Array<EventClassDecoders | undefined> = [];
+  private packetOffset = 0;
+  private packetPath = '';
+  private delayedBegin: PacketBeginningMessage | undefined;
+
+  // Snapshots of the current and previous packets (undefined: absent / first packet).
+  private curDisc: Num | undefined;
+  private curSeq: Num | undefined;
+  private curBegin: Num | undefined;
+  private curEnd: Num | undefined;
+  private prevDisc: Num | undefined;
+  private prevSeq: Num | undefined;
+  private prevEnd: Num | undefined;
+
+  constructor(
+    readonly info: StreamInfo,
+    private readonly dec: TraceDecoders,
+    private readonly packets: readonly PacketLocation[],
+    private readonly quirks: TracerQuirks = NO_QUIRKS,
+    private readonly openMedium: (path: string) => Medium = (p) => new FileMedium(p),
+  ) {
+    this.st = new DecodeState(dec.tc.slotCount);
+    this.hasClock = info.sc.defaultClock !== undefined;
+  }
+
+  fill(): Promise<void> | void {
+    return this.pending;
+  }
+
+  close(): void {
+    this.medium?.close();
+    this.medium = undefined;
+    this.state = St.Done;
+  }
+
+  next(): NextResult {
+    try {
+      for (;;) {
+        if (this.qi < this.queue.length) {
+          const m = this.queue[this.qi++]!;
+          if (this.qi === this.queue.length) {
+            this.queue.length = 0;
+            this.qi = 0;
+          }
+          return m;
+        }
+        switch (this.state) {
+          case St.Events:
+            if (this.st.pos < this.st.end) {
+              const ev = this.decodeEvent();
+              if (this.delayedBegin === undefined) return ev;
+              this.queue.push(this.takeDelayedBegin(), ev);
+              continue;
+            }
+            this.endPacket();
+            this.state = St.NeedPacket;
+            continue;
+          case St.NeedPacket:
+            if (this.pi >= this.packets.length) {
+              this.medium?.close();
+              this.medium = undefined;
+              this.state = St.Done;
+              return { type: 'stream-end', stream: this.info };
+            }
+            if (!this.loadPacket()) return NEED_DATA;
+            this.state = St.Events;
+            continue;
+          case St.Begin:
+            this.state = St.NeedPacket;
+            return { type: 'stream-beginning', stream: this.info };
+          case St.Done:
+            return undefined;
+        }
+      }
+    } catch (err) {
+      this.close();
+      throw this.wrap(err);
+    }
+  }
+
+  private wrap(err: unknown): unknown {
+    if (err instanceof DecodeError) {
+      return new LttError(
+        'CTF_DECODE',
+        `${this.packetPath}: packet at offset ${this.packetOffset}: ${err.message}`,
+        { cause: err },
+      );
+    }
+    return err;
+  }
+
+  private bytesFor(path: string, offset: number, size: number | undefined): Uint8Array | undefined {
+    if (this.pendingBytes) {
+      const b = this.pendingBytes;
+      this.pendingBytes = undefined;
+      this.pending = undefined;
+      return b;
+    }
+    if (!this.medium || this.medium.name !== path) {
+      this.medium?.close();
+      this.medium = this.openMedium(path);
+    }
+    const len = size ?? (this.medium.size ?? offset) - offset;
+    const r = this.medium.request(offset, len);
+    if (r instanceof Uint8Array) return r;
+    this.pending = r.then((b) => {
+      this.pendingBytes = b;
+    });
+    return undefined;
+  }
+
+  /** Loads and starts the next packet; false when the bytes are not there yet (async medium). */
+  private loadPacket(): boolean {
+    const loc = this.packets[this.pi]!;
+    this.packetPath = loc.path;
+    this.packetOffset = loc.offset;
+    const bytes = this.bytesFor(loc.path, loc.offset, loc.size);
+    if (!bytes) return false;
+    this.pi++;
+    const st = this.st;
+    const { cfg, context } = this.dec.decodePacketHeaderContext(st, bytes);
+    const avail = bytes.byteLength;
+    let packetBytes: number;
+    if (st.packetSize !== undefined) {
+      if (typeof st.packetSize !== 'number' || st.packetSize % 8 !== 0) {
+        throw new DecodeError(`invalid packet size ${st.packetSize} bits`);
+      }
+      packetBytes = st.packetSize / 8;
+    } else {
+      packetBytes = avail;
+    }
+    if (packetBytes > avail) {
+      throw new DecodeError(
+        `packet size (${packetBytes} bytes) goes past the end of the file (${avail} bytes left)`,
+      );
+    }
+    if (packetBytes * 8 >= 2 ** 31) throw new DecodeError(`packet larger than 256 MiB is not supported`);
+    let contentBits = packetBytes * 8;
+    if (st.contentSize !== undefined) {
+      if (typeof st.contentSize !== 'number' || st.contentSize > contentBits) {
+        throw new DecodeError(`content size (${st.contentSize} bits) is larger than the packet size (${contentBits} bits)`);
+      }
+      contentBits = st.contentSize;
+    }
+    if (st.pos > contentBits) {
+      throw new DecodeError(
+        `packet header and context (${st.pos} bits) do not fit in the packet's content (${contentBits} bits)`,
+      );
+    }
+    const u8 = packetBytes === avail ? bytes : bytes.subarray(0, packetBytes);
+    if (u8 !== st.u8) {
+      st.u8 = u8;
+      st.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    }
+    st.end = contentBits;
+
+    if (cfg !== this.cfg) {
+      this.cfg = cfg;
+      this.header = cfg.eventHeader;
+      this.ecds = [];
+    }
+    this.packetContext = context as StructValue | undefined;
+    this.pk = {
+      u8,
+      dv: st.dv,
+      end: contentBits,
+      slots: st.slots.slice(),
+      header: cfg.eventHeader,
+      dec: this.dec,
+    };
+
+    // Snapshots, as msg-iter.c keeps them.
+    this.prevDisc = this.curDisc;
+    this.prevSeq = this.curSeq;
+    this.prevEnd = this.curEnd;
+    this.curDisc = st.discarded;
+    this.curSeq = st.seqNum;
+    this.curBegin = st.tsBegin;
+    this.curEnd = st.tsEnd;
+    const firstPacket = this.pi === 1;
+
+    if (cfg.hasDiscardedEvents && this.curDisc !== undefined) {
+      let emit: boolean;
+      let count: number | undefined;
+      if (firstPacket || this.prevDisc === undefined) {
+        emit = this.curDisc != 0;
+      } else {
+        const d = sub(this.curDisc, this.prevDisc);
+        emit = d != 0;
+        count = Number(d);
+      }
+      if (emit) {
+        const m: DiscardedItemsMessage = {
+          type: 'discarded-events',
+          stream: this.info,
+          count,
+          beginCycles: cfg.discardedHaveTimes ? (count === undefined ? this.curBegin : this.prevEnd) : undefined,
+          endCycles: cfg.discardedHaveTimes ? this.curEnd : undefined,
+        };
+        this.queue.push(m);
+      }
+    }
+    if (cfg.hasDiscardedPackets && !firstPacket && this.prevSeq !== undefined && this.curSeq !== undefined) {
+      const d = sub(this.curSeq, this.prevSeq);
+      if (d > 1) {
+        const m: DiscardedItemsMessage = {
+          type: 'discarded-packets',
+          stream: this.info,
+          count: Number(d) - 1,
+          beginCycles: cfg.discardedHaveTimes ? this.prevEnd : undefined,
+          endCycles: cfg.discardedHaveTimes ? this.curBegin : undefined,
+        };
+        this.queue.push(m);
+      }
+    }
+    const begin: PacketBeginningMessage = {
+      type: 'packet-beginning',
+      stream: this.info,
+      cycles: cfg.hasTsBegin ? this.curBegin : undefined,
+      context: this.packetContext,
+    };
+    if (this.quirks.barectfEventBeforePacket) this.delayedBegin = begin;
+    else this.queue.push(begin);
+    return true;
+  }
+
+  private takeDelayedBegin(): PacketBeginningMessage {
+    const b = this.delayedBegin!;
+    this.delayedBegin = undefined;
+    // Lower the beginning time to the first event's when the tracer wrote events before it.
+    const clk = this.st.clock;
+    if (b.cycles !== undefined && clk < b.cycles) return { ...b, cycles: clk };
+    return b;
+  }
+
+  private endPacket(): void {
+    const cfg = this.cfg!;
+    const st = this.st;
+    if (this.delayedBegin) this.queue.push(this.takeDelayedBegin());
+    let update = true;
+    const end = this.curEnd;
+    if (end !== undefined) {
+      if (this.quirks.lttngCrash && this.curBegin != 0 && end == 0) update = false;
+      if (this.quirks.eventAfterPacket && end < st.clock) update = false;
+      if (update) st.clock = end;
+    }
+    const m: PacketEndMessage = {
+      type: 'packet-end',
+      stream: this.info,
+      cycles: cfg.hasTsEnd ? st.clock : undefined,
+    };
+    this.queue.push(m);
+    this.pk = undefined;
+  }
+
+  private decodeEvent(): CtfEventMessage {
+    const st = this.st;
+    const pos = st.pos;
+    st.eventId = -1;
+    const header = this.header;
+    if (header !== undefined) header(st);
+    const id = st.eventId;
+    let ecd: EventClassDecoders | undefined;
+    if (typeof id === 'number' && id >= 0) {
+      ecd = this.ecds[id];
+      if (ecd === undefined) {
+        ecd = this.dec.eventClass(this.cfg!, id);
+        if (ecd === undefined) {
+          throw new DecodeError(
+            `no event class with ID ${id} in stream class ${this.cfg!.sc.id} (event at byte ${pos >>> 3})`,
+          );
+        }
+        if (id < 1e6) this.ecds[id] = ecd;
+      }
+    } else if (id === -1) {
+      const sole = this.cfg!.soleEventClass;
+      if (!sole) throw new DecodeError(`event header has no event class ID and the stream class has several event classes`);
+      ecd = this.dec.eventClass(this.cfg!, sole.id)!;
+    } else {
+      throw new DecodeError(`no event class with ID ${id} in stream class ${this.cfg!.sc.id} (event at byte ${pos >>> 3})`);
+    }
+    const cycles = this.hasClock ? st.clock : undefined;
+    ecd.skip(st);
+    if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);
+    return new CtfEventMessage(this.info, ecd.ec, cycles, this.packetContext, this.pk!, pos, ecd);
+  }
+}

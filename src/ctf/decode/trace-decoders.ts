@@ -1,0 +1,170 @@
+// Per trace class: the compiled decoders (generated on first use, then cached) and the stream-class
+// configuration babeltrace2 derives from the packet context (which packet times exist, whether discarded
+// events/packets are tracked), plus the packet-property reader used to index and group stream files.
+//
+// Contract: `decodersFor(tc)` returns the same TraceDecoders for the same TraceClass object. Packet
+// header/context decoding applies field meanings (magic check, sizes, ids, times); `readPacketProps()`
+// returns what a packet's header and context say, or throws DecodeError.
+
+import type { EventClass, StreamClass, StructFieldClass, TraceClass } from '../ir/trace-class.js';
+import { DecodeError } from './bits.js';
+import { compileScope, compileScopes, type ScopeDecoder } from './codegen.js';
+import { DecodeState, type Num } from './state.js';
+
+export interface StreamClassConfig {
+  readonly sc: StreamClass;
+  readonly hasTsBegin: boolean;
+  readonly hasTsEnd: boolean;
+  readonly hasDiscardedEvents: boolean;
+  readonly hasDiscardedPackets: boolean;
+  /** Discarded events/packets messages carry a time range (needs both packet times). */
+  readonly discardedHaveTimes: boolean;
+  /** Packet context decoder (effects + values; value undefined when the scope shows nothing). */
+  readonly packetContext: ScopeDecoder | undefined;
+  /** Event header decoder (effects only). */
+  readonly eventHeader: ScopeDecoder | undefined;
+  /** The only event class when the header has no `id`. */
+  readonly soleEventClass: EventClass | undefined;
+}
+
+export interface EventClassDecoders {
+  readonly ec: EventClass;
+  /** Common context + specific context + payload, effects only (positions, slots, clock). */
+  readonly skip: ScopeDecoder;
+  /** Same scopes, values only: returns [commonContext, specificContext, payload]. Compiled on demand. */
+  values(): ScopeDecoder;
+}
+
+export interface PacketProps {
+  readonly streamClassId: number;
+  readonly streamInstanceId: Num | undefined;
+  /** Packet size in bytes (undefined: the packet extends to the end of the file). */
+  readonly packetSize: number | undefined;
+  /** Content size in bits (undefined: whole packet). */
+  readonly contentSizeBits: number | undefined;
+  readonly tsBegin: Num | undefined;
+  readonly tsEnd: Num | undefined;
+  readonly discarded: Num | undefined;
+  readonly seqNum: Num | undefined;
+}
+
+function directRole(fc: StructFieldClass | undefined, role: string): boolean {
+  if (!fc) return false;
+  return fc.members.some((m) => {
+    const f = m.fc;
+    if (f.kind === 'int') return f.role === role;
+    if (f.kind === 'enum') return f.container.role === role;
+    if (f.kind === 'varint') return f.role === role;
+    return false;
+  });
+}
+
+export class TraceDecoders {
+  readonly packetHeader: ScopeDecoder | undefined;
+  private readonly configs = new Map<number, StreamClassConfig>();
+  private readonly events = new Map<StreamClass, Map<number, EventClassDecoders>>();
+  /** Scratch state for lazy value decoding (synchronous, never re-entered). */
+  readonly scratch: DecodeState;
+
+  constructor(readonly tc: TraceClass) {
+    this.packetHeader = tc.packetHeader ? compileScope(tc.packetHeader, { effects: true, values: false }) : undefined;
+    this.scratch = new DecodeState(tc.slotCount);
+  }
+
+  streamClass(id: number): StreamClassConfig {
+    let cfg = this.configs.get(id);
+    if (cfg) return cfg;
+    const sc = this.tc.streamClasses.get(id);
+    if (!sc) throw new DecodeError(`no stream class with ID ${id} in the metadata`);
+    const pc = sc.packetContext;
+    const hasTsBegin = directRole(pc, 'packet-begin-ts');
+    const hasTsEnd = directRole(pc, 'packet-end-ts');
+    const hasDiscardedEvents = directRole(pc, 'discarded-events');
+    const hasDiscardedPackets = directRole(pc, 'packet-seq-num');
+    cfg = {
+      sc,
+      hasTsBegin,
+      hasTsEnd,
+      hasDiscardedEvents,
+      hasDiscardedPackets,
+      discardedHaveTimes: hasTsBegin && hasTsEnd,
+      packetContext: pc ? compileScope(pc, { effects: true, values: true }) : undefined,
+      eventHeader: sc.eventHeader ? compileScope(sc.eventHeader, { effects: true, values: false }) : undefined,
+      soleEventClass: sc.eventClasses.size === 1 ? [...sc.eventClasses.values()][0] : undefined,
+    };
+    this.configs.set(id, cfg);
+    return cfg;
+  }
+
+  eventClass(cfg: StreamClassConfig, id: number): EventClassDecoders | undefined {
+    let m = this.events.get(cfg.sc);
+    if (!m) {
+      m = new Map();
+      this.events.set(cfg.sc, m);
+    }
+    let d = m.get(id);
+    if (d) return d;
+    const ec = cfg.sc.eventClasses.get(id);
+    if (!ec) return undefined;
+    const scopes = [cfg.sc.eventCommonContext, ec.specificContext, ec.payload];
+    let values: ScopeDecoder | undefined;
+    d = {
+      ec,
+      skip: compileScopes(scopes, { effects: true, values: false }),
+      values: () => (values ??= compileScopes(scopes, { effects: false, values: true })),
+    };
+    m.set(id, d);
+    return d;
+  }
+
+  /**
+   * Decodes the packet header and context of the packet starting at byte 0 of `u8` into `st` (which
+   * keeps the positions and role snapshots) and returns the packet context value.
+   */
+  decodePacketHeaderContext(st: DecodeState, u8: Uint8Array): { cfg: StreamClassConfig; context: unknown } {
+    st.setPacket(u8);
+    if (this.packetHeader) this.packetHeader(st);
+    let scId = 0;
+    if (st.streamClassId !== undefined) {
+      if (typeof st.streamClassId !== 'number') throw new DecodeError(`stream class ID ${st.streamClassId} out of range`);
+      scId = st.streamClassId;
+    } else if (this.tc.streamClasses.size === 1) {
+      scId = [...this.tc.streamClasses.keys()][0]!;
+    }
+    const cfg = this.streamClass(scId);
+    const context = cfg.packetContext ? cfg.packetContext(st) : undefined;
+    return { cfg, context };
+  }
+
+  /** What the header and context of a packet say (for indexing and grouping stream files). */
+  readPacketProps(u8: Uint8Array): PacketProps {
+    const st = new DecodeState(this.tc.slotCount);
+    const { cfg } = this.decodePacketHeaderContext(st, u8);
+    const ps = st.packetSize;
+    const cs = st.contentSize;
+    if (ps !== undefined && (typeof ps !== 'number' || ps % 8 !== 0)) {
+      throw new DecodeError(`packet size ${ps} bits is not a whole number of bytes`);
+    }
+    return {
+      streamClassId: cfg.sc.id,
+      streamInstanceId: st.streamInstanceId,
+      packetSize: ps === undefined ? undefined : ps / 8,
+      contentSizeBits: cs === undefined ? undefined : Number(cs),
+      tsBegin: st.tsBegin,
+      tsEnd: st.tsEnd,
+      discarded: st.discarded,
+      seqNum: st.seqNum,
+    };
+  }
+}
+
+const cache = new WeakMap<TraceClass, TraceDecoders>();
+
+export function decodersFor(tc: TraceClass): TraceDecoders {
+  let d = cache.get(tc);
+  if (!d) {
+    d = new TraceDecoders(tc);
+    cache.set(tc, d);
+  }
+  return d;
+}

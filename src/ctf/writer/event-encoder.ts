@@ -1,0 +1,384 @@
+// Per-event-class record encoders, generated with `new Function` (design.md: no generic interpreter on the
+// hot path). One encoder writes a whole event record: LTTng event header (compact or large, extended when the
+// id or the time since the previous record does not fit), stream event context, payload.
+//
+// Contract: `compileEncoder(...)` returns a factory; a stream calls it once with its packet buffer and gets an
+// `EventEncoder`. `encode(off, ts, last, payload, context)` writes the record at byte `off` and returns the new
+// offset, or -1 when the record does not fit before `end` (the buffer length); in that case bytes from `off`
+// on may have been written and the caller must zero them again. The buffer must be all zero from `off` to its
+// end on entry: padding and string terminators rely on it. `ts` must be >= `last` (the clock value the reader
+// will hold before this record: the previous record's timestamp or the packet's timestamp_begin); both are
+// cycle counts below 2^53. Values are positional (see index.ts for the accepted JS types per field kind).
+
+import type { FieldDef, FieldType, IntegerFieldType } from './field-types.js';
+
+export type EventEncoder = (
+  off: number,
+  ts: number,
+  last: number,
+  payload: readonly unknown[],
+  context: readonly unknown[] | undefined,
+) => number;
+
+export type EncoderFactory = (u8: Buffer, dv: DataView) => EventEncoder;
+
+const EMPTY: readonly unknown[] = Object.freeze([]);
+
+/** Upper bound in bytes (alignment padding included), or null when the size depends on the value. */
+function fixedSize(t: FieldType): number | null {
+  switch (t.kind) {
+    case 'int':
+      return t.size / 8 + alignSlack(t.align);
+    case 'enum':
+      return t.container.size / 8 + alignSlack(t.container.align);
+    case 'float':
+      return t.size / 8 + alignSlack(t.align);
+    case 'text':
+      return t.length;
+    case 'string':
+    case 'sequence':
+      return null;
+    case 'array': {
+      const e = fixedSize(t.element);
+      return e === null ? null : e * t.length + alignSlack(alignOf(t.element) * 8);
+    }
+    case 'struct': {
+      let sum = 0;
+      for (const f of t.fields) {
+        const s = fixedSize(f);
+        if (s === null) return null;
+        sum += s;
+      }
+      return sum;
+    }
+  }
+}
+
+function alignSlack(alignBits: number | undefined): number {
+  return alignBits === undefined || alignBits <= 8 ? 0 : alignBits / 8 - 1;
+}
+
+/** Alignment in bytes. */
+function alignOf(t: FieldType): number {
+  switch (t.kind) {
+    case 'int':
+      return (t.align ?? 8) / 8;
+    case 'enum':
+      return (t.container.align ?? 8) / 8;
+    case 'float':
+      return (t.align ?? 8) / 8;
+    case 'string':
+    case 'text':
+      return 1;
+    case 'array':
+    case 'sequence':
+      return alignOf(t.element);
+    case 'struct': {
+      let a = 1;
+      for (const f of t.fields) a = Math.max(a, alignOf(f));
+      return a;
+    }
+  }
+}
+
+function isByteElement(t: FieldType): t is IntegerFieldType {
+  return t.kind === 'int' && t.size === 8 && (t.align ?? 8) === 8;
+}
+
+interface GenItem {
+  readonly size: number | null;
+  readonly emit: () => void;
+}
+
+class CodeGen {
+  private readonly lines: string[] = [];
+  private tmp = 0;
+
+  emit(line: string): void {
+    this.lines.push(line);
+  }
+
+  name(prefix: string): string {
+    return `${prefix}${this.tmp++}`;
+  }
+
+  text(): string {
+    return this.lines.join('\n');
+  }
+
+  align(bytes: number): void {
+    if (bytes > 1) this.emit(`off = (off + ${bytes - 1}) & ${~(bytes - 1)};`);
+  }
+
+  check(bytesExpr: string): void {
+    this.emit(`if (off + ${bytesExpr} > end) return -1;`);
+  }
+
+  /**
+   * Writes items in order with one bounds check per run of fixed-size items (`size` = upper bound in bytes,
+   * null = variable: such items check their own space).
+   */
+  items(items: readonly GenItem[]): void {
+    for (let i = 0; i < items.length; i++) {
+      const s = items[i]!.size;
+      if (s !== null && (i === 0 || items[i - 1]!.size === null)) {
+        let run = 0;
+        for (let j = i; j < items.length && items[j]!.size !== null; j++) run += items[j]!.size!;
+        if (run > 0) this.check(String(run));
+      }
+      items[i]!.emit();
+    }
+  }
+
+  /** Items writing `fields`, read positionally from the array expression `src`. */
+  fieldItems(fields: readonly FieldDef[], src: string): GenItem[] {
+    return fields.map((f, i) => ({
+      size: fixedSize(f),
+      emit: () => {
+        const v = this.name('v');
+        this.emit(`const ${v} = ${src}[${i}];`);
+        this.value(f, v, true);
+      },
+    }));
+  }
+
+  /** Writes one value. `checked`: space for fixed-size types was reserved by the caller. */
+  value(t: FieldType, v: string, checked: boolean): void {
+    const fixed = fixedSize(t);
+    if (!checked && fixed !== null && fixed > 0) this.check(String(fixed));
+    switch (t.kind) {
+      case 'int':
+        this.integer(t, v);
+        return;
+      case 'enum':
+        this.integer(t.container, v);
+        return;
+      case 'float': {
+        this.align((t.align ?? 8) / 8);
+        const le = t.byteOrder === 'be' ? 'false' : 'true';
+        this.emit(`dv.setFloat${t.size}(off, ${v}, ${le}); off += ${t.size / 8};`);
+        return;
+      }
+      case 'string':
+        this.string(v);
+        return;
+      case 'text':
+        this.byteArray(t.length, v);
+        return;
+      case 'array':
+        if (isByteElement(t.element)) {
+          this.byteArray(t.length, v);
+          return;
+        }
+        this.align(alignOf(t.element));
+        {
+          const a = this.name('a');
+          const i = this.name('i');
+          this.emit(`const ${a} = ${v} ?? EMPTY;`);
+          this.emit(`for (let ${i} = 0; ${i} < ${t.length}; ${i}++) {`);
+          const e = this.name('e');
+          this.emit(`const ${e} = ${a}[${i}];`);
+          // Fixed-size elements were reserved with the array; variable ones check themselves.
+          this.value(t.element, e, fixedSize(t.element) !== null);
+          this.emit('}');
+        }
+        return;
+      case 'sequence':
+        this.sequence(t.element, t.lengthType ?? { kind: 'int', size: 64 }, v);
+        return;
+      case 'struct': {
+        const s = this.name('s');
+        this.emit(`const ${s} = ${v} ?? EMPTY;`);
+        this.align(alignOf(t));
+        // A fixed-size struct was reserved as a whole; re-checking inside costs nothing but one compare per run.
+        this.items(this.fieldItems(t.fields, s));
+        return;
+      }
+    }
+  }
+
+  integer(t: IntegerFieldType, v: string): void {
+    this.align((t.align ?? 8) / 8);
+    const le = t.byteOrder === 'be' ? 'false' : 'true';
+    // Numbers are the fast path; bigints (and anything else) are converted.
+    const n = `(typeof ${v} === 'number' ? ${v} : Number(${v}))`;
+    switch (t.size) {
+      case 8:
+        this.emit(`u8[off] = ${n}; off += 1;`);
+        return;
+      case 16:
+        this.emit(`dv.setUint16(off, ${n}, ${le}); off += 2;`);
+        return;
+      case 32:
+        this.emit(`dv.setUint32(off, ${n}, ${le}); off += 4;`);
+        return;
+      case 64: {
+        const [lo, hi] = t.byteOrder === 'be' ? [4, 0] : [0, 4];
+        const l = this.name('lo');
+        this.emit(
+          `if (typeof ${v} === 'number') { const ${l} = ${v} >>> 0; dv.setUint32(off + ${lo}, ${l}, ${le}); ` +
+            `dv.setUint32(off + ${hi}, ((${v} - ${l}) / 4294967296) >>> 0, ${le}); }`,
+        );
+        this.emit(`else if (typeof ${v} === 'bigint') dv.setBigUint64(off, BigInt.asUintN(64, ${v}), ${le});`);
+        this.emit(`else if (${v} != null) dv.setBigUint64(off, BigInt.asUintN(64, BigInt(${v})), ${le});`);
+        this.emit('off += 8;');
+        return;
+      }
+    }
+  }
+
+  string(v: string): void {
+    const s = this.name('str');
+    const k = this.name('k');
+    const ch = this.name('ch');
+    this.emit(`let ${s} = ${v};`);
+    this.emit(`if (typeof ${s} !== 'string') ${s} = ${s} == null ? '' : String(${s});`);
+    // Fast path: short ASCII strings are copied by hand (cheaper than a native call); a NUL ends the string,
+    // as it would for a reader. Anything else takes the UTF-8 encoder.
+    this.emit(`let ${k} = 0;`);
+    this.emit(`if (${s}.length <= 64 && off + ${s}.length + 1 <= end) {`);
+    this.emit(`for (; ${k} < ${s}.length; ${k}++) { const ${ch} = ${s}.charCodeAt(${k}); if (${ch} >= 0x80 || ${ch} === 0) break; u8[off + ${k}] = ${ch}; }`);
+    this.emit('}');
+    this.emit(`if (${k} === ${s}.length) { off += ${k}; u8[off++] = 0; }`);
+    this.emit('else {');
+    // A NUL inside the value would end the CTF string early and desynchronise the record: cut there.
+    this.emit(`const z = ${s}.indexOf('\\0'); if (z !== -1) ${s} = ${s}.slice(0, z);`);
+    // UTF-16 units encode to at most 3 UTF-8 bytes: only measure the string when the bound does not fit.
+    this.emit(`if (off + ${s}.length * 3 + 1 > end && off + Buffer.byteLength(${s}) + 1 > end) return -1;`);
+    this.emit(`off += u8.utf8Write(${s}, off, end - off); u8[off++] = 0;`);
+    this.emit('}');
+  }
+
+  /** Fixed-length array of bytes: strings (UTF-8, truncated), Uint8Array, or arrays of numbers. */
+  byteArray(length: number, v: string): void {
+    const k = this.name('k');
+    const ch = this.name('ch');
+    this.emit(`if (typeof ${v} === 'string') {`);
+    // Short ASCII text (comm fields) is copied by hand; the rest of the array is already zero.
+    this.emit(`let ${k} = 0;`);
+    this.emit(`if (${v}.length <= ${length}) for (; ${k} < ${v}.length; ${k}++) { const ${ch} = ${v}.charCodeAt(${k}); if (${ch} >= 0x80) break; u8[off + ${k}] = ${ch}; }`);
+    this.emit(`if (${k} !== ${v}.length) u8.utf8Write(${v}, off, ${length});`);
+    this.emit('}');
+    this.emit(`else if (${v} instanceof Uint8Array) u8.set(${v}.length > ${length} ? ${v}.subarray(0, ${length}) : ${v}, off);`);
+    const i = this.name('i');
+    this.emit(`else if (${v} != null) for (let ${i} = 0; ${i} < ${length}; ${i}++) { const b = ${v}[${i}]; u8[off + ${i}] = typeof b === 'number' ? b : Number(b ?? 0); }`);
+    this.emit(`off += ${length};`);
+  }
+
+  sequence(el: FieldType, lengthType: IntegerFieldType, v: string): void {
+    const a = this.name('a');
+    const n = this.name('n');
+    const lenSize = lengthType.size / 8 + alignSlack(lengthType.align);
+    this.emit(`let ${a} = ${v} ?? EMPTY;`);
+    if (isByteElement(el)) {
+      this.emit(`if (typeof ${a} === 'string') {`);
+      this.emit(`const ${n} = Buffer.byteLength(${a});`);
+      this.check(`${lenSize} + ${n}`);
+      this.integer(lengthType, n);
+      this.emit(`if (${n} !== 0) u8.utf8Write(${a}, off, ${n}); off += ${n};`);
+      this.emit('} else {');
+    } else {
+      this.emit('{');
+    }
+    this.emit(`const ${n} = ${a}.length;`);
+    const es = fixedSize(el);
+    const elAlign = alignOf(el);
+    if (es !== null) {
+      this.check(`${lenSize + (elAlign - 1)} + ${n} * ${es}`);
+    } else {
+      this.check(String(lenSize));
+    }
+    this.integer(lengthType, n);
+    this.align(elAlign);
+    if (isByteElement(el)) {
+      this.emit(`if (${a} instanceof Uint8Array) { u8.set(${a}, off); off += ${n}; }`);
+      this.emit('else {');
+    } else {
+      this.emit('{');
+    }
+    const i = this.name('i');
+    const e = this.name('e');
+    this.emit(`for (let ${i} = 0; ${i} < ${n}; ${i}++) {`);
+    this.emit(`const ${e} = ${a}[${i}];`);
+    this.value(el, e, es !== null);
+    this.emit('}');
+    this.emit('}');
+    this.emit('}');
+  }
+}
+
+/** Largest header: large extended (16-bit id 65535, 32-bit id, 64-bit timestamp). */
+function headerCode(g: CodeGen, header: 'compact' | 'large', id: number): number {
+  const write64ts = (at: string): string =>
+    `dv.setUint32(${at}, ts >>> 0, true); dv.setUint32(${at} + 4, (ts - (ts >>> 0)) / 4294967296, true);`;
+  if (header === 'compact') {
+    if (id < 31) {
+      // 5-bit id in bits 0-4, low 27 bits of the clock in bits 5-31 (little-endian bit fields).
+      g.emit(`if (ts - last < 134217728) { dv.setUint32(off, (${id} | ((ts & 0x7ffffff) << 5)) >>> 0, true); off += 4; }`);
+      g.emit(`else { u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13; }`);
+    } else {
+      g.emit(`u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13;`);
+    }
+    return 13;
+  }
+  if (id < 65535) {
+    g.emit(`if (ts - last < 4294967296) { dv.setUint16(off, ${id}, true); dv.setUint32(off + 2, ts >>> 0, true); off += 6; }`);
+    g.emit(`else { dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14; }`);
+  } else {
+    g.emit(`dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14;`);
+  }
+  return 14;
+}
+
+/** Generated source of one event class's encoder (exposed for debugging and tests). */
+export function encoderSource(
+  header: 'compact' | 'large',
+  id: number,
+  context: readonly FieldDef[],
+  fields: readonly FieldDef[],
+): string {
+  const g = new CodeGen();
+  g.emit('return function encode(off, ts, last, p, c) {');
+  g.emit('const end = u8.length;');
+  if (context.length > 0) g.emit('if (c === undefined) c = EMPTY;');
+  const headerMax = header === 'compact' ? 13 : 14;
+  // Each scope is a struct aligned to its most aligned member before its first member is read.
+  const scopeAlign = (scope: readonly FieldDef[]): GenItem[] => {
+    const a = scope.reduce((m, f) => Math.max(m, alignOf(f)), 1);
+    return a > 1 ? [{ size: a - 1, emit: () => g.align(a) }] : [];
+  };
+  g.items([
+    { size: headerMax, emit: () => headerCode(g, header, id) },
+    ...scopeAlign(context),
+    ...g.fieldItems(context, 'c'),
+    ...scopeAlign(fields),
+    ...g.fieldItems(fields, 'p'),
+  ]);
+  g.emit('return off;');
+  g.emit('};');
+  return g.text();
+}
+
+export function compileEncoder(
+  header: 'compact' | 'large',
+  id: number,
+  context: readonly FieldDef[],
+  fields: readonly FieldDef[],
+): EncoderFactory {
+  const source = encoderSource(header, id, context, fields);
+  const make = new Function('u8', 'dv', 'EMPTY', 'Buffer', source) as (
+    u8: Buffer,
+    dv: DataView,
+    empty: readonly unknown[],
+    buffer: typeof Buffer,
+  ) => EventEncoder;
+  return (u8, dv) => {
+    // Buffer#utf8Write(string, offset, length) is the unchecked encoder behind Buffer#write; it is not public
+    // API, so fall back to write() if a Node version lacks it.
+    const b = u8 as Buffer & { utf8Write?: unknown };
+    if (typeof b.utf8Write !== 'function') {
+      Object.defineProperty(b, 'utf8Write', { value: (s: string, o: number, l: number) => u8.write(s, o, l, 'utf8') });
+    }
+    return make(u8, dv, EMPTY, Buffer);
+  };
+}

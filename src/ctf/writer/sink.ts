@@ -1,0 +1,44 @@
+// Where finished CTF output goes: the boundary between packet production (StreamWriter, CtfTraceWriter) and
+// storage or transport (local files with LTTng index files here; a relay connection later).
+//
+// Contract: producers call the sink synchronously. A `packet` view is only valid during the call (the
+// producer reuses its buffer right after), so a sink that keeps the bytes must copy them. Metadata arrives
+// in order as whole metadata packets plus the TSDL text they carry. `close()` is called once, after the
+// last write, and must make everything durable (files closed) before it resolves.
+
+/** One LTTng index entry (ctf_packet_index 1.1), minus the offset, which the sink assigns. Sizes in bits. */
+export interface PacketIndexEntry {
+  readonly packetSizeBits: number;
+  readonly contentSizeBits: number;
+  readonly timestampBegin: number;
+  readonly timestampEnd: number;
+  /** Cumulative, as in the packet context. */
+  readonly eventsDiscarded: number;
+  readonly streamId: number;
+  readonly streamInstanceId: number;
+  readonly packetSeqNum: number;
+}
+
+export interface StreamSinkInfo {
+  /** Data file name without rotation suffix: CHANNEL_CPU (kernel, UST per-UID) or CHANNEL_N. */
+  readonly fileName: string;
+  readonly streamClassId: number;
+  readonly streamInstanceId: number;
+  readonly cpuId: number;
+  /** Bytes per data file before moving to the next one (`--tracefile-size`); 0 or absent: one file. */
+  readonly tracefileSize?: number;
+  /** Files kept in the ring (`--tracefile-count`); 0 or absent: unlimited. */
+  readonly tracefileCount?: number;
+}
+
+export interface StreamSink {
+  writePacket(packet: Uint8Array, index: PacketIndexEntry): void;
+  close(): Promise<void>;
+}
+
+export interface TraceSink {
+  /** `packets`: one or more whole metadata packets; `text`: the TSDL they carry (for sinks that send text). */
+  writeMetadata(packets: Uint8Array, text: string): void;
+  openStream(info: StreamSinkInfo): StreamSink;
+  close(): Promise<void>;
+}

@@ -1,0 +1,274 @@
+// One CTF data stream (one channel on one CPU, or one UST stream): packs event records into fixed-capacity
+// packets (the sub-buffer) and hands finished packets with their index entries to a StreamSink.
+//
+// Contract (LTTng ring-buffer semantics, docs/lttng-reference.md 3.3 and 5):
+// * Packet = header (magic, uuid, stream_id, stream_instance_id) + LTTng packet context + records. A packet
+//   opens at its first record's timestamp (or `openPacket(ts)`), switches when a record does not fit (the old
+//   packet ends and the new one begins at that record's timestamp), and closes on `flushPacket` / `close`.
+// * `packet_size` is the content rounded up to `pageSize` (LTTng: the page size; pass pageSize = packetSize
+//   for fixed-size packets) and never more than the capacity; the rest is zero padding.
+// * `events_discarded` is cumulative: `addDiscarded(n)` is counted in the next packet closed. A record larger
+//   than a whole packet is dropped and counted there too, as the tracer does.
+// * `packet_seq_num` increases by one per packet; `skipPackets(n)` leaves a gap (overwrite mode lost n
+//   sub-buffers), which readers report as discarded packets.
+// * Timestamps are clock cycles (numbers < 2^53) and must not go backwards: an earlier timestamp is clamped to
+//   the stream's current time so the trace stays readable.
+// Synchronous; `write` does no allocation on the common path. Not safe to use after `close()`.
+
+import { LttError } from '../../errors.js';
+import type { EventEncoder, EncoderFactory } from './event-encoder.js';
+import type { PacketIndexEntry, StreamSink } from './sink.js';
+
+/** Packet header (32 bytes) + LTTng packet context (52 bytes). */
+export const PACKET_PREAMBLE_SIZE = 84;
+const PACKET_MAGIC = 0xc1fc1fc1;
+
+export interface StreamWriterStats {
+  /** Records written. */
+  events: number;
+  /** Packets handed to the sink. */
+  packets: number;
+  /** Cumulative discarded-record counter (what the next packet will carry). */
+  discarded: number;
+  /** Bytes handed to the sink (packet sizes). */
+  bytes: number;
+}
+
+/** What a StreamWriter needs from its trace (kept narrow so streams can be tested and reused apart). */
+export interface StreamOwner {
+  /** Encoder factory of event class `id` of this stream's class, or undefined if there is none. */
+  encoderFactory(streamClassId: number, id: number): EncoderFactory | undefined;
+  /** Called before each packet leaves, so the metadata describing it is out first. */
+  beforePacket(): void;
+  /** Called once when the stream is closed. */
+  streamClosed(stream: StreamWriter): void;
+}
+
+export interface StreamWriterOptions {
+  readonly streamClassId: number;
+  readonly streamInstanceId: number;
+  readonly cpuId: number;
+  /** Packet capacity in bytes (the sub-buffer size). */
+  readonly packetSize: number;
+  /** packet_size granularity in bytes; default 4096 (LTTng rounds to the page size). */
+  readonly pageSize?: number;
+}
+
+/** Throws an LttError for packet/page sizes a stream cannot use. */
+export function checkStreamWriterOptions(opts: { readonly packetSize: number; readonly pageSize?: number }): void {
+  const pageSize = opts.pageSize ?? 4096;
+  if (!Number.isSafeInteger(opts.packetSize) || opts.packetSize < PACKET_PREAMBLE_SIZE + 16 || opts.packetSize > 0x40000000) {
+    throw new LttError('CTF_WRITER_BAD_STREAM', `packet size must be between ${PACKET_PREAMBLE_SIZE + 16} bytes and 1 GiB, got ${String(opts.packetSize)}`);
+  }
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
+    throw new LttError('CTF_WRITER_BAD_STREAM', `page size must be a positive integer, got ${String(pageSize)}`);
+  }
+}
+
+function put64(dv: DataView, at: number, v: number): void {
+  const lo = v >>> 0;
+  dv.setUint32(at, lo, true);
+  dv.setUint32(at + 4, ((v - lo) / 4294967296) >>> 0, true);
+}
+
+export class StreamWriter {
+  readonly stats: StreamWriterStats = { events: 0, packets: 0, discarded: 0, bytes: 0 };
+  readonly streamClassId: number;
+  readonly streamInstanceId: number;
+  readonly cpuId: number;
+  readonly packetCapacity: number;
+  readonly pageSize: number;
+
+  private readonly u8: Buffer;
+  private readonly dv: DataView;
+  private readonly encoders: (EventEncoder | undefined)[] = [];
+  private off = PACKET_PREAMBLE_SIZE;
+  private isOpen = false;
+  private closed = false;
+  private beginTs = 0;
+  /** Clock value a reader holds at this point of the stream (last record or packet boundary). */
+  private clock = 0;
+  private hasClock = false;
+  private packetEvents = 0;
+  private seqNum = 0;
+
+  constructor(
+    private readonly owner: StreamOwner,
+    private readonly sink: StreamSink,
+    private readonly uuid: Uint8Array,
+    opts: StreamWriterOptions,
+  ) {
+    checkStreamWriterOptions(opts);
+    const pageSize = opts.pageSize ?? 4096;
+    this.streamClassId = opts.streamClassId;
+    this.streamInstanceId = opts.streamInstanceId;
+    this.cpuId = opts.cpuId;
+    this.packetCapacity = opts.packetSize;
+    this.pageSize = pageSize;
+    this.u8 = Buffer.alloc(opts.packetSize);
+    this.dv = new DataView(this.u8.buffer, this.u8.byteOffset, this.u8.byteLength);
+  }
+
+  /** Sequence number the next packet will carry. Settable for overwrite-mode producers that track their own. */
+  get packetSeqNum(): number {
+    return this.seqNum;
+  }
+  set packetSeqNum(n: number) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new LttError('CTF_WRITER_BAD_STREAM', `invalid packet sequence number ${n}`);
+    this.seqNum = n;
+  }
+
+  /** Bytes used in the current packet (header included), 0 when no packet is open. */
+  get packetBytesUsed(): number {
+    return this.isOpen ? this.off : 0;
+  }
+
+  /**
+   * Appends one record. `payload` and `context` (the stream event context) are positional values, one per
+   * field of the event class / stream class.
+   */
+  write(eventId: number, timestamp: number, payload: readonly unknown[], context?: readonly unknown[]): void {
+    let enc = this.encoders[eventId];
+    if (enc === undefined) enc = this.loadEncoder(eventId);
+    let ts = timestamp;
+    if (!this.isOpen) this.beginPacket(this.hasClock && ts < this.clock ? this.clock : ts);
+    if (ts < this.clock) ts = this.clock;
+    const r = enc(this.off, ts, this.clock, payload, context);
+    if (r < 0) {
+      this.overflow(enc, ts, payload, context);
+      return;
+    }
+    this.off = r;
+    this.clock = ts;
+    this.packetEvents++;
+    this.stats.events++;
+  }
+
+  /** Records lost before they reached this stream; counted in the next packet's events_discarded. */
+  addDiscarded(count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0) throw new LttError('CTF_WRITER_BAD_STREAM', `invalid discarded count ${count}`);
+    this.stats.discarded += count;
+  }
+
+  /** Overwrite mode: `n` packets were lost; the next packet's sequence number jumps by n. */
+  skipPackets(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) throw new LttError('CTF_WRITER_BAD_STREAM', `invalid skipped packet count ${n}`);
+    this.seqNum += n;
+  }
+
+  /** Opens a packet beginning at `timestamp` if none is open (e.g. at a sub-buffer switch time). */
+  openPacket(timestamp: number): void {
+    if (this.closed) throw this.closedError();
+    if (!this.isOpen) this.beginPacket(this.hasClock && timestamp < this.clock ? this.clock : timestamp);
+  }
+
+  /**
+   * Closes the current packet (switch timer, stop, flush). `endTimestamp` defaults to the last record's time.
+   * With no packet open, an explicit `endTimestamp` emits an empty packet (LTTng's switch-timer beacon);
+   * without one nothing happens.
+   */
+  flushPacket(endTimestamp?: number): void {
+    if (this.closed) throw this.closedError();
+    if (!this.isOpen) {
+      if (endTimestamp === undefined) return;
+      this.beginPacket(this.hasClock && this.clock < endTimestamp ? this.clock : endTimestamp);
+    }
+    const end = endTimestamp === undefined || endTimestamp < this.clock ? this.clock : endTimestamp;
+    this.closePacket(end);
+  }
+
+  /** Flushes the open packet, if any, and closes the sink. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.isOpen) this.closePacket(this.clock);
+    this.closed = true;
+    try {
+      await this.sink.close();
+    } finally {
+      this.owner.streamClosed(this);
+    }
+  }
+
+  private closedError(): LttError {
+    return new LttError('CTF_WRITER_CLOSED', `stream ${this.streamClassId}/${this.streamInstanceId} used after close`);
+  }
+
+  private loadEncoder(eventId: number): EventEncoder {
+    if (this.closed) throw this.closedError();
+    const factory = Number.isInteger(eventId) ? this.owner.encoderFactory(this.streamClassId, eventId) : undefined;
+    if (factory === undefined) {
+      throw new LttError('CTF_WRITER_UNKNOWN_EVENT', `no event class ${String(eventId)} in stream class ${this.streamClassId}`);
+    }
+    const enc = factory(this.u8, this.dv);
+    this.encoders[eventId] = enc;
+    return enc;
+  }
+
+  private beginPacket(ts: number): void {
+    this.isOpen = true;
+    this.off = PACKET_PREAMBLE_SIZE;
+    this.beginTs = ts;
+    this.clock = ts;
+    this.hasClock = true;
+    this.packetEvents = 0;
+  }
+
+  private overflow(enc: EventEncoder, ts: number, payload: readonly unknown[], context: readonly unknown[] | undefined): void {
+    // The encoder may have written part of the record: restore the all-zero tail it relies on.
+    this.u8.fill(0, this.off);
+    if (this.packetEvents > 0) {
+      this.closePacket(ts);
+      this.beginPacket(ts);
+      const r = enc(this.off, ts, this.clock, payload, context);
+      if (r >= 0) {
+        this.off = r;
+        this.packetEvents++;
+        this.stats.events++;
+        return;
+      }
+      this.u8.fill(0, this.off);
+    }
+    // Larger than a whole sub-buffer: the tracer drops it and counts it as discarded.
+    this.stats.discarded++;
+  }
+
+  private closePacket(endTs: number): void {
+    const u8 = this.u8;
+    const dv = this.dv;
+    const content = this.off;
+    const page = this.pageSize;
+    let size = Math.ceil(content / page) * page;
+    if (size > this.packetCapacity) size = this.packetCapacity;
+    dv.setUint32(0, PACKET_MAGIC, true);
+    u8.set(this.uuid, 4);
+    dv.setUint32(20, this.streamClassId, true);
+    put64(dv, 24, this.streamInstanceId);
+    put64(dv, 32, this.beginTs);
+    put64(dv, 40, endTs);
+    put64(dv, 48, content * 8);
+    put64(dv, 56, size * 8);
+    put64(dv, 64, this.seqNum);
+    put64(dv, 72, this.stats.discarded);
+    dv.setUint32(80, this.cpuId, true);
+    const entry: PacketIndexEntry = {
+      packetSizeBits: size * 8,
+      contentSizeBits: content * 8,
+      timestampBegin: this.beginTs,
+      timestampEnd: endTs,
+      eventsDiscarded: this.stats.discarded,
+      streamId: this.streamClassId,
+      streamInstanceId: this.streamInstanceId,
+      packetSeqNum: this.seqNum,
+    };
+    this.owner.beforePacket();
+    this.sink.writePacket(u8.subarray(0, size), entry);
+    u8.fill(0, 0, content);
+    this.seqNum++;
+    this.stats.packets++;
+    this.stats.bytes += size;
+    this.clock = endTs;
+    this.isOpen = false;
+    this.off = PACKET_PREAMBLE_SIZE;
+    this.packetEvents = 0;
+  }
+}

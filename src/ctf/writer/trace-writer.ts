@@ -1,0 +1,242 @@
+// One CTF 1.8 trace as LTTng writes it (one metadata stream + its data streams), e.g. `.../kernel` or
+// `.../ust/pid/app-1-DATE`.
+//
+// Contract: `create` writes the metadata preamble (trace, env, clock, packet context, event headers, the stream
+// classes) at once, so the folder is a readable (empty) trace from the start. Event and stream classes can be
+// added at any time; their TSDL is queued and goes out as new metadata packets before the next data packet
+// leaves (or on `flushMetadata()` / `close()`), so readers never see a record whose class is not yet declared.
+// Everything is synchronous except `create` (directory creation) and `close`.
+
+import { randomUUID } from 'node:crypto';
+import { LttError } from '../../errors.js';
+import { compileEncoder, type EncoderFactory } from './event-encoder.js';
+import { type FieldDef, validateFields } from './field-types.js';
+import { FileTraceSink } from './file-sink.js';
+import {
+  checkClock,
+  checkEnv,
+  checkUuid,
+  type ClockDef,
+  type EnvValue,
+  eventTsdl,
+  type EventClassMeta,
+  packetizeMetadata,
+  preambleTsdl,
+  type StreamClassDef,
+  streamTsdl,
+  uuidBytes,
+} from './metadata.js';
+import type { TraceSink } from './sink.js';
+import { checkStreamWriterOptions, type StreamOwner, StreamWriter } from './stream-writer.js';
+
+export interface TraceWriterOptions {
+  /** Trace folder (created if needed). Ignored when `sink` is given. */
+  readonly dir?: string;
+  /** Where output goes instead of `dir` (e.g. a relay connection). */
+  readonly sink?: TraceSink;
+  /** Trace UUID; random when absent. */
+  readonly uuid?: string;
+  /** env block entries, written in this order (kernel: domain "kernel", tracer_name "lttng-modules", ...). */
+  readonly env: Readonly<Record<string, EnvValue>>;
+  readonly clock: ClockDef;
+  /** Default: one class, id 0, compact header, no event context. */
+  readonly streamClasses?: readonly StreamClassDef[];
+  /** Metadata packet size in bytes; LTTng's is 4096. */
+  readonly metadataPacketSize?: number;
+}
+
+export interface EventClassDef {
+  readonly name: string;
+  /** Default 0. */
+  readonly streamClassId?: number;
+  /** Default: the next free id of the stream class. */
+  readonly id?: number;
+  /** TSDL `loglevel` (UST: 0..14). */
+  readonly logLevel?: number;
+  readonly emfUri?: string;
+  readonly fields: readonly FieldDef[];
+}
+
+export interface OpenStreamOptions {
+  /** Default 0. */
+  readonly streamClassId?: number;
+  /** CHANNEL_CPU (kernel, UST per-UID) or CHANNEL_N; rotation adds `_0`, `_1`, ... */
+  readonly fileName: string;
+  readonly cpuId: number;
+  /** Sub-buffer size in bytes: the packet capacity. */
+  readonly packetSize: number;
+  /** packet_size granularity; default 4096 as LTTng (content rounded up to the page size). */
+  readonly pageSize?: number;
+  /** Default: cpuId (LTTng's per-CPU streams). */
+  readonly streamInstanceId?: number;
+  readonly tracefileSize?: number;
+  readonly tracefileCount?: number;
+}
+
+interface StreamClassState {
+  readonly def: StreamClassDef;
+  readonly context: readonly FieldDef[];
+  readonly events: (EventClassMeta | undefined)[];
+  readonly factories: (EncoderFactory | undefined)[];
+  nextId: number;
+}
+
+export class CtfTraceWriter implements StreamOwner {
+  readonly uuid: string;
+  private readonly uuidRaw: Uint8Array;
+  private readonly streamClasses = new Map<number, StreamClassState>();
+  private readonly streams = new Set<StreamWriter>();
+  private readonly metadataPacketSize: number;
+  private pendingMetadata = '';
+  private metadataSoFar = '';
+  private closed = false;
+
+  private constructor(
+    private readonly sink: TraceSink,
+    uuid: string,
+    private readonly clock: ClockDef,
+    metadataPacketSize: number,
+  ) {
+    this.uuid = uuid;
+    this.uuidRaw = uuidBytes(uuid);
+    this.metadataPacketSize = metadataPacketSize;
+  }
+
+  static async create(opts: TraceWriterOptions): Promise<CtfTraceWriter> {
+    const uuid = checkUuid('trace uuid', opts.uuid ?? randomUUID());
+    checkEnv(opts.env);
+    checkClock(opts.clock);
+    const packetSize = opts.metadataPacketSize ?? 4096;
+    if (!Number.isSafeInteger(packetSize) || packetSize < 64 || packetSize > 0x10000000) {
+      throw new LttError('CTF_WRITER_BAD_OPTION', `metadata packet size must be between 64 bytes and 256 MiB, got ${packetSize}`);
+    }
+    let sink = opts.sink;
+    if (sink === undefined) {
+      if (opts.dir === undefined) throw new LttError('CTF_WRITER_BAD_OPTION', 'a trace writer needs a directory or a sink');
+      sink = await FileTraceSink.create(opts.dir);
+    }
+    const w = new CtfTraceWriter(sink, uuid, opts.clock, packetSize);
+    w.pendingMetadata = preambleTsdl(uuid, opts.env, opts.clock);
+    for (const sc of opts.streamClasses ?? [{ id: 0, header: 'compact' as const }]) w.addStreamClass(sc);
+    w.flushMetadata();
+    return w;
+  }
+
+  /** All TSDL written so far (de-packetized metadata), plus what is queued. */
+  get metadataText(): string {
+    return this.metadataSoFar + this.pendingMetadata;
+  }
+
+  get clockName(): string {
+    return this.clock.name;
+  }
+
+  addStreamClass(def: StreamClassDef): void {
+    this.checkOpen();
+    if (!Number.isInteger(def.id) || def.id < 0 || def.id > 0xffffffff) {
+      throw new LttError('CTF_WRITER_BAD_STREAM', `stream class id must be a 32-bit unsigned integer, got ${String(def.id)}`);
+    }
+    if (this.streamClasses.has(def.id)) throw new LttError('CTF_WRITER_BAD_STREAM', `stream class ${def.id} already exists`);
+    if (def.header !== 'compact' && def.header !== 'large') {
+      throw new LttError('CTF_WRITER_BAD_STREAM', `stream class header must be "compact" or "large", got ${String(def.header)}`);
+    }
+    const context = def.eventContext ?? [];
+    validateFields(`stream class ${def.id} event context`, context);
+    this.streamClasses.set(def.id, { def, context, events: [], factories: [], nextId: 0 });
+    this.pendingMetadata += streamTsdl(def);
+  }
+
+  /** Declares an event class (appended to the metadata) and returns its id within its stream class. */
+  addEventClass(def: EventClassDef): number {
+    this.checkOpen();
+    const streamClassId = def.streamClassId ?? 0;
+    const sc = this.streamClasses.get(streamClassId);
+    if (sc === undefined) throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(def.name)}: no stream class ${streamClassId}`);
+    if (typeof def.name !== 'string' || def.name === '') throw new LttError('CTF_WRITER_BAD_EVENT', 'event class name must be a non-empty string');
+    const id = def.id ?? sc.nextId;
+    if (!Number.isInteger(id) || id < 0 || id > 0xfffffffe) {
+      throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(def.name)}: id must be a 32-bit unsigned integer, got ${String(id)}`);
+    }
+    if (sc.events[id] !== undefined) throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(def.name)}: id ${id} already used in stream class ${streamClassId}`);
+    if (def.logLevel !== undefined && (!Number.isInteger(def.logLevel) || def.logLevel < 0)) {
+      throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(def.name)}: invalid log level ${String(def.logLevel)}`);
+    }
+    validateFields(`event ${def.name}`, def.fields);
+    const factory = compileEncoder(sc.def.header, id, sc.context, def.fields);
+    const meta: EventClassMeta = { id, name: def.name, streamClassId, logLevel: def.logLevel, emfUri: def.emfUri, fields: def.fields };
+    sc.events[id] = meta;
+    sc.factories[id] = factory;
+    if (id >= sc.nextId) sc.nextId = id + 1;
+    this.pendingMetadata += eventTsdl(meta);
+    return id;
+  }
+
+  openStream(opts: OpenStreamOptions): StreamWriter {
+    this.checkOpen();
+    const streamClassId = opts.streamClassId ?? 0;
+    if (!this.streamClasses.has(streamClassId)) throw new LttError('CTF_WRITER_BAD_STREAM', `no stream class ${streamClassId}`);
+    if (!Number.isInteger(opts.cpuId) || opts.cpuId < 0 || opts.cpuId > 0xffffffff) {
+      throw new LttError('CTF_WRITER_BAD_STREAM', `cpu id must be a 32-bit unsigned integer, got ${String(opts.cpuId)}`);
+    }
+    const instance = opts.streamInstanceId ?? opts.cpuId;
+    if (!Number.isSafeInteger(instance) || instance < 0) throw new LttError('CTF_WRITER_BAD_STREAM', `invalid stream instance id ${String(instance)}`);
+    for (const [what, v] of [
+      ['tracefile size', opts.tracefileSize],
+      ['tracefile count', opts.tracefileCount],
+    ] as const) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new LttError('CTF_WRITER_BAD_STREAM', `invalid ${what} ${v}`);
+    }
+    // Validate the stream's numbers before the sink creates any file.
+    checkStreamWriterOptions(opts);
+    const sink = this.sink.openStream({
+      fileName: opts.fileName,
+      streamClassId,
+      streamInstanceId: instance,
+      cpuId: opts.cpuId,
+      tracefileSize: opts.tracefileSize,
+      tracefileCount: opts.tracefileCount,
+    });
+    const s = new StreamWriter(this, sink, this.uuidRaw, {
+      streamClassId,
+      streamInstanceId: instance,
+      cpuId: opts.cpuId,
+      packetSize: opts.packetSize,
+      pageSize: opts.pageSize,
+    });
+    this.streams.add(s);
+    return s;
+  }
+
+  /** Writes queued metadata as new metadata packets. */
+  flushMetadata(): void {
+    if (this.pendingMetadata === '') return;
+    const text = this.pendingMetadata;
+    this.pendingMetadata = '';
+    this.metadataSoFar += text;
+    this.sink.writeMetadata(packetizeMetadata(text, this.uuidRaw, this.metadataPacketSize), text);
+  }
+
+  /** Closes every open stream (flushing its last packet), writes queued metadata, closes the sink. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const s of [...this.streams]) await s.close();
+    this.flushMetadata();
+    this.closed = true;
+    await this.sink.close();
+  }
+
+  // StreamOwner
+  encoderFactory(streamClassId: number, id: number): EncoderFactory | undefined {
+    return this.streamClasses.get(streamClassId)?.factories[id];
+  }
+  beforePacket(): void {
+    if (this.pendingMetadata !== '') this.flushMetadata();
+  }
+  streamClosed(stream: StreamWriter): void {
+    this.streams.delete(stream);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new LttError('CTF_WRITER_CLOSED', 'trace writer used after close');
+  }
+}

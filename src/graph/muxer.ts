@@ -1,0 +1,333 @@
+// filter.utils.muxer: merges the message streams of every data stream into one time-ordered sequence, in
+// babeltrace2 2.0.4's exact order (muxer.c + common/muxing/muxing.c).
+//
+// Contract: `mux(streams)` returns MessageBatches. Messages are ordered by ns from origin (event: its time;
+// packet beginning/end: the packet time when the stream class has it; discarded events/packets: the range
+// beginning; anything without a time takes the last returned time). Ties are broken as
+// common_muxing_compare_messages() does: trace UUID, trace name, stream class ID, stream ID, message type
+// (stream beginning, packet beginning, event, discarded events, packet end, inactivity, discarded packets,
+// stream end), then event class / stream properties, then port order. A binary heap holds only the head
+// message of each stream. Clock classes must be compatible (first one decides: Unix epoch → all Unix
+// epoch; else same UUID, or all without UUID and not Unix epoch; clock-less streams only with clock-less
+// streams) or LttError('MUXER_CLOCK') is thrown before any message. A stream error is thrown after the
+// batch holding the messages that preceded it has been yielded.
+
+import { LttError } from '../errors.js';
+import type { ClockClass } from '../ctf/ir/trace-class.js';
+import { NEED_DATA, type MessageStream } from '../ctf/decode/msg-iter.js';
+import { cyclesToNs, type Message, type MessageBatches, type StreamInfo } from './message.js';
+
+export interface MuxOptions {
+  /** Messages per yielded batch. */
+  readonly batchSize?: number;
+}
+
+type Key = number | bigint;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+const WEIGHT: Record<Message['type'], number> = {
+  'stream-beginning': 7,
+  'packet-beginning': 6,
+  event: 5,
+  'discarded-events': 4,
+  'packet-end': 3,
+  inactivity: 2,
+  'discarded-packets': 1,
+  'stream-end': 0,
+};
+
+function strcmp(a: string, b: string): number {
+  if (a === b) return 0;
+  // Byte order of UTF-8 equals code point order; JS compares UTF-16 units, which differs only for astral
+  // characters against U+E000..U+FFFF; Buffer.compare is exact.
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function cmpNum(a: number | bigint, b: number | bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function cmpOptStr(a: string | undefined, b: string | undefined): number {
+  if (a !== undefined && b !== undefined) return strcmp(a, b);
+  if (a === undefined && b !== undefined) return -1;
+  if (a !== undefined && b === undefined) return 1;
+  return 0;
+}
+
+function streamOf(m: Message): StreamInfo | undefined {
+  return m.type === 'inactivity' ? undefined : m.stream;
+}
+
+function compareStreams(a: StreamInfo, b: StreamInfo): number {
+  return strcmp(a.name, b.name);
+}
+
+/** common_muxing_compare_messages(): < 0 when `a` goes first. */
+export function compareMessages(a: Message, b: Message): number {
+  const sa = streamOf(a);
+  const sb = streamOf(b);
+  if (sa && !sb) return -1;
+  if (!sa && sb) return 1;
+  if (sa && sb) {
+    const ua = sa.trace.tc.uuid;
+    const ub = sb.trace.tc.uuid;
+    if (ua !== undefined && ub === undefined) return -1;
+    if (ua === undefined && ub !== undefined) return 1;
+    if (ua !== undefined && ub !== undefined && ua !== ub) return ua < ub ? -1 : 1;
+    const r = strcmp(sa.trace.name, sb.trace.name);
+    if (r) return r;
+    if (sa.sc.id !== sb.sc.id) return sa.sc.id < sb.sc.id ? -1 : 1;
+    if (sa.id !== sb.id) return sa.id < sb.id ? -1 : 1;
+  }
+  if (a.type !== b.type) return WEIGHT[b.type] - WEIGHT[a.type];
+  switch (a.type) {
+    case 'event': {
+      const eb = b as typeof a;
+      if (a.ec.id !== eb.ec.id) return a.ec.id < eb.ec.id ? -1 : 1;
+      let r = strcmp(a.ec.name, eb.ec.name);
+      if (r) return r;
+      const la = a.ec.logLevel;
+      const lb = eb.ec.logLevel;
+      if (la !== undefined && lb !== undefined) {
+        if (la !== lb) return la - lb;
+      } else if (la !== undefined) return -1;
+      else if (lb !== undefined) return 1;
+      r = cmpOptStr(a.ec.emfUri, eb.ec.emfUri);
+      if (r) return r;
+      return compareStreams(sa!, sb!);
+    }
+    case 'discarded-events':
+    case 'discarded-packets': {
+      const db = b as typeof a;
+      let r = compareStreams(sa!, sb!);
+      if (r) return r;
+      if (a.beginCycles !== undefined && db.beginCycles !== undefined) {
+        r = cmpNum(a.beginCycles, db.beginCycles);
+        if (r) return r;
+        if (a.endCycles !== undefined && db.endCycles !== undefined) {
+          r = cmpNum(a.endCycles, db.endCycles);
+          if (r) return r;
+        }
+      }
+      if (a.count !== undefined && db.count !== undefined) return a.count - db.count;
+      if (a.count !== undefined) return -1;
+      if (db.count !== undefined) return 1;
+      return 0;
+    }
+    case 'inactivity':
+      return cmpNum(a.cycles, (b as typeof a).cycles);
+    default:
+      return compareStreams(sa!, sb!);
+  }
+}
+
+const enum Expect {
+  Any,
+  None,
+  Absolute,
+  SpecUuid,
+  NoUuid,
+}
+
+function describe(s: StreamInfo): string {
+  return `stream "${s.name}" of trace "${s.trace.name}"`;
+}
+
+/** Clock compatibility check (muxer.c validate_new_stream_clock_class), streams in port order. */
+export function checkClocks(streams: readonly StreamInfo[]): void {
+  let expect = Expect.Any;
+  let uuid: string | undefined;
+  for (const s of streams) {
+    const cc = s.sc.defaultClock;
+    if (!cc) {
+      if (expect === Expect.Any) expect = Expect.None;
+      else if (expect !== Expect.None) {
+        throw new LttError('MUXER_CLOCK', `cannot merge ${describe(s)}: it has no clock while other streams have one`);
+      }
+      continue;
+    }
+    if (expect === Expect.Any) {
+      if (cc.originIsUnixEpoch) expect = Expect.Absolute;
+      else if (cc.uuid !== undefined) {
+        expect = Expect.SpecUuid;
+        uuid = cc.uuid;
+      } else expect = Expect.NoUuid;
+    }
+    const bad = (why: string): never => {
+      throw new LttError('MUXER_CLOCK', `cannot merge ${describe(s)}: clock "${cc.name}" ${why}`);
+    };
+    switch (expect) {
+      case Expect.None:
+        bad('exists while earlier streams have no clock');
+        break;
+      case Expect.Absolute:
+        if (!cc.originIsUnixEpoch) bad('does not have the Unix epoch as origin, unlike the first clock');
+        break;
+      case Expect.NoUuid:
+        if (cc.originIsUnixEpoch) bad('has the Unix epoch as origin, unlike the first clock');
+        if (cc.uuid !== undefined) bad(`has a UUID (${cc.uuid}) while the first clock has none`);
+        break;
+      case Expect.SpecUuid:
+        if (cc.originIsUnixEpoch) bad('has the Unix epoch as origin, unlike the first clock');
+        if (cc.uuid === undefined) bad(`has no UUID while the first clock has UUID ${uuid}`);
+        if (cc.uuid !== uuid) bad(`has UUID ${cc.uuid}, not the first clock's ${uuid}`);
+        break;
+    }
+  }
+}
+
+function offsetNs(c: ClockClass): bigint {
+  return c.offsetSeconds * 1_000_000_000n + cyclesToNs(c.frequency, c.offsetCycles);
+}
+
+/** Merges message streams; see the module comment. */
+export function mux(streams: readonly MessageStream[], opts: MuxOptions = {}): MessageBatches {
+  return { [Symbol.asyncIterator]: () => muxGen(streams, opts) };
+}
+
+async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): AsyncGenerator<readonly Message[]> {
+  const batchSize = opts.batchSize ?? 8192;
+  const n = streams.length;
+  checkClocks(streams.map((s) => s.info));
+  const noClock = n > 0 && streams.every((s) => !s.info.sc.defaultClock);
+
+  // Per stream: clock conversion relative to a common base so keys stay exact doubles.
+  let base: bigint | undefined;
+  const offRel = new Float64Array(n);
+  const offRelBig: bigint[] = new Array(n).fill(0n);
+  const freq = new Float64Array(n);
+  const bigKeys = new Uint8Array(n);
+  const hasClock = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = streams[i]!.info.sc.defaultClock;
+    if (!c) continue;
+    hasClock[i] = 1;
+    const off = offsetNs(c);
+    base ??= off;
+    offRelBig[i] = off - base;
+    offRel[i] = Number(off - base);
+    freq[i] = c.frequency;
+    if (offRelBig[i]! > BigInt(MAX_SAFE) || offRelBig[i]! < -BigInt(MAX_SAFE)) bigKeys[i] = 1;
+  }
+
+  let lastTs: Key = -Infinity;
+
+  const keyOfCycles = (i: number, cycles: number | bigint): Key => {
+    if (typeof cycles === 'number' && bigKeys[i] === 0) {
+      const f = freq[i]!;
+      const ns = f === 1e9 ? cycles : Math.trunc((1e9 * cycles) / f);
+      const k = offRel[i]! + ns;
+      if (k <= MAX_SAFE && k >= -MAX_SAFE) return k;
+    }
+    const k = offRelBig[i]! + cyclesToNs(freq[i]!, BigInt(cycles));
+    return k <= BigInt(MAX_SAFE) && k >= -BigInt(MAX_SAFE) ? Number(k) : k;
+  };
+
+  const keyOf = (i: number, m: Message): Key => {
+    if (noClock || hasClock[i] === 0) return lastTs;
+    let c: number | bigint | undefined;
+    switch (m.type) {
+      case 'event':
+      case 'packet-beginning':
+      case 'packet-end':
+        c = m.cycles;
+        break;
+      case 'discarded-events':
+      case 'discarded-packets':
+        c = m.beginCycles;
+        break;
+      default:
+        return lastTs;
+    }
+    return c === undefined ? lastTs : keyOfCycles(i, c);
+  };
+
+  const heads: Message[] = new Array(n);
+  const keys: Key[] = new Array(n);
+  const heap: number[] = [];
+
+  const less = (a: number, b: number): boolean => {
+    const ka = keys[a]!;
+    const kb = keys[b]!;
+    if (ka < kb) return true;
+    if (kb < ka) return false;
+    const r = compareMessages(heads[a]!, heads[b]!);
+    return r < 0 || (r === 0 && a < b);
+  };
+  const siftDown = (pos: number): void => {
+    const size = heap.length;
+    const item = heap[pos]!;
+    for (;;) {
+      let c = 2 * pos + 1;
+      if (c >= size) break;
+      if (c + 1 < size && less(heap[c + 1]!, heap[c]!)) c++;
+      if (!less(heap[c]!, item)) break;
+      heap[pos] = heap[c]!;
+      pos = c;
+    }
+    heap[pos] = item;
+  };
+  const siftUp = (pos: number): void => {
+    const item = heap[pos]!;
+    while (pos > 0) {
+      const parent = (pos - 1) >> 1;
+      if (!less(item, heap[parent]!)) break;
+      heap[pos] = heap[parent]!;
+      pos = parent;
+    }
+    heap[pos] = item;
+  };
+
+  /** Next message of stream i, awaiting asynchronous media only when they ask for it. */
+  const pull = async (i: number): Promise<Message | undefined> => {
+    for (;;) {
+      const m = streams[i]!.next();
+      if (m !== NEED_DATA) return m;
+      await streams[i]!.fill();
+    }
+  };
+
+  try {
+    for (let i = 0; i < n; i++) {
+      const m = await pull(i);
+      if (m === undefined) continue;
+      heads[i] = m;
+      keys[i] = keyOf(i, m);
+      heap.push(i);
+      siftUp(heap.length - 1);
+    }
+    let batch: Message[] = [];
+    while (heap.length > 0) {
+      const i = heap[0]!;
+      batch.push(heads[i]!);
+      lastTs = keys[i]!;
+      let m;
+      try {
+        m = streams[i]!.next();
+        if (m === NEED_DATA) m = await pull(i);
+      } catch (err) {
+        yield batch;
+        throw err;
+      }
+      if (m === undefined) {
+        const last = heap.pop()!;
+        if (heap.length > 0) {
+          heap[0] = last;
+          siftDown(0);
+        }
+      } else {
+        heads[i] = m;
+        keys[i] = keyOf(i, m);
+        if (heap.length > 1) siftDown(0);
+      }
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } finally {
+    for (const s of streams) s.close();
+  }
+}

@@ -1,0 +1,833 @@
+// The kernel domain of one recording session, on Linux tracefs: the interface the session daemon calls.
+//
+// Contract:
+// * A channel is a tracefs instance `instances/ltt-SESSION-CHANNEL` (sanitized, suffixed when taken), created
+//   with tracing off, trace_clock mono, buffer sizes from the channel attributes, options/overwrite. Instances
+//   are private to the session, so sessions never see each other's records.
+// * enableEvent() resolves LTTng names (globs) against the tracefs catalog, enables the matching tracefs events
+//   in the channel's instance, installs the filter (in tracefs when the translation is exact, else in the
+//   consumer) and returns the LTTng names enabled; it throws LttError with one line on bad input or a missing
+//   kernel feature (kprobes/function probes here). uprobes are global in tracefs: they are created in the
+//   group ltt_SESSION and removed on destroy().
+// * start() writes the statedump (channels that enabled lttng_statedump_*), then turns tracing on; stop()
+//   turns tracing off and drains every per-CPU pipe (nothing recorded is lost) and flushes the packets, so the
+//   trace in traceDir/kernel is complete and readable; destroy() stops, closes the trace, removes the
+//   instances and uprobes. Owners of instances are recorded under /run/ltt/kernel-owners so reclaimStale()
+//   can remove what a dead daemon left.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LttError } from '../errors.js';
+import * as tracefs from './tracefs.js';
+import {
+  type EventFormat,
+  listEventNames,
+  parseHeaderEvent,
+  parseHeaderPage,
+  readEventFormat,
+} from './event-format.js';
+import { PageDecoder } from './page-decoder.js';
+import { type FieldSpec, lttngNameOf, rememberTgid, shapeEvent, type ShapedEvent, type EventKind } from './lttng-shaping.js';
+import { parseFilter } from './filter/parse-filter.js';
+import { compilePredicate, type Predicate, toTracefsFilter } from './filter/compile-filter.js';
+import { resolveElfSymbol } from './elf-symbols.js';
+import { collectStatedump, STATEDUMP_EVENTS, STATEDUMP_EVENT_NAMES } from './statedump.js';
+import { contextField, makeContextFiller } from './contexts.js';
+import { monotonicClockDef, monotonicNow } from './trace-clock.js';
+import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
+import type { StreamWriter } from '../ctf/writer/stream-writer.js';
+import { KernelChannelConsumer, type KernelEventHandler } from '../consumer/kernel-channel-consumer.js';
+import { ThreadTable } from '../consumer/thread-table.js';
+
+export type KernelEventType = 'tracepoint' | 'syscall' | 'kprobe' | 'function' | 'uprobe';
+
+export interface KernelChannelAttrs {
+  subbufSize: number;
+  numSubbuf: number;
+  overwrite: boolean;
+  switchTimerUs: number;
+  readTimerUs: number;
+  tracefileSize: number;
+  tracefileCount: number;
+}
+
+/** LTTng's kernel channel defaults (lttng-enable-channel(1)). */
+export const KERNEL_CHANNEL_DEFAULTS: Readonly<KernelChannelAttrs> = {
+  subbufSize: 1 << 20,
+  numSubbuf: 4,
+  overwrite: false,
+  switchTimerUs: 0,
+  readTimerUs: 200000,
+  tracefileSize: 0,
+  tracefileCount: 0,
+};
+
+export interface KernelEventRule {
+  name: string;
+  type: KernelEventType;
+  location?: string;
+  filter?: string;
+}
+
+export interface KernelChannelStats {
+  channel: string;
+  discarded: number;
+  lost: number;
+  events: number;
+}
+
+export interface TracepointInfo {
+  name: string;
+  system: string;
+  fields: FieldSpec[];
+}
+
+interface RuleState extends KernelEventRule {
+  enabled: boolean;
+  /** Parsed filter (undefined: none). */
+  ast?: ReturnType<typeof parseFilter>;
+}
+
+/** One LTTng event class of a channel, backed by one tracefs event (or a synthetic statedump event). */
+interface ClassState {
+  key: string; // "system/name" or "statedump/NAME"
+  format?: EventFormat;
+  shaped?: ShapedEvent;
+  lttngName: string;
+  fields: FieldSpec[];
+  kind: EventKind | 'statedump';
+  rules: Set<RuleState>;
+  eventId?: number;
+  handler?: KernelEventHandler;
+}
+
+interface ChannelState {
+  name: string;
+  id: number;
+  attrs: KernelChannelAttrs;
+  instance: string;
+  enabled: boolean;
+  rules: RuleState[];
+  contexts: string[];
+  classes: Map<string, ClassState>;
+  pageSize: number;
+  consumer?: KernelChannelConsumer;
+  streams?: Map<number, StreamWriter>;
+  handlers: Array<KernelEventHandler | undefined>;
+}
+
+type TrackerKind = 'pid' | 'uid' | 'gid';
+
+const OWNER_DIR = process.env.LTT_KERNEL_OWNER_DIR ?? '/run/ltt/kernel-owners';
+
+function sanitize(s: string, re = /[^A-Za-z0-9_.-]/g): string {
+  return s.replace(re, '_');
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '\\' && i + 1 < glob.length) re += glob[++i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else if (c === '*') re += '.*';
+    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function isGlob(name: string): boolean {
+  return /(^|[^\\])\*/.test(name);
+}
+
+function isoBasic(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+0000`;
+}
+
+function readOptional(p: string): string | undefined {
+  try {
+    return fs.readFileSync(p, 'latin1').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export class KernelSession {
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly threads = new ThreadTable();
+  private readonly trackers = new Map<TrackerKind, Set<number> | null>();
+  private readonly uprobes: string[] = []; // "group/name" created in uprobe_events
+  private readonly kprobes: string[] = []; // "group/name" created in kprobe_events
+  private readonly uprobeGroup: string;
+  private writer: CtfTraceWriter | undefined;
+  private decoder: PageDecoder | undefined;
+  private active = false;
+  private everStarted = false;
+  private destroyed = false;
+
+  private constructor(
+    readonly sessionName: string,
+    readonly traceDir: string,
+    readonly hostname: string,
+    readonly creationTime: Date,
+  ) {
+    this.uprobeGroup = `ltt_${sanitize(sessionName, /[^A-Za-z0-9_]/g)}`;
+  }
+
+  static async create(opts: { sessionName: string; traceDir: string; hostname: string; creationTime: Date }): Promise<KernelSession> {
+    if (process.getuid?.() !== 0) {
+      throw new LttError('KERNEL_PERMISSION', 'Kernel tracing needs root: tracefs instances can only be created by root');
+    }
+    tracefs.root();
+    return new KernelSession(opts.sessionName, opts.traceDir, opts.hostname, opts.creationTime);
+  }
+
+  get kernelTraceDir(): string {
+    return path.join(this.traceDir, 'kernel');
+  }
+
+  // ---- channels -------------------------------------------------------------------------------------------
+
+  async createChannel(name: string, attrs: KernelChannelAttrs): Promise<void> {
+    this.checkAlive();
+    if (this.channels.has(name)) throw new LttError('KERNEL_CHANNEL_EXISTS', `Channel ${name} already exists in session ${this.sessionName}`);
+    if (this.everStarted) throw new LttError('KERNEL_CHANNEL_AFTER_START', `Cannot create channel ${name}: session ${this.sessionName} was already started`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new LttError('KERNEL_CHANNEL_NAME', `Invalid channel name "${name}": letters, digits, _ . - only`);
+    const subbuf = attrs.subbufSize;
+    if (!Number.isInteger(subbuf) || subbuf < 4096 || (subbuf & (subbuf - 1)) !== 0) {
+      throw new LttError('KERNEL_CHANNEL_ATTR', `Invalid sub-buffer size ${subbuf}: a power of two of at least 4096 bytes`);
+    }
+    if (!Number.isInteger(attrs.numSubbuf) || attrs.numSubbuf < 1) throw new LttError('KERNEL_CHANNEL_ATTR', `Invalid sub-buffer count ${attrs.numSubbuf}`);
+    let instance = `ltt-${sanitize(this.sessionName)}-${sanitize(name)}`;
+    for (let i = 2; tracefs.instanceExists(instance); i++) instance = `ltt-${sanitize(this.sessionName)}-${sanitize(name)}-${i}`;
+    tracefs.mkdirInstance(instance);
+    this.recordOwner(instance);
+    try {
+      tracefs.writeText('tracing_on', '0', instance);
+      tracefs.writeText('trace_clock', 'mono', instance);
+      // ftrace sub-buffers go up to what the kernel accepts (64 KiB here); the CTF packets keep LTTng's size.
+      let pageKb = Math.min(subbuf, 64 * 1024) / 1024;
+      if (tracefs.exists('buffer_subbuf_size_kb', instance)) {
+        try {
+          tracefs.writeText('buffer_subbuf_size_kb', String(pageKb), instance);
+        } catch {
+          // Keep the kernel's default sub-buffer size.
+        }
+        pageKb = Number(tracefs.readText('buffer_subbuf_size_kb', instance).trim()) || 4;
+      } else pageKb = 4;
+      const perCpuKb = Math.max(2 * pageKb, Math.ceil((attrs.numSubbuf * subbuf) / 1024));
+      tracefs.writeText('buffer_size_kb', String(perCpuKb), instance);
+      tracefs.writeText('options/overwrite', attrs.overwrite ? '1' : '0', instance);
+      const id = this.channels.size;
+      this.channels.set(name, {
+        name, id, attrs: { ...attrs }, instance, enabled: true, rules: [], contexts: [], classes: new Map(),
+        pageSize: pageKb * 1024, handlers: [],
+      });
+    } catch (err) {
+      tracefs.rmdirInstance(instance);
+      this.forgetOwner(instance);
+      throw err;
+    }
+  }
+
+  private channel(name: string): ChannelState {
+    const c = this.channels.get(name);
+    if (!c) throw new LttError('KERNEL_NO_CHANNEL', `Channel ${name} not found in session ${this.sessionName}`);
+    return c;
+  }
+
+  async enableChannel(name: string): Promise<void> {
+    const c = this.channel(name);
+    c.enabled = true;
+    c.consumer?.setEnabled(true);
+    if (this.active) tracefs.writeText('tracing_on', '1', c.instance);
+  }
+
+  async disableChannel(name: string): Promise<void> {
+    const c = this.channel(name);
+    c.enabled = false;
+    if (this.active) tracefs.writeText('tracing_on', '0', c.instance);
+    c.consumer?.setEnabled(false);
+  }
+
+  // ---- events ---------------------------------------------------------------------------------------------
+
+  async enableEvent(channel: string, rule: KernelEventRule): Promise<string[]> {
+    this.checkAlive();
+    const c = this.channel(channel);
+    if (rule.filter !== undefined && rule.type !== 'tracepoint' && rule.type !== 'syscall') {
+      throw new LttError('KERNEL_FILTER', 'Filters apply to tracepoints and syscalls only');
+    }
+    const ast = rule.filter !== undefined ? parseFilter(rule.filter) : undefined;
+    const existing = c.rules.find((r) => r.name === rule.name && r.type === rule.type && r.filter === rule.filter && r.location === rule.location);
+    const state: RuleState = existing ?? { ...rule, enabled: true, ast };
+    let targets: Array<{ key: string; kind: EventKind | 'statedump'; system?: string; event?: string; lttngName?: string }>;
+    switch (rule.type) {
+      case 'kprobe':
+        tracefs.requireKprobes();
+        targets = [this.createKprobe(rule, 'p', rule.name)];
+        break;
+      case 'function':
+        tracefs.requireFunctionTracer();
+        // LTTng's --function is a kretprobe: records NAME_entry and NAME_exit.
+        targets = [this.createKprobe(rule, 'p', `${rule.name}_entry`), this.createKprobe(rule, 'r', `${rule.name}_exit`)];
+        break;
+      case 'uprobe':
+        targets = [this.createUprobe(rule)];
+        break;
+      case 'syscall':
+        targets = this.resolveSyscalls(rule.name);
+        break;
+      case 'tracepoint':
+        targets = this.resolveTracepoints(rule.name);
+        break;
+      default:
+        throw new LttError('KERNEL_EVENT_TYPE', `Unknown kernel event type "${String(rule.type)}"`);
+    }
+    if (targets.length === 0 && !isGlob(rule.name)) {
+      throw new LttError('KERNEL_EVENT_NOT_FOUND', `Kernel ${rule.type === 'syscall' ? 'system call' : 'event'} "${rule.name}" not found`);
+    }
+    if (!existing) c.rules.push(state);
+    state.enabled = true;
+    const names: string[] = [];
+    for (const t of targets) {
+      let cls = c.classes.get(t.key);
+      if (!cls) {
+        cls = this.makeClass(t);
+        c.classes.set(t.key, cls);
+      }
+      cls.rules.add(state);
+      this.applyClass(c, cls);
+      if (!names.includes(cls.lttngName)) names.push(cls.lttngName);
+    }
+    return names;
+  }
+
+  async disableEvent(channel: string, name: string, type?: KernelEventType): Promise<void> {
+    this.checkAlive();
+    const c = this.channel(channel);
+    const all = name === '*' && type === undefined;
+    const matching = c.rules.filter((r) => r.enabled && (all || (r.name === name && (type === undefined || r.type === type))));
+    if (matching.length === 0) throw new LttError('KERNEL_EVENT_NOT_FOUND', `Kernel event rule "${name}" not found in channel ${channel}`);
+    for (const r of matching) r.enabled = false;
+    for (const cls of c.classes.values()) {
+      if ([...cls.rules].some((r) => matching.includes(r))) this.applyClass(c, cls);
+    }
+  }
+
+  private resolveTracepoints(glob: string): Array<{ key: string; kind: EventKind | 'statedump'; system?: string; event?: string; lttngName: string }> {
+    const re = globToRegExp(glob);
+    const out: Array<{ key: string; kind: EventKind | 'statedump'; system?: string; event?: string; lttngName: string }> = [];
+    for (const { system, name } of listEventNames()) {
+      // Syscalls are enabled with --syscall; ftrace's own records and dynamic probes are not tracepoints.
+      if (system === 'syscalls' || system === 'raw_syscalls' || system === 'ftrace' || system.startsWith('ltt_')) continue;
+      if (system === 'uprobes' || system === 'kprobes') continue;
+      const lttngName = lttngNameOf(system, name);
+      if (re.test(lttngName) || (!isGlob(glob) && glob === `${system}:${name}`)) {
+        out.push({ key: `${system}/${name}`, kind: 'tracepoint', system, event: name, lttngName });
+      }
+    }
+    for (const name of STATEDUMP_EVENT_NAMES) {
+      if (re.test(name)) out.push({ key: `statedump/${name}`, kind: 'statedump', lttngName: name });
+    }
+    return out;
+  }
+
+  private resolveSyscalls(glob: string): Array<{ key: string; kind: EventKind; system: string; event: string }> {
+    if (!tracefs.exists('events/syscalls')) {
+      throw new LttError('KERNEL_NO_SYSCALLS', 'System call tracing is not available: this kernel lacks CONFIG_FTRACE_SYSCALLS (no events/syscalls in tracefs)');
+    }
+    const re = globToRegExp(glob);
+    const out: Array<{ key: string; kind: EventKind; system: string; event: string }> = [];
+    for (const ev of tracefs.listDir('events/syscalls').sort()) {
+      if (!ev.startsWith('sys_enter_')) continue;
+      const sc = ev.slice(10);
+      if (!re.test(sc)) continue;
+      out.push({ key: `syscalls/${ev}`, kind: 'syscall', system: 'syscalls', event: ev });
+      if (tracefs.exists(`events/syscalls/sys_exit_${sc}`)) out.push({ key: `syscalls/sys_exit_${sc}`, kind: 'syscall', system: 'syscalls', event: `sys_exit_${sc}` });
+    }
+    return out;
+  }
+
+  private createUprobe(rule: KernelEventRule): { key: string; kind: EventKind; system: string; event: string; lttngName: string } {
+    tracefs.requireUprobes();
+    const loc = rule.location ?? '';
+    if (loc.startsWith('sdt:')) throw new LttError('KERNEL_UPROBE_LOCATION', 'SDT userspace probes are not supported on the tracefs kernel tracer');
+    const m = /^(?:elf:)?(.+):([^:]+)$/.exec(loc);
+    if (!m) throw new LttError('KERNEL_UPROBE_LOCATION', `Invalid userspace probe location "${loc}": expected elf:PATH:SYMBOL`);
+    const file = path.resolve(m[1]!);
+    const sym = resolveElfSymbol(file, m[2]!);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(rule.name)) {
+      throw new LttError('KERNEL_UPROBE_NAME', `Invalid probe record name "${rule.name}": letters, digits and _ only`);
+    }
+    const event = rule.name;
+    const full = `${this.uprobeGroup}/${event}`;
+    if (!this.uprobes.includes(full)) {
+      if (/[\s]/.test(file)) throw new LttError('KERNEL_UPROBE_LOCATION', `Cannot probe ${file}: tracefs uprobe paths cannot contain spaces`);
+      tracefs.appendText('uprobe_events', `p:${full} ${file}:0x${sym.fileOffset.toString(16)}\n`);
+      this.uprobes.push(full);
+      this.recordOwner(undefined);
+    }
+    return { key: `${this.uprobeGroup}/${event}`, kind: 'uprobe', system: this.uprobeGroup, event, lttngName: rule.name };
+  }
+
+  /** kprobe_events line `p|r:GROUP/NAME LOCATION` (LOCATION: SYMBOL[+OFFSET] or 0xADDR), global like uprobes. */
+  private createKprobe(rule: KernelEventRule, kind: 'p' | 'r', event: string): { key: string; kind: EventKind; system: string; event: string; lttngName: string } {
+    const loc = rule.location ?? '';
+    if (!/^(0x[0-9a-fA-F]+|[A-Za-z_.][A-Za-z0-9_.]*(\+(0x[0-9a-fA-F]+|\d+))?)$/.test(loc)) {
+      throw new LttError('KERNEL_KPROBE_LOCATION', `Invalid probe location "${loc}": expected SYMBOL, SYMBOL+OFFSET or 0xADDRESS`);
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(event)) throw new LttError('KERNEL_KPROBE_NAME', `Invalid probe record name "${event}"`);
+    const full = `${this.uprobeGroup}/${event}`;
+    if (!this.kprobes.includes(full)) {
+      tracefs.appendText('kprobe_events', `${kind}:${full} ${loc}\n`);
+      this.kprobes.push(full);
+      this.recordOwner(undefined);
+    }
+    return { key: full, kind: 'kprobe', system: this.uprobeGroup, event, lttngName: event };
+  }
+
+  private makeClass(t: { key: string; kind: EventKind | 'statedump'; system?: string; event?: string; lttngName?: string }): ClassState {
+    if (t.kind === 'statedump') {
+      const def = STATEDUMP_EVENTS.find((e) => e.name === t.lttngName)!;
+      return { key: t.key, lttngName: def.name, fields: def.fields, kind: 'statedump', rules: new Set() };
+    }
+    const format = readEventFormat(t.system!, t.event!);
+    const shaped = shapeEvent(format, t.kind, t.kind === 'uprobe' || t.kind === 'kprobe' ? t.lttngName : undefined);
+    return { key: t.key, format, shaped, lttngName: shaped.name, fields: shaped.fields, kind: t.kind, rules: new Set() };
+  }
+
+  /** Push a class's state to tracefs (enable + filter) and to the consumer (predicate, writer class). */
+  private applyClass(c: ChannelState, cls: ClassState): void {
+    const rules = [...cls.rules].filter((r) => r.enabled);
+    const enabled = rules.length > 0;
+    let predicate: Predicate | undefined;
+    if (cls.format && cls.shaped) {
+      const dir = `events/${cls.format.system}/${cls.format.name}`;
+      let tracefsFilter: string | undefined;
+      if (enabled && rules.every((r) => r.ast !== undefined)) {
+        const translated = rules.map((r) => toTracefsFilter(r.ast!, cls.shaped!.sourceOf, cls.shaped!.transformed));
+        if (translated.every((t) => t !== undefined)) {
+          tracefsFilter = translated.length === 1 ? translated[0] : translated.map((t) => `(${t})`).join(' || ');
+        } else {
+          const names = cls.fields.map((f) => f.name);
+          const preds = rules.map((r) => compilePredicate(r.ast!, names));
+          predicate = preds.length === 1 ? preds[0] : (v, ctx) => preds.some((p) => p(v, ctx));
+        }
+      }
+      // The filter must be in place before the event is enabled, or unfiltered records slip in.
+      tracefs.writeText(`${dir}/filter`, tracefsFilter ?? '0', c.instance);
+      tracefs.writeText(`${dir}/enable`, enabled ? '1' : '0', c.instance);
+    }
+    if (cls.handler) {
+      cls.handler.enabled = enabled;
+      cls.handler.predicate = predicate;
+    } else if (cls.shaped && cls.format) {
+      cls.handler = {
+        eventId: -1,
+        convert: cls.shaped.convert,
+        out: new Array(cls.fields.length),
+        predicate,
+        hook: this.hookFor(cls),
+        enabled,
+      };
+    }
+    if (this.writer && cls.eventId === undefined) this.registerClass(c, cls);
+  }
+
+  private registerClass(c: ChannelState, cls: ClassState): void {
+    cls.eventId = this.writer!.addEventClass({ name: cls.lttngName, streamClassId: c.id, fields: cls.fields });
+    if (cls.handler && cls.format) {
+      cls.handler.eventId = cls.eventId;
+      c.handlers[cls.format.id] = cls.handler;
+    }
+  }
+
+  /** Events that tell the consumer about threads (for contexts, filters on $ctx and trackers). */
+  private hookFor(cls: ClassState): KernelEventHandler['hook'] {
+    const threads = this.threads;
+    const idx = (n: string): number => cls.fields.findIndex((f) => f.name === n);
+    switch (cls.key) {
+      case 'sched/sched_switch': {
+        const pc = idx('prev_comm'), pt = idx('prev_tid'), pp = idx('prev_prio');
+        if (pc < 0 || pt < 0) return undefined;
+        return (out) => {
+          threads.setComm(out[pt] as number, out[pc] as string);
+          if (pp >= 0) threads.setPrio(out[pt] as number, out[pp] as number);
+        };
+      }
+      case 'sched/sched_process_exec': {
+        const fi = idx('filename');
+        if (fi < 0) return undefined;
+        return (out, tid) => {
+          const f = out[fi] as string;
+          threads.setComm(tid, f.slice(f.lastIndexOf('/') + 1).slice(0, 15));
+        };
+      }
+      case 'sched/sched_process_fork': {
+        const pt = idx('parent_tid'), ct = idx('child_tid'), cc = idx('child_comm');
+        if (pt < 0 || ct < 0 || cc < 0) return undefined;
+        return (out) => threads.fork(out[pt] as number, out[ct] as number, out[cc] as string);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  // ---- contexts and trackers ------------------------------------------------------------------------------
+
+  async addContext(channel: string | undefined, ctx: string): Promise<void> {
+    this.checkAlive();
+    if (this.everStarted) throw new LttError('KERNEL_CONTEXT_AFTER_START', 'Cannot add a context after the session was started');
+    contextField(ctx); // validates
+    const targets = channel === undefined ? [...this.channels.values()] : [this.channel(channel)];
+    for (const c of targets) {
+      if (c.contexts.includes(ctx)) throw new LttError('KERNEL_CONTEXT_EXISTS', `Context ${ctx} is already in channel ${c.name}`);
+    }
+    for (const c of targets) c.contexts.push(ctx);
+  }
+
+  async track(kind: TrackerKind, values: number[] | 'all'): Promise<void> {
+    this.checkTrackerKind(kind);
+    if (values === 'all') {
+      this.trackers.set(kind, null);
+      return;
+    }
+    let set = this.trackers.get(kind);
+    if (!set) {
+      set = new Set();
+      this.trackers.set(kind, set);
+    }
+    for (const v of values) set.add(v);
+  }
+
+  async untrack(kind: TrackerKind, values: number[] | 'all'): Promise<void> {
+    this.checkTrackerKind(kind);
+    if (values === 'all') {
+      this.trackers.set(kind, new Set());
+      return;
+    }
+    const set = this.trackers.get(kind);
+    if (!set) throw new LttError('KERNEL_TRACKER', `Cannot untrack ${kind} ${values.join(',')}: every ${kind} is tracked (use --all first)`);
+    for (const v of values) {
+      if (!set.delete(v)) throw new LttError('KERNEL_TRACKER', `${kind} ${v} is not tracked`);
+    }
+  }
+
+  private checkTrackerKind(kind: string): void {
+    if (kind !== 'pid' && kind !== 'uid' && kind !== 'gid') throw new LttError('KERNEL_TRACKER', `Unknown tracker kind "${kind}"`);
+  }
+
+  private trackedPredicate(): ((tid: number) => boolean) | undefined {
+    const pid = this.trackers.get('pid'), uid = this.trackers.get('uid'), gid = this.trackers.get('gid');
+    if (!pid && !uid && !gid) return undefined;
+    const threads = this.threads;
+    return (tid) => {
+      if (pid && !pid.has(threads.get(tid).pid)) return false;
+      if (uid || gid) {
+        const ids = threads.ids(tid);
+        if (uid && !uid.has(ids.uid)) return false;
+        if (gid && !gid.has(ids.gid)) return false;
+      }
+      return true;
+    };
+  }
+
+  // ---- start / stop / destroy -----------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    this.checkAlive();
+    if (this.active) throw new LttError('KERNEL_ALREADY_STARTED', `Session ${this.sessionName} is already started`);
+    if (!this.writer) await this.openTrace();
+    this.threads.seed();
+    const dumpChannels = [...this.channels.values()].filter((c) => c.enabled && [...c.classes.values()].some((k) => k.kind === 'statedump' && [...k.rules].some((r) => r.enabled)));
+    const tracked = this.trackedPredicate();
+    for (const c of this.channels.values()) {
+      c.consumer = new KernelChannelConsumer({
+        instance: c.instance,
+        cpus: [...c.streams!.keys()],
+        pageSize: c.pageSize,
+        decoder: this.decoder!,
+        handlers: c.handlers,
+        streams: c.streams!,
+        overwrite: c.attrs.overwrite,
+        readTimerUs: c.attrs.readTimerUs,
+        switchTimerUs: c.attrs.switchTimerUs,
+        commonPidOffset: 4,
+        threads: this.threads,
+        contextFiller: c.contexts.length > 0 ? makeContextFiller(c.contexts, this.threads) : undefined,
+        contextCount: c.contexts.length,
+        tracked,
+      });
+      c.consumer.setEnabled(c.enabled);
+    }
+    if (dumpChannels.length > 0) this.writeStatedump(dumpChannels);
+    // Open the pipes before tracing starts so the read timer sees the first pages.
+    for (const c of this.channels.values()) c.consumer!.start();
+    for (const c of this.channels.values()) {
+      if (c.enabled) tracefs.writeText('tracing_on', '1', c.instance);
+    }
+    this.active = true;
+    this.everStarted = true;
+  }
+
+  /** Statedump records go first in the first CPU's stream, stamped before tracing starts (streams stay ordered). */
+  private writeStatedump(channels: ChannelState[]): void {
+    const records = collectStatedump();
+    for (const r of records) {
+      if (r.name === 'lttng_statedump_process_state') rememberTgid(r.payload[0] as number, r.payload[1] as number);
+    }
+    const ts = monotonicNow();
+    for (const c of channels) {
+      const firstCpu = Math.min(...c.streams!.keys());
+      const stream = c.streams!.get(firstCpu)!;
+      const ctxOut: unknown[] = new Array(c.contexts.length);
+      const filler = c.contexts.length > 0 ? makeContextFiller(c.contexts, this.threads) : undefined;
+      const self = process.pid;
+      for (const r of records) {
+        const cls = c.classes.get(`statedump/${r.name}`);
+        if (!cls || cls.eventId === undefined || ![...cls.rules].some((x) => x.enabled)) continue;
+        if (filler) {
+          filler(self, firstCpu, ctxOut);
+          stream.write(cls.eventId, ts, r.payload, ctxOut);
+        } else stream.write(cls.eventId, ts, r.payload);
+      }
+    }
+  }
+
+  private async openTrace(): Promise<void> {
+    const hdrPage = parseHeaderPage(tracefs.readText('events/header_page'));
+    this.decoder = new PageDecoder(hdrPage, parseHeaderEvent(tracefs.readText('events/header_event')));
+    const env: Record<string, string | number> = {
+      hostname: this.hostname,
+      domain: 'kernel',
+      sysname: os.type(),
+      kernel_release: os.release(),
+      kernel_version: os.version(),
+      tracer_name: 'lttng-modules',
+      tracer_major: 2,
+      tracer_minor: 13,
+      tracer_patchlevel: 0,
+      trace_buffering_scheme: 'global',
+      trace_name: this.sessionName,
+      trace_creation_datetime: isoBasic(this.creationTime),
+    };
+    const product = readOptional('/sys/class/dmi/id/product_uuid');
+    if (product) env.product_uuid = product;
+    const channels = [...this.channels.values()];
+    const streamClasses = channels.map((c) => ({
+      id: c.id,
+      // lttng-modules: compact headers when the channel has fewer than 31 event classes at start.
+      header: (c.classes.size < 31 ? 'compact' : 'large') as 'compact' | 'large',
+      eventContext: c.contexts.length > 0 ? c.contexts.map(contextField) : undefined,
+    }));
+    this.writer = await CtfTraceWriter.create({ dir: this.kernelTraceDir, env, clock: monotonicClockDef(), streamClasses });
+    const cpus = tracefs.cpuIds();
+    for (const c of channels) {
+      for (const cls of c.classes.values()) this.registerClass(c, cls);
+      c.streams = new Map();
+      for (const cpu of cpus) {
+        c.streams.set(cpu, this.writer.openStream({
+          streamClassId: c.id,
+          fileName: `${c.name}_${cpu}`,
+          cpuId: cpu,
+          packetSize: c.attrs.subbufSize,
+          tracefileSize: c.attrs.tracefileSize || undefined,
+          tracefileCount: c.attrs.tracefileCount || undefined,
+        }));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.checkAlive();
+    if (!this.active) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} is not started`);
+    // Tracing off everywhere first, then drain: the pipes then hold everything that was recorded.
+    for (const c of this.channels.values()) tracefs.writeText('tracing_on', '0', c.instance);
+    for (const c of this.channels.values()) {
+      c.consumer?.stop();
+      for (const s of c.streams?.values() ?? []) s.flushPacket();
+    }
+    this.writer?.flushMetadata();
+    this.active = false;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    let firstError: unknown;
+    const attempt = async (fn: () => unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        firstError ??= err;
+      }
+    };
+    if (this.active) await attempt(() => this.stop());
+    await attempt(() => this.writer?.close());
+    for (const c of this.channels.values()) {
+      await attempt(() => {
+        tracefs.writeText('tracing_on', '0', c.instance);
+        tracefs.writeText('events/enable', '0', c.instance);
+      });
+      await attempt(() => tracefs.rmdirInstance(c.instance));
+      this.forgetOwner(c.instance);
+    }
+    for (const u of this.uprobes) await attempt(() => tracefs.appendText('uprobe_events', `-:${u}\n`));
+    for (const k of this.kprobes) await attempt(() => tracefs.appendText('kprobe_events', `-:${k}\n`));
+    this.uprobes.length = 0;
+    this.kprobes.length = 0;
+    this.forgetOwner(undefined);
+    this.destroyed = true;
+    if (firstError) throw firstError;
+  }
+
+  stats(): KernelChannelStats[] {
+    return [...this.channels.values()].map((c) => {
+      const cpus = c.consumer?.stats() ?? [];
+      return {
+        channel: c.name,
+        discarded: cpus.reduce((a, s) => a + s.discarded, 0),
+        lost: cpus.reduce((a, s) => a + s.lostPackets, 0),
+        events: [...(c.streams?.values() ?? [])].reduce((a, s) => a + s.stats.events, 0),
+      };
+    });
+  }
+
+  /** tracefs instance names of the channels (for diagnostics and tests). */
+  instanceNames(): Record<string, string> {
+    return Object.fromEntries([...this.channels.values()].map((c) => [c.name, c.instance]));
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new LttError('KERNEL_DESTROYED', `Session ${this.sessionName} was destroyed`);
+  }
+
+  // ---- ownership records (for reclaimStale) --------------------------------------------------------------
+
+  private ownerFile(): string {
+    return path.join(OWNER_DIR, `${sanitize(this.sessionName)}.${process.pid}.json`);
+  }
+
+  private recordOwner(instance: string | undefined): void {
+    try {
+      fs.mkdirSync(OWNER_DIR, { recursive: true });
+      const instances = [...this.channels.values()].map((c) => c.instance);
+      if (instance && !instances.includes(instance)) instances.push(instance);
+      fs.writeFileSync(this.ownerFile(), JSON.stringify({ pid: process.pid, instances, uprobes: this.uprobes, kprobes: this.kprobes }));
+    } catch {
+      // Without a record the instance is simply never reclaimed automatically.
+    }
+  }
+
+  private forgetOwner(instance: string | undefined): void {
+    if (instance !== undefined) {
+      const rest = [...this.channels.values()].map((c) => c.instance).filter((i) => i !== instance && tracefs.instanceExists(i));
+      if (rest.length > 0 || this.uprobes.length > 0 || this.kprobes.length > 0) {
+        try {
+          fs.writeFileSync(this.ownerFile(), JSON.stringify({ pid: process.pid, instances: rest, uprobes: this.uprobes, kprobes: this.kprobes }));
+        } catch {
+          // See recordOwner.
+        }
+        return;
+      }
+    }
+    try {
+      fs.unlinkSync(this.ownerFile());
+    } catch {
+      // Already gone.
+    }
+  }
+
+  // ---- catalog ----------------------------------------------------------------------------------------------
+
+  static async listTracepoints(): Promise<TracepointInfo[]> {
+    tracefs.root();
+    const out: TracepointInfo[] = [];
+    for (const { system, name } of listEventNames()) {
+      if (system === 'syscalls' || system === 'raw_syscalls' || system === 'ftrace' || system.startsWith('ltt_') || system === 'uprobes' || system === 'kprobes') continue;
+      let fields: FieldSpec[] = [];
+      try {
+        fields = shapeEvent(readEventFormat(system, name), 'tracepoint', undefined, false).fields;
+      } catch {
+        // An unreadable format (permissions, odd declarations) still lists the event, without fields.
+      }
+      out.push({ name: lttngNameOf(system, name), system, fields });
+    }
+    for (const e of STATEDUMP_EVENTS) out.push({ name: e.name, system: 'lttng_statedump', fields: e.fields });
+    return out;
+  }
+
+  static async listSyscalls(): Promise<Array<{ name: string; bitness: 32 | 64 }>> {
+    tracefs.root();
+    return tracefs
+      .listDir('events/syscalls')
+      .filter((e) => e.startsWith('sys_enter_'))
+      .map((e) => ({ name: e.slice(10), bitness: 64 as const }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Remove tracefs instances and uprobes recorded by session daemons that are gone. `livePids`: daemons known
+   * alive (default: any running process counts as alive). Instances without an owner record are left alone.
+   */
+  static async reclaimStale(livePids?: Iterable<number>): Promise<string[]> {
+    const live = livePids ? new Set(livePids) : undefined;
+    const removed: string[] = [];
+    let files: string[] = [];
+    try {
+      files = fs.readdirSync(OWNER_DIR);
+    } catch {
+      return removed;
+    }
+    for (const f of files) {
+      const p = path.join(OWNER_DIR, f);
+      let rec: { pid: number; instances: string[]; uprobes: string[]; kprobes?: string[] };
+      try {
+        rec = JSON.parse(fs.readFileSync(p, 'utf8'));
+      } catch {
+        continue;
+      }
+      const alive = live ? live.has(rec.pid) : processAlive(rec.pid);
+      if (alive || rec.pid === process.pid) continue;
+      for (const inst of rec.instances ?? []) {
+        if (!inst.startsWith('ltt-') || !tracefs.instanceExists(inst)) continue;
+        try {
+          tracefs.writeText('tracing_on', '0', inst);
+          tracefs.writeText('events/enable', '0', inst);
+        } catch {
+          // Best effort: rmdir below reports the real failure.
+        }
+        tracefs.rmdirInstance(inst);
+        removed.push(inst);
+      }
+      for (const u of rec.uprobes ?? []) {
+        try {
+          tracefs.appendText('uprobe_events', `-:${u}\n`);
+          removed.push(u);
+        } catch {
+          // Already removed, or still enabled somewhere: leave it.
+        }
+      }
+      for (const k of rec.kprobes ?? []) {
+        try {
+          tracefs.appendText('kprobe_events', `-:${k}\n`);
+          removed.push(k);
+        } catch {
+          // As for uprobes.
+        }
+      }
+      fs.rmSync(p, { force: true });
+    }
+    return removed;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,64 @@
+// `create-session`: registers a new recording session. Name rules and the default output follow LTTng: an
+// absent name becomes auto-YYYYmmdd-HHMMSS, the default output is $LTT_HOME/ltt-traces/NAME-YYYYmmdd-HHMMSS
+// (auto sessions do not repeat the date), `output: null` means no output. Nothing touches the disk or the
+// tracers until channels are created and the session starts.
+
+import { isAbsolute, join } from 'node:path';
+import { ControlError } from '../../control/error-codes.js';
+import type { CommandResult } from '../../control/messages.js';
+import { asArgs, optionalBoolean, optionalInteger } from '../command-args.js';
+import type { DaemonContext } from '../daemon-context.js';
+import { Session } from '../session.js';
+
+/** LTTng's YYYYmmdd-HHMMSS in local time. */
+export function dateTimeSuffix(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}-` +
+    `${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`
+  );
+}
+
+export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promise<CommandResult<'create-session'>> {
+  const args = asArgs(rawArgs);
+  const now = new Date();
+  const suffix = dateTimeSuffix(now);
+  let name: string;
+  let auto = false;
+  if (args.name === undefined || args.name === null) {
+    name = `auto-${suffix}`;
+    auto = true;
+  } else if (typeof args.name === 'string') {
+    name = args.name;
+  } else {
+    throw new ControlError('INVALID', 'Invalid parameter: name must be a string');
+  }
+  if (name.length === 0 || name.length > 255 || name.includes('/') || name === '.' || name === '..') {
+    throw new ControlError('SESSION_INVALID_CHAR');
+  }
+  if (ctx.registry.has(name)) throw new ControlError('EXIST_SESS');
+
+  const snapshot = optionalBoolean(args, 'snapshot');
+  const liveTimerUs = optionalInteger(args, 'liveTimerUs') ?? 0;
+  if (snapshot && liveTimerUs > 0) {
+    throw new ControlError('INVALID', 'Invalid parameter: snapshot and live modes are mutually exclusive');
+  }
+  let outputPath: string;
+  if (liveTimerUs > 0) {
+    // Where LTTng's live sessions stream by default; ltt's relay daemon is a later milestone.
+    outputPath = 'tcp4://127.0.0.1:5342/ [data: 5343]';
+  } else if (args.output === null) {
+    outputPath = '';
+  } else if (args.output === undefined) {
+    outputPath = join(ctx.home, 'ltt-traces', auto ? name : `${name}-${suffix}`);
+  } else if (typeof args.output === 'string' && isAbsolute(args.output)) {
+    outputPath = args.output;
+  } else {
+    throw new ControlError('INVALID', 'Invalid parameter: output must be an absolute path');
+  }
+
+  const session = new Session(name, outputPath, snapshot, liveTimerUs, now);
+  ctx.registry.add(session);
+  ctx.log(`Session ${name} created (output ${outputPath || 'none'})`);
+  return session.summary();
+}

@@ -1,0 +1,32 @@
+// `destroy-session`: implicit stop (flushing what the tracers hold), then each domain tracer is destroyed
+// (tracefs instances removed) and the name is free again. The trace files stay on disk.
+
+import type { CommandResult } from '../../control/messages.js';
+import type { DaemonContext } from '../daemon-context.js';
+import type { LockedSession } from '../session.js';
+import { stopTracers } from './stop-session.js';
+
+export async function destroySession(
+  ctx: DaemonContext,
+  _args: unknown,
+  session: LockedSession,
+): Promise<CommandResult<'destroy-session'>> {
+  if (session.active) await stopTracers(ctx, session);
+  const summary = session.summary();
+  const errors: unknown[] = [];
+  for (const state of session.domains.values()) {
+    if (!state.tracer) continue;
+    try {
+      await state.tracer.destroy();
+    } catch (error) {
+      // Keep destroying the other domains; the first failure is reported once everything was tried.
+      errors.push(error);
+    }
+    state.tracer = undefined;
+  }
+  session.destroyed = true;
+  ctx.registry.remove(session);
+  ctx.log(`Session ${session.name} destroyed`);
+  if (errors.length > 0) throw errors[0];
+  return summary;
+}

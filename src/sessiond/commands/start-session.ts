@@ -1,0 +1,54 @@
+// `start-session`: creates the output directory and starts every domain tracer of the session. A session
+// needs at least one channel (LTTng: "No channel found in the session"); starting twice is
+// TRACE_ALREADY_STARTED, which the CLI reports as a warning like lttng.
+
+import { mkdir } from 'node:fs/promises';
+import { ControlError } from '../../control/error-codes.js';
+import type { CommandResult } from '../../control/messages.js';
+import type { DaemonContext } from '../daemon-context.js';
+import type { LockedSession } from '../session.js';
+
+export async function startSession(
+  ctx: DaemonContext,
+  _args: unknown,
+  session: LockedSession,
+): Promise<CommandResult<'start-session'>> {
+  if (session.active) throw new ControlError('TRACE_ALREADY_STARTED');
+  const tracers = [...session.domains.values()].filter((state) => state.tracer && state.channels.size > 0);
+  if (tracers.length === 0) throw new ControlError('NO_CHANNEL');
+  if (session.snapshot) {
+    throw new ControlError(
+      'NOT_SUPPORTED',
+      'Operation not supported: snapshot sessions cannot be recorded yet (ltt has no snapshot record)',
+    );
+  }
+  try {
+    await mkdir(session.outputPath, { recursive: true });
+  } catch (error) {
+    throw new ControlError(
+      'CREATE_DIR_FAIL',
+      `Create directory failed: ${session.outputPath}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const started: typeof tracers = [];
+  try {
+    for (const state of tracers) {
+      await state.tracer!.start();
+      started.push(state);
+    }
+  } catch (error) {
+    // Leave nothing half-started: a domain that did start is stopped again before the error is reported.
+    for (const state of started) {
+      try {
+        await state.tracer!.stop();
+      } catch (stopError) {
+        ctx.log(`Session ${session.name}: cannot stop ${state.domain} after a failed start: ${String(stopError)}`);
+      }
+    }
+    throw error;
+  }
+  session.active = true;
+  session.startedOnce = true;
+  ctx.log(`Session ${session.name} started`);
+  return session.summary();
+}

@@ -1,0 +1,78 @@
+// The daemon's command table (lttng-sessiond's process_client_msg switch, as data). Each entry says what the
+// command needs before its handler runs: a session (looked up by args.session and locked for the duration), a
+// domain (args.domain checked; the kernel domain also needs kernel access). Handlers live one per file in
+// commands/. A command missing here is answered with UND.
+
+import { ControlError } from '../control/error-codes.js';
+import type { CommandName, Domain } from '../control/messages.js';
+import { asArgs, oneOf, requiredString } from './command-args.js';
+import type { DaemonContext } from './daemon-context.js';
+import type { LockedSession } from './session.js';
+import { addContext } from './commands/add-context.js';
+import { createSession } from './commands/create-session.js';
+import { daemonInfo } from './commands/daemon-info.js';
+import { destroySession } from './commands/destroy-session.js';
+import { disableChannel } from './commands/disable-channel.js';
+import { disableEvent } from './commands/disable-event.js';
+import { enableChannel } from './commands/enable-channel.js';
+import { enableEvent } from './commands/enable-event.js';
+import { getSession } from './commands/get-session.js';
+import { listSessions } from './commands/list-sessions.js';
+import { listSyscalls } from './commands/list-syscalls.js';
+import { listTracepoints } from './commands/list-tracepoints.js';
+import { startSession } from './commands/start-session.js';
+import { stopSession } from './commands/stop-session.js';
+import { track } from './commands/track.js';
+import { untrack } from './commands/untrack.js';
+
+type Handler =
+  | { needsSession: false; needsDomain: false; run(ctx: DaemonContext, args: unknown): Promise<unknown> }
+  | { needsSession: false; needsDomain: true; run(ctx: DaemonContext, args: unknown, domain: Domain): Promise<unknown> }
+  | {
+      needsSession: true;
+      needsDomain: false;
+      run(ctx: DaemonContext, args: unknown, session: LockedSession): Promise<unknown>;
+    }
+  | {
+      needsSession: true;
+      needsDomain: true;
+      run(ctx: DaemonContext, args: unknown, session: LockedSession, domain: Domain): Promise<unknown>;
+    };
+
+export const DISPATCH_TABLE: Record<CommandName, Handler> = {
+  'daemon-info': { needsSession: false, needsDomain: false, run: daemonInfo },
+  'create-session': { needsSession: false, needsDomain: false, run: createSession },
+  'list-sessions': { needsSession: false, needsDomain: false, run: listSessions },
+  'list-syscalls': { needsSession: false, needsDomain: false, run: listSyscalls },
+  'list-tracepoints': { needsSession: false, needsDomain: true, run: listTracepoints },
+  'destroy-session': { needsSession: true, needsDomain: false, run: destroySession },
+  'start-session': { needsSession: true, needsDomain: false, run: startSession },
+  'stop-session': { needsSession: true, needsDomain: false, run: stopSession },
+  'get-session': { needsSession: true, needsDomain: false, run: getSession },
+  'enable-channel': { needsSession: true, needsDomain: true, run: enableChannel },
+  'disable-channel': { needsSession: true, needsDomain: true, run: disableChannel },
+  'enable-event': { needsSession: true, needsDomain: true, run: enableEvent },
+  'disable-event': { needsSession: true, needsDomain: true, run: disableEvent },
+  'add-context': { needsSession: true, needsDomain: true, run: addContext },
+  track: { needsSession: true, needsDomain: true, run: track },
+  untrack: { needsSession: true, needsDomain: true, run: untrack },
+};
+
+/** Runs one request: checks the needs of its table entry, then calls the handler. */
+export async function dispatch(ctx: DaemonContext, command: string, rawArgs: unknown): Promise<unknown> {
+  const handler = Object.hasOwn(DISPATCH_TABLE, command) ? DISPATCH_TABLE[command as CommandName] : undefined;
+  if (!handler) throw new ControlError('UND', `Undefined command: ${JSON.stringify(command).slice(0, 80)}`);
+  const args = asArgs(rawArgs);
+  let domain: Domain | undefined;
+  if (handler.needsDomain) {
+    domain = oneOf(args, 'domain', ['kernel', 'ust'] as const);
+    if (domain === 'kernel') ctx.kernel.check();
+  }
+  if (!handler.needsSession) {
+    return handler.needsDomain ? await handler.run(ctx, args, domain!) : await handler.run(ctx, args);
+  }
+  const name = requiredString(args, 'session');
+  return await ctx.registry.withSession(name, (session) =>
+    handler.needsDomain ? handler.run(ctx, args, session, domain!) : handler.run(ctx, args, session),
+  );
+}

@@ -1,0 +1,53 @@
+// The per-session, per-domain tracer the session daemon drives. The kernel domain's KernelSession
+// (src/kernel/kernel-session.ts) has exactly this shape; the user-space domain returns one from
+// UstDomain.createSession(). The daemon keeps the bookkeeping (channels, rules, trackers as the user sees them)
+// and calls these methods to make the tracer do it; any LttError they throw reaches the user unchanged.
+
+import type { ProcessAttribute } from '../../control/messages.js';
+
+export interface TracerChannelOptions {
+  subbufSize: number;
+  numSubbuf: number;
+  overwrite: boolean;
+  switchTimerUs: number;
+  readTimerUs: number;
+  tracefileSize: number;
+  tracefileCount: number;
+}
+
+export interface TracerEventSpec {
+  name: string;
+  type: 'tracepoint' | 'syscall' | 'kprobe' | 'function' | 'uprobe';
+  location?: string;
+  filter?: string;
+}
+
+export interface TracerChannelStats {
+  channel: string;
+  discarded: number;
+  lost: number;
+  events: number;
+}
+
+export interface DomainTracer {
+  createChannel(name: string, options: TracerChannelOptions): unknown;
+  /** Returns the concrete event names the rule matched (tracefs events, syscalls, probes). */
+  enableEvent(channel: string, spec: TracerEventSpec): string[] | Promise<string[]>;
+  disableEvent(channel: string, name: string, type?: TracerEventSpec['type']): unknown;
+  enableChannel(name: string): unknown;
+  disableChannel(name: string): unknown;
+  addContext(channel: string | undefined, context: string): unknown;
+  track(kind: ProcessAttribute, values: number[] | 'all'): unknown;
+  untrack(kind: ProcessAttribute, values: number[] | 'all'): unknown;
+  start(): unknown;
+  stop(): unknown;
+  destroy(): unknown;
+  stats(): TracerChannelStats[] | Promise<TracerChannelStats[]>;
+}
+
+export interface TracerSessionOptions {
+  sessionName: string;
+  traceDir: string;
+  hostname: string;
+  creationTime: Date;
+}

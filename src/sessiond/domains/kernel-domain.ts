@@ -1,0 +1,108 @@
+// Access to the kernel domain (src/kernel/kernel-session.ts, written by the kernel component). The module is
+// loaded on first use so a daemon without kernel access (non-root, --no-kernel) never touches tracefs, and a
+// failure to load becomes the one-line "Kernel tracer not available" error rather than a crash.
+
+import { ControlError } from '../../control/error-codes.js';
+import type { TracepointInfo } from '../../control/messages.js';
+import type { DomainTracer, TracerSessionOptions } from './domain-tracer.js';
+
+/** The static side of KernelSession as the daemon uses it. */
+interface KernelSessionClass {
+  create(options: TracerSessionOptions): DomainTracer | Promise<DomainTracer>;
+  listTracepoints(): unknown;
+  listSyscalls(): unknown;
+  reclaimStale(): unknown;
+}
+
+export class KernelDomain {
+  private loaded: Promise<KernelSessionClass> | undefined;
+
+  /** `enabled` false: the daemon is not root or runs with --no-kernel. */
+  constructor(
+    private readonly access: 'ok' | 'not-root' | 'disabled',
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get available(): boolean {
+    return this.access === 'ok';
+  }
+
+  /** Throws the error LTTng gives when kernel tracing is impossible for this daemon. */
+  check(): void {
+    if (this.access === 'not-root') throw new ControlError('NEED_ROOT_SESSIOND');
+    if (this.access === 'disabled') throw new ControlError('KERN_NA');
+  }
+
+  async createSession(options: TracerSessionOptions): Promise<DomainTracer> {
+    const cls = await this.load();
+    return await cls.create(options);
+  }
+
+  async listTracepoints(): Promise<TracepointInfo[]> {
+    const cls = await this.load();
+    return normalizeList(await cls.listTracepoints(), 'tracepoint');
+  }
+
+  async listSyscalls(): Promise<TracepointInfo[]> {
+    const cls = await this.load();
+    return normalizeList(await cls.listSyscalls(), 'syscall');
+  }
+
+  /** Removes what a dead daemon left in tracefs. Failures are logged: a fresh daemon must still start. */
+  async reclaimStale(): Promise<void> {
+    if (!this.available) return;
+    try {
+      const cls = await this.load();
+      await cls.reclaimStale();
+    } catch (error) {
+      this.log(`Cannot reclaim stale kernel state: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private load(): Promise<KernelSessionClass> {
+    this.check();
+    // A variable specifier keeps the daemon buildable and testable while the kernel module is being written.
+    const specifier = '../../kernel/kernel-session.js';
+    this.loaded ??= import(specifier).then(
+      (module: { KernelSession?: KernelSessionClass }) => {
+        if (!module.KernelSession) throw new Error('src/kernel/kernel-session.js exports no KernelSession');
+        return module.KernelSession;
+      },
+    );
+    return this.loaded.catch((error: unknown) => {
+      this.loaded = undefined;
+      if (error instanceof ControlError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log(`Kernel domain unavailable: ${reason}`);
+      throw new ControlError('KERN_NA', `Kernel tracer not available: ${reason}`);
+    });
+  }
+}
+
+/** Accepts the kernel module's listing as names or as objects with a name, and fills LTTng's display fields. */
+function normalizeList(list: unknown, type: 'tracepoint' | 'syscall'): TracepointInfo[] {
+  if (!Array.isArray(list)) return [];
+  const out: TracepointInfo[] = [];
+  for (const item of list) {
+    if (typeof item === 'string') {
+      out.push(type === 'tracepoint' ? { name: item, type, loglevel: 0 } : { name: item, type, bitness: '64-bit' });
+    } else if (item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string') {
+      const entry = item as { name: string; bitness?: unknown; loglevel?: unknown };
+      out.push({
+        name: entry.name,
+        type,
+        ...(type === 'tracepoint'
+          ? { loglevel: typeof entry.loglevel === 'number' ? entry.loglevel : 0 }
+          : { bitness: bitnessText(entry.bitness) }),
+      });
+    }
+  }
+  return out;
+}
+
+/** The kernel module reports 32 or 64 (or both as a string); listings print "64-bit", "32/64-bit". */
+function bitnessText(bitness: unknown): string {
+  if (typeof bitness === 'number') return `${bitness}-bit`;
+  if (typeof bitness === 'string') return bitness.endsWith('-bit') ? bitness : `${bitness}-bit`;
+  return '64-bit';
+}

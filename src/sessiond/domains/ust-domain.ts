@@ -1,0 +1,44 @@
+// Extension point for the user-space domain. The Node tracer's app registry (src/ust/, next milestone)
+// implements UstDomain: it lists the tracepoints of registered apps (`list -u`) and, per recording session,
+// returns a DomainTracer that pushes channels, rules and contexts to every registered app and collects their
+// sub-buffers (`enable-channel -u`, `enable-event -u`, `add-context -u`, `track -u`, start/stop).
+//
+// Until it exists the daemon runs with NoAppsUstDomain: the state of a daemon to which no instrumented app has
+// registered. User-space sessions, channels and rules are accepted and listed (the daemon keeps that
+// bookkeeping), starting succeeds and records nothing, exactly as LTTng behaves when no app is running.
+
+import type { TracepointInfo } from '../../control/messages.js';
+import type { DomainTracer, TracerChannelStats, TracerSessionOptions } from './domain-tracer.js';
+
+export interface UstDomain {
+  /** Tracepoints of the currently registered apps (with their pid and procname). */
+  listTracepoints(): Promise<TracepointInfo[]>;
+  /** The user-space side of one recording session. */
+  createSession(options: TracerSessionOptions): Promise<DomainTracer>;
+}
+
+export class NoAppsUstDomain implements UstDomain {
+  async listTracepoints(): Promise<TracepointInfo[]> {
+    return [];
+  }
+
+  async createSession(): Promise<DomainTracer> {
+    const channels = new Set<string>();
+    return {
+      createChannel: (name: string) => channels.add(name),
+      enableEvent: () => [],
+      disableEvent: () => undefined,
+      enableChannel: () => undefined,
+      disableChannel: () => undefined,
+      addContext: () => undefined,
+      track: () => undefined,
+      untrack: () => undefined,
+      start: () => undefined,
+      stop: () => undefined,
+      destroy: () => channels.clear(),
+      // No app ever wrote into these channels, so nothing can have been lost.
+      stats: (): TracerChannelStats[] =>
+        [...channels].map((channel) => ({ channel, discarded: 0, lost: 0, events: 0 })),
+    };
+  }
+}

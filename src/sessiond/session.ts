@@ -1,0 +1,125 @@
+// One recording session as the daemon holds it: identity, output, mode, state, and per domain the channels,
+// event rules, contexts and process-attribute trackers the user asked for, plus the domain tracer doing the work.
+// Every mutation happens under the session's lock (see session-registry.ts); handlers receive a LockedSession,
+// so code that forgot to take the lock does not typecheck.
+
+import type {
+  ChannelAttributes,
+  ChannelInfo,
+  Domain,
+  DomainInfo,
+  EventRuleInfo,
+  ProcessAttribute,
+  SessionDetail,
+  SessionSummary,
+  TrackerInfo,
+} from '../control/messages.js';
+import type { DomainTracer, TracerChannelStats } from './domains/domain-tracer.js';
+
+export interface ChannelState {
+  name: string;
+  enabled: boolean;
+  attributes: ChannelAttributes;
+  events: EventRuleInfo[];
+  contexts: string[];
+}
+
+export interface TrackerState {
+  policy: 'all' | 'set';
+  /** Display values: numbers, or user/group names as given (resolved by the daemon before use). */
+  values: Array<number | string>;
+}
+
+export const KERNEL_TRACKERS: ProcessAttribute[] = ['pid', 'vpid', 'uid', 'vuid', 'gid', 'vgid'];
+export const UST_TRACKERS: ProcessAttribute[] = ['vpid', 'vuid', 'vgid'];
+
+export class DomainState {
+  readonly channels = new Map<string, ChannelState>();
+  readonly trackers = new Map<ProcessAttribute, TrackerState>();
+  tracer: DomainTracer | undefined;
+
+  constructor(readonly domain: Domain) {
+    for (const attribute of domain === 'kernel' ? KERNEL_TRACKERS : UST_TRACKERS) {
+      this.trackers.set(attribute, { policy: 'all', values: [] });
+    }
+  }
+
+  toInfo(stats: TracerChannelStats[]): DomainInfo {
+    const trackers: TrackerInfo[] = [...this.trackers].map(([attribute, t]) => ({
+      attribute,
+      policy: t.policy,
+      values: [...t.values],
+    }));
+    const channels: ChannelInfo[] = [...this.channels.values()].map((c) => {
+      const s = stats.find((entry) => entry.channel === c.name);
+      return {
+        name: c.name,
+        domain: this.domain,
+        enabled: c.enabled,
+        attributes: { ...c.attributes },
+        events: c.events.map((e) => ({ ...e })),
+        contexts: [...c.contexts],
+        stats: { discardedEvents: s?.discarded ?? 0, lostPackets: s?.lost ?? 0 },
+      };
+    });
+    return {
+      domain: this.domain,
+      bufferType: this.domain === 'kernel' ? 'global' : 'per-uid',
+      trackers,
+      channels,
+    };
+  }
+}
+
+export class Session {
+  active = false;
+  startedOnce = false;
+  destroyed = false;
+  readonly domains = new Map<Domain, DomainState>();
+  /** Tail of the lock queue: each holder chains on it. */
+  lockTail: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly name: string,
+    readonly outputPath: string,
+    readonly snapshot: boolean,
+    readonly liveTimerUs: number,
+    readonly createdAt: Date,
+  ) {}
+
+  domainState(domain: Domain): DomainState {
+    let state = this.domains.get(domain);
+    if (!state) {
+      state = new DomainState(domain);
+      this.domains.set(domain, state);
+    }
+    return state;
+  }
+
+  summary(): SessionSummary {
+    return {
+      name: this.name,
+      outputPath: this.outputPath,
+      active: this.active,
+      snapshot: this.snapshot,
+      liveTimerUs: this.liveTimerUs,
+      createdAt: this.createdAt.toISOString(),
+    };
+  }
+
+  async detail(): Promise<SessionDetail> {
+    const domains: DomainInfo[] = [];
+    // LTTng lists the kernel domain first, then user space.
+    for (const domain of ['kernel', 'ust'] as const) {
+      const state = this.domains.get(domain);
+      if (!state) continue;
+      const stats = state.tracer ? await state.tracer.stats() : [];
+      domains.push(state.toInfo(stats));
+    }
+    return { ...this.summary(), domains };
+  }
+}
+
+declare const lockedBrand: unique symbol;
+/** A session whose lock the holder owns. Only SessionRegistry.withSession() produces one. */
+export type LockedSession = Session & { readonly [lockedBrand]: true };

@@ -1,0 +1,233 @@
+// Standalone tracing without a session daemon: the process records its own events into
+// DIR/ust/pid/PROCNAME-PID-YYYYmmdd-HHMMSS/ (LTTng's per-PID layout: metadata, CHANNEL_N stream files, index/).
+//
+// Contract: main thread only. startLocalSession() creates the trace directory and its metadata preamble, starts
+// the consumer worker and waits (bounded, like lttng-ust's registration timeout) until it listens, then
+// activates the main thread and publishes the session to workers (environment data for workers created later,
+// a BroadcastChannel message for running ones). At exit (normal end, process.exit(), uncaught exception) and on
+// SIGINT/SIGTERM the main thread closes its packet and blocks until the consumer has written every ring out,
+// including the open packets of workers that cannot flush themselves. With LTT_UST_OUTPUT=DIR set, index.ts
+// starts a session at load time. Errors are LttErrors with one-line messages.
+//
+// Future app-socket hook: the session daemon's app agent will replace this module. It will call
+// tracer.activate(config) / setRules(rules) / deactivate() with the SessionConfig and EventRule data it receives
+// (enable-event globs, log levels, filters), and its consumer worker will ship closed sub-buffers over the app
+// socket instead of writing files; the ring layout (ring-layout.ts) and the flush-at-exit protocol stay the same.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Worker, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { LttError } from '../errors.js';
+import { clockUuid, measureRealtimeOffset } from './clock.js';
+import { CONTEXT_NAMES, type ContextName } from './event-codegen.js';
+import { checkRules, LOG_LEVELS, type EventRule, type LogLevelName } from './enablement.js';
+import { traceTsdl } from './metadata.js';
+import type { LossMode } from './ring-layout.js';
+import { activate, activeSessionId, deactivate, ENV_DATA_KEY, getChannel, type SessionConfig } from './tracer.js';
+import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, type ConsumerInit } from './consumer-protocol.js';
+
+export interface LocalSessionOptions {
+  /** Output directory; the trace goes to DIR/ust/pid/PROCNAME-PID-DATETIME/. */
+  readonly dir: string;
+  /** Channel name (stream files CHANNEL_THREADID). Default "channel0". */
+  readonly channel?: string;
+  /** Sub-buffer size in bytes, power of two >= 4096. Default 1 MiB. */
+  readonly subbufSize?: number;
+  /** Sub-buffers per thread, power of two >= 2. Default 4. */
+  readonly numSubbuf?: number;
+  /** Default "discard". */
+  readonly mode?: LossMode;
+  /** Event context fields, in order. Default none (like an LTTng channel without add-context). */
+  readonly contexts?: readonly ContextName[];
+  /** Event name globs to enable (`provider:event`, `*`). Default ["*"]. */
+  readonly events?: readonly string[];
+  /** Record only events at least as severe as this level. */
+  readonly logLevel?: LogLevelName;
+  /** Full rules (override `events`/`logLevel`). */
+  readonly rules?: readonly EventRule[];
+  /** Session name in the metadata env (trace_name). Default "ltt-ust". */
+  readonly name?: string;
+}
+
+export interface LocalSessionInfo {
+  readonly traceDir: string;
+  readonly sessionId: string;
+}
+
+interface Running {
+  readonly info: LocalSessionInfo;
+  readonly worker: Worker;
+  readonly ctrl: Int32Array;
+}
+
+let running: Running | undefined;
+let hooksInstalled = false;
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+/** YYYYmmdd-HHMMSS (local time, as lttng-sessiond names per-PID directories). */
+function dirDatetime(d: Date): string {
+  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+}
+
+/** ISO 8601 basic with the UTC offset, as in trace_creation_datetime. */
+function isoDatetime(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const a = Math.abs(off);
+  return (
+    `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}` +
+    `${sign}${pad(Math.floor(a / 60))}${pad(a % 60)}`
+  );
+}
+
+function processName(): string {
+  try {
+    return readFileSync('/proc/self/comm', 'utf8').replace(/\n$/, '');
+  } catch {
+    return process.title.slice(0, 16);
+  }
+}
+
+function powerOfTwo(name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min || (v & (v - 1)) !== 0) {
+    throw new LttError('UST_BAD_OPTION', `ltt/ust: ${name} must be a power of two >= ${min} (got ${v})`);
+  }
+  return v;
+}
+
+function consumerUrl(): URL {
+  // Under tsx (development) this module is a .ts file and so is its sibling.
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./consumer-worker${ext}`, import.meta.url);
+}
+
+export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
+  if (!isMainThread) throw new LttError('UST_NOT_MAIN', 'ltt/ust: startLocalSession() must be called from the main thread');
+  if (running !== undefined) throw new LttError('UST_SESSION_ACTIVE', `ltt/ust: a session is already active (${running.info.traceDir})`);
+  if (typeof opts?.dir !== 'string' || opts.dir === '') throw new LttError('UST_BAD_OPTION', 'ltt/ust: startLocalSession needs {dir}');
+  const mode = opts.mode ?? 'discard';
+  if (mode !== 'discard' && mode !== 'overwrite') throw new LttError('UST_BAD_OPTION', `ltt/ust: mode must be "discard" or "overwrite" (got ${String(mode)})`);
+  const contexts = [...(opts.contexts ?? [])];
+  for (const c of contexts) {
+    if (!CONTEXT_NAMES.includes(c)) throw new LttError('UST_BAD_OPTION', `ltt/ust: unknown context ${JSON.stringify(c)} (known: ${CONTEXT_NAMES.join(', ')})`);
+  }
+  const channel = opts.channel ?? 'channel0';
+  if (!/^[A-Za-z0-9_.-]+$/.test(channel)) throw new LttError('UST_BAD_OPTION', `ltt/ust: invalid channel name ${JSON.stringify(channel)}`);
+  let rules: readonly EventRule[];
+  if (opts.rules) rules = opts.rules;
+  else {
+    const level = opts.logLevel;
+    if (level !== undefined && !(level in LOG_LEVELS)) throw new LttError('UST_BAD_OPTION', `ltt/ust: unknown log level ${JSON.stringify(level)}`);
+    rules = (opts.events ?? ['*']).map((pattern) => ({
+      pattern,
+      ...(level !== undefined ? { logLevel: { type: 'range' as const, level: LOG_LEVELS[level] } } : {}),
+    }));
+  }
+  checkRules(rules);
+  const config: SessionConfig = {
+    sessionId: randomUUID(),
+    uuid: randomUUID(),
+    channel,
+    subbufSize: powerOfTwo('subbufSize', opts.subbufSize ?? 1 << 20, 4096),
+    numSubbuf: powerOfTwo('numSubbuf', opts.numSubbuf ?? 4, 2),
+    mode,
+    contexts,
+    rules,
+  };
+
+  const now = new Date();
+  const procname = processName();
+  const traceDir = join(resolve(opts.dir), 'ust', 'pid', `${procname}-${process.pid}-${dirDatetime(now)}`);
+  try {
+    mkdirSync(join(traceDir, 'index'), { recursive: true });
+    writeFileSync(
+      join(traceDir, 'metadata'),
+      traceTsdl({
+        uuid: config.uuid,
+        clockUuid: clockUuid(),
+        clockOffset: measureRealtimeOffset(),
+        hostname: hostname(),
+        traceName: opts.name ?? 'ltt-ust',
+        creationDatetime: isoDatetime(now),
+        vpid: process.pid,
+        procname,
+        vpidDatetime: isoDatetime(now),
+      }),
+    );
+  } catch (err) {
+    throw new LttError('UST_OUTPUT', `ltt/ust: cannot create trace directory ${traceDir}: ${(err as Error).message}`, { cause: err });
+  }
+
+  const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
+  const init: ConsumerInit = { traceDir, sessionId: config.sessionId, ctrl: ctrl.buffer as SharedArrayBuffer };
+  getChannel(); // our own end exists before the consumer's, so nothing we post is lost
+  const worker = new Worker(consumerUrl(), { workerData: init, stdout: false, stderr: false });
+  worker.unref();
+  worker.on('error', (err) => {
+    process.emitWarning(`ltt/ust: consumer thread failed: ${err.message}`);
+  });
+  // Registration handshake: like lttng-ust's LTTNG_UST_REGISTER_TIMEOUT, wait (bounded) for the consumer so that
+  // no ring announcement can be missed.
+  if (Atomics.wait(ctrl, CTRL_READY, 0, 5000) === 'timed-out' && Atomics.load(ctrl, CTRL_READY) === 0) {
+    void worker.terminate();
+    throw new LttError('UST_CONSUMER', 'ltt/ust: the consumer thread did not start within 5 s');
+  }
+  running = { info: { traceDir, sessionId: config.sessionId }, worker, ctrl };
+  setEnvironmentData(ENV_DATA_KEY, config);
+  activate(config);
+  getChannel().postMessage({ type: 'session', config });
+  installHooks();
+  return running.info;
+}
+
+/**
+ * Ends the session: disables events, closes this thread's packet, tells workers to stop, and waits until the
+ * consumer has written everything (including packets workers have not closed).
+ */
+export function stopLocalSession(timeoutMs = 10000): void {
+  const r = running;
+  if (r === undefined) return;
+  running = undefined;
+  setEnvironmentData(ENV_DATA_KEY, undefined);
+  const sid = activeSessionId();
+  deactivate();
+  if (sid !== undefined) getChannel().postMessage({ type: 'stop', sessionId: sid });
+  Atomics.store(r.ctrl, CTRL_FINAL, 1);
+  Atomics.notify(r.ctrl, CTRL_FINAL);
+  const deadline = Date.now() + timeoutMs;
+  while (Atomics.load(r.ctrl, CTRL_DONE) === 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      process.emitWarning('ltt/ust: the consumer did not finish writing the trace in time; it may be incomplete');
+      break;
+    }
+    Atomics.wait(r.ctrl, CTRL_DONE, 0, left);
+  }
+}
+
+export function localSessionInfo(): LocalSessionInfo | undefined {
+  return running?.info;
+}
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => stopLocalSession());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = (): void => {
+      stopLocalSession();
+      // Alone on this signal: keep Node's default (die by the signal) now that the trace is safe.
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
+}

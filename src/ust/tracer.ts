@@ -1,0 +1,249 @@
+// The per-thread tracer: this thread's declared events, the session it records into (if any), its ring buffer.
+//
+// Contract: every thread that loads ltt/ust has its own instance (one per module instance, i.e. per thread).
+// Events are declared once; while a session is active in this thread each event has an emitter compiled for this
+// thread's ring, and `enabled` reflects the session's rules. activate()/deactivate()/setRules() are the hooks the
+// session control drives: today the local session (local-session.ts) through a BroadcastChannel; later the app
+// agent, from rules the session daemon sends over the app socket (same SessionConfig / EventRule data).
+// Each thread's ring is its own CTF stream class (stream id = threadId), so event ids are per thread and need no
+// cross-thread agreement; the consumer learns the ring and the event classes from messages on the channel.
+
+import { readFileSync, readlinkSync } from 'node:fs';
+import { BroadcastChannel, getEnvironmentData, isMainThread, threadId } from 'node:worker_threads';
+import type { FieldSpec } from './fields.js';
+import { checkFieldList } from './fields.js';
+import { compileEmitter, contextTsdl, NOOP_EMITTER, type ContextName, type ContextValues, type Emitter } from './event-codegen.js';
+import { eventMatches, type EventRule } from './enablement.js';
+import { RingProducer } from './ring-buffer.js';
+import { eventTsdl, streamTsdl } from './metadata.js';
+import type { LossMode, RingDescriptor } from './ring-layout.js';
+
+export const CHANNEL_NAME = 'ltt-ust';
+export const ENV_DATA_KEY = 'ltt-ust:session';
+
+/** What a thread needs to record into a session (plain data: cloned to workers, later sent by the daemon). */
+export interface SessionConfig {
+  readonly sessionId: string;
+  /** Trace uuid (hex, 36 chars). */
+  readonly uuid: string;
+  readonly channel: string;
+  readonly subbufSize: number;
+  readonly numSubbuf: number;
+  readonly mode: LossMode;
+  readonly contexts: readonly ContextName[];
+  readonly rules: readonly EventRule[];
+}
+
+/** Messages on the ltt-ust BroadcastChannel. */
+export type ChannelMessage =
+  | { readonly type: 'session'; readonly config: SessionConfig }
+  | { readonly type: 'stop'; readonly sessionId: string }
+  | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[] }
+  | { readonly type: 'ring'; readonly sessionId: string; readonly ring: RingDescriptor; readonly events: readonly string[] }
+  | { readonly type: 'event'; readonly sessionId: string; readonly streamId: number; readonly tsdl: string };
+
+export class EventClass {
+  /** Read by user code and by the emitter: the only thing a disabled tracepoint costs. */
+  enabled = false;
+  emit: Emitter = NOOP_EMITTER;
+  constructor(
+    readonly name: string,
+    readonly fields: readonly FieldSpec[],
+    readonly logLevel: number,
+    readonly id: number,
+  ) {}
+}
+
+interface Active {
+  readonly config: SessionConfig;
+  readonly ring: RingProducer;
+  readonly ctxValues: ContextValues;
+  rules: readonly EventRule[];
+}
+
+const events: EventClass[] = [];
+const byName = new Map<string, EventClass>();
+let active: Active | undefined;
+let channel: BroadcastChannel | undefined;
+let exitHooked = false;
+
+function uuidBytes(uuid: string): Uint8Array {
+  const hex = uuid.replace(/-/g, '');
+  const b = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return b;
+}
+
+/** OS thread id of the calling thread (LTTng's vtid): /proc/thread-self is resolved by the calling thread. */
+function osTid(): number {
+  try {
+    const m = /task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux procfs: fall through
+  }
+  return isMainThread ? process.pid : -1;
+}
+
+function threadComm(): string {
+  try {
+    return readFileSync('/proc/thread-self/comm', 'utf8').replace(/\n$/, '');
+  } catch {
+    return process.title.slice(0, 16);
+  }
+}
+
+function contextValues(): ContextValues {
+  const procname = new Uint8Array(17);
+  const enc = Buffer.from(threadComm(), 'utf8').subarray(0, 16);
+  procname.set(enc);
+  return { vpid: process.pid, vtid: osTid(), procname };
+}
+
+export function getChannel(): BroadcastChannel {
+  if (channel === undefined) {
+    channel = new BroadcastChannel(CHANNEL_NAME);
+    // The channel must never keep a thread alive.
+    (channel as unknown as { unref(): void }).unref();
+    channel.onmessage = (e: unknown) => onChannelMessage((e as { data: ChannelMessage }).data);
+  }
+  return channel;
+}
+
+function onChannelMessage(m: ChannelMessage): void {
+  // The main thread drives sessions itself; workers follow the messages.
+  if (isMainThread) return;
+  if (m.type === 'session') activate(m.config);
+  else if (m.type === 'stop' && active?.config.sessionId === m.sessionId) deactivate();
+  else if (m.type === 'rules' && active?.config.sessionId === m.sessionId) setRules(m.rules);
+}
+
+function post(m: ChannelMessage): void {
+  getChannel().postMessage(m);
+}
+
+export function declareEvent(name: string, fields: readonly FieldSpec[], logLevel: number): EventClass {
+  checkFieldList(name, fields);
+  const prev = byName.get(name);
+  if (prev !== undefined) {
+    if (JSON.stringify(prev.fields) !== JSON.stringify(fields) || prev.logLevel !== logLevel) {
+      throw new TypeError(`ltt/ust: event ${name} is already declared with other fields or log level`);
+    }
+    return prev;
+  }
+  const ev = new EventClass(name, Object.freeze([...fields]), logLevel, events.length);
+  events.push(ev);
+  byName.set(name, ev);
+  if (active !== undefined) {
+    post({ type: 'event', sessionId: active.config.sessionId, streamId: threadId, tsdl: eventTsdl(ev.name, ev.id, threadId, ev.logLevel, ev.fields) });
+    arm(ev, active);
+  }
+  return ev;
+}
+
+function arm(ev: EventClass, a: Active): void {
+  if (eventMatches(a.rules, ev.name, ev.logLevel)) {
+    ev.emit = compileEmitter({ event: ev, fields: ev.fields, id: ev.id, ring: a.ring, contexts: a.config.contexts, contextValues: a.ctxValues });
+    ev.enabled = true;
+  } else {
+    ev.enabled = false;
+  }
+}
+
+/** Starts recording this thread's events into a session (creates the ring, registers it with the consumer). */
+export function activate(config: SessionConfig): void {
+  if (active !== undefined) {
+    if (active.config.sessionId === config.sessionId) return;
+    deactivate();
+  }
+  const ring = new RingProducer({
+    subbufSize: config.subbufSize,
+    numSubbuf: config.numSubbuf,
+    mode: config.mode,
+    streamId: threadId,
+    streamInstanceId: threadId,
+    cpuId: threadId,
+    uuid: uuidBytes(config.uuid),
+  });
+  const a: Active = { config, ring, ctxValues: contextValues(), rules: config.rules };
+  active = a;
+  const desc: RingDescriptor = {
+    threadId,
+    streamId: threadId,
+    streamName: `${config.channel}_${threadId}`,
+    data: ring.data,
+    ctl: ring.ctlSab,
+    subbufSize: config.subbufSize,
+    numSubbuf: config.numSubbuf,
+    mode: config.mode,
+    streamTsdl: streamTsdl(threadId, contextTsdl(config.contexts)),
+  };
+  post({ type: 'ring', sessionId: config.sessionId, ring: desc, events: events.map((e) => eventTsdl(e.name, e.id, threadId, e.logLevel, e.fields)) });
+  for (const ev of events) arm(ev, a);
+  if (!exitHooked) {
+    exitHooked = true;
+    // Workers: their own exit flushes their ring. The main thread's hook is in local-session.ts (it must also
+    // wait for the consumer), and runs after this one because it is registered later.
+    process.on('exit', () => {
+      if (!isMainThread) deactivate();
+    });
+  }
+}
+
+/** Stops recording in this thread: disables every event and hands the last packet to the consumer. */
+export function deactivate(): void {
+  const a = active;
+  if (a === undefined) return;
+  active = undefined;
+  for (const ev of events) {
+    ev.enabled = false;
+    ev.emit = NOOP_EMITTER;
+  }
+  a.ring.exit();
+}
+
+export function setRules(rules: readonly EventRule[]): void {
+  if (active === undefined) return;
+  active.rules = rules;
+  for (const ev of events) arm(ev, active);
+}
+
+/** Sub-buffer switch on demand: the open packet of this thread goes to the consumer now. */
+export function flushThread(): void {
+  active?.ring.flush();
+}
+
+export interface ThreadStats {
+  readonly active: boolean;
+  /** Events in packets already handed to the consumer. */
+  readonly recorded: number;
+  /** Events in the packet still open. */
+  readonly pending: number;
+  readonly discarded: number;
+  readonly lostPackets: number;
+  readonly lostEvents: number;
+}
+
+export function threadStats(): ThreadStats {
+  const r = active?.ring;
+  return {
+    active: r !== undefined,
+    recorded: r?.recorded ?? 0,
+    pending: r?.n ?? 0,
+    discarded: r?.discarded ?? 0,
+    lostPackets: r?.lostPackets ?? 0,
+    lostEvents: r?.lostEvents ?? 0,
+  };
+}
+
+export function activeSessionId(): string | undefined {
+  return active?.config.sessionId;
+}
+
+/** Workers pick up a session the main thread started before creating them (synchronously, at load time). */
+export function initThread(): void {
+  if (isMainThread) return;
+  getChannel();
+  const cfg = getEnvironmentData(ENV_DATA_KEY) as SessionConfig | undefined;
+  if (cfg !== undefined) activate(cfg);
+}

@@ -1,0 +1,281 @@
+// Byte-level output buffer for the sink's text. The generated event printers write literals, numbers and
+// (escaped) strings straight into a 1 MiB buffer, which goes out with blocking writes when full: no syscall and
+// almost no allocation per event (building each line as a JS string first cost more in GC than the formatting).
+//
+// Contract: `ensure(n)` before writing at most n bytes with the unchecked writers (`byte`, `lit`, `ascii` of a
+// known-short string, `uint9`); `str`/`qstr`/`bytes` check room themselves. `flush()` hands the bytes to the
+// flusher; a reader that went away (EPIPE) makes later writes no-ops and sets `closed`. fd 1 is used directly
+// (never through process.stdout, which would switch a pipe to non-blocking mode).
+
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+const CAP = 1 << 20;
+/** Room kept free so that a whole line's fixed parts never need a check. */
+export const LINE_SLACK = 4096;
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Escapes of the C0 controls as print_escape_string() writes them. */
+const CONTROL_ESCAPES: Uint8Array[] = [];
+for (let c = 0; c < 0x20; c++) CONTROL_ESCAPES[c] = Buffer.from('\\x' + c.toString(16).padStart(2, '0'), 'latin1');
+for (const [c, e] of [
+  [0, '\\0'],
+  [7, '\\a'],
+  [8, '\\b'],
+  [27, '\\e'],
+  [12, '\\f'],
+  [10, '\\n'],
+  [13, '\\r'],
+  [9, '\\t'],
+  [11, '\\v'],
+] as const) {
+  CONTROL_ESCAPES[c] = Buffer.from(e, 'latin1');
+}
+
+export type Flusher = (data: Uint8Array) => void;
+
+export class OutputWriter {
+  buf: Uint8Array = Buffer.allocUnsafe(CAP);
+  pos = 0;
+  readonly latin1: boolean;
+  closed = false;
+
+  constructor(
+    private readonly flusher: Flusher,
+    encoding: 'utf8' | 'latin1',
+    private readonly onClose: () => void = () => {},
+  ) {
+    this.latin1 = encoding === 'latin1';
+  }
+
+  static stdout(encoding: 'utf8' | 'latin1'): OutputWriter {
+    let w: OutputWriter;
+    const flusher = (d: Uint8Array): void => {
+      if (!writeAllFd(1, d)) w.closed = true;
+    };
+    w = new OutputWriter(flusher, encoding);
+    return w;
+  }
+
+  /** -w PATH: create or truncate the file (throws the fs error on failure). */
+  static file(path: string, encoding: 'utf8' | 'latin1'): OutputWriter {
+    const fd = openSync(path, 'w');
+    return new OutputWriter((d) => void writeAllFd(fd, d), encoding, () => closeSync(fd));
+  }
+
+  /** Collects everything into memory (tests). */
+  static memory(encoding: 'utf8' | 'latin1' = 'utf8'): OutputWriter & { text(): string } {
+    const parts: Buffer[] = [];
+    const w = new OutputWriter((d) => parts.push(Buffer.from(d)), encoding) as OutputWriter & { text(): string };
+    w.text = () => {
+      w.flush();
+      return Buffer.concat(parts).toString(encoding);
+    };
+    return w;
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n > CAP) this.flush();
+  }
+
+  flush(): void {
+    if (this.pos === 0) return;
+    const data = this.buf.subarray(0, this.pos);
+    // The flusher may keep the bytes (memory mode) or write them synchronously; a fresh buffer keeps both safe.
+    this.flusher(data);
+    this.buf = Buffer.allocUnsafe(CAP);
+    this.pos = 0;
+  }
+
+  close(): void {
+    this.flush();
+    this.onClose();
+  }
+
+  byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
+  /** Pre-encoded literal (room ensured by the caller). */
+  lit(k: Uint8Array): void {
+    const b = this.buf;
+    let p = this.pos;
+    const n = k.length;
+    if (n > 16) {
+      b.set(k, p);
+      this.pos = p + n;
+      return;
+    }
+    for (let i = 0; i < n; i++) b[p++] = k[i]!;
+    this.pos = p;
+  }
+
+  /** A string known to be ASCII and short (numbers, timestamps). */
+  ascii(s: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Non-negative integer < 2^53 in decimal. */
+  uint(n: number): void {
+    if (n < 10) {
+      this.buf[this.pos++] = 48 + n;
+      return;
+    }
+    if (n >= 4294967296) {
+      this.ascii(String(n));
+      return;
+    }
+    const b = this.buf;
+    let digits = 1;
+    for (let t = n; t >= 10; t = (t / 10) >>> 0) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    let v = n >>> 0;
+    do {
+      const q = (v / 10) >>> 0;
+      b[--p] = 48 + (v - q * 10);
+      v = q;
+    } while (v > 0);
+  }
+
+  /** %llu / %lld of an integer value (number or bigint). */
+  int(v: number | bigint): void {
+    if (typeof v === 'number') {
+      if (v >= 0) this.uint(v);
+      else {
+        this.buf[this.pos++] = 45;
+        this.uint(-v);
+      }
+    } else this.ascii(v.toString());
+  }
+
+  /** Exactly 9 digits, zero padded (the ns part of timestamps). */
+  uint9(n: number): void {
+    const b = this.buf;
+    let p = this.pos + 9;
+    this.pos = p;
+    let v = n >>> 0;
+    for (let i = 0; i < 9; i++) {
+      const q = (v / 10) >>> 0;
+      b[--p] = 48 + (v - q * 10);
+      v = q;
+    }
+  }
+
+  /** Any string, encoded in the output encoding. */
+  str(s: string): void {
+    this.ensure(s.length * 3 + LINE_SLACK);
+    const b = this.buf;
+    let p = this.pos;
+    const latin1 = this.latin1;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80 || latin1) b[p++] = c;
+      else {
+        p = this.utf8(s, i, c, p);
+        i = this.lastIndex;
+      }
+    }
+    this.pos = p;
+  }
+
+  /** `"` + the string up to its first NUL, escaped like print_escape_string() + `"`. */
+  qstr(s: string): void {
+    this.ensure(s.length * 4 + LINE_SLACK);
+    const b = this.buf;
+    let p = this.pos;
+    const latin1 = this.latin1;
+    b[p++] = 34;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x40 && c < 0x7f) {
+        if (c === 0x5c) {
+          b[p++] = 92;
+          b[p++] = 92;
+        } else b[p++] = c;
+      } else if (c >= 0x20 && c < 0x40) {
+        if (c === 0x22 || c === 0x27 || c === 0x3f) {
+          b[p++] = 92;
+          b[p++] = c;
+        } else b[p++] = c;
+      } else if (c < 0x20) {
+        if (c === 0) break;
+        const e = CONTROL_ESCAPES[c]!;
+        for (let j = 0; j < e.length; j++) b[p++] = e[j]!;
+      } else if (c === 0x7f) {
+        b[p++] = 92;
+        b[p++] = 120;
+        b[p++] = 55;
+        b[p++] = 102;
+      } else if (latin1) b[p++] = c;
+      else {
+        p = this.utf8(s, i, c, p);
+        i = this.lastIndex;
+      }
+    }
+    b[p++] = 34;
+    this.pos = p;
+  }
+
+  private lastIndex = 0;
+
+  /** UTF-8 of the code point at s[i] (c >= 0x80); sets lastIndex to the last code unit consumed. */
+  private utf8(s: string, i: number, c: number, p: number): number {
+    const b = this.buf;
+    this.lastIndex = i;
+    if (c < 0x800) {
+      b[p++] = 0xc0 | (c >> 6);
+      b[p++] = 0x80 | (c & 63);
+      return p;
+    }
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        b[p++] = 0xf0 | (cp >> 18);
+        b[p++] = 0x80 | ((cp >> 12) & 63);
+        b[p++] = 0x80 | ((cp >> 6) & 63);
+        b[p++] = 0x80 | (cp & 63);
+        this.lastIndex = i + 1;
+        return p;
+      }
+    }
+    if (c >= 0xd800 && c < 0xe000) c = 0xfffd; // lone surrogate, as Buffer.from would encode it
+    b[p++] = 0xe0 | (c >> 12);
+    b[p++] = 0x80 | ((c >> 6) & 63);
+    b[p++] = 0x80 | (c & 63);
+    return p;
+  }
+}
+
+/** Blocking write of all bytes; false when the reader is gone (EPIPE). */
+function writeAllFd(fd: number, data: Uint8Array): boolean {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += writeSync(fd, data, off, data.length - off);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        // A non-blocking pipe inherited from the parent: wait for the reader instead of spinning.
+        Atomics.wait(sleeper, 0, 0, 1);
+        continue;
+      }
+      if (code === 'EPIPE') return false;
+      throw err;
+    }
+  }
+  return true;
+}
+
+/** Unbuffered stderr line writer (warnings are rare and must not wait for the stdout buffer). */
+export function writeStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr closed: nothing useful to do.
+  }
+}

@@ -1,0 +1,293 @@
+// sink.text.pretty: turns graph messages into babeltrace2 2.0.4's text lines (events on the output, discarded
+// items as WARNING lines on stderr), byte for byte.
+//
+// Contract: `consume(batch)` is synchronous and writes lines into the OutputWriter it was given (which flushes
+// itself when full; the caller closes it at the end); stderr lines go through `warn` right away. Per (event class, trace) the header text after
+// the timestamp and the scope printers are generated once and cached.
+
+import type { ClockClass, EventClass, StructFieldClass } from '../ctf/ir/trace-class.js';
+import type { DiscardedItemsMessage, EventMessage, Message, TraceInfo } from '../graph/message.js';
+import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
+import { LINE_SLACK, type OutputWriter } from './output-writer.js';
+import { colorsSupported, type PrettyOptions } from './pretty-options.js';
+import { TimestampFormatter, type Warn } from './timestamp-format.js';
+
+const BOLD = '\x1b[1m';
+const RESET = '\x1b[0m';
+const FG_CYAN = '\x1b[36m';
+const FG_YELLOW = '\x1b[33m';
+const FG_BRIGHT_RED = '\x1b[91m';
+const FG_BRIGHT_MAGENTA = '\x1b[95m';
+const FG_BRIGHT_YELLOW = '\x1b[93m';
+
+const LOG_LEVEL_NAMES = [
+  'TRACE_EMERG',
+  'TRACE_ALERT',
+  'TRACE_CRIT',
+  'TRACE_ERR',
+  'TRACE_WARNING',
+  'TRACE_NOTICE',
+  'TRACE_INFO',
+  'TRACE_DEBUG_SYSTEM',
+  'TRACE_DEBUG_PROGRAM',
+  'TRACE_DEBUG_PROCESS',
+  'TRACE_DEBUG_MODULE',
+  'TRACE_DEBUG_UNIT',
+  'TRACE_DEBUG_FUNCTION',
+  'TRACE_DEBUG_LINE',
+  'TRACE_DEBUG',
+];
+
+interface EventPrinter {
+  readonly trace: TraceInfo;
+  readonly clock: ClockClass | undefined;
+  /** Text after the timestamp/delta part up to and including the event name's `: ` (or `, `), encoded. */
+  readonly header: Uint8Array;
+  readonly packetContext: ScopePrinter | undefined;
+  readonly commonContext: ScopePrinter | undefined;
+  readonly specificContext: ScopePrinter | undefined;
+  readonly payload: ScopePrinter | undefined;
+  /** Separators before each printed scope (nothing for the first, `, ` after), encoded. */
+  readonly scopePrefixes: readonly Uint8Array[];
+}
+
+export class PrettySink {
+  private readonly ts: TimestampFormatter;
+  private readonly useColors: boolean;
+  /** Colours of the discarded-items warnings follow the terminal only (bt_common_color_*). */
+  private readonly warnColors: boolean;
+  private readonly style: FieldStyle;
+  private readonly printers = new Map<EventClass, EventPrinter[]>();
+  /** Scope printers per field class (packet and common contexts are shared by all event classes of a stream). */
+  private readonly scopeCache = [new Map<StructFieldClass, ScopePrinter>(), new Map<StructFieldClass, ScopePrinter>()];
+
+  constructor(
+    private readonly opts: PrettyOptions,
+    private readonly out: OutputWriter,
+    private readonly warn: Warn,
+    outputIsStdout = opts.outputPath === undefined,
+  ) {
+    this.ts = new TimestampFormatter(opts, warn);
+    this.useColors = opts.color === 'always' || (opts.color === 'auto' && outputIsStdout && colorsSupported());
+    this.warnColors = colorsSupported();
+    this.style = this.useColors
+      ? {
+          fieldName: FG_CYAN,
+          number: BOLD,
+          string: BOLD,
+          enumLabel: BOLD,
+          unknown: BOLD + FG_BRIGHT_RED,
+          reset: RESET,
+          latin1: opts.stringEncoding === 'latin1',
+        }
+      : { ...PLAIN_STYLE, latin1: opts.stringEncoding === 'latin1' };
+  }
+
+  consume(batch: readonly Message[]): void {
+    const out = this.out;
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i]!;
+      if (m.type === 'event') this.writeEvent(out, m);
+      else if (m.type === 'discarded-events' || m.type === 'discarded-packets') this.discarded(m);
+    }
+  }
+
+  private printerFor(m: EventMessage): EventPrinter {
+    const list = this.printers.get(m.ec);
+    const trace = m.stream.trace;
+    if (list) {
+      for (let i = 0; i < list.length; i++) if (list[i]!.trace === trace) return list[i]!;
+    }
+    const p = this.buildPrinter(m);
+    if (list) list.push(p);
+    else this.printers.set(m.ec, [p]);
+    return p;
+  }
+
+  private name(n: string): string {
+    return (this.useColors ? BOLD + n + RESET : n) + ' = ';
+  }
+
+  private scope(fc: StructFieldClass, names: boolean): ScopePrinter {
+    const cache = this.scopeCache[names ? 1 : 0]!;
+    let p = cache.get(fc);
+    if (!p) {
+      p = compileStruct(fc, names, this.style);
+      cache.set(fc, p);
+    }
+    return p;
+  }
+
+  private buildPrinter(m: EventMessage): EventPrinter {
+    const o = this.opts;
+    const sc = m.stream.sc;
+    const ec = m.ec;
+    const trace = m.stream.trace;
+    const env = trace.tc.env;
+    const names = o.nameHeader;
+    const clock = sc.defaultClock;
+    // print_event_header() after print_event_timestamp(): start_line is false only after a named timestamp.
+    let startLine = clock ? !names : true;
+    let h = '';
+    let domPrint = false;
+    const sep = (): void => {
+      if (!startLine) h += ', ';
+    };
+    if (o.fieldTrace && trace.name !== undefined) {
+      sep();
+      if (names) h += this.name('trace');
+      h += trace.name;
+      if (names) h += ', ';
+    }
+    const hostname = env.get('hostname');
+    if (o.fieldHostname && hostname !== undefined) {
+      sep();
+      if (names) h += this.name('trace:hostname');
+      h += String(hostname);
+      domPrint = true;
+    }
+    const envField = (on: boolean, key: string, label: string, fmt: (v: string | bigint) => string): void => {
+      const v = env.get(key);
+      if (!on || v === undefined) return;
+      sep();
+      if (names) h += this.name(label);
+      else if (domPrint) h += ':';
+      h += fmt(v);
+      domPrint = true;
+    };
+    envField(o.fieldDomain, 'domain', 'trace:domain', String);
+    envField(o.fieldProcname, 'procname', 'trace:procname', String);
+    envField(o.fieldVpid, 'vpid', 'trace:vpid', (v) => '(' + String(v) + ')');
+    if (o.fieldLoglevel && ec.logLevel !== undefined && ec.logLevel >= 0 && ec.logLevel < LOG_LEVEL_NAMES.length) {
+      sep();
+      if (names) h += this.name('loglevel');
+      else if (domPrint) h += ':';
+      h += LOG_LEVEL_NAMES[ec.logLevel] + ' (' + ec.logLevel + ')';
+      domPrint = true;
+    }
+    if (o.fieldEmf && ec.emfUri !== undefined) {
+      sep();
+      if (names) h += this.name('model.emf.uri');
+      else if (domPrint) h += ':';
+      h += ec.emfUri;
+      domPrint = true;
+    }
+    if (domPrint && !names) h += ' ';
+    sep();
+    startLine = true;
+    if (names) h += this.name('name');
+    const evName = ec.name;
+    if (this.useColors) h += BOLD + FG_BRIGHT_MAGENTA + evName + RESET;
+    else h += evName;
+    h += names ? ', ' : ': ';
+
+    const scopePrefixes: Uint8Array[] = [];
+    const enc = (t: string): Uint8Array => Buffer.from(t, this.opts.stringEncoding);
+    const scopeNames = ['stream.packet.context', 'stream.event.context', 'event.context', 'event.fields'];
+    const fcs = [sc.packetContext, sc.eventCommonContext, ec.specificContext, ec.payload];
+    const printers: (ScopePrinter | undefined)[] = [];
+    fcs.forEach((fc, i) => {
+      if (!scopeVisible(fc)) {
+        printers.push(undefined);
+        scopePrefixes.push(enc(''));
+        return;
+      }
+      let prefix = startLine ? '' : ', ';
+      startLine = false;
+      if (o.nameScope) prefix += this.name(scopeNames[i]!);
+      scopePrefixes.push(enc(prefix));
+      printers.push(this.scope(fc, i === 3 ? o.namePayload : o.nameContext));
+    });
+    return {
+      trace,
+      clock,
+      header: enc(h),
+      packetContext: printers[0],
+      commonContext: printers[1],
+      specificContext: printers[2],
+      payload: printers[3],
+      scopePrefixes,
+    };
+  }
+
+  private timestampNames: Uint8Array | undefined;
+
+  private writeTimestamp(o: OutputWriter, p: EventPrinter, m: EventMessage): void {
+    const opts = this.opts;
+    const names = opts.nameHeader;
+    if (names) {
+      this.timestampNames ??= Buffer.from(this.name('timestamp'));
+      o.lit(this.timestampNames);
+    } else o.byte(91);
+    if (this.useColors) o.ascii(BOLD + FG_BRIGHT_YELLOW);
+    if (opts.clockCycles) o.ascii(this.ts.eventCycles(m.cycles));
+    else this.ts.writeEventWall(o, p.clock!, m.cycles);
+    if (this.useColors) o.ascii(RESET);
+    if (!names) {
+      o.byte(93);
+      o.byte(32);
+    }
+    if (!opts.noDelta) {
+      if (names) o.ascii(', ' + this.name('delta'));
+      else o.byte(40);
+      this.ts.writeDelta(o);
+      if (!names) {
+        o.byte(41);
+        o.byte(32);
+      }
+    }
+  }
+
+  private writeEvent(o: OutputWriter, m: EventMessage): void {
+    const p = this.printerFor(m);
+    o.ensure(LINE_SLACK + p.header.length);
+    if (p.clock) this.writeTimestamp(o, p, m);
+    o.lit(p.header);
+    const pre = p.scopePrefixes;
+    if (p.packetContext) {
+      o.lit(pre[0]!);
+      p.packetContext(o, m.packetContext ?? {});
+    }
+    if (p.commonContext) {
+      o.lit(pre[1]!);
+      p.commonContext(o, m.commonContext ?? {});
+    }
+    if (p.specificContext) {
+      o.ensure(LINE_SLACK);
+      o.lit(pre[2]!);
+      p.specificContext(o, m.specificContext ?? {});
+    }
+    if (p.payload) {
+      o.ensure(LINE_SLACK);
+      o.lit(pre[3]!);
+      p.payload(o, m.payload ?? {});
+    }
+    o.byte(10);
+  }
+
+  private discarded(m: DiscardedItemsMessage): void {
+    const stream = m.stream;
+    const trace = stream.trace;
+    const elem = m.type === 'discarded-events' ? 'event' : 'packet';
+    const yellow = this.warnColors ? FG_YELLOW : '';
+    const bold = this.warnColors ? BOLD : '';
+    const reset = this.warnColors ? RESET : '';
+    let s = yellow + bold + 'WARNING' + reset + yellow + ': ';
+    if (m.count === undefined) s += 'Tracer may have discarded ' + elem + 's';
+    else s += 'Tracer discarded ' + m.count + ' ' + elem + (m.count === 1 ? '' : 's');
+    s += ' ';
+    const clock = stream.sc.defaultClock;
+    if (clock && m.beginCycles !== undefined && m.endCycles !== undefined) {
+      s += 'between [' + this.ts.rangeWall(clock, m.beginCycles) + '] and [';
+      s += this.ts.rangeWall(clock, m.endCycles) + ']';
+    } else {
+      s += '(unknown time range)';
+    }
+    s += ' in trace "' + (trace.name ?? '(unknown)') + '" ';
+    s += trace.tc.uuid ? '(UUID: ' + trace.tc.uuid + ') ' : '(no UUID) ';
+    s += 'within stream "' + (stream.name ?? '(unknown)') + '" (stream class ID: ' + stream.sc.id + ', ';
+    s += stream.id >= 0 ? 'stream ID: ' + stream.id : 'no stream ID';
+    s += ').' + reset + '\n';
+    this.warn(s);
+  }
+}

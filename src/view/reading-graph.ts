@@ -1,0 +1,99 @@
+// Builds the reading graph of `ltt view` from its configuration, as babeltrace2's convert command does:
+// source.ctf.fs (auto-discovery) -> [stream intersection] -> [flt.utils.trimmer] -> flt.utils.muxer.
+//
+// Contract: `openReadingGraph(cfg)` returns single-use MessageBatches, or throws LttError (no trace, bad
+// metadata, bad --begin/--end). Time-of-day bounds (`HH:MM[:SS[.NS]]`) take their date from the earliest
+// packet beginning of the opened traces, in local time unless --clock-gmt (trimmer.c set_trimmer_iterator_bound()).
+// `readMetadataText(dir)` is `-o ctf-metadata`: the (de-packetized) metadata text of one trace folder.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LttError } from '../errors.js';
+import { parseMetadata } from '../ctf/metadata.js';
+import type { MessageStream } from '../ctf/decode/msg-iter.js';
+import type { MessageBatches } from '../graph/message.js';
+import { mux } from '../graph/muxer.js';
+import { openCtfFs, type CtfFsTrace } from '../graph/source-ctf-fs.js';
+import { streamIntersection, trimStream } from '../graph/trimmer.js';
+import { makeCalendar, toEpochSeconds } from './local-time.js';
+import type { TimeBound, ViewConfig } from './view-args.js';
+import { writeStderr } from './output-writer.js';
+
+const NS = 1_000_000_000n;
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}
+
+/** ns from origin of a bound; `firstNs` is the earliest time of the traces (for time-of-day bounds). */
+export function boundNs(b: TimeBound, gmt: boolean, firstNs: bigint | undefined): bigint {
+  if (b.kind === 'ns') return b.ns;
+  let year: number;
+  let month: number;
+  let day: number;
+  if (b.kind === 'date-time') {
+    year = b.year;
+    month = b.month;
+    day = b.day;
+  } else {
+    if (firstNs === undefined) throw new LttError('TRIMMER_RANGE', 'cannot resolve a time-of-day --begin/--end: the traces have no timestamps');
+    const t = makeCalendar(gmt).breakDown(Number(floorDiv(firstNs, NS)));
+    year = t.year;
+    month = t.month;
+    day = t.day;
+  }
+  const sec = toEpochSeconds({ year, month, day, hour: b.hour, minute: b.minute, second: b.second }, gmt);
+  if (sec < 0) throw new LttError('TRIMMER_RANGE', 'invalid --begin/--end date/time (before 1970)');
+  return BigInt(sec) * NS + BigInt(b.ns);
+}
+
+function earliestNs(traces: readonly CtfFsTrace[]): bigint | undefined {
+  let first: bigint | undefined;
+  for (const t of traces) {
+    for (const g of t.groups) {
+      const b = g.index[0]?.beginNs;
+      if (b !== undefined && (first === undefined || b < first)) first = b;
+    }
+  }
+  return first;
+}
+
+export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches> {
+  const source = await openCtfFs(cfg.paths, {
+    clockOffsetS: Number(cfg.clockOffsetSeconds),
+    clockOffsetNs: cfg.clockOffsetNs,
+    forceClockOriginUnixEpoch: cfg.clockForceCorrelate,
+    // babeltrace2 logs these (not part of the compared output); shown with --verbose only.
+    warn: cfg.verbose ? (msg) => writeStderr(`Warning: ${msg}\n`) : () => {},
+  });
+  let streams: MessageStream[] = source.createStreams();
+  if (cfg.streamIntersection) {
+    const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
+    streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));
+  }
+  if (cfg.begin || cfg.end) {
+    const first = earliestNs(source.traces);
+    const beginNs = cfg.begin ? boundNs(cfg.begin, cfg.gmt, first) : undefined;
+    const endNs = cfg.end ? boundNs(cfg.end, cfg.gmt, first) : undefined;
+    if (beginNs !== undefined && endNs !== undefined && beginNs > endNs) {
+      throw new LttError('TRIMMER_RANGE', `--begin is after --end (${beginNs} ns > ${endNs} ns from origin)`);
+    }
+    streams = streams.map((s) => trimStream(s, { beginNs, endNs }));
+  }
+  return mux(streams, { batchSize: 4096 });
+}
+
+/** `-o ctf-metadata`: the metadata text of the trace folder `dir` (checked by parsing it). */
+export async function readMetadataText(dir: string): Promise<string> {
+  const path = join(dir, 'metadata');
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new LttError('CTF_IO', `cannot open trace metadata ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const { text } = parseMetadata(bytes, { path });
+  const nul = text.indexOf('\0');
+  return nul >= 0 ? text.slice(0, nul) : text;
+}

@@ -1,0 +1,92 @@
+// `ltt view`: babeltrace2's convert command (source.ctf.fs -> flt.utils.muxer [-> flt.utils.trimmer] -> sink).
+//
+// Contract: `runView(argv)` never throws and never prints a stack trace: it returns the exit code (0 ok, 1 bad
+// arguments or a malformed trace). Events decoded before a decoding error are printed first, then one line
+// `Error: <what>` goes to stderr.
+
+import { isLttError } from '../errors.js';
+import { runCounter, runDummy } from '../graph/sinks.js';
+import { colorsSupported } from './pretty-options.js';
+import { OutputWriter, writeStderr } from './output-writer.js';
+import { PrettySink } from './pretty-sink.js';
+import { openReadingGraph, readMetadataText } from './reading-graph.js';
+import { parseViewArgs, VIEW_HELP, ViewArgsError, type ViewConfig } from './view-args.js';
+
+/** One line for the user: the first line of the message, never a stack. */
+function errorLine(err: unknown): string {
+  let msg: string;
+  if (err instanceof Error) msg = err.message;
+  else msg = String(err);
+  msg = msg.split('\n')[0]!.trim();
+  return 'Error: ' + (msg === '' ? 'unknown failure' : msg) + '\n';
+}
+
+async function run(cfg: ViewConfig): Promise<number> {
+  if (cfg.sink === 'ctf-metadata') {
+    const text = await readMetadataText(cfg.paths[0]!);
+    const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, 'latin1') : OutputWriter.stdout('latin1');
+    out.str(text + '\n');
+    out.close();
+    return 0;
+  }
+
+  const enc = cfg.pretty.stringEncoding;
+  if (cfg.sink === 'dummy') {
+    await runDummy(await openReadingGraph(cfg));
+    return 0;
+  }
+  if (cfg.sink === 'counter') {
+    const w = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, 'utf8') : OutputWriter.stdout('utf8');
+    try {
+      await runCounter(await openReadingGraph(cfg), {
+        step: cfg.counterStep,
+        hideZero: cfg.counterHideZero,
+        color: cfg.pretty.outputPath === undefined && colorsSupported(),
+        write: (t) => w.str(t),
+      });
+    } finally {
+      w.close();
+    }
+    return 0;
+  }
+  const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, enc) : OutputWriter.stdout(enc);
+  const sink = new PrettySink(cfg.pretty, out, writeStderr);
+  try {
+    const batches = await openReadingGraph(cfg);
+    for await (const batch of batches) {
+      sink.consume(batch);
+      if (out.closed) break;
+    }
+  } finally {
+    // What was decoded before a failure is printed.
+    out.close();
+  }
+  return 0;
+}
+
+export async function runView(argv: string[]): Promise<number> {
+  let cfg: ViewConfig;
+  try {
+    cfg = parseViewArgs(argv);
+  } catch (err) {
+    if (err instanceof ViewArgsError) {
+      writeStderr(errorLine(err));
+      return 1;
+    }
+    writeStderr(errorLine(err));
+    return 1;
+  }
+  if (cfg.help) {
+    const w = OutputWriter.stdout('utf8');
+    w.str(VIEW_HELP);
+    w.close();
+    return 0;
+  }
+  try {
+    return await run(cfg);
+  } catch (err) {
+    writeStderr(errorLine(err));
+    if (!isLttError(err) && process.env['LTT_DEBUG']) writeStderr(String((err as Error)?.stack) + '\n');
+    return 1;
+  }
+}

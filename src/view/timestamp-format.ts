@@ -1,0 +1,268 @@
+// Timestamps and deltas as sink.text.pretty prints them (print_timestamp_wall / print_timestamp_cycles, 2.0.4),
+// including its negative-time quirk: the first negative time falls back to `-SEC.NS` with a one-time warning on
+// stderr, later ones go through localtime() as if positive.
+//
+// Contract: one TimestampFormatter per sink; it owns the delta state (last printed event time), so events must be
+// formatted in output order. Clock values are converted to ns from origin exactly (two numbers for the 1 GHz fast
+// path, bigint otherwise), as babeltrace2's bt_clock_snapshot_get_ns_from_origin() does.
+
+import type { ClockClass } from '../ctf/ir/trace-class.js';
+import { cyclesToNs, type Cycles } from '../graph/message.js';
+import { makeCalendar, type Calendar } from './local-time.js';
+import type { OutputWriter } from './output-writer.js';
+
+const NS = 1_000_000_000;
+const NS_N = 1_000_000_000n;
+const TWO_64 = 1n << 64n;
+const NINE_ZEROS = '000000000';
+
+export function pad9(n: number): string {
+  const s = String(n);
+  return s.length >= 9 ? s : NINE_ZEROS.slice(s.length) + s;
+}
+
+/** Per-clock constants for the conversion to ns from origin. */
+interface ClockConv {
+  readonly fast: boolean; // 1 GHz: ns = cycles
+  readonly offSec: number;
+  readonly offNs: number;
+  readonly offTotal: bigint;
+  readonly frequency: number;
+}
+
+const convCache = new WeakMap<ClockClass, ClockConv>();
+
+function clockConv(clock: ClockClass): ClockConv {
+  let c = convCache.get(clock);
+  if (c) return c;
+  const offTotal = clock.offsetSeconds * NS_N + cyclesToNs(clock.frequency, clock.offsetCycles);
+  const offSecB = offTotal >= 0n ? offTotal / NS_N : -((-offTotal + NS_N - 1n) / NS_N);
+  c = {
+    fast: clock.frequency === NS,
+    offSec: Number(offSecB),
+    offNs: Number(offTotal - offSecB * NS_N),
+    offTotal,
+    frequency: clock.frequency,
+  };
+  convCache.set(clock, c);
+  return c;
+}
+
+export interface Warn {
+  (line: string): void;
+}
+
+export class TimestampFormatter {
+  private readonly cal: Calendar;
+  private readonly seconds: boolean;
+  private readonly date: boolean;
+  /** Floor-normalised split of the current time: S seconds + N ns (0 <= N < 1e9). */
+  private curS = 0;
+  private curN = 0;
+  private hasLast = false;
+  private lastS = 0;
+  private lastN = 0;
+  private lastCycles: bigint | number | undefined;
+  private negativeWarned = false;
+  private cacheSec = NaN;
+  private cachePrefix = '';
+
+  constructor(
+    opts: { clockGmt: boolean; clockSeconds: boolean; clockDate: boolean },
+    private readonly warn: Warn,
+  ) {
+    this.cal = makeCalendar(opts.clockGmt);
+    this.seconds = opts.clockSeconds;
+    this.date = opts.clockDate;
+  }
+
+  /** Sets curS/curN to the ns from origin of `cycles` on `clock`. */
+  private toNs(clock: ClockClass, cycles: number | bigint): void {
+    const c = clockConv(clock);
+    if (c.fast && typeof cycles === 'number') {
+      let cs = Math.floor(cycles / NS);
+      let cn = cycles - cs * NS;
+      if (cn < 0) {
+        cs -= 1;
+        cn += NS;
+      } else if (cn >= NS) {
+        cs += 1;
+        cn -= NS;
+      }
+      let s = c.offSec + cs;
+      let n = c.offNs + cn;
+      if (n >= NS) {
+        n -= NS;
+        s += 1;
+      }
+      this.curS = s;
+      this.curN = n;
+      return;
+    }
+    const total = c.offTotal + cyclesToNs(c.frequency, BigInt(cycles));
+    let s = total / NS_N;
+    let n = total - s * NS_N;
+    if (n < 0n) {
+      s -= 1n;
+      n += NS_N;
+    }
+    this.curS = Number(s);
+    this.curN = Number(n);
+  }
+
+  /** Wall-clock text of curS/curN (print_timestamp_wall after the ns split). */
+  private wallText(): string {
+    let S = this.curS;
+    let N = this.curN;
+    const negative = S < 0;
+    if (negative) {
+      // |total| split into seconds and ns, which is what babeltrace's sign cases amount to.
+      if (N === 0) S = -S;
+      else {
+        S = -(S + 1);
+        N = NS - N;
+      }
+    }
+    if (this.seconds) return (negative ? '-' : '') + S + '.' + pad9(N);
+    if (negative && !this.negativeWarned) {
+      this.negativeWarned = true;
+      this.warn('[warning] Fallback to [sec.ns] to print negative time value. Use --clock-seconds.\n');
+      return '-' + S + '.' + pad9(N);
+    }
+    if (S !== this.cacheSec) {
+      this.cacheSec = S;
+      this.cachePrefix = (this.date ? this.cal.datePrefix(S) : '') + this.cal.hms(S) + '.';
+    }
+    return this.cachePrefix + pad9(N);
+  }
+
+  /** Event timestamp in wall-clock form; updates the delta state. */
+  eventWall(clock: ClockClass, cycles: Cycles): string {
+    if (cycles === undefined) return '??:??:??.?????????';
+    this.toNs(clock, cycles);
+    const text = this.wallText();
+    this.lastDelta = this.computeDelta();
+    this.deltaS = -1;
+    return text;
+  }
+
+  private lastDelta = '+?.?????????';
+
+  private computeDelta(): string {
+    let d: string;
+    if (!this.hasLast) d = '+?.?????????';
+    else {
+      let ds = this.curS - this.lastS;
+      let dn = this.curN - this.lastN;
+      if (dn < 0) {
+        dn += NS;
+        ds -= 1;
+      }
+      if (ds >= 0) d = '+' + ds + '.' + pad9(dn);
+      else {
+        // uint64 wrap-around of a negative difference, as the C code computes it.
+        const u = BigInt(ds) * NS_N + BigInt(dn) + TWO_64;
+        d = '+' + (u / NS_N).toString() + '.' + pad9(Number(u % NS_N));
+      }
+    }
+    this.hasLast = true;
+    this.lastS = this.curS;
+    this.lastN = this.curN;
+    return d;
+  }
+
+  /**
+   * Writes the event timestamp in wall-clock form and prepares the delta (same as eventWall() + delta(), without
+   * building strings on the common path: non-negative time, cached HH:MM:SS of the same second).
+   */
+  writeEventWall(o: OutputWriter, clock: ClockClass, cycles: Cycles): void {
+    if (cycles === undefined) {
+      o.ascii('??:??:??.?????????');
+      return;
+    }
+    this.toNs(clock, cycles);
+    const S = this.curS;
+    if (S >= 0 && !this.seconds) {
+      if (S !== this.cacheSec) {
+        this.cacheSec = S;
+        this.cachePrefix = (this.date ? this.cal.datePrefix(S) : '') + this.cal.hms(S) + '.';
+      }
+      o.ascii(this.cachePrefix);
+      o.uint9(this.curN);
+    } else {
+      o.ascii(this.wallText());
+    }
+    // Delta of non-decreasing times without strings; anything else through computeDelta().
+    if (this.hasLast) {
+      let ds = S - this.lastS;
+      let dn = this.curN - this.lastN;
+      if (dn < 0) {
+        dn += NS;
+        ds -= 1;
+      }
+      if (ds >= 0) {
+        this.deltaS = ds;
+        this.deltaN = dn;
+        this.lastS = S;
+        this.lastN = this.curN;
+        return;
+      }
+    }
+    this.deltaS = -1;
+    this.lastDelta = this.computeDelta();
+  }
+
+  private deltaS = -1;
+  private deltaN = 0;
+
+  /** Writes the delta prepared by writeEventWall(). */
+  writeDelta(o: OutputWriter): void {
+    if (this.deltaS >= 0) {
+      o.byte(43);
+      o.uint(this.deltaS);
+      o.byte(46);
+      o.uint9(this.deltaN);
+    } else o.ascii(this.lastDelta);
+  }
+
+  /** Delta text for the event formatted last by eventWall(). */
+  delta(): string {
+    return this.lastDelta;
+  }
+
+  /** --clock-cycles: raw value in 20 digits; the delta state is the cycle difference. */
+  eventCycles(cycles: Cycles): string {
+    if (cycles === undefined) return '??:??:??.?????????';
+    this.deltaS = -1;
+    let d: string;
+    if (this.lastCycles === undefined) d = '+????????????';
+    else {
+      let diff: bigint;
+      if (typeof cycles === 'number' && typeof this.lastCycles === 'number' && cycles >= this.lastCycles) {
+        const n = cycles - this.lastCycles;
+        const s = String(n);
+        d = '+' + (s.length >= 12 ? s : '000000000000'.slice(s.length) + s);
+        this.lastCycles = cycles;
+        this.lastDelta = d;
+        return padCycles(cycles);
+      }
+      diff = BigInt(cycles) - BigInt(this.lastCycles);
+      if (diff < 0n) diff += TWO_64;
+      d = '+' + diff.toString().padStart(12, '0');
+    }
+    this.lastCycles = cycles;
+    this.lastDelta = d;
+    return padCycles(cycles);
+  }
+
+  /** Wall-clock time for a discarded-items message (does not touch the delta state). */
+  rangeWall(clock: ClockClass, cycles: number | bigint): string {
+    this.toNs(clock, cycles);
+    return this.wallText();
+  }
+}
+
+function padCycles(c: number | bigint): string {
+  const s = typeof c === 'number' ? String(c) : BigInt.asUintN(64, c).toString();
+  return s.length >= 20 ? s : '00000000000000000000'.slice(s.length) + s;
+}

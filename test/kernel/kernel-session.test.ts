@@ -1,0 +1,207 @@
+// KernelSession on the real kernel: a full run read back by /usr/bin/babeltrace2, event-loss accounting with
+// tiny buffers, filters, isolation of concurrent sessions, missing kernel features, stale-instance reclaim.
+// Every session is destroyed in `finally` (which removes its tracefs instances and uprobes).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { KernelSession, KERNEL_CHANNEL_DEFAULTS } from '../../src/kernel/kernel-session.js';
+import * as tracefs from '../../src/kernel/tracefs.js';
+
+function tmpDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `ltt-kernel-${tag}-`));
+}
+
+function babeltrace(dir: string): { out: string[]; err: string } {
+  const r = spawnSync('/usr/bin/babeltrace2', [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, `babeltrace2 failed: ${r.stderr}`);
+  return { out: r.stdout.split('\n').filter((l) => l !== ''), err: r.stderr };
+}
+
+async function withSession<T>(name: string, fn: (s: KernelSession, dir: string) => Promise<T>): Promise<T> {
+  const dir = tmpDir(name);
+  const s = await KernelSession.create({ sessionName: `test-${name}-${process.pid}`, traceDir: dir, hostname: 'ltthost', creationTime: new Date() });
+  let instances: string[] = [];
+  try {
+    return await fn(s, dir);
+  } finally {
+    instances = Object.values(s.instanceNames());
+    await s.destroy();
+    for (const i of instances) assert.equal(tracefs.instanceExists(i), false, `instance ${i} removed`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function libcPath(): string {
+  return /libc\.so\.6 => (\S+)/.exec(execFileSync('ldd', ['/bin/true']).toString())![1]!;
+}
+
+test('full run: sched_switch, syscalls, uprobe, statedump, contexts; babeltrace2 reads it', async () => {
+  let uprobeName = '';
+  await withSession('full', async (s, dir) => {
+    await s.createChannel('channel0', { ...KERNEL_CHANNEL_DEFAULTS });
+    assert.deepEqual(await s.enableEvent('channel0', { name: 'sched_switch', type: 'tracepoint' }), ['sched_switch']);
+    assert.deepEqual(await s.enableEvent('channel0', { name: 'chroot', type: 'syscall' }), ['syscall_entry_chroot', 'syscall_exit_chroot']);
+    const dumped = await s.enableEvent('channel0', { name: 'lttng_statedump_*', type: 'tracepoint' });
+    assert.ok(dumped.includes('lttng_statedump_process_state'));
+    assert.deepEqual(await s.enableEvent('channel0', { name: 'my_getpid', type: 'uprobe', location: `elf:${libcPath()}:getpid` }), ['my_getpid']);
+    uprobeName = `ltt_test_full_${process.pid}/my_getpid`;
+    assert.ok(tracefs.readText('uprobe_events').includes(uprobeName));
+    await s.addContext('channel0', 'pid');
+    await s.addContext('channel0', 'procname');
+    await s.start();
+    execFileSync('sleep', ['0.2']);
+    const chroot = spawnSync('chroot', ['/', 'true']);
+    assert.equal(chroot.status, 0);
+    const py = spawnSync('python3', ['-c', 'import os; os.getpid()']);
+    assert.equal(py.status, 0);
+    await s.stop();
+    const stats = s.stats();
+    assert.equal(stats.length, 1);
+    assert.equal(stats[0]!.discarded, 0);
+    assert.ok(stats[0]!.events > 10);
+
+    const { out, err } = babeltrace(dir);
+    assert.equal(err, '');
+    assert.equal(out.length, stats[0]!.events, 'babeltrace2 shows every event written');
+    assert.ok(out.some((l) => / sched_switch: .*prev_comm = "sleep"/.test(l)), 'sched_switch from sleep');
+    const entry = out.filter((l) => / syscall_entry_chroot: /.test(l));
+    const exit = out.filter((l) => / syscall_exit_chroot: /.test(l));
+    assert.ok(entry.some((l) => l.includes(`pid = ${chroot.pid}`)), entry.join('\n'));
+    assert.ok(exit.some((l) => l.includes(`pid = ${chroot.pid}`) && l.endsWith('{ ret = 0 }')), exit.join('\n'));
+    assert.ok(out.some((l) => / my_getpid: /.test(l) && l.includes(`pid = ${py.pid}`) && /ip = 0x[0-9A-F]+/.test(l)), 'uprobe hit by the python child');
+    assert.ok(out[0]!.includes('lttng_statedump_start'), 'statedump first');
+    assert.ok(out.some((l) => / lttng_statedump_process_state: .*tid = 1, pid = 1, ppid = 0/.test(l)));
+    assert.ok(out.some((l) => / lttng_statedump_end: /.test(l)));
+    // Timestamps are wall-clock (mono + offset): within a minute of now.
+    const ts = spawnSync('/usr/bin/babeltrace2', ['--clock-seconds', dir], { encoding: 'utf8' }).stdout.split('\n')[0]!;
+    const secs = Number(/^\[(\d+\.\d+)\]/.exec(ts)![1]);
+    assert.ok(Math.abs(secs - Date.now() / 1000) < 60, `clock offset: ${secs}`);
+    // Metadata: kernel env as lttng-modules writes it, clock uuid = boot id.
+    const meta = spawnSync('/usr/bin/babeltrace2', ['--output-format=ctf-metadata', path.join(dir, 'kernel')], { encoding: 'utf8' }).stdout;
+    assert.match(meta, /domain = "kernel";/);
+    assert.match(meta, /tracer_name = "lttng-modules";/);
+    assert.match(meta, /trace_buffering_scheme = "global";/);
+    assert.ok(meta.includes(`uuid = "${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}"`));
+    assert.ok(fs.existsSync(path.join(dir, 'kernel', 'index', 'channel0_0.idx')));
+  });
+  assert.ok(!tracefs.readText('uprobe_events').includes(uprobeName), 'uprobe removed on destroy');
+});
+
+test('discard mode with a tiny buffer: dropped records become events_discarded', async () => {
+  await withSession('discard', async (s, dir) => {
+    // 2 x 4 KiB per CPU and no reading until stop: dd's million syscalls overflow it.
+    await s.createChannel('tiny', { ...KERNEL_CHANNEL_DEFAULTS, subbufSize: 4096, numSubbuf: 2, readTimerUs: 60_000_000 });
+    await s.enableEvent('tiny', { name: 'read', type: 'syscall' });
+    await s.enableEvent('tiny', { name: 'write', type: 'syscall' });
+    const inst = s.instanceNames().tiny!;
+    await s.start();
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
+    await s.stop();
+    let kernelDropped = 0;
+    for (const cpu of tracefs.cpuIds()) {
+      kernelDropped += Number(/dropped events:\s*(\d+)/.exec(tracefs.readText(`per_cpu/cpu${cpu}/stats`, inst))![1]);
+    }
+    const st = s.stats()[0]!;
+    assert.ok(kernelDropped > 100_000, `kernel dropped ${kernelDropped}`);
+    assert.equal(st.discarded, kernelDropped);
+    assert.equal(st.lost, 0);
+    const { out, err } = babeltrace(dir);
+    assert.equal(out.length, st.events);
+    const warned = [...err.matchAll(/Tracer discarded (\d+) events/g)].reduce((a, m) => a + Number(m[1]), 0);
+    assert.equal(warned, kernelDropped, err);
+  });
+});
+
+test('overwrite mode: overwritten sub-buffers show up as lost packets', async () => {
+  await withSession('overwrite', async (s, dir) => {
+    await s.createChannel('ring', { ...KERNEL_CHANNEL_DEFAULTS, subbufSize: 4096, numSubbuf: 2, overwrite: true, readTimerUs: 50_000 });
+    await s.enableEvent('ring', { name: 'read', type: 'syscall' });
+    await s.start();
+    // A little first (read by the 50 ms timer), then far more than the ring holds between two reads.
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=10'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 200));
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
+    await s.stop();
+    const st = s.stats()[0]!;
+    assert.ok(st.lost > 0, `lost packets ${st.lost}`);
+    assert.equal(st.discarded, 0);
+    const { err } = babeltrace(dir);
+    assert.match(err, /Tracer discarded \d+ packets?/);
+  });
+});
+
+test('filters: tracefs-side and consumer-side; two sessions do not see each other', async () => {
+  await withSession('filter-a', async (a, dirA) => {
+    await withSession('filter-b', async (b, dirB) => {
+      await a.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
+      await b.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
+      // Exact in tracefs (prev_comm), and consumer-side (prio is recorded as prio - 100).
+      await a.enableEvent('c', { name: 'sched_switch', type: 'tracepoint', filter: 'prev_comm == "sle*" && prev_prio == 20' });
+      assert.equal(tracefs.readText(`events/sched/sched_switch/filter`, a.instanceNames().c).trim(), 'none');
+      await b.enableEvent('c', { name: 'chroot', type: 'syscall', filter: 'ret == 0 || $ctx.procname == "chroot"' });
+      await a.start();
+      await b.start();
+      execFileSync('sleep', ['0.1']);
+      spawnSync('chroot', ['/', 'true']);
+      await a.stop();
+      await b.stop();
+      const outA = babeltrace(dirA).out;
+      const outB = babeltrace(dirB).out;
+      assert.ok(outA.length > 0);
+      assert.ok(outA.every((l) => / sched_switch: .*prev_comm = "sleep", .*prev_prio = 20,/.test(l)), outA.join('\n'));
+      assert.ok(outB.length >= 2);
+      assert.ok(outB.every((l) => /syscall_(entry|exit)_chroot/.test(l)), outB.join('\n'));
+    });
+  });
+});
+
+test('missing kernel features and bad input are one-line LttErrors', async () => {
+  await withSession('errors', async (s) => {
+    await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
+    if (!tracefs.exists('kprobe_events')) {
+      await assert.rejects(s.enableEvent('c', { name: 'kp', type: 'kprobe', location: 'do_sys_open' }), (e: Error & { code?: string }) => e.code === 'KERNEL_NO_KPROBES' && /CONFIG_KPROBES/.test(e.message) && !e.message.includes('\n'));
+      await assert.rejects(s.enableEvent('c', { name: 'fn', type: 'function', location: 'do_sys_open' }), (e: Error & { code?: string }) => e.code === 'KERNEL_NO_KPROBES' && !e.message.includes('\n'));
+    }
+    await assert.rejects(s.enableEvent('c', { name: 'no_such_tracepoint_xyz', type: 'tracepoint' }), { code: 'KERNEL_EVENT_NOT_FOUND' });
+    await assert.rejects(s.enableEvent('c', { name: 'no_such_syscall_xyz', type: 'syscall' }), { code: 'KERNEL_EVENT_NOT_FOUND' });
+    await assert.rejects(s.enableEvent('c', { name: 'sched_switch', type: 'tracepoint', filter: 'prev_tid +' }), { code: 'FILTER_SYNTAX' });
+    await assert.rejects(s.enableEvent('c', { name: 'u', type: 'uprobe', location: `elf:${libcPath()}:no_such_symbol_xyz` }), { code: 'UPROBE_SYMBOL' });
+    await assert.rejects(s.enableEvent('nochan', { name: 'sched_switch', type: 'tracepoint' }), { code: 'KERNEL_NO_CHANNEL' });
+    await assert.rejects(s.addContext('c', 'perf:cpu:cycles'), { code: 'KERNEL_CONTEXT' });
+    await assert.rejects(s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS }), { code: 'KERNEL_CHANNEL_EXISTS' });
+    await assert.rejects(s.createChannel('d', { ...KERNEL_CHANNEL_DEFAULTS, subbufSize: 1000 }), { code: 'KERNEL_CHANNEL_ATTR' });
+    // A glob that matches nothing is accepted (as LTTng does): nothing enabled.
+    assert.deepEqual(await s.enableEvent('c', { name: 'zzz_nothing_*', type: 'tracepoint' }), []);
+  });
+});
+
+test('reclaimStale removes instances recorded by a dead daemon only', async () => {
+  const inst = `ltt-test-stale-${process.pid}`;
+  const ownerDir = '/run/ltt/kernel-owners';
+  const rec = path.join(ownerDir, `stale-test.${process.pid}.json`);
+  tracefs.mkdirInstance(inst);
+  try {
+    fs.mkdirSync(ownerDir, { recursive: true });
+    // pid 2^22+1 is above pid_max's usual ceiling here: never a live process.
+    fs.writeFileSync(rec, JSON.stringify({ pid: 4194305, instances: [inst], uprobes: [] }));
+    const live = `ltt-test-live-${process.pid}`;
+    tracefs.mkdirInstance(live);
+    const liveRec = path.join(ownerDir, `live-test.${process.pid}.json`);
+    fs.writeFileSync(liveRec, JSON.stringify({ pid: process.ppid, instances: [live], uprobes: [] }));
+    try {
+      const removed = await KernelSession.reclaimStale();
+      assert.ok(removed.includes(inst));
+      assert.equal(tracefs.instanceExists(inst), false);
+      assert.equal(tracefs.instanceExists(live), true, 'a live owner keeps its instance');
+    } finally {
+      fs.rmSync(liveRec, { force: true });
+      tracefs.rmdirInstance(live);
+    }
+  } finally {
+    fs.rmSync(rec, { force: true });
+    tracefs.rmdirInstance(inst);
+  }
+});
