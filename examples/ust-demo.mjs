@@ -21,7 +21,7 @@ if (isMainThread) {
     console.error('usage: node examples/ust-demo.mjs N [throw|exit|sigterm]');
     process.exit(2);
   }
-  const w = new Worker(new URL(import.meta.url), { workerData: { n } });
+  const w = new Worker(new URL(import.meta.url), { workerData: { n, mode } });
   run(n, 'main');
   if (mode === 'throw') {
     await new Promise((r) => w.once('exit', r));
@@ -36,7 +36,7 @@ if (isMainThread) {
   }
 } else {
   run(workerData.n, 'worker');
-  if (process.argv[3] === 'exit') {
+  if (workerData.mode === 'exit') {
     // Keep the worker alive (its packet stays open) so the main thread's process.exit() must rescue it.
     const { parentPort } = await import('node:worker_threads');
     parentPort.postMessage('done');

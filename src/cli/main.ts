@@ -129,7 +129,7 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
     }
     let args;
     try {
-      args = parseCommandLine(commandArgv, command.options, command.passThroughUnknown);
+      args = parseCommandLine(commandArgv, command.options, command.passThroughUnknown, command.unknownTakesValue);
     } catch (error) {
       if (!(error instanceof OptionError)) throw error;
       ctx.error(`Unrecognized argument used with '${command.name}' command: ${error.message}`, 'UND');

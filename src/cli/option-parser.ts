@@ -11,6 +11,7 @@ export function parseCommandLine(
   argv: string[],
   options: Record<string, OptionSpec>,
   passThroughUnknown = false,
+  unknownTakesValue?: (arg: string) => boolean,
 ): ParsedCommandLine {
   const values: OptionValues = {};
   const positionals: string[] = [];
@@ -39,6 +40,8 @@ export function parseCommandLine(
       if (!spec) {
         if (passThroughUnknown) {
           unknown.push(arg);
+          // A passed-through option's separate value stays with it (`ltt view --begin 17:48 TRACE`).
+          if (unknownTakesValue?.(arg) && i + 1 < argv.length) unknown.push(argv[++i]!);
           continue;
         }
         throw new OptionError(arg);
@@ -62,6 +65,7 @@ export function parseCommandLine(
         if (!name) {
           if (passThroughUnknown) {
             unknown.push(arg);
+            if (unknownTakesValue?.(arg) && i + 1 < argv.length) unknown.push(argv[++i]!);
             break;
           }
           throw new OptionError(`-${short}`);

@@ -39,6 +39,8 @@ export interface ChannelConsumerOptions {
   cpus: readonly number[];
   /** ftrace sub-buffer (page) size in bytes: every read returns one page. */
   pageSize: number;
+  /** ftrace pages per CPU buffer (bounds one timer-driven drain). */
+  bufferPages: number;
   decoder: PageDecoder;
   handlers: Array<KernelEventHandler | undefined>;
   streams: ReadonlyMap<number, StreamWriter>;
@@ -170,14 +172,19 @@ export class KernelChannelConsumer {
     return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0 };
   }
 
-  /** Read every page currently available on every CPU. */
+  /** Read, on every CPU, at most what its ring buffer can hold (plus the page being written). */
   drain(): void {
-    for (const r of this.readers) this.drainCpu(r);
+    for (const r of this.readers) this.drainCpu(r, this.opts.bufferPages + 1);
   }
 
-  private drainCpu(r: CpuReader): void {
+  /**
+   * Read what the CPU buffer holds. `maxPages` bounds a timer-driven drain: the consumer's own read(2) calls
+   * are recorded when read syscalls are traced, so a drain that waited for EAGAIN could chase its own records
+   * forever. On stop tracing is off and the loop ends at EAGAIN.
+   */
+  private drainCpu(r: CpuReader, maxPages = Infinity): void {
     const o = this.opts;
-    for (;;) {
+    for (let pages = 0; pages < maxPages; pages++) {
       let n: number;
       try {
         n = fs.readSync(r.fd, r.buf, 0, o.pageSize, null);

@@ -112,6 +112,7 @@ interface ChannelState {
   contexts: string[];
   classes: Map<string, ClassState>;
   pageSize: number;
+  bufferPages: number;
   consumer?: KernelChannelConsumer;
   streams?: Map<number, StreamWriter>;
   handlers: Array<KernelEventHandler | undefined>;
@@ -222,7 +223,7 @@ export class KernelSession {
       const id = this.channels.size;
       this.channels.set(name, {
         name, id, attrs: { ...attrs }, instance, enabled: true, rules: [], contexts: [], classes: new Map(),
-        pageSize: pageKb * 1024, handlers: [],
+        pageSize: pageKb * 1024, bufferPages: Math.ceil(perCpuKb / pageKb), handlers: [],
       });
     } catch (err) {
       tracefs.rmdirInstance(instance);
@@ -548,6 +549,7 @@ export class KernelSession {
         instance: c.instance,
         cpus: [...c.streams!.keys()],
         pageSize: c.pageSize,
+        bufferPages: c.bufferPages,
         decoder: this.decoder!,
         handlers: c.handlers,
         streams: c.streams!,

@@ -8,7 +8,7 @@
 // class is `hidden` are not printed. The caller ensures LINE_SLACK bytes of room before calling.
 
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
-import { LINE_SLACK, type OutputWriter } from './output-writer.js';
+import { CAPACITY, LINE_SLACK, writeUint32, type OutputWriter } from './output-writer.js';
 import { formatG } from './printf-g.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, textValue, type EnumColors } from './value-format.js';
 
@@ -35,6 +35,7 @@ export const PLAIN_STYLE: FieldStyle = {
 
 /** Room re-checked before each struct member and array element (names and numbers fit in it). */
 const MEMBER_ROOM = Math.floor(LINE_SLACK / 2);
+const CAP_LIMIT = CAPACITY;
 
 class Gen {
   private n = 0;
@@ -55,16 +56,31 @@ class Gen {
     return name;
   }
 
-  /** Statement writing a constant string. */
+  /** Statement writing a constant string into the local buffer `b` at `p` (room ensured). */
   lit(s: string): string {
     if (s === '') return '';
-    if (s.length === 1 && s.charCodeAt(0) < 0x80) return `o.byte(${s.charCodeAt(0)});`;
+    const bytes = Buffer.from(s, this.style.latin1 ? 'latin1' : 'utf8');
+    if (bytes.length <= 24) {
+      let code = '';
+      bytes.forEach((c, i) => (code += `b[p${i === 0 ? '' : ' + ' + i}] = ${c}; `));
+      return code + `p += ${bytes.length};`;
+    }
     let h = this.litCache.get(s);
     if (!h) {
-      h = this.helper(Buffer.from(s, this.style.latin1 ? 'latin1' : 'utf8'));
+      h = this.helper(bytes);
       this.litCache.set(s, h);
     }
-    return `o.lit(${h});`;
+    return `b.set(${h}, p); p += ${bytes.length};`;
+  }
+
+  /** Statement calling a writer method (which works on o.pos and may swap the buffer). */
+  call(stmt: string): string {
+    return `o.pos = p; ${stmt} b = o.buf; p = o.pos;`;
+  }
+
+  /** Statement making sure `n` bytes fit. */
+  room(n: number): string {
+    return `if (p > ${CAP_LIMIT - n}) { o.pos = p; o.ensure(${n}); b = o.buf; p = o.pos; }`;
   }
 
   /** Statement writing an ASCII string expression, wrapped in a colour when colours are on. */
@@ -91,42 +107,46 @@ class Gen {
             },
             enumColors(st),
           );
-          return `o.str(${this.helper(fmt)}(${val}));\n`;
+          return this.call(`o.str(${this.helper(fmt)}(${val}));`) + '\n';
         }
         let stmt: string;
         switch (fc.base) {
           case 16:
-            stmt = `o.ascii(${this.helper(formatHex)}(${val}, ${size}));`;
+            stmt = this.call(`o.ascii(${this.helper(formatHex)}(${val}, ${size}));`);
             break;
           case 8:
-            stmt = `o.ascii(${this.helper(formatOctal)}(${val}, ${size}, ${signed}));`;
+            stmt = this.call(`o.ascii(${this.helper(formatOctal)}(${val}, ${size}, ${signed}));`);
             break;
           case 2:
-            stmt = size > 1024 ? `o.str(${this.helper(formatBinary)}(${val}, ${size}));` : `o.ascii(${this.helper(formatBinary)}(${val}, ${size}));`;
+            stmt = this.call(`o.str(${this.helper(formatBinary)}(${val}, ${size}));`);
             break;
-          default:
-            stmt = signed ? `o.int(${val});` : `{ const u = ${val}; if (typeof u === "number") o.uint(u); else o.ascii(u.toString()); }`;
+          default: {
+            // Decimal: small non-negative numbers inline, the rest through the writer.
+            const u = this.v();
+            stmt = `{ const ${u} = ${val}; if (typeof ${u} === "number" && ${u} >= 0 && ${u} < 4294967296) p = ${this.helper(writeUint32)}(b, p, ${u}); else { ${this.call(`o.int(${u});`)} } }`;
+          }
         }
         return this.colored(st.number, stmt) + '\n';
       }
       case 'enum':
-        return `o.str(${this.helper(makeEnumFormatter(fc, enumColors(st)))}(${val}));\n`;
+        return this.call(`o.str(${this.helper(makeEnumFormatter(fc, enumColors(st)))}(${val}));`) + '\n';
       case 'float':
-        return this.colored(st.number, `o.ascii(${this.helper(formatG)}(${val}));`) + '\n';
+        return this.colored(st.number, this.call(`o.ascii(${this.helper(formatG)}(${val}));`)) + '\n';
       case 'string':
-        return this.colored(st.string, `o.qstr(${this.textExpr(val)});`) + '\n';
+        return this.colored(st.string, this.call(`o.qstr(${this.textExpr(val)});`)) + '\n';
       case 'bool':
-        return this.colored(st.number, `o.ascii(${val} ? "true" : "false");`) + '\n';
+        return this.colored(st.number, this.call(`o.ascii(${val} ? "true" : "false");`)) + '\n';
       case 'bit-array':
-        return this.colored(st.number, `o.ascii(${this.helper(formatHex)}(${val}, 64));`) + '\n';
+        return this.colored(st.number, this.call(`o.ascii(${this.helper(formatHex)}(${val}, 64));`)) + '\n';
       case 'blob': {
         // babeltrace 2.1 format (2.0.4 has no BLOB fields): `{ de ad be ef }`.
-        const b = this.v();
-        return `{ const ${b} = ${val}; o.byte(123); for (let i = 0; i < ${b}.length; i++) { o.ensure(${MEMBER_ROOM}); o.byte(32); o.ascii((${b}[i] < 16 ? "0" : "") + ${b}[i].toString(16)); } o.ensure(${MEMBER_ROOM}); o.byte(32); o.byte(125); }\n`;
+        const bl = this.v();
+        const i = this.v();
+        return `{ const ${bl} = ${val}; b[p++] = 123; for (let ${i} = 0; ${i} < ${bl}.length; ${i}++) { ${this.room(MEMBER_ROOM)} b[p++] = 32; ${this.call(`o.ascii((${bl}[${i}] < 16 ? "0" : "") + ${bl}[${i}].toString(16));`)} } ${this.room(MEMBER_ROOM)} b[p++] = 32; b[p++] = 125; }\n`;
       }
       case 'optional': {
         const o = this.v();
-        return `{ const ${o} = ${val}; if (${o} === null || ${o} === undefined) ${this.lit('<none>')} else { ${this.lit('{ ')}\n${this.field(fc.fc, o, names)} o.ensure(${MEMBER_ROOM}); ${this.lit(' }')} } }\n`;
+        return `{ const ${o} = ${val}; if (${o} === null || ${o} === undefined) { ${this.lit('<none>')} } else { ${this.lit('{ ')}\n${this.field(fc.fc, o, names)} ${this.room(MEMBER_ROOM)} ${this.lit(' }')} } }\n`;
       }
       case 'struct':
         return this.struct(fc, val, names);
@@ -136,19 +156,19 @@ class Gen {
         fc.options.forEach((opt, i) => {
           code += `case ${i}: {\n${this.field(opt.fc, `${o}.value`, names)} break; }\n`;
         });
-        code += `} o.ensure(${MEMBER_ROOM}); ${this.lit(' }')} }\n`;
+        code += `} ${this.room(MEMBER_ROOM)} ${this.lit(' }')} }\n`;
         return code;
       }
       case 'array':
       case 'sequence': {
         if (fc.isText) {
-          return this.colored(st.string, `o.qstr(${this.helper(textValue)}(${val}, ${st.latin1}));`) + '\n';
+          return this.colored(st.string, this.call(`o.qstr(${this.textExpr(val)});`)) + '\n';
         }
         const a = this.v();
         const i = this.v();
-        let code = `{ const ${a} = ${val}; o.byte(91); for (let ${i} = 0; ${i} < ${a}.length; ${i}++) { o.ensure(${MEMBER_ROOM}); if (${i} === 0) o.byte(32); else { o.byte(44); o.byte(32); } `;
-        if (names) code += `o.byte(91); o.uint(${i}); o.byte(93); o.byte(32); o.byte(61); o.byte(32); `;
-        code += `\n${this.field(fc.element, `${a}[${i}]`, names)} } o.ensure(${MEMBER_ROOM}); o.byte(32); o.byte(93); }\n`;
+        let code = `{ const ${a} = ${val}; b[p++] = 91; for (let ${i} = 0; ${i} < ${a}.length; ${i}++) { ${this.room(MEMBER_ROOM)} if (${i} === 0) b[p++] = 32; else { b[p] = 44; b[p + 1] = 32; p += 2; } `;
+        if (names) code += `b[p++] = 91; p = ${this.helper(writeUint32)}(b, p, ${i}); b[p] = 93; b[p + 1] = 32; b[p + 2] = 61; b[p + 3] = 32; p += 4; `;
+        code += `\n${this.field(fc.element, `${a}[${i}]`, names)} } ${this.room(MEMBER_ROOM)} b[p] = 32; b[p + 1] = 93; p += 2; }\n`;
         return code;
       }
     }
@@ -163,17 +183,17 @@ class Gen {
     const visible = fc.members.filter((m) => !m.fc.hidden);
     if (visible.length === 0) return this.lit('{ }') + '\n';
     const sv = this.v();
-    let code = `{ const ${sv} = ${val}; o.byte(123);\n`;
+    let code = `{ const ${sv} = ${val}; b[p++] = 123;\n`;
     visible.forEach((m, idx) => {
       let prefix = idx === 0 ? ' ' : ', ';
       if (names) {
         const nm = this.style.fieldName === '' ? m.name : this.style.fieldName + m.name + this.style.reset;
         prefix += nm + ' = ';
       }
-      code += `o.ensure(${MEMBER_ROOM + 3 * prefix.length}); ${this.lit(prefix)}\n`;
+      code += `${this.room(MEMBER_ROOM + 3 * prefix.length)} ${this.lit(prefix)}\n`;
       code += this.field(m.fc, `${sv}[${JSON.stringify(m.name)}]`, names);
     });
-    code += `o.ensure(${MEMBER_ROOM}); o.byte(32); o.byte(125); }\n`;
+    code += `${this.room(MEMBER_ROOM)} b[p] = 32; b[p + 1] = 125; p += 2; }\n`;
     return code;
   }
 }
@@ -189,7 +209,7 @@ export type ScopePrinter = (o: OutputWriter, value: unknown) => void;
 export function compileStruct(fc: StructFieldClass, names: boolean, style: FieldStyle): ScopePrinter {
   const g = new Gen(style);
   const body = g.struct(fc, 'value', names);
-  const src = `return function printScope(o, value) {\n${body}};`;
+  const src = `return function printScope(o, value) {\nlet b = o.buf; let p = o.pos;\n${body}o.pos = p;\n};`;
   const factory = new Function(...g.helperNames, src) as (...h: unknown[]) => ScopePrinter;
   return factory(...g.helpers);
 }

@@ -10,6 +10,22 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 const CAP = 1 << 20;
+/** Buffer size; generated printers compare their local position against it. */
+export const CAPACITY = CAP;
+
+/** Writes a non-negative integer < 2^32 in decimal at b[p]; returns the new position. */
+export function writeUint32(b: Uint8Array, p: number, n: number): number {
+  const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+  let q = p + digits;
+  const end = q;
+  let v = n >>> 0;
+  do {
+    const d = (v / 10) >>> 0;
+    b[--q] = 48 + (v - d * 10);
+    v = d;
+  } while (v > 0);
+  return end;
+}
 /** Room kept free so that a whole line's fixed parts never need a check. */
 export const LINE_SLACK = 4096;
 
@@ -75,7 +91,11 @@ export class OutputWriter {
   }
 
   ensure(n: number): void {
-    if (this.pos + n > CAP) this.flush();
+    if (this.pos + n > this.buf.length) {
+      this.flush();
+      // A single huge item (a string of megabytes) gets a buffer of its own size until the next flush.
+      if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+    }
   }
 
   flush(): void {

@@ -73,3 +73,36 @@ export function colorsSupported(env: NodeJS.ProcessEnv = process.env): boolean {
   // isatty() rather than process.stdout.isTTY: touching process.stdout would make fd 1 non-blocking.
   return isatty(1) && isatty(2);
 }
+
+export interface ColorCodes {
+  readonly reset: string;
+  readonly bold: string;
+  readonly fgYellow: string;
+  readonly fgCyan: string;
+  readonly fgBrightRed: string;
+  readonly fgBrightYellow: string;
+  readonly fgBrightMagenta: string;
+}
+
+/**
+ * babeltrace2's colour codes (common.c): all empty unless colorsSupported(); "bright" colours are bold + normal
+ * colour unless TERM is xterm-kitty or BABELTRACE_TERM_COLOR_BRIGHT_MEANS_BOLD=0.
+ */
+export function colorCodes(env: NodeJS.ProcessEnv = process.env): ColorCodes {
+  if (!colorsSupported(env)) {
+    return { reset: '', bold: '', fgYellow: '', fgCyan: '', fgBrightRed: '', fgBrightYellow: '', fgBrightMagenta: '' };
+  }
+  let brightMeansBold = env['TERM'] !== 'xterm-kitty';
+  const v = env['BABELTRACE_TERM_COLOR_BRIGHT_MEANS_BOLD'];
+  if (v !== undefined) brightMeansBold = v !== '0';
+  const bright = (n: number): string => (brightMeansBold ? `\x1b[1m\x1b[${n}m` : `\x1b[${n + 60}m`);
+  return {
+    reset: '\x1b[0m',
+    bold: '\x1b[1m',
+    fgYellow: '\x1b[33m',
+    fgCyan: '\x1b[36m',
+    fgBrightRed: bright(31),
+    fgBrightYellow: bright(33),
+    fgBrightMagenta: bright(35),
+  };
+}

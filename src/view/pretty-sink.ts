@@ -9,16 +9,9 @@ import type { ClockClass, EventClass, StructFieldClass } from '../ctf/ir/trace-c
 import type { DiscardedItemsMessage, EventMessage, Message, TraceInfo } from '../graph/message.js';
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
 import { LINE_SLACK, type OutputWriter } from './output-writer.js';
-import { colorsSupported, type PrettyOptions } from './pretty-options.js';
+import { colorCodes, type ColorCodes, type PrettyOptions } from './pretty-options.js';
 import { TimestampFormatter, type Warn } from './timestamp-format.js';
 
-const BOLD = '\x1b[1m';
-const RESET = '\x1b[0m';
-const FG_CYAN = '\x1b[36m';
-const FG_YELLOW = '\x1b[33m';
-const FG_BRIGHT_RED = '\x1b[91m';
-const FG_BRIGHT_MAGENTA = '\x1b[95m';
-const FG_BRIGHT_YELLOW = '\x1b[93m';
 
 const LOG_LEVEL_NAMES = [
   'TRACE_EMERG',
@@ -53,9 +46,10 @@ interface EventPrinter {
 
 export class PrettySink {
   private readonly ts: TimestampFormatter;
+  /** The sink colours its text (use_colors, and the terminal supports colours: the codes are empty otherwise). */
   private readonly useColors: boolean;
-  /** Colours of the discarded-items warnings follow the terminal only (bt_common_color_*). */
-  private readonly warnColors: boolean;
+  /** Colour codes; the discarded-items warnings use them whatever --color says (bt_common_color_*). */
+  private readonly cc: ColorCodes;
   private readonly style: FieldStyle;
   private readonly printers = new Map<EventClass, EventPrinter[]>();
   /** Scope printers per field class (packet and common contexts are shared by all event classes of a stream). */
@@ -68,16 +62,16 @@ export class PrettySink {
     outputIsStdout = opts.outputPath === undefined,
   ) {
     this.ts = new TimestampFormatter(opts, warn);
-    this.useColors = opts.color === 'always' || (opts.color === 'auto' && outputIsStdout && colorsSupported());
-    this.warnColors = colorsSupported();
+    const cc = (this.cc = colorCodes());
+    this.useColors = cc.reset !== '' && (opts.color === 'always' || (opts.color === 'auto' && outputIsStdout));
     this.style = this.useColors
       ? {
-          fieldName: FG_CYAN,
-          number: BOLD,
-          string: BOLD,
-          enumLabel: BOLD,
-          unknown: BOLD + FG_BRIGHT_RED,
-          reset: RESET,
+          fieldName: cc.fgCyan,
+          number: cc.bold,
+          string: cc.bold,
+          enumLabel: cc.bold,
+          unknown: cc.bold + cc.fgBrightRed,
+          reset: cc.reset,
           latin1: opts.stringEncoding === 'latin1',
         }
       : { ...PLAIN_STYLE, latin1: opts.stringEncoding === 'latin1' };
@@ -105,7 +99,7 @@ export class PrettySink {
   }
 
   private name(n: string): string {
-    return (this.useColors ? BOLD + n + RESET : n) + ' = ';
+    return (this.useColors ? this.cc.bold + n + this.cc.reset : n) + ' = ';
   }
 
   private scope(fc: StructFieldClass, names: boolean): ScopePrinter {
@@ -177,7 +171,7 @@ export class PrettySink {
     startLine = true;
     if (names) h += this.name('name');
     const evName = ec.name;
-    if (this.useColors) h += BOLD + FG_BRIGHT_MAGENTA + evName + RESET;
+    if (this.useColors) h += this.cc.bold + this.cc.fgBrightMagenta + evName + this.cc.reset;
     else h += evName;
     h += names ? ', ' : ': ';
 
@@ -219,10 +213,10 @@ export class PrettySink {
       this.timestampNames ??= Buffer.from(this.name('timestamp'));
       o.lit(this.timestampNames);
     } else o.byte(91);
-    if (this.useColors) o.ascii(BOLD + FG_BRIGHT_YELLOW);
+    if (this.useColors) o.ascii(this.cc.bold + this.cc.fgBrightYellow);
     if (opts.clockCycles) o.ascii(this.ts.eventCycles(m.cycles));
     else this.ts.writeEventWall(o, p.clock!, m.cycles);
-    if (this.useColors) o.ascii(RESET);
+    if (this.useColors) o.ascii(this.cc.reset);
     if (!names) {
       o.byte(93);
       o.byte(32);
@@ -269,9 +263,9 @@ export class PrettySink {
     const stream = m.stream;
     const trace = stream.trace;
     const elem = m.type === 'discarded-events' ? 'event' : 'packet';
-    const yellow = this.warnColors ? FG_YELLOW : '';
-    const bold = this.warnColors ? BOLD : '';
-    const reset = this.warnColors ? RESET : '';
+    const yellow = this.cc.fgYellow;
+    const bold = this.cc.bold;
+    const reset = this.cc.reset;
     let s = yellow + bold + 'WARNING' + reset + yellow + ': ';
     if (m.count === undefined) s += 'Tracer may have discarded ' + elem + 's';
     else s += 'Tracer discarded ' + m.count + ' ' + elem + (m.count === 1 ? '' : 's');

@@ -90,6 +90,24 @@ const OPTS: readonly OptSpec[] = [
   { long: 'verbose', short: 'v', hasArg: false },
 ];
 
+/**
+ * For a command line that passes viewer options through (src/cli/commands/view.ts): does option `arg` (as
+ * typed, e.g. `-c`, `--begin`, `-vn`) take the next command-line argument as its value?
+ */
+export function viewOptionTakesValue(arg: string): boolean {
+  if (arg.startsWith('--')) {
+    if (arg.includes('=')) return false;
+    return OPTS.find((o) => o.long === arg.slice(2))?.hasArg ?? false;
+  }
+  if (!arg.startsWith('-')) return false;
+  for (let j = 1; j < arg.length; j++) {
+    const opt = OPTS.find((o) => o.short === arg[j]);
+    if (!opt) return false;
+    if (opt.hasArg) return j === arg.length - 1;
+  }
+  return false;
+}
+
 interface Item {
   readonly opt?: OptSpec;
   readonly arg: string;

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CtfTraceWriter, type FieldDef, type FieldType, type StreamWriter } from '../../src/ctf/writer/index.js';
+import { events as readEvents, openTrace } from '../../src/ctf/index.js';
 import { LttError } from '../../src/errors.js';
 
 const BT = '/usr/bin/babeltrace2';
@@ -198,6 +199,77 @@ function rng(seed: number): () => number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Expected values as ltt's own reader decodes them (names without one leading underscore, text as strings).
+
+function decodedValue(t: FieldType, v: unknown): unknown {
+  switch (t.kind) {
+    case 'int':
+    case 'enum': {
+      const c = t.kind === 'int' ? t : t.container;
+      const raw = typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v ?? 0)));
+      return c.signed ? BigInt.asIntN(c.size, raw) : BigInt.asUintN(c.size, raw);
+    }
+    case 'float':
+      return t.size === 32 ? Math.fround(Number(v)) : Number(v);
+    case 'string': {
+      const str = String(v ?? '');
+      const z = str.indexOf('\0');
+      return z === -1 ? str : str.slice(0, z);
+    }
+    case 'text':
+      return textValue(textBytes(v, t.length));
+    case 'array':
+      if (isTextElement(t.element)) return textValue(textBytes(v, t.length));
+      return Array.from({ length: t.length }, (_, i) => decodedValue(t.element, ((v ?? []) as unknown[])[i]));
+    case 'sequence':
+      if (isTextElement(t.element)) return textValue(textBytes(v));
+      return Array.from((v ?? []) as ArrayLike<unknown>, (e) => decodedValue(t.element, e));
+    case 'struct':
+      return decodedFields(t.fields, (v ?? []) as unknown[]);
+  }
+}
+
+function textValue(bytes: Uint8Array): string {
+  const z = bytes.indexOf(0);
+  return Buffer.from(z === -1 ? bytes : bytes.subarray(0, z)).toString('utf8');
+}
+
+function decodedFields(fields: readonly FieldDef[], values: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  fields.forEach((f, i) => {
+    if (f.kind === 'sequence') out[`_${f.name}_length`] = BigInt(sequenceLength(f, values[i]));
+    out[f.name] = decodedValue(f, values[i]);
+  });
+  return out;
+}
+
+/** Integral numbers become bigints so 64-bit values compare whatever representation the reader picked. */
+function normalize(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v instanceof Uint8Array) return Array.from(v, (b) => BigInt(b));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
+  return v;
+}
+
+async function checkOwnReader(dir: string, written: readonly WrittenEvent[]): Promise<void> {
+  const sorted = [...written].sort((a, b) => a.ts - b.ts);
+  const opened = await openTrace([dir]);
+  let i = 0;
+  for await (const e of readEvents(opened)) {
+    const w = sorted[i++];
+    assert.ok(w, `reader returned more than ${sorted.length} events`);
+    const where = `event ${i - 1} (${w.name} at ${w.ts})`;
+    assert.equal(e.name, w.name, where);
+    assert.equal(e.ns, OFFSET_NS + BigInt(w.ts), where);
+    assert.deepEqual(normalize(e.packetContext), { cpu_id: BigInt(w.cpu) }, where);
+    if (w.contextFields) assert.deepEqual(normalize(e.commonContext), normalize(decodedFields(w.contextFields, w.context ?? [])), where);
+    assert.deepEqual(normalize(e.payload), normalize(decodedFields(w.fields, w.payload)), where);
+  }
+  assert.equal(i, sorted.length);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Event classes covering every field type.
 
 const INT_CONTAINER = { kind: 'int', size: 64, signed: true } as const;
@@ -344,6 +416,8 @@ function compoundValues(r: () => number, i: number): unknown[] {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+let kernelTrace: { dir: string; written: WrittenEvent[] } | undefined;
+
 describe('CTF writer read back by babeltrace2', () => {
   test('kernel-style trace: compact headers, all field types, 2 CPUs, wraps, discards, seq gaps, growing metadata', async () => {
     const dir = freshDir('kernel');
@@ -412,13 +486,6 @@ describe('CTF writer read back by babeltrace2', () => {
     };
     // Gaps that exercise the compact header's 27-bit timestamp: small, around 2^27 (both sides of a wrap), huge.
     const gaps = [1, 17, 999, 2 ** 27 - 1, 2 ** 27, 2 ** 27 + 1, 5, 123_456_789, 3_000_000_000, 60_000_000_000, 2];
-    const phase = (count: number, nClasses: number): void => {
-      for (let i = 0; i < count; i++) {
-        ts += gaps[i % gaps.length]!;
-        emit(i % 7 === 3 ? 1 : Math.floor(r() * 2), Math.floor(r() * nClasses), valuesFor(Math.floor(r() * nClasses), i));
-      }
-    };
-    // `emit` above picks the class and the values independently; keep them consistent instead:
     const phaseConsistent = (count: number, nClasses: number): void => {
       for (let i = 0; i < count; i++) {
         ts += gaps[i % gaps.length]!;
@@ -426,7 +493,6 @@ describe('CTF writer read back by babeltrace2', () => {
         emit(i % 7 === 3 ? 1 : Math.floor(r() * 2), k, valuesFor(k, i));
       }
     };
-    void phase;
     phaseConsistent(1500, classes.length);
 
     // Discarded events on CPU 0, between two explicit packet boundaries.
@@ -513,6 +579,12 @@ describe('CTF writer read back by babeltrace2', () => {
     assert.equal(meta.status, 0, meta.stderr);
     assert.equal(meta.stdout, `${trace.metadataText}\n`);
     assert.ok(fs.statSync(path.join(dir, 'metadata')).size >= 3 * 4096);
+    kernelTrace = { dir, written };
+  });
+
+  test('ltt\'s own reader (src/ctf) decodes the kernel-style trace to the written values', async () => {
+    assert.ok(kernelTrace, 'the kernel-style trace test ran first');
+    await checkOwnReader(kernelTrace.dir, kernelTrace.written);
   });
 
   test('UST-style trace: large headers, stream event context, per-PID env, two channels, 32-bit wraps', async () => {
@@ -562,7 +634,7 @@ describe('CTF writer read back by babeltrace2', () => {
     ];
     const gc: FieldDef[] = [{ name: 'kind', kind: 'enum', container: { kind: 'int', size: 8 }, mappings: [{ label: 'scavenge', value: 1 }, { label: 'mark_sweep', value: 2, end: 3 }] }];
     const idHttp = trace.addEventClass({ name: 'node:http_request', logLevel: 13, fields: http });
-    const idGc = trace.addEventClass({ name: 'node:gc', streamClassId: 1, logLevel: 6, fields: gc });
+    const idGc = trace.addEventClass({ name: 'node:gc', streamClassId: 1, logLevel: 6, emfUri: 'https://ltt.example/gc?kind="all"', fields: gc });
     assert.equal(idHttp, 0);
     assert.equal(idGc, 0);
     const a0 = trace.openStream({ fileName: 'channel0_0', cpuId: 0, packetSize: 4096 });
@@ -593,6 +665,7 @@ describe('CTF writer read back by babeltrace2', () => {
     assert.equal(out.stdout, expectedLines('vm:node:(4321)', written));
     const meta = babeltrace(['-o', 'ctf-metadata', dir]);
     assert.equal(meta.stdout, `${trace.metadataText}\n`);
+    await checkOwnReader(dir, written);
   });
 
   test('metadata of a UST trace is byte-identical to what LTTng 2.13 wrote (peers/sample-ust-trace)', async () => {
@@ -710,6 +783,10 @@ describe('CTF writer read back by babeltrace2', () => {
     const s = trace.openStream({ fileName: 'chan_0', cpuId: 0, packetSize: 4096 });
     assert.throws(() => s.write(99, 1, []), (err: unknown) => err instanceof LttError && err.code === 'CTF_WRITER_UNKNOWN_EVENT');
     assert.throws(() => trace.openStream({ fileName: '../escape', cpuId: 0, packetSize: 4096 }), /invalid stream file name/);
+    assert.throws(() => trace.openStream({ fileName: 'chan_0', cpuId: 1, packetSize: 4096 }), /already open/);
+    s.write(id, 5, []);
+    await s.close();
+    assert.throws(() => s.write(id, 6, []), (err: unknown) => err instanceof LttError && err.code === 'CTF_WRITER_CLOSED');
     assert.throws(() => trace.openStream({ fileName: 'chan_1', cpuId: 0, packetSize: 10 }), /packet size/);
     await assert.rejects(
       CtfTraceWriter.create({ dir, env: { 'bad key': 1 }, clock: { name: 'm', frequency: 1e9, offsetSeconds: 0n, offsetCycles: 0n } }),

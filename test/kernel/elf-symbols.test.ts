@@ -1,6 +1,6 @@
 // ELF symbol -> file offset, checked against readelf on this machine's libc and a binary.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { resolveElfSymbol } from '../../src/kernel/elf-symbols.js';
 

@@ -1,6 +1,6 @@
 // Catalog parsing on this kernel's real tracefs format files (top-level events/, read only).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import * as assert from 'node:assert/strict';
 import * as tracefs from '../../src/kernel/tracefs.js';
 import {
   listEventNames,

@@ -1,6 +1,6 @@
 // LTTng filter language: parsing (LTTng precedence), tracefs translation, consumer-side predicates.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import * as assert from 'node:assert/strict';
 import { parseFilter } from '../../src/kernel/filter/parse-filter.js';
 import { compilePredicate, toTracefsFilter } from '../../src/kernel/filter/compile-filter.js';
 import { readEventFormat } from '../../src/kernel/event-format.js';

@@ -2,7 +2,7 @@
 // tiny buffers, filters, isolation of concurrent sessions, missing kernel features, stale-instance reclaim.
 // Every session is destroyed in `finally` (which removes its tracefs instances and uprobes).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -2,7 +2,7 @@
 // kernel itself prints in the instance's `trace` file for the same records; plus hand-built pages for the
 // record kinds a short run rarely produces (time extends, absolute stamps, discarded records, missed counts).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as tracefs from '../../src/kernel/tracefs.js';
@@ -35,7 +35,7 @@ test('real pages decode to what the kernel prints in `trace`', () => {
     const text = tracefs.readText('trace', inst).split('\n').filter((l) => l && !l.startsWith('#'));
     const expected = text.map((l) => {
       const m = /^\s*(.*)-(\d+)\s+\[(\d+)\]\s+\S+\s+(\d+)\.(\d+): (.*)$/.exec(l);
-      assert.ok(m, `unparsed trace line: ${l}`);
+      if (!m) return assert.fail(`unparsed trace line: ${l}`);
       const rest = m[5 + 1]!;
       return { pid: Number(m[2]), cpu: Number(m[3]), us: BigInt(m[4]!) * 1000000n + BigInt(m[5]!), name: /^\w+/.exec(rest)![0], rest };
     });

@@ -3,7 +3,10 @@
 // label lists, timestamps in several time zones (against `date`, i.e. libc localtime), the negative-time quirk,
 // and whole lines built from hand-made messages.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type {
@@ -310,4 +313,35 @@ test('CLI arguments: names/fields lists, time bounds, errors', () => {
   assert.throws(() => parseViewArgs(['--color=sometimes', 'x']), ViewArgsError);
   assert.throws(() => parseViewArgs(['--begin=yesterday', 'x']), ViewArgsError);
   assert.throws(() => parseViewArgs([]), ViewArgsError);
+});
+
+test('output writer: huge strings, flushes in the middle of lines, UTF-8 and escapes', () => {
+  const o = OutputWriter.memory();
+  const big = 'x'.repeat(3_000_000) + '\n"é✓😀\x7f';
+  o.qstr(big);
+  o.byte(10);
+  let expected = quoteString(big) + '\n';
+  for (let i = 0; i < 300_000; i++) {
+    o.ensure(64);
+    o.uint(i * 7919);
+    o.byte(32);
+    o.int(-i);
+    o.byte(10);
+    expected += `${i * 7919} ${-i}\n`;
+  }
+  o.str('tail ünïcode');
+  expected += 'tail ünïcode';
+  assert.equal(o.text(), expected);
+});
+
+test('ltt view | head: a reader that goes away ends the output quietly', () => {
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, 'package.json'))) root = dirname(root);
+  const trace = resolve(root, '..', 'shared', 'ctf-traces', 'succeed', 'succeed1');
+  if (!existsSync(trace) || !existsSync(join(root, 'dist', 'src', 'view', 'run-view.js'))) return;
+  const r = spawnSync('sh', ['-c', `node ${JSON.stringify(join(root, 'bin', 'ltt'))} view ${JSON.stringify(trace)} | head -3`], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.stdout, 'string: { str = "akonadi" }\nstring: { str = "akonadi" }\nstring: { str = "akonadi" }\n');
+  assert.equal(r.stderr, '');
 });

@@ -61,7 +61,7 @@ Disable the rules named NAME (exact match; of the given type, else any type) in 
         for (const rule of result.disabled) events.push({ ...eventMi(rule), success: true });
         ctx.out(
           all
-            ? `All ${label} events are disabled in channel ${result.channel}`
+            ? `All ${label} ${type === 'syscall' ? 'system calls' : type === 'tracepoint' ? 'tracepoints' : 'events'} are disabled in channel ${result.channel}`
             : `${label} event ${name} of type ${typeText} disabled in channel ${result.channel} for session ${session}`,
         );
       } catch (error) {

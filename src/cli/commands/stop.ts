@@ -18,7 +18,6 @@ Stop recording in SESSION (default: the current session) and wait until the trac
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     const name = ctx.session(positionals[0]);
     const client = await ctx.control();
-    if (!values['no-wait']) ctx.out('Waiting for data availability');
     try {
       await client.request('stop-session', { session: name });
     } catch (error) {
@@ -33,6 +32,8 @@ Stop recording in SESSION (default: the current session) and wait until the trac
       throw error;
     }
     ctx.miOutput = { sessions: [{ name, enabled: false }] };
+    // The daemon answers once the data is flushed; the wait line is printed as lttng does, after the fact.
+    if (!values['no-wait']) ctx.out('Waiting for data availability');
     ctx.out(`Tracing stopped for session ${name}`);
     return ExitCode.SUCCESS;
   },

@@ -114,22 +114,33 @@ export function clockUpdateBig(cur: number | bigint, v: number | bigint, n: numb
 
 /** Index of the first NUL byte in u8[from, to), or -1. */
 export function findNul(u8: Uint8Array, from: number, to: number): number {
-  const j = u8.indexOf(0, from);
+  // Short ranges (text arrays, names): a plain loop beats the native call.
+  const near = to - from <= 64 ? to : from + 64;
+  for (let i = from; i < near; i++) if (u8[i] === 0) return i;
+  if (near === to) return -1;
+  const j = u8.indexOf(0, near);
   return j < 0 || j >= to ? -1 : j;
 }
 
 const utf8Decoder = new TextDecoder('utf-8');
 
+/**
+ * Short ASCII strings: String.fromCharCode with the bytes as explicit arguments (one allocation, no
+ * intermediate strings; much cheaper than TextDecoder for the short names that fill traces).
+ */
+const SHORT_MAX = 24;
+const shortAscii: Array<(u8: Uint8Array, a: number) => string> = [() => ''];
+for (let n = 1; n <= SHORT_MAX; n++) {
+  const args = Array.from({ length: n }, (_, i) => `u8[a + ${i}]`).join(', ');
+  shortAscii.push(new Function('u8', 'a', `return String.fromCharCode(${args});`) as (u8: Uint8Array, a: number) => string);
+}
+
 /** UTF-8 bytes u8[a, b) as a string; short ASCII runs avoid the TextDecoder call. */
 export function utf8(u8: Uint8Array, a: number, b: number): string {
-  if (b - a <= 32) {
-    let s = '';
-    for (let i = a; i < b; i++) {
-      const c = u8[i]!;
-      if (c >= 0x80) return utf8Decoder.decode(u8.subarray(a, b));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  const n = b - a;
+  if (n <= SHORT_MAX) {
+    for (let i = a; i < b; i++) if (u8[i]! >= 0x80) return utf8Decoder.decode(u8.subarray(a, b));
+    return shortAscii[n]!(u8, a);
   }
   return utf8Decoder.decode(u8.subarray(a, b));
 }

@@ -37,6 +37,7 @@ export class CtfEventMessage implements EventMessage {
     readonly cycles: Cycles,
     readonly packetContext: StructValue | undefined,
     pk: PacketData,
+    /** Bit position of the event (needsHeader) or of its body. */
     private readonly pos: number,
     private readonly ecd: EventClassDecoders,
   ) {
@@ -62,10 +63,14 @@ export class CtfEventMessage implements EventMessage {
     st.dv = pk.dv;
     st.end = pk.end;
     st.pos = this.pos;
-    const slots = st.slots;
-    for (let i = 0; i < pk.slots.length; i++) slots[i] = pk.slots[i]!;
-    if (pk.header) pk.header(st);
-    this.scopes = this.ecd.values()(st) as Scopes;
+    const ecd = this.ecd;
+    if (ecd.needsPacketSlots) {
+      const slots = st.slots;
+      for (let i = 0; i < pk.slots.length; i++) slots[i] = pk.slots[i]!;
+    }
+    // `pos` is the event's start when the body needs the header's slots, else the body's start.
+    if (ecd.needsHeader && pk.header) pk.header(st);
+    this.scopes = ecd.values()(st) as Scopes;
     this.pk = null;
     return this.scopes;
   }

@@ -46,7 +46,8 @@ export class FileMedium implements Medium {
     }
     // A fresh buffer per window (never reused: lazily decoded events may still point into the old one).
     const size = Math.min(Math.max(end - offset, this.window), this.size - offset);
-    const buf = new Uint8Array(size);
+    // allocUnsafeSlow: not zero-filled (read() overwrites it) and not from the shared pool.
+    const buf: Uint8Array = Buffer.allocUnsafeSlow(size);
     let got = 0;
     try {
       if (this.fd === undefined) this.fd = openSync(this.name, 'r');

@@ -184,6 +184,8 @@ export class CtfStreamIterator implements MessageStream {
       this.pending = undefined;
       return b;
     }
+    // A request is already in flight: wait for it rather than asking again.
+    if (this.pending) return undefined;
     if (!this.medium || this.medium.name !== path) {
       this.medium?.close();
       this.medium = this.openMedium(path);
@@ -368,8 +370,9 @@ export class CtfStreamIterator implements MessageStream {
       throw new DecodeError(`no event class with ID ${id} in stream class ${this.cfg!.sc.id} (event at byte ${pos >>> 3})`);
     }
     const cycles = this.hasClock ? st.clock : undefined;
+    const bodyPos = st.pos;
     ecd.skip(st);
     if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);
-    return new CtfEventMessage(this.info, ecd.ec, cycles, this.packetContext, this.pk!, pos, ecd);
+    return new CtfEventMessage(this.info, ecd.ec, cycles, this.packetContext, this.pk!, ecd.needsHeader ? pos : bodyPos, ecd);
   }
 }

@@ -6,7 +6,7 @@
 // header/context decoding applies field meanings (magic check, sizes, ids, times); `readPacketProps()`
 // returns what a packet's header and context say, or throws DecodeError.
 
-import type { EventClass, StreamClass, StructFieldClass, TraceClass } from '../ir/trace-class.js';
+import type { EventClass, FieldClass, StreamClass, StructFieldClass, TraceClass } from '../ir/trace-class.js';
 import { DecodeError } from './bits.js';
 import { compileScope, compileScopes, type ScopeDecoder } from './codegen.js';
 import { DecodeState, type Num } from './state.js';
@@ -29,6 +29,10 @@ export interface StreamClassConfig {
 
 export interface EventClassDecoders {
   readonly ec: EventClass;
+  /** The body reads slots stored by the event header: the lazy pass must re-run the header. */
+  readonly needsHeader: boolean;
+  /** The body reads slots stored by the packet header/context: the lazy pass restores them. */
+  readonly needsPacketSlots: boolean;
   /** Common context + specific context + payload, effects only (positions, slots, clock). */
   readonly skip: ScopeDecoder;
   /** Same scopes, values only: returns [commonContext, specificContext, payload]. Compiled on demand. */
@@ -46,6 +50,50 @@ export interface PacketProps {
   readonly tsEnd: Num | undefined;
   readonly discarded: Num | undefined;
   readonly seqNum: Num | undefined;
+}
+
+/** Slots a field class tree stores (storeSlot) or reads (lengths, tags, selectors). */
+function collectSlots(fc: FieldClass | undefined, stored: Set<number>, read: Set<number>): void {
+  if (!fc) return;
+  switch (fc.kind) {
+    case 'int':
+    case 'varint':
+      if (fc.storeSlot !== undefined) stored.add(fc.storeSlot);
+      break;
+    case 'enum':
+      if (fc.storeSlot !== undefined) stored.add(fc.storeSlot);
+      if (fc.container.storeSlot !== undefined) stored.add(fc.container.storeSlot);
+      break;
+    case 'string':
+    case 'blob':
+      if (fc.lengthSlot !== undefined) read.add(fc.lengthSlot);
+      break;
+    case 'struct':
+      for (const m of fc.members) collectSlots(m.fc, stored, read);
+      break;
+    case 'array':
+      collectSlots(fc.element, stored, read);
+      break;
+    case 'sequence':
+      read.add(fc.lengthSlot);
+      collectSlots(fc.element, stored, read);
+      break;
+    case 'variant':
+      read.add(fc.tagSlot);
+      for (const o of fc.options) collectSlots(o.fc, stored, read);
+      break;
+    case 'optional':
+      read.add(fc.selectorSlot);
+      collectSlots(fc.fc, stored, read);
+      break;
+    default:
+      break;
+  }
+}
+
+function intersects(a: Set<number>, b: Set<number>): boolean {
+  for (const x of a) if (b.has(x)) return true;
+  return false;
 }
 
 function directRole(fc: StructFieldClass | undefined, role: string): boolean {
@@ -108,8 +156,18 @@ export class TraceDecoders {
     if (!ec) return undefined;
     const scopes = [cfg.sc.eventCommonContext, ec.specificContext, ec.payload];
     let values: ScopeDecoder | undefined;
+    const bodyStored = new Set<number>();
+    const bodyRead = new Set<number>();
+    for (const sc of scopes) collectSlots(sc, bodyStored, bodyRead);
+    const headerStored = new Set<number>();
+    collectSlots(cfg.sc.eventHeader, headerStored, new Set());
+    const packetStored = new Set<number>();
+    collectSlots(this.tc.packetHeader, packetStored, new Set());
+    collectSlots(cfg.sc.packetContext, packetStored, new Set());
     d = {
       ec,
+      needsHeader: intersects(bodyRead, headerStored),
+      needsPacketSlots: intersects(bodyRead, packetStored),
       skip: compileScopes(scopes, { effects: true, values: false }),
       values: () => (values ??= compileScopes(scopes, { effects: false, values: true })),
     };

@@ -18,7 +18,7 @@ export function integerOf(fc: FieldClass): IntegerFieldClass | undefined {
 
 export function autoMapClocks(tc: DraftTrace): void {
   const clockFor = (name: string, line?: number): ClockClass => {
-    if (tc.clocks.size === 0) {
+    if (tc.clockCount === 0) {
       const implicit: ClockClass = {
         name: 'default',
         frequency: 1_000_000_000,
@@ -28,9 +28,10 @@ export function autoMapClocks(tc: DraftTrace): void {
         originIsUnixEpoch: false,
       };
       tc.clocks.set('default', implicit);
+      tc.clockCount = 1;
       return implicit;
     }
-    if (tc.clocks.size === 1) return tc.clocks.values().next().value!;
+    if (tc.clockCount === 1) return tc.clocks.values().next().value!;
     throw metadataError(`field \`${name}\` maps no clock and the trace has more than one clock`, line);
   };
   const visit = (fc: FieldClass, fieldName: string, line?: number): void => {

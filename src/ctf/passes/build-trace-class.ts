@@ -73,6 +73,10 @@ export function buildTraceClass(ast: MetadataAst): DraftTrace {
   let isLttng = false;
   for (const env of blocks('env')) {
     for (const d of env.body) {
+      if (d.kind === 'type-assign') {
+        draft.warnings.push(`metadata line ${d.line}: ignoring environment entry \`${d.left.join('.')}\` of unknown type`);
+        continue;
+      }
       if (d.kind !== 'assign') throw metadataError('unexpected declaration in `env` block', d.line);
       const key = d.left.join('.');
       const r = d.right;
@@ -165,7 +169,11 @@ export function buildTraceClass(ast: MetadataAst): DraftTrace {
     if (hasId) {
       const ph = draft.packetHeader;
       if (!ph || !ph.members.some((m) => m.name === 'stream_id' && (m.fc.kind === 'int' || m.fc.kind === 'enum'))) {
-        throw metadataError('stream class has an `id` attribute, but the trace packet header has no integer `stream_id` field', blk.line);
+        // babeltrace 2.0.4 logs an error here but returns success, dropping the stream class.
+        draft.warnings.push(
+          `metadata line ${blk.line}: ignoring stream class ${sc.id}: it has an \`id\` but the trace packet header has no integer \`stream_id\` field`,
+        );
+        continue;
       }
     } else if (draft.streams.length !== 0) {
       throw metadataError('missing `id` attribute in `stream` block (there is more than one stream class)', blk.line);
@@ -298,7 +306,12 @@ function visitClock(draft: DraftTrace, blk: Block, isLttng: boolean): void {
     }
   }
   if (name === undefined) throw metadataError('missing `name` attribute in `clock` block', blk.line);
-  if (draft.clocks.has(name)) throw metadataError(`duplicate clock "${name}"`, blk.line);
+  draft.clockCount++;
+  if (draft.clocks.has(name)) {
+    // babeltrace 2.0.4 accepts this and finds clocks by name, so the first one wins.
+    draft.warnings.push(`metadata line ${blk.line}: ignoring duplicate clock "${name}"`);
+    return;
+  }
   // Old LTTng versions forgot `absolute = true` on their monotonic clock (babeltrace's rule).
   if (isLttng && name === 'monotonic') absolute = true;
   const norm = normaliseClockOffset(offsetSeconds, offsetCycles, frequency);

@@ -78,6 +78,8 @@ export interface DraftTrace {
   packetHeader?: StructFieldClass;
   env: Map<string, EnvValue>;
   clocks: Map<string, ClockClass>;
+  /** Clock blocks seen, duplicates by name included (babeltrace counts them for auto-mapping). */
+  clockCount: number;
   streams: DraftStream[];
   warnings: string[];
   /** Length/tag references of sequence, variant, dynamic string/blob and optional field classes. */
@@ -96,6 +98,7 @@ export function newDraft(ctfVersion: 1 | 2): DraftTrace {
     byteOrder: 'le',
     env: new Map(),
     clocks: new Map(),
+    clockCount: 0,
     streams: [],
     warnings: [],
     refs: new Map(),

@@ -112,17 +112,13 @@ class Resolver {
       if (int.signed) throw metadataError(`length "${describe(ref)}" of ${what(fc)} is not an unsigned integer`, ref.line);
     }
     if (found.scope === roots[current]!.scope) {
-      // Same scope: the target must come first, and not from inside an array it does not share.
+      // Same scope: the target must be decoded first. (babeltrace accepts a target inside an
+      // array that does not hold the referrer: the last decoded element's value is used.)
       let i = 0;
       while (i < found.path.length && i < here.length && found.path[i] === here[i]) i++;
       if (i === found.path.length || i === here.length || found.path[i]! >= here[i]!) {
         throw metadataError(`field "${describe(ref)}" is not located before ${what(fc)}`, ref.line);
       }
-      if (found.path.slice(i).includes(-1)) {
-        throw metadataError(`field "${describe(ref)}" is inside an array or sequence that does not contain ${what(fc)}`, ref.line);
-      }
-    } else if (found.path.includes(-1)) {
-      throw metadataError(`field "${describe(ref)}" is inside an array or sequence that does not contain ${what(fc)}`, ref.line);
     }
     const t = target as Mutable<FieldClass> & { storeSlot?: number };
     if (t.storeSlot === undefined) t.storeSlot = this.tc.slotCount++;

@@ -55,9 +55,11 @@ export function stripUnderscore(name: string): string {
   return name.startsWith('_') ? name.slice(1) : name;
 }
 
-/** Text of a path expression (`clock.mono.value`), or undefined. */
+/** Text of a word-like value: `clock.mono.value`, `hex` or `"hex"` (babeltrace treats both as strings). */
 function pathText(e: UnaryExpr): string | undefined {
-  return e.kind === 'path' ? e.parts.join('.') : undefined;
+  if (e.kind === 'path') return e.parts.join('.');
+  if (e.kind === 'string' || e.kind === 'char') return e.value;
+  return undefined;
 }
 
 const BASES: Record<string, DisplayBase> = {
@@ -247,7 +249,7 @@ export class TypeResolver {
   }
 
   private byteOrder(e: UnaryExpr): ByteOrder {
-    const t = pathText(e) ?? (e.kind === 'string' ? e.value : undefined);
+    const t = pathText(e);
     switch (t) {
       case 'be':
       case 'network':
@@ -344,7 +346,9 @@ export class TypeResolver {
       if (!ranges) byLabel.set(e.label, (ranges = []));
       lo = norm(lo);
       hi = norm(hi);
-      ranges.push(lo <= hi ? [lo, hi] : [hi, lo]);
+      // babeltrace aborts on a reversed range (library precondition): refuse it.
+      if (lo > hi) throw metadataError(`invalid range ${lo} ... ${hi} for enumeration label "${e.label}" (lower > upper)`, e.line);
+      ranges.push([lo, hi]);
     }
     const mappings: EnumMapping[] = [...byLabel].map(([label, ranges]) => ({ label, ranges }));
     const fc: EnumFieldClass = { kind: 'enum', align: container.align, hidden: false, container, mappings };
@@ -374,9 +378,9 @@ export class TypeResolver {
       if (d.kind !== 'field') throw metadataError('unexpected declaration in structure', d.line);
       for (const decl of d.declarators) {
         const { name, fc } = this.declared(d.specs, decl, inner);
-        // babeltrace compares the written name with the members' display names.
-        if (shown.has(name!)) throw metadataError(`duplicate field "${name}" in structure`, decl.line);
+        // Display names must be unique (`x` and `_x` clash: babeltrace aborts on them).
         const display = stripUnderscore(name!);
+        if (shown.has(display) || shown.has(name!)) throw metadataError(`duplicate field "${name}" in structure`, decl.line);
         shown.add(display);
         members.push({ name: display, originalName: name!, fc });
       }
@@ -405,8 +409,8 @@ export class TypeResolver {
         if (d.kind !== 'field') throw metadataError('unexpected declaration in variant', d.line);
         for (const decl of d.declarators) {
           const { name, fc: ofc } = this.declared(d.specs, decl, inner);
-          if (shown.has(name!)) throw metadataError(`duplicate option "${name}" in variant`, decl.line);
           const display = stripUnderscore(name!);
+          if (shown.has(display) || shown.has(name!)) throw metadataError(`duplicate option "${name}" in variant`, decl.line);
           shown.add(display);
           options.push({ name: display, originalName: name!, fc: ofc, ranges: [] });
         }
@@ -526,7 +530,7 @@ export function booleanValue(e: UnaryExpr, what: string): boolean {
 }
 
 function encodingValue(e: UnaryExpr): StringEncoding {
-  const t = pathText(e) ?? (e.kind === 'string' ? e.value : undefined);
+  const t = pathText(e);
   switch (t) {
     case 'UTF8':
     case 'utf8':

@@ -6,7 +6,7 @@
 // contain the tag value; none is a decoding error.
 
 import type { VariantOption } from '../ir/trace-class.js';
-import { allRoots, walk, type DraftTrace, type Mutable } from './draft.js';
+import { allRoots, metadataError, walk, type DraftTrace, type Mutable } from './draft.js';
 
 export function setVariantRanges(tc: DraftTrace): void {
   for (const root of allRoots(tc)) {
@@ -16,7 +16,10 @@ export function setVariantRanges(tc: DraftTrace): void {
       if (!tag || tag.kind !== 'enum') return;
       const byLabel = new Map(tag.mappings.map((m) => [m.label, m.ranges] as const));
       for (const opt of fc.options) {
-        (opt as Mutable<VariantOption>).ranges = byLabel.get(opt.originalName) ?? [];
+        const ranges = byLabel.get(opt.originalName);
+        // babeltrace 2.0.4 asserts on this while translating the metadata: refuse it cleanly.
+        if (!ranges) throw metadataError(`variant option "${opt.originalName}" has no matching label in its tag enumeration`);
+        (opt as Mutable<VariantOption>).ranges = ranges;
       }
     });
   }

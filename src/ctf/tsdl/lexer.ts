@@ -64,10 +64,10 @@ export function lex(src: Uint8Array): Token[] {
     }
     // Comments.
     if (c === 0x2f && src[i + 1] === 0x2a) {
-      const startLine = line;
       i += 2;
       for (;;) {
-        if (i >= n) throw lexError(startLine, 'unterminated comment');
+        // An unterminated comment just ends the text (babeltrace's flex scanner does the same).
+        if (i >= n) break;
         const d = src[i]!;
         if (d === 0x0a) line++;
         else if (d === 0x2a && src[i + 1] === 0x2f) {
@@ -79,7 +79,11 @@ export function lex(src: Uint8Array): Token[] {
       continue;
     }
     if (c === 0x2f && src[i + 1] === 0x2f) {
-      while (i < n && src[i] !== 0x0a) i++;
+      let j = i;
+      while (j < n && src[j] !== 0x0a) j++;
+      // babeltrace's `//` rule needs the ending newline; without it the `/` is an invalid character.
+      if (j >= n) throw lexError(line, 'invalid character "/"');
+      i = j;
       continue;
     }
     // Identifiers and keywords.

@@ -208,11 +208,7 @@ class Parser {
       words.push(t.text);
     }
     if (words.length === 0) throw this.unexpected('an alias name');
-    let pointers = 0;
-    while (this.eatPunct('*')) {
-      pointers++;
-      while (this.isWord('const')) this.next();
-    }
+    const pointers = this.parsePointers();
     if (this.isPunct('[')) throw this.unexpected('";"');
     this.expectPunct(';');
     for (const w of words) if (!KEYWORDS.has(w) && !w.includes(' ')) this.addTypeName(w);
@@ -307,9 +303,11 @@ class Parser {
     const name = this.optionalName();
     let tag: string[] | undefined;
     if (this.eatPunct('<')) {
-      const e = this.parseUnary();
-      if (e.kind !== 'path') throw new LttError('CTF_METADATA', `metadata line ${e.line}: syntax error, expecting a variant tag name`);
-      tag = [...e.parts];
+      // babeltrace's grammar takes a single identifier here, not a dotted path.
+      const t = this.peek();
+      if (t.kind !== 'id' || (KEYWORDS.has(t.text) && !this.isTypeName(t.text))) throw this.unexpected('a variant tag name');
+      this.next();
+      tag = [t.text];
       this.expectPunct('>');
     }
     if (!this.isPunct('{')) {
@@ -386,14 +384,23 @@ class Parser {
 
   // ---- declarators and expressions -----------------------------------------------------------
 
-  /** `*name[dim][dim]`, `(declarator)[dim]`, with `abstract` the name is optional. */
-  private parseDeclarator(abstract: boolean): Declarator {
-    const line = this.peek().line;
+  /** `*`, `**`, `* const *`: as in babeltrace's grammar a `const` must be followed by another `*`. */
+  private parsePointers(): number {
     let pointers = 0;
     while (this.eatPunct('*')) {
       pointers++;
-      while (this.isWord('const')) this.next();
+      if (this.isWord('const')) {
+        while (this.isWord('const')) this.next();
+        if (!this.isPunct('*')) throw this.unexpected('"*"');
+      }
     }
+    return pointers;
+  }
+
+  /** `*name[dim][dim]`, `(declarator)[dim]`, with `abstract` the name is optional. */
+  private parseDeclarator(abstract: boolean): Declarator {
+    const line = this.peek().line;
+    let pointers = this.parsePointers();
     let name: string | undefined;
     const dims: UnaryExpr[] = [];
     if (this.isPunct('(') ) {
@@ -405,7 +412,7 @@ class Parser {
       dims.push(...inner.dims);
     } else {
       const t = this.peek();
-      if (t.kind === 'id' && !KEYWORDS.has(t.text)) {
+      if (t.kind === 'id' && !KEYWORDS.has(t.text) && !this.isTypeName(t.text)) {
         this.next();
         name = t.text;
       } else if (!abstract && !this.isPunct(':')) {
@@ -433,11 +440,13 @@ class Parser {
     let e = this.parsePrimary();
     while (this.isPunct('.') || this.isPunct('->')) {
       if (e.kind !== 'path') throw this.unexpected();
-      this.next();
+      const arrow = this.next().text === '->';
       const t = this.peek();
       if (t.kind !== 'id') throw this.unexpected('a name');
       this.next();
-      e = { kind: 'path', parts: [...e.parts, t.text], line: e.line };
+      // babeltrace keeps `a->b` as one path word "a->b", which names no field: do the same.
+      const parts = arrow ? [...e.parts.slice(0, -1), `${e.parts[e.parts.length - 1]}->${t.text}`] : [...e.parts, t.text];
+      e = { kind: 'path', parts, line: e.line };
     }
     if (sign !== 0) {
       if (e.kind !== 'int') throw new LttError('CTF_METADATA', `metadata line ${line}: unary ${sign < 0 ? '-' : '+'} applied to a non-integer`);

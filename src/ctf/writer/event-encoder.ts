@@ -43,7 +43,8 @@ function fixedSize(t: FieldType): number | null {
       return e === null ? null : e * t.length + alignSlack(alignOf(t.element) * 8);
     }
     case 'struct': {
-      let sum = 0;
+      // The struct's own alignment padding comes on top of its members' (each bound includes its own).
+      let sum = alignSlack(alignOf(t) * 8);
       for (const f of t.fields) {
         const s = fixedSize(f);
         if (s === null) return null;
@@ -269,10 +270,13 @@ class CodeGen {
     const a = this.name('a');
     const n = this.name('n');
     const lenSize = lengthType.size / 8 + alignSlack(lengthType.align);
+    // A length field narrower than 32 bits caps the element count (more elements would desynchronise it).
+    const cap = lengthType.size < 32 ? 2 ** lengthType.size - 1 : null;
+    const capped = (expr: string): string => (cap === null ? expr : `Math.min(${expr}, ${cap})`);
     this.emit(`let ${a} = ${v} ?? EMPTY;`);
     if (isByteElement(el)) {
       this.emit(`if (typeof ${a} === 'string') {`);
-      this.emit(`const ${n} = Buffer.byteLength(${a});`);
+      this.emit(`const ${n} = ${capped(`Buffer.byteLength(${a})`)};`);
       this.check(`${lenSize} + ${n}`);
       this.integer(lengthType, n);
       this.emit(`if (${n} !== 0) u8.utf8Write(${a}, off, ${n}); off += ${n};`);
@@ -280,7 +284,7 @@ class CodeGen {
     } else {
       this.emit('{');
     }
-    this.emit(`const ${n} = ${a}.length;`);
+    this.emit(`const ${n} = ${capped(`${a}.length`)};`);
     const es = fixedSize(el);
     const elAlign = alignOf(el);
     if (es !== null) {
@@ -291,7 +295,7 @@ class CodeGen {
     this.integer(lengthType, n);
     this.align(elAlign);
     if (isByteElement(el)) {
-      this.emit(`if (${a} instanceof Uint8Array) { u8.set(${a}, off); off += ${n}; }`);
+      this.emit(`if (${a} instanceof Uint8Array) { u8.set(${a}.length > ${n} ? ${a}.subarray(0, ${n}) : ${a}, off); off += ${n}; }`);
       this.emit('else {');
     } else {
       this.emit('{');
@@ -307,27 +311,38 @@ class CodeGen {
   }
 }
 
-/** Largest header: large extended (16-bit id 65535, 32-bit id, 64-bit timestamp). */
-function headerCode(g: CodeGen, header: 'compact' | 'large', id: number): number {
+/**
+ * Event header code. Clock values written are `base + ts`; `base` (a constant split in 32-bit halves) lets
+ * callers keep `ts` below 2^53 when the clock itself is beyond (CLOCK_MONOTONIC after 104 days of uptime).
+ * Only deltas decide between compact and extended forms, so the base does not change the choice.
+ */
+function headerCode(g: CodeGen, header: 'compact' | 'large', id: number, base: bigint): void {
+  const baseLo = Number(base & 0xffffffffn);
+  const baseHi = Number(base >> 32n);
+  const low32 = baseLo === 0 ? 'ts >>> 0' : `((ts >>> 0) + ${baseLo}) >>> 0`;
+  const low27 = baseLo === 0 ? '(ts & 0x7ffffff)' : `(((ts & 0x7ffffff) + ${baseLo & 0x7ffffff}) & 0x7ffffff)`;
   const write64ts = (at: string): string =>
-    `dv.setUint32(${at}, ts >>> 0, true); dv.setUint32(${at} + 4, (ts - (ts >>> 0)) / 4294967296, true);`;
+    baseLo === 0 && baseHi === 0
+      ? `dv.setUint32(${at}, ts >>> 0, true); dv.setUint32(${at} + 4, (ts - (ts >>> 0)) / 4294967296, true);`
+      : `{ const l = (ts >>> 0) + ${baseLo}; dv.setUint32(${at}, l >>> 0, true); ` +
+        `dv.setUint32(${at} + 4, ((ts - (ts >>> 0)) / 4294967296 + ${baseHi} + (l > 4294967295 ? 1 : 0)) >>> 0, true); }`;
   if (header === 'compact') {
     if (id < 31) {
-      // 5-bit id in bits 0-4, low 27 bits of the clock in bits 5-31 (little-endian bit fields).
-      g.emit(`if (ts - last < 134217728) { dv.setUint32(off, (${id} | ((ts & 0x7ffffff) << 5)) >>> 0, true); off += 4; }`);
+      // 5-bit id in bits 0-4, low 27 bits of the clock in bits 5-31 (little-endian bit fields). A reader
+      // rebuilds the full value from the previous one assuming at most one wrap: exact while the delta < 2^27.
+      g.emit(`if (ts - last < 134217728) { dv.setUint32(off, (${id} | (${low27} << 5)) >>> 0, true); off += 4; }`);
       g.emit(`else { u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13; }`);
     } else {
       g.emit(`u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13;`);
     }
-    return 13;
+    return;
   }
   if (id < 65535) {
-    g.emit(`if (ts - last < 4294967296) { dv.setUint16(off, ${id}, true); dv.setUint32(off + 2, ts >>> 0, true); off += 6; }`);
+    g.emit(`if (ts - last < 4294967296) { dv.setUint16(off, ${id}, true); dv.setUint32(off + 2, ${low32}, true); off += 6; }`);
     g.emit(`else { dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14; }`);
   } else {
     g.emit(`dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14;`);
   }
-  return 14;
 }
 
 /** Generated source of one event class's encoder (exposed for debugging and tests). */
@@ -336,6 +351,7 @@ export function encoderSource(
   id: number,
   context: readonly FieldDef[],
   fields: readonly FieldDef[],
+  timestampBase = 0n,
 ): string {
   const g = new CodeGen();
   g.emit('return function encode(off, ts, last, p, c) {');
@@ -348,7 +364,7 @@ export function encoderSource(
     return a > 1 ? [{ size: a - 1, emit: () => g.align(a) }] : [];
   };
   g.items([
-    { size: headerMax, emit: () => headerCode(g, header, id) },
+    { size: headerMax, emit: () => headerCode(g, header, id, timestampBase) },
     ...scopeAlign(context),
     ...g.fieldItems(context, 'c'),
     ...scopeAlign(fields),
@@ -364,8 +380,9 @@ export function compileEncoder(
   id: number,
   context: readonly FieldDef[],
   fields: readonly FieldDef[],
+  timestampBase = 0n,
 ): EncoderFactory {
-  const source = encoderSource(header, id, context, fields);
+  const source = encoderSource(header, id, context, fields, timestampBase);
   const make = new Function('u8', 'dv', 'EMPTY', 'Buffer', source) as (
     u8: Buffer,
     dv: DataView,

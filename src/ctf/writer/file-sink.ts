@@ -64,6 +64,9 @@ export class FileTraceSink implements TraceSink {
     if (!/^[^/\0]+$/.test(info.fileName) || info.fileName === '.' || info.fileName === '..' || info.fileName === 'metadata' || info.fileName.startsWith('.')) {
       throw new LttError('CTF_WRITER_BAD_STREAM', `invalid stream file name ${JSON.stringify(info.fileName)}`);
     }
+    for (const other of this.streams) {
+      if (other.fileName === info.fileName) throw new LttError('CTF_WRITER_BAD_STREAM', `stream file ${info.fileName} is already open in ${this.dir}`);
+    }
     const s = new FileStreamSink(this.dir, info, () => this.streams.delete(s));
     this.streams.add(s);
     return s;
@@ -95,6 +98,10 @@ class FileStreamSink implements StreamSink {
   private readonly rotate: boolean;
   private readonly entry = Buffer.alloc(INDEX_ENTRY_SIZE);
   private closed = false;
+
+  get fileName(): string {
+    return this.info.fileName;
+  }
 
   constructor(
     private readonly dir: string,

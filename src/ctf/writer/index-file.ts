@@ -1,9 +1,10 @@
 // LTTng packet index files (`index/STREAM.idx`, ctf_packet_index 1.1; docs/lttng-reference.md 3.4).
 //
 // Contract: all fields big-endian whatever the trace byte order; a 16-byte header then one 72-byte entry per
-// packet in file order. Values are numbers (exact below 2^53, which covers offsets, bit sizes, clock values
-// and counters of real traces).
+// packet in file order. Clock values are bigints; the other values are numbers (exact below 2^53, which
+// covers offsets, bit sizes and counters of real traces).
 
+import { LttError } from '../../errors.js';
 import type { PacketIndexEntry } from './sink.js';
 
 export const INDEX_MAGIC = 0xc1f1dcc1;
@@ -32,10 +33,36 @@ export function encodeIndexEntry(out: Buffer, at: number, offset: number, e: Pac
   putU64BE(out, at, offset);
   putU64BE(out, at + 8, e.packetSizeBits);
   putU64BE(out, at + 16, e.contentSizeBits);
-  putU64BE(out, at + 24, e.timestampBegin);
-  putU64BE(out, at + 32, e.timestampEnd);
+  out.writeBigUInt64BE(e.timestampBegin, at + 24);
+  out.writeBigUInt64BE(e.timestampEnd, at + 32);
   putU64BE(out, at + 40, e.eventsDiscarded);
   putU64BE(out, at + 48, e.streamId);
   putU64BE(out, at + 56, e.streamInstanceId);
   putU64BE(out, at + 64, e.packetSeqNum);
+}
+
+/**
+ * The index entry of a finished packet, read from its own header and LTTng packet context (for sinks that
+ * receive bare packets, e.g. the session daemon storing packets shipped by an application). Throws an
+ * LttError when the bytes are not an LTTng packet of this writer's layout.
+ */
+export function packetIndexEntryOf(packet: Uint8Array): PacketIndexEntry {
+  if (packet.length < 84) throw new LttError('CTF_WRITER_BAD_PACKET', `packet of ${packet.length} bytes is shorter than its header`);
+  const dv = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+  if (dv.getUint32(0, true) !== 0xc1fc1fc1) throw new LttError('CTF_WRITER_BAD_PACKET', 'packet does not start with the CTF magic number');
+  const num = (at: number): number => Number(dv.getBigUint64(at, true));
+  const entry: PacketIndexEntry = {
+    streamId: dv.getUint32(20, true),
+    streamInstanceId: num(24),
+    timestampBegin: dv.getBigUint64(32, true),
+    timestampEnd: dv.getBigUint64(40, true),
+    contentSizeBits: num(48),
+    packetSizeBits: num(56),
+    packetSeqNum: num(64),
+    eventsDiscarded: num(72),
+  };
+  if (entry.packetSizeBits !== packet.length * 8 || entry.contentSizeBits > entry.packetSizeBits) {
+    throw new LttError('CTF_WRITER_BAD_PACKET', `packet sizes (content ${entry.contentSizeBits} bits, packet ${entry.packetSizeBits} bits) do not match its ${packet.length} bytes`);
+  }
+  return entry;
 }

@@ -22,7 +22,9 @@
 //   await s.close();                         // flushes its last packet
 //   trace.flushMetadata();                   // queued class declarations go out before the next data packet anyway
 //   trace.metadataText                       // de-packetized TSDL so far
+//   await trace.rotate({ dir } | { sink });  // session rotation: new chunk with full metadata, streams continue
 //   await trace.close();                     // closes all streams, writes queued metadata
+// Options also take `timestampBase: bigint` (added to every timestamp, for clocks beyond 2^53 cycles).
 //
 // FieldDef = { name, kind, ... } (name without LTTng's leading `_`; the writer adds it):
 //   { kind: 'int', size: 8|16|32|64, signed?, base?: 2|8|10|16, align?: bits, byteOrder?: 'le'|'be', encoding? }
@@ -37,11 +39,15 @@
 //   int/enum: number (bigint accepted; 64-bit fields take bigint for values beyond 2^53); float: number;
 //   string: string (cut at the first NUL; non-strings are String()-ed); text and 8-bit arrays/sequences: string
 //   (UTF-8), Uint8Array or number[]; array/sequence: array-like; struct: array of member values.
-//   Missing values are written as zero / empty.
+//   Missing values are written as zero / empty. Values are read during the call: payload arrays can be reused.
 // Timestamps are clock cycles as numbers (exact below 2^53) and must not decrease within a stream (clamped).
 //
-// Sinks: TraceSink/StreamSink (sink.ts) take finished metadata packets and data packets + index entries;
-// FileTraceSink writes LTTng's layout (NAME, NAME_N with tracefile rotation, index/NAME.idx).
+// Packets: packet_size = content rounded up to pageSize (LTTng), at most packetSize; a packet opens at its first
+// record (or openPacket(ts)) and switches when a record does not fit; records bigger than a whole packet are
+// dropped and counted in events_discarded (the open packet may be closed early by the attempt).
+// Sinks: TraceSink/StreamSink (sink.ts) take finished metadata packets and data packets + index entries
+// (timestamps as exact bigints); FileTraceSink writes LTTng's layout (NAME, NAME_N with tracefile
+// size/count rotation, index/NAME.idx); packetIndexEntryOf(packet) rebuilds an entry from a bare packet.
 // Errors: LttError with codes CTF_WRITER_* (bad definitions, unknown event id, I/O, use after close).
 
 export { CtfTraceWriter, type EventClassDef, type OpenStreamOptions, type TraceWriterOptions } from './trace-writer.js';
@@ -62,6 +68,6 @@ export type {
   TextFieldType,
 } from './field-types.js';
 export type { ClockDef, EnvValue, StreamClassDef } from './metadata.js';
-export { encodeIndexEntry, indexFileHeader, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE } from './index-file.js';
+export { encodeIndexEntry, indexFileHeader, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE, packetIndexEntryOf } from './index-file.js';
 export { packetizeMetadata } from './metadata.js';
 export { encoderSource } from './event-encoder.js';

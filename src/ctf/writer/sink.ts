@@ -10,8 +10,9 @@
 export interface PacketIndexEntry {
   readonly packetSizeBits: number;
   readonly contentSizeBits: number;
-  readonly timestampBegin: number;
-  readonly timestampEnd: number;
+  /** Clock values (timestamp base included), exact. */
+  readonly timestampBegin: bigint;
+  readonly timestampEnd: bigint;
   /** Cumulative, as in the packet context. */
   readonly eventsDiscarded: number;
   readonly streamId: number;

@@ -13,7 +13,9 @@
 //   sub-buffers), which readers report as discarded packets.
 // * Timestamps are clock cycles (numbers < 2^53) and must not go backwards: an earlier timestamp is clamped to
 //   the stream's current time so the trace stays readable.
-// Synchronous; `write` does no allocation on the common path. Not safe to use after `close()`.
+// Synchronous; `write` does no allocation on the common path. After `close()`, write/openPacket/flushPacket/
+// switchSink throw an LttError
+// (CTF_WRITER_CLOSED).
 
 import { LttError } from '../../errors.js';
 import type { EventEncoder, EncoderFactory } from './event-encoder.js';
@@ -52,6 +54,8 @@ export interface StreamWriterOptions {
   readonly packetSize: number;
   /** packet_size granularity in bytes; default 4096 (LTTng rounds to the page size). */
   readonly pageSize?: number;
+  /** Added to every timestamp (see TraceWriterOptions.timestampBase). */
+  readonly timestampBase?: bigint;
 }
 
 /** Throws an LttError for packet/page sizes a stream cannot use. */
@@ -91,10 +95,11 @@ export class StreamWriter {
   private hasClock = false;
   private packetEvents = 0;
   private seqNum = 0;
+  private readonly timestampBase: bigint;
 
   constructor(
     private readonly owner: StreamOwner,
-    private readonly sink: StreamSink,
+    private sink: StreamSink,
     private readonly uuid: Uint8Array,
     opts: StreamWriterOptions,
   ) {
@@ -105,6 +110,7 @@ export class StreamWriter {
     this.cpuId = opts.cpuId;
     this.packetCapacity = opts.packetSize;
     this.pageSize = pageSize;
+    this.timestampBase = opts.timestampBase ?? 0n;
     this.u8 = Buffer.alloc(opts.packetSize);
     this.dv = new DataView(this.u8.buffer, this.u8.byteOffset, this.u8.byteLength);
   }
@@ -130,9 +136,10 @@ export class StreamWriter {
   write(eventId: number, timestamp: number, payload: readonly unknown[], context?: readonly unknown[]): void {
     let enc = this.encoders[eventId];
     if (enc === undefined) enc = this.loadEncoder(eventId);
+    // Never backwards (a reader's clock cannot go back); this also turns NaN into the current time.
     let ts = timestamp;
-    if (!this.isOpen) this.beginPacket(this.hasClock && ts < this.clock ? this.clock : ts);
-    if (ts < this.clock) ts = this.clock;
+    if (!(ts >= this.clock)) ts = this.clock;
+    if (!this.isOpen) this.beginPacket(ts);
     const r = enc(this.off, ts, this.clock, payload, context);
     if (r < 0) {
       this.overflow(enc, ts, payload, context);
@@ -159,7 +166,7 @@ export class StreamWriter {
   /** Opens a packet beginning at `timestamp` if none is open (e.g. at a sub-buffer switch time). */
   openPacket(timestamp: number): void {
     if (this.closed) throw this.closedError();
-    if (!this.isOpen) this.beginPacket(this.hasClock && timestamp < this.clock ? this.clock : timestamp);
+    if (!this.isOpen) this.beginPacket(timestamp >= this.clock ? timestamp : this.clock);
   }
 
   /**
@@ -177,11 +184,25 @@ export class StreamWriter {
     this.closePacket(end);
   }
 
+  /**
+   * Session rotation: closes the open packet into the current sink, then continues in `next` (sequence
+   * numbers and the discarded counter carry on, as in LTTng trace chunks). The old sink is closed.
+   */
+  async switchSink(next: StreamSink): Promise<void> {
+    if (this.closed) throw this.closedError();
+    if (this.isOpen) this.closePacket(this.clock);
+    const old = this.sink;
+    this.sink = next;
+    await old.close();
+  }
+
   /** Flushes the open packet, if any, and closes the sink. */
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.isOpen) this.closePacket(this.clock);
     this.closed = true;
+    // Cached encoders would keep writing into the buffer: without them, write() reaches the closed check.
+    this.encoders.length = 0;
     try {
       await this.sink.close();
     } finally {
@@ -243,8 +264,10 @@ export class StreamWriter {
     u8.set(this.uuid, 4);
     dv.setUint32(20, this.streamClassId, true);
     put64(dv, 24, this.streamInstanceId);
-    put64(dv, 32, this.beginTs);
-    put64(dv, 40, endTs);
+    const begin = BigInt(this.beginTs) + this.timestampBase;
+    const end = BigInt(endTs) + this.timestampBase;
+    dv.setBigUint64(32, BigInt.asUintN(64, begin), true);
+    dv.setBigUint64(40, BigInt.asUintN(64, end), true);
     put64(dv, 48, content * 8);
     put64(dv, 56, size * 8);
     put64(dv, 64, this.seqNum);
@@ -253,8 +276,8 @@ export class StreamWriter {
     const entry: PacketIndexEntry = {
       packetSizeBits: size * 8,
       contentSizeBits: content * 8,
-      timestampBegin: this.beginTs,
-      timestampEnd: endTs,
+      timestampBegin: BigInt.asUintN(64, begin),
+      timestampEnd: BigInt.asUintN(64, end),
       eventsDiscarded: this.stats.discarded,
       streamId: this.streamClassId,
       streamInstanceId: this.streamInstanceId,

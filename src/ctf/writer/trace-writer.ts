@@ -26,7 +26,7 @@ import {
   streamTsdl,
   uuidBytes,
 } from './metadata.js';
-import type { TraceSink } from './sink.js';
+import type { StreamSinkInfo, TraceSink } from './sink.js';
 import { checkStreamWriterOptions, type StreamOwner, StreamWriter } from './stream-writer.js';
 
 export interface TraceWriterOptions {
@@ -43,6 +43,12 @@ export interface TraceWriterOptions {
   readonly streamClasses?: readonly StreamClassDef[];
   /** Metadata packet size in bytes; LTTng's is 4096. */
   readonly metadataPacketSize?: number;
+  /**
+   * Added to every timestamp given to streams (default 0). Timestamps are numbers, exact below 2^53 cycles;
+   * a clock beyond that (CLOCK_MONOTONIC ns after 104 days of uptime) is written exactly by passing
+   * `clock value - base` with a base taken at trace start.
+   */
+  readonly timestampBase?: bigint;
 }
 
 export interface EventClassDef {
@@ -85,17 +91,19 @@ export class CtfTraceWriter implements StreamOwner {
   readonly uuid: string;
   private readonly uuidRaw: Uint8Array;
   private readonly streamClasses = new Map<number, StreamClassState>();
-  private readonly streams = new Set<StreamWriter>();
+  /** Open streams and what their sinks were opened with (to reopen them on rotation). */
+  private readonly streams = new Map<StreamWriter, StreamSinkInfo>();
   private readonly metadataPacketSize: number;
   private pendingMetadata = '';
   private metadataSoFar = '';
   private closed = false;
 
   private constructor(
-    private readonly sink: TraceSink,
+    private sink: TraceSink,
     uuid: string,
     private readonly clock: ClockDef,
     metadataPacketSize: number,
+    private readonly timestampBase: bigint,
   ) {
     this.uuid = uuid;
     this.uuidRaw = uuidBytes(uuid);
@@ -110,12 +118,16 @@ export class CtfTraceWriter implements StreamOwner {
     if (!Number.isSafeInteger(packetSize) || packetSize < 64 || packetSize > 0x10000000) {
       throw new LttError('CTF_WRITER_BAD_OPTION', `metadata packet size must be between 64 bytes and 256 MiB, got ${packetSize}`);
     }
+    const base = opts.timestampBase ?? 0n;
+    if (typeof base !== 'bigint' || base < 0n || base >= 1n << 64n) {
+      throw new LttError('CTF_WRITER_BAD_OPTION', `timestamp base must be a bigint in [0, 2^64), got ${String(base)}`);
+    }
     let sink = opts.sink;
     if (sink === undefined) {
       if (opts.dir === undefined) throw new LttError('CTF_WRITER_BAD_OPTION', 'a trace writer needs a directory or a sink');
       sink = await FileTraceSink.create(opts.dir);
     }
-    const w = new CtfTraceWriter(sink, uuid, opts.clock, packetSize);
+    const w = new CtfTraceWriter(sink, uuid, opts.clock, packetSize, base);
     w.pendingMetadata = preambleTsdl(uuid, opts.env, opts.clock);
     for (const sc of opts.streamClasses ?? [{ id: 0, header: 'compact' as const }]) w.addStreamClass(sc);
     w.flushMetadata();
@@ -162,7 +174,7 @@ export class CtfTraceWriter implements StreamOwner {
       throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(def.name)}: invalid log level ${String(def.logLevel)}`);
     }
     validateFields(`event ${def.name}`, def.fields);
-    const factory = compileEncoder(sc.def.header, id, sc.context, def.fields);
+    const factory = compileEncoder(sc.def.header, id, sc.context, def.fields, this.timestampBase);
     const meta: EventClassMeta = { id, name: def.name, streamClassId, logLevel: def.logLevel, emfUri: def.emfUri, fields: def.fields };
     sc.events[id] = meta;
     sc.factories[id] = factory;
@@ -188,22 +200,24 @@ export class CtfTraceWriter implements StreamOwner {
     }
     // Validate the stream's numbers before the sink creates any file.
     checkStreamWriterOptions(opts);
-    const sink = this.sink.openStream({
+    const info: StreamSinkInfo = {
       fileName: opts.fileName,
       streamClassId,
       streamInstanceId: instance,
       cpuId: opts.cpuId,
       tracefileSize: opts.tracefileSize,
       tracefileCount: opts.tracefileCount,
-    });
+    };
+    const sink = this.sink.openStream(info);
     const s = new StreamWriter(this, sink, this.uuidRaw, {
       streamClassId,
       streamInstanceId: instance,
       cpuId: opts.cpuId,
       packetSize: opts.packetSize,
       pageSize: opts.pageSize,
+      timestampBase: this.timestampBase,
     });
-    this.streams.add(s);
+    this.streams.set(s, info);
     return s;
   }
 
@@ -216,10 +230,27 @@ export class CtfTraceWriter implements StreamOwner {
     this.sink.writeMetadata(packetizeMetadata(text, this.uuidRaw, this.metadataPacketSize), text);
   }
 
+  /**
+   * Session rotation (`lttng rotate`): the current output becomes a finished trace chunk and writing goes on
+   * in `target`, a new folder or sink, which gets the whole metadata and a new file per open stream. Open
+   * packets are closed first; sequence numbers and discarded counters continue, so the chunks read as one
+   * trace (same UUID) and each chunk reads alone.
+   */
+  async rotate(target: { readonly dir: string } | { readonly sink: TraceSink }): Promise<void> {
+    this.checkOpen();
+    const next = 'sink' in target ? target.sink : await FileTraceSink.create(target.dir);
+    this.flushMetadata();
+    next.writeMetadata(packetizeMetadata(this.metadataSoFar, this.uuidRaw, this.metadataPacketSize), this.metadataSoFar);
+    const old = this.sink;
+    this.sink = next;
+    for (const [s, info] of this.streams) await s.switchSink(next.openStream(info));
+    await old.close();
+  }
+
   /** Closes every open stream (flushing its last packet), writes queued metadata, closes the sink. */
   async close(): Promise<void> {
     if (this.closed) return;
-    for (const s of [...this.streams]) await s.close();
+    for (const s of [...this.streams.keys()]) await s.close();
     this.flushMetadata();
     this.closed = true;
     await this.sink.close();

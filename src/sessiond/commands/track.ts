@@ -26,6 +26,13 @@ export function trackerRequest(rawArgs: unknown, session: LockedSession, domain:
       `Unsupported domain used: the ${attribute} tracker exists only in the kernel domain`,
     );
   }
+  if (domain === 'kernel' && attribute.startsWith('v')) {
+    // The tracefs kernel domain filters on real IDs only (KernelSession tracks pid, uid and gid).
+    throw new ControlError(
+      'NOT_SUPPORTED',
+      `Operation not supported: the kernel domain tracks --pid, --uid and --gid, not --${attribute}`,
+    );
+  }
   let values: Array<number | string> | 'all';
   if (args.values === 'all') values = 'all';
   else if (Array.isArray(args.values) && args.values.length > 0) {

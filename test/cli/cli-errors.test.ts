@@ -1,0 +1,138 @@
+// Errors and exit codes of the real `ltt` process, compared with lttng 2.13's: one "Error: ..." line (no
+// stack trace), LTTng's codes (1 command error, 2 undefined command, 3 fatal, 4 warning), the same text in
+// --mi json, and no hang when the daemon is missing or was killed.
+
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { LttTestEnv, waitExit } from './ltt-test-env.js';
+
+function assertNoStack(stderr: string): void {
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('errors and exit codes without a daemon', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const list = await env.ltt('list');
+    assert.deepEqual([list.code, list.stdout, list.stderr], [1, '', 'Error: No session daemon is available\n']);
+    const noSpawn = await env.ltt('-n', 'create', 'x');
+    assert.deepEqual([noSpawn.code, noSpawn.stderr], [1, 'Error: No session daemon is available\n']);
+    assert.equal(env.daemonPid(), undefined, '-n does not start a daemon');
+
+    const status = await env.ltt('status');
+    assert.equal(status.code, 1);
+    assert.equal(
+      status.stderr,
+      `Error: Can't find valid ltt config ${env.home}/.lttrc\nDid you create a session? (ltt create <my_session>)\n`,
+    );
+    const bogus = await env.ltt('bogus');
+    assert.deepEqual([bogus.code, bogus.stderr], [2, "ltt: bogus is not an ltt command. See 'ltt --help'.\n"]);
+    const badOption = await env.ltt('create', '--bogus');
+    assert.equal(badOption.code, 2);
+    assert.equal(badOption.stderr, "Error: Unrecognized argument used with 'create' command: --bogus\n");
+    const noDomain = await env.ltt('enable-event', 'foo');
+    assert.deepEqual([noDomain.code, noDomain.stderr], [1, 'Error: Please specify a domain (--kernel/--userspace).\n']);
+    const noName = await env.ltt('enable-event', '-k');
+    assert.deepEqual([noName.code, noName.stderr], [1, 'Error: Missing event name(s).\n']);
+    const ustSyscall = await env.ltt('enable-event', '-u', '--syscall', 'foo');
+    assert.deepEqual([ustSyscall.code, ustSyscall.stderr], [1, 'Error: Event type not available for user-space tracing\n']);
+    const badContext = await env.ltt('add-context', '-u', '-t', 'bogus');
+    assert.deepEqual([badContext.code, badContext.stderr], [3, 'Error: Unknown context type bogus\n']);
+    const both = await env.ltt('create', '--snapshot', '--live');
+    assert.deepEqual([both.code, both.stderr], [1, 'Error: Snapshot and live modes are mutually exclusive.\n']);
+    const badMi = await env.ltt('--mi', 'xml', 'list');
+    assert.equal(badMi.code, 1);
+    assert.match(badMi.stderr, /^Error: Invalid MI output format: xml/);
+    const quiet = await env.ltt('-q', 'list');
+    assert.deepEqual([quiet.code, quiet.stdout, quiet.stderr], [1, '', '']);
+
+    const miNoDaemon = await env.ltt('--mi', 'json', 'list');
+    assert.equal(miNoDaemon.code, 1);
+    assert.deepEqual(JSON.parse(miNoDaemon.stdout), {
+      command: 'list',
+      output: null,
+      success: false,
+      error: { code: 'NO_SESSIOND', message: 'No session daemon is available' },
+    });
+    for (const r of [list, status, bogus, badOption, noDomain, badContext, miNoDaemon]) assertNoStack(r.stderr);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('errors and warnings from the daemon, then a killed daemon', { timeout: 90_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    assert.equal((await env.ltt('create', 'errs', '-o', `${env.root}/errs`)).code, 0);
+    const dup = await env.ltt('create', 'errs');
+    assert.deepEqual([dup.code, dup.stderr], [1, 'Error: Session name already exists\n']);
+    const slash = await env.ltt('create', 'a/b');
+    assert.deepEqual([slash.code, slash.stderr], [1, 'Error: Invalid character found in session name\n']);
+    const startMissing = await env.ltt('start', 'nosuch');
+    assert.deepEqual([startMissing.code, startMissing.stderr], [1, 'Error: Session name not found\n']);
+    const destroyMissing = await env.ltt('destroy', 'nosuch');
+    assert.deepEqual([destroyMissing.code, destroyMissing.stderr], [1, 'Error: Session name nosuch not found\n']);
+    const listMissing = await env.ltt('list', 'nosuch');
+    assert.deepEqual([listMissing.code, listMissing.stderr], [1, "Error: Session 'nosuch' not found\n"]);
+    const setMissing = await env.ltt('set-session', 'nope');
+    assert.deepEqual([setMissing.code, setMissing.stderr], [1, "Error: Session 'nope' not found\n"]);
+    const noChannel = await env.ltt('start');
+    assert.deepEqual([noChannel.code, noChannel.stderr], [1, 'Error: No channel found in the session\n']);
+
+    assert.equal((await env.ltt('enable-channel', '-u', 'mychan')).code, 0);
+    const chanExists = await env.ltt('enable-channel', '-u', 'mychan');
+    assert.deepEqual([chanExists.code, chanExists.stderr], [4, 'Warning: Channel mychan: UST channel already exist (session errs)\n']);
+    const needName = await env.ltt('enable-event', '-u', 'prov:*');
+    assert.equal(needName.code, 1);
+    assert.equal(
+      needName.stderr,
+      "Error: Event prov:*: Non-default channel exists within session: channel name needs to be specified with '-c name' (channel <default>, session errs)\n",
+    );
+    assert.equal((await env.ltt('enable-event', '-k', 'sched_switch')).code, 0);
+    const eventExists = await env.ltt('enable-event', '-k', 'sched_switch');
+    assert.deepEqual([eventExists.code, eventExists.stderr], [4, 'Warning: Kernel event sched_switch already enabled (channel channel0, session errs)\n']);
+    const noSuchTracepoint = await env.ltt('enable-event', '-k', 'no_such_tracepoint_xyz');
+    assert.equal(noSuchTracepoint.code, 1);
+    assert.match(noSuchTracepoint.stderr, /^Error: Event no_such_tracepoint_xyz: .+ \(channel channel0, session errs\)\n$/);
+    const kprobe = await env.ltt('enable-event', '-k', '--probe=do_sys_openat2', 'kp');
+    assert.equal(kprobe.code, 1, 'kprobes are off on this kernel');
+    assert.match(kprobe.stderr, /^Error: Event kp: .*kprobe.* \(channel channel0, session errs\)\n$/i);
+    const ctxExists = [await env.ltt('add-context', '-k', '-t', 'pid'), await env.ltt('add-context', '-k', '-t', 'pid')];
+    assert.equal(ctxExists[0]!.code, 0, ctxExists[0]!.stderr);
+    assert.deepEqual([ctxExists[1]!.code, ctxExists[1]!.stderr], [4, 'Error: pid: Kernel context already exist\n']);
+    const ustOnlyContext = await env.ltt('add-context', '-k', '-t', 'ip');
+    assert.equal(ustOnlyContext.code, 1);
+
+    assert.equal((await env.ltt('start')).code, 0);
+    const startAgain = await env.ltt('start');
+    assert.deepEqual([startAgain.code, startAgain.stderr], [4, 'Warning: Tracing already started for session errs\n']);
+    const late = await env.ltt('enable-channel', '-k', 'late');
+    assert.deepEqual([late.code, late.stderr], [1, 'Error: Channel late: Tracing has already been started once (session errs)\n']);
+    const lateMi = await env.ltt('--mi', 'json', 'enable-channel', '-k', 'late2');
+    assert.equal(lateMi.code, 1);
+    const lateDoc = JSON.parse(lateMi.stdout);
+    assert.deepEqual(lateDoc.error, { code: 'TRACE_ALREADY_STARTED', message: 'Channel late2: Tracing has already been started once (session errs)' });
+    assert.equal(lateMi.stderr, `Error: ${lateDoc.error.message}\n`, 'the same text on stderr and in the MI document');
+    assert.equal((await env.ltt('stop')).code, 0);
+    const stopAgain = await env.ltt('stop');
+    assert.deepEqual([stopAgain.code, stopAgain.stderr], [4, 'Warning: Tracing already stopped for session errs\n']);
+
+    // Kill the daemon outright: the CLI says so in one line, quickly, without a stack trace.
+    const pid = env.daemonPid()!;
+    process.kill(pid, 'SIGKILL');
+    assert.ok(await waitExit(pid));
+    for (const args of [['list'], ['start'], ['-n', 'create', 'again'], ['list', 'errs']]) {
+      const r = await env.ltt(...args);
+      assert.equal(r.code, 1, `ltt ${args.join(' ')}`);
+      assert.equal(r.stderr, 'Error: No session daemon is available\n');
+      assert.ok(r.ms < 10_000, `answered in ${r.ms} ms`);
+    }
+    // `create` starts a fresh daemon over the stale socket and pid file.
+    const revived = await env.ltt('create', 'again', '-o', `${env.root}/again`);
+    assert.equal(revived.code, 0, revived.stderr);
+    assert.equal(revived.stdout.split('\n')[0], 'Spawning a session daemon');
+    assert.notEqual(env.daemonPid(), pid);
+  } finally {
+    await env.cleanup();
+  }
+});

@@ -1,0 +1,163 @@
+// Test environment for the control plane: a private $LTT_HOME and runtime directory per test, the real `ltt`
+// CLI and `ltt-sessiond` run as separate processes (same Node, same loader flags, so this works from dist/
+// under `npm test` and from the sources under tsx), and a cleanup that always stops the daemon it started
+// (by its pid file) and removes the directory, even when the test failed.
+
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ControlClient } from '../../src/control/client.js';
+
+function modulePath(relative: string): string {
+  const js = fileURLToPath(new URL(`${relative}.js`, import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL(`${relative}.ts`, import.meta.url));
+}
+
+export const CLI_MAIN = modulePath('../../src/cli/main');
+export const SESSIOND_MAIN = modulePath('../../src/sessiond/main');
+const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function run(
+  file: string,
+  args: string[],
+  options: SpawnOptions & { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60000} ms`));
+    }, options.timeoutMs ?? 60000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+    child.stdin!.end(options.input ?? '');
+  });
+}
+
+export class LttTestEnv {
+  readonly root = mkdtempSync('/tmp/ltt-ctl-');
+  readonly home = join(this.root, 'home');
+  readonly rundir = join(this.root, 'run');
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(extraEnv: NodeJS.ProcessEnv = {}) {
+    this.env = {
+      ...process.env,
+      LTT_HOME: this.home,
+      LTT_RUNDIR: this.rundir,
+      // Where the kernel domain records instance owners; private so reclaim tests only see their own.
+      LTT_KERNEL_OWNER_DIR: join(this.root, 'kernel-owners'),
+      ...extraEnv,
+    };
+    // The home must exist (it holds .lttrc and ltt-traces/).
+    mkdirSync(this.home, { recursive: true });
+  }
+
+  /** Runs `ltt ARGS` and collects its output. */
+  ltt(...args: string[]): Promise<RunResult> {
+    return run(process.execPath, [...EXEC_ARGV, CLI_MAIN, ...args], { env: this.env });
+  }
+
+  /** Runs `ltt-sessiond ARGS`. */
+  sessiond(...args: string[]): Promise<RunResult> {
+    return run(process.execPath, [...EXEC_ARGV, SESSIOND_MAIN, ...args], { env: this.env });
+  }
+
+  daemonPid(): number | undefined {
+    try {
+      return Number.parseInt(readFileSync(join(this.rundir, 'ltt-sessiond.pid'), 'utf8'), 10);
+    } catch {
+      return undefined;
+    }
+  }
+
+  log(): string {
+    try {
+      return readFileSync(join(this.rundir, 'ltt-sessiond.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Stops the daemon (SIGTERM, then SIGKILL after 10 s) and removes everything. */
+  async cleanup(): Promise<void> {
+    const pid = this.daemonPid();
+    if (pid !== undefined && alive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 10000;
+      while (alive(pid) && Date.now() < deadline) await sleep(50);
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Whether `pid` runs. A zombie does not: detached daemons are reparented to an init that may reap late. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until `pid` has exited (or the deadline passes); returns whether it exited. */
+export async function waitExit(pid: number, timeoutMs = 10000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(20);
+  return !alive(pid);
+}
+
+/**
+ * Runs ltt-sessiond in the foreground as a child of the test (so the test reaps it and can SIGKILL it) and
+ * resolves once its socket answers.
+ */
+export async function startForegroundDaemon(
+  env: LttTestEnv,
+  args: string[] = [],
+  options: SpawnOptions = {},
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...EXEC_ARGV, SESSIOND_MAIN, '--rundir', env.rundir, ...args], {
+    env: env.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...options,
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`ltt-sessiond exited with ${child.exitCode}: ${stderr}`);
+    if (await ControlClient.isAlive(env.rundir, { connectTimeoutMs: 1000 })) return child;
+    await sleep(30);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`ltt-sessiond did not serve within 15 s: ${stderr}`);
+}
+
+/** Resolves with the exit code (or signal name) of a child once it has exited. */
+export function exited(child: ChildProcess): Promise<number | string> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.signalCode !== null) return Promise.resolve(child.signalCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+}
