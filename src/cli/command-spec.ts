@@ -31,8 +31,6 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>;
   /** view passes unknown options on to the viewer. */
   passThroughUnknown?: boolean;
-  /** With passThroughUnknown: whether an unknown option consumes the next argument as its value. */
-  passThroughTakesValue?: (arg: string) => boolean;
   /** For passed-through options: does this one take the next argument as its value? */
   unknownTakesValue?: (arg: string) => boolean;
   run(ctx: CliContext, args: ParsedCommandLine): Promise<ExitCode>;

@@ -177,10 +177,8 @@ function finish(ctx: CliContext, code: ExitCode, io: Io): ExitCode {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const [first] = argv;
-  // `view` streams large outputs; its exit must wait for stdout to drain, which process.exitCode does.
+  // process.exitCode rather than process.exit(): `view` streams large outputs that must drain first.
   process.exitCode = await runCli(argv);
-  if (first === undefined) return;
 }
 
 const invokedPath = process.argv[1];

@@ -46,7 +46,8 @@ export async function spawnSessiond(options: {
       return await ControlClient.connect(options.rundir, { connectTimeoutMs: 2000 });
     } catch (error) {
       lastError = error;
-      if (status !== 0) break;
+      // A daemon that could not start gives up at once, unless it lost a race to another starting daemon.
+      if (status !== 0 && !stderr.join('').includes('already running')) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -77,26 +77,30 @@ interface CpuReader {
 }
 
 export class KernelChannelConsumer {
-  private readers: CpuReader[] = [];
+  /** One reader per CPU for the consumer's life: its counters survive stop/start (the kernel's do too). */
+  private readonly readers: CpuReader[] = [];
+  private running = false;
   private readTimer: NodeJS.Timeout | undefined;
   private switchTimer: NodeJS.Timeout | undefined;
-  private enabled = true;
 
-  constructor(private readonly opts: ChannelConsumerOptions) {}
-
-  /** Records are written only while the channel is enabled (disable-channel keeps the instance running). */
-  setEnabled(enabled: boolean): void {
-    this.enabled = enabled;
+  constructor(private readonly opts: ChannelConsumerOptions) {
+    for (const cpu of opts.cpus) {
+      const stream = opts.streams.get(cpu);
+      if (stream) this.readers.push(this.makeReader(cpu, -1, stream));
+    }
   }
 
+  /** Opens the per-CPU pipes and arms the timers. On failure nothing stays open. */
   start(): void {
+    if (this.running) return;
     const o = this.opts;
-    for (const cpu of o.cpus) {
-      const stream = o.streams.get(cpu);
-      if (!stream) continue;
-      const fd = tracefs.openPipeRaw(o.instance, cpu);
-      this.readers.push(this.makeReader(cpu, fd, stream));
+    try {
+      for (const r of this.readers) r.fd = tracefs.openPipeRaw(o.instance, r.cpu);
+    } catch (err) {
+      this.closePipes();
+      throw err;
     }
+    this.running = true;
     if (o.readTimerUs > 0) {
       this.readTimer = setInterval(() => this.drainSafely(), Math.max(1, Math.round(o.readTimerUs / 1000)));
       this.readTimer.unref();
@@ -107,6 +111,18 @@ export class KernelChannelConsumer {
         for (const r of this.readers) r.stream.flushPacket();
       }, Math.max(1, Math.round(o.switchTimerUs / 1000)));
       this.switchTimer.unref();
+    }
+  }
+
+  private closePipes(): void {
+    for (const r of this.readers) {
+      if (r.fd < 0) continue;
+      try {
+        fs.closeSync(r.fd);
+      } catch {
+        // Already closed: nothing left to release.
+      }
+      r.fd = -1;
     }
   }
 
@@ -148,10 +164,9 @@ export class KernelChannelConsumer {
         }
       },
     };
-    const self = this;
     const onRecord = (ts: number, off: number, len: number): void => {
       const h = handlers[dv.getUint16(off, true)];
-      if (h === undefined || !h.enabled || !self.enabled) return;
+      if (h === undefined || !h.enabled) return;
       const tid = dv.getInt32(off + pidOff, true);
       if (tracked !== undefined && !tracked(tid)) return;
       const out = h.out;
@@ -174,6 +189,7 @@ export class KernelChannelConsumer {
 
   /** Read, on every CPU, at most what its ring buffer can hold (plus the page being written). */
   drain(): void {
+    if (!this.running) return;
     for (const r of this.readers) this.drainCpu(r, this.opts.bufferPages + 1);
   }
 
@@ -229,30 +245,22 @@ export class KernelChannelConsumer {
     }
   }
 
-  /** After tracing_on = 0 in the instance: drain everything left, then close the pipes. */
+  /** After tracing_on = 0 in the instance: drain everything left, then close the pipes. Idempotent. */
   stop(): void {
     if (this.readTimer) clearInterval(this.readTimer);
     if (this.switchTimer) clearInterval(this.switchTimer);
     this.readTimer = this.switchTimer = undefined;
-    for (const r of this.readers) this.drainCpu(r);
-    this.closedStats = this.lastStats;
-    for (const r of this.readers) {
-      try {
-        fs.closeSync(r.fd);
-      } catch {
-        // Already closed: nothing left to release.
-      }
+    if (!this.running) return;
+    try {
+      for (const r of this.readers) this.drainCpu(r);
+    } finally {
+      this.closePipes();
+      this.running = false;
     }
-    this.readers = [];
-  }
-
-  private closedStats: CpuReaderStats[] = [];
-  private get lastStats(): CpuReaderStats[] {
-    return this.readers.map((r) => ({ ...r.stats }));
   }
 
   stats(): CpuReaderStats[] {
-    return this.readers.length > 0 ? this.lastStats : this.closedStats;
+    return this.readers.map((r) => ({ ...r.stats }));
   }
 }
 

@@ -24,8 +24,10 @@ export interface OpenTraceOptions extends CtfFsOptions {
   readonly endNs?: bigint;
   /** Trim each trace to the range where all its streams are active. */
   readonly streamIntersection?: boolean;
-  /** Messages per batch (default 8192). */
+  /** Messages per batch (default 1024: small batches keep short-lived values young for the GC). */
   readonly batchSize?: number;
+  /** Decode event fields while reading instead of on first access (see MessageStream options). */
+  readonly eager?: boolean;
 }
 
 export interface OpenedTrace {
@@ -35,7 +37,7 @@ export interface OpenedTrace {
 
 export async function openTrace(paths: readonly string[], opts: OpenTraceOptions = {}): Promise<OpenedTrace> {
   const source = await openCtfFs(paths, opts);
-  let streams: MessageStream[] = source.createStreams();
+  let streams: MessageStream[] = source.createStreams({ eager: opts.eager });
   if (opts.streamIntersection) {
     const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
     streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));

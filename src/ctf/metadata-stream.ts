@@ -6,7 +6,9 @@
 //   content_size, packet_size in bits, compression, encryption, checksum scheme, major, minor)
 //   followed by content_size/8 - 37 bytes of text and padding up to packet_size/8. Compression,
 //   encryption, checksums, a version other than 1.8 and UUIDs differing between packets are
-//   refused (as babeltrace2 does); the texts are concatenated;
+//   refused (as babeltrace2 does); the texts are concatenated and, as in babeltrace, end at the
+//   first NUL byte; a partial header at the end of the file is ignored (CTF2-PMETA packets,
+//   version 2.0, carry CTF 2 JSON the same way);
 // * CTF 2 when the (de-packetized) text starts with 0x1E (RFC 7464 JSON text sequence);
 // * plain TSDL text otherwise, which must start with the `/* CTF 1.8` signature (babeltrace 2.0.4
 //   fails without it, and refuses other versions).
@@ -48,9 +50,11 @@ function depacketize(bytes: Uint8Array): { text: Uint8Array; uuid: string } {
   const parts: Uint8Array[] = [];
   let total = 0;
   let uuid: string | undefined;
+  let version: number | undefined;
   let off = 0;
   while (off < bytes.length) {
-    if (bytes.length - off < HEADER_SIZE) throw fail(`metadata packet at offset ${off}: truncated packet header`);
+    // babeltrace stops at a partial header at the end of the file without complaint.
+    if (bytes.length - off < HEADER_SIZE) break;
     const magic = dv.getUint32(off, le);
     if (magic !== METADATA_PACKET_MAGIC) {
       throw fail(`metadata packet at offset ${off}: bad magic number 0x${magic.toString(16).padStart(8, '0')}`);
@@ -69,7 +73,12 @@ function depacketize(bytes: Uint8Array): { text: Uint8Array; uuid: string } {
     if (checksum || checksumScheme) {
       throw fail(`metadata packet at offset ${off}: checksum verification (scheme ${checksumScheme}) is not supported`);
     }
-    if (major !== 1 || minor !== 8) throw fail(`metadata packet at offset ${off}: invalid metadata packet version ${major}.${minor} (expecting 1.8)`);
+    // 1.8 for TSDL; CTF2-PMETA packets (JSON text sequence inside) say 2.0.
+    if (!(major === 1 && minor === 8) && !(major === 2 && minor === 0)) {
+      throw fail(`metadata packet at offset ${off}: invalid metadata packet version ${major}.${minor} (expecting 1.8)`);
+    }
+    if (version === undefined) version = major;
+    else if (version !== major) throw fail(`metadata packet at offset ${off}: version ${major}.${minor} differs from the first packet's`);
     if (uuid === undefined) uuid = pUuid;
     else if (uuid !== pUuid) throw fail(`metadata packet at offset ${off}: UUID ${pUuid} differs from the first packet's ${uuid}`);
     const contentBytes = Math.floor(contentSize / 8);
@@ -82,12 +91,16 @@ function depacketize(bytes: Uint8Array): { text: Uint8Array; uuid: string } {
     // Missing padding at the very end is tolerated (babeltrace only warns).
     off += Math.max(contentBytes, Math.floor(packetSize / 8));
   }
-  const text = new Uint8Array(total);
+  let text = new Uint8Array(total);
   let pos = 0;
   for (const p of parts) {
     text.set(p, pos);
     pos += p.length;
   }
+  // babeltrace parses the decoded packets as a C string: the text ends at the first NUL byte.
+  const nul = text.indexOf(0);
+  if (nul >= 0) text = text.subarray(0, nul);
+  if (version === 2 && text[0] !== 0x1e) throw fail('metadata: packet version 2.0 but the content is not a CTF 2 JSON text sequence');
   return { text, uuid: uuid! };
 }
 

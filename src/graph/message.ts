@@ -4,6 +4,9 @@
 // synchronous (no await per event); a source yields a partial batch before it throws, so sinks print what
 // decoded before the damage. Messages and their field values are immutable once yielded. Timestamps are raw
 // clock values ("cycles") of the stream's default clock; `clockNs()` turns them into ns from the clock origin.
+// The CTF source's event messages decode their scopes lazily (getters, ctf/decode/event-message.ts): reading
+// only names and times costs no field decoding; an event kept without reading its fields keeps its packet's
+// bytes alive until read.
 
 import type { ClockClass, EventClass, StreamClass, TraceClass } from '../ctf/ir/trace-class.js';
 

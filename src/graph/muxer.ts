@@ -187,7 +187,7 @@ export function mux(streams: readonly MessageStream[], opts: MuxOptions = {}): M
 }
 
 async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): AsyncGenerator<readonly Message[]> {
-  const batchSize = opts.batchSize ?? 8192;
+  const batchSize = opts.batchSize ?? 1024;
   const n = streams.length;
   checkClocks(streams.map((s) => s.info));
   const noClock = n > 0 && streams.every((s) => !s.info.sc.defaultClock);

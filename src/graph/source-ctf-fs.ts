@@ -12,7 +12,7 @@
 // packet-level errors while indexing → LttError('CTF_DECODE') naming the file.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { LttError } from '../errors.js';
 import type { ClockClass, StreamClass, TraceClass } from '../ctf/ir/trace-class.js';
 import { cyclesToNs, type StreamInfo, type TraceInfo } from './message.js';
@@ -77,8 +77,11 @@ export interface CtfFsTrace {
 
 export interface CtfFsSource {
   readonly traces: CtfFsTrace[];
-  /** One message stream per data stream, in port order. */
-  createStreams(): MessageStream[];
+  /**
+   * One message stream per data stream, in port order. `eager`: decode field values while reading
+   * (for consumers that read every event's fields, like the pretty printer).
+   */
+  createStreams(opts?: { eager?: boolean }): MessageStream[];
 }
 
 interface FoundTrace {
@@ -557,9 +560,8 @@ export function openCtfFsSync(inputs: readonly string[], opts: CtfFsOptions & { 
     const host = envString(winner.tc, 'hostname');
     let suffix: string | undefined;
     if (members.length === 1) {
-      const rel = winner.found.dir.startsWith(winner.found.input)
-        ? winner.found.dir.slice(winner.found.input.length).replace(/^\/+/, '')
-        : '';
+      // The found folder relative to the command-line path (babeltrace2 CLI's `trace-name` parameter).
+      const rel = relative(resolve(winner.found.input), resolve(winner.found.dir));
       if (rel.length > 0) suffix = rel;
     }
     if (host !== undefined) name = host + (suffix !== undefined ? '/' : '');
@@ -580,11 +582,13 @@ export function openCtfFsSync(inputs: readonly string[], opts: CtfFsOptions & { 
 
   return {
     traces,
-    createStreams(): MessageStream[] {
+    createStreams(opts: { eager?: boolean } = {}): MessageStream[] {
       const out: MessageStream[] = [];
       for (const t of traces) {
         const dec = decodersFor(t.info.tc);
-        t.groups.forEach((g, i) => out.push(new CtfStreamIterator(t.streams[i]!, dec, g.index, t.quirks)));
+        t.groups.forEach((g, i) =>
+          out.push(new CtfStreamIterator(t.streams[i]!, dec, g.index, { quirks: t.quirks, eager: opts.eager })),
+        );
       }
       return out;
     },

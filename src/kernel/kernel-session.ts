@@ -157,7 +157,8 @@ function readOptional(p: string): string | undefined {
 export class KernelSession {
   private readonly channels = new Map<string, ChannelState>();
   private readonly threads = new ThreadTable();
-  private readonly trackers = new Map<TrackerKind, Set<number> | null>();
+  /** Absent kind = every value tracked (LTTng's initial state); a set = only those values. */
+  private readonly trackers = new Map<TrackerKind, Set<number>>();
   private readonly uprobes: string[] = []; // "group/name" created in uprobe_events
   private readonly kprobes: string[] = []; // "group/name" created in kprobe_events
   private readonly uprobeGroup: string;
@@ -238,10 +239,10 @@ export class KernelSession {
     return c;
   }
 
+  /** A disabled channel's instance stops recording; what it recorded before is still consumed. */
   async enableChannel(name: string): Promise<void> {
     const c = this.channel(name);
     c.enabled = true;
-    c.consumer?.setEnabled(true);
     if (this.active) tracefs.writeText('tracing_on', '1', c.instance);
   }
 
@@ -249,7 +250,6 @@ export class KernelSession {
     const c = this.channel(name);
     c.enabled = false;
     if (this.active) tracefs.writeText('tracing_on', '0', c.instance);
-    c.consumer?.setEnabled(false);
   }
 
   // ---- events ---------------------------------------------------------------------------------------------
@@ -422,6 +422,8 @@ export class KernelSession {
       tracefs.writeText(`${dir}/enable`, enabled ? '1' : '0', c.instance);
     }
     if (cls.handler) {
+      // Records taken while the rule was enabled are still in the buffer: consume them under the old rule.
+      if (!enabled && cls.handler.enabled && this.active) c.consumer?.drain();
       cls.handler.enabled = enabled;
       cls.handler.predicate = predicate;
     } else if (cls.shaped && cls.format) {
@@ -492,7 +494,7 @@ export class KernelSession {
   async track(kind: TrackerKind, values: number[] | 'all'): Promise<void> {
     this.checkTrackerKind(kind);
     if (values === 'all') {
-      this.trackers.set(kind, null);
+      this.trackers.delete(kind);
       return;
     }
     let set = this.trackers.get(kind);
@@ -520,11 +522,13 @@ export class KernelSession {
     if (kind !== 'pid' && kind !== 'uid' && kind !== 'gid') throw new LttError('KERNEL_TRACKER', `Unknown tracker kind "${kind}"`);
   }
 
-  private trackedPredicate(): ((tid: number) => boolean) | undefined {
-    const pid = this.trackers.get('pid'), uid = this.trackers.get('uid'), gid = this.trackers.get('gid');
-    if (!pid && !uid && !gid) return undefined;
+  /** Reads the trackers at each call, so track/untrack while tracing applies at once. */
+  private trackedPredicate(): (tid: number) => boolean {
     const threads = this.threads;
+    const trackers = this.trackers;
     return (tid) => {
+      if (trackers.size === 0) return true;
+      const pid = trackers.get('pid'), uid = trackers.get('uid'), gid = trackers.get('gid');
       if (pid && !pid.has(threads.get(tid).pid)) return false;
       if (uid || gid) {
         const ids = threads.ids(tid);
@@ -545,7 +549,8 @@ export class KernelSession {
     const dumpChannels = [...this.channels.values()].filter((c) => c.enabled && [...c.classes.values()].some((k) => k.kind === 'statedump' && [...k.rules].some((r) => r.enabled)));
     const tracked = this.trackedPredicate();
     for (const c of this.channels.values()) {
-      c.consumer = new KernelChannelConsumer({
+      // One consumer per channel for the session's life: its loss counters follow the instance's.
+      c.consumer ??= new KernelChannelConsumer({
         instance: c.instance,
         cpus: [...c.streams!.keys()],
         pageSize: c.pageSize,
@@ -562,13 +567,24 @@ export class KernelSession {
         contextCount: c.contexts.length,
         tracked,
       });
-      c.consumer.setEnabled(c.enabled);
     }
-    if (dumpChannels.length > 0) this.writeStatedump(dumpChannels);
-    // Open the pipes before tracing starts so the read timer sees the first pages.
-    for (const c of this.channels.values()) c.consumer!.start();
-    for (const c of this.channels.values()) {
-      if (c.enabled) tracefs.writeText('tracing_on', '1', c.instance);
+    try {
+      if (dumpChannels.length > 0) this.writeStatedump(dumpChannels);
+      // Open the pipes before tracing starts so the read timer sees the first pages.
+      for (const c of this.channels.values()) c.consumer!.start();
+      for (const c of this.channels.values()) {
+        if (c.enabled) tracefs.writeText('tracing_on', '1', c.instance);
+      }
+    } catch (err) {
+      for (const c of this.channels.values()) {
+        try {
+          tracefs.writeText('tracing_on', '0', c.instance);
+        } catch {
+          // The instance is unusable anyway; destroy() removes it.
+        }
+        c.consumer?.stop();
+      }
+      throw err;
     }
     this.active = true;
     this.everStarted = true;
@@ -666,6 +682,8 @@ export class KernelSession {
       }
     };
     if (this.active) await attempt(() => this.stop());
+    // Pipes left open by a failed start would make rmdir fail with EBUSY.
+    for (const c of this.channels.values()) await attempt(() => c.consumer?.stop());
     await attempt(() => this.writer?.close());
     for (const c of this.channels.values()) {
       await attempt(() => {

@@ -190,6 +190,11 @@ export const converterHelpers = {
     tgidCache.set(tid, tgid);
     return tgid;
   },
+  /** A new thread (fork): forget what a previous owner of this tid was. */
+  freshTgid(tid: number): number {
+    tgidCache.delete(tid);
+    return converterHelpers.tgidOf(tid);
+  },
   pidNsInum(tid: number): number {
     try {
       return Number(fs.statSync(`/proc/${tid}/ns/pid`).ino);
@@ -268,7 +273,8 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
       .filter((f) => f.name !== '__syscall_nr')
       .map((f) => {
         const t = syscallArgType(f);
-        return { spec: { name: f.name, ...t }, expr: readExpr(f, t.size / 8, t.signed === true), source: f };
+        // tracefs stores every argument as 8 bytes: a narrower or signed LTTng type cannot be filtered in tracefs.
+        return { spec: { name: f.name, ...t }, expr: readExpr(f, t.size / 8, t.signed === true), source: f, transformed: t.size / 8 !== f.size || (t.signed === true) !== f.signed };
       });
   }
   if (kind === 'uprobe' || kind === 'kprobe') {
@@ -288,7 +294,7 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
         { ...defaultPlan(cc) },
         { spec: { name: 'child_tid', ...i32 }, expr: ctid, source: cp },
         { spec: { name: 'vtids', kind: 'sequence', element: i32 }, expr: `[${ctid}]`, transformed: true },
-        { spec: { name: 'child_pid', ...i32 }, expr: `h.tgidOf(${ctid})`, transformed: true },
+        { spec: { name: 'child_pid', ...i32 }, expr: `h.freshTgid(${ctid})`, transformed: true },
         { spec: { name: 'child_ns_inum', ...u32 }, expr: `h.pidNsInum(${ctid})`, transformed: true },
       ];
     }

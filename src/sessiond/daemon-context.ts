@@ -7,7 +7,6 @@ import type { DaemonInfo, Domain } from '../control/messages.js';
 import type { DomainTracer } from './domains/domain-tracer.js';
 import type { KernelDomain } from './domains/kernel-domain.js';
 import type { UstDomain } from './domains/ust-domain.js';
-import { ControlError } from '../control/error-codes.js';
 import type { LockedSession } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 import { resolveTrackerValues } from './tracker-values.js';
@@ -26,13 +25,11 @@ export interface DaemonContext {
 export async function domainTracer(ctx: DaemonContext, session: LockedSession, domain: Domain): Promise<DomainTracer> {
   const state = session.domainState(domain);
   if (state.tracer) return state.tracer;
-  // Live sessions stream to a relay daemon, which ltt does not have yet; refuse before touching a tracer.
-  if (session.liveTimerUs > 0) throw new ControlError('LIVE_SESSION');
-  if (!session.outputPath) throw new ControlError('NO_SESSION_OUTPUT');
   const options = {
     sessionName: session.name,
     // The session's root: each domain writes its own subfolder (kernel/, ust/) as LTTng lays traces out.
-    traceDir: session.outputPath,
+    // Sessions without a local output (--no-output, live) get '' and are refused at start instead.
+    traceDir: session.localOutput,
     hostname: hostname(),
     creationTime: session.createdAt,
   };

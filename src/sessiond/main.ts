@@ -190,6 +190,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // A daemon outlives the terminal that started it.
   process.on('SIGHUP', () => undefined);
   process.on('uncaughtException', (error) => log.line(`Uncaught exception: ${error.stack ?? error.message}`));
   process.on('unhandledRejection', (error) => log.line(`Unhandled rejection: ${String(error)}`));

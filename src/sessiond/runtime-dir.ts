@@ -25,18 +25,35 @@ export function prepareRundir(rundir: string, group: string): number | undefined
   return gid;
 }
 
-function processAlive(pid: number): boolean {
+/** The command line of a running session daemon with this pid, or undefined (gone, zombie, or another program). */
+function sessiondCommandLine(pid: number): string | undefined {
   try {
     process.kill(pid, 0);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
-  // A recycled pid belonging to something else does not count as a running daemon.
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sessiond');
+    // A zombie has an empty command line; a recycled pid belongs to something else: neither is a daemon.
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    return cmdline.includes('sessiond') ? cmdline : undefined;
   } catch {
-    return true;
+    return undefined;
   }
+}
+
+/**
+ * Whether the daemon `pid` owns `rundir`: its socket answers, or (it may still be starting, e.g. two `ltt
+ * create` racing) it answers within a few seconds, or its command line names this directory.
+ */
+async function ownsRundir(pid: number, rundir: string): Promise<boolean> {
+  const deadline = Date.now() + 3000;
+  do {
+    const cmdline = sessiondCommandLine(pid);
+    if (cmdline === undefined) return false;
+    if (await ControlClient.isAlive(rundir, { connectTimeoutMs: 1000 })) return true;
+    if (Date.now() >= deadline) return cmdline.includes(rundir);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } while (true);
 }
 
 function unlinkQuietly(path: string): void {
@@ -70,7 +87,7 @@ export async function acquirePidFile(rundir: string): Promise<{ reclaimed: boole
     } catch {
       // Unreadable or vanished: treat as stale.
     }
-    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid) && (await ControlClient.isAlive(rundir))) {
+    if (Number.isInteger(pid) && pid !== process.pid && (await ownsRundir(pid, rundir))) {
       throw new LttError('SESSIOND_RUNNING', `A session daemon is already running in ${rundir} (pid ${pid})`);
     }
     unlinkQuietly(pidFile);

@@ -87,6 +87,11 @@ export class Session {
     readonly createdAt: Date,
   ) {}
 
+  /** The local directory the tracers write to; '' for sessions without one (--no-output, live). */
+  get localOutput(): string {
+    return this.liveTimerUs > 0 ? '' : this.outputPath;
+  }
+
   domainState(domain: Domain): DomainState {
     let state = this.domains.get(domain);
     if (!state) {

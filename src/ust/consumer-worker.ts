@@ -44,6 +44,9 @@ class RingSink {
   /** Sequence number of the next packet to write. */
   expect = 0;
   closed = false;
+  /** Header of the last packet written and its events_discarded (for the final discard report). */
+  lastHeader: Buffer | undefined;
+  lastDiscarded = 0;
 
   constructor(readonly d: RingDescriptor) {
     this.u8 = new Uint8Array(d.data);
@@ -99,9 +102,9 @@ class RingSink {
   }
 
   /** Writes one packet (content bytes with a complete header) and its index entry. */
-  private writePacket(bytes: Buffer, _base: number): void {
+  private writePacket(bytes: Buffer, _base: number, exactSize?: number): void {
     const content = bytes.length;
-    const size = Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
+    const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
     const pad = size - content;
     if (pad > 0) writevSync(this.fd, [bytes, ZEROS.subarray(0, pad)]);
     else writeSync(this.fd, bytes);
@@ -118,6 +121,9 @@ class RingSink {
     e.writeBigUInt64BE(h.getBigUint64(PH_SEQ_NUM, true), 64);
     writeSync(this.idxFd, e);
     this.fileOff += size;
+    this.lastDiscarded = Number(h.getBigUint64(PH_EVENTS_DISCARDED, true));
+    if (this.lastHeader === undefined) this.lastHeader = Buffer.alloc(PH_SIZE);
+    this.lastHeader.set(bytes.subarray(0, PH_SIZE));
   }
 
   /**
@@ -125,22 +131,49 @@ class RingSink {
    * worker stopped by process.exit(), or a thread that never returned to its event loop).
    */
   rescueOpen(): void {
+    if (!this.rescuePrefix()) this.reportFinalDiscards();
+  }
+
+  /**
+   * Discard mode, thread gone without a final packet (e.g. a worker stopped by process.exit() while every
+   * sub-buffer was full): events it discarded after its last packet would be missing from the trace's count, so
+   * write one empty packet (header only, next sequence number) carrying the final cumulative count.
+   */
+  private reportFinalDiscards(): void {
+    const total = this.stats[STAT_DISCARDED]!;
+    if (this.lastHeader === undefined || total <= this.lastDiscarded) return;
+    const h = Buffer.from(this.lastHeader);
+    const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
+    const now = process.hrtime.bigint();
+    v.setBigUint64(PH_TS_BEGIN, now, true);
+    v.setBigUint64(PH_TS_END, now, true);
+    v.setBigUint64(PH_CONTENT_SIZE, BigInt(PH_SIZE * 8), true);
+    v.setBigUint64(PH_PACKET_SIZE, BigInt(PH_SIZE * 8), true);
+    v.setBigUint64(PH_SEQ_NUM, BigInt(this.expect), true);
+    v.setBigUint64(PH_EVENTS_DISCARDED, BigInt(total), true);
+    this.writePacket(h, -1, PH_SIZE);
+    this.expect++;
+  }
+
+  /** Returns true when a packet was open (and its committed part written). */
+  private rescuePrefix(): boolean {
     const n = this.d.numSubbuf;
     const i = this.expect & (n - 1);
     const gi = CTL_GEN + i;
     const g = Atomics.load(this.ctl, gi);
-    if (g !== gen(this.expect, GEN_OPEN)) return;
+    if (g !== gen(this.expect, GEN_OPEN)) return false;
     const base = i * this.d.subbufSize;
     const commit = Atomics.load(this.ctl, CTL_COMMIT);
-    if (commit <= base + PH_SIZE || commit > base + this.d.subbufSize) return;
+    if (commit < base + PH_SIZE || commit > base + this.d.subbufSize) return false;
     const content = commit - base;
     this.priv.set(this.u8.subarray(base, commit));
     const g2 = Atomics.load(this.ctl, gi);
     if (g2 === gen(this.expect, GEN_CLOSED)) {
       this.drain();
-      return;
+      return true;
     }
-    if (g2 !== g) return;
+    if (g2 !== g) return false;
+    if (commit === base + PH_SIZE && this.stats[STAT_DISCARDED]! <= this.lastDiscarded) return true; // empty
     const h = new DataView(this.priv.buffer, this.priv.byteOffset, content);
     h.setBigUint64(PH_TS_END, process.hrtime.bigint(), true);
     h.setBigUint64(PH_CONTENT_SIZE, BigInt(content * 8), true);
@@ -148,6 +181,7 @@ class RingSink {
     h.setBigUint64(PH_EVENTS_DISCARDED, BigInt(this.stats[STAT_DISCARDED]!), true);
     this.writePacket(this.priv.subarray(0, content), -1);
     this.expect++;
+    return true;
   }
 
   close(): void {

@@ -26,7 +26,7 @@ import { CONTEXT_NAMES, type ContextName } from './event-codegen.js';
 import { checkRules, LOG_LEVELS, type EventRule, type LogLevelName } from './enablement.js';
 import { traceTsdl } from './metadata.js';
 import type { LossMode } from './ring-layout.js';
-import { activate, activeSessionId, deactivate, ENV_DATA_KEY, getChannel, type SessionConfig } from './tracer.js';
+import { activate, activeSessionId, deactivate, ENV_DATA_KEY, flushThread, getChannel, type SessionConfig } from './tracer.js';
 import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, type ConsumerInit } from './consumer-protocol.js';
 
 export interface LocalSessionOptions {
@@ -221,11 +221,15 @@ function installHooks(): void {
   process.on('exit', () => stopLocalSession());
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = (): void => {
-      stopLocalSession();
-      // Alone on this signal: keep Node's default (die by the signal) now that the trace is safe.
       if (process.listenerCount(sig) === 1) {
+        // Alone on this signal: write the trace out, then keep Node's default (die by the signal).
+        stopLocalSession();
         process.removeListener(sig, onSignal);
         process.kill(process.pid, sig);
+      } else {
+        // The application handles it (and may go on running): only hand over what the main thread holds; the
+        // final drain happens at exit.
+        flushThread();
       }
     };
     process.on(sig, onSignal);

@@ -107,6 +107,20 @@ export class OutputWriter {
     this.pos = 0;
   }
 
+  /** Writes out the first `n` buffered bytes (complete lines) and keeps the rest buffered. */
+  flushPrefix(n: number): void {
+    if (n <= 0) return;
+    if (n >= this.pos) {
+      this.flush();
+      return;
+    }
+    const rest = Buffer.from(this.buf.subarray(n, this.pos));
+    this.flusher(this.buf.subarray(0, n));
+    this.buf = Buffer.allocUnsafe(Math.max(CAP, rest.length));
+    this.buf.set(rest, 0);
+    this.pos = rest.length;
+  }
+
   close(): void {
     this.flush();
     this.onClose();

@@ -46,6 +46,9 @@ interface EventPrinter {
 
 export class PrettySink {
   private readonly ts: TimestampFormatter;
+  private readonly warn: Warn;
+  /** Buffer position where the event line being written starts. */
+  private lineStart = 0;
   /** The sink colours its text (use_colors, and the terminal supports colours: the codes are empty otherwise). */
   private readonly useColors: boolean;
   /** Colour codes; the discarded-items warnings use them whatever --color says (bt_common_color_*). */
@@ -58,10 +61,18 @@ export class PrettySink {
   constructor(
     private readonly opts: PrettyOptions,
     private readonly out: OutputWriter,
-    private readonly warn: Warn,
+    warn: Warn,
     outputIsStdout = opts.outputPath === undefined,
   ) {
-    this.ts = new TimestampFormatter(opts, warn);
+    // Warnings go to stderr right away; the complete lines before them go out first so that a terminal shows
+    // them in babeltrace2's order (its stdout is line-buffered there). The line being built stays buffered.
+    const ordered: Warn = (line) => {
+      this.out.flushPrefix(this.lineStart);
+      this.lineStart = 0;
+      warn(line);
+    };
+    this.warn = ordered;
+    this.ts = new TimestampFormatter(opts, ordered);
     const cc = (this.cc = colorCodes());
     this.useColors = cc.reset !== '' && (opts.color === 'always' || (opts.color === 'auto' && outputIsStdout));
     this.style = this.useColors
@@ -235,6 +246,7 @@ export class PrettySink {
   private writeEvent(o: OutputWriter, m: EventMessage): void {
     const p = this.printerFor(m);
     o.ensure(LINE_SLACK + p.header.length);
+    this.lineStart = o.pos;
     if (p.clock) this.writeTimestamp(o, p, m);
     o.lit(p.header);
     const pre = p.scopePrefixes;
@@ -260,6 +272,7 @@ export class PrettySink {
   }
 
   private discarded(m: DiscardedItemsMessage): void {
+    this.lineStart = this.out.pos;
     const stream = m.stream;
     const trace = stream.trace;
     const elem = m.type === 'discarded-events' ? 'event' : 'packet';

@@ -24,7 +24,7 @@ function errorLine(err: unknown): string {
 async function run(cfg: ViewConfig): Promise<number> {
   if (cfg.sink === 'ctf-metadata') {
     const text = await readMetadataText(cfg.paths[0]!);
-    const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, 'latin1') : OutputWriter.stdout('latin1');
+    const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, 'utf8') : OutputWriter.stdout('utf8');
     out.str(text + '\n');
     out.close();
     return 0;

@@ -52,6 +52,13 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
         '',
       ].join('\n'),
     );
+    // Live streaming and no-output recording are not there yet: configuring works, starting says why not.
+    await ok('enable-event', '-u', 'app:*', '-s', 's4');
+    await ok('enable-event', '-u', 'app:*', '-s', 's2');
+    const live = await env.ltt('start', 's4');
+    assert.deepEqual([live.code, live.stderr], [1, 'Error: Live sessions are not supported\n']);
+    const noOutput = await env.ltt('start', 's2');
+    assert.deepEqual([noOutput.code, noOutput.stderr], [1, 'Error: Session has no output\n']);
     assert.equal((await ok('set-session', 's1')).stdout, 'Session set to s1\n');
 
     const chan = await ok('enable-channel', '-u', '--overwrite', '--subbuf-size=5000', '--num-subbuf=3', '--switch-timer=1000', 'ch2');
@@ -240,6 +247,20 @@ test('help, version, --list-commands, --list-options', { timeout: 60_000 }, asyn
     const mi = JSON.parse((await env.ltt('--mi', 'json', 'version')).stdout);
     assert.equal(mi.success, true);
     assert.equal(typeof mi.output.version.major, 'number');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('two concurrent creates with no daemon end with one daemon and both sessions', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const [a, b] = await Promise.all([env.ltt('create', 'raceA', '--no-output'), env.ltt('create', 'raceB', '--no-output')]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const list = await env.ltt('--mi', 'json', 'list');
+    const names = JSON.parse(list.stdout).output.sessions.map((s: { name: string }) => s.name).sort();
+    assert.deepEqual(names, ['raceA', 'raceB']);
   } finally {
     await env.cleanup();
   }

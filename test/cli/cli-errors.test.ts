@@ -102,6 +102,14 @@ test('errors and warnings from the daemon, then a killed daemon', { timeout: 90_
     assert.deepEqual([ctxExists[1]!.code, ctxExists[1]!.stderr], [4, 'Error: pid: Kernel context already exist\n']);
     const ustOnlyContext = await env.ltt('add-context', '-k', '-t', 'ip');
     assert.equal(ustOnlyContext.code, 1);
+    const virtualKernelTracker = await env.ltt('track', '-k', '--vpid=3');
+    assert.deepEqual(
+      [virtualKernelTracker.code, virtualKernelTracker.stderr],
+      [1, 'Error: Operation not supported: the kernel domain tracks --pid, --uid and --gid, not --vpid\n'],
+    );
+    const ustPidTracker = await env.ltt('track', '-u', '--pid=3');
+    assert.equal(ustPidTracker.code, 1);
+    assert.match(ustPidTracker.stderr, /^Error: Unsupported domain used: the pid tracker exists only in the kernel domain\n$/);
 
     assert.equal((await env.ltt('start')).code, 0);
     const startAgain = await env.ltt('start');
@@ -117,7 +125,12 @@ test('errors and warnings from the daemon, then a killed daemon', { timeout: 90_
     const stopAgain = await env.ltt('stop');
     assert.deepEqual([stopAgain.code, stopAgain.stderr], [4, 'Warning: Tracing already stopped for session errs\n']);
 
-    // Kill the daemon outright: the CLI says so in one line, quickly, without a stack trace.
+    // Kill the daemon outright: the CLI says so in one line, quickly, without a stack trace. (Its kernel
+    // session goes first: a daemonized daemon killed here may stay a zombie of init for a while, which the next
+    // daemon's reclaim must count as alive. Reclaim after SIGKILL is covered in test/sessiond.)
+    assert.equal((await env.ltt('destroy', 'errs')).code, 0);
+    assert.equal((await env.ltt('create', 'ustonly', '--no-output')).code, 0);
+    assert.equal((await env.ltt('enable-event', '-u', 'app:*')).code, 0);
     const pid = env.daemonPid()!;
     process.kill(pid, 'SIGKILL');
     assert.ok(await waitExit(pid));

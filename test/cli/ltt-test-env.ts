@@ -4,7 +4,7 @@
 // (by its pid file) and removes the directory, even when the test failed.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../src/control/client.js';
@@ -95,7 +95,10 @@ export class LttTestEnv {
     }
   }
 
-  /** Stops the daemon (SIGTERM, then SIGKILL after 10 s) and removes everything. */
+  /**
+   * Stops the daemon (SIGTERM, then SIGKILL after 10 s), removes any tracefs instance a daemon of this
+   * environment still owns (a test that failed, or killed its daemon, must not leak instances), then the files.
+   */
   async cleanup(): Promise<void> {
     const pid = this.daemonPid();
     if (pid !== undefined && alive(pid)) {
@@ -104,7 +107,37 @@ export class LttTestEnv {
       while (alive(pid) && Date.now() < deadline) await sleep(50);
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
+    removeOwnedInstances(join(this.root, 'kernel-owners'));
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Removes the tracefs instances listed in the kernel domain's owner records of a test environment. */
+function removeOwnedInstances(ownerDir: string): void {
+  let files: string[];
+  try {
+    files = readdirSync(ownerDir);
+  } catch {
+    return;
+  }
+  for (const file of files) {
+    let record: { instances?: string[] };
+    try {
+      record = JSON.parse(readFileSync(join(ownerDir, file), 'utf8')) as { instances?: string[] };
+    } catch {
+      continue;
+    }
+    for (const instance of record.instances ?? []) {
+      const dir = join('/sys/kernel/tracing/instances', instance);
+      if (!instance.startsWith('ltt-') || !existsSync(dir)) continue;
+      try {
+        writeFileSync(join(dir, 'tracing_on'), '0');
+        writeFileSync(join(dir, 'events/enable'), '0');
+        rmdirSync(dir);
+      } catch {
+        // Still in use by a live daemon of this environment: nothing more a cleanup can do.
+      }
+    }
   }
 }
 

@@ -49,10 +49,13 @@ test('asynchronous medium: same messages as the file medium, NEED_DATA once per 
   const streams = src.traces.flatMap((t) =>
     t.groups.map(
       (g, i) =>
-        new CtfStreamIterator(t.streams[i]!, decodersFor(t.info.tc), g.index, t.quirks, (p) => {
-          const m = new AsyncMedium(p);
-          media.push(m);
-          return m;
+        new CtfStreamIterator(t.streams[i]!, decodersFor(t.info.tc), g.index, {
+          quirks: t.quirks,
+          openMedium: (p) => {
+            const m = new AsyncMedium(p);
+            media.push(m);
+            return m;
+          },
         }),
     ),
   );
@@ -66,7 +69,10 @@ test('asynchronous medium: same messages as the file medium, NEED_DATA once per 
 test('next() returns NEED_DATA until the asynchronous medium delivers', async () => {
   const src = await openCtfFs([join(CORPUS, 'succeed/smalltrace')]);
   const t = src.traces[0]!;
-  const it = new CtfStreamIterator(t.streams[0]!, decodersFor(t.info.tc), t.groups[0]!.index, t.quirks, (p) => new AsyncMedium(p));
+  const it = new CtfStreamIterator(t.streams[0]!, decodersFor(t.info.tc), t.groups[0]!.index, {
+    quirks: t.quirks,
+    openMedium: (p) => new AsyncMedium(p),
+  });
   assert.equal(it.next()!.valueOf() === NEED_DATA, false); // stream beginning
   assert.equal(it.next(), NEED_DATA);
   await it.fill();
@@ -79,3 +85,16 @@ test('next() returns NEED_DATA until the asynchronous medium delivers', async ()
   }
   assert.deepEqual(kinds, ['packet-beginning', 'event', 'event', 'packet-end', 'stream-end']);
 });
+
+for (const trace of ['succeed/multi-domains', 'synthetic/all-types', 'succeed/sequence']) {
+  test(`eager decoding gives the same messages and values as lazy decoding (${trace})`, async () => {
+    const lazy: Message[] = [];
+    const eager: Message[] = [];
+    for await (const b of mux((await openCtfFs([join(CORPUS, trace)])).createStreams())) lazy.push(...b);
+    for await (const b of mux((await openCtfFs([join(CORPUS, trace)])).createStreams({ eager: true }))) eager.push(...b);
+    assert.deepEqual(summary(eager), summary(lazy));
+    const contexts = (ms: Message[]): string[] =>
+      ms.map((m) => (m.type === 'event' ? JSON.stringify([m.commonContext, m.specificContext], (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) : ''));
+    assert.deepEqual(contexts(eager), contexts(lazy));
+  });
+}

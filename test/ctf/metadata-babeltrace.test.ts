@@ -171,6 +171,23 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ["two-clocks-in-stream", "$T$TR clock { name = a; freq = 1000; }; clock { name = b; freq = 1000; }; typealias integer { size = 8; map = clock.a.value; } := ta; typealias integer { size = 8; map = clock.b.value; } := tb; stream { event.header := struct { ta x; tb y; }; }; event { name = e; };"],
   ["clock-dup-automap", "$T$TR clock { name = a; freq = 1000; }; clock { name = a; freq = 1000; }; stream { event.header := struct { uint32_t timestamp; }; }; event { name = e; };"],
   ["map-weird-no-clock", "$TR typealias integer { size = 8; map = foo; } := t; event { name = e; };"],
+  ["clock-in-packet-header", "$T clock { name = c; freq = 1000; }; typealias integer { size = 32; map = clock.c.value; } := tc; trace { major = 1; minor = 8; byte_order = le; packet.header := struct { tc t; }; }; event { name = e; };"],
+  ["unterminated-string", "$TR env { a = \"abc; }; event { name = e; };"],
+  ["octal-bad-digit", "$TR env { a = 09; }; event { name = e; };"],
+  ["hex-empty", "$TR env { a = 0x; }; event { name = e; };"],
+  ["negative-array-expr", "$T$TR event { name = e; fields := struct { uint8_t a[+3]; }; };"],
+  ["paren-expr", "$TR env { a = (5); }; event { name = e; };"],
+  ["variant-tag-later-member", "$T$TR event { name = e; fields := struct { variant <t> { uint8_t a; } v; enum : uint8_t { a } t; }; };"],
+  ["seq-nested-outer-shadow", "$T$TR event { name = e; fields := struct { uint8_t n; struct { uint8_t d[n]; uint8_t n; } s; }; };"],
+  ["typedef-named-struct", "$T$TR typedef struct { uint8_t a; } s_t; event { name = e; fields := struct { s_t x; s_t y[2]; }; };"],
+  ["const-qualifier", "$T$TR event { name = e; fields := struct { const uint8_t a; }; };"],
+  ["const-alias-name", "$T typealias integer { size = 8; } := const foo; $TR event { name = e; fields := struct { const foo a; }; };"],
+  ["const-postfix", "$T$TR event { name = e; fields := struct { uint8_t const a; }; };"],
+  ["const-with-integer", "$T$TR event { name = e; fields := struct { const integer { size = 8; } a; }; };"],
+  ["map-two-words", "$TR clock { name = c; freq = 1000; }; typealias integer { size = 8; map = clock.c; } := t; event { name = e; fields := struct { t x; }; };"],
+  ["map-two-words-unknown", "$TR clock { name = c; freq = 1000; }; typealias integer { size = 8; map = clock.cvalue; } := t; event { name = e; };"],
+  ["map-four-words", "$TR clock { name = c; freq = 1000; }; typealias integer { size = 8; map = clock.c.value.x; } := t; event { name = e; };"],
+  ["member-without-name", "$T$TR event { name = e; fields := struct { uint8_t ; }; };"],
 ];
 
 function metadataText(body: string): string {

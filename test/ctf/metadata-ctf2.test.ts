@@ -123,6 +123,7 @@ const u8 = { type: 'fixed-length-unsigned-integer', length: 8, 'byte-order': 'li
 const u32be = { type: 'fixed-length-unsigned-integer', length: 32, 'byte-order': 'big-endian', alignment: 8 };
 const PRE = { type: 'preamble', version: 2, uuid: [0, 81, 210, 14, 51, 137, 65, 87, 150, 147, 231, 213, 216, 86, 90, 160] };
 const TRACE = { type: 'trace-class', environment: { hostname: 'h', vpid: 7 } };
+const ID_HEADER = { type: 'structure', 'member-classes': [{ name: 'id', 'field-class': { ...u8, roles: ['event-record-class-id'] } }] };
 
 function member(s: StructFieldClass, name: string): FieldClass {
   const m = s.members.find((x) => x.name === name);
@@ -136,7 +137,7 @@ describe('CTF 2 fragments', () => {
       PRE,
       { type: 'clock-class', id: 'c', name: 'mono', frequency: 1000, 'offset-from-origin': { seconds: 5, cycles: 2500 }, origin: 'unix-epoch', description: 'd' },
       TRACE,
-      { type: 'data-stream-class', 'default-clock-class-id': 'c' },
+      { type: 'data-stream-class', 'default-clock-class-id': 'c', 'event-record-header-field-class': ID_HEADER },
       { type: 'event-record-class', id: 3, name: 'ev', attributes: { 'lttng.org,2009': { 'log-level': 'debug:line' } } },
       { type: 'event-record-class', id: 4, name: 'ev2', attributes: { 'babeltrace.org,2020': { 'log-level': 'warning', 'emf-uri': 'http://x' } } },
     );
@@ -151,6 +152,21 @@ describe('CTF 2 fragments', () => {
     assert.equal(sc.eventClasses.get(4)!.emfUri, 'http://x');
   });
 
+  it('reads a packetized (CTF2-PMETA, version 2.0) JSON text sequence', () => {
+    const body = enc.encode([PRE, TRACE, { type: 'data-stream-class' }, { type: 'event-record-class', name: 'pm' }].map((f) => RS + JSON.stringify(f)).join(''));
+    const b = new Uint8Array(37 + body.length);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, 0x75d11d57, false);
+    dv.setUint32(24, b.length * 8, false);
+    dv.setUint32(28, b.length * 8, false);
+    b[35] = 2;
+    b[36] = 0;
+    b.set(body, 37);
+    const { tc } = parseMetadata(b);
+    assert.equal(tc.ctfVersion, 2);
+    assert.equal(tc.streamClasses.get(0)!.eventClasses.get(0)!.name, 'pm');
+  });
+
   it('refuses traces without trace class or data stream class, unknown fragments and extensions', () => {
     ctf2Error([PRE], /without a trace class/);
     ctf2Error([PRE, TRACE], /without any data stream class/);
@@ -159,6 +175,8 @@ describe('CTF 2 fragments', () => {
     ctf2Error([PRE, TRACE, { type: 'data-stream-class' }, { type: 'mystery' }], /unknown fragment type "mystery"/);
     ctf2Error([{ ...PRE, extensions: { 'x.org,2024': { y: 1 } } }, TRACE, { type: 'data-stream-class' }], /unsupported extension/);
     ctf2Error([PRE, TRACE, { type: 'data-stream-class' }, { type: 'event-record-class', 'data-stream-class-id': 9 }], /unknown data stream class 9/);
+    ctf2Error([PRE, TRACE, { type: 'data-stream-class' }, { type: 'event-record-class', id: 1 }, { type: 'event-record-class', id: 2 }], /no `event-record-class-id` field/);
+    ctf2Error([PRE, TRACE, { type: 'data-stream-class' }, { type: 'data-stream-class', id: 1 }], /no `data-stream-class-id` field/);
     assert.throws(() => parseMetadata(enc.encode(`${RS}{"type": "preamble", "version": 2}${RS}{oops`)), /fragment 2 is not valid JSON/);
   });
 

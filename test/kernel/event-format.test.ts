@@ -20,18 +20,18 @@ test('every real format file parses, with common fields apart and offsets inside
     if (!tracefs.exists(`events/${system}/${name}/format`)) continue;
     const f = readEventFormat(system, name);
     assert.equal(f.name, name);
-    assert.ok(f.id > 0);
+    assert.ok(f.id > 0, 'f.id > 0');
     assert.deepEqual(f.common.map((c) => c.name), ['common_type', 'common_flags', 'common_preempt_count', 'common_pid']);
     for (const fld of f.fields) {
-      assert.ok(!fld.name.startsWith('common_'));
+      assert.ok(!fld.name.startsWith('common_'), '!fld.name.startsWith(\'common_\')');
       assert.ok(fld.offset >= 8, `${system}/${name}.${fld.name} offset ${fld.offset}`);
     }
     if (f.fields.length > 0) withFields++;
     // Shaping (without code generation) must accept every event: `ltt list -k -f` shows them all.
     const shaped = shapeEvent(f, system === 'syscalls' ? 'syscall' : 'tracepoint', undefined, false);
-    assert.ok(shaped.fields.every((x) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(x.name)));
+    assert.ok(shaped.fields.every((x) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(x.name)), 'shaped.fields.every((x) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(x.name))');
   }
-  assert.ok(withFields > 500);
+  assert.ok(withFields > 500, 'withFields > 500');
 });
 
 test('sched_switch: char arrays, pid_t, long prev_state', () => {
@@ -46,7 +46,7 @@ test('sched_switch: char arrays, pid_t, long prev_state', () => {
   const shaped = shapeEvent(f);
   assert.deepEqual(shaped.fields.map((x) => x.name), ['prev_comm', 'prev_tid', 'prev_prio', 'prev_state', 'next_comm', 'next_tid', 'next_prio']);
   assert.equal(shaped.fields[3]!.kind, 'enum');
-  assert.ok(shaped.transformed.has('prev_prio'));
+  assert.ok(shaped.transformed.has('prev_prio'), 'shaped.transformed.has(\'prev_prio\')');
 });
 
 test('__data_loc strings, fixed arrays and syscall shapes', () => {
@@ -93,8 +93,8 @@ test('listTracepoints and listSyscalls for ltt list --kernel / --syscall', async
   const tps = await KernelSession.listTracepoints();
   const names = new Set(tps.map((t) => t.name));
   for (const n of ['sched_switch', 'irq_softirq_entry', 'lttng_statedump_process_state']) assert.ok(names.has(n), n);
-  assert.ok(!names.has('sys_enter_openat'));
+  assert.ok(!names.has('sys_enter_openat'), '!names.has(\'sys_enter_openat\')');
   const sc = await KernelSession.listSyscalls();
-  assert.ok(sc.some((s) => s.name === 'chroot' && s.bitness === 64));
-  assert.ok(sc.some((s) => s.name === 'openat'));
+  assert.ok(sc.some((s) => s.name === 'chroot' && s.bitness === 64), 'sc.some((s) => s.name === \'chroot\' && s.bitness === 64)');
+  assert.ok(sc.some((s) => s.name === 'openat'), 'sc.some((s) => s.name === \'openat\')');
 });

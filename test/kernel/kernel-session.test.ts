@@ -45,10 +45,10 @@ test('full run: sched_switch, syscalls, uprobe, statedump, contexts; babeltrace2
     assert.deepEqual(await s.enableEvent('channel0', { name: 'sched_switch', type: 'tracepoint' }), ['sched_switch']);
     assert.deepEqual(await s.enableEvent('channel0', { name: 'chroot', type: 'syscall' }), ['syscall_entry_chroot', 'syscall_exit_chroot']);
     const dumped = await s.enableEvent('channel0', { name: 'lttng_statedump_*', type: 'tracepoint' });
-    assert.ok(dumped.includes('lttng_statedump_process_state'));
+    assert.ok(dumped.includes('lttng_statedump_process_state'), 'dumped.includes(\'lttng_statedump_process_state\')');
     assert.deepEqual(await s.enableEvent('channel0', { name: 'my_getpid', type: 'uprobe', location: `elf:${libcPath()}:getpid` }), ['my_getpid']);
     uprobeName = `ltt_test_full_${process.pid}/my_getpid`;
-    assert.ok(tracefs.readText('uprobe_events').includes(uprobeName));
+    assert.ok(tracefs.readText('uprobe_events').includes(uprobeName), 'tracefs.readText(\'uprobe_events\').includes(uprobeName)');
     await s.addContext('channel0', 'pid');
     await s.addContext('channel0', 'procname');
     await s.start();
@@ -61,7 +61,7 @@ test('full run: sched_switch, syscalls, uprobe, statedump, contexts; babeltrace2
     const stats = s.stats();
     assert.equal(stats.length, 1);
     assert.equal(stats[0]!.discarded, 0);
-    assert.ok(stats[0]!.events > 10);
+    assert.ok(stats[0]!.events > 10, 'stats[0]!.events > 10');
 
     const { out, err } = babeltrace(dir);
     assert.equal(err, '');
@@ -73,8 +73,8 @@ test('full run: sched_switch, syscalls, uprobe, statedump, contexts; babeltrace2
     assert.ok(exit.some((l) => l.includes(`pid = ${chroot.pid}`) && l.endsWith('{ ret = 0 }')), exit.join('\n'));
     assert.ok(out.some((l) => / my_getpid: /.test(l) && l.includes(`pid = ${py.pid}`) && /ip = 0x[0-9A-F]+/.test(l)), 'uprobe hit by the python child');
     assert.ok(out[0]!.includes('lttng_statedump_start'), 'statedump first');
-    assert.ok(out.some((l) => / lttng_statedump_process_state: .*tid = 1, pid = 1, ppid = 0/.test(l)));
-    assert.ok(out.some((l) => / lttng_statedump_end: /.test(l)));
+    assert.ok(out.some((l) => / lttng_statedump_process_state: .*tid = 1, pid = 1, ppid = 0/.test(l)), 'out.some((l) => / lttng_statedump_process_state: .*tid = 1, pid = 1, ppid = 0/.test(l))');
+    assert.ok(out.some((l) => / lttng_statedump_end: /.test(l)), 'out.some((l) => / lttng_statedump_end: /.test(l))');
     // Timestamps are wall-clock (mono + offset): within a minute of now.
     const ts = spawnSync('/usr/bin/babeltrace2', ['--clock-seconds', dir], { encoding: 'utf8' }).stdout.split('\n')[0]!;
     const secs = Number(/^\[(\d+\.\d+)\]/.exec(ts)![1]);
@@ -84,8 +84,8 @@ test('full run: sched_switch, syscalls, uprobe, statedump, contexts; babeltrace2
     assert.match(meta, /domain = "kernel";/);
     assert.match(meta, /tracer_name = "lttng-modules";/);
     assert.match(meta, /trace_buffering_scheme = "global";/);
-    assert.ok(meta.includes(`uuid = "${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}"`));
-    assert.ok(fs.existsSync(path.join(dir, 'kernel', 'index', 'channel0_0.idx')));
+    assert.ok(meta.includes(`uuid = "${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}"`), 'clock uuid is the boot id');
+    assert.ok(fs.existsSync(path.join(dir, 'kernel', 'index', 'channel0_0.idx')), 'index file written');
   });
   assert.ok(!tracefs.readText('uprobe_events').includes(uprobeName), 'uprobe removed on destroy');
 });
@@ -141,7 +141,7 @@ test('filters: tracefs-side and consumer-side; two sessions do not see each othe
       // Exact in tracefs (prev_comm), and consumer-side (prio is recorded as prio - 100).
       await a.enableEvent('c', { name: 'sched_switch', type: 'tracepoint', filter: 'prev_comm == "sle*" && prev_prio == 20' });
       assert.equal(tracefs.readText(`events/sched/sched_switch/filter`, a.instanceNames().c).trim(), 'none');
-      await b.enableEvent('c', { name: 'chroot', type: 'syscall', filter: 'ret == 0 || $ctx.procname == "chroot"' });
+      await b.enableEvent('c', { name: 'chroot', type: 'syscall', filter: '$ctx.procname == "chroot"' });
       await a.start();
       await b.start();
       execFileSync('sleep', ['0.1']);
@@ -150,11 +150,40 @@ test('filters: tracefs-side and consumer-side; two sessions do not see each othe
       await b.stop();
       const outA = babeltrace(dirA).out;
       const outB = babeltrace(dirB).out;
-      assert.ok(outA.length > 0);
+      assert.ok(outA.length > 0, 'outA.length > 0');
       assert.ok(outA.every((l) => / sched_switch: .*prev_comm = "sleep", .*prev_prio = 20,/.test(l)), outA.join('\n'));
-      assert.ok(outB.length >= 2);
+      assert.ok(outB.length >= 2, 'outB.length >= 2');
       assert.ok(outB.every((l) => /syscall_(entry|exit)_chroot/.test(l)), outB.join('\n'));
     });
+  });
+});
+
+test('two channels; tracefs filter; enable after start; disable-event; disable-channel', async () => {
+  await withSession('multi', async (s, dir) => {
+    await s.createChannel('a', { ...KERNEL_CHANNEL_DEFAULTS, readTimerUs: 20_000 });
+    await s.createChannel('b', { ...KERNEL_CHANNEL_DEFAULTS, readTimerUs: 20_000 });
+    await s.enableEvent('a', { name: 'sched_switch', type: 'tracepoint', filter: 'prev_comm == "sleep"' });
+    assert.equal(tracefs.readText('events/sched/sched_switch/filter', s.instanceNames().a).trim(), 'prev_comm == "sleep"');
+    await s.enableEvent('b', { name: 'chroot', type: 'syscall' });
+    await s.start();
+    execFileSync('sleep', ['0.05']);
+    // Enabled while tracing: its class is appended to the metadata before its first record.
+    assert.deepEqual(await s.enableEvent('b', { name: 'sched_process_exec', type: 'tracepoint' }), ['sched_process_exec']);
+    spawnSync('chroot', ['/', 'true']);
+    await new Promise((r) => setTimeout(r, 100));
+    await s.disableEvent('b', 'chroot', 'syscall');
+    await s.disableChannel('a');
+    execFileSync('sleep', ['0.05']);
+    spawnSync('chroot', ['/', 'true']);
+    await s.stop();
+    const out = babeltrace(dir).out;
+    const sleeps = out.filter((l) => / sched_switch: /.test(l));
+    assert.ok(sleeps.length > 0 && sleeps.every((l) => l.includes('prev_comm = "sleep"')), 'only sleep in channel a');
+    assert.equal(out.filter((l) => / syscall_entry_chroot: /.test(l)).length, 1, 'chroot disabled after the first');
+    assert.ok(out.some((l) => / sched_process_exec: .*filename = "\/usr\/(s)?bin\/chroot"/.test(l)), 'exec recorded after a late enable');
+    // Two stream classes: channel a's and b's files.
+    const files = fs.readdirSync(path.join(dir, 'kernel'));
+    assert.ok(files.includes('a_0') && files.includes('b_0'), files.join(' '));
   });
 });
 
@@ -193,7 +222,7 @@ test('reclaimStale removes instances recorded by a dead daemon only', async () =
     fs.writeFileSync(liveRec, JSON.stringify({ pid: process.ppid, instances: [live], uprobes: [] }));
     try {
       const removed = await KernelSession.reclaimStale();
-      assert.ok(removed.includes(inst));
+      assert.ok(removed.includes(inst), 'removed.includes(inst)');
       assert.equal(tracefs.instanceExists(inst), false);
       assert.equal(tracefs.instanceExists(live), true, 'a live owner keeps its instance');
     } finally {

@@ -39,7 +39,7 @@ test('real pages decode to what the kernel prints in `trace`', () => {
       const rest = m[5 + 1]!;
       return { pid: Number(m[2]), cpu: Number(m[3]), us: BigInt(m[4]!) * 1000000n + BigInt(m[5]!), name: /^\w+/.exec(rest)![0], rest };
     });
-    assert.ok(expected.some((e) => e.name === 'sched_switch'));
+    assert.ok(expected.some((e) => e.name === 'sched_switch'), 'expected.some((e) => e.name === \'sched_switch\')');
     const exitTexts = expected.filter((e) => / -> 0x/.test(e.rest)).map((e) => BigInt.asIntN(64, BigInt(e.rest.slice(e.rest.indexOf('-> ') + 3))));
     assert.ok(exitTexts.length >= 2, 'two chroot exits recorded');
     const dec = decoder();

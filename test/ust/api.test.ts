@@ -189,12 +189,48 @@ for (let i = 0; i < 3; i++) { a.emit(i); b.emit(i); c.emit(i); }
     }
   });
 
+  test('a worker started before the session joins it; stopLocalSession() ends recording', () => {
+    const dir = tempDir('late');
+    try {
+      const script = writeScript(
+        dir,
+        'late.mjs',
+        `
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+const ev = ust.provider('w').event('e', [ust.string('who'), ust.int32('k')]);
+if (isMainThread) {
+  const w = new Worker(new URL(import.meta.url));
+  await new Promise((r) => w.once('message', r));
+  ust.startLocalSession({ dir: process.argv[2] });
+  ev.emit('main', 1);
+  w.postMessage('go');
+  await new Promise((r) => w.once('exit', r));
+  ust.stopLocalSession();
+  ev.emit('main-after-stop', 2);
+  console.log(String(ev.enabled), String(ust.localSessionInfo()));
+} else {
+  parentPort.postMessage('up');
+  parentPort.once('message', () => setTimeout(() => { ev.emit('worker', 3); process.exit(0); }, 50));
+}
+`,
+      );
+      const r = runNode([script, `${dir}/out`], {});
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'false undefined');
+      const bt = babeltrace(traceDirOf(`${dir}/out`));
+      assert.equal(bt.status, 0, bt.stderr);
+      assert.deepEqual(bt.lines.map((l) => l.slice(l.lastIndexOf('{'))), ['{ who = "main", k = 1 }', '{ who = "worker", k = 3 }']);
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('startLocalSession rejects bad options with one-line errors', () => {
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', subbufSize: 1000 }), /subbufSize must be a power of two >= 4096/);
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', mode: 'ring' as never }), /mode must be "discard" or "overwrite"/);
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', contexts: ['pid' as never] }), /unknown context "pid"/);
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', rules: [{ pattern: '*', filter: 'x == 1' }] }), /filter expressions are not supported yet/);
-    assert.throws(() => ust.startLocalSession({ dir: '/proc/ltt-no-such-dir' }), /cannot create trace directory/);
+    assert.throws(() => ust.startLocalSession({ dir: '/dev/null/ltt' }), /cannot create trace directory/);
     assert.equal(ust.localSessionInfo(), undefined);
     void readlinkSync;
   });

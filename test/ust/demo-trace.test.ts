@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { events, openTrace } from '../../src/ctf/index.js';
 import {
   babeltrace, cleanup, DEMO, discardedEvents, discardedPackets, parseTicks, runNode, runNodeAndSignal, tempDir,
   ticksByThread, traceDirOf,
@@ -55,6 +56,33 @@ describe('ust demo traces', () => {
       assert.ok(meta.includes(`uuid = "${bootId}";`), 'clock uuid is the boot id');
       assert.match(meta, /name = "demo:tick";\n\tid = 0;\n\tstream_id = 0;\n\tloglevel = 6;/);
       assertComplete(out, n);
+    } finally {
+      cleanup(out);
+    }
+  });
+
+  test('ltt\'s own CTF reader (src/ctf) reads the same events and timestamps as babeltrace2', async () => {
+    const out = tempDir('reader');
+    try {
+      // 2 x 2000 records of 17 bytes: several 16 KiB packets per stream, and no loss (64 KiB per thread).
+      const n = 2000;
+      const r = runNode([DEMO, String(n)], { LTT_UST_OUTPUT: out, LTT_UST_SUBBUF_SIZE: '16k' });
+      assert.equal(r.code, 0, r.stderr);
+      const dir = traceDirOf(out);
+      const bt = babeltrace(dir, ['--clock-cycles']);
+      assert.equal(bt.status, 0, bt.stderr);
+      const expected = bt.lines.map((l) => {
+        const m = /^\[(\d+)\] .* demo:tick: \{ cpu_id = (\d+) \}, \{ i = (\d+), msg = "(\w+)" \}$/.exec(l);
+        assert.ok(m, l);
+        return `${BigInt(m[1]!)} ${m[2]} ${m[3]} ${m[4]}`;
+      });
+      const got: string[] = [];
+      for await (const e of events(await openTrace([dir]))) {
+        assert.equal(e.name, 'demo:tick');
+        got.push(`${String(e.cycles)} ${String(e.packetContext!['cpu_id'])} ${String(e.payload!['i'])} ${String(e.payload!['msg'])}`);
+      }
+      assert.equal(got.length, 2 * n);
+      assert.deepEqual(got, expected);
     } finally {
       cleanup(out);
     }
@@ -120,6 +148,22 @@ describe('ust demo traces', () => {
       const r = runNode([DEMO, '20000', 'exit'], { LTT_UST_OUTPUT: out });
       assert.equal(r.code, 0, r.stderr);
       assertComplete(out, 20_000);
+    } finally {
+      cleanup(out);
+    }
+  });
+
+  test('process.exit() with tiny buffers: the losses of a worker that cannot flush are still all counted', () => {
+    const out = tempDir('exit-tiny');
+    try {
+      const n = 300_000;
+      const r = runNode([DEMO, String(n), 'exit'], { LTT_UST_OUTPUT: out, LTT_UST_SUBBUF_SIZE: '4096', LTT_UST_NUM_SUBBUF: '2' });
+      assert.equal(r.code, 0, r.stderr);
+      const bt = babeltrace(traceDirOf(out));
+      assert.equal(bt.status, 0, bt.stderr);
+      const discarded = discardedEvents(bt.stderr);
+      assert.ok(discarded > 0);
+      assert.equal(parseTicks(bt.lines).length + discarded, 2 * n);
     } finally {
       cleanup(out);
     }

@@ -33,7 +33,6 @@ test('%g matches C printf for the documented forms', () => {
     [1.5, '1.5'],
     [Math.fround(0.1), '0.1'],
     [NaN, 'nan'],
-    [-NaN, 'nan'],
     [Infinity, 'inf'],
     [-Infinity, '-inf'],
     [-0, '-0'],
@@ -109,9 +108,12 @@ function clock(over: Partial<ClockClass> = {}): ClockClass {
 
 test('local time matches libc localtime for several zones', () => {
   const saved = process.env['TZ'];
-  const secs = [0, 1351532897, 1700000001, 1711846800 - 1, 1711846800, 1729990800, 951782400, 4102444800];
+  const secs = [0, 1351532897, 1700000001, 1711846800 - 1, 1711846800, 1729990800, 951782400, 4102444800, -79162569, 1696089600];
   try {
-    for (const tz of ['UTC', 'EST5', 'America/New_York', 'Europe/Paris', 'Asia/Kolkata', 'Australia/Lord_Howe']) {
+    const zones = ['UTC', 'EST5', 'America/New_York', 'Europe/Paris', 'Asia/Kolkata', 'Australia/Lord_Howe'];
+    // POSIX rule strings that Node's ICU does not understand (evaluated by local-time.ts like glibc).
+    zones.push('CET-1CEST,M3.5.0,M10.5.0/3', '<+0530>-5:30', 'AEST-10AEDT,M10.1.0,M4.1.0/3');
+    for (const tz of zones) {
       process.env['TZ'] = tz;
       const cal = makeCalendar(false);
       for (const s of secs) {
@@ -342,6 +344,6 @@ test('ltt view | head: a reader that goes away ends the output quietly', () => {
   const r = spawnSync('sh', ['-c', `node ${JSON.stringify(join(root, 'bin', 'ltt'))} view ${JSON.stringify(trace)} | head -3`], {
     encoding: 'utf8',
   });
-  assert.equal(r.stdout, 'string: { str = "akonadi" }\nstring: { str = "akonadi" }\nstring: { str = "akonadi" }\n');
+  assert.equal(r.stdout, 'string: { str = "akonadi" }\nstring: { str = "alsa-lib" }\nstring: { str = "ao" }\n');
   assert.equal(r.stderr, '');
 });

@@ -12,7 +12,6 @@ import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { viewOptionTakesValue } from '../../view/view-args.js';
-import { viewOptionTakesValue } from '../../view/view-args.js';
 
 async function sessionTraceDir(ctx: CliContext, name: string): Promise<string> {
   const client = await ctx.control();
@@ -45,7 +44,6 @@ Print the events of a trace like babeltrace2 does. Default: the trace of the cur
     viewer: { type: 'string', short: 'e' },
   },
   passThroughUnknown: true,
-  passThroughTakesValue: viewOptionTakesValue,
   unknownTakesValue: viewOptionTakesValue,
   async run(ctx, { values, positionals, unknown }) {
     // Positionals that are not paths name sessions (lttng's `view SESSION`).

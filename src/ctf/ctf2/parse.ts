@@ -61,6 +61,8 @@ export function parseCtf2(text: string): TraceClass {
   const draft = newDraft(2);
   const conv = new FieldClassConverter(draft);
   const clocksById = new Map<string, ClockClass>();
+  const streamsById = new Map<number, DraftStream>();
+  const eventIds = new Map<DraftStream, Set<number>>();
   let haveTrace = false;
   let preambleUuid: string | undefined;
   let traceUid: string | undefined;
@@ -144,7 +146,7 @@ export function parseCtf2(text: string): TraceClass {
       case 'data-stream-class': {
         if (!haveTrace) throw metadataError(`${what}: data stream class before the trace class`);
         const id = uint(f, 'id', what, 0);
-        if (draft.streams.some((s) => s.id === id)) throw metadataError(`${what}: duplicate data stream class ${id}`);
+        if (streamsById.has(id)) throw metadataError(`${what}: duplicate data stream class ${id}`);
         const clockId = str(f, 'default-clock-class-id', what);
         let clock: ClockClass | undefined;
         if (clockId !== undefined) {
@@ -161,14 +163,18 @@ export function parseCtf2(text: string): TraceClass {
         if (eh) sc.eventHeader = eh;
         if (ec) sc.eventCommonContext = ec;
         draft.streams.push(sc);
+        streamsById.set(id, sc);
+        eventIds.set(sc, new Set());
         break;
       }
       case 'event-record-class': {
         const id = uint(f, 'id', what, 0);
         const scId = uint(f, 'data-stream-class-id', what, 0);
-        const sc = draft.streams.find((s) => s.id === scId);
+        const sc = streamsById.get(scId);
         if (!sc) throw metadataError(`${what}: unknown data stream class ${scId}`);
-        if (sc.events.some((e) => e.id === id)) throw metadataError(`${what}: duplicate event record class ${id} in data stream class ${scId}`);
+        const ids = eventIds.get(sc)!;
+        if (ids.has(id)) throw metadataError(`${what}: duplicate event record class ${id} in data stream class ${scId}`);
+        ids.add(id);
         const ev: DraftEvent = { id, name: str(f, 'name', what) ?? '', streamClassId: scId };
         const ll = attribute(f, 'lttng.org,2009', 'log-level') ?? attribute(f, 'babeltrace.org,2020', 'log-level');
         if (typeof ll === 'string' && Object.hasOwn(LOG_LEVELS, ll)) ev.logLevel = LOG_LEVELS[ll]!;

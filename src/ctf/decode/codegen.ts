@@ -44,7 +44,14 @@ export interface GenMode {
   readonly values: boolean;
 }
 
-export type ScopeDecoder = (s: DecodeState) => unknown;
+export type ScopeDecoder = (s: DecodeState, out?: ScopesOut) => unknown;
+
+/** Where compileScopes() with `values` stores the common context, specific context and payload. */
+export interface ScopesOut {
+  cc: unknown;
+  sc: unknown;
+  pl: unknown;
+}
 
 function oob(s: DecodeState, p: number, n: number): never {
   throw new DecodeError(
@@ -468,12 +475,12 @@ class Gen {
     return v;
   }
 
-  finish(result: string | null): ScopeDecoder {
+  finish(result: string | null, tail = ''): ScopeDecoder {
     const body =
-      `return function decode(s) {\n` +
+      `return function decode(s, o) {\n` +
       `var u8 = s.u8, dv = s.dv, p = s.pos, E = s.end, S = s.slots, t, c;\n` +
       this.lines.join('\n') +
-      `\ns.pos = p;\nreturn ${result ?? 'undefined'};\n};`;
+      `\ns.pos = p;\n${tail}return ${result ?? 'undefined'};\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => ScopeDecoder;
     return factory(HELPERS, this.consts);
@@ -488,19 +495,19 @@ export function compileScope(fc: StructFieldClass, mode: GenMode): ScopeDecoder 
 }
 
 /**
- * Decoder for several consecutive scopes (event common context, specific context, payload). With
- * `values` it returns an array with one entry per scope (undefined for absent or hidden scopes).
+ * Decoder for the three consecutive event scopes (common context, specific context, payload). With
+ * `values` it stores them in `out.cc`, `out.sc`, `out.pl` (undefined for absent or hidden scopes).
  */
-export function compileScopes(scopes: ReadonlyArray<StructFieldClass | undefined>, mode: GenMode): ScopeDecoder {
+export function compileScopes(
+  scopes: readonly [StructFieldClass | undefined, StructFieldClass | undefined, StructFieldClass | undefined],
+  mode: GenMode,
+): ScopeDecoder {
   const g = new Gen(mode);
   const vars: string[] = [];
   for (const sc of scopes) {
-    if (!sc) {
-      vars.push('undefined');
-      continue;
-    }
-    const v = g.field(sc, mode.values);
+    const v = sc ? g.field(sc, mode.values) : null;
     vars.push(v ?? 'undefined');
   }
-  return g.finish(mode.values ? `[${vars.join(', ')}]` : null);
+  const tail = mode.values ? `o.cc = ${vars[0]}; o.sc = ${vars[1]}; o.pl = ${vars[2]};\n` : '';
+  return g.finish(null, tail);
 }

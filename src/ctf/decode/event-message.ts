@@ -8,7 +8,7 @@
 
 import type { EventClass } from '../ir/trace-class.js';
 import type { Cycles, EventMessage, StreamInfo, StructValue } from '../../graph/message.js';
-import type { ScopeDecoder } from './codegen.js';
+import type { ScopeDecoder, ScopesOut } from './codegen.js';
 import type { Num } from './state.js';
 import type { EventClassDecoders, TraceDecoders } from './trace-decoders.js';
 
@@ -24,19 +24,22 @@ export interface PacketData {
   readonly dec: TraceDecoders;
 }
 
-type Scopes = [StructValue | undefined, StructValue | undefined, StructValue | undefined];
 
 export class CtfEventMessage implements EventMessage {
   readonly type = 'event' as const;
   private pk: PacketData | null;
-  private scopes: Scopes | null = null;
+  // Filled by the generated values decoder (`o.cc`, `o.sc`, `o.pl`) on first access.
+  private cc: StructValue | undefined = undefined;
+  private sc: StructValue | undefined = undefined;
+  private pl: StructValue | undefined = undefined;
 
   constructor(
     readonly stream: StreamInfo,
     readonly ec: EventClass,
     readonly cycles: Cycles,
     readonly packetContext: StructValue | undefined,
-    pk: PacketData,
+    /** null when the values are decoded eagerly by the message iterator. */
+    pk: PacketData | null,
     /** Bit position of the event (needsHeader) or of its body. */
     private readonly pos: number,
     private readonly ecd: EventClassDecoders,
@@ -45,19 +48,22 @@ export class CtfEventMessage implements EventMessage {
   }
 
   get commonContext(): StructValue | undefined {
-    return (this.scopes ?? this.materialize())[0];
+    if (this.pk !== null) this.materialize();
+    return this.cc;
   }
   get specificContext(): StructValue | undefined {
-    return (this.scopes ?? this.materialize())[1];
+    if (this.pk !== null) this.materialize();
+    return this.sc;
   }
   get payload(): StructValue | undefined {
-    return (this.scopes ?? this.materialize())[2];
+    if (this.pk !== null) this.materialize();
+    return this.pl;
   }
 
   /** Decodes all scopes now and releases the packet bytes. */
-  materialize(): Scopes {
-    if (this.scopes) return this.scopes;
-    const pk = this.pk!;
+  materialize(): void {
+    const pk = this.pk;
+    if (pk === null) return;
     const st = pk.dec.scratch;
     st.u8 = pk.u8;
     st.dv = pk.dv;
@@ -70,8 +76,7 @@ export class CtfEventMessage implements EventMessage {
     }
     // `pos` is the event's start when the body needs the header's slots, else the body's start.
     if (ecd.needsHeader && pk.header) pk.header(st);
-    this.scopes = ecd.values()(st) as Scopes;
+    ecd.values()(st, this as unknown as ScopesOut);
     this.pk = null;
-    return this.scopes;
   }
 }

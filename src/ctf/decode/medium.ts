@@ -23,7 +23,7 @@ export const DEFAULT_WINDOW = 4 * 1024 * 1024;
 export class FileMedium implements Medium {
   readonly size: number;
   private fd: number | undefined;
-  private win = new Uint8Array(0);
+  private win: Uint8Array = new Uint8Array(0);
   private winStart = 0;
 
   constructor(

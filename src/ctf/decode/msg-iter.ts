@@ -21,6 +21,7 @@ import type {
   StructValue,
 } from '../../graph/message.js';
 import { DecodeError } from './bits.js';
+import type { ScopesOut } from './codegen.js';
 import { CtfEventMessage, type PacketData } from './event-message.js';
 import { FileMedium, type Medium } from './medium.js';
 import { DecodeState, type Num } from './state.js';
@@ -56,6 +57,16 @@ export interface TracerQuirks {
 }
 
 export const NO_QUIRKS: TracerQuirks = { eventAfterPacket: false, barectfEventBeforePacket: false, lttngCrash: false };
+
+export interface StreamIteratorOptions {
+  readonly quirks?: TracerQuirks;
+  readonly openMedium?: (path: string) => Medium;
+  /**
+   * Decode every event's field values while reading (one pass) instead of on first access. Cheaper when
+   * the consumer reads every event's fields (pretty printing); lazy is cheaper otherwise.
+   */
+  readonly eager?: boolean;
+}
 
 const enum St {
   Begin,
@@ -100,15 +111,21 @@ export class CtfStreamIterator implements MessageStream {
   private prevSeq: Num | undefined;
   private prevEnd: Num | undefined;
 
+  private readonly quirks: TracerQuirks;
+  private readonly openMedium: (path: string) => Medium;
+  private readonly eager: boolean;
+
   constructor(
     readonly info: StreamInfo,
     private readonly dec: TraceDecoders,
     private readonly packets: readonly PacketLocation[],
-    private readonly quirks: TracerQuirks = NO_QUIRKS,
-    private readonly openMedium: (path: string) => Medium = (p) => new FileMedium(p),
+    opts: StreamIteratorOptions = {},
   ) {
     this.st = new DecodeState(dec.tc.slotCount);
     this.hasClock = info.sc.defaultClock !== undefined;
+    this.quirks = opts.quirks ?? NO_QUIRKS;
+    this.openMedium = opts.openMedium ?? ((p) => new FileMedium(p));
+    this.eager = opts.eager ?? false;
   }
 
   fill(): Promise<void> | void {
@@ -370,6 +387,12 @@ export class CtfStreamIterator implements MessageStream {
       throw new DecodeError(`no event class with ID ${id} in stream class ${this.cfg!.sc.id} (event at byte ${pos >>> 3})`);
     }
     const cycles = this.hasClock ? st.clock : undefined;
+    if (this.eager) {
+      const m = new CtfEventMessage(this.info, ecd.ec, cycles, this.packetContext, null, 0, ecd);
+      ecd.full()(st, m as unknown as ScopesOut);
+      if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);
+      return m;
+    }
     const bodyPos = st.pos;
     ecd.skip(st);
     if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);

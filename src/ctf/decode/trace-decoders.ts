@@ -35,8 +35,10 @@ export interface EventClassDecoders {
   readonly needsPacketSlots: boolean;
   /** Common context + specific context + payload, effects only (positions, slots, clock). */
   readonly skip: ScopeDecoder;
-  /** Same scopes, values only: returns [commonContext, specificContext, payload]. Compiled on demand. */
+  /** Same scopes, values only, stored into the message (`o.cc`, `o.sc`, `o.pl`). Compiled on demand. */
   values(): ScopeDecoder;
+  /** Effects and values in one pass (eager mode, for consumers that read every event's fields). */
+  full(): ScopeDecoder;
 }
 
 export interface PacketProps {
@@ -154,8 +156,9 @@ export class TraceDecoders {
     if (d) return d;
     const ec = cfg.sc.eventClasses.get(id);
     if (!ec) return undefined;
-    const scopes = [cfg.sc.eventCommonContext, ec.specificContext, ec.payload];
+    const scopes = [cfg.sc.eventCommonContext, ec.specificContext, ec.payload] as const;
     let values: ScopeDecoder | undefined;
+    let full: ScopeDecoder | undefined;
     const bodyStored = new Set<number>();
     const bodyRead = new Set<number>();
     for (const sc of scopes) collectSlots(sc, bodyStored, bodyRead);
@@ -170,6 +173,7 @@ export class TraceDecoders {
       needsPacketSlots: intersects(bodyRead, packetStored),
       skip: compileScopes(scopes, { effects: true, values: false }),
       values: () => (values ??= compileScopes(scopes, { effects: false, values: true })),
+      full: () => (full ??= compileScopes(scopes, { effects: true, values: true })),
     };
     m.set(id, d);
     return d;

@@ -141,6 +141,9 @@ export function buildTraceClass(ast: MetadataAst): DraftTrace {
   }
 
   // 7. Stream blocks.
+  const streamsById = new Map<number, DraftStream>();
+  /** Event class IDs per stream class (duplicate checks stay linear). */
+  const eventIds = new Map<DraftStream, Set<number>>();
   for (const blk of blocks('stream')) {
     const scope = new TypeScope(root);
     const key = attrTracker('`stream` block', ['id', 'event.header', 'event.context', 'packet.context']);
@@ -178,8 +181,9 @@ export function buildTraceClass(ast: MetadataAst): DraftTrace {
     } else if (draft.streams.length !== 0) {
       throw metadataError('missing `id` attribute in `stream` block (there is more than one stream class)', blk.line);
     }
-    if (draft.streams.some((s) => s.id === sc.id)) throw metadataError(`duplicate stream class ID ${sc.id}`, blk.line);
+    if (streamsById.has(sc.id)) throw metadataError(`duplicate stream class ID ${sc.id}`, blk.line);
     draft.streams.push(sc);
+    streamsById.set(sc.id, sc);
   }
 
   // 8. Event blocks.
@@ -232,22 +236,24 @@ export function buildTraceClass(ast: MetadataAst): DraftTrace {
         // babeltrace creates an implicit stream class 0.
         sc = { id: 0, events: [] };
         draft.streams.push(sc);
+        streamsById.set(0, sc);
       } else if (draft.streams.length === 1) {
         sc = draft.streams[0]!;
       } else {
         throw metadataError('missing `stream_id` attribute in `event` block (there is more than one stream class)', blk.line);
       }
     } else {
-      sc = draft.streams.find((s) => s.id === streamId);
+      sc = streamsById.get(streamId);
       if (!sc) throw metadataError(`event refers to unknown stream class ${streamId}`, blk.line);
     }
     if (ev.id === undefined) {
       if (sc.events.length !== 0) throw metadataError('missing `id` attribute in `event` block', blk.line);
       ev.id = 0;
     }
-    if (sc.events.some((e) => e.id === ev.id)) {
-      throw metadataError(`duplicate event class ID ${ev.id} in stream class ${sc.id}`, blk.line);
-    }
+    let ids = eventIds.get(sc);
+    if (!ids) eventIds.set(sc, (ids = new Set()));
+    if (ids.has(ev.id)) throw metadataError(`duplicate event class ID ${ev.id} in stream class ${sc.id}`, blk.line);
+    ids.add(ev.id);
     ev.streamClassId = sc.id;
     sc.events.push(ev);
   }

@@ -138,7 +138,8 @@ export class TypeResolver {
 
   /** Field class named by a specifier list (a fresh object). */
   specsToFc(specs: readonly TypeSpecifier[], scope: TypeScope, line: number): FieldClass {
-    const real = specs.filter((s) => !(s.kind === 'word' && s.word === 'const'));
+    // `const` is part of type names, as in babeltrace (`const uint8_t` needs its own alias).
+    const real = specs;
     const compound = real.filter((s) => s.kind !== 'word');
     if (compound.length > 1 || (compound.length === 1 && real.length > 1)) {
       throw metadataError('invalid combination of type specifiers', line);
@@ -220,7 +221,8 @@ export class TypeResolver {
         case 'map': {
           const p = a.right.kind === 'path' ? a.right.parts : undefined;
           if (!p) throw metadataError('invalid `map` attribute in integer type: expecting clock.NAME.value', a.line);
-          if (p.length !== 3 || p[0] !== 'clock' || p[2] !== 'value') {
+          // babeltrace's reading: `clock`, then the name, then optionally `value`.
+          if (p[0] !== 'clock' || p.length < 2 || p.length > 3 || (p.length === 3 && p[2] !== 'value')) {
             // babeltrace logs this and keeps the integer unmapped.
             this.warn(a.line, `ignoring unexpected integer \`map\` attribute "${p.join('.')}"`);
             break;
@@ -438,8 +440,7 @@ export class TypeResolver {
     let fc: FieldClass;
     if (d.pointers > 0) {
       // `type *name`: the pointer type must have been declared with typealias (`:= void *`).
-      const real = specs.filter((s) => !(s.kind === 'word' && s.word === 'const'));
-      const name = specsName(real) + ' *'.repeat(d.pointers);
+      const name = specsName(specs) + ' *'.repeat(d.pointers);
       const found = scope.lookup('aliases', name);
       if (!found) throw metadataError(`cannot find type "${name}"`, d.line);
       fc = cloneFieldClass(found, this.draft);

@@ -5,7 +5,8 @@
 // unsigned 8-bit 8-aligned integers, signed or non-integer `stream_id`, `stream_instance_id`,
 // packet context sizes/timestamps/counters or event header `id`), when several stream classes
 // exist without a packet header `stream_id`, or several event classes without an event header `id`.
-// Every variant must have a tag.
+// Every variant must have a tag. CTF 2: several data stream (event record) classes need a
+// `data-stream-class-id` (`event-record-class-id`) field.
 
 import type { StructFieldClass } from '../ir/trace-class.js';
 import { integerOf } from './auto-map-clocks.js';
@@ -24,6 +25,17 @@ function unsignedInt(s: StructFieldClass | undefined, name: string, where: strin
 }
 
 export function validate(tc: DraftTrace): void {
+  // CTF 1.8 gives meaning to member names; in CTF 2 names mean nothing (roles do).
+  if (tc.ctfVersion === 1) validateWellKnownNames(tc);
+  else validateRoles(tc);
+  for (const root of allRoots(tc)) {
+    walk(root, (fc) => {
+      if (fc.kind === 'variant' && fc.tagSlot < 0) throw metadataError('variant without a tag');
+    });
+  }
+}
+
+function validateWellKnownNames(tc: DraftTrace): void {
   const ph = tc.packetHeader;
   if (ph) {
     const magic = member(ph, 'magic');
@@ -37,7 +49,7 @@ export function validate(tc: DraftTrace): void {
     unsignedInt(ph, 'stream_id', 'packet header');
     unsignedInt(ph, 'stream_instance_id', 'packet header');
     const uuid = member(ph, 'uuid');
-    if (uuid && tc.ctfVersion === 1) {
+    if (uuid) {
       const a = uuid.fc;
       if (a.kind !== 'array') throw metadataError('invalid packet header: `uuid` member is not an array');
       if (a.length !== 16) throw metadataError('invalid packet header: `uuid` member is not a 16-element array');
@@ -48,23 +60,39 @@ export function validate(tc: DraftTrace): void {
       if (el.align !== 8) throw metadataError("invalid packet header: `uuid` member's element alignment is not 8");
     }
   }
-  if (tc.streams.length > 1 && !member(ph, 'stream_id') && tc.ctfVersion === 1) {
+  if (tc.streams.length > 1 && !member(ph, 'stream_id')) {
     throw metadataError('invalid packet header: missing `stream_id` member as there is more than one stream class');
   }
   for (const sc of tc.streams) {
     for (const n of ['timestamp_begin', 'timestamp_end', 'events_discarded', 'packet_seq_num', 'packet_size', 'content_size']) {
       unsignedInt(sc.packetContext, n, `packet context of stream class ${sc.id}`);
     }
-    if (tc.ctfVersion === 1) {
-      if (member(sc.eventHeader, 'id')) unsignedInt(sc.eventHeader, 'id', `event header of stream class ${sc.id}`);
-      else if (sc.events.length > 1) {
-        throw metadataError(`invalid event header of stream class ${sc.id}: missing \`id\` member as there is more than one event class`);
-      }
+    if (member(sc.eventHeader, 'id')) unsignedInt(sc.eventHeader, 'id', `event header of stream class ${sc.id}`);
+    else if (sc.events.length > 1) {
+      throw metadataError(`invalid event header of stream class ${sc.id}: missing \`id\` member as there is more than one event class`);
     }
   }
-  for (const root of allRoots(tc)) {
+}
+
+function hasRole(root: StructFieldClass | undefined, role: string): boolean {
+  let found = false;
+  if (root) {
     walk(root, (fc) => {
-      if (fc.kind === 'variant' && fc.tagSlot < 0) throw metadataError('variant without a tag');
+      const int = fc.kind === 'varint' ? fc : integerOf(fc);
+      if (int?.role === role) found = true;
     });
+  }
+  return found;
+}
+
+/** CTF 2: the decoder must be able to tell data stream classes and event record classes apart. */
+function validateRoles(tc: DraftTrace): void {
+  if (tc.streams.length > 1 && !hasRole(tc.packetHeader, 'stream-class-id')) {
+    throw metadataError('several data stream classes but no `data-stream-class-id` field in the packet header');
+  }
+  for (const sc of tc.streams) {
+    if (sc.events.length > 1 && !hasRole(sc.eventHeader, 'event-class-id')) {
+      throw metadataError(`data stream class ${sc.id} has several event record classes but no \`event-record-class-id\` field in its header`);
+    }
   }
 }

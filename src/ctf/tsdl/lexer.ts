@@ -47,6 +47,9 @@ const INT_SUFFIXES = new Set(['u', 'ul', 'ull', 'lu', 'llu']);
 export function lex(src: Uint8Array): Token[] {
   const tokens: Token[] = [];
   const n = src.length;
+  // One byte-per-char view of the whole text: identifiers and numbers are ASCII, and slicing it is
+  // much cheaper than building strings from byte arrays token by token.
+  const text = Buffer.from(src.buffer, src.byteOffset, src.byteLength).toString('latin1');
   let i = 0;
   let line = 1;
 
@@ -95,7 +98,7 @@ export function lex(src: Uint8Array): Token[] {
       if (i - start === 1 && c === 0x4c && (src[i] === 0x22 || src[i] === 0x27)) {
         throw lexError(line, 'wide string literals are not supported');
       }
-      tokens.push({ kind: 'id', text: String.fromCharCode(...src.subarray(start, i)), line });
+      tokens.push({ kind: 'id', text: text.slice(start, i), line });
       continue;
     }
     // Integer literals.
@@ -107,23 +110,23 @@ export function lex(src: Uint8Array): Token[] {
         const ds = i;
         while (i < n && isHex(src[i]!)) i++;
         if (i === ds) throw lexError(line, 'invalid hexadecimal constant');
-        value = BigInt('0x' + String.fromCharCode(...src.subarray(ds, i)));
+        value = BigInt('0x' + text.slice(ds, i));
       } else if (c === 0x30) {
         i++;
         const ds = i;
         while (i < n && src[i]! >= 0x30 && src[i]! <= 0x37) i++;
-        value = i === ds ? 0n : BigInt('0o' + String.fromCharCode(...src.subarray(ds, i)));
+        value = i === ds ? 0n : BigInt('0o' + text.slice(ds, i));
         if (i < n && isDigit(src[i]!)) throw lexError(line, 'invalid octal constant');
       } else {
         while (i < n && isDigit(src[i]!)) i++;
-        value = BigInt(String.fromCharCode(...src.subarray(start, i)));
+        value = BigInt(text.slice(start, i));
       }
       const ss = i;
       while (i < n && (src[i] === 0x75 || src[i] === 0x55 || src[i] === 0x6c || src[i] === 0x4c)) i++;
       if (i > ss) {
-        const suffix = String.fromCharCode(...src.subarray(ss, i)).toLowerCase();
+        const raw = text.slice(ss, i);
+        const suffix = raw.toLowerCase();
         // Mixed-case `lL` is not a valid suffix in C, nor in babeltrace's list.
-        const raw = String.fromCharCode(...src.subarray(ss, i));
         if (!INT_SUFFIXES.has(suffix) || /lL|Ll/.test(raw)) {
           throw lexError(line, `invalid integer suffix "${raw}"`);
         }
@@ -131,9 +134,9 @@ export function lex(src: Uint8Array): Token[] {
       if (i < n && (isIdStart(src[i]!) || isDigit(src[i]!))) {
         throw lexError(line, 'invalid integer constant');
       }
-      const text = String.fromCharCode(...src.subarray(start, i));
-      if (value > MAX_U64) throw lexError(line, `integer constant ${text} does not fit in 64 bits`);
-      tokens.push({ kind: 'int', text, value, line });
+      const lit = text.slice(start, i);
+      if (value > MAX_U64) throw lexError(line, `integer constant ${lit} does not fit in 64 bits`);
+      tokens.push({ kind: 'int', text: lit, value, line });
       continue;
     }
     // String and character literals.
@@ -141,6 +144,14 @@ export function lex(src: Uint8Array): Token[] {
       const delim = c;
       const startLine = line;
       i++;
+      // Fast path: plain ASCII without escapes is a slice of the text.
+      let j = i;
+      while (j < n && src[j] !== delim && src[j] !== 0x5c && src[j]! < 0x80 && src[j] !== 0 && src[j] !== 0x0a) j++;
+      if (j < n && src[j] === delim) {
+        tokens.push({ kind: delim === 0x22 ? 'str' : 'char', text: text.slice(i, j), line: startLine });
+        i = j + 1;
+        continue;
+      }
       const bytes: number[] = [];
       for (;;) {
         if (i >= n) throw lexError(startLine, 'unterminated string literal');
@@ -174,14 +185,14 @@ export function lex(src: Uint8Array): Token[] {
             const ds = i;
             while (i < n && i - ds < 3 && isHex(src[i]!)) i++;
             if (i === ds) throw lexError(line, 'invalid \\x escape in string literal');
-            bytes.push(parseInt(String.fromCharCode(...src.subarray(ds, i)), 16) & 0xff);
+            bytes.push(parseInt(text.slice(ds, i), 16) & 0xff);
             break;
           }
           default:
             if (e >= 0x30 && e <= 0x37) { // \ooo (up to 3 octal digits)
               const ds = i - 1;
               while (i < n && i - ds < 3 && src[i]! >= 0x30 && src[i]! <= 0x37) i++;
-              bytes.push(parseInt(String.fromCharCode(...src.subarray(ds, i)), 8) & 0xff);
+              bytes.push(parseInt(text.slice(ds, i), 8) & 0xff);
               break;
             }
             throw lexError(line, `invalid escape sequence "\\${String.fromCharCode(e)}" in string literal`);

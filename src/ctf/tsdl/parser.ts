@@ -371,7 +371,8 @@ class Parser {
     const specs = this.parseSpecs();
     if (specs.length === 0) throw this.unexpected('a type');
     if (this.isWord('typedef')) return this.parseTypedef(specs);
-    if (this.eatPunct(';')) return { kind: 'type-only', specs, line };
+    // Unlike the root, a struct/variant body needs a declarator: `uint8_t ;` is a syntax error.
+    if (this.isPunct(';')) throw this.unexpected('a field name');
     const declarators: Declarator[] = [];
     do {
       const d = this.parseDeclarator(false);

@@ -14,8 +14,7 @@
 // * Timestamps are clock cycles (numbers < 2^53) and must not go backwards: an earlier timestamp is clamped to
 //   the stream's current time so the trace stays readable.
 // Synchronous; `write` does no allocation on the common path. After `close()`, write/openPacket/flushPacket/
-// switchSink throw an LttError
-// (CTF_WRITER_CLOSED).
+// switchSink throw an LttError (CTF_WRITER_CLOSED).
 
 import { LttError } from '../../errors.js';
 import type { EventEncoder, EncoderFactory } from './event-encoder.js';

@@ -1,6 +1,7 @@
 // `start-session`: creates the output directory and starts every domain tracer of the session. A session
-// needs at least one channel (LTTng: "No channel found in the session"); starting twice is
-// TRACE_ALREADY_STARTED, which the CLI reports as a warning like lttng.
+// needs at least one channel (LTTng: "No channel found in the session") and a local output (live and snapshot
+// recording are later milestones: LIVE_SESSION, NOT_SUPPORTED); starting twice is TRACE_ALREADY_STARTED, which
+// the CLI reports as a warning like lttng.
 
 import { mkdir } from 'node:fs/promises';
 import { ControlError } from '../../control/error-codes.js';
@@ -16,6 +17,9 @@ export async function startSession(
   if (session.active) throw new ControlError('TRACE_ALREADY_STARTED');
   const tracers = [...session.domains.values()].filter((state) => state.tracer && state.channels.size > 0);
   if (tracers.length === 0) throw new ControlError('NO_CHANNEL');
+  // Live sessions stream to a relay daemon, which ltt does not have yet.
+  if (session.liveTimerUs > 0) throw new ControlError('LIVE_SESSION');
+  if (!session.localOutput && !session.snapshot) throw new ControlError('NO_SESSION_OUTPUT');
   if (session.snapshot) {
     throw new ControlError(
       'NOT_SUPPORTED',

@@ -17,7 +17,7 @@ interface KernelSessionClass {
 export class KernelDomain {
   private loaded: Promise<KernelSessionClass> | undefined;
 
-  /** `enabled` false: the daemon is not root or runs with --no-kernel. */
+  /** `access`: 'not-root' for a per-user daemon, 'disabled' with --no-kernel. */
   constructor(
     private readonly access: 'ok' | 'not-root' | 'disabled',
     private readonly log: (line: string) => void,
