@@ -190,6 +190,7 @@ export class KernelChannelConsumer {
   /** Read, on every CPU, at most what its ring buffer can hold (plus the page being written). */
   drain(): void {
     if (!this.running) return;
+    this.opts.threads.tick();
     for (const r of this.readers) this.drainCpu(r, this.opts.bufferPages + 1);
   }
 

@@ -19,23 +19,40 @@ export interface ThreadEntry {
   nice: number;
   uid: number;
   gid: number;
+  /** Table epoch when last read from /proc (or updated from an event). */
+  epoch: number;
 }
+
+/** Epochs (consumer drains) after which an entry is re-read: about a second at the default 200 ms read timer. */
+const REFRESH_EPOCHS = 5;
 
 export class ThreadTable {
   private readonly map = new Map<number, ThreadEntry>();
+  private epoch = 0;
+
+  /** Called once per consumer drain: entries older than a few drains are re-read from /proc on next use
+   * (exec without a traced sched_process_exec, tid reuse). No clock read per event. */
+  tick(): void {
+    this.epoch++;
+  }
 
   seed(): void {
     for (const t of listThreads()) {
-      this.map.set(t.tid, { tid: t.tid, pid: t.pid, ppid: t.ppid, comm: t.comm, prio: t.prio, nice: t.nice, uid: -1, gid: -1 });
+      this.map.set(t.tid, { tid: t.tid, pid: t.pid, ppid: t.ppid, comm: t.comm, prio: t.prio, nice: t.nice, uid: -1, gid: -1, epoch: this.epoch });
     }
   }
 
   get(tid: number): ThreadEntry {
     let e = this.map.get(tid);
     if (e === undefined) {
-      e = readThread(tid);
+      e = readThread(tid, this.epoch);
       if (this.map.size > 200000) this.map.clear();
       this.map.set(tid, e);
+    } else if (this.epoch - e.epoch > REFRESH_EPOCHS) {
+      const fresh = readThread(tid, this.epoch);
+      // A thread that is gone keeps what was last known about it.
+      if (fresh.comm !== '') Object.assign(e, fresh);
+      else e.epoch = this.epoch;
     }
     return e;
   }
@@ -43,6 +60,7 @@ export class ThreadTable {
   setComm(tid: number, comm: string): void {
     const e = this.get(tid);
     if (e.comm !== comm) e.comm = comm;
+    e.epoch = this.epoch;
   }
 
   setPrio(tid: number, prio: number): void {
@@ -77,7 +95,7 @@ export class ThreadTable {
   }
 }
 
-function readThread(tid: number): ThreadEntry {
+function readThread(tid: number, epoch: number): ThreadEntry {
   try {
     const s = fs.readFileSync(`/proc/${tid}/stat`, 'latin1');
     const open = s.indexOf('(');
@@ -89,8 +107,8 @@ function readThread(tid: number): ThreadEntry {
     } catch {
       // Raced with exit: keep tid as the best guess of the thread group.
     }
-    return { tid, pid, ppid: Number(r[1]), comm: s.slice(open + 1, close), prio: Number(r[15]), nice: Number(r[16]), uid: -1, gid: -1 };
+    return { tid, pid, ppid: Number(r[1]), comm: s.slice(open + 1, close), prio: Number(r[15]), nice: Number(r[16]), uid: -1, gid: -1, epoch };
   } catch {
-    return { tid, pid: tid, ppid: 0, comm: '', prio: 20, nice: 0, uid: -1, gid: -1 };
+    return { tid, pid: tid, ppid: 0, comm: '', prio: 20, nice: 0, uid: -1, gid: -1, epoch };
   }
 }

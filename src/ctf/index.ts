@@ -37,7 +37,8 @@ export interface OpenedTrace {
 
 export async function openTrace(paths: readonly string[], opts: OpenTraceOptions = {}): Promise<OpenedTrace> {
   const source = await openCtfFs(paths, opts);
-  let streams: MessageStream[] = source.createStreams({ eager: opts.eager });
+  // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
+  let streams: MessageStream[] = source.createStreams({ eager: opts.eager, seekNs: opts.beginNs });
   if (opts.streamIntersection) {
     const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
     streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));

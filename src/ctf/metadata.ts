@@ -52,7 +52,7 @@ export function parseMetadata(bytes: Uint8Array, opts: { path?: string } = {}): 
     }
     // Pathologically deep nesting can exhaust the stack: still the metadata's fault.
     if (err instanceof RangeError) {
-      throw new LttError('CTF_METADATA', `${opts.path ? opts.path + ': ' : ''}metadata: ${err.message}`, { cause: err });
+      throw new LttError('CTF_METADATA', `${opts.path ? opts.path + ': ' : ''}metadata: types nested too deeply (${err.message})`, { cause: err });
     }
     throw err;
   }

@@ -53,7 +53,21 @@ export interface PacketIndexEntry extends PacketLocation {
   /** ns from origin of tsBegin/tsEnd (bigint, exact); undefined without times. */
   beginNs: bigint | undefined;
   endNs: bigint | undefined;
+  /** Sequence number as babeltrace2's index has it (index 1.1 only; never set by scanning). */
   readonly seqNum: Num | undefined;
+  /**
+   * What the packet itself says (raw, before the quirk fixes), when known: lets a reader start at this
+   * packet's successor with the snapshots it would have had (seek by index). undefined: unknown.
+   */
+  readonly snap: PacketSnapshots | undefined;
+}
+
+export interface PacketSnapshots {
+  readonly discarded: Num | undefined;
+  readonly seqNum: Num | undefined;
+  readonly tsEnd: Num | undefined;
+  /** ns from origin of the raw tsEnd. */
+  readonly tsEndNs: bigint | undefined;
 }
 
 /** A data stream: files of one (stream class, stream instance) and their packets. */
@@ -81,7 +95,37 @@ export interface CtfFsSource {
    * One message stream per data stream, in port order. `eager`: decode field values while reading
    * (for consumers that read every event's fields, like the pretty printer).
    */
-  createStreams(opts?: { eager?: boolean }): MessageStream[];
+  createStreams(opts?: CreateStreamsOptions): MessageStream[];
+}
+
+export interface CreateStreamsOptions {
+  /** Decode field values while reading (see StreamIteratorOptions.eager). */
+  readonly eager?: boolean;
+  /**
+   * Start each stream at the first packet that can hold messages at or after this time (ns from origin),
+   * using the packet index, with the snapshots the skipped packets leave (discarded events/packets stay
+   * exact). The caller must still trim the streams with the same begin (trimStream): this only avoids
+   * decoding packets the trimmer would drop entirely.
+   */
+  readonly seekNs?: bigint;
+}
+
+/** Index of the first packet to read for `seekNs`, and the snapshots of the packet before it. */
+export function seekIndex(index: readonly PacketIndexEntry[], seekNs: bigint): { first: number; prev?: PacketSnapshots } {
+  let first = 0;
+  // Packet i may be skipped when it ends before seekNs and the next packet begins before seekNs (with the
+  // quirk fixes, events of packet i are before the next packet's beginning); its raw snapshots are needed.
+  while (first + 1 < index.length) {
+    const cur = index[first]!;
+    const next = index[first + 1]!;
+    const snap = cur.snap;
+    if (snap === undefined || cur.endNs === undefined || next.beginNs === undefined) break;
+    // Both the fixed and the raw end (discarded-items ranges use the raw one) must be before seekNs.
+    if (snap.tsEndNs !== undefined && snap.tsEndNs >= seekNs) break;
+    if (!(cur.endNs < seekNs && next.beginNs < seekNs)) break;
+    first++;
+  }
+  return first === 0 ? { first } : { first, prev: index[first - 1]!.snap };
 }
 
 interface FoundTrace {
@@ -273,6 +317,11 @@ function indexFromIdx(
         beginNs: nsFromOrigin(clock, e.tsBegin),
         endNs: nsFromOrigin(clock, e.tsEnd),
         seqNum: e.seqNum,
+        // Index 1.0 has no sequence number: unknown, so no seeking past such packets.
+        snap:
+          idx.minor >= 1
+            ? { discarded: e.eventsDiscarded, seqNum: e.seqNum, tsEnd: e.tsEnd, tsEndNs: nsFromOrigin(clock, e.tsEnd) }
+            : undefined,
       };
     });
     if (total !== size) {
@@ -318,6 +367,12 @@ function indexByScan(reader: FileReader, dec: TraceDecoders, first: PacketProps)
       endNs: props.tsEnd !== undefined && clock ? nsFromOrigin(clock, props.tsEnd) : undefined,
       // babeltrace2 does not record sequence numbers when scanning.
       seqNum: undefined,
+      snap: {
+        discarded: props.discarded,
+        seqNum: props.seqNum,
+        tsEnd: props.tsEnd,
+        tsEndNs: props.tsEnd !== undefined && clock ? nsFromOrigin(clock, props.tsEnd) : undefined,
+      },
     });
     offset += psize;
   }
@@ -582,13 +637,22 @@ export function openCtfFsSync(inputs: readonly string[], opts: CtfFsOptions & { 
 
   return {
     traces,
-    createStreams(opts: { eager?: boolean } = {}): MessageStream[] {
+    createStreams(opts: CreateStreamsOptions = {}): MessageStream[] {
       const out: MessageStream[] = [];
       for (const t of traces) {
         const dec = decodersFor(t.info.tc);
-        t.groups.forEach((g, i) =>
-          out.push(new CtfStreamIterator(t.streams[i]!, dec, g.index, { quirks: t.quirks, eager: opts.eager })),
-        );
+        t.groups.forEach((g, i) => {
+          let packets: readonly PacketLocation[] = g.index;
+          let prev: PacketSnapshots | undefined;
+          if (opts.seekNs !== undefined) {
+            const s = seekIndex(g.index, opts.seekNs);
+            if (s.first > 0) {
+              packets = g.index.slice(s.first);
+              prev = s.prev;
+            }
+          }
+          out.push(new CtfStreamIterator(t.streams[i]!, dec, packets, { quirks: t.quirks, eager: opts.eager, prev }));
+        });
       }
       return out;
     },

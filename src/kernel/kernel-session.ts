@@ -35,6 +35,7 @@ import { resolveElfSymbol } from './elf-symbols.js';
 import { collectStatedump, STATEDUMP_EVENTS, STATEDUMP_EVENT_NAMES } from './statedump.js';
 import { contextField, makeContextFiller } from './contexts.js';
 import { monotonicClockDef, monotonicNow } from './trace-clock.js';
+import { ownerRecordPath, reclaimStale as reclaimStaleOwners, removeOwnerRecord, writeOwnerRecord } from './instance-owners.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { KernelChannelConsumer, type KernelEventHandler } from '../consumer/kernel-channel-consumer.js';
@@ -118,9 +119,10 @@ interface ChannelState {
   handlers: Array<KernelEventHandler | undefined>;
 }
 
-type TrackerKind = 'pid' | 'uid' | 'gid';
+/** LTTng's six kernel inclusion sets. The v* ones are evaluated with the ids seen from the root namespaces
+ * (what /proc shows this daemon), which equal the virtual ids outside containers. */
+type TrackerKind = 'pid' | 'vpid' | 'uid' | 'vuid' | 'gid' | 'vgid';
 
-const OWNER_DIR = process.env.LTT_KERNEL_OWNER_DIR ?? '/run/ltt/kernel-owners';
 
 function sanitize(s: string, re = /[^A-Za-z0-9_.-]/g): string {
   return s.replace(re, '_');
@@ -174,7 +176,9 @@ export class KernelSession {
     readonly hostname: string,
     readonly creationTime: Date,
   ) {
-    this.uprobeGroup = `ltt_${sanitize(sessionName, /[^A-Za-z0-9_]/g)}`;
+    // Dynamic events are global: another daemon's session of the same name may own ltt_NAME already.
+    const group = `ltt_${sanitize(sessionName, /[^A-Za-z0-9_]/g)}`;
+    this.uprobeGroup = tracefs.exists(`events/${group}`) ? `${group}_${process.pid}` : group;
   }
 
   static async create(opts: { sessionName: string; traceDir: string; hostname: string; creationTime: Date }): Promise<KernelSession> {
@@ -308,8 +312,9 @@ export class KernelSession {
   async disableEvent(channel: string, name: string, type?: KernelEventType): Promise<void> {
     this.checkAlive();
     const c = this.channel(channel);
-    const all = name === '*' && type === undefined;
-    const matching = c.rules.filter((r) => r.enabled && (all || (r.name === name && (type === undefined || r.type === type))));
+    // `disable-event -a` (name "*") disables every rule of the type (of any type when none is given).
+    const all = name === '*';
+    const matching = c.rules.filter((r) => r.enabled && (all || r.name === name) && (type === undefined || r.type === type));
     if (matching.length === 0) throw new LttError('KERNEL_EVENT_NOT_FOUND', `Kernel event rule "${name}" not found in channel ${channel}`);
     for (const r of matching) r.enabled = false;
     for (const cls of c.classes.values()) {
@@ -418,7 +423,16 @@ export class KernelSession {
         }
       }
       // The filter must be in place before the event is enabled, or unfiltered records slip in.
-      tracefs.writeText(`${dir}/filter`, tracefsFilter ?? '0', c.instance);
+      try {
+        tracefs.writeText(`${dir}/filter`, tracefsFilter ?? '0', c.instance);
+      } catch (err) {
+        if (tracefsFilter === undefined) throw err;
+        // This kernel's filter parser refused the translation: evaluate the rules in the consumer instead.
+        tracefs.writeText(`${dir}/filter`, '0', c.instance);
+        const names = cls.fields.map((f) => f.name);
+        const preds = rules.map((r) => compilePredicate(r.ast!, names));
+        predicate = preds.length === 1 ? preds[0] : (v, ctx) => preds.some((p) => p(v, ctx));
+      }
       tracefs.writeText(`${dir}/enable`, enabled ? '1' : '0', c.instance);
     }
     if (cls.handler) {
@@ -519,7 +533,7 @@ export class KernelSession {
   }
 
   private checkTrackerKind(kind: string): void {
-    if (kind !== 'pid' && kind !== 'uid' && kind !== 'gid') throw new LttError('KERNEL_TRACKER', `Unknown tracker kind "${kind}"`);
+    if (!['pid', 'vpid', 'uid', 'vuid', 'gid', 'vgid'].includes(kind)) throw new LttError('KERNEL_TRACKER', `Unknown tracker kind "${kind}"`);
   }
 
   /** Reads the trackers at each call, so track/untrack while tracing applies at once. */
@@ -528,12 +542,12 @@ export class KernelSession {
     const trackers = this.trackers;
     return (tid) => {
       if (trackers.size === 0) return true;
-      const pid = trackers.get('pid'), uid = trackers.get('uid'), gid = trackers.get('gid');
-      if (pid && !pid.has(threads.get(tid).pid)) return false;
-      if (uid || gid) {
-        const ids = threads.ids(tid);
-        if (uid && !uid.has(ids.uid)) return false;
-        if (gid && !gid.has(ids.gid)) return false;
+      for (const [kind, set] of trackers) {
+        let v: number;
+        if (kind === 'pid' || kind === 'vpid') v = threads.get(tid).pid;
+        else if (kind === 'uid' || kind === 'vuid') v = threads.ids(tid).uid;
+        else v = threads.ids(tid).gid;
+        if (!set.has(v)) return false;
       }
       return true;
     };
@@ -588,6 +602,15 @@ export class KernelSession {
     }
     this.active = true;
     this.everStarted = true;
+  }
+
+  /** `regenerate statedump`: a new dump into the channels that enabled it, after draining what is pending. */
+  async regenerateStatedump(): Promise<void> {
+    this.checkAlive();
+    if (!this.active) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} is not started`);
+    const channels = [...this.channels.values()].filter((c) => c.enabled && [...c.classes.values()].some((k) => k.kind === 'statedump' && [...k.rules].some((r) => r.enabled)));
+    for (const c of channels) c.consumer?.drain();
+    if (channels.length > 0) this.writeStatedump(channels);
   }
 
   /** Statedump records go first in the first CPU's stream, stamped before tracing starts (streams stay ordered). */
@@ -725,38 +748,23 @@ export class KernelSession {
 
   // ---- ownership records (for reclaimStale) --------------------------------------------------------------
 
-  private ownerFile(): string {
-    return path.join(OWNER_DIR, `${sanitize(this.sessionName)}.${process.pid}.json`);
-  }
-
   private recordOwner(instance: string | undefined): void {
-    try {
-      fs.mkdirSync(OWNER_DIR, { recursive: true });
-      const instances = [...this.channels.values()].map((c) => c.instance);
-      if (instance && !instances.includes(instance)) instances.push(instance);
-      fs.writeFileSync(this.ownerFile(), JSON.stringify({ pid: process.pid, instances, uprobes: this.uprobes, kprobes: this.kprobes }));
-    } catch {
-      // Without a record the instance is simply never reclaimed automatically.
-    }
+    const instances = [...this.channels.values()].map((c) => c.instance);
+    if (instance && !instances.includes(instance)) instances.push(instance);
+    writeOwnerRecord(ownerRecordPath(this.sessionName), { pid: process.pid, instances, uprobes: this.uprobes, kprobes: this.kprobes });
   }
 
+  /** After removing `instance` (or everything, when undefined). */
   private forgetOwner(instance: string | undefined): void {
+    const file = ownerRecordPath(this.sessionName);
     if (instance !== undefined) {
       const rest = [...this.channels.values()].map((c) => c.instance).filter((i) => i !== instance && tracefs.instanceExists(i));
       if (rest.length > 0 || this.uprobes.length > 0 || this.kprobes.length > 0) {
-        try {
-          fs.writeFileSync(this.ownerFile(), JSON.stringify({ pid: process.pid, instances: rest, uprobes: this.uprobes, kprobes: this.kprobes }));
-        } catch {
-          // See recordOwner.
-        }
+        writeOwnerRecord(file, { pid: process.pid, instances: rest, uprobes: this.uprobes, kprobes: this.kprobes });
         return;
       }
     }
-    try {
-      fs.unlinkSync(this.ownerFile());
-    } catch {
-      // Already gone.
-    }
+    removeOwnerRecord(file);
   }
 
   // ---- catalog ----------------------------------------------------------------------------------------------
@@ -788,66 +796,11 @@ export class KernelSession {
   }
 
   /**
-   * Remove tracefs instances and uprobes recorded by session daemons that are gone. `livePids`: daemons known
+   * Remove tracefs instances and probes recorded by session daemons that are gone. `livePids`: daemons known
    * alive (default: any running process counts as alive). Instances without an owner record are left alone.
    */
   static async reclaimStale(livePids?: Iterable<number>): Promise<string[]> {
-    const live = livePids ? new Set(livePids) : undefined;
-    const removed: string[] = [];
-    let files: string[] = [];
-    try {
-      files = fs.readdirSync(OWNER_DIR);
-    } catch {
-      return removed;
-    }
-    for (const f of files) {
-      const p = path.join(OWNER_DIR, f);
-      let rec: { pid: number; instances: string[]; uprobes: string[]; kprobes?: string[] };
-      try {
-        rec = JSON.parse(fs.readFileSync(p, 'utf8'));
-      } catch {
-        continue;
-      }
-      const alive = live ? live.has(rec.pid) : processAlive(rec.pid);
-      if (alive || rec.pid === process.pid) continue;
-      for (const inst of rec.instances ?? []) {
-        if (!inst.startsWith('ltt-') || !tracefs.instanceExists(inst)) continue;
-        try {
-          tracefs.writeText('tracing_on', '0', inst);
-          tracefs.writeText('events/enable', '0', inst);
-        } catch {
-          // Best effort: rmdir below reports the real failure.
-        }
-        tracefs.rmdirInstance(inst);
-        removed.push(inst);
-      }
-      for (const u of rec.uprobes ?? []) {
-        try {
-          tracefs.appendText('uprobe_events', `-:${u}\n`);
-          removed.push(u);
-        } catch {
-          // Already removed, or still enabled somewhere: leave it.
-        }
-      }
-      for (const k of rec.kprobes ?? []) {
-        try {
-          tracefs.appendText('kprobe_events', `-:${k}\n`);
-          removed.push(k);
-        } catch {
-          // As for uprobes.
-        }
-      }
-      fs.rmSync(p, { force: true });
-    }
-    return removed;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    tracefs.root();
+    return reclaimStaleOwners(livePids);
   }
 }

@@ -105,6 +105,26 @@ const SCHED_PRIO_FIELDS = new Set(['prio', 'prev_prio', 'next_prio', 'oldprio', 
 /** MAX_RT_PRIO: lttng-modules records prio - MAX_RT_PRIO. */
 const MAX_RT_PRIO = 100;
 
+/**
+ * Events whose LTTng field list differs from ftrace's: lttng-modules order, `tid` taken from common_pid,
+ * `rwbs` recorded as the RWBS_FLAG_* bit set instead of ftrace's text. Fields ftrace lacks are left out.
+ */
+const FIELD_LISTS: Record<string, string[]> = {
+  'block/block_rq_insert': ['dev', 'sector', 'nr_sector', 'bytes', 'tid', 'rwbs', 'comm'],
+  'block/block_rq_issue': ['dev', 'sector', 'nr_sector', 'bytes', 'tid', 'rwbs', 'comm'],
+  'block/block_rq_merge': ['dev', 'sector', 'nr_sector', 'bytes', 'tid', 'rwbs', 'comm'],
+  'block/block_rq_complete': ['dev', 'sector', 'nr_sector', 'error', 'rwbs'],
+  'block/block_rq_requeue': ['dev', 'sector', 'nr_sector', 'rwbs'],
+  'block/block_bio_complete': ['dev', 'sector', 'nr_sector', 'error', 'rwbs'],
+  'block/block_bio_remap': ['dev', 'sector', 'nr_sector', 'rwbs', 'old_dev', 'old_sector'],
+  'block/block_bio_bounce': ['dev', 'sector', 'nr_sector', 'rwbs', 'tid', 'comm'],
+  'block/block_bio_backmerge': ['dev', 'sector', 'nr_sector', 'rwbs', 'tid', 'comm'],
+  'block/block_bio_frontmerge': ['dev', 'sector', 'nr_sector', 'rwbs', 'tid', 'comm'],
+  'block/block_bio_queue': ['dev', 'sector', 'nr_sector', 'rwbs', 'tid', 'comm'],
+  'block/block_getrq': ['dev', 'sector', 'nr_sector', 'rwbs', 'tid', 'comm'],
+  'net/net_dev_xmit': ['skbaddr', 'rc', 'len', 'name'],
+};
+
 // ---- C types of syscall arguments (tracefs gives every argument 8 bytes) -------------------------------
 
 function syscallArgType(f: FormatField): IntSpec {
@@ -174,6 +194,25 @@ export const converterHelpers = {
     const v = dv.getUint32(o, true);
     const s = (rel ? o + 4 : rec) + (v & 0xffff);
     return converterHelpers.ints(dv, s, Math.floor((v >>> 16) / size), size, signed);
+  },
+  /** ftrace's rwbs text (e.g. "FWS") as lttng-modules' RWBS_FLAG_* bits. */
+  rwbs(buf: Buffer, o: number, max: number): number {
+    let v = 0;
+    for (let i = 0; i < max; i++) {
+      const c = buf[o + i];
+      if (c === 0 || c === undefined) break;
+      switch (c) {
+        case 0x46: v |= i === 0 ? 1 << 10 : 1 << 9; break; // F: preflush first, FUA later
+        case 0x57: v |= 1; break; // W
+        case 0x44: v |= 2; break; // D
+        case 0x52: v |= 4; break; // R
+        case 0x41: v |= 8; break; // A
+        case 0x53: v |= 32; break; // S
+        case 0x4d: v |= 64; break; // M
+        case 0x45: v |= 128; break; // E
+      }
+    }
+    return v;
   },
   /** Thread-group id of a thread, for sched_process_fork's parent_pid/child_pid (tracefs lacks them). */
   tgidOf(tid: number): number {
@@ -279,6 +318,22 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
   }
   if (kind === 'uprobe' || kind === 'kprobe') {
     return fields.map((f) => (f.name === '__probe_ip' ? { ...defaultPlan(f, 'ip'), spec: { name: 'ip', ...{ kind: 'int', size: 64, signed: false, base: 16 } } } : defaultPlan(f)));
+  }
+  const list = FIELD_LISTS[`${system}/${name}`];
+  if (list) {
+    const plans: Plan[] = [];
+    for (const n of list) {
+      if (n === 'tid') {
+        plans.push({ spec: { name: 'tid', kind: 'int', size: 32, signed: true, base: 10 }, expr: 'dv.getInt32(off + 4, true)', transformed: true });
+        continue;
+      }
+      const f = byName.get(n);
+      if (!f) continue;
+      if (n === 'rwbs' && f.layout === 'char-array') {
+        plans.push({ spec: { name: 'rwbs', kind: 'int', size: 32, signed: false, base: 10 }, expr: `h.rwbs(buf, off + ${f.offset}, ${f.size})`, source: f, transformed: true });
+      } else plans.push(defaultPlan(f));
+    }
+    return plans;
   }
   if (system === 'sched' && name === 'sched_process_fork') {
     const pc = byName.get('parent_comm'), pp = byName.get('parent_pid'), cc = byName.get('child_comm'), cp = byName.get('child_pid');

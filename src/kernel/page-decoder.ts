@@ -10,7 +10,8 @@
 // The commit word carries the byte count of data plus two flags: bit 31 "events were missed before this page"
 // and bit 30 "the missed count is stored as an unsigned long right after the data".
 // decodePage() walks one page synchronously and calls `onRecord` for every data record with its absolute
-// timestamp (ns, as a number: exact up to 2^53 ns = 104 days of uptime... and mono time never gets there),
+// timestamp (ns of CLOCK_MONOTONIC as a number: exact up to 2^53 ns, i.e. 104 days of uptime; beyond that the
+// last bit rounds, as in the CTF writer, which takes numbers too),
 // the offset of its payload in the buffer and its length. No allocation per record.
 
 import type { HeaderEventFormat, HeaderPageFormat } from './event-format.js';
@@ -32,7 +33,6 @@ export interface PageInfo {
 
 const MISSED_EVENTS = 0x80000000;
 const MISSED_STORED = 0x40000000;
-const TWO27 = 134217728;
 const TWO32 = 4294967296;
 
 export class PageDecoder {
@@ -46,6 +46,8 @@ export class PageDecoder {
   private readonly maxTypeLen: number;
   private readonly typeMask: number;
   private readonly deltaShift: number;
+  /** array[0] of a time extend or time stamp counts in units of 2^time_delta bits (TS_SHIFT). */
+  private readonly extendUnit: number;
   /** Reused result object (callers copy what they need before decoding the next page). */
   readonly info: PageInfo = { timestamp: 0, dataLength: 0, missed: 0, records: 0, lastTimestamp: 0 };
 
@@ -60,6 +62,7 @@ export class PageDecoder {
     this.maxTypeLen = event.dataMaxTypeLen;
     this.typeMask = (1 << event.typeLenBits) - 1;
     this.deltaShift = event.typeLenBits;
+    this.extendUnit = 2 ** event.timeDeltaBits;
   }
 
   /** Missed-events state of a page before decoding it: -1 some (count unknown), 0 none, N exactly N. */
@@ -129,12 +132,12 @@ export class PageDecoder {
         p += 4 + dv.getUint32(p + 4, true);
       } else if (typeLen === this.timeExtend) {
         if (p + 8 > end) break;
-        ts += delta + dv.getUint32(p + 4, true) * TWO27;
+        ts += delta + dv.getUint32(p + 4, true) * this.extendUnit;
         p += 8;
       } else if (typeLen === this.timeStamp) {
         if (p + 8 > end) break;
         // Absolute stamp: 59 low bits recorded; the top 5 bits come from the current time (rb_fix_abs_ts).
-        const abs = delta + dv.getUint32(p + 4, true) * TWO27;
+        const abs = delta + dv.getUint32(p + 4, true) * this.extendUnit;
         const TOP = 576460752303423488; // 2^59
         ts = abs + Math.floor(ts / TOP) * TOP;
         p += 8;

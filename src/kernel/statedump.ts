@@ -60,6 +60,24 @@ export const STATEDUMP_EVENTS: ReadonlyArray<{ name: string; fields: FieldDef[] 
       { name: 'filename', kind: 'string' },
     ],
   },
+  {
+    name: 'lttng_statedump_interrupt',
+    fields: [{ name: 'irq', ...u32 }, { name: 'name', kind: 'string' }, { name: 'action', kind: 'string' }],
+  },
+  {
+    name: 'lttng_statedump_cpu_topology',
+    fields: [
+      { name: 'architecture', kind: 'string' },
+      { name: 'cpu_id', kind: 'int', size: 16 },
+      { name: 'vendor', kind: 'string' },
+      { name: 'family', kind: 'int', size: 8 },
+      { name: 'model', kind: 'int', size: 8 },
+      { name: 'model_name', kind: 'string' },
+      { name: 'physical_id', kind: 'int', size: 16 },
+      { name: 'core_id', kind: 'int', size: 16 },
+      { name: 'cores', kind: 'int', size: 16 },
+    ],
+  },
   { name: 'lttng_statedump_block_device', fields: [{ name: 'dev', ...u32 }, { name: 'diskname', kind: 'string' }] },
   {
     name: 'lttng_statedump_network_interface',
@@ -222,6 +240,54 @@ export function collectStatedump(): StatedumpRecord[] {
       out.push({ name: 'lttng_statedump_network_interface', payload: [name, v] });
     }
   }
+  out.push(...interrupts(), ...cpuTopology());
   out.push({ name: 'lttng_statedump_end', payload: [] });
+  return out;
+}
+
+/** /proc/interrupts: one record per action of each numbered IRQ (name = the irq chip, as lttng-modules). */
+function interrupts(): StatedumpRecord[] {
+  const out: StatedumpRecord[] = [];
+  let lines: string[];
+  try {
+    lines = fs.readFileSync('/proc/interrupts', 'latin1').split('\n');
+  } catch {
+    return out;
+  }
+  const cpus = (lines[0] ?? '').trim().split(/\s+/).length;
+  for (const line of lines.slice(1)) {
+    const m = /^\s*(\d+):(.*)$/.exec(line);
+    if (!m) continue;
+    const cols = m[2]!.trim().split(/\s+/);
+    const rest = cols.slice(cpus);
+    if (rest.length < 2) continue;
+    const chip = rest[0]!;
+    // After the chip: hwirq-trigger (e.g. "4-edge"), then the comma-separated action names.
+    const actions = rest.slice(2).join(' ').split(',').map((a) => a.trim()).filter((a) => a !== '');
+    for (const action of actions) out.push({ name: 'lttng_statedump_interrupt', payload: [Number(m[1]), chip, action] });
+  }
+  return out;
+}
+
+/** /proc/cpuinfo, x86 fields (lttng-modules emits this event on x86 only). */
+function cpuTopology(): StatedumpRecord[] {
+  if (process.arch !== 'x64' && process.arch !== 'ia32') return [];
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/cpuinfo', 'latin1');
+  } catch {
+    return [];
+  }
+  const out: StatedumpRecord[] = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const get = (k: string): string | undefined => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(block)?.[1];
+    const id = get('processor');
+    if (id === undefined) continue;
+    out.push({
+      name: 'lttng_statedump_cpu_topology',
+      payload: ['x86', Number(id), get('vendor_id') ?? '', Number(get('cpu family') ?? 0) & 0xff, Number(get('model') ?? 0) & 0xff,
+        get('model name') ?? '', Number(get('physical id') ?? 0), Number(get('core id') ?? 0), Number(get('cpu cores') ?? 0)],
+    });
+  }
   return out;
 }

@@ -14,7 +14,7 @@ import { closeSync, openSync, appendFileSync, writeSync, writevSync } from 'node
 import { join } from 'node:path';
 import { BroadcastChannel, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
-  CTL_COMMIT, CTL_DOORBELL, CTL_GEN, GEN_CLOSED, GEN_CONSUMED, GEN_OPEN, PACKET_ALIGN, PH_CONTENT_SIZE,
+  CTL_COMMIT, CTL_DOORBELL, CTL_GEN, CTL_STATE, PRODUCER_EXITED, GEN_CLOSED, GEN_CONSUMED, GEN_OPEN, PACKET_ALIGN, PH_CONTENT_SIZE,
   PH_EVENTS_DISCARDED, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_STREAM_ID, PH_STREAM_INSTANCE_ID, PH_TS_BEGIN,
   PH_TS_END, STAT_DISCARDED, ctlInt32Words, gen, type RingDescriptor,
 } from './ring-layout.js';
@@ -88,21 +88,21 @@ class RingSink {
     const content = Number(this.dv.getBigUint64(base + PH_CONTENT_SIZE, true)) / 8;
     const gi = CTL_GEN + i;
     if (this.d.mode === 'discard') {
-      this.writePacket(Buffer.from(this.d.data, base, content), base);
+      this.writePacket(Buffer.from(this.d.data, base, content));
       Atomics.store(this.ctl, gi, gen(this.expect, GEN_CONSUMED));
       Atomics.notify(this.ctl, gi);
     } else {
       this.priv.set(this.u8.subarray(base, base + content));
       const closed = gen(this.expect, GEN_CLOSED);
       if (Atomics.compareExchange(this.ctl, gi, closed, gen(this.expect, GEN_CONSUMED)) === closed) {
-        this.writePacket(this.priv.subarray(0, content), -1);
+        this.writePacket(this.priv.subarray(0, content));
       }
     }
     this.expect++;
   }
 
   /** Writes one packet (content bytes with a complete header) and its index entry. */
-  private writePacket(bytes: Buffer, _base: number, exactSize?: number): void {
+  private writePacket(bytes: Buffer, exactSize?: number): void {
     const content = bytes.length;
     const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
     const pad = size - content;
@@ -151,7 +151,7 @@ class RingSink {
     v.setBigUint64(PH_PACKET_SIZE, BigInt(PH_SIZE * 8), true);
     v.setBigUint64(PH_SEQ_NUM, BigInt(this.expect), true);
     v.setBigUint64(PH_EVENTS_DISCARDED, BigInt(total), true);
-    this.writePacket(h, -1, PH_SIZE);
+    this.writePacket(h, PH_SIZE);
     this.expect++;
   }
 
@@ -179,7 +179,7 @@ class RingSink {
     h.setBigUint64(PH_CONTENT_SIZE, BigInt(content * 8), true);
     h.setBigUint64(PH_PACKET_SIZE, BigInt(Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN * 8), true);
     h.setBigUint64(PH_EVENTS_DISCARDED, BigInt(this.stats[STAT_DISCARDED]!), true);
-    this.writePacket(this.priv.subarray(0, content), -1);
+    this.writePacket(this.priv.subarray(0, content));
     this.expect++;
     return true;
   }
@@ -217,8 +217,15 @@ function onMessage(m: ChannelMessage): void {
 async function pump(s: RingSink): Promise<void> {
   while (!finalizing) {
     const v = Atomics.load(s.ctl, CTL_DOORBELL);
+    // Read before draining: the producer marks itself exited after closing its last packet.
+    const exited = Atomics.load(s.ctl, CTL_STATE) === PRODUCER_EXITED;
     s.drain();
     if (finalizing) return;
+    if (exited) {
+      // Its thread is gone and everything it wrote is out: this stream is complete.
+      s.close();
+      return;
+    }
     const w = waitAsync(s.ctl, CTL_DOORBELL, v, 1000);
     if (w.async) await w.value;
   }
@@ -241,6 +248,7 @@ function finish(): void {
       onMessage((m as { message: ChannelMessage }).message);
     }
     for (const s of sinks.values()) {
+      if (s.closed) continue;
       s.drain();
       s.rescueOpen();
       s.close();

@@ -12,6 +12,7 @@ import type { FieldSpec, ScalarSpec } from './fields.js';
 import { scalarSize } from './fields.js';
 import { BASE_LO, BASE_SEC } from './clock.js';
 import type { RingProducer } from './ring-buffer.js';
+import { CTL_COMMIT } from './ring-layout.js';
 
 export type ContextName = 'vpid' | 'vtid' | 'procname' | 'async_id';
 export const CONTEXT_NAMES: readonly ContextName[] = ['vpid', 'vtid', 'procname', 'async_id'];
@@ -195,7 +196,7 @@ export function compileEmitter(inp: CompileInput): Emitter {
       L.push(scalarWrite(g, f, a, inp.event.name));
     }
   });
-  L.push('r.off = o; r.n++; r.last = t; ctl[0] = o;');
+  L.push(`r.off = o; r.n++; r.last = t; ctl[${CTL_COMMIT}] = o;`);
   L.push('};');
   const params = ['ev', 'r', 'dv', 'u8', 'ctl', 'hrtime', 'eaid', 'strOf', 'strArrBound', 'badLabel', ...g.constNames];
   const factory = new Function(...params, L.join('\n')) as (...p: unknown[]) => Emitter;

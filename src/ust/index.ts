@@ -17,7 +17,7 @@ import { LttError } from '../errors.js';
 import type { FieldSpec, ValuesOf } from './fields.js';
 import { declareEvent, flushThread, initThread, threadStats, type EventClass, type ThreadStats } from './tracer.js';
 import { logLevelValue, type LogLevelName } from './enablement.js';
-import { startLocalSession, stopLocalSession, localSessionInfo, type LocalSessionOptions } from './local-session.js';
+import { startLocalSession, type LocalSessionOptions } from './local-session.js';
 import type { ContextName } from './event-codegen.js';
 
 export {
@@ -26,7 +26,7 @@ export {
 } from './fields.js';
 export type { FieldSpec, ValueOf, ValuesOf, IntOptions, EnumMappings } from './fields.js';
 export { LOG_LEVELS, type LogLevelName, type EventRule } from './enablement.js';
-export { startLocalSession, stopLocalSession, localSessionInfo, type LocalSessionOptions, type LocalSessionInfo } from './local-session.js';
+export { startLocalSession, stopLocalSession, localSessionInfo, setEventRules, type LocalSessionOptions, type LocalSessionInfo } from './local-session.js';
 export type { ContextName } from './event-codegen.js';
 export type { ThreadStats } from './tracer.js';
 export type { LossMode } from './ring-layout.js';

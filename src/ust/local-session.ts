@@ -19,14 +19,14 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Worker, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { Worker, getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
 import { LttError } from '../errors.js';
 import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { CONTEXT_NAMES, type ContextName } from './event-codegen.js';
 import { checkRules, LOG_LEVELS, type EventRule, type LogLevelName } from './enablement.js';
 import { traceTsdl } from './metadata.js';
 import type { LossMode } from './ring-layout.js';
-import { activate, activeSessionId, deactivate, ENV_DATA_KEY, flushThread, getChannel, type SessionConfig } from './tracer.js';
+import { activate, activeSessionId, deactivate, ENV_DATA_KEY, flushThread, getChannel, setRules, type SessionConfig } from './tracer.js';
 import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, type ConsumerInit } from './consumer-protocol.js';
 
 export interface LocalSessionOptions {
@@ -61,6 +61,8 @@ interface Running {
   readonly info: LocalSessionInfo;
   readonly worker: Worker;
   readonly ctrl: Int32Array;
+  /** False once the consumer thread died: then nobody will set DONE and exit must not wait for it. */
+  consumerAlive: boolean;
 }
 
 let running: Running | undefined;
@@ -141,6 +143,9 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
     rules,
   };
 
+  if (config.subbufSize * config.numSubbuf > 1 << 30) {
+    throw new LttError('UST_BAD_OPTION', 'ltt/ust: subbufSize x numSubbuf must not exceed 1 GiB per thread');
+  }
   const now = new Date();
   const procname = processName();
   const traceDir = join(resolve(opts.dir), 'ust', 'pid', `${procname}-${process.pid}-${dirDatetime(now)}`);
@@ -172,13 +177,16 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   worker.on('error', (err) => {
     process.emitWarning(`ltt/ust: consumer thread failed: ${err.message}`);
   });
+  worker.on('exit', () => {
+    if (running?.worker === worker) running.consumerAlive = false;
+  });
   // Registration handshake: like lttng-ust's LTTNG_UST_REGISTER_TIMEOUT, wait (bounded) for the consumer so that
   // no ring announcement can be missed.
   if (Atomics.wait(ctrl, CTRL_READY, 0, 5000) === 'timed-out' && Atomics.load(ctrl, CTRL_READY) === 0) {
     void worker.terminate();
     throw new LttError('UST_CONSUMER', 'ltt/ust: the consumer thread did not start within 5 s');
   }
-  running = { info: { traceDir, sessionId: config.sessionId }, worker, ctrl };
+  running = { info: { traceDir, sessionId: config.sessionId }, worker, ctrl, consumerAlive: true };
   setEnvironmentData(ENV_DATA_KEY, config);
   activate(config);
   getChannel().postMessage({ type: 'session', config });
@@ -201,7 +209,7 @@ export function stopLocalSession(timeoutMs = 10000): void {
   Atomics.store(r.ctrl, CTRL_FINAL, 1);
   Atomics.notify(r.ctrl, CTRL_FINAL);
   const deadline = Date.now() + timeoutMs;
-  while (Atomics.load(r.ctrl, CTRL_DONE) === 0) {
+  while (r.consumerAlive && Atomics.load(r.ctrl, CTRL_DONE) === 0) {
     const left = deadline - Date.now();
     if (left <= 0) {
       process.emitWarning('ltt/ust: the consumer did not finish writing the trace in time; it may be incomplete');
@@ -209,6 +217,23 @@ export function stopLocalSession(timeoutMs = 10000): void {
     }
     Atomics.wait(r.ctrl, CTRL_DONE, 0, left);
   }
+}
+
+/**
+ * Replaces the session's event rules in every thread (the main thread at once, workers when they next reach
+ * their event loop): what `lttng enable-event` / `disable-event` will drive through the session daemon.
+ */
+export function setEventRules(rules: readonly EventRule[]): void {
+  if (!isMainThread) throw new LttError('UST_NOT_MAIN', 'ltt/ust: setEventRules() must be called from the main thread');
+  checkRules(rules);
+  const sid = activeSessionId();
+  if (sid === undefined) throw new LttError('UST_NO_SESSION', 'ltt/ust: no active session');
+  const copy = rules.map((r) => ({ ...r }));
+  setRules(copy);
+  getChannel().postMessage({ type: 'rules', sessionId: sid, rules: copy });
+  // Workers created from now on start with the new rules.
+  const cfg = getEnvironmentData(ENV_DATA_KEY) as SessionConfig | undefined;
+  if (cfg !== undefined) setEnvironmentData(ENV_DATA_KEY, { ...cfg, rules: copy });
 }
 
 export function localSessionInfo(): LocalSessionInfo | undefined {

@@ -78,6 +78,10 @@ export class RingProducer {
     if (!Number.isInteger(o.numSubbuf) || o.numSubbuf < 2 || (o.numSubbuf & (o.numSubbuf - 1)) !== 0) {
       throw new RangeError('ltt/ust: numSubbuf must be a power of two >= 2');
     }
+    if (o.subbufSize * o.numSubbuf > 1 << 30) {
+      // Offsets are published in Int32 words.
+      throw new RangeError('ltt/ust: subbufSize x numSubbuf must not exceed 1 GiB per thread');
+    }
     this.subbufSize = o.subbufSize;
     this.numSubbuf = o.numSubbuf;
     this.mode = o.mode;
@@ -255,4 +259,3 @@ export class RingProducer {
   }
 }
 
-export { CTL_COMMIT };

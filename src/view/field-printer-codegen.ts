@@ -8,7 +8,7 @@
 // class is `hidden` are not printed. The caller ensures LINE_SLACK bytes of room before calling.
 
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
-import { CAPACITY, LINE_SLACK, writeUint32, type OutputWriter } from './output-writer.js';
+import { CAPACITY, LINE_SLACK, writeHex32, writeQuotedPlain, writeUint32, type OutputWriter } from './output-writer.js';
 import { formatG } from './printf-g.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, textValue, type EnumColors } from './value-format.js';
 
@@ -111,9 +111,12 @@ class Gen {
         }
         let stmt: string;
         switch (fc.base) {
-          case 16:
-            stmt = this.call(`o.ascii(${this.helper(formatHex)}(${val}, ${size}));`);
+          case 16: {
+            // Non-negative values below 2^32 need no masking: written in place, no string.
+            const u = this.v();
+            stmt = `{ const ${u} = ${val}; if (typeof ${u} === "number" && ${u} >= 0 && ${u} < 4294967296) p = ${this.helper(writeHex32)}(b, p, ${u}); else { ${this.call(`o.ascii(${this.helper(formatHex)}(${u}, ${size}));`)} } }`;
             break;
+          }
           case 8:
             stmt = this.call(`o.ascii(${this.helper(formatOctal)}(${val}, ${size}, ${signed}));`);
             break;
@@ -133,7 +136,7 @@ class Gen {
       case 'float':
         return this.colored(st.number, this.call(`o.ascii(${this.helper(formatG)}(${val}));`)) + '\n';
       case 'string':
-        return this.colored(st.string, this.call(`o.qstr(${this.textExpr(val)});`)) + '\n';
+        return this.colored(st.string, this.quoted(val)) + '\n';
       case 'bool':
         return this.colored(st.number, this.call(`o.ascii(${val} ? "true" : "false");`)) + '\n';
       case 'bit-array':
@@ -162,7 +165,7 @@ class Gen {
       case 'array':
       case 'sequence': {
         if (fc.isText) {
-          return this.colored(st.string, this.call(`o.qstr(${this.textExpr(val)});`)) + '\n';
+          return this.colored(st.string, this.quoted(val)) + '\n';
         }
         const a = this.v();
         const i = this.v();
@@ -172,6 +175,14 @@ class Gen {
         return code;
       }
     }
+  }
+
+  /** Quoted, escaped string: in place when plain ASCII, else through the writer. */
+  private quoted(val: string): string {
+    const raw = this.v();
+    const sv = this.v();
+    const q = this.v();
+    return `{ const ${raw} = ${val}; const ${sv} = ${this.textExpr(raw)}; const ${q} = ${this.helper(writeQuotedPlain)}(b, p, ${sv}); if (${q} >= 0) p = ${q}; else { ${this.call(`o.qstr(${sv});`)} } }`;
   }
 
   /** Strings may arrive as JS strings or as bytes. */

@@ -3,7 +3,7 @@
 // almost no allocation per event (building each line as a JS string first cost more in GC than the formatting).
 //
 // Contract: `ensure(n)` before writing at most n bytes with the unchecked writers (`byte`, `lit`, `ascii` of a
-// known-short string, `uint9`); `str`/`qstr`/`bytes` check room themselves. `flush()` hands the bytes to the
+// known-short string, `uint9`); `str`/`qstr` check room themselves. `flush()` hands the bytes to the
 // flusher; a reader that went away (EPIPE) makes later writes no-ops and sets `closed`. fd 1 is used directly
 // (never through process.stdout, which would switch a pipe to non-blocking mode).
 
@@ -12,6 +12,49 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 const CAP = 1 << 20;
 /** Buffer size; generated printers compare their local position against it. */
 export const CAPACITY = CAP;
+
+/** "00" "01" ... "99" as ASCII byte pairs. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+const HEX_UPPER = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70];
+
+/** Writes `0x` + a non-negative integer < 2^32 in upper-case hex at b[p]; returns the new position. */
+export function writeHex32(b: Uint8Array, p: number, n: number): number {
+  b[p] = 48;
+  b[p + 1] = 120;
+  p += 2;
+  let digits = 1;
+  for (let t = n >>> 4; t > 0; t >>>= 4) digits++;
+  let q = p + digits;
+  const end = q;
+  let v = n >>> 0;
+  do {
+    b[--q] = HEX_UPPER[v & 15]!;
+    v >>>= 4;
+  } while (v > 0);
+  return end;
+}
+
+/**
+ * Fast path of qstr(): writes `"s"` at b[p] when s is short printable ASCII needing no escape and returns the new
+ * position; returns -1 (nothing meaningful written) otherwise. The caller guarantees 258 bytes of room.
+ */
+export function writeQuotedPlain(b: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  if (n > 256) return -1;
+  b[p++] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x27 || c === 0x3f || c === 0x5c) return -1;
+    b[p++] = c;
+  }
+  b[p++] = 34;
+  return p;
+}
 
 /** Writes a non-negative integer < 2^32 in decimal at b[p]; returns the new position. */
 export function writeUint32(b: Uint8Array, p: number, n: number): number {
@@ -188,16 +231,33 @@ export class OutputWriter {
 
   /** Exactly 9 digits, zero padded (the ns part of timestamps). */
   uint9(n: number): void {
+    // Two digits per division (this runs twice per event: timestamp and delta).
     const b = this.buf;
-    let p = this.pos + 9;
-    this.pos = p;
+    const p = this.pos;
+    this.pos = p + 9;
     let v = n >>> 0;
-    for (let i = 0; i < 9; i++) {
-      const q = (v / 10) >>> 0;
-      b[--p] = 48 + (v - q * 10);
-      v = q;
-    }
+    let q = (v / 100) >>> 0;
+    let r = (v - q * 100) << 1;
+    b[p + 8] = DIGIT_PAIRS[r + 1]!;
+    b[p + 7] = DIGIT_PAIRS[r]!;
+    v = q;
+    q = (v / 100) >>> 0;
+    r = (v - q * 100) << 1;
+    b[p + 6] = DIGIT_PAIRS[r + 1]!;
+    b[p + 5] = DIGIT_PAIRS[r]!;
+    v = q;
+    q = (v / 100) >>> 0;
+    r = (v - q * 100) << 1;
+    b[p + 4] = DIGIT_PAIRS[r + 1]!;
+    b[p + 3] = DIGIT_PAIRS[r]!;
+    v = q;
+    q = (v / 100) >>> 0;
+    r = (v - q * 100) << 1;
+    b[p + 2] = DIGIT_PAIRS[r + 1]!;
+    b[p + 1] = DIGIT_PAIRS[r]!;
+    b[p] = 48 + (q % 10);
   }
+
 
   /** Any string, encoded in the output encoding. */
   str(s: string): void {

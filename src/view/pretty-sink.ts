@@ -97,9 +97,21 @@ export class PrettySink {
     }
   }
 
+  private lastPrinter: EventPrinter | undefined;
+  private lastEc: EventClass | undefined;
+
   private printerFor(m: EventMessage): EventPrinter {
-    const list = this.printers.get(m.ec);
+    // Runs of the same event class are common: skip the map lookup for them.
     const trace = m.stream.trace;
+    if (m.ec === this.lastEc && this.lastPrinter!.trace === trace) return this.lastPrinter!;
+    const found = this.lookupPrinter(m, trace);
+    this.lastEc = m.ec;
+    this.lastPrinter = found;
+    return found;
+  }
+
+  private lookupPrinter(m: EventMessage, trace: TraceInfo): EventPrinter {
+    const list = this.printers.get(m.ec);
     if (list) {
       for (let i = 0; i < list.length; i++) if (list[i]!.trace === trace) return list[i]!;
     }

@@ -66,6 +66,7 @@ export class TimestampFormatter {
   private negativeWarned = false;
   private cacheSec = NaN;
   private cachePrefix = '';
+  private cachePrefixBytes: Uint8Array = new Uint8Array(0);
 
   constructor(
     opts: { clockGmt: boolean; clockSeconds: boolean; clockDate: boolean },
@@ -186,8 +187,9 @@ export class TimestampFormatter {
       if (S !== this.cacheSec) {
         this.cacheSec = S;
         this.cachePrefix = (this.date ? this.cal.datePrefix(S) : '') + this.cal.hms(S) + '.';
+        this.cachePrefixBytes = Buffer.from(this.cachePrefix, 'latin1');
       }
-      o.ascii(this.cachePrefix);
+      o.lit(this.cachePrefixBytes);
       o.uint9(this.curN);
     } else {
       o.ascii(this.wallText());

@@ -93,6 +93,15 @@ describe('TSDL integers and literals', () => {
     assert.equal(tc.env.get('max'), -1n); // env integers are int64, as in babeltrace
   });
 
+  it('refuses huge literals quickly and pathological nesting with an LttError', () => {
+    const t0 = Date.now();
+    expectMetadataError(`/* CTF 1.8 */\ntrace { major = ${'9'.repeat(200_000)}; minor = 8; byte_order = le; };`, /line 2: integer constant 9{40}\.\.\. does not fit/);
+    assert.ok(Date.now() - t0 < 2000, 'linear time');
+    const n = 50_000;
+    const deep = `/* CTF 1.8 */ trace { major = 1; minor = 8; byte_order = le; }; event { name = e; fields := ${'struct { '.repeat(n)}string s; ${'} x; '.repeat(n - 1)}}; };`;
+    expectMetadataError(deep, /nested too deeply/);
+  });
+
   it('refuses integer sizes outside 1..64 and non power-of-two alignments', () => {
     expectMetadataError(`/* CTF 1.8 */\ntrace { major = 1; minor = 8; byte_order = le; };\nevent { name = e; fields := struct { integer { size = 65; } x; }; };`, /size 65/);
     expectMetadataError(`/* CTF 1.8 */\ntrace { major = 1; minor = 8; byte_order = le; };\nevent { name = e; fields := struct { integer { size = 0; } x; }; };`, /size 0/);

@@ -6,6 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLttError } from '../../src/errors.js';
 import type { OpenTraceOptions } from '../../src/ctf/index.js';
@@ -103,3 +104,18 @@ test('packet-seq-num: gaps become discarded-packets messages; a first packet not
   const notZero = await run([join(CORPUS, 'packet-seq-num/no-lost-not-starting-at-0')]);
   assert.equal(notZero.messages.filter((m) => m.type === 'discarded-packets').length, 0);
 });
+
+// CTF 2 twins (ctf2/succeed/*): same data streams as the CTF 1 traces, so the same events in the same order
+// as babeltrace2 printed for the CTF 1 version (corpus README).
+for (const name of readdirSync(join(CORPUS, 'ctf2/succeed')).sort()) {
+  const twin = `expected/${name}.txt`;
+  if (!existsSync(join(CORPUS, twin))) continue;
+  test(`CTF 2 ${name}: events of its CTF 1 twin, same order`, async () => {
+    const expected = lines(twin);
+    const { messages, error } = await run([join(CORPUS, 'ctf2/succeed', name)]);
+    assert.equal(error, undefined, `unexpected error: ${(error as Error | undefined)?.message}`);
+    const heads = messages.map(eventHead).filter((h) => h !== undefined);
+    assert.equal(heads.length, expected.length);
+    heads.forEach((h, i) => assert.ok(expected[i]!.startsWith(h!.stamp) && expected[i]!.includes(h!.name), `line ${i + 1}`));
+  });
+}

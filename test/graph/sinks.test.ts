@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTrace } from '../../src/ctf/index.js';
 import { runCounter, runDummy, formatCounts, emptyCounts } from '../../src/graph/sinks.js';
@@ -48,4 +49,12 @@ test('counter: every step messages a block then a blank line; singular forms', (
 test('dummy drains all messages', async () => {
   const o = await openTrace([join(CORPUS, 'succeed/multi-domains')]);
   assert.equal(await runDummy(o.messages), 4381);
+});
+
+test('counter with the default step on the real LTTng 2.13 sample trace (peers/) matches babeltrace2', async () => {
+  const peers = join(CORPUS, '../peers');
+  let out = '';
+  const o = await openTrace([join(peers, 'sample-ust-trace')]);
+  await runCounter(o.messages, { write: (s) => (out += s) });
+  assert.equal(out, readFileSync(join(peers, 'sample-ust-trace.counter.txt'), 'utf8'));
 });

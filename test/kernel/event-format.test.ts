@@ -98,3 +98,24 @@ test('listTracepoints and listSyscalls for ltt list --kernel / --syscall', async
   assert.ok(sc.some((s) => s.name === 'chroot' && s.bitness === 64), 'sc.some((s) => s.name === \'chroot\' && s.bitness === 64)');
   assert.ok(sc.some((s) => s.name === 'openat'), 'sc.some((s) => s.name === \'openat\')');
 });
+
+test('block events as lttng-modules records them: tid from common_pid, rwbs as RWBS_FLAG_* bits', () => {
+  const issue = readEventFormat('block', 'block_rq_issue');
+  const shaped = shapeEvent(issue);
+  assert.deepEqual(shaped.fields.map((x) => x.name), ['dev', 'sector', 'nr_sector', 'bytes', 'tid', 'rwbs', 'comm']);
+  // A hand-made record: common_pid 4242, rwbs "FWS" (preflush, write, sync), comm "kworker".
+  const buf = Buffer.alloc(256);
+  const dv = new DataView(buf.buffer);
+  buf.writeUInt16LE(issue.id, 0);
+  buf.writeInt32LE(4242, 4);
+  const f = Object.fromEntries(issue.fields.map((x) => [x.name, x]));
+  buf.writeUInt32LE(0x800001, f.dev!.offset);
+  buf.writeBigUInt64LE(123456n, f.sector!.offset);
+  buf.writeUInt32LE(8, f.nr_sector!.offset);
+  buf.writeUInt32LE(4096, f.bytes!.offset);
+  buf.write('FWS', f.rwbs!.offset, 'latin1');
+  buf.write('kworker', f.comm!.offset, 'latin1');
+  const out: unknown[] = [];
+  shaped.convert(dv, buf, 0, 256, out);
+  assert.deepEqual(out, [0x800001, 123456, 8, 4096, 4242, (1 << 10) | 1 | 32, 'kworker']);
+});

@@ -3,7 +3,6 @@
 // nothing, and the enable rules follow LTTng's glob / log level / exclusion semantics.
 
 import { strict as assert } from 'node:assert';
-import { readlinkSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
 import * as ust from '../../src/ust/index.js';
@@ -225,13 +224,54 @@ if (isMainThread) {
     }
   });
 
+  test('setEventRules() re-arms events in the main thread and in workers', () => {
+    const dir = tempDir('setrules');
+    try {
+      const script = writeScript(
+        dir,
+        'setrules.mjs',
+        `
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+const a = ust.provider('p').event('a', [ust.string('who')]);
+const b = ust.provider('p').event('b', [ust.string('who')], { logLevel: 'TRACE_ERR' });
+if (isMainThread) {
+  ust.startLocalSession({ dir: process.argv[2], events: ['p:a'] });
+  const w = new Worker(new URL(import.meta.url));
+  await new Promise((r) => w.once('message', r));
+  a.emit('main'); b.emit('main');
+  ust.setEventRules([{ pattern: 'p:*', logLevel: { type: 'range', level: ust.LOG_LEVELS.TRACE_WARNING } }]);
+  a.emit('main2'); b.emit('main2');
+  w.postMessage('go');
+  await new Promise((r) => w.once('exit', r));
+} else {
+  a.emit('worker'); b.emit('worker');
+  parentPort.postMessage('ready');
+  // Rules reach a worker through its event loop, in no fixed order with 'go': wait until they apply.
+  const whenArmed = () => (b.enabled ? (a.emit('worker2'), b.emit('worker2'), parentPort.close()) : setTimeout(whenArmed, 1));
+  parentPort.once('message', whenArmed);
+}
+`,
+      );
+      const r = runNode([script, `${dir}/out`], {});
+      assert.equal(r.code, 0, r.stderr);
+      const bt = babeltrace(traceDirOf(`${dir}/out`));
+      assert.equal(bt.status, 0, bt.stderr);
+      const got = bt.lines.map((l) => `${/ (p:\w+): /.exec(l)![1]} ${/who = "(\w+)"/.exec(l)![1]}`).sort();
+      // Before: only p:a. After: log level <= WARNING, so p:b (ERR) but not p:a (DEBUG_LINE).
+      assert.deepEqual(got, ['p:a main', 'p:a worker', 'p:b main2', 'p:b worker2']);
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('startLocalSession rejects bad options with one-line errors', () => {
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', subbufSize: 1000 }), /subbufSize must be a power of two >= 4096/);
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', mode: 'ring' as never }), /mode must be "discard" or "overwrite"/);
+    assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', subbufSize: 1 << 30, numSubbuf: 2 }), /must not exceed 1 GiB per thread/);
+    assert.throws(() => ust.setEventRules([{ pattern: '*' }]), /no active session/);
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', contexts: ['pid' as never] }), /unknown context "pid"/);
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', rules: [{ pattern: '*', filter: 'x == 1' }] }), /filter expressions are not supported yet/);
     assert.throws(() => ust.startLocalSession({ dir: '/dev/null/ltt' }), /cannot create trace directory/);
     assert.equal(ust.localSessionInfo(), undefined);
-    void readlinkSync;
   });
 });

@@ -68,7 +68,7 @@ for (const c of cases) {
   const label = `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${c.args.join(' ')}`;
   test(`same as babeltrace2: ${label}`, { skip }, () => {
     const bt = run(BT2, c.args, env);
-    const ours = run(process.execPath, [LTT, 'view', ...c.args], env);
+    const ours = run(process.execPath, [process.env['LTT_BIN'] ?? LTT, 'view', ...c.args], env);
     assert.equal(ours.code, bt.code === 0 ? 0 : ours.code === 0 ? -1 : ours.code, `exit ${ours.code}: ${ours.err}`);
     assert.equal(ours.out, clean(bt.out));
     assert.equal(ours.err.split(CORPUS).join('@'), clean(bt.err).split(CORPUS).join('@'));
@@ -81,7 +81,7 @@ test('same as babeltrace2: -w FILE', { skip }, () => {
     const a = join(dir, 'bt2.txt');
     const b = join(dir, 'ltt.txt');
     run(BT2, ['-w', a, 'synthetic/all-types'], {});
-    const ours = run(process.execPath, [LTT, 'view', '-w', b, 'synthetic/all-types'], {});
+    const ours = run(process.execPath, [process.env['LTT_BIN'] ?? LTT, 'view', '-w', b, 'synthetic/all-types'], {});
     assert.equal(ours.code, 0, ours.err);
     assert.equal(ours.out, '');
     assert.equal(readFileSync(b, 'utf8'), readFileSync(a, 'utf8'));
@@ -92,7 +92,7 @@ test('same as babeltrace2: -w FILE', { skip }, () => {
 
 test('bad arguments: one error line, exit 1', { skip }, () => {
   for (const args of [['--bogus', 'x'], ['--names=everything', 'x'], ['--begin=noon', 'x'], ['/nonexistent/trace']]) {
-    const r = run(process.execPath, [LTT, 'view', ...args], {});
+    const r = run(process.execPath, [process.env['LTT_BIN'] ?? LTT, 'view', ...args], {});
     assert.notEqual(r.code, 0, args.join(' '));
     const lines = r.err.split('\n').filter((l) => l !== '');
     assert.equal(lines.length, 1, r.err);

@@ -347,3 +347,23 @@ test('ltt view | head: a reader that goes away ends the output quietly', () => {
   assert.equal(r.stdout, 'string: { str = "akonadi" }\nstring: { str = "alsa-lib" }\nstring: { str = "ao" }\n');
   assert.equal(r.stderr, '');
 });
+
+test('in-place number writers', async () => {
+  const { writeHex32, writeUint32 } = await import('../../src/view/output-writer.js');
+  const b = new Uint8Array(32);
+  for (const n of [0, 1, 9, 10, 15, 16, 255, 4096, 65535, 0xdeadbeef, 4294967295, 1000000000, 999999999]) {
+    let end = writeHex32(b, 0, n);
+    assert.equal(Buffer.from(b.subarray(0, end)).toString('latin1'), '0x' + n.toString(16).toUpperCase());
+    end = writeUint32(b, 0, n);
+    assert.equal(Buffer.from(b.subarray(0, end)).toString('latin1'), String(n));
+  }
+});
+
+test('uint9 pads to nine digits', () => {
+  const o = OutputWriter.memory();
+  for (const n of [0, 7, 10, 99, 100, 123456789, 999999999, 500000000, 1000]) {
+    o.uint9(n);
+    o.byte(10);
+  }
+  assert.equal(o.text(), ['000000000', '000000007', '000000010', '000000099', '000000100', '123456789', '999999999', '500000000', '000001000', ''].join('\n'));
+});

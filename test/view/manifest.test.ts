@@ -37,11 +37,8 @@ function runLtt(args: string[], tz: string): Promise<{ stdout: Buffer; stderr: s
   return new Promise((res, rej) => {
     const env: NodeJS.ProcessEnv = { ...process.env, TZ: tz };
     delete env['BABELTRACE_TERM_COLOR'];
-    // LTT_MAIN=/path/to/dist/src/cli/main.js runs another build (a private one while others rebuild dist/).
-    const entry = process.env['LTT_MAIN']
-      ? ['--input-type=module', '-e', `import(${JSON.stringify(process.env['LTT_MAIN'])}).then((m) => m.main(process.argv.slice(1)))`, '--']
-      : [LTT];
-    const child = spawn(process.execPath, [...entry, 'view', ...args], {
+    // LTT_BIN=/path/to/bin/ltt runs another build (a private copy while others rebuild dist/).
+    const child = spawn(process.execPath, [process.env['LTT_BIN'] ?? LTT, 'view', ...args], {
       cwd: CORPUS,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

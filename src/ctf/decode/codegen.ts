@@ -369,7 +369,8 @@ class Gen {
     if (fc.kind === 'array') this.emit(`var ${len} = ${fc.length};`);
     else {
       this.emit(`var ${len} = S[${fc.lengthSlot}];`);
-      this.emit(`if (typeof ${len} !== 'number' || ${len} < 0) H.badLength(${len});`);
+      // Every element takes at least one bit: a longer sequence is damage (and must not allocate).
+      this.emit(`if (typeof ${len} !== 'number' || ${len} < 0 || ${len} > E - p) H.badLength(${len});`);
     }
     if (fc.isText) {
       const i = this.v('i');

@@ -18,7 +18,7 @@ export interface Medium {
 }
 
 /** Default read window: big enough to amortise syscalls, small enough to keep memory flat. */
-export const DEFAULT_WINDOW = 4 * 1024 * 1024;
+export const DEFAULT_WINDOW = 1024 * 1024;
 
 export class FileMedium implements Medium {
   readonly size: number;

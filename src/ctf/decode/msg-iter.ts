@@ -66,6 +66,11 @@ export interface StreamIteratorOptions {
    * the consumer reads every event's fields (pretty printing); lazy is cheaper otherwise.
    */
   readonly eager?: boolean;
+  /**
+   * Snapshots of the packet that preceded the first one of `packets` (when starting in the middle of a
+   * stream after an index seek): discarded events/packets are then computed as if it had been read.
+   */
+  readonly prev?: { readonly discarded: Num | undefined; readonly seqNum: Num | undefined; readonly tsEnd: Num | undefined };
 }
 
 const enum St {
@@ -110,6 +115,8 @@ export class CtfStreamIterator implements MessageStream {
   private prevDisc: Num | undefined;
   private prevSeq: Num | undefined;
   private prevEnd: Num | undefined;
+  /** Started after an index seek: the first packet read is not the stream's first. */
+  private resumed = false;
 
   private readonly quirks: TracerQuirks;
   private readonly openMedium: (path: string) => Medium;
@@ -126,6 +133,12 @@ export class CtfStreamIterator implements MessageStream {
     this.quirks = opts.quirks ?? NO_QUIRKS;
     this.openMedium = opts.openMedium ?? ((p) => new FileMedium(p));
     this.eager = opts.eager ?? false;
+    if (opts.prev) {
+      this.curDisc = opts.prev.discarded;
+      this.curSeq = opts.prev.seqNum;
+      this.curEnd = opts.prev.tsEnd;
+      this.resumed = true;
+    }
   }
 
   fill(): Promise<void> | void {
@@ -284,7 +297,7 @@ export class CtfStreamIterator implements MessageStream {
     this.curSeq = st.seqNum;
     this.curBegin = st.tsBegin;
     this.curEnd = st.tsEnd;
-    const firstPacket = this.pi === 1;
+    const firstPacket = this.pi === 1 && !this.resumed;
 
     if (cfg.hasDiscardedEvents && this.curDisc !== undefined) {
       let emit: boolean;

@@ -76,7 +76,6 @@ export type Declaration =
       readonly kind: 'type-assign';
       readonly left: readonly string[];
       readonly specs: readonly TypeSpecifier[];
-      readonly declarator?: Declarator;
       readonly line: number;
     }
   | { readonly kind: 'typedef'; readonly specs: readonly TypeSpecifier[]; readonly declarators: readonly Declarator[]; readonly line: number }

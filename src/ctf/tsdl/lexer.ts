@@ -105,21 +105,27 @@ export function lex(src: Uint8Array): Token[] {
     if (isDigit(c)) {
       const start = i;
       let value = 0n;
+      // Digits beyond what 64 bits can hold make the value overflow without converting (a huge
+      // literal must not cost quadratic BigInt parsing).
+      const toBig = (prefix: string, digits: string, maxDigits: number): bigint => {
+        const d = digits.replace(/^0+/, '');
+        return d.length > maxDigits ? MAX_U64 + 1n : d.length === 0 ? 0n : BigInt(prefix + d);
+      };
       if (c === 0x30 && (src[i + 1] === 0x78 || src[i + 1] === 0x58)) {
         i += 2;
         const ds = i;
         while (i < n && isHex(src[i]!)) i++;
         if (i === ds) throw lexError(line, 'invalid hexadecimal constant');
-        value = BigInt('0x' + text.slice(ds, i));
+        value = toBig('0x', text.slice(ds, i), 16);
       } else if (c === 0x30) {
         i++;
         const ds = i;
         while (i < n && src[i]! >= 0x30 && src[i]! <= 0x37) i++;
-        value = i === ds ? 0n : BigInt('0o' + text.slice(ds, i));
+        value = toBig('0o', text.slice(ds, i), 22);
         if (i < n && isDigit(src[i]!)) throw lexError(line, 'invalid octal constant');
       } else {
         while (i < n && isDigit(src[i]!)) i++;
-        value = BigInt(text.slice(start, i));
+        value = toBig('', text.slice(start, i), 20);
       }
       const ss = i;
       while (i < n && (src[i] === 0x75 || src[i] === 0x55 || src[i] === 0x6c || src[i] === 0x4c)) i++;
@@ -135,7 +141,10 @@ export function lex(src: Uint8Array): Token[] {
         throw lexError(line, 'invalid integer constant');
       }
       const lit = text.slice(start, i);
-      if (value > MAX_U64) throw lexError(line, `integer constant ${lit} does not fit in 64 bits`);
+      if (value > MAX_U64) {
+        const shown = lit.length > 40 ? `${lit.slice(0, 40)}...` : lit;
+        throw lexError(line, `integer constant ${shown} does not fit in 64 bits`);
+      }
       tokens.push({ kind: 'int', text: lit, value, line });
       continue;
     }

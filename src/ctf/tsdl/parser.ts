@@ -33,6 +33,9 @@ const BASIC_TYPE_WORDS = new Set([
   'void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', '_Complex', '_Imaginary',
 ]);
 
+/** Deepest struct/variant nesting accepted (real metadata stays far below). */
+const MAX_NESTING = 1000;
+
 const BLOCKS = new Set<BlockKind>(['trace', 'stream', 'event', 'env', 'clock', 'callsite']);
 
 class Parser {
@@ -355,7 +358,11 @@ class Parser {
 
   /** `{ declarations }` of a struct or variant: a new lexical scope. */
   private parseCompoundBody(): Declaration[] {
-    this.expectPunct('{');
+    const open = this.expectPunct('{');
+    // A fixed bound keeps every later recursive pass far from the JS stack limit.
+    if (this.scopes.length > MAX_NESTING) {
+      throw new LttError('CTF_METADATA', `metadata line ${open.line}: types nested too deeply (more than ${MAX_NESTING} levels)`);
+    }
     this.pushScope();
     const body: Declaration[] = [];
     while (!this.isPunct('}')) body.push(this.parseMemberDeclaration());

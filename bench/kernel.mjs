@@ -1,0 +1,410 @@
+// Kernel tracing overhead: ltt vs trace-cmd on a syscall-heavy workload, in one run.
+//
+// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--skip-trace-cmd] [--keep]` (root, after `npx tsc`).
+// The workload `dd if=/dev/zero of=/dev/null bs=1 count=N` (default 3,000,000: N reads + N writes) runs three
+// ways, R times each (default 1), alternated so machine drift hits every mode alike:
+//   untraced  - the workload alone;
+//   ltt       - the real CLI with a private session daemon (LTT_RUNDIR in a temp folder): sched_switch,
+//               sched_wakeup and every syscall into one kernel channel of 4 x 1 MiB sub-buffers per CPU
+//               (LTTng's kernel default), discard mode;
+//   trace-cmd - `trace-cmd record -d --no-filter -B <own instance> -b 4096` with the same events and the same
+//               4 MiB per CPU (trace-cmd's default overwrite mode). Its own instance keeps the top-level buffer
+//               untouched; -d --no-filter are needed on this kernel (see /work/shared/peers/README.md, sec. 4).
+// Per mode it prints: events recorded (counted from the trace: ltt's own CTF reader; `trace-cmd report`),
+// events lost (each tool's own accounting: `ltt list` "Discarded events", the reader's discarded-events
+// messages; `trace-cmd report --stat` overrun + dropped + entries left unread, and "[LOST n EVENTS]" lines),
+// the workload's own elapsed time (dd's "copied, X s") and slowdown vs untraced, and the tracer's CPU time
+// (ltt: the session daemon, which hosts the consumer, from /proc/PID/stat between `start` and `stop` returning;
+// trace-cmd: user+sys of trace-cmd and its recorder children, from the shell's `times`).
+// Everything it creates (sessions, daemon, tracefs instances, temp folders) is removed in `finally` and on
+// SIGINT/SIGTERM; every child process is time-bound.
+
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LTT = path.join(ROOT, 'bin', 'ltt');
+const TRACEFS = '/sys/kernel/tracing';
+const CLK_TCK = 100; // USER_HZ: the unit of /proc/PID/stat times on Linux.
+
+function parseArgs(argv) {
+  const o = { count: 3_000_000, runs: 1, traceCmd: true, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v <= 0) fail(`${a} needs a positive integer`);
+      return v;
+    };
+    if (a === '--count') o.count = num();
+    else if (a === '--runs') o.runs = num();
+    else if (a === '--skip-trace-cmd') o.traceCmd = false;
+    else if (a === '--keep') o.keep = true;
+    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--skip-trace-cmd] [--keep])`);
+  }
+  return o;
+}
+
+function fail(msg) {
+  process.stderr.write(`bench/kernel: ${msg}\n`);
+  process.exit(1);
+}
+
+/** Runs a command to completion (time-bound); resolves {code, stdout, stderr}, never rejects on exit status. */
+function run(file, args, { timeoutMs = 60_000, env } = {}) {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env: env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : err.killed ? 'timeout' : String(err.code)) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+async function must(file, args, opts) {
+  const r = await run(file, args, opts);
+  if (r.code !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')} failed (${r.code}): ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+  return r;
+}
+
+const ddArgs = (count) => ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${count}`];
+
+/** dd's own elapsed seconds, from its "copied, X s" summary (LC_ALL=C keeps the format). */
+function ddSeconds(stderr) {
+  const m = /copied, ([\d.]+) s/.exec(stderr);
+  if (!m) throw new Error(`no elapsed time in dd's output: ${stderr.trim()}`);
+  return Number(m[1]);
+}
+
+async function runWorkload(count) {
+  const r = await must('dd', ddArgs(count), { timeoutMs: 300_000, env: { ...process.env, LC_ALL: 'C' } });
+  return ddSeconds(r.stderr);
+}
+
+function procCpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 (utime, stime) are at 11 and 12 after the comm.
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+// ---- ltt ----------------------------------------------------------------------------------------------------
+
+const cleanups = [];
+
+async function lttRun(count, work) {
+  const rundir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-rundir-'));
+  const out = path.join(work, `ltt-${Date.now()}`);
+  const session = `ltt-bench-${process.pid}`;
+  const env = { ...process.env, LTT_RUNDIR: rundir };
+  const ltt = (...args) => must(process.execPath, [LTT, ...args], { env, timeoutMs: 120_000 });
+  let daemonPid;
+  const cleanup = async () => {
+    await run(process.execPath, [LTT, 'destroy', session], { env, timeoutMs: 60_000 });
+    daemonPid ??= readPid(rundir);
+    if (daemonPid) await stopProcess(daemonPid);
+    fs.rmSync(rundir, { recursive: true, force: true });
+  };
+  cleanups.push(cleanup);
+  try {
+    await ltt('create', session, '-o', out);
+    daemonPid = readPid(rundir);
+    if (!daemonPid) throw new Error(`no daemon pid file in ${rundir}`);
+    await ltt('enable-channel', '-k', '--subbuf-size=1M', '--num-subbuf=4', 'channel0');
+    await ltt('enable-event', '-k', '-c', 'channel0', 'sched_switch,sched_wakeup');
+    await ltt('enable-event', '-k', '-c', 'channel0', '--syscall', '-a');
+    const cpu0 = procCpuSeconds(daemonPid);
+    await ltt('start', session);
+    const ddS = await runWorkload(count);
+    await ltt('stop', session);
+    const cpuS = procCpuSeconds(daemonPid) - cpu0;
+    const list = await ltt('list', session);
+    const discarded = sumMatches(list.stdout, /Discarded events:\s*(\d+)/g);
+    const lostPackets = sumMatches(list.stdout, /Lost packets:\s*(\d+)/g);
+    await ltt('destroy', session);
+    const counted = await countLttTrace(out);
+    return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}`, bytes: dirBytes(out) };
+  } finally {
+    cleanups.splice(cleanups.indexOf(cleanup), 1);
+    await cleanup();
+  }
+}
+
+function readPid(rundir) {
+  try {
+    return Number(fs.readFileSync(path.join(rundir, 'ltt-sessiond.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function stopProcess(pid) {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone in between.
+  }
+}
+
+function sumMatches(text, re) {
+  let n = 0;
+  for (const m of text.matchAll(re)) n += Number(m[1]);
+  return n;
+}
+
+function dirBytes(dir) {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) n += fs.statSync(path.join(e.parentPath ?? e.path, e.name)).size;
+  }
+  return n;
+}
+
+function kindOf(name) {
+  if (name === 'sched_switch') return 'sched_switch';
+  if (name === 'sched_wakeup') return 'sched_wakeup';
+  if (name.startsWith('syscall_entry_') || name.startsWith('sys_enter_')) return 'syscall entry';
+  if (name.startsWith('syscall_exit_') || name.startsWith('sys_exit_')) return 'syscall exit';
+  return 'other';
+}
+
+async function countLttTrace(dir) {
+  const { openTrace } = await import('../dist/src/ctf/index.js');
+  const opened = await openTrace([dir]);
+  const perClass = new Map();
+  let events = 0;
+  let discarded = 0;
+  for await (const batch of opened.messages) {
+    for (const m of batch) {
+      if (m.type === 'event') {
+        events++;
+        perClass.set(m.ec.name, (perClass.get(m.ec.name) ?? 0) + 1);
+      } else if (m.type === 'discarded-events') discarded += m.count ?? 0;
+    }
+  }
+  const byKind = {};
+  for (const [name, n] of perClass) byKind[kindOf(name)] = (byKind[kindOf(name)] ?? 0) + n;
+  return { events, discarded, byKind };
+}
+
+// ---- trace-cmd ----------------------------------------------------------------------------------------------
+
+function removeInstance(name) {
+  const dir = path.join(TRACEFS, 'instances', name);
+  if (!fs.existsSync(dir)) return;
+  for (const [f, v] of [['tracing_on', '0'], ['events/enable', '0']]) {
+    try {
+      fs.writeFileSync(path.join(dir, f), v);
+    } catch {
+      // rmdir below reports what matters.
+    }
+  }
+  fs.rmdirSync(dir);
+}
+
+function childPids(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function traceCmdRun(count, work) {
+  const instance = `ltt-bench-tc-${process.pid}`;
+  if (fs.existsSync(path.join(TRACEFS, 'instances', instance))) throw new Error(`instance ${instance} already exists`);
+  const file = path.join(work, `tc-${Date.now()}.dat`);
+  const record = ['trace-cmd', 'record', '-d', '--no-filter', '-B', instance, '-b', '4096',
+    '-e', 'sched:sched_switch', '-e', 'sched:sched_wakeup', '-e', 'syscalls', '-o', file];
+  // bash's `times` gives the CPU of trace-cmd and of the per-CPU recorders it reaped.
+  const sh = spawn('bash', ['-c', `${record.map((a) => `'${a}'`).join(' ')}; echo "rc=$?"; times`], {
+    stdio: ['ignore', 'pipe', 'pipe'], cwd: work, env: { ...process.env, LC_ALL: 'C' },
+  });
+  let output = '';
+  sh.stdout.on('data', (d) => { output += d; });
+  sh.stderr.on('data', (d) => { output += d; });
+  const exited = new Promise((resolve) => sh.on('exit', resolve));
+  let tcPid;
+  const cleanup = async () => {
+    for (const p of tcPid ? [tcPid, ...childPids(tcPid)] : []) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    try {
+      sh.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    // Pipes held by dying recorders make rmdir fail with EBUSY for a moment.
+    for (let i = 0; i < 50; i++) {
+      try {
+        removeInstance(instance);
+        break;
+      } catch (err) {
+        if (i === 49) process.stderr.write(`bench/kernel: could not remove instance ${instance}: ${err.message}\n`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+  cleanups.push(cleanup);
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/Hit Ctrl\^C to stop recording/.test(output)) {
+      if (sh.exitCode !== null || Date.now() > deadline) throw new Error(`trace-cmd record did not start: ${output.trim().split('\n').slice(-2).join(' / ')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    tcPid = childPids(sh.pid).find((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'trace-cmd');
+    if (!tcPid) throw new Error('cannot find the trace-cmd process');
+    const ddS = await runWorkload(count);
+    process.kill(tcPid, 'SIGINT');
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 120_000))]);
+    if (code === 'timeout') throw new Error('trace-cmd record did not finish within 120 s of SIGINT');
+    const t = /rc=(\d+)\s+\S+\s+\S+\s+(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(output);
+    if (!t) throw new Error(`no CPU times from the shell: ${output.slice(-300)}`);
+    const cpuS = Number(t[2]) * 60 + Number(t[3]) + Number(t[4]) * 60 + Number(t[5]);
+    // trace-cmd 3.1.6 exits 1 at the very end on this kernel (set_ftrace_filter: EPERM) after trace.dat is
+    // complete; any other failure is real.
+    if (t[1] !== '0' && !/set_ftrace_filter/.test(output)) throw new Error(`trace-cmd record failed (rc ${t[1]}): ${output.slice(-300)}`);
+    const counted = await countTraceCmd(file);
+    const stat = await must('trace-cmd', ['report', '--stat', file], { timeoutMs: 120_000 });
+    const overrun = sumMatches(stat.stdout, /^overrun:\s*(\d+)/gm);
+    const dropped = sumMatches(stat.stdout, /^dropped events:\s*(\d+)/gm);
+    const left = sumMatches(stat.stdout, /^entries:\s*(\d+)/gm);
+    const bytes = fs.statSync(file).size;
+    fs.rmSync(file, { force: true });
+    return {
+      ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: overrun + dropped + left + counted.lostLines,
+      lostDetail: `overrun ${overrun}, dropped ${dropped}, left unread in the buffer ${left}, [LOST] ${counted.lostLines}`, bytes,
+    };
+  } finally {
+    cleanups.splice(cleanups.indexOf(cleanup), 1);
+    await cleanup();
+  }
+}
+
+/** Streams `trace-cmd report FILE`, counting event lines per kind and summing "[LOST n EVENTS]". */
+function countTraceCmd(file) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 600_000);
+    const byKind = {};
+    let events = 0;
+    let lostLines = 0;
+    let rest = '';
+    const eventRe = /\]\s+[\d.]+: ([\w]+):/;
+    const line = (l) => {
+      if (l.length === 0 || l.startsWith('cpus=')) return;
+      const lost = /LOST (\d+) EVENTS/.exec(l);
+      if (lost) {
+        lostLines += Number(lost[1]);
+        return;
+      }
+      const m = eventRe.exec(l);
+      if (!m) return;
+      events++;
+      const k = kindOf(m[1]);
+      byKind[k] = (byKind[k] ?? 0) + 1;
+    };
+    p.stdout.setEncoding('latin1');
+    p.stdout.on('data', (chunk) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop();
+      for (const l of lines) line(l);
+    });
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      line(rest);
+      if (code !== 0) reject(new Error(`trace-cmd report exited ${code}`));
+      else resolve({ events, byKind, lostLines });
+    });
+  });
+}
+
+// ---- main ---------------------------------------------------------------------------------------------------
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (process.getuid?.() !== 0) fail('needs root (tracefs instances)');
+  if (!fs.existsSync(path.join(TRACEFS, 'instances'))) fail(`needs tracefs mounted at ${TRACEFS}`);
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) fail('build first: npx tsc -p .');
+  if (o.traceCmd && (await run('trace-cmd', ['--version'])).code === 'ENOENT') {
+    process.stderr.write('bench/kernel: trace-cmd not installed: skipping it\n');
+    o.traceCmd = false;
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-kernel-'));
+  cleanups.push(async () => {
+    if (!o.keep) fs.rmSync(work, { recursive: true, force: true });
+  });
+  const onSignal = async (sig) => {
+    process.stderr.write(`bench/kernel: ${sig}: cleaning up\n`);
+    for (const c of [...cleanups].reverse()) await c().catch(() => {});
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const results = { untraced: [], ltt: [], 'trace-cmd': [] };
+  try {
+    console.log(`# ${new Date().toISOString()} ${os.hostname()} ${os.release()}, ${os.cpus().length} CPUs, loadavg ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    console.log(`# workload: dd ${ddArgs(o.count).join(' ')} (${o.count} reads + ${o.count} writes); runs: ${o.runs}`);
+    for (let i = 1; i <= o.runs; i++) {
+      const u = await runWorkload(o.count);
+      results.untraced.push({ ddS: u });
+      console.log(`run ${i} untraced  dd ${u.toFixed(3)} s`);
+      const l = await lttRun(o.count, work);
+      results.ltt.push(l);
+      console.log(`run ${i} ltt       dd ${l.ddS.toFixed(3)} s, events ${l.events}, lost ${l.lost} (${l.lostDetail}), daemon CPU ${l.cpuS.toFixed(2)} s, trace ${(l.bytes / 1e6).toFixed(1)} MB, ${JSON.stringify(l.byKind)}`);
+      if (o.traceCmd) {
+        const t = await traceCmdRun(o.count, work);
+        results['trace-cmd'].push(t);
+        console.log(`run ${i} trace-cmd dd ${t.ddS.toFixed(3)} s, events ${t.events}, lost ${t.lost} (${t.lostDetail}), trace-cmd CPU ${t.cpuS.toFixed(2)} s, trace.dat ${(t.bytes / 1e6).toFixed(1)} MB, ${JSON.stringify(t.byKind)}`);
+      }
+    }
+    const base = median(results.untraced.map((r) => r.ddS));
+    console.log(`\n${'mode'.padEnd(10)} ${'events recorded'.padStart(16)} ${'events lost'.padStart(12)} ${'lost %'.padStart(7)} ${'dd wall s'.padStart(10)} ${'slowdown'.padStart(9)} ${'tracer CPU s'.padStart(13)}`);
+    for (const [mode, rs] of Object.entries(results)) {
+      if (rs.length === 0) continue;
+      const dd = median(rs.map((r) => r.ddS));
+      if (mode === 'untraced') {
+        console.log(`${mode.padEnd(10)} ${'-'.padStart(16)} ${'-'.padStart(12)} ${'-'.padStart(7)} ${dd.toFixed(3).padStart(10)} ${'x1.00'.padStart(9)} ${'-'.padStart(13)}`);
+        continue;
+      }
+      const ev = median(rs.map((r) => r.events));
+      const lost = median(rs.map((r) => r.lost));
+      const pct = ev + lost > 0 ? (100 * lost) / (ev + lost) : 0;
+      console.log(`${mode.padEnd(10)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)}`);
+    }
+    console.log('(medians over runs; ltt: discard mode, lost = discarded events; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST])');
+  } finally {
+    for (const c of [...cleanups].reverse()) await c().catch((err) => process.stderr.write(`bench/kernel: cleanup: ${err.message}\n`));
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench/kernel: ${err.message}\n`);
+  process.exitCode = 1;
+});
