@@ -232,8 +232,10 @@ async function traceCmdRun(count, work) {
   const record = ['trace-cmd', 'record', '-d', '--no-filter', '-B', instance, '-b', '4096',
     '-e', 'sched:sched_switch', '-e', 'sched:sched_wakeup', '-e', 'syscalls', '-o', file];
   // bash's `times` gives the CPU of trace-cmd and of the per-CPU recorders it reaped.
-  const sh = spawn('bash', ['-c', `${record.map((a) => `'${a}'`).join(' ')}; echo "rc=$?"; times`], {
-    stdio: ['ignore', 'pipe', 'pipe'], cwd: work, env: { ...process.env, LC_ALL: 'C' },
+  // stdbuf: trace-cmd's "Hit Ctrl^C" banner would otherwise sit in a stdio buffer until it exits. Own process
+  // group, so cleanup can kill the shell, trace-cmd and its recorders at once.
+  const sh = spawn('bash', ['-c', `stdbuf -oL -eL ${record.map((a) => `'${a}'`).join(' ')}; echo "rc=$?"; times`], {
+    stdio: ['ignore', 'pipe', 'pipe'], cwd: work, env: { ...process.env, LC_ALL: 'C' }, detached: true,
   });
   let output = '';
   sh.stdout.on('data', (d) => { output += d; });
@@ -241,17 +243,10 @@ async function traceCmdRun(count, work) {
   const exited = new Promise((resolve) => sh.on('exit', resolve));
   let tcPid;
   const cleanup = async () => {
-    for (const p of tcPid ? [tcPid, ...childPids(tcPid)] : []) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
     try {
-      sh.kill('SIGKILL');
+      process.kill(-sh.pid, 'SIGKILL');
     } catch {
-      // Already gone.
+      // The whole group is gone already.
     }
     // Pipes held by dying recorders make rmdir fail with EBUSY for a moment.
     for (let i = 0; i < 50; i++) {

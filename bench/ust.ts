@@ -55,10 +55,13 @@ async function child(mode: string, n: number, dir: string): Promise<Result> {
       return { name: 'empty loop', ...r, note: String(sink > 0) };
     }
     case 'ltt-disabled':
-    case 'ltt-enabled': {
+    case 'ltt-enabled':
+    case 'ltt-blocking': {
       const ust = await import('../src/ust/index.js');
       const tick = ust.provider('prov').event('ev', [ust.int32('n'), ust.string('s')]);
-      if (mode === 'ltt-enabled') ust.startLocalSession({ dir, subbufSize: 1 << 20, numSubbuf: 4 });
+      if (mode !== 'ltt-disabled') {
+        ust.startLocalSession({ dir, subbufSize: 1 << 20, numSubbuf: 4, blockingTimeoutMs: mode === 'ltt-blocking' ? Infinity : 0 });
+      }
       const r = time((m) => {
         for (let i = 0; i < m; i++) {
           if (tick.enabled) tick.emit(i, HELLO);
@@ -68,7 +71,8 @@ async function child(mode: string, n: number, dir: string): Promise<Result> {
       ust.flush();
       const s = ust.stats();
       // The warm-up events count too; report totals for the whole run.
-      return { name: 'ltt/ust enabled (4 x 1 MiB, discard)', ...r, recorded: s.recorded + s.pending, discarded: s.discarded };
+      const name = mode === 'ltt-blocking' ? 'ltt/ust enabled (4 x 1 MiB, blocking inf)' : 'ltt/ust enabled (4 x 1 MiB, discard)';
+      return { name, ...r, recorded: s.recorded + s.pending, discarded: s.discarded };
     }
     case 'pino': {
       const req = createRequire(join(resolve(process.env['PINO_DIR'] ?? '/tmp/ltt-pino'), 'package.json'));
@@ -114,7 +118,7 @@ function runChild(mode: string, n: number, root = tmpdir()): Result {
       return { name: mode, note: `failed: ${(p.stderr || p.stdout).trim().split('\n').slice(-1)[0] ?? ''}` };
     }
     const r = JSON.parse(line) as Result;
-    return mode === 'ltt-enabled' ? { ...r, name: `${r.name} -> ${root}` } : r;
+    return mode === 'ltt-enabled' || mode === 'ltt-blocking' ? { ...r, name: `${r.name} -> ${root}` } : r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -190,6 +194,7 @@ async function main(): Promise<void> {
   // is most of the consumer's cost, and tmpfs (/dev/shm) when present, which shows the consumer's own limit.
   res['enabled'] = runChild('ltt-enabled', n);
   if (existsSync('/dev/shm')) res['enabled-shm'] = runChild('ltt-enabled', n, '/dev/shm');
+  res['blocking'] = runChild('ltt-blocking', n);
   res['lttng'] = runLttng(n);
   const pinoDir = resolve(process.env['PINO_DIR'] ?? '/tmp/ltt-pino');
   res['pino'] = existsSync(join(pinoDir, 'node_modules', 'pino'))
@@ -214,12 +219,12 @@ async function main(): Promise<void> {
   process.stdout.write(`  enabled / LTTng-UST: ${ratio(en, res['lttng']!)} (goal <= 0.6x)\n`);
   process.stdout.write(`  pino / enabled: ${ratio(res['pino']!, en)} (goal >= 20x)\n`);
   process.stdout.write(`  trace_events / enabled: ${ratio(res['trace-events']!, en)}\n`);
-  for (const k of ['enabled', 'enabled-shm']) {
+  for (const k of ['enabled', 'enabled-shm', 'blocking']) {
     const e = res[k];
     if (e?.recorded === undefined) continue;
     const lost = e.discarded ?? 0;
     process.stdout.write(
-      `  consumer kept up (4 x 1 MiB, one thread at full speed, ${e.name.split(' -> ')[1]}): ` +
+      `  consumer kept up, one thread at full speed, ${e.name.replace('ltt/ust enabled ', '')}: ` +
         `${lost === 0 ? 'yes, 0 events discarded' : `NO, ${lost} of ${e.recorded + lost} discarded (${((100 * lost) / (e.recorded + lost)).toFixed(2)}%)`}\n`,
     );
   }

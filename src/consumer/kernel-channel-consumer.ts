@@ -53,6 +53,8 @@ export interface ChannelConsumerOptions {
   contextCount: number;
   /** Process-attribute trackers: undefined = everything is tracked. */
   tracked?: (tid: number) => boolean;
+  /** Called after each timer-driven drain (the worker posts statistics from here). */
+  afterDrain?: () => void;
 }
 
 export interface CpuReaderStats {
@@ -129,6 +131,7 @@ export class KernelChannelConsumer {
   private drainSafely(): void {
     try {
       this.drain();
+      this.opts.afterDrain?.();
     } catch (err) {
       // A timer has nobody to throw to: report once on stderr, the next tick retries.
       process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);

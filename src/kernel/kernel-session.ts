@@ -9,37 +9,30 @@
 //   consumer) and returns the LTTng names enabled; it throws LttError with one line on bad input or a missing
 //   kernel feature (kprobes/function probes here). uprobes are global in tracefs: they are created in the
 //   group ltt_SESSION and removed on destroy().
-// * start() writes the statedump (channels that enabled lttng_statedump_*), then turns tracing on; stop()
-//   turns tracing off and drains every per-CPU pipe (nothing recorded is lost) and flushes the packets, so the
-//   trace in traceDir/kernel is complete and readable; destroy() stops, closes the trace, removes the
-//   instances and uprobes. Owners of instances are recorded under /run/ltt/kernel-owners so reclaimStale()
-//   can remove what a dead daemon left.
+// * The first start() starts the consumer worker (src/consumer/kernel-consumer-worker.ts: page decoding and
+//   CTF writing run off this thread), which writes the statedump (channels that enabled lttng_statedump_*)
+//   and opens the per-CPU pipes; then tracing is turned on. stop() turns tracing off, then the worker drains
+//   every per-CPU pipe (nothing recorded is lost) and flushes the packets, so the trace in traceDir/kernel is
+//   complete and readable; destroy() stops, closes the trace and the worker, removes the instances and
+//   probes. Owners of instances are recorded (instance-owners.ts) so reclaimStale() can remove what a dead
+//   daemon left.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LttError } from '../errors.js';
 import * as tracefs from './tracefs.js';
-import {
-  type EventFormat,
-  listEventNames,
-  parseHeaderEvent,
-  parseHeaderPage,
-  readEventFormat,
-} from './event-format.js';
-import { PageDecoder } from './page-decoder.js';
-import { type FieldSpec, lttngNameOf, rememberTgid, shapeEvent, type ShapedEvent, type EventKind } from './lttng-shaping.js';
+import { type EventFormat, listEventNames, readEventFormat } from './event-format.js';
+import { type FieldSpec, lttngNameOf, shapeEvent, type ShapedEvent, type EventKind } from './lttng-shaping.js';
 import { parseFilter } from './filter/parse-filter.js';
-import { compilePredicate, type Predicate, toTracefsFilter } from './filter/compile-filter.js';
+import { toTracefsFilter } from './filter/compile-filter.js';
 import { resolveElfSymbol } from './elf-symbols.js';
-import { collectStatedump, STATEDUMP_EVENTS, STATEDUMP_EVENT_NAMES } from './statedump.js';
-import { contextField, makeContextFiller } from './contexts.js';
-import { monotonicClockDef, monotonicNow } from './trace-clock.js';
+import { STATEDUMP_EVENTS, STATEDUMP_EVENT_NAMES } from './statedump.js';
+import { contextField } from './contexts.js';
+import { monotonicClockDef } from './trace-clock.js';
 import { ownerRecordPath, reclaimStale as reclaimStaleOwners, removeOwnerRecord, writeOwnerRecord } from './instance-owners.js';
-import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
-import type { StreamWriter } from '../ctf/writer/stream-writer.js';
-import { KernelChannelConsumer, type KernelEventHandler } from '../consumer/kernel-channel-consumer.js';
-import { ThreadTable } from '../consumer/thread-table.js';
+import { KernelConsumerClient } from '../consumer/kernel-consumer-client.js';
+import type { ChannelStats, ClassSpec } from '../consumer/kernel-consumer-protocol.js';
 
 export type KernelEventType = 'tracepoint' | 'syscall' | 'kprobe' | 'function' | 'uprobe';
 
@@ -99,8 +92,11 @@ interface ClassState {
   fields: FieldSpec[];
   kind: EventKind | 'statedump';
   rules: Set<RuleState>;
-  eventId?: number;
-  handler?: KernelEventHandler;
+  spec: ClassSpec;
+  /** Declared to the consumer (its CTF event class exists). */
+  registered: boolean;
+  /** Consumer-side filters last computed (null: none). */
+  consumerFilters?: string[] | null;
 }
 
 interface ChannelState {
@@ -114,9 +110,6 @@ interface ChannelState {
   classes: Map<string, ClassState>;
   pageSize: number;
   bufferPages: number;
-  consumer?: KernelChannelConsumer;
-  streams?: Map<number, StreamWriter>;
-  handlers: Array<KernelEventHandler | undefined>;
 }
 
 /** LTTng's six kernel inclusion sets. The v* ones are evaluated with the ids seen from the root namespaces
@@ -158,14 +151,13 @@ function readOptional(p: string): string | undefined {
 
 export class KernelSession {
   private readonly channels = new Map<string, ChannelState>();
-  private readonly threads = new ThreadTable();
   /** Absent kind = every value tracked (LTTng's initial state); a set = only those values. */
   private readonly trackers = new Map<TrackerKind, Set<number>>();
   private readonly uprobes: string[] = []; // "group/name" created in uprobe_events
   private readonly kprobes: string[] = []; // "group/name" created in kprobe_events
   private readonly uprobeGroup: string;
-  private writer: CtfTraceWriter | undefined;
-  private decoder: PageDecoder | undefined;
+  /** The consumer worker, from the first start() to destroy(). */
+  private consumer: KernelConsumerClient | undefined;
   private active = false;
   private everStarted = false;
   private destroyed = false;
@@ -228,7 +220,7 @@ export class KernelSession {
       const id = this.channels.size;
       this.channels.set(name, {
         name, id, attrs: { ...attrs }, instance, enabled: true, rules: [], contexts: [], classes: new Map(),
-        pageSize: pageKb * 1024, bufferPages: Math.ceil(perCpuKb / pageKb), handlers: [],
+        pageSize: pageKb * 1024, bufferPages: Math.ceil(perCpuKb / pageKb),
       });
     } catch (err) {
       tracefs.rmdirInstance(instance);
@@ -303,7 +295,7 @@ export class KernelSession {
         c.classes.set(t.key, cls);
       }
       cls.rules.add(state);
-      this.applyClass(c, cls);
+      await this.applyClass(c, cls);
       if (!names.includes(cls.lttngName)) names.push(cls.lttngName);
     }
     return names;
@@ -318,7 +310,7 @@ export class KernelSession {
     if (matching.length === 0) throw new LttError('KERNEL_EVENT_NOT_FOUND', `Kernel event rule "${name}" not found in channel ${channel}`);
     for (const r of matching) r.enabled = false;
     for (const cls of c.classes.values()) {
-      if ([...cls.rules].some((r) => matching.includes(r))) this.applyClass(c, cls);
+      if ([...cls.rules].some((r) => matching.includes(r))) await this.applyClass(c, cls);
     }
   }
 
@@ -397,18 +389,23 @@ export class KernelSession {
   private makeClass(t: { key: string; kind: EventKind | 'statedump'; system?: string; event?: string; lttngName?: string }): ClassState {
     if (t.kind === 'statedump') {
       const def = STATEDUMP_EVENTS.find((e) => e.name === t.lttngName)!;
-      return { key: t.key, lttngName: def.name, fields: def.fields, kind: 'statedump', rules: new Set() };
+      return { key: t.key, lttngName: def.name, fields: def.fields, kind: 'statedump', rules: new Set(), registered: false, spec: { key: t.key, kind: 'statedump', lttngName: def.name } };
     }
     const format = readEventFormat(t.system!, t.event!);
-    const shaped = shapeEvent(format, t.kind, t.kind === 'uprobe' || t.kind === 'kprobe' ? t.lttngName : undefined);
-    return { key: t.key, format, shaped, lttngName: shaped.name, fields: shaped.fields, kind: t.kind, rules: new Set() };
+    // The main thread only needs names, fields and filter sources; the worker generates the converter.
+    const shaped = shapeEvent(format, t.kind, t.kind === 'uprobe' || t.kind === 'kprobe' ? t.lttngName : undefined, false);
+    return {
+      key: t.key, format, shaped, lttngName: shaped.name, fields: shaped.fields, kind: t.kind, rules: new Set(), registered: false,
+      spec: { key: t.key, kind: t.kind, system: t.system, event: t.event, lttngName: shaped.name },
+    };
   }
 
-  /** Push a class's state to tracefs (enable + filter) and to the consumer (predicate, writer class). */
-  private applyClass(c: ChannelState, cls: ClassState): void {
+  /** Push a class's state to tracefs (enable + filter) and to the consumer (event class, predicate). */
+  private async applyClass(c: ChannelState, cls: ClassState): Promise<void> {
     const rules = [...cls.rules].filter((r) => r.enabled);
     const enabled = rules.length > 0;
-    let predicate: Predicate | undefined;
+    // Filters the consumer evaluates (null: none): rules tracefs cannot express exactly.
+    let consumerFilters: string[] | null = null;
     if (cls.format && cls.shaped) {
       const dir = `events/${cls.format.system}/${cls.format.name}`;
       let tracefsFilter: string | undefined;
@@ -416,11 +413,7 @@ export class KernelSession {
         const translated = rules.map((r) => toTracefsFilter(r.ast!, cls.shaped!.sourceOf, cls.shaped!.transformed));
         if (translated.every((t) => t !== undefined)) {
           tracefsFilter = translated.length === 1 ? translated[0] : translated.map((t) => `(${t})`).join(' || ');
-        } else {
-          const names = cls.fields.map((f) => f.name);
-          const preds = rules.map((r) => compilePredicate(r.ast!, names));
-          predicate = preds.length === 1 ? preds[0] : (v, ctx) => preds.some((p) => p(v, ctx));
-        }
+        } else consumerFilters = rules.map((r) => r.filter!);
       }
       // The filter must be in place before the event is enabled, or unfiltered records slip in.
       try {
@@ -429,67 +422,18 @@ export class KernelSession {
         if (tracefsFilter === undefined) throw err;
         // This kernel's filter parser refused the translation: evaluate the rules in the consumer instead.
         tracefs.writeText(`${dir}/filter`, '0', c.instance);
-        const names = cls.fields.map((f) => f.name);
-        const preds = rules.map((r) => compilePredicate(r.ast!, names));
-        predicate = preds.length === 1 ? preds[0] : (v, ctx) => preds.some((p) => p(v, ctx));
+        consumerFilters = rules.map((r) => r.filter!);
       }
       tracefs.writeText(`${dir}/enable`, enabled ? '1' : '0', c.instance);
     }
-    if (cls.handler) {
-      // Records taken while the rule was enabled are still in the buffer: consume them under the old rule.
-      if (!enabled && cls.handler.enabled && this.active) c.consumer?.drain();
-      cls.handler.enabled = enabled;
-      cls.handler.predicate = predicate;
-    } else if (cls.shaped && cls.format) {
-      cls.handler = {
-        eventId: -1,
-        convert: cls.shaped.convert,
-        out: new Array(cls.fields.length),
-        predicate,
-        hook: this.hookFor(cls),
-        enabled,
-      };
-    }
-    if (this.writer && cls.eventId === undefined) this.registerClass(c, cls);
-  }
-
-  private registerClass(c: ChannelState, cls: ClassState): void {
-    cls.eventId = this.writer!.addEventClass({ name: cls.lttngName, streamClassId: c.id, fields: cls.fields });
-    if (cls.handler && cls.format) {
-      cls.handler.eventId = cls.eventId;
-      c.handlers[cls.format.id] = cls.handler;
-    }
-  }
-
-  /** Events that tell the consumer about threads (for contexts, filters on $ctx and trackers). */
-  private hookFor(cls: ClassState): KernelEventHandler['hook'] {
-    const threads = this.threads;
-    const idx = (n: string): number => cls.fields.findIndex((f) => f.name === n);
-    switch (cls.key) {
-      case 'sched/sched_switch': {
-        const pc = idx('prev_comm'), pt = idx('prev_tid'), pp = idx('prev_prio');
-        if (pc < 0 || pt < 0) return undefined;
-        return (out) => {
-          threads.setComm(out[pt] as number, out[pc] as string);
-          if (pp >= 0) threads.setPrio(out[pt] as number, out[pp] as number);
-        };
+    if (this.consumer) {
+      if (!cls.registered) {
+        await this.consumer.call({ op: 'add-class', channel: c.id, spec: cls.spec });
+        cls.registered = true;
       }
-      case 'sched/sched_process_exec': {
-        const fi = idx('filename');
-        if (fi < 0) return undefined;
-        return (out, tid) => {
-          const f = out[fi] as string;
-          threads.setComm(tid, f.slice(f.lastIndexOf('/') + 1).slice(0, 15));
-        };
-      }
-      case 'sched/sched_process_fork': {
-        const pt = idx('parent_tid'), ct = idx('child_tid'), cc = idx('child_comm');
-        if (pt < 0 || ct < 0 || cc < 0) return undefined;
-        return (out) => threads.fork(out[pt] as number, out[ct] as number, out[cc] as string);
-      }
-      default:
-        return undefined;
+      await this.consumer.call({ op: 'class-state', channel: c.id, key: cls.key, enabled, filters: consumerFilters });
     }
+    cls.consumerFilters = consumerFilters;
   }
 
   // ---- contexts and trackers ------------------------------------------------------------------------------
@@ -509,7 +453,7 @@ export class KernelSession {
     this.checkTrackerKind(kind);
     if (values === 'all') {
       this.trackers.delete(kind);
-      return;
+      return this.pushTrackers();
     }
     let set = this.trackers.get(kind);
     if (!set) {
@@ -517,40 +461,29 @@ export class KernelSession {
       this.trackers.set(kind, set);
     }
     for (const v of values) set.add(v);
+    await this.pushTrackers();
   }
 
   async untrack(kind: TrackerKind, values: number[] | 'all'): Promise<void> {
     this.checkTrackerKind(kind);
     if (values === 'all') {
       this.trackers.set(kind, new Set());
-      return;
+      return this.pushTrackers();
     }
     const set = this.trackers.get(kind);
     if (!set) throw new LttError('KERNEL_TRACKER', `Cannot untrack ${kind} ${values.join(',')}: every ${kind} is tracked (use --all first)`);
     for (const v of values) {
       if (!set.delete(v)) throw new LttError('KERNEL_TRACKER', `${kind} ${v} is not tracked`);
     }
+    await this.pushTrackers();
+  }
+
+  private async pushTrackers(): Promise<void> {
+    if (this.consumer) await this.consumer.call({ op: 'trackers', entries: [...this.trackers].map(([k, v]) => [k, [...v]]) });
   }
 
   private checkTrackerKind(kind: string): void {
     if (!['pid', 'vpid', 'uid', 'vuid', 'gid', 'vgid'].includes(kind)) throw new LttError('KERNEL_TRACKER', `Unknown tracker kind "${kind}"`);
-  }
-
-  /** Reads the trackers at each call, so track/untrack while tracing applies at once. */
-  private trackedPredicate(): (tid: number) => boolean {
-    const threads = this.threads;
-    const trackers = this.trackers;
-    return (tid) => {
-      if (trackers.size === 0) return true;
-      for (const [kind, set] of trackers) {
-        let v: number;
-        if (kind === 'pid' || kind === 'vpid') v = threads.get(tid).pid;
-        else if (kind === 'uid' || kind === 'vuid') v = threads.ids(tid).uid;
-        else v = threads.ids(tid).gid;
-        if (!set.has(v)) return false;
-      }
-      return true;
-    };
   }
 
   // ---- start / stop / destroy -----------------------------------------------------------------------------
@@ -558,34 +491,11 @@ export class KernelSession {
   async start(): Promise<void> {
     this.checkAlive();
     if (this.active) throw new LttError('KERNEL_ALREADY_STARTED', `Session ${this.sessionName} is already started`);
-    if (!this.writer) await this.openTrace();
-    this.threads.seed();
-    const dumpChannels = [...this.channels.values()].filter((c) => c.enabled && [...c.classes.values()].some((k) => k.kind === 'statedump' && [...k.rules].some((r) => r.enabled)));
-    const tracked = this.trackedPredicate();
-    for (const c of this.channels.values()) {
-      // One consumer per channel for the session's life: its loss counters follow the instance's.
-      c.consumer ??= new KernelChannelConsumer({
-        instance: c.instance,
-        cpus: [...c.streams!.keys()],
-        pageSize: c.pageSize,
-        bufferPages: c.bufferPages,
-        decoder: this.decoder!,
-        handlers: c.handlers,
-        streams: c.streams!,
-        overwrite: c.attrs.overwrite,
-        readTimerUs: c.attrs.readTimerUs,
-        switchTimerUs: c.attrs.switchTimerUs,
-        commonPidOffset: 4,
-        threads: this.threads,
-        contextFiller: c.contexts.length > 0 ? makeContextFiller(c.contexts, this.threads) : undefined,
-        contextCount: c.contexts.length,
-        tracked,
-      });
-    }
+    if (!this.consumer) await this.openTrace();
     try {
-      if (dumpChannels.length > 0) this.writeStatedump(dumpChannels);
-      // Open the pipes before tracing starts so the read timer sees the first pages.
-      for (const c of this.channels.values()) c.consumer!.start();
+      await this.pushTrackers();
+      // The worker writes the statedump and opens the pipes before tracing starts.
+      await this.consumer!.call({ op: 'start', statedumpChannels: this.statedumpChannels() });
       for (const c of this.channels.values()) {
         if (c.enabled) tracefs.writeText('tracing_on', '1', c.instance);
       }
@@ -596,50 +506,28 @@ export class KernelSession {
         } catch {
           // The instance is unusable anyway; destroy() removes it.
         }
-        c.consumer?.stop();
       }
+      await this.consumer!.call({ op: 'stop' }).catch(() => undefined);
       throw err;
     }
     this.active = true;
     this.everStarted = true;
   }
 
+  private statedumpChannels(): number[] {
+    return [...this.channels.values()]
+      .filter((c) => c.enabled && [...c.classes.values()].some((k) => k.kind === 'statedump' && [...k.rules].some((r) => r.enabled)))
+      .map((c) => c.id);
+  }
+
   /** `regenerate statedump`: a new dump into the channels that enabled it, after draining what is pending. */
   async regenerateStatedump(): Promise<void> {
     this.checkAlive();
     if (!this.active) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} is not started`);
-    const channels = [...this.channels.values()].filter((c) => c.enabled && [...c.classes.values()].some((k) => k.kind === 'statedump' && [...k.rules].some((r) => r.enabled)));
-    for (const c of channels) c.consumer?.drain();
-    if (channels.length > 0) this.writeStatedump(channels);
-  }
-
-  /** Statedump records go first in the first CPU's stream, stamped before tracing starts (streams stay ordered). */
-  private writeStatedump(channels: ChannelState[]): void {
-    const records = collectStatedump();
-    for (const r of records) {
-      if (r.name === 'lttng_statedump_process_state') rememberTgid(r.payload[0] as number, r.payload[1] as number);
-    }
-    const ts = monotonicNow();
-    for (const c of channels) {
-      const firstCpu = Math.min(...c.streams!.keys());
-      const stream = c.streams!.get(firstCpu)!;
-      const ctxOut: unknown[] = new Array(c.contexts.length);
-      const filler = c.contexts.length > 0 ? makeContextFiller(c.contexts, this.threads) : undefined;
-      const self = process.pid;
-      for (const r of records) {
-        const cls = c.classes.get(`statedump/${r.name}`);
-        if (!cls || cls.eventId === undefined || ![...cls.rules].some((x) => x.enabled)) continue;
-        if (filler) {
-          filler(self, firstCpu, ctxOut);
-          stream.write(cls.eventId, ts, r.payload, ctxOut);
-        } else stream.write(cls.eventId, ts, r.payload);
-      }
-    }
+    await this.consumer!.call({ op: 'statedump', statedumpChannels: this.statedumpChannels() });
   }
 
   private async openTrace(): Promise<void> {
-    const hdrPage = parseHeaderPage(tracefs.readText('events/header_page'));
-    this.decoder = new PageDecoder(hdrPage, parseHeaderEvent(tracefs.readText('events/header_event')));
     const env: Record<string, string | number> = {
       hostname: this.hostname,
       domain: 'kernel',
@@ -656,28 +544,42 @@ export class KernelSession {
     };
     const product = readOptional('/sys/class/dmi/id/product_uuid');
     if (product) env.product_uuid = product;
-    const channels = [...this.channels.values()];
-    const streamClasses = channels.map((c) => ({
-      id: c.id,
-      // lttng-modules: compact headers when the channel has fewer than 31 event classes at start.
-      header: (c.classes.size < 31 ? 'compact' : 'large') as 'compact' | 'large',
-      eventContext: c.contexts.length > 0 ? c.contexts.map(contextField) : undefined,
-    }));
-    this.writer = await CtfTraceWriter.create({ dir: this.kernelTraceDir, env, clock: monotonicClockDef(), streamClasses });
     const cpus = tracefs.cpuIds();
-    for (const c of channels) {
-      for (const cls of c.classes.values()) this.registerClass(c, cls);
-      c.streams = new Map();
-      for (const cpu of cpus) {
-        c.streams.set(cpu, this.writer.openStream({
-          streamClassId: c.id,
-          fileName: `${c.name}_${cpu}`,
-          cpuId: cpu,
-          packetSize: c.attrs.subbufSize,
-          tracefileSize: c.attrs.tracefileSize || undefined,
-          tracefileCount: c.attrs.tracefileCount || undefined,
-        }));
+    const channels = [...this.channels.values()];
+    for (const c of channels) c.contexts.forEach(contextField); // validated again before anything is created
+    const client = new KernelConsumerClient();
+    try {
+      await client.call({
+        op: 'open',
+        traceDir: this.kernelTraceDir,
+        env,
+        clock: monotonicClockDef(),
+        channels: channels.map((c) => ({
+          id: c.id,
+          name: c.name,
+          instance: c.instance,
+          cpus,
+          pageSize: c.pageSize,
+          bufferPages: c.bufferPages,
+          overwrite: c.attrs.overwrite,
+          readTimerUs: c.attrs.readTimerUs,
+          switchTimerUs: c.attrs.switchTimerUs,
+          subbufSize: c.attrs.subbufSize,
+          tracefileSize: c.attrs.tracefileSize,
+          tracefileCount: c.attrs.tracefileCount,
+          contexts: c.contexts,
+          // lttng-modules: compact headers when the channel has fewer than 31 event classes at start.
+          largeHeader: c.classes.size >= 31,
+        })),
+      });
+      this.consumer = client;
+      for (const c of channels) {
+        for (const cls of c.classes.values()) await this.applyClass(c, cls);
       }
+    } catch (err) {
+      this.consumer = undefined;
+      await client.close().catch(() => undefined);
+      throw err;
     }
   }
 
@@ -686,12 +588,8 @@ export class KernelSession {
     if (!this.active) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} is not started`);
     // Tracing off everywhere first, then drain: the pipes then hold everything that was recorded.
     for (const c of this.channels.values()) tracefs.writeText('tracing_on', '0', c.instance);
-    for (const c of this.channels.values()) {
-      c.consumer?.stop();
-      for (const s of c.streams?.values() ?? []) s.flushPacket();
-    }
-    this.writer?.flushMetadata();
     this.active = false;
+    this.consumer!.stats = await this.consumer!.call<ChannelStats[]>({ op: 'stop' });
   }
 
   async destroy(): Promise<void> {
@@ -705,9 +603,8 @@ export class KernelSession {
       }
     };
     if (this.active) await attempt(() => this.stop());
-    // Pipes left open by a failed start would make rmdir fail with EBUSY.
-    for (const c of this.channels.values()) await attempt(() => c.consumer?.stop());
-    await attempt(() => this.writer?.close());
+    // Closing the worker closes its pipes (an open pipe makes rmdir fail with EBUSY) and the trace.
+    await attempt(() => this.consumer?.close());
     for (const c of this.channels.values()) {
       await attempt(() => {
         tracefs.writeText('tracing_on', '0', c.instance);
@@ -725,16 +622,10 @@ export class KernelSession {
     if (firstError) throw firstError;
   }
 
+  /** Latest statistics (refreshed by the consumer after each read-timer drain and at stop). */
   stats(): KernelChannelStats[] {
-    return [...this.channels.values()].map((c) => {
-      const cpus = c.consumer?.stats() ?? [];
-      return {
-        channel: c.name,
-        discarded: cpus.reduce((a, s) => a + s.discarded, 0),
-        lost: cpus.reduce((a, s) => a + s.lostPackets, 0),
-        events: [...(c.streams?.values() ?? [])].reduce((a, s) => a + s.stats.events, 0),
-      };
-    });
+    const known = new Map((this.consumer?.stats ?? []).map((x) => [x.channel, x]));
+    return [...this.channels.values()].map((c) => ({ ...(known.get(c.name) ?? { discarded: 0, lost: 0, events: 0 }), channel: c.name }));
   }
 
   /** tracefs instance names of the channels (for diagnostics and tests). */

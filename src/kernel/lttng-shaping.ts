@@ -372,21 +372,19 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
 /** Shape a tracefs event as LTTng records it, with its generated converter. */
 export function shapeEvent(format: EventFormat, kind: EventKind = 'tracepoint', lttngName?: string, compile = true): ShapedEvent {
   const plans = plansFor(format, kind);
-  if (!compile) {
-    const fields = plans.map((p) => p.spec);
-    return { name: lttngName ?? lttngNameOf(format.system, format.name), fields, convert: () => undefined, sourceOf: new Map(), transformed: new Set() };
-  }
-  // Field names are identifiers in CTF metadata and generated code: keep [A-Za-z0-9_] only.
-  const body = plans.map((p, i) => `out[${i}] = ${p.expr};`).join('\n');
-  const factory = new Function('h', `return function convert_${format.name.replace(/\W/g, '_')}(dv, buf, off, len, out) {\n${body}\n};`) as (h: typeof converterHelpers) => Converter;
   const sourceOf = new Map<string, FormatField>();
   const transformed = new Set<string>();
   for (const p of plans) {
     if (p.source) sourceOf.set(p.spec.name, p.source);
     if (p.transformed) transformed.add(p.spec.name);
   }
+  const name = lttngName ?? (kind === 'tracepoint' || kind === 'syscall' ? lttngNameOf(format.system, format.name) : format.name);
+  if (!compile) return { name, fields: plans.map((p) => p.spec), convert: () => undefined, sourceOf, transformed };
+  // Field names are identifiers in CTF metadata and generated code: keep [A-Za-z0-9_] only.
+  const body = plans.map((p, i) => `out[${i}] = ${p.expr};`).join('\n');
+  const factory = new Function('h', `return function convert_${format.name.replace(/\W/g, '_')}(dv, buf, off, len, out) {\n${body}\n};`) as (h: typeof converterHelpers) => Converter;
   return {
-    name: lttngName ?? (kind === 'tracepoint' || kind === 'syscall' ? lttngNameOf(format.system, format.name) : format.name),
+    name,
     fields: plans.map((p) => p.spec),
     convert: factory(converterHelpers),
     sourceOf,

@@ -200,14 +200,14 @@ function onMessage(m: ChannelMessage): void {
   switch (m.type) {
     case 'ring': {
       if (m.sessionId !== init.sessionId || sinks.has(m.ring.streamId)) return;
-      appendFileSync(metadataPath, m.ring.streamTsdl + m.events.join(''));
+      appendFileSync(metadataPath, m.ring.streamTsdl + m.events.map((e) => e.tsdl).join(''));
       const s = new RingSink(m.ring);
       sinks.set(m.ring.streamId, s);
       if (!finalizing) void pump(s);
       return;
     }
     case 'event':
-      if (m.sessionId === init.sessionId && sinks.has(m.streamId)) appendFileSync(metadataPath, m.tsdl);
+      if (m.sessionId === init.sessionId && sinks.has(m.event.streamId)) appendFileSync(metadataPath, m.event.tsdl);
       return;
     default:
       return;

@@ -45,12 +45,21 @@ function strOf(x: unknown): string {
   return x === null || x === undefined ? '' : String(x);
 }
 
+/**
+ * Encoded size bound of a string with its NUL: 3 bytes per UTF-16 unit is cheap and exact enough for short
+ * strings; long ones get their exact UTF-8 length so that a string that fits a sub-buffer is never refused.
+ */
+function strBound(s: string): number {
+  return s.length <= LONG_STRING ? s.length * 3 + 1 : Buffer.byteLength(s, 'utf8') + 1;
+}
+const LONG_STRING = 256;
+
 /** Size bound of n strings taken from an array-like. */
 function strArrBound(a: ArrayLike<unknown>, n: number): number {
   let b = 0;
   for (let k = 0; k < n; k++) {
     const x = a[k];
-    b += (typeof x === 'string' ? x.length : strOf(x).length) * 3 + 1;
+    b += strBound(typeof x === 'string' ? x : strOf(x));
   }
   return b;
 }
@@ -138,7 +147,7 @@ export function compileEmitter(inp: CompileInput): Emitter {
     const a = args[i]!;
     if (f.kind === 'string') {
       coerce.push(`if (typeof ${a} !== 'string') ${a} = strOf(${a});`);
-      bound.push(`${a}.length * 3 + 1`);
+      bound.push(`(${a}.length <= ${LONG_STRING} ? ${a}.length * 3 + 1 : strBound(${a}))`);
     } else if (f.kind === 'array') {
       const es = scalarSize(f.element);
       if (es >= 0) fixed += es * f.length;
@@ -198,11 +207,11 @@ export function compileEmitter(inp: CompileInput): Emitter {
   });
   L.push(`r.off = o; r.n++; r.last = t; ctl[${CTL_COMMIT}] = o;`);
   L.push('};');
-  const params = ['ev', 'r', 'dv', 'u8', 'ctl', 'hrtime', 'eaid', 'strOf', 'strArrBound', 'badLabel', ...g.constNames];
+  const params = ['ev', 'r', 'dv', 'u8', 'ctl', 'hrtime', 'eaid', 'strOf', 'strBound', 'strArrBound', 'badLabel', ...g.constNames];
   const factory = new Function(...params, L.join('\n')) as (...p: unknown[]) => Emitter;
   const ring = inp.ring;
   return factory(
-    inp.event, ring, ring.dv, ring.u8, ring.ctl, process.hrtime, executionAsyncId, strOf, strArrBound, badLabel,
+    inp.event, ring, ring.dv, ring.u8, ring.ctl, process.hrtime, executionAsyncId, strOf, strBound, strArrBound, badLabel,
     ...g.consts,
   );
 }

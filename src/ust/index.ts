@@ -10,7 +10,7 @@
 // or the LTT_UST_OUTPUT=DIR environment variable (read once, when the main thread loads this module); workers
 // that load ltt/ust join the main thread's session. Env options for that case: LTT_UST_SUBBUF_SIZE,
 // LTT_UST_NUM_SUBBUF, LTT_UST_MODE (discard|overwrite), LTT_UST_CONTEXTS (vpid,vtid,procname,async_id),
-// LTT_UST_EVENTS (comma-separated globs), LTT_UST_LOGLEVEL (TRACE_*).
+// LTT_UST_EVENTS (comma-separated globs), LTT_UST_LOGLEVEL (TRACE_*), LTT_UST_BLOCKING_TIMEOUT (ms or inf).
 
 import { isMainThread } from 'node:worker_threads';
 import { LttError } from '../errors.js';
@@ -90,6 +90,15 @@ function list(name: string): string[] | undefined {
   return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
+/** LTT_UST_BLOCKING_TIMEOUT: ms, or "inf". */
+function blockingEnv(): number | undefined {
+  const v = process.env['LTT_UST_BLOCKING_TIMEOUT'];
+  if (v === undefined || v === '') return undefined;
+  if (v === 'inf') return Infinity;
+  if (!/^\d+$/.test(v)) throw new LttError('UST_BAD_OPTION', `ltt/ust: LTT_UST_BLOCKING_TIMEOUT must be milliseconds or "inf" (got ${JSON.stringify(v)})`);
+  return Number(v);
+}
+
 /** LTT_UST_OUTPUT=DIR: trace this process from the start. */
 function startFromEnv(): void {
   const dir = process.env['LTT_UST_OUTPUT'];
@@ -99,6 +108,7 @@ function startFromEnv(): void {
     subbufSize: envInt('LTT_UST_SUBBUF_SIZE'),
     numSubbuf: envInt('LTT_UST_NUM_SUBBUF'),
     mode: (process.env['LTT_UST_MODE'] as LocalSessionOptions['mode']) || undefined,
+    blockingTimeoutMs: blockingEnv(),
     contexts: list('LTT_UST_CONTEXTS') as ContextName[] | undefined,
     events: list('LTT_UST_EVENTS'),
     logLevel: (process.env['LTT_UST_LOGLEVEL'] as LogLevelName) || undefined,

@@ -40,6 +40,11 @@ export interface LocalSessionOptions {
   readonly numSubbuf?: number;
   /** Default "discard". */
   readonly mode?: LossMode;
+  /**
+   * Discard mode: how long (ms) an event waits for the consumer when no sub-buffer is free, instead of being
+   * discarded at once (LTTng's --blocking-timeout with LTTNG_UST_ALLOW_BLOCKING). Default 0; Infinity = lossless.
+   */
+  readonly blockingTimeoutMs?: number;
   /** Event context fields, in order. Default none (like an LTTng channel without add-context). */
   readonly contexts?: readonly ContextName[];
   /** Event name globs to enable (`provider:event`, `*`). Default ["*"]. */
@@ -103,6 +108,15 @@ function powerOfTwo(name: string, v: number, min: number): number {
   return v;
 }
 
+function blockingTimeout(v: number | undefined, mode: LossMode): number {
+  if (v === undefined || v === 0) return 0;
+  if (!(v === Infinity || (Number.isInteger(v) && v > 0))) {
+    throw new LttError('UST_BAD_OPTION', `ltt/ust: blockingTimeoutMs must be a positive integer or Infinity (got ${String(v)})`);
+  }
+  if (mode !== 'discard') throw new LttError('UST_BAD_OPTION', 'ltt/ust: blockingTimeoutMs only applies to discard mode');
+  return v;
+}
+
 function consumerUrl(): URL {
   // Under tsx (development) this module is a .ts file and so is its sibling.
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -139,6 +153,7 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
     subbufSize: powerOfTwo('subbufSize', opts.subbufSize ?? 1 << 20, 4096),
     numSubbuf: powerOfTwo('numSubbuf', opts.numSubbuf ?? 4, 2),
     mode,
+    blockingTimeoutMs: blockingTimeout(opts.blockingTimeoutMs, mode),
     contexts,
     rules,
   };

@@ -28,6 +28,11 @@ export interface RingOptions {
   readonly subbufSize: number;
   readonly numSubbuf: number;
   readonly mode: LossMode;
+  /**
+   * Discard mode only (LTTng's --blocking-timeout): how long (ms) an event may wait for the consumer to free a
+   * sub-buffer before it is discarded. 0 (default) never waits; Infinity waits as long as it takes.
+   */
+  readonly blockingTimeoutMs?: number;
   readonly streamId: number;
   readonly streamInstanceId: number;
   readonly cpuId: number;
@@ -58,6 +63,7 @@ export class RingProducer {
   readonly subbufSize: number;
   readonly numSubbuf: number;
   readonly mode: LossMode;
+  readonly blockingTimeoutMs: number;
   /** Sequence number of the open (or last opened) packet; -1 before the first. */
   seq = -1;
   /** Sub-buffer index of the open packet, -1 when none is open. */
@@ -85,6 +91,7 @@ export class RingProducer {
     this.subbufSize = o.subbufSize;
     this.numSubbuf = o.numSubbuf;
     this.mode = o.mode;
+    this.blockingTimeoutMs = o.mode === 'discard' ? (o.blockingTimeoutMs ?? 0) : 0;
     this.data = new SharedArrayBuffer(o.subbufSize * o.numSubbuf);
     this.ctlSab = new SharedArrayBuffer(ctlBytes(o.numSubbuf));
     this.u8 = new Uint8Array(this.data);
@@ -113,7 +120,7 @@ export class RingProducer {
   reserve(t: number, need: number, id: number): number {
     if (this.exited) return -1;
     for (;;) {
-      if (this.cur < 0 && !this.open(t)) {
+      if (this.cur < 0 && !this.open(t) && !(this.blockingTimeoutMs > 0 && this.waitFree(t))) {
         this.discard();
         return -1;
       }
@@ -141,6 +148,22 @@ export class RingProducer {
         o += 6;
       }
       return o;
+    }
+  }
+
+  /**
+   * Blocking discard mode: waits (Atomics.wait on the next sub-buffer's generation word, which the consumer
+   * notifies) until the consumer frees the next sub-buffer or the timeout passes. True if a packet is now open.
+   * The event keeps the timestamp it was emitted with, so timestamps stay monotonic within the stream.
+   */
+  private waitFree(t: number): boolean {
+    const deadline = this.blockingTimeoutMs === Infinity ? Infinity : Date.now() + this.blockingTimeoutMs;
+    for (;;) {
+      const gi = CTL_GEN + ((this.seq + 1) & (this.numSubbuf - 1));
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.ctl, gi, Atomics.load(this.ctl, gi), Math.min(left, 100));
+      if (this.open(t)) return true;
     }
   }
 

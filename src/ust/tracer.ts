@@ -30,8 +30,23 @@ export interface SessionConfig {
   readonly subbufSize: number;
   readonly numSubbuf: number;
   readonly mode: LossMode;
+  /** Discard mode: ms an event may wait for a free sub-buffer (0: never, Infinity: always). */
+  readonly blockingTimeoutMs: number;
   readonly contexts: readonly ContextName[];
   readonly rules: readonly EventRule[];
+}
+
+/**
+ * An event class as announced to the consumer: the TSDL the local consumer appends to the metadata, and the
+ * structured declaration (plain data) a session daemon can build its own metadata from.
+ */
+export interface EventDescriptor {
+  readonly name: string;
+  readonly id: number;
+  readonly streamId: number;
+  readonly logLevel: number;
+  readonly fields: readonly FieldSpec[];
+  readonly tsdl: string;
 }
 
 /** Messages on the ltt-ust BroadcastChannel. */
@@ -39,8 +54,8 @@ export type ChannelMessage =
   | { readonly type: 'session'; readonly config: SessionConfig }
   | { readonly type: 'stop'; readonly sessionId: string }
   | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[] }
-  | { readonly type: 'ring'; readonly sessionId: string; readonly ring: RingDescriptor; readonly events: readonly string[] }
-  | { readonly type: 'event'; readonly sessionId: string; readonly streamId: number; readonly tsdl: string };
+  | { readonly type: 'ring'; readonly sessionId: string; readonly ring: RingDescriptor; readonly events: readonly EventDescriptor[] }
+  | { readonly type: 'event'; readonly sessionId: string; readonly event: EventDescriptor };
 
 export class EventClass {
   /** Read by user code and by the emitter: the only thing a disabled tracepoint costs. */
@@ -135,10 +150,21 @@ export function declareEvent(name: string, fields: readonly FieldSpec[], logLeve
   events.push(ev);
   byName.set(name, ev);
   if (active !== undefined) {
-    post({ type: 'event', sessionId: active.config.sessionId, streamId: threadId, tsdl: eventTsdl(ev.name, ev.id, threadId, ev.logLevel, ev.fields) });
+    post({ type: 'event', sessionId: active.config.sessionId, event: describe(ev) });
     arm(ev, active);
   }
   return ev;
+}
+
+function describe(ev: EventClass): EventDescriptor {
+  return {
+    name: ev.name,
+    id: ev.id,
+    streamId: threadId,
+    logLevel: ev.logLevel,
+    fields: ev.fields,
+    tsdl: eventTsdl(ev.name, ev.id, threadId, ev.logLevel, ev.fields),
+  };
 }
 
 function arm(ev: EventClass, a: Active): void {
@@ -160,6 +186,7 @@ export function activate(config: SessionConfig): void {
     subbufSize: config.subbufSize,
     numSubbuf: config.numSubbuf,
     mode: config.mode,
+    blockingTimeoutMs: config.blockingTimeoutMs,
     streamId: threadId,
     streamInstanceId: threadId,
     cpuId: threadId,
@@ -178,7 +205,7 @@ export function activate(config: SessionConfig): void {
     mode: config.mode,
     streamTsdl: streamTsdl(threadId, contextTsdl(config.contexts)),
   };
-  post({ type: 'ring', sessionId: config.sessionId, ring: desc, events: events.map((e) => eventTsdl(e.name, e.id, threadId, e.logLevel, e.fields)) });
+  post({ type: 'ring', sessionId: config.sessionId, ring: desc, events: events.map(describe) });
   for (const ev of events) arm(ev, a);
   if (!exitHooked) {
     exitHooked = true;

@@ -68,6 +68,12 @@ export class TimestampFormatter {
   private cachePrefix = '';
   private cachePrefixBytes: Uint8Array = new Uint8Array(0);
 
+  /** Caches `[date ]HH:MM:SS.` of second S (string and bytes always together). */
+  private setPrefix(S: number): void {
+    this.cachePrefix = (this.date ? this.cal.datePrefix(S) : '') + this.cal.hms(S) + '.';
+    this.cachePrefixBytes = Buffer.from(this.cachePrefix, 'latin1');
+  }
+
   constructor(
     opts: { clockGmt: boolean; clockSeconds: boolean; clockDate: boolean },
     private readonly warn: Warn,
@@ -132,7 +138,7 @@ export class TimestampFormatter {
     }
     if (S !== this.cacheSec) {
       this.cacheSec = S;
-      this.cachePrefix = (this.date ? this.cal.datePrefix(S) : '') + this.cal.hms(S) + '.';
+      this.setPrefix(S);
     }
     return this.cachePrefix + pad9(N);
   }
@@ -186,8 +192,7 @@ export class TimestampFormatter {
     if (S >= 0 && !this.seconds) {
       if (S !== this.cacheSec) {
         this.cacheSec = S;
-        this.cachePrefix = (this.date ? this.cal.datePrefix(S) : '') + this.cal.hms(S) + '.';
-        this.cachePrefixBytes = Buffer.from(this.cachePrefix, 'latin1');
+        this.setPrefix(S);
       }
       o.lit(this.cachePrefixBytes);
       o.uint9(this.curN);

@@ -264,6 +264,65 @@ if (isMainThread) {
     }
   });
 
+  test('events declared while the session runs are recorded and described in the metadata', () => {
+    const dir = tempDir('lateev');
+    try {
+      const script = writeScript(
+        dir,
+        'lateev.mjs',
+        `
+import { Worker, isMainThread } from 'node:worker_threads';
+if (isMainThread) ust.startLocalSession({ dir: process.argv[2] });
+const who = isMainThread ? 'main' : 'worker';
+const first = ust.provider('late').event('first', [ust.string('who')]);
+first.emit(who);
+await new Promise((r) => setTimeout(r, 5));
+const second = ust.provider('late').event('second', [ust.string('who'), ust.float64('x')]);
+second.emit(who, 0.5);
+if (isMainThread) { const w = new Worker(new URL(import.meta.url)); await new Promise((r) => w.once('exit', r)); }
+`,
+      );
+      const r = runNode([script, `${dir}/out`], {});
+      assert.equal(r.code, 0, r.stderr);
+      const bt = babeltrace(traceDirOf(`${dir}/out`));
+      assert.equal(bt.status, 0, bt.stderr);
+      assert.deepEqual(bt.lines.map((l) => l.slice(l.indexOf(' late:'))), [
+        ' late:first: { cpu_id = 0 }, { who = "main" }',
+        ' late:second: { cpu_id = 0 }, { who = "main", x = 0.5 }',
+        ' late:first: { cpu_id = 2 }, { who = "worker" }', // threadId 1 is the consumer
+        ' late:second: { cpu_id = 2 }, { who = "worker", x = 0.5 }',
+      ]);
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('records near the sub-buffer size: a long string that fits is kept, one that cannot fit is counted', () => {
+    const dir = tempDir('big');
+    try {
+      const script = writeScript(
+        dir,
+        'big.mjs',
+        `
+const ev = ust.provider('big').event('s', [ust.string('s')]);
+ust.startLocalSession({ dir: process.argv[2], subbufSize: 4096, numSubbuf: 2 });
+ev.emit('x'.repeat(3000));   // 3001 bytes: fits a 4 KiB packet (the 3-bytes-per-char bound would not)
+ev.emit('y'.repeat(1500));   // next packet (babeltrace2 reports an exact count only from the second packet on)
+ev.emit('é'.repeat(2010));   // 4021 bytes + 6-byte event header + 84-byte packet header > 4096: cannot fit
+ev.emit('end');
+`,
+      );
+      const r = runNode([script, `${dir}/out`], {});
+      assert.equal(r.code, 0, r.stderr);
+      const bt = babeltrace(traceDirOf(`${dir}/out`));
+      assert.equal(bt.status, 0, bt.stderr);
+      assert.deepEqual(bt.lines.map((l) => l.slice(l.lastIndexOf('{')).length), ['{ s = "" }'.length + 3000, '{ s = "" }'.length + 1500, '{ s = "end" }'.length]);
+      assert.match(bt.stderr, /Tracer discarded 1 event /);
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('startLocalSession rejects bad options with one-line errors', () => {
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', subbufSize: 1000 }), /subbufSize must be a power of two >= 4096/);
     assert.throws(() => ust.startLocalSession({ dir: '/tmp/x', mode: 'ring' as never }), /mode must be "discard" or "overwrite"/);

@@ -109,6 +109,20 @@ describe('ust demo traces', () => {
     }
   });
 
+  test('tiny buffers, blocking discard mode (LTT_UST_BLOCKING_TIMEOUT=inf): nothing is lost', () => {
+    const out = tempDir('blocking');
+    try {
+      const n = 100_000;
+      const r = runNode([DEMO, String(n)], {
+        LTT_UST_OUTPUT: out, LTT_UST_SUBBUF_SIZE: '4096', LTT_UST_NUM_SUBBUF: '2', LTT_UST_BLOCKING_TIMEOUT: 'inf',
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assertComplete(out, n);
+    } finally {
+      cleanup(out);
+    }
+  });
+
   test('tiny buffers, overwrite mode: losses are whole packets, reported as packet_seq_num gaps', () => {
     const out = tempDir('ovw');
     try {

@@ -174,8 +174,11 @@ function struct(members: [string, FieldClass][], hidden = false): StructFieldCla
   return { kind: 'struct', align: 8, hidden, members: members.map(([name, fc]) => ({ name, originalName: name, fc })) };
 }
 
-function makeTrace(env: [string, string | bigint][], name: string): { trace: TraceInfo; stream: StreamInfo; ec: EventClass } {
-  const clk = clock({ offsetSeconds: 1351530929n, offsetCycles: 0n });
+function makeTrace(
+  env: [string, string | bigint][],
+  name: string,
+  clk: ClockClass = clock({ offsetSeconds: 1351530929n, offsetCycles: 0n }),
+): { trace: TraceInfo; stream: StreamInfo; ec: EventClass } {
   const ec: EventClass = {
     id: 0,
     name: 'heartbeat:msg',
@@ -366,4 +369,39 @@ test('uint9 pads to nine digits', () => {
     o.byte(10);
   }
   assert.equal(o.text(), ['000000000', '000000007', '000000010', '000000099', '000000100', '123456789', '999999999', '500000000', '000001000', ''].join('\n'));
+});
+
+test('whole lines: negative times through the sink (first -SEC.NS + warning, then the 2.0.4 bug), same second cache', () => {
+  const { stream, ec } = makeTrace([], '', clock({ frequency: 1000, offsetSeconds: -2n }));
+  const ev = (cycles: number): EventMessage => ({
+    type: 'event',
+    stream,
+    ec,
+    cycles,
+    packetContext: { cpu_id: 0 },
+    commonContext: { vtid: 1, vpid: 2 },
+    payload: { msg: 'm', arr: [], v: new VariantValue(0, 1) },
+  });
+  const { out, err } = render({ clockGmt: true, noDelta: true }, [ev(0), ev(500), ev(1000), ev(1999), ev(2000), ev(2500), ev(3000)]);
+  const stamps = out.split('\n').filter((l) => l !== '').map((l) => l.slice(0, l.indexOf(']') + 1));
+  assert.deepEqual(stamps, [
+    '[-2.000000000]',
+    '[00:00:01.500000000]',
+    '[00:00:01.000000000]',
+    '[00:00:00.001000000]',
+    '[00:00:00.000000000]',
+    '[00:00:00.500000000]',
+    '[00:00:01.000000000]',
+  ]);
+  assert.equal(err, '[warning] Fallback to [sec.ns] to print negative time value. Use --clock-seconds.\n');
+});
+
+test('whole lines: an array of 200k elements and a 2 MB string in one event (buffer flushes inside the line)', () => {
+  const { stream, ec } = makeTrace([], '');
+  const arr = Array.from({ length: 200_000 }, (_, i) => i - 100_000);
+  const msg = 'é'.repeat(1_000_000);
+  const m: EventMessage = { type: 'event', stream, ec, cycles: 0, packetContext: { cpu_id: 0 }, commonContext: { vtid: 1, vpid: 2 }, payload: { msg, arr, v: new VariantValue(0, 3) } };
+  const { out } = render({ clockGmt: true, noDelta: true, namePayload: false }, [m, m]);
+  const line = `[17:15:29.000000000] heartbeat:msg: { cpu_id = 0 }, { vtid = 1, vpid = 2 }, { "${msg}", [ ${arr.join(', ')} ], { 3 } }\n`;
+  assert.equal(out, line + line);
 });

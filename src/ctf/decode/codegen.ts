@@ -44,14 +44,10 @@ export interface GenMode {
   readonly values: boolean;
 }
 
-export type ScopeDecoder = (s: DecodeState, out?: ScopesOut) => unknown;
+export type ScopeDecoder = (s: DecodeState, out?: object) => unknown;
 
-/** Where compileScopes() with `values` stores the common context, specific context and payload. */
-export interface ScopesOut {
-  cc: unknown;
-  sc: unknown;
-  pl: unknown;
-}
+/** Property names compileScopes() with `values` stores the common context, specific context and payload in. */
+export type ScopeFields = readonly [string, string, string];
 
 function oob(s: DecodeState, p: number, n: number): never {
   throw new DecodeError(
@@ -497,11 +493,12 @@ export function compileScope(fc: StructFieldClass, mode: GenMode): ScopeDecoder 
 
 /**
  * Decoder for the three consecutive event scopes (common context, specific context, payload). With
- * `values` it stores them in `out.cc`, `out.sc`, `out.pl` (undefined for absent or hidden scopes).
+ * `values` it stores them in the `fields` properties of `out` (undefined for absent or hidden scopes).
  */
 export function compileScopes(
   scopes: readonly [StructFieldClass | undefined, StructFieldClass | undefined, StructFieldClass | undefined],
   mode: GenMode,
+  fields: ScopeFields = ['cc', 'sc', 'pl'],
 ): ScopeDecoder {
   const g = new Gen(mode);
   const vars: string[] = [];
@@ -509,6 +506,6 @@ export function compileScopes(
     const v = sc ? g.field(sc, mode.values) : null;
     vars.push(v ?? 'undefined');
   }
-  const tail = mode.values ? `o.cc = ${vars[0]}; o.sc = ${vars[1]}; o.pl = ${vars[2]};\n` : '';
+  const tail = mode.values ? fields.map((f, i) => `o.${f} = ${vars[i]};\n`).join('') : '';
   return g.finish(null, tail);
 }

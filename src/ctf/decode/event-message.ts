@@ -8,7 +8,7 @@
 
 import type { EventClass } from '../ir/trace-class.js';
 import type { Cycles, EventMessage, StreamInfo, StructValue } from '../../graph/message.js';
-import type { ScopeDecoder, ScopesOut } from './codegen.js';
+import type { ScopeDecoder } from './codegen.js';
 import type { Num } from './state.js';
 import type { EventClassDecoders, TraceDecoders } from './trace-decoders.js';
 
@@ -38,8 +38,7 @@ export class CtfEventMessage implements EventMessage {
     readonly ec: EventClass,
     readonly cycles: Cycles,
     readonly packetContext: StructValue | undefined,
-    /** null when the values are decoded eagerly by the message iterator. */
-    pk: PacketData | null,
+    pk: PacketData,
     /** Bit position of the event (needsHeader) or of its body. */
     private readonly pos: number,
     private readonly ecd: EventClassDecoders,
@@ -76,7 +75,25 @@ export class CtfEventMessage implements EventMessage {
     }
     // `pos` is the event's start when the body needs the header's slots, else the body's start.
     if (ecd.needsHeader && pk.header) pk.header(st);
-    ecd.values()(st, this as unknown as ScopesOut);
+    ecd.values()(st, this);
     this.pk = null;
   }
+}
+
+/** Event message of the eager mode: the message iterator decodes the values with the event (plain fields). */
+export class CtfEagerEventMessage implements EventMessage {
+  readonly type = 'event' as const;
+  // Assigned by the generated full decoder right after construction.
+  commonContext: StructValue | undefined = undefined;
+  specificContext: StructValue | undefined = undefined;
+  payload: StructValue | undefined = undefined;
+
+  constructor(
+    readonly stream: StreamInfo,
+    readonly ec: EventClass,
+    readonly cycles: Cycles,
+    readonly packetContext: StructValue | undefined,
+  ) {}
+
+  materialize(): void {}
 }

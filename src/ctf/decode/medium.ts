@@ -2,8 +2,9 @@
 // file (or, for live, of the relay's stream); files answer synchronously from large read windows.
 //
 // Contract: `request(offset, length)` returns bytes [offset, offset + length) — fewer only at the end of the
-// data — as a Uint8Array that stays valid (it is never overwritten: event messages decode their fields
-// lazily from it). A live medium may return a Promise instead. Errors are LttError naming the file.
+// data — as a Uint8Array that stays valid (never overwritten, since lazy event messages decode their fields
+// from it; FileMedium's `reuse` mode, for eager readers only, recycles one buffer). A live medium may return a
+// Promise instead. Errors are LttError naming the file.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { LttError } from '../../errors.js';
@@ -25,10 +26,16 @@ export class FileMedium implements Medium {
   private fd: number | undefined;
   private win: Uint8Array = new Uint8Array(0);
   private winStart = 0;
+  private spare: Uint8Array | undefined;
 
+  /**
+   * @param reuse overwrite the previous window's buffer when it is big enough: only for readers whose
+   *   messages never point into the bytes (eager decoding).
+   */
   constructor(
     readonly name: string,
     private readonly window = DEFAULT_WINDOW,
+    private readonly reuse = false,
   ) {
     try {
       this.fd = openSync(name, 'r');
@@ -47,7 +54,11 @@ export class FileMedium implements Medium {
     // A fresh buffer per window (never reused: lazily decoded events may still point into the old one).
     const size = Math.min(Math.max(end - offset, this.window), this.size - offset);
     // allocUnsafeSlow: not zero-filled (read() overwrites it) and not from the shared pool.
-    const buf: Uint8Array = Buffer.allocUnsafeSlow(size);
+    const buf: Uint8Array =
+      this.reuse && this.spare !== undefined && this.spare.byteLength >= size
+        ? this.spare.subarray(0, size)
+        : Buffer.allocUnsafeSlow(size);
+    if (this.reuse && (this.spare === undefined || this.spare.byteLength < size)) this.spare = buf;
     let got = 0;
     try {
       if (this.fd === undefined) this.fd = openSync(this.name, 'r');
@@ -70,5 +81,6 @@ export class FileMedium implements Medium {
       this.fd = undefined;
     }
     this.win = new Uint8Array(0);
+    this.spare = undefined;
   }
 }

@@ -21,9 +21,8 @@ import type {
   StructValue,
 } from '../../graph/message.js';
 import { DecodeError } from './bits.js';
-import type { ScopesOut } from './codegen.js';
-import { CtfEventMessage, type PacketData } from './event-message.js';
-import { FileMedium, type Medium } from './medium.js';
+import { CtfEagerEventMessage, CtfEventMessage, type PacketData } from './event-message.js';
+import { DEFAULT_WINDOW, FileMedium, type Medium } from './medium.js';
 import { DecodeState, type Num } from './state.js';
 import type { EventClassDecoders, StreamClassConfig, TraceDecoders } from './trace-decoders.js';
 
@@ -131,8 +130,10 @@ export class CtfStreamIterator implements MessageStream {
     this.st = new DecodeState(dec.tc.slotCount);
     this.hasClock = info.sc.defaultClock !== undefined;
     this.quirks = opts.quirks ?? NO_QUIRKS;
-    this.openMedium = opts.openMedium ?? ((p) => new FileMedium(p));
     this.eager = opts.eager ?? false;
+    // Eager messages never point into the packet bytes, so the read buffer can be recycled.
+    const reuse = this.eager;
+    this.openMedium = opts.openMedium ?? ((p) => new FileMedium(p, DEFAULT_WINDOW, reuse));
     if (opts.prev) {
       this.curDisc = opts.prev.discarded;
       this.curSeq = opts.prev.seqNum;
@@ -373,7 +374,7 @@ export class CtfStreamIterator implements MessageStream {
     this.pk = undefined;
   }
 
-  private decodeEvent(): CtfEventMessage {
+  private decodeEvent(): CtfEventMessage | CtfEagerEventMessage {
     const st = this.st;
     const pos = st.pos;
     st.eventId = -1;
@@ -401,8 +402,8 @@ export class CtfStreamIterator implements MessageStream {
     }
     const cycles = this.hasClock ? st.clock : undefined;
     if (this.eager) {
-      const m = new CtfEventMessage(this.info, ecd.ec, cycles, this.packetContext, null, 0, ecd);
-      ecd.full()(st, m as unknown as ScopesOut);
+      const m = new CtfEagerEventMessage(this.info, ecd.ec, cycles, this.packetContext);
+      ecd.full()(st, m);
       if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);
       return m;
     }

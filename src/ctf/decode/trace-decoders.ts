@@ -37,7 +37,7 @@ export interface EventClassDecoders {
   readonly skip: ScopeDecoder;
   /** Same scopes, values only, stored into the message (`o.cc`, `o.sc`, `o.pl`). Compiled on demand. */
   values(): ScopeDecoder;
-  /** Effects and values in one pass (eager mode, for consumers that read every event's fields). */
+  /** Effects and values in one pass (eager mode), stored as commonContext/specificContext/payload. */
   full(): ScopeDecoder;
 }
 
@@ -173,7 +173,8 @@ export class TraceDecoders {
       needsPacketSlots: intersects(bodyRead, packetStored),
       skip: compileScopes(scopes, { effects: true, values: false }),
       values: () => (values ??= compileScopes(scopes, { effects: false, values: true })),
-      full: () => (full ??= compileScopes(scopes, { effects: true, values: true })),
+      full: () =>
+        (full ??= compileScopes(scopes, { effects: true, values: true }, ['commonContext', 'specificContext', 'payload'])),
     };
     m.set(id, d);
     return d;

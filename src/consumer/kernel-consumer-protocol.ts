@@ -1,0 +1,72 @@
+// Messages between the kernel domain (main thread, KernelConsumerClient) and the kernel consumer worker.
+//
+// Contract: every request carries a `seq`; the worker answers each with one `reply` message carrying the same
+// seq and either `result` or `error` ({ code, message }: an LttError's code and one-line message). The worker
+// also posts `stats` messages on its own after timer drains. Everything here is structured-clone safe
+// (bigint clock offsets included).
+
+import type { ClockDef, EnvValue } from '../ctf/writer/metadata.js';
+
+export type ClassKind = 'tracepoint' | 'syscall' | 'uprobe' | 'kprobe' | 'statedump';
+
+/** One LTTng event class of a channel: a tracefs event (system/event) or a statedump event. */
+export interface ClassSpec {
+  key: string;
+  kind: ClassKind;
+  system?: string;
+  event?: string;
+  lttngName: string;
+}
+
+export interface ChannelDef {
+  id: number;
+  name: string;
+  instance: string;
+  cpus: number[];
+  pageSize: number;
+  bufferPages: number;
+  overwrite: boolean;
+  readTimerUs: number;
+  switchTimerUs: number;
+  subbufSize: number;
+  tracefileSize: number;
+  tracefileCount: number;
+  contexts: string[];
+  largeHeader: boolean;
+}
+
+export type TrackerEntries = Array<[string, number[]]>;
+
+export interface OpenRequest {
+  seq: number;
+  op: 'open';
+  traceDir: string;
+  env: Record<string, EnvValue>;
+  clock: ClockDef;
+  channels: ChannelDef[];
+}
+
+export type ConsumerRequest =
+  | OpenRequest
+  | { seq: number; op: 'add-class'; channel: number; spec: ClassSpec }
+  | { seq: number; op: 'class-state'; channel: number; key: string; enabled: boolean; filters: string[] | null }
+  | { seq: number; op: 'trackers'; entries: TrackerEntries }
+  | { seq: number; op: 'start'; statedumpChannels: number[] }
+  | { seq: number; op: 'statedump'; statedumpChannels: number[] }
+  | { seq: number; op: 'drain'; channel: number }
+  | { seq: number; op: 'stop' }
+  | { seq: number; op: 'close' };
+
+/** A request without its seq (the client numbers them). */
+export type ConsumerCall = ConsumerRequest extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;
+
+export interface ChannelStats {
+  channel: string;
+  discarded: number;
+  lost: number;
+  events: number;
+}
+
+export type WorkerMessage =
+  | { type: 'reply'; seq: number; result?: unknown; error?: { code: string; message: string } }
+  | { type: 'stats'; stats: ChannelStats[] };

@@ -1,0 +1,276 @@
+// The kernel consumer's worker thread: owns the kernel trace's CTF writer, the per-channel consumers (page
+// decoder, generated converters, per-CPU streams), the thread table behind contexts, and the statedump.
+// Running here keeps page decoding and CTF writing off the session daemon's event loop.
+//
+// Contract: driven only by KernelConsumerClient (kernel-consumer-client.ts) through the request messages of
+// kernel-consumer-protocol.ts; every request gets exactly one reply (with an error code and one-line message
+// on failure). Between requests the read/switch timers run here; after each timer drain the channel
+// statistics are posted unasked so the daemon can answer `list` without a round trip.
+
+import { parentPort } from 'node:worker_threads';
+import { isLttError } from '../errors.js';
+import * as tracefs from '../kernel/tracefs.js';
+import { type EventFormat, parseHeaderEvent, parseHeaderPage, readEventFormat } from '../kernel/event-format.js';
+import { PageDecoder } from '../kernel/page-decoder.js';
+import { rememberTgid, shapeEvent, type FieldSpec } from '../kernel/lttng-shaping.js';
+import { parseFilter } from '../kernel/filter/parse-filter.js';
+import { compilePredicate } from '../kernel/filter/compile-filter.js';
+import { collectStatedump, STATEDUMP_EVENTS } from '../kernel/statedump.js';
+import { contextField, makeContextFiller } from '../kernel/contexts.js';
+import { monotonicNow } from '../kernel/trace-clock.js';
+import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
+import type { StreamWriter } from '../ctf/writer/stream-writer.js';
+import { KernelChannelConsumer, type KernelEventHandler } from './kernel-channel-consumer.js';
+import { ThreadTable } from './thread-table.js';
+import type { ChannelStats, ClassSpec, ConsumerRequest, OpenRequest, TrackerEntries } from './kernel-consumer-protocol.js';
+
+interface WorkerClass {
+  spec: ClassSpec;
+  eventId: number;
+  fields: FieldSpec[];
+  format?: EventFormat;
+  handler?: KernelEventHandler;
+  enabled: boolean;
+}
+
+interface WorkerChannel {
+  def: OpenRequest['channels'][number];
+  streams: Map<number, StreamWriter>;
+  handlers: Array<KernelEventHandler | undefined>;
+  classes: Map<string, WorkerClass>;
+  consumer: KernelChannelConsumer;
+}
+
+const port = parentPort;
+if (!port) throw new Error('kernel-consumer-worker must run in a worker thread');
+
+let writer: CtfTraceWriter | undefined;
+let decoder: PageDecoder | undefined;
+const channels = new Map<number, WorkerChannel>();
+const threads = new ThreadTable();
+let trackers: TrackerEntries = [];
+
+function stats(): ChannelStats[] {
+  return [...channels.values()].map((c) => {
+    const cpus = c.consumer.stats();
+    return {
+      channel: c.def.name,
+      discarded: cpus.reduce((a, s) => a + s.discarded, 0),
+      lost: cpus.reduce((a, s) => a + s.lostPackets, 0),
+      events: [...c.streams.values()].reduce((a, s) => a + s.stats.events, 0),
+    };
+  });
+}
+
+function channel(id: number): WorkerChannel {
+  const c = channels.get(id);
+  if (!c) throw new Error(`kernel consumer: no channel ${id}`);
+  return c;
+}
+
+/** Trackers are read at each call so track/untrack while tracing applies at once. */
+function tracked(tid: number): boolean {
+  if (trackers.length === 0) return true;
+  for (const [kind, set] of trackers) {
+    let v: number;
+    if (kind === 'pid' || kind === 'vpid') v = threads.get(tid).pid;
+    else if (kind === 'uid' || kind === 'vuid') v = threads.ids(tid).uid;
+    else v = threads.ids(tid).gid;
+    if (!set.includes(v)) return false;
+  }
+  return true;
+}
+
+async function open(req: OpenRequest): Promise<void> {
+  decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
+  writer = await CtfTraceWriter.create({
+    dir: req.traceDir,
+    env: req.env,
+    clock: req.clock,
+    streamClasses: req.channels.map((c) => ({
+      id: c.id,
+      header: c.largeHeader ? 'large' : 'compact',
+      eventContext: c.contexts.length > 0 ? c.contexts.map(contextField) : undefined,
+    })),
+  });
+  for (const def of req.channels) {
+    const streams = new Map<number, StreamWriter>();
+    for (const cpu of def.cpus) {
+      streams.set(cpu, writer.openStream({
+        streamClassId: def.id,
+        fileName: `${def.name}_${cpu}`,
+        cpuId: cpu,
+        packetSize: def.subbufSize,
+        tracefileSize: def.tracefileSize || undefined,
+        tracefileCount: def.tracefileCount || undefined,
+      }));
+    }
+    const handlers: Array<KernelEventHandler | undefined> = [];
+    const consumer = new KernelChannelConsumer({
+      instance: def.instance,
+      cpus: def.cpus,
+      pageSize: def.pageSize,
+      bufferPages: def.bufferPages,
+      decoder,
+      handlers,
+      streams,
+      overwrite: def.overwrite,
+      readTimerUs: def.readTimerUs,
+      switchTimerUs: def.switchTimerUs,
+      commonPidOffset: 4,
+      threads,
+      contextFiller: def.contexts.length > 0 ? makeContextFiller(def.contexts, threads) : undefined,
+      contextCount: def.contexts.length,
+      tracked,
+      afterDrain: () => port!.postMessage({ type: 'stats', stats: stats() }),
+    });
+    channels.set(def.id, { def, streams, handlers, classes: new Map(), consumer });
+  }
+}
+
+/** Events that tell the thread table about threads (contexts, $ctx filters and trackers need it). */
+function hookFor(key: string, fields: FieldSpec[]): KernelEventHandler['hook'] {
+  const idx = (n: string): number => fields.findIndex((f) => f.name === n);
+  switch (key) {
+    case 'sched/sched_switch': {
+      const pc = idx('prev_comm'), pt = idx('prev_tid'), pp = idx('prev_prio');
+      if (pc < 0 || pt < 0) return undefined;
+      return (out) => {
+        threads.setComm(out[pt] as number, out[pc] as string);
+        if (pp >= 0) threads.setPrio(out[pt] as number, out[pp] as number);
+      };
+    }
+    case 'sched/sched_process_exec': {
+      const fi = idx('filename');
+      if (fi < 0) return undefined;
+      return (out, tid) => {
+        const f = out[fi] as string;
+        threads.setComm(tid, f.slice(f.lastIndexOf('/') + 1).slice(0, 15));
+      };
+    }
+    case 'sched/sched_process_fork': {
+      const pt = idx('parent_tid'), ct = idx('child_tid'), cc = idx('child_comm');
+      if (pt < 0 || ct < 0 || cc < 0) return undefined;
+      return (out) => threads.fork(out[pt] as number, out[ct] as number, out[cc] as string);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function addClass(channelId: number, spec: ClassSpec): number {
+  const c = channel(channelId);
+  const existing = c.classes.get(spec.key);
+  if (existing) return existing.eventId;
+  let cls: WorkerClass;
+  if (spec.kind === 'statedump') {
+    const def = STATEDUMP_EVENTS.find((e) => e.name === spec.lttngName);
+    if (!def) throw new Error(`kernel consumer: unknown statedump event ${spec.lttngName}`);
+    cls = { spec, eventId: -1, fields: def.fields, enabled: true };
+  } else {
+    const format = readEventFormat(spec.system!, spec.event!);
+    const shaped = shapeEvent(format, spec.kind, spec.lttngName);
+    cls = { spec, eventId: -1, fields: shaped.fields, format, enabled: true };
+    cls.handler = { eventId: -1, convert: shaped.convert, out: new Array(shaped.fields.length), hook: hookFor(spec.key, shaped.fields), enabled: true };
+  }
+  cls.eventId = writer!.addEventClass({ name: spec.lttngName, streamClassId: channelId, fields: cls.fields });
+  if (cls.handler && cls.format) {
+    cls.handler.eventId = cls.eventId;
+    c.handlers[cls.format.id] = cls.handler;
+  }
+  c.classes.set(spec.key, cls);
+  return cls.eventId;
+}
+
+function setClassState(channelId: number, key: string, enabled: boolean, filters: string[] | null): void {
+  const c = channel(channelId);
+  const cls = c.classes.get(key);
+  if (!cls) throw new Error(`kernel consumer: no class ${key} in channel ${c.def.name}`);
+  // Records taken while the rule was enabled are still in the buffer: consume them under the old rule.
+  if (cls.enabled && !enabled) c.consumer.drain();
+  cls.enabled = enabled;
+  if (cls.handler) {
+    cls.handler.enabled = enabled;
+    if (filters === null) cls.handler.predicate = undefined;
+    else {
+      const names = cls.fields.map((f) => f.name);
+      const preds = filters.map((f) => compilePredicate(parseFilter(f), names));
+      cls.handler.predicate = preds.length === 1 ? preds[0] : (v, ctx) => preds.some((p) => p(v, ctx));
+    }
+  }
+}
+
+/** Statedump records go first in the first CPU's stream, stamped before tracing starts (streams stay ordered). */
+function writeStatedump(channelIds: number[]): void {
+  if (channelIds.length === 0) return;
+  const records = collectStatedump();
+  for (const r of records) {
+    if (r.name === 'lttng_statedump_process_state') rememberTgid(r.payload[0] as number, r.payload[1] as number);
+  }
+  const ts = monotonicNow();
+  for (const id of channelIds) {
+    const c = channel(id);
+    const firstCpu = Math.min(...c.streams.keys());
+    const stream = c.streams.get(firstCpu)!;
+    const ctxOut: unknown[] = new Array(c.def.contexts.length);
+    const filler = c.def.contexts.length > 0 ? makeContextFiller(c.def.contexts, threads) : undefined;
+    for (const r of records) {
+      const cls = c.classes.get(`statedump/${r.name}`);
+      if (!cls || !cls.enabled) continue;
+      if (filler) {
+        filler(process.pid, firstCpu, ctxOut);
+        stream.write(cls.eventId, ts, r.payload, ctxOut);
+      } else stream.write(cls.eventId, ts, r.payload);
+    }
+  }
+}
+
+async function handle(req: ConsumerRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'open':
+      await open(req);
+      return undefined;
+    case 'add-class':
+      return addClass(req.channel, req.spec);
+    case 'class-state':
+      setClassState(req.channel, req.key, req.enabled, req.filters);
+      return undefined;
+    case 'trackers':
+      trackers = req.entries;
+      return undefined;
+    case 'start':
+      threads.seed();
+      writeStatedump(req.statedumpChannels);
+      for (const c of channels.values()) c.consumer.start();
+      return undefined;
+    case 'statedump':
+      for (const id of req.statedumpChannels) channel(id).consumer.drain();
+      writeStatedump(req.statedumpChannels);
+      return undefined;
+    case 'drain':
+      channel(req.channel).consumer.drain();
+      return stats();
+    case 'stop':
+      try {
+        for (const c of channels.values()) c.consumer.stop();
+      } finally {
+        for (const c of channels.values()) for (const s of c.streams.values()) s.flushPacket();
+        writer?.flushMetadata();
+      }
+      return stats();
+    case 'close':
+      for (const c of channels.values()) c.consumer.stop();
+      await writer?.close();
+      return stats();
+  }
+}
+
+port.on('message', (req: ConsumerRequest) => {
+  handle(req).then(
+    (result) => port.postMessage({ type: 'reply', seq: req.seq, result }),
+    (err: unknown) => {
+      const e = err as Error & { code?: string };
+      port.postMessage({ type: 'reply', seq: req.seq, error: { code: isLttError(err) ? e.code : 'KERNEL_CONSUMER', message: e.message ?? String(err) } });
+    },
+  );
+});
