@@ -1,6 +1,6 @@
 // Kernel tracing overhead: ltt vs trace-cmd on a syscall-heavy workload, in one run.
 //
-// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--skip-trace-cmd] [--keep]` (root, after `npx tsc`).
+// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--skip-trace-cmd] [--keep] [--verbose]` (root, after `npx tsc`).
 // The workload `dd if=/dev/zero of=/dev/null bs=1 count=N` (default 3,000,000: N reads + N writes) runs three
 // ways, R times each (default 1), alternated so machine drift hits every mode alike:
 //   untraced  - the workload alone;
@@ -29,6 +29,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LTT = path.join(ROOT, 'bin', 'ltt');
 const TRACEFS = '/sys/kernel/tracing';
 const CLK_TCK = 100; // USER_HZ: the unit of /proc/PID/stat times on Linux.
+const T0 = Date.now();
+const verbose = process.argv.includes('--verbose');
+const step = (msg) => {
+  if (verbose) process.stderr.write(`[${((Date.now() - T0) / 1000).toFixed(1)} s] ${msg}\n`);
+};
 
 function parseArgs(argv) {
   const o = { count: 3_000_000, runs: 1, traceCmd: true, keep: false };
@@ -43,7 +48,8 @@ function parseArgs(argv) {
     else if (a === '--runs') o.runs = num();
     else if (a === '--skip-trace-cmd') o.traceCmd = false;
     else if (a === '--keep') o.keep = true;
-    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--skip-trace-cmd] [--keep])`);
+    else if (a === '--verbose') continue;
+    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--skip-trace-cmd] [--keep] [--verbose])`);
   }
   return o;
 }
@@ -64,6 +70,7 @@ function run(file, args, { timeoutMs = 60_000, env } = {}) {
 }
 
 async function must(file, args, opts) {
+  step(`${path.basename(file)} ${args.join(' ')}`);
   const r = await run(file, args, opts);
   if (r.code !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')} failed (${r.code}): ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   return r;
@@ -124,6 +131,7 @@ async function lttRun(count, work) {
     const discarded = sumMatches(list.stdout, /Discarded events:\s*(\d+)/g);
     const lostPackets = sumMatches(list.stdout, /Lost packets:\s*(\d+)/g);
     await ltt('destroy', session);
+    step('counting the ltt trace');
     const counted = await countLttTrace(out);
     return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}`, bytes: dirBytes(out) };
   } finally {
@@ -278,6 +286,7 @@ async function traceCmdRun(count, work) {
     // trace-cmd 3.1.6 exits 1 at the very end on this kernel (set_ftrace_filter: EPERM) after trace.dat is
     // complete; any other failure is real.
     if (t[1] !== '0' && !/set_ftrace_filter/.test(output)) throw new Error(`trace-cmd record failed (rc ${t[1]}): ${output.slice(-300)}`);
+    step('counting the trace-cmd trace');
     const counted = await countTraceCmd(file);
     const stat = await must('trace-cmd', ['report', '--stat', file], { timeoutMs: 120_000 });
     const overrun = sumMatches(stat.stdout, /^overrun:\s*(\d+)/gm);

@@ -181,7 +181,14 @@ export async function main(argv: string[]): Promise<void> {
   process.exitCode = await runCli(argv);
 }
 
-const invokedPath = process.argv[1];
-if (invokedPath && import.meta.url === pathToFileURL(realpathSync(invokedPath)).href) {
-  void main(process.argv.slice(2));
+// Run when this file is the program itself (node dist/src/cli/main.js), not when bin/ltt or a test imports it.
+function isEntryPoint(): boolean {
+  const invokedPath = process.argv[1];
+  if (!invokedPath) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(invokedPath)).href;
+  } catch {
+    return false; // `node -e`, or argv[1] is not a file
+  }
 }
+if (isEntryPoint()) void main(process.argv.slice(2));

@@ -2,9 +2,11 @@
 // page (non-blocking reads of whole sub-buffers), decodes the records with the page decoder, converts them to
 // LTTng payloads with the generated per-class converters and writes them to that CPU's CTF stream.
 //
+// Runs inside the kernel consumer worker (kernel-consumer-worker.ts), one instance per channel for the
+// session's life (its loss counters follow the kernel's, which survive stop/start).
 // Contract: `start()` opens the per-CPU pipes and arms the read timer (and the switch timer when set);
-// `drain()` reads everything currently available, synchronously; `stop()` must be called after tracing is
-// off in the instance: it disarms the timers, drains until every pipe reports EAGAIN (nothing recorded is
+// `drain()` reads, synchronously, at most what each CPU buffer holds; `stop()` must be called after tracing
+// is off in the instance: it disarms the timers, drains until every pipe reports EAGAIN (nothing recorded is
 // lost) and closes the pipes (the streams stay open: their owner closes them). Lost records: in discard mode
 // the kernel counts them in per_cpu/cpuN/stats "dropped events", added to the stream's events_discarded; in
 // overwrite mode pages carry a missed-events flag, turned into a packet_seq_num gap (lost packets).

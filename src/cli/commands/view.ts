@@ -49,7 +49,19 @@ Print the events of a trace like babeltrace2 does. Default: the trace of the cur
     // Positionals that are not paths name sessions (lttng's `view SESSION`).
     const paths: string[] = [];
     for (const arg of positionals) {
-      paths.push(existsSync(arg) ? arg : await sessionTraceDir(ctx, arg));
+      if (existsSync(arg) || arg.includes('/')) {
+        paths.push(arg); // a missing path gets the viewer's own "no such file" error
+        continue;
+      }
+      try {
+        paths.push(await sessionTraceDir(ctx, arg));
+      } catch (error) {
+        // A typo'd trace folder must not read as a session daemon problem.
+        if (error instanceof CliError || error instanceof ControlError) {
+          throw new CliError('NO_TRACE', `${arg}: no such trace folder or recording session`);
+        }
+        throw error;
+      }
     }
     if (values['trace-path'] !== undefined) paths.push(values['trace-path'] as string);
     if (paths.length === 0) paths.push(await sessionTraceDir(ctx, ctx.session(undefined)));
