@@ -1,12 +1,13 @@
 // Kernel tracing overhead: ltt vs trace-cmd on a syscall-heavy workload, in one run.
 //
-// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--skip-trace-cmd] [--keep] [--verbose]` (root, after `npx tsc`).
+// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-trace-cmd] [--keep] [--verbose]` (root, after `npx tsc`).
 // The workload `dd if=/dev/zero of=/dev/null bs=1 count=N` (default 3,000,000: N reads + N writes) runs three
 // ways, R times each (default 1), alternated so machine drift hits every mode alike:
 //   untraced  - the workload alone;
 //   ltt       - the real CLI with a private session daemon (LTT_RUNDIR in a temp folder): sched_switch,
 //               sched_wakeup and every syscall into one kernel channel of 4 x 1 MiB sub-buffers per CPU
-//               (LTTng's kernel default), discard mode;
+//               (LTTng's kernel default), discard mode, LTTng's default 200 ms read timer; and again with a
+//               10 ms read timer (--fast-read-timer US), which shows how much of ltt's loss is the timer's;
 //   trace-cmd - `trace-cmd record -d --no-filter -B <own instance> -b 4096` with the same events and the same
 //               4 MiB per CPU (trace-cmd's default overwrite mode). Its own instance keeps the top-level buffer
 //               untouched; -d --no-filter are needed on this kernel (see /work/shared/peers/README.md, sec. 4).
@@ -36,7 +37,7 @@ const step = (msg) => {
 };
 
 function parseArgs(argv) {
-  const o = { count: 3_000_000, runs: 1, traceCmd: true, keep: false };
+  const o = { count: 3_000_000, runs: 1, traceCmd: true, keep: false, fastTimerUs: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -46,10 +47,11 @@ function parseArgs(argv) {
     };
     if (a === '--count') o.count = num();
     else if (a === '--runs') o.runs = num();
+    else if (a === '--fast-read-timer') o.fastTimerUs = num();
     else if (a === '--skip-trace-cmd') o.traceCmd = false;
     else if (a === '--keep') o.keep = true;
     else if (a === '--verbose') continue;
-    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--skip-trace-cmd] [--keep] [--verbose])`);
+    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-trace-cmd] [--keep] [--verbose])`);
   }
   return o;
 }
@@ -101,7 +103,7 @@ function procCpuSeconds(pid) {
 
 const cleanups = [];
 
-async function lttRun(count, work) {
+async function lttRun(count, work, readTimerUs) {
   const rundir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-rundir-'));
   const out = path.join(work, `ltt-${Date.now()}`);
   const session = `ltt-bench-${process.pid}`;
@@ -119,7 +121,7 @@ async function lttRun(count, work) {
     await ltt('create', session, '-o', out);
     daemonPid = readPid(rundir);
     if (!daemonPid) throw new Error(`no daemon pid file in ${rundir}`);
-    await ltt('enable-channel', '-k', '--subbuf-size=1M', '--num-subbuf=4', 'channel0');
+    await ltt('enable-channel', '-k', '--subbuf-size=1M', '--num-subbuf=4', `--read-timer=${readTimerUs}`, 'channel0');
     await ltt('enable-event', '-k', '-c', 'channel0', 'sched_switch,sched_wakeup');
     await ltt('enable-event', '-k', '-c', 'channel0', '--syscall', '-a');
     const cpu0 = procCpuSeconds(daemonPid);
@@ -278,7 +280,9 @@ async function traceCmdRun(count, work) {
     if (!tcPid) throw new Error('cannot find the trace-cmd process');
     const ddS = await runWorkload(count);
     process.kill(tcPid, 'SIGINT');
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 120_000))]);
+    let timer;
+    const code = await Promise.race([exited, new Promise((r) => { timer = setTimeout(() => r('timeout'), 120_000); })]);
+    clearTimeout(timer);
     if (code === 'timeout') throw new Error('trace-cmd record did not finish within 120 s of SIGINT');
     const t = /rc=(\d+)\s+\S+\s+\S+\s+(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(output);
     if (!t) throw new Error(`no CPU times from the shell: ${output.slice(-300)}`);
@@ -371,7 +375,8 @@ async function main() {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const results = { untraced: [], ltt: [], 'trace-cmd': [] };
+  const lttModes = [['ltt', 200_000], [`ltt rt=${o.fastTimerUs / 1000}ms`, o.fastTimerUs]];
+  const results = { untraced: [], ...Object.fromEntries(lttModes.map(([m]) => [m, []])), 'trace-cmd': [] };
   try {
     console.log(`# ${new Date().toISOString()} ${os.hostname()} ${os.release()}, ${os.cpus().length} CPUs, loadavg ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
     console.log(`# workload: dd ${ddArgs(o.count).join(' ')} (${o.count} reads + ${o.count} writes); runs: ${o.runs}`);
@@ -379,9 +384,11 @@ async function main() {
       const u = await runWorkload(o.count);
       results.untraced.push({ ddS: u });
       console.log(`run ${i} untraced  dd ${u.toFixed(3)} s`);
-      const l = await lttRun(o.count, work);
-      results.ltt.push(l);
-      console.log(`run ${i} ltt       dd ${l.ddS.toFixed(3)} s, events ${l.events}, lost ${l.lost} (${l.lostDetail}), daemon CPU ${l.cpuS.toFixed(2)} s, trace ${(l.bytes / 1e6).toFixed(1)} MB, ${JSON.stringify(l.byKind)}`);
+      for (const [mode, timer] of lttModes) {
+        const l = await lttRun(o.count, work, timer);
+        results[mode].push(l);
+        console.log(`run ${i} ${mode.padEnd(9)} dd ${l.ddS.toFixed(3)} s, events ${l.events}, lost ${l.lost} (${l.lostDetail}), daemon CPU ${l.cpuS.toFixed(2)} s, trace ${(l.bytes / 1e6).toFixed(1)} MB, ${JSON.stringify(l.byKind)}`);
+      }
       if (o.traceCmd) {
         const t = await traceCmdRun(o.count, work);
         results['trace-cmd'].push(t);
@@ -389,18 +396,18 @@ async function main() {
       }
     }
     const base = median(results.untraced.map((r) => r.ddS));
-    console.log(`\n${'mode'.padEnd(10)} ${'events recorded'.padStart(16)} ${'events lost'.padStart(12)} ${'lost %'.padStart(7)} ${'dd wall s'.padStart(10)} ${'slowdown'.padStart(9)} ${'tracer CPU s'.padStart(13)}`);
+    console.log(`\n${'mode'.padEnd(14)} ${'events recorded'.padStart(16)} ${'events lost'.padStart(12)} ${'lost %'.padStart(7)} ${'dd wall s'.padStart(10)} ${'slowdown'.padStart(9)} ${'tracer CPU s'.padStart(13)}`);
     for (const [mode, rs] of Object.entries(results)) {
       if (rs.length === 0) continue;
       const dd = median(rs.map((r) => r.ddS));
       if (mode === 'untraced') {
-        console.log(`${mode.padEnd(10)} ${'-'.padStart(16)} ${'-'.padStart(12)} ${'-'.padStart(7)} ${dd.toFixed(3).padStart(10)} ${'x1.00'.padStart(9)} ${'-'.padStart(13)}`);
+        console.log(`${mode.padEnd(14)} ${'-'.padStart(16)} ${'-'.padStart(12)} ${'-'.padStart(7)} ${dd.toFixed(3).padStart(10)} ${'x1.00'.padStart(9)} ${'-'.padStart(13)}`);
         continue;
       }
       const ev = median(rs.map((r) => r.events));
       const lost = median(rs.map((r) => r.lost));
       const pct = ev + lost > 0 ? (100 * lost) / (ev + lost) : 0;
-      console.log(`${mode.padEnd(10)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)}`);
+      console.log(`${mode.padEnd(14)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)}`);
     }
     console.log('(medians over runs; ltt: discard mode, lost = discarded events; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST])');
   } finally {

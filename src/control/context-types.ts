@@ -66,5 +66,7 @@ export function domainHasContext(domain: Domain, name: string): boolean {
   if (generic) return domain === 'kernel' ? generic.kernel : generic.ust;
   if (name.startsWith('perf:cpu:')) return domain === 'kernel';
   if (name.startsWith('perf:thread:')) return domain === 'ust';
+  // Application contexts (LTTng's $app.PROVIDER:TYPE) exist in user space only (ltt/ust: $app.node:async_id).
+  if (name.startsWith('$app.')) return domain === 'ust';
   return false;
 }

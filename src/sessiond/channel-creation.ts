@@ -27,6 +27,7 @@ export async function createChannel(
     readTimerUs: attributes.readTimerUs,
     tracefileSize: attributes.tracefileSize,
     tracefileCount: attributes.tracefileCount,
+    blockingTimeoutUs: attributes.blockingTimeoutUs,
   });
   const channel: ChannelState = { name, enabled: true, attributes, events: [], contexts: [] };
   session.domainState(domain).channels.set(name, channel);

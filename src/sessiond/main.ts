@@ -13,6 +13,7 @@ import { isLttError } from '../errors.js';
 import { DaemonLog } from './daemon-log.js';
 import { LTT_VERSION } from '../control/messages.js';
 import { SessionDaemon } from './session-daemon.js';
+import { AppRegistry } from './ust/app-registry.js';
 
 interface DaemonArgs {
   daemonize: boolean;
@@ -157,8 +158,10 @@ export async function main(argv: string[]): Promise<void> {
   const readyFd = args.readyFd;
   const log = new DaemonLog(logFilePath(rundir), args.verbose && readyFd === undefined && !args.quiet);
   let daemon: SessionDaemon;
+  // Instrumented Node processes register on the app socket; it is bound once the pid file is ours.
+  const ust = new AppRegistry(rundir, (line) => log.line(line));
   try {
-    daemon = await SessionDaemon.start({ rundir, group: args.group, noKernel: args.noKernel, log });
+    daemon = await SessionDaemon.start({ rundir, group: args.group, noKernel: args.noKernel, log, ust });
   } catch (error) {
     const message = isLttError(error) ? error.message : `Cannot start: ${(error as Error).message}`;
     log.line(message);
@@ -168,6 +171,12 @@ export async function main(argv: string[]): Promise<void> {
     } else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
     process.exitCode = 1;
     return;
+  }
+  try {
+    await ust.listen();
+  } catch (error) {
+    // The daemon still serves the CLI and the kernel domain; apps run untraced.
+    log.line(`Cannot listen for instrumented applications: ${(error as Error).message}`);
   }
   let signals = 0;
   const shutdown = (signal: string) => {

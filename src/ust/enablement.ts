@@ -5,6 +5,7 @@
 // its result is stored in the event's `enabled` flag, which is all the hot path looks at.
 
 import { LttError } from '../errors.js';
+import { parseFilter } from '../kernel/filter/parse-filter.js';
 
 /** lttng-ust log levels, most severe first (same numbers as LTTng). */
 export const LOG_LEVELS = {
@@ -43,7 +44,7 @@ export interface EventRule {
   readonly exclusions?: readonly string[];
   /** `--loglevel` (range: at least as severe as `level`) or `--loglevel-only` (single). */
   readonly logLevel?: { readonly type: 'range' | 'single'; readonly level: number };
-  /** `--filter` expression: kept for the session daemon; evaluating filters is not implemented yet. */
+  /** `--filter` expression (LTTng's filter language, src/kernel/filter), evaluated before the event is written. */
   readonly filter?: string;
 }
 
@@ -72,9 +73,7 @@ export function globMatches(glob: string, name: string): boolean {
 export function checkRules(rules: readonly EventRule[]): void {
   for (const r of rules) {
     if (typeof r.pattern !== 'string' || r.pattern === '') throw new LttError('UST_BAD_RULE', 'ltt/ust: an event rule needs a name pattern');
-    if (r.filter !== undefined) {
-      throw new LttError('UST_FILTER_UNSUPPORTED', `ltt/ust: event rule ${r.pattern}: filter expressions are not supported yet`);
-    }
+    if (r.filter !== undefined) parseFilter(r.filter); // throws FILTER_SYNTAX with a one-line message
     if (r.logLevel && !(r.logLevel.level >= 0 && r.logLevel.level <= 14)) {
       throw new LttError('UST_BAD_RULE', `ltt/ust: event rule ${r.pattern}: log level must be 0..14`);
     }

@@ -13,6 +13,7 @@ import { scalarSize } from './fields.js';
 import { BASE_LO, BASE_SEC } from './clock.js';
 import type { RingProducer } from './ring-buffer.js';
 import { CTL_COMMIT } from './ring-layout.js';
+import type { FilterContext } from '../kernel/filter/compile-filter.js';
 
 export type ContextName = 'vpid' | 'vtid' | 'procname' | 'async_id';
 export const CONTEXT_NAMES: readonly ContextName[] = ['vpid', 'vtid', 'procname', 'async_id'];
@@ -130,6 +131,12 @@ export interface CompileInput {
   readonly ring: RingProducer;
   readonly contexts: readonly ContextName[];
   readonly contextValues: ContextValues;
+  /**
+   * `--filter` predicate over the payload values (positional, as emitted) and $ctx values. Checked before the
+   * clock read; it allocates the values array, which only filtered events pay.
+   */
+  readonly filter?: (values: readonly unknown[], ctx: FilterContext) => boolean;
+  readonly filterContext?: FilterContext;
 }
 
 export type Emitter = (...args: unknown[]) => void;
@@ -163,6 +170,7 @@ export function compileEmitter(inp: CompileInput): Emitter {
   L.push(`return function emit(${args.join(', ')}) {`);
   L.push('if (ev.enabled !== true) return;');
   L.push(...coerce);
+  if (inp.filter !== undefined) L.push(`if (!flt([${args.join(', ')}], fctx)) return;`);
   L.push('const h = hrtime();');
   L.push(`const t = (h[0] - ${BASE_SEC}) * 1e9 + h[1];`);
   L.push(`const need = ${[String(fixed), ...bound].join(' + ')};`);
@@ -207,12 +215,12 @@ export function compileEmitter(inp: CompileInput): Emitter {
   });
   L.push(`r.off = o; r.n++; r.last = t; ctl[${CTL_COMMIT}] = o;`);
   L.push('};');
-  const params = ['ev', 'r', 'dv', 'u8', 'ctl', 'hrtime', 'eaid', 'strOf', 'strBound', 'strArrBound', 'badLabel', ...g.constNames];
+  const params = ['ev', 'r', 'dv', 'u8', 'ctl', 'hrtime', 'eaid', 'strOf', 'strBound', 'strArrBound', 'badLabel', 'flt', 'fctx', ...g.constNames];
   const factory = new Function(...params, L.join('\n')) as (...p: unknown[]) => Emitter;
   const ring = inp.ring;
   return factory(
     inp.event, ring, ring.dv, ring.u8, ring.ctl, process.hrtime, executionAsyncId, strOf, strBound, strArrBound, badLabel,
-    ...g.consts,
+    inp.filter, inp.filterContext, ...g.consts,
   );
 }
 

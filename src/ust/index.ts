@@ -11,6 +11,8 @@
 // that load ltt/ust join the main thread's session. Env options for that case: LTT_UST_SUBBUF_SIZE,
 // LTT_UST_NUM_SUBBUF, LTT_UST_MODE (discard|overwrite), LTT_UST_CONTEXTS (vpid,vtid,procname,async_id),
 // LTT_UST_EVENTS (comma-separated globs), LTT_UST_LOGLEVEL (TRACE_*), LTT_UST_BLOCKING_TIMEOUT (ms or inf).
+// Without LTT_UST_OUTPUT the main thread registers with the running session daemons (app-agent.ts), waiting at
+// most LTT_UST_REGISTER_TIMEOUT ms (default 500), and records whatever sessions they start (`ltt enable-event -u`).
 
 import { isMainThread } from 'node:worker_threads';
 import { LttError } from '../errors.js';
@@ -18,6 +20,7 @@ import type { FieldSpec, ValuesOf } from './fields.js';
 import { declareEvent, flushThread, initThread, threadStats, type EventClass, type ThreadStats } from './tracer.js';
 import { logLevelValue, type LogLevelName } from './enablement.js';
 import { startLocalSession, type LocalSessionOptions } from './local-session.js';
+import { startAgent } from './app-agent.js';
 import type { ContextName } from './event-codegen.js';
 
 export {
@@ -117,11 +120,20 @@ function startFromEnv(): void {
 }
 
 if (isMainThread) {
-  try {
-    startFromEnv();
-  } catch (err) {
-    // A misconfigured environment must not take the application down: say it once, trace nothing.
-    process.emitWarning(err instanceof Error ? err.message : String(err));
+  if (process.env['LTT_UST_OUTPUT']) {
+    try {
+      startFromEnv();
+    } catch (err) {
+      // A misconfigured environment must not take the application down: say it once, trace nothing.
+      process.emitWarning(err instanceof Error ? err.message : String(err));
+    }
+  } else {
+    try {
+      // Register with the session daemons, if any run (bounded wait, LTT_UST_REGISTER_TIMEOUT).
+      startAgent();
+    } catch {
+      // Tracing unavailable is never the application's problem.
+    }
   }
 } else {
   initThread();

@@ -9,10 +9,9 @@
 // including the open packets of workers that cannot flush themselves. With LTT_UST_OUTPUT=DIR set, index.ts
 // starts a session at load time. Errors are LttErrors with one-line messages.
 //
-// Future app-socket hook: the session daemon's app agent will replace this module. It will call
-// tracer.activate(config) / setRules(rules) / deactivate() with the SessionConfig and EventRule data it receives
-// (enable-event globs, log levels, filters), and its consumer worker will ship closed sub-buffers over the app
-// socket instead of writing files; the ring layout (ring-layout.ts) and the flush-at-exit protocol stay the same.
+// With a session daemon instead: app-agent.ts registers the process and drives the same tracer hooks
+// (activate/setRules/deactivate) with the SessionConfig and EventRule data the daemon sends; its agent thread
+// hosts the same trace writer (trace-writer.ts) and the same flush-at-exit protocol.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';

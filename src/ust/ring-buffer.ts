@@ -16,7 +16,7 @@
 // reorder stores to typed arrays, so a consumer that reads the offset with Atomics.load sees the bytes before it.
 
 import {
-  CTF_MAGIC, CTL_COMMIT, CTL_DOORBELL, CTL_GEN, CTL_STATE, GEN_CLOSED, GEN_CONSUMED, GEN_OPEN, PACKET_ALIGN,
+  CONSUMER_GONE, CTF_MAGIC, CTL_COMMIT, CTL_CONSUMER, CTL_DOORBELL, CTL_GEN, CTL_STATE, GEN_CLOSED, GEN_CONSUMED, GEN_OPEN, PACKET_ALIGN,
   PH_CONTENT_SIZE, PH_CPU_ID, PH_EVENTS_DISCARDED, PH_MAGIC, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_STREAM_ID,
   PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, PH_UUID, PRODUCER_EXITED, PRODUCER_RUNNING, STAT_DISCARDED,
   STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED, ctlBytes, ctlCountIndex, ctlInt32Words, gen,
@@ -76,6 +76,11 @@ export class RingProducer {
   /** events_discarded value written in the last closed packet. */
   reportedDiscarded = 0;
   exited = false;
+  /**
+   * Called (once) from the slow path when the consumer has let go of this ring (the session was stopped by the
+   * session daemon while this thread was busy): the tracer disables this thread's events.
+   */
+  onConsumerGone: (() => void) | undefined = undefined;
 
   constructor(o: RingOptions) {
     if (!Number.isInteger(o.subbufSize) || o.subbufSize < 4096 || (o.subbufSize & (o.subbufSize - 1)) !== 0) {
@@ -119,6 +124,12 @@ export class RingProducer {
    */
   reserve(t: number, need: number, id: number): number {
     if (this.exited) return -1;
+    if (this.ctl[CTL_CONSUMER] === CONSUMER_GONE) {
+      // Nobody reads this ring any more: what is written now is after the stop and is not a loss.
+      this.exited = true;
+      this.onConsumerGone?.();
+      return -1;
+    }
     for (;;) {
       if (this.cur < 0 && !this.open(t) && !(this.blockingTimeoutMs > 0 && this.waitFree(t))) {
         this.discard();
@@ -161,7 +172,7 @@ export class RingProducer {
     for (;;) {
       const gi = CTL_GEN + ((this.seq + 1) & (this.numSubbuf - 1));
       const left = deadline - Date.now();
-      if (left <= 0) return false;
+      if (left <= 0 || this.ctl[CTL_CONSUMER] === CONSUMER_GONE) return false;
       Atomics.wait(this.ctl, gi, Atomics.load(this.ctl, gi), Math.min(left, 100));
       if (this.open(t)) return true;
     }
@@ -264,13 +275,19 @@ export class RingProducer {
    */
   exit(timeoutMs = 2000): void {
     if (this.exited) return;
+    if (this.ctl[CTL_CONSUMER] === CONSUMER_GONE) {
+      // The consumer already took (or dropped) what this ring held: nothing to hand over, nobody to wait for.
+      this.exited = true;
+      Atomics.store(this.ctl, CTL_STATE, PRODUCER_EXITED);
+      return;
+    }
     if (this.cur >= 0 && (this.n > 0 || this.discarded !== this.reportedDiscarded)) this.close();
     if (this.discarded !== this.reportedDiscarded) {
       const deadline = Date.now() + timeoutMs;
       while (this.cur < 0 && !this.open(nowRel())) {
         const j = (this.seq + 1) & (this.numSubbuf - 1);
         const left = deadline - Date.now();
-        if (left <= 0) break;
+        if (left <= 0 || this.ctl[CTL_CONSUMER] === CONSUMER_GONE) break;
         Atomics.wait(this.ctl, CTL_GEN + j, Atomics.load(this.ctl, CTL_GEN + j), Math.min(left, 50));
       }
       if (this.cur >= 0) this.close();

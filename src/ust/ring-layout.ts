@@ -31,6 +31,7 @@ export const PACKET_ALIGN = 4096;
 export const CTL_COMMIT = 0; // absolute byte offset (in data) just past the last committed record of the open sub-buffer
 export const CTL_DOORBELL = 1; // incremented (and notified) whenever a sub-buffer is closed or the producer exits
 export const CTL_STATE = 2; // PRODUCER_* below
+export const CTL_CONSUMER = 3; // 0 while a consumer drains this ring; CONSUMER_GONE once it stopped for good
 export const CTL_GEN = 4; // gen[i] for sub-buffer i, numSubbuf words
 /** Float64 statistics (indices into a Float64Array over the ctl buffer, after the Int32 words). */
 export const STAT_DISCARDED = 0; // events discarded (discard mode: no free sub-buffer, or record too big)
@@ -41,6 +42,8 @@ export const STAT_COUNT = 4;
 
 export const PRODUCER_RUNNING = 1;
 export const PRODUCER_EXITED = 2;
+/** The consumer finished with this ring (session stopped): the producer stops writing and never waits. */
+export const CONSUMER_GONE = 1;
 
 export const GEN_OPEN = 1;
 export const GEN_CLOSED = 2;

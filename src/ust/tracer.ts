@@ -3,13 +3,21 @@
 // Contract: every thread that loads ltt/ust has its own instance (one per module instance, i.e. per thread).
 // Events are declared once; while a session is active in this thread each event has an emitter compiled for this
 // thread's ring, and `enabled` reflects the session's rules. activate()/deactivate()/setRules() are the hooks the
-// session control drives: today the local session (local-session.ts) through a BroadcastChannel; later the app
-// agent, from rules the session daemon sends over the app socket (same SessionConfig / EventRule data).
+// session control drives: the local session (local-session.ts) and the app agent (app-agent.ts, driven by the
+// session daemon over the app socket), both through the ltt-ust BroadcastChannel with the same SessionConfig /
+// EventRule data. Every thread follows 'session'/'stop'/'rules' messages when it next reaches its event loop
+// (the main thread only those of the agent: it drives local sessions itself) and keeps the current session in
+// its environment data, so workers it creates later join at once. Rules with --filter expressions are compiled
+// with the kernel domain's filter language (src/kernel/filter) into a predicate the emitter checks first.
 // Each thread's ring is its own CTF stream class (stream id = threadId), so event ids are per thread and need no
 // cross-thread agreement; the consumer learns the ring and the event classes from messages on the channel.
 
+import { executionAsyncId } from 'node:async_hooks';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { BroadcastChannel, getEnvironmentData, isMainThread, threadId } from 'node:worker_threads';
+import { BroadcastChannel, getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
+import { parseFilter } from '../kernel/filter/parse-filter.js';
+import { compilePredicate, type FilterContext, type Predicate } from '../kernel/filter/compile-filter.js';
+import { CHANNEL_NAME } from './channel-name.js';
 import type { FieldSpec } from './fields.js';
 import { checkFieldList } from './fields.js';
 import { compileEmitter, contextTsdl, NOOP_EMITTER, type ContextName, type ContextValues, type Emitter } from './event-codegen.js';
@@ -18,8 +26,10 @@ import { RingProducer } from './ring-buffer.js';
 import { eventTsdl, streamTsdl } from './metadata.js';
 import type { LossMode, RingDescriptor } from './ring-layout.js';
 
-export const CHANNEL_NAME = 'ltt-ust';
+export { CHANNEL_NAME };
 export const ENV_DATA_KEY = 'ltt-ust:session';
+/** Environment data set (by app-agent.ts) while a session-daemon agent runs in this process. */
+export const AGENT_ENV_KEY = 'ltt-ust:agent';
 
 /** What a thread needs to record into a session (plain data: cloned to workers, later sent by the daemon). */
 export interface SessionConfig {
@@ -34,6 +44,8 @@ export interface SessionConfig {
   readonly blockingTimeoutMs: number;
   readonly contexts: readonly ContextName[];
   readonly rules: readonly EventRule[];
+  /** Switch timer (ms): each thread hands its open packet over at least this often. 0/absent: none. */
+  readonly switchTimerMs?: number;
 }
 
 /**
@@ -51,9 +63,12 @@ export interface EventDescriptor {
 
 /** Messages on the ltt-ust BroadcastChannel. */
 export type ChannelMessage =
-  | { readonly type: 'session'; readonly config: SessionConfig }
-  | { readonly type: 'stop'; readonly sessionId: string }
-  | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[] }
+  | { readonly type: 'session'; readonly config: SessionConfig; readonly agent?: boolean }
+  | { readonly type: 'stop'; readonly sessionId: string; readonly agent?: boolean }
+  | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[]; readonly agent?: boolean }
+  | { readonly type: 'declared'; readonly name: string; readonly logLevel: number }
+  /** From the agent once it listens: every thread announces its declared events again (none is missed). */
+  | { readonly type: 'announce' }
   | { readonly type: 'ring'; readonly sessionId: string; readonly ring: RingDescriptor; readonly events: readonly EventDescriptor[] }
   | { readonly type: 'event'; readonly sessionId: string; readonly event: EventDescriptor };
 
@@ -73,7 +88,9 @@ interface Active {
   readonly config: SessionConfig;
   readonly ring: RingProducer;
   readonly ctxValues: ContextValues;
+  readonly filterCtx: FilterContext;
   rules: readonly EventRule[];
+  switchTimer: ReturnType<typeof setInterval> | undefined;
 }
 
 const events: EventClass[] = [];
@@ -126,11 +143,28 @@ export function getChannel(): BroadcastChannel {
 }
 
 function onChannelMessage(m: ChannelMessage): void {
-  // The main thread drives sessions itself; workers follow the messages.
-  if (isMainThread) return;
-  if (m.type === 'session') activate(m.config);
-  else if (m.type === 'stop' && active?.config.sessionId === m.sessionId) deactivate();
-  else if (m.type === 'rules' && active?.config.sessionId === m.sessionId) setRules(m.rules);
+  if (m.type === 'announce') {
+    for (const ev of events) post({ type: 'declared', name: ev.name, logLevel: ev.logLevel });
+    return;
+  }
+  // The main thread drives local sessions itself; it follows the agent's messages like every worker.
+  if (isMainThread && !('agent' in m && m.agent === true)) return;
+  const inherited = getEnvironmentData(ENV_DATA_KEY) as SessionConfig | undefined;
+  if (m.type === 'session') {
+    setEnvironmentData(ENV_DATA_KEY, m.config);
+    activate(m.config);
+  } else if (m.type === 'stop') {
+    if (inherited?.sessionId === m.sessionId) setEnvironmentData(ENV_DATA_KEY, undefined);
+    if (active?.config.sessionId === m.sessionId) deactivate();
+  } else if (m.type === 'rules') {
+    if (inherited?.sessionId === m.sessionId) setEnvironmentData(ENV_DATA_KEY, { ...inherited, rules: m.rules });
+    if (active?.config.sessionId === m.sessionId) setRules(m.rules);
+  }
+}
+
+/** Whether a session-daemon agent runs in this process (then declarations are announced for `list -u`). */
+function agentPresent(): boolean {
+  return getEnvironmentData(AGENT_ENV_KEY) === true;
 }
 
 function post(m: ChannelMessage): void {
@@ -149,6 +183,7 @@ export function declareEvent(name: string, fields: readonly FieldSpec[], logLeve
   const ev = new EventClass(name, Object.freeze([...fields]), logLevel, events.length);
   events.push(ev);
   byName.set(name, ev);
+  if (agentPresent()) post({ type: 'declared', name, logLevel });
   if (active !== undefined) {
     post({ type: 'event', sessionId: active.config.sessionId, event: describe(ev) });
     arm(ev, active);
@@ -167,13 +202,48 @@ function describe(ev: EventClass): EventDescriptor {
   };
 }
 
+const predicateCache = new Map<string, Predicate>();
+
+/**
+ * The filter of an event under a rule set: undefined when a matching rule has no filter (record always), else
+ * the OR of the matching rules' predicates (LTTng: an event is recorded when any enabled rule accepts it).
+ */
+function eventFilter(rules: readonly EventRule[], ev: EventClass): Predicate | undefined {
+  const preds: Predicate[] = [];
+  for (const r of rules) {
+    if (!eventMatches([r], ev.name, ev.logLevel)) continue;
+    if (r.filter === undefined) return undefined;
+    const key = `${ev.name}\0${r.filter}`;
+    let p = predicateCache.get(key);
+    if (p === undefined) {
+      p = compilePredicate(parseFilter(r.filter), ev.fields.map((f) => f.name));
+      predicateCache.set(key, p);
+    }
+    preds.push(p);
+  }
+  if (preds.length === 1) return preds[0];
+  return (values, ctx) => preds.some((p) => p(values, ctx));
+}
+
 function arm(ev: EventClass, a: Active): void {
   if (eventMatches(a.rules, ev.name, ev.logLevel)) {
-    ev.emit = compileEmitter({ event: ev, fields: ev.fields, id: ev.id, ring: a.ring, contexts: a.config.contexts, contextValues: a.ctxValues });
+    const filter = eventFilter(a.rules, ev);
+    ev.emit = compileEmitter({
+      event: ev, fields: ev.fields, id: ev.id, ring: a.ring, contexts: a.config.contexts, contextValues: a.ctxValues,
+      ...(filter !== undefined ? { filter, filterContext: a.filterCtx } : {}),
+    });
     ev.enabled = true;
   } else {
     ev.enabled = false;
+    ev.emit = NOOP_EMITTER;
   }
+}
+
+function filterContext(v: ContextValues): FilterContext {
+  const procname = Buffer.from(v.procname).toString('utf8').replace(/\0.*$/s, '');
+  const values: Record<string, number | string> = { vpid: v.vpid, pid: v.vpid, vtid: v.vtid, tid: v.vtid, procname };
+  // $app.node:async_id changes per event; the others are constants of the thread.
+  return { get: (name) => (name === 'app.node:async_id' ? executionAsyncId() : values[name]) };
 }
 
 /** Starts recording this thread's events into a session (creates the ring, registers it with the consumer). */
@@ -192,8 +262,18 @@ export function activate(config: SessionConfig): void {
     cpuId: threadId,
     uuid: uuidBytes(config.uuid),
   });
-  const a: Active = { config, ring, ctxValues: contextValues(), rules: config.rules };
+  const ctxValues = contextValues();
+  const a: Active = { config, ring, ctxValues, filterCtx: filterContext(ctxValues), rules: config.rules, switchTimer: undefined };
   active = a;
+  ring.onConsumerGone = () => {
+    if (active === a) deactivate();
+  };
+  if (config.switchTimerMs !== undefined && config.switchTimerMs > 0) {
+    // A packet reaches the trace at least this often even when the thread emits little (LTTng's switch timer);
+    // it only fires when the thread is in its event loop, which is when it is not emitting anyway.
+    a.switchTimer = setInterval(() => ring.flush(), config.switchTimerMs);
+    a.switchTimer.unref();
+  }
   const desc: RingDescriptor = {
     threadId,
     streamId: threadId,
@@ -222,6 +302,7 @@ export function deactivate(): void {
   const a = active;
   if (a === undefined) return;
   active = undefined;
+  if (a.switchTimer !== undefined) clearInterval(a.switchTimer);
   for (const ev of events) {
     ev.enabled = false;
     ev.emit = NOOP_EMITTER;

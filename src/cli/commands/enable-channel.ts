@@ -82,7 +82,9 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
     if (values['tracefile-count'] !== undefined) {
       attributes.tracefileCount = parseCount('tracefile-count', values['tracefile-count'] as string);
     }
-    if (values['buffers-pid'] || (values['buffers-global'] && domain === 'ust') || (values['buffers-uid'] && domain === 'kernel')) {
+    // ltt records user space per process (per-pid buffers, ust/pid/PROCNAME-PID-DATETIME), so --buffers-pid is
+    // accepted for -u; --buffers-uid (LTTng's default) is accepted and records per process too.
+    if ((values['buffers-pid'] && domain === 'kernel') || (values['buffers-global'] && domain === 'ust') || (values['buffers-uid'] && domain === 'kernel')) {
       throw usageError('Buffer type not supported');
     }
 

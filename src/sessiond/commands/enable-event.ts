@@ -122,6 +122,8 @@ export async function enableEvent(
       type: spec.type as 'tracepoint' | 'syscall' | 'kprobe' | 'function' | 'uprobe',
       ...(spec.location !== undefined ? { location: spec.location } : {}),
       ...(spec.filter !== undefined ? { filter: spec.filter } : {}),
+      ...(spec.loglevel !== undefined ? { loglevel: spec.loglevel } : {}),
+      ...(spec.exclusions !== undefined ? { exclusions: spec.exclusions } : {}),
     });
     if (Array.isArray(names)) matched.push(...names.filter((n) => typeof n === 'string'));
     const existing = channel.events.find((rule) => sameRule(rule, spec));

@@ -13,6 +13,8 @@ export interface TracerChannelOptions {
   readTimerUs: number;
   tracefileSize: number;
   tracefileCount: number;
+  /** User space, discard mode: how long an event waits for a free sub-buffer (-1: forever, 0: never). */
+  blockingTimeoutUs?: number;
 }
 
 export interface TracerEventSpec {
@@ -20,6 +22,10 @@ export interface TracerEventSpec {
   type: 'tracepoint' | 'syscall' | 'kprobe' | 'function' | 'uprobe';
   location?: string;
   filter?: string;
+  /** User space only: `--loglevel` (range) / `--loglevel-only` (single). */
+  loglevel?: { type: 'range' | 'single'; level: number };
+  /** User space only: `-x` exclusion globs. */
+  exclusions?: string[];
 }
 
 export interface TracerChannelStats {

@@ -1,11 +1,12 @@
-// Extension point for the user-space domain. The Node tracer's app registry (src/ust/, next milestone)
-// implements UstDomain: it lists the tracepoints of registered apps (`list -u`) and, per recording session,
-// returns a DomainTracer that pushes channels, rules and contexts to every registered app and collects their
-// sub-buffers (`enable-channel -u`, `enable-event -u`, `add-context -u`, `track -u`, start/stop).
+// Extension point for the user-space domain: a UstDomain lists the tracepoints of registered apps (`list -u`)
+// and, per recording session, returns a DomainTracer that pushes channels, rules and contexts to the registered
+// apps and collects their statistics (`enable-channel -u`, `enable-event -u`, `add-context -u`, `track -u`,
+// start/stop). The daemon (main.ts) runs with AppRegistry (src/sessiond/ust/app-registry.ts), which listens on
+// the app socket that ltt/ust processes register on.
 //
-// Until it exists the daemon runs with NoAppsUstDomain: the state of a daemon to which no instrumented app has
-// registered. User-space sessions, channels and rules are accepted and listed (the daemon keeps that
-// bookkeeping), starting succeeds and records nothing, exactly as LTTng behaves when no app is running.
+// NoAppsUstDomain is the state of a daemon to which no instrumented app can register (SessionDaemon.start()
+// without `ust`, as the control-plane tests use it): user-space sessions, channels and rules are accepted and
+// listed (the daemon keeps that bookkeeping), starting succeeds and records nothing, as LTTng does with no app.
 
 import type { TracepointInfo } from '../../control/messages.js';
 import type { DomainTracer, TracerChannelStats, TracerSessionOptions } from './domain-tracer.js';

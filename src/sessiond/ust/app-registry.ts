@@ -1,0 +1,236 @@
+// The session daemon's registry of instrumented Node processes (LTTng's ust-app registry) and the user-space
+// domain built on it.
+//
+// Contract: AppRegistry implements UstDomain. listen() binds APP_SOCKET_NAME in the runtime directory (call it
+// once the daemon owns the directory, i.e. after SessionDaemon.start()); every process that loads ltt/ust
+// registers there (src/ust/app-agent.ts) with its pid, uid, procname and tracepoints, and is answered with the
+// active sessions it belongs in, so it records from its first event. listTracepoints() is `ltt list -u`.
+// createSession() returns a UstSessionTracer (ust-session-tracer.ts) per recording session; the registry tells
+// active ones about apps that register, and routes the apps' answers (started/stats/stopped) to them. An app
+// that goes away is forgotten (its sessions keep its last statistics). Garbage on the socket closes that
+// connection only.
+
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { TracepointInfo } from '../../control/messages.js';
+import { encodeFrame, FrameDecoder } from '../../control/framing.js';
+import {
+  APP_PROTOCOL_VERSION, APP_SOCKET_NAME, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint,
+  type DaemonToApp,
+} from '../../ust/app-protocol.js';
+import type { DomainTracer, TracerSessionOptions } from '../domains/domain-tracer.js';
+import type { UstDomain } from '../domains/ust-domain.js';
+import { UstSessionTracer } from './ust-session-tracer.js';
+
+const MAX_APP_FRAME = 1 << 20;
+
+/** One registered process. */
+export class App {
+  readonly tracepoints: AppTracepoint[] = [];
+  private readonly names = new Set<string>();
+  /** Waiters for `started` / `stopped` answers, by `${type}:${sessionId}`. */
+  private readonly waiters = new Map<string, Array<(m: AppToDaemon | undefined) => void>>();
+  closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly pid: number,
+    readonly ppid: number,
+    readonly uid: number,
+    readonly gid: number,
+    readonly procname: string,
+    readonly registeredAt: Date,
+  ) {}
+
+  addTracepoints(list: readonly AppTracepoint[]): void {
+    for (const tp of list) {
+      if (typeof tp?.name !== 'string' || typeof tp.logLevel !== 'number' || this.names.has(tp.name)) continue;
+      this.names.add(tp.name);
+      this.tracepoints.push({ name: tp.name, logLevel: tp.logLevel });
+    }
+  }
+
+  send(m: DaemonToApp): void {
+    if (!this.closed && this.socket.writable) this.socket.write(encodeFrame(m));
+  }
+
+  /** Resolves with the app's answer of `type` for the session, or undefined on timeout or disconnection. */
+  waitFor(type: 'started' | 'stopped', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    const key = `${type}:${sessionId}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const done = (m: AppToDaemon | undefined) => {
+        clearTimeout(timer);
+        const list = this.waiters.get(key);
+        if (list) {
+          const i = list.indexOf(done);
+          if (i >= 0) list.splice(i, 1);
+          if (list.length === 0) this.waiters.delete(key);
+        }
+        resolve(m);
+      };
+      const list = this.waiters.get(key) ?? [];
+      list.push(done);
+      this.waiters.set(key, list);
+    });
+  }
+
+  answer(m: AppToDaemon & { sessionId: string }): void {
+    for (const w of [...(this.waiters.get(`${m.type}:${m.sessionId}`) ?? [])]) w(m);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const list of [...this.waiters.values()]) for (const w of [...list]) w(undefined);
+    this.waiters.clear();
+  }
+}
+
+export class AppRegistry implements UstDomain {
+  private server: Server | undefined;
+  private readonly apps = new Set<App>();
+  /** Sessions currently recording: they are offered every app that registers. */
+  readonly activeSessions = new Set<UstSessionTracer>();
+
+  constructor(
+    private readonly rundir: string,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get socketPath(): string {
+    return join(this.rundir, APP_SOCKET_NAME);
+  }
+
+  /** Registered apps, in registration order. */
+  registeredApps(): App[] {
+    return [...this.apps];
+  }
+
+  async listen(): Promise<void> {
+    const path = this.socketPath;
+    try {
+      unlinkSync(path);
+    } catch {
+      // No leftover socket.
+    }
+    const server = createServer((socket) => this.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    // Any process may register (LTTng's app socket is 0666); the runtime directory's mode decides who reaches it.
+    chmodSync(path, 0o666);
+    server.on('error', (error) => this.log(`App socket error: ${error.message}`));
+    this.server = server;
+    // The socket file goes with the daemon, however it exits.
+    process.once('exit', () => this.close());
+    this.log(`Listening for instrumented applications on ${path}`);
+  }
+
+  close(): void {
+    if (!this.server) return;
+    this.server.close();
+    this.server = undefined;
+    try {
+      unlinkSync(this.socketPath);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  async listTracepoints(): Promise<TracepointInfo[]> {
+    const out: TracepointInfo[] = [];
+    for (const app of this.apps) {
+      for (const tp of app.tracepoints) {
+        out.push({ name: tp.name, type: 'tracepoint', loglevel: tp.logLevel, pid: app.pid, procname: app.procname });
+      }
+    }
+    return out;
+  }
+
+  async createSession(options: TracerSessionOptions): Promise<DomainTracer> {
+    return new UstSessionTracer(this, options, this.log);
+  }
+
+  private serve(socket: Socket): void {
+    const decoder = new FrameDecoder(MAX_APP_FRAME);
+    let app: App | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      for (const f of decoder.push(chunk)) {
+        if (!f.ok) {
+          this.log(`App connection sent garbage: ${f.error.message}`);
+          socket.destroy();
+          return;
+        }
+        const m = f.body as AppToDaemon;
+        try {
+          if (app === undefined) {
+            app = this.register(socket, m);
+            if (app === undefined) return;
+          } else this.onAppMessage(app, m);
+        } catch (error) {
+          this.log(`App ${app?.pid ?? '?'}: bad message: ${error instanceof Error ? error.message : String(error)}`);
+          socket.destroy();
+          return;
+        }
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (!app) return;
+      this.apps.delete(app);
+      app.close();
+      for (const s of this.activeSessions) s.appGone(app);
+      this.log(`App ${app.procname}-${app.pid} unregistered`);
+    });
+  }
+
+  private register(socket: Socket, m: AppToDaemon): App | undefined {
+    const refuse = (reason: string) => {
+      socket.end(encodeFrame({ type: 'refused', reason } satisfies DaemonToApp));
+      this.log(`App registration refused: ${reason}`);
+      return undefined;
+    };
+    if (!m || m.type !== 'register') return refuse('expected a register message first');
+    if (m.version !== APP_PROTOCOL_VERSION) return refuse(`app protocol ${String(m.version)}, daemon speaks ${APP_PROTOCOL_VERSION}`);
+    const ints = [m.pid, m.ppid, m.uid, m.gid];
+    if (!ints.every((n) => Number.isSafeInteger(n)) || typeof m.procname !== 'string') return refuse('malformed register message');
+    const app = new App(socket, m.pid, m.ppid, m.uid, m.gid, m.procname.slice(0, 16), new Date());
+    app.addTracepoints(Array.isArray(m.tracepoints) ? m.tracepoints : []);
+    this.apps.add(app);
+    const sessions: AppSessionStart[] = [];
+    for (const s of this.activeSessions) {
+      const start = s.appRegistered(app);
+      if (start) sessions.push(start);
+    }
+    app.send({ type: 'registered', sessions });
+    this.log(`App ${app.procname}-${app.pid} registered (uid ${app.uid}, ${sessions.length} active session(s))`);
+    return app;
+  }
+
+  private onAppMessage(app: App, m: AppToDaemon): void {
+    switch (m.type) {
+      case 'tracepoints':
+        app.addTracepoints(Array.isArray(m.tracepoints) ? m.tracepoints : []);
+        return;
+      case 'started':
+        app.answer(m);
+        if (!m.ok) this.log(`App ${app.procname}-${app.pid} did not join session ${m.sessionId}: ${m.reason ?? 'refused'}`);
+        for (const s of this.activeSessions) s.appStarted(app, m.sessionId, m.ok);
+        return;
+      case 'stats':
+      case 'stopped':
+        for (const s of this.activeSessions) s.appStats(app, m.sessionId, m.stats as AppStats, m.type === 'stopped');
+        // A stop waits for this answer; the session may already have left activeSessions.
+        if (m.type === 'stopped') app.answer(m);
+        return;
+      default:
+        throw new Error(`unknown message type ${JSON.stringify((m as { type?: unknown }).type)}`);
+    }
+  }
+}

@@ -1,0 +1,375 @@
+// The user-space side of one recording session (the DomainTracer the daemon drives for `-u` commands).
+//
+// Contract: keeps the session's user-space channels, rules, contexts and vpid/vuid/vgid inclusion sets; start()
+// sends every registered app that passes the inclusion sets a `start` with its SessionConfig (rules as
+// ltt/ust EventRules: name globs, exclusions, log level, filter) and the per-pid trace folder
+// SESSION_OUTPUT/ust/pid/PROCNAME-PID-YYYYmmdd-HHMMSS/ (created here, handed to the app's uid), and waits for
+// their answers; apps registering while the session is active get the same through AppRegistry. Rule and channel
+// changes while active are pushed to the apps, which apply them when their threads next reach their event loop.
+// stop() asks every app to stop, waits (bounded) until each one wrote its trace out and answered with its
+// statistics; stats() reports, for the recording channel, the sum over every app that recorded (including apps
+// that exited: their last report) of discarded events (discard mode) and lost packets (overwrite mode).
+// One user-space channel records per session: the enabled channel holding enabled rules (a clear error when
+// several do, as ltt/ust records each thread into one ring).
+
+import { chownSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { LttError } from '../../errors.js';
+import type { ProcessAttribute } from '../../control/messages.js';
+import type { AppSessionStart, AppStats } from '../../ust/app-protocol.js';
+import { eventMatches, type EventRule } from '../../ust/enablement.js';
+import type { ContextName } from '../../ust/event-codegen.js';
+import type { SessionConfig } from '../../ust/tracer.js';
+import { parseFilter } from '../../kernel/filter/parse-filter.js';
+import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
+import type { App, AppRegistry } from './app-registry.js';
+
+const START_ANSWER_TIMEOUT_MS = 3000;
+const STOP_ANSWER_TIMEOUT_MS = 10000;
+
+/** add-context -u types ltt/ust records, and the tracer's name for each. */
+const UST_CONTEXTS: Record<string, ContextName> = {
+  vpid: 'vpid',
+  vtid: 'vtid',
+  procname: 'procname',
+  '$app.node:async_id': 'async_id',
+};
+
+interface RuleState {
+  readonly spec: TracerEventSpec;
+  enabled: boolean;
+}
+
+interface ChannelState {
+  readonly name: string;
+  readonly options: TracerChannelOptions;
+  enabled: boolean;
+  readonly rules: RuleState[];
+  readonly contexts: ContextName[];
+}
+
+/** One app recording in one run (start..stop) of this session. */
+interface AppRun {
+  readonly app: App;
+  readonly key: string;
+  readonly channel: string;
+  stats: AppStats;
+  joined: boolean;
+  final: boolean;
+}
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+/** YYYYmmdd-HHMMSS in local time, as lttng-sessiond names per-PID folders. */
+function dirDatetime(d: Date): string {
+  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+}
+
+/** ISO 8601 basic with the UTC offset (trace_creation_datetime). */
+function isoDatetime(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  const a = Math.abs(off);
+  return (
+    `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}` +
+    `${off >= 0 ? '+' : '-'}${pad(Math.floor(a / 60))}${pad(a % 60)}`
+  );
+}
+
+let keySeq = 0;
+
+/** LTTng's --blocking-timeout (µs, -1 = forever) as whole ms; -1 (forever) stays -1 on the wire (JSON has no Infinity). */
+function blockingMs(us: number): number {
+  if (us < 0) return -1;
+  return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1000));
+}
+
+export class UstSessionTracer implements DomainTracer {
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly trackers = new Map<ProcessAttribute, Set<number>>();
+  private readonly runs: AppRun[] = [];
+  private recording: ChannelState | undefined;
+  private active = false;
+  /** Per-pid folders handed out, so a second run of the same app in this session never reuses one. */
+  private readonly usedDirs = new Set<string>();
+
+  constructor(
+    private readonly registry: AppRegistry,
+    private readonly options: TracerSessionOptions,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  createChannel(name: string, options: TracerChannelOptions): void {
+    if (options.numSubbuf < 2) {
+      throw new LttError('INVALID', `Invalid parameter: ltt/ust channels need at least 2 sub-buffers (channel ${name})`);
+    }
+    if (options.subbufSize * options.numSubbuf > 1 << 30) {
+      throw new LttError('INVALID', `Invalid parameter: sub-buffer size x count must not exceed 1 GiB per thread (channel ${name})`);
+    }
+    if (options.tracefileSize > 0) {
+      // Each thread's stream is one file: splitting it (and dropping the oldest part) is not implemented.
+      throw new LttError('NOT_SUPPORTED', `Operation not supported: ltt/ust does not split stream files (trace file size, channel ${name})`);
+    }
+    this.channels.set(name, { name, options: { ...options }, enabled: true, rules: [], contexts: [] });
+  }
+
+  private channel(name: string): ChannelState {
+    const c = this.channels.get(name);
+    if (!c) throw new LttError('UST_CHAN_NOT_FOUND', 'UST channel not found');
+    return c;
+  }
+
+  enableEvent(channelName: string, spec: TracerEventSpec): string[] {
+    const c = this.channel(channelName);
+    if (spec.type !== 'tracepoint') throw new LttError('INVALID', 'Invalid parameter: event type not available for user-space tracing');
+    if (spec.filter !== undefined) parseFilter(spec.filter); // a syntax error is the user's one-line error
+    const same = c.rules.find((r) => JSON.stringify(r.spec) === JSON.stringify(spec));
+    if (same) same.enabled = true;
+    else c.rules.push({ spec: { ...spec }, enabled: true });
+    this.pushRules(c);
+    const rule = toEventRule(spec);
+    const matched = new Set<string>();
+    for (const app of this.registry.registeredApps()) {
+      for (const tp of app.tracepoints) if (ruleMatches(rule, tp.name, tp.logLevel)) matched.add(tp.name);
+    }
+    return [...matched];
+  }
+
+  disableEvent(channelName: string, name: string): void {
+    const c = this.channel(channelName);
+    for (const r of c.rules) if (r.spec.name === name) r.enabled = false;
+    this.pushRules(c);
+  }
+
+  enableChannel(name: string): void {
+    const c = this.channel(name);
+    c.enabled = true;
+    this.pushRules(c);
+  }
+
+  disableChannel(name: string): void {
+    const c = this.channel(name);
+    c.enabled = false;
+    this.pushRules(c);
+  }
+
+  addContext(channelName: string | undefined, context: string): void {
+    const ctx = UST_CONTEXTS[context];
+    if (ctx === undefined) {
+      throw new LttError(
+        'UST_CONTEXT_INVAL',
+        `UST invalid context: ltt/ust does not record ${context} (it records ${Object.keys(UST_CONTEXTS).join(', ')})`,
+      );
+    }
+    const targets = channelName !== undefined ? [this.channel(channelName)] : [...this.channels.values()];
+    for (const c of targets) if (!c.contexts.includes(ctx)) c.contexts.push(ctx);
+  }
+
+  track(kind: ProcessAttribute, values: number[] | 'all'): void {
+    if (values === 'all') {
+      this.trackers.delete(kind);
+      return;
+    }
+    const set = this.trackers.get(kind) ?? new Set<number>();
+    for (const v of values) set.add(v);
+    this.trackers.set(kind, set);
+  }
+
+  untrack(kind: ProcessAttribute, values: number[] | 'all'): void {
+    if (values === 'all') {
+      this.trackers.set(kind, new Set());
+      return;
+    }
+    const set = this.trackers.get(kind);
+    if (set) for (const v of values) set.delete(v);
+  }
+
+  private included(app: App): boolean {
+    const value: Partial<Record<ProcessAttribute, number>> = { vpid: app.pid, pid: app.pid, vuid: app.uid, uid: app.uid, vgid: app.gid, gid: app.gid };
+    for (const [kind, set] of this.trackers) {
+      const v = value[kind];
+      if (v !== undefined && !set.has(v)) return false;
+    }
+    return true;
+  }
+
+  private pickChannel(): ChannelState | undefined {
+    const withRules = [...this.channels.values()].filter((c) => c.enabled && c.rules.some((r) => r.enabled));
+    if (withRules.length > 1) {
+      throw new LttError(
+        'NOT_SUPPORTED',
+        `Operation not supported: ltt/ust records one user-space channel per session (enabled channels with rules: ${withRules.map((c) => c.name).join(', ')})`,
+      );
+    }
+    return withRules[0] ?? [...this.channels.values()].find((c) => c.enabled);
+  }
+
+  private rulesOf(c: ChannelState): EventRule[] {
+    return c.enabled ? c.rules.filter((r) => r.enabled).map((r) => toEventRule(r.spec)) : [];
+  }
+
+  private pushRules(c: ChannelState): void {
+    if (!this.active || this.recording !== c) return;
+    const rules = this.rulesOf(c);
+    for (const run of this.runs) if (!run.final && run.joined) run.app.send({ type: 'rules', sessionId: run.key, rules });
+  }
+
+  /** The start message for one app, or undefined if the app is not traced by this session. */
+  private startFor(app: App): { start: AppSessionStart; run: AppRun } | undefined {
+    const c = this.recording;
+    if (!c || !this.options.traceDir || !this.included(app)) return undefined;
+    const joined = new Date();
+    let name = `${app.procname}-${app.pid}-${dirDatetime(app.registeredAt)}`;
+    for (let n = 1; this.usedDirs.has(name); n++) name = `${app.procname}-${app.pid}-${dirDatetime(joined)}${n > 1 ? `-${n}` : ''}`;
+    this.usedDirs.add(name);
+    const traceDir = join(this.options.traceDir, 'ust', 'pid', name);
+    try {
+      mkdirSync(join(traceDir, 'index'), { recursive: true });
+      // The app writes its own folder: hand it over when the daemon (root) traces another user's process.
+      if (process.getuid?.() === 0 && app.uid > 0) {
+        chownSync(traceDir, app.uid, app.gid);
+        chownSync(join(traceDir, 'index'), app.uid, app.gid);
+      }
+    } catch (error) {
+      this.log(`Session ${this.options.sessionName}: cannot prepare ${traceDir}: ${(error as Error).message}`);
+      return undefined;
+    }
+    const key = `${this.options.sessionName}#${++keySeq}`;
+    const o = c.options;
+    const config: SessionConfig = {
+      sessionId: key,
+      uuid: randomUUID(),
+      channel: c.name,
+      subbufSize: o.subbufSize,
+      numSubbuf: o.numSubbuf,
+      mode: o.overwrite ? 'overwrite' : 'discard',
+      blockingTimeoutMs: o.overwrite ? 0 : blockingMs(o.blockingTimeoutUs ?? 0),
+      contexts: [...c.contexts],
+      rules: this.rulesOf(c),
+      ...(o.switchTimerUs > 0 ? { switchTimerMs: Math.max(1, Math.round(o.switchTimerUs / 1000)) } : {}),
+    };
+    const start: AppSessionStart = {
+      config,
+      traceDir,
+      env: {
+        traceName: this.options.sessionName,
+        hostname: this.options.hostname,
+        creationDatetime: isoDatetime(this.options.creationTime),
+        vpidDatetime: isoDatetime(app.registeredAt),
+      },
+      readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
+    };
+    const run: AppRun = {
+      app,
+      key,
+      channel: c.name,
+      stats: { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 },
+      joined: false,
+      final: false,
+    };
+    this.runs.push(run);
+    return { start, run };
+  }
+
+  /** AppRegistry: an app registered while this session is active. */
+  appRegistered(app: App): AppSessionStart | undefined {
+    const s = this.startFor(app);
+    if (!s) return undefined;
+    // It answers `started` right after `registered`.
+    s.run.joined = true;
+    return s.start;
+  }
+
+  appStarted(app: App, key: string, ok: boolean): void {
+    const run = this.runs.find((r) => r.app === app && r.key === key);
+    if (!run) return;
+    run.joined = ok;
+    if (!ok) run.final = true;
+  }
+
+  appStats(app: App, key: string, stats: AppStats, final: boolean): void {
+    const run = this.runs.find((r) => r.app === app && r.key === key);
+    if (!run || run.final) return;
+    run.stats = stats;
+    if (final) run.final = true;
+  }
+
+  appGone(app: App): void {
+    for (const run of this.runs) if (run.app === app) run.final = true;
+  }
+
+  async start(): Promise<void> {
+    this.recording = this.pickChannel();
+    this.active = true;
+    this.registry.activeSessions.add(this);
+    const waits: Promise<void>[] = [];
+    for (const app of this.registry.registeredApps()) {
+      const s = this.startFor(app);
+      if (!s) continue;
+      app.send({ type: 'start', session: s.start });
+      waits.push(
+        app.waitFor('started', s.run.key, START_ANSWER_TIMEOUT_MS).then((m) => {
+          if (m === undefined) this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the start`);
+          if (m?.type === 'started') s.run.joined = m.ok;
+          if (!m || (m.type === 'started' && !m.ok)) s.run.final = true;
+        }),
+      );
+    }
+    await Promise.all(waits);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.active) return;
+    const waits: Promise<void>[] = [];
+    for (const run of this.runs) {
+      if (run.final) continue;
+      run.app.send({ type: 'stop', sessionId: run.key });
+      waits.push(
+        run.app.waitFor('stopped', run.key, STOP_ANSWER_TIMEOUT_MS).then((m) => {
+          if (m?.type === 'stopped') run.stats = m.stats;
+          else this.log(`Session ${this.options.sessionName}: app ${run.app.procname}-${run.app.pid} did not confirm the stop`);
+          run.final = true;
+        }),
+      );
+    }
+    await Promise.all(waits);
+    this.active = false;
+    this.registry.activeSessions.delete(this);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    this.registry.activeSessions.delete(this);
+  }
+
+  stats(): TracerChannelStats[] {
+    return [...this.channels.values()].map((c) => {
+      let discarded = 0;
+      let lost = 0;
+      let events = 0;
+      for (const run of this.runs) {
+        if (run.channel !== c.name) continue;
+        discarded += run.stats.discarded;
+        lost += run.stats.lostPackets;
+        events += run.stats.recorded;
+      }
+      return { channel: c.name, discarded, lost, events };
+    });
+  }
+}
+
+/** A daemon rule as ltt/ust evaluates it. */
+export function toEventRule(spec: TracerEventSpec): EventRule {
+  return {
+    pattern: spec.name,
+    ...(spec.exclusions && spec.exclusions.length > 0 ? { exclusions: [...spec.exclusions] } : {}),
+    ...(spec.loglevel ? { logLevel: { type: spec.loglevel.type, level: spec.loglevel.level } } : {}),
+    ...(spec.filter !== undefined ? { filter: spec.filter } : {}),
+  };
+}
+
+function ruleMatches(rule: EventRule, name: string, level: number): boolean {
+  return eventMatches([rule], name, level);
+}

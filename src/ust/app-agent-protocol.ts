@@ -1,0 +1,20 @@
+// What the main thread and the agent thread of a traced process share (app-agent.ts, app-agent-worker.ts): the
+// worker's start data and the Int32 control words. AGENT_REGISTERED: every daemon answered the registration (the
+// sessions to record into are on the port); AGENT_FINAL: the process exits, write everything out; AGENT_DONE: done.
+import type { MessagePort } from 'node:worker_threads';
+
+export const AGENT_REGISTERED = 0;
+export const AGENT_FINAL = 1;
+export const AGENT_DONE = 2;
+export const AGENT_CTRL_WORDS = 4;
+
+export interface AgentInit {
+  readonly sockets: readonly string[];
+  readonly ctrl: SharedArrayBuffer;
+  readonly port: MessagePort;
+  readonly pid: number;
+  readonly ppid: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly procname: string;
+}

@@ -1,0 +1,282 @@
+// The agent thread of an instrumented process (started by app-agent.ts when a session daemon's app socket exists).
+//
+// Contract: connects to every app socket in workerData, registers (pid, uid, procname, tracepoints), and sets
+// ctrl[AGENT_REGISTERED] once every daemon answered or failed, after posting the sessions to record into right
+// away on the registration port (the main thread reads them synchronously: the bounded registration wait).
+// Then it serves the daemons: `start` creates the session's trace folder content (metadata preamble) and a
+// SessionWriter (trace-writer.ts) and tells every thread (BroadcastChannel, agent: true); `rules` forwards the new
+// rules; `stop` tells the threads, gives them a moment to close their packets, writes everything out (rescuing
+// packets of busy threads) and answers `stopped` with the statistics, which are also reported every read-timer
+// period while recording. Tracepoint declarations of any thread are forwarded for `list -u`. On
+// ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons and sets
+// ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createConnection, type Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel, workerData, type MessagePort } from 'node:worker_threads';
+import { encodeFrame, FrameDecoder } from '../control/framing.js';
+import { APP_PROTOCOL_VERSION, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint, type DaemonToApp } from './app-protocol.js';
+import { AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, type AgentInit } from './app-agent-protocol.js';
+import { CHANNEL_NAME } from './channel-name.js';
+import { clockUuid, measureRealtimeOffset } from './clock.js';
+import { traceTsdl } from './metadata.js';
+import type { ChannelMessage, SessionConfig } from './tracer.js';
+import { SessionWriter } from './trace-writer.js';
+
+type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
+
+const init = workerData as AgentInit;
+const ctrl = new Int32Array(init.ctrl);
+const port = init.port as MessagePort;
+const MAX_FRAME = 16 << 20;
+/** How long a stop waits for threads to close their own packets before the writer rescues them. */
+const STOP_GRACE_MS = 100;
+
+interface Conn {
+  readonly socket: Socket;
+  registered: boolean;
+}
+
+interface RecordingSession {
+  readonly conn: Conn;
+  readonly start: AppSessionStart;
+  readonly writer: SessionWriter;
+  readonly timer: ReturnType<typeof setInterval>;
+}
+
+const conns = new Set<Conn>();
+const sessions = new Map<string, RecordingSession>();
+const tracepoints: AppTracepoint[] = [];
+const tracepointNames = new Set<string>();
+let pendingTracepoints: AppTracepoint[] = [];
+let pending = init.sockets.length;
+let finalizing = false;
+
+const channel = new BroadcastChannel(CHANNEL_NAME);
+channel.onmessage = (e: unknown) => {
+  try {
+    onChannel((e as { data: ChannelMessage }).data);
+  } catch {
+    // A write error (disk full, folder removed) ends nothing but that packet; the app keeps running.
+  }
+};
+
+function onChannel(m: ChannelMessage): void {
+  if (m.type === 'ring' || m.type === 'event') {
+    sessions.get(m.sessionId)?.writer.onMessage(m);
+  } else if (m.type === 'declared') {
+    if (tracepointNames.has(m.name)) return;
+    tracepointNames.add(m.name);
+    const tp = { name: m.name, logLevel: m.logLevel };
+    tracepoints.push(tp);
+    if (pendingTracepoints.length === 0) setImmediate(flushTracepoints);
+    pendingTracepoints.push(tp);
+  }
+}
+
+function flushTracepoints(): void {
+  const list = pendingTracepoints;
+  pendingTracepoints = [];
+  if (list.length === 0) return;
+  for (const c of conns) if (c.registered) send(c, { type: 'tracepoints', tracepoints: list });
+}
+
+function send(c: Conn, m: AppToDaemon, cb?: () => void): void {
+  if (c.socket.destroyed || !c.socket.writable) {
+    cb?.();
+    return;
+  }
+  c.socket.write(encodeFrame(m), cb === undefined ? undefined : () => cb());
+}
+
+function registrationAnswered(): void {
+  pending--;
+  if (pending === 0 && Atomics.load(ctrl, AGENT_REGISTERED) === 0) {
+    Atomics.store(ctrl, AGENT_REGISTERED, 1);
+    Atomics.notify(ctrl, AGENT_REGISTERED);
+  }
+}
+
+function stats(s: RecordingSession): AppStats {
+  return s.writer.stats();
+}
+
+function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: string; config?: SessionConfig } {
+  // JSON has no Infinity: the daemon sends -1 for "wait as long as it takes".
+  const blocking = wire.config.blockingTimeoutMs;
+  const start: AppSessionStart = { ...wire, config: { ...wire.config, blockingTimeoutMs: blocking < 0 ? Infinity : blocking } };
+  const id = start.config.sessionId;
+  if (sessions.has(id)) return { ok: true };
+  if (sessions.size > 0) {
+    // The tracer records each thread into one session at a time.
+    return { ok: false, reason: 'this process already records into another session' };
+  }
+  try {
+    mkdirSync(join(start.traceDir, 'index'), { recursive: true });
+    writeFileSync(
+      join(start.traceDir, 'metadata'),
+      traceTsdl({
+        uuid: start.config.uuid || randomUUID(),
+        clockUuid: clockUuid(),
+        clockOffset: measureRealtimeOffset(),
+        hostname: start.env.hostname,
+        traceName: start.env.traceName,
+        creationDatetime: start.env.creationDatetime,
+        vpid: init.pid,
+        procname: init.procname,
+        vpidDatetime: start.env.vpidDatetime,
+      }),
+    );
+  } catch (err) {
+    return { ok: false, reason: `cannot write ${start.traceDir}: ${(err as Error).message}` };
+  }
+  const writer = new SessionWriter(start.traceDir, id, Math.max(1, start.readTimerMs));
+  const timer = setInterval(() => {
+    const s = sessions.get(id);
+    if (s !== undefined) send(s.conn, { type: 'stats', sessionId: id, stats: stats(s) });
+  }, Math.max(50, start.readTimerMs));
+  timer.unref();
+  sessions.set(id, { conn: c, start, writer, timer });
+  channel.postMessage({ type: 'session', config: start.config, agent: true } satisfies ChannelMessage);
+  return { ok: true, config: start.config };
+}
+
+/** Ends a session: threads leave it, the writer writes everything out. Returns its final statistics. */
+async function stopSession(id: string): Promise<AppStats | undefined> {
+  const s = sessions.get(id);
+  if (s === undefined) return undefined;
+  channel.postMessage({ type: 'stop', sessionId: id, agent: true } satisfies ChannelMessage);
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (!s.writer.allProducersExited() && Date.now() < deadline && !finalizing) await sleep(5);
+  return endSession(s);
+}
+
+function endSession(s: RecordingSession): AppStats {
+  const id = s.start.config.sessionId;
+  sessions.delete(id);
+  clearInterval(s.timer);
+  try {
+    s.writer.finish();
+  } catch {
+    // The folder may be gone; the statistics are still worth reporting.
+  }
+  return stats(s);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function onDaemon(c: Conn, m: DaemonToApp): void {
+  switch (m.type) {
+    case 'registered': {
+      c.registered = true;
+      const started: SessionConfig[] = [];
+      for (const s of m.sessions) {
+        const r = startSession(c, s);
+        if (r.config) started.push(r.config);
+        send(c, { type: 'started', sessionId: s.config.sessionId, ok: r.ok, ...(r.reason ? { reason: r.reason } : {}) });
+      }
+      // The main thread may be waiting for exactly this (the bounded registration wait).
+      port.postMessage({ type: 'sessions', configs: started });
+      // Tracepoints declared while the registration was in flight.
+      const known = tracepoints.filter((tp) => !pendingTracepoints.includes(tp));
+      if (known.length > 0) send(c, { type: 'tracepoints', tracepoints: known });
+      registrationAnswered();
+      return;
+    }
+    case 'refused':
+      c.socket.destroy();
+      return;
+    case 'start': {
+      const r = startSession(c, m.session);
+      send(c, { type: 'started', sessionId: m.session.config.sessionId, ok: r.ok, ...(r.reason ? { reason: r.reason } : {}) });
+      return;
+    }
+    case 'rules':
+      if (sessions.has(m.sessionId)) channel.postMessage({ type: 'rules', sessionId: m.sessionId, rules: m.rules, agent: true } satisfies ChannelMessage);
+      return;
+    case 'stop':
+      void stopSession(m.sessionId).then((st) => {
+        send(c, { type: 'stopped', sessionId: m.sessionId, stats: st ?? { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 } });
+      });
+      return;
+  }
+}
+
+function connect(path: string): void {
+  const socket = createConnection(path);
+  const c: Conn = { socket, registered: false };
+  let answered = false;
+  const answer = () => {
+    if (!answered) {
+      answered = true;
+      registrationAnswered();
+    }
+  };
+  const decoder = new FrameDecoder(MAX_FRAME);
+  socket.on('connect', () => {
+    conns.add(c);
+    send(c, {
+      type: 'register',
+      version: APP_PROTOCOL_VERSION,
+      pid: init.pid,
+      ppid: init.ppid,
+      uid: init.uid,
+      gid: init.gid,
+      procname: init.procname,
+      tracepoints,
+    });
+  });
+  socket.on('data', (chunk: Buffer) => {
+    for (const f of decoder.push(chunk)) {
+      if (!f.ok) {
+        socket.destroy();
+        return;
+      }
+      const m = f.body as DaemonToApp;
+      if (m.type === 'registered' || m.type === 'refused') answered = true;
+      try {
+        onDaemon(c, m);
+      } catch {
+        // A daemon bug must not take the application down.
+      }
+    }
+  });
+  // No daemon, a stale socket, a daemon that died: the app goes on untraced.
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    conns.delete(c);
+    answer();
+    for (const s of [...sessions.values()]) {
+      if (s.conn !== c) continue;
+      channel.postMessage({ type: 'stop', sessionId: s.start.config.sessionId, agent: true } satisfies ChannelMessage);
+      endSession(s);
+    }
+  });
+}
+
+/** Process exit: write every session out, report the final statistics, then let the main thread go. */
+function finish(): void {
+  finalizing = true;
+  const flushes: Promise<void>[] = [];
+  for (const s of [...sessions.values()]) {
+    const st = endSession(s);
+    flushes.push(new Promise((r) => send(s.conn, { type: 'stopped', sessionId: s.start.config.sessionId, stats: st }, r)));
+  }
+  void Promise.all(flushes).then(() => {
+    Atomics.store(ctrl, AGENT_DONE, 1);
+    Atomics.notify(ctrl, AGENT_DONE);
+  });
+}
+
+const fin = waitAsync(ctrl, AGENT_FINAL, 0);
+if (fin.async) void fin.value.then(finish);
+else finish();
+// Threads that declared events before this channel existed (registration wait disabled or timed out) say so again.
+channel.postMessage({ type: 'announce' } satisfies ChannelMessage);
+if (init.sockets.length === 0) registrationAnswered();
+for (const path of init.sockets) connect(path);

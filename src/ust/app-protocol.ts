@@ -1,0 +1,80 @@
+// The application protocol between an instrumented Node process (its agent worker, app-agent-worker.ts) and the
+// session daemon's app registry (src/sessiond/ust/app-registry.ts), over the Unix socket APP_SOCKET_NAME in the
+// daemon's runtime directory. Frames are the control protocol's (src/control/framing.ts: u32 big-endian length +
+// UTF-8 JSON); the app speaks first with `register` and the daemon answers `registered` with the sessions the
+// app must record into right away, so an app started during an active session records from its first event.
+//
+// Who writes the trace: the app's agent worker writes its per-pid trace (metadata, CHANNEL_TID stream files,
+// index/) directly into the folder the daemon assigns (SESSION_OUTPUT/ust/pid/PROCNAME-PID-DATETIME/, which the
+// daemon creates and hands to the app's uid). Why not ship sub-buffers to the daemon as docs/design.md first
+// planned: a sub-buffer is already a finished CTF packet in shared memory, so writing it from there is one write(2)
+// with no copy, while shipping costs a socket copy on each side, a second event loop on the data path and
+// back-pressure handling in the daemon; per-pid buffers make every trace folder private to one process, so there
+// is no shared file to arbitrate. The daemon keeps what only it can do: which sessions exist, where each app
+// writes, rules, start/stop, and the statistics (`stats`/`stopped` below) that `ltt list SESSION` shows.
+// Per-uid buffers (one trace shared by every app of a user) would need the daemon to merge packets of many
+// processes into shared streams and metadata; ltt records user space per process only.
+
+import type { EventRule } from './enablement.js';
+import type { SessionConfig } from './tracer.js';
+
+export const APP_SOCKET_NAME = 'app-ltt-sessiond';
+/** Bumped on any incompatible change; the daemon refuses other versions (the app then runs untraced). */
+export const APP_PROTOCOL_VERSION = 1;
+
+export interface AppTracepoint {
+  readonly name: string;
+  readonly logLevel: number;
+}
+
+/** Metadata env of a per-pid trace, decided by the daemon. */
+export interface AppTraceEnv {
+  readonly traceName: string;
+  readonly hostname: string;
+  /** ISO 8601 basic with offset (session creation). */
+  readonly creationDatetime: string;
+  /** ISO 8601 basic with offset (the app's registration). */
+  readonly vpidDatetime: string;
+}
+
+/**
+ * One session the app must record into. `config.sessionId` is the daemon's key for (session, app);
+ * `config.blockingTimeoutMs` is -1 on the wire for "forever" (the agent makes it Infinity).
+ */
+export interface AppSessionStart {
+  readonly config: SessionConfig;
+  readonly traceDir: string;
+  readonly env: AppTraceEnv;
+  /** Read timer (ms): how often the app reports statistics and polls its rings. */
+  readonly readTimerMs: number;
+}
+
+export interface AppStats {
+  readonly recorded: number;
+  readonly discarded: number;
+  readonly lostPackets: number;
+  readonly lostEvents: number;
+}
+
+export type AppToDaemon =
+  | {
+      readonly type: 'register';
+      readonly version: number;
+      readonly pid: number;
+      readonly ppid: number;
+      readonly uid: number;
+      readonly gid: number;
+      readonly procname: string;
+      readonly tracepoints: readonly AppTracepoint[];
+    }
+  | { readonly type: 'tracepoints'; readonly tracepoints: readonly AppTracepoint[] }
+  | { readonly type: 'started'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string }
+  | { readonly type: 'stats'; readonly sessionId: string; readonly stats: AppStats }
+  | { readonly type: 'stopped'; readonly sessionId: string; readonly stats: AppStats };
+
+export type DaemonToApp =
+  | { readonly type: 'registered'; readonly sessions: readonly AppSessionStart[] }
+  | { readonly type: 'refused'; readonly reason: string }
+  | { readonly type: 'start'; readonly session: AppSessionStart }
+  | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[] }
+  | { readonly type: 'stop'; readonly sessionId: string };

@@ -1,0 +1,290 @@
+// Writes one session's trace of one process: the stream files, their index files and the metadata event
+// declarations, from the per-thread rings announced on the ltt-ust BroadcastChannel.
+//
+// Contract: a SessionWriter is fed the 'ring' and 'event' messages of its session (onMessage); for each ring it
+// waits (Atomics.waitAsync on the ring's doorbell) for closed sub-buffers and writes each one as a CTF packet: the
+// sub-buffer bytes are already the packet (header + records), so it writes them straight from shared memory
+// (discard mode: zero-copy; the producer cannot reuse a sub-buffer before it is marked consumed) or from a private
+// copy validated by compare-and-swap (overwrite mode: the producer may take the sub-buffer back at any time; a torn
+// copy is dropped and the loss shows as a packet_seq_num gap), pads it to the page-aligned packet size, and appends
+// the LTTng index entry (index/CHANNEL_N.idx, CTF index 1.1). finish() drains everything, rescues the committed
+// part of packets still open (threads that could not flush: busy, or stopped by process.exit()), closes the files
+// and tells each producer the consumer is gone (CTL_CONSUMER), so no thread ever waits on a stopped session.
+// Used by the standalone consumer worker (consumer-worker.ts) and by the app agent (app-agent-worker.ts), which
+// hosts one writer per session the session daemon starts in this process.
+
+import { appendFileSync, closeSync, openSync, writeSync, writevSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CONSUMER_GONE, CTL_COMMIT, CTL_CONSUMER, CTL_DOORBELL, CTL_GEN, CTL_STATE, PRODUCER_EXITED, GEN_CLOSED, GEN_CONSUMED,
+  GEN_OPEN, PACKET_ALIGN, PH_CONTENT_SIZE, PH_EVENTS_DISCARDED, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_STREAM_ID,
+  PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED,
+  ctlInt32Words, gen, type RingDescriptor,
+} from './ring-layout.js';
+import type { ChannelMessage } from './tracer.js';
+
+// Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings the project compiles against.
+type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
+const ZEROS = Buffer.alloc(PACKET_ALIGN);
+const INDEX_HEADER = Buffer.from([0xc1, 0xf1, 0xdc, 0xc1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 72]);
+
+/** Counters of one session in this process (sums over its rings). */
+export interface WriterStats {
+  /** Events in packets handed to the writer (closed by their thread). */
+  recorded: number;
+  /** Discard mode: events dropped because no sub-buffer was free (or too big). */
+  discarded: number;
+  /** Overwrite mode: packets (and their events) overwritten before they were written out. */
+  lostPackets: number;
+  lostEvents: number;
+}
+
+class RingSink {
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  readonly ctl: Int32Array;
+  readonly stats: Float64Array;
+  readonly fd: number;
+  readonly idxFd: number;
+  readonly priv: Buffer;
+  readonly idxEntry = Buffer.alloc(72);
+  fileOff = 0;
+  /** Sequence number of the next packet to write. */
+  expect = 0;
+  closed = false;
+  /** Header of the last packet written and its events_discarded (for the final discard report). */
+  lastHeader: Buffer | undefined;
+  lastDiscarded = 0;
+
+  constructor(readonly d: RingDescriptor, traceDir: string) {
+    this.u8 = new Uint8Array(d.data);
+    this.dv = new DataView(d.data);
+    this.ctl = new Int32Array(d.ctl, 0, ctlInt32Words(d.numSubbuf));
+    this.stats = new Float64Array(d.ctl, ctlInt32Words(d.numSubbuf) * 4);
+    this.fd = openSync(join(traceDir, d.streamName), 'w');
+    this.idxFd = openSync(join(traceDir, 'index', `${d.streamName}.idx`), 'w');
+    writeSync(this.idxFd, INDEX_HEADER);
+    this.priv = Buffer.allocUnsafe(d.subbufSize);
+  }
+
+  /** Writes every closed packet available, in sequence order. */
+  drain(): void {
+    const n = this.d.numSubbuf;
+    for (;;) {
+      const i = this.expect & (n - 1);
+      const g = Atomics.load(this.ctl, CTL_GEN + i);
+      if (g === gen(this.expect, GEN_CLOSED)) {
+        this.take(i);
+        continue;
+      }
+      if (this.d.mode === 'overwrite' && (g & 3) !== GEN_CONSUMED && this.isNewer(g)) {
+        // The producer lapped us: packet `expect` is gone (it counted it); the gap stays visible in the seq nums.
+        this.expect++;
+        continue;
+      }
+      return;
+    }
+  }
+
+  private isNewer(g: number): boolean {
+    const diff = ((g >>> 2) - (this.expect & 0x3fffffff)) & 0x3fffffff;
+    return diff !== 0 && diff < 0x20000000;
+  }
+
+  private take(i: number): void {
+    const base = i * this.d.subbufSize;
+    const content = Number(this.dv.getBigUint64(base + PH_CONTENT_SIZE, true)) / 8;
+    const gi = CTL_GEN + i;
+    if (this.d.mode === 'discard') {
+      this.writePacket(Buffer.from(this.d.data, base, content));
+      Atomics.store(this.ctl, gi, gen(this.expect, GEN_CONSUMED));
+      Atomics.notify(this.ctl, gi);
+    } else {
+      this.priv.set(this.u8.subarray(base, base + content));
+      const closed = gen(this.expect, GEN_CLOSED);
+      if (Atomics.compareExchange(this.ctl, gi, closed, gen(this.expect, GEN_CONSUMED)) === closed) {
+        this.writePacket(this.priv.subarray(0, content));
+      }
+    }
+    this.expect++;
+  }
+
+  /** Writes one packet (content bytes with a complete header) and its index entry. */
+  private writePacket(bytes: Buffer, exactSize?: number): void {
+    const content = bytes.length;
+    const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
+    const pad = size - content;
+    if (pad > 0) writevSync(this.fd, [bytes, ZEROS.subarray(0, pad)]);
+    else writeSync(this.fd, bytes);
+    const h = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const e = this.idxEntry;
+    e.writeBigUInt64BE(BigInt(this.fileOff), 0);
+    e.writeBigUInt64BE(h.getBigUint64(PH_PACKET_SIZE, true), 8);
+    e.writeBigUInt64BE(h.getBigUint64(PH_CONTENT_SIZE, true), 16);
+    e.writeBigUInt64BE(h.getBigUint64(PH_TS_BEGIN, true), 24);
+    e.writeBigUInt64BE(h.getBigUint64(PH_TS_END, true), 32);
+    e.writeBigUInt64BE(h.getBigUint64(PH_EVENTS_DISCARDED, true), 40);
+    e.writeBigUInt64BE(BigInt(h.getUint32(PH_STREAM_ID, true)), 48);
+    e.writeBigUInt64BE(h.getBigUint64(PH_STREAM_INSTANCE_ID, true), 56);
+    e.writeBigUInt64BE(h.getBigUint64(PH_SEQ_NUM, true), 64);
+    writeSync(this.idxFd, e);
+    this.fileOff += size;
+    this.lastDiscarded = Number(h.getBigUint64(PH_EVENTS_DISCARDED, true));
+    if (this.lastHeader === undefined) this.lastHeader = Buffer.alloc(PH_SIZE);
+    this.lastHeader.set(bytes.subarray(0, PH_SIZE));
+  }
+
+  /**
+   * Final drain only: writes the committed prefix of the packet still open (its thread could not close it: a
+   * worker stopped by process.exit(), or a thread that never returned to its event loop).
+   */
+  rescueOpen(): void {
+    if (!this.rescuePrefix()) this.reportFinalDiscards();
+  }
+
+  /**
+   * Discard mode, thread gone without a final packet (e.g. a worker stopped by process.exit() while every
+   * sub-buffer was full): events it discarded after its last packet would be missing from the trace's count, so
+   * write one empty packet (header only, next sequence number) carrying the final cumulative count.
+   */
+  private reportFinalDiscards(): void {
+    const total = this.stats[STAT_DISCARDED]!;
+    if (this.lastHeader === undefined || total <= this.lastDiscarded) return;
+    const h = Buffer.from(this.lastHeader);
+    const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
+    const now = process.hrtime.bigint();
+    v.setBigUint64(PH_TS_BEGIN, now, true);
+    v.setBigUint64(PH_TS_END, now, true);
+    v.setBigUint64(PH_CONTENT_SIZE, BigInt(PH_SIZE * 8), true);
+    v.setBigUint64(PH_PACKET_SIZE, BigInt(PH_SIZE * 8), true);
+    v.setBigUint64(PH_SEQ_NUM, BigInt(this.expect), true);
+    v.setBigUint64(PH_EVENTS_DISCARDED, BigInt(total), true);
+    this.writePacket(h, PH_SIZE);
+    this.expect++;
+  }
+
+  /** Returns true when a packet was open (and its committed part written). */
+  private rescuePrefix(): boolean {
+    const n = this.d.numSubbuf;
+    const i = this.expect & (n - 1);
+    const gi = CTL_GEN + i;
+    const g = Atomics.load(this.ctl, gi);
+    if (g !== gen(this.expect, GEN_OPEN)) return false;
+    const base = i * this.d.subbufSize;
+    const commit = Atomics.load(this.ctl, CTL_COMMIT);
+    if (commit < base + PH_SIZE || commit > base + this.d.subbufSize) return false;
+    const content = commit - base;
+    this.priv.set(this.u8.subarray(base, commit));
+    const g2 = Atomics.load(this.ctl, gi);
+    if (g2 === gen(this.expect, GEN_CLOSED)) {
+      this.drain();
+      return true;
+    }
+    if (g2 !== g) return false;
+    if (commit === base + PH_SIZE && this.stats[STAT_DISCARDED]! <= this.lastDiscarded) return true; // empty
+    const h = new DataView(this.priv.buffer, this.priv.byteOffset, content);
+    h.setBigUint64(PH_TS_END, process.hrtime.bigint(), true);
+    h.setBigUint64(PH_CONTENT_SIZE, BigInt(content * 8), true);
+    h.setBigUint64(PH_PACKET_SIZE, BigInt(Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN * 8), true);
+    h.setBigUint64(PH_EVENTS_DISCARDED, BigInt(this.stats[STAT_DISCARDED]!), true);
+    this.writePacket(this.priv.subarray(0, content));
+    this.expect++;
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Whatever the producer writes from now on is after the end of the session: it must not wait for us.
+    Atomics.store(this.ctl, CTL_CONSUMER, CONSUMER_GONE);
+    Atomics.notify(this.ctl, CTL_GEN + (this.expect & (this.d.numSubbuf - 1)));
+    closeSync(this.fd);
+    closeSync(this.idxFd);
+  }
+}
+
+export class SessionWriter {
+  private readonly sinks = new Map<number, RingSink>();
+  private readonly metadataPath: string;
+  private finalizing = false;
+
+  /** `pollMs`: how long a drain loop sleeps when no doorbell rings (the read timer). */
+  constructor(
+    readonly traceDir: string,
+    readonly sessionId: string,
+    private readonly pollMs = 1000,
+  ) {
+    this.metadataPath = join(traceDir, 'metadata');
+  }
+
+  get finished(): boolean {
+    return this.finalizing;
+  }
+
+  /** Takes a ring announcement or an event declaration of this session (others are ignored). */
+  onMessage(m: ChannelMessage): void {
+    if (m.type === 'ring') {
+      if (m.sessionId !== this.sessionId || this.sinks.has(m.ring.streamId)) return;
+      appendFileSync(this.metadataPath, m.ring.streamTsdl + m.events.map((e) => e.tsdl).join(''));
+      const s = new RingSink(m.ring, this.traceDir);
+      this.sinks.set(m.ring.streamId, s);
+      if (this.finalizing) {
+        // Announced after the end (a thread that learnt of the session late): take what it wrote and let go.
+        s.drain();
+        s.rescueOpen();
+        s.close();
+      } else void this.pump(s);
+    } else if (m.type === 'event') {
+      if (m.sessionId === this.sessionId && this.sinks.has(m.event.streamId)) appendFileSync(this.metadataPath, m.event.tsdl);
+    }
+  }
+
+  /** True when every announced ring's thread has closed its last packet (deactivated or exited). */
+  allProducersExited(): boolean {
+    for (const s of this.sinks.values()) {
+      if (!s.closed && Atomics.load(s.ctl, CTL_STATE) !== PRODUCER_EXITED) return false;
+    }
+    return true;
+  }
+
+  private async pump(s: RingSink): Promise<void> {
+    while (!this.finalizing) {
+      const v = Atomics.load(s.ctl, CTL_DOORBELL);
+      // Read before draining: the producer marks itself exited after closing its last packet.
+      const exited = Atomics.load(s.ctl, CTL_STATE) === PRODUCER_EXITED;
+      s.drain();
+      if (this.finalizing) return;
+      if (exited) {
+        // Its thread is gone (or left the session) and everything it wrote is out: this stream is complete.
+        s.close();
+        return;
+      }
+      const w = waitAsync(s.ctl, CTL_DOORBELL, v, this.pollMs);
+      if (w.async) await w.value;
+    }
+  }
+
+  /** Writes everything out and closes the files (synchronous: safe in an exit path). */
+  finish(): void {
+    if (this.finalizing) return;
+    this.finalizing = true;
+    for (const s of this.sinks.values()) {
+      if (s.closed) continue;
+      s.drain();
+      s.rescueOpen();
+      s.close();
+    }
+  }
+
+  stats(): WriterStats {
+    const out: WriterStats = { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 };
+    for (const s of this.sinks.values()) {
+      out.recorded += s.stats[STAT_RECORDED]!;
+      out.discarded += s.stats[STAT_DISCARDED]!;
+      out.lostPackets += s.stats[STAT_LOST_PACKETS]!;
+      out.lostEvents += s.stats[STAT_LOST_EVENTS]!;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,209 @@
+// LTTng's own analyses (Debian python3-lttnganalyses 0.6.1, on the babeltrace 1 Python bindings) read a kernel
+// trace recorded by ltt and report it correctly; babeltrace2 and `ltt view` print the same text for it.
+//
+// The trace is recorded with the real CLI and a private daemon, as lttng-analyses-record would with LTTng:
+// sched_switch, sched_wakeup*, sched_process_*, the statedump and every syscall, around a known workload. The
+// workload is a shell script named `ltt-wl` started BEFORE tracing, blocked on its stdin (so only the
+// statedump and the scheduler can name it), then released: it execs `dd bs=1 count=N`, i.e. N reads + N
+// writes plus a handful from the loader and dd's summary. The analyses run with /usr/bin/python3 (a pyenv
+// python3 first in PATH lacks the babeltrace bindings) in their default stream-intersection mode, like a user
+// runs them. Tests skip only when the analyses or babeltrace2 are not installed.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LttTestEnv, run, sleep, type RunResult } from '../cli/ltt-test-env.js';
+import { events, openTrace } from '../../src/ctf/index.js';
+
+const PYTHON = '/usr/bin/python3';
+const N = 5000;
+const WORKLOAD = 'ltt-wl';
+const ANALYSES = ['lttng-syscallstats', 'lttng-cputop', 'lttng-schedtop'];
+// The whole statedump but lttng_statedump_file_descriptor: lttng-analyses 0.6.1 reads a `pid` field from it,
+// which lttng-modules dropped in 2.11 (file_table_address instead; ltt records the 2.13 layout), so with it
+// every analysis dies with "Error: Cannot run analysis: 'pid'", on LTTng 2.13 traces as on ltt's.
+const STATEDUMP = ['start', 'end', 'process_state', 'process_pid_ns', 'block_device', 'interrupt', 'network_interface', 'cpu_topology'].map((e) => `lttng_statedump_${e}`);
+const missing = [PYTHON, '/usr/bin/babeltrace2', ...ANALYSES.flatMap((a) => [`/usr/bin/${a}`, `/usr/bin/${a}-mi`])].filter((f) => !existsSync(f));
+const skip = missing.length > 0 ? `not installed: ${missing.join(', ')}` : process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
+
+interface MiValue {
+  class: string;
+  value?: number | string;
+  name?: string;
+  pid?: number;
+  tid?: number;
+  id?: number;
+}
+interface MiResult {
+  class: string | { title?: string };
+  'time-range': { begin: { value: number }; end: { value: number } };
+  data: MiValue[][];
+}
+
+/** Runs one analysis; the -mi variants print one JSON document on stdout. */
+function analysis(name: string, args: string[], trace: string): Promise<RunResult> {
+  return run(PYTHON, [`/usr/bin/${name}`, ...args, trace], { timeoutMs: 180_000 });
+}
+
+function mi(r: RunResult): MiResult[] {
+  assert.equal(r.code, 0, `analysis failed (${r.code}): ${r.stderr.slice(-2000)}`);
+  return (JSON.parse(r.stdout) as { results: MiResult[] }).results;
+}
+
+/** Errors the analyses print instead of failing: Python tracebacks, babeltrace 1 warnings (lost events, bad CTF). */
+function assertClean(r: RunResult, what: string): void {
+  assert.equal(r.code, 0, `${what} exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  assert.doesNotMatch(r.stderr, /Traceback|Error|\[warning\]|\[error\]/, `${what} stderr: ${r.stderr.slice(-2000)}`);
+}
+
+describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, () => {
+  let env: LttTestEnv;
+  let trace: string;
+  let workload: ChildProcess | undefined;
+  let wlPid = 0;
+  let discarded = -1;
+  let statedumpNs: bigint | undefined;
+  let lastWorkloadNs: bigint | undefined;
+
+  before(async () => {
+    env = new LttTestEnv();
+    trace = join(env.root, 'trace');
+    const script = join(env.root, WORKLOAD);
+    // `read` blocks until the test releases it; exec keeps the pid, so the same process then runs dd.
+    writeFileSync(script, `#!/bin/sh\nread go\nexec dd if=/dev/zero of=/dev/null bs=1 count=${N}\n`, { mode: 0o755 });
+    const ltt = async (...args: string[]): Promise<RunResult> => {
+      const r = await env.ltt(...args);
+      assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
+    await ltt('create', 'analyses', '-o', trace);
+    // lttng-analyses-record's channel (8 MiB sub-buffers): other jobs on this machine may flood syscalls.
+    await ltt('enable-channel', '-k', '--subbuf-size=8M', 'chan1');
+    await ltt('enable-event', '-k', '-c', 'chan1', `sched_switch,sched_wakeup*,sched_process_*,${STATEDUMP.join(',')}`);
+    await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', '-a');
+
+    workload = spawn(script, [], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    wlPid = workload.pid!;
+    let wlErr = '';
+    workload.stderr!.setEncoding('utf8').on('data', (d: string) => (wlErr += d));
+    const wlExit = new Promise<number | null>((resolve) => workload!.once('exit', (code) => resolve(code)));
+    // Wait until the script is named and blocked in its read: the statedump must see it asleep.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const stat = readFileSync(`/proc/${wlPid}/stat`, 'utf8');
+      if (readFileSync(`/proc/${wlPid}/comm`, 'utf8').trim() === WORKLOAD && stat.slice(stat.lastIndexOf(')') + 2)[0] === 'S') break;
+      assert.ok(Date.now() < deadline, 'the workload never blocked on its stdin');
+      await sleep(10);
+    }
+
+    await ltt('start');
+    await sleep(200);
+    workload.stdin!.end('go\n');
+    const code = await Promise.race([wlExit, sleep(30_000).then(() => 'timeout' as const)]);
+    assert.equal(code, 0, `workload: ${String(code)} ${wlErr}`);
+    assert.match(wlErr, new RegExp(`^${N}\\+0 records in`, 'm'));
+    await sleep(200);
+    await ltt('stop');
+    const list = await ltt('list', 'analyses');
+    discarded = [...list.stdout.matchAll(/Discarded events:\s*(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    await ltt('destroy', 'analyses');
+
+    // Reference points from ltt's own reader: the statedump, and the workload's last syscall.
+    const opened = await openTrace([trace]);
+    for await (const e of events(opened)) {
+      if (e.name === 'lttng_statedump_start' && statedumpNs === undefined) statedumpNs = e.ns;
+      if (e.name === 'sched_process_exit' && e.payload?.tid === wlPid) lastWorkloadNs = e.ns;
+    }
+  });
+
+  after(async () => {
+    if (workload && workload.exitCode === null) workload.kill('SIGKILL');
+    await env?.cleanup();
+  });
+
+  it('recorded the workload without losing events', () => {
+    assert.equal(discarded, 0, 'events were discarded: the counts below would be wrong');
+    assert.ok(statedumpNs !== undefined, 'no lttng_statedump_start in the trace');
+    assert.ok(lastWorkloadNs !== undefined, `no sched_process_exit for the workload (tid ${wlPid})`);
+  });
+
+  it('lttng-syscallstats counts the workload\'s reads and writes', async () => {
+    const [res] = mi(await analysis('lttng-syscallstats-mi', ['--tid', String(wlPid)], trace));
+    assert.ok(res, 'no result for the workload');
+    const count = (sc: string): number => Number(res.data.find((row) => row[0]?.name === sc)?.[1]?.value ?? 0);
+    // dd reads N bytes one by one, writes them one by one, and prints 3 summary lines; the loader and the
+    // shell add a few reads (ELF headers, the rest of "go\n").
+    assert.ok(count('read') >= N && count('read') <= N + 20, `read count ${count('read')}`);
+    assert.ok(count('write') >= N && count('write') <= N + 20, `write count ${count('write')}`);
+    assert.ok(count('execve') >= 1, 'the exec of dd is missing');
+
+    const text = await analysis('lttng-syscallstats', ['--no-progress'], trace);
+    assertClean(text, 'lttng-syscallstats');
+    assert.match(text.stdout, new RegExp(`^(${WORKLOAD}|dd) \\(\\S+, TID: ${wlPid}\\)`, 'm'));
+    // The pid comes from the statedump only (the workload was forked before tracing started).
+    assert.match(text.stdout, new RegExp(`^(${WORKLOAD}|dd) \\(${wlPid}, TID: ${wlPid}\\)`, 'm'), 'the workload\'s pid is unknown to the analysis: the statedump was not analysed');
+  });
+
+  it('lttng-cputop reports the workload and both CPUs', async () => {
+    const text = await analysis('lttng-cputop', ['--no-progress'], trace);
+    assertClean(text, 'lttng-cputop');
+    assert.match(text.stdout, /Per-CPU Usage/);
+    assert.match(text.stdout, /% CPU 0\b/);
+
+    const results = mi(await analysis('lttng-cputop-mi', ['--limit', '100000'], trace));
+    const perTid = results.find((r) => r.data.some((row) => row[0]?.class === 'process'));
+    assert.ok(perTid, 'no per-TID result');
+    const row = perTid.data.find((r) => r[0]?.tid === wlPid);
+    assert.ok(row, `workload tid ${wlPid} not in cputop`);
+    assert.match(String(row[0]!.name), new RegExp(`^(${WORKLOAD}|dd)$`));
+    const usage = Number(row.find((v) => v.class === 'ratio')?.value);
+    assert.ok(usage > 0 && usage <= 1, `usage ${usage}`);
+  });
+
+  it('lttng-schedtop sees the wakeup that released the workload', async () => {
+    const text = await analysis('lttng-schedtop', ['--no-progress'], trace);
+    assertClean(text, 'lttng-schedtop');
+    assert.match(text.stdout, /Scheduling top/);
+
+    const [res] = mi(await analysis('lttng-schedtop-mi', ['--tid', String(wlPid)], trace));
+    assert.ok(res && res.data.length > 0, 'no scheduling latency for the workload');
+    for (const row of res.data) {
+      const procs = row.filter((v) => v.class === 'process');
+      assert.equal(procs[0]?.tid, wlPid, 'wakee is not the workload');
+      const latency = Number(row.find((v) => v.class === 'duration')?.value);
+      assert.ok(latency > 0 && latency < 1e9, `latency ${latency} ns`);
+    }
+  });
+
+  it('the analysed time range (stream intersection) covers the statedump and the whole workload', async () => {
+    // LTTng opens every CPU's first packet when tracing starts and closes the last ones at stop, so the
+    // intersection of the streams is the whole recording. If a stream's first packet began at its first
+    // record, the intersection would start later and drop the statedump (and the workload's names).
+    const r = await analysis('lttng-syscallstats-mi', ['--tid', String(wlPid)], trace);
+    mi(r);
+    // From the JSON text: ns since the epoch do not fit in a double.
+    const range = /"time-range": \{"class": "time-range", "begin": \{"class": "timestamp", "value": (\d+)\}, "end": \{"class": "timestamp", "value": (\d+)\}/.exec(r.stdout);
+    assert.ok(range, 'no time range in the result');
+    const begin = BigInt(range[1]!);
+    const end = BigInt(range[2]!);
+    assert.ok(begin <= statedumpNs!, `analysis begins at ${begin}, after the statedump at ${statedumpNs}`);
+    assert.ok(end >= lastWorkloadNs!, `analysis ends at ${end}, before the workload's exit at ${lastWorkloadNs}`);
+  });
+
+  it('babeltrace2 and ltt view print identical text', async () => {
+    const bt = await run('/usr/bin/babeltrace2', [trace], { timeoutMs: 180_000 });
+    const view = await env.ltt('view', trace);
+    assert.equal(bt.code, 0, bt.stderr);
+    assert.equal(view.code, 0, view.stderr);
+    assert.ok(bt.stdout.length > 0);
+    if (view.stdout !== bt.stdout) {
+      const a = bt.stdout.split('\n');
+      const b = view.stdout.split('\n');
+      const i = a.findIndex((l, k) => l !== b[k]);
+      assert.fail(`first difference at line ${i + 1} (of ${a.length} / ${b.length}):\n  babeltrace2: ${a[i]}\n  ltt view:    ${b[i]}`);
+    }
+    assert.equal(view.stderr, bt.stderr);
+  });
+});

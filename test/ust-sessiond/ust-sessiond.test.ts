@@ -1,0 +1,461 @@
+// User-space tracing through the session daemon, end to end: a real ltt-sessiond in a private runtime directory
+// (spawned by `ltt create`), real Node processes (main thread + worker) loading ltt/ust from the build, the real
+// CLI, and the traces read with our viewer (`ltt view`) and with /usr/bin/babeltrace2.
+
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LttTestEnv, type RunResult } from '../cli/ltt-test-env.js';
+import { BT, DEMO, ROOT, discardedEvents, writeScript } from '../ust/helpers.js';
+
+const TICK_RE = /demo:tick: \{ cpu_id = (\d+) \}, \{ i = (-?\d+), msg = "([^"]*)" \}$/;
+
+/** Event lines of `demo:tick` grouped by msg (emitting thread), checking each line's shape. */
+function ticks(lines: readonly string[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const l of lines) {
+    if (!l.includes('demo:tick')) continue;
+    const m = TICK_RE.exec(l);
+    assert.ok(m, `unexpected line: ${l}`);
+    const list = out.get(m[3]!) ?? [];
+    list.push(Number(m[2]));
+    out.set(m[3]!, list);
+  }
+  return out;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+async function ok(env: LttTestEnv, ...args: string[]): Promise<RunResult> {
+  const r = await env.ltt(...args);
+  assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+/** Runs a Node script with the test environment (so it registers with the test's daemon). */
+function node(env: LttTestEnv, args: string[], extraEnv: NodeJS.ProcessEnv = {}): RunResult {
+  const started = Date.now();
+  const p = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...env.env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
+  return { code: p.status, stdout: p.stdout, stderr: p.stderr, ms: Date.now() - started };
+}
+
+function outputOf(create: RunResult): string {
+  const line = create.stdout.split('\n').find((l) => l.startsWith('Traces will be written in '));
+  assert.ok(line, create.stdout);
+  return line.slice('Traces will be written in '.length);
+}
+
+function discardedInList(list: string): number {
+  const m = /Discarded events: (\d+)/.exec(list);
+  assert.ok(m, list);
+  return Number(m[1]);
+}
+
+function bt2(dir: string): { lines: string[]; stderr: string; stdout: string } {
+  const p = spawnSync(BT, [dir], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  assert.equal(p.status, 0, p.stderr);
+  return { lines: p.stdout.split('\n').filter((l) => l !== ''), stderr: p.stderr, stdout: p.stdout };
+}
+
+/** A long-running app: declares events, prints "ready", emits when it reads "go" on stdin, then exits. */
+const WAITING_APP = `
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+const demo = ust.provider('demo');
+const tick = demo.event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
+const n = Number(isMainThread ? process.argv[2] : workerData.n);
+const run = (who) => { for (let i = 0; i < n; i++) if (tick.enabled) tick.emit(i, who); };
+if (isMainThread) {
+  const w = new Worker(new URL(import.meta.url), { workerData: { n } });
+  await new Promise((r) => w.once('online', r));
+  process.stdout.write('ready\\n');
+  process.stdin.setEncoding('utf8');
+  let text = '';
+  process.stdin.on('data', (d) => {
+    text += d;
+    if (!text.includes('go')) return;
+    process.stdin.pause();
+    w.postMessage('go');
+    run('main');
+    w.once('exit', () => process.exit(0));
+  });
+} else {
+  parentPort.once('message', () => { run('worker'); parentPort.close(); });
+}
+`;
+
+interface Waiting {
+  readonly pid: number;
+  go(): void;
+  exited: Promise<{ code: number | null; stderr: string }>;
+}
+
+function startWaitingApp(env: LttTestEnv, script: string, n: number): Promise<Waiting> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [script, String(n)], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<{ code: number | null; stderr: string }>((r) => c.on('exit', (code) => r({ code, stderr: err })));
+    const timer = setTimeout(() => {
+      c.kill('SIGKILL');
+      reject(new Error(`app did not get ready: ${err}`));
+    }, 30_000);
+    c.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('ready\n')) {
+        clearTimeout(timer);
+        resolve({ pid: c.pid!, go: () => c.stdin.write('go\n'), exited });
+      }
+    });
+  });
+}
+
+test('walkthrough: create, enable-event -u, start, ust-demo 1000, stop, view, destroy', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = outputOf(await ok(env, 'create', 'demo'));
+    await ok(env, 'enable-event', '-u', 'demo:*');
+    await ok(env, 'start');
+    const app = node(env, [DEMO, '1000']);
+    assert.equal(app.code, 0, app.stderr);
+    assert.equal(app.stderr, '');
+    await ok(env, 'stop');
+    const list = await ok(env, 'list', 'demo');
+    assert.equal(discardedInList(list.stdout), 0);
+    const view = await ok(env, 'view');
+    const lines = view.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 2000);
+    const byThread = ticks(lines);
+    assert.deepEqual(byThread.get('main'), range(1000));
+    assert.deepEqual(byThread.get('worker'), range(1000));
+    // The per-pid layout, and babeltrace2 prints exactly what ltt view prints.
+    const pidDirs = readdirSync(join(out, 'ust', 'pid'));
+    assert.equal(pidDirs.length, 1);
+    assert.match(pidDirs[0]!, /^node-\d+-\d{8}-\d{6}$/);
+    const bt = bt2(out);
+    assert.equal(bt.stdout, view.stdout);
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('tiny buffers: recorded + discarded == emitted, and the daemon statistics agree with the trace', { timeout: 180_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = outputOf(await ok(env, 'create', 'tiny'));
+    await ok(env, 'enable-channel', '-u', '--subbuf-size=4096', '--num-subbuf=2', '--buffers-pid', 'small');
+    await ok(env, 'enable-event', '-u', '-c', 'small', 'demo:*');
+    await ok(env, 'start');
+    const n = 50_000;
+    const app = node(env, [DEMO, String(n)]);
+    assert.equal(app.code, 0, app.stderr);
+    await ok(env, 'stop');
+    const discarded = discardedInList((await ok(env, 'list', 'tiny')).stdout);
+    const bt = bt2(out);
+    const recorded = bt.lines.filter((l) => l.includes('demo:tick')).length;
+    assert.ok(discarded > 0, 'tiny buffers must discard');
+    assert.equal(recorded + discarded, 2 * n, `recorded ${recorded} + discarded ${discarded}`);
+    assert.equal(discardedEvents(bt.stderr), discarded, 'babeltrace2 sees the same losses');
+    // Each thread's recorded events are in order (losses are whole runs, never reordering).
+    for (const list of ticks(bt.lines).values()) for (let k = 1; k < list.length; k++) assert.ok(list[k]! > list[k - 1]!);
+    const view = await ok(env, 'view');
+    assert.equal(view.stdout, bt.stdout);
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('an app started before `start` joins the session; list -u shows its tracepoints', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const out = outputOf(await ok(env, 'create', 'before'));
+    await ok(env, 'enable-event', '-u', 'demo:*');
+    const script = writeScript(scripts, 'waiting-app.mjs', WAITING_APP);
+    const app = await startWaitingApp(env, script, 500);
+    try {
+      const listU = await ok(env, 'list', '-u');
+      assert.equal(
+        listU.stdout,
+        `UST events:\n-------------\n\nPID: ${app.pid} - Name: node\n      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n\n`,
+      );
+      await ok(env, 'start');
+      app.go();
+      const done = await app.exited;
+      assert.equal(done.code, 0, done.stderr);
+    } finally {
+      // Nothing to kill: the app exits by itself once it emitted.
+    }
+    await ok(env, 'stop');
+    const byThread = ticks(bt2(out).lines);
+    assert.deepEqual(byThread.get('main'), range(500));
+    assert.deepEqual(byThread.get('worker'), range(500));
+    // The app is gone: list -u is empty again.
+    assert.equal((await ok(env, 'list', '-u')).stdout, 'UST events:\n-------------\nNone\n\n');
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('no session daemon: the app runs untraced, silently and without waiting', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    mkdirSync(env.rundir, { recursive: true });
+    const app = node(env, [DEMO, '1000']);
+    assert.equal(app.code, 0);
+    assert.equal(app.stdout, '');
+    assert.equal(app.stderr, '');
+    assert.deepEqual(readdirSync(env.rundir), []);
+    // A daemon that is running but has no session: registration, no trace.
+    await ok(env, 'create', 'idle');
+    const idle = node(env, [DEMO, '100']);
+    assert.equal(idle.code, 0, idle.stderr);
+    assert.equal(idle.stderr, '');
+    assert.equal(existsSync(join(env.home, 'ltt-traces')), false);
+    // A daemon that died (stale app socket): still fine.
+    const pid = env.daemonPid()!;
+    process.kill(pid, 'SIGKILL');
+    while (existsSync(`/proc/${pid}`) && !/\) Z/.test(spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout)) await new Promise((r) => setTimeout(r, 20));
+    const stale = node(env, [DEMO, '100']);
+    assert.equal(stale.code, 0, stale.stderr);
+    assert.equal(stale.stderr, '');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+const RULES_APP = `
+const p = ust.provider('prov');
+const a = p.event('a', [ust.int32('i')], { logLevel: 'TRACE_INFO' });
+const b = p.event('b', [ust.int32('i')], { logLevel: 'TRACE_DEBUG' });
+const noisy = p.event('noisy', [ust.int32('i')], { logLevel: 'TRACE_INFO' });
+const crit = p.event('crit', [ust.int32('i')], { logLevel: 'TRACE_CRIT' });
+const warn = ust.provider('other').event('warn', [ust.int32('i')], { logLevel: 'TRACE_WARNING' });
+const err = ust.provider('other').event('err', [ust.int32('i')], { logLevel: 'TRACE_ERR' });
+const f = ust.provider('flt').event('ev', [ust.int32('i'), ust.string('msg')]);
+for (let i = 0; i < 10; i++) {
+  a.emit(i); b.emit(i); noisy.emit(i); crit.emit(i); warn.emit(i); err.emit(i);
+  f.emit(i, i % 2 ? 'keep-odd' : 'drop');
+}
+`;
+
+test('log level, glob, exclusion and filter rules; contexts', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const out = outputOf(await ok(env, 'create', 'rules'));
+    await ok(env, 'enable-event', '-u', 'prov:*', '-x', 'prov:noisy', '--loglevel=TRACE_INFO');
+    await ok(env, 'enable-event', '-u', 'other:*', '--loglevel-only=TRACE_WARNING');
+    await ok(env, 'enable-event', '-u', 'flt:ev', '--filter', 'i >= 4 && msg == "keep*"');
+    await ok(env, 'add-context', '-u', '-t', 'vpid', '-t', 'vtid', '-t', 'procname', '-t', '$app.node:async_id');
+    await ok(env, 'start');
+    const app = node(env, [writeScript(scripts, 'rules-app.mjs', RULES_APP)]);
+    assert.equal(app.code, 0, app.stderr);
+    await ok(env, 'stop');
+    const lines = bt2(out).lines;
+    const names = new Map<string, number>();
+    for (const l of lines) {
+      const m = / ([a-z]+:[a-z]+): \{/.exec(l);
+      assert.ok(m, l);
+      names.set(m[1]!, (names.get(m[1]!) ?? 0) + 1);
+    }
+    // prov:a (INFO) and prov:crit (CRIT) pass "at least INFO"; prov:b (DEBUG) does not; prov:noisy is excluded;
+    // only other:warn has exactly WARNING; flt:ev passes for odd i >= 4: 5, 7, 9.
+    assert.deepEqual(Object.fromEntries([...names].sort()), { 'flt:ev': 3, 'other:warn': 10, 'prov:a': 10, 'prov:crit': 10 });
+    const flt = lines.filter((l) => l.includes('flt:ev'));
+    assert.match(flt[0]!, /\{ vpid = \d+, vtid = \d+, procname = "node", async_id = \d+ \}, \{ i = 5, msg = "keep-odd" \}$/);
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('kernel and user space in one session: one trace folder, one merged timeline', { timeout: 180_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = outputOf(await ok(env, 'create', 'both'));
+    await ok(env, 'enable-event', '-k', 'sched_switch');
+    await ok(env, 'enable-event', '-u', 'demo:*');
+    await ok(env, 'start');
+    const app = node(env, [DEMO, '2000']);
+    assert.equal(app.code, 0, app.stderr);
+    await ok(env, 'stop');
+    assert.deepEqual(readdirSync(out).sort(), ['kernel', 'ust']);
+    const view = await ok(env, 'view');
+    const lines = view.stdout.split('\n').filter((l) => l !== '');
+    const isTick = lines.map((l) => l.includes('demo:tick'));
+    const first = isTick.indexOf(true);
+    const last = isTick.lastIndexOf(true);
+    assert.equal(isTick.filter(Boolean).length, 4000);
+    assert.ok(lines.some((l) => l.includes('sched_switch')));
+    // Merged on one clock: the kernel saw the app's threads switch while it emitted, so sched_switch records sit
+    // between its first and last tick.
+    assert.ok(lines.slice(first, last).some((l) => l.includes('sched_switch')), 'kernel events interleave with the app events');
+    const bt = bt2(out);
+    assert.equal(bt.stdout, view.stdout);
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+/** An app driven line by line on stdin: "emit TAG N" emits N demo:tick (i = 0..N-1, msg = TAG), "quit" exits. */
+const DRIVEN_APP = `
+const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
+const other = ust.provider('demo').event('other', [ust.int32('i')], { logLevel: 'TRACE_INFO' });
+process.stdin.setEncoding('utf8');
+let buf = '';
+process.stdin.on('data', (d) => {
+  buf += d;
+  let nl;
+  while ((nl = buf.indexOf('\\n')) >= 0) {
+    const [cmd, tag, n] = buf.slice(0, nl).split(' ');
+    buf = buf.slice(nl + 1);
+    if (cmd === 'quit') process.exit(0);
+    for (let i = 0; i < Number(n); i++) { if (tick.enabled) tick.emit(i, tag); if (other.enabled) other.emit(i); }
+    process.stdout.write('done ' + tag + '\\n');
+  }
+});
+process.stdout.write('ready\\n');
+`;
+
+interface Driven {
+  readonly pid: number;
+  emit(tag: string, n: number): Promise<void>;
+  quit(): Promise<number | null>;
+}
+
+function startDrivenApp(env: LttTestEnv, script: string): Promise<Driven> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [script], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const waiters: Array<{ text: string; resolve: () => void }> = [];
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => {
+      c.kill('SIGKILL');
+      reject(new Error(`app did not get ready: ${err}`));
+    }, 30_000);
+    c.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      for (const w of [...waiters]) {
+        if (out.includes(w.text)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+      if (out.includes('ready\n')) {
+        clearTimeout(timer);
+        resolve({
+          pid: c.pid!,
+          emit: (tag, n) =>
+            new Promise<void>((r) => {
+              waiters.push({ text: `done ${tag}\n`, resolve: r });
+              c.stdin.write(`emit ${tag} ${n}\n`);
+            }),
+          quit: () =>
+            new Promise((r) => {
+              c.once('exit', (code) => r(code));
+              c.stdin.write('quit\n');
+            }),
+        });
+      }
+    });
+  });
+}
+
+/** Lets the app's threads reach their event loop after a control command (LTTng: within the read-timer period). */
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+test('rule changes, stop and start reach a running app; each run gets its own per-pid folder', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const out = outputOf(await ok(env, 'create', 'live'));
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', DRIVEN_APP));
+    await app.emit('before-start', 10);
+    await ok(env, 'start');
+    await settle();
+    await app.emit('run1', 100);
+    await ok(env, 'enable-event', '-u', 'demo:other');
+    await settle();
+    await app.emit('both', 5);
+    await ok(env, 'disable-event', '-u', 'demo:tick');
+    await settle();
+    await app.emit('tick-off', 7);
+    await ok(env, 'stop');
+    await settle();
+    await app.emit('stopped', 10);
+    await ok(env, 'start');
+    await settle();
+    await app.emit('run2', 20);
+    await ok(env, 'stop');
+    assert.equal(await app.quit(), 0);
+    const dirs = readdirSync(join(out, 'ust', 'pid')).sort();
+    assert.equal(dirs.length, 2, dirs.join(', '));
+    const count = (lines: string[]) => {
+      const m = new Map<string, number>();
+      for (const l of lines) {
+        const k = /demo:tick: .*msg = "([^"]+)"/.exec(l)?.[1] ?? (l.includes('demo:other') ? 'other' : l);
+        m.set(k, (m.get(k) ?? 0) + 1);
+      }
+      return Object.fromEntries([...m].sort());
+    };
+    const [first, second] = dirs.map((d) => bt2(join(out, 'ust', 'pid', d)).lines);
+    // run 1: ticks of run1 and both; demo:other from "both" (5) and "tick-off" (7); nothing before start.
+    assert.deepEqual(count(first!), { both: 5, other: 12, run1: 100 });
+    // run 2 (demo:tick is disabled, demo:other enabled): 20 others; nothing while stopped.
+    assert.deepEqual(count(second!), { other: 20 });
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('the vpid inclusion set decides which processes record', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = outputOf(await ok(env, 'create', 'tracked'));
+    await ok(env, 'enable-event', '-u', 'demo:*');
+    await ok(env, 'track', '-u', '--vpid=1');
+    await ok(env, 'start');
+    const app = node(env, [DEMO, '100']);
+    assert.equal(app.code, 0, app.stderr);
+    await ok(env, 'stop');
+    assert.equal(existsSync(join(out, 'ust')), false, 'an untracked process writes nothing');
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('--blocking-timeout=inf: tiny buffers lose nothing (threads wait for the writer)', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = outputOf(await ok(env, 'create', 'lossless'));
+    await ok(env, 'enable-channel', '-u', '--subbuf-size=4096', '--num-subbuf=2', '--blocking-timeout=inf', 'small');
+    await ok(env, 'enable-event', '-u', '-c', 'small', 'demo:*');
+    await ok(env, 'start');
+    const app = node(env, [DEMO, '20000']);
+    assert.equal(app.code, 0, app.stderr);
+    await ok(env, 'stop');
+    assert.equal(discardedInList((await ok(env, 'list', 'lossless')).stdout), 0);
+    const byThread = ticks(bt2(out).lines);
+    assert.deepEqual(byThread.get('main'), range(20000));
+    assert.deepEqual(byThread.get('worker'), range(20000));
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
