@@ -62,12 +62,17 @@ function fail(msg) {
 }
 
 /** Runs a command to completion (time-bound); resolves {code, stdout, stderr}, never rejects on exit status. */
+/** Children still running (killed on SIGINT/SIGTERM: the workload would otherwise outlive the bench). */
+const running = new Set();
+
 function run(file, args, { timeoutMs = 60_000, env } = {}) {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env: env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env: env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : err.killed ? 'timeout' : String(err.code)) : 0;
+      running.delete(child);
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
+    running.add(child);
   });
 }
 
@@ -369,6 +374,7 @@ async function main() {
   });
   const onSignal = async (sig) => {
     process.stderr.write(`bench/kernel: ${sig}: cleaning up\n`);
+    for (const child of running) child.kill('SIGKILL');
     for (const c of [...cleanups].reverse()) await c().catch(() => {});
     process.exit(130);
   };

@@ -3,9 +3,10 @@
 // Contract: `runDummy(batches)` consumes everything (decode only: event field values are never built)
 // and returns the number of messages. `runCounter(batches, opts)` counts messages by type and writes
 // babeltrace2's counter text (`%15llu <Kind> message[s]` lines then `... message[s] (TOTAL)`) through
-// `opts.write`: every `step` messages (default 10000, 0 = only at the end; babeltrace2 counts per upstream
-// batch, so intermediate blocks can fall at other places than ours) and once at the end unless nothing
-// changed since the last block. Errors from upstream propagate after what was consumed is counted.
+// `opts.write`: a block (then a blank line) whenever `step` messages (default 10000, 0 = never) have been
+// counted, checked per batch of 15 messages as babeltrace2's graph delivers them (MSG_BATCH_SIZE), and a
+// last block at the end unless nothing changed since the previous one. Errors from upstream propagate after
+// what was consumed is counted.
 
 import type { MessageBatches } from './message.js';
 
@@ -84,6 +85,19 @@ export async function runCounter(batches: MessageBatches, opts: CounterOptions):
     opts.write(formatCounts(c, opts.hideZero, opts.color));
     lastPrinted = totalOf(c);
   };
+  // babeltrace2 delivers messages to sinks in batches of 15 (lib/graph/iterator.c MSG_BATCH_SIZE) and the
+  // counter checks its step after each batch: emulate those batch boundaries.
+  const BT_BATCH = 15;
+  let inBatch = 0;
+  const endBatch = (size: number): void => {
+    if (step === 0) return;
+    at += size;
+    if (at >= step) {
+      at = 0;
+      print();
+      opts.write('\n');
+    }
+  };
   try {
     for await (const batch of batches) {
       for (let i = 0; i < batch.length; i++) {
@@ -113,16 +127,13 @@ export async function runCounter(batches: MessageBatches, opts: CounterOptions):
             c.inactivity++;
             break;
         }
-      }
-      if (step > 0) {
-        at += batch.length;
-        if (at >= step) {
-          at = 0;
-          print();
-          opts.write('\n');
+        if (++inBatch === BT_BATCH) {
+          inBatch = 0;
+          endBatch(BT_BATCH);
         }
       }
     }
+    if (inBatch > 0) endBatch(inBatch);
   } finally {
     if (totalOf(c) !== lastPrinted || lastPrinted === 0) print();
   }

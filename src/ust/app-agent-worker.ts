@@ -50,6 +50,8 @@ interface RecordingSession {
 const conns = new Set<Conn>();
 const sessions = new Map<string, RecordingSession>();
 const tracepoints: AppTracepoint[] = [];
+/** Trace folders whose metadata preamble is written. */
+const preambles = new Set<string>();
 const tracepointNames = new Set<string>();
 let pendingTracepoints: AppTracepoint[] = [];
 let pending = init.sockets.length;
@@ -109,14 +111,11 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
   const blocking = wire.config.blockingTimeoutMs;
   const start: AppSessionStart = { ...wire, config: { ...wire.config, blockingTimeoutMs: blocking < 0 ? Infinity : blocking } };
   const id = start.config.sessionId;
-  if (sessions.has(id)) return { ok: true };
-  if (sessions.size > 0) {
-    // The tracer records each thread into one session at a time.
-    return { ok: false, reason: 'this process already records into another session' };
-  }
+  if (sessions.has(id)) return { ok: true, config: start.config };
   try {
     mkdirSync(join(start.traceDir, 'index'), { recursive: true });
-    writeFileSync(
+    // The channels of one session share the trace (one metadata): its preamble is written once.
+    if (!preambles.has(start.traceDir)) writeFileSync(
       join(start.traceDir, 'metadata'),
       traceTsdl({
         uuid: start.config.uuid || randomUUID(),
@@ -130,6 +129,7 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
         vpidDatetime: start.env.vpidDatetime,
       }),
     );
+    preambles.add(start.traceDir);
   } catch (err) {
     return { ok: false, reason: `cannot write ${start.traceDir}: ${(err as Error).message}` };
   }

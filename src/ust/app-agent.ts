@@ -88,12 +88,14 @@ export function startAgent(): void {
   });
   const timeout = registerTimeout();
   if (timeout > 0) Atomics.wait(ctrl, AGENT_REGISTERED, 0, timeout === Infinity ? undefined : timeout);
+  const configs: SessionConfig[] = [];
   for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) {
-    const msg = m.message as { type: string; configs?: SessionConfig[] };
-    for (const config of msg.configs ?? []) {
-      setEnvironmentData(ENV_DATA_KEY, config);
-      activate(config);
-    }
+    configs.push(...((m.message as { configs?: SessionConfig[] }).configs ?? []));
+  }
+  if (configs.length > 0) {
+    // Workers the app creates from now on record into the same sessions.
+    setEnvironmentData(ENV_DATA_KEY, configs);
+    for (const config of configs) activate(config);
   }
   port1.close();
 

@@ -1,4 +1,4 @@
-// The per-thread tracer: this thread's declared events, the session it records into (if any), its ring buffer.
+// The per-thread tracer: this thread's declared events, the sessions it records into (if any), their ring buffers.
 //
 // Contract: every thread that loads ltt/ust has its own instance (one per module instance, i.e. per thread).
 // Events are declared once; while a session is active in this thread each event has an emitter compiled for this
@@ -6,11 +6,13 @@
 // session control drives: the local session (local-session.ts) and the app agent (app-agent.ts, driven by the
 // session daemon over the app socket), both through the ltt-ust BroadcastChannel with the same SessionConfig /
 // EventRule data. Every thread follows 'session'/'stop'/'rules' messages when it next reaches its event loop
-// (the main thread only those of the agent: it drives local sessions itself) and keeps the current session in
+// (the main thread only those of the agent: it drives local sessions itself) and keeps the current sessions in
 // its environment data, so workers it creates later join at once. Rules with --filter expressions are compiled
 // with the kernel domain's filter language (src/kernel/filter) into a predicate the emitter checks first.
-// Each thread's ring is its own CTF stream class (stream id = threadId), so event ids are per thread and need no
-// cross-thread agreement; the consumer learns the ring and the event classes from messages on the channel.
+// A thread may record into several (session, channel) pairs at once, one ring each; an event's emitter writes
+// into every ring whose rules take it (directly when there is one). Each ring is its own CTF stream class (id =
+// thread id + the config's streamIdOffset), so event ids are per thread and need no cross-thread agreement; the
+// consumer learns the ring and the event classes from messages on the channel.
 
 import { executionAsyncId } from 'node:async_hooks';
 import { readFileSync, readlinkSync } from 'node:fs';
@@ -46,6 +48,11 @@ export interface SessionConfig {
   readonly rules: readonly EventRule[];
   /** Switch timer (ms): each thread hands its open packet over at least this often. 0/absent: none. */
   readonly switchTimerMs?: number;
+  /**
+   * Added to the thread id to make this ring's CTF stream class id: channels of one session share a trace
+   * (one metadata), so each channel's streams need their own ids (the daemon gives channel k k * 2^20).
+   */
+  readonly streamIdOffset?: number;
 }
 
 /**
@@ -86,6 +93,7 @@ export class EventClass {
 
 interface Active {
   readonly config: SessionConfig;
+  readonly streamId: number;
   readonly ring: RingProducer;
   readonly ctxValues: ContextValues;
   readonly filterCtx: FilterContext;
@@ -95,7 +103,8 @@ interface Active {
 
 const events: EventClass[] = [];
 const byName = new Map<string, EventClass>();
-let active: Active | undefined;
+/** The (session, channel) rings this thread records into; usually one. */
+const actives: Active[] = [];
 let channel: BroadcastChannel | undefined;
 let exitHooked = false;
 
@@ -149,17 +158,23 @@ function onChannelMessage(m: ChannelMessage): void {
   }
   // The main thread drives local sessions itself; it follows the agent's messages like every worker.
   if (isMainThread && !('agent' in m && m.agent === true)) return;
-  const inherited = getEnvironmentData(ENV_DATA_KEY) as SessionConfig | undefined;
+  const inherited = inheritedConfigs();
   if (m.type === 'session') {
-    setEnvironmentData(ENV_DATA_KEY, m.config);
+    if (!inherited.some((c) => c.sessionId === m.config.sessionId)) setEnvironmentData(ENV_DATA_KEY, [...inherited, m.config]);
     activate(m.config);
   } else if (m.type === 'stop') {
-    if (inherited?.sessionId === m.sessionId) setEnvironmentData(ENV_DATA_KEY, undefined);
-    if (active?.config.sessionId === m.sessionId) deactivate();
+    setEnvironmentData(ENV_DATA_KEY, inherited.filter((c) => c.sessionId !== m.sessionId));
+    deactivate(m.sessionId);
   } else if (m.type === 'rules') {
-    if (inherited?.sessionId === m.sessionId) setEnvironmentData(ENV_DATA_KEY, { ...inherited, rules: m.rules });
-    if (active?.config.sessionId === m.sessionId) setRules(m.rules);
+    setEnvironmentData(ENV_DATA_KEY, inherited.map((c) => (c.sessionId === m.sessionId ? { ...c, rules: m.rules } : c)));
+    setRules(m.rules, m.sessionId);
   }
+}
+
+/** Sessions a thread created now must record into: one config (local session) or a list (agent sessions). */
+export function inheritedConfigs(): SessionConfig[] {
+  const v = getEnvironmentData(ENV_DATA_KEY) as SessionConfig | SessionConfig[] | undefined;
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
 /** Whether a session-daemon agent runs in this process (then declarations are announced for `list -u`). */
@@ -184,21 +199,21 @@ export function declareEvent(name: string, fields: readonly FieldSpec[], logLeve
   events.push(ev);
   byName.set(name, ev);
   if (agentPresent()) post({ type: 'declared', name, logLevel });
-  if (active !== undefined) {
-    post({ type: 'event', sessionId: active.config.sessionId, event: describe(ev) });
-    arm(ev, active);
+  if (actives.length > 0) {
+    for (const a of actives) post({ type: 'event', sessionId: a.config.sessionId, event: describe(ev, a.streamId) });
+    arm(ev);
   }
   return ev;
 }
 
-function describe(ev: EventClass): EventDescriptor {
+function describe(ev: EventClass, streamId: number): EventDescriptor {
   return {
     name: ev.name,
     id: ev.id,
-    streamId: threadId,
+    streamId,
     logLevel: ev.logLevel,
     fields: ev.fields,
-    tsdl: eventTsdl(ev.name, ev.id, threadId, ev.logLevel, ev.fields),
+    tsdl: eventTsdl(ev.name, ev.id, streamId, ev.logLevel, ev.fields),
   };
 }
 
@@ -225,18 +240,35 @@ function eventFilter(rules: readonly EventRule[], ev: EventClass): Predicate | u
   return (values, ctx) => preds.some((p) => p(values, ctx));
 }
 
-function arm(ev: EventClass, a: Active): void {
-  if (eventMatches(a.rules, ev.name, ev.logLevel)) {
+/**
+ * Compiles the event's emitter for the rings whose rules record it: the ring's own generated writer when there
+ * is one (the usual case: no indirection), a loop over them when several sessions or channels record it (LTTng
+ * records an event once per matching channel).
+ */
+function arm(ev: EventClass): void {
+  const emitters: Emitter[] = [];
+  for (const a of actives) {
+    if (!eventMatches(a.rules, ev.name, ev.logLevel)) continue;
     const filter = eventFilter(a.rules, ev);
-    ev.emit = compileEmitter({
-      event: ev, fields: ev.fields, id: ev.id, ring: a.ring, contexts: a.config.contexts, contextValues: a.ctxValues,
-      ...(filter !== undefined ? { filter, filterContext: a.filterCtx } : {}),
-    });
-    ev.enabled = true;
-  } else {
+    emitters.push(
+      compileEmitter({
+        event: ev, fields: ev.fields, id: ev.id, ring: a.ring, contexts: a.config.contexts, contextValues: a.ctxValues,
+        ...(filter !== undefined ? { filter, filterContext: a.filterCtx } : {}),
+      }),
+    );
+  }
+  if (emitters.length === 0) {
     ev.enabled = false;
     ev.emit = NOOP_EMITTER;
+    return;
   }
+  ev.emit =
+    emitters.length === 1
+      ? emitters[0]!
+      : (...args: unknown[]) => {
+          for (let k = 0; k < emitters.length; k++) emitters[k]!(...args);
+        };
+  ev.enabled = true;
 }
 
 function filterContext(v: ContextValues): FilterContext {
@@ -248,26 +280,22 @@ function filterContext(v: ContextValues): FilterContext {
 
 /** Starts recording this thread's events into a session (creates the ring, registers it with the consumer). */
 export function activate(config: SessionConfig): void {
-  if (active !== undefined) {
-    if (active.config.sessionId === config.sessionId) return;
-    deactivate();
-  }
+  if (actives.some((a) => a.config.sessionId === config.sessionId)) return;
+  const streamId = (config.streamIdOffset ?? 0) + threadId;
   const ring = new RingProducer({
     subbufSize: config.subbufSize,
     numSubbuf: config.numSubbuf,
     mode: config.mode,
     blockingTimeoutMs: config.blockingTimeoutMs,
-    streamId: threadId,
+    streamId,
     streamInstanceId: threadId,
     cpuId: threadId,
     uuid: uuidBytes(config.uuid),
   });
   const ctxValues = contextValues();
-  const a: Active = { config, ring, ctxValues, filterCtx: filterContext(ctxValues), rules: config.rules, switchTimer: undefined };
-  active = a;
-  ring.onConsumerGone = () => {
-    if (active === a) deactivate();
-  };
+  const a: Active = { config, streamId, ring, ctxValues, filterCtx: filterContext(ctxValues), rules: config.rules, switchTimer: undefined };
+  actives.push(a);
+  ring.onConsumerGone = () => deactivate(config.sessionId);
   if (config.switchTimerMs !== undefined && config.switchTimerMs > 0) {
     // A packet reaches the trace at least this often even when the thread emits little (LTTng's switch timer);
     // it only fires when the thread is in its event loop, which is when it is not emitting anyway.
@@ -276,17 +304,17 @@ export function activate(config: SessionConfig): void {
   }
   const desc: RingDescriptor = {
     threadId,
-    streamId: threadId,
+    streamId,
     streamName: `${config.channel}_${threadId}`,
     data: ring.data,
     ctl: ring.ctlSab,
     subbufSize: config.subbufSize,
     numSubbuf: config.numSubbuf,
     mode: config.mode,
-    streamTsdl: streamTsdl(threadId, contextTsdl(config.contexts)),
+    streamTsdl: streamTsdl(streamId, contextTsdl(config.contexts)),
   };
-  post({ type: 'ring', sessionId: config.sessionId, ring: desc, events: events.map(describe) });
-  for (const ev of events) arm(ev, a);
+  post({ type: 'ring', sessionId: config.sessionId, ring: desc, events: events.map((ev) => describe(ev, streamId)) });
+  for (const ev of events) arm(ev);
   if (!exitHooked) {
     exitHooked = true;
     // Workers: their own exit flushes their ring. The main thread's hook is in local-session.ts (it must also
@@ -297,28 +325,32 @@ export function activate(config: SessionConfig): void {
   }
 }
 
-/** Stops recording in this thread: disables every event and hands the last packet to the consumer. */
-export function deactivate(): void {
-  const a = active;
-  if (a === undefined) return;
-  active = undefined;
-  if (a.switchTimer !== undefined) clearInterval(a.switchTimer);
-  for (const ev of events) {
-    ev.enabled = false;
-    ev.emit = NOOP_EMITTER;
+/**
+ * Stops recording in this thread into one session (or into every session without an id): its events stop
+ * writing there and its rings hand their last packet to the consumer.
+ */
+export function deactivate(sessionId?: string): void {
+  const gone = actives.filter((a) => sessionId === undefined || a.config.sessionId === sessionId);
+  if (gone.length === 0) return;
+  for (const a of gone) actives.splice(actives.indexOf(a), 1);
+  for (const ev of events) arm(ev);
+  for (const a of gone) {
+    if (a.switchTimer !== undefined) clearInterval(a.switchTimer);
+    a.ring.exit();
   }
-  a.ring.exit();
 }
 
-export function setRules(rules: readonly EventRule[]): void {
-  if (active === undefined) return;
-  active.rules = rules;
-  for (const ev of events) arm(ev, active);
+/** Replaces the rules of one session (without an id: of the first, i.e. the local session). */
+export function setRules(rules: readonly EventRule[], sessionId?: string): void {
+  const a = sessionId === undefined ? actives[0] : actives.find((x) => x.config.sessionId === sessionId);
+  if (a === undefined) return;
+  a.rules = rules;
+  for (const ev of events) arm(ev);
 }
 
-/** Sub-buffer switch on demand: the open packet of this thread goes to the consumer now. */
+/** Sub-buffer switch on demand: the open packets of this thread go to the consumer now. */
 export function flushThread(): void {
-  active?.ring.flush();
+  for (const a of actives) a.ring.flush();
 }
 
 export interface ThreadStats {
@@ -333,7 +365,7 @@ export interface ThreadStats {
 }
 
 export function threadStats(): ThreadStats {
-  const r = active?.ring;
+  const r = actives[0]?.ring;
   return {
     active: r !== undefined,
     recorded: r?.recorded ?? 0,
@@ -345,13 +377,12 @@ export function threadStats(): ThreadStats {
 }
 
 export function activeSessionId(): string | undefined {
-  return active?.config.sessionId;
+  return actives[0]?.config.sessionId;
 }
 
 /** Workers pick up a session the main thread started before creating them (synchronously, at load time). */
 export function initThread(): void {
   if (isMainThread) return;
   getChannel();
-  const cfg = getEnvironmentData(ENV_DATA_KEY) as SessionConfig | undefined;
-  if (cfg !== undefined) activate(cfg);
+  for (const cfg of inheritedConfigs()) activate(cfg);
 }

@@ -71,8 +71,9 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     env = new LttTestEnv();
     trace = join(env.root, 'trace');
     const script = join(env.root, WORKLOAD);
-    // `read` blocks until the test releases it; exec keeps the pid, so the same process then runs dd.
-    writeFileSync(script, `#!/bin/sh\nread go\nexec dd if=/dev/zero of=/dev/null bs=1 count=${N}\n`, { mode: 0o755 });
+    // `read` blocks until the test releases it; /bin/true is one fork + exec + exit while tracing; exec keeps
+    // the pid, so the same process then runs dd.
+    writeFileSync(script, `#!/bin/sh\nread go\n/bin/true\nexec dd if=/dev/zero of=/dev/null bs=1 count=${N}\n`, { mode: 0o755 });
     const ltt = async (...args: string[]): Promise<RunResult> => {
       const r = await env.ltt(...args);
       assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
@@ -142,6 +143,9 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     const text = await analysis('lttng-syscallstats', ['--no-progress'], trace);
     assertClean(text, 'lttng-syscallstats');
     assert.match(text.stdout, new RegExp(`^(${WORKLOAD}|dd) \\(\\S+, TID: ${wlPid}\\)`, 'm'));
+    // The child forked for /bin/true: named and given its pid by sched_process_fork.
+    const children = [...text.stdout.matchAll(new RegExp(`^(?:${WORKLOAD}|true) \\((\\S+), TID: (\\d+)\\)`, 'gm'))].filter((m) => Number(m[2]) !== wlPid);
+    assert.ok(children.some((m) => m[1] === m[2]), `the forked child is missing or has no pid: ${children.map((m) => m[0]).join('; ')}`);
     // The pid comes from the statedump only (the workload was forked before tracing started).
     assert.match(text.stdout, new RegExp(`^(${WORKLOAD}|dd) \\(${wlPid}, TID: ${wlPid}\\)`, 'm'), 'the workload\'s pid is unknown to the analysis: the statedump was not analysed');
   });

@@ -36,6 +36,27 @@ for (const t of TRACES) {
   });
 }
 
+for (const t of ['succeed/lttng-tracefile-rotation', 'succeed/succeed1', 'succeed/multi-domains']) {
+  test(`counter with the default step (10000) on ${t}: same intermediate blocks as babeltrace2`, { skip: !haveBt2 && 'babeltrace2 not installed' }, async () => {
+    const bt = spawnSync('babeltrace2', [join(CORPUS, t), '-c', 'sink.utils.counter'], { encoding: 'utf8' });
+    assert.equal(bt.status, 0, bt.stderr);
+    let out = '';
+    const o = await openTrace([join(CORPUS, t)]);
+    await runCounter(o.messages, { write: (s) => (out += s) });
+    assert.equal(out, bt.stdout);
+  });
+}
+
+test('counter with step 1000 on lttng-tracefile-rotation matches babeltrace2', { skip: !haveBt2 && 'babeltrace2 not installed' }, async () => {
+  const t = 'succeed/lttng-tracefile-rotation';
+  const bt = spawnSync('babeltrace2', [join(CORPUS, t), '-c', 'sink.utils.counter', '-p', 'step=+1000'], { encoding: 'utf8' });
+  assert.equal(bt.status, 0, bt.stderr);
+  let out = '';
+  const o = await openTrace([join(CORPUS, t)]);
+  await runCounter(o.messages, { step: 1000, write: (s) => (out += s) });
+  assert.equal(out, bt.stdout);
+});
+
 test('counter: every step messages a block then a blank line; singular forms', () => {
   const c = emptyCounts();
   c.event = 1;

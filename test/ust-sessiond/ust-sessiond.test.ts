@@ -184,7 +184,8 @@ test('an app started before `start` joins the session; list -u shows its tracepo
       const listU = await ok(env, 'list', '-u');
       assert.equal(
         listU.stdout,
-        `UST events:\n-------------\n\nPID: ${app.pid} - Name: node\n      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n\n`,
+        // lttng shows the first word of the app's command line.
+        `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n\n`,
       );
       await ok(env, 'start');
       app.go();
@@ -455,6 +456,43 @@ test('--blocking-timeout=inf: tiny buffers lose nothing (threads wait for the wr
     assert.deepEqual(byThread.get('main'), range(20000));
     assert.deepEqual(byThread.get('worker'), range(20000));
     await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('several channels in one session and several sessions record the same process', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out1 = outputOf(await ok(env, 'create', 'multi'));
+    await ok(env, 'enable-channel', '-u', 'all');
+    await ok(env, 'enable-channel', '-u', 'few');
+    await ok(env, 'enable-channel', '-u', 'none');
+    await ok(env, 'enable-event', '-u', '-c', 'all', 'demo:*');
+    await ok(env, 'enable-event', '-u', '-c', 'few', 'demo:tick', '--filter', 'i < 10');
+    await ok(env, 'enable-event', '-u', '-c', 'none', 'nothing:*');
+    await ok(env, 'start');
+    const out2 = outputOf(await ok(env, 'create', 'second'));
+    await ok(env, 'enable-event', '-u', '-s', 'second', 'demo:tick', '--filter', 'msg == "worker"');
+    await ok(env, 'start', 'second');
+    const app = node(env, [DEMO, '1000']);
+    assert.equal(app.code, 0, app.stderr);
+    await ok(env, 'stop', 'multi');
+    await ok(env, 'stop', 'second');
+    // One per-pid trace per session; in the first, one stream per channel and thread, one metadata.
+    const dir1 = join(out1, 'ust', 'pid', readdirSync(join(out1, 'ust', 'pid'))[0]!);
+    assert.deepEqual(readdirSync(dir1).sort(), ['all_0', 'all_2', 'few_0', 'few_2', 'index', 'metadata', 'none_0', 'none_2']);
+    const first = bt2(out1);
+    const byThread = ticks(first.lines);
+    // Each event is recorded once per channel whose rules take it: 1000 + 10 per thread.
+    assert.deepEqual(byThread.get('main'), [...range(10), ...range(1000)].sort((x, y) => x - y));
+    assert.deepEqual(byThread.get('worker'), [...range(10), ...range(1000)].sort((x, y) => x - y));
+    const second = ticks(bt2(out2).lines);
+    assert.deepEqual([...second.keys()], ['worker']);
+    assert.deepEqual(second.get('worker'), range(1000));
+    const view = await env.ltt('view', out1);
+    assert.equal(view.stdout, first.stdout);
+    await ok(env, 'destroy', '-a');
   } finally {
     await env.cleanup();
   }

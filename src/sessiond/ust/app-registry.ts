@@ -10,7 +10,7 @@
 // that goes away is forgotten (its sessions keep its last statistics). Garbage on the socket closes that
 // connection only.
 
-import { chmodSync, unlinkSync } from 'node:fs';
+import { chmodSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TracepointInfo } from '../../control/messages.js';
@@ -24,6 +24,20 @@ import type { UstDomain } from '../domains/ust-domain.js';
 import { UstSessionTracer } from './ust-session-tracer.js';
 
 const MAX_APP_FRAME = 1 << 20;
+
+/**
+ * The name `lttng list -u` shows for an app: the first word of /proc/PID/cmdline (lttng's get_cmdline_by_pid),
+ * falling back to the procname the app registered with (process gone, other pid namespace).
+ */
+function commandName(app: { pid: number; procname: string }): string {
+  try {
+    const argv0 = readFileSync(`/proc/${app.pid}/cmdline`, 'utf8').split('\0')[0];
+    if (argv0) return argv0;
+  } catch {
+    // fall through
+  }
+  return app.procname;
+}
 
 /** One registered process. */
 export class App {
@@ -146,8 +160,9 @@ export class AppRegistry implements UstDomain {
   async listTracepoints(): Promise<TracepointInfo[]> {
     const out: TracepointInfo[] = [];
     for (const app of this.apps) {
+      const name = commandName(app);
       for (const tp of app.tracepoints) {
-        out.push({ name: tp.name, type: 'tracepoint', loglevel: tp.logLevel, pid: app.pid, procname: app.procname });
+        out.push({ name: tp.name, type: 'tracepoint', loglevel: tp.logLevel, pid: app.pid, procname: name });
       }
     }
     return out;
@@ -205,8 +220,7 @@ export class AppRegistry implements UstDomain {
     this.apps.add(app);
     const sessions: AppSessionStart[] = [];
     for (const s of this.activeSessions) {
-      const start = s.appRegistered(app);
-      if (start) sessions.push(start);
+      sessions.push(...s.appRegistered(app));
     }
     app.send({ type: 'registered', sessions });
     this.log(`App ${app.procname}-${app.pid} registered (uid ${app.uid}, ${sessions.length} active session(s))`);

@@ -9,8 +9,9 @@
 // stop() asks every app to stop, waits (bounded) until each one wrote its trace out and answered with its
 // statistics; stats() reports, for the recording channel, the sum over every app that recorded (including apps
 // that exited: their last report) of discarded events (discard mode) and lost packets (overwrite mode).
-// One user-space channel records per session: the enabled channel holding enabled rules (a clear error when
-// several do, as ltt/ust records each thread into one ring).
+// Every channel enabled at start records: each app thread gets one ring per channel, the channels of an app
+// share its per-pid trace (one metadata; channel k's stream class ids are offset by k * 2^20), and an event that
+// several channels' rules match is recorded in each, as LTTng does.
 
 import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,7 +91,7 @@ export class UstSessionTracer implements DomainTracer {
   private readonly channels = new Map<string, ChannelState>();
   private readonly trackers = new Map<ProcessAttribute, Set<number>>();
   private readonly runs: AppRun[] = [];
-  private recording: ChannelState | undefined;
+  private recording: ChannelState[] = [];
   private active = false;
   /** Per-pid folders handed out, so a second run of the same app in this session never reuses one. */
   private readonly usedDirs = new Set<string>();
@@ -195,31 +196,21 @@ export class UstSessionTracer implements DomainTracer {
     return true;
   }
 
-  private pickChannel(): ChannelState | undefined {
-    const withRules = [...this.channels.values()].filter((c) => c.enabled && c.rules.some((r) => r.enabled));
-    if (withRules.length > 1) {
-      throw new LttError(
-        'NOT_SUPPORTED',
-        `Operation not supported: ltt/ust records one user-space channel per session (enabled channels with rules: ${withRules.map((c) => c.name).join(', ')})`,
-      );
-    }
-    return withRules[0] ?? [...this.channels.values()].find((c) => c.enabled);
-  }
-
   private rulesOf(c: ChannelState): EventRule[] {
     return c.enabled ? c.rules.filter((r) => r.enabled).map((r) => toEventRule(r.spec)) : [];
   }
 
   private pushRules(c: ChannelState): void {
-    if (!this.active || this.recording !== c) return;
+    if (!this.active || !this.recording.includes(c)) return;
     const rules = this.rulesOf(c);
-    for (const run of this.runs) if (!run.final && run.joined) run.app.send({ type: 'rules', sessionId: run.key, rules });
+    for (const run of this.runs) {
+      if (!run.final && run.joined && run.channel === c.name) run.app.send({ type: 'rules', sessionId: run.key, rules });
+    }
   }
 
-  /** The start message for one app, or undefined if the app is not traced by this session. */
-  private startFor(app: App): { start: AppSessionStart; run: AppRun } | undefined {
-    const c = this.recording;
-    if (!c || !this.options.traceDir || !this.included(app)) return undefined;
+  /** The start messages for one app (one per recording channel); none if the app is not traced by this session. */
+  private startFor(app: App): Array<{ start: AppSessionStart; run: AppRun }> {
+    if (this.recording.length === 0 || !this.options.traceDir || !this.included(app)) return [];
     const joined = new Date();
     let name = `${app.procname}-${app.pid}-${dirDatetime(app.registeredAt)}`;
     for (let n = 1; this.usedDirs.has(name); n++) name = `${app.procname}-${app.pid}-${dirDatetime(joined)}${n > 1 ? `-${n}` : ''}`;
@@ -234,13 +225,19 @@ export class UstSessionTracer implements DomainTracer {
       }
     } catch (error) {
       this.log(`Session ${this.options.sessionName}: cannot prepare ${traceDir}: ${(error as Error).message}`);
-      return undefined;
+      return [];
     }
-    const key = `${this.options.sessionName}#${++keySeq}`;
+    const uuid = randomUUID();
+    const run = ++keySeq;
+    return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, traceDir));
+  }
+
+  private channelStart(app: App, c: ChannelState, index: number, key: string, uuid: string, traceDir: string): { start: AppSessionStart; run: AppRun } {
     const o = c.options;
     const config: SessionConfig = {
       sessionId: key,
-      uuid: randomUUID(),
+      uuid,
+      streamIdOffset: index * (1 << 20),
       channel: c.name,
       subbufSize: o.subbufSize,
       numSubbuf: o.numSubbuf,
@@ -274,12 +271,12 @@ export class UstSessionTracer implements DomainTracer {
   }
 
   /** AppRegistry: an app registered while this session is active. */
-  appRegistered(app: App): AppSessionStart | undefined {
-    const s = this.startFor(app);
-    if (!s) return undefined;
-    // It answers `started` right after `registered`.
-    s.run.joined = true;
-    return s.start;
+  appRegistered(app: App): AppSessionStart[] {
+    return this.startFor(app).map((s) => {
+      // It answers `started` right after `registered`.
+      s.run.joined = true;
+      return s.start;
+    });
   }
 
   appStarted(app: App, key: string, ok: boolean): void {
@@ -301,21 +298,21 @@ export class UstSessionTracer implements DomainTracer {
   }
 
   async start(): Promise<void> {
-    this.recording = this.pickChannel();
+    this.recording = [...this.channels.values()].filter((c) => c.enabled);
     this.active = true;
     this.registry.activeSessions.add(this);
     const waits: Promise<void>[] = [];
     for (const app of this.registry.registeredApps()) {
-      const s = this.startFor(app);
-      if (!s) continue;
-      app.send({ type: 'start', session: s.start });
-      waits.push(
-        app.waitFor('started', s.run.key, START_ANSWER_TIMEOUT_MS).then((m) => {
-          if (m === undefined) this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the start`);
-          if (m?.type === 'started') s.run.joined = m.ok;
-          if (!m || (m.type === 'started' && !m.ok)) s.run.final = true;
-        }),
-      );
+      for (const s of this.startFor(app)) {
+        app.send({ type: 'start', session: s.start });
+        waits.push(
+          app.waitFor('started', s.run.key, START_ANSWER_TIMEOUT_MS).then((m) => {
+            if (m === undefined) this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the start`);
+            if (m?.type === 'started') s.run.joined = m.ok;
+            if (!m || (m.type === 'started' && !m.ok)) s.run.final = true;
+          }),
+        );
+      }
     }
     await Promise.all(waits);
   }
