@@ -4,7 +4,7 @@
 // successful runs, one clean `Error: ...` line and no stack trace for failing ones.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -22,7 +22,9 @@ function repoRoot(): string {
 }
 
 const ROOT = repoRoot();
-const CORPUS = resolve(ROOT, '..', 'shared', 'ctf-traces');
+// Real path: the viewer prints stream paths resolved, and shared/ may be reached through a link.
+const CORPUS_LINK = resolve(ROOT, '..', 'shared', 'ctf-traces');
+const CORPUS = existsSync(CORPUS_LINK) ? realpathSync(CORPUS_LINK) : CORPUS_LINK;
 const LTT = join(ROOT, 'bin', 'ltt');
 
 interface Run {
