@@ -64,7 +64,8 @@ export class DomainState {
     });
     return {
       domain: this.domain,
-      bufferType: this.domain === 'kernel' ? 'global' : 'per-uid',
+      // ltt/ust always buffers per process (see src/ust/app-protocol.ts).
+      bufferType: this.domain === 'kernel' ? 'global' : 'per-pid',
       trackers,
       channels,
     };

@@ -98,7 +98,7 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
         '',
         '=== Domain: User space ===',
         '',
-        'Buffering scheme: per-user',
+        'Buffering scheme: per-process',
         '',
         'Tracked process attributes',
         '  Virtual process IDs:  456',

@@ -9,7 +9,7 @@
 import type { EventClass } from '../ir/trace-class.js';
 import type { Cycles, EventMessage, StreamInfo, StructValue } from '../../graph/message.js';
 import type { ScopeDecoder } from './codegen.js';
-import type { Num } from './state.js';
+import type { DecodeState, Num } from './state.js';
 import type { EventClassDecoders, TraceDecoders } from './trace-decoders.js';
 
 /** The bytes and packet-level state an event needs to decode its values later. */
@@ -57,6 +57,28 @@ export class CtfEventMessage implements EventMessage {
   get payload(): StructValue | undefined {
     if (this.pk !== null) this.materialize();
     return this.pl;
+  }
+
+  /**
+   * For consumers that read the fields straight from the bytes (the pretty sink's fused printers): the shared
+   * scratch state positioned at the start of the event's common context (slots of the packet and header
+   * restored), or null once materialized. Valid until the next call on any event of the same trace.
+   */
+  bodyState(): DecodeState | null {
+    const pk = this.pk;
+    if (pk === null) return null;
+    const st = pk.dec.scratch;
+    st.u8 = pk.u8;
+    st.dv = pk.dv;
+    st.end = pk.end;
+    st.pos = this.pos;
+    const ecd = this.ecd;
+    if (ecd.needsPacketSlots) {
+      const slots = st.slots;
+      for (let i = 0; i < pk.slots.length; i++) slots[i] = pk.slots[i]!;
+    }
+    if (ecd.needsHeader && pk.header) pk.header(st);
+    return st;
   }
 
   /** Decodes all scopes now and releases the packet bytes. */
