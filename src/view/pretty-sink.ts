@@ -7,6 +7,8 @@
 
 import type { ClockClass, EventClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import type { DiscardedItemsMessage, EventMessage, Message, TraceInfo } from '../graph/message.js';
+import { CtfEventMessage } from '../ctf/decode/event-message.js';
+import { compileFusedEvent, type FusedEventPrinter, type FusedScope } from './fused-printer-codegen.js';
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
 import { LINE_SLACK, type OutputWriter } from './output-writer.js';
 import { colorCodes, type ColorCodes, type PrettyOptions } from './pretty-options.js';
@@ -42,6 +44,11 @@ interface EventPrinter {
   readonly payload: ScopePrinter | undefined;
   /** Separators before each printed scope (nothing for the first, `, ` after), encoded. */
   readonly scopePrefixes: readonly Uint8Array[];
+  /**
+   * Reads and prints the common context, specific context and payload straight from the packet bytes of a
+   * lazily decoded event (null: a field kind the fused generator does not handle; the value path prints).
+   */
+  readonly fused: FusedEventPrinter | null;
 }
 
 export class PrettySink {
@@ -203,18 +210,24 @@ export class PrettySink {
     const scopeNames = ['stream.packet.context', 'stream.event.context', 'event.context', 'event.fields'];
     const fcs = [sc.packetContext, sc.eventCommonContext, ec.specificContext, ec.payload];
     const printers: (ScopePrinter | undefined)[] = [];
+    const fusedScopes: FusedScope[] = [];
     fcs.forEach((fc, i) => {
       if (!scopeVisible(fc)) {
         printers.push(undefined);
         scopePrefixes.push(enc(''));
+        if (i > 0) fusedScopes.push({ fc, visible: false, prefix: '', names: false });
         return;
       }
       let prefix = startLine ? '' : ', ';
       startLine = false;
       if (o.nameScope) prefix += this.name(scopeNames[i]!);
       scopePrefixes.push(enc(prefix));
-      printers.push(this.scope(fc, i === 3 ? o.namePayload : o.nameContext));
+      const names = i === 3 ? o.namePayload : o.nameContext;
+      printers.push(this.scope(fc, names));
+      if (i > 0) fusedScopes.push({ fc, visible: true, prefix, names });
     });
+    // The packet context is decoded once per packet (a value) and printed before the fused part.
+    const fused = compileFusedEvent(fusedScopes, this.style);
     return {
       trace,
       clock,
@@ -224,6 +237,7 @@ export class PrettySink {
       specificContext: printers[2],
       payload: printers[3],
       scopePrefixes,
+      fused,
     };
   }
 
@@ -265,6 +279,14 @@ export class PrettySink {
     if (p.packetContext) {
       o.lit(pre[0]!);
       p.packetContext(o, m.packetContext ?? {});
+    }
+    if (p.fused !== null && m instanceof CtfEventMessage) {
+      const st = m.bodyState();
+      if (st !== null) {
+        p.fused(o, st);
+        o.byte(10);
+        return;
+      }
     }
     if (p.commonContext) {
       o.lit(pre[1]!);

@@ -67,20 +67,25 @@ export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches>
     // babeltrace2 logs these (not part of the compared output); shown with --verbose only.
     warn: cfg.verbose ? (msg) => writeStderr(`Warning: ${msg}\n`) : () => {},
   });
-  let streams: MessageStream[] = source.createStreams();
+  // Bounds first: --begin lets the source skip, through the packet index, packets that end before it.
+  let beginNs: bigint | undefined;
+  let endNs: bigint | undefined;
+  if (cfg.begin || cfg.end) {
+    const first = earliestNs(source.traces);
+    beginNs = cfg.begin ? boundNs(cfg.begin, cfg.gmt, first) : undefined;
+    endNs = cfg.end ? boundNs(cfg.end, cfg.gmt, first) : undefined;
+    if (beginNs !== undefined && endNs !== undefined && beginNs > endNs) {
+      throw new LttError('TRIMMER_RANGE', `--begin is after --end (${beginNs} ns > ${endNs} ns from origin)`);
+    }
+  }
+  // Lazy events (not `eager`): the pretty sink's fused printers read the fields straight from the packet
+  // bytes, which beats building value objects; the other sinks never read the fields.
+  let streams: MessageStream[] = source.createStreams(beginNs !== undefined ? { seekNs: beginNs } : {});
   if (cfg.streamIntersection) {
     const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
     streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));
   }
-  if (cfg.begin || cfg.end) {
-    const first = earliestNs(source.traces);
-    const beginNs = cfg.begin ? boundNs(cfg.begin, cfg.gmt, first) : undefined;
-    const endNs = cfg.end ? boundNs(cfg.end, cfg.gmt, first) : undefined;
-    if (beginNs !== undefined && endNs !== undefined && beginNs > endNs) {
-      throw new LttError('TRIMMER_RANGE', `--begin is after --end (${beginNs} ns > ${endNs} ns from origin)`);
-    }
-    streams = streams.map((s) => trimStream(s, { beginNs, endNs }));
-  }
+  if (cfg.begin || cfg.end) streams = streams.map((s) => trimStream(s, { beginNs, endNs }));
   return mux(streams, { batchSize: 4096 });
 }
 

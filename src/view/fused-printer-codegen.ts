@@ -1,0 +1,372 @@
+// Fused decode + print: per event class, one generated JavaScript function that reads the common context,
+// specific context and payload straight from the packet bytes and writes their babeltrace2 pretty text into
+// the OutputWriter, with no value objects, strings or arrays per event (plain ASCII text is copied byte for
+// byte from the packet). It prints exactly what compileStruct() (field-printer-codegen.ts) prints for the
+// values the CTF decoder (ctf/decode/codegen.ts, values mode) would build from the same bits.
+//
+// Contract: `compileFusedEvent(scopes, opts)` returns `(o, s) => void` or null when a scope holds a field kind
+// this generator does not handle (variants, varints, blobs, optionals, UTF-16/32 strings): the caller then
+// prints through the value objects. `s` is a DecodeState positioned at the common context of an event the
+// decoder's fast pass already accepted (so no bounds checks here: both passes read the same bits); only
+// slot stores (sequence lengths) are replayed, never clock or role effects. The caller ensures LINE_SLACK
+// bytes of room before calling; each scope writes its separator/name prefix itself.
+
+import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
+import { POW2, combS, combU, findNul, rd64, rdBE32, rdFloat, rdLE32, utf8 } from '../ctf/decode/bits.js';
+import type { DecodeState } from '../ctf/decode/state.js';
+import type { FieldStyle } from './field-printer-codegen.js';
+import { CAPACITY, LINE_SLACK, writeHex32, writeUint32, type OutputWriter } from './output-writer.js';
+import { formatG } from './printf-g.js';
+import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColors } from './value-format.js';
+
+export type FusedEventPrinter = (o: OutputWriter, s: DecodeState) => void;
+
+export interface FusedScope {
+  readonly fc: StructFieldClass | undefined;
+  /** Printed at all (scopeVisible()). */
+  readonly visible: boolean;
+  /** Separator and scope name before the scope's `{`. */
+  readonly prefix: string;
+  /** Member names shown (`name = value`). */
+  readonly names: boolean;
+}
+
+/** Room re-checked before each struct member and array element (same as field-printer-codegen.ts). */
+const MEMBER_ROOM = Math.floor(LINE_SLACK / 2);
+/** Longest text copied in place (the rest goes through OutputWriter.qstr(), which makes room itself). */
+const PLAIN_MAX = 256;
+
+/**
+ * Writes `"` + bytes u8[a, e) + `"` at b[q] when they are printable ASCII needing no escape (then the UTF-8
+ * decoding and the escaping of print_escape_string() change nothing) and returns the new position; -1
+ * otherwise. The caller guarantees PLAIN_MAX + 2 bytes of room.
+ */
+function quotePlainBytes(b: Uint8Array, q: number, u8: Uint8Array, a: number, e: number): number {
+  if (e - a > PLAIN_MAX) return -1;
+  b[q++] = 34;
+  for (let i = a; i < e; i++) {
+    const c = u8[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x27 || c === 0x3f || c === 0x5c) return -1;
+    b[q++] = c;
+  }
+  b[q++] = 34;
+  return q;
+}
+
+const HELPERS = {
+  rdLE32,
+  rdBE32,
+  rd64,
+  rdFloat,
+  combU,
+  combS,
+  findNul,
+  utf8,
+  quotePlainBytes,
+  writeHex32,
+  writeUint32,
+  formatHex,
+  formatOctal,
+  formatBinary,
+  formatG,
+};
+
+class Unsupported extends Error {}
+
+class Gen {
+  private n = 0;
+  readonly lines: string[] = [];
+  readonly consts: unknown[] = [];
+
+  constructor(readonly style: FieldStyle) {}
+
+  v(prefix = 'v'): string {
+    return prefix + this.n++;
+  }
+  emit(line: string): void {
+    this.lines.push(line);
+  }
+  k(value: unknown): string {
+    this.consts.push(value);
+    return `K[${this.consts.length - 1}]`;
+  }
+  align(a: number): void {
+    if (a > 1) this.emit(`p = (p + ${a - 1}) & ${-a};`);
+  }
+
+  /** Constant text into the output (room ensured). */
+  lit(s: string): void {
+    if (s === '') return;
+    const bytes = Buffer.from(s, this.style.latin1 ? 'latin1' : 'utf8');
+    if (bytes.length <= 24) {
+      let code = '';
+      bytes.forEach((c, i) => (code += `b[q${i === 0 ? '' : ' + ' + i}] = ${c}; `));
+      this.emit(code + `q += ${bytes.length};`);
+    } else this.emit(`b.set(${this.k(bytes)}, q); q += ${bytes.length};`);
+  }
+  /** A writer method call (works on o.pos, may swap the buffer). */
+  call(stmt: string): string {
+    return `o.pos = q; ${stmt} b = o.buf; q = o.pos;`;
+  }
+  room(n: number): void {
+    this.emit(`if (q > ${CAPACITY - n}) { o.pos = q; o.ensure(${n}); b = o.buf; q = o.pos; }`);
+  }
+  colored(code: string, emitBody: () => void): void {
+    this.lit(code);
+    emitBody();
+    if (code !== '') this.lit(this.style.reset);
+  }
+
+  /** Reads an integer (codegen.ts rawInt() without the bounds check); returns its variable. */
+  rawInt(size: number, signed: boolean, le: boolean, align: number): string {
+    this.align(align);
+    const v = this.v();
+    const byteAligned = align % 8 === 0;
+    let fast: string | null = null;
+    const o = `(p >>> 3)`;
+    if (size === 8) fast = signed ? `dv.getInt8(${o})` : `u8[${o}]`;
+    else if (size === 16) fast = `dv.get${signed ? 'Int' : 'Uint'}16(${o}, ${le})`;
+    else if (size === 32) fast = `dv.get${signed ? 'Int' : 'Uint'}32(${o}, ${le})`;
+    else if (size === 64) {
+      fast =
+        `H.comb${signed ? 'S' : 'U'}(dv.get${signed ? 'Int' : 'Uint'}32(${o} + ${le ? 4 : 0}, ${le}), ` +
+        `dv.getUint32(${o} + ${le ? 0 : 4}, ${le}))`;
+    }
+    let slow: string;
+    if (size <= 32) {
+      slow = `H.rd${le ? 'LE' : 'BE'}32(u8, p, ${size})`;
+      if (signed) slow = `((t = ${slow}) >= ${POW2[size - 1]} ? t - ${POW2[size]} : t)`;
+    } else slow = `H.rd64(u8, p, ${size}, ${le}, ${signed})`;
+    if (fast !== null && byteAligned) this.emit(`var ${v} = ${fast};`);
+    else if (fast !== null) this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
+    else this.emit(`var ${v} = ${slow};`);
+    this.emit(`p += ${size};`);
+    return v;
+  }
+
+  /** Integer text as field-printer-codegen.ts writes it. */
+  printInt(v: string, base: number, size: number, signed: boolean): void {
+    this.colored(this.style.number, () => {
+      switch (base) {
+        case 16:
+          this.emit(
+            `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeHex32(b, q, ${v}); ` +
+              `else { ${this.call(`o.ascii(H.formatHex(${v}, ${size}));`)} }`,
+          );
+          break;
+        case 8:
+          this.emit(this.call(`o.ascii(H.formatOctal(${v}, ${size}, ${signed}));`));
+          break;
+        case 2:
+          this.emit(this.call(`o.str(H.formatBinary(${v}, ${size}));`));
+          break;
+        default:
+          this.emit(
+            `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeUint32(b, q, ${v}); ` +
+              `else if (typeof ${v} === "number" && ${v} < 0 && ${v} > -4294967296) { b[q++] = 45; q = H.writeUint32(b, q, -${v}); } ` +
+              `else { ${this.call(`o.int(${v});`)} }`,
+          );
+      }
+    });
+  }
+
+  /** Quoted text of the bytes u8[a, e) (UTF-8, no NUL inside). */
+  printText(a: string, e: string): void {
+    this.colored(this.style.string, () => {
+      const r = this.v('r');
+      this.emit(
+        `var ${r} = H.quotePlainBytes(b, q, u8, ${a}, ${e}); if (${r} >= 0) q = ${r}; ` +
+          `else { ${this.call(`o.qstr(H.utf8(u8, ${a}, ${e}));`)} }`,
+      );
+    });
+  }
+
+  /** Reads one field (advancing p, storing slots) and, when `print`, writes its text. */
+  field(fc: FieldClass, print: boolean): void {
+    const st = this.style;
+    switch (fc.kind) {
+      case 'int': {
+        const v = this.rawInt(fc.size, fc.signed, fc.byteOrder === 'le', fc.align);
+        if (fc.storeSlot !== undefined) this.emit(`S[${fc.storeSlot}] = ${v};`);
+        if (print) this.printInt(v, fc.base, fc.size, fc.signed);
+        return;
+      }
+      case 'enum': {
+        const c = fc.container;
+        const v = this.rawInt(c.size, c.signed, c.byteOrder === 'le', fc.align);
+        const slot = fc.storeSlot ?? c.storeSlot;
+        if (slot !== undefined) this.emit(`S[${slot}] = ${v};`);
+        if (print) {
+          const colors: EnumColors | undefined =
+            st.reset === '' ? undefined : { unknown: st.unknown, label: st.enumLabel, number: st.number, reset: st.reset };
+          this.emit(this.call(`o.str(${this.k(makeEnumFormatter(fc, colors))}(${v}));`));
+        }
+        return;
+      }
+      case 'float': {
+        this.align(fc.align);
+        const v = this.v();
+        const le = fc.byteOrder === 'le';
+        const fast = `dv.getFloat${fc.size}(p >>> 3, ${le})`;
+        const slow = `H.rdFloat(u8, p, ${fc.size}, ${le})`;
+        if (fc.align % 8 === 0) this.emit(`var ${v} = ${fast};`);
+        else this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
+        this.emit(`p += ${fc.size};`);
+        if (print) this.colored(st.number, () => this.emit(this.call(`o.ascii(H.formatG(${v}));`)));
+        return;
+      }
+      case 'bool': {
+        const v = this.rawInt(fc.size, false, fc.byteOrder === 'le', fc.align);
+        if (print) this.colored(st.number, () => this.emit(this.call(`o.ascii(${v} != 0 ? "true" : "false");`)));
+        return;
+      }
+      case 'bit-array': {
+        const v = this.rawInt(fc.size, false, fc.byteOrder === 'le', fc.align);
+        if (print) this.colored(st.number, () => this.emit(this.call(`o.ascii(H.formatHex(${v}, 64));`)));
+        return;
+      }
+      case 'string': {
+        if (fc.encoding.startsWith('utf16') || fc.encoding.startsWith('utf32')) throw new Unsupported();
+        this.align(Math.max(8, fc.align));
+        const i = this.v('i');
+        this.emit(`var ${i} = p >>> 3;`);
+        if (fc.staticLength !== undefined || fc.lengthSlot !== undefined) {
+          const len = this.v('n');
+          this.emit(`var ${len} = ${fc.staticLength !== undefined ? String(fc.staticLength) : `S[${fc.lengthSlot}]`};`);
+          this.emit(`p += ${len} * 8;`);
+          if (print) this.textUpToNul(i, `${i} + ${len}`);
+          return;
+        }
+        const j = this.v('j');
+        this.emit(`var ${j} = H.findNul(u8, ${i}, E);`);
+        this.emit(`p = (${j} + 1) * 8;`);
+        if (print) this.printText(i, j);
+        return;
+      }
+      case 'struct':
+        this.struct(fc, print);
+        return;
+      case 'array':
+      case 'sequence':
+        this.array(fc, print);
+        return;
+      default:
+        throw new Unsupported();
+    }
+  }
+
+  /** Text array / sized string: the bytes up to the first NUL (bits.ts text()). */
+  private textUpToNul(a: string, e: string): void {
+    const end = this.v('e');
+    const j = this.v('j');
+    this.emit(`var ${end} = ${e}; var ${j} = H.findNul(u8, ${a}, ${end}); if (${j} >= 0) ${end} = ${j};`);
+    this.printText(a, end);
+  }
+
+  struct(fc: StructFieldClass, print: boolean): void {
+    const show = print && !fc.hidden;
+    this.align(fc.align);
+    const visible = fc.members.filter((m) => !m.fc.hidden);
+    if (show && visible.length > 0) this.emit('b[q++] = 123;');
+    let idx = 0;
+    for (const m of fc.members) {
+      const shown = show && !m.fc.hidden;
+      if (shown) {
+        let prefix = idx === 0 ? ' ' : ', ';
+        if (this.names) prefix += (this.style.fieldName === '' ? m.name : this.style.fieldName + m.name + this.style.reset) + ' = ';
+        this.room(MEMBER_ROOM + 3 * prefix.length);
+        this.lit(prefix);
+        idx++;
+      }
+      this.field(m.fc, shown);
+    }
+    if (!show) return;
+    if (visible.length === 0) this.lit('{ }');
+    else {
+      this.room(MEMBER_ROOM);
+      this.emit('b[q] = 32; b[q + 1] = 125; q += 2;');
+    }
+  }
+
+  /** Fixed bit size of a field with no slot store and no inner padding (codegen.ts fixedSize()), or -1. */
+  private fixedSize(fc: FieldClass): number {
+    if (fc.kind === 'int') return fc.storeSlot === undefined && fc.size % fc.align === 0 ? fc.size : -1;
+    if (fc.kind === 'enum') {
+      const c = fc.container;
+      return fc.storeSlot === undefined && c.storeSlot === undefined && c.size % fc.align === 0 ? c.size : -1;
+    }
+    if (fc.kind === 'float') return fc.size % fc.align === 0 ? fc.size : -1;
+    return -1;
+  }
+
+  array(fc: FieldClass & { kind: 'array' | 'sequence' }, print: boolean): void {
+    const show = print && !fc.hidden;
+    this.align(Math.max(fc.align, fc.element.align));
+    const len = this.v('n');
+    this.emit(`var ${len} = ${fc.kind === 'array' ? String(fc.length) : `S[${fc.lengthSlot}]`};`);
+    if (fc.isText) {
+      const i = this.v('i');
+      this.emit(`var ${i} = p >>> 3; p += ${len} * 8;`);
+      if (show) this.textUpToNul(i, `${i} + ${len}`);
+      return;
+    }
+    const fixed = this.fixedSize(fc.element);
+    if (!show && fixed > 0) {
+      this.emit(`p += ${len} * ${fixed};`);
+      return;
+    }
+    const k = this.v('k');
+    if (show) this.emit('b[q++] = 91;');
+    this.emit(`for (var ${k} = 0; ${k} < ${len}; ${k}++) {`);
+    if (show) {
+      this.room(MEMBER_ROOM);
+      this.emit(`if (${k} === 0) b[q++] = 32; else { b[q] = 44; b[q + 1] = 32; q += 2; }`);
+      if (this.names) this.emit(`b[q++] = 91; q = H.writeUint32(b, q, ${k}); b[q] = 93; b[q + 1] = 32; b[q + 2] = 61; b[q + 3] = 32; q += 4;`);
+    }
+    this.field(fc.element, show);
+    this.emit('}');
+    if (show) {
+      this.room(MEMBER_ROOM);
+      this.emit('b[q] = 32; b[q + 1] = 93; q += 2;');
+    }
+  }
+
+  /** Member names shown in the scope being generated. */
+  names = false;
+}
+
+/**
+ * The fused printer of an event class: reads the scopes in order (common context, specific context,
+ * payload) and prints the visible ones with their prefixes. Null when a field kind is not handled here.
+ */
+export function compileFusedEvent(scopes: readonly FusedScope[], style: FieldStyle): FusedEventPrinter | null {
+  const g = new Gen(style);
+  // Scopes after the last visible one need not be read at all.
+  let last = -1;
+  scopes.forEach((s, i) => {
+    if (s.visible) last = i;
+  });
+  try {
+    for (let i = 0; i <= last; i++) {
+      const s = scopes[i]!;
+      if (!s.fc) continue;
+      g.names = s.names;
+      if (s.visible) {
+        g.room(LINE_SLACK);
+        g.lit(s.prefix);
+      }
+      g.field(s.fc, s.visible);
+    }
+  } catch (err) {
+    if (err instanceof Unsupported) return null;
+    throw err;
+  }
+  const body =
+    `return function printEvent(o, s) {\n` +
+    `var u8 = s.u8, dv = s.dv, p = s.pos, E = s.end >>> 3, S = s.slots, t; var b = o.buf, q = o.pos;\n` +
+    g.lines.join('\n') +
+    `\no.pos = q;\n};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => FusedEventPrinter;
+  return factory(HELPERS, g.consts);
+}
