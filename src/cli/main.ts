@@ -177,6 +177,11 @@ function finish(ctx: CliContext, code: ExitCode, io: Io): ExitCode {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `ltt list -k | head`: a reader that went away is not an error of ours, just the end of the output.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   // process.exitCode rather than process.exit(): `view` streams large outputs that must drain first.
   process.exitCode = await runCli(argv);
 }

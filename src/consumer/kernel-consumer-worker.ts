@@ -238,11 +238,16 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
     case 'trackers':
       trackers = req.entries;
       return undefined;
-    case 'start':
+    case 'start': {
       threads.seed();
+      // As LTTng does: every stream's packet begins at start, before the statedump, so all streams cover the
+      // same range (babeltrace2 --stream-intersection keeps the statedump) even on CPUs that record late.
+      const t0 = monotonicNow();
+      for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(t0);
       writeStatedump(req.statedumpChannels);
       for (const c of channels.values()) c.consumer.start();
       return undefined;
+    }
     case 'statedump':
       for (const id of req.statedumpChannels) channel(id).consumer.drain();
       writeStatedump(req.statedumpChannels);
@@ -254,7 +259,10 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       try {
         for (const c of channels.values()) c.consumer.stop();
       } finally {
-        for (const c of channels.values()) for (const s of c.streams.values()) s.flushPacket();
+        // Every stream's last packet ends at the stop time (tracing is off, all records are older), so the
+        // streams end together as they began together.
+        const end = monotonicNow();
+        for (const c of channels.values()) for (const s of c.streams.values()) s.flushPacket(end);
         writer?.flushMetadata();
       }
       return stats();

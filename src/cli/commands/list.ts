@@ -12,6 +12,38 @@ import { ExitCode } from '../exit-codes.js';
 import { renderSessionDetail, renderSessionList, renderSyscalls, renderTracepoints } from '../output/list-human.js';
 import { sessionDetailMi, sessionMi, tracepointMi } from '../output/list-mi.js';
 
+/**
+ * `list -k` when no daemon answers: the kernel's catalog is read-only and needs no daemon state, so root gets it
+ * read in process (lttng needs a running sessiond here; a first `ltt list --kernel` should just work).
+ * Returns undefined when a daemon runs (it answers as usual) or when this user cannot read tracefs.
+ */
+async function listKernelWithoutDaemon(ctx: CliContext, syscalls: boolean): Promise<ExitCode | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    await ctx.control(); // a daemon answers: it lists, with the same client
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ControlError) || error.code !== 'NO_SESSIOND') return undefined;
+  }
+  const { KernelDomain } = await import('../../sessiond/domains/kernel-domain.js');
+  const kernel = new KernelDomain('ok', () => {});
+  try {
+    if (syscalls) {
+      const list = await kernel.listSyscalls();
+      ctx.miOutput = { events: list.map(tracepointMi) };
+      ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSyscalls(list));
+    } else {
+      const list = await kernel.listTracepoints();
+      ctx.miOutput = { domains: [{ type: 'KERNEL', events: list.map(tracepointMi) }] };
+      ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderTracepoints('kernel', list));
+    }
+  } catch (error) {
+    const what = syscalls ? 'system calls' : 'kernel events';
+    throw new CliError('KERN_LIST_FAIL', `Unable to list ${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return ExitCode.SUCCESS;
+}
+
 /** Prints one session (list SESSION, status); SESS_NOT_FOUND becomes lttng's "Session 'X' not found". */
 export async function listSession(
   ctx: CliContext,
@@ -79,6 +111,10 @@ Options:
     }
     const session = positionals[0];
     const domain: Domain | undefined = values.kernel ? 'kernel' : values.userspace ? 'ust' : undefined;
+    if (session === undefined && domain === 'kernel') {
+      const local = await listKernelWithoutDaemon(ctx, values.syscall === true);
+      if (local !== undefined) return local;
+    }
     const client = await ctx.control();
     if (session === undefined) {
       if (!domain) {
