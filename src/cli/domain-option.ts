@@ -23,9 +23,12 @@ export function domainFrom(values: OptionValues): Domain {
   throw usageError('Please specify a domain (--kernel/--userspace).');
 }
 
-/** "Kernel" / "UST", as lttng names domains in its messages. */
+/**
+ * "kernel" / "ust": lttng 2.13 names domains in lower case in its messages ("ust channel ch1 enabled for session
+ * s", "ust context vpid added to all channels", "All ust events are enabled in channel ch1").
+ */
 export function domainLabel(domain: Domain): string {
-  return domain === 'kernel' ? 'Kernel' : 'UST';
+  return domain === 'kernel' ? 'kernel' : 'ust';
 }
 
 /** Splits LTTng name lists: commas separate, `\,` is a literal comma. */

@@ -88,8 +88,9 @@ function parseGlobalOptions(argv: string[], io: Io): { options: GlobalOptions; r
           options.verbose += arg.length - 1;
           break;
         }
-        io.stderr.write(`Error: Unknown option ${arg}. See 'ltt --help'.\n`);
-        return ExitCode.UNDEFINED;
+        // popt's wording and lttng's exit status (1) for an unknown global option.
+        io.stderr.write(`ltt: unrecognized option '${arg}'\n`);
+        return ExitCode.ERROR;
     }
   }
   return { options, rest: argv.slice(i) };
@@ -113,7 +114,10 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
   }
   const command = findCommand(name);
   if (!command) {
-    if (!options.quiet) io.stderr.write(`ltt: ${name} is not an ltt command. See 'ltt --help'.\n`);
+    const message = `${name} is not an ltt command. See 'ltt --help'.`;
+    if (!options.quiet) io.stderr.write(`ltt: ${message}\n`);
+    // Even an unknown command answers --mi json with one JSON document, so scripts can always parse stdout.
+    if (options.mi) io.stdout.write(renderMi({ command: name, output: null, success: false, error: { code: 'UND', message } }));
     return ExitCode.UNDEFINED;
   }
   const ctx = new CliContext(options, command.name, io.stdout, io.stderr);

@@ -5,6 +5,9 @@
 // Runs inside the kernel consumer worker (kernel-consumer-worker.ts), one instance per channel for the
 // session's life (its loss counters follow the kernel's, which survive stop/start).
 // Contract: `start()` opens the per-CPU pipes and arms the read timer (and the switch timer when set);
+// the read timer is adaptive: an idle channel is drained every read-timer period (LTTng's semantics: partly
+// filled pages are read eventually), a busy one again as soon as the last drain found the buffer a quarter
+// full (at once when it found it fuller), so a fast producer does not overrun the buffer between two ticks.
 // `drain()` reads, synchronously, at most what each CPU buffer holds; `stop()` must be called after tracing
 // is off in the instance: it disarms the timers, drains until every pipe reports EAGAIN (nothing recorded is
 // lost) and closes the pipes (the streams stay open: their owner closes them). Lost records: in discard mode
@@ -78,16 +81,37 @@ interface CpuReader {
   onRecord: (ts: number, off: number, len: number) => void;
   stats: CpuReaderStats;
   droppedSeen: number;
+  /** performance.now() of the last read of per_cpu/cpuN/stats. */
+  droppedCheckedAt: number;
 }
+
+/** A drain that found more than this fraction of a CPU buffer filled is followed by another at once. */
+const REDRAIN_AT_ONCE = 0.25;
+/** Below this fraction the channel counts as idle: the next drain waits the whole read-timer period. */
+const IDLE_FILL = 1 / 256;
 
 export class KernelChannelConsumer {
   /** One reader per CPU for the consumer's life: its counters survive stop/start (the kernel's do too). */
   private readonly readers: CpuReader[] = [];
   private running = false;
   private readTimer: NodeJS.Timeout | undefined;
+  private readImmediate: NodeJS.Immediate | undefined;
   private switchTimer: NodeJS.Timeout | undefined;
+  /** The read-timer period in ms: the longest wait between two timer-driven drains. */
+  private readonly periodMs: number;
+  private lastDrainAt = 0;
+  private lastStatsAt = 0;
+  /** Largest fraction of a CPU buffer that the last drain read (data bytes / buffer bytes). */
+  private lastFill = 0;
+  /**
+   * Estimated fill rate (buffer fractions per ms): the latest drain's rate, or the previous estimate halved
+   * every period when that is higher. One quiet drain (the producer was descheduled while we drained, say)
+   * must not send a busy channel back to the full period, during which its buffer would overflow.
+   */
+  private rate = 0;
 
   constructor(private readonly opts: ChannelConsumerOptions) {
+    this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
     for (const cpu of opts.cpus) {
       const stream = opts.streams.get(cpu);
       if (stream) this.readers.push(this.makeReader(cpu, -1, stream));
@@ -106,8 +130,11 @@ export class KernelChannelConsumer {
     }
     this.running = true;
     if (o.readTimerUs > 0) {
-      this.readTimer = setInterval(() => this.drainSafely(), Math.max(1, Math.round(o.readTimerUs / 1000)));
-      this.readTimer.unref();
+      // Tracing is about to start: assume a busy channel (first drain after an eighth of the period) until
+      // the drains measure the real rate; an idle channel is back to the full period within a few ticks.
+      this.lastDrainAt = performance.now();
+      this.rate = Math.max(this.rate, (8 * REDRAIN_AT_ONCE) / this.periodMs);
+      this.scheduleRead(Math.max(1, Math.floor(REDRAIN_AT_ONCE / this.rate)));
     }
     if (o.switchTimerUs > 0) {
       this.switchTimer = setInterval(() => {
@@ -130,10 +157,47 @@ export class KernelChannelConsumer {
     }
   }
 
+  private scheduleRead(ms: number): void {
+    if (ms <= 0) {
+      // Not unref'd: an unref'd immediate does not stop libuv's poll from blocking, so it would wait for the
+      // next message or timer. stop() clears it.
+      this.readImmediate = setImmediate(this.readTick);
+    } else {
+      this.readTimer = setTimeout(this.readTick, ms);
+      this.readTimer.unref();
+    }
+  }
+
+  /**
+   * One timer-driven drain, then the next one scheduled from how full the buffers were: at once above a
+   * quarter, after the time the observed rate needs to fill a quarter when busy, after the period when idle.
+   */
+  private readonly readTick = (): void => {
+    this.readTimer = undefined;
+    this.readImmediate = undefined;
+    if (!this.running) return;
+    const now = performance.now();
+    const elapsed = Math.max(0.05, now - this.lastDrainAt);
+    this.lastDrainAt = now;
+    this.drainSafely();
+    if (!this.running) return;
+    const fill = this.lastFill;
+    this.rate = Math.max(fill / elapsed, this.rate * 0.5 ** (elapsed / this.periodMs));
+    let next = this.periodMs;
+    if (fill >= REDRAIN_AT_ONCE) next = 0;
+    else if (this.rate * this.periodMs > IDLE_FILL) next = Math.min(this.periodMs, Math.max(1, Math.floor(REDRAIN_AT_ONCE / this.rate)));
+    this.scheduleRead(next);
+  };
+
   private drainSafely(): void {
     try {
       this.drain();
-      this.opts.afterDrain?.();
+      // Statistics go to the daemon at most once per period (or 100 ms): a busy channel drains far more often.
+      const now = performance.now();
+      if (now - this.lastStatsAt >= Math.min(this.periodMs, 100)) {
+        this.lastStatsAt = now;
+        this.opts.afterDrain?.();
+      }
     } catch (err) {
       // A timer has nobody to throw to: report once on stderr, the next tick retries.
       process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
@@ -189,14 +253,20 @@ export class KernelChannelConsumer {
       }
       stats.events++;
     };
-    return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0 };
+    return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0, droppedCheckedAt: 0 };
   }
 
   /** Read, on every CPU, at most what its ring buffer can hold (plus the page being written). */
   drain(): void {
     if (!this.running) return;
     this.opts.threads.tick();
-    for (const r of this.readers) this.drainCpu(r, this.opts.bufferPages + 1);
+    const bufferBytes = this.opts.bufferPages * this.opts.pageSize;
+    let fill = 0;
+    for (const r of this.readers) {
+      const f = this.drainCpu(r, this.opts.bufferPages + 1) / bufferBytes;
+      if (f > fill) fill = f;
+    }
+    this.lastFill = fill;
   }
 
   /**
@@ -204,9 +274,11 @@ export class KernelChannelConsumer {
    * are recorded when read syscalls are traced, so a drain that waited for EAGAIN could chase its own records
    * forever. On stop tracing is off and the loop ends at EAGAIN.
    */
-  private drainCpu(r: CpuReader, maxPages = Infinity): void {
+  private drainCpu(r: CpuReader, maxPages = Infinity): number {
     const o = this.opts;
-    for (let pages = 0; pages < maxPages; pages++) {
+    let bytes = 0;
+    let pages = 0;
+    for (; pages < maxPages; pages++) {
       let n: number;
       try {
         n = fs.readSync(r.fd, r.buf, 0, o.pageSize, null);
@@ -233,11 +305,21 @@ export class KernelChannelConsumer {
         }
       }
       const info = o.decoder.decodePage(r.dv, 0, n, r.onRecord);
+      bytes += info.dataLength;
       if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
     }
     // Discard mode drops the newest records when full, i.e. after what was just read: count them now so
-    // they land in the packet that follows the kept records.
-    if (!o.overwrite) this.accountDropped(r);
+    // they land in the packet that follows the kept records. The kernel only drops when the buffer is full,
+    // and then the drain that follows reads nearly the whole buffer: smaller drains (a busy channel drains
+    // every few ms) look at the stats file only once per period, at stop, or when the buffer was half full.
+    if (!o.overwrite) {
+      const now = performance.now();
+      if (maxPages === Infinity || pages * 2 >= o.bufferPages || now - r.droppedCheckedAt >= this.periodMs) {
+        r.droppedCheckedAt = now;
+        this.accountDropped(r);
+      }
+    }
+    return bytes;
   }
 
   /** Discard mode: the kernel drops new records when full and counts them in per_cpu/cpuN/stats. */
@@ -253,9 +335,10 @@ export class KernelChannelConsumer {
 
   /** After tracing_on = 0 in the instance: drain everything left, then close the pipes. Idempotent. */
   stop(): void {
-    if (this.readTimer) clearInterval(this.readTimer);
+    if (this.readTimer) clearTimeout(this.readTimer);
+    if (this.readImmediate) clearImmediate(this.readImmediate);
     if (this.switchTimer) clearInterval(this.switchTimer);
-    this.readTimer = this.switchTimer = undefined;
+    this.readTimer = this.switchTimer = this.readImmediate = undefined;
     if (!this.running) return;
     try {
       for (const r of this.readers) this.drainCpu(r);

@@ -258,7 +258,14 @@ export function tracerQuirks(tc: TraceClass): TracerQuirks {
 }
 
 class FileReader {
+  /** Sequential 1 MiB windows: cheap for small packets, many per window. */
   private medium: FileMedium;
+  /**
+   * 4 KiB reads at each packet start once packets turn out to be large: the headers and contexts are all an
+   * index scan needs, and reading whole large packets here would read the stream twice.
+   */
+  private small: FileMedium | undefined;
+  private lastPacketSize = 0;
   constructor(readonly path: string) {
     this.medium = new FileMedium(path, 1024 * 1024);
   }
@@ -268,11 +275,14 @@ class FileReader {
   /** Packet properties of the packet at `offset` (header and context only). */
   props(dec: TraceDecoders, offset: number): PacketProps {
     const left = this.medium.size - offset;
-    let want = Math.min(left, 64 * 1024);
+    const large = this.lastPacketSize >= LARGE_PACKET;
+    let want = Math.min(left, large ? 4096 : 64 * 1024);
     for (;;) {
-      const bytes = this.medium.request(offset, want);
+      const bytes = large ? (this.small ??= new FileMedium(this.path, 4096)).request(offset, want) : this.medium.request(offset, want);
       try {
-        return dec.readPacketProps(bytes);
+        const props = dec.readPacketProps(bytes);
+        this.lastPacketSize = props.packetSize ?? 0;
+        return props;
       } catch (err) {
         if (err instanceof DecodeError && /truncated/.test(err.message) && want < left) {
           want = Math.min(left, want * 16);
@@ -287,8 +297,12 @@ class FileReader {
   }
   close(): void {
     this.medium.close();
+    this.small?.close();
   }
 }
+
+/** Packet size from which FileReader reads only the start of each packet. */
+const LARGE_PACKET = 32 * 1024;
 
 function indexFromIdx(
   path: string,

@@ -141,6 +141,14 @@ function isoBasic(d: Date): string {
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+0000`;
 }
 
+function readDirOptional(p: string): string[] {
+  try {
+    return fs.readdirSync(p);
+  } catch {
+    return []; // the process is gone: nothing of it to let through
+  }
+}
+
 function readOptional(p: string): string | undefined {
   try {
     return fs.readFileSync(p, 'latin1').trim();
@@ -479,7 +487,37 @@ export class KernelSession {
   }
 
   private async pushTrackers(): Promise<void> {
+    this.applyKernelPidFilter();
     if (this.consumer) await this.consumer.call({ op: 'trackers', entries: [...this.trackers].map(([k, v]) => [k, [...v]]) });
+  }
+
+  /**
+   * pid/vpid trackers also go to each instance's set_event_pid, so untracked processes do not fill the
+   * buffers (the consumer alone would read and drop their records). ftrace matches the thread id, so the list
+   * holds every thread of the tracked processes, and options/event-fork makes the kernel add the threads and
+   * children they create later: a superset of what is tracked. The consumer keeps the exact check (children
+   * are other processes), and the only check for uid/gid trackers. Like the consumer, vpid is matched as the
+   * pid seen by the daemon. Called at every tracker change and at start (threads born in between).
+   */
+  private applyKernelPidFilter(): void {
+    let pids: Set<number> | undefined;
+    for (const kind of ['pid', 'vpid'] as const) {
+      const set = this.trackers.get(kind);
+      if (!set) continue;
+      pids = pids === undefined ? new Set(set) : new Set([...pids].filter((p) => set.has(p)));
+    }
+    const tids = new Set<number>();
+    for (const pid of pids ?? []) {
+      tids.add(pid);
+      for (const t of readDirOptional(`/proc/${pid}/task`)) tids.add(Number(t));
+    }
+    // Nothing tracked: pid 0 (the idle tasks) lets next to nothing through; an empty list would mean "all".
+    const list = pids === undefined ? '' : tids.size === 0 ? '0' : [...tids].join(' ');
+    for (const c of this.channels.values()) {
+      if (!tracefs.exists('set_event_pid', c.instance)) continue;
+      tracefs.writeText('options/event-fork', pids === undefined ? '0' : '1', c.instance);
+      tracefs.writeText('set_event_pid', `${list}\n`, c.instance);
+    }
   }
 
   private checkTrackerKind(kind: string): void {

@@ -11,7 +11,7 @@
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons and sets
 // ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +24,7 @@ import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
 import { SessionWriter } from './trace-writer.js';
+import { describeIoError } from '../ctf/writer/file-sink.js';
 
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
@@ -131,7 +132,13 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     );
     preambles.add(start.traceDir);
   } catch (err) {
-    return { ok: false, reason: `cannot write ${start.traceDir}: ${(err as Error).message}` };
+    // A torn preamble (full disk) would make the folder unreadable: leave no metadata rather than a broken one.
+    try {
+      if (!preambles.has(start.traceDir)) rmSync(join(start.traceDir, 'metadata'), { force: true });
+    } catch {
+      // Nothing more to do: the answer below says what went wrong.
+    }
+    return { ok: false, reason: `cannot start the trace: ${describeIoError(join(start.traceDir, 'metadata'), err)}` };
   }
   const writer = new SessionWriter(start.traceDir, id, Math.max(1, start.readTimerMs));
   const timer = setInterval(() => {

@@ -54,6 +54,11 @@ export interface AppStats {
   readonly discarded: number;
   readonly lostPackets: number;
   readonly lostEvents: number;
+  /** Of the losses above: packets/events the app could not write out (full disk, I/O error). */
+  readonly unwrittenPackets?: number;
+  readonly unwrittenEvents?: number;
+  /** The first write failure ("FILE: No space left on device"). */
+  readonly error?: string;
 }
 
 export type AppToDaemon =

@@ -12,15 +12,23 @@
 // and tells each producer the consumer is gone (CTL_CONSUMER), so no thread ever waits on a stopped session.
 // Used by the standalone consumer worker (consumer-worker.ts) and by the app agent (app-agent-worker.ts), which
 // hosts one writer per session the session daemon starts in this process.
+// I/O failures (a full disk, a removed folder) never throw at the caller and never leave a torn file: a packet
+// that cannot be written whole is cut off again (data and index truncated back to the last whole packet), counted
+// (stats: discarded events in discard mode, lost packets/events in overwrite mode; its sequence number stays a
+// gap readers report) and its sub-buffer is released all the same, so producers never stall. Metadata goes out
+// before any packet that may need it; while it cannot be written, packets are dropped (and counted) rather than
+// written undeclared. The first failure is kept as `error` ("FILE: No space left on device"); writing retries
+// with every packet, so the trace resumes once space is back.
 
-import { appendFileSync, closeSync, openSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CONSUMER_GONE, CTL_COMMIT, CTL_CONSUMER, CTL_DOORBELL, CTL_GEN, CTL_STATE, PRODUCER_EXITED, GEN_CLOSED, GEN_CONSUMED,
   GEN_OPEN, PACKET_ALIGN, PH_CONTENT_SIZE, PH_EVENTS_DISCARDED, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_STREAM_ID,
   PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED,
-  ctlInt32Words, gen, type RingDescriptor,
+  ctlCountIndex, ctlInt32Words, gen, type RingDescriptor,
 } from './ring-layout.js';
+import { describeIoError } from '../ctf/writer/file-sink.js';
 import type { ChannelMessage } from './tracer.js';
 
 // Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings the project compiles against.
@@ -38,6 +46,38 @@ export interface WriterStats {
   /** Overwrite mode: packets (and their events) overwritten before they were written out. */
   lostPackets: number;
   lostEvents: number;
+  /** Of the above: packets (and their events) the writer could not write out (full disk, I/O error). */
+  unwrittenPackets: number;
+  unwrittenEvents: number;
+  /** The first write failure, as "FILE: reason" (absent while everything was written). */
+  error?: string;
+}
+
+/** Writes all of `bufs` at `pos` (positional: a short write or a truncation never leaves a hole). */
+function writeAllAt(fd: number, bufs: readonly Uint8Array[], pos: number): void {
+  let total = 0;
+  for (const b of bufs) total += b.length;
+  let done = bufs.length === 1 ? writeSync(fd, bufs[0]!, 0, bufs[0]!.length, pos) : writevSync(fd, bufs as Uint8Array[], pos);
+  // Short writes (a disk filling up): finish piece by piece; the next call reports the error.
+  while (done < total) {
+    let skip = done;
+    for (const b of bufs) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      done += writeSync(fd, b, skip, b.length - skip, pos + done);
+      break;
+    }
+  }
+}
+
+function truncateQuietly(fd: number, size: number): void {
+  try {
+    ftruncateSync(fd, size);
+  } catch {
+    // Shrinking cannot need space; if even this fails the index still only lists whole packets.
+  }
 }
 
 class RingSink {
@@ -45,11 +85,16 @@ class RingSink {
   readonly dv: DataView;
   readonly ctl: Int32Array;
   readonly stats: Float64Array;
-  readonly fd: number;
-  readonly idxFd: number;
+  fd = -1;
+  idxFd = -1;
   readonly priv: Buffer;
   readonly idxEntry = Buffer.alloc(72);
   fileOff = 0;
+  idxOff = 0;
+  unwrittenPackets = 0;
+  unwrittenEvents = 0;
+  private readonly dataPath: string;
+  private readonly idxPath: string;
   /** Sequence number of the next packet to write. */
   expect = 0;
   closed = false;
@@ -57,15 +102,56 @@ class RingSink {
   lastHeader: Buffer | undefined;
   lastDiscarded = 0;
 
-  constructor(readonly d: RingDescriptor, traceDir: string) {
+  constructor(
+    readonly d: RingDescriptor,
+    traceDir: string,
+    private readonly owner: SessionWriter,
+  ) {
     this.u8 = new Uint8Array(d.data);
     this.dv = new DataView(d.data);
     this.ctl = new Int32Array(d.ctl, 0, ctlInt32Words(d.numSubbuf));
     this.stats = new Float64Array(d.ctl, ctlInt32Words(d.numSubbuf) * 4);
-    this.fd = openSync(join(traceDir, d.streamName), 'w');
-    this.idxFd = openSync(join(traceDir, 'index', `${d.streamName}.idx`), 'w');
-    writeSync(this.idxFd, INDEX_HEADER);
+    this.dataPath = join(traceDir, d.streamName);
+    this.idxPath = join(traceDir, 'index', `${d.streamName}.idx`);
     this.priv = Buffer.allocUnsafe(d.subbufSize);
+    this.openFiles();
+  }
+
+  /** Opens the stream and index files (retried before each packet until it works). False on failure. */
+  private openFiles(): boolean {
+    if (this.fd >= 0) return true;
+    let fd = -1;
+    let idxFd = -1;
+    let file = this.dataPath;
+    try {
+      fd = openSync(this.dataPath, 'w');
+      file = this.idxPath;
+      idxFd = openSync(this.idxPath, 'w');
+      writeAllAt(idxFd, [INDEX_HEADER], 0);
+    } catch (err) {
+      // Leave no half-made stream behind (a bare index header would not read): nothing was written to it yet.
+      for (const [f, p] of [[fd, this.dataPath], [idxFd, this.idxPath]] as const) {
+        if (f < 0) continue;
+        try {
+          closeSync(f);
+          unlinkSync(p);
+        } catch {
+          // Best effort.
+        }
+      }
+      this.owner.failed(file, err);
+      return false;
+    }
+    this.fd = fd;
+    this.idxFd = idxFd;
+    this.idxOff = INDEX_HEADER.length;
+    return true;
+  }
+
+  /** A packet (with `events` records) that could not be written out. */
+  private unwritten(events: number): void {
+    this.unwrittenPackets++;
+    this.unwrittenEvents += events;
   }
 
   /** Writes every closed packet available, in sequence order. */
@@ -96,27 +182,42 @@ class RingSink {
     const base = i * this.d.subbufSize;
     const content = Number(this.dv.getBigUint64(base + PH_CONTENT_SIZE, true)) / 8;
     const gi = CTL_GEN + i;
+    const events = this.ctl[ctlCountIndex(this.d.numSubbuf, i)]!;
     if (this.d.mode === 'discard') {
-      this.writePacket(Buffer.from(this.d.data, base, content));
+      // Written or not (full disk), the sub-buffer goes back to the producer: a stalled writer must not stall it.
+      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events);
       Atomics.store(this.ctl, gi, gen(this.expect, GEN_CONSUMED));
       Atomics.notify(this.ctl, gi);
     } else {
       this.priv.set(this.u8.subarray(base, base + content));
       const closed = gen(this.expect, GEN_CLOSED);
       if (Atomics.compareExchange(this.ctl, gi, closed, gen(this.expect, GEN_CONSUMED)) === closed) {
-        this.writePacket(this.priv.subarray(0, content));
+        this.writePacket(this.priv.subarray(0, content), undefined, events);
       }
     }
     this.expect++;
   }
 
-  /** Writes one packet (content bytes with a complete header) and its index entry. */
-  private writePacket(bytes: Buffer, exactSize?: number): void {
+  /**
+   * Writes one packet (content bytes with a complete header) and its index entry; false if it could not (then
+   * it is counted as unwritten, and the files end at the previous whole packet).
+   */
+  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number): boolean {
+    if (!this.owner.flushMetadata() || !this.openFiles()) {
+      this.unwritten(events);
+      return false;
+    }
     const content = bytes.length;
     const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
     const pad = size - content;
-    if (pad > 0) writevSync(this.fd, [bytes, ZEROS.subarray(0, pad)]);
-    else writeSync(this.fd, bytes);
+    try {
+      writeAllAt(this.fd, pad > 0 ? [bytes, ZEROS.subarray(0, pad)] : [bytes], this.fileOff);
+    } catch (err) {
+      truncateQuietly(this.fd, this.fileOff);
+      this.unwritten(events);
+      this.owner.failed(this.dataPath, err);
+      return false;
+    }
     const h = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const e = this.idxEntry;
     e.writeBigUInt64BE(BigInt(this.fileOff), 0);
@@ -128,11 +229,23 @@ class RingSink {
     e.writeBigUInt64BE(BigInt(h.getUint32(PH_STREAM_ID, true)), 48);
     e.writeBigUInt64BE(h.getBigUint64(PH_STREAM_INSTANCE_ID, true), 56);
     e.writeBigUInt64BE(h.getBigUint64(PH_SEQ_NUM, true), 64);
-    writeSync(this.idxFd, e);
+    try {
+      writeAllAt(this.idxFd, [e], this.idxOff);
+    } catch (err) {
+      // Without its index entry the packet would still be read (readers scan files without index), but the
+      // index would no longer match the file: drop both.
+      truncateQuietly(this.idxFd, this.idxOff);
+      truncateQuietly(this.fd, this.fileOff);
+      this.unwritten(events);
+      this.owner.failed(this.idxPath, err);
+      return false;
+    }
+    this.idxOff += e.length;
     this.fileOff += size;
     this.lastDiscarded = Number(h.getBigUint64(PH_EVENTS_DISCARDED, true));
     if (this.lastHeader === undefined) this.lastHeader = Buffer.alloc(PH_SIZE);
     this.lastHeader.set(bytes.subarray(0, PH_SIZE));
+    return true;
   }
 
   /**
@@ -160,7 +273,7 @@ class RingSink {
     v.setBigUint64(PH_PACKET_SIZE, BigInt(PH_SIZE * 8), true);
     v.setBigUint64(PH_SEQ_NUM, BigInt(this.expect), true);
     v.setBigUint64(PH_EVENTS_DISCARDED, BigInt(total), true);
-    this.writePacket(h, PH_SIZE);
+    this.writePacket(h, PH_SIZE, 0);
     this.expect++;
   }
 
@@ -188,7 +301,8 @@ class RingSink {
     h.setBigUint64(PH_CONTENT_SIZE, BigInt(content * 8), true);
     h.setBigUint64(PH_PACKET_SIZE, BigInt(Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN * 8), true);
     h.setBigUint64(PH_EVENTS_DISCARDED, BigInt(this.stats[STAT_DISCARDED]!), true);
-    this.writePacket(this.priv.subarray(0, content));
+    // How many records the open packet holds is not published (the producer counts at close): unknown, 0 here.
+    this.writePacket(this.priv.subarray(0, content), undefined, 0);
     this.expect++;
     return true;
   }
@@ -199,8 +313,16 @@ class RingSink {
     // Whatever the producer writes from now on is after the end of the session: it must not wait for us.
     Atomics.store(this.ctl, CTL_CONSUMER, CONSUMER_GONE);
     Atomics.notify(this.ctl, CTL_GEN + (this.expect & (this.d.numSubbuf - 1)));
-    closeSync(this.fd);
-    closeSync(this.idxFd);
+    for (const fd of [this.fd, this.idxFd]) {
+      if (fd < 0) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // Every byte was written with write(2); a close error (NFS) is nothing we could still repair.
+      }
+    }
+    this.fd = -1;
+    this.idxFd = -1;
   }
 }
 
@@ -208,6 +330,12 @@ export class SessionWriter {
   private readonly sinks = new Map<number, RingSink>();
   private readonly metadataPath: string;
   private finalizing = false;
+  /** Metadata text not written yet (it goes out before the next packet). */
+  private metaPending = '';
+  private metaFd = -1;
+  /** Size of the metadata file: where a failed append is cut back to. */
+  private metaOff = 0;
+  private firstError: string | undefined;
 
   /** `pollMs`: how long a drain loop sleeps when no doorbell rings (the read timer). */
   constructor(
@@ -226,17 +354,55 @@ export class SessionWriter {
   onMessage(m: ChannelMessage): void {
     if (m.type === 'ring') {
       if (m.sessionId !== this.sessionId || this.sinks.has(m.ring.streamId)) return;
-      appendFileSync(this.metadataPath, m.ring.streamTsdl + m.events.map((e) => e.tsdl).join(''));
-      const s = new RingSink(m.ring, this.traceDir);
+      this.metaPending += m.ring.streamTsdl + m.events.map((e) => e.tsdl).join('');
+      this.flushMetadata();
+      const s = new RingSink(m.ring, this.traceDir, this);
       this.sinks.set(m.ring.streamId, s);
       if (this.finalizing) {
         // Announced after the end (a thread that learnt of the session late): take what it wrote and let go.
         s.drain();
         s.rescueOpen();
         s.close();
-      } else void this.pump(s);
+      } else void this.pump(s).catch((err: unknown) => this.failed(this.traceDir, err));
     } else if (m.type === 'event') {
-      if (m.sessionId === this.sessionId && this.sinks.has(m.event.streamId)) appendFileSync(this.metadataPath, m.event.tsdl);
+      if (m.sessionId === this.sessionId && this.sinks.has(m.event.streamId)) {
+        this.metaPending += m.event.tsdl;
+        this.flushMetadata();
+      }
+    }
+  }
+
+  /** The first write failure ("FILE: reason"), if any. */
+  get error(): string | undefined {
+    return this.firstError;
+  }
+
+  /** Records a write failure (the first one is kept for the statistics). */
+  failed(file: string, err: unknown): void {
+    this.firstError ??= describeIoError(file, err);
+  }
+
+  /**
+   * Appends the queued metadata; true when none is left. A failed append is cut back, so the file only ever
+   * holds whole declarations, and retried before the next packet.
+   */
+  flushMetadata(): boolean {
+    if (this.metaPending === '') return true;
+    try {
+      if (this.metaFd < 0) {
+        // The agent wrote the preamble; declarations are appended to it.
+        this.metaFd = openSync(this.metadataPath, 'a');
+        this.metaOff = fstatSync(this.metaFd).size;
+      }
+      const bytes = Buffer.from(this.metaPending);
+      writeAllAt(this.metaFd, [bytes], this.metaOff);
+      this.metaOff += bytes.length;
+      this.metaPending = '';
+      return true;
+    } catch (err) {
+      if (this.metaFd >= 0) truncateQuietly(this.metaFd, this.metaOff);
+      this.failed(this.metadataPath, err);
+      return false;
     }
   }
 
@@ -271,20 +437,42 @@ export class SessionWriter {
     this.finalizing = true;
     for (const s of this.sinks.values()) {
       if (s.closed) continue;
-      s.drain();
-      s.rescueOpen();
-      s.close();
+      try {
+        s.drain();
+        s.rescueOpen();
+      } finally {
+        s.close();
+      }
+    }
+    if (this.metaFd >= 0) {
+      try {
+        closeSync(this.metaFd);
+      } catch {
+        // See RingSink.close.
+      }
+      this.metaFd = -1;
     }
   }
 
   stats(): WriterStats {
-    const out: WriterStats = { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 };
+    const out: WriterStats = { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0, unwrittenPackets: 0, unwrittenEvents: 0 };
     for (const s of this.sinks.values()) {
       out.recorded += s.stats[STAT_RECORDED]!;
       out.discarded += s.stats[STAT_DISCARDED]!;
       out.lostPackets += s.stats[STAT_LOST_PACKETS]!;
       out.lostEvents += s.stats[STAT_LOST_EVENTS]!;
+      out.unwrittenPackets += s.unwrittenPackets;
+      out.unwrittenEvents += s.unwrittenEvents;
+      // Recorded means written out: an unwritten packet's events move to the loss counters.
+      out.recorded -= s.unwrittenEvents;
+      // Counted where the channel's users look: discarded events (discard mode), lost packets (overwrite mode).
+      if (s.d.mode === 'discard') out.discarded += s.unwrittenEvents;
+      else {
+        out.lostPackets += s.unwrittenPackets;
+        out.lostEvents += s.unwrittenEvents;
+      }
     }
+    if (this.firstError !== undefined) out.error = this.firstError;
     return out;
   }
 }

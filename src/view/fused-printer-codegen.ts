@@ -36,17 +36,44 @@ const MEMBER_ROOM = Math.floor(LINE_SLACK / 2);
 /** Longest text copied in place (the rest goes through OutputWriter.qstr(), which makes room itself). */
 const PLAIN_MAX = 256;
 
+/** Bytes copied as they are inside quotes: printable ASCII but `"`, `'`, `?` and `\` (print_escape_string()). */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c <= 0x7e; c++) PLAIN[c] = c === 0x22 || c === 0x27 || c === 0x3f || c === 0x5c ? 0 : 1;
+
 /**
- * Writes `"` + bytes u8[a, e) + `"` at b[q] when they are printable ASCII needing no escape (then the UTF-8
- * decoding and the escaping of print_escape_string() change nothing) and returns the new position; -1
- * otherwise. The caller guarantees PLAIN_MAX + 2 bytes of room.
+ * Writes `"` + the text array bytes u8[a, e) up to the first NUL + `"` at b[q] when they are printable ASCII
+ * needing no escape (then UTF-8 decoding and print_escape_string() change nothing) and returns the new
+ * position; -1 otherwise. The caller guarantees PLAIN_MAX + 2 bytes of room.
  */
-function quotePlainBytes(b: Uint8Array, q: number, u8: Uint8Array, a: number, e: number): number {
+function quotePlainText(b: Uint8Array, q: number, u8: Uint8Array, a: number, e: number): number {
   if (e - a > PLAIN_MAX) return -1;
   b[q++] = 34;
   for (let i = a; i < e; i++) {
     const c = u8[i]!;
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x27 || c === 0x3f || c === 0x5c) return -1;
+    if (PLAIN[c] === 0) {
+      if (c === 0) break;
+      return -1;
+    }
+    b[q++] = c;
+  }
+  b[q++] = 34;
+  return q;
+}
+
+/**
+ * quotePlainText() of the NUL-terminated string at u8[a] (its NUL is known to exist): the string's length is
+ * the returned position - q - 2. -1 when it needs the slow path (escapes, non-ASCII, longer than PLAIN_MAX).
+ */
+function quotePlainCString(b: Uint8Array, q: number, u8: Uint8Array, a: number): number {
+  b[q++] = 34;
+  const lim = a + PLAIN_MAX;
+  for (let i = a; ; i++) {
+    const c = u8[i]!;
+    if (PLAIN[c] === 0) {
+      if (c === 0) break;
+      return -1;
+    }
+    if (i >= lim) return -1;
     b[q++] = c;
   }
   b[q++] = 34;
@@ -54,6 +81,8 @@ function quotePlainBytes(b: Uint8Array, q: number, u8: Uint8Array, a: number, e:
 }
 
 const HELPERS = {
+  quotePlainText,
+  quotePlainCString,
   rdLE32,
   rdBE32,
   rd64,
@@ -62,7 +91,6 @@ const HELPERS = {
   combS,
   findNul,
   utf8,
-  quotePlainBytes,
   writeHex32,
   writeUint32,
   formatHex,
@@ -90,8 +118,26 @@ class Gen {
     this.consts.push(value);
     return `K[${this.consts.length - 1}]`;
   }
+  /** A power of two p is known to be a multiple of (bits), so that redundant alignments are left out. */
+  private known = 1;
   align(a: number): void {
-    if (a > 1) this.emit(`p = (p + ${a - 1}) & ${-a};`);
+    if (a > 1 && this.known % a !== 0) {
+      this.emit(`p = (p + ${a - 1}) & ${-a};`);
+      this.known = a;
+    }
+  }
+  /** p moved by a constant number of bits. */
+  advanced(bits: number): void {
+    let k = 1;
+    while (k < 64 && bits % (k * 2) === 0 && this.known % (k * 2) === 0) k *= 2;
+    this.known = k;
+  }
+  /** p moved by a whole number of bytes (unknown count). */
+  advancedBytes(): void {
+    this.known = this.known % 8 === 0 ? 8 : 1;
+  }
+  unknownAlign(): void {
+    this.known = 1;
   }
 
   /** Constant text into the output (room ensured). */
@@ -141,11 +187,40 @@ class Gen {
     else if (fast !== null) this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
     else this.emit(`var ${v} = ${slow};`);
     this.emit(`p += ${size};`);
+    this.advanced(size);
     return v;
+  }
+
+  /** A byte-aligned 64-bit decimal/hex integer: the common small values are printed from the 32-bit halves. */
+  int64(signed: boolean, le: boolean, align: number, base: 10 | 16): void {
+    this.align(align);
+    const hi = this.v('h');
+    const lo = this.v('l');
+    this.emit(`var ${hi} = dv.get${signed ? 'Int' : 'Uint'}32((p >>> 3) + ${le ? 4 : 0}, ${le}), ${lo} = dv.getUint32((p >>> 3) + ${le ? 0 : 4}, ${le});`);
+    this.emit('p += 64;');
+    this.advanced(64);
+    const v = this.v();
+    this.colored(this.style.number, () => {
+      const slow = `var ${v} = H.comb${signed ? 'S' : 'U'}(${hi}, ${lo}); ` + (base === 16
+        ? `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeHex32(b, q, ${v}); else { ${this.call(`o.ascii(H.formatHex(${v}, 64));`)} }`
+        : this.call(`o.int(${v});`));
+      if (base === 16) this.emit(`if (${hi} === 0) q = H.writeHex32(b, q, ${lo}); else { ${slow} }`);
+      else if (signed) {
+        // hi = -1 and lo > 0: the value is lo - 2^32, printed as `-` and its magnitude (< 2^32).
+        this.emit(`if (${hi} === 0) q = H.writeUint32(b, q, ${lo}); else if (${hi} === -1 && ${lo} !== 0) { b[q++] = 45; q = H.writeUint32(b, q, 4294967296 - ${lo}); } else { ${slow} }`);
+      } else this.emit(`if (${hi} === 0) q = H.writeUint32(b, q, ${lo}); else { ${slow} }`);
+    });
   }
 
   /** Integer text as field-printer-codegen.ts writes it. */
   printInt(v: string, base: number, size: number, signed: boolean): void {
+    if (base === 10 && size <= 32) {
+      // Read with DataView / rdXX32: always a number, no typeof needed.
+      this.colored(this.style.number, () =>
+        this.emit(signed ? `if (${v} >= 0) q = H.writeUint32(b, q, ${v}); else { b[q++] = 45; q = H.writeUint32(b, q, -${v}); }` : `q = H.writeUint32(b, q, ${v});`),
+      );
+      return;
+    }
     this.colored(this.style.number, () => {
       switch (base) {
         case 16:
@@ -170,22 +245,15 @@ class Gen {
     });
   }
 
-  /** Quoted text of the bytes u8[a, e) (UTF-8, no NUL inside). */
-  printText(a: string, e: string): void {
-    this.colored(this.style.string, () => {
-      const r = this.v('r');
-      this.emit(
-        `var ${r} = H.quotePlainBytes(b, q, u8, ${a}, ${e}); if (${r} >= 0) q = ${r}; ` +
-          `else { ${this.call(`o.qstr(H.utf8(u8, ${a}, ${e}));`)} }`,
-      );
-    });
-  }
-
   /** Reads one field (advancing p, storing slots) and, when `print`, writes its text. */
   field(fc: FieldClass, print: boolean): void {
     const st = this.style;
     switch (fc.kind) {
       case 'int': {
+        if (print && fc.size === 64 && fc.align % 8 === 0 && fc.storeSlot === undefined && (fc.base === 10 || fc.base === 16)) {
+          this.int64(fc.signed, fc.byteOrder === 'le', fc.align, fc.base);
+          return;
+        }
         const v = this.rawInt(fc.size, fc.signed, fc.byteOrder === 'le', fc.align);
         if (fc.storeSlot !== undefined) this.emit(`S[${fc.storeSlot}] = ${v};`);
         if (print) this.printInt(v, fc.base, fc.size, fc.signed);
@@ -212,6 +280,7 @@ class Gen {
         if (fc.align % 8 === 0) this.emit(`var ${v} = ${fast};`);
         else this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
         this.emit(`p += ${fc.size};`);
+        this.advanced(fc.size);
         if (print) this.colored(st.number, () => this.emit(this.call(`o.ascii(H.formatG(${v}));`)));
         return;
       }
@@ -234,13 +303,25 @@ class Gen {
           const len = this.v('n');
           this.emit(`var ${len} = ${fc.staticLength !== undefined ? String(fc.staticLength) : `S[${fc.lengthSlot}]`};`);
           this.emit(`p += ${len} * 8;`);
+          this.advancedBytes();
           if (print) this.textUpToNul(i, `${i} + ${len}`);
           return;
         }
         const j = this.v('j');
-        this.emit(`var ${j} = H.findNul(u8, ${i}, E);`);
-        this.emit(`p = (${j} + 1) * 8;`);
-        if (print) this.printText(i, j);
+        this.advancedBytes();
+        if (!print) {
+          this.emit(`var ${j} = H.findNul(u8, ${i}, E);`);
+          this.emit(`p = (${j} + 1) * 8;`);
+          return;
+        }
+        this.colored(st.string, () => {
+          const r = this.v('r');
+          this.emit(
+            `var ${r} = H.quotePlainCString(b, q, u8, ${i}); ` +
+              `if (${r} >= 0) { p = (${i} + ${r} - q - 1) * 8; q = ${r}; } ` +
+              `else { var ${j} = H.findNul(u8, ${i}, E); p = (${j} + 1) * 8; ${this.call(`o.qstr(H.utf8(u8, ${i}, ${j}));`)} }`,
+          );
+        });
         return;
       }
       case 'struct':
@@ -257,10 +338,15 @@ class Gen {
 
   /** Text array / sized string: the bytes up to the first NUL (bits.ts text()). */
   private textUpToNul(a: string, e: string): void {
-    const end = this.v('e');
-    const j = this.v('j');
-    this.emit(`var ${end} = ${e}; var ${j} = H.findNul(u8, ${a}, ${end}); if (${j} >= 0) ${end} = ${j};`);
-    this.printText(a, end);
+    this.colored(this.style.string, () => {
+      const r = this.v('r');
+      const end = this.v('e');
+      const j = this.v('j');
+      this.emit(
+        `var ${r} = H.quotePlainText(b, q, u8, ${a}, ${e}); if (${r} >= 0) q = ${r}; ` +
+          `else { var ${end} = ${e}; var ${j} = H.findNul(u8, ${a}, ${end}); if (${j} >= 0) ${end} = ${j}; ${this.call(`o.qstr(H.utf8(u8, ${a}, ${end}));`)} }`,
+      );
+    });
   }
 
   struct(fc: StructFieldClass, print: boolean): void {
@@ -307,14 +393,19 @@ class Gen {
     if (fc.isText) {
       const i = this.v('i');
       this.emit(`var ${i} = p >>> 3; p += ${len} * 8;`);
+      if (fc.kind === 'array') this.advanced(fc.length * 8);
+      else this.advancedBytes();
       if (show) this.textUpToNul(i, `${i} + ${len}`);
       return;
     }
     const fixed = this.fixedSize(fc.element);
     if (!show && fixed > 0) {
       this.emit(`p += ${len} * ${fixed};`);
+      if (fc.kind === 'array') this.advanced(fc.length * fixed);
+      else this.unknownAlign();
       return;
     }
+    this.unknownAlign();
     const k = this.v('k');
     if (show) this.emit('b[q++] = 91;');
     this.emit(`for (var ${k} = 0; ${k} < ${len}; ${k}++) {`);
@@ -325,6 +416,7 @@ class Gen {
     }
     this.field(fc.element, show);
     this.emit('}');
+    this.unknownAlign();
     if (show) {
       this.room(MEMBER_ROOM);
       this.emit('b[q] = 32; b[q + 1] = 93; q += 2;');

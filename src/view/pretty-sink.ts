@@ -33,11 +33,16 @@ const LOG_LEVEL_NAMES = [
   'TRACE_DEBUG',
 ];
 
+/** Packet context texts kept (streams whose events interleave). */
+const PC_SLOTS = 8;
+
 interface EventPrinter {
   readonly trace: TraceInfo;
   readonly clock: ClockClass | undefined;
   /** Text after the timestamp/delta part up to and including the event name's `: ` (or `, `), encoded. */
   readonly header: Uint8Array;
+  /** `header` followed by the packet context's prefix (one literal when the packet context is shown). */
+  readonly headerPc: Uint8Array;
   readonly packetContext: ScopePrinter | undefined;
   readonly commonContext: ScopePrinter | undefined;
   readonly specificContext: ScopePrinter | undefined;
@@ -93,6 +98,7 @@ export class PrettySink {
           latin1: opts.stringEncoding === 'latin1',
         }
       : { ...PLAIN_STYLE, latin1: opts.stringEncoding === 'latin1' };
+    this.defaultTimestamp = !this.useColors && !opts.nameHeader && !opts.clockCycles && !opts.noDelta;
   }
 
   consume(batch: readonly Message[]): void {
@@ -232,6 +238,7 @@ export class PrettySink {
       trace,
       clock,
       header: enc(h),
+      headerPc: printers[0] ? Buffer.concat([enc(h), scopePrefixes[0]!]) : enc(h),
       packetContext: printers[0],
       commonContext: printers[1],
       specificContext: printers[2],
@@ -243,7 +250,18 @@ export class PrettySink {
 
   private timestampNames: Uint8Array | undefined;
 
+  /** Timestamps in the default form (TimestampFormatter.writeDefault() applies). */
+  private readonly defaultTimestamp: boolean;
+  /**
+   * Text of the last packet context values printed (the same for all events of a packet): a few slots
+   * compared by identity, one per interleaved stream, replaced round robin (cheaper than a map per event).
+   */
+  private readonly pcValues: (object | undefined)[] = new Array(PC_SLOTS).fill(undefined);
+  private readonly pcTexts: Uint8Array[] = new Array(PC_SLOTS).fill(new Uint8Array(0));
+  private pcNext = 0;
+
   private writeTimestamp(o: OutputWriter, p: EventPrinter, m: EventMessage): void {
+    if (this.defaultTimestamp && this.ts.writeDefault(o, p.clock!, m.cycles)) return;
     const opts = this.opts;
     const names = opts.nameHeader;
     if (names) {
@@ -274,11 +292,34 @@ export class PrettySink {
     o.ensure(LINE_SLACK + p.header.length);
     this.lineStart = o.pos;
     if (p.clock) this.writeTimestamp(o, p, m);
-    o.lit(p.header);
+    o.lit(p.headerPc);
     const pre = p.scopePrefixes;
     if (p.packetContext) {
-      o.lit(pre[0]!);
-      p.packetContext(o, m.packetContext ?? {});
+      const pc = m.packetContext;
+      if (pc === undefined) p.packetContext(o, {});
+      else {
+        const values = this.pcValues;
+        let slot = -1;
+        for (let i = 0; i < PC_SLOTS; i++) {
+          if (values[i] === pc) {
+            slot = i;
+            break;
+          }
+        }
+        if (slot >= 0) o.lit(this.pcTexts[slot]!);
+        else {
+          const buf = o.buf;
+          const start = o.pos;
+          p.packetContext(o, pc);
+          // Kept unless the printer had to flush (then the text is not in one piece here).
+          if (o.buf === buf && o.pos >= start && o.pos - start <= 512) {
+            const k = this.pcNext;
+            this.pcNext = (k + 1) % PC_SLOTS;
+            values[k] = pc;
+            this.pcTexts[k] = buf.slice(start, o.pos);
+          }
+        }
+      }
     }
     if (p.fused !== null && m instanceof CtfEventMessage) {
       const st = m.bodyState();

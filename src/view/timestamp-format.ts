@@ -9,7 +9,7 @@
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { cyclesToNs, type Cycles } from '../graph/message.js';
 import { makeCalendar, type Calendar } from './local-time.js';
-import type { OutputWriter } from './output-writer.js';
+import { writeUint32, writeUint9, type OutputWriter } from './output-writer.js';
 
 const NS = 1_000_000_000;
 const NS_N = 1_000_000_000n;
@@ -221,6 +221,68 @@ export class TimestampFormatter {
 
   private deltaS = -1;
   private deltaN = 0;
+  /** writeDefault()'s second cache: cycles secLo .. secLo + 1e9 of secClock (1 GHz) are second secS. */
+  private secClock: ClockClass | undefined;
+  private secLo = 0;
+  private secS = 0;
+
+  /**
+   * The default form `[HH:MM:SS.NNNNNNNNN] (+S.NNNNNNNNN) ` (no names, colours, --clock-seconds/-cycles or
+   * --no-delta) for the common case: non-negative time not before the previous event's, numeric cycles,
+   * HH:MM:SS of the cached second. Writes it straight into the buffer (room ensured by the caller) and
+   * returns true, or writes nothing, changes no state and returns false (then use writeEventWall()).
+   */
+  writeDefault(o: OutputWriter, clock: ClockClass, cycles: Cycles): boolean {
+    if (typeof cycles !== 'number' || !this.hasLast || this.seconds) return false;
+    let S: number;
+    let N: number;
+    if (clock === this.secClock && cycles >= this.secLo && cycles < this.secLo + NS) {
+      // Same second of a 1 GHz clock as the previous event: no division.
+      S = this.secS;
+      N = cycles - this.secLo;
+    } else {
+      this.toNs(clock, cycles);
+      S = this.curS;
+      N = this.curN;
+      if (clockConv(clock).fast && cycles <= Number.MAX_SAFE_INTEGER) {
+        this.secClock = clock;
+        this.secS = S;
+        this.secLo = cycles - N;
+      } else this.secClock = undefined;
+    }
+    let ds = S - this.lastS;
+    let dn = N - this.lastN;
+    if (dn < 0) {
+      dn += NS;
+      ds -= 1;
+    }
+    if (S < 0 || ds < 0 || ds >= 4294967296) return false;
+    if (S !== this.cacheSec) {
+      this.cacheSec = S;
+      this.setPrefix(S);
+    }
+    const b = o.buf;
+    let q = o.pos;
+    b[q++] = 91;
+    const pre = this.cachePrefixBytes;
+    for (let i = 0; i < pre.length; i++) b[q++] = pre[i]!;
+    q = writeUint9(b, q, N);
+    b[q] = 93;
+    b[q + 1] = 32;
+    b[q + 2] = 40;
+    b[q + 3] = 43;
+    q = writeUint32(b, q + 4, ds);
+    b[q++] = 46;
+    q = writeUint9(b, q, dn);
+    b[q] = 41;
+    b[q + 1] = 32;
+    o.pos = q + 2;
+    this.deltaS = ds;
+    this.deltaN = dn;
+    this.lastS = S;
+    this.lastN = N;
+    return true;
+  }
 
   /** Writes the delta prepared by writeEventWall(). */
   writeDelta(o: OutputWriter): void {

@@ -47,7 +47,7 @@ test("a user's own daemon in ~/.ltt, started by create, refuses kernel commands"
     assert.equal(statSync(join(rundir, 'client-ltt-sessiond')).uid, NOBODY);
 
     const ust = await lttAsNobody(userEnv, 'enable-event', '-u', 'app:*');
-    assert.deepEqual([ust.code, ust.stdout], [0, 'UST event app:* created in channel channel0\n']);
+    assert.deepEqual([ust.code, ust.stdout], [0, 'ust event app:* created in channel channel0\n']);
     const kernel = await lttAsNobody(userEnv, 'enable-event', '-k', 'sched_switch');
     assert.equal(kernel.code, 1);
     assert.equal(

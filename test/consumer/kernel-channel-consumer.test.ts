@@ -130,3 +130,53 @@ test('start/stop/start/stop appends to the same streams; loss counters are not c
     assert.equal(lines.filter((l) => / syscall_exit_chroot: .*ret = 0/.test(l)).length, 2, 'one chroot per run');
   });
 });
+
+test('pid tracker is also the kernel filter: untracked processes do not fill the buffer', async () => {
+  await withSession('kpid', async (s, dir) => {
+    await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS, readTimerUs: 60_000_000 });
+    await s.enableEvent('c', { name: 'newfstat', type: 'syscall' });
+    await s.enableEvent('c', { name: 'statx', type: 'syscall' });
+    await s.enableEvent('c', { name: 'newfstatat', type: 'syscall' });
+    const inst = s.instanceNames().c!;
+    const child = spawn('sh', ['-c', 'read x; for i in 1 2 3; do ls -l / >/dev/null; done'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      await s.track('pid', [child.pid!]);
+      assert.equal(tracefs.readText('set_event_pid', inst).trim(), String(child.pid));
+      assert.equal(tracefs.readText('options/event-fork', inst).trim(), '1');
+      await s.start();
+      // This process is untracked: its stats must not even reach the ring buffer.
+      for (let i = 0; i < 3000; i++) fs.fstatSync(0);
+      child.stdin!.end('go\n');
+      await exited;
+      await s.stop();
+    } finally {
+      child.kill();
+    }
+    let readByKernel = 0;
+    for (const cpu of tracefs.cpuIds()) readByKernel += Number(/read events:\s*(\d+)/.exec(tracefs.readText(`per_cpu/cpu${cpu}/stats`, inst))![1]);
+    // ls (a forked child, added by event-fork) reaches the buffer and the consumer drops it; our 6000 do not.
+    assert.ok(readByKernel < 3000, `kernel recorded ${readByKernel} records`);
+    const lines = babeltraceLines(dir);
+    assert.ok(lines.length > 0 && lines.length <= readByKernel, `${lines.length} written of ${readByKernel}`);
+    await s.track('pid', 'all');
+    assert.equal(tracefs.readText('set_event_pid', inst).trim(), '', 'track --all clears the kernel filter');
+  });
+});
+
+test('every stream begins at start and ends at stop: --stream-intersection keeps the statedump', async () => {
+  await withSession('intersect', async (s, dir) => {
+    await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
+    await s.enableEvent('c', { name: 'lttng_statedump_*', type: 'tracepoint' });
+    await s.enableEvent('c', { name: 'chroot', type: 'syscall' });
+    await s.start();
+    // Records on one CPU only, after a pause: without aligned packets the intersection starts there.
+    await new Promise((r) => setTimeout(r, 50));
+    execFileSync('taskset', ['-c', String(tracefs.cpuIds().at(-1)), 'chroot', '/', 'true']);
+    await s.stop();
+    const r = spawnSync('/usr/bin/babeltrace2', ['--stream-intersection', dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(/ lttng_statedump_start: /.test(r.stdout), 'statedump inside the intersection');
+    assert.ok(/ syscall_exit_chroot: /.test(r.stdout), 'chroot inside the intersection');
+  });
+});

@@ -10,7 +10,7 @@ import { ExitCode } from '../exit-codes.js';
 
 export const addContextCommand: CommandSpec = {
   name: 'add-context',
-  summary: 'Add context fields to channels',
+  summary: 'Add context fields to be recorded',
   help: `Usage: ltt add-context (-k | -u) [-s SESSION] [-c CHANNEL] -t TYPE [-t TYPE]...
        ltt add-context --list
 

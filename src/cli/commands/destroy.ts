@@ -26,6 +26,10 @@ Stop and destroy SESSION (default: the current session), or every session with -
       : [ctx.session(positionals[0])];
     const destroyed: SessionSummary[] = [];
     ctx.miOutput = { sessions: [] };
+    if (values.all && names.length === 0) {
+      ctx.out('No session found, nothing to do.');
+      return ExitCode.SUCCESS;
+    }
     for (const name of names) {
       try {
         destroyed.push(await client.request('destroy-session', { session: name }));

@@ -62,7 +62,7 @@ Disable the rules named NAME (exact match; of the given type, else any type) in 
         ctx.out(
           all
             ? `All ${label} ${type === 'syscall' ? 'system calls' : type === 'tracepoint' ? 'tracepoints' : 'events'} are disabled in channel ${result.channel}`
-            : `${label} event ${name} of type ${typeText} disabled in channel ${result.channel} for session ${session}`,
+            : `${label} ${name} of type ${typeText} disabled in channel ${result.channel} for session ${session}`,
         );
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;

@@ -13,7 +13,7 @@ import { nextPowerOfTwo, parseCount, parseSize } from '../size-option.js';
 
 export const enableChannelCommand: CommandSpec = {
   name: 'enable-channel',
-  summary: 'Create or enable channels',
+  summary: 'Create or enable a channel',
   help: `Usage: ltt enable-channel (-k | -u) [-s SESSION] [--discard | --overwrite] [--output=(mmap | splice)]
                           [--subbuf-size=SIZE] [--num-subbuf=COUNT] [--switch-timer=PERIODUS]
                           [--read-timer=PERIODUS] [--monitor-timer=PERIODUS] [--blocking-timeout=TIMEOUTUS]
@@ -60,6 +60,8 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
     }
     if (values['num-subbuf'] !== undefined) {
       const count = parseCount('num-subbuf', values['num-subbuf'] as string);
+      // lttng refuses 0 outright (a channel needs at least one sub-buffer) rather than rounding it up.
+      if (count === 0) throw usageError(`Wrong value in --num-subbuf parameter: ${String(values['num-subbuf'])}`);
       const rounded = nextPowerOfTwo(count);
       if (rounded !== count) ctx.warn(`The number of subbuffers (${count}) is rounded to the next power of 2 (${rounded})`);
       attributes.numSubbuf = rounded;

@@ -110,8 +110,15 @@ Options:
     const session = ctx.session(values.session as string | undefined);
     const client = await ctx.control();
     const label = domainLabel(domain);
+    // lttng names the kernel "Kernel" in the per-rule line (kept on purpose: "Kernel event sched_switch created in
+    // channel channel0") and "ust" everywhere else, as 2.13 prints it.
+    const ruleLabel = domain === 'kernel' ? 'Kernel' : label;
     const channelArg = values.channel as string | undefined;
     const shownChannel = channelArg ?? 'channel0';
+    const filter = values.filter as string | undefined;
+    const excluded = exclusions ? ` excluding ${exclusions.map((x) => `"${x}"`).join(', ')}` : '';
+    // lttng's -a line names what the rule covers: without a type flag every instrumentation type ("events").
+    const allWhat = typeFlags[0] === 'syscall' ? 'system calls' : typeFlags[0] === 'tracepoint' ? 'tracepoints' : 'events';
     const events: unknown[] = [];
     let code = ExitCode.SUCCESS as ExitCode;
     for (const name of names) {
@@ -119,10 +126,13 @@ Options:
         name,
         type,
         ...(location !== undefined ? { location } : {}),
-        ...(values.filter !== undefined ? { filter: values.filter as string } : {}),
+        ...(filter !== undefined ? { filter } : {}),
         ...(loglevel ? { loglevel } : {}),
         ...(exclusions ? { exclusions } : {}),
       };
+      // The subject lttng puts before the reason in its error lines: "Event NAME" or, for -a, "Events"
+      // ("All events" when a filter was given).
+      const subject = values.all ? (filter !== undefined ? 'All events' : 'Events') : `Event ${name}${excluded}`;
       try {
         const result = await client.request('enable-event', {
           session,
@@ -131,24 +141,36 @@ Options:
           rule,
         });
         for (const r of result.rules) events.push({ ...eventMi(r), success: true });
-        if (values.all) {
-          const what = type === 'syscall' ? 'system calls' : type === 'tracepoint' ? 'tracepoints' : 'events';
-          ctx.out(`All ${label} ${what} are enabled in channel ${result.channel}`);
+        // With a filter lttng prints only the filter confirmation, not the "created"/"enabled" line.
+        if (filter !== undefined) {
+          ctx.out(values.all ? `Filter '${filter}' successfully set` : `Event ${name}${excluded}: Filter '${filter}' successfully set`);
+        } else if (values.all) {
+          const forLevel = levelText !== undefined && domain !== 'kernel' ? ` for loglevel ${levelText}` : '';
+          ctx.out(`All ${label} ${allWhat}${excluded} are enabled in channel ${result.channel}${allWhat === 'system calls' ? '' : forLevel}`);
         } else {
-          const excluded = exclusions ? ` excluding ${exclusions.map((x) => `"${x}"`).join(', ')}` : '';
-          ctx.out(`${label} event ${name}${excluded} created in channel ${result.channel}`);
+          ctx.out(`${ruleLabel} event ${name}${excluded} created in channel ${result.channel}`);
         }
-        if (values.filter !== undefined) ctx.out(`Event ${name}: Filter '${String(values.filter)}' successfully set`);
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;
         events.push({ ...eventMi({ ...rule, enabled: false }), success: false });
-        if (error.code === 'KERN_EVENT_EXIST' || error.code === 'UST_EVENT_EXIST') {
+        const channelText = error.code === 'NEED_CHANNEL_NAME' ? '<default>' : shownChannel;
+        const where = `(channel ${channelText}, session ${session}${filter !== undefined ? `, filter '${filter}'` : ''})`;
+        if (error.code === 'KERN_EVENT_EXIST') {
+          // Only the kernel's duplicate is a warning in lttng; a duplicate user space rule is an error.
           ctx.miError ??= error.toWire();
-          ctx.warn(`${label} event ${name} already enabled (channel ${shownChannel}, session ${session})`);
+          ctx.warn(
+            filter !== undefined
+              ? values.all
+                ? `Filter on all events is already enabled (channel ${channelText}, session ${session})`
+                : `Filter on event ${name} is already enabled (channel ${channelText}, session ${session})`
+              : values.all
+                ? `Kernel events already enabled (channel ${channelText}, session ${session})`
+                : `Kernel event ${name} already enabled (channel ${channelText}, session ${session})`,
+          );
           if (code === ExitCode.SUCCESS) code = ExitCode.WARNING;
         } else {
-          const channelText = error.code === 'NEED_CHANNEL_NAME' ? '<default>' : shownChannel;
-          ctx.error(`Event ${name}: ${error.message} (channel ${channelText}, session ${session})`, error.code);
+          const reason = error.code === 'UST_EVENT_EXIST' ? 'UST event already enabled' : error.message;
+          ctx.error(`${subject}: ${reason} ${where}`, error.code);
           code = ExitCode.ERROR;
         }
       }

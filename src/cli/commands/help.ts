@@ -7,46 +7,59 @@ import { ExitCode } from '../exit-codes.js';
 /** Filled by command-table.ts (help lists every command, and is one of them). */
 export const helpRegistry: { commands: CommandSpec[] } = { commands: [] };
 
+// lttng's grouping of the commands in its usage text (lttng.cpp), restricted to the commands ltt has.
+const GROUPS: ReadonlyArray<[string, readonly string[]]> = [
+  ['Recording sessions', ['create', 'destroy', 'set-session']],
+  ['Channels', ['add-context', 'disable-channel', 'enable-channel']],
+  ['Recording event rules', ['disable-event', 'enable-event']],
+  ['Status', ['list', 'status']],
+  ['Control', ['start', 'stop']],
+  ['Resource tracking', ['track', 'untrack']],
+  ['Miscellaneous', ['help', 'version', 'view']],
+];
+
+/** What `ltt` alone, `ltt --help` and `ltt help` print: lttng's usage layout with ltt's commands. */
 export function generalUsage(): string {
-  const width = Math.max(...helpRegistry.commands.map((c) => c.name.length));
-  const list = helpRegistry.commands.map((c) => `    ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
-  return `Usage: ltt [OPTIONS] COMMAND [COMMAND OPTIONS]
+  const byName = new Map(helpRegistry.commands.map((c) => [c.name, c]));
+  const grouped = new Set(GROUPS.flatMap(([, names]) => names));
+  // A command missing from GROUPS still gets listed, so a new command can never be left out of the help.
+  const groups = [...GROUPS, ['Other', helpRegistry.commands.map((c) => c.name).filter((n) => !grouped.has(n))] as const];
+  const sections = groups
+    .map(([title, names]) => [title, names.filter((n) => byName.has(n))] as const)
+    .filter(([, names]) => names.length > 0)
+    .map(([title, names]) => `${title}:\n${names.map((n) => `  ${n.padEnd(16)}  ${byName.get(n)!.summary}`).join('\n')}`);
+  return `Usage: ltt [--group=GROUP] [--mi=TYPE] [--no-sessiond | --sessiond-path=PATH]
+           [--rundir=DIR] [--quiet | -v | -vv | -vvv] COMMAND [COMMAND OPTIONS]
 
-The Linux Trace Toolkit: LTTng's commands on tracefs and Node.js tracers.
+Available commands:
 
-Options:
-  -V, --version          show the version
-  -h, --help             show this help
-      --list-commands    list the commands
-  -v, --verbose          more output (repeatable)
-  -q, --quiet            no output but machine output
-  -m, --mi=json          machine interface output (JSON)
-  -g, --group=NAME       group allowed to use root's session daemon (default: tracing)
-  -n, --no-sessiond      do not start a session daemon
-      --sessiond-path=PATH  session daemon to start
-      --rundir=DIR       runtime directory of the session daemon (default: env LTT_RUNDIR, /run/ltt for root, ~/.ltt)
+${sections.join('\n\n')}
 
-Commands:
-${list}
+Run \`ltt help COMMAND\` or \`ltt COMMAND --help\` to get help with
+command COMMAND.
 
-Each command accepts --help and --list-options. \`ltt help COMMAND\` shows a command's help.
+Global options: -V/--version, --list-commands, -m/--mi=json (machine interface output as JSON), -g/--group,
+-n/--no-sessiond, --sessiond-path, --rundir (session daemon runtime directory; default: env LTT_RUNDIR,
+/run/ltt for root, ~/.ltt), -q/--quiet, -v/--verbose.
 `;
 }
 
 export const helpCommand: CommandSpec = {
   name: 'help',
-  summary: 'Display help information about a command',
+  summary: 'Show the help of a command',
   help: 'Usage: ltt help [COMMAND]\n\nShow the help of COMMAND, or the general help.\n',
   options: {},
   async run(ctx, { positionals }) {
     const name = positionals[0];
+    // In --mi json mode the text goes inside the one JSON document, so stdout stays parseable.
+    const show = (text: string) => (ctx.mi ? (ctx.miOutput = { help: text }) : ctx.raw(text));
     if (name === undefined) {
-      ctx.raw(generalUsage());
+      show(generalUsage());
       return ExitCode.SUCCESS;
     }
     const command = helpRegistry.commands.find((c) => c.name === name);
-    if (!command) throw new CliError('UND', `Unknown command "${name}"`, ExitCode.UNDEFINED);
-    ctx.raw(command.help);
+    if (!command) throw new CliError('UND', `Unknown command "${name}"`, ExitCode.ERROR);
+    show(command.help);
     return ExitCode.SUCCESS;
   },
 };

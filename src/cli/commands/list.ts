@@ -74,7 +74,7 @@ export async function listSession(
 
 export const listCommand: CommandSpec = {
   name: 'list',
-  summary: 'List recording sessions, their channels and rules, or available tracepoints',
+  summary: 'List recording sessions and instrumentation points',
   help: `Usage: ltt list [SESSION [-c CHANNEL] [-k | -u]]
        ltt list (-k [--syscall] | -u)
 

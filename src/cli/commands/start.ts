@@ -7,7 +7,7 @@ import { ExitCode } from '../exit-codes.js';
 
 export const startCommand: CommandSpec = {
   name: 'start',
-  summary: 'Start recording',
+  summary: 'Start a recording session',
   help: `Usage: ltt start [SESSION]
 
 Start recording in SESSION (default: the current session). Its channels must exist already.

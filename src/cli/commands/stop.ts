@@ -8,7 +8,7 @@ import { ExitCode } from '../exit-codes.js';
 
 export const stopCommand: CommandSpec = {
   name: 'stop',
-  summary: 'Stop recording',
+  summary: 'Stop a recording session',
   help: `Usage: ltt stop [--no-wait] [SESSION]
 
 Stop recording in SESSION (default: the current session) and wait until the trace data is flushed.

@@ -6,7 +6,7 @@ import { ExitCode } from '../exit-codes.js';
 
 export const versionCommand: CommandSpec = {
   name: 'version',
-  summary: 'Show version information',
+  summary: 'Show ltt version information',
   help: 'Usage: ltt version\n\nShow the version of ltt.\n',
   options: {},
   async run(ctx) {

@@ -32,7 +32,7 @@ async function sessionTraceDir(ctx: CliContext, name: string): Promise<string> {
 
 export const viewCommand: CommandSpec = {
   name: 'view',
-  summary: 'View the traces of a recording session',
+  summary: 'Launch a trace reader',
   help: `Usage: ltt view [-e VIEWER] [-t TRACE_DIR | SESSION | TRACE_DIR...] [VIEWER OPTIONS]
 
 Print the events of a trace like babeltrace2 does. Default: the trace of the current session.

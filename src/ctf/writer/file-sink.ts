@@ -5,7 +5,10 @@
 // one index entry per packet, as soon as the packet arrives (so a live reader or a crash sees whole packets).
 // With a tracefile count, the ring reuses the oldest file: it is truncated with its index, as LTTng does.
 // Writes are synchronous (the consumer's workers own the thread; packets are large, so syscalls are few).
-// I/O failures throw an LttError (code CTF_WRITER_IO) naming the file.
+// I/O failures throw an LttError (code CTF_WRITER_IO) naming the file, and leave the files as they were before
+// the failed write (a partly written packet, index entry or metadata packet is cut off again: a full disk never
+// leaves a torn trace), so the writer may go on and a later write may succeed once there is space again.
+// A stream file that could not be opened (ring rotation) is retried with the next packet.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,17 +16,38 @@ import { LttError } from '../../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-file.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 
-function ioError(what: string, file: string, err: unknown): LttError {
-  const reason = err instanceof Error ? err.message : String(err);
-  return new LttError('CTF_WRITER_IO', `Cannot ${what} ${file}: ${reason}`, { cause: err });
+/**
+ * "FILE: No space left on device": the system's wording of an fs error (Node's message is
+ * "ENOSPC: no space left on device, write"), for one-line reports.
+ */
+export function describeIoError(file: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /^E[A-Z0-9]+: ([^,]+)/.exec(message);
+  const reason = m ? m[1]!.charAt(0).toUpperCase() + m[1]!.slice(1) : message;
+  return `${file}: ${reason}`;
 }
 
-function writeAll(fd: number, data: Uint8Array, file: string): void {
+function ioError(what: string, file: string, err: unknown): LttError {
+  return new LttError('CTF_WRITER_IO', `Cannot ${what} ${describeIoError(file, err)}`, { cause: err });
+}
+
+/** Writes all of `data` at `pos`; on failure cuts the file back to `pos` and throws. */
+function writeAllAt(fd: number, data: Uint8Array, pos: number, file: string): void {
   let done = 0;
   try {
-    while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, null);
+    // Positional: after a cut-back the next write lands right after the last whole packet, not after a hole.
+    while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, pos + done);
   } catch (err) {
+    truncateQuietly(fd, pos);
     throw ioError('write', file, err);
+  }
+}
+
+function truncateQuietly(fd: number, size: number): void {
+  try {
+    fs.ftruncateSync(fd, size);
+  } catch {
+    // Shrinking needs no space; if it fails anyway the index still lists only whole packets.
   }
 }
 
@@ -37,6 +61,7 @@ function openTruncated(file: string): number {
 
 export class FileTraceSink implements TraceSink {
   private metadataFd: number;
+  private metadataBytes = 0;
   private readonly streams = new Set<FileStreamSink>();
 
   private constructor(
@@ -57,7 +82,8 @@ export class FileTraceSink implements TraceSink {
 
   writeMetadata(packets: Uint8Array): void {
     if (this.metadataFd < 0) throw new LttError('CTF_WRITER_CLOSED', `metadata of ${this.dir} written after close`);
-    writeAll(this.metadataFd, packets, this.metadataPath);
+    writeAllAt(this.metadataFd, packets, this.metadataBytes, this.metadataPath);
+    this.metadataBytes += packets.length;
   }
 
   openStream(info: StreamSinkInfo): StreamSink {
@@ -91,8 +117,9 @@ class FileStreamSink implements StreamSink {
   private indexFd = -1;
   private dataPath = '';
   private indexPath = '';
-  /** Bytes in the current data file. */
+  /** Bytes in the current data file and its index file. */
   private fileBytes = 0;
+  private indexBytes = 0;
   /** Rotation number of the current file (0-based, wraps at tracefileCount). */
   private fileNumber = 0;
   private readonly rotate: boolean;
@@ -116,9 +143,29 @@ class FileStreamSink implements StreamSink {
     const base = this.rotate ? `${this.info.fileName}_${this.fileNumber}` : this.info.fileName;
     this.dataPath = path.join(this.dir, base);
     this.indexPath = path.join(this.dir, 'index', `${base}.idx`);
-    this.dataFd = openTruncated(this.dataPath);
-    this.indexFd = openTruncated(this.indexPath);
-    writeAll(this.indexFd, indexFileHeader(), this.indexPath);
+    let dataFd = -1;
+    let indexFd = -1;
+    try {
+      dataFd = openTruncated(this.dataPath);
+      indexFd = openTruncated(this.indexPath);
+      const header = indexFileHeader();
+      writeAllAt(indexFd, header, 0, this.indexPath);
+      this.indexBytes = header.length;
+    } catch (err) {
+      // No half-made stream file stays behind (an index without its header does not read).
+      for (const [fd, file] of [[dataFd, this.dataPath], [indexFd, this.indexPath]] as const) {
+        if (fd < 0) continue;
+        try {
+          fs.closeSync(fd);
+          fs.unlinkSync(file);
+        } catch {
+          // Best effort.
+        }
+      }
+      throw err;
+    }
+    this.dataFd = dataFd;
+    this.indexFd = indexFd;
     this.fileBytes = 0;
   }
 
@@ -140,18 +187,26 @@ class FileStreamSink implements StreamSink {
 
   writePacket(packet: Uint8Array, index: PacketIndexEntry): void {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed stream ${this.dataPath}`);
-    if (this.rotate && this.fileBytes > 0 && this.fileBytes + packet.length > this.info.tracefileSize!) {
+    if (this.dataFd >= 0 && this.rotate && this.fileBytes > 0 && this.fileBytes + packet.length > this.info.tracefileSize!) {
       // lttng-consumerd: move to the next file of the ring, overwriting the oldest one.
       this.closeFiles();
       this.fileNumber++;
       const count = this.info.tracefileCount ?? 0;
       if (count > 0) this.fileNumber %= count;
-      this.openFiles();
     }
+    // Also retries a file whose opening failed before (full disk at rotation).
+    if (this.dataFd < 0) this.openFiles();
     encodeIndexEntry(this.entry, 0, this.fileBytes, index);
-    writeAll(this.dataFd, packet, this.dataPath);
-    writeAll(this.indexFd, this.entry, this.indexPath);
+    writeAllAt(this.dataFd, packet, this.fileBytes, this.dataPath);
+    try {
+      writeAllAt(this.indexFd, this.entry, this.indexBytes, this.indexPath);
+    } catch (err) {
+      // The index must match the data file: the packet goes too.
+      truncateQuietly(this.dataFd, this.fileBytes);
+      throw err;
+    }
     this.fileBytes += packet.length;
+    this.indexBytes += this.entry.length;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,10 @@
 //   sub-buffers), which readers report as discarded packets.
 // * Timestamps are clock cycles (numbers < 2^53) and must not go backwards: an earlier timestamp is clamped to
 //   the stream's current time so the trace stays readable.
+// * A packet the sink cannot take (full disk: the sink throws) is not retried and does not throw at the
+//   producer: it is counted in `stats.unwrittenPackets` / `unwrittenEvents`, reported once to the owner
+//   (`writeFailed`), and its sequence number is used anyway, so readers of the trace see the gap as discarded
+//   packets. The same goes for a packet whose metadata the owner could not write first.
 // Synchronous; `write` does no allocation on the common path. After `close()`, write/openPacket/flushPacket/
 // switchSink throw an LttError (CTF_WRITER_CLOSED).
 
@@ -33,14 +37,19 @@ export interface StreamWriterStats {
   discarded: number;
   /** Bytes handed to the sink (packet sizes). */
   bytes: number;
+  /** Packets the sink could not write (full disk, ...), and the records they held (included in `events`). */
+  unwrittenPackets: number;
+  unwrittenEvents: number;
 }
 
 /** What a StreamWriter needs from its trace (kept narrow so streams can be tested and reused apart). */
 export interface StreamOwner {
   /** Encoder factory of event class `id` of this stream's class, or undefined if there is none. */
   encoderFactory(streamClassId: number, id: number): EncoderFactory | undefined;
-  /** Called before each packet leaves, so the metadata describing it is out first. */
-  beforePacket(): void;
+  /** Called before each packet leaves, so the metadata describing it is out first; false if it could not be. */
+  beforePacket(): boolean;
+  /** The sink failed to take a packet of this stream (the packet is counted as unwritten). */
+  writeFailed(stream: StreamWriter, error: unknown): void;
   /** Called once when the stream is closed. */
   streamClosed(stream: StreamWriter): void;
 }
@@ -75,7 +84,7 @@ function put64(dv: DataView, at: number, v: number): void {
 }
 
 export class StreamWriter {
-  readonly stats: StreamWriterStats = { events: 0, packets: 0, discarded: 0, bytes: 0 };
+  readonly stats: StreamWriterStats = { events: 0, packets: 0, discarded: 0, bytes: 0, unwrittenPackets: 0, unwrittenEvents: 0 };
   readonly streamClassId: number;
   readonly streamInstanceId: number;
   readonly cpuId: number;
@@ -282,12 +291,24 @@ export class StreamWriter {
       streamInstanceId: this.streamInstanceId,
       packetSeqNum: this.seqNum,
     };
-    this.owner.beforePacket();
-    this.sink.writePacket(u8.subarray(0, size), entry);
+    let written = this.owner.beforePacket();
+    if (written) {
+      try {
+        this.sink.writePacket(u8.subarray(0, size), entry);
+      } catch (err) {
+        written = false;
+        this.owner.writeFailed(this, err);
+      }
+    }
+    if (written) {
+      this.stats.packets++;
+      this.stats.bytes += size;
+    } else {
+      this.stats.unwrittenPackets++;
+      this.stats.unwrittenEvents += this.packetEvents;
+    }
     u8.fill(0, 0, content);
     this.seqNum++;
-    this.stats.packets++;
-    this.stats.bytes += size;
     this.clock = endTs;
     this.isOpen = false;
     this.off = PACKET_PREAMBLE_SIZE;

@@ -6,6 +6,10 @@
 // added at any time; their TSDL is queued and goes out as new metadata packets before the next data packet
 // leaves (or on `flushMetadata()` / `close()`), so readers never see a record whose class is not yet declared.
 // Everything is synchronous except `create` (directory creation) and `close`.
+// Write failures after `create` (a full disk) do not throw at the producer: a packet that cannot be written (or
+// whose metadata cannot be written first) is counted in its stream's stats (unwrittenPackets/unwrittenEvents),
+// the files keep only whole packets and whole metadata packets (readable up to the failure), writing is retried
+// with each packet, and the first failure is kept in `writeError` and passed to `onWriteError` once.
 
 import { randomUUID } from 'node:crypto';
 import { LttError } from '../../errors.js';
@@ -49,6 +53,8 @@ export interface TraceWriterOptions {
    * `clock value - base` with a base taken at trace start.
    */
   readonly timestampBase?: bigint;
+  /** Called once, at the first write failure (e.g. "Cannot write FILE: No space left on device"). */
+  readonly onWriteError?: (error: LttError) => void;
 }
 
 export interface EventClassDef {
@@ -97,6 +103,10 @@ export class CtfTraceWriter implements StreamOwner {
   private pendingMetadata = '';
   private metadataSoFar = '';
   private closed = false;
+  private firstWriteError: LttError | undefined;
+  private onWriteError: ((error: LttError) => void) | undefined;
+  /** Write failures so far (packets and metadata). */
+  writeFailures = 0;
 
   private constructor(
     private sink: TraceSink,
@@ -128,6 +138,7 @@ export class CtfTraceWriter implements StreamOwner {
       sink = await FileTraceSink.create(opts.dir);
     }
     const w = new CtfTraceWriter(sink, uuid, opts.clock, packetSize, base);
+    w.onWriteError = opts.onWriteError;
     w.pendingMetadata = preambleTsdl(uuid, opts.env, opts.clock);
     for (const sc of opts.streamClasses ?? [{ id: 0, header: 'compact' as const }]) w.addStreamClass(sc);
     w.flushMetadata();
@@ -137,6 +148,11 @@ export class CtfTraceWriter implements StreamOwner {
   /** All TSDL written so far (de-packetized metadata), plus what is queued. */
   get metadataText(): string {
     return this.metadataSoFar + this.pendingMetadata;
+  }
+
+  /** The first write failure since `create`, if any. */
+  get writeError(): LttError | undefined {
+    return this.firstWriteError;
   }
 
   get clockName(): string {
@@ -225,9 +241,10 @@ export class CtfTraceWriter implements StreamOwner {
   flushMetadata(): void {
     if (this.pendingMetadata === '') return;
     const text = this.pendingMetadata;
+    // Sink first: if it fails (full disk) the text stays queued and the file holds only whole packets.
+    this.sink.writeMetadata(packetizeMetadata(text, this.uuidRaw, this.metadataPacketSize), text);
     this.pendingMetadata = '';
     this.metadataSoFar += text;
-    this.sink.writeMetadata(packetizeMetadata(text, this.uuidRaw, this.metadataPacketSize), text);
   }
 
   /**
@@ -247,11 +264,14 @@ export class CtfTraceWriter implements StreamOwner {
     await old.close();
   }
 
-  /** Closes every open stream (flushing its last packet), writes queued metadata, closes the sink. */
+  /**
+   * Closes every open stream (flushing its last packet), writes queued metadata, closes the sink. Metadata that
+   * cannot be written now is a write failure like the others (counted, reported), not an exception.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     for (const s of [...this.streams.keys()]) await s.close();
-    this.flushMetadata();
+    this.tryFlushMetadata();
     this.closed = true;
     await this.sink.close();
   }
@@ -260,8 +280,29 @@ export class CtfTraceWriter implements StreamOwner {
   encoderFactory(streamClassId: number, id: number): EncoderFactory | undefined {
     return this.streamClasses.get(streamClassId)?.factories[id];
   }
-  beforePacket(): void {
-    if (this.pendingMetadata !== '') this.flushMetadata();
+  beforePacket(): boolean {
+    return this.pendingMetadata === '' || this.tryFlushMetadata();
+  }
+  writeFailed(_stream: StreamWriter, error: unknown): void {
+    this.noteWriteFailure(error);
+  }
+
+  /** flushMetadata() that reports a failure instead of throwing; the text stays queued for the next try. */
+  private tryFlushMetadata(): boolean {
+    try {
+      this.flushMetadata();
+      return true;
+    } catch (err) {
+      this.noteWriteFailure(err);
+      return false;
+    }
+  }
+
+  private noteWriteFailure(error: unknown): void {
+    this.writeFailures++;
+    if (this.firstWriteError !== undefined) return;
+    this.firstWriteError = error instanceof LttError ? error : new LttError('CTF_WRITER_IO', String(error), { cause: error });
+    this.onWriteError?.(this.firstWriteError);
   }
   streamClosed(stream: StreamWriter): void {
     this.streams.delete(stream);

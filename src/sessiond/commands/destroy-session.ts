@@ -4,7 +4,7 @@
 import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
-import { stopTracers } from './stop-session.js';
+import { stopTracers, takeWriteErrors } from './stop-session.js';
 
 export async function destroySession(
   ctx: DaemonContext,
@@ -14,6 +14,9 @@ export async function destroySession(
   if (session.active) await stopTracers(ctx, session);
   const summary = session.summary();
   const errors: unknown[] = [];
+  // Losses no `stop` reported yet (destroy of an active session): said once, after the teardown.
+  const lost = takeWriteErrors(ctx, session);
+  if (lost) errors.push(lost);
   for (const state of session.domains.values()) {
     if (!state.tracer) continue;
     try {

@@ -3,6 +3,7 @@
 // TRACE_ALREADY_STOPPED (a warning in the CLI, like lttng).
 
 import { ControlError } from '../../control/error-codes.js';
+import { LttError } from '../../errors.js';
 import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
@@ -23,6 +24,19 @@ export async function stopTracers(ctx: DaemonContext, session: LockedSession): P
   if (failure !== undefined) throw failure;
 }
 
+/**
+ * The trace-writing failures (full disk, ...) of the session's tracers not reported yet, logged and made into
+ * one error for the user, or undefined when everything was written.
+ */
+export function takeWriteErrors(ctx: DaemonContext, session: LockedSession): LttError | undefined {
+  const lines: string[] = [];
+  for (const state of session.domains.values()) lines.push(...(state.tracer?.writeErrors?.() ?? []));
+  if (lines.length === 0) return undefined;
+  for (const line of lines) ctx.log(`Session ${session.name}: trace data lost: ${line}`);
+  const more = lines.length > 1 ? ` (and ${lines.length - 1} more, see the daemon log)` : '';
+  return new LttError('TRACE_WRITE_FAILED', `Tracing stopped for session ${session.name}, but trace data was lost: ${lines[0]}${more}`);
+}
+
 export async function stopSession(
   ctx: DaemonContext,
   _args: unknown,
@@ -31,5 +45,8 @@ export async function stopSession(
   if (!session.active) throw new ControlError('TRACE_ALREADY_STOPPED');
   await stopTracers(ctx, session);
   ctx.log(`Session ${session.name} stopped`);
+  // The session is stopped either way; what could not be written is said once, as this command's error.
+  const lost = takeWriteErrors(ctx, session);
+  if (lost) throw lost;
   return session.summary();
 }

@@ -49,6 +49,11 @@ export interface DomainTracer {
   stop(): unknown;
   destroy(): unknown;
   stats(): TracerChannelStats[] | Promise<TracerChannelStats[]>;
+  /**
+   * Trace-writing failures (full disk, ...) not reported yet, one line each; each is returned once, so the
+   * user hears of it once (`ltt stop` / `ltt destroy`). Optional: a tracer that cannot fail to write omits it.
+   */
+  writeErrors?(): string[];
 }
 
 export interface TracerSessionOptions {

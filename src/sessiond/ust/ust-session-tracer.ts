@@ -58,6 +58,9 @@ interface AppRun {
   stats: AppStats;
   joined: boolean;
   final: boolean;
+  /** A write failure of this run was logged / handed to the user (each happens once). */
+  errorLogged: boolean;
+  errorReported: boolean;
 }
 
 function pad(n: number, w = 2): string {
@@ -265,6 +268,8 @@ export class UstSessionTracer implements DomainTracer {
       stats: { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 },
       joined: false,
       final: false,
+      errorLogged: false,
+      errorReported: false,
     };
     this.runs.push(run);
     return { start, run };
@@ -290,7 +295,25 @@ export class UstSessionTracer implements DomainTracer {
     const run = this.runs.find((r) => r.app === app && r.key === key);
     if (!run || run.final) return;
     run.stats = stats;
+    this.noteError(run);
     if (final) run.final = true;
+  }
+
+  /** Logs an app's first write failure once (the daemon log is where a full disk shows first). */
+  private noteError(run: AppRun): void {
+    if (run.stats.error === undefined || run.errorLogged) return;
+    run.errorLogged = true;
+    this.log(`Session ${this.options.sessionName}: ${describeLoss(run)}`);
+  }
+
+  writeErrors(): string[] {
+    const out: string[] = [];
+    for (const run of this.runs) {
+      if (run.stats.error === undefined || run.errorReported) continue;
+      run.errorReported = true;
+      out.push(describeLoss(run));
+    }
+    return out;
   }
 
   appGone(app: App): void {
@@ -309,6 +332,11 @@ export class UstSessionTracer implements DomainTracer {
           app.waitFor('started', s.run.key, START_ANSWER_TIMEOUT_MS).then((m) => {
             if (m === undefined) this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the start`);
             if (m?.type === 'started') s.run.joined = m.ok;
+            if (m?.type === 'started' && !m.ok) {
+              // e.g. the trace folder could not be written (full disk): the user hears of it at stop.
+              s.run.stats = { ...s.run.stats, error: m.reason ?? 'the app could not start recording' };
+              this.noteError(s.run);
+            }
             if (!m || (m.type === 'started' && !m.ok)) s.run.final = true;
           }),
         );
@@ -325,8 +353,10 @@ export class UstSessionTracer implements DomainTracer {
       run.app.send({ type: 'stop', sessionId: run.key });
       waits.push(
         run.app.waitFor('stopped', run.key, STOP_ANSWER_TIMEOUT_MS).then((m) => {
-          if (m?.type === 'stopped') run.stats = m.stats;
-          else this.log(`Session ${this.options.sessionName}: app ${run.app.procname}-${run.app.pid} did not confirm the stop`);
+          if (m?.type === 'stopped') {
+            run.stats = m.stats;
+            this.noteError(run);
+          } else this.log(`Session ${this.options.sessionName}: app ${run.app.procname}-${run.app.pid} did not confirm the stop`);
           run.final = true;
         }),
       );
@@ -355,6 +385,13 @@ export class UstSessionTracer implements DomainTracer {
       return { channel: c.name, discarded, lost, events };
     });
   }
+}
+
+/** One line about what an app could not write: "app NAME-PID: N packets (M events) not written: FILE: reason". */
+function describeLoss(run: AppRun): string {
+  const s = run.stats;
+  const lost = (s.unwrittenPackets ?? 0) > 0 ? ` ${s.unwrittenPackets} packets (${s.unwrittenEvents ?? 0} events) not written:` : '';
+  return `app ${run.app.procname}-${run.app.pid}, channel ${run.channel}:${lost} ${s.error}`;
 }
 
 /** A daemon rule as ltt/ust evaluates it. */

@@ -1,0 +1,152 @@
+// A full disk, for real: trace output on a 512 KiB tmpfs. The CTF writer (the kernel consumer's) and a traced
+// Node app recording through the session daemon must not crash or hang, must count what they could not write,
+// must say so once ("No space left on device"), and must leave what they wrote as a trace babeltrace2 reads.
+// The kernel domain is checked from the outside only (its consumer belongs to src/consumer).
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
+import type { LttError } from '../../src/errors.js';
+import { LttTestEnv, alive } from '../cli/ltt-test-env.js';
+import { DEMO, ROOT, discardedPackets } from '../ust/helpers.js';
+import { bt2, fillDisk, listedCount, mountTmpfs, ok, outputOf, pidTraces } from './robustness-env.js';
+
+const ENOSPC = /No space left on device/;
+
+test('CtfTraceWriter on a full disk: counts unwritten packets, reports once, resumes, stays readable', { timeout: 60_000 }, async () => {
+  const disk = mountTmpfs('512k');
+  try {
+    const dir = join(disk.dir, 'trace');
+    const errors: LttError[] = [];
+    const trace = await CtfTraceWriter.create({
+      dir,
+      env: { domain: 'kernel', tracer_name: 'lttng-modules', tracer_major: 2, tracer_minor: 13 },
+      clock: { name: 'monotonic', frequency: 1e9, offsetSeconds: 0n, offsetCycles: 0n },
+      onWriteError: (e) => errors.push(e),
+    });
+    const tick = trace.addEventClass({ name: 'tick', fields: [{ name: 'i', kind: 'int', size: 32 }, { name: 'msg', kind: 'string' }] });
+    const stream = trace.openStream({ fileName: 'channel0_0', cpuId: 0, packetSize: 16384 });
+    // Leave ~96 KiB: the stream fills it quickly, and removing the filler later frees room to resume.
+    const filler = join(disk.dir, 'filler');
+    writeFileSync(filler, Buffer.alloc(400 * 1024));
+    const msg = 'x'.repeat(40);
+    let ts = 1000;
+    let written = 0;
+    for (let i = 0; i < 20000; i++) {
+      stream.write(tick, (ts += 10), [i, msg]);
+      written++;
+    }
+    assert.ok(stream.stats.unwrittenPackets > 0, 'the disk filled up');
+    assert.equal(errors.length, 1, 'the failure is reported once');
+    assert.match(errors[0]!.message, ENOSPC);
+    assert.match(errors[0]!.message, /channel0_0/);
+    assert.equal(trace.writeError, errors[0]);
+
+    // While the disk is full, a new event class is declared and used: its metadata cannot go out, so its packets
+    // must not either (a reader would meet an undeclared event), and they are counted.
+    const late = trace.addEventClass({ name: 'late', fields: [{ name: 'j', kind: 'int', size: 32 }] });
+    for (let j = 0; j < 3000; j++) stream.write(late, (ts += 10), [j]);
+    written += 3000;
+    stream.flushPacket();
+    const lostWhileFull = stream.stats.unwrittenPackets;
+
+    // Space comes back: writing resumes (metadata first) without any call from the producer.
+    rmSync(filler);
+    for (let j = 3000; j < 3100; j++) stream.write(late, (ts += 10), [j]);
+    written += 100;
+    await trace.close();
+    assert.equal(stream.stats.unwrittenPackets, lostWhileFull, 'nothing is lost once there is room');
+    assert.equal(errors.length, 1);
+
+    const bt = bt2(dir);
+    assert.equal(bt.status, 0, bt.stderr);
+    assert.equal(bt.lines.length, written - stream.stats.unwrittenEvents, 'every written event reads back');
+    assert.match(bt.lines.at(-1)!, / late: .*\{ j = 3099 \}$/);
+    // The packets that never reached the disk show up as a sequence-number gap: discarded packets.
+    assert.equal(discardedPackets(bt.stderr), lostWhileFull, bt.stderr);
+  } finally {
+    disk.unmount();
+  }
+});
+
+test('a user-space session on a full disk: the app runs on, losses are counted and reported once, the trace reads', { timeout: 180_000 }, async () => {
+  const env = new LttTestEnv();
+  const disk = mountTmpfs('512k');
+  try {
+    const out = outputOf(await ok(env, 'create', 's', `--output=${join(disk.dir, 's')}`));
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    const n = 200_000;
+    const app = spawnSync(process.execPath, [DEMO, String(n)], { cwd: ROOT, env: env.env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(app.status, 0, app.stderr);
+    assert.equal(app.stderr, '', 'the app prints nothing');
+
+    const list = await ok(env, 'list', 's');
+    const discarded = listedCount(list.stdout, 'Discarded events');
+    assert.ok(discarded > 0, list.stdout);
+
+    const stop = await env.ltt('stop', 's');
+    assert.notEqual(stop.code, 0, 'stop reports the loss');
+    const lines = stop.stderr.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, stop.stderr);
+    assert.match(lines[0]!, /^Error: .*No space left on device$/);
+    assert.doesNotMatch(stop.stderr, /\n\s+at /, 'no stack trace');
+    // Once: a second look does not repeat it.
+    const again = await env.ltt('destroy', 's');
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, ENOSPC);
+    assert.ok(env.log().split('\n').some((l) => ENOSPC.test(l)), 'the daemon logged it');
+
+    const [dir] = pidTraces(out);
+    assert.ok(dir, 'the app wrote a per-pid trace');
+    const bt = bt2(dir!);
+    assert.equal(bt.status, 0, bt.stderr);
+    assert.ok(bt.lines.length > 0, 'what was written before the disk filled up reads');
+    // Every event is accounted for: read back, or counted as discarded (by the tracer or the writer).
+    assert.equal(bt.lines.length + discarded, 2 * n, `read ${bt.lines.length}, discarded ${discarded}`);
+  } finally {
+    await env.cleanup();
+    disk.unmount();
+  }
+});
+
+test('a kernel session on a full disk (observed from outside): no hang, one error line, daemon alive, trace readable', { timeout: 180_000 }, async (t) => {
+  const env = new LttTestEnv();
+  const disk = mountTmpfs('512k');
+  try {
+    const out = outputOf(await ok(env, 'create', 'k', `--output=${join(disk.dir, 'k')}`));
+    await ok(env, 'enable-event', '-k', 'sched_switch');
+    await ok(env, 'start');
+    await new Promise((r) => setTimeout(r, 500));
+    fillDisk(disk.dir);
+    // Context switches galore: many short-lived processes for a few seconds.
+    const until = Date.now() + 4000;
+    while (Date.now() < until) spawnSync('/bin/true');
+    const list = await env.ltt('list', 'k');
+    assert.equal(list.code, 0, list.stderr);
+    const stop = await env.ltt('stop', 'k');
+    const listed = listedCount(list.stdout, 'Discarded events');
+    t.diagnostic(`ltt stop: code ${stop.code}, stderr ${JSON.stringify(stop.stderr)}; ltt list: discarded ${listed}`);
+    assert.ok(stop.stderr.split('\n').filter((l) => l !== '').length <= 1, stop.stderr);
+    assert.doesNotMatch(stop.stderr, /\n\s+at /, 'no stack trace');
+    const pid = env.daemonPid();
+    assert.ok(pid !== undefined && alive(pid), 'the daemon survived');
+    const bt = bt2(join(out, 'kernel'));
+    assert.equal(bt.status, 0, bt.stderr);
+    t.diagnostic(`kernel trace: ${bt.lines.length} events read; babeltrace2: ${discardedPackets(bt.stderr)} packets discarded`);
+    const destroy = await env.ltt('destroy', 'k');
+    assert.ok(destroy.stderr.split('\n').filter((l) => l !== '').length <= 1, destroy.stderr);
+    // Known gap (src/consumer, not this component): the kernel consumer does not add its streams'
+    // stats.unwrittenEvents to the discarded count it reports, so `ltt list` shows 0 and `ltt stop` names only
+    // the metadata failure. Kept as a todo so it turns green when that lands.
+    await t.test('the lost kernel events are counted in ltt list', { todo: 'kernel consumer: count StreamWriter.stats.unwrittenEvents' }, () => {
+      assert.ok(listed > 0, `ltt list shows ${listed} discarded events`);
+    });
+  } finally {
+    await env.cleanup();
+    disk.unmount();
+  }
+});
