@@ -20,6 +20,8 @@ export interface ParsedCommandLine {
   positionals: string[];
   /** Options the command does not know, kept only for passThroughUnknown commands. */
   unknown: string[];
+  /** Long names of the options given, in command-line order (popt's "last one wins" for --discard/--overwrite). */
+  order?: string[];
 }
 
 export interface CommandSpec {

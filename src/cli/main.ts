@@ -109,7 +109,11 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
   const { options, rest } = parsed;
   const [name, ...commandArgv] = rest;
   if (name === undefined) {
-    io.stdout.write(generalUsage());
+    if (options.mi) {
+      // Keep stdout one JSON document: the usage goes to stderr.
+      io.stderr.write(generalUsage());
+      io.stdout.write(renderMi({ command: '', output: null, success: false, error: { code: 'UND', message: 'Missing command' } }));
+    } else io.stdout.write(generalUsage());
     return ExitCode.ERROR;
   }
   const command = findCommand(name);

@@ -19,7 +19,9 @@ export function parseCommandLine(
   const byShort = new Map<string, string>();
   for (const [name, spec] of Object.entries(options)) if (spec.short) byShort.set(spec.short, name);
 
+  const order: string[] = [];
   const store = (name: string, spec: OptionSpec, value: string | boolean) => {
+    order.push(name);
     if (spec.multiple) {
       const list = (values[name] as string[] | undefined) ?? [];
       list.push(String(value));
@@ -89,7 +91,7 @@ export function parseCommandLine(
     }
     positionals.push(arg);
   }
-  return { values, positionals, unknown };
+  return { values, positionals, unknown, order };
 }
 
 /** `--list-options` output, popt style: each long name then its short form. */

@@ -4,17 +4,22 @@
 import { usageError } from './cli-error.js';
 
 export function parseSize(option: string, text: string): number {
-  const match = /^(\d+)([kKmMgG]?)$/.exec(text);
+  // lttng's size syntax (strtoull base 0, then one of k K M G): decimal, 0x hex or 0 octal; a lower-case m or g
+  // is refused as lttng refuses it (1m would read as a millibyte to some).
+  const match = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)([kKMG]?)$/.exec(text);
   if (!match) throw usageError(`Wrong value in --${option} parameter: ${text}`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  const value = Number(match[1]) * unit;
+  const unit = { '': 1, k: 1024, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[match[2] as '' | 'k' | 'K' | 'M' | 'G'];
+  const digits = match[1]!;
+  const base = /^0[xX]/.test(digits) ? 16 : digits.length > 1 && digits.startsWith('0') ? 8 : 10;
+  const value = parseInt(base === 16 ? digits.slice(2) : digits, base) * unit;
   if (!Number.isSafeInteger(value)) throw usageError(`Wrong value in --${option} parameter: ${text}`);
   return value;
 }
 
-export function parseCount(option: string, text: string): number {
+/** `preposition`: lttng says "Wrong value in --num-subbuf" but "Wrong value for --switch-timer" (timers). */
+export function parseCount(option: string, text: string, preposition: 'in' | 'for' = 'in'): number {
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw usageError(`Wrong value in --${option} parameter: ${text}`);
+    throw usageError(`Wrong value ${preposition} --${option} parameter: ${text}`);
   }
   return Number(text);
 }

@@ -307,6 +307,13 @@ export class KernelChannelConsumer {
       const info = o.decoder.decodePage(r.dv, 0, n, r.onRecord);
       bytes += info.dataLength;
       if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
+      // A page less than half full means the reader caught up with the writer: what follows was written
+      // since (on the consumer's own CPU, mostly the records of these very reads, so each read would return
+      // another tiny page until maxPages). The next drain takes it; stop (unbounded) reads to EAGAIN.
+      if (maxPages !== Infinity && info.dataLength * 2 < o.pageSize) {
+        pages++;
+        break;
+      }
     }
     // Discard mode drops the newest records when full, i.e. after what was just read: count them now so
     // they land in the packet that follows the kept records. The kernel only drops when the buffer is full,

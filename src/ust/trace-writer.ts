@@ -203,7 +203,8 @@ class RingSink {
    * it is counted as unwritten, and the files end at the previous whole packet).
    */
   private writePacket(bytes: Buffer, exactSize: number | undefined, events: number): boolean {
-    if (!this.owner.flushMetadata() || !this.openFiles()) {
+    // After close() the files are done: reopening them ('w') would truncate the stream.
+    if (this.closed || !this.owner.flushMetadata() || !this.openFiles()) {
       this.unwritten(events);
       return false;
     }

@@ -19,7 +19,11 @@ import { CAPACITY, LINE_SLACK, writeHex32, writeUint32, type OutputWriter } from
 import { formatG } from './printf-g.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColors } from './value-format.js';
 
-export type FusedEventPrinter = (o: OutputWriter, s: DecodeState) => void;
+/**
+ * Writes the rest of an event line after its timestamp: the constant header (`head`), the packet context's
+ * text `pc` (already formatted; ignored when the line has no packet context), the scopes, and the newline.
+ */
+export type FusedEventPrinter = (o: OutputWriter, s: DecodeState, pc: Uint8Array) => void;
 
 export interface FusedScope {
   readonly fc: StructFieldClass | undefined;
@@ -80,7 +84,20 @@ function quotePlainCString(b: Uint8Array, q: number, u8: Uint8Array, a: number):
   return q;
 }
 
+/**
+ * Literals up to this size are written with one store per byte (measured: much faster than a copy loop once
+ * optimized), longer ones with copyLit().
+ */
+const LIT_INLINE = 64;
+
+function copyLit(b: Uint8Array, q: number, k: Uint8Array): number {
+  const n = k.length;
+  for (let i = 0; i < n; i++) b[q + i] = k[i]!;
+  return q + n;
+}
+
 const HELPERS = {
+  copyLit,
   quotePlainText,
   quotePlainCString,
   rdLE32,
@@ -143,12 +160,15 @@ class Gen {
   /** Constant text into the output (room ensured). */
   lit(s: string): void {
     if (s === '') return;
-    const bytes = Buffer.from(s, this.style.latin1 ? 'latin1' : 'utf8');
-    if (bytes.length <= 24) {
+    this.litBytes(Buffer.from(s, this.style.latin1 ? 'latin1' : 'utf8'));
+  }
+  litBytes(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    if (bytes.length <= LIT_INLINE) {
       let code = '';
-      bytes.forEach((c, i) => (code += `b[q${i === 0 ? '' : ' + ' + i}] = ${c}; `));
+      bytes.forEach((c: number, i: number) => (code += `b[q${i === 0 ? '' : ' + ' + i}] = ${c}; `));
       this.emit(code + `q += ${bytes.length};`);
-    } else this.emit(`b.set(${this.k(bytes)}, q); q += ${bytes.length};`);
+    } else this.emit(`q = H.copyLit(b, q, ${this.k(bytes)});`);
   }
   /** A writer method call (works on o.pos, may swap the buffer). */
   call(stmt: string): string {
@@ -431,8 +451,15 @@ class Gen {
  * The fused printer of an event class: reads the scopes in order (common context, specific context,
  * payload) and prints the visible ones with their prefixes. Null when a field kind is not handled here.
  */
-export function compileFusedEvent(scopes: readonly FusedScope[], style: FieldStyle): FusedEventPrinter | null {
+export function compileFusedEvent(
+  head: Uint8Array,
+  withPacketContext: boolean,
+  scopes: readonly FusedScope[],
+  style: FieldStyle,
+): FusedEventPrinter | null {
   const g = new Gen(style);
+  g.litBytes(head);
+  if (withPacketContext) g.emit('for (var z = 0; z < pc.length; z++) b[q + z] = pc[z]; q += pc.length;');
   // Scopes after the last visible one need not be read at all.
   let last = -1;
   scopes.forEach((s, i) => {
@@ -454,10 +481,10 @@ export function compileFusedEvent(scopes: readonly FusedScope[], style: FieldSty
     throw err;
   }
   const body =
-    `return function printEvent(o, s) {\n` +
+    `return function printEvent(o, s, pc) {\n` +
     `var u8 = s.u8, dv = s.dv, p = s.pos, E = s.end >>> 3, S = s.slots, t; var b = o.buf, q = o.pos;\n` +
     g.lines.join('\n') +
-    `\no.pos = q;\n};`;
+    `\nb[q] = 10; o.pos = q + 1;\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => FusedEventPrinter;
   return factory(HELPERS, g.consts);

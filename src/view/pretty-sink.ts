@@ -3,14 +3,16 @@
 //
 // Contract: `consume(batch)` is synchronous and writes lines into the OutputWriter it was given (which flushes
 // itself when full; the caller closes it at the end); stderr lines go through `warn` right away. Per (event class, trace) the header text after
-// the timestamp and the scope printers are generated once and cached.
+// the timestamp and the scope printers are generated once and cached. Lazily decoded events (CtfEventMessage)
+// go through the event class's fused printer (fused-printer-codegen.ts: fields read from the packet bytes,
+// no value objects) when it has one; other events, and event classes it does not handle, through the values.
 
 import type { ClockClass, EventClass, StructFieldClass } from '../ctf/ir/trace-class.js';
-import type { DiscardedItemsMessage, EventMessage, Message, TraceInfo } from '../graph/message.js';
+import type { DiscardedItemsMessage, EventMessage, Message, StructValue, TraceInfo } from '../graph/message.js';
 import { CtfEventMessage } from '../ctf/decode/event-message.js';
 import { compileFusedEvent, type FusedEventPrinter, type FusedScope } from './fused-printer-codegen.js';
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
-import { LINE_SLACK, type OutputWriter } from './output-writer.js';
+import { LINE_SLACK, OutputWriter } from './output-writer.js';
 import { colorCodes, type ColorCodes, type PrettyOptions } from './pretty-options.js';
 import { TimestampFormatter, type Warn } from './timestamp-format.js';
 
@@ -35,6 +37,9 @@ const LOG_LEVEL_NAMES = [
 
 /** Packet context texts kept (streams whose events interleave). */
 const PC_SLOTS = 8;
+/** Longer packet context texts are printed per event (the fused line assumes LINE_SLACK room). */
+const PC_TEXT_MAX = 512;
+const EMPTY = new Uint8Array(0);
 
 interface EventPrinter {
   readonly trace: TraceInfo;
@@ -84,6 +89,7 @@ export class PrettySink {
       warn(line);
     };
     this.warn = ordered;
+    this.pcWriter = new OutputWriter(() => void (this.pcFlushed = true), opts.stringEncoding);
     this.ts = new TimestampFormatter(opts, ordered);
     const cc = (this.cc = colorCodes());
     this.useColors = cc.reset !== '' && (opts.color === 'always' || (opts.color === 'auto' && outputIsStdout));
@@ -232,13 +238,14 @@ export class PrettySink {
       printers.push(this.scope(fc, names));
       if (i > 0) fusedScopes.push({ fc, visible: true, prefix, names });
     });
-    // The packet context is decoded once per packet (a value) and printed before the fused part.
-    const fused = compileFusedEvent(fusedScopes, this.style);
+    // The packet context is decoded once per packet (a value); its text is handed to the fused printer.
+    const head = printers[0] ? Buffer.concat([enc(h), scopePrefixes[0]!]) : enc(h);
+    const fused = compileFusedEvent(head, printers[0] !== undefined, fusedScopes, this.style);
     return {
       trace,
       clock,
       header: enc(h),
-      headerPc: printers[0] ? Buffer.concat([enc(h), scopePrefixes[0]!]) : enc(h),
+      headerPc: head,
       packetContext: printers[0],
       commonContext: printers[1],
       specificContext: printers[2],
@@ -259,6 +266,9 @@ export class PrettySink {
   private readonly pcValues: (object | undefined)[] = new Array(PC_SLOTS).fill(undefined);
   private readonly pcTexts: Uint8Array[] = new Array(PC_SLOTS).fill(new Uint8Array(0));
   private pcNext = 0;
+  /** Scratch writer the packet context texts are formatted in (a flush means a text too long to keep). */
+  private readonly pcWriter: OutputWriter;
+  private pcFlushed = false;
 
   private writeTimestamp(o: OutputWriter, p: EventPrinter, m: EventMessage): void {
     if (this.defaultTimestamp && this.ts.writeDefault(o, p.clock!, m.cycles)) return;
@@ -292,43 +302,17 @@ export class PrettySink {
     o.ensure(LINE_SLACK + p.header.length);
     this.lineStart = o.pos;
     if (p.clock) this.writeTimestamp(o, p, m);
-    o.lit(p.headerPc);
-    const pre = p.scopePrefixes;
-    if (p.packetContext) {
-      const pc = m.packetContext;
-      if (pc === undefined) p.packetContext(o, {});
-      else {
-        const values = this.pcValues;
-        let slot = -1;
-        for (let i = 0; i < PC_SLOTS; i++) {
-          if (values[i] === pc) {
-            slot = i;
-            break;
-          }
-        }
-        if (slot >= 0) o.lit(this.pcTexts[slot]!);
-        else {
-          const buf = o.buf;
-          const start = o.pos;
-          p.packetContext(o, pc);
-          // Kept unless the printer had to flush (then the text is not in one piece here).
-          if (o.buf === buf && o.pos >= start && o.pos - start <= 512) {
-            const k = this.pcNext;
-            this.pcNext = (k + 1) % PC_SLOTS;
-            values[k] = pc;
-            this.pcTexts[k] = buf.slice(start, o.pos);
-          }
-        }
-      }
-    }
     if (p.fused !== null && m instanceof CtfEventMessage) {
-      const st = m.bodyState();
+      const pc = p.packetContext ? this.packetContextText(p.packetContext, m.packetContext) : EMPTY;
+      const st = pc !== null ? m.bodyState() : null;
       if (st !== null) {
-        p.fused(o, st);
-        o.byte(10);
+        p.fused(o, st, pc!);
         return;
       }
     }
+    o.lit(p.headerPc);
+    const pre = p.scopePrefixes;
+    if (p.packetContext) p.packetContext(o, m.packetContext ?? {});
     if (p.commonContext) {
       o.lit(pre[1]!);
       p.commonContext(o, m.commonContext ?? {});
@@ -344,6 +328,27 @@ export class PrettySink {
       p.payload(o, m.payload ?? {});
     }
     o.byte(10);
+  }
+
+  /**
+   * Text of a packet context value, formatted once per packet: a few slots compared by identity (one per
+   * interleaved stream), replaced round robin. Null when it cannot be kept (absent, or too long).
+   */
+  private packetContextText(printer: ScopePrinter, pc: StructValue | undefined): Uint8Array | null {
+    if (pc === undefined) return null;
+    const values = this.pcValues;
+    for (let i = 0; i < PC_SLOTS; i++) if (values[i] === pc) return this.pcTexts[i]!;
+    const w = this.pcWriter;
+    w.pos = 0;
+    this.pcFlushed = false;
+    printer(w, pc);
+    if (this.pcFlushed || w.pos > PC_TEXT_MAX) return null;
+    const text = Uint8Array.prototype.slice.call(w.buf, 0, w.pos); // a copy (Buffer#slice is a view)
+    const k = this.pcNext;
+    this.pcNext = (k + 1) % PC_SLOTS;
+    values[k] = pc;
+    this.pcTexts[k] = text;
+    return text;
   }
 
   private discarded(m: DiscardedItemsMessage): void {

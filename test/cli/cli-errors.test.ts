@@ -93,8 +93,32 @@ test('errors and warnings from the daemon, then a killed daemon', { timeout: 90_
     const chanExists = await env.ltt('enable-channel', '-u', 'mychan');
     assert.deepEqual([chanExists.code, chanExists.stderr], [4, 'Warning: Channel mychan: UST channel already exist (session errs)\n']);
     // Texts checked side by side against lttng 2.13.9 (user space domain).
+    const oneDomain = await env.ltt('list', 'errs', '-u');
+    assert.equal(oneDomain.code, 0);
+    assert.match(oneDomain.stdout, /^Recording session errs: \[inactive\]\n {4}Trace output: .+\n\nTracked process attributes\n  Virtual process IDs:  all\n[^]*\nChannels:\n-------------\n- mychan: \[enabled\]\n/);
+    const noSuchChannel = await env.ltt('list', 'errs', '-c', 'nochan');
+    assert.deepEqual([noSuchChannel.code, noSuchChannel.stderr], [1, 'Error: Channel nochan not found\n']);
+    assert.match(noSuchChannel.stdout, /\n=== Domain: User space ===\n[^]*\nChannels:\n-------------\n$/);
     const zeroSubbuf = await env.ltt('enable-channel', '-u', 'zero', '--num-subbuf=0');
     assert.deepEqual([zeroSubbuf.code, zeroSubbuf.stderr], [1, 'Error: Wrong value in --num-subbuf parameter: 0\n']);
+    for (const [option, text] of [
+      ['--subbuf-size=1m', 'Wrong value in --subbuf-size parameter: 1m'],
+      ['--subbuf-size=0', 'Wrong value in --subbuf-size parameter: 0'],
+      ['--subbuf-size=4kb', 'Wrong value in --subbuf-size parameter: 4kb'],
+      ['--subbuf-size=1.5M', 'Wrong value in --subbuf-size parameter: 1.5M'],
+      ['--switch-timer=abc', 'Wrong value for --switch-timer parameter: abc'],
+      ['--blocking-timeout=-5', 'Wrong value for --blocking-timeout parameter: -5'],
+      ['--buffers-global', 'Buffer type not supported for domain -u'],
+    ]) {
+      const r = await env.ltt('enable-channel', '-u', option, 'badattr');
+      assert.deepEqual([r.code, r.stderr], [1, `Error: ${text}\n`], option);
+    }
+    // Sizes as lttng reads them: K/k/M/G suffixes and 0x hex; the last of --overwrite/--discard wins.
+    assert.equal((await env.ltt('enable-channel', '-u', '--subbuf-size=0x2000', '--overwrite', '--discard', 'hexsize')).code, 0);
+    assert.equal((await env.ltt('enable-channel', '-u', '--subbuf-size=8K', '--discard', '--overwrite', 'ksize')).code, 0);
+    const sized = (await env.ltt('list', 'errs')).stdout;
+    assert.match(sized, /- hexsize: \[enabled\]\n\n {4}Attributes:\n {6}Event-loss mode: {2}discard\n {6}Sub-buffer size: {2}8192 bytes\n/);
+    assert.match(sized, /- ksize: \[enabled\]\n\n {4}Attributes:\n {6}Event-loss mode: {2}overwrite\n {6}Sub-buffer size: {2}8192 bytes\n/);
     assert.equal((await env.ltt('enable-event', '-u', '-c', 'mychan', 'dup:ev')).stdout, 'ust event dup:ev created in channel mychan\n');
     const ustDup = await env.ltt('enable-event', '-u', '-c', 'mychan', 'dup:ev');
     assert.deepEqual([ustDup.code, ustDup.stderr], [1, 'Error: Event dup:ev: UST event already enabled (channel mychan, session errs)\n']);

@@ -4,14 +4,14 @@
 // The kernel domain is checked from the outside only (its consumer belongs to src/consumer).
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
 import type { LttError } from '../../src/errors.js';
 import { LttTestEnv, alive } from '../cli/ltt-test-env.js';
-import { DEMO, ROOT, discardedPackets } from '../ust/helpers.js';
+import { DEMO, ROOT, discardedPackets, writeScript } from '../ust/helpers.js';
 import { bt2, fillDisk, listedCount, mountTmpfs, ok, outputOf, pidTraces } from './robustness-env.js';
 
 const ENOSPC = /No space left on device/;
@@ -72,7 +72,7 @@ test('CtfTraceWriter on a full disk: counts unwritten packets, reports once, res
   }
 });
 
-test('a user-space session on a full disk: the app runs on, losses are counted and reported once, the trace reads', { timeout: 180_000 }, async () => {
+test('a user-space session on a full disk: the app runs on, losses are counted and reported once, the trace reads', { timeout: 180_000 }, async (t) => {
   const env = new LttTestEnv();
   const disk = mountTmpfs('512k');
   try {
@@ -89,6 +89,7 @@ test('a user-space session on a full disk: the app runs on, losses are counted a
     assert.ok(discarded > 0, list.stdout);
 
     const stop = await env.ltt('stop', 's');
+    t.diagnostic(`ltt stop: ${stop.stderr.trim()} (exit ${stop.code}); ltt list: ${discarded} discarded of ${2 * n}`);
     assert.notEqual(stop.code, 0, 'stop reports the loss');
     const lines = stop.stderr.split('\n').filter((l) => l !== '');
     assert.equal(lines.length, 1, stop.stderr);
@@ -110,6 +111,99 @@ test('a user-space session on a full disk: the app runs on, losses are counted a
   } finally {
     await env.cleanup();
     disk.unmount();
+  }
+});
+
+/** Driven on stdin: "tick N" emits N demo:tick; "late N" declares demo:late (first time) and emits N; "quit". */
+const LATE_APP = `
+const demo = ust.provider('demo');
+const tick = demo.event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
+let late;
+process.stdin.setEncoding('utf8');
+let buf = '';
+process.stdin.on('data', (d) => {
+  buf += d;
+  let nl;
+  while ((nl = buf.indexOf('\\n')) >= 0) {
+    const [cmd, n] = buf.slice(0, nl).split(' ');
+    buf = buf.slice(nl + 1);
+    if (cmd === 'quit') process.exit(0);
+    if (cmd === 'tick') for (let i = 0; i < Number(n); i++) if (tick.enabled) tick.emit(i, 'fill');
+    if (cmd === 'late') {
+      late ??= demo.event('late', [ust.int64('j')], { logLevel: 'TRACE_INFO' });
+      for (let j = 0; j < Number(n); j++) if (late.enabled) late.emit(j);
+    }
+    process.stdout.write('done ' + cmd + '\\n');
+  }
+});
+process.stdout.write('ready\\n');
+`;
+
+test('user space: an event declared while the disk is full is never written undeclared; writing resumes with space', { timeout: 180_000 }, async () => {
+  const env = new LttTestEnv();
+  const disk = mountTmpfs('512k');
+  const scripts = mkdtempSync('/tmp/ltt-robust-');
+  let child: ChildProcess | undefined;
+  let stdout = '';
+  let stderr = '';
+  const said = async (text: string) => {
+    const deadline = Date.now() + 60_000;
+    while (!stdout.includes(text)) {
+      assert.ok(Date.now() < deadline, `app never said ${text}: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    stdout = stdout.slice(stdout.indexOf(text) + text.length);
+  };
+  try {
+    const out = outputOf(await ok(env, 'create', 's', `--output=${join(disk.dir, 's')}`));
+    // Packets of at most 64 KiB, and 256 KiB held back to be freed later: room for the packets still to come.
+    await ok(env, 'enable-channel', '-u', '--subbuf-size=64k', '--num-subbuf=4', 'c');
+    await ok(env, 'enable-event', '-u', '-c', 'c', 'demo:*');
+    writeFileSync(join(disk.dir, 'reserve'), Buffer.alloc(256 * 1024, 1));
+    await ok(env, 'start');
+    // Started once the daemon runs, so it registers and records from its first event.
+    child = spawn(process.execPath, [writeScript(scripts, 'late.mjs', LATE_APP)], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const app = child;
+    await said('ready\n');
+    const ticks = 100_000;
+    app.stdin!.write(`tick ${ticks}\n`);
+    await said('done tick\n');
+    // Whatever room is left goes too: demo:late's declaration cannot be appended to the metadata.
+    fillDisk(disk.dir);
+    app.stdin!.write('late 2000\n');
+    await said('done late\n');
+    await new Promise((r) => setTimeout(r, 1500)); // the writer's read timer tries (and fails) meanwhile
+    rmSync(join(disk.dir, 'filler'));
+    rmSync(join(disk.dir, 'reserve'));
+    app.stdin!.write('late 3000\n');
+    await said('done late\n');
+    app.stdin!.write('quit\n');
+    const code = await new Promise((r) => (app.exitCode !== null ? r(app.exitCode) : app.once('exit', r)));
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, '', 'the app prints nothing');
+
+    const list = await ok(env, 'list', 's');
+    const discarded = listedCount(list.stdout, 'Discarded events');
+    const stop = await env.ltt('stop', 's');
+    assert.notEqual(stop.code, 0, `${list.stdout}\n${env.log()}`);
+    assert.match(stop.stderr, /^Error: .*No space left on device\n$/);
+
+    const [dir] = pidTraces(out);
+    const bt = bt2(dir!);
+    assert.equal(bt.status, 0, bt.stderr);
+    const lateLines = bt.lines.filter((l) => l.includes(' demo:late: '));
+    const tickLines = bt.lines.filter((l) => l.includes(' demo:tick: '));
+    assert.equal(lateLines.length + tickLines.length, bt.lines.length);
+    assert.ok(lateLines.length >= 3000, `the events after the disk had room again are there (${lateLines.length})`);
+    assert.equal(bt.lines.length + discarded, ticks + 5000, `read ${bt.lines.length}, discarded ${discarded}`);
+    await ok(env, 'destroy', 's');
+  } finally {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await env.cleanup();
+    disk.unmount();
+    rmSync(scripts, { recursive: true, force: true });
   }
 });
 

@@ -49,7 +49,9 @@ Options:
     let output: string | null | undefined;
     const url = values['set-url'] as string | undefined;
     if (url !== undefined) {
-      if (!url.startsWith('file://')) throw usageError(`Network streaming URLs are not supported by ltt yet: ${url}`);
+      // lttng's URL grammar: file://ABSPATH or NETPROTO://HOST...; anything else is not a URL at all.
+      if (/^(net|net6|tcp|tcp6):\/\//.test(url)) throw usageError(`Network streaming URLs are not supported by ltt yet: ${url}`);
+      if (!/^file:\/\/\//.test(url)) throw usageError(`Unable to parse the URL ${url}\nError: Unrecognized URL format.`);
       output = url.slice('file://'.length);
     }
     if (values.output !== undefined) {

@@ -40,20 +40,22 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
     'buffers-pid': { type: 'boolean' },
     'buffers-global': { type: 'boolean' },
   },
-  async run(ctx, { values, positionals }) {
+  async run(ctx, { values, positionals, order }) {
     const domain = domainFrom(values);
     if (positionals.length === 0) throw usageError('Missing channel name.');
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     const attributes: Partial<ChannelAttributes> = {};
-    if (values.discard && values.overwrite) throw usageError('--discard and --overwrite are mutually exclusive');
-    if (values.overwrite) attributes.overwrite = true;
-    if (values.discard) attributes.overwrite = false;
+    // Like lttng (popt), the last of --discard / --overwrite wins.
+    const lossMode = (order ?? []).filter((o) => o === 'discard' || o === 'overwrite').pop();
+    if (lossMode !== undefined) attributes.overwrite = lossMode === 'overwrite';
     if (values.output !== undefined) {
       if (values.output !== 'mmap' && values.output !== 'splice') throw usageError(`Unknown output type ${String(values.output)}. Possible values are: mmap, splice`);
       attributes.output = values.output;
     }
     if (values['subbuf-size'] !== undefined) {
       const size = parseSize('subbuf-size', values['subbuf-size'] as string);
+      // As lttng: a zero sub-buffer size is a wrong value, not something to round up.
+      if (size === 0) throw usageError(`Wrong value in --subbuf-size parameter: ${String(values['subbuf-size'])}`);
       const rounded = nextPowerOfTwo(size);
       if (rounded !== size) ctx.warn(`The subbuf size (${size}) is rounded to the next power of 2 (${rounded})`);
       attributes.subbufSize = rounded;
@@ -72,11 +74,11 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
       ['monitor-timer', 'monitorTimerUs'],
     ] as const;
     for (const [option, key] of timers) {
-      if (values[option] !== undefined) attributes[key] = parseCount(option, values[option] as string);
+      if (values[option] !== undefined) attributes[key] = parseCount(option, values[option] as string, 'for');
     }
     if (values['blocking-timeout'] !== undefined) {
       const text = values['blocking-timeout'] as string;
-      attributes.blockingTimeoutUs = text === 'inf' ? -1 : parseCount('blocking-timeout', text);
+      attributes.blockingTimeoutUs = text === 'inf' ? -1 : parseCount('blocking-timeout', text, 'for');
     }
     if (values['tracefile-size'] !== undefined) {
       attributes.tracefileSize = parseSize('tracefile-size', values['tracefile-size'] as string);
@@ -87,7 +89,7 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
     // ltt records user space per process (per-pid buffers, ust/pid/PROCNAME-PID-DATETIME), so --buffers-pid is
     // accepted for -u; --buffers-uid (LTTng's default) is accepted and records per process too.
     if ((values['buffers-pid'] && domain === 'kernel') || (values['buffers-global'] && domain === 'ust') || (values['buffers-uid'] && domain === 'kernel')) {
-      throw usageError('Buffer type not supported');
+      throw usageError(`Buffer type not supported for domain ${domain === 'kernel' ? '-k' : '-u'}`);
     }
 
     const session = ctx.session(values.session as string | undefined);

@@ -65,10 +65,11 @@ export async function listSession(
   if (domain) detail.domains = detail.domains.filter((d) => d.domain === domain);
   ctx.miOutput = { sessions: [sessionDetailMi(detail, channel)] };
   if (channel !== undefined && !detail.domains.some((d) => d.channels.some((c) => c.name === channel))) {
-    ctx.out(renderSessionDetail({ ...detail, domains: [] }).trimEnd());
+    // lttng prints the session, its domains and the "Channels:" heading, then the error.
+    ctx.out(renderSessionDetail(detail, channel, { oneDomain: domain !== undefined, channelHeader: true }).trimEnd());
     throw new CliError('CHAN_NOT_FOUND', `Channel ${channel} not found`);
   }
-  ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSessionDetail(detail, channel));
+  ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSessionDetail(detail, channel, { oneDomain: domain !== undefined }));
   return ExitCode.SUCCESS;
 }
 

@@ -149,17 +149,28 @@ function renderChannel(channel: ChannelInfo, snapshot: boolean): string[] {
   return lines;
 }
 
-/** `ltt list SESSION` (and `ltt status`). `channel` restricts to one channel (-c). */
-export function renderSessionDetail(session: SessionDetail, channel?: string): string {
+/**
+ * `ltt list SESSION` (and `ltt status`). `channel` restricts to one channel (-c). With `oneDomain` (`list SESSION
+ * -k`/`-u`) lttng prints no "=== Domain: ... ===" banner and no buffering scheme, only trackers and channels.
+ * With `channelHeader` the "Channels:" heading is printed even when no channel matches, as lttng does before
+ * its "Channel X not found" error.
+ */
+export function renderSessionDetail(
+  session: SessionDetail,
+  channel?: string,
+  options: { oneDomain?: boolean; channelHeader?: boolean } = {},
+): string {
   const lines = [`Recording session ${session.name}: [${state(session)}]`];
   if (shownOutput(session)) lines.push(`${INDENT4}Trace output: ${shownOutput(session)}`, '');
   if (session.liveTimerUs > 0) lines.push(`${INDENT4}Live timer interval: ${session.liveTimerUs} us`, '');
   for (const domain of session.domains) {
-    if (domain.domain === 'kernel') lines.push('=== Domain: Linux kernel ===', '');
+    if (options.oneDomain) {
+      // lttng's `list SESSION -k|-u` goes straight to the trackers.
+    } else if (domain.domain === 'kernel') lines.push('=== Domain: Linux kernel ===', '');
     else lines.push('=== Domain: User space ===', '', `Buffering scheme: ${domain.bufferType === 'per-pid' ? 'per-process' : 'per-user'}`, '');
     lines.push('Tracked process attributes', ...domain.trackers.map(renderTracker), '');
     const channels = channel === undefined ? domain.channels : domain.channels.filter((c) => c.name === channel);
-    if (channels.length > 0) lines.push('Channels:', '-------------');
+    if (channels.length > 0 || options.channelHeader) lines.push('Channels:', '-------------');
     for (const c of channels) lines.push(...renderChannel(c, session.snapshot));
   }
   return lines.join('\n') + '\n';

@@ -1,6 +1,8 @@
 // Event messages whose field values are decoded lazily: the fast pass (msg-iter.ts) only runs the
 // effects-only decoders (positions, clock, slots, event id); the first access to a scope runs the
 // values-only decoder for this event class from the event's start, then drops the packet reference.
+// `bodyState()` instead hands a consumer that reads the fields itself (the pretty sink's fused printers) the
+// scratch state positioned at the event's fields.
 //
 // Contract: behaves as an immutable graph EventMessage (graph/message.ts). Decoding the values cannot fail
 // once the fast pass accepted the event (both passes read the same bits). A consumer that keeps events
