@@ -65,6 +65,8 @@ export interface ChannelStats {
   discarded: number;
   lost: number;
   events: number;
+  /** First write failure of the trace (e.g. a full disk), as a one-line message. */
+  writeError?: string;
 }
 
 export type WorkerMessage =

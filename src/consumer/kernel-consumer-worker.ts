@@ -51,13 +51,20 @@ const threads = new ThreadTable();
 let trackers: TrackerEntries = [];
 
 function stats(): ChannelStats[] {
+  const writeError = writer?.writeError?.message;
   return [...channels.values()].map((c) => {
     const cpus = c.consumer.stats();
+    const streams = [...c.streams.values()];
+    // Packets the disk refused are losses like any other: discarded events in discard mode, lost packets in
+    // overwrite mode (their sequence numbers stay used, so readers see the gap too).
+    const unwrittenEvents = streams.reduce((a, s) => a + s.stats.unwrittenEvents, 0);
+    const unwrittenPackets = streams.reduce((a, s) => a + s.stats.unwrittenPackets, 0);
     return {
       channel: c.def.name,
-      discarded: cpus.reduce((a, s) => a + s.discarded, 0),
-      lost: cpus.reduce((a, s) => a + s.lostPackets, 0),
-      events: [...c.streams.values()].reduce((a, s) => a + s.stats.events, 0),
+      discarded: cpus.reduce((a, s) => a + s.discarded, 0) + (c.def.overwrite ? 0 : unwrittenEvents),
+      lost: cpus.reduce((a, s) => a + s.lostPackets, 0) + (c.def.overwrite ? unwrittenPackets : 0),
+      events: streams.reduce((a, s) => a + s.stats.events, 0) - unwrittenEvents,
+      ...(writeError !== undefined ? { writeError } : {}),
     };
   });
 }
@@ -263,7 +270,11 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
         // streams end together as they began together.
         const end = monotonicNow();
         for (const c of channels.values()) for (const s of c.streams.values()) s.flushPacket(end);
-        writer?.flushMetadata();
+        try {
+          writer?.flushMetadata();
+        } catch {
+          // Recorded in writer.writeError, which stats() reports and `ltt stop` prints once.
+        }
       }
       return stats();
     case 'close':

@@ -40,9 +40,16 @@ export function removeOwnerRecord(file: string): void {
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed daemon that its parent has not reaped yet still answers kill(0): it is a zombie (state Z), gone
+  // for our purposes, and its instances must be reclaimed now rather than whenever init gets to it.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false; // gone between the two checks
   }
 }
 

@@ -663,7 +663,20 @@ export class KernelSession {
   /** Latest statistics (refreshed by the consumer after each read-timer drain and at stop). */
   stats(): KernelChannelStats[] {
     const known = new Map((this.consumer?.stats ?? []).map((x) => [x.channel, x]));
-    return [...this.channels.values()].map((c) => ({ ...(known.get(c.name) ?? { discarded: 0, lost: 0, events: 0 }), channel: c.name }));
+    return [...this.channels.values()].map((c) => {
+      const s = known.get(c.name);
+      return { channel: c.name, discarded: s?.discarded ?? 0, lost: s?.lost ?? 0, events: s?.events ?? 0 };
+    });
+  }
+
+  private writeErrorReported = false;
+
+  /** The trace's first write failure, once (the daemon prints it at `ltt stop` / `ltt destroy`). */
+  writeErrors(): string[] {
+    const error = this.consumer?.stats.find((s) => s.writeError !== undefined)?.writeError;
+    if (error === undefined || this.writeErrorReported) return [];
+    this.writeErrorReported = true;
+    return [error];
   }
 
   /** tracefs instance names of the channels (for diagnostics and tests). */

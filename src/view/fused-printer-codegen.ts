@@ -165,17 +165,23 @@ class Gen {
   litBytes(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     if (bytes.length <= LIT_INLINE) {
+      // 4 bytes per store (little-endian 32-bit words through the writer's DataView), then single bytes.
       let code = '';
-      bytes.forEach((c: number, i: number) => (code += `b[q${i === 0 ? '' : ' + ' + i}] = ${c}; `));
+      let i = 0;
+      for (; i + 4 <= bytes.length; i += 4) {
+        const w = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0;
+        code += `d.setUint32(q${i === 0 ? '' : ' + ' + i}, ${w}, true); `;
+      }
+      for (; i < bytes.length; i++) code += `b[q${i === 0 ? '' : ' + ' + i}] = ${bytes[i]}; `;
       this.emit(code + `q += ${bytes.length};`);
     } else this.emit(`q = H.copyLit(b, q, ${this.k(bytes)});`);
   }
   /** A writer method call (works on o.pos, may swap the buffer). */
   call(stmt: string): string {
-    return `o.pos = q; ${stmt} b = o.buf; q = o.pos;`;
+    return `o.pos = q; ${stmt} b = o.buf; d = o.dv; q = o.pos;`;
   }
   room(n: number): void {
-    this.emit(`if (q > ${CAPACITY - n}) { o.pos = q; o.ensure(${n}); b = o.buf; q = o.pos; }`);
+    this.emit(`if (q > ${CAPACITY - n}) { o.pos = q; o.ensure(${n}); b = o.buf; d = o.dv; q = o.pos; }`);
   }
   colored(code: string, emitBody: () => void): void {
     this.lit(code);
@@ -482,7 +488,7 @@ export function compileFusedEvent(
   }
   const body =
     `return function printEvent(o, s, pc) {\n` +
-    `var u8 = s.u8, dv = s.dv, p = s.pos, E = s.end >>> 3, S = s.slots, t; var b = o.buf, q = o.pos;\n` +
+    `var u8 = s.u8, dv = s.dv, p = s.pos, E = s.end >>> 3, S = s.slots, t; var b = o.buf, d = o.dv, q = o.pos;\n` +
     g.lines.join('\n') +
     `\nb[q] = 10; o.pos = q + 1;\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval

@@ -122,6 +122,8 @@ export type Flusher = (data: Uint8Array) => void;
 
 export class OutputWriter {
   buf: Uint8Array = Buffer.allocUnsafe(CAP);
+  /** A DataView of `buf` (generated printers write 4-byte literal chunks with it); replaced along with buf. */
+  dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
   readonly latin1: boolean;
   closed = false;
@@ -165,11 +167,16 @@ export class OutputWriter {
     return w;
   }
 
+  private setBuf(b: Uint8Array): void {
+    this.buf = b;
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
   ensure(n: number): void {
     if (this.pos + n > this.buf.length) {
       this.flush();
       // A single huge item (a string of megabytes) gets a buffer of its own size until the next flush.
-      if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+      if (n > this.buf.length) this.setBuf(Buffer.allocUnsafe(n));
     }
   }
 
@@ -178,7 +185,7 @@ export class OutputWriter {
     const data = this.buf.subarray(0, this.pos);
     // The flusher may keep the bytes (memory mode): a fresh buffer then; synchronous writers reuse this one.
     this.flusher(data);
-    if (!this.reuse || this.buf.length !== CAP) this.buf = Buffer.allocUnsafe(CAP);
+    if (!this.reuse || this.buf.length !== CAP) this.setBuf(Buffer.allocUnsafe(CAP));
     this.pos = 0;
   }
 
@@ -191,7 +198,7 @@ export class OutputWriter {
     }
     const rest = Buffer.from(this.buf.subarray(n, this.pos));
     this.flusher(this.buf.subarray(0, n));
-    this.buf = Buffer.allocUnsafe(Math.max(CAP, rest.length));
+    this.setBuf(Buffer.allocUnsafe(Math.max(CAP, rest.length)));
     this.buf.set(rest, 0);
     this.pos = rest.length;
   }

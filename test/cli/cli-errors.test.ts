@@ -148,8 +148,11 @@ test('errors and warnings from the daemon, then a killed daemon', { timeout: 90_
     const ctxExists = [await env.ltt('add-context', '-k', '-t', 'pid'), await env.ltt('add-context', '-k', '-t', 'pid')];
     assert.equal(ctxExists[0]!.code, 0, ctxExists[0]!.stderr);
     assert.deepEqual([ctxExists[1]!.code, ctxExists[1]!.stderr], [4, 'Error: pid: Kernel context already exist\n']);
+    // lttng exits 4 when a context type fails, whatever the reason.
     const ustOnlyContext = await env.ltt('add-context', '-k', '-t', 'ip');
-    assert.equal(ustOnlyContext.code, 1);
+    assert.equal(ustOnlyContext.code, 4);
+    const trackNoSession = await env.ltt('track', '-u', '-s', 'nosuch', '--vpid=1');
+    assert.deepEqual([trackNoSession.code, trackNoSession.stderr], [1, 'Error: Recording session does not exist\n']);
     const virtualKernelTracker = await env.ltt('track', '-k', '--vpid=3');
     assert.deepEqual(
       [virtualKernelTracker.code, virtualKernelTracker.stderr],

@@ -1,8 +1,10 @@
 // `ltt enable-event (-k|-u) [--tracepoint | --syscall | --probe=LOC | --function=LOC | --userspace-probe=LOC]
 //  (-a | NAME[,NAME...]) [-f FILTER] [-x EXCL] [--loglevel[-only]=L] [-c CHANNEL] [-s SESSION]`: one recording
-// event rule per name, in CHANNEL or the default channel0 (created on first use). Messages as lttng's:
-// "Kernel event sched_switch created in channel channel0"; per-name failures are
-// "Error: Event NAME: <reason> (channel C, session S)" and the other names are still tried.
+// event rule per name, in CHANNEL or the default channel0 (created on first use). Messages as lttng 2.13.9's:
+// "Kernel event sched_switch created in channel channel0", "ust event prov:ev created in channel ch1", "All ust
+// events are enabled in channel ch1[ for loglevel L]", and with --filter only "Event NAME: Filter 'F' successfully
+// set". Per-name failures are "Error: Event NAME: <reason> (channel C, session S[, filter 'F'])" and the other
+// names are still tried; only a duplicate kernel rule is a warning (a duplicate user space rule is an error).
 
 import { ControlError } from '../../control/error-codes.js';
 import type { EventRuleSpec, EventType } from '../../control/messages.js';

@@ -104,7 +104,8 @@ the virtual ones. --all ${operation === 'track' ? 'makes a set include every pro
                   : `${value} is not in the ${name} the inclusion set`,
               );
             } else {
-              ctx.error(error.message, error.code);
+              // lttng's track/untrack word an unknown session differently from the other commands.
+              ctx.error(error.code === 'SESS_NOT_FOUND' ? 'Recording session does not exist' : error.message, error.code);
               code = ExitCode.ERROR;
             }
           }
