@@ -29,15 +29,19 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+// The apps these tests start must not meet a session daemon that happens to run on the machine (it would
+// register them and start an agent thread, shifting worker thread ids): point them at a daemon-less runtime dir.
+const ISOLATED = { LTT_RUNDIR: '/nonexistent/ltt-test-no-daemon' };
+
 export function runNode(args: readonly string[], env: Record<string, string>, timeoutMs = 120_000): RunResult {
-  const p = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs });
+  const p = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...ISOLATED, ...env }, encoding: 'utf8', timeout: timeoutMs });
   return { code: p.status, signal: p.signal, stdout: p.stdout, stderr: p.stderr };
 }
 
 /** Runs a process, sends `signal` once it printed "ready", and waits for it. */
 export function runNodeAndSignal(args: readonly string[], env: Record<string, string>, signal: NodeJS.Signals): Promise<RunResult> {
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env } });
+    const c = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...ISOLATED, ...env } });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {
