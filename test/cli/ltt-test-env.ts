@@ -66,6 +66,9 @@ export class LttTestEnv {
       LTT_RUNDIR: this.rundir,
       // Where the kernel domain records instance owners; private so reclaim tests only see their own.
       LTT_KERNEL_OWNER_DIR: join(this.root, 'kernel-owners'),
+      // Apps wait for registration as long as it takes: on a loaded CI machine the default bound (500 ms) can
+      // pass, and a test that counts events must not depend on the machine's load.
+      LTT_UST_REGISTER_TIMEOUT: '20000',
       ...extraEnv,
     };
     // The home must exist (it holds .lttrc and ltt-traces/).
