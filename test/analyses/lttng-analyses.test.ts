@@ -86,7 +86,10 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     await ltt('enable-event', '-k', '-c', 'chan1', `sched_switch,sched_wakeup*,sched_process_*,${STATEDUMP.join(',')}`);
     await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', '-a');
 
-    workload = spawn(script, [], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    // Pinned to CPU 0: this machine's kernel never records the sched_switch that takes CPU 1 out of its idle
+    // task (swapper/1 -> X is missing from tracefs itself, whoever reads it), so a workload woken on CPU 1
+    // would look, to the analyses, as if swapper ran its system calls. taskset execs the script: same pid.
+    workload = spawn('taskset', ['-c', '0', script], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     wlPid = workload.pid!;
     let wlErr = '';
     workload.stderr!.setEncoding('utf8').on('data', (d: string) => (wlErr += d));
