@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LttTestEnv, type RunResult } from '../cli/ltt-test-env.js';
 import { BT, DEMO, ROOT, discardedEvents, writeScript } from '../ust/helpers.js';
+import { startDrivenApp } from '../robustness/robustness-env.js';
 
 const TICK_RE = /demo:tick: \{ cpu_id = (\d+) \}, \{ i = (-?\d+), msg = "([^"]*)" \}$/;
 
@@ -328,51 +329,6 @@ process.stdin.on('data', (d) => {
 });
 process.stdout.write('ready\\n');
 `;
-
-interface Driven {
-  readonly pid: number;
-  emit(tag: string, n: number): Promise<void>;
-  quit(): Promise<number | null>;
-}
-
-function startDrivenApp(env: LttTestEnv, script: string): Promise<Driven> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [script], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const waiters: Array<{ text: string; resolve: () => void }> = [];
-    c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const timer = setTimeout(() => {
-      c.kill('SIGKILL');
-      reject(new Error(`app did not get ready: ${err}`));
-    }, 30_000);
-    c.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      for (const w of [...waiters]) {
-        if (out.includes(w.text)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-      if (out.includes('ready\n')) {
-        clearTimeout(timer);
-        resolve({
-          pid: c.pid!,
-          emit: (tag, n) =>
-            new Promise<void>((r) => {
-              waiters.push({ text: `done ${tag}\n`, resolve: r });
-              c.stdin.write(`emit ${tag} ${n}\n`);
-            }),
-          quit: () =>
-            new Promise((r) => {
-              c.once('exit', (code) => r(code));
-              c.stdin.write('quit\n');
-            }),
-        });
-      }
-    });
-  });
-}
 
 /** Lets the app's threads reach their event loop after a control command (LTTng: within the read-timer period). */
 const settle = () => new Promise((r) => setTimeout(r, 300));

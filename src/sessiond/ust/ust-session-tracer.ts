@@ -113,7 +113,8 @@ export class UstSessionTracer implements DomainTracer {
       throw new LttError('INVALID', `Invalid parameter: sub-buffer size x count must not exceed 1 GiB per thread (channel ${name})`);
     }
     if (options.tracefileSize > 0) {
-      // Each thread's stream is one file: splitting it (and dropping the oldest part) is not implemented.
+      // Each thread's stream is one file: ltt/ust does not split streams into tracefile-size pieces, so the option
+      // is refused with a clear error rather than silently ignored (named in the docs as a user-space limit).
       throw new LttError('NOT_SUPPORTED', `Operation not supported: ltt/ust does not split stream files (trace file size, channel ${name})`);
     }
     this.channels.set(name, { name, options: { ...options }, enabled: true, rules: [], contexts: [] });
