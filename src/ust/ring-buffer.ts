@@ -143,7 +143,7 @@ export class RingProducer {
           this.discard();
           return -1;
         }
-        this.close();
+        if (!this.close()) return -1;
         continue;
       }
       let o = this.off;
@@ -221,11 +221,13 @@ export class RingProducer {
         this.lostEvents += this.ctl[ctlCountIndex(this.numSubbuf, j)]!;
         this.stats[STAT_LOST_PACKETS] = this.lostPackets;
         this.stats[STAT_LOST_EVENTS] = this.lostEvents;
-      } else if (Atomics.load(this.ctl, gi) !== prevConsumed) {
-        return false; // cannot happen with a single producer; refuse rather than corrupt
+      } else if (Atomics.compareExchange(this.ctl, gi, prevConsumed, gen(seq, GEN_OPEN)) !== prevConsumed) {
+        return false; // the consumer's final drain claimed this slot (or it is not free yet)
       }
+    } else if (Atomics.compareExchange(this.ctl, gi, prevConsumed, gen(seq, GEN_OPEN)) !== prevConsumed) {
+      // The consumer's final drain claimed the free slot (to report the last discards): the session is over.
+      return false;
     }
-    Atomics.store(this.ctl, gi, gen(seq, GEN_OPEN));
     this.seq = seq;
     this.cur = j;
     this.base = j * this.subbufSize;
@@ -240,9 +242,12 @@ export class RingProducer {
     return true;
   }
 
-  /** Closes the open packet: completes its header and hands it to the consumer. */
-  close(): void {
-    if (this.cur < 0) return;
+  /**
+   * Closes the open packet: completes its header and hands it to the consumer. False when the consumer's final
+   * drain took the packet first (it wrote the committed records): the session is over for this ring.
+   */
+  close(): boolean {
+    if (this.cur < 0) return true;
     const b = this.base;
     const content = this.off - b;
     const dv = this.dv;
@@ -253,14 +258,23 @@ export class RingProducer {
     dv.setUint32(b + PH_EVENTS_DISCARDED + 4, Math.floor(this.discarded / TWO32), true);
     this.reportedDiscarded = this.discarded;
     this.ctl[ctlCountIndex(this.numSubbuf, this.cur)] = this.n;
-    this.recorded += this.n;
-    this.stats[STAT_RECORDED] = this.recorded;
-    Atomics.store(this.ctl, CTL_GEN + this.cur, gen(this.seq, GEN_CLOSED));
+    const open = gen(this.seq, GEN_OPEN);
+    // A compare-and-swap, not a store: the consumer's final drain may claim the open packet at the same moment
+    // (a thread still running when the session ends); exactly one side then owns it, so it is written once.
+    const won = Atomics.compareExchange(this.ctl, CTL_GEN + this.cur, open, gen(this.seq, GEN_CLOSED)) === open;
     this.cur = -1;
     this.off = 0;
     this.end = 0;
+    if (!won) {
+      this.exited = true;
+      this.onConsumerGone?.();
+      return false;
+    }
+    this.recorded += this.n;
+    this.stats[STAT_RECORDED] = this.recorded;
     Atomics.add(this.ctl, CTL_DOORBELL, 1);
     Atomics.notify(this.ctl, CTL_DOORBELL);
+    return true;
   }
 
   /** Hands the open packet to the consumer if it holds events (sub-buffer switch on demand). */
@@ -282,7 +296,8 @@ export class RingProducer {
       return;
     }
     if (this.cur >= 0 && (this.n > 0 || this.discarded !== this.reportedDiscarded)) this.close();
-    if (this.discarded !== this.reportedDiscarded) {
+    // (A failed close means the consumer's final drain took the packet: then it also reports the discards.)
+    if (!this.exited && this.discarded !== this.reportedDiscarded) {
       const deadline = Date.now() + timeoutMs;
       while (this.cur < 0 && !this.open(nowRel())) {
         const j = (this.seq + 1) & (this.numSubbuf - 1);

@@ -250,21 +250,66 @@ class RingSink {
   }
 
   /**
-   * Final drain only: writes the committed prefix of the packet still open (its thread could not close it: a
-   * worker stopped by process.exit(), or a thread that never returned to its event loop).
+   * Final drain: writes every closed packet, then the committed prefix of the packet still open (its thread
+   * could not close it: a worker stopped by process.exit(), or a thread that never returned to its event loop),
+   * or, when no packet is open, an empty packet carrying the events discarded since the last one. The producer
+   * may be closing or opening a packet at this very moment (its own exit path runs concurrently), so the open
+   * packet and the free slot are claimed by compare-and-swap on their generation word, as the producer's
+   * close() and open() do: each packet is written exactly once, by whichever side won it.
    */
-  rescueOpen(): void {
-    if (!this.rescuePrefix()) this.reportFinalDiscards();
+  finalDrain(): void {
+    const n = this.d.numSubbuf;
+    for (;;) {
+      this.drain();
+      const i = this.expect & (n - 1);
+      const gi = CTL_GEN + i;
+      const g = Atomics.load(this.ctl, gi);
+      const claimed = gen(this.expect, GEN_CONSUMED);
+      if (g === gen(this.expect, GEN_OPEN)) {
+        if (Atomics.compareExchange(this.ctl, gi, g, claimed) !== g) continue; // closed meanwhile: drain it
+        this.writeOpenPrefix(i * this.d.subbufSize);
+        return;
+      }
+      if (g === gen(this.expect - n, GEN_CONSUMED)) {
+        // No packet open. Losses since the last packet would be missing from the trace's count: report them.
+        if (this.lastHeader === undefined || this.stats[STAT_DISCARDED]! <= this.lastDiscarded) return;
+        if (Atomics.compareExchange(this.ctl, gi, g, claimed) !== g) continue; // the producer opened it
+        this.writeDiscardReport();
+        return;
+      }
+      if (g === gen(this.expect, GEN_CLOSED)) continue;
+      return; // overwrite mode, lapped: drain() skips ahead
+    }
+  }
+
+  /** Writes the committed records of the packet in the sub-buffer at `base` (claimed by finalDrain). */
+  private writeOpenPrefix(base: number): void {
+    // Read after the claim: records the producer commits from now on are after the end of the session.
+    const commit = Atomics.load(this.ctl, CTL_COMMIT);
+    if (commit < base + PH_SIZE || commit > base + this.d.subbufSize) return;
+    const content = commit - base;
+    const discarded = this.stats[STAT_DISCARDED]!;
+    if (commit === base + PH_SIZE) {
+      if (discarded > this.lastDiscarded) this.writeDiscardReport();
+      return;
+    }
+    this.priv.set(this.u8.subarray(base, commit));
+    const h = new DataView(this.priv.buffer, this.priv.byteOffset, content);
+    h.setBigUint64(PH_TS_END, process.hrtime.bigint(), true);
+    h.setBigUint64(PH_CONTENT_SIZE, BigInt(content * 8), true);
+    h.setBigUint64(PH_PACKET_SIZE, BigInt(Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN * 8), true);
+    h.setBigUint64(PH_EVENTS_DISCARDED, BigInt(discarded), true);
+    // How many records the open packet holds is not published (the producer counts at close): unknown, 0 here.
+    this.writePacket(this.priv.subarray(0, content), undefined, 0);
+    this.expect++;
   }
 
   /**
-   * Discard mode, thread gone without a final packet (e.g. a worker stopped by process.exit() while every
-   * sub-buffer was full): events it discarded after its last packet would be missing from the trace's count, so
-   * write one empty packet (header only, next sequence number) carrying the final cumulative count.
+   * An empty packet (header only, next sequence number) carrying the final cumulative discard count, for a
+   * thread gone without a final packet (e.g. a worker stopped by process.exit() while every sub-buffer was full).
    */
-  private reportFinalDiscards(): void {
-    const total = this.stats[STAT_DISCARDED]!;
-    if (this.lastHeader === undefined || total <= this.lastDiscarded) return;
+  private writeDiscardReport(): void {
+    if (this.lastHeader === undefined) return;
     const h = Buffer.from(this.lastHeader);
     const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
     const now = process.hrtime.bigint();
@@ -273,39 +318,9 @@ class RingSink {
     v.setBigUint64(PH_CONTENT_SIZE, BigInt(PH_SIZE * 8), true);
     v.setBigUint64(PH_PACKET_SIZE, BigInt(PH_SIZE * 8), true);
     v.setBigUint64(PH_SEQ_NUM, BigInt(this.expect), true);
-    v.setBigUint64(PH_EVENTS_DISCARDED, BigInt(total), true);
+    v.setBigUint64(PH_EVENTS_DISCARDED, BigInt(this.stats[STAT_DISCARDED]!), true);
     this.writePacket(h, PH_SIZE, 0);
     this.expect++;
-  }
-
-  /** Returns true when a packet was open (and its committed part written). */
-  private rescuePrefix(): boolean {
-    const n = this.d.numSubbuf;
-    const i = this.expect & (n - 1);
-    const gi = CTL_GEN + i;
-    const g = Atomics.load(this.ctl, gi);
-    if (g !== gen(this.expect, GEN_OPEN)) return false;
-    const base = i * this.d.subbufSize;
-    const commit = Atomics.load(this.ctl, CTL_COMMIT);
-    if (commit < base + PH_SIZE || commit > base + this.d.subbufSize) return false;
-    const content = commit - base;
-    this.priv.set(this.u8.subarray(base, commit));
-    const g2 = Atomics.load(this.ctl, gi);
-    if (g2 === gen(this.expect, GEN_CLOSED)) {
-      this.drain();
-      return true;
-    }
-    if (g2 !== g) return false;
-    if (commit === base + PH_SIZE && this.stats[STAT_DISCARDED]! <= this.lastDiscarded) return true; // empty
-    const h = new DataView(this.priv.buffer, this.priv.byteOffset, content);
-    h.setBigUint64(PH_TS_END, process.hrtime.bigint(), true);
-    h.setBigUint64(PH_CONTENT_SIZE, BigInt(content * 8), true);
-    h.setBigUint64(PH_PACKET_SIZE, BigInt(Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN * 8), true);
-    h.setBigUint64(PH_EVENTS_DISCARDED, BigInt(this.stats[STAT_DISCARDED]!), true);
-    // How many records the open packet holds is not published (the producer counts at close): unknown, 0 here.
-    this.writePacket(this.priv.subarray(0, content), undefined, 0);
-    this.expect++;
-    return true;
   }
 
   close(): void {
@@ -361,8 +376,7 @@ export class SessionWriter {
       this.sinks.set(m.ring.streamId, s);
       if (this.finalizing) {
         // Announced after the end (a thread that learnt of the session late): take what it wrote and let go.
-        s.drain();
-        s.rescueOpen();
+        s.finalDrain();
         s.close();
       } else void this.pump(s).catch((err: unknown) => this.failed(this.traceDir, err));
     } else if (m.type === 'event') {
@@ -439,8 +453,7 @@ export class SessionWriter {
     for (const s of this.sinks.values()) {
       if (s.closed) continue;
       try {
-        s.drain();
-        s.rescueOpen();
+        s.finalDrain();
       } finally {
         s.close();
       }
