@@ -13,7 +13,7 @@
 // lost) and closes the pipes (the streams stay open: their owner closes them). Lost records: in discard mode
 // the kernel counts them in per_cpu/cpuN/stats "dropped events", added to the stream's events_discarded; in
 // overwrite mode pages carry a missed-events flag, turned into a packet_seq_num gap (lost packets).
-// `handlers` is indexed by ftrace event id and may grow while running (enable-event after start).
+// `handlers` is indexed by ftrace event id (an eventIdTable) and may grow while running (enable-event after start).
 
 import * as fs from 'node:fs';
 import * as tracefs from '../kernel/tracefs.js';
@@ -21,7 +21,20 @@ import type { PageDecoder } from '../kernel/page-decoder.js';
 import type { Converter } from '../kernel/lttng-shaping.js';
 import type { FilterContext, Predicate } from '../kernel/filter/compile-filter.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
+import type { Transcoder, TranscoderFactory } from '../ctf/writer/event-encoder.js';
+import { compilePageTranscoder, type FastClass, type PageWalk } from './page-transcoder.js';
 import type { ThreadTable } from './thread-table.js';
+
+/** ftrace event ids are 16-bit (common_type). */
+const FTRACE_IDS = 0x10000;
+
+/**
+ * A table indexed by ftrace event id. Dense on purpose: ids run into the thousands, and an array filled
+ * sparsely from empty falls back to dictionary elements, a hash lookup per record on the hot path.
+ */
+export function eventIdTable<T>(): Array<T | undefined> {
+  return new Array<T | undefined>(FTRACE_IDS).fill(undefined);
+}
 
 export interface KernelEventHandler {
   /** Writer event class id. */
@@ -33,6 +46,11 @@ export interface KernelEventHandler {
   predicate?: Predicate;
   /** Thread-table update from the converted payload (sched_switch, exec, fork). */
   hook?: (out: readonly unknown[], tid: number) => void;
+  /**
+   * The fast path: record bytes straight into the CTF record, no JS values in between. Used when there is
+   * neither a predicate nor a hook (both need the converted payload).
+   */
+  transcoder?: TranscoderFactory;
   enabled: boolean;
 }
 
@@ -60,11 +78,20 @@ export interface ChannelConsumerOptions {
   tracked?: (tid: number) => boolean;
   /** Called after each timer-driven drain (the worker posts statistics from here). */
   afterDrain?: () => void;
+  /**
+   * Opens the page source of one CPU (default: the instance's per_cpu/cpuN/trace_pipe_raw, non-blocking). The
+   * replay bench (bench/kernel-consume.ts) passes files of captured pages: EOF ends a drain as EAGAIN does.
+   */
+  openPages?: (cpu: number) => number;
+  /** Event classes the generated page walks may inline (default 12; 0: the general path only, for tests). */
+  maxInlinedClasses?: number;
 }
 
 export interface CpuReaderStats {
   cpu: number;
   events: number;
+  /** Of `events`: written by the generated page walk (the fast path). */
+  inlined: number;
   pages: number;
   discarded: number;
   lostPackets: number;
@@ -79,11 +106,32 @@ interface CpuReader {
   dv: DataView;
   stream: StreamWriter;
   onRecord: (ts: number, off: number, len: number) => void;
+  /** This reader's transcoder for an ftrace id (bound to its buffer and stream), made on first use. */
+  transcoderFor: (id: number, h: KernelEventHandler) => Transcoder;
+  /** The generated page walk (page-transcoder.ts) and the handlers version it was made for. */
+  walk: PageWalk | undefined;
+  walkVersion: number;
+  /** Records the walk left to the general path although they could be inlined, by ftrace id, and in all. */
+  slowCounts: Uint32Array;
+  slowTotal: number;
+  /** Records walked since the walk was made (or since the last look at slowTotal). */
+  walked: number;
+  /** Walks made so far. */
+  walks: number;
+  ctxOut: unknown[];
   stats: CpuReaderStats;
   droppedSeen: number;
   /** performance.now() of the last read of per_cpu/cpuN/stats. */
   droppedCheckedAt: number;
 }
+
+/**
+ * Event classes a generated page walk inlines at most (more would make it too big for V8 to optimize), and the
+ * windows (records) over which a walk is judged: a short first one, so short traces get the fast path too.
+ */
+const MAX_INLINED_CLASSES = 12;
+const FIRST_WALK_WINDOW = 1 << 12;
+const WALK_WINDOW = 1 << 16;
 
 /** A drain that found more than this fraction of a CPU buffer filled is followed by another at once. */
 const REDRAIN_AT_ONCE = 0.25;
@@ -94,6 +142,8 @@ export class KernelChannelConsumer {
   /** One reader per CPU for the consumer's life: its counters survive stop/start (the kernel's do too). */
   private readonly readers: CpuReader[] = [];
   private running = false;
+  /** Bumped by handlersChanged(): page walks generated for an older version are remade before use. */
+  private handlersVersion = 0;
   private readTimer: NodeJS.Timeout | undefined;
   private readImmediate: NodeJS.Immediate | undefined;
   private switchTimer: NodeJS.Timeout | undefined;
@@ -118,12 +168,67 @@ export class KernelChannelConsumer {
     }
   }
 
+  /** The owner changed `handlers` (added, enabled, disabled, filtered): what the page walks inline changes. */
+  handlersChanged(): void {
+    this.handlersVersion++;
+  }
+
+  /**
+   * The reader's page walk for the current handlers. It inlines the classes that are most of the traffic (a
+   * switch over hundreds of syscall classes would be too big for V8 to optimize; a few hot ones are most of
+   * any trace): the general path counts what it sees, and the walk is remade when the handlers change or
+   * when more than an eighth of a window of records went the general way although they could be inlined.
+   */
+  private walkOf(r: CpuReader): PageWalk {
+    if (r.walk !== undefined && r.walkVersion === this.handlersVersion) {
+      if (r.walked < (r.walks > 1 ? WALK_WINDOW : FIRST_WALK_WINDOW)) return r.walk;
+      const remake = r.slowTotal * 8 > r.walked;
+      r.walked = 0;
+      if (!remake) {
+        r.slowCounts.fill(0);
+        r.slowTotal = 0;
+        return r.walk;
+      }
+    }
+    const o = this.opts;
+    const hot: Array<[number, number]> = [];
+    r.slowCounts.forEach((n, id) => {
+      if (n > 0) hot.push([id, n]);
+    });
+    hot.sort((a, b) => b[1] - a[1]);
+    const fast: FastClass[] = [];
+    for (const [id] of hot.slice(0, o.maxInlinedClasses ?? MAX_INLINED_CLASSES)) {
+      const h = o.handlers[id];
+      if (h !== undefined && h.enabled && h.transcoder !== undefined && h.predicate === undefined && h.hook === undefined) {
+        fast.push({ ftraceId: id, transcoder: h.transcoder });
+      }
+    }
+    r.slowCounts.fill(0);
+    r.slowTotal = 0;
+    r.walked = 0;
+    r.walk = compilePageTranscoder(o.decoder, fast, {
+      buf: r.buf,
+      dv: r.dv,
+      stream: r.stream,
+      slow: r.onRecord,
+      tracked: o.tracked,
+      filler: o.contextFiller,
+      ctxOut: r.ctxOut,
+      cpu: r.cpu,
+      pidOffset: o.commonPidOffset,
+      stats: r.stats,
+    });
+    r.walkVersion = this.handlersVersion;
+    r.walks++;
+    return r.walk;
+  }
+
   /** Opens the per-CPU pipes and arms the timers. On failure nothing stays open. */
   start(): void {
     if (this.running) return;
     const o = this.opts;
     try {
-      for (const r of this.readers) r.fd = tracefs.openPipeRaw(o.instance, r.cpu);
+      for (const r of this.readers) r.fd = o.openPages ? o.openPages(r.cpu) : tracefs.openPipeRaw(o.instance, r.cpu);
     } catch (err) {
       this.closePipes();
       throw err;
@@ -208,7 +313,7 @@ export class KernelChannelConsumer {
     const o = this.opts;
     const buf = Buffer.allocUnsafe(o.pageSize);
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const stats: CpuReaderStats = { cpu, events: 0, pages: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
+    const stats: CpuReaderStats = { cpu, events: 0, inlined: 0, pages: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
     const handlers = o.handlers;
     const pidOff = o.commonPidOffset;
     const threads = o.threads;
@@ -233,11 +338,39 @@ export class KernelChannelConsumer {
         }
       },
     };
+    // This CPU's transcoders, bound to its page buffer and stream, by ftrace event id (with the handler they
+    // were made for: a handler replaced later gets its own).
+    const slowCounts = new Uint32Array(0x10000);
+    const txs = eventIdTable<Transcoder>();
+    const txOf = eventIdTable<KernelEventHandler>();
+    const transcoderFor = (id: number, h: KernelEventHandler): Transcoder => {
+      let tx = txs[id];
+      if (tx === undefined || txOf[id] !== h) {
+        tx = txs[id] = stream.bindTranscoder(h.transcoder!, buf, dv);
+        txOf[id] = h;
+      }
+      return tx;
+    };
+    // The general path, for what the generated page walk does not inline (see page-transcoder.ts).
     const onRecord = (ts: number, off: number, len: number): void => {
-      const h = handlers[dv.getUint16(off, true)];
+      const id = dv.getUint16(off, true);
+      const h = handlers[id];
       if (h === undefined || !h.enabled) return;
       const tid = dv.getInt32(off + pidOff, true);
       if (tracked !== undefined && !tracked(tid)) return;
+      if (h.transcoder !== undefined && h.predicate === undefined && h.hook === undefined) {
+        // Not inlined in the walk (yet): counted, so a busy class gets inlined (walkOf).
+        slowCounts[id]!++;
+        reader.slowTotal++;
+        if (filler !== undefined) {
+          filler(tid, cpu, ctxOut);
+          stream.transcode(transcoderFor(id, h), ts, off, len, ctxOut);
+        } else {
+          stream.transcode(transcoderFor(id, h), ts, off, len);
+        }
+        stats.events++;
+        return;
+      }
       const out = h.out;
       h.convert(dv, buf, off, len, out);
       if (h.hook !== undefined) h.hook(out, tid);
@@ -253,7 +386,11 @@ export class KernelChannelConsumer {
       }
       stats.events++;
     };
-    return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0, droppedCheckedAt: 0 };
+    const reader: CpuReader = {
+      cpu, fd, buf, dv, stream, onRecord, transcoderFor, walk: undefined, walkVersion: -1, slowCounts, slowTotal: 0, walked: 0, walks: 0,
+      ctxOut, stats, droppedSeen: 0, droppedCheckedAt: 0,
+    };
+    return reader;
   }
 
   /** Read, on every CPU, at most what its ring buffer can hold (plus the page being written). */
@@ -304,7 +441,8 @@ export class KernelChannelConsumer {
           r.stats.discarded += missed;
         }
       }
-      const info = o.decoder.decodePage(r.dv, 0, n, r.onRecord);
+      const info = this.walkOf(r)(0, n);
+      r.walked += info.records;
       bytes += info.dataLength;
       if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
       // A page less than half full means the reader caught up with the writer: what follows was written

@@ -12,7 +12,7 @@ import { isLttError } from '../errors.js';
 import * as tracefs from '../kernel/tracefs.js';
 import { type EventFormat, parseHeaderEvent, parseHeaderPage, readEventFormat } from '../kernel/event-format.js';
 import { PageDecoder } from '../kernel/page-decoder.js';
-import { rememberTgid, shapeEvent, type FieldSpec } from '../kernel/lttng-shaping.js';
+import { converterHelpers, rememberTgid, shapeEvent, type FieldSpec } from '../kernel/lttng-shaping.js';
 import { parseFilter } from '../kernel/filter/parse-filter.js';
 import { compilePredicate } from '../kernel/filter/compile-filter.js';
 import { collectStatedump, STATEDUMP_EVENTS } from '../kernel/statedump.js';
@@ -20,7 +20,8 @@ import { contextField, makeContextFiller } from '../kernel/contexts.js';
 import { monotonicNow } from '../kernel/trace-clock.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
-import { KernelChannelConsumer, type KernelEventHandler } from './kernel-channel-consumer.js';
+import type { FieldSource } from '../ctf/writer/event-encoder.js';
+import { eventIdTable, KernelChannelConsumer, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
 import type { ChannelStats, ClassSpec, ConsumerRequest, OpenRequest, TrackerEntries } from './kernel-consumer-protocol.js';
 
@@ -30,6 +31,7 @@ interface WorkerClass {
   fields: FieldSpec[];
   format?: EventFormat;
   handler?: KernelEventHandler;
+  sources?: FieldSource[];
   enabled: boolean;
 }
 
@@ -112,7 +114,7 @@ async function open(req: OpenRequest): Promise<void> {
         tracefileCount: def.tracefileCount || undefined,
       }));
     }
-    const handlers: Array<KernelEventHandler | undefined> = [];
+    const handlers = eventIdTable<KernelEventHandler>();
     const consumer = new KernelChannelConsumer({
       instance: def.instance,
       cpus: def.cpus,
@@ -179,13 +181,18 @@ function addClass(channelId: number, spec: ClassSpec): number {
     const shaped = shapeEvent(format, spec.kind, spec.lttngName);
     cls = { spec, eventId: -1, fields: shaped.fields, format, enabled: true };
     cls.handler = { eventId: -1, convert: shaped.convert, out: new Array(shaped.fields.length), hook: hookFor(spec.key, shaped.fields), enabled: true };
+    cls.sources = shaped.sources;
   }
   cls.eventId = writer!.addEventClass({ name: spec.lttngName, streamClassId: channelId, fields: cls.fields });
   if (cls.handler && cls.format) {
     cls.handler.eventId = cls.eventId;
+    if (cls.sources && cls.handler.hook === undefined) {
+      cls.handler.transcoder = writer!.transcoderFactory(channelId, cls.eventId, cls.sources, converterHelpers);
+    }
     c.handlers[cls.format.id] = cls.handler;
   }
   c.classes.set(spec.key, cls);
+  c.consumer.handlersChanged();
   return cls.eventId;
 }
 
@@ -204,6 +211,7 @@ function setClassState(channelId: number, key: string, enabled: boolean, filters
       const preds = filters.map((f) => compilePredicate(parseFilter(f), names));
       cls.handler.predicate = preds.length === 1 ? preds[0] : (v, ctx) => preds.some((p) => p(v, ctx));
     }
+    c.consumer.handlersChanged();
   }
 }
 

@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import type { EventFormat, FormatField } from './event-format.js';
 import type { EnumFieldType, FieldDef, IntegerFieldType } from '../ctf/writer/field-types.js';
+import type { FieldSource } from '../ctf/writer/event-encoder.js';
 
 export type IntSpec = IntegerFieldType;
 export type EnumSpec = EnumFieldType;
@@ -27,6 +28,11 @@ export interface ShapedEvent {
   name: string;
   fields: FieldSpec[];
   convert: Converter;
+  /**
+   * Where each field comes from in the ftrace record, for a transcoder (CtfTraceWriter.transcoderFactory with
+   * `converterHelpers`): byte copies for plain integers and char arrays, else the converter's expression.
+   */
+  sources: FieldSource[];
   /** tracefs field name behind each LTTng field (undefined for synthesized ones); used to translate filters. */
   sourceOf: Map<string, FormatField>;
   /** Fields whose value is transformed (prio - 100): filters on them cannot go to tracefs as is. */
@@ -266,6 +272,8 @@ function readExpr(f: FormatField, size: number, signed: boolean, at = `off + ${f
 interface Plan {
   spec: FieldSpec;
   expr: string;
+  /** Offset of the source bytes when the field is a plain copy of them (integers: low bytes; char arrays). */
+  copy?: number;
   source?: FormatField;
   transformed?: boolean;
 }
@@ -275,11 +283,11 @@ function defaultPlan(f: FormatField, name = f.name): Plan {
   switch (f.layout) {
     case 'int':
       if (f.size === 1 || f.size === 2 || f.size === 4 || f.size === 8) {
-        return { spec: { name, ...intSpecOf(f) }, expr: readExpr(f, f.size, f.signed && !f.isPointer), source: f };
+        return { spec: { name, ...intSpecOf(f) }, expr: readExpr(f, f.size, f.signed && !f.isPointer), source: f, copy: f.offset };
       }
       return { spec: { name, kind: 'array', length: f.size, element: { kind: 'int', size: 8, signed: false, base: 16 } }, expr: `h.ints(dv, off + ${f.offset}, ${f.size}, 1, false)`, source: f };
     case 'char-array':
-      return { spec: { name, kind: 'text', length: f.size }, expr: `h.cstr(buf, off + ${f.offset}, ${f.size})`, source: f };
+      return { spec: { name, kind: 'text', length: f.size }, expr: `h.cstr(buf, off + ${f.offset}, ${f.size})`, source: f, copy: f.offset };
     case 'array': {
       const es = [1, 2, 4, 8].includes(f.elemSize) ? f.elemSize : 1;
       const n = es === f.elemSize ? f.count : f.size;
@@ -306,14 +314,20 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
   if (kind === 'syscall' || system === 'syscalls') {
     if (name.startsWith('sys_exit_')) {
       const ret = byName.get('ret');
-      return ret ? [{ spec: { name: 'ret', ...{ kind: 'int', size: 64, signed: true, base: 10 } }, expr: readExpr(ret, 8, true), source: ret }] : [];
+      return ret ? [{ spec: { name: 'ret', ...{ kind: 'int', size: 64, signed: true, base: 10 } }, expr: readExpr(ret, 8, true), source: ret, ...(ret.size >= 8 ? { copy: ret.offset } : {}) }] : [];
     }
     return fields
       .filter((f) => f.name !== '__syscall_nr')
       .map((f) => {
         const t = syscallArgType(f);
         // tracefs stores every argument as 8 bytes: a narrower or signed LTTng type cannot be filtered in tracefs.
-        return { spec: { name: f.name, ...t }, expr: readExpr(f, t.size / 8, t.signed === true), source: f, transformed: t.size / 8 !== f.size || (t.signed === true) !== f.signed };
+        return {
+          spec: { name: f.name, ...t },
+          expr: readExpr(f, t.size / 8, t.signed === true),
+          source: f,
+          transformed: t.size / 8 !== f.size || (t.signed === true) !== f.signed,
+          ...(f.size >= t.size / 8 ? { copy: f.offset } : {}),
+        };
       });
   }
   if (kind === 'uprobe' || kind === 'kprobe') {
@@ -324,7 +338,7 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
     const plans: Plan[] = [];
     for (const n of list) {
       if (n === 'tid') {
-        plans.push({ spec: { name: 'tid', kind: 'int', size: 32, signed: true, base: 10 }, expr: 'dv.getInt32(off + 4, true)', transformed: true });
+        plans.push({ spec: { name: 'tid', kind: 'int', size: 32, signed: true, base: 10 }, expr: 'dv.getInt32(off + 4, true)', transformed: true, copy: 4 });
         continue;
       }
       const f = byName.get(n);
@@ -343,11 +357,11 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
       const ptid = readExpr(pp, 4, true), ctid = readExpr(cp, 4, true);
       return [
         { ...defaultPlan(pc) },
-        { spec: { name: 'parent_tid', ...i32 }, expr: ptid, source: pp },
+        { spec: { name: 'parent_tid', ...i32 }, expr: ptid, source: pp, copy: pp.offset },
         { spec: { name: 'parent_pid', ...i32 }, expr: `h.tgidOf(${ptid})`, transformed: true },
         { spec: { name: 'parent_ns_inum', ...u32 }, expr: `h.pidNsInum(${ptid})`, transformed: true },
         { ...defaultPlan(cc) },
-        { spec: { name: 'child_tid', ...i32 }, expr: ctid, source: cp },
+        { spec: { name: 'child_tid', ...i32 }, expr: ctid, source: cp, copy: cp.offset },
         { spec: { name: 'vtids', kind: 'sequence', element: i32 }, expr: `[${ctid}]`, transformed: true },
         { spec: { name: 'child_pid', ...i32 }, expr: `h.freshTgid(${ctid})`, transformed: true },
         { spec: { name: 'child_ns_inum', ...u32 }, expr: `h.pidNsInum(${ctid})`, transformed: true },
@@ -358,7 +372,7 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
     return fields.map((f) => {
       const renamed = SCHED_TID_RENAMES[f.name] ?? f.name;
       if (name === 'sched_switch' && f.name === 'prev_state') {
-        return { spec: { name: 'prev_state', ...TASK_STATE_ENUM }, expr: readExpr(f, f.size, true), source: f };
+        return { spec: { name: 'prev_state', ...TASK_STATE_ENUM }, expr: readExpr(f, f.size, true), source: f, ...(f.size * 8 >= TASK_STATE_ENUM.container.size ? { copy: f.offset } : {}) };
       }
       if (SCHED_PRIO_FIELDS.has(f.name) && f.layout === 'int' && f.size === 4) {
         return { spec: { name: renamed, ...{ kind: 'int', size: 32, signed: true, base: 10 } }, expr: `(${readExpr(f, 4, true)} - ${MAX_RT_PRIO})`, source: f, transformed: true };
@@ -367,6 +381,17 @@ function plansFor(format: EventFormat, kind: EventKind): Plan[] {
     });
   }
   return fields.map((f) => defaultPlan(f));
+}
+
+/**
+ * A plan's `copy` stands for its expression only when the bytes are the value: a little-endian integer at
+ * least as wide as the field (common_pid for `tid` has no FormatField: 4 bytes), or a char array into text of
+ * the same length.
+ */
+function copyable(spec: FieldSpec, source: FormatField | undefined): boolean {
+  const int = spec.kind === 'int' ? spec : spec.kind === 'enum' ? spec.container : undefined;
+  if (int !== undefined) return int.byteOrder !== 'be' && (source === undefined ? int.size <= 32 : source.size * 8 >= int.size);
+  return spec.kind === 'text' && source !== undefined && source.layout === 'char-array' && source.size === spec.length;
 }
 
 /** Shape a tracefs event as LTTng records it, with its generated converter. */
@@ -379,7 +404,8 @@ export function shapeEvent(format: EventFormat, kind: EventKind = 'tracepoint', 
     if (p.transformed) transformed.add(p.spec.name);
   }
   const name = lttngName ?? (kind === 'tracepoint' || kind === 'syscall' ? lttngNameOf(format.system, format.name) : format.name);
-  if (!compile) return { name, fields: plans.map((p) => p.spec), convert: () => undefined, sourceOf, transformed };
+  const sources = plans.map((p): FieldSource => (p.copy !== undefined && copyable(p.spec, p.source) ? { copy: p.copy } : { expr: p.expr }));
+  if (!compile) return { name, fields: plans.map((p) => p.spec), convert: () => undefined, sources, sourceOf, transformed };
   // Field names are identifiers in CTF metadata and generated code: keep [A-Za-z0-9_] only.
   const body = plans.map((p, i) => `out[${i}] = ${p.expr};`).join('\n');
   const factory = new Function('h', `return function convert_${format.name.replace(/\W/g, '_')}(dv, buf, off, len, out) {\n${body}\n};`) as (h: typeof converterHelpers) => Converter;
@@ -387,6 +413,7 @@ export function shapeEvent(format: EventFormat, kind: EventKind = 'tracepoint', 
     name,
     fields: plans.map((p) => p.spec),
     convert: factory(converterHelpers),
+    sources,
     sourceOf,
     transformed,
   };

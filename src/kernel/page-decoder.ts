@@ -65,6 +65,66 @@ export class PageDecoder {
     this.extendUnit = 2 ** event.timeDeltaBits;
   }
 
+  /**
+   * Source of a function `walk(base, pageSize)` that decodes a page as decodePage does, with `record` (JS
+   * statements) run in place of onRecord for every data record, seeing `ts` (absolute timestamp), `rec` (payload
+   * offset) and `len` (payload length), and the page's DataView under the name `pageDv`. For generated consumers that inline
+   * their per-record work into the walk (no call per record). `walk` stores the page's data length and number
+   * of data records in `result` (a variable of the enclosing scope) and returns it.
+   */
+  walkerSource(record: string, pageDv = 'dv'): string {
+    const TOP = 576460752303423488; // 2^59, see decodePage
+    return `function walk(base, pageSize) {
+  let ts = ${pageDv}.getUint32(base + ${this.tsOffset}, true) + ${pageDv}.getUint32(base + ${this.tsOffset + 4}, true) * 4294967296;
+  let length = ${pageDv}.getUint32(base + ${this.commitOffset}, true) & 0x3fffffff;
+  if (${this.dataOffset} + length > pageSize) length = pageSize - ${this.dataOffset};
+  const end = base + ${this.dataOffset} + length;
+  let p = base + ${this.dataOffset};
+  let records = 0;
+  while (p + 4 <= end) {
+    const hdr = ${pageDv}.getUint32(p, true);
+    const typeLen = hdr & ${this.typeMask};
+    let rec, len;
+    if (typeLen === 0) {
+      if (p + 8 > end) break;
+      const l = ${pageDv}.getUint32(p + 4, true);
+      if (l < 4 || p + 4 + l > end) break;
+      rec = p + 8;
+      len = l - 4;
+      p += 4 + ((l + 3) & ~3);
+    } else if (typeLen <= ${this.maxTypeLen}) {
+      len = typeLen << 2;
+      if (p + 4 + len > end) break;
+      rec = p + 4;
+      p += 4 + len;
+    } else if (typeLen === ${this.padding}) {
+      if ((hdr >>> ${this.deltaShift}) === 0 || p + 8 > end) break;
+      p += 4 + ${pageDv}.getUint32(p + 4, true);
+      continue;
+    } else if (typeLen === ${this.timeExtend}) {
+      if (p + 8 > end) break;
+      ts += (hdr >>> ${this.deltaShift}) + ${pageDv}.getUint32(p + 4, true) * ${this.extendUnit};
+      p += 8;
+      continue;
+    } else if (typeLen === ${this.timeStamp}) {
+      if (p + 8 > end) break;
+      const abs = (hdr >>> ${this.deltaShift}) + ${pageDv}.getUint32(p + 4, true) * ${this.extendUnit};
+      ts = abs + Math.floor(ts / ${TOP}) * ${TOP};
+      p += 8;
+      continue;
+    } else {
+      break;
+    }
+    ts += hdr >>> ${this.deltaShift};
+    records++;
+    ${record}
+  }
+  result.dataLength = length;
+  result.records = records;
+  return result;
+}`;
+  }
+
   /** Missed-events state of a page before decoding it: -1 some (count unknown), 0 none, N exactly N. */
   missedBefore(dv: DataView, base: number, pageSize: number): number {
     const commit = dv.getUint32(base + this.commitOffset, true);

@@ -22,6 +22,38 @@ export type EventEncoder = (
 
 export type EncoderFactory = (u8: Buffer, dv: DataView) => EventEncoder;
 
+/**
+ * Where a transcoder takes one payload field from: a source record in another binary format (an ftrace
+ * record), instead of a JS value. Transcoding skips the JS values altogether for the common fields.
+ */
+export type FieldSource =
+  /**
+   * Bytes at `copy` in the source record, copied as they are: for an integer or enum field, the low bytes of a
+   * little-endian integer at least as wide as the field (truncation keeps the bit pattern, so signedness does
+   * not matter); for a `text` field, the bytes up to the first NUL, at most the field's length.
+   */
+  | { readonly copy: number }
+  /**
+   * A JS expression giving the value (any type `encode` accepts for the field), over the source record: `dv`
+   * and `buf` (DataView and Buffer of the source), `off` (the record's first byte), `len` (its length) and `h`
+   * (the helpers object given to compileTranscoder).
+   */
+  | { readonly expr: string };
+
+/**
+ * Writes one record whose payload comes from the source record at `rec` (`len` bytes) of the source buffer
+ * bound at creation; otherwise as EventEncoder (`context` values, return value, zeroed tail on entry).
+ */
+export type Transcoder = (off: number, ts: number, last: number, rec: number, len: number, context: readonly unknown[] | undefined) => number;
+
+export interface TranscoderFactory {
+  (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView): Transcoder;
+  /** The transcoder's statements, for code that inlines them (see transcoderBody). */
+  inline(fail: string): string;
+  /** What the statements know as `h`. */
+  readonly helpers: unknown;
+}
+
 const EMPTY: readonly unknown[] = Object.freeze([]);
 
 /** Upper bound in bytes (alignment padding included), or null when the size depends on the value. */
@@ -95,6 +127,9 @@ class CodeGen {
   private readonly lines: string[] = [];
   private tmp = 0;
 
+  /** `fail`: the statement run when the record does not fit (a function returns -1; inlined code breaks out). */
+  constructor(private readonly fail = 'return -1;') {}
+
   emit(line: string): void {
     this.lines.push(line);
   }
@@ -112,7 +147,7 @@ class CodeGen {
   }
 
   check(bytesExpr: string): void {
-    this.emit(`if (off + ${bytesExpr} > end) return -1;`);
+    this.emit(`if (off + ${bytesExpr} > end) ${this.fail}`);
   }
 
   /**
@@ -141,6 +176,53 @@ class CodeGen {
         this.value(f, v, true);
       },
     }));
+  }
+
+  /**
+   * Items writing `fields` from a source record (see FieldSource): copies read `s8`/`sdv` at `rec`;
+   * expressions were evaluated into `x0`, `x1`, ... by the transcoder's prologue.
+   */
+  sourceItems(fields: readonly FieldDef[], sources: readonly FieldSource[]): GenItem[] {
+    return fields.map((f, i) => {
+      const src = sources[i]!;
+      return {
+        size: fixedSize(f),
+        emit: () => {
+          if ('expr' in src) this.value(f, `x${i}`, true);
+          else this.copy(f, src.copy);
+        },
+      };
+    });
+  }
+
+  /** Copies a field's bytes from the source record (space reserved by the caller). */
+  private copy(t: FieldDef, at: number): void {
+    const from = `rec + ${at}`;
+    if (t.kind === 'text') {
+      const k = this.name('k');
+      const b = this.name('b');
+      // The rest of the array is already zero.
+      this.emit(`for (let ${k} = 0; ${k} < ${t.length}; ${k}++) { const ${b} = s8[${from} + ${k}]; if (${b} === 0) break; u8[off + ${k}] = ${b}; }`);
+      this.emit(`off += ${t.length};`);
+      return;
+    }
+    const int = t.kind === 'int' ? t : t.kind === 'enum' ? t.container : undefined;
+    if (int === undefined || int.byteOrder === 'be') throw new Error(`cannot copy a ${t.kind}${int ? ' (big-endian)' : ''} field from a source record`);
+    this.align((int.align ?? 8) / 8);
+    switch (int.size) {
+      case 8:
+        this.emit(`u8[off] = s8[${from}]; off += 1;`);
+        return;
+      case 16:
+        this.emit(`dv.setUint16(off, sdv.getUint16(${from}, true), true); off += 2;`);
+        return;
+      case 32:
+        this.emit(`dv.setUint32(off, sdv.getUint32(${from}, true), true); off += 4;`);
+        return;
+      case 64:
+        this.emit(`dv.setUint32(off, sdv.getUint32(${from}, true), true); dv.setUint32(off + 4, sdv.getUint32(${from} + 4, true), true); off += 8;`);
+        return;
+    }
   }
 
   /** Writes one value. `checked`: space for fixed-size types was reserved by the caller. */
@@ -245,7 +327,7 @@ class CodeGen {
     // A NUL inside the value would end the CTF string early and desynchronise the record: cut there.
     this.emit(`const z = ${s}.indexOf('\\0'); if (z !== -1) ${s} = ${s}.slice(0, z);`);
     // UTF-16 units encode to at most 3 UTF-8 bytes: only measure the string when the bound does not fit.
-    this.emit(`if (off + ${s}.length * 3 + 1 > end && off + Buffer.byteLength(${s}) + 1 > end) return -1;`);
+    this.emit(`if (off + ${s}.length * 3 + 1 > end && off + Buffer.byteLength(${s}) + 1 > end) ${this.fail}`);
     this.emit(`off += u8.utf8Write(${s}, off, end - off); u8[off++] = 0;`);
     this.emit('}');
   }
@@ -375,6 +457,115 @@ export function encoderSource(
   return g.text();
 }
 
+/** Generated source of one event class's transcoder (see compileTranscoder). */
+export function transcoderSource(
+  header: 'compact' | 'large',
+  id: number,
+  context: readonly FieldDef[],
+  fields: readonly FieldDef[],
+  sources: readonly FieldSource[],
+  timestampBase = 0n,
+): string {
+  return [
+    'return function transcode(off, ts, last, rec, len, c) {',
+    'const end = u8.length;',
+    transcoderBody(header, id, context, fields, sources, timestampBase, 'return -1;'),
+    'return off;',
+    '};',
+  ].join('\n');
+}
+
+/**
+ * The statements of a transcoder, for code that inlines them (the kernel page transcoder): they write the
+ * record at `off` (a variable they advance) from `ts`, `last`, `end`, `rec`, `len`, `c`, with `u8`/`dv` the
+ * destination and `s8`/`sdv` the source buffers, `h`, `EMPTY` and `Buffer` in scope; `fail` runs (and must
+ * leave the statements) when the record does not fit before `end`.
+ */
+export function transcoderBody(
+  header: 'compact' | 'large',
+  id: number,
+  context: readonly FieldDef[],
+  fields: readonly FieldDef[],
+  sources: readonly FieldSource[],
+  timestampBase: bigint,
+  fail: string,
+): string {
+  if (sources.length !== fields.length) throw new Error(`transcoder: ${sources.length} sources for ${fields.length} fields`);
+  const g = new CodeGen(fail);
+  if (context.length > 0) g.emit('if (c === undefined) c = EMPTY;');
+  // Expressions see the source under the converters' names (dv, buf, off): a block shadows ours.
+  const exprs = sources.flatMap((src, i) => ('expr' in src ? [`x${i} = ${src.expr};`] : []));
+  if (exprs.length > 0) {
+    g.emit(`let ${sources.flatMap((src, i) => ('expr' in src ? [`x${i}`] : [])).join(', ')};`);
+    g.emit(`{ const dv = sdv, buf = s8, off = rec; ${exprs.join(' ')} }`);
+  }
+  const headerMax = header === 'compact' ? 13 : 14;
+  const scopeAlign = (scope: readonly FieldDef[]): GenItem[] => {
+    const a = scope.reduce((m, f) => Math.max(m, alignOf(f)), 1);
+    return a > 1 ? [{ size: a - 1, emit: () => g.align(a) }] : [];
+  };
+  g.items([
+    { size: headerMax, emit: () => headerCode(g, header, id, timestampBase) },
+    ...scopeAlign(context),
+    ...g.fieldItems(context, 'c'),
+    ...scopeAlign(fields),
+    ...g.sourceItems(fields, sources),
+  ]);
+  return g.text();
+}
+
+/**
+ * Like compileEncoder, for records whose payload is read from a source record rather than JS values (the
+ * kernel consumer turns ftrace records into LTTng records this way). `helpers` is `h` in source expressions.
+ */
+export function compileTranscoder(
+  header: 'compact' | 'large',
+  id: number,
+  context: readonly FieldDef[],
+  fields: readonly FieldDef[],
+  sources: readonly FieldSource[],
+  helpers: unknown,
+  timestampBase = 0n,
+): TranscoderFactory {
+  const source = transcoderSource(header, id, context, fields, sources, timestampBase);
+  const make = new Function('u8', 'dv', 's8', 'sdv', 'h', 'EMPTY', 'Buffer', source) as (
+    u8: Buffer,
+    dv: DataView,
+    s8: Buffer,
+    sdv: DataView,
+    h: unknown,
+    empty: readonly unknown[],
+    buffer: typeof Buffer,
+  ) => Transcoder;
+  const factory = (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView): Transcoder => {
+    withUtf8Write(u8);
+    return make(u8, dv, src, srcDv, helpers, EMPTY, Buffer);
+  };
+  return Object.assign(factory, {
+    inline: (fail: string) => transcoderBody(header, id, context, fields, sources, timestampBase, fail),
+    helpers,
+  });
+}
+
+/** Names generated code that inlines transcoders needs in scope besides its buffers (see transcoderBody). */
+export const INLINE_GLOBALS = { EMPTY, Buffer } as const;
+
+/** Prepares a destination buffer for generated code (the string fast paths call utf8Write). */
+export function prepareBuffer(u8: Buffer): void {
+  withUtf8Write(u8);
+}
+
+/**
+ * Buffer#utf8Write(string, offset, length) is the unchecked encoder behind Buffer#write; it is not public API,
+ * so fall back to write() if a Node version lacks it.
+ */
+function withUtf8Write(u8: Buffer): void {
+  const b = u8 as Buffer & { utf8Write?: unknown };
+  if (typeof b.utf8Write !== 'function') {
+    Object.defineProperty(b, 'utf8Write', { value: (s: string, o: number, l: number) => u8.write(s, o, l, 'utf8') });
+  }
+}
+
 export function compileEncoder(
   header: 'compact' | 'large',
   id: number,
@@ -390,12 +581,7 @@ export function compileEncoder(
     buffer: typeof Buffer,
   ) => EventEncoder;
   return (u8, dv) => {
-    // Buffer#utf8Write(string, offset, length) is the unchecked encoder behind Buffer#write; it is not public
-    // API, so fall back to write() if a Node version lacks it.
-    const b = u8 as Buffer & { utf8Write?: unknown };
-    if (typeof b.utf8Write !== 'function') {
-      Object.defineProperty(b, 'utf8Write', { value: (s: string, o: number, l: number) => u8.write(s, o, l, 'utf8') });
-    }
+    withUtf8Write(u8);
     return make(u8, dv, EMPTY, Buffer);
   };
 }

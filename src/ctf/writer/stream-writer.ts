@@ -21,7 +21,7 @@
 // switchSink throw an LttError (CTF_WRITER_CLOSED).
 
 import { LttError } from '../../errors.js';
-import type { EventEncoder, EncoderFactory } from './event-encoder.js';
+import type { EventEncoder, EncoderFactory, Transcoder, TranscoderFactory } from './event-encoder.js';
 import type { PacketIndexEntry, StreamSink } from './sink.js';
 
 /** Packet header (32 bytes) + LTTng packet context (52 bytes). */
@@ -159,6 +159,88 @@ export class StreamWriter {
     this.stats.events++;
   }
 
+  /**
+   * Binds a transcoder of one of this stream's event classes (CtfTraceWriter.transcoderFactory) to this
+   * stream's packet buffer and to the buffer its source records will be in.
+   */
+  bindTranscoder(factory: TranscoderFactory, src: Buffer, srcDv: DataView): Transcoder {
+    if (this.closed) throw this.closedError();
+    return factory(this.u8, this.dv, src, srcDv);
+  }
+
+  /** Hands this stream's packet buffer to generated code that writes records into it (with recordOffset etc.). */
+  withPacketBuffer<T>(make: (u8: Buffer, dv: DataView) => T): T {
+    if (this.closed) throw this.closedError();
+    return make(this.u8, this.dv);
+  }
+
+  /**
+   * Appends one record whose payload `tx` (bound to this stream) reads from the source record at `rec`
+   * (`len` bytes); as write() otherwise.
+   */
+  transcode(tx: Transcoder, timestamp: number, rec: number, len: number, context?: readonly unknown[]): void {
+    const ts = timestamp >= this.clock ? timestamp : this.clock;
+    let r = tx(this.recordOffset(ts), ts, this.clock, rec, len, context);
+    if (r < 0) {
+      if (!this.retryInNewPacket(ts)) return;
+      r = tx(this.off, ts, this.clock, rec, len, context);
+      if (r < 0) {
+        this.dropTooBig();
+        return;
+      }
+    }
+    this.commitRecord(r, ts);
+  }
+
+  // ---- reserve/commit, for generated writers that inline their encoders (the kernel page transcoder) -------
+  // A record at time ts (>= lastTimestamp): off = recordOffset(ts); the encoder writes at off with `last` =
+  // lastTimestamp and returns its end (or -1: did not fit); then commitRecord(end, ts), or on -1
+  // retryInNewPacket(ts) and encode again at recordOffset(ts) (a second -1: dropTooBig()).
+
+  /** The clock value readers hold at the end of the stream so far: records must not be older. */
+  get lastTimestamp(): number {
+    return this.clock;
+  }
+
+  /** Where the next record goes, opening a packet at `ts` if none is open. */
+  recordOffset(ts: number): number {
+    if (!this.isOpen) {
+      if (this.closed) throw this.closedError();
+      this.beginPacket(ts);
+    }
+    return this.off;
+  }
+
+  /** The record written at recordOffset() ends at `end`. */
+  commitRecord(end: number, ts: number): void {
+    this.off = end;
+    this.clock = ts;
+    this.packetEvents++;
+    this.stats.events++;
+  }
+
+  /**
+   * A record did not fit in the open packet: switch packets so it can be written again at `ts`. False (and the
+   * record counted as discarded) when the packet was empty: the record is larger than a whole sub-buffer.
+   */
+  retryInNewPacket(ts: number): boolean {
+    // The encoder may have written part of the record: restore the all-zero tail it relies on.
+    this.u8.fill(0, this.off);
+    if (this.packetEvents === 0) {
+      this.stats.discarded++;
+      return false;
+    }
+    this.closePacket(ts);
+    this.beginPacket(ts);
+    return true;
+  }
+
+  /** The record did not fit in an empty packet either: the tracer drops it and counts it as discarded. */
+  dropTooBig(): void {
+    this.u8.fill(0, this.off);
+    this.stats.discarded++;
+  }
+
   /** Records lost before they reached this stream; counted in the next packet's events_discarded. */
   addDiscarded(count: number): void {
     if (!Number.isSafeInteger(count) || count < 0) throw new LttError('CTF_WRITER_BAD_STREAM', `invalid discarded count ${count}`);
@@ -243,22 +325,16 @@ export class StreamWriter {
   }
 
   private overflow(enc: EventEncoder, ts: number, payload: readonly unknown[], context: readonly unknown[] | undefined): void {
-    // The encoder may have written part of the record: restore the all-zero tail it relies on.
-    this.u8.fill(0, this.off);
-    if (this.packetEvents > 0) {
-      this.closePacket(ts);
-      this.beginPacket(ts);
-      const r = enc(this.off, ts, this.clock, payload, context);
-      if (r >= 0) {
-        this.off = r;
-        this.packetEvents++;
-        this.stats.events++;
-        return;
-      }
-      this.u8.fill(0, this.off);
+    if (!this.retryInNewPacket(ts)) return;
+    const r = enc(this.off, ts, this.clock, payload, context);
+    if (r < 0) {
+      this.dropTooBig();
+      return;
     }
-    // Larger than a whole sub-buffer: the tracer drops it and counts it as discarded.
-    this.stats.discarded++;
+    this.off = r;
+    this.clock = ts;
+    this.packetEvents++;
+    this.stats.events++;
   }
 
   private closePacket(endTs: number): void {

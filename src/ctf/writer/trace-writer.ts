@@ -13,7 +13,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { LttError } from '../../errors.js';
-import { compileEncoder, type EncoderFactory } from './event-encoder.js';
+import { compileEncoder, compileTranscoder, type EncoderFactory, type FieldSource, type TranscoderFactory } from './event-encoder.js';
 import { type FieldDef, validateFields } from './field-types.js';
 import { FileTraceSink } from './file-sink.js';
 import {
@@ -277,6 +277,22 @@ export class CtfTraceWriter implements StreamOwner {
   }
 
   // StreamOwner
+  /**
+   * A transcoder factory for event class `id` of a stream class: its payload fields come from `sources` (one
+   * per field; see FieldSource) instead of JS values. Bind it to a stream with StreamWriter.bindTranscoder.
+   */
+  transcoderFactory(streamClassId: number, id: number, sources: readonly FieldSource[], helpers?: unknown): TranscoderFactory {
+    const sc = this.streamClasses.get(streamClassId);
+    const ev = sc?.events[id];
+    if (sc === undefined || ev === undefined) {
+      throw new LttError('CTF_WRITER_UNKNOWN_EVENT', `no event class ${String(id)} in stream class ${streamClassId}`);
+    }
+    if (sources.length !== ev.fields.length) {
+      throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(ev.name)}: ${sources.length} field sources for ${ev.fields.length} fields`);
+    }
+    return compileTranscoder(sc.def.header, id, sc.context, ev.fields, sources, helpers, this.timestampBase);
+  }
+
   encoderFactory(streamClassId: number, id: number): EncoderFactory | undefined {
     return this.streamClasses.get(streamClassId)?.factories[id];
   }
