@@ -52,33 +52,51 @@ export type PageWalk = (base: number, pageSize: number) => PageWalkResult;
 
 export function compilePageTranscoder(decoder: PageDecoder, classes: readonly FastClass[], o: PageTranscoderOptions): PageWalk {
   const tid = `sdv.getInt32(rec + ${o.pidOffset}, true)`;
+  // The stream's state lives in locals while records are inlined (`off`: next record, -1 until a packet is
+  // open; cells[1]: the stream's time; `pending`: records not committed yet) and goes back to the stream
+  // (commitRecords) before anything else touches it: the general path, the end of the page. Timestamps are
+  // doubles kept in typed-array cells (see walkerSource): boxed only where a call takes them, never per record.
+  const halves = (v: string): string => `(${v} / 1073741824) | 0, (${v} >>> 0) & 0x3fffffff`;
+  const sync = `if (pending !== 0) { const k = cells[1]; commit(off, ${halves('k')}, pending); stats.events += pending; stats.inlined += pending; pending = 0; }`;
+  // Times go to calls as two small integers (bits 30 and up, bits 0-29): V8 merges the conversions of a double
+  // to a heap number at the many call sites (one per case) into one, which it then runs for every record (an
+  // allocation each); small integers convert without allocating.
+  const general = `${sync} off = -1; slow(${halves('ts')}, rec, len); cells[1] = st.lastTimestamp;`;
   const cases = classes.map((c, i) => {
     const lines = [`case ${c.ftraceId}: {`];
     if (o.tracked !== undefined) lines.push(`if (!tracked(${tid})) break;`);
     if (o.filler !== undefined) lines.push(`filler(${tid}, cpu, ctx);`);
     lines.push(
-      'const t = ts >= st.lastTimestamp ? ts : st.lastTimestamp;',
-      'let off = st.recordOffset(t);',
-      'let ok = false;',
-      // The statements see the clamped time as `ts`; a record that does not fit leaves the block unfinished.
-      `fit: { const ts = t, last = st.lastTimestamp, end = u8.length, h = h${i}; let c = ctx;`,
+      'let t = ts >= cells[1] ? ts : cells[1];',
+      `if (off < 0) { off = open(${halves('t')}); cells[1] = st.lastTimestamp; t = ts >= cells[1] ? ts : cells[1]; }`,
+      'let o2 = off, ok = false;',
+      // The statements see the clamped time as `ts` and write at `off`; a record that does not fit leaves the
+      // block unfinished and goes to the general path, which switches packets (zeroing what was written).
+      `fit: { const ts = t, last = cells[1], end = u8.length, h = h${i}; let c = ctx; let off = o2;`,
       c.transcoder.inline('break fit;'),
-      'ok = true; }',
-      // The general path switches packets (and zeroes what was written here) and writes it again.
-      'if (ok) { st.commitRecord(off, t); stats.events++; stats.inlined++; } else slow(ts, rec, len);',
+      'o2 = off; ok = true; }',
+      `if (ok) { off = o2; cells[1] = t; pending++; } else { ${general} }`,
       'break;',
       '}',
     );
     return lines.join('\n');
   });
-  const record = `switch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\ndefault: slow(ts, rec, len);\n}`;
-  const body = `const result = { dataLength: 0, records: 0 };\nreturn ${decoder.walkerSource(record, 'sdv')};`;
-  const params = ['u8', 'dv', 's8', 'sdv', 'EMPTY', 'Buffer', 'st', 'slow', 'tracked', 'filler', 'ctx', 'cpu', 'stats', ...classes.map((_, i) => `h${i}`)];
+  const record = `switch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\ndefault: { ${general} }\n}`;
+  const walk = decoder.walkerSource(record, 'sdv', {
+    prologue: 'cells[1] = st.lastTimestamp; let off = -1; let pending = 0;',
+    epilogue: sync,
+  });
+  const body = `const result = { dataLength: 0, records: 0 };\nconst cells = new Float64Array(2);\nreturn ${walk};`;
+  const params = ['u8', 'dv', 's8', 'sdv', 'EMPTY', 'Buffer', 'st', 'slow', 'open', 'commit', 'tracked', 'filler', 'ctx', 'cpu', 'stats', ...classes.map((_, i) => `h${i}`)];
   const make = new Function(...params, body) as (...args: unknown[]) => PageWalk;
   return o.stream.withPacketBuffer((u8, dv) => {
     prepareBuffer(u8);
+    const { slow, stream } = o;
+    const slowHalves = (hi: number, lo: number, rec: number, len: number): void => slow(hi * 1073741824 + lo, rec, len);
+    const open = (hi: number, lo: number): number => stream.recordOffset(hi * 1073741824 + lo);
+    const commit = (end: number, hi: number, lo: number, count: number): void => stream.commitRecords(end, hi * 1073741824 + lo, count);
     return make(
-      u8, dv, o.buf, o.dv, INLINE_GLOBALS.EMPTY, INLINE_GLOBALS.Buffer, o.stream, o.slow, o.tracked, o.filler,
+      u8, dv, o.buf, o.dv, INLINE_GLOBALS.EMPTY, INLINE_GLOBALS.Buffer, stream, slowHalves, open, commit, o.tracked, o.filler,
       o.filler !== undefined ? o.ctxOut : undefined, o.cpu, o.stats, ...classes.map((c) => c.transcoder.helpers),
     );
   });

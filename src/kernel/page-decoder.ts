@@ -68,19 +68,24 @@ export class PageDecoder {
   /**
    * Source of a function `walk(base, pageSize)` that decodes a page as decodePage does, with `record` (JS
    * statements) run in place of onRecord for every data record, seeing `ts` (absolute timestamp), `rec` (payload
-   * offset) and `len` (payload length), and the page's DataView under the name `pageDv`. For generated consumers that inline
-   * their per-record work into the walk (no call per record). `walk` stores the page's data length and number
-   * of data records in `result` (a variable of the enclosing scope) and returns it.
+   * offset) and `len` (payload length), and the page's DataView under the name `pageDv`. For generated consumers
+   * that inline their per-record work into the walk (no call per record). `walk` stores the page's data length
+   * and number of data records in `result` and returns it; `wrap` adds statements before the first record and
+   * after the last. The enclosing scope must define `result` and `cells`, a Float64Array of at least 2: the
+   * running timestamp lives in cells[0], not in a local, because V8 keeps a loop variable that also goes to a
+   * call boxed (a heap number allocated at every update); a typed-array element is only boxed where it is
+   * passed. cells[1] is free for the caller's own such state.
    */
-  walkerSource(record: string, pageDv = 'dv'): string {
+  walkerSource(record: string, pageDv = 'dv', wrap: { prologue?: string; epilogue?: string } = {}): string {
     const TOP = 576460752303423488; // 2^59, see decodePage
     return `function walk(base, pageSize) {
-  let ts = ${pageDv}.getUint32(base + ${this.tsOffset}, true) + ${pageDv}.getUint32(base + ${this.tsOffset + 4}, true) * 4294967296;
+  cells[0] = ${pageDv}.getUint32(base + ${this.tsOffset}, true) + ${pageDv}.getUint32(base + ${this.tsOffset + 4}, true) * 4294967296;
   let length = ${pageDv}.getUint32(base + ${this.commitOffset}, true) & 0x3fffffff;
   if (${this.dataOffset} + length > pageSize) length = pageSize - ${this.dataOffset};
   const end = base + ${this.dataOffset} + length;
   let p = base + ${this.dataOffset};
   let records = 0;
+  ${wrap.prologue ?? ''}
   while (p + 4 <= end) {
     const hdr = ${pageDv}.getUint32(p, true);
     const typeLen = hdr & ${this.typeMask};
@@ -103,22 +108,23 @@ export class PageDecoder {
       continue;
     } else if (typeLen === ${this.timeExtend}) {
       if (p + 8 > end) break;
-      ts += (hdr >>> ${this.deltaShift}) + ${pageDv}.getUint32(p + 4, true) * ${this.extendUnit};
+      cells[0] += (hdr >>> ${this.deltaShift}) + ${pageDv}.getUint32(p + 4, true) * ${this.extendUnit};
       p += 8;
       continue;
     } else if (typeLen === ${this.timeStamp}) {
       if (p + 8 > end) break;
       const abs = (hdr >>> ${this.deltaShift}) + ${pageDv}.getUint32(p + 4, true) * ${this.extendUnit};
-      ts = abs + Math.floor(ts / ${TOP}) * ${TOP};
+      cells[0] = abs + Math.floor(cells[0] / ${TOP}) * ${TOP};
       p += 8;
       continue;
     } else {
       break;
     }
-    ts += hdr >>> ${this.deltaShift};
+    const ts = (cells[0] += hdr >>> ${this.deltaShift});
     records++;
     ${record}
   }
+  ${wrap.epilogue ?? ''}
   result.dataLength = length;
   result.records = records;
   return result;

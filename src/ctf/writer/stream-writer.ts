@@ -220,6 +220,17 @@ export class StreamWriter {
   }
 
   /**
+   * `count` records were written one after the other from recordOffset(), the last ending at `end` at time
+   * `ts` (a generated writer commits a batch at once: per-record calls would cost more than the records).
+   */
+  commitRecords(end: number, ts: number, count: number): void {
+    this.off = end;
+    this.clock = ts;
+    this.packetEvents += count;
+    this.stats.events += count;
+  }
+
+  /**
    * A record did not fit in the open packet: switch packets so it can be written again at `ts`. False (and the
    * record counted as discarded) when the packet was empty: the record is larger than a whole sub-buffer.
    */
