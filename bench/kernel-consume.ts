@@ -106,6 +106,8 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
   const streams = new Map<number, StreamWriter>();
   for (const cpu of cpus) streams.set(cpu, writer.openStream({ streamClassId: 0, fileName: `channel0_${cpu}`, cpuId: cpu, packetSize: 1 << 20 }));
   const handlers = eventIdTable<KernelEventHandler>();
+  const threads = new ThreadTable();
+  const trackers: number[] = [];
   const events = [
     { system: 'sched', name: 'sched_switch' },
     { system: 'sched', name: 'sched_wakeup' },
@@ -122,6 +124,13 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
       enabled: true,
       ...(transcode ? { transcoder: writer.transcoderFactory(0, eventId, shaped.sources, converterHelpers) } : {}),
     };
+    if (e.name === 'sched_switch') {
+      // As the session daemon's consumer: sched_switch feeds the thread table (so it takes the general path).
+      const pc = shaped.fields.findIndex((f) => f.name === 'prev_comm');
+      const pt = shaped.fields.findIndex((f) => f.name === 'prev_tid');
+      handlers[format.id]!.hook = (out) => threads.setComm(out[pt] as number, out[pc] as string);
+      delete handlers[format.id]!.transcoder;
+    }
   }
   const consumer = new KernelChannelConsumer({
     instance,
@@ -135,7 +144,9 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
     readTimerUs,
     switchTimerUs: 0,
     commonPidOffset: 4,
-    threads: new ThreadTable(),
+    threads,
+    // As the session daemon's consumer: trackers are looked up per record (none set here).
+    tracked: () => trackers.length === 0,
     contextCount: 0,
     ...(openPages ? { openPages } : {}),
   });

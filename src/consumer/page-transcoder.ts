@@ -61,10 +61,13 @@ export function compilePageTranscoder(decoder: PageDecoder, classes: readonly Fa
   // Times go to calls as two small integers (bits 30 and up, bits 0-29): V8 merges the conversions of a double
   // to a heap number at the many call sites (one per case) into one, which it then runs for every record (an
   // allocation each); small integers convert without allocating.
+  // One general-path site after the switch, for every record the cases do not write (no case, not tracked
+  // out, or no room in the packet): each code site needs its own type feedback, and a site that first runs
+  // after the walk was optimized costs a deoptimization and a recompilation of the whole walk.
   const general = `${sync} off = -1; slow(${halves('ts')}, rec, len); cells[1] = st.lastTimestamp;`;
   const cases = classes.map((c, i) => {
     const lines = [`case ${c.ftraceId}: {`];
-    if (o.tracked !== undefined) lines.push(`if (!tracked(${tid})) break;`);
+    if (o.tracked !== undefined) lines.push(`if (!tracked(${tid})) continue;`);
     if (o.filler !== undefined) lines.push(`filler(${tid}, cpu, ctx);`);
     lines.push(
       'let t = ts >= cells[1] ? ts : cells[1];',
@@ -75,13 +78,13 @@ export function compilePageTranscoder(decoder: PageDecoder, classes: readonly Fa
       `fit: { const ts = t, last = cells[1], end = u8.length, h = h${i}; let c = ctx; let off = o2;`,
       c.transcoder.inline('break fit;'),
       'o2 = off; ok = true; }',
-      `if (ok) { off = o2; cells[1] = t; pending++; } else { ${general} }`,
+      'if (ok) { off = o2; cells[1] = t; pending++; continue; }',
       'break;',
       '}',
     );
     return lines.join('\n');
   });
-  const record = `switch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\ndefault: { ${general} }\n}`;
+  const record = `switch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\n}\n${general}`;
   const walk = decoder.walkerSource(record, 'sdv', {
     prologue: 'cells[1] = st.lastTimestamp; let off = -1; let pending = 0;',
     epilogue: sync,
