@@ -9,6 +9,7 @@
 //   --live     instead: the consumer on a live instance while dd runs (4 x 1 MiB per CPU, 200 ms read timer)
 //   --convert  the general path (JS values, then the encoder) instead of transcoding
 //   --no-write packets are dropped instead of written (tells writing from the rest)
+//   --inline N generated page walks inlining up to N hot classes (page-transcoder.ts; default 0, as the daemon)
 // Everything it creates (instance, temp folders) is removed, also on failure.
 
 import * as fs from 'node:fs';
@@ -27,12 +28,12 @@ import { ThreadTable } from '../src/consumer/thread-table.js';
 
 const PAGE = 64 * 1024;
 
-function arg(name: string, def: number): number {
+function arg(name: string, def: number, zeroOk = false): number {
   const i = process.argv.indexOf(name);
   if (i < 0) return def;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) {
-    process.stderr.write(`kernel-consume: ${name} needs a positive integer\n`);
+  if (!Number.isInteger(v) || v < (zeroOk ? 0 : 1)) {
+    process.stderr.write(`kernel-consume: ${name} needs a ${zeroOk ? 'non-negative' : 'positive'} integer\n`);
     process.exit(1);
   }
   return v;
@@ -149,6 +150,7 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
     tracked: () => trackers.length === 0,
     contextCount: 0,
     ...(openPages ? { openPages } : {}),
+    maxInlinedClasses: arg('--inline', 0, true),
   });
   return { consumer, streams, writer, dir };
 }

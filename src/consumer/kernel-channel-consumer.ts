@@ -83,7 +83,14 @@ export interface ChannelConsumerOptions {
    * replay bench (bench/kernel-consume.ts) passes files of captured pages: EOF ends a drain as EAGAIN does.
    */
   openPages?: (cpu: number) => number;
-  /** Event classes the generated page walks may inline (default 12; 0: the general path only, for tests). */
+  /**
+   * Event classes the generated page walks (page-transcoder.ts) may inline; default 0: every page goes through
+   * the page decoder and each record through its class's transcoder. The walks cost less per record once V8 has
+   * optimized them, but in the session daemon each (re)compilation of a walk (a first use, a bail-out on a path
+   * not seen yet) leaves it running unoptimized for tens of milliseconds, long enough for a busy CPU buffer to
+   * overflow (bench/kernel.mjs lost 1-5% of events with 12, none without). Kept for measurement
+   * (bench/kernel-consume.ts --inline N) until the walks can be trained before use.
+   */
   maxInlinedClasses?: number;
 }
 
@@ -126,10 +133,9 @@ interface CpuReader {
 }
 
 /**
- * Event classes a generated page walk inlines at most (more would make it too big for V8 to optimize), and the
- * windows (records) over which a walk is judged: a short first one, so short traces get the fast path too.
+ * The windows (records) over which a generated page walk is judged: a short first one, so short traces get the
+ * fast path too. (More than a dozen inlined classes make a walk too big for V8 to optimize.)
  */
-const MAX_INLINED_CLASSES = 12;
 const FIRST_WALK_WINDOW = 1 << 12;
 const WALK_WINDOW = 1 << 16;
 
@@ -144,6 +150,8 @@ export class KernelChannelConsumer {
   private running = false;
   /** Bumped by handlersChanged(): page walks generated for an older version are remade before use. */
   private handlersVersion = 0;
+  /** Whether pages go through generated walks (maxInlinedClasses > 0). */
+  private readonly inlining: boolean;
   private readTimer: NodeJS.Timeout | undefined;
   private readImmediate: NodeJS.Immediate | undefined;
   private switchTimer: NodeJS.Timeout | undefined;
@@ -162,6 +170,7 @@ export class KernelChannelConsumer {
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
+    this.inlining = (opts.maxInlinedClasses ?? 0) > 0;
     for (const cpu of opts.cpus) {
       const stream = opts.streams.get(cpu);
       if (stream) this.readers.push(this.makeReader(cpu, -1, stream));
@@ -197,7 +206,7 @@ export class KernelChannelConsumer {
     });
     hot.sort((a, b) => b[1] - a[1]);
     const fast: FastClass[] = [];
-    for (const [id] of hot.slice(0, o.maxInlinedClasses ?? MAX_INLINED_CLASSES)) {
+    for (const [id] of hot.slice(0, o.maxInlinedClasses ?? 0)) {
       const h = o.handlers[id];
       if (h !== undefined && h.enabled && h.transcoder !== undefined && h.predicate === undefined && h.hook === undefined) {
         fast.push({ ftraceId: id, transcoder: h.transcoder });
@@ -341,6 +350,7 @@ export class KernelChannelConsumer {
     // This CPU's transcoders, bound to its page buffer and stream, by ftrace event id (with the handler they
     // were made for: a handler replaced later gets its own).
     const slowCounts = new Uint32Array(0x10000);
+    const inlining = (o.maxInlinedClasses ?? 0) > 0;
     const txs = eventIdTable<Transcoder>();
     const txOf = eventIdTable<KernelEventHandler>();
     const transcoderFor = (id: number, h: KernelEventHandler): Transcoder => {
@@ -359,18 +369,27 @@ export class KernelChannelConsumer {
       const tid = dv.getInt32(off + pidOff, true);
       if (tracked !== undefined && !tracked(tid)) return;
       if (h.transcoder !== undefined && h.predicate === undefined && h.hook === undefined) {
-        // Not inlined in the walk (yet): counted, so a busy class gets inlined (walkOf).
-        slowCounts[id]!++;
-        reader.slowTotal++;
+        if (inlining) {
+          // Not inlined in the walk (yet): counted, so a busy class gets inlined (walkOf).
+          slowCounts[id]!++;
+          reader.slowTotal++;
+        }
+        let tx = txs[id];
+        if (tx === undefined || txOf[id] !== h) tx = transcoderFor(id, h);
         if (filler !== undefined) {
           filler(tid, cpu, ctxOut);
-          stream.transcode(transcoderFor(id, h), ts, off, len, ctxOut);
+          stream.transcode(tx, ts, off, len, ctxOut);
         } else {
-          stream.transcode(transcoderFor(id, h), ts, off, len);
+          stream.transcode(tx, ts, off, len);
         }
         stats.events++;
         return;
       }
+      viaValues(h, tid, ts, off, len);
+    };
+    // Records a filter or a hook must see as JS values: apart, so the common path above stays small enough
+    // for V8 to inline into the page walk.
+    const viaValues = (h: KernelEventHandler, tid: number, ts: number, off: number, len: number): void => {
       const out = h.out;
       h.convert(dv, buf, off, len, out);
       if (h.hook !== undefined) h.hook(out, tid);
@@ -441,7 +460,7 @@ export class KernelChannelConsumer {
           r.stats.discarded += missed;
         }
       }
-      const info = this.walkOf(r)(0, n);
+      const info = this.inlining ? this.walkOf(r)(0, n) : o.decoder.decodePage(r.dv, 0, n, r.onRecord);
       r.walked += info.records;
       bytes += info.dataLength;
       if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;

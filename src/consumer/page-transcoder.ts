@@ -7,6 +7,8 @@
 // dispatch on the ftrace event id (a switch: one call site per class, each monomorphic and inlinable) and
 // the stream's reserve/commit steps are one function, as a C consumer would be written.
 //
+// Opt-in (KernelChannelConsumer's maxInlinedClasses, default 0): see there for why it is not the default yet.
+//
 // Contract: compilePageTranscoder(decoder, classes, options) returns `walk(base, pageSize)`, which decodes the
 // page in the reader's buffer (the DataView the transcoders were bound to) like PageDecoder.decodePage and
 // returns { dataLength, records }. Classes listed are written through their transcoder (bound to `stream`);

@@ -179,8 +179,13 @@ export class StreamWriter {
    * (`len` bytes); as write() otherwise.
    */
   transcode(tx: Transcoder, timestamp: number, rec: number, len: number, context?: readonly unknown[]): void {
-    const ts = timestamp >= this.clock ? timestamp : this.clock;
-    let r = tx(this.recordOffset(ts), ts, this.clock, rec, len, context);
+    // Self-contained (no calls to the helpers below on the common path): the timestamp is a double, and passing
+    // it to a call V8 does not inline would box it.
+    if (this.closed) throw this.closedError();
+    let ts = timestamp;
+    if (!(ts >= this.clock)) ts = this.clock;
+    if (!this.isOpen) this.beginPacket(ts);
+    let r = tx(this.off, ts, this.clock, rec, len, context);
     if (r < 0) {
       if (!this.retryInNewPacket(ts)) return;
       r = tx(this.off, ts, this.clock, rec, len, context);
@@ -189,7 +194,10 @@ export class StreamWriter {
         return;
       }
     }
-    this.commitRecord(r, ts);
+    this.off = r;
+    this.clock = ts;
+    this.packetEvents++;
+    this.stats.events++;
   }
 
   // ---- reserve/commit, for generated writers that inline their encoders (the kernel page transcoder) -------
