@@ -97,6 +97,29 @@ async function runWorkload(count) {
   return ddSeconds(r.stderr);
 }
 
+/** CPU seconds of each thread of a process, by tid. */
+function threadCpuSeconds(pid) {
+  const out = new Map();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, procCpuSeconds(`${pid}/task/${tid}`));
+    } catch {
+      // The thread ended in between.
+    }
+  }
+  return out;
+}
+
+/** Where a daemon's CPU went between two threadCpuSeconds() snapshots: main thread, busiest other, the rest. */
+function cpuSplit(pid, before, after) {
+  const deltas = [...after].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)]);
+  const main = deltas.find(([tid]) => tid === String(pid))?.[1] ?? 0;
+  const others = deltas.filter(([tid]) => tid !== String(pid)).sort((a, b) => b[1] - a[1]);
+  const consumer = others[0]?.[1] ?? 0;
+  const rest = others.slice(1).reduce((a, [, v]) => a + v, 0);
+  return `consumer thread ${consumer.toFixed(2)} s, main ${main.toFixed(2)} s, other threads (V8 GC and compilers, libuv) ${rest.toFixed(2)} s`;
+}
+
 function procCpuSeconds(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -131,16 +154,19 @@ async function lttRun(count, work, readTimerUs) {
     await ltt('enable-event', '-k', '-c', 'channel0', '--syscall', '-a');
     const cpu0 = procCpuSeconds(daemonPid);
     await ltt('start', session);
+    // After start: the consumer thread exists.
+    const threads0 = threadCpuSeconds(daemonPid);
     const ddS = await runWorkload(count);
     await ltt('stop', session);
     const cpuS = procCpuSeconds(daemonPid) - cpu0;
+    const split = cpuSplit(daemonPid, threads0, threadCpuSeconds(daemonPid));
     const list = await ltt('list', session);
     const discarded = sumMatches(list.stdout, /Discarded events:\s*(\d+)/g);
     const lostPackets = sumMatches(list.stdout, /Lost packets:\s*(\d+)/g);
     await ltt('destroy', session);
     step('counting the ltt trace');
     const counted = await countLttTrace(out);
-    return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}`, bytes: dirBytes(out) };
+    return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}; ${split}`, bytes: dirBytes(out) };
   } finally {
     cleanups.splice(cleanups.indexOf(cleanup), 1);
     await cleanup();

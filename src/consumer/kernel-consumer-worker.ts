@@ -178,9 +178,21 @@ function addClass(channelId: number, spec: ClassSpec): number {
     cls = { spec, eventId: -1, fields: def.fields, enabled: true };
   } else {
     const format = readEventFormat(spec.system!, spec.event!);
-    const shaped = shapeEvent(format, spec.kind, spec.lttngName);
+    // The converter is compiled on first use: `--syscall -a` declares hundreds of classes, few of which record.
+    const kind = spec.kind;
+    const shaped = shapeEvent(format, kind, spec.lttngName, false);
     cls = { spec, eventId: -1, fields: shaped.fields, format, enabled: true };
-    cls.handler = { eventId: -1, convert: shaped.convert, out: new Array(shaped.fields.length), hook: hookFor(spec.key, shaped.fields), enabled: true };
+    const handler: KernelEventHandler = {
+      eventId: -1,
+      convert: (dv, buf, off, len, out) => {
+        handler.convert = shapeEvent(format, kind, spec.lttngName).convert;
+        handler.convert(dv, buf, off, len, out);
+      },
+      out: new Array(shaped.fields.length),
+      hook: hookFor(spec.key, shaped.fields),
+      enabled: true,
+    };
+    cls.handler = handler;
     cls.sources = shaped.sources;
   }
   cls.eventId = writer!.addEventClass({ name: spec.lttngName, streamClassId: channelId, fields: cls.fields });

@@ -527,17 +527,11 @@ export function compileTranscoder(
   helpers: unknown,
   timestampBase = 0n,
 ): TranscoderFactory {
-  const source = transcoderSource(header, id, context, fields, sources, timestampBase);
-  const make = new Function('u8', 'dv', 's8', 'sdv', 'h', 'EMPTY', 'Buffer', source) as (
-    u8: Buffer,
-    dv: DataView,
-    s8: Buffer,
-    sdv: DataView,
-    h: unknown,
-    empty: readonly unknown[],
-    buffer: typeof Buffer,
-  ) => Transcoder;
+  type Make = (u8: Buffer, dv: DataView, s8: Buffer, sdv: DataView, h: unknown, empty: readonly unknown[], buffer: typeof Buffer) => Transcoder;
+  // Compiled on first use: a kernel channel declares hundreds of classes (every syscall) and records few.
+  let make: Make | undefined;
   const factory = (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView): Transcoder => {
+    make ??= new Function('u8', 'dv', 's8', 'sdv', 'h', 'EMPTY', 'Buffer', transcoderSource(header, id, context, fields, sources, timestampBase)) as Make;
     withUtf8Write(u8);
     return make(u8, dv, src, srcDv, helpers, EMPTY, Buffer);
   };

@@ -190,7 +190,12 @@ export class CtfTraceWriter implements StreamOwner {
       throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(def.name)}: invalid log level ${String(def.logLevel)}`);
     }
     validateFields(`event ${def.name}`, def.fields);
-    const factory = compileEncoder(sc.def.header, id, sc.context, def.fields, this.timestampBase);
+    // Compiled on first use (encoderFactory): a kernel channel declares hundreds of classes and records few.
+    const header = sc.def.header;
+    const context = sc.context;
+    const base = this.timestampBase;
+    let compiled: EncoderFactory | undefined;
+    const factory: EncoderFactory = (u8, dv) => (compiled ??= compileEncoder(header, id, context, def.fields, base))(u8, dv);
     const meta: EventClassMeta = { id, name: def.name, streamClassId, logLevel: def.logLevel, emfUri: def.emfUri, fields: def.fields };
     sc.events[id] = meta;
     sc.factories[id] = factory;
