@@ -9,7 +9,6 @@
 //   --live     instead: the consumer on a live instance while dd runs (4 x 1 MiB per CPU, 200 ms read timer)
 //   --convert  the general path (JS values, then the encoder) instead of transcoding
 //   --no-write packets are dropped instead of written (tells writing from the rest)
-//   --inline N generated page walks inlining up to N hot classes (page-transcoder.ts; default 0, as the daemon)
 // Everything it creates (instance, temp folders) is removed, also on failure.
 
 import * as fs from 'node:fs';
@@ -19,26 +18,37 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as tracefs from '../src/kernel/tracefs.js';
 import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../src/kernel/event-format.js';
 import { PageDecoder } from '../src/kernel/page-decoder.js';
-import { converterHelpers, lttngNameOf, shapeEvent } from '../src/kernel/lttng-shaping.js';
+import { lttngNameOf, type FieldSpec } from '../src/kernel/lttng-shaping.js';
+import { rawPagesFile, saveRawPages, setUpInstance } from '../src/kernel/raw-capture.js';
 import { monotonicClockDef } from '../src/kernel/trace-clock.js';
 import { CtfTraceWriter } from '../src/ctf/writer/trace-writer.js';
 import type { StreamWriter } from '../src/ctf/writer/stream-writer.js';
-import { eventIdTable, KernelChannelConsumer, type KernelEventHandler } from '../src/consumer/kernel-channel-consumer.js';
+import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../src/consumer/kernel-channel-consumer.js';
 import { ThreadTable } from '../src/consumer/thread-table.js';
 
 const PAGE = 64 * 1024;
+/** The events of bench/kernel.mjs: the scheduler's switch and wakeup and every system call. */
+const EVENTS = ['sched/sched_switch', 'sched/sched_wakeup', 'syscalls'];
 
-function arg(name: string, def: number, zeroOk = false): number {
+function arg(name: string, def: number): number {
   const i = process.argv.indexOf(name);
   if (i < 0) return def;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < (zeroOk ? 0 : 1)) {
-    process.stderr.write(`kernel-consume: ${name} needs a ${zeroOk ? 'non-negative' : 'positive'} integer\n`);
+  if (!Number.isInteger(v) || v <= 0) {
+    process.stderr.write(`kernel-consume: ${name} needs a positive integer\n`);
     process.exit(1);
   }
   return v;
 }
 
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i]!;
+  if (a === '--count' || a === '--runs') i++;
+  else if (!['--live', '--convert', '--no-write', '--keep'].includes(a)) {
+    process.stderr.write(`kernel-consume: unknown argument ${a} (usage: [--count N] [--runs R] [--live] [--convert] [--no-write] [--keep])\n`);
+    process.exit(1);
+  }
+}
 const count = arg('--count', 1_000_000);
 const runs = arg('--runs', 3);
 /** --convert: the general path (JS values, then the encoder) instead of transcoding, for comparison. */
@@ -46,51 +56,18 @@ const transcode = !process.argv.includes('--convert');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-kconsume-'));
 const instance = `ltt-bench-consume-${process.pid}`;
 
+/** The dd workload's raw pages, in DIR/cpuN.raw. */
 function capture(): number[] {
-  tracefs.mkdirInstance(instance);
-  try {
-    tracefs.writeText('tracing_on', '0', instance);
-    tracefs.writeText('trace_clock', 'mono', instance);
-    tracefs.writeText('buffer_subbuf_size_kb', String(PAGE / 1024), instance);
-    tracefs.writeText('buffer_size_kb', String(Math.ceil((count * 160) / 1024)), instance);
-    tracefs.writeText('events/sched/sched_switch/enable', '1', instance);
-    tracefs.writeText('events/sched/sched_wakeup/enable', '1', instance);
-    tracefs.writeText('events/syscalls/enable', '1', instance);
-    tracefs.writeText('tracing_on', '1', instance);
-    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${count}`], { stdio: 'ignore' });
-    tracefs.writeText('tracing_on', '0', instance);
-    const cpus = tracefs.cpuIds();
-    const buf = Buffer.alloc(PAGE);
-    for (const cpu of cpus) {
-      const fd = tracefs.openPipeRaw(instance, cpu);
-      const out = fs.openSync(path.join(tmp, `cpu${cpu}.raw`), 'w');
-      try {
-        for (;;) {
-          let n: number;
-          try {
-            n = fs.readSync(fd, buf, 0, PAGE, null);
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
-            throw err;
-          }
-          if (n === 0) break;
-          buf.fill(0, n);
-          fs.writeSync(out, buf);
-        }
-      } finally {
-        fs.closeSync(fd);
-        fs.closeSync(out);
-      }
-    }
-    return cpus;
-  } finally {
-    try {
-      tracefs.writeText('tracing_on', '0', instance);
-    } catch {
-      // Removed below either way.
-    }
-    tracefs.rmdirInstance(instance);
-  }
+  return saveRawPages(
+    {
+      instance,
+      pageSize: PAGE,
+      bufferKb: Math.ceil((count * 160) / 1024),
+      events: EVENTS,
+      workload: () => execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${count}`], { stdio: 'ignore' }),
+    },
+    tmp,
+  );
 }
 
 async function makeConsumer(cpus: number[], name: string, bufferPages: number, readTimerUs: number, openPages?: (cpu: number) => number) {
@@ -109,6 +86,12 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
   const handlers = eventIdTable<KernelEventHandler>();
   const threads = new ThreadTable();
   const trackers: number[] = [];
+  // As the session daemon's consumer: sched_switch feeds the thread table (so it takes the JS-values path).
+  const commHook = (fields: readonly FieldSpec[]): KernelEventHandler['hook'] => {
+    const pc = fields.findIndex((f) => f.name === 'prev_comm');
+    const pt = fields.findIndex((f) => f.name === 'prev_tid');
+    return (out) => threads.setComm(out[pt] as number, out[pc] as string);
+  };
   const events = [
     { system: 'sched', name: 'sched_switch' },
     { system: 'sched', name: 'sched_wakeup' },
@@ -116,22 +99,10 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
   ];
   for (const e of events) {
     const format = readEventFormat(e.system, e.name);
-    const shaped = shapeEvent(format, e.system === 'syscalls' ? 'syscall' : 'tracepoint', lttngNameOf(e.system, e.name));
-    const eventId = writer.addEventClass({ name: shaped.name, streamClassId: 0, fields: shaped.fields });
-    handlers[format.id] = {
-      eventId,
-      convert: shaped.convert,
-      out: new Array(shaped.fields.length),
-      enabled: true,
-      ...(transcode ? { transcoder: writer.transcoderFactory(0, eventId, shaped.sources, converterHelpers) } : {}),
-    };
-    if (e.name === 'sched_switch') {
-      // As the session daemon's consumer: sched_switch feeds the thread table (so it takes the general path).
-      const pc = shaped.fields.findIndex((f) => f.name === 'prev_comm');
-      const pt = shaped.fields.findIndex((f) => f.name === 'prev_tid');
-      handlers[format.id]!.hook = (out) => threads.setComm(out[pt] as number, out[pc] as string);
-      delete handlers[format.id]!.transcoder;
-    }
+    const kind = e.system === 'syscalls' ? 'syscall' : 'tracepoint';
+    const { handler } = kernelEventHandler(writer, 0, format, kind, lttngNameOf(e.system, e.name), e.name === 'sched_switch' ? commHook : undefined);
+    if (!transcode) handler.transcoder = undefined;
+    handlers[format.id] = handler;
   }
   const consumer = new KernelChannelConsumer({
     instance,
@@ -150,13 +121,12 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
     tracked: () => trackers.length === 0,
     contextCount: 0,
     ...(openPages ? { openPages } : {}),
-    maxInlinedClasses: arg('--inline', 0, true),
   });
   return { consumer, streams, writer, dir };
 }
 
 async function replay(cpus: number[], run: number): Promise<{ events: number; cpuNs: number; bytes: number }> {
-  const { consumer, streams, writer, dir } = await makeConsumer(cpus, String(run), 64, 0, (cpu) => fs.openSync(path.join(tmp, `cpu${cpu}.raw`), 'r'));
+  const { consumer, streams, writer, dir } = await makeConsumer(cpus, String(run), 64, 0, (cpu) => fs.openSync(rawPagesFile(tmp, cpu), 'r'));
   consumer.start();
   const t0 = process.cpuUsage();
   consumer.stop();
@@ -176,15 +146,8 @@ async function replay(cpus: number[], run: number): Promise<{ events: number; cp
  */
 async function live(): Promise<void> {
   const cpus = tracefs.cpuIds();
-  tracefs.mkdirInstance(instance);
+  setUpInstance({ instance, pageSize: PAGE, bufferKb: 4096, events: EVENTS });
   try {
-    tracefs.writeText('tracing_on', '0', instance);
-    tracefs.writeText('trace_clock', 'mono', instance);
-    tracefs.writeText('buffer_subbuf_size_kb', String(PAGE / 1024), instance);
-    tracefs.writeText('buffer_size_kb', '4096', instance);
-    tracefs.writeText('events/sched/sched_switch/enable', '1', instance);
-    tracefs.writeText('events/sched/sched_wakeup/enable', '1', instance);
-    tracefs.writeText('events/syscalls/enable', '1', instance);
     const { consumer: consumerLive, streams, writer, dir } = await makeConsumer(cpus, 'live', 64, 200_000);
     consumerLive.start();
     tracefs.writeText('tracing_on', '1', instance);

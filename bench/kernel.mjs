@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readDaemonPid, stopProcess } from '../scripts/private-daemon.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LTT = path.join(ROOT, 'bin', 'ltt');
@@ -140,14 +141,14 @@ async function lttRun(count, work, readTimerUs) {
   let daemonPid;
   const cleanup = async () => {
     await run(process.execPath, [LTT, 'destroy', session], { env, timeoutMs: 60_000 });
-    daemonPid ??= readPid(rundir);
+    daemonPid ??= readDaemonPid(rundir);
     if (daemonPid) await stopProcess(daemonPid);
     fs.rmSync(rundir, { recursive: true, force: true });
   };
   cleanups.push(cleanup);
   try {
     await ltt('create', session, '-o', out);
-    daemonPid = readPid(rundir);
+    daemonPid = readDaemonPid(rundir);
     if (!daemonPid) throw new Error(`no daemon pid file in ${rundir}`);
     await ltt('enable-channel', '-k', '--subbuf-size=1M', '--num-subbuf=4', `--read-timer=${readTimerUs}`, 'channel0');
     await ltt('enable-event', '-k', '-c', 'channel0', 'sched_switch,sched_wakeup');
@@ -170,35 +171,6 @@ async function lttRun(count, work, readTimerUs) {
   } finally {
     cleanups.splice(cleanups.indexOf(cleanup), 1);
     await cleanup();
-  }
-}
-
-function readPid(rundir) {
-  try {
-    return Number(fs.readFileSync(path.join(rundir, 'ltt-sessiond.pid'), 'utf8').trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function stopProcess(pid) {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Gone in between.
   }
 }
 

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readDaemonPid, stopProcess } from './private-daemon.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LTT = path.join(ROOT, 'bin', 'ltt');
@@ -103,31 +104,8 @@ async function countEvents(dir) {
 }
 
 async function stopDaemon(rundir) {
-  let pid;
-  try {
-    pid = Number(fs.readFileSync(path.join(rundir, 'ltt-sessiond.pid'), 'utf8').trim());
-  } catch {
-    return;
-  }
-  if (!pid) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Exited in between.
-  }
+  const pid = readDaemonPid(rundir);
+  if (pid) await stopProcess(pid);
 }
 
 async function main() {

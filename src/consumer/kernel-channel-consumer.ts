@@ -13,16 +13,18 @@
 // lost) and closes the pipes (the streams stay open: their owner closes them). Lost records: in discard mode
 // the kernel counts them in per_cpu/cpuN/stats "dropped events", added to the stream's events_discarded; in
 // overwrite mode pages carry a missed-events flag, turned into a packet_seq_num gap (lost packets).
-// `handlers` is indexed by ftrace event id (an eventIdTable) and may grow while running (enable-event after start).
+// `handlers` is indexed by ftrace event id (an eventIdTable) and may grow while running (enable-event after start);
+// an entry, once set, is not replaced (its transcoders are bound per CPU on first use).
 
 import * as fs from 'node:fs';
 import * as tracefs from '../kernel/tracefs.js';
 import type { PageDecoder } from '../kernel/page-decoder.js';
-import type { Converter } from '../kernel/lttng-shaping.js';
 import type { FilterContext, Predicate } from '../kernel/filter/compile-filter.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
+import type { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
+import type { EventFormat } from '../kernel/event-format.js';
+import { converterHelpers, shapeEvent, type Converter, type EventKind, type FieldSpec } from '../kernel/lttng-shaping.js';
 import type { Transcoder, TranscoderFactory } from '../ctf/writer/event-encoder.js';
-import { compilePageTranscoder, type FastClass, type PageWalk } from './page-transcoder.js';
 import type { ThreadTable } from './thread-table.js';
 
 /** ftrace event ids are 16-bit (common_type). */
@@ -54,6 +56,37 @@ export interface KernelEventHandler {
   enabled: boolean;
 }
 
+/**
+ * The handler of one tracefs event class in a channel: declares the class (its LTTng shape) in `writer` and
+ * returns the handler the consumer dispatches its records to, with its transcoder (none when `hookFor` gives a
+ * hook: a hook needs the JS values) and a converter compiled at its first record (`--syscall -a` declares
+ * hundreds of classes, few of which record).
+ */
+export function kernelEventHandler(
+  writer: CtfTraceWriter,
+  streamClassId: number,
+  format: EventFormat,
+  kind: EventKind,
+  name: string,
+  hookFor?: (fields: readonly FieldSpec[]) => KernelEventHandler['hook'],
+): { handler: KernelEventHandler; fields: FieldSpec[] } {
+  const shaped = shapeEvent(format, kind, name, false);
+  const eventId = writer.addEventClass({ name, streamClassId, fields: shaped.fields });
+  const hook = hookFor?.(shaped.fields);
+  const handler: KernelEventHandler = {
+    eventId,
+    convert: (dv, buf, off, len, out) => {
+      handler.convert = shapeEvent(format, kind, name).convert;
+      handler.convert(dv, buf, off, len, out);
+    },
+    out: new Array(shaped.fields.length),
+    hook,
+    transcoder: hook === undefined ? writer.transcoderFactory(streamClassId, eventId, shaped.sources, converterHelpers) : undefined,
+    enabled: true,
+  };
+  return { handler, fields: shaped.fields };
+}
+
 /** Fills a reused array with the channel's context values for one record. */
 export type ContextFiller = (tid: number, cpu: number, out: unknown[]) => void;
 
@@ -83,22 +116,11 @@ export interface ChannelConsumerOptions {
    * replay bench (bench/kernel-consume.ts) passes files of captured pages: EOF ends a drain as EAGAIN does.
    */
   openPages?: (cpu: number) => number;
-  /**
-   * Event classes the generated page walks (page-transcoder.ts) may inline; default 0: every page goes through
-   * the page decoder and each record through its class's transcoder. The walks cost less per record once V8 has
-   * optimized them, but in the session daemon each (re)compilation of a walk (a first use, a bail-out on a path
-   * not seen yet) leaves it running unoptimized for tens of milliseconds, long enough for a busy CPU buffer to
-   * overflow (bench/kernel.mjs lost 1-5% of events with 12, none without). Kept for measurement
-   * (bench/kernel-consume.ts --inline N) until the walks can be trained before use.
-   */
-  maxInlinedClasses?: number;
 }
 
 export interface CpuReaderStats {
   cpu: number;
   events: number;
-  /** Of `events`: written by the generated page walk (the fast path). */
-  inlined: number;
   pages: number;
   discarded: number;
   lostPackets: number;
@@ -113,31 +135,11 @@ interface CpuReader {
   dv: DataView;
   stream: StreamWriter;
   onRecord: (ts: number, off: number, len: number) => void;
-  /** This reader's transcoder for an ftrace id (bound to its buffer and stream), made on first use. */
-  transcoderFor: (id: number, h: KernelEventHandler) => Transcoder;
-  /** The generated page walk (page-transcoder.ts) and the handlers version it was made for. */
-  walk: PageWalk | undefined;
-  walkVersion: number;
-  /** Records the walk left to the general path although they could be inlined, by ftrace id, and in all. */
-  slowCounts: Uint32Array;
-  slowTotal: number;
-  /** Records walked since the walk was made (or since the last look at slowTotal). */
-  walked: number;
-  /** Walks made so far. */
-  walks: number;
-  ctxOut: unknown[];
   stats: CpuReaderStats;
   droppedSeen: number;
   /** performance.now() of the last read of per_cpu/cpuN/stats. */
   droppedCheckedAt: number;
 }
-
-/**
- * The windows (records) over which a generated page walk is judged: a short first one, so short traces get the
- * fast path too. (More than a dozen inlined classes make a walk too big for V8 to optimize.)
- */
-const FIRST_WALK_WINDOW = 1 << 12;
-const WALK_WINDOW = 1 << 16;
 
 /** A drain that found more than this fraction of a CPU buffer filled is followed by another at once. */
 const REDRAIN_AT_ONCE = 0.25;
@@ -148,10 +150,6 @@ export class KernelChannelConsumer {
   /** One reader per CPU for the consumer's life: its counters survive stop/start (the kernel's do too). */
   private readonly readers: CpuReader[] = [];
   private running = false;
-  /** Bumped by handlersChanged(): page walks generated for an older version are remade before use. */
-  private handlersVersion = 0;
-  /** Whether pages go through generated walks (maxInlinedClasses > 0). */
-  private readonly inlining: boolean;
   private readTimer: NodeJS.Timeout | undefined;
   private readImmediate: NodeJS.Immediate | undefined;
   private switchTimer: NodeJS.Timeout | undefined;
@@ -170,66 +168,10 @@ export class KernelChannelConsumer {
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
-    this.inlining = (opts.maxInlinedClasses ?? 0) > 0;
     for (const cpu of opts.cpus) {
       const stream = opts.streams.get(cpu);
       if (stream) this.readers.push(this.makeReader(cpu, -1, stream));
     }
-  }
-
-  /** The owner changed `handlers` (added, enabled, disabled, filtered): what the page walks inline changes. */
-  handlersChanged(): void {
-    this.handlersVersion++;
-  }
-
-  /**
-   * The reader's page walk for the current handlers. It inlines the classes that are most of the traffic (a
-   * switch over hundreds of syscall classes would be too big for V8 to optimize; a few hot ones are most of
-   * any trace): the general path counts what it sees, and the walk is remade when the handlers change or
-   * when more than an eighth of a window of records went the general way although they could be inlined.
-   */
-  private walkOf(r: CpuReader): PageWalk {
-    if (r.walk !== undefined && r.walkVersion === this.handlersVersion) {
-      if (r.walked < (r.walks > 1 ? WALK_WINDOW : FIRST_WALK_WINDOW)) return r.walk;
-      const remake = r.slowTotal * 8 > r.walked;
-      r.walked = 0;
-      if (!remake) {
-        r.slowCounts.fill(0);
-        r.slowTotal = 0;
-        return r.walk;
-      }
-    }
-    const o = this.opts;
-    const hot: Array<[number, number]> = [];
-    r.slowCounts.forEach((n, id) => {
-      if (n > 0) hot.push([id, n]);
-    });
-    hot.sort((a, b) => b[1] - a[1]);
-    const fast: FastClass[] = [];
-    for (const [id] of hot.slice(0, o.maxInlinedClasses ?? 0)) {
-      const h = o.handlers[id];
-      if (h !== undefined && h.enabled && h.transcoder !== undefined && h.predicate === undefined && h.hook === undefined) {
-        fast.push({ ftraceId: id, transcoder: h.transcoder });
-      }
-    }
-    r.slowCounts.fill(0);
-    r.slowTotal = 0;
-    r.walked = 0;
-    r.walk = compilePageTranscoder(o.decoder, fast, {
-      buf: r.buf,
-      dv: r.dv,
-      stream: r.stream,
-      slow: r.onRecord,
-      tracked: o.tracked,
-      filler: o.contextFiller,
-      ctxOut: r.ctxOut,
-      cpu: r.cpu,
-      pidOffset: o.commonPidOffset,
-      stats: r.stats,
-    });
-    r.walkVersion = this.handlersVersion;
-    r.walks++;
-    return r.walk;
   }
 
   /** Opens the per-CPU pipes and arms the timers. On failure nothing stays open. */
@@ -322,7 +264,7 @@ export class KernelChannelConsumer {
     const o = this.opts;
     const buf = Buffer.allocUnsafe(o.pageSize);
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const stats: CpuReaderStats = { cpu, events: 0, inlined: 0, pages: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
+    const stats: CpuReaderStats = { cpu, events: 0, pages: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
     const handlers = o.handlers;
     const pidOff = o.commonPidOffset;
     const threads = o.threads;
@@ -347,21 +289,8 @@ export class KernelChannelConsumer {
         }
       },
     };
-    // This CPU's transcoders, bound to its page buffer and stream, by ftrace event id (with the handler they
-    // were made for: a handler replaced later gets its own).
-    const slowCounts = new Uint32Array(0x10000);
-    const inlining = (o.maxInlinedClasses ?? 0) > 0;
+    // This CPU's transcoders, bound to its page buffer and stream, by ftrace event id.
     const txs = eventIdTable<Transcoder>();
-    const txOf = eventIdTable<KernelEventHandler>();
-    const transcoderFor = (id: number, h: KernelEventHandler): Transcoder => {
-      let tx = txs[id];
-      if (tx === undefined || txOf[id] !== h) {
-        tx = txs[id] = stream.bindTranscoder(h.transcoder!, buf, dv);
-        txOf[id] = h;
-      }
-      return tx;
-    };
-    // The general path, for what the generated page walk does not inline (see page-transcoder.ts).
     const onRecord = (ts: number, off: number, len: number): void => {
       const id = dv.getUint16(off, true);
       const h = handlers[id];
@@ -369,13 +298,7 @@ export class KernelChannelConsumer {
       const tid = dv.getInt32(off + pidOff, true);
       if (tracked !== undefined && !tracked(tid)) return;
       if (h.transcoder !== undefined && h.predicate === undefined && h.hook === undefined) {
-        if (inlining) {
-          // Not inlined in the walk (yet): counted, so a busy class gets inlined (walkOf).
-          slowCounts[id]!++;
-          reader.slowTotal++;
-        }
-        let tx = txs[id];
-        if (tx === undefined || txOf[id] !== h) tx = transcoderFor(id, h);
+        const tx = txs[id] ?? (txs[id] = stream.bindTranscoder(h.transcoder, buf, dv));
         if (filler !== undefined) {
           filler(tid, cpu, ctxOut);
           stream.transcode(tx, ts, off, len, ctxOut);
@@ -388,7 +311,7 @@ export class KernelChannelConsumer {
       viaValues(h, tid, ts, off, len);
     };
     // Records a filter or a hook must see as JS values: apart, so the common path above stays small enough
-    // for V8 to inline into the page walk.
+    // for V8 to inline into the page decoder's loop (a call it does not inline boxes the timestamp).
     const viaValues = (h: KernelEventHandler, tid: number, ts: number, off: number, len: number): void => {
       const out = h.out;
       h.convert(dv, buf, off, len, out);
@@ -405,11 +328,7 @@ export class KernelChannelConsumer {
       }
       stats.events++;
     };
-    const reader: CpuReader = {
-      cpu, fd, buf, dv, stream, onRecord, transcoderFor, walk: undefined, walkVersion: -1, slowCounts, slowTotal: 0, walked: 0, walks: 0,
-      ctxOut, stats, droppedSeen: 0, droppedCheckedAt: 0,
-    };
-    return reader;
+    return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0, droppedCheckedAt: 0 };
   }
 
   /** Read, on every CPU, at most what its ring buffer can hold (plus the page being written). */
@@ -460,8 +379,7 @@ export class KernelChannelConsumer {
           r.stats.discarded += missed;
         }
       }
-      const info = this.inlining ? this.walkOf(r)(0, n) : o.decoder.decodePage(r.dv, 0, n, r.onRecord);
-      r.walked += info.records;
+      const info = o.decoder.decodePage(r.dv, 0, n, r.onRecord);
       bytes += info.dataLength;
       if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
       // A page less than half full means the reader caught up with the writer: what follows was written

@@ -12,7 +12,7 @@ import { isLttError } from '../errors.js';
 import * as tracefs from '../kernel/tracefs.js';
 import { type EventFormat, parseHeaderEvent, parseHeaderPage, readEventFormat } from '../kernel/event-format.js';
 import { PageDecoder } from '../kernel/page-decoder.js';
-import { converterHelpers, rememberTgid, shapeEvent, type FieldSpec } from '../kernel/lttng-shaping.js';
+import { rememberTgid, type FieldSpec } from '../kernel/lttng-shaping.js';
 import { parseFilter } from '../kernel/filter/parse-filter.js';
 import { compilePredicate } from '../kernel/filter/compile-filter.js';
 import { collectStatedump, STATEDUMP_EVENTS } from '../kernel/statedump.js';
@@ -20,8 +20,7 @@ import { contextField, makeContextFiller } from '../kernel/contexts.js';
 import { monotonicNow } from '../kernel/trace-clock.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
-import type { FieldSource } from '../ctf/writer/event-encoder.js';
-import { eventIdTable, KernelChannelConsumer, type KernelEventHandler } from './kernel-channel-consumer.js';
+import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
 import type { ChannelStats, ClassSpec, ConsumerRequest, OpenRequest, TrackerEntries } from './kernel-consumer-protocol.js';
 
@@ -31,7 +30,6 @@ interface WorkerClass {
   fields: FieldSpec[];
   format?: EventFormat;
   handler?: KernelEventHandler;
-  sources?: FieldSource[];
   enabled: boolean;
 }
 
@@ -138,7 +136,7 @@ async function open(req: OpenRequest): Promise<void> {
 }
 
 /** Events that tell the thread table about threads (contexts, $ctx filters and trackers need it). */
-function hookFor(key: string, fields: FieldSpec[]): KernelEventHandler['hook'] {
+function hookFor(key: string, fields: readonly FieldSpec[]): KernelEventHandler['hook'] {
   const idx = (n: string): number => fields.findIndex((f) => f.name === n);
   switch (key) {
     case 'sched/sched_switch': {
@@ -175,36 +173,15 @@ function addClass(channelId: number, spec: ClassSpec): number {
   if (spec.kind === 'statedump') {
     const def = STATEDUMP_EVENTS.find((e) => e.name === spec.lttngName);
     if (!def) throw new Error(`kernel consumer: unknown statedump event ${spec.lttngName}`);
-    cls = { spec, eventId: -1, fields: def.fields, enabled: true };
+    const eventId = writer!.addEventClass({ name: spec.lttngName, streamClassId: channelId, fields: def.fields });
+    cls = { spec, eventId, fields: def.fields, enabled: true };
   } else {
     const format = readEventFormat(spec.system!, spec.event!);
-    // The converter is compiled on first use: `--syscall -a` declares hundreds of classes, few of which record.
-    const kind = spec.kind;
-    const shaped = shapeEvent(format, kind, spec.lttngName, false);
-    cls = { spec, eventId: -1, fields: shaped.fields, format, enabled: true };
-    const handler: KernelEventHandler = {
-      eventId: -1,
-      convert: (dv, buf, off, len, out) => {
-        handler.convert = shapeEvent(format, kind, spec.lttngName).convert;
-        handler.convert(dv, buf, off, len, out);
-      },
-      out: new Array(shaped.fields.length),
-      hook: hookFor(spec.key, shaped.fields),
-      enabled: true,
-    };
-    cls.handler = handler;
-    cls.sources = shaped.sources;
-  }
-  cls.eventId = writer!.addEventClass({ name: spec.lttngName, streamClassId: channelId, fields: cls.fields });
-  if (cls.handler && cls.format) {
-    cls.handler.eventId = cls.eventId;
-    if (cls.sources && cls.handler.hook === undefined) {
-      cls.handler.transcoder = writer!.transcoderFactory(channelId, cls.eventId, cls.sources, converterHelpers);
-    }
-    c.handlers[cls.format.id] = cls.handler;
+    const { handler, fields } = kernelEventHandler(writer!, channelId, format, spec.kind, spec.lttngName, (f) => hookFor(spec.key, f));
+    cls = { spec, eventId: handler.eventId, fields, format, handler, enabled: true };
+    c.handlers[format.id] = handler;
   }
   c.classes.set(spec.key, cls);
-  c.consumer.handlersChanged();
   return cls.eventId;
 }
 
@@ -223,7 +200,6 @@ function setClassState(channelId: number, key: string, enabled: boolean, filters
       const preds = filters.map((f) => compilePredicate(parseFilter(f), names));
       cls.handler.predicate = preds.length === 1 ? preds[0] : (v, ctx) => preds.some((p) => p(v, ctx));
     }
-    c.consumer.handlersChanged();
   }
 }
 

@@ -209,24 +209,20 @@ export class RingProducer {
     const seq = this.seq + 1;
     const j = seq & (this.numSubbuf - 1);
     const gi = CTL_GEN + j;
-    const prevConsumed = gen(seq - this.numSubbuf, GEN_CONSUMED);
-    const g = Atomics.load(this.ctl, gi);
-    if (g !== prevConsumed) {
-      if (this.mode === 'discard') return false;
-      // Overwrite mode: take the oldest packet back unless the consumer marks it consumed first; the CAS makes
-      // exactly one of us win, so a packet is either written out whole or counted as lost, never both.
-      const prevClosed = gen(seq - this.numSubbuf, GEN_CLOSED);
-      if (g === prevClosed && Atomics.compareExchange(this.ctl, gi, prevClosed, gen(seq, GEN_OPEN)) === prevClosed) {
-        this.lostPackets++;
-        this.lostEvents += this.ctl[ctlCountIndex(this.numSubbuf, j)]!;
-        this.stats[STAT_LOST_PACKETS] = this.lostPackets;
-        this.stats[STAT_LOST_EVENTS] = this.lostEvents;
-      } else if (Atomics.compareExchange(this.ctl, gi, prevConsumed, gen(seq, GEN_OPEN)) !== prevConsumed) {
-        return false; // the consumer's final drain claimed this slot (or it is not free yet)
-      }
-    } else if (Atomics.compareExchange(this.ctl, gi, prevConsumed, gen(seq, GEN_OPEN)) !== prevConsumed) {
-      // The consumer's final drain claimed the free slot (to report the last discards): the session is over.
-      return false;
+    const opened = gen(seq, GEN_OPEN);
+    const prevClosed = gen(seq - this.numSubbuf, GEN_CLOSED);
+    // Every transition is a compare-and-swap: the consumer marks packets consumed, and its final drain may claim
+    // a free slot (to report the last discards), at any moment; exactly one side wins each sub-buffer.
+    if (this.mode === 'overwrite' && Atomics.compareExchange(this.ctl, gi, prevClosed, opened) === prevClosed) {
+      // Overwrite mode took the oldest packet back before the consumer read it: it is lost, and counted.
+      this.lostPackets++;
+      this.lostEvents += this.ctl[ctlCountIndex(this.numSubbuf, j)]!;
+      this.stats[STAT_LOST_PACKETS] = this.lostPackets;
+      this.stats[STAT_LOST_EVENTS] = this.lostEvents;
+    } else {
+      const prevConsumed = gen(seq - this.numSubbuf, GEN_CONSUMED);
+      // Not consumed yet (discard mode: the event is dropped), or claimed by the final drain (session over).
+      if (Atomics.compareExchange(this.ctl, gi, prevConsumed, opened) !== prevConsumed) return false;
     }
     this.seq = seq;
     this.cur = j;

@@ -10,50 +10,24 @@ import { execFileSync } from 'node:child_process';
 import * as tracefs from '../../src/kernel/tracefs.js';
 import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/kernel/event-format.js';
 import { PageDecoder } from '../../src/kernel/page-decoder.js';
+import { captureRawPages } from '../../src/kernel/raw-capture.js';
 import { shapeEvent, type Converter } from '../../src/kernel/lttng-shaping.js';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
 import { monotonicClockDef } from '../../src/kernel/trace-clock.js';
 
 test('page decoder + converters + CTF writer sustain millions of events/s', async () => {
-  const inst = `ltt-test-throughput-${process.pid}`;
   const pageSize = 65536;
   const pages: Buffer[] = [];
-  tracefs.mkdirInstance(inst);
-  try {
-    tracefs.writeText('tracing_on', '0', inst);
-    tracefs.writeText('trace_clock', 'mono', inst);
-    tracefs.writeText('buffer_subbuf_size_kb', String(pageSize / 1024), inst);
-    tracefs.writeText('buffer_size_kb', '32768', inst);
-    tracefs.writeText('events/syscalls/enable', '1', inst);
-    tracefs.writeText('events/sched/sched_switch/enable', '1', inst);
-    tracefs.writeText('tracing_on', '1', inst);
-    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=100000'], { stdio: 'ignore' });
-    tracefs.writeText('tracing_on', '0', inst);
-    for (const cpu of tracefs.cpuIds()) {
-      const fd = tracefs.openPipeRaw(inst, cpu);
-      try {
-        for (;;) {
-          const b = Buffer.alloc(pageSize);
-          let n = 0;
-          try {
-            n = fs.readSync(fd, b, 0, pageSize, null);
-          } catch {
-            break;
-          }
-          if (n === 0) break;
-          pages.push(b);
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-  } finally {
-    try {
-      tracefs.writeText('events/enable', '0', inst);
-    } finally {
-      tracefs.rmdirInstance(inst);
-    }
-  }
+  captureRawPages(
+    {
+      instance: `ltt-test-throughput-${process.pid}`,
+      pageSize,
+      bufferKb: 32768,
+      events: ['syscalls', 'sched/sched_switch'],
+      workload: () => execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=100000'], { stdio: 'ignore' }),
+    },
+    (_cpu, page) => pages.push(Buffer.from(page)),
+  );
   const dec = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-throughput-'));
   try {

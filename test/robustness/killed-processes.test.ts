@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LttTestEnv, alive, exited, startForegroundDaemon, waitExit } from '../cli/ltt-test-env.js';
 import { writeScript } from '../ust/helpers.js';
-import { DRIVEN_APP, bt2, listedCount, ok, outputOf, pidTraces, sleep, startDrivenApp } from './robustness-env.js';
+import { drivenAppSource, bt2, listedCount, ok, outputOf, pidTraces, sleep, startDrivenApp } from './robustness-env.js';
 
 const TICK = /demo:tick: \{ cpu_id = \d+ \}, \{ i = (\d+), msg = "(\w+)" \}$/;
 
@@ -49,7 +49,7 @@ test('SIGKILL of the daemon while an app and a kernel session record', { timeout
     const owned = instances().filter((i) => i.startsWith('ltt-') && i.includes(tag));
     assert.equal(owned.length, 1, `the kernel session's instance: ${instances().join(' ')}`);
 
-    app = await startDrivenApp(env, writeScript(scripts, 'driven.mjs', DRIVEN_APP));
+    app = await startDrivenApp(env, writeScript(scripts, 'driven.mjs', drivenAppSource()));
     await app.emit('before', 1000);
     daemon.kill('SIGKILL');
     await exited(daemon);
@@ -133,7 +133,7 @@ test('SIGKILL of a traced app mid-run: the daemon serves on, the trace reads to 
     await ok(env, 'enable-channel', '-u', '--subbuf-size=16k', '--num-subbuf=4', 'small');
     await ok(env, 'enable-event', '-u', '-c', 'small', 'demo:tick');
     await ok(env, 'start');
-    const script = writeScript(scripts, 'driven.mjs', DRIVEN_APP);
+    const script = writeScript(scripts, 'driven.mjs', drivenAppSource());
     a = await startDrivenApp(env, script);
     const n = 50_000;
     await a.emit('a', n);

@@ -87,9 +87,14 @@ export function pidTraces(out: string): string[] {
   return existsSync(base) ? readdirSync(base).map((d) => join(base, d)) : [];
 }
 
-/** An app driven on stdin: "emit TAG N" emits N demo:tick (i = 0..N-1, msg = TAG), "quit" exits. */
-export const DRIVEN_APP = `
+/**
+ * An app driven on stdin: "emit TAG N" emits N demo:tick (i = 0..N-1, msg = TAG), and as many demo:other (i)
+ * with `other`, then prints "done TAG"; "quit" exits. It prints "ready" once loaded.
+ */
+export function drivenAppSource(other = false): string {
+  return `
 const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
+${other ? "const other = ust.provider('demo').event('other', [ust.int32('i')], { logLevel: 'TRACE_INFO' });" : ''}
 process.stdin.setEncoding('utf8');
 let buf = '';
 process.stdin.on('data', (d) => {
@@ -99,12 +104,13 @@ process.stdin.on('data', (d) => {
     const [cmd, tag, n] = buf.slice(0, nl).split(' ');
     buf = buf.slice(nl + 1);
     if (cmd === 'quit') process.exit(0);
-    for (let i = 0; i < Number(n); i++) if (tick.enabled) tick.emit(i, tag);
+    for (let i = 0; i < Number(n); i++) { if (tick.enabled) tick.emit(i, tag);${other ? ' if (other.enabled) other.emit(i);' : ''} }
     process.stdout.write('done ' + tag + '\\n');
   }
 });
 process.stdout.write('ready\\n');
 `;
+}
 
 export interface Driven {
   readonly pid: number;

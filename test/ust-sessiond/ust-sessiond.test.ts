@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LttTestEnv, type RunResult } from '../cli/ltt-test-env.js';
 import { BT, DEMO, ROOT, discardedEvents, writeScript } from '../ust/helpers.js';
-import { startDrivenApp } from '../robustness/robustness-env.js';
+import { drivenAppSource, startDrivenApp } from '../robustness/robustness-env.js';
 
 const TICK_RE = /demo:tick: \{ cpu_id = (\d+) \}, \{ i = (-?\d+), msg = "([^"]*)" \}$/;
 
@@ -310,25 +310,6 @@ test('kernel and user space in one session: one trace folder, one merged timelin
   }
 });
 
-/** An app driven line by line on stdin: "emit TAG N" emits N demo:tick (i = 0..N-1, msg = TAG), "quit" exits. */
-const DRIVEN_APP = `
-const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
-const other = ust.provider('demo').event('other', [ust.int32('i')], { logLevel: 'TRACE_INFO' });
-process.stdin.setEncoding('utf8');
-let buf = '';
-process.stdin.on('data', (d) => {
-  buf += d;
-  let nl;
-  while ((nl = buf.indexOf('\\n')) >= 0) {
-    const [cmd, tag, n] = buf.slice(0, nl).split(' ');
-    buf = buf.slice(nl + 1);
-    if (cmd === 'quit') process.exit(0);
-    for (let i = 0; i < Number(n); i++) { if (tick.enabled) tick.emit(i, tag); if (other.enabled) other.emit(i); }
-    process.stdout.write('done ' + tag + '\\n');
-  }
-});
-process.stdout.write('ready\\n');
-`;
 
 /** Lets the app's threads reach their event loop after a control command (LTTng: within the read-timer period). */
 const settle = () => new Promise((r) => setTimeout(r, 300));
@@ -340,7 +321,7 @@ test('rule changes, stop and start reach a running app; each run gets its own pe
   try {
     const out = outputOf(await ok(env, 'create', 'live'));
     await ok(env, 'enable-event', '-u', 'demo:tick');
-    const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', DRIVEN_APP));
+    const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(true)));
     await app.emit('before-start', 10);
     await ok(env, 'start');
     await settle();

@@ -191,7 +191,7 @@ function writeTrace(dir: string, corners: Corner[]): void {
   writeFileSync(join(dir, 'stream_0'), pkt);
 }
 
-test('fused printers print what babeltrace2 prints on corner values', { skip: !statSync('/usr/bin/babeltrace2', { throwIfNoEntry: false }) }, async () => {
+test('fused printers print what babeltrace2 prints on corner values', { skip: !statSync('/usr/bin/babeltrace2', { throwIfNoEntry: false }) && 'babeltrace2 is not installed' }, async () => {
   const dir = process.env['KEEP_DIR'] ?? mkdtempSync(join(tmpdir(), 'ltt-fused-'));
   try {
     const base: Corner = {

@@ -73,6 +73,7 @@ export class CtfEventMessage implements EventMessage {
     st.u8 = pk.u8;
     st.dv = pk.dv;
     st.end = pk.end;
+    // `pos` is the event's start when the body needs the header's slots, else the body's start.
     st.pos = this.pos;
     const ecd = this.ecd;
     if (ecd.needsPacketSlots) {
@@ -85,21 +86,9 @@ export class CtfEventMessage implements EventMessage {
 
   /** Decodes all scopes now and releases the packet bytes. */
   materialize(): void {
-    const pk = this.pk;
-    if (pk === null) return;
-    const st = pk.dec.scratch;
-    st.u8 = pk.u8;
-    st.dv = pk.dv;
-    st.end = pk.end;
-    st.pos = this.pos;
-    const ecd = this.ecd;
-    if (ecd.needsPacketSlots) {
-      const slots = st.slots;
-      for (let i = 0; i < pk.slots.length; i++) slots[i] = pk.slots[i]!;
-    }
-    // `pos` is the event's start when the body needs the header's slots, else the body's start.
-    if (ecd.needsHeader && pk.header) pk.header(st);
-    ecd.values()(st, this);
+    const st = this.bodyState();
+    if (st === null) return;
+    this.ecd.values()(st, this);
     this.pk = null;
   }
 }

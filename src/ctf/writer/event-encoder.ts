@@ -2,7 +2,8 @@
 // hot path). One encoder writes a whole event record: LTTng event header (compact or large, extended when the
 // id or the time since the previous record does not fit), stream event context, payload.
 //
-// Contract: `compileEncoder(...)` returns a factory; a stream calls it once with its packet buffer and gets an
+// Contract: `compileEncoder(...)` returns a factory (the code is generated at its first call: kernel channels
+// declare hundreds of classes and record few); a stream calls it once with its packet buffer and gets an
 // `EventEncoder`. `encode(off, ts, last, payload, context)` writes the record at byte `off` and returns the new
 // offset, or -1 when the record does not fit before `end` (the buffer length); in that case bytes from `off`
 // on may have been written and the caller must zero them again. The buffer must be all zero from `off` to its
@@ -46,13 +47,7 @@ export type FieldSource =
  */
 export type Transcoder = (off: number, ts: number, last: number, rec: number, len: number, context: readonly unknown[] | undefined) => number;
 
-export interface TranscoderFactory {
-  (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView): Transcoder;
-  /** The transcoder's statements, for code that inlines them (see transcoderBody). */
-  inline(fail: string): string;
-  /** What the statements know as `h`. */
-  readonly helpers: unknown;
-}
+export type TranscoderFactory = (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView) => Transcoder;
 
 const EMPTY: readonly unknown[] = Object.freeze([]);
 
@@ -127,8 +122,6 @@ class CodeGen {
   private readonly lines: string[] = [];
   private tmp = 0;
 
-  /** `fail`: the statement run when the record does not fit (a function returns -1; inlined code breaks out). */
-  constructor(private readonly fail = 'return -1;') {}
 
   emit(line: string): void {
     this.lines.push(line);
@@ -147,7 +140,7 @@ class CodeGen {
   }
 
   check(bytesExpr: string): void {
-    this.emit(`if (off + ${bytesExpr} > end) ${this.fail}`);
+    this.emit(`if (off + ${bytesExpr} > end) return -1;`);
   }
 
   /**
@@ -327,7 +320,7 @@ class CodeGen {
     // A NUL inside the value would end the CTF string early and desynchronise the record: cut there.
     this.emit(`const z = ${s}.indexOf('\\0'); if (z !== -1) ${s} = ${s}.slice(0, z);`);
     // UTF-16 units encode to at most 3 UTF-8 bytes: only measure the string when the bound does not fit.
-    this.emit(`if (off + ${s}.length * 3 + 1 > end && off + Buffer.byteLength(${s}) + 1 > end) ${this.fail}`);
+    this.emit(`if (off + ${s}.length * 3 + 1 > end && off + Buffer.byteLength(${s}) + 1 > end) return -1;`);
     this.emit(`off += u8.utf8Write(${s}, off, end - off); u8[off++] = 0;`);
     this.emit('}');
   }
@@ -427,6 +420,35 @@ function headerCode(g: CodeGen, header: 'compact' | 'large', id: number, base: b
   }
 }
 
+/**
+ * The body shared by encoders and transcoders, after their prologue: event header, stream event context,
+ * payload (`payload`: the items writing it), each scope aligned as a struct to its most aligned member.
+ */
+function recordCode(
+  g: CodeGen,
+  header: 'compact' | 'large',
+  id: number,
+  context: readonly FieldDef[],
+  fields: readonly FieldDef[],
+  payload: GenItem[],
+  timestampBase: bigint,
+): string {
+  const scopeAlign = (scope: readonly FieldDef[]): GenItem[] => {
+    const a = scope.reduce((m, f) => Math.max(m, alignOf(f)), 1);
+    return a > 1 ? [{ size: a - 1, emit: () => g.align(a) }] : [];
+  };
+  g.items([
+    { size: header === 'compact' ? 13 : 14, emit: () => headerCode(g, header, id, timestampBase) },
+    ...scopeAlign(context),
+    ...g.fieldItems(context, 'c'),
+    ...scopeAlign(fields),
+    ...payload,
+  ]);
+  g.emit('return off;');
+  g.emit('};');
+  return g.text();
+}
+
 /** Generated source of one event class's encoder (exposed for debugging and tests). */
 export function encoderSource(
   header: 'compact' | 'large',
@@ -439,22 +461,7 @@ export function encoderSource(
   g.emit('return function encode(off, ts, last, p, c) {');
   g.emit('const end = u8.length;');
   if (context.length > 0) g.emit('if (c === undefined) c = EMPTY;');
-  const headerMax = header === 'compact' ? 13 : 14;
-  // Each scope is a struct aligned to its most aligned member before its first member is read.
-  const scopeAlign = (scope: readonly FieldDef[]): GenItem[] => {
-    const a = scope.reduce((m, f) => Math.max(m, alignOf(f)), 1);
-    return a > 1 ? [{ size: a - 1, emit: () => g.align(a) }] : [];
-  };
-  g.items([
-    { size: headerMax, emit: () => headerCode(g, header, id, timestampBase) },
-    ...scopeAlign(context),
-    ...g.fieldItems(context, 'c'),
-    ...scopeAlign(fields),
-    ...g.fieldItems(fields, 'p'),
-  ]);
-  g.emit('return off;');
-  g.emit('};');
-  return g.text();
+  return recordCode(g, header, id, context, fields, g.fieldItems(fields, 'p'), timestampBase);
 }
 
 /** Generated source of one event class's transcoder (see compileTranscoder). */
@@ -466,32 +473,10 @@ export function transcoderSource(
   sources: readonly FieldSource[],
   timestampBase = 0n,
 ): string {
-  return [
-    'return function transcode(off, ts, last, rec, len, c) {',
-    'const end = u8.length;',
-    transcoderBody(header, id, context, fields, sources, timestampBase, 'return -1;'),
-    'return off;',
-    '};',
-  ].join('\n');
-}
-
-/**
- * The statements of a transcoder, for code that inlines them (the kernel page transcoder): they write the
- * record at `off` (a variable they advance) from `ts`, `last`, `end`, `rec`, `len`, `c`, with `u8`/`dv` the
- * destination and `s8`/`sdv` the source buffers, `h`, `EMPTY` and `Buffer` in scope; `fail` runs (and must
- * leave the statements) when the record does not fit before `end`.
- */
-export function transcoderBody(
-  header: 'compact' | 'large',
-  id: number,
-  context: readonly FieldDef[],
-  fields: readonly FieldDef[],
-  sources: readonly FieldSource[],
-  timestampBase: bigint,
-  fail: string,
-): string {
   if (sources.length !== fields.length) throw new Error(`transcoder: ${sources.length} sources for ${fields.length} fields`);
-  const g = new CodeGen(fail);
+  const g = new CodeGen();
+  g.emit('return function transcode(off, ts, last, rec, len, c) {');
+  g.emit('const end = u8.length;');
   if (context.length > 0) g.emit('if (c === undefined) c = EMPTY;');
   // Expressions see the source under the converters' names (dv, buf, off): a block shadows ours.
   const exprs = sources.flatMap((src, i) => ('expr' in src ? [`x${i} = ${src.expr};`] : []));
@@ -499,19 +484,7 @@ export function transcoderBody(
     g.emit(`let ${sources.flatMap((src, i) => ('expr' in src ? [`x${i}`] : [])).join(', ')};`);
     g.emit(`{ const dv = sdv, buf = s8, off = rec; ${exprs.join(' ')} }`);
   }
-  const headerMax = header === 'compact' ? 13 : 14;
-  const scopeAlign = (scope: readonly FieldDef[]): GenItem[] => {
-    const a = scope.reduce((m, f) => Math.max(m, alignOf(f)), 1);
-    return a > 1 ? [{ size: a - 1, emit: () => g.align(a) }] : [];
-  };
-  g.items([
-    { size: headerMax, emit: () => headerCode(g, header, id, timestampBase) },
-    ...scopeAlign(context),
-    ...g.fieldItems(context, 'c'),
-    ...scopeAlign(fields),
-    ...g.sourceItems(fields, sources),
-  ]);
-  return g.text();
+  return recordCode(g, header, id, context, fields, g.sourceItems(fields, sources), timestampBase);
 }
 
 /**
@@ -530,23 +503,11 @@ export function compileTranscoder(
   type Make = (u8: Buffer, dv: DataView, s8: Buffer, sdv: DataView, h: unknown, empty: readonly unknown[], buffer: typeof Buffer) => Transcoder;
   // Compiled on first use: a kernel channel declares hundreds of classes (every syscall) and records few.
   let make: Make | undefined;
-  const factory = (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView): Transcoder => {
+  return (u8, dv, src, srcDv) => {
     make ??= new Function('u8', 'dv', 's8', 'sdv', 'h', 'EMPTY', 'Buffer', transcoderSource(header, id, context, fields, sources, timestampBase)) as Make;
     withUtf8Write(u8);
     return make(u8, dv, src, srcDv, helpers, EMPTY, Buffer);
   };
-  return Object.assign(factory, {
-    inline: (fail: string) => transcoderBody(header, id, context, fields, sources, timestampBase, fail),
-    helpers,
-  });
-}
-
-/** Names generated code that inlines transcoders needs in scope besides its buffers (see transcoderBody). */
-export const INLINE_GLOBALS = { EMPTY, Buffer } as const;
-
-/** Prepares a destination buffer for generated code (the string fast paths call utf8Write). */
-export function prepareBuffer(u8: Buffer): void {
-  withUtf8Write(u8);
 }
 
 /**
@@ -567,14 +528,11 @@ export function compileEncoder(
   fields: readonly FieldDef[],
   timestampBase = 0n,
 ): EncoderFactory {
-  const source = encoderSource(header, id, context, fields, timestampBase);
-  const make = new Function('u8', 'dv', 'EMPTY', 'Buffer', source) as (
-    u8: Buffer,
-    dv: DataView,
-    empty: readonly unknown[],
-    buffer: typeof Buffer,
-  ) => EventEncoder;
+  type Make = (u8: Buffer, dv: DataView, empty: readonly unknown[], buffer: typeof Buffer) => EventEncoder;
+  // Compiled on first use, as transcoders are.
+  let make: Make | undefined;
   return (u8, dv) => {
+    make ??= new Function('u8', 'dv', 'EMPTY', 'Buffer', encoderSource(header, id, context, fields, timestampBase)) as Make;
     withUtf8Write(u8);
     return make(u8, dv, EMPTY, Buffer);
   };

@@ -148,15 +148,16 @@ export class StreamWriter {
     let ts = timestamp;
     if (!(ts >= this.clock)) ts = this.clock;
     if (!this.isOpen) this.beginPacket(ts);
-    const r = enc(this.off, ts, this.clock, payload, context);
+    let r = enc(this.off, ts, this.clock, payload, context);
     if (r < 0) {
-      this.overflow(enc, ts, payload, context);
-      return;
+      if (!this.retryInNewPacket(ts)) return;
+      r = enc(this.off, ts, this.clock, payload, context);
+      if (r < 0) {
+        this.dropTooBig();
+        return;
+      }
     }
-    this.off = r;
-    this.clock = ts;
-    this.packetEvents++;
-    this.stats.events++;
+    this.appended(r, ts);
   }
 
   /**
@@ -168,19 +169,11 @@ export class StreamWriter {
     return factory(this.u8, this.dv, src, srcDv);
   }
 
-  /** Hands this stream's packet buffer to generated code that writes records into it (with recordOffset etc.). */
-  withPacketBuffer<T>(make: (u8: Buffer, dv: DataView) => T): T {
-    if (this.closed) throw this.closedError();
-    return make(this.u8, this.dv);
-  }
-
   /**
    * Appends one record whose payload `tx` (bound to this stream) reads from the source record at `rec`
    * (`len` bytes); as write() otherwise.
    */
   transcode(tx: Transcoder, timestamp: number, rec: number, len: number, context?: readonly unknown[]): void {
-    // Self-contained (no calls to the helpers below on the common path): the timestamp is a double, and passing
-    // it to a call V8 does not inline would box it.
     if (this.closed) throw this.closedError();
     let ts = timestamp;
     if (!(ts >= this.clock)) ts = this.clock;
@@ -194,55 +187,22 @@ export class StreamWriter {
         return;
       }
     }
-    this.off = r;
-    this.clock = ts;
-    this.packetEvents++;
-    this.stats.events++;
+    this.appended(r, ts);
   }
 
-  // ---- reserve/commit, for generated writers that inline their encoders (the kernel page transcoder) -------
-  // A record at time ts (>= lastTimestamp): off = recordOffset(ts); the encoder writes at off with `last` =
-  // lastTimestamp and returns its end (or -1: did not fit); then commitRecord(end, ts), or on -1
-  // retryInNewPacket(ts) and encode again at recordOffset(ts) (a second -1: dropTooBig()).
-
-  /** The clock value readers hold at the end of the stream so far: records must not be older. */
-  get lastTimestamp(): number {
-    return this.clock;
-  }
-
-  /** Where the next record goes, opening a packet at `ts` if none is open. */
-  recordOffset(ts: number): number {
-    if (!this.isOpen) {
-      if (this.closed) throw this.closedError();
-      this.beginPacket(ts);
-    }
-    return this.off;
-  }
-
-  /** The record written at recordOffset() ends at `end`. */
-  commitRecord(end: number, ts: number): void {
+  /** The record written at the end of the packet ends at `end`. */
+  private appended(end: number, ts: number): void {
     this.off = end;
     this.clock = ts;
     this.packetEvents++;
     this.stats.events++;
-  }
-
-  /**
-   * `count` records were written one after the other from recordOffset(), the last ending at `end` at time
-   * `ts` (a generated writer commits a batch at once: per-record calls would cost more than the records).
-   */
-  commitRecords(end: number, ts: number, count: number): void {
-    this.off = end;
-    this.clock = ts;
-    this.packetEvents += count;
-    this.stats.events += count;
   }
 
   /**
    * A record did not fit in the open packet: switch packets so it can be written again at `ts`. False (and the
    * record counted as discarded) when the packet was empty: the record is larger than a whole sub-buffer.
    */
-  retryInNewPacket(ts: number): boolean {
+  private retryInNewPacket(ts: number): boolean {
     // The encoder may have written part of the record: restore the all-zero tail it relies on.
     this.u8.fill(0, this.off);
     if (this.packetEvents === 0) {
@@ -255,7 +215,7 @@ export class StreamWriter {
   }
 
   /** The record did not fit in an empty packet either: the tracer drops it and counts it as discarded. */
-  dropTooBig(): void {
+  private dropTooBig(): void {
     this.u8.fill(0, this.off);
     this.stats.discarded++;
   }
@@ -341,19 +301,6 @@ export class StreamWriter {
     this.clock = ts;
     this.hasClock = true;
     this.packetEvents = 0;
-  }
-
-  private overflow(enc: EventEncoder, ts: number, payload: readonly unknown[], context: readonly unknown[] | undefined): void {
-    if (!this.retryInNewPacket(ts)) return;
-    const r = enc(this.off, ts, this.clock, payload, context);
-    if (r < 0) {
-      this.dropTooBig();
-      return;
-    }
-    this.off = r;
-    this.clock = ts;
-    this.packetEvents++;
-    this.stats.events++;
   }
 
   private closePacket(endTs: number): void {

@@ -190,12 +190,7 @@ export class CtfTraceWriter implements StreamOwner {
       throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(def.name)}: invalid log level ${String(def.logLevel)}`);
     }
     validateFields(`event ${def.name}`, def.fields);
-    // Compiled on first use (encoderFactory): a kernel channel declares hundreds of classes and records few.
-    const header = sc.def.header;
-    const context = sc.context;
-    const base = this.timestampBase;
-    let compiled: EncoderFactory | undefined;
-    const factory: EncoderFactory = (u8, dv) => (compiled ??= compileEncoder(header, id, context, def.fields, base))(u8, dv);
+    const factory = compileEncoder(sc.def.header, id, sc.context, def.fields, this.timestampBase);
     const meta: EventClassMeta = { id, name: def.name, streamClassId, logLevel: def.logLevel, emfUri: def.emfUri, fields: def.fields };
     sc.events[id] = meta;
     sc.factories[id] = factory;
@@ -281,7 +276,6 @@ export class CtfTraceWriter implements StreamOwner {
     await this.sink.close();
   }
 
-  // StreamOwner
   /**
    * A transcoder factory for event class `id` of a stream class: its payload fields come from `sources` (one
    * per field; see FieldSource) instead of JS values. Bind it to a stream with StreamWriter.bindTranscoder.
@@ -298,6 +292,7 @@ export class CtfTraceWriter implements StreamOwner {
     return compileTranscoder(sc.def.header, id, sc.context, ev.fields, sources, helpers, this.timestampBase);
   }
 
+  // StreamOwner
   encoderFactory(streamClassId: number, id: number): EncoderFactory | undefined {
     return this.streamClasses.get(streamClassId)?.factories[id];
   }

@@ -1,10 +1,8 @@
-// The kernel consumer's fast path must write exactly what its general path writes:
-// - per event class, a transcoder (ftrace record bytes -> CTF record) against converter + encoder, for every
-//   event this kernel has, on records with random contents;
-// - per channel, the generated page walk (page-transcoder.ts) against the general path only, on pages captured
-//   from the real kernel, replayed through the real consumer: the stream and index files must be identical,
-//   with small packets (records that do not fit take the slow path, which switches packets), contexts and
-//   trackers.
+// The kernel consumer's transcoders (ftrace record bytes -> CTF record) must write exactly what converter +
+// encoder (JS values) write:
+// - per event class, for every event this kernel has, on records with random contents;
+// - per channel, on pages captured from the real kernel, replayed through the real consumer: the streams must
+//   be identical, with small packets (records that do not fit switch packets), contexts and trackers.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -21,7 +19,8 @@ import { contextField, makeContextFiller } from '../../src/kernel/contexts.js';
 import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
 import type { StreamWriter } from '../../src/ctf/writer/stream-writer.js';
 import type { TraceSink } from '../../src/ctf/writer/sink.js';
-import { eventIdTable, KernelChannelConsumer, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
+import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
+import { rawPagesFile, saveRawPages } from '../../src/kernel/raw-capture.js';
 import { ThreadTable } from '../../src/consumer/thread-table.js';
 
 /** Keeps every packet a stream writes. */
@@ -122,68 +121,18 @@ test('transcoders write what converter + encoder write, for every event of this 
   for (let i = 0; i < viaValues.length; i++) assert.ok(viaBytes[i]!.equals(viaValues[i]!), `packet ${i} differs`);
 });
 
-// ---- the generated page walk against the general path, on real pages ------------------------------------
+// ---- the consumer with and without transcoders, on real pages ------------------------------------------
 
 const PAGE = 4096 * 4;
-
-/** Records a workload into a fresh instance and saves each CPU's raw pages to DIR/cpuN.raw. */
-function capturePages(dir: string): number[] {
-  const instance = `ltt-test-pagetx-${process.pid}`;
-  tracefs.mkdirInstance(instance);
-  try {
-    tracefs.writeText('tracing_on', '0', instance);
-    tracefs.writeText('trace_clock', 'mono', instance);
-    if (tracefs.exists('buffer_subbuf_size_kb', instance)) tracefs.writeText('buffer_subbuf_size_kb', String(PAGE / 1024), instance);
-    tracefs.writeText('buffer_size_kb', String(32 * 1024), instance);
-    for (const e of ['sched/sched_switch', 'sched/sched_wakeup', 'sched/sched_process_exec', 'syscalls']) {
-      tracefs.writeText(`events/${e}/enable`, '1', instance);
-    }
-    tracefs.writeText('tracing_on', '1', instance);
-    execFileSync('sh', ['-c', 'dd if=/dev/zero of=/dev/null bs=1 count=60000 2>/dev/null; ls / >/dev/null; cat /proc/self/status >/dev/null']);
-    tracefs.writeText('tracing_on', '0', instance);
-    const pageSize = tracefs.exists('buffer_subbuf_size_kb', instance) ? Number(tracefs.readText('buffer_subbuf_size_kb', instance).trim()) * 1024 : 4096;
-    assert.equal(pageSize, PAGE, 'sub-buffer size taken');
-    const buf = Buffer.alloc(PAGE);
-    const cpus = tracefs.cpuIds();
-    for (const cpu of cpus) {
-      const fd = tracefs.openPipeRaw(instance, cpu);
-      const out = fs.openSync(path.join(dir, `cpu${cpu}.raw`), 'w');
-      try {
-        for (;;) {
-          let n: number;
-          try {
-            n = fs.readSync(fd, buf, 0, PAGE, null);
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
-            throw err;
-          }
-          if (n === 0) break;
-          buf.fill(0, n);
-          fs.writeSync(out, buf);
-        }
-      } finally {
-        fs.closeSync(fd);
-        fs.closeSync(out);
-      }
-    }
-    return cpus;
-  } finally {
-    try {
-      tracefs.writeText('tracing_on', '0', instance);
-    } finally {
-      tracefs.rmdirInstance(instance);
-    }
-  }
-}
 
 interface ReplayOptions {
   contexts: string[];
   tracked?: (tid: number) => boolean;
-  maxInlinedClasses: number;
+  transcode: boolean;
 }
 
-/** Replays the captured pages through the real consumer; returns each stream's packets and the counters. */
-async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOptions): Promise<{ packets: Map<number, Buffer[]>; events: number; inlined: number }> {
+/** Replays the captured pages through the real consumer; returns each stream's packets and the event count. */
+async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOptions): Promise<{ packets: Map<number, Buffer[]>; events: number }> {
   const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   const packets = new Map<number, Buffer[]>();
   const sink: TraceSink = {
@@ -209,7 +158,7 @@ async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOption
     streamClasses: [{ id: 0, header: 'large', eventContext: o.contexts.length > 0 ? o.contexts.map(contextField) : undefined }],
   });
   const streams = new Map<number, StreamWriter>();
-  // Small packets: many records meet a full packet in the fast path.
+  // Small packets: many records meet a full packet.
   for (const cpu of cpus) streams.set(cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize: 8192 }));
   const handlers = eventIdTable<KernelEventHandler>();
   const events = [
@@ -220,15 +169,9 @@ async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOption
   ];
   for (const e of events) {
     const format = readEventFormat(e.system, e.name);
-    const shaped = shapeEvent(format, e.system === 'syscalls' ? 'syscall' : 'tracepoint', lttngNameOf(e.system, e.name));
-    const eventId = writer.addEventClass({ name: shaped.name, streamClassId: 0, fields: shaped.fields });
-    handlers[format.id] = {
-      eventId,
-      convert: shaped.convert,
-      out: new Array(shaped.fields.length),
-      enabled: true,
-      transcoder: writer.transcoderFactory(0, eventId, shaped.sources, converterHelpers),
-    };
+    const { handler } = kernelEventHandler(writer, 0, format, e.system === 'syscalls' ? 'syscall' : 'tracepoint', lttngNameOf(e.system, e.name));
+    if (!o.transcode) handler.transcoder = undefined;
+    handlers[format.id] = handler;
   }
   const consumer = new KernelChannelConsumer({
     instance: 'replay',
@@ -246,40 +189,45 @@ async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOption
     contextFiller: o.contexts.length > 0 ? makeContextFiller(o.contexts, threads) : undefined,
     contextCount: o.contexts.length,
     tracked: o.tracked,
-    openPages: (cpu) => fs.openSync(path.join(dir, `cpu${cpu}.raw`), 'r'),
-    maxInlinedClasses: o.maxInlinedClasses,
+    openPages: (cpu) => fs.openSync(rawPagesFile(dir, cpu), 'r'),
   });
   consumer.start();
   consumer.stop();
   for (const s of streams.values()) s.flushPacket();
   await writer.close();
-  const st = consumer.stats();
-  return { packets, events: st.reduce((a, s) => a + s.events, 0), inlined: st.reduce((a, s) => a + s.inlined, 0) };
+  return { packets, events: consumer.stats().reduce((a, s) => a + s.events, 0) };
 }
 
-test('the generated page walk writes the same streams as the general path (real pages, small packets, contexts, trackers)', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-pagetx-'));
+test('the consumer writes the same streams with transcoders as with JS values (real pages, small packets, contexts, trackers)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-transcode-'));
   try {
-    const cpus = capturePages(dir);
+    const cpus = saveRawPages(
+      {
+        instance: `ltt-test-transcode-${process.pid}`,
+        pageSize: PAGE,
+        bufferKb: 32 * 1024,
+        events: ['sched/sched_switch', 'sched/sched_wakeup', 'sched/sched_process_exec', 'syscalls'],
+        workload: () => execFileSync('sh', ['-c', 'dd if=/dev/zero of=/dev/null bs=1 count=60000 2>/dev/null; ls / >/dev/null; cat /proc/self/status >/dev/null']),
+      },
+      dir,
+    );
     const uuid = randomUUID();
-    const configs: Array<[string, Omit<ReplayOptions, 'maxInlinedClasses'>]> = [
+    const configs: Array<[string, Omit<ReplayOptions, 'transcode'>]> = [
       ['plain', { contexts: [] }],
       ['contexts', { contexts: ['tid', 'procname', 'cpu_id'] }],
       // Keeps most threads (the busy dd one 6 times out of 7): records of untracked threads in between.
       ['tracker', { contexts: [], tracked: (tid) => tid % 7 !== 3 }],
     ];
     for (const [label, cfg] of configs) {
-      const general = await replay(dir, cpus, uuid, { ...cfg, maxInlinedClasses: 0 });
-      const fast = await replay(dir, cpus, uuid, { ...cfg, maxInlinedClasses: 12 });
-      if (label !== 'tracker') assert.ok(general.events > 100_000, `${label}: ${general.events} events replayed (dd alone makes 240k)`);
-      assert.equal(fast.events, general.events, `${label}: event counts`);
-      assert.equal(general.inlined, 0, `${label}: the general path inlines nothing`);
-      if (fast.events > 100_000) assert.ok(fast.inlined > fast.events * 0.9, `${label}: ${fast.inlined} of ${fast.events} records took the fast path`);
+      const values = await replay(dir, cpus, uuid, { ...cfg, transcode: false });
+      const bytes = await replay(dir, cpus, uuid, { ...cfg, transcode: true });
+      if (label !== 'tracker') assert.ok(values.events > 100_000, `${label}: ${values.events} events replayed (dd alone makes 240k)`);
+      assert.equal(bytes.events, values.events, `${label}: event counts`);
       for (const cpu of cpus) {
-        const g = general.packets.get(cpu)!;
-        const f = fast.packets.get(cpu)!;
-        assert.equal(f.length, g.length, `${label}: cpu ${cpu} packet count`);
-        for (let i = 0; i < g.length; i++) assert.ok(f[i]!.equals(g[i]!), `${label}: cpu ${cpu} packet ${i} differs`);
+        const v = values.packets.get(cpu)!;
+        const b = bytes.packets.get(cpu)!;
+        assert.equal(b.length, v.length, `${label}: cpu ${cpu} packet count`);
+        for (let i = 0; i < v.length; i++) assert.ok(b[i]!.equals(v[i]!), `${label}: cpu ${cpu} packet ${i} differs`);
       }
     }
   } finally {

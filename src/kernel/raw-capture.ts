@@ -1,0 +1,101 @@
+// Raw ftrace capture: a workload recorded into a private tracefs instance, each CPU's ring-buffer pages kept as
+// trace_pipe_raw hands them out. What the kernel consumer reads, saved so it can be replayed through the real
+// consumer without the kernel (bench/kernel-consume.ts, consumer tests).
+//
+// Contract: the instance is the caller's own name; it is created, and removed afterwards even on failure.
+// Pages are zero-padded to the sub-buffer size. Throws LttError (tracefs) when the kernel refuses a setting.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tracefs from './tracefs.js';
+
+export interface RawCaptureOptions {
+  /** Name of the private instance. */
+  readonly instance: string;
+  /** Sub-buffer (page) size in bytes, set through buffer_subbuf_size_kb where the kernel has it. */
+  readonly pageSize: number;
+  /** Per-CPU buffer size in KiB: large enough for the whole workload, or the newest records are dropped. */
+  readonly bufferKb: number;
+  /** Paths under events/ to enable: a system ("syscalls") or one event ("sched/sched_switch"). */
+  readonly events: readonly string[];
+  /** Runs while tracing is on. */
+  readonly workload: () => void;
+}
+
+/**
+ * Creates the instance, tracing off, on the monotonic clock, with the sub-buffer and buffer sizes and the events
+ * of `o` (the caller removes it, with rmdirInstance).
+ */
+export function setUpInstance(o: Omit<RawCaptureOptions, 'workload'>): void {
+  tracefs.mkdirInstance(o.instance);
+  try {
+    tracefs.writeText('tracing_on', '0', o.instance);
+    tracefs.writeText('trace_clock', 'mono', o.instance);
+    if (tracefs.exists('buffer_subbuf_size_kb', o.instance)) tracefs.writeText('buffer_subbuf_size_kb', String(o.pageSize / 1024), o.instance);
+    tracefs.writeText('buffer_size_kb', String(o.bufferKb), o.instance);
+    for (const e of o.events) tracefs.writeText(`events/${e}/enable`, '1', o.instance);
+  } catch (err) {
+    tracefs.rmdirInstance(o.instance);
+    throw err;
+  }
+}
+
+/** Records the workload and hands every page to `onPage` (a reused buffer: copy to keep it). Returns the CPUs. */
+export function captureRawPages(o: RawCaptureOptions, onPage: (cpu: number, page: Buffer) => void): number[] {
+  setUpInstance(o);
+  try {
+    tracefs.writeText('tracing_on', '1', o.instance);
+    o.workload();
+    tracefs.writeText('tracing_on', '0', o.instance);
+    const page = Buffer.alloc(o.pageSize);
+    const cpus = tracefs.cpuIds();
+    for (const cpu of cpus) {
+      const fd = tracefs.openPipeRaw(o.instance, cpu);
+      try {
+        for (;;) {
+          let n: number;
+          try {
+            n = fs.readSync(fd, page, 0, o.pageSize, null);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
+            throw err;
+          }
+          if (n === 0) break;
+          page.fill(0, n);
+          onPage(cpu, page);
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    return cpus;
+  } finally {
+    try {
+      tracefs.writeText('tracing_on', '0', o.instance);
+    } finally {
+      tracefs.rmdirInstance(o.instance);
+    }
+  }
+}
+
+/** Records the workload into DIR/cpuN.raw (pages back to back, what rawPagesFile() names). Returns the CPUs. */
+export function saveRawPages(o: RawCaptureOptions, dir: string): number[] {
+  const fds = new Map<number, number>();
+  const open = (cpu: number): number => {
+    let fd = fds.get(cpu);
+    if (fd === undefined) fds.set(cpu, (fd = fs.openSync(rawPagesFile(dir, cpu), 'w')));
+    return fd;
+  };
+  try {
+    const cpus = captureRawPages(o, (cpu, page) => fs.writeSync(open(cpu), page));
+    for (const cpu of cpus) open(cpu); // a CPU that recorded nothing gets an empty file
+    return cpus;
+  } finally {
+    for (const fd of fds.values()) fs.closeSync(fd);
+  }
+}
+
+/** The file saveRawPages() writes a CPU's pages to. */
+export function rawPagesFile(dir: string, cpu: number): string {
+  return path.join(dir, `cpu${cpu}.raw`);
+}
