@@ -6,6 +6,7 @@
 // (bigint clock offsets included).
 
 import type { ClockDef, EnvValue } from '../ctf/writer/metadata.js';
+import type { EventFormat } from '../kernel/event-format.js';
 
 export type ClassKind = 'tracepoint' | 'syscall' | 'uprobe' | 'kprobe' | 'statedump';
 
@@ -16,6 +17,18 @@ export interface ClassSpec {
   system?: string;
   event?: string;
   lttngName: string;
+}
+
+/**
+ * A class's registration (first time) or new state: whether its rules enable it and the filters the consumer
+ * must evaluate (null: none). `format` is the tracefs format the main thread already parsed, so the worker
+ * does not read hundreds of format files again at start.
+ */
+export interface ClassUpdate {
+  spec: ClassSpec;
+  format?: EventFormat;
+  enabled: boolean;
+  filters: string[] | null;
 }
 
 export interface ChannelDef {
@@ -48,8 +61,7 @@ export interface OpenRequest {
 
 export type ConsumerRequest =
   | OpenRequest
-  | { seq: number; op: 'add-class'; channel: number; spec: ClassSpec }
-  | { seq: number; op: 'class-state'; channel: number; key: string; enabled: boolean; filters: string[] | null }
+  | { seq: number; op: 'classes'; channel: number; updates: ClassUpdate[] }
   | { seq: number; op: 'trackers'; entries: TrackerEntries }
   | { seq: number; op: 'start'; statedumpChannels: number[] }
   | { seq: number; op: 'statedump'; statedumpChannels: number[] }

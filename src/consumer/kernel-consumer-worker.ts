@@ -165,7 +165,7 @@ function hookFor(key: string, fields: readonly FieldSpec[]): KernelEventHandler[
   }
 }
 
-function addClass(channelId: number, spec: ClassSpec): number {
+function addClass(channelId: number, spec: ClassSpec, known?: EventFormat): number {
   const c = channel(channelId);
   const existing = c.classes.get(spec.key);
   if (existing) return existing.eventId;
@@ -176,7 +176,7 @@ function addClass(channelId: number, spec: ClassSpec): number {
     const eventId = writer!.addEventClass({ name: spec.lttngName, streamClassId: channelId, fields: def.fields });
     cls = { spec, eventId, fields: def.fields, enabled: true };
   } else {
-    const format = readEventFormat(spec.system!, spec.event!);
+    const format = known ?? readEventFormat(spec.system!, spec.event!);
     const { handler, fields } = kernelEventHandler(writer!, channelId, format, spec.kind, spec.lttngName, (f) => hookFor(spec.key, f));
     cls = { spec, eventId: handler.eventId, fields, format, handler, enabled: true };
     c.handlers[format.id] = handler;
@@ -189,8 +189,6 @@ function setClassState(channelId: number, key: string, enabled: boolean, filters
   const c = channel(channelId);
   const cls = c.classes.get(key);
   if (!cls) throw new Error(`kernel consumer: no class ${key} in channel ${c.def.name}`);
-  // Records taken while the rule was enabled are still in the buffer: consume them under the old rule.
-  if (cls.enabled && !enabled) c.consumer.drain();
   cls.enabled = enabled;
   if (cls.handler) {
     cls.handler.enabled = enabled;
@@ -233,11 +231,16 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
     case 'open':
       await open(req);
       return undefined;
-    case 'add-class':
-      return addClass(req.channel, req.spec);
-    case 'class-state':
-      setClassState(req.channel, req.key, req.enabled, req.filters);
-      return undefined;
+    case 'classes': {
+      // Records taken while a rule was enabled are still in the buffer: consume them under the old rules.
+      const c = channel(req.channel);
+      if (req.updates.some((u) => !u.enabled && c.classes.get(u.spec.key)?.enabled)) c.consumer.drain();
+      return req.updates.map((u) => {
+        const id = addClass(req.channel, u.spec, u.format);
+        setClassState(req.channel, u.spec.key, u.enabled, u.filters);
+        return id;
+      });
+    }
     case 'trackers':
       trackers = req.entries;
       return undefined;

@@ -32,7 +32,7 @@ import { contextField } from './contexts.js';
 import { monotonicClockDef } from './trace-clock.js';
 import { ownerRecordPath, reclaimStale as reclaimStaleOwners, removeOwnerRecord, writeOwnerRecord } from './instance-owners.js';
 import { KernelConsumerClient } from '../consumer/kernel-consumer-client.js';
-import type { ChannelStats, ClassSpec } from '../consumer/kernel-consumer-protocol.js';
+import type { ChannelStats, ClassSpec, ClassUpdate } from '../consumer/kernel-consumer-protocol.js';
 
 export type KernelEventType = 'tracepoint' | 'syscall' | 'kprobe' | 'function' | 'uprobe';
 
@@ -296,6 +296,7 @@ export class KernelSession {
     if (!existing) c.rules.push(state);
     state.enabled = true;
     const names: string[] = [];
+    const touched: ClassState[] = [];
     for (const t of targets) {
       let cls = c.classes.get(t.key);
       if (!cls) {
@@ -303,9 +304,10 @@ export class KernelSession {
         c.classes.set(t.key, cls);
       }
       cls.rules.add(state);
-      await this.applyClass(c, cls);
+      touched.push(cls);
       if (!names.includes(cls.lttngName)) names.push(cls.lttngName);
     }
+    await this.applyClasses(c, touched);
     return names;
   }
 
@@ -317,9 +319,7 @@ export class KernelSession {
     const matching = c.rules.filter((r) => r.enabled && (all || r.name === name) && (type === undefined || r.type === type));
     if (matching.length === 0) throw new LttError('KERNEL_EVENT_NOT_FOUND', `Kernel event rule "${name}" not found in channel ${channel}`);
     for (const r of matching) r.enabled = false;
-    for (const cls of c.classes.values()) {
-      if ([...cls.rules].some((r) => matching.includes(r))) await this.applyClass(c, cls);
-    }
+    await this.applyClasses(c, [...c.classes.values()].filter((cls) => [...cls.rules].some((r) => matching.includes(r))));
   }
 
   private resolveTracepoints(glob: string): Array<{ key: string; kind: EventKind | 'statedump'; system?: string; event?: string; lttngName: string }> {
@@ -408,8 +408,34 @@ export class KernelSession {
     };
   }
 
-  /** Push a class's state to tracefs (enable + filter) and to the consumer (event class, predicate). */
-  private async applyClass(c: ChannelState, cls: ClassState): Promise<void> {
+  /**
+   * Push classes' states to tracefs (enable + filter) and, in one request, to the consumer (event class,
+   * predicate): `--syscall -a` touches ~700 classes, one round trip each would slow `start` down.
+   */
+  private async applyClasses(c: ChannelState, classes: ClassState[]): Promise<void> {
+    const updates: ClassUpdate[] = [];
+    const enableFile = (cls: ClassState): string | undefined => (cls.format && cls.shaped ? `events/${cls.format.system}/${cls.format.name}/enable` : undefined);
+    for (const cls of classes) {
+      const { enabled, filters } = this.applyFilter(c, cls);
+      cls.consumerFilters = filters;
+      updates.push({ spec: cls.spec, ...(!cls.registered && cls.format ? { format: cls.format } : {}), enabled, filters });
+      // Disabled in the kernel first: the consumer then drains what was recorded under the old rules.
+      const file = enableFile(cls);
+      if (!enabled && file) tracefs.writeText(file, '0', c.instance);
+    }
+    if (this.consumer && updates.length > 0) {
+      await this.consumer.call({ op: 'classes', channel: c.id, updates });
+      for (const cls of classes) cls.registered = true;
+    }
+    // Enabled in the kernel last: while tracing, the consumer must know a class before its first record.
+    for (let i = 0; i < classes.length; i++) {
+      const file = enableFile(classes[i]!);
+      if (updates[i]!.enabled && file) tracefs.writeText(file, '1', c.instance);
+    }
+  }
+
+  /** A class's tracefs filter; returns whether its rules enable it and the filters the consumer must evaluate. */
+  private applyFilter(c: ChannelState, cls: ClassState): { enabled: boolean; filters: string[] | null } {
     const rules = [...cls.rules].filter((r) => r.enabled);
     const enabled = rules.length > 0;
     // Filters the consumer evaluates (null: none): rules tracefs cannot express exactly.
@@ -432,16 +458,8 @@ export class KernelSession {
         tracefs.writeText(`${dir}/filter`, '0', c.instance);
         consumerFilters = rules.map((r) => r.filter!);
       }
-      tracefs.writeText(`${dir}/enable`, enabled ? '1' : '0', c.instance);
     }
-    if (this.consumer) {
-      if (!cls.registered) {
-        await this.consumer.call({ op: 'add-class', channel: c.id, spec: cls.spec });
-        cls.registered = true;
-      }
-      await this.consumer.call({ op: 'class-state', channel: c.id, key: cls.key, enabled, filters: consumerFilters });
-    }
-    cls.consumerFilters = consumerFilters;
+    return { enabled, filters: consumerFilters };
   }
 
   // ---- contexts and trackers ------------------------------------------------------------------------------
@@ -612,7 +630,7 @@ export class KernelSession {
       });
       this.consumer = client;
       for (const c of channels) {
-        for (const cls of c.classes.values()) await this.applyClass(c, cls);
+        await this.applyClasses(c, [...c.classes.values()]);
       }
     } catch (err) {
       this.consumer = undefined;
