@@ -54,6 +54,8 @@ export interface OpenRequest {
   seq: number;
   op: 'open';
   traceDir: string;
+  /** Whose trace it is (root writing for another user creates it as theirs). */
+  owner?: { uid: number; gid: number };
   env: Record<string, EnvValue>;
   clock: ClockDef;
   channels: ChannelDef[];

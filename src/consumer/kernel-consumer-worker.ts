@@ -92,6 +92,7 @@ async function open(req: OpenRequest): Promise<void> {
   decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   writer = await CtfTraceWriter.create({
     dir: req.traceDir,
+    ...(req.owner ? { owner: req.owner } : {}),
     env: req.env,
     clock: req.clock,
     streamClasses: req.channels.map((c) => ({

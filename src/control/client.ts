@@ -4,7 +4,9 @@
 // killed mid-request or silent yields a ControlError too (NO_SESSIOND, DAEMON_GONE, TIMEOUT), never a hang or a
 // raw socket error. Requests may be pipelined; answers are matched by id.
 
+import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { ControlError, type WireError } from './error-codes.js';
 import { encodeFrame, FrameDecoder, MAX_RESPONSE_BYTES } from './framing.js';
 import {
@@ -12,9 +14,10 @@ import {
   type CommandArgs,
   type CommandName,
   type CommandResult,
+  type AuthFrame,
   type HelloFrame,
 } from './messages.js';
-import { socketPath } from './runtime-paths.js';
+import { authDirPath, socketPath } from './runtime-paths.js';
 
 export interface ConnectOptions {
   /** Handshake deadline. */
@@ -27,6 +30,33 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+}
+
+/**
+ * Creates the challenge's file (owned by this process's uid and gid: the daemon reads them from it) and returns
+ * its path. Only a challenge naming this daemon's auth directory and a plain nonce is answered, so a daemon
+ * cannot make the client create files elsewhere.
+ */
+function answerChallenge(rundir: string, auth: unknown): string {
+  const a = auth as { dir?: unknown; nonce?: unknown } | null;
+  if (!a || a.dir !== authDirPath(rundir) || typeof a.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(a.nonce)) {
+    throw new ControlError('INVALID_PROTOCOL', 'Protocol error occurred: malformed credential challenge');
+  }
+  const file = join(a.dir, a.nonce);
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (error) {
+    throw new ControlError('EPERM', `Permission denied: cannot create the credential file ${file}: ${(error as Error).message}`);
+  }
+  return file;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // The daemon removed it already.
+  }
 }
 
 export class ControlClient {
@@ -51,10 +81,14 @@ export class ControlClient {
       const decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
       let client: ControlClient | undefined;
       let settled = false;
+      let daemonPid = 0;
+      /** The file answering the daemon's credential challenge, until the daemon has seen it. */
+      let credentialFile: string | undefined;
       const settle = (error: Error | undefined, value?: ControlClient) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        if (credentialFile !== undefined) removeQuietly(credentialFile);
         if (error) {
           socket.destroy();
           reject(error);
@@ -79,9 +113,26 @@ export class ControlClient {
           }
           if (client) client.onFrame(frame.body);
           else {
-            const body = frame.body as { type?: unknown; version?: unknown; pid?: unknown; ok?: unknown; error?: WireError };
+            const body = frame.body as { type?: unknown; version?: unknown; pid?: unknown; ok?: unknown; error?: WireError; auth?: unknown };
             if (body.type === 'hello' && body.version === PROTOCOL_VERSION) {
-              client = new ControlClient(socket, rundir, Number(body.pid), requestTimeoutMs);
+              daemonPid = Number(body.pid);
+              if (body.auth === undefined) {
+                client = new ControlClient(socket, rundir, daemonPid, requestTimeoutMs);
+                settle(undefined, client);
+                continue;
+              }
+              try {
+                credentialFile = answerChallenge(rundir, body.auth);
+              } catch (error) {
+                settle(error as Error);
+                return;
+              }
+              const auth: AuthFrame = { type: 'auth' };
+              socket.write(encodeFrame(auth));
+            } else if (body.type === 'authenticated' && credentialFile !== undefined) {
+              removeQuietly(credentialFile);
+              credentialFile = undefined;
+              client = new ControlClient(socket, rundir, daemonPid, requestTimeoutMs);
               settle(undefined, client);
             } else if (body.type === 'response' && body.ok === false && body.error) {
               settle(ControlError.fromWire(body.error));

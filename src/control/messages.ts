@@ -6,7 +6,7 @@
 import type { WireError } from './error-codes.js';
 
 /** Bumped on any incompatible change of frames or commands; the handshake refuses a mismatch. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** ltt's release, reported by `ltt version` and the daemon. */
 export const LTT_VERSION = '0.1.0';
@@ -120,7 +120,8 @@ export interface DaemonInfo {
 export interface CommandMap {
   'daemon-info': { args: Record<string, never>; result: DaemonInfo };
   'create-session': {
-    args: { name?: string; output?: string | null; snapshot?: boolean; liveTimerUs?: number };
+    /** `home`: the client's $LTT_HOME, the base of the default output (else the daemon's). */
+    args: { name?: string; output?: string | null; home?: string; snapshot?: boolean; liveTimerUs?: number };
     result: SessionSummary;
   };
   'destroy-session': { args: { session: string }; result: SessionSummary };
@@ -169,7 +170,15 @@ export interface HelloFrame {
   /** 'ltt' for clients, 'ltt-sessiond' for the daemon's answer. */
   peer: string;
   pid: number;
+  /**
+   * In the answer of a daemon other users can reach (root's): the credential challenge. The client proves
+   * who it is by creating the file `dir/nonce` and sending an AuthFrame; the daemon takes the file's owner.
+   */
+  auth?: { dir: string; nonce: string };
 }
+
+/** The client's answer to a challenge (its file exists), and the daemon's verdict (who it was taken for). */
+export type AuthFrame = { type: 'auth' } | { type: 'authenticated'; uid: number; gid: number };
 
 export interface RequestFrame {
   type: 'request';
@@ -182,4 +191,4 @@ export type ResponseFrame =
   | { type: 'response'; id: number | null; ok: true; result: unknown }
   | { type: 'response'; id: number | null; ok: false; error: WireError };
 
-export type Frame = HelloFrame | RequestFrame | ResponseFrame;
+export type Frame = HelloFrame | AuthFrame | RequestFrame | ResponseFrame;

@@ -30,6 +30,14 @@ export function pidFilePath(rundir: string): string {
   return join(rundir, PID_FILE_NAME);
 }
 
+/**
+ * Where clients of a root daemon create their credential files (sticky, writable by root and the tracing group
+ * only): Node has no SO_PEERCRED, so a file the client creates is how the daemon learns the client's uid/gid.
+ */
+export function authDirPath(rundir: string): string {
+  return join(rundir, 'auth');
+}
+
 export function logFilePath(rundir: string): string {
   return join(rundir, LOG_FILE_NAME);
 }

@@ -17,6 +17,7 @@
 //   probes. Owners of instances are recorded (instance-owners.ts) so reclaimStale() can remove what a dead
 //   daemon left.
 
+import type { FileOwner } from '../ctf/writer/owned-output.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -175,18 +176,19 @@ export class KernelSession {
     readonly traceDir: string,
     readonly hostname: string,
     readonly creationTime: Date,
+    readonly owner: FileOwner | undefined,
   ) {
     // Dynamic events are global: another daemon's session of the same name may own ltt_NAME already.
     const group = `ltt_${sanitize(sessionName, /[^A-Za-z0-9_]/g)}`;
     this.uprobeGroup = tracefs.exists(`events/${group}`) ? `${group}_${process.pid}` : group;
   }
 
-  static async create(opts: { sessionName: string; traceDir: string; hostname: string; creationTime: Date }): Promise<KernelSession> {
+  static async create(opts: { sessionName: string; traceDir: string; hostname: string; creationTime: Date; owner?: FileOwner }): Promise<KernelSession> {
     if (process.getuid?.() !== 0) {
       throw new LttError('KERNEL_PERMISSION', 'Kernel tracing needs root: tracefs instances can only be created by root');
     }
     tracefs.root();
-    return new KernelSession(opts.sessionName, opts.traceDir, opts.hostname, opts.creationTime);
+    return new KernelSession(opts.sessionName, opts.traceDir, opts.hostname, opts.creationTime, opts.owner);
   }
 
   get kernelTraceDir(): string {
@@ -608,6 +610,7 @@ export class KernelSession {
       await client.call({
         op: 'open',
         traceDir: this.kernelTraceDir,
+        ...(this.owner ? { owner: this.owner } : {}),
         env,
         clock: monotonicClockDef(),
         channels: channels.map((c) => ({

@@ -11,7 +11,20 @@ import type { LockedSession } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 import { resolveTrackerValues } from './tracker-values.js';
 
+/** Who sent a request: the uid and gid the credential challenge established (see session-daemon.ts). */
+export interface PeerCredentials {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** As lttng-sessiond's session_access_ok(): root may use every session, anyone else only their own. */
+export function mayAccess(peer: PeerCredentials, session: { readonly owner: PeerCredentials }): boolean {
+  return peer.uid === 0 || peer.uid === session.owner.uid;
+}
+
 export interface DaemonContext {
+  /** The client of the request being handled (the daemon's own identity outside requests). */
+  readonly peer: PeerCredentials;
   readonly registry: SessionRegistry;
   readonly kernel: KernelDomain;
   readonly ust: UstDomain;
@@ -30,6 +43,7 @@ export async function domainTracer(ctx: DaemonContext, session: LockedSession, d
     // The session's root: each domain writes its own subfolder (kernel/, ust/) as LTTng lays traces out.
     // Sessions without a local output (--no-output, live) get '' and are refused at start instead.
     traceDir: session.localOutput,
+    owner: session.owner,
     hostname: hostname(),
     creationTime: session.createdAt,
   };

@@ -6,7 +6,7 @@
 import { ControlError } from '../control/error-codes.js';
 import type { CommandName, Domain } from '../control/messages.js';
 import { asArgs, oneOf, requiredString } from './command-args.js';
-import type { DaemonContext } from './daemon-context.js';
+import { mayAccess, type DaemonContext, type PeerCredentials } from './daemon-context.js';
 import type { LockedSession } from './session.js';
 import { addContext } from './commands/add-context.js';
 import { createSession } from './commands/create-session.js';
@@ -58,8 +58,12 @@ export const DISPATCH_TABLE: Record<CommandName, Handler> = {
   untrack: { needsSession: true, needsDomain: true, run: untrack },
 };
 
-/** Runs one request: checks the needs of its table entry, then calls the handler. */
-export async function dispatch(ctx: DaemonContext, command: string, rawArgs: unknown): Promise<unknown> {
+/**
+ * Runs one request of `peer`: checks the needs of its table entry, then calls the handler. As lttng-sessiond's
+ * session_access_ok(): root may use every session, anyone else only the sessions they created.
+ */
+export async function dispatch(daemon: DaemonContext, peer: PeerCredentials, command: string, rawArgs: unknown): Promise<unknown> {
+  const ctx: DaemonContext = { ...daemon, peer };
   const handler = Object.hasOwn(DISPATCH_TABLE, command) ? DISPATCH_TABLE[command as CommandName] : undefined;
   if (!handler) throw new ControlError('UND', `Undefined command: ${JSON.stringify(command).slice(0, 80)}`);
   const args = asArgs(rawArgs);
@@ -72,7 +76,8 @@ export async function dispatch(ctx: DaemonContext, command: string, rawArgs: unk
     return handler.needsDomain ? await handler.run(ctx, args, domain!) : await handler.run(ctx, args);
   }
   const name = requiredString(args, 'session');
-  return await ctx.registry.withSession(name, (session) =>
-    handler.needsDomain ? handler.run(ctx, args, session, domain!) : handler.run(ctx, args, session),
-  );
+  return await ctx.registry.withSession(name, (session) => {
+    if (!mayAccess(peer, session)) throw new ControlError('EPERM', `Permission denied: session ${name} belongs to another user`);
+    return handler.needsDomain ? handler.run(ctx, args, session, domain!) : handler.run(ctx, args, session);
+  });
 }

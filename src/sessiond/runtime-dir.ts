@@ -3,9 +3,10 @@
 // lock, and reclaim of what a dead daemon left (stale socket and pid file). A live daemon is never disturbed:
 // its pid must be gone, or its socket silent, before anything is removed.
 
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { ControlClient } from '../control/client.js';
-import { groupId, pidFilePath, socketPath } from '../control/runtime-paths.js';
+import { authDirPath, groupId, pidFilePath, socketPath } from '../control/runtime-paths.js';
 import { LttError } from '../errors.js';
 
 function isRoot(): boolean {
@@ -23,6 +24,43 @@ export function prepareRundir(rundir: string, group: string): number | undefined
   chmodSync(rundir, 0o750);
   if (gid !== undefined) chownSync(rundir, 0, gid);
   return gid;
+}
+
+/**
+ * The credential directory of a root daemon: sticky and writable by root and the tracing group only, so a
+ * client can create its challenge file there but not remove or replace another's. Called once the pid file is
+ * ours (a daemon losing the start race must not wipe the live one's challenges): what is in it is stale.
+ */
+export function prepareAuthDir(rundir: string, gid: number | undefined): void {
+  const dir = authDirPath(rundir);
+  try {
+    if (!lstatSync(dir).isDirectory()) rmSync(dir, { force: true });
+  } catch {
+    // Not there yet.
+  }
+  mkdirSync(dir, { recursive: true });
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true, recursive: true });
+  chownSync(dir, 0, gid ?? 0);
+  chmodSync(dir, gid !== undefined ? 0o1770 : 0o1700);
+}
+
+/**
+ * Who answered a credential challenge issued at `issuedAtMs`: the owner of the file `nonce` in the auth
+ * directory. It must be a regular file with one link (a hard link to someone else's file would lend its
+ * owner) born after the challenge (a file moved in from elsewhere keeps its older birth time; the second of
+ * slack covers the kernel's coarse file clock). It is removed.
+ */
+export function takeCredentialFile(rundir: string, nonce: string, issuedAtMs: number): { uid: number; gid: number } | undefined {
+  const file = join(authDirPath(rundir), nonce);
+  try {
+    const st = lstatSync(file);
+    unlinkSync(file);
+    if (!st.isFile() || st.nlink !== 1) return undefined;
+    if (st.birthtimeMs > 0 && st.birthtimeMs < issuedAtMs - 1000) return undefined;
+    return { uid: st.uid, gid: st.gid };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The command line of a running session daemon with this pid, or undefined (gone, zombie, or another program). */
@@ -72,14 +110,23 @@ export async function acquirePidFile(rundir: string): Promise<{ reclaimed: boole
   const pidFile = pidFilePath(rundir);
   let reclaimed = false;
   for (let attempt = 0; attempt < 2; attempt++) {
+    // Written aside, then linked into place: link() fails if the pid file exists, and a racing daemon never
+    // reads a pid file that exists but is still empty (it would take it for a stale one and remove it).
+    const temp = `${pidFile}.${process.pid}`;
+    const fd = openSync(temp, 'w', 0o644);
     try {
-      const fd = openSync(pidFile, 'wx', 0o644);
       writeSync(fd, `${process.pid}\n`);
+    } finally {
       closeSync(fd);
+    }
+    try {
+      linkSync(temp, pidFile);
       if (reclaimed) unlinkQuietly(socketPath(rundir));
       return { reclaimed };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkQuietly(temp);
     }
     let pid = NaN;
     try {

@@ -5,19 +5,20 @@
 // the connection keeps going; a broken frame (oversized length) or a wrong version gets an error answer and
 // that connection is closed. Nothing a client sends can stop the daemon serving the others.
 
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ControlError } from '../control/error-codes.js';
 import { encodeFrame, FrameDecoder, MAX_REQUEST_BYTES } from '../control/framing.js';
-import { LTT_VERSION, PROTOCOL_VERSION, type HelloFrame, type ResponseFrame } from '../control/messages.js';
-import { lttHome, socketPath } from '../control/runtime-paths.js';
+import { LTT_VERSION, PROTOCOL_VERSION, type AuthFrame, type HelloFrame, type ResponseFrame } from '../control/messages.js';
+import { authDirPath, lttHome, socketPath } from '../control/runtime-paths.js';
 import { isLttError } from '../errors.js';
-import type { DaemonContext } from './daemon-context.js';
+import type { DaemonContext, PeerCredentials } from './daemon-context.js';
 import type { DaemonLog } from './daemon-log.js';
 import { dispatch } from './dispatch-table.js';
 import { KernelDomain } from './domains/kernel-domain.js';
 import { NoAppsUstDomain, type UstDomain } from './domains/ust-domain.js';
-import { acquirePidFile, prepareRundir, releaseRundir } from './runtime-dir.js';
+import { acquirePidFile, prepareAuthDir, prepareRundir, releaseRundir, takeCredentialFile } from './runtime-dir.js';
 import { lockSession, SessionRegistry } from './session-registry.js';
 import { stopTracers } from './commands/stop-session.js';
 
@@ -54,6 +55,7 @@ export class SessionDaemon {
     const gid = prepareRundir(rundir, options.group);
     const { reclaimed } = await acquirePidFile(rundir);
     const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+    if (uid === 0) prepareAuthDir(rundir, gid);
     const kernel = new KernelDomain(options.noKernel ? 'disabled' : uid === 0 ? 'ok' : 'not-root', (line) =>
       log.line(line),
     );
@@ -64,6 +66,7 @@ export class SessionDaemon {
       registry: new SessionRegistry(),
       kernel,
       ust: options.ust ?? new NoAppsUstDomain(),
+      peer: { uid, gid: typeof process.getgid === 'function' ? process.getgid() : -1 },
       info: { pid: process.pid, uid, version: LTT_VERSION, protocolVersion: PROTOCOL_VERSION, rundir, kernel: false },
       home: lttHome(),
       log: (line) => log.line(line),
@@ -151,9 +154,16 @@ export class SessionDaemon {
     this.connections.add(socket);
     const decoder = new FrameDecoder(MAX_REQUEST_BYTES);
     let greeted = false;
+    /**
+     * Who is at the other end. A root daemon's socket is open to the tracing group, so it asks (Node cannot
+     * read SO_PEERCRED): until the client answered the challenge nothing else is accepted. A user's own daemon
+     * is reachable by that user only (0700 directory): the peer is the daemon's user.
+     */
+    let peer: PeerCredentials | undefined;
+    let challenge: { nonce: string; issuedAtMs: number } | undefined;
     // Requests of one connection are answered in order: each waits for the previous one.
     let queue: Promise<void> = Promise.resolve();
-    const send = (body: HelloFrame | ResponseFrame) => {
+    const send = (body: HelloFrame | AuthFrame | ResponseFrame) => {
       if (!socket.destroyed) socket.write(encodeFrame(body));
     };
     const refuse = (id: number | null, error: { code: string; message: string }, hangUp: boolean) => {
@@ -187,7 +197,25 @@ export class SessionDaemon {
             return;
           }
           greeted = true;
-          send({ type: 'hello', version: PROTOCOL_VERSION, peer: 'ltt-sessiond', pid: process.pid });
+          if (this.ctx.info.uid === 0) {
+            challenge = { nonce: randomBytes(16).toString('hex'), issuedAtMs: Date.now() };
+            const auth = { dir: authDirPath(this.options.rundir), nonce: challenge.nonce };
+            send({ type: 'hello', version: PROTOCOL_VERSION, peer: 'ltt-sessiond', pid: process.pid, auth });
+          } else {
+            peer = { uid: this.ctx.info.uid, gid: typeof process.getgid === 'function' ? process.getgid() : -1 };
+            send({ type: 'hello', version: PROTOCOL_VERSION, peer: 'ltt-sessiond', pid: process.pid });
+          }
+          continue;
+        }
+        if (peer === undefined) {
+          const taken = body?.type === 'auth' && challenge ? takeCredentialFile(this.options.rundir, challenge.nonce, challenge.issuedAtMs) : undefined;
+          if (!taken) {
+            this.options.log.line('Client failed the credential challenge');
+            refuse(null, new ControlError('EPERM', 'Permission denied: the client did not prove its credentials').toWire(), true);
+            return;
+          }
+          peer = taken;
+          send({ type: 'authenticated', uid: peer.uid, gid: peer.gid });
           continue;
         }
         const id = body && typeof body.id === 'number' && Number.isSafeInteger(body.id) ? body.id : null;
@@ -197,9 +225,10 @@ export class SessionDaemon {
         }
         const command = body.command;
         const args = body.args;
+        const who = peer;
         queue = queue.then(async () => {
           try {
-            const result = await dispatch(this.ctx, command, args);
+            const result = await dispatch(this.ctx, who, command, args);
             send({ type: 'response', id, ok: true, result: result ?? null });
           } catch (error) {
             send({ type: 'response', id, ok: false, error: toWireError(error, this.options.log) });

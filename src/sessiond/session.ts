@@ -3,6 +3,7 @@
 // Every mutation happens under the session's lock (see session-registry.ts); handlers receive a LockedSession,
 // so code that forgot to take the lock does not typecheck.
 
+import type { PeerCredentials } from './daemon-context.js';
 import type {
   ChannelAttributes,
   ChannelInfo,
@@ -86,6 +87,8 @@ export class Session {
     readonly snapshot: boolean,
     readonly liveTimerUs: number,
     readonly createdAt: Date,
+    /** Who created it: only they (and root) may use it, and its trace files are theirs. */
+    readonly owner: PeerCredentials,
   ) {}
 
   /** The local directory the tracers write to; '' for sessions without one (--no-output, live). */

@@ -4,7 +4,9 @@
 
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ControlClient } from '../../src/control/client.js';
 import { ControlError } from '../../src/control/error-codes.js';
@@ -44,6 +46,13 @@ class RawPeer {
 
   hello(version = PROTOCOL_VERSION): void {
     this.write(encodeFrame({ type: 'hello', version, peer: 'test', pid: process.pid }));
+  }
+
+  /** Answers the daemon's credential challenge (its hello) as a client does: the file, then an auth frame. */
+  async authenticate(hello: any): Promise<any> {
+    closeSync(openSync(join(hello.auth.dir, hello.auth.nonce), 'wx', 0o600));
+    this.write(encodeFrame({ type: 'auth' }));
+    return await this.next();
   }
 
   async next(timeoutMs = 5000): Promise<any> {
@@ -110,7 +119,9 @@ test('control protocol: handshake, requests, garbage answered while the daemon k
     // After the handshake: bad JSON keeps the connection (the frame length was honest).
     const peer = new RawPeer(path);
     peer.hello();
-    assert.equal((await peer.next()).type, 'hello');
+    const hello = await peer.next();
+    assert.equal(hello.type, 'hello');
+    assert.deepEqual(await peer.authenticate(hello), { type: 'authenticated', uid: 0, gid: 0 });
     const junk = Buffer.from('{"type": "request", "id": 3, oops');
     const framed = Buffer.alloc(4 + junk.length);
     framed.writeUInt32BE(junk.length, 0);

@@ -3,6 +3,7 @@
 
 import { resolve } from 'node:path';
 import { ControlError } from '../../control/error-codes.js';
+import { lttHome } from '../../control/runtime-paths.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { writeCurrentSession } from '../current-session.js';
@@ -78,7 +79,7 @@ Options:
     try {
       summary = await client.request('create-session', {
         ...(name !== undefined ? { name } : {}),
-        ...(output !== undefined ? { output } : {}),
+        ...(output !== undefined ? { output } : { home: lttHome() }),
         ...(values.snapshot ? { snapshot: true } : {}),
         ...(liveTimerUs !== undefined ? { liveTimerUs } : {}),
       });

@@ -1,6 +1,7 @@
 // Local-file sink: the on-disk layout lttng-consumerd writes (docs/lttng-reference.md 3.1, 3.4).
 //
-// Contract: `FileTraceSink.create(dir)` makes `dir` and `dir/index`, and truncates `dir/metadata`. Each
+// Contract: `FileTraceSink.create(dir, owner?)` makes `dir` and `dir/index` (as `owner` when root writes for
+// another user: see owned-output.ts), and truncates `dir/metadata`. Each
 // stream writes `dir/NAME` (or `NAME_0`, `NAME_1`, ... with a tracefile size) and `dir/index/NAME[_N].idx`,
 // one index entry per packet, as soon as the packet arrives (so a live reader or a crash sees whole packets).
 // With a tracefile count, the ring reuses the oldest file: it is truncated with its index, as LTTng does.
@@ -14,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LttError } from '../../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-file.js';
+import { makeDirectoryAs, needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 
 /**
@@ -51,11 +53,30 @@ function truncateQuietly(fd: number, size: number): void {
   }
 }
 
-function openTruncated(file: string): number {
+/** Where a sink's files go: a plain directory, or one root writes for another user (owned-output.ts). */
+interface TraceDirectory {
+  readonly path: string;
+  openTruncated(name: string, mode: number): number;
+  unlink(name: string): void;
+  close(): void;
+}
+
+class PlainDirectory implements TraceDirectory {
+  constructor(readonly path: string) {}
+  openTruncated(name: string, mode: number): number {
+    return fs.openSync(path.join(this.path, name), 'w', mode);
+  }
+  unlink(name: string): void {
+    fs.unlinkSync(path.join(this.path, name));
+  }
+  close(): void {}
+}
+
+function openTruncated(dir: TraceDirectory, name: string): number {
   try {
-    return fs.openSync(file, 'w', 0o644);
+    return dir.openTruncated(name, 0o644);
   } catch (err) {
-    throw ioError('create', file, err);
+    throw ioError('create', path.join(dir.path, name), err);
   }
 }
 
@@ -64,20 +85,44 @@ export class FileTraceSink implements TraceSink {
   private metadataBytes = 0;
   private readonly streams = new Set<FileStreamSink>();
 
+  private readonly metadataPath: string;
+
   private constructor(
-    readonly dir: string,
-    private readonly metadataPath: string,
+    private readonly root: TraceDirectory,
+    private readonly index: TraceDirectory,
   ) {
-    this.metadataFd = openTruncated(metadataPath);
+    this.metadataPath = path.join(root.path, 'metadata');
+    this.metadataFd = openTruncated(root, 'metadata');
   }
 
-  static async create(dir: string): Promise<FileTraceSink> {
+  get dir(): string {
+    return this.root.path;
+  }
+
+  /**
+   * `owner`: whose trace it is. When root writes for another user, the directory is created with that user's
+   * rights and every file is created safely in it and given to them (owned-output.ts).
+   */
+  static async create(dir: string, owner?: FileOwner): Promise<FileTraceSink> {
+    if (needsOwnedOutput(owner)) {
+      makeDirectoryAs(owner, dir);
+      const root = OwnedDirectory.open(dir, owner);
+      let index: OwnedDirectory | undefined;
+      try {
+        index = root.subdirectory('index');
+        return new FileTraceSink(root, index);
+      } catch (err) {
+        root.close();
+        index?.close();
+        throw err;
+      }
+    }
     try {
       await fs.promises.mkdir(path.join(dir, 'index'), { recursive: true });
     } catch (err) {
       throw ioError('create directory', dir, err);
     }
-    return new FileTraceSink(dir, path.join(dir, 'metadata'));
+    return new FileTraceSink(new PlainDirectory(dir), new PlainDirectory(path.join(dir, 'index')));
   }
 
   writeMetadata(packets: Uint8Array): void {
@@ -93,7 +138,7 @@ export class FileTraceSink implements TraceSink {
     for (const other of this.streams) {
       if (other.fileName === info.fileName) throw new LttError('CTF_WRITER_BAD_STREAM', `stream file ${info.fileName} is already open in ${this.dir}`);
     }
-    const s = new FileStreamSink(this.dir, info, () => this.streams.delete(s));
+    const s = new FileStreamSink(this.root, this.index, info, () => this.streams.delete(s));
     this.streams.add(s);
     return s;
   }
@@ -109,6 +154,8 @@ export class FileTraceSink implements TraceSink {
         throw ioError('close', this.metadataPath, err);
       }
     }
+    this.root.close();
+    this.index.close();
   }
 }
 
@@ -131,7 +178,8 @@ class FileStreamSink implements StreamSink {
   }
 
   constructor(
-    private readonly dir: string,
+    private readonly dir: TraceDirectory,
+    private readonly indexDir: TraceDirectory,
     private readonly info: StreamSinkInfo,
     private readonly onClose: () => void,
   ) {
@@ -141,23 +189,23 @@ class FileStreamSink implements StreamSink {
 
   private openFiles(): void {
     const base = this.rotate ? `${this.info.fileName}_${this.fileNumber}` : this.info.fileName;
-    this.dataPath = path.join(this.dir, base);
-    this.indexPath = path.join(this.dir, 'index', `${base}.idx`);
+    this.dataPath = path.join(this.dir.path, base);
+    this.indexPath = path.join(this.indexDir.path, `${base}.idx`);
     let dataFd = -1;
     let indexFd = -1;
     try {
-      dataFd = openTruncated(this.dataPath);
-      indexFd = openTruncated(this.indexPath);
+      dataFd = openTruncated(this.dir, base);
+      indexFd = openTruncated(this.indexDir, `${base}.idx`);
       const header = indexFileHeader();
       writeAllAt(indexFd, header, 0, this.indexPath);
       this.indexBytes = header.length;
     } catch (err) {
       // No half-made stream file stays behind (an index without its header does not read).
-      for (const [fd, file] of [[dataFd, this.dataPath], [indexFd, this.indexPath]] as const) {
+      for (const [fd, dir, name] of [[dataFd, this.dir, base], [indexFd, this.indexDir, `${base}.idx`]] as const) {
         if (fd < 0) continue;
         try {
           fs.closeSync(fd);
-          fs.unlinkSync(file);
+          dir.unlink(name);
         } catch {
           // Best effort.
         }

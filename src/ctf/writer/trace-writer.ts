@@ -16,6 +16,7 @@ import { LttError } from '../../errors.js';
 import { compileEncoder, compileTranscoder, type EncoderFactory, type FieldSource, type TranscoderFactory } from './event-encoder.js';
 import { type FieldDef, validateFields } from './field-types.js';
 import { FileTraceSink } from './file-sink.js';
+import type { FileOwner } from './owned-output.js';
 import {
   checkClock,
   checkEnv,
@@ -36,6 +37,8 @@ import { checkStreamWriterOptions, type StreamOwner, StreamWriter } from './stre
 export interface TraceWriterOptions {
   /** Trace folder (created if needed). Ignored when `sink` is given. */
   readonly dir?: string;
+  /** Whose trace it is: when root writes for another user, `dir` is created and filled as theirs. */
+  readonly owner?: FileOwner;
   /** Where output goes instead of `dir` (e.g. a relay connection). */
   readonly sink?: TraceSink;
   /** Trace UUID; random when absent. */
@@ -105,6 +108,7 @@ export class CtfTraceWriter implements StreamOwner {
   private closed = false;
   private firstWriteError: LttError | undefined;
   private onWriteError: ((error: LttError) => void) | undefined;
+  private owner: FileOwner | undefined;
   /** Write failures so far (packets and metadata). */
   writeFailures = 0;
 
@@ -135,10 +139,11 @@ export class CtfTraceWriter implements StreamOwner {
     let sink = opts.sink;
     if (sink === undefined) {
       if (opts.dir === undefined) throw new LttError('CTF_WRITER_BAD_OPTION', 'a trace writer needs a directory or a sink');
-      sink = await FileTraceSink.create(opts.dir);
+      sink = await FileTraceSink.create(opts.dir, opts.owner);
     }
     const w = new CtfTraceWriter(sink, uuid, opts.clock, packetSize, base);
     w.onWriteError = opts.onWriteError;
+    w.owner = opts.owner;
     w.pendingMetadata = preambleTsdl(uuid, opts.env, opts.clock);
     for (const sc of opts.streamClasses ?? [{ id: 0, header: 'compact' as const }]) w.addStreamClass(sc);
     w.flushMetadata();
@@ -255,7 +260,7 @@ export class CtfTraceWriter implements StreamOwner {
    */
   async rotate(target: { readonly dir: string } | { readonly sink: TraceSink }): Promise<void> {
     this.checkOpen();
-    const next = 'sink' in target ? target.sink : await FileTraceSink.create(target.dir);
+    const next = 'sink' in target ? target.sink : await FileTraceSink.create(target.dir, this.owner);
     this.flushMetadata();
     next.writeMetadata(packetizeMetadata(this.metadataSoFar, this.uuidRaw, this.metadataPacketSize), this.metadataSoFar);
     const old = this.sink;

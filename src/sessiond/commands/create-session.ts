@@ -1,6 +1,7 @@
 // `create-session`: registers a new recording session. Name rules and the default output follow LTTng: an
 // absent name becomes auto-YYYYmmdd-HHMMSS, the default output is $LTT_HOME/ltt-traces/NAME-YYYYmmdd-HHMMSS
-// (auto sessions do not repeat the date), `output: null` means no output. Nothing touches the disk or the
+// (the client's LTT_HOME if it sends one; auto sessions do not repeat the date), `output: null` means no output.
+// The client becomes the session's owner. Nothing touches the disk or the
 // tracers until channels are created and the session starts.
 
 import { isAbsolute, join } from 'node:path';
@@ -50,14 +51,17 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
   } else if (args.output === null) {
     outputPath = '';
   } else if (args.output === undefined) {
-    outputPath = join(ctx.home, 'ltt-traces', auto ? name : `${name}-${suffix}`);
+    // The client's $LTT_HOME when it says (a tracing-group user of root's daemon wants its own home, as the
+    // lttng client builds the default URL itself); the directory is created as the session's owner anyway.
+    const home = typeof args.home === 'string' && isAbsolute(args.home) ? args.home : ctx.home;
+    outputPath = join(home, 'ltt-traces', auto ? name : `${name}-${suffix}`);
   } else if (typeof args.output === 'string' && isAbsolute(args.output)) {
     outputPath = args.output;
   } else {
     throw new ControlError('INVALID', 'Invalid parameter: output must be an absolute path');
   }
 
-  const session = new Session(name, outputPath, snapshot, liveTimerUs, now);
+  const session = new Session(name, outputPath, snapshot, liveTimerUs, now, ctx.peer);
   ctx.registry.add(session);
   ctx.log(`Session ${name} created (output ${outputPath || 'none'})`);
   return session.summary();

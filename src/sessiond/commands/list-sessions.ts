@@ -1,8 +1,9 @@
-// `list-sessions`: every session's summary. LTTng prints the most recent first; the CLI decides the order.
+// `list-sessions`: the summary of every session the client may use. LTTng prints the most recent first; the CLI decides the order.
 
 import type { CommandResult } from '../../control/messages.js';
-import type { DaemonContext } from '../daemon-context.js';
+import { mayAccess, type DaemonContext } from '../daemon-context.js';
 
+/** Only the sessions the client may use (all of them for root), as lttng-sessiond lists them. */
 export async function listSessions(ctx: DaemonContext): Promise<CommandResult<'list-sessions'>> {
-  return ctx.registry.all().map((session) => session.summary());
+  return ctx.registry.all().filter((session) => mayAccess(ctx.peer, session)).map((session) => session.summary());
 }

@@ -5,6 +5,8 @@
 
 import { mkdir } from 'node:fs/promises';
 import { ControlError } from '../../control/error-codes.js';
+import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
+import { isLttError } from '../../errors.js';
 import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
@@ -27,8 +29,11 @@ export async function startSession(
     );
   }
   try {
-    await mkdir(session.outputPath, { recursive: true });
+    // Another user's session on root's daemon: their folder, made with their rights (owned-output.ts).
+    if (needsOwnedOutput(session.owner)) makeDirectoryAs(session.owner, session.outputPath);
+    else await mkdir(session.outputPath, { recursive: true });
   } catch (error) {
+    if (isLttError(error)) throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${error.message}`);
     throw new ControlError(
       'CREATE_DIR_FAIL',
       `Create directory failed: ${session.outputPath}: ${error instanceof Error ? error.message : String(error)}`,

@@ -59,6 +59,8 @@ export interface DomainTracer {
 export interface TracerSessionOptions {
   sessionName: string;
   traceDir: string;
+  /** The session's owner: its trace files are created as theirs (see src/ctf/writer/owned-output.ts). */
+  owner: { uid: number; gid: number };
   hostname: string;
   creationTime: Date;
 }

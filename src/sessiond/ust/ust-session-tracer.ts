@@ -13,6 +13,7 @@
 // share its per-pid trace (one metadata; channel k's stream class ids are offset by k * 2^20), and an event that
 // several channels' rules match is recorded in each, as LTTng does.
 
+import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
 import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -215,15 +216,21 @@ export class UstSessionTracer implements DomainTracer {
   /** The start messages for one app (one per recording channel); none if the app is not traced by this session. */
   private startFor(app: App): Array<{ start: AppSessionStart; run: AppRun }> {
     if (this.recording.length === 0 || !this.options.traceDir || !this.included(app)) return [];
+    // Another user's session on root's daemon traces that user's apps only (lttng-sessiond: per-uid access),
+    // into folders created with their rights.
+    const owner = this.options.owner;
+    const forOwner = needsOwnedOutput(owner);
+    if (forOwner && app.uid !== owner.uid) return [];
     const joined = new Date();
     let name = `${app.procname}-${app.pid}-${dirDatetime(app.registeredAt)}`;
     for (let n = 1; this.usedDirs.has(name); n++) name = `${app.procname}-${app.pid}-${dirDatetime(joined)}${n > 1 ? `-${n}` : ''}`;
     this.usedDirs.add(name);
     const traceDir = join(this.options.traceDir, 'ust', 'pid', name);
     try {
-      mkdirSync(join(traceDir, 'index'), { recursive: true });
+      if (forOwner) makeDirectoryAs(owner, join(traceDir, 'index'));
+      else mkdirSync(join(traceDir, 'index'), { recursive: true });
       // The app writes its own folder: hand it over when the daemon (root) traces another user's process.
-      if (process.getuid?.() === 0 && app.uid > 0) {
+      if (!forOwner && process.getuid?.() === 0 && app.uid > 0) {
         chownSync(traceDir, app.uid, app.gid);
         chownSync(join(traceDir, 'index'), app.uid, app.gid);
       }

@@ -1,0 +1,122 @@
+// Traces that root writes for another user (a tracing-group member's session on root's daemon), safely.
+//
+// The user chose the output directory, so it must be created with the user's rights (makeDirectoryAs: `mkdir
+// -p` run as the user, as lttng-sessiond's run-as does), and root must never be tricked into writing outside
+// it: between that mkdir and root's writes the user can swap any component for a symlink, or plant a symlink,
+// a hard link or a FIFO where a trace file goes. OwnedDirectory therefore opens the directory once without
+// following a final symlink and checks that the user owns it (a swapped path can only lead to another
+// directory of theirs), then creates every file through /proc/self/fd/N/NAME (Node has no openat(): the
+// magic link pins the checked directory) without following symlinks, without blocking on FIFOs, and accepts
+// an existing file only if it is a regular file of the user with a single link. Everything created is handed
+// to the user (fchown).
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { LttError } from '../../errors.js';
+import { describeIoError } from './file-sink.js';
+
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** Whether files for `owner` need the care of this module: root writing for somebody else. */
+export function needsOwnedOutput(owner: FileOwner | undefined): owner is FileOwner {
+  return owner !== undefined && owner.uid !== 0 && typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** `mkdir -p DIR` with the rights of `owner` (its uid and primary gid); a one-line LttError if refused. */
+export function makeDirectoryAs(owner: FileOwner, dir: string): void {
+  try {
+    execFileSync('mkdir', ['-p', '--', dir], { uid: owner.uid, gid: owner.gid, stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim().split('\n')[0];
+    throw new LttError('CREATE_DIR_FAIL', `Cannot create ${dir} as uid ${owner.uid}: ${stderr || (error as Error).message}`);
+  }
+}
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
+
+export class OwnedDirectory {
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    private readonly owner: FileOwner,
+  ) {}
+
+  /** Opens `dir`, which must be a directory (not a symlink to one) owned by `owner`; `path` names it in messages. */
+  static open(dir: string, owner: FileOwner, path = dir): OwnedDirectory {
+    let fd: number;
+    try {
+      fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOTDIR' || code === 'ELOOP' ? 'not a directory (symbolic links are not followed)' : describeIoError(path, error).slice(path.length + 2);
+      throw new LttError('CTF_WRITER_IO', `Cannot open the trace directory ${path}: ${why}`);
+    }
+    const st = fs.fstatSync(fd);
+    if (st.uid !== owner.uid) {
+      fs.closeSync(fd);
+      throw new LttError('CTF_WRITER_IO', `Refusing to write into ${path}: it belongs to uid ${st.uid}, not to the session's owner (uid ${owner.uid})`);
+    }
+    return new OwnedDirectory(path, fd, owner);
+  }
+
+  /** The path through which `name` in this very directory is reached, whatever happened to `path` since. */
+  private pinned(name: string): string {
+    if (!/^[^/\0]+$/.test(name) || name === '.' || name === '..') throw new LttError('CTF_WRITER_IO', `invalid file name ${JSON.stringify(name)}`);
+    return `/proc/self/fd/${this.fd}/${name}`;
+  }
+
+  /** A subdirectory, created (and given to the owner) if missing; the same checks as open(). */
+  subdirectory(name: string): OwnedDirectory {
+    try {
+      fs.mkdirSync(this.pinned(name), 0o775);
+      const fd = fs.openSync(this.pinned(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      try {
+        fs.fchownSync(fd, this.owner.uid, this.owner.gid);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return OwnedDirectory.open(this.pinned(name), this.owner, `${this.path}/${name}`);
+  }
+
+  /**
+   * Opens `name` for writing, emptied, as the owner's: created if missing, else only if it is a regular file
+   * of the owner with one link. Throws the fs error (the caller words it).
+   */
+  openTruncated(name: string, mode: number): number {
+    const file = this.pinned(name);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, mode);
+      fs.fchownSync(fd, this.owner.uid, this.owner.gid);
+      return fd;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    fd = fs.openSync(file, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.nlink !== 1 || st.uid !== this.owner.uid) {
+      fs.closeSync(fd);
+      throw Object.assign(new Error(`EPERM: not a plain file of uid ${this.owner.uid}, open`), { code: 'EPERM' });
+    }
+    fs.ftruncateSync(fd, 0);
+    return fd;
+  }
+
+  unlink(name: string): void {
+    fs.unlinkSync(this.pinned(name));
+  }
+
+  close(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // Already closed.
+    }
+  }
+}

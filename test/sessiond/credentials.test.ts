@@ -1,0 +1,163 @@
+// Who is at the other end of root's control socket, and what follows from it: the credential challenge (Node
+// has no SO_PEERCRED), sessions owned by their creator (lttng-sessiond's session_access_ok), and traces written
+// as the owner's files where the owner may write, never through a link the owner planted. Real processes: a
+// root ltt-sessiond with the kernel domain, `ltt` run as root and as `nobody` (a member of the daemon's group).
+
+import { strict as assert } from 'node:assert';
+import { chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { encodeFrame, FrameDecoder, MAX_RESPONSE_BYTES } from '../../src/control/framing.js';
+import { PROTOCOL_VERSION } from '../../src/control/messages.js';
+import { socketPath } from '../../src/control/runtime-paths.js';
+import { CLI_MAIN, exited, LttTestEnv, run, startForegroundDaemon } from '../cli/ltt-test-env.js';
+
+const NOBODY = 65534;
+const NOGROUP = 65534;
+const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
+
+/** Every file and folder under `dir` with its owner, as "uid path". */
+function owners(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      out.push(`${st.uid} ${p.slice(dir.length + 1)}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/**
+ * One raw connection: a hello, then `onFrame` for each frame received (it may answer with `send` and hang up
+ * with `end`); resolves with every frame received once the connection is closed.
+ */
+function rawConversation(path: string, onFrame: (frame: any, send: (body: unknown) => void, end: () => void) => void): Promise<any[]> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    const decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
+    const frames: any[] = [];
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    socket.on('connect', () => socket.write(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, peer: 'test', pid: process.pid })));
+    socket.on('data', (chunk) => {
+      for (const f of decoder.push(chunk)) {
+        if (!f.ok) continue;
+        frames.push(f.body);
+        onFrame(f.body, (body) => socket.write(encodeFrame(body)), () => socket.destroy());
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(frames);
+    });
+  });
+}
+
+test('root daemon: owners, access and trace files of a tracing-group member', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  chmodSync(env.root, 0o755);
+  const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
+  const userHome = join(env.root, 'nobody-home');
+  mkdirSync(userHome);
+  chownSync(userHome, NOBODY, NOGROUP);
+  const userEnv = { ...env.env, LTT_HOME: userHome, HOME: userHome };
+  const asUser = (...args: string[]) => run(process.execPath, [...EXEC_ARGV, CLI_MAIN, ...args], { env: userEnv, uid: NOBODY, gid: NOGROUP, cwd: '/' });
+  try {
+    // The auth folder: sticky, root and the daemon's group only; left empty by every handshake.
+    const auth = lstatSync(join(env.rundir, 'auth'));
+    assert.deepEqual([auth.uid, auth.gid, auth.mode & 0o7777], [0, NOGROUP, 0o1770]);
+
+    assert.equal((await env.ltt('create', 'roots', '-o', join(env.root, 'root-trace'))).code, 0);
+    // The user sees none of root's sessions and may not touch them (LTTng: "Permission denied").
+    const mine = await asUser('create', 'mine');
+    assert.equal(mine.code, 0, mine.stderr);
+    const mineDir = join(userHome, 'ltt-traces');
+    assert.match(mine.stdout, new RegExp(`Traces will be written in ${mineDir}/mine-\\d{8}-\\d{6}`));
+    const listed = await asUser('--mi', 'json', 'list');
+    assert.deepEqual(JSON.parse(listed.stdout).output.sessions.map((s: { name: string }) => s.name), ['mine']);
+    for (const args of [['list', 'roots'], ['destroy', 'roots'], ['enable-event', '-k', '-s', 'roots', 'sched_switch']]) {
+      const r = await asUser(...args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, /Permission denied: session roots belongs to another user/, args.join(' '));
+    }
+    const rootList = await env.ltt('--mi', 'json', 'list');
+    assert.deepEqual(JSON.parse(rootList.stdout).output.sessions.map((s: { name: string }) => s.name).sort(), ['mine', 'roots'], 'root sees every session');
+
+    // The user's kernel trace: created with the user's rights, every file theirs, readable by the user.
+    for (const args of [['enable-event', '-k', 'sched_switch'], ['start'], ['stop']]) {
+      const r = await asUser(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    const [traceName] = readdirSync(mineDir);
+    const files = owners(join(mineDir, traceName!));
+    assert.ok(files.some((f) => f.endsWith(' kernel/metadata')) && files.some((f) => f.endsWith(' kernel/index')), files.join('\n'));
+    assert.deepEqual(files.filter((f) => !f.startsWith(`${NOBODY} `)), [], 'every file belongs to the user');
+    const view = await asUser('view');
+    assert.equal(view.code, 0, view.stderr);
+    assert.match(view.stdout, /sched_switch/);
+    assert.equal((await asUser('destroy')).code, 0);
+
+    // A folder the user may not create: refused with one line, nothing created.
+    const rootOnly = join(env.root, 'root-only');
+    mkdirSync(rootOnly, { mode: 0o755 });
+    for (const [name, out] of [['denied', join(rootOnly, 'x')], ['linked', join(env.root, 'u-linked')], ['swapped', join(env.root, 'u-swapped')]] as const) {
+      if (name !== 'denied') {
+        mkdirSync(join(out, 'kernel'), { recursive: true });
+        chownSync(out, NOBODY, NOGROUP);
+        chownSync(join(out, 'kernel'), NOBODY, NOGROUP);
+      }
+      // The user planted a link to a root file where the metadata goes, or made `kernel` a link to root's folder.
+      const victim = join(rootOnly, `victim-${name}`);
+      writeFileSync(victim, 'precious');
+      if (name === 'linked') symlinkSync(victim, join(out, 'kernel', 'metadata'));
+      if (name === 'swapped') {
+        rmdirSync(join(out, 'kernel'));
+        symlinkSync(rootOnly, join(out, 'kernel'));
+      }
+      assert.equal((await asUser('create', name, '-o', out)).code, 0);
+      assert.equal((await asUser('enable-event', '-k', 'sched_switch')).code, 0);
+      const start = await asUser('start');
+      assert.equal(start.code, 1, `${name}: ${start.stdout}`);
+      assert.equal(start.stderr.trim().split('\n').length, 1, start.stderr);
+      assert.match(start.stderr, name === 'denied' ? /Permission denied/ : name === 'linked' ? /metadata: Too many symbolic links/ : /kernel: not a directory \(symbolic links are not followed\)/, start.stderr);
+      assert.equal(readFileSync(victim, 'utf8'), 'precious');
+      assert.deepEqual(readdirSync(rootOnly).filter((f) => !f.startsWith('victim-')), [], `${name}: nothing written in root's folder`);
+      assert.equal((await asUser('destroy', name)).code, 0);
+    }
+
+    // The challenge itself: no file, or a hard link to someone else's file, is refused and the connection closed.
+    const path = socketPath(env.rundir);
+    const noFile = await rawConversation(path, (f, send) => f.type === 'hello' && send({ type: 'auth' }));
+    assert.deepEqual([noFile[0].auth !== undefined, noFile[1]?.error?.code], [true, 'EPERM']);
+    const rootFile = join(env.root, 'root-file');
+    writeFileSync(rootFile, '');
+    const hardLink = await rawConversation(path, (f, send) => {
+      if (f.type !== 'hello') return;
+      linkSync(rootFile, join(f.auth.dir, f.auth.nonce));
+      send({ type: 'auth' });
+    });
+    assert.equal(hardLink[1]?.error?.code, 'EPERM');
+    const early = await rawConversation(path, (f, send) => f.type === 'hello' && send({ type: 'request', id: 1, command: 'list-sessions', args: {} }));
+    assert.equal(early[1]?.error?.code, 'EPERM');
+    const honest = await rawConversation(path, (f, send, end) => {
+      if (f.type === 'hello') {
+        closeSync(openSync(join(f.auth.dir, f.auth.nonce), 'wx', 0o600));
+        send({ type: 'auth' });
+      } else if (f.type === 'authenticated') send({ type: 'request', id: 1, command: 'list-sessions', args: {} });
+      else end();
+    });
+    assert.deepEqual(honest[1], { type: 'authenticated', uid: 0, gid: 0 });
+    assert.equal(honest[2]?.ok, true);
+    assert.deepEqual(readdirSync(join(env.rundir, 'auth')), [], 'no challenge file stays behind');
+    assert.equal(daemon.exitCode, null);
+  } finally {
+    daemon.kill('SIGTERM');
+    await exited(daemon);
+    await env.cleanup();
+  }
+});
