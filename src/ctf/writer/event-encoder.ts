@@ -42,10 +42,17 @@ export type FieldSource =
   | { readonly expr: string };
 
 /**
- * Writes one record whose payload comes from the source record at `rec` (`len` bytes) of the source buffer
- * bound at creation; otherwise as EventEncoder (`context` values, return value, zeroed tail on entry).
+ * An event class's transcoder bound to a stream: the stream writes the event header (`id`, in its stream
+ * class's `compact` or large form), then `body` writes the stream event context and the payload from the
+ * source record at `rec` (`len` bytes) of the source buffer bound at creation; `body` returns the record's end
+ * or -1 when it does not fit, as EventEncoder. Only integers cross this call: a double timestamp passed to a
+ * call V8 does not inline is boxed, one allocation per record on the kernel consumer's hot path.
  */
-export type Transcoder = (off: number, ts: number, last: number, rec: number, len: number, context: readonly unknown[] | undefined) => number;
+export interface Transcoder {
+  readonly id: number;
+  readonly compact: boolean;
+  readonly body: (off: number, rec: number, len: number, context: readonly unknown[] | undefined) => number;
+}
 
 export type TranscoderFactory = (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView) => Transcoder;
 
@@ -401,22 +408,24 @@ function headerCode(g: CodeGen, header: 'compact' | 'large', id: number, base: b
       ? `dv.setUint32(${at}, ts >>> 0, true); dv.setUint32(${at} + 4, (ts - (ts >>> 0)) / 4294967296, true);`
       : `{ const l = (ts >>> 0) + ${baseLo}; dv.setUint32(${at}, l >>> 0, true); ` +
         `dv.setUint32(${at} + 4, ((ts - (ts >>> 0)) / 4294967296 + ${baseHi} + (l > 4294967295 ? 1 : 0)) >>> 0, true); }`;
+  // Each form checks its own exact size (StreamWriter.transcodeAt makes the same choices, so records split
+  // into packets alike on both paths).
   if (header === 'compact') {
     if (id < 31) {
       // 5-bit id in bits 0-4, low 27 bits of the clock in bits 5-31 (little-endian bit fields). A reader
       // rebuilds the full value from the previous one assuming at most one wrap: exact while the delta < 2^27.
-      g.emit(`if (ts - last < 134217728) { dv.setUint32(off, (${id} | (${low27} << 5)) >>> 0, true); off += 4; }`);
-      g.emit(`else { u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13; }`);
+      g.emit(`if (ts - last < 134217728) { if (off + 4 > end) return -1; dv.setUint32(off, (${id} | (${low27} << 5)) >>> 0, true); off += 4; }`);
+      g.emit(`else { if (off + 13 > end) return -1; u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13; }`);
     } else {
-      g.emit(`u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13;`);
+      g.emit(`if (off + 13 > end) return -1; u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13;`);
     }
     return;
   }
   if (id < 65535) {
-    g.emit(`if (ts - last < 4294967296) { dv.setUint16(off, ${id}, true); dv.setUint32(off + 2, ${low32}, true); off += 6; }`);
-    g.emit(`else { dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14; }`);
+    g.emit(`if (ts - last < 4294967296) { if (off + 6 > end) return -1; dv.setUint16(off, ${id}, true); dv.setUint32(off + 2, ${low32}, true); off += 6; }`);
+    g.emit(`else { if (off + 14 > end) return -1; dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14; }`);
   } else {
-    g.emit(`dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14;`);
+    g.emit(`if (off + 14 > end) return -1; dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14;`);
   }
 }
 
@@ -426,19 +435,17 @@ function headerCode(g: CodeGen, header: 'compact' | 'large', id: number, base: b
  */
 function recordCode(
   g: CodeGen,
-  header: 'compact' | 'large',
-  id: number,
+  header: { kind: 'compact' | 'large'; id: number; timestampBase: bigint } | undefined,
   context: readonly FieldDef[],
   fields: readonly FieldDef[],
   payload: GenItem[],
-  timestampBase: bigint,
 ): string {
   const scopeAlign = (scope: readonly FieldDef[]): GenItem[] => {
     const a = scope.reduce((m, f) => Math.max(m, alignOf(f)), 1);
     return a > 1 ? [{ size: a - 1, emit: () => g.align(a) }] : [];
   };
   g.items([
-    { size: header === 'compact' ? 13 : 14, emit: () => headerCode(g, header, id, timestampBase) },
+    ...(header ? [{ size: null, emit: () => headerCode(g, header.kind, header.id, header.timestampBase) }] : []),
     ...scopeAlign(context),
     ...g.fieldItems(context, 'c'),
     ...scopeAlign(fields),
@@ -461,21 +468,14 @@ export function encoderSource(
   g.emit('return function encode(off, ts, last, p, c) {');
   g.emit('const end = u8.length;');
   if (context.length > 0) g.emit('if (c === undefined) c = EMPTY;');
-  return recordCode(g, header, id, context, fields, g.fieldItems(fields, 'p'), timestampBase);
+  return recordCode(g, { kind: header, id, timestampBase }, context, fields, g.fieldItems(fields, 'p'));
 }
 
-/** Generated source of one event class's transcoder (see compileTranscoder). */
-export function transcoderSource(
-  header: 'compact' | 'large',
-  id: number,
-  context: readonly FieldDef[],
-  fields: readonly FieldDef[],
-  sources: readonly FieldSource[],
-  timestampBase = 0n,
-): string {
+/** Generated source of one event class's transcoder body: context and payload (see compileTranscoder). */
+export function transcoderSource(context: readonly FieldDef[], fields: readonly FieldDef[], sources: readonly FieldSource[]): string {
   if (sources.length !== fields.length) throw new Error(`transcoder: ${sources.length} sources for ${fields.length} fields`);
   const g = new CodeGen();
-  g.emit('return function transcode(off, ts, last, rec, len, c) {');
+  g.emit('return function transcode(off, rec, len, c) {');
   g.emit('const end = u8.length;');
   if (context.length > 0) g.emit('if (c === undefined) c = EMPTY;');
   // Expressions see the source under the converters' names (dv, buf, off): a block shadows ours.
@@ -484,7 +484,7 @@ export function transcoderSource(
     g.emit(`let ${sources.flatMap((src, i) => ('expr' in src ? [`x${i}`] : [])).join(', ')};`);
     g.emit(`{ const dv = sdv, buf = s8, off = rec; ${exprs.join(' ')} }`);
   }
-  return recordCode(g, header, id, context, fields, g.sourceItems(fields, sources), timestampBase);
+  return recordCode(g, undefined, context, fields, g.sourceItems(fields, sources));
 }
 
 /**
@@ -498,15 +498,14 @@ export function compileTranscoder(
   fields: readonly FieldDef[],
   sources: readonly FieldSource[],
   helpers: unknown,
-  timestampBase = 0n,
 ): TranscoderFactory {
-  type Make = (u8: Buffer, dv: DataView, s8: Buffer, sdv: DataView, h: unknown, empty: readonly unknown[], buffer: typeof Buffer) => Transcoder;
+  type Make = (u8: Buffer, dv: DataView, s8: Buffer, sdv: DataView, h: unknown, empty: readonly unknown[], buffer: typeof Buffer) => Transcoder['body'];
   // Compiled on first use: a kernel channel declares hundreds of classes (every syscall) and records few.
   let make: Make | undefined;
   return (u8, dv, src, srcDv) => {
-    make ??= new Function('u8', 'dv', 's8', 'sdv', 'h', 'EMPTY', 'Buffer', transcoderSource(header, id, context, fields, sources, timestampBase)) as Make;
+    make ??= new Function('u8', 'dv', 's8', 'sdv', 'h', 'EMPTY', 'Buffer', transcoderSource(context, fields, sources)) as Make;
     withUtf8Write(u8);
-    return make(u8, dv, src, srcDv, helpers, EMPTY, Buffer);
+    return { id, compact: header === 'compact', body: make(u8, dv, src, srcDv, helpers, EMPTY, Buffer) };
   };
 }
 

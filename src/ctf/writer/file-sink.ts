@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LttError } from '../../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-file.js';
+import { directIoEnabled, directWritable, DirectWriteMonitor } from './direct-io.js';
 import { makeDirectoryAs, needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 
@@ -53,18 +54,28 @@ function truncateQuietly(fd: number, size: number): void {
   }
 }
 
-/** Where a sink's files go: a plain directory, or one root writes for another user (owned-output.ts). */
+/**
+ * Where a sink's files go: a plain directory, or one root writes for another user (owned-output.ts).
+ * `direct`: open for O_DIRECT writes (direct-io.ts).
+ */
 interface TraceDirectory {
   readonly path: string;
-  openTruncated(name: string, mode: number): number;
+  openTruncated(name: string, mode: number, direct?: boolean): number;
+  /** The existing file `name`, for writing, not emptied (a stream leaving O_DIRECT reopens its file). */
+  reopen(name: string, direct: boolean): number;
   unlink(name: string): void;
   close(): void;
 }
 
+const { O_WRONLY, O_CREAT, O_TRUNC, O_DIRECT } = fs.constants;
+
 class PlainDirectory implements TraceDirectory {
   constructor(readonly path: string) {}
-  openTruncated(name: string, mode: number): number {
-    return fs.openSync(path.join(this.path, name), 'w', mode);
+  openTruncated(name: string, mode: number, direct = false): number {
+    return fs.openSync(path.join(this.path, name), O_WRONLY | O_CREAT | O_TRUNC | (direct ? O_DIRECT : 0), mode);
+  }
+  reopen(name: string, direct: boolean): number {
+    return fs.openSync(path.join(this.path, name), O_WRONLY | (direct ? O_DIRECT : 0));
   }
   unlink(name: string): void {
     fs.unlinkSync(path.join(this.path, name));
@@ -172,6 +183,10 @@ class FileStreamSink implements StreamSink {
   private readonly rotate: boolean;
   private readonly entry = Buffer.alloc(INDEX_ENTRY_SIZE);
   private closed = false;
+  /** Data files are written with O_DIRECT while this holds (direct-io.ts); false for good once given up. */
+  private direct = directIoEnabled;
+  private dataDirect = false;
+  private readonly monitor = new DirectWriteMonitor();
 
   get fileName(): string {
     return this.info.fileName;
@@ -194,7 +209,7 @@ class FileStreamSink implements StreamSink {
     let dataFd = -1;
     let indexFd = -1;
     try {
-      dataFd = openTruncated(this.dir, base);
+      dataFd = this.openData(base);
       indexFd = openTruncated(this.indexDir, `${base}.idx`);
       const header = indexFileHeader();
       writeAllAt(indexFd, header, 0, this.indexPath);
@@ -215,6 +230,56 @@ class FileStreamSink implements StreamSink {
     this.dataFd = dataFd;
     this.indexFd = indexFd;
     this.fileBytes = 0;
+  }
+
+  /** The data file, emptied: with O_DIRECT if this stream still writes directly and the file system allows it. */
+  private openData(base: string): number {
+    this.dataDirect = false;
+    if (this.direct) {
+      try {
+        const fd = this.dir.openTruncated(base, 0o644, true);
+        this.dataDirect = true;
+        return fd;
+      } catch (err) {
+        // EINVAL: this file system has no O_DIRECT. Anything else fails again below, with its own message.
+        if ((err as NodeJS.ErrnoException).code === 'EINVAL') this.direct = false;
+      }
+    }
+    return openTruncated(this.dir, base);
+  }
+
+  /** Back to page-cache writes for the rest of the stream's life (same file, same position). */
+  private leaveDirect(): void {
+    this.direct = false;
+    if (!this.dataDirect || this.dataFd < 0) return;
+    const base = path.basename(this.dataPath);
+    let fd: number;
+    try {
+      fd = this.dir.reopen(base, false);
+    } catch (err) {
+      throw ioError('open', this.dataPath, err);
+    }
+    fs.closeSync(this.dataFd);
+    this.dataFd = fd;
+    this.dataDirect = false;
+  }
+
+  /** One packet at `pos` of the data file: directly when it can, else (or after EINVAL) through the page cache. */
+  private writeData(packet: Uint8Array, pos: number): void {
+    if (this.dataDirect && !directWritable(packet, pos)) this.leaveDirect();
+    if (this.dataDirect) {
+      const t0 = performance.now();
+      try {
+        writeAllAt(this.dataFd, packet, pos, this.dataPath);
+        if (!this.monitor.record(packet.length, performance.now() - t0)) this.leaveDirect();
+        return;
+      } catch (err) {
+        // A device or file system with stricter alignment than ours: write it again through the page cache.
+        if (!(err instanceof LttError) || (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'EINVAL') throw err;
+        this.leaveDirect();
+      }
+    }
+    writeAllAt(this.dataFd, packet, pos, this.dataPath);
   }
 
   private closeFiles(): void {
@@ -245,7 +310,7 @@ class FileStreamSink implements StreamSink {
     // Also retries a file whose opening failed before (full disk at rotation).
     if (this.dataFd < 0) this.openFiles();
     encodeIndexEntry(this.entry, 0, this.fileBytes, index);
-    writeAllAt(this.dataFd, packet, this.fileBytes, this.dataPath);
+    this.writeData(packet, this.fileBytes);
     try {
       writeAllAt(this.indexFd, this.entry, this.indexBytes, this.indexPath);
     } catch (err) {

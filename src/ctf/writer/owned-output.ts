@@ -35,7 +35,7 @@ export function makeDirectoryAs(owner: FileOwner, dir: string): void {
   }
 }
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY, O_DIRECT } = fs.constants;
 
 export class OwnedDirectory {
   private constructor(
@@ -88,23 +88,30 @@ export class OwnedDirectory {
    * Opens `name` for writing, emptied, as the owner's: created if missing, else only if it is a regular file
    * of the owner with one link. Throws the fs error (the caller words it).
    */
-  openTruncated(name: string, mode: number): number {
+  openTruncated(name: string, mode: number, direct = false): number {
     const file = this.pinned(name);
+    const flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | (direct ? O_DIRECT : 0);
     let fd: number;
     try {
-      fd = fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, mode);
+      fd = fs.openSync(file, flags | O_CREAT | O_EXCL, mode);
       fs.fchownSync(fd, this.owner.uid, this.owner.gid);
       return fd;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    fd = fs.openSync(file, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+    fd = this.reopen(name, direct);
+    fs.ftruncateSync(fd, 0);
+    return fd;
+  }
+
+  /** The existing `name`, for writing, if it is a regular file of the owner with one link. */
+  reopen(name: string, direct: boolean): number {
+    const fd = fs.openSync(this.pinned(name), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | (direct ? O_DIRECT : 0));
     const st = fs.fstatSync(fd);
     if (!st.isFile() || st.nlink !== 1 || st.uid !== this.owner.uid) {
       fs.closeSync(fd);
       throw Object.assign(new Error(`EPERM: not a plain file of uid ${this.owner.uid}, open`), { code: 'EPERM' });
     }
-    fs.ftruncateSync(fd, 0);
     return fd;
   }
 

@@ -294,7 +294,7 @@ export class CtfTraceWriter implements StreamOwner {
     if (sources.length !== ev.fields.length) {
       throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(ev.name)}: ${sources.length} field sources for ${ev.fields.length} fields`);
     }
-    return compileTranscoder(sc.def.header, id, sc.context, ev.fields, sources, helpers, this.timestampBase);
+    return compileTranscoder(sc.def.header, id, sc.context, ev.fields, sources, helpers);
   }
 
   // StreamOwner
