@@ -3,7 +3,8 @@
 // lock, and reclaim of what a dead daemon left (stale socket and pid file). A live daemon is never disturbed:
 // its pid must be gone, or its socket silent, before anything is removed.
 
-import { chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../control/client.js';
 import { authDirPath, groupId, pidFilePath, socketPath } from '../control/runtime-paths.js';
@@ -27,21 +28,29 @@ export function prepareRundir(rundir: string, group: string): number | undefined
 }
 
 /**
- * The credential directory of a root daemon: sticky and writable by root and the tracing group only, so a
- * client can create its challenge file there but not remove or replace another's. Called once the pid file is
- * ours (a daemon losing the start race must not wipe the live one's challenges): what is in it is stale.
+ * The credential directory of a root daemon, new at each start: writable and searchable by root and the tracing
+ * group but not listable by the group (1730: nobody can learn another client's nonce) and sticky (nobody can
+ * remove or replace another's file). Called once the pid file is ours (a daemon losing the start race must not
+ * touch the live one's challenges). A previous one is moved aside and removed by `rm -rf --one-file-system`
+ * in the background: its content is the group's, and a tree others can write is never walked by path in
+ * this process (a directory swapped for a symlink mid-walk would make root delete elsewhere; rm works
+ * relative to open directories).
  */
 export function prepareAuthDir(rundir: string, gid: number | undefined): void {
   const dir = authDirPath(rundir);
   try {
-    if (!lstatSync(dir).isDirectory()) rmSync(dir, { force: true });
+    lstatSync(dir);
+    const stale = `${dir}.stale-${process.pid}-${Date.now()}`;
+    renameSync(dir, stale);
+    const rm = spawn('rm', ['-rf', '--one-file-system', '--', stale], { stdio: 'ignore', detached: true });
+    rm.on('error', () => undefined);
+    rm.unref();
   } catch {
     // Not there yet.
   }
-  mkdirSync(dir, { recursive: true });
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true, recursive: true });
+  mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, 0, gid ?? 0);
-  chmodSync(dir, gid !== undefined ? 0o1770 : 0o1700);
+  chmodSync(dir, gid !== undefined ? 0o1730 : 0o1700);
 }
 
 /**
@@ -56,7 +65,10 @@ export function takeCredentialFile(rundir: string, nonce: string, issuedAtMs: nu
     const st = lstatSync(file);
     unlinkSync(file);
     if (!st.isFile() || st.nlink !== 1) return undefined;
-    if (st.birthtimeMs > 0 && st.birthtimeMs < issuedAtMs - 1000) return undefined;
+    if (st.birthtimeMs > 0) {
+      // Born after the challenge, and its inode not changed since (a link or rename made it later).
+      if (st.birthtimeMs < issuedAtMs - 1000 || st.ctimeMs > st.birthtimeMs) return undefined;
+    }
     return { uid: st.uid, gid: st.gid };
   } catch {
     return undefined;
@@ -113,7 +125,8 @@ export async function acquirePidFile(rundir: string): Promise<{ reclaimed: boole
     // Written aside, then linked into place: link() fails if the pid file exists, and a racing daemon never
     // reads a pid file that exists but is still empty (it would take it for a stale one and remove it).
     const temp = `${pidFile}.${process.pid}`;
-    const fd = openSync(temp, 'w', 0o644);
+    unlinkQuietly(temp);
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     try {
       writeSync(fd, `${process.pid}\n`);
     } finally {

@@ -11,8 +11,8 @@
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons and sets
 // ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel, workerData, type MessagePort } from 'node:worker_threads';
@@ -38,7 +38,11 @@ const STOP_GRACE_MS = 100;
 
 interface Conn {
   readonly socket: Socket;
+  /** The app socket it connected to (its folder holds the daemon's auth folder). */
+  path: string;
   registered: boolean;
+  /** The file answering the daemon's challenge, until the registration is answered. */
+  credentialFile?: string;
 }
 
 interface RecordingSession {
@@ -179,8 +183,25 @@ function sleep(ms: number): Promise<void> {
 
 function onDaemon(c: Conn, m: DaemonToApp): void {
   switch (m.type) {
+    case 'challenge': {
+      // Root's daemon asks who we are: a file in its auth folder, owned by this process's uid and gid. Only a
+      // challenge naming that folder and a plain nonce is answered.
+      if (m.dir !== join(dirname(c.path), 'auth') || typeof m.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(m.nonce)) {
+        c.socket.destroy();
+        return;
+      }
+      c.credentialFile = join(m.dir, m.nonce);
+      try {
+        closeSync(openSync(c.credentialFile, 'wx', 0o600));
+      } catch {
+        // Not in the daemon's group: the daemon refuses the registration and the app runs untraced.
+      }
+      send(c, { type: 'auth' });
+      return;
+    }
     case 'registered': {
       c.registered = true;
+      forgetCredentialFile(c);
       const started: SessionConfig[] = [];
       for (const s of m.sessions) {
         const r = startSession(c, s);
@@ -214,9 +235,20 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
   }
 }
 
+/** The daemon removes the challenge's file; this covers a daemon that went away before it did. */
+function forgetCredentialFile(c: Conn): void {
+  if (c.credentialFile === undefined) return;
+  try {
+    unlinkSync(c.credentialFile);
+  } catch {
+    // Removed by the daemon, as it should be.
+  }
+  c.credentialFile = undefined;
+}
+
 function connect(path: string): void {
   const socket = createConnection(path);
-  const c: Conn = { socket, registered: false };
+  const c: Conn = { socket, path, registered: false };
   let answered = false;
   const answer = () => {
     if (!answered) {
@@ -257,6 +289,7 @@ function connect(path: string): void {
   socket.on('error', () => undefined);
   socket.on('close', () => {
     conns.delete(c);
+    forgetCredentialFile(c);
     answer();
     for (const s of [...sessions.values()]) {
       if (s.conn !== c) continue;

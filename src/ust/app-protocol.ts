@@ -20,7 +20,7 @@ import type { SessionConfig } from './tracer.js';
 
 export const APP_SOCKET_NAME = 'app-ltt-sessiond';
 /** Bumped on any incompatible change; the daemon refuses other versions (the app then runs untraced). */
-export const APP_PROTOCOL_VERSION = 1;
+export const APP_PROTOCOL_VERSION = 2;
 
 export interface AppTracepoint {
   readonly name: string;
@@ -72,12 +72,19 @@ export type AppToDaemon =
       readonly procname: string;
       readonly tracepoints: readonly AppTracepoint[];
     }
+  /** The answer to a challenge: the file `dir/nonce` exists (see DaemonToApp 'challenge'). */
+  | { readonly type: 'auth' }
   | { readonly type: 'tracepoints'; readonly tracepoints: readonly AppTracepoint[] }
   | { readonly type: 'started'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string }
   | { readonly type: 'stats'; readonly sessionId: string; readonly stats: AppStats }
   | { readonly type: 'stopped'; readonly sessionId: string; readonly stats: AppStats };
 
 export type DaemonToApp =
+  /**
+   * Root's daemon checks who registers (as `ltt` clients, docs/control-protocol.md): the app creates the file
+   * `dir/nonce` and answers 'auth'; the file's owner is the app's uid and gid, and must own the app's pid.
+   */
+  | { readonly type: 'challenge'; readonly dir: string; readonly nonce: string }
   | { readonly type: 'registered'; readonly sessions: readonly AppSessionStart[] }
   | { readonly type: 'refused'; readonly reason: string }
   | { readonly type: 'start'; readonly session: AppSessionStart }

@@ -5,12 +5,14 @@
 
 import { strict as assert } from 'node:assert';
 import { chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeFrame, FrameDecoder, MAX_RESPONSE_BYTES } from '../../src/control/framing.js';
 import { PROTOCOL_VERSION } from '../../src/control/messages.js';
 import { socketPath } from '../../src/control/runtime-paths.js';
+import { APP_PROTOCOL_VERSION, APP_SOCKET_NAME } from '../../src/ust/app-protocol.js';
 import { CLI_MAIN, exited, LttTestEnv, run, startForegroundDaemon } from '../cli/ltt-test-env.js';
 
 const NOBODY = 65534;
@@ -33,16 +35,20 @@ function owners(dir: string): string[] {
 }
 
 /**
- * One raw connection: a hello, then `onFrame` for each frame received (it may answer with `send` and hang up
+ * One raw connection: a first frame (a hello), then `onFrame` for each frame received (it may answer with `send` and hang up
  * with `end`); resolves with every frame received once the connection is closed.
  */
-function rawConversation(path: string, onFrame: (frame: any, send: (body: unknown) => void, end: () => void) => void): Promise<any[]> {
+function rawConversation(
+  path: string,
+  onFrame: (frame: any, send: (body: unknown) => void, end: () => void) => void,
+  first: unknown = { type: 'hello', version: PROTOCOL_VERSION, peer: 'test', pid: process.pid },
+): Promise<any[]> {
   return new Promise((resolve) => {
     const socket = createConnection(path);
     const decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
     const frames: any[] = [];
     const timer = setTimeout(() => socket.destroy(), 5000);
-    socket.on('connect', () => socket.write(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, peer: 'test', pid: process.pid })));
+    socket.on('connect', () => socket.write(encodeFrame(first)));
     socket.on('data', (chunk) => {
       for (const f of decoder.push(chunk)) {
         if (!f.ok) continue;
@@ -68,9 +74,10 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
   const userEnv = { ...env.env, LTT_HOME: userHome, HOME: userHome };
   const asUser = (...args: string[]) => run(process.execPath, [...EXEC_ARGV, CLI_MAIN, ...args], { env: userEnv, uid: NOBODY, gid: NOGROUP, cwd: '/' });
   try {
-    // The auth folder: sticky, root and the daemon's group only; left empty by every handshake.
+    // The auth folder: sticky, root and the daemon's group only, not listable by the group; left empty by every
+    // handshake.
     const auth = lstatSync(join(env.rundir, 'auth'));
-    assert.deepEqual([auth.uid, auth.gid, auth.mode & 0o7777], [0, NOGROUP, 0o1770]);
+    assert.deepEqual([auth.uid, auth.gid, auth.mode & 0o7777], [0, NOGROUP, 0o1730]);
 
     assert.equal((await env.ltt('create', 'roots', '-o', join(env.root, 'root-trace'))).code, 0);
     // The user sees none of root's sessions and may not touch them (LTTng: "Permission denied").
@@ -156,6 +163,61 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
     assert.deepEqual(readdirSync(join(env.rundir, 'auth')), [], 'no challenge file stays behind');
     assert.equal(daemon.exitCode, null);
   } finally {
+    daemon.kill('SIGTERM');
+    await exited(daemon);
+    await env.cleanup();
+  }
+});
+
+test('root daemon: apps prove their uid, own the pid they claim; a stale auth folder is removed without following its links', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  chmodSync(env.root, 0o755);
+  let daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
+  const sleeper = spawn('sleep', ['30'], { uid: NOBODY, gid: NOGROUP, stdio: 'ignore' });
+  try {
+    const appSocket = join(env.rundir, APP_SOCKET_NAME);
+    const register = (pid: number) => ({ type: 'register', version: APP_PROTOCOL_VERSION, pid, ppid: 1, uid: 0, gid: 0, procname: 'claims-root', tracepoints: [] });
+    /** The challenge's file, made by `nobody` as an app of that user would. */
+    const answerAsNobody = (f: any) => execFileSync('sh', ['-c', ': > "$1"', 'sh', join(f.dir, f.nonce)], { uid: NOBODY, gid: NOGROUP });
+    const converse = (pid: number, answer: (f: any) => void) =>
+      rawConversation(appSocket, (f, send, end) => {
+        if (f.type === 'challenge') {
+          answer(f);
+          send({ type: 'auth' });
+        } else end();
+      }, register(pid));
+    // Claims uid 0 and pid 1, proves uid 65534: refused.
+    const claimsInit = await converse(1, answerAsNobody);
+    assert.deepEqual(claimsInit.map((f) => f.type), ['challenge', 'refused']);
+    assert.match(claimsInit[1].reason, /pid 1 is not a process of uid 65534/);
+    // No file, or a file whose inode changed after its birth (chown'd to look like root's): refused.
+    assert.equal((await converse(sleeper.pid!, () => undefined))[1]?.type, 'refused');
+    const chowned = await converse(sleeper.pid!, (f) => {
+      answerAsNobody(f);
+      chownSync(join(f.dir, f.nonce), 0, 0);
+    });
+    assert.equal(chowned[1]?.type, 'refused');
+    // Its own process: registered, as uid 65534 whatever it claimed.
+    const honest = await converse(sleeper.pid!, answerAsNobody);
+    assert.equal(honest[1]?.type, 'registered');
+    assert.ok(env.log().includes(`App claims-root-${sleeper.pid} registered (uid 65534`), env.log());
+
+    // A previous daemon's auth folder holding a link to a folder of root's: moved aside and removed, the
+    // folder it pointed to untouched.
+    daemon.kill('SIGTERM');
+    await exited(daemon);
+    const precious = join(env.root, 'precious');
+    mkdirSync(precious);
+    writeFileSync(join(precious, 'keep'), 'x');
+    mkdirSync(join(env.rundir, 'auth', 'a'), { recursive: true });
+    symlinkSync(precious, join(env.rundir, 'auth', 'a', 'link'));
+    daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
+    assert.deepEqual(readdirSync(join(env.rundir, 'auth')), []);
+    for (let i = 0; i < 100 && readdirSync(env.rundir).some((n) => n.startsWith('auth.stale')); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(readdirSync(env.rundir).filter((n) => n.startsWith('auth')), ['auth']);
+    assert.equal(readFileSync(join(precious, 'keep'), 'utf8'), 'x');
+  } finally {
+    sleeper.kill();
     daemon.kill('SIGTERM');
     await exited(daemon);
     await env.cleanup();

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { LttError } from '../../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-file.js';
 import { directIoEnabled, directWritable, DirectWriteMonitor } from './direct-io.js';
-import { makeDirectoryAs, needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
+import { needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 
 /**
@@ -111,21 +111,25 @@ export class FileTraceSink implements TraceSink {
   }
 
   /**
-   * `owner`: whose trace it is. When root writes for another user, the directory is created with that user's
-   * rights and every file is created safely in it and given to them (owned-output.ts).
+   * `owner`: whose trace it is. When root writes for another user, `dir`'s parent must be a folder of theirs
+   * (the session daemon made it with their rights); `dir` and every file are created safely in it and given
+   * to them (owned-output.ts).
    */
   static async create(dir: string, owner?: FileOwner): Promise<FileTraceSink> {
     if (needsOwnedOutput(owner)) {
-      makeDirectoryAs(owner, dir);
-      const root = OwnedDirectory.open(dir, owner);
+      const parent = OwnedDirectory.open(path.dirname(dir), owner);
+      let root: OwnedDirectory | undefined;
       let index: OwnedDirectory | undefined;
       try {
+        root = parent.subdirectory(path.basename(dir));
         index = root.subdirectory('index');
         return new FileTraceSink(root, index);
       } catch (err) {
-        root.close();
+        root?.close();
         index?.close();
         throw err;
+      } finally {
+        parent.close();
       }
     }
     try {

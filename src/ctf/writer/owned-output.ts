@@ -10,7 +10,7 @@
 // an existing file only if it is a regular file of the user with a single link. Everything created is handed
 // to the user (fchown).
 
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { LttError } from '../../errors.js';
 import { describeIoError } from './file-sink.js';
@@ -25,14 +25,19 @@ export function needsOwnedOutput(owner: FileOwner | undefined): owner is FileOwn
   return owner !== undefined && owner.uid !== 0 && typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-/** `mkdir -p DIR` with the rights of `owner` (its uid and primary gid); a one-line LttError if refused. */
-export function makeDirectoryAs(owner: FileOwner, dir: string): void {
-  try {
-    execFileSync('mkdir', ['-p', '--', dir], { uid: owner.uid, gid: owner.gid, stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
-  } catch (error) {
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim().split('\n')[0];
-    throw new LttError('CREATE_DIR_FAIL', `Cannot create ${dir} as uid ${owner.uid}: ${stderr || (error as Error).message}`);
-  }
+/**
+ * `mkdir -p DIR` with the rights of `owner` (its uid and primary gid); a one-line LttError if refused. Not
+ * blocking: the folder may be on a file system the user controls (FUSE) that never answers, and the daemon
+ * serves everybody else meanwhile.
+ */
+export function makeDirectoryAs(owner: FileOwner, dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('mkdir', ['-p', '--', dir], { uid: owner.uid, gid: owner.gid, timeout: 10_000, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
+      if (!error) return resolve();
+      const why = String(stderr).trim().split('\n')[0] || (error.killed ? 'no answer within 10 s' : error.message);
+      reject(new LttError('CREATE_DIR_FAIL', `Cannot create ${dir} as uid ${owner.uid}: ${why}`));
+    });
+  });
 }
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY, O_DIRECT } = fs.constants;

@@ -30,7 +30,7 @@ export async function startSession(
   }
   try {
     // Another user's session on root's daemon: their folder, made with their rights (owned-output.ts).
-    if (needsOwnedOutput(session.owner)) makeDirectoryAs(session.owner, session.outputPath);
+    if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, session.outputPath);
     else await mkdir(session.outputPath, { recursive: true });
   } catch (error) {
     if (isLttError(error)) throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${error.message}`);

@@ -10,17 +10,20 @@
 // that goes away is forgotten (its sessions keep its last statistics). Garbage on the socket closes that
 // connection only.
 
-import { chmodSync, readFileSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TracepointInfo } from '../../control/messages.js';
 import { encodeFrame, FrameDecoder } from '../../control/framing.js';
+import { authDirPath } from '../../control/runtime-paths.js';
 import {
   APP_PROTOCOL_VERSION, APP_SOCKET_NAME, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint,
   type DaemonToApp,
 } from '../../ust/app-protocol.js';
 import type { DomainTracer, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { UstDomain } from '../domains/ust-domain.js';
+import { takeCredentialFile } from '../runtime-dir.js';
 import { UstSessionTracer } from './ust-session-tracer.js';
 
 const MAX_APP_FRAME = 1 << 20;
@@ -102,6 +105,16 @@ export class App {
   }
 }
 
+/** The uid owning /proc/PID (the process's effective uid), or undefined if there is no such process. */
+function processOwner(pid: number): number | undefined {
+  if (!(pid > 0)) return undefined;
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
+}
+
 export class AppRegistry implements UstDomain {
   private server: Server | undefined;
   private readonly apps = new Set<App>();
@@ -175,6 +188,8 @@ export class AppRegistry implements UstDomain {
   private serve(socket: Socket): void {
     const decoder = new FrameDecoder(MAX_APP_FRAME);
     let app: App | undefined;
+    /** Root's daemon: the registration waiting for the answer to its challenge. */
+    let pending: { m: Extract<AppToDaemon, { type: 'register' }>; nonce: string; issuedAtMs: number } | undefined;
     socket.on('data', (chunk: Buffer) => {
       for (const f of decoder.push(chunk)) {
         if (!f.ok) {
@@ -184,7 +199,16 @@ export class AppRegistry implements UstDomain {
         }
         const m = f.body as AppToDaemon;
         try {
-          if (app === undefined) {
+          if (app === undefined && pending === undefined && m?.type === 'register' && process.getuid?.() === 0) {
+            // Who the app says it is is checked first: a file only it can make (root's socket is the group's).
+            pending = { m, nonce: randomBytes(16).toString('hex'), issuedAtMs: Date.now() };
+            socket.write(encodeFrame({ type: 'challenge', dir: authDirPath(this.rundir), nonce: pending.nonce } satisfies DaemonToApp));
+          } else if (app === undefined && pending !== undefined) {
+            const who = m?.type === 'auth' ? takeCredentialFile(this.rundir, pending.nonce, pending.issuedAtMs) : undefined;
+            app = this.register(socket, pending.m, who);
+            pending = undefined;
+            if (app === undefined) return;
+          } else if (app === undefined) {
             app = this.register(socket, m);
             if (app === undefined) return;
           } else this.onAppMessage(app, m);
@@ -205,7 +229,11 @@ export class AppRegistry implements UstDomain {
     });
   }
 
-  private register(socket: Socket, m: AppToDaemon): App | undefined {
+  /**
+   * `verified`: the uid/gid the challenge established (root's daemon); the app's own claims are kept only
+   * where nobody is checked (a user's daemon, reachable by that user alone).
+   */
+  private register(socket: Socket, m: AppToDaemon, verified?: { uid: number; gid: number }): App | undefined {
     const refuse = (reason: string) => {
       socket.end(encodeFrame({ type: 'refused', reason } satisfies DaemonToApp));
       this.log(`App registration refused: ${reason}`);
@@ -215,7 +243,15 @@ export class AppRegistry implements UstDomain {
     if (m.version !== APP_PROTOCOL_VERSION) return refuse(`app protocol ${String(m.version)}, daemon speaks ${APP_PROTOCOL_VERSION}`);
     const ints = [m.pid, m.ppid, m.uid, m.gid];
     if (!ints.every((n) => Number.isSafeInteger(n)) || typeof m.procname !== 'string') return refuse('malformed register message');
-    const app = new App(socket, m.pid, m.ppid, m.uid, m.gid, m.procname.slice(0, 16), new Date());
+    let uid = m.uid;
+    let gid = m.gid;
+    if (process.getuid?.() === 0) {
+      if (!verified) return refuse('the app did not prove its credentials');
+      // The pid is the app's word too: it must be a process of the verified user.
+      if (processOwner(m.pid) !== verified.uid) return refuse(`pid ${m.pid} is not a process of uid ${verified.uid}`);
+      ({ uid, gid } = verified);
+    }
+    const app = new App(socket, m.pid, m.ppid, uid, gid, m.procname.slice(0, 16), new Date());
     app.addTracepoints(Array.isArray(m.tracepoints) ? m.tracepoints : []);
     this.apps.add(app);
     const sessions: AppSessionStart[] = [];

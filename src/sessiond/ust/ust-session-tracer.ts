@@ -13,8 +13,8 @@
 // share its per-pid trace (one metadata; channel k's stream class ids are offset by k * 2^20), and an event that
 // several channels' rules match is recorded in each, as LTTng does.
 
-import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
-import { chownSync, mkdirSync } from 'node:fs';
+import { needsOwnedOutput, OwnedDirectory } from '../../ctf/writer/owned-output.js';
+import { lchownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LttError } from '../../errors.js';
@@ -222,17 +222,29 @@ export class UstSessionTracer implements DomainTracer {
     const forOwner = needsOwnedOutput(owner);
     if (forOwner && app.uid !== owner.uid) return [];
     const joined = new Date();
-    let name = `${app.procname}-${app.pid}-${dirDatetime(app.registeredAt)}`;
-    for (let n = 1; this.usedDirs.has(name); n++) name = `${app.procname}-${app.pid}-${dirDatetime(joined)}${n > 1 ? `-${n}` : ''}`;
+    // The app names itself: only a plain file name goes into the path (no "..", no "/").
+    const procname = app.procname.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^\.+/, '_');
+    let name = `${procname}-${app.pid}-${dirDatetime(app.registeredAt)}`;
+    for (let n = 1; this.usedDirs.has(name); n++) name = `${procname}-${app.pid}-${dirDatetime(joined)}${n > 1 ? `-${n}` : ''}`;
     this.usedDirs.add(name);
     const traceDir = join(this.options.traceDir, 'ust', 'pid', name);
     try {
-      if (forOwner) makeDirectoryAs(owner, join(traceDir, 'index'));
-      else mkdirSync(join(traceDir, 'index'), { recursive: true });
-      // The app writes its own folder: hand it over when the daemon (root) traces another user's process.
-      if (!forOwner && process.getuid?.() === 0 && app.uid > 0) {
-        chownSync(traceDir, app.uid, app.gid);
-        chownSync(join(traceDir, 'index'), app.uid, app.gid);
+      if (forOwner) {
+        // Inside the owner's session folder (made with their rights at start), created without following links.
+        const dirs = [OwnedDirectory.open(this.options.traceDir, owner)];
+        try {
+          for (const part of ['ust', 'pid', name, 'index']) dirs.push(dirs[dirs.length - 1]!.subdirectory(part));
+        } finally {
+          for (const d of dirs) d.close();
+        }
+      } else {
+        mkdirSync(join(traceDir, 'index'), { recursive: true });
+        // The app writes its own folder: hand it over when the daemon (root) traces another user's process.
+        // Inner folder first: once the outer one is the app's, the app could swap what is inside it.
+        if (process.getuid?.() === 0 && app.uid > 0) {
+          lchownSync(join(traceDir, 'index'), app.uid, app.gid);
+          lchownSync(traceDir, app.uid, app.gid);
+        }
       }
     } catch (error) {
       this.log(`Session ${this.options.sessionName}: cannot prepare ${traceDir}: ${(error as Error).message}`);
