@@ -139,6 +139,8 @@ interface CpuReader {
   droppedSeen: number;
   /** performance.now() of the last read of per_cpu/cpuN/stats. */
   droppedCheckedAt: number;
+  /** per_cpu/cpuN/stats, open while the pipes are (-1: none, e.g. replayed pages). */
+  statsFd: number;
 }
 
 /** A drain that found more than this fraction of a CPU buffer filled is followed by another at once. */
@@ -179,7 +181,10 @@ export class KernelChannelConsumer {
     if (this.running) return;
     const o = this.opts;
     try {
-      for (const r of this.readers) r.fd = o.openPages ? o.openPages(r.cpu) : tracefs.openPipeRaw(o.instance, r.cpu);
+      for (const r of this.readers) {
+        r.fd = o.openPages ? o.openPages(r.cpu) : tracefs.openPipeRaw(o.instance, r.cpu);
+        r.statsFd = o.openPages ? -1 : openStats(o.instance, r.cpu);
+      }
     } catch (err) {
       this.closePipes();
       throw err;
@@ -194,7 +199,7 @@ export class KernelChannelConsumer {
     }
     if (o.switchTimerUs > 0) {
       this.switchTimer = setInterval(() => {
-        this.drainSafely();
+        this.drainSafely(true);
         for (const r of this.readers) r.stream.flushPacket();
       }, Math.max(1, Math.round(o.switchTimerUs / 1000)));
       this.switchTimer.unref();
@@ -203,13 +208,16 @@ export class KernelChannelConsumer {
 
   private closePipes(): void {
     for (const r of this.readers) {
-      if (r.fd < 0) continue;
-      try {
-        fs.closeSync(r.fd);
-      } catch {
-        // Already closed: nothing left to release.
+      for (const fd of [r.fd, r.statsFd]) {
+        if (fd < 0) continue;
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // Already closed: nothing left to release.
+        }
       }
       r.fd = -1;
+      r.statsFd = -1;
     }
   }
 
@@ -245,9 +253,9 @@ export class KernelChannelConsumer {
     this.scheduleRead(next);
   };
 
-  private drainSafely(): void {
+  private drainSafely(partial = false): void {
     try {
-      this.drain();
+      this.drain(partial);
       // Statistics go to the daemon at most once per period (or 100 ms): a busy channel drains far more often.
       const now = performance.now();
       if (now - this.lastStatsAt >= Math.min(this.periodMs, 100)) {
@@ -328,17 +336,30 @@ export class KernelChannelConsumer {
       }
       stats.events++;
     };
-    return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0, droppedCheckedAt: 0 };
+    return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1 };
   }
 
-  /** Read, on every CPU, at most what its ring buffer can hold (plus the page being written). */
-  drain(): void {
+  /**
+   * Read, on every CPU, at most what its ring buffer can hold. Timer drains take the full pages only, as
+   * lttng-consumerd takes full sub-buffers: reading the page the kernel is still filling costs a copy record
+   * by record with interrupts off, and the page's rest then comes out as another partial copy (measured: a
+   * seventh of the consumer thread). `partial` (the switch timer, rule changes, statedumps) takes everything
+   * recorded so far.
+   */
+  drain(partial = true): void {
     if (!this.running) return;
     this.opts.threads.tick();
     const bufferBytes = this.opts.bufferPages * this.opts.pageSize;
     let fill = 0;
     for (const r of this.readers) {
-      const f = this.drainCpu(r, this.opts.bufferPages + 1) / bufferBytes;
+      let pages = this.opts.bufferPages + 1;
+      if (!partial && r.statsFd >= 0) {
+        // Unread bytes over the page size: never more than the pages the writer has left behind.
+        const unread = readStatsField(r.statsFd, 'bytes');
+        if (unread !== undefined) pages = Math.min(pages, Math.floor(unread / this.opts.pageSize));
+      }
+      if (pages === 0) continue;
+      const f = this.drainCpu(r, pages) / bufferBytes;
       if (f > fill) fill = f;
     }
     this.lastFill = fill;
@@ -432,6 +453,30 @@ export class KernelChannelConsumer {
 
   stats(): CpuReaderStats[] {
     return this.readers.map((r) => ({ ...r.stats }));
+  }
+}
+
+function openStats(instance: string, cpu: number): number {
+  try {
+    return fs.openSync(tracefs.pathOf(`per_cpu/cpu${cpu}/stats`, instance), 'r');
+  } catch {
+    return -1;
+  }
+}
+
+const statsBuf = Buffer.alloc(1024);
+
+/** A "NAME: N" line of a per_cpu/cpuN/stats file kept open (read again from offset 0), or undefined. */
+function readStatsField(fd: number, name: string): number | undefined {
+  try {
+    const n = fs.readSync(fd, statsBuf, 0, statsBuf.length, 0);
+    const text = statsBuf.toString('latin1', 0, n);
+    const at = text.indexOf(`\n${name}: `);
+    if (at < 0) return undefined;
+    const v = Number.parseInt(text.slice(at + name.length + 3), 10);
+    return Number.isSafeInteger(v) ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
 
