@@ -66,7 +66,8 @@ export function takeCredentialFile(rundir: string, nonce: string, issuedAtMs: nu
     unlinkSync(file);
     if (!st.isFile() || st.nlink !== 1) return undefined;
     if (st.birthtimeMs > 0) {
-      // Born after the challenge, and its inode not changed since (a link or rename made it later).
+      // Born after the challenge, and its inode not changed since (a later link or rename moves ctime, when
+      // the file clock ticked in between; what keeps others from the name is that the folder is not listable).
       if (st.birthtimeMs < issuedAtMs - 1000 || st.ctimeMs > st.birthtimeMs) return undefined;
     }
     return { uid: st.uid, gid: st.gid };
