@@ -1,0 +1,93 @@
+// Stream files written with O_DIRECT (src/ctf/writer/direct-io.ts): the packet buffers are page-aligned, the
+// data file is really opened O_DIRECT (its flags in /proc/self/fdinfo), a stream whose packets cannot be
+// written directly goes back to the page cache on the same file, and either way the trace reads back whole
+// (our reader and babeltrace2 agree on every event).
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, test } from 'node:test';
+import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
+import { allocateAligned, directIoEnabled, directWritable, DirectWriteMonitor } from '../../src/ctf/writer/direct-io.js';
+import { events as readEvents, openTrace } from '../../src/ctf/index.js';
+
+const O_DIRECT = fs.constants.O_DIRECT;
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-direct-io-'));
+after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+
+/** The open-file flags of this process's descriptor for `file` (from /proc/self/fdinfo), or undefined. */
+function openFlags(file: string): number | undefined {
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== file) continue;
+    const m = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return m ? Number.parseInt(m[1]!, 8) : undefined;
+  }
+  return undefined;
+}
+
+async function writeTrace(dir: string, packetSize: number, pageSize: number, events: number): Promise<{ flags: number | undefined }> {
+  const w = await CtfTraceWriter.create({ dir, env: { domain: 'kernel' }, clock: { name: 'monotonic', frequency: 1_000_000_000, offsetSeconds: 0n, offsetCycles: 0n } });
+  const id = w.addEventClass({ name: 'tick', fields: [{ name: 'n', kind: 'int', size: 64, signed: false }, { name: 's', kind: 'string' }] });
+  const s = w.openStream({ fileName: 'channel0_0', cpuId: 0, packetSize, pageSize });
+  for (let i = 0; i < events; i++) s.write(id, 1000 + i * 10, [i, `event ${i}`]);
+  const flags = openFlags(path.join(dir, 'channel0_0'));
+  await w.close();
+  return { flags };
+}
+
+function babeltraceLines(dir: string): string[] {
+  const r = spawnSync('/usr/bin/babeltrace2', [dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n');
+}
+
+async function ourEvents(dir: string): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of readEvents(await openTrace([dir]))) out.push(Number((e.payload as { n: number | bigint }).n));
+  return out;
+}
+
+test('packet buffers are page-aligned and written with O_DIRECT; the trace reads back whole', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0' }, async () => {
+  const a = allocateAligned(16384);
+  assert.equal(a.byteOffset % 4096, 0);
+  assert.ok(directWritable(a, 8192));
+  assert.ok(!directWritable(a.subarray(16), 0), 'an unaligned view is not written directly');
+  assert.ok(!directWritable(Buffer.alloc(4096), 0), "Node's own buffers are not known to be aligned");
+
+  const dir = path.join(tmpRoot, 'direct');
+  const { flags } = await writeTrace(dir, 16384, 4096, 20000);
+  assert.ok(flags !== undefined && (flags & O_DIRECT) !== 0, `data file opened with O_DIRECT (flags ${flags?.toString(8)})`);
+  assert.equal(fs.statSync(path.join(dir, 'channel0_0')).size % 4096, 0);
+  const ns = await ourEvents(dir);
+  assert.deepEqual(ns, Array.from({ length: 20000 }, (_, i) => i));
+  const lines = babeltraceLines(dir);
+  assert.equal(lines.length, 20000);
+  assert.match(lines[19999]!, /tick: \{ cpu_id = 0 \}, \{ n = 19999, s = "event 19999" \}$/);
+});
+
+test('packets that cannot go directly (sizes not multiples of 4096) are written through the page cache', async () => {
+  const dir = path.join(tmpRoot, 'unaligned');
+  // 15000-byte packets of 1000-byte pages: the first packet already leaves O_DIRECT.
+  const { flags } = await writeTrace(dir, 15000, 1000, 5000);
+  assert.ok(flags !== undefined && (flags & O_DIRECT) === 0, `data file reopened without O_DIRECT (flags ${flags?.toString(8)})`);
+  assert.deepEqual(await ourEvents(dir), Array.from({ length: 5000 }, (_, i) => i));
+  assert.equal(babeltraceLines(dir).length, 5000);
+});
+
+test('a disk slower than 100 MB/s sends the stream back to the page cache after a few writes', () => {
+  const m = new DirectWriteMonitor();
+  assert.ok(m.record(1 << 20, 0.5), 'fast');
+  assert.ok(m.record(4096, 0.9), 'small and quick: not judged');
+  for (let i = 0; i < 3; i++) assert.ok(m.record(1 << 20, 20), `slow write ${i + 1} of 4 tolerated`);
+  assert.ok(m.record(1 << 20, 1.5), 'a fast write resets the count');
+  for (let i = 0; i < 3; i++) m.record(1 << 20, 20);
+  assert.equal(m.record(1 << 20, 20), false);
+});
