@@ -352,7 +352,13 @@ export class OutputWriter {
         return p;
       }
     }
-    if (c >= 0xd800 && c < 0xe000) c = 0xfffd; // lone surrogate, as Buffer.from would encode it
+    // A lone U+DC80..U+DCFF is a byte the decoder could not read as UTF-8 (bits.ts ESCAPED_BYTE_BASE): that byte,
+    // as babeltrace2 copies it. Other lone surrogates become U+FFFD, as Buffer.from would encode them.
+    if (c >= 0xdc80 && c < 0xdd00) {
+      b[p++] = c & 0xff;
+      return p;
+    }
+    if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
     b[p++] = 0xe0 | (c >> 12);
     b[p++] = 0x80 | ((c >> 6) & 63);
     b[p++] = 0x80 | (c & 63);

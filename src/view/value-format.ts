@@ -5,6 +5,7 @@
 // (the decoder's choice of UTF-8 or Latin-1 decoding is kept: the sink writes the line with the same encoding);
 // escaping acts on the C0 controls, DEL and \ ' " ? exactly like print_escape_string() with C iscntrl().
 
+import { utf8 } from '../ctf/decode/bits.js';
 import type { EnumFieldClass, EnumMapping } from '../ctf/ir/trace-class.js';
 
 const NEEDS_ESCAPE = /[\x00-\x1f\x7f\\'"?]/;
@@ -51,7 +52,7 @@ export function bytesToText(bytes: Uint8Array, latin1: boolean): string {
   if (end < 0) end = bytes.length;
   const view = bytes.subarray(0, end);
   if (latin1) return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('latin1');
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('utf8');
+  return utf8(view, 0, view.length);
 }
 
 /** A text array or sequence value as the decoder may give it: string, bytes, or an array of byte numbers. */

@@ -221,9 +221,11 @@ test('fused printers print what babeltrace2 prints on corner values', { skip: !s
       { ...base, text: Buffer.from('héllo wörld ✓ 𝄞'), seq: Buffer.from('ü'), arr: Buffer.from([0x61, 0, 0x62, 0x63, 0x64, 0x65]) },
       { ...base, text: Buffer.from('x'.repeat(300)), seq: Buffer.from('y'.repeat(255)), arr: Buffer.from([0xc3, 0xbf, 0x41, 0x42, 0x43, 0x44]) },
       { ...base, text: Buffer.from('z'.repeat(256)), seq: Buffer.from([0xc3, 0xa9]), a: 4294967295, b: [-2147483648, 2147483647] },
+      // Not UTF-8: babeltrace2 copies the bytes as they are (lone, truncated, overlong, surrogate, > U+10FFFF),
+      // next to a valid character whose UTF-16 low half lies where escaped bytes are kept (U+10080).
+      { ...base, text: Buffer.from([0xff, 0x41, 0xc3, 0x28, 0xe2, 0x82, 0x20, 0xf0, 0x90, 0x82, 0x80, 0x22, 0x80]), seq: Buffer.from([0x80, 0xfe, 0xc0, 0xaf]), arr: Buffer.from([0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80]) },
+      { ...base, text: Buffer.concat([Buffer.from('long '.repeat(60)), Buffer.from([0xe9, 0x74, 0xe9])]), seq: Buffer.from([0xe2, 0x9c]) },
     ];
-    // Only valid UTF-8: invalid bytes become U+FFFD in both of ltt's paths while babeltrace2 prints them raw
-    // (a known difference of the decoder's string values, not of the fused printers).
     writeTrace(dir, corners);
     for (const args of [[], ['-n', 'none'], ['--names', 'all', '--fields', 'all']]) {
       const bt = spawnSync('babeltrace2', [...args, dir], { encoding: 'buffer', env: { ...process.env, TZ: 'UTC' } });

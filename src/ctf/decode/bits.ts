@@ -122,7 +122,56 @@ export function findNul(u8: Uint8Array, from: number, to: number): number {
   return j < 0 || j >= to ? -1 : j;
 }
 
-const utf8Decoder = new TextDecoder('utf-8');
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * babeltrace2 copies a string's bytes to its output as they are, valid UTF-8 or not. A byte that is not part
+ * of a valid UTF-8 sequence becomes the lone low surrogate U+DC00 + byte (U+DC80..U+DCFF, which no valid
+ * UTF-8 decodes to, as Python's surrogateescape), and the view's output writer turns it back into that byte.
+ */
+export const ESCAPED_BYTE_BASE = 0xdc00;
+
+function decodeEscaped(u8: Uint8Array, a: number, b: number): string {
+  let out = '';
+  let run = a;
+  let i = a;
+  while (i < b) {
+    const c = u8[i]!;
+    let n = 0;
+    if (c < 0x80) n = 1;
+    else if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) n = 3;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4;
+    let ok = n > 0 && i + n <= b;
+    for (let k = 1; ok && k < n; k++) ok = (u8[i + k]! & 0xc0) === 0x80;
+    if (ok && n >= 3) {
+      // No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF (the WHATWG decoder's rules).
+      const c1 = u8[i + 1]!;
+      if (c === 0xe0) ok = c1 >= 0xa0;
+      else if (c === 0xed) ok = c1 < 0xa0;
+      else if (c === 0xf0) ok = c1 >= 0x90;
+      else if (c === 0xf4) ok = c1 < 0x90;
+    }
+    if (ok) {
+      i += n;
+      continue;
+    }
+    if (i > run) out += utf8Decoder.decode(u8.subarray(run, i));
+    out += String.fromCharCode(ESCAPED_BYTE_BASE + c);
+    i++;
+    run = i;
+  }
+  if (b > run) out += utf8Decoder.decode(u8.subarray(run, b));
+  return out;
+}
+
+function decodeUtf8(u8: Uint8Array, a: number, b: number): string {
+  try {
+    return utf8Decoder.decode(u8.subarray(a, b));
+  } catch {
+    return decodeEscaped(u8, a, b);
+  }
+}
 
 /**
  * Short ASCII strings: String.fromCharCode with the bytes as explicit arguments (one allocation, no
@@ -135,14 +184,14 @@ for (let n = 1; n <= SHORT_MAX; n++) {
   shortAscii.push(new Function('u8', 'a', `return String.fromCharCode(${args});`) as (u8: Uint8Array, a: number) => string);
 }
 
-/** UTF-8 bytes u8[a, b) as a string; short ASCII runs avoid the TextDecoder call. */
+/** UTF-8 bytes u8[a, b) as a string (invalid bytes escaped, see ESCAPED_BYTE_BASE); short ASCII runs avoid the TextDecoder call. */
 export function utf8(u8: Uint8Array, a: number, b: number): string {
   const n = b - a;
   if (n <= SHORT_MAX) {
-    for (let i = a; i < b; i++) if (u8[i]! >= 0x80) return utf8Decoder.decode(u8.subarray(a, b));
+    for (let i = a; i < b; i++) if (u8[i]! >= 0x80) return decodeUtf8(u8, a, b);
     return shortAscii[n]!(u8, a);
   }
-  return utf8Decoder.decode(u8.subarray(a, b));
+  return decodeUtf8(u8, a, b);
 }
 
 /** Text array/sequence value: the bytes u8[a, b) up to the first NUL. */
