@@ -9,7 +9,10 @@ export const AGENT_DONE = 2;
 export const AGENT_CTRL_WORDS = 4;
 
 export interface AgentInit {
+  /** The app sockets that exist at start: registered with before the app goes on (the bounded wait). */
   readonly sockets: readonly string[];
+  /** Every app socket the app may register with; a daemon that appears (or comes back) later is joined then. */
+  readonly candidates: readonly string[];
   readonly ctrl: SharedArrayBuffer;
   readonly port: MessagePort;
   readonly pid: number;

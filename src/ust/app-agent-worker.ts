@@ -11,7 +11,7 @@
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons and sets
 // ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
-import { closeSync, mkdirSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -61,6 +61,12 @@ const tracepointNames = new Set<string>();
 let pendingTracepoints: AppTracepoint[] = [];
 let pending = init.sockets.length;
 let finalizing = false;
+/** App sockets with a connection (or one being made). */
+const linked = new Set<string>();
+/** Sockets whose daemon refused us, by the socket file's inode: asked again only once the daemon is a new one. */
+const refusedAt = new Map<string, number>();
+/** How often the agent looks for daemons it is not registered with (started, or restarted, after the app). */
+const RESCAN_MS = 2000;
 
 const channel = new BroadcastChannel(CHANNEL_NAME);
 channel.onmessage = (e: unknown) => {
@@ -217,6 +223,11 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
       return;
     }
     case 'refused':
+      try {
+        refusedAt.set(c.path, statSync(c.path).ino);
+      } catch {
+        // The socket is gone: a daemon that comes back is asked again.
+      }
       c.socket.destroy();
       return;
     case 'start': {
@@ -246,10 +257,12 @@ function forgetCredentialFile(c: Conn): void {
   c.credentialFile = undefined;
 }
 
-function connect(path: string): void {
+/** `initial`: a daemon there at the app's start, whose answer the app's start waits for (boundedly). */
+function connect(path: string, initial: boolean): void {
+  linked.add(path);
   const socket = createConnection(path);
   const c: Conn = { socket, path, registered: false };
-  let answered = false;
+  let answered = !initial;
   const answer = () => {
     if (!answered) {
       answered = true;
@@ -289,6 +302,7 @@ function connect(path: string): void {
   socket.on('error', () => undefined);
   socket.on('close', () => {
     conns.delete(c);
+    linked.delete(path);
     forgetCredentialFile(c);
     answer();
     for (const s of [...sessions.values()]) {
@@ -319,4 +333,23 @@ else finish();
 // Threads that declared events before this channel existed (registration wait disabled or timed out) say so again.
 channel.postMessage({ type: 'announce' } satisfies ChannelMessage);
 if (init.sockets.length === 0) registrationAnswered();
-for (const path of init.sockets) connect(path);
+for (const path of init.sockets) connect(path, true);
+
+/** Joins the daemons that appeared, or came back, since: as LTTng-UST apps register with a later sessiond. */
+function rescan(): void {
+  if (finalizing) return;
+  for (const path of init.candidates) {
+    if (linked.has(path)) continue;
+    let ino: number;
+    try {
+      ino = statSync(path).ino;
+    } catch {
+      continue;
+    }
+    if (refusedAt.get(path) === ino) continue;
+    refusedAt.delete(path);
+    connect(path, false);
+  }
+}
+setInterval(rescan, RESCAN_MS).unref();
+if (init.sockets.length === 0) rescan();

@@ -26,11 +26,22 @@ const EXIT_FLUSH_TIMEOUT_MS = 5000;
 
 let started = false;
 
-/** The app sockets to register with: LTT_RUNDIR alone when set, else root's and the user's daemon. */
-export function appSocketPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+/** The app sockets an app may register with: LTT_RUNDIR alone when set, else root's and the user's daemon. */
+export function appSocketCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = env.LTT_RUNDIR ? [env.LTT_RUNDIR] : [...new Set([ROOT_RUNDIR, userRundir(env)])];
-  return dirs.map((d) => join(d, APP_SOCKET_NAME)).filter((p) => existsSync(p));
+  return dirs.map((d) => join(d, APP_SOCKET_NAME));
 }
+
+/** The app sockets that exist now. */
+export function appSocketPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+  return appSocketCandidates(env).filter((p) => existsSync(p));
+}
+
+/**
+ * How often an app with no session daemon looks for one (LTTng-UST apps register with a daemon started after
+ * them). Two existsSync() calls on an unref'd timer: nothing that shows in the app's profile.
+ */
+export const DAEMON_POLL_MS = 2000;
 
 function registerTimeout(): number {
   const v = process.env['LTT_UST_REGISTER_TIMEOUT'];
@@ -57,12 +68,29 @@ function agentUrl(): URL {
 export function startAgent(): void {
   if (started) return;
   started = true;
-  const sockets = appSocketPaths();
-  if (sockets.length === 0) return;
+  const candidates = appSocketCandidates();
+  const sockets = candidates.filter((p) => existsSync(p));
+  if (sockets.length > 0) {
+    launchAgent(candidates, sockets);
+    return;
+  }
+  // No daemon yet: the agent starts with the first one that appears; its sessions reach every thread over the
+  // BroadcastChannel (workers listen from their start), so the app needs no wait then.
+  const poll = setInterval(() => {
+    if (!candidates.some((p) => existsSync(p))) return;
+    clearInterval(poll);
+    launchAgent(candidates, []);
+  }, DAEMON_POLL_MS);
+  poll.unref();
+}
+
+/** Starts the agent thread; with `sockets` (daemons there at start), waits boundedly for their sessions. */
+function launchAgent(candidates: string[], sockets: string[]): void {
   const ctrl = new Int32Array(new SharedArrayBuffer(AGENT_CTRL_WORDS * 4));
   const { port1, port2 } = new MessageChannel();
   const init: AgentInit = {
     sockets,
+    candidates,
     ctrl: ctrl.buffer as SharedArrayBuffer,
     port: port2,
     pid: process.pid,
@@ -86,7 +114,7 @@ export function startAgent(): void {
   worker.on('exit', () => {
     alive = false;
   });
-  const timeout = registerTimeout();
+  const timeout = sockets.length > 0 ? registerTimeout() : 0;
   if (timeout > 0) Atomics.wait(ctrl, AGENT_REGISTERED, 0, timeout === Infinity ? undefined : timeout);
   const configs: SessionConfig[] = [];
   for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) {

@@ -434,3 +434,83 @@ test('several channels in one session and several sessions record the same proce
     await env.cleanup();
   }
 });
+
+/** An app that traces a round of ticks from its main thread and a worker on each "go" line, until "exit". */
+const ROUNDS_APP = `
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { createInterface } from 'node:readline';
+const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
+const emit = (msg) => { for (let i = 0; i < 100; i++) tick.emit(i, msg); };
+if (isMainThread) {
+  const w = new Worker(new URL(import.meta.url));
+  await new Promise((r) => w.once('online', r));
+  process.stdout.write('ready\\n');
+  let round = 0;
+  createInterface({ input: process.stdin }).on('line', (l) => {
+    if (l === 'exit') {
+      w.once('exit', () => process.exit(0));
+      w.postMessage('exit');
+      return;
+    }
+    round++;
+    emit('r' + round + '-main');
+    w.once('message', () => process.stdout.write('done\\n'));
+    w.postMessage('r' + round + '-worker');
+  });
+} else {
+  parentPort.on('message', (m) => {
+    if (m === 'exit') parentPort.close();
+    else { emit(m); parentPort.postMessage('ok'); }
+  });
+}
+`;
+
+test('an app started before any daemon registers once one starts, and again after the daemon restarts', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  const app = spawn(process.execPath, [writeScript(scripts, 'rounds-app.mjs', ROUNDS_APP)], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  app.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  app.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((r) => app.on('exit', (code) => r(code)));
+  const waitFor = async (what: () => boolean | Promise<boolean>, label: string, ms = 20_000) => {
+    const deadline = Date.now() + ms;
+    while (!(await what())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${label} (app stderr: ${err})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const round = async (n: number) => {
+    const before = out.split('done\n').length;
+    app.stdin.write('go\n');
+    await waitFor(() => out.split('done\n').length > before, `round ${n}`);
+  };
+  try {
+    await waitFor(() => out.includes('ready\n'), 'the app');
+    for (const n of [1, 2]) {
+      // A daemon the app did not know when it started (n = 1), then a new one after the first went away.
+      const trace = outputOf(await ok(env, 'create', `late${n}`));
+      await ok(env, 'enable-event', '-u', 'demo:*');
+      await ok(env, 'start');
+      await waitFor(async () => (await ok(env, 'list', '-u')).stdout.includes(`PID: ${app.pid} `), `registration ${n}`);
+      await round(n);
+      await ok(env, 'stop');
+      const byThread = ticks(bt2(trace).lines);
+      assert.deepEqual([...byThread.keys()].sort(), [`r${n}-main`, `r${n}-worker`]);
+      assert.deepEqual(byThread.get(`r${n}-main`), range(100));
+      assert.deepEqual(byThread.get(`r${n}-worker`), range(100));
+      await ok(env, 'destroy');
+      const pid = env.daemonPid()!;
+      process.kill(pid, 'SIGTERM');
+      await waitFor(() => !existsSync(`/proc/${pid}`) || /\) Z/.test(spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout), 'the daemon to exit');
+    }
+    app.stdin.write('exit\n');
+    assert.equal(await exited, 0);
+    assert.equal(err, '');
+  } finally {
+    app.kill('SIGKILL');
+    await env.cleanup();
+  }
+});
