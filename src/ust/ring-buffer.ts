@@ -15,6 +15,7 @@
 // itself, e.g. a worker terminated by process.exit()); x86-64 keeps stores in order (TSO) and V8 does not
 // reorder stores to typed arrays, so a consumer that reads the offset with Atomics.load sees the bytes before it.
 
+import { allocateSharedAligned } from '../ctf/writer/direct-io.js';
 import {
   CONSUMER_GONE, CTF_MAGIC, CTL_COMMIT, CTL_CONSUMER, CTL_DOORBELL, CTL_GEN, CTL_STATE, GEN_CLOSED, GEN_CONSUMED, GEN_OPEN, PACKET_ALIGN,
   PH_CONTENT_SIZE, PH_CPU_ID, PH_EVENTS_DISCARDED, PH_MAGIC, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_STREAM_ID,
@@ -59,6 +60,8 @@ export class RingProducer {
   readonly buf: Buffer;
   readonly stats: Float64Array;
   readonly data: SharedArrayBuffer;
+  /** `data` is page-aligned (see RingDescriptor.aligned). */
+  readonly aligned: boolean;
   readonly ctlSab: SharedArrayBuffer;
   readonly subbufSize: number;
   readonly numSubbuf: number;
@@ -97,7 +100,8 @@ export class RingProducer {
     this.numSubbuf = o.numSubbuf;
     this.mode = o.mode;
     this.blockingTimeoutMs = o.mode === 'discard' ? (o.blockingTimeoutMs ?? 0) : 0;
-    this.data = new SharedArrayBuffer(o.subbufSize * o.numSubbuf);
+    // Page-aligned when it can be: the consumer then writes sub-buffers straight to disk (O_DIRECT).
+    ({ buffer: this.data, aligned: this.aligned } = allocateSharedAligned(o.subbufSize * o.numSubbuf));
     this.ctlSab = new SharedArrayBuffer(ctlBytes(o.numSubbuf));
     this.u8 = new Uint8Array(this.data);
     this.dv = new DataView(this.data);

@@ -77,6 +77,8 @@ export interface RingDescriptor {
   readonly streamId: number; // CTF stream class id of this ring
   readonly streamName: string; // file name: CHANNEL_N
   readonly data: SharedArrayBuffer;
+  /** `data` starts on a page boundary (its sub-buffers can be written with O_DIRECT; src/ctf/writer/direct-io.ts). */
+  readonly aligned: boolean;
   readonly ctl: SharedArrayBuffer;
   readonly subbufSize: number;
   readonly numSubbuf: number;

@@ -20,7 +20,8 @@
 // written undeclared. The first failure is kept as `error` ("FILE: No space left on device"); writing retries
 // with every packet, so the trace resumes once space is back.
 
-import { closeSync, fstatSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { allocateAligned, DirectFile } from '../ctf/writer/direct-io.js';
 import { join } from 'node:path';
 import {
   CONSUMER_GONE, CTL_COMMIT, CTL_CONSUMER, CTL_DOORBELL, CTL_GEN, CTL_STATE, PRODUCER_EXITED, GEN_CLOSED, GEN_CONSUMED,
@@ -85,7 +86,8 @@ class RingSink {
   readonly dv: DataView;
   readonly ctl: Int32Array;
   readonly stats: Float64Array;
-  fd = -1;
+  /** The stream file (O_DIRECT while it can: direct-io.ts); undefined until opened. */
+  data: DirectFile | undefined;
   idxFd = -1;
   readonly priv: Buffer;
   readonly idxEntry = Buffer.alloc(72);
@@ -113,24 +115,30 @@ class RingSink {
     this.stats = new Float64Array(d.ctl, ctlInt32Words(d.numSubbuf) * 4);
     this.dataPath = join(traceDir, d.streamName);
     this.idxPath = join(traceDir, 'index', `${d.streamName}.idx`);
-    this.priv = Buffer.allocUnsafe(d.subbufSize);
+    // Page-aligned like the ring: copies (overwrite mode, final drain) go to disk directly too.
+    this.priv = allocateAligned(d.subbufSize);
     this.openFiles();
   }
 
   /** Opens the stream and index files (retried before each packet until it works). False on failure. */
   private openFiles(): boolean {
-    if (this.fd >= 0) return true;
-    let fd = -1;
+    if (this.data !== undefined) return true;
+    let data: DirectFile | undefined;
     let idxFd = -1;
     let file = this.dataPath;
     try {
-      fd = openSync(this.dataPath, 'w');
+      const path = this.dataPath;
+      data = DirectFile.open(
+        this.d.aligned,
+        (direct) => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (direct ? constants.O_DIRECT : 0), 0o644),
+        () => openSync(path, constants.O_WRONLY),
+      );
       file = this.idxPath;
       idxFd = openSync(this.idxPath, 'w');
       writeAllAt(idxFd, [INDEX_HEADER], 0);
     } catch (err) {
       // Leave no half-made stream behind (a bare index header would not read): nothing was written to it yet.
-      for (const [f, p] of [[fd, this.dataPath], [idxFd, this.idxPath]] as const) {
+      for (const [f, p] of [[data?.fd ?? -1, this.dataPath], [idxFd, this.idxPath]] as const) {
         if (f < 0) continue;
         try {
           closeSync(f);
@@ -142,7 +150,7 @@ class RingSink {
       this.owner.failed(file, err);
       return false;
     }
-    this.fd = fd;
+    this.data = data;
     this.idxFd = idxFd;
     this.idxOff = INDEX_HEADER.length;
     return true;
@@ -185,14 +193,14 @@ class RingSink {
     const events = this.ctl[ctlCountIndex(this.d.numSubbuf, i)]!;
     if (this.d.mode === 'discard') {
       // Written or not (full disk), the sub-buffer goes back to the producer: a stalled writer must not stall it.
-      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events);
+      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events, true, this.d.aligned);
       Atomics.store(this.ctl, gi, gen(this.expect, GEN_CONSUMED));
       Atomics.notify(this.ctl, gi);
     } else {
       this.priv.set(this.u8.subarray(base, base + content));
       const closed = gen(this.expect, GEN_CLOSED);
       if (Atomics.compareExchange(this.ctl, gi, closed, gen(this.expect, GEN_CONSUMED)) === closed) {
-        this.writePacket(this.priv.subarray(0, content), undefined, events);
+        this.writePacket(this.priv.subarray(0, content), undefined, events, true);
       }
     }
     this.expect++;
@@ -202,7 +210,14 @@ class RingSink {
    * Writes one packet (content bytes with a complete header) and its index entry; false if it could not (then
    * it is counted as unwritten, and the files end at the previous whole packet).
    */
-  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number): boolean {
+  /**
+   * `padInPlace`: `bytes` start a buffer this writer owns up to the padded size (a closed or claimed
+   * sub-buffer, the private copy): the padding is zeroed there and the packet goes out as one write, which
+   * O_DIRECT takes when that memory is page-aligned (`aligned`: true for the ring's when allocated so; absent for
+   * allocateAligned()'s, which direct-io.ts recognizes). Otherwise the padding comes from elsewhere, through the
+   * page cache.
+   */
+  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number, padInPlace = false, aligned?: boolean): boolean {
     // After close() the files are done: reopening them ('w') would truncate the stream.
     if (this.closed || !this.owner.flushMetadata() || !this.openFiles()) {
       this.unwritten(events);
@@ -211,10 +226,17 @@ class RingSink {
     const content = bytes.length;
     const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
     const pad = size - content;
+    const data = this.data!;
     try {
-      writeAllAt(this.fd, pad > 0 ? [bytes, ZEROS.subarray(0, pad)] : [bytes], this.fileOff);
+      if (padInPlace && bytes.byteOffset + size <= bytes.buffer.byteLength) {
+        const whole = new Uint8Array(bytes.buffer, bytes.byteOffset, size);
+        whole.fill(0, content);
+        data.write(whole, this.fileOff, (fd, b, p) => writeAllAt(fd, [b], p), aligned);
+      } else {
+        data.write(bytes, this.fileOff, (fd, b, p) => writeAllAt(fd, pad > 0 ? [b, ZEROS.subarray(0, pad)] : [b], p), false);
+      }
     } catch (err) {
-      truncateQuietly(this.fd, this.fileOff);
+      truncateQuietly(data.fd, this.fileOff);
       this.unwritten(events);
       this.owner.failed(this.dataPath, err);
       return false;
@@ -236,7 +258,7 @@ class RingSink {
       // Without its index entry the packet would still be read (readers scan files without index), but the
       // index would no longer match the file: drop both.
       truncateQuietly(this.idxFd, this.idxOff);
-      truncateQuietly(this.fd, this.fileOff);
+      truncateQuietly(data.fd, this.fileOff);
       this.unwritten(events);
       this.owner.failed(this.idxPath, err);
       return false;
@@ -300,7 +322,7 @@ class RingSink {
     h.setBigUint64(PH_PACKET_SIZE, BigInt(Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN * 8), true);
     h.setBigUint64(PH_EVENTS_DISCARDED, BigInt(discarded), true);
     // How many records the open packet holds is not published (the producer counts at close): unknown, 0 here.
-    this.writePacket(this.priv.subarray(0, content), undefined, 0);
+    this.writePacket(this.priv.subarray(0, content), undefined, 0, true);
     this.expect++;
   }
 
@@ -329,7 +351,7 @@ class RingSink {
     // Whatever the producer writes from now on is after the end of the session: it must not wait for us.
     Atomics.store(this.ctl, CTL_CONSUMER, CONSUMER_GONE);
     Atomics.notify(this.ctl, CTL_GEN + (this.expect & (this.d.numSubbuf - 1)));
-    for (const fd of [this.fd, this.idxFd]) {
+    for (const fd of [this.data?.fd ?? -1, this.idxFd]) {
       if (fd < 0) continue;
       try {
         closeSync(fd);
@@ -337,7 +359,7 @@ class RingSink {
         // Every byte was written with write(2); a close error (NFS) is nothing we could still repair.
       }
     }
-    this.fd = -1;
+    this.data = undefined;
     this.idxFd = -1;
   }
 }

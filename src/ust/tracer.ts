@@ -307,6 +307,7 @@ export function activate(config: SessionConfig): void {
     streamId,
     streamName: `${config.channel}_${threadId}`,
     data: ring.data,
+    aligned: ring.aligned,
     ctl: ring.ctlSab,
     subbufSize: config.subbufSize,
     numSubbuf: config.numSubbuf,

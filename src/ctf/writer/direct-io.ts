@@ -18,7 +18,7 @@ const WASM_PAGE = 65536;
 const CHUNK_BYTES = 64 << 20;
 
 /** The one WebAssembly API used here (the project's TypeScript libs do not declare WebAssembly). */
-const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } } }).WebAssembly.Memory;
+const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: ArrayBuffer } } }).WebAssembly.Memory;
 
 /** The ArrayBuffers allocateAligned() carves from: only views of these are known to be aligned. */
 const arenas = new WeakSet<ArrayBuffer>();
@@ -47,9 +47,102 @@ export function allocateAligned(size: number): Buffer {
   }
 }
 
-/** Whether `view` may be written with O_DIRECT at file offset `pos`. */
-export function directWritable(view: Uint8Array, pos: number): boolean {
-  return arenas.has(view.buffer as ArrayBuffer) && view.byteOffset % ALIGN === 0 && view.byteLength % ALIGN === 0 && pos % ALIGN === 0;
+/**
+ * Page-aligned memory shared between threads (a shared WebAssembly.Memory's buffer is a SharedArrayBuffer):
+ * ltt/ust's rings, whose sub-buffers are written out as they are. `aligned` is false when only an ordinary
+ * SharedArrayBuffer could be had (no address space left for another memory). The buffer may be longer than asked.
+ */
+export function allocateSharedAligned(size: number): { buffer: SharedArrayBuffer; aligned: boolean } {
+  if (directIoEnabled && sharedMemoryWorks) {
+    try {
+      const pages = Math.ceil(size / WASM_PAGE);
+      const buffer = new WasmMemory({ initial: pages, maximum: pages, shared: true }).buffer as unknown as SharedArrayBuffer;
+      return { buffer, aligned: true };
+    } catch {
+      // Stop asking: a failed reservation can cost a full garbage collection each time.
+      sharedMemoryWorks = false;
+    }
+  }
+  return { buffer: new SharedArrayBuffer(size), aligned: false };
+}
+let sharedMemoryWorks = true;
+
+/** Whether `view` may be written with O_DIRECT at file offset `pos` (`aligned`: its memory is known page-aligned). */
+export function directWritable(view: Uint8Array, pos: number, aligned = arenas.has(view.buffer as ArrayBuffer)): boolean {
+  return aligned && view.byteOffset % ALIGN === 0 && view.byteLength % ALIGN === 0 && pos % ALIGN === 0;
+}
+
+/** The errno code of an fs error, or of the fs error an LttError wraps. */
+function errnoOf(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof e?.cause?.code === 'string') return e.cause.code;
+  return typeof e?.code === 'string' ? e.code : undefined;
+}
+
+/**
+ * A data file written at explicit offsets: with O_DIRECT while it can, through the page cache for good after
+ * an unaligned write, an EINVAL, or a disk too slow (DirectWriteMonitor). `writeAll(fd, bytes, pos)` is the
+ * caller's own positional write (its error handling stays its own).
+ */
+export class DirectFile {
+  private readonly monitor = new DirectWriteMonitor();
+
+  private constructor(
+    public fd: number,
+    private direct: boolean,
+    private readonly reopenBuffered: () => number,
+  ) {}
+
+  /**
+   * `open(direct)` creates or empties the file (with O_DIRECT when asked); `reopenBuffered()` opens it again,
+   * unchanged, without. O_DIRECT is asked for when `want` holds and dropped if the file system refuses it.
+   */
+  static open(want: boolean, open: (direct: boolean) => number, reopenBuffered: () => number): DirectFile {
+    if (want && directIoEnabled) {
+      try {
+        return new DirectFile(open(true), true, reopenBuffered);
+      } catch (err) {
+        if (errnoOf(err) !== 'EINVAL') throw err;
+      }
+    }
+    return new DirectFile(open(false), false, reopenBuffered);
+  }
+
+  /** Still writing directly (a stream's next file asks for O_DIRECT only if this one kept it). */
+  get isDirect(): boolean {
+    return this.direct;
+  }
+
+  /** `aligned`: whether `bytes` lies in page-aligned memory (default: memory from allocateAligned()). */
+  write(bytes: Uint8Array, pos: number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void, aligned?: boolean): void {
+    if (this.direct && !directWritable(bytes, pos, aligned)) this.leaveDirect();
+    if (!this.direct) {
+      writeAll(this.fd, bytes, pos);
+      return;
+    }
+    const t0 = performance.now();
+    try {
+      writeAll(this.fd, bytes, pos);
+    } catch (err) {
+      // A device or file system with stricter alignment than ours: write it again through the page cache.
+      if (errnoOf(err) !== 'EINVAL') throw err;
+      this.leaveDirect();
+      writeAll(this.fd, bytes, pos);
+      return;
+    }
+    if (!this.monitor.record(bytes.byteLength, performance.now() - t0)) this.leaveDirect();
+  }
+
+  private leaveDirect(): void {
+    const fd = this.reopenBuffered();
+    fs.closeSync(this.fd);
+    this.fd = fd;
+    this.direct = false;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
 }
 
 /**

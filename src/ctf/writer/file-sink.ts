@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LttError } from '../../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-file.js';
-import { directIoEnabled, directWritable, DirectWriteMonitor } from './direct-io.js';
+import { DirectFile, directIoEnabled } from './direct-io.js';
 import { needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 
@@ -175,7 +175,7 @@ export class FileTraceSink implements TraceSink {
 }
 
 class FileStreamSink implements StreamSink {
-  private dataFd = -1;
+  private data: DirectFile | undefined;
   private indexFd = -1;
   private dataPath = '';
   private indexPath = '';
@@ -187,10 +187,8 @@ class FileStreamSink implements StreamSink {
   private readonly rotate: boolean;
   private readonly entry = Buffer.alloc(INDEX_ENTRY_SIZE);
   private closed = false;
-  /** Data files are written with O_DIRECT while this holds (direct-io.ts); false for good once given up. */
+  /** The next data file asks for O_DIRECT (direct-io.ts) while the previous ones kept it. */
   private direct = directIoEnabled;
-  private dataDirect = false;
-  private readonly monitor = new DirectWriteMonitor();
 
   get fileName(): string {
     return this.info.fileName;
@@ -208,19 +206,36 @@ class FileStreamSink implements StreamSink {
 
   private openFiles(): void {
     const base = this.rotate ? `${this.info.fileName}_${this.fileNumber}` : this.info.fileName;
-    this.dataPath = path.join(this.dir.path, base);
+    const dataPath = path.join(this.dir.path, base);
+    this.dataPath = dataPath;
     this.indexPath = path.join(this.indexDir.path, `${base}.idx`);
-    let dataFd = -1;
+    let data: DirectFile | undefined;
     let indexFd = -1;
     try {
-      dataFd = this.openData(base);
+      data = DirectFile.open(
+        this.direct,
+        (direct) => {
+          try {
+            return this.dir.openTruncated(base, 0o644, direct);
+          } catch (err) {
+            throw ioError('create', dataPath, err);
+          }
+        },
+        () => {
+          try {
+            return this.dir.reopen(base, false);
+          } catch (err) {
+            throw ioError('open', dataPath, err);
+          }
+        },
+      );
       indexFd = openTruncated(this.indexDir, `${base}.idx`);
       const header = indexFileHeader();
       writeAllAt(indexFd, header, 0, this.indexPath);
       this.indexBytes = header.length;
     } catch (err) {
       // No half-made stream file stays behind (an index without its header does not read).
-      for (const [fd, dir, name] of [[dataFd, this.dir, base], [indexFd, this.indexDir, `${base}.idx`]] as const) {
+      for (const [fd, dir, name] of [[data?.fd ?? -1, this.dir, base], [indexFd, this.indexDir, `${base}.idx`]] as const) {
         if (fd < 0) continue;
         try {
           fs.closeSync(fd);
@@ -231,80 +246,36 @@ class FileStreamSink implements StreamSink {
       }
       throw err;
     }
-    this.dataFd = dataFd;
+    this.data = data;
     this.indexFd = indexFd;
     this.fileBytes = 0;
   }
 
-  /** The data file, emptied: with O_DIRECT if this stream still writes directly and the file system allows it. */
-  private openData(base: string): number {
-    this.dataDirect = false;
-    if (this.direct) {
-      try {
-        const fd = this.dir.openTruncated(base, 0o644, true);
-        this.dataDirect = true;
-        return fd;
-      } catch (err) {
-        // EINVAL: this file system has no O_DIRECT. Anything else fails again below, with its own message.
-        if ((err as NodeJS.ErrnoException).code === 'EINVAL') this.direct = false;
-      }
-    }
-    return openTruncated(this.dir, base);
-  }
-
-  /** Back to page-cache writes for the rest of the stream's life (same file, same position). */
-  private leaveDirect(): void {
-    this.direct = false;
-    if (!this.dataDirect || this.dataFd < 0) return;
-    const base = path.basename(this.dataPath);
-    let fd: number;
-    try {
-      fd = this.dir.reopen(base, false);
-    } catch (err) {
-      throw ioError('open', this.dataPath, err);
-    }
-    fs.closeSync(this.dataFd);
-    this.dataFd = fd;
-    this.dataDirect = false;
-  }
-
-  /** One packet at `pos` of the data file: directly when it can, else (or after EINVAL) through the page cache. */
-  private writeData(packet: Uint8Array, pos: number): void {
-    if (this.dataDirect && !directWritable(packet, pos)) this.leaveDirect();
-    if (this.dataDirect) {
-      const t0 = performance.now();
-      try {
-        writeAllAt(this.dataFd, packet, pos, this.dataPath);
-        if (!this.monitor.record(packet.length, performance.now() - t0)) this.leaveDirect();
-        return;
-      } catch (err) {
-        // A device or file system with stricter alignment than ours: write it again through the page cache.
-        if (!(err instanceof LttError) || (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'EINVAL') throw err;
-        this.leaveDirect();
-      }
-    }
-    writeAllAt(this.dataFd, packet, pos, this.dataPath);
-  }
-
   private closeFiles(): void {
-    for (const [fd, file] of [
-      [this.dataFd, this.dataPath],
-      [this.indexFd, this.indexPath],
-    ] as const) {
-      if (fd < 0) continue;
+    const data = this.data;
+    this.data = undefined;
+    if (data !== undefined) {
+      if (!data.isDirect) this.direct = false;
+      try {
+        data.close();
+      } catch (err) {
+        throw ioError('close', this.dataPath, err);
+      }
+    }
+    if (this.indexFd >= 0) {
+      const fd = this.indexFd;
+      this.indexFd = -1;
       try {
         fs.closeSync(fd);
       } catch (err) {
-        throw ioError('close', file, err);
+        throw ioError('close', this.indexPath, err);
       }
     }
-    this.dataFd = -1;
-    this.indexFd = -1;
   }
 
   writePacket(packet: Uint8Array, index: PacketIndexEntry): void {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed stream ${this.dataPath}`);
-    if (this.dataFd >= 0 && this.rotate && this.fileBytes > 0 && this.fileBytes + packet.length > this.info.tracefileSize!) {
+    if (this.data !== undefined && this.rotate && this.fileBytes > 0 && this.fileBytes + packet.length > this.info.tracefileSize!) {
       // lttng-consumerd: move to the next file of the ring, overwriting the oldest one.
       this.closeFiles();
       this.fileNumber++;
@@ -312,14 +283,15 @@ class FileStreamSink implements StreamSink {
       if (count > 0) this.fileNumber %= count;
     }
     // Also retries a file whose opening failed before (full disk at rotation).
-    if (this.dataFd < 0) this.openFiles();
+    if (this.data === undefined) this.openFiles();
+    const data = this.data!;
     encodeIndexEntry(this.entry, 0, this.fileBytes, index);
-    this.writeData(packet, this.fileBytes);
+    data.write(packet, this.fileBytes, (fd, bytes, pos) => writeAllAt(fd, bytes, pos, this.dataPath));
     try {
       writeAllAt(this.indexFd, this.entry, this.indexBytes, this.indexPath);
     } catch (err) {
       // The index must match the data file: the packet goes too.
-      truncateQuietly(this.dataFd, this.fileBytes);
+      truncateQuietly(data.fd, this.fileBytes);
       throw err;
     }
     this.fileBytes += packet.length;
