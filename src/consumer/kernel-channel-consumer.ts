@@ -5,9 +5,11 @@
 // Runs inside the kernel consumer worker (kernel-consumer-worker.ts), one instance per channel for the
 // session's life (its loss counters follow the kernel's, which survive stop/start).
 // Contract: `start()` opens the per-CPU pipes and arms the read timer (and the switch timer when set);
-// the read timer is adaptive: an idle channel is drained every read-timer period (LTTng's semantics: partly
-// filled pages are read eventually), a busy one again as soon as the last drain found the buffer a quarter
-// full (at once when it found it fuller), so a fast producer does not overrun the buffer between two ticks.
+// the read timer is adaptive: an idle channel is drained every read-timer period, a busy one again as soon as
+// the last drain found the buffer a quarter full (at once when it found it fuller), so a fast producer does
+// not overrun the buffer between two ticks. Timer drains take the full pages only, as lttng-consumerd takes
+// full sub-buffers: the page the kernel is filling is read by the switch timer (when set), by drain() (rule
+// changes, statedumps) and at stop.
 // `drain()` reads, synchronously, at most what each CPU buffer holds; `stop()` must be called after tracing
 // is off in the instance: it disarms the timers, drains until every pipe reports EAGAIN (nothing recorded is
 // lost) and closes the pipes (the streams stay open: their owner closes them). Lost records: in discard mode
@@ -354,9 +356,10 @@ export class KernelChannelConsumer {
     for (const r of this.readers) {
       let pages = this.opts.bufferPages + 1;
       if (!partial && r.statsFd >= 0) {
-        // Unread bytes over the page size: never more than the pages the writer has left behind.
+        // Unread record bytes over what a page holds: the pages the writer has left behind (a page it could not
+        // fill to the last byte makes this count one low at most; the next drain takes it).
         const unread = readStatsField(r.statsFd, 'bytes');
-        if (unread !== undefined) pages = Math.min(pages, Math.floor(unread / this.opts.pageSize));
+        if (unread !== undefined) pages = Math.min(pages, Math.floor(unread / (this.opts.pageSize - this.opts.decoder.dataOffset)));
       }
       if (pages === 0) continue;
       const f = this.drainCpu(r, pages) / bufferBytes;

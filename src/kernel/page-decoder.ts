@@ -38,7 +38,8 @@ const TWO32 = 4294967296;
 export class PageDecoder {
   private readonly commitOffset: number;
   private readonly commitSize: number;
-  private readonly dataOffset: number;
+  /** Where a page's data starts (header_page): a full page holds pageSize - dataOffset bytes of records. */
+  readonly dataOffset: number;
   private readonly tsOffset: number;
   private readonly padding: number;
   private readonly timeExtend: number;

@@ -63,8 +63,17 @@ let pending = init.sockets.length;
 let finalizing = false;
 /** App sockets with a connection (or one being made). */
 const linked = new Set<string>();
-/** Sockets whose daemon refused us, by the socket file's inode: asked again only once the daemon is a new one. */
-const refusedAt = new Map<string, number>();
+/** Sockets whose daemon refused us, by socketIdentity(): asked again only once the daemon is a new one. */
+const refusedAt = new Map<string, string>();
+
+/**
+ * Which socket file this is: a daemon that restarts binds a new one, which may reuse the inode number but not
+ * its birth and change times.
+ */
+function socketIdentity(path: string): string {
+  const st = statSync(path, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.ctimeNs}`;
+}
 /** How often the agent looks for daemons it is not registered with (started, or restarted, after the app). */
 const RESCAN_MS = 2000;
 
@@ -219,12 +228,11 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
       // Tracepoints declared while the registration was in flight.
       const known = tracepoints.filter((tp) => !pendingTracepoints.includes(tp));
       if (known.length > 0) send(c, { type: 'tracepoints', tracepoints: known });
-      registrationAnswered();
       return;
     }
     case 'refused':
       try {
-        refusedAt.set(c.path, statSync(c.path).ino);
+        refusedAt.set(c.path, socketIdentity(c.path));
       } catch {
         // The socket is gone: a daemon that comes back is asked again.
       }
@@ -290,12 +298,13 @@ function connect(path: string, initial: boolean): void {
         return;
       }
       const m = f.body as DaemonToApp;
-      if (m.type === 'registered' || m.type === 'refused') answered = true;
       try {
         onDaemon(c, m);
       } catch {
         // A daemon bug must not take the application down.
       }
+      // After onDaemon: a registration's sessions are posted before the app's start-up wait ends.
+      if (m.type === 'registered' || m.type === 'refused') answer();
     }
   });
   // No daemon, a stale socket, a daemon that died: the app goes on untraced.
@@ -332,7 +341,8 @@ if (fin.async) void fin.value.then(finish);
 else finish();
 // Threads that declared events before this channel existed (registration wait disabled or timed out) say so again.
 channel.postMessage({ type: 'announce' } satisfies ChannelMessage);
-if (init.sockets.length === 0) registrationAnswered();
+// Started late (no daemon at the app's start): nobody waits for a registration.
+if (init.sockets.length === 0) Atomics.store(ctrl, AGENT_REGISTERED, 1);
 for (const path of init.sockets) connect(path, true);
 
 /** Joins the daemons that appeared, or came back, since: as LTTng-UST apps register with a later sessiond. */
@@ -340,13 +350,13 @@ function rescan(): void {
   if (finalizing) return;
   for (const path of init.candidates) {
     if (linked.has(path)) continue;
-    let ino: number;
+    let id: string;
     try {
-      ino = statSync(path).ino;
+      id = socketIdentity(path);
     } catch {
       continue;
     }
-    if (refusedAt.get(path) === ino) continue;
+    if (refusedAt.get(path) === id) continue;
     refusedAt.delete(path);
     connect(path, false);
   }

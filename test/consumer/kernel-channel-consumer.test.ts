@@ -108,6 +108,30 @@ test('switch timer closes packets while tracing (index grows before stop)', asyn
   });
 });
 
+test('timer drains take every full page while tracing (no switch timer), the rest at stop', async () => {
+  await withSession('fullpages', async (s, dir) => {
+    await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS, subbufSize: 4096, numSubbuf: 512, readTimerUs: 20_000 });
+    await s.enableEvent('c', { name: 'read', type: 'syscall' });
+    await s.enableEvent('c', { name: 'write', type: 'syscall' });
+    const inst = s.instanceNames().c!;
+    await s.start();
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=5000'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 400));
+    // Still tracing: packets are out (4 KiB CTF packets close as the pages come in), and no CPU buffer holds a
+    // full page the timer left behind.
+    const idx = fs.readdirSync(path.join(dir, 'kernel', 'index')).reduce((a, f) => a + fs.statSync(path.join(dir, 'kernel', 'index', f)).size, 0);
+    const unread = tracefs.cpuIds().map((cpu) => Number(/\nbytes: (\d+)/.exec(tracefs.readText(`per_cpu/cpu${cpu}/stats`, inst))![1]));
+    await s.stop();
+    assert.ok(idx > 16 * 2 + 20 * 72, `index bytes while tracing: ${idx}`);
+    for (const b of unread) assert.ok(b < 4096, `a full page left unread: ${unread.join(',')} bytes`);
+    const st = s.stats()[0]!;
+    assert.equal(st.discarded, 0);
+    const lines = babeltraceLines(dir);
+    assert.equal(lines.length, st.events);
+    assert.ok(lines.filter((l) => / syscall_exit_read: /.test(l)).length >= 5000, 'every dd read is there');
+  });
+});
+
 test('start/stop/start/stop appends to the same streams; loss counters are not counted twice', async () => {
   await withSession('restart', async (s, dir) => {
     await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS, subbufSize: 4096, numSubbuf: 2, readTimerUs: 60_000_000 });

@@ -82,12 +82,17 @@ test('packets that cannot go directly (sizes not multiples of 4096) are written 
   assert.equal(babeltraceLines(dir).length, 5000);
 });
 
-test('a disk slower than 100 MB/s sends the stream back to the page cache after a few writes', () => {
-  const m = new DirectWriteMonitor();
-  assert.ok(m.record(1 << 20, 0.5), 'fast');
-  assert.ok(m.record(4096, 0.9), 'small and quick: not judged');
-  for (let i = 0; i < 3; i++) assert.ok(m.record(1 << 20, 20), `slow write ${i + 1} of 4 tolerated`);
-  assert.ok(m.record(1 << 20, 1.5), 'a fast write resets the count');
-  for (let i = 0; i < 3; i++) m.record(1 << 20, 20);
-  assert.equal(m.record(1 << 20, 20), false);
+test('a disk slower than 100 MB/s sends the stream back to the page cache, judged over 20 ms windows', () => {
+  const fast = new DirectWriteMonitor();
+  for (let i = 0; i < 1000; i++) assert.ok(fast.record(1 << 20, 0.45), '2.3 GB/s (this VM) stays direct');
+  // Small packets on a slow disk: each write is quick, the windows are not (4 KiB in 0.9 ms = 4.5 MB/s).
+  const small = new DirectWriteMonitor();
+  let writes = 0;
+  while (small.record(4096, 0.9)) if (++writes > 1000) break;
+  assert.ok(writes >= 22 && writes <= 50, `given up after two slow windows (${writes} writes)`);
+  // One slow window alone (a hiccup) is forgiven when the next one is fast.
+  const hiccup = new DirectWriteMonitor();
+  assert.ok(hiccup.record(1 << 20, 25), 'first slow window');
+  for (let i = 0; i < 100; i++) assert.ok(hiccup.record(1 << 20, 0.5), 'fast again');
+  assert.ok(hiccup.record(1 << 20, 25), 'a later slow window is the first of a new count');
 });

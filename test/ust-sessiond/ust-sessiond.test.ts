@@ -5,11 +5,14 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LttTestEnv, type RunResult } from '../cli/ltt-test-env.js';
 import { BT, DEMO, ROOT, discardedEvents, writeScript } from '../ust/helpers.js';
 import { drivenAppSource, startDrivenApp } from '../robustness/robustness-env.js';
+import { encodeFrame, FrameDecoder } from '../../src/control/framing.js';
+import { APP_SOCKET_NAME } from '../../src/ust/app-protocol.js';
 
 const TICK_RE = /demo:tick: \{ cpu_id = (\d+) \}, \{ i = (-?\d+), msg = "([^"]*)" \}$/;
 
@@ -511,6 +514,56 @@ test('an app started before any daemon registers once one starts, and again afte
     assert.equal(err, '');
   } finally {
     app.kill('SIGKILL');
+    await env.cleanup();
+  }
+});
+
+test('a daemon that refuses the app: the app does not wait, and asks again only a daemon that restarted', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  mkdirSync(env.rundir, { recursive: true });
+  const socketPath = join(env.rundir, APP_SOCKET_NAME);
+  let registrations = 0;
+  /** A stand-in app socket that refuses every registration, as a daemon of another protocol version would. */
+  const listen = (): Promise<Server> =>
+    new Promise((resolve) => {
+      const server = createServer((socket) => {
+        const decoder = new FrameDecoder(1 << 20);
+        socket.on('data', (chunk) => {
+          for (const f of decoder.push(chunk)) {
+            if (f.ok && (f.body as { type?: string }).type === 'register') {
+              registrations++;
+              socket.end(encodeFrame({ type: 'refused', reason: 'test' }));
+            }
+          }
+        });
+        socket.on('error', () => undefined);
+      });
+      server.listen(socketPath, () => resolve(server));
+    });
+  let server = await listen();
+  const script = writeScript(scripts, 'lingering-app.mjs', `ust.provider('demo').event('tick', [ust.int32('i')]);\nprocess.stdout.write('up\\n');\nsetTimeout(() => {}, 7000);\n`);
+  const app = spawn(process.execPath, [script], { cwd: ROOT, env: { ...env.env, LTT_UST_REGISTER_TIMEOUT: 'inf' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      app.stdout.once('data', () => resolve());
+      app.once('exit', (code) => reject(new Error(`app exited ${code}`)));
+    });
+    // Refused at start: the bounded (here unbounded) registration wait ends with the refusal.
+    assert.ok(Date.now() - started < 5000, `the app waited ${Date.now() - started} ms`);
+    assert.equal(registrations, 1);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(registrations, 1, 'the same daemon is not asked again');
+    await new Promise<void>((r) => server.close(() => r()));
+    server = await listen();
+    const deadline = Date.now() + 5000;
+    while (registrations < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(registrations, 2, 'a restarted daemon is asked again');
+  } finally {
+    app.kill('SIGKILL');
+    server.close();
     await env.cleanup();
   }
 });

@@ -225,6 +225,8 @@ test('fused printers print what babeltrace2 prints on corner values', { skip: !s
       // next to a valid character whose UTF-16 low half lies where escaped bytes are kept (U+10080).
       { ...base, text: Buffer.from([0xff, 0x41, 0xc3, 0x28, 0xe2, 0x82, 0x20, 0xf0, 0x90, 0x82, 0x80, 0x22, 0x80]), seq: Buffer.from([0x80, 0xfe, 0xc0, 0xaf]), arr: Buffer.from([0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80]) },
       { ...base, text: Buffer.concat([Buffer.from('long '.repeat(60)), Buffer.from([0xe9, 0x74, 0xe9])]), seq: Buffer.from([0xe2, 0x9c]) },
+      // Byte-order marks are text too: at the start, and after an invalid byte.
+      { ...base, text: Buffer.from([0xef, 0xbb, 0xbf, 0x41, 0xff, 0xef, 0xbb, 0xbf, 0x42]), seq: Buffer.from([0xef, 0xbb, 0xbf]), arr: Buffer.from([0xef, 0xbb, 0xbf, 0x43, 0, 0]) },
     ];
     writeTrace(dir, corners);
     for (const args of [[], ['-n', 'none'], ['--names', 'all', '--fields', 'all']]) {

@@ -122,7 +122,8 @@ export function findNul(u8: Uint8Array, from: number, to: number): number {
   return j < 0 || j >= to ? -1 : j;
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a byte-order mark is text like any other to babeltrace2, which prints it.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * babeltrace2 copies a string's bytes to its output as they are, valid UTF-8 or not. A byte that is not part

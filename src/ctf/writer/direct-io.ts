@@ -146,20 +146,30 @@ export class DirectFile {
 }
 
 /**
- * Direct writes block until the device has the data; the page cache would absorb a burst instead. A stream
- * whose direct writes run below MIN_BYTES_PER_MS (a slow disk: the consumer would fall behind its ring
- * buffer) a few times in a row goes back to the page cache for good.
+ * Direct writes block until the device has the data; the page cache would absorb a burst instead. The time
+ * spent in direct writes is summed over windows of WINDOW_MS: a stream whose windows run below
+ * MIN_BYTES_PER_MS (a slow or network disk: the consumer would fall behind its ring buffer) SLOW_WINDOWS times
+ * in a row goes back to the page cache for good. Windows, not single writes: small packets (4 KiB sub-buffers)
+ * each take little time even on a slow disk.
  */
 const MIN_BYTES_PER_MS = 100_000; // 100 MB/s
-const SLOW_WRITES = 4;
+const WINDOW_MS = 20;
+const SLOW_WINDOWS = 2;
 
 export class DirectWriteMonitor {
+  private bytes = 0;
+  private ms = 0;
   private slow = 0;
 
   /** Records one direct write; returns false when the stream should stop writing directly. */
   record(bytes: number, ms: number): boolean {
-    if (ms > 1 && bytes / ms < MIN_BYTES_PER_MS) this.slow++;
+    this.bytes += bytes;
+    this.ms += ms;
+    if (this.ms < WINDOW_MS) return true;
+    if (this.bytes / this.ms < MIN_BYTES_PER_MS) this.slow++;
     else this.slow = 0;
-    return this.slow < SLOW_WRITES;
+    this.bytes = 0;
+    this.ms = 0;
+    return this.slow < SLOW_WINDOWS;
   }
 }

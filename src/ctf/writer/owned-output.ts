@@ -94,13 +94,20 @@ export class OwnedDirectory {
    * of the owner with one link. Throws the fs error (the caller words it).
    */
   openTruncated(name: string, mode: number, direct = false): number {
-    const file = this.pinned(name);
-    const flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | (direct ? O_DIRECT : 0);
     let fd: number;
     try {
-      fd = fs.openSync(file, flags | O_CREAT | O_EXCL, mode);
-      fs.fchownSync(fd, this.owner.uid, this.owner.gid);
-      return fd;
+      // Created without O_DIRECT: a file system refusing it still creates the file before the EINVAL, and that
+      // file must be the owner's already when the caller retries without.
+      fd = fs.openSync(this.pinned(name), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CREAT | O_EXCL, mode);
+      try {
+        fs.fchownSync(fd, this.owner.uid, this.owner.gid);
+      } catch (error) {
+        fs.closeSync(fd);
+        throw error;
+      }
+      if (!direct) return fd;
+      fs.closeSync(fd);
+      return this.reopen(name, true);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
