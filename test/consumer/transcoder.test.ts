@@ -73,13 +73,18 @@ function randomRecord(format: EventFormat, next: () => number): Buffer {
   return rec.subarray(0, dyn);
 }
 
-test('transcoders write what converter + encoder write, for every event of this kernel', async () => {
+/**
+ * One configuration of the equality check: the event header form, the timestamp base (clock values beyond 2^53
+ * are written as base + ts) and the packet size (small packets make records switch packets, and the header's
+ * exact size decides when: both paths must decide alike).
+ */
+async function sameBytes(header: 'large' | 'compact', timestampBase: bigint, packetSize: number): Promise<void> {
   const uuid = randomUUID();
   const viaValues: Buffer[] = [];
   const viaBytes: Buffer[] = [];
   const mk = async (out: Buffer[]) => {
-    const w = await CtfTraceWriter.create({ sink: memorySink(out), uuid, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
-    return { w, s: w.openStream({ streamClassId: 0, fileName: 'c_0', cpuId: 0, packetSize: 1 << 16 }) };
+    const w = await CtfTraceWriter.create({ sink: memorySink(out), uuid, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header }], timestampBase });
+    return { w, s: w.openStream({ streamClassId: 0, fileName: 'c_0', cpuId: 0, packetSize }) };
   };
   const a = await mk(viaValues);
   const b = await mk(viaBytes);
@@ -107,7 +112,10 @@ test('transcoders write what converter + encoder write, for every event of this 
       const rec = randomRecord(format, next);
       rec.copy(page, 128);
       shaped.convert(pageDv, page, 128, rec.length, out);
-      ts += 1 + (next() % 5000) + (k === 2 ? 2 ** 33 : 0); // some deltas need the extended header
+      // Deltas on both sides of each header form's limit: 2^27 (compact), 2^32 (large), and far beyond.
+      if (k === 1 && events % 7 === 0) ts += 2 ** 27 - 2 + (next() % 3);
+      else if (k === 2 && events % 5 === 0) ts += 2 ** 32 - 1 + (next() % 2);
+      else ts += 1 + (next() % 5000) + (k === 2 ? 2 ** 33 : 0);
       a.s.write(ida, ts, out);
       b.s.transcode(tx, ts, 128, rec.length);
       events++;
@@ -115,10 +123,22 @@ test('transcoders write what converter + encoder write, for every event of this 
   }
   a.s.flushPacket();
   b.s.flushPacket();
+  const what = `${header} headers, base ${timestampBase}, ${packetSize}-byte packets`;
   assert.ok(events > 1000, `only ${events} records: tracefs lists too few events`);
   assert.ok(copies > 1000, 'most fields are plain copies');
-  assert.equal(viaBytes.length, viaValues.length, 'same packets');
-  for (let i = 0; i < viaValues.length; i++) assert.ok(viaBytes[i]!.equals(viaValues[i]!), `packet ${i} differs`);
+  assert.equal(viaBytes.length, viaValues.length, `same packets (${what})`);
+  for (let i = 0; i < viaValues.length; i++) assert.ok(viaBytes[i]!.equals(viaValues[i]!), `packet ${i} differs (${what})`);
+}
+
+test('transcoders write what converter + encoder write, for every event of this kernel', async () => {
+  await sameBytes('large', 0n, 1 << 16);
+  // Compact headers: the first 31 classes use the 5-bit id (27-bit clock) form, the others the extended one.
+  await sameBytes('compact', 0n, 1 << 16);
+  // Clock values beyond 2^53 (base + ts) and bases whose low bits carry into the header's clock field.
+  await sameBytes('large', (1n << 62n) + 0xfffffff0n, 1 << 16);
+  await sameBytes('compact', 0x7ffffffn, 1 << 16);
+  await sameBytes('compact', 0xffffffffn, 4096);
+  await sameBytes('large', 0n, 512);
 });
 
 // ---- the consumer with and without transcoders, on real pages ------------------------------------------
