@@ -109,6 +109,27 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
     assert.match(view.stdout, /sched_switch/);
     assert.equal((await asUser('destroy')).code, 0);
 
+    // A tracefile ring: files reopened and reused while tracing stay the user's too.
+    const ringOut = join(userHome, 'ring');
+    for (const args of [
+      ['create', 'ring', '-o', ringOut],
+      ['enable-channel', '-k', '--subbuf-size=4096', '--tracefile-size=8192', '--tracefile-count=2', 'ch'],
+      ['enable-event', '-k', '-c', 'ch', '--syscall', 'read,write'],
+      ['start'],
+    ]) {
+      const r = await asUser(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=3000'], { stdio: 'ignore' });
+    assert.equal((await asUser('stop')).code, 0);
+    const ringFiles = owners(ringOut);
+    assert.ok(ringFiles.some((f) => /kernel\/ch_\d+_1$/.test(f)), `the ring turned: ${ringFiles.join(' ')}`);
+    assert.deepEqual(ringFiles.filter((f) => !f.startsWith(`${NOBODY} `)), [], 'every ring file belongs to the user');
+    const ringView = await asUser('view', ringOut);
+    assert.equal(ringView.code, 0, ringView.stderr);
+    assert.match(ringView.stdout, /syscall_exit_read/);
+    assert.equal((await asUser('destroy', 'ring')).code, 0);
+
     // A folder the user may not create: refused with one line, nothing created.
     const rootOnly = join(env.root, 'root-only');
     mkdirSync(rootOnly, { mode: 0o755 });
