@@ -53,6 +53,15 @@ export function prepareAuthDir(rundir: string, gid: number | undefined): void {
   chmodSync(dir, gid !== undefined ? 0o1730 : 0o1700);
 }
 
+/** A challenge left unanswered (the client went away): its file, if the client made one, goes too. */
+export function dropCredentialFile(rundir: string, nonce: string): void {
+  try {
+    unlinkSync(join(authDirPath(rundir), nonce));
+  } catch {
+    // Never created, or already taken.
+  }
+}
+
 /**
  * Who answered a credential challenge issued at `issuedAtMs`: the owner of the file `nonce` in the auth
  * directory. It must be a regular file with one link (a hard link to someone else's file would lend its

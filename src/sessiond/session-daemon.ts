@@ -18,7 +18,7 @@ import type { DaemonLog } from './daemon-log.js';
 import { dispatch } from './dispatch-table.js';
 import { KernelDomain } from './domains/kernel-domain.js';
 import { NoAppsUstDomain, type UstDomain } from './domains/ust-domain.js';
-import { acquirePidFile, prepareAuthDir, prepareRundir, releaseRundir, takeCredentialFile } from './runtime-dir.js';
+import { acquirePidFile, dropCredentialFile, prepareAuthDir, prepareRundir, releaseRundir, takeCredentialFile } from './runtime-dir.js';
 import { lockSession, SessionRegistry } from './session-registry.js';
 import { stopTracers } from './commands/stop-session.js';
 
@@ -237,6 +237,10 @@ export class SessionDaemon {
       }
     });
     socket.on('error', (error) => this.options.log.line(`Client connection error: ${error.message}`));
-    socket.on('close', () => this.connections.delete(socket));
+    socket.on('close', () => {
+      this.connections.delete(socket);
+      // A client gone mid-handshake (killed, timed out) leaves no file in the auth folder.
+      if (peer === undefined && challenge !== undefined) dropCredentialFile(this.options.rundir, challenge.nonce);
+    });
   }
 }

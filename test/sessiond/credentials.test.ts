@@ -181,6 +181,12 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
     });
     assert.deepEqual(honest[1], { type: 'authenticated', uid: 0, gid: 0 });
     assert.equal(honest[2]?.ok, true);
+    // A client gone between making its file and answering: the daemon removes the file.
+    await rawConversation(path, (f, _send, end) => {
+      closeSync(openSync(join(f.auth.dir, f.auth.nonce), 'wx', 0o600));
+      end();
+    });
+    for (let i = 0; i < 50 && readdirSync(join(env.rundir, 'auth')).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(readdirSync(join(env.rundir, 'auth')), [], 'no challenge file stays behind');
     assert.equal(daemon.exitCode, null);
   } finally {

@@ -23,7 +23,7 @@ import {
 } from '../../ust/app-protocol.js';
 import type { DomainTracer, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { UstDomain } from '../domains/ust-domain.js';
-import { takeCredentialFile } from '../runtime-dir.js';
+import { dropCredentialFile, takeCredentialFile } from '../runtime-dir.js';
 import { UstSessionTracer } from './ust-session-tracer.js';
 
 const MAX_APP_FRAME = 1 << 20;
@@ -221,6 +221,7 @@ export class AppRegistry implements UstDomain {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      if (pending !== undefined) dropCredentialFile(this.rundir, pending.nonce);
       if (!app) return;
       this.apps.delete(app);
       app.close();
