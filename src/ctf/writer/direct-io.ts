@@ -27,10 +27,13 @@ let chunk: { buffer: ArrayBuffer; used: number } | undefined;
 /** Whether this process may use O_DIRECT at all (LTT_DIRECT_IO=0 turns it off). */
 export const directIoEnabled = process.env.LTT_DIRECT_IO !== '0' && typeof fs.constants.O_DIRECT === 'number';
 
-/** `size` zeroed bytes starting on a page boundary (plain Buffer.alloc if no aligned memory can be had). */
+/**
+ * `size` zeroed bytes starting on a page boundary (plain Buffer.alloc if no aligned memory can be had). Carved
+ * from 64 MiB memories, never handed out twice: a memory goes when the last buffer carved from it does.
+ */
 export function allocateAligned(size: number): Buffer {
   const need = Math.ceil(size / ALIGN) * ALIGN;
-  if (!directIoEnabled) return Buffer.alloc(size);
+  if (!directIoEnabled || !memoryWorks) return Buffer.alloc(size);
   try {
     if (chunk === undefined || chunk.used + need > chunk.buffer.byteLength) {
       const pages = Math.ceil(Math.max(CHUNK_BYTES, need) / WASM_PAGE);
@@ -42,10 +45,13 @@ export function allocateAligned(size: number): Buffer {
     chunk.used += need;
     return out;
   } catch {
-    // No address space for another memory: an unaligned buffer, written through the page cache.
+    // No address space for another memory: an unaligned buffer, written through the page cache. Not asked
+    // again: a failed reservation can cost a full garbage collection each time.
+    memoryWorks = false;
     return Buffer.alloc(size);
   }
 }
+let memoryWorks = true;
 
 /**
  * Page-aligned memory shared between threads (a shared WebAssembly.Memory's buffer is a SharedArrayBuffer):
