@@ -10,6 +10,8 @@ import { enableChannelCommand } from './commands/enable-channel.js';
 import { enableEventCommand } from './commands/enable-event.js';
 import { helpCommand, helpRegistry } from './commands/help.js';
 import { listCommand } from './commands/list.js';
+import { loadCommand } from './commands/load.js';
+import { saveCommand } from './commands/save.js';
 import { setSessionCommand } from './commands/set-session.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
@@ -29,6 +31,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   enableEventCommand,
   helpCommand,
   listCommand,
+  loadCommand,
+  saveCommand,
   setSessionCommand,
   startCommand,
   statusCommand,

@@ -1,0 +1,180 @@
+// `ltt save` / `ltt load` with the real CLI and daemon: a session saved as LTTng's session XML and loaded back is
+// the same session (channels and their attributes, event rules with filters, log levels, exclusions and
+// disabled ones, contexts, trackers, disabled channels, the recording state); a configuration written by LTTng
+// (the element set of lttng-tools' session.xsd, as `lttng save` writes it) loads too; bad input gets one line.
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LttTestEnv, type RunResult } from './ltt-test-env.js';
+
+async function ok(env: LttTestEnv, ...args: string[]): Promise<RunResult> {
+  const r = await env.ltt(...args);
+  assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+/** `ltt --mi json list NAME` without what loading cannot keep (creation time, statistics). */
+async function detail(env: LttTestEnv, name: string): Promise<unknown> {
+  const doc = JSON.parse((await ok(env, '--mi', 'json', 'list', name)).stdout) as { output: unknown };
+  return JSON.parse(JSON.stringify(doc.output, (k, v) => (k === 'createdAt' || k === 'creation_time' || k === 'stats' ? undefined : v)));
+}
+
+test('save, destroy, load: the same session; the file is well-formed XML', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = join(env.root, 'traces');
+    await ok(env, 'create', 's1', '-o', out);
+    await ok(env, 'enable-channel', '-u', '--subbuf-size=16k', '--num-subbuf=8', '--overwrite', '--switch-timer=50000', 'c1');
+    await ok(env, 'enable-event', '-u', 'app:*', '-c', 'c1', '--filter', 'x > 10 && msg == "a<b&c\'d"');
+    await ok(env, 'enable-event', '-u', 'lib:*', '-c', 'c1', '--loglevel', 'TRACE_WARNING', '-x', 'lib:noisy,lib:chatty');
+    await ok(env, 'enable-event', '-u', 'one:ev', '-c', 'c1', '--loglevel-only', 'TRACE_INFO');
+    await ok(env, 'disable-event', '-u', '-c', 'c1', 'one:ev');
+    await ok(env, 'add-context', '-u', '-c', 'c1', '-t', 'vpid', '-t', 'procname');
+    await ok(env, 'enable-channel', '-u', 'c2');
+    await ok(env, 'enable-event', '-u', '-c', 'c2', 'other:*');
+    await ok(env, 'disable-channel', '-u', 'c2');
+    await ok(env, 'enable-event', '-k', 'sched_switch', '-c', 'k0');
+    await ok(env, 'enable-event', '-k', '--syscall', 'openat,close', '-c', 'k0');
+    await ok(env, 'disable-event', '-k', '--syscall', '-c', 'k0', 'close');
+    await ok(env, 'add-context', '-k', '-c', 'k0', '-t', 'pid');
+    await ok(env, 'track', '-k', '--pid=1,2');
+    await ok(env, 'untrack', '-u', '--vuid', '--all');
+    const before = await detail(env, 's1');
+
+    const saved = await ok(env, 'save', 's1');
+    assert.equal(saved.stdout, 'Session s1 saved successfully.\n');
+    const file = join(env.home, '.ltt', 'sessions', 's1.lttng');
+    const xml = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(d.documentElement.tagName, len(d.getElementsByTagName("event")))', file], { encoding: 'utf8' });
+    assert.equal(xml.stdout, 'sessions 7\n', xml.stderr);
+    const again = await env.ltt('save', 's1');
+    assert.deepEqual([again.code, again.stderr], [1, 'Error: Session s1: Session file already exists\n']);
+    await ok(env, 'save', '-f', 's1');
+
+    await ok(env, 'destroy', 's1');
+    const loaded = await ok(env, 'load', 's1');
+    assert.equal(loaded.stdout, 'Session s1 has been loaded successfully\n');
+    assert.deepEqual(await detail(env, 's1'), before);
+    const exists = await env.ltt('load', 's1');
+    assert.deepEqual([exists.code, exists.stderr], [1, 'Error: Session s1: Session name already exists\n']);
+
+    // Another name and another output; a recording session is loaded recording.
+    await ok(env, 'load', 's1', '--override-name', 's3', '--override-url', `file://${join(env.root, 'elsewhere')}`);
+    const s3 = (await detail(env, 's3')) as { sessions: Array<{ name: string; output_path?: string; path?: string }> };
+    assert.match(JSON.stringify(s3), /elsewhere/);
+    await ok(env, 'start', 's1');
+    await ok(env, 'save', '-f', '-o', join(env.root, 'saved'), 's1');
+    await ok(env, 'destroy', 's1');
+    await ok(env, 'load', '-i', join(env.root, 'saved', 's1.lttng'));
+    assert.match((await ok(env, 'list')).stdout, /s1 \[active\]/);
+    await ok(env, 'destroy', '-a');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+/** A configuration as `lttng save` writes it (lttng-tools 2.13, session.xsd element names). */
+const LTTNG_SAVED = `<?xml version="1.0" encoding="UTF-8"?>
+<sessions>
+	<session>
+		<name>from-lttng</name>
+		<domains>
+			<domain>
+				<type>UST</type>
+				<buffer_type>PER_UID</buffer_type>
+				<channels>
+					<channel>
+						<name>c1</name>
+						<enabled>true</enabled>
+						<overwrite_mode>DISCARD</overwrite_mode>
+						<subbuffer_size>16384</subbuffer_size>
+						<subbuffer_count>4</subbuffer_count>
+						<switch_timer_interval>0</switch_timer_interval>
+						<read_timer_interval>0</read_timer_interval>
+						<output_type>MMAP</output_type>
+						<blocking_timeout>0</blocking_timeout>
+						<monitor_timer_interval>1000000</monitor_timer_interval>
+						<tracefile_size>0</tracefile_size>
+						<tracefile_count>0</tracefile_count>
+						<live_timer_interval>0</live_timer_interval>
+						<events>
+							<event>
+								<name>hello_world:*</name>
+								<enabled>true</enabled>
+								<type>TRACEPOINT</type>
+								<loglevel_type>ALL</loglevel_type>
+								<filter>my_integer_field &gt; 10</filter>
+							</event>
+						</events>
+						<contexts>
+							<context>
+								<type>VPID</type>
+							</context>
+						</contexts>
+					</channel>
+				</channels>
+				<process_attr_trackers>
+					<vpid_process_attr_tracker>
+						<process_attr_values>
+							<vpid>
+								<id>1234</id>
+							</vpid>
+						</process_attr_values>
+					</vpid_process_attr_tracker>
+				</process_attr_trackers>
+			</domain>
+		</domains>
+		<started>false</started>
+		<attributes>
+			<rotation_schedules>
+				<periodic>
+					<time_us>60000000</time_us>
+				</periodic>
+			</rotation_schedules>
+		</attributes>
+		<output>
+			<consumer_output>
+				<enabled>true</enabled>
+				<destination>
+					<path>/tmp/from-lttng-traces</path>
+				</destination>
+			</consumer_output>
+		</output>
+	</session>
+</sessions>
+`;
+
+test("a configuration saved by LTTng loads; bad files get one line", { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    // LTTng's own folder is searched after ltt's.
+    const lttngDir = join(env.home, '.lttng', 'sessions');
+    mkdirSync(lttngDir, { recursive: true });
+    writeFileSync(join(lttngDir, 'from-lttng.lttng'), LTTNG_SAVED);
+    assert.equal((await ok(env, 'load')).stdout, 'Spawning a session daemon\nAll sessions have been loaded successfully\n');
+    const list = (await ok(env, 'list', 'from-lttng')).stdout;
+    assert.match(list, /Trace output: \/tmp\/from-lttng-traces/);
+    assert.match(list, /- c1: \[enabled\]/);
+    assert.match(list, /hello_world:\* \(type: tracepoint\) \[enabled\] \[filter: 'my_integer_field > 10'\]/);
+    assert.match(list, /Sub-buffer size: {2}16384 bytes\n {6}Sub-buffer count: 4\n/);
+    assert.match(list, /Virtual process IDs: {2}1234\n/);
+    assert.match(JSON.stringify(await detail(env, 'from-lttng')), /"contexts":\["vpid"\]/);
+
+    const missing = await env.ltt('load', 'nope');
+    assert.deepEqual([missing.code, missing.stderr], [1, 'Error: Session nope: Session file not found\n']);
+    const bad = join(env.root, 'bad.lttng');
+    writeFileSync(bad, '<sessions><session><name>x</name></sessions>');
+    const broken = await env.ltt('load', '-i', bad);
+    assert.equal(broken.code, 1);
+    assert.equal(broken.stderr, `Error: Invalid session configuration ${bad}: expected </session> at line 1\n`);
+    writeFileSync(bad, LTTNG_SAVED.replace('<type>UST</type>', '<type>JUL</type>'));
+    const jul = await env.ltt('load', '-i', bad);
+    assert.match(jul.stderr, /^Error: Invalid session configuration .*: session from-lttng: the JUL domain is not supported by ltt\n$/);
+    assert.ok(!existsSync(join(env.home, '.ltt', 'sessions', 'x.lttng')));
+    assert.ok(readFileSync(join(lttngDir, 'from-lttng.lttng'), 'utf8').includes('hello_world'), 'loading never writes');
+  } finally {
+    await env.cleanup();
+  }
+});
