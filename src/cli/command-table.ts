@@ -11,6 +11,7 @@ import { enableEventCommand } from './commands/enable-event.js';
 import { helpCommand, helpRegistry } from './commands/help.js';
 import { listCommand } from './commands/list.js';
 import { loadCommand } from './commands/load.js';
+import { regenerateCommand } from './commands/regenerate.js';
 import { saveCommand } from './commands/save.js';
 import { setSessionCommand } from './commands/set-session.js';
 import { startCommand } from './commands/start.js';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   helpCommand,
   listCommand,
   loadCommand,
+  regenerateCommand,
   saveCommand,
   setSessionCommand,
   startCommand,

@@ -47,6 +47,7 @@ export const ERROR_MESSAGES = {
     'Tracing the kernel requires a root ltt-sessiond daemon, as well as "tracing" group membership or root user ID for the ltt client',
   TRACE_ALREADY_STARTED: 'Tracing has already been started once',
   TRACE_ALREADY_STOPPED: 'Tracing has already been stopped',
+  SESSION_NOT_STARTED: 'Session not started',
   NEED_CHANNEL_NAME: "Non-default channel exists within session: channel name needs to be specified with '-c name'",
   INVALID: 'Invalid parameter',
   NO_SESSIOND: 'No session daemon is available',

@@ -128,6 +128,8 @@ export interface CommandMap {
   'start-session': { args: { session: string }; result: SessionSummary };
   'stop-session': { args: { session: string }; result: SessionSummary };
   'list-sessions': { args: Record<string, never>; result: SessionSummary[] };
+  /** `regenerate statedump`: the session must be recording. */
+  'regenerate-statedump': { args: { session: string }; result: SessionSummary };
   'get-session': { args: { session: string }; result: SessionDetail };
   'enable-channel': {
     args: { session: string; domain: Domain; channel: string; attributes?: Partial<ChannelAttributes> };

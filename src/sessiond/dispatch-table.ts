@@ -20,6 +20,7 @@ import { getSession } from './commands/get-session.js';
 import { listSessions } from './commands/list-sessions.js';
 import { listSyscalls } from './commands/list-syscalls.js';
 import { listTracepoints } from './commands/list-tracepoints.js';
+import { regenerateStatedump } from './commands/regenerate-statedump.js';
 import { startSession } from './commands/start-session.js';
 import { stopSession } from './commands/stop-session.js';
 import { track } from './commands/track.js';
@@ -47,6 +48,7 @@ export const DISPATCH_TABLE: Record<CommandName, Handler> = {
   'list-tracepoints': { needsSession: false, needsDomain: true, run: listTracepoints },
   'destroy-session': { needsSession: true, needsDomain: false, run: destroySession },
   'start-session': { needsSession: true, needsDomain: false, run: startSession },
+  'regenerate-statedump': { needsSession: true, needsDomain: false, run: regenerateStatedump },
   'stop-session': { needsSession: true, needsDomain: false, run: stopSession },
   'get-session': { needsSession: true, needsDomain: false, run: getSession },
   'enable-channel': { needsSession: true, needsDomain: true, run: enableChannel },

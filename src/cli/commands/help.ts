@@ -9,7 +9,7 @@ export const helpRegistry: { commands: CommandSpec[] } = { commands: [] };
 
 // lttng's grouping of the commands in its usage text (lttng.cpp), restricted to the commands ltt has.
 const GROUPS: ReadonlyArray<[string, readonly string[]]> = [
-  ['Recording sessions', ['create', 'destroy', 'load', 'save', 'set-session']],
+  ['Recording sessions', ['create', 'destroy', 'load', 'regenerate', 'save', 'set-session']],
   ['Channels', ['add-context', 'disable-channel', 'enable-channel']],
   ['Recording event rules', ['disable-event', 'enable-event']],
   ['Status', ['list', 'status']],

@@ -54,6 +54,8 @@ export interface DomainTracer {
    * user hears of it once (`ltt stop` / `ltt destroy`). Optional: a tracer that cannot fail to write omits it.
    */
   writeErrors?(): string[];
+  /** `regenerate statedump`: a new state dump into the channels that record one (kernel). Optional. */
+  regenerateStatedump?(): unknown;
 }
 
 export interface TracerSessionOptions {
