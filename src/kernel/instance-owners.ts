@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tracefs from './tracefs.js';
+import { makeDirectories } from '../make-directories.js';
 
 export const OWNER_DIR = process.env.LTT_KERNEL_OWNER_DIR ?? '/run/ltt/kernel-owners';
 
@@ -26,7 +27,7 @@ export function ownerRecordPath(sessionName: string): string {
 
 export function writeOwnerRecord(file: string, rec: OwnerRecord): void {
   try {
-    fs.mkdirSync(OWNER_DIR, { recursive: true });
+    makeDirectories(OWNER_DIR);
     fs.writeFileSync(file, JSON.stringify(rec));
   } catch {
     // Without a record the instance is simply never reclaimed automatically.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ControlClient } from '../control/client.js';
 import { authDirPath, groupId, pidFilePath, socketPath } from '../control/runtime-paths.js';
 import { LttError } from '../errors.js';
+import { makeDirectories } from '../make-directories.js';
 
 function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -16,7 +17,7 @@ function isRoot(): boolean {
 
 /** Creates the runtime directory and applies its mode and group. Returns the tracing group's gid if used. */
 export function prepareRundir(rundir: string, group: string): number | undefined {
-  mkdirSync(rundir, { recursive: true, mode: 0o750 });
+  makeDirectories(rundir, 0o750);
   if (!isRoot()) {
     chmodSync(rundir, 0o700);
     return undefined;

@@ -11,7 +11,7 @@
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons and sets
 // ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
-import { closeSync, mkdirSync, openSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -25,6 +25,7 @@ import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
 import { SessionWriter } from './trace-writer.js';
 import { describeIoError } from '../ctf/writer/file-sink.js';
+import { makeDirectories } from '../make-directories.js';
 
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
@@ -133,7 +134,7 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
   const id = start.config.sessionId;
   if (sessions.has(id)) return { ok: true, config: start.config };
   try {
-    mkdirSync(join(start.traceDir, 'index'), { recursive: true });
+    makeDirectories(join(start.traceDir, 'index'));
     // The channels of one session share the trace (one metadata): its preamble is written once.
     if (!preambles.has(start.traceDir)) writeFileSync(
       join(start.traceDir, 'metadata'),

@@ -13,7 +13,7 @@
 // (activate/setRules/deactivate) with the SessionConfig and EventRule data the daemon sends; its agent thread
 // hosts the same trace writer (trace-writer.ts) and the same flush-at-exit protocol.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +27,7 @@ import { traceTsdl } from './metadata.js';
 import type { LossMode } from './ring-layout.js';
 import { activate, activeSessionId, deactivate, ENV_DATA_KEY, flushThread, getChannel, setRules, type SessionConfig } from './tracer.js';
 import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, type ConsumerInit } from './consumer-protocol.js';
+import { makeDirectories } from '../make-directories.js';
 
 export interface LocalSessionOptions {
   /** Output directory; the trace goes to DIR/ust/pid/PROCNAME-PID-DATETIME/. */
@@ -164,7 +165,7 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   const procname = processName();
   const traceDir = join(resolve(opts.dir), 'ust', 'pid', `${procname}-${process.pid}-${dirDatetime(now)}`);
   try {
-    mkdirSync(join(traceDir, 'index'), { recursive: true });
+    makeDirectories(join(traceDir, 'index'));
     writeFileSync(
       join(traceDir, 'metadata'),
       traceTsdl({

@@ -1,13 +1,14 @@
 // `ltt save [-a] [-f] [-o DIR] [SESSION]`: writes sessions' configurations as LTTng does (NAME.lttng, the XML of
 // src/cli/session-config.ts), by default into $LTT_HOME/.ltt/sessions/. No SESSION (or -a): every session.
 
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lttHome } from '../../control/runtime-paths.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { sessionXml } from '../session-config.js';
+import { makeDirectories } from '../../make-directories.js';
 
 /** Where `save` writes and `load` looks first: $LTT_HOME/.ltt/sessions (LTTng: $LTTNG_HOME/.lttng/sessions). */
 export function savedSessionsDir(): string {
@@ -41,7 +42,7 @@ session XML) in DIR (default: $LTT_HOME/.ltt/sessions). An existing file is repl
       const file = join(dir, `${name}.lttng`);
       if (existsSync(file) && !values.force) throw new CliError('SAVE_FILE_EXIST', `Session ${name}: Session file already exists`);
       try {
-        mkdirSync(dir, { recursive: true });
+        makeDirectories(dir);
         // Whole or not at all: a reader never sees half a file.
         writeFileSync(`${file}.tmp-${process.pid}`, sessionXml(detail));
         renameSync(`${file}.tmp-${process.pid}`, file);

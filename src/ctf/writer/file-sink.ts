@@ -18,6 +18,7 @@ import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-fil
 import { DirectFile, directIoEnabled } from './direct-io.js';
 import { needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
+import { makeDirectories } from '../../make-directories.js';
 
 /**
  * "FILE: No space left on device": the system's wording of an fs error (Node's message is
@@ -133,7 +134,7 @@ export class FileTraceSink implements TraceSink {
       }
     }
     try {
-      await fs.promises.mkdir(path.join(dir, 'index'), { recursive: true });
+      makeDirectories(path.join(dir, 'index'));
     } catch (err) {
       throw ioError('create directory', dir, err);
     }

@@ -3,13 +3,13 @@
 // recording are later milestones: LIVE_SESSION, NOT_SUPPORTED); starting twice is TRACE_ALREADY_STARTED, which
 // the CLI reports as a warning like lttng.
 
-import { mkdir } from 'node:fs/promises';
 import { ControlError } from '../../control/error-codes.js';
 import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
 import { isLttError } from '../../errors.js';
 import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
+import { makeDirectories } from '../../make-directories.js';
 
 export async function startSession(
   ctx: DaemonContext,
@@ -31,7 +31,7 @@ export async function startSession(
   try {
     // Another user's session on root's daemon: their folder, made with their rights (owned-output.ts).
     if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, session.outputPath);
-    else await mkdir(session.outputPath, { recursive: true });
+    else makeDirectories(session.outputPath);
   } catch (error) {
     if (isLttError(error)) throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${error.message}`);
     throw new ControlError(

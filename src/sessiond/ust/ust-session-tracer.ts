@@ -14,7 +14,7 @@
 // several channels' rules match is recorded in each, as LTTng does.
 
 import { needsOwnedOutput, OwnedDirectory } from '../../ctf/writer/owned-output.js';
-import { lchownSync, mkdirSync } from 'node:fs';
+import { lchownSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LttError } from '../../errors.js';
@@ -26,6 +26,7 @@ import type { SessionConfig } from '../../ust/tracer.js';
 import { parseFilter } from '../../kernel/filter/parse-filter.js';
 import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { App, AppRegistry } from './app-registry.js';
+import { makeDirectories } from '../../make-directories.js';
 
 const START_ANSWER_TIMEOUT_MS = 3000;
 const STOP_ANSWER_TIMEOUT_MS = 10000;
@@ -238,7 +239,7 @@ export class UstSessionTracer implements DomainTracer {
           for (const d of dirs) d.close();
         }
       } else {
-        mkdirSync(join(traceDir, 'index'), { recursive: true });
+        makeDirectories(join(traceDir, 'index'));
         // The app writes its own folder: hand it over when the daemon (root) traces another user's process.
         // Inner folder first: once the outer one is the app's, the app could swap what is inside it.
         if (process.getuid?.() === 0 && app.uid > 0) {
