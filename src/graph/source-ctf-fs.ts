@@ -151,7 +151,18 @@ export function findTraceDirs(input: string): string[] {
   }
   if (!st.isDirectory()) return [];
   const out: string[] = [];
+  // Symbolic links are followed (as babeltrace2 does), each folder once: a link back up the tree (/proc/self/root,
+  // a loop made by hand) would otherwise be walked forever.
+  const seen = new Set<string>();
   const walk = (dir: string): void => {
+    try {
+      const d = statSync(dir, { bigint: true });
+      const key = `${d.dev}:${d.ino}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    } catch {
+      return;
+    }
     if (isFile(join(dir, 'metadata'))) {
       out.push(dir);
       return;
