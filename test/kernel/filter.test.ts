@@ -55,3 +55,16 @@ test('tracefs translation only where exact', () => {
   assert.equal(tr('prev_tid & 1 == 1'), undefined); // LTTng bitwise precedence
   assert.equal(tr('$ctx.pid == 1'), undefined);
 });
+
+test('filters too long or nested too deep are refused with one line, never by exhausting the stack', () => {
+  const deepParens = '('.repeat(30_000) + 'a == 1' + ')'.repeat(30_000);
+  assert.throws(() => parseFilter(deepParens), /^LttError: Invalid filter: nested more than 256 levels deep$/m);
+  assert.throws(() => parseFilter('!'.repeat(60_000) + 'a'), /Invalid filter: nested more than 256 levels deep/);
+  assert.throws(() => parseFilter(Array.from({ length: 300 }, (_, i) => `a == ${i}`).join(' || ')), /nested more than 256 levels deep/);
+  assert.throws(() => parseFilter('a == 1 || '.repeat(7000) + 'a == 2'), /Invalid filter: longer than 65535 characters/);
+  // What fits is parsed and compiled (the compiler walks the tree recursively).
+  const ok = '('.repeat(200) + Array.from({ length: 40 }, (_, i) => `a == ${i}`).join(' || ') + ')'.repeat(200);
+  const pred = compilePredicate(parseFilter(ok), ['a']);
+  assert.equal(pred([39], { get: () => undefined }), true);
+  assert.equal(pred([40], { get: () => undefined }), false);
+});

@@ -73,9 +73,24 @@ function lex(text: string): Tok[] {
 
 const LEVELS: string[][] = [['||'], ['&&'], ['==', '!='], ['<', '<=', '>', '>='], ['|'], ['^'], ['&'], ['<<', '>>']];
 
+/** LTTng's limit on a filter's length (LTTNG_FILTER_MAX_LEN). */
+const MAX_FILTER_LENGTH = 65535;
+/**
+ * How deep an expression may nest (parentheses, unary operators, and chains of binary ones alike): the parser,
+ * the translators and the compiler walk the tree recursively, and a filter must never exhaust their stack.
+ */
+const MAX_DEPTH = 256;
+
 export function parseFilter(text: string): FilterNode {
+  if (text.length > MAX_FILTER_LENGTH) {
+    throw new LttError('FILTER_SYNTAX', `Invalid filter: longer than ${MAX_FILTER_LENGTH} characters`);
+  }
   const toks = lex(text);
   let p = 0;
+  let depth = 0;
+  const deeper = (): void => {
+    if (++depth > MAX_DEPTH) throw new LttError('FILTER_SYNTAX', `Invalid filter: nested more than ${MAX_DEPTH} levels deep`);
+  };
   const peek = (): Tok => toks[p]!;
   const fail = (what: string): never => {
     const t = peek();
@@ -84,10 +99,16 @@ export function parseFilter(text: string): FilterNode {
   const binary = (level: number): FilterNode => {
     if (level === LEVELS.length) return unary();
     let left = binary(level + 1);
+    const at = depth;
     for (;;) {
       const t = peek();
-      if (t.k !== 'op' || !LEVELS[level]!.includes(t.v)) return left;
+      if (t.k !== 'op' || !LEVELS[level]!.includes(t.v)) {
+        depth = at;
+        return left;
+      }
       p++;
+      // a OP b OP c ... nests to the left: one level per operator.
+      deeper();
       left = { type: 'binary', op: t.v, left, right: binary(level + 1) };
     }
   };
@@ -95,7 +116,10 @@ export function parseFilter(text: string): FilterNode {
     const t = peek();
     if (t.k === 'op' && (t.v === '-' || t.v === '+' || t.v === '!' || t.v === '~')) {
       p++;
-      return { type: 'unary', op: t.v, arg: unary() };
+      deeper();
+      const arg = unary();
+      depth--;
+      return { type: 'unary', op: t.v, arg };
     }
     return primary();
   };
@@ -139,7 +163,9 @@ export function parseFilter(text: string): FilterNode {
       }
       case 'op':
         if (t.v === '(') {
+          deeper();
           const e = binary(0);
+          depth--;
           if (!(peek().k === 'op' && peek().v === ')')) fail('expected ")"');
           p++;
           return e;
