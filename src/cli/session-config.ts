@@ -132,18 +132,20 @@ function unescape(text: string, at: () => string): string {
 export function parseXml(text: string): XmlElement {
   let i = 0;
   const line = (): string => `at line ${text.slice(0, i).split('\n').length}`;
+  /** What lies between `open` (at i) and `close`, i moved past `close`. */
+  const through = (open: string, close: string, what: string): string => {
+    const end = text.indexOf(close, i + open.length);
+    if (end < 0) throw new Error(`unterminated ${what} ${line()}`);
+    const inner = text.slice(i + open.length, end);
+    i = end + close.length;
+    return inner;
+  };
   const skipMisc = (): void => {
     for (;;) {
       while (i < text.length && /\s/.test(text[i]!)) i++;
-      if (text.startsWith('<?', i)) {
-        const end = text.indexOf('?>', i);
-        if (end < 0) throw new Error(`unterminated declaration ${line()}`);
-        i = end + 2;
-      } else if (text.startsWith('<!--', i)) {
-        const end = text.indexOf('-->', i);
-        if (end < 0) throw new Error(`unterminated comment ${line()}`);
-        i = end + 3;
-      } else if (text.startsWith('<!DOCTYPE', i)) {
+      if (text.startsWith('<?', i)) through('<?', '?>', 'declaration');
+      else if (text.startsWith('<!--', i)) through('<!--', '-->', 'comment');
+      else if (text.startsWith('<!DOCTYPE', i)) {
         throw new Error(`DOCTYPE is not accepted ${line()}`);
       } else return;
     }
@@ -160,16 +162,9 @@ export function parseXml(text: string): XmlElement {
       if (lt < 0) throw new Error(`unclosed <${el.name}> ${line()}`);
       el.text += unescape(text.slice(i, lt), line);
       i = lt;
-      if (text.startsWith('<!--', i)) {
-        const end = text.indexOf('-->', i);
-        if (end < 0) throw new Error(`unterminated comment ${line()}`);
-        i = end + 3;
-      } else if (text.startsWith('<![CDATA[', i)) {
-        const end = text.indexOf(']]>', i);
-        if (end < 0) throw new Error(`unterminated CDATA ${line()}`);
-        el.text += text.slice(i + 9, end);
-        i = end + 3;
-      } else if (text.startsWith('</', i)) {
+      if (text.startsWith('<!--', i)) through('<!--', '-->', 'comment');
+      else if (text.startsWith('<![CDATA[', i)) el.text += through('<![CDATA[', ']]>', 'CDATA');
+      else if (text.startsWith('</', i)) {
         const close = /^<\/([A-Za-z_][\w.-]*)\s*>/.exec(text.slice(i, i + 256));
         if (!close || close[1] !== el.name) throw new Error(`expected </${el.name}> ${line()}`);
         i += close[0].length;
@@ -184,8 +179,8 @@ export function parseXml(text: string): XmlElement {
   return root;
 }
 
-function child(el: XmlElement, name: string): XmlElement | undefined {
-  return el.children.find((c) => c.name === name);
+function child(el: XmlElement | undefined, name: string): XmlElement | undefined {
+  return el?.children.find((c) => c.name === name);
 }
 function children(el: XmlElement | undefined, name: string): XmlElement[] {
   return el ? el.children.filter((c) => c.name === name) : [];
@@ -281,8 +276,9 @@ export function parseSessions(text: string): SavedSession[] {
     const name = textOf(s, 'name');
     if (!name) throw new Error('a <session> without a name');
     const attributes = child(s, 'attributes');
-    const consumer = child(child(s, 'output') ?? { name: '', children: [], text: '' }, 'consumer_output');
-    const path = consumer ? textOf(child(consumer, 'destination') ?? consumer, 'path') : undefined;
+    const consumer = child(child(s, 'output'), 'consumer_output');
+    const destination = child(consumer, 'destination');
+    const path = destination ? textOf(destination, 'path') : undefined;
     const enabled = consumer ? (boolOf(consumer, 'enabled') ?? true) : false;
     const domains: SavedDomain[] = [];
     for (const d of children(child(s, 'domains'), 'domain')) {

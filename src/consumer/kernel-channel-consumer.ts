@@ -430,7 +430,7 @@ export class KernelChannelConsumer {
 
   /** Discard mode: the kernel drops new records when full and counts them in per_cpu/cpuN/stats. */
   private accountDropped(r: CpuReader): void {
-    const dropped = readDropped(this.opts.instance, r.cpu);
+    const dropped = r.statsFd >= 0 ? (readStatsField(r.statsFd, 'dropped events') ?? 0) : readDropped(this.opts.instance, r.cpu);
     if (dropped > r.droppedSeen) {
       const delta = dropped - r.droppedSeen;
       r.droppedSeen = dropped;
@@ -469,25 +469,28 @@ function openStats(instance: string, cpu: number): number {
 
 const statsBuf = Buffer.alloc(1024);
 
-/** A "NAME: N" line of a per_cpu/cpuN/stats file kept open (read again from offset 0), or undefined. */
+/** The N of a "NAME: N" line of per_cpu/cpuN/stats text, or undefined. */
+function statsField(text: string, name: string): number | undefined {
+  const at = text.indexOf(`\n${name}: `);
+  if (at < 0) return undefined;
+  const v = Number.parseInt(text.slice(at + name.length + 3), 10);
+  return Number.isSafeInteger(v) ? v : undefined;
+}
+
+/** A field of a per_cpu/cpuN/stats file kept open (read again from offset 0), or undefined. */
 function readStatsField(fd: number, name: string): number | undefined {
   try {
     const n = fs.readSync(fd, statsBuf, 0, statsBuf.length, 0);
-    const text = statsBuf.toString('latin1', 0, n);
-    const at = text.indexOf(`\n${name}: `);
-    if (at < 0) return undefined;
-    const v = Number.parseInt(text.slice(at + name.length + 3), 10);
-    return Number.isSafeInteger(v) ? v : undefined;
+    return statsField(statsBuf.toString('latin1', 0, n), name);
   } catch {
     return undefined;
   }
 }
 
-/** "dropped events: N" of per_cpu/cpuN/stats. */
-export function readDropped(instance: string, cpu: number): number {
+/** "dropped events: N" of per_cpu/cpuN/stats, for a reader whose stats file could not be kept open. */
+function readDropped(instance: string, cpu: number): number {
   try {
-    const m = /dropped events:\s*(\d+)/.exec(tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance));
-    return m ? Number(m[1]) : 0;
+    return statsField(tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance), 'dropped events') ?? 0;
   } catch {
     return 0;
   }

@@ -4,9 +4,7 @@
 // killed mid-request or silent yields a ControlError too (NO_SESSIOND, DAEMON_GONE, TIMEOUT), never a hang or a
 // raw socket error. Requests may be pipelined; answers are matched by id.
 
-import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { ControlError, type WireError } from './error-codes.js';
 import { encodeFrame, FrameDecoder, MAX_RESPONSE_BYTES } from './framing.js';
 import {
@@ -17,7 +15,8 @@ import {
   type AuthFrame,
   type HelloFrame,
 } from './messages.js';
-import { authDirPath, socketPath } from './runtime-paths.js';
+import { answerChallenge, dropChallengeFile } from './credential-challenge.js';
+import { socketPath } from './runtime-paths.js';
 
 export interface ConnectOptions {
   /** Handshake deadline. */
@@ -30,33 +29,6 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
-}
-
-/**
- * Creates the challenge's file (owned by this process's uid and gid: the daemon reads them from it) and returns
- * its path. Only a challenge naming this daemon's auth directory and a plain nonce is answered, so a daemon
- * cannot make the client create files elsewhere.
- */
-function answerChallenge(rundir: string, auth: unknown): string {
-  const a = auth as { dir?: unknown; nonce?: unknown } | null;
-  if (!a || a.dir !== authDirPath(rundir) || typeof a.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(a.nonce)) {
-    throw new ControlError('INVALID_PROTOCOL', 'Protocol error occurred: malformed credential challenge');
-  }
-  const file = join(a.dir, a.nonce);
-  try {
-    closeSync(openSync(file, 'wx', 0o600));
-  } catch (error) {
-    throw new ControlError('EPERM', `Permission denied: cannot create the credential file ${file}: ${(error as Error).message}`);
-  }
-  return file;
-}
-
-function removeQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // The daemon removed it already.
-  }
 }
 
 export class ControlClient {
@@ -88,7 +60,7 @@ export class ControlClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (credentialFile !== undefined) removeQuietly(credentialFile);
+        if (credentialFile !== undefined) dropChallengeFile(credentialFile);
         if (error) {
           socket.destroy();
           reject(error);
@@ -122,7 +94,8 @@ export class ControlClient {
                 continue;
               }
               try {
-                credentialFile = answerChallenge(rundir, body.auth);
+                const auth = body.auth as { dir?: unknown; nonce?: unknown } | null;
+                credentialFile = answerChallenge(rundir, auth?.dir, auth?.nonce);
               } catch (error) {
                 settle(error as Error);
                 return;
@@ -130,7 +103,7 @@ export class ControlClient {
               const auth: AuthFrame = { type: 'auth' };
               socket.write(encodeFrame(auth));
             } else if (body.type === 'authenticated' && credentialFile !== undefined) {
-              removeQuietly(credentialFile);
+              dropChallengeFile(credentialFile);
               credentialFile = undefined;
               client = new ControlClient(socket, rundir, daemonPid, requestTimeoutMs);
               settle(undefined, client);

@@ -4,6 +4,7 @@
 // its pid must be gone, or its socket silent, before anything is removed.
 
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../control/client.js';
@@ -54,35 +55,48 @@ export function prepareAuthDir(rundir: string, gid: number | undefined): void {
   chmodSync(dir, gid !== undefined ? 0o1730 : 0o1700);
 }
 
-/** A challenge left unanswered (the client went away): its file, if the client made one, goes too. */
-export function dropCredentialFile(rundir: string, nonce: string): void {
-  try {
-    unlinkSync(join(authDirPath(rundir), nonce));
-  } catch {
-    // Never created, or already taken.
-  }
-}
-
 /**
- * Who answered a credential challenge issued at `issuedAtMs`: the owner of the file `nonce` in the auth
- * directory. It must be a regular file with one link (a hard link to someone else's file would lend its
- * owner) born after the challenge (a file moved in from elsewhere keeps its older birth time; the second of
- * slack covers the kernel's coarse file clock). It is removed.
+ * One credential challenge of root's daemon (control or app socket): a random nonce, and the file of that name
+ * in the auth folder that the client creates to answer it (its side: src/control/credential-challenge.ts).
  */
-export function takeCredentialFile(rundir: string, nonce: string, issuedAtMs: number): { uid: number; gid: number } | undefined {
-  const file = join(authDirPath(rundir), nonce);
-  try {
-    const st = lstatSync(file);
-    unlinkSync(file);
-    if (!st.isFile() || st.nlink !== 1) return undefined;
-    if (st.birthtimeMs > 0) {
-      // Born after the challenge, and its inode not changed since (a later link or rename moves ctime, when
-      // the file clock ticked in between; what keeps others from the name is that the folder is not listable).
-      if (st.birthtimeMs < issuedAtMs - 1000 || st.ctimeMs > st.birthtimeMs) return undefined;
+export class CredentialChallenge {
+  readonly nonce = randomBytes(16).toString('hex');
+  readonly issuedAtMs = Date.now();
+  readonly dir: string;
+
+  constructor(rundir: string) {
+    this.dir = authDirPath(rundir);
+  }
+
+  /**
+   * Who answered: the owner of the file. It must be a regular file with one link (a hard link to someone
+   * else's file would lend its owner) born after the challenge (a file moved in from elsewhere keeps its older
+   * birth time; the second of slack covers the kernel's coarse file clock). It is removed.
+   */
+  take(): { uid: number; gid: number } | undefined {
+    const file = join(this.dir, this.nonce);
+    try {
+      const st = lstatSync(file);
+      unlinkSync(file);
+      if (!st.isFile() || st.nlink !== 1) return undefined;
+      if (st.birthtimeMs > 0) {
+        // Born after the challenge, and its inode not changed since (a later link or rename moves ctime, when
+        // the file clock ticked in between; what keeps others from the name is that the folder is not listable).
+        if (st.birthtimeMs < this.issuedAtMs - 1000 || st.ctimeMs > st.birthtimeMs) return undefined;
+      }
+      return { uid: st.uid, gid: st.gid };
+    } catch {
+      return undefined;
     }
-    return { uid: st.uid, gid: st.gid };
-  } catch {
-    return undefined;
+  }
+
+  /** Left unanswered (the client went away): its file, if the client made one, goes too. */
+  drop(): void {
+    try {
+      unlinkSync(join(this.dir, this.nonce));
+    } catch {
+      // Never created, or already taken.
+    }
   }
 }
 

@@ -5,20 +5,19 @@
 // the connection keeps going; a broken frame (oversized length) or a wrong version gets an error answer and
 // that connection is closed. Nothing a client sends can stop the daemon serving the others.
 
-import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ControlError } from '../control/error-codes.js';
 import { encodeFrame, FrameDecoder, MAX_REQUEST_BYTES } from '../control/framing.js';
 import { LTT_VERSION, PROTOCOL_VERSION, type AuthFrame, type HelloFrame, type ResponseFrame } from '../control/messages.js';
-import { authDirPath, lttHome, socketPath } from '../control/runtime-paths.js';
+import { lttHome, socketPath } from '../control/runtime-paths.js';
 import { isLttError } from '../errors.js';
 import type { DaemonContext, PeerCredentials } from './daemon-context.js';
 import type { DaemonLog } from './daemon-log.js';
 import { dispatch } from './dispatch-table.js';
 import { KernelDomain } from './domains/kernel-domain.js';
 import { NoAppsUstDomain, type UstDomain } from './domains/ust-domain.js';
-import { acquirePidFile, dropCredentialFile, prepareAuthDir, prepareRundir, releaseRundir, takeCredentialFile } from './runtime-dir.js';
+import { acquirePidFile, CredentialChallenge, prepareAuthDir, prepareRundir, releaseRundir } from './runtime-dir.js';
 import { lockSession, SessionRegistry } from './session-registry.js';
 import { stopTracers } from './commands/stop-session.js';
 
@@ -160,7 +159,7 @@ export class SessionDaemon {
      * is reachable by that user only (0700 directory): the peer is the daemon's user.
      */
     let peer: PeerCredentials | undefined;
-    let challenge: { nonce: string; issuedAtMs: number } | undefined;
+    let challenge: CredentialChallenge | undefined;
     // Requests of one connection are answered in order: each waits for the previous one.
     let queue: Promise<void> = Promise.resolve();
     const send = (body: HelloFrame | AuthFrame | ResponseFrame) => {
@@ -198,8 +197,8 @@ export class SessionDaemon {
           }
           greeted = true;
           if (this.ctx.info.uid === 0) {
-            challenge = { nonce: randomBytes(16).toString('hex'), issuedAtMs: Date.now() };
-            const auth = { dir: authDirPath(this.options.rundir), nonce: challenge.nonce };
+            challenge = new CredentialChallenge(this.options.rundir);
+            const auth = { dir: challenge.dir, nonce: challenge.nonce };
             send({ type: 'hello', version: PROTOCOL_VERSION, peer: 'ltt-sessiond', pid: process.pid, auth });
           } else {
             peer = { uid: this.ctx.info.uid, gid: typeof process.getgid === 'function' ? process.getgid() : -1 };
@@ -208,7 +207,7 @@ export class SessionDaemon {
           continue;
         }
         if (peer === undefined) {
-          const taken = body?.type === 'auth' && challenge ? takeCredentialFile(this.options.rundir, challenge.nonce, challenge.issuedAtMs) : undefined;
+          const taken = body?.type === 'auth' ? challenge?.take() : undefined;
           if (!taken) {
             this.options.log.line('Client failed the credential challenge');
             refuse(null, new ControlError('EPERM', 'Permission denied: the client did not prove its credentials').toWire(), true);
@@ -240,7 +239,7 @@ export class SessionDaemon {
     socket.on('close', () => {
       this.connections.delete(socket);
       // A client gone mid-handshake (killed, timed out) leaves no file in the auth folder.
-      if (peer === undefined && challenge !== undefined) dropCredentialFile(this.options.rundir, challenge.nonce);
+      if (peer === undefined) challenge?.drop();
     });
   }
 }

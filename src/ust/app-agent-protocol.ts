@@ -8,6 +8,12 @@ export const AGENT_FINAL = 1;
 export const AGENT_DONE = 2;
 export const AGENT_CTRL_WORDS = 4;
 
+/**
+ * How often an app looks for session daemons it is not registered with (LTTng-UST apps register with a daemon
+ * started, or restarted, after them): a few stat() calls on an unref'd timer.
+ */
+export const DAEMON_POLL_MS = 2000;
+
 export interface AgentInit {
   /** The app sockets that exist at start: registered with before the app goes on (the bounded wait). */
   readonly sockets: readonly string[];

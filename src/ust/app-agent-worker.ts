@@ -11,20 +11,22 @@
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons and sets
 // ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
-import { closeSync, openSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel, workerData, type MessagePort } from 'node:worker_threads';
 import { encodeFrame, FrameDecoder } from '../control/framing.js';
 import { APP_PROTOCOL_VERSION, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint, type DaemonToApp } from './app-protocol.js';
-import { AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, type AgentInit } from './app-agent-protocol.js';
+import { AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, DAEMON_POLL_MS, type AgentInit } from './app-agent-protocol.js';
 import { CHANNEL_NAME } from './channel-name.js';
 import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
 import { SessionWriter } from './trace-writer.js';
 import { describeIoError } from '../ctf/writer/file-sink.js';
+import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
+import type { ControlError } from '../control/error-codes.js';
 import { makeDirectories } from '../make-directories.js';
 
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
@@ -75,8 +77,6 @@ function socketIdentity(path: string): string {
   const st = statSync(path, { bigint: true });
   return `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.ctimeNs}`;
 }
-/** How often the agent looks for daemons it is not registered with (started, or restarted, after the app). */
-const RESCAN_MS = 2000;
 
 const channel = new BroadcastChannel(CHANNEL_NAME);
 channel.onmessage = (e: unknown) => {
@@ -202,15 +202,15 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
     case 'challenge': {
       // Root's daemon asks who we are: a file in its auth folder, owned by this process's uid and gid. Only a
       // challenge naming that folder and a plain nonce is answered.
-      if (m.dir !== join(dirname(c.path), 'auth') || typeof m.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(m.nonce)) {
-        c.socket.destroy();
-        return;
-      }
-      c.credentialFile = join(m.dir, m.nonce);
       try {
-        closeSync(openSync(c.credentialFile, 'wx', 0o600));
-      } catch {
-        // Not in the daemon's group: the daemon refuses the registration and the app runs untraced.
+        c.credentialFile = answerChallenge(dirname(c.path), m.dir, m.nonce);
+      } catch (error) {
+        // A challenge naming another folder is not answered. Not in the daemon's group (EPERM): the daemon
+        // refuses the registration and the app runs untraced.
+        if ((error as ControlError).code !== 'EPERM') {
+          c.socket.destroy();
+          return;
+        }
       }
       send(c, { type: 'auth' });
       return;
@@ -255,14 +255,9 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
   }
 }
 
-/** The daemon removes the challenge's file; this covers a daemon that went away before it did. */
 function forgetCredentialFile(c: Conn): void {
   if (c.credentialFile === undefined) return;
-  try {
-    unlinkSync(c.credentialFile);
-  } catch {
-    // Removed by the daemon, as it should be.
-  }
+  dropChallengeFile(c.credentialFile);
   c.credentialFile = undefined;
 }
 
@@ -362,5 +357,5 @@ function rescan(): void {
     connect(path, false);
   }
 }
-setInterval(rescan, RESCAN_MS).unref();
+setInterval(rescan, DAEMON_POLL_MS).unref();
 if (init.sockets.length === 0) rescan();

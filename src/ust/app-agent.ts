@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, setEnvironmentData } from 'node:worker_threads';
 import { ROOT_RUNDIR, userRundir } from '../control/runtime-paths.js';
-import { AGENT_CTRL_WORDS, AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, type AgentInit } from './app-agent-protocol.js';
+import { AGENT_CTRL_WORDS, AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, DAEMON_POLL_MS, type AgentInit } from './app-agent-protocol.js';
 import { APP_SOCKET_NAME } from './app-protocol.js';
 import { activate, AGENT_ENV_KEY, deactivate, ENV_DATA_KEY, getChannel, type SessionConfig } from './tracer.js';
 
@@ -31,17 +31,6 @@ export function appSocketCandidates(env: NodeJS.ProcessEnv = process.env): strin
   const dirs = env.LTT_RUNDIR ? [env.LTT_RUNDIR] : [...new Set([ROOT_RUNDIR, userRundir(env)])];
   return dirs.map((d) => join(d, APP_SOCKET_NAME));
 }
-
-/** The app sockets that exist now. */
-export function appSocketPaths(env: NodeJS.ProcessEnv = process.env): string[] {
-  return appSocketCandidates(env).filter((p) => existsSync(p));
-}
-
-/**
- * How often an app with no session daemon looks for one (LTTng-UST apps register with a daemon started after
- * them). Two existsSync() calls on an unref'd timer: nothing that shows in the app's profile.
- */
-export const DAEMON_POLL_MS = 2000;
 
 function registerTimeout(): number {
   const v = process.env['LTT_UST_REGISTER_TIMEOUT'];

@@ -73,6 +73,9 @@ function writeAllAt(fd: number, bufs: readonly Uint8Array[], pos: number): void 
   }
 }
 
+/** One buffer at `pos` (DirectFile.write's positional write). */
+const writeOne = (fd: number, b: Uint8Array, pos: number): void => writeAllAt(fd, [b], pos);
+
 function truncateQuietly(fd: number, size: number): void {
   try {
     ftruncateSync(fd, size);
@@ -231,7 +234,7 @@ class RingSink {
       if (padInPlace && bytes.byteOffset + size <= bytes.buffer.byteLength) {
         const whole = new Uint8Array(bytes.buffer, bytes.byteOffset, size);
         whole.fill(0, content);
-        data.write(whole, this.fileOff, (fd, b, p) => writeAllAt(fd, [b], p), aligned);
+        data.write(whole, this.fileOff, writeOne, aligned);
       } else {
         data.write(bytes, this.fileOff, (fd, b, p) => writeAllAt(fd, pad > 0 ? [b, ZEROS.subarray(0, pad)] : [b], p), false);
       }

@@ -23,6 +23,9 @@ const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { 
 /** The ArrayBuffers allocateAligned() carves from: only views of these are known to be aligned. */
 const arenas = new WeakSet<ArrayBuffer>();
 let chunk: { buffer: ArrayBuffer; used: number } | undefined;
+/** Cleared by a failed reservation, not retried: each can cost a full garbage collection. */
+let memoryWorks = true;
+let sharedMemoryWorks = true;
 
 /** Whether this process may use O_DIRECT at all (LTT_DIRECT_IO=0 turns it off). */
 export const directIoEnabled = process.env.LTT_DIRECT_IO !== '0' && typeof fs.constants.O_DIRECT === 'number';
@@ -45,13 +48,11 @@ export function allocateAligned(size: number): Buffer {
     chunk.used += need;
     return out;
   } catch {
-    // No address space for another memory: an unaligned buffer, written through the page cache. Not asked
-    // again: a failed reservation can cost a full garbage collection each time.
+    // No address space for another memory: an unaligned buffer, written through the page cache.
     memoryWorks = false;
     return Buffer.alloc(size);
   }
 }
-let memoryWorks = true;
 
 /**
  * Page-aligned memory shared between threads (a shared WebAssembly.Memory's buffer is a SharedArrayBuffer):
@@ -65,13 +66,11 @@ export function allocateSharedAligned(size: number): { buffer: SharedArrayBuffer
       const buffer = new WasmMemory({ initial: pages, maximum: pages, shared: true }).buffer as unknown as SharedArrayBuffer;
       return { buffer, aligned: true };
     } catch {
-      // Stop asking: a failed reservation can cost a full garbage collection each time.
       sharedMemoryWorks = false;
     }
   }
   return { buffer: new SharedArrayBuffer(size), aligned: false };
 }
-let sharedMemoryWorks = true;
 
 /** Whether `view` may be written with O_DIRECT at file offset `pos` (`aligned`: its memory is known page-aligned). */
 export function directWritable(view: Uint8Array, pos: number, aligned = arenas.has(view.buffer as ArrayBuffer)): boolean {

@@ -1,25 +1,24 @@
 // Per-event-class record encoders, generated with `new Function` (design.md: no generic interpreter on the
-// hot path). One encoder writes a whole event record: LTTng event header (compact or large, extended when the
-// id or the time since the previous record does not fit), stream event context, payload.
+// hot path). An encoder writes what follows a record's event header: stream event context, then payload. The
+// header (compact or large, extended when the id or the time since the previous record does not fit) is the
+// stream writer's, one piece of code for every record (StreamWriter.header).
 //
 // Contract: `compileEncoder(...)` returns a factory (the code is generated at its first call: kernel channels
 // declare hundreds of classes and record few); a stream calls it once with its packet buffer and gets an
-// `EventEncoder`. `encode(off, ts, last, payload, context)` writes the record at byte `off` and returns the new
-// offset, or -1 when the record does not fit before `end` (the buffer length); in that case bytes from `off`
-// on may have been written and the caller must zero them again. The buffer must be all zero from `off` to its
-// end on entry: padding and string terminators rely on it. `ts` must be >= `last` (the clock value the reader
-// will hold before this record: the previous record's timestamp or the packet's timestamp_begin); both are
-// cycle counts below 2^53. Values are positional (see index.ts for the accepted JS types per field kind).
+// `EventEncoder`. `body(off, payload, context)` writes context and payload at byte `off` and returns the new
+// offset, or -1 when they do not fit before `end` (the buffer length); in that case bytes from `off` on may
+// have been written and the caller must zero them again. The buffer must be all zero from `off` to its end on
+// entry: padding and string terminators rely on it. Values are positional (see index.ts for the accepted JS
+// types per field kind). Transcoders (below) are the same with the payload read from a source record.
 
 import type { FieldDef, FieldType, IntegerFieldType } from './field-types.js';
 
-export type EventEncoder = (
-  off: number,
-  ts: number,
-  last: number,
-  payload: readonly unknown[],
-  context: readonly unknown[] | undefined,
-) => number;
+/** An event class bound to a stream: its id and header form (for the stream's header), and its body writer. */
+export interface EventEncoder {
+  readonly id: number;
+  readonly compact: boolean;
+  readonly body: (off: number, payload: readonly unknown[], context: readonly unknown[] | undefined) => number;
+}
 
 export type EncoderFactory = (u8: Buffer, dv: DataView) => EventEncoder;
 
@@ -42,11 +41,10 @@ export type FieldSource =
   | { readonly expr: string };
 
 /**
- * An event class's transcoder bound to a stream: the stream writes the event header (`id`, in its stream
- * class's `compact` or large form), then `body` writes the stream event context and the payload from the
- * source record at `rec` (`len` bytes) of the source buffer bound at creation; `body` returns the record's end
- * or -1 when it does not fit, as EventEncoder. Only integers cross this call: a double timestamp passed to a
- * call V8 does not inline is boxed, one allocation per record on the kernel consumer's hot path.
+ * An event class's transcoder bound to a stream, as EventEncoder: `body` writes the stream event context and
+ * the payload from the source record at `rec` (`len` bytes) of the source buffer bound at creation. Only
+ * integers cross this call: a double timestamp passed to a call V8 does not inline is boxed, one allocation
+ * per record on the kernel consumer's hot path (the header, which needs it, is written by the stream).
  */
 export interface Transcoder {
   readonly id: number;
@@ -128,7 +126,6 @@ interface GenItem {
 class CodeGen {
   private readonly lines: string[] = [];
   private tmp = 0;
-
 
   emit(line: string): void {
     this.lines.push(line);
@@ -394,58 +391,15 @@ class CodeGen {
 }
 
 /**
- * Event header code. Clock values written are `base + ts`; `base` (a constant split in 32-bit halves) lets
- * callers keep `ts` below 2^53 when the clock itself is beyond (CLOCK_MONOTONIC after 104 days of uptime).
- * Only deltas decide between compact and extended forms, so the base does not change the choice.
+ * The body shared by encoders and transcoders, after their prologue: stream event context, payload
+ * (`payload`: the items writing it), each scope aligned as a struct to its most aligned member.
  */
-function headerCode(g: CodeGen, header: 'compact' | 'large', id: number, base: bigint): void {
-  const baseLo = Number(base & 0xffffffffn);
-  const baseHi = Number(base >> 32n);
-  const low32 = baseLo === 0 ? 'ts >>> 0' : `((ts >>> 0) + ${baseLo}) >>> 0`;
-  const low27 = baseLo === 0 ? '(ts & 0x7ffffff)' : `(((ts & 0x7ffffff) + ${baseLo & 0x7ffffff}) & 0x7ffffff)`;
-  const write64ts = (at: string): string =>
-    baseLo === 0 && baseHi === 0
-      ? `dv.setUint32(${at}, ts >>> 0, true); dv.setUint32(${at} + 4, (ts - (ts >>> 0)) / 4294967296, true);`
-      : `{ const l = (ts >>> 0) + ${baseLo}; dv.setUint32(${at}, l >>> 0, true); ` +
-        `dv.setUint32(${at} + 4, ((ts - (ts >>> 0)) / 4294967296 + ${baseHi} + (l > 4294967295 ? 1 : 0)) >>> 0, true); }`;
-  // Each form checks its own exact size (StreamWriter.transcodeAt makes the same choices, so records split
-  // into packets alike on both paths).
-  if (header === 'compact') {
-    if (id < 31) {
-      // 5-bit id in bits 0-4, low 27 bits of the clock in bits 5-31 (little-endian bit fields). A reader
-      // rebuilds the full value from the previous one assuming at most one wrap: exact while the delta < 2^27.
-      g.emit(`if (ts - last < 134217728) { if (off + 4 > end) return -1; dv.setUint32(off, (${id} | (${low27} << 5)) >>> 0, true); off += 4; }`);
-      g.emit(`else { if (off + 13 > end) return -1; u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13; }`);
-    } else {
-      g.emit(`if (off + 13 > end) return -1; u8[off] = 31; dv.setUint32(off + 1, ${id}, true); ${write64ts('off + 5')} off += 13;`);
-    }
-    return;
-  }
-  if (id < 65535) {
-    g.emit(`if (ts - last < 4294967296) { if (off + 6 > end) return -1; dv.setUint16(off, ${id}, true); dv.setUint32(off + 2, ${low32}, true); off += 6; }`);
-    g.emit(`else { if (off + 14 > end) return -1; dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14; }`);
-  } else {
-    g.emit(`if (off + 14 > end) return -1; dv.setUint16(off, 65535, true); dv.setUint32(off + 2, ${id}, true); ${write64ts('off + 6')} off += 14;`);
-  }
-}
-
-/**
- * The body shared by encoders and transcoders, after their prologue: event header, stream event context,
- * payload (`payload`: the items writing it), each scope aligned as a struct to its most aligned member.
- */
-function recordCode(
-  g: CodeGen,
-  header: { kind: 'compact' | 'large'; id: number; timestampBase: bigint } | undefined,
-  context: readonly FieldDef[],
-  fields: readonly FieldDef[],
-  payload: GenItem[],
-): string {
+function recordCode(g: CodeGen, context: readonly FieldDef[], fields: readonly FieldDef[], payload: GenItem[]): string {
   const scopeAlign = (scope: readonly FieldDef[]): GenItem[] => {
     const a = scope.reduce((m, f) => Math.max(m, alignOf(f)), 1);
     return a > 1 ? [{ size: a - 1, emit: () => g.align(a) }] : [];
   };
   g.items([
-    ...(header ? [{ size: null, emit: () => headerCode(g, header.kind, header.id, header.timestampBase) }] : []),
     ...scopeAlign(context),
     ...g.fieldItems(context, 'c'),
     ...scopeAlign(fields),
@@ -456,19 +410,13 @@ function recordCode(
   return g.text();
 }
 
-/** Generated source of one event class's encoder (exposed for debugging and tests). */
-export function encoderSource(
-  header: 'compact' | 'large',
-  id: number,
-  context: readonly FieldDef[],
-  fields: readonly FieldDef[],
-  timestampBase = 0n,
-): string {
+/** Generated source of one event class's encoder body (exposed for debugging and tests). */
+export function encoderSource(context: readonly FieldDef[], fields: readonly FieldDef[]): string {
   const g = new CodeGen();
-  g.emit('return function encode(off, ts, last, p, c) {');
+  g.emit('return function encode(off, p, c) {');
   g.emit('const end = u8.length;');
   if (context.length > 0) g.emit('if (c === undefined) c = EMPTY;');
-  return recordCode(g, { kind: header, id, timestampBase }, context, fields, g.fieldItems(fields, 'p'));
+  return recordCode(g, context, fields, g.fieldItems(fields, 'p'));
 }
 
 /** Generated source of one event class's transcoder body: context and payload (see compileTranscoder). */
@@ -484,7 +432,7 @@ export function transcoderSource(context: readonly FieldDef[], fields: readonly 
     g.emit(`let ${sources.flatMap((src, i) => ('expr' in src ? [`x${i}`] : [])).join(', ')};`);
     g.emit(`{ const dv = sdv, buf = s8, off = rec; ${exprs.join(' ')} }`);
   }
-  return recordCode(g, undefined, context, fields, g.sourceItems(fields, sources));
+  return recordCode(g, context, fields, g.sourceItems(fields, sources));
 }
 
 /**
@@ -520,19 +468,13 @@ function withUtf8Write(u8: Buffer): void {
   }
 }
 
-export function compileEncoder(
-  header: 'compact' | 'large',
-  id: number,
-  context: readonly FieldDef[],
-  fields: readonly FieldDef[],
-  timestampBase = 0n,
-): EncoderFactory {
-  type Make = (u8: Buffer, dv: DataView, empty: readonly unknown[], buffer: typeof Buffer) => EventEncoder;
+export function compileEncoder(header: 'compact' | 'large', id: number, context: readonly FieldDef[], fields: readonly FieldDef[]): EncoderFactory {
+  type Make = (u8: Buffer, dv: DataView, empty: readonly unknown[], buffer: typeof Buffer) => EventEncoder['body'];
   // Compiled on first use, as transcoders are.
   let make: Make | undefined;
   return (u8, dv) => {
-    make ??= new Function('u8', 'dv', 'EMPTY', 'Buffer', encoderSource(header, id, context, fields, timestampBase)) as Make;
+    make ??= new Function('u8', 'dv', 'EMPTY', 'Buffer', encoderSource(context, fields)) as Make;
     withUtf8Write(u8);
-    return make(u8, dv, EMPTY, Buffer);
+    return { id, compact: header === 'compact', body: make(u8, dv, EMPTY, Buffer) };
   };
 }

@@ -190,6 +190,8 @@ class FileStreamSink implements StreamSink {
   private closed = false;
   /** The next data file asks for O_DIRECT (direct-io.ts) while the previous ones kept it. */
   private direct = directIoEnabled;
+  /** DirectFile.write's positional write, with this sink's error wording. */
+  private readonly writeData = (fd: number, bytes: Uint8Array, pos: number): void => writeAllAt(fd, bytes, pos, this.dataPath);
 
   get fileName(): string {
     return this.info.fileName;
@@ -287,7 +289,7 @@ class FileStreamSink implements StreamSink {
     if (this.data === undefined) this.openFiles();
     const data = this.data!;
     encodeIndexEntry(this.entry, 0, this.fileBytes, index);
-    data.write(packet, this.fileBytes, (fd, bytes, pos) => writeAllAt(fd, bytes, pos, this.dataPath));
+    data.write(packet, this.fileBytes, this.writeData);
     try {
       writeAllAt(this.indexFd, this.entry, this.indexBytes, this.indexPath);
     } catch (err) {

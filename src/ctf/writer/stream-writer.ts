@@ -155,10 +155,10 @@ export class StreamWriter {
     let ts = timestamp;
     if (!(ts >= this.clock)) ts = this.clock;
     if (!this.isOpen) this.beginPacket(ts);
-    let r = enc(this.off, ts, this.clock, payload, context);
+    let r = this.encodeAt(enc, ts, payload, context);
     if (r < 0) {
       if (!this.retryInNewPacket(ts)) return;
-      r = enc(this.off, ts, this.clock, payload, context);
+      r = this.encodeAt(enc, ts, payload, context);
       if (r < 0) {
         this.dropTooBig();
         return;
@@ -197,44 +197,53 @@ export class StreamWriter {
     this.appended(r, ts);
   }
 
-  /**
-   * The event header (the forms and choices of event-encoder.ts's headerCode: compact 5-bit id and 27-bit
-   * clock, or large 16-bit id and 32-bit clock, else the extended form with the full id and 64-bit clock),
-   * then the transcoder's body. Written here, in code V8 inlines into the consumer's loop, so the timestamp
-   * never crosses a call as a double.
-   */
+  private encodeAt(enc: EventEncoder, ts: number, payload: readonly unknown[], context: readonly unknown[] | undefined): number {
+    const off = this.header(enc.id, enc.compact, ts);
+    return off < 0 ? -1 : enc.body(off, payload, context);
+  }
+
   private transcodeAt(tx: Transcoder, ts: number, rec: number, len: number, context: readonly unknown[] | undefined): number {
+    const off = this.header(tx.id, tx.compact, ts);
+    return off < 0 ? -1 : tx.body(off, rec, len, context);
+  }
+
+  /**
+   * Writes the event header of a record of class `id` at `ts` at the open packet's end; returns where the
+   * record goes on, or -1 when the header does not fit. Compact: 5-bit id and the low 27 bits of the clock;
+   * large: 16-bit id and the low 32 bits; else (id too large, or the delta too large for a reader to rebuild
+   * the clock assuming at most one wrap) the extended form with the full id and 64-bit clock. Clock values
+   * are timestampBase + ts (the base keeps `ts` below 2^53 when the clock is beyond). Written here, in code V8
+   * inlines into the callers' loops, so the timestamp never crosses a call as a double.
+   */
+  private header(id: number, compact: boolean, ts: number): number {
     const u8 = this.u8;
     const dv = this.dv;
-    let off = this.off;
-    const id = tx.id;
+    const off = this.off;
     const delta = ts - this.clock;
-    if (tx.compact) {
+    if (compact) {
       if (id < 31 && delta < 134217728) {
         if (off + 4 > u8.length) return -1;
         const low27 = this.baseLo === 0 ? ts & 0x7ffffff : ((ts & 0x7ffffff) + (this.baseLo & 0x7ffffff)) & 0x7ffffff;
         dv.setUint32(off, (id | (low27 << 5)) >>> 0, true);
-        off += 4;
-      } else {
-        if (off + 13 > u8.length) return -1;
-        u8[off] = 31;
-        dv.setUint32(off + 1, id, true);
-        this.put64(off + 5, ts);
-        off += 13;
+        return off + 4;
       }
-    } else if (id < 65535 && delta < 4294967296) {
+      if (off + 13 > u8.length) return -1;
+      u8[off] = 31;
+      dv.setUint32(off + 1, id, true);
+      this.put64(off + 5, ts);
+      return off + 13;
+    }
+    if (id < 65535 && delta < 4294967296) {
       if (off + 6 > u8.length) return -1;
       dv.setUint16(off, id, true);
       dv.setUint32(off + 2, this.baseLo === 0 ? ts >>> 0 : ((ts >>> 0) + this.baseLo) >>> 0, true);
-      off += 6;
-    } else {
-      if (off + 14 > u8.length) return -1;
-      dv.setUint16(off, 65535, true);
-      dv.setUint32(off + 2, id, true);
-      this.put64(off + 6, ts);
-      off += 14;
+      return off + 6;
     }
-    return tx.body(off, rec, len, context);
+    if (off + 14 > u8.length) return -1;
+    dv.setUint16(off, 65535, true);
+    dv.setUint32(off + 2, id, true);
+    this.put64(off + 6, ts);
+    return off + 14;
   }
 
   /** base + ts as a little-endian u64 at `at`. */

@@ -195,7 +195,7 @@ export class CtfTraceWriter implements StreamOwner {
       throw new LttError('CTF_WRITER_BAD_EVENT', `event ${JSON.stringify(def.name)}: invalid log level ${String(def.logLevel)}`);
     }
     validateFields(`event ${def.name}`, def.fields);
-    const factory = compileEncoder(sc.def.header, id, sc.context, def.fields, this.timestampBase);
+    const factory = compileEncoder(sc.def.header, id, sc.context, def.fields);
     const meta: EventClassMeta = { id, name: def.name, streamClassId, logLevel: def.logLevel, emfUri: def.emfUri, fields: def.fields };
     sc.events[id] = meta;
     sc.factories[id] = factory;

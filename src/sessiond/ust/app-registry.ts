@@ -10,20 +10,18 @@
 // that goes away is forgotten (its sessions keep its last statistics). Garbage on the socket closes that
 // connection only.
 
-import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TracepointInfo } from '../../control/messages.js';
 import { encodeFrame, FrameDecoder } from '../../control/framing.js';
-import { authDirPath } from '../../control/runtime-paths.js';
 import {
   APP_PROTOCOL_VERSION, APP_SOCKET_NAME, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint,
   type DaemonToApp,
 } from '../../ust/app-protocol.js';
 import type { DomainTracer, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { UstDomain } from '../domains/ust-domain.js';
-import { dropCredentialFile, takeCredentialFile } from '../runtime-dir.js';
+import { CredentialChallenge } from '../runtime-dir.js';
 import { UstSessionTracer } from './ust-session-tracer.js';
 
 const MAX_APP_FRAME = 1 << 20;
@@ -189,7 +187,7 @@ export class AppRegistry implements UstDomain {
     const decoder = new FrameDecoder(MAX_APP_FRAME);
     let app: App | undefined;
     /** Root's daemon: the registration waiting for the answer to its challenge. */
-    let pending: { m: Extract<AppToDaemon, { type: 'register' }>; nonce: string; issuedAtMs: number } | undefined;
+    let pending: { m: Extract<AppToDaemon, { type: 'register' }>; challenge: CredentialChallenge } | undefined;
     socket.on('data', (chunk: Buffer) => {
       for (const f of decoder.push(chunk)) {
         if (!f.ok) {
@@ -201,10 +199,11 @@ export class AppRegistry implements UstDomain {
         try {
           if (app === undefined && pending === undefined && m?.type === 'register' && process.getuid?.() === 0) {
             // Who the app says it is is checked first: a file only it can make (root's socket is the group's).
-            pending = { m, nonce: randomBytes(16).toString('hex'), issuedAtMs: Date.now() };
-            socket.write(encodeFrame({ type: 'challenge', dir: authDirPath(this.rundir), nonce: pending.nonce } satisfies DaemonToApp));
+            const challenge = new CredentialChallenge(this.rundir);
+            pending = { m, challenge };
+            socket.write(encodeFrame({ type: 'challenge', dir: challenge.dir, nonce: challenge.nonce } satisfies DaemonToApp));
           } else if (app === undefined && pending !== undefined) {
-            const who = m?.type === 'auth' ? takeCredentialFile(this.rundir, pending.nonce, pending.issuedAtMs) : undefined;
+            const who = m?.type === 'auth' ? pending.challenge.take() : undefined;
             app = this.register(socket, pending.m, who);
             pending = undefined;
             if (app === undefined) return;
@@ -221,7 +220,7 @@ export class AppRegistry implements UstDomain {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      if (pending !== undefined) dropCredentialFile(this.rundir, pending.nonce);
+      pending?.challenge.drop();
       if (!app) return;
       this.apps.delete(app);
       app.close();
