@@ -14,6 +14,7 @@ import { loadCommand } from './commands/load.js';
 import { regenerateCommand } from './commands/regenerate.js';
 import { saveCommand } from './commands/save.js';
 import { setSessionCommand } from './commands/set-session.js';
+import { snapshotCommand } from './commands/snapshot.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   regenerateCommand,
   saveCommand,
   setSessionCommand,
+  snapshotCommand,
   startCommand,
   statusCommand,
   stopCommand,

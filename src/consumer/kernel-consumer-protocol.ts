@@ -59,6 +59,26 @@ export interface OpenRequest {
   env: Record<string, EnvValue>;
   clock: ClockDef;
   channels: ChannelDef[];
+  /**
+   * Snapshot mode: nothing goes to disk while tracing; each stream keeps its newest packets in memory (as much as
+   * its channel's buffer holds) for `snapshot` requests. `traceDir` is then unused.
+   */
+  snapshot?: boolean;
+}
+
+/** `snapshot record`: what the streams hold, written as a trace in `dir` (at most `maxBytes`, 0: no limit). */
+export interface SnapshotRequest {
+  seq: number;
+  op: 'snapshot';
+  dir: string;
+  owner?: { uid: number; gid: number };
+  maxBytes: number;
+}
+
+export interface SnapshotResult {
+  bytes: number;
+  packets: number;
+  streams: number;
 }
 
 export type ConsumerRequest =
@@ -68,6 +88,7 @@ export type ConsumerRequest =
   | { seq: number; op: 'start'; statedumpChannels: number[] }
   | { seq: number; op: 'statedump'; statedumpChannels: number[] }
   | { seq: number; op: 'drain'; channel: number }
+  | SnapshotRequest
   | { seq: number; op: 'stop' }
   | { seq: number; op: 'close' };
 

@@ -19,6 +19,7 @@ import { collectStatedump, STATEDUMP_EVENTS } from '../kernel/statedump.js';
 import { contextField, makeContextFiller } from '../kernel/contexts.js';
 import { monotonicNow } from '../kernel/trace-clock.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
+import { SnapshotRingSink } from '../ctf/writer/snapshot-ring-sink.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
@@ -45,6 +46,10 @@ const port = parentPort;
 if (!port) throw new Error('kernel-consumer-worker must run in a worker thread');
 
 let writer: CtfTraceWriter | undefined;
+/** Snapshot mode: where the streams' packets wait for `snapshot` requests. */
+let ring: SnapshotRingSink | undefined;
+/** Between start and stop: the streams have open packets a snapshot must close first. */
+let tracing = false;
 let decoder: PageDecoder | undefined;
 const channels = new Map<number, WorkerChannel>();
 const threads = new ThreadTable();
@@ -90,9 +95,14 @@ function tracked(tid: number): boolean {
 
 async function open(req: OpenRequest): Promise<void> {
   decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
+  if (req.snapshot) {
+    // A stream holds what its channel's kernel buffer holds, as LTTng's overwrite-mode ring does.
+    const capacity = new Map(req.channels.map((c) => [c.id, c.subbufSize * Math.max(2, Math.round(c.bufferPages * c.pageSize / c.subbufSize))]));
+    ring = new SnapshotRingSink((info) => capacity.get(info.streamClassId)!);
+  }
   writer = await CtfTraceWriter.create({
-    dir: req.traceDir,
-    ...(req.owner ? { owner: req.owner } : {}),
+    ...(ring ? { sink: ring } : { dir: req.traceDir }),
+    ...(req.owner && !ring ? { owner: req.owner } : {}),
     env: req.env,
     clock: req.clock,
     streamClasses: req.channels.map((c) => ({
@@ -253,6 +263,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(t0);
       writeStatedump(req.statedumpChannels);
       for (const c of channels.values()) c.consumer.start();
+      tracing = true;
       return undefined;
     }
     case 'statedump':
@@ -262,7 +273,19 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
     case 'drain':
       channel(req.channel).consumer.drain();
       return stats();
+    case 'snapshot': {
+      if (!ring || !writer) throw new Error('kernel consumer: not a snapshot-mode trace');
+      if (tracing) {
+        // What the kernel holds now goes into the snapshot: drain it, then close every open packet there.
+        for (const c of channels.values()) c.consumer.drain();
+        const now = monotonicNow();
+        for (const c of channels.values()) for (const s of c.streams.values()) s.flushPacket(now);
+      }
+      writer.flushMetadata();
+      return await ring.writeSnapshot(req.dir, req.owner, req.maxBytes);
+    }
     case 'stop':
+      tracing = false;
       try {
         for (const c of channels.values()) c.consumer.stop();
       } finally {

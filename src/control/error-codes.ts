@@ -68,6 +68,11 @@ export const ERROR_MESSAGES = {
   FILTER_INVAL: 'Invalid filter bytecode',
   FILTER_EXIST: 'Filter already exist',
   INVALID_PROTOCOL: 'Protocol error occurred',
+  NOT_SNAPSHOT_SESSION: "Snapshot command can't be applied to a non-snapshot session",
+  SNAPSHOT_OUTPUT_EXIST: 'Snapshot output already exists',
+  SNAPSHOT_NO_OUTPUT: 'No snapshot output: give one to `snapshot record`, or add one with `snapshot add-output`',
+  SNAPSHOT_FAIL: 'Snapshot record failed',
+  START_SESSION_ONCE: 'Session needs to be started once',
   // ltt's own, for the socket protocol (no LTTng equivalent: liblttng-ctl and sessiond ship together).
   PROTOCOL_VERSION: 'Incompatible control protocol version',
   FRAME_TOO_LARGE: 'Control message too large',

@@ -92,6 +92,24 @@ export interface SessionSummary {
   createdAt: string;
 }
 
+/** A snapshot output: where `snapshot record` writes when given no URL. */
+export interface SnapshotOutputInfo {
+  id: number;
+  /** Prefix of each snapshot's folder name (default snapshot-ID). */
+  name: string;
+  /** Absolute local folder. */
+  path: string;
+  /** At most this many bytes per snapshot; 0: no limit. */
+  maxSize: number;
+}
+
+export interface SnapshotRecordResult {
+  /** The folder the snapshot was written to. */
+  path: string;
+  bytes: number;
+  packets: number;
+}
+
 export interface SessionDetail extends SessionSummary {
   domains: DomainInfo[];
 }
@@ -160,6 +178,13 @@ export interface CommandMap {
   };
   'list-tracepoints': { args: { domain: Domain }; result: TracepointInfo[] };
   'list-syscalls': { args: Record<string, never>; result: TracepointInfo[] };
+  /** Snapshot sessions only. `url`: an absolute path or file:// URL. */
+  'snapshot-add-output': { args: { session: string; url: string; name?: string; maxSize?: number }; result: SnapshotOutputInfo };
+  /** `output`: the id (as a string of digits) or the name. */
+  'snapshot-del-output': { args: { session: string; output: string }; result: SnapshotOutputInfo };
+  'snapshot-list-output': { args: { session: string }; result: SnapshotOutputInfo[] };
+  /** Without `url`, to the session's snapshot output; `maxSize` overrides the output's. */
+  'snapshot-record': { args: { session: string; url?: string; name?: string; maxSize?: number }; result: SnapshotRecordResult };
 }
 
 export type CommandName = keyof CommandMap;

@@ -33,7 +33,7 @@ import { contextField } from './contexts.js';
 import { monotonicClockDef } from './trace-clock.js';
 import { ownerRecordPath, reclaimStale as reclaimStaleOwners, removeOwnerRecord, writeOwnerRecord } from './instance-owners.js';
 import { KernelConsumerClient } from '../consumer/kernel-consumer-client.js';
-import type { ChannelStats, ClassSpec, ClassUpdate } from '../consumer/kernel-consumer-protocol.js';
+import type { ChannelStats, ClassSpec, ClassUpdate, SnapshotResult } from '../consumer/kernel-consumer-protocol.js';
 
 export type KernelEventType = 'tracepoint' | 'syscall' | 'kprobe' | 'function' | 'uprobe';
 
@@ -179,18 +179,20 @@ export class KernelSession {
     readonly hostname: string,
     readonly creationTime: Date,
     readonly owner: FileOwner | undefined,
+    /** Snapshot mode: the consumer keeps the newest packets in memory for recordSnapshot(), nothing is written. */
+    readonly snapshot = false,
   ) {
     // Dynamic events are global: another daemon's session of the same name may own ltt_NAME already.
     const group = `ltt_${sanitize(sessionName, /[^A-Za-z0-9_]/g)}`;
     this.uprobeGroup = tracefs.exists(`events/${group}`) ? `${group}_${process.pid}` : group;
   }
 
-  static async create(opts: { sessionName: string; traceDir: string; hostname: string; creationTime: Date; owner?: FileOwner }): Promise<KernelSession> {
+  static async create(opts: { sessionName: string; traceDir: string; hostname: string; creationTime: Date; owner?: FileOwner; snapshot?: boolean }): Promise<KernelSession> {
     if (process.getuid?.() !== 0) {
       throw new LttError('KERNEL_PERMISSION', 'Kernel tracing needs root: tracefs instances can only be created by root');
     }
     tracefs.root();
-    return new KernelSession(opts.sessionName, opts.traceDir, opts.hostname, opts.creationTime, opts.owner);
+    return new KernelSession(opts.sessionName, opts.traceDir, opts.hostname, opts.creationTime, opts.owner, opts.snapshot === true);
   }
 
   get kernelTraceDir(): string {
@@ -618,6 +620,7 @@ export class KernelSession {
       await client.call({
         op: 'open',
         traceDir: this.kernelTraceDir,
+        ...(this.snapshot ? { snapshot: true } : {}),
         ...(this.owner ? { owner: this.owner } : {}),
         env,
         clock: monotonicClockDef(),
@@ -648,6 +651,22 @@ export class KernelSession {
       await client.close().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * `snapshot record`: what the channels hold (the newest sub-buffers of each CPU, those the kernel still holds
+   * included) as a kernel trace in `dir`/kernel, at most `maxBytes` (0: no limit). Tracing goes on.
+   */
+  async recordSnapshot(dir: string, maxBytes: number): Promise<SnapshotResult> {
+    this.checkAlive();
+    if (!this.snapshot) throw new LttError('KERNEL_NOT_SNAPSHOT', `Session ${this.sessionName} is not in snapshot mode`);
+    if (!this.consumer) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} was never started`);
+    return await this.consumer.call<SnapshotResult>({
+      op: 'snapshot',
+      dir: path.join(dir, 'kernel'),
+      ...(this.owner ? { owner: this.owner } : {}),
+      maxBytes,
+    });
   }
 
   async stop(): Promise<void> {

@@ -56,9 +56,9 @@ export function resolveChannelAttributes(
     if (value === undefined) continue;
     (attributes as unknown as Record<string, unknown>)[key] = value;
   }
-  // Snapshot sessions keep the last buffers: every channel overwrites and is mmap (LTTng forces both).
+  // Snapshot sessions keep the last buffers: channels overwrite unless told to discard, and are mmap (as LTTng).
   if (mode.snapshot) {
-    attributes.overwrite = true;
+    if (requested?.overwrite === undefined) attributes.overwrite = true;
     attributes.output = 'mmap';
   }
   if (mode.liveTimerUs > 0 && !requested?.liveTimerUs) attributes.liveTimerUs = mode.liveTimerUs;

@@ -21,6 +21,7 @@ import { listSessions } from './commands/list-sessions.js';
 import { listSyscalls } from './commands/list-syscalls.js';
 import { listTracepoints } from './commands/list-tracepoints.js';
 import { regenerateStatedump } from './commands/regenerate-statedump.js';
+import { snapshotAddOutput, snapshotDelOutput, snapshotListOutput, snapshotRecord } from './commands/snapshot.js';
 import { startSession } from './commands/start-session.js';
 import { stopSession } from './commands/stop-session.js';
 import { track } from './commands/track.js';
@@ -58,6 +59,10 @@ export const DISPATCH_TABLE: Record<CommandName, Handler> = {
   'add-context': { needsSession: true, needsDomain: true, run: addContext },
   track: { needsSession: true, needsDomain: true, run: track },
   untrack: { needsSession: true, needsDomain: true, run: untrack },
+  'snapshot-add-output': { needsSession: true, needsDomain: false, run: snapshotAddOutput },
+  'snapshot-del-output': { needsSession: true, needsDomain: false, run: snapshotDelOutput },
+  'snapshot-list-output': { needsSession: true, needsDomain: false, run: snapshotListOutput },
+  'snapshot-record': { needsSession: true, needsDomain: false, run: snapshotRecord },
 };
 
 /**

@@ -13,6 +13,7 @@ import type {
   ProcessAttribute,
   SessionDetail,
   SessionSummary,
+  SnapshotOutputInfo,
   TrackerInfo,
 } from '../control/messages.js';
 import type { DomainTracer, TracerChannelStats } from './domains/domain-tracer.js';
@@ -91,9 +92,16 @@ export class Session {
     readonly owner: PeerCredentials,
   ) {}
 
-  /** The local directory the tracers write to; '' for sessions without one (--no-output, live). */
+  /** Snapshot outputs (LTTng keeps one per session); the first is the session's output, if it has one. */
+  readonly snapshotOutputs: SnapshotOutputInfo[] = [];
+  /** Id of the next snapshot output added. */
+  nextSnapshotOutputId = 1;
+  /** Snapshots recorded so far: the N of each snapshot folder's NAME-DATETIME-N. */
+  snapshotsTaken = 0;
+
+  /** The local directory the tracers write to; '' for sessions without one (--no-output, live, snapshot). */
   get localOutput(): string {
-    return this.liveTimerUs > 0 ? '' : this.outputPath;
+    return this.liveTimerUs > 0 || this.snapshot ? '' : this.outputPath;
   }
 
   domainState(domain: Domain): DomainState {

@@ -130,6 +130,20 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
     assert.match(ringView.stdout, /syscall_exit_read/);
     assert.equal((await asUser('destroy', 'ring')).code, 0);
 
+    // A snapshot: its folders and files are the user's, and a snapshot output the user may not write is refused.
+    const snapOut = join(userHome, 'snaps');
+    for (const args of [['create', 'snap', '--snapshot', '-o', snapOut], ['enable-event', '-k', 'sched_switch'], ['start'], ['snapshot', 'record']]) {
+      const r = await asUser(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    const snapFiles = owners(snapOut);
+    assert.ok(snapFiles.some((f) => /^\d+ snapshot-1-\d{8}-\d{6}-0\/kernel\/metadata$/.test(f)), snapFiles.join('\n'));
+    assert.deepEqual(snapFiles.filter((f) => !f.startsWith(`${NOBODY} `)), [], 'every snapshot file belongs to the user');
+    const refused = await asUser('snapshot', 'record', join(env.root, 'not-theirs'));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^Error: Create directory failed: .*not-theirs.*Permission denied.*\n$/);
+    assert.equal((await asUser('destroy', 'snap')).code, 0);
+
     // A folder the user may not create: refused with one line, nothing created.
     const rootOnly = join(env.root, 'root-only');
     mkdirSync(rootOnly, { mode: 0o755 });

@@ -62,6 +62,11 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
   }
 
   const session = new Session(name, outputPath, snapshot, liveTimerUs, now, ctx.peer);
+  // A snapshot session's output is its first snapshot output, snapshot-1 (LTTng's default output).
+  if (snapshot && outputPath !== '') {
+    session.snapshotOutputs.push({ id: 1, name: 'snapshot-1', path: outputPath, maxSize: 0 });
+    session.nextSnapshotOutputId = 2;
+  }
   ctx.registry.add(session);
   ctx.log(`Session ${name} created (output ${outputPath || 'none'})`);
   return session.summary();

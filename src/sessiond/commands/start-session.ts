@@ -1,6 +1,6 @@
 // `start-session`: creates the output directory and starts every domain tracer of the session. A session
-// needs at least one channel (LTTng: "No channel found in the session") and a local output (live and snapshot
-// recording are later milestones: LIVE_SESSION, NOT_SUPPORTED); starting twice is TRACE_ALREADY_STARTED, which
+// needs at least one channel (LTTng: "No channel found in the session") and a local output (live sessions are a
+// later milestone: LIVE_SESSION), except snapshot sessions, which write only at `snapshot record`; starting twice is TRACE_ALREADY_STARTED, which
 // the CLI reports as a warning like lttng.
 
 import { ControlError } from '../../control/error-codes.js';
@@ -22,22 +22,19 @@ export async function startSession(
   // Live sessions stream to a relay daemon, which ltt does not have yet.
   if (session.liveTimerUs > 0) throw new ControlError('LIVE_SESSION');
   if (!session.localOutput && !session.snapshot) throw new ControlError('NO_SESSION_OUTPUT');
-  if (session.snapshot) {
-    throw new ControlError(
-      'NOT_SUPPORTED',
-      'Operation not supported: snapshot sessions cannot be recorded yet (ltt has no snapshot record)',
-    );
-  }
-  try {
-    // Another user's session on root's daemon: their folder, made with their rights (owned-output.ts).
-    if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, session.outputPath);
-    else makeDirectories(session.outputPath);
-  } catch (error) {
-    if (isLttError(error)) throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${error.message}`);
-    throw new ControlError(
-      'CREATE_DIR_FAIL',
-      `Create directory failed: ${session.outputPath}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+  // Snapshot sessions write nothing until `snapshot record`, which makes its own folder.
+  if (!session.snapshot) {
+    try {
+      // Another user's session on root's daemon: their folder, made with their rights (owned-output.ts).
+      if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, session.outputPath);
+      else makeDirectories(session.outputPath);
+    } catch (error) {
+      if (isLttError(error)) throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${error.message}`);
+      throw new ControlError(
+        'CREATE_DIR_FAIL',
+        `Create directory failed: ${session.outputPath}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
   const started: typeof tracers = [];
   try {

@@ -56,6 +56,11 @@ export interface DomainTracer {
   writeErrors?(): string[];
   /** `regenerate statedump`: a new state dump into the channels that record one (kernel). Optional. */
   regenerateStatedump?(): unknown;
+  /**
+   * `snapshot record` (snapshot sessions): what the channels hold now, written as this domain's part of a trace
+   * in `dir` (kernel/ or ust/ inside it), at most `maxBytes` (0: no limit); tracing goes on.
+   */
+  recordSnapshot?(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }>;
 }
 
 export interface TracerSessionOptions {
@@ -65,4 +70,6 @@ export interface TracerSessionOptions {
   owner: { uid: number; gid: number };
   hostname: string;
   creationTime: Date;
+  /** Snapshot mode: nothing is written to traceDir (''); recordSnapshot() writes what the buffers hold. */
+  snapshot: boolean;
 }

@@ -1,0 +1,130 @@
+// `ltt snapshot add-output | del-output | list-output | record`: the outputs and snapshots of a snapshot-mode
+// session (`ltt create --snapshot`), with lttng's options and messages. Outputs are local folders (a path or
+// file:// URL); the relay options -C/-D wait for ltt's relay daemon and are refused with one line.
+
+import { ControlError } from '../../control/error-codes.js';
+import type { SnapshotOutputInfo } from '../../control/messages.js';
+import type { CommandSpec } from '../command-spec.js';
+import { CliError, usageError } from '../cli-error.js';
+import { ExitCode } from '../exit-codes.js';
+import { parseSize } from '../size-option.js';
+
+const ACTIONS = ['add-output', 'del-output', 'list-output', 'record'] as const;
+
+function describe(o: SnapshotOutputInfo): string {
+  return `[${o.id}] ${o.name}: ${o.path}${o.maxSize > 0 ? ` (max size: ${o.maxSize} bytes)` : ''}`;
+}
+
+function maxSize(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseSize('max-size', text);
+  } catch {
+    throw usageError(`Unable to handle max-size value ${text}`);
+  }
+}
+
+export const snapshotCommand: CommandSpec = {
+  name: 'snapshot',
+  summary: 'Take a snapshot of the buffers of a recording session',
+  help: `Usage: ltt snapshot [--session=SESSION] ACTION
+
+Actions (snapshot-mode sessions, made with \`ltt create --snapshot\`):
+  record [--name=NAME] [--max-size=SIZE] [URL]
+                             write what the channels' buffers hold now to URL, or else to the session's
+                             snapshot output, in a folder NAME-YYYYmmdd-HHMMSS-N; tracing goes on
+  add-output [--name=NAME] [--max-size=SIZE] URL
+                             set the session's snapshot output (one per session)
+  del-output ID | NAME       remove it
+  list-output                show it
+
+URL: an absolute path or file:///PATH.
+
+Options:
+  -s, --session=SESSION      the recording session (default: the current session)
+  -n, --name=NAME            snapshot name (default: the output's name, snapshot-ID)
+  -m, --max-size=SIZE        at most SIZE bytes per snapshot (k, M, G suffixes), shared by the streams
+`,
+  options: {
+    session: { type: 'string', short: 's' },
+    name: { type: 'string', short: 'n' },
+    'max-size': { type: 'string', short: 'm' },
+    'ctrl-url': { type: 'string', short: 'C' },
+    'data-url': { type: 'string', short: 'D' },
+  },
+  async run(ctx, { positionals, values }) {
+    const action = positionals[0];
+    if (action === undefined) throw usageError('No action specified for snapshot command.');
+    if (!(ACTIONS as readonly string[]).includes(action)) {
+      throw new CliError('USAGE', `Unrecognized argument used with 'snapshot' command`, ExitCode.UNDEFINED);
+    }
+    if (values['ctrl-url'] !== undefined || values['data-url'] !== undefined) {
+      throw new CliError('NOT_SUPPORTED', 'Snapshot outputs to a relay daemon (--ctrl-url, --data-url) are not supported: ltt has no relay daemon yet');
+    }
+    const name = values.name as string | undefined;
+    const size = maxSize(values['max-size'] as string | undefined);
+    const extra = (allowed: number): void => {
+      if (positionals.length > allowed + 1) throw usageError(`Unknown argument: ${positionals[allowed + 1]}`);
+    };
+    const session = ctx.session(values.session as string | undefined);
+    const client = await ctx.control();
+    const request = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (error) {
+        if (error instanceof ControlError && action === 'record' && error.code === 'SNAPSHOT_FAIL') throw new CliError(error.code, error.message);
+        throw error;
+      }
+    };
+    switch (action) {
+      case 'add-output': {
+        extra(1);
+        const url = positionals[1];
+        if (url === undefined) throw usageError('An output URL is needed: ltt snapshot add-output URL');
+        const added = await request(() =>
+          client.request('snapshot-add-output', { session, url, ...(name !== undefined ? { name } : {}), ...(size !== undefined ? { maxSize: size } : {}) }),
+        );
+        ctx.miOutput = { snapshot_action: { name: 'add-output', output: added } };
+        ctx.out(`Snapshot output successfully added for session ${session}`);
+        ctx.out(`  ${describe(added)}`);
+        return ExitCode.SUCCESS;
+      }
+      case 'del-output': {
+        extra(1);
+        const which = positionals[1];
+        if (which === undefined) throw usageError('An output id or name is needed: ltt snapshot del-output ID|NAME');
+        const deleted = await request(() => client.request('snapshot-del-output', { session, output: which }));
+        ctx.miOutput = { snapshot_action: { name: 'del-output', output: deleted } };
+        ctx.out(/^\d+$/.test(which)
+          ? `Snapshot output id ${which} successfully deleted for session ${session}`
+          : `Snapshot output ${which} successfully deleted for session ${session}`);
+        return ExitCode.SUCCESS;
+      }
+      case 'list-output': {
+        extra(0);
+        const outputs = await request(() => client.request('snapshot-list-output', { session }));
+        ctx.miOutput = { snapshot_action: { name: 'list-output', outputs } };
+        ctx.out(`Snapshot output list for session ${session}`);
+        if (outputs.length === 0) ctx.out('    None');
+        for (const o of outputs) ctx.out(`    ${describe(o)}`);
+        return ExitCode.SUCCESS;
+      }
+      default: {
+        extra(1);
+        const url = positionals[1];
+        const result = await request(() =>
+          client.request('snapshot-record', {
+            session,
+            ...(url !== undefined ? { url } : {}),
+            ...(name !== undefined ? { name } : {}),
+            ...(size !== undefined ? { maxSize: size } : {}),
+          }),
+        );
+        ctx.miOutput = { snapshot_action: { name: 'record', session, path: result.path, bytes: result.bytes, packets: result.packets } };
+        ctx.out(`Snapshot recorded successfully for session ${session}`);
+        if (url !== undefined) ctx.out(`Snapshot written at: ${url}`);
+        return ExitCode.SUCCESS;
+      }
+    }
+  },
+};

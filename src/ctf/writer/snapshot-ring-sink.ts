@@ -1,0 +1,147 @@
+// Flight-recorder sink: what a snapshot-mode channel keeps instead of writing files. Each stream holds its most
+// recent packets, at most what the channel's ring buffer holds (sub-buffer size x count), in memory; the
+// oldest packet makes room for the newest. `writeSnapshot()` writes what is held, with the metadata, as an
+// ordinary on-disk trace (FileTraceSink: LTTng's layout, index files, owned output), and keeps holding it, so
+// successive snapshots overlap as LTTng's do.
+//
+// Why a sink: tracefs has no non-destructive reader here (no snapshot buffer in this kernel, and reading
+// trace_pipe_raw consumes), so the consumer drains the kernel buffers as usual and this sink plays the part of
+// LTTng's overwrite-mode ring that `lttng snapshot record` copies out.
+//
+// Contract: as every TraceSink, packet views are copied during the call (into page-aligned buffers, so the
+// snapshot's files can go out with O_DIRECT); `writeSnapshot()` copies synchronously once the output folder
+// exists, so packets the consumer adds meanwhile belong to the next snapshot. `maxBytes` (snapshot
+// --max-size) is shared equally by the streams that hold data; each keeps its newest packets that fit, and a
+// share smaller than one packet is an error rather than a snapshot with holes.
+
+import { LttError } from '../../errors.js';
+import { allocateAligned } from './direct-io.js';
+import { FileTraceSink } from './file-sink.js';
+import type { FileOwner } from './owned-output.js';
+import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
+
+const PAGE = 4096;
+
+interface HeldPacket {
+  buf: Buffer;
+  length: number;
+  index: PacketIndexEntry;
+}
+
+class RingStream implements StreamSink {
+  /** Oldest first. */
+  readonly packets: HeldPacket[] = [];
+  bytes = 0;
+  /** Buffers of evicted packets, reused for new ones (no allocation in the steady state). */
+  private readonly spare: Buffer[] = [];
+
+  constructor(
+    readonly info: StreamSinkInfo,
+    private readonly capacity: number,
+  ) {}
+
+  writePacket(packet: Uint8Array, index: PacketIndexEntry): void {
+    while (this.packets.length > 0 && this.bytes + packet.length > this.capacity) {
+      const old = this.packets.shift()!;
+      this.bytes -= old.length;
+      this.spare.push(old.buf);
+    }
+    let buf = this.spare.pop();
+    if (buf === undefined || buf.length < packet.length) buf = allocateAligned(Math.ceil(packet.length / PAGE) * PAGE);
+    buf.set(packet);
+    this.packets.push({ buf, length: packet.length, index: { ...index } });
+    this.bytes += packet.length;
+  }
+
+  /** The newest packets whose sizes add up to at most `budget` bytes, oldest first. */
+  newest(budget: number): HeldPacket[] {
+    let used = 0;
+    let first = this.packets.length;
+    while (first > 0 && used + this.packets[first - 1]!.length <= budget) used += this.packets[--first]!.length;
+    return this.packets.slice(first);
+  }
+
+  async close(): Promise<void> {
+    this.packets.length = 0;
+    this.spare.length = 0;
+    this.bytes = 0;
+  }
+}
+
+export interface SnapshotWritten {
+  /** Bytes of stream data written (metadata excluded). */
+  bytes: number;
+  packets: number;
+  streams: number;
+}
+
+export class SnapshotRingSink implements TraceSink {
+  private readonly metadata: Uint8Array[] = [];
+  private readonly streams: RingStream[] = [];
+
+  /** `capacityOf`: the bytes one stream may hold (its channel's sub-buffer size x count). */
+  constructor(private readonly capacityOf: (info: StreamSinkInfo) => number) {}
+
+  writeMetadata(packets: Uint8Array): void {
+    this.metadata.push(Uint8Array.prototype.slice.call(packets));
+  }
+
+  openStream(info: StreamSinkInfo): StreamSink {
+    const capacity = this.capacityOf(info);
+    if (!Number.isSafeInteger(capacity) || capacity < PAGE) {
+      throw new LttError('CTF_WRITER_BAD_OPTION', `snapshot stream ${info.fileName}: capacity must be at least ${PAGE} bytes, got ${capacity}`);
+    }
+    // Snapshots are whole streams: tracefile rotation is the on-disk ring, which a snapshot does not have.
+    const stream = new RingStream({ ...info, tracefileSize: undefined, tracefileCount: undefined }, capacity);
+    this.streams.push(stream);
+    return stream;
+  }
+
+  /** Bytes held across streams (what a snapshot without a size limit writes, metadata aside). */
+  get heldBytes(): number {
+    return this.streams.reduce((a, s) => a + s.bytes, 0);
+  }
+
+  /**
+   * Writes what the streams hold now as a trace in `dir` (created, as `owner` when root writes for another
+   * user). `maxBytes` 0: no limit.
+   */
+  async writeSnapshot(dir: string, owner: FileOwner | undefined, maxBytes = 0): Promise<SnapshotWritten> {
+    const holding = this.streams.filter((s) => s.packets.length > 0);
+    const share = maxBytes > 0 && holding.length > 0 ? Math.floor(maxBytes / holding.length) : Infinity;
+    if (share !== Infinity) {
+      const largest = Math.max(...holding.map((s) => s.packets[s.packets.length - 1]!.length));
+      if (share < largest) {
+        throw new LttError(
+          'INVALID',
+          `Invalid parameter: a snapshot of at most ${maxBytes} bytes cannot hold one sub-buffer (${largest} bytes) of each of its ${holding.length} streams`,
+        );
+      }
+    }
+    const sink = await FileTraceSink.create(dir, owner);
+    const written: SnapshotWritten = { bytes: 0, packets: 0, streams: 0 };
+    let failure: unknown;
+    try {
+      for (const m of this.metadata) sink.writeMetadata(m);
+      for (const s of holding) {
+        const out = sink.openStream(s.info);
+        written.streams++;
+        for (const p of s.newest(share)) {
+          out.writePacket(p.buf.subarray(0, p.length), p.index);
+          written.bytes += p.length;
+          written.packets++;
+        }
+      }
+    } catch (err) {
+      failure = err;
+    }
+    await sink.close();
+    if (failure !== undefined) throw failure;
+    return written;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.streams) await s.close();
+    this.metadata.length = 0;
+  }
+}

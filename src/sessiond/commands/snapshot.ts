@@ -1,0 +1,109 @@
+// The `snapshot` commands of snapshot-mode sessions, as lttng-sessiond's: add-output, del-output, list-output and
+// record. A snapshot session keeps the newest buffers of each channel (the tracers hold them; nothing goes to
+// disk while tracing); `record` writes what they hold to OUTPUT/NAME-YYYYmmdd-HHMMSS-N (N counts the session's
+// snapshots), with kernel/ and ust/ inside, and tracing goes on, so successive snapshots overlap.
+// LTTng allows one output per session; local folders only here (ltt has no relay daemon yet: net:// and
+// tcp:// URLs are refused with one line).
+
+import { isAbsolute, join, normalize } from 'node:path';
+import { ControlError } from '../../control/error-codes.js';
+import type { CommandResult, SnapshotOutputInfo } from '../../control/messages.js';
+import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
+import { isLttError } from '../../errors.js';
+import { makeDirectories } from '../../make-directories.js';
+import { asArgs, optionalInteger, optionalString, requiredString } from '../command-args.js';
+import type { DaemonContext } from '../daemon-context.js';
+import type { LockedSession } from '../session.js';
+import { dateTimeSuffix } from './create-session.js';
+
+function snapshotSession(session: LockedSession): void {
+  if (!session.snapshot) throw new ControlError('NOT_SNAPSHOT_SESSION');
+}
+
+/** An absolute path or file:// URL as a folder; network URLs are refused (no relay daemon yet). */
+function localFolder(url: string): string {
+  let path = url;
+  if (/^file:\/\//.test(url)) path = url.slice('file://'.length);
+  else if (/^[a-z0-9]+:\/\//i.test(url)) {
+    throw new ControlError('NOT_SUPPORTED', `Operation not supported: snapshot output ${url}: ltt writes snapshots to local folders only (no relay daemon yet)`);
+  }
+  if (!isAbsolute(path) || path.includes('\0')) throw new ControlError('INVALID', `Invalid parameter: snapshot output ${url} is not an absolute path`);
+  return normalize(path);
+}
+
+function checkName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  if (name.length === 0 || name.length > 255 || name.includes('/') || name.startsWith('.')) {
+    throw new ControlError('INVALID', `Invalid parameter: snapshot output name ${JSON.stringify(name.slice(0, 80))}`);
+  }
+  return name;
+}
+
+export async function snapshotAddOutput(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'snapshot-add-output'>> {
+  snapshotSession(session);
+  const args = asArgs(rawArgs);
+  const path = localFolder(requiredString(args, 'url'));
+  const name = checkName(optionalString(args, 'name'));
+  const maxSize = optionalInteger(args, 'maxSize') ?? 0;
+  if (session.snapshotOutputs.length > 0) throw new ControlError('SNAPSHOT_OUTPUT_EXIST');
+  const id = session.nextSnapshotOutputId++;
+  const output: SnapshotOutputInfo = { id, name: name ?? `snapshot-${id}`, path, maxSize };
+  session.snapshotOutputs.push(output);
+  ctx.log(`Session ${session.name}: snapshot output ${output.name} added (${path})`);
+  return { ...output };
+}
+
+export async function snapshotDelOutput(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'snapshot-del-output'>> {
+  snapshotSession(session);
+  const which = requiredString(asArgs(rawArgs), 'output');
+  const at = session.snapshotOutputs.findIndex((o) => (/^\d+$/.test(which) ? o.id === Number(which) : o.name === which));
+  if (at < 0) throw new ControlError('INVALID', `Invalid parameter: no snapshot output ${which} in session ${session.name}`);
+  const [output] = session.snapshotOutputs.splice(at, 1);
+  ctx.log(`Session ${session.name}: snapshot output ${output!.name} deleted`);
+  return { ...output! };
+}
+
+export async function snapshotListOutput(_ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'snapshot-list-output'>> {
+  snapshotSession(session);
+  return session.snapshotOutputs.map((o) => ({ ...o }));
+}
+
+export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'snapshot-record'>> {
+  snapshotSession(session);
+  const args = asArgs(rawArgs);
+  const url = optionalString(args, 'url');
+  const name = checkName(optionalString(args, 'name'));
+  const maxSize = optionalInteger(args, 'maxSize');
+  // A URL given here is a one-time output, id 0, as lttng's.
+  const output: SnapshotOutputInfo | undefined =
+    url !== undefined ? { id: 0, name: 'snapshot-0', path: localFolder(url), maxSize: 0 } : session.snapshotOutputs[0];
+  if (!session.startedOnce) throw new ControlError('START_SESSION_ONCE');
+  if (output === undefined) throw new ControlError('SNAPSHOT_NO_OUTPUT');
+  const tracers = [...session.domains.values()].filter((state) => state.tracer && state.channels.size > 0);
+  const folder = join(output.path, `${name ?? output.name}-${dateTimeSuffix(new Date())}-${session.snapshotsTaken}`);
+  try {
+    // The output folder and the snapshot's, made with the session owner's rights (owned-output.ts).
+    if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, folder);
+    else makeDirectories(folder);
+  } catch (error) {
+    const reason = isLttError(error) || error instanceof Error ? error.message : String(error);
+    throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${folder}: ${reason}`);
+  }
+  let bytes = 0;
+  let packets = 0;
+  for (const state of tracers) {
+    if (!state.tracer!.recordSnapshot) continue;
+    try {
+      const written = await state.tracer!.recordSnapshot(folder, maxSize ?? output.maxSize);
+      bytes += written.bytes;
+      packets += written.packets;
+    } catch (error) {
+      if (isLttError(error) && error.code === 'INVALID') throw new ControlError('INVALID', error.message);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ControlError('SNAPSHOT_FAIL', `Snapshot record failed: ${reason}`);
+    }
+  }
+  session.snapshotsTaken++;
+  ctx.log(`Session ${session.name}: snapshot recorded in ${folder} (${bytes} bytes, ${packets} packets)`);
+  return { path: folder, bytes, packets };
+}
