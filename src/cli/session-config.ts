@@ -98,9 +98,12 @@ export function sessionXml(s: SessionDetail): string {
       );
     })
     .join('');
-  const output = s.outputPath && s.liveTimerUs === 0
-    ? `<consumer_output><enabled>true</enabled><destination><path>${esc(s.outputPath)}</path></destination></consumer_output>`
-    : `<consumer_output><enabled>false</enabled><destination><path></path></destination></consumer_output>`;
+  const consumer = (path: string) =>
+    `<consumer_output><enabled>${path !== ''}</enabled><destination><path>${esc(path)}</path></destination></consumer_output>`;
+  // A snapshot session's output is its snapshot outputs (session.xsd: one or the other).
+  const output = s.snapshot
+    ? `<snapshot_outputs>${(s.snapshotOutputs ?? []).map((o) => `<output><name>${esc(o.name)}</name><max_size>${o.maxSize}</max_size>${consumer(o.path)}</output>`).join('')}</snapshot_outputs>`
+    : consumer(s.outputPath && s.liveTimerUs === 0 ? s.outputPath : '');
   const attributes = (s.snapshot ? '<snapshot_mode>true</snapshot_mode>' : '') + (s.liveTimerUs > 0 ? `<live_timer_interval>${s.liveTimerUs}</live_timer_interval>` : '');
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n<sessions>\n<session><name>${esc(s.name)}</name><domains>${domains}</domains>` +
@@ -222,6 +225,8 @@ export interface SavedSession {
   /** Absolute path, or null for no local output. */
   output: string | null;
   snapshot: boolean;
+  /** Snapshot sessions saved with their outputs (absent: the session's output, if any, is its snapshot output). */
+  snapshotOutputs?: Array<{ name: string; maxSize: number; path: string }>;
   liveTimerUs: number;
   started: boolean;
   domains: SavedDomain[];
@@ -324,9 +329,20 @@ export function parseSessions(text: string): SavedSession[] {
       });
       domains.push({ domain, channels, trackers });
     }
+    const snapshotOutputs = child(child(s, 'output'), 'snapshot_outputs');
     return {
       name,
       output: enabled && path ? path : null,
+      ...(snapshotOutputs
+        ? {
+            snapshotOutputs: children(snapshotOutputs, 'output').map((o) => {
+              const dest = child(child(o, 'consumer_output'), 'destination');
+              const where = dest ? textOf(dest, 'path') : undefined;
+              if (!where) throw new Error(`snapshot output ${textOf(o, 'name') ?? ''}: only local paths can be loaded`);
+              return { name: textOf(o, 'name') ?? '', maxSize: intOf(o, 'max_size') ?? 0, path: where };
+            }),
+          }
+        : {}),
       snapshot: attributes ? (boolOf(attributes, 'snapshot_mode') ?? false) : false,
       liveTimerUs: attributes ? (intOf(attributes, 'live_timer_interval') ?? 0) : 0,
       started: boolOf(s, 'started') ?? false,

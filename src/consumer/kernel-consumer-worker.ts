@@ -96,9 +96,9 @@ function tracked(tid: number): boolean {
 async function open(req: OpenRequest): Promise<void> {
   decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   if (req.snapshot) {
-    // A stream holds what its channel's kernel buffer holds, as LTTng's overwrite-mode ring does.
-    const capacity = new Map(req.channels.map((c) => [c.id, c.subbufSize * Math.max(2, Math.round(c.bufferPages * c.pageSize / c.subbufSize))]));
-    ring = new SnapshotRingSink((info) => capacity.get(info.streamClassId)!);
+    // A stream holds what its channel's ring buffer holds: sub-buffer count x size (LTTng's overwrite ring).
+    const geometry = new Map(req.channels.map((c) => [c.id, { slots: Math.max(2, Math.round((c.bufferPages * c.pageSize) / c.subbufSize)), slotSize: c.subbufSize }]));
+    ring = new SnapshotRingSink((info) => geometry.get(info.streamClassId)!);
   }
   writer = await CtfTraceWriter.create({
     ...(ring ? { sink: ring } : { dir: req.traceDir }),
@@ -276,10 +276,12 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
     case 'snapshot': {
       if (!ring || !writer) throw new Error('kernel consumer: not a snapshot-mode trace');
       if (tracing) {
-        // What the kernel holds now goes into the snapshot: drain it, then close every open packet there.
-        for (const c of channels.values()) c.consumer.drain();
+        // What the kernel holds now goes into the snapshot: drain it, then close the open packets at the time of
+        // the request (taken first: records that come in during the drain are later and stay in order). A stream
+        // with no open packet gets no empty one: it would push a sub-buffer of real records out of its ring.
         const now = monotonicNow();
-        for (const c of channels.values()) for (const s of c.streams.values()) s.flushPacket(now);
+        for (const c of channels.values()) c.consumer.drain();
+        for (const c of channels.values()) for (const s of c.streams.values()) if (s.packetBytesUsed > 0) s.flushPacket(now);
       }
       writer.flushMetadata();
       return await ring.writeSnapshot(req.dir, req.owner, req.maxBytes);

@@ -72,6 +72,7 @@ export const ERROR_MESSAGES = {
   SNAPSHOT_OUTPUT_EXIST: 'Snapshot output already exists',
   SNAPSHOT_NO_OUTPUT: 'No snapshot output: give one to `snapshot record`, or add one with `snapshot add-output`',
   SNAPSHOT_FAIL: 'Snapshot record failed',
+  MAX_SIZE_INVALID: 'Invalid snapshot size. Cannot fit at least one packet per stream.',
   START_SESSION_ONCE: 'Session needs to be started once',
   // ltt's own, for the socket protocol (no LTTng equivalent: liblttng-ctl and sessiond ship together).
   PROTOCOL_VERSION: 'Incompatible control protocol version',

@@ -112,6 +112,8 @@ export interface SnapshotRecordResult {
 
 export interface SessionDetail extends SessionSummary {
   domains: DomainInfo[];
+  /** Snapshot sessions: their outputs. */
+  snapshotOutputs?: SnapshotOutputInfo[];
 }
 
 export interface TracepointInfo {

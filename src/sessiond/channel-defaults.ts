@@ -56,9 +56,13 @@ export function resolveChannelAttributes(
     if (value === undefined) continue;
     (attributes as unknown as Record<string, unknown>)[key] = value;
   }
-  // Snapshot sessions keep the last buffers: channels overwrite unless told to discard, and are mmap (as LTTng).
+  // Snapshot sessions keep the last buffers: channels overwrite and are mmap (LTTng's defaults there). A discard
+  // channel would keep the oldest records instead, which ltt's snapshot ring does not do: refused, not ignored.
   if (mode.snapshot) {
-    if (requested?.overwrite === undefined) attributes.overwrite = true;
+    if (requested?.overwrite === false) {
+      throw new ControlError('INVALID', 'Invalid parameter: snapshot sessions keep the newest records: their channels overwrite (--discard is not supported)');
+    }
+    attributes.overwrite = true;
     attributes.output = 'mmap';
   }
   if (mode.liveTimerUs > 0 && !requested?.liveTimerUs) attributes.liveTimerUs = mode.liveTimerUs;

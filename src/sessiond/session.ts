@@ -133,7 +133,7 @@ export class Session {
       const stats = state.tracer ? await state.tracer.stats() : [];
       domains.push(state.toInfo(stats));
     }
-    return { ...this.summary(), domains };
+    return { ...this.summary(), domains, ...(this.snapshot ? { snapshotOutputs: this.snapshotOutputs.map((o) => ({ ...o })) } : {}) };
   }
 }
 

@@ -6,7 +6,7 @@
 
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LttTestEnv, type RunResult } from './ltt-test-env.js';
@@ -77,14 +77,19 @@ test('snapshot record: the newest records of each buffer, overlapping snapshots,
     );
     const lines2 = babeltrace(snapshotDir(other, /^again-\d{8}-\d{6}-1$/));
     assert.equal(count(lines2, 'syscall_entry_chroot'), 3, 'snapshots overlap: the buffers were not emptied');
+    // Snapshots in a row push nothing out of the rings (no empty packets for streams that recorded nothing).
+    const row = join(env.root, 'row');
+    for (let i = 0; i < 6; i++) await ok(env, 'snapshot', 'record', '-n', `row${i}`, row);
+    assert.equal(count(babeltrace(snapshotDir(row, /^row5-/)), 'syscall_entry_chroot'), 3, 'the sixth snapshot still has every chroot');
 
     // --max-size is shared by the streams; less than one sub-buffer each is refused.
     const tiny = await env.ltt('snapshot', 'record', '-m', '4k');
     assert.equal(tiny.code, 1);
-    assert.match(tiny.stderr, /^Error: Invalid parameter: a snapshot of at most 4096 bytes cannot hold one sub-buffer \(\d+ bytes\) of each of its \d+ streams\n$/);
+    assert.match(tiny.stderr, /^Error: Invalid snapshot size\. Cannot fit at least one packet per stream \(4096 bytes for \d+ streams of packets up to \d+ bytes\)\.\n$/);
+    assert.deepEqual(readdirSync(out), [first.slice(out.length + 1)], 'a refused snapshot leaves no folder');
     await ok(env, 'stop');
     await ok(env, 'snapshot', 'record', '-m', '256k', '-n', 'small');
-    const small = snapshotDir(out, /^small-\d{8}-\d{6}-2$/);
+    const small = snapshotDir(out, /^small-\d{8}-\d{6}-8$/);
     const streams = readdirSync(join(small, 'kernel')).filter((n) => n.startsWith('ring_'));
     const total = streams.reduce((a, f) => a + statSync(join(small, 'kernel', f)).size, 0);
     assert.ok(total <= 256 * 1024 && total > 0, `--max-size 256k: ${total} bytes`);
@@ -112,11 +117,24 @@ test('snapshot outputs and misuse: lttng messages and exit codes', { timeout: 12
     );
     const mi = JSON.parse((await ok(env, '--mi', 'json', 'snapshot', 'list-output')).stdout) as { command: { output: { snapshot_action: { outputs: unknown[] } } } };
     assert.deepEqual(JSON.stringify(mi).includes('"flight"'), true);
+    // save/load keep snapshot outputs (LTTng's <snapshot_outputs>), names and sizes included.
+    const saved = join(env.root, 'saved');
+    await ok(env, 'save', '-o', saved, 'so');
+    assert.match(readFileSync(join(saved, 'so.lttng'), 'utf8'), /<snapshot_outputs><output><name>flight<\/name><max_size>1048576<\/max_size>/);
+    await ok(env, 'destroy', 'so');
+    await ok(env, 'load', '-i', saved, 'so');
+    await ok(env, 'set-session', 'so');
+    assert.equal((await ok(env, 'snapshot', 'list-output')).stdout, `Snapshot output list for session so\n    [1] flight: ${o2} (max size: 1048576 bytes)\n`);
     assert.equal((await ok(env, 'snapshot', 'del-output', 'flight')).stdout, 'Snapshot output flight successfully deleted for session so\n');
     await fails(
       env, 1,
       'Error: Event app:*: Operation not supported: snapshot sessions record the kernel domain only (user-space snapshots are not built yet) (channel channel0, session so)',
       'enable-event', '-u', 'app:*',
+    );
+    await fails(
+      env, 1,
+      'Error: Channel lossy: Invalid parameter: snapshot sessions keep the newest records: their channels overwrite (--discard is not supported) (session so)',
+      'enable-channel', '-k', '--discard', 'lossy',
     );
     await ok(env, 'enable-event', '-k', 'sched_switch');
     await ok(env, 'start');

@@ -49,11 +49,15 @@ async function recreate(client: ControlClient, s: SavedSession, force: boolean):
   }
   await client.request('create-session', {
     name: s.name,
-    output: s.output,
+    // Saved snapshot outputs are added below, with their names and sizes.
+    output: s.snapshotOutputs ? null : s.output,
     ...(s.snapshot ? { snapshot: true } : {}),
     ...(s.liveTimerUs > 0 ? { liveTimerUs: s.liveTimerUs } : {}),
   });
   try {
+    for (const o of s.snapshotOutputs ?? []) {
+      await client.request('snapshot-add-output', { session: s.name, url: o.path, ...(o.name ? { name: o.name } : {}), maxSize: o.maxSize });
+    }
     for (const d of s.domains) {
       const base = { session: s.name, domain: d.domain };
       for (const c of d.channels) {

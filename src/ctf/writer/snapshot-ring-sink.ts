@@ -1,18 +1,19 @@
 // Flight-recorder sink: what a snapshot-mode channel keeps instead of writing files. Each stream holds its most
-// recent packets, at most what the channel's ring buffer holds (sub-buffer size x count), in memory; the
-// oldest packet makes room for the newest. `writeSnapshot()` writes what is held, with the metadata, as an
-// ordinary on-disk trace (FileTraceSink: LTTng's layout, index files, owned output), and keeps holding it, so
-// successive snapshots overlap as LTTng's do.
+// recent packets in as many sub-buffer-sized slots as the channel's ring buffer has sub-buffers (LTTng's
+// overwrite-mode ring: a packet closed early, by a flush, still takes a whole sub-buffer), allocated once and
+// reused, so memory stays at the channel's size. `writeSnapshot()` writes what is held, with the metadata, as
+// an ordinary on-disk trace (FileTraceSink: LTTng's layout, index files, owned output), and keeps holding it,
+// so successive snapshots overlap as LTTng's do.
 //
 // Why a sink: tracefs has no non-destructive reader here (no snapshot buffer in this kernel, and reading
 // trace_pipe_raw consumes), so the consumer drains the kernel buffers as usual and this sink plays the part of
 // LTTng's overwrite-mode ring that `lttng snapshot record` copies out.
 //
-// Contract: as every TraceSink, packet views are copied during the call (into page-aligned buffers, so the
+// Contract: as every TraceSink, packet views are copied during the call (into page-aligned slots, so the
 // snapshot's files can go out with O_DIRECT); `writeSnapshot()` copies synchronously once the output folder
 // exists, so packets the consumer adds meanwhile belong to the next snapshot. `maxBytes` (snapshot
 // --max-size) is shared equally by the streams that hold data; each keeps its newest packets that fit, and a
-// share smaller than one packet is an error rather than a snapshot with holes.
+// share smaller than one packet is an error (LTTng's MAX_SIZE_INVALID) rather than a snapshot with holes.
 
 import { LttError } from '../../errors.js';
 import { allocateAligned } from './direct-io.js';
@@ -28,29 +29,34 @@ interface HeldPacket {
   index: PacketIndexEntry;
 }
 
+/** How much one stream holds: `slots` packets of at most `slotSize` bytes (sub-buffer count and size). */
+export interface RingGeometry {
+  slots: number;
+  slotSize: number;
+}
+
 class RingStream implements StreamSink {
-  /** Oldest first. */
+  /** Oldest first; at most `slots` entries. */
   readonly packets: HeldPacket[] = [];
-  bytes = 0;
-  /** Buffers of evicted packets, reused for new ones (no allocation in the steady state). */
-  private readonly spare: Buffer[] = [];
 
   constructor(
     readonly info: StreamSinkInfo,
-    private readonly capacity: number,
+    private readonly geometry: RingGeometry,
   ) {}
 
+  get bytes(): number {
+    return this.packets.reduce((a, p) => a + p.length, 0);
+  }
+
   writePacket(packet: Uint8Array, index: PacketIndexEntry): void {
-    while (this.packets.length > 0 && this.bytes + packet.length > this.capacity) {
-      const old = this.packets.shift()!;
-      this.bytes -= old.length;
-      this.spare.push(old.buf);
+    let buf: Buffer | undefined;
+    if (this.packets.length >= this.geometry.slots) buf = this.packets.shift()!.buf; // the oldest slot is reused
+    // A packet never exceeds the sub-buffer size it was opened with; a larger one gets a slot of its own size.
+    if (buf === undefined || buf.length < packet.length) {
+      buf = allocateAligned(Math.ceil(Math.max(packet.length, this.geometry.slotSize) / PAGE) * PAGE);
     }
-    let buf = this.spare.pop();
-    if (buf === undefined || buf.length < packet.length) buf = allocateAligned(Math.ceil(packet.length / PAGE) * PAGE);
     buf.set(packet);
     this.packets.push({ buf, length: packet.length, index: { ...index } });
-    this.bytes += packet.length;
   }
 
   /** The newest packets whose sizes add up to at most `budget` bytes, oldest first. */
@@ -63,8 +69,6 @@ class RingStream implements StreamSink {
 
   async close(): Promise<void> {
     this.packets.length = 0;
-    this.spare.length = 0;
-    this.bytes = 0;
   }
 }
 
@@ -79,20 +83,20 @@ export class SnapshotRingSink implements TraceSink {
   private readonly metadata: Uint8Array[] = [];
   private readonly streams: RingStream[] = [];
 
-  /** `capacityOf`: the bytes one stream may hold (its channel's sub-buffer size x count). */
-  constructor(private readonly capacityOf: (info: StreamSinkInfo) => number) {}
+  /** `geometryOf`: what one stream holds (its channel's sub-buffer count and size). */
+  constructor(private readonly geometryOf: (info: StreamSinkInfo) => RingGeometry) {}
 
   writeMetadata(packets: Uint8Array): void {
     this.metadata.push(Uint8Array.prototype.slice.call(packets));
   }
 
   openStream(info: StreamSinkInfo): StreamSink {
-    const capacity = this.capacityOf(info);
-    if (!Number.isSafeInteger(capacity) || capacity < PAGE) {
-      throw new LttError('CTF_WRITER_BAD_OPTION', `snapshot stream ${info.fileName}: capacity must be at least ${PAGE} bytes, got ${capacity}`);
+    const geometry = this.geometryOf(info);
+    if (!Number.isSafeInteger(geometry.slots) || geometry.slots < 1 || !Number.isSafeInteger(geometry.slotSize) || geometry.slotSize < PAGE) {
+      throw new LttError('CTF_WRITER_BAD_OPTION', `snapshot stream ${info.fileName}: needs at least one slot of at least ${PAGE} bytes`);
     }
     // Snapshots are whole streams: tracefile rotation is the on-disk ring, which a snapshot does not have.
-    const stream = new RingStream({ ...info, tracefileSize: undefined, tracefileCount: undefined }, capacity);
+    const stream = new RingStream({ ...info, tracefileSize: undefined, tracefileCount: undefined }, geometry);
     this.streams.push(stream);
     return stream;
   }
@@ -113,8 +117,8 @@ export class SnapshotRingSink implements TraceSink {
       const largest = Math.max(...holding.map((s) => s.packets[s.packets.length - 1]!.length));
       if (share < largest) {
         throw new LttError(
-          'INVALID',
-          `Invalid parameter: a snapshot of at most ${maxBytes} bytes cannot hold one sub-buffer (${largest} bytes) of each of its ${holding.length} streams`,
+          'MAX_SIZE_INVALID',
+          `Invalid snapshot size. Cannot fit at least one packet per stream (${maxBytes} bytes for ${holding.length} streams of packets up to ${largest} bytes).`,
         );
       }
     }

@@ -5,6 +5,7 @@
 // LTTng allows one output per session; local folders only here (ltt has no relay daemon yet: net:// and
 // tcp:// URLs are refused with one line).
 
+import { rmdirSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandResult, SnapshotOutputInfo } from '../../control/messages.js';
@@ -98,7 +99,14 @@ export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, sessi
       bytes += written.bytes;
       packets += written.packets;
     } catch (error) {
-      if (isLttError(error) && error.code === 'INVALID') throw new ControlError('INVALID', error.message);
+      // A refused size writes nothing: leave no empty snapshot folder behind (rmdir removes only an empty
+      // folder and follows no link).
+      try {
+        rmdirSync(folder);
+      } catch {
+        // Not empty (a domain wrote part of it) or already gone: what is there stays for the user to see.
+      }
+      if (isLttError(error) && error.code === 'MAX_SIZE_INVALID') throw new ControlError(error.code, error.message);
       const reason = error instanceof Error ? error.message : String(error);
       throw new ControlError('SNAPSHOT_FAIL', `Snapshot record failed: ${reason}`);
     }
