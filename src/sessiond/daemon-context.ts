@@ -3,7 +3,6 @@
 // on the first kernel command the same way) and replays the tracker state the user set before it existed.
 
 import { hostname } from 'node:os';
-import { ControlError } from '../control/error-codes.js';
 import type { DaemonInfo, Domain } from '../control/messages.js';
 import type { DomainTracer } from './domains/domain-tracer.js';
 import type { KernelDomain } from './domains/kernel-domain.js';
@@ -39,10 +38,7 @@ export interface DaemonContext {
 export async function domainTracer(ctx: DaemonContext, session: LockedSession, domain: Domain): Promise<DomainTracer> {
   const state = session.domainState(domain);
   if (state.tracer) return state.tracer;
-  if (session.snapshot && domain === 'ust') {
-    // ltt/ust apps write their own sub-buffers (src/ust/trace-writer.ts) and cannot yet keep them for a snapshot.
-    throw new ControlError('NOT_SUPPORTED', 'Operation not supported: snapshot sessions record the kernel domain only (user-space snapshots are not built yet)');
-  }
+
   const options = {
     sessionName: session.name,
     // The session's root: each domain writes its own subfolder (kernel/, ust/) as LTTng lays traces out.

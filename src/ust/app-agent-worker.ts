@@ -23,7 +23,7 @@ import { CHANNEL_NAME } from './channel-name.js';
 import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
-import { SessionWriter } from './trace-writer.js';
+import { SessionWriter, writeSnapshotTrace } from './trace-writer.js';
 import { describeIoError } from '../ctf/writer/file-sink.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
@@ -60,6 +60,10 @@ const sessions = new Map<string, RecordingSession>();
 const tracepoints: AppTracepoint[] = [];
 /** Trace folders whose metadata preamble is written. */
 const preambles = new Set<string>();
+/** Snapshot sessions: the TSDL preamble of each trace (by trace uuid), which every snapshot begins with. */
+const snapshotPreambles = new Map<string, string>();
+/** Snapshot sessions stopped but not forgotten: their writers keep the packets for later snapshots. */
+const held = new Map<string, RecordingSession>();
 const tracepointNames = new Set<string>();
 let pendingTracepoints: AppTracepoint[] = [];
 let pending = init.sockets.length;
@@ -133,23 +137,27 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
   const start: AppSessionStart = { ...wire, config: { ...wire.config, blockingTimeoutMs: blocking < 0 ? Infinity : blocking } };
   const id = start.config.sessionId;
   if (sessions.has(id)) return { ok: true, config: start.config };
+  const preamble = () =>
+    traceTsdl({
+      uuid: start.config.uuid || randomUUID(),
+      clockUuid: clockUuid(),
+      clockOffset: measureRealtimeOffset(),
+      hostname: start.env.hostname,
+      traceName: start.env.traceName,
+      creationDatetime: start.env.creationDatetime,
+      vpid: init.pid,
+      procname: init.procname,
+      vpidDatetime: start.env.vpidDatetime,
+    });
+  if (start.snapshot) {
+    // Nothing on disk: the channels of this trace (one uuid) share the preamble a snapshot begins with.
+    if (!snapshotPreambles.has(start.config.uuid)) snapshotPreambles.set(start.config.uuid, preamble());
+    return begin(c, start, new SessionWriter('', id, Math.max(1, start.readTimerMs), true));
+  }
   try {
     makeDirectories(join(start.traceDir, 'index'));
     // The channels of one session share the trace (one metadata): its preamble is written once.
-    if (!preambles.has(start.traceDir)) writeFileSync(
-      join(start.traceDir, 'metadata'),
-      traceTsdl({
-        uuid: start.config.uuid || randomUUID(),
-        clockUuid: clockUuid(),
-        clockOffset: measureRealtimeOffset(),
-        hostname: start.env.hostname,
-        traceName: start.env.traceName,
-        creationDatetime: start.env.creationDatetime,
-        vpid: init.pid,
-        procname: init.procname,
-        vpidDatetime: start.env.vpidDatetime,
-      }),
-    );
+    if (!preambles.has(start.traceDir)) writeFileSync(join(start.traceDir, 'metadata'), preamble());
     preambles.add(start.traceDir);
   } catch (err) {
     // A torn preamble (full disk) would make the folder unreadable: leave no metadata rather than a broken one.
@@ -160,7 +168,12 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     }
     return { ok: false, reason: `cannot start the trace: ${describeIoError(join(start.traceDir, 'metadata'), err)}` };
   }
-  const writer = new SessionWriter(start.traceDir, id, Math.max(1, start.readTimerMs));
+  return begin(c, start, new SessionWriter(start.traceDir, id, Math.max(1, start.readTimerMs)));
+}
+
+/** Records into `writer` from now on: statistics every read-timer period, threads told of the session. */
+function begin(c: Conn, start: AppSessionStart, writer: SessionWriter): { ok: boolean; config: SessionConfig } {
+  const id = start.config.sessionId;
   const timer = setInterval(() => {
     const s = sessions.get(id);
     if (s !== undefined) send(s.conn, { type: 'stats', sessionId: id, stats: stats(s) });
@@ -190,7 +203,35 @@ function endSession(s: RecordingSession): AppStats {
   } catch {
     // The folder may be gone; the statistics are still worth reporting.
   }
+  // A stopped snapshot session can still be snapshotted: its memory stays until the daemon forgets it.
+  if (s.writer.snapshot) held.set(id, s);
   return stats(s);
+}
+
+/** 'snapshot': the runs' held packets as one trace in `dir`, answered with 'snapshot-done'. */
+async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>): Promise<void> {
+  const runs = m.runs.map((k) => sessions.get(k) ?? held.get(k)).filter((r): r is RecordingSession => r !== undefined && r.writer.snapshot);
+  const preamble = runs.length > 0 ? snapshotPreambles.get(runs[0]!.start.config.uuid) : undefined;
+  if (preamble === undefined) {
+    send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: 0, packets: 0 });
+    return;
+  }
+  try {
+    const r = await writeSnapshotTrace(m.dir, preamble, runs.map((x) => x.writer), m.maxBytes);
+    send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, ...r });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: false, bytes: 0, packets: 0, reason: e.message ?? String(err), ...(e.code ? { code: e.code } : {}) });
+  }
+}
+
+/** 'forget': a stopped snapshot run's memory goes. */
+function forget(id: string): void {
+  const s = held.get(id);
+  if (s === undefined) return;
+  held.delete(id);
+  const uuid = s.start.config.uuid;
+  if (![...sessions.values(), ...held.values()].some((x) => x.start.config.uuid === uuid)) snapshotPreambles.delete(uuid);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -251,6 +292,12 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
       void stopSession(m.sessionId).then((st) => {
         send(c, { type: 'stopped', sessionId: m.sessionId, stats: st ?? { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 } });
       });
+      return;
+    case 'snapshot':
+      void snapshot(c, m);
+      return;
+    case 'forget':
+      forget(m.sessionId);
       return;
   }
 }
@@ -315,6 +362,8 @@ function connect(path: string, initial: boolean): void {
       channel.postMessage({ type: 'stop', sessionId: s.start.config.sessionId, agent: true } satisfies ChannelMessage);
       endSession(s);
     }
+    // Its daemon is gone: nobody will ask for a snapshot of its sessions any more.
+    for (const [id, s] of [...held]) if (s.conn === c) forget(id);
   });
 }
 

@@ -12,6 +12,8 @@
 // back-pressure handling in the daemon; per-pid buffers make every trace folder private to one process, so there
 // is no shared file to arbitrate. The daemon keeps what only it can do: which sessions exist, where each app
 // writes, rules, start/stop, and the statistics (`stats`/`stopped` below) that `ltt list SESSION` shows.
+// Snapshot sessions (`snapshot: true`): the app keeps its newest packets in memory and writes them only when
+// the daemon sends 'snapshot' (into a folder the daemon made), answering 'snapshot-done'.
 // Per-uid buffers (one trace shared by every app of a user) would need the daemon to merge packets of many
 // processes into shared streams and metadata; ltt records user space per process only.
 
@@ -20,7 +22,7 @@ import type { SessionConfig } from './tracer.js';
 
 export const APP_SOCKET_NAME = 'app-ltt-sessiond';
 /** Bumped on any incompatible change; the daemon refuses other versions (the app then runs untraced). */
-export const APP_PROTOCOL_VERSION = 2;
+export const APP_PROTOCOL_VERSION = 3;
 
 export interface AppTracepoint {
   readonly name: string;
@@ -47,6 +49,11 @@ export interface AppSessionStart {
   readonly env: AppTraceEnv;
   /** Read timer (ms): how often the app reports statistics and polls its rings. */
   readonly readTimerMs: number;
+  /**
+   * Snapshot session: nothing is written (`traceDir` is ''); the app keeps each stream's newest packets in memory
+   * (sub-buffer count x size) until the daemon asks for a snapshot (or forgets the session).
+   */
+  readonly snapshot?: boolean;
 }
 
 export interface AppStats {
@@ -77,7 +84,17 @@ export type AppToDaemon =
   | { readonly type: 'tracepoints'; readonly tracepoints: readonly AppTracepoint[] }
   | { readonly type: 'started'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string }
   | { readonly type: 'stats'; readonly sessionId: string; readonly stats: AppStats }
-  | { readonly type: 'stopped'; readonly sessionId: string; readonly stats: AppStats };
+  | { readonly type: 'stopped'; readonly sessionId: string; readonly stats: AppStats }
+  /** The answer to 'snapshot' (`sessionId`: the request's id). `reason` when not ok; `code` MAX_SIZE_INVALID. */
+  | {
+      readonly type: 'snapshot-done';
+      readonly sessionId: string;
+      readonly ok: boolean;
+      readonly bytes: number;
+      readonly packets: number;
+      readonly reason?: string;
+      readonly code?: string;
+    };
 
 export type DaemonToApp =
   /**
@@ -89,4 +106,11 @@ export type DaemonToApp =
   | { readonly type: 'refused'; readonly reason: string }
   | { readonly type: 'start'; readonly session: AppSessionStart }
   | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[] }
-  | { readonly type: 'stop'; readonly sessionId: string };
+  | { readonly type: 'stop'; readonly sessionId: string }
+  /**
+   * Snapshot sessions: write what the sessions `runs` (one per channel, same trace) hold now as one trace in
+   * `dir` (made by the daemon, the app's), at most `maxBytes` (0: no limit). `sessionId` names the request.
+   */
+  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number }
+  /** Snapshot sessions: the memory a stopped run kept for snapshots can go (destroy, restart). */
+  | { readonly type: 'forget'; readonly sessionId: string };

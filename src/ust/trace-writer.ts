@@ -19,6 +19,11 @@
 // before any packet that may need it; while it cannot be written, packets are dropped (and counted) rather than
 // written undeclared. The first failure is kept as `error` ("FILE: No space left on device"); writing retries
 // with every packet, so the trace resumes once space is back.
+// Snapshot mode (`snapshot: true`): no file is written; each stream keeps its newest packets in as many
+// sub-buffer-sized slots as the ring has sub-buffers (reused: memory stays at the channel's size), and the
+// declarations in memory; snapshot() hands them out (plus a copy of the packet still open, taken without
+// disturbing its thread), and writeSnapshotTrace() writes them as an ordinary trace. The memory outlives
+// finish() (a stopped session can still be snapshotted).
 
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { allocateAligned, DirectFile } from '../ctf/writer/direct-io.js';
@@ -29,7 +34,8 @@ import {
   PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED,
   ctlCountIndex, ctlInt32Words, gen, type RingDescriptor,
 } from './ring-layout.js';
-import { describeIoError } from '../ctf/writer/file-sink.js';
+import { describeIoError, FileTraceSink } from '../ctf/writer/file-sink.js';
+import { LttError } from '../errors.js';
 import type { ChannelMessage } from './tracer.js';
 
 // Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings the project compiles against.
@@ -106,6 +112,8 @@ class RingSink {
   /** Header of the last packet written and its events_discarded (for the final discard report). */
   lastHeader: Buffer | undefined;
   lastDiscarded = 0;
+  /** Snapshot mode: the newest packets (padded), oldest first; at most numSubbuf. */
+  readonly held: Array<{ buf: Buffer; size: number }> | undefined;
 
   constructor(
     readonly d: RingDescriptor,
@@ -120,7 +128,8 @@ class RingSink {
     this.idxPath = join(traceDir, 'index', `${d.streamName}.idx`);
     // Page-aligned like the ring: copies (overwrite mode, final drain) go to disk directly too.
     this.priv = allocateAligned(d.subbufSize);
-    this.openFiles();
+    if (owner.snapshot) this.held = [];
+    else this.openFiles();
   }
 
   /** Opens the stream and index files (retried before each packet until it works). False on failure. */
@@ -221,13 +230,23 @@ class RingSink {
    * page cache.
    */
   private writePacket(bytes: Buffer, exactSize: number | undefined, events: number, padInPlace = false, aligned?: boolean): boolean {
+    const content = bytes.length;
+    const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
+    if (this.held !== undefined && !this.closed) {
+      // Snapshot mode: into the oldest slot once all are used (LTTng's overwrite ring).
+      let slot = this.held.length >= this.d.numSubbuf ? this.held.shift()!.buf : undefined;
+      if (slot === undefined || slot.length < size) slot = allocateAligned(Math.max(size, this.d.subbufSize));
+      slot.set(bytes);
+      slot.fill(0, content, size);
+      this.held.push({ buf: slot, size });
+      this.noteWritten(bytes);
+      return true;
+    }
     // After close() the files are done: reopening them ('w') would truncate the stream.
     if (this.closed || !this.owner.flushMetadata() || !this.openFiles()) {
       this.unwritten(events);
       return false;
     }
-    const content = bytes.length;
-    const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
     const pad = size - content;
     const data = this.data!;
     try {
@@ -268,10 +287,52 @@ class RingSink {
     }
     this.idxOff += e.length;
     this.fileOff += size;
-    this.lastDiscarded = Number(h.getBigUint64(PH_EVENTS_DISCARDED, true));
+    this.noteWritten(bytes);
+    return true;
+  }
+
+  /** Remembers the header of the packet just written (for the final discard report). */
+  private noteWritten(bytes: Buffer): void {
+    this.lastDiscarded = Number(bytes.readBigUInt64LE(PH_EVENTS_DISCARDED));
     if (this.lastHeader === undefined) this.lastHeader = Buffer.alloc(PH_SIZE);
     this.lastHeader.set(bytes.subarray(0, PH_SIZE));
-    return true;
+  }
+
+  /**
+   * Snapshot mode: the packets held (after taking every closed one), oldest first, then a copy of the packet
+   * its thread is still filling: its committed records, copied without claiming it (the thread goes on; the
+   * packet is taken whole once closed), and kept only if it was still open after the copy.
+   */
+  snapshotPackets(): Buffer[] {
+    if (this.held === undefined) return [];
+    let open: Buffer | undefined;
+    if (!this.closed) {
+      const n = this.d.numSubbuf;
+      for (let attempt = 0; attempt < 4 && open === undefined; attempt++) {
+        this.drain();
+        const i = this.expect & (n - 1);
+        const gi = CTL_GEN + i;
+        const g = Atomics.load(this.ctl, gi);
+        if (g === gen(this.expect, GEN_CLOSED)) continue;
+        if (g !== gen(this.expect, GEN_OPEN)) break;
+        const base = i * this.d.subbufSize;
+        const commit = Atomics.load(this.ctl, CTL_COMMIT);
+        if (commit <= base + PH_SIZE || commit > base + this.d.subbufSize) break;
+        const content = commit - base;
+        const size = Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
+        const copy = Buffer.alloc(size);
+        copy.set(this.u8.subarray(base, commit));
+        if (Atomics.load(this.ctl, gi) !== g) continue; // closed (and maybe reused) meanwhile: take it closed
+        copy.writeBigUInt64LE(process.hrtime.bigint(), PH_TS_END);
+        copy.writeBigUInt64LE(BigInt(content * 8), PH_CONTENT_SIZE);
+        copy.writeBigUInt64LE(BigInt(size * 8), PH_PACKET_SIZE);
+        copy.writeBigUInt64LE(BigInt(this.stats[STAT_DISCARDED]!), PH_EVENTS_DISCARDED);
+        open = copy;
+      }
+    }
+    const out = this.held.map((h) => h.buf.subarray(0, h.size));
+    if (open !== undefined) out.push(open);
+    return out;
   }
 
   /**
@@ -378,11 +439,18 @@ export class SessionWriter {
   private metaOff = 0;
   private firstError: string | undefined;
 
-  /** `pollMs`: how long a drain loop sleeps when no doorbell rings (the read timer). */
+  /** Snapshot mode: the declarations so far (the trace's metadata after its preamble). */
+  private declarations = '';
+
+  /**
+   * `pollMs`: how long a drain loop sleeps when no doorbell rings (the read timer). `snapshot`: keep the newest
+   * packets in memory instead of writing `traceDir` (see the top of this file).
+   */
   constructor(
     readonly traceDir: string,
     readonly sessionId: string,
     private readonly pollMs = 1000,
+    readonly snapshot = false,
   ) {
     this.metadataPath = join(traceDir, 'metadata');
   }
@@ -428,6 +496,11 @@ export class SessionWriter {
    */
   flushMetadata(): boolean {
     if (this.metaPending === '') return true;
+    if (this.snapshot) {
+      this.declarations += this.metaPending;
+      this.metaPending = '';
+      return true;
+    }
     try {
       if (this.metaFd < 0) {
         // The agent wrote the preamble; declarations are appended to it.
@@ -493,6 +566,13 @@ export class SessionWriter {
     }
   }
 
+  /** Snapshot mode: the declarations and, per stream, the packets held now (see RingSink.snapshotPackets). */
+  snapshotContent(): { declarations: string; streams: Array<{ name: string; packets: Buffer[] }> } {
+    this.flushMetadata();
+    const streams = [...this.sinks.values()].map((s) => ({ name: s.d.streamName, packets: s.snapshotPackets() }));
+    return { declarations: this.declarations, streams };
+  }
+
   stats(): WriterStats {
     const out: WriterStats = { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0, unwrittenPackets: 0, unwrittenEvents: 0 };
     for (const s of this.sinks.values()) {
@@ -514,4 +594,58 @@ export class SessionWriter {
     if (this.firstError !== undefined) out.error = this.firstError;
     return out;
   }
+}
+
+/**
+ * Writes one snapshot of an app's session as a trace in `dir`: `preamble` (the trace's TSDL preamble) and the
+ * declarations and held packets of `writers` (the session's channels), each stream its newest packets within an
+ * equal share of `maxBytes` (0: no limit; a share below one packet is LttError MAX_SIZE_INVALID, nothing written).
+ */
+export async function writeSnapshotTrace(
+  dir: string,
+  preamble: string,
+  writers: readonly SessionWriter[],
+  maxBytes: number,
+): Promise<{ bytes: number; packets: number }> {
+  const parts = writers.map((w) => w.snapshotContent());
+  const streams = parts.flatMap((p) => p.streams).filter((s) => s.packets.length > 0);
+  const share = maxBytes > 0 && streams.length > 0 ? Math.floor(maxBytes / streams.length) : Infinity;
+  const largest = Math.max(0, ...streams.map((s) => s.packets[s.packets.length - 1]!.length));
+  if (share < largest) {
+    throw new LttError('MAX_SIZE_INVALID', `Invalid snapshot size. Cannot fit at least one packet per stream (${maxBytes} bytes for ${streams.length} streams of packets up to ${largest} bytes).`);
+  }
+  const sink = await FileTraceSink.create(dir);
+  let bytes = 0;
+  let packets = 0;
+  try {
+    sink.writeMetadata(Buffer.from(preamble + parts.map((p) => p.declarations).join('')));
+    for (const s of streams) {
+      let first = s.packets.length;
+      for (let used = 0; first > 0 && used + s.packets[first - 1]!.length <= share; ) used += s.packets[--first]!.length;
+      const h0 = s.packets[0]!;
+      const out = sink.openStream({
+        fileName: s.name,
+        streamClassId: h0.readUInt32LE(PH_STREAM_ID),
+        streamInstanceId: Number(h0.readBigUInt64LE(PH_STREAM_INSTANCE_ID)),
+        cpuId: 0,
+      });
+      for (const p of s.packets.slice(first)) {
+        out.writePacket(p, {
+          packetSizeBits: Number(p.readBigUInt64LE(PH_PACKET_SIZE)),
+          contentSizeBits: Number(p.readBigUInt64LE(PH_CONTENT_SIZE)),
+          timestampBegin: p.readBigUInt64LE(PH_TS_BEGIN),
+          timestampEnd: p.readBigUInt64LE(PH_TS_END),
+          eventsDiscarded: Number(p.readBigUInt64LE(PH_EVENTS_DISCARDED)),
+          streamId: p.readUInt32LE(PH_STREAM_ID),
+          streamInstanceId: Number(p.readBigUInt64LE(PH_STREAM_INSTANCE_ID)),
+          packetSeqNum: Number(p.readBigUInt64LE(PH_SEQ_NUM)),
+        });
+        bytes += p.length;
+        packets++;
+      }
+    }
+  } finally {
+    await sink.close();
+  }
+  return { bytes, packets };
 }

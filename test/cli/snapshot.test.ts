@@ -128,11 +128,6 @@ test('snapshot outputs and misuse: lttng messages and exit codes', { timeout: 12
     assert.equal((await ok(env, 'snapshot', 'del-output', 'flight')).stdout, 'Snapshot output flight successfully deleted for session so\n');
     await fails(
       env, 1,
-      'Error: Event app:*: Operation not supported: snapshot sessions record the kernel domain only (user-space snapshots are not built yet) (channel channel0, session so)',
-      'enable-event', '-u', 'app:*',
-    );
-    await fails(
-      env, 1,
       'Error: Channel lossy: Invalid parameter: snapshot sessions keep the newest records: their channels overwrite (--discard is not supported) (session so)',
       'enable-channel', '-k', '--discard', 'lossy',
     );

@@ -567,3 +567,55 @@ test('a daemon that refuses the app: the app does not wait, and asks again only 
     await env.cleanup();
   }
 });
+
+test('snapshot session: an app keeps its newest packets in memory; snapshots overlap, survive stop, and babeltrace2 reads them', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const out = join(env.root, 'snaps');
+    await ok(env, 'create', 'usnap', '--snapshot', '-o', out);
+    // 2 x 4 KiB per thread: a flood keeps only its newest records.
+    await ok(env, 'enable-channel', '-u', '--subbuf-size', '4k', '--num-subbuf', '2', 'tiny');
+    await ok(env, 'enable-event', '-u', '-c', 'tiny', 'demo:tick');
+    await ok(env, 'enable-channel', '-u', 'big');
+    await ok(env, 'enable-event', '-u', '-c', 'big', 'demo:other');
+    const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(true)));
+    await ok(env, 'start');
+    await settle();
+    await app.emit('first', 5);
+    await app.emit('flood', 3000);
+    await app.emit('last', 3);
+    assert.ok(!existsSync(out), 'nothing is written before a snapshot');
+    assert.equal((await ok(env, 'snapshot', 'record')).stdout, 'Snapshot recorded successfully for session usnap\n');
+    const [snap1] = readdirSync(out);
+    assert.match(snap1!, /^snapshot-1-\d{8}-\d{6}-0$/);
+    const [appDir] = readdirSync(join(out, snap1!, 'ust', 'pid'));
+    assert.match(appDir!, new RegExp(`^node-${app.pid}-\\d{8}-\\d{6}$`));
+    const s1 = bt2(join(out, snap1!));
+    const tags1 = ticks(s1.lines);
+    assert.equal(tags1.has('first'), false, 'the oldest ticks were overwritten in the 8 KiB ring');
+    assert.deepEqual(tags1.get('last'), [0, 1, 2], 'the newest ticks are there, the open packet included');
+    const others1 = s1.lines.filter((l) => l.includes('demo:other')).length;
+    assert.equal(others1, 5 + 3000 + 3, 'the big channel holds every demo:other');
+    assert.equal((await ok(env, 'view', join(out, snap1!))).stdout, s1.stdout, 'ltt view prints what babeltrace2 prints');
+
+    await app.emit('after', 2);
+    await ok(env, 'stop');
+    // Stopped: the app still holds its packets; the next snapshot overlaps the first.
+    await ok(env, 'snapshot', 'record', '-n', 'stopped');
+    const snap2 = readdirSync(out).find((n) => n.startsWith('stopped-'))!;
+    const tags2 = ticks(bt2(join(out, snap2)).lines);
+    assert.deepEqual(tags2.get('last'), [0, 1, 2]);
+    assert.deepEqual(tags2.get('after'), [0, 1]);
+    assert.equal(bt2(join(out, snap2)).lines.filter((l) => l.includes('demo:other')).length, others1 + 2);
+    // A size too small for one packet per stream is refused with lttng's words.
+    const tiny = await env.ltt('snapshot', 'record', '-m', '1k');
+    assert.equal(tiny.code, 1);
+    assert.match(tiny.stderr, /^Error: Invalid snapshot size\. Cannot fit at least one packet per stream/);
+    await ok(env, 'destroy');
+    assert.equal(await app.quit(), 0);
+  } finally {
+    await env.cleanup();
+  }
+});

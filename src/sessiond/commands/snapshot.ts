@@ -92,10 +92,13 @@ export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, sessi
   }
   let bytes = 0;
   let packets = 0;
+  // A size limit is the whole snapshot's: the domains share it equally (each shares its part among its streams).
+  const limit = maxSize ?? output.maxSize;
+  const share = limit > 0 ? Math.max(1, Math.floor(limit / Math.max(1, tracers.length))) : 0;
   for (const state of tracers) {
     if (!state.tracer!.recordSnapshot) continue;
     try {
-      const written = await state.tracer!.recordSnapshot(folder, maxSize ?? output.maxSize);
+      const written = await state.tracer!.recordSnapshot(folder, share);
       bytes += written.bytes;
       packets += written.packets;
     } catch (error) {

@@ -71,7 +71,7 @@ export class App {
   }
 
   /** Resolves with the app's answer of `type` for the session, or undefined on timeout or disconnection. */
-  waitFor(type: 'started' | 'stopped', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
+  waitFor(type: 'started' | 'stopped' | 'snapshot-done', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     const key = `${type}:${sessionId}`;
     return new Promise((resolve) => {
@@ -278,6 +278,9 @@ export class AppRegistry implements UstDomain {
         for (const s of this.activeSessions) s.appStats(app, m.sessionId, m.stats as AppStats, m.type === 'stopped');
         // A stop waits for this answer; the session may already have left activeSessions.
         if (m.type === 'stopped') app.answer(m);
+        return;
+      case 'snapshot-done':
+        app.answer(m);
         return;
       default:
         throw new Error(`unknown message type ${JSON.stringify((m as { type?: unknown }).type)}`);

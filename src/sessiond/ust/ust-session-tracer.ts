@@ -12,6 +12,9 @@
 // Every channel enabled at start records: each app thread gets one ring per channel, the channels of an app
 // share its per-pid trace (one metadata; channel k's stream class ids are offset by k * 2^20), and an event that
 // several channels' rules match is recorded in each, as LTTng does.
+// Snapshot sessions: apps write nothing; each keeps its newest packets (see src/ust/trace-writer.ts), and
+// recordSnapshot() has every app of the current (or last) run write them into SNAPSHOT/ust/pid/PROCNAME-PID-DATE/,
+// made here as for a start. A stopped run's memory stays in the app until the next start or destroy ('forget').
 
 import { needsOwnedOutput, OwnedDirectory } from '../../ctf/writer/owned-output.js';
 import { lchownSync } from 'node:fs';
@@ -30,6 +33,7 @@ import { makeDirectories } from '../../make-directories.js';
 
 const START_ANSWER_TIMEOUT_MS = 3000;
 const STOP_ANSWER_TIMEOUT_MS = 10000;
+const SNAPSHOT_ANSWER_TIMEOUT_MS = 10000;
 
 /** add-context -u types ltt/ust records, and the tracer's name for each. */
 const UST_CONTEXTS: Record<string, ContextName> = {
@@ -57,6 +61,11 @@ interface AppRun {
   readonly app: App;
   readonly key: string;
   readonly channel: string;
+  /** The app's per-pid folder name (PROCNAME-PID-DATE) and its trace's uuid (shared by the app's channels). */
+  readonly dirName: string;
+  readonly uuid: string;
+  /** Snapshot sessions: the app was told to drop this run's memory. */
+  forgotten: boolean;
   stats: AppStats;
   joined: boolean;
   final: boolean;
@@ -216,7 +225,7 @@ export class UstSessionTracer implements DomainTracer {
 
   /** The start messages for one app (one per recording channel); none if the app is not traced by this session. */
   private startFor(app: App): Array<{ start: AppSessionStart; run: AppRun }> {
-    if (this.recording.length === 0 || !this.options.traceDir || !this.included(app)) return [];
+    if (this.recording.length === 0 || (!this.options.traceDir && !this.options.snapshot) || !this.included(app)) return [];
     // Another user's session on root's daemon traces that user's apps only (lttng-sessiond: per-uid access),
     // into folders created with their rights.
     const owner = this.options.owner;
@@ -228,11 +237,31 @@ export class UstSessionTracer implements DomainTracer {
     let name = `${procname}-${app.pid}-${dirDatetime(app.registeredAt)}`;
     for (let n = 1; this.usedDirs.has(name); n++) name = `${procname}-${app.pid}-${dirDatetime(joined)}${n > 1 ? `-${n}` : ''}`;
     this.usedDirs.add(name);
-    const traceDir = join(this.options.traceDir, 'ust', 'pid', name);
+    const uuid = randomUUID();
+    const run = ++keySeq;
+    // Snapshot sessions: the folder is made in each snapshot's folder, at `snapshot record`.
+    if (this.options.snapshot) {
+      return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, '', name));
+    }
+    const traceDir = this.appFolder(this.options.traceDir, name, app);
+    if (traceDir === undefined) return [];
+    return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, traceDir, name));
+  }
+
+  /**
+   * Makes BASE/ust/pid/NAME (and its index/) for `app` to write: inside the session owner's folder when root
+   * works for another user (their rights, no links followed), else made here and handed to the app's uid.
+   * Undefined (logged) when it cannot be made.
+   */
+  private appFolder(base: string, name: string, app: App): string | undefined {
+    const owner = this.options.owner;
+    const forOwner = needsOwnedOutput(owner);
+    const traceDir = join(base, 'ust', 'pid', name);
     try {
       if (forOwner) {
-        // Inside the owner's session folder (made with their rights at start), created without following links.
-        const dirs = [OwnedDirectory.open(this.options.traceDir, owner)];
+        // Inside the owner's folder (the session's, made with their rights at start, or a snapshot's), created
+        // without following links.
+        const dirs = [OwnedDirectory.open(base, owner)];
         try {
           for (const part of ['ust', 'pid', name, 'index']) dirs.push(dirs[dirs.length - 1]!.subdirectory(part));
         } finally {
@@ -249,14 +278,12 @@ export class UstSessionTracer implements DomainTracer {
       }
     } catch (error) {
       this.log(`Session ${this.options.sessionName}: cannot prepare ${traceDir}: ${(error as Error).message}`);
-      return [];
+      return undefined;
     }
-    const uuid = randomUUID();
-    const run = ++keySeq;
-    return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, traceDir));
+    return traceDir;
   }
 
-  private channelStart(app: App, c: ChannelState, index: number, key: string, uuid: string, traceDir: string): { start: AppSessionStart; run: AppRun } {
+  private channelStart(app: App, c: ChannelState, index: number, key: string, uuid: string, traceDir: string, dirName: string): { start: AppSessionStart; run: AppRun } {
     const o = c.options;
     const config: SessionConfig = {
       sessionId: key,
@@ -281,11 +308,15 @@ export class UstSessionTracer implements DomainTracer {
         vpidDatetime: isoDatetime(app.registeredAt),
       },
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
+      ...(this.options.snapshot ? { snapshot: true } : {}),
     };
     const run: AppRun = {
       app,
       key,
       channel: c.name,
+      dirName,
+      uuid,
+      forgotten: false,
       stats: { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 },
       joined: false,
       final: false,
@@ -341,7 +372,62 @@ export class UstSessionTracer implements DomainTracer {
     for (const run of this.runs) if (run.app === app) run.final = true;
   }
 
+  /** Snapshot sessions: the apps drop what earlier runs kept (a new run, or the session's end). */
+  private forgetRuns(): void {
+    if (!this.options.snapshot) return;
+    for (const run of this.runs) {
+      if (run.forgotten) continue;
+      run.forgotten = true;
+      run.app.send({ type: 'forget', sessionId: run.key });
+    }
+  }
+
+  /**
+   * `snapshot record`: every app of the current (or last) run writes what it holds into
+   * DIR/ust/pid/PROCNAME-PID-DATE/; `maxBytes` (0: none) is shared equally by the apps. An app that does not
+   * answer in time is left out (logged); a size below one packet per stream is LttError MAX_SIZE_INVALID.
+   */
+  async recordSnapshot(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }> {
+    const byApp = new Map<App, AppRun[]>();
+    for (const run of this.runs) {
+      if (run.forgotten || !run.joined || run.app.closed) continue;
+      byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
+    }
+    const share = maxBytes > 0 && byApp.size > 0 ? Math.max(1, Math.floor(maxBytes / byApp.size)) : 0;
+    const total = { bytes: 0, packets: 0, streams: 0 };
+    let sizeError: LttError | undefined;
+    let failure: string | undefined;
+    await Promise.all(
+      [...byApp].map(async ([app, runs]) => {
+        const folder = this.appFolder(dir, runs[0]!.dirName, app);
+        if (folder === undefined) {
+          failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
+          return;
+        }
+        const request = `snapshot#${++keySeq}`;
+        app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share });
+        const m = await app.waitFor('snapshot-done', request, SNAPSHOT_ANSWER_TIMEOUT_MS);
+        if (m?.type !== 'snapshot-done') {
+          this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the snapshot`);
+          return;
+        }
+        if (!m.ok) {
+          if (m.code === 'MAX_SIZE_INVALID') sizeError ??= new LttError('MAX_SIZE_INVALID', m.reason ?? 'Invalid snapshot size');
+          else failure ??= `app ${app.procname}-${app.pid}: ${m.reason ?? 'snapshot failed'}`;
+          return;
+        }
+        total.bytes += m.bytes;
+        total.packets += m.packets;
+        total.streams++;
+      }),
+    );
+    if (sizeError) throw sizeError;
+    if (failure !== undefined) throw new LttError('SNAPSHOT_FAIL', failure);
+    return total;
+  }
+
   async start(): Promise<void> {
+    this.forgetRuns();
     this.recording = [...this.channels.values()].filter((c) => c.enabled);
     this.active = true;
     this.registry.activeSessions.add(this);
@@ -389,6 +475,7 @@ export class UstSessionTracer implements DomainTracer {
 
   async destroy(): Promise<void> {
     await this.stop();
+    this.forgetRuns();
     this.registry.activeSessions.delete(this);
   }
 
