@@ -38,6 +38,8 @@ const port = init.port as MessagePort;
 const MAX_FRAME = 16 << 20;
 /** How long a stop waits for threads to close their own packets before the writer rescues them. */
 const STOP_GRACE_MS = 100;
+/** How long a snapshot waits for event declarations in flight (see snapshot()). */
+const DECLARATION_GRACE_MS = 20;
 
 interface Conn {
   readonly socket: Socket;
@@ -64,6 +66,8 @@ const preambles = new Set<string>();
 const snapshotPreambles = new Map<string, string>();
 /** Snapshot sessions stopped but not forgotten: their writers keep the packets for later snapshots. */
 const held = new Map<string, RecordingSession>();
+/** Runs the daemon forgot while they were still stopping. */
+const forgotten = new Set<string>();
 const tracepointNames = new Set<string>();
 let pendingTracepoints: AppTracepoint[] = [];
 let pending = init.sockets.length;
@@ -203,8 +207,9 @@ function endSession(s: RecordingSession): AppStats {
   } catch {
     // The folder may be gone; the statistics are still worth reporting.
   }
-  // A stopped snapshot session can still be snapshotted: its memory stays until the daemon forgets it.
-  if (s.writer.snapshot) held.set(id, s);
+  // A stopped snapshot session can still be snapshotted: its memory stays until the daemon forgets it (unless
+  // it already did, while the stop was under way).
+  if (s.writer.snapshot && !forgotten.delete(id)) held.set(id, s);
   return stats(s);
 }
 
@@ -217,6 +222,9 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     return;
   }
   try {
+    // Threads declare events on the BroadcastChannel, asynchronously: give declarations already posted for the
+    // records about to be copied the time to arrive, as a snapshot's metadata is written once.
+    await sleep(DECLARATION_GRACE_MS);
     const r = await writeSnapshotTrace(m.dir, preamble, runs.map((x) => x.writer), m.maxBytes);
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, ...r });
   } catch (err) {
@@ -225,8 +233,9 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
   }
 }
 
-/** 'forget': a stopped snapshot run's memory goes. */
+/** 'forget': a stopped snapshot run's memory goes (a run still stopping lets it go when it ends). */
 function forget(id: string): void {
+  if (sessions.has(id)) forgotten.add(id);
   const s = held.get(id);
   if (s === undefined) return;
   held.delete(id);

@@ -42,6 +42,9 @@ import type { ChannelMessage } from './tracer.js';
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
 const ZEROS = Buffer.alloc(PACKET_ALIGN);
+const EMPTY_RING = new SharedArrayBuffer(0);
+/** Snapshot mode: the streams of gone threads whose packets are kept (a thread pool's would add up forever). */
+const MAX_CLOSED_STREAMS_HELD = 64;
 const INDEX_HEADER = Buffer.from([0xc1, 0xf1, 0xdc, 0xc1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 72]);
 
 /** Counters of one session in this process (sums over its rings). */
@@ -91,14 +94,15 @@ function truncateQuietly(fd: number, size: number): void {
 }
 
 class RingSink {
-  readonly u8: Uint8Array;
-  readonly dv: DataView;
+  /** Views of the ring's data; emptied at close() so an exited thread's ring memory can go. */
+  u8: Uint8Array;
+  dv: DataView;
   readonly ctl: Int32Array;
   readonly stats: Float64Array;
   /** The stream file (O_DIRECT while it can: direct-io.ts); undefined until opened. */
   data: DirectFile | undefined;
   idxFd = -1;
-  readonly priv: Buffer;
+  priv: Buffer;
   readonly idxEntry = Buffer.alloc(72);
   fileOff = 0;
   idxOff = 0;
@@ -116,7 +120,7 @@ class RingSink {
   readonly held: Array<{ buf: Buffer; size: number }> | undefined;
 
   constructor(
-    readonly d: RingDescriptor,
+    public d: RingDescriptor,
     traceDir: string,
     private readonly owner: SessionWriter,
   ) {
@@ -308,6 +312,8 @@ class RingSink {
     let open: Buffer | undefined;
     if (!this.closed) {
       const n = this.d.numSubbuf;
+      // CTL_COMMIT is a plain store of the producer, as ring-buffer.ts explains (x86-64's store order makes
+      // the records below it complete; the final drain relies on the same).
       for (let attempt = 0; attempt < 4 && open === undefined; attempt++) {
         this.drain();
         const i = this.expect & (n - 1);
@@ -317,7 +323,11 @@ class RingSink {
         if (g !== gen(this.expect, GEN_OPEN)) break;
         const base = i * this.d.subbufSize;
         const commit = Atomics.load(this.ctl, CTL_COMMIT);
-        if (commit <= base + PH_SIZE || commit > base + this.d.subbufSize) break;
+        if (commit <= base + PH_SIZE || commit > base + this.d.subbufSize) {
+          // The thread closed this packet (and opened the next) between the two loads: take it closed.
+          if (Atomics.load(this.ctl, gi) !== g) continue;
+          break;
+        }
         const content = commit - base;
         const size = Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
         const copy = Buffer.alloc(size);
@@ -330,8 +340,14 @@ class RingSink {
         open = copy;
       }
     }
+    // A packet that closed after the last attempt is held too (never twice: the copy is only kept while open).
+    if (open === undefined && !this.closed) this.drain();
     const out = this.held.map((h) => h.buf.subarray(0, h.size));
-    if (open !== undefined) out.push(open);
+    if (open !== undefined) {
+      // The open packet is one of the ring's sub-buffers: the snapshot holds numSubbuf packets in all.
+      if (out.length >= this.d.numSubbuf) out.shift();
+      out.push(open);
+    }
     return out;
   }
 
@@ -425,6 +441,11 @@ class RingSink {
     }
     this.data = undefined;
     this.idxFd = -1;
+    // Nothing reads the ring any more: let its memory go with its thread (the control words stay for stats()).
+    this.d = { ...this.d, data: EMPTY_RING };
+    this.u8 = new Uint8Array(0);
+    this.dv = new DataView(EMPTY_RING);
+    this.priv = Buffer.alloc(0);
   }
 }
 
@@ -441,6 +462,8 @@ export class SessionWriter {
 
   /** Snapshot mode: the declarations so far (the trace's metadata after its preamble). */
   private declarations = '';
+  /** Snapshot mode: streams of gone threads that still hold packets, oldest first. */
+  private readonly closedHolding: RingSink[] = [];
 
   /**
    * `pollMs`: how long a drain loop sleeps when no doorbell rings (the read timer). `snapshot`: keep the newest
@@ -537,6 +560,11 @@ export class SessionWriter {
       if (exited) {
         // Its thread is gone (or left the session) and everything it wrote is out: this stream is complete.
         s.close();
+        if (this.snapshot) {
+          // Snapshot mode keeps a gone thread's newest packets, but not for every thread a pool ever ran.
+          this.closedHolding.push(s);
+          if (this.closedHolding.length > MAX_CLOSED_STREAMS_HELD) this.closedHolding.shift()!.held!.length = 0;
+        }
         return;
       }
       const w = waitAsync(s.ctl, CTL_DOORBELL, v, this.pollMs);
@@ -614,6 +642,7 @@ export async function writeSnapshotTrace(
   if (share < largest) {
     throw new LttError('MAX_SIZE_INVALID', `Invalid snapshot size. Cannot fit at least one packet per stream (${maxBytes} bytes for ${streams.length} streams of packets up to ${largest} bytes).`);
   }
+  if (streams.length === 0) return { bytes: 0, packets: 0 }; // nothing recorded yet: no trace (the daemon removes the folder)
   const sink = await FileTraceSink.create(dir);
   let bytes = 0;
   let packets = 0;

@@ -613,8 +613,50 @@ test('snapshot session: an app keeps its newest packets in memory; snapshots ove
     const tiny = await env.ltt('snapshot', 'record', '-m', '1k');
     assert.equal(tiny.code, 1);
     assert.match(tiny.stderr, /^Error: Invalid snapshot size\. Cannot fit at least one packet per stream/);
+    assert.equal(readdirSync(out).length, 2, `a refused snapshot leaves no folder: ${readdirSync(out).join(' ')}`);
     await ok(env, 'destroy');
     assert.equal(await app.quit(), 0);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('snapshot session: snapshots taken while threads emit are whole traces (open packets copied untorn)', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const out = join(env.root, 'snaps');
+    await ok(env, 'create', 'spin', '--snapshot', '-o', out);
+    await ok(env, 'enable-channel', '-u', '--subbuf-size', '4k', '--num-subbuf', '4', 'c');
+    await ok(env, 'enable-event', '-u', '-c', 'c', 'demo:tick');
+    const script = writeScript(scripts, 'spin-app.mjs', `
+import { Worker, isMainThread } from 'node:worker_threads';
+const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
+let i = 0;
+const who = isMainThread ? 'main' : 'worker';
+const spin = () => { for (let k = 0; k < 2000; k++) if (tick.enabled) tick.emit(i++, who); setImmediate(spin); };
+if (isMainThread) { new Worker(new URL(import.meta.url)); process.stdout.write('ready\\n'); process.stdin.on('data', () => process.exit(0)); }
+spin();
+`);
+    const app = spawn(process.execPath, [script], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => app.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
+    await ok(env, 'start');
+    for (let n = 0; n < 5; n++) {
+      await new Promise((r) => setTimeout(r, 150));
+      await ok(env, 'snapshot', 'record', '-n', `s${n}`);
+    }
+    for (const snap of readdirSync(out)) {
+      const { lines } = bt2(join(out, snap));
+      const byThread = ticks(lines);
+      assert.ok(byThread.get('main')?.length && byThread.get('worker')?.length, `${snap}: both threads' newest ticks`);
+      for (const [who, list] of byThread) {
+        for (let k = 1; k < list.length; k++) assert.ok(list[k]! > list[k - 1]!, `${snap}: ${who} ticks in order`);
+      }
+    }
+    app.stdin!.write('q');
+    await new Promise((r) => app.once('exit', r));
+    await ok(env, 'destroy');
   } finally {
     await env.cleanup();
   }

@@ -40,6 +40,18 @@ export function makeDirectoryAs(owner: FileOwner, dir: string): Promise<void> {
   });
 }
 
+/**
+ * Removes the empty folders of the tree `dir` (itself included), deepest first, without following links, with
+ * the rights of `owner` when root works for another user (so a swapped path cannot make root remove anything
+ * the user could not). What is not empty stays; failures are ignored (best-effort cleanup after a failure).
+ */
+export function removeEmptyFolders(owner: FileOwner | undefined, dir: string): Promise<void> {
+  const as = needsOwnedOutput(owner) ? { uid: owner.uid, gid: owner.gid } : {};
+  return new Promise((resolve) => {
+    execFile('find', ['-P', dir, '-depth', '-type', 'd', '-empty', '-delete'], { ...as, timeout: 10_000, killSignal: 'SIGKILL' }, () => resolve());
+  });
+}
+
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY, O_DIRECT } = fs.constants;
 
 export class OwnedDirectory {

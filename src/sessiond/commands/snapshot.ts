@@ -5,11 +5,10 @@
 // LTTng allows one output per session; local folders only here (ltt has no relay daemon yet: net:// and
 // tcp:// URLs are refused with one line).
 
-import { rmdirSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandResult, SnapshotOutputInfo } from '../../control/messages.js';
-import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
+import { makeDirectoryAs, needsOwnedOutput, removeEmptyFolders } from '../../ctf/writer/owned-output.js';
 import { isLttError } from '../../errors.js';
 import { makeDirectories } from '../../make-directories.js';
 import { asArgs, optionalInteger, optionalString, requiredString } from '../command-args.js';
@@ -102,13 +101,9 @@ export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, sessi
       bytes += written.bytes;
       packets += written.packets;
     } catch (error) {
-      // A refused size writes nothing: leave no empty snapshot folder behind (rmdir removes only an empty
-      // folder and follows no link).
-      try {
-        rmdirSync(folder);
-      } catch {
-        // Not empty (a domain wrote part of it) or already gone: what is there stays for the user to see.
-      }
+      // A refused size writes nothing: leave no empty snapshot folders behind (what was written stays for the
+      // user to see).
+      await removeEmptyFolders(session.owner, folder);
       if (isLttError(error) && error.code === 'MAX_SIZE_INVALID') throw new ControlError(error.code, error.message);
       const reason = error instanceof Error ? error.message : String(error);
       throw new ControlError('SNAPSHOT_FAIL', `Snapshot record failed: ${reason}`);

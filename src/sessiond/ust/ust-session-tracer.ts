@@ -16,7 +16,7 @@
 // recordSnapshot() has every app of the current (or last) run write them into SNAPSHOT/ust/pid/PROCNAME-PID-DATE/,
 // made here as for a start. A stopped run's memory stays in the app until the next start or destroy ('forget').
 
-import { needsOwnedOutput, OwnedDirectory } from '../../ctf/writer/owned-output.js';
+import { needsOwnedOutput, OwnedDirectory, removeEmptyFolders } from '../../ctf/writer/owned-output.js';
 import { lchownSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -408,9 +408,13 @@ export class UstSessionTracer implements DomainTracer {
         app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share });
         const m = await app.waitFor('snapshot-done', request, SNAPSHOT_ANSWER_TIMEOUT_MS);
         if (m?.type !== 'snapshot-done') {
+          // Gone meanwhile (its folder stays empty: removed) or too slow: the snapshot misses it, say so.
+          if (app.closed) await removeEmptyFolders(this.options.owner, folder);
+          else failure ??= `app ${app.procname}-${app.pid} did not answer within ${SNAPSHOT_ANSWER_TIMEOUT_MS / 1000} s`;
           this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the snapshot`);
           return;
         }
+        if (m.ok && m.packets === 0) await removeEmptyFolders(this.options.owner, folder);
         if (!m.ok) {
           if (m.code === 'MAX_SIZE_INVALID') sizeError ??= new LttError('MAX_SIZE_INVALID', m.reason ?? 'Invalid snapshot size');
           else failure ??= `app ${app.procname}-${app.pid}: ${m.reason ?? 'snapshot failed'}`;
