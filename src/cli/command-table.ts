@@ -12,6 +12,7 @@ import { helpCommand, helpRegistry } from './commands/help.js';
 import { listCommand } from './commands/list.js';
 import { loadCommand } from './commands/load.js';
 import { regenerateCommand } from './commands/regenerate.js';
+import { rotateCommand } from './commands/rotate.js';
 import { saveCommand } from './commands/save.js';
 import { setSessionCommand } from './commands/set-session.js';
 import { snapshotCommand } from './commands/snapshot.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   listCommand,
   loadCommand,
   regenerateCommand,
+  rotateCommand,
   saveCommand,
   setSessionCommand,
   snapshotCommand,

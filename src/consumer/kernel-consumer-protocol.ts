@@ -89,6 +89,8 @@ export type ConsumerRequest =
   | { seq: number; op: 'statedump'; statedumpChannels: number[] }
   | { seq: number; op: 'drain'; channel: number }
   | SnapshotRequest
+  /** Session rotation: the trace so far is closed; writing goes on in `dir` (none: nowhere, until the next one). */
+  | { seq: number; op: 'rotate'; dir?: string }
   | { seq: number; op: 'stop' }
   | { seq: number; op: 'close' };
 

@@ -20,6 +20,7 @@ import { contextField, makeContextFiller } from '../kernel/contexts.js';
 import { monotonicNow } from '../kernel/trace-clock.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import { SnapshotRingSink } from '../ctf/writer/snapshot-ring-sink.js';
+import { DiscardingSink } from '../ctf/writer/sink.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
@@ -285,6 +286,14 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       }
       writer.flushMetadata();
       return await ring.writeSnapshot(req.dir, req.owner, req.maxBytes);
+    }
+    case 'rotate': {
+      if (!writer) throw new Error('kernel consumer: no trace to rotate');
+      // Everything the kernel holds now belongs to the chunk being closed.
+      const now = monotonicNow();
+      if (tracing) for (const c of channels.values()) c.consumer.drain();
+      await writer.rotate(req.dir !== undefined ? { dir: req.dir } : { sink: new DiscardingSink() }, now);
+      return stats();
     }
     case 'stop':
       tracing = false;

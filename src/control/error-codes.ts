@@ -74,6 +74,9 @@ export const ERROR_MESSAGES = {
   SNAPSHOT_FAIL: 'Snapshot record failed',
   MAX_SIZE_INVALID: 'Invalid snapshot size. Cannot fit at least one packet per stream.',
   START_SESSION_ONCE: 'Session needs to be started once',
+  ROTATION_NOT_AVAILABLE: "Rotation feature not available for this session's creation mode",
+  ROTATION_MULTIPLE_AFTER_STOP: 'Session was already rotated once since it became inactive',
+  ROTATION_FAIL: 'Rotation failed',
   // ltt's own, for the socket protocol (no LTTng equivalent: liblttng-ctl and sessiond ship together).
   PROTOCOL_VERSION: 'Incompatible control protocol version',
   FRAME_TOO_LARGE: 'Control message too large',

@@ -144,7 +144,10 @@ export interface CommandMap {
     args: { name?: string; output?: string | null; home?: string; snapshot?: boolean; liveTimerUs?: number };
     result: SessionSummary;
   };
-  'destroy-session': { args: { session: string }; result: SessionSummary };
+  /** `archive`: where the last trace chunk was archived (sessions rotated before). */
+  'destroy-session': { args: { session: string }; result: SessionSummary & { archive?: string } };
+  /** Archives the current trace chunk (OUTPUT/archives/BEGIN-END-ID); tracing goes on in a new chunk. */
+  'rotate-session': { args: { session: string }; result: { archive: string } };
   'start-session': { args: { session: string }; result: SessionSummary };
   'stop-session': { args: { session: string }; result: SessionSummary };
   'list-sessions': { args: Record<string, never>; result: SessionSummary[] };

@@ -669,6 +669,16 @@ export class KernelSession {
     });
   }
 
+  /**
+   * Session rotation: what was recorded so far (the kernel's buffers included) is written and its files closed;
+   * recording goes on in `dir`/kernel (none: nowhere until the next rotate(dir), for an inactive session).
+   */
+  async rotate(dir: string | undefined): Promise<void> {
+    this.checkAlive();
+    if (!this.consumer) return; // never started: nothing written yet
+    this.consumer.stats = await this.consumer.call<ChannelStats[]>({ op: 'rotate', ...(dir !== undefined ? { dir: path.join(dir, 'kernel') } : {}) });
+  }
+
   async stop(): Promise<void> {
     this.checkAlive();
     if (!this.active) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} is not started`);

@@ -21,6 +21,7 @@ import { listSessions } from './commands/list-sessions.js';
 import { listSyscalls } from './commands/list-syscalls.js';
 import { listTracepoints } from './commands/list-tracepoints.js';
 import { regenerateStatedump } from './commands/regenerate-statedump.js';
+import { rotateSession } from './commands/rotate-session.js';
 import { snapshotAddOutput, snapshotDelOutput, snapshotListOutput, snapshotRecord } from './commands/snapshot.js';
 import { startSession } from './commands/start-session.js';
 import { stopSession } from './commands/stop-session.js';
@@ -50,6 +51,7 @@ export const DISPATCH_TABLE: Record<CommandName, Handler> = {
   'destroy-session': { needsSession: true, needsDomain: false, run: destroySession },
   'start-session': { needsSession: true, needsDomain: false, run: startSession },
   'regenerate-statedump': { needsSession: true, needsDomain: false, run: regenerateStatedump },
+  'rotate-session': { needsSession: true, needsDomain: false, run: rotateSession },
   'stop-session': { needsSession: true, needsDomain: false, run: stopSession },
   'get-session': { needsSession: true, needsDomain: false, run: getSession },
   'enable-channel': { needsSession: true, needsDomain: true, run: enableChannel },

@@ -98,6 +98,18 @@ export class Session {
   nextSnapshotOutputId = 1;
   /** Snapshots recorded so far: the N of each snapshot folder's NAME-DATETIME-N. */
   snapshotsTaken = 0;
+  /**
+   * Session rotation (LTTng trace chunks): the current chunk's id and begin time (first start, then each
+   * rotation) and folder (the output itself until the first rotation, then OUTPUT/BEGIN-ID); `chunkOpen` false
+   * after a rotation while inactive, until the next start opens the next chunk.
+   */
+  chunkId = 0;
+  chunkBegin: Date | undefined;
+  chunkDir = '';
+  chunkOpen = false;
+  /** Rotated at least once (destroy then archives the last chunk); rotated since the last stop. */
+  rotated = false;
+  rotatedSinceStop = false;
 
   /** The local directory the tracers write to; '' for sessions without one (--no-output, live, snapshot). */
   get localOutput(): string {

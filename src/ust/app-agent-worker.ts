@@ -62,8 +62,8 @@ const sessions = new Map<string, RecordingSession>();
 const tracepoints: AppTracepoint[] = [];
 /** Trace folders whose metadata preamble is written. */
 const preambles = new Set<string>();
-/** Snapshot sessions: the TSDL preamble of each trace (by trace uuid), which every snapshot begins with. */
-const snapshotPreambles = new Map<string, string>();
+/** The TSDL preamble of each trace (by trace uuid): every snapshot, and every chunk after a rotation, begins with it. */
+const tracePreambles = new Map<string, string>();
 /** Snapshot sessions stopped but not forgotten: their writers keep the packets for later snapshots. */
 const held = new Map<string, RecordingSession>();
 /** Runs the daemon forgot while they were still stopping. */
@@ -153,15 +153,14 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
       procname: init.procname,
       vpidDatetime: start.env.vpidDatetime,
     });
-  if (start.snapshot) {
-    // Nothing on disk: the channels of this trace (one uuid) share the preamble a snapshot begins with.
-    if (!snapshotPreambles.has(start.config.uuid)) snapshotPreambles.set(start.config.uuid, preamble());
-    return begin(c, start, new SessionWriter('', id, Math.max(1, start.readTimerMs), true));
-  }
+  // The channels of this trace (one uuid) share one preamble, written again at each rotation or snapshot.
+  if (!tracePreambles.has(start.config.uuid)) tracePreambles.set(start.config.uuid, preamble());
+  // Snapshot sessions write nothing until asked.
+  if (start.snapshot) return begin(c, start, new SessionWriter('', id, Math.max(1, start.readTimerMs), true));
   try {
     makeDirectories(join(start.traceDir, 'index'));
     // The channels of one session share the trace (one metadata): its preamble is written once.
-    if (!preambles.has(start.traceDir)) writeFileSync(join(start.traceDir, 'metadata'), preamble());
+    if (!preambles.has(start.traceDir)) writeFileSync(join(start.traceDir, 'metadata'), tracePreambles.get(start.config.uuid)!);
     preambles.add(start.traceDir);
   } catch (err) {
     // A torn preamble (full disk) would make the folder unreadable: leave no metadata rather than a broken one.
@@ -210,13 +209,42 @@ function endSession(s: RecordingSession): AppStats {
   // A stopped snapshot session can still be snapshotted: its memory stays until the daemon forgets it (unless
   // it already did, while the stop was under way).
   if (s.writer.snapshot && !forgotten.delete(id)) held.set(id, s);
+  dropPreambleOf(s.start.config.uuid);
   return stats(s);
+}
+
+/** The preamble of a trace no session records or holds any more goes. */
+function dropPreambleOf(uuid: string): void {
+  if (![...sessions.values(), ...held.values()].some((x) => x.start.config.uuid === uuid)) tracePreambles.delete(uuid);
+}
+
+/**
+ * 'rotate': the runs' files so far form the old chunk; writing goes on in `m.dir`. Answered with 'rotated'.
+ * Threads are asked to close their open packets first (as LTTng flushes at a rotation) and given a moment to
+ * do so; a thread busy meanwhile hands its packet over later, into the new chunk.
+ */
+async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Promise<void> {
+  const runs = m.runs.map((k) => sessions.get(k)).filter((r): r is RecordingSession => r !== undefined && !r.writer.snapshot);
+  for (const r of runs) channel.postMessage({ type: 'flush', sessionId: r.start.config.sessionId, agent: true } satisfies ChannelMessage);
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (runs.some((r) => r.writer.hasOpenRecords()) && Date.now() < deadline) await sleep(2);
+  try {
+    if (runs.length > 0) {
+      makeDirectories(join(m.dir, 'index'));
+      writeFileSync(join(m.dir, 'metadata'), tracePreambles.get(runs[0]!.start.config.uuid)!);
+      preambles.add(m.dir);
+      for (const r of runs) r.writer.rotate(m.dir);
+    }
+    send(c, { type: 'rotated', sessionId: m.sessionId, ok: true });
+  } catch (err) {
+    send(c, { type: 'rotated', sessionId: m.sessionId, ok: false, reason: describeIoError(m.dir, err) });
+  }
 }
 
 /** 'snapshot': the runs' held packets as one trace in `dir`, answered with 'snapshot-done'. */
 async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>): Promise<void> {
   const runs = m.runs.map((k) => sessions.get(k) ?? held.get(k)).filter((r): r is RecordingSession => r !== undefined && r.writer.snapshot);
-  const preamble = runs.length > 0 ? snapshotPreambles.get(runs[0]!.start.config.uuid) : undefined;
+  const preamble = runs.length > 0 ? tracePreambles.get(runs[0]!.start.config.uuid) : undefined;
   if (preamble === undefined) {
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: 0, packets: 0 });
     return;
@@ -239,8 +267,7 @@ function forget(id: string): void {
   const s = held.get(id);
   if (s === undefined) return;
   held.delete(id);
-  const uuid = s.start.config.uuid;
-  if (![...sessions.values(), ...held.values()].some((x) => x.start.config.uuid === uuid)) snapshotPreambles.delete(uuid);
+  dropPreambleOf(s.start.config.uuid);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -307,6 +334,9 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
       return;
     case 'forget':
       forget(m.sessionId);
+      return;
+    case 'rotate':
+      void rotate(c, m);
       return;
   }
 }

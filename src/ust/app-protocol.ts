@@ -94,7 +94,8 @@ export type AppToDaemon =
       readonly packets: number;
       readonly reason?: string;
       readonly code?: string;
-    };
+    }
+  | { readonly type: 'rotated'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string };
 
 export type DaemonToApp =
   /**
@@ -113,4 +114,9 @@ export type DaemonToApp =
    */
   | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number }
   /** Snapshot sessions: the memory a stopped run kept for snapshots can go (destroy, restart). */
-  | { readonly type: 'forget'; readonly sessionId: string };
+  | { readonly type: 'forget'; readonly sessionId: string }
+  /**
+   * Session rotation: the runs' files so far are complete and closed; writing goes on in `dir` (made by the
+   * daemon, the app's), with the whole metadata. `sessionId` names the request, answered with 'rotated'.
+   */
+  | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string };

@@ -108,8 +108,8 @@ class RingSink {
   idxOff = 0;
   unwrittenPackets = 0;
   unwrittenEvents = 0;
-  private readonly dataPath: string;
-  private readonly idxPath: string;
+  private dataPath: string;
+  private idxPath: string;
   /** Sequence number of the next packet to write. */
   expect = 0;
   closed = false;
@@ -295,6 +295,38 @@ class RingSink {
     return true;
   }
 
+  /**
+   * Session rotation: the files so far are complete (closed); the next packet opens CHANNEL_N and its index in
+   * `traceDir`, the next chunk's folder. Sequence numbers carry on.
+   */
+  moveTo(traceDir: string): void {
+    for (const fd of [this.data?.fd ?? -1, this.idxFd]) {
+      if (fd < 0) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // See close().
+      }
+    }
+    this.data = undefined;
+    this.idxFd = -1;
+    this.fileOff = 0;
+    this.idxOff = 0;
+    this.dataPath = join(traceDir, this.d.streamName);
+    this.idxPath = join(traceDir, 'index', `${this.d.streamName}.idx`);
+    if (!this.closed) this.openFiles();
+  }
+
+  /** Whether the packet its thread is filling holds records (a rotation waits for the thread to close it). */
+  hasOpenRecords(): boolean {
+    if (this.closed) return false;
+    const i = this.expect & (this.d.numSubbuf - 1);
+    if (Atomics.load(this.ctl, CTL_GEN + i) !== gen(this.expect, GEN_OPEN)) return false;
+    const base = i * this.d.subbufSize;
+    const commit = Atomics.load(this.ctl, CTL_COMMIT);
+    return commit > base + PH_SIZE && commit <= base + this.d.subbufSize;
+  }
+
   /** Remembers the header of the packet just written (for the final discard report). */
   private noteWritten(bytes: Buffer): void {
     this.lastDiscarded = Number(bytes.readBigUInt64LE(PH_EVENTS_DISCARDED));
@@ -451,7 +483,7 @@ class RingSink {
 
 export class SessionWriter {
   private readonly sinks = new Map<number, RingSink>();
-  private readonly metadataPath: string;
+  private metadataPath: string;
   private finalizing = false;
   /** Metadata text not written yet (it goes out before the next packet). */
   private metaPending = '';
@@ -460,7 +492,7 @@ export class SessionWriter {
   private metaOff = 0;
   private firstError: string | undefined;
 
-  /** Snapshot mode: the declarations so far (the trace's metadata after its preamble). */
+  /** The declarations written so far (the trace's metadata after its preamble); snapshot mode: held here only. */
   private declarations = '';
   /** Snapshot mode: streams of gone threads that still hold packets, oldest first. */
   private readonly closedHolding: RingSink[] = [];
@@ -470,7 +502,7 @@ export class SessionWriter {
    * packets in memory instead of writing `traceDir` (see the top of this file).
    */
   constructor(
-    readonly traceDir: string,
+    public traceDir: string,
     readonly sessionId: string,
     private readonly pollMs = 1000,
     readonly snapshot = false,
@@ -533,6 +565,8 @@ export class SessionWriter {
       const bytes = Buffer.from(this.metaPending);
       writeAllAt(this.metaFd, [bytes], this.metaOff);
       this.metaOff += bytes.length;
+      // Kept: a rotation writes the whole metadata again into the next chunk.
+      this.declarations += this.metaPending;
       this.metaPending = '';
       return true;
     } catch (err) {
@@ -592,6 +626,36 @@ export class SessionWriter {
       }
       this.metaFd = -1;
     }
+  }
+
+  /**
+   * Session rotation: every closed packet goes to the current files, which are then closed (a complete trace
+   * chunk); from now on packets go to `dir` (its metadata preamble already written by the caller), which gets
+   * the declarations so far appended. Streams of gone threads stay in the old chunk.
+   */
+  /** Whether a thread of this session has records in a packet still open. */
+  hasOpenRecords(): boolean {
+    for (const s of this.sinks.values()) if (s.hasOpenRecords()) return true;
+    return false;
+  }
+
+  rotate(dir: string): void {
+    for (const s of this.sinks.values()) if (!s.closed) s.drain();
+    this.flushMetadata();
+    if (this.metaFd >= 0) {
+      try {
+        closeSync(this.metaFd);
+      } catch {
+        // See RingSink.close.
+      }
+      this.metaFd = -1;
+    }
+    this.traceDir = dir;
+    this.metadataPath = join(dir, 'metadata');
+    this.metaPending = this.declarations + this.metaPending;
+    this.declarations = '';
+    this.flushMetadata();
+    for (const s of this.sinks.values()) if (!s.closed) s.moveTo(dir);
   }
 
   /** Snapshot mode: the declarations and, per stream, the packets held now (see RingSink.snapshotPackets). */

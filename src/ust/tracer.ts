@@ -73,6 +73,8 @@ export type ChannelMessage =
   | { readonly type: 'session'; readonly config: SessionConfig; readonly agent?: boolean }
   | { readonly type: 'stop'; readonly sessionId: string; readonly agent?: boolean }
   | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[]; readonly agent?: boolean }
+  /** Sub-buffer switch for one session (a rotation): threads hand their open packets over when they next can. */
+  | { readonly type: 'flush'; readonly sessionId: string; readonly agent?: boolean }
   | { readonly type: 'declared'; readonly name: string; readonly logLevel: number }
   /** From the agent once it listens: every thread announces its declared events again (none is missed). */
   | { readonly type: 'announce' }
@@ -168,6 +170,8 @@ function onChannelMessage(m: ChannelMessage): void {
   } else if (m.type === 'rules') {
     setEnvironmentData(ENV_DATA_KEY, inherited.map((c) => (c.sessionId === m.sessionId ? { ...c, rules: m.rules } : c)));
     setRules(m.rules, m.sessionId);
+   } else if (m.type === 'flush') {
+    for (const a of actives) if (a.config.sessionId === m.sessionId) a.ring.flush();
   }
 }
 

@@ -144,6 +144,16 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
     assert.match(refused.stderr, /^Error: Create directory failed: .*not-theirs.*Permission denied.*\n$/);
     assert.equal((await asUser('destroy', 'snap')).code, 0);
 
+    // Rotation: chunks are made and moved with the user's rights; every archive file is theirs.
+    const rotOut = join(userHome, 'rot');
+    for (const args of [['create', 'rot', '-o', rotOut], ['enable-event', '-k', 'sched_switch'], ['start'], ['rotate'], ['stop'], ['destroy', 'rot']]) {
+      const r = await asUser(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    const rotFiles = owners(rotOut);
+    assert.equal(rotFiles.filter((f) => /^\d+ archives\/[^/]+-[01]\/kernel\/metadata$/.test(f)).length, 2, rotFiles.join('\n'));
+    assert.deepEqual(rotFiles.filter((f) => !f.startsWith(`${NOBODY} `)), [], 'every chunk file belongs to the user');
+
     // A folder the user may not create: refused with one line, nothing created.
     const rootOnly = join(env.root, 'root-only');
     mkdirSync(rootOnly, { mode: 0o755 });

@@ -661,3 +661,41 @@ spin();
     await env.cleanup();
   }
 });
+
+test('rotate: an app goes on writing in the next trace chunk; each archive holds its own ticks, whole', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const out = join(env.root, 'chunks');
+    await ok(env, 'create', 'urot', '-o', out);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(false)));
+    await ok(env, 'start');
+    await settle();
+    await app.emit('a', 10);
+    const r0 = await ok(env, 'rotate');
+    await app.emit('b', 20);
+    await ok(env, 'rotate');
+    await app.emit('c', 5);
+    await ok(env, 'stop');
+    const destroyed = await ok(env, 'destroy');
+    assert.match(destroyed.stdout, /^Trace chunk archive for session urot is now readable at .*-2\nSession urot destroyed\n$/);
+    assert.equal(await app.quit(), 0);
+    const archives = readdirSync(join(out, 'archives')).sort((x, y) => Number(x.split('-').pop()) - Number(y.split('-').pop()));
+    assert.equal(archives.length, 3, archives.join(' '));
+    assert.ok(r0.stdout.includes(join(out, 'archives', archives[0]!)), r0.stdout);
+    const expected = [['a', 10], ['b', 20], ['c', 5]] as const;
+    archives.forEach((a, k) => {
+      const [appDir] = readdirSync(join(out, 'archives', a, 'ust', 'pid'));
+      assert.match(appDir!, new RegExp(`^node-${app.pid}-\\d{8}-\\d{6}$`), 'the same per-pid folder name in every chunk');
+      const got = ticks(bt2(join(out, 'archives', a)).lines);
+      assert.deepEqual([...got.keys()], [expected[k]![0]], `${a}: its own ticks only (the open packet was flushed at the rotation)`);
+      assert.deepEqual(got.get(expected[k]![0]), range(expected[k]![1]));
+    });
+    const all = bt2(out);
+    assert.deepEqual([...ticks(all.lines).keys()], ['a', 'b', 'c'], 'the chunks read as one trace');
+  } finally {
+    await env.cleanup();
+  }
+});

@@ -31,8 +31,11 @@ Stop and destroy SESSION (default: the current session), or every session with -
       return ExitCode.SUCCESS;
     }
     for (const name of names) {
+      let archive: string | undefined;
       try {
-        destroyed.push(await client.request('destroy-session', { session: name }));
+        const result = await client.request('destroy-session', { session: name });
+        archive = result.archive;
+        destroyed.push(result);
       } catch (error) {
         if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
           throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
@@ -42,6 +45,7 @@ Stop and destroy SESSION (default: the current session), or every session with -
         ctx.miOutput = { sessions: destroyed.map(sessionMi) };
       }
       clearCurrentSession(name);
+      if (archive !== undefined) ctx.out(`Trace chunk archive for session ${name} is now readable at ${archive}`);
       ctx.out(`Session ${name} destroyed`);
     }
     return ExitCode.SUCCESS;

@@ -43,3 +43,15 @@ export interface TraceSink {
   openStream(info: StreamSinkInfo): StreamSink;
   close(): Promise<void>;
 }
+
+/**
+ * Writes nowhere: where a trace writer points between two trace chunks (a session rotated while inactive has no
+ * current chunk until its next start, and nothing is recorded meanwhile).
+ */
+export class DiscardingSink implements TraceSink {
+  writeMetadata(): void {}
+  openStream(): StreamSink {
+    return { writePacket() {}, close: async () => {} };
+  }
+  async close(): Promise<void> {}
+}

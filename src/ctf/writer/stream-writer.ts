@@ -317,12 +317,15 @@ export class StreamWriter {
   }
 
   /**
-   * Session rotation: closes the open packet into the current sink, then continues in `next` (sequence
-   * numbers and the discarded counter carry on, as in LTTng trace chunks). The old sink is closed.
+   * Session rotation: closes the open packet into the current sink (at `endTimestamp` if later than its last
+   * record), then continues in `next` (sequence numbers and the discarded counter carry on, as in LTTng trace
+   * chunks). The old sink is closed.
    */
-  async switchSink(next: StreamSink): Promise<void> {
+  async switchSink(next: StreamSink, endTimestamp?: number): Promise<void> {
     if (this.closed) throw this.closedError();
-    if (this.isOpen) this.closePacket(this.clock);
+    // Closed at the rotation time when given: the next packet then begins after this one did (a reader
+    // merging the chunks orders a stream's packets by their beginning).
+    if (this.isOpen) this.closePacket(endTimestamp !== undefined && endTimestamp > this.clock ? endTimestamp : this.clock);
     const old = this.sink;
     this.sink = next;
     await old.close();

@@ -255,17 +255,17 @@ export class CtfTraceWriter implements StreamOwner {
   /**
    * Session rotation (`lttng rotate`): the current output becomes a finished trace chunk and writing goes on
    * in `target`, a new folder or sink, which gets the whole metadata and a new file per open stream. Open
-   * packets are closed first; sequence numbers and discarded counters continue, so the chunks read as one
+   * packets are closed first (at `endTimestamp`, the rotation time, when given); sequence numbers and discarded counters continue, so the chunks read as one
    * trace (same UUID) and each chunk reads alone.
    */
-  async rotate(target: { readonly dir: string } | { readonly sink: TraceSink }): Promise<void> {
+  async rotate(target: { readonly dir: string } | { readonly sink: TraceSink }, endTimestamp?: number): Promise<void> {
     this.checkOpen();
     const next = 'sink' in target ? target.sink : await FileTraceSink.create(target.dir, this.owner);
     this.flushMetadata();
     next.writeMetadata(packetizeMetadata(this.metadataSoFar, this.uuidRaw, this.metadataPacketSize), this.metadataSoFar);
     const old = this.sink;
     this.sink = next;
-    for (const [s, info] of this.streams) await s.switchSink(next.openStream(info));
+    for (const [s, info] of this.streams) await s.switchSink(next.openStream(info), endTimestamp);
     await old.close();
   }
 

@@ -1,9 +1,11 @@
 // `destroy-session`: implicit stop (flushing what the tracers hold), then each domain tracer is destroyed
-// (tracefs instances removed) and the name is free again. The trace files stay on disk.
+// (tracefs instances removed) and the name is free again. The trace files stay on disk; a session rotated before
+// has its last trace chunk archived (OUTPUT/archives/BEGIN-END-ID), as lttng destroy does.
 
 import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
+import { archiveChunk } from './rotate-session.js';
 import { stopTracers, takeWriteErrors } from './stop-session.js';
 
 export async function destroySession(
@@ -27,9 +29,18 @@ export async function destroySession(
     }
     state.tracer = undefined;
   }
+  // A session rotated before: its last chunk is archived too, so the trace is all in archives/ (as LTTng).
+  let archive: string | undefined;
+  if (session.rotated && session.chunkOpen && errors.length === 0) {
+    try {
+      archive = await archiveChunk(session, new Date());
+    } catch (error) {
+      errors.push(error);
+    }
+  }
   session.destroyed = true;
   ctx.registry.remove(session);
   ctx.log(`Session ${session.name} destroyed`);
   if (errors.length > 0) throw errors[0];
-  return summary;
+  return archive !== undefined ? { ...summary, archive } : summary;
 }

@@ -10,6 +10,7 @@ import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 import { makeDirectories } from '../../make-directories.js';
+import { openNextChunk } from './rotate-session.js';
 
 export async function startSession(
   ctx: DaemonContext,
@@ -36,6 +37,17 @@ export async function startSession(
       );
     }
   }
+  // Trace chunks (rotate-session.ts): the first start opens chunk 0, the output itself; after a rotation while
+  // inactive, this start opens the next chunk.
+  const now = new Date();
+  if (!session.snapshot && !session.startedOnce) {
+    session.chunkBegin = now;
+    session.chunkDir = session.outputPath;
+    session.chunkOpen = true;
+  } else if (session.rotated && !session.chunkOpen) {
+    await openNextChunk(session, now);
+  }
+  session.rotatedSinceStop = false;
   const started: typeof tracers = [];
   try {
     for (const state of tracers) {

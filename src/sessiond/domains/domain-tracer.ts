@@ -61,6 +61,13 @@ export interface DomainTracer {
    * in `dir` (kernel/ or ust/ inside it), at most `maxBytes` (0: no limit); tracing goes on.
    */
   recordSnapshot?(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }>;
+  /**
+   * Session rotation: what was recorded so far is written out and its files closed (they form the chunk being
+   * archived); recording goes on in `dir` (kernel/ or ust/ inside it), the next chunk's folder. Without `dir`
+   * (rotation of an inactive session) the chunk ends with no successor yet: the daemon calls rotate(dir) again
+   * before the next start.
+   */
+  rotate?(dir: string | undefined): Promise<void>;
 }
 
 export interface TracerSessionOptions {

@@ -34,6 +34,7 @@ import { makeDirectories } from '../../make-directories.js';
 const START_ANSWER_TIMEOUT_MS = 3000;
 const STOP_ANSWER_TIMEOUT_MS = 10000;
 const SNAPSHOT_ANSWER_TIMEOUT_MS = 10000;
+const ROTATE_ANSWER_TIMEOUT_MS = 10000;
 
 /** add-context -u types ltt/ust records, and the tracer's name for each. */
 const UST_CONTEXTS: Record<string, ContextName> = {
@@ -106,6 +107,8 @@ export class UstSessionTracer implements DomainTracer {
   private readonly trackers = new Map<ProcessAttribute, Set<number>>();
   private readonly runs: AppRun[] = [];
   private recording: ChannelState[] = [];
+  /** Where apps write: the session's current trace chunk (the output, then each rotation's next chunk). */
+  private traceDir: string;
   private active = false;
   /** Per-pid folders handed out, so a second run of the same app in this session never reuses one. */
   private readonly usedDirs = new Set<string>();
@@ -114,7 +117,9 @@ export class UstSessionTracer implements DomainTracer {
     private readonly registry: AppRegistry,
     private readonly options: TracerSessionOptions,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.traceDir = options.traceDir;
+  }
 
   createChannel(name: string, options: TracerChannelOptions): void {
     if (options.numSubbuf < 2) {
@@ -225,7 +230,7 @@ export class UstSessionTracer implements DomainTracer {
 
   /** The start messages for one app (one per recording channel); none if the app is not traced by this session. */
   private startFor(app: App): Array<{ start: AppSessionStart; run: AppRun }> {
-    if (this.recording.length === 0 || (!this.options.traceDir && !this.options.snapshot) || !this.included(app)) return [];
+    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot) || !this.included(app)) return [];
     // Another user's session on root's daemon traces that user's apps only (lttng-sessiond: per-uid access),
     // into folders created with their rights.
     const owner = this.options.owner;
@@ -243,7 +248,7 @@ export class UstSessionTracer implements DomainTracer {
     if (this.options.snapshot) {
       return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, '', name));
     }
-    const traceDir = this.appFolder(this.options.traceDir, name, app);
+    const traceDir = this.appFolder(this.traceDir, name, app);
     if (traceDir === undefined) return [];
     return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, traceDir, name));
   }
@@ -428,6 +433,38 @@ export class UstSessionTracer implements DomainTracer {
     if (sizeError) throw sizeError;
     if (failure !== undefined) throw new LttError('SNAPSHOT_FAIL', failure);
     return total;
+  }
+
+  /**
+   * Session rotation: every app recording now closes its files (the chunk being archived) and goes on in its
+   * folder of `dir`; apps that join later write there too. Without `dir` (inactive session) only the latter.
+   */
+  async rotate(dir: string | undefined): Promise<void> {
+    this.traceDir = dir ?? '';
+    if (dir === undefined || !this.active) return;
+    const byApp = new Map<App, AppRun[]>();
+    for (const run of this.runs) {
+      if (run.final || !run.joined || run.app.closed) continue;
+      byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
+    }
+    let failure: string | undefined;
+    await Promise.all(
+      [...byApp].map(async ([app, runs]) => {
+        const folder = this.appFolder(dir, runs[0]!.dirName, app);
+        if (folder === undefined) {
+          failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
+          return;
+        }
+        const request = `rotate#${++keySeq}`;
+        app.send({ type: 'rotate', sessionId: request, runs: runs.map((r) => r.key), dir: folder });
+        const m = await app.waitFor('rotated', request, ROTATE_ANSWER_TIMEOUT_MS);
+        if (m?.type === 'rotated' && m.ok) return;
+        // The archive then holds what the app wrote (its open files move with the folder): said, not fatal.
+        const why = m?.type === 'rotated' ? (m.reason ?? 'refused') : app.closed ? 'exited' : 'no answer';
+        this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not rotate: ${why}`);
+      }),
+    );
+    if (failure !== undefined) throw new LttError('ROTATION_FAIL', failure);
   }
 
   async start(): Promise<void> {

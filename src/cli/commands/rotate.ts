@@ -1,0 +1,29 @@
+// `ltt rotate [--no-wait] [SESSION]`: archives the recording session's current trace chunk as lttng rotate does
+// (OUTPUT/archives/BEGIN-END-ID, a trace of its own), and prints where it is. The daemon answers once the
+// archive is complete, so --no-wait (accepted for lttng's scripts) changes nothing but the waiting line.
+
+import type { CommandSpec } from '../command-spec.js';
+import { usageError } from '../cli-error.js';
+import { ExitCode } from '../exit-codes.js';
+
+export const rotateCommand: CommandSpec = {
+  name: 'rotate',
+  summary: "Archive a recording session's current trace chunk",
+  help: `Usage: ltt rotate [--no-wait] [SESSION]
+
+Archive what SESSION (default: the current session) recorded since it started or was last rotated into
+OUTPUT/archives/BEGIN-END-ID, a self-contained trace; recording goes on in a new trace chunk. An inactive
+session can be rotated once after each stop. Not for snapshot or live sessions.
+`,
+  options: { 'no-wait': { type: 'boolean', short: 'n' } },
+  async run(ctx, { positionals, values }) {
+    if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
+    const name = ctx.session(positionals[0]);
+    const client = await ctx.control();
+    const { archive } = await client.request('rotate-session', { session: name });
+    if (!values['no-wait']) ctx.out('Waiting for rotation to complete...');
+    ctx.miOutput = { rotation: { session: name, status: 'completed', location: { path: archive } } };
+    ctx.out(`Trace chunk archive for session ${name} is now readable at ${archive}`);
+    return ExitCode.SUCCESS;
+  },
+};

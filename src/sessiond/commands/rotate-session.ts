@@ -1,0 +1,128 @@
+// `rotate-session` (`ltt rotate`): LTTng's session rotation. The current trace chunk (what was recorded since the
+// first start or the last rotation) becomes OUTPUT/archives/BEGIN-END-ID, a self-contained trace ltt no longer
+// touches; recording goes on in the next chunk, OUTPUT/BEGIN-ID, which the next rotation (or destroy) archives
+// in turn. Chunk 0 is the output folder itself (its kernel/ and ust/ move into the archive), as with LTTng.
+// Archives never overlap and together hold the whole trace: the tracers write everything recorded before the
+// rotation into the old chunk and close its files before it moves (sequence numbers carry on across chunks).
+// An inactive session can be rotated once after each stop; its next chunk then opens at the next start.
+// Folders are made and moved with the session owner's rights when root works for another user.
+
+import { execFile } from 'node:child_process';
+import { lstatSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { ControlError } from '../../control/error-codes.js';
+import type { CommandResult } from '../../control/messages.js';
+import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
+import { isLttError } from '../../errors.js';
+import { makeDirectories } from '../../make-directories.js';
+import type { DaemonContext } from '../daemon-context.js';
+import type { LockedSession, Session } from '../session.js';
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** YYYYmmddTHHMMSS+HHMM in local time: LTTng's trace chunk time stamps. */
+export function chunkTime(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  const a = Math.abs(off);
+  return (
+    `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}` +
+    `${off >= 0 ? '+' : '-'}${pad(Math.floor(a / 60))}${pad(a % 60)}`
+  );
+}
+
+async function makeFolder(session: Session, dir: string): Promise<void> {
+  try {
+    if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, dir);
+    else makeDirectories(dir);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${dir}: ${reason}`);
+  }
+}
+
+/** rename(2), as the owner when root works for another user (their tree: a swapped path stays theirs). */
+function move(session: Session, from: string, to: string): Promise<void> {
+  if (!needsOwnedOutput(session.owner)) {
+    renameSync(from, to);
+    return Promise.resolve();
+  }
+  const { uid, gid } = session.owner;
+  return new Promise((resolve, reject) => {
+    execFile('mv', ['-T', '--', from, to], { uid, gid, timeout: 10_000, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
+      if (!error) return resolve();
+      reject(new Error(String(stderr).trim().split('\n')[0] || error.message));
+    });
+  });
+}
+
+/** Opens the session's next chunk at `now` (its folder made, the tracers told), as rotate and start need. */
+export async function openNextChunk(session: Session, now: Date): Promise<void> {
+  const dir = join(session.outputPath, `${chunkTime(now)}-${session.chunkId}`);
+  await makeFolder(session, dir);
+  for (const state of session.domains.values()) {
+    if (state.tracer?.rotate && state.channels.size > 0) await state.tracer.rotate(dir);
+  }
+  session.chunkBegin = now;
+  session.chunkDir = dir;
+  session.chunkOpen = true;
+}
+
+/** Moves the current chunk (its files closed) to OUTPUT/archives/BEGIN-END-ID; returns the archive's path. */
+export async function archiveChunk(session: Session, end: Date): Promise<string> {
+  const archives = join(session.outputPath, 'archives');
+  const archive = join(archives, `${chunkTime(session.chunkBegin ?? end)}-${chunkTime(end)}-${session.chunkId}`);
+  try {
+    if (session.chunkDir === session.outputPath) {
+      // Chunk 0 is the output folder itself: its domains move into the archive.
+      await makeFolder(session, archive);
+      for (const domain of ['kernel', 'ust']) {
+        const from = join(session.outputPath, domain);
+        try {
+          lstatSync(from);
+        } catch {
+          continue; // this domain recorded nothing
+        }
+        await move(session, from, join(archive, domain));
+      }
+    } else {
+      await makeFolder(session, archives);
+      await move(session, session.chunkDir, archive);
+    }
+  } catch (error) {
+    if (error instanceof ControlError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ControlError('ROTATION_FAIL', `Rotation failed: cannot archive ${session.chunkDir} as ${archive}: ${reason}`);
+  }
+  session.chunkOpen = false;
+  session.chunkId++;
+  session.rotated = true;
+  return archive;
+}
+
+export async function rotateSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'rotate-session'>> {
+  if (session.snapshot || session.liveTimerUs > 0) throw new ControlError('ROTATION_NOT_AVAILABLE');
+  if (!session.startedOnce) throw new ControlError('START_SESSION_ONCE');
+  if (!session.active && session.rotatedSinceStop) throw new ControlError('ROTATION_MULTIPLE_AFTER_STOP');
+  if (!session.outputPath) throw new ControlError('NO_SESSION_OUTPUT');
+  const now = new Date();
+  const tracers = [...session.domains.values()].filter((state) => state.tracer?.rotate && state.channels.size > 0);
+  const next = session.active ? join(session.outputPath, `${chunkTime(now)}-${session.chunkId + 1}`) : undefined;
+  if (next !== undefined) await makeFolder(session, next);
+  try {
+    // Everything recorded so far goes to the current chunk, whose files close; recording goes on in `next`.
+    for (const state of tracers) await state.tracer!.rotate!(next);
+  } catch (error) {
+    const reason = isLttError(error) || error instanceof Error ? error.message : String(error);
+    throw new ControlError('ROTATION_FAIL', `Rotation failed: ${reason}`);
+  }
+  const archive = await archiveChunk(session, now);
+  if (next !== undefined) {
+    session.chunkBegin = now;
+    session.chunkDir = next;
+    session.chunkOpen = true;
+  } else session.rotatedSinceStop = true;
+  ctx.log(`Session ${session.name}: trace chunk archived in ${archive}`);
+  return { archive };
+}

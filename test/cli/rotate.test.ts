@@ -1,0 +1,118 @@
+// `ltt rotate` with the real CLI, daemon and kernel: LTTng's trace chunks. Each rotation archives what was
+// recorded since the previous one into OUTPUT/archives/BEGIN-END-ID (chunk 0 is the output itself, then
+// OUTPUT/BEGIN-ID), destroy archives the last chunk of a rotated session, an inactive session rotates once;
+// babeltrace2 reads every archive alone and all of them as one trace, and rotations under load lose and
+// duplicate nothing.
+
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LttTestEnv, type RunResult } from './ltt-test-env.js';
+
+async function ok(env: LttTestEnv, ...args: string[]): Promise<RunResult> {
+  const r = await env.ltt(...args);
+  assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+async function fails(env: LttTestEnv, stderr: string, ...args: string[]): Promise<void> {
+  const r = await env.ltt(...args);
+  assert.deepEqual([r.code, r.stderr], [1, `${stderr}\n`], `ltt ${args.join(' ')}`);
+}
+
+function babeltrace(dir: string): string[] {
+  const bt = spawnSync('babeltrace2', [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(bt.status, 0, bt.stderr);
+  return bt.stdout.split('\n').filter((l) => l !== '');
+}
+
+const count = (lines: string[], name: string): number => lines.filter((l) => l.includes(` ${name}: `)).length;
+const TIME = '\\d{8}T\\d{6}[+-]\\d{4}';
+
+function archivePath(r: RunResult, session: string, out: string, id: number): string {
+  const m = new RegExp(`^Waiting for rotation to complete\\.\\.\\.\\nTrace chunk archive for session ${session} is now readable at (${out}/archives/${TIME}-${TIME}-${id})\\n$`).exec(r.stdout);
+  assert.ok(m, r.stdout);
+  return m[1]!;
+}
+
+test('rotate: chunks archived as LTTng lays them out, each a trace of its own, together the whole trace', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = join(env.root, 'chunks');
+    await ok(env, 'create', 'rot', '-o', out);
+    await ok(env, 'enable-event', '-k', '--syscall', 'chroot');
+    await fails(env, 'Error: Session needs to be started once', 'rotate');
+    await ok(env, 'start');
+    const chroot = (n: number): void => {
+      for (let i = 0; i < n; i++) execFileSync('chroot', ['/', 'true']);
+    };
+    chroot(1);
+    const a0 = archivePath(await ok(env, 'rotate'), 'rot', out, 0);
+    assert.ok(!existsSync(join(out, 'kernel')) && existsSync(join(a0, 'kernel', 'metadata')), 'chunk 0 (the output itself) moved into the archive');
+    chroot(2);
+    const a1 = archivePath(await ok(env, 'rotate'), 'rot', out, 1);
+    assert.deepEqual(readdirSync(out).filter((n) => n !== 'archives').map((n) => new RegExp(`^${TIME}-2$`).test(n)), [true], 'the current chunk: OUTPUT/BEGIN-2');
+    chroot(3);
+    await ok(env, 'stop');
+    const a2 = archivePath(await ok(env, 'rotate'), 'rot', out, 2);
+    await fails(env, 'Error: Session was already rotated once since it became inactive', 'rotate');
+    assert.deepEqual(readdirSync(out), ['archives'], 'an inactive rotation opens no chunk');
+    await ok(env, 'start');
+    chroot(4);
+    const destroyed = await ok(env, 'destroy');
+    const a3 = new RegExp(`^Trace chunk archive for session rot is now readable at (${out}/archives/${TIME}-${TIME}-3)\\nSession rot destroyed\\n$`).exec(destroyed.stdout)?.[1];
+    assert.ok(a3, destroyed.stdout);
+    assert.deepEqual(readdirSync(out), ['archives']);
+    for (const [archive, n] of [[a0, 1], [a1, 2], [a2, 3], [a3, 4]] as const) {
+      const lines = babeltrace(archive);
+      assert.equal(count(lines, 'syscall_entry_chroot'), n, `${archive}: its chunk's chroots, no other`);
+      assert.equal(count(lines, 'syscall_exit_chroot'), n);
+    }
+    const all = babeltrace(out);
+    assert.equal(count(all, 'syscall_entry_chroot'), 10, 'the archives together are the whole trace');
+    assert.equal((await ok(env, 'view', out)).stdout, `${all.join('\n')}\n`, 'ltt view reads the chunks as babeltrace2 does');
+
+    // Snapshot sessions have no chunks.
+    await ok(env, 'create', 'snap', '--snapshot', '-o', join(env.root, 'snap'));
+    await ok(env, 'enable-event', '-k', 'sched_switch');
+    await ok(env, 'start');
+    await fails(env, "Error: Rotation feature not available for this session's creation mode", 'rotate');
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('rotate under load: every record in exactly one chunk', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = join(env.root, 'load');
+    await ok(env, 'create', 'busy', '-o', out);
+    await ok(env, 'enable-event', '-k', '--syscall', 'read', '--filter', '$ctx.procname == "dd"');
+    await ok(env, 'start');
+    const N = 400000;
+    const dd = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${N}`], { stdio: 'ignore' });
+    const done = new Promise((r) => dd.once('exit', r));
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 40));
+      await ok(env, 'rotate');
+    }
+    await done;
+    await ok(env, 'stop');
+    const list = JSON.parse((await ok(env, '--mi', 'json', 'list', 'busy')).stdout) as unknown;
+    assert.match(JSON.stringify(list), /"discarded_events":0\b|"discardedEvents":0\b/, 'nothing was lost: the count below is exact');
+    await ok(env, 'destroy');
+    const archives = readdirSync(join(out, 'archives'));
+    assert.equal(archives.length, 4, archives.join(' '));
+    const perChunk = archives.map((a) => count(babeltrace(join(out, 'archives', a)), 'syscall_exit_read'));
+    assert.ok(perChunk.filter((n) => n > 0).length >= 2, `the rotations happened while dd ran: ${perChunk.join(' ')}`);
+    const total = perChunk.reduce((a, b) => a + b, 0);
+    // dd reads its input N times, plus a few reads of its own (locale, libraries).
+    assert.ok(total >= N && total < N + 50, `dd's reads across the chunks: ${perChunk.join(' + ')} = ${total}`);
+    assert.equal(count(babeltrace(out), 'syscall_exit_read'), total);
+  } finally {
+    await env.cleanup();
+  }
+});
