@@ -2,6 +2,7 @@
 
 import type { CommandSpec } from './command-spec.js';
 import { addContextCommand } from './commands/add-context.js';
+import { clearCommand } from './commands/clear.js';
 import { createCommand } from './commands/create.js';
 import { destroyCommand } from './commands/destroy.js';
 import { disableChannelCommand } from './commands/disable-channel.js';
@@ -26,6 +27,7 @@ import { viewCommand } from './commands/view.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   addContextCommand,
+  clearCommand,
   createCommand,
   destroyCommand,
   disableChannelCommand,

@@ -91,6 +91,8 @@ export type ConsumerRequest =
   | SnapshotRequest
   /** Session rotation: the trace so far is closed; writing goes on in `dir` (none: nowhere, until the next one). */
   | { seq: number; op: 'rotate'; dir?: string }
+  /** `clear`: what was recorded goes; the trace's files in `dir` start again empty (snapshot: the memory ring). */
+  | { seq: number; op: 'clear'; dir?: string }
   | { seq: number; op: 'stop' }
   | { seq: number; op: 'close' };
 

@@ -293,6 +293,24 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       const now = monotonicNow();
       if (tracing) for (const c of channels.values()) c.consumer.drain();
       await writer.rotate(req.dir !== undefined ? { dir: req.dir } : { sink: new DiscardingSink() }, now);
+      // As at start: every stream of the new chunk begins at the rotation, so all cover the same range.
+      if (tracing && req.dir !== undefined) for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(now);
+      return stats();
+    }
+    case 'clear': {
+      if (!writer) throw new Error('kernel consumer: no trace to clear');
+      const now = monotonicNow();
+      // What the kernel holds now was recorded before the clear: it goes with the rest. Packets close into a
+      // sink that keeps nothing; the trace then starts again, whole metadata first, in an emptied sink.
+      if (tracing) for (const c of channels.values()) c.consumer.drain();
+      await writer.rotate({ sink: new DiscardingSink() }, now);
+      if (ring) {
+        ring.reset();
+        await writer.rotate({ sink: ring }, now);
+      } else if (req.dir !== undefined) {
+        await writer.rotate({ dir: req.dir }, now);
+      }
+      if (tracing) for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(now);
       return stats();
     }
     case 'stop':

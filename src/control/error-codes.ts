@@ -77,6 +77,7 @@ export const ERROR_MESSAGES = {
   ROTATION_NOT_AVAILABLE: "Rotation feature not available for this session's creation mode",
   ROTATION_MULTIPLE_AFTER_STOP: 'Session was already rotated once since it became inactive',
   ROTATION_FAIL: 'Rotation failed',
+  CLEAR_FAIL: 'Clear failed',
   // ltt's own, for the socket protocol (no LTTng equivalent: liblttng-ctl and sessiond ship together).
   PROTOCOL_VERSION: 'Incompatible control protocol version',
   FRAME_TOO_LARGE: 'Control message too large',

@@ -148,6 +148,8 @@ export interface CommandMap {
   'destroy-session': { args: { session: string }; result: SessionSummary & { archive?: string } };
   /** Archives the current trace chunk (OUTPUT/archives/BEGIN-END-ID); tracing goes on in a new chunk. */
   'rotate-session': { args: { session: string }; result: { archive: string } };
+  /** What the session recorded so far goes (current chunk's files emptied, snapshot buffers dropped). */
+  'clear-session': { args: { session: string }; result: SessionSummary };
   'start-session': { args: { session: string }; result: SessionSummary };
   'stop-session': { args: { session: string }; result: SessionSummary };
   'list-sessions': { args: Record<string, never>; result: SessionSummary[] };

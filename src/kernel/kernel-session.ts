@@ -679,6 +679,13 @@ export class KernelSession {
     this.consumer.stats = await this.consumer.call<ChannelStats[]>({ op: 'rotate', ...(dir !== undefined ? { dir: path.join(dir, 'kernel') } : {}) });
   }
 
+  /** `clear`: what was recorded goes; the files in `dir`/kernel start again empty (snapshot: the memory). */
+  async clear(dir: string | undefined): Promise<void> {
+    this.checkAlive();
+    if (!this.consumer) return; // never started: nothing recorded
+    this.consumer.stats = await this.consumer.call<ChannelStats[]>({ op: 'clear', ...(dir !== undefined ? { dir: path.join(dir, 'kernel') } : {}) });
+  }
+
   async stop(): Promise<void> {
     this.checkAlive();
     if (!this.active) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} is not started`);

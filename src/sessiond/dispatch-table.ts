@@ -9,6 +9,7 @@ import { asArgs, oneOf, requiredString } from './command-args.js';
 import { mayAccess, type DaemonContext, type PeerCredentials } from './daemon-context.js';
 import type { LockedSession } from './session.js';
 import { addContext } from './commands/add-context.js';
+import { clearSession } from './commands/clear-session.js';
 import { createSession } from './commands/create-session.js';
 import { daemonInfo } from './commands/daemon-info.js';
 import { destroySession } from './commands/destroy-session.js';
@@ -52,6 +53,7 @@ export const DISPATCH_TABLE: Record<CommandName, Handler> = {
   'start-session': { needsSession: true, needsDomain: false, run: startSession },
   'regenerate-statedump': { needsSession: true, needsDomain: false, run: regenerateStatedump },
   'rotate-session': { needsSession: true, needsDomain: false, run: rotateSession },
+  'clear-session': { needsSession: true, needsDomain: false, run: clearSession },
   'stop-session': { needsSession: true, needsDomain: false, run: stopSession },
   'get-session': { needsSession: true, needsDomain: false, run: getSession },
   'enable-channel': { needsSession: true, needsDomain: true, run: enableChannel },

@@ -110,6 +110,8 @@ export class Session {
   /** Rotated at least once (destroy then archives the last chunk); rotated since the last stop. */
   rotated = false;
   rotatedSinceStop = false;
+  /** Chunks over but not yet moved to archives/ (a move failed): retried at the next rotation and at destroy. */
+  readonly pendingArchives: Array<{ dir: string; begin: Date; end: Date; id: number }> = [];
 
   /** The local directory the tracers write to; '' for sessions without one (--no-output, live, snapshot). */
   get localOutput(): string {

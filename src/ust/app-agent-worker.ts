@@ -38,6 +38,8 @@ const port = init.port as MessagePort;
 const MAX_FRAME = 16 << 20;
 /** How long a stop waits for threads to close their own packets before the writer rescues them. */
 const STOP_GRACE_MS = 100;
+/** How long a rotation or clear waits for threads to hand over their open packets (see rotate()). */
+const FLUSH_GRACE_MS = 1000;
 /** How long a snapshot waits for event declarations in flight (see snapshot()). */
 const DECLARATION_GRACE_MS = 20;
 
@@ -220,24 +222,49 @@ function dropPreambleOf(uuid: string): void {
 
 /**
  * 'rotate': the runs' files so far form the old chunk; writing goes on in `m.dir`. Answered with 'rotated'.
- * Threads are asked to close their open packets first (as LTTng flushes at a rotation) and given a moment to
- * do so; a thread busy meanwhile hands its packet over later, into the new chunk.
+ * Threads are asked to close their open packets first (as LTTng flushes at a rotation) and given up to a second
+ * to do so; a thread busy all that time hands its packet over later, into the new chunk.
  */
 async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Promise<void> {
   const runs = m.runs.map((k) => sessions.get(k)).filter((r): r is RecordingSession => r !== undefined && !r.writer.snapshot);
   for (const r of runs) channel.postMessage({ type: 'flush', sessionId: r.start.config.sessionId, agent: true } satisfies ChannelMessage);
-  const deadline = Date.now() + STOP_GRACE_MS;
+  const deadline = Date.now() + FLUSH_GRACE_MS;
   while (runs.some((r) => r.writer.hasOpenRecords()) && Date.now() < deadline) await sleep(2);
   try {
     if (runs.length > 0) {
       makeDirectories(join(m.dir, 'index'));
-      writeFileSync(join(m.dir, 'metadata'), tracePreambles.get(runs[0]!.start.config.uuid)!);
       preambles.add(m.dir);
-      for (const r of runs) r.writer.rotate(m.dir);
+      const preamble = tracePreambles.get(runs[0]!.start.config.uuid)!;
+      runs.forEach((r, k) => r.writer.rotate(m.dir, k === 0 ? preamble : undefined));
     }
     send(c, { type: 'rotated', sessionId: m.sessionId, ok: true });
   } catch (err) {
     send(c, { type: 'rotated', sessionId: m.sessionId, ok: false, reason: describeIoError(m.dir, err) });
+  }
+}
+
+/**
+ * 'clear': what the runs recorded so far goes. Snapshot runs drop the packets they hold; recording runs ask
+ * their threads to flush, then start their files again empty, in the same folder. Answered with 'cleared'.
+ */
+async function clear(c: Conn, m: Extract<DaemonToApp, { type: 'clear' }>): Promise<void> {
+  const runs = m.runs.map((k) => sessions.get(k) ?? held.get(k)).filter((r): r is RecordingSession => r !== undefined);
+  // Records in packets the threads are still filling were recorded before the clear too: flushed first.
+  const live = runs.filter((r) => sessions.has(r.start.config.sessionId));
+  for (const r of live) channel.postMessage({ type: 'flush', sessionId: r.start.config.sessionId, agent: true } satisfies ChannelMessage);
+  const deadline = Date.now() + FLUSH_GRACE_MS;
+  while (live.some((r) => r.writer.hasOpenRecords()) && Date.now() < deadline) await sleep(2);
+  for (const r of runs) if (r.writer.snapshot) r.writer.clearHeld();
+  const recording = live.filter((r) => !r.writer.snapshot);
+  try {
+    if (recording.length > 0) {
+      const dir = recording[0]!.writer.traceDir;
+      const preamble = tracePreambles.get(recording[0]!.start.config.uuid)!;
+      recording.forEach((r, k) => r.writer.rotate(dir, k === 0 ? preamble : undefined));
+    }
+    send(c, { type: 'cleared', sessionId: m.sessionId, ok: true });
+  } catch (err) {
+    send(c, { type: 'cleared', sessionId: m.sessionId, ok: false, reason: err instanceof Error ? err.message : String(err) });
   }
 }
 
@@ -337,6 +364,9 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
       return;
     case 'rotate':
       void rotate(c, m);
+      return;
+    case 'clear':
+      void clear(c, m);
       return;
   }
 }

@@ -95,7 +95,8 @@ export type AppToDaemon =
       readonly reason?: string;
       readonly code?: string;
     }
-  | { readonly type: 'rotated'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string };
+  | { readonly type: 'rotated'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string }
+  | { readonly type: 'cleared'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string };
 
 export type DaemonToApp =
   /**
@@ -119,4 +120,6 @@ export type DaemonToApp =
    * Session rotation: the runs' files so far are complete and closed; writing goes on in `dir` (made by the
    * daemon, the app's), with the whole metadata. `sessionId` names the request, answered with 'rotated'.
    */
-  | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string };
+  | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string }
+  /** `clear`: the runs' recorded data goes (files emptied, or held packets dropped); answered with 'cleared'. */
+  | { readonly type: 'clear'; readonly sessionId: string; readonly runs: readonly string[] };

@@ -25,7 +25,7 @@
 // disturbing its thread), and writeSnapshotTrace() writes them as an ordinary trace. The memory outlives
 // finish() (a stopped session can still be snapshotted).
 
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, unlinkSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { allocateAligned, DirectFile } from '../ctf/writer/direct-io.js';
 import { join } from 'node:path';
 import {
@@ -297,7 +297,7 @@ class RingSink {
 
   /**
    * Session rotation: the files so far are complete (closed); the next packet opens CHANNEL_N and its index in
-   * `traceDir`, the next chunk's folder. Sequence numbers carry on.
+   * `traceDir`, the next chunk's folder (the same folder, for `clear`: emptied at once). Sequence numbers carry on.
    */
   moveTo(traceDir: string): void {
     for (const fd of [this.data?.fd ?? -1, this.idxFd]) {
@@ -312,9 +312,11 @@ class RingSink {
     this.idxFd = -1;
     this.fileOff = 0;
     this.idxOff = 0;
+    const same = this.dataPath === join(traceDir, this.d.streamName);
     this.dataPath = join(traceDir, this.d.streamName);
     this.idxPath = join(traceDir, 'index', `${this.d.streamName}.idx`);
-    if (!this.closed) this.openFiles();
+    // A new chunk gets the file with its first packet; the same folder (`clear`) is emptied now.
+    if (same && !this.closed) this.openFiles();
   }
 
   /** Whether the packet its thread is filling holds records (a rotation waits for the thread to close it). */
@@ -630,8 +632,9 @@ export class SessionWriter {
 
   /**
    * Session rotation: every closed packet goes to the current files, which are then closed (a complete trace
-   * chunk); from now on packets go to `dir` (its metadata preamble already written by the caller), which gets
-   * the declarations so far appended. Streams of gone threads stay in the old chunk.
+   * chunk); from now on packets go to `dir`, whose metadata gets `preamble` (from the trace's first channel;
+   * the others append) and the declarations so far. Streams of gone threads stay in the old chunk. `dir` may be
+   * the current folder (`clear`): its files then start again empty.
    */
   /** Whether a thread of this session has records in a packet still open. */
   hasOpenRecords(): boolean {
@@ -639,7 +642,7 @@ export class SessionWriter {
     return false;
   }
 
-  rotate(dir: string): void {
+  rotate(dir: string, preamble?: string): void {
     for (const s of this.sinks.values()) if (!s.closed) s.drain();
     this.flushMetadata();
     if (this.metaFd >= 0) {
@@ -652,10 +655,20 @@ export class SessionWriter {
     }
     this.traceDir = dir;
     this.metadataPath = join(dir, 'metadata');
+    // The first channel of the trace starts the metadata file (in the same folder: `clear`, which empties it).
+    if (preamble !== undefined) writeFileSync(this.metadataPath, preamble);
     this.metaPending = this.declarations + this.metaPending;
     this.declarations = '';
     this.flushMetadata();
     for (const s of this.sinks.values()) if (!s.closed) s.moveTo(dir);
+  }
+
+  /** Snapshot mode (`clear`): the packets held so far go, those closed but not taken yet included. */
+  clearHeld(): void {
+    for (const s of this.sinks.values()) {
+      if (!s.closed) s.drain();
+      if (s.held !== undefined) s.held.length = 0;
+    }
   }
 
   /** Snapshot mode: the declarations and, per stream, the packets held now (see RingSink.snapshotPackets). */

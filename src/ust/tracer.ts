@@ -170,7 +170,7 @@ function onChannelMessage(m: ChannelMessage): void {
   } else if (m.type === 'rules') {
     setEnvironmentData(ENV_DATA_KEY, inherited.map((c) => (c.sessionId === m.sessionId ? { ...c, rules: m.rules } : c)));
     setRules(m.rules, m.sessionId);
-   } else if (m.type === 'flush') {
+  } else if (m.type === 'flush') {
     for (const a of actives) if (a.config.sessionId === m.sessionId) a.ring.flush();
   }
 }

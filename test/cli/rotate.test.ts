@@ -116,3 +116,57 @@ test('rotate under load: every record in exactly one chunk', { timeout: 120_000 
     await env.cleanup();
   }
 });
+
+test('clear: what was recorded goes, recording goes on; archives stay; snapshot buffers and tracefile rings too', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const chroot = (n: number): void => {
+      for (let i = 0; i < n; i++) execFileSync('chroot', ['/', 'true']);
+    };
+    const out = join(env.root, 'cleared');
+    await ok(env, 'create', 'clr', '-o', out);
+    // A tracefile ring too: its older files must not survive a clear.
+    await ok(env, 'enable-channel', '-k', '--subbuf-size', '4k', '--num-subbuf', '64', '--tracefile-size', '8k', '--tracefile-count', '4', 'ring');
+    await ok(env, 'enable-event', '-k', '-c', 'ring', '--syscall', 'chroot,read');
+    assert.equal((await ok(env, 'clear')).stdout, 'Session "clr" cleared\n', 'a session never started has nothing to clear');
+    await ok(env, 'start');
+    chroot(2);
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=3000'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 600)); // a read-timer period or two: the pages are out
+    const beforeClear = Date.now() / 1000;
+    assert.ok(readdirSync(join(out, 'kernel')).some((f) => /^ring_\d+_[123]$/.test(f)), 'the ring turned before the clear');
+    assert.equal((await ok(env, 'clear')).stdout, 'Waiting for clear of session "clr"..\nSession "clr" cleared\n');
+    chroot(1);
+    await ok(env, 'stop');
+    const lines = babeltrace(out);
+    assert.equal(count(lines, 'syscall_entry_chroot'), 1, 'only what came after the clear');
+    const seconds = spawnSync('babeltrace2', ['--clock-seconds', out], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
+    const early = seconds.split('\n').filter((l) => /^\[(\d+\.\d+)\]/.test(l) && Number(/^\[(\d+\.\d+)\]/.exec(l)![1]) < beforeClear);
+    assert.deepEqual(early.slice(0, 3), [], 'nothing recorded before the clear is left (older ring files included)');
+    // After a rotation only the current chunk is cleared.
+    const a0 = archivePath(await ok(env, 'rotate'), 'clr', out, 0);
+    await ok(env, 'start');
+    chroot(3);
+    await ok(env, 'clear');
+    chroot(1);
+    const destroyed = await ok(env, 'destroy');
+    const a1 = /readable at (\S+)\n/.exec(destroyed.stdout)![1]!;
+    assert.equal(count(babeltrace(a0), 'syscall_entry_chroot'), 1, 'the archive is untouched');
+    assert.equal(count(babeltrace(a1), 'syscall_entry_chroot'), 1, 'the cleared chunk holds what came after');
+
+    // Snapshot session: the buffers go.
+    const snaps = join(env.root, 'snaps');
+    await ok(env, 'create', 'sclr', '--snapshot', '-o', snaps);
+    await ok(env, 'enable-event', '-k', '--syscall', 'chroot');
+    await ok(env, 'start');
+    chroot(2);
+    await ok(env, 'clear');
+    chroot(1);
+    await ok(env, 'snapshot', 'record');
+    assert.equal(count(babeltrace(snaps), 'syscall_entry_chroot'), 1);
+    await ok(env, 'clear', '-a');
+    await ok(env, 'destroy', '-a');
+  } finally {
+    await env.cleanup();
+  }
+});

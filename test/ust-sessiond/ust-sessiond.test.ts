@@ -570,6 +570,7 @@ test('a daemon that refuses the app: the app does not wait, and asks again only 
 
 test('snapshot session: an app keeps its newest packets in memory; snapshots overlap, survive stop, and babeltrace2 reads them', { timeout: 120_000 }, async () => {
   const env = new LttTestEnv();
+  let running: { kill(): Promise<void> } | undefined;
   const scripts = join(env.root, 'scripts');
   mkdirSync(scripts, { recursive: true });
   try {
@@ -581,6 +582,7 @@ test('snapshot session: an app keeps its newest packets in memory; snapshots ove
     await ok(env, 'enable-channel', '-u', 'big');
     await ok(env, 'enable-event', '-u', '-c', 'big', 'demo:other');
     const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(true)));
+    running = app;
     await ok(env, 'start');
     await settle();
     await app.emit('first', 5);
@@ -616,7 +618,10 @@ test('snapshot session: an app keeps its newest packets in memory; snapshots ove
     assert.equal(readdirSync(out).length, 2, `a refused snapshot leaves no folder: ${readdirSync(out).join(' ')}`);
     await ok(env, 'destroy');
     assert.equal(await app.quit(), 0);
+    running = undefined;
   } finally {
+    // A failed assertion must not leave the app running: the test runner would wait for it forever.
+    await running?.kill();
     await env.cleanup();
   }
 });
@@ -625,6 +630,7 @@ test('snapshot session: snapshots taken while threads emit are whole traces (ope
   const env = new LttTestEnv();
   const scripts = join(env.root, 'scripts');
   mkdirSync(scripts, { recursive: true });
+  let app: ReturnType<typeof spawn> | undefined;
   try {
     const out = join(env.root, 'snaps');
     await ok(env, 'create', 'spin', '--snapshot', '-o', out);
@@ -639,8 +645,9 @@ const spin = () => { for (let k = 0; k < 2000; k++) if (tick.enabled) tick.emit(
 if (isMainThread) { new Worker(new URL(import.meta.url)); process.stdout.write('ready\\n'); process.stdin.on('data', () => process.exit(0)); }
 spin();
 `);
-    const app = spawn(process.execPath, [script], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
-    await new Promise<void>((r) => app.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
+    app = spawn(process.execPath, [script], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => app!.once('exit', r));
+    await new Promise<void>((r) => app!.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
     await ok(env, 'start');
     for (let n = 0; n < 5; n++) {
       await new Promise((r) => setTimeout(r, 150));
@@ -655,15 +662,17 @@ spin();
       }
     }
     app.stdin!.write('q');
-    await new Promise((r) => app.once('exit', r));
+    await exited;
     await ok(env, 'destroy');
   } finally {
+    if (app && app.exitCode === null && app.signalCode === null) app.kill('SIGKILL');
     await env.cleanup();
   }
 });
 
 test('rotate: an app goes on writing in the next trace chunk; each archive holds its own ticks, whole', { timeout: 120_000 }, async () => {
   const env = new LttTestEnv();
+  let running: { kill(): Promise<void> } | undefined;
   const scripts = join(env.root, 'scripts');
   mkdirSync(scripts, { recursive: true });
   try {
@@ -671,6 +680,7 @@ test('rotate: an app goes on writing in the next trace chunk; each archive holds
     await ok(env, 'create', 'urot', '-o', out);
     await ok(env, 'enable-event', '-u', 'demo:tick');
     const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(false)));
+    running = app;
     await ok(env, 'start');
     await settle();
     await app.emit('a', 10);
@@ -682,6 +692,7 @@ test('rotate: an app goes on writing in the next trace chunk; each archive holds
     const destroyed = await ok(env, 'destroy');
     assert.match(destroyed.stdout, /^Trace chunk archive for session urot is now readable at .*-2\nSession urot destroyed\n$/);
     assert.equal(await app.quit(), 0);
+    running = undefined;
     const archives = readdirSync(join(out, 'archives')).sort((x, y) => Number(x.split('-').pop()) - Number(y.split('-').pop()));
     assert.equal(archives.length, 3, archives.join(' '));
     assert.ok(r0.stdout.includes(join(out, 'archives', archives[0]!)), r0.stdout);
@@ -696,6 +707,46 @@ test('rotate: an app goes on writing in the next trace chunk; each archive holds
     const all = bt2(out);
     assert.deepEqual([...ticks(all.lines).keys()], ['a', 'b', 'c'], 'the chunks read as one trace');
   } finally {
+    // A failed assertion must not leave the app running: the test runner would wait for it forever.
+    await running?.kill();
+    await env.cleanup();
+  }
+});
+
+test('clear: an app empties its files (or its snapshot memory) and goes on recording', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const apps: Array<{ kill(): Promise<void> }> = [];
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const out = join(env.root, 'cleared');
+    await ok(env, 'create', 'uclr', '-o', out);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    const snaps = join(env.root, 'snaps');
+    await ok(env, 'create', 'uclrs', '--snapshot', '-o', snaps);
+    await ok(env, 'enable-event', '-u', 'demo:tick', '-s', 'uclrs');
+    const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(false)));
+    apps.push(app);
+    await ok(env, 'start', 'uclr');
+    await ok(env, 'start', 'uclrs');
+    await settle();
+    await app.emit('before', 10);
+    assert.equal((await ok(env, 'clear', 'uclr')).stdout, 'Waiting for clear of session "uclr"..\nSession "uclr" cleared\n');
+    await ok(env, 'clear', 'uclrs');
+    await app.emit('after', 4);
+    await ok(env, 'stop', 'uclr');
+    await ok(env, 'snapshot', 'record', '-s', 'uclrs');
+    for (const dir of [out, snaps]) {
+      const got = ticks(bt2(dir).lines);
+      assert.deepEqual([...got.keys()], ['after'], `${dir}: only what came after the clear`);
+      assert.deepEqual(got.get('after'), range(4));
+    }
+    await ok(env, 'destroy', '-a');
+    assert.equal(await app.quit(), 0);
+    apps.length = 0;
+  } finally {
+    // A failed assertion must not leave the app running: the test runner would wait for it forever.
+    for (const a of apps) await a.kill();
     await env.cleanup();
   }
 });

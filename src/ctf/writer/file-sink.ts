@@ -205,6 +205,27 @@ class FileStreamSink implements StreamSink {
   ) {
     this.rotate = (info.tracefileSize ?? 0) > 0;
     this.openFiles();
+    if (this.rotate) this.removeStaleRingFiles();
+  }
+
+  /**
+   * Ring files NAME_1, NAME_2, ... of an earlier trace in this folder (`clear` starts the files again) would read
+   * as part of this one: they go (NAME_0 was just emptied). They are numbered from 0 without gaps.
+   */
+  private removeStaleRingFiles(): void {
+    const count = this.info.tracefileCount ?? 0;
+    for (let k = 1; count === 0 || k < count; k++) {
+      try {
+        this.dir.unlink(`${this.info.fileName}_${k}`);
+      } catch {
+        break; // none left (or not ours to remove: then it is not a stale ring file either)
+      }
+      try {
+        this.indexDir.unlink(`${this.info.fileName}_${k}.idx`);
+      } catch {
+        // Its data file is gone: a lone index is never read.
+      }
+    }
   }
 
   private openFiles(): void {

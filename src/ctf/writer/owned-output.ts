@@ -41,6 +41,17 @@ export function makeDirectoryAs(owner: FileOwner, dir: string): Promise<void> {
 }
 
 /**
+ * `rm -rf DIR` (links not followed, one file system), with the rights of `owner` when root works for another
+ * user; best effort (what cannot be removed stays).
+ */
+export function removeTree(owner: FileOwner | undefined, dir: string): Promise<void> {
+  const as = needsOwnedOutput(owner) ? { uid: owner.uid, gid: owner.gid } : {};
+  return new Promise((resolve) => {
+    execFile('rm', ['-rf', '--one-file-system', '--', dir], { ...as, timeout: 10_000, killSignal: 'SIGKILL' }, () => resolve());
+  });
+}
+
+/**
  * Removes the empty folders of the tree `dir` (itself included), deepest first, without following links, with
  * the rights of `owner` when root works for another user (so a swapped path cannot make root remove anything
  * the user could not). What is not empty stays; failures are ignored (best-effort cleanup after a failure).

@@ -144,6 +144,16 @@ export class SnapshotRingSink implements TraceSink {
     return written;
   }
 
+  /**
+   * `clear`: everything held goes, streams and metadata included (the trace writer then hands this sink its
+   * whole metadata and its streams again, as to a new chunk).
+   */
+  reset(): void {
+    for (const s of this.streams) s.packets.length = 0;
+    this.streams.length = 0;
+    this.metadata.length = 0;
+  }
+
   async close(): Promise<void> {
     for (const s of this.streams) await s.close();
     this.metadata.length = 0;

@@ -31,7 +31,7 @@ import {
   streamTsdl,
   uuidBytes,
 } from './metadata.js';
-import type { StreamSinkInfo, TraceSink } from './sink.js';
+import type { StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 import { checkStreamWriterOptions, type StreamOwner, StreamWriter } from './stream-writer.js';
 
 export interface TraceWriterOptions {
@@ -261,11 +261,21 @@ export class CtfTraceWriter implements StreamOwner {
   async rotate(target: { readonly dir: string } | { readonly sink: TraceSink }, endTimestamp?: number): Promise<void> {
     this.checkOpen();
     const next = 'sink' in target ? target.sink : await FileTraceSink.create(target.dir, this.owner);
-    this.flushMetadata();
-    next.writeMetadata(packetizeMetadata(this.metadataSoFar, this.uuidRaw, this.metadataPacketSize), this.metadataSoFar);
+    // Everything of the new chunk is opened before anything switches: a failure (full disk, no rights) leaves
+    // the trace writing where it was.
+    const opened: Array<[StreamWriter, StreamSink]> = [];
+    try {
+      this.flushMetadata();
+      next.writeMetadata(packetizeMetadata(this.metadataSoFar, this.uuidRaw, this.metadataPacketSize), this.metadataSoFar);
+      for (const [s, info] of this.streams) opened.push([s, next.openStream(info)]);
+    } catch (err) {
+      for (const [, sink] of opened) await sink.close().catch(() => undefined);
+      if (!('sink' in target)) await next.close().catch(() => undefined);
+      throw err;
+    }
     const old = this.sink;
     this.sink = next;
-    for (const [s, info] of this.streams) await s.switchSink(next.openStream(info), endTimestamp);
+    for (const [s, sink] of opened) await s.switchSink(sink, endTimestamp);
     await old.close();
   }
 

@@ -5,7 +5,7 @@
 import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
-import { archiveChunk } from './rotate-session.js';
+import { archivePending, endChunk } from './rotate-session.js';
 import { stopTracers, takeWriteErrors } from './stop-session.js';
 
 export async function destroySession(
@@ -19,6 +19,7 @@ export async function destroySession(
   // Losses no `stop` reported yet (destroy of an active session): said once, after the teardown.
   const lost = takeWriteErrors(ctx, session);
   if (lost) errors.push(lost);
+  let closed = true;
   for (const state of session.domains.values()) {
     if (!state.tracer) continue;
     try {
@@ -26,14 +27,17 @@ export async function destroySession(
     } catch (error) {
       // Keep destroying the other domains; the first failure is reported once everything was tried.
       errors.push(error);
+      closed = false;
     }
     state.tracer = undefined;
   }
-  // A session rotated before: its last chunk is archived too, so the trace is all in archives/ (as LTTng).
+  // A session rotated before: its last chunk is archived too, so the trace is all in archives/ (as LTTng),
+  // once every tracer closed its files (write losses reported above do not keep it out).
   let archive: string | undefined;
-  if (session.rotated && session.chunkOpen && errors.length === 0) {
+  if (session.rotated && closed) {
     try {
-      archive = await archiveChunk(session, new Date());
+      if (session.chunkOpen) endChunk(session, new Date());
+      archive = (await archivePending(session)).pop();
     } catch (error) {
       errors.push(error);
     }

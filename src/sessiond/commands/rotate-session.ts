@@ -69,36 +69,53 @@ export async function openNextChunk(session: Session, now: Date): Promise<void> 
   session.chunkOpen = true;
 }
 
-/** Moves the current chunk (its files closed) to OUTPUT/archives/BEGIN-END-ID; returns the archive's path. */
-export async function archiveChunk(session: Session, end: Date): Promise<string> {
-  const archives = join(session.outputPath, 'archives');
-  const archive = join(archives, `${chunkTime(session.chunkBegin ?? end)}-${chunkTime(end)}-${session.chunkId}`);
-  try {
-    if (session.chunkDir === session.outputPath) {
-      // Chunk 0 is the output folder itself: its domains move into the archive.
-      await makeFolder(session, archive);
-      for (const domain of ['kernel', 'ust']) {
-        const from = join(session.outputPath, domain);
-        try {
-          lstatSync(from);
-        } catch {
-          continue; // this domain recorded nothing
-        }
-        await move(session, from, join(archive, domain));
-      }
-    } else {
-      await makeFolder(session, archives);
-      await move(session, session.chunkDir, archive);
-    }
-  } catch (error) {
-    if (error instanceof ControlError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ControlError('ROTATION_FAIL', `Rotation failed: cannot archive ${session.chunkDir} as ${archive}: ${reason}`);
-  }
+/**
+ * Ends the current chunk at `end` (its files closed by the tracers): it is queued for the archives, and the
+ * session has no open chunk until openNextChunk() or the caller sets the next one.
+ */
+export function endChunk(session: Session, end: Date): void {
+  session.pendingArchives.push({ dir: session.chunkDir, begin: session.chunkBegin ?? end, end, id: session.chunkId });
   session.chunkOpen = false;
   session.chunkId++;
   session.rotated = true;
-  return archive;
+}
+
+/**
+ * Moves every ended chunk to OUTPUT/archives/BEGIN-END-ID (chunk 0, the output itself, by its kernel/ and ust/).
+ * Returns the archives made; a chunk whose move fails stays queued (tried again later) and the first failure
+ * is thrown once the others were tried.
+ */
+export async function archivePending(session: Session): Promise<string[]> {
+  const archives = join(session.outputPath, 'archives');
+  const done: string[] = [];
+  let failure: ControlError | undefined;
+  for (const chunk of [...session.pendingArchives]) {
+    const archive = join(archives, `${chunkTime(chunk.begin)}-${chunkTime(chunk.end)}-${chunk.id}`);
+    try {
+      if (chunk.dir === session.outputPath) {
+        await makeFolder(session, archive);
+        for (const domain of ['kernel', 'ust']) {
+          const from = join(session.outputPath, domain);
+          try {
+            lstatSync(from);
+          } catch {
+            continue; // this domain recorded nothing (or moved already, by an earlier try)
+          }
+          await move(session, from, join(archive, domain));
+        }
+      } else {
+        await makeFolder(session, archives);
+        await move(session, chunk.dir, archive);
+      }
+      session.pendingArchives.splice(session.pendingArchives.indexOf(chunk), 1);
+      done.push(archive);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      failure ??= new ControlError('ROTATION_FAIL', `Rotation failed: cannot archive ${chunk.dir} as ${archive} (tried again at the next rotation or destroy): ${reason}`);
+    }
+  }
+  if (failure) throw failure;
+  return done;
 }
 
 export async function rotateSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'rotate-session'>> {
@@ -110,19 +127,28 @@ export async function rotateSession(ctx: DaemonContext, _args: unknown, session:
   const tracers = [...session.domains.values()].filter((state) => state.tracer?.rotate && state.channels.size > 0);
   const next = session.active ? join(session.outputPath, `${chunkTime(now)}-${session.chunkId + 1}`) : undefined;
   if (next !== undefined) await makeFolder(session, next);
-  try {
-    // Everything recorded so far goes to the current chunk, whose files close; recording goes on in `next`.
-    for (const state of tracers) await state.tracer!.rotate!(next);
-  } catch (error) {
-    const reason = isLttError(error) || error instanceof Error ? error.message : String(error);
-    throw new ControlError('ROTATION_FAIL', `Rotation failed: ${reason}`);
+  // Everything recorded so far goes to the current chunk, whose files close; recording goes on in `next`.
+  // A tracer that fails does not stop the others: the session's books follow what did switch.
+  let failure: unknown;
+  for (const state of tracers) {
+    try {
+      await state.tracer!.rotate!(next);
+    } catch (error) {
+      failure ??= error;
+    }
   }
-  const archive = await archiveChunk(session, now);
+  endChunk(session, now);
   if (next !== undefined) {
     session.chunkBegin = now;
     session.chunkDir = next;
     session.chunkOpen = true;
   } else session.rotatedSinceStop = true;
+  const done = await archivePending(session);
+  if (failure !== undefined) {
+    const reason = isLttError(failure) || failure instanceof Error ? failure.message : String(failure);
+    throw new ControlError('ROTATION_FAIL', `Rotation failed: ${reason}`);
+  }
+  const archive = done[done.length - 1]!;
   ctx.log(`Session ${session.name}: trace chunk archived in ${archive}`);
   return { archive };
 }

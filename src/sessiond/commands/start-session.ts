@@ -44,7 +44,7 @@ export async function startSession(
     session.chunkBegin = now;
     session.chunkDir = session.outputPath;
     session.chunkOpen = true;
-  } else if (session.rotated && !session.chunkOpen) {
+  } else if (!session.snapshot && !session.chunkOpen) {
     await openNextChunk(session, now);
   }
   session.rotatedSinceStop = false;

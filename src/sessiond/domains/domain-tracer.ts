@@ -68,6 +68,11 @@ export interface DomainTracer {
    * before the next start.
    */
   rotate?(dir: string | undefined): Promise<void>;
+  /**
+   * `clear`: what was recorded so far goes (the files of the current chunk, `dir`, start again empty; snapshot
+   * sessions: the buffers kept for snapshots); recording goes on. Without `dir`: no chunk on disk to empty.
+   */
+  clear?(dir: string | undefined): Promise<void>;
 }
 
 export interface TracerSessionOptions {

@@ -71,7 +71,7 @@ export class App {
   }
 
   /** Resolves with the app's answer of `type` for the session, or undefined on timeout or disconnection. */
-  waitFor(type: 'started' | 'stopped' | 'snapshot-done' | 'rotated', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
+  waitFor(type: 'started' | 'stopped' | 'snapshot-done' | 'rotated' | 'cleared', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     const key = `${type}:${sessionId}`;
     return new Promise((resolve) => {
@@ -281,6 +281,7 @@ export class AppRegistry implements UstDomain {
         return;
       case 'snapshot-done':
       case 'rotated':
+      case 'cleared':
         app.answer(m);
         return;
       default:

@@ -16,7 +16,7 @@
 // recordSnapshot() has every app of the current (or last) run write them into SNAPSHOT/ust/pid/PROCNAME-PID-DATE/,
 // made here as for a start. A stopped run's memory stays in the app until the next start or destroy ('forget').
 
-import { needsOwnedOutput, OwnedDirectory, removeEmptyFolders } from '../../ctf/writer/owned-output.js';
+import { needsOwnedOutput, OwnedDirectory, removeEmptyFolders, removeTree } from '../../ctf/writer/owned-output.js';
 import { lchownSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -465,6 +465,33 @@ export class UstSessionTracer implements DomainTracer {
       }),
     );
     if (failure !== undefined) throw new LttError('ROTATION_FAIL', failure);
+  }
+
+  /**
+   * `clear`: recording apps empty their files (snapshot sessions: drop what they hold); the folders of apps that
+   * no longer record in the current chunk go.
+   */
+  async clear(dir: string | undefined): Promise<void> {
+    const byApp = new Map<App, AppRun[]>();
+    for (const run of this.runs) {
+      if (run.forgotten || !run.joined || run.app.closed || (!this.options.snapshot && run.final)) continue;
+      byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
+    }
+    await Promise.all(
+      [...byApp].map(async ([app, runs]) => {
+        const request = `clear#${++keySeq}`;
+        app.send({ type: 'clear', sessionId: request, runs: runs.map((r) => r.key) });
+        const m = await app.waitFor('cleared', request, ROTATE_ANSWER_TIMEOUT_MS);
+        if (m?.type !== 'cleared' || !m.ok) {
+          const why = m?.type === 'cleared' ? (m.reason ?? 'refused') : 'no answer';
+          this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not clear: ${why}`);
+        }
+      }),
+    );
+    if (this.options.snapshot || dir === undefined) return;
+    const recording = new Set([...byApp.values()].flat().map((r) => r.dirName));
+    const gone = new Set(this.runs.filter((r) => !recording.has(r.dirName)).map((r) => r.dirName));
+    for (const name of gone) await removeTree(this.options.owner, join(dir, 'ust', 'pid', name));
   }
 
   async start(): Promise<void> {

@@ -1,0 +1,27 @@
+// `clear-session` (`ltt clear`): as lttng clear, what the session recorded so far goes and recording goes on.
+// The current trace chunk's files start again empty (archives of earlier rotations stay); snapshot sessions
+// drop the buffers they keep for snapshots. A session never started has nothing to clear.
+
+import { ControlError } from '../../control/error-codes.js';
+import type { CommandResult } from '../../control/messages.js';
+import { isLttError } from '../../errors.js';
+import type { DaemonContext } from '../daemon-context.js';
+import type { LockedSession } from '../session.js';
+
+export async function clearSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'clear-session'>> {
+  if (session.startedOnce) {
+    // Without an open chunk (rotated while inactive) there are no files to empty, only buffers.
+    const dir = session.snapshot || !session.chunkOpen ? undefined : session.chunkDir;
+    for (const state of session.domains.values()) {
+      if (!state.tracer?.clear || state.channels.size === 0) continue;
+      try {
+        await state.tracer.clear(dir);
+      } catch (error) {
+        const reason = isLttError(error) || error instanceof Error ? error.message : String(error);
+        throw new ControlError('CLEAR_FAIL', `Clear failed: ${reason}`);
+      }
+    }
+  }
+  ctx.log(`Session ${session.name} cleared`);
+  return session.summary();
+}
