@@ -5,6 +5,7 @@ import { addContextCommand } from './commands/add-context.js';
 import { clearCommand } from './commands/clear.js';
 import { createCommand } from './commands/create.js';
 import { destroyCommand } from './commands/destroy.js';
+import { disableRotationCommand, enableRotationCommand } from './commands/rotation-schedule.js';
 import { disableChannelCommand } from './commands/disable-channel.js';
 import { disableEventCommand } from './commands/disable-event.js';
 import { enableChannelCommand } from './commands/enable-channel.js';
@@ -32,8 +33,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   destroyCommand,
   disableChannelCommand,
   disableEventCommand,
+  disableRotationCommand,
   enableChannelCommand,
   enableEventCommand,
+  enableRotationCommand,
   helpCommand,
   listCommand,
   loadCommand,

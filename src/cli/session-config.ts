@@ -104,7 +104,13 @@ export function sessionXml(s: SessionDetail): string {
   const output = s.snapshot
     ? `<snapshot_outputs>${(s.snapshotOutputs ?? []).map((o) => `<output><name>${esc(o.name)}</name><max_size>${o.maxSize}</max_size>${consumer(o.path)}</output>`).join('')}</snapshot_outputs>`
     : consumer(s.outputPath && s.liveTimerUs === 0 ? s.outputPath : '');
-  const attributes = (s.snapshot ? '<snapshot_mode>true</snapshot_mode>' : '') + (s.liveTimerUs > 0 ? `<live_timer_interval>${s.liveTimerUs}</live_timer_interval>` : '');
+  const schedules =
+    (s.rotationTimerUs ? `<periodic><time_us>${s.rotationTimerUs}</time_us></periodic>` : '') +
+    (s.rotationSizeBytes ? `<size_threshold><bytes>${s.rotationSizeBytes}</bytes></size_threshold>` : '');
+  const attributes =
+    (s.snapshot ? '<snapshot_mode>true</snapshot_mode>' : '') +
+    (s.liveTimerUs > 0 ? `<live_timer_interval>${s.liveTimerUs}</live_timer_interval>` : '') +
+    (schedules ? `<rotation_schedules>${schedules}</rotation_schedules>` : '');
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n<sessions>\n<session><name>${esc(s.name)}</name><domains>${domains}</domains>` +
     `<started>${s.active}</started><attributes>${attributes}</attributes><output>${output}</output></session>\n</sessions>\n`
@@ -227,6 +233,9 @@ export interface SavedSession {
   snapshot: boolean;
   /** Snapshot sessions saved with their outputs (absent: the session's output, if any, is its snapshot output). */
   snapshotOutputs?: Array<{ name: string; maxSize: number; path: string }>;
+  /** Automatic rotation schedules (µs, bytes), when saved. */
+  rotationTimerUs?: number;
+  rotationSizeBytes?: number;
   liveTimerUs: number;
   started: boolean;
   domains: SavedDomain[];
@@ -330,8 +339,15 @@ export function parseSessions(text: string): SavedSession[] {
       domains.push({ domain, channels, trackers });
     }
     const snapshotOutputs = child(child(s, 'output'), 'snapshot_outputs');
+    const schedules = child(attributes, 'rotation_schedules');
+    const periodic = child(schedules, 'periodic');
+    const threshold = child(schedules, 'size_threshold');
+    const timerUs = periodic ? intOf(periodic, 'time_us') : undefined;
+    const sizeBytes = threshold ? intOf(threshold, 'bytes') : undefined;
     return {
       name,
+      ...(timerUs ? { rotationTimerUs: timerUs } : {}),
+      ...(sizeBytes ? { rotationSizeBytes: sizeBytes } : {}),
       output: enabled && path ? path : null,
       ...(snapshotOutputs
         ? {

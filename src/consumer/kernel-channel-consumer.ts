@@ -346,9 +346,10 @@ export class KernelChannelConsumer {
    * lttng-consumerd takes full sub-buffers: reading the page the kernel is still filling costs a copy record
    * by record with interrupts off, and the page's rest then comes out as another partial copy (measured: a
    * seventh of the consumer thread). `partial` (the switch timer, rule changes, statedumps) takes everything
-   * recorded so far.
+   * recorded so far. `until` (a clock value: rotations, clears, snapshots, rule changes) makes that exact: every
+   * record older than it is read, however the pages came out (see drainCpu).
    */
-  drain(partial = true): void {
+  drain(partial = true, until?: number): void {
     if (!this.running) return;
     this.opts.threads.tick();
     const bufferBytes = this.opts.bufferPages * this.opts.pageSize;
@@ -362,7 +363,8 @@ export class KernelChannelConsumer {
         if (unread !== undefined) pages = Math.min(pages, Math.floor(unread / (this.opts.pageSize - this.opts.decoder.dataOffset)));
       }
       if (pages === 0) continue;
-      const f = this.drainCpu(r, pages) / bufferBytes;
+      if (until !== undefined) pages = 2 * this.opts.bufferPages + 1;
+      const f = this.drainCpu(r, pages, until) / bufferBytes;
       if (f > fill) fill = f;
     }
     this.lastFill = fill;
@@ -373,7 +375,7 @@ export class KernelChannelConsumer {
    * are recorded when read syscalls are traced, so a drain that waited for EAGAIN could chase its own records
    * forever. On stop tracing is off and the loop ends at EAGAIN.
    */
-  private drainCpu(r: CpuReader, maxPages = Infinity): number {
+  private drainCpu(r: CpuReader, maxPages = Infinity, until?: number): number {
     const o = this.opts;
     let bytes = 0;
     let pages = 0;
@@ -406,10 +408,12 @@ export class KernelChannelConsumer {
       const info = o.decoder.decodePage(r.dv, 0, n, r.onRecord);
       bytes += info.dataLength;
       if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
-      // A page less than half full means the reader caught up with the writer: what follows was written
-      // since (on the consumer's own CPU, mostly the records of these very reads, so each read would return
-      // another tiny page until maxPages). The next drain takes it; stop (unbounded) reads to EAGAIN.
-      if (maxPages !== Infinity && info.dataLength * 2 < o.pageSize) {
+      // A page less than half full usually means the reader caught up with the writer: what follows was
+      // written since (on the consumer's own CPU, mostly the records of these very reads, so each read would
+      // return another tiny page until maxPages). The next drain takes it; stop (unbounded) reads to EAGAIN.
+      // But it can also be the rest of a page read in part before, with older full pages behind it: a drain
+      // `until` a time goes on until its records reach that time.
+      if (maxPages !== Infinity && info.dataLength * 2 < o.pageSize && (until === undefined || info.lastTimestamp >= until)) {
         pages++;
         break;
       }

@@ -104,6 +104,8 @@ export interface ChannelStats {
   discarded: number;
   lost: number;
   events: number;
+  /** Bytes of packets written so far (all chunks): size-based rotation schedules watch it. */
+  bytes?: number;
   /** First write failure of the trace (e.g. a full disk), as a one-line message. */
   writeError?: string;
 }

@@ -70,6 +70,7 @@ function stats(): ChannelStats[] {
       discarded: cpus.reduce((a, s) => a + s.discarded, 0) + (c.def.overwrite ? 0 : unwrittenEvents),
       lost: cpus.reduce((a, s) => a + s.lostPackets, 0) + (c.def.overwrite ? unwrittenPackets : 0),
       events: streams.reduce((a, s) => a + s.stats.events, 0) - unwrittenEvents,
+      bytes: streams.reduce((a, s) => a + s.stats.bytes, 0),
       ...(writeError !== undefined ? { writeError } : {}),
     };
   });
@@ -246,7 +247,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
     case 'classes': {
       // Records taken while a rule was enabled are still in the buffer: consume them under the old rules.
       const c = channel(req.channel);
-      if (req.updates.some((u) => !u.enabled && c.classes.get(u.spec.key)?.enabled)) c.consumer.drain();
+      if (req.updates.some((u) => !u.enabled && c.classes.get(u.spec.key)?.enabled)) c.consumer.drain(true, monotonicNow());
       return req.updates.map((u) => {
         const id = addClass(req.channel, u.spec, u.format);
         setClassState(req.channel, u.spec.key, u.enabled, u.filters);
@@ -268,7 +269,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       return undefined;
     }
     case 'statedump':
-      for (const id of req.statedumpChannels) channel(id).consumer.drain();
+      for (const id of req.statedumpChannels) channel(id).consumer.drain(true, monotonicNow());
       writeStatedump(req.statedumpChannels);
       return undefined;
     case 'drain':
@@ -281,7 +282,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
         // the request (taken first: records that come in during the drain are later and stay in order). A stream
         // with no open packet gets no empty one: it would push a sub-buffer of real records out of its ring.
         const now = monotonicNow();
-        for (const c of channels.values()) c.consumer.drain();
+        for (const c of channels.values()) c.consumer.drain(true, now);
         for (const c of channels.values()) for (const s of c.streams.values()) if (s.packetBytesUsed > 0) s.flushPacket(now);
       }
       writer.flushMetadata();
@@ -291,7 +292,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       if (!writer) throw new Error('kernel consumer: no trace to rotate');
       // Everything the kernel holds now belongs to the chunk being closed.
       const now = monotonicNow();
-      if (tracing) for (const c of channels.values()) c.consumer.drain();
+      if (tracing) for (const c of channels.values()) c.consumer.drain(true, now);
       await writer.rotate(req.dir !== undefined ? { dir: req.dir } : { sink: new DiscardingSink() }, now);
       // As at start: every stream of the new chunk begins at the rotation, so all cover the same range.
       if (tracing && req.dir !== undefined) for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(now);
@@ -302,7 +303,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       const now = monotonicNow();
       // What the kernel holds now was recorded before the clear: it goes with the rest. Packets close into a
       // sink that keeps nothing; the trace then starts again, whole metadata first, in an emptied sink.
-      if (tracing) for (const c of channels.values()) c.consumer.drain();
+      if (tracing) for (const c of channels.values()) c.consumer.drain(true, now);
       await writer.rotate({ sink: new DiscardingSink() }, now);
       if (ring) {
         ring.reset();

@@ -78,6 +78,8 @@ export const ERROR_MESSAGES = {
   ROTATION_MULTIPLE_AFTER_STOP: 'Session was already rotated once since it became inactive',
   ROTATION_FAIL: 'Rotation failed',
   CLEAR_FAIL: 'Clear failed',
+  ROTATION_SCHEDULE_SET: 'A rotation schedule of this type is already set',
+  ROTATION_SCHEDULE_NOT_SET: 'No rotation schedule of this type is set',
   // ltt's own, for the socket protocol (no LTTng equivalent: liblttng-ctl and sessiond ship together).
   PROTOCOL_VERSION: 'Incompatible control protocol version',
   FRAME_TOO_LARGE: 'Control message too large',

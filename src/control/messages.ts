@@ -90,6 +90,9 @@ export interface SessionSummary {
   liveTimerUs: number;
   /** ISO time of creation. */
   createdAt: string;
+  /** Automatic rotation schedules (enable-rotation), when set: period in µs, size threshold in bytes. */
+  rotationTimerUs?: number;
+  rotationSizeBytes?: number;
 }
 
 /** A snapshot output: where `snapshot record` writes when given no URL. */
@@ -148,6 +151,9 @@ export interface CommandMap {
   'destroy-session': { args: { session: string }; result: SessionSummary & { archive?: string } };
   /** Archives the current trace chunk (OUTPUT/archives/BEGIN-END-ID); tracing goes on in a new chunk. */
   'rotate-session': { args: { session: string }; result: { archive: string } };
+  /** Sets an automatic rotation schedule: every `timerUs`, and/or each time `sizeBytes` more were written. */
+  'enable-rotation': { args: { session: string; timerUs?: number; sizeBytes?: number }; result: SessionSummary };
+  'disable-rotation': { args: { session: string; timer?: boolean; size?: boolean }; result: SessionSummary };
   /** What the session recorded so far goes (current chunk's files emptied, snapshot buffers dropped). */
   'clear-session': { args: { session: string }; result: SessionSummary };
   'start-session': { args: { session: string }; result: SessionSummary };

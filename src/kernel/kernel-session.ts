@@ -70,6 +70,7 @@ export interface KernelChannelStats {
   discarded: number;
   lost: number;
   events: number;
+  bytes: number;
 }
 
 export interface TracepointInfo {
@@ -730,7 +731,7 @@ export class KernelSession {
     const known = new Map((this.consumer?.stats ?? []).map((x) => [x.channel, x]));
     return [...this.channels.values()].map((c) => {
       const s = known.get(c.name);
-      return { channel: c.name, discarded: s?.discarded ?? 0, lost: s?.lost ?? 0, events: s?.events ?? 0 };
+      return { channel: c.name, discarded: s?.discarded ?? 0, lost: s?.lost ?? 0, events: s?.events ?? 0, bytes: s?.bytes ?? 0 };
     });
   }
 

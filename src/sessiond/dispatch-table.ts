@@ -23,6 +23,7 @@ import { listSyscalls } from './commands/list-syscalls.js';
 import { listTracepoints } from './commands/list-tracepoints.js';
 import { regenerateStatedump } from './commands/regenerate-statedump.js';
 import { rotateSession } from './commands/rotate-session.js';
+import { disableRotation, enableRotation } from './commands/rotation-schedule.js';
 import { snapshotAddOutput, snapshotDelOutput, snapshotListOutput, snapshotRecord } from './commands/snapshot.js';
 import { startSession } from './commands/start-session.js';
 import { stopSession } from './commands/stop-session.js';
@@ -54,6 +55,8 @@ export const DISPATCH_TABLE: Record<CommandName, Handler> = {
   'regenerate-statedump': { needsSession: true, needsDomain: false, run: regenerateStatedump },
   'rotate-session': { needsSession: true, needsDomain: false, run: rotateSession },
   'clear-session': { needsSession: true, needsDomain: false, run: clearSession },
+  'enable-rotation': { needsSession: true, needsDomain: false, run: enableRotation },
+  'disable-rotation': { needsSession: true, needsDomain: false, run: disableRotation },
   'stop-session': { needsSession: true, needsDomain: false, run: stopSession },
   'get-session': { needsSession: true, needsDomain: false, run: getSession },
   'enable-channel': { needsSession: true, needsDomain: true, run: enableChannel },

@@ -110,6 +110,13 @@ export class Session {
   /** Rotated at least once (destroy then archives the last chunk); rotated since the last stop. */
   rotated = false;
   rotatedSinceStop = false;
+  /** Automatic rotation schedules (enable-rotation): period in µs, size threshold in bytes; 0: none. */
+  rotationTimerUs = 0;
+  rotationSizeBytes = 0;
+  /** The schedule's check timer, and when / at how many bytes written the current chunk began. */
+  rotationCheck: ReturnType<typeof setInterval> | undefined;
+  chunkStartedMs = 0;
+  chunkStartBytes = 0;
   /** Chunks over but not yet moved to archives/ (a move failed): retried at the next rotation and at destroy. */
   readonly pendingArchives: Array<{ dir: string; begin: Date; end: Date; id: number }> = [];
 
@@ -135,6 +142,8 @@ export class Session {
       snapshot: this.snapshot,
       liveTimerUs: this.liveTimerUs,
       createdAt: this.createdAt.toISOString(),
+      ...(this.rotationTimerUs > 0 ? { rotationTimerUs: this.rotationTimerUs } : {}),
+      ...(this.rotationSizeBytes > 0 ? { rotationSizeBytes: this.rotationSizeBytes } : {}),
     };
   }
 

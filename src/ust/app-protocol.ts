@@ -61,6 +61,8 @@ export interface AppStats {
   readonly discarded: number;
   readonly lostPackets: number;
   readonly lostEvents: number;
+  /** Bytes of packets written so far (all chunks; not counted in snapshot sessions). */
+  readonly bytes?: number;
   /** Of the losses above: packets/events the app could not write out (full disk, I/O error). */
   readonly unwrittenPackets?: number;
   readonly unwrittenEvents?: number;

@@ -61,6 +61,8 @@ export interface WriterStats {
   unwrittenEvents: number;
   /** The first write failure, as "FILE: reason" (absent while everything was written). */
   error?: string;
+  /** Bytes of packets written to files (all chunks). */
+  bytes?: number;
 }
 
 /** Writes all of `bufs` at `pos` (positional: a short write or a truncation never leaves a hole). */
@@ -113,6 +115,8 @@ class RingSink {
   /** Sequence number of the next packet to write. */
   expect = 0;
   closed = false;
+  /** Bytes of packets written to files so far (all chunks). */
+  bytesWritten = 0;
   /** Header of the last packet written and its events_discarded (for the final discard report). */
   lastHeader: Buffer | undefined;
   lastDiscarded = 0;
@@ -291,6 +295,7 @@ class RingSink {
     }
     this.idxOff += e.length;
     this.fileOff += size;
+    this.bytesWritten += size;
     this.noteWritten(bytes);
     return true;
   }
@@ -687,6 +692,7 @@ export class SessionWriter {
       out.lostEvents += s.stats[STAT_LOST_EVENTS]!;
       out.unwrittenPackets += s.unwrittenPackets;
       out.unwrittenEvents += s.unwrittenEvents;
+      out.bytes = (out.bytes ?? 0) + s.bytesWritten;
       // Recorded means written out: an unwritten packet's events move to the loss counters.
       out.recorded -= s.unwrittenEvents;
       // Counted where the channel's users look: discarded events (discard mode), lost packets (overwrite mode).

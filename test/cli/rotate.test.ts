@@ -170,3 +170,54 @@ test('clear: what was recorded goes, recording goes on; archives stay; snapshot 
     await env.cleanup();
   }
 });
+
+test('enable-rotation: periodic and size-based schedules rotate on their own; lttng messages; saved and loaded', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = join(env.root, 'auto');
+    await ok(env, 'create', 'ar', '-o', out);
+    await ok(env, 'enable-event', '-k', '--syscall', 'chroot');
+    assert.equal((await ok(env, 'enable-rotation', '--timer', '300ms')).stdout, 'Enabled periodic rotations every 300000 us on session ar\n');
+    assert.equal((await ok(env, 'enable-rotation', '--size', '64M')).stdout, 'Enabled size-based rotations every 67108864 bytes written on session ar\n');
+    await fails(env, 'Error: A periodic rotation schedule is already set on session ar', 'enable-rotation', '--timer', '1s');
+    await fails(env, 'Error: No session rotation schedule parameter provided.', 'enable-rotation');
+    await fails(env, 'Error: Invalid value for periodic option', 'enable-rotation', '--timer', '0');
+    assert.match((await ok(env, 'status')).stdout, /\nAutomatic rotation schedules:\n {4}timer period: 300000 us\n {4}size threshold: 67108864 bytes\n\n/);
+    const saved = join(env.root, 'saved');
+    await ok(env, 'save', '-o', saved, 'ar');
+    assert.equal((await ok(env, 'disable-rotation', '--size')).stdout, 'Disabled size-based rotation on session ar\n');
+    await fails(env, 'Error: No size-based rotation schedule active on session ar', 'disable-rotation', '--size');
+    await fails(env, 'Error: No session rotation schedule type provided.', 'disable-rotation');
+    await ok(env, 'start');
+    for (let i = 0; i < 10; i++) {
+      execFileSync('chroot', ['/', 'true']);
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    await ok(env, 'stop');
+    await ok(env, 'destroy');
+    const archives = readdirSync(join(out, 'archives'));
+    assert.ok(archives.length >= 3, `a rotation about every 300 ms over 1.2 s: ${archives.join(' ')}`);
+    assert.equal(archives.map((a) => count(babeltrace(join(out, 'archives', a)), 'syscall_entry_chroot')).reduce((a, b) => a + b, 0), 10);
+    // Loaded again: both schedules come back.
+    await ok(env, 'load', '-i', saved, 'ar');
+    assert.match((await ok(env, 'list', 'ar')).stdout, /timer period: 300000 us\n {4}size threshold: 67108864 bytes/);
+    await ok(env, 'destroy', 'ar');
+
+    // Size-based: a rotation each time 256 KiB more were written.
+    const big = join(env.root, 'big');
+    await ok(env, 'create', 'sz', '-o', big);
+    await ok(env, 'enable-event', '-k', '--syscall', 'read', '--filter', '$ctx.procname == "dd"');
+    await ok(env, 'enable-rotation', '--size', '256k');
+    await ok(env, 'start');
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=300000'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 1200));
+    await ok(env, 'stop');
+    await ok(env, 'destroy');
+    const sized = readdirSync(join(big, 'archives'));
+    assert.ok(sized.length >= 2, `size-based rotations: ${sized.join(' ')}`);
+    const total = sized.map((a) => count(babeltrace(join(big, 'archives', a)), 'syscall_exit_read')).reduce((a, b) => a + b, 0);
+    assert.ok(total >= 300000 && total < 300050, `every dd read in exactly one chunk: ${total}`);
+  } finally {
+    await env.cleanup();
+  }
+});

@@ -55,6 +55,13 @@ async function recreate(client: ControlClient, s: SavedSession, force: boolean):
     ...(s.liveTimerUs > 0 ? { liveTimerUs: s.liveTimerUs } : {}),
   });
   try {
+    if (s.rotationTimerUs || s.rotationSizeBytes) {
+      await client.request('enable-rotation', {
+        session: s.name,
+        ...(s.rotationTimerUs ? { timerUs: s.rotationTimerUs } : {}),
+        ...(s.rotationSizeBytes ? { sizeBytes: s.rotationSizeBytes } : {}),
+      });
+    }
     for (const o of s.snapshotOutputs ?? []) {
       await client.request('snapshot-add-output', { session: s.name, url: o.path, ...(o.name ? { name: o.name } : {}), maxSize: o.maxSize });
     }

@@ -163,6 +163,12 @@ export function renderSessionDetail(
   const lines = [`Recording session ${session.name}: [${state(session)}]`];
   if (shownOutput(session)) lines.push(`${INDENT4}Trace output: ${shownOutput(session)}`, '');
   if (session.liveTimerUs > 0) lines.push(`${INDENT4}Live timer interval: ${session.liveTimerUs} us`, '');
+  if (session.rotationTimerUs !== undefined || session.rotationSizeBytes !== undefined) {
+    lines.push('Automatic rotation schedules:');
+    if (session.rotationTimerUs !== undefined) lines.push(`${INDENT4}timer period: ${session.rotationTimerUs} us`);
+    if (session.rotationSizeBytes !== undefined) lines.push(`${INDENT4}size threshold: ${session.rotationSizeBytes} bytes`);
+    lines.push('');
+  }
   for (const domain of session.domains) {
     if (options.oneDomain) {
       // lttng's `list SESSION -k|-u` goes straight to the trackers.

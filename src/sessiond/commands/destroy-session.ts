@@ -6,6 +6,7 @@ import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 import { archivePending, endChunk } from './rotate-session.js';
+import { disarmRotationSchedule } from './rotation-schedule.js';
 import { stopTracers, takeWriteErrors } from './stop-session.js';
 
 export async function destroySession(
@@ -13,6 +14,7 @@ export async function destroySession(
   _args: unknown,
   session: LockedSession,
 ): Promise<CommandResult<'destroy-session'>> {
+  disarmRotationSchedule(session);
   if (session.active) await stopTracers(ctx, session);
   const summary = session.summary();
   const errors: unknown[] = [];

@@ -17,6 +17,7 @@ import { isLttError } from '../../errors.js';
 import { makeDirectories } from '../../make-directories.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession, Session } from '../session.js';
+import { chunkStarted } from './rotation-schedule.js';
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
@@ -142,6 +143,7 @@ export async function rotateSession(ctx: DaemonContext, _args: unknown, session:
     session.chunkBegin = now;
     session.chunkDir = next;
     session.chunkOpen = true;
+    await chunkStarted(session);
   } else session.rotatedSinceStop = true;
   const done = await archivePending(session);
   if (failure !== undefined) {

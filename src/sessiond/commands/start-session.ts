@@ -11,6 +11,7 @@ import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 import { makeDirectories } from '../../make-directories.js';
 import { openNextChunk } from './rotate-session.js';
+import { chunkStarted } from './rotation-schedule.js';
 
 export async function startSession(
   ctx: DaemonContext,
@@ -40,12 +41,14 @@ export async function startSession(
   // Trace chunks (rotate-session.ts): the first start opens chunk 0, the output itself; after a rotation while
   // inactive, this start opens the next chunk.
   const now = new Date();
+  let chunkOpened = false;
   if (!session.snapshot && !session.startedOnce) {
     session.chunkBegin = now;
     session.chunkDir = session.outputPath;
     session.chunkOpen = true;
   } else if (!session.snapshot && !session.chunkOpen) {
     await openNextChunk(session, now);
+    chunkOpened = true;
   }
   session.rotatedSinceStop = false;
   const started: typeof tracers = [];
@@ -66,6 +69,8 @@ export async function startSession(
     throw error;
   }
   session.active = true;
+  // Rotation schedules count from the start of a chunk (the first start, or the start that opened one).
+  if (!session.startedOnce || chunkOpened) await chunkStarted(session);
   session.startedOnce = true;
   ctx.log(`Session ${session.name} started`);
   return session.summary();

@@ -33,6 +33,8 @@ export interface TracerChannelStats {
   discarded: number;
   lost: number;
   events: number;
+  /** Bytes of trace written so far (all chunks), for size-based rotation schedules. */
+  bytes?: number;
 }
 
 export interface DomainTracer {

@@ -552,13 +552,15 @@ export class UstSessionTracer implements DomainTracer {
       let discarded = 0;
       let lost = 0;
       let events = 0;
+      let bytes = 0;
       for (const run of this.runs) {
         if (run.channel !== c.name) continue;
         discarded += run.stats.discarded;
         lost += run.stats.lostPackets;
         events += run.stats.recorded;
+        bytes += run.stats.bytes ?? 0;
       }
-      return { channel: c.name, discarded, lost, events };
+      return { channel: c.name, discarded, lost, events, bytes };
     });
   }
 }
