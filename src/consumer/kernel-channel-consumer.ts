@@ -412,8 +412,9 @@ export class KernelChannelConsumer {
       // written since (on the consumer's own CPU, mostly the records of these very reads, so each read would
       // return another tiny page until maxPages). The next drain takes it; stop (unbounded) reads to EAGAIN.
       // But it can also be the rest of a page read in part before, with older full pages behind it: a drain
-      // `until` a time goes on until its records reach that time.
-      if (maxPages !== Infinity && info.dataLength * 2 < o.pageSize && (until === undefined || info.lastTimestamp >= until)) {
+      // `until` a time goes on, whatever the pages' sizes, until its records reach that time (and stops there,
+      // so a busy CPU cannot keep it reading).
+      if (until !== undefined ? info.lastTimestamp >= until : maxPages !== Infinity && info.dataLength * 2 < o.pageSize) {
         pages++;
         break;
       }

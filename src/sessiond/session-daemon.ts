@@ -5,6 +5,7 @@
 // the connection keeps going; a broken frame (oversized length) or a wrong version gets an error answer and
 // that connection is closed. Nothing a client sends can stop the daemon serving the others.
 
+import { disarmRotationSchedule } from './commands/rotation-schedule.js';
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ControlError } from '../control/error-codes.js';
@@ -120,6 +121,7 @@ export class SessionDaemon {
     log.line('Shutting down: stopping and flushing every session');
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of this.ctx.registry.all()) {
+      disarmRotationSchedule(session);
       await lockSession(session, async (locked) => {
         if (locked.destroyed) return;
         try {

@@ -215,6 +215,19 @@ function endSession(s: RecordingSession): AppStats {
   return stats(s);
 }
 
+/**
+ * A rotation or clear point: every stream of `runs` is cut after what its thread recorded so far, the threads
+ * are asked to close their open packets, and this waits (up to a second: a thread busy all that time hands its
+ * packet over later, into the next chunk) until the packets before each cut are out. Packets past the cut
+ * (a busy thread's next ones) wait for the next chunk's files.
+ */
+async function cutAndFlush(runs: readonly RecordingSession[]): Promise<void> {
+  for (const r of runs) r.writer.cut();
+  for (const r of runs) channel.postMessage({ type: 'flush', sessionId: r.start.config.sessionId, agent: true } satisfies ChannelMessage);
+  const deadline = Date.now() + FLUSH_GRACE_MS;
+  while (!runs.every((r) => r.writer.ready()) && Date.now() < deadline) await sleep(2);
+}
+
 /** The preamble of a trace no session records or holds any more goes. */
 function dropPreambleOf(uuid: string): void {
   if (![...sessions.values(), ...held.values()].some((x) => x.start.config.uuid === uuid)) tracePreambles.delete(uuid);
@@ -227,9 +240,7 @@ function dropPreambleOf(uuid: string): void {
  */
 async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Promise<void> {
   const runs = m.runs.map((k) => sessions.get(k)).filter((r): r is RecordingSession => r !== undefined && !r.writer.snapshot);
-  for (const r of runs) channel.postMessage({ type: 'flush', sessionId: r.start.config.sessionId, agent: true } satisfies ChannelMessage);
-  const deadline = Date.now() + FLUSH_GRACE_MS;
-  while (runs.some((r) => r.writer.hasOpenRecords()) && Date.now() < deadline) await sleep(2);
+  await cutAndFlush(runs);
   try {
     if (runs.length > 0) {
       makeDirectories(join(m.dir, 'index'));
@@ -251,9 +262,7 @@ async function clear(c: Conn, m: Extract<DaemonToApp, { type: 'clear' }>): Promi
   const runs = m.runs.map((k) => sessions.get(k) ?? held.get(k)).filter((r): r is RecordingSession => r !== undefined);
   // Records in packets the threads are still filling were recorded before the clear too: flushed first.
   const live = runs.filter((r) => sessions.has(r.start.config.sessionId));
-  for (const r of live) channel.postMessage({ type: 'flush', sessionId: r.start.config.sessionId, agent: true } satisfies ChannelMessage);
-  const deadline = Date.now() + FLUSH_GRACE_MS;
-  while (live.some((r) => r.writer.hasOpenRecords()) && Date.now() < deadline) await sleep(2);
+  await cutAndFlush(live);
   for (const r of runs) if (r.writer.snapshot) r.writer.clearHeld();
   const recording = live.filter((r) => !r.writer.snapshot);
   try {

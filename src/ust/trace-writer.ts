@@ -117,6 +117,8 @@ class RingSink {
   closed = false;
   /** Bytes of packets written to files so far (all chunks). */
   bytesWritten = 0;
+  /** During a rotation or clear: drain() stops at this sequence number (see boundary()). */
+  limit: number | undefined;
   /** Header of the last packet written and its events_discarded (for the final discard report). */
   lastHeader: Buffer | undefined;
   lastDiscarded = 0;
@@ -185,7 +187,8 @@ class RingSink {
   /** Writes every closed packet available, in sequence order. */
   drain(): void {
     const n = this.d.numSubbuf;
-    for (;;) {
+    // During a rotation or clear, packets from the boundary on wait for the next chunk's files.
+    while (this.limit === undefined || this.expect < this.limit) {
       const i = this.expect & (n - 1);
       const g = Atomics.load(this.ctl, CTL_GEN + i);
       if (g === gen(this.expect, GEN_CLOSED)) {
@@ -198,6 +201,35 @@ class RingSink {
         continue;
       }
       return;
+    }
+  }
+
+  /**
+   * The sequence number where a rotation or clear cuts this stream: after every packet closed so far and the
+   * one its thread is filling, if it holds records (the thread is asked to close it). Packets from there on
+   * belong to the next chunk.
+   */
+  boundary(): number {
+    if (this.closed) return this.expect;
+    const n = this.d.numSubbuf;
+    let k = this.expect;
+    for (let steps = 0; steps < n; steps++, k++) {
+      const g = Atomics.load(this.ctl, CTL_GEN + (k & (n - 1)));
+      if (g === gen(k, GEN_CLOSED)) continue;
+      if (g === gen(k, GEN_OPEN)) return this.hasOpenRecords() ? k + 1 : k;
+      break;
+    }
+    return k;
+  }
+
+  /** Closed sinks, at a clear: their files (what the thread wrote before it exited) go. */
+  removeFiles(): void {
+    for (const p of [this.dataPath, this.idxPath]) {
+      try {
+        unlinkSync(p);
+      } catch {
+        // Never written, or gone already.
+      }
     }
   }
 
@@ -399,6 +431,7 @@ class RingSink {
    * close() and open() do: each packet is written exactly once, by whichever side won it.
    */
   finalDrain(): void {
+    this.limit = undefined; // a rotation under way when the process ends: everything goes out now
     const n = this.d.numSubbuf;
     for (;;) {
       this.drain();
@@ -641,14 +674,28 @@ export class SessionWriter {
    * the others append) and the declarations so far. Streams of gone threads stay in the old chunk. `dir` may be
    * the current folder (`clear`): its files then start again empty.
    */
-  /** Whether a thread of this session has records in a packet still open. */
-  hasOpenRecords(): boolean {
-    for (const s of this.sinks.values()) if (s.hasOpenRecords()) return true;
-    return false;
+  /**
+   * Starts a rotation or clear: each stream is cut after what its thread recorded so far (see
+   * RingSink.boundary()); packets past the cut wait. The caller asks the threads to flush, waits for ready(),
+   * then calls rotate().
+   */
+  cut(): void {
+    for (const s of this.sinks.values()) if (!s.closed) s.limit = s.boundary();
+  }
+
+  /** Every stream has the packets before its cut (the threads closed them), ready to go to the old files. */
+  ready(): boolean {
+    for (const s of this.sinks.values()) {
+      if (s.closed || s.limit === undefined) continue;
+      s.drain();
+      if (s.expect < s.limit) return false;
+    }
+    return true;
   }
 
   rotate(dir: string, preamble?: string): void {
     for (const s of this.sinks.values()) if (!s.closed) s.drain();
+    const clearing = dir === this.traceDir;
     this.flushMetadata();
     if (this.metaFd >= 0) {
       try {
@@ -665,14 +712,21 @@ export class SessionWriter {
     this.metaPending = this.declarations + this.metaPending;
     this.declarations = '';
     this.flushMetadata();
-    for (const s of this.sinks.values()) if (!s.closed) s.moveTo(dir);
+    for (const s of this.sinks.values()) {
+      if (!s.closed) s.moveTo(dir);
+      else if (clearing) s.removeFiles();
+      // Packets past the cut go to the new files from here on.
+      s.limit = undefined;
+      if (!s.closed) s.drain();
+    }
   }
 
-  /** Snapshot mode (`clear`): the packets held so far go, those closed but not taken yet included. */
+  /** Snapshot mode (`clear`): the packets held up to the cut go, those closed but not taken yet included. */
   clearHeld(): void {
     for (const s of this.sinks.values()) {
       if (!s.closed) s.drain();
       if (s.held !== undefined) s.held.length = 0;
+      s.limit = undefined;
     }
   }
 

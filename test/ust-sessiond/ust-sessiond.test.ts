@@ -750,3 +750,52 @@ test('clear: an app empties its files (or its snapshot memory) and goes on recor
     await env.cleanup();
   }
 });
+
+test('rotate while threads spin: each record in exactly one chunk, in order across chunks', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  let app: ReturnType<typeof spawn> | undefined;
+  try {
+    const out = join(env.root, 'spin-chunks');
+    await ok(env, 'create', 'srot', '-o', out);
+    await ok(env, 'enable-channel', '-u', '--blocking-timeout=inf', 'c');
+    await ok(env, 'enable-event', '-u', '-c', 'c', 'demo:tick');
+    const script = writeScript(scripts, 'spin-app.mjs', `
+import { Worker, isMainThread } from 'node:worker_threads';
+const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
+let i = 0;
+const who = isMainThread ? 'main' : 'worker';
+const spin = () => { for (let k = 0; k < 500; k++) if (tick.enabled) tick.emit(i++, who); setTimeout(spin, 1); };
+if (isMainThread) { new Worker(new URL(import.meta.url)); process.stdout.write('ready\\n'); process.stdin.on('data', () => process.exit(0)); }
+spin();
+`);
+    app = spawn(process.execPath, [script], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => app!.once('exit', r));
+    await new Promise<void>((r) => app!.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
+    await ok(env, 'start');
+    for (let n = 0; n < 3; n++) {
+      await new Promise((r) => setTimeout(r, 150));
+      const t0 = Date.now();
+      await ok(env, 'rotate');
+      assert.ok(Date.now() - t0 < 1500, 'spinning threads do not hold a rotation up');
+    }
+    await ok(env, 'stop');
+    app.stdin!.write('q');
+    await exited;
+    await ok(env, 'destroy');
+    const archives = readdirSync(join(out, 'archives')).sort((x, y) => Number(x.split('-').pop()) - Number(y.split('-').pop()));
+    assert.equal(archives.length, 4);
+    const seen = new Map<string, number[]>();
+    for (const a of archives) {
+      for (const [who, list] of ticks(bt2(join(out, 'archives', a)).lines)) seen.set(who, [...(seen.get(who) ?? []), ...list]);
+    }
+    for (const [who, list] of seen) {
+      assert.ok(list.length > 1000, `${who}: ${list.length} ticks`);
+      for (let k = 1; k < list.length; k++) assert.equal(list[k], list[k - 1]! + 1, `${who}: tick ${list[k - 1]} then ${list[k]}: none lost, none twice`);
+    }
+  } finally {
+    if (app && app.exitCode === null && app.signalCode === null) app.kill('SIGKILL');
+    await env.cleanup();
+  }
+});

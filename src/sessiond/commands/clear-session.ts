@@ -7,19 +7,26 @@ import type { CommandResult } from '../../control/messages.js';
 import { isLttError } from '../../errors.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
+import { chunkStarted } from './rotation-schedule.js';
 
 export async function clearSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'clear-session'>> {
   if (session.startedOnce) {
     // Without an open chunk (rotated while inactive) there are no files to empty, only buffers.
     const dir = session.snapshot || !session.chunkOpen ? undefined : session.chunkDir;
+    let failure: unknown;
     for (const state of session.domains.values()) {
       if (!state.tracer?.clear || state.channels.size === 0) continue;
       try {
         await state.tracer.clear(dir);
       } catch (error) {
-        const reason = isLttError(error) || error instanceof Error ? error.message : String(error);
-        throw new ControlError('CLEAR_FAIL', `Clear failed: ${reason}`);
+        failure ??= error; // the other domains are cleared all the same
       }
+    }
+    // A size-based rotation schedule counts from here: the chunk starts again.
+    if (!session.snapshot) await chunkStarted(session);
+    if (failure !== undefined) {
+      const reason = isLttError(failure) || failure instanceof Error ? failure.message : String(failure);
+      throw new ControlError('CLEAR_FAIL', `Clear failed: ${reason}`);
     }
   }
   ctx.log(`Session ${session.name} cleared`);

@@ -38,10 +38,13 @@ export function disarmRotationSchedule(session: Session): void {
 function arm(ctx: DaemonContext, session: Session): void {
   disarmRotationSchedule(session);
   if (session.rotationTimerUs === 0 && session.rotationSizeBytes === 0) return;
+  // Ticks well within a period (a tick right at the period would find it not quite over and wait a second
+  // one), never more than half a second apart (also keeps setInterval below its 24.8-day limit).
   const timerMs = session.rotationTimerUs / 1000;
-  const every = Math.max(1, Math.min(session.rotationSizeBytes > 0 ? SIZE_CHECK_MS : Infinity, session.rotationTimerUs > 0 ? timerMs : Infinity));
+  const every = Math.max(1, Math.min(SIZE_CHECK_MS, session.rotationTimerUs > 0 ? timerMs / 10 : Infinity));
   let busy = false;
   const check = async (): Promise<void> => {
+    if (session.destroyed) return disarmRotationSchedule(session);
     if (busy || !session.active) return;
     busy = true;
     try {

@@ -472,26 +472,36 @@ export class UstSessionTracer implements DomainTracer {
    * no longer record in the current chunk go.
    */
   async clear(dir: string | undefined): Promise<void> {
+    // Runs that exist now: an app that registers during the clear gets a folder of its own, which stays.
+    const before = new Set(this.runs);
     const byApp = new Map<App, AppRun[]>();
     for (const run of this.runs) {
       if (run.forgotten || !run.joined || run.app.closed || (!this.options.snapshot && run.final)) continue;
       byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
     }
+    let failure: string | undefined;
     await Promise.all(
       [...byApp].map(async ([app, runs]) => {
         const request = `clear#${++keySeq}`;
         app.send({ type: 'clear', sessionId: request, runs: runs.map((r) => r.key) });
         const m = await app.waitFor('cleared', request, ROTATE_ANSWER_TIMEOUT_MS);
-        if (m?.type !== 'cleared' || !m.ok) {
-          const why = m?.type === 'cleared' ? (m.reason ?? 'refused') : 'no answer';
-          this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not clear: ${why}`);
-        }
+        if (m?.type === 'cleared' && m.ok) return;
+        if (m === undefined && app.closed) return; // gone meanwhile: its folder goes below
+        const why = m?.type === 'cleared' ? (m.reason ?? 'refused') : 'no answer';
+        failure ??= `app ${app.procname}-${app.pid} did not clear: ${why}`;
       }),
     );
-    if (this.options.snapshot || dir === undefined) return;
-    const recording = new Set([...byApp.values()].flat().map((r) => r.dirName));
-    const gone = new Set(this.runs.filter((r) => !recording.has(r.dirName)).map((r) => r.dirName));
-    for (const name of gone) await removeTree(this.options.owner, join(dir, 'ust', 'pid', name));
+    if (!this.options.snapshot && dir !== undefined) {
+      // Folders of apps that no longer record: every run of theirs existed before and is over.
+      const names = new Set([...before].map((r) => r.dirName));
+      for (const name of names) {
+        const runs = this.runs.filter((r) => r.dirName === name);
+        if (runs.every((r) => before.has(r) && (r.final || r.app.closed) && !byApp.get(r.app)?.includes(r))) {
+          await removeTree(this.options.owner, join(dir, 'ust', 'pid', name));
+        }
+      }
+    }
+    if (failure !== undefined) throw new LttError('CLEAR_FAIL', failure);
   }
 
   async start(): Promise<void> {
