@@ -9,11 +9,12 @@ export const helpRegistry: { commands: CommandSpec[] } = { commands: [] };
 
 // lttng's grouping of the commands in its usage text (lttng.cpp), restricted to the commands ltt has.
 const GROUPS: ReadonlyArray<[string, readonly string[]]> = [
-  ['Recording sessions', ['create', 'destroy', 'load', 'regenerate', 'save', 'set-session']],
+  ['Recording sessions', ['create', 'clear', 'destroy', 'load', 'regenerate', 'save', 'set-session']],
   ['Channels', ['add-context', 'disable-channel', 'enable-channel']],
   ['Recording event rules', ['disable-event', 'enable-event']],
   ['Status', ['list', 'status']],
-  ['Control', ['start', 'stop']],
+  ['Control', ['snapshot', 'start', 'stop']],
+  ['Recording session rotation', ['disable-rotation', 'enable-rotation', 'rotate']],
   ['Resource tracking', ['track', 'untrack']],
   ['Miscellaneous', ['help', 'version', 'view']],
 ];

@@ -8,7 +8,7 @@ import { ExitCode } from '../exit-codes.js';
 
 export const rotateCommand: CommandSpec = {
   name: 'rotate',
-  summary: "Archive a recording session's current trace chunk",
+  summary: 'Archive the current trace chunk of a recording session',
   help: `Usage: ltt rotate [--no-wait] [SESSION]
 
 Archive what SESSION (default: the current session) recorded since it started or was last rotated into

@@ -23,7 +23,7 @@ function size(text: string): number {
 
 export const enableRotationCommand: CommandSpec = {
   name: 'enable-rotation',
-  summary: "Set a recording session's rotation schedule",
+  summary: 'Set a recording session rotation schedule',
   help: `Usage: ltt enable-rotation [--session=SESSION] (--timer=PERIOD | --size=SIZE)
 
 Rotate SESSION (default: the current session) automatically: at least every PERIOD (µs, or with a unit: us,
@@ -47,7 +47,7 @@ ms, s, m, h), and/or each time SIZE more bytes of trace were written (k, M, G su
 
 export const disableRotationCommand: CommandSpec = {
   name: 'disable-rotation',
-  summary: "Unset a recording session's rotation schedule",
+  summary: 'Unset a recording session rotation schedule',
   help: `Usage: ltt disable-rotation [--session=SESSION] (--timer | --size)
 
 Remove the periodic (--timer) and/or size-based (--size) rotation schedule of SESSION (default: the current
