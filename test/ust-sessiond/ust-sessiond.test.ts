@@ -778,7 +778,7 @@ spin();
       await new Promise((r) => setTimeout(r, 150));
       const t0 = Date.now();
       await ok(env, 'rotate');
-      assert.ok(Date.now() - t0 < 1500, 'spinning threads do not hold a rotation up');
+      assert.ok(Date.now() - t0 < 4000, 'spinning threads do not hold a rotation up (an app answers within its 1 s flush wait)');
     }
     await ok(env, 'stop');
     app.stdin!.write('q');
