@@ -107,8 +107,7 @@ export class Session {
   chunkBegin: Date | undefined;
   chunkDir = '';
   chunkOpen = false;
-  /** Rotated at least once (destroy then archives the last chunk); rotated since the last stop. */
-  rotated = false;
+  /** Rotated since the last stop (LTTng allows one such rotation). */
   rotatedSinceStop = false;
   /** Automatic rotation schedules (enable-rotation): period in µs, size threshold in bytes; 0: none. */
   rotationTimerUs = 0;
@@ -119,6 +118,18 @@ export class Session {
   chunkStartBytes = 0;
   /** Chunks over but not yet moved to archives/ (a move failed): retried at the next rotation and at destroy. */
   readonly pendingArchives: Array<{ dir: string; begin: Date; end: Date; id: number }> = [];
+
+  /** Rotated at least once (chunk ids count the chunks that ended): destroy then archives the last chunk. */
+  get rotated(): boolean {
+    return this.chunkId > 0;
+  }
+
+  /** The current trace chunk begins at `begin`, in `dir`. */
+  beginChunk(dir: string, begin: Date): void {
+    this.chunkBegin = begin;
+    this.chunkDir = dir;
+    this.chunkOpen = true;
+  }
 
   /** The local directory the tracers write to; '' for sessions without one (--no-output, live, snapshot). */
   get localOutput(): string {

@@ -234,6 +234,16 @@ function dropPreambleOf(uuid: string): void {
 }
 
 /**
+ * The runs (the channels of one trace) go on writing in `dir`: their files so far are closed, and `dir` gets the
+ * trace's metadata (preamble by the first channel, every channel's declarations) and new stream files. `dir`
+ * may be their current folder (clear): its files start again empty.
+ */
+function restartFiles(runs: readonly RecordingSession[], dir: string): void {
+  const preamble = tracePreambles.get(runs[0]!.start.config.uuid)!;
+  runs.forEach((r, k) => r.writer.rotate(dir, k === 0 ? preamble : undefined));
+}
+
+/**
  * 'rotate': the runs' files so far form the old chunk; writing goes on in `m.dir`. Answered with 'rotated'.
  * Threads are asked to close their open packets first (as LTTng flushes at a rotation) and given up to a second
  * to do so; a thread busy all that time hands its packet over later, into the new chunk.
@@ -245,8 +255,7 @@ async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Pro
     if (runs.length > 0) {
       makeDirectories(join(m.dir, 'index'));
       preambles.add(m.dir);
-      const preamble = tracePreambles.get(runs[0]!.start.config.uuid)!;
-      runs.forEach((r, k) => r.writer.rotate(m.dir, k === 0 ? preamble : undefined));
+      restartFiles(runs, m.dir);
     }
     send(c, { type: 'rotated', sessionId: m.sessionId, ok: true });
   } catch (err) {
@@ -265,15 +274,12 @@ async function clear(c: Conn, m: Extract<DaemonToApp, { type: 'clear' }>): Promi
   await cutAndFlush(live);
   for (const r of runs) if (r.writer.snapshot) r.writer.clearHeld();
   const recording = live.filter((r) => !r.writer.snapshot);
+  const dir = recording[0]?.writer.traceDir ?? '';
   try {
-    if (recording.length > 0) {
-      const dir = recording[0]!.writer.traceDir;
-      const preamble = tracePreambles.get(recording[0]!.start.config.uuid)!;
-      recording.forEach((r, k) => r.writer.rotate(dir, k === 0 ? preamble : undefined));
-    }
+    if (recording.length > 0) restartFiles(recording, dir);
     send(c, { type: 'cleared', sessionId: m.sessionId, ok: true });
   } catch (err) {
-    send(c, { type: 'cleared', sessionId: m.sessionId, ok: false, reason: err instanceof Error ? err.message : String(err) });
+    send(c, { type: 'cleared', sessionId: m.sessionId, ok: false, reason: describeIoError(dir, err) });
   }
 }
 

@@ -28,6 +28,7 @@ import type { LossMode } from './ring-layout.js';
 import { activate, activeSessionId, deactivate, ENV_DATA_KEY, flushThread, getChannel, setRules, type SessionConfig } from './tracer.js';
 import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, type ConsumerInit } from './consumer-protocol.js';
 import { makeDirectories } from '../make-directories.js';
+import { folderDateTime, isoBasicDateTime } from '../ctf/writer/lttng-time-names.js';
 
 export interface LocalSessionOptions {
   /** Output directory; the trace goes to DIR/ust/pid/PROCNAME-PID-DATETIME/. */
@@ -72,26 +73,6 @@ interface Running {
 
 let running: Running | undefined;
 let hooksInstalled = false;
-
-function pad(n: number, w = 2): string {
-  return String(n).padStart(w, '0');
-}
-
-/** YYYYmmdd-HHMMSS (local time, as lttng-sessiond names per-PID directories). */
-function dirDatetime(d: Date): string {
-  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
-}
-
-/** ISO 8601 basic with the UTC offset, as in trace_creation_datetime. */
-function isoDatetime(d: Date): string {
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const a = Math.abs(off);
-  return (
-    `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}` +
-    `${sign}${pad(Math.floor(a / 60))}${pad(a % 60)}`
-  );
-}
 
 function processName(): string {
   try {
@@ -163,7 +144,7 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   }
   const now = new Date();
   const procname = processName();
-  const traceDir = join(resolve(opts.dir), 'ust', 'pid', `${procname}-${process.pid}-${dirDatetime(now)}`);
+  const traceDir = join(resolve(opts.dir), 'ust', 'pid', `${procname}-${process.pid}-${folderDateTime(now)}`);
   try {
     makeDirectories(join(traceDir, 'index'));
     writeFileSync(
@@ -174,10 +155,10 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
         clockOffset: measureRealtimeOffset(),
         hostname: hostname(),
         traceName: opts.name ?? 'ltt-ust',
-        creationDatetime: isoDatetime(now),
+        creationDatetime: isoBasicDateTime(now),
         vpid: process.pid,
         procname,
-        vpidDatetime: isoDatetime(now),
+        vpidDatetime: isoBasicDateTime(now),
       }),
     );
   } catch (err) {

@@ -337,16 +337,7 @@ class RingSink {
    * `traceDir`, the next chunk's folder (the same folder, for `clear`: emptied at once). Sequence numbers carry on.
    */
   moveTo(traceDir: string): void {
-    for (const fd of [this.data?.fd ?? -1, this.idxFd]) {
-      if (fd < 0) continue;
-      try {
-        closeSync(fd);
-      } catch {
-        // See close().
-      }
-    }
-    this.data = undefined;
-    this.idxFd = -1;
+    this.closeFiles();
     this.fileOff = 0;
     this.idxOff = 0;
     const same = this.dataPath === join(traceDir, this.d.streamName);
@@ -354,6 +345,19 @@ class RingSink {
     this.idxPath = join(traceDir, 'index', `${this.d.streamName}.idx`);
     // A new chunk gets the file with its first packet; the same folder (`clear`) is emptied now.
     if (same && !this.closed) this.openFiles();
+  }
+
+  private closeFiles(): void {
+    for (const fd of [this.data?.fd ?? -1, this.idxFd]) {
+      if (fd < 0) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // Every byte was written with write(2); a close error (NFS) is nothing we could still repair.
+      }
+    }
+    this.data = undefined;
+    this.idxFd = -1;
   }
 
   /** Whether the packet its thread is filling holds records (a rotation waits for the thread to close it). */
@@ -503,16 +507,7 @@ class RingSink {
     // Whatever the producer writes from now on is after the end of the session: it must not wait for us.
     Atomics.store(this.ctl, CTL_CONSUMER, CONSUMER_GONE);
     Atomics.notify(this.ctl, CTL_GEN + (this.expect & (this.d.numSubbuf - 1)));
-    for (const fd of [this.data?.fd ?? -1, this.idxFd]) {
-      if (fd < 0) continue;
-      try {
-        closeSync(fd);
-      } catch {
-        // Every byte was written with write(2); a close error (NFS) is nothing we could still repair.
-      }
-    }
-    this.data = undefined;
-    this.idxFd = -1;
+    this.closeFiles();
     // Nothing reads the ring any more: let its memory go with its thread (the control words stay for stats()).
     this.d = { ...this.d, data: EMPTY_RING };
     this.u8 = new Uint8Array(0);
@@ -658,14 +653,7 @@ export class SessionWriter {
         s.close();
       }
     }
-    if (this.metaFd >= 0) {
-      try {
-        closeSync(this.metaFd);
-      } catch {
-        // See RingSink.close.
-      }
-      this.metaFd = -1;
-    }
+    this.closeMetadata();
   }
 
   /**
@@ -697,14 +685,7 @@ export class SessionWriter {
     for (const s of this.sinks.values()) if (!s.closed) s.drain();
     const clearing = dir === this.traceDir;
     this.flushMetadata();
-    if (this.metaFd >= 0) {
-      try {
-        closeSync(this.metaFd);
-      } catch {
-        // See RingSink.close.
-      }
-      this.metaFd = -1;
-    }
+    this.closeMetadata();
     this.traceDir = dir;
     this.metadataPath = join(dir, 'metadata');
     // The first channel of the trace starts the metadata file (in the same folder: `clear`, which empties it).
@@ -728,6 +709,16 @@ export class SessionWriter {
       if (s.held !== undefined) s.held.length = 0;
       s.limit = undefined;
     }
+  }
+
+  private closeMetadata(): void {
+    if (this.metaFd < 0) return;
+    try {
+      closeSync(this.metaFd);
+    } catch {
+      // See RingSink.closeFiles.
+    }
+    this.metaFd = -1;
   }
 
   /** Snapshot mode: the declarations and, per stream, the packets held now (see RingSink.snapshotPackets). */

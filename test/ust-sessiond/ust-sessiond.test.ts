@@ -65,6 +65,22 @@ function bt2(dir: string): { lines: string[]; stderr: string; stdout: string } {
   return { lines: p.stdout.split('\n').filter((l) => l !== ''), stderr: p.stderr, stdout: p.stdout };
 }
 
+/**
+ * An app whose main thread and one worker emit demo:tick { i, msg: 'main' | 'worker' } without end, `batch`
+ * at a time (then `next`, which schedules the next batch); it exits when stdin gets data.
+ */
+function spinAppSource(batch: number, next: string): string {
+  return `
+import { Worker, isMainThread } from 'node:worker_threads';
+const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
+let i = 0;
+const who = isMainThread ? 'main' : 'worker';
+const spin = () => { for (let k = 0; k < ${batch}; k++) if (tick.enabled) tick.emit(i++, who); ${next}; };
+if (isMainThread) { new Worker(new URL(import.meta.url)); process.stdout.write('ready\\n'); process.stdin.on('data', () => process.exit(0)); }
+spin();
+`;
+}
+
 /** A long-running app: declares events, prints "ready", emits when it reads "go" on stdin, then exits. */
 const WAITING_APP = `
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -636,15 +652,7 @@ test('snapshot session: snapshots taken while threads emit are whole traces (ope
     await ok(env, 'create', 'spin', '--snapshot', '-o', out);
     await ok(env, 'enable-channel', '-u', '--subbuf-size', '4k', '--num-subbuf', '4', 'c');
     await ok(env, 'enable-event', '-u', '-c', 'c', 'demo:tick');
-    const script = writeScript(scripts, 'spin-app.mjs', `
-import { Worker, isMainThread } from 'node:worker_threads';
-const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
-let i = 0;
-const who = isMainThread ? 'main' : 'worker';
-const spin = () => { for (let k = 0; k < 2000; k++) if (tick.enabled) tick.emit(i++, who); setImmediate(spin); };
-if (isMainThread) { new Worker(new URL(import.meta.url)); process.stdout.write('ready\\n'); process.stdin.on('data', () => process.exit(0)); }
-spin();
-`);
+    const script = writeScript(scripts, 'spin-app.mjs', spinAppSource(2000, 'setImmediate(spin)'));
     app = spawn(process.execPath, [script], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
     const exited = new Promise((r) => app!.once('exit', r));
     await new Promise<void>((r) => app!.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
@@ -761,15 +769,7 @@ test('rotate while threads spin: each record in exactly one chunk, in order acro
     await ok(env, 'create', 'srot', '-o', out);
     await ok(env, 'enable-channel', '-u', '--blocking-timeout=inf', 'c');
     await ok(env, 'enable-event', '-u', '-c', 'c', 'demo:tick');
-    const script = writeScript(scripts, 'spin-app.mjs', `
-import { Worker, isMainThread } from 'node:worker_threads';
-const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
-let i = 0;
-const who = isMainThread ? 'main' : 'worker';
-const spin = () => { for (let k = 0; k < 500; k++) if (tick.enabled) tick.emit(i++, who); setTimeout(spin, 1); };
-if (isMainThread) { new Worker(new URL(import.meta.url)); process.stdout.write('ready\\n'); process.stdin.on('data', () => process.exit(0)); }
-spin();
-`);
+    const script = writeScript(scripts, 'spin-app.mjs', spinAppSource(500, 'setTimeout(spin, 1)'));
     app = spawn(process.execPath, [script], { cwd: ROOT, env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
     const exited = new Promise((r) => app!.once('exit', r));
     await new Promise<void>((r) => app!.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));

@@ -2,7 +2,6 @@
 // session (`ltt create --snapshot`), with lttng's options and messages. Outputs are local folders (a path or
 // file:// URL); the relay options -C/-D wait for ltt's relay daemon and are refused with one line.
 
-import { ControlError } from '../../control/error-codes.js';
 import type { SnapshotOutputInfo } from '../../control/messages.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
@@ -68,22 +67,12 @@ Options:
     };
     const session = ctx.session(values.session as string | undefined);
     const client = await ctx.control();
-    const request = async <T>(fn: () => Promise<T>): Promise<T> => {
-      try {
-        return await fn();
-      } catch (error) {
-        if (error instanceof ControlError && action === 'record' && error.code === 'SNAPSHOT_FAIL') throw new CliError(error.code, error.message);
-        throw error;
-      }
-    };
     switch (action) {
       case 'add-output': {
         extra(1);
         const url = positionals[1];
         if (url === undefined) throw usageError('An output URL is needed: ltt snapshot add-output URL');
-        const added = await request(() =>
-          client.request('snapshot-add-output', { session, url, ...(name !== undefined ? { name } : {}), ...(size !== undefined ? { maxSize: size } : {}) }),
-        );
+        const added = await client.request('snapshot-add-output', { session, url, ...(name !== undefined ? { name } : {}), ...(size !== undefined ? { maxSize: size } : {}) });
         ctx.miOutput = { snapshot_action: { name: 'add-output', output: added } };
         ctx.out(`Snapshot output successfully added for session ${session}`);
         ctx.out(`  ${describe(added)}`);
@@ -93,7 +82,7 @@ Options:
         extra(1);
         const which = positionals[1];
         if (which === undefined) throw usageError('An output id or name is needed: ltt snapshot del-output ID|NAME');
-        const deleted = await request(() => client.request('snapshot-del-output', { session, output: which }));
+        const deleted = await client.request('snapshot-del-output', { session, output: which });
         ctx.miOutput = { snapshot_action: { name: 'del-output', output: deleted } };
         ctx.out(/^\d+$/.test(which)
           ? `Snapshot output id ${which} successfully deleted for session ${session}`
@@ -102,7 +91,7 @@ Options:
       }
       case 'list-output': {
         extra(0);
-        const outputs = await request(() => client.request('snapshot-list-output', { session }));
+        const outputs = await client.request('snapshot-list-output', { session });
         ctx.miOutput = { snapshot_action: { name: 'list-output', outputs } };
         ctx.out(`Snapshot output list for session ${session}`);
         if (outputs.length === 0) ctx.out('    None');
@@ -112,14 +101,12 @@ Options:
       default: {
         extra(1);
         const url = positionals[1];
-        const result = await request(() =>
-          client.request('snapshot-record', {
-            session,
-            ...(url !== undefined ? { url } : {}),
-            ...(name !== undefined ? { name } : {}),
-            ...(size !== undefined ? { maxSize: size } : {}),
-          }),
-        );
+        const result = await client.request('snapshot-record', {
+          session,
+          ...(url !== undefined ? { url } : {}),
+          ...(name !== undefined ? { name } : {}),
+          ...(size !== undefined ? { maxSize: size } : {}),
+        });
         ctx.miOutput = { snapshot_action: { name: 'record', session, path: result.path, bytes: result.bytes, packets: result.packets } };
         ctx.out(`Snapshot recorded successfully for session ${session}`);
         if (url !== undefined) ctx.out(`Snapshot written at: ${url}`);

@@ -101,11 +101,6 @@ export class SnapshotRingSink implements TraceSink {
     return stream;
   }
 
-  /** Bytes held across streams (what a snapshot without a size limit writes, metadata aside). */
-  get heldBytes(): number {
-    return this.streams.reduce((a, s) => a + s.bytes, 0);
-  }
-
   /**
    * Writes what the streams hold now as a trace in `dir` (created, as `owner` when root writes for another
    * user). `maxBytes` 0: no limit.

@@ -10,20 +10,12 @@ import type { CommandResult } from '../../control/messages.js';
 import { asArgs, optionalBoolean, optionalInteger } from '../command-args.js';
 import type { DaemonContext } from '../daemon-context.js';
 import { Session } from '../session.js';
-
-/** LTTng's YYYYmmdd-HHMMSS in local time. */
-export function dateTimeSuffix(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}-` +
-    `${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`
-  );
-}
+import { folderDateTime } from '../../ctf/writer/lttng-time-names.js';
 
 export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promise<CommandResult<'create-session'>> {
   const args = asArgs(rawArgs);
   const now = new Date();
-  const suffix = dateTimeSuffix(now);
+  const suffix = folderDateTime(now);
   let name: string;
   let auto = false;
   if (args.name === undefined || args.name === null) {

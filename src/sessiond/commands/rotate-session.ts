@@ -12,26 +12,13 @@ import { lstatSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandResult } from '../../control/messages.js';
+import { isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
 import { isLttError } from '../../errors.js';
 import { makeDirectories } from '../../make-directories.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession, Session } from '../session.js';
 import { chunkStarted } from './rotation-schedule.js';
-
-function pad(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-/** YYYYmmddTHHMMSS+HHMM in local time: LTTng's trace chunk time stamps. */
-export function chunkTime(d: Date): string {
-  const off = -d.getTimezoneOffset();
-  const a = Math.abs(off);
-  return (
-    `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}` +
-    `${off >= 0 ? '+' : '-'}${pad(Math.floor(a / 60))}${pad(a % 60)}`
-  );
-}
 
 async function makeFolder(session: Session, dir: string): Promise<void> {
   try {
@@ -60,14 +47,12 @@ function move(session: Session, from: string, to: string): Promise<void> {
 
 /** Opens the session's next chunk at `now` (its folder made, the tracers told), as rotate and start need. */
 export async function openNextChunk(session: Session, now: Date): Promise<void> {
-  const dir = join(session.outputPath, `${chunkTime(now)}-${session.chunkId}`);
+  const dir = join(session.outputPath, `${isoBasicDateTime(now)}-${session.chunkId}`);
   await makeFolder(session, dir);
   for (const state of session.domains.values()) {
     if (state.tracer?.rotate && state.channels.size > 0) await state.tracer.rotate(dir);
   }
-  session.chunkBegin = now;
-  session.chunkDir = dir;
-  session.chunkOpen = true;
+  session.beginChunk(dir, now);
 }
 
 /**
@@ -78,7 +63,6 @@ export function endChunk(session: Session, end: Date): void {
   session.pendingArchives.push({ dir: session.chunkDir, begin: session.chunkBegin ?? end, end, id: session.chunkId });
   session.chunkOpen = false;
   session.chunkId++;
-  session.rotated = true;
 }
 
 /**
@@ -91,7 +75,7 @@ export async function archivePending(session: Session): Promise<string[]> {
   const done: string[] = [];
   let failure: ControlError | undefined;
   for (const chunk of [...session.pendingArchives]) {
-    const archive = join(archives, `${chunkTime(chunk.begin)}-${chunkTime(chunk.end)}-${chunk.id}`);
+    const archive = join(archives, `${isoBasicDateTime(chunk.begin)}-${isoBasicDateTime(chunk.end)}-${chunk.id}`);
     try {
       if (chunk.dir === session.outputPath) {
         await makeFolder(session, archive);
@@ -126,7 +110,7 @@ export async function rotateSession(ctx: DaemonContext, _args: unknown, session:
   if (!session.outputPath) throw new ControlError('NO_SESSION_OUTPUT');
   const now = new Date();
   const tracers = [...session.domains.values()].filter((state) => state.tracer?.rotate && state.channels.size > 0);
-  const next = session.active ? join(session.outputPath, `${chunkTime(now)}-${session.chunkId + 1}`) : undefined;
+  const next = session.active ? join(session.outputPath, `${isoBasicDateTime(now)}-${session.chunkId + 1}`) : undefined;
   if (next !== undefined) await makeFolder(session, next);
   // Everything recorded so far goes to the current chunk, whose files close; recording goes on in `next`.
   // A tracer that fails does not stop the others: the session's books follow what did switch.
@@ -140,9 +124,7 @@ export async function rotateSession(ctx: DaemonContext, _args: unknown, session:
   }
   endChunk(session, now);
   if (next !== undefined) {
-    session.chunkBegin = now;
-    session.chunkDir = next;
-    session.chunkOpen = true;
+    session.beginChunk(next, now);
     await chunkStarted(session);
   } else session.rotatedSinceStop = true;
   const done = await archivePending(session);

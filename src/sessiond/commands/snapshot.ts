@@ -8,13 +8,13 @@
 import { isAbsolute, join, normalize } from 'node:path';
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandResult, SnapshotOutputInfo } from '../../control/messages.js';
+import { folderDateTime } from '../../ctf/writer/lttng-time-names.js';
 import { makeDirectoryAs, needsOwnedOutput, removeEmptyFolders } from '../../ctf/writer/owned-output.js';
 import { isLttError } from '../../errors.js';
 import { makeDirectories } from '../../make-directories.js';
 import { asArgs, optionalInteger, optionalString, requiredString } from '../command-args.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
-import { dateTimeSuffix } from './create-session.js';
 
 function snapshotSession(session: LockedSession): void {
   if (!session.snapshot) throw new ControlError('NOT_SNAPSHOT_SESSION');
@@ -80,7 +80,7 @@ export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, sessi
   if (!session.startedOnce) throw new ControlError('START_SESSION_ONCE');
   if (output === undefined) throw new ControlError('SNAPSHOT_NO_OUTPUT');
   const tracers = [...session.domains.values()].filter((state) => state.tracer && state.channels.size > 0);
-  const folder = join(output.path, `${name ?? output.name}-${dateTimeSuffix(new Date())}-${session.snapshotsTaken}`);
+  const folder = join(output.path, `${name ?? output.name}-${folderDateTime(new Date())}-${session.snapshotsTaken}`);
   try {
     // The output folder and the snapshot's, made with the session owner's rights (owned-output.ts).
     if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, folder);

@@ -43,9 +43,7 @@ export async function startSession(
   const now = new Date();
   let chunkOpened = false;
   if (!session.snapshot && !session.startedOnce) {
-    session.chunkBegin = now;
-    session.chunkDir = session.outputPath;
-    session.chunkOpen = true;
+    session.beginChunk(session.outputPath, now);
   } else if (!session.snapshot && !session.chunkOpen) {
     await openNextChunk(session, now);
     chunkOpened = true;

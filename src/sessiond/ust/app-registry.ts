@@ -282,10 +282,20 @@ export class AppRegistry implements UstDomain {
       case 'snapshot-done':
       case 'rotated':
       case 'cleared':
+        checkAnswer(m);
         app.answer(m);
         return;
       default:
         throw new Error(`unknown message type ${JSON.stringify((m as { type?: unknown }).type)}`);
     }
+  }
+}
+
+/** An app's answer to a snapshot, rotation or clear, checked before the session relies on it (else: bad message). */
+function checkAnswer(m: Extract<AppToDaemon, { type: 'snapshot-done' | 'rotated' | 'cleared' }>): void {
+  if (typeof m.sessionId !== 'string' || typeof m.ok !== 'boolean') throw new Error(`${m.type} without a request id and a verdict`);
+  if (m.reason !== undefined && typeof m.reason !== 'string') throw new Error(`${m.type}: reason must be text`);
+  if (m.type === 'snapshot-done' && ![m.bytes, m.packets].every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    throw new Error('snapshot-done: bytes and packets must be counts');
   }
 }

@@ -30,6 +30,7 @@ import { parseFilter } from '../../kernel/filter/parse-filter.js';
 import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { App, AppRegistry } from './app-registry.js';
 import { makeDirectories } from '../../make-directories.js';
+import { folderDateTime, isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 
 const START_ANSWER_TIMEOUT_MS = 3000;
 const STOP_ANSWER_TIMEOUT_MS = 10000;
@@ -73,25 +74,6 @@ interface AppRun {
   /** A write failure of this run was logged / handed to the user (each happens once). */
   errorLogged: boolean;
   errorReported: boolean;
-}
-
-function pad(n: number, w = 2): string {
-  return String(n).padStart(w, '0');
-}
-
-/** YYYYmmdd-HHMMSS in local time, as lttng-sessiond names per-PID folders. */
-function dirDatetime(d: Date): string {
-  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
-}
-
-/** ISO 8601 basic with the UTC offset (trace_creation_datetime). */
-function isoDatetime(d: Date): string {
-  const off = -d.getTimezoneOffset();
-  const a = Math.abs(off);
-  return (
-    `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}` +
-    `${off >= 0 ? '+' : '-'}${pad(Math.floor(a / 60))}${pad(a % 60)}`
-  );
 }
 
 let keySeq = 0;
@@ -239,8 +221,8 @@ export class UstSessionTracer implements DomainTracer {
     const joined = new Date();
     // The app names itself: only a plain file name goes into the path (no "..", no "/").
     const procname = app.procname.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^\.+/, '_');
-    let name = `${procname}-${app.pid}-${dirDatetime(app.registeredAt)}`;
-    for (let n = 1; this.usedDirs.has(name); n++) name = `${procname}-${app.pid}-${dirDatetime(joined)}${n > 1 ? `-${n}` : ''}`;
+    let name = `${procname}-${app.pid}-${folderDateTime(app.registeredAt)}`;
+    for (let n = 1; this.usedDirs.has(name); n++) name = `${procname}-${app.pid}-${folderDateTime(joined)}${n > 1 ? `-${n}` : ''}`;
     this.usedDirs.add(name);
     const uuid = randomUUID();
     const run = ++keySeq;
@@ -309,8 +291,8 @@ export class UstSessionTracer implements DomainTracer {
       env: {
         traceName: this.options.sessionName,
         hostname: this.options.hostname,
-        creationDatetime: isoDatetime(this.options.creationTime),
-        vpidDatetime: isoDatetime(app.registeredAt),
+        creationDatetime: isoBasicDateTime(this.options.creationTime),
+        vpidDatetime: isoBasicDateTime(app.registeredAt),
       },
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
       ...(this.options.snapshot ? { snapshot: true } : {}),
@@ -377,6 +359,16 @@ export class UstSessionTracer implements DomainTracer {
     for (const run of this.runs) if (run.app === app) run.final = true;
   }
 
+  /** The runs of connected apps that joined and pass `keep`, by app (one request per app and trace). */
+  private runsByApp(keep: (run: AppRun) => boolean): Map<App, AppRun[]> {
+    const byApp = new Map<App, AppRun[]>();
+    for (const run of this.runs) {
+      if (!run.joined || run.app.closed || !keep(run)) continue;
+      byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
+    }
+    return byApp;
+  }
+
   /** Snapshot sessions: the apps drop what earlier runs kept (a new run, or the session's end). */
   private forgetRuns(): void {
     if (!this.options.snapshot) return;
@@ -393,11 +385,7 @@ export class UstSessionTracer implements DomainTracer {
    * answer in time is left out (logged); a size below one packet per stream is LttError MAX_SIZE_INVALID.
    */
   async recordSnapshot(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }> {
-    const byApp = new Map<App, AppRun[]>();
-    for (const run of this.runs) {
-      if (run.forgotten || !run.joined || run.app.closed) continue;
-      byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
-    }
+    const byApp = this.runsByApp((run) => !run.forgotten);
     const share = maxBytes > 0 && byApp.size > 0 ? Math.max(1, Math.floor(maxBytes / byApp.size)) : 0;
     const total = { bytes: 0, packets: 0, streams: 0 };
     let sizeError: LttError | undefined;
@@ -442,11 +430,7 @@ export class UstSessionTracer implements DomainTracer {
   async rotate(dir: string | undefined): Promise<void> {
     this.traceDir = dir ?? '';
     if (dir === undefined || !this.active) return;
-    const byApp = new Map<App, AppRun[]>();
-    for (const run of this.runs) {
-      if (run.final || !run.joined || run.app.closed) continue;
-      byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
-    }
+    const byApp = this.runsByApp((run) => !run.final);
     let failure: string | undefined;
     await Promise.all(
       [...byApp].map(async ([app, runs]) => {
@@ -474,11 +458,7 @@ export class UstSessionTracer implements DomainTracer {
   async clear(dir: string | undefined): Promise<void> {
     // Runs that exist now: an app that registers during the clear gets a folder of its own, which stays.
     const before = new Set(this.runs);
-    const byApp = new Map<App, AppRun[]>();
-    for (const run of this.runs) {
-      if (run.forgotten || !run.joined || run.app.closed || (!this.options.snapshot && run.final)) continue;
-      byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
-    }
+    const byApp = this.runsByApp((run) => !run.forgotten && (this.options.snapshot || !run.final));
     let failure: string | undefined;
     await Promise.all(
       [...byApp].map(async ([app, runs]) => {
