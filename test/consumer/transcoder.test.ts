@@ -149,6 +149,11 @@ interface ReplayOptions {
   contexts: string[];
   tracked?: (tid: number) => boolean;
   transcode: boolean;
+  /**
+   * Shared by the two replays compared: thread details not in the pages are read from /proc on first use, and
+   * a thread of the workload that exits between the replays would otherwise read differently in the second.
+   */
+  threads: ThreadTable;
 }
 
 /** Replays the captured pages through the real consumer; returns each stream's packets and the event count. */
@@ -169,7 +174,7 @@ async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOption
     },
     async close() {},
   };
-  const threads = new ThreadTable();
+  const threads = o.threads;
   const writer = await CtfTraceWriter.create({
     sink,
     uuid,
@@ -232,15 +237,16 @@ test('the consumer writes the same streams with transcoders as with JS values (r
       dir,
     );
     const uuid = randomUUID();
-    const configs: Array<[string, Omit<ReplayOptions, 'transcode'>]> = [
+    const configs: Array<[string, Omit<ReplayOptions, 'transcode' | 'threads'>]> = [
       ['plain', { contexts: [] }],
       ['contexts', { contexts: ['tid', 'procname', 'cpu_id'] }],
       // Keeps most threads (the busy dd one 6 times out of 7): records of untracked threads in between.
       ['tracker', { contexts: [], tracked: (tid) => tid % 7 !== 3 }],
     ];
     for (const [label, cfg] of configs) {
-      const values = await replay(dir, cpus, uuid, { ...cfg, transcode: false });
-      const bytes = await replay(dir, cpus, uuid, { ...cfg, transcode: true });
+      const threads = new ThreadTable();
+      const values = await replay(dir, cpus, uuid, { ...cfg, transcode: false, threads });
+      const bytes = await replay(dir, cpus, uuid, { ...cfg, transcode: true, threads });
       if (label !== 'tracker') assert.ok(values.events > 100_000, `${label}: ${values.events} events replayed (dd alone makes 240k)`);
       assert.equal(bytes.events, values.events, `${label}: event counts`);
       for (const cpu of cpus) {
