@@ -7,4 +7,4 @@ export { CtfTraceWriter, StreamWriter, FileTraceSink } from './ctf/writer/index.
 export { runView } from './view/run-view.js';
 export { LttError, isLttError } from './errors.js';
 export type * from './ctf/ir/trace-class.js';
-export type * from './graph/message.js';
+export type * from './ctf/ir/message.js';

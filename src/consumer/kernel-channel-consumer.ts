@@ -19,13 +19,13 @@
 // an entry, once set, is not replaced (its transcoders are bound per CPU on first use).
 
 import * as fs from 'node:fs';
-import * as tracefs from '../kernel/tracefs.js';
-import type { PageDecoder } from '../kernel/page-decoder.js';
-import type { FilterContext, Predicate } from '../kernel/filter/compile-filter.js';
+import * as tracefs from '../ftrace/tracefs.js';
+import type { PageDecoder } from '../ftrace/page-decoder.js';
+import type { FilterContext, Predicate } from '../filter/compile-filter.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import type { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
-import type { EventFormat } from '../kernel/event-format.js';
-import { converterHelpers, shapeEvent, type Converter, type EventKind, type FieldSpec } from '../kernel/lttng-shaping.js';
+import type { EventFormat } from '../ftrace/event-format.js';
+import { converterHelpers, shapeEvent, type Converter, type EventKind, type FieldSpec } from '../ftrace/lttng-shaping.js';
 import type { Transcoder, TranscoderFactory } from '../ctf/writer/event-encoder.js';
 import type { ThreadTable } from './thread-table.js';
 

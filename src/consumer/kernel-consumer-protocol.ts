@@ -6,7 +6,7 @@
 // (bigint clock offsets included).
 
 import type { ClockDef, EnvValue } from '../ctf/writer/metadata.js';
-import type { EventFormat } from '../kernel/event-format.js';
+import type { EventFormat } from '../ftrace/event-format.js';
 
 export type ClassKind = 'tracepoint' | 'syscall' | 'uprobe' | 'kprobe' | 'statedump';
 

@@ -9,15 +9,15 @@
 
 import { parentPort } from 'node:worker_threads';
 import { isLttError } from '../errors.js';
-import * as tracefs from '../kernel/tracefs.js';
-import { type EventFormat, parseHeaderEvent, parseHeaderPage, readEventFormat } from '../kernel/event-format.js';
-import { PageDecoder } from '../kernel/page-decoder.js';
-import { rememberTgid, type FieldSpec } from '../kernel/lttng-shaping.js';
-import { parseFilter } from '../kernel/filter/parse-filter.js';
-import { compilePredicate } from '../kernel/filter/compile-filter.js';
-import { collectStatedump, STATEDUMP_EVENTS } from '../kernel/statedump.js';
-import { contextField, makeContextFiller } from '../kernel/contexts.js';
-import { monotonicNow } from '../kernel/trace-clock.js';
+import * as tracefs from '../ftrace/tracefs.js';
+import { type EventFormat, parseHeaderEvent, parseHeaderPage, readEventFormat } from '../ftrace/event-format.js';
+import { PageDecoder } from '../ftrace/page-decoder.js';
+import { rememberTgid, type FieldSpec } from '../ftrace/lttng-shaping.js';
+import { parseFilter } from '../filter/parse-filter.js';
+import { compilePredicate } from '../filter/compile-filter.js';
+import { collectStatedump, STATEDUMP_EVENTS } from './statedump.js';
+import { contextField, makeContextFiller } from './contexts.js';
+import { monotonicNow } from '../ftrace/trace-clock.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import { SnapshotRingSink } from '../ctf/writer/snapshot-ring-sink.js';
 import { DiscardingSink } from '../ctf/writer/sink.js';

@@ -7,7 +7,7 @@
 // last seen, not necessarily at the event's instant: contexts are best-effort where LTTng reads them live.
 
 import * as fs from 'node:fs';
-import { listThreads } from '../kernel/statedump.js';
+import { listThreads } from './statedump.js';
 
 export interface ThreadEntry {
   tid: number;

@@ -11,7 +11,7 @@
 import { openCtfFs, type CtfFsOptions, type CtfFsTrace } from '../graph/source-ctf-fs.js';
 import { mux } from '../graph/muxer.js';
 import { streamIntersection, trimStream } from '../graph/trimmer.js';
-import { clockNs, type EventMessage, type MessageBatches, type StructValue } from '../graph/message.js';
+import { clockNs, type EventMessage, type MessageBatches, type StructValue } from './ir/message.js';
 import type { MessageStream } from './decode/msg-iter.js';
 
 export type { CtfFsOptions, CtfFsTrace } from '../graph/source-ctf-fs.js';

@@ -15,7 +15,7 @@
 import { LttError } from '../errors.js';
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { NEED_DATA, type MessageStream } from '../ctf/decode/msg-iter.js';
-import { cyclesToNs, type Message, type MessageBatches, type StreamInfo } from './message.js';
+import { cyclesToNs, type Message, type MessageBatches, type StreamInfo } from '../ctf/ir/message.js';
 
 export interface MuxOptions {
   /** Messages per yielded batch. */

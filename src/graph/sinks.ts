@@ -8,7 +8,7 @@
 // last block at the end unless nothing changed since the previous one. Errors from upstream propagate after
 // what was consumed is counted.
 
-import type { MessageBatches } from './message.js';
+import type { MessageBatches } from '../ctf/ir/message.js';
 
 export interface Counts {
   event: number;

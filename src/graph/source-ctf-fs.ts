@@ -15,7 +15,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { LttError } from '../errors.js';
 import type { ClockClass, StreamClass, TraceClass } from '../ctf/ir/trace-class.js';
-import { cyclesToNs, type StreamInfo, type TraceInfo } from './message.js';
+import { cyclesToNs, type StreamInfo, type TraceInfo } from '../ctf/ir/message.js';
 import { DecodeError } from '../ctf/decode/bits.js';
 import { FileMedium } from '../ctf/decode/medium.js';
 import {

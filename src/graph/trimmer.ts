@@ -24,7 +24,7 @@ import {
   type MessageBatches,
   type PacketBeginningMessage,
   type StreamInfo,
-} from './message.js';
+} from '../ctf/ir/message.js';
 
 export interface TrimRange {
   /** ns from origin; undefined = unbounded. */

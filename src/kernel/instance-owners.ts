@@ -9,7 +9,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tracefs from './tracefs.js';
+import * as tracefs from '../ftrace/tracefs.js';
 import { makeDirectories } from '../make-directories.js';
 
 export const OWNER_DIR = process.env.LTT_KERNEL_OWNER_DIR ?? '/run/ltt/kernel-owners';

@@ -7,7 +7,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tracefs from './tracefs.js';
+import * as tracefs from '../ftrace/tracefs.js';
 
 export interface RawCaptureOptions {
   /** Name of the private instance. */

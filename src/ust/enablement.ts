@@ -5,7 +5,7 @@
 // its result is stored in the event's `enabled` flag, which is all the hot path looks at.
 
 import { LttError } from '../errors.js';
-import { parseFilter } from '../kernel/filter/parse-filter.js';
+import { parseFilter } from '../filter/parse-filter.js';
 
 /** lttng-ust log levels, most severe first (same numbers as LTTng). */
 export const LOG_LEVELS = {
@@ -44,7 +44,7 @@ export interface EventRule {
   readonly exclusions?: readonly string[];
   /** `--loglevel` (range: at least as severe as `level`) or `--loglevel-only` (single). */
   readonly logLevel?: { readonly type: 'range' | 'single'; readonly level: number };
-  /** `--filter` expression (LTTng's filter language, src/kernel/filter), evaluated before the event is written. */
+  /** `--filter` expression (LTTng's filter language, src/filter), evaluated before the event is written. */
   readonly filter?: string;
 }
 

@@ -13,7 +13,7 @@ import { scalarSize } from './fields.js';
 import { BASE_LO, BASE_SEC } from './clock.js';
 import type { RingProducer } from './ring-buffer.js';
 import { CTL_COMMIT } from './ring-layout.js';
-import type { FilterContext } from '../kernel/filter/compile-filter.js';
+import type { FilterContext } from '../filter/compile-filter.js';
 
 export type ContextName = 'vpid' | 'vtid' | 'procname' | 'async_id';
 export const CONTEXT_NAMES: readonly ContextName[] = ['vpid', 'vtid', 'procname', 'async_id'];

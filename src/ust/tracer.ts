@@ -8,7 +8,7 @@
 // EventRule data. Every thread follows 'session'/'stop'/'rules' messages when it next reaches its event loop
 // (the main thread only those of the agent: it drives local sessions itself) and keeps the current sessions in
 // its environment data, so workers it creates later join at once. Rules with --filter expressions are compiled
-// with the kernel domain's filter language (src/kernel/filter) into a predicate the emitter checks first.
+// with the kernel domain's filter language (src/filter) into a predicate the emitter checks first.
 // A thread may record into several (session, channel) pairs at once, one ring each; an event's emitter writes
 // into every ring whose rules take it (directly when there is one). Each ring is its own CTF stream class (id =
 // thread id + the config's streamIdOffset), so event ids are per thread and need no cross-thread agreement; the
@@ -17,8 +17,8 @@
 import { executionAsyncId } from 'node:async_hooks';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { BroadcastChannel, getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
-import { parseFilter } from '../kernel/filter/parse-filter.js';
-import { compilePredicate, type FilterContext, type Predicate } from '../kernel/filter/compile-filter.js';
+import { parseFilter } from '../filter/parse-filter.js';
+import { compilePredicate, type FilterContext, type Predicate } from '../filter/compile-filter.js';
 import { CHANNEL_NAME } from './channel-name.js';
 import type { FieldSpec } from './fields.js';
 import { checkFieldList } from './fields.js';

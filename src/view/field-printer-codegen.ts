@@ -3,7 +3,7 @@
 // specialised code instead of a walk over field classes per event, and no intermediate strings.
 //
 // Contract: `compileStruct(fc, names, style)` returns (o, value) => void for a scope struct. Values are the
-// decoder's FieldValue shapes (graph/message.ts): struct members by display name, arrays as JS arrays (text
+// decoder's FieldValue shapes (ctf/ir/message.ts): struct members by display name, arrays as JS arrays (text
 // arrays may also be strings or bytes), variants as VariantValue, integers as number or bigint. Members whose
 // class is `hidden` are not printed. The caller ensures LINE_SLACK bytes of room before calling.
 

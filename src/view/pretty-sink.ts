@@ -8,7 +8,7 @@
 // no value objects) when it has one; other events, and event classes it does not handle, through the values.
 
 import type { ClockClass, EventClass, StructFieldClass } from '../ctf/ir/trace-class.js';
-import type { DiscardedItemsMessage, EventMessage, Message, StructValue, TraceInfo } from '../graph/message.js';
+import type { DiscardedItemsMessage, EventMessage, Message, StructValue, TraceInfo } from '../ctf/ir/message.js';
 import { CtfEventMessage } from '../ctf/decode/event-message.js';
 import { compileFusedEvent, type FusedEventPrinter, type FusedScope } from './fused-printer-codegen.js';
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { LttError } from '../errors.js';
 import { parseMetadata } from '../ctf/metadata.js';
 import type { MessageStream } from '../ctf/decode/msg-iter.js';
-import type { MessageBatches } from '../graph/message.js';
+import type { MessageBatches } from '../ctf/ir/message.js';
 import { mux } from '../graph/muxer.js';
 import { openCtfFs, type CtfFsTrace } from '../graph/source-ctf-fs.js';
 import { streamIntersection, trimStream } from '../graph/trimmer.js';

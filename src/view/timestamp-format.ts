@@ -7,7 +7,7 @@
 // path, bigint otherwise), as babeltrace2's bt_clock_snapshot_get_ns_from_origin() does.
 
 import type { ClockClass } from '../ctf/ir/trace-class.js';
-import { cyclesToNs, type Cycles } from '../graph/message.js';
+import { cyclesToNs, type Cycles } from '../ctf/ir/message.js';
 import { makeCalendar, type Calendar } from './local-time.js';
 import { writeUint32, writeUint9, type OutputWriter } from './output-writer.js';
 

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { KernelSession, KERNEL_CHANNEL_DEFAULTS } from '../../src/kernel/kernel-session.js';
-import * as tracefs from '../../src/kernel/tracefs.js';
+import * as tracefs from '../../src/ftrace/tracefs.js';
 
 async function withSession<T>(name: string, fn: (s: KernelSession, dir: string) => Promise<T>): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ltt-consumer-${name}-`));

@@ -11,7 +11,7 @@ import type {
 import { compileScope } from '../../src/ctf/decode/codegen.js';
 import { DecodeState } from '../../src/ctf/decode/state.js';
 import { rdBE32, rdLE32, rd64 } from '../../src/ctf/decode/bits.js';
-import { VariantValue } from '../../src/graph/message.js';
+import { VariantValue } from '../../src/ctf/ir/message.js';
 
 function int(size: number, bo: ByteOrder, opts: Partial<IntegerFieldClass> = {}): IntegerFieldClass {
   return {

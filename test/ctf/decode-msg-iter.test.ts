@@ -9,7 +9,7 @@ import { mux } from '../../src/graph/muxer.js';
 import { CtfStreamIterator, NEED_DATA } from '../../src/ctf/decode/msg-iter.js';
 import { FileMedium, type Medium } from '../../src/ctf/decode/medium.js';
 import { decodersFor } from '../../src/ctf/decode/trace-decoders.js';
-import type { Message } from '../../src/graph/message.js';
+import type { Message } from '../../src/ctf/ir/message.js';
 import { CORPUS } from '../graph/corpus-helpers.js';
 
 class AsyncMedium implements Medium {

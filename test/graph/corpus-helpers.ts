@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTrace, type OpenTraceOptions } from '../../src/ctf/index.js';
-import { clockNs, type Message } from '../../src/graph/message.js';
+import { clockNs, type Message } from '../../src/ctf/ir/message.js';
 
 export const CORPUS = process.env.LTT_CTF_CORPUS ?? '/work/shared/ctf-traces';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { openCtfFs } from '../../src/graph/source-ctf-fs.js';
 import { mux } from '../../src/graph/muxer.js';
 import { trimStream } from '../../src/graph/trimmer.js';
-import { clockNs, type Message } from '../../src/graph/message.js';
+import { clockNs, type Message } from '../../src/ctf/ir/message.js';
 import { CORPUS } from './corpus-helpers.js';
 
 function summary(ms: readonly Message[]): string[] {

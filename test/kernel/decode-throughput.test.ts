@@ -7,13 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import * as tracefs from '../../src/kernel/tracefs.js';
-import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/kernel/event-format.js';
-import { PageDecoder } from '../../src/kernel/page-decoder.js';
+import * as tracefs from '../../src/ftrace/tracefs.js';
+import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/ftrace/event-format.js';
+import { PageDecoder } from '../../src/ftrace/page-decoder.js';
 import { captureRawPages } from '../../src/kernel/raw-capture.js';
-import { shapeEvent, type Converter } from '../../src/kernel/lttng-shaping.js';
+import { shapeEvent, type Converter } from '../../src/ftrace/lttng-shaping.js';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
-import { monotonicClockDef } from '../../src/kernel/trace-clock.js';
+import { monotonicClockDef } from '../../src/ftrace/trace-clock.js';
 
 test('page decoder + converters + CTF writer sustain millions of events/s', async () => {
   const pageSize = 65536;

@@ -1,15 +1,15 @@
 // Catalog parsing on this kernel's real tracefs format files (top-level events/, read only).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tracefs from '../../src/kernel/tracefs.js';
+import * as tracefs from '../../src/ftrace/tracefs.js';
 import {
   listEventNames,
   parseEventFormat,
   parseHeaderEvent,
   parseHeaderPage,
   readEventFormat,
-} from '../../src/kernel/event-format.js';
-import { shapeEvent, lttngNameOf } from '../../src/kernel/lttng-shaping.js';
+} from '../../src/ftrace/event-format.js';
+import { shapeEvent, lttngNameOf } from '../../src/ftrace/lttng-shaping.js';
 import { KernelSession } from '../../src/kernel/kernel-session.js';
 
 test('every real format file parses, with common fields apart and offsets inside the record', () => {

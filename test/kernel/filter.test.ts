@@ -1,10 +1,10 @@
 // LTTng filter language: parsing (LTTng precedence), tracefs translation, consumer-side predicates.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseFilter } from '../../src/kernel/filter/parse-filter.js';
-import { compilePredicate, toTracefsFilter } from '../../src/kernel/filter/compile-filter.js';
-import { readEventFormat } from '../../src/kernel/event-format.js';
-import { shapeEvent } from '../../src/kernel/lttng-shaping.js';
+import { parseFilter } from '../../src/filter/parse-filter.js';
+import { compilePredicate, toTracefsFilter } from '../../src/filter/compile-filter.js';
+import { readEventFormat } from '../../src/ftrace/event-format.js';
+import { shapeEvent } from '../../src/ftrace/lttng-shaping.js';
 
 const noCtx = { get: () => undefined };
 

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
-import * as tracefs from '../../src/kernel/tracefs.js';
-import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/kernel/event-format.js';
-import { PageDecoder } from '../../src/kernel/page-decoder.js';
-import { shapeEvent } from '../../src/kernel/lttng-shaping.js';
+import * as tracefs from '../../src/ftrace/tracefs.js';
+import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/ftrace/event-format.js';
+import { PageDecoder } from '../../src/ftrace/page-decoder.js';
+import { shapeEvent } from '../../src/ftrace/lttng-shaping.js';
 
 function decoder(): PageDecoder {
   return new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));

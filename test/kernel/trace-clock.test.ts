@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { measureMonotonicOffset, monotonicClockDef } from '../../src/kernel/trace-clock.js';
+import { measureMonotonicOffset, monotonicClockDef } from '../../src/ftrace/trace-clock.js';
 
 test('offset measurements agree within 100 us and match Date.now() within 2 ms', () => {
   const a = measureMonotonicOffset();

@@ -18,7 +18,7 @@ import type {
   StructFieldClass,
   TraceClass,
 } from '../../src/ctf/ir/trace-class.js';
-import { VariantValue, type EventMessage, type Message, type StreamInfo, type TraceInfo } from '../../src/graph/message.js';
+import { VariantValue, type EventMessage, type Message, type StreamInfo, type TraceInfo } from '../../src/ctf/ir/message.js';
 import { formatG } from '../../src/view/printf-g.js';
 import { enumLabels, formatBinary, formatHex, formatInteger, formatOctal, quoteString } from '../../src/view/value-format.js';
 import { TimestampFormatter } from '../../src/view/timestamp-format.js';

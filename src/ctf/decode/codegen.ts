@@ -21,7 +21,7 @@ import type {
   StructFieldClass,
   VariantFieldClass,
 } from '../ir/trace-class.js';
-import { VariantValue } from '../../graph/message.js';
+import { VariantValue } from '../ir/message.js';
 import {
   DecodeError,
   POW2,

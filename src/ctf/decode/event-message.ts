@@ -4,12 +4,12 @@
 // `bodyState()` instead hands a consumer that reads the fields itself (the pretty sink's fused printers) the
 // scratch state positioned at the event's fields.
 //
-// Contract: behaves as an immutable graph EventMessage (graph/message.ts). Decoding the values cannot fail
+// Contract: behaves as an immutable graph EventMessage (ctf/ir/message.ts). Decoding the values cannot fail
 // once the fast pass accepted the event (both passes read the same bits). A consumer that keeps events
 // without touching their fields keeps their packet's bytes alive; call `materialize()` to detach.
 
 import type { EventClass } from '../ir/trace-class.js';
-import type { Cycles, EventMessage, StreamInfo, StructValue } from '../../graph/message.js';
+import type { Cycles, EventMessage, StreamInfo, StructValue } from '../ir/message.js';
 import type { ScopeDecoder } from './codegen.js';
 import type { DecodeState, Num } from './state.js';
 import type { EventClassDecoders, TraceDecoders } from './trace-decoders.js';

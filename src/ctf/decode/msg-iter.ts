@@ -19,7 +19,7 @@ import type {
   PacketEndMessage,
   StreamInfo,
   StructValue,
-} from '../../graph/message.js';
+} from '../ir/message.js';
 import { DecodeError } from './bits.js';
 import { CtfEagerEventMessage, CtfEventMessage, type PacketData } from './event-message.js';
 import { DEFAULT_WINDOW, FileMedium, type Medium } from './medium.js';

@@ -26,7 +26,7 @@ import type { AppSessionStart, AppStats } from '../../ust/app-protocol.js';
 import { eventMatches, type EventRule } from '../../ust/enablement.js';
 import type { ContextName } from '../../ust/event-codegen.js';
 import type { SessionConfig } from '../../ust/tracer.js';
-import { parseFilter } from '../../kernel/filter/parse-filter.js';
+import { parseFilter } from '../../filter/parse-filter.js';
 import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { App, AppRegistry } from './app-registry.js';
 import { makeDirectories } from '../../make-directories.js';

@@ -8,7 +8,7 @@
 import * as os from 'node:os';
 import { LttError } from '../errors.js';
 import type { FieldDef } from '../ctf/writer/field-types.js';
-import type { ThreadTable } from '../consumer/thread-table.js';
+import type { ThreadTable } from './thread-table.js';
 
 const I32 = { kind: 'int', size: 32, signed: true } as const;
 const U32 = { kind: 'int', size: 32 } as const;

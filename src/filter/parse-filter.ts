@@ -6,7 +6,7 @@
 // Operands: field names with `.`/`[n]` access, $ctx.NAME, $app.PROVIDER:NAME, integer literals (dec, hex,
 // octal), float literals, double-quoted strings (`*` globs, `\*` escapes). No binary arithmetic.
 
-import { LttError } from '../../errors.js';
+import { LttError } from '../errors.js';
 
 export type FilterNode =
   | { type: 'num'; value: number | bigint }

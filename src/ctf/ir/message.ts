@@ -8,7 +8,7 @@
 // only names and times costs no field decoding; an event kept without reading its fields keeps its packet's
 // bytes alive until read.
 
-import type { ClockClass, EventClass, StreamClass, TraceClass } from '../ctf/ir/trace-class.js';
+import type { ClockClass, EventClass, StreamClass, TraceClass } from './trace-class.js';
 
 /** A decoded field value. Integers are numbers when they fit in 2^53, bigints otherwise. */
 export type FieldValue =

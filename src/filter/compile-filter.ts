@@ -8,7 +8,7 @@
 // only with == / != (with `*` globs), a missing field or out-of-range index makes the whole expression false.
 
 import type { FilterNode } from './parse-filter.js';
-import type { FormatField } from '../event-format.js';
+import type { FormatField } from '../ftrace/event-format.js';
 
 export interface FilterContext {
   /** $ctx values by name (procname, tid, pid, cpu_id, ...); undefined when unknown. */
