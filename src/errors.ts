@@ -17,3 +17,14 @@ export class LttError extends Error {
 export function isLttError(err: unknown): err is LttError {
   return err instanceof LttError;
 }
+
+/**
+ * "FILE: No space left on device": the system's wording of an fs error (Node's message is
+ * "ENOSPC: no space left on device, write"), for one-line reports.
+ */
+export function describeIoError(file: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /^E[A-Z0-9]+: ([^,]+)/.exec(message);
+  const reason = m ? m[1]!.charAt(0).toUpperCase() + m[1]!.slice(1) : message;
+  return `${file}: ${reason}`;
+}

@@ -24,7 +24,7 @@ import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
 import { SessionWriter, writeSnapshotTrace } from './trace-writer.js';
-import { describeIoError } from '../ctf/writer/file-sink.js';
+import { describeIoError } from '../errors.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
 import { makeDirectories } from '../make-directories.js';

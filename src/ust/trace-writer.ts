@@ -34,8 +34,8 @@ import {
   PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED,
   ctlCountIndex, ctlInt32Words, gen, type RingDescriptor,
 } from './ring-layout.js';
-import { describeIoError, FileTraceSink } from '../ctf/writer/file-sink.js';
-import { LttError } from '../errors.js';
+import { FileTraceSink } from '../ctf/writer/file-sink.js';
+import { describeIoError, LttError } from '../errors.js';
 import type { ChannelMessage } from './tracer.js';
 
 // Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings the project compiles against.

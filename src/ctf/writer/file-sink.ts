@@ -13,23 +13,12 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LttError } from '../../errors.js';
+import { describeIoError, LttError } from '../../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-file.js';
 import { DirectFile, directIoEnabled } from './direct-io.js';
 import { needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 import { makeDirectories } from '../../make-directories.js';
-
-/**
- * "FILE: No space left on device": the system's wording of an fs error (Node's message is
- * "ENOSPC: no space left on device, write"), for one-line reports.
- */
-export function describeIoError(file: string, err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const m = /^E[A-Z0-9]+: ([^,]+)/.exec(message);
-  const reason = m ? m[1]!.charAt(0).toUpperCase() + m[1]!.slice(1) : message;
-  return `${file}: ${reason}`;
-}
 
 function ioError(what: string, file: string, err: unknown): LttError {
   return new LttError('CTF_WRITER_IO', `Cannot ${what} ${describeIoError(file, err)}`, { cause: err });

@@ -12,8 +12,7 @@
 
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import { LttError } from '../../errors.js';
-import { describeIoError } from './file-sink.js';
+import { describeIoError, LttError } from '../../errors.js';
 
 export interface FileOwner {
   readonly uid: number;
