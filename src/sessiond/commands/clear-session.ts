@@ -7,7 +7,7 @@ import type { CommandResult } from '../../control/messages.js';
 import { isLttError } from '../../errors.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
-import { chunkStarted } from './rotation-schedule.js';
+import { chunkStarted } from '../trace-chunk.js';
 
 export async function clearSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'clear-session'>> {
   if (session.startedOnce) {

@@ -18,7 +18,7 @@ import { isLttError } from '../../errors.js';
 import { makeDirectories } from '../../make-directories.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession, Session } from '../session.js';
-import { chunkStarted } from './rotation-schedule.js';
+import { chunkStarted } from '../trace-chunk.js';
 
 async function makeFolder(session: Session, dir: string): Promise<void> {
   try {

@@ -10,25 +10,10 @@ import { asArgs, optionalBoolean, optionalInteger } from '../command-args.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession, Session } from '../session.js';
 import { rotateSession } from './rotate-session.js';
+import { bytesWritten } from '../trace-chunk.js';
 
 /** How often a size schedule looks at the bytes written (LTTng's default monitor timer is 1 s). */
 const SIZE_CHECK_MS = 500;
-
-/** Bytes of trace the session's tracers wrote so far, every chunk included. */
-export async function bytesWritten(session: Session): Promise<number> {
-  let total = 0;
-  for (const state of session.domains.values()) {
-    if (!state.tracer) continue;
-    for (const s of await state.tracer.stats()) total += s.bytes ?? 0;
-  }
-  return total;
-}
-
-/** A new chunk began (start, rotation): schedules count from here. */
-export async function chunkStarted(session: Session): Promise<void> {
-  session.chunkStartedMs = Date.now();
-  session.chunkStartBytes = session.rotationSizeBytes > 0 ? await bytesWritten(session) : 0;
-}
 
 export function disarmRotationSchedule(session: Session): void {
   if (session.rotationCheck !== undefined) clearInterval(session.rotationCheck);

@@ -11,7 +11,7 @@ import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 import { makeDirectories } from '../../make-directories.js';
 import { openNextChunk } from './rotate-session.js';
-import { chunkStarted } from './rotation-schedule.js';
+import { chunkStarted } from '../trace-chunk.js';
 
 export async function startSession(
   ctx: DaemonContext,
