@@ -7,15 +7,9 @@ import type { DaemonInfo, Domain } from '../control/messages.js';
 import type { DomainTracer } from './domains/domain-tracer.js';
 import type { KernelDomain } from './domains/kernel-domain.js';
 import type { UstDomain } from './domains/ust-domain.js';
-import type { LockedSession } from './session.js';
+import type { LockedSession, PeerCredentials } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 import { resolveTrackerValues } from './tracker-values.js';
-
-/** Who sent a request: the uid and gid the credential challenge established (see session-daemon.ts). */
-export interface PeerCredentials {
-  readonly uid: number;
-  readonly gid: number;
-}
 
 /** As lttng-sessiond's session_access_ok(): root may use every session, anyone else only their own. */
 export function mayAccess(peer: PeerCredentials, session: { readonly owner: PeerCredentials }): boolean {

@@ -6,8 +6,8 @@
 import { ControlError } from '../control/error-codes.js';
 import type { CommandName, Domain } from '../control/messages.js';
 import { asArgs, oneOf, requiredString } from './command-args.js';
-import { mayAccess, type DaemonContext, type PeerCredentials } from './daemon-context.js';
-import type { LockedSession } from './session.js';
+import { mayAccess, type DaemonContext } from './daemon-context.js';
+import type { LockedSession, PeerCredentials } from './session.js';
 import { addContext } from './commands/add-context.js';
 import { clearSession } from './commands/clear-session.js';
 import { createSession } from './commands/create-session.js';

@@ -13,7 +13,8 @@ import { encodeFrame, FrameDecoder, MAX_REQUEST_BYTES } from '../control/framing
 import { LTT_VERSION, PROTOCOL_VERSION, type AuthFrame, type HelloFrame, type ResponseFrame } from '../control/messages.js';
 import { lttHome, socketPath } from '../control/runtime-paths.js';
 import { isLttError } from '../errors.js';
-import type { DaemonContext, PeerCredentials } from './daemon-context.js';
+import type { DaemonContext } from './daemon-context.js';
+import type { PeerCredentials } from './session.js';
 import type { DaemonLog } from './daemon-log.js';
 import { dispatch } from './dispatch-table.js';
 import { KernelDomain } from './domains/kernel-domain.js';

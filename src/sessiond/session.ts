@@ -3,7 +3,6 @@
 // Every mutation happens under the session's lock (see session-registry.ts); handlers receive a LockedSession,
 // so code that forgot to take the lock does not typecheck.
 
-import type { PeerCredentials } from './daemon-context.js';
 import type {
   ChannelAttributes,
   ChannelInfo,
@@ -17,6 +16,12 @@ import type {
   TrackerInfo,
 } from '../control/messages.js';
 import type { DomainTracer, TracerChannelStats } from './domains/domain-tracer.js';
+
+/** Who sent a request: the uid and gid the credential challenge established (see session-daemon.ts). */
+export interface PeerCredentials {
+  readonly uid: number;
+  readonly gid: number;
+}
 
 export interface ChannelState {
   name: string;
