@@ -16,9 +16,10 @@ import { join } from 'node:path';
 import type { TracepointInfo } from '../../control/messages.js';
 import { encodeFrame, FrameDecoder } from '../../control/framing.js';
 import {
-  APP_PROTOCOL_VERSION, APP_SOCKET_NAME, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint,
+  APP_PROTOCOL_VERSION, APP_SOCKET_NAME, type AppSessionStart, type AppStats, type AppToDaemon,
   type DaemonToApp,
 } from '../../ust/app-protocol.js';
+import { App } from './registered-app.js';
 import type { DomainTracer, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { UstDomain } from '../domains/ust-domain.js';
 import { CredentialChallenge } from '../runtime-dir.js';
@@ -38,69 +39,6 @@ function commandName(app: { pid: number; procname: string }): string {
     // fall through
   }
   return app.procname;
-}
-
-/** One registered process. */
-export class App {
-  readonly tracepoints: AppTracepoint[] = [];
-  private readonly names = new Set<string>();
-  /** Waiters for `started` / `stopped` answers, by `${type}:${sessionId}`. */
-  private readonly waiters = new Map<string, Array<(m: AppToDaemon | undefined) => void>>();
-  closed = false;
-
-  constructor(
-    private readonly socket: Socket,
-    readonly pid: number,
-    readonly ppid: number,
-    readonly uid: number,
-    readonly gid: number,
-    readonly procname: string,
-    readonly registeredAt: Date,
-  ) {}
-
-  addTracepoints(list: readonly AppTracepoint[]): void {
-    for (const tp of list) {
-      if (typeof tp?.name !== 'string' || typeof tp.logLevel !== 'number' || this.names.has(tp.name)) continue;
-      this.names.add(tp.name);
-      this.tracepoints.push({ name: tp.name, logLevel: tp.logLevel });
-    }
-  }
-
-  send(m: DaemonToApp): void {
-    if (!this.closed && this.socket.writable) this.socket.write(encodeFrame(m));
-  }
-
-  /** Resolves with the app's answer of `type` for the session, or undefined on timeout or disconnection. */
-  waitFor(type: 'started' | 'stopped' | 'snapshot-done' | 'rotated' | 'cleared', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
-    if (this.closed) return Promise.resolve(undefined);
-    const key = `${type}:${sessionId}`;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      const done = (m: AppToDaemon | undefined) => {
-        clearTimeout(timer);
-        const list = this.waiters.get(key);
-        if (list) {
-          const i = list.indexOf(done);
-          if (i >= 0) list.splice(i, 1);
-          if (list.length === 0) this.waiters.delete(key);
-        }
-        resolve(m);
-      };
-      const list = this.waiters.get(key) ?? [];
-      list.push(done);
-      this.waiters.set(key, list);
-    });
-  }
-
-  answer(m: AppToDaemon & { sessionId: string }): void {
-    for (const w of [...(this.waiters.get(`${m.type}:${m.sessionId}`) ?? [])]) w(m);
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const list of [...this.waiters.values()]) for (const w of [...list]) w(undefined);
-    this.waiters.clear();
-  }
 }
 
 /** The uid owning /proc/PID (the process's effective uid), or undefined if there is no such process. */

@@ -28,7 +28,7 @@ import type { ContextName } from '../../ust/event-codegen.js';
 import type { SessionConfig } from '../../ust/tracer.js';
 import { parseFilter } from '../../filter/parse-filter.js';
 import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
-import type { App, AppRegistry } from './app-registry.js';
+import type { App } from './registered-app.js';
 import { makeDirectories } from '../../make-directories.js';
 import { folderDateTime, isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 
@@ -84,6 +84,13 @@ function blockingMs(us: number): number {
   return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1000));
 }
 
+/** The registry as a session tracer uses it (app-registry.ts): the apps registered now, and the active sessions it
+ * tells about apps that register later. */
+export interface AppDirectory {
+  registeredApps(): App[];
+  readonly activeSessions: Set<UstSessionTracer>;
+}
+
 export class UstSessionTracer implements DomainTracer {
   private readonly channels = new Map<string, ChannelState>();
   private readonly trackers = new Map<ProcessAttribute, Set<number>>();
@@ -96,7 +103,7 @@ export class UstSessionTracer implements DomainTracer {
   private readonly usedDirs = new Set<string>();
 
   constructor(
-    private readonly registry: AppRegistry,
+    private readonly registry: AppDirectory,
     private readonly options: TracerSessionOptions,
     private readonly log: (line: string) => void,
   ) {

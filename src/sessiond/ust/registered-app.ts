@@ -1,0 +1,69 @@
+// One instrumented process registered with the daemon (app-registry.ts accepts it): what it declared, and its
+// socket, through which session tracers (ust-session-tracer.ts) send it commands and await its answers.
+
+import type { Socket } from 'node:net';
+import { encodeFrame } from '../../control/framing.js';
+import type { AppToDaemon, AppTracepoint, DaemonToApp } from '../../ust/app-protocol.js';
+
+/** One registered process. */
+export class App {
+  readonly tracepoints: AppTracepoint[] = [];
+  private readonly names = new Set<string>();
+  /** Waiters for `started` / `stopped` answers, by `${type}:${sessionId}`. */
+  private readonly waiters = new Map<string, Array<(m: AppToDaemon | undefined) => void>>();
+  closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly pid: number,
+    readonly ppid: number,
+    readonly uid: number,
+    readonly gid: number,
+    readonly procname: string,
+    readonly registeredAt: Date,
+  ) {}
+
+  addTracepoints(list: readonly AppTracepoint[]): void {
+    for (const tp of list) {
+      if (typeof tp?.name !== 'string' || typeof tp.logLevel !== 'number' || this.names.has(tp.name)) continue;
+      this.names.add(tp.name);
+      this.tracepoints.push({ name: tp.name, logLevel: tp.logLevel });
+    }
+  }
+
+  send(m: DaemonToApp): void {
+    if (!this.closed && this.socket.writable) this.socket.write(encodeFrame(m));
+  }
+
+  /** Resolves with the app's answer of `type` for the session, or undefined on timeout or disconnection. */
+  waitFor(type: 'started' | 'stopped' | 'snapshot-done' | 'rotated' | 'cleared', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    const key = `${type}:${sessionId}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const done = (m: AppToDaemon | undefined) => {
+        clearTimeout(timer);
+        const list = this.waiters.get(key);
+        if (list) {
+          const i = list.indexOf(done);
+          if (i >= 0) list.splice(i, 1);
+          if (list.length === 0) this.waiters.delete(key);
+        }
+        resolve(m);
+      };
+      const list = this.waiters.get(key) ?? [];
+      list.push(done);
+      this.waiters.set(key, list);
+    });
+  }
+
+  answer(m: AppToDaemon & { sessionId: string }): void {
+    for (const w of [...(this.waiters.get(`${m.type}:${m.sessionId}`) ?? [])]) w(m);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const list of [...this.waiters.values()]) for (const w of [...list]) w(undefined);
+    this.waiters.clear();
+  }
+}
