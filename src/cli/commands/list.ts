@@ -25,15 +25,15 @@ async function listKernelWithoutDaemon(ctx: CliContext, syscalls: boolean): Prom
   } catch (error) {
     if (!(error instanceof ControlError) || error.code !== 'NO_SESSIOND') return undefined;
   }
-  const { KernelDomain } = await import('../../sessiond/domains/kernel-domain.js');
-  const kernel = new KernelDomain('ok', () => {});
   try {
+    // Loaded here only: other commands never touch tracefs.
+    const { kernelSyscalls, kernelTracepoints } = await import('../../kernel/kernel-catalog.js');
     if (syscalls) {
-      const list = await kernel.listSyscalls();
+      const list = await kernelSyscalls();
       ctx.miOutput = { events: list.map(tracepointMi) };
       ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSyscalls(list));
     } else {
-      const list = await kernel.listTracepoints();
+      const list = await kernelTracepoints();
       ctx.miOutput = { domains: [{ type: 'KERNEL', events: list.map(tracepointMi) }] };
       ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderTracepoints('kernel', list));
     }

@@ -9,8 +9,6 @@ import type { DomainTracer, TracerSessionOptions } from './domain-tracer.js';
 /** The static side of KernelSession as the daemon uses it. */
 interface KernelSessionClass {
   create(options: TracerSessionOptions): DomainTracer | Promise<DomainTracer>;
-  listTracepoints(): unknown;
-  listSyscalls(): unknown;
   reclaimStale(): unknown;
 }
 
@@ -39,13 +37,15 @@ export class KernelDomain {
   }
 
   async listTracepoints(): Promise<TracepointInfo[]> {
-    const cls = await this.load();
-    return normalizeList(await cls.listTracepoints(), 'tracepoint');
+    await this.load();
+    const { kernelTracepoints } = await import('../../kernel/kernel-catalog.js');
+    return await kernelTracepoints();
   }
 
   async listSyscalls(): Promise<TracepointInfo[]> {
-    const cls = await this.load();
-    return normalizeList(await cls.listSyscalls(), 'syscall');
+    await this.load();
+    const { kernelSyscalls } = await import('../../kernel/kernel-catalog.js');
+    return await kernelSyscalls();
   }
 
   /** Removes what a dead daemon left in tracefs. Failures are logged: a fresh daemon must still start. */
@@ -61,14 +61,7 @@ export class KernelDomain {
 
   private load(): Promise<KernelSessionClass> {
     this.check();
-    // A variable specifier keeps the daemon buildable and testable while the kernel module is being written.
-    const specifier = '../../kernel/kernel-session.js';
-    this.loaded ??= import(specifier).then(
-      (module: { KernelSession?: KernelSessionClass }) => {
-        if (!module.KernelSession) throw new Error('src/kernel/kernel-session.js exports no KernelSession');
-        return module.KernelSession;
-      },
-    );
+    this.loaded ??= import('../../kernel/kernel-session.js').then((module) => module.KernelSession);
     return this.loaded.catch((error: unknown) => {
       this.loaded = undefined;
       if (error instanceof ControlError) throw error;
@@ -77,32 +70,4 @@ export class KernelDomain {
       throw new ControlError('KERN_NA', `Kernel tracer not available: ${reason}`);
     });
   }
-}
-
-/** Accepts the kernel module's listing as names or as objects with a name, and fills LTTng's display fields. */
-function normalizeList(list: unknown, type: 'tracepoint' | 'syscall'): TracepointInfo[] {
-  if (!Array.isArray(list)) return [];
-  const out: TracepointInfo[] = [];
-  for (const item of list) {
-    if (typeof item === 'string') {
-      out.push(type === 'tracepoint' ? { name: item, type, loglevel: 0 } : { name: item, type, bitness: '64-bit' });
-    } else if (item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string') {
-      const entry = item as { name: string; bitness?: unknown; loglevel?: unknown };
-      out.push({
-        name: entry.name,
-        type,
-        ...(type === 'tracepoint'
-          ? { loglevel: typeof entry.loglevel === 'number' ? entry.loglevel : 0 }
-          : { bitness: bitnessText(entry.bitness) }),
-      });
-    }
-  }
-  return out;
-}
-
-/** The kernel module reports 32 or 64 (or both as a string); listings print "64-bit", "32/64-bit". */
-function bitnessText(bitness: unknown): string {
-  if (typeof bitness === 'number') return `${bitness}-bit`;
-  if (typeof bitness === 'string') return bitness.endsWith('-bit') ? bitness : `${bitness}-bit`;
-  return '64-bit';
 }
