@@ -1,5 +1,5 @@
-// Builds the reading graph of `ltt view` from its configuration, as babeltrace2's convert command does:
-// source.ctf.fs (auto-discovery) -> [stream intersection] -> [flt.utils.trimmer] -> flt.utils.muxer.
+// The reading graph of `ltt view` from its configuration, as babeltrace2's convert command builds it
+// (graph/open-trace.ts assembles it; this resolves the options and the time bounds against the opened traces).
 //
 // Contract: `openReadingGraph(cfg)` returns single-use MessageBatches, or throws LttError (no trace, bad
 // metadata, bad --begin/--end). Time-of-day bounds (`HH:MM[:SS[.NS]]`) take their date from the earliest
@@ -10,11 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LttError } from '../errors.js';
 import { parseMetadata } from '../ctf/metadata.js';
-import type { MessageStream } from '../ctf/decode/msg-iter.js';
 import type { MessageBatches } from '../ctf/ir/message.js';
-import { mux } from '../graph/muxer.js';
+import { readingGraph } from '../graph/open-trace.js';
 import { openCtfFs, type CtfFsTrace } from '../graph/source-ctf-fs.js';
-import { streamIntersection, trimStream } from '../graph/trimmer.js';
 import { makeCalendar, toEpochSeconds } from './local-time.js';
 import type { TimeBound, ViewConfig } from './view-args.js';
 import { writeStderr } from './output-writer.js';
@@ -80,13 +78,7 @@ export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches>
   }
   // Lazy events (not `eager`): the pretty sink's fused printers read the fields straight from the packet
   // bytes, which beats building value objects; the other sinks never read the fields.
-  let streams: MessageStream[] = source.createStreams(beginNs !== undefined ? { seekNs: beginNs } : {});
-  if (cfg.streamIntersection) {
-    const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
-    streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));
-  }
-  if (cfg.begin || cfg.end) streams = streams.map((s) => trimStream(s, { beginNs, endNs }));
-  return mux(streams, { batchSize: 4096 });
+  return readingGraph(source, { beginNs, endNs, streamIntersection: cfg.streamIntersection, batchSize: 4096 });
 }
 
 /** `-o ctf-metadata`: the metadata text of the trace folder `dir` (checked by parsing it). */

@@ -1,0 +1,54 @@
+// The reading graph, as babeltrace2's convert command builds it: source.ctf.fs -> [stream intersection] ->
+// [flt.utils.trimmer] -> flt.utils.muxer. The one place it is assembled: the library API (ctf/index.ts) and
+// `ltt view` (view/reading-graph.ts, which resolves its time bounds against the opened traces first) both use it.
+//
+// Contract: `openTrace(paths, opts)` discovers the traces (see source-ctf-fs.ts), applies the clock options and
+// returns the traces found with `messages` (MessageBatches, single use); `readingGraph(source, opts)` does the
+// same for a source already open. Errors are LttError with one-line messages (CTF_NO_TRACE, CTF_METADATA,
+// CTF_DECODE, CTF_IO, MUXER_CLOCK, TRIMMER_RANGE); decoding errors are thrown after the batch of messages that
+// preceded them.
+
+import type { MessageBatches } from '../ctf/ir/message.js';
+import type { MessageStream } from '../ctf/decode/msg-iter.js';
+import { openCtfFs, type CtfFsOptions, type CtfFsSource, type CtfFsTrace } from './source-ctf-fs.js';
+import { mux } from './muxer.js';
+import { streamIntersection, trimStream } from './trimmer.js';
+
+export interface ReadingGraphOptions {
+  /** Keep messages from this time (ns from origin, inclusive). */
+  readonly beginNs?: bigint;
+  /** Keep messages up to this time (ns from origin, inclusive). */
+  readonly endNs?: bigint;
+  /** Trim each trace to the range where all its streams are active. */
+  readonly streamIntersection?: boolean;
+  /** Messages per batch (default 1024: small batches keep short-lived values young for the GC). */
+  readonly batchSize?: number;
+  /** Decode event fields while reading instead of on first access (see MessageStream options). */
+  readonly eager?: boolean;
+}
+
+export interface OpenTraceOptions extends CtfFsOptions, ReadingGraphOptions {}
+
+export interface OpenedTrace {
+  readonly traces: readonly CtfFsTrace[];
+  readonly messages: MessageBatches;
+}
+
+export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}): MessageBatches {
+  // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
+  let streams: MessageStream[] = source.createStreams({ eager: opts.eager, seekNs: opts.beginNs });
+  if (opts.streamIntersection) {
+    const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
+    streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));
+  }
+  if (opts.beginNs !== undefined || opts.endNs !== undefined) {
+    const range = { beginNs: opts.beginNs, endNs: opts.endNs };
+    streams = streams.map((s) => trimStream(s, range));
+  }
+  return mux(streams, { batchSize: opts.batchSize });
+}
+
+export async function openTrace(paths: readonly string[], opts: OpenTraceOptions = {}): Promise<OpenedTrace> {
+  const source = await openCtfFs(paths, opts);
+  return { traces: source.traces, messages: readingGraph(source, opts) };
+}
