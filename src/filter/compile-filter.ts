@@ -9,6 +9,7 @@
 
 import type { FilterNode } from './parse-filter.js';
 import type { FormatField } from '../ftrace/event-format.js';
+import { isStarGlob, starGlobRegExp, unescapeStarGlob } from '../star-glob.js';
 
 export interface FilterContext {
   /** $ctx values by name (procname, tid, pid, cpu_id, ...); undefined when unknown. */
@@ -23,7 +24,7 @@ const CTX_TO_TRACEFS: Record<string, string> = { 'ctx.tid': 'common_pid', 'ctx.v
 /** tracefs string compare needs the value quoted; the glob metacharacters are those of LTTng except [ and ?. */
 function tracefsString(s: string): string | undefined {
   if (/["?[\]]/.test(s)) return undefined;
-  if (s.includes('\\*')) return undefined;
+  if (s.includes('\\')) return undefined; // escapes: tracefs has none, the consumer compares
   return `"${s}"`;
 }
 
@@ -89,17 +90,6 @@ function toInt(v: unknown): bigint | number {
   if (typeof v === 'number' || typeof v === 'bigint') return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
   throw FALSE;
-}
-
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '\\' && glob[i + 1] === '*') { re += '\\*'; i++; }
-    else if (c === '*') re += '[\\s\\S]*';
-    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
 }
 
 const helpers = {
@@ -168,7 +158,7 @@ export function compilePredicate(ast: FilterNode, fieldNames: readonly string[])
     switch (n.type) {
       case 'num': return typeof n.value === 'bigint' ? `${n.value}n` : String(n.value);
       case 'float': return String(n.value);
-      case 'str': return JSON.stringify(n.value);
+      case 'str': return JSON.stringify(unescapeStarGlob(n.value));
       case 'ctx': return `h.ctx(ctx, ${JSON.stringify(n.name.replace(/^ctx\./, ''))})`;
       case 'field': {
         const i = fieldNames.indexOf(n.path[0]!);
@@ -190,11 +180,11 @@ export function compilePredicate(ast: FilterNode, fieldNames: readonly string[])
         if ((n.op === '==' || n.op === '!=') && (n.right.type === 'str' || n.left.type === 'str')) {
           const lit = (n.right.type === 'str' ? n.right : n.left) as { value: string };
           const other = n.right.type === 'str' ? n.left : n.right;
-          if (/(^|[^\\])\*/.test(lit.value)) {
-            regexps.push(globToRegExp(lit.value));
+          if (isStarGlob(lit.value)) {
+            regexps.push(starGlobRegExp(lit.value));
             return `h.glob(re[${regexps.length - 1}], ${n.op === '!='}, ${gen(other)})`;
           }
-          return `h.cmp(${JSON.stringify(n.op)}, ${gen(other)}, ${JSON.stringify(lit.value.replace(/\\\*/g, '*'))})`;
+          return `h.cmp(${JSON.stringify(n.op)}, ${gen(other)}, ${JSON.stringify(unescapeStarGlob(lit.value))})`;
         }
         return `h.cmp(${JSON.stringify(n.op)}, ${gen(n.left)}, ${gen(n.right)})`;
       }

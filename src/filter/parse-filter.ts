@@ -33,8 +33,9 @@ function lex(text: string): Tok[] {
       i++;
       while (i < text.length && text[i] !== '"') {
         if (text[i] === '\\' && i + 1 < text.length) {
-          // Keep `\*` as an escaped star (matched literally); other escapes give the character.
-          s += text[i + 1] === '*' ? '\\*' : text[i + 1];
+          // Escapes stay in the value: a star glob's `\*` and `\\` are literal (src/star-glob.ts), and a string
+          // compared without stars reads every `\X` as X, as LTTng's interpreter does.
+          s += text[i]! + text[i + 1];
           i += 2;
         } else s += text[i++];
       }

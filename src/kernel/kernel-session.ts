@@ -22,6 +22,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LttError } from '../errors.js';
+import { isStarGlob, starGlobRegExp } from '../star-glob.js';
+import { isoBasicDateTime } from '../ctf/writer/lttng-time-names.js';
 import * as tracefs from '../ftrace/tracefs.js';
 import { type EventFormat, listEventNames, readEventFormat } from '../ftrace/event-format.js';
 import { type FieldSpec, lttngNameOf, shapeEvent, type ShapedEvent, type EventKind } from '../ftrace/lttng-shaping.js';
@@ -121,26 +123,6 @@ type TrackerKind = 'pid' | 'vpid' | 'uid' | 'vuid' | 'gid' | 'vgid';
 
 function sanitize(s: string, re = /[^A-Za-z0-9_.-]/g): string {
   return s.replace(re, '_');
-}
-
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '\\' && i + 1 < glob.length) re += glob[++i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    else if (c === '*') re += '.*';
-    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function isGlob(name: string): boolean {
-  return /(^|[^\\])\*/.test(name);
-}
-
-function isoBasic(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+0000`;
 }
 
 function readDirOptional(p: string): string[] {
@@ -297,7 +279,7 @@ export class KernelSession {
       default:
         throw new LttError('KERNEL_EVENT_TYPE', `Unknown kernel event type "${String(rule.type)}"`);
     }
-    if (targets.length === 0 && !isGlob(rule.name)) {
+    if (targets.length === 0 && !isStarGlob(rule.name)) {
       throw new LttError('KERNEL_EVENT_NOT_FOUND', `Kernel ${rule.type === 'syscall' ? 'system call' : 'event'} "${rule.name}" not found`);
     }
     if (!existing) c.rules.push(state);
@@ -330,14 +312,14 @@ export class KernelSession {
   }
 
   private resolveTracepoints(glob: string): Array<{ key: string; kind: EventKind | 'statedump'; system?: string; event?: string; lttngName: string }> {
-    const re = globToRegExp(glob);
+    const re = starGlobRegExp(glob);
     const out: Array<{ key: string; kind: EventKind | 'statedump'; system?: string; event?: string; lttngName: string }> = [];
     for (const { system, name } of listEventNames()) {
       // Syscalls are enabled with --syscall; ftrace's own records and dynamic probes are not tracepoints.
       if (system === 'syscalls' || system === 'raw_syscalls' || system === 'ftrace' || system.startsWith('ltt_')) continue;
       if (system === 'uprobes' || system === 'kprobes') continue;
       const lttngName = lttngNameOf(system, name);
-      if (re.test(lttngName) || (!isGlob(glob) && glob === `${system}:${name}`)) {
+      if (re.test(lttngName) || (!isStarGlob(glob) && glob === `${system}:${name}`)) {
         out.push({ key: `${system}/${name}`, kind: 'tracepoint', system, event: name, lttngName });
       }
     }
@@ -351,7 +333,7 @@ export class KernelSession {
     if (!tracefs.exists('events/syscalls')) {
       throw new LttError('KERNEL_NO_SYSCALLS', 'System call tracing is not available: this kernel lacks CONFIG_FTRACE_SYSCALLS (no events/syscalls in tracefs)');
     }
-    const re = globToRegExp(glob);
+    const re = starGlobRegExp(glob);
     const out: Array<{ key: string; kind: EventKind; system: string; event: string }> = [];
     for (const ev of tracefs.listDir('events/syscalls').sort()) {
       if (!ev.startsWith('sys_enter_')) continue;
@@ -609,7 +591,7 @@ export class KernelSession {
       tracer_patchlevel: 0,
       trace_buffering_scheme: 'global',
       trace_name: this.sessionName,
-      trace_creation_datetime: isoBasic(this.creationTime),
+      trace_creation_datetime: isoBasicDateTime(this.creationTime),
     };
     const product = readOptional('/sys/class/dmi/id/product_uuid');
     if (product) env.product_uuid = product;

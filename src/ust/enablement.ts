@@ -6,6 +6,7 @@
 
 import { LttError } from '../errors.js';
 import { parseFilter } from '../filter/parse-filter.js';
+import { starGlobMatches } from '../star-glob.js';
 
 /** lttng-ust log levels, most severe first (same numbers as LTTng). */
 export const LOG_LEVELS = {
@@ -48,28 +49,6 @@ export interface EventRule {
   readonly filter?: string;
 }
 
-const globCache = new Map<string, RegExp>();
-
-function globRe(glob: string): RegExp {
-  let re = globCache.get(glob);
-  if (re === undefined) {
-    let src = '^';
-    for (let i = 0; i < glob.length; i++) {
-      const c = glob[i]!;
-      if (c === '\\' && i + 1 < glob.length) src += glob[++i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      else if (c === '*') src += '.*';
-      else src += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    }
-    re = new RegExp(src + '$', 's');
-    globCache.set(glob, re);
-  }
-  return re;
-}
-
-export function globMatches(glob: string, name: string): boolean {
-  return globRe(glob).test(name);
-}
-
 export function checkRules(rules: readonly EventRule[]): void {
   for (const r of rules) {
     if (typeof r.pattern !== 'string' || r.pattern === '') throw new LttError('UST_BAD_RULE', 'ltt/ust: an event rule needs a name pattern');
@@ -83,8 +62,8 @@ export function checkRules(rules: readonly EventRule[]): void {
 /** Whether an event (full name, log level) is recorded under a rule set: any rule matches (LTTng semantics). */
 export function eventMatches(rules: readonly EventRule[], name: string, level: number): boolean {
   for (const r of rules) {
-    if (!globMatches(r.pattern, name)) continue;
-    if (r.exclusions?.some((x) => globMatches(x, name))) continue;
+    if (!starGlobMatches(r.pattern, name)) continue;
+    if (r.exclusions?.some((x) => starGlobMatches(x, name))) continue;
     if (r.logLevel) {
       if (r.logLevel.type === 'single' ? level !== r.logLevel.level : level > r.logLevel.level) continue;
     }

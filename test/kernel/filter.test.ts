@@ -29,6 +29,11 @@ test('strings: == / != with globs and escaped stars; $ctx', () => {
   assert.equal(compilePredicate(parseFilter('s == "a\\*"'), ['s'])(['a*'], noCtx), true);
   assert.equal(compilePredicate(parseFilter('s == "a\\*"'), ['s'])(['ab'], noCtx), false);
   assert.equal(compilePredicate(parseFilter('s < 3'), ['s'])(['x'], noCtx), false);
+  // LTTng's escapes: `\\` is a backslash (then the star is a glob), `\X` is X in a plain comparison.
+  assert.equal(compilePredicate(parseFilter('s == "a\\\\*"'), ['s'])(['a\\tail'], noCtx), true);
+  assert.equal(compilePredicate(parseFilter('s == "a\\\\*"'), ['s'])(['a*'], noCtx), false);
+  assert.equal(compilePredicate(parseFilter('s == "a\\\\b"'), ['s'])(['a\\b'], noCtx), true);
+  assert.equal(compilePredicate(parseFilter('s == "\\a\\b"'), ['s'])(['ab'], noCtx), true);
 });
 
 test('64-bit values and negative literals', () => {

@@ -6,7 +6,8 @@ import { strict as assert } from 'node:assert';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
 import * as ust from '../../src/ust/index.js';
-import { eventMatches, globMatches } from '../../src/ust/enablement.js';
+import { eventMatches } from '../../src/ust/enablement.js';
+import { starGlobMatches as globMatches } from '../../src/star-glob.js';
 import { babeltrace, cleanup, runNode, tempDir, traceDirOf, writeScript } from './helpers.js';
 
 const ALL_TYPES = `
