@@ -8,6 +8,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../src/control/client.js';
+import { REPO_ROOT } from '../repo-paths.js';
 
 function modulePath(relative: string): string {
   const js = fileURLToPath(new URL(`${relative}.js`, import.meta.url));
@@ -18,12 +19,6 @@ export const CLI_MAIN = modulePath('../../src/cli/main');
 export const SESSIOND_MAIN = modulePath('../../src/sessiond/main');
 const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
 
-/** The repository root: dist/test/cli/ (or test/cli/ under tsx) is three (two) levels below it. */
-const REPO_ROOT = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-})();
 let readableCopy: string | undefined;
 
 /**
