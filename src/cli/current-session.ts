@@ -56,7 +56,8 @@ export function stageCurrentSession(env: NodeJS.ProcessEnv = process.env): Stage
   let fd: number | undefined;
   try {
     makeDirectories(home, 0o755);
-    fd = openSync(staged, 'wx', 0o644);
+    // 'w': a file of this pid can only be a dead process's leftover.
+    fd = openSync(staged, 'w', 0o644);
   } catch (err) {
     throw fail(err);
   }
