@@ -233,13 +233,15 @@ export class KernelSession {
       // keep a smaller size (or have no choice at all): what it applied is what the consumer reads.
       const wanted = Math.min(subbuf, 64 * 1024);
       const pageSize = tracefs.applySubbufSize(instance, wanted);
-      tracefs.writeText('buffer_size_kb', String(Math.max((2 * pageSize) / 1024, Math.ceil((attrs.numSubbuf * subbuf) / 1024))), instance);
+      const perCpuKb = Math.max((2 * pageSize) / 1024, Math.ceil((attrs.numSubbuf * subbuf) / 1024));
+      tracefs.writeText('buffer_size_kb', String(perCpuKb), instance);
+      // What the kernel reports (its pages' data bytes, rounded up to whole pages), for `list`.
       const perCpuBytes = Number.parseInt(tracefs.readText('buffer_size_kb', instance), 10) * 1024;
       tracefs.writeText('options/overwrite', attrs.overwrite ? '1' : '0', instance);
       const id = this.channels.size;
       this.channels.set(name, {
         name, id, attrs: { ...attrs }, instance, enabled: true, rules: [], contexts: [], classes: new Map(),
-        pageSize, bufferPages: Math.ceil(perCpuBytes / pageSize),
+        pageSize, bufferPages: Math.ceil(perCpuKb * 1024 / pageSize),
       });
       return { subbufSize: pageSize, wantedSubbufSize: wanted, bytesPerCpu: perCpuBytes };
     } catch (err) {
