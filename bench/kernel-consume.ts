@@ -27,6 +27,8 @@ import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEve
 import { ThreadTable } from '../src/consumer/thread-table.js';
 
 const PAGE = 64 * 1024;
+/** The sub-buffer size the kernel applied (it may keep a smaller one than PAGE). */
+let page = PAGE;
 /** The events of bench/kernel.mjs: the scheduler's switch and wakeup and every system call. */
 const EVENTS = ['sched/sched_switch', 'sched/sched_wakeup', 'syscalls'];
 
@@ -58,7 +60,7 @@ const instance = `ltt-bench-consume-${process.pid}`;
 
 /** The dd workload's raw pages, in DIR/cpuN.raw. */
 function capture(): number[] {
-  return saveRawPages(
+  const raw = saveRawPages(
     {
       instance,
       pageSize: PAGE,
@@ -68,6 +70,8 @@ function capture(): number[] {
     },
     tmp,
   );
+  page = raw.pageSize;
+  return raw.cpus;
 }
 
 async function makeConsumer(cpus: number[], name: string, bufferPages: number, readTimerUs: number, openPages?: (cpu: number) => number) {
@@ -107,7 +111,7 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
   const consumer = new KernelChannelConsumer({
     instance,
     cpus,
-    pageSize: PAGE,
+    pageSize: page,
     bufferPages,
     decoder,
     handlers,
@@ -146,7 +150,7 @@ async function replay(cpus: number[], run: number): Promise<{ events: number; cp
  */
 async function live(): Promise<void> {
   const cpus = tracefs.cpuIds();
-  setUpInstance({ instance, pageSize: PAGE, bufferKb: 4096, events: EVENTS });
+  page = setUpInstance({ instance, pageSize: PAGE, bufferKb: 4096, events: EVENTS });
   try {
     const { consumer: consumerLive, streams, writer, dir } = await makeConsumer(cpus, 'live', 64, 200_000);
     consumerLive.start();
@@ -190,7 +194,7 @@ try {
   }
   const cpus = capture();
   const rawBytes = cpus.reduce((a, c) => a + fs.statSync(path.join(tmp, `cpu${c}.raw`)).size, 0);
-  process.stdout.write(`# ${new Date().toISOString()} ${os.hostname()} ${os.release()}, dd count=${count}, raw pages ${(rawBytes / 1e6).toFixed(1)} MB\n`);
+  process.stdout.write(`# ${new Date().toISOString()} ${os.hostname()} ${os.release()}, dd count=${count}, raw pages ${(rawBytes / 1e6).toFixed(1)} MB in ${page / 1024} KiB sub-buffers\n`);
   const results = [];
   for (let r = 0; r < runs; r++) {
     const x = await replay(cpus, r);

@@ -10,7 +10,7 @@
 //               10 ms read timer (--fast-read-timer US), which shows how much of ltt's loss is the timer's;
 //   trace-cmd - `trace-cmd record -d --no-filter -B <own instance> -b 4096` with the same events and the same
 //               4 MiB per CPU (trace-cmd's default overwrite mode). Its own instance keeps the top-level buffer
-//               untouched; -d --no-filter are needed on this kernel (see /work/shared/peers/README.md, sec. 4).
+//               untouched; -d --no-filter are needed on this kernel (see shared/peers/README.md, sec. 4).
 // Per mode it prints: events recorded (counted from the trace: ltt's own CTF reader; `trace-cmd report`),
 // events lost (each tool's own accounting: `ltt list` "Discarded events", the reader's discarded-events
 // messages; `trace-cmd report --stat` overrun + dropped + entries left unread, and "[LOST n EVENTS]" lines),

@@ -8,8 +8,8 @@
 //   disabled ltt event <= 2 ns; enabled <= 0.6 x LTTng-UST; >= 20x cheaper than pino; no event lost by the
 //   consumer at full speed with 4 x 1 MiB sub-buffers.
 // pino is used only if installed somewhere (PINO_DIR, or /tmp/ltt-pino: `npm install --no-save pino` there);
-// it is never a dependency. LTTng-UST runs /work/shared/peers/ust-app (built into a temp dir) under a private
-// lttng-sessiond in a private mount namespace (as /work/shared/peers/common.sh does), so no other sessiond is
+// it is never a dependency. LTTng-UST runs shared/peers/ust-app (built into a temp dir) under a private
+// lttng-sessiond in a private mount namespace (as shared/peers/common.sh does), so no other sessiond is
 // touched; it is skipped with a note when lttng or the compiler is missing.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PEERS } from '../test/repo-paths.js';
 
 interface Result {
   readonly name: string;
@@ -143,7 +144,7 @@ lttng destroy b >/dev/null
 
 function runLttng(n: number): Result {
   const name = 'LTTng-UST C tracepoint (512 KiB x 4 per CPU, discard) -> tmpdir';
-  const peers = '/work/shared/peers/ust-app';
+  const peers = join(PEERS, 'ust-app');
   for (const bin of ['lttng', 'lttng-sessiond', 'gcc', 'unshare']) {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return { name, note: `skipped: ${bin} not installed` };
   }

@@ -28,7 +28,7 @@ function die(msg) {
   process.exit(1);
 }
 
-function preflight() {
+async function preflight() {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) die('ltt is not built: run `npm ci` (or `npm run build`) first');
   if (process.platform !== 'linux') die('kernel tracing needs Linux (tracefs)');
   if (process.getuid?.() !== 0) die('kernel tracing needs root (tracefs instances): run `sudo npm start`');
@@ -36,8 +36,16 @@ function preflight() {
   if (!tracefsKnown && !fs.existsSync('/sys/kernel/debug/tracing/instances')) {
     die('this kernel has no tracefs (needs CONFIG_FTRACE / CONFIG_TRACING)');
   }
-  // ltt mounts tracefs itself when it is supported but not mounted; syscall tracing is optional.
-  return { syscalls: !fs.existsSync('/sys/kernel/tracing') || fs.existsSync('/sys/kernel/tracing/events/syscalls') };
+  // Mounted first, as ltt mounts it (src/ftrace/tracefs.ts): only then does events/syscalls tell whether the
+  // kernel has syscall tracepoints (optional: CONFIG_FTRACE_SYSCALLS).
+  const { root } = await import('../dist/src/ftrace/tracefs.js');
+  let tracefs;
+  try {
+    tracefs = root();
+  } catch (err) {
+    die(err.message);
+  }
+  return { syscalls: fs.existsSync(path.join(tracefs, 'events', 'syscalls')) };
 }
 
 /** One CLI step, time-bound; resolves its stdout or rejects with ltt's own one-line message. */
@@ -109,7 +117,7 @@ async function stopDaemon(rundir) {
 }
 
 async function main() {
-  const { syscalls } = preflight();
+  const { syscalls } = await preflight();
   const rundir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-demo-rundir-'));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-demo-trace-'));
   const env = { ...process.env, LTT_RUNDIR: rundir };

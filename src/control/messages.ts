@@ -63,6 +63,8 @@ export interface ChannelInfo {
   events: EventRuleInfo[];
   contexts: string[];
   stats: ChannelStats;
+  /** Kernel channels: the ring buffer the kernel applied (src/kernel KernelRingGeometry), in bytes. */
+  ring?: { subbufSize: number; wantedSubbufSize: number; bytesPerCpu: number };
 }
 
 export type ProcessAttribute = 'pid' | 'vpid' | 'uid' | 'vuid' | 'gid' | 'vgid';

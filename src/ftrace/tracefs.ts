@@ -11,6 +11,8 @@ import { LttError } from '../errors.js';
 
 const CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 let tracefsRoot: string | undefined;
+/** The ring buffer's default sub-buffer: one page (x86-64, arm64 with 4 KiB pages). */
+const PAGE_SIZE = 4096;
 
 /** The tracefs mount point, mounting tracefs at /sys/kernel/tracing when it is absent. */
 export function root(): string {
@@ -60,6 +62,22 @@ export function writeText(rel: string, value: string, instance?: string): void {
   } catch (err) {
     throw new LttError('KERNEL_TRACEFS', `Cannot write "${value.trim()}" to ${p}: ${errText(err)}`, { cause: err });
   }
+}
+
+/**
+ * Asks the kernel for `bytes`-sized ring-buffer sub-buffers in `instance` and returns the size it applied (read
+ * back): kernels before 6.8 have no buffer_subbuf_size_kb (one page), some refuse every write (EPERM) or round.
+ */
+export function applySubbufSize(instance: string, bytes: number): number {
+  const rel = 'buffer_subbuf_size_kb';
+  if (!exists(rel, instance)) return PAGE_SIZE;
+  try {
+    fs.writeFileSync(pathOf(rel, instance), String(bytes / 1024));
+  } catch {
+    // The size read back below says what the kernel kept.
+  }
+  const kb = Number(readText(rel, instance).trim());
+  return Number.isInteger(kb) && kb > 0 ? kb * 1024 : PAGE_SIZE;
 }
 
 /** Append a line (O_APPEND), as dynamic-event files (uprobe_events, kprobe_events) require for additions. */

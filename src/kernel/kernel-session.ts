@@ -50,6 +50,16 @@ export interface KernelChannelAttrs {
 }
 
 /** LTTng's kernel channel defaults (lttng-enable-channel(1)). */
+/** What the kernel applied to a channel's ring buffer (it may keep smaller sub-buffers than asked for). */
+export interface KernelRingGeometry {
+  /** Sub-buffer (ftrace page) size in bytes the kernel applied. */
+  subbufSize: number;
+  /** The sub-buffer size ltt asked for. */
+  wantedSubbufSize: number;
+  /** Per-CPU ring size in bytes (buffer_size_kb, read back). */
+  bytesPerCpu: number;
+}
+
 export const KERNEL_CHANNEL_DEFAULTS: Readonly<KernelChannelAttrs> = {
   subbufSize: 1 << 20,
   numSubbuf: 4,
@@ -184,7 +194,7 @@ export class KernelSession {
 
   // ---- channels -------------------------------------------------------------------------------------------
 
-  async createChannel(name: string, attrs: KernelChannelAttrs): Promise<void> {
+  async createChannel(name: string, attrs: KernelChannelAttrs): Promise<KernelRingGeometry> {
     this.checkAlive();
     if (this.channels.has(name)) throw new LttError('KERNEL_CHANNEL_EXISTS', `Channel ${name} already exists in session ${this.sessionName}`);
     if (this.everStarted) throw new LttError('KERNEL_CHANNEL_AFTER_START', `Cannot create channel ${name}: session ${this.sessionName} was already started`);
@@ -201,24 +211,21 @@ export class KernelSession {
     try {
       tracefs.writeText('tracing_on', '0', instance);
       tracefs.writeText('trace_clock', 'mono', instance);
-      // ftrace sub-buffers go up to what the kernel accepts (64 KiB here); the CTF packets keep LTTng's size.
-      let pageKb = Math.min(subbuf, 64 * 1024) / 1024;
-      if (tracefs.exists('buffer_subbuf_size_kb', instance)) {
-        try {
-          tracefs.writeText('buffer_subbuf_size_kb', String(pageKb), instance);
-        } catch {
-          // Keep the kernel's default sub-buffer size.
-        }
-        pageKb = Number(tracefs.readText('buffer_subbuf_size_kb', instance).trim()) || 4;
-      } else pageKb = 4;
-      const perCpuKb = Math.max(2 * pageKb, Math.ceil((attrs.numSubbuf * subbuf) / 1024));
+      // ftrace sub-buffers go up to 64 KiB (the kernel's limit); the CTF packets keep LTTng's size. The kernel may
+      // keep a smaller size (or have no choice at all): what it applied is what the consumer reads.
+      const wanted = Math.min(subbuf, 64 * 1024);
+      const pageSize = tracefs.applySubbufSize(instance, wanted);
+      const perCpuKb = Math.max((2 * pageSize) / 1024, Math.ceil((attrs.numSubbuf * subbuf) / 1024));
       tracefs.writeText('buffer_size_kb', String(perCpuKb), instance);
+      // What the kernel reports (its pages' data bytes, rounded up to whole pages), for `list`.
+      const perCpuBytes = Number.parseInt(tracefs.readText('buffer_size_kb', instance), 10) * 1024;
       tracefs.writeText('options/overwrite', attrs.overwrite ? '1' : '0', instance);
       const id = this.channels.size;
       this.channels.set(name, {
         name, id, attrs: { ...attrs }, instance, enabled: true, rules: [], contexts: [], classes: new Map(),
-        pageSize: pageKb * 1024, bufferPages: Math.ceil(perCpuKb / pageKb),
+        pageSize, bufferPages: Math.ceil(perCpuKb * 1024 / pageSize),
       });
+      return { subbufSize: pageSize, wantedSubbufSize: wanted, bytesPerCpu: perCpuBytes };
     } catch (err) {
       tracefs.rmdirInstance(instance);
       this.forgetOwner(instance);

@@ -3,7 +3,8 @@
 // consumer without the kernel (bench/kernel-consume.ts, consumer tests).
 //
 // Contract: the instance is the caller's own name; it is created, and removed afterwards even on failure.
-// Pages are zero-padded to the sub-buffer size. Throws LttError (tracefs) when the kernel refuses a setting.
+// The kernel may keep another sub-buffer size than asked for (or have no choice): the size it applied is returned
+// and pages are zero-padded to it. Throws LttError (tracefs) when the kernel refuses any other setting.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import * as tracefs from '../ftrace/tracefs.js';
 export interface RawCaptureOptions {
   /** Name of the private instance. */
   readonly instance: string;
-  /** Sub-buffer (page) size in bytes, set through buffer_subbuf_size_kb where the kernel has it. */
+  /** Sub-buffer (page) size in bytes to ask for, through buffer_subbuf_size_kb where the kernel has it. */
   readonly pageSize: number;
   /** Per-CPU buffer size in KiB: large enough for the whole workload, or the newest records are dropped. */
   readonly bufferKb: number;
@@ -24,30 +25,37 @@ export interface RawCaptureOptions {
 
 /**
  * Creates the instance, tracing off, on the monotonic clock, with the sub-buffer and buffer sizes and the events
- * of `o` (the caller removes it, with rmdirInstance).
+ * of `o` (the caller removes it, with rmdirInstance). Returns the sub-buffer size the kernel applied.
  */
-export function setUpInstance(o: Omit<RawCaptureOptions, 'workload'>): void {
+export function setUpInstance(o: Omit<RawCaptureOptions, 'workload'>): number {
   tracefs.mkdirInstance(o.instance);
   try {
     tracefs.writeText('tracing_on', '0', o.instance);
     tracefs.writeText('trace_clock', 'mono', o.instance);
-    if (tracefs.exists('buffer_subbuf_size_kb', o.instance)) tracefs.writeText('buffer_subbuf_size_kb', String(o.pageSize / 1024), o.instance);
+    const pageSize = tracefs.applySubbufSize(o.instance, o.pageSize);
     tracefs.writeText('buffer_size_kb', String(o.bufferKb), o.instance);
     for (const e of o.events) tracefs.writeText(`events/${e}/enable`, '1', o.instance);
+    return pageSize;
   } catch (err) {
     tracefs.rmdirInstance(o.instance);
     throw err;
   }
 }
 
-/** Records the workload and hands every page to `onPage` (a reused buffer: copy to keep it). Returns the CPUs. */
-export function captureRawPages(o: RawCaptureOptions, onPage: (cpu: number, page: Buffer) => void): number[] {
-  setUpInstance(o);
+/** What a capture recorded: its CPUs and the sub-buffer size the kernel applied (the size of every page). */
+export interface RawCapture {
+  readonly cpus: number[];
+  readonly pageSize: number;
+}
+
+/** Records the workload and hands every page to `onPage` (a reused buffer: copy to keep it). */
+export function captureRawPages(o: RawCaptureOptions, onPage: (cpu: number, page: Buffer) => void): RawCapture {
+  const pageSize = setUpInstance(o);
   try {
     tracefs.writeText('tracing_on', '1', o.instance);
     o.workload();
     tracefs.writeText('tracing_on', '0', o.instance);
-    const page = Buffer.alloc(o.pageSize);
+    const page = Buffer.alloc(pageSize);
     const cpus = tracefs.cpuIds();
     for (const cpu of cpus) {
       const fd = tracefs.openPipeRaw(o.instance, cpu);
@@ -55,7 +63,7 @@ export function captureRawPages(o: RawCaptureOptions, onPage: (cpu: number, page
         for (;;) {
           let n: number;
           try {
-            n = fs.readSync(fd, page, 0, o.pageSize, null);
+            n = fs.readSync(fd, page, 0, pageSize, null);
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
             throw err;
@@ -68,7 +76,7 @@ export function captureRawPages(o: RawCaptureOptions, onPage: (cpu: number, page
         fs.closeSync(fd);
       }
     }
-    return cpus;
+    return { cpus, pageSize };
   } finally {
     try {
       tracefs.writeText('tracing_on', '0', o.instance);
@@ -78,8 +86,8 @@ export function captureRawPages(o: RawCaptureOptions, onPage: (cpu: number, page
   }
 }
 
-/** Records the workload into DIR/cpuN.raw (pages back to back, what rawPagesFile() names). Returns the CPUs. */
-export function saveRawPages(o: RawCaptureOptions, dir: string): number[] {
+/** Records the workload into DIR/cpuN.raw (pages back to back, what rawPagesFile() names). */
+export function saveRawPages(o: RawCaptureOptions, dir: string): RawCapture {
   const fds = new Map<number, number>();
   const open = (cpu: number): number => {
     let fd = fds.get(cpu);
@@ -87,9 +95,9 @@ export function saveRawPages(o: RawCaptureOptions, dir: string): number[] {
     return fd;
   };
   try {
-    const cpus = captureRawPages(o, (cpu, page) => fs.writeSync(open(cpu), page));
-    for (const cpu of cpus) open(cpu); // a CPU that recorded nothing gets an empty file
-    return cpus;
+    const capture = captureRawPages(o, (cpu, page) => fs.writeSync(open(cpu), page));
+    for (const cpu of capture.cpus) open(cpu); // a CPU that recorded nothing gets an empty file
+    return capture;
   } finally {
     for (const fd of fds.values()) fs.closeSync(fd);
   }

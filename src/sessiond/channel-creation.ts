@@ -19,7 +19,7 @@ export async function createChannel(
   if (session.startedOnce) throw new ControlError('TRACE_ALREADY_STARTED');
   const attributes = resolveChannelAttributes(domain, requested, session);
   const tracer = await domainTracer(ctx, session, domain);
-  await tracer.createChannel(name, {
+  const ring = await tracer.createChannel(name, {
     subbufSize: attributes.subbufSize,
     numSubbuf: attributes.numSubbuf,
     overwrite: attributes.overwrite,
@@ -29,7 +29,7 @@ export async function createChannel(
     tracefileCount: attributes.tracefileCount,
     blockingTimeoutUs: attributes.blockingTimeoutUs,
   });
-  const channel: ChannelState = { name, enabled: true, attributes, events: [], contexts: [] };
+  const channel: ChannelState = { name, enabled: true, attributes, events: [], contexts: [], ...(ring ? { ring } : {}) };
   session.domainState(domain).channels.set(name, channel);
   ctx.log(`Session ${session.name}: ${domain} channel ${name} created`);
   return channel;

@@ -29,6 +29,8 @@ export interface ChannelState {
   attributes: ChannelAttributes;
   events: EventRuleInfo[];
   contexts: string[];
+  /** Kernel channels: the ring buffer the kernel applied. */
+  ring?: ChannelInfo['ring'];
 }
 
 export interface TrackerState {
@@ -67,6 +69,7 @@ export class DomainState {
         events: c.events.map((e) => ({ ...e })),
         contexts: [...c.contexts],
         stats: { discardedEvents: s?.discarded ?? 0, lostPackets: s?.lost ?? 0 },
+        ...(c.ring ? { ring: { ...c.ring } } : {}),
       };
     });
     return {

@@ -4,10 +4,11 @@
 // (by its pid file) and removes the directory, even when the test failed.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../src/control/client.js';
+import { REPO_ROOT } from '../repo-paths.js';
 
 function modulePath(relative: string): string {
   const js = fileURLToPath(new URL(`${relative}.js`, import.meta.url));
@@ -17,6 +18,30 @@ function modulePath(relative: string): string {
 export const CLI_MAIN = modulePath('../../src/cli/main');
 export const SESSIOND_MAIN = modulePath('../../src/sessiond/main');
 const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
+
+let readableCopy: string | undefined;
+
+/**
+ * `file` (a module of this checkout's build) as another user can run it: itself when every folder above the
+ * checkout lets others through, else its twin in a world-readable copy of the build (dist/ and package.json:
+ * ltt has no runtime dependencies), made once per test process and removed when it exits. Otherwise a checkout
+ * in a private folder (a `mktemp -d` clone) fails with "Cannot find module" for `nobody`. Under tsx (sources)
+ * the file is returned as is: the loader itself lives in the checkout.
+ */
+export function readableByOthers(file: string): string {
+  if (file.endsWith('.ts')) return file;
+  const open = (dir: string): boolean => (statSync(dir).mode & 0o005) === 0o005 && (dir === '/' || open(dirname(dir)));
+  if (open(dirname(file))) return file;
+  if (readableCopy === undefined) {
+    const copy = mkdtempSync('/tmp/ltt-build-');
+    chmodSync(copy, 0o755);
+    process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
+    cpSync(join(REPO_ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'package.json'), join(copy, 'package.json'));
+    readableCopy = copy;
+  }
+  return join(readableCopy, relative(REPO_ROOT, file));
+}
 
 export interface RunResult {
   code: number | null;
@@ -77,7 +102,12 @@ export class LttTestEnv {
 
   /** Runs `ltt ARGS` and collects its output. */
   ltt(...args: string[]): Promise<RunResult> {
-    return run(process.execPath, [...EXEC_ARGV, CLI_MAIN, ...args], { env: this.env });
+    return this.lttWith({}, ...args);
+  }
+
+  /** Runs `ltt ARGS` with `extra` over this environment's variables. */
+  lttWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
+    return run(process.execPath, [...EXEC_ARGV, CLI_MAIN, ...args], { env: { ...this.env, ...extra } });
   }
 
   /** Runs `ltt-sessiond ARGS`. */
@@ -168,6 +198,11 @@ export async function waitExit(pid: number, timeoutMs = 10000): Promise<boolean>
   return !alive(pid);
 }
 
+/** Runs `ltt ARGS` as another user (uid, gid), from / and from a build that user can read. */
+export function lttAs(user: { uid: number; gid: number }, env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
+  return run(process.execPath, [...EXEC_ARGV, readableByOthers(CLI_MAIN), ...args], { env, uid: user.uid, gid: user.gid, cwd: '/' });
+}
+
 /**
  * Runs ltt-sessiond in the foreground as a child of the test (so the test reaps it and can SIGKILL it) and
  * resolves once its socket answers.
@@ -177,7 +212,8 @@ export async function startForegroundDaemon(
   args: string[] = [],
   options: SpawnOptions = {},
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...EXEC_ARGV, SESSIOND_MAIN, '--rundir', env.rundir, ...args], {
+  const main = options.uid !== undefined && options.uid !== process.getuid?.() ? readableByOthers(SESSIOND_MAIN) : SESSIOND_MAIN;
+  const child = spawn(process.execPath, [...EXEC_ARGV, main, '--rundir', env.rundir, ...args], {
     env: env.env,
     stdio: ['ignore', 'ignore', 'pipe'],
     ...options,

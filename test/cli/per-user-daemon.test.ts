@@ -3,30 +3,13 @@
 // session daemon" error. Real processes running as the `nobody` user.
 
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { chownSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { alive, CLI_MAIN, LttTestEnv, waitExit } from './ltt-test-env.js';
+import { alive, LttTestEnv, lttAs, waitExit } from './ltt-test-env.js';
 
 const NOBODY = 65534;
-const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
-
-function lttAsNobody(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...EXEC_ARGV, CLI_MAIN, ...args], { env, uid: NOBODY, gid: NOBODY, cwd: '/' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const lttAsNobody = (env: NodeJS.ProcessEnv, ...args: string[]) => lttAs({ uid: NOBODY, gid: NOBODY }, env, ...args);
 
 test("a user's own daemon in ~/.ltt, started by create, refuses kernel commands", { timeout: 90_000 }, async () => {
   const env = new LttTestEnv();

@@ -3,7 +3,7 @@
 // - per event class, for every event this kernel has, on records with random contents;
 // - per channel, on pages captured from the real kernel, replayed through the real consumer: the streams must
 //   be identical, with small packets (records that do not fit switch packets), contexts and trackers.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,7 +20,8 @@ import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
 import type { StreamWriter } from '../../src/ctf/writer/stream-writer.js';
 import type { TraceSink } from '../../src/ctf/writer/sink.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
-import { rawPagesFile, saveRawPages } from '../../src/kernel/raw-capture.js';
+import { rawPagesFile, saveRawPages, type RawCapture } from '../../src/kernel/raw-capture.js';
+import { skipUnlessApplied, subbufSizes } from '../kernel/subbuf-sizes.js';
 import { ThreadTable } from '../../src/consumer/thread-table.js';
 
 /** Keeps every packet a stream writes. */
@@ -143,8 +144,6 @@ test('transcoders write what converter + encoder write, for every event of this 
 
 // ---- the consumer with and without transcoders, on real pages ------------------------------------------
 
-const PAGE = 4096 * 4;
-
 interface ReplayOptions {
   contexts: string[];
   tracked?: (tid: number) => boolean;
@@ -157,7 +156,7 @@ interface ReplayOptions {
 }
 
 /** Replays the captured pages through the real consumer; returns each stream's packets and the event count. */
-async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOptions): Promise<{ packets: Map<number, Buffer[]>; events: number }> {
+async function replay(dir: string, raw: RawCapture, uuid: string, o: ReplayOptions): Promise<{ packets: Map<number, Buffer[]>; events: number }> {
   const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   const packets = new Map<number, Buffer[]>();
   const sink: TraceSink = {
@@ -184,7 +183,7 @@ async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOption
   });
   const streams = new Map<number, StreamWriter>();
   // Small packets: many records meet a full packet.
-  for (const cpu of cpus) streams.set(cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize: 8192 }));
+  for (const cpu of raw.cpus) streams.set(cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize: 8192 }));
   const handlers = eventIdTable<KernelEventHandler>();
   const events = [
     { system: 'sched', name: 'sched_switch' },
@@ -200,8 +199,8 @@ async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOption
   }
   const consumer = new KernelChannelConsumer({
     instance: 'replay',
-    cpus,
-    pageSize: PAGE,
+    cpus: raw.cpus,
+    pageSize: raw.pageSize,
     bufferPages: 16,
     decoder,
     handlers,
@@ -223,19 +222,24 @@ async function replay(dir: string, cpus: number[], uuid: string, o: ReplayOption
   return { packets, events: consumer.stats().reduce((a, s) => a + s.events, 0) };
 }
 
-test('the consumer writes the same streams with transcoders as with JS values (real pages, small packets, contexts, trackers)', async () => {
+test('the consumer writes the same streams with transcoders as with JS values (real pages, small packets, contexts, trackers)', async (t) => {
+  for (const size of subbufSizes(16384)) await t.test(`${size / 1024} KiB sub-buffers`, (st) => sameStreams(st, size));
+});
+
+async function sameStreams(t: TestContext, askedPageSize: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-transcode-'));
   try {
-    const cpus = saveRawPages(
+    const raw = saveRawPages(
       {
         instance: `ltt-test-transcode-${process.pid}`,
-        pageSize: PAGE,
+        pageSize: askedPageSize,
         bufferKb: 32 * 1024,
         events: ['sched/sched_switch', 'sched/sched_wakeup', 'sched/sched_process_exec', 'syscalls'],
         workload: () => execFileSync('sh', ['-c', 'dd if=/dev/zero of=/dev/null bs=1 count=60000 2>/dev/null; ls / >/dev/null; cat /proc/self/status >/dev/null']),
       },
       dir,
     );
+    if (skipUnlessApplied(t, askedPageSize, raw.pageSize)) return;
     const uuid = randomUUID();
     const configs: Array<[string, Omit<ReplayOptions, 'transcode' | 'threads'>]> = [
       ['plain', { contexts: [] }],
@@ -245,11 +249,11 @@ test('the consumer writes the same streams with transcoders as with JS values (r
     ];
     for (const [label, cfg] of configs) {
       const threads = new ThreadTable();
-      const values = await replay(dir, cpus, uuid, { ...cfg, transcode: false, threads });
-      const bytes = await replay(dir, cpus, uuid, { ...cfg, transcode: true, threads });
+      const values = await replay(dir, raw, uuid, { ...cfg, transcode: false, threads });
+      const bytes = await replay(dir, raw, uuid, { ...cfg, transcode: true, threads });
       if (label !== 'tracker') assert.ok(values.events > 100_000, `${label}: ${values.events} events replayed (dd alone makes 240k)`);
       assert.equal(bytes.events, values.events, `${label}: event counts`);
-      for (const cpu of cpus) {
+      for (const cpu of raw.cpus) {
         const v = values.packets.get(cpu)!;
         const b = bytes.packets.get(cpu)!;
         assert.equal(b.length, v.length, `${label}: cpu ${cpu} packet count`);
@@ -259,4 +263,4 @@ test('the consumer writes the same streams with transcoders as with JS values (r
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LttError } from '../../src/errors.js';
 import { parseMetadata } from '../../src/ctf/metadata.js';
+import { CORPUS } from '../repo-paths.js';
 
-const CORPUS = '/work/shared/ctf-traces';
 const BABELTRACE = '/usr/bin/babeltrace2';
 
 /** Corpus metadata files, relative to CORPUS. */

@@ -17,8 +17,8 @@ import type {
   VariantFieldClass,
 } from '../../src/ctf/ir/trace-class.js';
 import { parseMetadata } from '../../src/ctf/metadata.js';
+import { CORPUS } from '../repo-paths.js';
 
-const CORPUS = '/work/shared/ctf-traces';
 
 /**
  * A comparable description of a field class. CTF 1.8 text arrays/sequences and CTF 2

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LttError } from '../../src/errors.js';
 import { parseMetadata } from '../../src/ctf/metadata.js';
+import { CORPUS } from '../repo-paths.js';
 
-const CORPUS = '/work/shared/ctf-traces';
 const BABELTRACE = '/usr/bin/babeltrace2';
 const SEEDS = [
   'synthetic/all-types',

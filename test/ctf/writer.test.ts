@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import { CtfTraceWriter, type FieldDef, type FieldType, type StreamWriter } from '../../src/ctf/writer/index.js';
 import { events as readEvents, openTrace } from '../../src/ctf/index.js';
 import { LttError } from '../../src/errors.js';
+import { PEERS } from '../repo-paths.js';
 
 const BT = '/usr/bin/babeltrace2';
 const OFFSET_NS = 1_700_000_000_000_000_000n; // 2023-11-14 22:13:20 UTC
@@ -669,7 +670,7 @@ describe('CTF writer read back by babeltrace2', () => {
   });
 
   test('metadata of a UST trace is byte-identical to what LTTng 2.13 wrote (peers/sample-ust-trace)', async () => {
-    const sample = fs.readFileSync('/work/shared/peers/sample-ust-trace.metadata.tsdl', 'utf8');
+    const sample = fs.readFileSync(path.join(PEERS, 'sample-ust-trace.metadata.tsdl'), 'utf8');
     const dir = freshDir('sample');
     const trace = await CtfTraceWriter.create({
       dir,
@@ -712,7 +713,7 @@ describe('CTF writer read back by babeltrace2', () => {
   });
 
   test('re-encoding the sample LTTng trace gives the same babeltrace2 text', async () => {
-    const text = fs.readFileSync('/work/shared/peers/sample-ust-trace.babeltrace2.txt', 'utf8');
+    const text = fs.readFileSync(path.join(PEERS, 'sample-ust-trace.babeltrace2.txt'), 'utf8');
     const offset = 1795667585591069578n;
     const dayStart = ((offset / 1_000_000_000n) / 86400n) * 86400n * 1_000_000_000n;
     const dir = freshDir('resample');

@@ -1,7 +1,7 @@
 // Page decoding: real pages from per_cpu/cpuN/trace_pipe_raw of a private instance, compared with what the
 // kernel itself prints in the instance's `trace` file for the same records; plus hand-built pages for the
 // record kinds a short run rarely produces (time extends, absolute stamps, discarded records, missed counts).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -9,18 +9,24 @@ import * as tracefs from '../../src/ftrace/tracefs.js';
 import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/ftrace/event-format.js';
 import { PageDecoder } from '../../src/ftrace/page-decoder.js';
 import { shapeEvent } from '../../src/ftrace/lttng-shaping.js';
+import { skipUnlessApplied, subbufSizes } from '../kernel/subbuf-sizes.js';
 
 function decoder(): PageDecoder {
   return new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
 }
 
-test('real pages decode to what the kernel prints in `trace`', () => {
+test('real pages decode to what the kernel prints in `trace`', async (t) => {
+  for (const size of subbufSizes(8192)) await t.test(`${size / 1024} KiB sub-buffers`, (st) => realPagesMatchTrace(st, size));
+});
+
+function realPagesMatchTrace(t: TestContext, askedPageSize: number): void {
   const inst = `ltt-test-pagedec-${process.pid}`;
   tracefs.mkdirInstance(inst);
   try {
     tracefs.writeText('tracing_on', '0', inst);
     tracefs.writeText('trace_clock', 'mono', inst);
-    tracefs.writeText('buffer_subbuf_size_kb', '8', inst);
+    const pageSize = tracefs.applySubbufSize(inst, askedPageSize);
+    if (skipUnlessApplied(t, askedPageSize, pageSize)) return;
     tracefs.writeText('events/sched/sched_switch/enable', '1', inst);
     tracefs.writeText('events/syscalls/sys_enter_chroot/enable', '1', inst);
     tracefs.writeText('events/syscalls/sys_exit_chroot/enable', '1', inst);
@@ -43,7 +49,6 @@ test('real pages decode to what the kernel prints in `trace`', () => {
     const exitTexts = expected.filter((e) => / -> 0x/.test(e.rest)).map((e) => BigInt.asIntN(64, BigInt(e.rest.slice(e.rest.indexOf('-> ') + 3))));
     assert.ok(exitTexts.length >= 2, 'two chroot exits recorded');
     const dec = decoder();
-    const pageSize = Number(tracefs.readText('buffer_subbuf_size_kb', inst).trim()) * 1024;
     const sw = readEventFormat('sched', 'sched_switch');
     const swShape = shapeEvent(sw);
     const exitFmt = readEventFormat('syscalls', 'sys_exit_chroot');
@@ -100,7 +105,7 @@ test('real pages decode to what the kernel prints in `trace`', () => {
       tracefs.rmdirInstance(inst);
     }
   }
-});
+}
 
 /** A hand-built page: header (ts, commit) + records. */
 function buildPage(baseTs: number, records: number[][], commitFlags = 0, missed?: number): { dv: DataView; size: number } {

@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTrace, type OpenTraceOptions } from '../../src/ctf/index.js';
 import { clockNs, type Message } from '../../src/ctf/ir/message.js';
+import { CORPUS } from '../repo-paths.js';
 
-export const CORPUS = process.env.LTT_CTF_CORPUS ?? '/work/shared/ctf-traces';
+export { CORPUS };
 
 export interface ManifestEntry {
   readonly stdout: string;

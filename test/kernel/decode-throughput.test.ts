@@ -1,7 +1,7 @@
 // The kernel hot path on a large real input: real ftrace pages (a syscall storm recorded in a private instance)
 // through the page decoder, the generated LTTng converters and the CTF stream writer, every record accounted for.
 // It prints events/s as a diagnostic only: speed is judged by bench/kernel.mjs, not by a timed test.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,20 +14,25 @@ import { captureRawPages } from '../../src/kernel/raw-capture.js';
 import { shapeEvent, type Converter } from '../../src/ftrace/lttng-shaping.js';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
 import { monotonicClockDef } from '../../src/ftrace/trace-clock.js';
+import { skipUnlessApplied, subbufSizes } from './subbuf-sizes.js';
 
-test('page decoder + converters + CTF writer sustain millions of events/s', async () => {
-  const pageSize = 65536;
+test('page decoder + converters + CTF writer sustain millions of events/s', async (t) => {
+  for (const size of subbufSizes(65536)) await t.test(`${size / 1024} KiB sub-buffers`, (st) => decodeConvertWrite(st, size));
+});
+
+async function decodeConvertWrite(t: TestContext, askedPageSize: number): Promise<void> {
   const pages: Buffer[] = [];
-  captureRawPages(
+  const { pageSize } = captureRawPages(
     {
       instance: `ltt-test-throughput-${process.pid}`,
-      pageSize,
+      pageSize: askedPageSize,
       bufferKb: 32768,
       events: ['syscalls', 'sched/sched_switch'],
       workload: () => execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=100000'], { stdio: 'ignore' }),
     },
     (_cpu, page) => pages.push(Buffer.from(page)),
   );
+  if (skipUnlessApplied(t, askedPageSize, pageSize)) return;
   const dec = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-throughput-'));
   try {
@@ -64,9 +69,9 @@ test('page decoder + converters + CTF writer sustain millions of events/s', asyn
       total = count;
     }
     await w.close();
-    process.stdout.write(`# kernel decode+convert+write: ${(best / 1e6).toFixed(2)} M events/s (${total} events, ${pages.length} pages of 64 KiB)\n`);
+    process.stdout.write(`# kernel decode+convert+write: ${(best / 1e6).toFixed(2)} M events/s (${total} events, ${pages.length} pages of ${pageSize / 1024} KiB)\n`);
     assert.ok(total > 300_000, `recorded ${total} events`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}

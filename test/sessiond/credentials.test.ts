@@ -13,11 +13,10 @@ import { encodeFrame, FrameDecoder, MAX_RESPONSE_BYTES } from '../../src/control
 import { PROTOCOL_VERSION } from '../../src/control/messages.js';
 import { socketPath } from '../../src/control/runtime-paths.js';
 import { APP_PROTOCOL_VERSION, APP_SOCKET_NAME } from '../../src/ust/app-protocol.js';
-import { CLI_MAIN, exited, LttTestEnv, run, startForegroundDaemon } from '../cli/ltt-test-env.js';
+import { exited, LttTestEnv, lttAs, startForegroundDaemon } from '../cli/ltt-test-env.js';
 
 const NOBODY = 65534;
 const NOGROUP = 65534;
-const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
 
 /** Every file and folder under `dir` with its owner, as "uid path". */
 function owners(dir: string): string[] {
@@ -72,7 +71,7 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
   mkdirSync(userHome);
   chownSync(userHome, NOBODY, NOGROUP);
   const userEnv = { ...env.env, LTT_HOME: userHome, HOME: userHome };
-  const asUser = (...args: string[]) => run(process.execPath, [...EXEC_ARGV, CLI_MAIN, ...args], { env: userEnv, uid: NOBODY, gid: NOGROUP, cwd: '/' });
+  const asUser = (...args: string[]) => lttAs({ uid: NOBODY, gid: NOGROUP }, userEnv, ...args);
   try {
     // The auth folder: sticky, root and the daemon's group only, not listable by the group; left empty by every
     // handshake.

@@ -6,7 +6,7 @@ import { ControlError } from '../../control/error-codes.js';
 import { lttHome } from '../../control/runtime-paths.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
-import { writeCurrentSession } from '../current-session.js';
+import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
 import { sessionMi } from '../output/list-mi.js';
 
@@ -74,9 +74,12 @@ Options:
       liveTimerUs = Number(text);
     }
 
-    const client = await ctx.control({ spawn: true });
+    // Before the daemon (maybe spawned into $LTT_HOME/.ltt) creates anything: a home that cannot hold .lttrc is
+    // refused here, so a failed create leaves no session behind.
+    const rc = stageCurrentSession();
     let summary;
     try {
+      const client = await ctx.control({ spawn: true });
       summary = await client.request('create-session', {
         ...(name !== undefined ? { name } : {}),
         ...(output !== undefined ? { output } : { home: lttHome() }),
@@ -84,6 +87,7 @@ Options:
         ...(liveTimerUs !== undefined ? { liveTimerUs } : {}),
       });
     } catch (error) {
+      rc.abandon();
       if (error instanceof ControlError) {
         ctx.miOutput = { session: null };
         ctx.error(error.message, error.code);
@@ -91,7 +95,13 @@ Options:
       }
       throw error;
     }
-    writeCurrentSession(summary.name);
+    try {
+      rc.commit(summary.name);
+    } catch (error) {
+      // Nothing half done: the session goes again when it cannot become the current one.
+      await (await ctx.control()).request('destroy-session', { session: summary.name }).catch(() => {});
+      throw error;
+    }
     ctx.miOutput = { session: sessionMi(summary) };
     if (summary.snapshot) {
       ctx.out(`Snapshot session ${summary.name} created.`);

@@ -107,6 +107,10 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
         });
         channels.push({ ...channelMi(result.channel), success: true });
         ctx.out(`${label} channel ${name} enabled for session ${session}`);
+        const ring = result.channel.ring;
+        if (ring && ring.subbufSize !== ring.wantedSubbufSize) {
+          ctx.warn(`The kernel kept ${ring.subbufSize}-byte ring-buffer sub-buffers for channel ${name} (${ring.wantedSubbufSize} asked); CTF packets stay ${result.channel.attributes.subbufSize} bytes`);
+        }
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;
         channels.push({ name, success: false });

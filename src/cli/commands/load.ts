@@ -11,7 +11,7 @@ import { lttHome } from '../../control/runtime-paths.js';
 import type { ControlClient } from '../../control/client.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
-import { writeCurrentSession } from '../current-session.js';
+import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseSessions, type SavedSession } from '../session-config.js';
 import { savedSessionsDir } from './save.js';
@@ -136,15 +136,21 @@ LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LT
     } else if (chosen.length === 0) {
       throw new CliError('LOAD_SESSION_NOENT', 'Session file not found');
     }
-    const client = await ctx.control({ spawn: true });
+    const rc = positionals.length > 0 ? stageCurrentSession() : undefined;
     const loaded: string[] = [];
-    for (const s of chosen) {
-      await recreate(client, overrideOutput !== undefined ? { ...s, output: overrideOutput } : s, values.force === true);
-      loaded.push(s.name);
+    try {
+      const client = await ctx.control({ spawn: true });
+      for (const s of chosen) {
+        await recreate(client, overrideOutput !== undefined ? { ...s, output: overrideOutput } : s, values.force === true);
+        loaded.push(s.name);
+      }
+    } catch (err) {
+      rc?.abandon();
+      throw err;
     }
     ctx.miOutput = { load: { sessions: loaded } };
-    if (positionals.length > 0) {
-      writeCurrentSession(loaded[0]!);
+    if (rc) {
+      rc.commit(loaded[0]!);
       ctx.out(`Session ${loaded[0]} has been loaded successfully`);
     } else ctx.out('All sessions have been loaded successfully');
     return ExitCode.SUCCESS;

@@ -2,7 +2,7 @@
 
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
-import { writeCurrentSession } from '../current-session.js';
+import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
 
 export const setSessionCommand: CommandSpec = {
@@ -17,10 +17,16 @@ Make SESSION the current recording session of the commands that default to it.
     if (positionals.length === 0) throw usageError('Missing session name');
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     const name = positionals[0]!;
-    const client = await ctx.control();
-    const sessions = await client.request('list-sessions', {});
-    if (!sessions.some((s) => s.name === name)) throw new CliError('SESS_NOT_FOUND', `Session '${name}' not found`);
-    writeCurrentSession(name);
+    const rc = stageCurrentSession();
+    try {
+      const client = await ctx.control();
+      const sessions = await client.request('list-sessions', {});
+      if (!sessions.some((s) => s.name === name)) throw new CliError('SESS_NOT_FOUND', `Session '${name}' not found`);
+    } catch (err) {
+      rc.abandon();
+      throw err;
+    }
+    rc.commit(name);
     ctx.miOutput = { session: { name } };
     ctx.out(`Session set to ${name}`);
     return ExitCode.SUCCESS;

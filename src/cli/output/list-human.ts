@@ -114,6 +114,16 @@ export function renderEventRule(rule: EventRuleInfo, domain: DomainInfo['domain'
   }
 }
 
+/**
+ * Kernel channels: the tracefs ring the kernel applied (ftrace sub-buffers go up to 64 KiB; the kernel may keep
+ * fewer). The CTF packets keep the sub-buffer size above.
+ */
+function ringLines(ring: ChannelInfo['ring']): string[] {
+  if (!ring) return [];
+  const kept = ring.subbufSize !== ring.wantedSubbufSize ? ` (kernel kept, ${ring.wantedSubbufSize} asked)` : '';
+  return [`${INDENT6}Kernel buffer:    ${ring.subbufSize}-byte sub-buffers${kept}, ${ring.bytesPerCpu} bytes per CPU`];
+}
+
 function renderChannel(channel: ChannelInfo, snapshot: boolean): string[] {
   const a = channel.attributes;
   const lines = [
@@ -134,6 +144,7 @@ function renderChannel(channel: ChannelInfo, snapshot: boolean): string[] {
     `${INDENT6}Trace file count: ${a.tracefileCount === 0 ? 1 : a.tracefileCount} per stream`,
     `${INDENT6}Trace file size:  ${a.tracefileSize === 0 ? 'unlimited' : `${a.tracefileSize} bytes`}`,
     `${INDENT6}Output mode:      ${a.output}`,
+    ...ringLines(channel.ring),
     '',
     `${INDENT4}Statistics:`,
   );

@@ -55,6 +55,11 @@ export function channelMi(channel: ChannelInfo): Record<string, unknown> {
       live_timer_interval: a.liveTimerUs,
       discarded_events: channel.stats.discardedEvents,
       lost_packets: channel.stats.lostPackets,
+      ...(channel.ring ? {
+        kernel_subbuffer_size: channel.ring.subbufSize,
+        kernel_subbuffer_size_requested: channel.ring.wantedSubbufSize,
+        kernel_buffer_size_per_cpu: channel.ring.bytesPerCpu,
+      } : {}),
     },
     contexts: channel.contexts,
     events: channel.events.map(eventMi),

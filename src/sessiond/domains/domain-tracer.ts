@@ -3,7 +3,7 @@
 // UstDomain.createSession(). The daemon keeps the bookkeeping (channels, rules, trackers as the user sees them)
 // and calls these methods to make the tracer do it; any LttError they throw reaches the user unchanged.
 
-import type { ProcessAttribute } from '../../control/messages.js';
+import type { ChannelInfo, ProcessAttribute } from '../../control/messages.js';
 
 export interface TracerChannelOptions {
   subbufSize: number;
@@ -38,7 +38,8 @@ export interface TracerChannelStats {
 }
 
 export interface DomainTracer {
-  createChannel(name: string, options: TracerChannelOptions): unknown;
+  /** The kernel answers the ring-buffer geometry it applied (ChannelInfo.ring). */
+  createChannel(name: string, options: TracerChannelOptions): ChannelInfo['ring'] | void | Promise<ChannelInfo['ring'] | void>;
   /** Returns the concrete event names the rule matched (tracefs events, syscalls, probes). */
   enableEvent(channel: string, spec: TracerEventSpec): string[] | Promise<string[]>;
   disableEvent(channel: string, name: string, type?: TracerEventSpec['type']): unknown;

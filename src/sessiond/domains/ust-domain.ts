@@ -26,7 +26,7 @@ export class NoAppsUstDomain implements UstDomain {
   async createSession(): Promise<DomainTracer> {
     const channels = new Set<string>();
     return {
-      createChannel: (name: string) => channels.add(name),
+      createChannel: (name: string) => void channels.add(name),
       enableEvent: () => [],
       disableEvent: () => undefined,
       enableChannel: () => undefined,
