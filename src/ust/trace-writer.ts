@@ -22,7 +22,7 @@
 // Snapshot mode (`snapshot: true`): no file is written; each stream keeps its newest packets in as many
 // sub-buffer-sized slots as the ring has sub-buffers (reused: memory stays at the channel's size), and the
 // declarations in memory; snapshot() hands them out (plus a copy of the packet still open, taken without
-// disturbing its thread), and writeSnapshotTrace() writes them as an ordinary trace. The memory outlives
+// disturbing its thread), and writeSnapshotTrace() (snapshot-trace.ts) writes them as an ordinary trace. The memory outlives
 // finish() (a stopped session can still be snapshotted).
 
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, unlinkSync, writeFileSync, writeSync, writevSync } from 'node:fs';
@@ -34,9 +34,9 @@ import {
   PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED,
   ctlCountIndex, ctlInt32Words, gen, type RingDescriptor,
 } from './ring-layout.js';
-import { describeIoError, FileTraceSink } from '../ctf/writer/file-sink.js';
-import { LttError } from '../errors.js';
+import { describeIoError } from '../ctf/writer/file-sink.js';
 import type { ChannelMessage } from './tracer.js';
+import type { SnapshotPart } from './snapshot-trace.js';
 
 // Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings the project compiles against.
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
@@ -722,7 +722,7 @@ export class SessionWriter {
   }
 
   /** Snapshot mode: the declarations and, per stream, the packets held now (see RingSink.snapshotPackets). */
-  snapshotContent(): { declarations: string; streams: Array<{ name: string; packets: Buffer[] }> } {
+  snapshotContent(): SnapshotPart {
     this.flushMetadata();
     const streams = [...this.sinks.values()].map((s) => ({ name: s.d.streamName, packets: s.snapshotPackets() }));
     return { declarations: this.declarations, streams };
@@ -750,59 +750,4 @@ export class SessionWriter {
     if (this.firstError !== undefined) out.error = this.firstError;
     return out;
   }
-}
-
-/**
- * Writes one snapshot of an app's session as a trace in `dir`: `preamble` (the trace's TSDL preamble) and the
- * declarations and held packets of `writers` (the session's channels), each stream its newest packets within an
- * equal share of `maxBytes` (0: no limit; a share below one packet is LttError MAX_SIZE_INVALID, nothing written).
- */
-export async function writeSnapshotTrace(
-  dir: string,
-  preamble: string,
-  writers: readonly SessionWriter[],
-  maxBytes: number,
-): Promise<{ bytes: number; packets: number }> {
-  const parts = writers.map((w) => w.snapshotContent());
-  const streams = parts.flatMap((p) => p.streams).filter((s) => s.packets.length > 0);
-  const share = maxBytes > 0 && streams.length > 0 ? Math.floor(maxBytes / streams.length) : Infinity;
-  const largest = Math.max(0, ...streams.map((s) => s.packets[s.packets.length - 1]!.length));
-  if (share < largest) {
-    throw new LttError('MAX_SIZE_INVALID', `Invalid snapshot size. Cannot fit at least one packet per stream (${maxBytes} bytes for ${streams.length} streams of packets up to ${largest} bytes).`);
-  }
-  if (streams.length === 0) return { bytes: 0, packets: 0 }; // nothing recorded yet: no trace (the daemon removes the folder)
-  const sink = await FileTraceSink.create(dir);
-  let bytes = 0;
-  let packets = 0;
-  try {
-    sink.writeMetadata(Buffer.from(preamble + parts.map((p) => p.declarations).join('')));
-    for (const s of streams) {
-      let first = s.packets.length;
-      for (let used = 0; first > 0 && used + s.packets[first - 1]!.length <= share; ) used += s.packets[--first]!.length;
-      const h0 = s.packets[0]!;
-      const out = sink.openStream({
-        fileName: s.name,
-        streamClassId: h0.readUInt32LE(PH_STREAM_ID),
-        streamInstanceId: Number(h0.readBigUInt64LE(PH_STREAM_INSTANCE_ID)),
-        cpuId: 0,
-      });
-      for (const p of s.packets.slice(first)) {
-        out.writePacket(p, {
-          packetSizeBits: Number(p.readBigUInt64LE(PH_PACKET_SIZE)),
-          contentSizeBits: Number(p.readBigUInt64LE(PH_CONTENT_SIZE)),
-          timestampBegin: p.readBigUInt64LE(PH_TS_BEGIN),
-          timestampEnd: p.readBigUInt64LE(PH_TS_END),
-          eventsDiscarded: Number(p.readBigUInt64LE(PH_EVENTS_DISCARDED)),
-          streamId: p.readUInt32LE(PH_STREAM_ID),
-          streamInstanceId: Number(p.readBigUInt64LE(PH_STREAM_INSTANCE_ID)),
-          packetSeqNum: Number(p.readBigUInt64LE(PH_SEQ_NUM)),
-        });
-        bytes += p.length;
-        packets++;
-      }
-    }
-  } finally {
-    await sink.close();
-  }
-  return { bytes, packets };
 }
