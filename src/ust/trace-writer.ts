@@ -243,33 +243,47 @@ class RingSink {
     const content = Number(this.dv.getBigUint64(base + PH_CONTENT_SIZE, true)) / 8;
     const gi = CTL_GEN + i;
     const events = this.ctl[ctlCountIndex(this.d.numSubbuf, i)]!;
+    const budget = this.budgetMs(base, content);
     if (this.d.mode === 'discard') {
       // Written or not (full disk), the sub-buffer goes back to the producer: a stalled writer must not stall it.
-      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events, true, this.d.aligned);
+      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events, true, this.d.aligned, budget);
       Atomics.store(this.ctl, gi, gen(this.expect, GEN_CONSUMED));
       Atomics.notify(this.ctl, gi);
     } else {
       this.priv.set(this.u8.subarray(base, base + content));
       const closed = gen(this.expect, GEN_CLOSED);
       if (Atomics.compareExchange(this.ctl, gi, closed, gen(this.expect, GEN_CONSUMED)) === closed) {
-        this.writePacket(this.priv.subarray(0, content), undefined, events, true);
+        this.writePacket(this.priv.subarray(0, content), undefined, events, true, undefined, budget);
       }
     }
     this.expect++;
   }
 
   /**
+   * How long writing packet `expect` (closed, at `base`, `content` bytes) may take before its producer runs out
+   * of sub-buffers (DirectFile.write's `budgetMs`): none if more closed packets wait already; else the time the
+   * producer, at the rate it filled this packet, takes to fill the free sub-buffers and half of the one it is in,
+   * plus how long it then waits for one (its blocking timeout: a producer that waits forever loses nothing).
+   */
+  private budgetMs(base: number, content: number): number {
+    const n = this.d.numSubbuf;
+    if (this.d.blockingTimeoutMs === Infinity) return Infinity;
+    const next = this.expect + 1;
+    if (Atomics.load(this.ctl, CTL_GEN + (next & (n - 1))) === gen(next, GEN_CLOSED)) return this.d.blockingTimeoutMs;
+    const ns = Number(this.dv.getBigUint64(base + PH_TS_END, true) - this.dv.getBigUint64(base + PH_TS_BEGIN, true));
+    return (ns / 1e6) * (this.d.subbufSize / content) * (n - 1.5) + this.d.blockingTimeoutMs;
+  }
+
+  /**
    * Writes one packet (content bytes with a complete header) and its index entry; false if it could not (then
    * it is counted as unwritten, and the files end at the previous whole packet).
-   */
-  /**
    * `padInPlace`: `bytes` start a buffer this writer owns up to the padded size (a closed or claimed
    * sub-buffer, the private copy): the padding is zeroed there and the packet goes out as one write, which
    * O_DIRECT takes when that memory is page-aligned (`aligned`: true for the ring's when allocated so; absent for
    * allocateAligned()'s, which direct-io.ts recognizes). Otherwise the padding comes from elsewhere, through the
-   * page cache.
+   * page cache. `budgetMs`: see budgetMs().
    */
-  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number, padInPlace = false, aligned?: boolean): boolean {
+  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number, padInPlace = false, aligned?: boolean, budgetMs = Infinity): boolean {
     const content = bytes.length;
     const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
     if (this.held !== undefined && !this.closed) {
@@ -293,7 +307,7 @@ class RingSink {
       if (padInPlace && bytes.byteOffset + size <= bytes.buffer.byteLength) {
         const whole = new Uint8Array(bytes.buffer, bytes.byteOffset, size);
         whole.fill(0, content);
-        data.write(whole, this.fileOff, writeOne, aligned);
+        data.write(whole, this.fileOff, writeOne, aligned, budgetMs);
       } else {
         data.write(bytes, this.fileOff, (fd, b, p) => writeAllAt(fd, pad > 0 ? [b, ZEROS.subarray(0, pad)] : [b], p), false);
       }
@@ -348,10 +362,9 @@ class RingSink {
   }
 
   private closeFiles(): void {
-    for (const fd of [this.data?.fd ?? -1, this.idxFd]) {
-      if (fd < 0) continue;
+    for (const close of [() => this.data?.close(), () => this.idxFd >= 0 && closeSync(this.idxFd)]) {
       try {
-        closeSync(fd);
+        close();
       } catch {
         // Every byte was written with write(2); a close error (NFS) is nothing we could still repair.
       }
