@@ -8,8 +8,8 @@
 // rules; `stop` tells the threads, gives them a moment to close their packets, writes everything out (rescuing
 // packets of busy threads) and answers `stopped` with the statistics, which are also reported every read-timer
 // period while recording. Tracepoint declarations of any thread are forwarded for `list -u`. On
-// ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons and sets
-// ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
+// ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons, hands the packets
+// of snapshot runs over to them (the daemon keeps them for later snapshots) and sets ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,13 +17,14 @@ import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel, workerData, type MessagePort } from 'node:worker_threads';
 import { encodeFrame, FrameDecoder } from '../control/framing.js';
-import { APP_PROTOCOL_VERSION, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint, type DaemonToApp } from './app-protocol.js';
+import { APP_PROTOCOL_VERSION, HELD_PIECE_BYTES, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint, type DaemonToApp } from './app-protocol.js';
 import { AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, DAEMON_POLL_MS, type AgentInit } from './app-agent-protocol.js';
 import { CHANNEL_NAME } from './channel-name.js';
 import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
-import { SessionWriter, writeSnapshotTrace } from './trace-writer.js';
+import { SessionWriter } from './trace-writer.js';
+import { writeSnapshotTrace } from './snapshot-trace.js';
 import { describeIoError } from '../errors.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
@@ -295,7 +296,7 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     // Threads declare events on the BroadcastChannel, asynchronously: give declarations already posted for the
     // records about to be copied the time to arrive, as a snapshot's metadata is written once.
     await sleep(DECLARATION_GRACE_MS);
-    const r = await writeSnapshotTrace(m.dir, preamble, runs.map((x) => x.writer), m.maxBytes);
+    const r = await writeSnapshotTrace(m.dir, preamble, runs.map((x) => x.writer.snapshotContent()), m.maxBytes);
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, ...r });
   } catch (err) {
     const e = err as Error & { code?: string };
@@ -451,7 +452,10 @@ function connect(path: string, initial: boolean): void {
   });
 }
 
-/** Process exit: write every session out, report the final statistics, then let the main thread go. */
+/**
+ * Process exit: write every session out, report the final statistics, hand the snapshot runs' packets over to
+ * their daemons, then let the main thread go.
+ */
 function finish(): void {
   finalizing = true;
   const flushes: Promise<void>[] = [];
@@ -459,10 +463,41 @@ function finish(): void {
     const st = endSession(s);
     flushes.push(new Promise((r) => send(s.conn, { type: 'stopped', sessionId: s.start.config.sessionId, stats: st }, r)));
   }
+  flushes.push(...handOver());
   void Promise.all(flushes).then(() => {
     Atomics.store(ctrl, AGENT_DONE, 1);
     Atomics.notify(ctrl, AGENT_DONE);
   });
+}
+
+/**
+ * At exit, each snapshot run (recording until now, or stopped and not forgotten) sends what it holds to its
+ * daemon, which keeps it for the session's next snapshots (app-protocol.ts). Resolves as the frames are written
+ * (the socket then delivers them after this process is gone).
+ */
+function handOver(): Promise<void>[] {
+  const written: Promise<void>[] = [];
+  for (const [id, s] of held) {
+    const preamble = tracePreambles.get(s.start.config.uuid);
+    if (preamble === undefined || !s.conn.registered) continue;
+    const part = s.writer.snapshotContent();
+    send(s.conn, { type: 'held', sessionId: id, preamble, declarations: part.declarations });
+    for (const stream of part.streams) {
+      for (const p of stream.packets) {
+        for (let at = 0; at < p.length; at += HELD_PIECE_BYTES) {
+          const m: AppToDaemon = {
+            type: 'held-packet',
+            sessionId: id,
+            stream: stream.name,
+            data: p.subarray(at, at + HELD_PIECE_BYTES).toString('base64'),
+            last: at + HELD_PIECE_BYTES >= p.length,
+          };
+          written.push(new Promise((r) => send(s.conn, m, r)));
+        }
+      }
+    }
+  }
+  return written;
 }
 
 const fin = waitAsync(ctrl, AGENT_FINAL, 0);

@@ -13,7 +13,10 @@
 // is no shared file to arbitrate. The daemon keeps what only it can do: which sessions exist, where each app
 // writes, rules, start/stop, and the statistics (`stats`/`stopped` below) that `ltt list SESSION` shows.
 // Snapshot sessions (`snapshot: true`): the app keeps its newest packets in memory and writes them only when
-// the daemon sends 'snapshot' (into a folder the daemon made), answering 'snapshot-done'.
+// the daemon sends 'snapshot' (into a folder the daemon made), answering 'snapshot-done'. An app that exits
+// (normally, by an uncaught exception, SIGINT/SIGTERM) hands each snapshot run's packets over ('held', then its
+// packets as 'held-packet' pieces, before it closes the socket): the daemon keeps them for later snapshots, as
+// LTTng's per-UID buffers outlive the apps that wrote them.
 // Per-uid buffers (one trace shared by every app of a user) would need the daemon to merge packets of many
 // processes into shared streams and metadata; ltt records user space per process only.
 
@@ -22,7 +25,10 @@ import type { SessionConfig } from './tracer.js';
 
 export const APP_SOCKET_NAME = 'app-ltt-sessiond';
 /** Bumped on any incompatible change; the daemon refuses other versions (the app then runs untraced). */
-export const APP_PROTOCOL_VERSION = 3;
+export const APP_PROTOCOL_VERSION = 4;
+
+/** Handed-over packets travel in pieces of this many bytes: a frame stays well below the daemon's 1 MiB limit. */
+export const HELD_PIECE_BYTES = 512 * 1024;
 
 export interface AppTracepoint {
   readonly name: string;
@@ -98,6 +104,13 @@ export type AppToDaemon =
       readonly code?: string;
     }
   | { readonly type: 'rotated'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string }
+  /** At exit, a snapshot run's (`sessionId`) trace: its TSDL preamble and declarations; its packets follow. */
+  | { readonly type: 'held'; readonly sessionId: string; readonly preamble: string; readonly declarations: string }
+  /**
+   * A piece of the next packet of stream file `stream` of a handed-over run (base64, at most HELD_PIECE_BYTES
+   * before encoding); `last`: the packet is complete. Packets of a stream come oldest first.
+   */
+  | { readonly type: 'held-packet'; readonly sessionId: string; readonly stream: string; readonly data: string; readonly last: boolean }
   | { readonly type: 'cleared'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string };
 
 export type DaemonToApp =

@@ -83,6 +83,8 @@ export interface RingDescriptor {
   readonly subbufSize: number;
   readonly numSubbuf: number;
   readonly mode: LossMode;
+  /** Discard mode: how long (ms) a thread waits for a free sub-buffer before it discards (Infinity: never). */
+  readonly blockingTimeoutMs: number;
   /** TSDL `stream { ... };` block of this ring. */
   readonly streamTsdl: string;
 }

@@ -22,7 +22,7 @@
 // Snapshot mode (`snapshot: true`): no file is written; each stream keeps its newest packets in as many
 // sub-buffer-sized slots as the ring has sub-buffers (reused: memory stays at the channel's size), and the
 // declarations in memory; snapshot() hands them out (plus a copy of the packet still open, taken without
-// disturbing its thread), and writeSnapshotTrace() writes them as an ordinary trace. The memory outlives
+// disturbing its thread), and writeSnapshotTrace() (snapshot-trace.ts) writes them as an ordinary trace. The memory outlives
 // finish() (a stopped session can still be snapshotted).
 
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, unlinkSync, writeFileSync, writeSync, writevSync } from 'node:fs';
@@ -34,9 +34,9 @@ import {
   PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED,
   ctlCountIndex, ctlInt32Words, gen, type RingDescriptor,
 } from './ring-layout.js';
-import { FileTraceSink } from '../ctf/writer/file-sink.js';
-import { describeIoError, LttError } from '../errors.js';
+import { describeIoError } from '../errors.js';
 import type { ChannelMessage } from './tracer.js';
+import type { SnapshotPart } from './snapshot-trace.js';
 
 // Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings the project compiles against.
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
@@ -243,33 +243,47 @@ class RingSink {
     const content = Number(this.dv.getBigUint64(base + PH_CONTENT_SIZE, true)) / 8;
     const gi = CTL_GEN + i;
     const events = this.ctl[ctlCountIndex(this.d.numSubbuf, i)]!;
+    const budget = this.budgetMs(base, content);
     if (this.d.mode === 'discard') {
       // Written or not (full disk), the sub-buffer goes back to the producer: a stalled writer must not stall it.
-      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events, true, this.d.aligned);
+      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events, true, this.d.aligned, budget);
       Atomics.store(this.ctl, gi, gen(this.expect, GEN_CONSUMED));
       Atomics.notify(this.ctl, gi);
     } else {
       this.priv.set(this.u8.subarray(base, base + content));
       const closed = gen(this.expect, GEN_CLOSED);
       if (Atomics.compareExchange(this.ctl, gi, closed, gen(this.expect, GEN_CONSUMED)) === closed) {
-        this.writePacket(this.priv.subarray(0, content), undefined, events, true);
+        this.writePacket(this.priv.subarray(0, content), undefined, events, true, undefined, budget);
       }
     }
     this.expect++;
   }
 
   /**
+   * How long writing packet `expect` (closed, at `base`, `content` bytes) may take before its producer runs out
+   * of sub-buffers (DirectFile.write's `budgetMs`): none if more closed packets wait already; else the time the
+   * producer, at the rate it filled this packet, takes to fill the free sub-buffers and half of the one it is in,
+   * plus how long it then waits for one (its blocking timeout: a producer that waits forever loses nothing).
+   */
+  private budgetMs(base: number, content: number): number {
+    const n = this.d.numSubbuf;
+    if (this.d.blockingTimeoutMs === Infinity) return Infinity;
+    const next = this.expect + 1;
+    if (Atomics.load(this.ctl, CTL_GEN + (next & (n - 1))) === gen(next, GEN_CLOSED)) return this.d.blockingTimeoutMs;
+    const ns = Number(this.dv.getBigUint64(base + PH_TS_END, true) - this.dv.getBigUint64(base + PH_TS_BEGIN, true));
+    return (ns / 1e6) * (this.d.subbufSize / content) * (n - 1.5) + this.d.blockingTimeoutMs;
+  }
+
+  /**
    * Writes one packet (content bytes with a complete header) and its index entry; false if it could not (then
    * it is counted as unwritten, and the files end at the previous whole packet).
-   */
-  /**
    * `padInPlace`: `bytes` start a buffer this writer owns up to the padded size (a closed or claimed
    * sub-buffer, the private copy): the padding is zeroed there and the packet goes out as one write, which
    * O_DIRECT takes when that memory is page-aligned (`aligned`: true for the ring's when allocated so; absent for
    * allocateAligned()'s, which direct-io.ts recognizes). Otherwise the padding comes from elsewhere, through the
-   * page cache.
+   * page cache. `budgetMs`: see budgetMs().
    */
-  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number, padInPlace = false, aligned?: boolean): boolean {
+  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number, padInPlace = false, aligned?: boolean, budgetMs = Infinity): boolean {
     const content = bytes.length;
     const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
     if (this.held !== undefined && !this.closed) {
@@ -293,7 +307,7 @@ class RingSink {
       if (padInPlace && bytes.byteOffset + size <= bytes.buffer.byteLength) {
         const whole = new Uint8Array(bytes.buffer, bytes.byteOffset, size);
         whole.fill(0, content);
-        data.write(whole, this.fileOff, writeOne, aligned);
+        data.write(whole, this.fileOff, writeOne, aligned, budgetMs);
       } else {
         data.write(bytes, this.fileOff, (fd, b, p) => writeAllAt(fd, pad > 0 ? [b, ZEROS.subarray(0, pad)] : [b], p), false);
       }
@@ -348,10 +362,9 @@ class RingSink {
   }
 
   private closeFiles(): void {
-    for (const fd of [this.data?.fd ?? -1, this.idxFd]) {
-      if (fd < 0) continue;
+    for (const close of [() => this.data?.close(), () => this.idxFd >= 0 && closeSync(this.idxFd)]) {
       try {
-        closeSync(fd);
+        close();
       } catch {
         // Every byte was written with write(2); a close error (NFS) is nothing we could still repair.
       }
@@ -722,7 +735,7 @@ export class SessionWriter {
   }
 
   /** Snapshot mode: the declarations and, per stream, the packets held now (see RingSink.snapshotPackets). */
-  snapshotContent(): { declarations: string; streams: Array<{ name: string; packets: Buffer[] }> } {
+  snapshotContent(): SnapshotPart {
     this.flushMetadata();
     const streams = [...this.sinks.values()].map((s) => ({ name: s.d.streamName, packets: s.snapshotPackets() }));
     return { declarations: this.declarations, streams };
@@ -750,59 +763,4 @@ export class SessionWriter {
     if (this.firstError !== undefined) out.error = this.firstError;
     return out;
   }
-}
-
-/**
- * Writes one snapshot of an app's session as a trace in `dir`: `preamble` (the trace's TSDL preamble) and the
- * declarations and held packets of `writers` (the session's channels), each stream its newest packets within an
- * equal share of `maxBytes` (0: no limit; a share below one packet is LttError MAX_SIZE_INVALID, nothing written).
- */
-export async function writeSnapshotTrace(
-  dir: string,
-  preamble: string,
-  writers: readonly SessionWriter[],
-  maxBytes: number,
-): Promise<{ bytes: number; packets: number }> {
-  const parts = writers.map((w) => w.snapshotContent());
-  const streams = parts.flatMap((p) => p.streams).filter((s) => s.packets.length > 0);
-  const share = maxBytes > 0 && streams.length > 0 ? Math.floor(maxBytes / streams.length) : Infinity;
-  const largest = Math.max(0, ...streams.map((s) => s.packets[s.packets.length - 1]!.length));
-  if (share < largest) {
-    throw new LttError('MAX_SIZE_INVALID', `Invalid snapshot size. Cannot fit at least one packet per stream (${maxBytes} bytes for ${streams.length} streams of packets up to ${largest} bytes).`);
-  }
-  if (streams.length === 0) return { bytes: 0, packets: 0 }; // nothing recorded yet: no trace (the daemon removes the folder)
-  const sink = await FileTraceSink.create(dir);
-  let bytes = 0;
-  let packets = 0;
-  try {
-    sink.writeMetadata(Buffer.from(preamble + parts.map((p) => p.declarations).join('')));
-    for (const s of streams) {
-      let first = s.packets.length;
-      for (let used = 0; first > 0 && used + s.packets[first - 1]!.length <= share; ) used += s.packets[--first]!.length;
-      const h0 = s.packets[0]!;
-      const out = sink.openStream({
-        fileName: s.name,
-        streamClassId: h0.readUInt32LE(PH_STREAM_ID),
-        streamInstanceId: Number(h0.readBigUInt64LE(PH_STREAM_INSTANCE_ID)),
-        cpuId: 0,
-      });
-      for (const p of s.packets.slice(first)) {
-        out.writePacket(p, {
-          packetSizeBits: Number(p.readBigUInt64LE(PH_PACKET_SIZE)),
-          contentSizeBits: Number(p.readBigUInt64LE(PH_CONTENT_SIZE)),
-          timestampBegin: p.readBigUInt64LE(PH_TS_BEGIN),
-          timestampEnd: p.readBigUInt64LE(PH_TS_END),
-          eventsDiscarded: Number(p.readBigUInt64LE(PH_EVENTS_DISCARDED)),
-          streamId: p.readUInt32LE(PH_STREAM_ID),
-          streamInstanceId: Number(p.readBigUInt64LE(PH_STREAM_INSTANCE_ID)),
-          packetSeqNum: Number(p.readBigUInt64LE(PH_SEQ_NUM)),
-        });
-        bytes += p.length;
-        packets++;
-      }
-    }
-  } finally {
-    await sink.close();
-  }
-  return { bytes, packets };
 }

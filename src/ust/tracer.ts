@@ -316,6 +316,7 @@ export function activate(config: SessionConfig): void {
     subbufSize: config.subbufSize,
     numSubbuf: config.numSubbuf,
     mode: config.mode,
+    blockingTimeoutMs: ring.blockingTimeoutMs,
     streamTsdl: streamTsdl(streamId, contextTsdl(config.contexts)),
   };
   post({ type: 'ring', sessionId: config.sessionId, ring: desc, events: events.map((ev) => describe(ev, streamId)) });

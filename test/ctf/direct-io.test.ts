@@ -1,6 +1,7 @@
 // Stream files written with O_DIRECT (src/ctf/writer/direct-io.ts): the packet buffers are page-aligned, the
 // data file is really opened O_DIRECT (its flags in /proc/self/fdinfo), a stream whose packets cannot be
-// written directly goes back to the page cache on the same file, and either way the trace reads back whole
+// written directly goes back to the page cache on the same file, a write that cannot wait for the device (its
+// ring would fill) goes through the page cache while the stream stays direct, and either way the trace reads back whole
 // (our reader and babeltrace2 agree on every event).
 
 import { strict as assert } from 'node:assert';
@@ -10,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
-import { allocateAligned, directIoEnabled, directWritable, DirectWriteMonitor } from '../../src/ctf/writer/direct-io.js';
+import { allocateAligned, DirectFile, directIoEnabled, directWritable, DirectWriteMonitor } from '../../src/ctf/writer/direct-io.js';
 import { events as readEvents, openTrace } from '../../src/ctf/index.js';
 
 const O_DIRECT = fs.constants.O_DIRECT;
@@ -95,4 +96,39 @@ test('a disk slower than 100 MB/s sends the stream back to the page cache, judge
   assert.ok(hiccup.record(1 << 20, 25), 'first slow window');
   for (let i = 0; i < 100; i++) assert.ok(hiccup.record(1 << 20, 0.5), 'fast again');
   assert.ok(hiccup.record(1 << 20, 25), 'a later slow window is the first of a new count');
+});
+
+test('a write that cannot wait as long as direct writes take goes through the page cache, same file', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0' }, () => {
+  const file = path.join(tmpRoot, 'budget');
+  let reopened = 0;
+  const f = DirectFile.open(
+    true,
+    (direct) => fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | (direct ? O_DIRECT : 0), 0o644),
+    () => {
+      reopened++;
+      return fs.openSync(file, fs.constants.O_WRONLY);
+    },
+  );
+  const page = (k: number): Buffer => allocateAligned(4096).fill(k);
+  const paths: string[] = [];
+  const writeAll = (fd: number, b: Uint8Array, pos: number): void => {
+    paths.push((Number.parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8) & O_DIRECT) !== 0 ? 'direct' : 'cached');
+    fs.writeSync(fd, b, 0, b.length, pos);
+  };
+  try {
+    f.write(page(1), 0, writeAll, undefined, 0); // no direct write timed yet: direct
+    f.write(page(2), 4096, writeAll, undefined, Infinity);
+    // A ring with more packets waiting (budget 0) cannot wait for the device.
+    f.write(page(3), 8192, writeAll, undefined, 0);
+    f.write(page(4), 12288, writeAll, undefined, 0);
+    f.write(page(5), 16384, writeAll, undefined, Infinity);
+    assert.deepEqual(paths, ['direct', 'direct', 'cached', 'cached', 'direct']);
+    assert.equal(reopened, 1, 'the page-cache descriptor is opened once and kept');
+    assert.ok(f.isDirect, 'the stream stays direct');
+  } finally {
+    f.close();
+  }
+  const bytes = fs.readFileSync(file);
+  assert.deepEqual([...Array(5).keys()].map((k) => bytes[k * 4096]), [1, 2, 3, 4, 5]);
+  assert.equal(bytes.length, 5 * 4096);
 });

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { LttTestEnv, type RunResult } from '../cli/ltt-test-env.js';
 import { BT, DEMO, ROOT, discardedEvents, writeScript } from '../ust/helpers.js';
@@ -638,6 +639,97 @@ test('snapshot session: an app keeps its newest packets in memory; snapshots ove
   } finally {
     // A failed assertion must not leave the app running: the test runner would wait for it forever.
     await running?.kill();
+    await env.cleanup();
+  }
+});
+
+/** Runs ust-demo N in `mode` ('sigterm': killed by SIGTERM once it has emitted); resolves with how it ended. */
+async function demoApp(env: LttTestEnv, n: number, mode: '' | 'throw' | 'sigterm'): Promise<{ pid: number; end: number | string; stderr: string }> {
+  const c = spawn(process.execPath, [DEMO, String(n), ...(mode ? [mode] : [])], { cwd: ROOT, env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => c.kill('SIGKILL'), 60_000);
+  if (mode === 'sigterm') c.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('ready') && c.kill('SIGTERM'));
+  const end = await new Promise<number | string>((r) => c.once('exit', (code, signal) => r(code ?? signal ?? -1)));
+  clearTimeout(timer);
+  return { pid: c.pid!, end, stderr };
+}
+
+/** The demo:tick lines of each app folder of a snapshot, by pid. */
+function ticksByApp(snapshot: string): Map<number, Map<string, number[]>> {
+  const out = new Map<number, Map<string, number[]>>();
+  const pidDir = join(snapshot, 'ust', 'pid');
+  for (const name of existsSync(pidDir) ? readdirSync(pidDir) : []) {
+    out.set(Number(/^node-(\d+)-\d{8}-\d{6}$/.exec(name)?.[1]), ticks(bt2(join(pidDir, name)).lines));
+  }
+  return out;
+}
+
+test('snapshot session: apps that exited (at their end, by an uncaught exception, by SIGTERM) are in the snapshots', { timeout: 180_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = join(env.root, 'snaps');
+    await ok(env, 'create', 'fl', '--snapshot', '-o', out);
+    await ok(env, 'enable-event', '-u', 'demo:*');
+    await ok(env, 'start');
+    const ended = await demoApp(env, 2000, '');
+    assert.deepEqual([ended.end, ended.stderr], [0, '']);
+    await ok(env, 'snapshot', 'record');
+    const first = ticksByApp(join(out, readdirSync(out)[0]!));
+    assert.deepEqual([...first.keys()], [ended.pid], 'the app that ran to its end is in the snapshot');
+    assert.deepEqual(first.get(ended.pid)!.get('main'), range(2000));
+    assert.deepEqual(first.get(ended.pid)!.get('worker'), range(2000));
+
+    const threw = await demoApp(env, 1500, 'throw');
+    assert.equal(threw.end, 1);
+    assert.match(threw.stderr, /deliberate uncaught exception/);
+    const killed = await demoApp(env, 1200, 'sigterm');
+    assert.equal(killed.end, 'SIGTERM', 'the app still dies of the signal');
+    // Stopped, the session still has every app it holds; snapshots overlap.
+    await ok(env, 'stop');
+    await ok(env, 'snapshot', 'record', '-n', 'all');
+    const all = ticksByApp(join(out, readdirSync(out).find((n) => n.startsWith('all-'))!));
+    for (const [app, n] of [[ended, 2000], [threw, 1500], [killed, 1200]] as const) {
+      assert.deepEqual(all.get(app.pid)?.get('main'), range(n), `app ${app.pid} (${app.end}): every main tick`);
+      assert.deepEqual(all.get(app.pid)?.get('worker'), range(n), `app ${app.pid} (${app.end}): every worker tick`);
+    }
+    assert.equal((await ok(env, 'view', join(out, readdirSync(out).find((n) => n.startsWith('all-'))!))).stdout.split('\n').length, 2 * (2000 + 1500 + 1200) + 1);
+    // `clear` empties what the session holds, exited apps' packets included.
+    await ok(env, 'clear');
+    await ok(env, 'snapshot', 'record', '-n', 'cleared');
+    assert.equal(ticksByApp(join(out, readdirSync(out).find((n) => n.startsWith('cleared-'))!)).size, 0);
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('snapshot session: what exited apps hand over is bounded per user and channel (oldest packets go, counted)', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = join(env.root, 'snaps');
+    await ok(env, 'create', 'bound', '--snapshot', '-o', out);
+    // 2 x 4 KiB: each app hands over 2 threads x 2 packets, and a user's per-UID buffers would hold 2 x 4 KiB per CPU.
+    await ok(env, 'enable-channel', '-u', '--subbuf-size', '4k', '--num-subbuf', '2', 'tiny');
+    await ok(env, 'enable-event', '-u', '-c', 'tiny', 'demo:tick');
+    await ok(env, 'start');
+    const apps = [];
+    for (let k = 0; k < 3; k++) apps.push(await demoApp(env, 1000, ''));
+    await ok(env, 'snapshot', 'record');
+    const snap = join(out, readdirSync(out)[0]!);
+    const held = ticksByApp(snap);
+    // 4 packets of 4 KiB per app; the bound keeps availableParallelism() x 2 packets: the newest ones.
+    const keptPackets = 2 * availableParallelism();
+    const keptApps = Math.min(3, Math.floor(keptPackets / 4));
+    assert.deepEqual([...held.keys()].sort(), apps.slice(3 - keptApps).map((a) => a.pid).sort(), 'the newest apps are kept whole');
+    for (const pid of held.keys()) assert.deepEqual(held.get(pid)!.get('main')!.slice(-1), [999], `app ${pid}: its newest tick`);
+    // Counted as lost packets (`list` prints no statistics for snapshot sessions, as lttng; its MI has them).
+    // The apps' own rings may have lost packets too (a thread lapping the agent): at least the bound's count.
+    const mi = (await ok(env, '--mi', 'json', 'list', 'bound')).stdout;
+    const lost = Number(/"lost_packets":(\d+)/.exec(mi)?.[1]);
+    assert.ok(lost >= 3 * 4 - keptApps * 4, mi);
+    await ok(env, 'destroy');
+  } finally {
     await env.cleanup();
   }
 });

@@ -8,7 +8,10 @@
 // sizes are multiples of the page size, so offsets are too; buffers come from allocateAligned(), page-aligned
 // memory (a WebAssembly.Memory is mapped on a page boundary; Node's own buffers are not aligned).
 // The file sink falls back to ordinary writes when a file system refuses O_DIRECT, when a packet is not aligned,
-// and when the disk is slower than the page cache would be (see DirectWriteMonitor).
+// and when the disk is slower than the page cache would be (see DirectWriteMonitor). A writer that cannot afford
+// to wait for the device (its ring would fill before a direct write returns: write()'s `budgetMs`) writes through
+// the page cache: a direct write sleeps until the device has the data, and on a shared machine the thread then
+// also waits for a CPU again; the device's latency spikes and that wait, not its throughput, fill the ring.
 
 import * as fs from 'node:fs';
 
@@ -89,8 +92,15 @@ function errnoOf(err: unknown): string | undefined {
  * an unaligned write, an EINVAL, or a disk too slow (DirectWriteMonitor). `writeAll(fd, bytes, pos)` is the
  * caller's own positional write (its error handling stays its own).
  */
+/** Per write, how much of the slowest recent direct write's time is still expected of the next one. */
+const DIRECT_MS_DECAY = 0.8;
+
 export class DirectFile {
   private readonly monitor = new DirectWriteMonitor();
+  /** The same file opened through the page cache, once a write could not wait for the device (`budgetMs`). */
+  private buffered = -1;
+  /** How long direct writes take lately (ms, wall): the slowest recent one, decaying with each write. */
+  private directMs = 0;
 
   private constructor(
     public fd: number,
@@ -118,11 +128,21 @@ export class DirectFile {
     return this.direct;
   }
 
-  /** `aligned`: whether `bytes` lies in page-aligned memory (default: memory from allocateAligned()). */
-  write(bytes: Uint8Array, pos: number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void, aligned?: boolean): void {
+  /**
+   * `aligned`: whether `bytes` lies in page-aligned memory (default: memory from allocateAligned()).
+   * `budgetMs`: how long the caller can wait before its ring buffer fills; when recent direct writes took
+   * longer, this one goes through the page cache, which takes it at memory speed.
+   */
+  write(bytes: Uint8Array, pos: number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void, aligned?: boolean, budgetMs = Infinity): void {
     if (this.direct && !directWritable(bytes, pos, aligned)) this.leaveDirect();
     if (!this.direct) {
       writeAll(this.fd, bytes, pos);
+      return;
+    }
+    this.directMs *= DIRECT_MS_DECAY;
+    if (this.directMs > budgetMs) {
+      if (this.buffered < 0) this.buffered = this.reopenBuffered();
+      writeAll(this.buffered, bytes, pos);
       return;
     }
     const t0 = performance.now();
@@ -135,17 +155,22 @@ export class DirectFile {
       writeAll(this.fd, bytes, pos);
       return;
     }
-    if (!this.monitor.record(bytes.byteLength, performance.now() - t0)) this.leaveDirect();
+    const ms = performance.now() - t0;
+    this.directMs = Math.max(this.directMs, ms);
+    if (!this.monitor.record(bytes.byteLength, ms)) this.leaveDirect();
   }
 
   private leaveDirect(): void {
-    const fd = this.reopenBuffered();
+    const fd = this.buffered >= 0 ? this.buffered : this.reopenBuffered();
+    this.buffered = -1;
     fs.closeSync(this.fd);
     this.fd = fd;
     this.direct = false;
   }
 
   close(): void {
+    if (this.buffered >= 0) fs.closeSync(this.buffered);
+    this.buffered = -1;
     fs.closeSync(this.fd);
   }
 }

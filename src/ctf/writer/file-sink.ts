@@ -286,7 +286,7 @@ class FileStreamSink implements StreamSink {
     }
   }
 
-  writePacket(packet: Uint8Array, index: PacketIndexEntry): void {
+  writePacket(packet: Uint8Array, index: PacketIndexEntry, budgetMs?: number): void {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed stream ${this.dataPath}`);
     if (this.data !== undefined && this.rotate && this.fileBytes > 0 && this.fileBytes + packet.length > this.info.tracefileSize!) {
       // lttng-consumerd: move to the next file of the ring, overwriting the oldest one.
@@ -299,7 +299,7 @@ class FileStreamSink implements StreamSink {
     if (this.data === undefined) this.openFiles();
     const data = this.data!;
     encodeIndexEntry(this.entry, 0, this.fileBytes, index);
-    data.write(packet, this.fileBytes, this.writeData);
+    data.write(packet, this.fileBytes, this.writeData, undefined, budgetMs);
     try {
       writeAllAt(this.indexFd, this.entry, this.indexBytes, this.indexPath);
     } catch (err) {

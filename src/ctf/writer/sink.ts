@@ -33,7 +33,8 @@ export interface StreamSinkInfo {
 }
 
 export interface StreamSink {
-  writePacket(packet: Uint8Array, index: PacketIndexEntry): void;
+  /** `budgetMs`: how long the write may wait for the device (DirectFile.write); absent: as long as it takes. */
+  writePacket(packet: Uint8Array, index: PacketIndexEntry, budgetMs?: number): void;
   close(): Promise<void>;
 }
 

@@ -109,6 +109,12 @@ export class StreamWriter {
   private readonly baseLo: number;
   private readonly baseHi: number;
 
+  /**
+   * How long a packet write may wait for the device (StreamSink.writePacket): set by a consumer whose ring
+   * buffer goes on filling meanwhile.
+   */
+  writeBudgetMs = Infinity;
+
   constructor(
     private readonly owner: StreamOwner,
     private sink: StreamSink,
@@ -402,7 +408,7 @@ export class StreamWriter {
     let written = this.owner.beforePacket();
     if (written) {
       try {
-        this.sink.writePacket(u8.subarray(0, size), entry);
+        this.sink.writePacket(u8.subarray(0, size), entry, this.writeBudgetMs);
       } catch (err) {
         written = false;
         this.owner.writeFailed(this, err);

@@ -6,8 +6,9 @@
 // registers there (src/ust/app-agent.ts) with its pid, uid, procname and tracepoints, and is answered with the
 // active sessions it belongs in, so it records from its first event. listTracepoints() is `ltt list -u`.
 // createSession() returns a UstSessionTracer (ust-session-tracer.ts) per recording session; the registry tells
-// active ones about apps that register, and routes the apps' answers (started/stats/stopped) to them. An app
-// that goes away is forgotten (its sessions keep its last statistics). Garbage on the socket closes that
+// active ones about apps that register, and routes the apps' answers (started/stats/stopped) to them, and the
+// packets an app of a snapshot session hands over at exit to the session they belong to (until it is destroyed).
+// An app that goes away is forgotten (its sessions keep its last statistics and what it handed over). Garbage on the socket closes that
 // connection only.
 
 import { chmodSync, readFileSync, statSync, unlinkSync } from 'node:fs';
@@ -56,6 +57,8 @@ export class AppRegistry implements UstDomain {
   private readonly apps = new Set<App>();
   /** Sessions currently recording: they are offered every app that registers. */
   readonly activeSessions = new Set<UstSessionTracer>();
+  /** Every session until destroyed (an app's packets handed over at exit may belong to a stopped one). */
+  readonly sessions = new Set<UstSessionTracer>();
 
   constructor(
     private readonly rundir: string,
@@ -118,7 +121,9 @@ export class AppRegistry implements UstDomain {
   }
 
   async createSession(options: TracerSessionOptions): Promise<DomainTracer> {
-    return new UstSessionTracer(this, options, this.log);
+    const tracer = new UstSessionTracer(this, options, this.log);
+    this.sessions.add(tracer);
+    return tracer;
   }
 
   private serve(socket: Socket): void {
@@ -217,6 +222,11 @@ export class AppRegistry implements UstDomain {
         // A stop waits for this answer; the session may already have left activeSessions.
         if (m.type === 'stopped') app.answer(m);
         return;
+      case 'held':
+      case 'held-packet':
+        checkHeld(m);
+        for (const s of this.sessions) s.appHandedOver(app, m);
+        return;
       case 'snapshot-done':
       case 'rotated':
       case 'cleared':
@@ -235,5 +245,14 @@ function checkAnswer(m: Extract<AppToDaemon, { type: 'snapshot-done' | 'rotated'
   if (m.reason !== undefined && typeof m.reason !== 'string') throw new Error(`${m.type}: reason must be text`);
   if (m.type === 'snapshot-done' && ![m.bytes, m.packets].every((n) => Number.isSafeInteger(n) && n >= 0)) {
     throw new Error('snapshot-done: bytes and packets must be counts');
+  }
+}
+
+/** A handed-over trace part, checked before a session keeps it (else: bad message). */
+function checkHeld(m: Extract<AppToDaemon, { type: 'held' | 'held-packet' }>): void {
+  if (typeof m.sessionId !== 'string') throw new Error(`${m.type} without a run id`);
+  if (m.type === 'held' && (typeof m.preamble !== 'string' || typeof m.declarations !== 'string')) throw new Error('held: preamble and declarations must be text');
+  if (m.type === 'held-packet' && (typeof m.stream !== 'string' || typeof m.data !== 'string' || typeof m.last !== 'boolean')) {
+    throw new Error('held-packet: stream, data and last expected');
   }
 }

@@ -15,6 +15,10 @@
 // Snapshot sessions: apps write nothing; each keeps its newest packets (see src/ust/trace-writer.ts), and
 // recordSnapshot() has every app of the current (or last) run write them into SNAPSHOT/ust/pid/PROCNAME-PID-DATE/,
 // made here as for a start. A stopped run's memory stays in the app until the next start or destroy ('forget').
+// An app that exits hands its runs' packets over (exited-app-buffers.ts): the daemon keeps them, bounded per
+// user and channel as LTTng's per-UID buffers are, and writes them in each snapshot in the app's folder as the
+// app would have; they last as long as a live app's memory would (through snapshots and stop, until clear, the
+// next start or destroy).
 
 import { needsOwnedOutput, OwnedDirectory, removeEmptyFolders, removeTree } from '../../ctf/writer/owned-output.js';
 import { lchownSync } from 'node:fs';
@@ -22,7 +26,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LttError } from '../../errors.js';
 import type { ProcessAttribute } from '../../control/messages.js';
-import type { AppSessionStart, AppStats } from '../../ust/app-protocol.js';
+import type { AppSessionStart, AppStats, AppToDaemon } from '../../ust/app-protocol.js';
+import { writeSnapshotTrace } from '../../ust/snapshot-trace.js';
+import { ExitedAppBuffers } from './exited-app-buffers.js';
 import { eventMatches, type EventRule } from '../../ust/enablement.js';
 import type { ContextName } from '../../ust/event-codegen.js';
 import type { SessionConfig } from '../../ust/tracer.js';
@@ -89,6 +95,8 @@ function blockingMs(us: number): number {
 export interface AppDirectory {
   registeredApps(): App[];
   readonly activeSessions: Set<UstSessionTracer>;
+  /** Every session of the daemon with a user-space domain: an exited app's buffers go to those of its runs. */
+  readonly sessions: Set<UstSessionTracer>;
 }
 
 export class UstSessionTracer implements DomainTracer {
@@ -101,6 +109,8 @@ export class UstSessionTracer implements DomainTracer {
   private active = false;
   /** Per-pid folders handed out, so a second run of the same app in this session never reuses one. */
   private readonly usedDirs = new Set<string>();
+  /** Snapshot sessions: what exited apps handed over. */
+  private readonly exited = new ExitedAppBuffers((name) => this.channel(name).options);
 
   constructor(
     private readonly registry: AppDirectory,
@@ -244,10 +254,10 @@ export class UstSessionTracer implements DomainTracer {
 
   /**
    * Makes BASE/ust/pid/NAME (and its index/) for `app` to write: inside the session owner's folder when root
-   * works for another user (their rights, no links followed), else made here and handed to the app's uid.
-   * Undefined (logged) when it cannot be made.
+   * works for another user (their rights, no links followed), else made here and handed to the app's uid
+   * (unless `forApp` is false: the daemon writes it). Undefined (logged) when it cannot be made.
    */
-  private appFolder(base: string, name: string, app: App): string | undefined {
+  private appFolder(base: string, name: string, app: App, forApp = true): string | undefined {
     const owner = this.options.owner;
     const forOwner = needsOwnedOutput(owner);
     const traceDir = join(base, 'ust', 'pid', name);
@@ -265,7 +275,7 @@ export class UstSessionTracer implements DomainTracer {
         makeDirectories(join(traceDir, 'index'));
         // The app writes its own folder: hand it over when the daemon (root) traces another user's process.
         // Inner folder first: once the outer one is the app's, the app could swap what is inside it.
-        if (process.getuid?.() === 0 && app.uid > 0) {
+        if (forApp && process.getuid?.() === 0 && app.uid > 0) {
           lchownSync(join(traceDir, 'index'), app.uid, app.gid);
           lchownSync(traceDir, app.uid, app.gid);
         }
@@ -366,11 +376,21 @@ export class UstSessionTracer implements DomainTracer {
     for (const run of this.runs) if (run.app === app) run.final = true;
   }
 
-  /** The runs of connected apps that joined and pass `keep`, by app (one request per app and trace). */
-  private runsByApp(keep: (run: AppRun) => boolean): Map<App, AppRun[]> {
+  /** AppRegistry: a snapshot run's packets handed over at the app's exit (ignored unless the run is this session's). */
+  appHandedOver(app: App, m: Extract<AppToDaemon, { type: 'held' | 'held-packet' }>): void {
+    const run = this.runs.find((r) => r.app === app && r.key === m.sessionId);
+    if (run === undefined || run.forgotten || !this.options.snapshot) return;
+    if (m.type === 'held') {
+      this.exited.begin(run.key, run.channel, app.uid, m.preamble, m.declarations);
+      this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} exited; its channel ${run.channel} packets are kept for snapshots`);
+    } else this.exited.addPiece(run.key, m.stream, Buffer.from(m.data, 'base64'), m.last);
+  }
+
+  /** The runs of connected (or also `gone`) apps that joined and pass `keep`, by app (one request per app and trace). */
+  private runsByApp(keep: (run: AppRun) => boolean, gone = false): Map<App, AppRun[]> {
     const byApp = new Map<App, AppRun[]>();
     for (const run of this.runs) {
-      if (!run.joined || run.app.closed || !keep(run)) continue;
+      if (!run.joined || (run.app.closed && !gone) || !keep(run)) continue;
       byApp.set(run.app, [...(byApp.get(run.app) ?? []), run]);
     }
     return byApp;
@@ -382,28 +402,45 @@ export class UstSessionTracer implements DomainTracer {
     for (const run of this.runs) {
       if (run.forgotten) continue;
       run.forgotten = true;
+      this.exited.drop(run.key);
       run.app.send({ type: 'forget', sessionId: run.key });
     }
   }
 
   /**
    * `snapshot record`: every app of the current (or last) run writes what it holds into
-   * DIR/ust/pid/PROCNAME-PID-DATE/; `maxBytes` (0: none) is shared equally by the apps. An app that does not
-   * answer in time is left out (logged); a size below one packet per stream is LttError MAX_SIZE_INVALID.
+   * DIR/ust/pid/PROCNAME-PID-DATE/, and the daemon writes there what exited apps handed over; `maxBytes` (0:
+   * none) is shared equally by the apps. An app that does not answer in time is left out (logged); a size below
+   * one packet per stream is LttError MAX_SIZE_INVALID.
    */
   async recordSnapshot(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }> {
-    const byApp = this.runsByApp((run) => !run.forgotten);
-    const share = maxBytes > 0 && byApp.size > 0 ? Math.max(1, Math.floor(maxBytes / byApp.size)) : 0;
+    const handedOver = this.runsByApp((run) => this.exited.has(run.key), true);
+    const byApp = this.runsByApp((run) => !run.forgotten && !handedOver.has(run.app));
+    const apps = byApp.size + handedOver.size;
+    const share = maxBytes > 0 && apps > 0 ? Math.max(1, Math.floor(maxBytes / apps)) : 0;
     const total = { bytes: 0, packets: 0, streams: 0 };
     let sizeError: LttError | undefined;
     let failure: string | undefined;
-    await Promise.all(
-      [...byApp].map(async ([app, runs]) => {
-        const folder = this.appFolder(dir, runs[0]!.dirName, app);
-        if (folder === undefined) {
-          failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
-          return;
-        }
+    const written = async (app: App, folder: string, m: { ok: boolean; bytes: number; packets: number; code?: string; reason?: string }) => {
+      if (m.ok && m.packets === 0) await removeEmptyFolders(this.options.owner, folder);
+      if (!m.ok) {
+        if (m.code === 'MAX_SIZE_INVALID') sizeError ??= new LttError('MAX_SIZE_INVALID', m.reason ?? 'Invalid snapshot size');
+        else failure ??= `app ${app.procname}-${app.pid}: ${m.reason ?? 'snapshot failed'}`;
+        return;
+      }
+      total.bytes += m.bytes;
+      total.packets += m.packets;
+      total.streams++;
+    };
+    const folderOf = (app: App, runs: AppRun[], forApp: boolean): string | undefined => {
+      const folder = this.appFolder(dir, runs[0]!.dirName, app, forApp);
+      if (folder === undefined) failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
+      return folder;
+    };
+    await Promise.all([
+      ...[...byApp].map(async ([app, runs]) => {
+        const folder = folderOf(app, runs, true);
+        if (folder === undefined) return;
         const request = `snapshot#${++keySeq}`;
         app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share });
         const m = await app.waitFor('snapshot-done', request, SNAPSHOT_ANSWER_TIMEOUT_MS);
@@ -414,17 +451,20 @@ export class UstSessionTracer implements DomainTracer {
           this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the snapshot`);
           return;
         }
-        if (m.ok && m.packets === 0) await removeEmptyFolders(this.options.owner, folder);
-        if (!m.ok) {
-          if (m.code === 'MAX_SIZE_INVALID') sizeError ??= new LttError('MAX_SIZE_INVALID', m.reason ?? 'Invalid snapshot size');
-          else failure ??= `app ${app.procname}-${app.pid}: ${m.reason ?? 'snapshot failed'}`;
-          return;
-        }
-        total.bytes += m.bytes;
-        total.packets += m.packets;
-        total.streams++;
+        await written(app, folder, m);
       }),
-    );
+      ...[...handedOver].map(async ([app, runs]) => {
+        const folder = folderOf(app, runs, false);
+        if (folder === undefined) return;
+        const held = this.exited.content(runs.map((r) => r.key))!;
+        try {
+          await written(app, folder, { ok: true, ...(await writeSnapshotTrace(folder, held.preamble, held.parts, share, this.options.owner)) });
+        } catch (error) {
+          const e = error as Error & { code?: string };
+          await written(app, folder, { ok: false, bytes: 0, packets: 0, reason: e.message, ...(e.code ? { code: e.code } : {}) });
+        }
+      }),
+    ]);
     if (sizeError) throw sizeError;
     if (failure !== undefined) throw new LttError('SNAPSHOT_FAIL', failure);
     return total;
@@ -465,6 +505,8 @@ export class UstSessionTracer implements DomainTracer {
   async clear(dir: string | undefined): Promise<void> {
     // Runs that exist now: an app that registers during the clear gets a folder of its own, which stays.
     const before = new Set(this.runs);
+    // What exited apps handed over goes too (snapshot sessions: LTTng's clear empties the per-UID buffers).
+    for (const run of this.runs) this.exited.drop(run.key);
     const byApp = this.runsByApp((run) => !run.forgotten && (this.options.snapshot || !run.final));
     let failure: string | undefined;
     await Promise.all(
@@ -542,6 +584,7 @@ export class UstSessionTracer implements DomainTracer {
     await this.stop();
     this.forgetRuns();
     this.registry.activeSessions.delete(this);
+    this.registry.sessions.delete(this);
   }
 
   stats(): TracerChannelStats[] {
@@ -557,6 +600,8 @@ export class UstSessionTracer implements DomainTracer {
         events += run.stats.recorded;
         bytes += run.stats.bytes ?? 0;
       }
+      // Packets of exited apps pushed out of what the daemon keeps for them (the per-UID bound).
+      lost += this.exited.dropped(c.name);
       return { channel: c.name, discarded, lost, events, bytes };
     });
   }

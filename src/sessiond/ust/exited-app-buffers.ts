@@ -1,0 +1,104 @@
+// The packets that apps of one snapshot session handed over as they exited (app-protocol.ts 'held'), kept by the
+// daemon for the session's next snapshots: LTTng's per-UID buffers outlive the apps that wrote them, so a
+// flight recorder still shows an app that has exited (or died of an exception or a signal).
+//
+// Contract: begin() starts a run's handed-over trace (TSDL preamble, declarations); addPiece() assembles its
+// packets and throws on anything malformed (the caller drops that connection). Per channel and user, the kept
+// packets are bounded by what that user's per-UID buffers of the channel would hold (sub-buffer count x size per
+// CPU): past it, the oldest packet (by begin time) of that user's exited apps goes, counted in dropped() as a
+// lost packet, as the per-UID ring overwrites its oldest sub-buffer. content() hands out a run set's trace for
+// a snapshot; drop() forgets a run (clear, the next start, destroy).
+
+import { availableParallelism } from 'node:os';
+import { PH_TS_BEGIN } from '../../ust/ring-layout.js';
+import { isWholePacket, type SnapshotPart } from '../../ust/snapshot-trace.js';
+
+/** A stream file name an app may hand over (written by the daemon: no path, no dot file, not the metadata). */
+const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
+
+interface HeldRun {
+  /** Channel and uid: the per-UID buffer this run's packets count against. */
+  readonly group: string;
+  readonly channel: string;
+  readonly preamble: string;
+  readonly declarations: string;
+  /** Whole packets, oldest first, by stream file name. */
+  readonly streams: Map<string, Buffer[]>;
+  /** Pieces of the packet under way, by stream file name. */
+  readonly pieces: Map<string, Buffer[]>;
+}
+
+export interface ChannelLimits {
+  /** The sub-buffer size: no packet is larger. */
+  readonly subbufSize: number;
+  readonly numSubbuf: number;
+}
+
+export class ExitedAppBuffers {
+  private readonly runs = new Map<string, HeldRun>();
+  private readonly droppedPackets = new Map<string, number>();
+
+  constructor(private readonly limitsOf: (channel: string) => ChannelLimits) {}
+
+  has(key: string): boolean {
+    return this.runs.has(key);
+  }
+
+  begin(key: string, channel: string, uid: number, preamble: string, declarations: string): void {
+    if (this.runs.has(key)) throw new Error(`run ${key} handed over twice`);
+    this.runs.set(key, { group: `${channel}\0${uid}`, channel, preamble, declarations, streams: new Map(), pieces: new Map() });
+  }
+
+  addPiece(key: string, stream: string, data: Buffer, last: boolean): void {
+    const run = this.runs.get(key);
+    if (run === undefined) throw new Error(`packet of run ${key}, which was not handed over`);
+    if (!STREAM_NAME.test(stream) || stream === 'metadata') throw new Error(`invalid stream file name ${JSON.stringify(stream.slice(0, 80))}`);
+    const limits = this.limitsOf(run.channel);
+    const pieces = run.pieces.get(stream) ?? [];
+    pieces.push(data);
+    if (pieces.reduce((n, b) => n + b.length, 0) > limits.subbufSize) throw new Error(`${stream}: a packet larger than the sub-buffer size`);
+    if (!last) {
+      run.pieces.set(stream, pieces);
+      return;
+    }
+    run.pieces.delete(stream);
+    const packet = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    if (!isWholePacket(packet, limits.subbufSize)) throw new Error(`${stream}: not a whole packet`);
+    const list = run.streams.get(stream) ?? [];
+    list.push(packet);
+    run.streams.set(stream, list);
+    this.bound(run.group, limits.numSubbuf * limits.subbufSize * availableParallelism());
+  }
+
+  /** The oldest packets of the group's runs go until what they keep fits in `limit` bytes. */
+  private bound(group: string, limit: number): void {
+    const lists = [...this.runs.values()].filter((r) => r.group === group).flatMap((r) => [...r.streams.values()]);
+    let total = lists.reduce((n, l) => n + l.reduce((m, p) => m + p.length, 0), 0);
+    while (total > limit) {
+      let oldest: Buffer[] | undefined;
+      for (const l of lists) {
+        if (l.length > 0 && (oldest === undefined || l[0]!.readBigUInt64LE(PH_TS_BEGIN) < oldest[0]!.readBigUInt64LE(PH_TS_BEGIN))) oldest = l;
+      }
+      total -= oldest!.shift()!.length;
+      const channel = group.slice(0, group.indexOf('\0'));
+      this.droppedPackets.set(channel, (this.droppedPackets.get(channel) ?? 0) + 1);
+    }
+  }
+
+  /** The trace the runs `keys` (the channels of one app) handed over: undefined if none of them did. */
+  content(keys: readonly string[]): { preamble: string; parts: SnapshotPart[] } | undefined {
+    const runs = keys.map((k) => this.runs.get(k)).filter((r): r is HeldRun => r !== undefined);
+    if (runs.length === 0) return undefined;
+    const parts = runs.map((r) => ({ declarations: r.declarations, streams: [...r.streams].map(([name, packets]) => ({ name, packets })) }));
+    return { preamble: runs[0]!.preamble, parts };
+  }
+
+  drop(key: string): void {
+    this.runs.delete(key);
+  }
+
+  /** Packets of `channel` that the bound pushed out. */
+  dropped(channel: string): number {
+    return this.droppedPackets.get(channel) ?? 0;
+  }
+}

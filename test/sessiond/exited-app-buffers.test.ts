@@ -1,0 +1,56 @@
+// What the daemon keeps of apps that exited in a snapshot session (src/sessiond/ust/exited-app-buffers.ts):
+// packets arrive in pieces and are taken only whole and well-formed, under a plain stream file name; per user
+// and channel they are bounded by what per-UID buffers would hold, the oldest going first, counted.
+
+import { strict as assert } from 'node:assert';
+import { availableParallelism } from 'node:os';
+import { test } from 'node:test';
+import { ExitedAppBuffers } from '../../src/sessiond/ust/exited-app-buffers.js';
+import { PH_CONTENT_SIZE, PH_PACKET_SIZE, PH_SIZE, PH_TS_BEGIN } from '../../src/ust/ring-layout.js';
+
+const SUBBUF = 4096;
+
+/** A packet of `size` bytes (content `content`) that began at `ts`. */
+function packet(ts: number, size = SUBBUF, content = size): Buffer {
+  const p = Buffer.alloc(size);
+  p.writeBigUInt64LE(BigInt(size * 8), PH_PACKET_SIZE);
+  p.writeBigUInt64LE(BigInt(content * 8), PH_CONTENT_SIZE);
+  p.writeBigUInt64LE(BigInt(ts), PH_TS_BEGIN);
+  return p;
+}
+
+test('exited apps: whole packets from pieces; names, sizes and headers checked', () => {
+  const b = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2 }));
+  b.begin('s#1:c', 'c', 1000, 'PREAMBLE', 'DECL');
+  assert.throws(() => b.begin('s#1:c', 'c', 1000, '', ''), /handed over twice/);
+  const p = packet(1);
+  b.addPiece('s#1:c', 'c_0', p.subarray(0, 1000), false);
+  b.addPiece('s#1:c', 'c_0', p.subarray(1000), true);
+  assert.deepEqual(b.content(['s#1:c']), { preamble: 'PREAMBLE', parts: [{ declarations: 'DECL', streams: [{ name: 'c_0', packets: [p] }] }] });
+  for (const name of ['../c_0', 'a/b', '.hidden', 'metadata', '']) {
+    assert.throws(() => b.addPiece('s#1:c', name, packet(2), true), /invalid stream file name/, name);
+  }
+  assert.throws(() => b.addPiece('s#1:c', 'c_0', packet(2, 2 * SUBBUF), true), /larger than the sub-buffer size/);
+  assert.throws(() => b.addPiece('s#1:c', 'c_0', packet(2, SUBBUF, SUBBUF + 8), true), /not a whole packet/);
+  assert.throws(() => b.addPiece('s#1:c', 'c_0', Buffer.alloc(PH_SIZE - 1), true), /not a whole packet/);
+  assert.throws(() => b.addPiece('s#2:c', 'c_0', packet(2), true), /not handed over/);
+  b.drop('s#1:c');
+  assert.equal(b.content(['s#1:c']), undefined);
+});
+
+test('exited apps: per user and channel, what per-UID buffers would hold; the oldest packets go, counted', () => {
+  const b = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2 }));
+  const fits = 2 * availableParallelism();
+  // User 1000's first app, then a second one with newer packets; user 1001 has its own bound.
+  b.begin('s#1:c', 'c', 1000, '', '');
+  for (let k = 0; k < fits; k++) b.addPiece('s#1:c', 'c_0', packet(100 + k), true);
+  b.begin('s#2:c', 'c', 1000, '', '');
+  for (let k = 0; k < 3; k++) b.addPiece('s#2:c', 'c_0', packet(200 + k), true);
+  b.begin('s#3:c', 'c', 1001, '', '');
+  for (let k = 0; k < fits; k++) b.addPiece('s#3:c', 'c_0', packet(k), true);
+  const tsOf = (key: string) => b.content([key])!.parts[0]!.streams[0]!.packets.map((p) => Number(p.readBigUInt64LE(PH_TS_BEGIN)));
+  assert.deepEqual(tsOf('s#1:c'), Array.from({ length: fits - 3 }, (_, k) => 103 + k), "the first app's 3 oldest went");
+  assert.deepEqual(tsOf('s#2:c'), [200, 201, 202]);
+  assert.equal(tsOf('s#3:c').length, fits, "another user's app is not pushed out");
+  assert.equal(b.dropped('c'), 3);
+});
