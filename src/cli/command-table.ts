@@ -2,6 +2,7 @@
 
 import type { CommandSpec } from './command-spec.js';
 import { addContextCommand } from './commands/add-context.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { clearCommand } from './commands/clear.js';
 import { createCommand } from './commands/create.js';
 import { destroyCommand } from './commands/destroy.js';
@@ -13,6 +14,7 @@ import { enableEventCommand } from './commands/enable-event.js';
 import { helpCommand, helpRegistry } from './commands/help.js';
 import { listCommand } from './commands/list.js';
 import { loadCommand } from './commands/load.js';
+import { queryCommand } from './commands/query.js';
 import { regenerateCommand } from './commands/regenerate.js';
 import { rotateCommand } from './commands/rotate.js';
 import { saveCommand } from './commands/save.js';
@@ -28,6 +30,7 @@ import { viewCommand } from './commands/view.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   addContextCommand,
+  analyzeCommand,
   clearCommand,
   createCommand,
   destroyCommand,
@@ -40,6 +43,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   helpCommand,
   listCommand,
   loadCommand,
+  queryCommand,
   regenerateCommand,
   rotateCommand,
   saveCommand,

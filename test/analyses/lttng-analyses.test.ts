@@ -16,6 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LttTestEnv, run, sleep, type RunResult } from '../cli/ltt-test-env.js';
 import { events, openTrace } from '../../src/ctf/index.js';
+import { CORPUS as CORPUS_DIR } from '../graph/corpus-helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const N = 5000;
@@ -200,6 +201,66 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     const end = BigInt(range[2]!);
     assert.ok(begin <= statedumpNs!, `analysis begins at ${begin}, after the statedump at ${statedumpNs}`);
     assert.ok(end >= lastWorkloadNs!, `analysis ends at ${end}, before the workload's exit at ${lastWorkloadNs}`);
+  });
+
+  it('ltt analyze cputop gives lttng-cputop\'s numbers', async () => {
+    const results = mi(await analysis('lttng-cputop-mi', ['--limit', '100000'], trace));
+    const r = await env.ltt('analyze', 'cputop', trace, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = JSON.parse(r.stdout) as { threads: { tid: number; ratio: number }[]; cpus: { cpu: number; ratio: number }[]; total: number };
+    const perCpu = results.find((x) => x.data.some((row) => row[0]?.class === 'cpu'))!;
+    assert.ok(perCpu.data.length > 0);
+    for (const row of perCpu.data) {
+      const cpu = row[0]!.id!;
+      const theirs = Number(row[1]!.value);
+      const mine = ours.cpus.find((c) => c.cpu === cpu)?.ratio;
+      assert.ok(mine !== undefined && Math.abs(mine - theirs) < 1e-3, `CPU ${cpu}: ltt ${mine}, lttng-cputop ${theirs}`);
+    }
+    // The workload's thread: the same share of the range (lttng-analyses charges a thread switched out
+    // without a switch in seen from the trace's beginning; the workload was switched in while traced).
+    const perTid = results.find((x) => x.data.some((row) => row[0]?.class === 'process'))!;
+    const theirs = Number(perTid.data.find((row) => row[0]?.tid === wlPid)!.find((v) => v?.class === 'ratio')!.value);
+    const mine = ours.threads.find((t) => t.tid === wlPid)?.ratio;
+    assert.ok(mine !== undefined && Math.abs(mine - theirs) < 1e-3, `workload: ltt ${mine}, lttng-cputop ${theirs}`);
+    const text = await env.ltt('analyze', 'cputop', trace, '--top', '3');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Timerange: \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9}, /);
+    assert.match(text.stdout, /Per-CPU Usage/);
+    assert.match(text.stdout, /^Total CPU Usage: \d+\.\d\d%$/m);
+  });
+
+  it('ltt analyze syscallstats gives lttng-syscallstats\' counts and durations', async () => {
+    const [res] = mi(await analysis('lttng-syscallstats-mi', ['--tid', String(wlPid)], trace));
+    const r = await env.ltt('analyze', 'syscallstats', trace, '--tid', String(wlPid), '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = (JSON.parse(r.stdout) as { threads: { tid: number; calls: { name: string; count: number; minNs: number; maxNs: number; avgNs: number }[] }[] }).threads;
+    assert.equal(ours.length, 1);
+    for (const row of res!.data) {
+      const name = String(row[0]!.name);
+      const count = Number(row[1]!.value);
+      const mine = ours[0]!.calls.find((c) => c.name === name);
+      assert.ok(mine, `${name} missing`);
+      // lttng-analyses counts from the exits it saw: a call cut by the trace's ends can differ by one.
+      assert.ok(Math.abs(mine.count - count) <= 1, `${name}: ltt ${mine.count}, lttng ${count}`);
+      if (mine.count === count) {
+        assert.equal(mine.minNs, Number(row[2]!.value), `${name} min`);
+        assert.equal(mine.maxNs, Number(row[4]!.value), `${name} max`);
+        assert.ok(Math.abs(mine.avgNs - Number(row[3]!.value)) < 1e-6 * mine.avgNs + 1e-6, `${name} avg`);
+      }
+    }
+    const q = await env.ltt('query', trace, `SELECT count(*) AS n FROM syscalls WHERE tid = ${wlPid} AND name = 'read'`, '-f', 'csv');
+    assert.equal(q.code, 0, q.stderr);
+    assert.ok(Number(q.stdout.split('\n')[1]) >= N, q.stdout);
+  });
+
+  it('ltt query: one row per event babeltrace2 prints', async () => {
+    const bt = await run('/usr/bin/babeltrace2', [trace], { timeoutMs: 180_000 });
+    const q = await env.ltt('query', trace, 'SELECT count(*) AS n FROM events', '-f', 'csv');
+    assert.equal(q.code, 0, q.stderr);
+    assert.equal(Number(q.stdout.split('\n')[1]), bt.stdout.split('\n').length - 1);
+    const missing = await env.ltt('analyze', 'cputop', join(CORPUS_DIR, 'succeed/wk-heartbeat-u'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error: cputop needs sched_switch events, which the trace lacks: record them with `ltt enable-event -k sched_switch`\n$/);
   });
 
   it('babeltrace2 and ltt view print identical text', async () => {
