@@ -11,6 +11,7 @@ import { disableChannelCommand } from './commands/disable-channel.js';
 import { disableEventCommand } from './commands/disable-event.js';
 import { enableChannelCommand } from './commands/enable-channel.js';
 import { enableEventCommand } from './commands/enable-event.js';
+import { exportCommand } from './commands/export.js';
 import { helpCommand, helpRegistry } from './commands/help.js';
 import { listCommand } from './commands/list.js';
 import { loadCommand } from './commands/load.js';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   enableChannelCommand,
   enableEventCommand,
   enableRotationCommand,
+  exportCommand,
   helpCommand,
   listCommand,
   loadCommand,

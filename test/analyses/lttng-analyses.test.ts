@@ -263,6 +263,36 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     assert.match(missing.stderr, /^Error: cputop needs sched_switch events, which the trace lacks: record them with `ltt enable-event -k sched_switch`\n$/);
   });
 
+  it('ltt export: Parquet reads back the same tables; chrome-json holds every slice and system call', async () => {
+    const dir = join(env.root, 'parquet');
+    const pq = await env.ltt('export', '--format', 'parquet', dir, trace);
+    assert.equal(pq.code, 0, pq.stderr);
+    assert.match(pq.stdout, /^\d+ tables \(\d+ rows\) written to /);
+    const stats = (from: (table: string) => string): string =>
+      `SELECT (SELECT count(*) FROM ${from('sched')}) || ',' || (SELECT sum(dur) FROM ${from('sched')}) || ',' ||
+              (SELECT count(*) FROM ${from('syscalls')}) || ',' || (SELECT sum(dur) FROM ${from('syscalls')}) || ',' ||
+              (SELECT count(*) FROM ${from('events')}) || ',' || (SELECT sum(ts % 1000003) FROM ${from('events')}) AS s`;
+    const fromTables = await env.ltt('query', trace, stats((t) => t), '-f', 'csv');
+    const fromParquet = await env.ltt('query', trace, stats((t) => `read_parquet('${join(dir, `${t}.parquet`)}')`), '-f', 'csv');
+    assert.equal(fromTables.code, 0, fromTables.stderr);
+    assert.equal(fromParquet.code, 0, fromParquet.stderr);
+    assert.equal(fromParquet.stdout, fromTables.stdout);
+    assert.ok(existsSync(join(dir, 'event-sched_switch.parquet')));
+
+    const file = join(env.root, 'trace.json');
+    const cj = await env.ltt('export', '-f', 'chrome-json', file, trace);
+    assert.equal(cj.code, 0, cj.stderr);
+    const te = JSON.parse(readFileSync(file, 'utf8')) as { ph: string; cat: string; ts: number; dur?: number; tid: number; name: string; args?: { name?: string } }[];
+    const counts = await env.ltt('query', trace, `SELECT (SELECT count(*) FROM sched WHERE tid <> 0) AS s, (SELECT count(*) FROM syscalls) AS c`, '-f', 'csv');
+    const [slices, calls] = counts.stdout.split('\n')[1]!.split(',').map(Number);
+    assert.equal(te.filter((e) => e.ph === 'X' && e.cat === 'sched').length, slices);
+    assert.equal(te.filter((e) => e.ph === 'X' && e.cat === 'syscall').length, calls);
+    const reads = te.filter((e) => e.cat === 'syscall' && e.tid === wlPid && e.name === 'read');
+    assert.ok(reads.length >= N, `workload reads in the JSON: ${reads.length}`);
+    assert.ok(te.some((e) => e.ph === 'M' && e.name === 'thread_name' && e.tid === wlPid && /^(ltt-wl|dd)$/.test(e.args?.name ?? '')));
+    assert.ok(te.every((e) => e.ph === 'M' || (e.ts >= 0 && (e.dur === undefined || e.dur === null || e.dur >= 0))));
+  });
+
   it('babeltrace2 and ltt view print identical text', async () => {
     const bt = await run('/usr/bin/babeltrace2', [trace], { timeoutMs: 180_000 });
     const view = await env.ltt('view', trace);
