@@ -4,6 +4,9 @@
 import type { CpuTopResult } from './cputop.js';
 import type { ThreadSyscalls } from './syscallstats.js';
 import type { TimeRange } from './analysis-range.js';
+import type { IrqStats } from './irqstats.js';
+import type { DurationStats } from './latency-stats.js';
+import type { ThreadSchedStats, Wakeup } from './schedstats.js';
 
 const BAR = 80;
 
@@ -58,5 +61,36 @@ export function syscallStatsText(range: TimeRange, threads: readonly ThreadSysca
     }
     lines.push(`${' '.repeat(41)}-----`, `${'Total:'.padStart(41)}${String(t.total).padStart(5)}`);
   }
+  return lines.join('\n') + '\n';
+}
+
+function statsCells(s: DurationStats): string {
+  return `${String(s.count).padStart(8)} ${us(s.minNs).padStart(12)} ${us(s.avgNs).padStart(12)} ${us(s.maxNs).padStart(12)} ${us(s.stdevNs).padStart(12)}`;
+}
+
+export function schedStatsText(range: TimeRange, rows: readonly ThreadSchedStats[]): string {
+  const lines = [rangeLine(range), 'Scheduling latency (usec) by TID', `${'Process'.padEnd(32)}${'Count'.padStart(8)} ${'Min'.padStart(12)} ${'Avg'.padStart(12)} ${'Max'.padStart(12)} ${'Stdev'.padStart(12)}  Priorities`];
+  for (const r of rows) lines.push(`${`${r.name} (${r.tid})`.padEnd(32)}${statsCells(r)}  [${r.prios.join(', ')}]`);
+  return lines.join('\n') + '\n';
+}
+
+export function schedLatText(range: TimeRange, rows: readonly Wakeup[], top: boolean): string {
+  const lines = [rangeLine(range), top ? 'Scheduling top' : 'Scheduling log'];
+  lines.push(`${'Wakeup'.padEnd(31)} ${'Switch'.padEnd(31)} ${'Latency (us)'.padStart(14)} ${'Priority'.padStart(8)} ${'CPU'.padStart(4)}  ${'Wakee'.padEnd(28)} Waker`);
+  for (const w of rows) {
+    const waker = w.wakerTid === null ? 'Unknown (N/A)' : `${w.wakerName ?? '?'} (${w.wakerTid})`;
+    lines.push(
+      `[${formatTimestamp(w.wakeupTs).slice(11)}] ${' '.repeat(9)}[${formatTimestamp(w.switchTs).slice(11)}] ${' '.repeat(9)}${us(w.latencyNs).padStart(14)} ${String(w.prio ?? '?').padStart(8)} ${String(w.cpu).padStart(4)}  ${`${w.name} (${w.tid})`.padEnd(28)} ${waker}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function irqStatsText(range: TimeRange, r: { hard: IrqStats[]; soft: IrqStats[] }): string {
+  const head = `${'IRQ'.padEnd(32)}${'Count'.padStart(8)} ${'Min'.padStart(12)} ${'Avg'.padStart(12)} ${'Max'.padStart(12)} ${'Stdev'.padStart(12)}`;
+  const lines = [rangeLine(range), 'Hard IRQ (duration, usec)', head];
+  for (const i of r.hard) lines.push(`${`${i.irq} <${i.name}>`.padEnd(32)}${statsCells(i)}`);
+  lines.push('', 'Soft IRQ (duration, usec)', head);
+  for (const i of r.soft) lines.push(`${`${i.irq} <${i.name}>`.padEnd(32)}${statsCells(i)}`);
   return lines.join('\n') + '\n';
 }

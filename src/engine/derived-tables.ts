@@ -105,6 +105,8 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
   }
 
   await buildSched(conn, has);
+  await buildWakeups(conn, has);
+  await buildThreadState(conn);
   await buildSyscalls(conn);
   await buildIrqs(conn, has);
   await conn.run(`
@@ -193,6 +195,67 @@ async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[
         SELECT w.trace_id, w.ts, COALESCE(w.next_ts, b.e) - w.ts, w.cpu, w.next_tid, w.next_prio, w.end_state
         FROM sw w JOIN bounds b USING (trace_id)
       ) ORDER BY ts, cpu;
+  `);
+}
+
+/**
+ * wakeups(trace_id, ts, switch_ts, latency, tid, waker_tid, cpu, prio): scheduling latency, as lttng-analyses
+ * measures it: from the first wakeup (sched_waking, sched_wakeup, sched_wakeup_new) of a thread that is not
+ * running to the switch that runs it; wakeups of a running thread are ignored.
+ */
+async function buildWakeups(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+  const sources = ['sched_waking', 'sched_wakeup', 'sched_wakeup_new'].filter((n) => has(n, 'tid'));
+  if (sources.length === 0 || !has('sched_switch', 'prev_tid', 'next_tid')) {
+    await conn.run(`CREATE TABLE wakeups (trace_id INTEGER, ts BIGINT, switch_ts BIGINT, latency BIGINT, tid INTEGER, waker_tid INTEGER, cpu INTEGER, prio INTEGER)`);
+    return;
+  }
+  await conn.run(`
+    CREATE TEMP TABLE wk AS
+      ${sources.map((n) => `SELECT e.trace_id, e.ts, e.id, e.tid AS waker_tid, p.tid FROM ev e JOIN ${quote(`payload:${n}`)} p USING (id)`).join(' UNION ALL ')};
+    CREATE TEMP TABLE wk_pending AS
+      SELECT w.* FROM wk w
+      ASOF LEFT JOIN sched s ON w.trace_id = s.trace_id AND w.tid = s.tid AND w.ts >= s.ts
+      WHERE w.tid <> 0 AND (s.ts IS NULL OR w.ts >= s.ts + s.dur);
+    CREATE TABLE wakeups AS
+      SELECT w.trace_id, min(w.ts) AS ts, n.ts AS switch_ts, n.ts - min(w.ts) AS latency, w.tid,
+             arg_min(w.waker_tid, w.ts) AS waker_tid, n.cpu, n.prio
+      FROM wk_pending w
+      ASOF JOIN sched n ON w.trace_id = n.trace_id AND w.tid = n.tid AND w.ts <= n.ts
+      GROUP BY w.trace_id, w.tid, n.ts, n.cpu, n.prio
+      ORDER BY ts;
+  `);
+}
+
+/**
+ * thread_state(trace_id, tid, ts, dur, state, reason, cpu, waker_tid): each thread's time as running (on
+ * cpu), runnable (woken or preempted, waiting for a CPU) or blocked (reason: the state it switched out in,
+ * e.g. TASK_INTERRUPTIBLE for a sleep or a wait, TASK_UNINTERRUPTIBLE mostly for I/O), between its first
+ * and last slices.
+ */
+async function buildThreadState(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`
+    CREATE TEMP TABLE ts_gaps AS
+      SELECT trace_id, tid, ts + dur AS gap_ts, next_ts, end_state
+      FROM (SELECT *, lead(ts) OVER (PARTITION BY trace_id, tid ORDER BY ts) AS next_ts FROM sched WHERE tid <> 0)
+      WHERE next_ts IS NOT NULL AND next_ts > ts + dur;
+    CREATE TABLE thread_state AS
+      SELECT * FROM (
+        SELECT trace_id, tid, ts, dur, 'running' AS state, NULL::VARCHAR AS reason, cpu, NULL::INTEGER AS waker_tid
+        FROM sched WHERE tid <> 0
+        UNION ALL
+        SELECT g.trace_id, g.tid, g.gap_ts, g.next_ts - g.gap_ts, 'runnable', 'preempted', NULL, NULL
+        FROM ts_gaps g WHERE g.end_state = 'TASK_RUNNING'
+        UNION ALL
+        SELECT g.trace_id, g.tid, g.gap_ts, COALESCE(w.ts, g.next_ts) - g.gap_ts, 'blocked', g.end_state, NULL, NULL
+        FROM ts_gaps g LEFT JOIN wakeups w ON w.trace_id = g.trace_id AND w.tid = g.tid AND w.switch_ts = g.next_ts
+          AND w.ts >= g.gap_ts
+        WHERE g.end_state IS DISTINCT FROM 'TASK_RUNNING'
+        UNION ALL
+        SELECT g.trace_id, g.tid, w.ts, g.next_ts - w.ts, 'runnable', 'woken', NULL, w.waker_tid
+        FROM ts_gaps g JOIN wakeups w ON w.trace_id = g.trace_id AND w.tid = g.tid AND w.switch_ts = g.next_ts
+          AND w.ts >= g.gap_ts
+        WHERE g.end_state IS DISTINCT FROM 'TASK_RUNNING'
+      ) WHERE dur > 0 ORDER BY trace_id, tid, ts;
   `);
 }
 

@@ -6,16 +6,24 @@
 // written is imported again). A broken cache file is replaced. `close()` closes the database.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LttError } from '../errors.js';
 import { buildTables } from './derived-tables.js';
 import { importTraces, type ImportProgress } from './import-trace.js';
 
-/** Bump when the schema changes: older cache files are then rebuilt. */
-const SCHEMA_VERSION = 1;
+/** The code that makes the tables: a cache made by another version of it is rebuilt. */
+const ENGINE_CODE = ['import-trace', 'derived-tables', 'column-appender'].map((m) => {
+  const url = new URL(`./${m}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  try {
+    return readFileSync(fileURLToPath(url));
+  } catch {
+    return Buffer.alloc(0);
+  }
+});
 
 export interface TraceDb {
   readonly conn: DuckDBConnection;
@@ -40,7 +48,7 @@ function cacheDir(): string {
 /** Size and mtime of every file below the trace folders: what the cache must match. */
 function fingerprint(paths: readonly string[]): string {
   const h = createHash('sha256');
-  h.update(`v${SCHEMA_VERSION}\n`);
+  for (const code of ENGINE_CODE) h.update(code);
   const walk = (p: string, depth: number): void => {
     let st: Stats;
     try {

@@ -85,6 +85,7 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     // lttng-analyses-record's channel (8 MiB sub-buffers): other jobs on this machine may flood syscalls.
     await ltt('enable-channel', '-k', '--subbuf-size=8M', 'chan1');
     await ltt('enable-event', '-k', '-c', 'chan1', `sched_switch,sched_wakeup*,sched_process_*,${STATEDUMP.join(',')}`);
+    await ltt('enable-event', '-k', '-c', 'chan1', 'irq_handler_entry,irq_handler_exit,irq_softirq_entry,irq_softirq_exit');
     await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', '-a');
 
     // Pinned to CPU 0: this machine's kernel never records the sched_switch that takes CPU 1 out of its idle
@@ -291,6 +292,49 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     assert.ok(reads.length >= N, `workload reads in the JSON: ${reads.length}`);
     assert.ok(te.some((e) => e.ph === 'M' && e.name === 'thread_name' && e.tid === wlPid && /^(ltt-wl|dd)$/.test(e.args?.name ?? '')));
     assert.ok(te.every((e) => e.ph === 'M' || (e.ts >= 0 && (e.dur === undefined || e.dur === null || e.dur >= 0))));
+  });
+
+  it('ltt analyze schedstats gives lttng-schedstats\' latencies for every thread', async () => {
+    const results = mi(await analysis('lttng-schedstats-mi', [], trace));
+    const perTid = results.find((x) => x.class === 'per_tid_stats' || x.data.some((row) => row[0]?.class === 'process'))!;
+    const r = await env.ltt('analyze', 'schedstats', trace, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = (JSON.parse(r.stdout) as { threads: { tid: number; count: number; minNs: number; avgNs: number; maxNs: number }[] }).threads;
+    assert.ok(perTid.data.length > 0, 'lttng-schedstats found no latency');
+    let same = 0;
+    for (const row of perTid.data) {
+      const tid = row[0]!.tid!;
+      const mine = ours.find((t) => t.tid === tid);
+      assert.ok(mine, `tid ${tid} (${row[0]!.name}) missing`);
+      // The first wakeup of a thread on a CPU whose first switch was not seen yet may be counted or not.
+      assert.ok(Math.abs(mine.count - Number(row[1]!.value)) <= 1, `tid ${tid}: ltt ${mine.count}, lttng ${row[1]!.value}`);
+      if (mine.count === Number(row[1]!.value)) {
+        same++;
+        assert.equal(mine.minNs, Number(row[2]!.value), `tid ${tid} min`);
+        assert.equal(mine.maxNs, Number(row[4]!.value), `tid ${tid} max`);
+      }
+    }
+    assert.ok(same >= perTid.data.length * 0.9, `only ${same} of ${perTid.data.length} threads agree`);
+    const top = await env.ltt('analyze', 'schedlat', trace, '--top', '5');
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /^Scheduling top$/m);
+  });
+
+  it('ltt analyze irqstats gives lttng-irqstats\' hard IRQ numbers, and the soft IRQs lttng-analyses misses', async () => {
+    const results = mi(await analysis('lttng-irqstats-mi', [], trace));
+    const hard = results.find((x) => x.class === 'hard-stats' || (typeof x.class === 'object' && /hard/i.test(JSON.stringify(x.class))));
+    const r = await env.ltt('analyze', 'irqstats', trace, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = JSON.parse(r.stdout) as { hard: { irq: number; count: number; minNs: number; maxNs: number }[]; soft: { irq: number; count: number }[] };
+    for (const row of hard?.data ?? []) {
+      const irq = Number((row[0] as unknown as { nr: number }).nr);
+      const mine = ours.hard.find((i) => i.irq === irq);
+      assert.ok(mine, `IRQ ${irq} missing`);
+      assert.ok(Math.abs(mine.count - Number(row[1]!.value)) <= 1, `IRQ ${irq}: ltt ${mine.count}, lttng ${row[1]!.value}`);
+      if (mine.count === Number(row[1]!.value)) assert.equal(mine.maxNs, Number(row[4]!.value), `IRQ ${irq} max`);
+    }
+    // The timer and RCU soft IRQs run on every busy machine; lttng-analyses 0.6.1 looks for softirq_entry.
+    assert.ok(ours.soft.length > 0 && ours.soft.every((s) => s.count > 0), `soft IRQs: ${JSON.stringify(ours.soft)}`);
   });
 
   it('babeltrace2 and ltt view print identical text', async () => {

@@ -5,13 +5,15 @@ import { LttError } from '../../errors.js';
 import { lostNotes, traceRange, type AnalysisOptions } from '../../analyses/analysis-range.js';
 import { cpuTop } from '../../analyses/cputop.js';
 import { syscallStats } from '../../analyses/syscallstats.js';
-import { cpuTopText, syscallStatsText } from '../../analyses/text-report.js';
+import { irqStats } from '../../analyses/irqstats.js';
+import { schedLatencies, schedStats } from '../../analyses/schedstats.js';
+import { cpuTopText, irqStatsText, schedLatText, schedStatsText, syscallStatsText } from '../../analyses/text-report.js';
 import type { CommandSpec, OptionValues } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { openForCli } from './query.js';
 
-const ANALYSES = ['cputop', 'syscallstats'] as const;
+const ANALYSES = ['cputop', 'syscallstats', 'schedstats', 'schedlat', 'irqstats'] as const;
 type Analysis = (typeof ANALYSES)[number];
 
 function list(v: unknown): string[] {
@@ -50,6 +52,9 @@ export const analyzeCommand: CommandSpec = {
 Analyses (as lttng-analyses' commands of the same name, on the trace's SQL tables):
   cputop         CPU usage per thread and per CPU
   syscallstats   system call counts and durations per thread
+  schedstats     scheduling latency (wakeup to running) statistics per thread
+  schedlat       one line per wakeup (lttng-schedlog); with --top, the slowest (lttng-schedtop)
+  irqstats       interrupt handler durations per hard IRQ and soft IRQ vector
 
 Default trace: the current session's.
       --begin=TIME       start of the range (ns, HH:MM:SS[.ns] or YYYY-MM-DD HH:MM:SS[.ns], local time)
@@ -89,6 +94,21 @@ Default trace: the current session's.
         case 'syscallstats': {
           const r = await syscallStats(db.conn, range, opts);
           ctx.raw(format === 'json' ? jsonText({ range, threads: r }) : syscallStatsText(range, r));
+          break;
+        }
+        case 'schedstats': {
+          const r = await schedStats(db.conn, range, opts);
+          ctx.raw(format === 'json' ? jsonText({ range, threads: r }) : schedStatsText(range, r));
+          break;
+        }
+        case 'schedlat': {
+          const r = await schedLatencies(db.conn, range, opts);
+          ctx.raw(format === 'json' ? jsonText({ range, wakeups: r }) : schedLatText(range, r, opts.top !== undefined));
+          break;
+        }
+        case 'irqstats': {
+          const r = await irqStats(db.conn, range, opts);
+          ctx.raw(format === 'json' ? jsonText({ range, ...r }) : irqStatsText(range, r));
           break;
         }
         default:
