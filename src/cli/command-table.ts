@@ -2,6 +2,7 @@
 
 import type { CommandSpec } from './command-spec.js';
 import { addContextCommand } from './commands/add-context.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { clearCommand } from './commands/clear.js';
 import { createCommand } from './commands/create.js';
 import { destroyCommand } from './commands/destroy.js';
@@ -10,9 +11,11 @@ import { disableChannelCommand } from './commands/disable-channel.js';
 import { disableEventCommand } from './commands/disable-event.js';
 import { enableChannelCommand } from './commands/enable-channel.js';
 import { enableEventCommand } from './commands/enable-event.js';
+import { exportCommand } from './commands/export.js';
 import { helpCommand, helpRegistry } from './commands/help.js';
 import { listCommand } from './commands/list.js';
 import { loadCommand } from './commands/load.js';
+import { queryCommand } from './commands/query.js';
 import { regenerateCommand } from './commands/regenerate.js';
 import { rotateCommand } from './commands/rotate.js';
 import { saveCommand } from './commands/save.js';
@@ -28,6 +31,7 @@ import { viewCommand } from './commands/view.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   addContextCommand,
+  analyzeCommand,
   clearCommand,
   createCommand,
   destroyCommand,
@@ -37,9 +41,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   enableChannelCommand,
   enableEventCommand,
   enableRotationCommand,
+  exportCommand,
   helpCommand,
   listCommand,
   loadCommand,
+  queryCommand,
   regenerateCommand,
   rotateCommand,
   saveCommand,

@@ -16,6 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LttTestEnv, run, sleep, type RunResult } from '../cli/ltt-test-env.js';
 import { events, openTrace } from '../../src/ctf/index.js';
+import { CORPUS as CORPUS_DIR } from '../graph/corpus-helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const N = 5000;
@@ -84,6 +85,7 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     // lttng-analyses-record's channel (8 MiB sub-buffers): other jobs on this machine may flood syscalls.
     await ltt('enable-channel', '-k', '--subbuf-size=8M', 'chan1');
     await ltt('enable-event', '-k', '-c', 'chan1', `sched_switch,sched_wakeup*,sched_process_*,${STATEDUMP.join(',')}`);
+    await ltt('enable-event', '-k', '-c', 'chan1', 'irq_handler_entry,irq_handler_exit,irq_softirq_entry,irq_softirq_exit');
     await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', '-a');
 
     // Pinned to CPU 0: this machine's kernel never records the sched_switch that takes CPU 1 out of its idle
@@ -200,6 +202,139 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     const end = BigInt(range[2]!);
     assert.ok(begin <= statedumpNs!, `analysis begins at ${begin}, after the statedump at ${statedumpNs}`);
     assert.ok(end >= lastWorkloadNs!, `analysis ends at ${end}, before the workload's exit at ${lastWorkloadNs}`);
+  });
+
+  it('ltt analyze cputop gives lttng-cputop\'s numbers', async () => {
+    const results = mi(await analysis('lttng-cputop-mi', ['--limit', '100000'], trace));
+    const r = await env.ltt('analyze', 'cputop', trace, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = JSON.parse(r.stdout) as { threads: { tid: number; ratio: number }[]; cpus: { cpu: number; ratio: number }[]; total: number };
+    const perCpu = results.find((x) => x.data.some((row) => row[0]?.class === 'cpu'))!;
+    assert.ok(perCpu.data.length > 0);
+    for (const row of perCpu.data) {
+      const cpu = row[0]!.id!;
+      const theirs = Number(row[1]!.value);
+      const mine = ours.cpus.find((c) => c.cpu === cpu)?.ratio;
+      assert.ok(mine !== undefined && Math.abs(mine - theirs) < 1e-3, `CPU ${cpu}: ltt ${mine}, lttng-cputop ${theirs}`);
+    }
+    // The workload's thread: the same share of the range (lttng-analyses charges a thread switched out
+    // without a switch in seen from the trace's beginning; the workload was switched in while traced).
+    const perTid = results.find((x) => x.data.some((row) => row[0]?.class === 'process'))!;
+    const theirs = Number(perTid.data.find((row) => row[0]?.tid === wlPid)!.find((v) => v?.class === 'ratio')!.value);
+    const mine = ours.threads.find((t) => t.tid === wlPid)?.ratio;
+    assert.ok(mine !== undefined && Math.abs(mine - theirs) < 1e-3, `workload: ltt ${mine}, lttng-cputop ${theirs}`);
+    const text = await env.ltt('analyze', 'cputop', trace, '--top', '3');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Timerange: \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9}, /);
+    assert.match(text.stdout, /Per-CPU Usage/);
+    assert.match(text.stdout, /^Total CPU Usage: \d+\.\d\d%$/m);
+  });
+
+  it('ltt analyze syscallstats gives lttng-syscallstats\' counts and durations', async () => {
+    const [res] = mi(await analysis('lttng-syscallstats-mi', ['--tid', String(wlPid)], trace));
+    const r = await env.ltt('analyze', 'syscallstats', trace, '--tid', String(wlPid), '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = (JSON.parse(r.stdout) as { threads: { tid: number; calls: { name: string; count: number; minNs: number; maxNs: number; avgNs: number }[] }[] }).threads;
+    assert.equal(ours.length, 1);
+    for (const row of res!.data) {
+      const name = String(row[0]!.name);
+      const count = Number(row[1]!.value);
+      const mine = ours[0]!.calls.find((c) => c.name === name);
+      assert.ok(mine, `${name} missing`);
+      // lttng-analyses counts from the exits it saw: a call cut by the trace's ends can differ by one.
+      assert.ok(Math.abs(mine.count - count) <= 1, `${name}: ltt ${mine.count}, lttng ${count}`);
+      if (mine.count === count) {
+        assert.equal(mine.minNs, Number(row[2]!.value), `${name} min`);
+        assert.equal(mine.maxNs, Number(row[4]!.value), `${name} max`);
+        assert.ok(Math.abs(mine.avgNs - Number(row[3]!.value)) < 1e-6 * mine.avgNs + 1e-6, `${name} avg`);
+      }
+    }
+    const q = await env.ltt('query', trace, `SELECT count(*) AS n FROM syscalls WHERE tid = ${wlPid} AND name = 'read'`, '-f', 'csv');
+    assert.equal(q.code, 0, q.stderr);
+    assert.ok(Number(q.stdout.split('\n')[1]) >= N, q.stdout);
+  });
+
+  it('ltt query: one row per event babeltrace2 prints', async () => {
+    const bt = await run('/usr/bin/babeltrace2', [trace], { timeoutMs: 180_000 });
+    const q = await env.ltt('query', trace, 'SELECT count(*) AS n FROM events', '-f', 'csv');
+    assert.equal(q.code, 0, q.stderr);
+    assert.equal(Number(q.stdout.split('\n')[1]), bt.stdout.split('\n').length - 1);
+    const missing = await env.ltt('analyze', 'cputop', join(CORPUS_DIR, 'succeed/wk-heartbeat-u'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error: cputop needs sched_switch events, which the trace lacks: record them with `ltt enable-event -k sched_switch`\n$/);
+  });
+
+  it('ltt export: Parquet reads back the same tables; chrome-json holds every slice and system call', async () => {
+    const dir = join(env.root, 'parquet');
+    const pq = await env.ltt('export', '--format', 'parquet', dir, trace);
+    assert.equal(pq.code, 0, pq.stderr);
+    assert.match(pq.stdout, /^\d+ tables \(\d+ rows\) written to /);
+    const stats = (from: (table: string) => string): string =>
+      `SELECT (SELECT count(*) FROM ${from('sched')}) || ',' || (SELECT sum(dur) FROM ${from('sched')}) || ',' ||
+              (SELECT count(*) FROM ${from('syscalls')}) || ',' || (SELECT sum(dur) FROM ${from('syscalls')}) || ',' ||
+              (SELECT count(*) FROM ${from('events')}) || ',' || (SELECT sum(ts % 1000003) FROM ${from('events')}) AS s`;
+    const fromTables = await env.ltt('query', trace, stats((t) => t), '-f', 'csv');
+    const fromParquet = await env.ltt('query', trace, stats((t) => `read_parquet('${join(dir, `${t}.parquet`)}')`), '-f', 'csv');
+    assert.equal(fromTables.code, 0, fromTables.stderr);
+    assert.equal(fromParquet.code, 0, fromParquet.stderr);
+    assert.equal(fromParquet.stdout, fromTables.stdout);
+    assert.ok(existsSync(join(dir, 'event-sched_switch.parquet')));
+
+    const file = join(env.root, 'trace.json');
+    const cj = await env.ltt('export', '-f', 'chrome-json', file, trace);
+    assert.equal(cj.code, 0, cj.stderr);
+    const te = JSON.parse(readFileSync(file, 'utf8')) as { ph: string; cat: string; ts: number; dur?: number; tid: number; name: string; args?: { name?: string } }[];
+    const counts = await env.ltt('query', trace, `SELECT (SELECT count(*) FROM sched WHERE tid <> 0) AS s, (SELECT count(*) FROM syscalls) AS c`, '-f', 'csv');
+    const [slices, calls] = counts.stdout.split('\n')[1]!.split(',').map(Number);
+    assert.equal(te.filter((e) => e.ph === 'X' && e.cat === 'sched').length, slices);
+    assert.equal(te.filter((e) => e.ph === 'X' && e.cat === 'syscall').length, calls);
+    const reads = te.filter((e) => e.cat === 'syscall' && e.tid === wlPid && e.name === 'read');
+    assert.ok(reads.length >= N, `workload reads in the JSON: ${reads.length}`);
+    assert.ok(te.some((e) => e.ph === 'M' && e.name === 'thread_name' && e.tid === wlPid && /^(ltt-wl|dd)$/.test(e.args?.name ?? '')));
+    assert.ok(te.every((e) => e.ph === 'M' || (e.ts >= 0 && (e.dur === undefined || e.dur === null || e.dur >= 0))));
+  });
+
+  it('ltt analyze schedstats gives lttng-schedstats\' latencies for every thread', async () => {
+    const results = mi(await analysis('lttng-schedstats-mi', [], trace));
+    const perTid = results.find((x) => x.class === 'per_tid_stats' || x.data.some((row) => row[0]?.class === 'process'))!;
+    const r = await env.ltt('analyze', 'schedstats', trace, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = (JSON.parse(r.stdout) as { threads: { tid: number; count: number; minNs: number; avgNs: number; maxNs: number }[] }).threads;
+    assert.ok(perTid.data.length > 0, 'lttng-schedstats found no latency');
+    let same = 0;
+    for (const row of perTid.data) {
+      const tid = row[0]!.tid!;
+      const mine = ours.find((t) => t.tid === tid);
+      assert.ok(mine, `tid ${tid} (${row[0]!.name}) missing`);
+      // The first wakeup of a thread on a CPU whose first switch was not seen yet may be counted or not.
+      assert.ok(Math.abs(mine.count - Number(row[1]!.value)) <= 1, `tid ${tid}: ltt ${mine.count}, lttng ${row[1]!.value}`);
+      if (mine.count === Number(row[1]!.value)) {
+        same++;
+        assert.equal(mine.minNs, Number(row[2]!.value), `tid ${tid} min`);
+        assert.equal(mine.maxNs, Number(row[4]!.value), `tid ${tid} max`);
+      }
+    }
+    assert.ok(same >= perTid.data.length * 0.9, `only ${same} of ${perTid.data.length} threads agree`);
+    const top = await env.ltt('analyze', 'schedlat', trace, '--top', '5');
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /^Scheduling top$/m);
+  });
+
+  it('ltt analyze irqstats gives lttng-irqstats\' hard IRQ numbers, and the soft IRQs lttng-analyses misses', async () => {
+    const results = mi(await analysis('lttng-irqstats-mi', [], trace));
+    const hard = results.find((x) => x.class === 'hard-stats' || (typeof x.class === 'object' && /hard/i.test(JSON.stringify(x.class))));
+    const r = await env.ltt('analyze', 'irqstats', trace, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = JSON.parse(r.stdout) as { hard: { irq: number; count: number; minNs: number; maxNs: number }[]; soft: { irq: number; count: number }[] };
+    for (const row of hard?.data ?? []) {
+      const irq = Number((row[0] as unknown as { nr: number }).nr);
+      const mine = ours.hard.find((i) => i.irq === irq);
+      assert.ok(mine, `IRQ ${irq} missing`);
+      assert.ok(Math.abs(mine.count - Number(row[1]!.value)) <= 1, `IRQ ${irq}: ltt ${mine.count}, lttng ${row[1]!.value}`);
+      if (mine.count === Number(row[1]!.value)) assert.equal(mine.maxNs, Number(row[4]!.value), `IRQ ${irq} max`);
+    }
+    // The timer and RCU soft IRQs run on every busy machine; lttng-analyses 0.6.1 looks for softirq_entry.
+    assert.ok(ours.soft.length > 0 && ours.soft.every((s) => s.count > 0), `soft IRQs: ${JSON.stringify(ours.soft)}`);
   });
 
   it('babeltrace2 and ltt view print identical text', async () => {

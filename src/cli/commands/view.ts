@@ -5,30 +5,11 @@
 // (lttng's --viewer).
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { ControlError } from '../../control/error-codes.js';
-import type { CliContext } from '../cli-context.js';
 import type { CommandSpec } from '../command-spec.js';
-import { CliError, usageError } from '../cli-error.js';
+import { usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { viewOptionTakesValue } from '../../view/view-args.js';
-
-async function sessionTraceDir(ctx: CliContext, name: string): Promise<string> {
-  const client = await ctx.control();
-  let detail;
-  try {
-    detail = await client.request('get-session', { session: name });
-  } catch (error) {
-    if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
-      throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
-    }
-    throw error;
-  }
-  if (!detail.outputPath || detail.liveTimerUs > 0) {
-    throw new CliError('NO_SESSION_OUTPUT', `Session ${name} has no local trace output to view`);
-  }
-  return detail.outputPath;
-}
+import { traceInputs } from '../session-trace-dir.js';
 
 export const viewCommand: CommandSpec = {
   name: 'view',
@@ -46,25 +27,9 @@ Print the events of a trace like babeltrace2 does. Default: the trace of the cur
   passThroughUnknown: true,
   unknownTakesValue: viewOptionTakesValue,
   async run(ctx, { values, positionals, unknown }) {
-    // Positionals that are not paths name sessions (lttng's `view SESSION`).
-    const paths: string[] = [];
-    for (const arg of positionals) {
-      if (existsSync(arg) || arg.includes('/')) {
-        paths.push(arg); // a missing path gets the viewer's own "no such file" error
-        continue;
-      }
-      try {
-        paths.push(await sessionTraceDir(ctx, arg));
-      } catch (error) {
-        // A typo'd trace folder must not read as a session daemon problem.
-        if (error instanceof CliError || error instanceof ControlError) {
-          throw new CliError('NO_TRACE', `${arg}: no such trace folder or recording session`);
-        }
-        throw error;
-      }
-    }
-    if (values['trace-path'] !== undefined) paths.push(values['trace-path'] as string);
-    if (paths.length === 0) paths.push(await sessionTraceDir(ctx, ctx.session(undefined)));
+    const words = [...positionals];
+    if (values['trace-path'] !== undefined) words.push(values['trace-path'] as string);
+    const paths = await traceInputs(ctx, words);
     ctx.close();
     const passThrough = unknown;
     if (values.viewer !== undefined) {

@@ -1,0 +1,61 @@
+// System call statistics per thread (lttng-syscallstats): count, min/avg/max/stdev of the duration and the
+// return values' errors, over the syscalls table (entry and exit paired per thread) within a time range.
+// A call is counted when it begins in the range. Where lttng-analyses differs: it counts a thread's calls from
+// the exit events it saw, so a call cut by the trace's end or beginning can add or miss one.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { runSql } from '../engine/run-sql.js';
+import { requireEvents, threadFilter, type AnalysisOptions, type TimeRange } from './analysis-range.js';
+
+export interface SyscallStat {
+  readonly name: string;
+  readonly count: number;
+  readonly minNs: number;
+  readonly avgNs: number;
+  readonly maxNs: number;
+  /** Sample standard deviation (n-1), as lttng-analyses; null with a single call. */
+  readonly stdevNs: number | null;
+  readonly errors: number;
+}
+
+export interface ThreadSyscalls {
+  readonly tid: number;
+  readonly pid: number | null;
+  readonly name: string;
+  readonly total: number;
+  readonly calls: SyscallStat[];
+}
+
+export async function syscallStats(conn: DuckDBConnection, range: TimeRange, opts: AnalysisOptions): Promise<ThreadSyscalls[]> {
+  await requireEvents(conn, 'syscallstats', ['syscall_entry_%', 'syscall_exit_%'], 'ltt enable-event -k --syscall -a');
+  const r = await runSql(
+    conn,
+    `SELECT s.tid, any_value(th.pid), COALESCE(any_value(th.name), '?'), s.name, count(*), min(dur), avg(dur), max(dur),
+            stddev_samp(dur), count(*) FILTER (WHERE ret < 0)
+     FROM syscalls s LEFT JOIN threads th ON th.trace_id = s.trace_id AND th.tid = s.tid
+     WHERE s.ts BETWEEN ${range.begin} AND ${range.end} AND ${threadFilter(opts, 's.tid', 'th.name')}
+     GROUP BY s.tid, s.name`,
+  );
+  const byTid = new Map<number, ThreadSyscalls & { calls: SyscallStat[]; total: number }>();
+  for (const [tid, pid, tname, name, count, min, avg, max, stdev, errors] of r.rows) {
+    const t = Number(tid);
+    let entry = byTid.get(t);
+    if (!entry) {
+      entry = { tid: t, pid: pid === null ? null : Number(pid), name: String(tname), total: 0, calls: [] };
+      byTid.set(t, entry);
+    }
+    entry.calls.push({
+      name: String(name),
+      count: Number(count),
+      minNs: Number(min),
+      avgNs: Number(avg),
+      maxNs: Number(max),
+      stdevNs: stdev === null ? null : Number(stdev),
+      errors: Number(errors),
+    });
+    entry.total += Number(count);
+  }
+  const out = [...byTid.values()].sort((a, b) => b.total - a.total || a.tid - b.tid);
+  for (const t of out) t.calls.sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  return opts.top !== undefined ? out.slice(0, opts.top) : out;
+}

@@ -1,0 +1,164 @@
+// Bulk loading into DuckDB: rows are written into typed column arrays (no DuckDB value objects, no BigInt per
+// integer) and handed over a whole data chunk at a time (copy_data_to_vector is one memcpy per column).
+//
+// Contract: `set*` writes the current row's columns; `endRow()` commits it; a column not set in a row is NULL.
+// `close()` flushes what is buffered and closes the appender. The table must exist with exactly these columns,
+// in this order. Integers up to 2^53 are numbers; larger ones (bigint) go through the int64 path.
+
+import duckdb from '@duckdb/node-bindings';
+import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+
+export type ColumnKind = 'int32' | 'int64' | 'uint64' | 'double' | 'varchar' | 'boolean';
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly kind: ColumnKind;
+}
+
+export const SQL_TYPE: Record<ColumnKind, string> = {
+  int32: 'INTEGER',
+  int64: 'BIGINT',
+  uint64: 'UBIGINT',
+  double: 'DOUBLE',
+  varchar: 'VARCHAR',
+  boolean: 'BOOLEAN',
+};
+
+const DUCK_TYPE: Record<ColumnKind, duckdb.Type> = {
+  int32: duckdb.Type.INTEGER,
+  int64: duckdb.Type.BIGINT,
+  uint64: duckdb.Type.UBIGINT,
+  double: duckdb.Type.DOUBLE,
+  varchar: duckdb.Type.VARCHAR,
+  boolean: duckdb.Type.BOOLEAN,
+};
+
+const TWO32 = 4294967296;
+
+class Column {
+  readonly bytes: ArrayBuffer;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array | undefined;
+  readonly u8: Uint8Array;
+  readonly strings: (string | undefined)[] | undefined;
+  /** One bit per row, as DuckDB's validity mask (uint64 words, little-endian). */
+  readonly valid: Uint32Array<ArrayBuffer>;
+
+  constructor(
+    readonly kind: ColumnKind,
+    readonly capacity: number,
+  ) {
+    const width = kind === 'int32' ? 4 : kind === 'boolean' ? 1 : kind === 'varchar' ? 0 : 8;
+    this.bytes = new ArrayBuffer(Math.max(8, width * capacity));
+    this.i32 = new Int32Array(this.bytes);
+    this.f64 = kind === 'double' ? new Float64Array(this.bytes) : undefined;
+    this.u8 = new Uint8Array(this.bytes);
+    this.strings = kind === 'varchar' ? new Array(capacity) : undefined;
+    this.valid = new Uint32Array(Math.ceil(capacity / 64) * 2);
+  }
+}
+
+export class ColumnAppender {
+  private readonly cols: Column[];
+  private readonly types: duckdb.LogicalType[];
+  private row = 0;
+  private readonly capacity = duckdb.vector_size();
+  private rows = 0;
+
+  private constructor(
+    private readonly appender: DuckDBAppender,
+    readonly columns: readonly ColumnSpec[],
+  ) {
+    this.cols = columns.map((c) => new Column(c.kind, this.capacity));
+    this.types = columns.map((c) => duckdb.create_logical_type(DUCK_TYPE[c.kind]));
+  }
+
+  static async create(conn: DuckDBConnection, table: string, columns: readonly ColumnSpec[]): Promise<ColumnAppender> {
+    return new ColumnAppender(await conn.createAppender(table), columns);
+  }
+
+  /** Rows appended so far. */
+  get count(): number {
+    return this.rows + this.row;
+  }
+
+  private mark(c: Column): void {
+    const r = this.row;
+    c.valid[r >>> 5] |= 1 << (r & 31);
+  }
+
+  setInt(col: number, v: number | bigint): void {
+    const c = this.cols[col]!;
+    const r = this.row;
+    if (c.kind === 'int32') c.i32[r] = Number(v);
+    else if (c.kind === 'double') c.f64![r] = Number(v);
+    else if (c.kind === 'varchar') c.strings![r] = String(v);
+    else if (c.kind === 'boolean') c.u8[r] = v ? 1 : 0;
+    else if (typeof v === 'number') {
+      // Two's complement halves: exact for every integer number (|v| < 2^53).
+      const hi = Math.floor(v / TWO32);
+      c.i32[2 * r] = (v - hi * TWO32) | 0;
+      c.i32[2 * r + 1] = hi | 0;
+    } else {
+      const w = BigInt.asUintN(64, v);
+      c.i32[2 * r] = Number(w & 0xffffffffn) | 0;
+      c.i32[2 * r + 1] = Number(w >> 32n) | 0;
+    }
+    this.mark(c);
+  }
+
+  setDouble(col: number, v: number): void {
+    const c = this.cols[col]!;
+    if (c.kind !== 'double') return this.setInt(col, v);
+    c.f64![this.row] = v;
+    this.mark(c);
+  }
+
+  setString(col: number, v: string): void {
+    const c = this.cols[col]!;
+    c.strings![this.row] = v;
+    this.mark(c);
+  }
+
+  setBoolean(col: number, v: boolean): void {
+    const c = this.cols[col]!;
+    c.u8[this.row] = v ? 1 : 0;
+    this.mark(c);
+  }
+
+  endRow(): void {
+    if (++this.row === this.capacity) this.flushChunk();
+  }
+
+  private flushChunk(): void {
+    const n = this.row;
+    if (n === 0) return;
+    const chunk = duckdb.create_data_chunk(this.types);
+    for (let i = 0; i < this.cols.length; i++) {
+      const c = this.cols[i]!;
+      const vec = duckdb.data_chunk_get_vector(chunk, i);
+      if (c.strings) {
+        for (let r = 0; r < n; r++) {
+          const s = c.strings[r];
+          if (s !== undefined) duckdb.vector_assign_string_element(vec, r, s);
+        }
+        c.strings.fill(undefined, 0, n);
+      } else {
+        const width = c.kind === 'int32' ? 4 : c.kind === 'boolean' ? 1 : 8;
+        duckdb.copy_data_to_vector(vec, 0, c.bytes, 0, n * width);
+      }
+      duckdb.vector_ensure_validity_writable(vec);
+      duckdb.copy_data_to_vector_validity(vec, 0, c.valid.buffer, 0, Math.ceil(n / 64) * 8);
+      c.valid.fill(0);
+    }
+    duckdb.data_chunk_set_size(chunk, n);
+    this.appender.appendDataChunk(new DuckDBDataChunk(chunk));
+    this.rows += n;
+    this.row = 0;
+  }
+
+  close(): void {
+    this.flushChunk();
+    this.appender.closeSync();
+  }
+}

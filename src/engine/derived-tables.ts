@@ -1,0 +1,328 @@
+// The tables users query, built in SQL from the raw tables import-trace.ts fills (DuckDB does the ordering,
+// pairing and joins, on every core, far faster than JS would).
+//
+// Contract: `buildTables(conn)` runs once after an import. It makes `events` (ns timestamps, names, the
+// thread each event ran in: from the tid/vtid context when the trace has one, else, for kernel traces, from
+// the last sched_switch on the event's CPU), one table per event name (the payload with ts/cpu/tid/pid),
+// and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (entry and exit
+// paired), `irqs`, `softirqs`, and `lost` (what the tracer discarded, where: analyses say where they are
+// blind). Tables whose source events are absent exist, empty, so queries never fail on a missing table.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** Raw clock value → ns from the clock's origin, as babeltrace2 converts (exact at 1 GHz). */
+const TS = `CAST(s.clock_offset_ns + CASE WHEN s.clock_frequency = 1e9 THEN r.cycles::HUGEINT
+  ELSE CAST(trunc(1e9 * r.cycles::DOUBLE / s.clock_frequency) AS HUGEINT) END AS BIGINT)`;
+
+/** `alias."name"` for a column the table has, NULL otherwise: traces of other tracers shape events their way. */
+async function columnPicker(conn: DuckDBConnection, table: string, alias: string): Promise<(name: string) => string> {
+  const cols = await columnsOf(conn, table);
+  return (name) => (cols.has(name) ? `${alias}.${quote(name)}` : 'NULL');
+}
+
+async function tableNames(conn: DuckDBConnection): Promise<Set<string>> {
+  const r = await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'`);
+  return new Set(r.getRows().map((row) => String(row[0])));
+}
+
+async function columnsOf(conn: DuckDBConnection, table: string): Promise<Set<string>> {
+  const r = await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_name = ${sqlLiteral(table)}`);
+  return new Set(r.getRows().map((row) => String(row[0])));
+}
+
+function sqlLiteral(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export async function buildTables(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`
+    CREATE TEMP TABLE ev AS
+      SELECT r.id, ${TS} AS ts, r.cpu, s.trace_id, r.stream_id, c.name, r.ctx_tid AS tid, r.ctx_pid AS pid,
+             r.ctx_procname AS procname
+      FROM events_raw r JOIN streams s USING (stream_id) JOIN event_classes c USING (class_id);
+  `);
+  const raw = await tableNames(conn);
+  const counts = await conn.runAndReadAll(`SELECT name, count(*) FROM ev GROUP BY name`);
+  const present = new Set(counts.getRows().map((r) => String(r[0])));
+  const allColumns = await conn.runAndReadAll(`SELECT table_name, column_name FROM information_schema.columns WHERE table_name LIKE 'ev_raw:%'`);
+  const columns = new Map<string, Set<string>>();
+  for (const [t, c] of allColumns.getRows()) {
+    const set = columns.get(String(t)) ?? new Set<string>();
+    set.add(String(c));
+    columns.set(String(t), set);
+  }
+  // An event the trace has, with the fields a derived table needs (other tracers shape events their way).
+  const has = (name: string, ...fields: string[]): boolean =>
+    raw.has(`ev_raw:${name}`) && present.has(name) && fields.every((f) => columns.get(`ev_raw:${name}`)?.has(f));
+
+  // The thread on each CPU: kernel traces carry no tid per event; the last sched_switch before an event on
+  // its CPU says who ran it (the switch itself belongs to the thread it switches out).
+  if (has('sched_switch', 'prev_tid', 'next_tid')) {
+    await conn.run(`
+      CREATE TEMP TABLE switches AS
+        SELECT e.ts, e.cpu, e.trace_id, w.prev_tid, w.next_tid
+        FROM ev e JOIN ${quote('ev_raw:sched_switch')} w USING (id);
+      CREATE TEMP TABLE first_switch AS
+        SELECT trace_id, cpu, arg_min(prev_tid, ts) AS prev_tid FROM switches GROUP BY ALL;
+      CREATE TEMP TABLE ev_tid AS
+        SELECT e.id, COALESCE(e.tid, w.next_tid, f.prev_tid) AS tid
+        FROM ev e
+        ASOF LEFT JOIN switches w ON e.trace_id = w.trace_id AND e.cpu = w.cpu AND e.ts > w.ts
+        LEFT JOIN first_switch f ON e.trace_id = f.trace_id AND e.cpu = f.cpu;
+      CREATE TEMP TABLE ev2 AS SELECT e.* REPLACE (t.tid AS tid) FROM ev e JOIN ev_tid t USING (id);
+      DROP TABLE ev; ALTER TABLE ev2 RENAME TO ev;
+    `);
+  }
+
+  await buildThreads(conn, has);
+
+  await conn.run(`
+    CREATE TABLE events AS
+      SELECT e.id, e.ts, e.cpu, e.trace_id, e.stream_id, e.name, e.tid,
+             COALESCE(e.pid, t.pid) AS pid, COALESCE(e.procname, t.name) AS procname
+      FROM ev e LEFT JOIN threads t ON t.trace_id = e.trace_id AND t.tid = e.tid
+      ORDER BY e.ts, e.id;
+  `);
+
+  // One view per event name: the payload beside the event's time and thread (views: a trace with every system
+  // call enabled declares ~700 classes, and materialising each would probe the events table 700 times).
+  for (const t of raw) {
+    if (!t.startsWith('ev_raw:')) continue;
+    const name = t.slice('ev_raw:'.length);
+    const table = `payload:${name}`;
+    if (!present.has(name)) {
+      await conn.run(`DROP TABLE ${quote(t)}`);
+      continue;
+    }
+    await conn.run(`
+      ALTER TABLE ${quote(t)} RENAME TO ${quote(table)};
+      CREATE VIEW ${quote(name)} AS
+        SELECT e.id, e.ts, e.cpu, e.tid, e.pid, e.procname, p.* EXCLUDE (id)
+        FROM ${quote(table)} p JOIN events e USING (id);
+    `);
+  }
+
+  await buildSched(conn, has);
+  await buildWakeups(conn, has);
+  await buildThreadState(conn);
+  await buildSyscalls(conn);
+  await buildIrqs(conn, has);
+  await conn.run(`
+    CREATE TABLE lost AS
+      SELECT s.trace_id, l.stream_id, s.path AS stream, l.kind, l.count,
+             CAST(s.clock_offset_ns + l.begin_cycles AS BIGINT) AS begin_ts,
+             CAST(s.clock_offset_ns + l.end_cycles AS BIGINT) AS end_ts
+      FROM lost_raw l JOIN streams s USING (stream_id);
+    DROP TABLE lost_raw; DROP TABLE events_raw;
+  `);
+}
+
+/**
+ * threads(trace_id, tid, pid, name, first_ts, last_ts): from the state dump, fork, exec and sched_switch
+ * names (the newest name wins: lttng-analyses keeps the first, which names a shell by what exec'd later);
+ * thread_names(trace_id, tid, ts, name) keeps every name with the time it was seen.
+ */
+async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+  const parts: string[] = [];
+  const pidParts: string[] = [];
+  if (has('lttng_statedump_process_state', 'tid', 'pid', 'name')) {
+    parts.push(`SELECT e.trace_id, p.tid, e.ts, p.name FROM ev e JOIN ${quote('ev_raw:lttng_statedump_process_state')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.tid, p.pid FROM ev e JOIN ${quote('ev_raw:lttng_statedump_process_state')} p USING (id)`);
+  }
+  if (has('sched_process_fork', 'child_tid', 'child_pid', 'child_comm', 'parent_tid', 'parent_pid')) {
+    parts.push(`SELECT e.trace_id, p.child_tid, e.ts, p.child_comm FROM ev e JOIN ${quote('ev_raw:sched_process_fork')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.child_tid, p.child_pid FROM ev e JOIN ${quote('ev_raw:sched_process_fork')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.parent_tid, p.parent_pid FROM ev e JOIN ${quote('ev_raw:sched_process_fork')} p USING (id)`);
+  }
+  if (has('sched_switch', 'prev_tid', 'next_tid', 'prev_comm', 'next_comm')) {
+    parts.push(`SELECT e.trace_id, p.next_tid, e.ts, p.next_comm FROM ev e JOIN ${quote('ev_raw:sched_switch')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.prev_tid, e.ts, p.prev_comm FROM ev e JOIN ${quote('ev_raw:sched_switch')} p USING (id)`);
+  }
+  if (has('sched_process_exec', 'filename')) {
+    // The new program's name is the file name's last component, at most 15 characters (TASK_COMM_LEN).
+    parts.push(`SELECT e.trace_id, e.tid, e.ts, left(regexp_extract(p.filename, '[^/]*$'), 15) FROM ev e JOIN ${quote('ev_raw:sched_process_exec')} p USING (id) WHERE e.tid IS NOT NULL`);
+  }
+  parts.push(`SELECT trace_id, tid, ts, procname FROM ev WHERE tid IS NOT NULL AND procname IS NOT NULL`);
+  pidParts.push(`SELECT trace_id, tid, pid FROM ev WHERE tid IS NOT NULL AND pid IS NOT NULL`);
+  await conn.run(`
+    CREATE TABLE thread_names AS
+      SELECT trace_id, tid, min(ts) AS ts, name FROM (${parts.join(' UNION ALL ')}) n(trace_id, tid, ts, name)
+      WHERE name IS NOT NULL GROUP BY trace_id, tid, name ORDER BY trace_id, tid, ts;
+    CREATE TEMP TABLE tid_pid AS
+      SELECT trace_id, tid, any_value(pid) AS pid FROM (${pidParts.join(' UNION ALL ')}) x(trace_id, tid, pid)
+      WHERE pid IS NOT NULL GROUP BY ALL;
+    CREATE TABLE threads AS
+      SELECT n.trace_id, n.tid, COALESCE(p.pid, CASE WHEN n.tid = 0 THEN 0 END) AS pid, arg_max(n.name, n.ts) AS name,
+             t.first_ts, t.last_ts
+      FROM thread_names n
+      LEFT JOIN tid_pid p USING (trace_id, tid)
+      LEFT JOIN (SELECT trace_id, tid, min(ts) AS first_ts, max(ts) AS last_ts FROM ev WHERE tid IS NOT NULL GROUP BY ALL) t
+        USING (trace_id, tid)
+      GROUP BY n.trace_id, n.tid, p.pid, t.first_ts, t.last_ts;
+    CREATE TABLE processes AS
+      SELECT trace_id, pid, arg_max(name, CASE WHEN tid = pid THEN 1 ELSE 0 END) AS name, count(*) AS threads
+      FROM threads WHERE pid IS NOT NULL GROUP BY ALL;
+  `);
+}
+
+/**
+ * sched(trace_id, ts, dur, cpu, tid, prio, end_state): who ran on each CPU, slice by slice (tid 0: idle). A
+ * CPU's first slice starts at the trace's beginning (the first switch's prev_tid ran until then) and its
+ * last one ends at the trace's end, as lttng-analyses counts them.
+ */
+async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+  if (!has('sched_switch', 'prev_tid', 'next_tid')) {
+    await conn.run(`CREATE TABLE sched (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, tid INTEGER, prio INTEGER, end_state VARCHAR)`);
+    return;
+  }
+  const c = await columnPicker(conn, 'sched_switch', 's');
+  const state = (await columnsOf(conn, 'sched_switch')).has('prev_state_label') ? 's.prev_state_label' : `CAST(${c('prev_state')} AS VARCHAR)`;
+  await conn.run(`
+    CREATE TEMP TABLE bounds AS SELECT trace_id, min(ts) AS b, max(ts) AS e FROM ev GROUP BY trace_id;
+    CREATE TEMP TABLE sw AS
+      SELECT e.trace_id, e.ts, e.id, e.cpu, ${c('prev_tid')} AS prev_tid, ${c('prev_prio')} AS prev_prio,
+             ${state} AS prev_state_label, ${c('next_tid')} AS next_tid, ${c('next_prio')} AS next_prio,
+             row_number() OVER w AS n, lead(e.ts) OVER w AS next_ts, lead(${state}) OVER w AS end_state
+      FROM ev e JOIN sched_switch s USING (id)
+      WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id);
+    CREATE TABLE sched AS
+      SELECT trace_id, ts, dur, cpu, tid, prio, end_state FROM (
+        SELECT w.trace_id, b.b AS ts, w.ts - b.b AS dur, w.cpu, w.prev_tid AS tid, w.prev_prio AS prio, w.prev_state_label AS end_state
+        FROM sw w JOIN bounds b USING (trace_id) WHERE w.n = 1
+        UNION ALL
+        SELECT w.trace_id, w.ts, COALESCE(w.next_ts, b.e) - w.ts, w.cpu, w.next_tid, w.next_prio, w.end_state
+        FROM sw w JOIN bounds b USING (trace_id)
+      ) ORDER BY ts, cpu;
+  `);
+}
+
+/**
+ * wakeups(trace_id, ts, switch_ts, latency, tid, waker_tid, cpu, prio): scheduling latency, as lttng-analyses
+ * measures it: from the first wakeup (sched_waking, sched_wakeup, sched_wakeup_new) of a thread that is not
+ * running to the switch that runs it; wakeups of a running thread are ignored.
+ */
+async function buildWakeups(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+  const sources = ['sched_waking', 'sched_wakeup', 'sched_wakeup_new'].filter((n) => has(n, 'tid'));
+  if (sources.length === 0 || !has('sched_switch', 'prev_tid', 'next_tid')) {
+    await conn.run(`CREATE TABLE wakeups (trace_id INTEGER, ts BIGINT, switch_ts BIGINT, latency BIGINT, tid INTEGER, waker_tid INTEGER, cpu INTEGER, prio INTEGER)`);
+    return;
+  }
+  await conn.run(`
+    CREATE TEMP TABLE wk AS
+      ${sources.map((n) => `SELECT e.trace_id, e.ts, e.id, e.tid AS waker_tid, p.tid FROM ev e JOIN ${quote(`payload:${n}`)} p USING (id)`).join(' UNION ALL ')};
+    CREATE TEMP TABLE wk_pending AS
+      SELECT w.* FROM wk w
+      ASOF LEFT JOIN sched s ON w.trace_id = s.trace_id AND w.tid = s.tid AND w.ts >= s.ts
+      WHERE w.tid <> 0 AND (s.ts IS NULL OR w.ts >= s.ts + s.dur);
+    CREATE TABLE wakeups AS
+      SELECT w.trace_id, min(w.ts) AS ts, n.ts AS switch_ts, n.ts - min(w.ts) AS latency, w.tid,
+             arg_min(w.waker_tid, w.ts) AS waker_tid, n.cpu, n.prio
+      FROM wk_pending w
+      ASOF JOIN sched n ON w.trace_id = n.trace_id AND w.tid = n.tid AND w.ts <= n.ts
+      GROUP BY w.trace_id, w.tid, n.ts, n.cpu, n.prio
+      ORDER BY ts;
+  `);
+}
+
+/**
+ * thread_state(trace_id, tid, ts, dur, state, reason, cpu, waker_tid): each thread's time as running (on
+ * cpu), runnable (woken or preempted, waiting for a CPU) or blocked (reason: the state it switched out in,
+ * e.g. TASK_INTERRUPTIBLE for a sleep or a wait, TASK_UNINTERRUPTIBLE mostly for I/O), between its first
+ * and last slices.
+ */
+async function buildThreadState(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`
+    CREATE TEMP TABLE ts_gaps AS
+      SELECT trace_id, tid, ts + dur AS gap_ts, next_ts, end_state
+      FROM (SELECT *, lead(ts) OVER (PARTITION BY trace_id, tid ORDER BY ts) AS next_ts FROM sched WHERE tid <> 0)
+      WHERE next_ts IS NOT NULL AND next_ts > ts + dur;
+    CREATE TABLE thread_state AS
+      SELECT * FROM (
+        SELECT trace_id, tid, ts, dur, 'running' AS state, NULL::VARCHAR AS reason, cpu, NULL::INTEGER AS waker_tid
+        FROM sched WHERE tid <> 0
+        UNION ALL
+        SELECT g.trace_id, g.tid, g.gap_ts, g.next_ts - g.gap_ts, 'runnable', 'preempted', NULL, NULL
+        FROM ts_gaps g WHERE g.end_state = 'TASK_RUNNING'
+        UNION ALL
+        SELECT g.trace_id, g.tid, g.gap_ts, COALESCE(w.ts, g.next_ts) - g.gap_ts, 'blocked', g.end_state, NULL, NULL
+        FROM ts_gaps g LEFT JOIN wakeups w ON w.trace_id = g.trace_id AND w.tid = g.tid AND w.switch_ts = g.next_ts
+          AND w.ts >= g.gap_ts
+        WHERE g.end_state IS DISTINCT FROM 'TASK_RUNNING'
+        UNION ALL
+        SELECT g.trace_id, g.tid, w.ts, g.next_ts - w.ts, 'runnable', 'woken', NULL, w.waker_tid
+        FROM ts_gaps g JOIN wakeups w ON w.trace_id = g.trace_id AND w.tid = g.tid AND w.switch_ts = g.next_ts
+          AND w.ts >= g.gap_ts
+        WHERE g.end_state IS DISTINCT FROM 'TASK_RUNNING'
+      ) WHERE dur > 0 ORDER BY trace_id, tid, ts;
+  `);
+}
+
+/**
+ * syscalls(trace_id, ts, dur, cpu, tid, name, ret): an entry and the next event of its thread among its
+ * system call events, when that is the matching exit (a thread runs one system call at a time).
+ */
+async function buildSyscalls(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`
+    CREATE TEMP TABLE sc AS
+      SELECT id, trace_id, ts, cpu, tid,
+             CASE WHEN name LIKE 'syscall_entry_%' THEN 1 ELSE 0 END AS is_entry,
+             regexp_replace(name, '^(compat_)?syscall_(entry|exit)_', '') AS call
+      FROM ev WHERE (name LIKE 'syscall_entry_%' OR name LIKE 'syscall_exit_%' OR name LIKE 'compat_syscall_%')
+        AND tid IS NOT NULL;
+    CREATE TABLE syscalls AS
+      SELECT trace_id, ts, exit_ts - ts AS dur, cpu, tid, call AS name, exit_id
+      FROM (
+        SELECT *, lead(ts) OVER w AS exit_ts, lead(is_entry) OVER w AS next_entry, lead(call) OVER w AS next_call,
+               lead(id) OVER w AS exit_id
+        FROM sc WINDOW w AS (PARTITION BY trace_id, tid ORDER BY ts, id)
+      ) WHERE is_entry = 1 AND next_entry = 0 AND next_call = call;
+  `);
+  // The return value, where the exit events carry one.
+  const exits = await conn.runAndReadAll(
+    `SELECT table_name FROM information_schema.columns WHERE column_name = 'ret' AND table_name LIKE 'syscall_exit_%'`,
+  );
+  const names = exits.getRows().map((r) => String(r[0]));
+  if (names.length > 0) {
+    await conn.run(`
+      CREATE TEMP TABLE rets AS ${names.map((n) => `SELECT id, ret FROM ${quote(n)}`).join(' UNION ALL ')};
+      CREATE TABLE syscalls2 AS SELECT s.* EXCLUDE (exit_id), r.ret FROM syscalls s LEFT JOIN rets r ON r.id = s.exit_id ORDER BY s.ts;
+      DROP TABLE syscalls; ALTER TABLE syscalls2 RENAME TO syscalls;
+    `);
+  } else {
+    await conn.run(`ALTER TABLE syscalls DROP COLUMN exit_id; ALTER TABLE syscalls ADD COLUMN ret BIGINT;`);
+  }
+}
+
+/** irqs(trace_id, ts, dur, cpu, irq, name, ret) and softirqs(trace_id, ts, dur, cpu, vec), entry/exit per CPU. */
+async function buildIrqs(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+  if (has('irq_handler_entry', 'irq', 'name') && has('irq_handler_exit', 'irq', 'ret')) {
+    await conn.run(`
+      CREATE TABLE irqs AS
+        SELECT trace_id, ts, exit_ts - ts AS dur, cpu, irq, name, ret FROM (
+          SELECT e.trace_id, e.ts, e.cpu, e.name = 'irq_handler_entry' AS is_entry, COALESCE(h.irq, x.irq) AS irq, h.name, x.ret,
+                 lead(e.ts) OVER w AS exit_ts, lead(e.name) OVER w AS next_name, lead(x.irq) OVER w AS next_irq, lead(x.ret) OVER w AS next_ret
+          FROM ev e LEFT JOIN irq_handler_entry h USING (id) LEFT JOIN irq_handler_exit x USING (id)
+          WHERE e.name IN ('irq_handler_entry', 'irq_handler_exit')
+          WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id)
+        ) WHERE is_entry AND next_name = 'irq_handler_exit' AND next_irq = irq;
+    `);
+  } else {
+    await conn.run(`CREATE TABLE irqs (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, irq INTEGER, name VARCHAR, ret BIGINT)`);
+  }
+  if (has('irq_softirq_entry', 'vec') && has('irq_softirq_exit', 'vec')) {
+    await conn.run(`
+      CREATE TABLE softirqs AS
+        SELECT trace_id, ts, exit_ts - ts AS dur, cpu, vec FROM (
+          SELECT e.trace_id, e.ts, e.cpu, e.name = 'irq_softirq_entry' AS is_entry, COALESCE(h.vec, x.vec) AS vec,
+                 lead(e.ts) OVER w AS exit_ts, lead(e.name) OVER w AS next_name, lead(x.vec) OVER w AS next_vec
+          FROM ev e LEFT JOIN irq_softirq_entry h USING (id) LEFT JOIN irq_softirq_exit x USING (id)
+          WHERE e.name IN ('irq_softirq_entry', 'irq_softirq_exit')
+          WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id)
+        ) WHERE is_entry AND next_name = 'irq_softirq_exit' AND next_vec = vec;
+    `);
+  } else {
+    await conn.run(`CREATE TABLE softirqs (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, vec INTEGER)`);
+  }
+}

@@ -1,0 +1,37 @@
+// `ltt export --format parquet`: every table of a trace as a Parquet file (DuckDB's writer, zstd), so the
+// engines a fleet already runs (Spark, Trino, ClickHouse, DuckDB) read ltt traces. Event payload views are
+// written as event-NAME.parquet (NAME made file-safe).
+//
+// Contract: `exportParquet(conn, dir)` creates DIR if needed and returns the files written with their row
+// counts; an existing file of the same name is replaced.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { join } from 'node:path';
+import { makeDirectories } from '../make-directories.js';
+import { runSql } from '../engine/run-sql.js';
+
+export interface ExportedFile {
+  readonly file: string;
+  readonly rows: number;
+}
+
+const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+export async function exportParquet(conn: DuckDBConnection, dir: string): Promise<ExportedFile[]> {
+  makeDirectories(dir);
+  const r = await runSql(conn, `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name NOT LIKE 'payload:%' ORDER BY table_name`);
+  const out: ExportedFile[] = [];
+  const used = new Set<string>();
+  for (const [name, type] of r.rows as [string, string][]) {
+    const base = type === 'VIEW' ? `event-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}` : name;
+    let file = `${base}.parquet`;
+    for (let i = 2; used.has(file); i++) file = `${base}-${i}.parquet`;
+    used.add(file);
+    const path = join(dir, file);
+    await runSql(conn, `COPY (SELECT * FROM ${quote(name)}) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    const n = await runSql(conn, `SELECT count(*) FROM ${quote(name)}`);
+    out.push({ file: path, rows: Number(n.rows[0]![0]) });
+  }
+  return out;
+}
