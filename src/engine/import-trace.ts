@@ -10,8 +10,8 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FieldClass, StructFieldClass, TraceClass } from '../ctf/ir/trace-class.js';
-import type { FieldValue, StructValue } from '../graph/message.js';
-import { VariantValue } from '../graph/message.js';
+import type { FieldValue, StructValue } from '../ctf/ir/message.js';
+import { VariantValue } from '../ctf/ir/message.js';
 import { openCtfFs } from '../graph/source-ctf-fs.js';
 import { NEED_DATA } from '../ctf/decode/msg-iter.js';
 import { ColumnAppender, SQL_TYPE, type ColumnKind, type ColumnSpec } from './column-appender.js';

@@ -21,6 +21,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['ctf'], // model, metadata, decoding and its messages, writer and its sinks (owned output)
   ['graph', 'control', 'ftrace'], // reading graph | control and app protocol | tracefs access, ftrace formats, LTTng shaping
   ['view', 'filter'], // babeltrace2's text | LTTng's filter language (tracefs filters, predicates)
+  ['engine'], // a trace as SQL tables (DuckDB): import from the reader, derived tables, cache
+  ['analyses', 'export'], // LTTng's analyses as queries | Parquet and Trace Event exports
   ['consumer'], // kernel consumer: trace_pipe_raw -> CTF, statedump, contexts, thread table
   ['kernel', 'ust'], // tracefs control (KernelSession) | ltt/ust, its agent and consumer worker
   ['sessiond', 'cli'], // two processes: cli reaches the daemon through control only
