@@ -16,7 +16,7 @@ import { POW2, combS, combU, findNul, rd64, rdBE32, rdFloat, rdLE32, utf8 } from
 import type { DecodeState } from '../ctf/decode/state.js';
 import type { FieldStyle } from './field-printer-codegen.js';
 import { CAPACITY, LINE_SLACK, writeHex32, writeUint32, type OutputWriter } from './output-writer.js';
-import { formatG } from './printf-g.js';
+import { writeG } from './printf-g.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColors } from './value-format.js';
 
 /**
@@ -113,7 +113,7 @@ const HELPERS = {
   formatHex,
   formatOctal,
   formatBinary,
-  formatG,
+  writeG,
 };
 
 class Unsupported extends Error {}
@@ -307,7 +307,7 @@ class Gen {
         else this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
         this.emit(`p += ${fc.size};`);
         this.advanced(fc.size);
-        if (print) this.colored(st.number, () => this.emit(this.call(`o.ascii(H.formatG(${v}));`)));
+        if (print) this.colored(st.number, () => this.emit(`q = H.writeG(b, q, ${v});`));
         return;
       }
       case 'bool': {
