@@ -1,11 +1,15 @@
-// Benchmark of `ltt view` against babeltrace2 on a large generated CTF 1.8 trace (kernel-like: two per-CPU
-// streams, sched_switch-shaped events with text arrays and integers, openat-shaped events with a string and a
-// hex integer, 1 GHz clock, LTTng-style packet context).
+// Benchmark of `ltt view` against babeltrace2 on two kinds of large CTF 1.8 trace:
+// - kernel-like (generated here): two per-CPU streams, sched_switch-shaped events with text arrays and integers,
+//   openat-shaped events with a string and a hex integer, 1 GHz clock, LTTng-style packet context;
+// - ust-fields (recorded by the real LTTng at bench time): a LTTng-UST C app (bench/ust-fields-app/, compiled with
+//   gcc -llttng-ust) whose events use every lttng_ust_field_* kind: doubles and floats, strings, text arrays and
+//   sequences, enums, integer arrays and sequences (hex too).
+// Both traces are cached in /tmp (keyed by the event count).
 //
-// Usage (after `npx tsc -p .`): node bench/view.mjs [--events N] [--trace DIR] [--verify]
-// Prints events/s for: ltt view > /dev/null, babeltrace2 > /dev/null, ltt view -o dummy,
-// babeltrace2 -c sink.utils.dummy; the ratios; and peak RSS (from /usr/bin/time). --verify also checks that both
-// tools print the same bytes (sha256 of the whole output).
+// Usage (after `npx tsc -p .`): node bench/view.mjs [--events N] [--runs R] [--kinds kernel,ust] [--no-verify]
+// Prints, per trace kind: wall/CPU time of ltt view > /dev/null, babeltrace2 > /dev/null, ltt view -o dummy and
+// babeltrace2 -c sink.utils.dummy; the ratios; peak RSS (from /usr/bin/time); and whether both tools print the
+// same bytes (sha256 of the whole output).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -20,8 +24,8 @@ const opt = (name, def) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const N = Number(opt('--events', '2000000'));
-const traceDir = resolve(opt('--trace', `/tmp/ltt-bench-trace-${N}`));
-const verify = args.includes('--verify');
+const verify = !args.includes('--no-verify');
+const kinds = opt('--kinds', 'kernel,ust').split(',');
 const LTT = join(root, 'bin', 'ltt');
 
 function metadata(uuid) {
@@ -172,40 +176,53 @@ function outputHash(cmd, cmdArgs) {
   });
 }
 
-if (!existsSync(join(traceDir, '.events')) || readFileSync(join(traceDir, '.events'), 'utf8') !== String(N)) {
-  const t0 = Date.now();
-  generate(traceDir, N);
-  console.log(`generated ${N} events in ${traceDir} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-} else {
-  console.log(`reusing ${traceDir} (${N} events)`);
+/** Records the ust-fields trace with the real LTTng (bench/ust-fields-app/record.sh). */
+function record(dir, n) {
+  const r = spawnSync('bash', [join(root, 'bench', 'ust-fields-app', 'record.sh'), dir, String(n)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`recording the ust-fields trace failed (${r.status})`);
+  writeFileSync(join(dir, '.events'), String(n));
 }
 
 const runs = Math.max(1, Number(opt('--runs', '2')));
-const rows = [
-  ['ltt view > /dev/null', () => best(process.execPath, [LTT, 'view', traceDir], runs)],
-  ['babeltrace2 > /dev/null', () => best('babeltrace2', [traceDir], runs)],
-  ['ltt view -o dummy', () => best(process.execPath, [LTT, 'view', '-o', 'dummy', traceDir], runs)],
-  ['babeltrace2 -c sink.utils.dummy', () => best('babeltrace2', [traceDir, '-c', 'sink.utils.dummy'], runs)],
-];
-const res = {};
-for (const [name, fn] of rows) {
-  const r = fn();
-  res[name] = r;
-  console.log(
-    `${name.padEnd(34)} ${r.wall.toFixed(2).padStart(6)} s wall ${(r.user + r.sys).toFixed(2).padStart(6)} s cpu  ` +
-      `${(N / r.wall / 1e6).toFixed(3)} M events/s (wall) ${(N / (r.user + r.sys) / 1e6).toFixed(3)} M events/s (cpu)  ` +
-      `peak RSS ${(r.rss / 1024).toFixed(0)} MiB`,
-  );
+const summary = [];
+for (const kind of kinds) {
+  const traceDir = `/tmp/ltt-bench-${kind}-${N}`;
+  if (!existsSync(join(traceDir, '.events')) || readFileSync(join(traceDir, '.events'), 'utf8') !== String(N)) {
+    const t0 = Date.now();
+    if (kind === 'kernel') generate(traceDir, N);
+    else if (kind === 'ust') record(traceDir, N);
+    else throw new Error(`unknown trace kind ${kind} (kernel or ust)`);
+    console.log(`made the ${kind} trace: ${N} events in ${traceDir} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } else {
+    console.log(`reusing ${traceDir} (${kind}, ${N} events)`);
+  }
+  const rows = [
+    ['ltt view > /dev/null', () => best(process.execPath, [LTT, 'view', traceDir], runs)],
+    ['babeltrace2 > /dev/null', () => best('babeltrace2', [traceDir], runs)],
+    ['ltt view -o dummy', () => best(process.execPath, [LTT, 'view', '-o', 'dummy', traceDir], runs)],
+    ['babeltrace2 -c sink.utils.dummy', () => best('babeltrace2', [traceDir, '-c', 'sink.utils.dummy'], runs)],
+  ];
+  const res = {};
+  for (const [name, fn] of rows) {
+    const r = fn();
+    res[name] = r;
+    console.log(
+      `${kind.padEnd(6)} ${name.padEnd(31)} ${r.wall.toFixed(2).padStart(6)} s wall ${(r.user + r.sys).toFixed(2).padStart(6)} s cpu  ` +
+        `${(N / r.wall / 1e6).toFixed(3)} M events/s (wall) ${(N / (r.user + r.sys) / 1e6).toFixed(3)} M events/s (cpu)  ` +
+        `peak RSS ${(r.rss / 1024).toFixed(0)} MiB`,
+    );
+  }
+  // Both ratios: wall time is what a user waits for, CPU time is steadier on a shared, loaded machine.
+  const ratio = (a, b) =>
+    `${(res[b].wall / res[a].wall).toFixed(2)}x (wall), ${((res[b].user + res[b].sys) / (res[a].user + res[a].sys)).toFixed(2)}x (cpu)`;
+  summary.push(`${kind}: pretty: ltt is ${ratio('ltt view > /dev/null', 'babeltrace2 > /dev/null')} babeltrace2's events/s`);
+  summary.push(`${kind}: decode only: ltt is ${ratio('ltt view -o dummy', 'babeltrace2 -c sink.utils.dummy')} babeltrace2's events/s`);
+  if (verify) {
+    const a = await outputHash(process.execPath, [LTT, 'view', traceDir]);
+    const b = await outputHash('babeltrace2', [traceDir]);
+    summary.push(`${kind}: output identical: ${a === b} (${a.slice(0, 16)} vs ${b.slice(0, 16)})`);
+    if (a !== b) process.exitCode = 1;
+  }
 }
-// Both ratios: wall time is what a user waits for, CPU time is steadier on a shared, loaded machine.
-const ratio = (a, b) =>
-  `${(res[b].wall / res[a].wall).toFixed(2)}x (wall), ${((res[b].user + res[b].sys) / (res[a].user + res[a].sys)).toFixed(2)}x (cpu)`;
 console.log(`load average at the end: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`pretty: ltt is ${ratio('ltt view > /dev/null', 'babeltrace2 > /dev/null')} babeltrace2's events/s`);
-console.log(`decode only: ltt is ${ratio('ltt view -o dummy', 'babeltrace2 -c sink.utils.dummy')} babeltrace2's events/s`);
-if (verify) {
-  const a = await outputHash(process.execPath, [LTT, 'view', traceDir]);
-  const b = await outputHash('babeltrace2', [traceDir]);
-  console.log(`output identical: ${a === b} (${a.slice(0, 16)} vs ${b.slice(0, 16)})`);
-  if (a !== b) process.exitCode = 1;
-}
+for (const line of summary) console.log(line);

@@ -9,7 +9,7 @@
 
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import { CAPACITY, LINE_SLACK, writeHex32, writeQuotedPlain, writeUint32, type OutputWriter } from './output-writer.js';
-import { formatG } from './printf-g.js';
+import { writeG } from './printf-g.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, textValue, type EnumColors } from './value-format.js';
 
 export interface FieldStyle {
@@ -134,7 +134,7 @@ class Gen {
       case 'enum':
         return this.call(`o.str(${this.helper(makeEnumFormatter(fc, enumColors(st)))}(${val}));`) + '\n';
       case 'float':
-        return this.colored(st.number, this.call(`o.ascii(${this.helper(formatG)}(${val}));`)) + '\n';
+        return this.colored(st.number, `p = ${this.helper(writeG)}(b, p, ${val});`) + '\n';
       case 'string':
         return this.colored(st.string, this.quoted(val)) + '\n';
       case 'bool':

@@ -15,8 +15,8 @@ import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import { POW2, combS, combU, findNul, rd64, rdBE32, rdFloat, rdLE32, utf8 } from '../ctf/decode/bits.js';
 import type { DecodeState } from '../ctf/decode/state.js';
 import type { FieldStyle } from './field-printer-codegen.js';
-import { CAPACITY, LINE_SLACK, writeHex32, writeUint32, type OutputWriter } from './output-writer.js';
-import { formatG } from './printf-g.js';
+import { CAPACITY, LINE_SLACK, writeHex32, writeHex64, writeUint32, type OutputWriter } from './output-writer.js';
+import { writeG } from './printf-g.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColors } from './value-format.js';
 
 /**
@@ -96,6 +96,23 @@ function copyLit(b: Uint8Array, q: number, k: Uint8Array): number {
   return q + n;
 }
 
+/**
+ * An enum formatter's text as bytes, made once per value (most enums see few values); null when the text is not
+ * short ASCII (the writer then encodes it).
+ */
+function asciiBytesOf(format: (v: number | bigint) => string): (v: number | bigint) => Uint8Array | null {
+  const cache = new Map<number | bigint, Uint8Array | null>();
+  return (v) => {
+    let e = cache.get(v);
+    if (e === undefined) {
+      const s = format(v);
+      e = s.length <= 1024 && /^[\x00-\x7f]*$/.test(s) ? Buffer.from(s, 'latin1') : null;
+      if (cache.size < 4096) cache.set(v, e);
+    }
+    return e;
+  };
+}
+
 const HELPERS = {
   copyLit,
   quotePlainText,
@@ -109,11 +126,12 @@ const HELPERS = {
   findNul,
   utf8,
   writeHex32,
+  writeHex64,
   writeUint32,
   formatHex,
   formatOctal,
   formatBinary,
-  formatG,
+  writeG,
 };
 
 class Unsupported extends Error {}
@@ -140,7 +158,8 @@ class Gen {
   align(a: number): void {
     if (a > 1 && this.known % a !== 0) {
       this.emit(`p = (p + ${a - 1}) & ${-a};`);
-      this.known = a;
+      // A structure's align(N) need not be a power of two: the mask then leaves p a multiple of N's lowest bit.
+      this.known = a & -a;
     }
   }
   /** p moved by a constant number of bits. */
@@ -230,7 +249,8 @@ class Gen {
       const slow = `var ${v} = H.comb${signed ? 'S' : 'U'}(${hi}, ${lo}); ` + (base === 16
         ? `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeHex32(b, q, ${v}); else { ${this.call(`o.ascii(H.formatHex(${v}, 64));`)} }`
         : this.call(`o.int(${v});`));
-      if (base === 16) this.emit(`if (${hi} === 0) q = H.writeHex32(b, q, ${lo}); else { ${slow} }`);
+      // Hex shows the 64 bits as they are, whatever the sign: no bigint needed.
+      if (base === 16) this.emit(`if (${hi} === 0) q = H.writeHex32(b, q, ${lo}); else q = H.writeHex64(b, q, ${hi} >>> 0, ${lo});`);
       else if (signed) {
         // hi = -1 and lo > 0: the value is lo - 2^32, printed as `-` and its magnitude (< 2^32).
         this.emit(`if (${hi} === 0) q = H.writeUint32(b, q, ${lo}); else if (${hi} === -1 && ${lo} !== 0) { b[q++] = 45; q = H.writeUint32(b, q, 4294967296 - ${lo}); } else { ${slow} }`);
@@ -250,6 +270,11 @@ class Gen {
     this.colored(this.style.number, () => {
       switch (base) {
         case 16:
+          if (size <= 32 && signed) {
+            // Read as a number; a negative one is masked to its size rounded up to a nibble (formatHex()).
+            this.emit(`q = H.writeHex32(b, q, ${v} >= 0 ? ${v} : ${v} + ${POW2[(size + 3) & ~3]});`);
+            break;
+          }
           this.emit(
             `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeHex32(b, q, ${v}); ` +
               `else { ${this.call(`o.ascii(H.formatHex(${v}, ${size}));`)} }`,
@@ -293,7 +318,9 @@ class Gen {
         if (print) {
           const colors: EnumColors | undefined =
             st.reset === '' ? undefined : { unknown: st.unknown, label: st.enumLabel, number: st.number, reset: st.reset };
-          this.emit(this.call(`o.str(${this.k(makeEnumFormatter(fc, colors))}(${v}));`));
+          const format = makeEnumFormatter(fc, colors);
+          const e = this.v('e');
+          this.emit(`var ${e} = ${this.k(asciiBytesOf(format))}(${v}); if (${e} !== null) q = H.copyLit(b, q, ${e}); else { ${this.call(`o.str(${this.k(format)}(${v}));`)} }`);
         }
         return;
       }
@@ -307,7 +334,7 @@ class Gen {
         else this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
         this.emit(`p += ${fc.size};`);
         this.advanced(fc.size);
-        if (print) this.colored(st.number, () => this.emit(this.call(`o.ascii(H.formatG(${v}));`)));
+        if (print) this.colored(st.number, () => this.emit(`q = H.writeG(b, q, ${v});`));
         return;
       }
       case 'bool': {

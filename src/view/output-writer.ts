@@ -39,6 +39,17 @@ export function writeHex32(b: Uint8Array, p: number, n: number): number {
   return end;
 }
 
+/** Writes `0x` + hi * 2^32 + lo in upper-case hex at b[p] (hi, lo unsigned 32-bit, hi > 0); returns the new position. */
+export function writeHex64(b: Uint8Array, p: number, hi: number, lo: number): number {
+  let q = writeHex32(b, p, hi) + 8;
+  const end = q;
+  for (let i = 0; i < 8; i++) {
+    b[--q] = HEX_UPPER[lo & 15]!;
+    lo >>>= 4;
+  }
+  return end;
+}
+
 /**
  * Fast path of qstr(): writes `"s"` at b[p] when s is short printable ASCII needing no escape and returns the new
  * position; returns -1 (nothing meaningful written) otherwise. The caller guarantees 258 bytes of room.

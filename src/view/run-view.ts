@@ -4,6 +4,7 @@
 // arguments or a malformed trace). Events decoded before a decoding error are printed first, then one line
 // `Error: <what>` goes to stderr.
 
+import { isMainThread, Worker } from 'node:worker_threads';
 import { isLttError } from '../errors.js';
 import { runCounter, runDummy } from '../graph/sinks.js';
 import { colorsSupported } from './pretty-options.js';
@@ -21,7 +22,30 @@ function errorLine(err: unknown): string {
   return 'Error: ' + (msg === '' ? 'unknown failure' : msg) + '\n';
 }
 
-async function run(cfg: ViewConfig): Promise<number> {
+function stackExhausted(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof RangeError && /call stack/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** Stack of the retry thread: room for babeltrace2's deepest metadata nesting in every recursive pass. */
+const DEEP_STACK_MB = 256;
+
+function runWithDeepStack(argv: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL('./deep-view-thread.js', import.meta.url), {
+      workerData: argv,
+      resourceLimits: { stackSizeMb: DEEP_STACK_MB },
+    });
+    let code = 1;
+    worker.on('message', (c: number) => (code = c));
+    worker.on('error', (err) => writeStderr(errorLine(err)));
+    worker.on('exit', () => resolve(code));
+  });
+}
+
+async function run(cfg: ViewConfig, started: { output: boolean }): Promise<number> {
   if (cfg.sink === 'ctf-metadata') {
     const text = await readMetadataText(cfg.paths[0]!);
     const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, 'utf8') : OutputWriter.stdout('utf8');
@@ -54,6 +78,7 @@ async function run(cfg: ViewConfig): Promise<number> {
   try {
     const batches = await openReadingGraph(cfg);
     for await (const batch of batches) {
+      started.output = true;
       sink.consume(batch);
       if (out.closed) break;
     }
@@ -82,9 +107,13 @@ export async function runView(argv: string[]): Promise<number> {
     w.close();
     return 0;
   }
+  const started = { output: false };
   try {
-    return await run(cfg);
+    return await run(cfg, started);
   } catch (err) {
+    // babeltrace2 reads metadata nested thousands of levels deep; the recursive passes then need a deeper stack
+    // than the main thread's: the whole view runs again in a thread that has one (nothing was printed yet).
+    if (!started.output && isMainThread && stackExhausted(err)) return runWithDeepStack(argv);
     writeStderr(errorLine(err));
     if (!isLttError(err) && process.env['LTT_DEBUG']) writeStderr(String((err as Error)?.stack) + '\n');
     return 1;

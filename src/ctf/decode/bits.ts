@@ -178,7 +178,7 @@ function decodeUtf8(u8: Uint8Array, a: number, b: number): string {
  * Short ASCII strings: String.fromCharCode with the bytes as explicit arguments (one allocation, no
  * intermediate strings; much cheaper than TextDecoder for the short names that fill traces).
  */
-const SHORT_MAX = 24;
+const SHORT_MAX = 32;
 const shortAscii: Array<(u8: Uint8Array, a: number) => string> = [() => ''];
 for (let n = 1; n <= SHORT_MAX; n++) {
   const args = Array.from({ length: n }, (_, i) => `u8[a + ${i}]`).join(', ');

@@ -24,7 +24,7 @@ import { DecodeError } from './bits.js';
 import { CtfEagerEventMessage, CtfEventMessage, type PacketData } from './event-message.js';
 import { DEFAULT_WINDOW, FileMedium, type Medium } from './medium.js';
 import { DecodeState, type Num } from './state.js';
-import type { EventClassDecoders, StreamClassConfig, TraceDecoders } from './trace-decoders.js';
+import { packetBytes as packetBytesOf, type EventClassDecoders, type StreamClassConfig, type TraceDecoders } from './trace-decoders.js';
 
 export const NEED_DATA: unique symbol = Symbol('need-data');
 export type NextResult = Message | undefined | typeof NEED_DATA;
@@ -243,10 +243,7 @@ export class CtfStreamIterator implements MessageStream {
     const avail = bytes.byteLength;
     let packetBytes: number;
     if (st.packetSize !== undefined) {
-      if (typeof st.packetSize !== 'number' || st.packetSize % 8 !== 0) {
-        throw new DecodeError(`invalid packet size ${st.packetSize} bits`);
-      }
-      packetBytes = st.packetSize / 8;
+      packetBytes = packetBytesOf(st.packetSize);
     } else {
       packetBytes = avail;
     }

@@ -205,13 +205,10 @@ export class TraceDecoders {
     const { cfg } = this.decodePacketHeaderContext(st, u8);
     const ps = st.packetSize;
     const cs = st.contentSize;
-    if (ps !== undefined && (typeof ps !== 'number' || ps % 8 !== 0)) {
-      throw new DecodeError(`packet size ${ps} bits is not a whole number of bytes`);
-    }
     return {
       streamClassId: cfg.sc.id,
       streamInstanceId: st.streamInstanceId,
-      packetSize: ps === undefined ? undefined : ps / 8,
+      packetSize: ps === undefined ? undefined : packetBytes(ps),
       contentSizeBits: cs === undefined ? undefined : Number(cs),
       tsBegin: st.tsBegin,
       tsEnd: st.tsEnd,
@@ -219,6 +216,21 @@ export class TraceDecoders {
       seqNum: st.seqNum,
     };
   }
+}
+
+/**
+ * A packet size in bits as bytes, compared exactly (sizes of 2^53 bits and more are bigints). Sizes that no
+ * number holds exactly are larger than any file: refused here with the exact byte count.
+ */
+export function packetBytes(bits: number | bigint): number {
+  if (typeof bits === 'number') {
+    if (bits % 8 !== 0) throw new DecodeError(`packet size ${bits} bits is not a whole number of bytes`);
+    return bits / 8;
+  }
+  if (bits % 8n !== 0n) throw new DecodeError(`packet size ${bits} bits is not a whole number of bytes`);
+  const bytes = bits / 8n;
+  if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`packet size (${bytes} bytes) goes past the end of the file`);
+  return Number(bytes);
 }
 
 const cache = new WeakMap<TraceClass, TraceDecoders>();

@@ -59,6 +59,11 @@ export interface EnumFieldClass extends FieldClassBase {
   readonly container: IntegerFieldClass;
   readonly mappings: readonly EnumMapping[];
   storeSlot?: number;
+  /**
+   * TSDL: the error for a range with lower > upper (kept as given: it matches nothing). babeltrace2 aborts only
+   * when such an enum reaches its trace IR (contexts and payloads), so headers and unused types may have one.
+   */
+  readonly reversedRange?: string;
 }
 
 export interface FloatFieldClass extends FieldClassBase {

@@ -333,6 +333,7 @@ export class TypeResolver {
     const norm = (v: bigint): bigint => (signed ? BigInt.asIntN(64, v) : BigInt.asUintN(64, v));
     const byLabel = new Map<string, Array<readonly [bigint, bigint]>>();
     let next = 0n;
+    let reversedRange: string | undefined;
     for (const e of s.entries) {
       let lo: bigint;
       let hi: bigint;
@@ -348,12 +349,22 @@ export class TypeResolver {
       if (!ranges) byLabel.set(e.label, (ranges = []));
       lo = norm(lo);
       hi = norm(hi);
-      // babeltrace aborts on a reversed range (library precondition): refuse it.
-      if (lo > hi) throw metadataError(`invalid range ${lo} ... ${hi} for enumeration label "${e.label}" (lower > upper)`, e.line);
+      // babeltrace aborts on a reversed range (library precondition) once the enum is in its trace IR: the
+      // validate pass refuses it there.
+      if (lo > hi && reversedRange === undefined) {
+        reversedRange = metadataError(`invalid range ${lo} ... ${hi} for enumeration label "${e.label}" (lower > upper)`, e.line).message;
+      }
       ranges.push([lo, hi]);
     }
     const mappings: EnumMapping[] = [...byLabel].map(([label, ranges]) => ({ label, ranges }));
-    const fc: EnumFieldClass = { kind: 'enum', align: container.align, hidden: false, container, mappings };
+    const fc: EnumFieldClass = {
+      kind: 'enum',
+      align: container.align,
+      hidden: false,
+      container,
+      mappings,
+      ...(reversedRange !== undefined && { reversedRange }),
+    };
     if (s.name !== undefined) scope.enums.set(s.name, fc);
     return s.name !== undefined ? (cloneFieldClass(fc, this.draft) as EnumFieldClass) : fc;
   }
@@ -367,10 +378,12 @@ export class TypeResolver {
     if (s.name !== undefined && scope.structs.has(s.name)) {
       throw metadataError(`structure "struct ${s.name}" is already declared in this scope`, s.line);
     }
+    // Any minimum alignment: babeltrace2 takes the largest of it and the members' and aligns with
+    // (offset + a - 1) & ~(a - 1), which the decoders also use (the same bits for a power of two).
     let minAlign = 1;
     if (s.align) {
       const v = unsignedValue(s.align, 'structure `align`');
-      if (v !== 0n) minAlign = alignValue(s.align, 'structure `align`');
+      if (v > 0n) minAlign = v < 1n << 31n ? Number(v) : alignValue(s.align, 'structure `align`');
     }
     const inner = new TypeScope(scope);
     const members: StructMember[] = [];

@@ -8,6 +8,7 @@
 // Every variant must have a tag. CTF 2: several data stream (event record) classes need a
 // `data-stream-class-id` (`event-record-class-id`) field.
 
+import { LttError } from '../../errors.js';
 import type { StructFieldClass } from '../ir/trace-class.js';
 import { integerOf } from './auto-map-clocks.js';
 import { allRoots, metadataError, walk, type DraftTrace } from './draft.js';
@@ -32,6 +33,16 @@ export function validate(tc: DraftTrace): void {
     walk(root, (fc) => {
       if (fc.kind === 'variant' && fc.tagSlot < 0) throw metadataError('variant without a tag');
     });
+  }
+  // Headers are not part of babeltrace2's trace IR: an enum with a reversed range is only refused elsewhere.
+  for (const sc of tc.streams) {
+    const roots = [sc.packetContext, sc.eventCommonContext, ...sc.events.flatMap((ev) => [ev.specificContext, ev.payload])];
+    for (const root of roots) {
+      if (!root) continue;
+      walk(root, (fc) => {
+        if (fc.kind === 'enum' && fc.reversedRange !== undefined) throw new LttError('CTF_METADATA', fc.reversedRange);
+      });
+    }
   }
 }
 
