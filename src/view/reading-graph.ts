@@ -86,7 +86,8 @@ export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches>
     streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));
   }
   if (cfg.begin || cfg.end) streams = streams.map((s) => trimStream(s, { beginNs, endNs }));
-  return mux(streams, { batchSize: 4096 });
+  // The pool model: babeltrace2's text fields depend on which event object each event reuses (graph/event-pool.ts).
+  return mux(streams, { batchSize: 4096, eventPool: true });
 }
 
 /** `-o ctf-metadata`: the metadata text of the trace folder `dir` (checked by parsing it). */
