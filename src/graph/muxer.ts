@@ -10,7 +10,8 @@
 // message of each stream. Clock classes must be compatible (first one decides: Unix epoch → all Unix
 // epoch; else same UUID, or all without UUID and not Unix epoch; clock-less streams only with clock-less
 // streams) or LttError('MUXER_CLOCK') is thrown before any message. A stream error is thrown after the
-// batch holding the messages that preceded it has been yielded.
+// batch holding the messages that preceded it has been yielded. With `eventPool`, streams are read ahead in
+// babeltrace2's batches and every event gets its babeltrace2 event object (event-pool.ts) before it is yielded.
 
 import { LttError } from '../errors.js';
 import type { ClockClass } from '../ctf/ir/trace-class.js';
@@ -334,7 +335,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   };
   /** The last BT_BATCH messages out: the sink releases them together before it asks for more. */
   const printed: Message[] = [];
-  const released = (m: Message): void => {
+  const sinkTook = (m: Message): void => {
     printed.push(m);
     if (printed.length < BT_BATCH) return;
     for (let k = 0; k < BT_BATCH; k++) {
@@ -357,7 +358,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     while (heap.length > 0) {
       const i = heap[0]!;
       batch.push(heads[i]!);
-      if (pool !== undefined) released(heads[i]!);
+      if (pool !== undefined) sinkTook(heads[i]!);
       lastTs = keys[i]!;
       let m;
       try {
