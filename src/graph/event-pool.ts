@@ -23,20 +23,24 @@ interface Pool {
   made: number;
 }
 
+/** Pools looked up through a small direct-mapped cache on the event class ID (a Map lookup per event costs). */
+const CACHE = 64;
+
 export class EventPoolModel {
   private readonly pools = new Map<EventClass, Pool>();
-  private lastEc: EventClass | undefined;
-  private lastPool: Pool | undefined;
+  private readonly cacheEc: (EventClass | undefined)[] = new Array<EventClass | undefined>(CACHE).fill(undefined);
+  private readonly cachePool: (Pool | undefined)[] = new Array<Pool | undefined>(CACHE).fill(undefined);
 
   private pool(ec: EventClass): Pool {
-    if (ec === this.lastEc) return this.lastPool!;
+    const h = ec.id & (CACHE - 1);
+    if (this.cacheEc[h] === ec) return this.cachePool[h]!;
     let p = this.pools.get(ec);
     if (!p) {
       p = { free: [], made: 0 };
       this.pools.set(ec, p);
     }
-    this.lastEc = ec;
-    this.lastPool = p;
+    this.cacheEc[h] = ec;
+    this.cachePool[h] = p;
     return p;
   }
 

@@ -309,8 +309,10 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     q.length = 0;
     queueHead[i] = 0;
     try {
+      const s = streams[i]!;
       while (q.length < BT_BATCH) {
-        const m = await read(i);
+        let m = s.next();
+        if (m === NEED_DATA) m = await read(i);
         if (m === undefined) {
           ended[i] = 1;
           break;

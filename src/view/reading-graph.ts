@@ -87,7 +87,7 @@ export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches>
   }
   if (cfg.begin || cfg.end) streams = streams.map((s) => trimStream(s, { beginNs, endNs }));
   // The pool model: babeltrace2's text fields depend on which event object each event reuses (graph/event-pool.ts).
-  return mux(streams, { batchSize: 4096, eventPool: true });
+  return mux(streams, { batchSize: 4096, eventPool: cfg.sink === 'pretty' });
 }
 
 /** `-o ctf-metadata`: the metadata text of the trace folder `dir` (checked by parsing it). */
