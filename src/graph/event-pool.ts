@@ -8,6 +8,9 @@
 //   - source.ctf.fs hands out batches of BT_BATCH messages per data stream; the muxer asks a stream for its
 //     next batch when the stream's queue is empty (all streams, in port order, at the first message);
 //   - the sink asks the muxer for BT_BATCH messages at a time and releases each after printing it.
+// Not modelled: babeltrace2's trimmer (--begin, --end, --timerange, --stream-intersection) sits between the
+// muxer and the sink, auto-seeks from the beginning, and with a time-of-day bound reads a first batch and seeks
+// back; ltt trims per stream before the muxer, so empty texts near and after such bounds may differ.
 //
 // Contract: `acquire(m)` at the model's decode time stores the object's index (per event class) in
 // m.poolSlot; `release(m)` at its print time returns it.
