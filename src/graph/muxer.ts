@@ -299,18 +299,20 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   // queue's head, whether the stream ended, and the error that stopped it (thrown when the queue gets there,
   // where reading without the model would have met it).
   const pool = opts.eventPool ? new EventPoolModel() : undefined;
-  const queues: Message[][] = streams.map(() => []);
+  // Fixed arrays with a length each (emptying an array with `length = 0` drops its storage: garbage per batch).
+  const queues: Message[][] = streams.map(() => new Array<Message>(BT_BATCH));
+  const queueLen = new Int32Array(n);
   const queueHead = new Int32Array(n);
   const ended = new Uint8Array(n);
   const failures: unknown[] = new Array(n);
   const hasFailure = new Uint8Array(n);
   const readBatch = async (i: number): Promise<void> => {
     const q = queues[i]!;
-    q.length = 0;
+    queueLen[i] = 0;
     queueHead[i] = 0;
     try {
       const s = streams[i]!;
-      while (q.length < BT_BATCH) {
+      while (queueLen[i]! < BT_BATCH) {
         let m = s.next();
         if (m === NEED_DATA) m = await read(i);
         if (m === undefined) {
@@ -318,7 +320,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
           break;
         }
         if (m.type === 'event') pool!.acquire(m);
-        q.push(m);
+        q[queueLen[i]!++] = m;
       }
     } catch (err) {
       failures[i] = err;
@@ -328,23 +330,23 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const pull = async (i: number): Promise<Message | undefined> => {
     if (pool === undefined) return read(i);
     for (;;) {
-      const q = queues[i]!;
-      if (queueHead[i]! < q.length) return q[queueHead[i]!++];
+      if (queueHead[i]! < queueLen[i]!) return queues[i]![queueHead[i]!++];
       if (hasFailure[i] === 1) throw failures[i];
       if (ended[i] === 1) return undefined;
       await readBatch(i);
     }
   };
   /** The last BT_BATCH messages out: the sink releases them together before it asks for more. */
-  const printed: Message[] = [];
+  const printed = new Array<Message>(BT_BATCH);
+  let printedLen = 0;
   const sinkTook = (m: Message): void => {
-    printed.push(m);
-    if (printed.length < BT_BATCH) return;
+    printed[printedLen++] = m;
+    if (printedLen < BT_BATCH) return;
     for (let k = 0; k < BT_BATCH; k++) {
       const e = printed[k]!;
       if (e.type === 'event') pool!.release(e);
     }
-    printed.length = 0;
+    printedLen = 0;
   };
 
   try {
@@ -365,8 +367,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       let m;
       try {
         if (pool !== undefined) {
-          const q = queues[i]!;
-          m = queueHead[i]! < q.length ? q[queueHead[i]!++] : await pull(i);
+          m = queueHead[i]! < queueLen[i]! ? queues[i]![queueHead[i]!++] : await pull(i);
         } else {
           m = streams[i]!.next();
           if (m === NEED_DATA) m = await read(i);

@@ -41,6 +41,8 @@ const PC_SLOTS = 8;
 /** Longer packet context texts are printed per event (the fused line assumes LINE_SLACK room). */
 const PC_TEXT_MAX = 512;
 const EMPTY = new Uint8Array(0);
+/** Events between two detach() of all text memories: packet windows they keep alive stay few. */
+const DETACH_EVERY = 1 << 16;
 
 interface EventPrinter {
   readonly trace: TraceInfo;
@@ -311,7 +313,11 @@ export class PrettySink {
     this.lineStart = o.pos;
     if (p.clock) this.writeTimestamp(o, p, m);
     const slot = m.poolSlot ?? 0;
-    const mem = p.memories[slot] ?? (p.memories[slot] = scopeMemories(p.eventScopes));
+    const mem = p.memories[slot] ?? this.newMemories(p, slot);
+    if (++this.sinceDetach === DETACH_EVERY) {
+      this.sinceDetach = 0;
+      for (const t of this.allMemories) t.detach();
+    }
     if (p.fused !== null && m instanceof CtfEventMessage) {
       const pc = p.packetContext ? this.packetContextText(p.packetContext, m.packetContext) : EMPTY;
       const st = pc !== null ? m.bodyState() : null;
@@ -338,6 +344,17 @@ export class PrettySink {
       p.payload(o, m.payload ?? {}, mem[2]);
     }
     o.byte(10);
+  }
+
+  /** Every text memory (text-memory.ts), and events printed since they were last detached. */
+  private readonly allMemories: TextMemory[] = [];
+  private sinceDetach = 0;
+
+  private newMemories(p: EventPrinter, slot: number): readonly TextMemory[] {
+    const mem = scopeMemories(p.eventScopes);
+    p.memories[slot] = mem;
+    this.allMemories.push(...mem);
+    return mem;
   }
 
   /**

@@ -10,25 +10,44 @@ import { utf8 } from '../ctf/decode/bits.js';
 import type { OutputWriter } from './output-writer.js';
 
 export class TextMemory {
-  readonly bytes: (Uint8Array | undefined)[];
+  /**
+   * Where each text's bytes are: the packet bytes they were read from (no copy per event; detach() copies
+   * them into `own` so that old packet windows are not kept alive), at `starts`, `lengths` long.
+   */
+  readonly refs: (Uint8Array | undefined)[];
+  readonly starts: number[];
   readonly lengths: number[];
+  readonly own: (Uint8Array | undefined)[];
   readonly strings: (string | undefined)[];
 
   constructor(count: number) {
-    this.bytes = new Array<Uint8Array | undefined>(count).fill(undefined);
+    this.refs = new Array<Uint8Array | undefined>(count).fill(undefined);
+    this.starts = new Array<number>(count).fill(0);
     this.lengths = new Array<number>(count).fill(0);
+    this.own = new Array<Uint8Array | undefined>(count).fill(undefined);
     this.strings = new Array<string | undefined>(count).fill(undefined);
+  }
+
+  /** Copies the texts that still point into packet bytes. */
+  detach(): void {
+    for (let k = 0; k < this.refs.length; k++) {
+      const r = this.refs[k];
+      if (r === undefined || r === this.own[k]) continue;
+      const n = this.lengths[k]!;
+      let buf = this.own[k];
+      if (buf === undefined || buf.length < n) this.own[k] = buf = new Uint8Array(Math.max(32, n));
+      buf.set(r.subarray(this.starts[k]!, this.starts[k]! + n));
+      this.refs[k] = buf;
+      this.starts[k] = 0;
+    }
   }
 }
 
-/** Text field k's new non-empty text: the bytes u8[a, e). */
+/** Text field k's new non-empty text: the bytes u8[a, e) (kept by reference until detach()). */
 export function keepBytes(t: TextMemory, k: number, u8: Uint8Array, a: number, e: number): void {
-  const n = e - a;
-  let buf = t.bytes[k];
-  if (buf === undefined || buf.length < n) t.bytes[k] = buf = new Uint8Array(Math.max(32, 2 * n));
-  if (n <= 64) for (let x = 0; x < n; x++) buf[x] = u8[a + x]!;
-  else buf.set(u8.subarray(a, e));
-  t.lengths[k] = n;
+  t.refs[k] = u8;
+  t.starts[k] = a;
+  t.lengths[k] = e - a;
   t.strings[k] = undefined;
 }
 
@@ -41,7 +60,7 @@ export function keepString(t: TextMemory, k: number, s: string): void {
 export function recall(o: OutputWriter, t: TextMemory, k: number): void {
   const s = t.strings[k];
   if (s !== undefined) o.qstr(s);
-  else o.qstr(t.lengths[k]! > 0 ? utf8(t.bytes[k]!, 0, t.lengths[k]!) : '');
+  else o.qstr(t.refs[k] !== undefined ? utf8(t.refs[k]!, t.starts[k]!, t.starts[k]! + t.lengths[k]!) : '');
 }
 
 /** Is this field class a text field whose value the memory follows (string or text array/sequence)? */
