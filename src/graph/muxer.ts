@@ -10,16 +10,23 @@
 // message of each stream. Clock classes must be compatible (first one decides: Unix epoch → all Unix
 // epoch; else same UUID, or all without UUID and not Unix epoch; clock-less streams only with clock-less
 // streams) or LttError('MUXER_CLOCK') is thrown before any message. A stream error is thrown after the
-// batch holding the messages that preceded it has been yielded.
+// batch holding the messages that preceded it has been yielded. With `eventPool`, streams are read ahead in
+// babeltrace2's batches and every event gets its babeltrace2 event object (event-pool.ts) before it is yielded.
 
 import { LttError } from '../errors.js';
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { NEED_DATA, type MessageStream } from '../ctf/decode/msg-iter.js';
+import { BT_BATCH, EventPoolModel } from './event-pool.js';
 import { cyclesToNs, type Message, type MessageBatches, type StreamInfo } from '../ctf/ir/message.js';
 
 export interface MuxOptions {
   /** Messages per yielded batch. */
   readonly batchSize?: number;
+  /**
+   * Model babeltrace2's event object pool (event-pool.ts) and store each event's object in its poolSlot:
+   * streams are then read ahead in babeltrace2's batches. The order of the messages is the same.
+   */
+  readonly eventPool?: boolean;
 }
 
 type Key = number | bigint;
@@ -280,12 +287,66 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   };
 
   /** Next message of stream i, awaiting asynchronous media only when they ask for it. */
-  const pull = async (i: number): Promise<Message | undefined> => {
+  const read = async (i: number): Promise<Message | undefined> => {
     for (;;) {
       const m = streams[i]!.next();
       if (m !== NEED_DATA) return m;
       await streams[i]!.fill();
     }
+  };
+
+  // With the pool model, each stream is read ahead in babeltrace2's batches (event-pool.ts): its queue, the
+  // queue's head, whether the stream ended, and the error that stopped it (thrown when the queue gets there,
+  // where reading without the model would have met it).
+  const pool = opts.eventPool ? new EventPoolModel() : undefined;
+  // Fixed arrays with a length each (emptying an array with `length = 0` drops its storage: garbage per batch).
+  const queues: Message[][] = streams.map(() => new Array<Message>(BT_BATCH));
+  const queueLen = new Int32Array(n);
+  const queueHead = new Int32Array(n);
+  const ended = new Uint8Array(n);
+  const failures: unknown[] = new Array(n);
+  const hasFailure = new Uint8Array(n);
+  const readBatch = async (i: number): Promise<void> => {
+    const q = queues[i]!;
+    queueLen[i] = 0;
+    queueHead[i] = 0;
+    try {
+      const s = streams[i]!;
+      while (queueLen[i]! < BT_BATCH) {
+        let m = s.next();
+        if (m === NEED_DATA) m = await read(i);
+        if (m === undefined) {
+          ended[i] = 1;
+          break;
+        }
+        if (m.type === 'event') pool!.acquire(m);
+        q[queueLen[i]!++] = m;
+      }
+    } catch (err) {
+      failures[i] = err;
+      hasFailure[i] = 1;
+    }
+  };
+  const pull = async (i: number): Promise<Message | undefined> => {
+    if (pool === undefined) return read(i);
+    for (;;) {
+      if (queueHead[i]! < queueLen[i]!) return queues[i]![queueHead[i]!++];
+      if (hasFailure[i] === 1) throw failures[i];
+      if (ended[i] === 1) return undefined;
+      await readBatch(i);
+    }
+  };
+  /** The last BT_BATCH messages out: the sink releases them together before it asks for more. */
+  const printed = new Array<Message>(BT_BATCH);
+  let printedLen = 0;
+  const sinkTook = (m: Message): void => {
+    printed[printedLen++] = m;
+    if (printedLen < BT_BATCH) return;
+    for (let k = 0; k < BT_BATCH; k++) {
+      const e = printed[k]!;
+      if (e.type === 'event') pool!.release(e);
+    }
+    printedLen = 0;
   };
 
   try {
@@ -301,11 +362,16 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     while (heap.length > 0) {
       const i = heap[0]!;
       batch.push(heads[i]!);
+      if (pool !== undefined) sinkTook(heads[i]!);
       lastTs = keys[i]!;
       let m;
       try {
-        m = streams[i]!.next();
-        if (m === NEED_DATA) m = await pull(i);
+        if (pool !== undefined) {
+          m = queueHead[i]! < queueLen[i]! ? queues[i]![queueHead[i]!++] : await pull(i);
+        } else {
+          m = streams[i]!.next();
+          if (m === NEED_DATA) m = await read(i);
+        }
       } catch (err) {
         yield batch;
         throw err;

@@ -25,6 +25,8 @@ export interface ReadingGraphOptions {
   readonly batchSize?: number;
   /** Decode event fields while reading instead of on first access (see MessageStream options). */
   readonly eager?: boolean;
+  /** Model babeltrace2's event object pools (event-pool.ts): the pretty sink's text fields depend on them. */
+  readonly eventPool?: boolean;
 }
 
 export interface OpenTraceOptions extends CtfFsOptions, ReadingGraphOptions {}
@@ -45,7 +47,7 @@ export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}
     const range = { beginNs: opts.beginNs, endNs: opts.endNs };
     streams = streams.map((s) => trimStream(s, range));
   }
-  return mux(streams, { batchSize: opts.batchSize });
+  return mux(streams, { batchSize: opts.batchSize, eventPool: opts.eventPool });
 }
 
 export async function openTrace(paths: readonly string[], opts: OpenTraceOptions = {}): Promise<OpenedTrace> {

@@ -10,6 +10,7 @@
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import { CAPACITY, LINE_SLACK, writeHex32, writeQuotedPlain, writeUint32, type OutputWriter } from './output-writer.js';
 import { writeG } from './printf-g.js';
+import { keepString, recall, remembered, type TextMemory } from './text-memory.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, textValue, type EnumColors } from './value-format.js';
 
 export interface FieldStyle {
@@ -43,10 +44,21 @@ class Gen {
   readonly helperNames: string[] = [];
   private readonly litCache = new Map<string, string>();
 
-  constructor(readonly style: FieldStyle) {}
+  constructor(
+    readonly style: FieldStyle,
+    /** Text fields follow the event object's memory `T` (text-memory.ts). */
+    private readonly remember: boolean,
+  ) {}
 
   v(): string {
     return 'v' + this.n++;
+  }
+
+  /** Text fields numbered so far (text-memory.ts), and the depth of arrays/optionals around the current field. */
+  private textNo = 0;
+  private nested = 0;
+  private textId(): number {
+    return this.remember && this.nested === 0 ? this.textNo++ : -1;
   }
 
   helper(fn: unknown): string {
@@ -136,7 +148,7 @@ class Gen {
       case 'float':
         return this.colored(st.number, `p = ${this.helper(writeG)}(b, p, ${val});`) + '\n';
       case 'string':
-        return this.colored(st.string, this.quoted(val)) + '\n';
+        return this.colored(st.string, this.quoted(val, remembered(fc) ? this.textId() : -1)) + '\n';
       case 'bool':
         return this.colored(st.number, this.call(`o.ascii(${val} ? "true" : "false");`)) + '\n';
       case 'bit-array':
@@ -149,7 +161,10 @@ class Gen {
       }
       case 'optional': {
         const o = this.v();
-        return `{ const ${o} = ${val}; if (${o} === null || ${o} === undefined) { ${this.lit('<none>')} } else { ${this.lit('{ ')}\n${this.field(fc.fc, o, names)} ${this.room(MEMBER_ROOM)} ${this.lit(' }')} } }\n`;
+        this.nested++;
+        const inner = this.field(fc.fc, o, names);
+        this.nested--;
+        return `{ const ${o} = ${val}; if (${o} === null || ${o} === undefined) { ${this.lit('<none>')} } else { ${this.lit('{ ')}\n${inner} ${this.room(MEMBER_ROOM)} ${this.lit(' }')} } }\n`;
       }
       case 'struct':
         return this.struct(fc, val, names);
@@ -165,24 +180,34 @@ class Gen {
       case 'array':
       case 'sequence': {
         if (fc.isText) {
-          return this.colored(st.string, this.quoted(val)) + '\n';
+          return this.colored(st.string, this.quoted(val, this.textId())) + '\n';
         }
         const a = this.v();
         const i = this.v();
         let code = `{ const ${a} = ${val}; b[p++] = 91; for (let ${i} = 0; ${i} < ${a}.length; ${i}++) { ${this.room(MEMBER_ROOM)} if (${i} === 0) b[p++] = 32; else { b[p] = 44; b[p + 1] = 32; p += 2; } `;
         if (names) code += `b[p++] = 91; p = ${this.helper(writeUint32)}(b, p, ${i}); b[p] = 93; b[p + 1] = 32; b[p + 2] = 61; b[p + 3] = 32; p += 4; `;
+        this.nested++;
         code += `\n${this.field(fc.element, `${a}[${i}]`, names)} } ${this.room(MEMBER_ROOM)} b[p] = 32; b[p + 1] = 93; p += 2; }\n`;
+        this.nested--;
         return code;
       }
     }
   }
 
-  /** Quoted, escaped string: in place when plain ASCII, else through the writer. */
-  private quoted(val: string): string {
+  /**
+   * Quoted, escaped string: in place when plain ASCII, else through the writer. `id` >= 0: text field `id` of
+   * the memory T (an empty text prints the memory, another is kept in it).
+   */
+  private quoted(val: string, id: number): string {
     const raw = this.v();
     const sv = this.v();
     const q = this.v();
-    return `{ const ${raw} = ${val}; const ${sv} = ${this.textExpr(raw)}; const ${q} = ${this.helper(writeQuotedPlain)}(b, p, ${sv}); if (${q} >= 0) p = ${q}; else { ${this.call(`o.qstr(${sv});`)} } }`;
+    const print = `const ${q} = ${this.helper(writeQuotedPlain)}(b, p, ${sv}); if (${q} >= 0) p = ${q}; else { ${this.call(`o.qstr(${sv});`)} }`;
+    if (id < 0) return `{ const ${raw} = ${val}; const ${sv} = ${this.textExpr(raw)}; ${print} }`;
+    return (
+      `{ const ${raw} = ${val}; const ${sv} = ${this.textExpr(raw)}; ` +
+      `if (${sv} === "") { ${this.call(`${this.helper(recall)}(o, T, ${id});`)} } else { ${this.helper(keepString)}(T, ${id}, ${sv}); ${print} } }`
+    );
   }
 
   /** Strings may arrive as JS strings or as bytes. */
@@ -214,13 +239,17 @@ function enumColors(st: FieldStyle): EnumColors | undefined {
   return { unknown: st.unknown, label: st.enumLabel, number: st.number, reset: st.reset };
 }
 
-export type ScopePrinter = (o: OutputWriter, value: unknown) => void;
+/** `mem`: the event object's memory of this scope's text fields (printers compiled with `remember`). */
+export type ScopePrinter = (o: OutputWriter, value: unknown, mem?: TextMemory) => void;
 
-/** A function printing a whole scope struct (the `{ ... }` after `: ` or `, `). */
-export function compileStruct(fc: StructFieldClass, names: boolean, style: FieldStyle): ScopePrinter {
-  const g = new Gen(style);
+/**
+ * A function printing a whole scope struct (the `{ ... }` after `: ` or `, `). `remember`: an event scope,
+ * whose empty text fields print the event object's memory (text-memory.ts) given at each call.
+ */
+export function compileStruct(fc: StructFieldClass, names: boolean, style: FieldStyle, remember = false): ScopePrinter {
+  const g = new Gen(style, remember);
   const body = g.struct(fc, 'value', names);
-  const src = `return function printScope(o, value) {\nlet b = o.buf; let p = o.pos;\n${body}o.pos = p;\n};`;
+  const src = `return function printScope(o, value, T) {\nlet b = o.buf; let p = o.pos;\n${body}o.pos = p;\n};`;
   const factory = new Function(...g.helperNames, src) as (...h: unknown[]) => ScopePrinter;
   return factory(...g.helpers);
 }

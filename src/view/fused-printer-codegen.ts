@@ -17,13 +17,14 @@ import type { DecodeState } from '../ctf/decode/state.js';
 import type { FieldStyle } from './field-printer-codegen.js';
 import { CAPACITY, LINE_SLACK, writeHex32, writeHex64, writeUint32, type OutputWriter } from './output-writer.js';
 import { writeG } from './printf-g.js';
+import { keepBytes, recall, type TextMemory } from './text-memory.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColors } from './value-format.js';
 
 /**
  * Writes the rest of an event line after its timestamp: the constant header (`head`), the packet context's
  * text `pc` (already formatted; ignored when the line has no packet context), the scopes, and the newline.
  */
-export type FusedEventPrinter = (o: OutputWriter, s: DecodeState, pc: Uint8Array) => void;
+export type FusedEventPrinter = (o: OutputWriter, s: DecodeState, pc: Uint8Array, mem: readonly TextMemory[]) => void;
 
 export interface FusedScope {
   readonly fc: StructFieldClass | undefined;
@@ -132,6 +133,8 @@ const HELPERS = {
   formatOctal,
   formatBinary,
   writeG,
+  keepBytes,
+  recall,
 };
 
 class Unsupported extends Error {}
@@ -357,7 +360,7 @@ class Gen {
           this.emit(`var ${len} = ${fc.staticLength !== undefined ? String(fc.staticLength) : `S[${fc.lengthSlot}]`};`);
           this.emit(`p += ${len} * 8;`);
           this.advancedBytes();
-          if (print) this.textUpToNul(i, `${i} + ${len}`);
+          if (print) this.textUpToNul(i, `${i} + ${len}`, -1);
           return;
         }
         const j = this.v('j');
@@ -367,13 +370,17 @@ class Gen {
           this.emit(`p = (${j} + 1) * 8;`);
           return;
         }
+        const id = this.textId();
         this.colored(st.string, () => {
           const r = this.v('r');
-          this.emit(
+          const keep = (e: string): string => (id < 0 ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${i}, ${e}); `);
+          const code =
             `var ${r} = H.quotePlainCString(b, q, u8, ${i}); ` +
-              `if (${r} >= 0) { p = (${i} + ${r} - q - 1) * 8; q = ${r}; } ` +
-              `else { var ${j} = H.findNul(u8, ${i}, E); p = (${j} + 1) * 8; ${this.call(`o.qstr(H.utf8(u8, ${i}, ${j}));`)} }`,
-          );
+            `if (${r} >= 0) { p = (${i} + ${r} - q - 1) * 8; ${keep(`${i} + ${r} - q - 2`)}q = ${r}; } ` +
+            `else { var ${j} = H.findNul(u8, ${i}, E); p = (${j} + 1) * 8; ${keep(j)}${this.call(`o.qstr(H.utf8(u8, ${i}, ${j}));`)} }`;
+          // Empty: the event object's last non-empty text (text-memory.ts).
+          if (id < 0) this.emit(code);
+          else this.emit(`if (u8[${i}] === 0) { p = (${i} + 1) * 8; ${this.call(`H.recall(o, ${this.mem}, ${id});`)} } else { ${code} }`);
         });
         return;
       }
@@ -389,17 +396,33 @@ class Gen {
     }
   }
 
-  /** Text array / sized string: the bytes up to the first NUL (bits.ts text()). */
-  private textUpToNul(a: string, e: string): void {
+  /**
+   * Text array / sized string: the bytes up to the first NUL (bits.ts text()); `id` >= 0: text field `id` of
+   * the scope's memory (an empty text prints the memory, another is kept in it).
+   */
+  private textUpToNul(a: string, e: string, id: number): void {
     this.colored(this.style.string, () => {
       const r = this.v('r');
       const end = this.v('e');
       const j = this.v('j');
-      this.emit(
-        `var ${r} = H.quotePlainText(b, q, u8, ${a}, ${e}); if (${r} >= 0) q = ${r}; ` +
-          `else { var ${end} = ${e}; var ${j} = H.findNul(u8, ${a}, ${end}); if (${j} >= 0) ${end} = ${j}; ${this.call(`o.qstr(H.utf8(u8, ${a}, ${end}));`)} }`,
-      );
+      const keep = (x: string): string => (id < 0 ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${a}, ${x}); `);
+      const code =
+        `var ${r} = H.quotePlainText(b, q, u8, ${a}, ${e}); if (${r} >= 0) { ${keep(`${a} + ${r} - q - 2`)}q = ${r}; } ` +
+        `else { var ${end} = ${e}; var ${j} = H.findNul(u8, ${a}, ${end}); if (${j} >= 0) ${end} = ${j}; ${keep(end)}${this.call(`o.qstr(H.utf8(u8, ${a}, ${end}));`)} }`;
+      if (id < 0) this.emit(code);
+      else this.emit(`if (${e} === ${a} || u8[${a}] === 0) { ${this.call(`H.recall(o, ${this.mem}, ${id});`)} } else { ${code} }`);
     });
+  }
+
+  /** Memory variable of the scope being generated (null: none). */
+  mem: string | null = null;
+  /** Text fields numbered so far in the scope (text-memory.ts). */
+  textNo = 0;
+  /** Depth of (non-text) arrays around the field being generated: their elements are not followed. */
+  private arrayDepth = 0;
+  /** Number of the next printed text field of the scope, or -1 when it is not followed. */
+  private textId(): number {
+    return this.mem !== null && this.arrayDepth === 0 ? this.textNo++ : -1;
   }
 
   struct(fc: StructFieldClass, print: boolean): void {
@@ -448,7 +471,7 @@ class Gen {
       this.emit(`var ${i} = p >>> 3; p += ${len} * 8;`);
       if (fc.kind === 'array') this.advanced(fc.length * 8);
       else this.advancedBytes();
-      if (show) this.textUpToNul(i, `${i} + ${len}`);
+      if (show) this.textUpToNul(i, `${i} + ${len}`, this.textId());
       return;
     }
     const fixed = this.fixedSize(fc.element);
@@ -467,7 +490,9 @@ class Gen {
       this.emit(`if (${k} === 0) b[q++] = 32; else { b[q] = 44; b[q + 1] = 32; q += 2; }`);
       if (this.names) this.emit(`b[q++] = 91; q = H.writeUint32(b, q, ${k}); b[q] = 93; b[q + 1] = 32; b[q + 2] = 61; b[q + 3] = 32; q += 4;`);
     }
+    this.arrayDepth++;
     this.field(fc.element, show);
+    this.arrayDepth--;
     this.emit('}');
     this.unknownAlign();
     if (show) {
@@ -503,6 +528,8 @@ export function compileFusedEvent(
       const s = scopes[i]!;
       if (!s.fc) continue;
       g.names = s.names;
+      g.mem = `M[${i}]`;
+      g.textNo = 0;
       if (s.visible) {
         g.room(LINE_SLACK);
         g.lit(s.prefix);
@@ -514,7 +541,7 @@ export function compileFusedEvent(
     throw err;
   }
   const body =
-    `return function printEvent(o, s, pc) {\n` +
+    `return function printEvent(o, s, pc, M) {\n` +
     `var u8 = s.u8, dv = s.dv, p = s.pos, E = s.end >>> 3, S = s.slots, t; var b = o.buf, d = o.dv, q = o.pos;\n` +
     g.lines.join('\n') +
     `\nb[q] = 10; o.pos = q + 1;\n};`;

@@ -14,6 +14,7 @@ import { compileFusedEvent, type FusedEventPrinter, type FusedScope } from './fu
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
 import { LINE_SLACK, OutputWriter } from './output-writer.js';
 import { colorCodes, type ColorCodes, type PrettyOptions } from './pretty-options.js';
+import { scopeMemories, type TextMemory } from './text-memory.js';
 import { TimestampFormatter, type Warn } from './timestamp-format.js';
 
 
@@ -40,6 +41,8 @@ const PC_SLOTS = 8;
 /** Longer packet context texts are printed per event (the fused line assumes LINE_SLACK room). */
 const PC_TEXT_MAX = 512;
 const EMPTY = new Uint8Array(0);
+/** Events between two detach() of all text memories: packet windows they keep alive stay few. */
+const DETACH_EVERY = 1 << 16;
 
 interface EventPrinter {
   readonly trace: TraceInfo;
@@ -59,6 +62,10 @@ interface EventPrinter {
    * lazily decoded event (null: a field kind the fused generator does not handle; the value path prints).
    */
   readonly fused: FusedEventPrinter | null;
+  /** Event scope classes (common context, specific context, payload): their text memories' shapes. */
+  readonly eventScopes: readonly (StructFieldClass | undefined)[];
+  /** Per babeltrace2 event object (EventMessage.poolSlot): the text memories of its three event scopes. */
+  readonly memories: (readonly TextMemory[] | undefined)[];
 }
 
 export class PrettySink {
@@ -144,11 +151,12 @@ export class PrettySink {
     return (this.useColors ? this.cc.bold + n + this.cc.reset : n) + ' = ';
   }
 
-  private scope(fc: StructFieldClass, names: boolean): ScopePrinter {
+  private scope(fc: StructFieldClass, names: boolean, remember: boolean): ScopePrinter {
+    // A packet context class is never an event scope's: `remember` follows from fc.
     const cache = this.scopeCache[names ? 1 : 0]!;
     let p = cache.get(fc);
     if (!p) {
-      p = compileStruct(fc, names, this.style);
+      p = compileStruct(fc, names, this.style, remember);
       cache.set(fc, p);
     }
     return p;
@@ -235,7 +243,7 @@ export class PrettySink {
       if (o.nameScope) prefix += this.name(scopeNames[i]!);
       scopePrefixes.push(enc(prefix));
       const names = i === 3 ? o.namePayload : o.nameContext;
-      printers.push(this.scope(fc, names));
+      printers.push(this.scope(fc, names, i > 0));
       if (i > 0) fusedScopes.push({ fc, visible: true, prefix, names });
     });
     // The packet context is decoded once per packet (a value); its text is handed to the fused printer.
@@ -252,6 +260,8 @@ export class PrettySink {
       payload: printers[3],
       scopePrefixes,
       fused,
+      eventScopes: fcs.slice(1),
+      memories: [],
     };
   }
 
@@ -302,11 +312,17 @@ export class PrettySink {
     o.ensure(LINE_SLACK + p.header.length);
     this.lineStart = o.pos;
     if (p.clock) this.writeTimestamp(o, p, m);
+    const slot = m.poolSlot ?? 0;
+    const mem = p.memories[slot] ?? this.newMemories(p, slot);
+    if (++this.sinceDetach === DETACH_EVERY) {
+      this.sinceDetach = 0;
+      for (const t of this.allMemories) t.detach();
+    }
     if (p.fused !== null && m instanceof CtfEventMessage) {
       const pc = p.packetContext ? this.packetContextText(p.packetContext, m.packetContext) : EMPTY;
       const st = pc !== null ? m.bodyState() : null;
       if (st !== null) {
-        p.fused(o, st, pc!);
+        p.fused(o, st, pc!, mem);
         return;
       }
     }
@@ -315,19 +331,30 @@ export class PrettySink {
     if (p.packetContext) p.packetContext(o, m.packetContext ?? {});
     if (p.commonContext) {
       o.lit(pre[1]!);
-      p.commonContext(o, m.commonContext ?? {});
+      p.commonContext(o, m.commonContext ?? {}, mem[0]);
     }
     if (p.specificContext) {
       o.ensure(LINE_SLACK);
       o.lit(pre[2]!);
-      p.specificContext(o, m.specificContext ?? {});
+      p.specificContext(o, m.specificContext ?? {}, mem[1]);
     }
     if (p.payload) {
       o.ensure(LINE_SLACK);
       o.lit(pre[3]!);
-      p.payload(o, m.payload ?? {});
+      p.payload(o, m.payload ?? {}, mem[2]);
     }
     o.byte(10);
+  }
+
+  /** Every text memory (text-memory.ts), and events printed since they were last detached. */
+  private readonly allMemories: TextMemory[] = [];
+  private sinceDetach = 0;
+
+  private newMemories(p: EventPrinter, slot: number): readonly TextMemory[] {
+    const mem = scopeMemories(p.eventScopes);
+    p.memories[slot] = mem;
+    this.allMemories.push(...mem);
+    return mem;
   }
 
   /**

@@ -78,7 +78,8 @@ export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches>
   }
   // Lazy events (not `eager`): the pretty sink's fused printers read the fields straight from the packet
   // bytes, which beats building value objects; the other sinks never read the fields.
-  return readingGraph(source, { beginNs, endNs, streamIntersection: cfg.streamIntersection, batchSize: 4096 });
+  // The pool model: babeltrace2's text fields depend on which event object each event reuses (graph/event-pool.ts).
+  return readingGraph(source, { beginNs, endNs, streamIntersection: cfg.streamIntersection, batchSize: 4096, eventPool: cfg.sink === 'pretty' });
 }
 
 /** `-o ctf-metadata`: the metadata text of the trace folder `dir` (checked by parsing it). */

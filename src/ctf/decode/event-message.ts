@@ -29,6 +29,7 @@ export interface PacketData {
 
 export class CtfEventMessage implements EventMessage {
   readonly type = 'event' as const;
+  poolSlot = 0;
   private pk: PacketData | null;
   // Filled by the generated values decoder (`o.cc`, `o.sc`, `o.pl`) on first access.
   private cc: StructValue | undefined = undefined;
@@ -100,6 +101,7 @@ export class CtfEagerEventMessage implements EventMessage {
   commonContext: StructValue | undefined = undefined;
   specificContext: StructValue | undefined = undefined;
   payload: StructValue | undefined = undefined;
+  poolSlot = 0;
 
   constructor(
     readonly stream: StreamInfo,

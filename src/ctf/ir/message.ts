@@ -84,6 +84,11 @@ export interface EventMessage {
   readonly commonContext?: StructValue;
   readonly specificContext?: StructValue;
   readonly payload?: StructValue;
+  /**
+   * babeltrace2's event object this event would occupy (graph/event-pool.ts), set once by the muxer before the
+   * event is yielded when it models the pool; the pretty sink's text fields depend on it.
+   */
+  poolSlot?: number;
 }
 export interface DiscardedItemsMessage {
   readonly type: 'discarded-events' | 'discarded-packets';

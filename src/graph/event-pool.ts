@@ -1,0 +1,58 @@
+// babeltrace2 2.0.4's event objects, as the pretty sink sees them: every event class keeps a LIFO pool of
+// event objects (object-pool.h); an event message takes the last one recycled (or a new one) when the CTF
+// source decodes it, and gives it back when the sink has printed it. The objects keep their fields, and a
+// string field that is cleared and then gets no bytes (an empty string, a zero-length text sequence, a text
+// array starting with NUL) still holds the last non-empty text of that object (clear_string_field() sets the
+// length to 0 but not the first byte): the pretty sink prints that text. Which object an event gets depends
+// on when the graph decodes and releases events, which the muxer models (muxer.ts, `eventPool`):
+//   - source.ctf.fs hands out batches of BT_BATCH messages per data stream; the muxer asks a stream for its
+//     next batch when the stream's queue is empty (all streams, in port order, at the first message);
+//   - the sink asks the muxer for BT_BATCH messages at a time and releases each after printing it.
+// Not modelled: babeltrace2's trimmer (--begin, --end, --timerange, --stream-intersection) sits between the
+// muxer and the sink, auto-seeks from the beginning, and with a time-of-day bound reads a first batch and seeks
+// back; ltt trims per stream before the muxer, so empty texts near and after such bounds may differ.
+//
+// Contract: `acquire(m)` at the model's decode time stores the object's index (per event class) in
+// m.poolSlot; `release(m)` at its print time returns it.
+
+import type { EventClass } from '../ctf/ir/trace-class.js';
+import type { EventMessage } from '../ctf/ir/message.js';
+
+/** Messages per `next` call in babeltrace2 2.0.4 (MSG_BATCH_SIZE, lib/graph/iterator.c). */
+export const BT_BATCH = 15;
+
+interface Pool {
+  readonly free: number[];
+  made: number;
+}
+
+/** Pools looked up through a small direct-mapped cache on the event class ID (a Map lookup per event costs). */
+const CACHE = 64;
+
+export class EventPoolModel {
+  private readonly pools = new Map<EventClass, Pool>();
+  private readonly cacheEc: (EventClass | undefined)[] = new Array<EventClass | undefined>(CACHE).fill(undefined);
+  private readonly cachePool: (Pool | undefined)[] = new Array<Pool | undefined>(CACHE).fill(undefined);
+
+  private pool(ec: EventClass): Pool {
+    const h = ec.id & (CACHE - 1);
+    if (this.cacheEc[h] === ec) return this.cachePool[h]!;
+    let p = this.pools.get(ec);
+    if (!p) {
+      p = { free: [], made: 0 };
+      this.pools.set(ec, p);
+    }
+    this.cacheEc[h] = ec;
+    this.cachePool[h] = p;
+    return p;
+  }
+
+  acquire(m: EventMessage): void {
+    const p = this.pool(m.ec);
+    m.poolSlot = p.free.length > 0 ? p.free.pop()! : p.made++;
+  }
+
+  release(m: EventMessage): void {
+    this.pool(m.ec).free.push(m.poolSlot ?? 0);
+  }
+}
