@@ -59,6 +59,22 @@ export class KernelDomain {
     }
   }
 
+  /**
+   * Starts the process that stops and removes this daemon's tracefs instances if it dies without shutting down
+   * (src/kernel/instance-supervisor.ts). Without it the next daemon's reclaim still does, later.
+   */
+  async supervise(): Promise<void> {
+    if (!this.available) return;
+    try {
+      const specifier = '../../kernel/instance-supervisor.js';
+      const module = (await import(specifier)) as { startInstanceSupervisor(): number | undefined };
+      const pid = module.startInstanceSupervisor();
+      this.log(pid === undefined ? 'Cannot start the instance supervisor' : `Instance supervisor ${pid} started`);
+    } catch (error) {
+      this.log(`Cannot start the instance supervisor: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   private load(): Promise<KernelSessionClass> {
     this.check();
     // A variable specifier keeps the daemon buildable and testable while the kernel module is being written.
