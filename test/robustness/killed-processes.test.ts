@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LttTestEnv, alive, exited, startForegroundDaemon, waitExit } from '../cli/ltt-test-env.js';
+import { LttTestEnv, alive, badModes, exited, startForegroundDaemon, waitExit } from '../cli/ltt-test-env.js';
 import { writeScript } from '../ust/helpers.js';
 import { drivenAppSource, bt2, listedCount, ok, outputOf, pidTraces, sleep, startDrivenApp } from './robustness-env.js';
 
@@ -72,6 +72,7 @@ test('SIGKILL of the daemon while an app and a kernel session record', { timeout
     // what came after, at most what the app emitted before it noticed (a prefix).
     const [dir] = pidTraces(ustOut);
     assert.ok(dir, 'per-pid trace');
+    assert.deepEqual(badModes(ustOut), [], "the app's trace is its owner's and group's only (LTTng's modes)");
     const bt = bt2(dir!);
     assert.equal(bt.status, 0, bt.stderr);
     const got = ticks(bt.lines);

@@ -13,7 +13,7 @@ import { encodeFrame, FrameDecoder, MAX_RESPONSE_BYTES } from '../../src/control
 import { PROTOCOL_VERSION } from '../../src/control/messages.js';
 import { socketPath } from '../../src/control/runtime-paths.js';
 import { APP_PROTOCOL_VERSION, APP_SOCKET_NAME } from '../../src/ust/app-protocol.js';
-import { CLI_MAIN, exited, LttTestEnv, run, startForegroundDaemon } from '../cli/ltt-test-env.js';
+import { badModes, CLI_MAIN, exited, LttTestEnv, run, startForegroundDaemon } from '../cli/ltt-test-env.js';
 
 const NOBODY = 65534;
 const NOGROUP = 65534;
@@ -32,19 +32,6 @@ function owners(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
-}
-
-/** Entries of `dir` (itself included) whose mode is not LTTng's (folders 0770, files 0660), as "mode path". */
-function badModes(dir: string): string[] {
-  const out: string[] = [];
-  const check = (p: string) => {
-    const st = lstatSync(p);
-    const mode = st.mode & 0o7777;
-    if (mode !== (st.isDirectory() ? 0o770 : 0o660)) out.push(`${mode.toString(8)} ${p}`);
-    if (st.isDirectory()) for (const name of readdirSync(p)) check(join(p, name));
-  };
-  check(dir);
-  return out;
 }
 
 /**
