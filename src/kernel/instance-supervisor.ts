@@ -1,7 +1,7 @@
 // The kernel domain's supervisor. LTTng's kernel sessions end with the session daemon's file descriptors;
 // tracefs instances do not: a daemon killed with SIGKILL would leave its instances recording (and taxing every
 // traced event on the machine) until a daemon starts again and reclaims them. So a root daemon starts this small
-// process, detached, reading a pipe whose other end only the daemon holds (close-on-exec: no other child
+// process with its first kernel session, detached, reading a pipe whose other end only the daemon holds (close-on-exec: no other child
 // inherits it). The pipe ends when the daemon exits, however it exits; the supervisor then removes what the owner
 // records of that daemon's pid still list (instance-owners.ts: instances stopped and removed, probes removed) and
 // exits. A daemon that shut down cleanly has removed its records already: nothing is left to do.

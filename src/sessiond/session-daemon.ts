@@ -66,7 +66,6 @@ export class SessionDaemon {
     if (reclaimed) log.line('Reclaimed the state of a previous daemon that did not exit cleanly');
     // Always asked: a crashed daemon leaves tracefs instances whatever its pid file says.
     await kernel.reclaimStale();
-    await kernel.supervise();
     const ctx: DaemonContext = {
       registry: new SessionRegistry(),
       kernel,

@@ -16,6 +16,7 @@ interface KernelSessionClass {
 
 export class KernelDomain {
   private loaded: Promise<KernelSessionClass> | undefined;
+  private supervised = false;
 
   /** `access`: 'not-root' for a per-user daemon, 'disabled' with --no-kernel. */
   constructor(
@@ -35,6 +36,11 @@ export class KernelDomain {
 
   async createSession(options: TracerSessionOptions): Promise<DomainTracer> {
     const cls = await this.load();
+    if (!this.supervised) {
+      // Started with the first kernel session: a daemon that never makes an instance needs no supervisor.
+      this.supervised = true;
+      await this.supervise();
+    }
     return await cls.create(options);
   }
 
@@ -63,8 +69,7 @@ export class KernelDomain {
    * Starts the process that stops and removes this daemon's tracefs instances if it dies without shutting down
    * (src/kernel/instance-supervisor.ts). Without it the next daemon's reclaim still does, later.
    */
-  async supervise(): Promise<void> {
-    if (!this.available) return;
+  private async supervise(): Promise<void> {
     try {
       const specifier = '../../kernel/instance-supervisor.js';
       const module = (await import(specifier)) as { startInstanceSupervisor(): number | undefined };
