@@ -6,8 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Creates `dir` and its missing parents (`mode` for the new ones); throws the fs error of the first failure. */
-export function makeDirectories(dir: string, mode = 0o777): void {
+/**
+ * Creates `dir` and its missing parents; throws the fs error of the first failure. The new folders get `mode`
+ * exactly when it is given (whatever the umask), else 0777 less the umask, as mkdir -p does.
+ */
+export function makeDirectories(dir: string, mode?: number): void {
   const abs = path.resolve(dir);
   try {
     if (fs.statSync(abs).isDirectory()) return;
@@ -18,7 +21,8 @@ export function makeDirectories(dir: string, mode = 0o777): void {
   for (const part of abs.split('/').filter((p) => p !== '')) {
     cur += `/${part}`;
     try {
-      fs.mkdirSync(cur, mode);
+      fs.mkdirSync(cur, mode ?? 0o777);
+      if (mode !== undefined) fs.chmodSync(cur, mode);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       if (!fs.statSync(cur).isDirectory()) {

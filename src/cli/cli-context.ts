@@ -3,10 +3,16 @@
 // control client connected on first use (spawning the daemon only when the command allows it, i.e. create).
 
 import { ControlClient } from '../control/client.js';
-import { ControlError } from '../control/error-codes.js';
+import { ControlError, oneLine } from '../control/error-codes.js';
 import { clientRundirs, DEFAULT_TRACING_GROUP, ROOT_RUNDIR, userRundir } from '../control/runtime-paths.js';
 import { requireCurrentSession } from './current-session.js';
 import { spawnSessiond } from './sessiond-spawn.js';
+
+/** A message for the terminal: its own line breaks kept (LTTng's texts have some), any other control character
+ * (a terminal escape in a name from elsewhere) shown escaped. */
+function noEscapes(message: string): string {
+  return message.split('\n').map(oneLine).join('\n');
+}
 
 export interface GlobalOptions {
   group: string;
@@ -60,12 +66,12 @@ export class CliContext {
   }
 
   warn(message: string): void {
-    if (!this.options.quiet) this.stderr.write(`Warning: ${message}\n`);
+    if (!this.options.quiet) this.stderr.write(`Warning: ${noEscapes(message)}\n`);
   }
 
   error(message: string, code?: string): void {
     this.miError ??= { code: code ?? 'ERROR', message };
-    if (!this.options.quiet) this.stderr.write(`Error: ${message}\n`);
+    if (!this.options.quiet) this.stderr.write(`Error: ${noEscapes(message)}\n`);
   }
 
   debug(message: string): void {

@@ -85,6 +85,7 @@ export const ERROR_MESSAGES = {
   FRAME_TOO_LARGE: 'Control message too large',
   DAEMON_GONE: 'The session daemon closed the connection',
   TIMEOUT: 'The session daemon did not answer in time',
+  TOO_MANY_CONNECTIONS: 'Too many connections to the session daemon',
 } as const;
 
 export type ControlErrorCode = keyof typeof ERROR_MESSAGES;
@@ -114,6 +115,14 @@ export class ControlError extends LttError {
   toWire(): WireError {
     return { code: this.code, message: this.message };
   }
+}
+
+/**
+ * `text` as one printable line: control characters (a newline, a terminal escape in a name a client gave) are
+ * shown escaped, so a message can neither forge a second line nor drive the reader's terminal.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /** Shorthand for handlers: `throw fail('SESS_NOT_FOUND')`. */

@@ -3,9 +3,14 @@
 // Contract: resolveElfSymbol(path, symbol) reads the ELF (32 or 64-bit, either byte order), looks the symbol
 // up in .symtab then .dynsym (defined symbols only, functions preferred), and converts its virtual address
 // to a file offset through the section that contains it (falling back to the PT_LOAD segment). Throws
-// LttError with a one-line message when the file is not ELF or the symbol is absent.
+// LttError with a one-line message when the file is not ELF or the symbol is absent. readElfFile(path, owner)
+// reads the file with the rights of the session's owner when root's daemon works for a tracing-group member:
+// the daemon must neither probe a file the member cannot read nor tell them what lies where they cannot look.
 
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import { describeIoError } from '../errors.js';
+import { needsOwnedOutput, type FileOwner } from '../ctf/writer/owned-output.js';
 import { LttError } from '../errors.js';
 
 export interface ElfSymbol {
@@ -31,13 +36,34 @@ const SHT_NOBITS = 8;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
 
-export function resolveElfSymbol(path: string, symbol: string): ElfSymbol {
-  let data: Buffer;
+function readAsRoot(path: string): Buffer {
   try {
-    data = fs.readFileSync(path);
+    return fs.readFileSync(path);
   } catch (err) {
-    throw new LttError('UPROBE_ELF', `Cannot read ELF file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new LttError('UPROBE_ELF', `Cannot read ELF file ${describeIoError(path, err)}`);
   }
+}
+
+/**
+ * The bytes of `path`, read as `owner` (their uid and primary gid, `cat` in a child) when root works for
+ * another user. The probe is then placed by path, as root: the file must still hold what the owner read.
+ */
+export async function readElfFile(path: string, owner: FileOwner | undefined): Promise<Buffer> {
+  if (!needsOwnedOutput(owner)) return readAsRoot(path);
+  const theirs = await new Promise<Buffer>((resolve, reject) => {
+    const options = { uid: owner.uid, gid: owner.gid, encoding: 'buffer' as const, maxBuffer: 1 << 30, timeout: 10_000, killSignal: 'SIGKILL' as const };
+    execFile('cat', ['--', path], options, (error, stdout, stderr) => {
+      if (!error) return resolve(stdout);
+      const why = /: ([^:\n]+)\n?$/.exec(String(stderr))?.[1] ?? (error.killed ? 'no answer within 10 s' : error.message);
+      reject(new LttError('UPROBE_ELF', `Cannot read ELF file ${path}: ${why}`));
+    });
+  });
+  if (!readAsRoot(path).equals(theirs)) throw new LttError('UPROBE_ELF', `Cannot read ELF file ${path}: it changed while being read`);
+  return theirs;
+}
+
+/** `data`: the file's bytes, when already read (readElfFile). */
+export function resolveElfSymbol(path: string, symbol: string, data: Buffer = readAsRoot(path)): ElfSymbol {
   if (data.length < 52 || data.readUInt32BE(0) !== 0x7f454c46) throw new LttError('UPROBE_ELF', `Not an ELF file: ${path}`);
   const is64 = data[4] === 2;
   const le = data[5] === 1;

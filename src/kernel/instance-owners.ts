@@ -4,8 +4,9 @@
 // Contract: each live KernelSession keeps one JSON record OWNER_DIR/SESSION.PID.json listing its instances
 // and its uprobe/kprobe events; writeOwnerRecord() replaces it, removeOwnerRecord() deletes it (both best
 // effort: without a record nothing is ever reclaimed automatically, which is safe). reclaimStale() removes
-// the instances (only ltt-* names) and probes of records whose pid is not alive, and those records; it
-// never touches instances that have no record (tests and other tools create their own).
+// the instances (only ltt-* names) and probes of records whose pid is not alive, and those records;
+// reclaimOwner(pid) those of one daemon known to have exited (instance-supervisor.ts). Neither ever touches
+// instances that have no record (tests and other tools create their own).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -60,12 +61,25 @@ function processAlive(pid: number): boolean {
  */
 export function reclaimStale(livePids?: Iterable<number>): string[] {
   const live = livePids ? new Set(livePids) : undefined;
+  return reclaimRecords((pid) => pid !== process.pid && !(live ? live.has(pid) : processAlive(pid))).removed;
+}
+
+/**
+ * Remove what the records of `pid` (a daemon known to have exited) still list. Returns whether everything went
+ * (false: an instance was still busy, its record is kept for another try).
+ */
+export function reclaimOwner(pid: number): boolean {
+  return reclaimRecords((owner) => owner === pid).kept === 0;
+}
+
+function reclaimRecords(select: (pid: number) => boolean): { removed: string[]; kept: number } {
   const removed: string[] = [];
+  let kept = 0;
   let files: string[] = [];
   try {
     files = fs.readdirSync(OWNER_DIR);
   } catch {
-    return removed;
+    return { removed, kept };
   }
   for (const f of files) {
     const p = path.join(OWNER_DIR, f);
@@ -75,8 +89,7 @@ export function reclaimStale(livePids?: Iterable<number>): string[] {
     } catch {
       continue;
     }
-    const alive = live ? live.has(rec.pid) : processAlive(rec.pid);
-    if (alive || rec.pid === process.pid) continue;
+    if (!select(rec.pid)) continue;
     let complete = true;
     for (const inst of rec.instances ?? []) {
       if (!inst.startsWith('ltt-') || !tracefs.instanceExists(inst)) continue;
@@ -104,6 +117,7 @@ export function reclaimStale(livePids?: Iterable<number>): string[] {
       }
     }
     if (complete) fs.rmSync(p, { force: true });
+    else kept++;
   }
-  return removed;
+  return { removed, kept };
 }

@@ -29,7 +29,7 @@ import { type EventFormat, listEventNames, readEventFormat } from '../ftrace/eve
 import { type FieldSpec, lttngNameOf, shapeEvent, type ShapedEvent, type EventKind } from '../ftrace/lttng-shaping.js';
 import { parseFilter } from '../filter/parse-filter.js';
 import { toTracefsFilter } from '../filter/compile-filter.js';
-import { resolveElfSymbol } from './elf-symbols.js';
+import { readElfFile, resolveElfSymbol } from './elf-symbols.js';
 import { STATEDUMP_EVENTS, STATEDUMP_EVENT_NAMES } from '../consumer/statedump.js';
 import { contextField } from '../consumer/contexts.js';
 import { monotonicClockDef } from '../ftrace/trace-clock.js';
@@ -275,7 +275,7 @@ export class KernelSession {
         targets = [this.createKprobe(rule, 'p', `${rule.name}_entry`), this.createKprobe(rule, 'r', `${rule.name}_exit`)];
         break;
       case 'uprobe':
-        targets = [this.createUprobe(rule)];
+        targets = [await this.createUprobe(rule)];
         break;
       case 'syscall':
         targets = this.resolveSyscalls(rule.name);
@@ -352,14 +352,14 @@ export class KernelSession {
     return out;
   }
 
-  private createUprobe(rule: KernelEventRule): { key: string; kind: EventKind; system: string; event: string; lttngName: string } {
+  private async createUprobe(rule: KernelEventRule): Promise<{ key: string; kind: EventKind; system: string; event: string; lttngName: string }> {
     tracefs.requireUprobes();
     const loc = rule.location ?? '';
     if (loc.startsWith('sdt:')) throw new LttError('KERNEL_UPROBE_LOCATION', 'SDT userspace probes are not supported on the tracefs kernel tracer');
     const m = /^(?:elf:)?(.+):([^:]+)$/.exec(loc);
     if (!m) throw new LttError('KERNEL_UPROBE_LOCATION', `Invalid userspace probe location "${loc}": expected elf:PATH:SYMBOL`);
     const file = path.resolve(m[1]!);
-    const sym = resolveElfSymbol(file, m[2]!);
+    const sym = resolveElfSymbol(file, m[2]!, await readElfFile(file, this.owner));
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(rule.name)) {
       throw new LttError('KERNEL_UPROBE_NAME', `Invalid probe record name "${rule.name}": letters, digits and _ only`);
     }

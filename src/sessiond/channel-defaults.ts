@@ -4,6 +4,7 @@
 
 import { ControlError } from '../control/error-codes.js';
 import type { ChannelAttributes, Domain } from '../control/messages.js';
+import { hasControlCharacter } from './command-args.js';
 
 export const DEFAULT_CHANNEL_NAME = 'channel0';
 
@@ -103,9 +104,9 @@ export function resolveChannelAttributes(
   return attributes;
 }
 
-/** LTTng's channel name rules: not empty, no '/', not starting with '.', at most 255 bytes. */
+/** LTTng's channel name rules: not empty, no '/', not starting with '.', at most 255 bytes; no control character. */
 export function checkChannelName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.includes('/') || name.startsWith('.') || name.length > 255) {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('/') || name.startsWith('.') || name.length > 255 || hasControlCharacter(name)) {
     throw new ControlError('INVALID_CHANNEL_NAME');
   }
   return name;

@@ -52,3 +52,8 @@ export function oneOf<T extends string>(args: Args, key: string, allowed: readon
   }
   return value as T;
 }
+
+/** Names `ltt list` prints and the log records: a control character (an escape, a newline) is refused. */
+export function hasControlCharacter(name: string): boolean {
+  return /\p{Cc}/u.test(name);
+}

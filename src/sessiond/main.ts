@@ -159,7 +159,7 @@ export async function main(argv: string[]): Promise<void> {
   const log = new DaemonLog(logFilePath(rundir), args.verbose && readyFd === undefined && !args.quiet);
   let daemon: SessionDaemon;
   // Instrumented Node processes register on the app socket; it is bound once the pid file is ours.
-  const ust = new AppRegistry(rundir, (line) => log.line(line));
+  const ust = new AppRegistry(rundir, (line) => log.line(line), (line) => log.clientLine(line));
   try {
     daemon = await SessionDaemon.start({ rundir, group: args.group, noKernel: args.noKernel, log, ust });
   } catch (error) {

@@ -44,15 +44,30 @@ export function prepareAuthDir(rundir: string, gid: number | undefined): void {
     lstatSync(dir);
     const stale = `${dir}.stale-${process.pid}-${Date.now()}`;
     renameSync(dir, stale);
-    const rm = spawn('rm', ['-rf', '--one-file-system', '--', stale], { stdio: 'ignore', detached: true });
-    rm.on('error', () => undefined);
-    rm.unref();
+    removeTreeInBackground(stale);
   } catch {
     // Not there yet.
   }
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, 0, gid ?? 0);
   chmodSync(dir, gid !== undefined ? 0o1730 : 0o1700);
+}
+
+/** `rm -rf --one-file-system` of a tree others could write, in a child (see prepareAuthDir), not awaited. */
+function removeTreeInBackground(path: string): void {
+  const rm = spawn('rm', ['-rf', '--one-file-system', '--', path], { stdio: 'ignore', detached: true });
+  rm.on('error', () => undefined);
+  rm.unref();
+}
+
+/** The answer `path` goes, whatever the client made: a file at once, a folder (maybe filled) in the background. */
+function removeAnswer(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'EPERM') removeTreeInBackground(path);
+  }
 }
 
 /**
@@ -77,7 +92,7 @@ export class CredentialChallenge {
     const file = join(this.dir, this.nonce);
     try {
       const st = lstatSync(file);
-      unlinkSync(file);
+      removeAnswer(file);
       if (!st.isFile() || st.nlink !== 1) return undefined;
       if (st.birthtimeMs > 0) {
         // Born after the challenge, and its inode not changed since (a later link or rename moves ctime, when
@@ -90,13 +105,9 @@ export class CredentialChallenge {
     }
   }
 
-  /** Left unanswered (the client went away): its file, if the client made one, goes too. */
+  /** Left unanswered (the client went away): its file or folder, if the client made one, goes too. */
   drop(): void {
-    try {
-      unlinkSync(join(this.dir, this.nonce));
-    } catch {
-      // Never created, or already taken.
-    }
+    removeAnswer(join(this.dir, this.nonce));
   }
 }
 

@@ -1,9 +1,11 @@
 // The session daemon as an object: start() binds the control socket in the runtime directory and serves;
 // close() drains (stops accepting, stops and flushes every active session, destroys every domain tracer,
 // removes socket and pid file); destroy() stops at once. Each connection first exchanges a version handshake,
-// then requests are answered in order. Garbage (bad JSON, unknown command, wrong shape) gets an error answer and
-// the connection keeps going; a broken frame (oversized length) or a wrong version gets an error answer and
-// that connection is closed. Nothing a client sends can stop the daemon serving the others.
+// then requests are answered in order. A bad frame (not JSON, not a request, an oversized length), anything but
+// the handshake before authentication, or a wrong version gets one error answer and that connection is closed;
+// a well-formed request the daemon cannot do (unknown command, wrong arguments) gets an error answer and the
+// connection goes on. What a connection may cost (handshake and idle time, connections per user, unread
+// answers) is bounded (connection-limits.ts): nothing a client sends can stop the daemon serving the others.
 
 import { disarmRotationSchedule } from './commands/rotation-schedule.js';
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { isLttError } from '../errors.js';
 import type { DaemonContext } from './daemon-context.js';
 import type { PeerCredentials } from './session.js';
 import type { DaemonLog } from './daemon-log.js';
+import { ConnectionGate, connectionLimits, tooManyConnections } from './connection-limits.js';
 import { dispatch } from './dispatch-table.js';
 import { KernelDomain } from './domains/kernel-domain.js';
 import { NoAppsUstDomain, type UstDomain } from './domains/ust-domain.js';
@@ -43,6 +46,7 @@ function toWireError(error: unknown, log: DaemonLog): { code: string; message: s
 
 export class SessionDaemon {
   private readonly connections = new Set<Socket>();
+  private readonly gate = new ConnectionGate(connectionLimits());
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -153,6 +157,35 @@ export class SessionDaemon {
       socket.destroy();
       return;
     }
+    const { log } = this.options;
+    const gate = this.gate;
+    const { limits } = gate;
+    /** Closed, or closing after an error answer: nothing more is read, queued or answered. */
+    let gone = false;
+    // Requests of one connection are answered in order, one at a time; a connection whose answers are not read
+    // waits (and is no longer read), and each answer yields to the event loop so every connection is served.
+    const requests: Array<{ id: number; command: string; args: unknown; who: PeerCredentials }> = [];
+    const send = (body: HelloFrame | AuthFrame | ResponseFrame) => {
+      if (socket.writable) socket.write(encodeFrame(body));
+    };
+    /** One error answer, then the connection is closed (at once if the client does not even read it). */
+    const hangUp = (error: { code: string; message: string }, logLine?: string) => {
+      if (gone) return;
+      gone = true;
+      requests.length = 0;
+      if (logLine !== undefined) log.clientLine(logLine);
+      socket.pause();
+      if (!socket.writable) return void socket.destroy();
+      socket.write(encodeFrame({ type: 'response', id: null, ok: false, error }), () => socket.destroy());
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    if (!gate.enterHandshake()) {
+      this.connections.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => this.connections.delete(socket));
+      hangUp(tooManyConnections(limits, undefined), 'Too many connections waiting for their handshake: refused one');
+      return;
+    }
     this.connections.add(socket);
     const decoder = new FrameDecoder(MAX_REQUEST_BYTES);
     let greeted = false;
@@ -162,41 +195,76 @@ export class SessionDaemon {
      * is reachable by that user only (0700 directory): the peer is the daemon's user.
      */
     let peer: PeerCredentials | undefined;
+    let admitted: number | undefined;
     let challenge: CredentialChallenge | undefined;
-    // Requests of one connection are answered in order: each waits for the previous one.
-    let queue: Promise<void> = Promise.resolve();
-    const send = (body: HelloFrame | AuthFrame | ResponseFrame) => {
-      if (!socket.destroyed) socket.write(encodeFrame(body));
+    const handshakeDone = gate.handshakeDeadline(() => {
+      if (peer === undefined) hangUp(new ControlError('TIMEOUT', 'The client did not complete the handshake in time').toWire(), 'Client did not complete the handshake in time');
+    });
+    let idle: NodeJS.Timeout | undefined;
+    /** Past the handshake as `who`, within the per-user bound; else told why and closed. */
+    const admit = (who: PeerCredentials): boolean => {
+      handshakeDone();
+      if (!gate.admit(who.uid)) {
+        hangUp(tooManyConnections(limits, who.uid), `Too many connections of uid ${who.uid}: refused one`);
+        return false;
+      }
+      admitted = who.uid;
+      peer = who;
+      idle = setTimeout(function expire() {
+        if (running || requests.length > 0) idle?.refresh();
+        else {
+          gone = true;
+          socket.destroy();
+        }
+      }, limits.idleMs);
+      idle.unref();
+      return true;
     };
-    const refuse = (id: number | null, error: { code: string; message: string }, hangUp: boolean) => {
-      send({ type: 'response', id, ok: false, error });
-      if (hangUp) socket.end();
+
+    let running = false;
+    const readable = () => requests.length < limits.maxQueuedRequests && socket.writableLength <= limits.maxUnsentBytes;
+    const pump = async () => {
+      if (running) return;
+      running = true;
+      while (requests.length > 0 && !gone) {
+        if (socket.writableLength > limits.maxUnsentBytes) {
+          await drainedOrClosed(socket);
+          continue;
+        }
+        const { id, command, args, who } = requests.shift()!;
+        if (socket.isPaused() && readable()) socket.resume();
+        let answer: ResponseFrame;
+        try {
+          const result = await dispatch(this.ctx, who, command, args);
+          answer = { type: 'response', id, ok: true, result: result ?? null };
+        } catch (error) {
+          answer = { type: 'response', id, ok: false, error: toWireError(error, log) };
+        }
+        if (gone) break;
+        send(answer);
+        idle?.refresh();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      running = false;
+      if (!gone && socket.isPaused() && readable()) socket.resume();
     };
 
     socket.on('data', (chunk) => {
+      if (gone) return;
       for (const decoded of decoder.push(chunk)) {
-        if (!decoded.ok) {
-          this.options.log.line(`Client sent garbage: ${decoded.error.message}`);
-          refuse(null, decoded.error.toWire(), decoded.fatal || !greeted);
-          if (decoded.fatal || !greeted) return;
-          continue;
-        }
+        if (!decoded.ok) return hangUp(decoded.error.toWire(), `Client sent garbage: ${decoded.error.message}`);
         const body = decoded.body as Record<string, unknown> | null;
         if (!greeted) {
           if (!body || body.type !== 'hello') {
-            refuse(null, new ControlError('INVALID_PROTOCOL', 'Protocol error occurred: expected a hello frame first').toWire(), true);
-            return;
+            return hangUp(new ControlError('INVALID_PROTOCOL', 'Protocol error occurred: expected a hello frame first').toWire(), 'Client sent garbage: no hello frame first');
           }
           if (body.version !== PROTOCOL_VERSION) {
-            refuse(
-              null,
+            return hangUp(
               new ControlError(
                 'PROTOCOL_VERSION',
                 `Incompatible control protocol version: client speaks ${String(body.version)}, daemon speaks ${PROTOCOL_VERSION}`,
               ).toWire(),
-              true,
             );
-            return;
           }
           greeted = true;
           if (this.ctx.info.uid === 0) {
@@ -204,7 +272,7 @@ export class SessionDaemon {
             const auth = { dir: challenge.dir, nonce: challenge.nonce };
             send({ type: 'hello', version: PROTOCOL_VERSION, peer: 'ltt-sessiond', pid: process.pid, auth });
           } else {
-            peer = { uid: this.ctx.info.uid, gid: typeof process.getgid === 'function' ? process.getgid() : -1 };
+            if (!admit({ uid: this.ctx.info.uid, gid: typeof process.getgid === 'function' ? process.getgid() : -1 })) return;
             send({ type: 'hello', version: PROTOCOL_VERSION, peer: 'ltt-sessiond', pid: process.pid });
           }
           continue;
@@ -212,37 +280,50 @@ export class SessionDaemon {
         if (peer === undefined) {
           const taken = body?.type === 'auth' ? challenge?.take() : undefined;
           if (!taken) {
-            this.options.log.line('Client failed the credential challenge');
-            refuse(null, new ControlError('EPERM', 'Permission denied: the client did not prove its credentials').toWire(), true);
-            return;
+            return hangUp(new ControlError('EPERM', 'Permission denied: the client did not prove its credentials').toWire(), 'Client failed the credential challenge');
           }
-          peer = taken;
-          send({ type: 'authenticated', uid: peer.uid, gid: peer.gid });
+          if (!admit(taken)) return;
+          send({ type: 'authenticated', uid: taken.uid, gid: taken.gid });
           continue;
         }
         const id = body && typeof body.id === 'number' && Number.isSafeInteger(body.id) ? body.id : null;
         if (!body || body.type !== 'request' || id === null || typeof body.command !== 'string') {
-          refuse(id, new ControlError('INVALID_PROTOCOL', 'Protocol error occurred: malformed request').toWire(), false);
-          continue;
+          return hangUp(new ControlError('INVALID_PROTOCOL', 'Protocol error occurred: malformed request').toWire(), 'Client sent garbage: a malformed request');
         }
-        const command = body.command;
-        const args = body.args;
-        const who = peer;
-        queue = queue.then(async () => {
-          try {
-            const result = await dispatch(this.ctx, who, command, args);
-            send({ type: 'response', id, ok: true, result: result ?? null });
-          } catch (error) {
-            send({ type: 'response', id, ok: false, error: toWireError(error, this.options.log) });
-          }
-        });
+        requests.push({ id, command: body.command, args: body.args, who: peer });
+        idle?.refresh();
       }
+      if (!readable()) socket.pause();
+      void pump();
     });
-    socket.on('error', (error) => this.options.log.line(`Client connection error: ${error.message}`));
+    socket.on('error', (error) => log.clientLine(`Client connection error: ${error.message}`));
+    // A client that hung up has its waiting requests dropped (the one being handled finishes, unanswered).
+    socket.on('end', () => {
+      gone = true;
+      requests.length = 0;
+    });
     socket.on('close', () => {
+      gone = true;
+      requests.length = 0;
       this.connections.delete(socket);
+      handshakeDone();
+      clearTimeout(idle);
+      if (admitted !== undefined) gate.release(admitted);
       // A client gone mid-handshake (killed, timed out) leaves no file in the auth folder.
       if (peer === undefined) challenge?.drop();
     });
   }
+}
+
+/** Resolves once `socket` has flushed its queued writes, or is closed. */
+function drainedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
 }

@@ -11,7 +11,7 @@
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons, hands the packets
 // of snapshot runs over to them (the daemon keeps them for later snapshots) and sets ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -28,7 +28,7 @@ import { writeSnapshotTrace } from './snapshot-trace.js';
 import { describeIoError } from '../errors.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
-import { makeDirectories } from '../make-directories.js';
+import { makeTraceDirectories, writeTraceFile } from '../ctf/writer/trace-modes.js';
 
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
@@ -161,9 +161,9 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
   // Snapshot sessions write nothing until asked.
   if (start.snapshot) return begin(c, start, new SessionWriter('', id, Math.max(1, start.readTimerMs), true));
   try {
-    makeDirectories(join(start.traceDir, 'index'));
+    makeTraceDirectories(join(start.traceDir, 'index'));
     // The channels of one session share the trace (one metadata): its preamble is written once.
-    if (!preambles.has(start.traceDir)) writeFileSync(join(start.traceDir, 'metadata'), tracePreambles.get(start.config.uuid)!);
+    if (!preambles.has(start.traceDir)) writeTraceFile(join(start.traceDir, 'metadata'), tracePreambles.get(start.config.uuid)!);
     preambles.add(start.traceDir);
   } catch (err) {
     // A torn preamble (full disk) would make the folder unreadable: leave no metadata rather than a broken one.
@@ -254,7 +254,7 @@ async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Pro
   await cutAndFlush(runs);
   try {
     if (runs.length > 0) {
-      makeDirectories(join(m.dir, 'index'));
+      makeTraceDirectories(join(m.dir, 'index'));
       preambles.add(m.dir);
       restartFiles(runs, m.dir);
     }

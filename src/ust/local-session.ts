@@ -13,7 +13,6 @@
 // (activate/setRules/deactivate) with the SessionConfig and EventRule data the daemon sends; its agent thread
 // hosts the same trace writer (trace-writer.ts) and the same flush-at-exit protocol.
 
-import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -27,7 +26,7 @@ import { traceTsdl } from './metadata.js';
 import type { LossMode } from './ring-layout.js';
 import { activate, activeSessionId, deactivate, ENV_DATA_KEY, flushThread, getChannel, setRules, type SessionConfig } from './tracer.js';
 import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, type ConsumerInit } from './consumer-protocol.js';
-import { makeDirectories } from '../make-directories.js';
+import { makeTraceDirectories, writeTraceFile } from '../ctf/writer/trace-modes.js';
 import { folderDateTime, isoBasicDateTime } from '../ctf/writer/lttng-time-names.js';
 
 export interface LocalSessionOptions {
@@ -146,8 +145,8 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   const procname = processName();
   const traceDir = join(resolve(opts.dir), 'ust', 'pid', `${procname}-${process.pid}-${folderDateTime(now)}`);
   try {
-    makeDirectories(join(traceDir, 'index'));
-    writeFileSync(
+    makeTraceDirectories(join(traceDir, 'index'));
+    writeTraceFile(
       join(traceDir, 'metadata'),
       traceTsdl({
         uuid: config.uuid,

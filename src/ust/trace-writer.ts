@@ -25,7 +25,7 @@
 // disturbing its thread), and writeSnapshotTrace() (snapshot-trace.ts) writes them as an ordinary trace. The memory outlives
 // finish() (a stopped session can still be snapshotted).
 
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, unlinkSync, writeFileSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { allocateAligned, DirectFile } from '../ctf/writer/direct-io.js';
 import { join } from 'node:path';
 import {
@@ -34,7 +34,9 @@ import {
   PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED,
   ctlCountIndex, ctlInt32Words, gen, type RingDescriptor,
 } from './ring-layout.js';
-import { describeIoError } from '../errors.js';
+import { FileTraceSink } from '../ctf/writer/file-sink.js';
+import { openTraceFile, writeTraceFile } from '../ctf/writer/trace-modes.js';
+import { describeIoError, LttError } from '../errors.js';
 import type { ChannelMessage } from './tracer.js';
 import type { SnapshotPart } from './snapshot-trace.js';
 
@@ -152,11 +154,11 @@ class RingSink {
       const path = this.dataPath;
       data = DirectFile.open(
         this.d.aligned,
-        (direct) => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (direct ? constants.O_DIRECT : 0), 0o644),
+        (direct) => openTraceFile(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (direct ? constants.O_DIRECT : 0)),
         () => openSync(path, constants.O_WRONLY),
       );
       file = this.idxPath;
-      idxFd = openSync(this.idxPath, 'w');
+      idxFd = openTraceFile(this.idxPath, 'w');
       writeAllAt(idxFd, [INDEX_HEADER], 0);
     } catch (err) {
       // Leave no half-made stream behind (a bare index header would not read): nothing was written to it yet.
@@ -607,7 +609,7 @@ export class SessionWriter {
     try {
       if (this.metaFd < 0) {
         // The agent wrote the preamble; declarations are appended to it.
-        this.metaFd = openSync(this.metadataPath, 'a');
+        this.metaFd = openTraceFile(this.metadataPath, 'a');
         this.metaOff = fstatSync(this.metaFd).size;
       }
       const bytes = Buffer.from(this.metaPending);
@@ -702,7 +704,7 @@ export class SessionWriter {
     this.traceDir = dir;
     this.metadataPath = join(dir, 'metadata');
     // The first channel of the trace starts the metadata file (in the same folder: `clear`, which empties it).
-    if (preamble !== undefined) writeFileSync(this.metadataPath, preamble);
+    if (preamble !== undefined) writeTraceFile(this.metadataPath, preamble);
     this.metaPending = this.declarations + this.metaPending;
     this.declarations = '';
     this.flushMetadata();

@@ -78,6 +78,16 @@ test('errors and warnings from the daemon, then a killed daemon', { timeout: 90_
     assert.deepEqual([dup.code, dup.stderr], [1, 'Error: Session name already exists\n']);
     const slash = await env.ltt('create', 'a/b');
     assert.deepEqual([slash.code, slash.stderr], [1, 'Error: Invalid character found in session name\n']);
+    // Control characters would reach terminals (`ltt list`) and forge daemon log lines: refused, one line.
+    for (const name of ['\x1b[31mred', 'a\nb', 'tab\there', 'c1\u009bcsi']) {
+      const r = await env.ltt('create', name);
+      assert.deepEqual([r.code, r.stderr], [1, 'Error: Invalid character found in session name\n'], JSON.stringify(name));
+    }
+    for (const [name, shown] of [['\x1b[31mred', '\\x1b[31mred'], ['a\nb', 'a\\nb']]) {
+      const r = await env.ltt('enable-channel', '-u', name!);
+      assert.deepEqual([r.code, r.stderr], [1, `Error: Channel ${shown}: Invalid channel name (session errs)\n`], JSON.stringify(name));
+    }
+    assert.ok(!/[\x00-\x09\x0b-\x1f]/.test(env.log()), 'no control character in the daemon log');
     const startMissing = await env.ltt('start', 'nosuch');
     assert.deepEqual([startMissing.code, startMissing.stderr], [1, 'Error: Session name not found\n']);
     const destroyMissing = await env.ltt('destroy', 'nosuch');

@@ -4,7 +4,7 @@
 // (by its pid file) and removes the directory, even when the test failed.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../src/control/client.js';
@@ -235,4 +235,17 @@ export function exited(child: ChildProcess): Promise<number | string> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   if (child.signalCode !== null) return Promise.resolve(child.signalCode);
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+}
+
+/** Entries of `dir` (itself included) whose mode is not LTTng's (folders 0770, files 0660), as "mode path". */
+export function badModes(dir: string): string[] {
+  const out: string[] = [];
+  const check = (p: string) => {
+    const st = lstatSync(p);
+    const mode = st.mode & 0o7777;
+    if (mode !== (st.isDirectory() ? 0o770 : 0o660)) out.push(`${mode.toString(8)} ${p}`);
+    if (st.isDirectory()) for (const name of readdirSync(p)) check(join(p, name));
+  };
+  check(dir);
+  return out;
 }

@@ -1,15 +1,16 @@
 // SIGKILL at the worst moment. A session daemon killed while a Node app and a kernel session record: the app goes
 // on silently (its trace up to the kill is complete and readable), the CLI says one clear line, and the next
-// daemon (spawned by `ltt create`) reclaims the tracefs instances and sockets the dead one left. A traced app
+// daemon's supervisor stops and removes its tracefs instances at once, and the next daemon (spawned by `ltt
+// create`) reclaims the sockets the dead one left. A traced app
 // killed mid-run: the daemon keeps serving others, that app's trace reads up to its last packet, and the
 // session's statistics stay sane. (test/sessiond/daemon-lifecycle.test.ts covers a SIGKILLed daemon whose
 // sessions were not recording; these add recording sessions, a traced app and the CLI's view.)
 
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LttTestEnv, alive, exited, startForegroundDaemon, waitExit } from '../cli/ltt-test-env.js';
+import { LttTestEnv, alive, badModes, exited, startForegroundDaemon, waitExit } from '../cli/ltt-test-env.js';
 import { writeScript } from '../ust/helpers.js';
 import { drivenAppSource, bt2, listedCount, ok, outputOf, pidTraces, sleep, startDrivenApp } from './robustness-env.js';
 
@@ -49,10 +50,18 @@ test('SIGKILL of the daemon while an app and a kernel session record', { timeout
     const owned = instances().filter((i) => i.startsWith('ltt-') && i.includes(tag));
     assert.equal(owned.length, 1, `the kernel session's instance: ${instances().join(' ')}`);
 
+    const instanceDir = `/sys/kernel/tracing/instances/${owned[0]}`;
+    assert.equal(readFileSync(join(instanceDir, 'tracing_on'), 'utf8'), '1\n');
+
     app = await startDrivenApp(env, writeScript(scripts, 'driven.mjs', drivenAppSource()));
     await app.emit('before', 1000);
     daemon.kill('SIGKILL');
     await exited(daemon);
+
+    // The dead daemon's instance stops recording and goes at once (its supervisor), not when a daemon starts again.
+    for (const deadline = Date.now() + 5000; existsSync(instanceDir) && Date.now() < deadline; ) await sleep(50);
+    assert.deepEqual(instances().filter((i) => i.includes(tag)), [], 'the instance is gone without a new daemon');
+    assert.ok(!alive(env.daemonPid()!), 'no daemon was started meanwhile');
 
     // The app notices nothing: it keeps emitting (untraced now), exits normally and prints nothing.
     await app.emit('after', 1000);
@@ -63,6 +72,7 @@ test('SIGKILL of the daemon while an app and a kernel session record', { timeout
     // what came after, at most what the app emitted before it noticed (a prefix).
     const [dir] = pidTraces(ustOut);
     assert.ok(dir, 'per-pid trace');
+    assert.deepEqual(badModes(ustOut), [], "the app's trace is its owner's and group's only (LTTng's modes)");
     const bt = bt2(dir!);
     assert.equal(bt.status, 0, bt.stderr);
     const got = ticks(bt.lines);
@@ -83,8 +93,6 @@ test('SIGKILL of the daemon while an app and a kernel session record', { timeout
       assert.match(lines[0]!, /^Error: /);
       assert.ok(r.ms < 10_000, `ltt ${args.join(' ')} took ${r.ms} ms`);
     }
-    assert.deepEqual(instances().filter((i) => i.includes(tag)), owned, 'the instance outlived its daemon');
-
     // A new daemon (spawned by create) reclaims what the dead one left.
     await ok(env, 'create', `${tag}n`, `--output=${join(env.root, 'n')}`);
     assert.deepEqual(instances().filter((i) => i.includes(tag)), [], 'stale tracefs instance removed');

@@ -4,7 +4,7 @@
 // root ltt-sessiond with the kernel domain, `ltt` run as root and as `nobody` (a member of the daemon's group).
 
 import { strict as assert } from 'node:assert';
-import { chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { encodeFrame, FrameDecoder, MAX_RESPONSE_BYTES } from '../../src/control
 import { PROTOCOL_VERSION } from '../../src/control/messages.js';
 import { socketPath } from '../../src/control/runtime-paths.js';
 import { APP_PROTOCOL_VERSION, APP_SOCKET_NAME } from '../../src/ust/app-protocol.js';
-import { exited, LttTestEnv, lttAs, startForegroundDaemon } from '../cli/ltt-test-env.js';
+import { badModes, CLI_MAIN, exited, LttTestEnv, lttAs, run, startForegroundDaemon } from '../cli/ltt-test-env.js';
 
 const NOBODY = 65534;
 const NOGROUP = 65534;
@@ -93,6 +93,12 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
     }
     const rootList = await env.ltt('--mi', 'json', 'list');
     assert.deepEqual(JSON.parse(rootList.stdout).output.sessions.map((s: { name: string }) => s.name).sort(), ['mine', 'roots'], 'root sees every session');
+    // Root's own kernel trace: root's and root's group's only, as LTTng's (no other local user reads it).
+    for (const args of [['enable-event', '-k', '-s', 'roots', 'sched_switch'], ['start', 'roots'], ['stop', 'roots']]) {
+      const r = await env.ltt(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    assert.deepEqual(badModes(join(env.root, 'root-trace')), [], "root's trace is private");
 
     // The user's kernel trace: created with the user's rights, every file theirs, readable by the user.
     for (const args of [['enable-event', '-k', 'sched_switch'], ['start'], ['stop']]) {
@@ -106,6 +112,24 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
     const view = await asUser('view');
     assert.equal(view.code, 0, view.stderr);
     assert.match(view.stdout, /sched_switch/);
+    // LTTng's modes: folders 0770 and files 0660, the owner's and the owner's group's only.
+    assert.deepEqual(badModes(join(mineDir, traceName!)), [], "the member's trace is private");
+
+    // --userspace-probe reads the ELF file with the member's rights: what they cannot read is refused exactly as
+    // a missing file behind a folder they cannot search, and no probe is made.
+    const libc = /libc\.so\.6 => (\S+)/.exec(execFileSync('ldd', ['/bin/true']).toString())![1]!;
+    const rootLib = join(env.root, 'root-only-lib.so');
+    copyFileSync(libc, rootLib);
+    chmodSync(rootLib, 0o600);
+    for (const [file, why] of [[rootLib, 'Permission denied'], ['/root/.bashrc', 'Permission denied'], ['/root/no-such-file', 'Permission denied'], [join(env.root, 'missing.so'), 'No such file or directory']] as const) {
+      const r = await asUser('enable-event', '-k', `--userspace-probe=elf:${file}:getpid`, 'peek');
+      assert.equal(r.code, 1, `${file}: ${r.stdout}`);
+      assert.deepEqual(r.stderr.split('\n').filter((l) => l !== '').length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`Cannot read ELF file ${file}: ${why}`), r.stderr);
+    }
+    assert.doesNotMatch(readFileSync('/sys/kernel/tracing/uprobe_events', 'utf8'), /peek/, 'no probe on what the member cannot read');
+    const probe = await asUser('enable-event', '-k', `--userspace-probe=elf:${libc}:getpid`, 'mygetpid');
+    assert.equal(probe.code, 0, probe.stderr);
     assert.equal((await asUser('destroy')).code, 0);
 
     // A tracefile ring: files reopened and reused while tracing stay the user's too.
@@ -204,6 +228,18 @@ test('root daemon: owners, access and trace files of a tracing-group member', { 
     });
     assert.deepEqual(honest[1], { type: 'authenticated', uid: 0, gid: 0 });
     assert.equal(honest[2]?.ok, true);
+    // An answer made as a folder (empty, or with content) is refused and removed, at once or when its client leaves.
+    const folder = await rawConversation(path, (f, send) => {
+      if (f.type !== 'hello') return;
+      mkdirSync(join(f.auth.dir, f.auth.nonce));
+      send({ type: 'auth' });
+    });
+    assert.equal(folder[1]?.error?.code, 'EPERM');
+    await rawConversation(path, (f, _send, end) => {
+      mkdirSync(join(f.auth.dir, f.auth.nonce, 'inner'), { recursive: true });
+      writeFileSync(join(f.auth.dir, f.auth.nonce, 'inner', 'file'), '');
+      end();
+    });
     // A client gone between making its file and answering: the daemon removes the file.
     await rawConversation(path, (f, _send, end) => {
       closeSync(openSync(join(f.auth.dir, f.auth.nonce), 'wx', 0o600));

@@ -90,6 +90,10 @@ test('a daemon killed with SIGKILL leaves state the next daemon reclaims', { tim
     await client.request('enable-event', { session: name, domain: 'kernel', rule: { name: 'sched_switch', type: 'tracepoint' } });
     const leftover = instances().filter((i) => i.includes(name));
     assert.equal(leftover.length, 1);
+    // Killed together with its supervisor (a whole container killed), so the next daemon has to reclaim.
+    const supervisor = Number(/Instance supervisor (\d+) started/.exec(env.log())?.[1]);
+    assert.ok(supervisor > 0, 'the daemon started a supervisor');
+    process.kill(supervisor, 'SIGKILL');
     daemon.kill('SIGKILL');
     await exited(daemon);
     client.close();

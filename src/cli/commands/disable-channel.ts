@@ -1,6 +1,6 @@
 // `ltt disable-channel (-k|-u) [-s SESSION] CHANNEL[,CHANNEL...]`: disables channels (their rules stay).
 
-import { ControlError } from '../../control/error-codes.js';
+import { ControlError, oneLine } from '../../control/error-codes.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { DOMAIN_OPTIONS, domainFrom, domainLabel, splitNameList } from '../domain-option.js';
@@ -30,7 +30,7 @@ Disable channels of SESSION (default: the current session).
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;
         channels.push({ name, success: false });
-        ctx.error(`Channel ${name}: ${error.message} (session ${session})`, error.code);
+        ctx.error(`Channel ${oneLine(name)}: ${error.message} (session ${session})`, error.code);
         code = ExitCode.ERROR;
       }
     }

@@ -2,7 +2,7 @@
 // attributes over the domain defaults (kernel 4 x 1 MiB, splice, 200 ms read timer; user space 4 x 512 KiB),
 // or re-enables disabled ones. Sizes and counts are rounded up to powers of two with lttng's warnings.
 
-import { ControlError } from '../../control/error-codes.js';
+import { ControlError, oneLine } from '../../control/error-codes.js';
 import type { ChannelAttributes } from '../../control/messages.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
@@ -116,10 +116,10 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
         channels.push({ name, success: false });
         if (error.code === 'KERN_CHAN_EXIST' || error.code === 'UST_CHAN_EXIST') {
           ctx.miError ??= error.toWire();
-          ctx.warn(`Channel ${name}: ${error.message} (session ${session})`);
+          ctx.warn(`Channel ${oneLine(name)}: ${error.message} (session ${session})`);
           if (code === ExitCode.SUCCESS) code = ExitCode.WARNING;
         } else {
-          ctx.error(`Channel ${name}: ${error.message} (session ${session})`, error.code);
+          ctx.error(`Channel ${oneLine(name)}: ${error.message} (session ${session})`, error.code);
           code = ExitCode.ERROR;
         }
       }

@@ -18,7 +18,7 @@ import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-fil
 import { DirectFile, directIoEnabled } from './direct-io.js';
 import { needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
-import { makeDirectories } from '../../make-directories.js';
+import { makeTraceDirectories, openTraceFile } from './trace-modes.js';
 
 function ioError(what: string, file: string, err: unknown): LttError {
   return new LttError('CTF_WRITER_IO', `Cannot ${what} ${describeIoError(file, err)}`, { cause: err });
@@ -50,7 +50,8 @@ function truncateQuietly(fd: number, size: number): void {
  */
 interface TraceDirectory {
   readonly path: string;
-  openTruncated(name: string, mode: number, direct?: boolean): number;
+  /** `name` emptied, or created with the trace file mode (trace-modes.ts). */
+  openTruncated(name: string, direct?: boolean): number;
   /** The existing file `name`, for writing, not emptied (a stream leaving O_DIRECT reopens its file). */
   reopen(name: string, direct: boolean): number;
   unlink(name: string): void;
@@ -61,8 +62,8 @@ const { O_WRONLY, O_CREAT, O_TRUNC, O_DIRECT } = fs.constants;
 
 class PlainDirectory implements TraceDirectory {
   constructor(readonly path: string) {}
-  openTruncated(name: string, mode: number, direct = false): number {
-    return fs.openSync(path.join(this.path, name), O_WRONLY | O_CREAT | O_TRUNC | (direct ? O_DIRECT : 0), mode);
+  openTruncated(name: string, direct = false): number {
+    return openTraceFile(path.join(this.path, name), O_WRONLY | O_CREAT | O_TRUNC | (direct ? O_DIRECT : 0));
   }
   reopen(name: string, direct: boolean): number {
     return fs.openSync(path.join(this.path, name), O_WRONLY | (direct ? O_DIRECT : 0));
@@ -75,7 +76,7 @@ class PlainDirectory implements TraceDirectory {
 
 function openTruncated(dir: TraceDirectory, name: string): number {
   try {
-    return dir.openTruncated(name, 0o644);
+    return dir.openTruncated(name);
   } catch (err) {
     throw ioError('create', path.join(dir.path, name), err);
   }
@@ -123,7 +124,7 @@ export class FileTraceSink implements TraceSink {
       }
     }
     try {
-      makeDirectories(path.join(dir, 'index'));
+      makeTraceDirectories(path.join(dir, 'index'));
     } catch (err) {
       throw ioError('create directory', dir, err);
     }
@@ -229,7 +230,7 @@ class FileStreamSink implements StreamSink {
         this.direct,
         (direct) => {
           try {
-            return this.dir.openTruncated(base, 0o644, direct);
+            return this.dir.openTruncated(base, direct);
           } catch (err) {
             throw ioError('create', dataPath, err);
           }

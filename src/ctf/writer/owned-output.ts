@@ -13,6 +13,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { describeIoError, LttError } from '../../errors.js';
+import { TRACE_DIR_MODE, TRACE_FILE_MODE } from './trace-modes.js';
 
 export interface FileOwner {
   readonly uid: number;
@@ -31,7 +32,9 @@ export function needsOwnedOutput(owner: FileOwner | undefined): owner is FileOwn
  */
 export function makeDirectoryAs(owner: FileOwner, dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('mkdir', ['-p', '--', dir], { uid: owner.uid, gid: owner.gid, timeout: 10_000, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
+    // umask 007: every folder made gets the trace folder mode (trace-modes.ts), as mkdir -p -m gives only the last.
+    const script = 'umask 007 && exec mkdir -p -- "$1"';
+    execFile('sh', ['-c', script, 'sh', dir], { uid: owner.uid, gid: owner.gid, timeout: 10_000, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
       if (!error) return resolve();
       const why = String(stderr).trim().split('\n')[0] || (error.killed ? 'no answer within 10 s' : error.message);
       reject(new LttError('CREATE_DIR_FAIL', `Cannot create ${dir} as uid ${owner.uid}: ${why}`));
@@ -98,10 +101,11 @@ export class OwnedDirectory {
   /** A subdirectory, created (and given to the owner) if missing; the same checks as open(). */
   subdirectory(name: string): OwnedDirectory {
     try {
-      fs.mkdirSync(this.pinned(name), 0o775);
+      fs.mkdirSync(this.pinned(name), TRACE_DIR_MODE);
       const fd = fs.openSync(this.pinned(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
       try {
         fs.fchownSync(fd, this.owner.uid, this.owner.gid);
+        fs.fchmodSync(fd, TRACE_DIR_MODE);
       } finally {
         fs.closeSync(fd);
       }
@@ -115,14 +119,15 @@ export class OwnedDirectory {
    * Opens `name` for writing, emptied, as the owner's: created if missing, else only if it is a regular file
    * of the owner with one link. Throws the fs error (the caller words it).
    */
-  openTruncated(name: string, mode: number, direct = false): number {
+  openTruncated(name: string, direct = false): number {
     let fd: number;
     try {
       // Created without O_DIRECT: a file system refusing it still creates the file before the EINVAL, and that
       // file must be the owner's already when the caller retries without.
-      fd = fs.openSync(this.pinned(name), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CREAT | O_EXCL, mode);
+      fd = fs.openSync(this.pinned(name), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CREAT | O_EXCL, TRACE_FILE_MODE);
       try {
         fs.fchownSync(fd, this.owner.uid, this.owner.gid);
+        fs.fchmodSync(fd, TRACE_FILE_MODE);
       } catch (error) {
         fs.closeSync(fd);
         throw error;

@@ -7,7 +7,7 @@
 import { isAbsolute, join } from 'node:path';
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandResult } from '../../control/messages.js';
-import { asArgs, optionalBoolean, optionalInteger } from '../command-args.js';
+import { asArgs, hasControlCharacter, optionalBoolean, optionalInteger } from '../command-args.js';
 import type { DaemonContext } from '../daemon-context.js';
 import { Session } from '../session.js';
 import { folderDateTime } from '../../ctf/writer/lttng-time-names.js';
@@ -26,7 +26,7 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
   } else {
     throw new ControlError('INVALID', 'Invalid parameter: name must be a string');
   }
-  if (name.length === 0 || name.length > 255 || name.includes('/') || name === '.' || name === '..') {
+  if (name.length === 0 || name.length > 255 || name.includes('/') || name === '.' || name === '..' || hasControlCharacter(name)) {
     throw new ControlError('SESSION_INVALID_CHAR');
   }
   if (ctx.registry.has(name)) throw new ControlError('EXIST_SESS');

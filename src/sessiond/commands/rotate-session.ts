@@ -15,7 +15,7 @@ import type { CommandResult } from '../../control/messages.js';
 import { isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
 import { isLttError } from '../../errors.js';
-import { makeDirectories } from '../../make-directories.js';
+import { makeTraceDirectories } from '../../ctf/writer/trace-modes.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession, Session } from '../session.js';
 import { chunkStarted } from '../trace-chunk.js';
@@ -23,7 +23,7 @@ import { chunkStarted } from '../trace-chunk.js';
 async function makeFolder(session: Session, dir: string): Promise<void> {
   try {
     if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, dir);
-    else makeDirectories(dir);
+    else makeTraceDirectories(dir);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${dir}: ${reason}`);

@@ -11,8 +11,8 @@ import type { CommandResult, SnapshotOutputInfo } from '../../control/messages.j
 import { folderDateTime } from '../../ctf/writer/lttng-time-names.js';
 import { makeDirectoryAs, needsOwnedOutput, removeEmptyFolders } from '../../ctf/writer/owned-output.js';
 import { isLttError } from '../../errors.js';
-import { makeDirectories } from '../../make-directories.js';
-import { asArgs, optionalInteger, optionalString, requiredString } from '../command-args.js';
+import { makeTraceDirectories } from '../../ctf/writer/trace-modes.js';
+import { asArgs, hasControlCharacter, optionalInteger, optionalString, requiredString } from '../command-args.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 
@@ -33,7 +33,7 @@ function localFolder(url: string): string {
 
 function checkName(name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
-  if (name.length === 0 || name.length > 255 || name.includes('/') || name.startsWith('.')) {
+  if (name.length === 0 || name.length > 255 || name.includes('/') || name.startsWith('.') || hasControlCharacter(name)) {
     throw new ControlError('INVALID', `Invalid parameter: snapshot output name ${JSON.stringify(name.slice(0, 80))}`);
   }
   return name;
@@ -84,7 +84,7 @@ export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, sessi
   try {
     // The output folder and the snapshot's, made with the session owner's rights (owned-output.ts).
     if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, folder);
-    else makeDirectories(folder);
+    else makeTraceDirectories(folder);
   } catch (error) {
     const reason = isLttError(error) || error instanceof Error ? error.message : String(error);
     throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${folder}: ${reason}`);

@@ -9,7 +9,7 @@ import { isLttError } from '../../errors.js';
 import type { CommandResult } from '../../control/messages.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
-import { makeDirectories } from '../../make-directories.js';
+import { makeTraceDirectories } from '../../ctf/writer/trace-modes.js';
 import { openNextChunk } from './rotate-session.js';
 import { chunkStarted } from '../trace-chunk.js';
 
@@ -29,7 +29,7 @@ export async function startSession(
     try {
       // Another user's session on root's daemon: their folder, made with their rights (owned-output.ts).
       if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, session.outputPath);
-      else makeDirectories(session.outputPath);
+      else makeTraceDirectories(session.outputPath);
     } catch (error) {
       if (isLttError(error)) throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${error.message}`);
       throw new ControlError(

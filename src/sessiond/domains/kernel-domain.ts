@@ -14,6 +14,7 @@ interface KernelSessionClass {
 
 export class KernelDomain {
   private loaded: Promise<KernelSessionClass> | undefined;
+  private supervised = false;
 
   /** `access`: 'not-root' for a per-user daemon, 'disabled' with --no-kernel. */
   constructor(
@@ -33,6 +34,11 @@ export class KernelDomain {
 
   async createSession(options: TracerSessionOptions): Promise<DomainTracer> {
     const cls = await this.load();
+    if (!this.supervised) {
+      // Started with the first kernel session: a daemon that never makes an instance needs no supervisor.
+      this.supervised = true;
+      await this.supervise();
+    }
     return await cls.create(options);
   }
 
@@ -56,6 +62,21 @@ export class KernelDomain {
       await cls.reclaimStale();
     } catch (error) {
       this.log(`Cannot reclaim stale kernel state: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * Starts the process that stops and removes this daemon's tracefs instances if it dies without shutting down
+   * (src/kernel/instance-supervisor.ts). Without it the next daemon's reclaim still does, later.
+   */
+  private async supervise(): Promise<void> {
+    try {
+      const specifier = '../../kernel/instance-supervisor.js';
+      const module = (await import(specifier)) as { startInstanceSupervisor(): number | undefined };
+      const pid = module.startInstanceSupervisor();
+      this.log(pid === undefined ? 'Cannot start the instance supervisor' : `Instance supervisor ${pid} started`);
+    } catch (error) {
+      this.log(`Cannot start the instance supervisor: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

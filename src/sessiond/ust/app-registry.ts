@@ -23,6 +23,7 @@ import {
 import { App } from './registered-app.js';
 import type { DomainTracer, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { UstDomain } from '../domains/ust-domain.js';
+import { ConnectionGate, connectionLimits } from '../connection-limits.js';
 import { CredentialChallenge } from '../runtime-dir.js';
 import { UstSessionTracer } from './ust-session-tracer.js';
 
@@ -55,14 +56,18 @@ function processOwner(pid: number): number | undefined {
 export class AppRegistry implements UstDomain {
   private server: Server | undefined;
   private readonly apps = new Set<App>();
+  /** Registrations are bounded in time and number like control handshakes; registered apps have no idle limit. */
+  private readonly gate = new ConnectionGate(connectionLimits());
   /** Sessions currently recording: they are offered every app that registers. */
   readonly activeSessions = new Set<UstSessionTracer>();
   /** Every session until destroyed (an app's packets handed over at exit may belong to a stopped one). */
   readonly sessions = new Set<UstSessionTracer>();
 
+  /** `clientLog`: for lines an app connection can cause at will (rate-limited by the daemon's log). */
   constructor(
     private readonly rundir: string,
     private readonly log: (line: string) => void,
+    private readonly clientLog: (line: string) => void = log,
   ) {}
 
   get socketPath(): string {
@@ -127,14 +132,25 @@ export class AppRegistry implements UstDomain {
   }
 
   private serve(socket: Socket): void {
+    socket.on('error', () => undefined);
+    if (!this.gate.enterHandshake()) {
+      this.clientLog('Too many app connections waiting to register: refused one');
+      socket.destroy();
+      return;
+    }
     const decoder = new FrameDecoder(MAX_APP_FRAME);
     let app: App | undefined;
+    const registered = this.gate.handshakeDeadline(() => {
+      if (app !== undefined) return;
+      this.clientLog('App connection did not register in time');
+      socket.destroy();
+    });
     /** Root's daemon: the registration waiting for the answer to its challenge. */
     let pending: { m: Extract<AppToDaemon, { type: 'register' }>; challenge: CredentialChallenge } | undefined;
     socket.on('data', (chunk: Buffer) => {
       for (const f of decoder.push(chunk)) {
         if (!f.ok) {
-          this.log(`App connection sent garbage: ${f.error.message}`);
+          this.clientLog(`App connection sent garbage: ${f.error.message}`);
           socket.destroy();
           return;
         }
@@ -150,19 +166,21 @@ export class AppRegistry implements UstDomain {
             app = this.register(socket, pending.m, who);
             pending = undefined;
             if (app === undefined) return;
+            registered();
           } else if (app === undefined) {
             app = this.register(socket, m);
             if (app === undefined) return;
+            registered();
           } else this.onAppMessage(app, m);
         } catch (error) {
-          this.log(`App ${app?.pid ?? '?'}: bad message: ${error instanceof Error ? error.message : String(error)}`);
+          this.clientLog(`App ${app?.pid ?? '?'}: bad message: ${error instanceof Error ? error.message : String(error)}`);
           socket.destroy();
           return;
         }
       }
     });
-    socket.on('error', () => undefined);
     socket.on('close', () => {
+      registered();
       pending?.challenge.drop();
       if (!app) return;
       this.apps.delete(app);
@@ -179,7 +197,7 @@ export class AppRegistry implements UstDomain {
   private register(socket: Socket, m: AppToDaemon, verified?: { uid: number; gid: number }): App | undefined {
     const refuse = (reason: string) => {
       socket.end(encodeFrame({ type: 'refused', reason } satisfies DaemonToApp));
-      this.log(`App registration refused: ${reason}`);
+      this.clientLog(`App registration refused: ${reason}`);
       return undefined;
     };
     if (!m || m.type !== 'register') return refuse('expected a register message first');

@@ -35,7 +35,7 @@ import type { SessionConfig } from '../../ust/tracer.js';
 import { parseFilter } from '../../filter/parse-filter.js';
 import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { App } from './registered-app.js';
-import { makeDirectories } from '../../make-directories.js';
+import { makeTraceDirectories } from '../../ctf/writer/trace-modes.js';
 import { folderDateTime, isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 
 const START_ANSWER_TIMEOUT_MS = 3000;
@@ -272,7 +272,7 @@ export class UstSessionTracer implements DomainTracer {
           for (const d of dirs) d.close();
         }
       } else {
-        makeDirectories(join(traceDir, 'index'));
+        makeTraceDirectories(join(traceDir, 'index'));
         // The app writes its own folder: hand it over when the daemon (root) traces another user's process.
         // Inner folder first: once the outer one is the app's, the app could swap what is inside it.
         if (forApp && process.getuid?.() === 0 && app.uid > 0) {
