@@ -229,8 +229,8 @@ test('help, version, --list-commands, --list-options', { timeout: 60_000 }, asyn
   try {
     const commands = await env.ltt('--list-commands');
     assert.deepEqual(commands.stdout.trim().split('\n'), [
-      'add-context', 'clear', 'create', 'destroy', 'disable-channel', 'disable-event', 'disable-rotation', 'enable-channel', 'enable-event', 'enable-rotation', 'help',
-      'list', 'load', 'regenerate', 'rotate', 'save', 'set-session', 'snapshot', 'start', 'status', 'stop', 'track', 'untrack', 'version', 'view',
+      'add-context', 'analyze', 'clear', 'create', 'destroy', 'disable-channel', 'disable-event', 'disable-rotation', 'enable-channel', 'enable-event', 'enable-rotation',
+      'export', 'help', 'list', 'load', 'query', 'regenerate', 'rotate', 'save', 'set-session', 'snapshot', 'start', 'status', 'stop', 'track', 'untrack', 'version', 'view',
     ]);
     const options = await env.ltt('create', '--list-options');
     assert.deepEqual(options.stdout.trim().split('\n').slice(0, 4), ['--help', '-h', '--output', '-o']);
