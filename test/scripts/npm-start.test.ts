@@ -14,7 +14,7 @@ test('npm start with tracefs unmounted mounts it, then traces system calls too',
   if (!existsSync('/sys/kernel/tracing/events/syscalls')) return t.skip('this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)');
   const r = spawnSync(
     'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-c', 'for d in /sys/kernel/debug/tracing /sys/kernel/tracing; do umount "$d" 2>/dev/null; done; [ ! -e /sys/kernel/tracing/events/header_page ] || exit 9; exec "$0" "$1"', process.execPath, join(REPO_ROOT, 'scripts', 'start.mjs')],
+    ['--mount', '--propagation', 'private', 'sh', '-c', 'for d in /sys/kernel/debug/tracing /sys/kernel/debug /sys/kernel/tracing; do umount "$d" 2>/dev/null; done; [ ! -e /sys/kernel/tracing/events/header_page ] || exit 9; exec "$0" "$1"', process.execPath, join(REPO_ROOT, 'scripts', 'start.mjs')],
     { encoding: 'utf8', timeout: 110_000 },
   );
   assert.equal(r.status, 0, r.stderr);

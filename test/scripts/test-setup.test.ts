@@ -75,10 +75,11 @@ test('root, packages missing: apt-get update and install -y of exactly those, af
   }
 });
 
+// debugfs goes too: where it is mounted, /sys/kernel/debug/tracing is an automount that brings tracefs back.
 test('root, tracefs not mounted: the set-up mounts it (in a private mount namespace: the machine keeps its own)', () => {
   const r = spawnSync(
     'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-c', 'for d in /sys/kernel/debug/tracing /sys/kernel/tracing; do umount "$d" 2>/dev/null; done; [ ! -e /sys/kernel/tracing/events/header_page ] || exit 9; "$0" "$1" && grep -c "^[^ ]* /sys/kernel/tracing tracefs " /proc/mounts', process.execPath, SCRIPT],
+    ['--mount', '--propagation', 'private', 'sh', '-c', 'for d in /sys/kernel/debug/tracing /sys/kernel/debug /sys/kernel/tracing; do umount "$d" 2>/dev/null; done; [ ! -e /sys/kernel/tracing/events/header_page ] || exit 9; "$0" "$1" && grep -c "^[^ ]* /sys/kernel/tracing tracefs " /proc/mounts', process.execPath, SCRIPT],
     { encoding: 'utf8', timeout: 60_000 },
   );
   assert.deepEqual([r.status, r.stdout, r.stderr], [0, '1\n', '']);
