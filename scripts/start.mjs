@@ -2,7 +2,8 @@
 // `npm start`: a first look at ltt. Traces this machine's scheduler and system calls for a few seconds around a
 // small workload, with the real CLI exactly as a user would type it (`ltt create`, which spawns a session
 // daemon, `enable-event -k`, `start`, `stop`, `view`, `destroy`), then prints what was recorded: events per
-// type (top 12), lost events, the trace's path and the first 20 lines of `ltt view`.
+// type (top 12), lost events, the trace's path, the first 20 lines of `ltt view`, then the same trace as SQL tables
+// (`ltt analyze cputop`, `ltt query` for the slowest system calls).
 //
 // Contract: needs the build (`npm ci` builds), root and tracefs; without them it prints one line saying what
 // is missing and exits 1. The daemon is private to this run (LTT_RUNDIR in a temp folder) and is stopped at
@@ -172,6 +173,21 @@ async function main() {
     const view = await viewHead(env, out, VIEW_LINES);
     for (const l of view.lines) console.log(l);
     if (view.lines.length === 0) throw new Error(`ltt view printed nothing${view.err ? `: ${view.err}` : ''}`);
+
+    // The same trace as SQL tables: who used the CPU (lttng-cputop's numbers), and the slowest system calls.
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-demo-tables-'));
+    const tables = { ...env, LTT_CACHE: cache };
+    try {
+      console.log(`\n$ ltt analyze cputop --top 5 ${out}`);
+      process.stdout.write(await ltt(tables, ['analyze', 'cputop', '--top', '5', out], 120_000));
+      if (syscalls) {
+        const sql = 'SELECT s.name AS syscall, t.name AS process, s.tid, s.dur / 1000 AS us FROM syscalls s JOIN threads t USING (trace_id, tid) ORDER BY s.dur DESC LIMIT 5';
+        console.log(`\n$ ltt query ${out} "${sql}"`);
+        process.stdout.write(await ltt(tables, ['query', out, sql], 120_000));
+      }
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
 
     console.log(`\n$ ltt destroy ${SESSION}`);
     await ltt(env, ['destroy', SESSION]);
