@@ -66,6 +66,8 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
   let trace: string;
   let workload: ChildProcess | undefined;
   let wlPid = 0;
+  /** What dd printed on stderr: its summary, the only bytes it wrote beside the N to /dev/null. */
+  let wlErr = '';
   let discarded = -1;
   let statedumpNs: bigint | undefined;
   let lastWorkloadNs: bigint | undefined;
@@ -96,7 +98,7 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     // would look, to the analyses, as if swapper ran its system calls. taskset execs the script: same pid.
     workload = spawn('taskset', ['-c', '0', script], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     wlPid = workload.pid!;
-    let wlErr = '';
+    wlErr = '';
     workload.stderr!.setEncoding('utf8').on('data', (d: string) => (wlErr += d));
     const wlExit = new Promise<number | null>((resolve) => workload!.once('exit', (code) => resolve(code)));
     // Wait until the script is named and blocked in its read: the statedump must see it asleep.
@@ -340,11 +342,12 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     assert.ok(ours.soft.length > 0 && ours.soft.every((s) => s.count > 0), `soft IRQs: ${JSON.stringify(ours.soft)}`);
   });
 
-  it('ltt analyze iolatency gives lttng-iolatencystats\' read and write latencies', async () => {
-    const results = mi(await analysis('lttng-iolatencystats-mi', ['--tid', String(wlPid)], trace));
+  it('ltt analyze iolatency gives lttng-iolatencystats\' open, read and write latencies', async () => {
+    // The I/O analyses have no --tid: the whole trace is compared.
+    const results = mi(await analysis('lttng-iolatencystats-mi', [], trace));
     const stats = results.find((x) => x.data.some((row) => row[0]?.value === 'Read'))!;
     assert.ok(stats, 'no syscall latency statistics');
-    const r = await env.ltt('analyze', 'iolatency', trace, '--tid', String(wlPid), '--format', 'json');
+    const r = await env.ltt('analyze', 'iolatency', trace, '--format', 'json');
     assert.equal(r.code, 0, r.stderr);
     const ours = (JSON.parse(r.stdout) as { syscalls: { kind: string; count: number; minNs: number; maxNs: number }[] }).syscalls;
     for (const kind of ['Open', 'Read', 'Write']) {
@@ -352,31 +355,34 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
       const mine = ours.find((o) => o.kind === kind.toLowerCase())!;
       const count = Number(row[1]!.value);
       // lttng-analyses drops successful calls on descriptors opened before the trace (the shell's stdin, dd's
-      // stderr): ltt counts them too, a handful more.
-      assert.ok(mine.count >= count && mine.count <= count + 20, `${kind}: ltt ${mine.count}, lttng ${count}`);
+      // stderr, the daemons' sockets): ltt counts every call, so it has at least as many, and the extremes.
+      assert.ok(mine.count >= count, `${kind}: ltt ${mine.count}, lttng ${count}`);
       if (kind !== 'Open') assert.ok(count >= N, `${kind}: lttng ${count}`);
       assert.ok(mine.minNs <= Number(row[2]!.value) && mine.maxNs >= Number(row[4]!.value), `${kind} min/max`);
     }
+    const wl = await env.ltt('analyze', 'iolatency', trace, '--tid', String(wlPid), '--format', 'json');
+    const reads = (JSON.parse(wl.stdout) as { syscalls: { kind: string; count: number }[] }).syscalls.find((o) => o.kind === 'read')!;
+    assert.ok(reads.count >= N && reads.count <= N + 20, `workload reads ${reads.count}`);
     const text = await env.ltt('analyze', 'iolatency', trace, '--tid', String(wlPid));
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^Read\s+\d+ /m);
   });
 
-  it('ltt analyze iousagetop gives lttng-iousagetop\'s bytes for the workload', async () => {
-    const results = mi(await analysis('lttng-iousagetop-mi', ['--tid', String(wlPid)], trace));
-    const perProc = results.filter((x) => x.data.some((row) => row[0]?.class === 'process' && row[0]?.tid === wlPid));
-    assert.equal(perProc.length >= 2, true, 'no per-process read and write tables');
-    const bytes = (i: number): number => Number(perProc[i]!.data.find((row) => row[0]?.tid === wlPid)![1]!.value);
-    const [read, written] = [bytes(0), bytes(1)];
-    assert.ok(read >= N && written >= N, `lttng-iousagetop: ${read} read, ${written} written`);
+  it('ltt analyze iousagetop gives the bytes the workload read and wrote (lttng-iousagetop cannot read the trace)', async () => {
+    // lttng-iousagetop 0.6.1 takes open's filename as a string; tracefs records the user-space address (an
+    // integer), so the analysis dies on ltt's traces. ltt gives what the workload is known to have done.
+    const theirs = await analysis('lttng-iousagetop-mi', ['--limit', '100000'], trace);
+    assert.match(theirs.stdout, /'int' object has no attribute 'startswith'/);
     const r = await env.ltt('analyze', 'iousagetop', trace, '--tid', String(wlPid), '--format', 'json');
     assert.equal(r.code, 0, r.stderr);
     const mine = (JSON.parse(r.stdout) as { threads: { tid: number; readBytes: number; writtenBytes: number }[] }).threads.find((t) => t.tid === wlPid)!;
-    // The difference is what went through descriptors lttng-analyses does not know: "go\n" and dd's summary.
-    assert.ok(mine.readBytes >= read && mine.readBytes <= read + 3, `read: ltt ${mine.readBytes}, lttng ${read}`);
-    assert.ok(mine.writtenBytes >= written && mine.writtenBytes <= written + 200, `written: ltt ${mine.writtenBytes}, lttng ${written}`);
-    const q = await env.ltt('query', trace, `SELECT sum(ret) FILTER (WHERE name = 'read' AND ret > 0) AS r FROM syscalls WHERE tid = ${wlPid}`, '-f', 'csv');
-    assert.equal(Number(q.stdout.split('\n')[1]), mine.readBytes);
+    // dd wrote N bytes to /dev/null and its summary to stderr; it read N bytes of /dev/zero, after the shell
+    // read "go\n" and the loader read ELF headers.
+    assert.equal(mine.writtenBytes, N + Buffer.byteLength(wlErr));
+    assert.ok(mine.readBytes >= N + 3 && mine.readBytes <= N + 3 + 64 * 1024, `read ${mine.readBytes}`);
+    const text = await env.ltt('analyze', 'iousagetop', trace, '--top', '3');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Per-process I\/O Write$/m);
   });
 
   it('ltt analyze memtop gives lttng-memtop\'s page allocations per thread', { skip: KMEM ? false : 'tracefs has no kmem/mm_page_alloc' }, async () => {
