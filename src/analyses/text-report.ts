@@ -7,6 +7,9 @@ import type { TimeRange } from './analysis-range.js';
 import type { IrqStats } from './irqstats.js';
 import type { DurationStats } from './latency-stats.js';
 import type { ThreadSchedStats, Wakeup } from './schedstats.js';
+import type { FileUsage, IoLatency, IoUsage } from './iolatency.js';
+import type { MemUsage } from './memtop.js';
+import type { ThreadRow } from './threads.js';
 
 const BAR = 80;
 
@@ -92,5 +95,60 @@ export function irqStatsText(range: TimeRange, r: { hard: IrqStats[]; soft: IrqS
   for (const i of r.hard) lines.push(`${`${i.irq} <${i.name}>`.padEnd(32)}${statsCells(i)}`);
   lines.push('', 'Soft IRQ (duration, usec)', head);
   for (const i of r.soft) lines.push(`${`${i.irq} <${i.name}>`.padEnd(32)}${statsCells(i)}`);
+  return lines.join('\n') + '\n';
+}
+
+export function ioLatencyText(range: TimeRange, rows: readonly IoLatency[]): string {
+  const lines = [rangeLine(range), '', 'Syscalls latency statistics (usec):', `${'Type'.padEnd(32)}${'Count'.padStart(8)} ${'Min'.padStart(12)} ${'Avg'.padStart(12)} ${'Max'.padStart(12)} ${'Stdev'.padStart(12)}`];
+  for (const r of rows) lines.push(`${r.kind[0]!.toUpperCase()}${r.kind.slice(1).padEnd(31)}${statsCells(r)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Bytes as lttng-analyses prints sizes (binary units, two decimals). */
+function size(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
+  return `${v.toFixed(2)} ${units[u]}`;
+}
+
+export function ioUsageText(range: TimeRange, r: { threads: IoUsage[]; files: FileUsage[] }): string {
+  const lines = [rangeLine(range)];
+  for (const [title, key] of [['Per-process I/O Read', 'readBytes'], ['Per-process I/O Write', 'writtenBytes']] as const) {
+    const rows = [...r.threads].filter((t) => t[key] > 0).sort((a, b) => b[key] - a[key]);
+    const max = Math.max(0, ...rows.map((t) => t[key]));
+    lines.push('', title, '#'.repeat(BAR));
+    for (const t of rows) lines.push(`${bar(t[key], max)} ${size(t[key]).padStart(12)}  ${t.name} (${t.pid ?? '?'}, tid = ${t.tid})`);
+  }
+  for (const [title, key] of [['Files read', 'readBytes'], ['Files written', 'writtenBytes']] as const) {
+    const rows = [...r.files].filter((f) => f[key] > 0).sort((a, b) => b[key] - a[key]);
+    if (rows.length === 0) continue;
+    const max = Math.max(0, ...rows.map((f) => f[key]));
+    lines.push('', title, '#'.repeat(BAR));
+    for (const f of rows) lines.push(`${bar(f[key], max)} ${size(f[key]).padStart(12)}  ${f.file}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function memTopText(range: TimeRange, r: { threads: MemUsage[]; allocated: number; freed: number }): string {
+  const lines = [rangeLine(range)];
+  for (const [title, key] of [['Per-TID Memory Allocations', 'allocatedPages'], ['Per-TID Memory Deallocations', 'freedPages']] as const) {
+    const rows = [...r.threads].filter((t) => t[key] > 0).sort((a, b) => b[key] - a[key]);
+    const max = Math.max(0, ...rows.map((t) => t[key]));
+    lines.push('', title, '#'.repeat(BAR));
+    for (const t of rows) lines.push(`${bar(t[key], max)} ${`${t[key]} pages`.padStart(14)}  ${t.name} (${t.tid})`);
+  }
+  lines.push('', `Total memory usage:`, `- ${r.allocated} pages allocated`, `- ${r.freed} pages freed`);
+  return lines.join('\n') + '\n';
+}
+
+export function threadsText(range: TimeRange, rows: readonly ThreadRow[]): string {
+  const lines = [rangeLine(range), `${'TID'.padStart(8)} ${'PID'.padStart(8)}  ${'First seen'.padEnd(18)}  ${'Last seen'.padEnd(18)}  ${'CPU (ms)'.padStart(10)}  Names`];
+  const time = (ns: bigint | null): string => (ns === null ? '?' : formatTimestamp(ns).slice(11)).padEnd(18);
+  for (const t of rows) {
+    const names = t.names.length > 1 ? t.names.map((n) => `${n.name} (${formatTimestamp(n.ts).slice(11)})`).join(' → ') : t.name;
+    lines.push(`${String(t.tid).padStart(8)} ${String(t.pid ?? '?').padStart(8)}  ${time(t.firstTs)}  ${time(t.lastTs)}  ${(Number(t.cpuNs) / 1e6).toFixed(3).padStart(10)}  ${names}`);
+  }
   return lines.join('\n') + '\n';
 }

@@ -26,6 +26,7 @@ const ANALYSES = ['lttng-syscallstats', 'lttng-cputop', 'lttng-schedtop'];
 // which lttng-modules dropped in 2.11 (file_table_address instead; ltt records the 2.13 layout), so with it
 // every analysis dies with "Error: Cannot run analysis: 'pid'", on LTTng 2.13 traces as on ltt's.
 const STATEDUMP = ['start', 'end', 'process_state', 'process_pid_ns', 'block_device', 'interrupt', 'network_interface', 'cpu_topology'].map((e) => `lttng_statedump_${e}`);
+const KMEM = existsSync('/sys/kernel/tracing/events/kmem/mm_page_alloc') && existsSync('/sys/kernel/tracing/events/kmem/mm_page_free');
 const missing = [PYTHON, '/usr/bin/babeltrace2', ...ANALYSES.flatMap((a) => [`/usr/bin/${a}`, `/usr/bin/${a}-mi`])].filter((f) => !existsSync(f));
 const skip = missing.length > 0 ? `not installed: ${missing.join(', ')}` : process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
 
@@ -65,6 +66,8 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
   let trace: string;
   let workload: ChildProcess | undefined;
   let wlPid = 0;
+  /** What dd printed on stderr: its summary, the only bytes it wrote beside the N to /dev/null. */
+  let wlErr = '';
   let discarded = -1;
   let statedumpNs: bigint | undefined;
   let lastWorkloadNs: bigint | undefined;
@@ -87,13 +90,15 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     await ltt('enable-event', '-k', '-c', 'chan1', `sched_switch,sched_wakeup*,sched_process_*,${STATEDUMP.join(',')}`);
     await ltt('enable-event', '-k', '-c', 'chan1', 'irq_handler_entry,irq_handler_exit,irq_softirq_entry,irq_softirq_exit');
     await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', '-a');
+    // lttng-memtop's events (LTTng's names for tracefs' kmem/mm_page_alloc and mm_page_free).
+    if (KMEM) await ltt('enable-event', '-k', '-c', 'chan1', 'kmem_mm_page_alloc,kmem_mm_page_free');
 
     // Pinned to CPU 0: this machine's kernel never records the sched_switch that takes CPU 1 out of its idle
     // task (swapper/1 -> X is missing from tracefs itself, whoever reads it), so a workload woken on CPU 1
     // would look, to the analyses, as if swapper ran its system calls. taskset execs the script: same pid.
     workload = spawn('taskset', ['-c', '0', script], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     wlPid = workload.pid!;
-    let wlErr = '';
+    wlErr = '';
     workload.stderr!.setEncoding('utf8').on('data', (d: string) => (wlErr += d));
     const wlExit = new Promise<number | null>((resolve) => workload!.once('exit', (code) => resolve(code)));
     // Wait until the script is named and blocked in its read: the statedump must see it asleep.
@@ -335,6 +340,88 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     }
     // The timer and RCU soft IRQs run on every busy machine; lttng-analyses 0.6.1 looks for softirq_entry.
     assert.ok(ours.soft.length > 0 && ours.soft.every((s) => s.count > 0), `soft IRQs: ${JSON.stringify(ours.soft)}`);
+  });
+
+  it('ltt analyze iolatency gives lttng-iolatencystats\' open, read and write latencies', async () => {
+    // The I/O analyses have no --tid: the whole trace is compared.
+    const results = mi(await analysis('lttng-iolatencystats-mi', [], trace));
+    const stats = results.find((x) => x.data.some((row) => row[0]?.value === 'Read'))!;
+    assert.ok(stats, 'no syscall latency statistics');
+    const r = await env.ltt('analyze', 'iolatency', trace, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = (JSON.parse(r.stdout) as { syscalls: { kind: string; count: number; minNs: number; maxNs: number }[] }).syscalls;
+    for (const kind of ['Open', 'Read', 'Write']) {
+      const row = stats.data.find((x) => x[0]?.value === kind)!;
+      const mine = ours.find((o) => o.kind === kind.toLowerCase())!;
+      const count = Number(row[1]!.value);
+      // lttng-analyses drops successful calls on descriptors opened before the trace (the shell's stdin, dd's
+      // stderr, the daemons' sockets): ltt counts every call, so it has at least as many, and the extremes.
+      assert.ok(mine.count >= count, `${kind}: ltt ${mine.count}, lttng ${count}`);
+      if (kind !== 'Open') assert.ok(count >= N, `${kind}: lttng ${count}`);
+      assert.ok(mine.minNs <= Number(row[2]!.value) && mine.maxNs >= Number(row[4]!.value), `${kind} min/max`);
+    }
+    const wl = await env.ltt('analyze', 'iolatency', trace, '--tid', String(wlPid), '--format', 'json');
+    const reads = (JSON.parse(wl.stdout) as { syscalls: { kind: string; count: number }[] }).syscalls.find((o) => o.kind === 'read')!;
+    assert.ok(reads.count >= N && reads.count <= N + 20, `workload reads ${reads.count}`);
+    const text = await env.ltt('analyze', 'iolatency', trace, '--tid', String(wlPid));
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Read\s+\d+ /m);
+  });
+
+  it('ltt analyze iousagetop gives the bytes the workload read and wrote (lttng-iousagetop cannot read the trace)', async () => {
+    // lttng-iousagetop 0.6.1 takes open's filename as a string; tracefs records the user-space address (an
+    // integer), so the analysis dies on ltt's traces. ltt gives what the workload is known to have done.
+    const theirs = await analysis('lttng-iousagetop-mi', ['--limit', '100000'], trace);
+    assert.match(theirs.stdout, /'int' object has no attribute 'startswith'/);
+    const r = await env.ltt('analyze', 'iousagetop', trace, '--tid', String(wlPid), '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const mine = (JSON.parse(r.stdout) as { threads: { tid: number; readBytes: number; writtenBytes: number }[] }).threads.find((t) => t.tid === wlPid)!;
+    // dd wrote N bytes to /dev/null and its summary to stderr; it read N bytes of /dev/zero, after the shell
+    // read "go\n" and the loader read ELF headers.
+    assert.equal(mine.writtenBytes, N + Buffer.byteLength(wlErr));
+    assert.ok(mine.readBytes >= N + 3 && mine.readBytes <= N + 3 + 64 * 1024, `read ${mine.readBytes}`);
+    const text = await env.ltt('analyze', 'iousagetop', trace, '--top', '3');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Per-process I\/O Write$/m);
+  });
+
+  it('ltt analyze memtop gives lttng-memtop\'s page allocations per thread', { skip: KMEM ? false : 'tracefs has no kmem/mm_page_alloc' }, async () => {
+    const results = mi(await analysis('lttng-memtop-mi', ['--limit', '100000'], trace));
+    const allocd = results.find((x) => x.class === 'allocd' || JSON.stringify(x.class).includes('allocd'))!;
+    assert.ok(allocd && allocd.data.length > 0, 'lttng-memtop saw no allocation');
+    const r = await env.ltt('analyze', 'memtop', trace, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const ours = JSON.parse(r.stdout) as { threads: { tid: number; allocatedPages: number; freedPages: number }[]; allocated: number; freed: number };
+    // [allocated, freed] over the trace: the same allocations; lttng-memtop drops every free made while its
+    // count of pages allocated in the trace is zero (pages allocated before the trace), ltt counts them all.
+    const total = results.find((x) => x.class === 'total' || JSON.stringify(x.class).includes('total'))!.data[0]!;
+    assert.ok(Math.abs(ours.allocated - Number(total[0]!.value)) <= Number(total[0]!.value) * 0.01, `allocated: ltt ${ours.allocated}, lttng ${total[0]!.value}`);
+    assert.ok(ours.freed >= Number(total[1]!.value), `freed: ltt ${ours.freed}, lttng ${total[1]!.value}`);
+    let same = 0;
+    for (const row of allocd.data) {
+      const pages = Number(row[1]!.value);
+      if (pages === 0) continue;
+      const mine = ours.threads.find((t) => t.tid === row[0]!.tid)?.allocatedPages ?? 0;
+      if (mine === pages) same++;
+    }
+    const nonzero = allocd.data.filter((row) => Number(row[1]!.value) > 0).length;
+    // A CPU's allocations before its first sched_switch have no thread for lttng-analyses.
+    assert.ok(same >= nonzero * 0.9, `only ${same} of ${nonzero} threads agree`);
+    const text = await env.ltt('analyze', 'memtop', trace, '--top', '5');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^- \d+ pages allocated$/m);
+  });
+
+  it('ltt analyze threads lists the workload with both its names and its CPU time', async () => {
+    const r = await env.ltt('analyze', 'threads', trace, '--tid', String(wlPid), '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const [t] = (JSON.parse(r.stdout) as { threads: { tid: number; pid: number; names: { name: string }[]; cpuNs: number }[] }).threads;
+    assert.equal(t?.tid, wlPid);
+    assert.equal(t.pid, wlPid);
+    assert.deepEqual(t.names.map((n) => n.name).filter((n) => n === WORKLOAD || n === 'dd'), [WORKLOAD, 'dd']);
+    const cpu = await env.ltt('analyze', 'cputop', trace, '--tid', String(wlPid), '--format', 'json');
+    const ratio = (JSON.parse(cpu.stdout) as { threads: { ratio: number }[]; range: { begin: number; end: number } });
+    assert.ok(Math.abs(t.cpuNs - ratio.threads[0]!.ratio * (ratio.range.end - ratio.range.begin)) < 1e4, `cpu ${t.cpuNs}`);
   });
 
   it('babeltrace2 and ltt view print identical text', async () => {

@@ -7,13 +7,26 @@ import { cpuTop } from '../../analyses/cputop.js';
 import { syscallStats } from '../../analyses/syscallstats.js';
 import { irqStats } from '../../analyses/irqstats.js';
 import { schedLatencies, schedStats } from '../../analyses/schedstats.js';
-import { cpuTopText, irqStatsText, schedLatText, schedStatsText, syscallStatsText } from '../../analyses/text-report.js';
+import { ioLatency, ioUsageTop } from '../../analyses/iolatency.js';
+import { memTop } from '../../analyses/memtop.js';
+import { threadList } from '../../analyses/threads.js';
+import {
+  cpuTopText,
+  ioLatencyText,
+  ioUsageText,
+  irqStatsText,
+  memTopText,
+  schedLatText,
+  schedStatsText,
+  syscallStatsText,
+  threadsText,
+} from '../../analyses/text-report.js';
 import type { CommandSpec, OptionValues } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { openForCli } from './query.js';
 
-const ANALYSES = ['cputop', 'syscallstats', 'schedstats', 'schedlat', 'irqstats'] as const;
+const ANALYSES = ['cputop', 'syscallstats', 'schedstats', 'schedlat', 'irqstats', 'iolatency', 'iousagetop', 'memtop', 'threads'] as const;
 type Analysis = (typeof ANALYSES)[number];
 
 function list(v: unknown): string[] {
@@ -55,6 +68,10 @@ Analyses (as lttng-analyses' commands of the same name, on the trace's SQL table
   schedstats     scheduling latency (wakeup to running) statistics per thread
   schedlat       one line per wakeup (lttng-schedlog); with --top, the slowest (lttng-schedtop)
   irqstats       interrupt handler durations per hard IRQ and soft IRQ vector
+  iolatency      I/O system call latency (open, read, write, sync) statistics (lttng-iolatencystats)
+  iousagetop     bytes read and written per thread, and per file where the trace names it
+  memtop         pages allocated and freed per thread
+  threads        every thread: tid, pid, names over time, first/last seen, CPU time
 
 Default trace: the current session's.
       --begin=TIME       start of the range (ns, HH:MM:SS[.ns] or YYYY-MM-DD HH:MM:SS[.ns], local time)
@@ -109,6 +126,26 @@ Default trace: the current session's.
         case 'irqstats': {
           const r = await irqStats(db.conn, range, opts);
           ctx.raw(format === 'json' ? jsonText({ range, ...r }) : irqStatsText(range, r));
+          break;
+        }
+        case 'iolatency': {
+          const r = await ioLatency(db.conn, range, opts);
+          ctx.raw(format === 'json' ? jsonText({ range, syscalls: r }) : ioLatencyText(range, r));
+          break;
+        }
+        case 'iousagetop': {
+          const r = await ioUsageTop(db.conn, range, opts);
+          ctx.raw(format === 'json' ? jsonText({ range, ...r }) : ioUsageText(range, r));
+          break;
+        }
+        case 'memtop': {
+          const r = await memTop(db.conn, range, opts);
+          ctx.raw(format === 'json' ? jsonText({ range, ...r }) : memTopText(range, r));
+          break;
+        }
+        case 'threads': {
+          const r = await threadList(db.conn, range, opts);
+          ctx.raw(format === 'json' ? jsonText({ range, threads: r }) : threadsText(range, r));
           break;
         }
         default:
