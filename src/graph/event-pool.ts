@@ -8,9 +8,11 @@
 //   - source.ctf.fs hands out batches of BT_BATCH messages per data stream; the muxer asks a stream for its
 //     next batch when the stream's queue is empty (all streams, in port order, at the first message);
 //   - the sink asks the muxer for BT_BATCH messages at a time and releases each after printing it.
-// Not modelled: babeltrace2's trimmer (--begin, --end, --timerange, --stream-intersection) sits between the
-// muxer and the sink, auto-seeks from the beginning, and with a time-of-day bound reads a first batch and seeks
-// back; ltt trims per stream before the muxer, so empty texts near and after such bounds may differ.
+//   - with --begin/--end, the trimmer sits between the muxer and the sink and reads from the beginning (with a
+//     time-of-day bound, one batch first, then a seek back): the muxer then trims after the model (`trim`,
+//     `preRead`); the trimmer releases what it drops before the sink releases what it kept.
+// Not modelled: --stream-intersection's trimmers between each stream and the muxer (they read their own
+// batches and drop without printing), so empty texts there may differ.
 //
 // Contract: `acquire(m)` at the model's decode time stores the object's index (per event class) in
 // m.poolSlot; `release(m)` at its print time returns it.

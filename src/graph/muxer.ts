@@ -17,7 +17,8 @@ import { LttError } from '../errors.js';
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { NEED_DATA, type MessageStream } from '../ctf/decode/msg-iter.js';
 import { BT_BATCH, EventPoolModel } from './event-pool.js';
-import { cyclesToNs, type Message, type MessageBatches, type StreamInfo } from '../ctf/ir/message.js';
+import { Trimmer, type TrimRange } from './trimmer.js';
+import { cyclesToNs, type EventMessage, type Message, type MessageBatches, type StreamInfo } from '../ctf/ir/message.js';
 
 export interface MuxOptions {
   /** Messages per yielded batch. */
@@ -27,6 +28,24 @@ export interface MuxOptions {
    * streams are then read ahead in babeltrace2's batches. The order of the messages is the same.
    */
   readonly eventPool?: boolean;
+  /**
+   * With `eventPool`: trim the muxed sequence as babeltrace2's flt.utils.trimmer after the muxer does (see
+   * trimmedPoolFlow). Events it drops are yielded too, flagged `trimmed`: the sink only notes their texts.
+   * Reading stops at the first message after the end.
+   */
+  readonly trim?: TrimRange;
+  /**
+   * With `trim`: streams of the same traces for babeltrace2's first read with a time-of-day bound (one muxer
+   * batch, then a seek to the beginning): its events take and give back event objects and set their texts.
+   */
+  readonly preRead?: readonly MessageStream[];
+}
+
+/** Internal: the pre-read's pool and what it reports. */
+interface PreReadOptions extends MuxOptions {
+  readonly pool: EventPoolModel;
+  /** Called once the first BT_BATCH messages are out: the muxer's array order of the streams after its seek. */
+  readonly stopped: (order: number[]) => void;
 }
 
 type Key = number | bigint;
@@ -190,7 +209,19 @@ function offsetNs(c: ClockClass): bigint {
 
 /** Merges message streams; see the module comment. */
 export function mux(streams: readonly MessageStream[], opts: MuxOptions = {}): MessageBatches {
-  return { [Symbol.asyncIterator]: () => muxGen(streams, opts) };
+  return { [Symbol.asyncIterator]: () => (opts.preRead ? preReadThenMux(streams, opts) : muxGen(streams, opts)) };
+}
+
+// babeltrace2 with a time-of-day bound: the trimmer reads one muxer batch to learn the date, releases it, and
+// seeks the muxer to the beginning, which empties its streams' queues (in its array order, ended streams
+// first: theirs are empty) and re-reads every stream in its new array order (g_ptr_array_remove_index_fast
+// moved streams that ended; ended ones go last). Every event decoded meanwhile wrote its texts.
+async function* preReadThenMux(streams: readonly MessageStream[], opts: MuxOptions): AsyncGenerator<readonly Message[]> {
+  const pool = new EventPoolModel();
+  let order: number[] = streams.map((_, i) => i);
+  const pre: PreReadOptions = { eventPool: true, batchSize: opts.batchSize, pool, stopped: (o) => void (order = o) };
+  yield* muxGen(opts.preRead!, pre);
+  yield* muxGen(order.map((i) => streams[i]!), { ...opts, preRead: undefined, pool } as PreReadOptions);
 }
 
 async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): AsyncGenerator<readonly Message[]> {
@@ -298,7 +329,14 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   // With the pool model, each stream is read ahead in babeltrace2's batches (event-pool.ts): its queue, the
   // queue's head, whether the stream ended, and the error that stopped it (thrown when the queue gets there,
   // where reading without the model would have met it).
-  const pool = opts.eventPool ? new EventPoolModel() : undefined;
+  const po = opts as Partial<PreReadOptions>;
+  const pool = po.pool ?? (opts.eventPool ? new EventPoolModel() : undefined);
+  const trimmer = pool !== undefined && opts.trim !== undefined ? new Trimmer(opts.trim) : undefined;
+  // Pre-read: every event decoded (shown to the sink as trimmed), and the muxer's array of active streams.
+  const stopped = po.stopped;
+  const decoded: Message[] = [];
+  const active: number[] = streams.map((_, i) => i);
+  const endedOrder: number[] = [];
   // Fixed arrays with a length each (emptying an array with `length = 0` drops its storage: garbage per batch).
   const queues: Message[][] = streams.map(() => new Array<Message>(BT_BATCH));
   const queueLen = new Int32Array(n);
@@ -319,7 +357,10 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
           ended[i] = 1;
           break;
         }
-        if (m.type === 'event') pool!.acquire(m);
+        if (m.type === 'event') {
+          pool!.acquire(m);
+          if (stopped !== undefined) decoded.push(m);
+        }
         q[queueLen[i]!++] = m;
       }
     } catch (err) {
@@ -342,11 +383,31 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const sinkTook = (m: Message): void => {
     printed[printedLen++] = m;
     if (printedLen < BT_BATCH) return;
-    for (let k = 0; k < BT_BATCH; k++) {
-      const e = printed[k]!;
-      if (e.type === 'event') pool!.release(e);
+    if (trimmer === undefined) {
+      for (let k = 0; k < BT_BATCH; k++) {
+        const e = printed[k]!;
+        if (e.type === 'event') pool!.release(e);
+      }
+    } else {
+      // The trimmer releases what it drops while it handles the muxer's batch; the sink then prints and
+      // releases what it kept.
+      for (let k = 0; k < BT_BATCH; k++) {
+        const e = printed[k]!;
+        if (e.type === 'event' && e.trimmed === true) pool!.release(e);
+      }
+      for (let k = 0; k < BT_BATCH; k++) {
+        const e = printed[k]!;
+        if (e.type === 'event' && e.trimmed !== true) pool!.release(e);
+      }
     }
     printedLen = 0;
+  };
+  /** A stream ended: the muxer's array loses it (g_ptr_array_remove_index_fast). */
+  const streamEnded = (i: number): void => {
+    const k = active.indexOf(i);
+    active[k] = active[active.length - 1]!;
+    active.pop();
+    endedOrder.push(i);
   };
 
   try {
@@ -359,10 +420,35 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       siftUp(heap.length - 1);
     }
     let batch: Message[] = [];
+    let out = 0;
     while (heap.length > 0) {
       const i = heap[0]!;
-      batch.push(heads[i]!);
-      if (pool !== undefined) sinkTook(heads[i]!);
+      const head = heads[i]!;
+      if (trimmer === undefined) batch.push(head);
+      else {
+        const before = batch.length;
+        trimmer.push(head, batch);
+        if (head.type === 'event' && (batch.length === before || batch[batch.length - 1] !== head)) {
+          head.trimmed = true;
+          batch.push(head);
+        }
+      }
+      if (pool !== undefined) sinkTook(head);
+      if (trimmer?.pastEnd === true) break;
+      if (stopped !== undefined && ++out === BT_BATCH) {
+        for (const k of active) {
+          const h = heads[k]!;
+          if (k !== i && h.type === 'event') pool!.release(h);
+          for (let j = queueHead[k]!; j < queueLen[k]!; j++) {
+            const e = queues[k]![j]!;
+            if (e.type === 'event') pool!.release(e);
+          }
+        }
+        for (const e of decoded) (e as EventMessage).trimmed = true;
+        yield decoded;
+        stopped([...active, ...endedOrder]);
+        return;
+      }
       lastTs = keys[i]!;
       let m;
       try {
@@ -377,6 +463,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
         throw err;
       }
       if (m === undefined) {
+        if (stopped !== undefined) streamEnded(i);
         const last = heap.pop()!;
         if (heap.length > 0) {
           heap[0] = last;
@@ -391,6 +478,12 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
         yield batch;
         batch = [];
       }
+    }
+    if (stopped !== undefined) {
+      for (const e of decoded) (e as EventMessage).trimmed = true;
+      yield decoded;
+      stopped([...active, ...endedOrder]);
+      return;
     }
     if (batch.length > 0) yield batch;
   } finally {

@@ -27,6 +27,8 @@ export interface ReadingGraphOptions {
   readonly eager?: boolean;
   /** Model babeltrace2's event object pools (event-pool.ts): the pretty sink's text fields depend on them. */
   readonly eventPool?: boolean;
+  /** With `eventPool` and a bound: babeltrace2 read a first batch to date a time-of-day bound (muxer preRead). */
+  readonly firstBatchRead?: boolean;
 }
 
 export interface OpenTraceOptions extends CtfFsOptions, ReadingGraphOptions {}
@@ -37,13 +39,20 @@ export interface OpenedTrace {
 }
 
 export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}): MessageBatches {
-  // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
-  let streams: MessageStream[] = source.createStreams({ eager: opts.eager, seekNs: opts.beginNs });
-  if (opts.streamIntersection) {
-    const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
-    streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));
+  const bounded = opts.beginNs !== undefined || opts.endNs !== undefined;
+  const ranges = opts.streamIntersection ? new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const)) : undefined;
+  // --stream-intersection trims each data stream before the muxer (babeltrace2 puts a trimmer on each port).
+  const intersect = (streams: MessageStream[]): MessageStream[] => (ranges ? streams.map((s) => trimStream(s, ranges.get(s.info.trace)!)) : streams);
+  if (opts.eventPool && bounded) {
+    // babeltrace2's --begin/--end trimmer is after the muxer and reads every stream from its beginning: the
+    // event objects (muxer.ts, event-pool.ts) follow that flow, so the muxer trims after the pool model.
+    const range = { beginNs: opts.beginNs, endNs: opts.endNs };
+    const preRead = opts.firstBatchRead ? intersect(source.createStreams({ eager: opts.eager })) : undefined;
+    return mux(intersect(source.createStreams({ eager: opts.eager })), { batchSize: opts.batchSize, eventPool: true, trim: range, preRead });
   }
-  if (opts.beginNs !== undefined || opts.endNs !== undefined) {
+  // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
+  let streams = intersect(source.createStreams({ eager: opts.eager, seekNs: opts.beginNs }));
+  if (bounded) {
     const range = { beginNs: opts.beginNs, endNs: opts.endNs };
     streams = streams.map((s) => trimStream(s, range));
   }

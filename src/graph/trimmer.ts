@@ -6,8 +6,8 @@
 // muxing; for a time-ordered merge this keeps exactly the messages the global trimmer keeps).
 // `trimBatches(batches, range)` does the same on a muxed sequence. Before `begin`: events and packet
 // messages are dropped; a discarded-items message whose range ends at or after `begin` is kept with its
-// beginning moved to `begin` and an unknown count; the stream/packet beginnings of streams in progress are
-// re-emitted (packet beginning at `begin`) before the first kept message. After `end`: the stream stops
+// beginning moved to `begin` and an unknown count, and what follows it before `begin` is still dropped; the
+// stream/packet beginnings of streams in progress are re-emitted (packet beginning at `begin`) before the first kept message. After `end`: the stream stops
 // (open packet closed at `end`, then stream end); a discarded-items message straddling `end` is cut at
 // `end` with an unknown count. Messages of clock-less streams pass through unchanged.
 // `streamIntersection(trace)` returns the [max first-packet begin, min last-packet end] of a trace's
@@ -69,7 +69,9 @@ interface StreamTrim {
   ended: boolean;
 }
 
-class Trimmer {
+export class Trimmer {
+  /** A message after the end came: babeltrace2's trimmer ends every stream and reads no more. */
+  pastEnd = false;
   private readonly states = new Map<StreamInfo, StreamTrim>();
 
   constructor(private readonly range: TrimRange) {}
@@ -123,6 +125,7 @@ class Trimmer {
     if (!st.gotFirst) {
       // Automatic seek to `begin`: drop what ends before it, remember streams/packets in progress.
       let keep = false;
+      let straddles = false;
       let msg: Message = m;
       if (t === undefined) {
         keep = m.type !== 'stream-beginning' && m.type !== 'stream-end' && m.type !== 'packet-beginning' && m.type !== 'packet-end';
@@ -131,7 +134,9 @@ class Trimmer {
       } else if (tEnd !== undefined && tEnd >= st.lo!) {
         const d = m as DiscardedItemsMessage;
         msg = { ...d, count: undefined, beginCycles: math!.cyclesAt(this.range.beginNs!) };
+        // Kept, cut at `begin`, but the seek goes on (the events of its packet may still be before `begin`).
         keep = true;
+        straddles = true;
       }
       if (!keep) {
         switch (m.type) {
@@ -153,19 +158,22 @@ class Trimmer {
         }
         return;
       }
-      st.gotFirst = true;
+      if (!straddles) st.gotFirst = true;
       if (st.began) out.push(st.began);
+      let reopened: PacketBeginningMessage | undefined;
       if (st.openPacket && m.type !== 'packet-beginning') {
         const at = math ? math.cyclesAt(this.range.beginNs!) : st.openPacket.cycles;
-        out.push({ ...st.openPacket, cycles: st.openPacket.cycles === undefined ? undefined : at });
+        reopened = { ...st.openPacket, cycles: st.openPacket.cycles === undefined ? undefined : at };
+        out.push(reopened);
       }
       st.began = undefined;
-      st.openPacket = undefined;
+      st.openPacket = reopened;
       m = msg;
     }
     if (st.hi !== undefined && t !== undefined && t > st.hi) {
       // End of the range for this stream: close what is open.
       st.ended = true;
+      this.pastEnd = true;
       if (st.openPacket) {
         out.push({ type: 'packet-end', stream: m.stream, cycles: math!.cyclesAt(this.range.endNs!) });
         st.openPacket = undefined;

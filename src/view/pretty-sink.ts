@@ -118,7 +118,10 @@ export class PrettySink {
     const out = this.out;
     for (let i = 0; i < batch.length; i++) {
       const m = batch[i]!;
-      if (m.type === 'event') this.writeEvent(out, m);
+      if (m.type === 'event') {
+        if (m.trimmed === true) this.noteTexts(m);
+        else this.writeEvent(out, m);
+      }
       else if (m.type === 'discarded-events' || m.type === 'discarded-packets') this.discarded(m);
     }
   }
@@ -312,6 +315,26 @@ export class PrettySink {
     o.ensure(LINE_SLACK + p.header.length);
     this.lineStart = o.pos;
     if (p.clock) this.writeTimestamp(o, p, m);
+    this.writeFields(o, p, m);
+  }
+
+  /**
+   * An event the trimmer dropped (EventMessage.trimmed) still wrote its texts into its event object: its
+   * fields are printed where nobody sees them, for the text memories only.
+   */
+  private noteTexts(m: EventMessage): void {
+    const p = this.printerFor(m);
+    const mem = p.memories[m.poolSlot ?? 0] ?? this.newMemories(p, m.poolSlot ?? 0);
+    if (!mem.some((t) => t.refs.length > 0)) return;
+    const o = (this.scratch ??= new OutputWriter(() => {}, this.opts.stringEncoding, undefined, true));
+    o.pos = 0;
+    this.writeFields(o, p, m);
+    o.pos = 0;
+  }
+
+  private scratch: OutputWriter | undefined;
+
+  private writeFields(o: OutputWriter, p: EventPrinter, m: EventMessage): void {
     const slot = m.poolSlot ?? 0;
     const mem = p.memories[slot] ?? this.newMemories(p, slot);
     if (++this.sinceDetach === DETACH_EVERY) {

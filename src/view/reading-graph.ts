@@ -65,6 +65,11 @@ export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches>
     // babeltrace2 logs these (not part of the compared output); shown with --verbose only.
     warn: cfg.verbose ? (msg) => writeStderr(`Warning: ${msg}\n`) : () => {},
   });
+  if (cfg.streamIntersection && (cfg.begin || cfg.end)) {
+    // babeltrace2 2.0.4 puts the --begin/--end trimmer after the muxer, whose per-stream intersection
+    // trimmers cannot seek: it fails before printing anything (trimmer.c state_seek_initially()).
+    throw new LttError('TRIMMER_RANGE', '--stream-intersection cannot be combined with --begin, --end or --timerange (as in babeltrace2 2.0.4)');
+  }
   // Bounds first: --begin lets the source skip, through the packet index, packets that end before it.
   let beginNs: bigint | undefined;
   let endNs: bigint | undefined;
@@ -79,7 +84,9 @@ export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches>
   // Lazy events (not `eager`): the pretty sink's fused printers read the fields straight from the packet
   // bytes, which beats building value objects; the other sinks never read the fields.
   // The pool model: babeltrace2's text fields depend on which event object each event reuses (graph/event-pool.ts).
-  return readingGraph(source, { beginNs, endNs, streamIntersection: cfg.streamIntersection, batchSize: 4096, eventPool: cfg.sink === 'pretty' });
+  return readingGraph(source, { beginNs, endNs, streamIntersection: cfg.streamIntersection, batchSize: 4096, eventPool: cfg.sink === 'pretty',
+    firstBatchRead: cfg.begin?.kind === 'time-of-day' || cfg.end?.kind === 'time-of-day',
+  });
 }
 
 /** `-o ctf-metadata`: the metadata text of the trace folder `dir` (checked by parsing it). */

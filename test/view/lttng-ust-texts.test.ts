@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { runCases, trimCases } from './lttng-ust-texts/trim-cases.js';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -75,6 +76,10 @@ for (const c of live) {
       assert.equal(ours.code, 0, ours.err);
       assert.equal(ours.out, bt.out);
       assert.equal(ours.err, bt.err);
+      // Trimmed (the trimmer after the muxer, graph/muxer.ts `trim`): the day of the bounds is the trace's.
+      const day = /^\[(\d{4}-\d\d-\d\d) /.exec(view(BT2, [trace, '--clock-date', '--clock-gmt']).out)![1]!;
+      const cases = trimCases(bt.out, day);
+      assert.equal(runCases(process.execPath, [LTT, 'view'], trace, cases), runCases(BT2, [], trace, cases));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -30,6 +30,7 @@ export interface PacketData {
 export class CtfEventMessage implements EventMessage {
   readonly type = 'event' as const;
   poolSlot = 0;
+  trimmed = false;
   private pk: PacketData | null;
   // Filled by the generated values decoder (`o.cc`, `o.sc`, `o.pl`) on first access.
   private cc: StructValue | undefined = undefined;
@@ -102,6 +103,7 @@ export class CtfEagerEventMessage implements EventMessage {
   specificContext: StructValue | undefined = undefined;
   payload: StructValue | undefined = undefined;
   poolSlot = 0;
+  trimmed = false;
 
   constructor(
     readonly stream: StreamInfo,

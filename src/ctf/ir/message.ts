@@ -89,6 +89,11 @@ export interface EventMessage {
    * event is yielded when it models the pool; the pretty sink's text fields depend on it.
    */
   poolSlot?: number;
+  /**
+   * Dropped by the trimmer after the pool model gave it an event object (muxer `trim`): a sink that follows
+   * the objects' texts notes them and prints nothing.
+   */
+  trimmed?: boolean;
 }
 export interface DiscardedItemsMessage {
   readonly type: 'discarded-events' | 'discarded-packets';
