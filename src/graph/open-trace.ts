@@ -25,6 +25,8 @@ export interface ReadingGraphOptions {
   readonly batchSize?: number;
   /** Decode event fields while reading instead of on first access (see MessageStream options). */
   readonly eager?: boolean;
+  /** The consumer never reads event fields: read buffers are recycled (see StreamIteratorOptions.fieldsUnread). */
+  readonly fieldsUnread?: boolean;
   /** Model babeltrace2's event object pools (event-pool.ts): the pretty sink's text fields depend on them. */
   readonly eventPool?: boolean;
 }
@@ -38,7 +40,7 @@ export interface OpenedTrace {
 
 export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}): MessageBatches {
   // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
-  let streams: MessageStream[] = source.createStreams({ eager: opts.eager, seekNs: opts.beginNs });
+  let streams: MessageStream[] = source.createStreams({ eager: opts.eager, fieldsUnread: opts.fieldsUnread, seekNs: opts.beginNs });
   if (opts.streamIntersection) {
     const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
     streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));

@@ -101,6 +101,8 @@ export interface CtfFsSource {
 export interface CreateStreamsOptions {
   /** Decode field values while reading (see StreamIteratorOptions.eager). */
   readonly eager?: boolean;
+  /** The consumer never reads event fields (see StreamIteratorOptions.fieldsUnread). */
+  readonly fieldsUnread?: boolean;
   /**
    * Start each stream at the first packet that can hold messages at or after this time (ns from origin),
    * using the packet index, with the snapshots the skipped packets leave (discarded events/packets stay
@@ -676,7 +678,7 @@ export function openCtfFsSync(inputs: readonly string[], opts: CtfFsOptions & { 
               prev = s.prev;
             }
           }
-          out.push(new CtfStreamIterator(t.streams[i]!, dec, packets, { quirks: t.quirks, eager: opts.eager, prev }));
+          out.push(new CtfStreamIterator(t.streams[i]!, dec, packets, { quirks: t.quirks, eager: opts.eager, fieldsUnread: opts.fieldsUnread, prev }));
         });
       }
       return out;

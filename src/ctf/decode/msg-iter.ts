@@ -66,6 +66,11 @@ export interface StreamIteratorOptions {
    */
   readonly eager?: boolean;
   /**
+   * The consumer never reads event fields (a dummy or counting sink): the read buffer is recycled as with
+   * `eager`, and lazy messages must then not be asked for their fields once the stream has moved on.
+   */
+  readonly fieldsUnread?: boolean;
+  /**
    * Snapshots of the packet that preceded the first one of `packets` (when starting in the middle of a
    * stream after an index seek): discarded events/packets are then computed as if it had been read.
    */
@@ -131,8 +136,8 @@ export class CtfStreamIterator implements MessageStream {
     this.hasClock = info.sc.defaultClock !== undefined;
     this.quirks = opts.quirks ?? NO_QUIRKS;
     this.eager = opts.eager ?? false;
-    // Eager messages never point into the packet bytes, so the read buffer can be recycled.
-    const reuse = this.eager;
+    // Eager messages never point into the packet bytes (and unread ones need not), so the read buffer can be recycled.
+    const reuse = this.eager || opts.fieldsUnread === true;
     this.openMedium = opts.openMedium ?? ((p) => new FileMedium(p, DEFAULT_WINDOW, reuse));
     if (opts.prev) {
       this.curDisc = opts.prev.discarded;
