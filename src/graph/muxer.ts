@@ -16,6 +16,7 @@
 import { LttError } from '../errors.js';
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { NEED_DATA, type MessageStream } from '../ctf/decode/msg-iter.js';
+import type { WindowPool } from '../ctf/decode/medium.js';
 import { BT_BATCH, EventPoolModel } from './event-pool.js';
 import { cyclesToNs, type Message, type MessageBatches, type StreamInfo } from '../ctf/ir/message.js';
 
@@ -27,6 +28,12 @@ export interface MuxOptions {
    * streams are then read ahead in babeltrace2's batches. The order of the messages is the same.
    */
   readonly eventPool?: boolean;
+  /**
+   * The streams' read windows (the streams themselves are the pool's owners, so no trimmer in between): when
+   * windows are waiting, each time the consumer asks for the next batch, `release` is called (the consumer
+   * then holds no bytes of the messages it took) and the windows of messages all taken are recycled.
+   */
+  readonly windows?: { readonly pool: WindowPool; readonly release: () => void };
 }
 
 type Key = number | bigint;
@@ -349,6 +356,11 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     printedLen = 0;
   };
 
+  // Messages of each stream handed to the consumer (WindowPool tags count the same messages).
+  const taken = new Float64Array(n);
+  const windows = opts.windows;
+  const index = new Map<object, number>(streams.map((s, i) => [s, i]));
+  const takenBy = (owner: object): number => taken[index.get(owner) ?? -1] ?? -1;
   try {
     for (let i = 0; i < n; i++) {
       const m = await pull(i);
@@ -362,6 +374,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     while (heap.length > 0) {
       const i = heap[0]!;
       batch.push(heads[i]!);
+      taken[i]!++;
       if (pool !== undefined) sinkTook(heads[i]!);
       lastTs = keys[i]!;
       let m;
@@ -390,6 +403,10 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
+        if (windows !== undefined && windows.pool.pending.length > 0) {
+          windows.release();
+          windows.pool.recycle(takenBy);
+        }
       }
     }
     if (batch.length > 0) yield batch;

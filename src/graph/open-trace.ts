@@ -10,6 +10,7 @@
 
 import type { MessageBatches } from '../ctf/ir/message.js';
 import type { MessageStream } from '../ctf/decode/msg-iter.js';
+import { WindowPool } from '../ctf/decode/medium.js';
 import { openCtfFs, type CtfFsOptions, type CtfFsSource, type CtfFsTrace } from './source-ctf-fs.js';
 import { mux } from './muxer.js';
 import { streamIntersection, trimStream } from './trimmer.js';
@@ -27,6 +28,11 @@ export interface ReadingGraphOptions {
   readonly eager?: boolean;
   /** The consumer never reads event fields: read buffers are recycled (see StreamIteratorOptions.fieldsUnread). */
   readonly fieldsUnread?: boolean;
+  /**
+   * Recycle the read windows of lazy messages: `release` is called when the consumer, asking for a batch,
+   * is to drop every reference into the bytes of the messages it took (ignored with a trimmer).
+   */
+  readonly releaseBytes?: () => void;
   /** Model babeltrace2's event object pools (event-pool.ts): the pretty sink's text fields depend on them. */
   readonly eventPool?: boolean;
 }
@@ -40,7 +46,9 @@ export interface OpenedTrace {
 
 export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}): MessageBatches {
   // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
-  let streams: MessageStream[] = source.createStreams({ eager: opts.eager, fieldsUnread: opts.fieldsUnread, seekNs: opts.beginNs });
+  const trimmed = opts.streamIntersection === true || opts.beginNs !== undefined || opts.endNs !== undefined;
+  const pool = opts.releaseBytes !== undefined && !trimmed ? new WindowPool() : undefined;
+  let streams: MessageStream[] = source.createStreams({ eager: opts.eager, fieldsUnread: opts.fieldsUnread, windows: pool, seekNs: opts.beginNs });
   if (opts.streamIntersection) {
     const ranges = new Map(source.traces.map((t) => [t.info, streamIntersection(t)] as const));
     streams = streams.map((s) => trimStream(s, ranges.get(s.info.trace)!));
@@ -49,7 +57,8 @@ export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}
     const range = { beginNs: opts.beginNs, endNs: opts.endNs };
     streams = streams.map((s) => trimStream(s, range));
   }
-  return mux(streams, { batchSize: opts.batchSize, eventPool: opts.eventPool });
+  const windows = pool && { pool, release: opts.releaseBytes! };
+  return mux(streams, { batchSize: opts.batchSize, eventPool: opts.eventPool, windows });
 }
 
 export async function openTrace(paths: readonly string[], opts: OpenTraceOptions = {}): Promise<OpenedTrace> {

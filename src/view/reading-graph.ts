@@ -57,7 +57,8 @@ function earliestNs(traces: readonly CtfFsTrace[]): bigint | undefined {
   return first;
 }
 
-export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches> {
+/** `releaseBytes`: see ReadingGraphOptions (the pretty sink's text memories copy what they keep). */
+export async function openReadingGraph(cfg: ViewConfig, releaseBytes?: () => void): Promise<MessageBatches> {
   const source = await openCtfFs(cfg.paths, {
     clockOffsetS: Number(cfg.clockOffsetSeconds),
     clockOffsetNs: cfg.clockOffsetNs,
@@ -87,6 +88,7 @@ export async function openReadingGraph(cfg: ViewConfig): Promise<MessageBatches>
     batchSize: 4096,
     eventPool: cfg.sink === 'pretty',
     fieldsUnread: cfg.sink === 'dummy' || cfg.sink === 'counter',
+    releaseBytes,
   });
 }
 
