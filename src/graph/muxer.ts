@@ -16,6 +16,7 @@
 import { LttError } from '../errors.js';
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { NEED_DATA, type MessageStream } from '../ctf/decode/msg-iter.js';
+import type { WindowPool } from '../ctf/decode/medium.js';
 import { BT_BATCH, EventPoolModel } from './event-pool.js';
 import { Trimmer, type TrimRange } from './trimmer.js';
 import { cyclesToNs, type EventMessage, type Message, type MessageBatches, type StreamInfo } from '../ctf/ir/message.js';
@@ -39,6 +40,12 @@ export interface MuxOptions {
    * batch, then a seek to the beginning): its events take and give back event objects and set their texts.
    */
   readonly preRead?: readonly MessageStream[];
+  /**
+   * The streams' read windows (the streams themselves are the pool's owners, so no trimmer in between): when
+   * windows are waiting, each time the consumer asks for the next batch, `release` is called (the consumer
+   * then holds no bytes of the messages it took) and the windows of messages all taken are recycled.
+   */
+  readonly windows?: { readonly pool: WindowPool; readonly release: () => void };
 }
 
 /** Internal: the pre-read's pool and what it reports. */
@@ -410,6 +417,11 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     endedOrder.push(i);
   };
 
+  // Messages of each stream handed to the consumer (WindowPool tags count the same messages).
+  const taken = new Float64Array(n);
+  const windows = opts.windows;
+  const index = new Map<object, number>(streams.map((s, i) => [s, i]));
+  const takenBy = (owner: object): number => taken[index.get(owner) ?? -1] ?? -1;
   try {
     for (let i = 0; i < n; i++) {
       const m = await pull(i);
@@ -433,6 +445,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
           batch.push(head);
         }
       }
+      taken[i]!++;
       if (pool !== undefined) sinkTook(head);
       if (trimmer?.pastEnd === true) break;
       if (stopped !== undefined && ++out === BT_BATCH) {
@@ -477,6 +490,10 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
+        if (windows !== undefined && windows.pool.pending.length > 0) {
+          windows.release();
+          windows.pool.recycle(takenBy);
+        }
       }
     }
     if (stopped !== undefined) {

@@ -10,6 +10,7 @@
 
 import type { MessageBatches } from '../ctf/ir/message.js';
 import type { MessageStream } from '../ctf/decode/msg-iter.js';
+import { WindowPool } from '../ctf/decode/medium.js';
 import { openCtfFs, type CtfFsOptions, type CtfFsSource, type CtfFsTrace } from './source-ctf-fs.js';
 import { mux } from './muxer.js';
 import { streamIntersection, trimStream } from './trimmer.js';
@@ -25,6 +26,13 @@ export interface ReadingGraphOptions {
   readonly batchSize?: number;
   /** Decode event fields while reading instead of on first access (see MessageStream options). */
   readonly eager?: boolean;
+  /** The consumer never reads event fields: read buffers are recycled (see StreamIteratorOptions.fieldsUnread). */
+  readonly fieldsUnread?: boolean;
+  /**
+   * Recycle the read windows of lazy messages: `release` is called when the consumer, asking for a batch,
+   * is to drop every reference into the bytes of the messages it took (ignored with a trimmer).
+   */
+  readonly releaseBytes?: () => void;
   /** Model babeltrace2's event object pools (event-pool.ts): the pretty sink's text fields depend on them. */
   readonly eventPool?: boolean;
   /** With `eventPool` and a bound: babeltrace2 read a first batch to date a time-of-day bound (muxer preRead). */
@@ -50,13 +58,16 @@ export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}
     const preRead = opts.firstBatchRead ? intersect(source.createStreams({ eager: opts.eager })) : undefined;
     return mux(intersect(source.createStreams({ eager: opts.eager })), { batchSize: opts.batchSize, eventPool: true, trim: range, preRead });
   }
+  // Read windows are recycled only when the streams are the muxer's own (no trimmer owns messages in between).
+  const pool = opts.releaseBytes !== undefined && !bounded && !ranges ? new WindowPool() : undefined;
   // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
-  let streams = intersect(source.createStreams({ eager: opts.eager, seekNs: opts.beginNs }));
+  let streams = intersect(source.createStreams({ eager: opts.eager, fieldsUnread: opts.fieldsUnread, windows: pool, seekNs: opts.beginNs }));
   if (bounded) {
     const range = { beginNs: opts.beginNs, endNs: opts.endNs };
     streams = streams.map((s) => trimStream(s, range));
   }
-  return mux(streams, { batchSize: opts.batchSize, eventPool: opts.eventPool });
+  const windows = pool && { pool, release: opts.releaseBytes! };
+  return mux(streams, { batchSize: opts.batchSize, eventPool: opts.eventPool, windows });
 }
 
 export async function openTrace(paths: readonly string[], opts: OpenTraceOptions = {}): Promise<OpenedTrace> {

@@ -17,7 +17,7 @@ import { LttError } from '../errors.js';
 import type { ClockClass, StreamClass, TraceClass } from '../ctf/ir/trace-class.js';
 import { cyclesToNs, type StreamInfo, type TraceInfo } from '../ctf/ir/message.js';
 import { DecodeError } from '../ctf/decode/bits.js';
-import { FileMedium } from '../ctf/decode/medium.js';
+import { FileMedium, type WindowPool } from '../ctf/decode/medium.js';
 import {
   CtfStreamIterator,
   NEED_DATA,
@@ -101,6 +101,10 @@ export interface CtfFsSource {
 export interface CreateStreamsOptions {
   /** Decode field values while reading (see StreamIteratorOptions.eager). */
   readonly eager?: boolean;
+  /** The consumer never reads event fields (see StreamIteratorOptions.fieldsUnread). */
+  readonly fieldsUnread?: boolean;
+  /** Read windows recycled through this pool (see WindowPool). */
+  readonly windows?: WindowPool;
   /**
    * Start each stream at the first packet that can hold messages at or after this time (ns from origin),
    * using the packet index, with the snapshots the skipped packets leave (discarded events/packets stay
@@ -676,7 +680,7 @@ export function openCtfFsSync(inputs: readonly string[], opts: CtfFsOptions & { 
               prev = s.prev;
             }
           }
-          out.push(new CtfStreamIterator(t.streams[i]!, dec, packets, { quirks: t.quirks, eager: opts.eager, prev }));
+          out.push(new CtfStreamIterator(t.streams[i]!, dec, packets, { quirks: t.quirks, eager: opts.eager, fieldsUnread: opts.fieldsUnread, windows: opts.windows, prev }));
         });
       }
       return out;

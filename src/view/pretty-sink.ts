@@ -337,10 +337,7 @@ export class PrettySink {
   private writeFields(o: OutputWriter, p: EventPrinter, m: EventMessage): void {
     const slot = m.poolSlot ?? 0;
     const mem = p.memories[slot] ?? this.newMemories(p, slot);
-    if (++this.sinceDetach === DETACH_EVERY) {
-      this.sinceDetach = 0;
-      for (const t of this.allMemories) t.detach();
-    }
+    if (++this.sinceDetach === DETACH_EVERY) this.detachTexts();
     if (p.fused !== null && m instanceof CtfEventMessage) {
       const pc = p.packetContext ? this.packetContextText(p.packetContext, m.packetContext) : EMPTY;
       const st = pc !== null ? m.bodyState() : null;
@@ -367,6 +364,12 @@ export class PrettySink {
       p.payload(o, m.payload ?? {}, mem[2]);
     }
     o.byte(10);
+  }
+
+  /** Copies what the text memories keep of packet bytes: the sink then holds none. */
+  detachTexts(): void {
+    this.sinceDetach = 0;
+    for (const t of this.allMemories) t.detach();
   }
 
   /** Every text memory (text-memory.ts), and events printed since they were last detached. */

@@ -76,7 +76,7 @@ async function run(cfg: ViewConfig, started: { output: boolean }): Promise<numbe
   const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, enc) : OutputWriter.stdout(enc);
   const sink = new PrettySink(cfg.pretty, out, writeStderr);
   try {
-    const batches = await openReadingGraph(cfg);
+    const batches = await openReadingGraph(cfg, () => sink.detachTexts());
     for await (const batch of batches) {
       started.output = true;
       sink.consume(batch);

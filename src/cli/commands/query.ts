@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { lttHome } from '../../control/runtime-paths.js';
 import { RESULT_FORMATS, formatRows, type ResultFormat } from '../../engine/result-format.js';
 import { runSql, schemaOf } from '../../engine/run-sql.js';
-import { openTraceDb, type TraceDb } from '../../engine/trace-db.js';
+import type { TraceDb } from '../../engine/trace-db.js';
 import type { CliContext } from '../cli-context.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
@@ -29,6 +29,8 @@ export async function openForCli(ctx: CliContext, words: readonly string[], noCa
   const paths = await traceInputs(ctx, words);
   ctx.close();
   const tty = process.stderr.isTTY === true;
+  // Loaded here, not at the top: DuckDB's native module costs every other command (ltt view) ~0.3 s of startup.
+  const { openTraceDb } = await import('../../engine/trace-db.js');
   return openTraceDb(paths, {
     noCache,
     cacheDir: process.env['LTT_CACHE'] || join(lttHome(), '.cache', 'ltt', 'tables'),

@@ -21,12 +21,57 @@ export interface Medium {
 /** Default read window: big enough to amortise syscalls, small enough to keep memory flat. */
 export const DEFAULT_WINDOW = 1024 * 1024;
 
+/**
+ * Read windows of lazily decoded streams, handed back once nothing points into them (a fresh buffer per window
+ * costs page faults and GC). A window is retired, tagged with the count of messages its stream had returned,
+ * when the stream moves to the next one; it is free once the consumer has taken that many messages of the
+ * stream and holds none of their bytes (recycle(), called by the muxer at the consumer's word).
+ */
+export class WindowPool {
+  private readonly free: Uint8Array[] = [];
+  readonly pending: { buf: Uint8Array; owner: object; tag: number }[] = [];
+
+  take(size: number): Uint8Array | undefined {
+    for (let k = this.free.length - 1; k >= 0; k--) {
+      const b = this.free[k]!;
+      if (b.byteLength >= size) {
+        this.free.splice(k, 1);
+        return b;
+      }
+    }
+    return undefined;
+  }
+
+  retire(buf: Uint8Array, owner: object, tag: number): void {
+    this.pending.push({ buf, owner, tag });
+  }
+
+  /** Frees the retired windows whose stream has had `taken(owner)` >= tag messages consumed. */
+  recycle(taken: (owner: object) => number): void {
+    let w = 0;
+    for (const p of this.pending) {
+      if (taken(p.owner) >= p.tag) {
+        if (this.free.length < 4) this.free.push(p.buf);
+      } else this.pending[w++] = p;
+    }
+    this.pending.length = w;
+  }
+}
+
+/** How a FileMedium gets and gives back its windows when a WindowPool recycles them. */
+export interface WindowSource {
+  take(size: number): Uint8Array | undefined;
+  retire(buf: Uint8Array): void;
+}
+
 export class FileMedium implements Medium {
   readonly size: number;
   private fd: number | undefined;
   private win: Uint8Array = new Uint8Array(0);
   private winStart = 0;
   private spare: Uint8Array | undefined;
+  /** The whole buffer of the current window (what a WindowSource gets back). */
+  private full: Uint8Array | undefined;
 
   /**
    * @param reuse overwrite the previous window's buffer when it is big enough: only for readers whose
@@ -36,6 +81,7 @@ export class FileMedium implements Medium {
     readonly name: string,
     private readonly window = DEFAULT_WINDOW,
     private readonly reuse = false,
+    private readonly windows?: WindowSource,
   ) {
     try {
       this.fd = openSync(name, 'r');
@@ -54,10 +100,15 @@ export class FileMedium implements Medium {
     // A fresh buffer per window (never reused: lazily decoded events may still point into the old one).
     const size = Math.min(Math.max(end - offset, this.window), this.size - offset);
     // allocUnsafeSlow: not zero-filled (read() overwrites it) and not from the shared pool.
+    if (this.windows !== undefined && this.full !== undefined) this.windows.retire(this.full);
+    const pooled = this.windows?.take(size);
     const buf: Uint8Array =
-      this.reuse && this.spare !== undefined && this.spare.byteLength >= size
-        ? this.spare.subarray(0, size)
-        : Buffer.allocUnsafeSlow(size);
+      pooled !== undefined
+        ? pooled.subarray(0, size)
+        : this.reuse && this.spare !== undefined && this.spare.byteLength >= size
+          ? this.spare.subarray(0, size)
+          : Buffer.allocUnsafeSlow(size);
+    this.full = pooled ?? buf;
     if (this.reuse && (this.spare === undefined || this.spare.byteLength < size)) this.spare = buf;
     let got = 0;
     try {
@@ -82,5 +133,6 @@ export class FileMedium implements Medium {
     }
     this.win = new Uint8Array(0);
     this.spare = undefined;
+    this.full = undefined;
   }
 }

@@ -22,7 +22,7 @@ import type {
 } from '../ir/message.js';
 import { DecodeError } from './bits.js';
 import { CtfEagerEventMessage, CtfEventMessage, type PacketData } from './event-message.js';
-import { DEFAULT_WINDOW, FileMedium, type Medium } from './medium.js';
+import { DEFAULT_WINDOW, FileMedium, type Medium, type WindowPool } from './medium.js';
 import { DecodeState, type Num } from './state.js';
 import { packetBytes as packetBytesOf, type EventClassDecoders, type StreamClassConfig, type TraceDecoders } from './trace-decoders.js';
 
@@ -66,6 +66,13 @@ export interface StreamIteratorOptions {
    */
   readonly eager?: boolean;
   /**
+   * The consumer never reads event fields (a dummy or counting sink): the read buffer is recycled as with
+   * `eager`, and lazy messages must then not be asked for their fields once the stream has moved on.
+   */
+  readonly fieldsUnread?: boolean;
+  /** Lazy messages' read windows come from and go back to this pool (see WindowPool): `returned` tags them. */
+  readonly windows?: WindowPool;
+  /**
    * Snapshots of the packet that preceded the first one of `packets` (when starting in the middle of a
    * stream after an index seek): discarded events/packets are then computed as if it had been read.
    */
@@ -91,6 +98,8 @@ export class CtfStreamIterator implements MessageStream {
   private readonly queue: Message[] = [];
   private qi = 0;
   private pi = 0;
+  /** Messages next() has returned (WindowPool tags). */
+  returned = 0;
   private medium: Medium | undefined;
   private pending: Promise<void> | undefined;
   private pendingBytes: Uint8Array | undefined;
@@ -131,9 +140,11 @@ export class CtfStreamIterator implements MessageStream {
     this.hasClock = info.sc.defaultClock !== undefined;
     this.quirks = opts.quirks ?? NO_QUIRKS;
     this.eager = opts.eager ?? false;
-    // Eager messages never point into the packet bytes, so the read buffer can be recycled.
-    const reuse = this.eager;
-    this.openMedium = opts.openMedium ?? ((p) => new FileMedium(p, DEFAULT_WINDOW, reuse));
+    // Eager messages never point into the packet bytes (and unread ones need not), so the read buffer can be recycled.
+    const reuse = this.eager || opts.fieldsUnread === true;
+    const windows = reuse ? undefined : opts.windows;
+    const source = windows && { take: (n: number) => windows.take(n), retire: (b: Uint8Array) => windows.retire(b, this, this.returned) };
+    this.openMedium = opts.openMedium ?? ((p) => new FileMedium(p, DEFAULT_WINDOW, reuse, source));
     if (opts.prev) {
       this.curDisc = opts.prev.discarded;
       this.curSeq = opts.prev.seqNum;
@@ -161,13 +172,17 @@ export class CtfStreamIterator implements MessageStream {
             this.queue.length = 0;
             this.qi = 0;
           }
+          this.returned++;
           return m;
         }
         switch (this.state) {
           case St.Events:
             if (this.st.pos < this.st.end) {
               const ev = this.decodeEvent();
-              if (this.delayedBegin === undefined) return ev;
+              if (this.delayedBegin === undefined) {
+                this.returned++;
+                return ev;
+              }
               this.queue.push(this.takeDelayedBegin(), ev);
               continue;
             }
@@ -179,6 +194,7 @@ export class CtfStreamIterator implements MessageStream {
               this.medium?.close();
               this.medium = undefined;
               this.state = St.Done;
+              this.returned++;
               return { type: 'stream-end', stream: this.info };
             }
             if (!this.loadPacket()) return NEED_DATA;
@@ -186,6 +202,7 @@ export class CtfStreamIterator implements MessageStream {
             continue;
           case St.Begin:
             this.state = St.NeedPacket;
+            this.returned++;
             return { type: 'stream-beginning', stream: this.info };
           case St.Done:
             return undefined;
