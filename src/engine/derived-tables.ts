@@ -47,8 +47,6 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
       JOIN event_classes c USING (class_id);
   `);
   const raw = await tableNames(conn);
-  const counts = await conn.runAndReadAll(`SELECT name, count(*) FROM ev GROUP BY name`);
-  const present = new Set(counts.getRows().map((r) => String(r[0])));
   const allColumns = await conn.runAndReadAll(`SELECT table_name, column_name FROM duckdb_columns() WHERE table_name LIKE 'ev_raw:%'`);
   const columns = new Map<string, Set<string>>();
   for (const [t, c] of allColumns.getRows()) {
@@ -56,9 +54,10 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     set.add(String(c));
     columns.set(String(t), set);
   }
-  // An event the trace has, with the fields a derived table needs (other tracers shape events their way).
+  // An event the trace has (import-trace.ts makes raw tables only for names that occur), with the fields a
+  // derived table needs (other tracers shape events their way).
   const has = (name: string, ...fields: string[]): boolean =>
-    raw.has(`ev_raw:${name}`) && present.has(name) && fields.every((f) => columns.get(`ev_raw:${name}`)?.has(f));
+    raw.has(`ev_raw:${name}`) && fields.every((f) => columns.get(`ev_raw:${name}`)?.has(f));
 
   // The thread on each CPU: kernel traces carry no tid per event; the last sched_switch before an event on
   // its CPU says who ran it (the switch itself belongs to the thread it switches out).
@@ -94,10 +93,6 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     if (!t.startsWith('ev_raw:')) continue;
     const name = t.slice('ev_raw:'.length);
     const table = `payload:${name}`;
-    if (!present.has(name)) {
-      await conn.run(`DROP TABLE ${quote(t)}`);
-      continue;
-    }
     await conn.run(`
       ALTER TABLE ${quote(t)} RENAME TO ${quote(table)};
       CREATE VIEW ${quote(name)} AS
