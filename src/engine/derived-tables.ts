@@ -12,9 +12,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
-/** Raw clock value → ns from the clock's origin, as babeltrace2 converts (exact at 1 GHz). */
-const TS = `CAST(s.clock_offset_ns + CASE WHEN s.clock_frequency = 1e9 THEN r.cycles::HUGEINT
-  ELSE CAST(trunc(1e9 * r.cycles::DOUBLE / s.clock_frequency) AS HUGEINT) END AS BIGINT)`;
+/** Raw clock value → ns from the clock's origin, as babeltrace2 converts (exact at 1 GHz; BIGINT arithmetic:
+ * HUGEINT per event costs more than the rest of the row). */
+const TS = `s.offset_ns + CASE WHEN s.clock_frequency = 1e9 THEN r.cycles::BIGINT
+  ELSE CAST(trunc(1e9 * r.cycles::DOUBLE / s.clock_frequency) AS BIGINT) END`;
 
 /** `alias."name"` for a column the table has, NULL otherwise: traces of other tracers shape events their way. */
 async function columnPicker(conn: DuckDBConnection, table: string, alias: string): Promise<(name: string) => string> {
@@ -23,12 +24,12 @@ async function columnPicker(conn: DuckDBConnection, table: string, alias: string
 }
 
 async function tableNames(conn: DuckDBConnection): Promise<Set<string>> {
-  const r = await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'`);
+  const r = await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary`);
   return new Set(r.getRows().map((row) => String(row[0])));
 }
 
 async function columnsOf(conn: DuckDBConnection, table: string): Promise<Set<string>> {
-  const r = await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_name = ${sqlLiteral(table)}`);
+  const r = await conn.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = ${sqlLiteral(table)}`);
   return new Set(r.getRows().map((row) => String(row[0])));
 }
 
@@ -39,23 +40,24 @@ function sqlLiteral(s: string): string {
 export async function buildTables(conn: DuckDBConnection): Promise<void> {
   await conn.run(`
     CREATE TEMP TABLE ev AS
-      SELECT r.id, ${TS} AS ts, r.cpu, s.trace_id, r.stream_id, c.name, r.ctx_tid AS tid, r.ctx_pid AS pid,
+      SELECT r.id, ${TS} AS ts, r.cpu, s.trace_id, r.stream_id, r.class_id, c.name, r.ctx_tid AS tid, r.ctx_pid AS pid,
              r.ctx_procname AS procname
-      FROM events_raw r JOIN streams s USING (stream_id) JOIN event_classes c USING (class_id);
+      FROM events_raw r
+      JOIN (SELECT *, clock_offset_ns::BIGINT AS offset_ns FROM streams) s USING (stream_id)
+      JOIN event_classes c USING (class_id);
   `);
   const raw = await tableNames(conn);
-  const counts = await conn.runAndReadAll(`SELECT name, count(*) FROM ev GROUP BY name`);
-  const present = new Set(counts.getRows().map((r) => String(r[0])));
-  const allColumns = await conn.runAndReadAll(`SELECT table_name, column_name FROM information_schema.columns WHERE table_name LIKE 'ev_raw:%'`);
+  const allColumns = await conn.runAndReadAll(`SELECT table_name, column_name FROM duckdb_columns() WHERE table_name LIKE 'ev_raw:%'`);
   const columns = new Map<string, Set<string>>();
   for (const [t, c] of allColumns.getRows()) {
     const set = columns.get(String(t)) ?? new Set<string>();
     set.add(String(c));
     columns.set(String(t), set);
   }
-  // An event the trace has, with the fields a derived table needs (other tracers shape events their way).
+  // An event the trace has (import-trace.ts makes raw tables only for names that occur), with the fields a
+  // derived table needs (other tracers shape events their way).
   const has = (name: string, ...fields: string[]): boolean =>
-    raw.has(`ev_raw:${name}`) && present.has(name) && fields.every((f) => columns.get(`ev_raw:${name}`)?.has(f));
+    raw.has(`ev_raw:${name}`) && fields.every((f) => columns.get(`ev_raw:${name}`)?.has(f));
 
   // The thread on each CPU: kernel traces carry no tid per event; the last sched_switch before an event on
   // its CPU says who ran it (the switch itself belongs to the thread it switches out).
@@ -66,12 +68,11 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
         FROM ev e JOIN ${quote('ev_raw:sched_switch')} w USING (id);
       CREATE TEMP TABLE first_switch AS
         SELECT trace_id, cpu, arg_min(prev_tid, ts) AS prev_tid FROM switches GROUP BY ALL;
-      CREATE TEMP TABLE ev_tid AS
-        SELECT e.id, COALESCE(e.tid, w.next_tid, f.prev_tid) AS tid
+      CREATE TEMP TABLE ev2 AS
+        SELECT e.* REPLACE (COALESCE(e.tid, w.next_tid, f.prev_tid) AS tid)
         FROM ev e
         ASOF LEFT JOIN switches w ON e.trace_id = w.trace_id AND e.cpu = w.cpu AND e.ts > w.ts
         LEFT JOIN first_switch f ON e.trace_id = f.trace_id AND e.cpu = f.cpu;
-      CREATE TEMP TABLE ev2 AS SELECT e.* REPLACE (t.tid AS tid) FROM ev e JOIN ev_tid t USING (id);
       DROP TABLE ev; ALTER TABLE ev2 RENAME TO ev;
     `);
   }
@@ -92,10 +93,6 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     if (!t.startsWith('ev_raw:')) continue;
     const name = t.slice('ev_raw:'.length);
     const table = `payload:${name}`;
-    if (!present.has(name)) {
-      await conn.run(`DROP TABLE ${quote(t)}`);
-      continue;
-    }
     await conn.run(`
       ALTER TABLE ${quote(t)} RENAME TO ${quote(table)};
       CREATE VIEW ${quote(name)} AS
@@ -177,15 +174,15 @@ async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[
     await conn.run(`CREATE TABLE sched (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, tid INTEGER, prio INTEGER, end_state VARCHAR)`);
     return;
   }
-  const c = await columnPicker(conn, 'sched_switch', 's');
-  const state = (await columnsOf(conn, 'sched_switch')).has('prev_state_label') ? 's.prev_state_label' : `CAST(${c('prev_state')} AS VARCHAR)`;
+  const c = await columnPicker(conn, 'payload:sched_switch', 's');
+  const state = (await columnsOf(conn, 'payload:sched_switch')).has('prev_state_label') ? 's.prev_state_label' : `CAST(${c('prev_state')} AS VARCHAR)`;
   await conn.run(`
     CREATE TEMP TABLE bounds AS SELECT trace_id, min(ts) AS b, max(ts) AS e FROM ev GROUP BY trace_id;
     CREATE TEMP TABLE sw AS
       SELECT e.trace_id, e.ts, e.id, e.cpu, ${c('prev_tid')} AS prev_tid, ${c('prev_prio')} AS prev_prio,
              ${state} AS prev_state_label, ${c('next_tid')} AS next_tid, ${c('next_prio')} AS next_prio,
              row_number() OVER w AS n, lead(e.ts) OVER w AS next_ts, lead(${state}) OVER w AS end_state
-      FROM ev e JOIN sched_switch s USING (id)
+      FROM ev e JOIN "payload:sched_switch" s USING (id)
       WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id);
     CREATE TABLE sched AS
       SELECT trace_id, ts, dur, cpu, tid, prio, end_state FROM (
@@ -265,12 +262,13 @@ async function buildThreadState(conn: DuckDBConnection): Promise<void> {
  */
 async function buildSyscalls(conn: DuckDBConnection): Promise<void> {
   await conn.run(`
-    CREATE TEMP TABLE sc AS
-      SELECT id, trace_id, ts, cpu, tid,
-             CASE WHEN name LIKE 'syscall_entry_%' THEN 1 ELSE 0 END AS is_entry,
+    CREATE TEMP TABLE sc_classes AS
+      SELECT class_id, CASE WHEN name LIKE 'syscall_entry_%' THEN 1 ELSE 0 END AS is_entry,
              regexp_replace(name, '^(compat_)?syscall_(entry|exit)_', '') AS call
-      FROM ev WHERE (name LIKE 'syscall_entry_%' OR name LIKE 'syscall_exit_%' OR name LIKE 'compat_syscall_%')
-        AND tid IS NOT NULL;
+      FROM event_classes WHERE name LIKE 'syscall_entry_%' OR name LIKE 'syscall_exit_%' OR name LIKE 'compat_syscall_%';
+    CREATE TEMP TABLE sc AS
+      SELECT e.id, e.trace_id, e.ts, e.cpu, e.tid, c.is_entry, c.call
+      FROM ev e JOIN sc_classes c USING (class_id) WHERE e.tid IS NOT NULL;
     CREATE TABLE syscalls AS
       SELECT trace_id, ts, exit_ts - ts AS dur, cpu, tid, call AS name, exit_id
       FROM (
@@ -281,7 +279,7 @@ async function buildSyscalls(conn: DuckDBConnection): Promise<void> {
   `);
   // The return value, where the exit events carry one.
   const exits = await conn.runAndReadAll(
-    `SELECT table_name FROM information_schema.columns WHERE column_name = 'ret' AND table_name LIKE 'syscall_exit_%'`,
+    `SELECT table_name FROM duckdb_columns() WHERE column_name = 'ret' AND table_name LIKE 'payload:syscall_exit_%'`,
   );
   const names = exits.getRows().map((r) => String(r[0]));
   if (names.length > 0) {
@@ -303,7 +301,7 @@ async function buildIrqs(conn: DuckDBConnection, has: (n: string, ...f: string[]
         SELECT trace_id, ts, exit_ts - ts AS dur, cpu, irq, name, ret FROM (
           SELECT e.trace_id, e.ts, e.cpu, e.name = 'irq_handler_entry' AS is_entry, COALESCE(h.irq, x.irq) AS irq, h.name, x.ret,
                  lead(e.ts) OVER w AS exit_ts, lead(e.name) OVER w AS next_name, lead(x.irq) OVER w AS next_irq, lead(x.ret) OVER w AS next_ret
-          FROM ev e LEFT JOIN irq_handler_entry h USING (id) LEFT JOIN irq_handler_exit x USING (id)
+          FROM ev e LEFT JOIN "payload:irq_handler_entry" h USING (id) LEFT JOIN "payload:irq_handler_exit" x USING (id)
           WHERE e.name IN ('irq_handler_entry', 'irq_handler_exit')
           WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id)
         ) WHERE is_entry AND next_name = 'irq_handler_exit' AND next_irq = irq;
@@ -317,7 +315,7 @@ async function buildIrqs(conn: DuckDBConnection, has: (n: string, ...f: string[]
         SELECT trace_id, ts, exit_ts - ts AS dur, cpu, vec FROM (
           SELECT e.trace_id, e.ts, e.cpu, e.name = 'irq_softirq_entry' AS is_entry, COALESCE(h.vec, x.vec) AS vec,
                  lead(e.ts) OVER w AS exit_ts, lead(e.name) OVER w AS next_name, lead(x.vec) OVER w AS next_vec
-          FROM ev e LEFT JOIN irq_softirq_entry h USING (id) LEFT JOIN irq_softirq_exit x USING (id)
+          FROM ev e LEFT JOIN "payload:irq_softirq_entry" h USING (id) LEFT JOIN "payload:irq_softirq_exit" x USING (id)
           WHERE e.name IN ('irq_softirq_entry', 'irq_softirq_exit')
           WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id)
         ) WHERE is_entry AND next_name = 'irq_softirq_exit' AND next_vec = vec;

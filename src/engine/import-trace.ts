@@ -1,4 +1,4 @@
-// Loads CTF traces into DuckDB tables: one row per event in `events_raw`, one table per event name with its
+// Loads CTF traces into DuckDB tables: one row per event in `events_raw`, one table per event name that occurs, with its
 // payload and contexts as typed columns (`ev_raw:NAME`), discarded events and packets in `lost_raw`. Times
 // stay raw clock values here; derived-tables.ts turns them into ns and builds the tables users query.
 //
@@ -16,8 +16,9 @@ import { openCtfFs } from '../graph/source-ctf-fs.js';
 import { NEED_DATA } from '../ctf/decode/msg-iter.js';
 import { ColumnAppender, SQL_TYPE, type ColumnKind, type ColumnSpec } from './column-appender.js';
 
+/** Called as the import goes, at most once per percent: `fraction` of the trace's packet bytes read. */
 export interface ImportProgress {
-  (eventsSoFar: number): void;
+  (fraction: number, eventsSoFar: number): void;
 }
 
 export interface ImportSummary {
@@ -172,9 +173,6 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   for (let i = 0; i < classRows.length; i += 500) {
     await conn.run(`INSERT INTO event_classes VALUES ${classRows.slice(i, i + 500).join(',')}`);
   }
-  for (const t of tables.values()) {
-    await conn.run(`CREATE TABLE ${quote(t.table)} (${t.columns.map((c) => `${quote(c.name)} ${SQL_TYPE[c.kind]}`).join(', ')})`);
-  }
 
   const traceRows: string[] = [];
   source.traces.forEach((t, traceId) => {
@@ -200,7 +198,11 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   const traceIds = new Map(source.traces.map((t, i) => [t.info, i] as const));
   const streamRows: string[] = [];
   let id = 0;
-  let nextReport = 1 << 20;
+  // Streams come in the order of the traces' data stream groups: the packet index gives each packet's bytes.
+  const groups = source.traces.flatMap((t) => t.groups);
+  const totalBytes = groups.reduce((a, g) => a + g.index.reduce((b, p) => b + p.size, 0), 0) || 1;
+  let bytes = 0;
+  let nextReport = 0.01;
   for (let sid = 0; sid < streams.length; sid++) {
     const stream = streams[sid]!;
     const info = stream.info;
@@ -211,6 +213,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
     );
     const perClass = classPlans.get(info.trace.tc)!;
     let cpu: number | undefined;
+    let packet = 0;
     try {
       for (;;) {
         let m = stream.next();
@@ -223,6 +226,12 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
           case 'packet-beginning': {
             const c = m.context?.['cpu_id'];
             cpu = typeof c === 'number' ? c : undefined;
+            // The packets before this one are read.
+            if (progress && bytes / totalBytes >= nextReport) {
+              progress(bytes / totalBytes, id);
+              nextReport = Math.floor((100 * bytes) / totalBytes + 1) / 100;
+            }
+            bytes += groups[sid]?.index[packet++]?.size ?? 0;
             break;
           }
           case 'event': {
@@ -235,8 +244,9 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
             const cc = m.commonContext;
             if (cc) contextColumns(events, cc);
             events.endRow();
-            // Appenders open at a class's first event: most declared classes (every system call) never occur.
-            const a = cls.table.appender ?? (cls.table.appender = await ColumnAppender.create(conn, cls.table.table, cls.table.columns));
+            // Tables and appenders are made at a name's first event: most declared classes (every system call)
+            // never occur, and creating then dropping hundreds of tables costs seconds.
+            const a = cls.table.appender ?? (cls.table.appender = await createTable(conn, cls.table));
             a.setInt(0, id);
             for (const p of cls.plans) {
               const scope = p.scope === 'payload' ? m.payload : m.specificContext;
@@ -245,10 +255,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
               setValue(a, p, v);
             }
             a.endRow();
-            if (++id >= nextReport) {
-              progress?.(id);
-              nextReport += 1 << 20;
-            }
+            id++;
             break;
           }
           case 'discarded-events':
@@ -268,11 +275,17 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
       stream.close();
     }
   }
+  progress?.(1, id);
   events.close();
   lost.close();
   for (const t of tables.values()) t.appender?.close();
   for (let i = 0; i < streamRows.length; i += 500) await conn.run(`INSERT INTO streams VALUES ${streamRows.slice(i, i + 500).join(',')}`);
   return { events: id, traces: source.traces.length, streams: streams.length };
+}
+
+async function createTable(conn: DuckDBConnection, t: ClassTable): Promise<ColumnAppender> {
+  await conn.run(`CREATE TABLE ${quote(t.table)} (${t.columns.map((c) => `${quote(c.name)} ${SQL_TYPE[c.kind]}`).join(', ')})`);
+  return ColumnAppender.create(conn, t.table, t.columns);
 }
 
 function contextColumns(a: ColumnAppender, cc: StructValue): void {

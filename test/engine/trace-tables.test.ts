@@ -37,6 +37,22 @@ describe('engine: babeltrace\'s corpus as tables', () => {
   });
 });
 
+describe('engine: import progress', () => {
+  it('reports the share of packet bytes read, rising, ending at 1 with every event', async () => {
+    const calls: Array<[number, number]> = [];
+    const db = await openTraceDb([join(CORPUS, 'succeed/lttng-tracefile-rotation')], { noCache: true, progress: (f, n) => calls.push([f, n]) });
+    try {
+      const count = Number((await runSql(db.conn, 'SELECT count(*) FROM events')).rows[0]![0]);
+      assert.ok(calls.length > 2, `too few reports: ${JSON.stringify(calls)}`);
+      for (let i = 1; i < calls.length; i++) assert.ok(calls[i]![0] > calls[i - 1]![0] && calls[i]![1] >= calls[i - 1]![1], `not rising: ${JSON.stringify(calls)}`);
+      assert.ok(calls[0]![0] > 0 && calls[0]![0] < 1, `first report ${calls[0]![0]}`);
+      assert.deepEqual(calls.at(-1), [1, count]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('engine: cache', () => {
   it('imports once, reuses the tables until a trace file changes', async () => {
     const root = mkdtempSync('/tmp/ltt-engine-');

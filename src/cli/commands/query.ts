@@ -34,7 +34,9 @@ export async function openForCli(ctx: CliContext, words: readonly string[], noCa
   return openTraceDb(paths, {
     noCache,
     cacheDir: process.env['LTT_CACHE'] || join(lttHome(), '.cache', 'ltt', 'tables'),
-    progress: tty ? (n) => process.stderr.write(`\rImporting: ${(n / 1e6).toFixed(1)} M events`) : undefined,
+    progress: tty
+      ? (f, n) => process.stderr.write(f < 1 ? `\rImporting the trace: ${Math.floor(100 * f)}% (${(n / 1e6).toFixed(1)} M events)` : `\r\x1b[KBuilding the tables of ${(n / 1e6).toFixed(1)} M events`)
+      : undefined,
   }).finally(() => {
     if (tty) process.stderr.write('\r\x1b[K');
   });
