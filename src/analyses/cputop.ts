@@ -1,8 +1,9 @@
 // CPU usage per thread and per CPU over a time range (lttng-cputop): the sched table's slices clipped to the
 // range. Ratios are of the range's length, as lttng-analyses gives them (a thread on two CPUs can pass 1).
 // Where lttng-analyses differs: it charges a thread switched out without having been seen switched in from
-// the trace's beginning (an inconsistent switch then gives it far more than it ran); ltt charges the slices
-// the switches describe.
+// the trace's beginning (an inconsistent switch then gives it far more than it ran), and counts a CPU busy
+// from the trace's beginning to its first switch even when that switch leaves the idle task; ltt charges the
+// slices the switches describe.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { runSql } from '../engine/run-sql.js';
