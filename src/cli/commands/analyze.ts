@@ -1,8 +1,8 @@
 // `ltt analyze ANALYSIS [TRACE | SESSION]...`: LTTng's analyses (lttng-cputop, lttng-syscallstats, ...) as
 // queries over the trace's tables (src/engine, src/analyses), with their options and text layout, or JSON.
 
-import { LttError } from '../../errors.js';
-import { lostNotes, traceRange, type AnalysisOptions } from '../../analyses/analysis-range.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { lostNotes, traceRange, type AnalysisOptions, type TimeRange } from '../../analyses/analysis-range.js';
 import { cpuTop } from '../../analyses/cputop.js';
 import { syscallStats } from '../../analyses/syscallstats.js';
 import { irqStats } from '../../analyses/irqstats.js';
@@ -26,8 +26,48 @@ import { usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { openForCli } from './query.js';
 
-const ANALYSES = ['cputop', 'syscallstats', 'schedstats', 'schedlat', 'irqstats', 'iolatency', 'iousagetop', 'memtop', 'threads'] as const;
-type Analysis = (typeof ANALYSES)[number];
+type Runner = (conn: DuckDBConnection, range: TimeRange, opts: AnalysisOptions) => Promise<{ json: unknown; text: string }>;
+
+/** Each analysis: its query, its JSON document and its lttng-analyses-like text. */
+const RUNNERS: Record<string, Runner> = {
+  cputop: async (c, range, o) => {
+    const r = await cpuTop(c, range, o);
+    return { json: r, text: cpuTopText(r) };
+  },
+  syscallstats: async (c, range, o) => {
+    const r = await syscallStats(c, range, o);
+    return { json: { range, threads: r }, text: syscallStatsText(range, r) };
+  },
+  schedstats: async (c, range, o) => {
+    const r = await schedStats(c, range, o);
+    return { json: { range, threads: r }, text: schedStatsText(range, r) };
+  },
+  schedlat: async (c, range, o) => {
+    const r = await schedLatencies(c, range, o);
+    return { json: { range, wakeups: r }, text: schedLatText(range, r, o.top !== undefined) };
+  },
+  irqstats: async (c, range, o) => {
+    const r = await irqStats(c, range, o);
+    return { json: { range, ...r }, text: irqStatsText(range, r) };
+  },
+  iolatency: async (c, range, o) => {
+    const r = await ioLatency(c, range, o);
+    return { json: { range, syscalls: r }, text: ioLatencyText(range, r) };
+  },
+  iousagetop: async (c, range, o) => {
+    const r = await ioUsageTop(c, range, o);
+    return { json: { range, ...r }, text: ioUsageText(range, r) };
+  },
+  memtop: async (c, range, o) => {
+    const r = await memTop(c, range, o);
+    return { json: { range, ...r }, text: memTopText(range, r) };
+  },
+  threads: async (c, range, o) => {
+    const r = await threadList(c, range, o);
+    return { json: { range, threads: r }, text: threadsText(range, r) };
+  },
+};
+const ANALYSES = Object.keys(RUNNERS);
 
 function list(v: unknown): string[] {
   const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
@@ -94,7 +134,7 @@ Default trace: the current session's.
   async run(ctx, { values, positionals }) {
     const [analysis, ...words] = positionals;
     if (analysis === undefined) throw usageError(`Missing analysis: ${ANALYSES.join(', ')}`);
-    if (!(ANALYSES as readonly string[]).includes(analysis)) throw usageError(`Unknown analysis ${analysis}: ${ANALYSES.join(', ')}`);
+    if (!ANALYSES.includes(analysis)) throw usageError(`Unknown analysis ${analysis}: ${ANALYSES.join(', ')}`);
     const format = (values.format ?? 'text') as string;
     if (format !== 'text' && format !== 'json') throw usageError(`Unknown format ${format}: text or json`);
     const opts = analysisOptions(values);
@@ -102,55 +142,8 @@ Default trace: the current session's.
     try {
       const range = await traceRange(db.conn, opts);
       for (const note of await lostNotes(db.conn, range)) process.stderr.write(note + '\n');
-      switch (analysis as Analysis) {
-        case 'cputop': {
-          const r = await cpuTop(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText(r) : cpuTopText(r));
-          break;
-        }
-        case 'syscallstats': {
-          const r = await syscallStats(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText({ range, threads: r }) : syscallStatsText(range, r));
-          break;
-        }
-        case 'schedstats': {
-          const r = await schedStats(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText({ range, threads: r }) : schedStatsText(range, r));
-          break;
-        }
-        case 'schedlat': {
-          const r = await schedLatencies(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText({ range, wakeups: r }) : schedLatText(range, r, opts.top !== undefined));
-          break;
-        }
-        case 'irqstats': {
-          const r = await irqStats(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText({ range, ...r }) : irqStatsText(range, r));
-          break;
-        }
-        case 'iolatency': {
-          const r = await ioLatency(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText({ range, syscalls: r }) : ioLatencyText(range, r));
-          break;
-        }
-        case 'iousagetop': {
-          const r = await ioUsageTop(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText({ range, ...r }) : ioUsageText(range, r));
-          break;
-        }
-        case 'memtop': {
-          const r = await memTop(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText({ range, ...r }) : memTopText(range, r));
-          break;
-        }
-        case 'threads': {
-          const r = await threadList(db.conn, range, opts);
-          ctx.raw(format === 'json' ? jsonText({ range, threads: r }) : threadsText(range, r));
-          break;
-        }
-        default:
-          throw new LttError('ANALYSIS', `Unknown analysis ${analysis}`);
-      }
+      const r = await RUNNERS[analysis]!(db.conn, range, opts);
+      ctx.raw(format === 'json' ? jsonText(r.json) : r.text);
       return ExitCode.SUCCESS;
     } finally {
       db.close();
