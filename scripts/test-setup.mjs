@@ -22,6 +22,8 @@ const PACKAGES = [
   'python3-lttnganalyses', // lttng-cputop, lttng-syscallstats, ...
   'gcc',
   'binutils', // readelf
+  'chromium', // ltt web's page, driven by puppeteer-core
+  'libxml2-utils', // xmllint: --mi xml against LTTng's XSD
 ];
 
 function stop(message) {
