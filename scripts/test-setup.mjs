@@ -24,6 +24,7 @@ const PACKAGES = [
   'binutils', // readelf
   'chromium', // ltt web's page, driven by puppeteer-core
   'libxml2-utils', // xmllint: --mi xml against LTTng's XSD
+  'libxml2-dev', // LTTng's regression tests' XML validators, built from its tree
 ];
 
 function stop(message) {
