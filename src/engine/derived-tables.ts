@@ -82,8 +82,9 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
   await conn.run(`
     CREATE TABLE events AS
       SELECT e.id, e.ts, e.cpu, e.trace_id, e.stream_id, e.name, e.tid,
-             COALESCE(e.pid, t.pid) AS pid, COALESCE(e.procname, t.name) AS procname
+             COALESCE(e.pid, t.pid, tr.pid) AS pid, COALESCE(e.procname, t.name, tr.procname) AS procname, tr.hostname AS host
       FROM ev e LEFT JOIN threads t ON t.trace_id = e.trace_id AND t.tid = e.tid
+      JOIN traces tr ON tr.trace_id = e.trace_id
       ORDER BY e.ts, e.id;
   `);
 

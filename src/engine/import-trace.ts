@@ -137,7 +137,7 @@ export const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
 export async function importTraces(conn: DuckDBConnection, paths: readonly string[], progress?: ImportProgress): Promise<ImportSummary> {
   const source = await openCtfFs(paths, {});
   await conn.run(`
-    CREATE TABLE traces (trace_id INTEGER, name VARCHAR, path VARCHAR, hostname VARCHAR, domain VARCHAR, tracer VARCHAR);
+    CREATE TABLE traces (trace_id INTEGER, name VARCHAR, path VARCHAR, hostname VARCHAR, domain VARCHAR, tracer VARCHAR, pid INTEGER, procname VARCHAR);
     CREATE TABLE streams (stream_id INTEGER, trace_id INTEGER, stream_class_id INTEGER, stream_instance_id INTEGER,
       path VARCHAR, clock_frequency DOUBLE, clock_offset_ns HUGEINT);
     CREATE TABLE event_classes (class_id INTEGER, trace_id INTEGER, stream_class_id INTEGER, ctf_id INTEGER,
@@ -181,7 +181,10 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
       const v = env.get(k);
       return v === undefined ? 'NULL' : sqlString(String(v));
     };
-    traceRows.push(`(${traceId}, ${sqlString(t.info.name)}, ${sqlString(t.info.path)}, ${s('hostname')}, ${s('domain')}, ${s('tracer_name')})`);
+    // A per-process user-space trace (LTTng's and ltt's per-PID buffers) names its process in the environment.
+    const vpid = env.get('vpid');
+    const pid = typeof vpid === 'number' || typeof vpid === 'bigint' ? String(vpid) : 'NULL';
+    traceRows.push(`(${traceId}, ${sqlString(t.info.name)}, ${sqlString(t.info.path)}, ${s('hostname')}, ${s('domain')}, ${s('tracer_name')}, ${pid}, ${s('procname')})`);
   });
   if (traceRows.length > 0) await conn.run(`INSERT INTO traces VALUES ${traceRows.join(',')}`);
 

@@ -54,6 +54,19 @@ describe('engine: import progress', () => {
 });
 
 describe('engine: cache', () => {
+  it('names each event\'s host, and the process of a per-PID user-space trace (its environment\'s vpid, procname)', async () => {
+    const db = await openTraceDb([join(CORPUS, 'succeed/session-rotation/3')], { noCache: true });
+    try {
+      const r = await runSql(db.conn, 'SELECT host, pid, procname, count(*)::INTEGER FROM events GROUP BY ALL ORDER BY pid');
+      assert.deepEqual(r.rows, [
+        ['smarchi-efficios', 10352, 'hello-ust', 50],
+        ['smarchi-efficios', 10353, 'hello-ust', 50],
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('imports once, reuses the tables until a trace file changes', async () => {
     const root = mkdtempSync('/tmp/ltt-engine-');
     const prev = process.env['LTT_CACHE'];
