@@ -103,8 +103,8 @@ LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LT
 `,
   options: {
     all: { type: 'boolean', short: 'a' },
-    force: { type: 'boolean', short: 'f' },
     'input-path': { type: 'string', short: 'i' },
+    force: { type: 'boolean', short: 'f' },
     'override-url': { type: 'string' },
     'override-name': { type: 'string' },
   },

@@ -25,8 +25,8 @@ session XML) in DIR (default: $LTT_HOME/.ltt/sessions). An existing file is repl
 `,
   options: {
     all: { type: 'boolean', short: 'a' },
-    force: { type: 'boolean', short: 'f' },
     'output-path': { type: 'string', short: 'o' },
+    force: { type: 'boolean', short: 'f' },
   },
   async run(ctx, { positionals, values }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
