@@ -14,10 +14,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { daemonRundir, DEFAULT_TRACING_GROUP, logFilePath } from '../control/runtime-paths.js';
+import { daemonRundir, DEFAULT_TRACING_GROUP, logFilePath, lttHome } from '../control/runtime-paths.js';
 import { isLttError } from '../errors.js';
 import { DaemonLog } from './daemon-log.js';
 import { LTT_VERSION } from '../control/messages.js';
+import { loadSessionsAtStart } from './session-autoload.js';
 import { SessionDaemon } from './session-daemon.js';
 import { AppRegistry } from './ust/app-registry.js';
 
@@ -229,6 +230,18 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     // The daemon still serves the CLI and the kernel domain; apps run untraced.
     log.line(`Cannot listen for instrumented applications: ${(error as Error).message}`);
+  }
+  try {
+    await loadSessionsAtStart({ rundir, home: lttHome(), path: args.load, log: (line) => log.line(line) });
+  } catch (error) {
+    const message = `Session load failed: ${isLttError(error) ? error.message : String(error)}`;
+    log.line(message);
+    daemon.destroy();
+    if (readyFd !== undefined) {
+      writeSync(readyFd, `error ${message}\n`);
+      closeSync(readyFd);
+    } else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
+    process.exit(1);
   }
   let signals = 0;
   const shutdown = (signal: string) => {
