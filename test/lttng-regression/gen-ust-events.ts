@@ -5,24 +5,27 @@
 // getopt_long table; a positional argument aborts, as there (callers would otherwise hang). The run.mjs
 // runner installs it where LTTng's scripts look for the C program.
 
+import './process-name.js';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import * as ust from 'ltt/ust';
 
 const tp = ust.provider('tp');
-// The fields of tp.h's tp:tptest, in its order.
+// The fields of tp.h's tp:tptest, in its order and with its types (long is 64-bit here; the sequences' lengths
+// are ltt/ust's 32-bit ones where lttng-ust records a size_t).
+const net = { byteOrder: 'be' } as const;
 const tptest = tp.event('tptest', [
   ust.int32('intfield'),
   ust.int32('intfield2', { hex: true }),
   ust.int64('longfield'),
   ust.int32('signedfield'),
-  ust.int32('netintfield'),
-  ust.int32('netintfieldhex', { hex: true }),
+  ust.int32('netintfield', net),
+  ust.int32('netintfieldhex', { ...net, hex: true }),
   ust.array('arrfield1', ust.int64(), 3),
-  ust.array('arrfield2', ust.int8(), 10),
-  ust.array('arrfield3', ust.uint32(), 3),
+  ust.array('arrfield2', ust.int8('', { text: true }), 10),
+  ust.array('arrfield3', ust.uint32('', net), 3),
   ust.sequence('seqfield1', ust.int8()),
-  ust.sequence('seqfield2', ust.int8()),
-  ust.sequence('seqfield3', ust.uint32()),
+  ust.sequence('seqfield2', ust.int8('', { text: true })),
+  ust.sequence('seqfield3', ust.uint32('', net)),
   ust.sequence('seqfield4', ust.int64()),
   ust.string('stringfield'),
   ust.string('stringfield2'),
@@ -143,7 +146,6 @@ async function run(o: Options): Promise<void> {
 const options = parseArgs(process.argv.slice(2));
 if (options === undefined) process.exitCode = 1;
 else {
-  process.title = 'gen-ust-events';
   run(options).then(
     () => process.exit(0),
     (error: unknown) => {

@@ -28,10 +28,10 @@ export const DEFAULT_TESTS = [
   'tools/mi/test_mi',
   'ust/before-after/test_before_after',
   'ust/buffers-pid/test_buffers_pid',
-  'snapshots/test_ust_fast',
-  'snapshots/test_ust_long',
-  'clear/test_ust',
-  'rotation/test_ust',
+  'tools/snapshots/test_ust_fast',
+  'tools/snapshots/test_ust_long',
+  'tools/clear/test_ust',
+  'tools/rotation/test_ust',
   'tools/wildcard/test_event_wildcard',
 ];
 
