@@ -7,9 +7,9 @@
 // names are still tried; only a duplicate kernel rule is a warning (a duplicate user space rule is an error).
 
 import { ControlError } from '../../control/error-codes.js';
+import type { EventRuleSpec, EventType } from '../../control/messages.js';
 import { LttError } from '../../errors.js';
 import { parseFilter } from '../../filter/parse-filter.js';
-import type { EventRuleSpec, EventType } from '../../control/messages.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
