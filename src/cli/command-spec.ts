@@ -31,6 +31,8 @@ export interface CommandSpec {
   /** Full help (`ltt help CMD`, `ltt CMD --help`). */
   help: string;
   options: Record<string, OptionSpec>;
+  /** The actions of a command that has some (snapshot, regenerate): `--list-commands` prints them, as lttng. */
+  subcommands?: readonly string[];
   /** view passes unknown options on to the viewer. */
   passThroughUnknown?: boolean;
   /** For passed-through options: does this one take the next argument as its value? */

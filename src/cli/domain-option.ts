@@ -1,17 +1,23 @@
-// The domain flags shared by most commands (-k/--kernel, -u/--userspace; LTTng's agent domains -j/-l/-p are
-// recognised only to say ltt does not have them) and the domain's name in messages.
+// The domain flags (-k/--kernel, -u/--userspace; LTTng's agent domains -j/-l/-p are recognised only to say ltt
+// does not have them) and the domain's name in messages. Each command lists the flags its lttng 2.13 twin has,
+// in lttng's order (`--list-options` shows them): track's -p is --pid, enable-channel has no agent flags.
 
 import type { Domain } from '../control/messages.js';
 import type { OptionSpec, OptionValues } from './command-spec.js';
 import { usageError } from './cli-error.js';
 
-export const DOMAIN_OPTIONS: Record<string, OptionSpec> = {
+const DOMAIN_FLAGS = {
   kernel: { type: 'boolean', short: 'k' },
   userspace: { type: 'boolean', short: 'u' },
   jul: { type: 'boolean', short: 'j' },
   log4j: { type: 'boolean', short: 'l' },
   python: { type: 'boolean', short: 'p' },
-};
+} as const satisfies Record<string, OptionSpec>;
+
+/** The named domain flags' option specs, in the order given. */
+export function domainOptions(...names: (keyof typeof DOMAIN_FLAGS)[]): Record<string, OptionSpec> {
+  return Object.fromEntries(names.map((name) => [name, DOMAIN_FLAGS[name]]));
+}
 
 export function domainFrom(values: OptionValues): Domain {
   if (values.jul || values.log4j || values.python) {

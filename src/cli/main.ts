@@ -23,6 +23,10 @@ interface Io {
   stderr: NodeJS.WritableStream;
 }
 
+/** `ltt --list-options`: lttng's global options in its order, then ltt's own --rundir. */
+const GLOBAL_OPTIONS = ['--version', '-V', '--help', '-h', '--group', '-g', '--verbose', '-v', '--quiet', '-q', '--mi', '-m',
+  '--no-sessiond', '-n', '--sessiond-path', '--relayd-path', '--list-options', '--list-commands', '--rundir'];
+
 function parseGlobalOptions(argv: string[], io: Io): { options: GlobalOptions; rest: string[] } | ExitCode {
   const options = defaultGlobalOptions();
   let i = 0;
@@ -75,6 +79,9 @@ function parseGlobalOptions(argv: string[], io: Io): { options: GlobalOptions; r
       case '-V':
       case '--version':
         io.stdout.write(`ltt (Linux Trace Toolkit) ${LTT_VERSION}\n`);
+        return ExitCode.SUCCESS;
+      case '--list-options':
+        io.stdout.write(GLOBAL_OPTIONS.join('\n') + '\n');
         return ExitCode.SUCCESS;
       case '--list-commands':
         io.stdout.write(COMMANDS.map((c) => c.name).join('\n') + '\n');
@@ -133,6 +140,10 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
     }
     if (commandArgv.includes('--list-options')) {
       ctx.raw(listOptions(command.options));
+      return ExitCode.SUCCESS;
+    }
+    if (command.subcommands && commandArgv.includes('--list-commands')) {
+      ctx.raw(command.subcommands.join('\n') + '\n');
       return ExitCode.SUCCESS;
     }
     let args;

@@ -1,7 +1,8 @@
 // Command-line parsing with popt's conventions (what lttng users type): --name=value, --name value, -x value,
-// -xvalue, bundled short booleans (-ku), `--` ends options. Options with an optional value (`--live`,
-// `--pid`) take a value only when attached with `=` (or glued to a short flag). Unknown options are a
-// UsageError naming the option, never a crash.
+// -xvalue, -x=value, bundled short booleans (-ku), `--` ends options. An option with an optional value
+// (`--live`, `--pid`, popt's POPT_ARGFLAG_OPTIONAL) takes an attached value, else the next argument unless that
+// one starts with '-' (`track --vpid 666`, but `track --vpid -u`). Unknown options are a UsageError naming the
+// option, never a crash.
 
 import type { OptionSpec, OptionValues, ParsedCommandLine } from './command-spec.js';
 
@@ -20,6 +21,13 @@ export function parseCommandLine(
   for (const [name, spec] of Object.entries(options)) if (spec.short) byShort.set(spec.short, name);
 
   const order: string[] = [];
+  /** The value of an option given without one attached: the next argument, optional ones as popt takes them. */
+  const detachedValue = (flag: string, spec: OptionSpec, i: number): { value: string; next: number } => {
+    const next = argv[i + 1];
+    if (spec.defaultValue !== undefined && (next === undefined || next.startsWith('-'))) return { value: spec.defaultValue, next: i };
+    if (next === undefined) throw new OptionError(`${flag} (missing value)`);
+    return { value: next, next: i + 1 };
+  };
   const store = (name: string, spec: OptionSpec, value: string | boolean) => {
     order.push(name);
     if (spec.multiple) {
@@ -52,11 +60,10 @@ export function parseCommandLine(
         if (eq > 0) throw new OptionError(arg);
         store(name, spec, true);
       } else if (eq > 0) store(name, spec, arg.slice(eq + 1));
-      else if (spec.defaultValue !== undefined) store(name, spec, spec.defaultValue);
       else {
-        const next = argv[++i];
-        if (next === undefined) throw new OptionError(`${arg} (missing value)`);
-        store(name, spec, next);
+        const { value, next } = detachedValue(arg, spec, i);
+        store(name, spec, value);
+        i = next;
       }
       continue;
     }
@@ -79,11 +86,10 @@ export function parseCommandLine(
         }
         const rest = arg.slice(j + 1);
         if (rest.length > 0) store(name, spec, rest.startsWith('=') ? rest.slice(1) : rest);
-        else if (spec.defaultValue !== undefined) store(name, spec, spec.defaultValue);
         else {
-          const next = argv[++i];
-          if (next === undefined) throw new OptionError(`-${short} (missing value)`);
-          store(name, spec, next);
+          const { value, next } = detachedValue(`-${short}`, spec, i);
+          store(name, spec, value);
+          i = next;
         }
         break;
       }
@@ -94,13 +100,16 @@ export function parseCommandLine(
   return { values, positionals, unknown, order };
 }
 
-/** `--list-options` output, popt style: each long name then its short form. */
+/**
+ * `--list-options` output, popt style: each long name then its short form, in table order after --help (as
+ * lttng's tables start), --list-options last unless the table places it.
+ */
 export function listOptions(options: Record<string, OptionSpec>): string {
   const lines = ['--help', '-h'];
   for (const [name, spec] of Object.entries(options)) {
     lines.push(`--${name}`);
     if (spec.short) lines.push(`-${spec.short}`);
   }
-  lines.push('--list-options');
+  if (!('list-options' in options)) lines.push('--list-options');
   return lines.join('\n') + '\n';
 }

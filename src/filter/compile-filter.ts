@@ -5,7 +5,8 @@
 // the expression with LTTng's semantics (transformed fields like prio - 100, bitwise operators whose
 // precedence differs, floats, arrays, most $ctx fields). compilePredicate() returns
 // (payload values, context) => boolean following LTTng's rules: integers compared as signed 64-bit, strings
-// only with == / != (with `*` globs), a missing field or out-of-range index makes the whole expression false.
+// with == / != (with `*` globs) and ordered as strcmp, a missing field or out-of-range index makes the whole
+// expression false.
 
 import type { FilterNode } from './parse-filter.js';
 import type { FormatField } from '../ftrace/event-format.js';
@@ -44,7 +45,7 @@ export function toTracefsFilter(ast: FilterNode, fields: ReadonlyMap<string, For
       if (f.layout === 'char-array' || f.layout === 'dyn-string') return { text: f.name, kind: 'field-str' };
       return undefined;
     }
-    if (n.type === 'ctx') {
+    if (n.type === 'ctx' && !n.tail) {
       const t = CTX_TO_TRACEFS[n.name];
       if (!t) return undefined;
       return { text: t, kind: t === 'COMM' ? 'field-str' : 'field-int' };
@@ -92,6 +93,29 @@ function toInt(v: unknown): bigint | number {
   throw FALSE;
 }
 
+function ordered(op: string, o: number): boolean {
+  switch (op) {
+    case '==': return o === 0;
+    case '!=': return o !== 0;
+    case '<': return o < 0;
+    case '<=': return o <= 0;
+    case '>': return o > 0;
+    default: return o >= 0;
+  }
+}
+
+/** strcmp of `value` with a literal as LTTng's interpreter reads it: a backslash escapes the next character, an unescaped star equals the rest. */
+function starPrefixOrder(value: string, literal: string): number {
+  for (let i = 0, j = 0; ; i++, j++) {
+    if (literal[j] === '*') return 0;
+    if (literal[j] === '\\') j++;
+    const a = i < value.length ? value.charCodeAt(i) : -1;
+    const b = j < literal.length ? literal.charCodeAt(j) : -1;
+    if (a !== b) return a < b ? -1 : 1;
+    if (a === -1) return 0;
+  }
+}
+
 const helpers = {
   FALSE,
   num(v: unknown): number | bigint {
@@ -100,8 +124,7 @@ const helpers = {
   cmp(op: string, a: unknown, b: unknown): boolean {
     if (typeof a === 'string' || typeof b === 'string') {
       if (typeof a !== 'string' || typeof b !== 'string') throw FALSE;
-      if (op !== '==' && op !== '!=') throw FALSE;
-      return (a === b) === (op === '==');
+      return ordered(op, a === b ? 0 : a < b ? -1 : 1);
     }
     let x = a as number | bigint, y = b as number | bigint;
     if (typeof x !== typeof y) {
@@ -116,6 +139,12 @@ const helpers = {
       case '>': return x > y;
       default: return x >= y;
     }
+  },
+  /** A string against a literal that may end in a star glob (LTTng refuses other globs with < <= > >=). */
+  order(op: string, v: unknown, literal: string, literalLeft: boolean): boolean {
+    if (typeof v !== 'string') throw FALSE;
+    const o = starPrefixOrder(v, literal);
+    return ordered(op, literalLeft ? -o : o);
   },
   glob(re: RegExp, neg: boolean, v: unknown): boolean {
     if (typeof v !== 'string') throw FALSE;
@@ -159,7 +188,9 @@ export function compilePredicate(ast: FilterNode, fieldNames: readonly string[])
       case 'num': return typeof n.value === 'bigint' ? `${n.value}n` : String(n.value);
       case 'float': return String(n.value);
       case 'str': return JSON.stringify(unescapeStarGlob(n.value));
-      case 'ctx': return `h.ctx(ctx, ${JSON.stringify(n.name.replace(/^ctx\./, ''))})`;
+      case 'ctx':
+        if (n.tail) { missing = true; return 'undefined'; }
+        return `h.ctx(ctx, ${JSON.stringify(n.name.replace(/^ctx\./, ''))})`;
       case 'field': {
         const i = fieldNames.indexOf(n.path[0]!);
         if (i < 0 || n.path.length > 1) { missing = true; return 'undefined'; }
@@ -177,9 +208,12 @@ export function compilePredicate(ast: FilterNode, fieldNames: readonly string[])
       case 'binary': {
         if (n.op === '&&' || n.op === '||') return `(h.truthy(${gen(n.left)}) ${n.op} h.truthy(${gen(n.right)}))`;
         if (['&', '|', '^', '<<', '>>'].includes(n.op)) return `h.bit(${JSON.stringify(n.op)}, ${gen(n.left)}, ${gen(n.right)})`;
-        if ((n.op === '==' || n.op === '!=') && (n.right.type === 'str' || n.left.type === 'str')) {
+        if ((n.right.type === 'str') !== (n.left.type === 'str')) {
           const lit = (n.right.type === 'str' ? n.right : n.left) as { value: string };
           const other = n.right.type === 'str' ? n.left : n.right;
+          if (n.op !== '==' && n.op !== '!=') {
+            return `h.order(${JSON.stringify(n.op)}, ${gen(other)}, ${JSON.stringify(lit.value)}, ${n.left.type === 'str'})`;
+          }
           if (isStarGlob(lit.value)) {
             regexps.push(starGlobRegExp(lit.value));
             return `h.glob(re[${regexps.length - 1}], ${n.op === '!='}, ${gen(other)})`;

@@ -1,185 +1,146 @@
-// Parser of LTTng's filter expression language (lttng-enable-event(1) --filter).
+// LTTng's filter expressions (lttng-enable-event(1) --filter): the syntax (filter-syntax.ts), then the checks
+// LTTng 2.13 makes before it generates bytecode, in its order and with its messages, for both domains alike:
+//   1. building the IR, depth first: arithmetic (* / % + -) is "not supported" as soon as it is met; a string
+//      may not be the whole expression, an operand of a unary, logical or bitwise operator, nor be compared
+//      with a number; a float may not be a bitwise operand; `$ctx`/`$app` need a name after them and no other
+//      `$` root exists; an array index must be an integer constant;
+//   2. string literals: a backslash escapes only `\` and `*`;
+//   3. globs: two literal strings compared may not both be patterns, except patterns whose only star ends
+//      them; a literal pattern with a star elsewhere is compared only with == or !=.
 //
-// Contract: parseFilter(text) returns an AST or throws LttError('FILTER_SYNTAX') with a one-line message.
-// Grammar (precedence high to low, LTTng's, where bitwise binds tighter than comparisons):
-//   unary - + ! ~ ; << >> ; & ; ^ ; | ; < <= > >= ; == != ; && ; ||
-// Operands: field names with `.`/`[n]` access, $ctx.NAME, $app.PROVIDER:NAME, integer literals (dec, hex,
-// octal), float literals, double-quoted strings (`*` globs, `\*` escapes). No binary arithmetic.
+// Contract: parseFilter(text) returns the checked FilterNode tree or throws LttError('FILTER_SYNTAX') with a
+// one-line message, "Invalid filter: " then LTTng's wording.
 
 import { LttError } from '../errors.js';
+import { parseFilterSyntax, type SyntaxNode } from './filter-syntax.js';
 
 export type FilterNode =
   | { type: 'num'; value: number | bigint }
   | { type: 'float'; value: number }
   | { type: 'str'; value: string }
   | { type: 'field'; path: string[]; index: number[] }
-  | { type: 'ctx'; name: string }
+  /** $ctx.NAME (name "ctx.NAME") or $app.PROVIDER:NAME; `tail` when more follows (`$ctx.vtid.x`): never loads. */
+  | { type: 'ctx'; name: string; tail?: true }
   | { type: 'unary'; op: '-' | '+' | '!' | '~'; arg: FilterNode }
   | { type: 'binary'; op: string; left: FilterNode; right: FilterNode };
 
-type Tok = { k: 'num' | 'float' | 'str' | 'id' | 'ctx' | 'op' | 'end'; v: string; pos: number };
+type DataType = 'string' | 'numeric' | 'float' | 'expression';
 
-const OPS = ['<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '<', '>', '&', '^', '|', '!', '~', '-', '+', '(', ')', '[', ']', '.'];
+const invalid = (message: string): LttError => new LttError('FILTER_SYNTAX', `Invalid filter: ${message}`);
 
-function lex(text: string): Tok[] {
-  const toks: Tok[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (/\s/.test(c)) { i++; continue; }
-    const start = i;
-    if (c === '"') {
-      let s = '';
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\' && i + 1 < text.length) {
-          // Escapes stay in the value: a star glob's `\*` and `\\` are literal (src/star-glob.ts), and a string
-          // compared without stars reads every `\X` as X, as LTTng's interpreter does.
-          s += text[i]! + text[i + 1];
-          i += 2;
-        } else s += text[i++];
-      }
-      if (i >= text.length) throw new LttError('FILTER_SYNTAX', `Invalid filter: unterminated string at column ${start + 1}`);
-      i++;
-      toks.push({ k: 'str', v: s, pos: start });
-      continue;
-    }
-    if (/[0-9]/.test(c)) {
-      const m = /^(0[xX][0-9a-fA-F]+|[0-9]+\.[0-9]*([eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+|[0-9]+)/.exec(text.slice(i))!;
-      i += m[0].length;
-      toks.push({ k: /[.eE]/.test(m[0]) && !/^0[xX]/.test(m[0]) ? 'float' : 'num', v: m[0], pos: start });
-      continue;
-    }
-    if (c === '$') {
-      const m = /^\$(ctx|app)\.([A-Za-z0-9_:\-]+)/.exec(text.slice(i));
-      if (!m) throw new LttError('FILTER_SYNTAX', `Invalid filter: bad $ reference at column ${start + 1}`);
-      i += m[0].length;
-      toks.push({ k: 'ctx', v: `${m[1]}.${m[2]}`, pos: start });
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i))!;
-      i += m[0].length;
-      toks.push({ k: 'id', v: m[0], pos: start });
-      continue;
-    }
-    const op = OPS.find((o) => text.startsWith(o, i));
-    if (!op) throw new LttError('FILTER_SYNTAX', `Invalid filter: unexpected character '${c}' at column ${i + 1}`);
-    i += op.length;
-    toks.push({ k: 'op', v: op, pos: start });
+const COMPARATORS = new Set(['==', '!=', '<', '<=', '>', '>=']);
+const LOGICAL = new Set(['&&', '||']);
+
+function load(node: Extract<SyntaxNode, { k: 'ref' }>): FilterNode {
+  const [root, ...rest] = node.chain;
+  let names = node.chain;
+  let ctxRoot: string | undefined;
+  if (root!.name === '$ctx' || root!.name === '$app') {
+    if (rest.length === 0) throw invalid(`Expecting identifier after '${root!.name}'`);
+    ctxRoot = root!.name.slice(1);
+    names = rest;
+  } else if (root!.name.startsWith('$')) throw invalid(`Unexpected identifier '${root!.name}'`);
+  // LTTng 2.13 reads only the first bracket after each name (`a[1][x]` is a[1]).
+  const index = names.map((n) => {
+    const first = n.index[0];
+    if (first === undefined) return undefined;
+    if (first.k !== 'int') throw invalid('Expecting constant index in array expression');
+    return Number(BigInt.asIntN(64, first.value));
+  });
+  if (ctxRoot !== undefined) {
+    const tail = names.length > 1 || index[0] !== undefined;
+    return { type: 'ctx', name: `${ctxRoot}.${names[0]!.name}`, ...(tail ? { tail: true as const } : {}) };
   }
-  toks.push({ k: 'end', v: '', pos: text.length });
-  return toks;
+  const last = index[index.length - 1];
+  return { type: 'field', path: names.map((n) => n.name), index: last === undefined ? [] : [last] };
 }
 
-const LEVELS: string[][] = [['||'], ['&&'], ['==', '!='], ['<', '<=', '>', '>='], ['|'], ['^'], ['&'], ['<<', '>>']];
+function build(node: SyntaxNode): { node: FilterNode; data: DataType } {
+  switch (node.k) {
+    case 'int': {
+      const v = BigInt.asIntN(64, node.value);
+      const safe = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER);
+      return { node: { type: 'num', value: safe ? Number(v) : v }, data: 'numeric' };
+    }
+    case 'float':
+      return { node: { type: 'float', value: node.value }, data: 'float' };
+    case 'str':
+      return { node: { type: 'str', value: node.value }, data: 'string' };
+    case 'nested':
+      return build(node.child);
+    case 'ref':
+      return { node: load(node), data: 'expression' };
+    case 'unary': {
+      const arg = build(node.arg);
+      if (arg.data === 'string') throw invalid(`unary operation '${node.op}' not allowed on string literal`);
+      return { node: { type: 'unary', op: node.op, arg: arg.node }, data: arg.data };
+    }
+    case 'binary': {
+      const { op } = node;
+      if (!COMPARATORS.has(op) && !LOGICAL.has(op) && !['&', '|', '^', '<<', '>>'].includes(op)) {
+        throw invalid(`binary operation '${op}' not supported`);
+      }
+      const left = build(node.left);
+      const right = build(node.right);
+      const types = [left.data, right.data];
+      if (COMPARATORS.has(op)) {
+        if (types.includes('string') && (types.includes('numeric') || types.includes('float'))) {
+          throw invalid(`binary operation '${op}' operand type mismatch`);
+        }
+      } else if (LOGICAL.has(op)) {
+        if (types.includes('string')) throw invalid(`logical binary operation '${op}' cannot have string operand`);
+      } else if (types.includes('string')) {
+        throw invalid(`bitwise binary operation '${op}' cannot have string operand`);
+      } else if (types.includes('float')) {
+        throw invalid(`bitwise binary operation '${op}' cannot have floating point operand`);
+      }
+      return { node: { type: 'binary', op, left: left.node, right: right.node }, data: 'numeric' };
+    }
+  }
+}
 
-/** LTTng's limit on a filter's length (LTTNG_FILTER_MAX_LEN). */
-const MAX_FILTER_LENGTH = 65535;
-/**
- * How deep an expression may nest (parentheses, unary operators, and chains of binary ones alike): the parser,
- * the translators and the compiler walk the tree recursively, and a filter must never exhaust their stack.
- */
-const MAX_DEPTH = 256;
+/** Every literal string, left to right. */
+function* strings(n: FilterNode): Generator<string> {
+  if (n.type === 'str') yield n.value;
+  else if (n.type === 'unary') yield* strings(n.arg);
+  else if (n.type === 'binary') {
+    yield* strings(n.left);
+    yield* strings(n.right);
+  }
+}
+
+/** 'plain', a star glob whose first unescaped star is its last character ('end'), or 'full' (`a**` is full). */
+function globKind(s: string): 'plain' | 'end' | 'full' {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === '*') return i === s.length - 1 ? 'end' : 'full';
+  }
+  return 'plain';
+}
+
+function checkGlobs(n: FilterNode): void {
+  if (n.type === 'unary') return checkGlobs(n.arg);
+  if (n.type !== 'binary') return;
+  if (!LOGICAL.has(n.op)) {
+    const l = n.left.type === 'str' ? globKind(n.left.value) : undefined;
+    const r = n.right.type === 'str' ? globKind(n.right.value) : undefined;
+    if (l !== undefined && r !== undefined && ((l === 'full' && r !== 'plain') || (r === 'full' && l !== 'plain'))) {
+      throw invalid('Cannot compare two globbing patterns');
+    }
+    if ((l === 'full' || r === 'full') && n.op !== '==' && n.op !== '!=') {
+      throw invalid('Only the `==` and `!=` operators are allowed with a globbing pattern');
+    }
+  }
+  checkGlobs(n.left);
+  checkGlobs(n.right);
+}
 
 export function parseFilter(text: string): FilterNode {
-  if (text.length > MAX_FILTER_LENGTH) {
-    throw new LttError('FILTER_SYNTAX', `Invalid filter: longer than ${MAX_FILTER_LENGTH} characters`);
+  const built = build(parseFilterSyntax(text));
+  if (built.data === 'string') throw invalid('String cannot be root data type');
+  for (const s of strings(built.node)) {
+    if (s.replace(/\\[\\*]/g, '').includes('\\')) throw invalid('Unsupported escape character detected.');
   }
-  const toks = lex(text);
-  let p = 0;
-  let depth = 0;
-  const deeper = (): void => {
-    if (++depth > MAX_DEPTH) throw new LttError('FILTER_SYNTAX', `Invalid filter: nested more than ${MAX_DEPTH} levels deep`);
-  };
-  const peek = (): Tok => toks[p]!;
-  const fail = (what: string): never => {
-    const t = peek();
-    throw new LttError('FILTER_SYNTAX', `Invalid filter: ${what} at column ${t.pos + 1}${t.k === 'end' ? ' (end of expression)' : ` near '${t.v}'`}`);
-  };
-  const binary = (level: number): FilterNode => {
-    if (level === LEVELS.length) return unary();
-    let left = binary(level + 1);
-    const at = depth;
-    for (;;) {
-      const t = peek();
-      if (t.k !== 'op' || !LEVELS[level]!.includes(t.v)) {
-        depth = at;
-        return left;
-      }
-      p++;
-      // a OP b OP c ... nests to the left: one level per operator.
-      deeper();
-      left = { type: 'binary', op: t.v, left, right: binary(level + 1) };
-    }
-  };
-  const unary = (): FilterNode => {
-    const t = peek();
-    if (t.k === 'op' && (t.v === '-' || t.v === '+' || t.v === '!' || t.v === '~')) {
-      p++;
-      deeper();
-      const arg = unary();
-      depth--;
-      return { type: 'unary', op: t.v, arg };
-    }
-    return primary();
-  };
-  const primary = (): FilterNode => {
-    const t = peek();
-    p++;
-    switch (t.k) {
-      case 'num': {
-        const v = t.v;
-        const big = /^0[xX]/.test(v) ? BigInt(v) : /^0[0-7]+$/.test(v) ? BigInt('0o' + v.slice(1)) : BigInt(v);
-        return { type: 'num', value: big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : BigInt.asIntN(64, big) };
-      }
-      case 'float':
-        return { type: 'float', value: Number(t.v) };
-      case 'str':
-        return { type: 'str', value: t.v };
-      case 'ctx':
-        return { type: 'ctx', name: t.v };
-      case 'id': {
-        const path = [t.v];
-        const index: number[] = [];
-        for (;;) {
-          const n = peek();
-          if (n.k === 'op' && n.v === '.') {
-            p++;
-            const id = peek();
-            if (id.k !== 'id') fail('expected a field name after "."');
-            p++;
-            path.push(id.v);
-          } else if (n.k === 'op' && n.v === '[') {
-            p++;
-            const idx = peek();
-            if (idx.k !== 'num') fail('expected a constant index');
-            p++;
-            index.push(Number(idx.v));
-            if (!(peek().k === 'op' && peek().v === ']')) fail('expected "]"');
-            p++;
-          } else break;
-        }
-        return { type: 'field', path, index };
-      }
-      case 'op':
-        if (t.v === '(') {
-          deeper();
-          const e = binary(0);
-          depth--;
-          if (!(peek().k === 'op' && peek().v === ')')) fail('expected ")"');
-          p++;
-          return e;
-        }
-        p--;
-        return fail('unexpected operator');
-      default:
-        p--;
-        return fail('unexpected end');
-    }
-  };
-  if (peek().k === 'end') fail('empty expression');
-  const ast = binary(0);
-  if (peek().k !== 'end') fail('unexpected token');
-  return ast;
+  checkGlobs(built.node);
+  return built.node;
 }

@@ -20,20 +20,29 @@ test('missing fields, out-of-range indexes and bad shifts make the expression fa
   assert.equal(compilePredicate(parseFilter('nope == 1 || 1'), ['a'])([1], noCtx), false);
   assert.equal(compilePredicate(parseFilter('b[5] == 0'), ['b'])([[1, 2]], noCtx), false);
   assert.equal(compilePredicate(parseFilter('a << 64 == 0'), ['a'])([1], noCtx), false);
+  // `$ctx.vtid.blah` parses (LTTng 2.13 accepts it) but never loads.
+  const vtid = { get: (n: string) => (n === 'vtid' ? 0 : undefined) };
+  assert.equal(compilePredicate(parseFilter('$ctx.vtid == 0'), [])([], vtid), true);
+  assert.equal(compilePredicate(parseFilter('$ctx.vtid.blah == 0 || 1'), [])([], vtid), false);
 });
 
-test('strings: == / != with globs and escaped stars; $ctx', () => {
+test('strings: == / != with globs and escaped stars, ordering; $ctx', () => {
   const p = compilePredicate(parseFilter('comm == "sle*" && $ctx.procname != "bash"'), ['comm']);
   assert.equal(p(['sleep'], { get: (n) => (n === 'procname' ? 'sleep' : undefined) }), true);
   assert.equal(p(['true'], { get: (n) => (n === 'procname' ? 'sleep' : undefined) }), false);
   assert.equal(compilePredicate(parseFilter('s == "a\\*"'), ['s'])(['a*'], noCtx), true);
   assert.equal(compilePredicate(parseFilter('s == "a\\*"'), ['s'])(['ab'], noCtx), false);
   assert.equal(compilePredicate(parseFilter('s < 3'), ['s'])(['x'], noCtx), false);
-  // LTTng's escapes: `\\` is a backslash (then the star is a glob), `\X` is X in a plain comparison.
+  // LTTng's escapes: `\\` is a backslash (then the star is a glob), `\*` a star; no other (lttng-filter-rules).
   assert.equal(compilePredicate(parseFilter('s == "a\\\\*"'), ['s'])(['a\\tail'], noCtx), true);
   assert.equal(compilePredicate(parseFilter('s == "a\\\\*"'), ['s'])(['a*'], noCtx), false);
   assert.equal(compilePredicate(parseFilter('s == "a\\\\b"'), ['s'])(['a\\b'], noCtx), true);
-  assert.equal(compilePredicate(parseFilter('s == "\\a\\b"'), ['s'])(['ab'], noCtx), true);
+  // Strings are ordered as strcmp, a literal ending in a star as the prefix before it.
+  assert.equal(compilePredicate(parseFilter('s < "b"'), ['s'])(['abc'], noCtx), true);
+  assert.equal(compilePredicate(parseFilter('"b" < s'), ['s'])(['abc'], noCtx), false);
+  assert.equal(compilePredicate(parseFilter('s >= "ab*"'), ['s'])(['abz'], noCtx), true);
+  assert.equal(compilePredicate(parseFilter('s > "ab*"'), ['s'])(['abz'], noCtx), false);
+  assert.equal(compilePredicate(parseFilter('s < "ab*"'), ['s'])(['aa'], noCtx), true);
 });
 
 test('64-bit values and negative literals', () => {

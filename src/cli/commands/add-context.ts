@@ -5,7 +5,7 @@ import { ControlError } from '../../control/error-codes.js';
 import { allContextNames, isKnownContext } from '../../control/context-types.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
-import { DOMAIN_OPTIONS, domainFrom, domainLabel } from '../domain-option.js';
+import { domainFrom, domainOptions, domainLabel } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
 
 export const addContextCommand: CommandSpec = {
@@ -18,9 +18,9 @@ Add context fields of TYPE to CHANNEL, or to every channel of the domain, in SES
 session). --list prints the available types.
 `,
   options: {
-    ...DOMAIN_OPTIONS,
     session: { type: 'string', short: 's' },
     channel: { type: 'string', short: 'c' },
+    ...domainOptions('kernel', 'userspace', 'jul', 'log4j'),
     type: { type: 'string', short: 't', multiple: true },
     list: { type: 'boolean' },
   },

@@ -30,6 +30,7 @@ Options:
 `,
   options: {
     output: { type: 'string', short: 'o' },
+    'list-options': { type: 'boolean' },
     'set-url': { type: 'string', short: 'U' },
     'ctrl-url': { type: 'string', short: 'C' },
     'data-url': { type: 'string', short: 'D' },
@@ -70,7 +71,7 @@ Options:
     let liveTimerUs: number | undefined;
     if (values.live !== undefined) {
       const text = values.live as string;
-      if (!/^\d+$/.test(text) || Number(text) === 0) throw usageError(`Invalid live timer value: ${text}`);
+      if (!/^\d+$/.test(text) || Number(text) === 0) throw usageError(`Wrong value for --live parameter: ${text}`);
       liveTimerUs = Number(text);
     }
 

@@ -16,7 +16,7 @@ export const destroyCommand: CommandSpec = {
 
 Stop and destroy SESSION (default: the current session), or every session with --all. Trace files are kept.
 `,
-  options: { all: { type: 'boolean', short: 'a' }, 'no-wait': { type: 'boolean', short: 'n' } },
+  options: { all: { type: 'boolean', short: 'a' }, 'list-options': { type: 'boolean' }, 'no-wait': { type: 'boolean', short: 'n' } },
   async run(ctx, { positionals, values }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     if (values.all && positionals.length > 0) throw usageError('--all cannot be used with a session name');

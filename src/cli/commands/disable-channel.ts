@@ -3,7 +3,7 @@
 import { ControlError, oneLine } from '../../control/error-codes.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
-import { DOMAIN_OPTIONS, domainFrom, domainLabel, splitNameList } from '../domain-option.js';
+import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
 
 export const disableChannelCommand: CommandSpec = {
@@ -13,7 +13,7 @@ export const disableChannelCommand: CommandSpec = {
 
 Disable channels of SESSION (default: the current session).
 `,
-  options: { ...DOMAIN_OPTIONS, session: { type: 'string', short: 's' } },
+  options: { session: { type: 'string', short: 's' }, ...domainOptions('kernel', 'userspace') },
   async run(ctx, { values, positionals }) {
     const domain = domainFrom(values);
     if (positionals.length === 0) throw usageError('Missing channel name(s).');

@@ -5,7 +5,7 @@ import { ControlError } from '../../control/error-codes.js';
 import type { EventType } from '../../control/messages.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
-import { DOMAIN_OPTIONS, domainFrom, domainLabel, splitNameList } from '../domain-option.js';
+import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
 import { eventMi } from '../output/list-mi.js';
 
@@ -18,18 +18,20 @@ export const disableEventCommand: CommandSpec = {
 Disable the rules named NAME (exact match; of the given type, else any type) in CHANNEL (default: channel0).
 `,
   options: {
-    ...DOMAIN_OPTIONS,
     session: { type: 'string', short: 's' },
-    channel: { type: 'string', short: 'c' },
     'all-events': { type: 'boolean', short: 'a' },
-    tracepoint: { type: 'boolean' },
+    channel: { type: 'string', short: 'c' },
+    ...domainOptions('jul', 'log4j', 'python', 'kernel', 'userspace'),
     syscall: { type: 'boolean' },
     probe: { type: 'boolean' },
+    tracepoint: { type: 'boolean' },
     function: { type: 'boolean' },
+    // lttng's event type "all" (any instrumentation), the default.
+    all: { type: 'boolean' },
   },
   async run(ctx, { values, positionals }) {
     const domain = domainFrom(values);
-    const flags = (['tracepoint', 'syscall', 'probe', 'function'] as const).filter((f) => values[f]);
+    const flags = (['tracepoint', 'syscall', 'probe', 'function', 'all'] as const).filter((f) => values[f]);
     if (flags.length > 1) throw usageError('Only one event type can be specified');
     const type = (
       flags[0] === 'probe' ? 'kprobe' : flags[0] === 'function' ? 'function' : (flags[0] ?? 'all')

@@ -6,7 +6,7 @@ import { ControlError, oneLine } from '../../control/error-codes.js';
 import type { ChannelAttributes } from '../../control/messages.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
-import { DOMAIN_OPTIONS, domainFrom, domainLabel, splitNameList } from '../domain-option.js';
+import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
 import { channelMi } from '../output/list-mi.js';
 import { nextPowerOfTwo, parseCount, parseSize } from '../size-option.js';
@@ -23,22 +23,23 @@ Create channels (or enable disabled ones) in SESSION (default: the current sessi
 created once the session has been started. SIZE accepts k, M and G suffixes.
 `,
   options: {
-    ...DOMAIN_OPTIONS,
     session: { type: 'string', short: 's' },
+    ...domainOptions('kernel', 'userspace'),
     discard: { type: 'boolean' },
     overwrite: { type: 'boolean' },
-    output: { type: 'string' },
     'subbuf-size': { type: 'string' },
     'num-subbuf': { type: 'string' },
     'switch-timer': { type: 'string' },
-    'read-timer': { type: 'string' },
     'monitor-timer': { type: 'string' },
-    'blocking-timeout': { type: 'string' },
-    'tracefile-size': { type: 'string', short: 'C' },
-    'tracefile-count': { type: 'string', short: 'W' },
+    'read-timer': { type: 'string' },
+    'list-options': { type: 'boolean' },
+    output: { type: 'string' },
     'buffers-uid': { type: 'boolean' },
     'buffers-pid': { type: 'boolean' },
     'buffers-global': { type: 'boolean' },
+    'tracefile-size': { type: 'string', short: 'C' },
+    'tracefile-count': { type: 'string', short: 'W' },
+    'blocking-timeout': { type: 'string' },
   },
   async run(ctx, { values, positionals, order }) {
     const domain = domainFrom(values);

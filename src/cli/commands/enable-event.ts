@@ -8,9 +8,11 @@
 
 import { ControlError } from '../../control/error-codes.js';
 import type { EventRuleSpec, EventType } from '../../control/messages.js';
+import { LttError } from '../../errors.js';
+import { parseFilter } from '../../filter/parse-filter.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
-import { DOMAIN_OPTIONS, domainFrom, domainLabel, splitNameList } from '../domain-option.js';
+import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
 import { eventMi } from '../output/list-mi.js';
 import { parseLoglevel } from '../output/loglevels.js';
@@ -39,19 +41,20 @@ Options:
       --loglevel-only=LEVEL      (-u) log level exactly LEVEL
 `,
   options: {
-    ...DOMAIN_OPTIONS,
     session: { type: 'string', short: 's' },
-    channel: { type: 'string', short: 'c' },
     all: { type: 'boolean', short: 'a' },
+    channel: { type: 'string', short: 'c' },
+    ...domainOptions('kernel', 'userspace', 'jul', 'log4j', 'python'),
     tracepoint: { type: 'boolean' },
-    syscall: { type: 'boolean' },
     probe: { type: 'string' },
-    function: { type: 'string' },
     'userspace-probe': { type: 'string' },
-    filter: { type: 'string', short: 'f' },
-    exclude: { type: 'string', short: 'x' },
+    function: { type: 'string' },
+    syscall: { type: 'boolean' },
     loglevel: { type: 'string' },
     'loglevel-only': { type: 'string' },
+    'list-options': { type: 'boolean' },
+    filter: { type: 'string', short: 'f' },
+    exclude: { type: 'string', short: 'x' },
   },
   async run(ctx, { values, positionals }) {
     const domain = domainFrom(values);
@@ -110,7 +113,16 @@ Options:
     const exclusions = values.exclude !== undefined ? splitNameList(values.exclude as string) : undefined;
 
     const session = ctx.session(values.session as string | undefined);
-    const client = await ctx.control();
+    // LTTng parses and checks a filter in the client, the same way for every domain, before it asks the session
+    // daemon anything: a bad filter fails each name with the reason, daemon or not, existing event or not.
+    let badFilter: string | undefined;
+    try {
+      if (values.filter !== undefined) parseFilter(values.filter as string);
+    } catch (error) {
+      if (!(error instanceof LttError)) throw error;
+      badFilter = error.message;
+    }
+    const client = badFilter === undefined ? await ctx.control() : undefined;
     const label = domainLabel(domain);
     // lttng names the kernel "Kernel" in the per-rule line (kept on purpose: "Kernel event sched_switch created in
     // channel channel0") and "ust" everywhere else, as 2.13 prints it.
@@ -135,8 +147,14 @@ Options:
       // The subject lttng puts before the reason in its error lines: "Event NAME" or, for -a, "Events"
       // ("All events" when a filter was given).
       const subject = values.all ? (filter !== undefined ? 'All events' : 'Events') : `Event ${name}${excluded}`;
+      if (badFilter !== undefined) {
+        events.push({ ...eventMi({ ...rule, enabled: false }), success: false });
+        ctx.error(`${subject}: ${badFilter} (channel ${shownChannel}, session ${session}, filter '${filter}')`, 'FILTER_INVAL');
+        code = ExitCode.ERROR;
+        continue;
+      }
       try {
-        const result = await client.request('enable-event', {
+        const result = await client!.request('enable-event', {
           session,
           domain,
           ...(channelArg !== undefined ? { channel: channelArg } : {}),

@@ -6,6 +6,7 @@
 import { ControlError } from '../../control/error-codes.js';
 import type { Domain } from '../../control/messages.js';
 import type { CliContext } from '../cli-context.js';
+import { domainOptions } from '../domain-option.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
@@ -91,11 +92,7 @@ Options:
   -d, --domain         list the session's domains
 `,
   options: {
-    kernel: { type: 'boolean', short: 'k' },
-    userspace: { type: 'boolean', short: 'u' },
-    jul: { type: 'boolean', short: 'j' },
-    log4j: { type: 'boolean', short: 'l' },
-    python: { type: 'boolean', short: 'p' },
+    ...domainOptions('kernel', 'jul', 'log4j', 'python', 'userspace'),
     channel: { type: 'string', short: 'c' },
     domain: { type: 'boolean', short: 'd' },
     fields: { type: 'boolean', short: 'f' },

@@ -14,7 +14,8 @@ export const regenerateCommand: CommandSpec = {
 Record a new state dump (processes, threads, file descriptors, ...) in SESSION (default: the current
 session), which must be recording. (lttng's \`regenerate metadata\` is not supported.)
 `,
-  options: { session: { type: 'string', short: 's' } },
+  subcommands: ['metadata', 'statedump'],
+  options: { session: { type: 'string', short: 's' }, 'list-options': { type: 'boolean' }, 'list-commands': { type: 'boolean' } },
   async run(ctx, { positionals, values }) {
     const what = positionals[0];
     if (what === undefined) throw usageError('No object specified for regenerate command.');

@@ -15,7 +15,7 @@ Archive what SESSION (default: the current session) recorded since it started or
 OUTPUT/archives/BEGIN-END-ID, a self-contained trace; recording goes on in a new trace chunk. An inactive
 session can be rotated once after each stop. Not for snapshot or live sessions.
 `,
-  options: { 'no-wait': { type: 'boolean', short: 'n' } },
+  options: { 'list-options': { type: 'boolean' }, 'no-wait': { type: 'boolean', short: 'n' } },
   async run(ctx, { positionals, values }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     const name = ctx.session(positionals[0]);

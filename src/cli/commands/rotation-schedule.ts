@@ -29,7 +29,7 @@ export const enableRotationCommand: CommandSpec = {
 Rotate SESSION (default: the current session) automatically: at least every PERIOD (µs, or with a unit: us,
 ms, s, m, h), and/or each time SIZE more bytes of trace were written (k, M, G suffixes).
 `,
-  options: { session: { type: 'string', short: 's' }, timer: { type: 'string' }, size: { type: 'string' } },
+  options: { 'list-options': { type: 'boolean' }, session: { type: 'string', short: 's' }, timer: { type: 'string' }, size: { type: 'string' } },
   async run(ctx, { positionals, values }) {
     if (positionals.length > 0) throw usageError(`Unknown argument: ${positionals[0]}`);
     const timerUs = values.timer !== undefined ? periodUs(values.timer as string) : undefined;
@@ -53,7 +53,7 @@ export const disableRotationCommand: CommandSpec = {
 Remove the periodic (--timer) and/or size-based (--size) rotation schedule of SESSION (default: the current
 session).
 `,
-  options: { session: { type: 'string', short: 's' }, timer: { type: 'boolean' }, size: { type: 'boolean' } },
+  options: { 'list-options': { type: 'boolean' }, session: { type: 'string', short: 's' }, timer: { type: 'boolean' }, size: { type: 'boolean' } },
   async run(ctx, { positionals, values }) {
     if (positionals.length > 0) throw usageError(`Unknown argument: ${positionals[0]}`);
     const timer = values.timer === true;

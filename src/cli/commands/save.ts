@@ -1,19 +1,15 @@
 // `ltt save [-a] [-f] [-o DIR] [SESSION]`: writes sessions' configurations as LTTng does (NAME.lttng, the XML of
-// src/cli/session-config.ts), by default into $LTT_HOME/.ltt/sessions/. No SESSION (or -a): every session.
+// src/session-config/session-xml.ts), by default into $LTT_HOME/.ltt/sessions/. No SESSION (or -a): every session.
 
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lttHome } from '../../control/runtime-paths.js';
+import { savedSessionsDir } from '../../session-config/saved-sessions.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
-import { sessionXml } from '../session-config.js';
+import { sessionXml } from '../../session-config/session-xml.js';
 import { makeDirectories } from '../../make-directories.js';
-
-/** Where `save` writes and `load` looks first: $LTT_HOME/.ltt/sessions (LTTng: $LTTNG_HOME/.lttng/sessions). */
-export function savedSessionsDir(): string {
-  return join(lttHome(), '.ltt', 'sessions');
-}
 
 export const saveCommand: CommandSpec = {
   name: 'save',
@@ -25,15 +21,15 @@ session XML) in DIR (default: $LTT_HOME/.ltt/sessions). An existing file is repl
 `,
   options: {
     all: { type: 'boolean', short: 'a' },
-    force: { type: 'boolean', short: 'f' },
     'output-path': { type: 'string', short: 'o' },
+    force: { type: 'boolean', short: 'f' },
   },
   async run(ctx, { positionals, values }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     if (values.all && positionals.length > 0) throw usageError('--all cannot be used with a session name');
     const given = values['output-path'] as string | undefined;
     if (given === '') throw usageError('The output path cannot be empty');
-    const dir = given !== undefined ? resolve(given) : savedSessionsDir();
+    const dir = given !== undefined ? resolve(given) : savedSessionsDir(lttHome());
     const client = await ctx.control();
     const names = positionals.length > 0 ? [positionals[0]!] : (await client.request('list-sessions', {})).map((s) => s.name);
     const saved: string[] = [];

@@ -44,12 +44,15 @@ Options:
   -n, --name=NAME            snapshot name (default: the output's name, snapshot-ID)
   -m, --max-size=SIZE        at most SIZE bytes per snapshot (k, M, G suffixes), shared by the streams
 `,
+  subcommands: ACTIONS,
   options: {
     session: { type: 'string', short: 's' },
-    name: { type: 'string', short: 'n' },
-    'max-size': { type: 'string', short: 'm' },
     'ctrl-url': { type: 'string', short: 'C' },
     'data-url': { type: 'string', short: 'D' },
+    name: { type: 'string', short: 'n' },
+    'max-size': { type: 'string', short: 'm' },
+    'list-options': { type: 'boolean' },
+    'list-commands': { type: 'boolean' },
   },
   async run(ctx, { positionals, values }) {
     const action = positionals[0];

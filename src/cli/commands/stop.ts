@@ -13,7 +13,7 @@ export const stopCommand: CommandSpec = {
 
 Stop recording in SESSION (default: the current session) and wait until the trace data is flushed.
 `,
-  options: { 'no-wait': { type: 'boolean', short: 'n' } },
+  options: { 'list-options': { type: 'boolean' }, 'no-wait': { type: 'boolean', short: 'n' } },
   async run(ctx, { positionals, values }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     const name = ctx.session(positionals[0]);

@@ -7,7 +7,7 @@ import { ControlError } from '../../control/error-codes.js';
 import type { ProcessAttribute } from '../../control/messages.js';
 import type { CommandSpec, OptionSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
-import { DOMAIN_OPTIONS, domainFrom } from '../domain-option.js';
+import { domainFrom, domainOptions } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
 
 const ATTRIBUTES: ProcessAttribute[] = ['pid', 'vpid', 'uid', 'vuid', 'gid', 'vgid'];
@@ -25,11 +25,14 @@ function capitalized(text: string): string {
   return text[0]!.toUpperCase() + text.slice(1);
 }
 
+// lttng 2.13's table: -p is --pid (no Python agent domain here), and each attribute's value is optional (--all).
 const OPTIONS: Record<string, OptionSpec> = {
-  ...DOMAIN_OPTIONS,
   session: { type: 'string', short: 's' },
+  ...domainOptions('kernel', 'userspace'),
+  ...Object.fromEntries(
+    ATTRIBUTES.map((a) => [a, { type: 'string', multiple: true, defaultValue: '', ...(a === 'pid' ? { short: 'p' } : {}) } as OptionSpec]),
+  ),
   all: { type: 'boolean', short: 'a' },
-  ...Object.fromEntries(ATTRIBUTES.map((a) => [a, { type: 'string', multiple: true, defaultValue: '' } as OptionSpec])),
 };
 
 export function trackerCommand(operation: 'track' | 'untrack'): CommandSpec {

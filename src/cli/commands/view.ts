@@ -21,8 +21,9 @@ Print the events of a trace like babeltrace2 does. Default: the trace of the cur
   -e, --viewer=CMD       run CMD with the trace directory as last argument instead of ltt's viewer
 `,
   options: {
-    'trace-path': { type: 'string', short: 't' },
+    'list-options': { type: 'boolean' },
     viewer: { type: 'string', short: 'e' },
+    'trace-path': { type: 'string', short: 't' },
   },
   passThroughUnknown: true,
   unknownTakesValue: viewOptionTakesValue,
