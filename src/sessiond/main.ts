@@ -4,13 +4,13 @@
 // --daemonize it starts a detached copy of itself and returns only once that copy serves (like
 // `lttng-sessiond --daemonize`), or prints why it could not start. Exit codes: 0 ok, 1 could not start.
 
-import { spawn } from 'node:child_process';
-import { closeSync, realpathSync, writeSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { daemonRundir, DEFAULT_TRACING_GROUP, logFilePath } from '../control/runtime-paths.js';
+import { reportFailure, reportReady, startDetached } from '../daemon-start.js';
 import { isLttError } from '../errors.js';
-import { DaemonLog } from './daemon-log.js';
+import { DaemonLog } from '../control/daemon-log.js';
 import { LTT_VERSION } from '../control/messages.js';
 import { SessionDaemon } from './session-daemon.js';
 import { AppRegistry } from './ust/app-registry.js';
@@ -107,30 +107,9 @@ function parseArgs(argv: string[]): DaemonArgs {
 }
 
 /** Starts a detached copy of this daemon and waits for its "ready" line (or its reason for failing). */
-async function daemonize(args: DaemonArgs, rundir: string): Promise<number> {
-  const self = fileURLToPath(import.meta.url);
+function daemonize(args: DaemonArgs, rundir: string): Promise<number> {
   const childArgs = ['--rundir', rundir, '--group', args.group, ...(args.noKernel ? ['--no-kernel'] : [])];
-  // Keep loader flags (tsx in development) but not the test runner's or an inspector's.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
-  const child = spawn(process.execPath, [...execArgv, self, ...childArgs, '--ready-fd', '3'], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-  });
-  const pipe = child.stdio[3] as NodeJS.ReadableStream;
-  let text = '';
-  pipe.setEncoding('utf8');
-  pipe.on('data', (chunk: string) => (text += chunk));
-  const exitCode = await new Promise<number | null>((resolveExit) => {
-    pipe.on('end', () => resolveExit(text.startsWith('ready') ? null : 1));
-    child.on('exit', (code) => resolveExit(code ?? 1));
-  });
-  if (exitCode === null) {
-    child.unref();
-    return 0;
-  }
-  const reason = text.replace(/^error\s*/, '').trim() || `the daemon exited with status ${exitCode}`;
-  if (!args.quiet) process.stderr.write(`Error: ${reason}\n`);
-  return 1;
+  return startDetached(fileURLToPath(import.meta.url), childArgs, args.quiet);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -165,10 +144,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     const message = isLttError(error) ? error.message : `Cannot start: ${(error as Error).message}`;
     log.line(message);
-    if (readyFd !== undefined) {
-      writeSync(readyFd, `error ${message}\n`);
-      closeSync(readyFd);
-    } else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
+    if (readyFd !== undefined) reportFailure(readyFd, message);
+    else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
     process.exitCode = 1;
     return;
   }
@@ -203,12 +180,7 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGHUP', () => undefined);
   process.on('uncaughtException', (error) => log.line(`Uncaught exception: ${error.stack ?? error.message}`));
   process.on('unhandledRejection', (error) => log.line(`Unhandled rejection: ${String(error)}`));
-  if (readyFd !== undefined) {
-    // Detached: leave the caller's directory, report readiness, close the pipe so the parent returns.
-    process.chdir('/');
-    writeSync(readyFd, 'ready\n');
-    closeSync(readyFd);
-  }
+  if (readyFd !== undefined) reportReady(readyFd);
 }
 
 const invokedPath = process.argv[1];
