@@ -216,6 +216,8 @@ export class RelayStream {
       this.packetStart = -1;
     }
     this.closed = true;
+    // Unpublished: a viewer that read it to its end (and forgot it) is not offered it again as a new stream.
+    this.published = false;
     this.chunk?.release(this);
     this.chunk = undefined;
     this.pending.clear();

@@ -4,8 +4,9 @@
 #   Usage: bash lttng-stream.sh CTRL_URL DATA_URL SESSION ITERATIONS [LIVE_US [PAUSE_US [GO_FILE]]]
 # LIVE_US > 0 makes it a live session (lttng create --live=LIVE_US). With GO_FILE, the script prints "started"
 # once the session records and waits for GO_FILE to exist before running the app (a live viewer attaches in
-# between). Runs in a private mount namespace (tmpfs on /run/lttng and /dev/shm, its own LTTNG_HOME) with its
-# own lttng-sessiond, stopped at the end: no other LTTng on the machine sees or is disturbed by it.
+# between), and "stopping" before it stops the session. Runs in a private mount namespace (tmpfs on
+# /run/lttng and /dev/shm, its own LTTNG_HOME) with its own lttng-sessiond, stopped at the end: no other LTTng
+# on the machine sees or is disturbed by it.
 set -euo pipefail
 if [ -z "${RELAY_IN_NS:-}" ]; then
 	export RELAY_IN_NS=1
@@ -41,5 +42,6 @@ if [ -n "$GO" ]; then
 	while [ ! -e "$GO" ]; do sleep 0.05; done
 fi
 taskset -c 0 "$WORK/texts" "$ITER" 7 1 "$PAUSE"
+[ -z "$GO" ] || echo stopping
 lttng stop >/dev/null
 lttng destroy "$NAME" >/dev/null

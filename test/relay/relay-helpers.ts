@@ -3,7 +3,7 @@
 // timestamps (two recordings of one app differ only there).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../repo-paths.js';
@@ -114,4 +114,68 @@ export function babeltraceText(args: string[]): { text: string; err: string; cod
   const r = spawnSync(BT2, args, { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, TZ: 'UTC' } });
   const text = r.stdout.replace(/^\[[^\]]*\] \([^)]*\) /gm, '');
   return { text, err: r.stderr, code: r.status, lines: text.split('\n').length - 1 };
+}
+
+/** A live recording under way (lttng-stream.sh with a GO file): its output lines as they come. */
+export interface LiveRecording {
+  /** Resolves once the script printed `line`. */
+  reached(line: 'started' | 'stopping'): Promise<void>;
+  go(): void;
+  done: Promise<void>;
+}
+
+export function startLiveRecording(relay: Relay, session: string, iterations: number, liveUs: number, pauseUs: number, goFile: string): LiveRecording {
+  const child = spawn('bash', [STREAM_SCRIPT, `tcp://127.0.0.1:${relay.ports.control}`, `tcp://127.0.0.1:${relay.ports.data}`, session, String(iterations), String(liveUs), String(pauseUs), goFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: Array<() => void> = [];
+  child.stdout!.setEncoding('utf8').on('data', (t: string) => {
+    out += t;
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (t: string) => (err += t));
+  const done = new Promise<void>((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`lttng-stream.sh exited with ${code}: ${err}`)))),
+  );
+  return {
+    reached: (line) =>
+      new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (out.split('\n').includes(line)) resolve();
+          else if (child.exitCode !== null) reject(new Error(`lttng-stream.sh ended before "${line}": ${err}`));
+          else waiters.push(check);
+        };
+        done.catch(reject);
+        check();
+      }),
+    go: () => writeFileSync(goFile, ''),
+    done,
+  };
+}
+
+/** One stream of a stored LTTng trace folder: its packets as the index lists them. */
+export interface StoredStream {
+  channel: string;
+  packets: Array<{ bytes: Buffer; entry: Buffer }>;
+}
+
+/** The metadata and data streams of one trace folder (`metadata`, CHANNEL_CPU files with index/CHANNEL_CPU.idx). */
+export function readStoredTrace(dir: string): { metadata: Buffer; streams: StoredStream[] } {
+  const streams: StoredStream[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name === 'metadata' || name === 'index') continue;
+    const data = readFileSync(join(dir, name));
+    const idx = readFileSync(join(dir, 'index', `${name}.idx`));
+    const size = idx.readUInt32BE(12);
+    const packets = [];
+    for (let at = 16; at + size <= idx.length; at += size) {
+      const entry = idx.subarray(at, at + size);
+      const offset = Number(entry.readBigUInt64BE(0));
+      packets.push({ bytes: data.subarray(offset, offset + Number(entry.readBigUInt64BE(8)) / 8), entry });
+    }
+    streams.push({ channel: name, packets });
+  }
+  return { metadata: readFileSync(join(dir, 'metadata')), streams };
 }
