@@ -32,6 +32,13 @@ export class ByteQueue {
     return out;
   }
 
+  /** The first `n` bytes (n <= length), left in the queue. */
+  peek(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first !== undefined && first.length - this.head >= n) return first.subarray(this.head, this.head + n);
+    return Buffer.concat([first!.subarray(this.head), ...this.chunks.slice(1)]).subarray(0, n);
+  }
+
   /** Up to `n` bytes of the oldest socket read, without copying (for packet bytes written as they come). */
   takeUpTo(n: number): Buffer {
     const first = this.chunks[0]!;
