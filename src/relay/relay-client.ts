@@ -31,7 +31,7 @@ function open(host: string, port: number): Promise<Socket> {
 
 export class RelayClient {
   private readonly replies = new ByteQueue();
-  private wanted: { size: (q: ByteQueue) => number | undefined; resolve: (b: Buffer) => void } | undefined;
+  private wanted: { size: (q: ByteQueue) => number | undefined; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
 
   private constructor(
@@ -44,6 +44,7 @@ export class RelayClient {
     });
     const fail = (error: Error): void => {
       this.failure ??= error;
+      this.wanted?.reject(this.failure);
       this.wanted = undefined;
     };
     control.on('error', fail);
@@ -75,8 +76,7 @@ export class RelayClient {
     this.control.write(Buffer.concat([header, payload]));
     if (size === undefined) return Promise.resolve(Buffer.alloc(0));
     return new Promise((resolve, reject) => {
-      this.wanted = { size: typeof size === 'number' ? () => size : size, resolve };
-      this.control.once('close', () => reject(this.failure));
+      this.wanted = { size: typeof size === 'number' ? () => size : size, resolve, reject };
       this.deliver();
     });
   }
@@ -172,6 +172,14 @@ export class RelayClient {
     p.writeBigUInt64BE(handle, 0);
     p.writeBigUInt64BE(lastSeq, 8);
     return this.expectOk(RelayCommand.CLOSE_STREAM, p);
+  }
+
+  /** DATA_PENDING: is anything up to `lastSeq` not yet written by the relay? */
+  async dataPending(handle: bigint, lastSeq: bigint): Promise<boolean> {
+    const p = Buffer.alloc(16);
+    p.writeBigUInt64BE(handle, 0);
+    p.writeBigUInt64BE(lastSeq, 8);
+    return (await this.command(RelayCommand.DATA_PENDING, p, 4)).readUInt32BE(0) !== 0;
   }
 
   /** Ends both connections (the relay then closes the session's streams once their data is in). */
