@@ -5,6 +5,7 @@
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RelayClient } from '../../src/relay/relay-client.js';
 import { REPO_ROOT } from '../repo-paths.js';
-import { readStoredTrace, startRelay } from './relay-helpers.js';
+import { freePorts, readStoredTrace, startRelay } from './relay-helpers.js';
 
 const SOURCE = join(REPO_ROOT, 'test', 'view', 'lttng-ust-texts', 'traces', 'uid', 'ust', 'uid', '0', '64-bit');
 
@@ -125,6 +126,37 @@ test('a live viewer reads every packet, each stream hangs up once closed and is 
     assert.equal(fresh.readUInt32BE(4), 0, 'no stream offered again');
     v.close();
     c.close();
+  } finally {
+    await relay.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('ltt view -i lttng-live lists a relay\'s live sessions; bad URLs, no relay and following: one-line errors', { timeout: 60_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'ltt-relay-viewlist-'));
+  const relay = await startRelay('ltt', join(work, 'out'));
+  const view = (...args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ltt'), 'view', ...args], { encoding: 'utf8', timeout: 30_000 });
+  try {
+    const c = await RelayClient.connect('127.0.0.1', relay.ports.control, relay.ports.data);
+    await c.version();
+    await c.createSession({ name: 'listed', hostname: 'far-host', liveTimerUs: 250000, sessiondUuid: randomBytes(16), sessiondSessionId: 1n, creationTime: 0 });
+    await c.createTraceChunk(0n, 0);
+    await c.addStream('metadata', 'kernel', 0n);
+    await c.streamsSent();
+    const listed = view('-i', 'lttng-live', `net://127.0.0.1:${relay.ports.live}`);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.equal(listed.stdout, `net://127.0.0.1:${relay.ports.live}/host/far-host/listed (timer = 250000, 1 stream(s), 0 client(s) connected)\n`);
+    c.close();
+    for (const [args, message] of [
+      [['-i', 'lttng-live', 'http://x/'], /^Error: Invalid LTTng live URL "http:\/\/x\/"/],
+      [['-i', 'lttng-live', `net://127.0.0.1:${relay.ports.live}/host/far-host/listed`], /^Error: following a live session is not supported by ltt view yet/],
+      [['-i', 'lttng-live', `net://127.0.0.1:${(await freePorts(1))[0]}`], /^Error: Cannot list the sessions of the relay at 127\.0\.0\.1:\d+: ECONNREFUSED/],
+    ] as const) {
+      const r = view(...args);
+      assert.equal(r.status, 1, args.join(' '));
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+    }
   } finally {
     await relay.stop();
     rmSync(work, { recursive: true, force: true });

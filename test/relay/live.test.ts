@@ -1,6 +1,7 @@
 // ltt-relayd's live port (LTTng's live viewer protocol 2.4) against babeltrace2's lttng-live source, with a
 // real lttng-sessiond 2.13 recording a live session (`lttng create --live`) of the texts app:
-//   - `babeltrace2 -i lttng-live net://localhost:PORT` lists the sessions as it lists lttng-relayd's;
+//   - `babeltrace2 -i lttng-live net://localhost:PORT` lists the sessions as it lists lttng-relayd's, and
+//     `ltt view -i lttng-live net://localhost:PORT` prints babeltrace2's listing of either relay;
 //   - `babeltrace2 -i lttng-live net://localhost:PORT/host/HOST/SESSION` follows the session: events show up
 //     while the session records (before `lttng stop`), all of them by the end, and babeltrace2 then ends by
 //     itself (the streams hang up), printing the events it prints of the stored trace.
@@ -12,11 +13,12 @@ import { hostname } from 'node:os';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPO_ROOT } from '../repo-paths.js';
 import { babeltraceText, BT2, missingPeers, startLiveRecording, startRelay, type Relay } from './relay-helpers.js';
 
 const skip = missingPeers();
 
-test('babeltrace2 lists the live sessions of ltt-relayd as those of lttng-relayd', { skip, timeout: 300_000 }, async () => {
+test('babeltrace2 lists the live sessions of ltt-relayd as those of lttng-relayd; ltt view lists both as babeltrace2', { skip, timeout: 300_000 }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'ltt-relay-list-'));
   try {
     const listings: string[] = [];
@@ -28,6 +30,10 @@ test('babeltrace2 lists the live sessions of ltt-relayd as those of lttng-relayd
         const r = spawnSync(BT2, ['-i', 'lttng-live', `net://localhost:${relay.ports.live}`], { encoding: 'utf8', timeout: 30_000 });
         assert.equal(r.status, 0, r.stderr);
         listings.push(r.stdout.split(String(relay.ports.live)).join('PORT'));
+        // ltt view lists them as babeltrace2 does, from either relay.
+        const ours = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ltt'), 'view', '-i', 'lttng-live', `net://localhost:${relay.ports.live}`], { encoding: 'utf8', timeout: 30_000 });
+        assert.equal(ours.stderr, '');
+        assert.equal(ours.stdout, r.stdout, `ltt view's listing of ${kind}-relayd`);
         rec.go();
         await rec.done;
       } finally {
