@@ -592,6 +592,7 @@ Reading (source.ctf.fs):
       --clock-offset=SEC        shift every clock by SEC seconds
       --clock-offset-ns=NS      shift every clock by NS ns
       --clock-force-correlate   treat every clock's origin as the Unix epoch
+  -i, --input-format=lttng-live TRACE-PATH is net://HOST[:PORT]: list the relay's live sessions
 Trimming (filter.utils.trimmer):
   -b, --begin=BEGIN             first time to keep
   -e, --end=END                 last time to keep
