@@ -10,13 +10,13 @@
 // are accepted and ignored, and so are positional arguments, as its getopt loop does, so that scripts written
 // for lttng-sessiond run ltt-sessiond unchanged. Exit codes: 0 ok, 1 could not start.
 
-import { spawn } from 'node:child_process';
-import { closeSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { daemonRundir, DEFAULT_TRACING_GROUP, logFilePath, lttHome } from '../control/runtime-paths.js';
+import { reportFailure, reportReady, startDetached } from '../daemon-start.js';
 import { isLttError } from '../errors.js';
-import { DaemonLog } from './daemon-log.js';
+import { DaemonLog } from '../control/daemon-log.js';
 import { LTT_VERSION } from '../control/messages.js';
 import { loadSessionsAtStart } from './session-autoload.js';
 import { SessionDaemon } from './session-daemon.js';
@@ -157,33 +157,15 @@ function parseArgs(argv: string[]): DaemonArgs {
 
 /** Starts a detached copy of this daemon and waits for its "ready" line (or its reason for failing). */
 async function daemonize(args: DaemonArgs, rundir: string): Promise<number> {
-  const self = fileURLToPath(import.meta.url);
   const childArgs = ['--rundir', rundir, '--group', args.group, ...(args.noKernel ? ['--no-kernel'] : []),
     ...(args.load ? ['--load', args.load] : []), ...(args.pidfile ? ['--pidfile', args.pidfile] : [])];
-  // Keep loader flags (tsx in development) but not the test runner's or an inspector's.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
-  const child = spawn(process.execPath, [...execArgv, self, ...childArgs, '--ready-fd', '3'], {
-    detached: true,
-    // The name it was started under (scripts find lttng-sessiond by it, as `pgrep` does).
+  const code = await startDetached(fileURLToPath(import.meta.url), childArgs, {
+    quiet: args.quiet,
+    keepOutput: args.keepOutput,
     argv0: process.argv0,
-    stdio: ['ignore', args.keepOutput ? 'inherit' : 'ignore', args.keepOutput ? 'inherit' : 'ignore', 'pipe'],
   });
-  const pipe = child.stdio[3] as NodeJS.ReadableStream;
-  let text = '';
-  pipe.setEncoding('utf8');
-  pipe.on('data', (chunk: string) => (text += chunk));
-  const exitCode = await new Promise<number | null>((resolveExit) => {
-    pipe.on('end', () => resolveExit(text.startsWith('ready') ? null : 1));
-    child.on('exit', (code) => resolveExit(code ?? 1));
-  });
-  if (exitCode === null) {
-    child.unref();
-    if (args.sigParent) process.kill(process.ppid, 'SIGUSR1');
-    return 0;
-  }
-  const reason = text.replace(/^error\s*/, '').trim() || `the daemon exited with status ${exitCode}`;
-  if (!args.quiet) process.stderr.write(`Error: ${reason}\n`);
-  return 1;
+  if (code === 0 && args.sigParent) process.kill(process.ppid, 'SIGUSR1');
+  return code;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -218,10 +200,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     const message = isLttError(error) ? error.message : `Cannot start: ${(error as Error).message}`;
     log.line(message);
-    if (readyFd !== undefined) {
-      writeSync(readyFd, `error ${message}\n`);
-      closeSync(readyFd);
-    } else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
+    if (readyFd !== undefined) reportFailure(readyFd, message);
+    else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
     process.exitCode = 1;
     return;
   }
@@ -237,10 +217,8 @@ export async function main(argv: string[]): Promise<void> {
     const message = `Session load failed: ${isLttError(error) ? error.message : String(error)}`;
     log.line(message);
     daemon.destroy();
-    if (readyFd !== undefined) {
-      writeSync(readyFd, `error ${message}\n`);
-      closeSync(readyFd);
-    } else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
+    if (readyFd !== undefined) reportFailure(readyFd, message);
+    else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
     process.exit(1);
   }
   let signals = 0;
@@ -275,12 +253,8 @@ export async function main(argv: string[]): Promise<void> {
       log.line(`Cannot write the pid file ${args.pidfile}: ${(error as Error).message}`);
     }
   }
-  if (readyFd !== undefined) {
-    // Detached: leave the caller's directory, report readiness, close the pipe so the parent returns.
-    process.chdir('/');
-    writeSync(readyFd, 'ready\n');
-    closeSync(readyFd);
-  } else if (args.sigParent) process.kill(process.ppid, 'SIGUSR1');
+  if (readyFd !== undefined) reportReady(readyFd);
+  else if (args.sigParent) process.kill(process.ppid, 'SIGUSR1');
 }
 
 const invokedPath = process.argv[1];

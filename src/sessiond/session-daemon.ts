@@ -17,7 +17,7 @@ import { lttHome, socketPath } from '../control/runtime-paths.js';
 import { isLttError } from '../errors.js';
 import type { DaemonContext } from './daemon-context.js';
 import type { PeerCredentials } from './session.js';
-import type { DaemonLog } from './daemon-log.js';
+import type { DaemonLog } from '../control/daemon-log.js';
 import { ConnectionGate, connectionLimits, tooManyConnections } from './connection-limits.js';
 import { dispatch } from './dispatch-table.js';
 import { KernelDomain } from './domains/kernel-domain.js';

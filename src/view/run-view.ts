@@ -5,7 +5,8 @@
 // `Error: <what>` goes to stderr.
 
 import { isMainThread, Worker } from 'node:worker_threads';
-import { isLttError } from '../errors.js';
+import { isLttError, LttError } from '../errors.js';
+import { DEFAULT_LIVE_PORT, listLiveSessions, parseLiveUrl } from '../relay/live-client.js';
 import { runCounter, runDummy } from '../graph/sinks.js';
 import { colorsSupported } from './pretty-options.js';
 import { OutputWriter, writeStderr } from './output-writer.js';
@@ -45,7 +46,28 @@ function runWithDeepStack(argv: string[]): Promise<number> {
   });
 }
 
+/**
+ * -i lttng-live: a URL without /host/HOSTNAME/SESSION lists the relay's sessions as babeltrace2 prints them.
+ * Following a session is babeltrace2's for now.
+ */
+async function runLive(cfg: ViewConfig): Promise<number> {
+  if (cfg.paths.length !== 1) throw new LttError('LIVE_URL', `-i lttng-live takes one URL (got ${cfg.paths.length})`);
+  const url = parseLiveUrl(cfg.paths[0]!);
+  if (url.target !== undefined) {
+    throw new LttError('LIVE_FOLLOW', 'following a live session is not supported by ltt view yet (babeltrace2 -i lttng-live follows it)');
+  }
+  const sessions = await listLiveSessions(url.host, url.port ?? DEFAULT_LIVE_PORT);
+  const base = `net://${cfg.paths[0]!.replace(/^net[46]?:\/\//, '').replace(/\/+$/, '')}`;
+  const w = OutputWriter.stdout('utf8');
+  for (const s of sessions) {
+    w.str(`${base}/host/${s.hostname}/${s.name} (timer = ${s.liveTimerUs}, ${s.streams} stream(s), ${s.clients} client(s) connected)\n`);
+  }
+  w.close();
+  return 0;
+}
+
 async function run(cfg: ViewConfig, started: { output: boolean }): Promise<number> {
+  if (cfg.live) return runLive(cfg);
   if (cfg.sink === 'ctf-metadata') {
     const text = await readMetadataText(cfg.paths[0]!);
     const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, 'utf8') : OutputWriter.stdout('utf8');

@@ -41,6 +41,8 @@ export interface ViewConfig {
   readonly clockOffsetNs: bigint;
   readonly clockForceCorrelate: boolean;
   readonly help: boolean;
+  /** -i lttng-live: the paths are LTTng live URLs (net://HOST[:PORT][/host/HOSTNAME/SESSION]). */
+  readonly live: boolean;
   readonly verbose: boolean;
   /** sink.utils.counter `step` (default 10000) and `hide-zero` parameters. */
   readonly counterStep: number;
@@ -362,6 +364,7 @@ export function parseViewArgs(argv: readonly string[]): ViewConfig {
   let lastComponent: SinkKind | 'source' | undefined;
   let gotOutputFormat = false;
   let gotInputFormat = false;
+  let live = false;
   let counterStep = 10000;
   let counterHideZero = false;
 
@@ -454,8 +457,8 @@ export function parseViewArgs(argv: readonly string[]): ViewConfig {
       case 'input-format':
         if (gotInputFormat) throw new ViewArgsError('Duplicate --input-format option');
         gotInputFormat = true;
-        if (arg === 'lttng-live') throw new ViewArgsError('--input-format=lttng-live is not supported by ltt view yet');
-        if (arg !== 'ctf') throw new ViewArgsError(`Unknown legacy input format: ${arg}`);
+        if (arg === 'lttng-live') live = true;
+        else if (arg !== 'ctf') throw new ViewArgsError(`Unknown legacy input format: ${arg}`);
         break;
       case 'component': {
         // [NAME:]TYPE.PLUGIN.CLASS
@@ -563,6 +566,7 @@ export function parseViewArgs(argv: readonly string[]): ViewConfig {
     clockOffsetNs: clockOffsetNs ?? 0n,
     clockForceCorrelate,
     help,
+    live,
     verbose,
     counterStep,
     counterHideZero,
@@ -588,6 +592,7 @@ Reading (source.ctf.fs):
       --clock-offset=SEC        shift every clock by SEC seconds
       --clock-offset-ns=NS      shift every clock by NS ns
       --clock-force-correlate   treat every clock's origin as the Unix epoch
+  -i, --input-format=lttng-live TRACE-PATH is net://HOST[:PORT]: list the relay's live sessions
 Trimming (filter.utils.trimmer):
   -b, --begin=BEGIN             first time to keep
   -e, --end=END                 last time to keep

@@ -1,15 +1,18 @@
 /*
  * app.c - emits the events of tp.h from two threads.
- * Usage: ./app [ITERATIONS [SEED]]   (defaults 200 and 1)
- * Each thread runs ITERATIONS iterations of one event each (2 x ITERATIONS
- * events in all); SEED picks the event kinds and the texts, so different
- * seeds give different traces of the same shape.
+ * Usage: ./app [ITERATIONS [SEED [THREADS [PAUSE_US]]]]   (defaults 200, 1, 2, 0)
+ * Each thread runs ITERATIONS iterations of one event each (THREADS x
+ * ITERATIONS events in all); SEED picks the event kinds and the texts, so
+ * different seeds give different traces of the same shape. One thread gives
+ * the same events in the same order on every run (the relay tests compare
+ * two recordings); PAUSE_US spreads them over time (live viewing).
  */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tp.h"
 
 struct piece { const char *bytes; size_t len; };
@@ -42,7 +45,7 @@ static uint64_t next_rand(uint64_t *s)
 	return *s;
 }
 
-struct worker { long iterations; uint64_t seed; };
+struct worker { long iterations; uint64_t seed; long pause_us; };
 
 static void *run(void *arg)
 {
@@ -87,6 +90,8 @@ static void *run(void *arg)
 			lttng_ust_tracepoint(texts, texts, (int) i, s, arr, seq, n);
 			break;
 		}
+		if (w->pause_us > 0)
+			usleep(w->pause_us);
 	}
 	return NULL;
 }
@@ -95,19 +100,21 @@ int main(int argc, char **argv)
 {
 	long iterations = argc > 1 ? atol(argv[1]) : 200;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-	struct worker w[2] = { { iterations, seed * 2 + 1 }, { iterations, seed * 2 + 2 } };
+	int threads = argc > 3 ? atoi(argv[3]) : 2;
+	long pause_us = argc > 4 ? atol(argv[4]) : 0;
+	struct worker w[2] = { { iterations, seed * 2 + 1, pause_us }, { iterations, seed * 2 + 2, pause_us } };
 	pthread_t t[2];
 
-	if (iterations < 0) {
-		fprintf(stderr, "usage: %s [ITERATIONS [SEED]]\n", argv[0]);
+	if (iterations < 0 || threads < 1 || threads > 2 || pause_us < 0) {
+		fprintf(stderr, "usage: %s [ITERATIONS [SEED [THREADS [PAUSE_US]]]]\n", argv[0]);
 		return 1;
 	}
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < threads; k++)
 		if (pthread_create(&t[k], NULL, run, &w[k]) != 0) {
 			perror("pthread_create");
 			return 1;
 		}
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < threads; k++)
 		pthread_join(t[k], NULL);
 	return 0;
 }

@@ -5,7 +5,7 @@
 // then says how many it left out. Control characters are escaped: a name cannot forge a line or a terminal.
 
 import { appendFileSync } from 'node:fs';
-import { oneLine } from '../control/error-codes.js';
+import { oneLine } from './error-codes.js';
 
 const CLIENT_LINES_PER_SECOND = 10;
 

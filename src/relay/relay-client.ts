@@ -1,0 +1,200 @@
+// The consumer side of LTTng 2.13's consumer-to-relay protocol: what a session daemon and its consumer send a
+// relay (lttng-relayd or ltt-relayd) on the control and data ports. Commands are sent one at a time and each
+// reply read in full; packets go on the data port, their index entries on the control port, as
+// lttng-consumerd sends them.
+
+import { connect, type Socket } from 'node:net';
+import { LttError } from '../errors.js';
+import { ByteQueue } from './byte-queue.js';
+import { CONTROL_HEADER_SIZE, DATA_HEADER_SIZE, LTTNG_OK, RELAY_MAJOR, RELAY_MINOR, RelayCommand } from './relay-protocol.js';
+
+export interface ClientSession {
+  name: string;
+  hostname: string;
+  liveTimerUs: number;
+  /** 16 bytes identifying the session daemon. */
+  sessiondUuid: Buffer;
+  sessiondSessionId: bigint;
+  creationTime: number;
+  currentChunkId?: bigint;
+}
+
+function open(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port, noDelay: true }, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+export class RelayClient {
+  private readonly replies = new ByteQueue();
+  private wanted: { size: (q: ByteQueue) => number | undefined; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly control: Socket,
+    readonly data: Socket,
+  ) {
+    control.on('data', (chunk: Buffer) => {
+      this.replies.push(chunk);
+      this.deliver();
+    });
+    const fail = (error: Error): void => {
+      this.failure ??= error;
+      this.wanted?.reject(this.failure);
+      this.wanted = undefined;
+    };
+    control.on('error', fail);
+    control.on('close', () => fail(new LttError('RELAY_GONE', 'the relay closed the control connection')));
+    data.on('error', () => undefined);
+  }
+
+  static async connect(host: string, controlPort: number, dataPort: number): Promise<RelayClient> {
+    const control = await open(host, controlPort);
+    const data = await open(host, dataPort);
+    return new RelayClient(control, data);
+  }
+
+  private deliver(): void {
+    const w = this.wanted;
+    if (w === undefined) return;
+    const n = w.size(this.replies);
+    if (n === undefined || this.replies.length < n) return;
+    this.wanted = undefined;
+    w.resolve(this.replies.take(n));
+  }
+
+  /** Sends a command; the reply of a size `size` computes from the bytes so far (undefined: not known yet). */
+  private command(cmd: RelayCommand, payload: Buffer, size?: number | ((q: ByteQueue) => number | undefined)): Promise<Buffer> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const header = Buffer.alloc(CONTROL_HEADER_SIZE);
+    header.writeBigUInt64BE(BigInt(payload.length), 8);
+    header.writeUInt32BE(cmd, 16);
+    this.control.write(Buffer.concat([header, payload]));
+    if (size === undefined) return Promise.resolve(Buffer.alloc(0));
+    return new Promise((resolve, reject) => {
+      this.wanted = { size: typeof size === 'number' ? () => size : size, resolve, reject };
+      this.deliver();
+    });
+  }
+
+  private async expectOk(cmd: RelayCommand, payload: Buffer): Promise<void> {
+    const code = (await this.command(cmd, payload, 4)).readUInt32BE(0);
+    if (code !== LTTNG_OK) throw new LttError('RELAY_REFUSED', `the relay refused command ${cmd} (code ${code})`);
+  }
+
+  async version(): Promise<{ major: number; minor: number }> {
+    const p = Buffer.alloc(8);
+    p.writeUInt32BE(RELAY_MAJOR, 0);
+    p.writeUInt32BE(RELAY_MINOR, 4);
+    const r = await this.command(RelayCommand.VERSION, p, 8);
+    return { major: r.readUInt32BE(0), minor: r.readUInt32BE(4) };
+  }
+
+  /** CREATE_SESSION (2.11); the relay's session id and output path. */
+  async createSession(s: ClientSession): Promise<{ id: bigint; outputPath: string }> {
+    const name = Buffer.from(`${s.name}\0`);
+    const host = Buffer.from(`${s.hostname}\0`);
+    const p = Buffer.alloc(59);
+    p.writeUInt32BE(name.length, 0);
+    p.writeUInt32BE(host.length, 4);
+    p.writeUInt32BE(s.liveTimerUs, 12);
+    s.sessiondUuid.copy(p, 18);
+    p.writeBigUInt64BE(s.sessiondSessionId, 34);
+    p.writeBigUInt64BE(BigInt(s.creationTime), 42);
+    if (s.currentChunkId !== undefined) {
+      p[50] = 1;
+      p.writeBigUInt64BE(s.currentChunkId, 51);
+    }
+    const r = await this.command(RelayCommand.CREATE_SESSION, Buffer.concat([p, name, host]), (q) => (q.length < 16 ? undefined : 16 + peekU32(q, 12)));
+    if (r.readUInt32BE(8) !== LTTNG_OK) throw new LttError('RELAY_REFUSED', `the relay refused session "${s.name}"`);
+    return { id: r.readBigUInt64BE(0), outputPath: r.subarray(16, r.length - 1).toString('utf8') };
+  }
+
+  async createTraceChunk(id: bigint, creationTime: number): Promise<void> {
+    const p = Buffer.alloc(20);
+    p.writeBigUInt64BE(id, 0);
+    p.writeBigUInt64BE(BigInt(creationTime), 8);
+    await this.expectOk(RelayCommand.CREATE_TRACE_CHUNK, p);
+  }
+
+  /** ADD_STREAM (2.11): the relay's handle of the stream. */
+  async addStream(channel: string, path: string, chunkId: bigint): Promise<bigint> {
+    const c = Buffer.from(`${channel}\0`);
+    const pa = Buffer.from(`${path}\0`);
+    const p = Buffer.alloc(32);
+    p.writeUInt32BE(c.length, 0);
+    p.writeUInt32BE(pa.length, 4);
+    p.writeBigUInt64BE(chunkId, 24);
+    const r = await this.command(RelayCommand.ADD_STREAM, Buffer.concat([p, c, pa]), 12);
+    if (r.readUInt32BE(8) !== LTTNG_OK) throw new LttError('RELAY_REFUSED', `the relay refused stream ${path}/${channel}`);
+    return r.readBigUInt64BE(0);
+  }
+
+  streamsSent(): Promise<void> {
+    return this.expectOk(RelayCommand.STREAMS_SENT, Buffer.alloc(0));
+  }
+
+  /** SEND_METADATA: no reply. */
+  async sendMetadata(handle: bigint, bytes: Uint8Array): Promise<void> {
+    const p = Buffer.alloc(12);
+    p.writeBigUInt64BE(handle, 0);
+    await this.command(RelayCommand.SEND_METADATA, Buffer.concat([p, bytes]));
+  }
+
+  /** One packet on the data port; resolves once the socket took it (backpressure). */
+  sendPacket(handle: bigint, seq: bigint, packet: Uint8Array): Promise<void> {
+    const h = Buffer.alloc(DATA_HEADER_SIZE);
+    h.writeBigUInt64BE(handle, 8);
+    h.writeBigUInt64BE(seq, 16);
+    h.writeUInt32BE(packet.length, 24);
+    this.data.write(h);
+    return new Promise((resolve) => {
+      if (this.data.write(packet)) resolve();
+      else this.data.once('drain', resolve);
+    });
+  }
+
+  /** SEND_INDEX: `entry` is the 72-byte index entry of the packet (its offset is the relay's to fill). */
+  sendIndex(handle: bigint, seq: bigint, entry: Uint8Array): Promise<void> {
+    const p = Buffer.alloc(80);
+    p.writeBigUInt64BE(handle, 0);
+    p.writeBigUInt64BE(seq, 8);
+    Buffer.from(entry.buffer, entry.byteOffset + 8, 64).copy(p, 16);
+    return this.expectOk(RelayCommand.SEND_INDEX, p);
+  }
+
+  closeStream(handle: bigint, lastSeq: bigint): Promise<void> {
+    const p = Buffer.alloc(16);
+    p.writeBigUInt64BE(handle, 0);
+    p.writeBigUInt64BE(lastSeq, 8);
+    return this.expectOk(RelayCommand.CLOSE_STREAM, p);
+  }
+
+  /** DATA_PENDING: is anything up to `lastSeq` not yet written by the relay? */
+  async dataPending(handle: bigint, lastSeq: bigint): Promise<boolean> {
+    const p = Buffer.alloc(16);
+    p.writeBigUInt64BE(handle, 0);
+    p.writeBigUInt64BE(lastSeq, 8);
+    return (await this.command(RelayCommand.DATA_PENDING, p, 4)).readUInt32BE(0) !== 0;
+  }
+
+  /** Ends both connections (the relay then closes the session's streams once their data is in). */
+  close(): void {
+    this.data.end();
+    this.control.end();
+  }
+
+  /** Both connections cut at once, as when the peer dies. */
+  destroy(): void {
+    this.data.destroy();
+    this.control.destroy();
+  }
+}
+
+function peekU32(q: ByteQueue, at: number): number {
+  return q.peek(at + 4).readUInt32BE(at);
+}

@@ -1,0 +1,292 @@
+// ltt-relayd under faults, on real sockets:
+//   - a peer killed mid-stream (both connections cut inside a packet): the relay closes that session's streams,
+//     keeps every packet it received whole, cuts off the cut one, reads cleanly, and serves the next peer;
+//   - garbage on each port, more than 100 000 frames (bad sizes, unknown commands, truncated frames, huge
+//     lengths, host, session, path and channel names with '/', '..', NUL or a leading '.'): each bad
+//     connection closes, the relay stays up, its peak memory stays bounded, and no file appears outside --output.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RelayClient, type ClientSession } from '../../src/relay/relay-client.js';
+import { REPO_ROOT } from '../repo-paths.js';
+import { BT2, listFiles, readStoredTrace, startRelay, type Relay } from './relay-helpers.js';
+
+const SOURCE = join(REPO_ROOT, 'test', 'view', 'lttng-ust-texts', 'traces', 'uid', 'ust', 'uid', '0', '64-bit');
+const TRACE_PATH = 'ust/uid/0/64-bit';
+
+function sessionOf(name: string, hostname: string): ClientSession {
+  return { name, hostname, liveTimerUs: 0, sessiondUuid: randomBytes(16), sessiondSessionId: 1n, creationTime: Math.floor(Date.now() / 1000) };
+}
+
+/** Files under the relay's output still open by the relay. */
+function openOutputFiles(relay: Relay): string[] {
+  const dir = `/proc/${relay.child.pid}/fd`;
+  return readdirSync(dir)
+    .map((fd) => {
+      try {
+        return readlinkSync(join(dir, fd));
+      } catch {
+        return '';
+      }
+    })
+    .filter((p) => p.startsWith(relay.output));
+}
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let i = 0; !done(); i++) {
+    if (i > 200) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A whole session sent by a well-behaved peer: all packets of the source trace. */
+async function sendWholeTrace(relay: Relay, name: string): Promise<string> {
+  const src = readStoredTrace(SOURCE);
+  const c = await RelayClient.connect('127.0.0.1', relay.ports.control, relay.ports.data);
+  await c.version();
+  const { outputPath } = await c.createSession(sessionOf(name, 'wellbehaved'));
+  await c.createTraceChunk(0n, Math.floor(Date.now() / 1000));
+  const meta = await c.addStream('metadata', TRACE_PATH, 0n);
+  const handles = [];
+  for (const s of src.streams) handles.push(await c.addStream(s.channel, TRACE_PATH, 0n));
+  await c.streamsSent();
+  await c.sendMetadata(meta, src.metadata);
+  for (const [i, s] of src.streams.entries()) {
+    for (const [seq, p] of s.packets.entries()) {
+      await c.sendPacket(handles[i]!, BigInt(seq), p.bytes);
+      await c.sendIndex(handles[i]!, BigInt(seq), p.entry);
+    }
+    await c.closeStream(handles[i]!, BigInt(s.packets.length - 1));
+  }
+  await c.closeStream(meta, 0xffffffffffffffffn);
+  c.close();
+  return join(relay.output, outputPath, TRACE_PATH);
+}
+
+test('a peer killed inside a packet: the relay closes its streams, keeps the whole packets, serves the next peer', { timeout: 120_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'ltt-relay-killed-'));
+  const relay = await startRelay('ltt', join(work, 'out'));
+  try {
+    const src = readStoredTrace(SOURCE);
+    const [s0, s1] = src.streams as [typeof src.streams[0], typeof src.streams[0]];
+    const c = await RelayClient.connect('127.0.0.1', relay.ports.control, relay.ports.data);
+    await c.version();
+    const { outputPath } = await c.createSession(sessionOf('killed', 'peerhost'));
+    await c.createTraceChunk(0n, Math.floor(Date.now() / 1000));
+    const meta = await c.addStream('metadata', TRACE_PATH, 0n);
+    const h0 = await c.addStream(s0.channel, TRACE_PATH, 0n);
+    const h1 = await c.addStream(s1.channel, TRACE_PATH, 0n);
+    await c.streamsSent();
+    await c.sendMetadata(meta, src.metadata);
+    // Stream 0: two packets whole, then half of the third (its index never comes). Stream 1: one packet.
+    for (const seq of [0, 1]) {
+      await c.sendPacket(h0, BigInt(seq), s0.packets[seq]!.bytes);
+      await c.sendIndex(h0, BigInt(seq), s0.packets[seq]!.entry);
+    }
+    await c.sendPacket(h1, 0n, s1.packets[0]!.bytes);
+    await c.sendIndex(h1, 0n, s1.packets[0]!.entry);
+    const header = Buffer.alloc(32);
+    header.writeBigUInt64BE(h0, 8);
+    header.writeBigUInt64BE(2n, 16);
+    header.writeUInt32BE(s0.packets[2]!.bytes.length, 24);
+    c.data.write(Buffer.concat([header, s0.packets[2]!.bytes.subarray(0, 1000)]));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.notDeepEqual(openOutputFiles(relay), [], 'the streams are open while the peer lives');
+    c.destroy();
+
+    await until('the relay closed the killed session\'s files', () => openOutputFiles(relay).length === 0);
+    const stored = join(relay.output, outputPath, TRACE_PATH);
+    assert.equal(statSync(join(stored, s0.channel)).size, s0.packets[0]!.bytes.length + s0.packets[1]!.bytes.length, 'the cut packet is cut off');
+    // What was received reads as the same packets written locally.
+    const expected = join(work, 'expected', TRACE_PATH);
+    mkdirSync(expected, { recursive: true });
+    writeFileSync(join(expected, 'metadata'), src.metadata);
+    writeFileSync(join(expected, s0.channel), Buffer.concat([s0.packets[0]!.bytes, s0.packets[1]!.bytes]));
+    writeFileSync(join(expected, s1.channel), s1.packets[0]!.bytes);
+    const ours = spawnSync(BT2, [stored], { encoding: 'utf8' });
+    const theirs = spawnSync(BT2, [expected], { encoding: 'utf8' });
+    assert.equal(ours.stderr, '');
+    assert.equal(ours.status, 0);
+    assert.ok(theirs.stdout.length > 0);
+    assert.equal(ours.stdout, theirs.stdout);
+
+    // The relay serves the next peer, whose trace is whole.
+    const next = await sendWholeTrace(relay, 'next');
+    await until('the next session is closed', () => openOutputFiles(relay).length === 0);
+    assert.equal(spawnSync(BT2, [next], { encoding: 'utf8' }).stdout, spawnSync(BT2, [SOURCE], { encoding: 'utf8' }).stdout);
+    assert.equal(relay.child.exitCode, null);
+  } finally {
+    await relay.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+/** xorshift: the same garbage on every run of one seed (the seed is printed on failure). */
+function prng(seed: number): (n: number) => number {
+  let s = seed >>> 0 || 1;
+  return (n) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+}
+
+const HOSTILE = ['..', '../../../../../../../tmp/ESCAPE', '/etc', 'a/../../..', '.hidden', 'x\0/../../ESCAPE', '', 'ok/../../../ESCAPE', '/', '.', 'a/b', '\0'];
+
+function controlFrame(cmd: number, payload: Buffer, claimed = BigInt(payload.length)): Buffer {
+  const h = Buffer.alloc(24);
+  h.writeBigUInt64BE(claimed, 8);
+  h.writeUInt32BE(cmd, 16);
+  return Buffer.concat([h, payload]);
+}
+
+function createSessionFrame(name: string, host: string, base: string, chunk?: bigint): Buffer {
+  const n = Buffer.from(`${name}\0`);
+  const h = Buffer.from(`${host}\0`);
+  const b = base === '' ? Buffer.alloc(0) : Buffer.from(`${base}\0`);
+  const p = Buffer.alloc(59);
+  p.writeUInt32BE(n.length, 0);
+  p.writeUInt32BE(h.length, 4);
+  p.writeUInt32BE(b.length, 8);
+  randomBytes(16).copy(p, 18);
+  p.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000)), 42);
+  if (chunk !== undefined) {
+    p[50] = 1;
+    p.writeBigUInt64BE(chunk, 51);
+  }
+  return controlFrame(2, Buffer.concat([p, n, h, b]));
+}
+
+function addStreamFrame(channel: string, path: string): Buffer {
+  const c = Buffer.from(`${channel}\0`);
+  const p = Buffer.from(`${path}\0`);
+  const head = Buffer.alloc(32);
+  head.writeUInt32BE(c.length, 0);
+  head.writeUInt32BE(p.length, 4);
+  return controlFrame(1, Buffer.concat([head, c, p]));
+}
+
+const VERSION_FRAME = controlFrame(5, Buffer.from([0, 0, 0, 2, 0, 0, 0, 13]));
+const CHUNK_FRAME = controlFrame(19, Buffer.alloc(20));
+
+/** One connection's worth of frames for `port`; how many frames. */
+function garbage(port: 'control' | 'data' | 'live', r: (n: number) => number): { bytes: Buffer; frames: number } {
+  const frames: Buffer[] = [];
+  const pick = <T>(a: readonly T[]): T => a[r(a.length)]!;
+  const randomFrame = (): Buffer => {
+    const size = pick([0, 1, 7, 8, 20, 59, r(5000), 0xffffffff, 2 ** 40]);
+    const body = randomBytes(Math.min(size, r(300)));
+    if (port === 'live') {
+      const h = Buffer.alloc(16);
+      h.writeBigUInt64BE(BigInt(size), 0);
+      h.writeUInt32BE(pick([1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 10, 0xffffffff, r(1 << 30)]), 8);
+      return Buffer.concat([h, body]);
+    }
+    if (port === 'data') {
+      const h = Buffer.alloc(32);
+      h.writeBigUInt64BE(BigInt(r(8)), 8);
+      h.writeBigUInt64BE(BigInt(r(4)), 16);
+      h.writeUInt32BE(Math.min(size, 0xffffffff), 24);
+      h.writeUInt32BE(pick([0, r(100), 0xffffffff]), 28);
+      return Buffer.concat([h, body]);
+    }
+    return controlFrame(pick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 18, 19, 20, 21, 22, 23, 0, 0xffffffff]), body, BigInt(size));
+  };
+  if (port === 'control' && r(4) !== 0) {
+    frames.push(VERSION_FRAME);
+    const hostile = r(3) === 0;
+    frames.push(createSessionFrame(hostile ? pick(HOSTILE) : `fuzz${r(4)}`, hostile ? pick(HOSTILE) : 'fuzzhost', r(4) === 0 ? pick(HOSTILE) : ''));
+    frames.push(CHUNK_FRAME);
+    // Refused streams keep the connection: many hostile names per connection reach the path checks.
+    for (let i = 0, n = r(60); i < n; i++) frames.push(addStreamFrame(r(2) ? pick(HOSTILE) : `chan_${r(3)}`, r(2) ? pick(HOSTILE) : `ust/${pick(HOSTILE)}`));
+  }
+  if (port === 'live' && r(2) === 0) {
+    const connectFrame = Buffer.alloc(36);
+    connectFrame.writeBigUInt64BE(20n, 0);
+    connectFrame.writeUInt32BE(1, 8);
+    connectFrame.writeUInt32BE(2, 24);
+    connectFrame.writeUInt32BE(4, 28);
+    connectFrame.writeUInt32BE(1, 32);
+    frames.push(connectFrame);
+  }
+  for (let i = 0, n = 1 + r(40); i < n; i++) frames.push(randomFrame());
+  let bytes = Buffer.concat(frames);
+  if (r(3) === 0) bytes = bytes.subarray(0, r(bytes.length + 1)); // truncated
+  return { bytes, frames: frames.length };
+}
+
+function sendAndClose(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.end(bytes));
+    s.on('data', () => undefined);
+    s.on('error', () => resolve());
+    s.on('close', () => resolve());
+    s.setTimeout(5000, () => s.destroy());
+  });
+}
+
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) / 1024;
+}
+
+test('garbage on each port: connections close, the relay stays up, memory bounded, nothing outside --output', { timeout: 600_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'ltt-relay-fuzz-'));
+  const relay = await startRelay('ltt', join(work, 'a', 'b', 'out'));
+  const seed = Number(process.env.RELAY_FUZZ_SEED ?? Date.now() % 1_000_000);
+  const r = prng(seed);
+  try {
+    // A real session stays open meanwhile: garbage on the data port hits its stream handles.
+    const src = readStoredTrace(SOURCE);
+    const live = await RelayClient.connect('127.0.0.1', relay.ports.control, relay.ports.data);
+    await live.version();
+    await live.createSession(sessionOf('bystander', 'fuzzhost'));
+    await live.createTraceChunk(0n, 0);
+    await live.addStream('metadata', TRACE_PATH, 0n);
+    await live.addStream(src.streams[0]!.channel, TRACE_PATH, 0n);
+    await live.streamsSent();
+
+    let frames = 0;
+    const ports = ['control', 'data', 'live'] as const;
+    while (frames < 100_000) {
+      const batch = [];
+      for (let i = 0; i < 8; i++) {
+        const port = ports[r(3)]!;
+        const g = garbage(port, r);
+        frames += g.frames;
+        batch.push(sendAndClose(relay.ports[port], g.bytes));
+      }
+      await Promise.all(batch);
+      assert.equal(relay.child.exitCode, null, `ltt-relayd died (seed ${seed}): ${relay.stderr()}`);
+    }
+
+    // Still serving: a well-behaved peer's trace is stored whole, and the live port lists sessions.
+    const stored = await sendWholeTrace(relay, 'afterfuzz');
+    await until('the well-behaved session is closed', () => !openOutputFiles(relay).some((f) => f.includes('afterfuzz')));
+    assert.equal(spawnSync(BT2, [stored], { encoding: 'utf8' }).stdout, spawnSync(BT2, [SOURCE], { encoding: 'utf8' }).stdout);
+    const listing = spawnSync(BT2, ['-i', 'lttng-live', `net://localhost:${relay.ports.live}`], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(listing.status, 0, listing.stderr);
+
+    const peak = peakRssMiB(relay.child.pid!);
+    assert.ok(peak < 300, `peak RSS ${peak.toFixed(0)} MiB (seed ${seed})`);
+    // Nothing outside --output: the folders above it hold only it, and no ESCAPE file anywhere near.
+    // (ltt-run beside it is the relay's runtime folder, the test's LTT_RUNDIR: its log only.)
+    assert.deepEqual(readdirSync(join(work, 'a', 'b')).sort(), ['ltt-run', 'out']);
+    assert.deepEqual(readdirSync(join(work, 'a', 'b', 'ltt-run')), ['ltt-relayd.log']);
+    assert.deepEqual(readdirSync(join(work, 'a')), ['b']);
+    assert.deepEqual(readdirSync(work), ['a']);
+    assert.ok(!existsSync('/tmp/ESCAPE') && !existsSync('/etc/chan_0'), `a file escaped (seed ${seed})`);
+    for (const f of listFiles(relay.output)) assert.doesNotMatch(f, /(^|\/)(\.|\.\.)?(\/|$)|ESCAPE|\0/, `odd stored path ${f} (seed ${seed})`);
+    live.close();
+  } finally {
+    await relay.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
