@@ -33,7 +33,15 @@ const lttWeb = {
     const i = d && tl.sliceAt(d.cpus, cpu, t);
     return i === undefined ? undefined : { tid: d!.cpus.val[i]!, merged: d!.cpus.n[i]! > 1 };
   },
-  async view(b: number, e: number): Promise<void> {
+  /** ltt/ust events the page holds for a thread (merged ones counted), by name. */
+  ustEvents(tid: number): Record<string, number> {
+    const d = lttWeb.timeline!.data;
+    const out: Record<string, number> = {};
+    if (d) for (let i = 0; i < d.ust.key.length; i++) if (d.ust.key[i] === tid) out[d.names[d.ust.val[i]!]!] = (out[d.names[d.ust.val[i]!]!] ?? 0) + d.ust.n[i]!;
+    return out;
+  },
+  async view(b: number, e: number, tid?: number): Promise<void> {
+    if (tid !== undefined) lttWeb.timeline!.reveal('thread', tid);
     lttWeb.timeline!.setView(b, e);
     await new Promise((r) => requestAnimationFrame(r));
     await lttWeb.timeline!.settled();

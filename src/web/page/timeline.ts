@@ -140,6 +140,12 @@ export class Timeline {
     return row && row.y - this.scrollY;
   }
 
+  /** Scrolls a row to the top of the tracks. */
+  reveal(kind: RowKind, key: number): void {
+    const y = this.rowY(kind, key);
+    if (y !== undefined) this.scroll(y - TOP);
+  }
+
   setView(b: number, e: number): void {
     const span = Math.min(Math.max(e - b, 1000), Math.max(this.info.duration, 1000) * 1.2);
     const mid = (b + e) / 2;
