@@ -22,13 +22,16 @@ export interface TraceShape {
   readonly lost: LostSpan[];
   /** The trace has user-space (ltt/ust) streams. */
   readonly hasUst: boolean;
+  /** ns per bucket of the precomputed level of detail (buildLevels). */
+  readonly bucket: number;
 }
 
 export async function traceShape(conn: DuckDBConnection): Promise<TraceShape> {
   const [[b, e, n]] = (await runSql(conn, 'SELECT min(ts), max(ts), count(*) FROM events')).rows as [bigint | null, bigint | null, bigint][];
   const origin = b ?? 0n;
   const rel = (v: unknown): number => Number(BigInt(v as bigint) - origin);
-  const cpus = (await runSql(conn, 'SELECT DISTINCT cpu FROM events WHERE cpu IS NOT NULL UNION SELECT DISTINCT cpu FROM sched ORDER BY 1')).rows.map((r) => Number(r[0]));
+  // The CPUs the tracks can show something on (not every event's: that reads the whole events table).
+  const cpus = (await runSql(conn, 'SELECT DISTINCT cpu FROM sched UNION SELECT DISTINCT cpu FROM irqs UNION SELECT DISTINCT cpu FROM softirqs ORDER BY 1')).rows.map((r) => Number(r[0]));
   const hasUst = Number((await runSql(conn, `SELECT count(*) FROM traces WHERE domain = 'ust'`)).rows[0]![0]) > 0;
   // Threads that did something the timeline shows, grouped by process, busiest first.
   const threads = await runSql(
@@ -61,7 +64,8 @@ export async function traceShape(conn: DuckDBConnection): Promise<TraceShape> {
     count: count === null ? null : Number(count),
     stream: String(stream),
   }));
-  return { origin, duration: e === null ? 0 : rel(e), events: Number(n), cpus, processes, lost, hasUst };
+  const duration = e === null ? 0 : rel(e);
+  return { origin, duration, events: Number(n), cpus, processes, lost, hasUst, bucket: Math.max(1, Math.ceil(duration / LEVEL_BUCKETS)) };
 }
 
 export function infoOf(shape: TraceShape, extra: Pick<Info, 'version' | 'title' | 'live' | 'exposedAt'>): Info {
@@ -76,15 +80,59 @@ export interface TrackRequest {
   readonly tids: readonly number[];
 }
 
-/** `source` selects key, ts, dur, val with absolute ts; the answer's ts are relative, slices merged below q ns. */
-function lodSql(source: string, origin: bigint, req: TrackRequest, q: number): string {
-  const b = origin + BigInt(Math.floor(req.b));
-  const e = origin + BigInt(Math.ceil(req.e));
-  return `WITH s AS (SELECT * FROM (${source}) WHERE ts <= ${e} AND ts + dur >= ${b})
-    SELECT key, (ts - ${origin})::DOUBLE AS ts, dur::DOUBLE AS dur, val, 1 AS n FROM s WHERE dur >= ${q}
+/**
+ * The timeline's slice sources: key, ts (absolute), dur, val. Thread sources are filtered by the tids asked
+ * for. `sorted`: the table is stored in time order, so a time bound skips the rest of it.
+ */
+const SOURCES = {
+  cpus: { sql: 'SELECT cpu AS key, ts, dur, tid AS val FROM sched', threads: false },
+  states: { sql: `SELECT tid AS key, ts, dur, CASE state WHEN 'running' THEN 0 WHEN 'runnable' THEN 1 ELSE 2 END AS val FROM thread_state`, threads: true },
+  syscalls: { sql: 'SELECT tid AS key, ts, dur, name AS val FROM syscalls', threads: true },
+  irqs: { sql: 'SELECT cpu AS key, ts, dur, irq AS val FROM irqs UNION ALL SELECT cpu, ts, dur, -1 - vec FROM softirqs', threads: false },
+  ust: { sql: ustEvents('e.tid AS key, e.ts, 0::BIGINT AS dur, e.name AS val'), threads: true },
+} as const;
+type SourceName = keyof typeof SOURCES;
+
+/** Slices per track the whole trace is cut into for the precomputed level (ns per bucket: duration / this). */
+const LEVEL_BUCKETS = 16384;
+
+/**
+ * The precomputed level of detail, as temporary tables on the trace's connection (the cached database is
+ * read-only): per source, `lod_long_X` holds the slices at least a bucket long, `lod_level_X` the shorter
+ * ones merged per track and bucket (first ts, last end, the longest one's val and dur, how many). A view
+ * coarser than a bucket reads only these; a finer one reads the source within the view (plus a bucket
+ * before it: no short slice starts earlier and reaches in) and the long slices. So no request reads more
+ * than the level's rows or one bucket's worth of the source per pixel.
+ */
+export async function buildLevels(conn: DuckDBConnection, shape: TraceShape): Promise<void> {
+  for (const name of Object.keys(SOURCES) as SourceName[]) {
+    if (name === 'ust' && !shape.hasUst) continue;
+    await conn.run(`
+      CREATE OR REPLACE TEMP TABLE lod_long_${name} AS SELECT * FROM (${SOURCES[name].sql}) WHERE dur >= ${shape.bucket} ORDER BY ts;
+      CREATE OR REPLACE TEMP TABLE lod_level_${name} AS
+        SELECT key, min(ts) AS ts, max(ts + dur) - min(ts) AS dur, arg_max(val, dur) AS val, max(dur) AS vdur, count(*) AS n
+        FROM (${SOURCES[name].sql}) WHERE dur < ${shape.bucket} GROUP BY key, (ts - ${shape.origin}) // ${shape.bucket} ORDER BY ts;
+    `);
+  }
+}
+
+/** One source's slices over [b, e] at q ns per pixel: those at least q long as they are, others merged per pixel. */
+function lodSql(name: SourceName, shape: TraceShape, b: bigint, e: bigint, q: number, keys: string): string {
+  const src = SOURCES[name];
+  const overlaps = `ts <= ${e} AND ts + dur >= ${b}`;
+  const inKeys = src.threads ? ` AND key IN (${keys})` : '';
+  const rows =
+    q >= shape.bucket
+      ? `SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM lod_long_${name} WHERE ${overlaps}${inKeys}
+         UNION ALL SELECT key, ts, dur, val, vdur, n FROM lod_level_${name} WHERE ${overlaps}${inKeys}`
+      : `SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM lod_long_${name} WHERE ${overlaps}${inKeys}
+         UNION ALL SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM (${src.sql})
+         WHERE dur < ${shape.bucket} AND ts >= ${b - BigInt(shape.bucket)} AND ${overlaps}${inKeys}`;
+  return `WITH s AS (${rows})
+    SELECT key, (ts - ${shape.origin})::DOUBLE AS ts, dur::DOUBLE AS dur, val, n FROM s WHERE dur >= ${q} AND n = 1
     UNION ALL
-    SELECT key, (min(ts) - ${origin})::DOUBLE, (max(ts + dur) - min(ts))::DOUBLE, arg_max(val, dur), count(*)
-    FROM s WHERE dur < ${q} GROUP BY key, (ts - ${b}) // ${q}
+    SELECT key, (min(ts) - ${shape.origin})::DOUBLE, (max(ts + dur) - min(ts))::DOUBLE, arg_max(val, vdur), sum(n)
+    FROM s WHERE dur < ${q} OR n > 1 GROUP BY key, (ts - ${b}) // ${q}
     ORDER BY 1, 2`;
 }
 
@@ -113,14 +161,16 @@ export async function trackData(conn: DuckDBConnection, shape: TraceShape, req: 
     return i;
   };
   const tids = req.tids.map((t) => Math.trunc(t)).filter((t) => Number.isFinite(t));
-  const inTids = tids.length > 0 ? `tid IN (${tids.join(',')})` : 'FALSE';
-  const sql = (source: string) => runSql(conn, lodSql(source, shape.origin, req, q));
+  const keys = tids.length > 0 ? tids.join(',') : 'NULL';
+  const b = shape.origin + BigInt(Math.floor(req.b));
+  const e = shape.origin + BigInt(Math.ceil(req.e));
   // One after the other: a connection runs one query at a time.
-  const cpus = await sql('SELECT cpu AS key, ts, dur, tid AS val FROM sched');
-  const states = await sql(`SELECT tid AS key, ts, dur, CASE state WHEN 'running' THEN 0 WHEN 'runnable' THEN 1 ELSE 2 END AS val FROM thread_state WHERE ${inTids}`);
-  const syscalls = await sql(`SELECT tid AS key, ts, dur, name AS val FROM syscalls WHERE ${inTids}`);
-  const irqs = await sql('SELECT cpu AS key, ts, dur, irq AS val FROM irqs UNION ALL SELECT cpu, ts, dur, -1 - vec FROM softirqs');
-  const ust = shape.hasUst ? await sql(ustEvents('e.tid AS key, e.ts, 0::BIGINT AS dur, e.name AS val', `e.${inTids}`)) : { rows: [] };
+  const sql = (name: SourceName) => runSql(conn, lodSql(name, shape, b, e, q, keys));
+  const cpus = await sql('cpus');
+  const states = await sql('states');
+  const syscalls = await sql('syscalls');
+  const irqs = await sql('irqs');
+  const ust = shape.hasUst ? await sql('ust') : { rows: [] };
   return {
     b: req.b,
     e: req.e,

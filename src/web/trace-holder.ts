@@ -6,7 +6,7 @@
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { openTraceDb, type TraceDb } from '../engine/trace-db.js';
-import { traceShape, type TraceShape } from './timeline-queries.js';
+import { buildLevels, traceShape, type TraceShape } from './timeline-queries.js';
 
 export interface OpenTables {
   readonly db: TraceDb;
@@ -80,6 +80,7 @@ export class TraceHolder {
       let shape: TraceShape;
       try {
         shape = await traceShape(db.conn);
+        await buildLevels(db.conn, shape);
       } catch (err) {
         db.close();
         throw err;

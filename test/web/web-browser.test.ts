@@ -79,6 +79,8 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
   /** ltt/ust events per thread (vtid), as ltt's reader reads them. */
   const ustPerTid = new Map<number, number>();
   let ustSpan: [bigint, bigint] = [0n, 0n];
+  /** Events the tracers discarded, as ltt's reader counts them (this machine is shared: there may be some). */
+  let discarded = 0;
   let browser: Browser;
   let web: WebProcess | undefined;
   let page: Page;
@@ -140,6 +142,9 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
       ustSpan = [ustSpan[0] === 0n || e.ns! < ustSpan[0] ? e.ns! : ustSpan[0], e.ns! > ustSpan[1] ? e.ns! : ustSpan[1]];
     }
     assert.equal(ustPerTid.size, 2, 'the demo traces from its main thread and a worker');
+    for await (const batch of (await openTrace([trace, ustTrace])).messages) {
+      for (const m of batch) if (m.type === 'discarded-events') discarded += m.count ?? 0;
+    }
     origin = first;
     probe.t = Number(probe.switchNs - origin) + Number(best) / 2;
 
@@ -163,6 +168,21 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
     assert.ok(info.cpus.includes(0));
     assert.equal(await page.$('#exposed'), null, 'a loopback page says nothing about others');
     await page.screenshot({ path: join(IMAGES, 'web-timeline.png') });
+  });
+
+  it('shows lost events where they happened', async (t) => {
+    const lost = (await page.evaluate(() => window.lttWeb.info.lost)) as { begin: number; end: number; kind: string; count: number | null }[];
+    assert.equal(lost.filter((l) => l.kind === 'events').reduce((a, l) => a + (l.count ?? 0), 0), discarded);
+    if (lost.length === 0) return t.skip('the tracers lost no events this time: nothing to draw');
+    // The strip under the time axis is red at the place of the loss.
+    const span = lost[0]!;
+    await page.evaluate((b, e) => window.lttWeb.view(b, e), span.begin - 1e6, span.end + 1e6);
+    const pixel = await page.evaluate((tt) => {
+      const tl = window.lttWeb.timeline;
+      const dpr = window.devicePixelRatio || 1;
+      return [...tl.canvas.getContext('2d').getImageData(Math.round(tl.xOf(tt) * dpr) + 1, Math.round(32 * dpr), 1, 1).data];
+    }, (span.begin + span.end) / 2);
+    assert.deepEqual(pixel.slice(0, 3), [0xd9, 0x20, 0x20], 'the lost-events strip is red there');
   });
 
   it('shows each ltt/ust event on its thread', async () => {
