@@ -32,7 +32,7 @@ export interface DetailRequest {
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
-/** The slice (table row) at t, as [ts, dur, facts]: the nearest within tol when none covers t. */
+/** The row of a slice table covering the absolute time `abs`, else the nearest within tol ns, by column name. */
 async function sliceAt(conn: DuckDBConnection, table: string, where: string, abs: bigint, tol: number): Promise<Record<string, unknown> | undefined> {
   const r = await runSql(
     conn,

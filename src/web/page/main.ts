@@ -95,7 +95,8 @@ async function boot(): Promise<void> {
 
   const details = new Latest();
   const ranges = new Latest();
-  const showAt = async (h: Hit) => {
+  /** A place on the tracks, or an event by id (a search hit). */
+  const showAt = async (h: Hit | { kind: 'id'; key: number; t: number }) => {
     if (!h) return;
     const tol = (4 * (tl.e - tl.b)) / tl.plotW;
     try {
@@ -174,7 +175,7 @@ async function boot(): Promise<void> {
       showSearch(results, r, (hit) => {
         const span = Math.min(tl.e - tl.b, 2e6);
         tl.setView(hit.ts - span / 2, hit.ts + span / 2);
-        void showAt({ kind: 'id', key: hit.id, t: hit.ts } as unknown as Hit);
+        void showAt({ kind: 'id', key: hit.id, t: hit.ts });
       });
     } catch (err) {
       results.replaceChildren(el('div', { class: 'note', id: 'search-error' }, err instanceof Error ? err.message : String(err)));

@@ -21,7 +21,7 @@ export interface Row {
   readonly h: number;
 }
 
-/** What a point of a thread row is: the bands of a thread row, top to bottom. */
+/** What is at a point of the tracks (a thread row's bands, top to bottom: state, syscall, ust), as /api/event asks. */
 export type Hit = { kind: 'cpu' | 'irq' | 'state' | 'syscall' | 'ust'; key: number; t: number } | undefined;
 
 export const LABEL_W = 190;
@@ -69,6 +69,8 @@ export class Timeline {
   selection: { b: number; e: number } | undefined;
   rows: Row[] = [];
   data: Tracks | undefined;
+  /** The threads `data` was asked for (a thread with nothing in the range has no rows there). */
+  private fetchedTids = new Set<number>();
   /** ms of each draw, newest last (the test reads them). */
   readonly drawMs: number[] = [];
   /** ms from a view change to the drawing of its detailed data. */
@@ -200,14 +202,12 @@ export class Timeline {
     const d = this.data;
     if (!d) return true;
     const q = (this.e - this.b) / this.plotW;
-    const fetched = new Set(d.states.key.concat(d.syscalls.key, d.ust.key));
-    const asked = (d as Tracks & { tids?: Set<number> }).tids ?? fetched;
     return (
       this.b < d.b - 1 && d.b > 0 ||
       this.e > d.e + 1 && d.e < this.info.duration ||
       (q < d.q / 1.5 && d.q > 1) ||
       q > d.q * 4 ||
-      this.visibleTids(0).some((t) => !asked.has(t))
+      this.visibleTids(0).some((t) => !this.fetchedTids.has(t))
     );
   }
 
@@ -223,7 +223,8 @@ export class Timeline {
     try {
       const tracks = await this.requests.get<Tracks>('/api/tracks', { b: Math.floor(b), e: Math.ceil(e), px, tids: tids.join(',') });
       if (!tracks) return;
-      this.data = Object.assign(tracks, { tids: new Set(tids) });
+      this.data = tracks;
+      this.fetchedTids = new Set(tids);
       this.fetching = false;
       this.draw();
       this.refreshMs.push(performance.now() - started);
