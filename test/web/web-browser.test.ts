@@ -76,10 +76,11 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
   let env: LttTestEnv;
   let trace: string;
   let ustTrace: string;
+  let lossyTrace: string;
   /** ltt/ust events per thread (vtid), as ltt's reader reads them. */
   const ustPerTid = new Map<number, number>();
   let ustSpan: [bigint, bigint] = [0n, 0n];
-  /** Events the tracers discarded, as ltt's reader counts them (this machine is shared: there may be some). */
+  /** Events the tracer discarded in the lossy trace, as ltt's reader counts them. */
   let discarded = 0;
   let browser: Browser;
   let web: WebProcess | undefined;
@@ -94,6 +95,7 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
     env.env['LTT_CACHE'] = join(env.root, 'cache');
     trace = join(env.root, 'trace');
     ustTrace = join(env.root, 'ust-app');
+    lossyTrace = join(env.root, 'lossy');
     const ltt = async (...args: string[]): Promise<RunResult> => {
       const r = await env.ltt(...args);
       assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
@@ -102,15 +104,11 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
     await ltt('create', 'web', '-o', trace);
     await ltt('enable-event', '-k', 'sched_switch,sched_waking,sched_wakeup,sched_wakeup_new,sched_process_fork,sched_process_exec,sched_process_exit,lttng_statedump_process_state');
     await ltt('enable-event', '-k', 'irq_handler_entry,irq_handler_exit,irq_softirq_entry,irq_softirq_exit');
-    await ltt('enable-event', '-k', '--syscall', 'openat,close,clock_nanosleep');
-    // dd's reads and writes into a channel far too small for them: the tracer discards events, which the page
-    // must show where it happened.
-    await ltt('enable-channel', '-k', '--subbuf-size=4096', '--num-subbuf=2', 'tiny');
-    await ltt('enable-event', '-k', '-c', 'tiny', '--syscall', 'read,write');
+    await ltt('enable-event', '-k', '--syscall', 'read,write,openat,close,clock_nanosleep');
     await ltt('start');
     // A recognizable workload: dd's one-byte reads and writes, and sleeps (blocked, then woken); meanwhile a
     // Node app traces ltt/ust events from two threads into its own trace (local mode: no daemon).
-    const wl = spawn('sh', ['-c', 'for i in 1 2 3 4 5; do dd if=/dev/zero of=/dev/null bs=1 count=20000 2>/dev/null; sleep 0.05; done'], { stdio: 'ignore' });
+    const wl = spawn('sh', ['-c', 'for i in 1 2 3 4 5; do dd if=/dev/zero of=/dev/null bs=1 count=3000 2>/dev/null; sleep 0.05; done'], { stdio: 'ignore' });
     const app = spawn(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), String(UST_N)], {
       cwd: REPO_ROOT,
       // The thread context puts each event on its thread's track.
@@ -122,6 +120,17 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
     assert.equal(await appExit, 0, 'the ltt/ust demo app failed');
     await ltt('stop');
     await ltt('destroy', 'web');
+
+    // Another trace: dd's reads and writes into a channel far too small for them, so the tracer discards
+    // events, which the page must show where it happened.
+    await ltt('create', 'lossy', '-o', lossyTrace);
+    await ltt('enable-channel', '-k', '--subbuf-size=4096', '--num-subbuf=2', 'tiny');
+    await ltt('enable-event', '-k', '-c', 'tiny', '--syscall', 'read,write');
+    await ltt('start');
+    const flood = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
+    await new Promise((resolve) => flood.once('exit', resolve));
+    await ltt('stop');
+    await ltt('destroy', 'lossy');
 
     // The reference: CPU 0's switches from ltt's reader; the probe is the middle of its longest non-idle slice.
     let first: bigint | undefined;
@@ -146,7 +155,7 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
       ustSpan = [ustSpan[0] === 0n || e.ns! < ustSpan[0] ? e.ns! : ustSpan[0], e.ns! > ustSpan[1] ? e.ns! : ustSpan[1]];
     }
     assert.equal(ustPerTid.size, 2, 'the demo traces from its main thread and a worker');
-    for await (const batch of (await openTrace([trace, ustTrace])).messages) {
+    for await (const batch of (await openTrace([lossyTrace])).messages) {
       for (const m of batch) if (m.type === 'discarded-events') discarded += m.count ?? 0;
     }
     origin = first;
@@ -175,6 +184,9 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
   });
 
   it('shows lost events where they happened', async (t) => {
+    const w = await startWeb(env, [lossyTrace]);
+    others.push(w);
+    const page = await openPage(browser, w.url);
     const lost = (await page.evaluate(() => window.lttWeb.info.lost)) as { begin: number; end: number; kind: string; count: number | null }[];
     assert.equal(lost.filter((l) => l.kind === 'events').reduce((a, l) => a + (l.count ?? 0), 0), discarded);
     if (lost.length === 0) return t.skip('the tracer kept up with the tiny channel this time: nothing to draw');
@@ -187,6 +199,8 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
       return [...tl.canvas.getContext('2d').getImageData(Math.round(tl.xOf(tt) * dpr) + 1, Math.round(32 * dpr), 1, 1).data];
     }, (span.begin + span.end) / 2);
     assert.deepEqual(pixel.slice(0, 3), [0xd9, 0x20, 0x20], 'the lost-events strip is red there');
+    await page.screenshot({ path: join(IMAGES, 'web-lost.png') });
+    await page.close();
   });
 
   it('shows each ltt/ust event on its thread', async () => {

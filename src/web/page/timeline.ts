@@ -30,7 +30,8 @@ const LOST_H = 6;
 const TOP = AXIS_H + LOST_H;
 const STATE_COLORS = ['#2e9e44', '#f0b429', '#b8c2cc'];
 const UST_COLOR = '#7b3fbf';
-const LOST_COLOR = 'rgba(220, 30, 30, 0.18)';
+/** Faint over the tracks (a loss may be one channel's), solid in the strip under the axis. */
+const LOST_COLOR = 'rgba(220, 30, 30, 0.08)';
 
 function hue(n: number): number {
   // Knuth's multiplicative hash spreads near pids over the colour wheel.
