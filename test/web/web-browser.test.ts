@@ -124,6 +124,7 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
     // Another trace: dd's reads and writes into a channel far too small for them, so the tracer discards
     // events, which the page must show where it happened.
     await ltt('create', 'lossy', '-o', lossyTrace);
+    await ltt('enable-event', '-k', 'sched_switch,sched_waking,sched_wakeup');
     await ltt('enable-channel', '-k', '--subbuf-size=4096', '--num-subbuf=2', 'tiny');
     await ltt('enable-event', '-k', '-c', 'tiny', '--syscall', 'read,write');
     await ltt('start');
