@@ -28,6 +28,7 @@ import { trackCommand } from './commands/track.js';
 import { untrackCommand } from './commands/untrack.js';
 import { versionCommand } from './commands/version.js';
 import { viewCommand } from './commands/view.js';
+import { webCommand } from './commands/web.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   addContextCommand,
@@ -58,6 +59,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   untrackCommand,
   versionCommand,
   viewCommand,
+  webCommand,
 ];
 
 helpRegistry.commands = [...COMMANDS];

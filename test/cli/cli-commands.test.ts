@@ -230,7 +230,7 @@ test('help, version, --list-commands, --list-options', { timeout: 60_000 }, asyn
     const commands = await env.ltt('--list-commands');
     assert.deepEqual(commands.stdout.trim().split('\n'), [
       'add-context', 'analyze', 'clear', 'create', 'destroy', 'disable-channel', 'disable-event', 'disable-rotation', 'enable-channel', 'enable-event', 'enable-rotation',
-      'export', 'help', 'list', 'load', 'query', 'regenerate', 'rotate', 'save', 'set-session', 'snapshot', 'start', 'status', 'stop', 'track', 'untrack', 'version', 'view',
+      'export', 'help', 'list', 'load', 'query', 'regenerate', 'rotate', 'save', 'set-session', 'snapshot', 'start', 'status', 'stop', 'track', 'untrack', 'version', 'view', 'web',
     ]);
     const options = await env.ltt('create', '--list-options');
     // lttng's table order (test/cli/option-tables.test.ts compares every command with the installed lttng).

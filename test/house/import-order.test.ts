@@ -24,6 +24,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['view', 'filter'], // babeltrace2's text | LTTng's filter language (tracefs filters, predicates)
   ['engine'], // a trace as SQL tables (DuckDB): import from the reader, derived tables, cache
   ['analyses', 'export'], // LTTng's analyses as queries | Parquet and Trace Event exports
+  ['web'], // ltt web: the timeline server over the tables and analyses, and its page (src/web/page: browser code)
   ['consumer'], // kernel consumer: trace_pipe_raw -> CTF, statedump, contexts, thread table
   ['kernel', 'ust'], // tracefs control (KernelSession) | ltt/ust, its agent and consumer worker
   ['session-config'], // saved sessions (LTTng's session XML) and loading them through a control client
@@ -57,7 +58,8 @@ function readImportGraph(root: string): ImportGraph {
     graph.set(
       file,
       specs
-        .filter((s) => s.startsWith('.'))
+        // Style sheets the page's bundler takes in (src/web/page) are no code.
+        .filter((s) => s.startsWith('.') && !s.endsWith('.css'))
         .map((spec) => {
           const path = posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, '.ts');
           return { spec, target: files.has(path) ? path : undefined };
@@ -167,6 +169,20 @@ test('folders import only downward (LAYERS) and package entries are imported by 
   const root = repoRoot();
   const violations = layerViolations(readImportGraph(root), LAYERS, packageEntries(root));
   assert.deepEqual(violations, [], `imports against the layers:\n  ${violations.join('\n  ')}`);
+});
+
+test('the browser page (src/web/page) imports no Node module and nothing of src/ but itself and the web protocol', () => {
+  const root = repoRoot();
+  const out: string[] = [];
+  for (const file of listTs(join(root, 'src/web/page'), root)) {
+    for (const f of ts.preProcessFile(readFileSync(join(root, file), 'utf8'), true, true).importedFiles) {
+      const spec = f.fileName;
+      const target = spec.startsWith('.') ? posix.normalize(posix.join(posix.dirname(file), spec)) : undefined;
+      const allowed = target ? target.startsWith('src/web/page/') || target === 'src/web/protocol.js' : !spec.startsWith('node:') && spec.startsWith('uplot');
+      if (!allowed) out.push(`${file} imports '${spec}'`);
+    }
+  }
+  assert.deepEqual(out, [], 'the page runs in a browser');
 });
 
 test('no files in src import each other in a circle', () => {

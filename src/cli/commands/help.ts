@@ -16,7 +16,7 @@ const GROUPS: ReadonlyArray<[string, readonly string[]]> = [
   ['Control', ['snapshot', 'start', 'stop']],
   ['Recording session rotation', ['disable-rotation', 'enable-rotation', 'rotate']],
   ['Resource tracking', ['track', 'untrack']],
-  ['Understanding traces', ['analyze', 'export', 'query']],
+  ['Understanding traces', ['analyze', 'export', 'query', 'web']],
   ['Miscellaneous', ['help', 'version', 'view']],
 ];
 

@@ -1,0 +1,186 @@
+// The timeline's data as SQL over a trace's tables (src/engine): the layout (CPUs, processes and threads,
+// lost spans) once, then levels of detail for the visible range. A slice at least a pixel long is sent as is;
+// shorter ones are merged per track and pixel into one slice labelled by the longest of them, so an answer
+// never holds more than a few rows per pixel and track, whatever the trace's size.
+//
+// Contract: times in and out are ns relative to `origin` (protocol.ts); `origin` is the trace's first event.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { runSql } from '../engine/run-sql.js';
+import type { Info, LostSpan, ProcessInfo, Slices, Tracks } from './protocol.js';
+
+/** `columns` of the events of the user-space domain (alias e) that meet `where`. */
+export const ustEvents = (columns: string, where = 'TRUE'): string =>
+  `SELECT ${columns} FROM events e JOIN streams s USING (stream_id) JOIN traces t ON t.trace_id = s.trace_id WHERE t.domain = 'ust' AND ${where}`;
+
+export interface TraceShape {
+  readonly origin: bigint;
+  readonly duration: number;
+  readonly events: number;
+  readonly cpus: number[];
+  readonly processes: ProcessInfo[];
+  readonly lost: LostSpan[];
+  /** The trace has user-space (ltt/ust) streams. */
+  readonly hasUst: boolean;
+  /** ns per bucket of the precomputed level of detail (buildLevels). */
+  readonly bucket: number;
+}
+
+export async function traceShape(conn: DuckDBConnection): Promise<TraceShape> {
+  const [[b, e, n]] = (await runSql(conn, 'SELECT min(ts), max(ts), count(*) FROM events')).rows as [bigint | null, bigint | null, bigint][];
+  const origin = b ?? 0n;
+  const rel = (v: unknown): number => Number(BigInt(v as bigint) - origin);
+  // The CPUs the tracks can show something on (not every event's: that reads the whole events table).
+  const cpus = (await runSql(conn, 'SELECT DISTINCT cpu FROM sched UNION SELECT DISTINCT cpu FROM irqs UNION SELECT DISTINCT cpu FROM softirqs ORDER BY 1')).rows.map((r) => Number(r[0]));
+  const hasUst = Number((await runSql(conn, `SELECT count(*) FROM traces WHERE domain = 'ust'`)).rows[0]![0]) > 0;
+  // Threads that did something the timeline shows, grouped by process, busiest first.
+  const threads = await runSql(
+    conn,
+    `WITH act AS (
+       SELECT tid FROM thread_state UNION SELECT tid FROM syscalls
+       ${hasUst ? `UNION ${ustEvents('e.tid')}` : ''}
+     ), busy AS (SELECT tid, sum(dur) AS ns FROM sched WHERE tid <> 0 GROUP BY tid),
+     th AS (SELECT tid, any_value(pid) AS pid, arg_max(name, last_ts) AS name FROM threads GROUP BY tid)
+     SELECT COALESCE(th.pid, a.tid) AS pid, a.tid, COALESCE(th.name, '?') AS name, COALESCE(b.ns, 0) AS ns
+     FROM act a LEFT JOIN th USING (tid) LEFT JOIN busy b USING (tid)
+     WHERE a.tid IS NOT NULL AND a.tid <> 0`,
+  );
+  const byPid = new Map<number, { pid: number; name: string; ns: number; threads: { tid: number; name: string; ns: number }[] }>();
+  for (const [pid, tid, name, ns] of threads.rows) {
+    const p = Number(pid);
+    let proc = byPid.get(p);
+    if (!proc) byPid.set(p, (proc = { pid: p, name: String(name), ns: 0, threads: [] }));
+    if (Number(tid) === p) proc.name = String(name);
+    proc.ns += Number(ns);
+    proc.threads.push({ tid: Number(tid), name: String(name), ns: Number(ns) });
+  }
+  const processes = [...byPid.values()]
+    .sort((x, y) => y.ns - x.ns || x.pid - y.pid)
+    .map((p) => ({ pid: p.pid, name: p.name, threads: p.threads.sort((x, y) => y.ns - x.ns || x.tid - y.tid).map(({ tid, name }) => ({ tid, name })) }));
+  const lost = (await runSql(conn, 'SELECT begin_ts, end_ts, kind, count, stream FROM lost ORDER BY begin_ts')).rows.map(([lb, le, kind, count, stream]) => ({
+    begin: lb === null ? 0 : rel(lb),
+    end: le === null ? (lb === null ? 0 : rel(lb)) : rel(le),
+    kind: String(kind),
+    count: count === null ? null : Number(count),
+    stream: String(stream),
+  }));
+  const duration = e === null ? 0 : rel(e);
+  return { origin, duration, events: Number(n), cpus, processes, lost, hasUst, bucket: Math.max(1, Math.ceil(duration / LEVEL_BUCKETS)) };
+}
+
+export function infoOf(shape: TraceShape, extra: Pick<Info, 'version' | 'title' | 'live' | 'exposedAt'>): Info {
+  return { ...extra, origin: String(shape.origin), duration: shape.duration, events: shape.events, cpus: shape.cpus, processes: shape.processes, lost: shape.lost };
+}
+
+export interface TrackRequest {
+  readonly b: number;
+  readonly e: number;
+  /** Pixels across the range. */
+  readonly px: number;
+  readonly tids: readonly number[];
+}
+
+/**
+ * The timeline's slice sources: key, ts (absolute), dur, val. Thread sources are filtered by the tids asked
+ * for. `sorted`: the table is stored in time order, so a time bound skips the rest of it.
+ */
+const SOURCES = {
+  cpus: { sql: 'SELECT cpu AS key, ts, dur, tid AS val FROM sched', threads: false },
+  states: { sql: `SELECT tid AS key, ts, dur, CASE state WHEN 'running' THEN 0 WHEN 'runnable' THEN 1 ELSE 2 END AS val FROM thread_state`, threads: true },
+  syscalls: { sql: 'SELECT tid AS key, ts, dur, name AS val FROM syscalls', threads: true },
+  irqs: { sql: 'SELECT cpu AS key, ts, dur, irq AS val FROM irqs UNION ALL SELECT cpu, ts, dur, -1 - vec FROM softirqs', threads: false },
+  ust: { sql: ustEvents('e.tid AS key, e.ts, 0::BIGINT AS dur, e.name AS val'), threads: true },
+} as const;
+type SourceName = keyof typeof SOURCES;
+
+/** Slices per track the whole trace is cut into for the precomputed level (ns per bucket: duration / this). */
+const LEVEL_BUCKETS = 16384;
+
+/**
+ * The precomputed level of detail, as temporary tables on the trace's connection (the cached database is
+ * read-only): per source, `lod_long_X` holds the slices at least a bucket long, `lod_level_X` the shorter
+ * ones merged per track and bucket (first ts, last end, the longest one's val and dur, how many). A view
+ * coarser than a bucket reads only these; a finer one reads the source within the view (plus a bucket
+ * before it: no short slice starts earlier and reaches in) and the long slices. So no request reads more
+ * than the level's rows or one bucket's worth of the source per pixel.
+ */
+export async function buildLevels(conn: DuckDBConnection, shape: TraceShape): Promise<void> {
+  for (const name of Object.keys(SOURCES) as SourceName[]) {
+    if (name === 'ust' && !shape.hasUst) continue;
+    await conn.run(`
+      CREATE OR REPLACE TEMP TABLE lod_long_${name} AS SELECT * FROM (${SOURCES[name].sql}) WHERE dur >= ${shape.bucket} ORDER BY ts;
+      CREATE OR REPLACE TEMP TABLE lod_level_${name} AS
+        SELECT key, min(ts) AS ts, max(ts + dur) - min(ts) AS dur, arg_max(val, dur) AS val, max(dur) AS vdur, count(*) AS n
+        FROM (${SOURCES[name].sql}) WHERE dur < ${shape.bucket} GROUP BY key, (ts - ${shape.origin}) // ${shape.bucket} ORDER BY ts;
+    `);
+  }
+}
+
+/** One source's slices over [b, e] at q ns per pixel: those at least q long as they are, others merged per pixel. */
+function lodSql(name: SourceName, shape: TraceShape, b: bigint, e: bigint, q: number, keys: string): string {
+  const src = SOURCES[name];
+  const overlaps = `ts <= ${e} AND ts + dur >= ${b}`;
+  const inKeys = src.threads ? ` AND key IN (${keys})` : '';
+  const rows =
+    q >= shape.bucket
+      ? `SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM lod_long_${name} WHERE ${overlaps}${inKeys}
+         UNION ALL SELECT key, ts, dur, val, vdur, n FROM lod_level_${name} WHERE ${overlaps}${inKeys}`
+      : `SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM lod_long_${name} WHERE ${overlaps}${inKeys}
+         UNION ALL SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM (${src.sql})
+         WHERE dur < ${shape.bucket} AND ts >= ${b - BigInt(shape.bucket)} AND ${overlaps}${inKeys}`;
+  return `WITH s AS (${rows})
+    SELECT key, (ts - ${shape.origin})::DOUBLE AS ts, dur::DOUBLE AS dur, val, n FROM s WHERE dur >= ${q} AND n = 1
+    UNION ALL
+    SELECT key, (min(ts) - ${shape.origin})::DOUBLE, (max(ts + dur) - min(ts))::DOUBLE, arg_max(val, vdur), sum(n)
+    FROM s WHERE dur < ${q} OR n > 1 GROUP BY key, (ts - ${b}) // ${q}
+    ORDER BY 1, 2`;
+}
+
+/** Rows as columns; `label` turns a text val into an index in `names`. */
+function columns(rows: unknown[][], label?: (v: unknown) => number): Slices {
+  const out: Slices = { key: [], ts: [], dur: [], val: [], n: [] };
+  for (const [key, ts, dur, val, n] of rows) {
+    out.key.push(Number(key));
+    out.ts.push(Number(ts));
+    out.dur.push(Number(dur));
+    out.val.push(label ? label(val) : Number(val));
+    out.n.push(Number(n));
+  }
+  return out;
+}
+
+export async function trackData(conn: DuckDBConnection, shape: TraceShape, req: TrackRequest): Promise<Tracks> {
+  const started = performance.now();
+  const q = Math.max(1, Math.floor((req.e - req.b) / Math.max(1, req.px)));
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const label = (v: unknown): number => {
+    const s = String(v);
+    let i = nameIndex.get(s);
+    if (i === undefined) nameIndex.set(s, (i = names.push(s) - 1));
+    return i;
+  };
+  const tids = req.tids.map((t) => Math.trunc(t)).filter((t) => Number.isFinite(t));
+  const keys = tids.length > 0 ? tids.join(',') : 'NULL';
+  const b = shape.origin + BigInt(Math.floor(req.b));
+  const e = shape.origin + BigInt(Math.ceil(req.e));
+  // One after the other: a connection runs one query at a time.
+  const sql = (name: SourceName) => runSql(conn, lodSql(name, shape, b, e, q, keys));
+  const cpus = await sql('cpus');
+  const states = await sql('states');
+  const syscalls = await sql('syscalls');
+  const irqs = await sql('irqs');
+  const ust = shape.hasUst ? await sql('ust') : { rows: [] };
+  return {
+    b: req.b,
+    e: req.e,
+    q,
+    cpus: columns(cpus.rows),
+    states: columns(states.rows),
+    syscalls: columns(syscalls.rows, label),
+    irqs: columns(irqs.rows),
+    ust: columns(ust.rows, label),
+    names,
+    queryMs: performance.now() - started,
+  };
+}

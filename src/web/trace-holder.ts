@@ -1,0 +1,106 @@
+// The trace `ltt web` shows, kept open as DuckDB tables (src/engine), and kept current: the trace folders are
+// polled, and when their files change (a session recording) the tables are imported again and swapped in;
+// `version` tells the page to lay itself out again. A trace that cannot be read leaves its one-line reason in
+// `error` (the page shows it), and the last good tables stay until a later import succeeds.
+
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { openTraceDb, type TraceDb } from '../engine/trace-db.js';
+import { buildLevels, traceShape, type TraceShape } from './timeline-queries.js';
+
+export interface OpenTables {
+  readonly db: TraceDb;
+  readonly shape: TraceShape;
+}
+
+export interface TraceHolderOptions {
+  readonly cacheDir?: string;
+  readonly noCache?: boolean;
+  /** How often the folders are checked for new data, ms (0: never). */
+  readonly pollMs: number;
+  /** Told each import's outcome: undefined when it succeeded, else the reason. */
+  readonly onImport?: (error: string | undefined, tables: OpenTables | undefined) => void;
+}
+
+/** Sizes and mtimes of the files below `paths`: changes when a recorder writes. */
+function signature(paths: readonly string[]): string {
+  const parts: string[] = [];
+  const walk = (p: string, depth: number): void => {
+    let st: Stats;
+    try {
+      st = statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory() && depth < 16) for (const name of readdirSync(p).sort()) walk(join(p, name), depth + 1);
+    else if (st.isFile()) parts.push(`${p}:${st.size}:${st.mtimeMs}`);
+  };
+  for (const p of paths) walk(p, 0);
+  return parts.join('\n');
+}
+
+export class TraceHolder {
+  version = 0;
+  error: string | undefined;
+  private tables: OpenTables | undefined;
+  private seen = '';
+  private timer: NodeJS.Timeout | undefined;
+  private importing: Promise<void> | undefined;
+
+  constructor(
+    readonly paths: readonly string[],
+    private readonly opts: TraceHolderOptions,
+  ) {}
+
+  /** The first import; then polling starts. */
+  async start(): Promise<void> {
+    await this.refresh();
+    if (this.opts.pollMs > 0) {
+      this.timer = setInterval(() => void this.refresh(), this.opts.pollMs);
+      this.timer.unref();
+    }
+  }
+
+  current(): OpenTables | undefined {
+    return this.tables;
+  }
+
+  /** Imports again when the files changed since the last import (one import at a time). */
+  refresh(): Promise<void> {
+    if (this.importing) return this.importing;
+    const sig = signature(this.paths);
+    if (sig === this.seen) return Promise.resolve();
+    this.importing = this.load(sig).finally(() => (this.importing = undefined));
+    return this.importing;
+  }
+
+  private async load(sig: string): Promise<void> {
+    try {
+      const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache });
+      let shape: TraceShape;
+      try {
+        shape = await traceShape(db.conn);
+        await buildLevels(db.conn, shape);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+      const old = this.tables;
+      this.tables = { db, shape };
+      this.error = undefined;
+      // Requests in flight on the old tables finish first.
+      if (old) setTimeout(() => old.db.close(), 10_000).unref();
+    } catch (err) {
+      this.error = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+    }
+    this.seen = sig;
+    this.version++;
+    this.opts.onImport?.(this.error, this.tables);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.tables?.db.close();
+    this.tables = undefined;
+  }
+}
