@@ -3,6 +3,7 @@
 import type { CommandSpec } from '../command-spec.js';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
+import { jsonOnly, leaf } from '../output/mi-document.js';
 
 /** Filled by command-table.ts (help lists every command, and is one of them). */
 export const helpRegistry: { commands: CommandSpec[] } = { commands: [] };
@@ -54,7 +55,7 @@ export const helpCommand: CommandSpec = {
   async run(ctx, { positionals }) {
     const name = positionals[0];
     // In --mi json mode the text goes inside the one JSON document, so stdout stays parseable.
-    const show = (text: string) => (ctx.mi ? (ctx.miOutput = { help: text }) : ctx.raw(text));
+    const show = (text: string) => (ctx.mi ? (ctx.miOutput = jsonOnly(leaf('help', text))) : ctx.raw(text));
     if (name === undefined) {
       show(generalUsage());
       return ExitCode.SUCCESS;

@@ -15,6 +15,7 @@ import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseSessions, type SavedSession } from '../session-config.js';
 import { savedSessionsDir } from './save.js';
+import { group, leaf } from '../output/mi-document.js';
 
 /** The saved sessions under `path` (a .lttng file, or every .lttng file of a folder), with their files. */
 function readSaved(path: string): Array<{ file: string; session: SavedSession }> {
@@ -148,7 +149,11 @@ LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LT
       rc?.abandon();
       throw err;
     }
-    ctx.miOutput = { load: { sessions: loaded } };
+    ctx.miOutput = group('load', [
+      group('session', [leaf('name', positionals[0] ?? '*')]),
+      input !== undefined && leaf('path', input),
+      group('overrides', [overrideName !== undefined && leaf('name', overrideName), url !== undefined && leaf('url', url)]),
+    ]);
     if (rc) {
       rc.commit(loaded[0]!);
       ctx.out(`Session ${loaded[0]} has been loaded successfully`);

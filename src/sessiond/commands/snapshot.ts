@@ -20,6 +20,12 @@ function snapshotSession(session: LockedSession): void {
   if (!session.snapshot) throw new ControlError('NOT_SNAPSHOT_SESSION');
 }
 
+/** lttng-sessiond lets any session without a trace output of its own (snapshot or --no-output) hold snapshot
+ * outputs; LTTng's MI tests add one to a --no-output session. */
+function outputsAllowed(session: LockedSession): void {
+  if (!session.snapshot && session.outputPath !== '') throw new ControlError('NOT_SNAPSHOT_SESSION');
+}
+
 /** An absolute path or file:// URL as a folder; network URLs are refused (no relay daemon yet). */
 function localFolder(url: string): string {
   let path = url;
@@ -40,7 +46,7 @@ function checkName(name: string | undefined): string | undefined {
 }
 
 export async function snapshotAddOutput(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'snapshot-add-output'>> {
-  snapshotSession(session);
+  outputsAllowed(session);
   const args = asArgs(rawArgs);
   const path = localFolder(requiredString(args, 'url'));
   const name = checkName(optionalString(args, 'name'));
@@ -54,7 +60,7 @@ export async function snapshotAddOutput(ctx: DaemonContext, rawArgs: unknown, se
 }
 
 export async function snapshotDelOutput(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'snapshot-del-output'>> {
-  snapshotSession(session);
+  outputsAllowed(session);
   const which = requiredString(asArgs(rawArgs), 'output');
   const at = session.snapshotOutputs.findIndex((o) => (/^\d+$/.test(which) ? o.id === Number(which) : o.name === which));
   if (at < 0) throw new ControlError('INVALID', `Invalid parameter: no snapshot output ${which} in session ${session.name}`);
@@ -64,7 +70,7 @@ export async function snapshotDelOutput(ctx: DaemonContext, rawArgs: unknown, se
 }
 
 export async function snapshotListOutput(_ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'snapshot-list-output'>> {
-  snapshotSession(session);
+  outputsAllowed(session);
   return session.snapshotOutputs.map((o) => ({ ...o }));
 }
 
