@@ -1,17 +1,24 @@
 // Entry of ltt-sessiond (bin/ltt-sessiond calls main(argv); running this file directly does the same).
 //   ltt-sessiond [-d|--daemonize] [-b|--background] [--rundir DIR] [-g|--group NAME] [--no-kernel] [-v] [-q]
+//                [-l|--load PATH] [-p|--pidfile FILE] [-S|--sig-parent] [LTTng's other options, ignored]
 // In the foreground it serves until SIGTERM/SIGINT, then stops and flushes every session (close()). With
 // --daemonize it starts a detached copy of itself and returns only once that copy serves (like
-// `lttng-sessiond --daemonize`), or prints why it could not start. Exit codes: 0 ok, 1 could not start.
+// `lttng-sessiond --daemonize`), or prints why it could not start; --background does the same but the copy
+// keeps the caller's stdout and stderr. Before serving it loads the sessions of --load PATH (a file or a folder),
+// else the autoload folders (session-autoload.ts); a load that fails stops the daemon, as lttng-sessiond's.
+// lttng-sessiond's options that mean nothing here (socket paths, consumer daemons, kernel modules, config file)
+// are accepted and ignored, and so are positional arguments, as its getopt loop does, so that scripts written
+// for lttng-sessiond run ltt-sessiond unchanged. Exit codes: 0 ok, 1 could not start.
 
 import { spawn } from 'node:child_process';
-import { closeSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { daemonRundir, DEFAULT_TRACING_GROUP, logFilePath } from '../control/runtime-paths.js';
+import { daemonRundir, DEFAULT_TRACING_GROUP, logFilePath, lttHome } from '../control/runtime-paths.js';
 import { isLttError } from '../errors.js';
 import { DaemonLog } from './daemon-log.js';
 import { LTT_VERSION } from '../control/messages.js';
+import { loadSessionsAtStart } from './session-autoload.js';
 import { SessionDaemon } from './session-daemon.js';
 import { AppRegistry } from './ust/app-registry.js';
 
@@ -20,6 +27,12 @@ interface DaemonArgs {
   rundir: string | undefined;
   group: string;
   noKernel: boolean;
+  /** --load PATH; undefined: the autoload folders. */
+  load: string | undefined;
+  pidfile: string | undefined;
+  /** --background: the detached copy keeps stdout/stderr (--daemonize closes them). */
+  keepOutput: boolean;
+  sigParent: boolean;
   verbose: boolean;
   quiet: boolean;
   readyFd: number | undefined;
@@ -33,6 +46,10 @@ const USAGE = `Usage: ltt-sessiond [OPTIONS]
       --rundir DIR     runtime directory (default: /run/ltt for root, ~/.ltt otherwise; env LTT_RUNDIR)
   -g, --group NAME     group allowed to use root's daemon (default: tracing)
       --no-kernel      disable the kernel domain
+  -l, --load PATH      load the sessions saved in PATH (file or folder) instead of the autoload folders
+                       ($LTT_HOME/.ltt/sessions/auto, $LTT_HOME/.lttng/sessions/auto, /etc/ltt/sessions/auto)
+  -p, --pidfile FILE   also write the daemon's pid to FILE
+  -S, --sig-parent     send SIGUSR1 to the parent process once serving
   -v, --verbose        log to stderr too (foreground)
   -q, --quiet          no messages on stderr
   -V, --version        print the version
@@ -41,12 +58,26 @@ const USAGE = `Usage: ltt-sessiond [OPTIONS]
 
 class UsageError extends Error {}
 
+/** lttng-sessiond's options with no meaning for ltt-sessiond (its sockets, consumer daemons, kernel modules). */
+const IGNORED_WITH_VALUE = new Set([
+  '-c', '--client-sock', '-a', '--apps-sock', '-f', '--config', '--kconsumerd-cmd-sock', '--kconsumerd-err-sock',
+  '--ustconsumerd32-cmd-sock', '--ustconsumerd32-err-sock', '--ustconsumerd64-cmd-sock', '--ustconsumerd64-err-sock',
+  '--consumerd32-path', '--consumerd32-libdir', '--consumerd64-path', '--consumerd64-libdir', '--agent-tcp-port',
+  '--kmod-probes', '--extra-kmod-probes', '--event-notifier-error-buffer-size-kernel',
+  '--event-notifier-error-buffer-size-userspace',
+]);
+const IGNORED_FLAGS = new Set(['--verbose-consumer']);
+
 function parseArgs(argv: string[]): DaemonArgs {
   const args: DaemonArgs = {
     daemonize: false,
     rundir: undefined,
     group: DEFAULT_TRACING_GROUP,
     noKernel: false,
+    load: undefined,
+    pidfile: undefined,
+    keepOutput: false,
+    sigParent: false,
     verbose: false,
     quiet: false,
     readyFd: undefined,
@@ -66,9 +97,24 @@ function parseArgs(argv: string[]): DaemonArgs {
     switch (flag) {
       case '-d':
       case '--daemonize':
+        args.daemonize = true;
+        break;
       case '-b':
       case '--background':
         args.daemonize = true;
+        args.keepOutput = true;
+        break;
+      case '-l':
+      case '--load':
+        args.load = resolve(value());
+        break;
+      case '-p':
+      case '--pidfile':
+        args.pidfile = resolve(value());
+        break;
+      case '-S':
+      case '--sig-parent':
+        args.sigParent = true;
         break;
       case '--rundir':
         args.rundir = resolve(value());
@@ -80,7 +126,6 @@ function parseArgs(argv: string[]): DaemonArgs {
       case '--no-kernel':
         args.noKernel = true;
         break;
-      case '-v':
       case '--verbose':
         args.verbose = true;
         break;
@@ -100,7 +145,11 @@ function parseArgs(argv: string[]): DaemonArgs {
         args.version = true;
         break;
       default:
-        throw new UsageError(`Unknown option ${arg}`);
+        if (/^-v+$/.test(flag)) args.verbose = true;
+        else if (IGNORED_WITH_VALUE.has(flag)) value();
+        else if (IGNORED_FLAGS.has(flag)) break;
+        else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`Unknown option ${arg}`);
+        // A positional argument: lttng-sessiond ignores them.
     }
   }
   return args;
@@ -109,12 +158,15 @@ function parseArgs(argv: string[]): DaemonArgs {
 /** Starts a detached copy of this daemon and waits for its "ready" line (or its reason for failing). */
 async function daemonize(args: DaemonArgs, rundir: string): Promise<number> {
   const self = fileURLToPath(import.meta.url);
-  const childArgs = ['--rundir', rundir, '--group', args.group, ...(args.noKernel ? ['--no-kernel'] : [])];
+  const childArgs = ['--rundir', rundir, '--group', args.group, ...(args.noKernel ? ['--no-kernel'] : []),
+    ...(args.load ? ['--load', args.load] : []), ...(args.pidfile ? ['--pidfile', args.pidfile] : [])];
   // Keep loader flags (tsx in development) but not the test runner's or an inspector's.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
   const child = spawn(process.execPath, [...execArgv, self, ...childArgs, '--ready-fd', '3'], {
     detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    // The name it was started under (scripts find lttng-sessiond by it, as `pgrep` does).
+    argv0: process.argv0,
+    stdio: ['ignore', args.keepOutput ? 'inherit' : 'ignore', args.keepOutput ? 'inherit' : 'ignore', 'pipe'],
   });
   const pipe = child.stdio[3] as NodeJS.ReadableStream;
   let text = '';
@@ -126,6 +178,7 @@ async function daemonize(args: DaemonArgs, rundir: string): Promise<number> {
   });
   if (exitCode === null) {
     child.unref();
+    if (args.sigParent) process.kill(process.ppid, 'SIGUSR1');
     return 0;
   }
   const reason = text.replace(/^error\s*/, '').trim() || `the daemon exited with status ${exitCode}`;
@@ -178,6 +231,18 @@ export async function main(argv: string[]): Promise<void> {
     // The daemon still serves the CLI and the kernel domain; apps run untraced.
     log.line(`Cannot listen for instrumented applications: ${(error as Error).message}`);
   }
+  try {
+    await loadSessionsAtStart({ rundir, home: lttHome(), path: args.load, log: (line) => log.line(line) });
+  } catch (error) {
+    const message = `Session load failed: ${isLttError(error) ? error.message : String(error)}`;
+    log.line(message);
+    daemon.destroy();
+    if (readyFd !== undefined) {
+      writeSync(readyFd, `error ${message}\n`);
+      closeSync(readyFd);
+    } else if (!args.quiet) process.stderr.write(`Error: ${message}\n`);
+    process.exit(1);
+  }
   let signals = 0;
   const shutdown = (signal: string) => {
     signals++;
@@ -203,12 +268,19 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGHUP', () => undefined);
   process.on('uncaughtException', (error) => log.line(`Uncaught exception: ${error.stack ?? error.message}`));
   process.on('unhandledRejection', (error) => log.line(`Unhandled rejection: ${String(error)}`));
+  if (args.pidfile) {
+    try {
+      writeFileSync(args.pidfile, `${process.pid}\n`);
+    } catch (error) {
+      log.line(`Cannot write the pid file ${args.pidfile}: ${(error as Error).message}`);
+    }
+  }
   if (readyFd !== undefined) {
     // Detached: leave the caller's directory, report readiness, close the pipe so the parent returns.
     process.chdir('/');
     writeSync(readyFd, 'ready\n');
     closeSync(readyFd);
-  }
+  } else if (args.sigParent) process.kill(process.ppid, 'SIGUSR1');
 }
 
 const invokedPath = process.argv[1];

@@ -82,27 +82,30 @@ function addConst(g: Gen, v: unknown): string {
   return name;
 }
 
-function intWrite(bits: number, signed: boolean, x: string): string {
+function intWrite(bits: number, signed: boolean, x: string, order: 'le' | 'be'): string {
+  const le = order === 'le';
   switch (bits) {
     case 8:
       return `dv.set${signed ? 'Int8' : 'Uint8'}(o, ${x}); o += 1;`;
     case 16:
-      return `dv.set${signed ? 'Int16' : 'Uint16'}(o, ${x}, true); o += 2;`;
+      return `dv.set${signed ? 'Int16' : 'Uint16'}(o, ${x}, ${le}); o += 2;`;
     case 32:
-      return `dv.set${signed ? 'Int32' : 'Uint32'}(o, ${x}, true); o += 4;`;
-    default:
+      return `dv.set${signed ? 'Int32' : 'Uint32'}(o, ${x}, ${le}); o += 4;`;
+    default: {
       // A bigint is exact; a number is split into two 32-bit words (exact up to 2^53, two's complement).
+      const [lo, hi] = le ? ['o', 'o + 4'] : ['o + 4', 'o'];
       return (
-        `if (typeof ${x} === 'bigint') dv.setBigInt64(o, ${x}, true); ` +
-        `else { dv.setUint32(o, ${x} >>> 0, true); dv.setInt32(o + 4, Math.floor(${x} / 4294967296), true); } o += 8;`
+        `if (typeof ${x} === 'bigint') dv.setBigInt64(o, ${x}, ${le}); ` +
+        `else { dv.setUint32(${lo}, ${x} >>> 0, ${le}); dv.setInt32(${hi}, Math.floor(${x} / 4294967296), ${le}); } o += 8;`
       );
+    }
   }
 }
 
 function scalarWrite(g: Gen, s: ScalarSpec, x: string, event: string): string {
   switch (s.kind) {
     case 'int':
-      return intWrite(s.bits, s.signed, x);
+      return intWrite(s.bits, s.signed, x, s.byteOrder);
     case 'float':
       return s.bits === 32 ? `dv.setFloat32(o, ${x}, true); o += 4;` : `dv.setFloat64(o, ${x}, true); o += 8;`;
     case 'bool':
@@ -118,7 +121,7 @@ function scalarWrite(g: Gen, s: ScalarSpec, x: string, event: string): string {
       const ev = addConst(g, event);
       return (
         `{ let e = ${x}; if (typeof e !== 'number') { e = ${lv}[e]; if (e === undefined) badLabel(${ev}, ${x}); } ` +
-        `${intWrite(s.container.bits, s.container.signed, 'e')} }`
+        `${intWrite(s.container.bits, s.container.signed, 'e', s.container.byteOrder)} }`
       );
     }
   }

@@ -14,6 +14,10 @@ export interface IntOptions {
   /** Display base in viewers (default 10). `hex: true` is the same as base 16. */
   readonly base?: DisplayBase;
   readonly hex?: boolean;
+  /** 'be' records the value big-endian (network order, lttng-ust's `_network` fields); default 'le'. */
+  readonly byteOrder?: 'le' | 'be';
+  /** 8-bit only: UTF-8 code units, so arrays and sequences of them read as text (lttng-ust's `_text` fields). */
+  readonly text?: boolean;
 }
 
 interface SpecBase<N extends string> {
@@ -25,6 +29,8 @@ export interface IntSpec<N extends string = string, V = number> extends SpecBase
   readonly bits: IntBits;
   readonly signed: boolean;
   readonly base: DisplayBase;
+  readonly byteOrder: 'le' | 'be';
+  readonly text: boolean;
   /** Phantom: the value type emit() accepts. */
   readonly __value?: V;
 }
@@ -99,7 +105,11 @@ function baseOf(opts: IntOptions | undefined): DisplayBase {
 
 function int<N extends string, V>(name: N, bits: IntBits, signed: boolean, opts?: IntOptions): IntSpec<N, V> {
   checkName(name, true);
-  return Object.freeze({ kind: 'int', name, bits, signed, base: baseOf(opts) }) as IntSpec<N, V>;
+  const byteOrder = opts?.byteOrder ?? 'le';
+  if (byteOrder !== 'le' && byteOrder !== 'be') throw new TypeError(`ltt/ust: invalid byte order ${String(byteOrder)}`);
+  const text = opts?.text === true;
+  if (text && bits !== 8) throw new TypeError('ltt/ust: only 8-bit integers can be text');
+  return Object.freeze({ kind: 'int', name, bits, signed, base: baseOf(opts), byteOrder, text }) as IntSpec<N, V>;
 }
 
 // Builders. The name may be omitted ('' ) only for array/sequence elements and enum containers.
@@ -156,7 +166,7 @@ export function enumeration<N extends string, const M extends EnumMappings>(
     }
     labelValues[label] = lo;
   }
-  const c = int<'', number>('', container.bits, container.signed, { base: container.base });
+  const c = int<'', number>('', container.bits, container.signed, { base: container.base, byteOrder: container.byteOrder });
   return Object.freeze({ kind: 'enum', name, container: c, mappings, labelValues }) as EnumSpec<N, M>;
 }
 
@@ -199,7 +209,8 @@ export function checkFieldList(event: string, fields: readonly FieldSpec[]): voi
 // ---- TSDL ----
 
 export function intTsdl(s: IntSpec<string, unknown>): string {
-  return `integer { size = ${s.bits}; align = 8; signed = ${s.signed ? 1 : 0}; encoding = none; base = ${s.base}; }`;
+  const order = s.byteOrder === 'be' ? ' byte_order = be;' : '';
+  return `integer { size = ${s.bits}; align = 8; signed = ${s.signed ? 1 : 0}; encoding = ${s.text ? 'UTF8' : 'none'}; base = ${s.base};${order} }`;
 }
 
 function scalarTypeTsdl(s: ScalarSpec): string {

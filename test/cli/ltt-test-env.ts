@@ -17,7 +17,7 @@ function modulePath(relative: string): string {
 
 export const CLI_MAIN = modulePath('../../src/cli/main');
 export const SESSIOND_MAIN = modulePath('../../src/sessiond/main');
-const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
+export const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
 
 let readableCopy: string | undefined;
 

@@ -169,11 +169,47 @@ test("a configuration saved by LTTng loads; bad files get one line", { timeout: 
     const broken = await env.ltt('load', '-i', bad);
     assert.equal(broken.code, 1);
     assert.equal(broken.stderr, `Error: Invalid session configuration ${bad}: expected </session> at line 1\n`);
-    writeFileSync(bad, LTTNG_SAVED.replace('<type>UST</type>', '<type>JUL</type>'));
-    const jul = await env.ltt('load', '-i', bad);
-    assert.match(jul.stderr, /^Error: Invalid session configuration .*: session from-lttng: the JUL domain is not supported by ltt\n$/);
+    // A folder: the session wanted loads though another file holds what ltt does not trace, or is not XML; what
+    // was skipped is one warning. Loading every session of it fails on the broken file.
+    const dir = join(env.root, 'mixed');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a-broken.lttng'), '<sessions><session>');
+    writeFileSync(join(dir, 'jul.lttng'), LTTNG_SAVED.replace('<type>UST</type>', '<type>JUL</type>').replace(/from-lttng/g, 'jul-one'));
+    writeFileSync(join(dir, 'z.lttng'), LTTNG_SAVED.replace(/from-lttng/g, 'wanted'));
+    const wanted = await env.ltt('load', '-i', dir, 'wanted');
+    assert.equal(wanted.code, 0, wanted.stderr);
+    assert.match(wanted.stderr, /^Warning: Invalid session configuration .*a-broken.lttng: .* \(skipped\)\n$/);
+    const jul = await env.ltt('load', '-i', dir, 'jul-one');
+    assert.equal(jul.code, 0, jul.stderr);
+    assert.match(jul.stderr, /\nWarning: Skipped the domains ltt does not trace: session jul-one: JUL\n$/);
+    assert.doesNotMatch((await ok(env, 'list', 'jul-one')).stdout, /hello_world/);
+    const all = await env.ltt('load', '-a', '-f', '-i', dir);
+    assert.equal(all.code, 1);
+    assert.match(all.stderr, /^Error: Invalid session configuration .*a-broken.lttng/);
     assert.ok(!existsSync(join(env.home, '.ltt', 'sessions', 'x.lttng')));
     assert.ok(readFileSync(join(lttngDir, 'from-lttng.lttng'), 'utf8').includes('hello_world'), 'loading never writes');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('--override-url replaces a snapshot session\'s outputs; a live session cannot take a local one', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    await ok(env, 'create', 'snap', '--snapshot', '-o', join(env.root, 'first'));
+    await ok(env, 'save', '-o', join(env.root, 'saved'), 'snap');
+    await ok(env, 'destroy', 'snap');
+    const file = join(env.root, 'saved', 'snap.lttng');
+    for (const url of [`file://${join(env.root, 'over')}`, join(env.root, 'over')]) {
+      await ok(env, 'load', '-i', file, `--override-url=${url}`);
+      assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'snap')).stdout, new RegExp(`snapshot-1: ${join(env.root, 'over')}\\n`));
+      await ok(env, 'destroy', 'snap');
+    }
+    const live = join(env.root, 'live.lttng');
+    writeFileSync(live, LTTNG_SAVED.replace('<attributes>', '<attributes><live_timer_interval>1000000</live_timer_interval>'));
+    const r = await env.ltt('load', '-i', live, `--override-url=file://${join(env.root, 'over')}`);
+    assert.deepEqual([r.code, r.stderr], [1, `Error: Session from-lttng: a live session needs a network output, not ${join(env.root, 'over')}\n`]);
+    assert.match((await ok(env, 'list')).stdout, /no available recording session/);
   } finally {
     await env.cleanup();
   }

@@ -54,6 +54,31 @@ describe('ltt/ust API', () => {
     }
   });
 
+  test('network byte order and text integers, as lttng-ust\'s _network and _text fields', () => {
+    const dir = tempDir('netText');
+    try {
+      const script = writeScript(dir, 'net.mjs', `
+const be = { byteOrder: 'be' };
+const e = ust.provider('net').event('e', [ust.int32('n', be), ust.uint16('h', { ...be, hex: true }), ust.int64('n64', be),
+  ust.int64('n64b', be), ust.array('a', ust.uint32('', be), 2), ust.array('t', ust.int8('', { text: true }), 6),
+  ust.sequence('st', ust.uint8('', { text: true })), ust.enumeration('en', ust.int16('', be), { X: -2 })]);
+ust.startLocalSession({ dir: process.argv[2] });
+e.emit(-2, 0x1234, -(2 ** 40) - 3, 2n ** 62n + 5n, [1, 0xdeadbeef], [104, 105, 0, 0, 0, 0], [111, 107], 'X');
+`);
+      const r = runNode([script, `${dir}/out`], {});
+      assert.equal(r.code, 0, r.stderr);
+      const bt = babeltrace(traceDirOf(`${dir}/out`));
+      assert.equal(bt.status, 0, bt.stderr);
+      assert.equal(bt.lines[0]!.slice(bt.lines[0]!.lastIndexOf('}, {') + 3),
+        '{ n = -2, h = 0x1234, n64 = -1099511627779, n64b = 4611686018427387909, a = [ [0] = 1, [1] = 3735928559 ], t = "hi", ' +
+          '_st_length = 2, st = "ok", en = ( "X" : container = -2 ) }');
+      assert.throws(() => ust.int32('x', { text: true }), /only 8-bit integers can be text/);
+      assert.throws(() => ust.int32('x', { byteOrder: 'middle' as 'be' }), /invalid byte order/);
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('contexts: vpid, vtid (OS thread id, per worker), procname, async id', () => {
     const dir = tempDir('ctx');
     try {

@@ -1,96 +1,19 @@
 // `ltt load [-a] [-f] [-i PATH] [--override-url=URL] [SESSION [--override-name=NAME]]`: recreates sessions from
-// saved configurations (ltt's or LTTng's NAME.lttng files: src/cli/session-config.ts) with the daemon's ordinary
+// saved configurations (ltt's or LTTng's NAME.lttng files: src/session-config) with the daemon's ordinary
 // commands: create, channels, event rules, contexts, trackers, and start when the session was recording.
+// Domains ltt does not trace (JUL, log4j, Python) are skipped with one warning; with SESSION, a file in PATH
+// that cannot be read or parsed is skipped with a warning when SESSION is found in another one.
 // PATH is a file or a folder; by default $LTT_HOME/.ltt/sessions, then $LTT_HOME/.lttng/sessions, then
 // /etc/lttng/sessions. An existing session of the same name is an error, or is replaced with --force.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { ControlError } from '../../control/error-codes.js';
+import { isAbsolute, resolve } from 'node:path';
 import { lttHome } from '../../control/runtime-paths.js';
-import type { ControlClient } from '../../control/client.js';
+import { findSavedSessions, loadPlaces, recreateSession, skippedDomainsWarning, withOutput } from '../../session-config/saved-sessions.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
-import { parseSessions, type SavedSession } from '../session-config.js';
-import { savedSessionsDir } from './save.js';
 import { group, leaf } from '../output/mi-document.js';
-
-/** The saved sessions under `path` (a .lttng file, or every .lttng file of a folder), with their files. */
-function readSaved(path: string): Array<{ file: string; session: SavedSession }> {
-  let files: string[];
-  try {
-    files = statSync(path).isDirectory()
-      ? readdirSync(path).filter((f) => f.endsWith('.lttng')).sort().map((f) => join(path, f))
-      : [path];
-  } catch {
-    return [];
-  }
-  return files.flatMap((file) => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new CliError('LOAD_IO_FAIL', `Cannot read ${file}: ${(error as Error).message}`);
-    }
-    try {
-      return parseSessions(text).map((session) => ({ file, session }));
-    } catch (error) {
-      throw new CliError('LOAD_INVALID_CONFIG', `Invalid session configuration ${file}: ${(error as Error).message}`);
-    }
-  });
-}
-
-async function recreate(client: ControlClient, s: SavedSession, force: boolean): Promise<void> {
-  const exists = (await client.request('list-sessions', {})).some((x) => x.name === s.name);
-  if (exists) {
-    if (!force) throw new CliError('EXIST_SESS', `Session ${s.name}: Session name already exists`);
-    await client.request('destroy-session', { session: s.name });
-  }
-  await client.request('create-session', {
-    name: s.name,
-    // Saved snapshot outputs are added below, with their names and sizes.
-    output: s.snapshotOutputs ? null : s.output,
-    ...(s.snapshot ? { snapshot: true } : {}),
-    ...(s.liveTimerUs > 0 ? { liveTimerUs: s.liveTimerUs } : {}),
-  });
-  try {
-    if (s.rotationTimerUs || s.rotationSizeBytes) {
-      await client.request('enable-rotation', {
-        session: s.name,
-        ...(s.rotationTimerUs ? { timerUs: s.rotationTimerUs } : {}),
-        ...(s.rotationSizeBytes ? { sizeBytes: s.rotationSizeBytes } : {}),
-      });
-    }
-    for (const o of s.snapshotOutputs ?? []) {
-      await client.request('snapshot-add-output', { session: s.name, url: o.path, ...(o.name ? { name: o.name } : {}), maxSize: o.maxSize });
-    }
-    for (const d of s.domains) {
-      const base = { session: s.name, domain: d.domain };
-      for (const c of d.channels) {
-        await client.request('enable-channel', { ...base, channel: c.name, attributes: c.attributes });
-        for (const e of c.events) {
-          const { enabled, ...rule } = e;
-          await client.request('enable-event', { ...base, channel: c.name, rule });
-          if (!enabled) await client.request('disable-event', { ...base, channel: c.name, name: e.name, type: e.type });
-        }
-        for (const context of c.contexts) await client.request('add-context', { ...base, channel: c.name, context });
-        if (!c.enabled) await client.request('disable-channel', { ...base, channel: c.name });
-      }
-      for (const t of d.trackers) {
-        if (t.values.length === 0) await client.request('untrack', { ...base, attribute: t.attribute, values: 'all' });
-        else await client.request('track', { ...base, attribute: t.attribute, values: t.values });
-      }
-    }
-    if (s.started) await client.request('start-session', { session: s.name });
-  } catch (error) {
-    // No half-loaded session stays behind.
-    await client.request('destroy-session', { session: s.name }).catch(() => undefined);
-    if (error instanceof ControlError) throw new CliError(error.code, `Session ${s.name}: ${error.message}`);
-    throw error;
-  }
-}
 
 export const loadCommand: CommandSpec = {
   name: 'load',
@@ -123,26 +46,27 @@ LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LT
       overrideOutput = p;
     }
     const input = values['input-path'] as string | undefined;
-    const places = input !== undefined ? [resolve(input)] : [savedSessionsDir(), join(lttHome(), '.lttng', 'sessions'), '/etc/lttng/sessions'];
+    const places = input !== undefined ? [resolve(input)] : loadPlaces(lttHome());
     // The first place holding a session wins for it (ltt's own folder before LTTng's).
-    const found = new Map<string, SavedSession>();
-    for (const place of places) {
-      for (const { session } of readSaved(place)) if (!found.has(session.name)) found.set(session.name, session);
-    }
-    let chosen = [...found.values()];
+    const found = findSavedSessions(places, positionals.length > 0 ? { name: positionals[0]! } : {});
+    let chosen = [...found.sessions.values()];
     if (positionals.length > 0) {
-      const one = found.get(positionals[0]!);
+      const one = found.sessions.get(positionals[0]!);
       if (!one) throw new CliError('LOAD_SESSION_NOENT', `Session ${positionals[0]}: Session file not found`);
       chosen = [{ ...one, name: overrideName ?? one.name }];
     } else if (chosen.length === 0) {
       throw new CliError('LOAD_SESSION_NOENT', 'Session file not found');
     }
+    if (overrideOutput !== undefined) chosen = chosen.map((s) => withOutput(s, overrideOutput));
+    for (const w of found.warnings) ctx.warn(w);
+    const skipped = skippedDomainsWarning(chosen);
+    if (skipped) ctx.warn(skipped);
     const rc = positionals.length > 0 ? stageCurrentSession() : undefined;
     const loaded: string[] = [];
     try {
       const client = await ctx.control({ spawn: true });
       for (const s of chosen) {
-        await recreate(client, overrideOutput !== undefined ? { ...s, output: overrideOutput } : s, values.force === true);
+        await recreateSession(client, s, values.force === true);
         loaded.push(s.name);
       }
     } catch (err) {

@@ -1,20 +1,16 @@
 // `ltt save [-a] [-f] [-o DIR] [SESSION]`: writes sessions' configurations as LTTng does (NAME.lttng, the XML of
-// src/cli/session-config.ts), by default into $LTT_HOME/.ltt/sessions/. No SESSION (or -a): every session.
+// src/session-config/session-xml.ts), by default into $LTT_HOME/.ltt/sessions/. No SESSION (or -a): every session.
 
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lttHome } from '../../control/runtime-paths.js';
+import { savedSessionsDir } from '../../session-config/saved-sessions.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
-import { sessionXml } from '../session-config.js';
+import { sessionXml } from '../../session-config/session-xml.js';
 import { makeDirectories } from '../../make-directories.js';
 import { group, leaf } from '../output/mi-document.js';
-
-/** Where `save` writes and `load` looks first: $LTT_HOME/.ltt/sessions (LTTng: $LTTNG_HOME/.lttng/sessions). */
-export function savedSessionsDir(): string {
-  return join(lttHome(), '.ltt', 'sessions');
-}
 
 export const saveCommand: CommandSpec = {
   name: 'save',
@@ -34,7 +30,7 @@ session XML) in DIR (default: $LTT_HOME/.ltt/sessions). An existing file is repl
     if (values.all && positionals.length > 0) throw usageError('--all cannot be used with a session name');
     const given = values['output-path'] as string | undefined;
     if (given === '') throw usageError('The output path cannot be empty');
-    const dir = given !== undefined ? resolve(given) : savedSessionsDir();
+    const dir = given !== undefined ? resolve(given) : savedSessionsDir(lttHome());
     // lttng's document names the session, or * for all, and the folder, whatever the outcome.
     ctx.miOutput = group('save', [group('session', [leaf('name', positionals[0] ?? '*')]), leaf('path', dir)]);
     const client = await ctx.control();

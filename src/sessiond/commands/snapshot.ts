@@ -1,4 +1,4 @@
-// The `snapshot` commands of snapshot-mode sessions, as lttng-sessiond's: add-output, del-output, list-output and
+// The `snapshot` commands of sessions without output (snapshot mode, or --no-output), as lttng-sessiond's: add-output, del-output, list-output and
 // record. A snapshot session keeps the newest buffers of each channel (the tracers hold them; nothing goes to
 // disk while tracing); `record` writes what they hold to OUTPUT/NAME-YYYYmmdd-HHMMSS-N (N counts the session's
 // snapshots), with kernel/ and ust/ inside, and tracing goes on, so successive snapshots overlap.
@@ -17,13 +17,7 @@ import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 
 function snapshotSession(session: LockedSession): void {
-  if (!session.snapshot) throw new ControlError('NOT_SNAPSHOT_SESSION');
-}
-
-/** lttng-sessiond lets any session without a trace output of its own (snapshot or --no-output) hold snapshot
- * outputs; LTTng's MI tests add one to a --no-output session. */
-function outputsAllowed(session: LockedSession): void {
-  if (!session.snapshot && session.outputPath !== '') throw new ControlError('NOT_SNAPSHOT_SESSION');
+  if (!session.inMemory) throw new ControlError('NOT_SNAPSHOT_SESSION');
 }
 
 /** An absolute path or file:// URL as a folder; network URLs are refused (no relay daemon yet). */
@@ -46,7 +40,7 @@ function checkName(name: string | undefined): string | undefined {
 }
 
 export async function snapshotAddOutput(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'snapshot-add-output'>> {
-  outputsAllowed(session);
+  snapshotSession(session);
   const args = asArgs(rawArgs);
   const path = localFolder(requiredString(args, 'url'));
   const name = checkName(optionalString(args, 'name'));
@@ -60,7 +54,7 @@ export async function snapshotAddOutput(ctx: DaemonContext, rawArgs: unknown, se
 }
 
 export async function snapshotDelOutput(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'snapshot-del-output'>> {
-  outputsAllowed(session);
+  snapshotSession(session);
   const which = requiredString(asArgs(rawArgs), 'output');
   const at = session.snapshotOutputs.findIndex((o) => (/^\d+$/.test(which) ? o.id === Number(which) : o.name === which));
   if (at < 0) throw new ControlError('INVALID', `Invalid parameter: no snapshot output ${which} in session ${session.name}`);
@@ -70,7 +64,7 @@ export async function snapshotDelOutput(ctx: DaemonContext, rawArgs: unknown, se
 }
 
 export async function snapshotListOutput(_ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'snapshot-list-output'>> {
-  outputsAllowed(session);
+  snapshotSession(session);
   return session.snapshotOutputs.map((o) => ({ ...o }));
 }
 

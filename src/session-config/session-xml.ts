@@ -3,7 +3,8 @@
 // and what `ltt load` reads back, from ltt or from LTTng.
 //
 // Contract: sessionXml(detail) is one `<sessions>` document holding the session; parseSessions(text) returns
-// every session of a document, or throws a one-line Error naming what is malformed. The XML parser takes what
+// every session of a document, or throws a one-line Error naming what is malformed. Domains ltt does not trace
+// (JUL, log4j, Python) are left out of what it returns; those holding channels are named in `skippedDomains`. The XML parser takes what
 // these files contain (elements, text, entities, comments, an XML declaration; attributes are read and ignored)
 // and refuses anything else.
 
@@ -239,6 +240,8 @@ export interface SavedSession {
   liveTimerUs: number;
   started: boolean;
   domains: SavedDomain[];
+  /** Domains of the file ltt does not trace and that were not empty (LTTng saves its agent domains empty). */
+  skippedDomains: string[];
 }
 
 const TYPES_BY_XML = Object.fromEntries(Object.entries(EVENT_TYPES).map(([k, v]) => [v, k as EventType]));
@@ -295,9 +298,13 @@ export function parseSessions(text: string): SavedSession[] {
     const path = destination ? textOf(destination, 'path') : undefined;
     const enabled = consumer ? (boolOf(consumer, 'enabled') ?? true) : false;
     const domains: SavedDomain[] = [];
+    const skippedDomains: string[] = [];
     for (const d of children(child(s, 'domains'), 'domain')) {
       const type = textOf(d, 'type');
-      if (type !== 'KERNEL' && type !== 'UST') throw new Error(`session ${name}: the ${type ?? '?'} domain is not supported by ltt`);
+      if (type !== 'KERNEL' && type !== 'UST') {
+        if (children(child(d, 'channels'), 'channel').length > 0) skippedDomains.push(type ?? '?');
+        continue;
+      }
       const domain: Domain = type === 'KERNEL' ? 'kernel' : 'ust';
       const channels = children(child(d, 'channels'), 'channel').map((c): SavedChannel => {
         const attrs: Partial<ChannelAttributes> = {};
@@ -363,6 +370,7 @@ export function parseSessions(text: string): SavedSession[] {
       liveTimerUs: attributes ? (intOf(attributes, 'live_timer_interval') ?? 0) : 0,
       started: boolOf(s, 'started') ?? false,
       domains,
+      skippedDomains,
     };
   });
 }

@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// Runs LTTng 2.13's own regression tests against ltt:
+//   node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [TEST...]
+// TREE is an lttng-tools source tree (read only: its tests/ and the schemas under src/common are copied into a
+// scratch folder). TEST is a path under tests/regression (a test script, or a folder whose test_* scripts all
+// run); default: the tests ltt aims to pass (DEFAULT_TESTS). Where the scripts look for LTTng's programs, the
+// scratch tree holds small wrappers that run ltt's (bin/ltt as lttng, bin/ltt-sessiond as lttng-sessiond,
+// the gen-ust-events test app on ltt/ust); the XML tools are compiled from the tree with gcc and libxml2.
+// Each script runs in its own PID, mount and network namespaces (unshare), with /run a fresh tmpfs (root's
+// daemon folder) and HOME a fresh folder, so daemons, autoloaded sessions and pgrep see only that test.
+// Prints one line per script: passed/planned, skipped and failed counts (with --json: one JSON object).
+// Needs root (namespaces) and a build (dist/).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const DEFAULT_TESTS = [
+  'tools/save-load/test_save',
+  'tools/save-load/test_load',
+  'tools/save-load/test_autoload',
+  'tools/filtering/test_invalid_filter',
+  'tools/filtering/test_unsupported_op',
+  'tools/mi/test_mi',
+  'ust/before-after/test_before_after',
+  'ust/buffers-pid/test_buffers_pid',
+  'tools/snapshots/test_ust_fast',
+  'tools/snapshots/test_ust_long',
+  'tools/clear/test_ust',
+  'tools/rotation/test_ust',
+  'tools/wildcard/test_event_wildcard',
+];
+
+function usage(message) {
+  process.stderr.write(`Error: ${message}\nUsage: node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [TEST...]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const opts = { tree: undefined, tests: [], json: false, keep: false, tap: false, timeoutS: 900 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') opts.json = true;
+    else if (a === '--keep') opts.keep = true;
+    else if (a === '--tap') opts.tap = true;
+    else if (a === '--timeout') {
+      opts.timeoutS = Number(argv[++i]);
+      if (!(opts.timeoutS > 0)) usage('--timeout needs a number of seconds');
+    } else if (a.startsWith('-')) usage(`unknown option ${a}`);
+    else if (opts.tree === undefined) opts.tree = resolve(a);
+    else opts.tests.push(a);
+  }
+  if (opts.tree === undefined) usage('TREE is missing');
+  if (!existsSync(join(opts.tree, 'tests/regression')) || !existsSync(join(opts.tree, 'tests/utils/utils.sh'))) {
+    usage(`${opts.tree} is not an lttng-tools source tree (no tests/regression, tests/utils/utils.sh)`);
+  }
+  if (opts.tests.length === 0) opts.tests = DEFAULT_TESTS;
+  return opts;
+}
+
+function writeExecutable(path, text) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+  chmodSync(path, 0o755);
+}
+
+// The scripts find processes by the base name of argv[0] (utils.sh: lttng_pgrep), hence `exec -a`; ltt's
+// daemon keeps that name when it daemonizes. LTTng's environment variables are ltt's under other names.
+function wrapper(name, target, extraEnv = '') {
+  return `#!/bin/bash
+[ -n "$LTTNG_HOME" ] && export LTT_HOME="$LTTNG_HOME"
+${extraEnv}exec -a ${name} "${process.execPath}" "${target}" "$@"
+`;
+}
+
+/** Makes the scratch tree: the tests, the schemas, the wrappers and the compiled XML tools. */
+function prepareScratch(tree) {
+  const scratch = mkdtempSync(join(tmpdir(), 'ltt-lttng-regression-'));
+  cpSync(join(tree, 'tests'), join(scratch, 'tests'), { recursive: true });
+  for (const dir of ['src/common', 'src/common/config']) {
+    mkdirSync(join(scratch, dir), { recursive: true });
+    for (const name of readdirSync(join(tree, dir))) {
+      if (name.endsWith('.xsd')) cpSync(join(tree, dir, name), join(scratch, dir, name));
+    }
+  }
+  const bin = join(scratch, 'src/bin');
+  writeExecutable(join(bin, 'lttng/lttng'), wrapper('lttng', join(ROOT, 'bin/ltt'),
+    // `lttng create` must not start a daemon the test did not ask for (utils.sh sets /bin/true).
+    '[ -n "$LTTNG_SESSIOND_PATH" ] && export LTT_SESSIOND_PATH="$LTTNG_SESSIOND_PATH"\n'));
+  writeExecutable(join(bin, 'lttng-sessiond/lttng-sessiond'), wrapper('lttng-sessiond', join(ROOT, 'bin/ltt-sessiond')));
+  // ltt has no relay daemon nor a separate consumer daemon: these say so, and the tests needing them fail.
+  for (const name of ['lttng-relayd', 'lttng-consumerd']) {
+    writeExecutable(join(bin, name, name), `#!/bin/sh\necho "${name}: ltt has no ${name}" >&2\nexit 1\n`);
+  }
+  writeExecutable(join(scratch, 'tests/utils/testapp/gen-ust-events/gen-ust-events'),
+    wrapper('gen-ust-events', join(ROOT, 'dist/test/lttng-regression/gen-ust-events.js'),
+      '[ -n "$LTTNG_UST_REGISTER_TIMEOUT" ] && export LTT_UST_REGISTER_TIMEOUT="$LTTNG_UST_REGISTER_TIMEOUT"\n'));
+  for (const tool of ['validate_xml', 'pretty_xml', 'extract_xml']) {
+    const out = join(scratch, 'tests/utils/xml-utils', tool);
+    const gcc = spawnSync('gcc', ['-O1', '-D_GNU_SOURCE', '-I/usr/include/libxml2', `-I${join(tree, 'include')}`,
+      `-I${join(tree, 'src')}`, '-o', out, `${out}.c`, '-lxml2'], { encoding: 'utf8' });
+    if (gcc.status !== 0) throw new Error(`cannot build ${tool} (gcc, libxml2-dev): ${gcc.stderr || gcc.error?.message}`);
+  }
+  return scratch;
+}
+
+/** The test scripts a TEST argument names (a script, or the test_* scripts of a folder). */
+function scriptsOf(scratch, test) {
+  const path = join(scratch, 'tests/regression', test);
+  if (!existsSync(path)) throw new Error(`no test ${test} under tests/regression`);
+  if (!statSync(path).isDirectory()) return [test];
+  return readdirSync(path)
+    .filter((n) => /^test_[^.]*$/.test(n) && statSync(join(path, n)).mode & 0o111)
+    .sort()
+    .map((n) => join(test, n));
+}
+
+/** passed/skipped/failed counts and the plan of a TAP stream (tap.sh's output). */
+export function parseTap(text) {
+  const r = { planned: 0, passed: 0, skipped: 0, failed: 0, bailedOut: undefined };
+  for (const line of text.split('\n')) {
+    let m;
+    if ((m = /^1\.\.(\d+)/.exec(line))) r.planned = Number(m[1]);
+    else if (/^ok\b/.test(line)) {
+      if (/#\s*skip/i.test(line)) r.skipped++;
+      else r.passed++;
+    } else if (/^not ok\b/.test(line)) r.failed++;
+    else if ((m = /^Bail out!\s*(.*)/.exec(line))) r.bailedOut = m[1];
+  }
+  return r;
+}
+
+function runScript(scratch, script, timeoutS) {
+  const home = mkdtempSync(join(scratch, 'home-'));
+  // PID 1 of the namespace runs the script, then ends whatever it left (daemons, apps) and waits for them.
+  const inner = `ip link set lo up 2>/dev/null; mount -t tmpfs -o mode=0755 tmpfs /run || exit 97
+cd "$1"; timeout -s TERM ${timeoutS} ./"$2"; rc=$?
+kill -TERM -1 2>/dev/null; for i in $(seq 50); do [ -z "$(ls /proc | grep -E '^[0-9]+$' | grep -vx 1 | grep -vx $$)" ] && break; sleep 0.1; done
+kill -KILL -1 2>/dev/null; exit $rc`;
+  const dir = join(scratch, 'tests/regression', dirname(script));
+  const env = { PATH: process.env.PATH, HOME: home, LANG: 'C', TERM: 'dumb' };
+  return new Promise((resolveRun) => {
+    const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--mount', '--net', '--', 'bash', '-c', inner, 'ltt-regression', dir, script.split('/').pop()],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
+    child.on('error', (e) => resolveRun({ out, err: `${err}cannot run unshare: ${e.message}\n`, status: 1 }));
+    child.on('close', (status) => resolveRun({ out, err, status }));
+  });
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) usage('ltt is not built (run npx tsc -p tsconfig.json)');
+  if (process.getuid?.() !== 0) usage('the runner needs root (unshare of PID, mount and network namespaces)');
+  const scratch = prepareScratch(opts.tree);
+  const results = [];
+  try {
+    for (const test of opts.tests) {
+      for (const script of scriptsOf(scratch, test)) {
+        const started = Date.now();
+        const run = await runScript(scratch, script, opts.timeoutS);
+        const tap = parseTap(run.out);
+        const result = { test: script, ...tap, exitStatus: run.status, seconds: Math.round((Date.now() - started) / 1000) };
+        results.push(result);
+        if (opts.tap) process.stdout.write(run.out + (run.err ? `# stderr:\n${run.err.replace(/^/gm, '# ')}\n` : ''));
+        if (!opts.json) {
+          const extra = [tap.skipped && `${tap.skipped} skipped`, tap.failed && `${tap.failed} failed`,
+            tap.bailedOut !== undefined && `bailed out: ${tap.bailedOut}`].filter(Boolean).join(', ');
+          process.stdout.write(`${script.padEnd(44)} ${String(tap.passed).padStart(4)}/${String(tap.planned).padEnd(4)}` +
+            ` ${extra} (${result.seconds} s)\n`);
+        }
+      }
+    }
+  } finally {
+    if (opts.keep) process.stderr.write(`scratch tree kept: ${relative(process.cwd(), scratch) || scratch}\n`);
+    else rmSync(scratch, { recursive: true, force: true });
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    process.stderr.write(`Error: ${e.message}\n`);
+    process.exit(1);
+  });
+}
