@@ -133,8 +133,9 @@ Options:
           ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSyscalls(syscalls));
         } else {
           const tracepoints = await client.request('list-tracepoints', { domain });
-          ctx.miOutput = catalogNode(domain, tracepoints);
-          ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderTracepoints(domain, tracepoints));
+          const withFields = values.fields === true && domain === 'ust';
+          ctx.miOutput = catalogNode(domain, tracepoints, withFields);
+          ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderTracepoints(domain, withFields ? tracepoints.filter((t) => t.fields?.length) : tracepoints, withFields));
         }
       } catch (error) {
         if (error instanceof ControlError) {

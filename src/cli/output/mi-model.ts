@@ -173,7 +173,7 @@ export function sessionDetailNode(session: SessionDetail, channel?: string): MiN
 }
 
 /** An instrumentation point of `list -k/-u` (kernel tracepoints carry TRACE_EMERG, as lttng lists them). */
-function tracepointNode(tracepoint: TracepointInfo): MiNode {
+function tracepointNode(tracepoint: TracepointInfo, withFields = false): MiNode {
   const syscall = tracepoint.type === 'syscall';
   const level = tracepoint.loglevel ?? (syscall ? undefined : 0);
   return group('event', [
@@ -184,21 +184,25 @@ function tracepointNode(tracepoint: TracepointInfo): MiNode {
     level !== undefined && leaf('loglevel_type', 'ALL'),
     !syscall && array('exclusions', []),
     tracepoint.bitness !== undefined && jsonOnly(leaf('bitness', tracepoint.bitness)),
+    withFields && array('event_fields', (tracepoint.fields ?? []).map((f) =>
+      group('event_field', [leaf('name', f.name), leaf('type', f.type.toUpperCase()), leaf('nowrite', 0)]))),
   ]);
 }
 
 /** `list -k --syscall`: the events straight in the output. */
-export const syscallsNode = (syscalls: TracepointInfo[]): MiNode => array('events', syscalls.map(tracepointNode));
+export const syscallsNode = (syscalls: TracepointInfo[]): MiNode => array('events', syscalls.map((s) => tracepointNode(s)));
 
-/** `list -k` / `list -u`: the domain, and for user space the tracepoints grouped per registered app. */
-export function catalogNode(domain: string, tracepoints: TracepointInfo[]): MiNode {
+/** `list -k` / `list -u [-f]`: the domain, and for user space the tracepoints grouped per registered app (with
+ * -f their fields, and as lttng only the tracepoints that have some). */
+export function catalogNode(domain: string, tracepoints: TracepointInfo[], withFields = false): MiNode {
   if (domain === 'kernel') {
-    return array('domains', [group('domain', [leaf('type', 'KERNEL'), leaf('buffer_type', 'GLOBAL'), array('events', tracepoints.map(tracepointNode))])]);
+    return array('domains', [group('domain', [leaf('type', 'KERNEL'), leaf('buffer_type', 'GLOBAL'), array('events', tracepoints.map((t) => tracepointNode(t)))])]);
   }
   const apps = new Map<number, { procname: string; events: MiNode[] }>();
   for (const t of tracepoints) {
+    if (withFields && !t.fields?.length) continue;
     const app = apps.get(t.pid ?? 0) ?? { procname: t.procname ?? '', events: [] };
-    app.events.push(tracepointNode(t));
+    app.events.push(tracepointNode(t, withFields));
     apps.set(t.pid ?? 0, app);
   }
   const pids = [...apps].map(([pid, app]) => group('pid', [leaf('id', pid), leaf('name', app.procname), array('events', app.events)]));
