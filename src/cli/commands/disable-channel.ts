@@ -37,7 +37,8 @@ Disable channels of SESSION (default: the current session).
         if (!(error instanceof ControlError)) throw error;
         channels.push(channelState(name, false));
         ctx.error(`Channel ${oneLine(name)}: ${error.message} (session ${session})`, error.code);
-        code = ExitCode.ERROR;
+        // lttng prints an error line but ends with a warning (exit 4).
+        code = ExitCode.WARNING;
       }
     }
     ctx.miOutput = array('channels', channels);
