@@ -20,7 +20,8 @@ export const versionCommand: CommandSpec = {
       leaf('patchLevel', patch!),
       leaf('name', 'ltt'),
       leaf('description', 'The Linux Trace Toolkit rebuilt in TypeScript'),
-      leaf('url', 'https://github.com/ltt'),
+      // ltt publishes no project page.
+      leaf('url', ''),
       leaf('license', 'ltt is free software under the MIT license'),
     ]);
     ctx.out(`ltt version ${LTT_VERSION}`);
