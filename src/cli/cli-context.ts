@@ -6,6 +6,7 @@ import { ControlClient } from '../control/client.js';
 import { ControlError, oneLine } from '../control/error-codes.js';
 import { clientRundirs, DEFAULT_TRACING_GROUP, ROOT_RUNDIR, userRundir } from '../control/runtime-paths.js';
 import { requireCurrentSession } from './current-session.js';
+import type { MiFormat, MiNode } from './output/mi-document.js';
 import { spawnSessiond } from './sessiond-spawn.js';
 
 /** A message for the terminal: its own line breaks kept (LTTng's texts have some), any other control character
@@ -16,7 +17,7 @@ function noEscapes(message: string): string {
 
 export interface GlobalOptions {
   group: string;
-  mi: 'json' | undefined;
+  mi: MiFormat | undefined;
   quiet: boolean;
   verbose: number;
   noSessiond: boolean;
@@ -38,8 +39,8 @@ export function defaultGlobalOptions(): GlobalOptions {
 
 export class CliContext {
   private client: ControlClient | undefined;
-  /** Set by the command: the `output` of the MI document. */
-  miOutput: unknown = undefined;
+  /** Set by the command: the element inside the MI document's <output>. */
+  miOutput: MiNode | undefined = undefined;
   /** The error the MI document reports, when the command failed after printing it. */
   miError: { code: string; message: string } | undefined;
 

@@ -1,8 +1,8 @@
 // Entry of the `ltt` command line (bin/ltt calls main(argv); running this file directly does the same):
-//   ltt [-g GROUP] [-m json] [-n] [--sessiond-path PATH] [--rundir DIR] [-q | -v...] COMMAND [OPTIONS]
+//   ltt [-g GROUP] [-m xml|json] [-n] [--sessiond-path PATH] [--rundir DIR] [-q | -v...] COMMAND [OPTIONS]
 // Picks the command from the table, parses its options, runs it and maps the outcome to LTTng's exit codes
 // (0 ok, 1 command error, 2 undefined command, 3 fatal, 4 warning). Every failure a user can cause is one
-// "Error: ..." line on stderr; `--mi json` adds one JSON document on stdout. A stack trace only ever appears
+// "Error: ..." line on stderr; `--mi xml` / `--mi json` add one MI document on stdout. A stack trace only ever appears
 // for a bug, and then with -v.
 
 import { realpathSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { COMMANDS, findCommand } from './command-table.js';
 import { generalUsage } from './commands/help.js';
 import { ExitCode } from './exit-codes.js';
 import { listOptions, OptionError, parseCommandLine } from './option-parser.js';
-import { renderMi } from './output/mi-document.js';
+import { renderMi, xmlCommandName } from './output/mi-document.js';
 
 interface Io {
   stdout: NodeJS.WritableStream;
@@ -49,11 +49,11 @@ function parseGlobalOptions(argv: string[], io: Io): { options: GlobalOptions; r
       case '-m':
       case '--mi': {
         const mi = value(flag, inline);
-        if (mi !== 'json') {
-          io.stderr.write(`Error: Invalid MI output format: ${mi} (ltt supports --mi json)\n`);
+        if (mi !== 'json' && mi !== 'xml') {
+          io.stderr.write(`Error: Invalid MI output format: ${mi} (ltt supports --mi xml and --mi json)\n`);
           return ExitCode.ERROR;
         }
-        options.mi = 'json';
+        options.mi = mi;
         break;
       }
       case '-n':
@@ -116,10 +116,10 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
   const { options, rest } = parsed;
   const [name, ...commandArgv] = rest;
   if (name === undefined) {
-    if (options.mi) {
-      // Keep stdout one JSON document: the usage goes to stderr.
+    if (options.mi === 'json') {
+      // Keep stdout one JSON document: the usage goes to stderr. (lttng's XML has no document for this.)
       io.stderr.write(generalUsage());
-      io.stdout.write(renderMi({ command: '', output: null, success: false, error: { code: 'UND', message: 'Missing command' } }));
+      io.stdout.write(renderMi({ command: '', output: undefined, success: false, error: { code: 'UND', message: 'Missing command' } }, 'json'));
     } else io.stdout.write(generalUsage());
     return ExitCode.ERROR;
   }
@@ -127,9 +127,15 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
   if (!command) {
     const message = `${name} is not an ltt command. See 'ltt --help'.`;
     if (!options.quiet) io.stderr.write(`ltt: ${message}\n`);
-    // Even an unknown command answers --mi json with one JSON document, so scripts can always parse stdout.
-    if (options.mi) io.stdout.write(renderMi({ command: name, output: null, success: false, error: { code: 'UND', message } }));
+    // Even an unknown command answers --mi json with one JSON document, so scripts can always parse stdout;
+    // lttng's XML names only its own commands, and prints nothing here.
+    if (options.mi === 'json') io.stdout.write(renderMi({ command: name, output: undefined, success: false, error: { code: 'UND', message } }, 'json'));
     return ExitCode.UNDEFINED;
+  }
+  if (options.mi === 'xml' && xmlCommandName(command.name) === undefined) {
+    // LTTng's schema has no document for this command: lttng runs such a command (view) as without --mi.
+    if (command.name !== 'help' && !options.quiet) io.stderr.write(`Warning: mi does not apply to ${command.name} command\n`);
+    options.mi = undefined;
   }
   const ctx = new CliContext(options, command.name, io.stdout, io.stderr);
   let code: ExitCode;
@@ -152,7 +158,8 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
     } catch (error) {
       if (!(error instanceof OptionError)) throw error;
       ctx.error(`Unrecognized argument used with '${command.name}' command: ${error.message}`, 'UND');
-      return finish(ctx, ExitCode.UNDEFINED, io);
+      // lttng writes no XML document for a command line it could not parse.
+      return ctx.options.mi === 'xml' ? ExitCode.UNDEFINED : finish(ctx, ExitCode.UNDEFINED, io);
     }
     code = await command.run(ctx, args);
   } catch (error) {
@@ -181,15 +188,13 @@ function reportFailure(ctx: CliContext, error: unknown): ExitCode {
 }
 
 function finish(ctx: CliContext, code: ExitCode, io: Io): ExitCode {
-  if (ctx.mi) {
+  if (ctx.options.mi) {
     const success = code === ExitCode.SUCCESS;
     io.stdout.write(
-      renderMi({
-        command: ctx.commandName,
-        output: ctx.miOutput ?? null,
-        success,
-        ...(!success && ctx.miError ? { error: ctx.miError } : {}),
-      }),
+      renderMi(
+        { command: ctx.commandName, output: ctx.miOutput, success, ...(!success && ctx.miError ? { error: ctx.miError } : {}) },
+        ctx.options.mi,
+      ),
     );
   }
   return code;

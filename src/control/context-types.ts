@@ -32,24 +32,38 @@ const GENERIC_CONTEXTS: ReadonlyArray<{ name: string; kernel: boolean; ust: bool
   ...['vuid', 'veuid', 'vsuid', 'vgid', 'vegid', 'vsgid'].map((name) => ({ name, kernel: true, ust: true })),
 ];
 
-const PERF_COUNTERS = [
-  'cpu-cycles', 'cycles', 'stalled-cycles-frontend', 'idle-cycles-frontend', 'stalled-cycles-backend',
-  'idle-cycles-backend', 'instructions', 'cache-references', 'cache-misses', 'branch-instructions', 'branches',
-  'branch-misses', 'bus-cycles',
-  ...['L1-dcache', 'L1-icache', 'LLC', 'dTLB'].flatMap((cache) =>
-    ['loads', 'load-misses', 'stores', 'store-misses', 'prefetches', 'prefetch-misses'].map((op) => `${cache}-${op}`),
-  ),
-  'iTLB-loads', 'iTLB-load-misses', 'branch-loads', 'branch-load-misses', 'cpu-clock', 'task-clock', 'page-fault',
-  'faults', 'major-faults', 'minor-faults', 'context-switches', 'cs', 'cpu-migrations', 'migrations',
-  'alignment-faults', 'emulation-faults',
+// perf counters with their perf_event_attr type and config (HARDWARE 0, SOFTWARE 1, HW_CACHE 3; a cache
+// counter's config is CACHE | OP << 8 | RESULT << 16), as LTTng's MI shows them.
+const CACHE_COUNTERS = (['L1-dcache', 'L1-icache', 'LLC', 'dTLB'] as const).flatMap((cache, id) =>
+  (['load', 'store', 'prefetch'] as const).flatMap((op, opIndex) => [
+    [`${cache}-${op}${op === 'prefetch' ? 'es' : 's'}`, 3, id | (opIndex << 8)] as const,
+    [`${cache}-${op}-misses`, 3, id | (opIndex << 8) | (1 << 16)] as const,
+  ]),
+);
+const PERF_COUNTERS: ReadonlyArray<readonly [name: string, type: number, config: number]> = [
+  ['cpu-cycles', 0, 0], ['cycles', 0, 0], ['stalled-cycles-frontend', 0, 7], ['idle-cycles-frontend', 0, 7],
+  ['stalled-cycles-backend', 0, 8], ['idle-cycles-backend', 0, 8], ['instructions', 0, 1], ['cache-references', 0, 2],
+  ['cache-misses', 0, 3], ['branch-instructions', 0, 4], ['branches', 0, 4], ['branch-misses', 0, 5], ['bus-cycles', 0, 6],
+  ...CACHE_COUNTERS,
+  ['iTLB-loads', 3, 4], ['iTLB-load-misses', 3, 4 | (1 << 16)], ['branch-loads', 3, 5], ['branch-load-misses', 3, 5 | (1 << 16)],
+  ['cpu-clock', 1, 0], ['task-clock', 1, 1], ['page-fault', 1, 2], ['faults', 1, 2], ['major-faults', 1, 6],
+  ['minor-faults', 1, 5], ['context-switches', 1, 3], ['cs', 1, 3], ['cpu-migrations', 1, 4], ['migrations', 1, 4],
+  ['alignment-faults', 1, 7], ['emulation-faults', 1, 8],
 ];
+
+/** perf:cpu:NAME / perf:thread:NAME: the counter's perf type and config; undefined for other contexts. */
+export function perfCounterCode(context: string): { type: number; config: number } | undefined {
+  const match = /^perf:(?:cpu|thread):(.+)$/.exec(context);
+  const counter = match ? PERF_COUNTERS.find(([name]) => name === match[1]) : undefined;
+  return counter ? { type: counter[1], config: counter[2] } : undefined;
+}
 
 /** Every context name in `add-context --list` order. */
 export function allContextNames(): string[] {
   return [
     ...GENERIC_CONTEXTS.map((c) => c.name),
-    ...PERF_COUNTERS.map((n) => `perf:cpu:${n}`),
-    ...PERF_COUNTERS.map((n) => `perf:thread:${n}`),
+    ...PERF_COUNTERS.map(([n]) => `perf:cpu:${n}`),
+    ...PERF_COUNTERS.map(([n]) => `perf:thread:${n}`),
   ];
 }
 

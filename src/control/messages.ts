@@ -121,6 +121,12 @@ export interface SessionDetail extends SessionSummary {
   snapshotOutputs?: SnapshotOutputInfo[];
 }
 
+/** A tracepoint field as `list -u -f` shows it: LTTng's field classes (arrays and sequences of text are strings). */
+export interface TracepointField {
+  name: string;
+  type: 'integer' | 'enum' | 'float' | 'string' | 'other';
+}
+
 export interface TracepointInfo {
   name: string;
   type: 'tracepoint' | 'syscall';
@@ -131,6 +137,8 @@ export interface TracepointInfo {
   /** UST: the registered app this tracepoint comes from. */
   pid?: number;
   procname?: string;
+  /** UST: the fields of its payload. */
+  fields?: TracepointField[];
 }
 
 export interface DaemonInfo {

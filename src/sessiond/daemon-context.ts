@@ -41,7 +41,7 @@ export async function domainTracer(ctx: DaemonContext, session: LockedSession, d
     owner: session.owner,
     hostname: hostname(),
     creationTime: session.createdAt,
-    snapshot: session.snapshot,
+    snapshot: session.inMemory,
   };
   const tracer = domain === 'kernel' ? await ctx.kernel.createSession(options) : await ctx.ust.createSession(options);
   for (const [attribute, tracker] of state.trackers) {

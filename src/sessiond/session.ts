@@ -141,7 +141,15 @@ export class Session {
 
   /** The local directory the tracers write to; '' for sessions without one (--no-output, live, snapshot). */
   get localOutput(): string {
-    return this.liveTimerUs > 0 || this.snapshot ? '' : this.outputPath;
+    return this.inMemory || this.liveTimerUs > 0 ? '' : this.outputPath;
+  }
+
+  /**
+   * Tracers keep the newest buffers in memory for `snapshot record`: snapshot sessions, and, as lttng-sessiond
+   * (its snapshot commands need a session without output, not the snapshot mode), --no-output sessions.
+   */
+  get inMemory(): boolean {
+    return this.snapshot || (this.outputPath === '' && this.liveTimerUs === 0);
   }
 
   domainState(domain: Domain): DomainState {
@@ -175,7 +183,7 @@ export class Session {
       const stats = state.tracer ? await state.tracer.stats() : [];
       domains.push(state.toInfo(stats));
     }
-    return { ...this.summary(), domains, ...(this.snapshot ? { snapshotOutputs: this.snapshotOutputs.map((o) => ({ ...o })) } : {}) };
+    return { ...this.summary(), domains, ...(this.inMemory ? { snapshotOutputs: this.snapshotOutputs.map((o) => ({ ...o })) } : {}) };
   }
 }
 

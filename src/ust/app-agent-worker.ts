@@ -104,7 +104,7 @@ function onChannel(m: ChannelMessage): void {
   } else if (m.type === 'declared') {
     if (tracepointNames.has(m.name)) return;
     tracepointNames.add(m.name);
-    const tp = { name: m.name, logLevel: m.logLevel };
+    const tp = { name: m.name, logLevel: m.logLevel, fields: m.fields };
     tracepoints.push(tp);
     if (pendingTracepoints.length === 0) setImmediate(flushTracepoints);
     pendingTracepoints.push(tp);

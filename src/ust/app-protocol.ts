@@ -22,6 +22,7 @@
 
 import type { EventRule } from './enablement.js';
 import type { SessionConfig } from './tracer.js';
+import type { TracepointField } from '../control/messages.js';
 
 export const APP_SOCKET_NAME = 'app-ltt-sessiond';
 /** Bumped on any incompatible change; the daemon refuses other versions (the app then runs untraced). */
@@ -33,6 +34,7 @@ export const HELD_PIECE_BYTES = 512 * 1024;
 export interface AppTracepoint {
   readonly name: string;
   readonly logLevel: number;
+  readonly fields?: readonly TracepointField[];
 }
 
 /** Metadata env of a per-pid trace, decided by the daemon. */

@@ -7,6 +7,8 @@
 // alignment like lttng-ust on x86, sequence lengths in a separate `__NAME_length` field) and report its
 // encoded size bounds, which the code generator (event-codegen.ts) uses to reserve ring-buffer space.
 
+import type { TracepointField } from '../control/messages.js';
+
 export type IntBits = 8 | 16 | 32 | 64;
 export type DisplayBase = 2 | 8 | 10 | 16;
 
@@ -262,5 +264,23 @@ export function scalarSize(s: ScalarSpec): number {
       return s.container.bits / 8;
     case 'string':
       return -1;
+  }
+}
+
+/** The field's class in LTTng's tracepoint listing (`list -u -f`): arrays and sequences of text are strings,
+ * other arrays and sequences "other", as lttng-ust lists them. */
+export function listedFieldType(spec: FieldSpec): TracepointField['type'] {
+  switch (spec.kind) {
+    case 'int':
+    case 'bool':
+      return 'integer';
+    case 'float':
+      return 'float';
+    case 'string':
+      return 'string';
+    case 'enum':
+      return 'enum';
+    default:
+      return spec.element.kind === 'int' && spec.element.text ? 'string' : 'other';
   }
 }

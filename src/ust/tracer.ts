@@ -21,12 +21,13 @@ import { parseFilter } from '../filter/parse-filter.js';
 import { compilePredicate, type FilterContext, type Predicate } from '../filter/compile-filter.js';
 import { CHANNEL_NAME } from './channel-name.js';
 import type { FieldSpec } from './fields.js';
-import { checkFieldList } from './fields.js';
+import { checkFieldList, listedFieldType } from './fields.js';
 import { compileEmitter, contextTsdl, NOOP_EMITTER, type ContextName, type ContextValues, type Emitter } from './event-codegen.js';
 import { eventMatches, type EventRule } from './enablement.js';
 import { RingProducer } from './ring-buffer.js';
 import { eventTsdl, streamTsdl } from './metadata.js';
 import type { LossMode, RingDescriptor } from './ring-layout.js';
+import type { TracepointField } from '../control/messages.js';
 
 export { CHANNEL_NAME };
 export const ENV_DATA_KEY = 'ltt-ust:session';
@@ -75,7 +76,7 @@ export type ChannelMessage =
   | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[]; readonly agent?: boolean }
   /** Sub-buffer switch for one session (a rotation): threads hand their open packets over when they next can. */
   | { readonly type: 'flush'; readonly sessionId: string; readonly agent?: boolean }
-  | { readonly type: 'declared'; readonly name: string; readonly logLevel: number }
+  | { readonly type: 'declared'; readonly name: string; readonly logLevel: number; readonly fields: readonly TracepointField[] }
   /** From the agent once it listens: every thread announces its declared events again (none is missed). */
   | { readonly type: 'announce' }
   | { readonly type: 'ring'; readonly sessionId: string; readonly ring: RingDescriptor; readonly events: readonly EventDescriptor[] }
@@ -155,7 +156,7 @@ export function getChannel(): BroadcastChannel {
 
 function onChannelMessage(m: ChannelMessage): void {
   if (m.type === 'announce') {
-    for (const ev of events) post({ type: 'declared', name: ev.name, logLevel: ev.logLevel });
+    for (const ev of events) post(declared(ev));
     return;
   }
   // The main thread drives local sessions itself; it follows the agent's messages like every worker.
@@ -202,12 +203,17 @@ export function declareEvent(name: string, fields: readonly FieldSpec[], logLeve
   const ev = new EventClass(name, Object.freeze([...fields]), logLevel, events.length);
   events.push(ev);
   byName.set(name, ev);
-  if (agentPresent()) post({ type: 'declared', name, logLevel });
+  if (agentPresent()) post(declared(ev));
   if (actives.length > 0) {
     for (const a of actives) post({ type: 'event', sessionId: a.config.sessionId, event: describe(ev, a.streamId) });
     arm(ev);
   }
   return ev;
+}
+
+/** What the agent tells the daemon of a declared event (for `list -u`). */
+function declared(ev: EventClass): ChannelMessage {
+  return { type: 'declared', name: ev.name, logLevel: ev.logLevel, fields: ev.fields.map((f) => ({ name: f.name, type: listedFieldType(f) })) };
 }
 
 function describe(ev: EventClass, streamId: number): EventDescriptor {

@@ -1,6 +1,7 @@
 // The argument parser and every command's validation under random input: empty, unicode, NUL, very long and
 // option-like arguments in random orders. Whatever the input, ltt must end with one of LTTng's exit codes
-// (0-4), never print a stack trace or an "Internal error", and with --mi json print exactly one JSON document.
+// (0-4), never print a stack trace or an "Internal error", and with --mi json print exactly one JSON document
+// (with --mi xml one LTTng document).
 // The CLI runs in-process (runCli) against a private, daemon-less runtime directory (-n: nothing is spawned),
 // so 1500 invocations take seconds; a fixed seed keeps any failure reproducible.
 
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { runCli } from '../../src/cli/main.js';
+import { xmlCommandName } from '../../src/cli/output/mi-document.js';
 
 const COMMANDS = [
   'add-context', 'create', 'destroy', 'disable-channel', 'disable-event', 'enable-channel', 'enable-event', 'help',
@@ -46,13 +48,16 @@ test('random command lines end with a clean error or success, never a stack trac
   let seed = 20261126;
   const random = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
+    // The high bits: the low bits of this generator cycle with short periods (the choices would lock in step).
+    return Math.floor(seed / 65536) % n;
   };
   try {
     let miRuns = 0;
+    let xmlRuns = 0;
     for (let i = 0; i < 1500; i++) {
-      const mi = random(4) === 0;
-      const argv = ['-n', '--rundir', join(root, 'run'), ...(mi ? ['--mi', 'json'] : [])];
+      const pick = random(8);
+      const mi = pick === 0 ? 'json' : pick === 1 ? 'xml' : undefined;
+      const argv = ['-n', '--rundir', join(root, 'run'), ...(mi ? ['--mi', mi] : [])];
       const command = COMMANDS[random(COMMANDS.length)]!;
       if (command) argv.push(command);
       for (let k = random(6); k > 0; k--) argv.push(PIECES[random(PIECES.length)]!);
@@ -62,14 +67,20 @@ test('random command lines end with a clean error or success, never a stack trac
       const shown = JSON.stringify(argv).slice(0, 200);
       assert.ok([0, 1, 2, 3, 4].includes(code), `${shown}: exit ${code}`);
       assert.doesNotMatch(err.text() + out.text(), /Internal error|\n\s+at |TypeError|RangeError/, shown);
-      // Help and --list-options are text by design; everything else answers --mi json with one document.
+      // Help and --list-options are text by design; everything else answers --mi json with one document, and
+      // --mi xml with LTTng's document for the commands its schema knows (or nothing: a bad command line).
       const textOnly = argv.some((a) => a === '--help' || a === '-h' || a === '--list-options' || a === '-V');
-      if (mi && !textOnly && out.text() !== '') {
+      if (mi === 'json' && !textOnly && out.text() !== '') {
         miRuns++;
         assert.doesNotThrow(() => JSON.parse(out.text()), `${shown}: not JSON: ${out.text().slice(0, 200)}`);
       }
+      if (mi === 'xml' && !textOnly && out.text() !== '' && xmlCommandName(command) !== undefined) {
+        xmlRuns++;
+        assert.match(out.text(), /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<command [^>]+><name>[a-z-]+<\/name>(<output\/>|<output>[^]*<\/output>)(<success>(true|false)<\/success>)?<\/command>\n$/, shown);
+      }
     }
     assert.ok(miRuns > 50, `${miRuns} --mi json runs checked`);
+    assert.ok(xmlRuns > 25, `${xmlRuns} --mi xml runs checked`);
   } finally {
     if (saved.home === undefined) delete process.env.LTT_HOME;
     else process.env.LTT_HOME = saved.home;

@@ -180,11 +180,12 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
     const mi = JSON.parse((await ok('--mi', 'json', 'list', 's1')).stdout);
     const ust = mi.output.sessions[0].domains[0];
     assert.equal(ust.type, 'UST');
-    assert.deepEqual(ust.process_attr_trackers, [
-      { process_attr: 'vpid', policy: 'INCLUDE_SET', values: [456] },
-      { process_attr: 'vuid', policy: 'INCLUDE_SET', values: ['root'] },
-      { process_attr: 'vgid', policy: 'INCLUDE_SET', values: [] },
-    ]);
+    // LTTng's MI elements: trackers that include a set, each value an id or a name (an empty set: no values).
+    assert.deepEqual(ust.process_attr_trackers, {
+      vpid_process_attr_tracker: { process_attr_values: [{ type: { id: 456 } }] },
+      vuid_process_attr_tracker: { process_attr_values: [{ type: { name: 'root' } }] },
+      vgid_process_attr_tracker: { process_attr_values: [] },
+    });
     assert.deepEqual(ust.channels.map((c: any) => [c.name, c.enabled, c.attributes.overwrite_mode, c.contexts]), [
       ['ch2', true, 'OVERWRITE', ['vpid', 'procname']],
       ['mychan', true, 'DISCARD', ['vpid', 'procname']],

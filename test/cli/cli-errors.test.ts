@@ -50,9 +50,9 @@ test('errors and exit codes without a daemon', { timeout: 60_000 }, async () => 
     assert.deepEqual([badContext.code, badContext.stderr], [3, 'Error: Unknown context type bogus\n']);
     const both = await env.ltt('create', '--snapshot', '--live');
     assert.deepEqual([both.code, both.stderr], [1, 'Error: Snapshot and live modes are mutually exclusive.\n']);
-    const badMi = await env.ltt('--mi', 'xml', 'list');
+    const badMi = await env.ltt('--mi', 'yaml', 'list');
     assert.equal(badMi.code, 1);
-    assert.match(badMi.stderr, /^Error: Invalid MI output format: xml/);
+    assert.match(badMi.stderr, /^Error: Invalid MI output format: yaml/);
     const quiet = await env.ltt('-q', 'list');
     assert.deepEqual([quiet.code, quiet.stdout, quiet.stderr], [1, '', '']);
 

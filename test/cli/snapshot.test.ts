@@ -153,3 +153,23 @@ test('snapshot outputs and misuse: lttng messages and exit codes', { timeout: 12
     await env.cleanup();
   }
 });
+
+test('a --no-output session takes snapshots as lttng-sessiond\'s (its snapshot commands need no output, not --snapshot)', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    await ok(env, 'create', 'nout', '--no-output');
+    await ok(env, 'enable-event', '-k', 'sched_switch');
+    await ok(env, 'start');
+    const out = join(env.root, 'snaps');
+    assert.equal((await ok(env, 'snapshot', 'add-output', '-n', 'mine', `file://${out}`)).stdout,
+      `Snapshot output successfully added for session nout\n  [1] mine: ${out}\n`);
+    onCpu0('sleep', '0.2');
+    await ok(env, 'snapshot', 'record');
+    const lines = babeltrace(snapshotDir(out, /^mine-\d{8}-\d{6}-0$/));
+    assert.ok(count(lines, 'sched_switch') > 0, 'the snapshot holds the session\'s records');
+    await ok(env, 'stop');
+    await ok(env, 'destroy', 'nout');
+  } finally {
+    await env.cleanup();
+  }
+});

@@ -208,6 +208,19 @@ test('an app started before `start` joins the session; list -u shows its tracepo
         // lttng shows the first word of the app's command line.
         `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n\n`,
       );
+      // -f: each tracepoint's fields, as lttng-ust classes them; the same in LTTng's MI.
+      assert.equal(
+        (await ok(env, 'list', '-u', '-f')).stdout,
+        `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n        field: i (integer)\n        field: msg (string)\n\n`,
+      );
+      assert.ok(
+        (await ok(env, '--mi', 'xml', 'list', '-u', '-f')).stdout.includes(
+          `<pid><id>${app.pid}</id><name>${process.execPath}</name><events><event><name>demo:tick</name><type>TRACEPOINT</type><enabled>true</enabled>` +
+            '<loglevel>TRACE_INFO</loglevel><loglevel_type>ALL</loglevel_type><exclusions/><event_fields>' +
+            '<event_field><name>i</name><type>INTEGER</type><nowrite>0</nowrite></event_field>' +
+            '<event_field><name>msg</name><type>STRING</type><nowrite>0</nowrite></event_field></event_fields></event></events></pid>',
+        ),
+      );
       await ok(env, 'start');
       app.go();
       const done = await app.exited;

@@ -7,6 +7,8 @@ import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { domainFrom, domainOptions, domainLabel } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
+import { array, type MiNode } from '../output/mi-document.js';
+import { contextNode } from '../output/mi-model.js';
 
 export const addContextCommand: CommandSpec = {
   name: 'add-context',
@@ -26,7 +28,7 @@ session). --list prints the available types.
   },
   async run(ctx, { values, positionals }) {
     if (values.list) {
-      ctx.miOutput = { contexts: allContextNames() };
+      ctx.miOutput = array('contexts', allContextNames().map((name) => contextNode(name)));
       if (!ctx.mi) ctx.raw(allContextNames().join('\n') + '\n');
       return ExitCode.SUCCESS;
     }
@@ -42,23 +44,23 @@ session). --list prints the available types.
     const channel = values.channel as string | undefined;
     const client = await ctx.control();
     const label = domainLabel(domain);
-    const contexts: unknown[] = [];
+    const contexts: MiNode[] = [];
     let code = ExitCode.SUCCESS as ExitCode;
     for (const type of types) {
       try {
         await client.request('add-context', { session, domain, ...(channel !== undefined ? { channel } : {}), context: type });
-        contexts.push({ type, success: true });
+        contexts.push(contextNode(type, true));
         ctx.out(`${label} context ${type} added to ${channel !== undefined ? `channel ${channel}` : 'all channels'}`);
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;
-        contexts.push({ type, success: false });
+        contexts.push(contextNode(type, false));
         ctx.error(`${type}: ${error.message}`, error.code);
         // lttng 2.13 ends add-context with exit 4 (warning) whenever a context type fails, though it prints an
         // error line: an existing context, a started session, an unknown session alike (checked against lttng).
         code = ExitCode.WARNING;
       }
     }
-    ctx.miOutput = { contexts };
+    ctx.miOutput = array('contexts', contexts);
     return code;
   },
 };

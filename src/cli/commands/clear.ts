@@ -5,6 +5,8 @@ import { ControlError } from '../../control/error-codes.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
+import { sessionNode, sessionsNode } from '../output/mi-model.js';
+import type { MiNode } from '../output/mi-document.js';
 
 export const clearCommand: CommandSpec = {
   name: 'clear',
@@ -19,21 +21,22 @@ goes on.
   async run(ctx, { positionals, values }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     if (values.all && positionals.length > 0) throw usageError('--all cannot be used with a session name');
+    ctx.miOutput = sessionsNode([]);
     const client = await ctx.control();
-    const names = values.all ? (await client.request('list-sessions', {})).map((s) => s.name) : [ctx.session(positionals[0])];
-    const cleared: string[] = [];
+    // lttng goes through the sessions newest first, as it lists them.
+    const names = values.all ? (await client.request('list-sessions', {})).map((s) => s.name).reverse() : [ctx.session(positionals[0])];
+    const cleared: MiNode[] = [];
     for (const name of names) {
       try {
         const summary = await client.request('clear-session', { session: name });
+        cleared.push(sessionNode(summary));
         if (summary.active) ctx.out(`Waiting for clear of session "${name}"..`);
       } catch (error) {
         if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
         throw error;
       } finally {
-        ctx.miOutput = { sessions: cleared.map((n) => ({ name: n })) };
+        ctx.miOutput = sessionsNode(cleared);
       }
-      cleared.push(name);
-      ctx.miOutput = { sessions: cleared.map((n) => ({ name: n })) };
       ctx.out(`Session "${name}" cleared`);
     }
     return ExitCode.SUCCESS;

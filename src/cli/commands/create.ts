@@ -8,7 +8,7 @@ import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
-import { sessionMi } from '../output/list-mi.js';
+import { sessionNode } from '../output/mi-model.js';
 
 const DEFAULT_LIVE_TIMER_US = 1_000_000;
 
@@ -90,7 +90,6 @@ Options:
     } catch (error) {
       rc.abandon();
       if (error instanceof ControlError) {
-        ctx.miOutput = { session: null };
         ctx.error(error.message, error.code);
         return ExitCode.ERROR;
       }
@@ -103,7 +102,7 @@ Options:
       await (await ctx.control()).request('destroy-session', { session: summary.name }).catch(() => {});
       throw error;
     }
-    ctx.miOutput = { session: sessionMi(summary) };
+    ctx.miOutput = sessionNode(summary);
     if (summary.snapshot) {
       ctx.out(`Snapshot session ${summary.name} created.`);
       if (summary.outputPath) ctx.out(`Default snapshot output set to ${summary.outputPath}`);

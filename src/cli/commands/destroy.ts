@@ -7,7 +7,7 @@ import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { clearCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
-import { sessionMi } from '../output/list-mi.js';
+import { sessionNode, sessionsNode } from '../output/mi-model.js';
 
 export const destroyCommand: CommandSpec = {
   name: 'destroy',
@@ -20,12 +20,12 @@ Stop and destroy SESSION (default: the current session), or every session with -
   async run(ctx, { positionals, values }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     if (values.all && positionals.length > 0) throw usageError('--all cannot be used with a session name');
+    ctx.miOutput = sessionsNode([]);
     const client = await ctx.control();
     const names = values.all
       ? (await client.request('list-sessions', {})).map((s) => s.name).reverse()
       : [ctx.session(positionals[0])];
     const destroyed: SessionSummary[] = [];
-    ctx.miOutput = { sessions: [] };
     if (values.all && names.length === 0) {
       ctx.out('No session found, nothing to do.');
       return ExitCode.SUCCESS;
@@ -42,7 +42,7 @@ Stop and destroy SESSION (default: the current session), or every session with -
         }
         throw error;
       } finally {
-        ctx.miOutput = { sessions: destroyed.map(sessionMi) };
+        ctx.miOutput = sessionsNode(destroyed.map(sessionNode));
       }
       clearCurrentSession(name);
       if (archive !== undefined) ctx.out(`Trace chunk archive for session ${name} is now readable at ${archive}`);

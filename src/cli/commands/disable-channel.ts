@@ -5,6 +5,12 @@ import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
+import { array, group, leaf, type MiNode } from '../output/mi-document.js';
+import { successNode } from '../output/mi-model.js';
+
+/** lttng echoes each channel named: disabled (enabled false) when that worked. */
+const channelState = (name: string, disabled: boolean): MiNode =>
+  group('channel', [leaf('name', name), leaf('enabled', !disabled), successNode(disabled)]);
 
 export const disableChannelCommand: CommandSpec = {
   name: 'disable-channel',
@@ -20,21 +26,22 @@ Disable channels of SESSION (default: the current session).
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     const session = ctx.session(values.session as string | undefined);
     const client = await ctx.control();
-    const channels: unknown[] = [];
+    const channels: MiNode[] = [];
     let code = ExitCode.SUCCESS as ExitCode;
     for (const name of splitNameList(positionals[0]!)) {
       try {
         await client.request('disable-channel', { session, domain, channel: name });
-        channels.push({ name, enabled: false, success: true });
+        channels.push(channelState(name, true));
         ctx.out(`${domainLabel(domain)} channel ${name} disabled for session ${session}`);
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;
-        channels.push({ name, success: false });
+        channels.push(channelState(name, false));
         ctx.error(`Channel ${oneLine(name)}: ${error.message} (session ${session})`, error.code);
-        code = ExitCode.ERROR;
+        // lttng prints an error line but ends with a warning (exit 4).
+        code = ExitCode.WARNING;
       }
     }
-    ctx.miOutput = { channels };
+    ctx.miOutput = array('channels', channels);
     return code;
   },
 };

@@ -7,7 +7,8 @@ import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
-import { eventMi } from '../output/list-mi.js';
+import { successNode } from '../output/mi-model.js';
+import { array, group, leaf, type MiNode } from '../output/mi-document.js';
 
 export const disableEventCommand: CommandSpec = {
   name: 'disable-event',
@@ -48,7 +49,11 @@ Disable the rules named NAME (exact match; of the given type, else any type) in 
     const channelArg = values.channel as string | undefined;
     const shownChannel = channelArg ?? 'channel0';
     const typeText = type === 'all' ? 'any' : type;
-    const events: unknown[] = [];
+    const events: MiNode[] = [];
+    // lttng echoes each name asked for: disabled (enabled false) when that worked, in the channel named.
+    const state = (name: string, disabled: boolean): MiNode =>
+      group('event', [leaf('name', name), leaf('enabled', !disabled), successNode(disabled)]);
+    let channelName = shownChannel;
     let code = ExitCode.SUCCESS as ExitCode;
     for (const name of all ? ['*'] : splitNameList(positionals[0]!)) {
       try {
@@ -60,7 +65,8 @@ Disable the rules named NAME (exact match; of the given type, else any type) in 
           type,
           ...(all ? { all: true } : {}),
         });
-        for (const rule of result.disabled) events.push({ ...eventMi(rule), success: true });
+        events.push(state(name, true));
+        channelName = result.channel;
         ctx.out(
           all
             ? `All ${label} ${type === 'syscall' ? 'system calls' : type === 'tracepoint' ? 'tracepoints' : 'events'} are disabled in channel ${result.channel}`
@@ -68,12 +74,12 @@ Disable the rules named NAME (exact match; of the given type, else any type) in 
         );
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;
-        events.push({ name, success: false });
+        events.push(state(name, false));
         ctx.error(`${name} of type ${typeText} : ${error.message} (channel ${shownChannel}, session ${session})`, error.code);
         code = ExitCode.ERROR;
       }
     }
-    ctx.miOutput = { events };
+    ctx.miOutput = group('channel', [leaf('name', channelName), array('events', events)]);
     return code;
   },
 };

@@ -8,7 +8,8 @@ import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
-import { channelMi } from '../output/list-mi.js';
+import { channelNode, successNode } from '../output/mi-model.js';
+import { array, group, leaf, type MiNode, withChild } from '../output/mi-document.js';
 import { nextPowerOfTwo, parseCount, parseSize } from '../size-option.js';
 
 export const enableChannelCommand: CommandSpec = {
@@ -96,7 +97,7 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
     const session = ctx.session(values.session as string | undefined);
     const client = await ctx.control();
     const label = domainLabel(domain);
-    const channels: unknown[] = [];
+    const channels: MiNode[] = [];
     let code = ExitCode.SUCCESS as ExitCode;
     for (const name of splitNameList(positionals[0]!)) {
       try {
@@ -106,7 +107,7 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
           channel: name,
           ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
         });
-        channels.push({ ...channelMi(result.channel), success: true });
+        channels.push(withChild(channelNode(result.channel, false), successNode(true)));
         ctx.out(`${label} channel ${name} enabled for session ${session}`);
         const ring = result.channel.ring;
         if (ring && ring.subbufSize !== ring.wantedSubbufSize) {
@@ -114,7 +115,7 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
         }
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;
-        channels.push({ name, success: false });
+        channels.push(group('channel', [leaf('name', name), leaf('enabled', true), successNode(false)]));
         if (error.code === 'KERN_CHAN_EXIST' || error.code === 'UST_CHAN_EXIST') {
           ctx.miError ??= error.toWire();
           ctx.warn(`Channel ${oneLine(name)}: ${error.message} (session ${session})`);
@@ -125,7 +126,7 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
         }
       }
     }
-    ctx.miOutput = { channels };
+    ctx.miOutput = array('channels', channels);
     return code;
   },
 };

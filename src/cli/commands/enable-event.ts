@@ -14,7 +14,8 @@ import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
-import { eventMi } from '../output/list-mi.js';
+import { eventNode, successNode } from '../output/mi-model.js';
+import { array, type MiNode, withChild } from '../output/mi-document.js';
 import { parseLoglevel } from '../output/loglevels.js';
 
 export const enableEventCommand: CommandSpec = {
@@ -133,7 +134,7 @@ Options:
     const excluded = exclusions ? ` excluding ${exclusions.map((x) => `"${x}"`).join(', ')}` : '';
     // lttng's -a line names what the rule covers: without a type flag every instrumentation type ("events").
     const allWhat = typeFlags[0] === 'syscall' ? 'system calls' : typeFlags[0] === 'tracepoint' ? 'tracepoints' : 'events';
-    const events: unknown[] = [];
+    const events: MiNode[] = [];
     let code = ExitCode.SUCCESS as ExitCode;
     for (const name of names) {
       const rule: EventRuleSpec = {
@@ -160,7 +161,8 @@ Options:
           ...(channelArg !== undefined ? { channel: channelArg } : {}),
           rule,
         });
-        for (const r of result.rules) events.push({ ...eventMi(r), success: true });
+        // lttng echoes the rule it asked for, without its filter.
+        for (const { filter: _, ...r } of result.rules) events.push(withChild(eventNode(r, domain), successNode(true)));
         // With a filter lttng prints only the filter confirmation, not the "created"/"enabled" line.
         if (filter !== undefined) {
           ctx.out(values.all ? `Filter '${filter}' successfully set` : `Event ${name}${excluded}: Filter '${filter}' successfully set`);
@@ -172,7 +174,8 @@ Options:
         }
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;
-        events.push({ ...eventMi({ ...rule, enabled: false }), success: false });
+        const { filter: _, ...asked } = rule;
+        events.push(withChild(eventNode({ ...asked, enabled: false }, domain), successNode(false)));
         const channelText = error.code === 'NEED_CHANNEL_NAME' ? '<default>' : shownChannel;
         const where = `(channel ${channelText}, session ${session}${filter !== undefined ? `, filter '${filter}'` : ''})`;
         if (error.code === 'KERN_EVENT_EXIST') {
@@ -195,7 +198,7 @@ Options:
         }
       }
     }
-    ctx.miOutput = { events };
+    ctx.miOutput = array('events', events);
     return code;
   },
 };

@@ -3,6 +3,7 @@
 import type { CommandSpec } from '../command-spec.js';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
+import { jsonOnly, leaf } from '../output/mi-document.js';
 
 /** Filled by command-table.ts (help lists every command, and is one of them). */
 export const helpRegistry: { commands: CommandSpec[] } = { commands: [] };
@@ -40,9 +41,9 @@ ${sections.join('\n\n')}
 Run \`ltt help COMMAND\` or \`ltt COMMAND --help\` to get help with
 command COMMAND.
 
-Global options: -V/--version, --list-commands, -m/--mi=json (machine interface output as JSON), -g/--group,
--n/--no-sessiond, --sessiond-path, --rundir (session daemon runtime directory; default: env LTT_RUNDIR,
-/run/ltt for root, ~/.ltt), -q/--quiet, -v/--verbose.
+Global options: -V/--version, --list-commands, -m/--mi=xml|json (machine interface: LTTng's XML documents, or
+the same as JSON), -g/--group, -n/--no-sessiond, --sessiond-path, --rundir (session daemon runtime directory;
+default: env LTT_RUNDIR, /run/ltt for root, ~/.ltt), -q/--quiet, -v/--verbose.
 `;
 }
 
@@ -53,8 +54,9 @@ export const helpCommand: CommandSpec = {
   options: {},
   async run(ctx, { positionals }) {
     const name = positionals[0];
-    // In --mi json mode the text goes inside the one JSON document, so stdout stays parseable.
-    const show = (text: string) => (ctx.mi ? (ctx.miOutput = { help: text }) : ctx.raw(text));
+    // In --mi json mode the text goes inside the one JSON document, so stdout stays parseable (with --mi xml
+    // help prints its text, as lttng's).
+    const show = (text: string) => (ctx.mi ? (ctx.miOutput = jsonOnly(leaf('help', text))) : ctx.raw(text));
     if (name === undefined) {
       show(generalUsage());
       return ExitCode.SUCCESS;

@@ -1,7 +1,7 @@
 // `ltt list [SESSION] [-c CHANNEL] [-k [--syscall] | -u]`: without arguments the sessions; with SESSION its
 // domains, trackers, channels (attributes, "Discarded events"/"Lost packets") and rules; with a domain flag
 // and no session, the tracepoints (or syscalls) that domain offers. The model comes from the daemon, the text
-// from output/list-human.ts, the JSON from output/list-mi.ts.
+// from output/list-human.ts, the MI elements from output/mi-model.ts.
 
 import { ControlError } from '../../control/error-codes.js';
 import type { Domain } from '../../control/messages.js';
@@ -11,7 +11,8 @@ import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { renderSessionDetail, renderSessionList, renderSyscalls, renderTracepoints } from '../output/list-human.js';
-import { sessionDetailMi, sessionMi, tracepointMi } from '../output/list-mi.js';
+import { catalogNode, domainSummaryNode, sessionDetailNode, sessionNode, sessionsNode, syscallsNode } from '../output/mi-model.js';
+import { array, withChild } from '../output/mi-document.js';
 
 /**
  * `list -k` when no daemon answers: the kernel's catalog is read-only and needs no daemon state, so root gets it
@@ -31,11 +32,11 @@ async function listKernelWithoutDaemon(ctx: CliContext, syscalls: boolean): Prom
     const { kernelSyscalls, kernelTracepoints } = await import('../../kernel/kernel-catalog.js');
     if (syscalls) {
       const list = await kernelSyscalls();
-      ctx.miOutput = { events: list.map(tracepointMi) };
+      ctx.miOutput = syscallsNode(list);
       ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSyscalls(list));
     } else {
       const list = await kernelTracepoints();
-      ctx.miOutput = { domains: [{ type: 'KERNEL', events: list.map(tracepointMi) }] };
+      ctx.miOutput = catalogNode('kernel', list);
       ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderTracepoints('kernel', list));
     }
   } catch (error) {
@@ -58,13 +59,13 @@ export async function listSession(
     detail = await client.request('get-session', { session: name });
   } catch (error) {
     if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
-      ctx.miOutput = { sessions: [] };
+      ctx.miOutput = sessionsNode([]);
       throw new CliError('SESS_NOT_FOUND', `Session '${name}' not found`);
     }
     throw error;
   }
   if (domain) detail.domains = detail.domains.filter((d) => d.domain === domain);
-  ctx.miOutput = { sessions: [sessionDetailMi(detail, channel)] };
+  ctx.miOutput = sessionsNode([sessionDetailNode(detail, channel)]);
   if (channel !== undefined && !detail.domains.some((d) => d.channels.some((c) => c.name === channel))) {
     // lttng prints the session, its domains and the "Channels:" heading, then the error.
     ctx.out(renderSessionDetail(detail, channel, { oneDomain: domain !== undefined, channelHeader: true }).trimEnd());
@@ -117,19 +118,21 @@ Options:
     if (session === undefined) {
       if (!domain) {
         const sessions = await client.request('list-sessions', {});
-        ctx.miOutput = { sessions: sessions.map(sessionMi) };
+        // Newest first, as lttng lists them (and as the text shows them).
+        ctx.miOutput = sessionsNode([...sessions].reverse().map(sessionNode));
         ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSessionList(sessions));
         return ExitCode.SUCCESS;
       }
       try {
         if (domain === 'kernel' && values.syscall) {
           const syscalls = await client.request('list-syscalls', {});
-          ctx.miOutput = { events: syscalls.map(tracepointMi) };
+          ctx.miOutput = syscallsNode(syscalls);
           ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSyscalls(syscalls));
         } else {
           const tracepoints = await client.request('list-tracepoints', { domain });
-          ctx.miOutput = { domains: [{ type: domain === 'kernel' ? 'KERNEL' : 'UST', events: tracepoints.map(tracepointMi) }] };
-          ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderTracepoints(domain, tracepoints));
+          const withFields = values.fields === true && domain === 'ust';
+          ctx.miOutput = catalogNode(domain, tracepoints, withFields);
+          ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderTracepoints(domain, withFields ? tracepoints.filter((t) => t.fields?.length) : tracepoints, withFields));
         }
       } catch (error) {
         if (error instanceof ControlError) {
@@ -142,7 +145,7 @@ Options:
     }
     if (values.domain) {
       const detail = await client.request('get-session', { session });
-      ctx.miOutput = { domains: detail.domains.map((d) => ({ type: d.domain === 'kernel' ? 'KERNEL' : 'UST' })) };
+      ctx.miOutput = sessionsNode([withChild(sessionNode(detail), array('domains', detail.domains.map(domainSummaryNode)))]);
       ctx.out('Domains:\n-------------');
       if (detail.domains.length === 0) ctx.out('  None');
       for (const d of detail.domains) ctx.out(d.domain === 'kernel' ? '  - Kernel' : '  - UST global');

@@ -13,6 +13,7 @@ import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
+import { group, leaf } from '../output/mi-document.js';
 
 export const loadCommand: CommandSpec = {
   name: 'load',
@@ -72,7 +73,11 @@ LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LT
       rc?.abandon();
       throw err;
     }
-    ctx.miOutput = { load: { sessions: loaded } };
+    ctx.miOutput = group('load', [
+      group('session', [leaf('name', positionals[0] ?? '*')]),
+      input !== undefined && leaf('path', input),
+      group('overrides', [overrideName !== undefined && leaf('name', overrideName), url !== undefined && leaf('url', url)]),
+    ]);
     if (rc) {
       rc.commit(loaded[0]!);
       ctx.out(`Session ${loaded[0]} has been loaded successfully`);

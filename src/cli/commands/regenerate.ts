@@ -5,6 +5,7 @@ import { ControlError } from '../../control/error-codes.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
+import { group, leaf } from '../output/mi-document.js';
 
 export const regenerateCommand: CommandSpec = {
   name: 'regenerate',
@@ -19,6 +20,7 @@ session), which must be recording. (lttng's \`regenerate metadata\` is not suppo
   async run(ctx, { positionals, values }) {
     const what = positionals[0];
     if (what === undefined) throw usageError('No object specified for regenerate command.');
+    ctx.miOutput = group('regenerate_action', [leaf('name', what)]);
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     if (what === 'metadata') throw new CliError('NOT_SUPPORTED', 'Failed to regenerate metadata: Operation not supported by ltt');
     if (what !== 'statedump') throw usageError(`Unknown object to regenerate: ${what}`);
@@ -30,7 +32,6 @@ session), which must be recording. (lttng's \`regenerate metadata\` is not suppo
       if (error instanceof ControlError) throw new CliError(error.code, `Failed to regenerate the state dump: ${error.message}`);
       throw error;
     }
-    ctx.miOutput = { regenerate: { object: 'statedump', session: name } };
     ctx.out(`State dump successfully regenerated for session ${name}`);
     return ExitCode.SUCCESS;
   },

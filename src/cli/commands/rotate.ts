@@ -5,6 +5,7 @@
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
+import { group, leaf } from '../output/mi-document.js';
 
 export const rotateCommand: CommandSpec = {
   name: 'rotate',
@@ -22,7 +23,11 @@ session can be rotated once after each stop. Not for snapshot or live sessions.
     const client = await ctx.control();
     const { archive } = await client.request('rotate-session', { session: name });
     if (!values['no-wait']) ctx.out('Waiting for rotation to complete...');
-    ctx.miOutput = { rotation: { session: name, status: 'completed', location: { path: archive } } };
+    ctx.miOutput = group('rotation', [
+      leaf('session_name', name),
+      leaf('state', 'COMPLETED'),
+      group('location', [group('local', [leaf('absolute_path', archive)])]),
+    ]);
     ctx.out(`Trace chunk archive for session ${name} is now readable at ${archive}`);
     return ExitCode.SUCCESS;
   },

@@ -5,6 +5,8 @@ import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseSize } from '../size-option.js';
+import { array, group, leaf, type MiNode } from '../output/mi-document.js';
+import { rotationScheduleNodes, successNode } from '../output/mi-model.js';
 
 const UNITS: Record<string, number> = { '': 1, us: 1, ms: 1000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
 
@@ -19,6 +21,14 @@ function size(text: string): number {
   const value = parseSize('size', text);
   if (value <= 0) throw usageError('Invalid value for size option');
   return value;
+}
+
+/** enable-rotation / disable-rotation: each schedule set or removed, with its outcome. */
+function scheduleResults(session: string, schedules: MiNode[]): MiNode {
+  return group('rotation_schedule_results', [
+    leaf('session_name', session),
+    ...schedules.map((s) => group('rotation_schedule_result', [group('rotation_schedule', [s]), successNode(true)])),
+  ]);
 }
 
 export const enableRotationCommand: CommandSpec = {
@@ -38,7 +48,7 @@ ms, s, m, h), and/or each time SIZE more bytes of trace were written (k, M, G su
     const name = ctx.session(values.session as string | undefined);
     const client = await ctx.control();
     await client.request('enable-rotation', { session: name, ...(timerUs !== undefined ? { timerUs } : {}), ...(sizeBytes !== undefined ? { sizeBytes } : {}) });
-    ctx.miOutput = { rotation_schedule: { session: name, ...(timerUs !== undefined ? { periodic_us: timerUs } : {}), ...(sizeBytes !== undefined ? { size_threshold_bytes: sizeBytes } : {}) } };
+    ctx.miOutput = scheduleResults(name, rotationScheduleNodes(timerUs, sizeBytes));
     if (timerUs !== undefined) ctx.out(`Enabled periodic rotations every ${timerUs} us on session ${name}`);
     if (sizeBytes !== undefined) ctx.out(`Enabled size-based rotations every ${sizeBytes} bytes written on session ${name}`);
     return ExitCode.SUCCESS;
@@ -61,8 +71,10 @@ session).
     if (!timer && !bySize) throw usageError('No session rotation schedule type provided.');
     const name = ctx.session(values.session as string | undefined);
     const client = await ctx.control();
+    // lttng's document names the schedules removed, with their values: read them first.
+    const before = await client.request('get-session', { session: name });
     await client.request('disable-rotation', { session: name, timer, size: bySize });
-    ctx.miOutput = { rotation_schedule: { session: name, disabled: [...(timer ? ['periodic'] : []), ...(bySize ? ['size'] : [])] } };
+    ctx.miOutput = scheduleResults(name, rotationScheduleNodes(timer ? before.rotationTimerUs : undefined, bySize ? before.rotationSizeBytes : undefined));
     if (timer) ctx.out(`Disabled periodic rotation on session ${name}`);
     if (bySize) ctx.out(`Disabled size-based rotation on session ${name}`);
     return ExitCode.SUCCESS;

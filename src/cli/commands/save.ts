@@ -10,6 +10,7 @@ import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { sessionXml } from '../../session-config/session-xml.js';
 import { makeDirectories } from '../../make-directories.js';
+import { group, leaf } from '../output/mi-document.js';
 
 export const saveCommand: CommandSpec = {
   name: 'save',
@@ -30,9 +31,10 @@ session XML) in DIR (default: $LTT_HOME/.ltt/sessions). An existing file is repl
     const given = values['output-path'] as string | undefined;
     if (given === '') throw usageError('The output path cannot be empty');
     const dir = given !== undefined ? resolve(given) : savedSessionsDir(lttHome());
+    // lttng's document names the session, or * for all, and the folder, whatever the outcome.
+    ctx.miOutput = group('save', [group('session', [leaf('name', positionals[0] ?? '*')]), leaf('path', dir)]);
     const client = await ctx.control();
     const names = positionals.length > 0 ? [positionals[0]!] : (await client.request('list-sessions', {})).map((s) => s.name);
-    const saved: string[] = [];
     for (const name of names) {
       const detail = await client.request('get-session', { session: name });
       const file = join(dir, `${name}.lttng`);
@@ -45,10 +47,8 @@ session XML) in DIR (default: $LTT_HOME/.ltt/sessions). An existing file is repl
       } catch (error) {
         throw new CliError('SAVE_IO_FAIL', `Session ${name}: cannot write ${file}: ${(error as Error).message}`);
       }
-      saved.push(name);
       if (positionals.length > 0) ctx.out(given !== undefined ? `Session ${name} saved successfully in ${dir}.` : `Session ${name} saved successfully.`);
     }
-    ctx.miOutput = { save: { path: dir, sessions: saved } };
     if (positionals.length === 0) ctx.out(given !== undefined ? `All sessions have been saved successfully in ${dir}.` : 'All sessions have been saved successfully.');
     return ExitCode.SUCCESS;
   },

@@ -4,6 +4,7 @@ import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
+import { sessionState, sessionsNode } from '../output/mi-model.js';
 
 export const setSessionCommand: CommandSpec = {
   name: 'set-session',
@@ -27,7 +28,7 @@ Make SESSION the current recording session of the commands that default to it.
       throw err;
     }
     rc.commit(name);
-    ctx.miOutput = { session: { name } };
+    ctx.miOutput = sessionsNode([sessionState(name)]);
     ctx.out(`Session set to ${name}`);
     return ExitCode.SUCCESS;
   },

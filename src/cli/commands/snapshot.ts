@@ -7,6 +7,8 @@ import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseSize } from '../size-option.js';
+import { array, group, jsonOnly, leaf } from '../output/mi-document.js';
+import { snapshotActionNode, snapshotOutputNode } from '../output/mi-model.js';
 
 const ACTIONS = ['add-output', 'del-output', 'list-output', 'record'] as const;
 
@@ -68,6 +70,7 @@ Options:
     const extra = (allowed: number): void => {
       if (positionals.length > allowed + 1) throw usageError(`Unknown argument: ${positionals[allowed + 1]}`);
     };
+    ctx.miOutput = snapshotActionNode(action, undefined);
     const session = ctx.session(values.session as string | undefined);
     const client = await ctx.control();
     switch (action) {
@@ -76,7 +79,14 @@ Options:
         const url = positionals[1];
         if (url === undefined) throw usageError('An output URL is needed: ltt snapshot add-output URL');
         const added = await client.request('snapshot-add-output', { session, url, ...(name !== undefined ? { name } : {}), ...(size !== undefined ? { maxSize: size } : {}) });
-        ctx.miOutput = { snapshot_action: { name: 'add-output', output: added } };
+        ctx.miOutput = snapshotActionNode(action, group('snapshot', [
+          leaf('id', added.id),
+          leaf('name', added.name),
+          leaf('ctrl_url', url),
+          leaf('session_name', session),
+          // lttng's "no limit" is (uint64_t) -1 here (0 in list-output).
+          leaf('max_size', added.maxSize === 0 ? 2n ** 64n - 1n : added.maxSize),
+        ]));
         ctx.out(`Snapshot output successfully added for session ${session}`);
         ctx.out(`  ${describe(added)}`);
         return ExitCode.SUCCESS;
@@ -85,8 +95,11 @@ Options:
         extra(1);
         const which = positionals[1];
         if (which === undefined) throw usageError('An output id or name is needed: ltt snapshot del-output ID|NAME');
-        const deleted = await client.request('snapshot-del-output', { session, output: which });
-        ctx.miOutput = { snapshot_action: { name: 'del-output', output: deleted } };
+        await client.request('snapshot-del-output', { session, output: which });
+        ctx.miOutput = snapshotActionNode(action, group('snapshot', [
+          /^\d+$/.test(which) ? leaf('id', Number(which)) : leaf('name', which),
+          leaf('session_name', session),
+        ]));
         ctx.out(/^\d+$/.test(which)
           ? `Snapshot output id ${which} successfully deleted for session ${session}`
           : `Snapshot output ${which} successfully deleted for session ${session}`);
@@ -95,7 +108,7 @@ Options:
       case 'list-output': {
         extra(0);
         const outputs = await client.request('snapshot-list-output', { session });
-        ctx.miOutput = { snapshot_action: { name: 'list-output', outputs } };
+        ctx.miOutput = snapshotActionNode(action, group('session', [leaf('name', session), array('snapshots', outputs.map(snapshotOutputNode))]));
         ctx.out(`Snapshot output list for session ${session}`);
         if (outputs.length === 0) ctx.out('    None');
         for (const o of outputs) ctx.out(`    ${describe(o)}`);
@@ -110,7 +123,12 @@ Options:
           ...(name !== undefined ? { name } : {}),
           ...(size !== undefined ? { maxSize: size } : {}),
         });
-        ctx.miOutput = { snapshot_action: { name: 'record', session, path: result.path, bytes: result.bytes, packets: result.packets } };
+        ctx.miOutput = snapshotActionNode(action, group('snapshot', [
+          url !== undefined && leaf('ctrl_url', url),
+          jsonOnly(leaf('path', result.path)),
+          jsonOnly(leaf('bytes', result.bytes)),
+          jsonOnly(leaf('packets', result.packets)),
+        ]));
         ctx.out(`Snapshot recorded successfully for session ${session}`);
         if (url !== undefined) ctx.out(`Snapshot written at: ${url}`);
         return ExitCode.SUCCESS;

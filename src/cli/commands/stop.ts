@@ -5,6 +5,7 @@ import { ControlError } from '../../control/error-codes.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
+import { sessionState, sessionsNode } from '../output/mi-model.js';
 
 export const stopCommand: CommandSpec = {
   name: 'stop',
@@ -16,13 +17,13 @@ Stop recording in SESSION (default: the current session) and wait until the trac
   options: { 'list-options': { type: 'boolean' }, 'no-wait': { type: 'boolean', short: 'n' } },
   async run(ctx, { positionals, values }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
+    ctx.miOutput = sessionsNode([]);
     const name = ctx.session(positionals[0]);
     const client = await ctx.control();
     try {
       await client.request('stop-session', { session: name });
     } catch (error) {
       if (error instanceof ControlError) {
-        ctx.miOutput = { sessions: [] };
         if (error.code === 'TRACE_ALREADY_STOPPED') {
           ctx.miError = error.toWire();
           ctx.warn(`Tracing already stopped for session ${name}`);
@@ -31,7 +32,7 @@ Stop recording in SESSION (default: the current session) and wait until the trac
       }
       throw error;
     }
-    ctx.miOutput = { sessions: [{ name, enabled: false }] };
+    ctx.miOutput = sessionsNode([sessionState(name, false)]);
     // The daemon answers once the data is flushed; the wait line is printed as lttng does, after the fact.
     if (!values['no-wait']) ctx.out('Waiting for data availability');
     ctx.out(`Tracing stopped for session ${name}`);

@@ -9,6 +9,8 @@ import type { CommandSpec, OptionSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
 import { domainFrom, domainOptions } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
+import { group, type MiNode, withChild } from '../output/mi-document.js';
+import { successNode, trackerNode, trackerValueNode } from '../output/mi-model.js';
 
 const ATTRIBUTES: ProcessAttribute[] = ['pid', 'vpid', 'uid', 'vuid', 'gid', 'vgid'];
 
@@ -68,21 +70,29 @@ the virtual ones. --all ${operation === 'track' ? 'makes a set include every pro
       if (requests.length === 0) throw usageError('At least one process attribute must be specified');
       const session = ctx.session(values.session as string | undefined);
       const client = await ctx.control();
-      const results: unknown[] = [];
+      const trackers: MiNode[] = [];
+      ctx.miOutput = group('process_attr_trackers', trackers);
       let code = ExitCode.SUCCESS as ExitCode;
       for (const request of requests) {
         const name = DISPLAY[request.attribute];
         const items: Array<string[] | 'all'> = request.values === 'all' ? ['all'] : request.values.map((v) => [v]);
+        const results: MiNode[] = [];
+        trackers.push(trackerNode(request.attribute, results));
+        // lttng counts a value already (not) in the set as done: the set is what was asked for.
+        const result = (value: number | string, success: boolean): void => {
+          results.push(withChild(trackerValueNode(request.attribute, value), successNode(success)));
+          ctx.miOutput = group('process_attr_trackers', trackers);
+        };
         for (const item of items) {
           const wireValues = item === 'all' ? 'all' : item.map((v) => (/^\d+$/.test(v) ? Number(v) : v));
           try {
-            const tracker = await client.request(operation, {
+            await client.request(operation, {
               session,
               domain,
               attribute: request.attribute,
               values: wireValues,
             });
-            results.push({ ...tracker, success: true });
+            result(wireValues === 'all' ? 'all' : wireValues[0]!, true);
             if (item === 'all') {
               ctx.out(`${capitalized(name)} tracking policy set to \`${operation === 'track' ? 'include all' : 'exclude all'}\``);
             } else {
@@ -95,11 +105,11 @@ the virtual ones. --all ${operation === 'track' ? 'makes a set include every pro
             }
           } catch (error) {
             if (!(error instanceof ControlError)) throw error;
-            results.push({ attribute: request.attribute, values: wireValues, success: false });
             if (error.code === 'PROCESS_ATTR_EXISTS' || error.code === 'PROCESS_ATTR_MISSING') {
               // lttng 2.13's exact warnings (its "the the" typo included, so text matching lttng's works), and
               // like lttng the command still succeeds: the set already is what the user asked for.
               ctx.miError ??= error.toWire();
+              result(wireValues === 'all' ? 'all' : wireValues[0]!, true);
               const value = String(item === 'all' ? 'all' : item[0]);
               ctx.warn(
                 error.code === 'PROCESS_ATTR_EXISTS'
@@ -108,13 +118,13 @@ the virtual ones. --all ${operation === 'track' ? 'makes a set include every pro
               );
             } else {
               // lttng's track/untrack word an unknown session differently from the other commands.
+              result(wireValues === 'all' ? 'all' : wireValues[0]!, false);
               ctx.error(error.code === 'SESS_NOT_FOUND' ? 'Recording session does not exist' : error.message, error.code);
               code = ExitCode.ERROR;
             }
           }
         }
       }
-      ctx.miOutput = { trackers: results };
       return code;
     },
   };

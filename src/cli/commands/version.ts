@@ -3,6 +3,7 @@
 import { LTT_VERSION } from '../../control/messages.js';
 import type { CommandSpec } from '../command-spec.js';
 import { ExitCode } from '../exit-codes.js';
+import { group, leaf } from '../output/mi-document.js';
 
 export const versionCommand: CommandSpec = {
   name: 'version',
@@ -11,7 +12,18 @@ export const versionCommand: CommandSpec = {
   options: {},
   async run(ctx) {
     const [major, minor, patch] = LTT_VERSION.split('.').map(Number);
-    ctx.miOutput = { version: { string: LTT_VERSION, major, minor, patchLevel: patch, name: 'ltt' } };
+    ctx.miOutput = group('version', [
+      leaf('string', LTT_VERSION),
+      leaf('major', major!),
+      leaf('minor', minor!),
+      leaf('commit', ''),
+      leaf('patchLevel', patch!),
+      leaf('name', 'ltt'),
+      leaf('description', 'The Linux Trace Toolkit rebuilt in TypeScript'),
+      // ltt publishes no project page.
+      leaf('url', ''),
+      leaf('license', 'ltt is free software under the MIT license'),
+    ]);
     ctx.out(`ltt version ${LTT_VERSION}`);
     ctx.out('');
     ctx.out('The Linux Trace Toolkit rebuilt in TypeScript: LTTng\'s vocabulary, tracefs and Node.js tracers, CTF 1.8');

@@ -194,7 +194,7 @@ export function renderSessionDetail(
 }
 
 /** `ltt list --kernel` / `ltt list --userspace`. */
-export function renderTracepoints(domain: DomainInfo['domain'], tracepoints: TracepointInfo[]): string {
+export function renderTracepoints(domain: DomainInfo['domain'], tracepoints: TracepointInfo[], withFields = false): string {
   const lines = [domain === 'kernel' ? 'Kernel events:' : 'UST events:', '-------------'];
   if (domain === 'ust' && tracepoints.length === 0) lines.push('None');
   let pid: number | undefined;
@@ -209,6 +209,8 @@ export function renderTracepoints(domain: DomainInfo['domain'], tracepoints: Tra
         ? `${INDENT6}${tp.name} (loglevel: ${loglevelName(level)} (${level})) (type: tracepoint)`
         : `${INDENT6}${tp.name} (type: tracepoint)`,
     );
+    // lttng calls the fields it cannot class "unknown".
+    if (withFields) for (const f of tp.fields ?? []) lines.push(`${INDENT8}field: ${f.name} (${f.type === 'other' ? 'unknown' : f.type})`);
   }
   lines.push('');
   return lines.join('\n') + '\n';

@@ -12,7 +12,7 @@ import { chunkStarted } from '../trace-chunk.js';
 export async function clearSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'clear-session'>> {
   if (session.startedOnce) {
     // Without an open chunk (rotated while inactive) there are no files to empty, only buffers.
-    const dir = session.snapshot || !session.chunkOpen ? undefined : session.chunkDir;
+    const dir = session.inMemory || !session.chunkOpen ? undefined : session.chunkDir;
     let failure: unknown;
     for (const state of session.domains.values()) {
       if (!state.tracer?.clear || state.channels.size === 0) continue;
@@ -23,7 +23,7 @@ export async function clearSession(ctx: DaemonContext, _args: unknown, session: 
       }
     }
     // A size-based rotation schedule counts from here: the chunk starts again.
-    if (!session.snapshot) await chunkStarted(session);
+    if (!session.inMemory) await chunkStarted(session);
     if (failure !== undefined) {
       const reason = isLttError(failure) || failure instanceof Error ? failure.message : String(failure);
       throw new ControlError('CLEAR_FAIL', `Clear failed: ${reason}`);

@@ -1,4 +1,4 @@
-// The `snapshot` commands of snapshot-mode sessions, as lttng-sessiond's: add-output, del-output, list-output and
+// The `snapshot` commands of sessions without output (snapshot mode, or --no-output), as lttng-sessiond's: add-output, del-output, list-output and
 // record. A snapshot session keeps the newest buffers of each channel (the tracers hold them; nothing goes to
 // disk while tracing); `record` writes what they hold to OUTPUT/NAME-YYYYmmdd-HHMMSS-N (N counts the session's
 // snapshots), with kernel/ and ust/ inside, and tracing goes on, so successive snapshots overlap.
@@ -17,7 +17,7 @@ import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 
 function snapshotSession(session: LockedSession): void {
-  if (!session.snapshot) throw new ControlError('NOT_SNAPSHOT_SESSION');
+  if (!session.inMemory) throw new ControlError('NOT_SNAPSHOT_SESSION');
 }
 
 /** An absolute path or file:// URL as a folder; network URLs are refused (no relay daemon yet). */

@@ -23,9 +23,9 @@ export async function startSession(
   if (tracers.length === 0) throw new ControlError('NO_CHANNEL');
   // Live sessions stream to a relay daemon, which ltt does not have yet.
   if (session.liveTimerUs > 0) throw new ControlError('LIVE_SESSION');
-  if (!session.localOutput && !session.snapshot) throw new ControlError('NO_SESSION_OUTPUT');
+  if (!session.localOutput && !session.inMemory) throw new ControlError('NO_SESSION_OUTPUT');
   // Snapshot sessions write nothing until `snapshot record`, which makes its own folder.
-  if (!session.snapshot) {
+  if (!session.inMemory) {
     try {
       // Another user's session on root's daemon: their folder, made with their rights (owned-output.ts).
       if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, session.outputPath);
@@ -42,9 +42,9 @@ export async function startSession(
   // inactive, this start opens the next chunk.
   const now = new Date();
   let chunkOpened = false;
-  if (!session.snapshot && !session.startedOnce) {
+  if (!session.inMemory && !session.startedOnce) {
     session.beginChunk(session.outputPath, now);
-  } else if (!session.snapshot && !session.chunkOpen) {
+  } else if (!session.inMemory && !session.chunkOpen) {
     await openNextChunk(session, now);
     chunkOpened = true;
   }

@@ -119,7 +119,7 @@ export class AppRegistry implements UstDomain {
     for (const app of this.apps) {
       const name = commandName(app);
       for (const tp of app.tracepoints) {
-        out.push({ name: tp.name, type: 'tracepoint', loglevel: tp.logLevel, pid: app.pid, procname: name });
+        out.push({ name: tp.name, type: 'tracepoint', loglevel: tp.logLevel, pid: app.pid, procname: name, fields: [...(tp.fields ?? [])] });
       }
     }
     return out;

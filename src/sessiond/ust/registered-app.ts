@@ -6,6 +6,8 @@ import { encodeFrame } from '../../control/framing.js';
 import type { AppToDaemon, AppTracepoint, DaemonToApp } from '../../ust/app-protocol.js';
 
 /** One registered process. */
+const FIELD_TYPES = new Set(['integer', 'enum', 'float', 'string', 'other']);
+
 export class App {
   readonly tracepoints: AppTracepoint[] = [];
   private readonly names = new Set<string>();
@@ -27,7 +29,10 @@ export class App {
     for (const tp of list) {
       if (typeof tp?.name !== 'string' || typeof tp.logLevel !== 'number' || this.names.has(tp.name)) continue;
       this.names.add(tp.name);
-      this.tracepoints.push({ name: tp.name, logLevel: tp.logLevel });
+      const fields = Array.isArray(tp.fields)
+        ? tp.fields.filter((f) => typeof f?.name === 'string' && FIELD_TYPES.has(f.type)).map((f) => ({ name: f.name, type: f.type }))
+        : [];
+      this.tracepoints.push({ name: tp.name, logLevel: tp.logLevel, fields });
     }
   }
 
