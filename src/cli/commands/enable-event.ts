@@ -149,7 +149,8 @@ Options:
       // ("All events" when a filter was given).
       const subject = values.all ? (filter !== undefined ? 'All events' : 'Events') : `Event ${name}${excluded}`;
       if (badFilter !== undefined) {
-        events.push({ ...eventMi({ ...rule, enabled: false }), success: false });
+        const { filter: _, ...asked } = rule;
+        events.push(withChild(eventNode({ ...asked, enabled: false }, domain), successNode(false)));
         ctx.error(`${subject}: ${badFilter} (channel ${shownChannel}, session ${session}, filter '${filter}')`, 'FILTER_INVAL');
         code = ExitCode.ERROR;
         continue;
