@@ -25,6 +25,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['analyses', 'export'], // LTTng's analyses as queries | Parquet and Trace Event exports
   ['consumer'], // kernel consumer: trace_pipe_raw -> CTF, statedump, contexts, thread table
   ['kernel', 'ust'], // tracefs control (KernelSession) | ltt/ust, its agent and consumer worker
+  ['auto'], // ltt/auto: an unmodified Node app's requests as ltt/ust events
   ['sessiond', 'cli'], // two processes: cli reaches the daemon through control only
 ];
 
