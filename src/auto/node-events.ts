@@ -31,7 +31,7 @@ export const connectEnd = event('connect_end', [int64('conn'), int32('tls')]);
 export const dnsStart = event('dns_start', [int64('req'), int64('op'), string('host')]);
 export const dnsEnd = event('dns_end', [int64('op'), string('error')]);
 /** A child process started for `req` (its kernel pid: the analysis adds its CPU time to the request's). */
-export const childSpawn = event('child_spawn', [int64('req'), int32('pid'), string('file')]);
+export const childSpawn = event('child_spawn', [int64('req'), int32('child_pid'), string('file')]);
 /** A worker thread created for `req`; the worker names its OS thread with thread_start. */
 export const workerStart = event('worker_start', [int64('req'), int32('thread_id')]);
 export const threadStart = event('thread_start', [int32('thread_id')]);

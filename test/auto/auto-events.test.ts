@@ -122,7 +122,7 @@ describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
 
     const child = of('node:child_spawn', num(starts('/child')[0]!.f['req']));
     assert.equal(child.length, 1);
-    assert.ok(num(child[0]!.f['pid']) > 0);
+    assert.ok(num(child[0]!.f['child_pid']) > 0);
     assert.equal(child[0]!.f['file'], '/bin/sh');
 
     const fetchReq = num(starts('/fetch')[0]!.f['req']);
