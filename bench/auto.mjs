@@ -1,21 +1,22 @@
 // ltt/auto vs OpenTelemetry on a real HTTP server under load, side by side in one run.
 //
 // Contract: `node bench/auto.mjs [--duration S] [--connections C] [--rounds R]` (root for the kernel variant,
-// after `npx tsc`). bench/auto-app.mjs (a JSON endpoint with one await) runs pinned to CPU 0 and autocannon
-// (C connections, default 20, for S seconds, default 5) on CPU 1, loopback only, once per variant per round
-// (default 3 rounds, variant order rotated each round, medians reported):
+// after `npx tsc`). Five copies of bench/auto-app.mjs (a JSON endpoint with one await) run at once, pinned to
+// CPU 0, and autocannon (C connections, default 20) on CPU 1 loads one at a time for S seconds (default 2),
+// loopback only, in R rounds (default 10) over the five, the order rotated each round: interleaving short
+// runs spreads the load of other jobs on the machine evenly over the variants. Medians are reported.
 //   none        no tracing;
-//   auto-idle   --import ltt/auto, no session recording (what loading it costs);
-//   auto        --import ltt/auto, a real ltt session (private daemon) recording `node:*` with vpid/vtid;
-//   auto+kernel the same session also recording the kernel: sched_switch, sched_waking, sched_wakeup and every
-//               system call (of every process: the load generator's too);
+//   auto-idle   --import ltt/auto, no session daemon (what loading it costs);
+//   auto        --import ltt/auto, registered with a private daemon whose session records `node:*` (vpid, vtid);
+//   auto+kernel the same with a second daemon whose session also records the kernel (sched_switch,
+//               sched_waking, sched_wakeup, every system call: of the whole machine, so it is started only
+//               around this variant's runs);
 //   otel        --import bench/auto-otel.mjs: OpenTelemetry's Node SDK, HTTP instrumentation, batch span
 //               processor exporting JSON lines to a file.
 // Prints requests/s and p99 latency per variant, the overhead (1 - rps / rps of none), the server's CPU time
-// per request (all its threads: ltt/ust's consumer and OpenTelemetry's exporter included; the session daemon's,
-// which consumes the kernel buffers, beside it) and its overhead, which a loaded machine disturbs far less than
-// throughput, bytes written, and the ratios of OpenTelemetry's overhead to ltt/auto's. Every child is time-bound; the daemon and
-// the temp folders are removed.
+// per request (all its threads: ltt/ust's consumer and OpenTelemetry's exporter included; the kernel session's
+// daemon, which consumes the kernel buffers, beside it) and its overhead, bytes written, and the ratios of
+// OpenTelemetry's overhead to ltt/auto's. Every child is time-bound; daemons and temp folders are removed.
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -37,7 +38,7 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { duration: 5, connections: 20, rounds: 3 };
+  const o = { duration: 2, connections: 20, rounds: 10 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = Number(argv[++i]);
@@ -115,13 +116,11 @@ function cpuSeconds(pid) {
 }
 const CLK_TCK = 100;
 
-async function load(port, o, pids) {
+async function load(port, o, pids, seconds = o.duration) {
   const url = `http://127.0.0.1:${port}/`;
-  // Warm-up (JIT, connections), then the measured run.
-  await must('taskset', ['-c', '1', process.execPath, AUTOCANNON, '-c', String(o.connections), '-d', '1', '-j', url], { timeoutMs: 60_000 });
   const cpu0 = pids.map(cpuSeconds);
-  const r = await must('taskset', ['-c', '1', process.execPath, AUTOCANNON, '-c', String(o.connections), '-d', String(o.duration), '-j', url], {
-    timeoutMs: (o.duration + 60) * 1000,
+  const r = await must('taskset', ['-c', '1', process.execPath, AUTOCANNON, '-c', String(o.connections), '-d', String(seconds), '-j', url], {
+    timeoutMs: (seconds + 60) * 1000,
   });
   const cpu = pids.map((p, i) => cpuSeconds(p) - cpu0[i]);
   const j = JSON.parse(r.stdout);
@@ -147,19 +146,30 @@ if (process.getuid?.() !== 0) fail('run as root: the auto+kernel variant records
 for (const f of [LTT, AUTO, AUTOCANNON]) if (!fs.existsSync(f)) fail(`missing ${f} (npx tsc -p tsconfig.json; npm ci)`);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-auto-'));
-const rundir = path.join(work, 'run');
-const lttEnv = { ...process.env, LTT_RUNDIR: rundir, LTT_HOME: path.join(work, 'home'), LTT_UST_REGISTER_TIMEOUT: '20000' };
-fs.mkdirSync(lttEnv.LTT_HOME);
-const ltt = (...args) => must(process.execPath, [LTT, ...args], { env: lttEnv });
+/** A private daemon's environment (its own run and home folders). */
+function daemonEnv(name) {
+  const home = path.join(work, `${name}-home`);
+  fs.mkdirSync(home);
+  return { ...process.env, LTT_RUNDIR: path.join(work, `${name}-run`), LTT_HOME: home, LTT_UST_REGISTER_TIMEOUT: '20000' };
+}
+const envU = daemonEnv('ust');
+const envK = daemonEnv('kernel');
+const lttIn = (env) => (...args) => must(process.execPath, [LTT, ...args], { env });
+const lttU = lttIn(envU);
+const lttK = lttIn(envK);
 
-/** One measured run of a variant: server up, (session), load, (session down), server down. */
-async function measure(variant, round) {
-  const out = path.join(work, `${variant}-${round}`);
-  const session = `auto-bench-${round}`;
-  const recording = variant === 'auto' || variant === 'auto+kernel';
-  if (recording) {
-    await ltt('create', session, '-o', out);
-    if (variant === 'auto+kernel') {
+const VARIANTS = ['none', 'auto-idle', 'auto', 'auto+kernel', 'otel'];
+const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+const servers = {};
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+let kernelDaemon;
+try {
+  for (const [ltt, name, kernel] of [[lttU, 'u', false], [lttK, 'k', true]]) {
+    await ltt('create', name, '-o', path.join(work, `trace-${name}`));
+    if (kernel) {
       await ltt('enable-channel', '-k', '--subbuf-size=4M', 'k');
       await ltt('enable-event', '-k', '-c', 'k', 'sched_switch,sched_waking,sched_wakeup');
       await ltt('enable-event', '-k', '-c', 'k', '--syscall', '-a');
@@ -167,60 +177,50 @@ async function measure(variant, round) {
     await ltt('enable-channel', '-u', '--subbuf-size=1M', 'u');
     await ltt('enable-event', '-u', '-c', 'u', 'node:*');
     await ltt('add-context', '-u', '-c', 'u', '-t', 'vpid', '-t', 'vtid');
-    await ltt('start', session);
   }
-  const env = variant === 'otel' ? { ...process.env, OTEL_BENCH_FILE: out } : recording || variant === 'auto-idle' ? lttEnv : process.env;
-  const preload = variant === 'none' ? undefined : variant === 'otel' ? OTEL : AUTO;
-  // auto-idle: a daemon runs (the app registers) but no session records.
-  const { child, port } = await startServer(preload, env);
-  let result;
-  try {
-    result = await load(port, o, [child.pid, readDaemonPid(rundir) ?? 0]);
-  } finally {
-    await stopServer(child);
+  await lttU('start');
+  kernelDaemon = readDaemonPid(envK.LTT_RUNDIR);
+  const setups = {
+    none: [undefined, process.env],
+    'auto-idle': [AUTO, { ...process.env, LTT_RUNDIR: path.join(work, 'no-daemon') }],
+    auto: [AUTO, envU],
+    'auto+kernel': [AUTO, envK],
+    otel: [OTEL, { ...process.env, OTEL_BENCH_FILE: path.join(work, 'otel-spans.jsonl') }],
+  };
+  for (const v of VARIANTS) {
+    servers[v] = await startServer(...setups[v]);
+    // Warm-up: JIT, connections.
+    if (v === 'auto+kernel') await lttK('start');
+    await load(servers[v].port, o, [servers[v].child.pid], 1);
+    if (v === 'auto+kernel') await lttK('stop');
   }
-  let discarded = 0;
-  if (recording) {
-    await ltt('stop', session);
-    const list = await ltt('list', session);
-    for (const m of list.stdout.matchAll(/Discarded events:\s*(\d+)/g)) discarded += Number(m[1]);
-    await ltt('destroy', session);
-  }
-  result.bytes = dirBytes(out);
-  result.discarded = discarded;
-  fs.rmSync(out, { recursive: true, force: true });
-  return result;
-}
-
-const VARIANTS = ['none', 'auto-idle', 'auto', 'auto+kernel', 'otel'];
-const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-try {
-  // The daemon for every ltt variant (auto-idle registers with it too: a session exists, none records).
-  await ltt('create', 'auto-bench-idle', '-o', path.join(work, 'idle'));
   for (let round = 0; round < o.rounds; round++) {
     const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
     for (const v of order) {
-      const r = await measure(v, round);
+      if (v === 'auto+kernel') await lttK('start');
+      const r = await load(servers[v].port, o, [servers[v].child.pid, kernelDaemon ?? 0]);
+      if (v === 'auto+kernel') await lttK('stop');
+      else r.daemonUs = 0;
       results[v].push(r);
-      process.stderr.write(
-        `round ${round + 1} ${v.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${String(r.p99).padStart(4)} ms  app ${r.appUs.toFixed(0)} us/req  ` +
-          `daemon ${r.daemonUs.toFixed(0)} us/req  ${(r.bytes / 1e6).toFixed(1)} MB written${r.discarded ? `, ${r.discarded} discarded` : ''}\n`,
-      );
+      process.stderr.write(`round ${round + 1} ${v.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${String(r.p99).padStart(4)} ms  app ${r.appUs.toFixed(0)} us/req\n`);
     }
   }
 } finally {
-  const pid = readDaemonPid(rundir);
-  if (pid) await stopProcess(pid);
-  fs.rmSync(work, { recursive: true, force: true });
+  for (const s of Object.values(servers)) await stopServer(s.child);
+  for (const env of [envU, envK]) {
+    const pid = readDaemonPid(env.LTT_RUNDIR);
+    if (pid) {
+      await run(process.execPath, [LTT, 'destroy', '-a'], { env, timeoutMs: 60_000 });
+      await stopProcess(pid);
+    }
+  }
 }
+const bytes = { auto: dirBytes(path.join(work, 'trace-u')), 'auto+kernel': dirBytes(path.join(work, 'trace-k')), otel: dirBytes(path.join(work, 'otel-spans.jsonl')) };
+fs.rmSync(work, { recursive: true, force: true });
 
 const base = median(results.none.map((r) => r.rps));
 const baseUs = median(results.none.map((r) => r.appUs));
-console.log(`bench/auto: ${o.rounds} rounds x ${o.duration} s, ${o.connections} connections, server on CPU 0, autocannon on CPU 1; medians`);
+console.log(`bench/auto: ${o.rounds} rounds x ${o.duration} s per variant, ${o.connections} connections, servers on CPU 0, autocannon on CPU 1; medians`);
 console.log(`${'variant'.padEnd(12)} ${'req/s'.padStart(9)} ${'p99 ms'.padStart(7)} ${'overhead'.padStart(9)} ${'app us/req'.padStart(11)} ${'CPU overhead'.padStart(13)} ${'daemon us/req'.padStart(14)} ${'MB written'.padStart(11)}`);
 const overhead = {};
 const cpuOverhead = {};
@@ -232,7 +232,7 @@ for (const v of VARIANTS) {
   console.log(
     `${v.padEnd(12)} ${rps.toFixed(0).padStart(9)} ${median(results[v].map((r) => r.p99)).toFixed(0).padStart(7)} ${`${(overhead[v] * 100).toFixed(1)}%`.padStart(9)} ` +
       `${us.toFixed(1).padStart(11)} ${`${(cpuOverhead[v] * 100).toFixed(1)}%`.padStart(13)} ${median(results[v].map((r) => r.daemonUs)).toFixed(1).padStart(14)} ` +
-      `${(median(results[v].map((r) => r.bytes)) / 1e6).toFixed(1).padStart(11)}`,
+      `${((bytes[v] ?? 0) / 1e6).toFixed(1).padStart(11)}`,
   );
 }
 const ratio = (table, a, b) => (table[b] > 0 ? `${(table[a] / table[b]).toFixed(1)}x` : 'inf (ltt/auto within noise of none)');

@@ -139,6 +139,11 @@ describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
     const thread = recs.filter((r) => r.name === 'node:thread_start' && num(r.f['thread_id']) === num(worker[0]!.f['thread_id']));
     assert.equal(thread.length, 1, 'the worker announced its thread');
     assert.notEqual(thread[0]!.tid, worker[0]!.tid);
+    // ltt's own threads (the local consumer) inherit --import ltt/auto but trace nothing: every thread that
+    // announced itself is one the app created.
+    for (const t of recs.filter((r) => r.name === 'node:thread_start')) {
+      assert.ok(recs.some((w) => w.name === 'node:worker_start' && num(w.f['thread_id']) === num(t.f['thread_id'])), `thread ${String(t.f['thread_id'])} is ltt's`);
+    }
   });
 });
 
