@@ -140,7 +140,8 @@ function breakdownSql(range: TimeRange): string {
                 WHEN c.name LIKE 'epoll%' OR c.name IN ('poll', 'ppoll', 'select', 'pselect6') THEN 'epoll'
                 WHEN c.name LIKE '%sleep%' THEN 'sleep'
                 WHEN c.name IN ('wait4', 'waitid') THEN 'child'
-                ELSE 'I/O (' || c.name || ')' END AS reason,
+                WHEN c.name IN ${POOL_CALLS} OR c.name IN ('accept4', 'recvmsg', 'sendmsg') THEN 'I/O (' || c.name || ')'
+                ELSE 'in ' || c.name END AS reason,
            sum(st.t) AS ns
     FROM st LEFT JOIN syscalls c ON c.tid = st.tid AND c.ts <= st.ts AND c.ts + c.dur >= st.ts
     WHERE st.state = 'blocked' GROUP BY ALL),
@@ -274,7 +275,7 @@ async function timeline(conn: DuckDBConnection, pid: number, req: number): Promi
           WHERE c.tid = w.tid AND c.ts < w.end_ts AND c.ts + c.dur > w.ts AND c.name NOT IN ${POLLS} GROUP BY c.name)) AS sys
       FROM w)
     SELECT ts, dur, 'thread ' || tid || ' works for it: on CPU ' || round(COALESCE(cpu, 0) / 1e6, 3) || ' ms' || COALESCE('; ' || sys, '') FROM turns
-    UNION ALL SELECT ts, end_ts - ts, 'thread pool: ' || kind || CASE WHEN end_ts IS NULL THEN ' (never completed)' ELSE '' END
+    UNION ALL SELECT ts, end_ts - ts, 'libuv pool: ' || kind || CASE WHEN end_ts IS NULL THEN ' (never completed)' ELSE '' END
       FROM request_pool WHERE pid = ${pid} AND req = ${req}
     UNION ALL SELECT ts, end_ts - ts, 'HTTP ' || method || ' ' || url || ' -> ' || COALESCE(CAST(status AS VARCHAR), 'no answer')
       FROM request_clients WHERE pid = ${pid} AND req = ${req}
