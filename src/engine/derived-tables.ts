@@ -5,10 +5,11 @@
 // thread each event ran in: from the tid/vtid context when the trace has one, else, for kernel traces, from
 // the last sched_switch on the event's CPU), one table per event name (the payload with ts/cpu/tid/pid),
 // and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (entry and exit
-// paired), `irqs`, `softirqs`, and `lost` (what the tracer discarded, where: analyses say where they are
+// paired), `irqs`, `softirqs`, the requests of ltt/auto apps (request-tables.ts), and `lost` (what the tracer discarded, where: analyses say where they are
 // blind). Tables whose source events are absent exist, empty, so queries never fail on a missing table.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { buildRequestTables } from './request-tables.js';
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -107,6 +108,7 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
   await buildThreadState(conn);
   await buildSyscalls(conn);
   await buildIrqs(conn, has);
+  await buildRequestTables(conn, (name) => has(name));
   await conn.run(`
     CREATE TABLE lost AS
       SELECT s.trace_id, l.stream_id, s.path AS stream, l.kind, l.count,

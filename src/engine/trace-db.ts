@@ -16,7 +16,7 @@ import { buildTables } from './derived-tables.js';
 import { importTraces, type ImportProgress } from './import-trace.js';
 
 /** The code that makes the tables: a cache made by another version of it is rebuilt. */
-const ENGINE_CODE = ['import-trace', 'derived-tables', 'column-appender'].map((m) => {
+const ENGINE_CODE = ['import-trace', 'derived-tables', 'request-tables', 'column-appender'].map((m) => {
   const url = new URL(`./${m}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   try {
     return readFileSync(fileURLToPath(url));

@@ -20,6 +20,7 @@ import { ROOT_RUNDIR, userRundir } from '../control/runtime-paths.js';
 import { AGENT_CTRL_WORDS, AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, DAEMON_POLL_MS, type AgentInit } from './app-agent-protocol.js';
 import { APP_SOCKET_NAME } from './app-protocol.js';
 import { activate, AGENT_ENV_KEY, deactivate, ENV_DATA_KEY, getChannel, type SessionConfig } from './tracer.js';
+import { internalWorkerData } from './internal-thread.js';
 
 export const DEFAULT_REGISTER_TIMEOUT_MS = 500;
 const EXIT_FLUSH_TIMEOUT_MS = 5000;
@@ -93,7 +94,7 @@ function launchAgent(candidates: string[], sockets: string[]): void {
   getChannel();
   let worker: Worker;
   try {
-    worker = new Worker(agentUrl(), { workerData: init, transferList: [port2], stdout: false, stderr: false });
+    worker = new Worker(agentUrl(), { workerData: internalWorkerData(init), transferList: [port2], stdout: false, stderr: false });
   } catch {
     return;
   }

@@ -21,6 +21,7 @@ import { declareEvent, flushThread, initThread, threadStats, type EventClass, ty
 import { logLevelValue, type LogLevelName } from './enablement.js';
 import { startLocalSession, type LocalSessionOptions } from './local-session.js';
 import { startAgent } from './app-agent.js';
+import { isInternalThread } from './internal-thread.js';
 import type { ContextName } from './event-codegen.js';
 
 export {
@@ -135,6 +136,6 @@ if (isMainThread) {
       // Tracing unavailable is never the application's problem.
     }
   }
-} else {
+} else if (!isInternalThread()) {
   initThread();
 }

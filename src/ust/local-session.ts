@@ -28,6 +28,7 @@ import { activate, activeSessionId, deactivate, ENV_DATA_KEY, flushThread, getCh
 import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, type ConsumerInit } from './consumer-protocol.js';
 import { makeTraceDirectories, writeTraceFile } from '../ctf/writer/trace-modes.js';
 import { folderDateTime, isoBasicDateTime } from '../ctf/writer/lttng-time-names.js';
+import { internalWorkerData } from './internal-thread.js';
 
 export interface LocalSessionOptions {
   /** Output directory; the trace goes to DIR/ust/pid/PROCNAME-PID-DATETIME/. */
@@ -167,7 +168,7 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
   const init: ConsumerInit = { traceDir, sessionId: config.sessionId, ctrl: ctrl.buffer as SharedArrayBuffer };
   getChannel(); // our own end exists before the consumer's, so nothing we post is lost
-  const worker = new Worker(consumerUrl(), { workerData: init, stdout: false, stderr: false });
+  const worker = new Worker(consumerUrl(), { workerData: internalWorkerData(init), stdout: false, stderr: false });
   worker.unref();
   worker.on('error', (err) => {
     process.emitWarning(`ltt/ust: consumer thread failed: ${err.message}`);

@@ -110,6 +110,21 @@ const byName = new Map<string, EventClass>();
 const actives: Active[] = [];
 let channel: BroadcastChannel | undefined;
 let exitHooked = false;
+/** Called after the thread's events were armed again (a session started or stopped, rules changed). */
+const enablementListeners: (() => void)[] = [];
+
+/**
+ * Runs `fn` whenever this thread's events may have changed `enabled`: instrumentation that costs something
+ * even when its events are disabled (ltt/auto's async hooks and channel subscriptions) turns itself on and off.
+ */
+export function onEnablementChange(fn: () => void): void {
+  enablementListeners.push(fn);
+}
+
+function rearmAll(): void {
+  for (const ev of events) arm(ev);
+  for (const fn of enablementListeners) fn();
+}
 
 function uuidBytes(uuid: string): Uint8Array {
   const hex = uuid.replace(/-/g, '');
@@ -326,7 +341,7 @@ export function activate(config: SessionConfig): void {
     streamTsdl: streamTsdl(streamId, contextTsdl(config.contexts)),
   };
   post({ type: 'ring', sessionId: config.sessionId, ring: desc, events: events.map((ev) => describe(ev, streamId)) });
-  for (const ev of events) arm(ev);
+  rearmAll();
   if (!exitHooked) {
     exitHooked = true;
     // Workers: their own exit flushes their ring. The main thread's hook is in local-session.ts (it must also
@@ -345,7 +360,7 @@ export function deactivate(sessionId?: string): void {
   const gone = actives.filter((a) => sessionId === undefined || a.config.sessionId === sessionId);
   if (gone.length === 0) return;
   for (const a of gone) actives.splice(actives.indexOf(a), 1);
-  for (const ev of events) arm(ev);
+  rearmAll();
   for (const a of gone) {
     if (a.switchTimer !== undefined) clearInterval(a.switchTimer);
     a.ring.exit();
@@ -357,7 +372,7 @@ export function setRules(rules: readonly EventRule[], sessionId?: string): void 
   const a = sessionId === undefined ? actives[0] : actives.find((x) => x.config.sessionId === sessionId);
   if (a === undefined) return;
   a.rules = rules;
-  for (const ev of events) arm(ev);
+  rearmAll();
 }
 
 /** Sub-buffer switch on demand: the open packets of this thread go to the consumer now. */

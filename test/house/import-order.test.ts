@@ -27,6 +27,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['web'], // ltt web: the timeline server over the tables and analyses, and its page (src/web/page: browser code)
   ['consumer'], // kernel consumer: trace_pipe_raw -> CTF, statedump, contexts, thread table
   ['kernel', 'ust'], // tracefs control (KernelSession) | ltt/ust, its agent and consumer worker
+  ['auto'], // ltt/auto: an unmodified Node app's requests as ltt/ust events
   ['session-config'], // saved sessions (LTTng's session XML) and loading them through a control client
   ['sessiond', 'cli'], // two processes: cli reaches the daemon through control only
 ];

@@ -10,6 +10,8 @@ import { schedLatencies, schedStats } from '../../analyses/schedstats.js';
 import { ioLatency, ioUsageTop } from '../../analyses/iolatency.js';
 import { memTop } from '../../analyses/memtop.js';
 import { threadList } from '../../analyses/threads.js';
+import { requestsAnalysis } from '../../analyses/requests.js';
+import { requestsText } from '../../analyses/requests-text.js';
 import {
   cpuTopText,
   ioLatencyText,
@@ -66,6 +68,10 @@ const RUNNERS: Record<string, Runner> = {
     const r = await threadList(c, range, o);
     return { json: { range, threads: r }, text: threadsText(range, r) };
   },
+  requests: async (c, range, o) => {
+    const r = await requestsAnalysis(c, range, o);
+    return { json: r, text: requestsText(r) };
+  },
 };
 const ANALYSES = Object.keys(RUNNERS);
 
@@ -112,6 +118,9 @@ Analyses (as lttng-analyses' commands of the same name, on the trace's SQL table
   iousagetop     bytes read and written per thread, and per file where the trace names it
   memtop         pages allocated and freed per thread
   threads        every thread: tid, pid, names over time, first/last seen, CPU time
+  requests       where each request of an ltt/auto app spent its time (on CPU, system calls, runnable,
+                 blocked, queued, idle; thread pool, workers, children): the slowest (--top N, each with a
+                 timeline), per-route percentiles; the requests themselves are the engine's requests table
 
 Default trace: the current session's.
       --begin=TIME       start of the range (ns, HH:MM:SS[.ns] or YYYY-MM-DD HH:MM:SS[.ns], local time)

@@ -1,0 +1,83 @@
+// The requests of apps traced with ltt/auto (src/auto: `node:*` events), as tables joined with the kernel's.
+//
+// Contract: pid is -1 where the trace cannot tell it (no vpid context, no kernel thread of that tid).
+// buildRequestTables(conn, hasEvent) runs after the kernel tables exist (syscalls for the event
+// loop's polls, threads for pids). It makes, empty when the trace has no node:request_start:
+//   requests(pid, req, tid, start_ts, end_ts, dur, finished, method, path, route, status, bytes): one row per
+//     server request; one that never ended (the app was killed) has finished = false, end_ts NULL and dur up
+//     to the trace's last event;
+//   request_work(pid, req, tid, ts, end_ts): when a JS thread worked for a request (from node:ctx or
+//     node:request_start to the thread's next context change or its next epoll_wait, i.e. the loop polling),
+//     clipped to the request's life;
+//   request_pool(pid, req, op, kind, ts, end_ts): its libuv thread-pool operations, submit to completion;
+//   request_clients(pid, req, client, ts, end_ts, method, url, status): its outgoing HTTP requests;
+//   request_children(pid, req, ts, child_pid, file) and request_workers(pid, req, ts, thread_id, tid).
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** Each node event a table reads, with the columns its view has (typed, for an empty stand-in). */
+const SOURCES: Record<string, string> = {
+  'node:request_start': 'ts BIGINT, tid INTEGER, pid INTEGER, req BIGINT, method VARCHAR, path VARCHAR',
+  'node:request_end': 'ts BIGINT, tid INTEGER, pid INTEGER, req BIGINT, status BIGINT, bytes BIGINT, route VARCHAR',
+  'node:ctx': 'ts BIGINT, tid INTEGER, pid INTEGER, req BIGINT',
+  'node:pool_submit': 'ts BIGINT, tid INTEGER, pid INTEGER, req BIGINT, op BIGINT, kind VARCHAR',
+  'node:pool_done': 'ts BIGINT, tid INTEGER, pid INTEGER, op BIGINT',
+  'node:client_start': 'ts BIGINT, tid INTEGER, pid INTEGER, req BIGINT, client BIGINT, method VARCHAR, url VARCHAR',
+  'node:client_end': 'ts BIGINT, tid INTEGER, pid INTEGER, client BIGINT, status BIGINT',
+  'node:child_spawn': 'ts BIGINT, tid INTEGER, pid INTEGER, req BIGINT, child_pid BIGINT, file VARCHAR',
+  'node:worker_start': 'ts BIGINT, tid INTEGER, pid INTEGER, req BIGINT, thread_id BIGINT',
+  'node:thread_start': 'ts BIGINT, tid INTEGER, pid INTEGER, thread_id BIGINT',
+};
+
+/** The loop's polls: where a JS thread stops working for whichever request it was. */
+const POLLS = `('epoll_wait', 'epoll_pwait', 'epoll_pwait2')`;
+
+export async function buildRequestTables(conn: DuckDBConnection, hasEvent: (name: string) => boolean): Promise<void> {
+  // An event the trace lacks reads as an empty relation of the same shape.
+  const from = (name: string): string => {
+    if (hasEvent(name)) return quote(name);
+    const cols = SOURCES[name]!.split(', ').map((c) => {
+      const [col, type] = c.split(' ');
+      return `NULL::${type} AS ${col}`;
+    });
+    return `(SELECT ${cols.join(', ')} WHERE false)`;
+  };
+  await conn.run(`
+    CREATE TABLE requests AS
+      SELECT COALESCE(s.pid, -1) AS pid, s.req, s.tid, s.ts AS start_ts, e.ts AS end_ts,
+             COALESCE(e.ts, (SELECT max(ts) FROM events)) - s.ts AS dur, e.ts IS NOT NULL AS finished,
+             s.method, s.path, COALESCE(NULLIF(e.route, ''), s.path) AS route, e.status, e.bytes
+      FROM ${from('node:request_start')} s
+      LEFT JOIN ${from('node:request_end')} e ON COALESCE(e.pid, -1) = COALESCE(s.pid, -1) AND e.req = s.req
+      ORDER BY s.ts;
+    CREATE TEMP TABLE rq_marks AS
+      SELECT tid, COALESCE(pid, -1) AS pid, ts, req FROM ${from('node:ctx')} WHERE tid IS NOT NULL
+      UNION ALL SELECT tid, COALESCE(pid, -1), ts, req FROM ${from('node:request_start')} WHERE tid IS NOT NULL
+      UNION ALL SELECT tid, -1, ts, 0 FROM syscalls
+        WHERE name IN ${POLLS} AND tid IN (SELECT DISTINCT tid FROM events WHERE name LIKE 'node:%' AND tid IS NOT NULL);
+    CREATE TABLE request_work AS
+      SELECT pid, req, tid, ts, end_ts FROM (
+        SELECT r.pid, r.req, w.tid, greatest(w.ts, r.start_ts) AS ts, least(w.end_ts, r.start_ts + r.dur) AS end_ts
+        FROM (SELECT *, lead(ts) OVER (PARTITION BY tid ORDER BY ts) AS end_ts FROM rq_marks) w
+        JOIN requests r ON r.pid = w.pid AND r.req = w.req
+        WHERE w.req <> 0 AND w.end_ts IS NOT NULL
+      ) WHERE end_ts > ts ORDER BY tid, ts;
+    CREATE TABLE request_pool AS
+      SELECT COALESCE(s.pid, -1) AS pid, s.req, s.op, s.kind, s.ts, d.ts AS end_ts
+      FROM ${from('node:pool_submit')} s LEFT JOIN ${from('node:pool_done')} d ON COALESCE(d.pid, -1) = COALESCE(s.pid, -1) AND d.op = s.op
+      ORDER BY s.ts;
+    CREATE TABLE request_clients AS
+      SELECT COALESCE(s.pid, -1) AS pid, s.req, s.client, s.ts, e.ts AS end_ts, s.method, s.url, e.status
+      FROM ${from('node:client_start')} s LEFT JOIN ${from('node:client_end')} e ON COALESCE(e.pid, -1) = COALESCE(s.pid, -1) AND e.client = s.client
+      ORDER BY s.ts;
+    CREATE TABLE request_children AS
+      SELECT COALESCE(pid, -1) AS pid, req, ts, child_pid, file FROM ${from('node:child_spawn')} ORDER BY ts;
+    CREATE TABLE request_workers AS
+      SELECT COALESCE(w.pid, -1) AS pid, w.req, w.ts, w.thread_id, t.tid
+      FROM ${from('node:worker_start')} w LEFT JOIN ${from('node:thread_start')} t ON COALESCE(t.pid, -1) = COALESCE(w.pid, -1) AND t.thread_id = w.thread_id
+      ORDER BY w.ts;
+    DROP TABLE rq_marks;
+  `);
+}

@@ -1,0 +1,185 @@
+// ltt/auto on an unmodified app (examples/auto-routes.mjs, loaded with `node --import`): the `node:*` events it
+// records for HTTP server requests and the work they cause (timers, the thread pool, a child process, a fetch
+// and its connect and lookup, a worker thread), each carrying the id of the request that caused it, with many
+// requests in flight; and nothing subscribed or hooked while no session records (the "costs nothing" half).
+// The app records into a local session (LTT_UST_OUTPUT); the trace is read back with ltt's reader.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { events, openTrace, type PlainEvent } from '../../src/ctf/index.js';
+import { ROOT, cleanup, tempDir, traceDirOf } from '../ust/helpers.js';
+
+const AUTO = join(ROOT, 'dist', 'src', 'auto', 'index.js');
+const APP = join(ROOT, 'examples', 'auto-routes.mjs');
+const ISOLATED = { LTT_RUNDIR: '/nonexistent/ltt-test-no-daemon' };
+
+/** Starts the routes app traced into OUT; resolves with its port once it listens. */
+function startApp(out: string): Promise<{ app: ChildProcess; port: number; exited: Promise<number | null> }> {
+  const app = spawn(process.execPath, ['--import', pathToFileURL(AUTO).href, APP], {
+    cwd: ROOT,
+    env: { ...process.env, ...ISOLATED, LTT_UST_OUTPUT: out, LTT_UST_CONTEXTS: 'vpid,vtid' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('the app did not listen')), 60_000);
+    app.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /listening (\d+)/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ app, port: Number(m[1]), exited });
+      }
+    });
+  });
+}
+
+type Fields = Record<string, unknown>;
+interface Rec {
+  readonly name: string;
+  readonly ns: bigint;
+  readonly tid: number;
+  readonly f: Fields;
+}
+
+async function readTrace(dir: string): Promise<Rec[]> {
+  const out: Rec[] = [];
+  for await (const e of events(await openTrace([dir]))) {
+    out.push({ name: e.name, ns: e.ns!, tid: Number((e.specificContext as Fields | undefined)?.['vtid'] ?? (e.commonContext as Fields | undefined)?.['vtid']), f: (e.payload ?? {}) as Fields });
+  }
+  return out;
+}
+
+const num = (v: unknown): number => Number(v);
+
+describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
+  let dir: string;
+  let recs: Rec[] = [];
+  const bodies = new Map<string, string>();
+
+  before(async () => {
+    dir = tempDir('auto');
+    const { app, port, exited } = await startApp(join(dir, 'trace'));
+    try {
+      const get = async (path: string): Promise<void> => {
+        const r = await fetch(`http://127.0.0.1:${port}${path}`);
+        bodies.set(path, await r.text());
+        assert.equal(r.status, 200, `${path}: ${bodies.get(path)}`);
+      };
+      for (const path of ['/cpu', '/read', '/child', '/fetch', '/pool', '/worker']) await get(path);
+      // Many in flight at once: each timer callback must still find its own request.
+      await Promise.all(Array.from({ length: 8 }, () => get('/timer')));
+    } finally {
+      app.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+    recs = await readTrace(traceDirOf(join(dir, 'trace')));
+  });
+
+  after(() => cleanup(dir));
+
+  const starts = (path: string) => recs.filter((r) => r.name === 'node:request_start' && r.f['path'] === path);
+  const of = (name: string, req: number) => recs.filter((r) => r.name === name && num(r.f['req']) === req);
+
+  it('records each request: method, path, status, bytes, one end per start', () => {
+    for (const path of ['/cpu', '/read', '/child', '/fetch', '/pool', '/worker', '/timer']) {
+      const s = starts(path);
+      assert.equal(s.length, path === '/timer' ? 8 : 1, path);
+      for (const st of s) {
+        assert.equal(st.f['method'], 'GET');
+        const ends = of('node:request_end', num(st.f['req']));
+        assert.equal(ends.length, 1, `${path}: one end`);
+        assert.equal(num(ends[0]!.f['status']), 200);
+        // The response's bytes on the wire: headers and the body.
+        assert.ok(num(ends[0]!.f['bytes']) > Buffer.byteLength(bodies.get(path)!), `${path} bytes ${String(ends[0]!.f['bytes'])}`);
+        assert.ok(ends[0]!.ns > st.ns);
+      }
+    }
+    const ids = recs.filter((r) => r.name === 'node:request_start').map((r) => num(r.f['req']));
+    assert.equal(new Set(ids).size, ids.length, 'request ids are unique');
+  });
+
+  it('carries each timer request to its own timer callback, with 8 in flight', () => {
+    for (const st of starts('/timer')) {
+      const req = num(st.f['req']);
+      const later = of('node:ctx', req).filter((c) => c.ns >= st.ns + 25_000_000n);
+      assert.ok(later.length >= 1, `request ${req}: no callback of its own after its 30 ms timer`);
+      assert.equal(later[0]!.tid, st.tid, 'on the main thread');
+    }
+  });
+
+  it('attributes thread-pool work, a child process, a fetch (connect, lookup) and a worker to their request', () => {
+    const pool = num(starts('/pool')[0]!.f['req']);
+    const submits = of('node:pool_submit', pool);
+    assert.ok(submits.length >= 2, 'readFile: open, fstat, read, close on the pool');
+    assert.match(String(submits[0]!.f['kind']), /^FSREQ/);
+    for (const s of submits) assert.equal(recs.filter((r) => r.name === 'node:pool_done' && num(r.f['op']) === num(s.f['op'])).length, 1);
+
+    const child = of('node:child_spawn', num(starts('/child')[0]!.f['req']));
+    assert.equal(child.length, 1);
+    assert.ok(num(child[0]!.f['child_pid']) > 0);
+    assert.equal(child[0]!.f['file'], '/bin/sh');
+
+    const fetchReq = num(starts('/fetch')[0]!.f['req']);
+    const client = of('node:client_start', fetchReq);
+    assert.equal(client.length, 1);
+    assert.match(String(client[0]!.f['url']), /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const end = recs.filter((r) => r.name === 'node:client_end' && num(r.f['client']) === num(client[0]!.f['client']));
+    assert.equal(end.length, 1);
+    assert.equal(num(end[0]!.f['status']), 200);
+    assert.equal(of('node:connect_start', fetchReq).length, 1, 'the fetch opened a connection');
+
+    const worker = of('node:worker_start', num(starts('/worker')[0]!.f['req']));
+    assert.equal(worker.length, 1);
+    const thread = recs.filter((r) => r.name === 'node:thread_start' && num(r.f['thread_id']) === num(worker[0]!.f['thread_id']));
+    assert.equal(thread.length, 1, 'the worker announced its thread');
+    assert.notEqual(thread[0]!.tid, worker[0]!.tid);
+    // ltt's own threads (the local consumer) inherit --import ltt/auto but trace nothing: every thread that
+    // announced itself is one the app created.
+    for (const t of recs.filter((r) => r.name === 'node:thread_start')) {
+      assert.ok(recs.some((w) => w.name === 'node:worker_start' && num(w.f['thread_id']) === num(t.f['thread_id'])), `thread ${String(t.f['thread_id'])} is ltt's`);
+    }
+  });
+});
+
+describe('ltt/auto without a session', { timeout: 60_000 }, () => {
+  // What a loaded ltt/auto leaves in place: channel subscribers (which make Node build messages) and async hooks.
+  const probe = (module: 'esm' | 'cjs', env: Record<string, string>): string => {
+    const dir = tempDir('auto-probe');
+    try {
+      const check = `console.log(['http.server.request.start', 'undici:request:create', 'child_process'].map((c) => dc.hasSubscribers(c)).join(','));`;
+      const file = module === 'esm' ? join(dir, 'probe.mjs') : join(dir, 'probe.cjs');
+      writeFileSync(
+        file,
+        module === 'esm'
+          ? `import dc from 'node:diagnostics_channel';\n${check}\n`
+          : `require(${JSON.stringify(AUTO)});\nconst dc = require('node:diagnostics_channel');\n${check}\n`,
+      );
+      const args = module === 'esm' ? ['--import', pathToFileURL(AUTO).href, file] : [file];
+      const p = spawnSync(process.execPath, args, { cwd: dir, env: { ...process.env, ...ISOLATED, ...env }, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(p.status, 0, p.stderr);
+      return p.stdout.trim();
+    } finally {
+      cleanup(dir);
+    }
+  };
+
+  it('subscribes to nothing until a session records node events (ESM --import and CommonJS require)', () => {
+    assert.equal(probe('esm', {}), 'false,false,false');
+    assert.equal(probe('cjs', {}), 'false,false,false');
+    const out = tempDir('auto-on');
+    try {
+      assert.equal(probe('esm', { LTT_UST_OUTPUT: join(out, 'a') }), 'true,true,true');
+      assert.equal(probe('cjs', { LTT_UST_OUTPUT: join(out, 'b') }), 'true,true,true');
+      // Rules that leave the node provider out: still nothing.
+      assert.equal(probe('esm', { LTT_UST_OUTPUT: join(out, 'c'), LTT_UST_EVENTS: 'demo:*' }), 'false,false,false');
+    } finally {
+      cleanup(out);
+    }
+  });
+});
