@@ -170,18 +170,16 @@ class FileStreamSink implements StreamSink {
   private indexFd = -1;
   private dataPath = '';
   private indexPath = '';
-  /** Bytes in the current data file and its index file. */
-  private fileBytes = 0;
+  /** Bytes in the current index file. */
   private indexBytes = 0;
   /** Rotation number of the current file (0-based, wraps at tracefileCount). */
   private fileNumber = 0;
   private readonly rotate: boolean;
-  private readonly entry = Buffer.alloc(INDEX_ENTRY_SIZE);
   private closed = false;
+  /** The first packet written behind that failed with no `lost` callback to report it (close() throws it). */
+  private lateFailure: unknown;
   /** The next data file asks for O_DIRECT (direct-io.ts) while the previous ones kept it. */
   private direct = directIoEnabled;
-  /** DirectFile.write's positional write, with this sink's error wording. */
-  private readonly writeData = (fd: number, bytes: Uint8Array, pos: number): void => writeAllAt(fd, bytes, pos, this.dataPath);
 
   get fileName(): string {
     return this.info.fileName;
@@ -242,6 +240,7 @@ class FileStreamSink implements StreamSink {
             throw ioError('open', dataPath, err);
           }
         },
+        (fd, bytes, pos) => writeAllAt(fd, bytes, pos, dataPath),
       );
       indexFd = openTruncated(this.indexDir, `${base}.idx`);
       const header = indexFileHeader();
@@ -262,7 +261,6 @@ class FileStreamSink implements StreamSink {
     }
     this.data = data;
     this.indexFd = indexFd;
-    this.fileBytes = 0;
   }
 
   private closeFiles(): void {
@@ -287,9 +285,9 @@ class FileStreamSink implements StreamSink {
     }
   }
 
-  writePacket(packet: Uint8Array, index: PacketIndexEntry, budgetMs?: number): void {
+  writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed stream ${this.dataPath}`);
-    if (this.data !== undefined && this.rotate && this.fileBytes > 0 && this.fileBytes + packet.length > this.info.tracefileSize!) {
+    if (this.data !== undefined && this.rotate && this.data.size > 0 && this.data.size + packet.length > this.info.tracefileSize!) {
       // lttng-consumerd: move to the next file of the ring, overwriting the oldest one.
       this.closeFiles();
       this.fileNumber++;
@@ -298,18 +296,31 @@ class FileStreamSink implements StreamSink {
     }
     // Also retries a file whose opening failed before (full disk at rotation).
     if (this.data === undefined) this.openFiles();
-    const data = this.data!;
-    encodeIndexEntry(this.entry, 0, this.fileBytes, index);
-    data.write(packet, this.fileBytes, this.writeData, undefined, budgetMs);
-    try {
-      writeAllAt(this.indexFd, this.entry, this.indexBytes, this.indexPath);
-    } catch (err) {
-      // The index must match the data file: the packet goes too.
-      truncateQuietly(data.fd, this.fileBytes);
-      throw err;
-    }
-    this.fileBytes += packet.length;
-    this.indexBytes += this.entry.length;
+    // The index entry goes once the packet is in the file (now, or later when written behind: direct-io.ts).
+    const { indexFd, indexPath, dataPath } = this;
+    let now = true;
+    let failedNow: unknown;
+    this.data!.append(packet, packet.length, {
+      done: (pos) => {
+        const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
+        encodeIndexEntry(entry, 0, pos, index);
+        writeAllAt(indexFd, entry, this.indexBytes, indexPath);
+        this.indexBytes += entry.length;
+      },
+      failed: (err) => {
+        const e = err instanceof LttError ? err : ioError('write', dataPath, err);
+        if (now) failedNow = e;
+        else if (lost !== undefined) lost(e);
+        else this.lateFailure ??= e;
+      },
+    });
+    now = false;
+    if (failedNow !== undefined) throw failedNow;
+  }
+
+  /** Every packet written so far is in the file (or reported lost): see DirectFile.settle(). */
+  settle(): void {
+    this.data?.settle();
   }
 
   async close(): Promise<void> {
@@ -317,5 +328,7 @@ class FileStreamSink implements StreamSink {
     this.closed = true;
     this.closeFiles();
     this.onClose();
+    // A packet written behind, with nobody to tell, failed: the trace is not whole.
+    if (this.lateFailure !== undefined) throw this.lateFailure;
   }
 }

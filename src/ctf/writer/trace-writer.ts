@@ -279,6 +279,11 @@ export class CtfTraceWriter implements StreamOwner {
     await old.close();
   }
 
+  /** Returns once every packet closed so far is stored or counted lost (sinks write behind: direct-io.ts). */
+  settle(): void {
+    for (const s of this.streams.keys()) s.settle();
+  }
+
   /**
    * Closes every open stream (flushing its last packet), writes queued metadata, closes the sink. Metadata that
    * cannot be written now is a write failure like the others (counted, reported), not an exception.
