@@ -40,7 +40,7 @@ test('CtfTraceWriter on a full disk: counts unwritten packets, reports once, res
       written++;
     }
     // Packets written behind (direct-io.ts) are counted once their writes come back: wait for them.
-    trace.settle();
+    await trace.settle();
     assert.ok(stream.stats.unwrittenPackets > 0, 'the disk filled up');
     assert.equal(errors.length, 1, 'the failure is reported once');
     assert.match(errors[0]!.message, ENOSPC);
@@ -53,7 +53,7 @@ test('CtfTraceWriter on a full disk: counts unwritten packets, reports once, res
     for (let j = 0; j < 3000; j++) stream.write(late, (ts += 10), [j]);
     written += 3000;
     stream.flushPacket();
-    trace.settle();
+    await trace.settle();
     const lostWhileFull = stream.stats.unwrittenPackets;
 
     // Space comes back: writing resumes (metadata first) without any call from the producer.

@@ -138,6 +138,15 @@ export class DirectFile {
   private slow = false;
   /** Where the next packet goes: the bytes written and staged. */
   private end = 0;
+  /** The packet settle() is writing again while its thread-pool write is still out. */
+  private redoing: PendingWrite | undefined;
+  /**
+   * Its second write failed (a full disk): the first may still land, so nothing is appended until it is back
+   * (and cut off again): appends fail with `err` meanwhile.
+   */
+  private blocked: { item: PendingWrite; err: unknown } | undefined;
+  /** Resolved when no thread-pool write is out any more (settle()'s promise). */
+  private idleWaiters: Array<() => void> = [];
 
   private constructor(
     public fd: number,
@@ -177,6 +186,10 @@ export class DirectFile {
    * through `outcome`, now or later (see the class comment), never as an exception.
    */
   append(bytes: Uint8Array, size: number, outcome: WriteOutcome): void {
+    if (this.blocked !== undefined) {
+      outcome.failed(this.blocked.err);
+      return;
+    }
     if (this.direct && (this.end % ALIGN !== 0 || size % ALIGN !== 0)) this.leaveDirect();
     if (this.direct && this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES) {
       this.settle();
@@ -200,17 +213,26 @@ export class DirectFile {
     }
   }
 
-  /** Waits for every packet appended so far to be in the file (or failed): before a stop, a close, a rotation. */
-  settle(): void {
+  /**
+   * Writes every packet appended so far (or fails it) before returning: before a stop, a close, a rotation.
+   * The promise resolves once no thread-pool write is out either (a caller that can wait: nothing then
+   * touches the file behind its back).
+   */
+  settle(): Promise<void> {
     const item = this.inflight;
     this.inflight = undefined;
     // Its thread-pool write may still be running: the same bytes go again, synchronously (the kernel orders the
     // two writes of one file: ext4 and tmpfs by the inode lock), so that they are surely there when this returns.
-    if (item !== undefined) this.writeNow(item, false);
+    if (item !== undefined) {
+      this.redoing = item;
+      this.writeNow(item, false);
+      this.redoing = undefined;
+    }
     for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
       this.staged -= q.size;
       this.writeNow(q);
     }
+    return this.outstanding === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private stage(bytes: Uint8Array, size: number): Uint8Array {
@@ -233,9 +255,15 @@ export class DirectFile {
 
   /** A thread-pool write came back. */
   private landed(item: PendingWrite, err: NodeJS.ErrnoException | null, n: number): void {
+    if (this.blocked?.item === item) {
+      // Written again by settle(), which failed: whatever this write put there goes again.
+      if (err === null && n > 0) this.truncate(item.pos);
+      this.blocked = undefined;
+    }
     if (--this.outstanding === 0) {
       for (const fd of this.deferredClose.splice(0)) fs.closeSync(fd);
       if (this.closeLater) fs.closeSync(this.fd);
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
     if (this.inflight !== item) {
       // settle() wrote it again meanwhile (and told its writer): only its buffer is free now.
@@ -295,15 +323,20 @@ export class DirectFile {
 
   /** `item` is not in the file: cut the file back to it; the packets staged after it fail with it. */
   private fail(item: PendingWrite, err: unknown): void {
-    try {
-      fs.ftruncateSync(this.fd, item.pos);
-    } catch {
-      // Shrinking cannot need space; the writer's index still lists only whole packets.
-    }
+    this.truncate(item.pos);
+    if (item === this.redoing) this.blocked = { item, err };
     this.end = item.pos;
     item.outcome.failed(err);
     this.staged = 0;
     for (const q of this.queue.splice(0)) q.outcome.failed(err);
+  }
+
+  private truncate(size: number): void {
+    try {
+      fs.ftruncateSync(this.fd, size);
+    } catch {
+      // Shrinking cannot need space; the writer's index still lists only whole packets.
+    }
   }
 
   /** Through the page cache for good, after what is staged. */
@@ -323,10 +356,12 @@ export class DirectFile {
     this.direct = false;
   }
 
-  close(): void {
-    this.settle();
+  /** Closes the file (its descriptor once no thread-pool write uses it); the promise: as settle()'s. */
+  close(): Promise<void> {
+    const idle = this.settle();
     if (this.outstanding > 0) this.closeLater = true;
     else fs.closeSync(this.fd);
+    return idle;
   }
 }
 

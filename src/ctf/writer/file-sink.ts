@@ -150,7 +150,9 @@ export class FileTraceSink implements TraceSink {
   }
 
   async close(): Promise<void> {
-    for (const s of [...this.streams]) await s.close();
+    // Every file is closed even when a stream reports a lost packet; the first such error is thrown at the end.
+    let lost: unknown;
+    for (const s of [...this.streams]) await s.close().catch((err: unknown) => (lost ??= err));
     if (this.metadataFd >= 0) {
       const fd = this.metadataFd;
       this.metadataFd = -1;
@@ -162,6 +164,7 @@ export class FileTraceSink implements TraceSink {
     }
     this.root.close();
     this.index.close();
+    if (lost !== undefined) throw lost;
   }
 }
 
@@ -263,13 +266,15 @@ class FileStreamSink implements StreamSink {
     this.indexFd = indexFd;
   }
 
-  private closeFiles(): void {
+  /** Closes the stream's files; the promise resolves once nothing is written behind into them any more. */
+  private closeFiles(): Promise<void> {
     const data = this.data;
     this.data = undefined;
+    let idle = Promise.resolve();
     if (data !== undefined) {
       if (!data.isDirect) this.direct = false;
       try {
-        data.close();
+        idle = data.close();
       } catch (err) {
         throw ioError('close', this.dataPath, err);
       }
@@ -283,13 +288,15 @@ class FileStreamSink implements StreamSink {
         throw ioError('close', this.indexPath, err);
       }
     }
+    return idle;
   }
 
   writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed stream ${this.dataPath}`);
     if (this.data !== undefined && this.rotate && this.data.size > 0 && this.data.size + packet.length > this.info.tracefileSize!) {
-      // lttng-consumerd: move to the next file of the ring, overwriting the oldest one.
-      this.closeFiles();
+      // lttng-consumerd: move to the next file of the ring, overwriting the oldest one (a write of the old one
+      // still under way only rewrites bytes already there: see DirectFile.settle()).
+      void this.closeFiles();
       this.fileNumber++;
       const count = this.info.tracefileCount ?? 0;
       if (count > 0) this.fileNumber %= count;
@@ -319,15 +326,16 @@ class FileStreamSink implements StreamSink {
   }
 
   /** Every packet written so far is in the file (or reported lost): see DirectFile.settle(). */
-  settle(): void {
-    this.data?.settle();
+  settle(): Promise<void> {
+    return this.data?.settle() ?? Promise.resolve();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.closeFiles();
+    const idle = this.closeFiles();
     this.onClose();
+    await idle;
     // A packet written behind, with nobody to tell, failed: the trace is not whole.
     if (this.lateFailure !== undefined) throw this.lateFailure;
   }

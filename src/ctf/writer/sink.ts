@@ -38,8 +38,11 @@ export interface StreamSink {
    * also find that later: it then calls `lost` (from a later writePacket(), settle() or an I/O callback).
    */
   writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void;
-  /** Returns once every packet written so far is stored (or reported lost): before a stop makes the trace readable. */
-  settle?(): void;
+  /**
+   * Returns once every packet written so far is stored (or reported lost): before a stop makes the trace
+   * readable; the promise resolves once nothing is written behind any more.
+   */
+  settle?(): Promise<void>;
   close(): Promise<void>;
 }
 

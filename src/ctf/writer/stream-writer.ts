@@ -342,9 +342,9 @@ export class StreamWriter {
     };
   }
 
-  /** Returns once every packet closed so far is stored (StreamSink.settle). */
-  settle(): void {
-    this.sink.settle?.();
+  /** Returns once every packet closed so far is stored (StreamSink.settle; the promise: nothing written behind). */
+  settle(): Promise<void> {
+    return this.sink.settle?.() ?? Promise.resolve();
   }
 
   /** Flushes the open packet, if any, and closes the sink. */

@@ -279,9 +279,12 @@ export class CtfTraceWriter implements StreamOwner {
     await old.close();
   }
 
-  /** Returns once every packet closed so far is stored or counted lost (sinks write behind: direct-io.ts). */
-  settle(): void {
-    for (const s of this.streams.keys()) s.settle();
+  /**
+   * Returns once every packet closed so far is stored or counted lost (sinks write behind: direct-io.ts); the
+   * promise resolves once nothing is written behind any more.
+   */
+  async settle(): Promise<void> {
+    await Promise.all([...this.streams.keys()].map((s) => s.settle()));
   }
 
   /**
