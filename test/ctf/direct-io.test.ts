@@ -177,3 +177,55 @@ test('a packet written behind that does not fit cuts the file back to it and fai
     fs.rmdirSync(dir);
   }
 });
+
+test('a packet written again by settle() that fails while its first write is still out: appends wait, and what that write puts there is cut off', { skip: directIoEnabled && process.getuid?.() === 0 ? false : 'needs root (tmpfs) and O_DIRECT' }, async () => {
+  const dir = fs.mkdtempSync('/tmp/ltt-direct-late-');
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=320k', 'tmpfs', dir]).status, 0);
+  const fifos = [0, 1, 2, 3].map((k) => path.join(dir, `fifo${k}`));
+  let released = true;
+  // Lets the pool's threads go (each waits in open(FIFO) for a writer): also when an assertion fails first.
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    for (const p of fifos) fs.closeSync(fs.openSync(p, 'w'));
+  };
+  try {
+    for (const f of fifos) assert.equal(spawnSync('mkfifo', [f]).status, 0);
+    const filler = path.join(dir, 'filler');
+    fs.writeFileSync(filler, Buffer.alloc(65536));
+    const file = path.join(dir, 'data');
+    const { f } = openDirect(file);
+    const told: string[] = [];
+    const tell = (k: number) => ({ done: (pos: number) => told.push(`done ${k} at ${pos / 65536}`), failed: () => told.push(`failed ${k}`) });
+    const packet = allocateAligned(65536);
+    for (let k = 0; k < 4; k++) f.append(packet.fill(k + 1), 65536, tell(k));
+    await f.settle();
+    // Every thread of libuv's pool (4) waits for a FIFO writer: the next direct write is queued, not started.
+    const opened = fifos.map((p) => new Promise<number>((resolve, reject) => fs.open(p, 'r', (err, fd) => (err ? reject(err) : resolve(fd)))));
+    released = false;
+    await new Promise((r) => setTimeout(r, 100));
+    f.append(packet.fill(5), 65536, tell(4));
+    const idle = f.settle(); // written again at once: the disk is full
+    assert.deepEqual(told.slice(4), ['failed 4']);
+    f.append(packet.fill(6), 65536, tell(5));
+    assert.deepEqual(told.slice(5), ['failed 5'], 'refused while the first write of packet 4 is still out');
+    // Room again, and the pool runs: the first write of packet 4 lands now, and is cut off.
+    fs.rmSync(filler);
+    release();
+    for (const fd of await Promise.all(opened)) fs.closeSync(fd);
+    await idle;
+    assert.equal(fs.statSync(file).size, 4 * 65536, 'the late write is cut off');
+    f.append(packet.fill(7), 65536, tell(6));
+    await f.settle();
+    assert.equal(told.at(-1), 'done 6 at 4');
+    await f.close();
+    const bytes = fs.readFileSync(file);
+    assert.equal(bytes.length, 5 * 65536);
+    assert.deepEqual([0, 1, 2, 3, 4].map((k) => bytes[k * 65536]), [1, 2, 3, 4, 7]);
+  } finally {
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    spawnSync('umount', ['-l', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
