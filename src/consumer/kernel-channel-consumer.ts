@@ -354,11 +354,7 @@ export class KernelChannelConsumer {
     this.opts.threads.tick();
     const bufferBytes = this.opts.bufferPages * this.opts.pageSize;
     let fill = 0;
-    // A packet written during this drain may wait for the device only as long as the buffers, at the rate
-    // they filled lately, take to fill the three quarters a drain leaves free (else: the page cache takes it).
-    const budgetMs = this.rate > 0 ? (1 - REDRAIN_AT_ONCE) / this.rate : Infinity;
     for (const r of this.readers) {
-      r.stream.writeBudgetMs = budgetMs;
       let pages = this.opts.bufferPages + 1;
       if (!partial && r.statsFd >= 0) {
         // Unread record bytes over what a page holds: the pages the writer has left behind (a page it could not

@@ -274,6 +274,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       return undefined;
     case 'drain':
       channel(req.channel).consumer.drain();
+      await writer?.settle();
       return stats();
     case 'snapshot': {
       if (!ring || !writer) throw new Error('kernel consumer: not a snapshot-mode trace');
@@ -323,6 +324,8 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
         // streams end together as they began together.
         const end = monotonicNow();
         for (const c of channels.values()) for (const s of c.streams.values()) s.flushPacket(end);
+        // The trace is readable once `stop` answers: packets still being written behind are waited for.
+        await writer?.settle();
         try {
           writer?.flushMetadata();
         } catch {

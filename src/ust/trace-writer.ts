@@ -3,9 +3,9 @@
 //
 // Contract: a SessionWriter is fed the 'ring' and 'event' messages of its session (onMessage); for each ring it
 // waits (Atomics.waitAsync on the ring's doorbell) for closed sub-buffers and writes each one as a CTF packet: the
-// sub-buffer bytes are already the packet (header + records), so it writes them straight from shared memory
-// (discard mode: zero-copy; the producer cannot reuse a sub-buffer before it is marked consumed) or from a private
-// copy validated by compare-and-swap (overwrite mode: the producer may take the sub-buffer back at any time; a torn
+// sub-buffer bytes are already the packet (header + records), so it writes them as they are from shared memory
+// (discard mode; the producer cannot reuse a sub-buffer before it is marked consumed: it is once the file writer
+// has them, staged if written behind, direct-io.ts) or from a private copy validated by compare-and-swap (overwrite mode: the producer may take the sub-buffer back at any time; a torn
 // copy is dropped and the loss shows as a packet_seq_num gap), pads it to the page-aligned packet size, and appends
 // the LTTng index entry (index/CHANNEL_N.idx, CTF index 1.1). finish() drains everything, rescues the committed
 // part of packets still open (threads that could not flush: busy, or stopped by process.exit()), closes the files
@@ -43,7 +43,6 @@ import type { SnapshotPart } from './snapshot-trace.js';
 // Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings the project compiles against.
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
-const ZEROS = Buffer.alloc(PACKET_ALIGN);
 const EMPTY_RING = new SharedArrayBuffer(0);
 /** Snapshot mode: the streams of gone threads whose packets are kept (a thread pool's would add up forever). */
 const MAX_CLOSED_STREAMS_HELD = 64;
@@ -86,8 +85,6 @@ function writeAllAt(fd: number, bufs: readonly Uint8Array[], pos: number): void 
   }
 }
 
-/** One buffer at `pos` (DirectFile.write's positional write). */
-const writeOne = (fd: number, b: Uint8Array, pos: number): void => writeAllAt(fd, [b], pos);
 
 function truncateQuietly(fd: number, size: number): void {
   try {
@@ -108,7 +105,6 @@ class RingSink {
   idxFd = -1;
   priv: Buffer;
   readonly idxEntry = Buffer.alloc(72);
-  fileOff = 0;
   idxOff = 0;
   unwrittenPackets = 0;
   unwrittenEvents = 0;
@@ -138,8 +134,7 @@ class RingSink {
     this.stats = new Float64Array(d.ctl, ctlInt32Words(d.numSubbuf) * 4);
     this.dataPath = join(traceDir, d.streamName);
     this.idxPath = join(traceDir, 'index', `${d.streamName}.idx`);
-    // Page-aligned like the ring: copies (overwrite mode, final drain) go to disk directly too.
-    this.priv = allocateAligned(d.subbufSize);
+    this.priv = Buffer.alloc(d.subbufSize);
     if (owner.snapshot) this.held = [];
     else this.openFiles();
   }
@@ -153,9 +148,10 @@ class RingSink {
     try {
       const path = this.dataPath;
       data = DirectFile.open(
-        this.d.aligned,
+        true,
         (direct) => openTraceFile(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (direct ? constants.O_DIRECT : 0)),
         () => openSync(path, constants.O_WRONLY),
+        (fd, b, pos) => writeAllAt(fd, [b], pos),
       );
       file = this.idxPath;
       idxFd = openTraceFile(this.idxPath, 'w');
@@ -245,47 +241,27 @@ class RingSink {
     const content = Number(this.dv.getBigUint64(base + PH_CONTENT_SIZE, true)) / 8;
     const gi = CTL_GEN + i;
     const events = this.ctl[ctlCountIndex(this.d.numSubbuf, i)]!;
-    const budget = this.budgetMs(base, content);
     if (this.d.mode === 'discard') {
       // Written or not (full disk), the sub-buffer goes back to the producer: a stalled writer must not stall it.
-      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events, true, this.d.aligned, budget);
+      this.writePacket(Buffer.from(this.d.data, base, content), undefined, events);
       Atomics.store(this.ctl, gi, gen(this.expect, GEN_CONSUMED));
       Atomics.notify(this.ctl, gi);
     } else {
       this.priv.set(this.u8.subarray(base, base + content));
       const closed = gen(this.expect, GEN_CLOSED);
       if (Atomics.compareExchange(this.ctl, gi, closed, gen(this.expect, GEN_CONSUMED)) === closed) {
-        this.writePacket(this.priv.subarray(0, content), undefined, events, true, undefined, budget);
+        this.writePacket(this.priv.subarray(0, content), undefined, events);
       }
     }
     this.expect++;
   }
 
   /**
-   * How long writing packet `expect` (closed, at `base`, `content` bytes) may take before its producer runs out
-   * of sub-buffers (DirectFile.write's `budgetMs`): none if more closed packets wait already; else the time the
-   * producer, at the rate it filled this packet, takes to fill the free sub-buffers and half of the one it is in,
-   * plus how long it then waits for one (its blocking timeout: a producer that waits forever loses nothing).
+   * Writes one packet (content bytes with a complete header) and its index entry; false if it failed at once.
+   * The bytes may be reused on return (written behind from a copy: direct-io.ts); a failure found later is
+   * counted then (unwritten, the files cut back to the packet before).
    */
-  private budgetMs(base: number, content: number): number {
-    const n = this.d.numSubbuf;
-    if (this.d.blockingTimeoutMs === Infinity) return Infinity;
-    const next = this.expect + 1;
-    if (Atomics.load(this.ctl, CTL_GEN + (next & (n - 1))) === gen(next, GEN_CLOSED)) return this.d.blockingTimeoutMs;
-    const ns = Number(this.dv.getBigUint64(base + PH_TS_END, true) - this.dv.getBigUint64(base + PH_TS_BEGIN, true));
-    return (ns / 1e6) * (this.d.subbufSize / content) * (n - 1.5) + this.d.blockingTimeoutMs;
-  }
-
-  /**
-   * Writes one packet (content bytes with a complete header) and its index entry; false if it could not (then
-   * it is counted as unwritten, and the files end at the previous whole packet).
-   * `padInPlace`: `bytes` start a buffer this writer owns up to the padded size (a closed or claimed
-   * sub-buffer, the private copy): the padding is zeroed there and the packet goes out as one write, which
-   * O_DIRECT takes when that memory is page-aligned (`aligned`: true for the ring's when allocated so; absent for
-   * allocateAligned()'s, which direct-io.ts recognizes). Otherwise the padding comes from elsewhere, through the
-   * page cache. `budgetMs`: see budgetMs().
-   */
-  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number, padInPlace = false, aligned?: boolean, budgetMs = Infinity): boolean {
+  private writePacket(bytes: Buffer, exactSize: number | undefined, events: number): boolean {
     const content = bytes.length;
     const size = exactSize ?? Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN;
     if (this.held !== undefined && !this.closed) {
@@ -303,25 +279,8 @@ class RingSink {
       this.unwritten(events);
       return false;
     }
-    const pad = size - content;
-    const data = this.data!;
-    try {
-      if (padInPlace && bytes.byteOffset + size <= bytes.buffer.byteLength) {
-        const whole = new Uint8Array(bytes.buffer, bytes.byteOffset, size);
-        whole.fill(0, content);
-        data.write(whole, this.fileOff, writeOne, aligned, budgetMs);
-      } else {
-        data.write(bytes, this.fileOff, (fd, b, p) => writeAllAt(fd, pad > 0 ? [b, ZEROS.subarray(0, pad)] : [b], p), false);
-      }
-    } catch (err) {
-      truncateQuietly(data.fd, this.fileOff);
-      this.unwritten(events);
-      this.owner.failed(this.dataPath, err);
-      return false;
-    }
     const h = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const e = this.idxEntry;
-    e.writeBigUInt64BE(BigInt(this.fileOff), 0);
+    const e = Buffer.alloc(72);
     e.writeBigUInt64BE(h.getBigUint64(PH_PACKET_SIZE, true), 8);
     e.writeBigUInt64BE(h.getBigUint64(PH_CONTENT_SIZE, true), 16);
     e.writeBigUInt64BE(h.getBigUint64(PH_TS_BEGIN, true), 24);
@@ -330,22 +289,31 @@ class RingSink {
     e.writeBigUInt64BE(BigInt(h.getUint32(PH_STREAM_ID, true)), 48);
     e.writeBigUInt64BE(h.getBigUint64(PH_STREAM_INSTANCE_ID, true), 56);
     e.writeBigUInt64BE(h.getBigUint64(PH_SEQ_NUM, true), 64);
-    try {
-      writeAllAt(this.idxFd, [e], this.idxOff);
-    } catch (err) {
-      // Without its index entry the packet would still be read (readers scan files without index), but the
-      // index would no longer match the file: drop both.
-      truncateQuietly(this.idxFd, this.idxOff);
-      truncateQuietly(data.fd, this.fileOff);
-      this.unwritten(events);
-      this.owner.failed(this.idxPath, err);
-      return false;
-    }
-    this.idxOff += e.length;
-    this.fileOff += size;
-    this.bytesWritten += size;
-    this.noteWritten(bytes);
-    return true;
+    const { idxFd, idxPath, dataPath } = this;
+    let ok = true;
+    this.data!.append(bytes, size, {
+      done: (pos) => {
+        e.writeBigUInt64BE(BigInt(pos), 0);
+        try {
+          writeAllAt(idxFd, [e], this.idxOff);
+        } catch (err) {
+          // Without its index entry the packet would still be read (readers scan files without index), but the
+          // index would no longer match the file: both go (the data file is cut back by the caller of done()).
+          truncateQuietly(idxFd, this.idxOff);
+          this.owner.failed(idxPath, err);
+          throw err;
+        }
+        this.idxOff += e.length;
+        this.bytesWritten += size;
+      },
+      failed: (err) => {
+        this.unwritten(events);
+        this.owner.failed(dataPath, err);
+        ok = false;
+      },
+    });
+    if (ok) this.noteWritten(bytes);
+    return ok;
   }
 
   /**
@@ -354,7 +322,6 @@ class RingSink {
    */
   moveTo(traceDir: string): void {
     this.closeFiles();
-    this.fileOff = 0;
     this.idxOff = 0;
     const same = this.dataPath === join(traceDir, this.d.streamName);
     this.dataPath = join(traceDir, this.d.streamName);
@@ -493,7 +460,7 @@ class RingSink {
     h.setBigUint64(PH_PACKET_SIZE, BigInt(Math.ceil(content / PACKET_ALIGN) * PACKET_ALIGN * 8), true);
     h.setBigUint64(PH_EVENTS_DISCARDED, BigInt(discarded), true);
     // How many records the open packet holds is not published (the producer counts at close): unknown, 0 here.
-    this.writePacket(this.priv.subarray(0, content), undefined, 0, true);
+    this.writePacket(this.priv.subarray(0, content), undefined, 0);
     this.expect++;
   }
 

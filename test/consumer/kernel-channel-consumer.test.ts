@@ -22,6 +22,17 @@ async function withSession<T>(name: string, fn: (s: KernelSession, dir: string) 
   }
 }
 
+/**
+ * The index files' sizes once `enough` holds of them (looked at after `minMs`, then every 50 ms for up to 5 s),
+ * or as they are then.
+ */
+async function untilIndexed(dir: string, enough: (sizes: number[]) => boolean, minMs: number): Promise<number[]> {
+  await new Promise((r) => setTimeout(r, minMs));
+  const sizes = (): number[] => fs.readdirSync(path.join(dir, 'kernel', 'index')).map((f) => fs.statSync(path.join(dir, 'kernel', 'index', f)).size);
+  for (let waited = 0; waited < 5000 && !enough(sizes()); waited += 50) await new Promise((r) => setTimeout(r, 50));
+  return sizes();
+}
+
 function babeltraceLines(dir: string): string[] {
   const r = spawnSync('/usr/bin/babeltrace2', [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.equal(r.status, 0, r.stderr);
@@ -100,8 +111,9 @@ test('switch timer closes packets while tracing (index grows before stop)', asyn
     await s.createChannel('w', { ...KERNEL_CHANNEL_DEFAULTS, switchTimerUs: 50_000, readTimerUs: 20_000 });
     await s.enableEvent('w', { name: 'sched_switch', type: 'tracepoint' });
     await s.start();
-    await new Promise((r) => setTimeout(r, 400));
-    const idx = fs.readdirSync(path.join(dir, 'kernel', 'index')).map((f) => fs.statSync(path.join(dir, 'kernel', 'index', f)).size);
+    // Index entries follow the packets' writes, which go behind the consumer (direct-io.ts): on a loaded
+    // machine the device may take a while; the session is still active all along.
+    const idx = await untilIndexed(dir, (sizes) => sizes.some((size) => size >= 16 + 2 * 72), 400);
     await s.stop();
     // 16-byte header + 72 bytes per packet: several packets were out while the session was still active.
     assert.ok(idx.some((size) => size >= 16 + 2 * 72), `index sizes ${idx.join(',')}`);
@@ -116,10 +128,9 @@ test('timer drains take every full page while tracing (no switch timer), the res
     const inst = s.instanceNames().c!;
     await s.start();
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=5000'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 400));
     // Still tracing: packets are out (4 KiB CTF packets close as the pages come in), and no CPU buffer holds a
     // full page the timer left behind.
-    const idx = fs.readdirSync(path.join(dir, 'kernel', 'index')).reduce((a, f) => a + fs.statSync(path.join(dir, 'kernel', 'index', f)).size, 0);
+    const idx = (await untilIndexed(dir, (sizes) => sizes.reduce((a, b) => a + b, 0) > 16 * 2 + 20 * 72, 400)).reduce((a, b) => a + b, 0);
     // The tracer's own reads and writes are traced too, so a page can fill between a drain and this look: a page
     // the timer leaves behind shows in every sample, a page that just filled is gone by the next (20 ms timer).
     const samples: number[][] = [];

@@ -1,8 +1,8 @@
 // Stream files written with O_DIRECT (src/ctf/writer/direct-io.ts): the packet buffers are page-aligned, the
 // data file is really opened O_DIRECT (its flags in /proc/self/fdinfo), a stream whose packets cannot be
-// written directly goes back to the page cache on the same file, a write that cannot wait for the device (its
-// ring would fill) goes through the page cache while the stream stays direct, and either way the trace reads back whole
-// (our reader and babeltrace2 agree on every event).
+// written directly goes back to the page cache on the same file, direct writes go behind the writer (staged
+// copies, told in file order; a failure cuts the file back and fails what was staged after it), and either way
+// the trace reads back whole (our reader and babeltrace2 agree on every event).
 
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
-import { allocateAligned, DirectFile, directIoEnabled, directWritable, DirectWriteMonitor } from '../../src/ctf/writer/direct-io.js';
+import { allocateAligned, DirectFile, directIoEnabled, DirectWriteMonitor } from '../../src/ctf/writer/direct-io.js';
 import { events as readEvents, openTrace } from '../../src/ctf/index.js';
 
 const O_DIRECT = fs.constants.O_DIRECT;
@@ -59,9 +59,6 @@ async function ourEvents(dir: string): Promise<number[]> {
 test('packet buffers are page-aligned and written with O_DIRECT; the trace reads back whole', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0' }, async () => {
   const a = allocateAligned(16384);
   assert.equal(a.byteOffset % 4096, 0);
-  assert.ok(directWritable(a, 8192));
-  assert.ok(!directWritable(a.subarray(16), 0), 'an unaligned view is not written directly');
-  assert.ok(!directWritable(Buffer.alloc(4096), 0), "Node's own buffers are not known to be aligned");
 
   const dir = path.join(tmpRoot, 'direct');
   const { flags } = await writeTrace(dir, 16384, 4096, 20000);
@@ -98,9 +95,10 @@ test('a disk slower than 100 MB/s sends the stream back to the page cache, judge
   assert.ok(hiccup.record(1 << 20, 25), 'a later slow window is the first of a new count');
 });
 
-test('a write that cannot wait as long as direct writes take goes through the page cache, same file', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0' }, () => {
-  const file = path.join(tmpRoot, 'budget');
+/** A DirectFile on `file` (created), opened O_DIRECT, and how its writes went. */
+function openDirect(file: string): { f: DirectFile; paths: string[]; reopened: () => number } {
   let reopened = 0;
+  const paths: string[] = [];
   const f = DirectFile.open(
     true,
     (direct) => fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | (direct ? O_DIRECT : 0), 0o644),
@@ -108,27 +106,126 @@ test('a write that cannot wait as long as direct writes take goes through the pa
       reopened++;
       return fs.openSync(file, fs.constants.O_WRONLY);
     },
+    (fd, b, pos) => {
+      paths.push((Number.parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8) & O_DIRECT) !== 0 ? 'direct' : 'cached');
+      let done = 0;
+      while (done < b.length) done += fs.writeSync(fd, b, done, b.length - done, pos + done);
+    },
   );
-  const page = (k: number): Buffer => allocateAligned(4096).fill(k);
-  const paths: string[] = [];
-  const writeAll = (fd: number, b: Uint8Array, pos: number): void => {
-    paths.push((Number.parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8) & O_DIRECT) !== 0 ? 'direct' : 'cached');
-    fs.writeSync(fd, b, 0, b.length, pos);
-  };
+  return { f, paths, reopened: () => reopened };
+}
+
+test('direct writes go behind the writer: it reuses its buffer at once and learns of each packet in file order', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0' }, async () => {
+  const file = path.join(tmpRoot, 'behind');
+  const { f, paths, reopened } = openDirect(file);
+  const order: number[] = [];
+  const packet = allocateAligned(65536);
   try {
-    f.write(page(1), 0, writeAll, undefined, 0); // no direct write timed yet: direct
-    f.write(page(2), 4096, writeAll, undefined, Infinity);
-    // A ring with more packets waiting (budget 0) cannot wait for the device.
-    f.write(page(3), 8192, writeAll, undefined, 0);
-    f.write(page(4), 12288, writeAll, undefined, 0);
-    f.write(page(5), 16384, writeAll, undefined, Infinity);
-    assert.deepEqual(paths, ['direct', 'direct', 'cached', 'cached', 'direct']);
-    assert.equal(reopened, 1, 'the page-cache descriptor is opened once and kept');
-    assert.ok(f.isDirect, 'the stream stays direct');
+    for (let k = 0; k < 20; k++) {
+      packet.fill(k + 1);
+      // A short packet padded to a whole page: the padding is zeros.
+      f.append(packet.subarray(0, k === 19 ? 100 : 65536), 65536, {
+        done: (pos) => {
+          assert.equal(pos, k * 65536);
+          order.push(k);
+        },
+        failed: (e) => assert.fail(String(e)),
+      });
+      packet.fill(0xee); // the writer's next packet: what was handed over must not change
+    }
+    assert.ok(order.length < 20, `write() returned before the device had every packet (${order.length} told at once)`);
+    f.settle();
+    assert.deepEqual(order, [...Array(20).keys()], 'every packet told, in file order, by settle()');
+    assert.ok(f.isDirect);
+    assert.equal(reopened(), 0, 'no page-cache descriptor needed');
+    assert.ok(!paths.includes('cached'), 'settle() writes what was staged directly too');
   } finally {
     f.close();
   }
+  await new Promise((r) => setTimeout(r, 50)); // thread-pool writes still under way come back
   const bytes = fs.readFileSync(file);
-  assert.deepEqual([...Array(5).keys()].map((k) => bytes[k * 4096]), [1, 2, 3, 4, 5]);
-  assert.equal(bytes.length, 5 * 4096);
+  assert.equal(bytes.length, 20 * 65536);
+  for (let k = 0; k < 19; k++) assert.ok(bytes.subarray(k * 65536, (k + 1) * 65536).every((b) => b === k + 1), `packet ${k}`);
+  assert.ok(bytes.subarray(19 * 65536, 19 * 65536 + 100).every((b) => b === 20) && bytes.subarray(19 * 65536 + 100).every((b) => b === 0), 'padding');
+});
+
+test('a packet written behind that does not fit cuts the file back to it and fails the packets staged after it', { skip: directIoEnabled && process.getuid?.() === 0 ? false : 'needs root (tmpfs) and O_DIRECT' }, async () => {
+  const dir = fs.mkdtempSync('/tmp/ltt-direct-full-');
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=320k', 'tmpfs', dir]).status, 0);
+  try {
+    fs.writeFileSync(path.join(dir, 'filler'), Buffer.alloc(65536));
+    const { f } = openDirect(path.join(dir, 'data'));
+    const told: string[] = [];
+    const packet = allocateAligned(65536).fill(7);
+    for (let k = 0; k < 6; k++) f.append(packet, 65536, { done: (pos) => told.push(`done ${k} at ${pos / 65536}`), failed: () => told.push(`failed ${k}`) });
+    // Four fit: the fifth fails (at once or behind), the sixth with it.
+    await new Promise((r) => setTimeout(r, 100));
+    f.settle();
+    assert.deepEqual(told, ['done 0 at 0', 'done 1 at 1', 'done 2 at 2', 'done 3 at 3', 'failed 4', 'failed 5']);
+    assert.equal(fs.statSync(path.join(dir, 'data')).size, 4 * 65536, 'the file ends at the last whole packet');
+    assert.equal(f.size, 4 * 65536);
+    // Room again: the next packet goes where the failed one was to go.
+    fs.rmSync(path.join(dir, 'filler'));
+    f.append(packet.fill(9), 65536, { done: (pos) => told.push(`done again at ${pos / 65536}`), failed: () => told.push('failed again') });
+    f.settle();
+    assert.equal(told.at(-1), 'done again at 4');
+    f.close();
+    assert.equal(fs.readFileSync(path.join(dir, 'data'))[4 * 65536], 9);
+  } finally {
+    await new Promise((r) => setTimeout(r, 50));
+    spawnSync('umount', [dir]);
+    fs.rmdirSync(dir);
+  }
+});
+
+test('a packet written again by settle() that fails while its first write is still out: appends wait, and what that write puts there is cut off', { skip: directIoEnabled && process.getuid?.() === 0 ? false : 'needs root (tmpfs) and O_DIRECT' }, async () => {
+  const dir = fs.mkdtempSync('/tmp/ltt-direct-late-');
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=320k', 'tmpfs', dir]).status, 0);
+  const fifos = [0, 1, 2, 3].map((k) => path.join(dir, `fifo${k}`));
+  let released = true;
+  // Lets the pool's threads go (each waits in open(FIFO) for a writer): also when an assertion fails first.
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    for (const p of fifos) fs.closeSync(fs.openSync(p, 'w'));
+  };
+  try {
+    for (const f of fifos) assert.equal(spawnSync('mkfifo', [f]).status, 0);
+    const filler = path.join(dir, 'filler');
+    fs.writeFileSync(filler, Buffer.alloc(65536));
+    const file = path.join(dir, 'data');
+    const { f } = openDirect(file);
+    const told: string[] = [];
+    const tell = (k: number) => ({ done: (pos: number) => told.push(`done ${k} at ${pos / 65536}`), failed: () => told.push(`failed ${k}`) });
+    const packet = allocateAligned(65536);
+    for (let k = 0; k < 4; k++) f.append(packet.fill(k + 1), 65536, tell(k));
+    await f.settle();
+    // Every thread of libuv's pool (4) waits for a FIFO writer: the next direct write is queued, not started.
+    const opened = fifos.map((p) => new Promise<number>((resolve, reject) => fs.open(p, 'r', (err, fd) => (err ? reject(err) : resolve(fd)))));
+    released = false;
+    await new Promise((r) => setTimeout(r, 100));
+    f.append(packet.fill(5), 65536, tell(4));
+    const idle = f.settle(); // written again at once: the disk is full
+    assert.deepEqual(told.slice(4), ['failed 4']);
+    f.append(packet.fill(6), 65536, tell(5));
+    assert.deepEqual(told.slice(5), ['failed 5'], 'refused while the first write of packet 4 is still out');
+    // Room again, and the pool runs: the first write of packet 4 lands now, and is cut off.
+    fs.rmSync(filler);
+    release();
+    for (const fd of await Promise.all(opened)) fs.closeSync(fd);
+    await idle;
+    assert.equal(fs.statSync(file).size, 4 * 65536, 'the late write is cut off');
+    f.append(packet.fill(7), 65536, tell(6));
+    await f.settle();
+    assert.equal(told.at(-1), 'done 6 at 4');
+    await f.close();
+    const bytes = fs.readFileSync(file);
+    assert.equal(bytes.length, 5 * 65536);
+    assert.deepEqual([0, 1, 2, 3, 4].map((k) => bytes[k * 65536]), [1, 2, 3, 4, 7]);
+  } finally {
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    spawnSync('umount', ['-l', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -39,6 +39,8 @@ test('CtfTraceWriter on a full disk: counts unwritten packets, reports once, res
       stream.write(tick, (ts += 10), [i, msg]);
       written++;
     }
+    // Packets written behind (direct-io.ts) are counted once their writes come back: wait for them.
+    await trace.settle();
     assert.ok(stream.stats.unwrittenPackets > 0, 'the disk filled up');
     assert.equal(errors.length, 1, 'the failure is reported once');
     assert.match(errors[0]!.message, ENOSPC);
@@ -51,6 +53,7 @@ test('CtfTraceWriter on a full disk: counts unwritten packets, reports once, res
     for (let j = 0; j < 3000; j++) stream.write(late, (ts += 10), [j]);
     written += 3000;
     stream.flushPacket();
+    await trace.settle();
     const lostWhileFull = stream.stats.unwrittenPackets;
 
     // Space comes back: writing resumes (metadata first) without any call from the producer.

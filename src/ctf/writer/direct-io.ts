@@ -7,15 +7,15 @@
 // What it needs: the buffer, the file offset and the length aligned to the device's logical block size. Packet
 // sizes are multiples of the page size, so offsets are too; buffers come from allocateAligned(), page-aligned
 // memory (a WebAssembly.Memory is mapped on a page boundary; Node's own buffers are not aligned).
-// The file sink falls back to ordinary writes when a file system refuses O_DIRECT, when a packet is not aligned,
-// and when the disk is slower than the page cache would be (see DirectWriteMonitor). A writer that cannot afford
-// to wait for the device (its ring would fill before a direct write returns: write()'s `budgetMs`) writes through
-// the page cache: a direct write sleeps until the device has the data, and on a shared machine the thread then
-// also waits for a CPU again; the device's latency spikes and that wait, not its throughput, fill the ring.
+// Direct writes are written behind the writer's back from staged copies (DirectFile: a device's latency spikes
+// must not stall the consumer while its ring fills). The file falls back to ordinary, synchronous writes when a
+// file system refuses O_DIRECT, when a packet is not aligned, and when the disk is slower than the page cache
+// would be (see DirectWriteMonitor).
 
 import * as fs from 'node:fs';
 
 const ALIGN = 4096;
+const ZERO_PAGE = Buffer.alloc(ALIGN);
 const WASM_PAGE = 65536;
 /** Memory handed out per WebAssembly.Memory: untouched pages cost no RAM, each memory reserves address space. */
 const CHUNK_BYTES = 64 << 20;
@@ -75,11 +75,6 @@ export function allocateSharedAligned(size: number): { buffer: SharedArrayBuffer
   return { buffer: new SharedArrayBuffer(size), aligned: false };
 }
 
-/** Whether `view` may be written with O_DIRECT at file offset `pos` (`aligned`: its memory is known page-aligned). */
-export function directWritable(view: Uint8Array, pos: number, aligned = arenas.has(view.buffer as ArrayBuffer)): boolean {
-  return aligned && view.byteOffset % ALIGN === 0 && view.byteLength % ALIGN === 0 && pos % ALIGN === 0;
-}
-
 /** The errno code of an fs error, or of the fs error an LttError wraps. */
 function errnoOf(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown } };
@@ -88,39 +83,92 @@ function errnoOf(err: unknown): string | undefined {
 }
 
 /**
- * A data file written at explicit offsets: with O_DIRECT while it can, through the page cache for good after
- * an unaligned write, an EINVAL, or a disk too slow (DirectWriteMonitor). `writeAll(fd, bytes, pos)` is the
- * caller's own positional write (its error handling stays its own).
+ * What the writer of a packet is told once it is in the file (`done`, with its offset; may throw: then it
+ * failed) or not (`failed`).
  */
-/** Per write, how much of the slowest recent direct write's time is still expected of the next one. */
-const DIRECT_MS_DECAY = 0.8;
+export interface WriteOutcome {
+  done(pos: number): void;
+  failed(err: unknown): void;
+}
 
+/** A packet on its way to the file: its bytes (a staged, page-aligned copy when written behind), where, whom to tell. */
+interface PendingWrite {
+  readonly buf: Uint8Array;
+  readonly size: number;
+  readonly pos: number;
+  readonly outcome: WriteOutcome;
+}
+
+/**
+ * Bytes staged behind the write under way: how long a device stall the writer rides out without waiting (at
+ * least this, or two packets): at the kernel bench's 60 MB/s per CPU, 130 ms; twice LTTng's default kernel ring.
+ */
+const MAX_STAGED_BYTES = 8 << 20;
+
+/**
+ * A data file appended to packet by packet. Direct (O_DIRECT) writes go behind the writer's back: the packet is
+ * copied into a page-aligned staging buffer (a memcpy, far cheaper than the page-cache copy into fresh pages)
+ * and written by libuv's thread pool, one at a time in file order, while the caller goes on with its ring. A
+ * direct write sleeps until the device has the data, and on a shared VM that sometimes takes 10-90 ms
+ * (measured here: 0.5-1 ms typically), which a synchronous writer cannot afford: its ring (4 MiB) fills
+ * meanwhile and events are lost. On ext4 an appending direct write holds the inode lock until the device
+ * answers, so page-cache writes to the same file would wait just as long: staging is the one way around.
+ * When MAX_STAGED_BYTES wait, append() waits for the device (settle()), and a device found slow then
+ * (DirectWriteMonitor) sends the file to the page cache for good.
+ * Each packet's outcome comes through its WriteOutcome, in file order: `done` once it is in the file (where
+ * the caller writes its index entry), or `failed`; a failure cuts the file back to that packet and fails every
+ * packet staged after it, so the file never holds a hole, and the next packet goes where the failed one was to
+ * go. Through the page cache (a file system that refuses O_DIRECT, unaligned sizes, a slow disk) every write is
+ * synchronous.
+ */
 export class DirectFile {
   private readonly monitor = new DirectWriteMonitor();
-  /** The same file opened through the page cache, once a write could not wait for the device (`budgetMs`). */
-  private buffered = -1;
-  /** How long direct writes take lately (ms, wall): the slowest recent one, decaying with each write. */
-  private directMs = 0;
+  /** The packet the thread pool is writing, then those staged behind it, in file order. */
+  private inflight: PendingWrite | undefined;
+  private readonly queue: PendingWrite[] = [];
+  private staged = 0;
+  private readonly spare: Uint8Array[] = [];
+  /** Thread-pool writes not called back yet (settle() may have written their packet again meanwhile). */
+  private outstanding = 0;
+  /** Direct descriptors left (page cache from now on) while a thread-pool write still used them. */
+  private readonly deferredClose: number[] = [];
+  /** close() came while a thread-pool write still used the descriptor: the last callback closes it. */
+  private closeLater = false;
+  /** A synchronous direct write found the device slow: the page cache once what is staged is out. */
+  private slow = false;
+  /** Where the next packet goes: the bytes written and staged. */
+  private end = 0;
+  /** The packet settle() is writing again while its thread-pool write is still out. */
+  private redoing: PendingWrite | undefined;
+  /**
+   * Its second write failed (a full disk): the first may still land, so nothing is appended until it is back
+   * (and cut off again): appends fail with `err` meanwhile.
+   */
+  private blocked: { item: PendingWrite; err: unknown } | undefined;
+  /** Resolved when no thread-pool write is out any more (settle()'s promise). */
+  private idleWaiters: Array<() => void> = [];
 
   private constructor(
     public fd: number,
     private direct: boolean,
     private readonly reopenBuffered: () => number,
+    private readonly writeAll: (fd: number, bytes: Uint8Array, pos: number) => void,
   ) {}
 
   /**
    * `open(direct)` creates or empties the file (with O_DIRECT when asked); `reopenBuffered()` opens it again,
    * unchanged, without. O_DIRECT is asked for when `want` holds and dropped if the file system refuses it.
+   * `writeAll(fd, bytes, pos)` is the caller's own synchronous positional write (its errors are its own).
    */
-  static open(want: boolean, open: (direct: boolean) => number, reopenBuffered: () => number): DirectFile {
+  static open(want: boolean, open: (direct: boolean) => number, reopenBuffered: () => number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void): DirectFile {
     if (want && directIoEnabled) {
       try {
-        return new DirectFile(open(true), true, reopenBuffered);
+        return new DirectFile(open(true), true, reopenBuffered, writeAll);
       } catch (err) {
         if (errnoOf(err) !== 'EINVAL') throw err;
       }
     }
-    return new DirectFile(open(false), false, reopenBuffered);
+    return new DirectFile(open(false), false, reopenBuffered, writeAll);
   }
 
   /** Still writing directly (a stream's next file asks for O_DIRECT only if this one kept it). */
@@ -128,50 +176,192 @@ export class DirectFile {
     return this.direct;
   }
 
-  /**
-   * `aligned`: whether `bytes` lies in page-aligned memory (default: memory from allocateAligned()).
-   * `budgetMs`: how long the caller can wait before its ring buffer fills; when recent direct writes took
-   * longer, this one goes through the page cache, which takes it at memory speed.
-   */
-  write(bytes: Uint8Array, pos: number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void, aligned?: boolean, budgetMs = Infinity): void {
-    if (this.direct && !directWritable(bytes, pos, aligned)) this.leaveDirect();
-    if (!this.direct) {
-      writeAll(this.fd, bytes, pos);
-      return;
-    }
-    this.directMs *= DIRECT_MS_DECAY;
-    if (this.directMs > budgetMs) {
-      if (this.buffered < 0) this.buffered = this.reopenBuffered();
-      writeAll(this.buffered, bytes, pos);
-      return;
-    }
-    const t0 = performance.now();
-    try {
-      writeAll(this.fd, bytes, pos);
-    } catch (err) {
-      // A device or file system with stricter alignment than ours: write it again through the page cache.
-      if (errnoOf(err) !== 'EINVAL') throw err;
-      this.leaveDirect();
-      writeAll(this.fd, bytes, pos);
-      return;
-    }
-    const ms = performance.now() - t0;
-    this.directMs = Math.max(this.directMs, ms);
-    if (!this.monitor.record(bytes.byteLength, ms)) this.leaveDirect();
+  /** Bytes in the file once every packet appended so far is in. */
+  get size(): number {
+    return this.end;
   }
 
+  /**
+   * Appends `bytes` zero-padded to `size`; `bytes` may be reused as soon as this returns. The outcome comes
+   * through `outcome`, now or later (see the class comment), never as an exception.
+   */
+  append(bytes: Uint8Array, size: number, outcome: WriteOutcome): void {
+    if (this.blocked !== undefined) {
+      outcome.failed(this.blocked.err);
+      return;
+    }
+    if (this.direct && (this.end % ALIGN !== 0 || size % ALIGN !== 0)) this.leaveDirect();
+    if (this.direct && this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES) {
+      this.settle();
+      if (this.slow) this.leaveDirect();
+    }
+    const pos = this.end;
+    this.end += size;
+    if (!this.direct) {
+      this.writeNow({ buf: bytes, size, pos, outcome });
+      return;
+    }
+    const item: PendingWrite = { buf: this.stage(bytes, size), size, pos, outcome };
+    if (item.buf.byteOffset % ALIGN !== 0) {
+      // No aligned memory to be had: this file goes through the page cache from now on.
+      this.leaveDirect();
+      this.writeNow(item);
+    } else if (this.inflight === undefined) this.start(item);
+    else {
+      this.queue.push(item);
+      this.staged += size;
+    }
+  }
+
+  /**
+   * Writes every packet appended so far (or fails it) before returning: before a stop, a close, a rotation.
+   * The promise resolves once no thread-pool write is out either (a caller that can wait: nothing then
+   * touches the file behind its back).
+   */
+  settle(): Promise<void> {
+    const item = this.inflight;
+    this.inflight = undefined;
+    // Its thread-pool write may still be running: the same bytes go again, synchronously (the kernel orders the
+    // two writes of one file: ext4 and tmpfs by the inode lock), so that they are surely there when this returns.
+    if (item !== undefined) {
+      this.redoing = item;
+      this.writeNow(item, false);
+      this.redoing = undefined;
+    }
+    for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
+      this.staged -= q.size;
+      this.writeNow(q);
+    }
+    return this.outstanding === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private stage(bytes: Uint8Array, size: number): Uint8Array {
+    let buf = this.spare.pop();
+    if (buf === undefined || buf.length < size) buf = allocateAligned(size);
+    buf.set(bytes);
+    buf.fill(0, bytes.length, size);
+    return buf;
+  }
+
+  private recycle(item: PendingWrite): void {
+    if (this.spare.length < 2 && arenas.has(item.buf.buffer as ArrayBuffer)) this.spare.push(item.buf);
+  }
+
+  private start(item: PendingWrite): void {
+    this.inflight = item;
+    this.outstanding++;
+    fs.write(this.fd, item.buf, 0, item.size, item.pos, (err, n) => this.landed(item, err, n));
+  }
+
+  /** A thread-pool write came back. */
+  private landed(item: PendingWrite, err: NodeJS.ErrnoException | null, n: number): void {
+    if (this.blocked?.item === item) {
+      // Written again by settle(), which failed: whatever this write put there goes again.
+      if (err === null && n > 0) this.truncate(item.pos);
+      this.blocked = undefined;
+    }
+    if (--this.outstanding === 0) {
+      for (const fd of this.deferredClose.splice(0)) fs.closeSync(fd);
+      if (this.closeLater) fs.closeSync(this.fd);
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+    if (this.inflight !== item) {
+      // settle() wrote it again meanwhile (and told its writer): only its buffer is free now.
+      if (!this.closeLater) this.recycle(item);
+      return;
+    }
+    this.inflight = undefined;
+    if (err === null && n === item.size) {
+      this.finish(item);
+      this.recycle(item);
+    } else if (err !== null && err.code !== 'EINVAL') {
+      this.fail(item, err);
+    } else {
+      // A short write, or a device with stricter alignment than ours (EINVAL): again, synchronously.
+      if (err !== null) this.toBuffered();
+      this.writeNow(item);
+    }
+    const next = this.queue.shift();
+    if (next === undefined) return;
+    this.staged -= next.size;
+    if (this.direct) this.start(next);
+    else {
+      this.writeNow(next);
+      this.settle();
+    }
+  }
+
+  /** Writes `item` synchronously (through the page cache, or in a settle), then tells its writer. */
+  private writeNow(item: PendingWrite, recycle = true): void {
+    const t0 = performance.now();
+    try {
+      this.writeAll(this.fd, item.buf.length > item.size ? item.buf.subarray(0, item.size) : item.buf, item.pos);
+      const pad = item.size - item.buf.length;
+      if (pad > 0) this.writeAll(this.fd, pad <= ALIGN ? ZERO_PAGE.subarray(0, pad) : Buffer.alloc(pad), item.pos + item.buf.length);
+    } catch (err) {
+      if (errnoOf(err) === 'EINVAL' && this.direct) {
+        // A device or file system with stricter alignment than ours: through the page cache.
+        this.toBuffered();
+        this.writeNow(item, recycle);
+        return;
+      }
+      this.fail(item, err);
+      return;
+    }
+    if (this.direct && !this.monitor.record(item.size, performance.now() - t0)) this.slow = true;
+    this.finish(item);
+    if (recycle) this.recycle(item);
+  }
+
+  private finish(item: PendingWrite): void {
+    try {
+      item.outcome.done(item.pos);
+    } catch (err) {
+      this.fail(item, err);
+    }
+  }
+
+  /** `item` is not in the file: cut the file back to it; the packets staged after it fail with it. */
+  private fail(item: PendingWrite, err: unknown): void {
+    this.truncate(item.pos);
+    if (item === this.redoing) this.blocked = { item, err };
+    this.end = item.pos;
+    item.outcome.failed(err);
+    this.staged = 0;
+    for (const q of this.queue.splice(0)) q.outcome.failed(err);
+  }
+
+  private truncate(size: number): void {
+    try {
+      fs.ftruncateSync(this.fd, size);
+    } catch {
+      // Shrinking cannot need space; the writer's index still lists only whole packets.
+    }
+  }
+
+  /** Through the page cache for good, after what is staged. */
   private leaveDirect(): void {
-    const fd = this.buffered >= 0 ? this.buffered : this.reopenBuffered();
-    this.buffered = -1;
-    fs.closeSync(this.fd);
+    if (!this.direct) return;
+    this.settle();
+    this.toBuffered();
+  }
+
+  /** Switches to the page-cache descriptor of the same file (what is staged still goes, after, through it). */
+  private toBuffered(): void {
+    const fd = this.reopenBuffered();
+    // A thread-pool write may still use the direct descriptor: it closes when the last one comes back.
+    if (this.outstanding > 0) this.deferredClose.push(this.fd);
+    else fs.closeSync(this.fd);
     this.fd = fd;
     this.direct = false;
   }
 
-  close(): void {
-    if (this.buffered >= 0) fs.closeSync(this.buffered);
-    this.buffered = -1;
-    fs.closeSync(this.fd);
+  /** Closes the file (its descriptor once no thread-pool write uses it); the promise: as settle()'s. */
+  close(): Promise<void> {
+    const idle = this.settle();
+    if (this.outstanding > 0) this.closeLater = true;
+    else fs.closeSync(this.fd);
+    return idle;
   }
 }
 

@@ -150,7 +150,9 @@ export class FileTraceSink implements TraceSink {
   }
 
   async close(): Promise<void> {
-    for (const s of [...this.streams]) await s.close();
+    // Every file is closed even when a stream reports a lost packet; the first such error is thrown at the end.
+    let lost: unknown;
+    for (const s of [...this.streams]) await s.close().catch((err: unknown) => (lost ??= err));
     if (this.metadataFd >= 0) {
       const fd = this.metadataFd;
       this.metadataFd = -1;
@@ -162,6 +164,7 @@ export class FileTraceSink implements TraceSink {
     }
     this.root.close();
     this.index.close();
+    if (lost !== undefined) throw lost;
   }
 }
 
@@ -170,18 +173,16 @@ class FileStreamSink implements StreamSink {
   private indexFd = -1;
   private dataPath = '';
   private indexPath = '';
-  /** Bytes in the current data file and its index file. */
-  private fileBytes = 0;
+  /** Bytes in the current index file. */
   private indexBytes = 0;
   /** Rotation number of the current file (0-based, wraps at tracefileCount). */
   private fileNumber = 0;
   private readonly rotate: boolean;
-  private readonly entry = Buffer.alloc(INDEX_ENTRY_SIZE);
   private closed = false;
+  /** The first packet written behind that failed with no `lost` callback to report it (close() throws it). */
+  private lateFailure: unknown;
   /** The next data file asks for O_DIRECT (direct-io.ts) while the previous ones kept it. */
   private direct = directIoEnabled;
-  /** DirectFile.write's positional write, with this sink's error wording. */
-  private readonly writeData = (fd: number, bytes: Uint8Array, pos: number): void => writeAllAt(fd, bytes, pos, this.dataPath);
 
   get fileName(): string {
     return this.info.fileName;
@@ -242,6 +243,7 @@ class FileStreamSink implements StreamSink {
             throw ioError('open', dataPath, err);
           }
         },
+        (fd, bytes, pos) => writeAllAt(fd, bytes, pos, dataPath),
       );
       indexFd = openTruncated(this.indexDir, `${base}.idx`);
       const header = indexFileHeader();
@@ -262,16 +264,17 @@ class FileStreamSink implements StreamSink {
     }
     this.data = data;
     this.indexFd = indexFd;
-    this.fileBytes = 0;
   }
 
-  private closeFiles(): void {
+  /** Closes the stream's files; the promise resolves once nothing is written behind into them any more. */
+  private closeFiles(): Promise<void> {
     const data = this.data;
     this.data = undefined;
+    let idle = Promise.resolve();
     if (data !== undefined) {
       if (!data.isDirect) this.direct = false;
       try {
-        data.close();
+        idle = data.close();
       } catch (err) {
         throw ioError('close', this.dataPath, err);
       }
@@ -285,37 +288,55 @@ class FileStreamSink implements StreamSink {
         throw ioError('close', this.indexPath, err);
       }
     }
+    return idle;
   }
 
-  writePacket(packet: Uint8Array, index: PacketIndexEntry, budgetMs?: number): void {
+  writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed stream ${this.dataPath}`);
-    if (this.data !== undefined && this.rotate && this.fileBytes > 0 && this.fileBytes + packet.length > this.info.tracefileSize!) {
-      // lttng-consumerd: move to the next file of the ring, overwriting the oldest one.
-      this.closeFiles();
+    if (this.data !== undefined && this.rotate && this.data.size > 0 && this.data.size + packet.length > this.info.tracefileSize!) {
+      // lttng-consumerd: move to the next file of the ring, overwriting the oldest one (a write of the old one
+      // still under way only rewrites bytes already there: see DirectFile.settle()).
+      void this.closeFiles();
       this.fileNumber++;
       const count = this.info.tracefileCount ?? 0;
       if (count > 0) this.fileNumber %= count;
     }
     // Also retries a file whose opening failed before (full disk at rotation).
     if (this.data === undefined) this.openFiles();
-    const data = this.data!;
-    encodeIndexEntry(this.entry, 0, this.fileBytes, index);
-    data.write(packet, this.fileBytes, this.writeData, undefined, budgetMs);
-    try {
-      writeAllAt(this.indexFd, this.entry, this.indexBytes, this.indexPath);
-    } catch (err) {
-      // The index must match the data file: the packet goes too.
-      truncateQuietly(data.fd, this.fileBytes);
-      throw err;
-    }
-    this.fileBytes += packet.length;
-    this.indexBytes += this.entry.length;
+    // The index entry goes once the packet is in the file (now, or later when written behind: direct-io.ts).
+    const { indexFd, indexPath, dataPath } = this;
+    let now = true;
+    let failedNow: unknown;
+    this.data!.append(packet, packet.length, {
+      done: (pos) => {
+        const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
+        encodeIndexEntry(entry, 0, pos, index);
+        writeAllAt(indexFd, entry, this.indexBytes, indexPath);
+        this.indexBytes += entry.length;
+      },
+      failed: (err) => {
+        const e = err instanceof LttError ? err : ioError('write', dataPath, err);
+        if (now) failedNow = e;
+        else if (lost !== undefined) lost(e);
+        else this.lateFailure ??= e;
+      },
+    });
+    now = false;
+    if (failedNow !== undefined) throw failedNow;
+  }
+
+  /** Every packet written so far is in the file (or reported lost): see DirectFile.settle(). */
+  settle(): Promise<void> {
+    return this.data?.settle() ?? Promise.resolve();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.closeFiles();
+    const idle = this.closeFiles();
     this.onClose();
+    await idle;
+    // A packet written behind, with nobody to tell, failed: the trace is not whole.
+    if (this.lateFailure !== undefined) throw this.lateFailure;
   }
 }

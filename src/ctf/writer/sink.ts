@@ -33,8 +33,16 @@ export interface StreamSinkInfo {
 }
 
 export interface StreamSink {
-  /** `budgetMs`: how long the write may wait for the device (DirectFile.write); absent: as long as it takes. */
-  writePacket(packet: Uint8Array, index: PacketIndexEntry, budgetMs?: number): void;
+  /**
+   * Throws when the packet could not be written. A sink that writes behind (the file sink: direct-io.ts) may
+   * also find that later: it then calls `lost` (from a later writePacket(), settle() or an I/O callback).
+   */
+  writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void;
+  /**
+   * Returns once every packet written so far is stored (or reported lost): before a stop makes the trace
+   * readable; the promise resolves once nothing is written behind any more.
+   */
+  settle?(): Promise<void>;
   close(): Promise<void>;
 }
 

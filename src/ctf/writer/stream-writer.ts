@@ -109,12 +109,6 @@ export class StreamWriter {
   private readonly baseLo: number;
   private readonly baseHi: number;
 
-  /**
-   * How long a packet write may wait for the device (StreamSink.writePacket): set by a consumer whose ring
-   * buffer goes on filling meanwhile.
-   */
-  writeBudgetMs = Infinity;
-
   constructor(
     private readonly owner: StreamOwner,
     private sink: StreamSink,
@@ -337,6 +331,22 @@ export class StreamWriter {
     await old.close();
   }
 
+  /** A packet the sink wrote behind and found later it could not store: its counts move to the losses. */
+  private packetLost(size: number, events: number): (err: unknown) => void {
+    return (err) => {
+      this.stats.packets--;
+      this.stats.bytes -= size;
+      this.stats.unwrittenPackets++;
+      this.stats.unwrittenEvents += events;
+      this.owner.writeFailed(this, err);
+    };
+  }
+
+  /** Returns once every packet closed so far is stored (StreamSink.settle; the promise: nothing written behind). */
+  settle(): Promise<void> {
+    return this.sink.settle?.() ?? Promise.resolve();
+  }
+
   /** Flushes the open packet, if any, and closes the sink. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -408,7 +418,7 @@ export class StreamWriter {
     let written = this.owner.beforePacket();
     if (written) {
       try {
-        this.sink.writePacket(u8.subarray(0, size), entry, this.writeBudgetMs);
+        this.sink.writePacket(u8.subarray(0, size), entry, this.packetLost(size, this.packetEvents));
       } catch (err) {
         written = false;
         this.owner.writeFailed(this, err);

@@ -280,6 +280,14 @@ export class CtfTraceWriter implements StreamOwner {
   }
 
   /**
+   * Returns once every packet closed so far is stored or counted lost (sinks write behind: direct-io.ts); the
+   * promise resolves once nothing is written behind any more.
+   */
+  async settle(): Promise<void> {
+    await Promise.all([...this.streams.keys()].map((s) => s.settle()));
+  }
+
+  /**
    * Closes every open stream (flushing its last packet), writes queued metadata, closes the sink. Metadata that
    * cannot be written now is a write failure like the others (counted, reported), not an exception.
    */
