@@ -13,6 +13,7 @@ import type { MessageStream } from '../ctf/decode/msg-iter.js';
 import { WindowPool } from '../ctf/decode/medium.js';
 import { openCtfFs, type CtfFsOptions, type CtfFsSource, type CtfFsTrace } from './source-ctf-fs.js';
 import { mux } from './muxer.js';
+import { runDummy, runDummyStreams } from './sinks.js';
 import { streamIntersection, trimStream } from './trimmer.js';
 
 export interface ReadingGraphOptions {
@@ -68,6 +69,13 @@ export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}
   }
   const windows = pool && { pool, release: opts.releaseBytes! };
   return mux(streams, { batchSize: opts.batchSize, eventPool: opts.eventPool, windows });
+}
+
+/** sink.utils.dummy on the reading graph: the number of messages (see runDummyStreams for the shortcut taken). */
+export function runDummyGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}): Promise<number> {
+  const muxed = (): MessageBatches => readingGraph(source, { ...opts, fieldsUnread: true });
+  if (opts.beginNs !== undefined || opts.endNs !== undefined || opts.streamIntersection) return runDummy(muxed());
+  return runDummyStreams(source.createStreams({ fieldsUnread: true }), muxed);
 }
 
 export async function openTrace(paths: readonly string[], opts: OpenTraceOptions = {}): Promise<OpenedTrace> {
