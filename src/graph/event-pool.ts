@@ -11,8 +11,9 @@
 //   - with --begin/--end, the trimmer sits between the muxer and the sink and reads from the beginning (with a
 //     time-of-day bound, one batch first, then a seek back): the muxer then trims after the model (`trim`,
 //     `preRead`); the trimmer releases what it drops before the sink releases what it kept.
-// Not modelled: --stream-intersection's trimmers between each stream and the muxer (they read their own
-// batches and drop without printing), so empty texts there may differ.
+//   - with --stream-intersection, a trimmer sits between each stream and the muxer: it takes the stream's
+//     batches, releases at once the events outside the range and hands the rest on (muxer.ts `streamRanges`);
+//     a stream it ends gets the range's end time, and the muxer hands that stream end on at that time.
 //
 // Contract: `acquire(m)` at the model's decode time stores the object's index (per event class) in
 // m.poolSlot; `release(m)` at its print time returns it.

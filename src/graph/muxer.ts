@@ -3,7 +3,7 @@
 //
 // Contract: `mux(streams)` returns MessageBatches. Messages are ordered by ns from origin (event: its time;
 // packet beginning/end: the packet time when the stream class has it; discarded events/packets: the range
-// beginning; anything without a time takes the last returned time). Ties are broken as
+// beginning; stream end: the time a trimmer ended it at; anything without a time takes the last returned time). Ties are broken as
 // common_muxing_compare_messages() does: trace UUID, trace name, stream class ID, stream ID, message type
 // (stream beginning, packet beginning, event, discarded events, packet end, inactivity, discarded packets,
 // stream end), then event class / stream properties, then port order. A binary heap holds only the head
@@ -46,6 +46,12 @@ export interface MuxOptions {
    * then holds no bytes of the messages it took) and the windows of messages all taken are recycled.
    */
   readonly windows?: { readonly pool: WindowPool; readonly release: () => void };
+  /**
+   * With `eventPool`: per stream (port order), the range of a trimmer between the stream and the muxer
+   * (--stream-intersection), applied here as babeltrace2's trimmer and automatic seek do: they take the
+   * source's batches, drop (release) events outside the range at once and hand the rest to the muxer.
+   */
+  readonly streamRanges?: readonly TrimRange[];
 }
 
 /** Internal: the pre-read's pool and what it reports. */
@@ -276,6 +282,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       case 'event':
       case 'packet-beginning':
       case 'packet-end':
+      case 'stream-end':
         c = m.cycles;
         break;
       case 'discarded-events':
@@ -351,6 +358,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const ended = new Uint8Array(n);
   const failures: unknown[] = new Array(n);
   const hasFailure = new Uint8Array(n);
+  const streamTrimmers = opts.streamRanges?.map((r) => new Trimmer(r));
   const readBatch = async (i: number): Promise<void> => {
     const q = queues[i]!;
     queueLen[i] = 0;
@@ -375,13 +383,42 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       hasFailure[i] = 1;
     }
   };
+  /** A source batch taken by stream i's trimmer (trimmer.c state_trim()). */
+  const raw = new Array<Message>(BT_BATCH);
+  const trimmed: Message[] = [];
+  /** readBatch() through stream i's trimmer: source batches until one leaves something for the muxer. */
+  const readTrimmedBatch = async (i: number, trimmer: Trimmer): Promise<void> => {
+    while (trimmed.length === 0 && ended[i] === 0 && hasFailure[i] === 0) {
+      await readBatch(i);
+      const n = queueLen[i]!;
+      for (let k = 0; k < n; k++) raw[k] = queues[i]![k]!;
+      for (let k = 0; k < n; k++) {
+        const m = raw[k]!;
+        if (trimmer.pastEnd) {
+          // The rest of the batch after the end of the range is put at once (put_messages()).
+          if (m.type === 'event') pool!.release(m);
+          continue;
+        }
+        const before: number = trimmed.length;
+        trimmer.push(m, trimmed);
+        if (m.type === 'event' && (trimmed.length === before || trimmed[trimmed.length - 1] !== m)) pool!.release(m);
+      }
+      if (trimmer.pastEnd) ended[i] = 1;
+    }
+    for (let k = 0; k < trimmed.length; k++) queues[i]![k] = trimmed[k]!;
+    queueLen[i] = trimmed.length;
+    queueHead[i] = 0;
+    trimmed.length = 0;
+  };
   const pull = async (i: number): Promise<Message | undefined> => {
     if (pool === undefined) return read(i);
     for (;;) {
       if (queueHead[i]! < queueLen[i]!) return queues[i]![queueHead[i]!++];
       if (hasFailure[i] === 1) throw failures[i];
       if (ended[i] === 1) return undefined;
-      await readBatch(i);
+      const trimmer = streamTrimmers?.[i];
+      if (trimmer === undefined) await readBatch(i);
+      else await readTrimmedBatch(i, trimmer);
     }
   };
   /** The last BT_BATCH messages out: the sink releases them together before it asks for more. */

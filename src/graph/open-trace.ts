@@ -59,6 +59,11 @@ export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}
     const preRead = opts.firstBatchRead ? intersect(source.createStreams({ eager: opts.eager })) : undefined;
     return mux(intersect(source.createStreams({ eager: opts.eager })), { batchSize: opts.batchSize, eventPool: true, trim: range, preRead });
   }
+  if (opts.eventPool && ranges) {
+    // The event objects follow the flow through each stream's trimmer (muxer.ts streamRanges).
+    const streams = source.createStreams({ eager: opts.eager });
+    return mux(streams, { batchSize: opts.batchSize, eventPool: true, streamRanges: streams.map((s) => ranges.get(s.info.trace)!) });
+  }
   // Read windows are recycled only when the streams are the muxer's own (no trimmer owns messages in between).
   const pool = opts.releaseBytes !== undefined && !bounded && !ranges ? new WindowPool() : undefined;
   // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
