@@ -17,7 +17,7 @@ import { LttError } from '../errors.js';
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { NEED_DATA, type MessageStream } from '../ctf/decode/msg-iter.js';
 import type { WindowPool } from '../ctf/decode/medium.js';
-import { BT_BATCH, EventPoolModel } from './event-pool.js';
+import { BT_BATCH, EventPoolModel, PacketPoolModel } from './event-pool.js';
 import { Trimmer, type TrimRange } from './trimmer.js';
 import { cyclesToNs, type EventMessage, type Message, type MessageBatches, type StreamInfo } from '../ctf/ir/message.js';
 
@@ -346,6 +346,9 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const po = opts as Partial<PreReadOptions>;
   const pool = po.pool ?? (opts.eventPool ? new EventPoolModel() : undefined);
   const trimmer = pool !== undefined && opts.trim !== undefined ? new Trimmer(opts.trim) : undefined;
+  // Packet objects: followed where the messages the sink releases are all the source's (no trimmer after the
+  // muxer, which drops and makes packet messages of its own; no pre-read).
+  const packets = pool !== undefined && trimmer === undefined && po.pool === undefined ? new PacketPoolModel() : undefined;
   // Pre-read: every event decoded (shown to the sink as trimmed), and the muxer's array of active streams.
   const stopped = po.stopped;
   const decoded: Message[] = [];
@@ -375,7 +378,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
         if (m.type === 'event') {
           pool!.acquire(m);
           if (stopped !== undefined) decoded.push(m);
-        }
+        } else if (m.type === 'packet-beginning' && packets !== undefined) packets.acquire(m.stream, m.context);
         q[queueLen[i]!++] = m;
       }
     } catch (err) {
@@ -401,7 +404,10 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
         }
         const before: number = trimmed.length;
         trimmer.push(m, trimmed);
-        if (m.type === 'event' && (trimmed.length === before || trimmed[trimmed.length - 1] !== m)) pool!.release(m);
+        const dropped = trimmed.length === before || trimmed[trimmed.length - 1] !== m;
+        if (m.type === 'event' && dropped) pool!.release(m);
+        // A packet end the seek drops frees its packet (one the end of the range cuts is the trimmer's to end).
+        else if (m.type === 'packet-end' && dropped && !trimmer.pastEnd) packets?.release(m.stream);
       }
       if (trimmer.pastEnd) ended[i] = 1;
     }
@@ -431,6 +437,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       for (let k = 0; k < BT_BATCH; k++) {
         const e = printed[k]!;
         if (e.type === 'event') pool!.release(e);
+        else if (e.type === 'packet-end' && packets !== undefined) packets.release(e.stream);
       }
     } else {
       // The trimmer releases what it drops while it handles the muxer's batch; the sink then prints and

@@ -2,7 +2,8 @@
 // object (view/text-memory.ts, graph/event-pool.ts): checked here against the installed babeltrace2 on small
 // generated traces whose texts sit where the LTTng-UST traces have none: inside arrays and sequences of
 // structures (one text per element, kept past a sequence's current length), inside nested sequences, in
-// events the fused printers read from the bytes and in events the value printers print (a variant).
+// events the fused printers read from the bytes and in events the value printers print (a variant); and in
+// packet contexts (packet objects are reused per stream: graph/event-pool.ts PacketPoolModel).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -117,6 +118,17 @@ for (const seed of [1, 3, 5, 6, 8]) {
     for (const args of [[], ['-n', 'all']]) {
       const bt = view(BT2, [...args, dir]);
       assert.ok(bt.split('\n').length > 100);
+      assert.equal(view(process.execPath, [LTT, 'view', ...args, dir]), bt);
+    }
+  });
+}
+
+for (const seed of [1, 3, 4, 6, 8]) {
+  test(`empty strings in packet contexts (seed ${seed}): ltt view prints what babeltrace2 prints`, { skip }, () => {
+    const dir = makeTrace(`packets-${seed}`, seed, ['', 'h1', 'hé']);
+    for (const args of [[], ['--stream-intersection']]) {
+      const bt = view(BT2, [...args, dir]);
+      assert.ok(bt.includes('host = "h1"'));
       assert.equal(view(process.execPath, [LTT, 'view', ...args, dir]), bt);
     }
   });
