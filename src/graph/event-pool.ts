@@ -11,14 +11,18 @@
 //   - with --begin/--end, the trimmer sits between the muxer and the sink and reads from the beginning (with a
 //     time-of-day bound, one batch first, then a seek back): the muxer then trims after the model (`trim`,
 //     `preRead`); the trimmer releases what it drops before the sink releases what it kept.
-// Not modelled: --stream-intersection's trimmers between each stream and the muxer (they read their own
-// batches and drop without printing), so empty texts there may differ.
+//   - with --stream-intersection, a trimmer sits between each stream and the muxer: it takes the stream's
+//     batches, releases at once the events outside the range and hands the rest on (muxer.ts `streamRanges`);
+//     a stream it ends gets the range's end time, and the muxer hands that stream end on at that time.
+// Packets are objects too, pooled per stream (packet_pool): a packet object is taken when the source reads the
+// packet's header and given back when its packet end message has been printed; its context's string fields
+// keep their last non-empty text the same way (PacketPoolModel).
 //
 // Contract: `acquire(m)` at the model's decode time stores the object's index (per event class) in
 // m.poolSlot; `release(m)` at its print time returns it.
 
 import type { EventClass } from '../ctf/ir/trace-class.js';
-import type { EventMessage } from '../ctf/ir/message.js';
+import type { EventMessage, StreamInfo, StructValue } from '../ctf/ir/message.js';
 
 /** Messages per `next` call in babeltrace2 2.0.4 (MSG_BATCH_SIZE, lib/graph/iterator.c). */
 export const BT_BATCH = 15;
@@ -56,5 +60,36 @@ export class EventPoolModel {
 
   release(m: EventMessage): void {
     this.pool(m.ec).free.push(m.poolSlot ?? 0);
+  }
+}
+
+/**
+ * babeltrace2's packet objects per stream: `acquire(stream, context)` when a packet is read gives it the last
+ * free object of its stream (or a new one) and sets the context's empty texts (top-level members) to what that
+ * object last held; `release(stream)` gives back the stream's oldest packet still held.
+ */
+export class PacketPoolModel {
+  private readonly pools = new Map<StreamInfo, { free: Map<string, string>[]; held: Map<string, string>[] }>();
+
+  acquire(stream: StreamInfo, context: StructValue | undefined): void {
+    let p = this.pools.get(stream);
+    if (!p) this.pools.set(stream, (p = { free: [], held: [] }));
+    const texts = p.free.pop() ?? new Map<string, string>();
+    p.held.push(texts);
+    if (context === undefined) return;
+    for (const name of Object.keys(context)) {
+      const v = context[name];
+      if (typeof v !== 'string') continue;
+      if (v === '') {
+        const kept = texts.get(name);
+        if (kept !== undefined) context[name] = kept;
+      } else texts.set(name, v);
+    }
+  }
+
+  release(stream: StreamInfo): void {
+    const p = this.pools.get(stream);
+    const texts = p?.held.shift();
+    if (texts !== undefined) p!.free.push(texts);
   }
 }

@@ -3,7 +3,7 @@
 //
 // Contract: `mux(streams)` returns MessageBatches. Messages are ordered by ns from origin (event: its time;
 // packet beginning/end: the packet time when the stream class has it; discarded events/packets: the range
-// beginning; anything without a time takes the last returned time). Ties are broken as
+// beginning; stream end: the time a trimmer ended it at; anything without a time takes the last returned time). Ties are broken as
 // common_muxing_compare_messages() does: trace UUID, trace name, stream class ID, stream ID, message type
 // (stream beginning, packet beginning, event, discarded events, packet end, inactivity, discarded packets,
 // stream end), then event class / stream properties, then port order. A binary heap holds only the head
@@ -17,7 +17,7 @@ import { LttError } from '../errors.js';
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { NEED_DATA, type MessageStream } from '../ctf/decode/msg-iter.js';
 import type { WindowPool } from '../ctf/decode/medium.js';
-import { BT_BATCH, EventPoolModel } from './event-pool.js';
+import { BT_BATCH, EventPoolModel, PacketPoolModel } from './event-pool.js';
 import { Trimmer, type TrimRange } from './trimmer.js';
 import { cyclesToNs, type EventMessage, type Message, type MessageBatches, type StreamInfo } from '../ctf/ir/message.js';
 
@@ -46,6 +46,12 @@ export interface MuxOptions {
    * then holds no bytes of the messages it took) and the windows of messages all taken are recycled.
    */
   readonly windows?: { readonly pool: WindowPool; readonly release: () => void };
+  /**
+   * With `eventPool`: per stream (port order), the range of a trimmer between the stream and the muxer
+   * (--stream-intersection), applied here as babeltrace2's trimmer and automatic seek do: they take the
+   * source's batches, drop (release) events outside the range at once and hand the rest to the muxer.
+   */
+  readonly streamRanges?: readonly TrimRange[];
 }
 
 /** Internal: the pre-read's pool and what it reports. */
@@ -276,6 +282,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       case 'event':
       case 'packet-beginning':
       case 'packet-end':
+      case 'stream-end':
         c = m.cycles;
         break;
       case 'discarded-events':
@@ -339,6 +346,9 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const po = opts as Partial<PreReadOptions>;
   const pool = po.pool ?? (opts.eventPool ? new EventPoolModel() : undefined);
   const trimmer = pool !== undefined && opts.trim !== undefined ? new Trimmer(opts.trim) : undefined;
+  // Packet objects: followed where the messages the sink releases are all the source's (no trimmer after the
+  // muxer, which drops and makes packet messages of its own; no pre-read).
+  const packets = pool !== undefined && trimmer === undefined && po.pool === undefined ? new PacketPoolModel() : undefined;
   // Pre-read: every event decoded (shown to the sink as trimmed), and the muxer's array of active streams.
   const stopped = po.stopped;
   const decoded: Message[] = [];
@@ -351,6 +361,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const ended = new Uint8Array(n);
   const failures: unknown[] = new Array(n);
   const hasFailure = new Uint8Array(n);
+  const streamTrimmers = opts.streamRanges?.map((r) => new Trimmer(r));
   const readBatch = async (i: number): Promise<void> => {
     const q = queues[i]!;
     queueLen[i] = 0;
@@ -367,7 +378,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
         if (m.type === 'event') {
           pool!.acquire(m);
           if (stopped !== undefined) decoded.push(m);
-        }
+        } else if (m.type === 'packet-beginning' && packets !== undefined) packets.acquire(m.stream, m.context);
         q[queueLen[i]!++] = m;
       }
     } catch (err) {
@@ -375,13 +386,45 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       hasFailure[i] = 1;
     }
   };
+  /** A source batch taken by stream i's trimmer (trimmer.c state_trim()). */
+  const raw = new Array<Message>(BT_BATCH);
+  const trimmed: Message[] = [];
+  /** readBatch() through stream i's trimmer: source batches until one leaves something for the muxer. */
+  const readTrimmedBatch = async (i: number, trimmer: Trimmer): Promise<void> => {
+    while (trimmed.length === 0 && ended[i] === 0 && hasFailure[i] === 0) {
+      await readBatch(i);
+      const n = queueLen[i]!;
+      for (let k = 0; k < n; k++) raw[k] = queues[i]![k]!;
+      for (let k = 0; k < n; k++) {
+        const m = raw[k]!;
+        if (trimmer.pastEnd) {
+          // The rest of the batch after the end of the range is put at once (put_messages()).
+          if (m.type === 'event') pool!.release(m);
+          continue;
+        }
+        const before: number = trimmed.length;
+        trimmer.push(m, trimmed);
+        const dropped = trimmed.length === before || trimmed[trimmed.length - 1] !== m;
+        if (m.type === 'event' && dropped) pool!.release(m);
+        // A packet end the seek drops frees its packet (one the end of the range cuts is the trimmer's to end).
+        else if (m.type === 'packet-end' && dropped && !trimmer.pastEnd) packets?.release(m.stream);
+      }
+      if (trimmer.pastEnd) ended[i] = 1;
+    }
+    for (let k = 0; k < trimmed.length; k++) queues[i]![k] = trimmed[k]!;
+    queueLen[i] = trimmed.length;
+    queueHead[i] = 0;
+    trimmed.length = 0;
+  };
   const pull = async (i: number): Promise<Message | undefined> => {
     if (pool === undefined) return read(i);
     for (;;) {
       if (queueHead[i]! < queueLen[i]!) return queues[i]![queueHead[i]!++];
       if (hasFailure[i] === 1) throw failures[i];
       if (ended[i] === 1) return undefined;
-      await readBatch(i);
+      const trimmer = streamTrimmers?.[i];
+      if (trimmer === undefined) await readBatch(i);
+      else await readTrimmedBatch(i, trimmer);
     }
   };
   /** The last BT_BATCH messages out: the sink releases them together before it asks for more. */
@@ -394,6 +437,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       for (let k = 0; k < BT_BATCH; k++) {
         const e = printed[k]!;
         if (e.type === 'event') pool!.release(e);
+        else if (e.type === 'packet-end' && packets !== undefined) packets.release(e.stream);
       }
     } else {
       // The trimmer releases what it drops while it handles the muxer's batch; the sink then prints and

@@ -13,6 +13,7 @@ import type { MessageStream } from '../ctf/decode/msg-iter.js';
 import { WindowPool } from '../ctf/decode/medium.js';
 import { openCtfFs, type CtfFsOptions, type CtfFsSource, type CtfFsTrace } from './source-ctf-fs.js';
 import { mux } from './muxer.js';
+import { runDummy, runDummyStreams } from './sinks.js';
 import { streamIntersection, trimStream } from './trimmer.js';
 
 export interface ReadingGraphOptions {
@@ -58,6 +59,11 @@ export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}
     const preRead = opts.firstBatchRead ? intersect(source.createStreams({ eager: opts.eager })) : undefined;
     return mux(intersect(source.createStreams({ eager: opts.eager })), { batchSize: opts.batchSize, eventPool: true, trim: range, preRead });
   }
+  if (opts.eventPool && ranges) {
+    // The event objects follow the flow through each stream's trimmer (muxer.ts streamRanges).
+    const streams = source.createStreams({ eager: opts.eager });
+    return mux(streams, { batchSize: opts.batchSize, eventPool: true, streamRanges: streams.map((s) => ranges.get(s.info.trace)!) });
+  }
   // Read windows are recycled only when the streams are the muxer's own (no trimmer owns messages in between).
   const pool = opts.releaseBytes !== undefined && !bounded && !ranges ? new WindowPool() : undefined;
   // With a begin bound, start each stream at the packet the index says holds it (exact: see seekIndex).
@@ -68,6 +74,13 @@ export function readingGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}
   }
   const windows = pool && { pool, release: opts.releaseBytes! };
   return mux(streams, { batchSize: opts.batchSize, eventPool: opts.eventPool, windows });
+}
+
+/** sink.utils.dummy on the reading graph: the number of messages (see runDummyStreams for the shortcut taken). */
+export function runDummyGraph(source: CtfFsSource, opts: ReadingGraphOptions = {}): Promise<number> {
+  const muxed = (): MessageBatches => readingGraph(source, { ...opts, fieldsUnread: true });
+  if (opts.beginNs !== undefined || opts.endNs !== undefined || opts.streamIntersection) return runDummy(muxed());
+  return runDummyStreams(source.createStreams({ fieldsUnread: true }), muxed);
 }
 
 export async function openTrace(paths: readonly string[], opts: OpenTraceOptions = {}): Promise<OpenedTrace> {

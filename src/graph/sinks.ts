@@ -6,9 +6,11 @@
 // `opts.write`: a block (then a blank line) whenever `step` messages (default 10000, 0 = never) have been
 // counted, checked per batch of 15 messages as babeltrace2's graph delivers them (MSG_BATCH_SIZE), and a
 // last block at the end unless nothing changed since the previous one. Errors from upstream propagate after
-// what was consumed is counted.
+// what was consumed is counted. `runDummyStreams(streams, muxed)` is the dummy sink on unmuxed data streams.
 
 import type { MessageBatches } from '../ctf/ir/message.js';
+import { NEED_DATA, type CtfStreamIterator } from '../ctf/decode/msg-iter.js';
+import { checkClocks } from './muxer.js';
 
 export interface Counts {
   event: number;
@@ -143,5 +145,32 @@ export async function runCounter(batches: MessageBatches, opts: CounterOptions):
 export async function runDummy(batches: MessageBatches): Promise<number> {
   let n = 0;
   for await (const batch of batches) n += batch.length;
+  return n;
+}
+
+/**
+ * The dummy sink straight on the data streams (what the muxer would merge): nothing is shown, so the order
+ * does not matter and no event message is made (CtfStreamIterator.skipAll). A stream that fails makes it
+ * run `muxed()` (the same graph, muxed) through runDummy: the error reported is then the one met first in
+ * the muxer's order, as without this shortcut. Returns the number of messages.
+ */
+export async function runDummyStreams(streams: readonly CtfStreamIterator[], muxed: () => MessageBatches): Promise<number> {
+  checkClocks(streams.map((s) => s.info));
+  let n = 0;
+  try {
+    for (const s of streams) {
+      for (;;) {
+        const r = s.skipAll();
+        if (r !== NEED_DATA) {
+          n += r;
+          break;
+        }
+        await s.fill();
+      }
+    }
+  } catch {
+    for (const s of streams) s.close();
+    return runDummy(muxed());
+  }
   return n;
 }

@@ -95,7 +95,7 @@ export interface CtfFsSource {
    * One message stream per data stream, in port order. `eager`: decode field values while reading
    * (for consumers that read every event's fields, like the pretty printer).
    */
-  createStreams(opts?: CreateStreamsOptions): MessageStream[];
+  createStreams(opts?: CreateStreamsOptions): CtfStreamIterator[];
 }
 
 export interface CreateStreamsOptions {
@@ -666,8 +666,8 @@ export function openCtfFsSync(inputs: readonly string[], opts: CtfFsOptions & { 
 
   return {
     traces,
-    createStreams(opts: CreateStreamsOptions = {}): MessageStream[] {
-      const out: MessageStream[] = [];
+    createStreams(opts: CreateStreamsOptions = {}): CtfStreamIterator[] {
+      const out: CtfStreamIterator[] = [];
       for (const t of traces) {
         const dec = decodersFor(t.info.tc);
         t.groups.forEach((g, i) => {

@@ -67,6 +67,8 @@ interface StreamTrim {
   openPacket: PacketBeginningMessage | undefined;
   gotFirst: boolean;
   ended: boolean;
+  /** A message with a time was kept (trimmer.c seen_clock_snapshot): the stream end then has the end time. */
+  seenTime: boolean;
 }
 
 export class Trimmer {
@@ -89,6 +91,7 @@ export class Trimmer {
         openPacket: undefined,
         gotFirst: this.range.beginNs === undefined || math === undefined,
         ended: false,
+        seenTime: false,
       };
       this.states.set(s, st);
     }
@@ -178,7 +181,7 @@ export class Trimmer {
         out.push({ type: 'packet-end', stream: m.stream, cycles: math!.cyclesAt(this.range.endNs!) });
         st.openPacket = undefined;
       }
-      out.push({ type: 'stream-end', stream: m.stream });
+      out.push({ type: 'stream-end', stream: m.stream, cycles: st.seenTime ? math!.cyclesAt(this.range.endNs!) : undefined });
       return;
     }
     if (st.hi !== undefined && tEnd !== undefined && tEnd > st.hi) {
@@ -187,6 +190,7 @@ export class Trimmer {
     if (m.type === 'packet-beginning') st.openPacket = m;
     else if (m.type === 'packet-end') st.openPacket = undefined;
     else if (m.type === 'stream-end') st.ended = true;
+    if (t !== undefined) st.seenTime = true;
     out.push(m);
   }
 }

@@ -10,7 +10,7 @@
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import { CAPACITY, LINE_SLACK, writeHex32, writeQuotedPlain, writeUint32, type OutputWriter } from './output-writer.js';
 import { writeG } from './printf-g.js';
-import { keepString, recall, remembered, type TextMemory } from './text-memory.js';
+import { elemSlot, keepString, recall, remembered, type TextMemory } from './text-memory.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, textValue, type EnumColors } from './value-format.js';
 
 export interface FieldStyle {
@@ -54,11 +54,19 @@ class Gen {
     return 'v' + this.n++;
   }
 
-  /** Text fields numbered so far (text-memory.ts), and the depth of arrays/optionals around the current field. */
+  /**
+   * Text fields numbered so far, outside and inside arrays (text-memory.ts), the index variables of the arrays
+   * around the current field, and the depth of optionals (not followed).
+   */
   private textNo = 0;
+  private elemNo = 0;
+  private readonly loops: string[] = [];
   private nested = 0;
-  private textId(): number {
-    return this.remember && this.nested === 0 ? this.textNo++ : -1;
+  /** Memory index (an expression) of the next text field, or null when it is not followed. */
+  private textId(): string | null {
+    if (!this.remember || this.nested > 0) return null;
+    if (this.loops.length === 0) return String(this.textNo++);
+    return `${this.helper(elemSlot)}(T, "${this.elemNo++}"${this.loops.map((k) => ` + ":" + ${k}`).join('')})`;
   }
 
   helper(fn: unknown): string {
@@ -148,7 +156,7 @@ class Gen {
       case 'float':
         return this.colored(st.number, `p = ${this.helper(writeG)}(b, p, ${val});`) + '\n';
       case 'string':
-        return this.colored(st.string, this.quoted(val, remembered(fc) ? this.textId() : -1)) + '\n';
+        return this.colored(st.string, this.quoted(val, remembered(fc) ? this.textId() : null)) + '\n';
       case 'bool':
         return this.colored(st.number, this.call(`o.ascii(${val} ? "true" : "false");`)) + '\n';
       case 'bit-array':
@@ -186,9 +194,9 @@ class Gen {
         const i = this.v();
         let code = `{ const ${a} = ${val}; b[p++] = 91; for (let ${i} = 0; ${i} < ${a}.length; ${i}++) { ${this.room(MEMBER_ROOM)} if (${i} === 0) b[p++] = 32; else { b[p] = 44; b[p + 1] = 32; p += 2; } `;
         if (names) code += `b[p++] = 91; p = ${this.helper(writeUint32)}(b, p, ${i}); b[p] = 93; b[p + 1] = 32; b[p + 2] = 61; b[p + 3] = 32; p += 4; `;
-        this.nested++;
+        this.loops.push(i);
         code += `\n${this.field(fc.element, `${a}[${i}]`, names)} } ${this.room(MEMBER_ROOM)} b[p] = 32; b[p + 1] = 93; p += 2; }\n`;
-        this.nested--;
+        this.loops.pop();
         return code;
       }
     }
@@ -198,12 +206,12 @@ class Gen {
    * Quoted, escaped string: in place when plain ASCII, else through the writer. `id` >= 0: text field `id` of
    * the memory T (an empty text prints the memory, another is kept in it).
    */
-  private quoted(val: string, id: number): string {
+  private quoted(val: string, id: string | null): string {
     const raw = this.v();
     const sv = this.v();
     const q = this.v();
     const print = `const ${q} = ${this.helper(writeQuotedPlain)}(b, p, ${sv}); if (${q} >= 0) p = ${q}; else { ${this.call(`o.qstr(${sv});`)} }`;
-    if (id < 0) return `{ const ${raw} = ${val}; const ${sv} = ${this.textExpr(raw)}; ${print} }`;
+    if (id === null) return `{ const ${raw} = ${val}; const ${sv} = ${this.textExpr(raw)}; ${print} }`;
     return (
       `{ const ${raw} = ${val}; const ${sv} = ${this.textExpr(raw)}; ` +
       `if (${sv} === "") { ${this.call(`${this.helper(recall)}(o, T, ${id});`)} } else { ${this.helper(keepString)}(T, ${id}, ${sv}); ${print} } }`

@@ -17,7 +17,7 @@ import type { DecodeState } from '../ctf/decode/state.js';
 import type { FieldStyle } from './field-printer-codegen.js';
 import { CAPACITY, LINE_SLACK, writeHex32, writeHex64, writeUint32, type OutputWriter } from './output-writer.js';
 import { writeG } from './printf-g.js';
-import { keepBytes, recall, type TextMemory } from './text-memory.js';
+import { elemSlot, keepBytes, recall, type TextMemory } from './text-memory.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColors } from './value-format.js';
 
 /**
@@ -135,6 +135,7 @@ const HELPERS = {
   writeG,
   keepBytes,
   recall,
+  elemSlot,
 };
 
 class Unsupported extends Error {}
@@ -360,7 +361,7 @@ class Gen {
           this.emit(`var ${len} = ${fc.staticLength !== undefined ? String(fc.staticLength) : `S[${fc.lengthSlot}]`};`);
           this.emit(`p += ${len} * 8;`);
           this.advancedBytes();
-          if (print) this.textUpToNul(i, `${i} + ${len}`, -1);
+          if (print) this.textUpToNul(i, `${i} + ${len}`, null);
           return;
         }
         const j = this.v('j');
@@ -373,13 +374,13 @@ class Gen {
         const id = this.textId();
         this.colored(st.string, () => {
           const r = this.v('r');
-          const keep = (e: string): string => (id < 0 ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${i}, ${e}); `);
+          const keep = (e: string): string => (id === null ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${i}, ${e}); `);
           const code =
             `var ${r} = H.quotePlainCString(b, q, u8, ${i}); ` +
             `if (${r} >= 0) { p = (${i} + ${r} - q - 1) * 8; ${keep(`${i} + ${r} - q - 2`)}q = ${r}; } ` +
             `else { var ${j} = H.findNul(u8, ${i}, E); p = (${j} + 1) * 8; ${keep(j)}${this.call(`o.qstr(H.utf8(u8, ${i}, ${j}));`)} }`;
           // Empty: the event object's last non-empty text (text-memory.ts).
-          if (id < 0) this.emit(code);
+          if (id === null) this.emit(code);
           else this.emit(`if (u8[${i}] === 0) { p = (${i} + 1) * 8; ${this.call(`H.recall(o, ${this.mem}, ${id});`)} } else { ${code} }`);
         });
         return;
@@ -400,29 +401,32 @@ class Gen {
    * Text array / sized string: the bytes up to the first NUL (bits.ts text()); `id` >= 0: text field `id` of
    * the scope's memory (an empty text prints the memory, another is kept in it).
    */
-  private textUpToNul(a: string, e: string, id: number): void {
+  private textUpToNul(a: string, e: string, id: string | null): void {
     this.colored(this.style.string, () => {
       const r = this.v('r');
       const end = this.v('e');
       const j = this.v('j');
-      const keep = (x: string): string => (id < 0 ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${a}, ${x}); `);
+      const keep = (x: string): string => (id === null ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${a}, ${x}); `);
       const code =
         `var ${r} = H.quotePlainText(b, q, u8, ${a}, ${e}); if (${r} >= 0) { ${keep(`${a} + ${r} - q - 2`)}q = ${r}; } ` +
         `else { var ${end} = ${e}; var ${j} = H.findNul(u8, ${a}, ${end}); if (${j} >= 0) ${end} = ${j}; ${keep(end)}${this.call(`o.qstr(H.utf8(u8, ${a}, ${end}));`)} }`;
-      if (id < 0) this.emit(code);
+      if (id === null) this.emit(code);
       else this.emit(`if (${e} === ${a} || u8[${a}] === 0) { ${this.call(`H.recall(o, ${this.mem}, ${id});`)} } else { ${code} }`);
     });
   }
 
   /** Memory variable of the scope being generated (null: none). */
   mem: string | null = null;
-  /** Text fields numbered so far in the scope (text-memory.ts). */
+  /** Text fields numbered so far in the scope, outside and inside arrays (text-memory.ts). */
   textNo = 0;
-  /** Depth of (non-text) arrays around the field being generated: their elements are not followed. */
-  private arrayDepth = 0;
-  /** Number of the next printed text field of the scope, or -1 when it is not followed. */
-  private textId(): number {
-    return this.mem !== null && this.arrayDepth === 0 ? this.textNo++ : -1;
+  elemNo = 0;
+  /** Index variables of the (non-text) arrays around the field being generated. */
+  private readonly loops: string[] = [];
+  /** Memory index (an expression) of the next printed text field of the scope, or null when it is not followed. */
+  private textId(): string | null {
+    if (this.mem === null) return null;
+    if (this.loops.length === 0) return String(this.textNo++);
+    return `H.elemSlot(${this.mem}, "${this.elemNo++}"${this.loops.map((k) => ` + ":" + ${k}`).join('')})`;
   }
 
   struct(fc: StructFieldClass, print: boolean): void {
@@ -490,9 +494,9 @@ class Gen {
       this.emit(`if (${k} === 0) b[q++] = 32; else { b[q] = 44; b[q + 1] = 32; q += 2; }`);
       if (this.names) this.emit(`b[q++] = 91; q = H.writeUint32(b, q, ${k}); b[q] = 93; b[q + 1] = 32; b[q + 2] = 61; b[q + 3] = 32; q += 4;`);
     }
-    this.arrayDepth++;
+    this.loops.push(k);
     this.field(fc.element, show);
-    this.arrayDepth--;
+    this.loops.pop();
     this.emit('}');
     this.unknownAlign();
     if (show) {
@@ -530,6 +534,7 @@ export function compileFusedEvent(
       g.names = s.names;
       g.mem = `M[${i}]`;
       g.textNo = 0;
+      g.elemNo = 0;
       if (s.visible) {
         g.room(LINE_SLACK);
         g.lit(s.prefix);

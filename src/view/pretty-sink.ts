@@ -325,7 +325,7 @@ export class PrettySink {
   private noteTexts(m: EventMessage): void {
     const p = this.printerFor(m);
     const mem = p.memories[m.poolSlot ?? 0] ?? this.newMemories(p, m.poolSlot ?? 0);
-    if (!mem.some((t) => t.refs.length > 0)) return;
+    if (!mem.some((t) => t.follows)) return;
     const o = (this.scratch ??= new OutputWriter(() => {}, this.opts.stringEncoding, undefined, true));
     o.pos = 0;
     this.writeFields(o, p, m);

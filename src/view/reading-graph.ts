@@ -1,7 +1,7 @@
 // The reading graph of `ltt view` from its configuration, as babeltrace2's convert command builds it
 // (graph/open-trace.ts assembles it; this resolves the options and the time bounds against the opened traces).
 //
-// Contract: `openReadingGraph(cfg)` returns single-use MessageBatches, or throws LttError (no trace, bad
+// Contract: `openReadingGraph(cfg)` returns single-use MessageBatches (`runDummyView(cfg)` reads them all), or throws LttError (no trace, bad
 // metadata, bad --begin/--end). Time-of-day bounds (`HH:MM[:SS[.NS]]`) take their date from the earliest
 // packet beginning of the opened traces, in local time unless --clock-gmt (trimmer.c set_trimmer_iterator_bound()).
 // `readMetadataText(dir)` is `-o ctf-metadata`: the (de-packetized) metadata text of one trace folder.
@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { LttError } from '../errors.js';
 import { parseMetadata } from '../ctf/metadata.js';
 import type { MessageBatches } from '../ctf/ir/message.js';
-import { readingGraph } from '../graph/open-trace.js';
-import { openCtfFs, type CtfFsTrace } from '../graph/source-ctf-fs.js';
+import { readingGraph, runDummyGraph, type ReadingGraphOptions } from '../graph/open-trace.js';
+import { openCtfFs, type CtfFsSource, type CtfFsTrace } from '../graph/source-ctf-fs.js';
 import { makeCalendar, toEpochSeconds } from './local-time.js';
 import type { TimeBound, ViewConfig } from './view-args.js';
 import { writeStderr } from './output-writer.js';
@@ -59,6 +59,17 @@ function earliestNs(traces: readonly CtfFsTrace[]): bigint | undefined {
 
 /** `releaseBytes`: see ReadingGraphOptions (the pretty sink's text memories copy what they keep). */
 export async function openReadingGraph(cfg: ViewConfig, releaseBytes?: () => void): Promise<MessageBatches> {
+  const { source, opts } = await openSource(cfg, releaseBytes);
+  return readingGraph(source, opts);
+}
+
+/** `-o dummy`: reads the whole graph (see runDummyGraph). */
+export async function runDummyView(cfg: ViewConfig): Promise<void> {
+  const { source, opts } = await openSource(cfg);
+  await runDummyGraph(source, opts);
+}
+
+async function openSource(cfg: ViewConfig, releaseBytes?: () => void): Promise<{ source: CtfFsSource; opts: ReadingGraphOptions }> {
   const source = await openCtfFs(cfg.paths, {
     clockOffsetS: Number(cfg.clockOffsetSeconds),
     clockOffsetNs: cfg.clockOffsetNs,
@@ -86,7 +97,7 @@ export async function openReadingGraph(cfg: ViewConfig, releaseBytes?: () => voi
   // bytes, which beats building value objects; the other sinks never read the fields, so their read buffers
   // are recycled (a fresh buffer per read window costs page faults: ~20% of a dummy run's CPU time).
   // The pool model: babeltrace2's text fields depend on which event object each event reuses (graph/event-pool.ts).
-  return readingGraph(source, {
+  const opts: ReadingGraphOptions = {
     beginNs,
     endNs,
     streamIntersection: cfg.streamIntersection,
@@ -95,7 +106,8 @@ export async function openReadingGraph(cfg: ViewConfig, releaseBytes?: () => voi
     firstBatchRead: cfg.begin?.kind === 'time-of-day' || cfg.end?.kind === 'time-of-day',
     fieldsUnread: cfg.sink === 'dummy' || cfg.sink === 'counter',
     releaseBytes,
-  });
+  };
+  return { source, opts };
 }
 
 /** `-o ctf-metadata`: the metadata text of the trace folder `dir` (checked by parsing it). */

@@ -7,11 +7,11 @@
 import { isMainThread, Worker } from 'node:worker_threads';
 import { isLttError, LttError } from '../errors.js';
 import { DEFAULT_LIVE_PORT, listLiveSessions, parseLiveUrl } from '../relay/live-client.js';
-import { runCounter, runDummy } from '../graph/sinks.js';
+import { runCounter } from '../graph/sinks.js';
 import { colorsSupported } from './pretty-options.js';
 import { OutputWriter, writeStderr } from './output-writer.js';
 import { PrettySink } from './pretty-sink.js';
-import { openReadingGraph, readMetadataText } from './reading-graph.js';
+import { openReadingGraph, readMetadataText, runDummyView } from './reading-graph.js';
 import { parseViewArgs, VIEW_HELP, ViewArgsError, type ViewConfig } from './view-args.js';
 
 /** One line for the user: the first line of the message, never a stack. */
@@ -78,7 +78,7 @@ async function run(cfg: ViewConfig, started: { output: boolean }): Promise<numbe
 
   const enc = cfg.pretty.stringEncoding;
   if (cfg.sink === 'dummy') {
-    await runDummy(await openReadingGraph(cfg));
+    await runDummyView(cfg);
     return 0;
   }
   if (cfg.sink === 'counter') {

@@ -2,8 +2,10 @@
 // before its first NUL) as the last non-empty text the same field of the same event object held: the objects
 // are reused (graph/event-pool.ts) and clearing a string field only resets its length. A TextMemory is that
 // state for one event object (event class + pool slot) and one scope: per text field, numbered in the order
-// the printers meet them (text fields inside arrays, whose element objects the model does not follow, are not
-// numbered), the last non-empty text as bytes (fused printers) or as a string (value printers).
+// the printers meet them, the last non-empty text as bytes (fused printers) or as a string (value printers).
+// A text field inside arrays has one per element (an array field keeps its element fields, and a dynamic
+// array the ones past its current length too): numbered apart, in the same order, with the element indexes
+// (elemSlot()).
 
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import { utf8 } from '../ctf/decode/bits.js';
@@ -20,7 +22,14 @@ export class TextMemory {
   readonly own: (Uint8Array | undefined)[];
   readonly strings: (string | undefined)[];
 
-  constructor(count: number) {
+  /** Dense index of each (text field inside arrays, element indexes) met so far. */
+  readonly elems = new Map<string, number>();
+
+  constructor(
+    count: number,
+    /** The scope has text fields (inside arrays or not). */
+    readonly follows = count > 0,
+  ) {
     this.refs = new Array<Uint8Array | undefined>(count).fill(undefined);
     this.starts = new Array<number>(count).fill(0);
     this.lengths = new Array<number>(count).fill(0);
@@ -41,6 +50,21 @@ export class TextMemory {
       this.starts[k] = 0;
     }
   }
+}
+
+/** Index in `t` of text field `key` ("N:I[:J...]": the scope's N-th text field inside arrays, element I...). */
+export function elemSlot(t: TextMemory, key: string): number {
+  let k = t.elems.get(key);
+  if (k === undefined) {
+    k = t.refs.length;
+    t.refs.push(undefined);
+    t.starts.push(0);
+    t.lengths.push(0);
+    t.own.push(undefined);
+    t.strings.push(undefined);
+    t.elems.set(key, k);
+  }
+  return k;
 }
 
 /** Text field k's new non-empty text: the bytes u8[a, e) (kept by reference until detach()). */
@@ -69,6 +93,16 @@ export function remembered(fc: FieldClass): boolean {
   return (fc.kind === 'array' || fc.kind === 'sequence') && fc.isText === true;
 }
 
+/** Whether a field has text fields the memory follows, inside arrays too (shown members). */
+function hasTexts(fc: FieldClass): boolean {
+  if (fc.hidden) return false;
+  if (remembered(fc)) return true;
+  if (fc.kind === 'struct') return fc.members.some((m) => hasTexts(m.fc));
+  if (fc.kind === 'variant') return fc.options.some((o) => hasTexts(o.fc));
+  if (fc.kind === 'array' || fc.kind === 'sequence') return hasTexts(fc.element);
+  return false;
+}
+
 /** Number of text fields a scope's printers number (shown members, not inside arrays or optionals). */
 export function countTexts(fc: FieldClass): number {
   if (fc.hidden) return 0;
@@ -80,5 +114,5 @@ export function countTexts(fc: FieldClass): number {
 
 /** Memories of an event object's common context, specific context and payload. */
 export function scopeMemories(scopes: readonly (StructFieldClass | undefined)[]): TextMemory[] {
-  return scopes.map((fc) => new TextMemory(fc ? countTexts(fc) : 0));
+  return scopes.map((fc) => new TextMemory(fc ? countTexts(fc) : 0, fc !== undefined && hasTexts(fc)));
 }

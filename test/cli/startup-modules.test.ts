@@ -25,3 +25,33 @@ test('ltt view and ltt version do not load DuckDB; the trace engine does', { tim
   // The check sees the module when it is there.
   assert.equal(duckdbMapped('engine/trace-db.js', ''), true);
 });
+
+test('ltt view on trace folders goes straight to the viewer; sessions, -t, -e and help go through the command line', async () => {
+  const { directViewArgs } = await import('../../src/cli/entry.js');
+  const trace = join(REPO_ROOT, 'test', 'view', 'lttng-ust-texts', 'traces', 'uid');
+  assert.deepEqual(directViewArgs(['view', trace]), [trace]);
+  assert.deepEqual(directViewArgs(['view', '--begin', '17:48', trace, '-o', 'dummy', '--no-delta']), ['--begin', '17:48', '-o', 'dummy', '--no-delta', trace]);
+  assert.deepEqual(directViewArgs(['view', '-c', 'sink.utils.counter', './x']), ['-c', 'sink.utils.counter', './x']);
+  for (const argv of [
+    ['view'],
+    ['view', 'my-session'],
+    ['view', '-t', trace],
+    ['view', '--trace-path', trace],
+    ['view', '-e', 'babeltrace2', trace],
+    ['view', '--viewer=babeltrace2', trace],
+    ['view', '--help', trace],
+    ['view', '-h'],
+    ['list', trace],
+    ['-v', 'view', trace],
+  ]) {
+    assert.equal(directViewArgs(argv), undefined, argv.join(' '));
+  }
+  // Both ways print the same.
+  const main = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js')).href;
+  const viaMain = spawnSync(process.execPath, ['--input-type=module', '-e', `await (await import(${JSON.stringify(main)})).main(['view', '-n', 'all', ${JSON.stringify(trace)}])`], { encoding: 'utf8' });
+  const direct = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ltt'), 'view', '-n', 'all', trace], { encoding: 'utf8' });
+  assert.equal(direct.status, viaMain.status);
+  assert.equal(direct.stdout, viaMain.stdout);
+  assert.equal(direct.stderr, viaMain.stderr);
+  assert.ok(direct.stdout.length > 10000);
+});

@@ -4,10 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTrace } from '../../src/ctf/index.js';
 import { runCounter, runDummy, formatCounts, emptyCounts } from '../../src/graph/sinks.js';
+import { runDummyGraph } from '../../src/graph/open-trace.js';
+import { openCtfFs } from '../../src/graph/source-ctf-fs.js';
 import { CORPUS } from './corpus-helpers.js';
 
 const TRACES = [
@@ -70,6 +73,38 @@ test('counter: every step messages a block then a blank line; singular forms', (
 test('dummy drains all messages', async () => {
   const o = await openTrace([join(CORPUS, 'succeed/multi-domains')]);
   assert.equal(await runDummy(o.messages), 4381);
+});
+
+test('the dummy sink on unmuxed streams counts what the muxed graph has', async () => {
+  for (const t of ['succeed/multi-domains', 'succeed/lttng-tracefile-rotation', 'packet-seq-num/2-streams-lost-in-1']) {
+    const o = await openTrace([join(CORPUS, t)]);
+    assert.equal(await runDummyGraph(await openCtfFs([join(CORPUS, t)])), await runDummy(o.messages), t);
+  }
+});
+
+test("the dummy sink reports the error met first in time, not the first stream's", async () => {
+  // Two streams of three 4 KiB packets: the first stream (port order) is broken in its last packet, the
+  // second in its second one, which the muxer reaches first.
+  const dir = mkdtempSync(join(tmpdir(), 'ltt-dummy-'));
+  try {
+    cpSync(join(import.meta.dirname, '../../../test/view/lttng-ust-texts/traces/uid'), dir, { recursive: true });
+    const files = join(dir, 'ust/uid/0/64-bit');
+    const breakMagic = (file: string, at: number): void => {
+      const b = readFileSync(join(files, file));
+      b.writeUInt32LE(0, at);
+      writeFileSync(join(files, file), b);
+    };
+    breakMagic('texts_0', 8192);
+    breakMagic('texts_1', 4096);
+    const muxed = await runDummy((await openTrace([dir])).messages).then(
+      () => assert.fail('no error'),
+      (e: Error) => e.message,
+    );
+    assert.match(muxed, /texts_1: packet at offset 4096: Invalid CTF magic/);
+    await assert.rejects(runDummyGraph(await openCtfFs([dir])), (e: Error) => e.message === muxed);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('counter with the default step on the real LTTng 2.13 sample trace (peers/) matches babeltrace2', async () => {

@@ -31,13 +31,23 @@ function view(cmd: string, args: string[]): { out: string; err: string; code: nu
   return { out: r.stdout.toString('utf8'), err: r.stderr.toString('utf8'), code: r.status };
 }
 
-for (const name of ['uid', 'pid', 'overwrite']) {
-  test(`committed LTTng-UST texts trace (${name}): ltt view prints babeltrace2's stdout and stderr`, () => {
+// --stream-intersection: a trimmer between each stream and the muxer (graph/muxer.ts streamRanges); the stream
+// it ends gets the range's end time, which decides when the muxer hands it on, and so which event objects
+// (graph/event-pool.ts) the events after it reuse.
+for (const [name, args, expected] of [
+  ['uid', [], 'babeltrace2'],
+  ['pid', [], 'babeltrace2'],
+  ['overwrite', [], 'babeltrace2'],
+  ['uid', ['--stream-intersection'], 'stream-intersection.babeltrace2'],
+  ['pid', ['--stream-intersection'], 'stream-intersection.babeltrace2'],
+  ['overwrite', ['--stream-intersection'], 'stream-intersection.babeltrace2'],
+] as const) {
+  test(`committed LTTng-UST texts trace (${name}${args.map((a) => ' ' + a).join('')}): ltt view prints babeltrace2's stdout and stderr`, () => {
     const dir = join(APP, 'traces', name);
-    const ours = view(process.execPath, [LTT, 'view', dir]);
+    const ours = view(process.execPath, [LTT, 'view', ...args, dir]);
     assert.equal(ours.code, 0, ours.err);
-    assert.equal(ours.out, readFileSync(join(APP, 'traces', `${name}.babeltrace2.txt`), 'utf8'));
-    assert.equal(ours.err.split(dir).join('@TRACE@'), readFileSync(join(APP, 'traces', `${name}.babeltrace2.stderr.txt`), 'utf8'));
+    assert.equal(ours.out, readFileSync(join(APP, 'traces', `${name}.${expected}.txt`), 'utf8'));
+    assert.equal(ours.err.split(dir).join('@TRACE@'), readFileSync(join(APP, 'traces', `${name}.${expected}.stderr.txt`), 'utf8'));
   });
 }
 
@@ -80,6 +90,8 @@ for (const c of live) {
       const day = /^\[(\d{4}-\d\d-\d\d) /.exec(view(BT2, [trace, '--clock-date', '--clock-gmt']).out)![1]!;
       const cases = trimCases(bt.out, day);
       assert.equal(runCases(process.execPath, [LTT, 'view'], trace, cases), runCases(BT2, [], trace, cases));
+      const si = [['--stream-intersection']];
+      assert.equal(runCases(process.execPath, [LTT, 'view'], trace, si), runCases(BT2, [], trace, si));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

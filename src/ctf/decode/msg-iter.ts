@@ -214,6 +214,43 @@ export class CtfStreamIterator implements MessageStream {
     }
   }
 
+  /**
+   * For a sink that ignores every message (dummy): reads on, from where next() stopped, without making event
+   * messages (the other messages are made and dropped). Returns the number of messages skipped once the
+   * stream has ended, or NEED_DATA (await fill(), then call again). Errors as next() throws them.
+   */
+  skipAll(): number | typeof NEED_DATA {
+    let n = 0;
+    try {
+      for (;;) {
+        if (this.state === St.Events && this.delayedBegin === undefined && !this.eager) {
+          const st = this.st;
+          while (st.pos < st.end) {
+            this.eventDecoders(st);
+            n++;
+          }
+        }
+        const m = this.next();
+        if (m === NEED_DATA) {
+          this.skipped += n;
+          return NEED_DATA;
+        }
+        if (m === undefined) {
+          n += this.skipped;
+          this.skipped = 0;
+          return n;
+        }
+        n++;
+      }
+    } catch (err) {
+      this.close();
+      throw this.wrap(err);
+    }
+  }
+
+  /** Messages skipAll() counted before it returned NEED_DATA. */
+  private skipped = 0;
+
   private wrap(err: unknown): unknown {
     if (err instanceof DecodeError) {
       return new LttError(
@@ -388,8 +425,8 @@ export class CtfStreamIterator implements MessageStream {
     this.pk = undefined;
   }
 
-  private decodeEvent(): CtfEventMessage | CtfEagerEventMessage {
-    const st = this.st;
+  /** Reads the event at st.pos (header and fields, effects only unless eager) and returns its decoders. */
+  private eventDecoders(st: DecodeState): EventClassDecoders {
     const pos = st.pos;
     st.eventId = -1;
     const header = this.header;
@@ -414,16 +451,31 @@ export class CtfStreamIterator implements MessageStream {
     } else {
       throw new DecodeError(`no event class with ID ${id} in stream class ${this.cfg!.sc.id} (event at byte ${pos >>> 3})`);
     }
-    const cycles = this.hasClock ? st.clock : undefined;
+    this.bodyPos = st.pos;
+    // The event's time is the clock after its header (a field of the body may update the clock too).
+    this.cycles = this.hasClock ? st.clock : undefined;
+    if (!this.eager) {
+      ecd.skip(st);
+      if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);
+    }
+    return ecd;
+  }
+
+  /** Where the fields of the event eventDecoders() read last start, and its time. */
+  private bodyPos = 0;
+  private cycles: Num | undefined = undefined;
+
+  private decodeEvent(): CtfEventMessage | CtfEagerEventMessage {
+    const st = this.st;
+    const pos = st.pos;
+    const ecd = this.eventDecoders(st);
+    const cycles = this.cycles;
     if (this.eager) {
       const m = new CtfEagerEventMessage(this.info, ecd.ec, cycles, this.packetContext);
       ecd.full()(st, m);
       if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);
       return m;
     }
-    const bodyPos = st.pos;
-    ecd.skip(st);
-    if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);
-    return new CtfEventMessage(this.info, ecd.ec, cycles, this.packetContext, this.pk!, ecd.needsHeader ? pos : bodyPos, ecd);
+    return new CtfEventMessage(this.info, ecd.ec, cycles, this.packetContext, this.pk!, ecd.needsHeader ? pos : this.bodyPos, ecd);
   }
 }

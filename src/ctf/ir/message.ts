@@ -62,6 +62,8 @@ export interface StreamBeginningMessage {
 export interface StreamEndMessage {
   readonly type: 'stream-end';
   readonly stream: StreamInfo;
+  /** Set when a trimmer ended the stream at its range's end (the muxer orders it by this time). */
+  readonly cycles?: Cycles;
 }
 export interface PacketBeginningMessage {
   readonly type: 'packet-beginning';
