@@ -92,9 +92,12 @@ function prepareScratch(tree) {
     // `lttng create` must not start a daemon the test did not ask for (utils.sh sets /bin/true).
     '[ -n "$LTTNG_SESSIOND_PATH" ] && export LTT_SESSIOND_PATH="$LTTNG_SESSIOND_PATH"\n'));
   writeExecutable(join(bin, 'lttng-sessiond/lttng-sessiond'), wrapper('lttng-sessiond', join(ROOT, 'bin/ltt-sessiond')));
-  // ltt has no relay daemon nor a separate consumer daemon: these say so, and the tests needing them fail.
+  // A relay daemon when this ltt has one; no separate consumer daemon: a stub says so, the tests needing it fail.
+  const relayd = join(ROOT, 'bin/ltt-relayd');
   for (const name of ['lttng-relayd', 'lttng-consumerd']) {
-    writeExecutable(join(bin, name, name), `#!/bin/sh\necho "${name}: ltt has no ${name}" >&2\nexit 1\n`);
+    writeExecutable(join(bin, name, name), name === 'lttng-relayd' && existsSync(relayd)
+      ? wrapper(name, relayd)
+      : `#!/bin/sh\necho "${name}: ltt has no ${name}" >&2\nexit 1\n`);
   }
   writeExecutable(join(scratch, 'tests/utils/testapp/gen-ust-events/gen-ust-events'),
     wrapper('gen-ust-events', join(ROOT, 'dist/test/lttng-regression/gen-ust-events.js'),
@@ -139,7 +142,7 @@ function runScript(scratch, script, timeoutS) {
   // PID 1 of the namespace runs the script, then ends whatever it left (daemons, apps) and waits for them.
   const inner = `ip link set lo up 2>/dev/null; mount -t tmpfs -o mode=0755 tmpfs /run || exit 97
 cd "$1"; timeout -s TERM ${timeoutS} ./"$2"; rc=$?
-kill -TERM -1 2>/dev/null; for i in $(seq 50); do [ -z "$(ls /proc | grep -E '^[0-9]+$' | grep -vx 1 | grep -vx $$)" ] && break; sleep 0.1; done
+kill -TERM -1 2>/dev/null; for i in $(seq 100); do kill -0 -1 2>/dev/null || break; sleep 0.1; done
 kill -KILL -1 2>/dev/null; exit $rc`;
   const dir = join(scratch, 'tests/regression', dirname(script));
   const env = { PATH: process.env.PATH, HOME: home, LANG: 'C', TERM: 'dumb' };
