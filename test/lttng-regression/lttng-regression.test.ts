@@ -23,7 +23,7 @@ const EXPECTED: Record<string, number> = {
   'tools/save-load/test_autoload': 9, // of 9
   'ust/before-after/test_before_after': 16, // of 16
   'ust/buffers-pid/test_buffers_pid': 57, // of 59 (59 in most runs)
-  'tools/snapshots/test_ust_fast': 111, // of 134: per-UID buffer layout (ust/uid/0/64-bit), discard-mode snapshots
+  'tools/snapshots/test_ust_fast': 117, // of 134: per-UID buffer layout (ust/uid/0/64-bit), discard-mode snapshots
   'tools/wildcard/test_event_wildcard': 177, // of 352: the kernel half needs lttng-modules' test module
   'tools/filtering/test_invalid_filter': 253, // of 278: filter checks (filters helper)
   'tools/filtering/test_unsupported_op': 3, // of 42: filter checks (filters helper)
