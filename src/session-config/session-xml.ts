@@ -232,7 +232,10 @@ export interface SavedSession {
   /** Absolute path, or null for no local output. */
   output: string | null;
   snapshot: boolean;
-  /** Snapshot sessions saved with their outputs (absent: the session's output, if any, is its snapshot output). */
+  /**
+   * Snapshot sessions saved with their outputs (absent: the session's output, if any, is its snapshot output);
+   * path '' for a network output.
+   */
   snapshotOutputs?: Array<{ name: string; maxSize: number; path: string }>;
   /** Automatic rotation schedules (µs, bytes), when saved. */
   rotationTimerUs?: number;
@@ -360,9 +363,9 @@ export function parseSessions(text: string): SavedSession[] {
         ? {
             snapshotOutputs: children(snapshotOutputs, 'output').map((o) => {
               const dest = child(child(o, 'consumer_output'), 'destination');
+              // A network output ('' here) loads only with --override-url naming a local folder.
               const where = dest ? textOf(dest, 'path') : undefined;
-              if (!where) throw new Error(`snapshot output ${textOf(o, 'name') ?? ''}: only local paths can be loaded`);
-              return { name: textOf(o, 'name') ?? '', maxSize: intOf(o, 'max_size') ?? 0, path: where };
+              return { name: textOf(o, 'name') ?? '', maxSize: intOf(o, 'max_size') ?? 0, path: where ?? '' };
             }),
           }
         : {}),

@@ -148,7 +148,9 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     traceTsdl({
       uuid: start.config.uuid || randomUUID(),
       clockUuid: clockUuid(),
-      clockOffset: measureRealtimeOffset(),
+      clockOffset: start.env.clockOffsetNs !== undefined && /^-?\d+$/.test(start.env.clockOffsetNs)
+        ? BigInt(start.env.clockOffsetNs)
+        : measureRealtimeOffset(),
       hostname: start.env.hostname,
       traceName: start.env.traceName,
       creationDatetime: start.env.creationDatetime,

@@ -45,6 +45,11 @@ export interface AppTraceEnv {
   readonly creationDatetime: string;
   /** ISO 8601 basic with offset (the app's registration). */
   readonly vpidDatetime: string;
+  /**
+   * realtime - monotonic (ns, decimal), measured once per session by the daemon, as lttng-sessiond does for its
+   * apps: every app of a session, and the exited apps' buffers a snapshot merges, state the same clock offset.
+   */
+  readonly clockOffsetNs?: string;
 }
 
 /**

@@ -205,6 +205,19 @@ test('--override-url replaces a snapshot session\'s outputs; a live session cann
       assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'snap')).stdout, new RegExp(`snapshot-1: ${join(env.root, 'over')}\\n`));
       await ok(env, 'destroy', 'snap');
     }
+    // A snapshot output streaming to a relay daemon loads only with a local --override-url.
+    const net = join(env.root, 'net-snapshot.lttng');
+    writeFileSync(net, `<sessions><session><name>netsnap</name><domains/><started>false</started>
+<attributes><snapshot_mode>true</snapshot_mode></attributes><output><snapshot_outputs><output><name>relay</name>
+<max_size>0</max_size><consumer_output><enabled>true</enabled><destination><net_output>
+<control_uri>tcp4://127.0.0.1:5342/</control_uri><data_uri>tcp4://127.0.0.1:5343/</data_uri></net_output>
+</destination></consumer_output></output></snapshot_outputs></output></session></sessions>`);
+    const refused = await env.ltt('load', '-i', net);
+    assert.deepEqual([refused.code, refused.stderr],
+      [1, 'Error: Session netsnap: snapshot output relay: ltt loads local snapshot outputs only (no relay daemon yet)\n']);
+    await ok(env, 'load', '-i', net, `--override-url=${join(env.root, 'over')}`);
+    assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'netsnap')).stdout, new RegExp(`relay: ${join(env.root, 'over')}\\n`));
+    await ok(env, 'destroy', 'netsnap');
     const live = join(env.root, 'live.lttng');
     writeFileSync(live, LTTNG_SAVED.replace('<attributes>', '<attributes><live_timer_interval>1000000</live_timer_interval>'));
     const r = await env.ltt('load', '-i', live, `--override-url=file://${join(env.root, 'over')}`);

@@ -164,7 +164,8 @@ test('a --no-output session takes snapshots as lttng-sessiond\'s (its snapshot c
     assert.equal((await ok(env, 'snapshot', 'add-output', '-n', 'mine', `file://${out}`)).stdout,
       `Snapshot output successfully added for session nout\n  [1] mine: ${out}\n`);
     onCpu0('sleep', '0.2');
-    await ok(env, 'snapshot', 'record');
+    // An empty URL argument means the session's output, as lttng takes it.
+    assert.equal((await ok(env, 'snapshot', 'record', '-s', 'nout', '')).stdout, 'Snapshot recorded successfully for session nout\n');
     const lines = babeltrace(snapshotDir(out, /^mine-\d{8}-\d{6}-0$/));
     assert.ok(count(lines, 'sched_switch') > 0, 'the snapshot holds the session\'s records');
     await ok(env, 'stop');

@@ -1,36 +1,22 @@
 // LTTng's test application gen-ust-events (tests/utils/testapp/gen-ust-events), on ltt/ust: emits tp:tptest
 // ITER times (-i, default 100; negative: until SIGTERM), sleeping -w USEC between events, with its file
 // handshakes: -a touch after the first event, -b wait for a file before the last, -c touch before the last,
-// -d wait for a file before exiting, -e touch before exiting, -f emit tp:end last. Long options as the C app's
-// getopt_long table; a positional argument aborts, as there (callers would otherwise hang). The run.mjs
-// runner installs it where LTTng's scripts look for the C program.
+// -d wait for a file before exiting, -e touch before exiting, -f emit tp:end last. The run.mjs runner installs
+// it where LTTng's scripts look for the C program.
 
 import './process-name.js';
-import { closeSync, existsSync, openSync } from 'node:fs';
 import * as ust from 'ltt/ust';
+import { atoi, parseOptions, pause, quitRequested, runApp, touch, waitOnFile } from './test-app.js';
+import { TPTEST_FIELDS, tptestValues } from './tptest-fields.js';
 
 const tp = ust.provider('tp');
-// The fields of tp.h's tp:tptest, in its order and with its types (long is 64-bit here; the sequences' lengths
-// are ltt/ust's 32-bit ones where lttng-ust records a size_t).
-const net = { byteOrder: 'be' } as const;
+// tp.h's field order: the shared fields with gen-ust-events' own among them.
+const F = TPTEST_FIELDS;
 const tptest = tp.event('tptest', [
-  ust.int32('intfield'),
-  ust.int32('intfield2', { hex: true }),
-  ust.int64('longfield'),
-  ust.int32('signedfield'),
-  ust.int32('netintfield', net),
-  ust.int32('netintfieldhex', { ...net, hex: true }),
-  ust.array('arrfield1', ust.int64(), 3),
-  ust.array('arrfield2', ust.int8('', { text: true }), 10),
-  ust.array('arrfield3', ust.uint32('', net), 3),
-  ust.sequence('seqfield1', ust.int8()),
-  ust.sequence('seqfield2', ust.int8('', { text: true })),
-  ust.sequence('seqfield3', ust.uint32('', net)),
-  ust.sequence('seqfield4', ust.int64()),
-  ust.string('stringfield'),
-  ust.string('stringfield2'),
-  ust.float32('floatfield'),
-  ust.float64('doublefield'),
+  F[0], F[1], F[2], ust.int32('signedfield'), F[3], F[4], F[5], F[6],
+  ust.array('arrfield3', ust.uint32('', { byteOrder: 'be' }), 3),
+  F[7], F[8], ust.sequence('seqfield3', ust.uint32('', { byteOrder: 'be' })), ust.sequence('seqfield4', ust.int64()),
+  F[9], ust.string('stringfield2'), F[10], F[11],
   ...(['enum0', 'enum23', 'enum27', 'enum28', 'enum202', 'enum304', 'enumnegative'] as const).map((name) =>
     ust.enumeration(name, ust.int32(), {
       'AUTO: EXPECT 0': 0,
@@ -45,112 +31,37 @@ const tptest = tp.event('tptest', [
 ] as const);
 const end = tp.event('end', []);
 
-interface Options {
-  iter: number;
-  waitUs: number;
-  afterFirst?: string;
-  beforeLast?: string;
-  beforeLastTouch?: string;
-  beforeExit?: string;
-  beforeExitTouch?: string;
-  emitEnd: boolean;
-}
-
-const LONG: Record<string, string> = {
-  iter: 'i', wait: 'w', 'sync-after-first-event': 'a', 'sync-before-last-event': 'b',
-  'sync-before-last-event-touch': 'c', 'sync-before-exit': 'd', 'sync-before-exit-touch': 'e', 'emit-end-event': 'f',
+const OPTIONS = {
+  long: {
+    iter: 'i', wait: 'w', 'sync-after-first-event': 'a', 'sync-before-last-event': 'b',
+    'sync-before-last-event-touch': 'c', 'sync-before-exit': 'd', 'sync-before-exit-touch': 'e', 'emit-end-event': 'f',
+  },
+  flags: 'f',
 };
 
-function parseArgs(argv: string[]): Options | undefined {
-  const o: Options = { iter: 100, waitUs: 0, emitEnd: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    let letter: string | undefined;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      letter = LONG[eq > 0 ? arg.slice(2, eq) : arg.slice(2)];
-      inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    } else if (/^-[iwabcdef]/.test(arg)) {
-      letter = arg[1];
-      inline = arg.length > 2 ? arg.slice(2) : undefined;
-    } else {
-      process.stderr.write('Error: takes long options only.\n');
-      process.abort();
-    }
-    if (letter === undefined) {
-      process.stderr.write(`gen-ust-events: unrecognized option '${arg}'\n`);
-      return undefined;
-    }
-    if (letter === 'f') {
-      o.emitEnd = true;
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) {
-      process.stderr.write(`gen-ust-events: option '${arg}' requires an argument\n`);
-      return undefined;
-    }
-    // atoi: leading digits, else 0.
-    const int = (): number => Number.parseInt(value, 10) || 0;
-    if (letter === 'i') o.iter = int();
-    else if (letter === 'w') o.waitUs = int();
-    else if (letter === 'a') o.afterFirst = value;
-    else if (letter === 'b') o.beforeLast = value;
-    else if (letter === 'c') o.beforeLastTouch = value;
-    else if (letter === 'd') o.beforeExit = value;
-    else o.beforeExitTouch = value;
-  }
-  return o;
-}
-
-function touch(path: string): void {
-  closeSync(openSync(path, 'w', 0o700));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitOnFile(path: string): Promise<void> {
-  while (!existsSync(path)) await sleep(10);
-}
-
-const values = [1, 2, 3];
-const text = Buffer.from('test\0\0\0\0\0\0');
-const netValues = [1, 2, 3];
-
-async function run(o: Options): Promise<void> {
-  let quit = false;
-  process.on('SIGTERM', () => (quit = true));
-  const textBytes = [...text];
-  const seqText = textBytes.slice(0, 4);
-  for (let i = 0; o.iter < 0 || i < o.iter; i++) {
-    if (o.iter >= 0 && i === o.iter - 1) {
-      if (o.beforeLastTouch) touch(o.beforeLastTouch);
-      if (o.beforeLast) await waitOnFile(o.beforeLast);
-    }
-    if (tptest.enabled) {
-      tptest.emit(i, i, i, -1, i, i, values, textBytes, netValues, seqText, seqText, netValues, values, 'test', '\\*',
-        2222, 2, 0, 23, 27, 28, 202, 304, -1);
-    }
-    if (i === 0 && o.afterFirst) touch(o.afterFirst);
-    // Signals (SIGTERM ends the loop) and the agent's messages need the event loop now and then.
-    if (o.waitUs > 0) await sleep(o.waitUs / 1000);
-    else if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
-    if (quit) break;
-  }
-  if (o.emitEnd && end.enabled) end.emit();
-  if (o.beforeExitTouch) touch(o.beforeExitTouch);
-  if (o.beforeExit) await waitOnFile(o.beforeExit);
-}
-
-const options = parseArgs(process.argv.slice(2));
-if (options === undefined) process.exitCode = 1;
+const NET_VALUES = [1, 2, 3];
+const o = parseOptions('gen-ust-events', process.argv.slice(2), OPTIONS);
+if (o === undefined) process.exitCode = 1;
 else {
-  run(options).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`gen-ust-events: ${(error as Error).message}\n`);
-      process.exit(1);
-    },
-  );
+  runApp('gen-ust-events', async () => {
+    const iter = o.has('i') ? atoi(o.get('i')) : 100;
+    const waitUs = atoi(o.get('w'));
+    for (let i = 0; iter < 0 || i < iter; i++) {
+      if (iter >= 0 && i === iter - 1) {
+        if (o.has('c')) touch(o.get('c')!);
+        if (o.has('b')) await waitOnFile(o.get('b')!);
+      }
+      if (tptest.enabled) {
+        const v = tptestValues(i);
+        tptest.emit(v[0], v[1], v[2], -1, v[3], v[4], v[5], v[6], NET_VALUES, v[7], v[8], NET_VALUES, v[5], v[9], '\\*',
+          v[10], v[11], 0, 23, 27, 28, 202, 304, -1);
+      }
+      if (i === 0 && o.has('a')) touch(o.get('a')!);
+      await pause(i, waitUs);
+      if (quitRequested()) break;
+    }
+    if (o.has('f') && end.enabled) end.emit();
+    if (o.has('e')) touch(o.get('e')!);
+    if (o.has('d')) await waitOnFile(o.get('d')!);
+  });
 }

@@ -12,10 +12,25 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/test/') ? '../../../' : '../../', import.meta.url));
 const TREE = resolve(process.env['LTTNG_TOOLS_SRC'] ?? join(ROOT, '..', 'lttng-tools'));
 
-/** Passed tests per script today (planned in the comment). */
+/**
+ * Passed tests per script today, of the planned count in the comment; what the rest needs. The scripts that wait
+ * for a relay daemon ltt lacks (clear, rotation: their streaming cases wait until the runner's timeout) and
+ * the 1000-snapshot one run only with LTT_LTTNG_REGRESSION=all.
+ */
 const EXPECTED: Record<string, number> = {
-  'tools/save-load/test_save': 37, // of 41: `track -p` is the filters helper's option table
-  'tools/save-load/test_autoload': 6, // of 9
+  'tools/save-load/test_save': 37, // of 41: `track -p` (option tables)
+  'tools/save-load/test_load': 20, // of 75: relay daemon, --mi xml, untrack option tables, ltt/ust tracefile size
+  'tools/save-load/test_autoload': 9, // of 9
+  'ust/before-after/test_before_after': 16, // of 16
+  'ust/buffers-pid/test_buffers_pid': 57, // of 59 (59 in most runs)
+  'tools/snapshots/test_ust_fast': 117, // of 134: per-UID buffer layout (ust/uid/0/64-bit), discard-mode snapshots
+  'tools/wildcard/test_event_wildcard': 177, // of 352: the kernel half needs lttng-modules' test module
+  'tools/filtering/test_invalid_filter': 253, // of 278: filter checks (filters helper)
+  'tools/filtering/test_unsupported_op': 3, // of 42: filter checks (filters helper)
+  'tools/mi/test_mi': 2, // of 246: --mi xml (mi-xml helper)
+  ...(process.env['LTT_LTTNG_REGRESSION'] === 'all'
+    ? { 'tools/snapshots/test_ust_long': 0, 'tools/clear/test_ust': 2, 'tools/rotation/test_ust': 48 }
+    : {}),
 };
 
 function skipReason(): string | undefined {

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Runs LTTng 2.13's own regression tests against ltt:
-//   node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [TEST...]
+//   node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [--logs DIR] [TEST...]
 // TREE is an lttng-tools source tree (read only: its tests/ and the schemas under src/common are copied into a
 // scratch folder). TEST is a path under tests/regression (a test script, or a folder whose test_* scripts all
 // run); default: the tests ltt aims to pass (DEFAULT_TESTS). Where the scripts look for LTTng's programs, the
 // scratch tree holds small wrappers that run ltt's (bin/ltt as lttng, bin/ltt-sessiond as lttng-sessiond,
-// the gen-ust-events test app on ltt/ust); the XML tools are compiled from the tree with gcc and libxml2.
+// the gen-ust-events and gen-ust-nevents test apps on ltt/ust); the XML tools are compiled from the tree with gcc and libxml2.
 // Each script runs in its own PID, mount and network namespaces (unshare), with /run a fresh tmpfs (root's
 // daemon folder) and HOME a fresh folder, so daemons, autoloaded sessions and pgrep see only that test.
-// Prints one line per script: passed/planned, skipped and failed counts (with --json: one JSON object).
+// Prints one line per script: passed/planned, skipped and failed counts (with --json: one JSON object); --tap
+// adds the scripts' TAP and stderr, --logs DIR keeps each script's ltt-sessiond log there.
 // Needs root (namespaces) and a build (dist/).
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,17 +37,18 @@ export const DEFAULT_TESTS = [
 ];
 
 function usage(message) {
-  process.stderr.write(`Error: ${message}\nUsage: node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [TEST...]\n`);
+  process.stderr.write(`Error: ${message}\nUsage: node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [--logs DIR] [TEST...]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { tree: undefined, tests: [], json: false, keep: false, tap: false, timeoutS: 900 };
+  const opts = { tree: undefined, tests: [], json: false, keep: false, tap: false, timeoutS: 900, logs: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') opts.json = true;
     else if (a === '--keep') opts.keep = true;
     else if (a === '--tap') opts.tap = true;
+    else if (a === '--logs') opts.logs = resolve(argv[++i] ?? usage('--logs needs a folder'));
     else if (a === '--timeout') {
       opts.timeoutS = Number(argv[++i]);
       if (!(opts.timeoutS > 0)) usage('--timeout needs a number of seconds');
@@ -92,13 +94,18 @@ function prepareScratch(tree) {
     // `lttng create` must not start a daemon the test did not ask for (utils.sh sets /bin/true).
     '[ -n "$LTTNG_SESSIOND_PATH" ] && export LTT_SESSIOND_PATH="$LTTNG_SESSIOND_PATH"\n'));
   writeExecutable(join(bin, 'lttng-sessiond/lttng-sessiond'), wrapper('lttng-sessiond', join(ROOT, 'bin/ltt-sessiond')));
-  // ltt has no relay daemon nor a separate consumer daemon: these say so, and the tests needing them fail.
+  // A relay daemon when this ltt has one; no separate consumer daemon: a stub says so, the tests needing it fail.
+  const relayd = join(ROOT, 'bin/ltt-relayd');
   for (const name of ['lttng-relayd', 'lttng-consumerd']) {
-    writeExecutable(join(bin, name, name), `#!/bin/sh\necho "${name}: ltt has no ${name}" >&2\nexit 1\n`);
+    writeExecutable(join(bin, name, name), name === 'lttng-relayd' && existsSync(relayd)
+      ? wrapper(name, relayd)
+      : `#!/bin/sh\necho "${name}: ltt has no ${name}" >&2\nexit 1\n`);
   }
-  writeExecutable(join(scratch, 'tests/utils/testapp/gen-ust-events/gen-ust-events'),
-    wrapper('gen-ust-events', join(ROOT, 'dist/test/lttng-regression/gen-ust-events.js'),
-      '[ -n "$LTTNG_UST_REGISTER_TIMEOUT" ] && export LTT_UST_REGISTER_TIMEOUT="$LTTNG_UST_REGISTER_TIMEOUT"\n'));
+  for (const app of ['gen-ust-events', 'gen-ust-nevents']) {
+    writeExecutable(join(scratch, 'tests/utils/testapp', app, app),
+      wrapper(app, join(ROOT, `dist/test/lttng-regression/${app}.js`),
+        '[ -n "$LTTNG_UST_REGISTER_TIMEOUT" ] && export LTT_UST_REGISTER_TIMEOUT="$LTTNG_UST_REGISTER_TIMEOUT"\n'));
+  }
   for (const tool of ['validate_xml', 'pretty_xml', 'extract_xml']) {
     const out = join(scratch, 'tests/utils/xml-utils', tool);
     const gcc = spawnSync('gcc', ['-O1', '-D_GNU_SOURCE', '-I/usr/include/libxml2', `-I${join(tree, 'include')}`,
@@ -134,17 +141,19 @@ export function parseTap(text) {
   return r;
 }
 
-function runScript(scratch, script, timeoutS) {
+function runScript(scratch, script, timeoutS, logDir) {
   const home = mkdtempSync(join(scratch, 'home-'));
   // PID 1 of the namespace runs the script, then ends whatever it left (daemons, apps) and waits for them.
   const inner = `ip link set lo up 2>/dev/null; mount -t tmpfs -o mode=0755 tmpfs /run || exit 97
 cd "$1"; timeout -s TERM ${timeoutS} ./"$2"; rc=$?
-kill -TERM -1 2>/dev/null; for i in $(seq 50); do [ -z "$(ls /proc | grep -E '^[0-9]+$' | grep -vx 1 | grep -vx $$)" ] && break; sleep 0.1; done
+[ -n "$3" ] && cp /run/ltt/ltt-sessiond.log "$3" 2>/dev/null
+kill -TERM -1 2>/dev/null; for i in $(seq 100); do kill -0 -1 2>/dev/null || break; sleep 0.1; done
 kill -KILL -1 2>/dev/null; exit $rc`;
   const dir = join(scratch, 'tests/regression', dirname(script));
   const env = { PATH: process.env.PATH, HOME: home, LANG: 'C', TERM: 'dumb' };
   return new Promise((resolveRun) => {
-    const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--mount', '--net', '--', 'bash', '-c', inner, 'ltt-regression', dir, script.split('/').pop()],
+    const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--mount', '--net', '--', 'bash', '-c', inner, 'ltt-regression', dir, script.split('/').pop(),
+      logDir ? join(logDir, `${script.replaceAll('/', '_')}.sessiond.log`) : ''],
       { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -165,7 +174,7 @@ async function main() {
     for (const test of opts.tests) {
       for (const script of scriptsOf(scratch, test)) {
         const started = Date.now();
-        const run = await runScript(scratch, script, opts.timeoutS);
+        const run = await runScript(scratch, script, opts.timeoutS, opts.logs);
         const tap = parseTap(run.out);
         const result = { test: script, ...tap, exitStatus: run.status, seconds: Math.round((Date.now() - started) / 1000) };
         results.push(result);

@@ -4,7 +4,7 @@
 
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -901,6 +901,27 @@ test('rotate while threads spin: each record in exactly one chunk, in order acro
     }
   } finally {
     if (app && app.exitCode === null && app.signalCode === null) app.kill('SIGKILL');
+    await env.cleanup();
+  }
+});
+
+test('the apps of a session state the session\'s one clock offset (snapshots merging exited apps agree on times)', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = outputOf(await ok(env, 'create', 'offsets'));
+    await ok(env, 'enable-event', '-u', 'demo:*');
+    await ok(env, 'start');
+    for (let i = 0; i < 2; i++) {
+      const app = node(env, [DEMO, '10']);
+      assert.equal(app.code, 0, app.stderr);
+    }
+    await ok(env, 'stop');
+    const offsets = readdirSync(join(out, 'ust', 'pid')).map((d) =>
+      /offset = (-?\d+);/.exec(readFileSync(join(out, 'ust', 'pid', d, 'metadata'), 'utf8'))?.[1]);
+    assert.equal(offsets.length, 2);
+    assert.ok(offsets[0] !== undefined && offsets[0] === offsets[1], `clock offsets ${offsets.join(', ')}`);
+    await ok(env, 'destroy');
+  } finally {
     await env.cleanup();
   }
 });

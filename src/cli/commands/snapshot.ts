@@ -116,7 +116,8 @@ Options:
       }
       default: {
         extra(1);
-        const url = positionals[1];
+        // An empty URL is no URL, as for lttng (LTTng's test scripts pass "" when they mean the session's output).
+        const url = positionals[1] || undefined;
         const result = await client.request('snapshot-record', {
           session,
           ...(url !== undefined ? { url } : {}),

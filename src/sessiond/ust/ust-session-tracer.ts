@@ -28,6 +28,7 @@ import { LttError } from '../../errors.js';
 import type { ProcessAttribute } from '../../control/messages.js';
 import type { AppSessionStart, AppStats, AppToDaemon } from '../../ust/app-protocol.js';
 import { writeSnapshotTrace } from '../../ust/snapshot-trace.js';
+import { measureRealtimeOffset } from '../../ust/clock.js';
 import { ExitedAppBuffers } from './exited-app-buffers.js';
 import { eventMatches, type EventRule } from '../../ust/enablement.js';
 import type { ContextName } from '../../ust/event-codegen.js';
@@ -109,6 +110,8 @@ export class UstSessionTracer implements DomainTracer {
   private active = false;
   /** Per-pid folders handed out, so a second run of the same app in this session never reuses one. */
   private readonly usedDirs = new Set<string>();
+  /** The session's clock offset, given to each app (AppTraceEnv.clockOffsetNs). */
+  private readonly clockOffsetNs = measureRealtimeOffset().toString();
   /** Snapshot sessions: what exited apps handed over. */
   private readonly exited = new ExitedAppBuffers((name) => this.channel(name).options);
 
@@ -310,6 +313,7 @@ export class UstSessionTracer implements DomainTracer {
         hostname: this.options.hostname,
         creationDatetime: isoBasicDateTime(this.options.creationTime),
         vpidDatetime: isoBasicDateTime(app.registeredAt),
+        clockOffsetNs: this.clockOffsetNs,
       },
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
       ...(this.options.snapshot ? { snapshot: true } : {}),
