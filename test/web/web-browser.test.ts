@@ -3,7 +3,7 @@
 // trace's own sched_switch events (read by ltt's reader, not by the tables the page comes from) say ran on
 // CPU 0; a click must show that switch as `ltt view --begin=T --end=T` prints it; zoom and pan are timed
 // (reported; only loose bounds asserted: the machine is shared); a drag shows the range's analyses; search
-// finds events by field. Screenshots of each view go to docs/images/ for the README. Bad input (a missing or a
+// finds events by field. Screenshots of each view go to a scratch folder (LTT_SCREENSHOTS=docs/images for the README's). Bad input (a missing or a
 // broken trace) gives one line from the command and on the page; a taken port gives the next one; --host
 // makes the page say others can reach it; a recording session's page follows it.
 
@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type KeyInput, type Page } from 'puppeteer-core';
 import { CLI_MAIN, EXEC_ARGV, LttTestEnv, sleep, type RunResult } from '../cli/ltt-test-env.js';
 import { events, openTrace } from '../../src/ctf/index.js';
@@ -26,7 +27,10 @@ type HTMLInputElement = { value: string };
 
 const CHROMIUM = '/usr/bin/chromium';
 const UST_N = 400;
-const IMAGES = join(REPO_ROOT, 'docs', 'images');
+// Screenshots go to a scratch folder, so a test run leaves the checkout clean; LTT_SCREENSHOTS=docs/images
+// refreshes the README's.
+const IMAGES = resolve(process.env['LTT_SCREENSHOTS'] ?? join(tmpdir(), 'ltt-web-screenshots'));
+mkdirSync(IMAGES, { recursive: true });
 const skip = !existsSync(CHROMIUM) ? 'chromium is not installed' : process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
 
 interface WebProcess {
