@@ -26,13 +26,13 @@ export async function cpuTop(conn: DuckDBConnection, range: TimeRange, opts: Ana
   const threads = await runSql(
     conn,
     `WITH t AS (
-       SELECT s.tid, sum(${clip}) AS ns, list_sort(list_distinct(list(s.prio))) AS prios
-       FROM sched s WHERE ${inRange} AND s.tid <> 0 GROUP BY s.tid
+       SELECT s.trace_id, s.tid, sum(${clip}) AS ns, list_sort(list_distinct(list(s.prio))) AS prios
+       FROM sched s WHERE ${inRange} AND s.tid <> 0 GROUP BY s.trace_id, s.tid
      ), m AS (
        ${migrations ? `SELECT tid, count(*) AS n FROM sched_migrate_task WHERE ts BETWEEN ${range.begin} AND ${range.end} GROUP BY tid` : 'SELECT NULL::INTEGER AS tid, 0 AS n WHERE FALSE'}
      )
      SELECT t.tid, th.pid, COALESCE(th.name, '?') AS name, t.ns, t.ns / ${len} AS ratio, COALESCE(m.n, 0) AS migrations, t.prios
-     FROM t LEFT JOIN threads th ON th.tid = t.tid LEFT JOIN m ON m.tid = t.tid
+     FROM t LEFT JOIN threads th ON th.trace_id = t.trace_id AND th.tid = t.tid LEFT JOIN m ON m.tid = t.tid
      WHERE ${threadFilter(opts, 't.tid', 'th.name')}
      ORDER BY t.ns DESC, t.tid ${opts.top !== undefined ? `LIMIT ${Math.trunc(opts.top)}` : ''}`,
   );

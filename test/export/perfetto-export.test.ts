@@ -133,6 +133,7 @@ describe('ltt export --format perfetto', { skip, timeout: 300_000 }, () => {
     await ltt('enable-event', '-k', 'sched_switch,sched_wakeup,sched_process_fork,sched_process_exit,irq_handler_entry,irq_handler_exit');
     await ltt('enable-event', '-k', '--syscall', 'openat,read,close');
     await ltt('enable-event', '-u', 'demo:*');
+    await ltt('add-context', '-u', '-t', 'vtid', '-t', 'procname');
     await ltt('start');
     const app = spawn(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), '50'], { stdio: 'ignore', env: { ...process.env, ...env.env } });
     assert.equal(await new Promise((r) => app.once('exit', r)), 0);
@@ -205,12 +206,22 @@ describe('ltt export --format perfetto', { skip, timeout: 300_000 }, () => {
       const tick = demo.find((p) => p.trackEvent!.name === 'demo:tick')!.trackEvent!;
       assert.deepEqual(tick.categories, ['demo']);
       assert.ok(tick.debugAnnotations.some((a) => a.name === 'msg' && typeof a.stringValue === 'string'), JSON.stringify(tick));
-      // ltt/ust's per-process trace without the vtid context: the events go on their process's track.
+      // The events go on their thread's track (the vtid context), in their process (the per-PID trace's vpid).
       const demoTrack = tracks.get(tick.trackUuid!)!;
       const app = /\(\d+\)/.exec(view.find((l) => l.includes(' demo:tick: '))!)![0].slice(1, -1);
-      assert.equal(demoTrack.process?.pid, Number(app), JSON.stringify(demoTrack));
-      assert.equal(demoTrack.process?.processName, 'node');
+      assert.equal(demoTrack.thread?.pid, Number(app), JSON.stringify(demoTrack));
+      const mainThread = [...tracks.values()].find((d) => d.thread?.tid === app);
+      assert.ok(mainThread, 'the main thread has its track');
     }
+  });
+
+  it('ltt analyze cputop: a thread that both the kernel and the ltt/ust trace know is one row', async () => {
+    const r = await env.ltt('analyze', 'cputop', '--format', 'json', trace);
+    assert.equal(r.code, 0, r.stderr);
+    const tids = (JSON.parse(r.stdout) as { threads: { tid: number }[] }).threads.map((t) => t.tid);
+    assert.equal(new Set(tids).size, tids.length, `duplicate tids: ${tids.join(' ')}`);
+    const app = /\(\d+\)/.exec(view.find((l) => l.includes(' demo:tick: '))!)![0].slice(1, -1);
+    assert.ok(tids.includes(Number(app)), 'the app ran');
   });
 
   it('refuses an OUTPUT it cannot write, in one line', async () => {
