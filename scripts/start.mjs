@@ -192,7 +192,8 @@ async function main() {
     console.log(`\n$ ltt destroy ${SESSION}`);
     await ltt(env, ['destroy', SESSION]);
     created = false;
-    console.log(`\nThe trace stays in ${out}: view it with \`node bin/ltt view ${out}\` or \`babeltrace2 ${out}\`.`);
+    console.log(`\nThe trace stays in ${out}: view it with \`node bin/ltt view ${out}\` or \`babeltrace2 ${out}\`,`);
+    console.log(`see it as a timeline with \`node bin/ltt web ${out}\`, or open \`node bin/ltt export -f perfetto t.pftrace ${out}\` in ui.perfetto.dev.`);
   } finally {
     await cleanup();
   }
