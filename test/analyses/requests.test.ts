@@ -123,9 +123,12 @@ describe('ltt analyze requests', { skip, timeout: 900_000 }, () => {
     }
   });
 
-  it('/read: its time in read system calls on its own thread (16 MiB: at least 1 ms, the largest system call time)', () => {
+  // 16 MiB from the page cache takes ~1 ms on this machine, less on a faster one (CI saw 0.97 ms): the bound is
+  // what no memory copies faster than (80 GB/s), and read must be most of the request's kernel time.
+  it('/read: its time in read system calls on its own thread (16 MiB: most of its system time, the largest call)', () => {
     for (const b of of('/read')) {
-      assert.ok(sys(b, 'read') >= 1 * MS, show(b));
+      assert.ok(sys(b, 'read') >= 0.2 * MS, show(b));
+      assert.ok(sys(b, 'read') >= 0.5 * b.sysNs, show(b));
       assert.equal(b.syscalls[0]?.name, 'read', show(b));
     }
   });
