@@ -1,9 +1,65 @@
-// How an ltt daemon (ltt-sessiond, ltt-relayd) goes to the background: `-d`/`-b` start a detached copy of the
-// daemon's entry file with `--ready-fd 3`, and the caller returns only once that copy wrote "ready" on the pipe
-// (LTTng's daemons likewise return once they listen), or prints the reason the copy wrote instead.
+// How an ltt daemon (ltt-sessiond, ltt-relayd) starts: its command line, read by getopt_long's rules as LTTng's
+// daemons read theirs, with --help and --version; and going to the background: `-d`/`-b` start a detached copy
+// of the daemon's entry file with `--ready-fd 3`, and the caller returns only once that copy wrote "ready" on the
+// pipe (LTTng's daemons likewise return once they listen), or prints the reason the copy wrote instead.
 
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
+
+/** One word of a daemon's command line: its flag (`--name`, `-x`, or a positional word) and its value, if asked. */
+export interface DaemonOption {
+  readonly flag: string;
+  readonly word: string;
+  /** The option's value (`--name=V`, `-xV` for the short options that take one, or the next word). */
+  value(): string;
+}
+
+/**
+ * A daemon's argv word by word. `attached` lists the short options whose value may follow without a space
+ * (`-C5342`); `fail` makes the error for a missing value.
+ */
+export function* daemonOptions(argv: readonly string[], attached: string, fail: (message: string) => Error): Generator<DaemonOption> {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
+    const short = eq < 0 && word.length > 2 && /^-[A-Za-z]/.test(word) && attached.includes(word[1]!);
+    const flag = eq > 0 ? word.slice(0, eq) : short ? word.slice(0, 2) : word;
+    const inline = eq > 0 ? word.slice(eq + 1) : short ? word.slice(2) : undefined;
+    yield {
+      flag,
+      word,
+      value: () => {
+        const v = inline ?? argv[++i];
+        if (v === undefined || v === '') throw fail(`Option ${flag} needs a value`);
+        return v;
+      },
+    };
+  }
+}
+
+/**
+ * The daemon's parsed arguments, or undefined once the command line was answered: --help and --version print
+ * and exit 0, a bad argument prints one line and the usage and sets exit code 1.
+ */
+export function readCommandLine<T extends { help: boolean; version: boolean }>(
+  argv: readonly string[],
+  parse: (argv: readonly string[]) => T,
+  usage: string,
+  versionLine: string,
+): T | undefined {
+  let args: T;
+  try {
+    args = parse(argv);
+  } catch (error) {
+    process.stderr.write(`Error: ${(error as Error).message}\n${usage}`);
+    process.exitCode = 1;
+    return undefined;
+  }
+  if (args.help) process.stdout.write(usage);
+  else if (args.version) process.stdout.write(`${versionLine}\n`);
+  else return args;
+  return undefined;
+}
 
 export interface DetachOptions {
   /** Print nothing when the copy cannot start. */

@@ -10,8 +10,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { buildRequestTables } from './request-tables.js';
-
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+import { columnsOf, sqlIdentifier } from './run-sql.js';
 
 /** Raw clock value → ns from the clock's origin, as babeltrace2 converts (exact at 1 GHz; BIGINT arithmetic:
  * HUGEINT per event costs more than the rest of the row). */
@@ -21,21 +20,12 @@ const TS = `s.offset_ns + CASE WHEN s.clock_frequency = 1e9 THEN r.cycles::BIGIN
 /** `alias."name"` for a column the table has, NULL otherwise: traces of other tracers shape events their way. */
 async function columnPicker(conn: DuckDBConnection, table: string, alias: string): Promise<(name: string) => string> {
   const cols = await columnsOf(conn, table);
-  return (name) => (cols.has(name) ? `${alias}.${quote(name)}` : 'NULL');
+  return (name) => (cols.has(name) ? `${alias}.${sqlIdentifier(name)}` : 'NULL');
 }
 
 async function tableNames(conn: DuckDBConnection): Promise<Set<string>> {
   const r = await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary`);
   return new Set(r.getRows().map((row) => String(row[0])));
-}
-
-async function columnsOf(conn: DuckDBConnection, table: string): Promise<Set<string>> {
-  const r = await conn.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = ${sqlLiteral(table)}`);
-  return new Set(r.getRows().map((row) => String(row[0])));
-}
-
-function sqlLiteral(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }
 
 export async function buildTables(conn: DuckDBConnection): Promise<void> {
@@ -66,7 +56,7 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     await conn.run(`
       CREATE TEMP TABLE switches AS
         SELECT e.ts, e.cpu, e.trace_id, w.prev_tid, w.next_tid
-        FROM ev e JOIN ${quote('ev_raw:sched_switch')} w USING (id);
+        FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_switch')} w USING (id);
       CREATE TEMP TABLE first_switch AS
         SELECT trace_id, cpu, arg_min(prev_tid, ts) AS prev_tid FROM switches GROUP BY ALL;
       CREATE TEMP TABLE ev2 AS
@@ -96,10 +86,10 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     const name = t.slice('ev_raw:'.length);
     const table = `payload:${name}`;
     await conn.run(`
-      ALTER TABLE ${quote(t)} RENAME TO ${quote(table)};
-      CREATE VIEW ${quote(name)} AS
+      ALTER TABLE ${sqlIdentifier(t)} RENAME TO ${sqlIdentifier(table)};
+      CREATE VIEW ${sqlIdentifier(name)} AS
         SELECT e.id, e.ts, e.cpu, e.tid, e.pid, e.procname, p.* EXCLUDE (id)
-        FROM ${quote(table)} p JOIN events e USING (id);
+        FROM ${sqlIdentifier(table)} p JOIN events e USING (id);
     `);
   }
 
@@ -128,21 +118,21 @@ async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: strin
   const parts: string[] = [];
   const pidParts: string[] = [];
   if (has('lttng_statedump_process_state', 'tid', 'pid', 'name')) {
-    parts.push(`SELECT e.trace_id, p.tid, e.ts, p.name FROM ev e JOIN ${quote('ev_raw:lttng_statedump_process_state')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.tid, p.pid FROM ev e JOIN ${quote('ev_raw:lttng_statedump_process_state')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.tid, e.ts, p.name FROM ev e JOIN ${sqlIdentifier('ev_raw:lttng_statedump_process_state')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.tid, p.pid FROM ev e JOIN ${sqlIdentifier('ev_raw:lttng_statedump_process_state')} p USING (id)`);
   }
   if (has('sched_process_fork', 'child_tid', 'child_pid', 'child_comm', 'parent_tid', 'parent_pid')) {
-    parts.push(`SELECT e.trace_id, p.child_tid, e.ts, p.child_comm FROM ev e JOIN ${quote('ev_raw:sched_process_fork')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.child_tid, p.child_pid FROM ev e JOIN ${quote('ev_raw:sched_process_fork')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.parent_tid, p.parent_pid FROM ev e JOIN ${quote('ev_raw:sched_process_fork')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.child_tid, e.ts, p.child_comm FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.child_tid, p.child_pid FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.parent_tid, p.parent_pid FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
   }
   if (has('sched_switch', 'prev_tid', 'next_tid', 'prev_comm', 'next_comm')) {
-    parts.push(`SELECT e.trace_id, p.next_tid, e.ts, p.next_comm FROM ev e JOIN ${quote('ev_raw:sched_switch')} p USING (id)`);
-    parts.push(`SELECT e.trace_id, p.prev_tid, e.ts, p.prev_comm FROM ev e JOIN ${quote('ev_raw:sched_switch')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.next_tid, e.ts, p.next_comm FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_switch')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.prev_tid, e.ts, p.prev_comm FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_switch')} p USING (id)`);
   }
   if (has('sched_process_exec', 'filename')) {
     // The new program's name is the file name's last component, at most 15 characters (TASK_COMM_LEN).
-    parts.push(`SELECT e.trace_id, e.tid, e.ts, left(regexp_extract(p.filename, '[^/]*$'), 15) FROM ev e JOIN ${quote('ev_raw:sched_process_exec')} p USING (id) WHERE e.tid IS NOT NULL`);
+    parts.push(`SELECT e.trace_id, e.tid, e.ts, left(regexp_extract(p.filename, '[^/]*$'), 15) FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_process_exec')} p USING (id) WHERE e.tid IS NOT NULL`);
   }
   parts.push(`SELECT trace_id, tid, ts, procname FROM ev WHERE tid IS NOT NULL AND procname IS NOT NULL`);
   pidParts.push(`SELECT trace_id, tid, pid FROM ev WHERE tid IS NOT NULL AND pid IS NOT NULL`);
@@ -211,7 +201,7 @@ async function buildWakeups(conn: DuckDBConnection, has: (n: string, ...f: strin
   }
   await conn.run(`
     CREATE TEMP TABLE wk AS
-      ${sources.map((n) => `SELECT e.trace_id, e.ts, e.id, e.tid AS waker_tid, p.tid FROM ev e JOIN ${quote(`payload:${n}`)} p USING (id)`).join(' UNION ALL ')};
+      ${sources.map((n) => `SELECT e.trace_id, e.ts, e.id, e.tid AS waker_tid, p.tid FROM ev e JOIN ${sqlIdentifier(`payload:${n}`)} p USING (id)`).join(' UNION ALL ')};
     CREATE TEMP TABLE wk_pending AS
       SELECT w.* FROM wk w
       ASOF LEFT JOIN sched s ON w.trace_id = s.trace_id AND w.tid = s.tid AND w.ts >= s.ts
@@ -287,7 +277,7 @@ async function buildSyscalls(conn: DuckDBConnection): Promise<void> {
   const names = exits.getRows().map((r) => String(r[0]));
   if (names.length > 0) {
     await conn.run(`
-      CREATE TEMP TABLE rets AS ${names.map((n) => `SELECT id, ret FROM ${quote(n)}`).join(' UNION ALL ')};
+      CREATE TEMP TABLE rets AS ${names.map((n) => `SELECT id, ret FROM ${sqlIdentifier(n)}`).join(' UNION ALL ')};
       CREATE TABLE syscalls2 AS SELECT s.* EXCLUDE (exit_id), r.ret FROM syscalls s LEFT JOIN rets r ON r.id = s.exit_id ORDER BY s.ts;
       DROP TABLE syscalls; ALTER TABLE syscalls2 RENAME TO syscalls;
     `);

@@ -15,6 +15,7 @@ import { VariantValue } from '../ctf/ir/message.js';
 import { openCtfFs } from '../graph/source-ctf-fs.js';
 import { NEED_DATA } from '../ctf/decode/msg-iter.js';
 import { ColumnAppender, SQL_TYPE, type ColumnKind, type ColumnSpec } from './column-appender.js';
+import { sqlIdentifier, sqlString } from './run-sql.js';
 
 /** Called as the import goes, at most once per percent: `fraction` of the trace's packet bytes read. */
 export interface ImportProgress {
@@ -44,8 +45,6 @@ interface ClassTable {
   readonly byName: Map<string, number>;
   appender?: ColumnAppender;
 }
-
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 function columnKind(fc: FieldClass): ColumnKind {
   switch (fc.kind) {
@@ -287,7 +286,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
 }
 
 async function createTable(conn: DuckDBConnection, t: ClassTable): Promise<ColumnAppender> {
-  await conn.run(`CREATE TABLE ${quote(t.table)} (${t.columns.map((c) => `${quote(c.name)} ${SQL_TYPE[c.kind]}`).join(', ')})`);
+  await conn.run(`CREATE TABLE ${sqlIdentifier(t.table)} (${t.columns.map((c) => `${sqlIdentifier(c.name)} ${SQL_TYPE[c.kind]}`).join(', ')})`);
   return ColumnAppender.create(conn, t.table, t.columns);
 }
 
@@ -317,6 +316,3 @@ function setValue(a: ColumnAppender, p: FieldPlan, v: FieldValue): void {
   }
 }
 
-export function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}

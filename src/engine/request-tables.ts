@@ -14,8 +14,7 @@
 //   request_children(pid, req, ts, child_pid, file) and request_workers(pid, req, ts, thread_id, tid).
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+import { sqlIdentifier } from './run-sql.js';
 
 /** Each node event a table reads, with the columns its view has (typed, for an empty stand-in). */
 const SOURCES: Record<string, string> = {
@@ -37,7 +36,7 @@ const POLLS = `('epoll_wait', 'epoll_pwait', 'epoll_pwait2')`;
 export async function buildRequestTables(conn: DuckDBConnection, hasEvent: (name: string) => boolean): Promise<void> {
   // An event the trace lacks reads as an empty relation of the same shape.
   const from = (name: string): string => {
-    if (hasEvent(name)) return quote(name);
+    if (hasEvent(name)) return sqlIdentifier(name);
     const cols = SOURCES[name]!.split(', ').map((c) => {
       const [col, type] = c.split(' ');
       return `NULL::${type} AS ${col}`;

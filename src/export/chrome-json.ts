@@ -8,12 +8,10 @@
 // number of trace events written.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { runSql } from '../engine/run-sql.js';
+import { runSql, sqlString } from '../engine/run-sql.js';
 
 /** Above Linux's largest pid_max (2^22): never a real process. */
 export const CPU_PID = 4194305;
-
-const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 export async function exportChromeJson(conn: DuckDBConnection, file: string): Promise<number> {
   const t0 = '(SELECT min(ts) FROM events)';
@@ -34,7 +32,7 @@ export async function exportChromeJson(conn: DuckDBConnection, file: string): Pr
       FROM syscalls s LEFT JOIN threads t ON t.trace_id = s.trace_id AND t.tid = s.tid
     UNION ALL SELECT e.name, 'ust', 'i', ${us('e.ts')}, NULL, COALESCE(e.pid, e.tid, 0), COALESCE(e.tid, 0), NULL
       FROM events e JOIN traces tr USING (trace_id) WHERE tr.domain = 'ust'`;
-  await runSql(conn, `COPY (SELECT * FROM (${sql}) ORDER BY ph <> 'M', ts) TO ${literal(file)} (FORMAT json, ARRAY true)`);
+  await runSql(conn, `COPY (SELECT * FROM (${sql}) ORDER BY ph <> 'M', ts) TO ${sqlString(file)} (FORMAT json, ARRAY true)`);
   const n = await runSql(conn, `SELECT count(*) FROM (${sql})`);
   return Number(n.rows[0]![0]);
 }

@@ -8,15 +8,12 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { makeDirectories } from '../make-directories.js';
-import { runSql } from '../engine/run-sql.js';
+import { runSql, sqlIdentifier, sqlString } from '../engine/run-sql.js';
 
 export interface ExportedFile {
   readonly file: string;
   readonly rows: number;
 }
-
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 export async function exportParquet(conn: DuckDBConnection, dir: string): Promise<ExportedFile[]> {
   makeDirectories(dir);
@@ -29,8 +26,8 @@ export async function exportParquet(conn: DuckDBConnection, dir: string): Promis
     for (let i = 2; used.has(file); i++) file = `${base}-${i}.parquet`;
     used.add(file);
     const path = join(dir, file);
-    await runSql(conn, `COPY (SELECT * FROM ${quote(name)}) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`);
-    const n = await runSql(conn, `SELECT count(*) FROM ${quote(name)}`);
+    await runSql(conn, `COPY (SELECT * FROM ${sqlIdentifier(name)}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    const n = await runSql(conn, `SELECT count(*) FROM ${sqlIdentifier(name)}`);
     out.push({ file: path, rows: Number(n.rows[0]![0]) });
   }
   return out;

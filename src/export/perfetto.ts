@@ -26,6 +26,7 @@ import { once } from 'node:events';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { describeIoError, LttError } from '../errors.js';
 import { ProtobufWriter } from './protobuf-writer.js';
+import { columnsOf, sqlIdentifier } from '../engine/run-sql.js';
 
 export interface PerfettoExportResult {
   ftraceEvents: number;
@@ -103,9 +104,6 @@ const STRINGS = 2;
 /** Each trace's clock offset (ns from 1970 to the clock's origin), to take the tables' times back to it. */
 const OFFSETS = `(SELECT trace_id, min(clock_offset_ns)::BIGINT AS off FROM streams GROUP BY trace_id)`;
 
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
 /** This machine's system call numbers by name, and the architecture as uname -m prints it. */
 export function syscallNumbers(): { machine: string; numbers: Map<string, number> } | { why: string } {
   const machine = ({ x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', riscv64: 'riscv64' } as Record<string, string>)[arch()];
@@ -125,31 +123,25 @@ export function syscallNumbers(): { machine: string; numbers: Map<string, number
   return { why: 'no <asm/unistd_64.h> on this machine (Debian: apt-get install linux-libc-dev)' };
 }
 
-async function columnsOf(conn: DuckDBConnection, table: string): Promise<Set<string> | undefined> {
-  const r = await conn.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = ${literal(table)}`);
-  const rows = r.getRows();
-  return rows.length === 0 ? undefined : new Set(rows.map((row) => String(row[0])));
-}
-
 /** One SQL over every exported kernel event, in time order: ts, cpu, tid, kind index, INTS ints, STRINGS strings. */
 async function ftraceQuery(conn: DuckDBConnection, withSyscalls: boolean): Promise<string | undefined> {
   const parts: string[] = [];
   const kernel = `e.trace_id IN (SELECT trace_id FROM traces WHERE domain = 'kernel')`;
   for (const [k, kind] of KINDS.entries()) {
     const cols = await columnsOf(conn, `payload:${kind.lttng}`);
-    if (cols === undefined) continue;
-    const pick = (c: string | undefined, type: string): string => (c !== undefined && cols.has(c) ? `p.${quote(c)}::${type}` : `NULL::${type}`);
+    if (cols.size === 0) continue;
+    const pick = (c: string | undefined, type: string): string => (c !== undefined && cols.has(c) ? `p.${sqlIdentifier(c)}::${type}` : `NULL::${type}`);
     const ints = Array.from({ length: INTS }, (_, i) => pick(kind.ints[i]?.[0], 'BIGINT'));
     const strings = Array.from({ length: STRINGS }, (_, i) => pick(kind.strings[i]?.[0], 'VARCHAR'));
     parts.push(`SELECT e.ts - o.off AS ts, e.id, e.cpu, e.tid, ${k} AS kind, ${[...ints, ...strings].join(', ')}
-      FROM ${quote(`payload:${kind.lttng}`)} p JOIN events e USING (id) JOIN ${OFFSETS} o USING (trace_id) WHERE ${kernel}`);
+      FROM ${sqlIdentifier(`payload:${kind.lttng}`)} p JOIN events e USING (id) JOIN ${OFFSETS} o USING (trace_id) WHERE ${kernel}`);
   }
   if (withSyscalls) {
     const nulls = (n: number, type: string): string => Array.from({ length: n }, () => `NULL::${type}`).join(', ');
     const exits = await conn.runAndReadAll(
       `SELECT table_name FROM duckdb_columns() WHERE column_name = 'ret' AND table_name LIKE 'payload:syscall_exit_%'`,
     );
-    const rets = exits.getRows().map((r) => `SELECT id, ret FROM ${quote(String(r[0]))}`);
+    const rets = exits.getRows().map((r) => `SELECT id, ret FROM ${sqlIdentifier(String(r[0]))}`);
     const retJoin = rets.length > 0 ? `LEFT JOIN (${rets.join(' UNION ALL ')}) r USING (id)` : '';
     const ret = rets.length > 0 ? 'r.ret::BIGINT' : 'NULL::BIGINT';
     parts.push(`SELECT e.ts - o.off, e.id, e.cpu, e.tid, ${KINDS.length} AS kind, ${nulls(INTS, 'BIGINT')},
@@ -363,11 +355,11 @@ async function writeTrackEvents(conn: DuckDBConnection, w: ProtobufWriter, flush
   const meta = new Set(['id', 'ts', 'cpu', 'tid', 'pid', 'procname']);
   for (const [name] of names.getRows()) {
     const event = String(name);
-    const cols = [...((await columnsOf(conn, event)) ?? [])].filter((c) => !meta.has(c));
+    const cols = [...(await columnsOf(conn, event))].filter((c) => !meta.has(c));
     const provider = event.includes(':') ? event.slice(0, event.indexOf(':')) : event;
     const stream = await conn.stream(
-      `SELECT v.ts - o.off, e.trace_id, v.tid, v.pid, ${cols.map((c) => `v.${quote(c)}`).concat('NULL').join(', ')}
-       FROM ${quote(event)} v JOIN events e USING (id) JOIN traces t ON t.trace_id = e.trace_id JOIN ${OFFSETS} o ON o.trace_id = e.trace_id
+      `SELECT v.ts - o.off, e.trace_id, v.tid, v.pid, ${cols.map((c) => `v.${sqlIdentifier(c)}`).concat('NULL').join(', ')}
+       FROM ${sqlIdentifier(event)} v JOIN events e USING (id) JOIN traces t ON t.trace_id = e.trace_id JOIN ${OFFSETS} o ON o.trace_id = e.trace_id
        WHERE t.domain <> 'kernel' ORDER BY v.ts, v.id`,
     );
     for await (const rows of stream.yieldRows()) {

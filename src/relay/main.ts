@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DaemonLog } from '../control/daemon-log.js';
 import { LTT_VERSION } from '../control/messages.js';
 import { daemonRundir } from '../control/runtime-paths.js';
-import { reportFailure, reportReady, startDetached } from '../daemon-start.js';
+import { readCommandLine, reportFailure, reportReady, startDetached } from '../daemon-start.js';
 import { isLttError } from '../errors.js';
 import { makeDirectories } from '../make-directories.js';
 import { RelayDaemon } from './relay-daemon.js';
@@ -22,22 +22,8 @@ function childArgs(args: RelayArgs): string[] {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  let args: RelayArgs;
-  try {
-    args = parseRelayArgs(argv);
-  } catch (error) {
-    process.stderr.write(`Error: ${(error as Error).message}\n${USAGE}`);
-    process.exitCode = 1;
-    return;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  if (args.version) {
-    process.stdout.write(`ltt-relayd ${LTT_VERSION}\n`);
-    return;
-  }
+  const args = readCommandLine(argv, parseRelayArgs, USAGE, `ltt-relayd ${LTT_VERSION}`);
+  if (args === undefined) return;
   if (args.daemonize) {
     process.exitCode = await startDetached(fileURLToPath(import.meta.url), childArgs(args), { quiet: false });
     return;

@@ -3,6 +3,7 @@
 
 import { join, resolve } from 'node:path';
 import { lttHome } from '../control/runtime-paths.js';
+import { daemonOptions } from '../daemon-start.js';
 import { LttError } from '../errors.js';
 
 export const DEFAULT_CONTROL_PORT = 5342;
@@ -66,16 +67,7 @@ export function parseRelayArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     help: false,
     version: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg.length > 2 && /^-[A-Za-z]/.test(arg) && 'CDLogw'.includes(arg[1]!) ? arg.slice(0, 2) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : flag !== arg ? arg.slice(2) : undefined;
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new LttError('RELAY_USAGE', `Option ${flag} needs a value`);
-      return v;
-    };
+  for (const { flag, word, value } of daemonOptions(argv, 'CDLogw', (message) => new LttError('RELAY_USAGE', message))) {
     switch (flag) {
       case '-C':
       case '--control-port':
@@ -123,7 +115,7 @@ export function parseRelayArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         args.version = true;
         break;
       default:
-        throw new LttError('RELAY_USAGE', `Unknown option ${arg}`);
+        throw new LttError('RELAY_USAGE', `Unknown option ${word}`);
     }
   }
   return args;

@@ -14,7 +14,7 @@ import { realpathSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { daemonRundir, DEFAULT_TRACING_GROUP, logFilePath, lttHome } from '../control/runtime-paths.js';
-import { reportFailure, reportReady, startDetached } from '../daemon-start.js';
+import { daemonOptions, readCommandLine, reportFailure, reportReady, startDetached } from '../daemon-start.js';
 import { isLttError } from '../errors.js';
 import { DaemonLog } from '../control/daemon-log.js';
 import { LTT_VERSION } from '../control/messages.js';
@@ -68,7 +68,7 @@ const IGNORED_WITH_VALUE = new Set([
 ]);
 const IGNORED_FLAGS = new Set(['--verbose-consumer']);
 
-function parseArgs(argv: string[]): DaemonArgs {
+function parseArgs(argv: readonly string[]): DaemonArgs {
   const args: DaemonArgs = {
     daemonize: false,
     rundir: undefined,
@@ -84,16 +84,7 @@ function parseArgs(argv: string[]): DaemonArgs {
     help: false,
     version: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`Option ${flag} needs a value`);
-      return v;
-    };
+  for (const { flag, word, value } of daemonOptions(argv, '', (message) => new UsageError(message))) {
     switch (flag) {
       case '-d':
       case '--daemonize':
@@ -148,7 +139,7 @@ function parseArgs(argv: string[]): DaemonArgs {
         if (/^-v+$/.test(flag)) args.verbose = true;
         else if (IGNORED_WITH_VALUE.has(flag)) value();
         else if (IGNORED_FLAGS.has(flag)) break;
-        else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`Unknown option ${arg}`);
+        else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`Unknown option ${word}`);
         // A positional argument: lttng-sessiond ignores them.
     }
   }
@@ -169,22 +160,8 @@ async function daemonize(args: DaemonArgs, rundir: string): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  let args: DaemonArgs;
-  try {
-    args = parseArgs(argv);
-  } catch (error) {
-    process.stderr.write(`Error: ${(error as Error).message}\n${USAGE}`);
-    process.exitCode = 1;
-    return;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  if (args.version) {
-    process.stdout.write(`ltt-sessiond ${LTT_VERSION}\n`);
-    return;
-  }
+  const args = readCommandLine(argv, parseArgs, USAGE, `ltt-sessiond ${LTT_VERSION}`);
+  if (args === undefined) return;
   const rundir = resolve(daemonRundir(args.rundir));
   if (args.daemonize) {
     process.exitCode = await daemonize(args, rundir);

@@ -8,7 +8,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LttError } from '../errors.js';
-import { runSql } from '../engine/run-sql.js';
+import { runSql, sqlIdentifier } from '../engine/run-sql.js';
 import { readingGraph } from '../graph/open-trace.js';
 import { openCtfFs } from '../graph/source-ctf-fs.js';
 import { OutputWriter } from '../view/output-writer.js';
@@ -29,8 +29,6 @@ export interface DetailRequest {
   /** How far (ns) an instant or a short slice may be from t and still be the one clicked. */
   readonly tol: number;
 }
-
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** The row of a slice table covering the absolute time `abs`, else the nearest within tol ns, by column name. */
 async function sliceAt(conn: DuckDBConnection, table: string, where: string, abs: bigint, tol: number): Promise<Record<string, unknown> | undefined> {
@@ -117,7 +115,7 @@ export async function eventDetail(conn: DuckDBConnection, shape: TraceShape, req
   }
   let text: string[] = [];
   if (event) {
-    const payload = await runSql(conn, `SELECT * EXCLUDE (id, ts, cpu) FROM ${quote(String(event['name']))} WHERE id = ${event['id']}`);
+    const payload = await runSql(conn, `SELECT * EXCLUDE (id, ts, cpu) FROM ${sqlIdentifier(String(event['name']))} WHERE id = ${event['id']}`);
     if (payload.rows[0]) payload.columns.forEach((c, i) => fields.push([`${event!['name']}.${c}`, show(payload.rows[0]![i])]));
     const trace = await runSql(conn, `SELECT path FROM traces WHERE trace_id = ${event['trace_id']}`);
     text = await viewLines(String(trace.rows[0]![0]), BigInt(event['ts'] as bigint), String(event['name']), event['cpu'] as number | null);

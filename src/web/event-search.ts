@@ -5,13 +5,10 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LttError } from '../errors.js';
-import { runSql } from '../engine/run-sql.js';
+import { runSql, sqlIdentifier, sqlString } from '../engine/run-sql.js';
 import type { SearchResult } from './protocol.js';
 
 const MAX_HITS = 500;
-
-const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 export async function searchEvents(conn: DuckDBConnection, origin: bigint, query: string): Promise<SearchResult> {
   const words = query.trim().split(/\s+/).filter((w) => w.length > 0);
@@ -23,7 +20,7 @@ export async function searchEvents(conn: DuckDBConnection, origin: bigint, query
     if (m) fields.push({ field: m[1]!, op: m[2] as '=' | '~', value: m[3]! });
     else names.push(w);
   }
-  const nameCond = names.map((n) => `name ILIKE ${literal(`%${n.replace(/[\\%_]/g, '\\$&')}%`)} ESCAPE '\\'`).join(' AND ') || 'TRUE';
+  const nameCond = names.map((n) => `name ILIKE ${sqlString(`%${n.replace(/[\\%_]/g, '\\$&')}%`)} ESCAPE '\\'`).join(' AND ') || 'TRUE';
   let source: string;
   if (fields.length === 0) {
     source = `SELECT id FROM events WHERE ${nameCond}`;
@@ -32,14 +29,14 @@ export async function searchEvents(conn: DuckDBConnection, origin: bigint, query
     const tables = await runSql(
       conn,
       `SELECT table_name FROM duckdb_columns() WHERE table_name LIKE 'payload:%' AND ${nameCond.replace(/name ILIKE/g, "substr(table_name, 9) ILIKE")}
-       AND column_name IN (${fields.map((f) => literal(f.field)).join(', ')})
+       AND column_name IN (${fields.map((f) => sqlString(f.field)).join(', ')})
        GROUP BY table_name HAVING count(DISTINCT column_name) = ${new Set(fields.map((f) => f.field)).size}`,
     );
     if (tables.rows.length === 0) throw new LttError('WEB_SEARCH', `No event ${names.length > 0 ? `named like ${names.join(' ')} ` : ''}has the field${fields.length > 1 ? 's' : ''} ${fields.map((f) => f.field).join(', ')}`);
     const cond = fields
-      .map((f) => (f.op === '=' ? `CAST(${quote(f.field)} AS VARCHAR) = ${literal(f.value)}` : `CAST(${quote(f.field)} AS VARCHAR) ILIKE ${literal(`%${f.value}%`)}`))
+      .map((f) => (f.op === '=' ? `CAST(${sqlIdentifier(f.field)} AS VARCHAR) = ${sqlString(f.value)}` : `CAST(${sqlIdentifier(f.field)} AS VARCHAR) ILIKE ${sqlString(`%${f.value}%`)}`))
       .join(' AND ');
-    source = tables.rows.map((r) => `SELECT id FROM ${quote(String(r[0]))} WHERE ${cond}`).join(' UNION ALL ');
+    source = tables.rows.map((r) => `SELECT id FROM ${sqlIdentifier(String(r[0]))} WHERE ${cond}`).join(' UNION ALL ');
   }
   const r = await runSql(
     conn,
