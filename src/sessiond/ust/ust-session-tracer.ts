@@ -12,7 +12,7 @@
 // Every channel enabled at start records: each app thread gets one ring per channel, the channels of an app
 // share its per-pid trace (one metadata; channel k's stream class ids are offset by k * 2^20), and an event that
 // several channels' rules match is recorded in each, as LTTng does.
-// Snapshot sessions: apps write nothing; each keeps its newest packets (see src/ust/trace-writer.ts), and
+// Snapshot sessions: apps write nothing; each keeps its newest packets (its agent's snapshot ring sink), and
 // recordSnapshot() has every app of the current (or last) run write them into SNAPSHOT/ust/pid/PROCNAME-PID-DATE/,
 // made here as for a start. A stopped run's memory stays in the app until the next start or destroy ('forget').
 // An app that exits hands its runs' packets over (exited-app-buffers.ts): the daemon keeps them, bounded per
@@ -27,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { LttError } from '../../errors.js';
 import type { ProcessAttribute } from '../../control/messages.js';
 import type { AppSessionStart, AppStats, AppToDaemon } from '../../ust/app-protocol.js';
-import { writeSnapshotTrace } from '../../ust/snapshot-trace.js';
+import { writeHeldTrace } from '../../ctf/writer/snapshot-ring-sink.js';
 import { measureRealtimeOffset } from '../../ust/clock.js';
 import { ExitedAppBuffers } from './exited-app-buffers.js';
 import { eventMatches, type EventRule } from '../../ust/enablement.js';
@@ -129,11 +129,6 @@ export class UstSessionTracer implements DomainTracer {
     }
     if (options.subbufSize * options.numSubbuf > 1 << 30) {
       throw new LttError('INVALID', `Invalid parameter: sub-buffer size x count must not exceed 1 GiB per thread (channel ${name})`);
-    }
-    if (options.tracefileSize > 0) {
-      // Each thread's stream is one file: ltt/ust does not split streams into tracefile-size pieces, so the option
-      // is refused with a clear error rather than silently ignored (named in the docs as a user-space limit).
-      throw new LttError('NOT_SUPPORTED', `Operation not supported: ltt/ust does not split stream files (trace file size, channel ${name})`);
     }
     this.channels.set(name, { name, options: { ...options }, enabled: true, rules: [], contexts: [] });
   }
@@ -316,6 +311,7 @@ export class UstSessionTracer implements DomainTracer {
         clockOffsetNs: this.clockOffsetNs,
       },
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
+      ...(o.tracefileSize > 0 ? { tracefileSize: o.tracefileSize, tracefileCount: o.tracefileCount } : {}),
       ...(this.options.snapshot ? { snapshot: true } : {}),
     };
     const run: AppRun = {
@@ -462,7 +458,7 @@ export class UstSessionTracer implements DomainTracer {
         if (folder === undefined) return;
         const held = this.exited.content(runs.map((r) => r.key))!;
         try {
-          await written(app, folder, { ok: true, ...(await writeSnapshotTrace(folder, held.preamble, held.parts, share, this.options.owner)) });
+          await written(app, folder, { ok: true, ...(await writeHeldTrace(folder, this.options.owner, share, held.metadata, held.streams)) });
         } catch (error) {
           const e = error as Error & { code?: string };
           await written(app, folder, { ok: false, bytes: 0, packets: 0, reason: e.message, ...(e.code ? { code: e.code } : {}) });
