@@ -6,7 +6,7 @@
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { openTraceDb, type TraceDb } from '../engine/trace-db.js';
-import { buildLevels, traceShape, type TraceShape } from './timeline-queries.js';
+import { TIMELINE_TABLES, keptShape, type TraceShape } from './timeline-queries.js';
 
 export interface OpenTables {
   readonly db: TraceDb;
@@ -76,11 +76,10 @@ export class TraceHolder {
 
   private async load(sig: string): Promise<void> {
     try {
-      const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache });
+      const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache, extend: TIMELINE_TABLES });
       let shape: TraceShape;
       try {
-        shape = await traceShape(db.conn);
-        await buildLevels(db.conn, shape);
+        shape = await keptShape(db.conn);
       } catch (err) {
         db.close();
         throw err;
