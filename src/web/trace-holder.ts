@@ -5,7 +5,7 @@
 
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { openTraceDb, type TraceDb } from '../engine/trace-db.js';
+import type { TraceDb } from '../engine/trace-db.js';
 import { TIMELINE_TABLES, keptShape, type TraceShape } from './timeline-queries.js';
 
 export interface OpenTables {
@@ -76,6 +76,8 @@ export class TraceHolder {
 
   private async load(sig: string): Promise<void> {
     try {
+      // DuckDB's native module is loaded here, after the server listens: the page loads meanwhile.
+      const { openTraceDb } = await import('../engine/trace-db.js');
       const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache, extend: TIMELINE_TABLES });
       let shape: TraceShape;
       try {
