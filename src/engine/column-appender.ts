@@ -1,7 +1,8 @@
 // Bulk loading into DuckDB: rows are written into typed column arrays (no DuckDB value objects, no BigInt per
 // integer) and handed over a whole data chunk at a time (copy_data_to_vector is one memcpy per column).
 //
-// Contract: `set*` writes the current row's columns; `endRow()` commits it; a column not set in a row is NULL.
+// Contract: `set*` writes the current row's columns (generated writers write `cols[i]` at `row` themselves,
+// marking the row valid); `endRow()` commits it; a column not set in a row is NULL.
 // `close()` flushes what is buffered and closes the appender. The table must exist with exactly these columns,
 // in this order. Integers up to 2^53 are numbers; larger ones (bigint) go through the int64 path.
 
@@ -35,7 +36,7 @@ const DUCK_TYPE: Record<ColumnKind, duckdb.Type> = {
 
 const TWO32 = 4294967296;
 
-class Column {
+export class Column {
   readonly bytes: ArrayBuffer;
   readonly i32: Int32Array;
   readonly f64: Float64Array | undefined;
@@ -58,10 +59,30 @@ class Column {
   }
 }
 
+/** Marks row `r` of `c` valid. */
+export function markValid(c: Column, r: number): void {
+  c.valid[r >>> 5] |= 1 << (r & 31);
+}
+
+/** Writes an integer into an int64/uint64 column (two's complement halves; exact for every number and bigint). */
+export function writeInt64(c: Column, r: number, v: number | bigint): void {
+  if (typeof v === 'number') {
+    const hi = Math.floor(v / TWO32);
+    c.i32[2 * r] = (v - hi * TWO32) | 0;
+    c.i32[2 * r + 1] = hi | 0;
+  } else {
+    const w = BigInt.asUintN(64, v);
+    c.i32[2 * r] = Number(w & 0xffffffffn) | 0;
+    c.i32[2 * r + 1] = Number(w >> 32n) | 0;
+  }
+  markValid(c, r);
+}
+
 export class ColumnAppender {
-  private readonly cols: Column[];
+  readonly cols: Column[];
   private readonly types: duckdb.LogicalType[];
-  private row = 0;
+  /** The row being written (0 after each flush). */
+  row = 0;
   private readonly capacity = duckdb.vector_size();
   private rows = 0;
 
@@ -82,11 +103,6 @@ export class ColumnAppender {
     return this.rows + this.row;
   }
 
-  private mark(c: Column): void {
-    const r = this.row;
-    c.valid[r >>> 5] |= 1 << (r & 31);
-  }
-
   setInt(col: number, v: number | bigint): void {
     const c = this.cols[col]!;
     const r = this.row;
@@ -94,36 +110,27 @@ export class ColumnAppender {
     else if (c.kind === 'double') c.f64![r] = Number(v);
     else if (c.kind === 'varchar') c.strings![r] = String(v);
     else if (c.kind === 'boolean') c.u8[r] = v ? 1 : 0;
-    else if (typeof v === 'number') {
-      // Two's complement halves: exact for every integer number (|v| < 2^53).
-      const hi = Math.floor(v / TWO32);
-      c.i32[2 * r] = (v - hi * TWO32) | 0;
-      c.i32[2 * r + 1] = hi | 0;
-    } else {
-      const w = BigInt.asUintN(64, v);
-      c.i32[2 * r] = Number(w & 0xffffffffn) | 0;
-      c.i32[2 * r + 1] = Number(w >> 32n) | 0;
-    }
-    this.mark(c);
+    else return writeInt64(c, r, v);
+    markValid(c, r);
   }
 
   setDouble(col: number, v: number): void {
     const c = this.cols[col]!;
     if (c.kind !== 'double') return this.setInt(col, v);
     c.f64![this.row] = v;
-    this.mark(c);
+    markValid(c, this.row);
   }
 
   setString(col: number, v: string): void {
     const c = this.cols[col]!;
     c.strings![this.row] = v;
-    this.mark(c);
+    markValid(c, this.row);
   }
 
   setBoolean(col: number, v: boolean): void {
     const c = this.cols[col]!;
     c.u8[this.row] = v ? 1 : 0;
-    this.mark(c);
+    markValid(c, this.row);
   }
 
   endRow(): void {

@@ -29,21 +29,13 @@ async function tableNames(conn: DuckDBConnection): Promise<Set<string>> {
 }
 
 export async function buildTables(conn: DuckDBConnection): Promise<void> {
-  await conn.run(`
-    CREATE TEMP TABLE ev AS
-      SELECT r.id, ${TS} AS ts, r.cpu, s.trace_id, r.stream_id, r.class_id, c.name, r.ctx_tid AS tid, r.ctx_pid AS pid,
-             r.ctx_procname AS procname
-      FROM events_raw r
-      JOIN (SELECT *, clock_offset_ns::BIGINT AS offset_ns FROM streams) s USING (stream_id)
-      JOIN event_classes c USING (class_id);
-  `);
   const raw = await tableNames(conn);
-  const allColumns = await conn.runAndReadAll(`SELECT table_name, column_name FROM duckdb_columns() WHERE table_name LIKE 'ev_raw:%'`);
-  const columns = new Map<string, Set<string>>();
-  for (const [t, c] of allColumns.getRows()) {
-    const set = columns.get(String(t)) ?? new Set<string>();
-    set.add(String(c));
-    columns.set(String(t), set);
+  const allColumns = await conn.runAndReadAll(`SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE table_name LIKE 'ev_raw:%'`);
+  const columns = new Map<string, Map<string, string>>();
+  for (const [t, c, type] of allColumns.getRows()) {
+    const map = columns.get(String(t)) ?? new Map<string, string>();
+    map.set(String(c), String(type));
+    columns.set(String(t), map);
   }
   // An event the trace has (import-trace.ts makes raw tables only for names that occur), with the fields a
   // derived table needs (other tracers shape events their way).
@@ -51,8 +43,32 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     raw.has(`ev_raw:${name}`) && fields.every((f) => columns.get(`ev_raw:${name}`)?.has(f));
 
   // The thread on each CPU: kernel traces carry no tid per event; the last sched_switch before an event on
-  // its CPU says who ran it (the switch itself belongs to the thread it switches out).
-  if (has('sched_switch', 'prev_tid', 'next_tid')) {
+  // its CPU says who ran it (the switch itself belongs to the thread it switches out). The import followed
+  // that along each stream (sw_tid; before a stream's first switch, that switch's prev_tid), which is the CPU's
+  // story when each CPU's events are in one stream; else (channels splitting a CPU's events) it is an ASOF join.
+  const switches = has('sched_switch', 'prev_tid', 'next_tid');
+  const followed =
+    switches &&
+    columns.get('ev_raw:sched_switch')!.get('prev_tid') === 'INTEGER' &&
+    columns.get('ev_raw:sched_switch')!.get('next_tid') === 'INTEGER' &&
+    Number(
+      (
+        await conn.runAndReadAll(`SELECT count(*) FROM (SELECT trace_id, cpu FROM streams
+          WHERE events > 0 AND trace_id IN (SELECT trace_id FROM event_classes WHERE name = 'sched_switch')
+          GROUP BY ALL HAVING count(*) > 1 OR cpu IS NULL)`)
+      ).getRows()[0]![0],
+    ) === 0;
+  const r = await columnPicker(conn, 'events_raw', 'r');
+  await conn.run(`
+    CREATE TEMP TABLE ev AS
+      SELECT r.id, ${TS} AS ts, r.cpu, s.trace_id, r.stream_id, r.class_id, c.name,
+             ${followed ? `COALESCE(${r('ctx_tid')}, r.sw_tid, s.first_prev_tid)` : r('ctx_tid')}::INTEGER AS tid, ${r('ctx_pid')}::INTEGER AS pid,
+             ${r('ctx_procname')}::VARCHAR AS procname
+      FROM events_raw r
+      JOIN (SELECT *, clock_offset_ns::BIGINT AS offset_ns FROM streams) s USING (stream_id)
+      JOIN event_classes c USING (class_id);
+  `);
+  if (switches && !followed) {
     await conn.run(`
       CREATE TEMP TABLE switches AS
         SELECT e.ts, e.cpu, e.trace_id, w.prev_tid, w.next_tid
@@ -105,7 +121,7 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
              CAST(s.clock_offset_ns + l.begin_cycles AS BIGINT) AS begin_ts,
              CAST(s.clock_offset_ns + l.end_cycles AS BIGINT) AS end_ts
       FROM lost_raw l JOIN streams s USING (stream_id);
-    DROP TABLE lost_raw; DROP TABLE events_raw;
+    DROP TABLE lost_raw; DROP TABLE events_raw; ALTER TABLE streams DROP COLUMN first_prev_tid;
   `);
 }
 
@@ -256,19 +272,22 @@ async function buildThreadState(conn: DuckDBConnection): Promise<void> {
 async function buildSyscalls(conn: DuckDBConnection): Promise<void> {
   await conn.run(`
     CREATE TEMP TABLE sc_classes AS
-      SELECT class_id, CASE WHEN name LIKE 'syscall_entry_%' THEN 1 ELSE 0 END AS is_entry,
-             regexp_replace(name, '^(compat_)?syscall_(entry|exit)_', '') AS call
-      FROM event_classes WHERE name LIKE 'syscall_entry_%' OR name LIKE 'syscall_exit_%' OR name LIKE 'compat_syscall_%';
+      SELECT class_id, CASE WHEN name LIKE 'syscall_entry_%' THEN 1 ELSE 0 END AS is_entry, call,
+             dense_rank() OVER (ORDER BY call) AS call_id
+      FROM (SELECT class_id, name, regexp_replace(name, '^(compat_)?syscall_(entry|exit)_', '') AS call FROM event_classes
+            WHERE name LIKE 'syscall_entry_%' OR name LIKE 'syscall_exit_%' OR name LIKE 'compat_syscall_%');
+    -- Numbers only through the window (a text column costs its sort and copies more than the rest).
     CREATE TEMP TABLE sc AS
-      SELECT e.id, e.trace_id, e.ts, e.cpu, e.tid, c.is_entry, c.call
+      SELECT e.id, e.trace_id, e.ts, e.cpu, e.tid, c.is_entry, c.call_id
       FROM ev e JOIN sc_classes c USING (class_id) WHERE e.tid IS NOT NULL;
     CREATE TABLE syscalls AS
-      SELECT trace_id, ts, exit_ts - ts AS dur, cpu, tid, call AS name, exit_id
+      SELECT p.trace_id, p.ts, p.exit_ts - p.ts AS dur, p.cpu, p.tid, n.call AS name, p.exit_id
       FROM (
-        SELECT *, lead(ts) OVER w AS exit_ts, lead(is_entry) OVER w AS next_entry, lead(call) OVER w AS next_call,
+        SELECT *, lead(ts) OVER w AS exit_ts, lead(is_entry) OVER w AS next_entry, lead(call_id) OVER w AS next_call,
                lead(id) OVER w AS exit_id
         FROM sc WINDOW w AS (PARTITION BY trace_id, tid ORDER BY ts, id)
-      ) WHERE is_entry = 1 AND next_entry = 0 AND next_call = call;
+      ) p JOIN (SELECT DISTINCT call_id, call FROM sc_classes) n USING (call_id)
+      WHERE p.is_entry = 1 AND p.next_entry = 0 AND p.next_call = p.call_id;
   `);
   // The return value, where the exit events carry one.
   const exits = await conn.runAndReadAll(

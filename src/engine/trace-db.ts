@@ -3,7 +3,10 @@
 // Contract: `openTraceDb(paths, opts)` returns an open connection on the tables of those traces (see
 // derived-tables.ts). The cache lives in $LTT_CACHE or ~/.cache/ltt/tables, keyed by the traces' real paths;
 // it is valid while every file of the traces has the size and mtime it had at import (a trace being
-// written is imported again). A broken cache file is replaced. `close()` closes the database.
+// written is imported again). A broken cache file is replaced. `close()` closes the database. `extend` adds
+// a user's own tables (ltt web's levels of detail) to the cached database, so they too are made once: built
+// with the import, or added to an older cache file (opened for writing once); when that file cannot be
+// written (another process has it open), they are built as temporary tables of this connection instead.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
@@ -14,6 +17,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LttError } from '../errors.js';
 import { buildTables } from './derived-tables.js';
 import { importTraces, type ImportProgress } from './import-trace.js';
+import { sqlString } from './run-sql.js';
 
 /** The code that makes the tables: a cache made by another version of it is rebuilt. */
 const ENGINE_CODE = ['import-trace', 'derived-tables', 'request-tables', 'column-appender'].map((m) => {
@@ -33,7 +37,16 @@ export interface TraceDb {
   close(): void;
 }
 
+/** Tables a user of the engine keeps in the cache beside the trace's (see the contract). */
+export interface TableExtension {
+  /** A table that `build` makes last: its presence says the extension is there. Name a new one when `build` changes. */
+  readonly marker: string;
+  /** Makes the tables from the trace's (`temp`: as temporary tables). */
+  build(conn: DuckDBConnection, temp: boolean): Promise<void>;
+}
+
 export interface OpenTraceDbOptions {
+  readonly extend?: TableExtension;
   /** Keep the tables in memory only. */
   readonly noCache?: boolean;
   readonly progress?: ImportProgress;
@@ -79,6 +92,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
     await load(conn, real, opts.progress);
+    await opts.extend?.build(conn, false);
     return { conn, cached: false, file: undefined, close: () => (conn.closeSync(), db.closeSync()) };
   }
   const dir = opts.cacheDir ?? cacheDir();
@@ -92,11 +106,23 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
     exists = false;
   }
   if (exists) {
+    let db: DuckDBInstance | undefined;
     try {
-      const db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
-      const conn = await db.connect();
-      return { conn, cached: true, file, close: () => (conn.closeSync(), db.closeSync()) };
+      db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+      let conn = await db.connect();
+      if (opts.extend && !(await hasTable(conn, opts.extend.marker))) {
+        conn.closeSync();
+        db.closeSync();
+        db = undefined;
+        await extendFile(file, opts.extend).catch(() => undefined);
+        db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+        conn = await db.connect();
+        if (!(await hasTable(conn, opts.extend.marker))) await opts.extend.build(conn, true);
+      }
+      const opened = db;
+      return { conn, cached: true, file, close: () => (conn.closeSync(), opened.closeSync()) };
     } catch {
+      db?.closeSync();
       rmSync(file, { force: true });
     }
   }
@@ -110,6 +136,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   let conn = await db.connect();
   try {
     await load(conn, real, opts.progress);
+    await opts.extend?.build(conn, false);
     await conn.run('CHECKPOINT');
   } catch (err) {
     conn.closeSync();
@@ -129,4 +156,22 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
 async function load(conn: DuckDBConnection, paths: readonly string[], progress?: ImportProgress): Promise<void> {
   await importTraces(conn, paths, progress);
   await buildTables(conn);
+}
+
+async function hasTable(conn: DuckDBConnection, name: string): Promise<boolean> {
+  const r = await conn.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name = ${sqlString(name)}`);
+  return Number(r.getRows()[0]![0]) > 0;
+}
+
+/** Adds an extension's tables to a cache file (fails when another process has the file open). */
+async function extendFile(file: string, extend: TableExtension): Promise<void> {
+  const db = await DuckDBInstance.create(file);
+  const conn = await db.connect();
+  try {
+    await extend.build(conn, false);
+    await conn.run('CHECKPOINT');
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
 }

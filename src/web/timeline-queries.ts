@@ -6,7 +6,8 @@
 // Contract: times in and out are ns relative to `origin` (protocol.ts); `origin` is the trace's first event.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { runSql } from '../engine/run-sql.js';
+import { runSql, sqlString } from '../engine/run-sql.js';
+import type { TableExtension } from '../engine/trace-db.js';
 import type { Info, LostSpan, ProcessInfo, Slices, Tracks } from './protocol.js';
 
 /** `columns` of the events of the user-space domain (alias e) that meet `where`. */
@@ -97,23 +98,47 @@ type SourceName = keyof typeof SOURCES;
 const LEVEL_BUCKETS = 16384;
 
 /**
- * The precomputed level of detail, as temporary tables on the trace's connection (the cached database is
- * read-only): per source, `lod_long_X` holds the slices at least a bucket long, `lod_level_X` the shorter
+ * The precomputed level of detail, kept in the trace's cached database (or as temporary tables when `temp`): per source, `lod_long_X` holds the slices at least a bucket long, `lod_level_X` the shorter
  * ones merged per track and bucket (first ts, last end, the longest one's val and dur, how many). A view
  * coarser than a bucket reads only these; a finer one reads the source within the view (plus a bucket
  * before it: no short slice starts earlier and reaches in) and the long slices. So no request reads more
  * than the level's rows or one bucket's worth of the source per pixel.
  */
-export async function buildLevels(conn: DuckDBConnection, shape: TraceShape): Promise<void> {
+async function buildLevels(conn: DuckDBConnection, shape: TraceShape, temp: boolean): Promise<void> {
+  const table = `CREATE OR REPLACE ${temp ? 'TEMP ' : ''}TABLE`;
   for (const name of Object.keys(SOURCES) as SourceName[]) {
     if (name === 'ust' && !shape.hasUst) continue;
     await conn.run(`
-      CREATE OR REPLACE TEMP TABLE lod_long_${name} AS SELECT * FROM (${SOURCES[name].sql}) WHERE dur >= ${shape.bucket} ORDER BY ts;
-      CREATE OR REPLACE TEMP TABLE lod_level_${name} AS
+      ${table} lod_long_${name} AS SELECT * FROM (${SOURCES[name].sql}) WHERE dur >= ${shape.bucket} ORDER BY ts;
+      ${table} lod_level_${name} AS
         SELECT key, min(ts) AS ts, max(ts + dur) - min(ts) AS dur, arg_max(val, dur) AS val, max(dur) AS vdur, count(*) AS n
         FROM (${SOURCES[name].sql}) WHERE dur < ${shape.bucket} GROUP BY key, (ts - ${shape.origin}) // ${shape.bucket} ORDER BY ts;
     `);
   }
+}
+
+/** Where the timeline's layout and precomputed level are kept: name a new one when either changes. */
+const SHAPE_TABLE = 'web_shape_1';
+
+/**
+ * The timeline's tables for the trace's cache (openTraceDb's `extend`): the layout (traceShape) and the
+ * precomputed level, so a second open reads them instead of the whole trace.
+ */
+export const TIMELINE_TABLES: TableExtension = {
+  marker: SHAPE_TABLE,
+  async build(conn, temp) {
+    const shape = await traceShape(conn);
+    await buildLevels(conn, shape, temp);
+    const json = JSON.stringify({ ...shape, origin: String(shape.origin) });
+    await conn.run(`CREATE OR REPLACE ${temp ? 'TEMP ' : ''}TABLE ${SHAPE_TABLE} AS SELECT ${sqlString(json)} AS shape`);
+  },
+};
+
+/** The layout TIMELINE_TABLES kept. */
+export async function keptShape(conn: DuckDBConnection): Promise<TraceShape> {
+  const json = String((await runSql(conn, `SELECT shape FROM ${SHAPE_TABLE}`)).rows[0]![0]);
+  const shape = JSON.parse(json) as Omit<TraceShape, 'origin'> & { origin: string };
+  return { ...shape, origin: BigInt(shape.origin) };
 }
 
 /** One source's slices over [b, e] at q ns per pixel: those at least q long as they are, others merged per pixel. */

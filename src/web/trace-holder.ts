@@ -5,8 +5,8 @@
 
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { openTraceDb, type TraceDb } from '../engine/trace-db.js';
-import { buildLevels, traceShape, type TraceShape } from './timeline-queries.js';
+import type { TraceDb } from '../engine/trace-db.js';
+import { TIMELINE_TABLES, keptShape, type TraceShape } from './timeline-queries.js';
 
 export interface OpenTables {
   readonly db: TraceDb;
@@ -76,11 +76,12 @@ export class TraceHolder {
 
   private async load(sig: string): Promise<void> {
     try {
-      const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache });
+      // DuckDB's native module is loaded here, after the server listens: the page loads meanwhile.
+      const { openTraceDb } = await import('../engine/trace-db.js');
+      const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache, extend: TIMELINE_TABLES });
       let shape: TraceShape;
       try {
-        shape = await traceShape(db.conn);
-        await buildLevels(db.conn, shape);
+        shape = await keptShape(db.conn);
       } catch (err) {
         db.close();
         throw err;

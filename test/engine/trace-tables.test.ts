@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { CORPUS, manifest } from '../graph/corpus-helpers.js';
 import { openTraceDb } from '../../src/engine/trace-db.js';
 import { runSql } from '../../src/engine/run-sql.js';
@@ -89,6 +90,83 @@ describe('engine: cache', () => {
     } finally {
       if (prev === undefined) delete process.env['LTT_CACHE'];
       else process.env['LTT_CACHE'] = prev;
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('engine: the thread of each kernel event', () => {
+  it('is the next_tid of the last sched_switch before it on its CPU (before the first: its prev_tid), as an ASOF join says', async () => {
+    // Four CPUs, a stream each, split over several files (tracefile rotation): the import follows each stream's switches.
+    const db = await openTraceDb([join(CORPUS, 'succeed/lttng-tracefile-rotation')], { noCache: true });
+    try {
+      const streams = (await runSql(db.conn, 'SELECT cpu, events FROM streams ORDER BY cpu')).rows.map((r) => r.map(Number));
+      assert.deepEqual(streams.map((r) => r[0]), [0, 1, 2, 3]);
+      const [[events, withTid, wrong]] = (
+        await runSql(
+          db.conn,
+          `WITH sw AS (SELECT ts, cpu, prev_tid, next_tid FROM sched_switch),
+                first AS (SELECT cpu, arg_min(prev_tid, ts) AS tid FROM sw GROUP BY cpu)
+           SELECT count(*), count(e.tid), count(*) FILTER (WHERE e.tid IS DISTINCT FROM COALESCE(w.next_tid, f.tid))
+           FROM events e ASOF LEFT JOIN sw w ON e.cpu = w.cpu AND e.ts > w.ts LEFT JOIN first f ON f.cpu = e.cpu`,
+        )
+      ).rows.map((r) => r.map(Number));
+      assert.equal(events, streams.reduce((a, r) => a + r[1]!, 0));
+      assert.ok(withTid! > events! * 0.9, `${withTid} of ${events} events have a thread`);
+      assert.equal(wrong, 0, 'events whose thread is not the last switch\'s next_tid');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('engine: tables a user keeps in the cache (extend)', () => {
+  it('builds them with the import, adds them to a cache made without them once, then reads them from the file', async () => {
+    const root = mkdtempSync('/tmp/ltt-engine-');
+    const builds: boolean[] = [];
+    const extend = {
+      marker: 'per_name',
+      async build(conn: Parameters<typeof runSql>[0], temp: boolean) {
+        builds.push(temp);
+        await conn.run(`CREATE ${temp ? 'TEMP ' : ''}TABLE per_name AS SELECT name, count(*) AS n FROM events GROUP BY name`);
+      },
+    };
+    const count = async (db: Awaited<ReturnType<typeof openTraceDb>>) => Number((await runSql(db.conn, 'SELECT sum(n) FROM per_name')).rows[0]![0]);
+    try {
+      const cacheDir = join(root, 'cache');
+      const trace = join(CORPUS, 'succeed/wk-heartbeat-u');
+      const plain = await openTraceDb([trace], { cacheDir });
+      const events = Number((await runSql(plain.conn, 'SELECT count(*) FROM events')).rows[0]![0]);
+      plain.close();
+      const a = await openTraceDb([trace], { cacheDir, extend });
+      assert.equal(a.cached, true);
+      assert.equal(await count(a), events);
+      a.close();
+      const b = await openTraceDb([trace], { cacheDir, extend });
+      assert.equal(await count(b), events);
+      b.close();
+      assert.deepEqual(builds, [false], 'built again, or as temporary tables, though the file could keep them');
+      // A cache file another process holds open is not written: the tables are this connection's own.
+      const plain2 = await openTraceDb([trace], { cacheDir: join(root, 'cache2') });
+      const file = plain2.file!;
+      plain2.close();
+      const holder = spawn(process.execPath, ['--input-type=module', '-e',
+        `import { DuckDBInstance } from '@duckdb/node-api'; await DuckDBInstance.create(process.argv[1], { access_mode: 'READ_ONLY' }); console.log('open'); setTimeout(() => {}, 60000);`, file],
+        { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          holder.stdout!.once('data', () => resolve());
+          holder.once('exit', (code) => reject(new Error(`the holding process exited ${code}`)));
+        });
+        const c = await openTraceDb([trace], { cacheDir: join(root, 'cache2'), extend });
+        assert.equal(c.cached, true);
+        assert.equal(await count(c), events);
+        c.close();
+      } finally {
+        holder.kill('SIGKILL');
+      }
+      assert.deepEqual(builds, [false, true]);
+    } finally {
       rmSync(root, { recursive: true, force: true });
     }
   });

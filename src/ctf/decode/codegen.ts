@@ -472,6 +472,35 @@ class Gen {
     return v;
   }
 
+  /**
+   * An event scope whose top-level members go to `sink` instead of into an object (see compileScopeSink): a
+   * plain byte-aligned 64-bit integer as its two int32 halves when the sink takes them so, else as its value.
+   */
+  sinkStruct(fc: StructFieldClass, scope: number, sink: MemberSink): void {
+    this.align(fc.align);
+    for (const m of fc.members) {
+      const f = m.fc;
+      const halves =
+        !fc.hidden && !f.hidden && f.kind === 'int' && f.size === 64 && f.align % 8 === 0 && f.storeSlot === undefined && f.role === undefined
+          ? sink.halves?.(scope, m.name, f)
+          : undefined;
+      if (halves && f.kind === 'int') {
+        const le = f.byteOrder === 'le';
+        const lo = this.v();
+        const hi = this.v();
+        this.align(f.align);
+        this.emit(`if (p + 64 > E) H.oob(s, p, 64);`);
+        this.emit(`var ${lo} = dv.getInt32((p >>> 3) + ${le ? 0 : 4}, ${le}), ${hi} = dv.getInt32((p >>> 3) + ${le ? 4 : 0}, ${le});`);
+        this.emit('p += 64;');
+        this.emit(halves(lo, hi));
+        continue;
+      }
+      const store = fc.hidden || f.hidden ? undefined : sink.value(scope, m.name, f);
+      const v = this.field(f, store !== undefined);
+      if (store && v !== null) this.emit(store(v, (x) => this.k(x)));
+    }
+  }
+
   finish(result: string | null, tail = ''): ScopeDecoder {
     const body =
       `return function decode(s, o) {\n` +
@@ -482,6 +511,35 @@ class Gen {
     const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => ScopeDecoder;
     return factory(HELPERS, this.consts);
   }
+}
+
+/**
+ * Where compileScopeSink() sends an event's top-level scope members: code storing the member's value (held in
+ * the generated variable `v`; `k` makes a constant the code can name), or undefined to skip the member.
+ */
+export interface MemberSink {
+  value(scope: number, name: string, fc: FieldClass): ((v: string, k: (x: unknown) => string) => string) | undefined;
+  /** A 64-bit integer's low and high int32 halves instead of its value (no bigint for a pointer). */
+  halves?(scope: number, name: string, fc: FieldClass): ((lo: string, hi: string) => string) | undefined;
+}
+
+/**
+ * Values-only decoder of the three event scopes (0 common context, 1 specific context, 2 payload) that hands
+ * each top-level member to `sink` (nested fields come as values), for consumers writing fields straight into
+ * their own storage. `prologue` runs first (it may read the decoder's second argument `o`). Like values(), it
+ * starts at an event body the fast pass accepted.
+ */
+export function compileScopeSink(
+  scopes: readonly [StructFieldClass | undefined, StructFieldClass | undefined, StructFieldClass | undefined],
+  sink: MemberSink,
+  prologue: string,
+): ScopeDecoder {
+  const g = new Gen({ effects: false, values: true });
+  g.emit(prologue);
+  scopes.forEach((sc, i) => {
+    if (sc) g.sinkStruct(sc, i, sink);
+  });
+  return g.finish(null);
 }
 
 /** Decoder for one scope struct (or a chain of scopes read back to back, see compileScopes). */
