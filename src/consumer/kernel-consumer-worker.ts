@@ -100,11 +100,7 @@ function tracked(tid: number): boolean {
 
 async function open(req: OpenRequest): Promise<void> {
   decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
-  if (req.snapshot) {
-    // A stream holds what its channel's ring buffer holds: sub-buffer count x size (LTTng's overwrite ring).
-    const geometry = new Map(req.channels.map((c) => [c.id, { slots: Math.max(2, Math.round((c.bufferPages * c.pageSize) / c.subbufSize)), slotSize: c.subbufSize }]));
-    ring = new SnapshotRingSink((info) => geometry.get(info.streamClassId)!);
-  }
+  if (req.snapshot) ring = new SnapshotRingSink();
   const relay = req.relay
     ? await openRelaySink({
         ...req.relay,
@@ -137,6 +133,8 @@ async function open(req: OpenRequest): Promise<void> {
         packetSize: def.subbufSize,
         tracefileSize: def.tracefileSize || undefined,
         tracefileCount: def.tracefileCount || undefined,
+        // A snapshot stream holds what its channel's ring buffer holds: sub-buffer count x size (LTTng's overwrite ring).
+        ringSlots: Math.max(2, Math.round((def.bufferPages * def.pageSize) / def.subbufSize)),
       }));
     }
     const handlers = eventIdTable<KernelEventHandler>();

@@ -179,13 +179,17 @@ export class RelayClient {
     await this.command(RelayCommand.SEND_METADATA, Buffer.concat([p, bytes]));
   }
 
-  /** One packet on the data port; resolves once the socket took it (backpressure), rejects if the relay goes. */
-  sendPacket(handle: bigint, seq: bigint, packet: Uint8Array): Promise<void> {
+  /**
+   * One packet on the data port (`padding`: zero bytes the relay adds after it, up to the packet size); resolves
+   * once the socket took it (backpressure), rejects if the relay goes.
+   */
+  sendPacket(handle: bigint, seq: bigint, packet: Uint8Array, padding = 0): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const h = Buffer.alloc(DATA_HEADER_SIZE);
     h.writeBigUInt64BE(handle, 8);
     h.writeBigUInt64BE(seq, 16);
     h.writeUInt32BE(packet.length, 24);
+    h.writeUInt32BE(padding, 28);
     this.data.write(h);
     if (this.data.write(packet)) return Promise.resolve();
     return new Promise((resolve, reject) => {

@@ -17,13 +17,43 @@ import { encodeIndexEntry, INDEX_ENTRY_SIZE } from '../ctf/writer/index-file.js'
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from '../ctf/writer/sink.js';
 import { type ClientSession, RelayClient, relayFailure } from './relay-client.js';
 
-/** Where a consumer streams (structured-clone safe: it crosses to worker threads and apps). */
+/** The session daemon's relay session as its consumers join it; plain JSON (it crosses to apps' agents). */
+export interface RelaySessionRef {
+  readonly name: string;
+  readonly hostname: string;
+  readonly liveTimerUs: number;
+  /** 32 hex digits. */
+  readonly sessiondUuid: string;
+  readonly sessiondSessionId: number;
+  /** Seconds since the epoch: the relay names the session folder after it. */
+  readonly creationTime: number;
+  /** The current trace chunk, which the session daemon created. */
+  readonly chunkId: number;
+  readonly basePath: string;
+  readonly nameContainsCreationTime: boolean;
+}
+
+/** Where a consumer streams (plain JSON: it crosses to worker threads and apps). */
 export interface RelaySinkTarget {
   readonly host: string;
   readonly controlPort: number;
   readonly dataPort: number;
-  /** The relay session to join: the session daemon's, with its current trace chunk (currentChunkId). */
-  readonly session: ClientSession;
+  readonly session: RelaySessionRef;
+}
+
+/** CREATE_SESSION's fields for `ref` (`join`: with its current chunk, as a consumer joins it). */
+export function clientSession(ref: RelaySessionRef, join: boolean): ClientSession {
+  return {
+    name: ref.name,
+    hostname: ref.hostname,
+    liveTimerUs: ref.liveTimerUs,
+    sessiondUuid: Buffer.from(ref.sessiondUuid, 'hex'),
+    sessiondSessionId: BigInt(ref.sessiondSessionId),
+    creationTime: ref.creationTime,
+    basePath: ref.basePath,
+    nameContainsCreationTime: ref.nameContainsCreationTime,
+    ...(join ? { currentChunkId: BigInt(ref.chunkId) } : {}),
+  };
 }
 
 export interface RelaySinkOptions extends RelaySinkTarget {
@@ -41,25 +71,19 @@ const LAST_SEQ_NONE = 0xffffffffffffffffn;
 
 /** Connects and opens the relay session; throws a one-line LttError naming the relay when it cannot. */
 export async function openRelaySink(opts: RelaySinkOptions): Promise<RelayTraceSink> {
-  const where = `${opts.host}:${opts.controlPort}`;
-  let client: RelayClient | undefined;
-  try {
-    client = await RelayClient.connect(opts.host, opts.controlPort, opts.dataPort);
-    const version = await client.version();
-    if (version.major !== 2 || version.minor < 11) throw new LttError('RELAY_VERSION', `relay protocol ${version.major}.${version.minor} is older than 2.11`);
-    await client.createSession(opts.session);
-    const chunk = opts.session.currentChunkId ?? 0n;
-    const metadata = await client.addStream('metadata', opts.tracePath, chunk);
-    return new RelayTraceSink(client, metadata, chunk, opts, where);
-  } catch (error) {
-    client?.destroy();
-    const why = relayFailure(error);
-    throw new LttError('RELAY_CONNECT', `Cannot stream to the relay at ${where}: ${why}`, { cause: error });
-  }
+  const sink = new RelayTraceSink(opts);
+  await sink.ready;
+  return sink;
 }
 
 export class RelayTraceSink implements TraceSink {
-  private tail: Promise<void> = Promise.resolve();
+  /** Resolves once the relay session and the metadata stream are open; rejects (one line) if they cannot be. */
+  readonly ready: Promise<void>;
+  private tail: Promise<void>;
+  private client: RelayClient | undefined;
+  private metadataHandle = -1n;
+  private readonly chunkId: bigint;
+  private readonly where: string;
   private queuedBytes = 0;
   private failure: LttError | undefined;
   /** Streams were added since the last STREAMS_SENT: the relay publishes them to live viewers on the next one. */
@@ -67,15 +91,29 @@ export class RelayTraceSink implements TraceSink {
   private closed = false;
   private readonly maxQueuedBytes: number;
 
-  constructor(
-    private readonly client: RelayClient,
-    private readonly metadataHandle: bigint,
-    private readonly chunkId: bigint,
-    private readonly opts: RelaySinkOptions,
-    private readonly where: string,
-  ) {
+  /** Starts connecting at once; what is written meanwhile is queued behind the connection (an app's agent cannot wait). */
+  constructor(private readonly opts: RelaySinkOptions) {
+    this.where = `${opts.host}:${opts.controlPort}`;
+    this.chunkId = BigInt(opts.session.chunkId);
     this.maxQueuedBytes = opts.maxQueuedBytes ?? 32 << 20;
-    client.onceGone((error) => this.fail(error));
+    this.ready = this.connect();
+    this.tail = this.ready.catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      const client = await RelayClient.connect(this.opts.host, this.opts.controlPort, this.opts.dataPort);
+      this.client = client;
+      client.onceGone((error) => this.fail(error));
+      const version = await client.version();
+      if (version.major !== 2 || version.minor < 11) throw new LttError('RELAY_VERSION', `relay protocol ${version.major}.${version.minor} is older than 2.11`);
+      await client.createSession(clientSession(this.opts.session, true));
+      this.metadataHandle = await client.addStream('metadata', this.opts.tracePath, this.chunkId);
+    } catch (error) {
+      const e = new LttError('RELAY_CONNECT', `Cannot stream to the relay at ${this.where}: ${relayFailure(error)}`, { cause: error });
+      this.fail(e);
+      throw e;
+    }
   }
 
   /** Why the relay is gone, once it is. */
@@ -85,9 +123,9 @@ export class RelayTraceSink implements TraceSink {
 
   private fail(error: unknown): void {
     if (this.failure !== undefined) return;
-    const why = relayFailure(error);
-    this.failure = new LttError('RELAY_GONE', `The relay at ${this.where} is gone: ${why}`, { cause: error });
-    this.client.destroy();
+    this.failure =
+      error instanceof LttError && error.code === 'RELAY_CONNECT' ? error : new LttError('RELAY_GONE', `The relay at ${this.where} is gone: ${relayFailure(error)}`, { cause: error });
+    this.client?.destroy();
     this.opts.onGone?.(this.failure);
   }
 
@@ -110,7 +148,7 @@ export class RelayTraceSink implements TraceSink {
     this.tail = this.tail.then(async () => {
       try {
         if (this.failure !== undefined) throw this.failure;
-        await op(this.client);
+        await op(this.client!);
       } catch (error) {
         this.fail(error);
         lost?.(this.failure);
@@ -126,9 +164,13 @@ export class RelayTraceSink implements TraceSink {
     this.enqueue(copy.length, (c) => c.sendMetadata(this.metadataHandle, copy));
   }
 
+  /** Open data streams (DATA_PENDING is asked of these; a closed stream's handle is the relay's to forget). */
+  readonly streams = new Set<RelayStreamSink>();
+
   openStream(info: StreamSinkInfo): StreamSink {
     this.checkWritable(0);
     const stream = new RelayStreamSink(this);
+    this.streams.add(stream);
     this.enqueue(0, async (c) => {
       stream.handle = await c.addStream(info.fileName, this.opts.tracePath, this.chunkId);
     });
@@ -137,10 +179,12 @@ export class RelayTraceSink implements TraceSink {
   }
 
   /**
-   * Resolves once the relay acknowledged everything queued (each packet's index reply), or once it is given up
-   * for not answering within the settle timeout (then reported gone): a stop never hangs on a stuck relay.
+   * Resolves once the relay wrote everything queued (its DATA_PENDING says so for every stream, as lttng's stop
+   * waits "for data availability"), or once it is given up for not answering within the settle timeout (then
+   * reported gone): a stop never hangs on a stuck relay.
    */
-  async settle(): Promise<void> {
+  async settle(only?: RelayStreamSink): Promise<void> {
+    for (const s of only ? [only] : this.streams) if (this.streams.has(s)) this.enqueue(0, (c) => s.written(c));
     const tail = this.tail;
     let timer: NodeJS.Timeout | undefined;
     const limit = this.opts.settleTimeoutMs ?? 20_000;
@@ -161,7 +205,7 @@ export class RelayTraceSink implements TraceSink {
     this.enqueue(0, (c) => c.closeStream(this.metadataHandle, LAST_SEQ_NONE));
     this.closed = true;
     await this.settle();
-    if (this.failure === undefined) this.client.close();
+    if (this.failure === undefined) this.client?.close();
   }
 }
 
@@ -170,18 +214,26 @@ class RelayStreamSink implements StreamSink {
   private nextSeq = 0n;
   private closed = false;
 
+  /** Resolves once the relay wrote every packet sent so far (DATA_PENDING, asked until it says none). */
+  async written(c: RelayClient): Promise<void> {
+    if (this.nextSeq === 0n) return;
+    while (await c.dataPending(this.handle, this.nextSeq - 1n)) await new Promise((r) => setTimeout(r, 5));
+  }
+
   constructor(private readonly trace: RelayTraceSink) {}
 
   writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void {
     this.trace.checkWritable(packet.length);
     const copy = Buffer.from(packet);
+    // The packet's tail of zeros up to its packet size is not sent: the relay writes it (the data header's padding).
+    const padding = index.packetSizeBits / 8 - copy.length;
     const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
     encodeIndexEntry(entry, 0, 0, index);
     const seq = this.nextSeq++;
     this.trace.enqueue(
       copy.length,
       async (c) => {
-        await c.sendPacket(this.handle, seq, copy);
+        await c.sendPacket(this.handle, seq, copy, padding);
         await c.sendIndex(this.handle, seq, entry);
       },
       lost,
@@ -189,14 +241,18 @@ class RelayStreamSink implements StreamSink {
   }
 
   settle(): Promise<void> {
-    return this.trace.settle();
+    return this.trace.settle(this);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.trace.error !== undefined) return;
+    this.trace.streams.delete(this);
     const last = this.nextSeq === 0n ? LAST_SEQ_NONE : this.nextSeq - 1n;
-    this.trace.enqueue(0, (c) => c.closeStream(this.handle, last));
+    this.trace.enqueue(0, async (c) => {
+      await this.written(c);
+      await c.closeStream(this.handle, last);
+    });
   }
 }

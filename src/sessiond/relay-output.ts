@@ -8,16 +8,16 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ControlError } from '../control/error-codes.js';
-import { type ClientSession, RelayClient, relayFailure } from '../relay/relay-client.js';
-import type { RelaySinkTarget } from '../relay/relay-sink.js';
+import { RelayClient, relayFailure } from '../relay/relay-client.js';
+import { clientSession, type RelaySessionRef, type RelaySinkTarget } from '../relay/relay-sink.js';
 import { relayOutputText, type RelayTarget } from '../relay/relay-url.js';
 
 /** Identifies this daemon to relays: their trace chunks are shared per (daemon uuid, session id). */
-const SESSIOND_UUID = randomBytes(16);
-let lastSessionId = 0n;
+const SESSIOND_UUID = randomBytes(16).toString('hex');
+let lastSessionId = 0;
 
 export class RelayOutput {
-  private readonly session: ClientSession;
+  private readonly session: RelaySessionRef;
   private link: RelayClient | undefined;
   /** Why the relay is gone (one line), once it is. */
   error: string | undefined;
@@ -36,6 +36,7 @@ export class RelayOutput {
       sessiondUuid: SESSIOND_UUID,
       sessiondSessionId: ++lastSessionId,
       creationTime: Math.floor(createdAt.getTime() / 1000),
+      chunkId: 0,
       basePath: target.subdir,
       nameContainsCreationTime,
     };
@@ -58,8 +59,8 @@ export class RelayOutput {
     try {
       client = await RelayClient.connect(host, controlPort, dataPort);
       await client.version();
-      await client.createSession(this.session);
-      await client.createTraceChunk(0n, this.session.creationTime);
+      await client.createSession(clientSession(this.session, false));
+      await client.createTraceChunk(BigInt(this.session.chunkId), this.session.creationTime);
     } catch (error) {
       client?.destroy();
       const why = relayFailure(error);
@@ -78,7 +79,7 @@ export class RelayOutput {
   /** What each consumer needs to stream into this session's current chunk. */
   sinkTarget(): RelaySinkTarget {
     const { host, controlPort, dataPort } = this.target;
-    return { host, controlPort, dataPort, session: { ...this.session, currentChunkId: 0n } };
+    return { host, controlPort, dataPort, session: this.session };
   }
 
   /** At destroy, after the consumers closed their streams. */

@@ -3,15 +3,16 @@
 // Contract: connects to every app socket in workerData, registers (pid, uid, procname, tracepoints), and sets
 // ctrl[AGENT_REGISTERED] once every daemon answered or failed, after posting the sessions to record into right
 // away on the registration port (the main thread reads them synchronously: the bounded registration wait).
-// Then it serves the daemons: `start` creates the session's trace folder content (metadata preamble) and a
-// SessionWriter (trace-writer.ts) and tells every thread (BroadcastChannel, agent: true); `rules` forwards the new
+// Then it serves the daemons: `start` builds the trace's output (one TraceSink per per-PID trace, shared by its
+// channels: files in the folder the daemon made, or the snapshot memory ring; the metadata preamble first) and a
+// SessionWriter (trace-writer.ts) writing into it, and tells every thread (BroadcastChannel, agent: true); `rules` forwards the new
 // rules; `stop` tells the threads, gives them a moment to close their packets, writes everything out (rescuing
 // packets of busy threads) and answers `stopped` with the statistics, which are also reported every read-timer
 // period while recording. Tracepoint declarations of any thread are forwarded for `list -u`. On
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons, hands the packets
 // of snapshot runs over to them (the daemon keeps them for later snapshots) and sets ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
-import { rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -24,11 +25,12 @@ import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
 import { SessionWriter } from './trace-writer.js';
-import { writeSnapshotTrace } from './snapshot-trace.js';
-import { describeIoError } from '../errors.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
-import { makeTraceDirectories, writeTraceFile } from '../ctf/writer/trace-modes.js';
+import { FileTraceSink } from '../ctf/writer/file-sink.js';
+import { RelayTraceSink } from '../relay/relay-sink.js';
+import type { StreamSink, TraceSink } from '../ctf/writer/sink.js';
+import { SnapshotRingSink, type HeldPacket } from '../ctf/writer/snapshot-ring-sink.js';
 
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
@@ -53,20 +55,39 @@ interface Conn {
   credentialFile?: string;
 }
 
+/**
+ * Where one per-PID trace goes (its channels share it): files in the folder the daemon made (a new one at each
+ * rotation), or the snapshot memory ring; a relay connection would be one more kind of sink built here.
+ */
+interface TraceOutput {
+  /** Undefined between two chunks, or when the next chunk's output could not be made. */
+  sink: TraceSink | undefined;
+  /** Files: the current chunk's folder. */
+  dir: string;
+  readonly ring: SnapshotRingSink | undefined;
+  /** The trace's TSDL preamble: every chunk's metadata begins with it. */
+  readonly preamble: string;
+  /** Runs recording into it or holding it (snapshot runs until forgotten). */
+  users: number;
+}
+
 interface RecordingSession {
   readonly conn: Conn;
   readonly start: AppSessionStart;
+  readonly output: TraceOutput;
   readonly writer: SessionWriter;
   readonly timer: ReturnType<typeof setInterval>;
+  /** Settles once its streams are closed (finish()). */
+  finished?: Promise<void>;
+  /** Once its trace's output is closed (the last run of a trace closes it: a relay then has every packet). */
+  outputClosed?: Promise<void>;
 }
 
 const conns = new Set<Conn>();
 const sessions = new Map<string, RecordingSession>();
 const tracepoints: AppTracepoint[] = [];
-/** Trace folders whose metadata preamble is written. */
-const preambles = new Set<string>();
-/** The TSDL preamble of each trace (by trace uuid): every snapshot, and every chunk after a rotation, begins with it. */
-const tracePreambles = new Map<string, string>();
+/** Each trace's output, by trace uuid. */
+const outputs = new Map<string, TraceOutput>();
 /** Snapshot sessions stopped but not forgotten: their writers keep the packets for later snapshots. */
 const held = new Map<string, RecordingSession>();
 /** Runs the daemon forgot while they were still stopping. */
@@ -144,8 +165,9 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
   const start: AppSessionStart = { ...wire, config: { ...wire.config, blockingTimeoutMs: blocking < 0 ? Infinity : blocking } };
   const id = start.config.sessionId;
   if (sessions.has(id)) return { ok: true, config: start.config };
-  const preamble = () =>
-    traceTsdl({
+  let output = outputs.get(start.config.uuid);
+  if (output === undefined) {
+    const preamble = traceTsdl({
       uuid: start.config.uuid || randomUUID(),
       clockUuid: clockUuid(),
       clockOffset: start.env.clockOffsetNs !== undefined && /^-?\d+$/.test(start.env.clockOffsetNs)
@@ -158,36 +180,47 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
       procname: init.procname,
       vpidDatetime: start.env.vpidDatetime,
     });
-  // The channels of this trace (one uuid) share one preamble, written again at each rotation or snapshot.
-  if (!tracePreambles.has(start.config.uuid)) tracePreambles.set(start.config.uuid, preamble());
-  // Snapshot sessions write nothing until asked.
-  if (start.snapshot) return begin(c, start, new SessionWriter('', id, Math.max(1, start.readTimerMs), true));
-  try {
-    makeTraceDirectories(join(start.traceDir, 'index'));
-    // The channels of one session share the trace (one metadata): its preamble is written once.
-    if (!preambles.has(start.traceDir)) writeTraceFile(join(start.traceDir, 'metadata'), tracePreambles.get(start.config.uuid)!);
-    preambles.add(start.traceDir);
-  } catch (err) {
-    // A torn preamble (full disk) would make the folder unreadable: leave no metadata rather than a broken one.
+    // Snapshot sessions write nothing until asked: their packets wait in the memory ring.
+    const ring = start.snapshot ? new SnapshotRingSink() : undefined;
+    let sink: TraceSink | undefined;
     try {
-      if (!preambles.has(start.traceDir)) rmSync(join(start.traceDir, 'metadata'), { force: true });
-    } catch {
-      // Nothing more to do: the answer below says what went wrong.
+      sink = ring ?? (start.relay ? relaySink(start.relay) : FileTraceSink.create(start.traceDir));
+      sink.writeMetadata(Buffer.from(preamble), preamble);
+    } catch (err) {
+      // No metadata rather than a torn one (a full disk): the folder would not read.
+      void sink?.close().catch(() => undefined);
+      if (!ring && !start.relay) rmSync(join(start.traceDir, 'metadata'), { force: true });
+      return { ok: false, reason: `cannot start the trace: ${(err as Error).message}` };
     }
-    return { ok: false, reason: `cannot start the trace: ${describeIoError(join(start.traceDir, 'metadata'), err)}` };
+    output = { sink, dir: start.traceDir, ring, preamble, users: 0 };
+    outputs.set(start.config.uuid, output);
   }
-  return begin(c, start, new SessionWriter(start.traceDir, id, Math.max(1, start.readTimerMs)));
+  output.users++;
+  const files = { tracefileSize: start.tracefileSize, tracefileCount: start.tracefileCount };
+  return begin(c, start, output, new SessionWriter(output.sink, id, Math.max(1, start.readTimerMs), files));
+}
+
+/**
+ * A network session's trace: this app streams it to the relay on its own connections (as LTTng's per-PID
+ * streams reach the relay), joining the session daemon's relay session; the packets never cross to the daemon.
+ * A relay that is gone shows in the run's statistics (losses and their error), never in the app.
+ */
+function relaySink(relay: NonNullable<AppSessionStart['relay']>): TraceSink {
+  // Within the daemon's wait for the app's stop answer (STOP_ANSWER_TIMEOUT_MS), a stuck relay is given up.
+  const sink = new RelayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 });
+  sink.ready.catch(() => undefined);
+  return sink;
 }
 
 /** Records into `writer` from now on: statistics every read-timer period, threads told of the session. */
-function begin(c: Conn, start: AppSessionStart, writer: SessionWriter): { ok: boolean; config: SessionConfig } {
+function begin(c: Conn, start: AppSessionStart, output: TraceOutput, writer: SessionWriter): { ok: boolean; config: SessionConfig } {
   const id = start.config.sessionId;
   const timer = setInterval(() => {
     const s = sessions.get(id);
     if (s !== undefined) send(s.conn, { type: 'stats', sessionId: id, stats: stats(s) });
   }, Math.max(50, start.readTimerMs));
   timer.unref();
-  sessions.set(id, { conn: c, start, writer, timer });
+  sessions.set(id, { conn: c, start, output, writer, timer });
   channel.postMessage({ type: 'session', config: start.config, agent: true } satisfies ChannelMessage);
   return { ok: true, config: start.config };
 }
@@ -199,7 +232,10 @@ async function stopSession(id: string): Promise<AppStats | undefined> {
   channel.postMessage({ type: 'stop', sessionId: id, agent: true } satisfies ChannelMessage);
   const deadline = Date.now() + STOP_GRACE_MS;
   while (!s.writer.allProducersExited() && Date.now() < deadline && !finalizing) await sleep(5);
-  return endSession(s);
+  const stats = endSession(s);
+  await s.finished;
+  await s.outputClosed;
+  return stats;
 }
 
 function endSession(s: RecordingSession): AppStats {
@@ -207,15 +243,26 @@ function endSession(s: RecordingSession): AppStats {
   sessions.delete(id);
   clearInterval(s.timer);
   try {
-    s.writer.finish();
+    s.finished = s.writer.finish();
   } catch {
     // The folder may be gone; the statistics are still worth reporting.
   }
   // A stopped snapshot session can still be snapshotted: its memory stays until the daemon forgets it (unless
   // it already did, while the stop was under way).
-  if (s.writer.snapshot && !forgotten.delete(id)) held.set(id, s);
-  dropPreambleOf(s.start.config.uuid);
+  if (s.output.ring && !forgotten.delete(id)) held.set(id, s);
+  else s.outputClosed = release(s);
   return stats(s);
+}
+
+/**
+ * A run is done with its trace's output: the last one closes it (once the run's streams are closed). The promise
+ * resolves once it is closed (never rejects).
+ */
+function release(s: RecordingSession): Promise<void> | undefined {
+  const out = s.output;
+  if (--out.users > 0) return undefined;
+  outputs.delete(s.start.config.uuid);
+  return (s.finished ?? Promise.resolve()).then(() => out.sink?.close()).catch(() => undefined);
 }
 
 /**
@@ -231,19 +278,27 @@ async function cutAndFlush(runs: readonly RecordingSession[]): Promise<void> {
   while (!runs.every((r) => r.writer.ready()) && Date.now() < deadline) await sleep(2);
 }
 
-/** The preamble of a trace no session records or holds any more goes. */
-function dropPreambleOf(uuid: string): void {
-  if (![...sessions.values(), ...held.values()].some((x) => x.start.config.uuid === uuid)) tracePreambles.delete(uuid);
-}
-
 /**
- * The runs (the channels of one trace) go on writing in `dir`: their files so far are closed, and `dir` gets the
- * trace's metadata (preamble by the first channel, every channel's declarations) and new stream files. `dir`
- * may be their current folder (clear): its files start again empty.
+ * The runs (the channels of one trace) go on in the output `next()` makes: their streams in the current one are
+ * closed first (the old chunk is complete; its sink is closed too unless `keep`), then the next output gets the
+ * preamble, every channel's declarations and new streams. Throws when the next output cannot be made (the runs'
+ * packets are then counted unwritten until the next chunk).
  */
-function restartFiles(runs: readonly RecordingSession[], dir: string): void {
-  const preamble = tracePreambles.get(runs[0]!.start.config.uuid)!;
-  runs.forEach((r, k) => r.writer.rotate(dir, k === 0 ? preamble : undefined));
+async function switchOutput(runs: readonly RecordingSession[], next: () => TraceSink, keep = false): Promise<void> {
+  const out = runs[0]!.output;
+  await Promise.all(runs.map((r) => r.writer.closeChunk()));
+  if (!keep) await out.sink?.close().catch(() => undefined);
+  out.sink = undefined;
+  let failure: unknown;
+  try {
+    const sink = next();
+    sink.writeMetadata(Buffer.from(out.preamble), out.preamble);
+    out.sink = sink;
+  } catch (err) {
+    failure = err;
+  }
+  for (const r of runs) r.writer.openChunk(out.sink);
+  if (failure !== undefined) throw failure;
 }
 
 /**
@@ -252,17 +307,16 @@ function restartFiles(runs: readonly RecordingSession[], dir: string): void {
  * to do so; a thread busy all that time hands its packet over later, into the new chunk.
  */
 async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Promise<void> {
-  const runs = m.runs.map((k) => sessions.get(k)).filter((r): r is RecordingSession => r !== undefined && !r.writer.snapshot);
+  const runs = m.runs.map((k) => sessions.get(k)).filter((r): r is RecordingSession => r !== undefined && !r.output.ring);
   await cutAndFlush(runs);
   try {
     if (runs.length > 0) {
-      makeTraceDirectories(join(m.dir, 'index'));
-      preambles.add(m.dir);
-      restartFiles(runs, m.dir);
+      runs[0]!.output.dir = m.dir;
+      await switchOutput(runs, () => FileTraceSink.create(m.dir));
     }
     send(c, { type: 'rotated', sessionId: m.sessionId, ok: true });
   } catch (err) {
-    send(c, { type: 'rotated', sessionId: m.sessionId, ok: false, reason: describeIoError(m.dir, err) });
+    send(c, { type: 'rotated', sessionId: m.sessionId, ok: false, reason: (err as Error).message });
   }
 }
 
@@ -275,22 +329,33 @@ async function clear(c: Conn, m: Extract<DaemonToApp, { type: 'clear' }>): Promi
   // Records in packets the threads are still filling were recorded before the clear too: flushed first.
   const live = runs.filter((r) => sessions.has(r.start.config.sessionId));
   await cutAndFlush(live);
-  for (const r of runs) if (r.writer.snapshot) r.writer.clearHeld();
-  const recording = live.filter((r) => !r.writer.snapshot);
-  const dir = recording[0]?.writer.traceDir ?? '';
+  const output = runs[0]?.output;
   try {
-    if (recording.length > 0) restartFiles(recording, dir);
+    if (output?.ring) {
+      const ring = output.ring;
+      await switchOutput(runs, () => (ring.reset(), ring), true);
+    } else if (output !== undefined && live.length > 0) {
+      // The folder's files start again empty; those of threads gone since go.
+      await switchOutput(live, () => (emptyFolder(output.dir), FileTraceSink.create(output.dir)));
+    }
     send(c, { type: 'cleared', sessionId: m.sessionId, ok: true });
   } catch (err) {
-    send(c, { type: 'cleared', sessionId: m.sessionId, ok: false, reason: describeIoError(dir, err) });
+    send(c, { type: 'cleared', sessionId: m.sessionId, ok: false, reason: (err as Error).message });
+  }
+}
+
+/** Removes the files of a trace folder (and of its index/): the folder is written again from the start. */
+function emptyFolder(dir: string): void {
+  for (const sub of [join(dir, 'index'), dir]) {
+    for (const e of readdirSync(sub, { withFileTypes: true })) if (e.isFile()) rmSync(join(sub, e.name), { force: true });
   }
 }
 
 /** 'snapshot': the runs' held packets as one trace in `dir`, answered with 'snapshot-done'. */
 async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>): Promise<void> {
-  const runs = m.runs.map((k) => sessions.get(k) ?? held.get(k)).filter((r): r is RecordingSession => r !== undefined && r.writer.snapshot);
-  const preamble = runs.length > 0 ? tracePreambles.get(runs[0]!.start.config.uuid) : undefined;
-  if (preamble === undefined) {
+  const runs = m.runs.map((k) => sessions.get(k) ?? held.get(k)).filter((r): r is RecordingSession => r !== undefined && r.output.ring !== undefined);
+  const ring = runs[0]?.output.ring;
+  if (ring === undefined) {
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: 0, packets: 0 });
     return;
   }
@@ -298,8 +363,10 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     // Threads declare events on the BroadcastChannel, asynchronously: give declarations already posted for the
     // records about to be copied the time to arrive, as a snapshot's metadata is written once.
     await sleep(DECLARATION_GRACE_MS);
-    const r = await writeSnapshotTrace(m.dir, preamble, runs.map((x) => x.writer.snapshotContent()), m.maxBytes);
-    send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, ...r });
+    const open = new Map<StreamSink, HeldPacket>();
+    for (const r of runs) r.writer.openPackets(open);
+    const r = await ring.writeSnapshot(m.dir, undefined, m.maxBytes, open);
+    send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: r.bytes, packets: r.packets });
   } catch (err) {
     const e = err as Error & { code?: string };
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: false, bytes: 0, packets: 0, reason: e.message ?? String(err), ...(e.code ? { code: e.code } : {}) });
@@ -312,7 +379,7 @@ function forget(id: string): void {
   const s = held.get(id);
   if (s === undefined) return;
   held.delete(id);
-  dropPreambleOf(s.start.config.uuid);
+  release(s);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -464,6 +531,8 @@ function finish(): void {
   for (const s of [...sessions.values()]) {
     const st = endSession(s);
     flushes.push(new Promise((r) => send(s.conn, { type: 'stopped', sessionId: s.start.config.sessionId, stats: st }, r)));
+    // A relay output has packets in flight: the process waits for them as it waits for its frames.
+    if (s.outputClosed) flushes.push(s.outputClosed);
   }
   flushes.push(...handOver());
   void Promise.all(flushes).then(() => {
@@ -480,18 +549,18 @@ function finish(): void {
 function handOver(): Promise<void>[] {
   const written: Promise<void>[] = [];
   for (const [id, s] of held) {
-    const preamble = tracePreambles.get(s.start.config.uuid);
-    if (preamble === undefined || !s.conn.registered) continue;
-    const part = s.writer.snapshotContent();
-    send(s.conn, { type: 'held', sessionId: id, preamble, declarations: part.declarations });
-    for (const stream of part.streams) {
-      for (const p of stream.packets) {
+    if (!s.conn.registered) continue;
+    const { preamble, ring } = s.output;
+    send(s.conn, { type: 'held', sessionId: id, preamble, declarations: s.writer.declared });
+    for (const stream of ring!.held().streams) {
+      if (!s.writer.hasStream(stream.info.fileName)) continue;
+      for (const { bytes: p } of stream.packets) {
         for (let at = 0; at < p.length; at += HELD_PIECE_BYTES) {
           const m: AppToDaemon = {
             type: 'held-packet',
             sessionId: id,
-            stream: stream.name,
-            data: p.subarray(at, at + HELD_PIECE_BYTES).toString('base64'),
+            stream: stream.info.fileName,
+            data: Buffer.from(p.buffer, p.byteOffset + at, Math.min(HELD_PIECE_BYTES, p.length - at)).toString('base64'),
             last: at + HELD_PIECE_BYTES >= p.length,
           };
           written.push(new Promise((r) => send(s.conn, m, r)));

@@ -4,8 +4,8 @@
 // UTF-8 JSON); the app speaks first with `register` and the daemon answers `registered` with the sessions the
 // app must record into right away, so an app started during an active session records from its first event.
 //
-// Who writes the trace: the app's agent worker writes its per-pid trace (metadata, CHANNEL_TID stream files,
-// index/) directly into the folder the daemon assigns (SESSION_OUTPUT/ust/pid/PROCNAME-PID-DATETIME/, which the
+// Who writes the trace: the app's agent worker writes its per-pid trace (metadata, CHANNEL_TID stream files, or
+// CHANNEL_TID_K with a tracefile size, index/) directly into the folder the daemon assigns (SESSION_OUTPUT/ust/pid/PROCNAME-PID-DATETIME/, which the
 // daemon creates and hands to the app's uid). Why not ship sub-buffers to the daemon as docs/design.md first
 // planned: a sub-buffer is already a finished CTF packet in shared memory, so writing it from there is one write(2)
 // with no copy, while shipping costs a socket copy on each side, a second event loop on the data path and
@@ -20,13 +20,14 @@
 // Per-uid buffers (one trace shared by every app of a user) would need the daemon to merge packets of many
 // processes into shared streams and metadata; ltt records user space per process only.
 
+import type { RelaySinkTarget } from '../relay/relay-sink.js';
 import type { EventRule } from './enablement.js';
 import type { SessionConfig } from './tracer.js';
 import type { TracepointField } from '../control/messages.js';
 
 export const APP_SOCKET_NAME = 'app-ltt-sessiond';
 /** Bumped on any incompatible change; the daemon refuses other versions (the app then runs untraced). */
-export const APP_PROTOCOL_VERSION = 4;
+export const APP_PROTOCOL_VERSION = 5;
 
 /** Handed-over packets travel in pieces of this many bytes: a frame stays well below the daemon's 1 MiB limit. */
 export const HELD_PIECE_BYTES = 512 * 1024;
@@ -62,11 +63,19 @@ export interface AppSessionStart {
   readonly env: AppTraceEnv;
   /** Read timer (ms): how often the app reports statistics and polls its rings. */
   readonly readTimerMs: number;
+  /** The channel's `--tracefile-size` (bytes per stream file, then CHANNEL_N_K) and `--tracefile-count`; absent: one file. */
+  readonly tracefileSize?: number;
+  readonly tracefileCount?: number;
   /**
    * Snapshot session: nothing is written (`traceDir` is ''); the app keeps each stream's newest packets in memory
    * (sub-buffer count x size) until the daemon asks for a snapshot (or forgets the session).
    */
   readonly snapshot?: boolean;
+  /**
+   * Network session: the app streams this trace to a relay itself (its own connections, `tracePath` such as
+   * ust/pid/NAME-PID-DATE in the session daemon's relay session); `traceDir` is then ''.
+   */
+  readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string };
 }
 
 export interface AppStats {

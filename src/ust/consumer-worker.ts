@@ -1,11 +1,15 @@
 // The consumer thread of a process tracing itself (standalone: started by local-session.ts, no session daemon).
 //
-// Contract: hosts one SessionWriter (trace-writer.ts) for the session in workerData, fed by the ring
-// announcements and event declarations on the ltt-ust BroadcastChannel. Sets READY once it listens; on FINAL it
-// drains everything, rescues the committed part of packets still open, closes the files and sets DONE.
+// Contract: makes the trace's output (a FileTraceSink in workerData's folder, its metadata preamble) and hosts one
+// SessionWriter (trace-writer.ts) for the session in workerData, fed by the ring announcements and event
+// declarations on the ltt-ust BroadcastChannel. Sets READY once it listens (READY_FAILED, the reason posted on
+// `report`, when the output cannot be made); on FINAL it drains everything, rescues the committed part of
+// packets still open, closes the files and sets DONE.
 
 import { BroadcastChannel, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { CTRL_DONE, CTRL_FINAL, CTRL_READY, type ConsumerInit } from './consumer-protocol.js';
+import { FileTraceSink } from '../ctf/writer/file-sink.js';
+import type { TraceSink } from '../ctf/writer/sink.js';
+import { CTRL_DONE, CTRL_FINAL, CTRL_READY, READY_FAILED, type ConsumerInit } from './consumer-protocol.js';
 import type { ChannelMessage } from './tracer.js';
 import { CHANNEL_NAME } from './channel-name.js';
 import { SessionWriter } from './trace-writer.js';
@@ -14,7 +18,18 @@ type WaitAsyncResult = { async: false; value: string } | { async: true; value: P
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
 const init = workerData as ConsumerInit;
 const ctrl = new Int32Array(init.ctrl);
-const writer = new SessionWriter(init.traceDir, init.sessionId);
+
+let sink: TraceSink;
+try {
+  sink = FileTraceSink.create(init.traceDir);
+  sink.writeMetadata(Buffer.from(init.preamble), init.preamble);
+} catch (err) {
+  init.report.postMessage((err as Error).message);
+  Atomics.store(ctrl, CTRL_READY, READY_FAILED);
+  Atomics.notify(ctrl, CTRL_READY);
+  throw err;
+}
+const writer = new SessionWriter(sink, init.sessionId);
 
 const channel = new BroadcastChannel(CHANNEL_NAME);
 channel.onmessage = (e: unknown) => {
@@ -31,7 +46,10 @@ function finish(): void {
     for (let m = receiveMessageOnPort(channel as never); m !== undefined; m = receiveMessageOnPort(channel as never)) {
       writer.onMessage((m as { message: ChannelMessage }).message);
     }
-    writer.finish();
+    // Every packet is in its file when finish() returns (direct-io.ts: settled synchronously); what the thread
+    // pool still rewrites is the same bytes.
+    void writer.finish();
+    void sink.close().catch(() => undefined);
   } finally {
     channel.close();
     Atomics.store(ctrl, CTRL_DONE, 1);

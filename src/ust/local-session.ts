@@ -1,8 +1,8 @@
 // Standalone tracing without a session daemon: the process records its own events into
 // DIR/ust/pid/PROCNAME-PID-YYYYmmdd-HHMMSS/ (LTTng's per-PID layout: metadata, CHANNEL_N stream files, index/).
 //
-// Contract: main thread only. startLocalSession() creates the trace directory and its metadata preamble, starts
-// the consumer worker and waits (bounded, like lttng-ust's registration timeout) until it listens, then
+// Contract: main thread only. startLocalSession() creates the trace directory, starts the consumer worker (which
+// makes the trace's output: its files, the metadata preamble) and waits (bounded, like lttng-ust's registration timeout) until it listens, then
 // activates the main thread and publishes the session to workers (environment data for workers created later,
 // a BroadcastChannel message for running ones). At exit (normal end, process.exit(), uncaught exception) and on
 // SIGINT/SIGTERM the main thread closes its packet and blocks until the consumer has written every ring out,
@@ -17,7 +17,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Worker, getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { MessageChannel, Worker, getEnvironmentData, isMainThread, receiveMessageOnPort, setEnvironmentData } from 'node:worker_threads';
 import { LttError } from '../errors.js';
 import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { CONTEXT_NAMES, type ContextName } from './event-codegen.js';
@@ -25,8 +25,8 @@ import { checkRules, LOG_LEVELS, type EventRule, type LogLevelName } from './ena
 import { traceTsdl } from './metadata.js';
 import type { LossMode } from './ring-layout.js';
 import { activate, activeSessionId, deactivate, ENV_DATA_KEY, flushThread, getChannel, setRules, type SessionConfig } from './tracer.js';
-import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, type ConsumerInit } from './consumer-protocol.js';
-import { makeTraceDirectories, writeTraceFile } from '../ctf/writer/trace-modes.js';
+import { CTRL_DONE, CTRL_FINAL, CTRL_READY, CTRL_WORDS, READY_FAILED, type ConsumerInit } from './consumer-protocol.js';
+import { makeTraceDirectories } from '../ctf/writer/trace-modes.js';
 import { folderDateTime, isoBasicDateTime } from '../ctf/writer/lttng-time-names.js';
 import { internalWorkerData } from './internal-thread.js';
 
@@ -145,33 +145,33 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   const now = new Date();
   const procname = processName();
   const traceDir = join(resolve(opts.dir), 'ust', 'pid', `${procname}-${process.pid}-${folderDateTime(now)}`);
+  const preamble = traceTsdl({
+    uuid: config.uuid,
+    clockUuid: clockUuid(),
+    clockOffset: measureRealtimeOffset(),
+    hostname: hostname(),
+    traceName: opts.name ?? 'ltt-ust',
+    creationDatetime: isoBasicDateTime(now),
+    vpid: process.pid,
+    procname,
+    vpidDatetime: isoBasicDateTime(now),
+  });
+  const outputError = (reason: string): LttError => new LttError('UST_OUTPUT', `ltt/ust: cannot create trace directory ${traceDir}: ${reason}`);
   try {
     makeTraceDirectories(join(traceDir, 'index'));
-    writeTraceFile(
-      join(traceDir, 'metadata'),
-      traceTsdl({
-        uuid: config.uuid,
-        clockUuid: clockUuid(),
-        clockOffset: measureRealtimeOffset(),
-        hostname: hostname(),
-        traceName: opts.name ?? 'ltt-ust',
-        creationDatetime: isoBasicDateTime(now),
-        vpid: process.pid,
-        procname,
-        vpidDatetime: isoBasicDateTime(now),
-      }),
-    );
   } catch (err) {
-    throw new LttError('UST_OUTPUT', `ltt/ust: cannot create trace directory ${traceDir}: ${(err as Error).message}`, { cause: err });
+    throw outputError((err as Error).message);
   }
 
   const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
-  const init: ConsumerInit = { traceDir, sessionId: config.sessionId, ctrl: ctrl.buffer as SharedArrayBuffer };
+  // The consumer makes the trace's output (its sink); why it could not comes back on this port.
+  const report = new MessageChannel();
+  const init: ConsumerInit = { traceDir, preamble, sessionId: config.sessionId, ctrl: ctrl.buffer as SharedArrayBuffer, report: report.port2 };
   getChannel(); // our own end exists before the consumer's, so nothing we post is lost
-  const worker = new Worker(consumerUrl(), { workerData: internalWorkerData(init), stdout: false, stderr: false });
+  const worker = new Worker(consumerUrl(), { workerData: internalWorkerData(init), transferList: [report.port2], stdout: false, stderr: false });
   worker.unref();
   worker.on('error', (err) => {
-    process.emitWarning(`ltt/ust: consumer thread failed: ${err.message}`);
+    if (Atomics.load(ctrl, CTRL_READY) !== READY_FAILED) process.emitWarning(`ltt/ust: consumer thread failed: ${err.message}`);
   });
   worker.on('exit', () => {
     if (running?.worker === worker) running.consumerAlive = false;
@@ -182,6 +182,12 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
     void worker.terminate();
     throw new LttError('UST_CONSUMER', 'ltt/ust: the consumer thread did not start within 5 s');
   }
+  if (Atomics.load(ctrl, CTRL_READY) === READY_FAILED) {
+    const reason = receiveMessageOnPort(report.port1)?.message as string | undefined;
+    report.port1.close();
+    throw outputError(reason ?? 'the consumer thread could not write it');
+  }
+  report.port1.close();
   running = { info: { traceDir, sessionId: config.sessionId }, worker, ctrl, consumerAlive: true };
   setEnvironmentData(ENV_DATA_KEY, config);
   activate(config);

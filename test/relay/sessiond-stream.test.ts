@@ -1,6 +1,7 @@
-// ltt-sessiond streaming to relays, all real processes: a kernel session recorded through the relay sink to the
-// real lttng-relayd and to ltt-relayd (babeltrace2 reads both stored traces with the exec events the test
-// caused; `ltt view` prints what babeltrace2 prints); a live session followed by babeltrace2's lttng-live
+// ltt-sessiond streaming to relays, all real processes: a kernel + ltt/ust session recorded through the relay
+// sink to the real lttng-relayd and to ltt-relayd (the kernel consumer and the app each on their own relay
+// connections; babeltrace2 reads both stored traces with the exec events and app events the test caused;
+// `ltt view` prints what babeltrace2 prints); a live session followed by babeltrace2's lttng-live
 // while it records; a relay killed mid-stream (the daemon stays up, list/status say the relay is gone in one
 // line, the stored part reads cleanly, a new session works once a relay is back); bad URLs refused with
 // LTTng's words, one line.
@@ -27,12 +28,24 @@ function chrootExecs(text: string): number {
   return text.split('\n').filter((l) => / sched_process_exec: .*filename = "\/usr\/s?bin\/chroot"/.test(l)).length;
 }
 
-/** The one trace folder (OUTPUT/HOST/SESSION-DATE/kernel or the URL's path) a session stored under `output`. */
-function storedKernelTrace(output: string, folderPattern: RegExp): string {
+/** The one session folder (OUTPUT/HOST/SESSION-DATE) a session stored under `output`. */
+function storedSession(output: string, folderPattern: RegExp): string {
   const hostDir = join(output, hostname());
   const found = readdirSync(hostDir).filter((d) => folderPattern.test(d));
   assert.equal(found.length, 1, `one folder matching ${folderPattern} in ${readdirSync(hostDir).join(', ')}`);
-  return join(hostDir, found[0]!, 'kernel');
+  return join(hostDir, found[0]!);
+}
+
+function storedKernelTrace(output: string, folderPattern: RegExp): string {
+  return join(storedSession(output, folderPattern), 'kernel');
+}
+
+const APP_EVENTS = 150;
+
+/** examples/ust-demo.mjs: APP_EVENTS demo:tick events from its main thread and as many from a worker. */
+function runDemoApp(env: LttTestEnv): void {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), String(APP_EVENTS)], { env: env.env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
 }
 
 function bt2(dir: string): { out: string; err: string; code: number | null } {
@@ -58,35 +71,42 @@ async function withRelays<T>(kinds: Array<'ltt' | 'lttng'>, env: LttTestEnv, bod
   }
 }
 
-test('a kernel session streamed to lttng-relayd and to ltt-relayd: babeltrace2 reads both, ltt view prints the same', { skip: skipKernel, timeout: 300_000 }, async () => {
+test('a kernel + ltt/ust session streamed to lttng-relayd and to ltt-relayd: babeltrace2 reads both, ltt view prints the same', { skip: skipKernel, timeout: 300_000 }, async () => {
   const env = new LttTestEnv();
   await withRelays(['lttng', 'ltt'], env, async ([lttngRelay, lttRelay]) => {
     const url = (r: Relay, path = '') => `net://127.0.0.1:${r.ports.control}:${r.ports.data}${path}`;
     const created = await ok(env, 'create', 'tolttng', '-U', url(lttngRelay!, '/fleet/a'));
     assert.equal(created, `Session tolttng created.\nTraces will be written in tcp4://127.0.0.1:${lttngRelay!.ports.control}/fleet/a [data: ${lttngRelay!.ports.data}]\n`);
     await ok(env, 'enable-event', '-k', 'sched_process_exec', '-s', 'tolttng');
+    await ok(env, 'enable-event', '-u', 'demo:tick', '-s', 'tolttng');
     // tcp:// control and data URLs, as lttng takes them with -C/-D.
     await ok(env, 'create', 'toltt', '-C', `tcp://127.0.0.1:${lttRelay!.ports.control}`, '-D', `tcp://127.0.0.1:${lttRelay!.ports.data}`);
     await ok(env, 'enable-event', '-k', 'sched_process_exec', '-s', 'toltt');
+    await ok(env, 'enable-event', '-u', 'demo:tick', '-s', 'toltt');
     const listed = await ok(env, 'list', 'toltt');
     assert.match(listed, new RegExp(`^Recording session toltt: \\[inactive\\]\\n    Trace output: tcp4://127\\.0\\.0\\.1:${lttRelay!.ports.control}/ \\[data: ${lttRelay!.ports.data}\\]\\n`));
     await ok(env, 'start', 'tolttng');
     await ok(env, 'start', 'toltt');
     execChroot(EXEC_COUNT);
+    runDemoApp(env);
     await ok(env, 'stop', 'tolttng');
     await ok(env, 'stop', 'toltt');
     await ok(env, 'destroy', '-a');
 
-    // lttng-relayd: OUTPUT/HOSTNAME/URL-PATH/kernel (the URL's path replaces SESSION-DATE).
-    const theirs = join(lttngRelay!.output, hostname(), 'fleet', 'a', 'kernel');
-    const ours = storedKernelTrace(lttRelay!.output, /^toltt-\d{8}-\d{6}$/);
+    // lttng-relayd: OUTPUT/HOSTNAME/URL-PATH/{kernel,ust/pid/NAME-PID-DATE} (the URL's path replaces SESSION-DATE).
+    const theirs = join(lttngRelay!.output, hostname(), 'fleet', 'a');
+    const ours = storedSession(lttRelay!.output, /^toltt-\d{8}-\d{6}$/);
     for (const dir of [theirs, ours]) {
-      assert.ok(existsSync(join(dir, 'metadata')), `${dir}/metadata`);
-      assert.ok(readdirSync(join(dir, 'index')).length >= 1, `${dir}/index`);
+      assert.ok(existsSync(join(dir, 'kernel', 'metadata')), `${dir}/kernel/metadata`);
+      assert.ok(readdirSync(join(dir, 'kernel', 'index')).length >= 1, `${dir}/kernel/index`);
+      const apps = readdirSync(join(dir, 'ust', 'pid'));
+      assert.equal(apps.length, 1, `${dir}: one app folder`);
+      assert.match(apps[0]!, /^node-\d+-\d{8}-\d{6}$/);
       const r = bt2(dir);
       assert.equal(r.code, 0, r.err);
       assert.equal(r.err, '');
       assert.equal(chrootExecs(r.out), EXEC_COUNT, `${dir}: every exec of the workload`);
+      assert.equal(r.out.split('\n').filter((l) => / demo:tick: /.test(l)).length, 2 * APP_EVENTS, `${dir}: every app event`);
       const view = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ltt'), 'view', dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
       assert.equal(view.status, 0, view.stderr);
       assert.equal(view.stdout, r.out, `${dir}: ltt view prints what babeltrace2 prints`);

@@ -6,13 +6,14 @@ import { strict as assert } from 'node:assert';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { ExitedAppBuffers } from '../../src/sessiond/ust/exited-app-buffers.js';
-import { PH_CONTENT_SIZE, PH_PACKET_SIZE, PH_SIZE, PH_TS_BEGIN } from '../../src/ust/ring-layout.js';
+import { CTF_MAGIC, PH_CONTENT_SIZE, PH_MAGIC, PH_PACKET_SIZE, PH_SIZE, PH_TS_BEGIN } from '../../src/ust/ring-layout.js';
 
 const SUBBUF = 4096;
 
 /** A packet of `size` bytes (content `content`) that began at `ts`. */
 function packet(ts: number, size = SUBBUF, content = size): Buffer {
   const p = Buffer.alloc(size);
+  p.writeUInt32LE(CTF_MAGIC, PH_MAGIC);
   p.writeBigUInt64LE(BigInt(size * 8), PH_PACKET_SIZE);
   p.writeBigUInt64LE(BigInt(content * 8), PH_CONTENT_SIZE);
   p.writeBigUInt64LE(BigInt(ts), PH_TS_BEGIN);
@@ -26,7 +27,9 @@ test('exited apps: whole packets from pieces; names, sizes and headers checked',
   const p = packet(1);
   b.addPiece('s#1:c', 'c_0', p.subarray(0, 1000), false);
   b.addPiece('s#1:c', 'c_0', p.subarray(1000), true);
-  assert.deepEqual(b.content(['s#1:c']), { preamble: 'PREAMBLE', parts: [{ declarations: 'DECL', streams: [{ name: 'c_0', packets: [p] }] }] });
+  const held = b.content(['s#1:c'])!;
+  assert.deepEqual(held.metadata.map((m) => Buffer.from(m).toString()), ['PREAMBLE', 'DECL']);
+  assert.deepEqual(held.streams.map((s) => [s.info.fileName, s.packets.map((x) => x.bytes)]), [['c_0', [p]]]);
   for (const name of ['../c_0', 'a/b', '.hidden', 'metadata', '']) {
     assert.throws(() => b.addPiece('s#1:c', name, packet(2), true), /invalid stream file name/, name);
   }
@@ -48,7 +51,7 @@ test('exited apps: per user and channel, what per-UID buffers would hold; the ol
   for (let k = 0; k < 3; k++) b.addPiece('s#2:c', 'c_0', packet(200 + k), true);
   b.begin('s#3:c', 'c', 1001, '', '');
   for (let k = 0; k < fits; k++) b.addPiece('s#3:c', 'c_0', packet(k), true);
-  const tsOf = (key: string) => b.content([key])!.parts[0]!.streams[0]!.packets.map((p) => Number(p.readBigUInt64LE(PH_TS_BEGIN)));
+  const tsOf = (key: string) => b.content([key])!.streams[0]!.packets.map((p) => Number(p.index.timestampBegin));
   assert.deepEqual(tsOf('s#1:c'), Array.from({ length: fits - 3 }, (_, k) => 103 + k), "the first app's 3 oldest went");
   assert.deepEqual(tsOf('s#2:c'), [200, 201, 202]);
   assert.equal(tsOf('s#3:c').length, fits, "another user's app is not pushed out");

@@ -4,7 +4,7 @@
 
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -186,6 +186,50 @@ test('tiny buffers: recorded + discarded == emitted, and the daemon statistics a
     for (const list of ticks(bt.lines).values()) for (let k = 1; k < list.length; k++) assert.ok(list[k]! > list[k - 1]!);
     const view = await ok(env, 'view');
     assert.equal(view.stdout, bt.stdout);
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('--tracefile-size/--tracefile-count: each thread\'s stream is a ring of CHANNEL_N_K files, the newest kept, read by babeltrace2', { timeout: 180_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = outputOf(await ok(env, 'create', 'tfs'));
+    // Lossless (the writer keeps up), so the kept files end with each thread's last tick.
+    await ok(env, 'enable-channel', '-u', '--subbuf-size=4096', '--num-subbuf=4', '--blocking-timeout=inf', '--tracefile-size=8192', '--tracefile-count=3', 'ring');
+    await ok(env, 'enable-event', '-u', '-c', 'ring', 'demo:*');
+    await ok(env, 'start');
+    const n = 20_000;
+    const app = node(env, [DEMO, String(n)]);
+    assert.equal(app.code, 0, app.stderr);
+    await ok(env, 'stop');
+    const [pidDir, ...others] = readdirSync(join(out, 'ust', 'pid'));
+    assert.equal(others.length, 0);
+    const dir = join(out, 'ust', 'pid', pidDir!);
+    const files = readdirSync(dir).filter((f) => f !== 'metadata' && f !== 'index').sort();
+    // Two threads (main, worker), each CHANNEL_TID_0..2 as lttng-consumerd names a tracefile ring.
+    const byStream = new Map<string, number[]>();
+    for (const f of files) {
+      const m = /^(ring_\d+)_(\d+)$/.exec(f);
+      assert.ok(m, `unexpected file ${f} in ${files.join(' ')}`);
+      byStream.set(m[1]!, [...(byStream.get(m[1]!) ?? []), Number(m[2])].sort());
+      const size = statSync(join(dir, f)).size;
+      assert.ok(size > 0 && size <= 8192, `${f}: ${size} bytes`);
+      assert.ok(existsSync(join(dir, 'index', `${f}.idx`)), `${f} has its index`);
+    }
+    assert.equal(byStream.size, 2, files.join(' '));
+    for (const ks of byStream.values()) assert.deepEqual(ks, [0, 1, 2], 'the ring wrapped: three files per stream');
+    assert.deepEqual(readdirSync(join(dir, 'index')).sort(), files.map((f) => `${f}.idx`));
+    // babeltrace2 reads what the ring kept: each thread's newest ticks, in order, up to its last one.
+    const bt = bt2(out);
+    const byThread = ticks(bt.lines);
+    assert.deepEqual([...byThread.keys()].sort(), ['main', 'worker']);
+    for (const [who, list] of byThread) {
+      assert.ok(list.length > 0 && list.length < n, `${who}: ${list.length} ticks kept of ${n}`);
+      assert.equal(list[list.length - 1], n - 1, `${who} ends with its last tick`);
+      for (let k = 1; k < list.length; k++) assert.ok(list[k]! > list[k - 1]!, `${who}: in order`);
+    }
     await ok(env, 'destroy');
   } finally {
     await env.cleanup();

@@ -1,7 +1,8 @@
 // Local-file sink: the on-disk layout lttng-consumerd writes (docs/lttng-reference.md 3.1, 3.4).
 //
-// Contract: `FileTraceSink.create(dir, owner?)` makes `dir` and `dir/index` (as `owner` when root writes for
-// another user: see owned-output.ts), and truncates `dir/metadata`. Each
+// Contract: `FileTraceSink.create(dir, owner?)` (synchronous: an ltt/ust agent makes its outputs between two
+// daemon messages) makes `dir` and `dir/index` (as `owner` when root writes for another user: see
+// owned-output.ts), and truncates `dir/metadata`. Each
 // stream writes `dir/NAME` (or `NAME_0`, `NAME_1`, ... with a tracefile size) and `dir/index/NAME[_N].idx`,
 // one index entry per packet, as soon as the packet arrives (so a live reader or a crash sees whole packets).
 // With a tracefile count, the ring reuses the oldest file: it is truncated with its index, as LTTng does.
@@ -106,7 +107,7 @@ export class FileTraceSink implements TraceSink {
    * (the session daemon made it with their rights); `dir` and every file are created safely in it and given
    * to them (owned-output.ts).
    */
-  static async create(dir: string, owner?: FileOwner): Promise<FileTraceSink> {
+  static create(dir: string, owner?: FileOwner): FileTraceSink {
     if (needsOwnedOutput(owner)) {
       const parent = OwnedDirectory.open(path.dirname(dir), owner);
       let root: OwnedDirectory | undefined;
@@ -293,7 +294,8 @@ class FileStreamSink implements StreamSink {
 
   writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed stream ${this.dataPath}`);
-    if (this.data !== undefined && this.rotate && this.data.size > 0 && this.data.size + packet.length > this.info.tracefileSize!) {
+    const size = index.packetSizeBits / 8;
+    if (this.data !== undefined && this.rotate && this.data.size > 0 && this.data.size + size > this.info.tracefileSize!) {
       // lttng-consumerd: move to the next file of the ring, overwriting the oldest one (a write of the old one
       // still under way only rewrites bytes already there: see DirectFile.settle()).
       void this.closeFiles();
@@ -307,7 +309,7 @@ class FileStreamSink implements StreamSink {
     const { indexFd, indexPath, dataPath } = this;
     let now = true;
     let failedNow: unknown;
-    this.data!.append(packet, packet.length, {
+    this.data!.append(packet, size, {
       done: (pos) => {
         const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
         encodeIndexEntry(entry, 0, pos, index);

@@ -42,9 +42,10 @@ export function encodeIndexEntry(out: Buffer, at: number, offset: number, e: Pac
 }
 
 /**
- * The index entry of a finished packet, read from its own header and LTTng packet context (for sinks that
- * receive bare packets, e.g. the session daemon storing packets shipped by an application). Throws an
- * LttError when the bytes are not an LTTng packet of this writer's layout.
+ * The index entry of a finished packet, read from its own header and LTTng packet context (ltt/ust's
+ * sub-buffers, packets an exited app handed over to the session daemon). `packet` holds at least its content
+ * and at most its packet size (not padded yet, as a sink takes it). Throws an LttError when the bytes are not an
+ * LTTng packet of this writer's layout.
  */
 export function packetIndexEntryOf(packet: Uint8Array): PacketIndexEntry {
   if (packet.length < 84) throw new LttError('CTF_WRITER_BAD_PACKET', `packet of ${packet.length} bytes is shorter than its header`);
@@ -61,7 +62,7 @@ export function packetIndexEntryOf(packet: Uint8Array): PacketIndexEntry {
     packetSeqNum: num(64),
     eventsDiscarded: num(72),
   };
-  if (entry.packetSizeBits !== packet.length * 8 || entry.contentSizeBits > entry.packetSizeBits) {
+  if (packet.length * 8 > entry.packetSizeBits || packet.length * 8 < entry.contentSizeBits || entry.contentSizeBits < 84 * 8) {
     throw new LttError('CTF_WRITER_BAD_PACKET', `packet sizes (content ${entry.contentSizeBits} bits, packet ${entry.packetSizeBits} bits) do not match its ${packet.length} bytes`);
   }
   return entry;

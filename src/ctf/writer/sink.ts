@@ -1,9 +1,15 @@
-// Where finished CTF output goes: the boundary between packet production (StreamWriter, CtfTraceWriter) and
-// storage or transport (local files with LTTng index files here; a relay connection later).
+// Where finished CTF output goes, for both domains: the boundary between packet production (the kernel
+// consumer's StreamWriter and CtfTraceWriter; ltt/ust's trace writer, whose sub-buffers are finished packets)
+// and storage or transport: local files with LTTng's index files and tracefile size/count (file-sink.ts), the
+// snapshot-mode memory ring (snapshot-ring-sink.ts), a relay connection (src/relay). Whoever builds a trace's
+// output picks the sink; the producers never know which one it is.
 //
-// Contract: producers call the sink synchronously. A `packet` view is only valid during the call (the
-// producer reuses its buffer right after), so a sink that keeps the bytes must copy them. Metadata arrives
-// in order as whole metadata packets plus the TSDL text they carry. `close()` is called once, after the
+// Contract: producers call the sink synchronously. A `packet` view is borrowed: only valid during the call (the
+// producer reuses it right after: a kernel packet buffer, an ltt/ust sub-buffer in shared memory), so a sink
+// that keeps the bytes copies them. It holds at least the packet's content (index.contentSizeBits) and at most
+// its packet size; the sink pads it with zeros to index.packetSizeBits (page-aligned for both domains, so files
+// can be written with O_DIRECT). Metadata arrives in order as whole metadata packets (or, ltt/ust, plain TSDL
+// text, as LTTng-UST's per-PID metadata) plus the TSDL text they carry. `close()` is called once, after the
 // last write, and must make everything durable (files closed) before it resolves.
 
 /** One LTTng index entry (ctf_packet_index 1.1), minus the offset, which the sink assigns. Sizes in bits. */
@@ -30,6 +36,14 @@ export interface StreamSinkInfo {
   readonly tracefileSize?: number;
   /** Files kept in the ring (`--tracefile-count`); 0 or absent: unlimited. */
   readonly tracefileCount?: number;
+  /** The ring buffer the packets come from: what a snapshot ring keeps of this stream (snapshot-ring-sink.ts). */
+  readonly ring?: RingGeometry;
+}
+
+/** A stream's ring buffer: `slots` sub-buffers of `slotSize` bytes (no packet is larger). */
+export interface RingGeometry {
+  readonly slots: number;
+  readonly slotSize: number;
 }
 
 export interface StreamSink {

@@ -1,74 +1,83 @@
-// Flight-recorder sink: what a snapshot-mode channel keeps instead of writing files. Each stream holds its most
-// recent packets in as many sub-buffer-sized slots as the channel's ring buffer has sub-buffers (LTTng's
-// overwrite-mode ring: a packet closed early, by a flush, still takes a whole sub-buffer), allocated once and
-// reused, so memory stays at the channel's size. `writeSnapshot()` writes what is held, with the metadata, as
-// an ordinary on-disk trace (FileTraceSink: LTTng's layout, index files, owned output), and keeps holding it,
-// so successive snapshots overlap as LTTng's do.
+// Flight-recorder sink, for both domains: what a snapshot-mode channel keeps instead of writing files. Each
+// stream holds its most recent packets in as many sub-buffer-sized slots as the ring buffer its packets come
+// from has sub-buffers (StreamSinkInfo.ring; LTTng's overwrite-mode ring: a packet closed early, by a flush,
+// still takes a whole sub-buffer), allocated once and reused, so memory stays at the channel's size.
+// `writeSnapshot()` writes what is held, with the metadata, as an ordinary on-disk trace (writeHeldTrace below:
+// FileTraceSink, LTTng's layout, index files, owned output), and keeps holding it, so successive snapshots overlap
+// as LTTng's do.
 //
 // Why a sink: tracefs has no non-destructive reader here (no snapshot buffer in this kernel, and reading
-// trace_pipe_raw consumes), so the consumer drains the kernel buffers as usual and this sink plays the part of
+// trace_pipe_raw consumes), and Node has no memory shared between processes for a daemon to copy ltt/ust's rings
+// from, so the kernel consumer and each ltt/ust app drain their buffers as usual and this sink plays the part of
 // LTTng's overwrite-mode ring that `lttng snapshot record` copies out.
 //
-// Contract: as every TraceSink, packet views are copied during the call (into page-aligned slots, so the
-// snapshot's files can go out with O_DIRECT); `writeSnapshot()` copies synchronously once the output folder
-// exists, so packets the consumer adds meanwhile belong to the next snapshot. `maxBytes` (snapshot
-// --max-size) is shared equally by the streams that hold data; each keeps its newest packets that fit, and a
-// share smaller than one packet is an error (LTTng's MAX_SIZE_INVALID) rather than a snapshot with holes.
+// Contract: as every TraceSink, packet views are copied during the call (into page-aligned slots, zero-padded to
+// their packet size, so the snapshot's files can go out with O_DIRECT); `writeSnapshot()` copies synchronously
+// once the output folder exists, so packets added meanwhile belong to the next snapshot. A closed stream keeps
+// its packets (a thread that exited still belongs in the flight recorder), up to MAX_CLOSED_STREAMS_HELD of them
+// (a thread pool's would add up forever). `maxBytes` (snapshot --max-size) is shared equally by the streams that
+// hold data; each keeps its newest packets that fit, and a share smaller than one packet is an error (LTTng's
+// MAX_SIZE_INVALID) rather than a snapshot with holes. Nothing held: no trace is written.
 
 import { LttError } from '../../errors.js';
 import { allocateAligned } from './direct-io.js';
 import { FileTraceSink } from './file-sink.js';
 import type { FileOwner } from './owned-output.js';
-import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
+import type { PacketIndexEntry, RingGeometry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 
 const PAGE = 4096;
+/** Closed streams whose packets are kept; the oldest closed goes past this. */
+const MAX_CLOSED_STREAMS_HELD = 64;
 
-interface HeldPacket {
+/** One held packet: `bytes` is exactly the packet (padded to its packet size). */
+export interface HeldPacket {
+  readonly bytes: Uint8Array;
+  readonly index: PacketIndexEntry;
+}
+
+/** What one stream holds, oldest packet first. */
+export interface HeldStream {
+  readonly info: StreamSinkInfo;
+  readonly packets: readonly HeldPacket[];
+}
+
+interface Slot {
   buf: Buffer;
   length: number;
   index: PacketIndexEntry;
 }
 
-/** How much one stream holds: `slots` packets of at most `slotSize` bytes (sub-buffer count and size). */
-export interface RingGeometry {
-  slots: number;
-  slotSize: number;
-}
-
 class RingStream implements StreamSink {
-  /** Oldest first; at most `slots` entries. */
-  readonly packets: HeldPacket[] = [];
+  /** Oldest first; at most `geometry.slots` entries. */
+  readonly slots: Slot[] = [];
+  closed = false;
 
   constructor(
     readonly info: StreamSinkInfo,
     private readonly geometry: RingGeometry,
+    private readonly onClose: (s: RingStream) => void,
   ) {}
 
-  get bytes(): number {
-    return this.packets.reduce((a, p) => a + p.length, 0);
-  }
-
   writePacket(packet: Uint8Array, index: PacketIndexEntry): void {
+    if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed snapshot stream ${this.info.fileName}`);
+    const size = index.packetSizeBits / 8;
     let buf: Buffer | undefined;
-    if (this.packets.length >= this.geometry.slots) buf = this.packets.shift()!.buf; // the oldest slot is reused
+    if (this.slots.length >= this.geometry.slots) buf = this.slots.shift()!.buf; // the oldest slot is reused
     // A packet never exceeds the sub-buffer size it was opened with; a larger one gets a slot of its own size.
-    if (buf === undefined || buf.length < packet.length) {
-      buf = allocateAligned(Math.ceil(Math.max(packet.length, this.geometry.slotSize) / PAGE) * PAGE);
-    }
+    if (buf === undefined || buf.length < size) buf = allocateAligned(Math.ceil(Math.max(size, this.geometry.slotSize) / PAGE) * PAGE);
     buf.set(packet);
-    this.packets.push({ buf, length: packet.length, index: { ...index } });
+    buf.fill(0, packet.length, size);
+    this.slots.push({ buf, length: size, index: { ...index } });
   }
 
-  /** The newest packets whose sizes add up to at most `budget` bytes, oldest first. */
-  newest(budget: number): HeldPacket[] {
-    let used = 0;
-    let first = this.packets.length;
-    while (first > 0 && used + this.packets[first - 1]!.length <= budget) used += this.packets[--first]!.length;
-    return this.packets.slice(first);
+  held(): HeldStream {
+    return { info: this.info, packets: this.slots.map((s) => ({ bytes: s.buf.subarray(0, s.length), index: s.index })) };
   }
 
   async close(): Promise<void> {
-    this.packets.length = 0;
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(this);
   }
 }
 
@@ -81,62 +90,51 @@ export interface SnapshotWritten {
 
 export class SnapshotRingSink implements TraceSink {
   private readonly metadata: Uint8Array[] = [];
-  private readonly streams: RingStream[] = [];
-
-  /** `geometryOf`: what one stream holds (its channel's sub-buffer count and size). */
-  constructor(private readonly geometryOf: (info: StreamSinkInfo) => RingGeometry) {}
+  private streams: RingStream[] = [];
 
   writeMetadata(packets: Uint8Array): void {
     this.metadata.push(Uint8Array.prototype.slice.call(packets));
   }
 
   openStream(info: StreamSinkInfo): StreamSink {
-    const geometry = this.geometryOf(info);
-    if (!Number.isSafeInteger(geometry.slots) || geometry.slots < 1 || !Number.isSafeInteger(geometry.slotSize) || geometry.slotSize < PAGE) {
+    const geometry = info.ring;
+    if (geometry === undefined || !Number.isSafeInteger(geometry.slots) || geometry.slots < 1 || !Number.isSafeInteger(geometry.slotSize) || geometry.slotSize < PAGE) {
       throw new LttError('CTF_WRITER_BAD_OPTION', `snapshot stream ${info.fileName}: needs at least one slot of at least ${PAGE} bytes`);
     }
     // Snapshots are whole streams: tracefile rotation is the on-disk ring, which a snapshot does not have.
-    const stream = new RingStream({ ...info, tracefileSize: undefined, tracefileCount: undefined }, geometry);
+    const stream = new RingStream({ ...info, tracefileSize: undefined, tracefileCount: undefined }, geometry, () => this.closedOne());
     this.streams.push(stream);
     return stream;
   }
 
+  private closedOne(): void {
+    const closed = this.streams.filter((s) => s.closed);
+    if (closed.length > MAX_CLOSED_STREAMS_HELD) this.streams = this.streams.filter((s) => s !== closed[0]);
+  }
+
+  /**
+   * What the sink holds now: its metadata and each stream's packets, oldest first (views of the slots: valid
+   * until the next packet of that stream).
+   */
+  held(): { metadata: readonly Uint8Array[]; streams: HeldStream[] } {
+    return { metadata: this.metadata, streams: this.streams.map((s) => s.held()) };
+  }
+
   /**
    * Writes what the streams hold now as a trace in `dir` (created, as `owner` when root writes for another
-   * user). `maxBytes` 0: no limit.
+   * user). `maxBytes` 0: no limit. `open`: packets their producers are still filling, copied (ltt/ust cannot
+   * close a thread's packet from outside); such a packet is one of its ring's sub-buffers, so it stands in for
+   * the oldest one held when every slot is taken.
    */
-  async writeSnapshot(dir: string, owner: FileOwner | undefined, maxBytes = 0): Promise<SnapshotWritten> {
-    const holding = this.streams.filter((s) => s.packets.length > 0);
-    const share = maxBytes > 0 && holding.length > 0 ? Math.floor(maxBytes / holding.length) : Infinity;
-    if (share !== Infinity) {
-      const largest = Math.max(...holding.map((s) => s.packets[s.packets.length - 1]!.length));
-      if (share < largest) {
-        throw new LttError(
-          'MAX_SIZE_INVALID',
-          `Invalid snapshot size. Cannot fit at least one packet per stream (${maxBytes} bytes for ${holding.length} streams of packets up to ${largest} bytes).`,
-        );
-      }
-    }
-    const sink = await FileTraceSink.create(dir, owner);
-    const written: SnapshotWritten = { bytes: 0, packets: 0, streams: 0 };
-    let failure: unknown;
-    try {
-      for (const m of this.metadata) sink.writeMetadata(m);
-      for (const s of holding) {
-        const out = sink.openStream(s.info);
-        written.streams++;
-        for (const p of s.newest(share)) {
-          out.writePacket(p.buf.subarray(0, p.length), p.index);
-          written.bytes += p.length;
-          written.packets++;
-        }
-      }
-    } catch (err) {
-      failure = err;
-    }
-    await sink.close();
-    if (failure !== undefined) throw failure;
-    return written;
+  writeSnapshot(dir: string, owner: FileOwner | undefined, maxBytes = 0, open?: ReadonlyMap<StreamSink, HeldPacket>): Promise<SnapshotWritten> {
+    const streams = this.streams.map((s) => {
+      const held = s.held();
+      const last = open?.get(s);
+      if (last === undefined) return held;
+      const packets = held.packets.length >= s.info.ring!.slots ? held.packets.slice(1) : held.packets;
+      return { info: held.info, packets: [...packets, last] };
+    });
+    return writeHeldTrace(dir, owner, maxBytes, this.metadata, streams);
   }
 
   /**
@@ -144,13 +142,59 @@ export class SnapshotRingSink implements TraceSink {
    * whole metadata and its streams again, as to a new chunk).
    */
   reset(): void {
-    for (const s of this.streams) s.packets.length = 0;
-    this.streams.length = 0;
+    for (const s of this.streams) s.slots.length = 0;
+    this.streams = [];
     this.metadata.length = 0;
   }
 
   async close(): Promise<void> {
-    for (const s of this.streams) await s.close();
-    this.metadata.length = 0;
+    this.reset();
   }
+}
+
+/**
+ * Writes held packets as a trace in `dir`: `metadata` as it is, then each stream's newest packets within an
+ * equal share of `maxBytes` (0: no limit; a share below a stream's newest packet is LttError MAX_SIZE_INVALID,
+ * nothing written). No stream holding a packet: nothing is written (no trace). Also what the session daemon
+ * writes for ltt/ust apps that exited and handed their packets over (src/sessiond/ust/exited-app-buffers.ts).
+ */
+export async function writeHeldTrace(
+  dir: string,
+  owner: FileOwner | undefined,
+  maxBytes: number,
+  metadata: readonly Uint8Array[],
+  streams: readonly HeldStream[],
+): Promise<SnapshotWritten> {
+  const holding = streams.filter((s) => s.packets.length > 0);
+  const share = maxBytes > 0 && holding.length > 0 ? Math.floor(maxBytes / holding.length) : Infinity;
+  const largest = Math.max(0, ...holding.map((s) => s.packets[s.packets.length - 1]!.bytes.length));
+  if (share < largest) {
+    throw new LttError(
+      'MAX_SIZE_INVALID',
+      `Invalid snapshot size. Cannot fit at least one packet per stream (${maxBytes} bytes for ${holding.length} streams of packets up to ${largest} bytes).`,
+    );
+  }
+  const written: SnapshotWritten = { bytes: 0, packets: 0, streams: 0 };
+  if (holding.length === 0) return written;
+  const sink = FileTraceSink.create(dir, owner);
+  let failure: unknown;
+  try {
+    for (const m of metadata) sink.writeMetadata(m);
+    for (const s of holding) {
+      let first = s.packets.length;
+      for (let used = 0; first > 0 && used + s.packets[first - 1]!.bytes.length <= share; ) used += s.packets[--first]!.bytes.length;
+      const out = sink.openStream(s.info);
+      written.streams++;
+      for (const p of s.packets.slice(first)) {
+        out.writePacket(p.bytes, p.index);
+        written.bytes += p.bytes.length;
+        written.packets++;
+      }
+    }
+  } catch (err) {
+    failure = err;
+  }
+  await sink.close().catch((err: unknown) => (failure ??= err));
+  if (failure !== undefined) throw failure;
+  return written;
 }

@@ -86,6 +86,8 @@ export interface OpenStreamOptions {
   readonly streamInstanceId?: number;
   readonly tracefileSize?: number;
   readonly tracefileCount?: number;
+  /** Sub-buffers of the ring the packets come from (each `packetSize` bytes): what a snapshot ring keeps. */
+  readonly ringSlots?: number;
 }
 
 interface StreamClassState {
@@ -228,6 +230,7 @@ export class CtfTraceWriter implements StreamOwner {
       cpuId: opts.cpuId,
       tracefileSize: opts.tracefileSize,
       tracefileCount: opts.tracefileCount,
+      ...(opts.ringSlots !== undefined ? { ring: { slots: opts.ringSlots, slotSize: opts.packetSize } } : {}),
     };
     const sink = this.sink.openStream(info);
     const s = new StreamWriter(this, sink, this.uuidRaw, {

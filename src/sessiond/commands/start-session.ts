@@ -22,9 +22,6 @@ export async function startSession(
   const tracers = [...session.domains.values()].filter((state) => state.tracer && state.channels.size > 0);
   if (tracers.length === 0) throw new ControlError('NO_CHANNEL');
   if (!session.localOutput && !session.inMemory && !session.relay) throw new ControlError('NO_SESSION_OUTPUT');
-  if (session.relay && tracers.some((state) => state.domain === 'ust')) {
-    throw new ControlError('UNSUPPORTED_DOMAIN', 'Unsupported domain used: ltt/ust channels do not stream to a relay yet (kernel channels do)');
-  }
   // Network sessions: the relay session and its first chunk exist before any consumer joins them.
   if (session.relay) await session.relay.open(ctx.log);
   // Snapshot sessions write nothing until `snapshot record`, which makes its own folder.

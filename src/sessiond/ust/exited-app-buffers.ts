@@ -7,11 +7,12 @@
 // packets are bounded by what that user's per-UID buffers of the channel would hold (sub-buffer count x size per
 // CPU): past it, the oldest packet (by begin time) of that user's exited apps goes, counted in dropped() as a
 // lost packet, as the per-UID ring overwrites its oldest sub-buffer. content() hands out a run set's trace for
-// a snapshot; drop() forgets a run (clear, the next start, destroy).
+// a snapshot, as the snapshot ring's writer takes it (writeHeldTrace, src/ctf/writer/snapshot-ring-sink.ts: the
+// same writing as the apps' own snapshots and the kernel's); drop() forgets a run (clear, the next start, destroy).
 
 import { availableParallelism } from 'node:os';
-import { PH_TS_BEGIN } from '../../ust/ring-layout.js';
-import { isWholePacket, type SnapshotPart } from '../../ust/snapshot-trace.js';
+import { packetIndexEntryOf } from '../../ctf/writer/index-file.js';
+import type { HeldPacket, HeldStream } from '../../ctf/writer/snapshot-ring-sink.js';
 
 /** A stream file name an app may hand over (written by the daemon: no path, no dot file, not the metadata). */
 const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
@@ -23,7 +24,7 @@ interface HeldRun {
   readonly preamble: string;
   readonly declarations: string;
   /** Whole packets, oldest first, by stream file name. */
-  readonly streams: Map<string, Buffer[]>;
+  readonly streams: Map<string, HeldPacket[]>;
   /** Pieces of the packet under way, by stream file name. */
   readonly pieces: Map<string, Buffer[]>;
 }
@@ -63,9 +64,15 @@ export class ExitedAppBuffers {
     }
     run.pieces.delete(stream);
     const packet = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
-    if (!isWholePacket(packet, limits.subbufSize)) throw new Error(`${stream}: not a whole packet`);
+    let index;
+    try {
+      index = packetIndexEntryOf(packet);
+    } catch {
+      throw new Error(`${stream}: not a whole packet`);
+    }
+    if (index.packetSizeBits !== packet.length * 8) throw new Error(`${stream}: not a whole packet`);
     const list = run.streams.get(stream) ?? [];
-    list.push(packet);
+    list.push({ bytes: packet, index });
     run.streams.set(stream, list);
     this.bound(run.group, limits.numSubbuf * limits.subbufSize * availableParallelism());
   }
@@ -73,24 +80,33 @@ export class ExitedAppBuffers {
   /** The oldest packets of the group's runs go until what they keep fits in `limit` bytes. */
   private bound(group: string, limit: number): void {
     const lists = [...this.runs.values()].filter((r) => r.group === group).flatMap((r) => [...r.streams.values()]);
-    let total = lists.reduce((n, l) => n + l.reduce((m, p) => m + p.length, 0), 0);
+    let total = lists.reduce((n, l) => n + l.reduce((m, p) => m + p.bytes.length, 0), 0);
     while (total > limit) {
-      let oldest: Buffer[] | undefined;
+      let oldest: HeldPacket[] | undefined;
       for (const l of lists) {
-        if (l.length > 0 && (oldest === undefined || l[0]!.readBigUInt64LE(PH_TS_BEGIN) < oldest[0]!.readBigUInt64LE(PH_TS_BEGIN))) oldest = l;
+        if (l.length > 0 && (oldest === undefined || l[0]!.index.timestampBegin < oldest[0]!.index.timestampBegin)) oldest = l;
       }
-      total -= oldest!.shift()!.length;
+      total -= oldest!.shift()!.bytes.length;
       const channel = group.slice(0, group.indexOf('\0'));
       this.droppedPackets.set(channel, (this.droppedPackets.get(channel) ?? 0) + 1);
     }
   }
 
-  /** The trace the runs `keys` (the channels of one app) handed over: undefined if none of them did. */
-  content(keys: readonly string[]): { preamble: string; parts: SnapshotPart[] } | undefined {
+  /**
+   * The trace the runs `keys` (the channels of one app) handed over: its metadata (the preamble, each channel's
+   * declarations) and streams; undefined if none of them did.
+   */
+  content(keys: readonly string[]): { metadata: Uint8Array[]; streams: HeldStream[] } | undefined {
     const runs = keys.map((k) => this.runs.get(k)).filter((r): r is HeldRun => r !== undefined);
     if (runs.length === 0) return undefined;
-    const parts = runs.map((r) => ({ declarations: r.declarations, streams: [...r.streams].map(([name, packets]) => ({ name, packets })) }));
-    return { preamble: runs[0]!.preamble, parts };
+    const metadata = [runs[0]!.preamble, ...runs.map((r) => r.declarations)].map((t) => Buffer.from(t));
+    const streams = runs.flatMap((r) =>
+      [...r.streams].filter(([, packets]) => packets.length > 0).map(([fileName, packets]) => {
+        const { streamId, streamInstanceId } = packets[0]!.index;
+        return { info: { fileName, streamClassId: streamId, streamInstanceId, cpuId: 0 }, packets };
+      }),
+    );
+    return { metadata, streams };
   }
 
   drop(key: string): void {

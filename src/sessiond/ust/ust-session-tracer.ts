@@ -12,7 +12,7 @@
 // Every channel enabled at start records: each app thread gets one ring per channel, the channels of an app
 // share its per-pid trace (one metadata; channel k's stream class ids are offset by k * 2^20), and an event that
 // several channels' rules match is recorded in each, as LTTng does.
-// Snapshot sessions: apps write nothing; each keeps its newest packets (see src/ust/trace-writer.ts), and
+// Snapshot sessions: apps write nothing; each keeps its newest packets (its agent's snapshot ring sink), and
 // recordSnapshot() has every app of the current (or last) run write them into SNAPSHOT/ust/pid/PROCNAME-PID-DATE/,
 // made here as for a start. A stopped run's memory stays in the app until the next start or destroy ('forget').
 // An app that exits hands its runs' packets over (exited-app-buffers.ts): the daemon keeps them, bounded per
@@ -27,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { LttError } from '../../errors.js';
 import type { ProcessAttribute } from '../../control/messages.js';
 import type { AppSessionStart, AppStats, AppToDaemon } from '../../ust/app-protocol.js';
-import { writeSnapshotTrace } from '../../ust/snapshot-trace.js';
+import { writeHeldTrace } from '../../ctf/writer/snapshot-ring-sink.js';
 import { measureRealtimeOffset } from '../../ust/clock.js';
 import { ExitedAppBuffers } from './exited-app-buffers.js';
 import { eventMatches, type EventRule } from '../../ust/enablement.js';
@@ -130,11 +130,6 @@ export class UstSessionTracer implements DomainTracer {
     if (options.subbufSize * options.numSubbuf > 1 << 30) {
       throw new LttError('INVALID', `Invalid parameter: sub-buffer size x count must not exceed 1 GiB per thread (channel ${name})`);
     }
-    if (options.tracefileSize > 0) {
-      // Each thread's stream is one file: ltt/ust does not split streams into tracefile-size pieces, so the option
-      // is refused with a clear error rather than silently ignored (named in the docs as a user-space limit).
-      throw new LttError('NOT_SUPPORTED', `Operation not supported: ltt/ust does not split stream files (trace file size, channel ${name})`);
-    }
     this.channels.set(name, { name, options: { ...options }, enabled: true, rules: [], contexts: [] });
   }
 
@@ -232,7 +227,7 @@ export class UstSessionTracer implements DomainTracer {
 
   /** The start messages for one app (one per recording channel); none if the app is not traced by this session. */
   private startFor(app: App): Array<{ start: AppSessionStart; run: AppRun }> {
-    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot) || !this.included(app)) return [];
+    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot && !this.options.relay) || !this.included(app)) return [];
     // Another user's session on root's daemon traces that user's apps only (lttng-sessiond: per-uid access),
     // into folders created with their rights.
     const owner = this.options.owner;
@@ -246,8 +241,9 @@ export class UstSessionTracer implements DomainTracer {
     this.usedDirs.add(name);
     const uuid = randomUUID();
     const run = ++keySeq;
-    // Snapshot sessions: the folder is made in each snapshot's folder, at `snapshot record`.
-    if (this.options.snapshot) {
+    // Snapshot sessions: the folder is made in each snapshot's folder, at `snapshot record`. Network sessions:
+    // the app streams to the relay itself (relay-output.ts), its folder made there.
+    if (this.options.snapshot || this.options.relay) {
       return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, '', name));
     }
     const traceDir = this.appFolder(this.traceDir, name, app);
@@ -303,7 +299,8 @@ export class UstSessionTracer implements DomainTracer {
       blockingTimeoutMs: o.overwrite ? 0 : blockingMs(o.blockingTimeoutUs ?? 0),
       contexts: [...c.contexts],
       rules: this.rulesOf(c),
-      ...(o.switchTimerUs > 0 ? { switchTimerMs: Math.max(1, Math.round(o.switchTimerUs / 1000)) } : {}),
+      // Live sessions: the live timer closes packets (as LTTng's live timer flushes the streams) unless a switch timer does.
+      ...(o.switchTimerUs > 0 || o.liveTimerUs ? { switchTimerMs: Math.max(1, Math.round((o.switchTimerUs || o.liveTimerUs!) / 1000)) } : {}),
     };
     const start: AppSessionStart = {
       config,
@@ -316,7 +313,9 @@ export class UstSessionTracer implements DomainTracer {
         clockOffsetNs: this.clockOffsetNs,
       },
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
+      ...(o.tracefileSize > 0 ? { tracefileSize: o.tracefileSize, tracefileCount: o.tracefileCount } : {}),
       ...(this.options.snapshot ? { snapshot: true } : {}),
+      ...(this.options.relay ? { relay: { target: this.options.relay, tracePath: `ust/pid/${dirName}` } } : {}),
     };
     const run: AppRun = {
       app,
@@ -462,7 +461,7 @@ export class UstSessionTracer implements DomainTracer {
         if (folder === undefined) return;
         const held = this.exited.content(runs.map((r) => r.key))!;
         try {
-          await written(app, folder, { ok: true, ...(await writeSnapshotTrace(folder, held.preamble, held.parts, share, this.options.owner)) });
+          await written(app, folder, { ok: true, ...(await writeHeldTrace(folder, this.options.owner, share, held.metadata, held.streams)) });
         } catch (error) {
           const e = error as Error & { code?: string };
           await written(app, folder, { ok: false, bytes: 0, packets: 0, reason: e.message, ...(e.code ? { code: e.code } : {}) });
