@@ -51,9 +51,14 @@ export class RelayOutput {
     return this.link !== undefined;
   }
 
-  /** Connects and creates the relay session with its first trace chunk; RELAYD_CONNECT_FAIL when it cannot. */
+  /**
+   * Connects and creates the relay session with its first trace chunk (once: later starts go on in it);
+   * RELAYD_CONNECT_FAIL when it cannot, or when the relay went away (the consumers' connections are gone with
+   * it: the session does not stream again, a new one does).
+   */
   async open(log: (line: string) => void): Promise<void> {
-    if (this.link !== undefined && this.error === undefined) return;
+    if (this.error !== undefined) throw new ControlError('RELAYD_CONNECT_FAIL', `${this.error}: create a new session to stream again`);
+    if (this.link !== undefined) return;
     const { host, controlPort, dataPort } = this.target;
     let client: RelayClient | undefined;
     try {
@@ -67,7 +72,6 @@ export class RelayOutput {
       throw new ControlError('RELAYD_CONNECT_FAIL', `Unable to connect to lttng-relayd at ${host}:${controlPort}: ${why}`);
     }
     this.link = client;
-    this.error = undefined;
     client.onceGone((error) => {
       if (this.link !== client) return;
       const why = relayFailure(error);

@@ -3,8 +3,8 @@
 // connections; babeltrace2 reads both stored traces with the exec events and app events the test caused;
 // `ltt view` prints what babeltrace2 prints); a live session followed by babeltrace2's lttng-live
 // while it records; a relay killed mid-stream (the daemon stays up, list/status say the relay is gone in one
-// line, the stored part reads cleanly, a new session works once a relay is back); bad URLs refused with
-// LTTng's words, one line.
+// line, the stored part reads cleanly, a new session works once a relay is back); a stuck relay given up by
+// stop after the settle timeout; bad URLs refused with LTTng's words, one line.
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -178,6 +178,10 @@ test('the relay killed mid-stream: ltt-sessiond stays up and says so, the stored
     const stop = await env.ltt('stop');
     assert.equal(stop.code, 1);
     assert.match(stop.stderr, /^Error: Tracing stopped for session cut, but trace data was lost: The relay at .* is gone: .+\n$/);
+    // Its consumers' connections are gone: the session does not stream again, and says so.
+    const restart = await env.ltt('start');
+    assert.equal(restart.code, 1);
+    assert.match(restart.stderr, /^Error: The relay at 127\.0\.0\.1:\d+ is gone \(.+\): create a new session to stream again\n$/);
     await ok(env, 'destroy');
     assert.ok(alive(daemon), 'ltt-sessiond is still up');
 
@@ -202,6 +206,28 @@ test('the relay killed mid-stream: ltt-sessiond stays up and says so, the stored
       assert.equal(env.daemonPid(), daemon);
     } finally {
       await back.stop();
+    }
+  });
+});
+
+test('a stuck relay (SIGSTOP): stop gives it up after the settle timeout and says so, nothing hangs', { skip: skipKernel, timeout: 300_000 }, async () => {
+  const env = new LttTestEnv();
+  await withRelays(['ltt'], env, async ([relay]) => {
+    await ok(env, 'create', 'stuck', '--live=100000', '-U', `net://127.0.0.1:${relay!.ports.control}:${relay!.ports.data}`);
+    await ok(env, 'enable-event', '-k', 'sched_switch');
+    await ok(env, 'start');
+    await sleep(1000);
+    relay!.child.kill('SIGSTOP');
+    try {
+      await sleep(500);
+      const started = Date.now();
+      const stop = await env.ltt('stop');
+      assert.equal(stop.code, 1, stop.stdout);
+      assert.match(stop.stderr, /^Error: Tracing stopped for session stuck, but trace data was lost: The relay at 127\.0\.0\.1:\d+ is gone: no answer within 20 s\n$/);
+      assert.ok(Date.now() - started < 60_000, 'stop returns after the settle timeout');
+      await ok(env, 'destroy');
+    } finally {
+      relay!.child.kill('SIGCONT');
     }
   });
 });
