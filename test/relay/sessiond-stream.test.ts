@@ -2,7 +2,7 @@
 // sink to the real lttng-relayd and to ltt-relayd (the kernel consumer and the app each on their own relay
 // connections; babeltrace2 reads both stored traces with the exec events and app events the test caused;
 // `ltt view` prints what babeltrace2 prints); a live session followed by babeltrace2's lttng-live
-// while it records; a relay killed mid-stream (the daemon stays up, list/status say the relay is gone in one
+// while it records; `create --live` without a URL starting ltt-relayd once (in a private network namespace); a relay killed mid-stream (the daemon stays up, list/status say the relay is gone in one
 // line, the stored part reads cleanly, a new session works once a relay is back); a stuck relay given up by
 // stop after the settle timeout; bad URLs refused with LTTng's words, one line.
 
@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { alive, LttTestEnv, sleep } from '../cli/ltt-test-env.js';
+import { alive, CLI_MAIN, EXEC_ARGV, LttTestEnv, sleep } from '../cli/ltt-test-env.js';
 import { REPO_ROOT } from '../repo-paths.js';
 import { BT2, freePorts, startRelay, type Relay } from './relay-helpers.js';
 
@@ -142,6 +142,45 @@ test('--live: babeltrace2 follows the session on ltt-relayd while it records', {
       viewer.kill('SIGKILL');
     }
   });
+});
+
+test('create --live without a URL starts ltt-relayd when nothing listens on 127.0.0.1:5344, once (private network namespace)', { skip: skipKernel || (!existsSync('/usr/bin/unshare') || !existsSync('/usr/bin/ss') ? 'needs unshare and ss' : false), timeout: 300_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    // The default ports are the namespace's own: no system relay is disturbed, none is mistaken for ours.
+    const ltt = [process.execPath, ...EXEC_ARGV, CLI_MAIN].map((w) => `'${w}'`).join(' ');
+    const script = `set -e
+ip link set lo up
+${ltt} create lv --live=200000
+${ltt} create lv2 --live
+${ltt} enable-event -k sched_process_exec -s lv > /dev/null
+${ltt} start lv > /dev/null
+for i in 1 2 3 4 5; do chroot / true; done
+echo ---
+${BT2} -i lttng-live net://localhost
+echo ---
+${ltt} stop lv > /dev/null
+${ltt} destroy -a > /dev/null
+ss -ltnH | awk '{print $4}' | sort | tr '\n' ' '
+echo
+kill $(ss -ltnpH 'sport = :5342' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)`;
+    const r = spawnSync('unshare', ['-n', 'bash', '-c', script], { encoding: 'utf8', env: env.env, timeout: 200_000 });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const [created, listed, listening] = r.stdout.split('---\n');
+    assert.equal(
+      created,
+      'Spawning a session daemon\nSpawning a relayd daemon\nLive session lv created.\nTraces will be written in tcp4://127.0.0.1:5342/ [data: 5343]\nLive timer interval set to 200000 us\n' +
+        'Live session lv2 created.\nTraces will be written in tcp4://127.0.0.1:5342/ [data: 5343]\nLive timer interval set to 1000000 us\n',
+      'the relay is started once',
+    );
+    assert.match(listed!, new RegExp(`^net://localhost/host/${hostname()}/lv \\(timer = 200000, \\d+ stream\\(s\\), 0 client\\(s\\) connected\\)$`, 'm'));
+    assert.deepEqual(listening!.trim().split(' ').sort(), ['0.0.0.0:5342', '0.0.0.0:5343', '127.0.0.1:5344']);
+    // The spawned relay wrote where ltt-relayd writes by default: $LTT_HOME/ltt-traces.
+    const stored = storedKernelTrace(join(env.home, 'ltt-traces'), /^lv-\d{8}-\d{6}$/);
+    assert.equal(chrootExecs(bt2(stored).out), 5);
+  } finally {
+    await env.cleanup();
+  }
 });
 
 test('the relay killed mid-stream: ltt-sessiond stays up and says so, the stored part reads, a new session works', { skip: skipKernel, timeout: 300_000 }, async () => {
