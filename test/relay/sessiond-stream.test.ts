@@ -1,10 +1,11 @@
 // ltt-sessiond streaming to relays, all real processes: a kernel + ltt/ust session recorded through the relay
 // sink to the real lttng-relayd and to ltt-relayd (the kernel consumer and the app each on their own relay
 // connections; babeltrace2 reads both stored traces with the exec events and app events the test caused;
-// `ltt view` prints what babeltrace2 prints); a live session followed by babeltrace2's lttng-live
-// while it records; `create --live` without a URL starting ltt-relayd once (in a private network namespace); a relay killed mid-stream (the daemon stays up, list/status say the relay is gone in one
-// line, the stored part reads cleanly, a new session works once a relay is back); a stuck relay given up by
-// stop after the settle timeout; bad URLs refused with LTTng's words, one line.
+// `ltt view` prints what babeltrace2 prints); a live session followed by babeltrace2's lttng-live while it
+// records; `create --live` without a URL starting ltt-relayd once (in a private network namespace); a relay
+// killed mid-stream (the daemon stays up, list/status say the relay is gone in one line, the stored part reads
+// cleanly, a new session works once a relay is back); a stuck relay given up by stop after the settle timeout;
+// bad URLs refused with LTTng's words, one line.
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
