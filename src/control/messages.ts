@@ -103,7 +103,8 @@ export interface SessionSummary {
   liveTimerUs: number;
   /** ISO time of creation. */
   createdAt: string;
-  /** Network sessions: why the output is failing (the relay is gone), one line. */
+  /** Network sessions: the relay (outputPath is its text), and why the output is failing (it is gone), one line. */
+  relay?: RelayTarget;
   outputError?: string;
   /** Automatic rotation schedules (enable-rotation), when set: period in µs, size threshold in bytes. */
   rotationTimerUs?: number;

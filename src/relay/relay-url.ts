@@ -145,5 +145,11 @@ export function relayOutputText(t: RelayTarget): string {
   return `tcp${t.family}://${host}:${t.controlPort}/${t.subdir} [data: ${t.dataPort}]`;
 }
 
+/** The control and data URIs lttng saves for a network output (save.c: uri_to_str_url of each). */
+export function relayUris(t: RelayTarget): { control: string; data: string } {
+  const host = t.family === 6 ? `[${t.host}]` : t.host;
+  return { control: `tcp${t.family}://${host}:${t.controlPort}/${t.subdir}`, data: `tcp${t.family}://${host}:${t.dataPort}/` };
+}
+
 /** LTTng's default live destination (net://127.0.0.1). */
 export const DEFAULT_LIVE_TARGET: RelayTarget = { family: 4, host: '127.0.0.1', controlPort: DEFAULT_CONTROL_PORT, dataPort: DEFAULT_DATA_PORT, subdir: '' };

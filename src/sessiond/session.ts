@@ -173,6 +173,7 @@ export class Session {
       snapshot: this.snapshot,
       liveTimerUs: this.liveTimerUs,
       createdAt: this.createdAt.toISOString(),
+      ...(this.relay ? { relay: this.relay.target } : {}),
       ...(this.relay?.error !== undefined ? { outputError: this.relay.error } : {}),
       ...(this.rotationTimerUs > 0 ? { rotationTimerUs: this.rotationTimerUs } : {}),
       ...(this.rotationSizeBytes > 0 ? { rotationSizeBytes: this.rotationSizeBytes } : {}),

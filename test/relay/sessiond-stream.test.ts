@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { alive, CLI_MAIN, EXEC_ARGV, LttTestEnv, sleep } from '../cli/ltt-test-env.js';
@@ -270,6 +270,26 @@ test('a stuck relay (SIGSTOP): stop gives it up after the settle timeout and say
       relay!.child.kill('SIGCONT');
     }
   });
+});
+
+test('save and load keep a network session\'s relay as lttng saves it (net_output control and data URIs)', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const [ctrl, data] = await freePorts(2);
+    await ok(env, 'create', 'netsaved', '--live=300000', '-U', `net://127.0.0.1:${ctrl}:${data}/fleet/x`);
+    const before = await ok(env, 'list', 'netsaved');
+    await ok(env, 'save', 'netsaved', '-o', env.root);
+    const xml = readFileSync(join(env.root, 'netsaved.lttng'), 'utf8');
+    assert.ok(
+      xml.includes(`<net_output><control_uri>tcp4://127.0.0.1:${ctrl}/fleet/x</control_uri><data_uri>tcp4://127.0.0.1:${data}/</data_uri></net_output>`),
+      xml,
+    );
+    await ok(env, 'destroy', 'netsaved');
+    await ok(env, 'load', '-i', env.root, 'netsaved');
+    assert.equal(await ok(env, 'list', 'netsaved'), before);
+  } finally {
+    await env.cleanup();
+  }
 });
 
 test('bad URLs: LTTng\'s error, one line, exit 1', { timeout: 120_000 }, async () => {
