@@ -5,8 +5,9 @@
 // away on the registration port (the main thread reads them synchronously: the bounded registration wait).
 // Then it serves the daemons: `start` builds the trace's output (one TraceSink per per-PID trace, shared by its
 // channels: files in the folder the daemon made, or the snapshot memory ring; the metadata preamble first) and a
-// SessionWriter (trace-writer.ts) writing into it, and tells every thread (BroadcastChannel, agent: true); `rules` forwards the new
-// rules; `stop` tells the threads, gives them a moment to close their packets, writes everything out (rescuing
+// SessionWriter (trace-writer.ts) writing into it, and tells every thread (BroadcastChannel, agent: true);
+// `rotate` and `clear` move the trace's writers to the next output; `rules` forwards the new rules; `stop` tells
+// the threads, gives them a moment to close their packets, writes everything out (rescuing
 // packets of busy threads) and answers `stopped` with the statistics, which are also reported every read-timer
 // period while recording. Tracepoint declarations of any thread are forwarded for `list -u`. On
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons, hands the packets

@@ -83,7 +83,7 @@ export interface AppStats {
   readonly discarded: number;
   readonly lostPackets: number;
   readonly lostEvents: number;
-  /** Bytes of packets written so far (all chunks; not counted in snapshot sessions). */
+  /** Bytes of packets handed to the trace's sink so far (all chunks; a snapshot session's memory ring too, as the kernel's). */
   readonly bytes?: number;
   /** Of the losses above: packets/events the app could not write out (full disk, I/O error). */
   readonly unwrittenPackets?: number;

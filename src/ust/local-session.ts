@@ -2,8 +2,8 @@
 // DIR/ust/pid/PROCNAME-PID-YYYYmmdd-HHMMSS/ (LTTng's per-PID layout: metadata, CHANNEL_N stream files, index/).
 //
 // Contract: main thread only. startLocalSession() creates the trace directory, starts the consumer worker (which
-// makes the trace's output: its files, the metadata preamble) and waits (bounded, like lttng-ust's registration timeout) until it listens, then
-// activates the main thread and publishes the session to workers (environment data for workers created later,
+// makes the trace's output: its files, the metadata preamble) and waits (bounded, like lttng-ust's registration
+// timeout) until it listens, then activates the main thread and publishes the session to workers (environment data for workers created later,
 // a BroadcastChannel message for running ones). At exit (normal end, process.exit(), uncaught exception) and on
 // SIGINT/SIGTERM the main thread closes its packet and blocks until the consumer has written every ring out,
 // including the open packets of workers that cannot flush themselves. With LTT_UST_OUTPUT=DIR set, index.ts

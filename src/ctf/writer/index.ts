@@ -46,8 +46,10 @@
 // record (or openPacket(ts)) and switches when a record does not fit; records bigger than a whole packet are
 // dropped and counted in events_discarded (the open packet may be closed early by the attempt).
 // Sinks: TraceSink/StreamSink (sink.ts) take finished metadata packets and data packets + index entries
-// (timestamps as exact bigints); FileTraceSink writes LTTng's layout (NAME, NAME_N with tracefile
-// size/count rotation, index/NAME.idx); packetIndexEntryOf(packet) rebuilds an entry from a bare packet.
+// (timestamps as exact bigints; packets borrowed, padded by the sink), from this writer and from ltt/ust's;
+// FileTraceSink writes LTTng's layout (NAME, NAME_N with tracefile size/count rotation, index/NAME.idx),
+// SnapshotRingSink keeps the newest packets in memory for snapshots; packetIndexEntryOf(packet) rebuilds an
+// entry from a bare packet.
 // Errors: LttError with codes CTF_WRITER_* (bad definitions, unknown event id, I/O, use after close).
 
 export { CtfTraceWriter, type EventClassDef, type OpenStreamOptions, type TraceWriterOptions } from './trace-writer.js';
