@@ -22,6 +22,8 @@ export interface GlobalOptions {
   verbose: number;
   noSessiond: boolean;
   sessiondPath: string | undefined;
+  /** --relayd-path: the relay daemon `create --live` spawns when none listens on 127.0.0.1:5344. */
+  relaydPath?: string;
   rundir: string | undefined;
 }
 

@@ -64,7 +64,7 @@ function parseGlobalOptions(argv: string[], io: Io): { options: GlobalOptions; r
         options.sessiondPath = value(flag, inline);
         break;
       case '--relayd-path':
-        value(flag, inline);
+        options.relaydPath = value(flag, inline);
         break;
       case '--rundir':
         options.rundir = value(flag, inline);

@@ -16,7 +16,7 @@ export async function sessionTraceDir(ctx: CliContext, name: string): Promise<st
     }
     throw error;
   }
-  if (!detail.outputPath || detail.liveTimerUs > 0) {
+  if (!detail.outputPath || detail.liveTimerUs > 0 || /^tcp[46]:\/\//.test(detail.outputPath)) {
     throw new CliError('NO_SESSION_OUTPUT', `Session ${name} has no local trace output to view`);
   }
   return detail.outputPath;

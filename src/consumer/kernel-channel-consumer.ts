@@ -28,6 +28,7 @@ import type { EventFormat } from '../ftrace/event-format.js';
 import { converterHelpers, shapeEvent, type Converter, type EventKind, type FieldSpec } from '../ftrace/lttng-shaping.js';
 import type { Transcoder, TranscoderFactory } from '../ctf/writer/event-encoder.js';
 import type { ThreadTable } from './thread-table.js';
+import { monotonicNow } from '../ftrace/trace-clock.js';
 
 /** ftrace event ids are 16-bit (common_type). */
 const FTRACE_IDS = 0x10000;
@@ -105,6 +106,8 @@ export interface ChannelConsumerOptions {
   overwrite: boolean;
   readTimerUs: number;
   switchTimerUs: number;
+  /** Live sessions: each period, what the kernel holds is drained and every stream's packet closed, an empty one where nothing was recorded (viewers see the stream's time advance), as LTTng's live timer does. */
+  liveTimerUs?: number;
   commonPidOffset: number;
   threads: ThreadTable;
   contextFiller?: ContextFiller;
@@ -157,6 +160,7 @@ export class KernelChannelConsumer {
   private readTimer: NodeJS.Timeout | undefined;
   private readImmediate: NodeJS.Immediate | undefined;
   private switchTimer: NodeJS.Timeout | undefined;
+  private liveTimer: NodeJS.Timeout | undefined;
   /** The read-timer period in ms: the longest wait between two timer-driven drains. */
   private readonly periodMs: number;
   private lastDrainAt = 0;
@@ -205,6 +209,14 @@ export class KernelChannelConsumer {
         for (const r of this.readers) r.stream.flushPacket();
       }, Math.max(1, Math.round(o.switchTimerUs / 1000)));
       this.switchTimer.unref();
+    }
+    if (o.liveTimerUs) {
+      this.liveTimer = setInterval(() => {
+        const now = monotonicNow();
+        this.drainSafely(true);
+        for (const r of this.readers) r.stream.flushPacket(now);
+      }, Math.max(1, Math.round(o.liveTimerUs / 1000)));
+      this.liveTimer.unref();
     }
   }
 
@@ -449,7 +461,8 @@ export class KernelChannelConsumer {
     if (this.readTimer) clearTimeout(this.readTimer);
     if (this.readImmediate) clearImmediate(this.readImmediate);
     if (this.switchTimer) clearInterval(this.switchTimer);
-    this.readTimer = this.switchTimer = this.readImmediate = undefined;
+    if (this.liveTimer) clearInterval(this.liveTimer);
+    this.readTimer = this.switchTimer = this.liveTimer = this.readImmediate = undefined;
     if (!this.running) return;
     try {
       for (const r of this.readers) this.drainCpu(r);

@@ -7,6 +7,7 @@
 
 import type { ClockDef, EnvValue } from '../ctf/writer/metadata.js';
 import type { EventFormat } from '../ftrace/event-format.js';
+import type { RelaySinkTarget } from '../relay/relay-sink.js';
 
 export type ClassKind = 'tracepoint' | 'syscall' | 'uprobe' | 'kprobe' | 'statedump';
 
@@ -41,6 +42,8 @@ export interface ChannelDef {
   overwrite: boolean;
   readTimerUs: number;
   switchTimerUs: number;
+  /** Live sessions: every period, the streams' packets are closed (empty ones where nothing was recorded). */
+  liveTimerUs: number;
   subbufSize: number;
   tracefileSize: number;
   tracefileCount: number;
@@ -64,6 +67,8 @@ export interface OpenRequest {
    * its channel's buffer holds) for `snapshot` requests. `traceDir` is then unused.
    */
   snapshot?: boolean;
+  /** Network sessions: the trace streams to this relay (its `kernel` folder) instead of `traceDir`. */
+  relay?: RelaySinkTarget;
 }
 
 /** `snapshot record`: what the streams hold, written as a trace in `dir` (at most `maxBytes`, 0: no limit). */

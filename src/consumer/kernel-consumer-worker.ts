@@ -21,6 +21,7 @@ import { monotonicNow } from '../ftrace/trace-clock.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import { SnapshotRingSink } from '../ctf/writer/snapshot-ring-sink.js';
 import { DiscardingSink } from '../ctf/writer/sink.js';
+import { openRelaySink } from '../relay/relay-sink.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
@@ -55,9 +56,11 @@ let decoder: PageDecoder | undefined;
 const channels = new Map<number, WorkerChannel>();
 const threads = new ThreadTable();
 let trackers: TrackerEntries = [];
+/** Network sessions: why the relay is gone, once it is (reported even when no packet failed yet). */
+let relayError: string | undefined;
 
 function stats(): ChannelStats[] {
-  const writeError = writer?.writeError?.message;
+  const writeError = relayError ?? writer?.writeError?.message;
   return [...channels.values()].map((c) => {
     const cpus = c.consumer.stats();
     const streams = [...c.streams.values()];
@@ -98,9 +101,20 @@ function tracked(tid: number): boolean {
 async function open(req: OpenRequest): Promise<void> {
   decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   if (req.snapshot) ring = new SnapshotRingSink();
+  const relay = req.relay
+    ? await openRelaySink({
+        ...req.relay,
+        tracePath: 'kernel',
+        onGone: (error) => {
+          relayError = error.message;
+          port!.postMessage({ type: 'stats', stats: stats() });
+        },
+      })
+    : undefined;
+  const sink = ring ?? relay;
   writer = await CtfTraceWriter.create({
-    ...(ring ? { sink: ring } : { dir: req.traceDir }),
-    ...(req.owner && !ring ? { owner: req.owner } : {}),
+    ...(sink ? { sink } : { dir: req.traceDir }),
+    ...(req.owner && !sink ? { owner: req.owner } : {}),
     env: req.env,
     clock: req.clock,
     streamClasses: req.channels.map((c) => ({
@@ -135,6 +149,7 @@ async function open(req: OpenRequest): Promise<void> {
       overwrite: def.overwrite,
       readTimerUs: def.readTimerUs,
       switchTimerUs: def.switchTimerUs,
+      liveTimerUs: def.liveTimerUs,
       commonPidOffset: 4,
       threads,
       contextFiller: def.contexts.length > 0 ? makeContextFiller(def.contexts, threads) : undefined,

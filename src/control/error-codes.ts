@@ -60,7 +60,7 @@ export const ERROR_MESSAGES = {
   INVALID_CHANNEL_NAME: 'Invalid channel name',
   PROCESS_ATTR_EXISTS: 'Process attribute is already tracked',
   PROCESS_ATTR_MISSING: 'Process attribute was not tracked',
-  LIVE_SESSION: 'Live sessions are not supported',
+  RELAYD_CONNECT_FAIL: 'Unable to connect to lttng-relayd',
   NO_SESSION_OUTPUT: 'Session has no output',
   USER_NOT_FOUND: 'User not found',
   GROUP_NOT_FOUND: 'Group not found',

@@ -13,6 +13,17 @@ export const LTT_VERSION = '0.1.0';
 
 export type Domain = 'kernel' | 'ust';
 
+/** Where a network session streams (src/relay/relay-url.ts parses LTTng's URLs into it). */
+export interface RelayTarget {
+  readonly family: 4 | 6;
+  /** An address (the client resolved the URL's host name). */
+  readonly host: string;
+  readonly controlPort: number;
+  readonly dataPort: number;
+  /** The URL's path: the trace folder under HOSTNAME/ in the relay's output ('': SESSION-DATE). */
+  readonly subdir: string;
+}
+
 export interface ChannelAttributes {
   overwrite: boolean;
   subbufSize: number;
@@ -92,6 +103,9 @@ export interface SessionSummary {
   liveTimerUs: number;
   /** ISO time of creation. */
   createdAt: string;
+  /** Network sessions: the relay (outputPath is its text), and why the output is failing (it is gone), one line. */
+  relay?: RelayTarget;
+  outputError?: string;
   /** Automatic rotation schedules (enable-rotation), when set: period in µs, size threshold in bytes. */
   rotationTimerUs?: number;
   rotationSizeBytes?: number;
@@ -154,7 +168,8 @@ export interface CommandMap {
   'daemon-info': { args: Record<string, never>; result: DaemonInfo };
   'create-session': {
     /** `home`: the client's $LTT_HOME, the base of the default output (else the daemon's). */
-    args: { name?: string; output?: string | null; home?: string; snapshot?: boolean; liveTimerUs?: number };
+    /** `relay`: a network session's relay (create -U net://..., -C/-D; --live without one: 127.0.0.1's). */
+    args: { name?: string; output?: string | null; home?: string; snapshot?: boolean; liveTimerUs?: number; relay?: RelayTarget };
     result: SessionSummary;
   };
   /** `archive`: where the last trace chunk was archived (sessions rotated before). */

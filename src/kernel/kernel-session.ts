@@ -34,6 +34,7 @@ import { STATEDUMP_EVENTS, STATEDUMP_EVENT_NAMES } from '../consumer/statedump.j
 import { contextField } from '../consumer/contexts.js';
 import { monotonicClockDef } from '../ftrace/trace-clock.js';
 import { ownerRecordPath, reclaimStale as reclaimStaleOwners, removeOwnerRecord, writeOwnerRecord } from './instance-owners.js';
+import type { RelaySinkTarget } from '../relay/relay-sink.js';
 import { KernelConsumerClient } from '../consumer/kernel-consumer-client.js';
 import type { ChannelStats, ClassSpec, ClassUpdate, SnapshotResult } from '../consumer/kernel-consumer-protocol.js';
 
@@ -47,6 +48,8 @@ export interface KernelChannelAttrs {
   readTimerUs: number;
   tracefileSize: number;
   tracefileCount: number;
+  /** Live sessions' channels (0 or absent: none). */
+  liveTimerUs?: number;
 }
 
 /** LTTng's kernel channel defaults (lttng-enable-channel(1)). */
@@ -174,18 +177,20 @@ export class KernelSession {
     readonly owner: FileOwner | undefined,
     /** Snapshot mode: the consumer keeps the newest packets in memory for recordSnapshot(), nothing is written. */
     readonly snapshot = false,
+    /** Network sessions: the trace streams to this relay instead of traceDir. */
+    readonly relay?: RelaySinkTarget,
   ) {
     // Dynamic events are global: another daemon's session of the same name may own ltt_NAME already.
     const group = `ltt_${sanitize(sessionName, /[^A-Za-z0-9_]/g)}`;
     this.uprobeGroup = tracefs.exists(`events/${group}`) ? `${group}_${process.pid}` : group;
   }
 
-  static async create(opts: { sessionName: string; traceDir: string; hostname: string; creationTime: Date; owner?: FileOwner; snapshot?: boolean }): Promise<KernelSession> {
+  static async create(opts: { sessionName: string; traceDir: string; hostname: string; creationTime: Date; owner?: FileOwner; snapshot?: boolean; relay?: RelaySinkTarget }): Promise<KernelSession> {
     if (process.getuid?.() !== 0) {
       throw new LttError('KERNEL_PERMISSION', 'Kernel tracing needs root: tracefs instances can only be created by root');
     }
     tracefs.root();
-    return new KernelSession(opts.sessionName, opts.traceDir, opts.hostname, opts.creationTime, opts.owner, opts.snapshot === true);
+    return new KernelSession(opts.sessionName, opts.traceDir, opts.hostname, opts.creationTime, opts.owner, opts.snapshot === true, opts.relay);
   }
 
   get kernelTraceDir(): string {
@@ -611,6 +616,7 @@ export class KernelSession {
         op: 'open',
         traceDir: this.kernelTraceDir,
         ...(this.snapshot ? { snapshot: true } : {}),
+        ...(this.relay ? { relay: this.relay } : {}),
         ...(this.owner ? { owner: this.owner } : {}),
         env,
         clock: monotonicClockDef(),
@@ -624,6 +630,7 @@ export class KernelSession {
           overwrite: c.attrs.overwrite,
           readTimerUs: c.attrs.readTimerUs,
           switchTimerUs: c.attrs.switchTimerUs,
+          liveTimerUs: c.attrs.liveTimerUs ?? 0,
           subbufSize: c.attrs.subbufSize,
           tracefileSize: c.attrs.tracefileSize,
           tracefileCount: c.attrs.tracefileCount,

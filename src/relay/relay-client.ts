@@ -13,18 +13,27 @@ export interface ClientSession {
   hostname: string;
   liveTimerUs: number;
   /** 16 bytes identifying the session daemon. */
-  sessiondUuid: Buffer;
+  sessiondUuid: Uint8Array;
   sessiondSessionId: bigint;
   creationTime: number;
   currentChunkId?: bigint;
+  /** The trace folder under HOSTNAME/ (a URL's path); '' for SESSION-DATE. */
+  basePath?: string;
+  /** The name already ends with its date (auto-YYYYmmdd-HHMMSS): the relay does not add it again. */
+  nameContainsCreationTime?: boolean;
 }
+
+/** How long a connection attempt may take before it counts as refused (an address nobody answers for). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 function open(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect({ host, port, noDelay: true }, () => {
       s.off('error', reject);
+      s.setTimeout(0);
       resolve(s);
     });
+    s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new LttError('RELAY_TIMEOUT', `no answer from ${host}:${port} within ${CONNECT_TIMEOUT_MS / 1000} s`)));
     s.once('error', reject);
   });
 }
@@ -33,6 +42,8 @@ export class RelayClient {
   private readonly replies = new ByteQueue();
   private wanted: { size: (q: ByteQueue) => number | undefined; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
+  /** sendPacket() calls waiting for the data socket to drain: failed with the connection. */
+  private readonly drainWaiters: Array<(error?: Error) => void> = [];
 
   private constructor(
     private readonly control: Socket,
@@ -43,20 +54,40 @@ export class RelayClient {
       this.deliver();
     });
     const fail = (error: Error): void => {
-      this.failure ??= error;
+      if (this.failure === undefined) {
+        this.failure = error;
+        for (const l of this.goneListeners.splice(0)) l(error);
+      }
       this.wanted?.reject(this.failure);
       this.wanted = undefined;
+      for (const w of this.drainWaiters.splice(0)) w(this.failure);
     };
     control.on('error', fail);
     control.on('close', () => fail(new LttError('RELAY_GONE', 'the relay closed the control connection')));
-    data.on('error', () => undefined);
+    data.on('error', fail);
+    data.on('close', () => fail(new LttError('RELAY_GONE', 'the relay closed the data connection')));
   }
 
   static async connect(host: string, controlPort: number, dataPort: number): Promise<RelayClient> {
     const control = await open(host, controlPort);
-    const data = await open(host, dataPort);
+    const data = await open(host, dataPort).catch((error: unknown) => {
+      control.destroy();
+      throw error;
+    });
     return new RelayClient(control, data);
   }
+
+  /** Why the connections ended, once they did (both are then unusable). */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Calls `listener` once, when either connection ends or fails (at once if it already did). */
+  onceGone(listener: (error: Error) => void): void {
+    if (this.failure !== undefined) listener(this.failure);
+    else this.goneListeners.push(listener);
+  }
+  private readonly goneListeners: Array<(error: Error) => void> = [];
 
   private deliver(): void {
     const w = this.wanted;
@@ -98,18 +129,21 @@ export class RelayClient {
   async createSession(s: ClientSession): Promise<{ id: bigint; outputPath: string }> {
     const name = Buffer.from(`${s.name}\0`);
     const host = Buffer.from(`${s.hostname}\0`);
+    const base = s.basePath ? Buffer.from(`${s.basePath}\0`) : Buffer.alloc(0);
     const p = Buffer.alloc(59);
     p.writeUInt32BE(name.length, 0);
     p.writeUInt32BE(host.length, 4);
+    p.writeUInt32BE(base.length, 8);
     p.writeUInt32BE(s.liveTimerUs, 12);
-    s.sessiondUuid.copy(p, 18);
+    p[17] = s.nameContainsCreationTime ? 1 : 0;
+    p.set(s.sessiondUuid, 18);
     p.writeBigUInt64BE(s.sessiondSessionId, 34);
     p.writeBigUInt64BE(BigInt(s.creationTime), 42);
     if (s.currentChunkId !== undefined) {
       p[50] = 1;
       p.writeBigUInt64BE(s.currentChunkId, 51);
     }
-    const r = await this.command(RelayCommand.CREATE_SESSION, Buffer.concat([p, name, host]), (q) => (q.length < 16 ? undefined : 16 + peekU32(q, 12)));
+    const r = await this.command(RelayCommand.CREATE_SESSION, Buffer.concat([p, name, host, base]), (q) => (q.length < 16 ? undefined : 16 + peekU32(q, 12)));
     if (r.readUInt32BE(8) !== LTTNG_OK) throw new LttError('RELAY_REFUSED', `the relay refused session "${s.name}"`);
     return { id: r.readBigUInt64BE(0), outputPath: r.subarray(16, r.length - 1).toString('utf8') };
   }
@@ -145,16 +179,30 @@ export class RelayClient {
     await this.command(RelayCommand.SEND_METADATA, Buffer.concat([p, bytes]));
   }
 
-  /** One packet on the data port; resolves once the socket took it (backpressure). */
-  sendPacket(handle: bigint, seq: bigint, packet: Uint8Array): Promise<void> {
+  /**
+   * One packet on the data port (`padding`: zero bytes the relay adds after it, up to the packet size); resolves
+   * once the socket took it (backpressure), rejects if the relay goes.
+   */
+  sendPacket(handle: bigint, seq: bigint, packet: Uint8Array, padding = 0): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     const h = Buffer.alloc(DATA_HEADER_SIZE);
     h.writeBigUInt64BE(handle, 8);
     h.writeBigUInt64BE(seq, 16);
     h.writeUInt32BE(packet.length, 24);
+    h.writeUInt32BE(padding, 28);
     this.data.write(h);
-    return new Promise((resolve) => {
-      if (this.data.write(packet)) resolve();
-      else this.data.once('drain', resolve);
+    if (this.data.write(packet)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error): void => {
+        this.data.off('drain', onDrain);
+        const i = this.drainWaiters.indexOf(done);
+        if (i >= 0) this.drainWaiters.splice(i, 1);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      this.drainWaiters.push(done);
+      this.data.once('drain', onDrain);
     });
   }
 
@@ -193,6 +241,12 @@ export class RelayClient {
     this.data.destroy();
     this.control.destroy();
   }
+}
+
+/** Why a relay connection failed, in a few words: a system error's code (ECONNREFUSED), else the message. */
+export function relayFailure(error: unknown): string {
+  if (error instanceof LttError) return error.message;
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message ?? String(error);
 }
 
 function peekU32(q: ByteQueue, at: number): number {

@@ -14,6 +14,7 @@ import type { ControlClient } from '../control/client.js';
 import { ControlError } from '../control/error-codes.js';
 import { LttError } from '../errors.js';
 import { parseSessions, type SavedSession } from './session-xml.js';
+import { parseOutputUrls } from '../relay/relay-url.js';
 
 /** Where `save` writes and `load` looks first: $LTT_HOME/.ltt/sessions (LTTng: $LTTNG_HOME/.lttng/sessions). */
 export function savedSessionsDir(home: string): string {
@@ -108,8 +109,9 @@ export function withOutput(s: SavedSession, output: string): SavedSession {
   if (s.liveTimerUs > 0) {
     throw new LttError('INVALID', `Session ${s.name}: a live session needs a network output, not ${output}`);
   }
+  const { netOutput: _replaced, ...local } = s;
   return {
-    ...s,
+    ...local,
     output,
     ...(s.snapshotOutputs ? { snapshotOutputs: s.snapshotOutputs.map((o) => ({ ...o, path: output })) } : {}),
   };
@@ -122,10 +124,11 @@ export async function recreateSession(client: ControlClient, s: SavedSession, fo
     if (!force) throw new LttError('EXIST_SESS', `Session ${s.name}: Session name already exists`);
     await client.request('destroy-session', { session: s.name });
   }
+  const net = s.netOutput && !s.snapshotOutputs ? await parseOutputUrls(s.netOutput.control, s.netOutput.data) : undefined;
   await client.request('create-session', {
     name: s.name,
     // Saved snapshot outputs are added below, with their names and sizes.
-    output: s.snapshotOutputs ? null : s.output,
+    ...(net && 'relay' in net ? { relay: net.relay } : { output: s.snapshotOutputs ? null : net?.path ?? s.output }),
     ...(s.snapshot ? { snapshot: true } : {}),
     ...(s.liveTimerUs > 0 ? { liveTimerUs: s.liveTimerUs } : {}),
   });

@@ -9,6 +9,7 @@
 // and refuses anything else.
 
 import type { ChannelAttributes, Domain, EventRuleInfo, EventType, ProcessAttribute, SessionDetail, TrackerInfo } from '../control/messages.js';
+import { relayUris } from '../relay/relay-url.js';
 
 // ---- writing --------------------------------------------------------------------------------------------------
 
@@ -101,10 +102,14 @@ export function sessionXml(s: SessionDetail): string {
     .join('');
   const consumer = (path: string) =>
     `<consumer_output><enabled>${path !== ''}</enabled><destination><path>${esc(path)}</path></destination></consumer_output>`;
+  const uris = s.relay && relayUris(s.relay);
+  const netConsumer = uris
+    ? `<consumer_output><enabled>true</enabled><destination><net_output><control_uri>${esc(uris.control)}</control_uri><data_uri>${esc(uris.data)}</data_uri></net_output></destination></consumer_output>`
+    : undefined;
   // A snapshot session's output is its snapshot outputs (session.xsd: one or the other).
   const output = s.snapshot
     ? `<snapshot_outputs>${(s.snapshotOutputs ?? []).map((o) => `<output><name>${esc(o.name)}</name><max_size>${o.maxSize}</max_size>${consumer(o.path)}</output>`).join('')}</snapshot_outputs>`
-    : consumer(s.outputPath && s.liveTimerUs === 0 ? s.outputPath : '');
+    : (netConsumer ?? consumer(s.outputPath && s.liveTimerUs === 0 ? s.outputPath : ''));
   const schedules =
     (s.rotationTimerUs ? `<periodic><time_us>${s.rotationTimerUs}</time_us></periodic>` : '') +
     (s.rotationSizeBytes ? `<size_threshold><bytes>${s.rotationSizeBytes}</bytes></size_threshold>` : '');
@@ -241,6 +246,8 @@ export interface SavedSession {
   rotationTimerUs?: number;
   rotationSizeBytes?: number;
   liveTimerUs: number;
+  /** A network output: lttng's saved control and data URIs (tcp4://HOST:PORT/PATH). */
+  netOutput?: { control: string; data: string };
   started: boolean;
   domains: SavedDomain[];
   /** Domains of the file ltt does not trace and that were not empty (LTTng saves its agent domains empty). */
@@ -299,6 +306,8 @@ export function parseSessions(text: string): SavedSession[] {
     const consumer = child(child(s, 'output'), 'consumer_output');
     const destination = child(consumer, 'destination');
     const path = destination ? textOf(destination, 'path') : undefined;
+    const net = child(destination, 'net_output');
+    const netOutput = net && { control: textOf(net, 'control_uri') ?? '', data: textOf(net, 'data_uri') ?? '' };
     const enabled = consumer ? (boolOf(consumer, 'enabled') ?? true) : false;
     const domains: SavedDomain[] = [];
     const skippedDomains: string[] = [];
@@ -359,6 +368,7 @@ export function parseSessions(text: string): SavedSession[] {
       ...(timerUs ? { rotationTimerUs: timerUs } : {}),
       ...(sizeBytes ? { rotationSizeBytes: sizeBytes } : {}),
       output: enabled && path ? path : null,
+      ...(enabled && netOutput ? { netOutput } : {}),
       ...(snapshotOutputs
         ? {
             snapshotOutputs: children(snapshotOutputs, 'output').map((o) => {

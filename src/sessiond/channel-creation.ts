@@ -28,6 +28,7 @@ export async function createChannel(
     tracefileSize: attributes.tracefileSize,
     tracefileCount: attributes.tracefileCount,
     blockingTimeoutUs: attributes.blockingTimeoutUs,
+    liveTimerUs: attributes.liveTimerUs,
   });
   const channel: ChannelState = { name, enabled: true, attributes, events: [], contexts: [], ...(ring ? { ring } : {}) };
   session.domainState(domain).channels.set(name, channel);

@@ -42,6 +42,7 @@ export async function domainTracer(ctx: DaemonContext, session: LockedSession, d
     hostname: hostname(),
     creationTime: session.createdAt,
     snapshot: session.inMemory,
+    ...(session.relay ? { relay: session.relay.sinkTarget() } : {}),
   };
   const tracer = domain === 'kernel' ? await ctx.kernel.createSession(options) : await ctx.ust.createSession(options);
   for (const [attribute, tracker] of state.trackers) {

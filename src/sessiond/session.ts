@@ -16,6 +16,7 @@ import type {
   TrackerInfo,
 } from '../control/messages.js';
 import type { DomainTracer, TracerChannelStats } from './domains/domain-tracer.js';
+import type { RelayOutput } from './relay-output.js';
 
 /** Who sent a request: the uid and gid the credential challenge established (see session-daemon.ts). */
 export interface PeerCredentials {
@@ -100,6 +101,9 @@ export class Session {
     readonly owner: PeerCredentials,
   ) {}
 
+  /** Network sessions (create -U net://, -C/-D, --live): the relay they stream to; outputPath is its text. */
+  relay: RelayOutput | undefined;
+
   /** Snapshot outputs (LTTng keeps one per session); the first is the session's output, if it has one. */
   readonly snapshotOutputs: SnapshotOutputInfo[] = [];
   /** Id of the next snapshot output added. */
@@ -141,7 +145,7 @@ export class Session {
 
   /** The local directory the tracers write to; '' for sessions without one (--no-output, live, snapshot). */
   get localOutput(): string {
-    return this.inMemory || this.liveTimerUs > 0 ? '' : this.outputPath;
+    return this.inMemory || this.relay !== undefined ? '' : this.outputPath;
   }
 
   /**
@@ -169,6 +173,8 @@ export class Session {
       snapshot: this.snapshot,
       liveTimerUs: this.liveTimerUs,
       createdAt: this.createdAt.toISOString(),
+      ...(this.relay ? { relay: this.relay.target } : {}),
+      ...(this.relay?.error !== undefined ? { outputError: this.relay.error } : {}),
       ...(this.rotationTimerUs > 0 ? { rotationTimerUs: this.rotationTimerUs } : {}),
       ...(this.rotationSizeBytes > 0 ? { rotationSizeBytes: this.rotationSizeBytes } : {}),
     };

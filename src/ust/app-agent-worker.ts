@@ -29,6 +29,7 @@ import { SessionWriter } from './trace-writer.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
 import { FileTraceSink } from '../ctf/writer/file-sink.js';
+import { RelayTraceSink } from '../relay/relay-sink.js';
 import type { StreamSink, TraceSink } from '../ctf/writer/sink.js';
 import { SnapshotRingSink, type HeldPacket } from '../ctf/writer/snapshot-ring-sink.js';
 
@@ -79,6 +80,8 @@ interface RecordingSession {
   readonly timer: ReturnType<typeof setInterval>;
   /** Settles once its streams are closed (finish()). */
   finished?: Promise<void>;
+  /** Once its trace's output is closed (the last run of a trace closes it: a relay then has every packet). */
+  outputClosed?: Promise<void>;
 }
 
 const conns = new Set<Conn>();
@@ -182,12 +185,12 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     const ring = start.snapshot ? new SnapshotRingSink() : undefined;
     let sink: TraceSink | undefined;
     try {
-      sink = ring ?? FileTraceSink.create(start.traceDir);
+      sink = ring ?? (start.relay ? relaySink(start.relay) : FileTraceSink.create(start.traceDir));
       sink.writeMetadata(Buffer.from(preamble), preamble);
     } catch (err) {
       // No metadata rather than a torn one (a full disk): the folder would not read.
       void sink?.close().catch(() => undefined);
-      if (!ring) rmSync(join(start.traceDir, 'metadata'), { force: true });
+      if (!ring && !start.relay) rmSync(join(start.traceDir, 'metadata'), { force: true });
       return { ok: false, reason: `cannot start the trace: ${(err as Error).message}` };
     }
     output = { sink, dir: start.traceDir, ring, preamble, users: 0 };
@@ -196,6 +199,18 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
   output.users++;
   const files = { tracefileSize: start.tracefileSize, tracefileCount: start.tracefileCount };
   return begin(c, start, output, new SessionWriter(output.sink, id, Math.max(1, start.readTimerMs), files));
+}
+
+/**
+ * A network session's trace: this app streams it to the relay on its own connections (as LTTng's per-PID
+ * streams reach the relay), joining the session daemon's relay session; the packets never cross to the daemon.
+ * A relay that is gone shows in the run's statistics (losses and their error), never in the app.
+ */
+function relaySink(relay: NonNullable<AppSessionStart['relay']>): TraceSink {
+  // Within the daemon's wait for the app's stop answer (STOP_ANSWER_TIMEOUT_MS), a stuck relay is given up.
+  const sink = new RelayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 });
+  sink.ready.catch(() => undefined);
+  return sink;
 }
 
 /** Records into `writer` from now on: statistics every read-timer period, threads told of the session. */
@@ -220,6 +235,7 @@ async function stopSession(id: string): Promise<AppStats | undefined> {
   while (!s.writer.allProducersExited() && Date.now() < deadline && !finalizing) await sleep(5);
   const stats = endSession(s);
   await s.finished;
+  await s.outputClosed;
   return stats;
 }
 
@@ -235,16 +251,19 @@ function endSession(s: RecordingSession): AppStats {
   // A stopped snapshot session can still be snapshotted: its memory stays until the daemon forgets it (unless
   // it already did, while the stop was under way).
   if (s.output.ring && !forgotten.delete(id)) held.set(id, s);
-  else release(s);
+  else s.outputClosed = release(s);
   return stats(s);
 }
 
-/** A run is done with its trace's output: the last one closes it (once the run's streams are closed). */
-function release(s: RecordingSession): void {
+/**
+ * A run is done with its trace's output: the last one closes it (once the run's streams are closed). The promise
+ * resolves once it is closed (never rejects).
+ */
+function release(s: RecordingSession): Promise<void> | undefined {
   const out = s.output;
-  if (--out.users > 0) return;
+  if (--out.users > 0) return undefined;
   outputs.delete(s.start.config.uuid);
-  void (s.finished ?? Promise.resolve()).then(() => out.sink?.close()).catch(() => undefined);
+  return (s.finished ?? Promise.resolve()).then(() => out.sink?.close()).catch(() => undefined);
 }
 
 /**
@@ -513,6 +532,8 @@ function finish(): void {
   for (const s of [...sessions.values()]) {
     const st = endSession(s);
     flushes.push(new Promise((r) => send(s.conn, { type: 'stopped', sessionId: s.start.config.sessionId, stats: st }, r)));
+    // A relay output has packets in flight: the process waits for them as it waits for its frames.
+    if (s.outputClosed) flushes.push(s.outputClosed);
   }
   flushes.push(...handOver());
   void Promise.all(flushes).then(() => {

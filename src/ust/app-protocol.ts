@@ -20,6 +20,7 @@
 // Per-uid buffers (one trace shared by every app of a user) would need the daemon to merge packets of many
 // processes into shared streams and metadata; ltt records user space per process only.
 
+import type { RelaySinkTarget } from '../relay/relay-sink.js';
 import type { EventRule } from './enablement.js';
 import type { SessionConfig } from './tracer.js';
 import type { TracepointField } from '../control/messages.js';
@@ -70,6 +71,11 @@ export interface AppSessionStart {
    * (sub-buffer count x size) until the daemon asks for a snapshot (or forgets the session).
    */
   readonly snapshot?: boolean;
+  /**
+   * Network session: the app streams this trace to a relay itself (its own connections, `tracePath` such as
+   * ust/pid/NAME-PID-DATE in the session daemon's relay session); `traceDir` is then ''.
+   */
+  readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string };
 }
 
 export interface AppStats {

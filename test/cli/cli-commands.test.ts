@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { LttTestEnv } from './ltt-test-env.js';
+import { freePorts } from '../relay/relay-helpers.js';
 
 test('session, channel, rule and tracker commands print what lttng prints', { timeout: 120_000 }, async () => {
   const env = new LttTestEnv();
@@ -14,6 +15,7 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
     assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
     return r;
   };
+  const [ctrl, data] = await freePorts(2);
   try {
     await ok('create', 's1', '-o', `${env.root}/s1`);
     assert.equal((await ok('create', 's2', '--no-output')).stdout, 'Session s2 created.\n');
@@ -22,8 +24,9 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
       `Snapshot session s3 created.\nDefault snapshot output set to ${env.root}/s3\nEvery channel enabled for this session will be set to mmap output and default to overwrite mode.\n`,
     );
     assert.equal(
-      (await ok('create', 's4', '--live')).stdout,
-      'Live session s4 created.\nTraces will be written in tcp4://127.0.0.1:5342/ [data: 5343]\nLive timer interval set to 1000000 us\n',
+      // A URL given (without one, create would start a relay daemon on the default ports); nothing listens there.
+      (await ok('create', 's4', '--live', '-U', `net://127.0.0.1:${ctrl}:${data}`)).stdout,
+      `Live session s4 created.\nTraces will be written in tcp4://127.0.0.1:${ctrl}/ [data: ${data}]\nLive timer interval set to 1000000 us\n`,
     );
     const auto = await ok('create');
     assert.match(auto.stdout, new RegExp(`^Session (auto-\\d{8}-\\d{6}) created\\.\\nTraces will be written in ${env.home}/ltt-traces/auto-\\d{8}-\\d{6}\\n$`));
@@ -37,7 +40,7 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
         `    Trace output: ${env.home}/ltt-traces/${autoName}`,
         '',
         '  2) s4 [inactive]',
-        '    Trace output: tcp4://127.0.0.1:5342/ [data: 5343]',
+        `    Trace output: tcp4://127.0.0.1:${ctrl}/ [data: ${data}]`,
         '    Live timer interval: 1000000 us',
         '',
         '  3) s3 [inactive snapshot]',
@@ -52,12 +55,12 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
         '',
       ].join('\n'),
     );
-    // Live streaming from ltt-sessiond is not there yet: configuring works, starting says why not. A session
-    // without output records, as lttng-sessiond's does, for snapshots taken to an output named later.
+    // A network session whose relay does not answer: start says so. A session without output records, as
+    // lttng-sessiond's does, for snapshots taken to an output named later.
     await ok('enable-event', '-u', 'app:*', '-s', 's4');
     await ok('enable-event', '-u', 'app:*', '-s', 's2');
     const live = await env.ltt('start', 's4');
-    assert.deepEqual([live.code, live.stderr], [1, 'Error: Live sessions are not supported\n']);
+    assert.deepEqual([live.code, live.stderr], [1, `Error: Unable to connect to lttng-relayd at 127.0.0.1:${ctrl}: ECONNREFUSED\n`]);
     const noOutput = await env.ltt('start', 's2');
     assert.deepEqual([noOutput.code, noOutput.stderr], [0, '']);
     await ok('stop', 's2');

@@ -9,13 +9,18 @@ import { usageError } from '../cli-error.js';
 import { stageCurrentSession } from '../current-session.js';
 import { ExitCode } from '../exit-codes.js';
 import { sessionNode } from '../output/mi-model.js';
+import type { RelayTarget } from '../../control/messages.js';
+import { isLttError } from '../../errors.js';
+import { parseOutputUrls } from '../../relay/relay-url.js';
+import { ensureLocalRelay } from '../relayd-spawn.js';
 
 const DEFAULT_LIVE_TIMER_US = 1_000_000;
 
 export const createCommand: CommandSpec = {
   name: 'create',
   summary: 'Create a recording session',
-  help: `Usage: ltt create [SESSION] [--output=DIR | --no-output] [--snapshot | --live[=DELAYUS]]
+  help: `Usage: ltt create [SESSION] [--output=DIR | --set-url=URL | --ctrl-url=URL --data-url=URL | --no-output]
+                  [--snapshot | --live[=DELAYUS]]
 
 Create a recording session named SESSION (default: auto-YYYYmmdd-HHMMSS) and make it the current session.
 Traces go to $LTT_HOME/ltt-traces/SESSION-YYYYmmdd-HHMMSS unless --output or --no-output is given.
@@ -24,9 +29,14 @@ Starts a session daemon if none is running (unless -n/--no-sessiond).
 Options:
   -o, --output=DIR         write the traces to DIR
       --no-output          do not write traces
-  -U, --set-url=URL        file://DIR is the same as --output=DIR (network URLs are not supported yet)
+  -U, --set-url=URL        file://DIR (as --output=DIR) or net[4|6]://HOST[:CTRLPORT[:DATAPORT]][/PATH]:
+                           stream to a relay daemon (ltt-relayd or lttng-relayd; ports 5342 and 5343)
+  -C, --ctrl-url=URL       control URL (tcp[4|6]://HOST[:PORT][/PATH]), with --data-url
+  -D, --data-url=URL       data URL (tcp[4|6]://HOST[:PORT]), with --ctrl-url
       --snapshot           snapshot mode (channels default to overwrite + mmap)
-      --live[=DELAYUS]     live mode (default delay 1000000 us)
+      --live[=DELAYUS]     live mode: stream to a relay (default net://127.0.0.1, a relay daemon is started
+                           when none listens on 127.0.0.1:5344), packets sent at least every DELAYUS
+                           (default 1000000 us)
 `,
   options: {
     output: { type: 'string', short: 'o' },
@@ -43,25 +53,32 @@ Options:
   async run(ctx, { values, positionals }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     const name = positionals[0];
-    if (values.snapshot && values.live !== undefined) throw usageError('Snapshot and live modes are mutually exclusive.');
-    if (values['ctrl-url'] || values['data-url']) {
-      throw usageError('Network streaming (--ctrl-url/--data-url) is not supported by ltt yet');
+    const url = values['set-url'] as string | undefined;
+    const ctrlUrl = values['ctrl-url'] as string | undefined;
+    const dataUrl = values['data-url'] as string | undefined;
+    if (Number(url !== undefined) + Number(values.output !== undefined) + Number(ctrlUrl !== undefined || dataUrl !== undefined) > 1) {
+      throw usageError('Only one of the --set-url, --ctrl-url/data-url, or --output options may be used at once.');
     }
+    if (values.snapshot && values.live !== undefined) throw usageError('Snapshot and live modes are mutually exclusive.');
+    if ((ctrlUrl === undefined) !== (dataUrl === undefined)) throw usageError('Both control and data URLs must be specified.');
     if (values['shm-path']) throw usageError('--shm-path is not supported by ltt');
     let output: string | null | undefined;
-    const url = values['set-url'] as string | undefined;
-    if (url !== undefined) {
-      // lttng's URL grammar: file://ABSPATH or NETPROTO://HOST...; anything else is not a URL at all.
-      if (/^(net|net6|tcp|tcp6):\/\//.test(url)) throw usageError(`Network streaming URLs are not supported by ltt yet: ${url}`);
-      if (!/^file:\/\/\//.test(url)) throw usageError(`Unable to parse the URL ${url}\nError: Unrecognized URL format.`);
-      output = url.slice('file://'.length);
+    let relay: RelayTarget | undefined;
+    if (url !== undefined || ctrlUrl !== undefined) {
+      // LTTng's URL grammar and errors (src/relay/relay-url.ts): the first line lttng prints for a bad URL.
+      let parsed;
+      try {
+        parsed = await parseOutputUrls((ctrlUrl ?? url)!, dataUrl);
+      } catch (error) {
+        if (isLttError(error)) throw usageError(error.message);
+        throw error;
+      }
+      if ('path' in parsed) output = parsed.path;
+      else relay = parsed.relay;
     }
-    if (values.output !== undefined) {
-      if (output !== undefined) throw usageError('Only one of --output and --set-url can be given');
-      output = values.output as string;
-    }
+    if (values.output !== undefined) output = values.output as string;
     if (values['no-output'] || values['no-consumer']) {
-      if (output !== undefined) throw usageError('--no-output cannot be used with --output');
+      if (output !== undefined || relay !== undefined) throw usageError('--no-output cannot be used with --output');
       output = null;
     }
     if (typeof output === 'string') {
@@ -73,6 +90,7 @@ Options:
       const text = values.live as string;
       if (!/^\d+$/.test(text) || Number(text) === 0) throw usageError(`Wrong value for --live parameter: ${text}`);
       liveTimerUs = Number(text);
+      if (output !== undefined) throw usageError('Unsupported output type specified for live session.');
     }
 
     // Before the daemon (maybe spawned into $LTT_HOME/.ltt) creates anything: a home that cannot hold .lttrc is
@@ -81,11 +99,15 @@ Options:
     let summary;
     try {
       const client = await ctx.control({ spawn: true });
+      // As lttng: live to the default URL starts a relay daemon when none listens on 127.0.0.1:5344 (once a
+      // session daemon answers: `-n` without one starts nothing).
+      if (liveTimerUs !== undefined && relay === undefined) await ensureLocalRelay(ctx.options.relaydPath, (line) => ctx.out(line));
       summary = await client.request('create-session', {
         ...(name !== undefined ? { name } : {}),
-        ...(output !== undefined ? { output } : { home: lttHome() }),
+        ...(output !== undefined ? { output } : relay !== undefined ? {} : { home: lttHome() }),
         ...(values.snapshot ? { snapshot: true } : {}),
         ...(liveTimerUs !== undefined ? { liveTimerUs } : {}),
+        ...(relay !== undefined ? { relay } : {}),
       });
     } catch (error) {
       rc.abandon();

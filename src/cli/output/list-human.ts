@@ -33,6 +33,7 @@ export function renderSessionList(sessions: SessionSummary[]): string {
   [...sessions].reverse().forEach((session, i) => {
     lines.push(`  ${i + 1}) ${session.name} [${state(session)}]`);
     if (shownOutput(session)) lines.push(`${INDENT4}Trace output: ${shownOutput(session)}`);
+    if (session.outputError) lines.push(`${INDENT4}Output error: ${session.outputError}`);
     if (session.liveTimerUs > 0) lines.push(`${INDENT4}Live timer interval: ${session.liveTimerUs} us`);
     lines.push('');
   });
@@ -173,6 +174,7 @@ export function renderSessionDetail(
 ): string {
   const lines = [`Recording session ${session.name}: [${state(session)}]`];
   if (shownOutput(session)) lines.push(`${INDENT4}Trace output: ${shownOutput(session)}`, '');
+  if (session.outputError) lines.push(`${INDENT4}Output error: ${session.outputError}`, '');
   if (session.liveTimerUs > 0) lines.push(`${INDENT4}Live timer interval: ${session.liveTimerUs} us`, '');
   if (session.rotationTimerUs !== undefined || session.rotationSizeBytes !== undefined) {
     lines.push('Automatic rotation schedules:');

@@ -4,6 +4,7 @@
 // The client becomes the session's owner. Nothing touches the disk or the
 // tracers until channels are created and the session starts.
 
+import { isIP } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandResult } from '../../control/messages.js';
@@ -11,6 +12,22 @@ import { asArgs, hasControlCharacter, optionalBoolean, optionalInteger } from '.
 import type { DaemonContext } from '../daemon-context.js';
 import { Session } from '../session.js';
 import { folderDateTime } from '../../ctf/writer/lttng-time-names.js';
+import type { RelayTarget } from '../../control/messages.js';
+import { DEFAULT_LIVE_TARGET } from '../../relay/relay-url.js';
+import { RelayOutput } from '../relay-output.js';
+
+/** A relay target from the wire: checked field by field (the CLI parsed the URL; a raw peer may not have). */
+function checkRelayTarget(value: unknown): RelayTarget {
+  const t = value as Partial<RelayTarget> | null;
+  const port = (p: unknown): boolean => Number.isInteger(p) && (p as number) > 0 && (p as number) <= 0xffff;
+  if (
+    typeof t !== 'object' || t === null || (t.family !== 4 && t.family !== 6) || typeof t.host !== 'string' || isIP(t.host) !== t.family ||
+    !port(t.controlPort) || !port(t.dataPort) || typeof t.subdir !== 'string' || hasControlCharacter(t.subdir)
+  ) {
+    throw new ControlError('INVALID', 'Invalid parameter: relay must be { family, host (an address), controlPort, dataPort, subdir }');
+  }
+  return { family: t.family, host: t.host, controlPort: t.controlPort!, dataPort: t.dataPort!, subdir: t.subdir };
+}
 
 export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promise<CommandResult<'create-session'>> {
   const args = asArgs(rawArgs);
@@ -36,10 +53,14 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
   if (snapshot && liveTimerUs > 0) {
     throw new ControlError('INVALID', 'Invalid parameter: snapshot and live modes are mutually exclusive');
   }
+  const relayTarget = args.relay === undefined ? (liveTimerUs > 0 ? DEFAULT_LIVE_TARGET : undefined) : checkRelayTarget(args.relay);
+  if (relayTarget !== undefined && snapshot) {
+    throw new ControlError('INVALID', 'Invalid parameter: snapshot sessions do not stream to a relay yet (record snapshots to a local output)');
+  }
+  const relay = relayTarget && new RelayOutput(relayTarget, name, liveTimerUs, now, auto);
   let outputPath: string;
-  if (liveTimerUs > 0) {
-    // Where LTTng's live sessions stream by default; ltt's relay daemon is a later milestone.
-    outputPath = 'tcp4://127.0.0.1:5342/ [data: 5343]';
+  if (relay !== undefined) {
+    outputPath = relay.text;
   } else if (args.output === null) {
     outputPath = '';
   } else if (args.output === undefined) {
@@ -54,6 +75,7 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
   }
 
   const session = new Session(name, outputPath, snapshot, liveTimerUs, now, ctx.peer);
+  session.relay = relay;
   // A snapshot session's output is its first snapshot output, snapshot-1 (LTTng's default output).
   if (snapshot && outputPath !== '') {
     session.snapshotOutputs.push({ id: 1, name: 'snapshot-1', path: outputPath, maxSize: 0 });

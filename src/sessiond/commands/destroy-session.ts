@@ -44,6 +44,7 @@ export async function destroySession(
       errors.push(error);
     }
   }
+  session.relay?.close();
   session.destroyed = true;
   ctx.registry.remove(session);
   ctx.log(`Session ${session.name} destroyed`);

@@ -104,7 +104,7 @@ export async function archivePending(session: Session): Promise<string[]> {
 }
 
 export async function rotateSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'rotate-session'>> {
-  if (session.inMemory || session.liveTimerUs > 0) throw new ControlError('ROTATION_NOT_AVAILABLE');
+  if (session.inMemory || session.relay !== undefined) throw new ControlError('ROTATION_NOT_AVAILABLE');
   if (!session.startedOnce) throw new ControlError('START_SESSION_ONCE');
   if (!session.active && session.rotatedSinceStop) throw new ControlError('ROTATION_MULTIPLE_AFTER_STOP');
   if (!session.outputPath) throw new ControlError('NO_SESSION_OUTPUT');

@@ -51,7 +51,7 @@ function arm(ctx: DaemonContext, session: Session): void {
 }
 
 function checkMode(session: LockedSession): void {
-  if (session.inMemory || session.liveTimerUs > 0) throw new ControlError('ROTATION_NOT_AVAILABLE');
+  if (session.inMemory || session.relay !== undefined) throw new ControlError('ROTATION_NOT_AVAILABLE');
 }
 
 export async function enableRotation(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'enable-rotation'>> {

@@ -1,7 +1,7 @@
-// `start-session`: creates the output directory and starts every domain tracer of the session. A session
-// needs at least one channel (LTTng: "No channel found in the session") and a local output (live sessions are a
-// later milestone: LIVE_SESSION), except snapshot sessions, which write only at `snapshot record`; starting twice is TRACE_ALREADY_STARTED, which
-// the CLI reports as a warning like lttng.
+// `start-session`: creates the output directory (network sessions: the relay session, relay-output.ts) and starts
+// every domain tracer of the session. A session needs at least one channel (LTTng: "No channel found in the
+// session") and an output, except snapshot sessions, which write only at `snapshot record`; starting twice is
+// TRACE_ALREADY_STARTED, which the CLI reports as a warning like lttng.
 
 import { ControlError } from '../../control/error-codes.js';
 import { makeDirectoryAs, needsOwnedOutput } from '../../ctf/writer/owned-output.js';
@@ -21,11 +21,11 @@ export async function startSession(
   if (session.active) throw new ControlError('TRACE_ALREADY_STARTED');
   const tracers = [...session.domains.values()].filter((state) => state.tracer && state.channels.size > 0);
   if (tracers.length === 0) throw new ControlError('NO_CHANNEL');
-  // Live sessions stream to a relay daemon, which ltt does not have yet.
-  if (session.liveTimerUs > 0) throw new ControlError('LIVE_SESSION');
-  if (!session.localOutput && !session.inMemory) throw new ControlError('NO_SESSION_OUTPUT');
+  if (!session.localOutput && !session.inMemory && !session.relay) throw new ControlError('NO_SESSION_OUTPUT');
+  // Network sessions: the relay session and its first chunk exist before any consumer joins them.
+  if (session.relay) await session.relay.open(ctx.log);
   // Snapshot sessions write nothing until `snapshot record`, which makes its own folder.
-  if (!session.inMemory) {
+  if (!session.inMemory && !session.relay) {
     try {
       // Another user's session on root's daemon: their folder, made with their rights (owned-output.ts).
       if (needsOwnedOutput(session.owner)) await makeDirectoryAs(session.owner, session.outputPath);

@@ -4,6 +4,7 @@
 // and calls these methods to make the tracer do it; any LttError they throw reaches the user unchanged.
 
 import type { ChannelInfo, ProcessAttribute } from '../../control/messages.js';
+import type { RelaySinkTarget } from '../../relay/relay-sink.js';
 
 export interface TracerChannelOptions {
   subbufSize: number;
@@ -15,6 +16,8 @@ export interface TracerChannelOptions {
   tracefileCount: number;
   /** User space, discard mode: how long an event waits for a free sub-buffer (-1: forever, 0: never). */
   blockingTimeoutUs?: number;
+  /** Live sessions: the period at which packets are closed and sent (0: not live). */
+  liveTimerUs?: number;
 }
 
 export interface TracerEventSpec {
@@ -87,4 +90,6 @@ export interface TracerSessionOptions {
   creationTime: Date;
   /** Snapshot mode: nothing is written to traceDir (''); recordSnapshot() writes what the buffers hold. */
   snapshot: boolean;
+  /** Network sessions: where the domain's consumers stream (traceDir is then ''). */
+  relay?: RelaySinkTarget;
 }

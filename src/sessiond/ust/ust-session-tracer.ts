@@ -227,7 +227,7 @@ export class UstSessionTracer implements DomainTracer {
 
   /** The start messages for one app (one per recording channel); none if the app is not traced by this session. */
   private startFor(app: App): Array<{ start: AppSessionStart; run: AppRun }> {
-    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot) || !this.included(app)) return [];
+    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot && !this.options.relay) || !this.included(app)) return [];
     // Another user's session on root's daemon traces that user's apps only (lttng-sessiond: per-uid access),
     // into folders created with their rights.
     const owner = this.options.owner;
@@ -241,8 +241,9 @@ export class UstSessionTracer implements DomainTracer {
     this.usedDirs.add(name);
     const uuid = randomUUID();
     const run = ++keySeq;
-    // Snapshot sessions: the folder is made in each snapshot's folder, at `snapshot record`.
-    if (this.options.snapshot) {
+    // Snapshot sessions: the folder is made in each snapshot's folder, at `snapshot record`. Network sessions:
+    // the app streams to the relay itself (relay-output.ts), its folder made there.
+    if (this.options.snapshot || this.options.relay) {
       return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, '', name));
     }
     const traceDir = this.appFolder(this.traceDir, name, app);
@@ -298,7 +299,8 @@ export class UstSessionTracer implements DomainTracer {
       blockingTimeoutMs: o.overwrite ? 0 : blockingMs(o.blockingTimeoutUs ?? 0),
       contexts: [...c.contexts],
       rules: this.rulesOf(c),
-      ...(o.switchTimerUs > 0 ? { switchTimerMs: Math.max(1, Math.round(o.switchTimerUs / 1000)) } : {}),
+      // Live sessions: the live timer closes packets (as LTTng's live timer flushes the streams) unless a switch timer does.
+      ...(o.switchTimerUs > 0 || o.liveTimerUs ? { switchTimerMs: Math.max(1, Math.round((o.switchTimerUs || o.liveTimerUs!) / 1000)) } : {}),
     };
     const start: AppSessionStart = {
       config,
@@ -313,6 +315,7 @@ export class UstSessionTracer implements DomainTracer {
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
       ...(o.tracefileSize > 0 ? { tracefileSize: o.tracefileSize, tracefileCount: o.tracefileCount } : {}),
       ...(this.options.snapshot ? { snapshot: true } : {}),
+      ...(this.options.relay ? { relay: { target: this.options.relay, tracePath: `ust/pid/${dirName}` } } : {}),
     };
     const run: AppRun = {
       app,
