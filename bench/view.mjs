@@ -6,7 +6,7 @@
 //   sequences, enums, integer arrays and sequences (hex too).
 // Both traces are cached in /tmp (keyed by the event count).
 //
-// Usage (after `npx tsc -p .`): node bench/view.mjs [--events N] [--runs R] [--kinds kernel,ust] [--no-verify]
+// Usage (after `npm run build`: bin/ltt loads the view bundle it makes): node bench/view.mjs [--events N] [--runs R] [--kinds kernel,ust] [--no-verify]
 // Prints, per trace kind: wall/CPU time of ltt view > /dev/null, babeltrace2 > /dev/null, ltt view -o dummy and
 // babeltrace2 -c sink.utils.dummy; the ratios; peak RSS (from /usr/bin/time); and whether both tools print the
 // same bytes (sha256 of the whole output).

@@ -28,6 +28,8 @@ import { packetBytes as packetBytesOf, type EventClassDecoders, type StreamClass
 
 export const NEED_DATA: unique symbol = Symbol('need-data');
 export type NextResult = Message | undefined | typeof NEED_DATA;
+/** nextRaw(): an event was read; its class decoders, position and time are the iterator's `ev*` fields. */
+export const EVENT: unique symbol = Symbol('event');
 
 /** A source of messages for one data stream (what the muxer merges). */
 export interface MessageStream {
@@ -215,6 +217,44 @@ export class CtfStreamIterator implements MessageStream {
   }
 
   /**
+   * next() without the event message (for a consumer that reads the event from the packet bytes itself):
+   * EVENT when the next message is an event, whose decoders, time and start (evEcd, evCycles, evPos, as
+   * CtfEventMessage keeps them) and packet (evPacket, evPacketContext) stay until the next call. Other
+   * messages, and events in a quirk's delayed order, come as next() returns them.
+   */
+  nextRaw(): NextResult | typeof EVENT {
+    const st = this.st;
+    if (this.state === St.Events && this.qi === this.queue.length && this.delayedBegin === undefined && !this.eager && st.pos < st.end) {
+      const pos = st.pos;
+      let ecd: EventClassDecoders;
+      try {
+        ecd = this.eventDecoders(st);
+      } catch (err) {
+        this.close();
+        throw this.wrap(err);
+      }
+      this.evEcd = ecd;
+      this.evPos = ecd.needsHeader ? pos : this.bodyPos;
+      this.returned++;
+      return EVENT;
+    }
+    return this.next();
+  }
+
+  /** The event nextRaw() read last (see there). */
+  evEcd: EventClassDecoders | undefined;
+  evPos = 0;
+  get evCycles(): Num | undefined {
+    return this.cycles;
+  }
+  get evPacket(): PacketData {
+    return this.pk!;
+  }
+  get evPacketContext(): StructValue | undefined {
+    return this.packetContext;
+  }
+
+  /**
    * For a sink that ignores every message (dummy): reads on, from where next() stopped, without making event
    * messages (the other messages are made and dropped). Returns the number of messages skipped once the
    * stream has ended, or NEED_DATA (await fill(), then call again). Errors as next() throws them.
@@ -225,6 +265,9 @@ export class CtfStreamIterator implements MessageStream {
       for (;;) {
         if (this.state === St.Events && this.delayedBegin === undefined && !this.eager) {
           const st = this.st;
+          // The generated loop stops at an event it cannot read; the per-event decoders then report it.
+          const loop = this.dec.skipLoop(this.cfg!);
+          if (loop !== null) n += loop(st);
           while (st.pos < st.end) {
             this.eventDecoders(st);
             n++;

@@ -8,8 +8,11 @@
 
 import type { EventClass, FieldClass, StreamClass, StructFieldClass, TraceClass } from '../ir/trace-class.js';
 import { DecodeError } from './bits.js';
-import { compileScope, compileScopes, type ScopeDecoder } from './codegen.js';
+import { compileScope, compileScopes, compileSkipLoop, type ScopeDecoder, type SkipLoop } from './codegen.js';
 import { DecodeState, type Num } from './state.js';
+
+/** Event classes up to which a stream class's events are skipped in one generated function (skipLoop()). */
+const SKIP_LOOP_CLASSES = 64;
 
 export interface StreamClassConfig {
   readonly sc: StreamClass;
@@ -178,6 +181,25 @@ export class TraceDecoders {
     };
     m.set(id, d);
     return d;
+  }
+
+  private readonly skipLoops = new Map<StreamClassConfig, SkipLoop | null>();
+
+  /**
+   * The events of a packet of this stream class read in one generated loop (compileSkipLoop), for readers
+   * that make no event messages; null when the stream class has too many event classes for one function.
+   */
+  skipLoop(cfg: StreamClassConfig): SkipLoop | null {
+    let loop = this.skipLoops.get(cfg);
+    if (loop !== undefined) return loop;
+    const classes = cfg.sc.eventClasses;
+    loop = null;
+    if (classes.size <= SKIP_LOOP_CLASSES) {
+      const bodies = new Map([...classes].map(([id, ec]) => [id, [cfg.sc.eventCommonContext, ec.specificContext, ec.payload]] as const));
+      loop = compileSkipLoop(cfg.sc.eventHeader, bodies, cfg.soleEventClass?.id);
+    }
+    this.skipLoops.set(cfg, loop);
+    return loop;
   }
 
   /**
