@@ -15,6 +15,7 @@ import type { EventClass } from '../ctf/ir/trace-class.js';
 import { CtfEventMessage, type PacketData } from '../ctf/decode/event-message.js';
 import type { WindowPool } from '../ctf/decode/medium.js';
 import { EVENT, NEED_DATA, type CtfStreamIterator } from '../ctf/decode/msg-iter.js';
+import type { SkippedEvents } from '../ctf/decode/codegen.js';
 import type { Num } from '../ctf/decode/state.js';
 import type { EventClassDecoders } from '../ctf/decode/trace-decoders.js';
 import { BT_BATCH, EventPoolModel, PacketPoolModel } from '../graph/event-pool.js';
@@ -45,7 +46,13 @@ export async function runFusedView(
   const Q = BT_BATCH;
   const qMsg: (Message | undefined)[] = new Array(n * Q).fill(undefined);
   const qEcd: (EventClassDecoders | undefined)[] = new Array(n * Q).fill(undefined);
-  const qCycles: (Num | undefined)[] = new Array(n * Q).fill(undefined);
+  // Times as doubles (no boxing per event); NaN: the time in qCyclesOther (undefined, or a bigint).
+  const qCycles = new Float64Array(n * Q);
+  const qCyclesOther: (Num | undefined)[] = new Array(n * Q).fill(undefined);
+  const cyclesAt = (k: number): Num | undefined => {
+    const c = qCycles[k]!;
+    return c === c ? c : qCyclesOther[k];
+  };
   const qPk: (PacketData | undefined)[] = new Array(n * Q).fill(undefined);
   const qPc: (StructValue | undefined)[] = new Array(n * Q).fill(undefined);
   const qPos = new Int32Array(n * Q);
@@ -56,6 +63,8 @@ export async function runFusedView(
   const failures: unknown[] = new Array(n);
   const hasFailure = new Uint8Array(n);
 
+  // Events read at once (CtfStreamIterator.readRawEvents).
+  const read: SkippedEvents = { pos: new Int32Array(Q), body: new Int32Array(Q), ids: new Int32Array(Q), cycles: new Float64Array(Q) };
   // A batch being read (a stream's asynchronous medium may make it wait).
   const batching = new Uint8Array(n);
 
@@ -66,6 +75,24 @@ export async function runFusedView(
     let len = qLen[i]!;
     try {
       while (len < Q) {
+        const got = s.readRawEvents(Q - len, read);
+        if (got > 0) {
+          const pk = s.evPacket;
+          const pc = s.evPacketContext;
+          for (let j = 0; j < got; j++) {
+            const k = base + len + j;
+            const ecd = s.ecdOf(read.ids[j]!);
+            qMsg[k] = undefined;
+            qEcd[k] = ecd;
+            qCycles[k] = read.cycles[j]!;
+            qPk[k] = pk;
+            qPc[k] = pc;
+            qPos[k] = ecd.needsHeader ? read.pos[j]! : read.body[j]!;
+            qSlot[k] = pool.take(ecd.ec);
+          }
+          len += got;
+          continue;
+        }
         const r = s.nextRaw();
         if (r === NEED_DATA) {
           qLen[i] = len;
@@ -80,7 +107,12 @@ export async function runFusedView(
           const ecd = s.evEcd!;
           qMsg[k] = undefined;
           qEcd[k] = ecd;
-          qCycles[k] = s.evCycles;
+          const c = s.evCycles;
+          if (typeof c === 'number') qCycles[k] = c;
+          else {
+            qCycles[k] = NaN;
+            qCyclesOther[k] = c;
+          }
           qPk[k] = s.evPacket;
           qPc[k] = s.evPacketContext;
           qPos[k] = s.evPos;
@@ -131,21 +163,38 @@ export async function runFusedView(
   };
 
   // The head of each stream is its queue entry at qHead - 1.
-  const keys: Key[] = new Array(n);
+  // Keys as doubles; NaN: the key in keysOther (a bigint).
+  const keys = new Float64Array(n);
+  const keysOther: Key[] = new Array(n).fill(0);
+  const setKey = (i: number, key: Key): void => {
+    if (typeof key === 'number') keys[i] = key;
+    else {
+      keys[i] = NaN;
+      keysOther[i] = key;
+    }
+  };
+  const keyOf = (i: number): Key => {
+    const key = keys[i]!;
+    return key === key ? key : keysOther[i]!;
+  };
   let lastTs: Key = -Infinity;
   const headKey = (i: number): Key => {
     const k = i * Q + qHead[i]! - 1;
     const m = qMsg[k];
-    return m === undefined ? mk.ofEvent(i, qCycles[k], lastTs) : mk.of(i, m, lastTs);
+    return m === undefined ? mk.ofEvent(i, cyclesAt(k), lastTs) : mk.of(i, m, lastTs);
   };
   /** The head as a message, for the muxer's tie-breaking rules (events of equal times). */
   const headMessage = (i: number): Message => {
     const k = i * Q + qHead[i]! - 1;
-    return qMsg[k] ?? new CtfEventMessage(infos[i]!, qEcd[k]!.ec, qCycles[k], qPc[k], qPk[k]!, qPos[k]!, qEcd[k]!);
+    return qMsg[k] ?? new CtfEventMessage(infos[i]!, qEcd[k]!.ec, cyclesAt(k), qPc[k], qPk[k]!, qPos[k]!, qEcd[k]!);
   };
   const less = (a: number, b: number): boolean => {
-    const ka = keys[a]!;
-    const kb = keys[b]!;
+    let ka: Key = keys[a]!;
+    let kb: Key = keys[b]!;
+    if (ka !== ka || kb !== kb) {
+      ka = keyOf(a);
+      kb = keyOf(b);
+    }
     if (ka < kb) return true;
     if (kb < ka) return false;
     const r = compareMessages(headMessage(a), headMessage(b));
@@ -167,7 +216,7 @@ export async function runFusedView(
   try {
     for (let i = 0; i < n; i++) {
       if ((await advanceAsync(i)) === 0) continue;
-      keys[i] = headKey(i);
+      setKey(i, headKey(i));
       heap.push(i);
     }
     started();
@@ -179,7 +228,7 @@ export async function runFusedView(
       if (m === undefined) {
         const ecd = qEcd[k]!;
         const slot = qSlot[k]!;
-        sink.writeRawEvent(infos[i]!, ecd, qCycles[k], slot, qPk[k]!, qPc[k], qPos[k]!);
+        sink.writeRawEvent(infos[i]!, ecd, cyclesAt(k), slot, qPk[k]!, qPc[k], qPos[k]!);
         printedEc[printedLen] = ecd.ec;
         printedSlot[printedLen] = slot;
         printedEnd[printedLen] = undefined;
@@ -198,11 +247,11 @@ export async function runFusedView(
         }
         printedLen = 0;
       }
-      lastTs = keys[i]!;
+      lastTs = keyOf(i);
       let r = advance(i);
       if (r < 0) r = await advanceAsync(i);
       if (r === 1) {
-        keys[i] = headKey(i);
+        setKey(i, headKey(i));
         heap.topChanged();
       } else heap.pop();
       if (++sinceRecycle === RECYCLE_EVERY) {

@@ -500,14 +500,19 @@ class Gen {
     return v;
   }
 
-  finishLoop(): SkipLoop {
+  finishLoop(record: boolean): SkipLoop {
+    // With `record`: each event's start, body start, class ID and time (the clock after its header: a number,
+    // else the event is left to the per-event decoders) go to out.pos/body/ids/cycles.
     const body =
-      `return function skipEvents(s) {\n` +
-      `var u8 = s.u8, dv = s.dv, E = s.end, S = s.slots, t, c, p = s.pos, clk = s.clock, eid, n = 0, p0;\n` +
-      `L: while (p < E) {\n` +
+      `return function skipEvents(s, max, out) {\n` +
+      `var u8 = s.u8, dv = s.dv, E = s.end, S = s.slots, t, c, p = s.pos, clk = s.clock, eid, n = 0, p0, pb, cyc;\n` +
+      (record ? 'var RP = out.pos, RB = out.body, RI = out.ids, RC = out.cycles;\n' : '') +
+      `L: while (p < E && n < max) {\n` +
       `p0 = p; eid = -1;\n` +
       this.lines.join('\n') +
-      `\nif (p === p0) break;\ns.pos = p; s.clock = clk; n++;\n}\nreturn n;\n};`;
+      `\nif (p === p0) break;\n` +
+      (record ? 'if (typeof cyc !== "number") break;\nRP[n] = p0; RB[n] = pb; RI[n] = eid; RC[n] = cyc;\n' : '') +
+      `s.pos = p; s.clock = clk; n++;\n}\nreturn n;\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => SkipLoop;
     return factory(HELPERS, this.consts);
@@ -525,13 +530,25 @@ class Gen {
   }
 }
 
-/** compileSkipLoop()'s function: reads on from s.pos, returns the number of events read. */
-export type SkipLoop = (s: DecodeState) => number;
+/** Where compileSkipLoop()'s recording function puts what it read of each event (indexes from 0). */
+export interface SkippedEvents {
+  /** Bit position of the event. */
+  readonly pos: Int32Array;
+  /** Bit position of its body (after the header). */
+  readonly body: Int32Array;
+  /** Its event class ID. */
+  readonly ids: Int32Array;
+  /** Its time (the clock after its header). */
+  readonly cycles: Float64Array;
+}
+
+/** compileSkipLoop()'s function: reads on from s.pos (at most `max` events), returns the number of events read. */
+export type SkipLoop = (s: DecodeState, max: number, out?: SkippedEvents) => number;
 
 /**
  * The events of a packet read one after the other, effects only, in one generated loop (the event header and
  * every event class's scopes inlined; `bodies`: event class ID -> common context, specific context, payload;
- * `sole`: the ID an event header without one means). It stops before the content's end at an event it cannot
+ * `sole`: the ID an event header without one means; `record`: see SkippedEvents). It stops before the content's end at an event it cannot
  * read (damaged, unknown class, zero bits long): s.pos, s.clock and the slots are then those after the last
  * event read, and the per-event decoders take it from there (and report the error).
  */
@@ -539,10 +556,12 @@ export function compileSkipLoop(
   header: StructFieldClass | undefined,
   bodies: ReadonlyMap<number, readonly (StructFieldClass | undefined)[]>,
   sole: number | undefined,
+  record = false,
 ): SkipLoop {
   const g = new Gen({ effects: true, values: false }, true);
   if (header) g.field(header, false);
   if (sole !== undefined) g.emit(`if (eid === -1) eid = ${sole};`);
+  g.emit('pb = p; cyc = clk;');
   g.emit('switch (eid) {');
   for (const [id, scopes] of bodies) {
     g.emit(`case ${id}: {`);
@@ -550,7 +569,7 @@ export function compileSkipLoop(
     g.emit('break; }');
   }
   g.emit('default: break L; }');
-  return g.finishLoop();
+  return g.finishLoop(record);
 }
 
 /** Decoder for one scope struct (or a chain of scopes read back to back, see compileScopes). */

@@ -23,6 +23,7 @@ import type {
 import { DecodeError } from './bits.js';
 import { CtfEagerEventMessage, CtfEventMessage, type PacketData } from './event-message.js';
 import { DEFAULT_WINDOW, FileMedium, type Medium, type WindowPool } from './medium.js';
+import type { SkippedEvents } from './codegen.js';
 import { DecodeState, type Num } from './state.js';
 import { packetBytes as packetBytesOf, type EventClassDecoders, type StreamClassConfig, type TraceDecoders } from './trace-decoders.js';
 
@@ -241,6 +242,32 @@ export class CtfStreamIterator implements MessageStream {
     return this.next();
   }
 
+  /**
+   * Reads up to `max` events of the current packet at once (compileSkipLoop's recording loop) into `out`, as
+   * nextRaw() would return them one by one (their packet: evPacket, evPacketContext; their class decoders:
+   * ecdOf(id)); 0 when nextRaw() must go on (not in a packet's events, a quirk's order, an event the loop
+   * leaves to the per-event decoders).
+   */
+  readRawEvents(max: number, out: SkippedEvents): number {
+    const st = this.st;
+    if (this.state !== St.Events || this.qi !== this.queue.length || this.delayedBegin !== undefined || this.eager || st.pos >= st.end || !this.hasClock) return 0;
+    const loop = this.dec.skipLoop(this.cfg!, true);
+    if (loop === null) return 0;
+    const n = loop(st, max, out);
+    this.returned += n;
+    return n;
+  }
+
+  /** The class decoders of event class `id` of the current packet's stream class (an ID readRawEvents() gave). */
+  ecdOf(id: number): EventClassDecoders {
+    let ecd = this.ecds[id];
+    if (ecd === undefined) {
+      ecd = this.dec.eventClass(this.cfg!, id)!;
+      this.ecds[id] = ecd;
+    }
+    return ecd;
+  }
+
   /** The event nextRaw() read last (see there). */
   evEcd: EventClassDecoders | undefined;
   evPos = 0;
@@ -267,7 +294,7 @@ export class CtfStreamIterator implements MessageStream {
           const st = this.st;
           // The generated loop stops at an event it cannot read; the per-event decoders then report it.
           const loop = this.dec.skipLoop(this.cfg!);
-          if (loop !== null) n += loop(st);
+          if (loop !== null) n += loop(st, Infinity);
           while (st.pos < st.end) {
             this.eventDecoders(st);
             n++;

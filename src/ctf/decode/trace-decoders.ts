@@ -183,22 +183,25 @@ export class TraceDecoders {
     return d;
   }
 
-  private readonly skipLoops = new Map<StreamClassConfig, SkipLoop | null>();
+  private readonly skipLoops = [new Map<StreamClassConfig, SkipLoop | null>(), new Map<StreamClassConfig, SkipLoop | null>()];
 
   /**
-   * The events of a packet of this stream class read in one generated loop (compileSkipLoop), for readers
-   * that make no event messages; null when the stream class has too many event classes for one function.
+   * The events of a packet of this stream class read in one generated loop (compileSkipLoop, recording each
+   * event when `record`), for readers that make no event messages; null when the stream class has too many
+   * event classes for one function.
    */
-  skipLoop(cfg: StreamClassConfig): SkipLoop | null {
-    let loop = this.skipLoops.get(cfg);
+  skipLoop(cfg: StreamClassConfig, record = false): SkipLoop | null {
+    const cache = this.skipLoops[record ? 1 : 0]!;
+    let loop = cache.get(cfg);
     if (loop !== undefined) return loop;
     const classes = cfg.sc.eventClasses;
     loop = null;
-    if (classes.size <= SKIP_LOOP_CLASSES) {
+    // Recorded IDs are 32-bit (and ecd caches are arrays).
+    if (classes.size <= SKIP_LOOP_CLASSES && (!record || [...classes.keys()].every((id) => id >= 0 && id < 1e6))) {
       const bodies = new Map([...classes].map(([id, ec]) => [id, [cfg.sc.eventCommonContext, ec.specificContext, ec.payload]] as const));
-      loop = compileSkipLoop(cfg.sc.eventHeader, bodies, cfg.soleEventClass?.id);
+      loop = compileSkipLoop(cfg.sc.eventHeader, bodies, cfg.soleEventClass?.id, record);
     }
-    this.skipLoops.set(cfg, loop);
+    cache.set(cfg, loop);
     return loop;
   }
 
