@@ -183,6 +183,8 @@ function record(dir, n) {
   writeFileSync(join(dir, '.events'), String(n));
 }
 
+const { freshViewBundle } = await import(join(root, 'dist', 'src', 'cli', 'entry.js'));
+if (freshViewBundle() === undefined) console.log('note: the view bundle is missing or stale (npm run build makes it): bin/ltt loads the view module by module');
 const runs = Math.max(1, Number(opt('--runs', '2')));
 const summary = [];
 for (const kind of kinds) {
