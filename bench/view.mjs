@@ -6,7 +6,7 @@
 //   sequences, enums, integer arrays and sequences (hex too).
 // Both traces are cached in /tmp (keyed by the event count).
 //
-// Usage (after `npx tsc -p .`): node bench/view.mjs [--events N] [--runs R] [--kinds kernel,ust] [--no-verify]
+// Usage (after `npm run build`: bin/ltt loads the view bundle it makes): node bench/view.mjs [--events N] [--runs R] [--kinds kernel,ust] [--no-verify]
 // Prints, per trace kind: wall/CPU time of ltt view > /dev/null, babeltrace2 > /dev/null, ltt view -o dummy and
 // babeltrace2 -c sink.utils.dummy; the ratios; peak RSS (from /usr/bin/time); and whether both tools print the
 // same bytes (sha256 of the whole output).
@@ -183,6 +183,8 @@ function record(dir, n) {
   writeFileSync(join(dir, '.events'), String(n));
 }
 
+const { freshViewBundle } = await import(join(root, 'dist', 'src', 'cli', 'entry.js'));
+if (freshViewBundle() === undefined) console.log('note: the view bundle is missing or stale (npm run build makes it): bin/ltt loads the view module by module');
 const runs = Math.max(1, Number(opt('--runs', '2')));
 const summary = [];
 for (const kind of kinds) {

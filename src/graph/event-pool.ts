@@ -54,12 +54,22 @@ export class EventPoolModel {
   }
 
   acquire(m: EventMessage): void {
-    const p = this.pool(m.ec);
-    m.poolSlot = p.free.length > 0 ? p.free.pop()! : p.made++;
+    m.poolSlot = this.take(m.ec);
   }
 
   release(m: EventMessage): void {
-    this.pool(m.ec).free.push(m.poolSlot ?? 0);
+    this.give(m.ec, m.poolSlot ?? 0);
+  }
+
+  /** An object of event class `ec` for an event decoded now: its slot. */
+  take(ec: EventClass): number {
+    const p = this.pool(ec);
+    return p.free.length > 0 ? p.free.pop()! : p.made++;
+  }
+
+  /** The event holding object `slot` of `ec` was printed. */
+  give(ec: EventClass, slot: number): void {
+    this.pool(ec).free.push(slot);
   }
 }
 

@@ -61,7 +61,7 @@ interface PreReadOptions extends MuxOptions {
   readonly stopped: (order: number[]) => void;
 }
 
-type Key = number | bigint;
+export type Key = number | bigint;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -220,6 +220,126 @@ function offsetNs(c: ClockClass): bigint {
   return c.offsetSeconds * 1_000_000_000n + cyclesToNs(c.frequency, c.offsetCycles);
 }
 
+/** A binary heap of stream numbers, first the one whose head message goes first (`less`). */
+export class StreamHeap {
+  readonly items: number[] = [];
+  constructor(private readonly less: (a: number, b: number) => boolean) {}
+
+  push(i: number): void {
+    const heap = this.items;
+    let pos = heap.length;
+    heap.push(i);
+    while (pos > 0) {
+      const parent = (pos - 1) >> 1;
+      if (!this.less(i, heap[parent]!)) break;
+      heap[pos] = heap[parent]!;
+      pos = parent;
+    }
+    heap[pos] = i;
+  }
+
+  /** The first stream's head changed. */
+  topChanged(): void {
+    const heap = this.items;
+    const size = heap.length;
+    if (size < 2) return;
+    const item = heap[0]!;
+    let pos = 0;
+    for (;;) {
+      let c = 2 * pos + 1;
+      if (c >= size) break;
+      if (c + 1 < size && this.less(heap[c + 1]!, heap[c]!)) c++;
+      if (!this.less(heap[c]!, item)) break;
+      heap[pos] = heap[c]!;
+      pos = c;
+    }
+    heap[pos] = item;
+  }
+
+  /** The first stream ended. */
+  pop(): void {
+    const heap = this.items;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      this.topChanged();
+    }
+  }
+}
+
+/**
+ * Sort keys (ns from origin) of the messages of the streams `infos`, relative to a common base so that they
+ * stay exact doubles (bigints beyond 2^53).
+ */
+export class MuxKeys {
+  private readonly noClock: boolean;
+  private readonly offRel: Float64Array;
+  private readonly offRelBig: bigint[];
+  private readonly freq: Float64Array;
+  private readonly bigKeys: Uint8Array;
+  private readonly hasClock: Uint8Array;
+
+  constructor(infos: readonly StreamInfo[]) {
+    const n = infos.length;
+    this.noClock = n > 0 && infos.every((s) => !s.sc.defaultClock);
+    let base: bigint | undefined;
+    this.offRel = new Float64Array(n);
+    this.offRelBig = new Array<bigint>(n).fill(0n);
+    this.freq = new Float64Array(n);
+    this.bigKeys = new Uint8Array(n);
+    this.hasClock = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = infos[i]!.sc.defaultClock;
+      if (!c) continue;
+      this.hasClock[i] = 1;
+      const off = offsetNs(c);
+      base ??= off;
+      this.offRelBig[i] = off - base;
+      this.offRel[i] = Number(off - base);
+      this.freq[i] = c.frequency;
+      if (this.offRelBig[i]! > BigInt(MAX_SAFE) || this.offRelBig[i]! < -BigInt(MAX_SAFE)) this.bigKeys[i] = 1;
+    }
+  }
+
+  /** Key of an event of stream i at `cycles` (its stream class has a clock). */
+  ofCycles(i: number, cycles: number | bigint): Key {
+    if (typeof cycles === 'number' && this.bigKeys[i] === 0) {
+      const f = this.freq[i]!;
+      const ns = f === 1e9 ? cycles : Math.trunc((1e9 * cycles) / f);
+      const k = this.offRel[i]! + ns;
+      if (k <= MAX_SAFE && k >= -MAX_SAFE) return k;
+    }
+    const k = this.offRelBig[i]! + cyclesToNs(this.freq[i]!, BigInt(cycles));
+    return k <= BigInt(MAX_SAFE) && k >= -BigInt(MAX_SAFE) ? Number(k) : k;
+  }
+
+  /** Key of message m of stream i; `lastTs`: the key of the message returned last (messages without a time take it). */
+  of(i: number, m: Message, lastTs: Key): Key {
+    if (this.noClock || this.hasClock[i] === 0) return lastTs;
+    let c: number | bigint | undefined;
+    switch (m.type) {
+      case 'event':
+      case 'packet-beginning':
+      case 'packet-end':
+      case 'stream-end':
+        c = m.cycles;
+        break;
+      case 'discarded-events':
+      case 'discarded-packets':
+        c = m.beginCycles;
+        break;
+      default:
+        return lastTs;
+    }
+    return c === undefined ? lastTs : this.ofCycles(i, c);
+  }
+
+  /** Key of an event of stream i at `cycles` (undefined: no clock). */
+  ofEvent(i: number, cycles: number | bigint | undefined, lastTs: Key): Key {
+    return this.noClock || this.hasClock[i] === 0 || cycles === undefined ? lastTs : this.ofCycles(i, cycles);
+  }
+}
+
 /** Merges message streams; see the module comment. */
 export function mux(streams: readonly MessageStream[], opts: MuxOptions = {}): MessageBatches {
   return { [Symbol.asyncIterator]: () => (opts.preRead ? preReadThenMux(streams, opts) : muxGen(streams, opts)) };
@@ -241,63 +361,13 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const batchSize = opts.batchSize ?? 1024;
   const n = streams.length;
   checkClocks(streams.map((s) => s.info));
-  const noClock = n > 0 && streams.every((s) => !s.info.sc.defaultClock);
 
-  // Per stream: clock conversion relative to a common base so keys stay exact doubles.
-  let base: bigint | undefined;
-  const offRel = new Float64Array(n);
-  const offRelBig: bigint[] = new Array(n).fill(0n);
-  const freq = new Float64Array(n);
-  const bigKeys = new Uint8Array(n);
-  const hasClock = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = streams[i]!.info.sc.defaultClock;
-    if (!c) continue;
-    hasClock[i] = 1;
-    const off = offsetNs(c);
-    base ??= off;
-    offRelBig[i] = off - base;
-    offRel[i] = Number(off - base);
-    freq[i] = c.frequency;
-    if (offRelBig[i]! > BigInt(MAX_SAFE) || offRelBig[i]! < -BigInt(MAX_SAFE)) bigKeys[i] = 1;
-  }
-
+  const mk = new MuxKeys(streams.map((s) => s.info));
   let lastTs: Key = -Infinity;
-
-  const keyOfCycles = (i: number, cycles: number | bigint): Key => {
-    if (typeof cycles === 'number' && bigKeys[i] === 0) {
-      const f = freq[i]!;
-      const ns = f === 1e9 ? cycles : Math.trunc((1e9 * cycles) / f);
-      const k = offRel[i]! + ns;
-      if (k <= MAX_SAFE && k >= -MAX_SAFE) return k;
-    }
-    const k = offRelBig[i]! + cyclesToNs(freq[i]!, BigInt(cycles));
-    return k <= BigInt(MAX_SAFE) && k >= -BigInt(MAX_SAFE) ? Number(k) : k;
-  };
-
-  const keyOf = (i: number, m: Message): Key => {
-    if (noClock || hasClock[i] === 0) return lastTs;
-    let c: number | bigint | undefined;
-    switch (m.type) {
-      case 'event':
-      case 'packet-beginning':
-      case 'packet-end':
-      case 'stream-end':
-        c = m.cycles;
-        break;
-      case 'discarded-events':
-      case 'discarded-packets':
-        c = m.beginCycles;
-        break;
-      default:
-        return lastTs;
-    }
-    return c === undefined ? lastTs : keyOfCycles(i, c);
-  };
+  const keyOf = (i: number, m: Message): Key => mk.of(i, m, lastTs);
 
   const heads: Message[] = new Array(n);
   const keys: Key[] = new Array(n);
-  const heap: number[] = [];
 
   const less = (a: number, b: number): boolean => {
     const ka = keys[a]!;
@@ -307,29 +377,8 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     const r = compareMessages(heads[a]!, heads[b]!);
     return r < 0 || (r === 0 && a < b);
   };
-  const siftDown = (pos: number): void => {
-    const size = heap.length;
-    const item = heap[pos]!;
-    for (;;) {
-      let c = 2 * pos + 1;
-      if (c >= size) break;
-      if (c + 1 < size && less(heap[c + 1]!, heap[c]!)) c++;
-      if (!less(heap[c]!, item)) break;
-      heap[pos] = heap[c]!;
-      pos = c;
-    }
-    heap[pos] = item;
-  };
-  const siftUp = (pos: number): void => {
-    const item = heap[pos]!;
-    while (pos > 0) {
-      const parent = (pos - 1) >> 1;
-      if (!less(item, heap[parent]!)) break;
-      heap[pos] = heap[parent]!;
-      pos = parent;
-    }
-    heap[pos] = item;
-  };
+  const sh = new StreamHeap(less);
+  const heap = sh.items;
 
   /** Next message of stream i, awaiting asynchronous media only when they ask for it. */
   const read = async (i: number): Promise<Message | undefined> => {
@@ -472,8 +521,7 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       if (m === undefined) continue;
       heads[i] = m;
       keys[i] = keyOf(i, m);
-      heap.push(i);
-      siftUp(heap.length - 1);
+      sh.push(i);
     }
     let batch: Message[] = [];
     let out = 0;
@@ -521,15 +569,11 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       }
       if (m === undefined) {
         if (stopped !== undefined) streamEnded(i);
-        const last = heap.pop()!;
-        if (heap.length > 0) {
-          heap[0] = last;
-          siftDown(0);
-        }
+        sh.pop();
       } else {
         heads[i] = m;
         keys[i] = keyOf(i, m);
-        if (heap.length > 1) siftDown(0);
+        sh.topChanged();
       }
       if (batch.length >= batchSize) {
         yield batch;

@@ -282,7 +282,8 @@ class FileReader {
   private small: FileMedium | undefined;
   private lastPacketSize = 0;
   constructor(readonly path: string) {
-    this.medium = new FileMedium(path, 1024 * 1024);
+    // Packet properties keep no bytes: one buffer each, overwritten by every read.
+    this.medium = new FileMedium(path, 1024 * 1024, true);
   }
   get size(): number {
     return this.medium.size;
@@ -293,7 +294,7 @@ class FileReader {
     const large = this.lastPacketSize >= LARGE_PACKET;
     let want = Math.min(left, large ? 4096 : 64 * 1024);
     for (;;) {
-      const bytes = large ? (this.small ??= new FileMedium(this.path, 4096)).request(offset, want) : this.medium.request(offset, want);
+      const bytes = large ? (this.small ??= new FileMedium(this.path, 4096, true)).request(offset, want) : this.medium.request(offset, want);
       try {
         const props = dec.readPacketProps(bytes);
         this.lastPacketSize = props.packetSize ?? 0;

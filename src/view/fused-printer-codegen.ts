@@ -38,24 +38,33 @@ export interface FusedScope {
 
 /** Room re-checked before each struct member and array element (same as field-printer-codegen.ts). */
 const MEMBER_ROOM = Math.floor(LINE_SLACK / 2);
+/** Arrays of numbers up to this length are printed by unrolled code. */
+const UNROLL_MAX = 16;
+const SCALAR = new Set<FieldClass['kind']>(['int', 'enum', 'float', 'bool']);
 /** Longest text copied in place (the rest goes through OutputWriter.qstr(), which makes room itself). */
 const PLAIN_MAX = 256;
 
 /** Bytes copied as they are inside quotes: printable ASCII but `"`, `'`, `?` and `\` (print_escape_string()). */
 const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c <= 0x7e; c++) PLAIN[c] = c === 0x22 || c === 0x27 || c === 0x3f || c === 0x5c ? 0 : 1;
+/**
+ * The same for UTF-8 output, where every byte from 0x80 is copied too: a valid UTF-8 sequence is written back
+ * as the same bytes, and an invalid byte as that byte (bits.ts utf8(), OutputWriter.qstr()).
+ */
+const PLAIN_UTF8 = PLAIN.slice();
+PLAIN_UTF8.fill(1, 0x80);
 
 /**
  * Writes `"` + the text array bytes u8[a, e) up to the first NUL + `"` at b[q] when they are printable ASCII
  * needing no escape (then UTF-8 decoding and print_escape_string() change nothing) and returns the new
  * position; -1 otherwise. The caller guarantees PLAIN_MAX + 2 bytes of room.
  */
-function quotePlainText(b: Uint8Array, q: number, u8: Uint8Array, a: number, e: number): number {
+function quotePlainText(b: Uint8Array, q: number, u8: Uint8Array, a: number, e: number, plain: Uint8Array): number {
   if (e - a > PLAIN_MAX) return -1;
   b[q++] = 34;
   for (let i = a; i < e; i++) {
     const c = u8[i]!;
-    if (PLAIN[c] === 0) {
+    if (plain[c] === 0) {
       if (c === 0) break;
       return -1;
     }
@@ -69,12 +78,12 @@ function quotePlainText(b: Uint8Array, q: number, u8: Uint8Array, a: number, e: 
  * quotePlainText() of the NUL-terminated string at u8[a] (its NUL is known to exist): the string's length is
  * the returned position - q - 2. -1 when it needs the slow path (escapes, non-ASCII, longer than PLAIN_MAX).
  */
-function quotePlainCString(b: Uint8Array, q: number, u8: Uint8Array, a: number): number {
+function quotePlainCString(b: Uint8Array, q: number, u8: Uint8Array, a: number, plain: Uint8Array): number {
   b[q++] = 34;
   const lim = a + PLAIN_MAX;
   for (let i = a; ; i++) {
     const c = u8[i]!;
-    if (PLAIN[c] === 0) {
+    if (plain[c] === 0) {
       if (c === 0) break;
       return -1;
     }
@@ -103,11 +112,20 @@ function copyLit(b: Uint8Array, q: number, k: Uint8Array): number {
  */
 function asciiBytesOf(format: (v: number | bigint) => string): (v: number | bigint) => Uint8Array | null {
   const cache = new Map<number | bigint, Uint8Array | null>();
+  // Small values (most enums) through an array: cheaper than the map.
+  const small: (Uint8Array | null | undefined)[] = new Array(256).fill(undefined);
+  const bytes = (v: number | bigint): Uint8Array | null => {
+    const s = format(v);
+    return s.length <= 1024 && /^[\x00-\x7f]*$/.test(s) ? Buffer.from(s, 'latin1') : null;
+  };
   return (v) => {
+    if (typeof v === 'number' && v >= 0 && v < 256) {
+      const e = small[v];
+      return e !== undefined ? e : (small[v] = bytes(v));
+    }
     let e = cache.get(v);
     if (e === undefined) {
-      const s = format(v);
-      e = s.length <= 1024 && /^[\x00-\x7f]*$/.test(s) ? Buffer.from(s, 'latin1') : null;
+      e = bytes(v);
       if (cache.size < 4096) cache.set(v, e);
     }
     return e;
@@ -145,7 +163,12 @@ class Gen {
   readonly lines: string[] = [];
   readonly consts: unknown[] = [];
 
-  constructor(readonly style: FieldStyle) {}
+  /** The table of bytes copied as they are in quoted texts (PLAIN or PLAIN_UTF8), as a constant of the code. */
+  readonly plain: string;
+
+  constructor(readonly style: FieldStyle) {
+    this.plain = this.k(style.latin1 ? PLAIN : PLAIN_UTF8);
+  }
 
   v(prefix = 'v'): string {
     return prefix + this.n++;
@@ -376,7 +399,7 @@ class Gen {
           const r = this.v('r');
           const keep = (e: string): string => (id === null ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${i}, ${e}); `);
           const code =
-            `var ${r} = H.quotePlainCString(b, q, u8, ${i}); ` +
+            `var ${r} = H.quotePlainCString(b, q, u8, ${i}, ${this.plain}); ` +
             `if (${r} >= 0) { p = (${i} + ${r} - q - 1) * 8; ${keep(`${i} + ${r} - q - 2`)}q = ${r}; } ` +
             `else { var ${j} = H.findNul(u8, ${i}, E); p = (${j} + 1) * 8; ${keep(j)}${this.call(`o.qstr(H.utf8(u8, ${i}, ${j}));`)} }`;
           // Empty: the event object's last non-empty text (text-memory.ts).
@@ -408,7 +431,7 @@ class Gen {
       const j = this.v('j');
       const keep = (x: string): string => (id === null ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${a}, ${x}); `);
       const code =
-        `var ${r} = H.quotePlainText(b, q, u8, ${a}, ${e}); if (${r} >= 0) { ${keep(`${a} + ${r} - q - 2`)}q = ${r}; } ` +
+        `var ${r} = H.quotePlainText(b, q, u8, ${a}, ${e}, ${this.plain}); if (${r} >= 0) { ${keep(`${a} + ${r} - q - 2`)}q = ${r}; } ` +
         `else { var ${end} = ${e}; var ${j} = H.findNul(u8, ${a}, ${end}); if (${j} >= 0) ${end} = ${j}; ${keep(end)}${this.call(`o.qstr(H.utf8(u8, ${a}, ${end}));`)} }`;
       if (id === null) this.emit(code);
       else this.emit(`if (${e} === ${a} || u8[${a}] === 0) { ${this.call(`H.recall(o, ${this.mem}, ${id});`)} } else { ${code} }`);
@@ -483,6 +506,18 @@ class Gen {
       this.emit(`p += ${len} * ${fixed};`);
       if (fc.kind === 'array') this.advanced(fc.length * fixed);
       else this.unknownAlign();
+      return;
+    }
+    if (show && fc.kind === 'array' && fc.length <= UNROLL_MAX && fc.length > 0 && SCALAR.has(fc.element.kind)) {
+      // Short arrays of numbers: one copy of the element's code per index, `[i] = ` as literals.
+      this.emit('b[q++] = 91;');
+      for (let k = 0; k < fc.length; k++) {
+        this.room(MEMBER_ROOM);
+        this.lit((k === 0 ? ' ' : ', ') + (this.names ? `[${k}] = ` : ''));
+        this.field(fc.element, true);
+      }
+      this.room(MEMBER_ROOM);
+      this.emit('b[q] = 32; b[q + 1] = 93; q += 2;');
       return;
     }
     this.unknownAlign();

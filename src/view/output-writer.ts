@@ -21,21 +21,30 @@ for (let i = 0; i < 100; i++) {
 }
 
 const HEX_UPPER = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70];
+/** "00" "01" ... "FF" as ASCII byte pairs. */
+const HEX_PAIRS = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  HEX_PAIRS[2 * i] = HEX_UPPER[i >> 4]!;
+  HEX_PAIRS[2 * i + 1] = HEX_UPPER[i & 15]!;
+}
 
 /** Writes `0x` + a non-negative integer < 2^32 in upper-case hex at b[p]; returns the new position. */
 export function writeHex32(b: Uint8Array, p: number, n: number): number {
   b[p] = 48;
   b[p + 1] = 120;
   p += 2;
-  let digits = 1;
-  for (let t = n >>> 4; t > 0; t >>>= 4) digits++;
+  let v = n >>> 0;
+  // Digits from the position of the highest set bit.
+  const digits = v === 0 ? 1 : (35 - Math.clz32(v)) >>> 2;
   let q = p + digits;
   const end = q;
-  let v = n >>> 0;
-  do {
-    b[--q] = HEX_UPPER[v & 15]!;
-    v >>>= 4;
-  } while (v > 0);
+  while (q - p >= 2) {
+    const x = (v & 255) << 1;
+    b[--q] = HEX_PAIRS[x + 1]!;
+    b[--q] = HEX_PAIRS[x]!;
+    v >>>= 8;
+  }
+  if (q > p) b[--q] = HEX_UPPER[v & 15]!;
   return end;
 }
 
@@ -43,9 +52,11 @@ export function writeHex32(b: Uint8Array, p: number, n: number): number {
 export function writeHex64(b: Uint8Array, p: number, hi: number, lo: number): number {
   let q = writeHex32(b, p, hi) + 8;
   const end = q;
-  for (let i = 0; i < 8; i++) {
-    b[--q] = HEX_UPPER[lo & 15]!;
-    lo >>>= 4;
+  for (let i = 0; i < 4; i++) {
+    const x = (lo & 255) << 1;
+    b[--q] = HEX_PAIRS[x + 1]!;
+    b[--q] = HEX_PAIRS[x]!;
+    lo >>>= 8;
   }
   return end;
 }
@@ -69,15 +80,26 @@ export function writeQuotedPlain(b: Uint8Array, p: number, s: string): number {
 
 /** Writes a non-negative integer < 2^32 in decimal at b[p]; returns the new position. */
 export function writeUint32(b: Uint8Array, p: number, n: number): number {
-  const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+  let v = n >>> 0;
+  if (v < 10) {
+    b[p] = 48 + v;
+    return p + 1;
+  }
+  const digits = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
   let q = p + digits;
   const end = q;
-  let v = n >>> 0;
-  do {
-    const d = (v / 10) >>> 0;
-    b[--q] = 48 + (v - d * 10);
+  // Two digits per division.
+  while (v >= 100) {
+    const d = (v / 100) >>> 0;
+    const r = (v - d * 100) << 1;
+    b[--q] = DIGIT_PAIRS[r + 1]!;
+    b[--q] = DIGIT_PAIRS[r]!;
     v = d;
-  } while (v > 0);
+  }
+  if (v >= 10) {
+    b[--q] = DIGIT_PAIRS[2 * v + 1]!;
+    b[--q] = DIGIT_PAIRS[2 * v]!;
+  } else b[--q] = 48 + v;
   return end;
 }
 /** Writes exactly 9 digits, zero padded, of n < 1e9 at b[p]; returns the new position. */

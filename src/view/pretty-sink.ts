@@ -8,8 +8,9 @@
 // no value objects) when it has one; other events, and event classes it does not handle, through the values.
 
 import type { ClockClass, EventClass, StructFieldClass } from '../ctf/ir/trace-class.js';
-import type { DiscardedItemsMessage, EventMessage, Message, StructValue, TraceInfo } from '../ctf/ir/message.js';
-import { CtfEventMessage } from '../ctf/decode/event-message.js';
+import type { Cycles, DiscardedItemsMessage, EventMessage, Message, StreamInfo, StructValue, TraceInfo } from '../ctf/ir/message.js';
+import { bodyStateAt, CtfEventMessage, type PacketData } from '../ctf/decode/event-message.js';
+import type { EventClassDecoders } from '../ctf/decode/trace-decoders.js';
 import { compileFusedEvent, type FusedEventPrinter, type FusedScope } from './fused-printer-codegen.js';
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
 import { LINE_SLACK, OutputWriter } from './output-writer.js';
@@ -41,6 +42,8 @@ const PC_SLOTS = 8;
 /** Longer packet context texts are printed per event (the fused line assumes LINE_SLACK room). */
 const PC_TEXT_MAX = 512;
 const EMPTY = new Uint8Array(0);
+/** Entries of writeRawEvent()'s printer cache (a power of two). */
+const ECD_CACHE = 64;
 /** Events between two detach() of all text memories: packet windows they keep alive stay few. */
 const DETACH_EVERY = 1 << 16;
 
@@ -129,24 +132,24 @@ export class PrettySink {
   private lastPrinter: EventPrinter | undefined;
   private lastEc: EventClass | undefined;
 
-  private printerFor(m: EventMessage): EventPrinter {
+  private printerFor(ec: EventClass, stream: StreamInfo): EventPrinter {
     // Runs of the same event class are common: skip the map lookup for them.
-    const trace = m.stream.trace;
-    if (m.ec === this.lastEc && this.lastPrinter!.trace === trace) return this.lastPrinter!;
-    const found = this.lookupPrinter(m, trace);
-    this.lastEc = m.ec;
+    const trace = stream.trace;
+    if (ec === this.lastEc && this.lastPrinter!.trace === trace) return this.lastPrinter!;
+    const found = this.lookupPrinter(ec, stream, trace);
+    this.lastEc = ec;
     this.lastPrinter = found;
     return found;
   }
 
-  private lookupPrinter(m: EventMessage, trace: TraceInfo): EventPrinter {
-    const list = this.printers.get(m.ec);
+  private lookupPrinter(ec: EventClass, stream: StreamInfo, trace: TraceInfo): EventPrinter {
+    const list = this.printers.get(ec);
     if (list) {
       for (let i = 0; i < list.length; i++) if (list[i]!.trace === trace) return list[i]!;
     }
-    const p = this.buildPrinter(m);
+    const p = this.buildPrinter(ec, stream);
     if (list) list.push(p);
-    else this.printers.set(m.ec, [p]);
+    else this.printers.set(ec, [p]);
     return p;
   }
 
@@ -165,11 +168,10 @@ export class PrettySink {
     return p;
   }
 
-  private buildPrinter(m: EventMessage): EventPrinter {
+  private buildPrinter(ec: EventClass, stream: StreamInfo): EventPrinter {
     const o = this.opts;
-    const sc = m.stream.sc;
-    const ec = m.ec;
-    const trace = m.stream.trace;
+    const sc = stream.sc;
+    const trace = stream.trace;
     const env = trace.tc.env;
     const names = o.nameHeader;
     const clock = sc.defaultClock;
@@ -283,8 +285,8 @@ export class PrettySink {
   private readonly pcWriter: OutputWriter;
   private pcFlushed = false;
 
-  private writeTimestamp(o: OutputWriter, p: EventPrinter, m: EventMessage): void {
-    if (this.defaultTimestamp && this.ts.writeDefault(o, p.clock!, m.cycles)) return;
+  private writeTimestamp(o: OutputWriter, p: EventPrinter, cycles: Cycles): void {
+    if (this.defaultTimestamp && this.ts.writeDefault(o, p.clock!, cycles)) return;
     const opts = this.opts;
     const names = opts.nameHeader;
     if (names) {
@@ -292,8 +294,8 @@ export class PrettySink {
       o.lit(this.timestampNames);
     } else o.byte(91);
     if (this.useColors) o.ascii(this.cc.bold + this.cc.fgBrightYellow);
-    if (opts.clockCycles) o.ascii(this.ts.eventCycles(m.cycles));
-    else this.ts.writeEventWall(o, p.clock!, m.cycles);
+    if (opts.clockCycles) o.ascii(this.ts.eventCycles(cycles));
+    else this.ts.writeEventWall(o, p.clock!, cycles);
     if (this.useColors) o.ascii(this.cc.reset);
     if (!names) {
       o.byte(93);
@@ -311,11 +313,51 @@ export class PrettySink {
   }
 
   private writeEvent(o: OutputWriter, m: EventMessage): void {
-    const p = this.printerFor(m);
+    const p = this.printerFor(m.ec, m.stream);
     o.ensure(LINE_SLACK + p.header.length);
     this.lineStart = o.pos;
-    if (p.clock) this.writeTimestamp(o, p, m);
+    if (p.clock) this.writeTimestamp(o, p, m.cycles);
     this.writeFields(o, p, m);
+  }
+
+  /**
+   * Prints an event that has no message (the fused reading loop, fused-view.ts): event class `ecd.ec` of
+   * `stream` at `cycles`, babeltrace2 event object `slot`, read from bit `pos` of packet `pk` (as
+   * CtfEventMessage keeps it). Valid for any event class: one the fused printers do not handle gets its message.
+   */
+  writeRawEvent(stream: StreamInfo, ecd: EventClassDecoders, cycles: Cycles, slot: number, pk: PacketData, pc: StructValue | undefined, pos: number): void {
+    const o = this.out;
+    // Event classes alternate: a direct-mapped cache on the class decoders (one per class and trace).
+    const h = ecd.ec.id & (ECD_CACHE - 1);
+    let p = this.ecdPrinters[h]!;
+    if (this.ecdKeys[h] !== ecd) {
+      p = this.ecdPrinters[h] = this.printerFor(ecd.ec, stream);
+      this.ecdKeys[h] = ecd;
+    }
+    o.ensure(LINE_SLACK + p.header.length);
+    this.lineStart = o.pos;
+    if (p.clock) this.writeTimestamp(o, p, cycles);
+    if (p.fused !== null) {
+      const pcText = p.packetContext ? this.packetContextText(p.packetContext, pc) : EMPTY;
+      if (pcText !== null) {
+        const mem = p.memories[slot] ?? this.newMemories(p, slot);
+        if (++this.sinceDetach === DETACH_EVERY) this.detachTexts();
+        p.fused(o, bodyStateAt(pk, pos, ecd), pcText, mem);
+        return;
+      }
+    }
+    const m = new CtfEventMessage(stream, ecd.ec, cycles, pc, pk, pos, ecd);
+    m.poolSlot = slot;
+    this.writeFields(o, p, m);
+  }
+
+  private readonly ecdKeys: (EventClassDecoders | undefined)[] = new Array(ECD_CACHE).fill(undefined);
+  private readonly ecdPrinters: (EventPrinter | undefined)[] = new Array(ECD_CACHE).fill(undefined);
+
+  /** Prints a message of the fused reading loop that is not an event made there (see consume()). */
+  writeMessage(m: Message): void {
+    if (m.type === 'event') this.writeEvent(this.out, m);
+    else if (m.type === 'discarded-events' || m.type === 'discarded-packets') this.discarded(m);
   }
 
   /**
@@ -323,7 +365,7 @@ export class PrettySink {
    * fields are printed where nobody sees them, for the text memories only.
    */
   private noteTexts(m: EventMessage): void {
-    const p = this.printerFor(m);
+    const p = this.printerFor(m.ec, m.stream);
     const mem = p.memories[m.poolSlot ?? 0] ?? this.newMemories(p, m.poolSlot ?? 0);
     if (!mem.some((t) => t.follows)) return;
     const o = (this.scratch ??= new OutputWriter(() => {}, this.opts.stringEncoding, undefined, true));

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { LttError } from '../errors.js';
 import { parseMetadata } from '../ctf/metadata.js';
 import type { MessageBatches } from '../ctf/ir/message.js';
+import { WindowPool } from '../ctf/decode/medium.js';
+import type { CtfStreamIterator } from '../ctf/decode/msg-iter.js';
 import { readingGraph, runDummyGraph, type ReadingGraphOptions } from '../graph/open-trace.js';
 import { openCtfFs, type CtfFsSource, type CtfFsTrace } from '../graph/source-ctf-fs.js';
 import { makeCalendar, toEpochSeconds } from './local-time.js';
@@ -61,6 +63,23 @@ function earliestNs(traces: readonly CtfFsTrace[]): bigint | undefined {
 export async function openReadingGraph(cfg: ViewConfig, releaseBytes?: () => void): Promise<MessageBatches> {
   const { source, opts } = await openSource(cfg, releaseBytes);
   return readingGraph(source, opts);
+}
+
+/**
+ * How the pretty sink reads: 'fused' (fused-view.ts: streams merged and printed in one loop, no messages) when
+ * no trimmer sits between the streams and the sink; else 'general' (openReadingGraph and PrettySink.consume).
+ */
+export type PrettyLoop = 'fused' | 'general';
+
+export function prettyLoopFor(cfg: ViewConfig): PrettyLoop {
+  return cfg.begin || cfg.end || cfg.streamIntersection ? 'general' : 'fused';
+}
+
+/** The data streams of the fused loop, their read windows recycled through `windows`. */
+export async function openFusedStreams(cfg: ViewConfig): Promise<{ streams: CtfStreamIterator[]; windows: WindowPool }> {
+  const { source } = await openSource(cfg);
+  const windows = new WindowPool();
+  return { streams: source.createStreams({ windows }), windows };
 }
 
 /** `-o dummy`: reads the whole graph (see runDummyGraph). */

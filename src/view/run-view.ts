@@ -11,7 +11,8 @@ import { runCounter } from '../graph/sinks.js';
 import { colorsSupported } from './pretty-options.js';
 import { OutputWriter, writeStderr } from './output-writer.js';
 import { PrettySink } from './pretty-sink.js';
-import { openReadingGraph, readMetadataText, runDummyView } from './reading-graph.js';
+import { runFusedView } from './fused-view.js';
+import { openFusedStreams, openReadingGraph, prettyLoopFor, readMetadataText, runDummyView, type PrettyLoop } from './reading-graph.js';
 import { parseViewArgs, VIEW_HELP, ViewArgsError, type ViewConfig } from './view-args.js';
 
 /** One line for the user: the first line of the message, never a stack. */
@@ -96,19 +97,28 @@ async function run(cfg: ViewConfig, started: { output: boolean }): Promise<numbe
     return 0;
   }
   const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, enc) : OutputWriter.stdout(enc);
-  const sink = new PrettySink(cfg.pretty, out, writeStderr);
   try {
-    const batches = await openReadingGraph(cfg, () => sink.detachTexts());
-    for await (const batch of batches) {
-      started.output = true;
-      sink.consume(batch);
-      if (out.closed) break;
-    }
+    await printPretty(cfg, new PrettySink(cfg.pretty, out, writeStderr), out, prettyLoopFor(cfg), () => (started.output = true));
   } finally {
     // What was decoded before a failure is printed.
     out.close();
   }
   return 0;
+}
+
+/** The pretty sink's reading, by the loop given (prettyLoopFor() chooses; tests compare both). */
+export async function printPretty(cfg: ViewConfig, sink: PrettySink, out: OutputWriter, loop: PrettyLoop, started: () => void = () => {}): Promise<void> {
+  if (loop === 'fused') {
+    const { streams, windows } = await openFusedStreams(cfg);
+    await runFusedView(streams, windows, sink, out, started);
+    return;
+  }
+  const batches = await openReadingGraph(cfg, () => sink.detachTexts());
+  for await (const batch of batches) {
+    started();
+    sink.consume(batch);
+    if (out.closed) break;
+  }
 }
 
 export async function runView(argv: string[]): Promise<number> {

@@ -1,8 +1,11 @@
 // What an ltt process loads before it runs a command: DuckDB's native module (about 0.3 s of CPU time to load)
-// only for the commands that query a trace, not for `ltt view` and the session commands.
+// only for the commands that query a trace, not for `ltt view` and the session commands; the view's modules as
+// one bundle (scripts/build-view-bundle.mjs) only while it is fresh.
 
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
@@ -54,4 +57,38 @@ test('ltt view on trace folders goes straight to the viewer; sessions, -t, -e an
   assert.equal(direct.stdout, viaMain.stdout);
   assert.equal(direct.stderr, viaMain.stderr);
   assert.ok(direct.stdout.length > 10000);
+});
+
+test('bin/ltt takes the view bundle only while every module it was made from is unchanged', async () => {
+  const { freshViewBundle } = await import('../../src/cli/entry.js');
+  const dir = mkdtempSync(join(tmpdir(), 'ltt-view-bundle-'));
+  try {
+    const url = pathToFileURL(dir + '/');
+    assert.equal(freshViewBundle(url), undefined, 'no bundle');
+    writeFileSync(join(dir, 'a.js'), 'export const a = 1;\n');
+    writeFileSync(join(dir, 'run-view.bundle.js'), '');
+    const st = statSync(join(dir, 'a.js'));
+    writeFileSync(join(dir, 'run-view.bundle.json'), JSON.stringify({ inputs: { 'a.js': [st.size, st.mtimeMs] } }));
+    assert.equal(freshViewBundle(url), new URL('run-view.bundle.js', url).href);
+    // A rebuild of the module (tsc without the bundle script) makes the bundle stale.
+    utimesSync(join(dir, 'a.js'), st.atime, new Date(st.mtimeMs + 5000));
+    assert.equal(freshViewBundle(url), undefined, 'module rebuilt');
+    rmSync(join(dir, 'a.js'));
+    assert.equal(freshViewBundle(url), undefined, 'module gone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // The build's bundle, when fresh, prints what the modules print.
+  const real = freshViewBundle();
+  if (real !== undefined) {
+    const trace = join(REPO_ROOT, 'test', 'view', 'lttng-ust-texts', 'traces', 'pid');
+    const run = (module: string): string =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', `process.exitCode = await (await import(${JSON.stringify(module)})).runView(['-n', 'all', ${JSON.stringify(trace)}])`], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      }).stdout;
+    const bundled = run(real);
+    assert.ok(bundled.length > 10000);
+    assert.equal(bundled, run(pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'view', 'run-view.js')).href));
+  }
 });

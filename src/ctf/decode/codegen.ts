@@ -99,7 +99,19 @@ class Gen {
   private readonly lines: string[] = [];
   private consts: unknown[] = [];
 
-  constructor(readonly mode: GenMode) {}
+  /**
+   * @param loop code for compileSkipLoop()'s loop: a damaged event ends the loop (`break L`, its effects not
+   *   kept) instead of throwing, and the clock and event class ID go to the locals `clk` and `eid`.
+   */
+  constructor(
+    readonly mode: GenMode,
+    readonly loop = false,
+  ) {}
+
+  /** Code for a decoding error: the helper call that throws, or the loop's way out. */
+  fail(call: string): string {
+    return this.loop ? 'break L;' : call + ';';
+  }
 
   v(prefix = 'v'): string {
     return prefix + this.n++;
@@ -163,7 +175,7 @@ class Gen {
   rawInt(size: number, signed: boolean, le: boolean, align: number): string {
     this.align(align);
     const v = this.v();
-    this.emit(`if (p + ${size} > E) H.oob(s, p, ${size});`);
+    this.emit(`if (p + ${size} > E) ${this.fail(`H.oob(s, p, ${size})`)}`);
     const byteAligned = align % 8 === 0;
     const fastSizes = size === 8 || size === 16 || size === 32 || size === 64;
     let fast: string | null = null;
@@ -206,6 +218,10 @@ class Gen {
     mapped: boolean,
     slot: number | undefined,
   ): string | null {
+    if (!(build && !fc.hidden) && slot === undefined && !(this.mode.effects && (role !== undefined || mapped))) {
+      this.pass(ic.size, fc.align);
+      return null;
+    }
     const v = this.rawInt(ic.size, ic.signed, ic.byteOrder === 'le', fc.align);
     if (slot !== undefined) this.emit(`S[${slot}] = ${v};`);
     if (this.mode.effects) {
@@ -218,7 +234,7 @@ class Gen {
   role(role: FieldRole, v: string): void {
     switch (role) {
       case 'packet-magic':
-        this.emit(`if (${v} !== 3254525889) H.badMagic(${v});`);
+        this.emit(`if (${v} !== 3254525889) ${this.fail(`H.badMagic(${v})`)}`);
         break;
       case 'stream-class-id':
         this.emit(`s.streamClassId = ${v};`);
@@ -245,7 +261,7 @@ class Gen {
         this.emit(`s.seqNum = ${v};`);
         break;
       case 'event-class-id':
-        this.emit(`s.eventId = ${v};`);
+        this.emit(`${this.loop ? 'eid' : 's.eventId'} = ${v};`);
         break;
       case 'metadata-uuid':
       case 'default-clock-timestamp':
@@ -255,26 +271,38 @@ class Gen {
 
   /** Clock update: 64-bit replaces; n-bit replaces the low bits with one wrap (bits.ts). */
   clock(v: string, size: number): void {
+    const clk = this.loop ? 'clk' : 's.clock';
     if (size >= 64) {
-      this.emit(`s.clock = ${v};`);
+      this.emit(`${clk} = ${v};`);
       return;
     }
     if (size <= 48) {
       const P = POW2[size]!;
       const limit = MAX_SAFE - 2 * P;
       this.emit(
-        `if (typeof (c = s.clock) === 'number' && c < ${limit}) { t = c % ${P}; ` +
-          `s.clock = c - t + ${v} + (${v} < t ? ${P} : 0); } else s.clock = H.clockUpdateBig(s.clock, ${v}, ${size});`,
+        `if (typeof (c = ${clk}) === 'number' && c < ${limit}) { t = c % ${P}; ` +
+          `${clk} = c - t + ${v} + (${v} < t ? ${P} : 0); } else ${clk} = H.clockUpdateBig(${clk}, ${v}, ${size});`,
       );
       return;
     }
-    this.emit(`s.clock = H.clockUpdateBig(s.clock, ${v}, ${size});`);
+    this.emit(`${clk} = H.clockUpdateBig(${clk}, ${v}, ${size});`);
+  }
+
+  /** Steps over `size` bits nobody reads (bounds checked). */
+  pass(size: number, align: number): void {
+    this.align(align);
+    this.emit(`if (p + ${size} > E) ${this.fail(`H.oob(s, p, ${size})`)}`);
+    this.emit(`p += ${size};`);
   }
 
   float(size: number, le: boolean, align: number, build: boolean): string | null {
+    if (!build) {
+      this.pass(size, align);
+      return null;
+    }
     this.align(align);
     const v = this.v();
-    this.emit(`if (p + ${size} > E) H.oob(s, p, ${size});`);
+    this.emit(`if (p + ${size} > E) ${this.fail(`H.oob(s, p, ${size})`)}`);
     const fast = `dv.getFloat${size}(p >>> 3, ${le})`;
     const slow = `H.rdFloat(u8, p, ${size}, ${le})`;
     if (align % 8 === 0) this.emit(`var ${v} = ${fast};`);
@@ -294,9 +322,9 @@ class Gen {
       if (fc.staticLength !== undefined) this.emit(`var ${len} = ${fc.staticLength};`);
       else {
         this.emit(`var ${len} = S[${fc.lengthSlot}];`);
-        this.emit(`if (typeof ${len} !== 'number' || ${len} < 0) H.badLength(${len});`);
+        this.emit(`if (typeof ${len} !== 'number' || ${len} < 0) ${this.fail(`H.badLength(${len})`)}`);
       }
-      this.emit(`if (p + ${len} * 8 > E) H.oob(s, p, ${len} * 8);`);
+      this.emit(`if (p + ${len} * 8 > E) ${this.fail(`H.oob(s, p, ${len} * 8)`)}`);
       this.emit(`var ${i} = p >>> 3;`);
       if (v) {
         if (wide) this.emit(`var ${v} = H.wideText(u8, ${i}, ${i} + ${len}, ${JSON.stringify(fc.encoding)});`);
@@ -312,7 +340,7 @@ class Gen {
       const unit = fc.encoding.startsWith('utf16') ? 2 : 4;
       this.emit(`var ${j} = ${i};`);
       this.emit(
-        `for (;;) { if ((${j} + ${unit}) * 8 > E) H.noNul(p); ` +
+        `for (;;) { if ((${j} + ${unit}) * 8 > E) ${this.fail(`H.noNul(p)`)} ` +
           (unit === 2
             ? `if (u8[${j}] === 0 && u8[${j} + 1] === 0) break; ${j} += 2; }`
             : `if (u8[${j}] === 0 && u8[${j} + 1] === 0 && u8[${j} + 2] === 0 && u8[${j} + 3] === 0) break; ${j} += 4; }`),
@@ -322,7 +350,7 @@ class Gen {
       return v;
     }
     this.emit(`var ${j} = H.findNul(u8, ${i}, E >>> 3);`);
-    this.emit(`if (${j} < 0) H.noNul(p);`);
+    this.emit(`if (${j} < 0) ${this.fail(`H.noNul(p)`)}`);
     if (v) this.emit(`var ${v} = H.utf8(u8, ${i}, ${j});`);
     this.emit(`p = (${j} + 1) * 8;`);
     return v;
@@ -366,11 +394,11 @@ class Gen {
     else {
       this.emit(`var ${len} = S[${fc.lengthSlot}];`);
       // Every element takes at least one bit: a longer sequence is damage (and must not allocate).
-      this.emit(`if (typeof ${len} !== 'number' || ${len} < 0 || ${len} > E - p) H.badLength(${len});`);
+      this.emit(`if (typeof ${len} !== 'number' || ${len} < 0 || ${len} > E - p) ${this.fail(`H.badLength(${len})`)}`);
     }
     if (fc.isText) {
       const i = this.v('i');
-      this.emit(`if (p + ${len} * 8 > E) H.oob(s, p, ${len} * 8);`);
+      this.emit(`if (p + ${len} * 8 > E) ${this.fail(`H.oob(s, p, ${len} * 8)`)}`);
       this.emit(`var ${i} = p >>> 3;`);
       const v = b ? this.v() : null;
       if (v) this.emit(`var ${v} = H.text(u8, ${i}, ${i} + ${len});`);
@@ -379,7 +407,7 @@ class Gen {
     }
     const fixed = this.fixedSize(fc.element);
     if (!b && fixed > 0) {
-      this.emit(`if (p + ${len} * ${fixed} > E) H.oob(s, p, ${len} * ${fixed});`);
+      this.emit(`if (p + ${len} * ${fixed} > E) ${this.fail(`H.oob(s, p, ${len} * ${fixed})`)}`);
       this.emit(`p += ${len} * ${fixed};`);
       return null;
     }
@@ -409,8 +437,8 @@ class Gen {
       if (v) this.emit(`${v} = new H.VariantValue(${idx}, ${ov === null ? 'null' : ov});`);
       this.emit('}');
     });
-    if (first) this.emit(`H.noOption(${t});`);
-    else this.emit(`else H.noOption(${t});`);
+    if (first) this.emit(`${this.fail(`H.noOption(${t})`)}`);
+    else this.emit(`else ${this.fail(`H.noOption(${t})`)}`);
     return v;
   }
 
@@ -424,7 +452,7 @@ class Gen {
     // LEB128: numbers while below 2^53 (7 bits per byte), bigints beyond.
     this.emit(`var ${v} = 0, ${shift} = 1, ${by}, ${big} = null;`);
     this.emit(
-      `for (var ${q} = 0;; ${q}++) { if (p + 8 > E) H.oob(s, p, 8); ${by} = u8[p >>> 3]; p += 8; ` +
+      `for (var ${q} = 0;; ${q}++) { if (p + 8 > E) ${this.fail(`H.oob(s, p, 8)`)} ${by} = u8[p >>> 3]; p += 8; ` +
         `if (${big} === null && ${q} < 7) { ${v} += (${by} & 127) * ${shift}; } ` +
         `else { if (${big} === null) ${big} = BigInt(${v}); ${big} += BigInt(${by} & 127) << BigInt(7 * ${q}); } ` +
         `${shift} *= 128; if ((${by} & 128) === 0) break; }`,
@@ -447,9 +475,9 @@ class Gen {
     if (staticLength !== undefined) this.emit(`var ${len} = ${staticLength};`);
     else {
       this.emit(`var ${len} = S[${lengthSlot}];`);
-      this.emit(`if (typeof ${len} !== 'number' || ${len} < 0) H.badLength(${len});`);
+      this.emit(`if (typeof ${len} !== 'number' || ${len} < 0) ${this.fail(`H.badLength(${len})`)}`);
     }
-    this.emit(`if (p + ${len} * 8 > E) H.oob(s, p, ${len} * 8);`);
+    this.emit(`if (p + ${len} * 8 > E) ${this.fail(`H.oob(s, p, ${len} * 8)`)}`);
     const v = build ? this.v() : null;
     if (v) this.emit(`var ${v} = u8.slice(p >>> 3, (p >>> 3) + ${len});`);
     this.emit(`p += ${len} * 8;`);
@@ -501,6 +529,24 @@ class Gen {
     }
   }
 
+  finishLoop(record: boolean): SkipLoop {
+    // With `record`: each event's start, body start, class ID and time (the clock after its header: a number,
+    // else the event is left to the per-event decoders) go to out.pos/body/ids/cycles.
+    const body =
+      `return function skipEvents(s, max, out) {\n` +
+      `var u8 = s.u8, dv = s.dv, E = s.end, S = s.slots, t, c, p = s.pos, clk = s.clock, eid, n = 0, p0, pb, cyc;\n` +
+      (record ? 'var RP = out.pos, RB = out.body, RI = out.ids, RC = out.cycles;\n' : '') +
+      `L: while (p < E && n < max) {\n` +
+      `p0 = p; eid = -1;\n` +
+      this.lines.join('\n') +
+      `\nif (p === p0) break;\n` +
+      (record ? 'if (typeof cyc !== "number") break;\nRP[n] = p0; RB[n] = pb; RI[n] = eid; RC[n] = cyc;\n' : '') +
+      `s.pos = p; s.clock = clk; n++;\n}\nreturn n;\n};`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => SkipLoop;
+    return factory(HELPERS, this.consts);
+  }
+
   finish(result: string | null, tail = ''): ScopeDecoder {
     const body =
       `return function decode(s, o) {\n` +
@@ -540,6 +586,48 @@ export function compileScopeSink(
     if (sc) g.sinkStruct(sc, i, sink);
   });
   return g.finish(null);
+}
+
+/** Where compileSkipLoop()'s recording function puts what it read of each event (indexes from 0). */
+export interface SkippedEvents {
+  /** Bit position of the event. */
+  readonly pos: Int32Array;
+  /** Bit position of its body (after the header). */
+  readonly body: Int32Array;
+  /** Its event class ID. */
+  readonly ids: Int32Array;
+  /** Its time (the clock after its header). */
+  readonly cycles: Float64Array;
+}
+
+/** compileSkipLoop()'s function: reads on from s.pos (at most `max` events), returns the number of events read. */
+export type SkipLoop = (s: DecodeState, max: number, out?: SkippedEvents) => number;
+
+/**
+ * The events of a packet read one after the other, effects only, in one generated loop (the event header and
+ * every event class's scopes inlined; `bodies`: event class ID -> common context, specific context, payload;
+ * `sole`: the ID an event header without one means; `record`: see SkippedEvents). It stops before the content's end at an event it cannot
+ * read (damaged, unknown class, zero bits long): s.pos, s.clock and the slots are then those after the last
+ * event read, and the per-event decoders take it from there (and report the error).
+ */
+export function compileSkipLoop(
+  header: StructFieldClass | undefined,
+  bodies: ReadonlyMap<number, readonly (StructFieldClass | undefined)[]>,
+  sole: number | undefined,
+  record = false,
+): SkipLoop {
+  const g = new Gen({ effects: true, values: false }, true);
+  if (header) g.field(header, false);
+  if (sole !== undefined) g.emit(`if (eid === -1) eid = ${sole};`);
+  g.emit('pb = p; cyc = clk;');
+  g.emit('switch (eid) {');
+  for (const [id, scopes] of bodies) {
+    g.emit(`case ${id}: {`);
+    for (const sc of scopes) if (sc) g.field(sc, false);
+    g.emit('break; }');
+  }
+  g.emit('default: break L; }');
+  return g.finishLoop(record);
 }
 
 /** Decoder for one scope struct (or a chain of scopes read back to back, see compileScopes). */

@@ -26,6 +26,24 @@ export interface PacketData {
   readonly dec: TraceDecoders;
 }
 
+/**
+ * The trace's scratch state positioned at the start of the common context of the event at bit `pos` of the
+ * packet `pk` (`pos`: the event's start when ecd.needsHeader, else its body's): slots of the packet and header
+ * restored. Valid until the next call for an event of the same trace.
+ */
+export function bodyStateAt(pk: PacketData, pos: number, ecd: EventClassDecoders): DecodeState {
+  const st = pk.dec.scratch;
+  st.u8 = pk.u8;
+  st.dv = pk.dv;
+  st.end = pk.end;
+  st.pos = pos;
+  if (ecd.needsPacketSlots) {
+    const slots = st.slots;
+    for (let i = 0; i < pk.slots.length; i++) slots[i] = pk.slots[i]!;
+  }
+  if (ecd.needsHeader && pk.header) pk.header(st);
+  return st;
+}
 
 export class CtfEventMessage implements EventMessage {
   readonly type = 'event' as const;
@@ -71,19 +89,7 @@ export class CtfEventMessage implements EventMessage {
   bodyState(): DecodeState | null {
     const pk = this.pk;
     if (pk === null) return null;
-    const st = pk.dec.scratch;
-    st.u8 = pk.u8;
-    st.dv = pk.dv;
-    st.end = pk.end;
-    // `pos` is the event's start when the body needs the header's slots, else the body's start.
-    st.pos = this.pos;
-    const ecd = this.ecd;
-    if (ecd.needsPacketSlots) {
-      const slots = st.slots;
-      for (let i = 0; i < pk.slots.length; i++) slots[i] = pk.slots[i]!;
-    }
-    if (ecd.needsHeader && pk.header) pk.header(st);
-    return st;
+    return bodyStateAt(pk, this.pos, this.ecd);
   }
 
   /** Decodes all scopes now and releases the packet bytes. */

@@ -23,11 +23,14 @@ import type {
 import { DecodeError } from './bits.js';
 import { CtfEagerEventMessage, CtfEventMessage, type PacketData } from './event-message.js';
 import { DEFAULT_WINDOW, FileMedium, type Medium, type WindowPool } from './medium.js';
+import type { SkippedEvents } from './codegen.js';
 import { DecodeState, type Num } from './state.js';
 import { packetBytes as packetBytesOf, type EventClassDecoders, type StreamClassConfig, type TraceDecoders } from './trace-decoders.js';
 
 export const NEED_DATA: unique symbol = Symbol('need-data');
 export type NextResult = Message | undefined | typeof NEED_DATA;
+/** nextRaw(): an event was read; its class decoders, position and time are the iterator's `ev*` fields. */
+export const EVENT: unique symbol = Symbol('event');
 
 /** A source of messages for one data stream (what the muxer merges). */
 export interface MessageStream {
@@ -215,6 +218,70 @@ export class CtfStreamIterator implements MessageStream {
   }
 
   /**
+   * next() without the event message (for a consumer that reads the event from the packet bytes itself):
+   * EVENT when the next message is an event, whose decoders, time and start (evEcd, evCycles, evPos, as
+   * CtfEventMessage keeps them) and packet (evPacket, evPacketContext) stay until the next call. Other
+   * messages, and events in a quirk's delayed order, come as next() returns them.
+   */
+  nextRaw(): NextResult | typeof EVENT {
+    const st = this.st;
+    if (this.state === St.Events && this.qi === this.queue.length && this.delayedBegin === undefined && !this.eager && st.pos < st.end) {
+      const pos = st.pos;
+      let ecd: EventClassDecoders;
+      try {
+        ecd = this.eventDecoders(st);
+      } catch (err) {
+        this.close();
+        throw this.wrap(err);
+      }
+      this.evEcd = ecd;
+      this.evPos = ecd.needsHeader ? pos : this.bodyPos;
+      this.returned++;
+      return EVENT;
+    }
+    return this.next();
+  }
+
+  /**
+   * Reads up to `max` events of the current packet at once (compileSkipLoop's recording loop) into `out`, as
+   * nextRaw() would return them one by one (their packet: evPacket, evPacketContext; their class decoders:
+   * ecdOf(id)); 0 when nextRaw() must go on (not in a packet's events, a quirk's order, an event the loop
+   * leaves to the per-event decoders).
+   */
+  readRawEvents(max: number, out: SkippedEvents): number {
+    const st = this.st;
+    if (this.state !== St.Events || this.qi !== this.queue.length || this.delayedBegin !== undefined || this.eager || st.pos >= st.end || !this.hasClock) return 0;
+    const loop = this.dec.skipLoop(this.cfg!, true);
+    if (loop === null) return 0;
+    const n = loop(st, max, out);
+    this.returned += n;
+    return n;
+  }
+
+  /** The class decoders of event class `id` of the current packet's stream class (an ID readRawEvents() gave). */
+  ecdOf(id: number): EventClassDecoders {
+    let ecd = this.ecds[id];
+    if (ecd === undefined) {
+      ecd = this.dec.eventClass(this.cfg!, id)!;
+      this.ecds[id] = ecd;
+    }
+    return ecd;
+  }
+
+  /** The event nextRaw() read last (see there). */
+  evEcd: EventClassDecoders | undefined;
+  evPos = 0;
+  get evCycles(): Num | undefined {
+    return this.cycles;
+  }
+  get evPacket(): PacketData {
+    return this.pk!;
+  }
+  get evPacketContext(): StructValue | undefined {
+    return this.packetContext;
+  }
+
+  /**
    * For a sink that ignores every message (dummy): reads on, from where next() stopped, without making event
    * messages (the other messages are made and dropped). Returns the number of messages skipped once the
    * stream has ended, or NEED_DATA (await fill(), then call again). Errors as next() throws them.
@@ -225,6 +292,9 @@ export class CtfStreamIterator implements MessageStream {
       for (;;) {
         if (this.state === St.Events && this.delayedBegin === undefined && !this.eager) {
           const st = this.st;
+          // The generated loop stops at an event it cannot read; the per-event decoders then report it.
+          const loop = this.dec.skipLoop(this.cfg!);
+          if (loop !== null) n += loop(st, Infinity);
           while (st.pos < st.end) {
             this.eventDecoders(st);
             n++;

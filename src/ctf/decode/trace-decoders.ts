@@ -8,8 +8,11 @@
 
 import type { EventClass, FieldClass, StreamClass, StructFieldClass, TraceClass } from '../ir/trace-class.js';
 import { DecodeError } from './bits.js';
-import { compileScope, compileScopes, type ScopeDecoder } from './codegen.js';
+import { compileScope, compileScopes, compileSkipLoop, type ScopeDecoder, type SkipLoop } from './codegen.js';
 import { DecodeState, type Num } from './state.js';
+
+/** Event classes up to which a stream class's events are skipped in one generated function (skipLoop()). */
+const SKIP_LOOP_CLASSES = 64;
 
 export interface StreamClassConfig {
   readonly sc: StreamClass;
@@ -178,6 +181,28 @@ export class TraceDecoders {
     };
     m.set(id, d);
     return d;
+  }
+
+  private readonly skipLoops = [new Map<StreamClassConfig, SkipLoop | null>(), new Map<StreamClassConfig, SkipLoop | null>()];
+
+  /**
+   * The events of a packet of this stream class read in one generated loop (compileSkipLoop, recording each
+   * event when `record`), for readers that make no event messages; null when the stream class has too many
+   * event classes for one function.
+   */
+  skipLoop(cfg: StreamClassConfig, record = false): SkipLoop | null {
+    const cache = this.skipLoops[record ? 1 : 0]!;
+    let loop = cache.get(cfg);
+    if (loop !== undefined) return loop;
+    const classes = cfg.sc.eventClasses;
+    loop = null;
+    // Recorded IDs are 32-bit (and ecd caches are arrays).
+    if (classes.size <= SKIP_LOOP_CLASSES && (!record || [...classes.keys()].every((id) => id >= 0 && id < 1e6))) {
+      const bodies = new Map([...classes].map(([id, ec]) => [id, [cfg.sc.eventCommonContext, ec.specificContext, ec.payload]] as const));
+      loop = compileSkipLoop(cfg.sc.eventHeader, bodies, cfg.soleEventClass?.id, record);
+    }
+    cache.set(cfg, loop);
+    return loop;
   }
 
   /**
