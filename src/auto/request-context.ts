@@ -1,6 +1,6 @@
 // Which request the running JavaScript works for, carried from a request's first callback to every callback
 // and promise reaction it causes (the way AsyncLocalStorage carries a store: a symbol on each async resource,
-// set at its creation), and the `node:ctx` events that tell the analysis when the thread's work changes hands.
+// set at its creation; a nextTick's by its async id), and the `node:ctx` events that tell the analysis when the thread's work changes hands.
 //
 // Contract: `current` is the running callback's request id (0: none); `enterRequest(id)` makes a new request
 // current (the caller emitted its node:request_start, which the analysis counts as a ctx change) and tags the
@@ -57,8 +57,21 @@ export function leaveRequest(resource: object | undefined, req: number): void {
   if (r !== undefined && r[kReq] === req) r[kReq] = 0;
 }
 
+// nextTick callbacks (most of a request's async resources) run in the loop turn that queued them, long before
+// 2^16 more ticks are queued: their request is kept by async id in this ring. A symbol on the tick object
+// would cost a property store per tick and an executionAsyncResource() per callback, several times the ring's.
+const TICKS = 1 << 16;
+const tickId = new Float64Array(TICKS);
+const tickReq = new Float64Array(TICKS);
+
 const hook = createHook({
   init(asyncId, type, _trigger, resource) {
+    if (type === 'TickObject') {
+      const s = asyncId & (TICKS - 1);
+      tickId[s] = asyncId;
+      tickReq[s] = current;
+      return;
+    }
     if (current === 0) return;
     const r = resource as Tagged;
     r[kReq] = current;
@@ -67,17 +80,23 @@ const hook = createHook({
       poolSubmit.emit(current, ID_BASE + asyncId, type);
     }
   },
-  before() {
-    const r = executionAsyncResource() as Tagged;
-    const req = r[kReq] ?? 0;
+  before(asyncId) {
+    const s = asyncId & (TICKS - 1);
+    let req: number;
+    let r: Tagged | undefined;
+    if (tickId[s] === asyncId) req = tickReq[s]!;
+    else {
+      r = executionAsyncResource() as Tagged;
+      req = r[kReq] ?? 0;
+    }
     if (req !== emitted) {
       emitted = req;
       context.emit(req);
     }
     current = req;
-    const op = r[kOp];
+    const op = r?.[kOp];
     if (op !== undefined) {
-      r[kOp] = undefined;
+      r![kOp] = undefined;
       poolDone.emit(op);
     }
   },
