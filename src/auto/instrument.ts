@@ -14,12 +14,13 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { onEnablementChange } from '../ust/tracer.js';
 import type { EventClass } from '../ust/tracer.js';
 import * as ev from './node-events.js';
-import { current, enterRequest, newId, setTracking, tag } from './request-context.js';
+import { current, enterRequest, leaveRequest, newId, setTracking } from './request-context.js';
 
 const kId = Symbol('ltt.id');
 const kBytes = Symbol('ltt.bytes');
 const kStatus = Symbol('ltt.status');
-type Obj = Record<symbol, number | undefined> & Record<string, unknown>;
+const kConn = Symbol('ltt.conn');
+type Obj = Record<symbol, unknown> & Record<string, unknown>;
 
 function pathOf(url: unknown): string {
   if (typeof url !== 'string') return '';
@@ -34,10 +35,22 @@ function routeOf(request: Obj): string {
   return (typeof request['baseUrl'] === 'string' ? request['baseUrl'] : '') + route.path;
 }
 
+/**
+ * Bytes the connection has sent, queued writes included. When nothing is queued (`settled`: no response being
+ * sent, or one that finished) the count of bytes handed to the kernel is enough, and cheaper than
+ * `bytesWritten`, which copies the write queue; a request parsed while an earlier response is still being sent
+ * (pipelining) takes the full count.
+ */
+function bytesOut(socket: Message['socket'] | undefined, settled: boolean): number {
+  if (socket === undefined || socket === null) return 0;
+  const n = settled ? socket['_bytesDispatched'] : undefined;
+  return typeof n === 'number' ? n : (socket.bytesWritten ?? 0);
+}
+
 interface Message {
   request: Obj;
   response: Obj;
-  socket: Obj & { bytesWritten?: number; _handle?: object | null };
+  socket: Obj & { bytesWritten?: number };
   process: Obj & { pid?: number; spawnfile?: string };
   worker: { threadId: number };
 }
@@ -58,10 +71,9 @@ const subscriptions: Subscription[] = [
     fn: ({ request, response, socket }) => {
       const req = newId();
       response[kId] = req;
-      response[kBytes] = socket?.bytesWritten ?? 0;
-      enterRequest(req);
+      response[kBytes] = bytesOut(socket, !socket?.['_httpMessage']);
       // The connection's later callbacks (reading the body, writing) belong to this request.
-      tag(socket?._handle, req);
+      response[kConn] = enterRequest(req);
       ev.requestStart.emit(req, String(request['method'] ?? ''), pathOf(request['url']));
     },
   },
@@ -69,10 +81,10 @@ const subscriptions: Subscription[] = [
     channel: 'http.server.response.finish',
     events: SERVER_EVENTS,
     fn: ({ request, response, socket }) => {
-      const req = response[kId];
+      const req = response[kId] as number | undefined;
       if (req === undefined) return;
-      tag(socket?._handle, 0);
-      ev.requestEnd.emit(req, Number(response['statusCode'] ?? 0), (socket?.bytesWritten ?? 0) - (response[kBytes] ?? 0), routeOf(request));
+      leaveRequest(response[kConn] as object | undefined, req);
+      ev.requestEnd.emit(req, Number(response['statusCode'] ?? 0), bytesOut(socket, true) - (response[kBytes] as number), routeOf(request));
     },
   },
   {
@@ -89,14 +101,14 @@ const subscriptions: Subscription[] = [
     channel: 'http.client.response.finish',
     events: [ev.clientStart, ev.clientEnd],
     fn: ({ request, response }) => {
-      if (request[kId] !== undefined) ev.clientEnd.emit(request[kId], Number(response['statusCode'] ?? 0));
+      if (request[kId] !== undefined) ev.clientEnd.emit(request[kId] as number, Number(response['statusCode'] ?? 0));
     },
   },
   {
     channel: 'http.client.request.error',
     events: [ev.clientStart, ev.clientEnd],
     fn: ({ request }) => {
-      if (request[kId] !== undefined) ev.clientEnd.emit(request[kId], 0);
+      if (request[kId] !== undefined) ev.clientEnd.emit(request[kId] as number, 0);
     },
   },
   {
@@ -119,14 +131,14 @@ const subscriptions: Subscription[] = [
     channel: 'undici:request:trailers',
     events: [ev.clientStart, ev.clientEnd],
     fn: ({ request }) => {
-      if (request[kId] !== undefined) ev.clientEnd.emit(request[kId], request[kStatus] ?? 0);
+      if (request[kId] !== undefined) ev.clientEnd.emit(request[kId] as number, (request[kStatus] as number | undefined) ?? 0);
     },
   },
   {
     channel: 'undici:request:error',
     events: [ev.clientStart, ev.clientEnd],
     fn: ({ request }) => {
-      if (request[kId] !== undefined) ev.clientEnd.emit(request[kId], 0);
+      if (request[kId] !== undefined) ev.clientEnd.emit(request[kId] as number, 0);
     },
   },
   {

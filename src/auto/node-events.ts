@@ -16,7 +16,7 @@ function event(name: string, fields: readonly FieldSpec[], level: number = LOG_L
 export const requestStart = event('request_start', [int64('req'), string('method'), string('path')]);
 /** Its response finished (`route`: the framework's route pattern when it set one, else empty). */
 export const requestEnd = event('request_end', [int64('req'), uint16('status'), uint64('bytes'), string('route')]);
-/** The thread now runs a callback of request `req` (0: of none). The event loop's next poll ends it too. */
+/** The thread now runs callbacks of request `req` (0: of none), until the next one; its polls are not work. */
 export const context = event('ctx', [int64('req')], LOG_LEVELS.TRACE_DEBUG);
 /** Work handed to the libuv thread pool (fs, dns, crypto) for `req`, and its completion callback. */
 export const poolSubmit = event('pool_submit', [int64('req'), int64('op'), string('kind')], LOG_LEVELS.TRACE_DEBUG);

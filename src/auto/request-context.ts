@@ -1,15 +1,16 @@
 // Which request the running JavaScript works for, carried from a request's first callback to every callback
 // and promise reaction it causes (the way AsyncLocalStorage carries a store: a symbol on each async resource,
-// set at its creation), and the `node:ctx` events that tell the analysis when the thread's work changes hands.
+// set at its creation; a nextTick's by its async id), and the `node:ctx` events that tell the analysis when the thread's work changes hands.
 //
 // Contract: `current` is the running callback's request id (0: none); `enterRequest(id)` makes a new request
-// current (the caller emitted its node:request_start, which the analysis counts as a ctx change). The async
-// hook runs only while `setTracking(true)`: off, ltt/auto costs no hook call per callback. A callback that is a
-// macrotask (a socket read, a timer, an fs completion, ...) emits node:ctx whenever it belongs to a request,
-// since the event loop may have polled (which ends the previous context) since the last one; a promise reaction
-// or a nextTick runs before the loop polls again, so it emits only when the request changes.
+// current (the caller emitted its node:request_start, which the analysis counts as a ctx change) and tags the
+// running callback's resource (an HTTP server connection's parser) with it, so the parser's later callbacks
+// for that request need no event; `leaveRequest` takes that tag back. The async hook runs only while
+// `setTracking(true)`: off, ltt/auto costs no hook call per callback. node:ctx is emitted only when the
+// request changes: the analysis resumes a thread's last context after each poll of the event loop (it cuts
+// the poll out), so callbacks of one request in a row, in one loop turn or across several, cost no event.
 
-import { createHook, executionAsyncResource } from 'node:async_hooks';
+import { createHook, executionAsyncId, executionAsyncResource } from 'node:async_hooks';
 import { threadId } from 'node:worker_threads';
 import { context, poolDone, poolSubmit } from './node-events.js';
 
@@ -36,48 +37,70 @@ export function newId(): number {
 }
 
 export let current = 0;
+let tracking = false;
 /** The request of the last node:ctx (or request_start) this thread emitted. */
 let emitted = 0;
 
-export function enterRequest(req: number): void {
+/** Makes `req` current; returns the resource of the callback that started it (for leaveRequest), if tagged. */
+export function enterRequest(req: number): object | undefined {
   current = req;
   emitted = req;
+  if (!tracking || executionAsyncId() === 0) return undefined;
+  const r = executionAsyncResource() as Tagged;
+  r[kReq] = req;
+  return r;
 }
 
-/** The request an object (a socket handle, a request) was tagged with, or undefined. */
-export function tag(obj: object | null | undefined, req: number): void {
-  if (obj) (obj as Tagged)[kReq] = req;
+/** The connection's later callbacks (the next request's headers) are no longer `req`'s. */
+export function leaveRequest(resource: object | undefined, req: number): void {
+  const r = resource as Tagged | undefined;
+  if (r !== undefined && r[kReq] === req) r[kReq] = 0;
 }
+
+// nextTick callbacks (most of a request's async resources) run in the loop turn that queued them, long before
+// 2^16 more ticks are queued: their request is kept by async id in this ring. A symbol on the tick object
+// would cost a property store per tick and an executionAsyncResource() per callback, several times the ring's.
+const TICKS = 1 << 16;
+const tickId = new Float64Array(TICKS);
+const tickReq = new Float64Array(TICKS);
 
 const hook = createHook({
   init(asyncId, type, _trigger, resource) {
+    if (type === 'TickObject') {
+      const s = asyncId & (TICKS - 1);
+      tickId[s] = asyncId;
+      tickReq[s] = current;
+      return;
+    }
     if (current === 0) return;
     const r = resource as Tagged;
-    // Negative: a microtask or a nextTick, which runs before the event loop polls again.
-    r[kReq] = type === 'PROMISE' || type === 'TickObject' ? -current : current;
+    r[kReq] = current;
     if (POOL_TYPES.has(type) && poolSubmit.enabled) {
       r[kOp] = ID_BASE + asyncId;
       poolSubmit.emit(current, ID_BASE + asyncId, type);
     }
   },
-  before() {
-    const r = executionAsyncResource() as Tagged;
-    const tagged = r[kReq] ?? 0;
-    const req = tagged < 0 ? -tagged : tagged;
-    if (tagged < 0 ? req !== emitted : req !== 0 || emitted !== 0) {
+  before(asyncId) {
+    const s = asyncId & (TICKS - 1);
+    let req: number;
+    let r: Tagged | undefined;
+    if (tickId[s] === asyncId) req = tickReq[s]!;
+    else {
+      r = executionAsyncResource() as Tagged;
+      req = r[kReq] ?? 0;
+    }
+    if (req !== emitted) {
       emitted = req;
       context.emit(req);
     }
     current = req;
-    const op = r[kOp];
+    const op = r?.[kOp];
     if (op !== undefined) {
-      r[kOp] = undefined;
+      r![kOp] = undefined;
       poolDone.emit(op);
     }
   },
 });
-
-let tracking = false;
 
 export function setTracking(on: boolean): void {
   if (on === tracking) return;

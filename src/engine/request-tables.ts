@@ -7,8 +7,9 @@
 //     server request; one that never ended (the app was killed) has finished = false, end_ts NULL and dur up
 //     to the trace's last event;
 //   request_work(pid, req, tid, ts, end_ts): when a JS thread worked for a request (from node:ctx or
-//     node:request_start to the thread's next context change or its next epoll_wait, i.e. the loop polling),
-//     clipped to the request's life;
+//     node:request_start to the thread's next context change), clipped to the request's life, less the loop's
+//     polls (epoll_wait): ltt/auto emits node:ctx only when the request changes, so a context suspended by a
+//     poll resumes when the poll returns;
 //   request_pool(pid, req, op, kind, ts, end_ts): its libuv thread-pool operations, submit to completion;
 //   request_clients(pid, req, client, ts, end_ts, method, url, status): its outgoing HTTP requests;
 //   request_children(pid, req, ts, child_pid, file) and request_workers(pid, req, ts, thread_id, tid).
@@ -51,15 +52,26 @@ export async function buildRequestTables(conn: DuckDBConnection, hasEvent: (name
       FROM ${from('node:request_start')} s
       LEFT JOIN ${from('node:request_end')} e ON COALESCE(e.pid, -1) = COALESCE(s.pid, -1) AND e.req = s.req
       ORDER BY s.ts;
-    CREATE TEMP TABLE rq_marks AS
+    CREATE TEMP TABLE rq_ctx AS
       SELECT tid, COALESCE(pid, -1) AS pid, ts, req FROM ${from('node:ctx')} WHERE tid IS NOT NULL
-      UNION ALL SELECT tid, COALESCE(pid, -1), ts, req FROM ${from('node:request_start')} WHERE tid IS NOT NULL
-      UNION ALL SELECT tid, -1, ts, 0 FROM syscalls
-        WHERE name IN ${POLLS} AND tid IN (SELECT DISTINCT tid FROM events WHERE name LIKE 'node:%' AND tid IS NOT NULL);
+      UNION ALL SELECT tid, COALESCE(pid, -1), ts, req FROM ${from('node:request_start')} WHERE tid IS NOT NULL;
+    -- A poll suspends the thread's context (ord 2: after a ctx of the same instant); its return resumes it (ord 0).
+    CREATE TEMP TABLE rq_marks AS
+      SELECT tid, ts, ord, CASE ord WHEN 1 THEN pid WHEN 0 THEN COALESCE(last_pid, -1) ELSE -1 END AS pid,
+             CASE ord WHEN 1 THEN req WHEN 0 THEN COALESCE(last_req, 0) ELSE 0 END AS req
+      FROM (
+        SELECT *, last_value(CASE WHEN ord = 1 THEN req END IGNORE NULLS) OVER w AS last_req,
+                  last_value(CASE WHEN ord = 1 THEN pid END IGNORE NULLS) OVER w AS last_pid
+        FROM (
+          SELECT tid, ts, 1 AS ord, pid, req FROM rq_ctx
+          UNION ALL SELECT c.tid, t.x, t.ord, -1, 0 FROM syscalls c, LATERAL (VALUES (c.ts, 2), (c.ts + c.dur, 0)) t(x, ord)
+            WHERE c.name IN ${POLLS} AND c.tid IN (SELECT DISTINCT tid FROM rq_ctx)
+        ) WINDOW w AS (PARTITION BY tid ORDER BY ts, ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      );
     CREATE TABLE request_work AS
       SELECT pid, req, tid, ts, end_ts FROM (
         SELECT r.pid, r.req, w.tid, greatest(w.ts, r.start_ts) AS ts, least(w.end_ts, r.start_ts + r.dur) AS end_ts
-        FROM (SELECT *, lead(ts) OVER (PARTITION BY tid ORDER BY ts) AS end_ts FROM rq_marks) w
+        FROM (SELECT *, lead(ts) OVER (PARTITION BY tid ORDER BY ts, ord) AS end_ts FROM rq_marks) w
         JOIN requests r ON r.pid = w.pid AND r.req = w.req
         WHERE w.req <> 0 AND w.end_ts IS NOT NULL
       ) WHERE end_ts > ts ORDER BY tid, ts;
@@ -77,6 +89,6 @@ export async function buildRequestTables(conn: DuckDBConnection, hasEvent: (name
       SELECT COALESCE(w.pid, -1) AS pid, w.req, w.ts, w.thread_id, t.tid
       FROM ${from('node:worker_start')} w LEFT JOIN ${from('node:thread_start')} t ON COALESCE(t.pid, -1) = COALESCE(w.pid, -1) AND t.thread_id = w.thread_id
       ORDER BY w.ts;
-    DROP TABLE rq_marks;
+    DROP TABLE rq_marks; DROP TABLE rq_ctx;
   `);
 }

@@ -104,13 +104,31 @@ describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
     assert.equal(new Set(ids).size, ids.length, 'request ids are unique');
   });
 
-  it('carries each timer request to its own timer callback, with 8 in flight', () => {
-    for (const st of starts('/timer')) {
-      const req = num(st.f['req']);
-      const later = of('node:ctx', req).filter((c) => c.ns >= st.ns + 25_000_000n);
-      assert.ok(later.length >= 1, `request ${req}: no callback of its own after its 30 ms timer`);
-      assert.equal(later[0]!.tid, st.tid, 'on the main thread');
+  // A request alone in flight: from its start to its end the thread works for it only (the connection's parser
+  // calls back again after the request started, to end the message: those callbacks are the request's too).
+  it('attributes a lone request its whole life: no context change between its start and its end', () => {
+    for (const path of ['/cpu', '/read']) {
+      const st = starts(path)[0]!;
+      const end = of('node:request_end', num(st.f['req']))[0]!;
+      const others = recs.filter((r) => r.name === 'node:ctx' && r.tid === st.tid && r.ns > st.ns && r.ns < end.ns && num(r.f['req']) !== num(st.f['req']));
+      assert.deepEqual(others.map((r) => num(r.f['req'])), [], path);
     }
+  });
+
+  // node:ctx comes only when the thread's request changes: the context in effect when a /timer request ends
+  // (its last node:ctx or request_start on that thread) must be its own, and every request but the last one
+  // started (the thread switched to another one since) needs a node:ctx of its own after its 30 ms timer.
+  it('carries each timer request to its own timer callback, with 8 in flight', () => {
+    const timers = starts('/timer');
+    let switchedBack = 0;
+    for (const st of timers) {
+      const req = num(st.f['req']);
+      const end = of('node:request_end', req)[0]!;
+      const marks = recs.filter((r) => (r.name === 'node:ctx' || r.name === 'node:request_start') && r.tid === st.tid && r.ns <= end.ns);
+      assert.equal(num(marks[marks.length - 1]!.f['req']), req, `request ${req}: the thread works for another request when it ends`);
+      if (of('node:ctx', req).some((c) => c.ns >= st.ns + 25_000_000n && c.tid === st.tid)) switchedBack++;
+    }
+    assert.ok(switchedBack >= timers.length - 1, `${switchedBack} of ${timers.length} timer callbacks found their request again`);
   });
 
   it('attributes thread-pool work, a child process, a fetch (connect, lookup) and a worker to their request', () => {
