@@ -12,6 +12,9 @@ import { LttError } from '../errors.js';
 import { parseMetadata } from '../ctf/metadata.js';
 import type { MessageBatches } from '../ctf/ir/message.js';
 import { readingGraph, runDummyGraph, type ReadingGraphOptions } from '../graph/open-trace.js';
+import { mux } from '../graph/muxer.js';
+import { DEFAULT_LIVE_PORT, type LiveUrl } from '../relay/live-client.js';
+import { openLiveSource } from '../relay/live-source.js';
 import { openCtfFs, type CtfFsSource, type CtfFsTrace } from '../graph/source-ctf-fs.js';
 import { makeCalendar, toEpochSeconds } from './local-time.js';
 import type { TimeBound, ViewConfig } from './view-args.js';
@@ -61,6 +64,21 @@ function earliestNs(traces: readonly CtfFsTrace[]): bigint | undefined {
 export async function openReadingGraph(cfg: ViewConfig, releaseBytes?: () => void): Promise<MessageBatches> {
   const { source, opts } = await openSource(cfg, releaseBytes);
   return readingGraph(source, opts);
+}
+
+/**
+ * A live session (net://HOST[:PORT]/host/HOSTNAME/SESSION): src.ctf.lttng-live -> flt.utils.muxer, as babeltrace2
+ * builds it (the muxer has the source's one port; the event objects follow lttng-live's short batches).
+ */
+export async function openLiveGraph(cfg: ViewConfig, url: LiveUrl): Promise<MessageBatches> {
+  const source = await openLiveSource({
+    url: cfg.paths[0]!,
+    host: url.host,
+    port: url.port ?? DEFAULT_LIVE_PORT,
+    hostname: url.target!.hostname,
+    session: url.target!.session,
+  });
+  return mux([source], { batchSize: 4096, eventPool: cfg.sink === 'pretty', live: true });
 }
 
 /** `-o dummy`: reads the whole graph (see runDummyGraph). */

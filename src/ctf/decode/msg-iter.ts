@@ -38,6 +38,16 @@ export interface MessageStream {
   close(): void;
 }
 
+/**
+ * The packets of a stream still being recorded (live): asked each time the known packets are all read.
+ * 'more': packets were appended to the list; 'end': none will come; NEED_DATA: ask again once wait() resolves;
+ * a message: returned first (an inactivity message: the stream is quiet up to its time).
+ */
+export interface GrowingPackets {
+  poll(): 'more' | 'end' | Message | typeof NEED_DATA;
+  wait(): Promise<void>;
+}
+
 export interface PacketLocation {
   readonly path: string;
   /** Byte offset of the packet in its file. */
@@ -77,6 +87,8 @@ export interface StreamIteratorOptions {
    * stream after an index seek): discarded events/packets are then computed as if it had been read.
    */
   readonly prev?: { readonly discarded: Num | undefined; readonly seqNum: Num | undefined; readonly tsEnd: Num | undefined };
+  /** `packets` grows while the stream is read (live); without it the stream ends after the last one. */
+  readonly growing?: GrowingPackets;
 }
 
 const enum St {
@@ -129,6 +141,7 @@ export class CtfStreamIterator implements MessageStream {
   private readonly quirks: TracerQuirks;
   private readonly openMedium: (path: string) => Medium;
   private readonly eager: boolean;
+  private readonly growing: GrowingPackets | undefined;
 
   constructor(
     readonly info: StreamInfo,
@@ -140,6 +153,7 @@ export class CtfStreamIterator implements MessageStream {
     this.hasClock = info.sc.defaultClock !== undefined;
     this.quirks = opts.quirks ?? NO_QUIRKS;
     this.eager = opts.eager ?? false;
+    this.growing = opts.growing;
     // Eager messages never point into the packet bytes (and unread ones need not), so the read buffer can be recycled.
     const reuse = this.eager || opts.fieldsUnread === true;
     const windows = reuse ? undefined : opts.windows;
@@ -191,6 +205,18 @@ export class CtfStreamIterator implements MessageStream {
             continue;
           case St.NeedPacket:
             if (this.pi >= this.packets.length) {
+              const more = this.growing?.poll() ?? 'end';
+              if (more === 'more') continue;
+              if (more === NEED_DATA) {
+                this.pending ??= this.growing!.wait().then(() => {
+                  this.pending = undefined;
+                });
+                return NEED_DATA;
+              }
+              if (more !== 'end') {
+                this.returned++;
+                return more;
+              }
               this.medium?.close();
               this.medium = undefined;
               this.state = St.Done;
