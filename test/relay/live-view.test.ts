@@ -176,10 +176,9 @@ test('ltt view against a relay that is not there, answers garbage or hangs up: o
     [
       'a session list claiming 2^32-1 sessions',
       (s) => {
-        s.once('data', () => {
-          s.write(connectReply());
-          s.once('data', () => s.write(Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from([0xff, 0xff, 0xff, 0xff])])));
-        });
+        // CONNECT, CREATE_SESSION (OK), then LIST_SESSIONS.
+        const replies = [connectReply(), Buffer.from([0, 0, 0, 1]), Buffer.from([0xff, 0xff, 0xff, 0xff])];
+        s.on('data', () => s.write(replies.shift() ?? Buffer.alloc(0)));
       },
       /^Error: bad reply from the relay at 127\.0\.0\.1:\d+: a reply of \d+ bytes\n$/,
     ],
@@ -204,7 +203,7 @@ test('ltt view against a relay that is not there, answers garbage or hangs up: o
       assert.equal(r.stdout, '', what);
       assert.match(String(r.stderr), expected, what);
     } finally {
-      await new Promise((res) => fake.server.close(res));
+      fake.server.close();
     }
   }
 });
