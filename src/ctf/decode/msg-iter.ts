@@ -2,7 +2,8 @@
 // produces stream beginning, discarded events/packets, packet beginning, events, packet end, stream end.
 //
 // Contract: `next()` is synchronous and returns the next message, `undefined` at the end of the stream,
-// or NEED_DATA when an asynchronous Medium has not delivered the next packet yet (then await `fill()`).
+// or NEED_DATA when an asynchronous Medium has not delivered the next packet yet or a growing (live) stream has
+// no next packet yet (then await `fill()`).
 // Packet times follow msg-iter.c: packet beginning = decoded `timestamp_begin` (barectf "event before
 // packet" quirk: delayed until the first event and lowered to its time); packet end = the clock after
 // `timestamp_end` (lttng "event after packet" and lttng-crash quirks keep the last event time instead).
