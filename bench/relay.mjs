@@ -91,7 +91,9 @@ async function startRelay(kind, work) {
   const exited = new Promise((r) => child.once('exit', r));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
+    clearTimeout(timer);
   };
   try {
     await waitPort(live, child);
@@ -311,11 +313,11 @@ async function stuckViewer(port, sessionId) {
       if (!s.write(Buffer.concat([h, req]))) await new Promise((r) => s.once('drain', r));
     }
   };
-  const flooding = flood();
-  return async () => {
+  flood().catch(() => undefined);
+  return () => {
+    // The flood loop may wait for a drain that never comes: the socket's end is its end.
     stop = true;
     s.destroy();
-    await flooding.catch(() => undefined);
   };
 }
 
@@ -336,8 +338,19 @@ async function stuckRun(kind) {
     await c.sendMetadata(meta, fs.readFileSync(path.join(SOURCE, 'metadata')));
     const perPhase = Math.ceil((GB * 1e9) / 4 / PACKET);
     let n = 0;
+    // A phase that has not ended after STALL_S is reported as stalled, with the bytes it got through.
+    const STALL_S = 30;
     const phase = async () => {
       const t0 = process.hrtime.bigint();
+      const n0 = n;
+      let timer;
+      const stalled = new Promise((r) => (timer = setTimeout(() => r('stalled'), STALL_S * 1000)));
+      const done = await Promise.race([sendPhase(), stalled]);
+      clearTimeout(timer);
+      const mb = ((n - n0) * PACKET) / 1e6;
+      return { rate: mb / (Number(process.hrtime.bigint() - t0) / 1e9), stalled: done === 'stalled', mb };
+    };
+    const sendPhase = async () => {
       for (const end = n + perPhase; n < end; n++) {
         const h = handles[n % STREAMS];
         const seq = BigInt(Math.floor(n / STREAMS));
@@ -347,7 +360,7 @@ async function stuckRun(kind) {
       }
       const last = (i) => BigInt(Math.floor((n - 1 - ((n - 1 - i) % STREAMS + STREAMS) % STREAMS) / STREAMS));
       for (const [i, h] of handles.entries()) while (await c.dataPending(h, last(i))) await new Promise((r) => setTimeout(r, 5));
-      return (perPhase * PACKET) / 1e6 / (Number(process.hrtime.bigint() - t0) / 1e9);
+      return 'done';
     };
     const free = await phase();
     const rssFree = rssMiB(relay.child.pid);
@@ -358,9 +371,9 @@ async function stuckRun(kind) {
     await new Promise((r) => setTimeout(r, 500));
     clearInterval(sampler);
     peak = Math.max(peak, rssMiB(relay.child.pid));
-    await release();
+    release();
     c.close();
-    return { kind, free, stuck, rssFree, peak, mb: (perPhase * PACKET) / 1e6 };
+    return { kind, free, stuck, rssFree, peak };
   } finally {
     await relay.stop();
     fs.rmSync(work, { recursive: true, force: true });
@@ -371,7 +384,9 @@ async function stuckPart() {
   for (const kind of ['lttng-relayd', 'ltt-relayd']) {
     const r = await stuckRun(kind);
     console.log(
-      `${kind.padEnd(13)} stuck viewer: recording ${r.free.toFixed(0)} MB/s without it, ${r.stuck.toFixed(0)} MB/s with it (${r.mb.toFixed(0)} MB each); relay RSS ${r.rssFree.toFixed(0)} MiB before, peak ${r.peak.toFixed(0)} MiB while stuck`,
+      `${kind.padEnd(13)} stuck viewer: recording ${r.free.rate.toFixed(0)} MB/s without it (${r.free.mb.toFixed(0)} MB), ` +
+        `${r.stuck.rate.toFixed(0)} MB/s with it (${r.stuck.mb.toFixed(0)} MB${r.stuck.stalled ? `, STALLED: not done after 30 s` : ''}); ` +
+        `relay RSS ${r.rssFree.toFixed(0)} MiB before, peak ${r.peak.toFixed(0)} MiB while stuck`,
     );
   }
 }

@@ -4,8 +4,8 @@
 // there is more; new classes are added to the trace class already in use, as babeltrace2 appends them), and
 // merges the session's data streams in time order into one message stream, as lttng-live's one output port
 // does. A stream's next packet is asked with GET_NEXT_INDEX: RETRY waits `retryMs` and asks again, INACTIVE (a
-// beacon: the stream is quiet up to a time) becomes an inactivity message so the other streams go on, HUP ends
-// the stream. The session ends when every stream has hung up and GET_NEW_STREAMS says HUP.
+// beacon: the stream is quiet up to a time) becomes an inactivity message so the other streams go on (the quiet
+// stream is not asked again until the others reach that time), HUP ends the stream. The session ends when every stream has hung up and GET_NEW_STREAMS says HUP.
 //
 // Contract: `openLiveSource(opts)` attaches and returns the MessageStream (next() NEED_DATA while nothing is
 // there yet: await fill()); errors are one-line LttErrors (LIVE_SESSION: no such session or attach refused,
@@ -93,6 +93,8 @@ class LiveDataStream {
   private scId = 0;
   head: Message | undefined;
   key: bigint = -1n;
+  /** After its inactivity message: the stream has nothing up to this time (ns), so it need not be asked before. */
+  quietUntil: bigint | undefined;
 
   constructor(
     readonly desc: LiveStreamInfo,
@@ -304,8 +306,13 @@ export class LiveSource implements MessageStream {
       return this.wait(this.fetchNewStreams(false));
     }
     let best: LiveDataStream | undefined;
+    let quiet: LiveDataStream | undefined;
     for (let k = 0; k < this.streams.length; k++) {
       const s = this.streams[k]!;
+      if (s.head === undefined && s.quietUntil !== undefined) {
+        if (quiet === undefined || s.quietUntil < quiet.quietUntil!) quiet = s;
+        continue;
+      }
       if (s.head === undefined) {
         const m = s.next();
         if (m === NEED_DATA) return this.wait(Promise.resolve(s.fill()));
@@ -319,6 +326,11 @@ export class LiveSource implements MessageStream {
       }
       if (best === undefined || s.key < best.key || (s.key === best.key && compareMessages(s.head, best.head!) < 0)) best = s;
     }
+    // A quiet stream holds back only what comes after its beacon (lttng-live's quiescent streams).
+    if (quiet !== undefined && (best === undefined || best.key > quiet.quietUntil!)) {
+      quiet.quietUntil = undefined;
+      return this.next();
+    }
     if (best === undefined) {
       if (this.ended) return undefined;
       // No stream (yet, or any more): the session goes on until the relay says it is over.
@@ -326,6 +338,7 @@ export class LiveSource implements MessageStream {
     }
     const m = best.head!;
     best.head = undefined;
+    if (m.type === 'inactivity') best.quietUntil = best.key;
     return m;
   }
 
