@@ -69,7 +69,7 @@ class LiveTrace {
     const { tc } = parseMetadata(bytes, { path: `${this.name} metadata` });
     if (this.tc === undefined) {
       this.tc = tc;
-      this.info = { tc, name: this.name, path: this.name };
+      this.info = { tc, name: this.name, path: this.name, unnamed: true };
       return;
     }
     for (const [id, sc] of tc.streamClasses) {
