@@ -1,11 +1,21 @@
 #!/usr/bin/env node
-// Relay CPU per GB received, ltt-relayd beside lttng-relayd 2.13, on one byte stream: the consumer-to-relay
-// protocol as lttng-consumerd speaks it (src/relay/relay-client.ts: a packet on the data port, then its index
-// on the control port, whose reply is awaited), from one session of STREAMS per-CPU streams. The packets are
-// the real LTTng-UST packets of test/view/lttng-ust-texts/traces/uid, repeated (a relay does not read packet
-// contents; only their sizes and count matter). Both relays write to /tmp; the stored bytes are checked equal.
-//   node bench/relay.mjs [--gb N] [--packet-kib K] [--streams S]     (defaults 1 GB, 64 KiB, 4)
-// Prints each relay's CPU seconds (user+system, from /proc) and wall time per GB, and the ratio.
+// The relay, ltt-relayd beside lttng-relayd 2.13 (and ltt view beside babeltrace2), in three parts:
+//   cpu:   relay CPU per GB received, on one byte stream: the consumer-to-relay protocol as lttng-consumerd speaks
+//          it (src/relay/relay-client.ts: a packet on the data port, then its index on the control port, whose
+//          reply is awaited), from one session of STREAMS per-CPU streams. The packets are the real LTTng-UST
+//          packets of test/view/lttng-ust-texts/traces/uid, repeated (a relay does not read packet contents;
+//          only their sizes and count matter). Both relays write to /tmp; the stored bytes are checked equal.
+//          Prints each relay's CPU seconds (user+system, from /proc) and wall time per GB, and the ratio.
+//   live:  live latency, from an event's timestamp to its line in a live viewer's stdout: a real lttng-sessiond
+//          records the texts app (test/relay/lttng-stream.sh, one event every --pause-ms) in two live sessions on
+//          ltt-relayd, `ltt view` follows one and `babeltrace2 -i lttng-live` the other (--clock-seconds), at
+//          LTTng's default live timer (1 s) and at 100 ms. Prints p50/p99 per viewer (goal: p99 under the live
+//          timer + 200 ms). Needs root, lttng-tools and babeltrace2.
+//   stuck: a live viewer that sends requests and reads no reply (GET_PACKET for a 1 MiB packet, over and over)
+//          while a peer records: each relay's recording rate without and with that viewer, and its resident
+//          memory (peak while the viewer is stuck).
+//   node bench/relay.mjs [--only cpu|live|stuck] [--gb N] [--packet-kib K] [--streams S] [--events N] [--pause-ms P]
+//   (defaults: all parts, 1 GB, 64 KiB, 4 streams, 150 events, 20 ms)
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,9 +24,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listLiveSessions } from '../dist/src/relay/live-client.js';
 import { RelayClient } from '../dist/src/relay/relay-client.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
@@ -24,6 +36,8 @@ const arg = (name, dflt) => {
 const GB = arg('--gb', 1);
 const PACKET = arg('--packet-kib', 64) * 1024;
 const STREAMS = arg('--streams', 4);
+const EVENTS = arg('--events', 150);
+const PAUSE_MS = arg('--pause-ms', 20);
 const SOURCE = path.join(ROOT, 'test/view/lttng-ust-texts/traces/uid/ust/uid/0/64-bit');
 
 async function freePort() {
@@ -65,17 +79,36 @@ function makePacket() {
   return { packet, entry };
 }
 
-async function run(kind) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), `relay-bench-${kind}-`));
-  const [control, dataPort, live] = [await freePort(), await freePort(), await freePort()];
+/** A relay on free loopback ports, writing under WORK/out. */
+async function startRelay(kind, work) {
+  const [control, data, live] = [await freePort(), await freePort(), await freePort()];
   const url = (p) => `tcp://127.0.0.1:${p}`;
-  const args = ['-C', url(control), '-D', url(dataPort), '-L', url(live), '-o', path.join(work, 'out')];
+  const args = ['-C', url(control), '-D', url(data), '-L', url(live), '-o', path.join(work, 'out')];
   const child =
     kind === 'ltt-relayd'
       ? spawn(process.execPath, [path.join(ROOT, 'bin/ltt-relayd'), ...args], { env: { ...process.env, LTT_RUNDIR: path.join(work, 'run') }, stdio: 'ignore' })
       : spawn('lttng-relayd', args, { env: { ...process.env, LTTNG_HOME: work }, stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
   try {
     await waitPort(live, child);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { child, control, data, live, stop };
+}
+
+async function run(kind) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `relay-bench-${kind}-`));
+  const relay = await startRelay(kind, work);
+  const { child, control, data: dataPort } = relay;
+  try {
     const { packet, entry } = makePacket();
     const c = await RelayClient.connect('127.0.0.1', control, dataPort);
     await c.version();
@@ -106,23 +139,258 @@ async function run(kind) {
     const bytes = packets * PACKET;
     return { kind, cpuPerGB: cpu / (bytes / 1e9), wallPerGB: wall / (bytes / 1e9), bytes, work };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    await relay.stop();
   }
 }
 
-const results = [];
-for (const kind of ['lttng-relayd', 'ltt-relayd']) {
-  const r = await run(kind);
-  results.push(r);
-  console.log(`${kind.padEnd(13)} ${(r.bytes / 1e9).toFixed(2)} GB in ${STREAMS} streams of ${PACKET / 1024} KiB packets: CPU ${r.cpuPerGB.toFixed(2)} s/GB, wall ${r.wallPerGB.toFixed(2)} s/GB`);
+async function cpuPart() {
+  const results = [];
+  for (const kind of ['lttng-relayd', 'ltt-relayd']) {
+    const r = await run(kind);
+    results.push(r);
+    console.log(`${kind.padEnd(13)} ${(r.bytes / 1e9).toFixed(2)} GB in ${STREAMS} streams of ${PACKET / 1024} KiB packets: CPU ${r.cpuPerGB.toFixed(2)} s/GB, wall ${r.wallPerGB.toFixed(2)} s/GB`);
+  }
+  const sizes = results.map((r) => {
+    let total = 0;
+    const walk = (d) => fs.readdirSync(d).forEach((n) => (fs.statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : (total += fs.statSync(path.join(d, n)).size)));
+    walk(path.join(r.work, 'out'));
+    fs.rmSync(r.work, { recursive: true, force: true });
+    return total;
+  });
+  if (sizes[0] !== sizes[1]) console.log(`WARNING: stored ${sizes[0]} bytes (lttng-relayd) vs ${sizes[1]} (ltt-relayd)`);
+  console.log(`ratio ltt-relayd / lttng-relayd: CPU ${(results[1].cpuPerGB / results[0].cpuPerGB).toFixed(2)}x, wall ${(results[1].wallPerGB / results[0].wallPerGB).toFixed(2)}x`);
 }
-const sizes = results.map((r) => {
-  let total = 0;
-  const walk = (d) => fs.readdirSync(d).forEach((n) => (fs.statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : (total += fs.statSync(path.join(d, n)).size)));
-  walk(path.join(r.work, 'out'));
-  fs.rmSync(r.work, { recursive: true, force: true });
-  return total;
-});
-if (sizes[0] !== sizes[1]) console.log(`WARNING: stored ${sizes[0]} bytes (lttng-relayd) vs ${sizes[1]} (ltt-relayd)`);
-console.log(`ratio ltt-relayd / lttng-relayd: CPU ${(results[1].cpuPerGB / results[0].cpuPerGB).toFixed(2)}x, wall ${(results[1].wallPerGB / results[0].wallPerGB).toFixed(2)}x`);
+
+/** A live viewer process: the arrival time (ms since the epoch) of each line of its stdout. */
+function spawnViewer(cmd, args) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+  const v = { child, lines: [], err: '', ended: new Promise((r) => child.once('exit', (code, signal) => r({ code, signal }))) };
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (t) => {
+    const at = performance.timeOrigin + performance.now();
+    const parts = (partial + t).split('\n');
+    partial = parts.pop();
+    for (const line of parts) v.lines.push({ line, at });
+  });
+  child.stderr.setEncoding('utf8').on('data', (t) => (v.err += t));
+  return v;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Latencies (ms) of one live recording followed by ltt view and babeltrace2 side by side. */
+async function liveLatency(timerUs) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-bench-live-'));
+  const relay = await startRelay('ltt-relayd', work);
+  const viewers = [];
+  let rec;
+  try {
+    const go = path.join(work, 'go');
+    rec = spawn('bash', [path.join(ROOT, 'test/relay/lttng-stream.sh'), `tcp://127.0.0.1:${relay.control}`, `tcp://127.0.0.1:${relay.data}`, 'lat_ltt,lat_bt2', String(EVENTS), String(timerUs), String(PAUSE_MS * 1000), go], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    rec.stdout.setEncoding('utf8').on('data', (t) => (out += t));
+    rec.stderr.setEncoding('utf8').on('data', (t) => (err += t));
+    const recDone = new Promise((r) => rec.once('exit', r));
+    while (!out.includes('started')) {
+      if (rec.exitCode !== null) throw new Error(`lttng-stream.sh: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const url = (s) => `net://localhost:${relay.live}/host/${os.hostname()}/${s}`;
+    viewers.push(['ltt view', spawnViewer(process.execPath, [path.join(ROOT, 'bin/ltt'), 'view', '--clock-seconds', url('lat_ltt')])]);
+    viewers.push(['babeltrace2', spawnViewer('babeltrace2', ['-i', 'lttng-live', '--clock-seconds', url('lat_bt2')])]);
+    // Both attached (seek LAST) before the app starts: every event is new to them.
+    for (let i = 0; ; i++) {
+      const listed = await listLiveSessions('127.0.0.1', relay.live);
+      if (listed.filter((l) => l.clients === 1).length === 2) break;
+      if (i > 300) throw new Error('the viewers did not attach');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    fs.writeFileSync(go, '');
+    const code = await recDone;
+    if (code !== 0) throw new Error(`lttng-stream.sh exited with ${code}: ${err}`);
+    const timer = setTimeout(() => viewers.forEach(([, v]) => v.child.kill('SIGKILL')), 60_000);
+    await Promise.all(viewers.map(([, v]) => v.ended));
+    clearTimeout(timer);
+    return viewers.map(([name, v]) => {
+      const ms = v.lines
+        .map(({ line, at }) => {
+          const m = /^\[(\d+)\.(\d{9})\]/.exec(line);
+          return m === null ? undefined : at - (Number(m[1]) * 1000 + Number(m[2]) / 1e6);
+        })
+        .filter((x) => x !== undefined)
+        .sort((a, b) => a - b);
+      return { name, n: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99), err: v.err.split('\n')[0] };
+    });
+  } finally {
+    for (const [, v] of viewers) v.child.kill('SIGKILL');
+    if (rec !== undefined && rec.exitCode === null) rec.kill('SIGTERM');
+    await relay.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function livePart() {
+  for (const timerUs of [1000000, 100000]) {
+    const results = await liveLatency(timerUs);
+    for (const r of results) {
+      const goal = timerUs / 1000 + 200;
+      console.log(
+        `live timer ${String(timerUs / 1000).padStart(4)} ms, ${r.name.padEnd(11)} ${r.n}/${EVENTS} events: latency p50 ${r.p50?.toFixed(0)} ms, p99 ${r.p99?.toFixed(0)} ms (goal p99 < ${goal} ms: ${r.p99 < goal ? 'met' : 'NOT met'})${r.err ? ` [${r.err}]` : ''}`,
+      );
+    }
+  }
+}
+
+function rssMiB(pid) {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+}
+
+/** A viewer that attaches from the beginning, reads one index, then asks for the packet forever and reads nothing. */
+async function stuckViewer(port, sessionId) {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  let buf = Buffer.alloc(0);
+  let want;
+  s.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    want?.();
+  });
+  const read = async (n) => {
+    while (buf.length < n) await new Promise((r) => (want = r));
+    const out = buf.subarray(0, n);
+    buf = buf.subarray(n);
+    return out;
+  };
+  const send = (cmd, payload) => {
+    const h = Buffer.alloc(16);
+    h.writeBigUInt64BE(BigInt(payload.length), 0);
+    h.writeUInt32BE(cmd, 8);
+    s.write(Buffer.concat([h, payload]));
+  };
+  const u64 = (v) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(v));
+    return b;
+  };
+  const hello = Buffer.alloc(20);
+  hello.writeBigInt64BE(-1n, 0);
+  hello.writeUInt32BE(2, 8);
+  hello.writeUInt32BE(4, 12);
+  hello.writeUInt32BE(1, 16);
+  send(1, hello);
+  await read(20);
+  send(8, Buffer.alloc(0));
+  await read(4);
+  send(3, Buffer.concat([u64(sessionId), u64(0), Buffer.from([0, 0, 0, 1])]));
+  const count = (await read(8)).readUInt32BE(4);
+  let id;
+  for (let i = 0; i < count; i++) {
+    const st = await read(4371);
+    if (st.readUInt32BE(16) === 0) id ??= st.readBigUInt64BE(0);
+  }
+  let index;
+  for (let i = 0; ; i++) {
+    send(4, u64(id));
+    index = await read(64);
+    if (index.readUInt32BE(56) === 1) break;
+    if (i > 500) throw new Error(`the stuck viewer got no index (status ${index.readUInt32BE(56)})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  s.pause();
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(Number(index.readBigUInt64BE(8) / 8n));
+  const req = Buffer.concat([u64(id), index.subarray(0, 8), len]);
+  let stop = false;
+  const flood = async () => {
+    // Requests as fast as the relay takes them (the socket's own backpressure paces this loop).
+    while (!stop) {
+      const h = Buffer.alloc(16);
+      h.writeBigUInt64BE(20n, 0);
+      h.writeUInt32BE(5, 8);
+      if (!s.write(Buffer.concat([h, req]))) await new Promise((r) => s.once('drain', r));
+    }
+  };
+  flood().catch(() => undefined);
+  return () => {
+    // The flood loop may wait for a drain that never comes: the socket's end is its end.
+    stop = true;
+    s.destroy();
+  };
+}
+
+/** Recording rate (MB/s) of a live session without, then with, a stuck viewer; the relay's memory. */
+async function stuckRun(kind) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `relay-bench-stuck-${kind}-`));
+  const relay = await startRelay(kind, work);
+  try {
+    const { packet, entry } = makePacket();
+    const c = await RelayClient.connect('127.0.0.1', relay.control, relay.data);
+    await c.version();
+    const session = await c.createSession({ name: 'stuck', hostname: 'benchhost', liveTimerUs: 100000, sessiondUuid: randomBytes(16), sessiondSessionId: 1n, creationTime: Math.floor(Date.now() / 1000) });
+    await c.createTraceChunk(0n, Math.floor(Date.now() / 1000));
+    const meta = await c.addStream('metadata', 'ust/uid/0/64-bit', 0n);
+    const handles = [];
+    for (let i = 0; i < STREAMS; i++) handles.push(await c.addStream(`chan_${i}`, 'ust/uid/0/64-bit', 0n));
+    await c.streamsSent();
+    await c.sendMetadata(meta, fs.readFileSync(path.join(SOURCE, 'metadata')));
+    const perPhase = Math.ceil((GB * 1e9) / 4 / PACKET);
+    let n = 0;
+    // A phase that has not ended after STALL_S is reported as stalled, with the bytes it got through.
+    const STALL_S = 30;
+    const phase = async () => {
+      const t0 = process.hrtime.bigint();
+      const n0 = n;
+      let timer;
+      const stalled = new Promise((r) => (timer = setTimeout(() => r('stalled'), STALL_S * 1000)));
+      const done = await Promise.race([sendPhase(), stalled]);
+      clearTimeout(timer);
+      const mb = ((n - n0) * PACKET) / 1e6;
+      return { rate: mb / (Number(process.hrtime.bigint() - t0) / 1e9), stalled: done === 'stalled', mb };
+    };
+    const sendPhase = async () => {
+      for (const end = n + perPhase; n < end; n++) {
+        const h = handles[n % STREAMS];
+        const seq = BigInt(Math.floor(n / STREAMS));
+        entry.writeBigUInt64BE(seq, 64);
+        await c.sendPacket(h, seq, packet);
+        await c.sendIndex(h, seq, entry);
+      }
+      const last = (i) => BigInt(Math.floor((n - 1 - ((n - 1 - i) % STREAMS + STREAMS) % STREAMS) / STREAMS));
+      for (const [i, h] of handles.entries()) while (await c.dataPending(h, last(i))) await new Promise((r) => setTimeout(r, 5));
+      return 'done';
+    };
+    const free = await phase();
+    const rssFree = rssMiB(relay.child.pid);
+    const release = await stuckViewer(relay.live, session.id);
+    let peak = rssMiB(relay.child.pid);
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(relay.child.pid))), 50);
+    const stuck = await phase();
+    await new Promise((r) => setTimeout(r, 500));
+    clearInterval(sampler);
+    peak = Math.max(peak, rssMiB(relay.child.pid));
+    release();
+    c.close();
+    return { kind, free, stuck, rssFree, peak };
+  } finally {
+    await relay.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function stuckPart() {
+  for (const kind of ['lttng-relayd', 'ltt-relayd']) {
+    const r = await stuckRun(kind);
+    console.log(
+      `${kind.padEnd(13)} stuck viewer: recording ${r.free.rate.toFixed(0)} MB/s without it (${r.free.mb.toFixed(0)} MB), ` +
+        `${r.stuck.rate.toFixed(0)} MB/s with it (${r.stuck.mb.toFixed(0)} MB${r.stuck.stalled ? `, STALLED: not done after 30 s` : ''}); ` +
+        `relay RSS ${r.rssFree.toFixed(0)} MiB before, peak ${r.peak.toFixed(0)} MiB while stuck`,
+    );
+  }
+}
+
+if (ONLY === undefined || ONLY === 'cpu') await cpuPart();
+if (ONLY === undefined || ONLY === 'live') await livePart();
+if (ONLY === undefined || ONLY === 'stuck') await stuckPart();

@@ -52,6 +52,12 @@ export interface MuxOptions {
    * source's batches, drop (release) events outside the range at once and hand the rest to the muxer.
    */
   readonly streamRanges?: readonly TrimRange[];
+  /**
+   * The streams wait on a live source (a relay): before each wait, what is muxed goes out as a batch, as
+   * babeltrace2's muxer returns a short batch when its upstream says AGAIN (the sink then prints and releases
+   * it); with `eventPool`, a stream's batch also ends where the stream had to wait (lttng-live's short batch).
+   */
+  readonly live?: boolean;
 }
 
 /** Internal: the pre-read's pool and what it reports. */
@@ -62,6 +68,9 @@ interface PreReadOptions extends MuxOptions {
 }
 
 export type Key = number | bigint;
+
+/** Live: the stream has nothing now (its fill() resolves when it may). */
+const AGAIN: unique symbol = Symbol('again');
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -410,6 +419,8 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const ended = new Uint8Array(n);
   const failures: unknown[] = new Array(n);
   const hasFailure = new Uint8Array(n);
+  const live = opts.live === true;
+  const starved = new Uint8Array(n);
   const streamTrimmers = opts.streamRanges?.map((r) => new Trimmer(r));
   const readBatch = async (i: number): Promise<void> => {
     const q = queues[i]!;
@@ -419,6 +430,10 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       const s = streams[i]!;
       while (queueLen[i]! < BT_BATCH) {
         let m = s.next();
+        if (m === NEED_DATA && live) {
+          if (queueLen[i] === 0) starved[i] = 1;
+          break;
+        }
         if (m === NEED_DATA) m = await read(i);
         if (m === undefined) {
           ended[i] = 1;
@@ -465,12 +480,20 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     queueHead[i] = 0;
     trimmed.length = 0;
   };
-  const pull = async (i: number): Promise<Message | undefined> => {
-    if (pool === undefined) return read(i);
+  const pull = async (i: number): Promise<Message | undefined | typeof AGAIN> => {
+    if (pool === undefined) {
+      if (!live) return read(i);
+      const m = streams[i]!.next();
+      return m === NEED_DATA ? AGAIN : m;
+    }
     for (;;) {
       if (queueHead[i]! < queueLen[i]!) return queues[i]![queueHead[i]!++];
       if (hasFailure[i] === 1) throw failures[i];
       if (ended[i] === 1) return undefined;
+      if (starved[i] === 1) {
+        starved[i] = 0;
+        return AGAIN;
+      }
       const trimmer = streamTrimmers?.[i];
       if (trimmer === undefined) await readBatch(i);
       else await readTrimmedBatch(i, trimmer);
@@ -481,9 +504,12 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   let printedLen = 0;
   const sinkTook = (m: Message): void => {
     printed[printedLen++] = m;
-    if (printedLen < BT_BATCH) return;
+    if (printedLen === BT_BATCH) sinkReleased();
+  };
+  /** The sink released the messages it was given. */
+  const sinkReleased = (): void => {
     if (trimmer === undefined) {
-      for (let k = 0; k < BT_BATCH; k++) {
+      for (let k = 0; k < printedLen; k++) {
         const e = printed[k]!;
         if (e.type === 'event') pool!.release(e);
         else if (e.type === 'packet-end' && packets !== undefined) packets.release(e.stream);
@@ -491,11 +517,11 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     } else {
       // The trimmer releases what it drops while it handles the muxer's batch; the sink then prints and
       // releases what it kept.
-      for (let k = 0; k < BT_BATCH; k++) {
+      for (let k = 0; k < printedLen; k++) {
         const e = printed[k]!;
         if (e.type === 'event' && e.trimmed === true) pool!.release(e);
       }
-      for (let k = 0; k < BT_BATCH; k++) {
+      for (let k = 0; k < printedLen; k++) {
         const e = printed[k]!;
         if (e.type === 'event' && e.trimmed !== true) pool!.release(e);
       }
@@ -517,7 +543,11 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   const takenBy = (owner: object): number => taken[index.get(owner) ?? -1] ?? -1;
   try {
     for (let i = 0; i < n; i++) {
-      const m = await pull(i);
+      let m = await pull(i);
+      while (m === AGAIN) {
+        await streams[i]!.fill();
+        m = await pull(i);
+      }
       if (m === undefined) continue;
       heads[i] = m;
       keys[i] = keyOf(i, m);
@@ -557,11 +587,22 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
       lastTs = keys[i]!;
       let m;
       try {
-        if (pool !== undefined) {
-          m = queueHead[i]! < queueLen[i]! ? queues[i]![queueHead[i]!++] : await pull(i);
-        } else {
-          m = streams[i]!.next();
-          if (m === NEED_DATA) m = await read(i);
+        for (;;) {
+          if (pool !== undefined) {
+            m = queueHead[i]! < queueLen[i]! ? queues[i]![queueHead[i]!++] : await pull(i);
+          } else {
+            m = streams[i]!.next();
+            if (m === NEED_DATA) m = live ? AGAIN : await read(i);
+          }
+          if (m !== AGAIN) break;
+          if (batch.length > 0) {
+            yield batch;
+            batch = [];
+          }
+          if (pool !== undefined && printedLen > 0) {
+            sinkReleased();
+          }
+          await streams[i]!.fill();
         }
       } catch (err) {
         yield batch;

@@ -63,6 +63,8 @@ export class LiveConnection implements ViewerHold {
   private readonly attached = new Set<RelaySession>();
   private readonly vstreams = new Map<number, ViewerStream>();
   private dropped = false;
+  /** The viewer is not reading its replies: its requests wait (in the kernel) until it does. */
+  private blocked = false;
   id = 0;
 
   constructor(
@@ -71,6 +73,11 @@ export class LiveConnection implements ViewerHold {
     private readonly peer: string,
   ) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => {
+      this.blocked = false;
+      socket.resume();
+      this.receive(Buffer.alloc(0));
+    });
     socket.on('close', () => {
       for (const s of [...this.attached]) this.detach(s);
     });
@@ -82,6 +89,7 @@ export class LiveConnection implements ViewerHold {
     this.queue.push(chunk);
     try {
       for (;;) {
+        if (this.blocked) return;
         if (this.header === undefined) {
           if (this.queue.length < VIEWER_HEADER_SIZE) return;
           const cmd = this.queue.take(VIEWER_HEADER_SIZE).readUInt32BE(8);
@@ -96,7 +104,11 @@ export class LiveConnection implements ViewerHold {
         this.header = undefined;
         const reply = this.command(cmd, this.queue.take(size));
         if (reply === undefined) return;
-        this.socket.write(reply);
+        // A viewer that sends requests and reads no reply would otherwise grow the relay's memory without end.
+        if (!this.socket.write(reply)) {
+          this.blocked = true;
+          this.socket.pause();
+        }
       }
     } catch (error) {
       this.drop(`internal error: ${(error as Error).message}`);

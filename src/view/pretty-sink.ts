@@ -182,7 +182,7 @@ export class PrettySink {
     const sep = (): void => {
       if (!startLine) h += ', ';
     };
-    if (o.fieldTrace && trace.name !== undefined) {
+    if (o.fieldTrace && trace.unnamed !== true) {
       sep();
       if (names) h += this.name('trace');
       h += trace.name;
@@ -465,7 +465,7 @@ export class PrettySink {
     } else {
       s += '(unknown time range)';
     }
-    s += ' in trace "' + (trace.name ?? '(unknown)') + '" ';
+    s += ' in trace "' + (trace.unnamed === true ? '(unknown)' : trace.name) + '" ';
     s += trace.tc.uuid ? '(UUID: ' + trace.tc.uuid + ') ' : '(no UUID) ';
     s += 'within stream "' + (stream.name ?? '(unknown)') + '" (stream class ID: ' + stream.sc.id + ', ';
     s += stream.id >= 0 ? 'stream ID: ' + stream.id : 'no stream ID';

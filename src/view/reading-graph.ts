@@ -14,6 +14,9 @@ import type { MessageBatches } from '../ctf/ir/message.js';
 import { WindowPool } from '../ctf/decode/medium.js';
 import type { CtfStreamIterator } from '../ctf/decode/msg-iter.js';
 import { readingGraph, runDummyGraph, type ReadingGraphOptions } from '../graph/open-trace.js';
+import { mux } from '../graph/muxer.js';
+import { DEFAULT_LIVE_PORT, type LiveUrl } from '../relay/live-client.js';
+import { openLiveSource } from '../relay/live-source.js';
 import { openCtfFs, type CtfFsSource, type CtfFsTrace } from '../graph/source-ctf-fs.js';
 import { makeCalendar, toEpochSeconds } from './local-time.js';
 import type { TimeBound, ViewConfig } from './view-args.js';
@@ -67,12 +70,13 @@ export async function openReadingGraph(cfg: ViewConfig, releaseBytes?: () => voi
 
 /**
  * How the pretty sink reads: 'fused' (fused-view.ts: streams merged and printed in one loop, no messages) when
- * no trimmer sits between the streams and the sink; else 'general' (openReadingGraph and PrettySink.consume).
+ * no trimmer sits between the streams and the sink and the streams are files; else 'general' (the graph's
+ * message batches and PrettySink.consume: trimmed views, live sessions).
  */
 export type PrettyLoop = 'fused' | 'general';
 
 export function prettyLoopFor(cfg: ViewConfig): PrettyLoop {
-  return cfg.begin || cfg.end || cfg.streamIntersection ? 'general' : 'fused';
+  return cfg.begin || cfg.end || cfg.streamIntersection || cfg.live ? 'general' : 'fused';
 }
 
 /** The data streams of the fused loop, their read windows recycled through `windows`. */
@@ -80,6 +84,21 @@ export async function openFusedStreams(cfg: ViewConfig): Promise<{ streams: CtfS
   const { source } = await openSource(cfg);
   const windows = new WindowPool();
   return { streams: source.createStreams({ windows }), windows };
+}
+
+/**
+ * A live session (net://HOST[:PORT]/host/HOSTNAME/SESSION): src.ctf.lttng-live -> flt.utils.muxer, as babeltrace2
+ * builds it (the muxer has the source's one port; the event objects follow lttng-live's short batches).
+ */
+export async function openLiveGraph(cfg: ViewConfig, url: LiveUrl): Promise<MessageBatches> {
+  const source = await openLiveSource({
+    url: cfg.paths[0]!,
+    host: url.host,
+    port: url.port ?? DEFAULT_LIVE_PORT,
+    hostname: url.target!.hostname,
+    session: url.target!.session,
+  });
+  return mux([source], { batchSize: 4096, eventPool: cfg.sink === 'pretty', live: true });
 }
 
 /** `-o dummy`: reads the whole graph (see runDummyGraph). */

@@ -6,13 +6,14 @@
 
 import { isMainThread, Worker } from 'node:worker_threads';
 import { isLttError, LttError } from '../errors.js';
-import { DEFAULT_LIVE_PORT, listLiveSessions, parseLiveUrl } from '../relay/live-client.js';
-import { runCounter } from '../graph/sinks.js';
+import type { MessageBatches } from '../ctf/ir/message.js';
+import { DEFAULT_LIVE_PORT, listLiveSessions, parseLiveUrl, type LiveUrl } from '../relay/live-client.js';
+import { runCounter, runDummy } from '../graph/sinks.js';
 import { colorsSupported } from './pretty-options.js';
 import { OutputWriter, writeStderr } from './output-writer.js';
 import { PrettySink } from './pretty-sink.js';
 import { runFusedView } from './fused-view.js';
-import { openFusedStreams, openReadingGraph, prettyLoopFor, readMetadataText, runDummyView, type PrettyLoop } from './reading-graph.js';
+import { openFusedStreams, openLiveGraph, openReadingGraph, prettyLoopFor, readMetadataText, runDummyView, type PrettyLoop } from './reading-graph.js';
 import { parseViewArgs, VIEW_HELP, ViewArgsError, type ViewConfig } from './view-args.js';
 
 /** One line for the user: the first line of the message, never a stack. */
@@ -47,16 +48,8 @@ function runWithDeepStack(argv: string[]): Promise<number> {
   });
 }
 
-/**
- * -i lttng-live: a URL without /host/HOSTNAME/SESSION lists the relay's sessions as babeltrace2 prints them.
- * Following a session is babeltrace2's for now.
- */
-async function runLive(cfg: ViewConfig): Promise<number> {
-  if (cfg.paths.length !== 1) throw new LttError('LIVE_URL', `-i lttng-live takes one URL (got ${cfg.paths.length})`);
-  const url = parseLiveUrl(cfg.paths[0]!);
-  if (url.target !== undefined) {
-    throw new LttError('LIVE_FOLLOW', 'following a live session is not supported by ltt view yet (babeltrace2 -i lttng-live follows it)');
-  }
+/** -i lttng-live with a URL without /host/HOSTNAME/SESSION: the relay's sessions as babeltrace2 lists them. */
+async function listLive(cfg: ViewConfig, url: LiveUrl): Promise<number> {
   const sessions = await listLiveSessions(url.host, url.port ?? DEFAULT_LIVE_PORT);
   const base = `net://${cfg.paths[0]!.replace(/^net[46]?:\/\//, '').replace(/\/+$/, '')}`;
   const w = OutputWriter.stdout('utf8');
@@ -67,8 +60,18 @@ async function runLive(cfg: ViewConfig): Promise<number> {
   return 0;
 }
 
+/** The graph's messages: the traces' (source.ctf.fs) or a live session's (src.ctf.lttng-live). */
+async function openGraph(cfg: ViewConfig, releaseBytes?: () => void): Promise<MessageBatches> {
+  if (!cfg.live) return openReadingGraph(cfg, releaseBytes);
+  return openLiveGraph(cfg, parseLiveUrl(cfg.paths[0]!));
+}
+
 async function run(cfg: ViewConfig, started: { output: boolean }): Promise<number> {
-  if (cfg.live) return runLive(cfg);
+  if (cfg.live) {
+    if (cfg.paths.length !== 1) throw new LttError('LIVE_URL', `-i lttng-live takes one URL (got ${cfg.paths.length})`);
+    const url = parseLiveUrl(cfg.paths[0]!);
+    if (url.target === undefined) return listLive(cfg, url);
+  }
   if (cfg.sink === 'ctf-metadata') {
     const text = await readMetadataText(cfg.paths[0]!);
     const out = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, 'utf8') : OutputWriter.stdout('utf8');
@@ -79,13 +82,14 @@ async function run(cfg: ViewConfig, started: { output: boolean }): Promise<numbe
 
   const enc = cfg.pretty.stringEncoding;
   if (cfg.sink === 'dummy') {
-    await runDummyView(cfg);
+    if (cfg.live) await runDummy(await openGraph(cfg));
+    else await runDummyView(cfg);
     return 0;
   }
   if (cfg.sink === 'counter') {
     const w = cfg.pretty.outputPath !== undefined ? OutputWriter.file(cfg.pretty.outputPath, 'utf8') : OutputWriter.stdout('utf8');
     try {
-      await runCounter(await openReadingGraph(cfg), {
+      await runCounter(await openGraph(cfg), {
         step: cfg.counterStep,
         hideZero: cfg.counterHideZero,
         color: cfg.pretty.outputPath === undefined && colorsSupported(),
@@ -113,10 +117,12 @@ export async function printPretty(cfg: ViewConfig, sink: PrettySink, out: Output
     await runFusedView(streams, windows, sink, out, started);
     return;
   }
-  const batches = await openReadingGraph(cfg, () => sink.detachTexts());
+  const batches = await openGraph(cfg, () => sink.detachTexts());
   for await (const batch of batches) {
     started();
     sink.consume(batch);
+    // A live viewer's lines go out as the relay hands their events over.
+    if (cfg.live) out.flush();
     if (out.closed) break;
   }
 }

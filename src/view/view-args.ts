@@ -6,6 +6,7 @@
 // caller prints it and exits 1). No I/O.
 
 import { defaultPrettyOptions, type PrettyOptions } from './pretty-options.js';
+import { isLiveUrl } from '../relay/live-client.js';
 
 export class ViewArgsError extends Error {
   override name = 'ViewArgsError';
@@ -554,6 +555,18 @@ export function parseViewArgs(argv: readonly string[]): ViewConfig {
     }
   }
 
+  // babeltrace2 gives net:// paths to src.ctf.lttng-live (no -i needed).
+  if (paths.length === 1 && isLiveUrl(paths[0]!)) live = true;
+  if (live && !help) {
+    // The options of source.ctf.fs: babeltrace2's words when there is none.
+    if (clockOffsetSeconds !== undefined) throw new ViewArgsError('--clock-offset specified, but no source.ctf.fs component instantiated.');
+    if (clockOffsetNs !== undefined) throw new ViewArgsError('--clock-offset-ns specified, but no source.ctf.fs component instantiated.');
+    if (clockForceCorrelate) throw new ViewArgsError('--clock-force-correlate specified, but no source.ctf.fs component instantiated.');
+    if (streamIntersection) throw new ViewArgsError('Cannot determine stream intersection of trace (-i lttng-live).');
+    if (begin || end) throw new ViewArgsError('--begin, --end and --timerange are not supported by ltt view with -i lttng-live');
+    if (finalSink === 'ctf-metadata') throw new ViewArgsError(`Cannot open trace metadata: path="${paths[0]}".`);
+  }
+
   return {
     paths,
     sink: finalSink,
@@ -592,7 +605,9 @@ Reading (source.ctf.fs):
       --clock-offset=SEC        shift every clock by SEC seconds
       --clock-offset-ns=NS      shift every clock by NS ns
       --clock-force-correlate   treat every clock's origin as the Unix epoch
-  -i, --input-format=lttng-live TRACE-PATH is net://HOST[:PORT]: list the relay's live sessions
+  -i, --input-format=lttng-live TRACE-PATH is net://HOST[:PORT]: list the relay's live sessions;
+                                net://HOST[:PORT]/host/HOSTNAME/SESSION (also without -i): follow
+                                that live session until it is destroyed
 Trimming (filter.utils.trimmer):
   -b, --begin=BEGIN             first time to keep
   -e, --end=END                 last time to keep

@@ -1,7 +1,8 @@
 #!/bin/bash
 # lttng-stream.sh - a real LTTng 2.13 session daemon streams the texts app (test/view/lttng-ust-texts, one thread
 # pinned to CPU 0, so two runs record the same events in the same order) to a relay.
-#   Usage: bash lttng-stream.sh CTRL_URL DATA_URL SESSION ITERATIONS [LIVE_US [PAUSE_US [GO_FILE]]]
+#   Usage: bash lttng-stream.sh CTRL_URL DATA_URL SESSION[,SESSION...] ITERATIONS [LIVE_US [PAUSE_US [GO_FILE]]]
+# Several sessions record the same events (each its own buffers, so timestamps differ by a few ns).
 # LIVE_US > 0 makes it a live session (lttng create --live=LIVE_US). With GO_FILE, the script prints "started"
 # once the session records and waits for GO_FILE to exist before running the app (a live viewer attaches in
 # between), and "stopping" before it stops the session. Runs in a private mount namespace (tmpfs on
@@ -22,26 +23,32 @@ mkdir -p "$LTTNG_HOME"
 gcc -O2 -Wall -I"$APP" -o "$WORK/texts" "$APP/app.c" "$APP/tp.c" -llttng-ust -ldl -lpthread
 lttng-sessiond --daemonize --no-kernel
 PID=$(cat /run/lttng/lttng-sessiond.pid)
+IFS=, read -ra NAMES <<< "$NAME"
 cleanup() {
-	lttng destroy "$NAME" >/dev/null 2>&1 || true
+	for N in "${NAMES[@]}"; do lttng destroy "$N" >/dev/null 2>&1 || true; done
 	kill "$PID" 2>/dev/null || true
 	for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-if [ "$LIVE" -gt 0 ]; then
-	lttng create "$NAME" --live="$LIVE" --ctrl-url="$CTRL" --data-url="$DATA" >/dev/null
-else
-	lttng create "$NAME" --ctrl-url="$CTRL" --data-url="$DATA" >/dev/null
-fi
-lttng enable-channel -u --subbuf-size 64K --num-subbuf 8 texts >/dev/null
-lttng enable-event -u -c texts 'texts:*' >/dev/null
-lttng start >/dev/null
+for N in "${NAMES[@]}"; do
+	if [ "$LIVE" -gt 0 ]; then
+		lttng create "$N" --live="$LIVE" --ctrl-url="$CTRL" --data-url="$DATA" >/dev/null
+	else
+		lttng create "$N" --ctrl-url="$CTRL" --data-url="$DATA" >/dev/null
+	fi
+	lttng enable-channel -s "$N" -u --subbuf-size 64K --num-subbuf 8 texts >/dev/null
+	lttng enable-event -s "$N" -u -c texts 'texts:*' >/dev/null
+	lttng start "$N" >/dev/null
+done
 if [ -n "$GO" ]; then
 	echo started
 	while [ ! -e "$GO" ]; do sleep 0.05; done
 fi
 taskset -c 0 "$WORK/texts" "$ITER" 7 1 "$PAUSE"
 [ -z "$GO" ] || echo stopping
-lttng stop >/dev/null
-lttng destroy "$NAME" >/dev/null
+for N in "${NAMES[@]}"; do lttng stop "$N" >/dev/null; done
+# With a live viewer attached, `lttng destroy` of a live session on lttng-relayd 2.13.9 never returned here
+# (babeltrace2 or ltt view alike): live sessions are destroyed without waiting.
+DESTROY_WAIT=(); [ "$LIVE" -gt 0 ] && DESTROY_WAIT=(--no-wait)
+for N in "${NAMES[@]}"; do lttng destroy "${DESTROY_WAIT[@]}" "$N" >/dev/null; done

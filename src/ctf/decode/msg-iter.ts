@@ -2,7 +2,8 @@
 // produces stream beginning, discarded events/packets, packet beginning, events, packet end, stream end.
 //
 // Contract: `next()` is synchronous and returns the next message, `undefined` at the end of the stream,
-// or NEED_DATA when an asynchronous Medium has not delivered the next packet yet (then await `fill()`).
+// or NEED_DATA when an asynchronous Medium has not delivered the next packet yet or a growing (live) stream has
+// no next packet yet (then await `fill()`).
 // Packet times follow msg-iter.c: packet beginning = decoded `timestamp_begin` (barectf "event before
 // packet" quirk: delayed until the first event and lowered to its time); packet end = the clock after
 // `timestamp_end` (lttng "event after packet" and lttng-crash quirks keep the last event time instead).
@@ -39,6 +40,16 @@ export interface MessageStream {
   /** Resolves when next() can make progress after NEED_DATA. */
   fill(): Promise<void> | void;
   close(): void;
+}
+
+/**
+ * The packets of a stream still being recorded (live): asked each time the known packets are all read.
+ * 'more': packets were appended to the list; 'end': none will come; NEED_DATA: ask again once wait() resolves;
+ * a message: returned first (an inactivity message: the stream is quiet up to its time).
+ */
+export interface GrowingPackets {
+  poll(): 'more' | 'end' | Message | typeof NEED_DATA;
+  wait(): Promise<void>;
 }
 
 export interface PacketLocation {
@@ -80,6 +91,8 @@ export interface StreamIteratorOptions {
    * stream after an index seek): discarded events/packets are then computed as if it had been read.
    */
   readonly prev?: { readonly discarded: Num | undefined; readonly seqNum: Num | undefined; readonly tsEnd: Num | undefined };
+  /** `packets` grows while the stream is read (live); without it the stream ends after the last one. */
+  readonly growing?: GrowingPackets;
 }
 
 const enum St {
@@ -132,6 +145,7 @@ export class CtfStreamIterator implements MessageStream {
   private readonly quirks: TracerQuirks;
   private readonly openMedium: (path: string) => Medium;
   private readonly eager: boolean;
+  private readonly growing: GrowingPackets | undefined;
 
   constructor(
     readonly info: StreamInfo,
@@ -143,6 +157,7 @@ export class CtfStreamIterator implements MessageStream {
     this.hasClock = info.sc.defaultClock !== undefined;
     this.quirks = opts.quirks ?? NO_QUIRKS;
     this.eager = opts.eager ?? false;
+    this.growing = opts.growing;
     // Eager messages never point into the packet bytes (and unread ones need not), so the read buffer can be recycled.
     const reuse = this.eager || opts.fieldsUnread === true;
     const windows = reuse ? undefined : opts.windows;
@@ -194,6 +209,18 @@ export class CtfStreamIterator implements MessageStream {
             continue;
           case St.NeedPacket:
             if (this.pi >= this.packets.length) {
+              const more = this.growing?.poll() ?? 'end';
+              if (more === 'more') continue;
+              if (more === NEED_DATA) {
+                this.pending ??= this.growing!.wait().then(() => {
+                  this.pending = undefined;
+                });
+                return NEED_DATA;
+              }
+              if (more !== 'end') {
+                this.returned++;
+                return more;
+              }
               this.medium?.close();
               this.medium = undefined;
               this.state = St.Done;

@@ -39,6 +39,8 @@ export interface TraceInfo {
   readonly tc: TraceClass;
   /** Trace name as babeltrace2 computes it (hostname + "/" + relative path); "" when none. */
   readonly name: string;
+  /** The trace has no name at all (lttng-live's traces): the pretty sink's `trace` field is then left out. */
+  readonly unnamed?: boolean;
   /** Folder of the trace. */
   readonly path: string;
 }
