@@ -14,6 +14,8 @@
 //   - with --stream-intersection, a trimmer sits between each stream and the muxer: it takes the stream's
 //     batches, releases at once the events outside the range and hands the rest on (muxer.ts `streamRanges`);
 //     a stream it ends gets the range's end time, and the muxer hands that stream end on at that time.
+//   - an event a trimmer drops was decoded all the same: its texts are in its object when the object goes
+//     back to the pool, so the sink is shown it (EventMessage.trimmed) to note them.
 // Packets are objects too, pooled per stream (packet_pool): a packet object is taken when the source reads the
 // packet's header and given back when its packet end message has been printed; its context's string fields
 // keep their last non-empty text the same way (PacketPoolModel).

@@ -49,7 +49,8 @@ export interface MuxOptions {
   /**
    * With `eventPool`: per stream (port order), the range of a trimmer between the stream and the muxer
    * (--stream-intersection), applied here as babeltrace2's trimmer and automatic seek do: they take the
-   * source's batches, drop (release) events outside the range at once and hand the rest to the muxer.
+   * source's batches, drop (release) events outside the range at once and hand the rest to the muxer. The
+   * dropped events are yielded too, flagged `trimmed`, before the next message out.
    */
   readonly streamRanges?: readonly TrimRange[];
   /**
@@ -453,6 +454,14 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
   /** A source batch taken by stream i's trimmer (trimmer.c state_trim()). */
   const raw = new Array<Message>(BT_BATCH);
   const trimmed: Message[] = [];
+  // Events a stream's trimmer dropped: decoded, so their texts went into their objects before the objects
+  // went back to the pool; handed to the sink flagged `trimmed` ahead of the next message out.
+  const dropped: EventMessage[] = [];
+  const drop = (m: EventMessage): void => {
+    pool!.release(m);
+    m.trimmed = true;
+    dropped.push(m);
+  };
   /** readBatch() through stream i's trimmer: source batches until one leaves something for the muxer. */
   const readTrimmedBatch = async (i: number, trimmer: Trimmer): Promise<void> => {
     while (trimmed.length === 0 && ended[i] === 0 && hasFailure[i] === 0) {
@@ -463,15 +472,15 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
         const m = raw[k]!;
         if (trimmer.pastEnd) {
           // The rest of the batch after the end of the range is put at once (put_messages()).
-          if (m.type === 'event') pool!.release(m);
+          if (m.type === 'event') drop(m);
           continue;
         }
         const before: number = trimmed.length;
         trimmer.push(m, trimmed);
-        const dropped = trimmed.length === before || trimmed[trimmed.length - 1] !== m;
-        if (m.type === 'event' && dropped) pool!.release(m);
+        const kept = trimmed.length > before && trimmed[trimmed.length - 1] === m;
+        if (m.type === 'event' && !kept) drop(m);
         // A packet end the seek drops frees its packet (one the end of the range cuts is the trimmer's to end).
-        else if (m.type === 'packet-end' && dropped && !trimmer.pastEnd) packets?.release(m.stream);
+        else if (m.type === 'packet-end' && !kept && !trimmer.pastEnd) packets?.release(m.stream);
       }
       if (trimmer.pastEnd) ended[i] = 1;
     }
@@ -556,6 +565,10 @@ async function* muxGen(streams: readonly MessageStream[], opts: MuxOptions): Asy
     let batch: Message[] = [];
     let out = 0;
     while (heap.length > 0) {
+      if (dropped.length > 0) {
+        for (let k = 0; k < dropped.length; k++) batch.push(dropped[k]!);
+        dropped.length = 0;
+      }
       const i = heap[0]!;
       const head = heads[i]!;
       if (trimmer === undefined) batch.push(head);

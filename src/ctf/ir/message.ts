@@ -94,8 +94,8 @@ export interface EventMessage {
    */
   poolSlot?: number;
   /**
-   * Dropped by the trimmer after the pool model gave it an event object (muxer `trim`): a sink that follows
-   * the objects' texts notes them and prints nothing.
+   * Dropped by a trimmer after the pool model gave it an event object (muxer `trim`, `streamRanges`): a sink
+   * that follows the objects' texts notes them and prints nothing.
    */
   trimmed?: boolean;
 }
