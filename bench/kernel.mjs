@@ -422,7 +422,7 @@ async function main() {
       const pct = ev + lost > 0 ? (100 * lost) / (ev + lost) : 0;
       console.log(`${mode.padEnd(14)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)}`);
     }
-    console.log('(medians over runs; ltt: discard mode, lost = discarded events; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST])');
+    console.log('(medians over runs; ltt: discard mode, lost = discarded events + lost packets; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST])');
   } finally {
     for (const c of [...cleanups].reverse()) await c().catch((err) => process.stderr.write(`bench/kernel: cleanup: ${err.message}\n`));
   }

@@ -132,6 +132,13 @@ async function recordHost(h: Host, relay: Relay, viewers: Viewer[]): Promise<{ v
     done++;
   }
   assert.match(await ok(h, 'list', 'fleet'), /^Recording session fleet: \[active\]/);
+  // The relay holds the session as several relay sessions (kernel consumer, ltt/ust): listed once, as babeltrace2
+  // lists them, with the viewer attached.
+  const listed = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ltt'), 'view', '-i', 'lttng-live', `net://127.0.0.1:${relay.ports.live}`], { encoding: 'utf8' });
+  assert.equal(listed.status, 0, listed.stderr);
+  const mine = listed.stdout.split('\n').filter((l) => l.includes(`/host/${h.hostname}/`));
+  assert.equal(mine.length, 1, listed.stdout);
+  assert.match(mine[0]!, new RegExp(`^net://127\\.0\\.0\\.1:${relay.ports.live}/host/${h.hostname}/fleet \\(timer = 100000, \\d+ stream\\(s\\), 1 client\\(s\\) connected\\)$`));
   h.runs = Math.max(h.runs, done);
   const after = h.runs - done;
   await workload(h, after);
