@@ -1,5 +1,6 @@
 // Kernel tracing overhead: ltt vs trace-cmd on a syscall-heavy workload, in one run.
 //
+// Also a module: bench/relay.mjs runs lttRun's session streamed to a relay beside the same session on local files.
 // Contract: `node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-trace-cmd] [--keep] [--verbose]` (root, after `npx tsc`).
 // The workload `dd if=/dev/zero of=/dev/null bs=1 count=N` (default 3,000,000: N reads + N writes) runs three
 // ways, R times each (default 1), alternated so machine drift hits every mode alike:
@@ -24,7 +25,7 @@ import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readDaemonPid, stopProcess } from '../scripts/private-daemon.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,7 +94,7 @@ function ddSeconds(stderr) {
   return Number(m[1]);
 }
 
-async function runWorkload(count) {
+export async function runWorkload(count) {
   const r = await must('dd', ddArgs(count), { timeoutMs: 300_000, env: { ...process.env, LC_ALL: 'C' } });
   return ddSeconds(r.stderr);
 }
@@ -130,12 +131,16 @@ function procCpuSeconds(pid) {
 
 // ---- ltt ----------------------------------------------------------------------------------------------------
 
-const cleanups = [];
+export const cleanups = [];
 
-async function lttRun(count, work, readTimerUs) {
+/**
+ * The ltt session on the dd workload, writing under `work`, or, with `relay` ({ url, output }), streamed to the
+ * relay at `url` (net://...) that stores under `output` (the trace is counted there, as stored).
+ */
+export async function lttRun(count, work, readTimerUs, relay) {
   const rundir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-rundir-'));
-  const out = path.join(work, `ltt-${Date.now()}`);
-  const session = `ltt-bench-${process.pid}`;
+  let out = path.join(work, `ltt-${Date.now()}`);
+  const session = `ltt-bench-${process.pid}-${Date.now()}`;
   const env = { ...process.env, LTT_RUNDIR: rundir };
   const ltt = (...args) => must(process.execPath, [LTT, ...args], { env, timeoutMs: 120_000 });
   let daemonPid;
@@ -147,7 +152,7 @@ async function lttRun(count, work, readTimerUs) {
   };
   cleanups.push(cleanup);
   try {
-    await ltt('create', session, '-o', out);
+    await ltt('create', session, ...(relay ? ['-U', relay.url] : ['-o', out]));
     daemonPid = readDaemonPid(rundir);
     if (!daemonPid) throw new Error(`no daemon pid file in ${rundir}`);
     await ltt('enable-channel', '-k', '--subbuf-size=1M', '--num-subbuf=4', `--read-timer=${readTimerUs}`, 'channel0');
@@ -165,9 +170,13 @@ async function lttRun(count, work, readTimerUs) {
     const discarded = sumMatches(list.stdout, /Discarded events:\s*(\d+)/g);
     const lostPackets = sumMatches(list.stdout, /Lost packets:\s*(\d+)/g);
     await ltt('destroy', session);
+    if (relay) {
+      const host = path.join(relay.output, os.hostname());
+      out = path.join(host, fs.readdirSync(host).find((d) => d.startsWith(`${session}-`)));
+    }
     step('counting the ltt trace');
     const counted = await countLttTrace(out);
-    return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}; ${split}`, bytes: dirBytes(out) };
+    return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded + lostPackets, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}; ${split}`, bytes: dirBytes(out) };
   } finally {
     cleanups.splice(cleanups.indexOf(cleanup), 1);
     await cleanup();
@@ -413,13 +422,15 @@ async function main() {
       const pct = ev + lost > 0 ? (100 * lost) / (ev + lost) : 0;
       console.log(`${mode.padEnd(14)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)}`);
     }
-    console.log('(medians over runs; ltt: discard mode, lost = discarded events; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST])');
+    console.log('(medians over runs; ltt: discard mode, lost = discarded events + lost packets; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST])');
   } finally {
     for (const c of [...cleanups].reverse()) await c().catch((err) => process.stderr.write(`bench/kernel: cleanup: ${err.message}\n`));
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench/kernel: ${err.message}\n`);
-  process.exitCode = 1;
-});
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    process.stderr.write(`bench/kernel: ${err.message}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-// The relay, ltt-relayd beside lttng-relayd 2.13 (and ltt view beside babeltrace2), in three parts:
+// The relay, ltt-relayd beside lttng-relayd 2.13 (and ltt view beside babeltrace2), in four parts:
+//   kernel: bench/kernel.mjs's ltt session (dd if=/dev/zero of=/dev/null bs=1 count=N: sched_switch, sched_wakeup
+//          and every syscall, LTTng's kernel channel defaults) recorded by ltt-sessiond to local files and
+//          streamed to ltt-relayd on loopback, alternated R times: events recorded and lost (discarded + lost
+//          packets), dd's time and slowdown against dd untraced, the tracer's CPU (ltt-sessiond, which hosts the
+//          consumer) and, streamed, the relay's; then streamed/local for slowdown and tracer CPU (goal: within
+//          1.2x, 0 lost). Needs root.
 //   cpu:   relay CPU per GB received, on one byte stream: the consumer-to-relay protocol as lttng-consumerd speaks
 //          it (src/relay/relay-client.ts: a packet on the data port, then its index on the control port, whose
 //          reply is awaited), from one session of STREAMS per-CPU streams. The packets are the real LTTng-UST
@@ -14,8 +20,9 @@
 //   stuck: a live viewer that sends requests and reads no reply (GET_PACKET for a 1 MiB packet, over and over)
 //          while a peer records: each relay's recording rate without and with that viewer, and its resident
 //          memory (peak while the viewer is stuck).
-//   node bench/relay.mjs [--only cpu|live|stuck] [--gb N] [--packet-kib K] [--streams S] [--events N] [--pause-ms P]
-//   (defaults: all parts, 1 GB, 64 KiB, 4 streams, 150 events, 20 ms)
+//   node bench/relay.mjs [--only kernel|cpu|live|stuck] [--count N] [--runs R] [--gb N] [--packet-kib K] [--streams S]
+//        [--events N] [--pause-ms P]
+//   (defaults: all parts, 3,000,000, 1 run, 1 GB, 64 KiB, 4 streams, 150 events, 20 ms)
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +45,8 @@ const PACKET = arg('--packet-kib', 64) * 1024;
 const STREAMS = arg('--streams', 4);
 const EVENTS = arg('--events', 150);
 const PAUSE_MS = arg('--pause-ms', 20);
+const COUNT = arg('--count', 3_000_000);
+const RUNS = arg('--runs', 1);
 const SOURCE = path.join(ROOT, 'test/view/lttng-ust-texts/traces/uid/ust/uid/0/64-bit');
 
 async function freePort() {
@@ -391,6 +400,47 @@ async function stuckPart() {
   }
 }
 
+async function kernelPart() {
+  if (process.getuid?.() !== 0) {
+    console.log('kernel: skipped (needs root: kernel tracing)');
+    return;
+  }
+  const { lttRun, runWorkload, cleanups } = await import('./kernel.mjs');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-bench-kernel-'));
+  const relay = await startRelay('ltt-relayd', work);
+  const stream = { url: `net://127.0.0.1:${relay.control}:${relay.data}`, output: path.join(work, 'out') };
+  const rs = { untraced: [], local: [], streamed: [] };
+  try {
+    console.log(`# kernel: dd bs=1 count=${COUNT} (${COUNT} reads + ${COUNT} writes), ${RUNS} run(s), ${os.cpus().length} CPUs, loadavg ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    for (let i = 1; i <= RUNS; i++) {
+      rs.untraced.push({ ddS: await runWorkload(COUNT) });
+      rs.local.push(await lttRun(COUNT, work, 200_000));
+      const relayCpu = cpuSeconds(relay.child.pid);
+      const s = await lttRun(COUNT, work, 200_000, stream);
+      s.relayCpuS = cpuSeconds(relay.child.pid) - relayCpu;
+      rs.streamed.push(s);
+    }
+  } finally {
+    for (const c of [...cleanups].reverse()) await c().catch(() => {});
+    await relay.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  const m = (mode, key) => median(rs[mode].map((r) => r[key]));
+  const base = m('untraced', 'ddS');
+  console.log(`untraced       dd ${base.toFixed(3)} s`);
+  for (const mode of ['local', 'streamed']) {
+    const relayCpu = mode === 'streamed' ? `, relay CPU ${m(mode, 'relayCpuS').toFixed(2)} s` : '';
+    console.log(
+      `${`ltt ${mode}`.padEnd(14)} dd ${m(mode, 'ddS').toFixed(3)} s (x${(m(mode, 'ddS') / base).toFixed(2)}), events ${m(mode, 'events')}, lost ${m(mode, 'lost')}, ` +
+        `tracer CPU ${m(mode, 'cpuS').toFixed(2)} s${relayCpu}, trace ${(m(mode, 'bytes') / 1e6).toFixed(1)} MB`,
+    );
+  }
+  const slow = (mode) => m(mode, 'ddS') / base;
+  console.log(`streamed/local: slowdown x${(slow('streamed') / slow('local')).toFixed(2)}, tracer CPU x${(m('streamed', 'cpuS') / m('local', 'cpuS')).toFixed(2)} (goal: within 1.2x, 0 lost; medians over runs)`);
+}
+
+if (ONLY === undefined || ONLY === 'kernel') await kernelPart();
 if (ONLY === undefined || ONLY === 'cpu') await cpuPart();
 if (ONLY === undefined || ONLY === 'live') await livePart();
 if (ONLY === undefined || ONLY === 'stuck') await stuckPart();

@@ -3,7 +3,8 @@
 // appear later from their first), reads the metadata as it grows (GET_METADATA whenever an index or packet says
 // there is more; new classes are added to the trace class already in use, as babeltrace2 appends them), and
 // merges the session's data streams in time order into one message stream, as lttng-live's one output port
-// does. A stream's next packet is asked with GET_NEXT_INDEX: RETRY waits `retryMs` and asks again, INACTIVE (a
+// does. HOSTNAME/SESSION may be several relay sessions (a session daemon's kernel and user-space consumers each
+// create their own on the relay): all are attached and merged, as lttng-live adds every session of that name. A stream's next packet is asked with GET_NEXT_INDEX: RETRY waits `retryMs` and asks again, INACTIVE (a
 // beacon: the stream is quiet up to a time) becomes an inactivity message so the other streams go on (the quiet
 // stream is not asked again until the others reach that time), HUP ends the stream. The session ends when every stream has hung up and GET_NEW_STREAMS says HUP.
 //
@@ -229,29 +230,34 @@ export class LiveSource implements MessageStream {
   readonly info: StreamInfo;
   readonly retryMs: number;
   needStreams = false;
-  private readonly traces = new Map<bigint, LiveTrace>();
+  /** By relay session and ctf_trace_id (trace ids are per relay session). */
+  private readonly traces = new Map<string, LiveTrace>();
   private streams: LiveDataStream[] = [];
+  /** The attached relay sessions that have not hung up yet. */
+  private readonly open: Set<bigint>;
   private pending: Promise<void> | undefined;
   private ended = false;
 
   constructor(
     readonly viewer: LiveViewer,
-    private readonly sessionId: bigint,
+    sessionIds: readonly bigint[],
     private readonly opts: LiveSourceOptions,
   ) {
+    this.open = new Set(sessionIds);
     this.retryMs = opts.retryMs ?? 100;
     // The muxer sees this one stream (as babeltrace2's muxer sees lttng-live's one port): it needs no clock.
     const tc: TraceClass = { major: 1, minor: 8, byteOrder: 'le', env: new Map(), clocks: new Map(), streamClasses: new Map(), slotCount: 0, warnings: [], ctfVersion: 1 };
     this.info = { trace: { tc, name: opts.url, path: opts.url }, sc: { id: 0, eventClasses: new Map() }, id: 0, name: opts.url };
   }
 
-  async addStreams(streams: readonly LiveStreamInfo[]): Promise<void> {
+  async addStreams(sessionId: bigint, streams: readonly LiveStreamInfo[]): Promise<void> {
     const fresh: LiveTrace[] = [];
     for (const s of streams) {
-      let t = this.traces.get(s.ctfTraceId);
+      const key = `${sessionId}/${s.ctfTraceId}`;
+      let t = this.traces.get(key);
       if (t === undefined) {
         t = new LiveTrace(s.ctfTraceId, `${this.opts.hostname}/${this.opts.session}`);
-        this.traces.set(s.ctfTraceId, t);
+        this.traces.set(key, t);
       }
       if (s.metadata) {
         t.metadataStream = s.id;
@@ -283,15 +289,18 @@ export class LiveSource implements MessageStream {
 
   private async fetchNewStreams(wait: boolean): Promise<void> {
     if (wait) await sleep(this.retryMs);
-    const r = await this.viewer.newStreams(this.sessionId);
-    if (r.status === NEW_STREAMS_HUP) {
-      if (this.streams.length === 0) this.ended = true;
-      return;
+    for (const id of [...this.open]) {
+      const r = await this.viewer.newStreams(id);
+      if (r.status === NEW_STREAMS_HUP) {
+        this.open.delete(id);
+        continue;
+      }
+      if (r.status !== NEW_STREAMS_OK) {
+        throw new LttError('LIVE_RELAY', `the relay at ${this.viewer.where} could not list the new streams of ${this.opts.hostname}/${this.opts.session}: status ${r.status}`);
+      }
+      await this.addStreams(id, r.streams);
     }
-    if (r.status !== NEW_STREAMS_OK) {
-      throw new LttError('LIVE_RELAY', `the relay at ${this.viewer.where} could not list the new streams of ${this.opts.hostname}/${this.opts.session}: status ${r.status}`);
-    }
-    await this.addStreams(r.streams);
+    if (this.open.size === 0 && this.streams.length === 0) this.ended = true;
   }
 
   private wait(task: Promise<void>): typeof NEED_DATA {
@@ -356,22 +365,24 @@ export class LiveSource implements MessageStream {
 export async function openLiveSource(opts: LiveSourceOptions): Promise<LiveSource> {
   const viewer = await LiveViewer.open(opts.host, opts.port, true);
   try {
-    const found = (await viewer.listSessions()).find((s) => s.hostname === opts.hostname && s.name === opts.session);
-    if (found === undefined) {
+    const found = (await viewer.listSessions()).filter((s) => s.hostname === opts.hostname && s.name === opts.session);
+    if (found.length === 0) {
       throw new LttError('LIVE_SESSION', `Unable to connect to the requested live viewer session: no session "${opts.session}" of host "${opts.hostname}": url="${opts.url}"`);
     }
-    const r = await viewer.attach(found.id, SEEK_LAST);
-    if (r.status !== AttachStatus.OK) {
-      const why: Record<number, string> = {
-        [AttachStatus.ALREADY]: 'There is already a viewer attached to this session',
-        [AttachStatus.UNK]: `Session id ${found.id} is unknown`,
-        [AttachStatus.NOT_LIVE]: `Session id ${found.id} is not a live session`,
-        [AttachStatus.SEEK_ERR]: 'Seek error',
-      };
-      throw new LttError('LIVE_SESSION', `${why[r.status] ?? `Unknown attach return code ${r.status}`}: url="${opts.url}"`);
+    const source = new LiveSource(viewer, found.map((s) => s.id), opts);
+    for (const { id } of found) {
+      const r = await viewer.attach(id, SEEK_LAST);
+      if (r.status !== AttachStatus.OK) {
+        const why: Record<number, string> = {
+          [AttachStatus.ALREADY]: 'There is already a viewer attached to this session',
+          [AttachStatus.UNK]: `Session id ${id} is unknown`,
+          [AttachStatus.NOT_LIVE]: `Session id ${id} is not a live session`,
+          [AttachStatus.SEEK_ERR]: 'Seek error',
+        };
+        throw new LttError('LIVE_SESSION', `${why[r.status] ?? `Unknown attach return code ${r.status}`}: url="${opts.url}"`);
+      }
+      await source.addStreams(id, r.streams);
     }
-    const source = new LiveSource(viewer, found.id, opts);
-    await source.addStreams(r.streams);
     return source;
   } catch (err) {
     viewer.close();

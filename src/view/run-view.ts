@@ -7,7 +7,7 @@
 import { isMainThread, Worker } from 'node:worker_threads';
 import { isLttError, LttError } from '../errors.js';
 import type { MessageBatches } from '../ctf/ir/message.js';
-import { DEFAULT_LIVE_PORT, listLiveSessions, parseLiveUrl, type LiveUrl } from '../relay/live-client.js';
+import { DEFAULT_LIVE_PORT, listLiveSessions, parseLiveUrl, type LiveSessionInfo, type LiveUrl } from '../relay/live-client.js';
 import { runCounter, runDummy } from '../graph/sinks.js';
 import { colorsSupported } from './pretty-options.js';
 import { OutputWriter, writeStderr } from './output-writer.js';
@@ -48,12 +48,20 @@ function runWithDeepStack(argv: string[]): Promise<number> {
   });
 }
 
-/** -i lttng-live with a URL without /host/HOSTNAME/SESSION: the relay's sessions as babeltrace2 lists them. */
+/**
+ * -i lttng-live with a URL without /host/HOSTNAME/SESSION: the relay's sessions as babeltrace2 lists them (relay
+ * sessions of one HOSTNAME/SESSION, one per consumer, in one line: streams summed, the most clients).
+ */
 async function listLive(cfg: ViewConfig, url: LiveUrl): Promise<number> {
-  const sessions = await listLiveSessions(url.host, url.port ?? DEFAULT_LIVE_PORT);
+  const merged = new Map<string, LiveSessionInfo>();
+  for (const s of await listLiveSessions(url.host, url.port ?? DEFAULT_LIVE_PORT)) {
+    const key = `${s.hostname}/${s.name}`;
+    const seen = merged.get(key);
+    merged.set(key, seen === undefined ? s : { ...seen, streams: seen.streams + s.streams, clients: Math.max(seen.clients, s.clients) });
+  }
   const base = `net://${cfg.paths[0]!.replace(/^net[46]?:\/\//, '').replace(/\/+$/, '')}`;
   const w = OutputWriter.stdout('utf8');
-  for (const s of sessions) {
+  for (const s of merged.values()) {
     w.str(`${base}/host/${s.hostname}/${s.name} (timer = ${s.liveTimerUs}, ${s.streams} stream(s), ${s.clients} client(s) connected)\n`);
   }
   w.close();

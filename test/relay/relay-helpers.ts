@@ -53,11 +53,14 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Starts `ltt` (ltt-relayd) or `lttng` (lttng-relayd) in the foreground on free ports, writing under `output`. */
-export async function startRelay(kind: 'ltt' | 'lttng', output: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Relay> {
+/**
+ * Starts `ltt` (ltt-relayd) or `lttng` (lttng-relayd) in the foreground on free ports, writing under `output`;
+ * control and data on `streamAddress` (0.0.0.0 for session daemons in other network namespaces), live on loopback.
+ */
+export async function startRelay(kind: 'ltt' | 'lttng', output: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, streamAddress = '127.0.0.1'): Promise<Relay> {
   const [control, data, live] = (await freePorts(3)) as [number, number, number];
-  const url = (p: number) => `tcp://127.0.0.1:${p}`;
-  const args = ['-C', url(control), '-D', url(data), '-L', url(live), '-o', output, ...extra];
+  const url = (p: number, address = '127.0.0.1') => `tcp://${address}:${p}`;
+  const args = ['-C', url(control, streamAddress), '-D', url(data, streamAddress), '-L', url(live), '-o', output, ...extra];
   const child =
     kind === 'ltt'
       ? spawn(process.execPath, [LTT_RELAYD, ...args], { env: { ...process.env, LTT_RUNDIR: join(output, '..', 'ltt-run'), ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
