@@ -1,7 +1,7 @@
 // Shared helpers for the reader tests driven by the CTF corpus (shared/ctf-traces) and its babeltrace2
 // 2.0.4 expectations (expected/manifest.jsonl): run our source → muxer graph and summarise what came out.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTrace, type OpenTraceOptions } from '../../src/ctf/index.js';
 import { clockNs, type Message } from '../../src/ctf/ir/message.js';
@@ -84,4 +84,23 @@ export function discardedWarning(m: Message): string | undefined {
     `${uuid ? `(UUID: ${uuid})` : '(no UUID)'} within stream "${m.stream.name.replace(CORPUS, '@CORPUS@')}" ` +
     `(stream class ID: ${m.stream.sc.id}, stream ID: ${m.stream.id}).`
   );
+}
+
+/** Every trace folder (one holding `metadata`) at or below `dir`, in name order. */
+export function traceDirs(dir: string, out: string[] = []): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return out;
+  }
+  if (names.includes('metadata')) {
+    out.push(dir);
+    return out;
+  }
+  for (const n of names) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) traceDirs(p, out);
+  }
+  return out;
 }

@@ -5,7 +5,7 @@
 // sequences, unaligned bit fields, nested structs and arrays, enums, floats, hidden length fields).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,25 +15,8 @@ import { openCtfFs } from '../../src/graph/source-ctf-fs.js';
 import { OutputWriter } from '../../src/view/output-writer.js';
 import { defaultPrettyOptions, type PrettyOptions } from '../../src/view/pretty-options.js';
 import { PrettySink } from '../../src/view/pretty-sink.js';
-import { CORPUS } from '../graph/corpus-helpers.js';
+import { CORPUS, traceDirs } from '../graph/corpus-helpers.js';
 
-function traceDirs(dir: string, out: string[] = []): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch {
-    return out;
-  }
-  if (names.includes('metadata')) {
-    out.push(dir);
-    return out;
-  }
-  for (const n of names) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) traceDirs(p, out);
-  }
-  return out;
-}
 
 /** Pretty text of a trace through the lazy (fused) or eager (value-object) messages, and the error if any. */
 async function print(dir: string, opts: PrettyOptions, eager: boolean): Promise<string> {

@@ -4,7 +4,6 @@
 // traces whose texts depend on babeltrace2's event objects, with several option sets; and the choice is
 // fused exactly when no trimmer sits between the streams and the sink.
 
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -14,24 +13,8 @@ import { prettyLoopFor, type PrettyLoop } from '../../src/view/reading-graph.js'
 import { printPretty } from '../../src/view/run-view.js';
 import { parseViewArgs } from '../../src/view/view-args.js';
 import { CORPUS, REPO_ROOT } from '../repo-paths.js';
+import { traceDirs } from '../graph/corpus-helpers.js';
 
-function traceDirs(dir: string, out: string[] = []): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch {
-    return out;
-  }
-  if (names.includes('metadata')) {
-    out.push(dir);
-    return out;
-  }
-  for (const n of names) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) traceDirs(p, out);
-  }
-  return out;
-}
 
 /** stdout, stderr and the error of `ltt view ARGS` through the given loop. */
 async function view(args: string[], loop: PrettyLoop): Promise<string> {
