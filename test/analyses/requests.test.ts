@@ -115,7 +115,7 @@ describe('ltt analyze requests', { skip, timeout: 900_000 }, () => {
     assert.ok(result.unattributedNs >= 0 && result.unattributedNs <= result.jsCpuNs);
   });
 
-  it('/cpu: its 20 ms of CPU on its own thread (12-40 ms: the process CPU clock also counts other threads), hardly blocked', () => {
+  it("/cpu: its 20 ms of its own thread's CPU time (12-40 ms in the trace), hardly blocked", () => {
     for (const b of of('/cpu')) {
       assert.ok(onCpu(b) >= 12 * MS && onCpu(b) <= 40 * MS, show(b));
       assert.ok(blocked(b) < 5 * MS, show(b));
