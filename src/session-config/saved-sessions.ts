@@ -142,7 +142,7 @@ export async function recreateSession(client: ControlClient, s: SavedSession, fo
     }
     for (const o of s.snapshotOutputs ?? []) {
       if (o.path === '') {
-        throw new LttError('NOT_SUPPORTED', `Session ${s.name}: snapshot output ${o.name}: ltt loads local snapshot outputs only (no relay daemon yet)`);
+        throw new LttError('NOT_SUPPORTED', `Session ${s.name}: snapshot output ${o.name}: ltt loads local snapshot outputs only (snapshots through a relay are not supported yet)`);
       }
       await client.request('snapshot-add-output', { session: s.name, url: o.path, ...(o.name ? { name: o.name } : {}), maxSize: o.maxSize });
     }

@@ -214,7 +214,7 @@ test('--override-url replaces a snapshot session\'s outputs; a live session cann
 </destination></consumer_output></output></snapshot_outputs></output></session></sessions>`);
     const refused = await env.ltt('load', '-i', net);
     assert.deepEqual([refused.code, refused.stderr],
-      [1, 'Error: Session netsnap: snapshot output relay: ltt loads local snapshot outputs only (no relay daemon yet)\n']);
+      [1, 'Error: Session netsnap: snapshot output relay: ltt loads local snapshot outputs only (snapshots through a relay are not supported yet)\n']);
     await ok(env, 'load', '-i', net, `--override-url=${join(env.root, 'over')}`);
     assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'netsnap')).stdout, new RegExp(`relay: ${join(env.root, 'over')}\\n`));
     await ok(env, 'destroy', 'netsnap');

@@ -63,7 +63,7 @@ Options:
       throw new CliError('USAGE', `Unrecognized argument used with 'snapshot' command`, ExitCode.UNDEFINED);
     }
     if (values['ctrl-url'] !== undefined || values['data-url'] !== undefined) {
-      throw new CliError('NOT_SUPPORTED', 'Snapshot outputs to a relay daemon (--ctrl-url, --data-url) are not supported: ltt has no relay daemon yet');
+      throw new CliError('NOT_SUPPORTED', 'Snapshot outputs to a relay daemon (--ctrl-url, --data-url) are not supported by ltt yet');
     }
     const name = values.name as string | undefined;
     const size = maxSize(values['max-size'] as string | undefined);

@@ -2,7 +2,7 @@
 // record. A snapshot session keeps the newest buffers of each channel (the tracers hold them; nothing goes to
 // disk while tracing); `record` writes what they hold to OUTPUT/NAME-YYYYmmdd-HHMMSS-N (N counts the session's
 // snapshots), with kernel/ and ust/ inside, and tracing goes on, so successive snapshots overlap.
-// LTTng allows one output per session; local folders only here (ltt has no relay daemon yet: net:// and
+// LTTng allows one output per session; local folders only here (snapshots through a relay are not supported yet: net:// and
 // tcp:// URLs are refused with one line).
 
 import { isAbsolute, join, normalize } from 'node:path';
@@ -20,12 +20,12 @@ function snapshotSession(session: LockedSession): void {
   if (!session.inMemory) throw new ControlError('NOT_SNAPSHOT_SESSION');
 }
 
-/** An absolute path or file:// URL as a folder; network URLs are refused (no relay daemon yet). */
+/** An absolute path or file:// URL as a folder; network URLs are refused (snapshots through a relay are not supported yet). */
 function localFolder(url: string): string {
   let path = url;
   if (/^file:\/\//.test(url)) path = url.slice('file://'.length);
   else if (/^[a-z0-9]+:\/\//i.test(url)) {
-    throw new ControlError('NOT_SUPPORTED', `Operation not supported: snapshot output ${url}: ltt writes snapshots to local folders only (no relay daemon yet)`);
+    throw new ControlError('NOT_SUPPORTED', `Operation not supported: snapshot output ${url}: ltt writes snapshots to local folders only (snapshots through a relay are not supported yet)`);
   }
   if (!isAbsolute(path) || path.includes('\0')) throw new ControlError('INVALID', `Invalid parameter: snapshot output ${url} is not an absolute path`);
   return normalize(path);
