@@ -143,6 +143,9 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
     const info = await page.evaluate(() => window.lttWeb.info);
     assert.equal(BigInt(info.origin), origin, 'time 0 of the page is the trace\'s first event');
     assert.ok(info.cpus.includes(0));
+    // The first screen came with /api/info, computed with the tables: the page drew it without asking.
+    assert.equal(await page.evaluate(() => window.lttWeb.timeline.refreshMs.length), 0, 'no /api/tracks before the first screen');
+    assert.ok(await page.evaluate(() => window.lttWeb.timeline.data.cpus.key.length > 0), 'the first screen has the CPUs\' slices');
     assert.equal(await page.$('#exposed'), null, 'a loopback page says nothing about others');
     await page.screenshot({ path: join(IMAGES, 'web-timeline.png') });
   });
