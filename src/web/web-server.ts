@@ -52,9 +52,12 @@ function readPage(name: string): Buffer {
 
 export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
+// The page's first question is asked by the HTML (before the stylesheet, which holds scripts back), so its
+// answer comes while the bundle loads.
 const HTML = (title: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title.replace(/[<&>"]/g, (c) => `&#${c.charCodeAt(0)};`)} - ltt web</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<script>window.lttInfo = fetch('/api/info?first=1&wait=1');</script>
 <link rel="stylesheet" href="/app.css"></head>
 <body><div id="app"></div><script src="/app.js"></script></body></html>
 `;

@@ -5,7 +5,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import type { EventDetail, Info, RangeAnalyses, SearchResult } from '../protocol.js';
-import { getJson, Latest } from './api.js';
+import { getJson, Latest, readJson } from './api.js';
 import { el, showDetail, showRange, showSearch } from './panels.js';
 import { LABEL_W, Timeline, timeText, type Hit, type RowKind } from './timeline.js';
 
@@ -67,8 +67,10 @@ async function boot(): Promise<void> {
   let info: Info;
   try {
     // The server holds the answer until the trace is read (a while at most); the first screen comes with it.
+    // The page's HTML asked already (window.lttInfo), while this script loaded.
     const ask = () => getJson<Info>('/api/info', { first: 1, wait: 1 });
-    info = await ask();
+    const early = (window as { lttInfo?: Promise<Response> }).lttInfo;
+    info = early ? await readJson<Info>(await early) : await ask();
     while (info.error === 'The trace is being read') {
       await new Promise((r) => setTimeout(r, 50));
       info = await ask();
@@ -103,7 +105,8 @@ async function boot(): Promise<void> {
   };
   showStatus(info);
   tl.layout(info, first);
-  new ResizeObserver(() => tl.changed()).observe(canvas);
+  // Redrawn when the canvas' size changed since its last draw (not for the observer's first call).
+  new ResizeObserver(() => tl.resized()).observe(canvas);
 
   const details = new Latest();
   const ranges = new Latest();

@@ -190,6 +190,12 @@ export class Timeline {
     return new Promise((resolve) => this.settleWaiters.push(resolve));
   }
 
+  /** Redraws when the canvas' size is no longer the one drawn. */
+  resized(): void {
+    const dpr = window.devicePixelRatio || 1;
+    if (this.canvas.width !== Math.round(this.canvas.clientWidth * dpr) || this.canvas.height !== Math.round(this.canvas.clientHeight * dpr)) this.changed();
+  }
+
   changed(): void {
     this.changedAt = performance.now();
     if (!this.drawQueued) {
