@@ -25,6 +25,9 @@ export const SQL_TYPE: Record<ColumnKind, string> = {
   boolean: 'BOOLEAN',
 };
 
+/** The column list of a CREATE TABLE for these columns (plain names). */
+export const columnsSql = (cols: readonly ColumnSpec[]): string => cols.map((c) => `${c.name} ${SQL_TYPE[c.kind]}`).join(', ');
+
 const DUCK_TYPE: Record<ColumnKind, duckdb.Type> = {
   int32: duckdb.Type.INTEGER,
   int64: duckdb.Type.BIGINT,
@@ -94,8 +97,9 @@ export class ColumnAppender {
     this.types = columns.map((c) => duckdb.create_logical_type(DUCK_TYPE[c.kind]));
   }
 
-  static async create(conn: DuckDBConnection, table: string, columns: readonly ColumnSpec[]): Promise<ColumnAppender> {
-    return new ColumnAppender(await conn.createAppender(table), columns);
+  /** `temp`: the table is a temporary one. */
+  static async create(conn: DuckDBConnection, table: string, columns: readonly ColumnSpec[], temp = false): Promise<ColumnAppender> {
+    return new ColumnAppender(await conn.createAppender(table, temp ? 'main' : undefined, temp ? 'temp' : undefined), columns);
   }
 
   /** Rows appended so far. */

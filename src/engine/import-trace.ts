@@ -1,6 +1,8 @@
-// Loads CTF traces into DuckDB tables: one row per event in `events_raw`, one table per event name that occurs, with its
-// payload and contexts as typed columns (`ev_raw:NAME`), discarded events and packets in `lost_raw`. Times
-// stay raw clock values here; derived-tables.ts turns them into ns and builds the tables users query.
+// Loads CTF traces into DuckDB tables: one row per event in `events_raw` (its rowid is the event's id), one table
+// per event name that occurs, with its payload and contexts as typed columns (`ev_raw:NAME`), discarded events
+// and packets in `lost_raw`, system calls paired along each stream (syscall-pairs.ts). Times stay raw clock
+// values here; derived-tables.ts turns them into ns and builds the tables users query. The raw tables that
+// derived-tables.ts drops are temporary: a cache file never writes (and compresses) them.
 //
 // Contract: `importTraces(conn, paths)` reads every data stream on its own (no muxing: DuckDB orders rows
 // far faster than a heap merge in JS) and fills the raw tables: a generated writer per event class decodes
@@ -20,8 +22,9 @@ import { compileScopeSink, type MemberSink, type ScopeDecoder } from '../ctf/dec
 import type { CtfEventMessage } from '../ctf/decode/event-message.js';
 import { openCtfFs } from '../graph/source-ctf-fs.js';
 import { NEED_DATA } from '../ctf/decode/msg-iter.js';
-import { ColumnAppender, SQL_TYPE, markValid, writeInt64, type Column, type ColumnKind, type ColumnSpec } from './column-appender.js';
+import { ColumnAppender, SQL_TYPE, columnsSql, markValid, writeInt64, type Column, type ColumnKind, type ColumnSpec } from './column-appender.js';
 import { sqlIdentifier, sqlString } from './run-sql.js';
+import { SyscallPairer, type SyscallClass } from './syscall-pairs.js';
 
 /** Called as the import goes, at most once per percent: `fraction` of the trace's packet bytes read. */
 export interface ImportProgress {
@@ -128,8 +131,8 @@ function addMembers(t: ClassTable, plans: FieldPlan[], scope: FieldPlan['scope']
   }
 }
 
-export const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'id', kind: 'int64' },
+/** events_raw's columns; an event's id is its rowid (rows are appended in id order, from 0). */
+const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
   { name: 'cycles', kind: 'uint64' },
   { name: 'stream_id', kind: 'int32' },
   { name: 'class_id', kind: 'int32' },
@@ -139,10 +142,10 @@ export const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
   { name: 'ctx_pid', kind: 'int32' },
   { name: 'ctx_procname', kind: 'varchar' },
 ];
-const SW_TID = 5;
+const SW_TID = 4;
 /** events_raw columns of the common context members that name the event's thread (vtid wins over tid); the
  * table has them when a stream class has such members. */
-const CONTEXT_COLUMNS: Record<string, number> = { vtid: 6, tid: 6, vpid: 7, pid: 7, procname: 8 };
+const CONTEXT_COLUMNS: Record<string, number> = { vtid: 5, tid: 5, vpid: 6, pid: 6, procname: 7 };
 
 /** Text of a value bound for a VARCHAR column. */
 function textOf(v: FieldValue): string {
@@ -229,6 +232,9 @@ interface ClassPlan {
   write?: ScopeDecoder;
   /** sched_switch's prev_tid and next_tid columns (int32), for the stream's thread per event. */
   readonly switchTids?: readonly [number, number];
+  readonly syscall?: SyscallClass;
+  /** A system call exit's integer `ret` column. */
+  readonly retCol?: number;
 }
 
 export async function importTraces(conn: DuckDBConnection, paths: readonly string[], progress?: ImportProgress): Promise<ImportSummary> {
@@ -245,14 +251,15 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
       path VARCHAR, clock_frequency DOUBLE, clock_offset_ns HUGEINT, cpu INTEGER, events BIGINT, first_prev_tid INTEGER);
     CREATE TABLE event_classes (class_id INTEGER, trace_id INTEGER, stream_class_id INTEGER, ctf_id INTEGER,
       name VARCHAR, loglevel INTEGER);
-    CREATE TABLE events_raw (${eventColumns.map((c) => `${c.name} ${SQL_TYPE[c.kind]}`).join(', ')});
-    CREATE TABLE lost_raw (stream_id INTEGER, kind VARCHAR, count BIGINT, begin_cycles UBIGINT, end_cycles UBIGINT);
+    CREATE TEMP TABLE events_raw (${columnsSql(eventColumns)});
+    CREATE TEMP TABLE lost_raw (stream_id INTEGER, kind VARCHAR, count BIGINT, begin_cycles UBIGINT, end_cycles UBIGINT);
   `);
 
   // Event classes: a global id each, and one table per event name (the union of its classes' fields).
   const tables = new Map<string, ClassTable>();
   const classPlans = new Map<EventClass, ClassPlan>();
   const classRows: string[] = [];
+  const syscalls = new SyscallPairer();
   let nextClass = 0;
   source.traces.forEach((t, traceId) => {
     for (const sc of t.info.tc.streamClasses.values()) {
@@ -269,7 +276,9 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
         const tid = (m: string) => plans.find((p) => p.scope === 'payload' && p.member === m && p.kind === 'int32')?.column;
         const [prev, next] = [tid('prev_tid'), tid('next_tid')];
         const switchTids = ec.name === 'sched_switch' && prev !== undefined && next !== undefined ? ([prev, next] as const) : undefined;
-        classPlans.set(ec, { classId, table, plans, ec, cc: sc.eventCommonContext, switchTids });
+        const syscall = syscalls.classify(classId, ec.name);
+        const retCol = plans.find((p) => p.scope === 'payload' && p.member === 'ret' && p.kind !== 'double' && p.kind !== 'varchar' && p.kind !== 'boolean')?.column;
+        classPlans.set(ec, { classId, table, plans, ec, cc: sc.eventCommonContext, switchTids, syscall, retCol });
         classRows.push(`(${classId}, ${traceId}, ${sc.id}, ${ec.id}, ${sqlString(ec.name)}, ${ec.logLevel ?? 'NULL'})`);
       }
     }
@@ -292,14 +301,17 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   });
   if (traceRows.length > 0) await conn.run(`INSERT INTO traces VALUES ${traceRows.join(',')}`);
 
-  const events = await ColumnAppender.create(conn, 'events_raw', eventColumns);
+  const events = await ColumnAppender.create(conn, 'events_raw', eventColumns, true);
   const lost = await ColumnAppender.create(conn, 'lost_raw', [
     { name: 'stream_id', kind: 'int32' },
     { name: 'kind', kind: 'varchar' },
     { name: 'count', kind: 'int64' },
     { name: 'begin_cycles', kind: 'uint64' },
     { name: 'end_cycles', kind: 'uint64' },
-  ]);
+  ], true);
+  await syscalls.open(conn);
+  // A stream's slices between switches are one thread's only when no context names the thread per event.
+  const pairing = !withContext;
 
   // Lazy messages whose fields the writers read at once, before the stream moves on: the read buffers are
   // recycled as for a reader that reads no fields.
@@ -330,6 +342,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
     let pendingTid = 0;
     let pendingAt: number | bigint | undefined;
     let packet = 0;
+    syscalls.stream(sid);
     try {
       for (;;) {
         let m = stream.next();
@@ -358,14 +371,14 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
             const a = cls.table.appender ?? (cls.table.appender = await createTable(conn, cls.table));
             const er = events.row;
             const cycles = m.cycles;
-            events.setInt(0, id);
-            if (cycles !== undefined) events.setInt(1, cycles);
-            events.setInt(2, sid);
-            events.setInt(3, cls.classId);
-            if (cpu !== undefined) events.setInt(4, cpu);
+            if (cycles !== undefined) events.setInt(0, cycles);
+            events.setInt(1, sid);
+            events.setInt(2, cls.classId);
+            if (cpu !== undefined) events.setInt(3, cpu);
             if (pendingAt !== undefined && cycles !== undefined && cycles > pendingAt) {
               tid = pendingTid;
               pendingAt = undefined;
+              if (pairing) syscalls.slice(tid);
             }
             if (tid !== undefined) {
               ev[SW_TID]!.i32[er] = tid;
@@ -377,6 +390,8 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
             target.TR = tr;
             a.setInt(0, id);
             (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec))((m as CtfEventMessage).bodyState()!, target);
+            const call = cls.syscall;
+            if (call && pairing && cycles !== undefined) syscalls.event(call, id, cycles, cls.retCol === undefined ? undefined : a.cols[cls.retCol], tr);
             const sw = cls.switchTids;
             if (sw && cycles !== undefined && cpu !== undefined) {
               const [prevCol, nextCol] = sw;
@@ -414,6 +429,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   progress?.(1, id);
   events.close();
   lost.close();
+  syscalls.close();
   for (const t of tables.values()) t.appender?.close();
   for (let i = 0; i < streamRows.length; i += 500) await conn.run(`INSERT INTO streams VALUES ${streamRows.slice(i, i + 500).join(',')}`);
   return { events: id, traces: source.traces.length, streams: streams.length };

@@ -273,6 +273,34 @@ describe('lttng-analyses on an ltt kernel trace', { skip, timeout: 900_000 }, ()
     assert.ok(Number(q.stdout.split('\n')[1]) >= N, q.stdout);
   });
 
+  it('the syscalls table pairs exactly what pairing every system call event by thread pairs (the import pairs along streams)', async () => {
+    const query = async (sql: string): Promise<string[][]> => {
+      const r = await env.ltt('query', trace, sql, '-f', 'csv');
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split('\n').slice(1).map((l) => l.split(','));
+    };
+    const exits = (await query(`SELECT table_name FROM duckdb_columns() WHERE column_name = 'ret' AND table_name LIKE 'syscall_exit_%'`)).map((r) => r[0]!);
+    assert.ok(exits.length > 0);
+    const all = `WITH sc AS (
+        SELECT e.trace_id, e.ts, e.id, e.cpu, e.tid, e.name LIKE 'syscall_entry_%' AS is_entry,
+               regexp_replace(e.name, '^(compat_)?syscall_(entry|exit)_', '') AS call
+        FROM events e WHERE (e.name LIKE 'syscall_entry_%' OR e.name LIKE 'syscall_exit_%' OR e.name LIKE 'compat_syscall_%') AND e.tid IS NOT NULL),
+      p AS (SELECT *, lead(ts) OVER w AS exit_ts, lead(is_entry) OVER w AS next_entry, lead(call) OVER w AS next_call, lead(id) OVER w AS exit_id
+            FROM sc WINDOW w AS (PARTITION BY trace_id, tid ORDER BY ts, id)),
+      g AS (SELECT p.trace_id, p.ts, p.exit_ts - p.ts AS dur, p.cpu, p.tid, p.call AS name, r.ret
+            FROM p LEFT JOIN (${exits.map((t) => `SELECT id, ret FROM "${t}"`).join(' UNION ALL ')}) r ON r.id = p.exit_id
+            WHERE is_entry AND NOT next_entry AND next_call = call)`;
+    const [[pairs, missing, extra, straddling]] = await query(`${all}
+      SELECT (SELECT count(*) FROM syscalls), (SELECT count(*) FROM (FROM g EXCEPT ALL FROM syscalls)),
+             (SELECT count(*) FROM (FROM syscalls EXCEPT ALL FROM g)),
+             (SELECT count(*) FROM syscalls s WHERE EXISTS (SELECT 1 FROM sched_switch w WHERE w.prev_tid = s.tid AND w.ts > s.ts AND w.ts < s.ts + s.dur))`);
+    assert.ok(Number(pairs) >= 2 * N, `${pairs} system calls`);
+    assert.equal(Number(missing), 0, 'pairs the syscalls table lacks');
+    assert.equal(Number(extra), 0, 'pairs the syscalls table has in excess');
+    // Calls during which their thread was switched out: the pairs the import leaves to the table's SQL.
+    assert.ok(Number(straddling) > 0, 'no call spans a switch');
+  });
+
   it('ltt query: one row per event babeltrace2 prints', async () => {
     const bt = await run('/usr/bin/babeltrace2', [trace], { timeoutMs: 180_000 });
     const q = await env.ltt('query', trace, 'SELECT count(*) AS n FROM events', '-f', 'csv');

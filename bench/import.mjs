@@ -1,0 +1,96 @@
+// The engine's import alone, phase by phase, on a trace: decoding into the raw tables (importTraces), the
+// derived tables (buildTables), writing the cache file (CHECKPOINT), as openTraceDb does them on a cold cache.
+//
+// Contract: `node bench/import.mjs --trace DIR [--runs R] [--base ROOT]` (after `npx tsc`). Prints per phase
+// wall and CPU seconds (process.cpuUsage: this process and DuckDB's threads) and events per CPU-second, and the
+// load average (the machine is shared: CPU seconds compare across runs, wall seconds less so). --base ROOT
+// runs another checkout's build (ROOT/dist) alternately with this one, R times each, and prints the CPU ratios.
+// bench/analyses.mjs measures the same import through `ltt query`, beside lttng-analyses.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function fail(msg) {
+  process.stderr.write(`bench/import: ${msg}\n`);
+  process.exit(1);
+}
+
+/** One import in this process (the child mode): prints one JSON line of phase times. */
+async function child(root, trace) {
+  const { DuckDBInstance } = await import(path.join(ROOT, 'node_modules', '@duckdb', 'node-api', 'lib', 'index.js'));
+  const { importTraces } = await import(path.join(root, 'dist', 'src', 'engine', 'import-trace.js'));
+  const { buildTables } = await import(path.join(root, 'dist', 'src', 'engine', 'derived-tables.js'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-import-'));
+  try {
+    const db = await DuckDBInstance.create(path.join(dir, 'tables.duckdb'));
+    const conn = await db.connect();
+    const phases = {};
+    let c0 = process.cpuUsage();
+    let t0 = performance.now();
+    const lap = (name) => {
+      const c = process.cpuUsage(c0);
+      phases[name] = { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+      c0 = process.cpuUsage();
+      t0 = performance.now();
+    };
+    const { events } = await importTraces(conn, [trace]);
+    lap('decode+load');
+    await buildTables(conn);
+    lap('tables');
+    await conn.run('CHECKPOINT');
+    lap('cache write');
+    conn.closeSync();
+    db.closeSync();
+    process.stdout.write(`${JSON.stringify({ events, phases })}\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function parseArgs(argv) {
+  const o = { trace: undefined, runs: 1, base: undefined, child: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--trace') o.trace = argv[++i];
+    else if (a === '--base') o.base = path.resolve(argv[++i] ?? fail('--base needs a folder'));
+    else if (a === '--child') o.child = argv[++i];
+    else if (a === '--runs') {
+      o.runs = Number(argv[++i]);
+      if (!Number.isInteger(o.runs) || o.runs <= 0) fail('--runs needs a positive integer');
+    } else fail(`unknown argument ${a} (usage: node bench/import.mjs --trace DIR [--runs R] [--base ROOT])`);
+  }
+  if (!o.trace) fail('--trace DIR is required');
+  return o;
+}
+
+const o = parseArgs(process.argv.slice(2));
+if (o.child) {
+  await child(o.child, o.trace).catch((err) => fail(err.message));
+} else {
+  const builds = [['this', ROOT], ...(o.base ? [['base', o.base]] : [])];
+  for (const [, root] of builds) if (!fs.existsSync(path.join(root, 'dist', 'src', 'engine', 'import-trace.js'))) fail(`not built: ${root} (run npx tsc)`);
+  const totals = new Map(builds.map(([name]) => [name, []]));
+  for (let run = 0; run < o.runs; run++) {
+    for (const [name, root] of builds) {
+      const load = os.loadavg()[0].toFixed(1);
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--trace', o.trace, '--child', root], { encoding: 'utf8', timeout: 3_600_000 });
+      const r = JSON.parse(out.trim().split('\n').pop());
+      const cpu = Object.values(r.phases).reduce((a, p) => a + p.cpu, 0);
+      const wall = Object.values(r.phases).reduce((a, p) => a + p.wall, 0);
+      totals.get(name).push(cpu);
+      const parts = Object.entries(r.phases).map(([k, p]) => `${k} ${p.cpu.toFixed(2)} cpu/${p.wall.toFixed(2)} wall`).join(', ');
+      console.log(`${name.padEnd(4)} run ${run + 1} (load ${load}): ${(r.events / 1e6).toFixed(2)} M events; ${parts}; total ${cpu.toFixed(2)} cpu s ` +
+        `(${(r.events / cpu / 1e6).toFixed(2)} M events per CPU-second), ${wall.toFixed(2)} wall s (${(r.events / wall / 1e6).toFixed(2)} M events/s; goal 2)`);
+    }
+  }
+  if (o.base) {
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const [t, b] = [median(totals.get('this')), median(totals.get('base'))];
+    console.log(`median CPU seconds: this ${t.toFixed(2)}, base ${b.toFixed(2)}: x${(b / t).toFixed(2)}`);
+  }
+}
