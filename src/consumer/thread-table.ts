@@ -3,7 +3,9 @@
 //
 // Contract: seeded from /proc at session start, refreshed from /proc/TID/stat on a miss (one read per new
 // thread, cached), and updated from the events the consumer decodes anyway (sched_switch gives comm and prio,
-// sched_process_exec gives a new comm, sched_process_fork a new thread). Values are what the thread had when
+// sched_process_exec gives a new comm, sched_process_fork a new thread). Those updates only touch threads the
+// table holds: a thread nobody asked about is read from /proc when someone does (a busy system switches
+// between hundreds of threads, and two /proc reads per switch were most of the consumer's system calls). Values are what the thread had when
 // last seen, not necessarily at the event's instant: contexts are best-effort where LTTng reads them live.
 
 import * as fs from 'node:fs';
@@ -57,14 +59,23 @@ export class ThreadTable {
     return e;
   }
 
+  /** Whether the table holds `tid` (updates from events are only worth reading for those). */
+  has(tid: number): boolean {
+    return this.map.has(tid);
+  }
+
+  /** A held thread's comm, as an event saw it (now current: not re-read for a while). */
   setComm(tid: number, comm: string): void {
-    const e = this.get(tid);
+    const e = this.map.get(tid);
+    if (e === undefined) return;
     if (e.comm !== comm) e.comm = comm;
     e.epoch = this.epoch;
   }
 
+  /** A held thread's prio, as an event saw it. */
   setPrio(tid: number, prio: number): void {
-    this.get(tid).prio = prio;
+    const e = this.map.get(tid);
+    if (e !== undefined) e.prio = prio;
   }
 
   fork(parentTid: number, childTid: number, childComm: string): void {
