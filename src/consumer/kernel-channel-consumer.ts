@@ -144,7 +144,7 @@ interface CpuReader {
   batch: Buffer[];
   dv: DataView;
   stream: StreamWriter;
-  onRecord: (ts: number, off: number, len: number) => void;
+  onRecord: (off: number, len: number) => void;
   stats: CpuReaderStats;
   droppedSeen: number;
   /** performance.now() of the last read of per_cpu/cpuN/stats. */
@@ -327,7 +327,9 @@ export class KernelChannelConsumer {
     };
     // This CPU's transcoders, bound to its page buffer and stream, by ftrace event id.
     const txs = eventIdTable<Transcoder>();
-    const onRecord = (ts: number, off: number, len: number): void => {
+    // The record's timestamp, set by the decoder (a typed array: see PageDecoder.timestamp).
+    const now = o.decoder.timestamp;
+    const onRecord = (off: number, len: number): void => {
       const id = dv.getUint16(off, true);
       const h = handlers[id];
       if (h === undefined || !h.enabled) return;
@@ -338,18 +340,19 @@ export class KernelChannelConsumer {
         const tx = txs[id] ?? (txs[id] = stream.bindTranscoder(h.transcoder, buf, dv));
         if (filler !== undefined) {
           filler(tid, cpu, ctxOut);
-          stream.transcode(tx, ts, off, len, ctxOut);
+          stream.transcode(tx, now, off, len, ctxOut);
         } else {
-          stream.transcode(tx, ts, off, len);
+          stream.transcode(tx, now, off, len);
         }
         stats.events++;
         return;
       }
-      viaValues(h, tid, ts, off, len);
+      viaValues(h, tid, off, len);
     };
     // Records a filter must see as JS values: apart, so the common path above stays small enough for V8 to
-    // inline into the page decoder's loop (a call it does not inline boxes the timestamp).
-    const viaValues = (h: KernelEventHandler, tid: number, ts: number, off: number, len: number): void => {
+    // inline into the page decoder's loop.
+    const viaValues = (h: KernelEventHandler, tid: number, off: number, len: number): void => {
+      const ts = now[0]!;
       const out = h.out;
       h.convert(dv, buf, off, len, out);
       if (h.predicate !== undefined) {

@@ -118,7 +118,7 @@ async function sameBytes(header: 'large' | 'compact', timestampBase: bigint, pac
       else if (k === 2 && events % 5 === 0) ts += 2 ** 32 - 1 + (next() % 2);
       else ts += 1 + (next() % 5000) + (k === 2 ? 2 ** 33 : 0);
       a.s.write(ida, ts, out);
-      b.s.transcode(tx, ts, 128, rec.length);
+      b.s.transcode(tx, Float64Array.of(ts), 128, rec.length);
       events++;
     }
   }
