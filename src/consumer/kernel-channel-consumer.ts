@@ -1,6 +1,6 @@
-// Kernel consumer of one channel (one tracefs instance): per CPU, drains per_cpu/cpuN/trace_pipe_raw page by
-// page (non-blocking reads of whole sub-buffers), decodes the records with the page decoder, converts them to
-// LTTng payloads with the generated per-class converters and writes them to that CPU's CTF stream.
+// Kernel consumer of one channel (one tracefs instance): per CPU, drains per_cpu/cpuN/trace_pipe_raw (non-blocking
+// readv(2) calls, each taking many whole sub-buffers), decodes the records with the page decoder, transcodes them
+// to LTTng records with the generated per-class transcoders and writes them to that CPU's CTF stream.
 //
 // Runs inside the kernel consumer worker (kernel-consumer-worker.ts), one instance per channel for the
 // session's life (its loss counters follow the kernel's, which survive stop/start).
@@ -130,6 +130,8 @@ export interface CpuReaderStats {
   cpu: number;
   events: number;
   pages: number;
+  /** read(2)/readv(2) calls that returned pages. */
+  reads: number;
   discarded: number;
   lostPackets: number;
   lostEvents: number;
@@ -300,7 +302,7 @@ export class KernelChannelConsumer {
     const buf = Buffer.allocUnsafe(pagesPerRead * o.pageSize);
     const batch = Array.from({ length: pagesPerRead }, (_, i) => buf.subarray(i * o.pageSize, (i + 1) * o.pageSize));
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const stats: CpuReaderStats = { cpu, events: 0, pages: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
+    const stats: CpuReaderStats = { cpu, events: 0, pages: 0, reads: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
     const handlers = o.handlers;
     const pidOff = o.commonPidOffset;
     const threads = o.threads;
@@ -422,6 +424,7 @@ export class KernelChannelConsumer {
         break;
       }
       if (n === 0) break;
+      r.stats.reads++;
       // Every page read is decoded, even past a stop condition: the kernel has handed it over.
       for (let base = 0; base < n; base += size) {
         const len = Math.min(size, n - base);
