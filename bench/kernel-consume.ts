@@ -111,10 +111,7 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
   const commHook = (read: (field: string) => FieldReader | undefined): KernelEventHandler['hook'] => {
     const pc = read('prev_comm')!;
     const pt = read('prev_tid')!;
-    return (dv, buf, off) => {
-      const tid = pt(dv, buf, off) as number;
-      if (threads.has(tid)) threads.setComm(tid, pc(dv, buf, off) as string);
-    };
+    return (dv, buf, off) => threads.setComm(pt(dv, buf, off) as number, pc(dv, buf, off) as string);
   };
   const events = [
     { system: 'sched', name: 'sched_switch' },

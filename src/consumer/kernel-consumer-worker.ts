@@ -169,8 +169,6 @@ function hookFor(key: string, read: (field: string) => FieldReader | undefined):
       if (pc === undefined || pt === undefined) return undefined;
       return (dv, buf, off) => {
         const tid = pt(dv, buf, off) as number;
-        // Most switches are of threads no context or tracker asked about: no comm string made for those.
-        if (!threads.has(tid)) return;
         threads.setComm(tid, pc(dv, buf, off) as string);
         if (pp !== undefined) threads.setPrio(tid, pp(dv, buf, off) as number);
       };
@@ -179,7 +177,6 @@ function hookFor(key: string, read: (field: string) => FieldReader | undefined):
       const fi = read('filename');
       if (fi === undefined) return undefined;
       return (dv, buf, off, tid) => {
-        if (!threads.has(tid)) return;
         const f = fi(dv, buf, off) as string;
         threads.setComm(tid, f.slice(f.lastIndexOf('/') + 1).slice(0, 15));
       };
