@@ -9,6 +9,7 @@
 //   --live     instead: the consumer on a live instance while dd runs (4 x 1 MiB per CPU, 200 ms read timer)
 //   --convert  the general path (JS values, then the encoder) instead of transcoding
 //   --no-write packets are dropped instead of written (tells writing from the rest)
+//   --pages DIR replays the capture that an earlier --keep left in DIR (same pages before and after a change)
 // Everything it creates (instance, temp folders) is removed, also on failure.
 
 import * as fs from 'node:fs';
@@ -18,7 +19,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as tracefs from '../src/ftrace/tracefs.js';
 import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../src/ftrace/event-format.js';
 import { PageDecoder } from '../src/ftrace/page-decoder.js';
-import { lttngNameOf, type FieldSpec } from '../src/ftrace/lttng-shaping.js';
+import { lttngNameOf, type FieldReader } from '../src/ftrace/lttng-shaping.js';
 import { rawPagesFile, saveRawPages, setUpInstance } from '../src/kernel/raw-capture.js';
 import { monotonicClockDef } from '../src/ftrace/trace-clock.js';
 import { CtfTraceWriter } from '../src/ctf/writer/trace-writer.js';
@@ -45,9 +46,9 @@ function arg(name: string, def: number): number {
 
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]!;
-  if (a === '--count' || a === '--runs') i++;
+  if (a === '--count' || a === '--runs' || a === '--pages') i++;
   else if (!['--live', '--convert', '--no-write', '--keep'].includes(a)) {
-    process.stderr.write(`kernel-consume: unknown argument ${a} (usage: [--count N] [--runs R] [--live] [--convert] [--no-write] [--keep])\n`);
+    process.stderr.write(`kernel-consume: unknown argument ${a} (usage: [--count N] [--runs R] [--pages DIR] [--live] [--convert] [--no-write] [--keep])\n`);
     process.exit(1);
   }
 }
@@ -55,11 +56,26 @@ const count = arg('--count', 1_000_000);
 const runs = arg('--runs', 3);
 /** --convert: the general path (JS values, then the encoder) instead of transcoding, for comparison. */
 const transcode = !process.argv.includes('--convert');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-kconsume-'));
+const pagesAt = process.argv.indexOf('--pages');
+/** --pages DIR: a kept capture (its CAPTURE file says its CPUs and sub-buffer size), not removed afterwards. */
+const kept = pagesAt < 0 ? undefined : process.argv[pagesAt + 1];
+const tmp = kept ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-kconsume-'));
+const CAPTURE = 'capture.json';
 const instance = `ltt-bench-consume-${process.pid}`;
 
-/** The dd workload's raw pages, in DIR/cpuN.raw. */
+/** The dd workload's raw pages, in DIR/cpuN.raw (or those of --pages DIR). */
 function capture(): number[] {
+  if (kept !== undefined) {
+    let c: { cpus: number[]; pageSize: number };
+    try {
+      c = JSON.parse(fs.readFileSync(path.join(kept, CAPTURE), 'utf8'));
+    } catch (err) {
+      process.stderr.write(`kernel-consume: ${kept} holds no capture kept by --keep (${(err as Error).message})\n`);
+      process.exit(1);
+    }
+    page = c.pageSize;
+    return c.cpus;
+  }
   const raw = saveRawPages(
     {
       instance,
@@ -71,6 +87,7 @@ function capture(): number[] {
     tmp,
   );
   page = raw.pageSize;
+  fs.writeFileSync(path.join(tmp, CAPTURE), JSON.stringify({ cpus: raw.cpus, pageSize: raw.pageSize }));
   return raw.cpus;
 }
 
@@ -90,11 +107,11 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
   const handlers = eventIdTable<KernelEventHandler>();
   const threads = new ThreadTable();
   const trackers: number[] = [];
-  // As the session daemon's consumer: sched_switch feeds the thread table (so it takes the JS-values path).
-  const commHook = (fields: readonly FieldSpec[]): KernelEventHandler['hook'] => {
-    const pc = fields.findIndex((f) => f.name === 'prev_comm');
-    const pt = fields.findIndex((f) => f.name === 'prev_tid');
-    return (out) => threads.setComm(out[pt] as number, out[pc] as string);
+  // As the session daemon's consumer: sched_switch feeds the thread table (a hook reading the record's bytes).
+  const commHook = (read: (field: string) => FieldReader | undefined): KernelEventHandler['hook'] => {
+    const pc = read('prev_comm')!;
+    const pt = read('prev_tid')!;
+    return (dv, buf, off) => threads.setComm(pt(dv, buf, off) as number, pc(dv, buf, off) as string);
   };
   const events = [
     { system: 'sched', name: 'sched_switch' },
@@ -204,6 +221,6 @@ try {
   const per = results.map((x) => x.cpuNs / x.events).sort((a, b) => a - b);
   process.stdout.write(`best ${per[0]!.toFixed(1)} ns/event, median ${per[Math.floor(per.length / 2)]!.toFixed(1)} ns/event (${(1e3 / per[0]!).toFixed(2)} M events/s of CPU)\n`);
 } finally {
-  if (!process.argv.includes('--keep')) fs.rmSync(tmp, { recursive: true, force: true });
+  if (kept === undefined && !process.argv.includes('--keep')) fs.rmSync(tmp, { recursive: true, force: true });
   else process.stdout.write(`kept ${tmp}\n`);
 }

@@ -1,6 +1,6 @@
-// Kernel consumer of one channel (one tracefs instance): per CPU, drains per_cpu/cpuN/trace_pipe_raw page by
-// page (non-blocking reads of whole sub-buffers), decodes the records with the page decoder, converts them to
-// LTTng payloads with the generated per-class converters and writes them to that CPU's CTF stream.
+// Kernel consumer of one channel (one tracefs instance): per CPU, drains per_cpu/cpuN/trace_pipe_raw (non-blocking
+// readv(2) calls, each taking many whole sub-buffers), decodes the records with the page decoder, transcodes them
+// to LTTng records with the generated per-class transcoders and writes them to that CPU's CTF stream.
 //
 // Runs inside the kernel consumer worker (kernel-consumer-worker.ts), one instance per channel for the
 // session's life (its loss counters follow the kernel's, which survive stop/start).
@@ -25,7 +25,7 @@ import type { FilterContext, Predicate } from '../filter/compile-filter.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import type { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import type { EventFormat } from '../ftrace/event-format.js';
-import { converterHelpers, shapeEvent, type Converter, type EventKind, type FieldSpec } from '../ftrace/lttng-shaping.js';
+import { converterHelpers, fieldReader, shapeEvent, type Converter, type EventKind, type FieldReader, type FieldSpec } from '../ftrace/lttng-shaping.js';
 import type { Transcoder, TranscoderFactory } from '../ctf/writer/event-encoder.js';
 import type { ThreadTable } from './thread-table.js';
 import { monotonicNow } from '../ftrace/trace-clock.js';
@@ -49,11 +49,14 @@ export interface KernelEventHandler {
   out: unknown[];
   /** Consumer-side filter (when tracefs cannot express it exactly). */
   predicate?: Predicate;
-  /** Thread-table update from the converted payload (sched_switch, exec, fork). */
-  hook?: (out: readonly unknown[], tid: number) => void;
   /**
-   * The fast path: record bytes straight into the CTF record, no JS values in between. Used when there is
-   * neither a predicate nor a hook (both need the converted payload).
+   * Thread-table update (sched_switch, exec, fork) from the ftrace record at `off` of `buf`, whose thread is
+   * `tid`: it reads the few fields it needs itself, so the record can still be transcoded.
+   */
+  hook?: (dv: DataView, buf: Buffer, off: number, tid: number) => void;
+  /**
+   * The fast path: record bytes straight into the CTF record, no JS values in between. Used when there is no
+   * predicate (a filter needs the converted payload).
    */
   transcoder?: TranscoderFactory;
   enabled: boolean;
@@ -61,9 +64,9 @@ export interface KernelEventHandler {
 
 /**
  * The handler of one tracefs event class in a channel: declares the class (its LTTng shape) in `writer` and
- * returns the handler the consumer dispatches its records to, with its transcoder (none when `hookFor` gives a
- * hook: a hook needs the JS values) and a converter compiled at its first record (`--syscall -a` declares
- * hundreds of classes, few of which record).
+ * returns the handler the consumer dispatches its records to, with its transcoder, a converter compiled at its
+ * first record (`--syscall -a` declares hundreds of classes, few of which record) and the hook `hookFor`
+ * makes from readers of the fields it names.
  */
 export function kernelEventHandler(
   writer: CtfTraceWriter,
@@ -71,11 +74,11 @@ export function kernelEventHandler(
   format: EventFormat,
   kind: EventKind,
   name: string,
-  hookFor?: (fields: readonly FieldSpec[]) => KernelEventHandler['hook'],
+  hookFor?: (read: (field: string) => FieldReader | undefined) => KernelEventHandler['hook'],
 ): { handler: KernelEventHandler; fields: FieldSpec[] } {
   const shaped = shapeEvent(format, kind, name, false);
   const eventId = writer.addEventClass({ name, streamClassId, fields: shaped.fields });
-  const hook = hookFor?.(shaped.fields);
+  const hook = hookFor?.((field) => fieldReader(format, kind, field));
   const handler: KernelEventHandler = {
     eventId,
     convert: (dv, buf, off, len, out) => {
@@ -84,7 +87,7 @@ export function kernelEventHandler(
     },
     out: new Array(shaped.fields.length),
     hook,
-    transcoder: hook === undefined ? writer.transcoderFactory(streamClassId, eventId, shaped.sources, converterHelpers) : undefined,
+    transcoder: writer.transcoderFactory(streamClassId, eventId, shaped.sources, converterHelpers),
     enabled: true,
   };
   return { handler, fields: shaped.fields };
@@ -127,6 +130,8 @@ export interface CpuReaderStats {
   cpu: number;
   events: number;
   pages: number;
+  /** read(2)/readv(2) calls that returned pages. */
+  reads: number;
   discarded: number;
   lostPackets: number;
   lostEvents: number;
@@ -136,10 +141,12 @@ export interface CpuReaderStats {
 interface CpuReader {
   cpu: number;
   fd: number;
+  /** Pages read in one readv(2): `batch` are page-sized views of `buf`, one after the other. */
   buf: Buffer;
+  batch: Buffer[];
   dv: DataView;
   stream: StreamWriter;
-  onRecord: (ts: number, off: number, len: number) => void;
+  onRecord: (off: number, len: number) => void;
   stats: CpuReaderStats;
   droppedSeen: number;
   /** performance.now() of the last read of per_cpu/cpuN/stats. */
@@ -147,6 +154,13 @@ interface CpuReader {
   /** per_cpu/cpuN/stats, open while the pipes are (-1: none, e.g. replayed pages). */
   statsFd: number;
 }
+
+/**
+ * Bytes of pages read per system call: trace_pipe_raw hands out one page per read(2), but readv(2) goes on to
+ * the next buffer while each read fills its own, so one call takes many pages (on this VM a system call costs
+ * microseconds, and the kernel keeps 4 KiB sub-buffers: 100k calls for a 12 M-event run, one each page).
+ */
+const READ_BATCH_BYTES = 128 * 1024;
 
 /** A drain that found more than this fraction of a CPU buffer filled is followed by another at once. */
 const REDRAIN_AT_ONCE = 0.25;
@@ -284,9 +298,11 @@ export class KernelChannelConsumer {
 
   private makeReader(cpu: number, fd: number, stream: StreamWriter): CpuReader {
     const o = this.opts;
-    const buf = Buffer.allocUnsafe(o.pageSize);
+    const pagesPerRead = Math.max(1, Math.floor(READ_BATCH_BYTES / o.pageSize));
+    const buf = Buffer.allocUnsafe(pagesPerRead * o.pageSize);
+    const batch = Array.from({ length: pagesPerRead }, (_, i) => buf.subarray(i * o.pageSize, (i + 1) * o.pageSize));
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const stats: CpuReaderStats = { cpu, events: 0, pages: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
+    const stats: CpuReaderStats = { cpu, events: 0, pages: 0, reads: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
     const handlers = o.handlers;
     const pidOff = o.commonPidOffset;
     const threads = o.threads;
@@ -313,31 +329,34 @@ export class KernelChannelConsumer {
     };
     // This CPU's transcoders, bound to its page buffer and stream, by ftrace event id.
     const txs = eventIdTable<Transcoder>();
-    const onRecord = (ts: number, off: number, len: number): void => {
+    // The record's timestamp, set by the decoder (a typed array: see PageDecoder.timestamp).
+    const now = o.decoder.timestamp;
+    const onRecord = (off: number, len: number): void => {
       const id = dv.getUint16(off, true);
       const h = handlers[id];
       if (h === undefined || !h.enabled) return;
       const tid = dv.getInt32(off + pidOff, true);
       if (tracked !== undefined && !tracked(tid)) return;
-      if (h.transcoder !== undefined && h.predicate === undefined && h.hook === undefined) {
+      if (h.hook !== undefined) h.hook(dv, buf, off, tid);
+      if (h.transcoder !== undefined && h.predicate === undefined) {
         const tx = txs[id] ?? (txs[id] = stream.bindTranscoder(h.transcoder, buf, dv));
         if (filler !== undefined) {
           filler(tid, cpu, ctxOut);
-          stream.transcode(tx, ts, off, len, ctxOut);
+          stream.transcode(tx, now, off, len, ctxOut);
         } else {
-          stream.transcode(tx, ts, off, len);
+          stream.transcode(tx, now, off, len);
         }
         stats.events++;
         return;
       }
-      viaValues(h, tid, ts, off, len);
+      viaValues(h, tid, off, len);
     };
-    // Records a filter or a hook must see as JS values: apart, so the common path above stays small enough
-    // for V8 to inline into the page decoder's loop (a call it does not inline boxes the timestamp).
-    const viaValues = (h: KernelEventHandler, tid: number, ts: number, off: number, len: number): void => {
+    // Records a filter must see as JS values: apart, so the common path above stays small enough for V8 to
+    // inline into the page decoder's loop.
+    const viaValues = (h: KernelEventHandler, tid: number, off: number, len: number): void => {
+      const ts = now[0]!;
       const out = h.out;
       h.convert(dv, buf, off, len, out);
-      if (h.hook !== undefined) h.hook(out, tid);
       if (h.predicate !== undefined) {
         curTid = tid;
         if (!h.predicate(out, filterCtx)) return;
@@ -350,7 +369,7 @@ export class KernelChannelConsumer {
       }
       stats.events++;
     };
-    return { cpu, fd, buf, dv, stream, onRecord, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1 };
+    return { cpu, fd, buf, batch, dv, stream, onRecord, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1 };
   }
 
   /**
@@ -389,12 +408,15 @@ export class KernelChannelConsumer {
    */
   private drainCpu(r: CpuReader, maxPages = Infinity, until?: number): number {
     const o = this.opts;
+    const size = o.pageSize;
     let bytes = 0;
     let pages = 0;
-    for (; pages < maxPages; pages++) {
+    let more = true;
+    while (more && pages < maxPages) {
+      const want = Math.min(r.batch.length, maxPages - pages);
       let n: number;
       try {
-        n = fs.readSync(r.fd, r.buf, 0, o.pageSize, null);
+        n = fs.readvSync(r.fd, want === r.batch.length ? r.batch : r.batch.slice(0, want));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EINTR') continue;
@@ -402,34 +424,40 @@ export class KernelChannelConsumer {
         break;
       }
       if (n === 0) break;
-      r.stats.pages++;
-      // Records were lost before this page: close the packet holding what came before, then account.
-      const missed = o.decoder.missedBefore(r.dv, 0, n);
-      if (missed !== 0) {
-        if (o.overwrite) {
-          // Overwrite mode lost the oldest sub-buffers: LTTng shows that as a packet_seq_num gap.
-          r.stream.flushPacket();
-          r.stream.skipPackets(1);
-          r.stats.lostPackets++;
-          if (missed > 0) r.stats.lostEvents += missed;
-        } else if (missed > 0) {
-          r.stream.addDiscarded(missed);
-          r.stats.discarded += missed;
-        }
-      }
-      const info = o.decoder.decodePage(r.dv, 0, n, r.onRecord);
-      bytes += info.dataLength;
-      if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
-      // A page less than half full usually means the reader caught up with the writer: what follows was
-      // written since (on the consumer's own CPU, mostly the records of these very reads, so each read would
-      // return another tiny page until maxPages). The next drain takes it; stop (unbounded) reads to EAGAIN.
-      // But it can also be the rest of a page read in part before, with older full pages behind it: a drain
-      // `until` a time goes on, whatever the pages' sizes, until its records reach that time (and stops there,
-      // so a busy CPU cannot keep it reading).
-      if (until !== undefined ? info.lastTimestamp >= until : maxPages !== Infinity && info.dataLength * 2 < o.pageSize) {
+      r.stats.reads++;
+      // Every page read is decoded, even past a stop condition: the kernel has handed it over.
+      for (let base = 0; base < n; base += size) {
+        const len = Math.min(size, n - base);
         pages++;
-        break;
+        r.stats.pages++;
+        // Records were lost before this page: close the packet holding what came before, then account.
+        const missed = o.decoder.missedBefore(r.dv, base, len);
+        if (missed !== 0) {
+          if (o.overwrite) {
+            // Overwrite mode lost the oldest sub-buffers: LTTng shows that as a packet_seq_num gap.
+            r.stream.flushPacket();
+            r.stream.skipPackets(1);
+            r.stats.lostPackets++;
+            if (missed > 0) r.stats.lostEvents += missed;
+          } else if (missed > 0) {
+            r.stream.addDiscarded(missed);
+            r.stats.discarded += missed;
+          }
+        }
+        const info = o.decoder.decodePage(r.dv, base, len, r.onRecord);
+        bytes += info.dataLength;
+        if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
+        // A page less than half full usually means the reader caught up with the writer: what follows was
+        // written since (on the consumer's own CPU, mostly the records of these very reads, so each read would
+        // return another tiny page until maxPages). The next drain takes it; stop (unbounded) reads to EAGAIN.
+        // But it can also be the rest of a page read in part before, with older full pages behind it: a drain
+        // `until` a time goes on, whatever the pages' sizes, until its records reach that time (and stops there,
+        // so a busy CPU cannot keep it reading).
+        if (until !== undefined ? info.lastTimestamp >= until : maxPages !== Infinity && info.dataLength * 2 < size) more = false;
       }
+      // Short: the kernel had no more pages (readv stops at the first read that is not whole). A timer drain is
+      // done; stop and drains `until` a time read on to EAGAIN, as page by page.
+      if (n < want * size && maxPages !== Infinity && until === undefined) more = false;
     }
     // Discard mode drops the newest records when full, i.e. after what was just read: count them now so
     // they land in the packet that follows the kept records. The kernel only drops when the buffer is full,

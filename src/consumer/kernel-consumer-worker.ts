@@ -12,7 +12,7 @@ import { isLttError } from '../errors.js';
 import * as tracefs from '../ftrace/tracefs.js';
 import { type EventFormat, parseHeaderEvent, parseHeaderPage, readEventFormat } from '../ftrace/event-format.js';
 import { PageDecoder } from '../ftrace/page-decoder.js';
-import { rememberTgid, type FieldSpec } from '../ftrace/lttng-shaping.js';
+import { rememberTgid, type FieldReader, type FieldSpec } from '../ftrace/lttng-shaping.js';
 import { parseFilter } from '../filter/parse-filter.js';
 import { compilePredicate } from '../filter/compile-filter.js';
 import { collectStatedump, STATEDUMP_EVENTS } from './statedump.js';
@@ -162,29 +162,29 @@ async function open(req: OpenRequest): Promise<void> {
 }
 
 /** Events that tell the thread table about threads (contexts, $ctx filters and trackers need it). */
-function hookFor(key: string, fields: readonly FieldSpec[]): KernelEventHandler['hook'] {
-  const idx = (n: string): number => fields.findIndex((f) => f.name === n);
+function hookFor(key: string, read: (field: string) => FieldReader | undefined): KernelEventHandler['hook'] {
   switch (key) {
     case 'sched/sched_switch': {
-      const pc = idx('prev_comm'), pt = idx('prev_tid'), pp = idx('prev_prio');
-      if (pc < 0 || pt < 0) return undefined;
-      return (out) => {
-        threads.setComm(out[pt] as number, out[pc] as string);
-        if (pp >= 0) threads.setPrio(out[pt] as number, out[pp] as number);
+      const pc = read('prev_comm'), pt = read('prev_tid'), pp = read('prev_prio');
+      if (pc === undefined || pt === undefined) return undefined;
+      return (dv, buf, off) => {
+        const tid = pt(dv, buf, off) as number;
+        threads.setComm(tid, pc(dv, buf, off) as string);
+        if (pp !== undefined) threads.setPrio(tid, pp(dv, buf, off) as number);
       };
     }
     case 'sched/sched_process_exec': {
-      const fi = idx('filename');
-      if (fi < 0) return undefined;
-      return (out, tid) => {
-        const f = out[fi] as string;
+      const fi = read('filename');
+      if (fi === undefined) return undefined;
+      return (dv, buf, off, tid) => {
+        const f = fi(dv, buf, off) as string;
         threads.setComm(tid, f.slice(f.lastIndexOf('/') + 1).slice(0, 15));
       };
     }
     case 'sched/sched_process_fork': {
-      const pt = idx('parent_tid'), ct = idx('child_tid'), cc = idx('child_comm');
-      if (pt < 0 || ct < 0 || cc < 0) return undefined;
-      return (out) => threads.fork(out[pt] as number, out[ct] as number, out[cc] as string);
+      const pt = read('parent_tid'), ct = read('child_tid'), cc = read('child_comm');
+      if (pt === undefined || ct === undefined || cc === undefined) return undefined;
+      return (dv, buf, off) => threads.fork(pt(dv, buf, off) as number, ct(dv, buf, off) as number, cc(dv, buf, off) as string);
     }
     default:
       return undefined;
@@ -203,7 +203,7 @@ function addClass(channelId: number, spec: ClassSpec, known?: EventFormat): numb
     cls = { spec, eventId, fields: def.fields, enabled: true };
   } else {
     const format = known ?? readEventFormat(spec.system!, spec.event!);
-    const { handler, fields } = kernelEventHandler(writer!, channelId, format, spec.kind, spec.lttngName, (f) => hookFor(spec.key, f));
+    const { handler, fields } = kernelEventHandler(writer!, channelId, format, spec.kind, spec.lttngName, (read) => hookFor(spec.key, read));
     cls = { spec, eventId: handler.eventId, fields, format, handler, enabled: true };
     c.handlers[format.id] = handler;
   }

@@ -3,7 +3,10 @@
 //
 // Contract: seeded from /proc at session start, refreshed from /proc/TID/stat on a miss (one read per new
 // thread, cached), and updated from the events the consumer decodes anyway (sched_switch gives comm and prio,
-// sched_process_exec gives a new comm, sched_process_fork a new thread). Values are what the thread had when
+// sched_process_exec gives a new comm, sched_process_fork a new thread). An update about a thread the table
+// does not hold yet reads nothing from /proc (a busy system switches between hundreds of threads, and two /proc
+// reads per switch were most of the consumer's system calls): the entry keeps what the event said and is read
+// from /proc when first asked for (a thread gone by then keeps the event's comm). Values are what the thread had when
 // last seen, not necessarily at the event's instant: contexts are best-effort where LTTng reads them live.
 
 import * as fs from 'node:fs';
@@ -22,6 +25,9 @@ export interface ThreadEntry {
   /** Table epoch when last read from /proc (or updated from an event). */
   epoch: number;
 }
+
+/** The epoch of an entry only events filled: older than any, so that get() reads it from /proc. */
+const UNREAD = -Infinity;
 
 /** Epochs (consumer drains) after which an entry is re-read: about a second at the default 200 ms read timer. */
 const REFRESH_EPOCHS = 5;
@@ -57,14 +63,28 @@ export class ThreadTable {
     return e;
   }
 
+  /** A thread's comm, as an event saw it (a held thread's is now current: not re-read for a while). */
   setComm(tid: number, comm: string): void {
-    const e = this.get(tid);
+    const e = this.map.get(tid);
+    if (e === undefined) {
+      this.unread(tid).comm = comm;
+      return;
+    }
     if (e.comm !== comm) e.comm = comm;
-    e.epoch = this.epoch;
+    if (e.epoch !== UNREAD) e.epoch = this.epoch;
   }
 
+  /** A thread's prio, as an event saw it. */
   setPrio(tid: number, prio: number): void {
-    this.get(tid).prio = prio;
+    (this.map.get(tid) ?? this.unread(tid)).prio = prio;
+  }
+
+  /** A new entry for what events say, read from /proc at its first get() (its epoch is the oldest there is). */
+  private unread(tid: number): ThreadEntry {
+    const e: ThreadEntry = { tid, pid: tid, ppid: 0, comm: '', prio: 20, nice: 0, uid: -1, gid: -1, epoch: UNREAD };
+    if (this.map.size > 200000) this.map.clear();
+    this.map.set(tid, e);
+    return e;
   }
 
   fork(parentTid: number, childTid: number, childComm: string): void {

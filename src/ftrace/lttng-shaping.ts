@@ -21,6 +21,9 @@ export type FieldSpec = FieldDef;
 
 export type Converter = (dv: DataView, buf: Buffer, off: number, len: number, out: unknown[]) => void;
 
+/** One LTTng field's value read from an ftrace record at `off` (the converter's expression for that field). */
+export type FieldReader = (dv: DataView, buf: Buffer, off: number) => unknown;
+
 export type EventKind = 'tracepoint' | 'syscall' | 'uprobe' | 'kprobe';
 
 export interface ShapedEvent {
@@ -392,6 +395,16 @@ function copyable(spec: FieldSpec, source: FormatField | undefined): boolean {
   const int = spec.kind === 'int' ? spec : spec.kind === 'enum' ? spec.container : undefined;
   if (int !== undefined) return int.byteOrder !== 'be' && (source === undefined ? int.size <= 32 : source.size * 8 >= int.size);
   return spec.kind === 'text' && source !== undefined && source.layout === 'char-array' && source.size === spec.length;
+}
+
+/**
+ * A reader of the LTTng field `field` of `format` as shapeEvent converts it (undefined when there is no such
+ * field), for code that needs a few values of each record and none of the rest (the consumer's thread table).
+ */
+export function fieldReader(format: EventFormat, kind: EventKind, field: string): FieldReader | undefined {
+  const plan = plansFor(format, kind).find((p) => p.spec.name === field);
+  if (plan === undefined) return undefined;
+  return (new Function('h', `return function read_${field}(dv, buf, off) { return ${plan.expr}; };`) as (h: typeof converterHelpers) => FieldReader)(converterHelpers);
 }
 
 /** Shape a tracefs event as LTTng records it, with its generated converter. */

@@ -9,14 +9,16 @@
 //   time_stamp (31)       absolute timestamp (time_delta | array[0] << 27), top bits from the current time
 // The commit word carries the byte count of data plus two flags: bit 31 "events were missed before this page"
 // and bit 30 "the missed count is stored as an unsigned long right after the data".
-// decodePage() walks one page synchronously and calls `onRecord` for every data record with its absolute
-// timestamp (ns of CLOCK_MONOTONIC as a number: exact up to 2^53 ns, i.e. 104 days of uptime; beyond that the
-// last bit rounds, as in the CTF writer, which takes numbers too),
-// the offset of its payload in the buffer and its length. No allocation per record.
+// decodePage() walks one page synchronously and calls `onRecord` for every data record with the offset of its
+// payload in the buffer and its length; its absolute timestamp (ns of CLOCK_MONOTONIC as a number: exact up to
+// 2^53 ns, i.e. 104 days of uptime; beyond that the last bit rounds, as in the CTF writer, which takes numbers
+// too) is in `timestamp[0]` meanwhile. No allocation per record: a number passed to a call V8 does not inline is
+// boxed (a heap allocation per record), a typed array's element is not.
 
 import type { HeaderEventFormat, HeaderPageFormat } from './event-format.js';
 
-export type RecordHandler = (ts: number, off: number, len: number) => void;
+/** One record: its payload at `off` (`len` bytes); its timestamp is the decoder's `timestamp[0]`. */
+export type RecordHandler = (off: number, len: number) => void;
 
 export interface PageInfo {
   /** Timestamp of the page (first record's base). */
@@ -49,6 +51,8 @@ export class PageDecoder {
   private readonly deltaShift: number;
   /** array[0] of a time extend or time stamp counts in units of 2^time_delta bits (TS_SHIFT). */
   private readonly extendUnit: number;
+  /** The timestamp of the record onRecord is called for. */
+  readonly timestamp = new Float64Array(1);
   /** Reused result object (callers copy what they need before decoding the next page). */
   readonly info: PageInfo = { timestamp: 0, dataLength: 0, missed: 0, records: 0, lastTimestamp: 0 };
 
@@ -106,6 +110,7 @@ export class PageDecoder {
     const typeMask = this.typeMask;
     const shift = this.deltaShift;
     const maxTypeLen = this.maxTypeLen;
+    const at = this.timestamp;
     while (p + 4 <= end) {
       const hdr = dv.getUint32(p, true);
       const typeLen = hdr & typeMask;
@@ -116,14 +121,16 @@ export class PageDecoder {
         if (len < 4 || p + 4 + len > end) break;
         ts += delta;
         records++;
-        onRecord(ts, p + 8, len - 4);
+        at[0] = ts;
+        onRecord(p + 8, len - 4);
         p += 4 + ((len + 3) & ~3);
       } else if (typeLen <= maxTypeLen) {
         const len = typeLen << 2;
         if (p + 4 + len > end) break;
         ts += delta;
         records++;
-        onRecord(ts, p + 4, len);
+        at[0] = ts;
+        onRecord(p + 4, len);
         p += 4 + len;
       } else if (typeLen === this.padding) {
         if (delta === 0) break; // the rest of the page is padding

@@ -114,6 +114,13 @@ interface ClassState {
   registered: boolean;
   /** Consumer-side filters last computed (null: none). */
   consumerFilters?: string[] | null;
+  /**
+   * What the instance's filter and enable files of this class hold, as last written (undefined: not yet): the
+   * first start applies every class again, and `--syscall -a` makes that 1400 writes, each a system call
+   * the kernel handles under its event mutex, most of them rewriting what enable-event wrote.
+   */
+  kernelFilter?: string;
+  kernelEnabled?: boolean;
 }
 
 interface ChannelState {
@@ -422,7 +429,10 @@ export class KernelSession {
       updates.push({ spec: cls.spec, ...(!cls.registered && cls.format ? { format: cls.format } : {}), enabled, filters });
       // Disabled in the kernel first: the consumer then drains what was recorded under the old rules.
       const file = enableFile(cls);
-      if (!enabled && file) tracefs.writeText(file, '0', c.instance);
+      if (!enabled && file && cls.kernelEnabled !== false) {
+        tracefs.writeText(file, '0', c.instance);
+        cls.kernelEnabled = false;
+      }
     }
     if (this.consumer && updates.length > 0) {
       await this.consumer.call({ op: 'classes', channel: c.id, updates });
@@ -430,8 +440,12 @@ export class KernelSession {
     }
     // Enabled in the kernel last: while tracing, the consumer must know a class before its first record.
     for (let i = 0; i < classes.length; i++) {
-      const file = enableFile(classes[i]!);
-      if (updates[i]!.enabled && file) tracefs.writeText(file, '1', c.instance);
+      const cls = classes[i]!;
+      const file = enableFile(cls);
+      if (updates[i]!.enabled && file && cls.kernelEnabled !== true) {
+        tracefs.writeText(file, '1', c.instance);
+        cls.kernelEnabled = true;
+      }
     }
   }
 
@@ -451,13 +465,18 @@ export class KernelSession {
         } else consumerFilters = rules.map((r) => r.filter!);
       }
       // The filter must be in place before the event is enabled, or unfiltered records slip in.
-      try {
-        tracefs.writeText(`${dir}/filter`, tracefsFilter ?? '0', c.instance);
-      } catch (err) {
-        if (tracefsFilter === undefined) throw err;
-        // This kernel's filter parser refused the translation: evaluate the rules in the consumer instead.
-        tracefs.writeText(`${dir}/filter`, '0', c.instance);
-        consumerFilters = rules.map((r) => r.filter!);
+      const filter = tracefsFilter ?? '0';
+      if (cls.kernelFilter !== filter) {
+        try {
+          tracefs.writeText(`${dir}/filter`, filter, c.instance);
+          cls.kernelFilter = filter;
+        } catch (err) {
+          if (tracefsFilter === undefined) throw err;
+          // This kernel's filter parser refused the translation: evaluate the rules in the consumer instead.
+          if (cls.kernelFilter !== '0') tracefs.writeText(`${dir}/filter`, '0', c.instance);
+          cls.kernelFilter = '0';
+          consumerFilters = rules.map((r) => r.filter!);
+        }
       }
     }
     return { enabled, filters: consumerFilters };

@@ -8,6 +8,15 @@ import * as path from 'node:path';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { KernelSession, KERNEL_CHANNEL_DEFAULTS } from '../../src/kernel/kernel-session.js';
 import * as tracefs from '../../src/ftrace/tracefs.js';
+import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/ftrace/event-format.js';
+import { PageDecoder } from '../../src/ftrace/page-decoder.js';
+import { lttngNameOf } from '../../src/ftrace/lttng-shaping.js';
+import { monotonicClockDef } from '../../src/ftrace/trace-clock.js';
+import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
+import type { StreamWriter } from '../../src/ctf/writer/stream-writer.js';
+import { setUpInstance } from '../../src/kernel/raw-capture.js';
+import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
+import { ThreadTable } from '../../src/consumer/thread-table.js';
 
 async function withSession<T>(name: string, fn: (s: KernelSession, dir: string) => Promise<T>): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ltt-consumer-${name}-`));
@@ -38,6 +47,47 @@ function babeltraceLines(dir: string): string[] {
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter((l) => l !== '');
 }
+
+test('the consumer takes many pages per read system call, and still every record the kernel hands out', async () => {
+  const instance = `ltt-test-readv-${process.pid}`;
+  const syscalls = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
+  // 16 MiB per CPU holds the whole workload (about 7 MB of records): nothing is read until stop.
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 16384, events: syscalls.map((e) => `syscalls/${e}`) });
+  try {
+    const cpus = tracefs.cpuIds();
+    const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
+    const sink = { writeMetadata() {}, openStream: () => ({ writePacket() {}, async close() {} }), async close() {} };
+    const writer = await CtfTraceWriter.create({ sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
+    const streams = new Map<number, StreamWriter>(cpus.map((cpu) => [cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize: 1 << 20 })]));
+    const handlers = eventIdTable<KernelEventHandler>();
+    for (const name of syscalls) {
+      const format = readEventFormat('syscalls', name);
+      handlers[format.id] = kernelEventHandler(writer, 0, format, 'syscall', lttngNameOf('syscalls', name)).handler;
+    }
+    const consumer = new KernelChannelConsumer({
+      instance, cpus, pageSize, bufferPages: 4096, decoder, handlers, streams, overwrite: false,
+      readTimerUs: 0, switchTimerUs: 0, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
+    });
+    consumer.start();
+    tracefs.writeText('tracing_on', '1', instance);
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
+    tracefs.writeText('tracing_on', '0', instance);
+    consumer.stop();
+    await writer.close();
+    const st = consumer.stats();
+    const pages = st.reduce((a, x) => a + x.pages, 0);
+    const reads = st.reduce((a, x) => a + x.reads, 0);
+    let handedOut = 0;
+    for (const cpu of cpus) handedOut += Number(/read events:\s*(\d+)/.exec(tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance))![1]);
+    assert.ok(pages > 500, `${pages} pages read`);
+    // One read(2) per page would be `pages` calls.
+    assert.ok(reads * 8 <= pages, `${reads} read calls for ${pages} pages`);
+    assert.equal(st.reduce((a, x) => a + x.discarded, 0), 0);
+    assert.equal(st.reduce((a, x) => a + x.events, 0), handedOut, 'every record the kernel handed out is written');
+  } finally {
+    tracefs.rmdirInstance(instance);
+  }
+});
 
 test('stop() drains every record the kernel handed out (read events == written events)', async () => {
   await withSession('drain', async (s, dir) => {

@@ -118,7 +118,7 @@ async function sameBytes(header: 'large' | 'compact', timestampBase: bigint, pac
       else if (k === 2 && events % 5 === 0) ts += 2 ** 32 - 1 + (next() % 2);
       else ts += 1 + (next() % 5000) + (k === 2 ? 2 ** 33 : 0);
       a.s.write(ida, ts, out);
-      b.s.transcode(tx, ts, 128, rec.length);
+      b.s.transcode(tx, Float64Array.of(ts), 128, rec.length);
       events++;
     }
   }
@@ -140,6 +140,29 @@ test('transcoders write what converter + encoder write, for every event of this 
   await sameBytes('compact', 0x7ffffffn, 1 << 16);
   await sameBytes('compact', 0xffffffffn, 4096);
   await sameBytes('large', 0n, 512);
+});
+
+test('a thread-table hook reads what the converter reads, and the record keeps its transcoder', async () => {
+  const writer = await CtfTraceWriter.create({ sink: memorySink([]), env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
+  const format = readEventFormat('sched', 'sched_switch');
+  const seen: unknown[][] = [];
+  const { handler } = kernelEventHandler(writer, 0, format, 'tracepoint', 'sched_switch', (read) => {
+    const pt = read('prev_tid')!, pc = read('prev_comm')!, pp = read('prev_prio')!;
+    return (dv, buf, off) => seen.push([pt(dv, buf, off), pc(dv, buf, off), pp(dv, buf, off)]);
+  });
+  assert.ok(handler.transcoder !== undefined, 'hooked records are transcoded (sched_switch is the busiest hooked event)');
+  const shaped = shapeEvent(format, 'tracepoint', 'sched_switch');
+  const at = (name: string): number => shaped.fields.findIndex((f) => f.name === name);
+  const next = rng(7);
+  for (let k = 0; k < 20; k++) {
+    const rec = randomRecord(format, next);
+    const dv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+    const out: unknown[] = new Array(shaped.fields.length);
+    shaped.convert(dv, rec, 0, rec.length, out);
+    handler.hook!(dv, rec, 0, 0);
+    assert.deepEqual(seen.pop(), [out[at('prev_tid')], out[at('prev_comm')], out[at('prev_prio')]]);
+  }
+  await writer.close();
 });
 
 // ---- the consumer with and without transcoders, on real pages ------------------------------------------

@@ -68,7 +68,8 @@ function realPagesMatchTrace(t: TestContext, askedPageSize: number): void {
             break;
           }
           if (n === 0) break;
-          const info = dec.decodePage(dv, 0, n, (ts, off, len) => {
+          const info = dec.decodePage(dv, 0, n, (off, len) => {
+            const ts = dec.timestamp[0]!;
             const id = dv.getUint16(off, true);
             const out: unknown[] = [];
             if (id === sw.id) swShape.convert(dv, buf, off, len, out);
@@ -135,7 +136,7 @@ test('time extend, absolute time stamp, discarded records, long records', () => 
     [hdr(29, 0)], // padding to the end of the page
     [hdr(1, 2), 0xffff], // never reached
   ]);
-  const info = dec.decodePage(dv, 0, size, (ts, off, len) => seen.push([ts, len]));
+  const info = dec.decodePage(dv, 0, size, (_off, len) => seen.push([dec.timestamp[0]!, len]));
   const t1 = 1005, t2 = t1 + 3 + 2 * 2 ** 27 + 7, t3 = t2 + 1, t4 = 123 + 2 ** 27 + 2;
   assert.deepEqual(seen, [[t1, 8], [t2, 4], [t3, 8], [t4, 4]]);
   assert.equal(info.records, 4);

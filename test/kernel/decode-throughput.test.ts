@@ -53,7 +53,8 @@ async function decodeConvertWrite(t: TestContext, askedPageSize: number): Promis
       const t0 = process.hrtime.bigint();
       for (const b of pages) {
         const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-        dec.decodePage(dv, 0, pageSize, (ts, off, len) => {
+        dec.decodePage(dv, 0, pageSize, (off, len) => {
+          const ts = dec.timestamp[0]!;
           const h = handlers[dv.getUint16(off, true)];
           if (h === undefined) return;
           h.convert(dv, b, off, len, h.out);

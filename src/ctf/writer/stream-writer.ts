@@ -105,6 +105,8 @@ export class StreamWriter {
   private packetEvents = 0;
   private seqNum = 0;
   private readonly timestampBase: bigint;
+  /** The timestamp of the record being written (see transcode()). */
+  private readonly stamp = new Float64Array(1);
   /** timestampBase in 32-bit halves, for the event headers written here (transcode). */
   private readonly baseLo: number;
   private readonly baseHi: number;
@@ -154,17 +156,18 @@ export class StreamWriter {
     // Never backwards (a reader's clock cannot go back); this also turns NaN into the current time.
     let ts = timestamp;
     if (!(ts >= this.clock)) ts = this.clock;
+    this.stamp[0] = ts;
     if (!this.isOpen) this.beginPacket(ts);
-    let r = this.encodeAt(enc, ts, payload, context);
+    let r = this.encodeAt(enc, payload, context);
     if (r < 0) {
       if (!this.retryInNewPacket(ts)) return;
-      r = this.encodeAt(enc, ts, payload, context);
+      r = this.encodeAt(enc, payload, context);
       if (r < 0) {
         this.dropTooBig();
         return;
       }
     }
-    this.appended(r, ts);
+    this.appended(r);
   }
 
   /**
@@ -178,47 +181,50 @@ export class StreamWriter {
 
   /**
    * Appends one record whose payload `tx` (bound to this stream) reads from the source record at `rec`
-   * (`len` bytes); as write() otherwise.
+   * (`len` bytes), at the timestamp in `at[0]`; as write() otherwise. The timestamp comes in a typed array
+   * because this is the kernel consumer's per-record call: a number passed to a call V8 does not inline is
+   * boxed, one heap allocation per record (and the garbage collections that follow).
    */
-  transcode(tx: Transcoder, timestamp: number, rec: number, len: number, context?: readonly unknown[]): void {
+  transcode(tx: Transcoder, at: Float64Array, rec: number, len: number, context?: readonly unknown[]): void {
     if (this.closed) throw this.closedError();
-    let ts = timestamp;
-    if (!(ts >= this.clock)) ts = this.clock;
-    if (!this.isOpen) this.beginPacket(ts);
-    let r = this.transcodeAt(tx, ts, rec, len, context);
+    const stamp = this.stamp;
+    stamp[0] = at[0]!;
+    if (!(stamp[0]! >= this.clock)) stamp[0] = this.clock;
+    if (!this.isOpen) this.beginPacket(stamp[0]!);
+    let r = this.transcodeAt(tx, rec, len, context);
     if (r < 0) {
-      if (!this.retryInNewPacket(ts)) return;
-      r = this.transcodeAt(tx, ts, rec, len, context);
+      if (!this.retryInNewPacket(stamp[0]!)) return;
+      r = this.transcodeAt(tx, rec, len, context);
       if (r < 0) {
         this.dropTooBig();
         return;
       }
     }
-    this.appended(r, ts);
+    this.appended(r);
   }
 
-  private encodeAt(enc: EventEncoder, ts: number, payload: readonly unknown[], context: readonly unknown[] | undefined): number {
-    const off = this.header(enc.id, enc.compact, ts);
+  private encodeAt(enc: EventEncoder, payload: readonly unknown[], context: readonly unknown[] | undefined): number {
+    const off = this.header(enc.id, enc.compact);
     return off < 0 ? -1 : enc.body(off, payload, context);
   }
 
-  private transcodeAt(tx: Transcoder, ts: number, rec: number, len: number, context: readonly unknown[] | undefined): number {
-    const off = this.header(tx.id, tx.compact, ts);
+  private transcodeAt(tx: Transcoder, rec: number, len: number, context: readonly unknown[] | undefined): number {
+    const off = this.header(tx.id, tx.compact);
     return off < 0 ? -1 : tx.body(off, rec, len, context);
   }
 
   /**
-   * Writes the event header of a record of class `id` at `ts` at the open packet's end; returns where the
-   * record goes on, or -1 when the header does not fit. Compact: 5-bit id and the low 27 bits of the clock;
-   * large: 16-bit id and the low 32 bits; else (id too large, or the delta too large for a reader to rebuild
-   * the clock assuming at most one wrap) the extended form with the full id and 64-bit clock. Clock values
-   * are timestampBase + ts (the base keeps `ts` below 2^53 when the clock is beyond). Written here, in code V8
-   * inlines into the callers' loops, so the timestamp never crosses a call as a double.
+   * Writes the event header of a record of class `id` at the timestamp in `stamp[0]` at the open packet's end;
+   * returns where the record goes on, or -1 when the header does not fit. Compact: 5-bit id and the low 27 bits
+   * of the clock; large: 16-bit id and the low 32 bits; else (id too large, or the delta too large for a reader
+   * to rebuild the clock assuming at most one wrap) the extended form with the full id and 64-bit clock. Clock
+   * values are timestampBase + ts (the base keeps `ts` below 2^53 when the clock is beyond).
    */
-  private header(id: number, compact: boolean, ts: number): number {
+  private header(id: number, compact: boolean): number {
     const u8 = this.u8;
     const dv = this.dv;
     const off = this.off;
+    const ts = this.stamp[0]!;
     const delta = ts - this.clock;
     if (compact) {
       if (id < 31 && delta < 134217728) {
@@ -253,10 +259,10 @@ export class StreamWriter {
     this.dv.setUint32(at + 4, ((ts - (ts >>> 0)) / 4294967296 + this.baseHi + (lo > 4294967295 ? 1 : 0)) >>> 0, true);
   }
 
-  /** The record written at the end of the packet ends at `end`. */
-  private appended(end: number, ts: number): void {
+  /** The record written at the end of the packet, at `stamp[0]`, ends at `end`. */
+  private appended(end: number): void {
     this.off = end;
-    this.clock = ts;
+    this.clock = this.stamp[0]!;
     this.packetEvents++;
     this.stats.events++;
   }
