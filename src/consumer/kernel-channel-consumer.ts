@@ -493,7 +493,13 @@ export class KernelChannelConsumer {
     this.readTimer = this.switchTimer = this.liveTimer = this.readImmediate = undefined;
     if (!this.running) return;
     try {
-      for (const r of this.readers) this.drainCpu(r);
+      for (const r of this.readers) {
+        this.drainCpu(r);
+        // trace_pipe_raw can end a read with 0 while records remain (the kernel could not swap in the reader
+        // page at that moment, seen on a loaded machine: 12,908 records left behind). Tracing is off, so the
+        // stats file's entries is what is still to read: drain again until it says none, a few times at most.
+        for (let tries = 0; tries < 8 && r.statsFd >= 0 && (readStatsField(r.statsFd, 'entries') ?? 0) > 0; tries++) this.drainCpu(r);
+      }
     } finally {
       this.closePipes();
       this.running = false;
