@@ -173,9 +173,10 @@ export interface CommandMap {
     result: SessionSummary;
   };
   /** `archive`: where the last trace chunk was archived (sessions rotated before). */
-  'destroy-session': { args: { session: string }; result: SessionSummary & { archive?: string } };
+  'destroy-session': { args: { session: string }; result: SessionSummary & { archive?: string; archiveRelay?: { host: string; controlPort: number; dataPort: number } } };
   /** Archives the current trace chunk (OUTPUT/archives/BEGIN-END-ID); tracing goes on in a new chunk. */
-  'rotate-session': { args: { session: string }; result: { archive: string } };
+  /** Network sessions: `archive` is the relay's path of the archive (relative to its output), on `relay`. */
+  'rotate-session': { args: { session: string }; result: { archive: string; relay?: { host: string; controlPort: number; dataPort: number } } };
   /** Sets an automatic rotation schedule: every `timerUs`, and/or each time `sizeBytes` more were written. */
   'enable-rotation': { args: { session: string; timerUs?: number; sizeBytes?: number }; result: SessionSummary };
   'disable-rotation': { args: { session: string; timer?: boolean; size?: boolean }; result: SessionSummary };

@@ -4,11 +4,15 @@
 // ltt/ust app's consumer worker) then opens its own connections and joins that session and chunk
 // (CREATE_SESSION with current chunk 0), as LTTng's consumerds do. The daemon's connection is also how it
 // learns at once that the relay is gone (`list` and `status` say so), whether or not data was flowing.
+// Rotation and clear (LTTng's trace chunks over a relay): the daemon's connection creates each next chunk first,
+// the consumers follow on theirs (their streams rotate into it), and the daemon closes the old chunk last, with
+// the action asked (archive to archives/BEGIN-END-ID, or delete for clear); the relay's answer is the archive's
+// path as lttng prints it.
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ControlError } from '../control/error-codes.js';
-import { RelayClient, relayFailure } from '../relay/relay-client.js';
+import { type ChunkCloseAction, RelayClient, relayFailure } from '../relay/relay-client.js';
 import { clientSession, type RelaySessionRef, type RelaySinkTarget } from '../relay/relay-sink.js';
 import { relayOutputText, type RelayTarget } from '../relay/relay-url.js';
 
@@ -17,10 +21,12 @@ const SESSIOND_UUID = randomBytes(16).toString('hex');
 let lastSessionId = 0;
 
 export class RelayOutput {
-  private readonly session: RelaySessionRef;
+  private session: RelaySessionRef;
   private link: RelayClient | undefined;
   /** Why the relay is gone (one line), once it is. */
   error: string | undefined;
+  /** A chunk was archived (a rotation): destroy archives the last one too, as lttng does. */
+  archived = false;
 
   constructor(
     readonly target: RelayTarget,
@@ -86,10 +92,80 @@ export class RelayOutput {
     return { host, controlPort, dataPort, session: this.session };
   }
 
-  /** At destroy, after the consumers closed their streams. */
-  close(): void {
+  /** The current trace chunk's id on the relay. */
+  get chunkId(): number {
+    return this.session.chunkId;
+  }
+
+  /** The relay answered and is not gone (else the one-line error). */
+  private live(): RelayClient {
+    if (this.error !== undefined) throw new ControlError('RELAYD_CONNECT_FAIL', this.error);
+    if (this.link === undefined) throw new ControlError('RELAYD_CONNECT_FAIL', 'the relay session is not open');
+    return this.link;
+  }
+
+  /** A relay command failed: one line naming the relay (the relay may be gone: `error` then says so too). */
+  private failed(what: string, error: unknown): ControlError {
+    const { host, controlPort } = this.target;
+    return new ControlError('RELAYD_CONNECT_FAIL', `${what} on the relay at ${host}:${controlPort}: ${relayFailure(error)}`);
+  }
+
+  /** GET_CONFIGURATION: may this relay clear sessions (lttng-relayd --disallow-clear says no)? */
+  async clearAllowed(): Promise<boolean> {
+    const link = this.live();
+    try {
+      return await link.clearAllowed();
+    } catch (error) {
+      throw this.failed('Cannot query the configuration', error);
+    }
+  }
+
+  /** CREATE_TRACE_CHUNK of the next chunk (before the consumers move to it); returns the id. */
+  async createChunk(begin: Date): Promise<number> {
+    const link = this.live();
+    const id = this.session.chunkId + 1;
+    try {
+      await link.createTraceChunk(BigInt(id), Math.floor(begin.getTime() / 1000));
+    } catch (error) {
+      throw this.failed(`Cannot create trace chunk ${id}`, error);
+    }
+    return id;
+  }
+
+  /**
+   * CLOSE_TRACE_CHUNK of the current chunk, once the consumers moved to `nextId` (none: the session ends); the
+   * relay's path of the closed chunk (HOSTNAME/SESSION-DATE/archives/BEGIN-END-ID once archived). Then polls
+   * TRACE_CHUNK_EXISTS, as lttng-sessiond does, until the relay let the chunk go (or a few seconds passed).
+   */
+  async closeChunk(end: Date, action: ChunkCloseAction, nextId?: number): Promise<string> {
+    const link = this.live();
+    const id = BigInt(this.session.chunkId);
+    let path: string;
+    try {
+      path = await link.closeTraceChunk(id, Math.floor(end.getTime() / 1000), action);
+      for (let i = 0; i < 100 && (await link.traceChunkExists(id)); i++) await new Promise((r) => setTimeout(r, 20));
+    } catch (error) {
+      throw this.failed(`Cannot close trace chunk ${id}`, error);
+    }
+    if (action === 'move-to-completed') this.archived = true;
+    if (nextId !== undefined) this.session = { ...this.session, chunkId: nextId };
+    return path;
+  }
+
+  /**
+   * At destroy, after the consumers closed their streams: the last chunk is archived when the session was
+   * rotated (lttng's rotation at destroy), else left in place; the relay's archive path, if any.
+   */
+  async close(): Promise<string | undefined> {
     const link = this.link;
+    let archive: string | undefined;
+    if (link !== undefined && this.error === undefined) {
+      const action = this.archived ? 'move-to-completed' : 'no-operation';
+      archive = await this.closeChunk(new Date(), action).catch(() => undefined);
+      if (action !== 'move-to-completed') archive = undefined;
+    }
     this.link = undefined;
     link?.close();
+    return archive;
   }
 }

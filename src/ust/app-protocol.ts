@@ -20,7 +20,7 @@
 // Per-uid buffers (one trace shared by every app of a user) would need the daemon to merge packets of many
 // processes into shared streams and metadata; ltt records user space per process only.
 
-import type { RelaySinkTarget } from '../relay/relay-sink.js';
+import type { RelayChunk, RelaySinkTarget } from '../relay/relay-sink.js';
 import type { EventRule } from './enablement.js';
 import type { SessionConfig } from './tracer.js';
 import type { TracepointField } from '../control/messages.js';
@@ -150,7 +150,9 @@ export type DaemonToApp =
   /**
    * Session rotation: the runs' files so far are complete and closed; writing goes on in `dir` (made by the
    * daemon, the app's), with the whole metadata. `sessionId` names the request, answered with 'rotated'.
+   * Network sessions: `relayChunk` instead of `dir`, the relay's next chunk, into which the app's relay streams
+   * rotate (the old chunk then closed on its connection with the chunk's close action).
    */
-  | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string }
+  | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly relayChunk?: RelayChunk }
   /** `clear`: the runs' recorded data goes (files emptied, or held packets dropped); answered with 'cleared'. */
   | { readonly type: 'clear'; readonly sessionId: string; readonly runs: readonly string[] };

@@ -36,6 +36,7 @@ import type { SessionConfig } from '../../ust/tracer.js';
 import { parseFilter } from '../../filter/parse-filter.js';
 import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { App } from './registered-app.js';
+import type { RelayChunk, RelaySinkTarget } from '../../relay/relay-sink.js';
 import { makeTraceDirectories } from '../../ctf/writer/trace-modes.js';
 import { folderDateTime, isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 
@@ -115,12 +116,16 @@ export class UstSessionTracer implements DomainTracer {
   /** Snapshot sessions: what exited apps handed over. */
   private readonly exited = new ExitedAppBuffers((name) => this.channel(name).options);
 
+  /** Network sessions: the relay session as apps join it (its current chunk follows rotations). */
+  private relay: RelaySinkTarget | undefined;
+
   constructor(
     private readonly registry: AppDirectory,
     private readonly options: TracerSessionOptions,
     private readonly log: (line: string) => void,
   ) {
     this.traceDir = options.traceDir;
+    this.relay = options.relay;
   }
 
   createChannel(name: string, options: TracerChannelOptions): void {
@@ -227,7 +232,7 @@ export class UstSessionTracer implements DomainTracer {
 
   /** The start messages for one app (one per recording channel); none if the app is not traced by this session. */
   private startFor(app: App): Array<{ start: AppSessionStart; run: AppRun }> {
-    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot && !this.options.relay) || !this.included(app)) return [];
+    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot && !this.relay) || !this.included(app)) return [];
     // Another user's session on root's daemon traces that user's apps only (lttng-sessiond: per-uid access),
     // into folders created with their rights.
     const owner = this.options.owner;
@@ -243,7 +248,7 @@ export class UstSessionTracer implements DomainTracer {
     const run = ++keySeq;
     // Snapshot sessions: the folder is made in each snapshot's folder, at `snapshot record`. Network sessions:
     // the app streams to the relay itself (relay-output.ts), its folder made there.
-    if (this.options.snapshot || this.options.relay) {
+    if (this.options.snapshot || this.relay) {
       return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, '', name));
     }
     const traceDir = this.appFolder(this.traceDir, name, app);
@@ -315,7 +320,7 @@ export class UstSessionTracer implements DomainTracer {
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
       ...(o.tracefileSize > 0 ? { tracefileSize: o.tracefileSize, tracefileCount: o.tracefileCount } : {}),
       ...(this.options.snapshot ? { snapshot: true } : {}),
-      ...(this.options.relay ? { relay: { target: this.options.relay, tracePath: `ust/pid/${dirName}` } } : {}),
+      ...(this.relay ? { relay: { target: this.relay, tracePath: `ust/pid/${dirName}` } } : {}),
     };
     const run: AppRun = {
       app,
@@ -477,7 +482,9 @@ export class UstSessionTracer implements DomainTracer {
    * Session rotation: every app recording now closes its files (the chunk being archived) and goes on in its
    * folder of `dir`; apps that join later write there too. Without `dir` (inactive session) only the latter.
    */
-  async rotate(dir: string | undefined): Promise<void> {
+  async rotate(next: string | RelayChunk | undefined): Promise<void> {
+    if (typeof next === 'object') return this.rotateOnRelay(next);
+    const dir = next;
     this.traceDir = dir ?? '';
     if (dir === undefined || !this.active) return;
     const byApp = this.runsByApp((run) => !run.final);
@@ -499,6 +506,28 @@ export class UstSessionTracer implements DomainTracer {
       }),
     );
     if (failure !== undefined) throw new LttError('ROTATION_FAIL', failure);
+  }
+
+  /**
+   * Network sessions: every app recording now rotates its relay streams into `chunk` (on its own connections);
+   * apps that join later join that chunk. An app that does not rotate is logged: its streams stay in the old
+   * chunk, which the relay then archives (or deletes) once that app's connection is gone.
+   */
+  private async rotateOnRelay(chunk: RelayChunk): Promise<void> {
+    const relay = this.relay!;
+    this.relay = { ...relay, session: { ...relay.session, chunkId: chunk.id } };
+    if (!this.active) return;
+    const byApp = this.runsByApp((run) => !run.final);
+    await Promise.all(
+      [...byApp].map(async ([app, runs]) => {
+        const request = `rotate#${++keySeq}`;
+        app.send({ type: 'rotate', sessionId: request, runs: runs.map((r) => r.key), dir: '', relayChunk: chunk });
+        const m = await app.waitFor('rotated', request, ROTATE_ANSWER_TIMEOUT_MS);
+        if (m?.type === 'rotated' && m.ok) return;
+        const why = m?.type === 'rotated' ? (m.reason ?? 'refused') : app.closed ? 'exited' : 'no answer';
+        this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not rotate on the relay: ${why}`);
+      }),
+    );
   }
 
   /**

@@ -1,0 +1,158 @@
+// ltt-sessiond rotating and clearing a kernel + ltt/ust session that streams to a relay, all real processes: the
+// same cases against lttng-relayd and ltt-relayd (the relay is the parameter). A running app (examples/ust-demo.mjs
+// in its stdin mode) and `chroot / true` execs record a known number of events in each phase: rotate twice, a
+// rotation schedule, clear, then destroy (which archives the last chunk of a rotated session). The relay's
+// archives/ must hold one chunk folder per rotation, each read by babeltrace2 with exactly that phase's events
+// (nothing lost, nothing duplicated, the cleared phase nowhere), and `ltt view` must print what babeltrace2 prints.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { LttTestEnv, sleep } from '../cli/ltt-test-env.js';
+import { REPO_ROOT } from '../repo-paths.js';
+import { BT2, startRelay, type Relay } from './relay-helpers.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs root (kernel tracing)' : !existsSync('/usr/bin/lttng-relayd') ? 'lttng-relayd not installed' : false;
+const RELAYS: ReadonlyArray<'lttng' | 'ltt'> = ['lttng', 'ltt'];
+
+function execChroot(n: number): void {
+  for (let i = 0; i < n; i++) spawnSync('chroot', ['/', 'true']);
+}
+
+function count(text: string): { execs: number; ticks: number } {
+  const lines = text.split('\n');
+  return {
+    execs: lines.filter((l) => / sched_process_exec: .*filename = "\/usr\/s?bin\/chroot"/.test(l)).length,
+    ticks: lines.filter((l) => / demo:tick: .*msg = "more"/.test(l)).length,
+  };
+}
+
+async function ok(env: LttTestEnv, ...args: string[]): Promise<string> {
+  const r = await env.ltt(...args);
+  assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.replace(/^Spawning a session daemon\n/, '');
+}
+
+/** examples/ust-demo.mjs in stdin mode: emit(k) records k demo:tick events (msg "more") and waits for them. */
+async function startApp(env: LttTestEnv): Promise<{ emit(k: number): Promise<void>; end(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), '0', 'stdin'], { env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => String((await lines.next()).value);
+  assert.equal(await next(), 'ready');
+  return {
+    async emit(k) {
+      child.stdin!.write(`${k}\n`);
+      assert.equal(await next(), `done ${k}`);
+    },
+    async end() {
+      child.stdin!.end();
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+function bt2(dir: string): string {
+  const r = spawnSync(BT2, [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, `babeltrace2 ${dir}: ${r.stderr}`);
+  assert.equal(r.stderr, '');
+  const view = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ltt'), 'view', dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(view.status, 0, view.stderr);
+  assert.equal(view.stdout, r.stdout, `${dir}: ltt view prints what babeltrace2 prints`);
+  return r.stdout;
+}
+
+async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    assert.ok(Date.now() < deadline, `${what} within ${ms / 1000} s`);
+    await sleep(100);
+  }
+}
+
+for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as 'ltt' | 'lttng'] : RELAYS) {
+  test(`a kernel + ltt/ust session on ${kind}-relayd: rotate twice, a rotation schedule, clear, destroy; each archive holds its phase's events`, { skip, timeout: 400_000 }, async () => {
+    const env = new LttTestEnv();
+    let relay: Relay | undefined;
+    let app: Awaited<ReturnType<typeof startApp>> | undefined;
+    try {
+      relay = await startRelay(kind, join(env.root, 'relay', 'out'), process.env.LTT_TEST_RELAY_VERBOSE ? ['-vvv'] : []);
+      const { control, data } = relay.ports;
+      await ok(env, 'create', 'rot', '-U', `net://127.0.0.1:${control}:${data}`);
+      await ok(env, 'enable-event', '-k', 'sched_process_exec');
+      await ok(env, 'enable-event', '-u', 'demo:tick');
+      await ok(env, 'start');
+      app = await startApp(env);
+      const sessionDir = (): string => {
+        const found = readdirSync(join(relay!.output, hostname())).filter((d) => /^rot-\d{8}-\d{6}$/.test(d));
+        assert.equal(found.length, 1);
+        return join(relay!.output, hostname(), found[0]!);
+      };
+      const archives = (): string[] => (existsSync(join(sessionDir(), 'archives')) ? readdirSync(join(sessionDir(), 'archives')).sort() : []);
+      const phases: Array<{ execs: number; ticks: number }> = [];
+      const record = async (execs: number, ticks: number): Promise<void> => {
+        execChroot(execs);
+        await app!.emit(ticks);
+      };
+
+      // Two manual rotations: lttng's words, the relay's archive path.
+      for (const [execs, ticks] of [[5, 20], [6, 30]] as const) {
+        await record(execs, ticks);
+        phases.push({ execs, ticks });
+        const out = await ok(env, 'rotate');
+        const m = /^Waiting for rotation to complete\.\.\.\nTrace chunk archive for session rot is now readable on relay tcp:\/\/127\.0\.0\.1\/(.*) \[control port (\d+), data port (\d+)\]\n$/.exec(out);
+        assert.ok(m, out);
+        assert.equal(m[2], String(control));
+        assert.equal(m[3], String(data));
+        // The relay's answer, as lttng prints it: lttng-relayd names the session folder for the first archive of
+        // a connection's session (it has not rotated yet when it answers), the archive after.
+        const archive = phases.length === 1 ? '' : `/archives/\\d{8}T\\d{6}[+-]\\d{4}-\\d{8}T\\d{6}[+-]\\d{4}-${phases.length - 1}`;
+        assert.match(m[1]!, new RegExp(`^${hostname()}/rot-\\d{8}-\\d{6}${archive}$`));
+        await until('the archive', () => archives().length === phases.length);
+      }
+      assert.equal(archives().length, 2);
+
+      // A rotation schedule: the timer fires once the period since the last rotation passed.
+      await record(2, 9);
+      phases.push({ execs: 2, ticks: 9 });
+      await ok(env, 'enable-rotation', '--timer', '1s');
+      await until('a scheduled rotation', () => archives().length === 3);
+      await ok(env, 'disable-rotation', '--timer');
+
+      // Clear: what was recorded since goes (the relay deletes that chunk); recording goes on.
+      await record(4, 10);
+      assert.match(await ok(env, 'clear'), /Session "rot" cleared\n$/);
+      await record(3, 7);
+      phases.push({ execs: 3, ticks: 7 });
+      await app.end();
+      app = undefined;
+      await ok(env, 'stop');
+      const destroyed = await ok(env, 'destroy');
+      assert.match(destroyed, /is now readable on relay tcp:\/\/127\.0\.0\.1\/.*archives\/.*-4 \[control port/);
+      await until('the last archive', () => archives().length === 4);
+
+      // Each archive reads alone with exactly its phase's events; nothing is left outside archives/.
+      const names = archives();
+      assert.deepEqual(names.map((n) => Number(n.split('-').pop())), [0, 1, 2, 4]);
+      for (const [i, name] of names.entries()) {
+        const dir = join(sessionDir(), 'archives', name);
+        assert.ok(existsSync(join(dir, 'kernel', 'metadata')), `${dir}/kernel`);
+        assert.equal(readdirSync(join(dir, 'ust', 'pid')).length, 1, `${dir}: the app`);
+        assert.deepEqual(count(bt2(dir)), phases[i], `${name}: its phase's events`);
+      }
+      // (lttng-relayd may leave its empty .tmp_new_chunk behind.)
+      const left = readdirSync(sessionDir()).filter((d) => d !== 'archives' && !(d.startsWith('.tmp_') && readdirSync(join(sessionDir(), d)).length === 0));
+      assert.deepEqual(left, [], spawnSync('find', [sessionDir()], { encoding: 'utf8' }).stdout);
+    } catch (error) {
+      if (process.env.LTT_TEST_RELAY_VERBOSE) writeFileSync(process.env.LTT_TEST_RELAY_VERBOSE, relay?.stderr() ?? '');
+      throw new Error(`${(error as Error).message}\n--- ltt-sessiond log:\n${env.log().slice(0, 4000)}\n--- relay:\n${relay?.stderr().split("\n").filter((l) => /Error|ERR|rotat|chunk/i.test(l)).slice(-60).join("\n")}`, { cause: error });
+    } finally {
+      await app?.end().catch(() => undefined);
+      await env.cleanup().catch(() => undefined);
+      await relay?.stop();
+    }
+  });
+}
