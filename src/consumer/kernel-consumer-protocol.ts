@@ -76,6 +76,8 @@ export interface SnapshotRequest {
   seq: number;
   op: 'snapshot';
   dir: string;
+  /** A network snapshot output: the trace streams to this relay session's snapshot chunk instead of `dir`. */
+  relay?: RelaySinkTarget;
   owner?: { uid: number; gid: number };
   maxBytes: number;
 }

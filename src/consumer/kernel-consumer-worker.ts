@@ -21,7 +21,7 @@ import { monotonicNow } from '../ftrace/trace-clock.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import { SnapshotRingSink } from '../ctf/writer/snapshot-ring-sink.js';
 import { DiscardingSink } from '../ctf/writer/sink.js';
-import { openRelaySink, type RelayTraceSink } from '../relay/relay-sink.js';
+import { openRelaySink, relayTraceSink, type RelayTraceSink } from '../relay/relay-sink.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
@@ -303,7 +303,11 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
         for (const c of channels.values()) for (const s of c.streams.values()) if (s.packetBytesUsed > 0) s.flushPacket(now);
       }
       writer.flushMetadata();
-      return await ring.writeSnapshot(req.dir, req.owner, req.maxBytes);
+      if (req.relay === undefined) return await ring.writeSnapshot(req.dir, req.owner, req.maxBytes);
+      let sink: RelayTraceSink | undefined;
+      const written = await ring.writeSnapshot(() => (sink = relayTraceSink({ ...req.relay!, tracePath: 'kernel' })), undefined, req.maxBytes);
+      if (sink?.error) throw sink.error;
+      return written;
     }
     case 'rotate': {
       if (!writer) throw new Error('kernel consumer: no trace to rotate');

@@ -654,13 +654,13 @@ export class KernelSession {
    * `snapshot record`: what the channels hold (the newest sub-buffers of each CPU, those the kernel still holds
    * included) as a kernel trace in `dir`/kernel, at most `maxBytes` (0: no limit). Tracing goes on.
    */
-  async recordSnapshot(dir: string, maxBytes: number): Promise<SnapshotResult> {
+  async recordSnapshot(to: string | RelaySinkTarget, maxBytes: number): Promise<SnapshotResult> {
     this.checkAlive();
     if (!this.snapshot) throw new LttError('KERNEL_NOT_SNAPSHOT', `Session ${this.sessionName} is not in snapshot mode`);
     if (!this.consumer) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} was never started`);
     return await this.consumer.call<SnapshotResult>({
       op: 'snapshot',
-      dir: path.join(dir, 'kernel'),
+      ...(typeof to === 'string' ? { dir: path.join(to, 'kernel') } : { dir: '', relay: to }),
       ...(this.owner ? { owner: this.owner } : {}),
       maxBytes,
     });

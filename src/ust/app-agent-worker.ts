@@ -385,7 +385,11 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     await sleep(DECLARATION_GRACE_MS);
     const open = new Map<StreamSink, HeldPacket>();
     for (const r of runs) r.writer.openPackets(open);
-    const r = await ring.writeSnapshot(m.dir, undefined, m.maxBytes, open);
+    const relay = m.relay;
+    let sink: RelayTraceSink | undefined;
+    const to = relay ? () => (sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 })) : m.dir;
+    const r = await ring.writeSnapshot(to, undefined, m.maxBytes, open);
+    if (sink?.error) throw sink.error;
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: r.bytes, packets: r.packets });
   } catch (err) {
     const e = err as Error & { code?: string };

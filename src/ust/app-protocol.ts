@@ -144,7 +144,8 @@ export type DaemonToApp =
    * Snapshot sessions: write what the sessions `runs` (one per channel, same trace) hold now as one trace in
    * `dir` (made by the daemon, the app's), at most `maxBytes` (0: no limit). `sessionId` names the request.
    */
-  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number }
+  /** `relay`: a network snapshot output, streamed by the app into the relay's snapshot chunk (`dir` then ''). */
+  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number; readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string } }
   /** Snapshot sessions: the memory a stopped run kept for snapshots can go (destroy, restart). */
   | { readonly type: 'forget'; readonly sessionId: string }
   /**

@@ -156,3 +156,53 @@ for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as '
     }
   });
 }
+
+for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as 'ltt' | 'lttng'] : RELAYS) {
+  test(`snapshots of a kernel + ltt/ust session to ${kind}-relayd: the session's net output, then a -C/-D one; each as lttng-relayd lays them out`, { skip, timeout: 300_000 }, async () => {
+    const env = new LttTestEnv();
+    let relay: Relay | undefined;
+    let app: Awaited<ReturnType<typeof startApp>> | undefined;
+    try {
+      relay = await startRelay(kind, join(env.root, 'relay', 'out'));
+      const { control, data } = relay.ports;
+      await ok(env, 'create', 'snap', '--snapshot', '-U', `net://127.0.0.1:${control}:${data}`);
+      assert.equal(await ok(env, 'snapshot', 'list-output'), `Snapshot output list for session snap\n    [1] snapshot-1: tcp4://127.0.0.1:${control}/\n`);
+      await ok(env, 'enable-event', '-k', 'sched_process_exec');
+      await ok(env, 'enable-event', '-u', 'demo:tick');
+      await ok(env, 'start');
+      app = await startApp(env);
+      execChroot(4);
+      await app.emit(12);
+      assert.equal(await ok(env, 'snapshot', 'record'), 'Snapshot recorded successfully for session snap\n');
+      execChroot(3);
+      await app.emit(5);
+      const second = await ok(env, 'snapshot', 'record', '-n', 'second', '-C', `tcp://127.0.0.1:${control}`, '-D', `tcp://127.0.0.1:${data}`);
+      assert.equal(second, `Snapshot recorded successfully for session snap\nSnapshot written at: tcp://127.0.0.1:${control}\n`);
+      await app.end();
+      app = undefined;
+      await ok(env, 'stop');
+      await ok(env, 'destroy');
+
+      // HOSTNAME/SESSION-DATE/NAME-DATE-N/{kernel,ust/pid/...}: each snapshot holds everything recorded so far
+      // (the buffers are large enough), so the second overlaps the first, as lttng's snapshots do.
+      const sessions = readdirSync(join(relay.output, hostname())).filter((d) => /^snap-\d{8}-\d{6}$/.test(d));
+      assert.equal(sessions.length, 1, readdirSync(join(relay.output, hostname())).join(', '));
+      const dir = join(relay.output, hostname(), sessions[0]!);
+      const snapshots = readdirSync(dir).sort();
+      assert.equal(snapshots.length, 2, snapshots.join(', '));
+      assert.match(snapshots[0]!, /^second-\d{8}-\d{6}-1$/);
+      assert.match(snapshots[1]!, /^snapshot-1-\d{8}-\d{6}-0$/);
+      const expected = { [snapshots[0]!]: { execs: 7, ticks: 17 }, [snapshots[1]!]: { execs: 4, ticks: 12 } };
+      for (const name of snapshots) {
+        assert.equal(readdirSync(join(dir, name, 'ust', 'pid')).length, 1, `${name}: the app`);
+        assert.deepEqual(count(bt2(join(dir, name))), expected[name], name);
+      }
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- ltt-sessiond log:\n${env.log().slice(-4000)}`, { cause: error });
+    } finally {
+      await app?.end().catch(() => undefined);
+      await env.cleanup().catch(() => undefined);
+      await relay?.stop();
+    }
+  });
+}

@@ -64,9 +64,10 @@ export interface DomainTracer {
   regenerateStatedump?(): unknown;
   /**
    * `snapshot record` (snapshot sessions): what the channels hold now, written as this domain's part of a trace
-   * in `dir` (kernel/ or ust/ inside it), at most `maxBytes` (0: no limit); tracing goes on.
+   * in `to` (kernel/ or ust/ inside it; a network output: streamed into that relay session's snapshot chunk), at
+   * most `maxBytes` (0: no limit); tracing goes on.
    */
-  recordSnapshot?(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }>;
+  recordSnapshot?(to: string | RelaySinkTarget, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }>;
   /**
    * Session rotation: what was recorded so far is written out and its files closed (they form the chunk being
    * archived); recording goes on in `dir` (kernel/ or ust/ inside it), the next chunk's folder. Without `dir`

@@ -36,7 +36,7 @@ import type { SessionConfig } from '../../ust/tracer.js';
 import { parseFilter } from '../../filter/parse-filter.js';
 import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { App } from './registered-app.js';
-import type { RelayChunk, RelaySinkTarget } from '../../relay/relay-sink.js';
+import { relayTraceSink, type RelayChunk, type RelaySinkTarget, type RelayTraceSink } from '../../relay/relay-sink.js';
 import { makeTraceDirectories } from '../../ctf/writer/trace-modes.js';
 import { folderDateTime, isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 
@@ -421,7 +421,11 @@ export class UstSessionTracer implements DomainTracer {
    * none) is shared equally by the apps. An app that does not answer in time is left out (logged); a size below
    * one packet per stream is LttError MAX_SIZE_INVALID.
    */
-  async recordSnapshot(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }> {
+  async recordSnapshot(to: string | RelaySinkTarget, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }> {
+    // A network output: each app streams its part into the relay's snapshot chunk itself (no folder here).
+    const relay = typeof to === 'string' ? undefined : to;
+    const dir = typeof to === 'string' ? to : '';
+    const removeEmpty = (folder: string) => (relay ? Promise.resolve() : removeEmptyFolders(this.options.owner, folder));
     const handedOver = this.runsByApp((run) => this.exited.has(run.key), true);
     const byApp = this.runsByApp((run) => !run.forgotten && !handedOver.has(run.app));
     const apps = byApp.size + handedOver.size;
@@ -430,7 +434,7 @@ export class UstSessionTracer implements DomainTracer {
     let sizeError: LttError | undefined;
     let failure: string | undefined;
     const written = async (app: App, folder: string, m: { ok: boolean; bytes: number; packets: number; code?: string; reason?: string }) => {
-      if (m.ok && m.packets === 0) await removeEmptyFolders(this.options.owner, folder);
+      if (m.ok && m.packets === 0) await removeEmpty(folder);
       if (!m.ok) {
         if (m.code === 'MAX_SIZE_INVALID') sizeError ??= new LttError('MAX_SIZE_INVALID', m.reason ?? 'Invalid snapshot size');
         else failure ??= `app ${app.procname}-${app.pid}: ${m.reason ?? 'snapshot failed'}`;
@@ -441,6 +445,7 @@ export class UstSessionTracer implements DomainTracer {
       total.streams++;
     };
     const folderOf = (app: App, runs: AppRun[], forApp: boolean): string | undefined => {
+      if (relay) return '';
       const folder = this.appFolder(dir, runs[0]!.dirName, app, forApp);
       if (folder === undefined) failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
       return folder;
@@ -450,11 +455,12 @@ export class UstSessionTracer implements DomainTracer {
         const folder = folderOf(app, runs, true);
         if (folder === undefined) return;
         const request = `snapshot#${++keySeq}`;
-        app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share });
+        const streamed = relay ? { relay: { target: relay, tracePath: `ust/pid/${runs[0]!.dirName}` } } : {};
+        app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed });
         const m = await app.waitFor('snapshot-done', request, SNAPSHOT_ANSWER_TIMEOUT_MS);
         if (m?.type !== 'snapshot-done') {
           // Gone meanwhile (its folder stays empty: removed) or too slow: the snapshot misses it, say so.
-          if (app.closed) await removeEmptyFolders(this.options.owner, folder);
+          if (app.closed) await removeEmpty(folder);
           else failure ??= `app ${app.procname}-${app.pid} did not answer within ${SNAPSHOT_ANSWER_TIMEOUT_MS / 1000} s`;
           this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the snapshot`);
           return;
@@ -466,7 +472,11 @@ export class UstSessionTracer implements DomainTracer {
         if (folder === undefined) return;
         const held = this.exited.content(runs.map((r) => r.key))!;
         try {
-          await written(app, folder, { ok: true, ...(await writeHeldTrace(folder, this.options.owner, share, held.metadata, held.streams)) });
+          let sink: RelayTraceSink | undefined;
+          const out = relay ? () => (sink = relayTraceSink({ ...relay, tracePath: `ust/pid/${runs[0]!.dirName}` })) : folder;
+          const result = await writeHeldTrace(out, this.options.owner, share, held.metadata, held.streams);
+          if (sink?.error) throw sink.error;
+          await written(app, folder, { ok: true, ...result });
         } catch (error) {
           const e = error as Error & { code?: string };
           await written(app, folder, { ok: false, bytes: 0, packets: 0, reason: e.message, ...(e.code ? { code: e.code } : {}) });
