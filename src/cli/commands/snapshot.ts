@@ -20,7 +20,7 @@ function describe(o: SnapshotOutputInfo): string {
 
 /** A network output's relay target (net://, -C/-D tcp://), parsed as create parses -U/-C/-D; none for a folder. */
 async function relayOf(url: string, dataUrl: string | undefined): Promise<{ relay?: RelayTarget }> {
-  if (dataUrl === undefined && !/^(net6?|net4|tcp6?|tcp4):\/\//.test(url)) return {};
+  if (dataUrl === undefined && (!/^[a-z0-9]+:\/\//i.test(url) || url.startsWith('file://'))) return {};
   try {
     const parsed = await parseOutputUrls(url, dataUrl);
     return 'relay' in parsed ? { relay: parsed.relay } : {};
