@@ -13,7 +13,7 @@ import type { DaemonContext } from '../daemon-context.js';
 import { Session } from '../session.js';
 import { folderDateTime } from '../../ctf/writer/lttng-time-names.js';
 import type { RelayTarget } from '../../control/messages.js';
-import { DEFAULT_LIVE_TARGET, relayUris } from '../../relay/relay-url.js';
+import { DEFAULT_LIVE_TARGET, relayOutputText, relayUris } from '../../relay/relay-url.js';
 import { RelayOutput } from '../relay-output.js';
 
 /** A relay target from the wire: checked field by field (the CLI parsed the URL; a raw peer may not have). */
@@ -58,7 +58,7 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
   const relay = relayTarget && !snapshot ? new RelayOutput(relayTarget, name, liveTimerUs, now, auto) : undefined;
   let outputPath: string;
   if (relayTarget !== undefined) {
-    outputPath = relay?.text ?? relayUris(relayTarget).control;
+    outputPath = relayOutputText(relayTarget);
   } else if (args.output === null) {
     outputPath = '';
   } else if (args.output === undefined) {
@@ -76,7 +76,7 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
   session.relay = relay;
   // A snapshot session's output is its first snapshot output, snapshot-1 (LTTng's default output).
   if (snapshot && outputPath !== '') {
-    session.snapshotOutputs.push({ id: 1, name: 'snapshot-1', path: outputPath, maxSize: 0, ...(relayTarget ? { relay: relayTarget } : {}) });
+    session.snapshotOutputs.push({ id: 1, name: 'snapshot-1', path: relayTarget ? relayUris(relayTarget).control : outputPath, maxSize: 0, ...(relayTarget ? { relay: relayTarget } : {}) });
     session.nextSnapshotOutputId = 2;
   }
   ctx.registry.add(session);
