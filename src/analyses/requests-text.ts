@@ -7,7 +7,8 @@ import { rangeLine } from './text-report.js';
 const ms = (ns: number): string => (ns / 1e6).toFixed(3);
 const pct = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '-');
 
-function syscallText(list: readonly SyscallTime[]): string {
+/** System calls as `NAME xCOUNT MS`, comma-separated (also ltt web's request details). */
+export function syscallText(list: readonly SyscallTime[]): string {
   return list.map((s) => `${s.name} x${Number.isInteger(s.count) ? s.count : s.count.toFixed(2)} ${ms(s.ns)}`).join(', ');
 }
 

@@ -116,10 +116,11 @@ async function checkInputs(conn: DuckDBConnection): Promise<void> {
   }
 }
 
-/** Every request in the range with its breakdown (a CTE chain over the engine's tables). */
-function breakdownSql(range: TimeRange): string {
+/** Every request in the range (or the one request `only`) with its breakdown (a CTE chain over the engine's tables). */
+function breakdownSql(range: TimeRange, only?: { pid: number; req: number }): string {
+  const which = only ? `pid = ${Math.trunc(only.pid)} AND req = ${Math.trunc(only.req)}` : `start_ts <= ${range.end} AND start_ts + dur >= ${range.begin}`;
   return `
-  WITH rq AS (SELECT * FROM requests WHERE start_ts <= ${range.end} AND start_ts + dur >= ${range.begin}),
+  WITH rq AS (SELECT * FROM requests WHERE ${which}),
   w AS (SELECT w.* FROM request_work w JOIN rq USING (pid, req)),
   st AS (
     SELECT w.pid, w.req, s.state, s.reason, s.ts, s.dur, w.tid,
@@ -309,6 +310,12 @@ function mergeTurns(a: string, b: string): string {
   const head = a.replace(/on CPU [\d.]+ ms.*$/, '');
   const sys = [rest(a), rest(b)].filter((s) => s !== '').join(', ');
   return `${head}on CPU ${(cpu(a) + cpu(b)).toFixed(3)} ms${sys !== '' ? `; ${sys}` : ''}`;
+}
+
+/** One request's breakdown, as requestsAnalysis computes it (undefined: no such request). */
+export async function requestBreakdown(conn: DuckDBConnection, pid: number, req: number): Promise<RequestBreakdown | undefined> {
+  const row = (await runSql(conn, breakdownSql({ begin: 0n, end: 0n }, { pid, req }))).rows[0];
+  return row && toBreakdown(row);
 }
 
 export async function requestsAnalysis(conn: DuckDBConnection, range: TimeRange, opts: AnalysisOptions): Promise<RequestsResult> {

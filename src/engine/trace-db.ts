@@ -13,11 +13,16 @@ import { mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync,
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { createRequire } from 'node:module';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { LttError } from '../errors.js';
-import { buildTables } from './derived-tables.js';
-import { importTraces, type ImportProgress } from './import-trace.js';
+import type { ImportProgress } from './import-trace.js';
 import { sqlString } from './run-sql.js';
+
+// DuckDB's Node API by require(): imported as ES modules, each of its CommonJS files is first lexed for its
+// exports (a third of a second of `ltt web`'s start). The importer and its decoders load only to import.
+const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+type DuckDBInstance = InstanceType<typeof DuckDBInstance>;
 
 /** The code that makes the tables: a cache made by another version of it is rebuilt. */
 const ENGINE_CODE = ['./import-trace', './derived-tables', './request-tables', './column-appender', '../ctf/decode/codegen'].map((m) => {
@@ -154,6 +159,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
 }
 
 async function load(conn: DuckDBConnection, paths: readonly string[], progress?: ImportProgress): Promise<void> {
+  const [{ importTraces }, { buildTables }] = await Promise.all([import('./import-trace.js'), import('./derived-tables.js')]);
   await importTraces(conn, paths, progress);
   await buildTables(conn);
 }

@@ -16,6 +16,7 @@ import {
   CREATE_TRACE_CHUNK_SIZE,
   HOST_NAME_MAX,
   LTTNG_ERR_FATAL,
+  LTTNG_ERR_FILE_CREATION_ERROR,
   LTTNG_ERR_INVALID,
   LTTNG_ERR_INVALID_PROTOCOL,
   LTTNG_ERR_NOMEM,
@@ -35,7 +36,7 @@ import {
 } from './relay-protocol.js';
 import { peerString, type RelaySession, type RelayState } from './relay-sessions.js';
 import type { RelayStream } from './relay-stream.js';
-import { TraceChunk } from './trace-chunk.js';
+import { ARCHIVES, TMP_NEW_CHUNK, TMP_OLD_CHUNK, TraceChunk } from './trace-chunk.js';
 
 /** Zero padding a peer may ask for after one metadata or data payload. */
 export const MAX_PADDING = 64 << 20;
@@ -274,41 +275,66 @@ export class ControlConnection {
    * every stream to no chunk when it destroys a session: the files are then complete once the stream closes.
    */
   private rotateStreams(session: RelaySession, p: Buffer): Buffer {
-    need(p, 4, 'ROTATE_STREAMS');
+    need(p, 13, 'ROTATE_STREAMS');
     const count = p.readUInt32BE(0);
     const header = [13, 16, 20].find((h) => p.length === h + 16 * count);
     if (header === undefined) throw new Drop(`ROTATE_STREAMS of ${p.length} bytes for ${count} streams`);
+    let next: TraceChunk | undefined;
     if (p[4] !== 0) {
-      this.state.options.log(`${this.peer}: session rotation to a new trace chunk is not supported yet`);
-      return u32Reply(LTTNG_ERR_UNK);
+      const id = p.readBigUInt64BE(header - 8);
+      next = this.state.chunksOf(session).get(id);
+      if (next === undefined) throw new Drop(`ROTATE_STREAMS to unknown trace chunk ${id}`, u32Reply(LTTNG_ERR_INVALID_PROTOCOL));
     }
-    const streams: Array<[RelayStream, number]> = [];
     for (let i = 0; i < count; i++) {
-      const stream = this.state.streams.get(Number(p.readBigUInt64BE(header + 16 * i)));
-      if (stream === undefined || stream.owner !== session) return u32Reply(LTTNG_ERR_INVALID);
-      streams.push([stream, Number(p.readBigUInt64BE(header + 16 * i + 8))]);
+      const stream = this.ownStream(session, p.readBigUInt64BE(header + 16 * i), 'ROTATE_STREAMS', u32Reply(LTTNG_ERR_INVALID));
+      if (!stream.rotate(next, readSeq(p, header + 16 * i + 8))) {
+        throw new Drop(`ROTATE_STREAMS of stream ${stream.handle}, already rotating or closed`, u32Reply(LTTNG_ERR_FILE_CREATION_ERROR));
+      }
     }
-    for (const [stream, at] of streams) stream.rotateToNoChunk(at);
     return u32Reply(LTTNG_OK);
   }
 
+  /**
+   * CREATE_TRACE_CHUNK: u64 id, u64 creation time, u32 override name length, then the name. The current chunk
+   * moves to .tmp_old_chunk, the new one starts in .tmp_new_chunk (in the session folder for the first), and
+   * takes its place when the old one closes.
+   */
   private createChunk(session: RelaySession, p: Buffer): Buffer {
     if (p.length < CREATE_TRACE_CHUNK_SIZE) throw new Drop(`CREATE_TRACE_CHUNK of ${p.length} bytes`);
     const id = p.readBigUInt64BE(0);
+    const creationTime = Number(p.readBigUInt64BE(8));
     const nameLen = p.readUInt32BE(16);
+    let name: string | undefined;
     if (nameLen > 0) {
-      if (p.length < CREATE_TRACE_CHUNK_SIZE + nameLen || p[CREATE_TRACE_CHUNK_SIZE + nameLen - 1] !== 0) return u32Reply(LTTNG_ERR_INVALID);
+      const bytes = p.subarray(CREATE_TRACE_CHUNK_SIZE, CREATE_TRACE_CHUNK_SIZE + nameLen);
+      if (bytes.length < nameLen || bytes[nameLen - 1] !== 0) throw new Drop(`CREATE_TRACE_CHUNK name of ${nameLen} bytes, not NUL-terminated in ${p.length}`, u32Reply(LTTNG_ERR_INVALID));
+      name = bytes.subarray(0, bytes.indexOf(0)).toString('utf8');
+      if (bytes.indexOf(0) !== nameLen - 1) throw new Drop('CREATE_TRACE_CHUNK name with a NUL inside', u32Reply(LTTNG_ERR_INVALID));
     }
-    if (session.chunk !== undefined || session.hasRotated || nameLen > 0) {
-      this.state.options.log(`${this.peer}: a second trace chunk (rotation, clear, snapshot) is not supported yet`);
-      return u32Reply(LTTNG_ERR_UNK);
+    session.ongoingRotation = true;
+    const current = session.currentChunk;
+    try {
+      if (current !== undefined && !current.nameOverridden) current.renamePath(TMP_OLD_CHUNK);
+      const path = current !== undefined ? TMP_NEW_CHUNK : session.hasRotated ? undefined : '';
+      const log = this.state.options.log;
+      const chunk = this.state.publishChunk(session, id, (onRelease) => new TraceChunk(id, creationTime, path, name, session.dir, onRelease, log));
+      if (session.closingChunk !== undefined) throw new Drop('CREATE_TRACE_CHUNK while another chunk waits for its close', u32Reply(LTTNG_ERR_INVALID_PROTOCOL));
+      session.setClosingChunk(current);
+      session.setCurrentChunk(chunk);
+    } catch (error) {
+      if (error instanceof Drop) throw error;
+      const invalid = isLttError(error) && error.code === 'RELAY_CHUNK';
+      throw new Drop(`CREATE_TRACE_CHUNK ${id} refused: ${(error as Error).message}`, u32Reply(invalid ? LTTNG_ERR_INVALID : LTTNG_ERR_UNK));
     }
-    const chunk = new TraceChunk(id, '');
-    this.state.chunksOf(session).set(id, chunk);
-    session.chunk = chunk;
+    if (current === undefined) session.ongoingRotation = false;
     return u32Reply(LTTNG_OK);
   }
 
+  /**
+   * CLOSE_TRACE_CHUNK: u64 id, u64 close time, optional u32 command. The new chunk takes its final place; the
+   * closed one is archived (MOVE_TO_COMPLETED), deleted (DELETE: clear) or left (NO_OPERATION) once its streams
+   * are done with it. The reply names where it is (lttng-relayd's path, relative to the output folder).
+   */
   private closeChunk(session: RelaySession, p: Buffer): Buffer {
     const reply = (code: number, path = ''): Buffer => {
       const bytes = path === '' ? Buffer.alloc(0) : Buffer.from(`${path}\0`, 'utf8');
@@ -316,19 +342,39 @@ export class ControlConnection {
     };
     if (p.length < CLOSE_TRACE_CHUNK_SIZE) throw new Drop(`CLOSE_TRACE_CHUNK of ${p.length} bytes`);
     const id = p.readBigUInt64BE(0);
+    const closeTime = Number(p.readBigUInt64BE(8));
     const command = p[16] !== 0 ? p.readUInt32BE(17) : undefined;
     const chunk = this.state.chunksOf(session).get(id);
     if (chunk === undefined) throw new Drop(`CLOSE_TRACE_CHUNK of unknown chunk ${id}`, reply(LTTNG_ERR_NOMEM));
     if (command === ChunkCloseCommand.DELETE && !this.state.options.allowClear) {
       throw new Drop('clear asked of a relay started with --disallow-clear', reply(LTTNG_ERR_INVALID_PROTOCOL));
     }
-    if (command !== undefined && command !== ChunkCloseCommand.NO_OPERATION) {
-      this.state.options.log(`${this.peer}: trace chunk close command ${command} is not supported yet`);
-      return reply(LTTNG_ERR_UNK);
+    if (command !== undefined && command > ChunkCloseCommand.DELETE) throw new Drop(`CLOSE_TRACE_CHUNK command ${command}`, reply(LTTNG_ERR_INVALID));
+    const closing = session.closingChunk;
+    if (closing !== undefined && closing !== chunk) throw new Drop(`CLOSE_TRACE_CHUNK of chunk ${id}, not of the chunk waiting for its close`, reply(LTTNG_ERR_INVALID_PROTOCOL));
+    const current = session.currentChunk;
+    try {
+      if (current !== undefined && current !== chunk && !current.nameOverridden) {
+        current.renamePath(command === ChunkCloseCommand.DELETE && !session.hasRotated ? '' : undefined);
+        session.ongoingRotation = false;
+      }
+      if ((command === undefined || command === ChunkCloseCommand.NO_OPERATION) && !chunk.nameOverridden) {
+        chunk.renamePath(session.hasRotated ? undefined : '');
+      }
+    } catch (error) {
+      throw new Drop(`CLOSE_TRACE_CHUNK ${id}: ${(error as Error).message}`, reply(LTTNG_ERR_UNK));
     }
-    if (session.chunk === chunk) session.chunk = undefined;
-    chunk.closed = true;
-    return reply(LTTNG_OK, session.outputPath);
+    chunk.setCloseTime(closeTime);
+    if (command !== undefined) chunk.closeCommand = command;
+    const path = !session.hasRotated && !session.params.snapshot
+      ? session.outputPath
+      : session.params.snapshot
+        ? `${session.outputPath}/${chunk.name}`
+        : `${session.outputPath}/${ARCHIVES}/${chunk.name}`;
+    if (command === ChunkCloseCommand.MOVE_TO_COMPLETED) session.hasRotated = true;
+    if (current === chunk) session.setCurrentChunk(undefined);
+    session.setClosingChunk(undefined);
+    return reply(LTTNG_OK, path);
   }
 
   /** A stream of this connection's session (a peer reaches no other session's streams). */

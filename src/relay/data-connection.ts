@@ -16,7 +16,6 @@ const MAX_PACKET = 1 << 30;
 
 interface Packet {
   stream: RelayStream;
-  seq: number;
   left: number;
   padding: number;
 }
@@ -57,7 +56,7 @@ export class DataConnection {
         }
         if (packet.left > 0) return;
         this.packet = undefined;
-        packet.stream.endPacket(packet.seq, packet.padding);
+        packet.stream.endPacket(packet.padding);
       }
     } catch (error) {
       this.failed = true;
@@ -74,7 +73,8 @@ export class DataConnection {
     if (stream === undefined || stream.isMetadata) throw new Error(`packet for unknown stream ${h.readBigUInt64BE(8)}`);
     if (size > MAX_PACKET || padding > MAX_PADDING) throw new Error(`packet of ${size} bytes and ${padding} bytes of padding`);
     this.sessions.add(stream.owner);
-    stream.beginPacket(size + padding);
-    return { stream, seq: Number(h.readBigUInt64BE(16)), left: size, padding };
+    const seq = Number(h.readBigUInt64BE(16));
+    stream.beginPacket(seq, size + padding);
+    return { stream, left: size, padding };
   }
 }

@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import type { Socket } from 'node:net';
-import { INDEX_ENTRY_SIZE } from '../ctf/writer/index-file.js';
+import { INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE } from '../ctf/writer/index-file.js';
 import { ByteQueue } from './byte-queue.js';
 import {
   AttachStatus,
@@ -40,13 +40,15 @@ import {
 } from './live-protocol.js';
 import { LTTNG_ERR_UNK, RELAY_MAJOR, RELAY_MINOR, u32Reply } from './relay-protocol.js';
 import type { CtfTrace, RelaySession, RelayState, ViewerHold } from './relay-sessions.js';
-import type { RelayStream } from './relay-stream.js';
+import type { ChunkFiles, RelayStream } from './relay-stream.js';
 
 interface ViewerStream {
   readonly stream: RelayStream;
   readonly session: RelaySession;
   readonly trace: CtfTrace;
-  /** Index entries sent (data streams) or metadata bytes sent (metadata stream). */
+  /** The stream's files the viewer reads: those of the chunk it attached in, then of the chunks it rotated to. */
+  files: ChunkFiles | undefined;
+  /** Index entries of `files` sent (data streams) or metadata bytes sent (metadata stream). */
   sent: number;
   announced: boolean;
   dataFd?: number;
@@ -223,7 +225,8 @@ export class LiveConnection implements ViewerHold {
         let v = this.vstreams.get(stream.handle);
         if (v === undefined) {
           if (stream.isMetadata) trace.metadataSentToViewer = true;
-          v = { stream, session, trace, sent: !stream.isMetadata && seek === SEEK_LAST ? stream.indexCount : 0, announced: false };
+          const files = stream.files;
+          v = { stream, session, trace, files, sent: !stream.isMetadata && seek === SEEK_LAST ? (files?.indexCount ?? 0) : 0, announced: false };
           this.vstreams.set(stream.handle, v);
         }
         const hasMore = stream.isMetadata ? stream.metadataReceived > v.sent : !stream.complete;
@@ -262,8 +265,16 @@ export class LiveConnection implements ViewerHold {
   private readIndex(v: ViewerStream, out: Buffer): IndexStatus {
     const s = v.stream;
     if (s.isMetadata) return IndexStatus.HUP;
-    const caughtUp = s.indexCount === 0 || (v.sent !== 0 && s.indexCount <= v.sent);
-    if ((v.session.connectionClosed || s.closed) && s.indexCount === v.sent) {
+    // Into the chunk the stream rotated to once this one is read, or at once when it was cleared.
+    let f = v.files;
+    while (f?.next !== undefined && (f.deleted || (f.done && v.sent >= f.indexCount))) {
+      this.closeFiles(v);
+      f = v.files = f.next;
+      v.sent = 0;
+    }
+    f ??= v.files = s.files;
+    const caughtUp = f === undefined || v.sent >= f.indexCount;
+    if ((v.session.connectionClosed || s.closed) && caughtUp && f?.next === undefined) {
       this.forget(v);
       return IndexStatus.HUP;
     }
@@ -272,15 +283,15 @@ export class LiveConnection implements ViewerHold {
       out.writeBigUInt64BE(BigInt(s.ctfStreamId), 48);
       return IndexStatus.INACTIVE;
     }
-    if (caughtUp) return IndexStatus.RETRY;
+    if (caughtUp || f === undefined) return IndexStatus.RETRY;
     try {
-      v.indexFd ??= fs.openSync(s.indexPath(), 'r');
-      v.dataFd ??= fs.openSync(s.dataPath(), 'r');
+      v.indexFd ??= fs.openSync(f.indexPath(), 'r');
+      v.dataFd ??= fs.openSync(f.dataPath(), 'r');
     } catch {
       return s.closed ? IndexStatus.HUP : IndexStatus.RETRY;
     }
     const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
-    if (fs.readSync(v.indexFd, entry, 0, INDEX_ENTRY_SIZE, s.indexEntryPosition(v.sent)) < INDEX_ENTRY_SIZE) return IndexStatus.ERR;
+    if (fs.readSync(v.indexFd, entry, 0, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE + v.sent * INDEX_ENTRY_SIZE) < INDEX_ENTRY_SIZE) return IndexStatus.ERR;
     entry.copy(out, 0, 0, 56);
     v.sent++;
     return IndexStatus.OK;
@@ -310,13 +321,19 @@ export class LiveConnection implements ViewerHold {
     };
     if (v === undefined || !v.stream.isMetadata) return reply(METADATA_ERR);
     const s = v.stream;
+    // A rotated metadata stream receives the whole metadata again in the next chunk: the viewer goes on there
+    // after what it has.
+    if (s.files !== undefined && v.files !== s.files) {
+      this.closeFiles(v);
+      v.files = s.files;
+    }
     if (v.sent >= s.metadataReceived) {
       // A closed metadata stream answers NO_NEW once more, then is gone (viewers expect that order).
       if (v.sent > 0 && s.closed) this.forget(v);
       return reply(NO_NEW_METADATA);
     }
     try {
-      v.dataFd ??= fs.openSync(s.dataPath(), 'r');
+      v.dataFd ??= fs.openSync(v.files!.dataPath(), 'r');
     } catch {
       return reply(NO_NEW_METADATA);
     }
@@ -328,8 +345,13 @@ export class LiveConnection implements ViewerHold {
 
   private forget(v: ViewerStream): void {
     this.vstreams.delete(v.stream.handle);
+    this.closeFiles(v);
+  }
+
+  private closeFiles(v: ViewerStream): void {
     if (v.dataFd !== undefined) fs.closeSync(v.dataFd);
     if (v.indexFd !== undefined) fs.closeSync(v.indexFd);
+    v.dataFd = v.indexFd = undefined;
   }
 
   private detach(session: RelaySession): void {

@@ -361,17 +361,24 @@ export class LiveSource implements MessageStream {
   }
 }
 
-/** Connects, finds HOSTNAME/SESSION among the relay's sessions and attaches to it. */
-export async function openLiveSource(opts: LiveSourceOptions): Promise<LiveSource> {
+/**
+ * Connects, finds HOSTNAME/SESSION among the relay's sessions and attaches to each of them (`seek`: SEEK_LAST
+ * or SEEK_BEGINNING); `onAttached` gets each one's streams. The viewer is closed when this fails.
+ */
+export async function attachLiveSession(
+  opts: LiveSourceOptions,
+  seek: number,
+  onAttached: (viewer: LiveViewer, ids: readonly bigint[]) => { add(id: bigint, streams: readonly LiveStreamInfo[]): Promise<void> },
+): Promise<LiveViewer> {
   const viewer = await LiveViewer.open(opts.host, opts.port, true);
   try {
     const found = (await viewer.listSessions()).filter((s) => s.hostname === opts.hostname && s.name === opts.session);
     if (found.length === 0) {
       throw new LttError('LIVE_SESSION', `Unable to connect to the requested live viewer session: no session "${opts.session}" of host "${opts.hostname}": url="${opts.url}"`);
     }
-    const source = new LiveSource(viewer, found.map((s) => s.id), opts);
+    const target = onAttached(viewer, found.map((s) => s.id));
     for (const { id } of found) {
-      const r = await viewer.attach(id, SEEK_LAST);
+      const r = await viewer.attach(id, seek);
       if (r.status !== AttachStatus.OK) {
         const why: Record<number, string> = {
           [AttachStatus.ALREADY]: 'There is already a viewer attached to this session',
@@ -381,11 +388,21 @@ export async function openLiveSource(opts: LiveSourceOptions): Promise<LiveSourc
         };
         throw new LttError('LIVE_SESSION', `${why[r.status] ?? `Unknown attach return code ${r.status}`}: url="${opts.url}"`);
       }
-      await source.addStreams(id, r.streams);
+      await target.add(id, r.streams);
     }
-    return source;
+    return viewer;
   } catch (err) {
     viewer.close();
     throw err;
   }
+}
+
+/** Connects, finds HOSTNAME/SESSION among the relay's sessions and attaches to it. */
+export async function openLiveSource(opts: LiveSourceOptions): Promise<LiveSource> {
+  let source: LiveSource | undefined;
+  await attachLiveSession(opts, SEEK_LAST, (viewer, ids) => {
+    source = new LiveSource(viewer, ids, opts);
+    return { add: (id, streams) => source!.addStreams(id, streams) };
+  });
+  return source!;
 }

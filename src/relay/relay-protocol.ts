@@ -41,6 +41,7 @@ export const LTTNG_ERR_FATAL = 25;
 export const LTTNG_ERR_NOMEM = 26;
 export const LTTNG_ERR_INVALID = 97;
 export const LTTNG_ERR_INVALID_PROTOCOL = 152;
+export const LTTNG_ERR_FILE_CREATION_ERROR = 153;
 
 /** lttcomm_relayd_hdr: u64 circuit_id, u64 data_size, u32 cmd, u32 cmd_version. */
 export const CONTROL_HEADER_SIZE = 24;

@@ -83,8 +83,16 @@ export class RelaySession implements StreamOwner {
   aborted = false;
   viewer: ViewerHold | undefined;
   newStreams = false;
-  chunk: TraceChunk | undefined;
+  /** The chunk new streams are created in, and the one a CREATE_TRACE_CHUNK left waiting for its close. */
+  private current: TraceChunk | undefined;
+  private closing: TraceChunk | undefined;
+  /** Tokens the session holds its chunks with (one chunk may be both). */
+  private readonly asCurrent = {};
+  private readonly asClosing = {};
+  /** A chunk was closed with MOVE_TO_COMPLETED: later chunks are named folders, closed ones archives. */
   hasRotated = false;
+  /** Between a CREATE_TRACE_CHUNK and the close of the chunk it replaced. */
+  ongoingRotation = false;
 
   constructor(
     readonly id: number,
@@ -108,17 +116,37 @@ export class RelaySession implements StreamOwner {
     return this.params.liveTimer;
   }
 
+  get currentChunk(): TraceChunk | undefined {
+    return this.current;
+  }
+
+  get closingChunk(): TraceChunk | undefined {
+    return this.closing;
+  }
+
+  setCurrentChunk(chunk: TraceChunk | undefined): void {
+    chunk?.hold(this.asCurrent);
+    this.current?.release(this.asCurrent);
+    this.current = chunk;
+  }
+
+  setClosingChunk(chunk: TraceChunk | undefined): void {
+    chunk?.hold(this.asClosing);
+    this.closing?.release(this.asClosing);
+    this.closing = chunk;
+  }
+
   addStream(pathName: string, channelName: string, tracefileSize: number, tracefileCount: number): RelayStream {
-    if (this.chunk === undefined) throw new LttError('RELAY_NO_CHUNK', 'stream added to a session without a current trace chunk');
+    if (this.current === undefined) throw new LttError('RELAY_NO_CHUNK', 'stream added to a session without a current trace chunk');
     checkFolderName('channel name', channelName);
     const path = checkRelativePath('stream path', pathName);
+    this.state.inOutput(join(this.outputPath, this.current.path, path));
     let trace = this.traces.get(path);
     if (trace === undefined) {
       trace = new CtfTrace(++this.state.lastTraceId, path);
       this.traces.set(path, trace);
     }
-    const dir = this.state.inOutput(join(this.outputPath, this.chunk.path, path));
-    const stream = new RelayStream(++this.state.lastStreamId, this, trace.id, dir, path, channelName, tracefileSize, tracefileCount, this.chunk);
+    const stream = new RelayStream(++this.state.lastStreamId, this, trace.id, path, channelName, tracefileSize, tracefileCount, this.current);
     trace.streams.push(stream);
     this.streams.push(stream);
     this.state.streams.set(stream.handle, stream);
@@ -140,6 +168,8 @@ export class RelaySession implements StreamOwner {
   close(): void {
     this.connectionClosed = true;
     for (const s of this.streams) s.requestClose();
+    this.setCurrentChunk(undefined);
+    this.setClosingChunk(undefined);
     this.state.releaseChunks(this);
     this.state.forgetIfDone(this);
   }
@@ -184,7 +214,7 @@ export class RelayState {
     if (params.currentChunkId !== undefined) {
       const chunk = entry?.chunks.get(params.currentChunkId);
       if (chunk === undefined) throw new LttError('RELAY_NO_CHUNK', `unknown trace chunk ${params.currentChunkId}`);
-      session.chunk = chunk;
+      session.setCurrentChunk(chunk);
     }
     if (entry === undefined) this.chunks.set(key, (entry = { chunks: new Map(), users: 0 }));
     entry.users++;
@@ -195,6 +225,22 @@ export class RelayState {
 
   chunksOf(session: RelaySession): Map<bigint, TraceChunk> {
     return this.chunks.get(chunkKey(session.params))!.chunks;
+  }
+
+  /**
+   * The chunk `id` of the session's session daemon session: the one already published by another of its relay
+   * sessions, else a new one (created by `make`, its folder made) published.
+   */
+  publishChunk(session: RelaySession, id: bigint, make: (onRelease: (c: TraceChunk) => void) => TraceChunk): TraceChunk {
+    const chunks = this.chunksOf(session);
+    const known = chunks.get(id);
+    if (known !== undefined) return known;
+    const chunk = make((c) => {
+      if (chunks.get(c.id) === c) chunks.delete(c.id);
+    });
+    chunk.makeFolder();
+    chunks.set(id, chunk);
+    return chunk;
   }
 
   releaseChunks(session: RelaySession): void {

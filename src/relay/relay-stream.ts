@@ -1,7 +1,14 @@
-// One stream a consumer announced (ADD_STREAM): its data file (CHANNEL_CPU, or CHANNEL_CPU_N with a tracefile
-// size), and for data streams its index (index/CHANNEL_CPU.idx). Packets come on the data port, their index
-// fields on the control port, in either order: an entry is written once both halves of one net_seq_num are here
-// (the offset is where the data landed). Metadata comes on the control port and has no index.
+// One stream a consumer announced (ADD_STREAM): in each trace chunk it writes, its data file (CHANNEL_CPU, or
+// CHANNEL_CPU_N with a tracefile size) and for data streams its index (index/CHANNEL_CPU.idx). Packets come on
+// the data port, their index fields on the control port, in either order: an entry is written once both halves
+// of one net_seq_num are here (the offset is where the data landed). Metadata comes on the control port and has
+// no index.
+//
+// Rotation (ROTATE_STREAMS) follows lttng-relayd's stream.c: the session daemon gives a packet sequence number;
+// index entries of packets from there on go to the next chunk's files. The data port carries no packet sequence
+// numbers, so the data side switches after the last packet (by net_seq_num) whose index half came before that
+// position (the pivot); data that arrived early in the old file is moved to the new one. A metadata stream
+// switches at once and receives the whole metadata again. The old chunk is let go once its last packet is in.
 //
 // Closing follows lttng-relayd: a stream closes once its last packet (CLOSE_STREAM's last_net_seq_num) is
 // written; a peer gone without CLOSE_STREAM closes it at the last index it announced. Better than lttng-relayd,
@@ -10,17 +17,123 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE, indexFileHeader } from '../ctf/writer/index-file.js';
-import { makeTraceDirectories, openTraceFile } from '../ctf/writer/trace-modes.js';
+import { openTraceFile } from '../ctf/writer/trace-modes.js';
+import { LttError } from '../errors.js';
+import { ChunkCloseCommand } from './relay-protocol.js';
 import type { TraceChunk } from './trace-chunk.js';
 
 /** Index halves waiting for the other half; a peer that sends only one kind is cut off at this many. */
 const MAX_PENDING_INDEXES = 65536;
 
+/** The files of one stream in one trace chunk; `next` is the stream's files in the chunk it rotated to. */
+export class ChunkFiles {
+  dataFd: number | undefined;
+  indexFd: number | undefined;
+  /** Size of the current data file: where the next packet goes. */
+  fileSize = 0;
+  tracefileIndex = 0;
+  /** Index entries written (the live viewer reads the index file up to here). */
+  indexCount = 0;
+  /** No more writes: the stream rotated away from the chunk or closed. */
+  done = false;
+  next: ChunkFiles | undefined;
+
+  constructor(
+    readonly chunk: TraceChunk,
+    private readonly stream: RelayStream,
+  ) {
+    chunk.makeStreamFolder(stream.pathName);
+    this.dataFd = openTraceFile(this.newFile(this.baseName()), 'w');
+  }
+
+  private baseName(): string {
+    const s = this.stream;
+    return s.tracefileSize > 0 ? `${s.channelName}_${this.tracefileIndex}` : s.channelName;
+  }
+
+  private newFile(relative: string): string {
+    return this.chunk.file(join(this.stream.pathName, relative));
+  }
+
+  /** Where the files are now (the chunk may have moved since they were made). */
+  dataPath(): string {
+    return join(this.chunk.dir, this.stream.pathName, this.baseName());
+  }
+
+  indexPath(): string {
+    return join(this.chunk.dir, this.stream.pathName, 'index', `${this.baseName()}.idx`);
+  }
+
+  /** The chunk was cleared: its files are gone. */
+  get deleted(): boolean {
+    return !this.chunk.exists && this.chunk.closeCommand === ChunkCloseCommand.DELETE;
+  }
+
+  /** The next tracefile (tracefile size reached). */
+  nextTracefile(): void {
+    this.closeFiles();
+    const s = this.stream;
+    this.tracefileIndex = s.tracefileCount > 0 ? (this.tracefileIndex + 1) % s.tracefileCount : this.tracefileIndex + 1;
+    this.dataFd = openTraceFile(this.newFile(this.baseName()), 'w');
+    this.fileSize = 0;
+  }
+
+  write(bytes: Buffer): void {
+    if (this.dataFd === undefined) throw new LttError('RELAY_STREAM_CLOSED', `stream ${this.stream.handle} has no open file`);
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(this.dataFd, bytes, done, bytes.length - done, this.fileSize + done);
+    this.fileSize += bytes.length;
+  }
+
+  writeEntry(entry: Buffer): void {
+    if (this.done) throw new Error(`index entry for stream ${this.stream.handle} in a trace chunk it left`);
+    if (this.indexFd === undefined) {
+      this.chunk.makeStreamFolder(join(this.stream.pathName, 'index'));
+      this.indexFd = openTraceFile(this.newFile(join('index', `${this.baseName()}.idx`)), 'w');
+      fs.writeSync(this.indexFd, indexFileHeader());
+    }
+    fs.writeSync(this.indexFd, entry, 0, entry.length, INDEX_HEADER_SIZE + this.indexCount * INDEX_ENTRY_SIZE);
+    this.indexCount++;
+  }
+
+  /** Moves the bytes from `cut` on to `to` (data that arrived before the rotation point was known). */
+  moveTail(cut: number, to: ChunkFiles): void {
+    const tail = Buffer.allocUnsafe(this.fileSize - cut);
+    let got = 0;
+    while (got < tail.length) {
+      const n = fs.readSync(this.dataFd!, tail, got, tail.length - got, cut + got);
+      if (n === 0) throw new Error(`stream ${this.stream.handle}: data file shorter than written`);
+      got += n;
+    }
+    to.write(tail);
+    fs.ftruncateSync(this.dataFd!, cut);
+    this.fileSize = cut;
+  }
+
+  closeFiles(): void {
+    if (this.dataFd !== undefined) fs.closeSync(this.dataFd);
+    if (this.indexFd !== undefined) fs.closeSync(this.indexFd);
+    this.dataFd = undefined;
+    this.indexFd = undefined;
+  }
+}
+
 interface PendingIndex {
-  /** From the data port: where the packet starts in its file, and its size with padding. */
+  /** From the data port: where the packet starts, in which files. */
   offset?: number;
+  data?: ChunkFiles;
   /** From the control port: the 64 bytes of the entry after its offset. */
   fields?: Buffer;
+}
+
+interface Rotation {
+  /** Packets from this packet_seq_num on belong to the next chunk. */
+  readonly at: number;
+  /** undefined: to no chunk (the session is being destroyed). */
+  readonly next: ChunkFiles | undefined;
+  /** Last net_seq_num of the old chunk, once known (-1: none). */
+  pivot?: number;
+  readonly from: ChunkFiles | undefined;
 }
 
 export interface StreamOwner {
@@ -46,134 +159,195 @@ export class RelayStream {
   ctfStreamId = -1;
   /** Live beacon: the stream is known quiet up to this time (ns); undefined once data follows. */
   beaconTsEnd: bigint | undefined;
-  /** Index entries written (the live viewer reads the index file up to here). */
-  indexCount = 0;
+  /** Index entries written in all chunks. */
+  indexesWritten = 0;
   metadataReceived = 0;
-  private dataFd: number | undefined;
-  private indexFd: number | undefined;
-  /** Size of the current data file: where the next packet goes. */
-  fileSize = 0;
-  private tracefileIndex = 0;
-  /** The packet being received: its file offset and bytes so far. */
-  private packetStart = -1;
+  /** Where data and index entries go (the old chunk's files until a rotation completes); undefined: no chunk. */
+  files: ChunkFiles | undefined;
+  /** The packet being received: its net_seq_num, where it starts and in which files. */
+  private packet: { seq: number; start: number; files: ChunkFiles } | undefined;
   private readonly pending = new Map<number, PendingIndex>();
-  /** CTF packet_seq_num of the last packet indexed. */
+  /** packet_seq_num of the last entry written; -1: none yet. */
   private lastPacketSeqNum = -1;
-  /** ROTATE_STREAMS to no chunk: the chunk is released once packets before this packet_seq_num are in. */
-  private rotateAt: number | undefined;
+  private rotation: Rotation | undefined;
 
   constructor(
     readonly handle: number,
     readonly owner: StreamOwner,
     readonly traceId: number,
-    /** Folder of the trace, absolute, and relative to the session folder (the viewer's path_name). */
-    readonly dir: string,
+    /** Folder of the trace relative to the chunk folder (the viewer's path_name). */
     readonly pathName: string,
     readonly channelName: string,
     readonly tracefileSize: number,
     readonly tracefileCount: number,
-    private chunk: TraceChunk | undefined,
+    chunk: TraceChunk,
   ) {
     this.isMetadata = channelName === 'metadata';
-    chunk?.hold(this);
-    makeTraceDirectories(dir);
-    this.dataFd = openTraceFile(this.dataPath(), 'w');
-  }
-
-  dataPath(): string {
-    return join(this.dir, this.tracefileSize > 0 ? `${this.channelName}_${this.tracefileIndex}` : this.channelName);
-  }
-
-  indexPath(): string {
-    const base = this.tracefileSize > 0 ? `${this.channelName}_${this.tracefileIndex}` : this.channelName;
-    return join(this.dir, 'index', `${base}.idx`);
+    chunk.hold(this);
+    try {
+      this.files = new ChunkFiles(chunk, this);
+    } catch (error) {
+      chunk.release(this);
+      throw error;
+    }
   }
 
   /** Metadata bytes (SEND_METADATA) and their zero padding. */
   appendMetadata(bytes: Buffer, padding: number): void {
-    this.write(bytes);
-    if (padding > 0) this.write(Buffer.alloc(padding));
+    const files = this.liveFiles('metadata');
+    files.write(bytes);
+    if (padding > 0) files.write(Buffer.alloc(padding));
     this.metadataReceived += bytes.length + padding;
   }
 
-  /** A data packet starts (the data header announced `size` bytes): switch tracefiles if it would not fit. */
-  beginPacket(size: number): void {
-    if (this.tracefileSize > 0 && this.fileSize > 0 && this.fileSize + size > this.tracefileSize) {
-      this.closeFiles();
-      this.tracefileIndex = this.tracefileCount > 0 ? (this.tracefileIndex + 1) % this.tracefileCount : this.tracefileIndex + 1;
-      this.dataFd = openTraceFile(this.dataPath(), 'w');
-      this.fileSize = 0;
-    }
-    this.packetStart = this.fileSize;
+  private liveFiles(what: string): ChunkFiles {
+    if (this.files === undefined) throw new LttError('RELAY_NO_CHUNK', `${what} for stream ${this.handle}, which rotated to no trace chunk`);
+    return this.files;
+  }
+
+  /** A data packet `seq` starts (the data header announced `size` bytes). */
+  beginPacket(seq: number, size: number): void {
+    const r = this.rotation;
+    if (r?.pivot !== undefined && seq > r.pivot && this.files !== r.next) this.switchData(r);
+    const files = this.liveFiles('data');
+    if (this.tracefileSize > 0 && files.fileSize > 0 && files.fileSize + size > this.tracefileSize) files.nextTracefile();
+    this.packet = { seq, start: files.fileSize, files };
   }
 
   packetBytes(bytes: Buffer): void {
-    this.write(bytes);
+    this.packet!.files.write(bytes);
   }
 
-  /** The packet of `seq` is all here (plus `padding` zero bytes): match its index half. */
-  endPacket(seq: number, padding: number): void {
-    if (padding > 0) this.write(Buffer.alloc(padding));
-    const offset = this.packetStart;
-    this.packetStart = -1;
-    if (this.owner.withIndex) this.addIndexHalf(seq, { offset });
+  /** The packet is all here (plus `padding` zero bytes): match its index half. */
+  endPacket(padding: number): void {
+    const { seq, start, files } = this.packet!;
+    if (padding > 0) files.write(Buffer.alloc(padding));
+    this.packet = undefined;
+    if (this.owner.withIndex) this.addIndexHalf(seq, { offset: start, data: files });
     this.prevDataSeq = seq;
+    this.tryFinishRotation();
     if (this.closeRequested) this.tryClose();
   }
 
   /** SEND_INDEX: the 80-byte lttcomm_relayd_index. A zero packet size is a live beacon. */
   addIndex(msg: Buffer): void {
     const seq = Number(msg.readBigUInt64BE(8));
-    const packetSize = msg.readBigUInt64BE(16);
-    if (packetSize === 0n) {
+    if (msg.readBigUInt64BE(16) === 0n) {
       // Only a stream that has data and no index in flight is quiet up to the beacon (lttng-relayd's rule).
-      if (this.indexCount > 0 && this.pending.size === 0) this.beaconTsEnd = msg.readBigUInt64BE(40);
+      if (this.indexesWritten > 0 && this.pending.size === 0) this.beaconTsEnd = msg.readBigUInt64BE(40);
       return;
     }
     this.beaconTsEnd = undefined;
     if (this.ctfStreamId === -1) this.ctfStreamId = Number(msg.readBigUInt64BE(56));
     this.addIndexHalf(seq, { fields: Buffer.from(msg.subarray(16, 80)) });
+    this.tryFinishRotation();
   }
 
+  /** An entry is written once both halves are in, in the files its data went to. */
   private addIndexHalf(seq: number, half: PendingIndex): void {
     const entry = this.pending.get(seq) ?? {};
     Object.assign(entry, half);
-    if (entry.offset === undefined || entry.fields === undefined) {
+    if (entry.data === undefined || entry.fields === undefined) {
       if (this.pending.size >= MAX_PENDING_INDEXES) throw new Error(`more than ${MAX_PENDING_INDEXES} packets without their index`);
       this.pending.set(seq, entry);
       return;
     }
     this.pending.delete(seq);
-    if (this.indexFd === undefined) {
-      makeTraceDirectories(join(this.dir, 'index'));
-      this.indexFd = openTraceFile(this.indexPath(), 'w');
-      fs.writeSync(this.indexFd, indexFileHeader());
-    }
     const out = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
-    out.writeBigUInt64BE(BigInt(entry.offset), 0);
+    out.writeBigUInt64BE(BigInt(entry.offset!), 0);
     entry.fields.copy(out, 8);
-    fs.writeSync(this.indexFd, out);
-    this.indexCount++;
+    entry.data.writeEntry(out);
+    this.indexesWritten++;
     this.prevIndexSeq = seq;
     this.lastPacketSeqNum = Number(entry.fields.readBigUInt64BE(56));
-    this.tryFinishRotation();
+    // lttng-relayd's rule: the old chunk ends with the first entry written that reaches the rotation position.
+    const r = this.rotation;
+    if (r === undefined || r.pivot !== undefined || this.lastPacketSeqNum + 1 < r.at) return;
+    this.setPivot(r, seq);
   }
 
-  /** ROTATE_STREAMS without a next chunk (session destruction): leave the chunk once `packetSeqNum` is reached. */
-  rotateToNoChunk(packetSeqNum: number): void {
-    this.rotateAt = packetSeqNum;
+  /**
+   * ROTATE_STREAMS: from packet `packetSeqNum` on, write in `next` (undefined: nowhere, the session is being
+   * destroyed; the chunk is let go once the packets before are in). False when a rotation is already under way.
+   */
+  rotate(next: TraceChunk | undefined, packetSeqNum: number): boolean {
+    if (this.rotation !== undefined || this.closed) return false;
+    let files: ChunkFiles | undefined;
+    if (next !== undefined) {
+      next.hold(this);
+      try {
+        files = new ChunkFiles(next, this);
+      } catch (error) {
+        next.release(this);
+        throw error;
+      }
+    }
+    if (this.files !== undefined) this.files.next = files;
+    const r: Rotation = { at: packetSeqNum, next: files, from: this.files };
+    this.rotation = r;
+    if (this.isMetadata) {
+      // The metadata is sent again whole in the next chunk.
+      this.metadataReceived = 0;
+      this.setPivot(r, this.prevDataSeq);
+      this.finishRotation(r);
+    } else if (!this.owner.withIndex) {
+      this.setPivot(r, this.prevDataSeq);
+    } else if (this.lastPacketSeqNum !== -1 && this.lastPacketSeqNum + 1 >= packetSeqNum) {
+      this.setPivot(r, this.prevIndexSeq);
+    }
     this.tryFinishRotation();
+    return true;
+  }
+
+  /** The old chunk ends after packet `pivot` (net_seq_num): data written there past it moves to the next. */
+  private setPivot(r: Rotation, pivot: number): void {
+    r.pivot = pivot;
+    if (this.isMetadata || this.files === r.next) return;
+    const early = (this.packet !== undefined && this.packet.seq > pivot) || this.prevDataSeq > pivot;
+    if (early) this.switchData(r);
+  }
+
+  /** Data from now on goes to the next chunk's files, with what arrived there early. */
+  private switchData(r: Rotation): void {
+    const old = this.files!;
+    const next = r.next;
+    const pivot = r.pivot!;
+    let cut = old.fileSize;
+    for (const [seq, e] of this.pending) if (seq > pivot && e.data === old) cut = Math.min(cut, e.offset!);
+    if (this.packet !== undefined && this.packet.seq > pivot) cut = Math.min(cut, this.packet.start);
+    if (cut < old.fileSize) {
+      if (next === undefined) throw new LttError('RELAY_NO_CHUNK', `data past the last packet of stream ${this.handle}, which rotated to no trace chunk`);
+      old.moveTail(cut, next);
+    }
+    for (const [seq, e] of this.pending) {
+      if (seq > pivot && e.data === old) {
+        e.data = next;
+        e.offset! -= cut;
+      }
+    }
+    if (this.packet !== undefined && this.packet.seq > pivot) {
+      this.packet.files = next!;
+      this.packet.start -= cut;
+    }
+    this.files = next;
   }
 
   private tryFinishRotation(): void {
-    if (this.rotateAt === undefined || (!this.isMetadata && this.lastPacketSeqNum + 1 < this.rotateAt)) return;
-    this.chunk?.release(this);
-    this.chunk = undefined;
+    const r = this.rotation;
+    if (r === undefined || r.pivot === undefined || this.prevDataSeq < r.pivot) return;
+    if (this.packet !== undefined && this.packet.seq <= r.pivot) return;
+    this.finishRotation(r);
   }
 
-  /** Where the live viewer finds entry `k` of the index file. */
-  indexEntryPosition(k: number): number {
-    return INDEX_HEADER_SIZE + k * INDEX_ENTRY_SIZE;
+  /** Every packet of the old chunk is in: its files close and the chunk is let go. */
+  private finishRotation(r: Rotation): void {
+    this.rotation = undefined;
+    this.files = r.next;
+    if (r.from !== undefined) {
+      r.from.done = true;
+      r.from.closeFiles();
+      r.from.chunk.release(this);
+    }
   }
 
   /** DATA_PENDING's answer: is anything up to `seq` not written yet? */
@@ -210,40 +384,31 @@ export class RelayStream {
       }
     }
     if (this.lastNetSeqNum !== -1 && this.prevDataSeq < this.lastNetSeqNum && !this.owner.aborted) return;
-    if (this.packetStart >= 0 && this.dataFd !== undefined) {
-      fs.ftruncateSync(this.dataFd, this.packetStart);
-      this.fileSize = this.packetStart;
-      this.packetStart = -1;
+    const cut = this.packet;
+    if (cut !== undefined && cut.files.dataFd !== undefined) {
+      fs.ftruncateSync(cut.files.dataFd, cut.start);
+      cut.files.fileSize = cut.start;
     }
+    this.packet = undefined;
     this.closed = true;
     // Unpublished: a viewer that read it to its end (and forgot it) is not offered it again as a new stream.
     this.published = false;
-    this.chunk?.release(this);
-    this.chunk = undefined;
     this.pending.clear();
-    this.closeFiles();
+    const held = [this.files, this.rotation?.from, this.rotation?.next].filter((f): f is ChunkFiles => f !== undefined);
+    this.rotation = undefined;
+    for (const f of new Set(held)) {
+      f.done = true;
+      f.closeFiles();
+      f.chunk.release(this);
+    }
     this.owner.streamClosed(this);
   }
 
   /** RESET_METADATA (`lttng regenerate metadata`): the metadata file starts again empty. */
   resetMetadata(): void {
-    if (this.dataFd === undefined) throw new Error(`stream ${this.handle} is closed`);
-    fs.ftruncateSync(this.dataFd, 0);
-    this.fileSize = 0;
+    const files = this.liveFiles('RESET_METADATA');
+    fs.ftruncateSync(files.dataFd!, 0);
+    files.fileSize = 0;
     this.metadataReceived = 0;
-  }
-
-  private write(bytes: Buffer): void {
-    if (this.dataFd === undefined) throw new Error(`stream ${this.handle} is closed`);
-    let at = 0;
-    while (at < bytes.length) at += fs.writeSync(this.dataFd, bytes, at, bytes.length - at, this.fileSize + at);
-    this.fileSize += bytes.length;
-  }
-
-  private closeFiles(): void {
-    if (this.dataFd !== undefined) fs.closeSync(this.dataFd);
-    if (this.indexFd !== undefined) fs.closeSync(this.indexFd);
-    this.dataFd = undefined;
-    this.indexFd = undefined;
   }
 }

@@ -15,7 +15,7 @@ import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import { POW2, combS, combU, findNul, rd64, rdBE32, rdFloat, rdLE32, utf8 } from '../ctf/decode/bits.js';
 import type { DecodeState } from '../ctf/decode/state.js';
 import type { FieldStyle } from './field-printer-codegen.js';
-import { CAPACITY, LINE_SLACK, writeHex32, writeHex64, writeUint32, type OutputWriter } from './output-writer.js';
+import { CAPACITY, LINE_SLACK, packBytes, writeHex32, writeHex64, writePacked, writeUint32, type OutputWriter, type PackedBytes } from './output-writer.js';
 import { writeG } from './printf-g.js';
 import { elemSlot, keepBytes, recall, type TextMemory } from './text-memory.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColors } from './value-format.js';
@@ -24,7 +24,7 @@ import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColor
  * Writes the rest of an event line after its timestamp: the constant header (`head`), the packet context's
  * text `pc` (already formatted; ignored when the line has no packet context), the scopes, and the newline.
  */
-export type FusedEventPrinter = (o: OutputWriter, s: DecodeState, pc: Uint8Array, mem: readonly TextMemory[]) => void;
+export type FusedEventPrinter = (o: OutputWriter, s: DecodeState, pc: PackedBytes, mem: readonly TextMemory[]) => void;
 
 export interface FusedScope {
   readonly fc: StructFieldClass | undefined;
@@ -110,13 +110,13 @@ function copyLit(b: Uint8Array, q: number, k: Uint8Array): number {
  * An enum formatter's text as bytes, made once per value (most enums see few values); null when the text is not
  * short ASCII (the writer then encodes it).
  */
-function asciiBytesOf(format: (v: number | bigint) => string): (v: number | bigint) => Uint8Array | null {
-  const cache = new Map<number | bigint, Uint8Array | null>();
+function asciiBytesOf(format: (v: number | bigint) => string): (v: number | bigint) => PackedBytes | null {
+  const cache = new Map<number | bigint, PackedBytes | null>();
   // Small values (most enums) through an array: cheaper than the map.
-  const small: (Uint8Array | null | undefined)[] = new Array(256).fill(undefined);
-  const bytes = (v: number | bigint): Uint8Array | null => {
+  const small: (PackedBytes | null | undefined)[] = new Array(256).fill(undefined);
+  const bytes = (v: number | bigint): PackedBytes | null => {
     const s = format(v);
-    return s.length <= 1024 && /^[\x00-\x7f]*$/.test(s) ? Buffer.from(s, 'latin1') : null;
+    return s.length <= 1024 && /^[\x00-\x7f]*$/.test(s) ? packBytes(Buffer.from(s, 'latin1')) : null;
   };
   return (v) => {
     if (typeof v === 'number' && v >= 0 && v < 256) {
@@ -147,6 +147,7 @@ const HELPERS = {
   writeHex32,
   writeHex64,
   writeUint32,
+  writePacked,
   formatHex,
   formatOctal,
   formatBinary,
@@ -347,7 +348,7 @@ class Gen {
             st.reset === '' ? undefined : { unknown: st.unknown, label: st.enumLabel, number: st.number, reset: st.reset };
           const format = makeEnumFormatter(fc, colors);
           const e = this.v('e');
-          this.emit(`var ${e} = ${this.k(asciiBytesOf(format))}(${v}); if (${e} !== null) q = H.copyLit(b, q, ${e}); else { ${this.call(`o.str(${this.k(format)}(${v}));`)} }`);
+          this.emit(`var ${e} = ${this.k(asciiBytesOf(format))}(${v}); if (${e} !== null) q = H.writePacked(d, q, ${e}); else { ${this.call(`o.str(${this.k(format)}(${v}));`)} }`);
         }
         return;
       }
@@ -556,7 +557,7 @@ export function compileFusedEvent(
 ): FusedEventPrinter | null {
   const g = new Gen(style);
   g.litBytes(head);
-  if (withPacketContext) g.emit('for (var z = 0; z < pc.length; z++) b[q + z] = pc[z]; q += pc.length;');
+  if (withPacketContext) g.emit('q = H.writePacked(d, q, pc);');
   // Scopes after the last visible one need not be read at all.
   let last = -1;
   scopes.forEach((s, i) => {

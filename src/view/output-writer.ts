@@ -14,7 +14,7 @@ const CAP = 1 << 20;
 export const CAPACITY = CAP;
 
 /** "00" "01" ... "99" as ASCII byte pairs. */
-const DIGIT_PAIRS = new Uint8Array(200);
+export const DIGIT_PAIRS = new Uint8Array(200);
 for (let i = 0; i < 100; i++) {
   DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
   DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
@@ -127,6 +127,32 @@ export function writeUint9(b: Uint8Array, p: number, n: number): number {
   b[p + 1] = DIGIT_PAIRS[r]!;
   b[p] = 48 + (q % 10);
   return p + 9;
+}
+
+/**
+ * Bytes packed four to a little-endian word, for short texts copied into every line (a timestamp's `HH:MM:SS.`,
+ * a packet context's text, enum labels): a store per word costs much less than a store per byte.
+ */
+export interface PackedBytes {
+  readonly words: Uint32Array;
+  /** The number of bytes (the last word's unused bytes are zero). */
+  readonly length: number;
+}
+
+export function packBytes(k: Uint8Array): PackedBytes {
+  const words = new Uint32Array((k.length + 3) >>> 2);
+  for (let i = 0; i < k.length; i++) words[i >>> 2]! |= k[i]! << (8 * (i & 3));
+  return { words, length: k.length };
+}
+
+/**
+ * Writes `k` at d[q] and returns the position after it. Up to 3 bytes after it are overwritten too (the caller's
+ * room covers them; what is written next overwrites them, and bytes past the position are never flushed).
+ */
+export function writePacked(d: DataView, q: number, k: PackedBytes): number {
+  const w = k.words;
+  for (let i = 0; i < w.length; i++) d.setUint32(q + 4 * i, w[i]!, true);
+  return q + k.length;
 }
 
 /** Room kept free so that a whole line's fixed parts never need a check. */

@@ -13,7 +13,7 @@ import { bodyStateAt, CtfEventMessage, type PacketData } from '../ctf/decode/eve
 import type { EventClassDecoders } from '../ctf/decode/trace-decoders.js';
 import { compileFusedEvent, type FusedEventPrinter, type FusedScope } from './fused-printer-codegen.js';
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
-import { LINE_SLACK, OutputWriter } from './output-writer.js';
+import { LINE_SLACK, OutputWriter, packBytes, type PackedBytes } from './output-writer.js';
 import { colorCodes, type ColorCodes, type PrettyOptions } from './pretty-options.js';
 import { scopeMemories, type TextMemory } from './text-memory.js';
 import { TimestampFormatter, type Warn } from './timestamp-format.js';
@@ -41,7 +41,7 @@ const LOG_LEVEL_NAMES = [
 const PC_SLOTS = 8;
 /** Longer packet context texts are printed per event (the fused line assumes LINE_SLACK room). */
 const PC_TEXT_MAX = 512;
-const EMPTY = new Uint8Array(0);
+const EMPTY = packBytes(new Uint8Array(0));
 /** Entries of writeRawEvent()'s printer cache (a power of two). */
 const ECD_CACHE = 64;
 /** Events between two detach() of all text memories: packet windows they keep alive stay few. */
@@ -279,7 +279,7 @@ export class PrettySink {
    * compared by identity, one per interleaved stream, replaced round robin (cheaper than a map per event).
    */
   private readonly pcValues: (object | undefined)[] = new Array(PC_SLOTS).fill(undefined);
-  private readonly pcTexts: Uint8Array[] = new Array(PC_SLOTS).fill(new Uint8Array(0));
+  private readonly pcTexts: PackedBytes[] = new Array(PC_SLOTS).fill(EMPTY);
   private pcNext = 0;
   /** Scratch writer the packet context texts are formatted in (a flush means a text too long to keep). */
   private readonly pcWriter: OutputWriter;
@@ -429,7 +429,7 @@ export class PrettySink {
    * Text of a packet context value, formatted once per packet: a few slots compared by identity (one per
    * interleaved stream), replaced round robin. Null when it cannot be kept (absent, or too long).
    */
-  private packetContextText(printer: ScopePrinter, pc: StructValue | undefined): Uint8Array | null {
+  private packetContextText(printer: ScopePrinter, pc: StructValue | undefined): PackedBytes | null {
     if (pc === undefined) return null;
     const values = this.pcValues;
     for (let i = 0; i < PC_SLOTS; i++) if (values[i] === pc) return this.pcTexts[i]!;
@@ -438,7 +438,7 @@ export class PrettySink {
     this.pcFlushed = false;
     printer(w, pc);
     if (this.pcFlushed || w.pos > PC_TEXT_MAX) return null;
-    const text = Uint8Array.prototype.slice.call(w.buf, 0, w.pos); // a copy (Buffer#slice is a view)
+    const text = packBytes(w.buf.subarray(0, w.pos));
     const k = this.pcNext;
     this.pcNext = (k + 1) % PC_SLOTS;
     values[k] = pc;

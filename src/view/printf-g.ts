@@ -3,7 +3,7 @@
 //
 // Contract: formatG(v) returns what `printf("%g", v)` prints; writeG(b, p, v) writes the same bytes at b[p].
 
-import { writeUint32 } from './output-writer.js';
+import { DIGIT_PAIRS, writeUint32 } from './output-writer.js';
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -104,52 +104,51 @@ export function writeG(b: Uint8Array, p: number, v: number): number {
       exp = 5 - k;
     } else ({ d, exp } = roundExact(v));
   } else ({ d, exp } = roundExact(v));
+  // As an int32 from here on: the divisions below are then integer ones.
+  d |= 0;
   if (d === 1_000_000) {
     d = 100_000;
     exp++;
   }
-  if (exp < -4 || exp >= 6) {
-    while (d % 10 === 0) d /= 10;
-    if (d < 10) b[p++] = 48 + d;
-    else {
-      // The digits one byte further, then the first one moved before the point.
-      p = writeUint32(b, p + 1, d);
-      const first = p - digitCount(d);
-      b[first - 1] = b[first]!;
-      b[first] = 46;
-    }
-    b[p++] = 101;
-    b[p++] = exp < 0 ? 45 : 43;
-    const ae = exp < 0 ? -exp : exp;
-    if (ae < 10) {
-      b[p++] = 48;
-      b[p++] = 48 + ae;
-      return p;
-    }
-    return writeUint32(b, p, ae);
+  // The 6 digits of d (d >= 10^5) with the point after the first (exponent form) or after exp + 1 of them
+  // (fixed, exp >= 0), or after `0.` and -exp - 1 zeros (fixed, exp < 0); then the fraction's trailing zeros and
+  // a bare point dropped.
+  const sci = exp < -4 || exp >= 6;
+  const intDigits = sci ? 1 : exp + 1;
+  if (intDigits <= 0) {
+    b[p++] = 48;
+    b[p++] = 46;
+    for (let i = intDigits; i < 0; i++) b[p++] = 48;
   }
-  // Fixed notation with 6 significant digits: d * 10^(exp - 5), trailing fraction zeros removed.
-  let fracDigits = 5 - exp;
-  while (fracDigits > 0 && d % 10 === 0) {
-    d /= 10;
-    fracDigits--;
+  const hi = (d / 10000) | 0;
+  const rest = d - hi * 10000;
+  const mid = (rest / 100) | 0;
+  const lo = (rest - mid * 100) << 1;
+  b[p] = DIGIT_PAIRS[2 * hi]!;
+  b[p + 1] = DIGIT_PAIRS[2 * hi + 1]!;
+  b[p + 2] = DIGIT_PAIRS[2 * mid]!;
+  b[p + 3] = DIGIT_PAIRS[2 * mid + 1]!;
+  b[p + 4] = DIGIT_PAIRS[lo]!;
+  b[p + 5] = DIGIT_PAIRS[lo + 1]!;
+  if (intDigits === 6) return p + 6;
+  let end = p + 6;
+  if (intDigits > 0) {
+    for (let i = end; i > p + intDigits; i--) b[i] = b[i - 1]!;
+    b[p + intDigits] = 46;
+    end++;
   }
-  if (fracDigits === 0) return writeUint32(b, p, d);
-  const n = digitCount(d);
-  if (n > fracDigits) {
-    const end = writeUint32(b, p, d);
-    for (let i = end; i > end - fracDigits; i--) b[i] = b[i - 1]!;
-    b[end - fracDigits] = 46;
-    return end + 1;
+  while (b[end - 1] === 48) end--;
+  if (b[end - 1] === 46) end--;
+  if (!sci) return end;
+  b[end++] = 101;
+  b[end++] = exp < 0 ? 45 : 43;
+  const ae = exp < 0 ? -exp : exp;
+  if (ae < 10) {
+    b[end] = 48;
+    b[end + 1] = 48 + ae;
+    return end + 2;
   }
-  b[p++] = 48;
-  b[p++] = 46;
-  for (let i = n; i < fracDigits; i++) b[p++] = 48;
-  return writeUint32(b, p, d);
-}
-
-function digitCount(d: number): number {
-  return d < 10 ? 1 : d < 100 ? 2 : d < 1000 ? 3 : d < 10000 ? 4 : d < 100000 ? 5 : 6;
+  return writeUint32(b, end, ae);
 }
 
 const scratch = Buffer.alloc(16);

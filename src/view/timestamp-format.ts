@@ -9,7 +9,7 @@
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { cyclesToNs, type Cycles } from '../ctf/ir/message.js';
 import { makeCalendar, type Calendar } from './local-time.js';
-import { writeUint32, writeUint9, type OutputWriter } from './output-writer.js';
+import { packBytes, writePacked, writeUint32, writeUint9, type OutputWriter, type PackedBytes } from './output-writer.js';
 
 const NS = 1_000_000_000;
 const NS_N = 1_000_000_000n;
@@ -67,11 +67,14 @@ export class TimestampFormatter {
   private cacheSec = NaN;
   private cachePrefix = '';
   private cachePrefixBytes: Uint8Array = new Uint8Array(0);
+  /** `[` + cachePrefix, for writeDefault(). */
+  private cachePrefixPacked: PackedBytes = packBytes(new Uint8Array(0));
 
   /** Caches `[date ]HH:MM:SS.` of second S (string and bytes always together). */
   private setPrefix(S: number): void {
     this.cachePrefix = (this.date ? this.cal.datePrefix(S) : '') + this.cal.hms(S) + '.';
     this.cachePrefixBytes = Buffer.from(this.cachePrefix, 'latin1');
+    this.cachePrefixPacked = packBytes(Buffer.from('[' + this.cachePrefix, 'latin1'));
   }
 
   constructor(
@@ -262,10 +265,7 @@ export class TimestampFormatter {
       this.setPrefix(S);
     }
     const b = o.buf;
-    let q = o.pos;
-    b[q++] = 91;
-    const pre = this.cachePrefixBytes;
-    for (let i = 0; i < pre.length; i++) b[q++] = pre[i]!;
+    let q = writePacked(o.dv, o.pos, this.cachePrefixPacked);
     q = writeUint9(b, q, N);
     b[q] = 93;
     b[q + 1] = 32;

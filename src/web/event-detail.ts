@@ -1,12 +1,15 @@
 // What a click on the timeline shows: the slice under the pointer (a CPU's running thread, a thread's state,
-// a system call, an interrupt, an ltt/ust event, or an event by id from a search), the event that began it
-// with its fields from the trace's tables, and the lines `ltt view --begin=T --end=T` prints for that time.
+// a system call, an interrupt, an ltt/ust event, an ltt/auto request, or an event by id from a search), the
+// event that began it with its fields from the trace's tables, and the lines `ltt view --begin=T --end=T`
+// prints for that time. A request also shows where its time went, as `ltt analyze requests` breaks it down.
 //
 // The text comes from the view's own pretty sink over the reading graph, which seeks through the packet index
 // to T: a click costs a packet or two per stream, not a read of the trace. Event objects are not pooled as
 // babeltrace2 pools them (that needs reading from the beginning), so an empty text field prints empty.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { requestBreakdown, type RequestBreakdown } from '../analyses/requests.js';
+import { syscallText } from '../analyses/requests-text.js';
 import { LttError } from '../errors.js';
 import { runSql, sqlIdentifier } from '../engine/run-sql.js';
 import { readingGraph } from '../graph/open-trace.js';
@@ -17,12 +20,12 @@ import { parseViewArgs } from '../view/view-args.js';
 import type { EventDetail } from './protocol.js';
 import { ustEvents, type TraceShape } from './timeline-queries.js';
 
-export const DETAIL_KINDS = ['cpu', 'state', 'syscall', 'irq', 'ust', 'id'] as const;
+export const DETAIL_KINDS = ['cpu', 'state', 'syscall', 'irq', 'ust', 'request', 'id'] as const;
 export type DetailKind = (typeof DETAIL_KINDS)[number];
 
 export interface DetailRequest {
   readonly kind: DetailKind;
-  /** A CPU (cpu, irq), a tid (state, syscall, ust) or an event id. */
+  /** A CPU (cpu, irq), a tid (state, syscall, ust, request) or an event id. */
   readonly key: number;
   /** Relative ns under the pointer. */
   readonly t: number;
@@ -60,6 +63,7 @@ export async function eventDetail(conn: DuckDBConnection, shape: TraceShape, req
   let slice: Record<string, unknown> | undefined;
   let event: Record<string, unknown> | undefined;
   let title = '';
+  let extra: [string, string][] = [];
   const threadName = async (tid: unknown): Promise<string> => {
     const r = await runSql(conn, `SELECT arg_max(name, last_ts) FROM threads WHERE tid = ${Number(tid)}`);
     return `${show(r.rows[0]?.[0] ?? '?')} (tid ${show(tid)})`;
@@ -102,6 +106,15 @@ export async function eventDetail(conn: DuckDBConnection, shape: TraceShape, req
       if (event) title = `${await threadName(key)}: ${show(event['name'])}`;
       break;
     }
+    case 'request': {
+      slice = await sliceAt(conn, '(SELECT * EXCLUDE (start_ts), start_ts AS ts FROM requests)', `tid = ${key}`, abs, req.tol);
+      if (!slice) break;
+      title = `${show(slice['method'])} ${show(slice['path'])} in ${await threadName(key)}`;
+      event = await eventAt(conn, `e.ts = ${slice['ts']} AND e.tid = ${key} AND e.name = 'node:request_start'`);
+      const b = await requestBreakdown(conn, Number(slice['pid']), Number(slice['req']));
+      if (b) extra = breakdownFields(b);
+      break;
+    }
     case 'id':
       event = await eventAt(conn, `e.id = ${key}`);
       if (event) title = `${show(event['name'])}${event['tid'] !== null ? ` in ${await threadName(event['tid'])}` : ''}`;
@@ -113,6 +126,7 @@ export async function eventDetail(conn: DuckDBConnection, shape: TraceShape, req
     if (k === 'trace_id') continue;
     fields.push([k, k === 'ts' ? `${show(v)} (+${Number(BigInt(v as bigint) - shape.origin) / 1e9} s)` : show(v)]);
   }
+  fields.push(...extra);
   let text: string[] = [];
   if (event) {
     const payload = await runSql(conn, `SELECT * EXCLUDE (id, ts, cpu) FROM ${sqlIdentifier(String(event['name']))} WHERE id = ${event['id']}`);
@@ -122,6 +136,29 @@ export async function eventDetail(conn: DuckDBConnection, shape: TraceShape, req
   }
   const ts = Number(BigInt((slice?.['ts'] ?? event!['ts']) as bigint) - shape.origin);
   return { title, ts, dur: slice ? Number(slice['dur']) : undefined, fields, text };
+}
+
+const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
+
+/** A request's breakdown as fields, in `ltt analyze requests`'s terms. */
+function breakdownFields(b: RequestBreakdown): [string, string][] {
+  const out: [string, string][] = [
+    ['wall', ms(b.wallNs)],
+    ['work (its thread worked for it)', ms(b.workNs)],
+    ['on CPU, user', ms(b.userNs)],
+    ['on CPU, system', ms(b.sysNs)],
+    ['runnable', ms(b.runnableNs)],
+    ['blocked', b.blocked.map((x) => `${x.reason} ${ms(x.ns)}`).join(', ') || ms(0)],
+    ['unknown (no kernel data)', ms(b.unknownNs)],
+    ['queued behind other work', ms(b.queuedNs)],
+    ['idle (no thread worked for it)', ms(b.idleNs)],
+  ];
+  if (b.syscalls.length > 0) out.push(['system calls', `${syscallText(b.syscalls)} (ms)`]);
+  if (b.poolOps > 0) out.push(['thread pool', `${b.poolOps} ops, CPU ${ms(b.poolCpuNs)}${b.poolSyscalls.length > 0 ? ` (${syscallText(b.poolSyscalls)}, ms)` : ''}`]);
+  if (b.workerCpuNs > 0) out.push(['worker threads CPU', ms(b.workerCpuNs)]);
+  if (b.childCpuNs > 0) out.push(['child processes CPU', ms(b.childCpuNs)]);
+  if (b.clients > 0) out.push(['outgoing HTTP', `${b.clients}, ${ms(b.clientNs)}`]);
+  return out;
 }
 
 /** `ltt view --begin=T --end=T TRACE`'s lines, the one of event `name` on `cpu` first. */

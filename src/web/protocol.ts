@@ -4,7 +4,9 @@
 // Times on the wire are ns from the trace's first event (`Info.origin`, a decimal string of the absolute ns
 // from the clock's origin): doubles are exact up to 104 days, and the canvas maths stays in numbers.
 
-/** GET /api/info: what the page lays out once (and again when `version` changes: a live trace grew). */
+/**
+ * GET /api/info[?first=1][&wait=1]: what the page lays out once (wait=1: while the trace is being read, the
+ * answer waits a little for it) (and again when `version` changes: a live trace grew). */
 export interface Info {
   /** A one-line reason when the trace cannot be shown (missing, broken): the page says it and nothing else. */
   readonly error?: string;
@@ -22,6 +24,16 @@ export interface Info {
   /** The trace folder is polled for new data (a recording session). */
   readonly live: boolean;
   readonly lost: readonly LostSpan[];
+  /** The trace has ltt/auto's HTTP requests: thread rows have a band for them. */
+  readonly hasRequests: boolean;
+  /** With ?first=1: the first screen's tracks, precomputed with the trace's tables (no query to wait for). */
+  readonly first?: FirstScreen;
+}
+
+/** The whole trace's tracks for the first threads of the layout. */
+export interface FirstScreen {
+  readonly tids: readonly number[];
+  readonly tracks: Tracks;
 }
 
 export interface ProcessInfo {
@@ -66,6 +78,8 @@ export interface Tracks {
   readonly irqs: Slices;
   /** Events of the user-space domain (ltt/ust) as instants: key: tid, val: index in `names`, dur 0. */
   readonly ust: Slices;
+  /** ltt/auto's HTTP requests on the thread that started them: key: tid, val: index in `names` (METHOD PATH STATUS). */
+  readonly requests: Slices;
   readonly names: readonly string[];
   /** Time the server's queries took, ms. */
   readonly queryMs: number;
@@ -93,7 +107,18 @@ export interface RangeAnalyses {
   readonly schedLatency: readonly { tid: number; name: string; count: number; min: number; avg: number; max: number }[];
   /** Wakeup latencies over time: [time, latency ns] (the plot). */
   readonly latencies: readonly [number, number][];
+  /** ltt/auto's requests in the range, as `ltt analyze requests` counts them (absent: the trace has none). */
+  readonly requests?: RangeRequests;
   readonly notes: readonly string[];
+}
+
+export interface RangeRequests {
+  readonly count: number;
+  readonly unfinished: number;
+  /** Busiest first; ns. */
+  readonly routes: readonly { route: string; count: number; p50: number; p99: number; max: number; onCpu: number; queued: number; idle: number }[];
+  /** Slowest first; ns. */
+  readonly slowest: readonly { pid: number; req: number; tid: number; label: string; wall: number; onCpu: number; queued: number; idle: number }[];
 }
 
 /** GET /api/search?q=: events by name (substring) or field (`field=value`, `field~text`). */

@@ -8,7 +8,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { runSql, sqlString } from '../engine/run-sql.js';
 import type { TableExtension } from '../engine/trace-db.js';
-import type { Info, LostSpan, ProcessInfo, Slices, Tracks } from './protocol.js';
+import type { FirstScreen, Info, LostSpan, ProcessInfo, Slices, Tracks } from './protocol.js';
 
 /** `columns` of the events of the user-space domain (alias e) that meet `where`. */
 export const ustEvents = (columns: string, where = 'TRUE'): string =>
@@ -23,6 +23,8 @@ export interface TraceShape {
   readonly lost: LostSpan[];
   /** The trace has user-space (ltt/ust) streams. */
   readonly hasUst: boolean;
+  /** The trace has ltt/auto's HTTP requests (the engine's requests table). */
+  readonly hasRequests: boolean;
   /** ns per bucket of the precomputed level of detail (buildLevels). */
   readonly bucket: number;
 }
@@ -34,6 +36,7 @@ export async function traceShape(conn: DuckDBConnection): Promise<TraceShape> {
   // The CPUs the tracks can show something on (not every event's: that reads the whole events table).
   const cpus = (await runSql(conn, 'SELECT DISTINCT cpu FROM sched UNION SELECT DISTINCT cpu FROM irqs UNION SELECT DISTINCT cpu FROM softirqs ORDER BY 1')).rows.map((r) => Number(r[0]));
   const hasUst = Number((await runSql(conn, `SELECT count(*) FROM traces WHERE domain = 'ust'`)).rows[0]![0]) > 0;
+  const hasRequests = hasUst && Number((await runSql(conn, 'SELECT count(*) FROM requests WHERE tid IS NOT NULL')).rows[0]![0]) > 0;
   // Threads that did something the timeline shows, grouped by process, busiest first.
   const threads = await runSql(
     conn,
@@ -66,11 +69,12 @@ export async function traceShape(conn: DuckDBConnection): Promise<TraceShape> {
     stream: String(stream),
   }));
   const duration = e === null ? 0 : rel(e);
-  return { origin, duration, events: Number(n), cpus, processes, lost, hasUst, bucket: Math.max(1, Math.ceil(duration / LEVEL_BUCKETS)) };
+  return { origin, duration, events: Number(n), cpus, processes, lost, hasUst, hasRequests, bucket: Math.max(1, Math.ceil(duration / LEVEL_BUCKETS)) };
 }
 
 export function infoOf(shape: TraceShape, extra: Pick<Info, 'version' | 'title' | 'live' | 'exposedAt'>): Info {
-  return { ...extra, origin: String(shape.origin), duration: shape.duration, events: shape.events, cpus: shape.cpus, processes: shape.processes, lost: shape.lost };
+  const { duration, events, cpus, processes, lost, hasRequests } = shape;
+  return { ...extra, origin: String(shape.origin), duration, events, cpus, processes, lost, hasRequests };
 }
 
 export interface TrackRequest {
@@ -80,6 +84,12 @@ export interface TrackRequest {
   readonly px: number;
   readonly tids: readonly number[];
 }
+
+/** A request's label: METHOD PATH STATUS (`unfinished` for one the trace ends in). */
+const REQUEST_LABEL = `COALESCE(method, '?') || ' ' || COALESCE(path, '?') || ' ' || CASE WHEN finished THEN COALESCE(CAST(status AS VARCHAR), '?') ELSE 'unfinished' END`;
+
+/** Whether a source has rows in this trace (the level tables of one that cannot are not made). */
+const hasSource = (name: SourceName, shape: TraceShape): boolean => (name === 'ust' ? shape.hasUst : name === 'requests' ? shape.hasRequests : true);
 
 /**
  * The timeline's slice sources: key, ts (absolute), dur, val. Thread sources are filtered by the tids asked
@@ -91,6 +101,7 @@ const SOURCES = {
   syscalls: { sql: 'SELECT tid AS key, ts, dur, name AS val FROM syscalls', threads: true },
   irqs: { sql: 'SELECT cpu AS key, ts, dur, irq AS val FROM irqs UNION ALL SELECT cpu, ts, dur, -1 - vec FROM softirqs', threads: false },
   ust: { sql: ustEvents('e.tid AS key, e.ts, 0::BIGINT AS dur, e.name AS val'), threads: true },
+  requests: { sql: `SELECT tid AS key, start_ts AS ts, dur, ${REQUEST_LABEL} AS val FROM requests WHERE tid IS NOT NULL`, threads: true },
 } as const;
 type SourceName = keyof typeof SOURCES;
 
@@ -107,7 +118,7 @@ const LEVEL_BUCKETS = 16384;
 async function buildLevels(conn: DuckDBConnection, shape: TraceShape, temp: boolean): Promise<void> {
   const table = `CREATE OR REPLACE ${temp ? 'TEMP ' : ''}TABLE`;
   for (const name of Object.keys(SOURCES) as SourceName[]) {
-    if (name === 'ust' && !shape.hasUst) continue;
+    if (!hasSource(name, shape)) continue;
     await conn.run(`
       ${table} lod_long_${name} AS SELECT * FROM (${SOURCES[name].sql}) WHERE dur >= ${shape.bucket} ORDER BY ts;
       ${table} lod_level_${name} AS
@@ -117,28 +128,39 @@ async function buildLevels(conn: DuckDBConnection, shape: TraceShape, temp: bool
   }
 }
 
-/** Where the timeline's layout and precomputed level are kept: name a new one when either changes. */
-const SHAPE_TABLE = 'web_shape_1';
+/** Where the timeline's layout, precomputed level and first screen are kept: name a new one when any changes. */
+const SHAPE_TABLE = 'web_shape_3';
 
 /**
- * The timeline's tables for the trace's cache (openTraceDb's `extend`): the layout (traceShape) and the
- * precomputed level, so a second open reads them instead of the whole trace.
+ * The first screen's answer, computed with the level: the whole trace at FIRST_PX pixels for the first
+ * FIRST_THREADS threads of the layout. The page draws it as it opens, without a query: it serves plot widths
+ * from FIRST_PX / 4 to FIRST_PX * 1.5 (the page asks again outside that, as for any answer) and the threads of
+ * the first screens.
+ */
+const FIRST_PX = 1600;
+const FIRST_THREADS = 150;
+
+/**
+ * The timeline's tables for the trace's cache (openTraceDb's `extend`): the layout (traceShape), the
+ * precomputed level and the first screen, so a second open reads them instead of the whole trace.
  */
 export const TIMELINE_TABLES: TableExtension = {
   marker: SHAPE_TABLE,
   async build(conn, temp) {
     const shape = await traceShape(conn);
     await buildLevels(conn, shape, temp);
+    const tids = shape.processes.flatMap((p) => p.threads.map((t) => t.tid)).slice(0, FIRST_THREADS);
+    const first: FirstScreen = { tids, tracks: await trackData(conn, shape, { b: 0, e: shape.duration, px: FIRST_PX, tids }) };
     const json = JSON.stringify({ ...shape, origin: String(shape.origin) });
-    await conn.run(`CREATE OR REPLACE ${temp ? 'TEMP ' : ''}TABLE ${SHAPE_TABLE} AS SELECT ${sqlString(json)} AS shape`);
+    await conn.run(`CREATE OR REPLACE ${temp ? 'TEMP ' : ''}TABLE ${SHAPE_TABLE} AS SELECT ${sqlString(json)} AS shape, ${sqlString(JSON.stringify(first))} AS first`);
   },
 };
 
-/** The layout TIMELINE_TABLES kept. */
-export async function keptShape(conn: DuckDBConnection): Promise<TraceShape> {
-  const json = String((await runSql(conn, `SELECT shape FROM ${SHAPE_TABLE}`)).rows[0]![0]);
+/** The layout TIMELINE_TABLES kept, and its first screen as JSON text (sent as it is). */
+export async function keptShape(conn: DuckDBConnection): Promise<{ shape: TraceShape; first: string }> {
+  const [json, first] = (await runSql(conn, `SELECT shape, first FROM ${SHAPE_TABLE}`)).rows[0]!.map(String) as [string, string];
   const shape = JSON.parse(json) as Omit<TraceShape, 'origin'> & { origin: string };
-  return { ...shape, origin: BigInt(shape.origin) };
+  return { shape: { ...shape, origin: BigInt(shape.origin) }, first };
 }
 
 /** One source's slices over [b, e] at q ns per pixel: those at least q long as they are, others merged per pixel. */
@@ -195,7 +217,8 @@ export async function trackData(conn: DuckDBConnection, shape: TraceShape, req: 
   const states = await sql('states');
   const syscalls = await sql('syscalls');
   const irqs = await sql('irqs');
-  const ust = shape.hasUst ? await sql('ust') : { rows: [] };
+  const ust = hasSource('ust', shape) ? await sql('ust') : { rows: [] };
+  const requests = hasSource('requests', shape) ? await sql('requests') : { rows: [] };
   return {
     b: req.b,
     e: req.e,
@@ -205,6 +228,7 @@ export async function trackData(conn: DuckDBConnection, shape: TraceShape, req: 
     syscalls: columns(syscalls.rows, label),
     irqs: columns(irqs.rows),
     ust: columns(ust.rows, label),
+    requests: columns(requests.rows, label),
     names,
     queryMs: performance.now() - started,
   };

@@ -11,6 +11,8 @@ import { TIMELINE_TABLES, keptShape, type TraceShape } from './timeline-queries.
 export interface OpenTables {
   readonly db: TraceDb;
   readonly shape: TraceShape;
+  /** The first screen's tracks (protocol.ts FirstScreen), as JSON text. */
+  readonly first: string;
 }
 
 export interface TraceHolderOptions {
@@ -46,6 +48,7 @@ export class TraceHolder {
   private seen = '';
   private timer: NodeJS.Timeout | undefined;
   private importing: Promise<void> | undefined;
+  private waiters: (() => void)[] = [];
 
   constructor(
     readonly paths: readonly string[],
@@ -65,6 +68,15 @@ export class TraceHolder {
     return this.tables;
   }
 
+  /** Resolves at the end of the next import, or after `ms`; at once when there are tables. */
+  whenImported(ms: number): Promise<void> {
+    if (this.tables) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      setTimeout(resolve, ms).unref();
+    });
+  }
+
   /** Imports again when the files changed since the last import (one import at a time). */
   refresh(): Promise<void> {
     if (this.importing) return this.importing;
@@ -79,15 +91,15 @@ export class TraceHolder {
       // DuckDB's native module is loaded here, after the server listens: the page loads meanwhile.
       const { openTraceDb } = await import('../engine/trace-db.js');
       const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache, extend: TIMELINE_TABLES });
-      let shape: TraceShape;
+      let kept: { shape: TraceShape; first: string };
       try {
-        shape = await keptShape(db.conn);
+        kept = await keptShape(db.conn);
       } catch (err) {
         db.close();
         throw err;
       }
       const old = this.tables;
-      this.tables = { db, shape };
+      this.tables = { db, ...kept };
       this.error = undefined;
       // Requests in flight on the old tables finish first.
       if (old) setTimeout(() => old.db.close(), 10_000).unref();
@@ -97,6 +109,7 @@ export class TraceHolder {
     this.seen = sig;
     this.version++;
     this.opts.onImport?.(this.error, this.tables);
+    for (const w of this.waiters.splice(0)) w();
   }
 
   close(): void {

@@ -10,13 +10,13 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { isLttError, LttError } from '../errors.js';
-import { DETAIL_KINDS, eventDetail, type DetailKind } from './event-detail.js';
-import { searchEvents } from './event-search.js';
+import type { DetailKind } from './event-detail.js';
 import type { Info } from './protocol.js';
-import { rangeAnalyses } from './range-analyses.js';
 import { infoOf, trackData } from './timeline-queries.js';
 import type { TraceHolder } from './trace-holder.js';
 
+/** How long /api/info?wait=1 waits for the trace's tables (the page asks again after). */
+const INFO_WAIT_MS = 2000;
 /** How many ports above a taken one are tried. */
 const PORT_TRIES = 100;
 
@@ -52,9 +52,12 @@ function readPage(name: string): Buffer {
 
 export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
+// The page's first question is asked by the HTML (before the stylesheet, which holds scripts back), so its
+// answer comes while the bundle loads.
 const HTML = (title: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title.replace(/[<&>"]/g, (c) => `&#${c.charCodeAt(0)};`)} - ltt web</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<script>window.lttInfo = fetch('/api/info?first=1&wait=1');</script>
 <link rel="stylesheet" href="/app.css"></head>
 <body><div id="app"></div><script src="/app.js"></script></body></html>
 `;
@@ -88,13 +91,17 @@ async function answer(opts: WebServerOptions, exposedAt: string | undefined, req
   }
   if (!url.pathname.startsWith('/api/')) return json(res, 404, { error: `No page ${url.pathname}` });
   const holder = opts.holder;
+  if (url.pathname === '/api/info' && p.get('wait') === '1') await holder.whenImported(INFO_WAIT_MS);
   const tables = holder.current();
   if (url.pathname === '/api/info') {
     const base = { version: holder.version, title: opts.title, live: opts.live, exposedAt };
     const info: Info = tables
       ? { ...infoOf(tables.shape, base), error: holder.error }
-      : { ...base, error: holder.error ?? 'The trace is being read', origin: '0', duration: 0, events: 0, cpus: [], processes: [], lost: [] };
-    return json(res, 200, info);
+      : { ...base, error: holder.error ?? 'The trace is being read', origin: '0', duration: 0, events: 0, cpus: [], processes: [], lost: [], hasRequests: false };
+    const text = JSON.stringify(info);
+    // The first screen is kept as JSON text: spliced in, not parsed and written again.
+    if (tables && p.get('first') === '1') return send(res, 200, 'application/json', `${text.slice(0, -1)},"first":${tables.first}}`);
+    return send(res, 200, 'application/json', text);
   }
   if (!tables) return json(res, 503, { error: holder.error ?? 'The trace is being read' });
   const { conn } = tables.db;
@@ -104,15 +111,21 @@ async function answer(opts: WebServerOptions, exposedAt: string | undefined, req
       const tids = (p.get('tids') ?? '').split(',').filter((t) => /^\d+$/.test(t)).map(Number);
       return json(res, 200, await trackData(conn, shape, { b: num(p, 'b'), e: num(p, 'e'), px: Math.min(8192, num(p, 'px')), tids }));
     }
+    // Loaded on first use: the page's first screen needs none of them (nor the view and graph they load).
     case '/api/event': {
+      const { DETAIL_KINDS, eventDetail } = await import('./event-detail.js');
       const kind = p.get('kind') as DetailKind;
       if (!DETAIL_KINDS.includes(kind)) throw new LttError('WEB_BAD_REQUEST', `kind: one of ${DETAIL_KINDS.join(', ')}`);
       return json(res, 200, await eventDetail(conn, shape, { kind, key: num(p, 'key'), t: num(p, 't'), tol: Math.max(0, Number(p.get('tol') ?? 0)) }));
     }
-    case '/api/range':
-      return json(res, 200, await rangeAnalyses(conn, shape.origin, num(p, 'b'), num(p, 'e')));
-    case '/api/search':
+    case '/api/range': {
+      const { rangeAnalyses } = await import('./range-analyses.js');
+      return json(res, 200, await rangeAnalyses(conn, shape, num(p, 'b'), num(p, 'e')));
+    }
+    case '/api/search': {
+      const { searchEvents } = await import('./event-search.js');
       return json(res, 200, await searchEvents(conn, shape.origin, p.get('q') ?? ''));
+    }
   }
   return json(res, 404, { error: `No API ${url.pathname}` });
 }

@@ -30,7 +30,7 @@ test('ltt view and ltt version do not load DuckDB; the trace engine does', { tim
 });
 
 test('ltt view on trace folders goes straight to the viewer; sessions, -t, -e and help go through the command line', async () => {
-  const { directViewArgs } = await import('../../src/cli/entry.js');
+  const { directViewArgs } = await import('../../src/cli/direct-view.js');
   const trace = join(REPO_ROOT, 'test', 'view', 'lttng-ust-texts', 'traces', 'uid');
   assert.deepEqual(directViewArgs(['view', trace]), [trace]);
   assert.deepEqual(directViewArgs(['view', '--begin', '17:48', trace, '-o', 'dummy', '--no-delta']), ['--begin', '17:48', '-o', 'dummy', '--no-delta', trace]);
@@ -59,36 +59,58 @@ test('ltt view on trace folders goes straight to the viewer; sessions, -t, -e an
   assert.ok(direct.stdout.length > 10000);
 });
 
-test('bin/ltt takes the view bundle only while every module it was made from is unchanged', async () => {
-  const { freshViewBundle } = await import('../../src/cli/entry.js');
+test('bin/ltt takes the view bundle only while every module it was made from, the bundle and its code cache are unchanged', async () => {
+  const { BUNDLE_FILE, CACHE_FILE, MANIFEST_FILE, freshViewBundle, loadViewBundle } = await import('../../src/cli/entry.js');
   const dir = mkdtempSync(join(tmpdir(), 'ltt-view-bundle-'));
   try {
     const url = pathToFileURL(dir + '/');
     assert.equal(freshViewBundle(url), undefined, 'no bundle');
+    assert.equal(loadViewBundle(url), undefined, 'no bundle');
     writeFileSync(join(dir, 'a.js'), 'export const a = 1;\n');
-    writeFileSync(join(dir, 'run-view.bundle.js'), '');
-    const st = statSync(join(dir, 'a.js'));
-    writeFileSync(join(dir, 'run-view.bundle.json'), JSON.stringify({ inputs: { 'a.js': [st.size, st.mtimeMs] } }));
-    assert.equal(freshViewBundle(url), new URL('run-view.bundle.js', url).href);
-    // A rebuild of the module (tsc without the bundle script) makes the bundle stale.
-    utimesSync(join(dir, 'a.js'), st.atime, new Date(st.mtimeMs + 5000));
-    assert.equal(freshViewBundle(url), undefined, 'module rebuilt');
+    writeFileSync(join(dir, BUNDLE_FILE), 'module.exports.runDirectView = async () => __ltt_meta_url;\n');
+    writeFileSync(join(dir, CACHE_FILE), 'not a code cache');
+    const stamp = (file: string): [number, number] => {
+      const st = statSync(join(dir, file));
+      return [st.size, st.mtimeMs];
+    };
+    const files = ['a.js', BUNDLE_FILE, CACHE_FILE];
+    const writeManifest = (): void =>
+      writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ inputs: Object.fromEntries(files.map((f) => [f, stamp(f)])), metaUrlOf: 'a.js' }));
+    writeManifest();
+    assert.ok(freshViewBundle(url));
+    // A cache V8 rejects costs only the compilation; the bundle's import.meta.url is its module's.
+    assert.equal(await loadViewBundle(url)!.exports.runDirectView([]), new URL('a.js', url).href);
+    // A rebuild of a module (tsc without the bundle script), of the bundle or of the cache makes the bundle stale.
+    for (const file of files) {
+      const st = statSync(join(dir, file));
+      utimesSync(join(dir, file), st.atime, new Date(st.mtimeMs + 5000));
+      assert.equal(freshViewBundle(url), undefined, `${file} rebuilt`);
+      assert.equal(loadViewBundle(url), undefined, `${file} rebuilt`);
+      writeManifest();
+      assert.ok(freshViewBundle(url));
+    }
     rmSync(join(dir, 'a.js'));
     assert.equal(freshViewBundle(url), undefined, 'module gone');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  // The build's bundle, when fresh, prints what the modules print.
-  const real = freshViewBundle();
-  if (real !== undefined) {
+  // The build's bundle, when fresh, takes its code cache (V8 accepts it) and prints what the modules print.
+  if (freshViewBundle() !== undefined) {
     const trace = join(REPO_ROOT, 'test', 'view', 'lttng-ust-texts', 'traces', 'pid');
-    const run = (module: string): string =>
-      spawnSync(process.execPath, ['--input-type=module', '-e', `process.exitCode = await (await import(${JSON.stringify(module)})).runView(['-n', 'all', ${JSON.stringify(trace)}])`], {
-        encoding: 'utf8',
-        maxBuffer: 64 << 20,
-      }).stdout;
-    const bundled = run(real);
-    assert.ok(bundled.length > 10000);
-    assert.equal(bundled, run(pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'view', 'run-view.js')).href));
+    const entry = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'cli', 'entry.js')).href;
+    const direct = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'cli', 'direct-view.js')).href;
+    const run = (load: string): { stdout: string; stderr: string } =>
+      spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `${load}; process.exitCode = await view.runDirectView(['view', '-n', 'all', ${JSON.stringify(trace)}])`],
+        { encoding: 'utf8', maxBuffer: 64 << 20 },
+      );
+    const bundled = run(
+      `const b = (await import(${JSON.stringify(entry)})).loadViewBundle(); const view = b.exports; process.stderr.write('rejected: ' + b.script.cachedDataRejected + '\\n')`,
+    );
+    const modules = run(`const view = await import(${JSON.stringify(direct)})`);
+    assert.equal(bundled.stderr, 'rejected: false\n' + modules.stderr);
+    assert.ok(bundled.stdout.length > 10000);
+    assert.equal(bundled.stdout, modules.stdout);
   }
 });

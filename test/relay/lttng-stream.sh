@@ -8,6 +8,10 @@
 # between), and "stopping" before it stops the session. Runs in a private mount namespace (tmpfs on
 # /run/lttng and /dev/shm, its own LTTNG_HOME) with its own lttng-sessiond, stopped at the end: no other LTTng
 # on the machine sees or is disturbed by it.
+# Trace chunks: CREATE_OPTS adds options to `lttng create` (--snapshot), SETUP is an lttng command run on each
+# session after enable-event (enable-rotation --timer 1s), and STEPS replaces the one app run by a list of steps:
+# app (run the app), rotate, clear, snapshot (record), sleep:SECONDS. Each lttng step prints its output (and
+# "STEP failed: ERROR" when it fails: the test reads lttng's error) on stdout.
 set -euo pipefail
 if [ -z "${RELAY_IN_NS:-}" ]; then
 	export RELAY_IN_NS=1
@@ -35,17 +39,28 @@ for N in "${NAMES[@]}"; do
 	if [ "$LIVE" -gt 0 ]; then
 		lttng create "$N" --live="$LIVE" --ctrl-url="$CTRL" --data-url="$DATA" >/dev/null
 	else
-		lttng create "$N" --ctrl-url="$CTRL" --data-url="$DATA" >/dev/null
+		lttng create "$N" ${CREATE_OPTS:-} --ctrl-url="$CTRL" --data-url="$DATA" >/dev/null
 	fi
 	lttng enable-channel -s "$N" -u --subbuf-size 64K --num-subbuf 8 texts >/dev/null
 	lttng enable-event -s "$N" -u -c texts 'texts:*' >/dev/null
+	[ -z "${SETUP:-}" ] || lttng $SETUP -s "$N" >/dev/null
 	lttng start "$N" >/dev/null
 done
 if [ -n "$GO" ]; then
 	echo started
 	while [ ! -e "$GO" ]; do sleep 0.05; done
 fi
-taskset -c 0 "$WORK/texts" "$ITER" 7 1 "$PAUSE"
+for STEP in ${STEPS:-app}; do
+	case $STEP in
+	app) taskset -c 0 "$WORK/texts" "$ITER" 7 1 "$PAUSE" ;;
+	sleep:*) sleep "${STEP#sleep:}" ;;
+	*)
+		for N in "${NAMES[@]}"; do
+			if [ "$STEP" = snapshot ]; then CMD=(snapshot record -s "$N"); else CMD=("$STEP" "$N"); fi
+			lttng "${CMD[@]}" 2>"$WORK/err" || echo "$STEP failed: $(grep -m1 Error "$WORK/err")"
+		done ;;
+	esac
+done
 [ -z "$GO" ] || echo stopping
 for N in "${NAMES[@]}"; do lttng stop "$N" >/dev/null; done
 # With a live viewer attached, `lttng destroy` of a live session on lttng-relayd 2.13.9 never returned here

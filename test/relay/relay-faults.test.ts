@@ -290,3 +290,133 @@ test('garbage on each port: connections close, the relay stays up, memory bounde
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+function createChunkFrame(id: bigint, name?: Buffer, claimed = name?.length ?? 0): Buffer {
+  const p = Buffer.alloc(20);
+  p.writeBigUInt64BE(id, 0);
+  p.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000)), 8);
+  p.writeUInt32BE(claimed, 16);
+  return controlFrame(19, name === undefined ? p : Buffer.concat([p, name]));
+}
+
+function closeChunkFrame(id: bigint, command?: number): Buffer {
+  const p = Buffer.alloc(21);
+  p.writeBigUInt64BE(id, 0);
+  p.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000)), 8);
+  if (command !== undefined) {
+    p[16] = 1;
+    p.writeUInt32BE(command, 17);
+  }
+  return controlFrame(20, p);
+}
+
+/** ROTATE_STREAMS, packed header: count, optional next chunk id, (stream, packet seq num) positions. */
+function rotateFrame(next: bigint | undefined, positions: Array<[bigint, bigint]>, count = positions.length): Buffer {
+  const p = Buffer.alloc(13 + 16 * positions.length);
+  p.writeUInt32BE(count, 0);
+  if (next !== undefined) {
+    p[4] = 1;
+    p.writeBigUInt64BE(next, 5);
+  }
+  positions.forEach(([stream, seq], i) => {
+    p.writeBigUInt64BE(stream, 13 + 16 * i);
+    p.writeBigUInt64BE(seq, 21 + 16 * i);
+  });
+  return controlFrame(18, p);
+}
+
+/** Sends `bytes` without ending: true once the relay closed the connection, false if it is still open after `ms`. */
+function closedByRelay(port: number, bytes: Buffer, ms = 5000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(bytes));
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, ms);
+    s.on('data', () => undefined);
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+test('bad trace chunk commands: bad ids, names with / .. NUL, huge lengths close the connection, nothing lands outside --output', { timeout: 300_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'ltt-relay-chunk-fuzz-'));
+  const relay = await startRelay('ltt', join(work, 'a', 'b', 'out'));
+  try {
+    // Each case: a session with its first chunk and a stream (handle 1 of the relay), then the bad command.
+    const opening = (n: number): Buffer =>
+      Buffer.concat([VERSION_FRAME, createSessionFrame(`chunkfuzz${n}`, 'fuzzhost', ''), CHUNK_FRAME, addStreamFrame('metadata', 'ust/x')]);
+    const name = (text: string): Buffer => Buffer.from(text, 'latin1');
+    const cases: Array<[string, Buffer]> = [
+      ['override name with a /', createChunkFrame(1n, name('a/b\0'))],
+      ['override name ..', createChunkFrame(1n, name('..\0'))],
+      ['override name walking up', createChunkFrame(1n, name('../../../../../../tmp/ESCAPE\0'))],
+      ['override name .', createChunkFrame(1n, name('.\0'))],
+      ['override name with a leading .', createChunkFrame(1n, name('.hidden\0'))],
+      ['override name with a NUL inside', createChunkFrame(1n, name('ok\0../ESCAPE\0'))],
+      ['override name without its NUL', createChunkFrame(1n, name('ESCAPE'))],
+      ['empty override name', createChunkFrame(1n, name('\0'))],
+      ['override name of 300 bytes', createChunkFrame(1n, name(`${'n'.repeat(299)}\0`))],
+      ['override name length of 4 GiB', createChunkFrame(1n, name('abc\0'), 0xffffffff)],
+      ['a second new chunk before the first is closed', Buffer.concat([createChunkFrame(1n), createChunkFrame(2n)])],
+      ['close of an unknown chunk', closeChunkFrame(99n, 0)],
+      ['close with an unknown command', closeChunkFrame(0n, 7)],
+      ['close of a chunk other than the one waiting', Buffer.concat([createChunkFrame(1n), closeChunkFrame(1n, 0)])],
+      ['rotation to an unknown chunk', rotateFrame(99n, [[1n, 0n]])],
+      ['rotation of an unknown stream', Buffer.concat([createChunkFrame(1n), rotateFrame(1n, [[987654n, 0n]])])],
+      ['rotation with a count the payload does not hold', rotateFrame(undefined, [[1n, 0n]], 0xffffffff)],
+      ['rotation of one stream twice', Buffer.concat([createChunkFrame(1n), rotateFrame(1n, [[1n, 5n], [1n, 5n]])])],
+      ['short TRACE_CHUNK_EXISTS', controlFrame(21, Buffer.alloc(3))],
+      ['short CLOSE_TRACE_CHUNK', controlFrame(20, Buffer.alloc(20))],
+    ];
+    let n = 0;
+    for (const [what, frame] of cases) {
+      assert.equal(await closedByRelay(relay.ports.control, Buffer.concat([opening(n++), frame])), true, `${what}: the connection closes`);
+    }
+    // The same opening with good chunk commands keeps the connection: the closes above are the bad input's.
+    const good = Buffer.concat([opening(n++), createChunkFrame(1n, name('snapshot-good-0\0')), closeChunkFrame(0n, 1)]);
+    assert.equal(await closedByRelay(relay.ports.control, good, 1500), false, 'good chunk commands keep the connection');
+
+    // Random sequences of chunk commands with hostile names and ids: the relay stays up.
+    const seed = Number(process.env.RELAY_FUZZ_SEED ?? Date.now() % 1_000_000);
+    const r = prng(seed);
+    const names = [...HOSTILE.map((h) => `${h}\0`), 'fine\0', 'snap-1\0', ''];
+    for (let batch = 0; batch < 40; batch++) {
+      const conns = [];
+      for (let i = 0; i < 10; i++) {
+        const frames = [opening(n++)];
+        for (let k = 0, m = 1 + r(8); k < m; k++) {
+          const id = BigInt(r(4));
+          const nm = names[r(names.length)]!;
+          frames.push(
+            [
+              () => createChunkFrame(id, nm === '' ? undefined : name(nm), r(10) === 0 ? r(1 << 20) : undefined),
+              () => closeChunkFrame(id, r(5) === 0 ? undefined : r(4)),
+              () => rotateFrame(r(3) === 0 ? undefined : id, [[BigInt(r(6)), BigInt(r(3))]]),
+              () => controlFrame(21, Buffer.from(id.toString(16).padStart(16, '0'), 'hex')),
+            ][r(4)]!(),
+          );
+        }
+        conns.push(sendAndClose(relay.ports.control, Buffer.concat(frames)));
+      }
+      await Promise.all(conns);
+      assert.equal(relay.child.exitCode, null, `ltt-relayd died (seed ${seed}): ${relay.stderr()}`);
+    }
+
+    assert.deepEqual(readdirSync(join(work, 'a', 'b')).sort(), ['ltt-run', 'out']);
+    assert.deepEqual(readdirSync(join(work, 'a')), ['b']);
+    assert.deepEqual(readdirSync(work), ['a']);
+    assert.ok(!existsSync('/tmp/ESCAPE'), 'a file escaped');
+    const host = join(relay.output, 'fuzzhost');
+    for (const session of readdirSync(host)) {
+      for (const entry of readdirSync(join(host, session))) assert.doesNotMatch(entry, /^\.\.?$|ESCAPE|\//, `odd chunk folder ${session}/${entry} (seed ${seed})`);
+    }
+    assert.ok(readdirSync(host).some((s) => readdirSync(join(host, s)).includes('snapshot-good-0')), 'the good override name made its folder');
+  } finally {
+    await relay.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});

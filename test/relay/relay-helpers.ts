@@ -89,13 +89,26 @@ export async function startRelay(kind: 'ltt' | 'lttng', output: string, extra: s
   };
 }
 
-/** Runs lttng-stream.sh against a relay's control and data ports; throws with its stderr when it fails. */
-export function streamWithLttng(relay: Relay, session: string, iterations: number): void {
+/** What lttng-stream.sh does besides one app run (its CREATE_OPTS, SETUP and STEPS). */
+export interface StreamSteps {
+  createOpts?: string;
+  setup?: string;
+  steps?: string;
+}
+
+function stepsEnv(steps: StreamSteps): NodeJS.ProcessEnv {
+  return { ...process.env, CREATE_OPTS: steps.createOpts ?? '', SETUP: steps.setup ?? '', STEPS: steps.steps ?? 'app' };
+}
+
+/** Runs lttng-stream.sh against a relay's control and data ports; its output; throws with its stderr when it fails. */
+export function streamWithLttng(relay: Relay, session: string, iterations: number, steps: StreamSteps = {}): string {
   const r = spawnSync('bash', [STREAM_SCRIPT, `tcp://127.0.0.1:${relay.ports.control}`, `tcp://127.0.0.1:${relay.ports.data}`, session, String(iterations)], {
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 180_000,
+    env: stepsEnv(steps),
   });
   if (r.status !== 0) throw new Error(`lttng-stream.sh: ${r.stderr}${r.error ?? ''}`);
+  return r.stdout;
 }
 
 /** Every file under `dir`, relative, sorted. */
@@ -127,9 +140,10 @@ export interface LiveRecording {
   done: Promise<void>;
 }
 
-export function startLiveRecording(relay: Relay, session: string, iterations: number, liveUs: number, pauseUs: number, goFile: string): LiveRecording {
+export function startLiveRecording(relay: Relay, session: string, iterations: number, liveUs: number, pauseUs: number, goFile: string, steps: StreamSteps = {}): LiveRecording {
   const child = spawn('bash', [STREAM_SCRIPT, `tcp://127.0.0.1:${relay.ports.control}`, `tcp://127.0.0.1:${relay.ports.data}`, session, String(iterations), String(liveUs), String(pauseUs), goFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: stepsEnv(steps),
   });
   let out = '';
   let err = '';

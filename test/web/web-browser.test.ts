@@ -15,9 +15,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type KeyInput, type Page } from 'puppeteer-core';
-import { CLI_MAIN, EXEC_ARGV, LttTestEnv, sleep, type RunResult } from '../cli/ltt-test-env.js';
+import { LttTestEnv, sleep, type RunResult } from '../cli/ltt-test-env.js';
 import { events, openTrace } from '../../src/ctf/index.js';
 import { REPO_ROOT } from '../repo-paths.js';
+import { CHROMIUM, openPage, startWeb, stopWeb, type WebProcess } from './web-helpers.js';
 
 // Names of the page's world, for the functions puppeteer runs there (this project compiles without DOM types).
 declare const window: any;
@@ -25,54 +26,12 @@ declare const document: any;
 declare const requestAnimationFrame: any;
 type HTMLInputElement = { value: string };
 
-const CHROMIUM = '/usr/bin/chromium';
 const UST_N = 400;
 // Screenshots go to a scratch folder, so a test run leaves the checkout clean; LTT_SCREENSHOTS=docs/images
 // refreshes the README's.
 const IMAGES = resolve(process.env['LTT_SCREENSHOTS'] ?? join(tmpdir(), 'ltt-web-screenshots'));
 mkdirSync(IMAGES, { recursive: true });
 const skip = !existsSync(CHROMIUM) ? 'chromium is not installed' : process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
-
-interface WebProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts `ltt web ARGS` and waits for its URL (and, unless `ready` says otherwise, its first import). */
-async function startWeb(env: LttTestEnv, args: string[], ready: RegExp = /Showing \d+ events|Error: /): Promise<WebProcess> {
-  const child = spawn(process.execPath, [...EXEC_ARGV, CLI_MAIN, 'web', ...args], { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const web = { child, url: '', stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (web.stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (web.stderr += d));
-  const deadline = Date.now() + 300_000;
-  while (!(/http:\/\/\S+\//.test(web.stdout) && ready.test(web.stdout + web.stderr))) {
-    assert.ok(child.exitCode === null, `ltt web exited ${child.exitCode}: ${web.stderr}`);
-    assert.ok(Date.now() < deadline, `ltt web never got ready: ${web.stdout} ${web.stderr}`);
-    await sleep(100);
-  }
-  return { ...web, child, url: /http:\/\/\S+\//.exec(web.stdout)![0], get stdout() { return web.stdout; }, get stderr() { return web.stderr; } };
-}
-
-async function stopWeb(web: WebProcess | undefined): Promise<void> {
-  if (!web || web.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => web.child.once('exit', resolve));
-  web.child.kill('SIGTERM');
-  await Promise.race([exited, sleep(10_000)]);
-  if (web.child.exitCode === null) web.child.kill('SIGKILL');
-}
-
-async function openPage(browser: Browser, url: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1400, height: 900 });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(url);
-  await page.waitForFunction('window.lttWeb && window.lttWeb.ready', { timeout: 120_000 });
-  assert.deepEqual(errors, [], 'the page threw');
-  return page;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
@@ -184,6 +143,9 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
     const info = await page.evaluate(() => window.lttWeb.info);
     assert.equal(BigInt(info.origin), origin, 'time 0 of the page is the trace\'s first event');
     assert.ok(info.cpus.includes(0));
+    // The first screen came with /api/info, computed with the tables: the page drew it without asking.
+    assert.equal(await page.evaluate(() => window.lttWeb.timeline.refreshMs.length), 0, 'no /api/tracks before the first screen');
+    assert.ok(await page.evaluate(() => window.lttWeb.timeline.data.cpus.key.length > 0), 'the first screen has the CPUs\' slices');
     assert.equal(await page.$('#exposed'), null, 'a loopback page says nothing about others');
     await page.screenshot({ path: join(IMAGES, 'web-timeline.png') });
   });

@@ -99,8 +99,10 @@ function analysisOptions(values: OptionValues): AnalysisOptions {
   };
 }
 
+/** JSON with 64-bit integers (ns since the epoch) written with all their digits, not rounded to a double's 53 bits. */
 function jsonText(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 1) + '\n';
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000bigint ${v}` : v), 1);
+  return text.replace(/"\\u0000bigint (-?\d+)"/g, '$1') + '\n';
 }
 
 export const analyzeCommand: CommandSpec = {

@@ -4,7 +4,11 @@ export class ApiError extends Error {}
 
 export async function getJson<T>(path: string, params: Record<string, string | number> = {}, signal?: AbortSignal): Promise<T> {
   const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
-  const res = await fetch(qs ? `${path}?${qs}` : path, { signal });
+  return readJson<T>(await fetch(qs ? `${path}?${qs}` : path, { signal }));
+}
+
+/** An answer's body, or its error as an ApiError. */
+export async function readJson<T>(res: Response): Promise<T> {
   const body = (await res.json()) as T & { error?: string };
   if (!res.ok) throw new ApiError(body.error ?? `${res.status} ${res.statusText}`);
   return body;

@@ -5,7 +5,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import type { EventDetail, Info, RangeAnalyses, SearchResult } from '../protocol.js';
-import { getJson, Latest } from './api.js';
+import { getJson, Latest, readJson } from './api.js';
 import { el, showDetail, showRange, showSearch } from './panels.js';
 import { LABEL_W, Timeline, timeText, type Hit, type RowKind } from './timeline.js';
 
@@ -40,6 +40,14 @@ const lttWeb = {
     if (d) for (let i = 0; i < d.ust.key.length; i++) if (d.ust.key[i] === tid) out[d.names[d.ust.val[i]!]!] = (out[d.names[d.ust.val[i]!]!] ?? 0) + d.ust.n[i]!;
     return out;
   },
+  /** ltt/auto requests the page holds for a thread: [start, end, label, merged count] (ns from the trace's start). */
+  requests(tid: number): [number, number, string, number][] {
+    const r = lttWeb.timeline!.data?.requests;
+    const names = lttWeb.timeline!.data?.names ?? [];
+    const out: [number, number, string, number][] = [];
+    if (r) for (let i = 0; i < r.key.length; i++) if (r.key[i] === tid) out.push([r.ts[i]!, r.ts[i]! + r.dur[i]!, names[r.val[i]!]!, r.n[i]!]);
+    return out;
+  },
   async view(b: number, e: number, tid?: number): Promise<void> {
     if (tid !== undefined) lttWeb.timeline!.reveal('thread', tid);
     lttWeb.timeline!.setView(b, e);
@@ -58,15 +66,21 @@ const lttWeb = {
 async function boot(): Promise<void> {
   let info: Info;
   try {
-    info = await getJson<Info>('/api/info');
+    // The server holds the answer until the trace is read (a while at most); the first screen comes with it.
+    // The page's HTML asked already (window.lttInfo), while this script loaded.
+    const ask = () => getJson<Info>('/api/info', { first: 1, wait: 1 });
+    const early = (window as { lttInfo?: Promise<Response> }).lttInfo;
+    info = early ? await readJson<Info>(await early) : await ask();
     while (info.error === 'The trace is being read') {
-      await new Promise((r) => setTimeout(r, 300));
-      info = await getJson<Info>('/api/info');
+      await new Promise((r) => setTimeout(r, 50));
+      info = await ask();
     }
   } catch (err) {
     return fatal(`Cannot reach the ltt web server: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (info.error !== undefined && info.events === 0) return fatal(`Cannot show the trace: ${info.error}`);
+  const { first, ...layout } = info;
+  info = layout;
   lttWeb.info = info;
 
   const search = el('input', { type: 'search', id: 'search-input', placeholder: 'Search: NAME, FIELD=VALUE, FIELD~TEXT (Enter)' });
@@ -90,8 +104,9 @@ async function boot(): Promise<void> {
     status.textContent = `${i.events.toLocaleString()} events, ${timeText(i.duration)}${i.lost.length ? `, ${lost} lost in ${i.lost.length} places` : ''}${i.live ? ', live' : ''}${i.error ? ` (last update failed: ${i.error})` : ''}`;
   };
   showStatus(info);
-  tl.layout(info);
-  new ResizeObserver(() => tl.changed()).observe(canvas);
+  tl.layout(info, first);
+  // Redrawn when the canvas' size changed since its last draw (not for the observer's first call).
+  new ResizeObserver(() => tl.resized()).observe(canvas);
 
   const details = new Latest();
   const ranges = new Latest();

@@ -31,6 +31,20 @@ export function showDetail(box: HTMLElement, d: EventDetail): void {
 }
 
 const us = (ns: number) => (ns / 1e3).toFixed(3);
+const ms = (ns: number) => (ns / 1e6).toFixed(3);
+
+/** ltt/auto's requests of the range: per route, and the slowest (as `ltt analyze requests`). */
+function requestTables(q: NonNullable<RangeAnalyses['requests']>): HTMLElement[] {
+  return [
+    el('h4', { id: 'range-requests' }, `Requests: ${q.count}${q.unfinished > 0 ? ` (${q.unfinished} unfinished)` : ''} (ms; on CPU, queued, idle: averages)`),
+    el(
+      'div',
+      { class: 'range-grid' },
+      el('section', {}, table(['route', 'count', 'p50', 'p99', 'max', 'on CPU', 'queued', 'idle'], q.routes.map((s) => [s.route, s.count, ms(s.p50), ms(s.p99), ms(s.max), ms(s.onCpu), ms(s.queued), ms(s.idle)]), 'routes')),
+      el('section', {}, table(['request', 'tid', 'wall', 'on CPU', 'queued', 'idle'], q.slowest.map((b) => [b.label, b.tid, ms(b.wall), ms(b.onCpu), ms(b.queued), ms(b.idle)]), 'requests')),
+    ),
+  ];
+}
 
 export function showRange(box: HTMLElement, r: RangeAnalyses): void {
   const plot = el('div', { class: 'plot' });
@@ -45,6 +59,7 @@ export function showRange(box: HTMLElement, r: RangeAnalyses): void {
       el('section', {}, el('h4', {}, 'System call latency (us)'), table(['call', 'count', 'min', 'avg', 'max', 'total'], r.syscalls.slice(0, 30).map((s) => [s.name, s.count, us(s.min), us(s.avg), us(s.max), us(s.total)]), 'syscalls')),
       el('section', {}, el('h4', {}, 'Scheduling latency (us)'), table(['tid', 'name', 'count', 'min', 'avg', 'max'], r.schedLatency.slice(0, 30).map((s) => [s.tid, s.name, s.count, us(s.min), us(s.avg), us(s.max)]), 'schedlat')),
     ),
+    ...(r.requests ? requestTables(r.requests) : []),
     el('h4', {}, 'Scheduling latency over time (us)'),
     plot,
   );

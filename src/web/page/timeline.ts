@@ -1,13 +1,14 @@
 // The timeline: one canvas, tracks drawn from the server's levels of detail (never a DOM node per event).
 // Rows: a CPU track (the running thread, coloured by process; idle left blank) and its interrupts per CPU,
-// then per process its threads: state (running, runnable, blocked), system calls, ltt/ust events. Lost events
+// then per process its threads: state (running, runnable, blocked), system calls, ltt/ust events, and when the
+// trace has them ltt/auto's HTTP requests (labelled METHOD PATH STATUS). Lost events
 // are red bands across every track, so a hole in the data never reads as idle time.
 //
 // Drawing uses whatever data is at hand (the last answer covers more than the view and stays correct in time,
 // if coarser), and asks for the visible range again when the view left it, zoomed in past its resolution or
 // shows threads it lacks: a zoom or pan redraws at once, the detail follows.
 
-import type { Info, Slices, Tracks } from '../protocol.js';
+import type { FirstScreen, Info, Slices, Tracks } from '../protocol.js';
 import { STATES } from '../protocol.js';
 import { Latest } from './api.js';
 
@@ -21,8 +22,8 @@ export interface Row {
   readonly h: number;
 }
 
-/** What is at a point of the tracks (a thread row's bands, top to bottom: state, syscall, ust), as /api/event asks. */
-export type Hit = { kind: 'cpu' | 'irq' | 'state' | 'syscall' | 'ust'; key: number; t: number } | undefined;
+/** What is at a point of the tracks (a thread row's bands, top to bottom: state, syscall, ust, request), as /api/event asks. */
+export type Hit = { kind: 'cpu' | 'irq' | 'state' | 'syscall' | 'ust' | 'request'; key: number; t: number } | undefined;
 
 export const LABEL_W = 190;
 const AXIS_H = 30;
@@ -30,6 +31,12 @@ const LOST_H = 6;
 const TOP = AXIS_H + LOST_H;
 const STATE_COLORS = ['#2e9e44', '#f0b429', '#b8c2cc'];
 const UST_COLOR = '#7b3fbf';
+/** A thread row: its bands' tops (state, syscall, ust, request) and heights; the request band only when the trace has requests. */
+const BAND = { state: [2, 10], syscall: [13, 10], ust: [24, 5], request: [31, 12] } as const;
+const THREAD_H = 30;
+const THREAD_REQUESTS_H = 45;
+/** A request's colour by its status: answered, failed (4xx, 5xx), unfinished. */
+const requestColor = (label: string): string => (/ [45]\d\d$/.test(label) ? '#d9534f' : / \d{3}$/.test(label) ? '#4a90d9' : '#9aa5b1');
 /** Faint over the tracks (a loss may be one channel's), solid in the strip under the axis. */
 const LOST_COLOR = 'rgba(220, 30, 30, 0.08)';
 
@@ -97,10 +104,11 @@ export class Timeline {
     return Math.max(1, this.canvas.clientWidth - LABEL_W);
   }
 
-  layout(info: Info): void {
-    const first = this.info === undefined;
+  /** Lays the rows out for `info`; `first`: the whole trace's tracks for the first threads, drawn at once. */
+  layout(info: Info, first?: FirstScreen): void {
+    const opening = this.info === undefined;
     this.info = info;
-    if (first) [this.b, this.e] = [0, Math.max(1000, info.duration)];
+    if (opening) [this.b, this.e] = [0, Math.max(1000, info.duration)];
     this.rows = [];
     let y = TOP;
     const add = (kind: RowKind, key: number, label: string, h: number): void => {
@@ -121,11 +129,12 @@ export class Timeline {
       for (const t of p.threads) {
         this.pidOf.set(t.tid, p.pid);
         this.nameOf.set(t.tid, t.name);
-        add('thread', t.tid, `${t.name} ${t.tid}`, 30);
+        add('thread', t.tid, `${t.name} ${t.tid}`, info.hasRequests ? THREAD_REQUESTS_H : THREAD_H);
       }
     }
     this.contentH = y;
-    this.data = undefined;
+    this.data = first?.tracks;
+    this.fetchedTids = new Set(first?.tids ?? []);
     this.changed();
   }
 
@@ -179,6 +188,12 @@ export class Timeline {
   settled(): Promise<void> {
     if (!this.fetching && !this.needsData()) return Promise.resolve();
     return new Promise((resolve) => this.settleWaiters.push(resolve));
+  }
+
+  /** Redraws when the canvas' size is no longer the one drawn. */
+  resized(): void {
+    const dpr = window.devicePixelRatio || 1;
+    if (this.canvas.width !== Math.round(this.canvas.clientWidth * dpr) || this.canvas.height !== Math.round(this.canvas.clientHeight * dpr)) this.changed();
   }
 
   changed(): void {
@@ -272,7 +287,7 @@ export class Timeline {
     const t = this.tOf(x);
     if (row.kind !== 'thread') return { kind: row.kind, key: row.key, t };
     const band = cy - row.y;
-    return { kind: band < 13 ? 'state' : band < 24 ? 'syscall' : 'ust', key: row.key, t };
+    return { kind: band < BAND.syscall[0] ? 'state' : band < BAND.ust[0] ? 'syscall' : band < BAND.request[0] - 1 || !this.info.hasRequests ? 'ust' : 'request', key: row.key, t };
   }
 
   /** One line on what is under the pointer, from the data drawn. */
@@ -306,6 +321,10 @@ export class Timeline {
       case 'ust': {
         const i = this.sliceAt(d.ust, h.key, h.t, tol);
         return i === undefined ? '' : `${this.threadName(h.key)} tid ${h.key}: ${d.names[d.ust.val[i]!]}${merged(i, d.ust)}`;
+      }
+      case 'request': {
+        const i = this.sliceAt(d.requests, h.key, h.t, tol);
+        return i === undefined ? '' : `${this.threadName(h.key)} tid ${h.key}: ${d.names[d.requests.val[i]!]} ${timeText(d.requests.dur[i]!)}${merged(i, d.requests)}`;
       }
     }
   }
@@ -345,9 +364,10 @@ export class Timeline {
     if (d) {
       this.drawSlices(d.cpus, 'cpu', 2, 22, (v) => (v === 0 ? undefined : processColor(this.pidOf.get(v) ?? v)), (v) => (v === 0 ? '' : `${this.threadName(v)} ${v}`));
       this.drawSlices(d.irqs, 'irq', 2, 8, (v) => (v < 0 ? '#c0a0e0' : '#e07b39'), () => '');
-      this.drawSlices(d.states, 'thread', 2, 10, (v) => STATE_COLORS[v], () => '');
-      this.drawSlices(d.syscalls, 'thread', 13, 10, (v) => nameColor(d.names[v]!), (v) => d.names[v]!);
-      this.drawSlices(d.ust, 'thread', 24, 5, () => UST_COLOR, () => '', 2);
+      this.drawSlices(d.states, 'thread', ...BAND.state, (v) => STATE_COLORS[v], () => '');
+      this.drawSlices(d.syscalls, 'thread', ...BAND.syscall, (v) => nameColor(d.names[v]!), (v) => d.names[v]!);
+      this.drawSlices(d.ust, 'thread', ...BAND.ust, () => UST_COLOR, () => '', 2);
+      this.drawSlices(d.requests, 'thread', ...BAND.request, (v) => requestColor(d.names[v]!), (v) => d.names[v]!, 2);
     }
     // Lost events over every track: where the data is missing, nothing drawn there means nothing known.
     for (const l of this.info?.lost ?? []) {

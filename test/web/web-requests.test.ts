@@ -1,0 +1,152 @@
+// ltt/auto's requests in `ltt web`, in chromium: a kernel trace (sched, every system call) and an unmodified
+// Node server (examples/auto-routes.mjs under `node --import ltt/auto`) recorded by the real CLI and daemon
+// while the test asks it a few requests. The page's request slices must be `ltt analyze requests`'s requests
+// (run as a command): as many, on the same threads, from the same start to the same end, labelled METHOD
+// PATH STATUS; a click on one shows its breakdown with the analysis's numbers; a dragged range counts them.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { CLI_MAIN, EXEC_ARGV, LttTestEnv, run, sleep, type RunResult } from '../cli/ltt-test-env.js';
+import { REPO_ROOT } from '../repo-paths.js';
+import type { RequestBreakdown, RequestsResult } from '../../src/analyses/requests.js';
+import { CHROMIUM, openPage, startWeb, stopWeb, type WebProcess } from './web-helpers.js';
+
+declare const window: any;
+declare const document: any;
+
+const skip = !existsSync(CHROMIUM) ? 'chromium is not installed' : process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
+const AUTO = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'auto', 'index.js')).href;
+const APP = join(REPO_ROOT, 'examples', 'auto-routes.mjs');
+/** Asked one after the other: each request's slice is its own. */
+const ASKED = ['/cpu', '/timer', '/read', '/cpu', '/timer', '/nope'];
+
+describe('ltt web shows ltt/auto requests', { skip, timeout: 1_200_000 }, () => {
+  let env: LttTestEnv;
+  let trace: string;
+  let app: ChildProcess | undefined;
+  let result: RequestsResult;
+  let browser: Browser;
+  let web: WebProcess | undefined;
+  let page: Page;
+  let origin: bigint;
+  const ltt = async (...args: string[]): Promise<RunResult> => {
+    const r = await env.ltt(...args);
+    assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  const label = (b: RequestBreakdown) => `${b.method} ${b.path} ${b.finished ? String(b.status) : 'unfinished'}`;
+  const ms = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
+
+  before(async () => {
+    env = new LttTestEnv({ LTT_CACHE: '' });
+    env.env['LTT_CACHE'] = join(env.root, 'cache');
+    trace = join(env.root, 'trace');
+    await ltt('create', 'webreq', '-o', trace);
+    await ltt('enable-channel', '-k', '--subbuf-size=8M', 'chan1');
+    await ltt('enable-event', '-k', '-c', 'chan1', 'sched_switch,sched_waking,sched_wakeup,sched_process_fork,sched_process_exit,lttng_statedump_process_state');
+    await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', '-a');
+    await ltt('enable-channel', '-u', '--subbuf-size=1M', 'uchan');
+    await ltt('enable-event', '-u', '-c', 'uchan', 'node:*');
+    await ltt('add-context', '-u', '-c', 'uchan', '-t', 'vpid', '-t', 'vtid');
+    app = spawn(process.execPath, ['--import', AUTO, APP], { env: env.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => app!.once('exit', (code) => resolve(code)));
+    const port = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => reject(new Error('the app did not listen')), 60_000);
+      app!.stdout!.on('data', (d: Buffer) => {
+        const m = /listening (\d+)/.exec((text += d.toString()));
+        if (m) (clearTimeout(timer), resolve(Number(m[1])));
+      });
+    });
+    const get = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+    for (const path of ASKED) await get(path);
+    await ltt('start');
+    await sleep(300);
+    for (const path of ASKED) await get(path);
+    await sleep(300);
+    await ltt('stop');
+    app.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    await ltt('destroy');
+    // The first analysis imports the trace (every system call of a loaded machine): minutes, not the usual 60 s.
+    const r = await run(process.execPath, [...EXEC_ARGV, CLI_MAIN, 'analyze', 'requests', trace, '--top', '1000', '--format', 'json'], { env: env.env, timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr);
+    // Its times are ns since the epoch, more digits than a double holds: read as text.
+    result = JSON.parse(r.stdout.replace(/"startTs": (\d+)/g, '"startTs": "$1"')) as RequestsResult;
+    assert.equal(result.count, ASKED.length, 'the analysis finds every request');
+
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    web = await startWeb(env, [trace]);
+    page = await openPage(browser, web.url);
+    origin = BigInt(await page.evaluate(() => window.lttWeb.info.origin));
+  });
+
+  after(async () => {
+    app?.kill('SIGKILL');
+    await browser?.close();
+    await stopWeb(web);
+    await env?.cleanup();
+  });
+
+  /** A request's start on the page's time axis (ns from the trace's first event). */
+  const startOf = (r: RequestBreakdown): number => Number(BigInt(r.startTs) - origin);
+  /** The requests' span on the page's time axis, with room around. */
+  const span = (): [number, number] => {
+    const b = Math.min(...result.slowest.map(startOf));
+    const e = Math.max(...result.slowest.map((r) => startOf(r) + r.wallNs));
+    return [b - (e - b) / 10, e + (e - b) / 10];
+  };
+
+  it("draws `ltt analyze requests`'s requests on their threads: count, thread, start, end, label", async () => {
+    assert.equal(await page.evaluate(() => window.lttWeb.info.hasRequests), true);
+    const tids = [...new Set(result.slowest.map((r) => r.tid))];
+    for (const tid of tids) {
+      await page.evaluate((b, e, t) => window.lttWeb.view(b, e, t), ...span(), tid);
+      const shown = (await page.evaluate((t) => window.lttWeb.requests(t), tid)) as [number, number, string, number][];
+      const want = result.slowest
+        .filter((r) => r.tid === tid)
+        .map((r) => [startOf(r), startOf(r) + r.wallNs, label(r), 1])
+        .sort((x, y) => (x[0] as number) - (y[0] as number));
+      assert.deepEqual(shown.sort((x, y) => x[0] - y[0]), want, `thread ${tid}`);
+    }
+    await page.screenshot({ path: join(env.root, 'web-requests.png') });
+  });
+
+  it("shows a clicked request's fields and breakdown as `ltt analyze requests` computes it", async () => {
+    const slowest = result.slowest[0]!;
+    const start = startOf(slowest);
+    await page.evaluate((b, e, t) => window.lttWeb.view(b, e, t), start - slowest.wallNs / 4, start + slowest.wallNs * 1.25, slowest.tid);
+    const at = await page.evaluate((t, x) => window.lttWeb.where('thread', t, x), slowest.tid, start + slowest.wallNs / 2);
+    const box = (await (await page.$('#timeline'))!.boundingBox())!;
+    await page.mouse.click(box.x + at.x, box.y + at.y + 37);
+    await page.waitForFunction((p) => document.querySelector('#detail h3')?.textContent?.includes(p), { timeout: 60_000 }, `${slowest.method} ${slowest.path}`);
+    const fields = Object.fromEntries((await page.$$eval('#detail table.fields tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? '')))).filter((r) => r.length === 2));
+    assert.equal(fields['req'], String(slowest.req));
+    assert.equal(fields['status'], String(slowest.status));
+    assert.equal(fields['wall'], ms(slowest.wallNs));
+    assert.equal(fields['on CPU, user'], ms(slowest.userNs));
+    assert.equal(fields['on CPU, system'], ms(slowest.sysNs));
+    assert.equal(fields['queued behind other work'], ms(slowest.queuedNs));
+    assert.equal(fields['idle (no thread worked for it)'], ms(slowest.idleNs));
+    assert.match(await page.$eval('#detail pre.view-text', (e) => e.textContent ?? ''), /node:request_start: /);
+  });
+
+  it('counts the requests of a dragged range', async () => {
+    await page.evaluate((b, e) => window.lttWeb.view(b, e), ...span());
+    const box = (await (await page.$('#timeline'))!.boundingBox())!;
+    await page.mouse.move(box.x + 200, box.y + 60);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + 60, { steps: 5 });
+    await page.mouse.move(box.x + box.width - 2, box.y + 60, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForSelector('#range-requests', { timeout: 120_000 });
+    assert.match(await page.$eval('#range-requests', (e) => e.textContent ?? ''), new RegExp(`^Requests: ${ASKED.length} `));
+    const rows = await page.$$eval('#range table.requests tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent ?? ''));
+    assert.deepEqual(rows.sort(), result.slowest.map(label).sort());
+  });
+});
