@@ -18,9 +18,6 @@ import { BT2, startRelay, type Relay } from './relay-helpers.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (kernel tracing)' : !existsSync('/usr/bin/lttng-relayd') ? 'lttng-relayd not installed' : false;
 const RELAYS: ReadonlyArray<'lttng' | 'ltt'> = ['lttng', 'ltt'];
-/** Why a relay's variant cannot run yet, or false. */
-const relaySkip = (kind: 'lttng' | 'ltt'): string | false =>
-  skip || (kind === 'ltt' ? 'ltt-relayd takes no trace chunk commands yet (its chunk support is merged separately)' : false);
 
 function execChroot(n: number): void {
   for (let i = 0; i < n; i++) spawnSync('chroot', ['/', 'true']);
@@ -77,7 +74,7 @@ async function until(what: string, check: () => boolean, ms = 60_000): Promise<v
 }
 
 for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as 'ltt' | 'lttng'] : RELAYS) {
-  test(`a kernel + ltt/ust session on ${kind}-relayd: rotate twice, a rotation schedule, clear, destroy; each archive holds its phase's events`, { skip: relaySkip(kind), timeout: 400_000 }, async () => {
+  test(`a kernel + ltt/ust session on ${kind}-relayd: rotate twice, a rotation schedule, clear, destroy; each archive holds its phase's events`, { skip, timeout: 400_000 }, async () => {
     const env = new LttTestEnv();
     let relay: Relay | undefined;
     let app: Awaited<ReturnType<typeof startApp>> | undefined;
@@ -165,7 +162,7 @@ for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as '
 }
 
 for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as 'ltt' | 'lttng'] : RELAYS) {
-  test(`snapshots of a kernel + ltt/ust session to ${kind}-relayd: the session's net output, then a -C/-D one; each as lttng-relayd lays them out`, { skip: relaySkip(kind), timeout: 300_000 }, async () => {
+  test(`snapshots of a kernel + ltt/ust session to ${kind}-relayd: the session's net output, then a -C/-D one; each as lttng-relayd lays them out`, { skip, timeout: 300_000 }, async () => {
     const env = new LttTestEnv();
     let relay: Relay | undefined;
     let app: Awaited<ReturnType<typeof startApp>> | undefined;
@@ -225,7 +222,7 @@ for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as '
 }
 
 for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as 'ltt' | 'lttng'] : RELAYS) {
-  test(`${kind}-relayd --disallow-clear refuses clear with lttng's error; a relay gone: rotate, clear and snapshots fail in one line, the daemon stays up`, { skip: relaySkip(kind), timeout: 200_000 }, async () => {
+  test(`${kind}-relayd --disallow-clear refuses clear with lttng's error; a relay gone: rotate, clear and snapshots fail in one line, the daemon stays up`, { skip, timeout: 200_000 }, async () => {
     const env = new LttTestEnv();
     let relay: Relay | undefined;
     try {
