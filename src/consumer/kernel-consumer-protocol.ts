@@ -7,7 +7,7 @@
 
 import type { ClockDef, EnvValue } from '../ctf/writer/metadata.js';
 import type { EventFormat } from '../ftrace/event-format.js';
-import type { RelaySinkTarget } from '../relay/relay-sink.js';
+import type { RelayChunk, RelaySinkTarget } from '../relay/relay-sink.js';
 
 export type ClassKind = 'tracepoint' | 'syscall' | 'uprobe' | 'kprobe' | 'statedump';
 
@@ -76,6 +76,8 @@ export interface SnapshotRequest {
   seq: number;
   op: 'snapshot';
   dir: string;
+  /** A network snapshot output: the trace streams to this relay session's snapshot chunk instead of `dir`. */
+  relay?: RelaySinkTarget;
   owner?: { uid: number; gid: number };
   maxBytes: number;
 }
@@ -95,7 +97,7 @@ export type ConsumerRequest =
   | { seq: number; op: 'drain'; channel: number }
   | SnapshotRequest
   /** Session rotation: the trace so far is closed; writing goes on in `dir` (none: nowhere, until the next one). */
-  | { seq: number; op: 'rotate'; dir?: string }
+  | { seq: number; op: 'rotate'; dir?: string; relayChunk?: RelayChunk }
   /** `clear`: what was recorded goes; the trace's files in `dir` start again empty (snapshot: the memory ring). */
   | { seq: number; op: 'clear'; dir?: string }
   | { seq: number; op: 'stop' }

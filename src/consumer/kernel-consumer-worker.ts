@@ -21,7 +21,7 @@ import { monotonicNow } from '../ftrace/trace-clock.js';
 import { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
 import { SnapshotRingSink } from '../ctf/writer/snapshot-ring-sink.js';
 import { DiscardingSink } from '../ctf/writer/sink.js';
-import { openRelaySink } from '../relay/relay-sink.js';
+import { openRelaySink, relayTraceSink, type RelayTraceSink } from '../relay/relay-sink.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
@@ -50,6 +50,8 @@ if (!port) throw new Error('kernel-consumer-worker must run in a worker thread')
 let writer: CtfTraceWriter | undefined;
 /** Snapshot mode: where the streams' packets wait for `snapshot` requests. */
 let ring: SnapshotRingSink | undefined;
+/** Network sessions: the sink of the relay's current trace chunk. */
+let relayChunk: RelayTraceSink | undefined;
 /** Between start and stop: the streams have open packets a snapshot must close first. */
 let tracing = false;
 let decoder: PageDecoder | undefined;
@@ -111,6 +113,7 @@ async function open(req: OpenRequest): Promise<void> {
         },
       })
     : undefined;
+  relayChunk = relay;
   const sink = ring ?? relay;
   writer = await CtfTraceWriter.create({
     ...(sink ? { sink } : { dir: req.traceDir }),
@@ -300,16 +303,26 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
         for (const c of channels.values()) for (const s of c.streams.values()) if (s.packetBytesUsed > 0) s.flushPacket(now);
       }
       writer.flushMetadata();
-      return await ring.writeSnapshot(req.dir, req.owner, req.maxBytes);
+      if (req.relay === undefined) return await ring.writeSnapshot(req.dir, req.owner, req.maxBytes);
+      let sink: RelayTraceSink | undefined;
+      const written = await ring.writeSnapshot(() => (sink = relayTraceSink({ ...req.relay!, tracePath: 'kernel' })), undefined, req.maxBytes);
+      if (sink?.error) throw sink.error;
+      return written;
     }
     case 'rotate': {
       if (!writer) throw new Error('kernel consumer: no trace to rotate');
       // Everything the kernel holds now belongs to the chunk being closed.
       const now = monotonicNow();
       if (tracing) for (const c of channels.values()) c.consumer.drain(true, now);
-      await writer.rotate(req.dir !== undefined ? { dir: req.dir } : { sink: new DiscardingSink() }, now);
+      if (req.relayChunk !== undefined) {
+        if (!relayChunk) throw new Error('kernel consumer: not streaming to a relay');
+        // The relay's streams go on in its next chunk (ROTATE_STREAMS), the old chunk closed behind them.
+        const next = relayChunk.nextChunk(req.relayChunk);
+        await writer.rotate({ sink: next }, now);
+        relayChunk = next;
+      } else await writer.rotate(req.dir !== undefined ? { dir: req.dir } : { sink: new DiscardingSink() }, now);
       // As at start: every stream of the new chunk begins at the rotation, so all cover the same range.
-      if (tracing && req.dir !== undefined) for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(now);
+      if (tracing && (req.dir !== undefined || req.relayChunk !== undefined)) for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(now);
       return stats();
     }
     case 'clear': {

@@ -78,6 +78,7 @@ export const ERROR_MESSAGES = {
   ROTATION_MULTIPLE_AFTER_STOP: 'Session was already rotated once since it became inactive',
   ROTATION_FAIL: 'Rotation failed',
   CLEAR_FAIL: 'Clear failed',
+  CLEAR_NOT_AVAILABLE_RELAY: 'Clearing a session is not supported by the relay daemon',
   ROTATION_SCHEDULE_SET: 'A rotation schedule of this type is already set',
   ROTATION_SCHEDULE_NOT_SET: 'No rotation schedule of this type is set',
   // ltt's own, for the socket protocol (no LTTng equivalent: liblttng-ctl and sessiond ship together).

@@ -116,8 +116,10 @@ export interface SnapshotOutputInfo {
   id: number;
   /** Prefix of each snapshot's folder name (default snapshot-ID). */
   name: string;
-  /** Absolute local folder. */
+  /** Absolute local folder; a network output's control URL as lttng lists it (tcp4://HOST:PORT/SUBDIR). */
   path: string;
+  /** A network output: the relay each snapshot streams to. */
+  relay?: RelayTarget;
   /** At most this many bytes per snapshot; 0: no limit. */
   maxSize: number;
 }
@@ -173,9 +175,10 @@ export interface CommandMap {
     result: SessionSummary;
   };
   /** `archive`: where the last trace chunk was archived (sessions rotated before). */
-  'destroy-session': { args: { session: string }; result: SessionSummary & { archive?: string } };
+  'destroy-session': { args: { session: string }; result: SessionSummary & { archive?: string; archiveRelay?: { host: string; controlPort: number; dataPort: number } } };
   /** Archives the current trace chunk (OUTPUT/archives/BEGIN-END-ID); tracing goes on in a new chunk. */
-  'rotate-session': { args: { session: string }; result: { archive: string } };
+  /** Network sessions: `archive` is the relay's path of the archive (relative to its output), on `relay`. */
+  'rotate-session': { args: { session: string }; result: { archive: string; relay?: { host: string; controlPort: number; dataPort: number } } };
   /** Sets an automatic rotation schedule: every `timerUs`, and/or each time `sizeBytes` more were written. */
   'enable-rotation': { args: { session: string; timerUs?: number; sizeBytes?: number }; result: SessionSummary };
   'disable-rotation': { args: { session: string; timer?: boolean; size?: boolean }; result: SessionSummary };
@@ -217,12 +220,13 @@ export interface CommandMap {
   'list-tracepoints': { args: { domain: Domain }; result: TracepointInfo[] };
   'list-syscalls': { args: Record<string, never>; result: TracepointInfo[] };
   /** Snapshot sessions only. `url`: an absolute path or file:// URL. */
-  'snapshot-add-output': { args: { session: string; url: string; name?: string; maxSize?: number }; result: SnapshotOutputInfo };
+  /** `relay`: a network output (the CLI parsed `url`, or -C/-D, as for create). */
+  'snapshot-add-output': { args: { session: string; url: string; relay?: RelayTarget; name?: string; maxSize?: number }; result: SnapshotOutputInfo };
   /** `output`: the id (as a string of digits) or the name. */
   'snapshot-del-output': { args: { session: string; output: string }; result: SnapshotOutputInfo };
   'snapshot-list-output': { args: { session: string }; result: SnapshotOutputInfo[] };
   /** Without `url`, to the session's snapshot output; `maxSize` overrides the output's. */
-  'snapshot-record': { args: { session: string; url?: string; name?: string; maxSize?: number }; result: SnapshotRecordResult };
+  'snapshot-record': { args: { session: string; url?: string; relay?: RelayTarget; name?: string; maxSize?: number }; result: SnapshotRecordResult };
 }
 
 export type CommandName = keyof CommandMap;

@@ -34,7 +34,7 @@ import { STATEDUMP_EVENTS, STATEDUMP_EVENT_NAMES } from '../consumer/statedump.j
 import { contextField } from '../consumer/contexts.js';
 import { monotonicClockDef } from '../ftrace/trace-clock.js';
 import { ownerRecordPath, reclaimStale as reclaimStaleOwners, removeOwnerRecord, writeOwnerRecord } from './instance-owners.js';
-import type { RelaySinkTarget } from '../relay/relay-sink.js';
+import type { RelayChunk, RelaySinkTarget } from '../relay/relay-sink.js';
 import { KernelConsumerClient } from '../consumer/kernel-consumer-client.js';
 import type { ChannelStats, ClassSpec, ClassUpdate, SnapshotResult } from '../consumer/kernel-consumer-protocol.js';
 
@@ -673,13 +673,13 @@ export class KernelSession {
    * `snapshot record`: what the channels hold (the newest sub-buffers of each CPU, those the kernel still holds
    * included) as a kernel trace in `dir`/kernel, at most `maxBytes` (0: no limit). Tracing goes on.
    */
-  async recordSnapshot(dir: string, maxBytes: number): Promise<SnapshotResult> {
+  async recordSnapshot(to: string | RelaySinkTarget, maxBytes: number): Promise<SnapshotResult> {
     this.checkAlive();
     if (!this.snapshot) throw new LttError('KERNEL_NOT_SNAPSHOT', `Session ${this.sessionName} is not in snapshot mode`);
     if (!this.consumer) throw new LttError('KERNEL_NOT_STARTED', `Session ${this.sessionName} was never started`);
     return await this.consumer.call<SnapshotResult>({
       op: 'snapshot',
-      dir: path.join(dir, 'kernel'),
+      ...(typeof to === 'string' ? { dir: path.join(to, 'kernel') } : { dir: '', relay: to }),
       ...(this.owner ? { owner: this.owner } : {}),
       maxBytes,
     });
@@ -687,12 +687,14 @@ export class KernelSession {
 
   /**
    * Session rotation: what was recorded so far (the kernel's buffers included) is written and its files closed;
-   * recording goes on in `dir`/kernel (none: nowhere until the next rotate(dir), for an inactive session).
+   * recording goes on in `next`/kernel (none: nowhere until the next rotate(dir), for an inactive session), or,
+   * streaming to a relay, in its next trace chunk.
    */
-  async rotate(dir: string | undefined): Promise<void> {
+  async rotate(next: string | RelayChunk | undefined): Promise<void> {
     this.checkAlive();
     if (!this.consumer) return; // never started: nothing written yet
-    this.consumer.stats = await this.consumer.call<ChannelStats[]>({ op: 'rotate', ...(dir !== undefined ? { dir: path.join(dir, 'kernel') } : {}) });
+    const to = typeof next === 'string' ? { dir: path.join(next, 'kernel') } : next !== undefined ? { relayChunk: next } : {};
+    this.consumer.stats = await this.consumer.call<ChannelStats[]>({ op: 'rotate', ...to });
   }
 
   /** `clear`: what was recorded goes; the files in `dir`/kernel start again empty (snapshot: the memory). */

@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { LttError } from '../errors.js';
 import { ByteQueue } from './byte-queue.js';
-import { CONTROL_HEADER_SIZE, DATA_HEADER_SIZE, LTTNG_OK, RELAY_MAJOR, RELAY_MINOR, RelayCommand } from './relay-protocol.js';
+import { ChunkCloseCommand, CONFIG_FLAG_CLEAR_ALLOWED, CONTROL_HEADER_SIZE, DATA_HEADER_SIZE, LTTNG_OK, RELAY_MAJOR, RELAY_MINOR, RelayCommand } from './relay-protocol.js';
 
 export interface ClientSession {
   name: string;
@@ -21,7 +21,17 @@ export interface ClientSession {
   basePath?: string;
   /** The name already ends with its date (auto-YYYYmmdd-HHMMSS): the relay does not add it again. */
   nameContainsCreationTime?: boolean;
+  /** A snapshot's relay session: its chunk, named after the snapshot, is never archived. */
+  snapshot?: boolean;
 }
+
+/** What CLOSE_TRACE_CHUNK asks the relay to do with the chunk once nothing uses it (lttng_trace_chunk_command_type). */
+export type ChunkCloseAction = 'move-to-completed' | 'delete' | 'no-operation';
+const CLOSE_ACTION: Record<ChunkCloseAction, ChunkCloseCommand> = {
+  'move-to-completed': ChunkCloseCommand.MOVE_TO_COMPLETED,
+  'no-operation': ChunkCloseCommand.NO_OPERATION,
+  delete: ChunkCloseCommand.DELETE,
+};
 
 /** How long a connection attempt may take before it counts as refused (an address nobody answers for). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -135,6 +145,7 @@ export class RelayClient {
     p.writeUInt32BE(host.length, 4);
     p.writeUInt32BE(base.length, 8);
     p.writeUInt32BE(s.liveTimerUs, 12);
+    p[16] = s.snapshot ? 1 : 0;
     p[17] = s.nameContainsCreationTime ? 1 : 0;
     p.set(s.sessiondUuid, 18);
     p.writeBigUInt64BE(s.sessiondSessionId, 34);
@@ -148,11 +159,63 @@ export class RelayClient {
     return { id: r.readBigUInt64BE(0), outputPath: r.subarray(16, r.length - 1).toString('utf8') };
   }
 
-  async createTraceChunk(id: bigint, creationTime: number): Promise<void> {
+  /** CREATE_TRACE_CHUNK: the session's next chunk (`name`: its folder, else the relay names it BEGIN-ID). */
+  async createTraceChunk(id: bigint, creationTime: number, name?: string): Promise<void> {
+    const n = name === undefined ? Buffer.alloc(0) : Buffer.from(`${name}\0`);
     const p = Buffer.alloc(20);
     p.writeBigUInt64BE(id, 0);
     p.writeBigUInt64BE(BigInt(creationTime), 8);
-    await this.expectOk(RelayCommand.CREATE_TRACE_CHUNK, p);
+    p.writeUInt32BE(n.length, 16);
+    await this.expectOk(RelayCommand.CREATE_TRACE_CHUNK, Buffer.concat([p, n]));
+  }
+
+  /**
+   * ROTATE_STREAMS: each stream goes on in chunk `chunkId` from the packet whose CTF packet_seq_num is
+   * `rotateAt` on (ignored for metadata, which rotates at once and is sent again whole).
+   */
+  async rotateStreams(chunkId: bigint, positions: ReadonlyArray<{ handle: bigint; rotateAt: bigint }>): Promise<void> {
+    // u32 count, then the optional chunk id packed (u8 set + u64), as lttng's consumer sends it.
+    const p = Buffer.alloc(13 + 16 * positions.length);
+    p.writeUInt32BE(positions.length, 0);
+    p[4] = 1;
+    p.writeBigUInt64BE(chunkId, 5);
+    positions.forEach((pos, i) => {
+      p.writeBigUInt64BE(pos.handle, 13 + 16 * i);
+      p.writeBigUInt64BE(pos.rotateAt, 21 + 16 * i);
+    });
+    await this.expectOk(RelayCommand.ROTATE_STREAMS, p);
+  }
+
+  /** CLOSE_TRACE_CHUNK: the relay's path of the closed chunk (archives/BEGIN-END-ID once moved). */
+  async closeTraceChunk(id: bigint, closeTime: number, action: ChunkCloseAction): Promise<string> {
+    const p = Buffer.alloc(21);
+    p.writeBigUInt64BE(id, 0);
+    p.writeBigUInt64BE(BigInt(closeTime), 8);
+    p[16] = 1;
+    p.writeUInt32BE(CLOSE_ACTION[action], 17);
+    const r = await this.command(RelayCommand.CLOSE_TRACE_CHUNK, p, (q) => {
+      if (q.length < 8) return undefined;
+      return peekU32(q, 0) === LTTNG_OK ? 8 + peekU32(q, 4) : 8;
+    });
+    const code = r.readUInt32BE(0);
+    if (code !== LTTNG_OK) throw new LttError('RELAY_REFUSED', `the relay refused to close trace chunk ${id} (code ${code})`);
+    return r.subarray(8, r.length - 1).toString('utf8');
+  }
+
+  /** TRACE_CHUNK_EXISTS: does the relay still hold chunk `id` of this session daemon's session open? */
+  async traceChunkExists(id: bigint): Promise<boolean> {
+    const p = Buffer.alloc(8);
+    p.writeBigUInt64BE(id, 0);
+    const r = await this.command(RelayCommand.TRACE_CHUNK_EXISTS, p, 5);
+    if (r.readUInt32BE(0) !== LTTNG_OK) throw new LttError('RELAY_REFUSED', `the relay refused to say whether trace chunk ${id} exists`);
+    return r[4] !== 0;
+  }
+
+  /** GET_CONFIGURATION: whether the relay allows `clear` (lttng-relayd --disallow-clear). */
+  async clearAllowed(): Promise<boolean> {
+    const r = await this.command(RelayCommand.GET_CONFIGURATION, Buffer.alloc(8), 12);
+    if (r.readUInt32BE(0) !== LTTNG_OK) throw new LttError('RELAY_REFUSED', 'the relay refused to give its configuration');
+    return (r.readBigUInt64BE(4) & CONFIG_FLAG_CLEAR_ALLOWED) !== 0n;
   }
 
   /** ADD_STREAM (2.11): the relay's handle of the stream. */

@@ -4,6 +4,12 @@
 // chunk, ADD_STREAM for the metadata and each data stream, STREAMS_SENT before data flows, SEND_METADATA, each
 // packet on the data port with its data header and its index entry on the control port (SEND_INDEX), and
 // CLOSE_STREAM with each stream's last sequence number.
+// Trace chunks (rotation, clear): nextChunk() gives the sink of the session's next chunk on the same connections
+// (CREATE_TRACE_CHUNK); as the trace writer moves its streams there, each stream that sent packets is rotated
+// (ROTATE_STREAMS: the relay's stream goes on in the new chunk from the packet whose packet_seq_num follows its
+// last one, same handle), the metadata at once (sent again whole); a stream that sent nothing is closed and added
+// anew. Closing the old chunk's sink then closes the chunk on this connection (CLOSE_TRACE_CHUNK with the
+// session daemon's action: archive, delete, nothing); the relay acts once every connection closed it.
 //
 // Contract: the producer calls synchronously (sink.ts), the network is asynchronous: each call copies what it
 // sends and queues it; one queue per connection keeps the relay's order (metadata before the packets that need
@@ -15,7 +21,7 @@
 import { LttError } from '../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE } from '../ctf/writer/index-file.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from '../ctf/writer/sink.js';
-import { type ClientSession, RelayClient, relayFailure } from './relay-client.js';
+import { type ChunkCloseAction, type ClientSession, RelayClient, relayFailure } from './relay-client.js';
 
 /** The session daemon's relay session as its consumers join it; plain JSON (it crosses to apps' agents). */
 export interface RelaySessionRef {
@@ -29,6 +35,9 @@ export interface RelaySessionRef {
   readonly creationTime: number;
   /** The current trace chunk, which the session daemon created. */
   readonly chunkId: number;
+  /** A snapshot's relay session (its chunk is named `chunkName`). */
+  readonly snapshot?: boolean;
+  readonly chunkName?: string;
   readonly basePath: string;
   readonly nameContainsCreationTime: boolean;
 }
@@ -52,6 +61,7 @@ export function clientSession(ref: RelaySessionRef, join: boolean): ClientSessio
     creationTime: ref.creationTime,
     basePath: ref.basePath,
     nameContainsCreationTime: ref.nameContainsCreationTime,
+    ...(ref.snapshot ? { snapshot: true } : {}),
     ...(join ? { currentChunkId: BigInt(ref.chunkId) } : {}),
   };
 }
@@ -67,34 +77,42 @@ export interface RelaySinkOptions extends RelaySinkTarget {
   readonly settleTimeoutMs?: number;
 }
 
+/** The session daemon's next trace chunk as a consumer goes on in it (plain JSON: it crosses to workers and apps). */
+export interface RelayChunk {
+  readonly id: number;
+  /** Seconds since the epoch. */
+  readonly creationTime: number;
+  /** What the relay does with the chunk being left once closed: archived (rotate) or deleted (clear). */
+  readonly closeAction: ChunkCloseAction;
+}
+
 const LAST_SEQ_NONE = 0xffffffffffffffffn;
 
 /** Connects and opens the relay session; throws a one-line LttError naming the relay when it cannot. */
 export async function openRelaySink(opts: RelaySinkOptions): Promise<RelayTraceSink> {
-  const sink = new RelayTraceSink(opts);
+  const sink = new RelayTraceSink(new RelayLink(opts), BigInt(opts.session.chunkId));
   await sink.ready;
   return sink;
 }
 
-export class RelayTraceSink implements TraceSink {
-  /** Resolves once the relay session and the metadata stream are open; rejects (one line) if they cannot be. */
+/** Creates the sink at once; writes queue behind the connection (an app's agent cannot wait). */
+export function relayTraceSink(opts: RelaySinkOptions): RelayTraceSink {
+  return new RelayTraceSink(new RelayLink(opts), BigInt(opts.session.chunkId));
+}
+
+/** One consumer's connections to the relay and their one ordered queue, shared by the chunks it writes. */
+class RelayLink {
   readonly ready: Promise<void>;
-  private tail: Promise<void>;
-  private client: RelayClient | undefined;
-  private metadataHandle = -1n;
-  private readonly chunkId: bigint;
-  private readonly where: string;
+  tail: Promise<void>;
+  client: RelayClient | undefined;
+  metadataHandle = -1n;
+  readonly where: string;
   private queuedBytes = 0;
-  private failure: LttError | undefined;
-  /** Streams were added since the last STREAMS_SENT: the relay publishes them to live viewers on the next one. */
-  private unannounced = false;
-  private closed = false;
+  failure: LttError | undefined;
   private readonly maxQueuedBytes: number;
 
-  /** Starts connecting at once; what is written meanwhile is queued behind the connection (an app's agent cannot wait). */
-  constructor(private readonly opts: RelaySinkOptions) {
+  constructor(readonly opts: RelaySinkOptions) {
     this.where = `${opts.host}:${opts.controlPort}`;
-    this.chunkId = BigInt(opts.session.chunkId);
     this.maxQueuedBytes = opts.maxQueuedBytes ?? 32 << 20;
     this.ready = this.connect();
     this.tail = this.ready.catch(() => undefined);
@@ -108,7 +126,7 @@ export class RelayTraceSink implements TraceSink {
       const version = await client.version();
       if (version.major !== 2 || version.minor < 11) throw new LttError('RELAY_VERSION', `relay protocol ${version.major}.${version.minor} is older than 2.11`);
       await client.createSession(clientSession(this.opts.session, true));
-      this.metadataHandle = await client.addStream('metadata', this.opts.tracePath, this.chunkId);
+      this.metadataHandle = await client.addStream('metadata', this.opts.tracePath, BigInt(this.opts.session.chunkId));
     } catch (error) {
       const e = new LttError('RELAY_CONNECT', `Cannot stream to the relay at ${this.where}: ${relayFailure(error)}`, { cause: error });
       this.fail(e);
@@ -116,12 +134,7 @@ export class RelayTraceSink implements TraceSink {
     }
   }
 
-  /** Why the relay is gone, once it is. */
-  get error(): LttError | undefined {
-    return this.failure;
-  }
-
-  private fail(error: unknown): void {
+  fail(error: unknown): void {
     if (this.failure !== undefined) return;
     this.failure =
       error instanceof LttError && error.code === 'RELAY_CONNECT' ? error : new LttError('RELAY_GONE', `The relay at ${this.where} is gone: ${relayFailure(error)}`, { cause: error });
@@ -129,10 +142,8 @@ export class RelayTraceSink implements TraceSink {
     this.opts.onGone?.(this.failure);
   }
 
-  /** Throws when nothing more can be queued (relay gone, backlog full). */
   checkWritable(bytes: number): void {
     if (this.failure !== undefined) throw this.failure;
-    if (this.closed) throw new LttError('RELAY_CLOSED', 'relay sink used after close');
     if (this.queuedBytes + bytes > this.maxQueuedBytes) {
       throw new LttError('RELAY_BACKLOG', `The relay at ${this.where} takes data slower than it is recorded (${this.queuedBytes} bytes waiting)`);
     }
@@ -140,10 +151,6 @@ export class RelayTraceSink implements TraceSink {
 
   /** Queues `op` after everything queued before; `lost` hears of its failure (the relay gone before or during it). */
   enqueue(bytes: number, op: (client: RelayClient) => Promise<void>, lost?: (err: unknown) => void): void {
-    if (this.unannounced) {
-      this.unannounced = false;
-      this.enqueue(0, (c) => c.streamsSent());
-    }
     this.queuedBytes += bytes;
     this.tail = this.tail.then(async () => {
       try {
@@ -158,33 +165,8 @@ export class RelayTraceSink implements TraceSink {
     });
   }
 
-  writeMetadata(packets: Uint8Array): void {
-    this.checkWritable(packets.length);
-    const copy = Buffer.from(packets);
-    this.enqueue(copy.length, (c) => c.sendMetadata(this.metadataHandle, copy));
-  }
-
-  /** Open data streams (DATA_PENDING is asked of these; a closed stream's handle is the relay's to forget). */
-  readonly streams = new Set<RelayStreamSink>();
-
-  openStream(info: StreamSinkInfo): StreamSink {
-    this.checkWritable(0);
-    const stream = new RelayStreamSink(this);
-    this.streams.add(stream);
-    this.enqueue(0, async (c) => {
-      stream.handle = await c.addStream(info.fileName, this.opts.tracePath, this.chunkId);
-    });
-    this.unannounced = true;
-    return stream;
-  }
-
-  /**
-   * Resolves once the relay wrote everything queued (its DATA_PENDING says so for every stream, as lttng's stop
-   * waits "for data availability"), or once it is given up for not answering within the settle timeout (then
-   * reported gone): a stop never hangs on a stuck relay.
-   */
-  async settle(only?: RelayStreamSink): Promise<void> {
-    for (const s of only ? [only] : this.streams) if (this.streams.has(s)) this.enqueue(0, (c) => s.written(c));
+  /** Resolves once the queue is through, or once it is given up (relay then gone) after the settle timeout. */
+  async drained(): Promise<void> {
     const tail = this.tail;
     let timer: NodeJS.Timeout | undefined;
     const limit = this.opts.settleTimeoutMs ?? 20_000;
@@ -199,28 +181,193 @@ export class RelayTraceSink implements TraceSink {
     ]);
     clearTimeout(timer);
   }
+}
 
+/** A relay stream as it lives across chunks: its handle and sequence numbers. */
+interface StreamState {
+  handle: bigint;
+  readonly fileName: string;
+  /** Next data-port sequence number. */
+  nextSeq: bigint;
+  /** packet_seq_num of the last packet sent (-1: none yet). */
+  lastPacketSeq: number;
+  /** The next chunk's stream sink took it over (the rotation under way). */
+  claimed: boolean;
+}
+
+/** The packets of one trace chunk over a consumer's relay connection. */
+export class RelayTraceSink implements TraceSink {
+  /** Resolves once the relay session and the metadata stream are open; rejects (one line) if they cannot be. */
+  readonly ready: Promise<void>;
+  /** Streams were added since the last STREAMS_SENT: the relay publishes them to live viewers on the next one. */
+  private unannounced = false;
+  private closed = false;
+  /** The next chunk's sink and what becomes of this chunk, once nextChunk() was called. */
+  private successor: { readonly sink: RelayTraceSink; readonly chunk: RelayChunk } | undefined;
+  /** Streams of the previous chunk that rotate into this one, by file name (taken by openStream()). */
+  private readonly inherited = new Map<string, StreamState>();
+  private metadataRotated: boolean;
+  /** Open data streams (DATA_PENDING is asked of these). */
+  readonly streams = new Set<RelayStreamSink>();
+
+  constructor(
+    private readonly link: RelayLink,
+    readonly chunkId: bigint,
+    rotated = false,
+  ) {
+    this.ready = link.ready;
+    this.metadataRotated = !rotated;
+  }
+
+  /** Why the relay is gone, once it is. */
+  get error(): LttError | undefined {
+    return this.link.failure;
+  }
+
+  checkWritable(bytes: number): void {
+    if (this.closed) throw new LttError('RELAY_CLOSED', 'relay sink used after close');
+    this.link.checkWritable(bytes);
+  }
+
+  enqueue(bytes: number, op: (client: RelayClient) => Promise<void>, lost?: (err: unknown) => void): void {
+    if (this.unannounced) {
+      this.unannounced = false;
+      this.link.enqueue(0, (c) => c.streamsSent());
+    }
+    this.link.enqueue(bytes, op, lost);
+  }
+
+  /**
+   * The sink of the session's next chunk on these connections (CREATE_TRACE_CHUNK queued now). Streams closed in
+   * this sink from now on rotate into it; closing this sink closes this chunk with `chunk.closeAction`.
+   */
+  nextChunk(chunk: RelayChunk): RelayTraceSink {
+    this.checkWritable(0);
+    const next = new RelayTraceSink(this.link, BigInt(chunk.id), true);
+    this.successor = { sink: next, chunk };
+    this.link.enqueue(0, (c) => c.createTraceChunk(BigInt(chunk.id), chunk.creationTime));
+    for (const s of this.streams) {
+      s.state.claimed = false;
+      next.inherited.set(s.state.fileName, s.state);
+    }
+    return next;
+  }
+
+  writeMetadata(packets: Uint8Array): void {
+    this.checkWritable(packets.length);
+    const copy = Buffer.from(packets);
+    if (!this.metadataRotated) {
+      // The relay starts the metadata file of this chunk at once; the whole metadata follows.
+      this.metadataRotated = true;
+      this.enqueue(0, (c) => c.rotateStreams(this.chunkId, [{ handle: this.link.metadataHandle, rotateAt: 0n }]));
+    }
+    this.enqueue(copy.length, (c) => c.sendMetadata(this.link.metadataHandle, copy));
+  }
+
+  openStream(info: StreamSinkInfo): StreamSink {
+    this.checkWritable(0);
+    const state = this.inherited.get(info.fileName);
+    if (state !== undefined && !state.claimed) {
+      this.inherited.delete(info.fileName);
+      state.claimed = true;
+      const stream = new RelayStreamSink(this, state);
+      this.streams.add(stream);
+      return stream;
+    }
+    const fresh: StreamState = { handle: -1n, fileName: info.fileName, nextSeq: 0n, lastPacketSeq: -1, claimed: false };
+    const stream = new RelayStreamSink(this, fresh);
+    this.streams.add(stream);
+    this.addStream(fresh);
+    return stream;
+  }
+
+  private addStream(state: StreamState): void {
+    this.enqueue(0, async (c) => {
+      state.handle = await c.addStream(state.fileName, this.link.opts.tracePath, this.chunkId);
+    });
+    this.unannounced = true;
+  }
+
+  /** A stream of this chunk is done: rotated into the next chunk when it sent packets, else closed (and, if the next chunk took it over, added there anew). */
+  streamClosed(stream: RelayStreamSink): void {
+    this.streams.delete(stream);
+    const state = stream.state;
+    const next = this.successor;
+    if (next !== undefined && state.lastPacketSeq >= 0) {
+      this.enqueue(0, async (c) => {
+        await stream.written(c);
+        await c.rotateStreams(next.sink.chunkId, [{ handle: state.handle, rotateAt: BigInt(state.lastPacketSeq + 1) }]);
+      });
+      return;
+    }
+    const last = state.nextSeq === 0n ? LAST_SEQ_NONE : state.nextSeq - 1n;
+    this.enqueue(0, async (c) => {
+      await stream.written(c);
+      await c.closeStream(state.handle, last);
+    });
+    if (next !== undefined) {
+      next.sink.inherited.delete(state.fileName);
+      if (state.claimed) {
+        // Taken over already (the kernel's writer opens the next chunk's streams first): a new relay stream.
+        state.nextSeq = 0n;
+        next.sink.addStream(state);
+      }
+    }
+  }
+
+  /**
+   * Resolves once the relay wrote everything queued (its DATA_PENDING says so for every stream, as lttng's stop
+   * waits "for data availability"), or once it is given up for not answering within the settle timeout (then
+   * reported gone): a stop never hangs on a stuck relay.
+   */
+  async settle(only?: RelayStreamSink): Promise<void> {
+    for (const s of only ? [only] : this.streams) if (this.streams.has(s)) this.enqueue(0, (c) => s.written(c));
+    await this.link.drained();
+  }
+
+  /**
+   * Ends this chunk on this connection: after a rotation, CLOSE_TRACE_CHUNK with the session daemon's action (the
+   * connection goes on in the next chunk); else the metadata stream closes and so do the connections.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.enqueue(0, (c) => c.closeStream(this.metadataHandle, LAST_SEQ_NONE));
+    const next = this.successor;
+    if (next !== undefined) {
+      // Streams of the previous chunk nobody took over here (their thread ended) end in this chunk.
+      for (const state of next.sink.inherited.values()) {
+        if (state.claimed) continue;
+        const last = state.nextSeq === 0n ? LAST_SEQ_NONE : state.nextSeq - 1n;
+        this.enqueue(0, (c) => c.closeStream(state.handle, last));
+      }
+      next.sink.inherited.clear();
+      const closeTime = Math.floor(Date.now() / 1000);
+      this.enqueue(0, async (c) => {
+        await c.closeTraceChunk(this.chunkId, closeTime, next.chunk.closeAction);
+      });
+      this.closed = true;
+      await this.link.drained();
+      return;
+    }
+    this.enqueue(0, (c) => c.closeStream(this.link.metadataHandle, LAST_SEQ_NONE));
     this.closed = true;
     await this.settle();
-    if (this.failure === undefined) this.client?.close();
+    if (this.link.failure === undefined) this.link.client?.close();
   }
 }
 
 class RelayStreamSink implements StreamSink {
-  handle = -1n;
-  private nextSeq = 0n;
   private closed = false;
+
+  constructor(
+    private readonly trace: RelayTraceSink,
+    readonly state: StreamState,
+  ) {}
 
   /** Resolves once the relay wrote every packet sent so far (DATA_PENDING, asked until it says none). */
   async written(c: RelayClient): Promise<void> {
-    if (this.nextSeq === 0n) return;
-    while (await c.dataPending(this.handle, this.nextSeq - 1n)) await new Promise((r) => setTimeout(r, 5));
+    if (this.state.nextSeq === 0n) return;
+    while (await c.dataPending(this.state.handle, this.state.nextSeq - 1n)) await new Promise((r) => setTimeout(r, 5));
   }
-
-  constructor(private readonly trace: RelayTraceSink) {}
 
   writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void {
     this.trace.checkWritable(packet.length);
@@ -229,12 +376,14 @@ class RelayStreamSink implements StreamSink {
     const padding = index.packetSizeBits / 8 - copy.length;
     const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
     encodeIndexEntry(entry, 0, 0, index);
-    const seq = this.nextSeq++;
+    const state = this.state;
+    const seq = state.nextSeq++;
+    state.lastPacketSeq = index.packetSeqNum;
     this.trace.enqueue(
       copy.length,
       async (c) => {
-        await c.sendPacket(this.handle, seq, copy, padding);
-        await c.sendIndex(this.handle, seq, entry);
+        await c.sendPacket(state.handle, seq, copy, padding);
+        await c.sendIndex(state.handle, seq, entry);
       },
       lost,
     );
@@ -248,11 +397,6 @@ class RelayStreamSink implements StreamSink {
     if (this.closed) return;
     this.closed = true;
     if (this.trace.error !== undefined) return;
-    this.trace.streams.delete(this);
-    const last = this.nextSeq === 0n ? LAST_SEQ_NONE : this.nextSeq - 1n;
-    this.trace.enqueue(0, async (c) => {
-      await this.written(c);
-      await c.closeStream(this.handle, last);
-    });
+    this.trace.streamClosed(this);
   }
 }

@@ -113,7 +113,7 @@ export function withOutput(s: SavedSession, output: string): SavedSession {
   return {
     ...local,
     output,
-    ...(s.snapshotOutputs ? { snapshotOutputs: s.snapshotOutputs.map((o) => ({ ...o, path: output })) } : {}),
+    ...(s.snapshotOutputs ? { snapshotOutputs: s.snapshotOutputs.map(({ netOutput: _net, ...o }) => ({ ...o, path: output })) } : {}),
   };
 }
 
@@ -141,10 +141,11 @@ export async function recreateSession(client: ControlClient, s: SavedSession, fo
       });
     }
     for (const o of s.snapshotOutputs ?? []) {
-      if (o.path === '') {
-        throw new LttError('NOT_SUPPORTED', `Session ${s.name}: snapshot output ${o.name}: ltt loads local snapshot outputs only (snapshots through a relay are not supported yet)`);
-      }
-      await client.request('snapshot-add-output', { session: s.name, url: o.path, ...(o.name ? { name: o.name } : {}), maxSize: o.maxSize });
+      // A network output: its saved URIs parsed as create's (-C/-D).
+      const parsed = o.netOutput ? await parseOutputUrls(o.netOutput.control, o.netOutput.data) : undefined;
+      const relay = parsed && 'relay' in parsed ? { relay: parsed.relay } : {};
+      const url = o.netOutput ? o.netOutput.control : o.path;
+      await client.request('snapshot-add-output', { session: s.name, url, ...relay, ...(o.name ? { name: o.name } : {}), maxSize: o.maxSize });
     }
     for (const d of s.domains) {
       const base = { session: s.name, domain: d.domain };

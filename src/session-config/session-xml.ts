@@ -8,7 +8,7 @@
 // these files contain (elements, text, entities, comments, an XML declaration; attributes are read and ignored)
 // and refuses anything else.
 
-import type { ChannelAttributes, Domain, EventRuleInfo, EventType, ProcessAttribute, SessionDetail, TrackerInfo } from '../control/messages.js';
+import type { ChannelAttributes, Domain, EventRuleInfo, EventType, ProcessAttribute, RelayTarget, SessionDetail, TrackerInfo } from '../control/messages.js';
 import { relayUris } from '../relay/relay-url.js';
 
 // ---- writing --------------------------------------------------------------------------------------------------
@@ -102,13 +102,14 @@ export function sessionXml(s: SessionDetail): string {
     .join('');
   const consumer = (path: string) =>
     `<consumer_output><enabled>${path !== ''}</enabled><destination><path>${esc(path)}</path></destination></consumer_output>`;
-  const uris = s.relay && relayUris(s.relay);
-  const netConsumer = uris
-    ? `<consumer_output><enabled>true</enabled><destination><net_output><control_uri>${esc(uris.control)}</control_uri><data_uri>${esc(uris.data)}</data_uri></net_output></destination></consumer_output>`
-    : undefined;
+  const net = (relay: RelayTarget): string => {
+    const uris = relayUris(relay);
+    return `<consumer_output><enabled>true</enabled><destination><net_output><control_uri>${esc(uris.control)}</control_uri><data_uri>${esc(uris.data)}</data_uri></net_output></destination></consumer_output>`;
+  };
+  const netConsumer = s.relay && net(s.relay);
   // A snapshot session's output is its snapshot outputs (session.xsd: one or the other).
   const output = s.snapshot
-    ? `<snapshot_outputs>${(s.snapshotOutputs ?? []).map((o) => `<output><name>${esc(o.name)}</name><max_size>${o.maxSize}</max_size>${consumer(o.path)}</output>`).join('')}</snapshot_outputs>`
+    ? `<snapshot_outputs>${(s.snapshotOutputs ?? []).map((o) => `<output><name>${esc(o.name)}</name><max_size>${o.maxSize}</max_size>${o.relay ? net(o.relay) : consumer(o.path)}</output>`).join('')}</snapshot_outputs>`
     : (netConsumer ?? consumer(s.outputPath && s.liveTimerUs === 0 ? s.outputPath : ''));
   const schedules =
     (s.rotationTimerUs ? `<periodic><time_us>${s.rotationTimerUs}</time_us></periodic>` : '') +
@@ -239,9 +240,9 @@ export interface SavedSession {
   snapshot: boolean;
   /**
    * Snapshot sessions saved with their outputs (absent: the session's output, if any, is its snapshot output);
-   * path '' for a network output.
+   * path '' for a network output, whose saved control and data URIs are `netOutput`.
    */
-  snapshotOutputs?: Array<{ name: string; maxSize: number; path: string }>;
+  snapshotOutputs?: Array<{ name: string; maxSize: number; path: string; netOutput?: { control: string; data: string } }>;
   /** Automatic rotation schedules (µs, bytes), when saved. */
   rotationTimerUs?: number;
   rotationSizeBytes?: number;
@@ -373,9 +374,14 @@ export function parseSessions(text: string): SavedSession[] {
         ? {
             snapshotOutputs: children(snapshotOutputs, 'output').map((o) => {
               const dest = child(child(o, 'consumer_output'), 'destination');
-              // A network output ('' here) loads only with --override-url naming a local folder.
               const where = dest ? textOf(dest, 'path') : undefined;
-              return { name: textOf(o, 'name') ?? '', maxSize: intOf(o, 'max_size') ?? 0, path: where ?? '' };
+              const net = dest ? child(dest, 'net_output') : undefined;
+              return {
+                name: textOf(o, 'name') ?? '',
+                maxSize: intOf(o, 'max_size') ?? 0,
+                path: where ?? '',
+                ...(net ? { netOutput: { control: textOf(net, 'control_uri') ?? '', data: textOf(net, 'data_uri') ?? '' } } : {}),
+              };
             }),
           }
         : {}),

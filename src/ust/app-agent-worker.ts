@@ -29,7 +29,7 @@ import { SessionWriter } from './trace-writer.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
 import { FileTraceSink } from '../ctf/writer/file-sink.js';
-import { RelayTraceSink } from '../relay/relay-sink.js';
+import { RelayTraceSink, relayTraceSink } from '../relay/relay-sink.js';
 import type { StreamSink, TraceSink } from '../ctf/writer/sink.js';
 import { SnapshotRingSink, type HeldPacket } from '../ctf/writer/snapshot-ring-sink.js';
 
@@ -208,7 +208,7 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
  */
 function relaySink(relay: NonNullable<AppSessionStart['relay']>): TraceSink {
   // Within the daemon's wait for the app's stop answer (STOP_ANSWER_TIMEOUT_MS), a stuck relay is given up.
-  const sink = new RelayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 });
+  const sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 });
   sink.ready.catch(() => undefined);
   return sink;
 }
@@ -303,6 +303,20 @@ async function switchOutput(runs: readonly RecordingSession[], next: () => Trace
 }
 
 /**
+ * A relay's next chunk is on the same connections and must exist before the old chunk's streams close (they
+ * rotate into it rather than end): the old streams close into `next`, the next chunk gets the preamble and the
+ * reopened streams, and only then does the old chunk close (CLOSE_TRACE_CHUNK), ending the streams nobody reopened.
+ */
+async function rotateOnRelay(runs: readonly RecordingSession[], current: RelayTraceSink, next: RelayTraceSink): Promise<void> {
+  const out = runs[0]!.output;
+  await Promise.all(runs.map((r) => r.writer.closeChunk()));
+  out.sink = next;
+  next.writeMetadata(Buffer.from(out.preamble));
+  for (const r of runs) r.writer.openChunk(next);
+  await current.close();
+}
+
+/**
  * 'rotate': the runs' files so far form the old chunk; writing goes on in `m.dir`. Answered with 'rotated'.
  * Threads are asked to close their open packets first (as LTTng flushes at a rotation) and given up to a second
  * to do so; a thread busy all that time hands its packet over later, into the new chunk.
@@ -311,7 +325,12 @@ async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Pro
   const runs = m.runs.map((k) => sessions.get(k)).filter((r): r is RecordingSession => r !== undefined && !r.output.ring);
   await cutAndFlush(runs);
   try {
-    if (runs.length > 0) {
+    const chunk = m.relayChunk;
+    if (runs.length > 0 && chunk !== undefined) {
+      const current = runs[0]!.output.sink;
+      if (!(current instanceof RelayTraceSink)) throw new Error('this trace does not stream to a relay');
+      await rotateOnRelay(runs, current, current.nextChunk(chunk));
+    } else if (runs.length > 0) {
       runs[0]!.output.dir = m.dir;
       await switchOutput(runs, () => FileTraceSink.create(m.dir));
     }
@@ -366,7 +385,11 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     await sleep(DECLARATION_GRACE_MS);
     const open = new Map<StreamSink, HeldPacket>();
     for (const r of runs) r.writer.openPackets(open);
-    const r = await ring.writeSnapshot(m.dir, undefined, m.maxBytes, open);
+    const relay = m.relay;
+    let sink: RelayTraceSink | undefined;
+    const to = relay ? () => (sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 })) : m.dir;
+    const r = await ring.writeSnapshot(to, undefined, m.maxBytes, open);
+    if (sink?.error) throw sink.error;
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: r.bytes, packets: r.packets });
   } catch (err) {
     const e = err as Error & { code?: string };

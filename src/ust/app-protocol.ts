@@ -20,7 +20,7 @@
 // Per-uid buffers (one trace shared by every app of a user) would need the daemon to merge packets of many
 // processes into shared streams and metadata; ltt records user space per process only.
 
-import type { RelaySinkTarget } from '../relay/relay-sink.js';
+import type { RelayChunk, RelaySinkTarget } from '../relay/relay-sink.js';
 import type { EventRule } from './enablement.js';
 import type { SessionConfig } from './tracer.js';
 import type { TracepointField } from '../control/messages.js';
@@ -144,13 +144,16 @@ export type DaemonToApp =
    * Snapshot sessions: write what the sessions `runs` (one per channel, same trace) hold now as one trace in
    * `dir` (made by the daemon, the app's), at most `maxBytes` (0: no limit). `sessionId` names the request.
    */
-  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number }
+  /** `relay`: a network snapshot output, streamed by the app into the relay's snapshot chunk (`dir` then ''). */
+  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number; readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string } }
   /** Snapshot sessions: the memory a stopped run kept for snapshots can go (destroy, restart). */
   | { readonly type: 'forget'; readonly sessionId: string }
   /**
    * Session rotation: the runs' files so far are complete and closed; writing goes on in `dir` (made by the
    * daemon, the app's), with the whole metadata. `sessionId` names the request, answered with 'rotated'.
+   * Network sessions: `relayChunk` instead of `dir`, the relay's next chunk, into which the app's relay streams
+   * rotate (the old chunk then closed on its connection with the chunk's close action).
    */
-  | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string }
+  | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly relayChunk?: RelayChunk }
   /** `clear`: the runs' recorded data goes (files emptied, or held packets dropped); answered with 'cleared'. */
   | { readonly type: 'clear'; readonly sessionId: string; readonly runs: readonly string[] };

@@ -205,16 +205,23 @@ test('--override-url replaces a snapshot session\'s outputs; a live session cann
       assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'snap')).stdout, new RegExp(`snapshot-1: ${join(env.root, 'over')}\\n`));
       await ok(env, 'destroy', 'snap');
     }
-    // A snapshot output streaming to a relay daemon loads only with a local --override-url.
+    // A snapshot output streaming to a relay daemon loads as it was saved (lttng's net_output URIs), and saves
+    // back the same; a local --override-url replaces it.
     const net = join(env.root, 'net-snapshot.lttng');
     writeFileSync(net, `<sessions><session><name>netsnap</name><domains/><started>false</started>
 <attributes><snapshot_mode>true</snapshot_mode></attributes><output><snapshot_outputs><output><name>relay</name>
 <max_size>0</max_size><consumer_output><enabled>true</enabled><destination><net_output>
 <control_uri>tcp4://127.0.0.1:5342/</control_uri><data_uri>tcp4://127.0.0.1:5343/</data_uri></net_output>
 </destination></consumer_output></output></snapshot_outputs></output></session></sessions>`);
-    const refused = await env.ltt('load', '-i', net);
-    assert.deepEqual([refused.code, refused.stderr],
-      [1, 'Error: Session netsnap: snapshot output relay: ltt loads local snapshot outputs only (snapshots through a relay are not supported yet)\n']);
+    await ok(env, 'load', '-i', net);
+    assert.equal((await ok(env, 'snapshot', 'list-output', '-s', 'netsnap')).stdout, 'Snapshot output list for session netsnap\n    [1] relay: tcp4://127.0.0.1:5342/\n');
+    await ok(env, 'save', '-o', join(env.root, 'resaved'), 'netsnap');
+    assert.ok(
+      readFileSync(join(env.root, 'resaved', 'netsnap.lttng'), 'utf8').includes(
+        '<output><name>relay</name><max_size>0</max_size><consumer_output><enabled>true</enabled><destination><net_output><control_uri>tcp4://127.0.0.1:5342/</control_uri><data_uri>tcp4://127.0.0.1:5343/</data_uri></net_output></destination></consumer_output></output>',
+      ),
+    );
+    await ok(env, 'destroy', 'netsnap');
     await ok(env, 'load', '-i', net, `--override-url=${join(env.root, 'over')}`);
     assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'netsnap')).stdout, new RegExp(`relay: ${join(env.root, 'over')}\\n`));
     await ok(env, 'destroy', 'netsnap');

@@ -135,7 +135,8 @@ test('snapshot outputs and misuse: lttng messages and exit codes', { timeout: 12
     await ok(env, 'start');
     await fails(env, 1, 'Error: No snapshot output: give one to `snapshot record`, or add one with `snapshot add-output`', 'snapshot', 'record');
     await fails(env, 1, 'Error: Invalid parameter: snapshot output relative/dir is not an absolute path', 'snapshot', 'record', 'relative/dir');
-    await fails(env, 1, 'Error: Operation not supported: snapshot output net://localhost: ltt writes snapshots to local folders only (snapshots through a relay are not supported yet)', 'snapshot', 'record', 'net://localhost');
+    await fails(env, 1, 'Error: URI parse unknown protocol foo://localhost', 'snapshot', 'record', 'foo://localhost');
+    await fails(env, 1, 'Error: Control URL uses the net:// protocol and the data URL is different. Not allowed.', 'snapshot', 'record', '-C', 'net://localhost', '-D', 'tcp://localhost');
     await fails(env, 1, 'Error: Invalid parameter: no snapshot output 7 in session so', 'snapshot', 'del-output', '7');
     await fails(env, 1, 'Error: Unable to handle max-size value 1x', 'snapshot', 'record', '-m', '1x');
     await fails(env, 1, 'Error: Session name not found', 'snapshot', 'list-output', '-s', 'nosuch');

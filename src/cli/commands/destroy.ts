@@ -1,6 +1,7 @@
 // `ltt destroy [SESSION | -a]`: stops (flushing) and destroys sessions; the trace files stay. Destroying the
 // current session forgets it (the .lttrc goes, as lttng's .lttngrc does).
 
+import { archiveLocationText, type RelayPlace } from '../output/archive-location.js';
 import { ControlError } from '../../control/error-codes.js';
 import type { SessionSummary } from '../../control/messages.js';
 import type { CommandSpec } from '../command-spec.js';
@@ -32,9 +33,11 @@ Stop and destroy SESSION (default: the current session), or every session with -
     }
     for (const name of names) {
       let archive: string | undefined;
+      let archiveRelay: RelayPlace | undefined;
       try {
         const result = await client.request('destroy-session', { session: name });
         archive = result.archive;
+        archiveRelay = result.archiveRelay;
         destroyed.push(result);
       } catch (error) {
         if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
@@ -45,7 +48,7 @@ Stop and destroy SESSION (default: the current session), or every session with -
         ctx.miOutput = sessionsNode(destroyed.map(sessionNode));
       }
       clearCurrentSession(name);
-      if (archive !== undefined) ctx.out(`Trace chunk archive for session ${name} is now readable at ${archive}`);
+      if (archive !== undefined) ctx.out(archiveLocationText(name, archive, archiveRelay));
       ctx.out(`Session ${name} destroyed`);
     }
     return ExitCode.SUCCESS;

@@ -1,8 +1,10 @@
 // `ltt snapshot add-output | del-output | list-output | record`: the outputs and snapshots of a snapshot-mode
 // session (`ltt create --snapshot`), with lttng's options and messages. Outputs are local folders (a path or
-// file:// URL); the relay options -C/-D wait for ltt's relay daemon and are refused with one line.
+// file:// URL) or a relay (net://HOST[:CTRL[:DATA]][/PATH], or -C/-D tcp:// URLs), parsed here as create does.
 
-import type { SnapshotOutputInfo } from '../../control/messages.js';
+import type { RelayTarget, SnapshotOutputInfo } from '../../control/messages.js';
+import { isLttError } from '../../errors.js';
+import { parseOutputUrls } from '../../relay/relay-url.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
@@ -14,6 +16,18 @@ const ACTIONS = ['add-output', 'del-output', 'list-output', 'record'] as const;
 
 function describe(o: SnapshotOutputInfo): string {
   return `[${o.id}] ${o.name}: ${o.path}${o.maxSize > 0 ? ` (max size: ${o.maxSize} bytes)` : ''}`;
+}
+
+/** A network output's relay target (net://, -C/-D tcp://), parsed as create parses -U/-C/-D; none for a folder. */
+async function relayOf(url: string, dataUrl: string | undefined): Promise<{ relay?: RelayTarget }> {
+  if (dataUrl === undefined && (!/^[a-z0-9]+:\/\//i.test(url) || url.startsWith('file://'))) return {};
+  try {
+    const parsed = await parseOutputUrls(url, dataUrl);
+    return 'relay' in parsed ? { relay: parsed.relay } : {};
+  } catch (error) {
+    if (isLttError(error)) throw usageError(error.message);
+    throw error;
+  }
 }
 
 function maxSize(text: string | undefined): number | undefined {
@@ -62,9 +76,6 @@ Options:
     if (!(ACTIONS as readonly string[]).includes(action)) {
       throw new CliError('USAGE', `Unrecognized argument used with 'snapshot' command`, ExitCode.UNDEFINED);
     }
-    if (values['ctrl-url'] !== undefined || values['data-url'] !== undefined) {
-      throw new CliError('NOT_SUPPORTED', 'Snapshot outputs to a relay daemon (--ctrl-url, --data-url) are not supported by ltt yet');
-    }
     const name = values.name as string | undefined;
     const size = maxSize(values['max-size'] as string | undefined);
     const extra = (allowed: number): void => {
@@ -76,9 +87,10 @@ Options:
     switch (action) {
       case 'add-output': {
         extra(1);
-        const url = positionals[1];
+        const url = positionals[1] ?? (values['ctrl-url'] as string | undefined);
         if (url === undefined) throw usageError('An output URL is needed: ltt snapshot add-output URL');
-        const added = await client.request('snapshot-add-output', { session, url, ...(name !== undefined ? { name } : {}), ...(size !== undefined ? { maxSize: size } : {}) });
+        const relay = await relayOf(url, values['data-url'] as string | undefined);
+        const added = await client.request('snapshot-add-output', { session, url, ...relay, ...(name !== undefined ? { name } : {}), ...(size !== undefined ? { maxSize: size } : {}) });
         ctx.miOutput = snapshotActionNode(action, group('snapshot', [
           leaf('id', added.id),
           leaf('name', added.name),
@@ -117,10 +129,12 @@ Options:
       default: {
         extra(1);
         // An empty URL is no URL, as for lttng (LTTng's test scripts pass "" when they mean the session's output).
-        const url = positionals[1] || undefined;
+        const url = positionals[1] || (values['ctrl-url'] as string | undefined) || undefined;
+        const relay = url !== undefined ? await relayOf(url, values['data-url'] as string | undefined) : {};
         const result = await client.request('snapshot-record', {
           session,
           ...(url !== undefined ? { url } : {}),
+          ...relay,
           ...(name !== undefined ? { name } : {}),
           ...(size !== undefined ? { maxSize: size } : {}),
         });

@@ -126,7 +126,7 @@ export class SnapshotRingSink implements TraceSink {
    * close a thread's packet from outside); such a packet is one of its ring's sub-buffers, so it stands in for
    * the oldest one held when every slot is taken.
    */
-  writeSnapshot(dir: string, owner: FileOwner | undefined, maxBytes = 0, open?: ReadonlyMap<StreamSink, HeldPacket>): Promise<SnapshotWritten> {
+  writeSnapshot(dir: SnapshotDestination, owner: FileOwner | undefined, maxBytes = 0, open?: ReadonlyMap<StreamSink, HeldPacket>): Promise<SnapshotWritten> {
     const streams = this.streams.map((s) => {
       const held = s.held();
       const last = open?.get(s);
@@ -152,14 +152,17 @@ export class SnapshotRingSink implements TraceSink {
   }
 }
 
+/** Where a snapshot goes: a folder made for it, or a sink made when there is something to write (a relay's). */
+export type SnapshotDestination = string | (() => TraceSink);
+
 /**
- * Writes held packets as a trace in `dir`: `metadata` as it is, then each stream's newest packets within an
+ * Writes held packets as a trace in `dir` (or the sink it makes): `metadata` as it is, then each stream's newest packets within an
  * equal share of `maxBytes` (0: no limit; a share below a stream's newest packet is LttError MAX_SIZE_INVALID,
  * nothing written). No stream holding a packet: nothing is written (no trace). Also what the session daemon
  * writes for ltt/ust apps that exited and handed their packets over (src/sessiond/ust/exited-app-buffers.ts).
  */
 export async function writeHeldTrace(
-  dir: string,
+  dir: SnapshotDestination,
   owner: FileOwner | undefined,
   maxBytes: number,
   metadata: readonly Uint8Array[],
@@ -176,10 +179,10 @@ export async function writeHeldTrace(
   }
   const written: SnapshotWritten = { bytes: 0, packets: 0, streams: 0 };
   if (holding.length === 0) return written;
-  const sink = FileTraceSink.create(dir, owner);
+  const sink = typeof dir === 'string' ? FileTraceSink.create(dir, owner) : dir();
   let failure: unknown;
   try {
-    for (const m of metadata) sink.writeMetadata(m);
+    for (const m of metadata) sink.writeMetadata(m, '');
     for (const s of holding) {
       let first = s.packets.length;
       for (let used = 0; first > 0 && used + s.packets[first - 1]!.bytes.length <= share; ) used += s.packets[--first]!.bytes.length;

@@ -1,6 +1,8 @@
 // `clear-session` (`ltt clear`): as lttng clear, what the session recorded so far goes and recording goes on.
 // The current trace chunk's files start again empty (archives of earlier rotations stay); snapshot sessions
-// drop the buffers they keep for snapshots. A session never started has nothing to clear.
+// drop the buffers they keep for snapshots. A session never started has nothing to clear. Network sessions clear
+// as lttng's: a rotation on the relay whose old chunk is deleted (rotate-session.ts), refused when the relay
+// does not allow clearing (its GET_CONFIGURATION; lttng-relayd --disallow-clear).
 
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandResult } from '../../control/messages.js';
@@ -8,9 +10,13 @@ import { isLttError } from '../../errors.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 import { chunkStarted } from '../trace-chunk.js';
+import { rotateOnRelay } from './rotate-session.js';
 
 export async function clearSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'clear-session'>> {
-  if (session.startedOnce) {
+  if (session.relay !== undefined && session.startedOnce) {
+    if (!(await session.relay.clearAllowed())) throw new ControlError('CLEAR_NOT_AVAILABLE_RELAY');
+    await rotateOnRelay(session, 'delete');
+  } else if (session.startedOnce) {
     // Without an open chunk (rotated while inactive) there are no files to empty, only buffers.
     const dir = session.inMemory || !session.chunkOpen ? undefined : session.chunkDir;
     let failure: unknown;

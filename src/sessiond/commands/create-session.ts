@@ -13,11 +13,11 @@ import type { DaemonContext } from '../daemon-context.js';
 import { Session } from '../session.js';
 import { folderDateTime } from '../../ctf/writer/lttng-time-names.js';
 import type { RelayTarget } from '../../control/messages.js';
-import { DEFAULT_LIVE_TARGET } from '../../relay/relay-url.js';
+import { DEFAULT_LIVE_TARGET, relayOutputText, relayUris } from '../../relay/relay-url.js';
 import { RelayOutput } from '../relay-output.js';
 
 /** A relay target from the wire: checked field by field (the CLI parsed the URL; a raw peer may not have). */
-function checkRelayTarget(value: unknown): RelayTarget {
+export function checkRelayTarget(value: unknown): RelayTarget {
   const t = value as Partial<RelayTarget> | null;
   const port = (p: unknown): boolean => Number.isInteger(p) && (p as number) > 0 && (p as number) <= 0xffff;
   if (
@@ -54,13 +54,11 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
     throw new ControlError('INVALID', 'Invalid parameter: snapshot and live modes are mutually exclusive');
   }
   const relayTarget = args.relay === undefined ? (liveTimerUs > 0 ? DEFAULT_LIVE_TARGET : undefined) : checkRelayTarget(args.relay);
-  if (relayTarget !== undefined && snapshot) {
-    throw new ControlError('INVALID', 'Invalid parameter: snapshot sessions do not stream to a relay yet (record snapshots to a local output)');
-  }
-  const relay = relayTarget && new RelayOutput(relayTarget, name, liveTimerUs, now, auto);
+  // A snapshot session's relay is its snapshot output's (snapshot-1): nothing streams until a snapshot.
+  const relay = relayTarget && !snapshot ? new RelayOutput(relayTarget, name, liveTimerUs, now, auto) : undefined;
   let outputPath: string;
-  if (relay !== undefined) {
-    outputPath = relay.text;
+  if (relayTarget !== undefined) {
+    outputPath = relayOutputText(relayTarget);
   } else if (args.output === null) {
     outputPath = '';
   } else if (args.output === undefined) {
@@ -78,7 +76,7 @@ export async function createSession(ctx: DaemonContext, rawArgs: unknown): Promi
   session.relay = relay;
   // A snapshot session's output is its first snapshot output, snapshot-1 (LTTng's default output).
   if (snapshot && outputPath !== '') {
-    session.snapshotOutputs.push({ id: 1, name: 'snapshot-1', path: outputPath, maxSize: 0 });
+    session.snapshotOutputs.push({ id: 1, name: 'snapshot-1', path: relayTarget ? relayUris(relayTarget).control : outputPath, maxSize: 0, ...(relayTarget ? { relay: relayTarget } : {}) });
     session.nextSnapshotOutputId = 2;
   }
   ctx.registry.add(session);

@@ -36,7 +36,10 @@ export async function destroySession(
   // A session rotated before: its last chunk is archived too, so the trace is all in archives/ (as LTTng),
   // once every tracer closed its files (write losses reported above do not keep it out).
   let archive: string | undefined;
-  if (session.rotated && closed) {
+  if (session.relay !== undefined) {
+    // The relay archives the last chunk itself once told (and once the consumers' connections let it go).
+    archive = await session.relay.close();
+  } else if (session.rotated && closed) {
     try {
       if (session.chunkOpen) endChunk(session, new Date());
       archive = (await archivePending(session)).pop();
@@ -44,10 +47,12 @@ export async function destroySession(
       errors.push(error);
     }
   }
-  session.relay?.close();
   session.destroyed = true;
   ctx.registry.remove(session);
   ctx.log(`Session ${session.name} destroyed`);
   if (errors.length > 0) throw errors[0];
-  return archive !== undefined ? { ...summary, archive } : summary;
+  if (archive === undefined) return summary;
+  if (session.relay === undefined) return { ...summary, archive };
+  const { host, controlPort, dataPort } = session.relay.target;
+  return { ...summary, archive, archiveRelay: { host, controlPort, dataPort } };
 }

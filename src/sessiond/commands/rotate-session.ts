@@ -6,6 +6,10 @@
 // rotation into the old chunk and close its files before it moves (sequence numbers carry on across chunks).
 // An inactive session can be rotated once after each stop; its next chunk then opens at the next start.
 // Folders are made and moved with the session owner's rights when root works for another user.
+// Network sessions rotate on the relay (relay-output.ts): the next chunk is created there, every tracer moves its
+// streams into it (ROTATE_STREAMS), and the old chunk is closed with MOVE_TO_COMPLETED: lttng-relayd (or
+// ltt-relayd) makes it HOSTNAME/SESSION-DATE/archives/BEGIN-END-ID, the path answered. `clear` does the same with
+// DELETE.
 
 import { execFile } from 'node:child_process';
 import { lstatSync, renameSync } from 'node:fs';
@@ -18,6 +22,7 @@ import { isLttError } from '../../errors.js';
 import { makeTraceDirectories } from '../../ctf/writer/trace-modes.js';
 import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession, Session } from '../session.js';
+import type { ChunkCloseAction } from '../../relay/relay-client.js';
 import { chunkStarted } from '../trace-chunk.js';
 
 async function makeFolder(session: Session, dir: string): Promise<void> {
@@ -103,10 +108,47 @@ export async function archivePending(session: Session): Promise<string[]> {
   return done;
 }
 
+/**
+ * A network session goes on in the relay's next trace chunk and its current one is closed with `action`; the
+ * relay's path of the closed chunk. The tracers' failures do not stop the others (the relay's books follow what
+ * did switch); the first is thrown once the chunk is closed.
+ */
+export async function rotateOnRelay(session: Session, action: ChunkCloseAction): Promise<string> {
+  const relay = session.relay!;
+  const now = new Date();
+  const id = await relay.createChunk(now);
+  const chunk = { id, creationTime: Math.floor(now.getTime() / 1000), closeAction: action };
+  let failure: unknown;
+  for (const state of session.domains.values()) {
+    if (!state.tracer?.rotate || state.channels.size === 0) continue;
+    try {
+      await state.tracer.rotate(chunk);
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  const path = await relay.closeChunk(now, action, id);
+  session.chunkId = id;
+  session.beginChunk('', now);
+  await chunkStarted(session);
+  if (failure !== undefined) {
+    const reason = isLttError(failure) || failure instanceof Error ? failure.message : String(failure);
+    throw new ControlError(action === 'delete' ? 'CLEAR_FAIL' : 'ROTATION_FAIL', `${action === 'delete' ? 'Clear' : 'Rotation'} failed: ${reason}`);
+  }
+  return path;
+}
+
 export async function rotateSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'rotate-session'>> {
-  if (session.inMemory || session.relay !== undefined) throw new ControlError('ROTATION_NOT_AVAILABLE');
+  if (session.inMemory || session.liveTimerUs > 0) throw new ControlError('ROTATION_NOT_AVAILABLE');
   if (!session.startedOnce) throw new ControlError('START_SESSION_ONCE');
   if (!session.active && session.rotatedSinceStop) throw new ControlError('ROTATION_MULTIPLE_AFTER_STOP');
+  if (session.relay !== undefined) {
+    const archive = await rotateOnRelay(session, 'move-to-completed');
+    if (!session.active) session.rotatedSinceStop = true;
+    ctx.log(`Session ${session.name}: trace chunk archived on the relay in ${archive}`);
+    const { host, controlPort, dataPort } = session.relay.target;
+    return { archive, relay: { host, controlPort, dataPort } };
+  }
   if (!session.outputPath) throw new ControlError('NO_SESSION_OUTPUT');
   const now = new Date();
   const tracers = [...session.domains.values()].filter((state) => state.tracer?.rotate && state.channels.size > 0);

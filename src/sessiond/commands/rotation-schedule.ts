@@ -31,6 +31,11 @@ function arm(ctx: DaemonContext, session: Session): void {
   const check = async (): Promise<void> => {
     if (session.destroyed) return disarmRotationSchedule(session);
     if (busy || !session.active) return;
+    if (session.relay?.error !== undefined) {
+      // The relay is gone (said once in the log): no rotation can succeed any more.
+      ctx.log(`Session ${session.name}: rotation schedule stopped: ${session.relay.error}`);
+      return disarmRotationSchedule(session);
+    }
     busy = true;
     try {
       await ctx.registry.withSession(session.name, async (s) => {
@@ -51,7 +56,7 @@ function arm(ctx: DaemonContext, session: Session): void {
 }
 
 function checkMode(session: LockedSession): void {
-  if (session.inMemory || session.relay !== undefined) throw new ControlError('ROTATION_NOT_AVAILABLE');
+  if (session.inMemory || session.liveTimerUs > 0) throw new ControlError('ROTATION_NOT_AVAILABLE');
 }
 
 export async function enableRotation(ctx: DaemonContext, rawArgs: unknown, session: LockedSession): Promise<CommandResult<'enable-rotation'>> {

@@ -4,7 +4,7 @@
 // and calls these methods to make the tracer do it; any LttError they throw reaches the user unchanged.
 
 import type { ChannelInfo, ProcessAttribute } from '../../control/messages.js';
-import type { RelaySinkTarget } from '../../relay/relay-sink.js';
+import type { RelayChunk, RelaySinkTarget } from '../../relay/relay-sink.js';
 
 export interface TracerChannelOptions {
   subbufSize: number;
@@ -64,16 +64,19 @@ export interface DomainTracer {
   regenerateStatedump?(): unknown;
   /**
    * `snapshot record` (snapshot sessions): what the channels hold now, written as this domain's part of a trace
-   * in `dir` (kernel/ or ust/ inside it), at most `maxBytes` (0: no limit); tracing goes on.
+   * in `to` (kernel/ or ust/ inside it; a network output: streamed into that relay session's snapshot chunk), at
+   * most `maxBytes` (0: no limit); tracing goes on.
    */
-  recordSnapshot?(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }>;
+  recordSnapshot?(to: string | RelaySinkTarget, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }>;
   /**
    * Session rotation: what was recorded so far is written out and its files closed (they form the chunk being
    * archived); recording goes on in `dir` (kernel/ or ust/ inside it), the next chunk's folder. Without `dir`
    * (rotation of an inactive session) the chunk ends with no successor yet: the daemon calls rotate(dir) again
-   * before the next start.
+   * before the next start. Network sessions: `next` is the relay's next chunk (the daemon created it), into
+   * which the consumers rotate their streams; they then close the old one with its close action (archive, or
+   * delete for clear).
    */
-  rotate?(dir: string | undefined): Promise<void>;
+  rotate?(next: string | RelayChunk | undefined): Promise<void>;
   /**
    * `clear`: what was recorded so far goes (the files of the current chunk, `dir`, start again empty; snapshot
    * sessions: the buffers kept for snapshots); recording goes on. Without `dir`: no chunk on disk to empty.

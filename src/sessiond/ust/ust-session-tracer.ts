@@ -36,6 +36,7 @@ import type { SessionConfig } from '../../ust/tracer.js';
 import { parseFilter } from '../../filter/parse-filter.js';
 import type { DomainTracer, TracerChannelOptions, TracerChannelStats, TracerEventSpec, TracerSessionOptions } from '../domains/domain-tracer.js';
 import type { App } from './registered-app.js';
+import { relayTraceSink, type RelayChunk, type RelaySinkTarget, type RelayTraceSink } from '../../relay/relay-sink.js';
 import { makeTraceDirectories } from '../../ctf/writer/trace-modes.js';
 import { folderDateTime, isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 
@@ -115,12 +116,16 @@ export class UstSessionTracer implements DomainTracer {
   /** Snapshot sessions: what exited apps handed over. */
   private readonly exited = new ExitedAppBuffers((name) => this.channel(name).options);
 
+  /** Network sessions: the relay session as apps join it (its current chunk follows rotations). */
+  private relay: RelaySinkTarget | undefined;
+
   constructor(
     private readonly registry: AppDirectory,
     private readonly options: TracerSessionOptions,
     private readonly log: (line: string) => void,
   ) {
     this.traceDir = options.traceDir;
+    this.relay = options.relay;
   }
 
   createChannel(name: string, options: TracerChannelOptions): void {
@@ -227,7 +232,7 @@ export class UstSessionTracer implements DomainTracer {
 
   /** The start messages for one app (one per recording channel); none if the app is not traced by this session. */
   private startFor(app: App): Array<{ start: AppSessionStart; run: AppRun }> {
-    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot && !this.options.relay) || !this.included(app)) return [];
+    if (this.recording.length === 0 || (!this.traceDir && !this.options.snapshot && !this.relay) || !this.included(app)) return [];
     // Another user's session on root's daemon traces that user's apps only (lttng-sessiond: per-uid access),
     // into folders created with their rights.
     const owner = this.options.owner;
@@ -243,7 +248,7 @@ export class UstSessionTracer implements DomainTracer {
     const run = ++keySeq;
     // Snapshot sessions: the folder is made in each snapshot's folder, at `snapshot record`. Network sessions:
     // the app streams to the relay itself (relay-output.ts), its folder made there.
-    if (this.options.snapshot || this.options.relay) {
+    if (this.options.snapshot || this.relay) {
       return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, '', name));
     }
     const traceDir = this.appFolder(this.traceDir, name, app);
@@ -315,7 +320,7 @@ export class UstSessionTracer implements DomainTracer {
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
       ...(o.tracefileSize > 0 ? { tracefileSize: o.tracefileSize, tracefileCount: o.tracefileCount } : {}),
       ...(this.options.snapshot ? { snapshot: true } : {}),
-      ...(this.options.relay ? { relay: { target: this.options.relay, tracePath: `ust/pid/${dirName}` } } : {}),
+      ...(this.relay ? { relay: { target: this.relay, tracePath: `ust/pid/${dirName}` } } : {}),
     };
     const run: AppRun = {
       app,
@@ -416,7 +421,11 @@ export class UstSessionTracer implements DomainTracer {
    * none) is shared equally by the apps. An app that does not answer in time is left out (logged); a size below
    * one packet per stream is LttError MAX_SIZE_INVALID.
    */
-  async recordSnapshot(dir: string, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }> {
+  async recordSnapshot(to: string | RelaySinkTarget, maxBytes: number): Promise<{ bytes: number; packets: number; streams: number }> {
+    // A network output: each app streams its part into the relay's snapshot chunk itself (no folder here).
+    const relay = typeof to === 'string' ? undefined : to;
+    const dir = typeof to === 'string' ? to : '';
+    const removeEmpty = (folder: string) => (relay ? Promise.resolve() : removeEmptyFolders(this.options.owner, folder));
     const handedOver = this.runsByApp((run) => this.exited.has(run.key), true);
     const byApp = this.runsByApp((run) => !run.forgotten && !handedOver.has(run.app));
     const apps = byApp.size + handedOver.size;
@@ -425,7 +434,7 @@ export class UstSessionTracer implements DomainTracer {
     let sizeError: LttError | undefined;
     let failure: string | undefined;
     const written = async (app: App, folder: string, m: { ok: boolean; bytes: number; packets: number; code?: string; reason?: string }) => {
-      if (m.ok && m.packets === 0) await removeEmptyFolders(this.options.owner, folder);
+      if (m.ok && m.packets === 0) await removeEmpty(folder);
       if (!m.ok) {
         if (m.code === 'MAX_SIZE_INVALID') sizeError ??= new LttError('MAX_SIZE_INVALID', m.reason ?? 'Invalid snapshot size');
         else failure ??= `app ${app.procname}-${app.pid}: ${m.reason ?? 'snapshot failed'}`;
@@ -436,6 +445,7 @@ export class UstSessionTracer implements DomainTracer {
       total.streams++;
     };
     const folderOf = (app: App, runs: AppRun[], forApp: boolean): string | undefined => {
+      if (relay) return '';
       const folder = this.appFolder(dir, runs[0]!.dirName, app, forApp);
       if (folder === undefined) failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
       return folder;
@@ -445,11 +455,12 @@ export class UstSessionTracer implements DomainTracer {
         const folder = folderOf(app, runs, true);
         if (folder === undefined) return;
         const request = `snapshot#${++keySeq}`;
-        app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share });
+        const streamed = relay ? { relay: { target: relay, tracePath: `ust/pid/${runs[0]!.dirName}` } } : {};
+        app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed });
         const m = await app.waitFor('snapshot-done', request, SNAPSHOT_ANSWER_TIMEOUT_MS);
         if (m?.type !== 'snapshot-done') {
           // Gone meanwhile (its folder stays empty: removed) or too slow: the snapshot misses it, say so.
-          if (app.closed) await removeEmptyFolders(this.options.owner, folder);
+          if (app.closed) await removeEmpty(folder);
           else failure ??= `app ${app.procname}-${app.pid} did not answer within ${SNAPSHOT_ANSWER_TIMEOUT_MS / 1000} s`;
           this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the snapshot`);
           return;
@@ -461,7 +472,11 @@ export class UstSessionTracer implements DomainTracer {
         if (folder === undefined) return;
         const held = this.exited.content(runs.map((r) => r.key))!;
         try {
-          await written(app, folder, { ok: true, ...(await writeHeldTrace(folder, this.options.owner, share, held.metadata, held.streams)) });
+          let sink: RelayTraceSink | undefined;
+          const out = relay ? () => (sink = relayTraceSink({ ...relay, tracePath: `ust/pid/${runs[0]!.dirName}` })) : folder;
+          const result = await writeHeldTrace(out, this.options.owner, share, held.metadata, held.streams);
+          if (sink?.error) throw sink.error;
+          await written(app, folder, { ok: true, ...result });
         } catch (error) {
           const e = error as Error & { code?: string };
           await written(app, folder, { ok: false, bytes: 0, packets: 0, reason: e.message, ...(e.code ? { code: e.code } : {}) });
@@ -477,7 +492,9 @@ export class UstSessionTracer implements DomainTracer {
    * Session rotation: every app recording now closes its files (the chunk being archived) and goes on in its
    * folder of `dir`; apps that join later write there too. Without `dir` (inactive session) only the latter.
    */
-  async rotate(dir: string | undefined): Promise<void> {
+  async rotate(next: string | RelayChunk | undefined): Promise<void> {
+    if (typeof next === 'object') return this.rotateOnRelay(next);
+    const dir = next;
     this.traceDir = dir ?? '';
     if (dir === undefined || !this.active) return;
     const byApp = this.runsByApp((run) => !run.final);
@@ -499,6 +516,28 @@ export class UstSessionTracer implements DomainTracer {
       }),
     );
     if (failure !== undefined) throw new LttError('ROTATION_FAIL', failure);
+  }
+
+  /**
+   * Network sessions: every app recording now rotates its relay streams into `chunk` (on its own connections);
+   * apps that join later join that chunk. An app that does not rotate is logged: its streams stay in the old
+   * chunk, which the relay then archives (or deletes) once that app's connection is gone.
+   */
+  private async rotateOnRelay(chunk: RelayChunk): Promise<void> {
+    const relay = this.relay!;
+    this.relay = { ...relay, session: { ...relay.session, chunkId: chunk.id } };
+    if (!this.active) return;
+    const byApp = this.runsByApp((run) => !run.final);
+    await Promise.all(
+      [...byApp].map(async ([app, runs]) => {
+        const request = `rotate#${++keySeq}`;
+        app.send({ type: 'rotate', sessionId: request, runs: runs.map((r) => r.key), dir: '', relayChunk: chunk });
+        const m = await app.waitFor('rotated', request, ROTATE_ANSWER_TIMEOUT_MS);
+        if (m?.type === 'rotated' && m.ok) return;
+        const why = m?.type === 'rotated' ? (m.reason ?? 'refused') : app.closed ? 'exited' : 'no answer';
+        this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not rotate on the relay: ${why}`);
+      }),
+    );
   }
 
   /**
