@@ -311,7 +311,6 @@ export class ControlConnection {
       name = bytes.subarray(0, bytes.indexOf(0)).toString('utf8');
       if (bytes.indexOf(0) !== nameLen - 1) throw new Drop('CREATE_TRACE_CHUNK name with a NUL inside', u32Reply(LTTNG_ERR_INVALID));
     }
-    session.ongoingRotation = true;
     const current = session.currentChunk;
     try {
       if (current !== undefined && !current.nameOverridden) current.renamePath(TMP_OLD_CHUNK);
@@ -326,7 +325,6 @@ export class ControlConnection {
       const invalid = isLttError(error) && error.code === 'RELAY_CHUNK';
       throw new Drop(`CREATE_TRACE_CHUNK ${id} refused: ${(error as Error).message}`, u32Reply(invalid ? LTTNG_ERR_INVALID : LTTNG_ERR_UNK));
     }
-    if (current === undefined) session.ongoingRotation = false;
     return u32Reply(LTTNG_OK);
   }
 
@@ -356,7 +354,6 @@ export class ControlConnection {
     try {
       if (current !== undefined && current !== chunk && !current.nameOverridden) {
         current.renamePath(command === ChunkCloseCommand.DELETE && !session.hasRotated ? '' : undefined);
-        session.ongoingRotation = false;
       }
       if ((command === undefined || command === ChunkCloseCommand.NO_OPERATION) && !chunk.nameOverridden) {
         chunk.renamePath(session.hasRotated ? undefined : '');

@@ -91,8 +91,6 @@ export class RelaySession implements StreamOwner {
   private readonly asClosing = {};
   /** A chunk was closed with MOVE_TO_COMPLETED: later chunks are named folders, closed ones archives. */
   hasRotated = false;
-  /** Between a CREATE_TRACE_CHUNK and the close of the chunk it replaced. */
-  ongoingRotation = false;
 
   constructor(
     readonly id: number,

@@ -138,6 +138,8 @@ export interface LiveRecording {
   reached(line: 'started' | 'stopping'): Promise<void>;
   go(): void;
   done: Promise<void>;
+  /** What the script printed so far. */
+  output(): string;
 }
 
 export function startLiveRecording(relay: Relay, session: string, iterations: number, liveUs: number, pauseUs: number, goFile: string, steps: StreamSteps = {}): LiveRecording {
@@ -169,6 +171,7 @@ export function startLiveRecording(relay: Relay, session: string, iterations: nu
       }),
     go: () => writeFileSync(goFile, ''),
     done,
+    output: () => out,
   };
 }
 

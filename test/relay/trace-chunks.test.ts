@@ -193,6 +193,7 @@ test('a live viewer across lttng clear keeps getting events', { skip, timeout: 3
       await new Promise((r) => setTimeout(r, 1500));
       recording.go();
       await recording.done;
+      assert.match(recording.output(), /^Session "liveclr" cleared$/m, recording.output());
       const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
       assert.equal(code, 0, err);
       const events = seen.split('\n').filter((l) => / texts:/.test(l)).length;
