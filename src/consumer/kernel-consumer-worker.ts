@@ -57,6 +57,10 @@ let tracing = false;
 let decoder: PageDecoder | undefined;
 const channels = new Map<number, WorkerChannel>();
 const threads = new ThreadTable();
+/** Since this start, the thread table holds /proc's threads (read only once contexts, filters or trackers need it:
+ * a /proc walk is about a sixth of start's CPU). */
+let seeded = false;
+let anyFilter = false;
 let trackers: TrackerEntries = [];
 /** Network sessions: why the relay is gone, once it is (reported even when no packet failed yet). */
 let relayError: string | undefined;
@@ -221,6 +225,7 @@ function setClassState(channelId: number, key: string, enabled: boolean, filters
   cls.enabled = enabled;
   if (cls.handler) {
     cls.handler.enabled = enabled;
+    if (filters !== null) anyFilter = true;
     if (filters === null) cls.handler.predicate = undefined;
     else {
       const names = cls.fields.map((f) => f.name);
@@ -228,6 +233,13 @@ function setClassState(channelId: number, key: string, enabled: boolean, filters
       cls.handler.predicate = preds.length === 1 ? preds[0] : (v, ctx) => preds.some((p) => p(v, ctx));
     }
   }
+}
+
+function seedThreadsIfNeeded(): void {
+  if (seeded || !tracing) return;
+  if (trackers.length === 0 && !anyFilter && ![...channels.values()].some((c) => c.def.contexts.length > 0)) return;
+  threads.seed();
+  seeded = true;
 }
 
 /** Statedump records go first in the first CPU's stream, stamped before tracing starts (streams stay ordered). */
@@ -267,21 +279,24 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       return req.updates.map((u) => {
         const id = addClass(req.channel, u.spec, u.format);
         setClassState(req.channel, u.spec.key, u.enabled, u.filters);
+        seedThreadsIfNeeded();
         return id;
       });
     }
     case 'trackers':
       trackers = req.entries;
+      seedThreadsIfNeeded();
       return undefined;
     case 'start': {
-      threads.seed();
+      tracing = true;
+      seeded = false;
+      seedThreadsIfNeeded();
       // As LTTng does: every stream's packet begins at start, before the statedump, so all streams cover the
       // same range (babeltrace2 --stream-intersection keeps the statedump) even on CPUs that record late.
       const t0 = monotonicNow();
       for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(t0);
       writeStatedump(req.statedumpChannels);
       for (const c of channels.values()) c.consumer.start();
-      tracing = true;
       return undefined;
     }
     case 'statedump':

@@ -170,6 +170,9 @@ export class KernelSession {
   private readonly uprobeGroup: string;
   /** The consumer worker, from the first start() to destroy(). */
   private consumer: KernelConsumerClient | undefined;
+  /** The worker thread, started with the first channel so that its start-up (loading its modules, about a
+   * tenth of a second of CPU) is not on `start`'s path; `start` opens the trace in it. */
+  private spareConsumer: KernelConsumerClient | undefined;
   private active = false;
   private everStarted = false;
   private destroyed = false;
@@ -237,6 +240,7 @@ export class KernelSession {
         name, id, attrs: { ...attrs }, instance, enabled: true, rules: [], contexts: [], classes: new Map(),
         pageSize, bufferPages: Math.ceil(perCpuKb * 1024 / pageSize),
       });
+      if (!this.consumer) this.spareConsumer ??= new KernelConsumerClient();
       return { subbufSize: pageSize, wantedSubbufSize: wanted, bytesPerCpu: perCpuBytes };
     } catch (err) {
       tracefs.rmdirInstance(instance);
@@ -629,7 +633,8 @@ export class KernelSession {
     const cpus = tracefs.cpuIds();
     const channels = [...this.channels.values()];
     for (const c of channels) c.contexts.forEach(contextField); // validated again before anything is created
-    const client = new KernelConsumerClient();
+    const client = this.spareConsumer ?? new KernelConsumerClient();
+    this.spareConsumer = undefined;
     try {
       await client.call({
         op: 'open',
@@ -726,6 +731,7 @@ export class KernelSession {
     if (this.active) await attempt(() => this.stop());
     // Closing the worker closes its pipes (an open pipe makes rmdir fail with EBUSY) and the trace.
     await attempt(() => this.consumer?.close());
+    await attempt(() => this.spareConsumer?.close());
     for (const c of this.channels.values()) {
       await attempt(() => {
         tracefs.writeText('tracing_on', '0', c.instance);

@@ -236,3 +236,18 @@ test('reclaimStale removes instances recorded by a dead daemon only', async () =
     tracefs.rmdirInstance(inst);
   }
 });
+
+test('a channel starts the consumer thread ahead of start; destroying a never-started session ends it', async () => {
+  const threads = (): number => fs.readdirSync('/proc/self/task').length;
+  const before = threads();
+  const dir = tmpDir('spare');
+  const s = await KernelSession.create({ sessionName: `test-spare-${process.pid}`, traceDir: dir, hostname: 'ltthost', creationTime: new Date() });
+  try {
+    await s.createChannel('c0', { ...KERNEL_CHANNEL_DEFAULTS });
+    assert.ok(threads() > before, 'the worker thread runs once a channel exists');
+  } finally {
+    await s.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(threads(), before, 'destroy ended the worker thread');
+});
