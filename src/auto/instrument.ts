@@ -83,8 +83,8 @@ const subscriptions: Subscription[] = [
     fn: ({ request, response, socket }) => {
       const req = response[kId] as number | undefined;
       if (req === undefined) return;
-      leaveRequest(response[kConn] as object | undefined, req);
       ev.requestEnd.emit(req, Number(response['statusCode'] ?? 0), bytesOut(socket, true) - (response[kBytes] as number), routeOf(request));
+      leaveRequest(response[kConn] as object | undefined, req);
     },
   },
   {

@@ -14,7 +14,8 @@ function event(name: string, fields: readonly FieldSpec[], level: number = LOG_L
 
 /** An HTTP server request was parsed: from here on the thread works for `req`. */
 export const requestStart = event('request_start', [int64('req'), string('method'), string('path')]);
-/** Its response finished (`route`: the framework's route pattern when it set one, else empty). */
+/** Its response finished (`route`: the framework's route pattern when it set one, else empty); the thread now
+ * works for no request (a node:ctx follows when it still works for another). */
 export const requestEnd = event('request_end', [int64('req'), uint16('status'), uint64('bytes'), string('route')]);
 /** The thread now runs callbacks of request `req` (0: of none), until the next one; its polls are not work. */
 export const context = event('ctx', [int64('req')], LOG_LEVELS.TRACE_DEBUG);

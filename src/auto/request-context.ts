@@ -5,7 +5,8 @@
 // Contract: `current` is the running callback's request id (0: none); `enterRequest(id)` makes a new request
 // current (the caller emitted its node:request_start, which the analysis counts as a ctx change) and tags the
 // running callback's resource (an HTTP server connection's parser) with it, so the parser's later callbacks
-// for that request need no event; `leaveRequest` takes that tag back. The async hook runs only while
+// for that request need no event; `leaveRequest` (after node:request_end, which the analysis counts as a
+// change to no request) takes that tag back. The async hook runs only while
 // `setTracking(true)`: off, ltt/auto costs no hook call per callback. node:ctx is emitted only when the
 // request changes: the analysis resumes a thread's last context after each poll of the event loop (it cuts
 // the poll out), so callbacks of one request in a row, in one loop turn or across several, cost no event.
@@ -38,8 +39,13 @@ export function newId(): number {
 
 export let current = 0;
 let tracking = false;
-/** The request of the last node:ctx (or request_start) this thread emitted. */
+/** The request of the last node:ctx (or request_start) this thread emitted (0 after a request_end). */
 let emitted = 0;
+/**
+ * The request that ended last: its late callbacks (the response's closing ticks) are shown as no request's,
+ * which they are to the analysis (it clips a request's work to its life), saving a ctx there and one back.
+ */
+let ended = 0;
 
 /** Makes `req` current; returns the resource of the callback that started it (for leaveRequest), if tagged. */
 export function enterRequest(req: number): object | undefined {
@@ -51,10 +57,16 @@ export function enterRequest(req: number): object | undefined {
   return r;
 }
 
-/** The connection's later callbacks (the next request's headers) are no longer `req`'s. */
+/**
+ * After `req`'s node:request_end, which the analysis counts as a change to no request: the connection's later
+ * callbacks (the next request's headers) are no longer `req`'s, and they need no node:ctx to say so.
+ */
 export function leaveRequest(resource: object | undefined, req: number): void {
   const r = resource as Tagged | undefined;
   if (r !== undefined && r[kReq] === req) r[kReq] = 0;
+  ended = req;
+  if (emitted === req) emitted = 0;
+  else if (emitted !== 0) context.emit(emitted);
 }
 
 // nextTick callbacks (most of a request's async resources) run in the loop turn that queued them, long before
@@ -90,8 +102,11 @@ const hook = createHook({
       req = r[kReq] ?? 0;
     }
     if (req !== emitted) {
-      emitted = req;
-      context.emit(req);
+      const shown = req === ended ? 0 : req;
+      if (shown !== emitted) {
+        emitted = shown;
+        context.emit(shown);
+      }
     }
     current = req;
     const op = r?.[kOp];
@@ -110,5 +125,6 @@ export function setTracking(on: boolean): void {
     hook.disable();
     current = 0;
     emitted = 0;
+    ended = 0;
   }
 }

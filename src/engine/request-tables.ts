@@ -7,7 +7,7 @@
 //     server request; one that never ended (the app was killed) has finished = false, end_ts NULL and dur up
 //     to the trace's last event;
 //   request_work(pid, req, tid, ts, end_ts): when a JS thread worked for a request (from node:ctx or
-//     node:request_start to the thread's next context change), clipped to the request's life, less the loop's
+//     node:request_start to the thread's next context change: node:request_end is one to no request), clipped to the request's life, less the loop's
 //     polls (epoll_wait): ltt/auto emits node:ctx only when the request changes, so a context suspended by a
 //     poll resumes when the poll returns;
 //   request_pool(pid, req, op, kind, ts, end_ts): its libuv thread-pool operations, submit to completion;
@@ -54,7 +54,8 @@ export async function buildRequestTables(conn: DuckDBConnection, hasEvent: (name
       ORDER BY s.ts;
     CREATE TEMP TABLE rq_ctx AS
       SELECT tid, COALESCE(pid, -1) AS pid, ts, req FROM ${from('node:ctx')} WHERE tid IS NOT NULL
-      UNION ALL SELECT tid, COALESCE(pid, -1), ts, req FROM ${from('node:request_start')} WHERE tid IS NOT NULL;
+      UNION ALL SELECT tid, COALESCE(pid, -1), ts, req FROM ${from('node:request_start')} WHERE tid IS NOT NULL
+      UNION ALL SELECT tid, COALESCE(pid, -1), ts, 0 FROM ${from('node:request_end')} WHERE tid IS NOT NULL;
     -- A poll suspends the thread's context (ord 2: after a ctx of the same instant); its return resumes it (ord 0).
     CREATE TEMP TABLE rq_marks AS
       SELECT tid, ts, ord, CASE ord WHEN 1 THEN pid WHEN 0 THEN COALESCE(last_pid, -1) ELSE -1 END AS pid,
