@@ -7,6 +7,7 @@
 //   /pool     the same file read on the libuv thread pool (fs.promises.readFile)
 //   /worker   20 ms of CPU time in a new worker thread
 //   /hang     never answers (a request left unfinished when the app is stopped)
+//   /ok       answers at once
 // `--backend` runs the second server itself.
 import http from 'node:http';
 import { execFile, spawn } from 'node:child_process';
@@ -79,6 +80,7 @@ if (!isMainThread) {
   });
   const routes = {
     '/cpu': async () => String(spin(20)),
+    '/ok': async () => 'ok',
     '/read': async () => String(readFileSync(file).length),
     '/timer': () => new Promise((resolve) => setTimeout(() => resolve('timer'), 30)),
     '/child': () => new Promise((resolve, reject) =>

@@ -74,6 +74,7 @@ describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
       for (const path of ['/cpu', '/read', '/child', '/fetch', '/pool', '/worker']) await get(path);
       // Many in flight at once: each timer callback must still find its own request.
       await Promise.all(Array.from({ length: 8 }, () => get('/timer')));
+      for (let i = 0; i < 10; i++) await get('/ok');
     } finally {
       app.kill('SIGTERM');
     }
@@ -129,6 +130,16 @@ describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
       if (of('node:ctx', req).some((c) => c.ns >= st.ns + 25_000_000n && c.tid === st.tid)) switchedBack++;
     }
     assert.ok(switchedBack >= timers.length - 1, `${switchedBack} of ${timers.length} timer callbacks found their request again`);
+  });
+
+  // Requests in a row on one connection cost no node:ctx: request_end hands the thread to no request, the
+  // response's late callbacks are shown as no request's, and so is the parsing of the next request's headers.
+  it('emits no node:ctx between requests in a row', () => {
+    const oks = starts('/ok');
+    assert.equal(oks.length, 10);
+    const last = of('node:request_end', num(oks[9]!.f['req']))[0]!;
+    const ctx = recs.filter((r) => r.name === 'node:ctx' && r.tid === oks[0]!.tid && r.ns > oks[0]!.ns && r.ns < last.ns);
+    assert.ok(ctx.length <= 2, `${ctx.length} node:ctx among 10 requests in a row`);
   });
 
   it('attributes thread-pool work, a child process, a fetch (connect, lookup) and a worker to their request', () => {
