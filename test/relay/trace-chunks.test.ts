@@ -158,9 +158,11 @@ test('lttng clear: the session folder holds what was recorded after it; a relay 
   const cleared = await underBothRelays(work, 'clr', { steps: 'app clear app' });
   assert.match(cleared.ltt.printed, /^Waiting for clear of session "clr"\.+\nSession "clr" cleared\n$/);
   assert.deepEqual(readdirSync(cleared.ltt.session), ['ust'], 'no chunk folder left over');
-  // The texts app's seqtext and str2 values after a clear vary from run to run (two runs to lttng-relayd differ
-  // there too): they are left out of the comparison.
-  const unstable = (text: string) => text.replace(/seqtext = "(?:[^"\\]|\\.)*"|str2 = "(?:[^"\\]|\\.)*"/g, '');
+  // After a clear, babeltrace2 prints other texts for the texts app's empty and shrinking text fields from run to
+  // run (two runs to lttng-relayd differ too: what it shows is left over from what it decoded before in the
+  // stream, and where the clear cut the stream is timing): texts are left out of this comparison; the numbers,
+  // the events and their order stay. sameTraces still checks ltt view against babeltrace2 on each, unmasked.
+  const unstable = (text: string) => text.replace(/"(?:[^"\\]|\\.)*"/g, '""');
   assert.deepEqual(sameTraces(cleared, unstable), [ITERATIONS], 'only the second run of the app');
 
   const refused = await underBothRelays(work, 'noclr', { steps: 'app clear app' }, ['-x']);
