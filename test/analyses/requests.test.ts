@@ -10,14 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CLI_MAIN, LttTestEnv, run, sleep, type RunResult } from '../cli/ltt-test-env.js';
-import { REPO_ROOT } from '../repo-paths.js';
 import type { RequestBreakdown, RequestsResult } from '../../src/analyses/requests.js';
+import { enableRequestEvents, startRoutesApp } from '../auto/routes-app.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
-const AUTO = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'auto', 'index.js')).href;
-const APP = join(REPO_ROOT, 'examples', 'auto-routes.mjs');
 const ROUTES = ['/cpu', '/read', '/timer', '/child', '/fetch', '/pool', '/worker'];
 const PER_ROUTE = 6;
 const MS = 1e6;
@@ -40,27 +37,11 @@ describe('ltt analyze requests', { skip, timeout: 900_000 }, () => {
     env = new LttTestEnv();
     trace = join(env.root, 'trace');
     await ltt('create', 'requests', '-o', trace);
-    await ltt('enable-channel', '-k', '--subbuf-size=8M', 'chan1');
-    await ltt('enable-event', '-k', '-c', 'chan1', 'sched_switch,sched_waking,sched_wakeup,sched_process_fork,sched_process_exit,lttng_statedump_process_state');
-    await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', '-a');
-    await ltt('enable-channel', '-u', '--subbuf-size=1M', 'uchan');
-    await ltt('enable-event', '-u', '-c', 'uchan', 'node:*');
-    await ltt('add-context', '-u', '-c', 'uchan', '-t', 'vpid', '-t', 'vtid');
+    await enableRequestEvents(ltt);
 
-    app = spawn('taskset', ['-c', '0', process.execPath, '--import', AUTO, APP], { env: env.env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<number | null>((resolve) => app!.once('exit', (code) => resolve(code)));
-    const port = await new Promise<number>((resolve, reject) => {
-      let text = '';
-      const timer = setTimeout(() => reject(new Error('the app did not listen')), 60_000);
-      app!.stdout!.on('data', (d: Buffer) => {
-        text += d.toString();
-        const m = /listening (\d+)/.exec(text);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-    });
+    const started = await startRoutesApp(env.env, ['taskset', '-c', '0']);
+    app = started.app;
+    const { port, exited } = started;
     const get = async (path: string): Promise<void> => {
       const r = await fetch(`http://127.0.0.1:${port}${path}`);
       const body = await r.text();

@@ -6,37 +6,20 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { events, openTrace, type PlainEvent } from '../../src/ctf/index.js';
 import { ROOT, cleanup, tempDir, traceDirOf } from '../ust/helpers.js';
+import { startRoutesApp, type RoutesApp } from './routes-app.js';
 
 const AUTO = join(ROOT, 'dist', 'src', 'auto', 'index.js');
-const APP = join(ROOT, 'examples', 'auto-routes.mjs');
 const ISOLATED = { LTT_RUNDIR: '/nonexistent/ltt-test-no-daemon' };
 
 /** Starts the routes app traced into OUT; resolves with its port once it listens. */
-function startApp(out: string): Promise<{ app: ChildProcess; port: number; exited: Promise<number | null> }> {
-  const app = spawn(process.execPath, ['--import', pathToFileURL(AUTO).href, APP], {
-    cwd: ROOT,
-    env: { ...process.env, ...ISOLATED, LTT_UST_OUTPUT: out, LTT_UST_CONTEXTS: 'vpid,vtid' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error('the app did not listen')), 60_000);
-    app.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /listening (\d+)/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ app, port: Number(m[1]), exited });
-      }
-    });
-  });
+function startApp(out: string): Promise<RoutesApp> {
+  return startRoutesApp({ ...process.env, ...ISOLATED, LTT_UST_OUTPUT: out, LTT_UST_CONTEXTS: 'vpid,vtid' });
 }
 
 type Fields = Record<string, unknown>;

@@ -6,22 +6,19 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { CLI_MAIN, EXEC_ARGV, LttTestEnv, run, sleep, type RunResult } from '../cli/ltt-test-env.js';
-import { REPO_ROOT } from '../repo-paths.js';
 import type { RequestBreakdown, RequestsResult } from '../../src/analyses/requests.js';
 import { CHROMIUM, openPage, startWeb, stopWeb, type WebProcess } from './web-helpers.js';
+import { enableRequestEvents, startRoutesApp } from '../auto/routes-app.js';
 
 declare const window: any;
 declare const document: any;
 
 const skip = !existsSync(CHROMIUM) ? 'chromium is not installed' : process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
-const AUTO = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'auto', 'index.js')).href;
-const APP = join(REPO_ROOT, 'examples', 'auto-routes.mjs');
 /** Asked one after the other: each request's slice is its own. */
 const ASKED = ['/cpu', '/timer', '/read', '/cpu', '/timer', '/nope'];
 
@@ -47,22 +44,10 @@ describe('ltt web shows ltt/auto requests', { skip, timeout: 1_200_000 }, () => 
     env.env['LTT_CACHE'] = join(env.root, 'cache');
     trace = join(env.root, 'trace');
     await ltt('create', 'webreq', '-o', trace);
-    await ltt('enable-channel', '-k', '--subbuf-size=8M', 'chan1');
-    await ltt('enable-event', '-k', '-c', 'chan1', 'sched_switch,sched_waking,sched_wakeup,sched_process_fork,sched_process_exit,lttng_statedump_process_state');
-    await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', '-a');
-    await ltt('enable-channel', '-u', '--subbuf-size=1M', 'uchan');
-    await ltt('enable-event', '-u', '-c', 'uchan', 'node:*');
-    await ltt('add-context', '-u', '-c', 'uchan', '-t', 'vpid', '-t', 'vtid');
-    app = spawn(process.execPath, ['--import', AUTO, APP], { env: env.env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<number | null>((resolve) => app!.once('exit', (code) => resolve(code)));
-    const port = await new Promise<number>((resolve, reject) => {
-      let text = '';
-      const timer = setTimeout(() => reject(new Error('the app did not listen')), 60_000);
-      app!.stdout!.on('data', (d: Buffer) => {
-        const m = /listening (\d+)/.exec((text += d.toString()));
-        if (m) (clearTimeout(timer), resolve(Number(m[1])));
-      });
-    });
+    await enableRequestEvents(ltt);
+    const started = await startRoutesApp(env.env);
+    app = started.app;
+    const { port, exited } = started;
     const get = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).text();
     for (const path of ASKED) await get(path);
     await ltt('start');
