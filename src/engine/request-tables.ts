@@ -3,9 +3,10 @@
 // Contract: pid is -1 where the trace cannot tell it (no vpid context, no kernel thread of that tid).
 // buildRequestTables(conn, hasEvent) runs after the kernel tables exist (syscalls for the event
 // loop's polls, threads for pids). It makes, empty when the trace has no node:request_start:
-//   requests(pid, req, tid, start_ts, end_ts, dur, finished, method, path, route, status, bytes): one row per
-//     server request; one that never ended (the app was killed) has finished = false, end_ts NULL and dur up
-//     to the trace's last event;
+//   requests(pid, req, tid, start_ts, end_ts, dur, finished, method, path, route, status, bytes, lane): one row
+//     per server request; one that never ended (the app was killed) has finished = false, end_ts NULL and dur up
+//     to the trace's last event; lane: the lowest of its thread's lanes free when it started (an event loop
+//     serves many requests at once: overlapping ones on one thread never share a lane, as slices' depths);
 //   request_work(pid, req, tid, ts, end_ts): when a JS thread worked for a request (from node:ctx or
 //     node:request_start to the thread's next context change: node:request_end is one to no request), clipped to the request's life, less the loop's
 //     polls (epoll_wait): ltt/auto emits node:ctx only when the request changes, so a context suspended by a
@@ -15,6 +16,7 @@
 //   request_children(pid, req, ts, child_pid, file) and request_workers(pid, req, ts, thread_id, tid).
 
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { ColumnAppender } from './column-appender.js';
 import { sqlIdentifier } from './run-sql.js';
 
 /** Each node event a table reads, with the columns its view has (typed, for an empty stand-in). */
@@ -52,6 +54,7 @@ export async function buildRequestTables(conn: DuckDBConnection, hasEvent: (name
       FROM ${from('node:request_start')} s
       LEFT JOIN ${from('node:request_end')} e ON COALESCE(e.pid, -1) = COALESCE(s.pid, -1) AND e.req = s.req
       ORDER BY s.ts;
+    ALTER TABLE requests ADD COLUMN lane INTEGER DEFAULT 0;
     CREATE TEMP TABLE rq_ctx AS
       SELECT tid, COALESCE(pid, -1) AS pid, ts, req FROM ${from('node:ctx')} WHERE tid IS NOT NULL
       UNION ALL SELECT tid, COALESCE(pid, -1), ts, req FROM ${from('node:request_start')} WHERE tid IS NOT NULL
@@ -92,4 +95,35 @@ export async function buildRequestTables(conn: DuckDBConnection, hasEvent: (name
       ORDER BY w.ts;
     DROP TABLE rq_marks; DROP TABLE rq_ctx;
   `);
+  await assignLanes(conn);
+}
+
+/**
+ * Each request's lane on its thread, greedily (interval partitioning: the fewest lanes for a thread's
+ * overlapping requests). Sequential by nature, so in JS over the requests in start order, not in SQL.
+ */
+async function assignLanes(conn: DuckDBConnection): Promise<void> {
+  const reader = await conn.runAndReadAll('SELECT rowid, tid, start_ts, dur FROM requests WHERE tid IS NOT NULL ORDER BY tid, start_ts, rowid');
+  const rows = reader.getRows();
+  await conn.run('CREATE TEMP TABLE rq_lanes (rid BIGINT, lane INTEGER)');
+  const out = await ColumnAppender.create(conn, 'rq_lanes', [{ name: 'rid', kind: 'int64' }, { name: 'lane', kind: 'int32' }], true);
+  let tid: unknown;
+  /** Per lane of the current thread, when its last request ends. */
+  let ends: bigint[] = [];
+  let any = false;
+  for (const [rid, t, start, dur] of rows) {
+    if (t !== tid) [tid, ends] = [t, []];
+    const b = BigInt(start as bigint);
+    let lane = ends.findIndex((e) => e <= b);
+    if (lane < 0) lane = ends.length;
+    ends[lane] = b + BigInt(dur as bigint);
+    if (lane === 0) continue;
+    out.setInt(0, rid as bigint);
+    out.setInt(1, lane);
+    out.endRow();
+    any = true;
+  }
+  out.close();
+  if (any) await conn.run('UPDATE requests SET lane = l.lane FROM rq_lanes l WHERE requests.rowid = l.rid');
+  await conn.run('DROP TABLE rq_lanes');
 }

@@ -18,7 +18,7 @@ import { OutputWriter } from '../view/output-writer.js';
 import { PrettySink } from '../view/pretty-sink.js';
 import { parseViewArgs } from '../view/view-args.js';
 import type { EventDetail } from './protocol.js';
-import { ustEvents, type TraceShape } from './timeline-queries.js';
+import { MAX_LANES, ustEvents, type TraceShape } from './timeline-queries.js';
 
 export const DETAIL_KINDS = ['cpu', 'state', 'syscall', 'irq', 'ust', 'request', 'id'] as const;
 export type DetailKind = (typeof DETAIL_KINDS)[number];
@@ -31,6 +31,8 @@ export interface DetailRequest {
   readonly t: number;
   /** How far (ns) an instant or a short slice may be from t and still be the one clicked. */
   readonly tol: number;
+  /** A request's lane on its thread (timeline-queries MAX_LANES: the last holds every deeper one). */
+  readonly lane?: number;
 }
 
 /** The row of a slice table covering the absolute time `abs`, else the nearest within tol ns, by column name. */
@@ -107,7 +109,8 @@ export async function eventDetail(conn: DuckDBConnection, shape: TraceShape, req
       break;
     }
     case 'request': {
-      slice = await sliceAt(conn, '(SELECT * EXCLUDE (start_ts), start_ts AS ts FROM requests)', `tid = ${key}`, abs, req.tol);
+      const lane = req.lane === undefined ? '' : ` AND least(lane, ${MAX_LANES - 1}) = ${Math.trunc(req.lane)}`;
+      slice = await sliceAt(conn, '(SELECT * EXCLUDE (start_ts), start_ts AS ts FROM requests)', `tid = ${key}${lane}`, abs, req.tol);
       if (!slice) break;
       title = `${show(slice['method'])} ${show(slice['path'])} in ${await threadName(key)}`;
       event = await eventAt(conn, `e.ts = ${slice['ts']} AND e.tid = ${key} AND e.name = 'node:request_start'`);

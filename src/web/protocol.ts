@@ -39,7 +39,8 @@ export interface FirstScreen {
 export interface ProcessInfo {
   readonly pid: number;
   readonly name: string;
-  readonly threads: readonly { tid: number; name: string }[];
+  /** lanes: how many request lanes the thread's row needs (absent: one). */
+  readonly threads: readonly { tid: number; name: string; lanes?: number }[];
 }
 
 export interface LostSpan {
@@ -60,6 +61,8 @@ export interface Slices {
   readonly dur: number[];
   readonly val: number[];
   readonly n: number[];
+  /** The lane of the track each slice is drawn in (requests: overlapping ones on a thread), when it has lanes. */
+  readonly lane?: number[];
 }
 
 /** GET /api/tracks?b=&e=&px=&tids=: levels of detail of the visible range for the visible tracks. */

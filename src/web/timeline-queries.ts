@@ -58,9 +58,18 @@ export async function traceShape(conn: DuckDBConnection): Promise<TraceShape> {
     proc.ns += Number(ns);
     proc.threads.push({ tid: Number(tid), name: String(name), ns: Number(ns) });
   }
+  const lanes = new Map<number, number>();
+  if (hasRequests) {
+    const r = await runSql(conn, `SELECT tid, max(lane) + 1 FROM requests WHERE tid IS NOT NULL AND lane > 0 GROUP BY tid`);
+    for (const [tid, n] of r.rows) lanes.set(Number(tid), Math.min(MAX_LANES, Number(n)));
+  }
   const processes = [...byPid.values()]
     .sort((x, y) => y.ns - x.ns || x.pid - y.pid)
-    .map((p) => ({ pid: p.pid, name: p.name, threads: p.threads.sort((x, y) => y.ns - x.ns || x.tid - y.tid).map(({ tid, name }) => ({ tid, name })) }));
+    .map((p) => ({
+      pid: p.pid,
+      name: p.name,
+      threads: p.threads.sort((x, y) => y.ns - x.ns || x.tid - y.tid).map(({ tid, name }) => (lanes.has(tid) ? { tid, name, lanes: lanes.get(tid)! } : { tid, name })),
+    }));
   const lost = (await runSql(conn, 'SELECT begin_ts, end_ts, kind, count, stream FROM lost ORDER BY begin_ts')).rows.map(([lb, le, kind, count, stream]) => ({
     begin: lb === null ? 0 : rel(lb),
     end: le === null ? (lb === null ? 0 : rel(lb)) : rel(le),
@@ -85,6 +94,9 @@ export interface TrackRequest {
   readonly tids: readonly number[];
 }
 
+/** Request lanes a thread row shows at most: deeper overlaps share the last one (merged as any short slices). */
+export const MAX_LANES = 4;
+
 /** A request's label: METHOD PATH STATUS (`unfinished` for one the trace ends in). */
 const REQUEST_LABEL = `COALESCE(method, '?') || ' ' || COALESCE(path, '?') || ' ' || CASE WHEN finished THEN COALESCE(CAST(status AS VARCHAR), '?') ELSE 'unfinished' END`;
 
@@ -92,8 +104,8 @@ const REQUEST_LABEL = `COALESCE(method, '?') || ' ' || COALESCE(path, '?') || ' 
 const hasSource = (name: SourceName, shape: TraceShape): boolean => (name === 'ust' ? shape.hasUst : name === 'requests' ? shape.hasRequests : true);
 
 /**
- * The timeline's slice sources: key, ts (absolute), dur, val. Thread sources are filtered by the tids asked
- * for. `sorted`: the table is stored in time order, so a time bound skips the rest of it.
+ * The timeline's slice sources: key, ts (absolute), dur, val, and `lane` for those with `lanes` (slices of
+ * one key in different lanes are never merged). Thread sources are filtered by the tids asked for.
  */
 const SOURCES = {
   cpus: { sql: 'SELECT cpu AS key, ts, dur, tid AS val FROM sched', threads: false },
@@ -101,9 +113,12 @@ const SOURCES = {
   syscalls: { sql: 'SELECT tid AS key, ts, dur, name AS val FROM syscalls', threads: true },
   irqs: { sql: 'SELECT cpu AS key, ts, dur, irq AS val FROM irqs UNION ALL SELECT cpu, ts, dur, -1 - vec FROM softirqs', threads: false },
   ust: { sql: ustEvents('e.tid AS key, e.ts, 0::BIGINT AS dur, e.name AS val'), threads: true },
-  requests: { sql: `SELECT tid AS key, start_ts AS ts, dur, ${REQUEST_LABEL} AS val FROM requests WHERE tid IS NOT NULL`, threads: true },
+  requests: { sql: `SELECT tid AS key, start_ts AS ts, dur, ${REQUEST_LABEL} AS val, least(lane, ${MAX_LANES - 1}) AS lane FROM requests WHERE tid IS NOT NULL`, threads: true, lanes: true },
 } as const;
 type SourceName = keyof typeof SOURCES;
+
+/** `, lane` for a source with lanes (selected and grouped by), else nothing. */
+const laneOf = (name: SourceName): string => ('lanes' in SOURCES[name] ? ', lane' : '');
 
 /** Slices per track the whole trace is cut into for the precomputed level (ns per bucket: duration / this). */
 const LEVEL_BUCKETS = 16384;
@@ -119,17 +134,18 @@ async function buildLevels(conn: DuckDBConnection, shape: TraceShape, temp: bool
   const table = `CREATE OR REPLACE ${temp ? 'TEMP ' : ''}TABLE`;
   for (const name of Object.keys(SOURCES) as SourceName[]) {
     if (!hasSource(name, shape)) continue;
+    const lane = laneOf(name);
     await conn.run(`
       ${table} lod_long_${name} AS SELECT * FROM (${SOURCES[name].sql}) WHERE dur >= ${shape.bucket} ORDER BY ts;
       ${table} lod_level_${name} AS
-        SELECT key, min(ts) AS ts, max(ts + dur) - min(ts) AS dur, arg_max(val, dur) AS val, max(dur) AS vdur, count(*) AS n
-        FROM (${SOURCES[name].sql}) WHERE dur < ${shape.bucket} GROUP BY key, (ts - ${shape.origin}) // ${shape.bucket} ORDER BY ts;
+        SELECT key, min(ts) AS ts, max(ts + dur) - min(ts) AS dur, arg_max(val, dur) AS val, max(dur) AS vdur, count(*) AS n${lane}
+        FROM (${SOURCES[name].sql}) WHERE dur < ${shape.bucket} GROUP BY key${lane}, (ts - ${shape.origin}) // ${shape.bucket} ORDER BY ts;
     `);
   }
 }
 
 /** Where the timeline's layout, precomputed level and first screen are kept: name a new one when any changes. */
-const SHAPE_TABLE = 'web_shape_3';
+const SHAPE_TABLE = 'web_shape_4';
 
 /**
  * The first screen's answer, computed with the level: the whole trace at FIRST_PX pixels for the first
@@ -166,34 +182,37 @@ export async function keptShape(conn: DuckDBConnection): Promise<{ shape: TraceS
 /** One source's slices over [b, e] at q ns per pixel: those at least q long as they are, others merged per pixel. */
 function lodSql(name: SourceName, shape: TraceShape, b: bigint, e: bigint, q: number, keys: string): string {
   const src = SOURCES[name];
+  const lane = laneOf(name);
   const overlaps = `ts <= ${e} AND ts + dur >= ${b}`;
   const inKeys = src.threads ? ` AND key IN (${keys})` : '';
   const rows =
     q >= shape.bucket
-      ? `SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM lod_long_${name} WHERE ${overlaps}${inKeys}
-         UNION ALL SELECT key, ts, dur, val, vdur, n FROM lod_level_${name} WHERE ${overlaps}${inKeys}`
-      : `SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM lod_long_${name} WHERE ${overlaps}${inKeys}
-         UNION ALL SELECT key, ts, dur, val, dur AS vdur, 1 AS n FROM (${src.sql})
+      ? `SELECT key, ts, dur, val, dur AS vdur, 1 AS n${lane} FROM lod_long_${name} WHERE ${overlaps}${inKeys}
+         UNION ALL SELECT key, ts, dur, val, vdur, n${lane} FROM lod_level_${name} WHERE ${overlaps}${inKeys}`
+      : `SELECT key, ts, dur, val, dur AS vdur, 1 AS n${lane} FROM lod_long_${name} WHERE ${overlaps}${inKeys}
+         UNION ALL SELECT key, ts, dur, val, dur AS vdur, 1 AS n${lane} FROM (${src.sql})
          WHERE dur < ${shape.bucket} AND ts >= ${b - BigInt(shape.bucket)} AND ${overlaps}${inKeys}`;
   return `WITH s AS (${rows})
-    SELECT key, (ts - ${shape.origin})::DOUBLE AS ts, dur::DOUBLE AS dur, val, n FROM s WHERE dur >= ${q} AND n = 1
+    SELECT key, (ts - ${shape.origin})::DOUBLE AS ts, dur::DOUBLE AS dur, val, n${lane} FROM s WHERE dur >= ${q} AND n = 1
     UNION ALL
-    SELECT key, (min(ts) - ${shape.origin})::DOUBLE, (max(ts + dur) - min(ts))::DOUBLE, arg_max(val, vdur), sum(n)
-    FROM s WHERE dur < ${q} OR n > 1 GROUP BY key, (ts - ${b}) // ${q}
+    SELECT key, (min(ts) - ${shape.origin})::DOUBLE, (max(ts + dur) - min(ts))::DOUBLE, arg_max(val, vdur), sum(n)${lane}
+    FROM s WHERE dur < ${q} OR n > 1 GROUP BY key${lane}, (ts - ${b}) // ${q}
     ORDER BY 1, 2`;
 }
 
-/** Rows as columns; `label` turns a text val into an index in `names`. */
+/** Rows as columns (a sixth one is the lane); `label` turns a text val into an index in `names`. */
 function columns(rows: unknown[][], label?: (v: unknown) => number): Slices {
+  const lane: number[] = [];
   const out: Slices = { key: [], ts: [], dur: [], val: [], n: [] };
-  for (const [key, ts, dur, val, n] of rows) {
+  for (const [key, ts, dur, val, n, l] of rows) {
     out.key.push(Number(key));
     out.ts.push(Number(ts));
     out.dur.push(Number(dur));
     out.val.push(label ? label(val) : Number(val));
     out.n.push(Number(n));
+    if (l !== undefined) lane.push(Number(l));
   }
-  return out;
+  return lane.length > 0 ? { ...out, lane } : out;
 }
 
 export async function trackData(conn: DuckDBConnection, shape: TraceShape, req: TrackRequest): Promise<Tracks> {

@@ -116,7 +116,8 @@ async function answer(opts: WebServerOptions, exposedAt: string | undefined, req
       const { DETAIL_KINDS, eventDetail } = await import('./event-detail.js');
       const kind = p.get('kind') as DetailKind;
       if (!DETAIL_KINDS.includes(kind)) throw new LttError('WEB_BAD_REQUEST', `kind: one of ${DETAIL_KINDS.join(', ')}`);
-      return json(res, 200, await eventDetail(conn, shape, { kind, key: num(p, 'key'), t: num(p, 't'), tol: Math.max(0, Number(p.get('tol') ?? 0)) }));
+      const lane = p.has('lane') ? { lane: num(p, 'lane') } : {};
+      return json(res, 200, await eventDetail(conn, shape, { kind, key: num(p, 'key'), t: num(p, 't'), tol: Math.max(0, Number(p.get('tol') ?? 0)), ...lane }));
     }
     case '/api/range': {
       const { rangeAnalyses } = await import('./range-analyses.js');

@@ -2,7 +2,8 @@
 // Node server (examples/auto-routes.mjs under `node --import ltt/auto`) recorded by the real CLI and daemon
 // while the test asks it a few requests. The page's request slices must be `ltt analyze requests`'s requests
 // (run as a command): as many, on the same threads, from the same start to the same end, labelled METHOD
-// PATH STATUS; a click on one shows its breakdown with the analysis's numbers; a dragged range counts them.
+// PATH STATUS, requests served at once in lanes of their own; a click on one (in any lane) shows its
+// breakdown with the analysis's numbers; a dragged range counts them.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +22,9 @@ declare const document: any;
 const skip = !existsSync(CHROMIUM) ? 'chromium is not installed' : process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
 /** Asked one after the other: each request's slice is its own. */
 const ASKED = ['/cpu', '/timer', '/read', '/cpu', '/timer', '/nope'];
+/** Asked at once, each on its own connection: the event loop serves them overlapping (30 ms timers). */
+const AT_ONCE = ['/timer', '/timer', '/timer'];
+const COUNT = ASKED.length + AT_ONCE.length;
 
 describe('ltt web shows ltt/auto requests', { skip, timeout: 1_200_000 }, () => {
   let env: LttTestEnv;
@@ -53,6 +57,7 @@ describe('ltt web shows ltt/auto requests', { skip, timeout: 1_200_000 }, () => 
     await ltt('start');
     await sleep(300);
     for (const path of ASKED) await get(path);
+    await Promise.all(AT_ONCE.map(get));
     await sleep(300);
     await ltt('stop');
     app.kill('SIGTERM');
@@ -63,7 +68,7 @@ describe('ltt web shows ltt/auto requests', { skip, timeout: 1_200_000 }, () => 
     assert.equal(r.code, 0, r.stderr);
     // Its times are ns since the epoch, more digits than a double holds: read as text.
     result = JSON.parse(r.stdout.replace(/"startTs": (\d+)/g, '"startTs": "$1"')) as RequestsResult;
-    assert.equal(result.count, ASKED.length, 'the analysis finds every request');
+    assert.equal(result.count, COUNT, 'the analysis finds every request');
 
     browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
     web = await startWeb(env, [trace]);
@@ -87,19 +92,47 @@ describe('ltt web shows ltt/auto requests', { skip, timeout: 1_200_000 }, () => 
     return [b - (e - b) / 10, e + (e - b) / 10];
   };
 
-  it("draws `ltt analyze requests`'s requests on their threads: count, thread, start, end, label", async () => {
+  /** Each request's lane: the lowest no earlier-started request of its thread still holds when it starts. */
+  const lanesOf = (all: readonly RequestBreakdown[]): Map<RequestBreakdown, number> => {
+    const out = new Map<RequestBreakdown, number>();
+    const ends = new Map<number, number[]>();
+    for (const r of [...all].sort((x, y) => startOf(x) - startOf(y))) {
+      const e = ends.get(r.tid) ?? [];
+      ends.set(r.tid, e);
+      let lane = e.findIndex((end) => end <= startOf(r));
+      if (lane < 0) lane = e.length;
+      e[lane] = startOf(r) + r.wallNs;
+      out.set(r, lane);
+    }
+    return out;
+  };
+
+  it("draws `ltt analyze requests`'s requests on their threads: count, thread, start, end, label, overlapping ones in lanes", async () => {
     assert.equal(await page.evaluate(() => window.lttWeb.info.hasRequests), true);
+    const lanes = lanesOf(result.slowest);
+    assert.ok(Math.max(...lanes.values()) >= 1, 'the requests asked at once overlap on the thread that served them');
     const tids = [...new Set(result.slowest.map((r) => r.tid))];
     for (const tid of tids) {
       await page.evaluate((b, e, t) => window.lttWeb.view(b, e, t), ...span(), tid);
-      const shown = (await page.evaluate((t) => window.lttWeb.requests(t), tid)) as [number, number, string, number][];
+      const shown = (await page.evaluate((t) => window.lttWeb.requests(t), tid)) as [number, number, string, number, number][];
       const want = result.slowest
         .filter((r) => r.tid === tid)
-        .map((r) => [startOf(r), startOf(r) + r.wallNs, label(r), 1])
+        .map((r) => [startOf(r), startOf(r) + r.wallNs, label(r), 1, lanes.get(r)!])
         .sort((x, y) => (x[0] as number) - (y[0] as number));
       assert.deepEqual(shown.sort((x, y) => x[0] - y[0]), want, `thread ${tid}`);
     }
     await page.screenshot({ path: join(env.root, 'web-requests.png') });
+  });
+
+  it('a click in a lower lane shows the request drawn there', async () => {
+    const lanes = lanesOf(result.slowest);
+    const r = [...lanes].find(([, lane]) => lane === 1)![0];
+    const start = startOf(r);
+    await page.evaluate((b, e, t) => window.lttWeb.view(b, e, t), start - r.wallNs / 4, start + r.wallNs * 1.25, r.tid);
+    const at = await page.evaluate((t, x) => window.lttWeb.where('thread', t, x), r.tid, start + r.wallNs / 2);
+    const box = (await (await page.$('#timeline'))!.boundingBox())!;
+    await page.mouse.click(box.x + at.x, box.y + at.y + 37 + 14);
+    await page.waitForFunction((req) => [...document.querySelectorAll('#detail table.fields tr')].some((tr: any) => tr.textContent === `req${req}`), { timeout: 60_000 }, String(r.req));
   });
 
   it("shows a clicked request's fields and breakdown as `ltt analyze requests` computes it", async () => {
@@ -130,7 +163,7 @@ describe('ltt web shows ltt/auto requests', { skip, timeout: 1_200_000 }, () => 
     await page.mouse.move(box.x + box.width - 2, box.y + 60, { steps: 5 });
     await page.mouse.up();
     await page.waitForSelector('#range-requests', { timeout: 120_000 });
-    assert.match(await page.$eval('#range-requests', (e) => e.textContent ?? ''), new RegExp(`^Requests: ${ASKED.length} `));
+    assert.match(await page.$eval('#range-requests', (e) => e.textContent ?? ''), new RegExp(`^Requests: ${COUNT} `));
     const rows = await page.$$eval('#range table.requests tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent ?? ''));
     assert.deepEqual(rows.sort(), result.slowest.map(label).sort());
   });

@@ -40,12 +40,12 @@ const lttWeb = {
     if (d) for (let i = 0; i < d.ust.key.length; i++) if (d.ust.key[i] === tid) out[d.names[d.ust.val[i]!]!] = (out[d.names[d.ust.val[i]!]!] ?? 0) + d.ust.n[i]!;
     return out;
   },
-  /** ltt/auto requests the page holds for a thread: [start, end, label, merged count] (ns from the trace's start). */
-  requests(tid: number): [number, number, string, number][] {
+  /** ltt/auto requests the page holds for a thread: [start, end, label, merged count, lane] (ns from the trace's start). */
+  requests(tid: number): [number, number, string, number, number][] {
     const r = lttWeb.timeline!.data?.requests;
     const names = lttWeb.timeline!.data?.names ?? [];
-    const out: [number, number, string, number][] = [];
-    if (r) for (let i = 0; i < r.key.length; i++) if (r.key[i] === tid) out.push([r.ts[i]!, r.ts[i]! + r.dur[i]!, names[r.val[i]!]!, r.n[i]!]);
+    const out: [number, number, string, number, number][] = [];
+    if (r) for (let i = 0; i < r.key.length; i++) if (r.key[i] === tid) out.push([r.ts[i]!, r.ts[i]! + r.dur[i]!, names[r.val[i]!]!, r.n[i]!, r.lane?.[i] ?? 0]);
     return out;
   },
   async view(b: number, e: number, tid?: number): Promise<void> {
@@ -115,7 +115,9 @@ async function boot(): Promise<void> {
     if (!h) return;
     const tol = (4 * (tl.e - tl.b)) / tl.plotW;
     try {
-      const d = await details.get<EventDetail>('/api/event', { kind: h.kind, key: h.key, t: Math.round(h.t), tol: Math.ceil(tol) });
+      const params: Record<string, string | number> = { kind: h.kind, key: h.key, t: Math.round(h.t), tol: Math.ceil(tol) };
+      if ('lane' in h && h.lane !== undefined) params['lane'] = h.lane;
+      const d = await details.get<EventDetail>('/api/event', params);
       if (d) showDetail(detail, d);
     } catch (err) {
       detail.replaceChildren(el('div', { class: 'note' }, err instanceof Error ? err.message : String(err)));

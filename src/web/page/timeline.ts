@@ -1,7 +1,8 @@
 // The timeline: one canvas, tracks drawn from the server's levels of detail (never a DOM node per event).
 // Rows: a CPU track (the running thread, coloured by process; idle left blank) and its interrupts per CPU,
 // then per process its threads: state (running, runnable, blocked), system calls, ltt/ust events, and when the
-// trace has them ltt/auto's HTTP requests (labelled METHOD PATH STATUS). Lost events
+// trace has them ltt/auto's HTTP requests (labelled METHOD PATH STATUS; a thread serving several at once gets
+// a lane per overlapping request, as Perfetto stacks slices by depth, up to the server's MAX_LANES). Lost events
 // are red bands across every track, so a hole in the data never reads as idle time.
 //
 // Drawing uses whatever data is at hand (the last answer covers more than the view and stays correct in time,
@@ -23,7 +24,7 @@ export interface Row {
 }
 
 /** What is at a point of the tracks (a thread row's bands, top to bottom: state, syscall, ust, request), as /api/event asks. */
-export type Hit = { kind: 'cpu' | 'irq' | 'state' | 'syscall' | 'ust' | 'request'; key: number; t: number } | undefined;
+export type Hit = { kind: 'cpu' | 'irq' | 'state' | 'syscall' | 'ust' | 'request'; key: number; t: number; lane?: number } | undefined;
 
 export const LABEL_W = 190;
 const AXIS_H = 30;
@@ -34,7 +35,8 @@ const UST_COLOR = '#7b3fbf';
 /** A thread row: its bands' tops (state, syscall, ust, request) and heights; the request band only when the trace has requests. */
 const BAND = { state: [2, 10], syscall: [13, 10], ust: [24, 5], request: [31, 12] } as const;
 const THREAD_H = 30;
-const THREAD_REQUESTS_H = 45;
+/** From one request lane's top to the next's. */
+const LANE_STEP = 14;
 /** A request's colour by its status: answered, failed (4xx, 5xx), unfinished. */
 const requestColor = (label: string): string => (/ [45]\d\d$/.test(label) ? '#d9534f' : / \d{3}$/.test(label) ? '#4a90d9' : '#9aa5b1');
 /** Faint over the tracks (a loss may be one channel's), solid in the strip under the axis. */
@@ -129,7 +131,7 @@ export class Timeline {
       for (const t of p.threads) {
         this.pidOf.set(t.tid, p.pid);
         this.nameOf.set(t.tid, t.name);
-        add('thread', t.tid, `${t.name} ${t.tid}`, info.hasRequests ? THREAD_REQUESTS_H : THREAD_H);
+        add('thread', t.tid, `${t.name} ${t.tid}`, info.hasRequests ? BAND.request[0] + LANE_STEP * (t.lanes ?? 1) + 2 : THREAD_H);
       }
     }
     this.contentH = y;
@@ -259,12 +261,12 @@ export class Timeline {
     for (const w of waiters) w();
   }
 
-  /** The slice of `s` on `key` covering t (the nearest within `tol` ns), as an index. */
-  sliceAt(s: Slices, key: number, t: number, tol = 0): number | undefined {
+  /** The slice of `s` on `key` (and `lane`, for a source with lanes) covering t (the nearest within `tol` ns), as an index. */
+  sliceAt(s: Slices, key: number, t: number, tol = 0, lane = 0): number | undefined {
     let best: number | undefined;
     let bestD = Infinity;
     for (let i = 0; i < s.key.length; i++) {
-      if (s.key[i] !== key) continue;
+      if (s.key[i] !== key || (s.lane && s.lane[i] !== lane)) continue;
       const d = t < s.ts[i]! ? s.ts[i]! - t : t > s.ts[i]! + s.dur[i]! ? t - s.ts[i]! - s.dur[i]! : 0;
       if (d < bestD || (d === 0 && s.n[i] === 1)) [best, bestD] = [i, d];
     }
@@ -287,7 +289,8 @@ export class Timeline {
     const t = this.tOf(x);
     if (row.kind !== 'thread') return { kind: row.kind, key: row.key, t };
     const band = cy - row.y;
-    return { kind: band < BAND.syscall[0] ? 'state' : band < BAND.ust[0] ? 'syscall' : band < BAND.request[0] - 1 || !this.info.hasRequests ? 'ust' : 'request', key: row.key, t };
+    if (this.info.hasRequests && band >= BAND.request[0] - 1) return { kind: 'request', key: row.key, t, lane: Math.max(0, Math.floor((band - BAND.request[0] + 1) / LANE_STEP)) };
+    return { kind: band < BAND.syscall[0] ? 'state' : band < BAND.ust[0] ? 'syscall' : 'ust', key: row.key, t };
   }
 
   /** One line on what is under the pointer, from the data drawn. */
@@ -323,7 +326,7 @@ export class Timeline {
         return i === undefined ? '' : `${this.threadName(h.key)} tid ${h.key}: ${d.names[d.ust.val[i]!]}${merged(i, d.ust)}`;
       }
       case 'request': {
-        const i = this.sliceAt(d.requests, h.key, h.t, tol);
+        const i = this.sliceAt(d.requests, h.key, h.t, tol, h.lane);
         return i === undefined ? '' : `${this.threadName(h.key)} tid ${h.key}: ${d.names[d.requests.val[i]!]} ${timeText(d.requests.dur[i]!)}${merged(i, d.requests)}`;
       }
     }
@@ -405,7 +408,7 @@ export class Timeline {
         lastRow = rows.get(lastKey);
       }
       if (!lastRow) continue;
-      const y = lastRow.y - this.scrollY + dy;
+      const y = lastRow.y - this.scrollY + dy + (s.lane ? s.lane[i]! * LANE_STEP : 0);
       if (y + sh < TOP || y > h) continue;
       const a = LABEL_W + (s.ts[i]! - this.b) * k;
       const z = a + s.dur[i]! * k;
