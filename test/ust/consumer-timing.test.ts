@@ -2,11 +2,15 @@
 // a full-speed thread fills its ring in milliseconds, and a consumer waiting its turn on a busy machine loses
 // events. Root may lower a thread's nice value: the consumer thread then runs CONSUMER_NICE_BOOST below the app's
 // threads, and libuv's pool, shared with the app, keeps the app's priority. Without the right, nothing changes.
+// LTT_UST_SUBBUF_LOG shows how long each sub-buffer waited for the consumer and took to write (trace-writer.ts).
 
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE } from '../../src/ctf/writer/index-file.js';
 import { CONSUMER_NICE_BOOST } from '../../src/ust/consumer-priority.js';
-import { cleanup, runNode, tempDir, writeScript } from './helpers.js';
+import { cleanup, runNode, tempDir, traceDirOf, writeScript } from './helpers.js';
 
 const APP = `
 import { readdirSync, readFileSync } from 'node:fs';
@@ -39,6 +43,24 @@ test('the consumer thread runs at a lower nice value than the app; the app and i
     for (const n of boosted) assert.equal(n, main - CONSUMER_NICE_BOOST, r.stdout);
     // The consumer worker and nothing it shares with the app: libuv's 4 pool threads, V8's helpers stay at 3.
     assert.ok(boosted.length <= 2, `only the consumer's own threads: ${r.stdout}`);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('LTT_UST_SUBBUF_LOG: one line per sub-buffer written, its close-to-pickup and write times in ms', () => {
+  const dir = tempDir('subbuf-log');
+  try {
+    const script = writeScript(dir, 'app.mjs', APP);
+    const log = join(dir, 'subbuf.log');
+    const r = runNode([script], { LTT_UST_OUTPUT: `${dir}/out`, LTT_UST_EVENTS: 'app:*', LTT_UST_SUBBUF_SIZE: '64k', LTT_UST_BLOCKING_TIMEOUT: 'inf', LTT_UST_SUBBUF_LOG: log });
+    assert.equal(r.code, 0, r.stderr);
+    const rows = readFileSync(log, 'utf8').trim().split('\n');
+    for (const row of rows) assert.match(row, /^\d+\.\d{3} \d+\.\d{3}$/);
+    // Every packet in the index but perhaps the open one the final drain rescues at exit (not logged).
+    const index = join(traceDirOf(`${dir}/out`), 'index');
+    const packets = readdirSync(index).reduce((n, f) => n + (statSync(join(index, f)).size - INDEX_HEADER_SIZE) / INDEX_ENTRY_SIZE, 0);
+    assert.ok(rows.length >= packets - 1 && rows.length <= packets && rows.length >= 10, `${rows.length} rows, ${packets} packets`);
   } finally {
     cleanup(dir);
   }
