@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeIoError, LttError } from '../../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-file.js';
-import { DirectFile, directIoPays } from './direct-io.js';
+import { DirectFile, directIoPays, reserveAligned } from './direct-io.js';
 import { needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 import { makeTraceDirectories, openTraceFile } from './trace-modes.js';
@@ -98,6 +98,7 @@ export class FileTraceSink implements TraceSink {
   ) {
     this.metadataPath = path.join(root.path, 'metadata');
     this.direct = directIoPays(root.path);
+    if (this.direct) reserveAligned();
     this.metadataFd = openTruncated(root, 'metadata');
   }
 
