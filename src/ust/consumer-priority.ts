@@ -1,9 +1,9 @@
 // The thread that drains ltt/ust's rings (the local consumer, the app agent) runs ahead of the app's threads.
 //
 // Why: a thread tracing at full speed fills a 4 x 1 MiB ring in 4-20 ms; the consumer needs little CPU per MiB
-// but must run within that time. On a busy machine (measured on this shared 2-core VM at load 10-15, bench/ust
-// with per-sub-buffer latencies) a consumer at the app's priority waited 20-250 ms for a CPU now and then, and
-// 1-22% of the events were discarded; at nice -10 (relative to the process) none were, on tmpfs and ext4 alike.
+// but must run within that time. On this shared 2-core VM at load 10-13 (bench/ust, LTT_UST_SUBBUF_LOG), a
+// consumer at the app's priority took sub-buffers up to 100-280 ms after they were closed (p99) and 1-16% of the
+// events were discarded; at nice -10 the p99 was 21-32 ms and 0-0.02% were.
 // lttng-consumerd is a daemon of its own; here the consumer shares the app's process, so its thread asks the
 // kernel for the head start (setpriority(2) on its thread id). Without the right (no CAP_SYS_NICE, RLIMIT_NICE
 // too low) it keeps the app's priority.
