@@ -27,6 +27,8 @@ interface Result {
   readonly recorded?: number;
   readonly discarded?: number;
   readonly note?: string;
+  /** The consumer's per-sub-buffer latencies (LTT_UST_SUBBUF_LOG), summarized. */
+  readonly subbufs?: string;
 }
 
 const HELLO = 'hello-peer';
@@ -105,13 +107,26 @@ async function child(mode: string, n: number, dir: string): Promise<Result> {
   }
 }
 
+/** "p50/p99/max" of the pickup and write columns of a sub-buffer log (trace-writer.ts: LTT_UST_SUBBUF_LOG). */
+function subbufSummary(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const rows = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ').map(Number));
+  if (rows.length === 0) return undefined;
+  const q = (col: number): string => {
+    const v = rows.map((r) => r[col]!).sort((a, b) => a - b);
+    return [0.5, 0.99, 1].map((p) => v[Math.min(v.length - 1, Math.floor(p * v.length))]!.toFixed(1)).join('/');
+  };
+  return `${rows.length} sub-buffers, ms p50/p99/max: close->pickup ${q(0)}, write ${q(1)}`;
+}
+
 function runChild(mode: string, n: number, root = tmpdir()): Result {
   const dir = mkdtempSync(join(root, `ltt-bench-${mode}-`));
+  const log = join(dir, 'subbuf.log');
   try {
     const p = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, String(n), dir], {
       cwd: dir,
       encoding: 'utf8',
-      env: { ...process.env, LTT_UST_OUTPUT: '' },
+      env: { ...process.env, LTT_UST_OUTPUT: '', LTT_UST_SUBBUF_LOG: log },
       timeout: 600_000,
     });
     const line = p.stdout.trim().split('\n').pop() ?? '';
@@ -119,7 +134,7 @@ function runChild(mode: string, n: number, root = tmpdir()): Result {
       return { name: mode, note: `failed: ${(p.stderr || p.stdout).trim().split('\n').slice(-1)[0] ?? ''}` };
     }
     const r = JSON.parse(line) as Result;
-    return mode === 'ltt-enabled' || mode === 'ltt-blocking' ? { ...r, name: `${r.name} -> ${root}` } : r;
+    return mode === 'ltt-enabled' || mode === 'ltt-blocking' ? { ...r, name: `${r.name} -> ${root}`, subbufs: subbufSummary(log) } : r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -228,6 +243,7 @@ async function main(): Promise<void> {
       `  consumer kept up, one thread at full speed, ${e.name.replace('ltt/ust enabled ', '')}: ` +
         `${lost === 0 ? 'yes, 0 events discarded' : `NO, ${lost} of ${e.recorded + lost} discarded (${((100 * lost) / (e.recorded + lost)).toFixed(2)}%)`}\n`,
     );
+    if (e.subbufs !== undefined) process.stdout.write(`    ${e.subbufs}\n`);
   }
 }
 

@@ -26,6 +26,7 @@ import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
 import { SessionWriter } from './trace-writer.js';
+import { raiseConsumerPriority } from './consumer-priority.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
 import { FileTraceSink } from '../ctf/writer/file-sink.js';
@@ -39,6 +40,7 @@ const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v
 const init = workerData as AgentInit;
 const ctrl = new Int32Array(init.ctrl);
 const port = init.port as MessagePort;
+raiseConsumerPriority();
 const MAX_FRAME = 16 << 20;
 /** How long a stop waits for threads to close their own packets before the writer rescues them. */
 const STOP_GRACE_MS = 100;

@@ -27,6 +27,7 @@
 // Snapshot mode is the sink's business (SnapshotRingSink); openPackets() adds the copies a snapshot takes of the
 // packets threads are still filling.
 
+import { appendFileSync } from 'node:fs';
 import { packetIndexEntryOf } from '../ctf/writer/index-file.js';
 import type { StreamSink, StreamSinkInfo, TraceSink } from '../ctf/writer/sink.js';
 import type { HeldPacket } from '../ctf/writer/snapshot-ring-sink.js';
@@ -42,6 +43,14 @@ import type { ChannelMessage } from './tracer.js';
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
 const EMPTY_RING = new SharedArrayBuffer(0);
+
+/**
+ * LTT_UST_SUBBUF_LOG=FILE (a diagnostic, bench/ust uses it): per sub-buffer written, how long after its thread
+ * closed it (its timestamp_end) the consumer took it, and how long writing it took, in ms; appended to FILE as
+ * "pickup write" lines when the session finishes. Where a consumer falls behind shows as one or the other.
+ */
+const SUBBUF_LOG = process.env['LTT_UST_SUBBUF_LOG'] || undefined;
+const subbufLatencies: number[] = [];
 
 /** Counters of one session in this process (sums over its rings). */
 export interface WriterStats {
@@ -186,8 +195,12 @@ class RingReader {
     const gi = CTL_GEN + i;
     const events = this.ctl[ctlCountIndex(this.d.numSubbuf, i)]!;
     if (this.d.mode === 'discard') {
+      const t0 = SUBBUF_LOG === undefined ? 0n : process.hrtime.bigint();
       // Written or not (full disk), the sub-buffer goes back to the producer: a stalled writer must not stall it.
       this.writePacket(Buffer.from(this.d.data, base, content), events);
+      if (SUBBUF_LOG !== undefined) {
+        subbufLatencies.push(Number(t0 - this.dv.getBigUint64(base + PH_TS_END, true)) / 1e6, Number(process.hrtime.bigint() - t0) / 1e6);
+      }
       Atomics.store(this.ctl, gi, gen(this.expect, GEN_CONSUMED));
       Atomics.notify(this.ctl, gi);
     } else {
@@ -490,6 +503,16 @@ export class SessionWriter {
   finish(): Promise<void> {
     if (this.finalizing) return Promise.resolve();
     this.finalizing = true;
+    if (SUBBUF_LOG !== undefined) {
+      let text = '';
+      for (let i = 0; i < subbufLatencies.length; i += 2) text += `${subbufLatencies[i]!.toFixed(3)} ${subbufLatencies[i + 1]!.toFixed(3)}\n`;
+      subbufLatencies.length = 0;
+      try {
+        appendFileSync(SUBBUF_LOG, text);
+      } catch (err) {
+        this.failed(err);
+      }
+    }
     const closing: Promise<void>[] = [];
     for (const s of this.rings.values()) {
       if (s.closed) continue;

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeIoError, LttError } from '../../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE, indexFileHeader } from './index-file.js';
-import { DirectFile, directIoEnabled } from './direct-io.js';
+import { DirectFile, directIoPays, reserveAligned } from './direct-io.js';
 import { needsOwnedOutput, OwnedDirectory, type FileOwner } from './owned-output.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from './sink.js';
 import { makeTraceDirectories, openTraceFile } from './trace-modes.js';
@@ -89,12 +89,16 @@ export class FileTraceSink implements TraceSink {
   private readonly streams = new Set<FileStreamSink>();
 
   private readonly metadataPath: string;
+  /** Stream files ask for O_DIRECT (not on tmpfs: see directIoPays()). */
+  private readonly direct: boolean;
 
   private constructor(
     private readonly root: TraceDirectory,
     private readonly index: TraceDirectory,
   ) {
     this.metadataPath = path.join(root.path, 'metadata');
+    this.direct = directIoPays(root.path);
+    if (this.direct) reserveAligned();
     this.metadataFd = openTruncated(root, 'metadata');
   }
 
@@ -145,7 +149,7 @@ export class FileTraceSink implements TraceSink {
     for (const other of this.streams) {
       if (other.fileName === info.fileName) throw new LttError('CTF_WRITER_BAD_STREAM', `stream file ${info.fileName} is already open in ${this.dir}`);
     }
-    const s = new FileStreamSink(this.root, this.index, info, () => this.streams.delete(s));
+    const s = new FileStreamSink(this.root, this.index, info, this.direct, () => this.streams.delete(s));
     this.streams.add(s);
     return s;
   }
@@ -182,8 +186,6 @@ class FileStreamSink implements StreamSink {
   private closed = false;
   /** The first packet written behind that failed with no `lost` callback to report it (close() throws it). */
   private lateFailure: unknown;
-  /** The next data file asks for O_DIRECT (direct-io.ts) while the previous ones kept it. */
-  private direct = directIoEnabled;
 
   get fileName(): string {
     return this.info.fileName;
@@ -193,6 +195,8 @@ class FileStreamSink implements StreamSink {
     private readonly dir: TraceDirectory,
     private readonly indexDir: TraceDirectory,
     private readonly info: StreamSinkInfo,
+    /** The next data file asks for O_DIRECT (direct-io.ts) while the previous ones kept it. */
+    private direct: boolean,
     private readonly onClose: () => void,
   ) {
     this.rotate = (info.tracefileSize ?? 0) > 0;
