@@ -59,10 +59,25 @@ function roundExact(abs: number): { d: number; exp: number } {
 
 // 10^-40 .. 10^40, each the double nearest to the power (parsed, so correctly rounded).
 const POW10_BIAS = 40;
-const POW10 = Array.from({ length: 2 * POW10_BIAS + 1 }, (_, i) => Number(`1e${i - POW10_BIAS}`));
+const POW10 = Float64Array.from({ length: 2 * POW10_BIAS + 1 }, (_, i) => Number(`1e${i - POW10_BIAS}`));
+
+/** The value writeGScratch() prints (a double handed over in a typed array is not boxed, an argument is). */
+const scratchValue = new Float64Array(1);
 
 /** Writes printf("%g", v) as ASCII at b[p] (room for 13 bytes); returns the new position. */
 export function writeG(b: Uint8Array, p: number, v: number): number {
+  scratchValue[0] = v;
+  return writeGScratch(b, p);
+}
+
+/** writeG() of the float of `size` bits (32 or 64) at byte `off` of `dv`. */
+export function writeGFrom(b: Uint8Array, p: number, dv: DataView, off: number, size: number, le: boolean): number {
+  scratchValue[0] = size === 64 ? dv.getFloat64(off, le) : dv.getFloat32(off, le);
+  return writeGScratch(b, p);
+}
+
+function writeGScratch(b: Uint8Array, p: number): number {
+  let v = scratchValue[0]!;
   if (v !== v) {
     // The sign bit of a NaN decides between "nan" and "-nan".
     f64[0] = v;
