@@ -16,7 +16,7 @@ import { POW2, combS, combU, findNul, rd64, rdBE32, rdFloat, rdLE32, utf8 } from
 import type { DecodeState } from '../ctf/decode/state.js';
 import type { FieldStyle } from './field-printer-codegen.js';
 import { CAPACITY, LINE_SLACK, packBytes, writeHex32, writeHex64, writePacked, writeUint32, type OutputWriter, type PackedBytes } from './output-writer.js';
-import { writeG } from './printf-g.js';
+import { writeG, writeGFrom } from './printf-g.js';
 import { elemSlot, keepBytes, recall, type TextMemory } from './text-memory.js';
 import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColors } from './value-format.js';
 
@@ -152,6 +152,7 @@ const HELPERS = {
   formatOctal,
   formatBinary,
   writeG,
+  writeGFrom,
   keepBytes,
   recall,
   elemSlot,
@@ -278,11 +279,12 @@ class Gen {
         ? `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeHex32(b, q, ${v}); else { ${this.call(`o.ascii(H.formatHex(${v}, 64));`)} }`
         : this.call(`o.int(${v});`));
       // Hex shows the 64 bits as they are, whatever the sign: no bigint needed.
-      if (base === 16) this.emit(`if (${hi} === 0) q = H.writeHex32(b, q, ${lo}); else q = H.writeHex64(b, q, ${hi} >>> 0, ${lo});`);
+      // Halves passed as int32 (the writers take their bits unsigned): a uint32 from 2^31 would be boxed.
+      if (base === 16) this.emit(`if (${hi} === 0) q = H.writeHex32(b, q, ${lo} | 0); else q = H.writeHex64(b, q, ${hi} | 0, ${lo} | 0);`);
       else if (signed) {
         // hi = -1 and lo > 0: the value is lo - 2^32, printed as `-` and its magnitude (< 2^32).
-        this.emit(`if (${hi} === 0) q = H.writeUint32(b, q, ${lo}); else if (${hi} === -1 && ${lo} !== 0) { b[q++] = 45; q = H.writeUint32(b, q, 4294967296 - ${lo}); } else { ${slow} }`);
-      } else this.emit(`if (${hi} === 0) q = H.writeUint32(b, q, ${lo}); else { ${slow} }`);
+        this.emit(`if (${hi} === 0) q = H.writeUint32(b, q, ${lo} | 0); else if (${hi} === -1 && ${lo} !== 0) { b[q++] = 45; q = H.writeUint32(b, q, 4294967296 - ${lo}); } else { ${slow} }`);
+      } else this.emit(`if (${hi} === 0) q = H.writeUint32(b, q, ${lo} | 0); else { ${slow} }`);
     });
   }
 
@@ -291,7 +293,7 @@ class Gen {
     if (base === 10 && size <= 32) {
       // Read with DataView / rdXX32: always a number, no typeof needed.
       this.colored(this.style.number, () =>
-        this.emit(signed ? `if (${v} >= 0) q = H.writeUint32(b, q, ${v}); else { b[q++] = 45; q = H.writeUint32(b, q, -${v}); }` : `q = H.writeUint32(b, q, ${v});`),
+        this.emit(signed ? `if (${v} >= 0) q = H.writeUint32(b, q, ${v}); else { b[q++] = 45; q = H.writeUint32(b, q, -${v}); }` : `q = H.writeUint32(b, q, ${v} | 0);`),
       );
       return;
     }
@@ -300,11 +302,11 @@ class Gen {
         case 16:
           if (size <= 32 && signed) {
             // Read as a number; a negative one is masked to its size rounded up to a nibble (formatHex()).
-            this.emit(`q = H.writeHex32(b, q, ${v} >= 0 ? ${v} : ${v} + ${POW2[(size + 3) & ~3]});`);
+            this.emit(size === 32 ? `q = H.writeHex32(b, q, ${v});` : `q = H.writeHex32(b, q, ${v} >= 0 ? ${v} : ${v} + ${POW2[(size + 3) & ~3]});`);
             break;
           }
           this.emit(
-            `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeHex32(b, q, ${v}); ` +
+            `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeHex32(b, q, ${v} | 0); ` +
               `else { ${this.call(`o.ascii(H.formatHex(${v}, ${size}));`)} }`,
           );
           break;
@@ -316,7 +318,7 @@ class Gen {
           break;
         default:
           this.emit(
-            `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeUint32(b, q, ${v}); ` +
+            `if (typeof ${v} === "number" && ${v} >= 0 && ${v} < 4294967296) q = H.writeUint32(b, q, ${v} | 0); ` +
               `else if (typeof ${v} === "number" && ${v} < 0 && ${v} > -4294967296) { b[q++] = 45; q = H.writeUint32(b, q, -${v}); } ` +
               `else { ${this.call(`o.int(${v});`)} }`,
           );
@@ -358,6 +360,13 @@ class Gen {
         const le = fc.byteOrder === 'le';
         const fast = `dv.getFloat${fc.size}(p >>> 3, ${le})`;
         const slow = `H.rdFloat(u8, p, ${fc.size}, ${le})`;
+        if (print && fc.align % 8 === 0) {
+          // The writer reads the bytes itself: a double passed as an argument would be boxed.
+          this.colored(st.number, () => this.emit(`q = H.writeGFrom(b, q, dv, p >>> 3, ${fc.size}, ${le});`));
+          this.emit(`p += ${fc.size};`);
+          this.advanced(fc.size);
+          return;
+        }
         if (fc.align % 8 === 0) this.emit(`var ${v} = ${fast};`);
         else this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
         this.emit(`p += ${fc.size};`);

@@ -25,6 +25,7 @@ import type { PrettySink } from './pretty-sink.js';
 
 /** Events printed between two looks at the read windows waiting to be recycled (and at a closed output). */
 const RECYCLE_EVERY = 4096;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** `started` is called once every stream's first batch is read (their first events' decoders are compiled). */
 export async function runFusedView(
@@ -177,11 +178,33 @@ export async function runFusedView(
     const key = keys[i]!;
     return key === key ? key : keysOther[i]!;
   };
-  let lastTs: Key = -Infinity;
-  const headKey = (i: number): Key => {
+  // The key of the message printed last, as keys[] holds them (a double in a closure variable would be boxed
+  // on every store).
+  const lastTsNum = new Float64Array(1).fill(-Infinity);
+  let lastTsOther: Key = -Infinity;
+  const lastTs = (): Key => {
+    const key = lastTsNum[0]!;
+    return key === key ? key : lastTsOther;
+  };
+  // Streams whose event keys are their cycles plus a constant (a 1 GHz clock, keys safe as doubles): computed
+  // here, so that no key or time goes through a call as a (boxed) double.
+  const nsBase = new Float64Array(n).fill(NaN);
+  infos.forEach((info, i) => {
+    const c = info.sc.defaultClock;
+    if (c !== undefined && c.frequency === 1e9) nsBase[i] = mk.fastOffset(i);
+  });
+  /** Sets stream i's key to its head's. */
+  const setHeadKey = (i: number): void => {
     const k = i * Q + qHead[i]! - 1;
     const m = qMsg[k];
-    return m === undefined ? mk.ofEvent(i, cyclesAt(k), lastTs) : mk.of(i, m, lastTs);
+    if (m === undefined) {
+      const key = nsBase[i]! + qCycles[k]!;
+      if (key <= MAX_SAFE && key >= -MAX_SAFE) {
+        keys[i] = key;
+        return;
+      }
+      setKey(i, mk.ofEvent(i, cyclesAt(k), lastTs()));
+    } else setKey(i, mk.of(i, m, lastTs()));
   };
   /** The head as a message, for the muxer's tie-breaking rules (events of equal times). */
   const headMessage = (i: number): Message => {
@@ -216,7 +239,7 @@ export async function runFusedView(
   try {
     for (let i = 0; i < n; i++) {
       if ((await advanceAsync(i)) === 0) continue;
-      setKey(i, headKey(i));
+      setHeadKey(i);
       heap.push(i);
     }
     started();
@@ -228,7 +251,7 @@ export async function runFusedView(
       if (m === undefined) {
         const ecd = qEcd[k]!;
         const slot = qSlot[k]!;
-        sink.writeRawEvent(infos[i]!, ecd, cyclesAt(k), slot, qPk[k]!, qPc[k], qPos[k]!);
+        sink.writeRawEvent(infos[i]!, ecd, qCycles, k, qCyclesOther[k], slot, qPk[k]!, qPc[k], qPos[k]!);
         printedEc[printedLen] = ecd.ec;
         printedSlot[printedLen] = slot;
         printedEnd[printedLen] = undefined;
@@ -247,11 +270,12 @@ export async function runFusedView(
         }
         printedLen = 0;
       }
-      lastTs = keyOf(i);
+      lastTsNum[0] = keys[i]!;
+      lastTsOther = keysOther[i]!;
       let r = advance(i);
       if (r < 0) r = await advanceAsync(i);
       if (r === 1) {
-        setKey(i, headKey(i));
+        setHeadKey(i);
         heap.topChanged();
       } else heap.pop();
       if (++sinceRecycle === RECYCLE_EVERY) {

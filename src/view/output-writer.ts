@@ -28,7 +28,7 @@ for (let i = 0; i < 256; i++) {
   HEX_PAIRS[2 * i + 1] = HEX_UPPER[i & 15]!;
 }
 
-/** Writes `0x` + a non-negative integer < 2^32 in upper-case hex at b[p]; returns the new position. */
+/** Writes `0x` + a non-negative integer < 2^32 (or the bits of an int32) in upper-case hex at b[p]; returns the new position. */
 export function writeHex32(b: Uint8Array, p: number, n: number): number {
   b[p] = 48;
   b[p + 1] = 120;
@@ -48,7 +48,7 @@ export function writeHex32(b: Uint8Array, p: number, n: number): number {
   return end;
 }
 
-/** Writes `0x` + hi * 2^32 + lo in upper-case hex at b[p] (hi, lo unsigned 32-bit, hi > 0); returns the new position. */
+/** Writes `0x` + hi * 2^32 + lo in upper-case hex at b[p] (hi, lo: 32 bits, unsigned or as int32; hi not 0); returns the new position. */
 export function writeHex64(b: Uint8Array, p: number, hi: number, lo: number): number {
   let q = writeHex32(b, p, hi) + 8;
   const end = q;
@@ -78,12 +78,17 @@ export function writeQuotedPlain(b: Uint8Array, p: number, s: string): number {
   return p;
 }
 
-/** Writes a non-negative integer < 2^32 in decimal at b[p]; returns the new position. */
+/** Writes a non-negative integer < 2^32 (or an int32 standing for its bits unsigned) in decimal at b[p]; returns the new position. */
 export function writeUint32(b: Uint8Array, p: number, n: number): number {
   let v = n >>> 0;
   if (v < 10) {
     b[p] = 48 + v;
     return p + 1;
+  }
+  if (v < 100) {
+    b[p] = DIGIT_PAIRS[2 * v]!;
+    b[p + 1] = DIGIT_PAIRS[2 * v + 1]!;
+    return p + 2;
   }
   const digits = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
   let q = p + digits;

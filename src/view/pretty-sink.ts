@@ -322,10 +322,20 @@ export class PrettySink {
 
   /**
    * Prints an event that has no message (the fused reading loop, fused-view.ts): event class `ecd.ec` of
-   * `stream` at `cycles`, babeltrace2 event object `slot`, read from bit `pos` of packet `pk` (as
+   * `stream` at times[k] cycles (NaN: at `otherCycles`; a double read here is not boxed as an argument would be), babeltrace2 event object `slot`, read from bit `pos` of packet `pk` (as
    * CtfEventMessage keeps it). Valid for any event class: one the fused printers do not handle gets its message.
    */
-  writeRawEvent(stream: StreamInfo, ecd: EventClassDecoders, cycles: Cycles, slot: number, pk: PacketData, pc: StructValue | undefined, pos: number): void {
+  writeRawEvent(
+    stream: StreamInfo,
+    ecd: EventClassDecoders,
+    times: Float64Array,
+    k: number,
+    otherCycles: Cycles,
+    slot: number,
+    pk: PacketData,
+    pc: StructValue | undefined,
+    pos: number,
+  ): void {
     const o = this.out;
     // Event classes alternate: a direct-mapped cache on the class decoders (one per class and trace).
     const h = ecd.ec.id & (ECD_CACHE - 1);
@@ -336,7 +346,10 @@ export class PrettySink {
     }
     o.ensure(LINE_SLACK + p.header.length);
     this.lineStart = o.pos;
-    if (p.clock) this.writeTimestamp(o, p, cycles);
+    if (p.clock && !(this.defaultTimestamp && this.ts.writeDefaultAt(o, p.clock, times, k))) {
+      const c = times[k]!;
+      this.writeTimestamp(o, p, c === c ? c : otherCycles);
+    }
     if (p.fused !== null) {
       const pcText = p.packetContext ? this.packetContextText(p.packetContext, pc) : EMPTY;
       if (pcText !== null) {
@@ -346,7 +359,8 @@ export class PrettySink {
         return;
       }
     }
-    const m = new CtfEventMessage(stream, ecd.ec, cycles, pc, pk, pos, ecd);
+    const c = times[k]!;
+    const m = new CtfEventMessage(stream, ecd.ec, c === c ? c : otherCycles, pc, pk, pos, ecd);
     m.poolSlot = slot;
     this.writeFields(o, p, m);
   }

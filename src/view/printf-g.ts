@@ -59,14 +59,29 @@ function roundExact(abs: number): { d: number; exp: number } {
 
 // 10^-40 .. 10^40, each the double nearest to the power (parsed, so correctly rounded).
 const POW10_BIAS = 40;
-const POW10 = Array.from({ length: 2 * POW10_BIAS + 1 }, (_, i) => Number(`1e${i - POW10_BIAS}`));
+const POW10 = Float64Array.from({ length: 2 * POW10_BIAS + 1 }, (_, i) => Number(`1e${i - POW10_BIAS}`));
+
+/** The value writeGScratch() prints (a double handed over in a typed array is not boxed, an argument is). */
+const scratchValue = new Float64Array(1);
+const scratchWords = new Uint32Array(scratchValue.buffer);
 
 /** Writes printf("%g", v) as ASCII at b[p] (room for 13 bytes); returns the new position. */
 export function writeG(b: Uint8Array, p: number, v: number): number {
+  scratchValue[0] = v;
+  return writeGScratch(b, p);
+}
+
+/** writeG() of the float of `size` bits (32 or 64) at byte `off` of `dv`. */
+export function writeGFrom(b: Uint8Array, p: number, dv: DataView, off: number, size: number, le: boolean): number {
+  scratchValue[0] = size === 64 ? dv.getFloat64(off, le) : dv.getFloat32(off, le);
+  return writeGScratch(b, p);
+}
+
+function writeGScratch(b: Uint8Array, p: number): number {
+  let v = scratchValue[0]!;
   if (v !== v) {
     // The sign bit of a NaN decides between "nan" and "-nan".
-    f64[0] = v;
-    if (u32[1]! >>> 31) b[p++] = 45;
+    if (scratchWords[1]! >>> 31) b[p++] = 45;
     b[p] = 110;
     b[p + 1] = 97;
     b[p + 2] = 110;
@@ -92,8 +107,8 @@ export function writeG(b: Uint8Array, p: number, v: number): number {
   // rounding y to an integer is exact unless y lies within 1e-6 of a half: then (rarely) the exact path decides.
   if (v > 1e-30 && v < 1e30) {
     // The binary exponent gives the decimal one to within one (fixed by the loops below).
-    f64[0] = v;
-    let k = 5 - Math.floor((((u32[1]! >>> 20) & 0x7ff) - 1023) * 0.3010299956639812);
+    // The exponent bits of the value in the scratch (its sign does not matter): no store to read them back.
+    let k = 5 - Math.floor((((scratchWords[1]! >>> 20) & 0x7ff) - 1023) * 0.3010299956639812);
     let y = v * POW10[k + POW10_BIAS]!;
     while (y < 1e5) y = v * POW10[++k + POW10_BIAS]!;
     while (y >= 1e6) y = v * POW10[--k + POW10_BIAS]!;

@@ -9,7 +9,7 @@
 import type { ClockClass } from '../ctf/ir/trace-class.js';
 import { cyclesToNs, type Cycles } from '../ctf/ir/message.js';
 import { makeCalendar, type Calendar } from './local-time.js';
-import { packBytes, writePacked, writeUint32, writeUint9, type OutputWriter, type PackedBytes } from './output-writer.js';
+import { DIGIT_PAIRS, packBytes, writePacked, writeUint32, writeUint9, type OutputWriter, type PackedBytes } from './output-writer.js';
 
 const NS = 1_000_000_000;
 const NS_N = 1_000_000_000n;
@@ -236,7 +236,17 @@ export class TimestampFormatter {
    * returns true, or writes nothing, changes no state and returns false (then use writeEventWall()).
    */
   writeDefault(o: OutputWriter, clock: ClockClass, cycles: Cycles): boolean {
-    if (typeof cycles !== 'number' || !this.hasLast || this.seconds) return false;
+    if (typeof cycles !== 'number') return false;
+    this.one[0] = cycles;
+    return this.writeDefaultAt(o, clock, this.one, 0);
+  }
+
+  private readonly one = new Float64Array(1);
+
+  /** writeDefault() of times[k] cycles (NaN: not a number of cycles). */
+  writeDefaultAt(o: OutputWriter, clock: ClockClass, times: Float64Array, k: number): boolean {
+    const cycles = times[k]!;
+    if (cycles !== cycles || !this.hasLast || this.seconds) return false;
     let S: number;
     let N: number;
     if (clock === this.secClock && cycles >= this.secLo && cycles < this.secLo + NS) {
@@ -271,9 +281,23 @@ export class TimestampFormatter {
     b[q + 1] = 32;
     b[q + 2] = 40;
     b[q + 3] = 43;
-    q = writeUint32(b, q + 4, ds);
+    // Most deltas are under a second, and many under a microsecond: fewer divisions for their zeros.
+    if (ds === 0) {
+      b[q + 4] = 48;
+      q += 5;
+    } else q = writeUint32(b, q + 4, ds);
     b[q++] = 46;
-    q = writeUint9(b, q, dn);
+    if (dn < 1000) {
+      const d = o.dv;
+      d.setUint32(q, 0x30303030);
+      d.setUint16(q + 4, 0x3030);
+      const h = (dn / 100) | 0;
+      const r = (dn - h * 100) << 1;
+      b[q + 6] = 48 + h;
+      b[q + 7] = DIGIT_PAIRS[r]!;
+      b[q + 8] = DIGIT_PAIRS[r + 1]!;
+      q += 9;
+    } else q = writeUint9(b, q, dn);
     b[q] = 41;
     b[q + 1] = 32;
     o.pos = q + 2;
