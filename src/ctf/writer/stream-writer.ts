@@ -186,12 +186,30 @@ export class StreamWriter {
    * boxed, one heap allocation per record (and the garbage collections that follow).
    */
   transcode(tx: Transcoder, at: Float64Array, rec: number, len: number, context?: readonly unknown[]): void {
-    if (this.closed) throw this.closedError();
     const stamp = this.stamp;
     stamp[0] = at[0]!;
     if (!(stamp[0]! >= this.clock)) stamp[0] = this.clock;
-    if (!this.isOpen) this.beginPacket(stamp[0]!);
-    let r = this.transcodeAt(tx, rec, len, context);
+    // The common case kept small enough for V8 to inline into the consumer's record loop: an open packet with
+    // room for the record (a closed stream has no open packet).
+    if (this.isOpen) {
+      const r = this.transcodeAt(tx, rec, len, context);
+      if (r >= 0) {
+        this.appended(r);
+        return;
+      }
+    }
+    this.transcodeAgain(tx, rec, len, context);
+  }
+
+  /** transcode() with no open packet, or no room left in the open one. */
+  private transcodeAgain(tx: Transcoder, rec: number, len: number, context: readonly unknown[] | undefined): void {
+    if (this.closed) throw this.closedError();
+    const stamp = this.stamp;
+    let r = -1;
+    if (!this.isOpen) {
+      this.beginPacket(stamp[0]!);
+      r = this.transcodeAt(tx, rec, len, context);
+    }
     if (r < 0) {
       if (!this.retryInNewPacket(stamp[0]!)) return;
       r = this.transcodeAt(tx, rec, len, context);
