@@ -1,7 +1,8 @@
 // The consumer side of LTTng 2.13's consumer-to-relay protocol: what a session daemon and its consumer send a
-// relay (lttng-relayd or ltt-relayd) on the control and data ports. Commands are sent one at a time and each
-// reply read in full; packets go on the data port, their index entries on the control port, as
-// lttng-consumerd sends them.
+// relay (lttng-relayd or ltt-relayd) on the control and data ports. Packets go on the data port, their index
+// entries on the control port, as lttng-consumerd sends them. A relay answers a connection's commands in
+// order, so a caller may send the next command before the last reply came (lttng-consumerd waits for each;
+// the relay sink does not wait for SEND_INDEX's): replies are matched to commands first in, first out.
 
 import { connect, type Socket } from 'node:net';
 import { LttError } from '../errors.js';
@@ -50,7 +51,8 @@ function open(host: string, port: number): Promise<Socket> {
 
 export class RelayClient {
   private readonly replies = new ByteQueue();
-  private wanted: { size: (q: ByteQueue) => number | undefined; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  /** The replies awaited, in the order the commands were sent. */
+  private readonly wanted: Array<{ size: (q: ByteQueue) => number | undefined; resolve: (b: Buffer) => void; reject: (e: Error) => void }> = [];
   private failure: Error | undefined;
   /** sendPacket() calls waiting for the data socket to drain: failed with the connection. */
   private readonly drainWaiters: Array<(error?: Error) => void> = [];
@@ -68,8 +70,7 @@ export class RelayClient {
         this.failure = error;
         for (const l of this.goneListeners.splice(0)) l(error);
       }
-      this.wanted?.reject(this.failure);
-      this.wanted = undefined;
+      for (const w of this.wanted.splice(0)) w.reject(this.failure);
       for (const w of this.drainWaiters.splice(0)) w(this.failure);
     };
     control.on('error', fail);
@@ -100,12 +101,12 @@ export class RelayClient {
   private readonly goneListeners: Array<(error: Error) => void> = [];
 
   private deliver(): void {
-    const w = this.wanted;
-    if (w === undefined) return;
-    const n = w.size(this.replies);
-    if (n === undefined || this.replies.length < n) return;
-    this.wanted = undefined;
-    w.resolve(this.replies.take(n));
+    for (let w = this.wanted[0]; w !== undefined; w = this.wanted[0]) {
+      const n = w.size(this.replies);
+      if (n === undefined || this.replies.length < n) return;
+      this.wanted.shift();
+      w.resolve(this.replies.take(n));
+    }
   }
 
   /** Sends a command; the reply of a size `size` computes from the bytes so far (undefined: not known yet). */
@@ -117,7 +118,7 @@ export class RelayClient {
     this.control.write(Buffer.concat([header, payload]));
     if (size === undefined) return Promise.resolve(Buffer.alloc(0));
     return new Promise((resolve, reject) => {
-      this.wanted = { size: typeof size === 'number' ? () => size : size, resolve, reject };
+      this.wanted.push({ size: typeof size === 'number' ? () => size : size, resolve, reject });
       this.deliver();
     });
   }
@@ -244,17 +245,25 @@ export class RelayClient {
 
   /**
    * One packet on the data port (`padding`: zero bytes the relay adds after it, up to the packet size); resolves
-   * once the socket took it (backpressure), rejects if the relay goes.
+   * once the socket took it (backpressure), rejects if the relay goes. `released` is called once the socket no
+   * longer reads `packet` (its bytes are in the kernel, or the connection failed): the buffer may then be reused.
    */
-  sendPacket(handle: bigint, seq: bigint, packet: Uint8Array, padding = 0): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+  sendPacket(handle: bigint, seq: bigint, packet: Uint8Array, padding = 0, released?: () => void): Promise<void> {
+    if (this.failure !== undefined) {
+      released?.();
+      return Promise.reject(this.failure);
+    }
     const h = Buffer.alloc(DATA_HEADER_SIZE);
     h.writeBigUInt64BE(handle, 8);
     h.writeBigUInt64BE(seq, 16);
     h.writeUInt32BE(packet.length, 24);
     h.writeUInt32BE(padding, 28);
+    // Header and packet in one writev(2) (the socket has no Nagle delay: two writes would be two segments).
+    this.data.cork();
     this.data.write(h);
-    if (this.data.write(packet)) return Promise.resolve();
+    const took = this.data.write(packet, released);
+    this.data.uncork();
+    if (took) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (error?: Error): void => {
         this.data.off('drain', onDrain);

@@ -13,7 +13,10 @@
 //
 // Contract: the producer calls synchronously (sink.ts), the network is asynchronous: each call copies what it
 // sends and queues it; one queue per connection keeps the relay's order (metadata before the packets that need
-// it). The queue is bounded (maxQueuedBytes): a packet beyond it is refused at once (the writer counts it as
+// it). Packets are copied into staging buffers the connection reuses once the socket is done with them (a fresh
+// buffer per packet cost page faults and garbage collection: most of what streaming added to the kernel
+// consumer's CPU), and a packet's SEND_INDEX reply is not awaited before the next packet goes (replies come in
+// order; a refusal fails the connection as a lost one does). The queue is bounded (maxQueuedBytes): a packet beyond it is refused at once (the writer counts it as
 // discarded), as lttng-consumerd's ring fills when the network is slower than the tracer. When the relay goes
 // (connection closed, reset, no answer), every packet not delivered is reported lost (`lost`), later writes
 // throw, `onGone` is called once, and close() still resolves: the session reports the loss, never hangs on it.
@@ -87,6 +90,8 @@ export interface RelayChunk {
 }
 
 const LAST_SEQ_NONE = 0xffffffffffffffffn;
+/** Staging memory a connection keeps for reuse: a few of the largest (1 MiB) kernel packets per CPU. */
+const MAX_SPARE_BYTES = 8 << 20;
 
 /** Connects and opens the relay session; throws a one-line LttError naming the relay when it cannot. */
 export async function openRelaySink(opts: RelaySinkOptions): Promise<RelayTraceSink> {
@@ -110,6 +115,11 @@ class RelayLink {
   private queuedBytes = 0;
   failure: LttError | undefined;
   private readonly maxQueuedBytes: number;
+  /** Staging buffers the socket is done with, for the next packets (at most MAX_SPARE_BYTES kept). */
+  private readonly spare: Buffer[] = [];
+  private spareBytes = 0;
+  /** The reply to the last SEND_INDEX sent, not awaited by the queue: drained() waits for it. */
+  private lastAck: Promise<void> = Promise.resolve();
 
   constructor(readonly opts: RelaySinkOptions) {
     this.where = `${opts.host}:${opts.controlPort}`;
@@ -165,9 +175,36 @@ class RelayLink {
     });
   }
 
+  /** A copy of `bytes` in a reused staging buffer (a subarray of it); give it back with release(). */
+  stage(bytes: Uint8Array): Buffer {
+    let i = this.spare.findIndex((b) => b.length >= bytes.length);
+    if (i < 0 && this.spare.length > 0) i = 0;
+    let buf = i >= 0 ? this.spare.splice(i, 1)[0]! : undefined;
+    if (buf !== undefined) this.spareBytes -= buf.length;
+    if (buf === undefined || buf.length < bytes.length) buf = Buffer.allocUnsafeSlow(bytes.length);
+    buf.set(bytes);
+    return buf.subarray(0, bytes.length);
+  }
+
+  release(staged: Buffer): void {
+    const whole = Buffer.from(staged.buffer, staged.byteOffset, staged.buffer.byteLength - staged.byteOffset);
+    if (this.spareBytes + whole.length > MAX_SPARE_BYTES) return;
+    this.spare.push(whole);
+    this.spareBytes += whole.length;
+  }
+
+  /** Sends packet `seq`'s index; its reply is awaited by drained(), a refusal fails the connection (`lost` told). */
+  sendIndex(client: RelayClient, handle: bigint, seq: bigint, entry: Buffer, lost?: (err: unknown) => void): void {
+    const ack = client.sendIndex(handle, seq, entry).catch((error: unknown) => {
+      this.fail(error);
+      lost?.(this.failure);
+    });
+    this.lastAck = ack;
+  }
+
   /** Resolves once the queue is through, or once it is given up (relay then gone) after the settle timeout. */
   async drained(): Promise<void> {
-    const tail = this.tail;
+    const tail = this.tail.then(() => this.lastAck);
     let timer: NodeJS.Timeout | undefined;
     const limit = this.opts.settleTimeoutMs ?? 20_000;
     await Promise.race([
@@ -211,7 +248,7 @@ export class RelayTraceSink implements TraceSink {
   readonly streams = new Set<RelayStreamSink>();
 
   constructor(
-    private readonly link: RelayLink,
+    readonly link: RelayLink,
     readonly chunkId: bigint,
     rotated = false,
   ) {
@@ -371,7 +408,8 @@ class RelayStreamSink implements StreamSink {
 
   writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void {
     this.trace.checkWritable(packet.length);
-    const copy = Buffer.from(packet);
+    const link = this.trace.link;
+    const copy = link.stage(packet);
     // The packet's tail of zeros up to its packet size is not sent: the relay writes it (the data header's padding).
     const padding = index.packetSizeBits / 8 - copy.length;
     const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
@@ -379,13 +417,19 @@ class RelayStreamSink implements StreamSink {
     const state = this.state;
     const seq = state.nextSeq++;
     state.lastPacketSeq = index.packetSeqNum;
+    let sent = false;
     this.trace.enqueue(
       copy.length,
       async (c) => {
-        await c.sendPacket(state.handle, seq, copy, padding);
-        await c.sendIndex(state.handle, seq, entry);
+        sent = true;
+        await c.sendPacket(state.handle, seq, copy, padding, () => link.release(copy));
+        link.sendIndex(c, state.handle, seq, entry, lost);
       },
-      lost,
+      (error) => {
+        // Never handed to the socket (the relay was gone before its turn): its buffer is free now.
+        if (!sent) link.release(copy);
+        lost?.(error);
+      },
     );
   }
 

@@ -178,14 +178,17 @@ export class RelayOutput {
  * `snapshot record` to a network output, as lttng-sessiond records one: a relay session of its own for this
  * snapshot (its snapshot flag, the recording session's name and creation time: HOSTNAME/SESSION-DATE/ or the
  * URL's path on the relay), a trace chunk named after the snapshot (NAME-DATE-N) that the tracers' consumers join
- * to send what they hold (`write`), closed with no operation once they are done. Returns the relay's path of
+ * to send what they hold (`write`), closed with no operation once they are done, or deleted when they failed
+ * having written nothing (a refused --max-size leaves no empty snapshot folder on the relay). Returns the relay's path of
  * the snapshot; a relay that cannot be reached or goes away is one line (RELAYD_CONNECT_FAIL).
  */
 export async function snapshotOnRelay(
   target: RelayTarget,
   session: { readonly name: string; readonly createdAt: Date },
   chunkName: string,
-  write: (to: RelaySinkTarget) => Promise<void>,
+  write: (to: RelaySinkTarget) => Promise<unknown>,
+  /** After a failed write: nothing reached the chunk (a refused --max-size), so the relay deletes its folder. */
+  nothingWritten: () => boolean,
 ): Promise<string> {
   const { host, controlPort, dataPort } = target;
   const ref: RelaySessionRef = {
@@ -215,6 +218,7 @@ export async function snapshotOnRelay(
     await write({ host, controlPort, dataPort, session: ref });
     return await client.closeTraceChunk(0n, Math.floor(Date.now() / 1000), 'no-operation');
   } catch (error) {
+    if (nothingWritten()) await client.closeTraceChunk(0n, Math.floor(Date.now() / 1000), 'delete').catch(() => undefined);
     if (error instanceof ControlError) throw error;
     throw new ControlError('SNAPSHOT_FAIL', `Snapshot record failed on the relay at ${host}:${controlPort}: ${relayFailure(error)}`);
   } finally {

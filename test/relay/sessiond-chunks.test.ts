@@ -200,8 +200,9 @@ for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as '
       assert.equal(sessions.length, 1, readdirSync(join(relay.output, hostname())).join(', '));
       const dir = join(relay.output, hostname(), sessions[0]!);
       const snapshots = readdirSync(dir).sort();
-      // (The refused snapshot made an empty folder, as it does on lttng-relayd for lttng's.)
+      // The refused snapshot left no empty folder (its chunk was closed with DELETE).
       const held = snapshots.filter((n) => readdirSync(join(dir, n)).length > 0);
+      assert.deepEqual(held, snapshots);
       assert.equal(held.length, 3, snapshots.join(', '));
       assert.match(held[0]!, /^second-\d{8}-\d{6}-1$/);
       assert.match(held[1]!, /^sized-\d{8}-\d{6}-2$/);

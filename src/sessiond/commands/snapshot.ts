@@ -97,10 +97,14 @@ export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, sessi
   const limit = maxSize ?? output.maxSize;
   const share = limit > 0 ? Math.max(1, Math.floor(limit / Math.max(1, tracers.length))) : 0;
   if (output.relay !== undefined) {
-    let written = { bytes: 0, packets: 0 };
-    const path = await snapshotOnRelay(output.relay, session, snapshotName, async (to) => {
-      written = await recordDomains(tracers, to, share);
-    });
+    const written = { bytes: 0, packets: 0 };
+    const path = await snapshotOnRelay(
+      output.relay,
+      session,
+      snapshotName,
+      (to) => recordDomains(tracers, to, share, written),
+      () => written.packets === 0,
+    );
     session.snapshotsTaken++;
     ctx.log(`Session ${session.name}: snapshot recorded on the relay in ${path} (${written.bytes} bytes, ${written.packets} packets)`);
     return { path, ...written };
@@ -115,7 +119,7 @@ export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, sessi
     throw new ControlError('CREATE_DIR_FAIL', `Create directory failed: ${folder}: ${reason}`);
   }
   try {
-    const { bytes, packets } = await recordDomains(tracers, folder, share);
+    const { bytes, packets } = await recordDomains(tracers, folder, share, { bytes: 0, packets: 0 });
     session.snapshotsTaken++;
     ctx.log(`Session ${session.name}: snapshot recorded in ${folder} (${bytes} bytes, ${packets} packets)`);
     return { path: folder, bytes, packets };
@@ -127,21 +131,22 @@ export async function snapshotRecord(ctx: DaemonContext, rawArgs: unknown, sessi
   }
 }
 
-/** Each domain writes what it holds into `to` (a folder, or the relay's snapshot chunk), `share` bytes at most. */
-async function recordDomains(tracers: DomainState[], to: string | RelaySinkTarget, share: number): Promise<{ bytes: number; packets: number }> {
-  let bytes = 0;
-  let packets = 0;
+/**
+ * Each domain writes what it holds into `to` (a folder, or the relay's snapshot chunk), `share` bytes at most;
+ * `total` counts what the domains wrote so far (also when a later one fails).
+ */
+async function recordDomains(tracers: DomainState[], to: string | RelaySinkTarget, share: number, total: { bytes: number; packets: number }): Promise<{ bytes: number; packets: number }> {
   for (const state of tracers) {
     if (!state.tracer!.recordSnapshot) continue;
     try {
       const written = await state.tracer!.recordSnapshot(to, share);
-      bytes += written.bytes;
-      packets += written.packets;
+      total.bytes += written.bytes;
+      total.packets += written.packets;
     } catch (error) {
       if (isLttError(error) && error.code === 'MAX_SIZE_INVALID') throw new ControlError(error.code, error.message);
       const reason = error instanceof Error ? error.message : String(error);
       throw new ControlError('SNAPSHOT_FAIL', `Snapshot record failed: ${reason}`);
     }
   }
-  return { bytes, packets };
+  return total;
 }
