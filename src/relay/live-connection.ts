@@ -148,7 +148,7 @@ export class LiveConnection implements ViewerHold {
         if (!this.viewerSession) return u32Reply(DETACH_ERR);
         if (session === undefined) return u32Reply(DETACH_UNK);
         if (!this.attached.has(session)) return u32Reply(DETACH_ERR);
-        this.detach(session);
+        for (const m of this.state.liveSiblings(session)) if (this.attached.has(m)) this.detach(m);
         return u32Reply(DETACH_OK);
       }
     }
@@ -167,16 +167,19 @@ export class LiveConnection implements ViewerHold {
     return reply;
   }
 
+  /** One line per session daemon session: its oldest open live relay session stands for its siblings. */
   private listSessions(): Buffer {
     const open = [...this.state.sessions.values()].filter((s) => !s.connectionClosed);
-    const out = Buffer.alloc(4 + open.length * VIEWER_SESSION_SIZE);
-    out.writeUInt32BE(open.length, 0);
-    open.forEach((s, i) => {
+    const listed = open.filter((s) => this.state.liveSiblings(s).find((m) => !m.connectionClosed) === s);
+    const out = Buffer.alloc(4 + listed.length * VIEWER_SESSION_SIZE);
+    out.writeUInt32BE(listed.length, 0);
+    listed.forEach((s, i) => {
       const at = 4 + i * VIEWER_SESSION_SIZE;
+      const members = this.state.liveSiblings(s);
       out.writeBigUInt64BE(BigInt(s.id), at);
       out.writeUInt32BE(s.liveTimer, at + 8);
-      out.writeUInt32BE(s.viewer !== undefined ? 1 : 0, at + 12);
-      out.writeUInt32BE(s.streams.length, at + 16);
+      out.writeUInt32BE(members.some((m) => m.viewer !== undefined) ? 1 : 0, at + 12);
+      out.writeUInt32BE(members.reduce((n, m) => n + m.streams.length, 0), at + 16);
       putFixedString(out, at + 20, VIEWER_HOST_NAME_MAX, s.params.hostname);
       putFixedString(out, at + 20 + VIEWER_HOST_NAME_MAX, VIEWER_NAME_MAX, s.params.name);
     });
@@ -192,25 +195,46 @@ export class LiveConnection implements ViewerHold {
     const session = this.state.sessions.get(id);
     if (session === undefined) return reply(AttachStatus.UNK);
     if (session.liveTimer === 0) return reply(AttachStatus.NOT_LIVE);
-    if (session.viewer !== undefined && session.viewer !== this) return reply(AttachStatus.ALREADY);
+    const members = this.state.liveSiblings(session);
+    if (members.some((m) => m.viewer !== undefined && m.viewer !== this)) return reply(AttachStatus.ALREADY);
     if (seek !== SEEK_BEGINNING && seek !== SEEK_LAST) return reply(AttachStatus.SEEK_ERR);
-    session.viewer = this;
-    this.attached.add(session);
-    const { total } = this.makeViewerStreams(session, seek);
-    if (session.connectionClosed) return reply(AttachStatus.UNK);
+    let total = 0;
+    for (const m of members) {
+      m.viewer = this;
+      this.attached.add(m);
+      total += this.makeViewerStreams(m, seek).total;
+    }
+    if (members.every((m) => m.connectionClosed)) return reply(AttachStatus.UNK);
     // Every viewer stream of the session is described, sent before or not (lttng-relayd ignores the flag here).
-    const streams = [...this.vstreams.values()].filter((v) => v.session === session);
+    const streams = [...this.vstreams.values()].filter((v) => members.includes(v.session));
     for (const v of streams) v.announced = true;
     return total === 0 ? reply(AttachStatus.OK) : reply(AttachStatus.OK, streams);
+  }
+
+  /** Relay sessions that joined an attached one's session daemon session since: attached too, their streams new. */
+  private adoptSiblings(): void {
+    for (const s of [...this.attached]) {
+      for (const m of this.state.liveSiblings(s)) {
+        if (m.viewer !== undefined) continue;
+        m.viewer = this;
+        this.attached.add(m);
+        m.newStreams = m.streams.some((x) => x.published);
+      }
+    }
   }
 
   private newStreams(id: number): Buffer {
     const session = this.state.sessions.get(id);
     if (session === undefined || !this.attached.has(session)) return u32Reply(NEW_STREAMS_ERR, 0);
-    const { total } = this.makeViewerStreams(session, SEEK_BEGINNING);
-    session.newStreams = false;
-    if (session.connectionClosed && total === 0) return u32Reply(NEW_STREAMS_HUP, 0);
-    const fresh = [...this.vstreams.values()].filter((v) => v.session === session && !v.announced);
+    this.adoptSiblings();
+    const members = this.state.liveSiblings(session).filter((m) => this.attached.has(m));
+    let total = 0;
+    for (const m of members) {
+      total += this.makeViewerStreams(m, SEEK_BEGINNING).total;
+      m.newStreams = false;
+    }
+    if (members.every((m) => m.connectionClosed) && total === 0) return u32Reply(NEW_STREAMS_HUP, 0);
+    const fresh = [...this.vstreams.values()].filter((v) => members.includes(v.session) && !v.announced);
     for (const v of fresh) v.announced = true;
     return Buffer.concat([u32Reply(NEW_STREAMS_OK, fresh.length), ...fresh.map((v) => this.describe(v))]);
   }
@@ -256,6 +280,7 @@ export class LiveConnection implements ViewerHold {
       const meta = [...this.vstreams.values()].find((m) => m.trace === v.trace && m.stream.isMetadata);
       if (meta !== undefined && (meta.stream.metadataReceived === 0 || meta.stream.metadataReceived > meta.sent)) flags |= FLAG_NEW_METADATA;
     }
+    this.adoptSiblings();
     if ([...this.attached].some((s) => s.newStreams)) flags |= FLAG_NEW_STREAM;
     out.writeUInt32BE(flags, 60);
     return out;
