@@ -63,6 +63,8 @@ export class LiveConnection implements ViewerHold {
   private connected = false;
   private viewerSession = false;
   private readonly attached = new Set<RelaySession>();
+  /** Sessions attached by adoptSiblings(), each with the session the viewer attached through. */
+  private readonly adopted = new Map<RelaySession, RelaySession>();
   private readonly vstreams = new Map<number, ViewerStream>();
   private dropped = false;
   /** The viewer is not reading its replies: its requests wait (in the kernel) until it does. */
@@ -148,7 +150,8 @@ export class LiveConnection implements ViewerHold {
         if (!this.viewerSession) return u32Reply(DETACH_ERR);
         if (session === undefined) return u32Reply(DETACH_UNK);
         if (!this.attached.has(session)) return u32Reply(DETACH_ERR);
-        for (const m of this.state.liveSiblings(session)) if (this.attached.has(m)) this.detach(m);
+        for (const [m, by] of this.adopted) if (by === session) this.detach(m);
+        this.detach(session);
         return u32Reply(DETACH_OK);
       }
     }
@@ -167,19 +170,16 @@ export class LiveConnection implements ViewerHold {
     return reply;
   }
 
-  /** One line per session daemon session: its oldest open live relay session stands for its siblings. */
   private listSessions(): Buffer {
     const open = [...this.state.sessions.values()].filter((s) => !s.connectionClosed);
-    const listed = open.filter((s) => this.state.liveSiblings(s).find((m) => !m.connectionClosed) === s);
-    const out = Buffer.alloc(4 + listed.length * VIEWER_SESSION_SIZE);
-    out.writeUInt32BE(listed.length, 0);
-    listed.forEach((s, i) => {
+    const out = Buffer.alloc(4 + open.length * VIEWER_SESSION_SIZE);
+    out.writeUInt32BE(open.length, 0);
+    open.forEach((s, i) => {
       const at = 4 + i * VIEWER_SESSION_SIZE;
-      const members = this.state.liveSiblings(s);
       out.writeBigUInt64BE(BigInt(s.id), at);
       out.writeUInt32BE(s.liveTimer, at + 8);
-      out.writeUInt32BE(members.some((m) => m.viewer !== undefined) ? 1 : 0, at + 12);
-      out.writeUInt32BE(members.reduce((n, m) => n + m.streams.length, 0), at + 16);
+      out.writeUInt32BE(s.viewer !== undefined ? 1 : 0, at + 12);
+      out.writeUInt32BE(s.streams.length, at + 16);
       putFixedString(out, at + 20, VIEWER_HOST_NAME_MAX, s.params.hostname);
       putFixedString(out, at + 20 + VIEWER_HOST_NAME_MAX, VIEWER_NAME_MAX, s.params.name);
     });
@@ -195,29 +195,31 @@ export class LiveConnection implements ViewerHold {
     const session = this.state.sessions.get(id);
     if (session === undefined) return reply(AttachStatus.UNK);
     if (session.liveTimer === 0) return reply(AttachStatus.NOT_LIVE);
-    const members = this.state.liveSiblings(session);
-    if (members.some((m) => m.viewer !== undefined && m.viewer !== this)) return reply(AttachStatus.ALREADY);
+    if (session.viewer !== undefined && session.viewer !== this) return reply(AttachStatus.ALREADY);
     if (seek !== SEEK_BEGINNING && seek !== SEEK_LAST) return reply(AttachStatus.SEEK_ERR);
-    let total = 0;
-    for (const m of members) {
-      m.viewer = this;
-      this.attached.add(m);
-      total += this.makeViewerStreams(m, seek).total;
-    }
-    if (members.every((m) => m.connectionClosed)) return reply(AttachStatus.UNK);
+    session.viewer = this;
+    this.attached.add(session);
+    const { total } = this.makeViewerStreams(session, seek);
+    if (session.connectionClosed) return reply(AttachStatus.UNK);
     // Every viewer stream of the session is described, sent before or not (lttng-relayd ignores the flag here).
-    const streams = [...this.vstreams.values()].filter((v) => members.includes(v.session));
+    const streams = [...this.vstreams.values()].filter((v) => v.session === session);
     for (const v of streams) v.announced = true;
     return total === 0 ? reply(AttachStatus.OK) : reply(AttachStatus.OK, streams);
   }
 
-  /** Relay sessions that joined an attached one's session daemon session since: attached too, their streams new. */
+  /**
+   * Relay sessions that joined an attached one's session daemon session since (an ltt/ust app's, which
+   * lttng-consumerd would have added to its own): attached too, their streams announced as new streams of the
+   * sessions the viewer asks about. Not at ATTACH: the viewer attaches every session it listed itself.
+   */
   private adoptSiblings(): void {
     for (const s of [...this.attached]) {
+      if (this.adopted.has(s)) continue;
       for (const m of this.state.liveSiblings(s)) {
         if (m.viewer !== undefined) continue;
         m.viewer = this;
         this.attached.add(m);
+        this.adopted.set(m, s);
         m.newStreams = m.streams.some((x) => x.published);
       }
     }
@@ -227,7 +229,7 @@ export class LiveConnection implements ViewerHold {
     const session = this.state.sessions.get(id);
     if (session === undefined || !this.attached.has(session)) return u32Reply(NEW_STREAMS_ERR, 0);
     this.adoptSiblings();
-    const members = this.state.liveSiblings(session).filter((m) => this.attached.has(m));
+    const members = [session, ...[...this.adopted].filter(([, by]) => by === session).map(([m]) => m)];
     let total = 0;
     for (const m of members) {
       total += this.makeViewerStreams(m, SEEK_BEGINNING).total;
@@ -382,6 +384,7 @@ export class LiveConnection implements ViewerHold {
   private detach(session: RelaySession): void {
     for (const v of [...this.vstreams.values()]) if (v.session === session) this.forget(v);
     this.attached.delete(session);
+    this.adopted.delete(session);
     if (session.viewer === this) session.detachViewer();
   }
 }

@@ -251,8 +251,8 @@ export class RelayState {
 
   /**
    * The live relay sessions of `session`'s session daemon session, `session` among them, oldest first: its
-   * consumers' (ltt's apps each open their own). Live viewers see them as one session, so a viewer attached
-   * before an app started follows that app's streams too, as it follows lttng-consumerd's new streams.
+   * consumers' (ltt's apps each open their own). A viewer attached before an app started follows that app's
+   * session too (live-connection.ts adoptSiblings()), as it follows lttng-consumerd's new streams.
    */
   liveSiblings(session: RelaySession): RelaySession[] {
     if (session.params.snapshot || session.liveTimer === 0) return [session];
