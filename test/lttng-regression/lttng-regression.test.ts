@@ -19,7 +19,7 @@ const TREE = resolve(process.env['LTTNG_TOOLS_SRC'] ?? join(ROOT, '..', 'lttng-t
  */
 const EXPECTED: Record<string, number> = {
   'tools/save-load/test_save': 41, // of 41
-  'tools/save-load/test_load': 44, // of 75: streaming and live sessions (ltt-sessiond to a relay)
+  'tools/save-load/test_load': 75, // of 75
   'tools/save-load/test_autoload': 9, // of 9
   'ust/before-after/test_before_after': 16, // of 16
   'ust/buffers-pid/test_buffers_pid': 57, // of 59 (59 in most runs)

@@ -24,7 +24,8 @@ export const loadCommand: CommandSpec = {
 Create SESSION, or every session (--all, or no SESSION), from saved configurations (.lttng files, ltt's or
 LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LTT_HOME/.lttng/sessions, then
 /etc/lttng/sessions). A session that exists already is an error, or is replaced with --force.
---override-url=file://DIR (or DIR) writes the traces to DIR; --override-name renames the one SESSION loaded.
+--override-url=file://DIR (or DIR) writes the traces to DIR, --override-url=net://HOST[:CTRL[:DATA]] streams them
+to that relay daemon; --override-name renames the one SESSION loaded.
 `,
   options: {
     all: { type: 'boolean', short: 'a' },
