@@ -48,7 +48,8 @@ function parseGlobalOptions(argv: string[], io: Io): { options: GlobalOptions; r
         break;
       case '-m':
       case '--mi': {
-        const mi = value(flag, inline);
+        // lttng compares the format case-insensitively (its own tests pass --mi XML).
+        const mi = value(flag, inline).toLowerCase();
         if (mi !== 'json' && mi !== 'xml') {
           io.stderr.write(`Error: Invalid MI output format: ${mi} (ltt supports --mi xml and --mi json)\n`);
           return ExitCode.ERROR;

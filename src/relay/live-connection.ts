@@ -63,6 +63,8 @@ export class LiveConnection implements ViewerHold {
   private connected = false;
   private viewerSession = false;
   private readonly attached = new Set<RelaySession>();
+  /** Sessions attached by adoptSiblings(), each with the session the viewer attached through. */
+  private readonly adopted = new Map<RelaySession, RelaySession>();
   private readonly vstreams = new Map<number, ViewerStream>();
   private dropped = false;
   /** The viewer is not reading its replies: its requests wait (in the kernel) until it does. */
@@ -148,6 +150,7 @@ export class LiveConnection implements ViewerHold {
         if (!this.viewerSession) return u32Reply(DETACH_ERR);
         if (session === undefined) return u32Reply(DETACH_UNK);
         if (!this.attached.has(session)) return u32Reply(DETACH_ERR);
+        for (const [m, by] of this.adopted) if (by === session) this.detach(m);
         this.detach(session);
         return u32Reply(DETACH_OK);
       }
@@ -204,13 +207,36 @@ export class LiveConnection implements ViewerHold {
     return total === 0 ? reply(AttachStatus.OK) : reply(AttachStatus.OK, streams);
   }
 
+  /**
+   * Relay sessions that joined an attached one's session daemon session since (an ltt/ust app's, which
+   * lttng-consumerd would have added to its own): attached too, their streams announced as new streams of the
+   * sessions the viewer asks about. Not at ATTACH: the viewer attaches every session it listed itself.
+   */
+  private adoptSiblings(): void {
+    for (const s of [...this.attached]) {
+      if (this.adopted.has(s)) continue;
+      for (const m of this.state.liveSiblings(s)) {
+        if (m.viewer !== undefined) continue;
+        m.viewer = this;
+        this.attached.add(m);
+        this.adopted.set(m, s);
+        m.newStreams = m.streams.some((x) => x.published);
+      }
+    }
+  }
+
   private newStreams(id: number): Buffer {
     const session = this.state.sessions.get(id);
     if (session === undefined || !this.attached.has(session)) return u32Reply(NEW_STREAMS_ERR, 0);
-    const { total } = this.makeViewerStreams(session, SEEK_BEGINNING);
-    session.newStreams = false;
-    if (session.connectionClosed && total === 0) return u32Reply(NEW_STREAMS_HUP, 0);
-    const fresh = [...this.vstreams.values()].filter((v) => v.session === session && !v.announced);
+    this.adoptSiblings();
+    const members = [session, ...[...this.adopted].filter(([, by]) => by === session).map(([m]) => m)];
+    let total = 0;
+    for (const m of members) {
+      total += this.makeViewerStreams(m, SEEK_BEGINNING).total;
+      m.newStreams = false;
+    }
+    if (members.every((m) => m.connectionClosed) && total === 0) return u32Reply(NEW_STREAMS_HUP, 0);
+    const fresh = [...this.vstreams.values()].filter((v) => members.includes(v.session) && !v.announced);
     for (const v of fresh) v.announced = true;
     return Buffer.concat([u32Reply(NEW_STREAMS_OK, fresh.length), ...fresh.map((v) => this.describe(v))]);
   }
@@ -256,6 +282,7 @@ export class LiveConnection implements ViewerHold {
       const meta = [...this.vstreams.values()].find((m) => m.trace === v.trace && m.stream.isMetadata);
       if (meta !== undefined && (meta.stream.metadataReceived === 0 || meta.stream.metadataReceived > meta.sent)) flags |= FLAG_NEW_METADATA;
     }
+    this.adoptSiblings();
     if ([...this.attached].some((s) => s.newStreams)) flags |= FLAG_NEW_STREAM;
     out.writeUInt32BE(flags, 60);
     return out;
@@ -357,6 +384,7 @@ export class LiveConnection implements ViewerHold {
   private detach(session: RelaySession): void {
     for (const v of [...this.vstreams.values()]) if (v.session === session) this.forget(v);
     this.attached.delete(session);
+    this.adopted.delete(session);
     if (session.viewer === this) session.detachViewer();
   }
 }

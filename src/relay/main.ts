@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   const args = readCommandLine(argv, parseRelayArgs, USAGE, `ltt-relayd ${LTT_VERSION}`);
   if (args === undefined) return;
   if (args.daemonize) {
-    process.exitCode = await startDetached(fileURLToPath(import.meta.url), childArgs(args), { quiet: false });
+    process.exitCode = await startDetached(fileURLToPath(import.meta.url), childArgs(args), { quiet: false, argv0: process.argv0 });
     return;
   }
   const readyFd = args.readyFd;

@@ -249,6 +249,17 @@ export class RelayState {
     if (--entry.users === 0) this.chunks.delete(key);
   }
 
+  /**
+   * The live relay sessions of `session`'s session daemon session, `session` among them, oldest first: its
+   * consumers' (ltt's apps each open their own). A viewer attached before an app started follows that app's
+   * session too (live-connection.ts adoptSiblings()), as it follows lttng-consumerd's new streams.
+   */
+  liveSiblings(session: RelaySession): RelaySession[] {
+    if (session.params.snapshot || session.liveTimer === 0) return [session];
+    const key = chunkKey(session.params);
+    return [...this.sessions.values()].filter((s) => s === session || (!s.params.snapshot && s.liveTimer > 0 && chunkKey(s.params) === key));
+  }
+
   /** A session leaves the registry once its peer is gone, its streams closed and no viewer holds it. */
   forgetIfDone(session: RelaySession): void {
     if (session.connectionClosed && session.viewer === undefined && session.streams.every((s) => s.closed)) this.sessions.delete(session.id);

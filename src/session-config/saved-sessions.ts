@@ -104,16 +104,28 @@ export function skippedDomainsWarning(sessions: readonly SavedSession[]): string
   return parts.length > 0 ? `Skipped the domains ltt does not trace: ${parts.join('; ')}` : undefined;
 }
 
-/** The session with its trace output replaced (LTTng's --override-url; a snapshot session's outputs too). */
-export function withOutput(s: SavedSession, output: string): SavedSession {
-  if (s.liveTimerUs > 0) {
-    throw new LttError('INVALID', `Session ${s.name}: a live session needs a network output, not ${output}`);
-  }
+/**
+ * The session with its trace output replaced (LTTng's --override-url; a snapshot session's outputs too): a local
+ * folder, or a relay's URL (net://HOST[:CTRL[:DATA]], its control and data URIs as a saved network output).
+ */
+export function withOutput(s: SavedSession, override: { path: string } | { url: string }): SavedSession {
   const { netOutput: _replaced, ...local } = s;
+  if ('url' in override) {
+    const netOutput = { control: override.url, data: '' };
+    return {
+      ...local,
+      output: null,
+      netOutput,
+      ...(s.snapshotOutputs ? { snapshotOutputs: s.snapshotOutputs.map((o) => ({ ...o, path: '', netOutput })) } : {}),
+    };
+  }
+  if (s.liveTimerUs > 0) {
+    throw new LttError('INVALID', `Session ${s.name}: a live session needs a network output, not ${override.path}`);
+  }
   return {
     ...local,
-    output,
-    ...(s.snapshotOutputs ? { snapshotOutputs: s.snapshotOutputs.map(({ netOutput: _net, ...o }) => ({ ...o, path: output })) } : {}),
+    output: override.path,
+    ...(s.snapshotOutputs ? { snapshotOutputs: s.snapshotOutputs.map(({ netOutput: _net, ...o }) => ({ ...o, path: override.path })) } : {}),
   };
 }
 
@@ -151,10 +163,15 @@ export async function recreateSession(client: ControlClient, s: SavedSession, fo
       const base = { session: s.name, domain: d.domain };
       for (const c of d.channels) {
         await client.request('enable-channel', { ...base, channel: c.name, attributes: c.attributes });
-        for (const e of c.events) {
-          const { enabled, ...rule } = e;
-          await client.request('enable-event', { ...base, channel: c.name, rule });
-          if (!enabled) await client.request('disable-event', { ...base, channel: c.name, name: e.name, type: e.type });
+        const rules = c.events.map(({ enabled: _enabled, ...rule }) => rule);
+        for (const rule of rules) await client.request('enable-event', { ...base, channel: c.name, rule });
+        // Disabling goes by name: two rules of one name differing in log level or filter could not keep
+        // different states. As lttng's session-config.c: all disabled, then the enabled ones enabled again.
+        if (c.events.some((e) => !e.enabled)) {
+          await client.request('disable-event', { ...base, channel: c.name, name: '*', all: true });
+          for (const [i, rule] of rules.entries()) {
+            if (c.events[i]!.enabled) await client.request('enable-event', { ...base, channel: c.name, rule });
+          }
         }
         for (const context of c.contexts) await client.request('add-context', { ...base, channel: c.name, context });
         if (!c.enabled) await client.request('disable-channel', { ...base, channel: c.name });

@@ -202,7 +202,8 @@ test('--override-url replaces a snapshot session\'s outputs; a live session cann
     const file = join(env.root, 'saved', 'snap.lttng');
     for (const url of [`file://${join(env.root, 'over')}`, join(env.root, 'over')]) {
       await ok(env, 'load', '-i', file, `--override-url=${url}`);
-      assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'snap')).stdout, new RegExp(`snapshot-1: ${join(env.root, 'over')}\\n`));
+      // lttng lists an overriding folder with a trailing slash (test_load's "Path url file:// override").
+      assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'snap')).stdout, new RegExp(`snapshot-1: ${join(env.root, 'over')}/\\n`));
       await ok(env, 'destroy', 'snap');
     }
     // A snapshot output streaming to a relay daemon loads as it was saved (lttng's net_output URIs), and saves
@@ -223,13 +224,64 @@ test('--override-url replaces a snapshot session\'s outputs; a live session cann
     );
     await ok(env, 'destroy', 'netsnap');
     await ok(env, 'load', '-i', net, `--override-url=${join(env.root, 'over')}`);
-    assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'netsnap')).stdout, new RegExp(`relay: ${join(env.root, 'over')}\\n`));
+    assert.match((await ok(env, 'snapshot', 'list-output', '-s', 'netsnap')).stdout, new RegExp(`relay: ${join(env.root, 'over')}/\\n`));
     await ok(env, 'destroy', 'netsnap');
     const live = join(env.root, 'live.lttng');
     writeFileSync(live, LTTNG_SAVED.replace('<attributes>', '<attributes><live_timer_interval>1000000</live_timer_interval>'));
     const r = await env.ltt('load', '-i', live, `--override-url=file://${join(env.root, 'over')}`);
-    assert.deepEqual([r.code, r.stderr], [1, `Error: Session from-lttng: a live session needs a network output, not ${join(env.root, 'over')}\n`]);
+    assert.deepEqual([r.code, r.stderr], [1, `Error: Session from-lttng: a live session needs a network output, not ${join(env.root, 'over')}/\n`]);
     assert.match((await ok(env, 'list')).stdout, /no available recording session/);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('--override-url=net://HOST:CTRL:DATA streams a loaded session, snapshot outputs and a live session to that relay', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const url = 'net://127.0.0.1:8172:9817';
+    const plain = join(env.root, 'plain.lttng');
+    writeFileSync(plain, LTTNG_SAVED);
+    await ok(env, 'load', '-i', plain, `--override-url=${url}`);
+    const path = (name: string): Promise<string> =>
+      ok(env, '--mi', 'XML', 'list', name).then((r) => /<path>([^<]*)<\/path>/.exec(r.stdout)?.[1] ?? r.stdout);
+    assert.equal(await path('from-lttng'), 'tcp4://127.0.0.1:8172/ [data: 9817]');
+    await ok(env, 'destroy', 'from-lttng');
+
+    await ok(env, 'create', 'snap', '--snapshot', '-o', join(env.root, 'first'));
+    await ok(env, 'save', '-o', join(env.root, 'saved'), 'snap');
+    await ok(env, 'destroy', 'snap');
+    await ok(env, 'load', '-i', join(env.root, 'saved', 'snap.lttng'), `--override-url=${url}`);
+    const listed = (await ok(env, '--mi', 'xml', 'snapshot', 'list-output', '-s', 'snap')).stdout;
+    assert.match(listed, /<ctrl_url>tcp4:\/\/127\.0\.0\.1:8172\/<\/ctrl_url><data_url>tcp4:\/\/127\.0\.0\.1:9817\/<\/data_url>/);
+    await ok(env, 'destroy', 'snap');
+
+    const live = join(env.root, 'live.lttng');
+    // A live session takes no rotation schedule (lttng refuses one as well).
+    writeFileSync(live, LTTNG_SAVED.replace(/<attributes>[^]*<\/attributes>/, '<attributes><live_timer_interval>1000000</live_timer_interval></attributes>'));
+    await ok(env, 'load', '-i', live, `--override-url=${url}`);
+    assert.equal(await path('from-lttng'), 'tcp4://127.0.0.1:8172/ [data: 9817]');
+    await ok(env, 'destroy', 'from-lttng');
+
+    const r = await env.ltt('load', '-i', plain, '--override-url=tcp://127.0.0.1:8172');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('rules of one name differing in log level load each in its saved state (test_load\'s complex session)', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const file = join(env.root, 'llevel.lttng');
+    const rule = (enabled: boolean, loglevel: number): string =>
+      `<event><name>ev_same</name><enabled>${enabled}</enabled><type>TRACEPOINT</type><loglevel_type>RANGE</loglevel_type><loglevel>${loglevel}</loglevel></event>`;
+    writeFileSync(file, LTTNG_SAVED.replace(/<events>[^]*<\/events>/, `<events>${rule(true, 6)}${rule(false, -1)}${rule(false, 4)}</events>`));
+    await ok(env, 'load', '-i', file);
+    const xml = (await ok(env, '--mi', 'xml', 'list', 'from-lttng', '-c', 'c1')).stdout;
+    const states = xml.split('<event>').slice(1).map((e) => `${/<loglevel>(\w+)</.exec(e)?.[1] ?? 'any'}=${/<enabled>(\w+)</.exec(e)?.[1]}`);
+    assert.deepEqual(states.sort(), ['TRACE_INFO=true', 'TRACE_WARNING=false', 'any=false'], xml);
   } finally {
     await env.cleanup();
   }

@@ -60,18 +60,21 @@ test('--version, --help, and bad arguments: one line, exit 1', () => {
 
 const noNetns = process.getuid?.() !== 0 || !existsSync('/usr/bin/unshare') || !existsSync('/usr/bin/ss') ? 'needs root, unshare and ss' : false;
 
-test('-d returns once the default ports listen (private network namespace)', { skip: noNetns, timeout: 60_000 }, () => {
+test('-d returns once the default ports listen (private network namespace), the daemon keeps its name', { skip: noNetns, timeout: 60_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'ltt-relay-defaults-'));
   try {
-    // In the namespace: start detached, list the listeners at once, then stop the daemon by its listener's pid.
+    // In the namespace: start detached under lttng-relayd's name (scripts find the daemon by it: LTTng's
+    // utils.sh lttng_pgrep), list the listeners at once, then stop the daemon by its listener's pid.
     const script = `ip link set lo up
-LTT_HOME=${home} "${process.execPath}" "${LTT_RELAYD}" -d || exit 9
+(LTT_HOME=${home} exec -a lttng-relayd "${process.execPath}" "${LTT_RELAYD}" -d) || exit 9
 ss -ltnH
 pid=$(ss -ltnpH 'sport = :5342' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+echo "argv0 $(cut -d '' -f1 /proc/$pid/cmdline)"
 kill "$pid"`;
     const r = spawnSync('unshare', ['-n', 'bash', '-c', script], { encoding: 'utf8', timeout: 50_000 });
     assert.equal(r.status, 0, r.stderr);
-    const listening = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[3]).filter(Boolean).sort();
+    assert.match(r.stdout, /^argv0 lttng-relayd$/m);
+    const listening = r.stdout.split('\n').filter((l) => !l.startsWith('argv0')).map((l) => l.trim().split(/\s+/)[3]).filter(Boolean).sort();
     assert.ok(listening.includes('0.0.0.0:5342'), r.stdout);
     assert.ok(listening.includes('0.0.0.0:5343'), r.stdout);
     assert.ok(listening.includes('127.0.0.1:5344') || listening.includes('[::1]:5344'), r.stdout);

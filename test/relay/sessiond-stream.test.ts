@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { alive, CLI_MAIN, EXEC_ARGV, LttTestEnv, sleep } from '../cli/ltt-test-env.js';
@@ -139,6 +139,45 @@ test('--live: babeltrace2 follows the session on ltt-relayd while it records', {
       assert.match(await ok(env, 'list', 'livek'), /^Recording session livek: \[active\]/);
       await ok(env, 'stop');
       await ok(env, 'destroy');
+    } finally {
+      viewer.kill('SIGKILL');
+    }
+  });
+});
+
+test('--live: babeltrace2 attached before an ltt/ust app started follows it', { skip: existsSync(BT2) ? false : 'babeltrace2 not installed', timeout: 300_000 }, async () => {
+  const env = new LttTestEnv();
+  await withRelays(['ltt'], env, async ([relay]) => {
+    await ok(env, 'create', 'lateapp', '--live=100000', '-U', `net://127.0.0.1:${relay!.ports.control}:${relay!.ports.data}`);
+    await ok(env, 'enable-channel', '-u', 'chan', '--buffers-uid');
+    await ok(env, 'enable-event', '-u', 'tp:tptest', '-c', 'chan');
+    await ok(env, 'start');
+    const liveUrl = `net://127.0.0.1:${relay!.ports.live}`;
+    const list = (): string => spawnSync(BT2, ['-i', 'lttng-live', liveUrl], { encoding: 'utf8' }).stdout;
+    const viewer = spawn(BT2, ['-i', 'lttng-live', `${liveUrl}/host/${hostname()}/lateapp`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = '';
+    let err = '';
+    viewer.stdout.setEncoding('utf8').on('data', (t: string) => (seen += t));
+    viewer.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+    const ended = new Promise<number | null>((resolve) => viewer.once('exit', (code) => resolve(code)));
+    try {
+      for (const deadline = Date.now() + 30_000; !/1 client\(s\) connected/.test(list()); await sleep(200)) {
+        assert.ok(Date.now() < deadline, `the viewer did not attach: ${err}`);
+      }
+      // LTTng's test app (one thread), kept alive until the viewer saw its events, as clear/test_ust's live
+      // viewer case runs it.
+      const sync = join(env.root, 'sync-before-exit');
+      const app = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'test', 'lttng-regression', 'gen-ust-events.js'), '-i', String(APP_EVENTS), '--sync-before-exit', sync], { env: env.env, stdio: 'ignore' });
+      const appEnded = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
+      const ticks = (): number => seen.split('\n').filter((l) => / tp:tptest: /.test(l)).length;
+      for (const deadline = Date.now() + 60_000; ticks() < APP_EVENTS; await sleep(200)) {
+        assert.ok(Date.now() < deadline, `babeltrace2 saw ${ticks()} of the app's ${APP_EVENTS} events: ${err}`);
+      }
+      await ok(env, 'destroy');
+      writeFileSync(sync, '');
+      assert.equal(await appEnded, 0);
+      assert.equal(await ended, 0, err);
+      assert.equal(ticks(), APP_EVENTS);
     } finally {
       viewer.kill('SIGKILL');
     }

@@ -8,6 +8,7 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import { lttHome } from '../../control/runtime-paths.js';
+import { parseOutputUrls } from '../../relay/relay-url.js';
 import { findSavedSessions, loadPlaces, recreateSession, skippedDomainsWarning, withOutput } from '../../session-config/saved-sessions.js';
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
@@ -23,7 +24,8 @@ export const loadCommand: CommandSpec = {
 Create SESSION, or every session (--all, or no SESSION), from saved configurations (.lttng files, ltt's or
 LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LTT_HOME/.lttng/sessions, then
 /etc/lttng/sessions). A session that exists already is an error, or is replaced with --force.
---override-url=file://DIR (or DIR) writes the traces to DIR; --override-name renames the one SESSION loaded.
+--override-url=file://DIR (or DIR) writes the traces to DIR, --override-url=net://HOST[:CTRL[:DATA]] streams them
+to that relay daemon; --override-name renames the one SESSION loaded.
 `,
   options: {
     all: { type: 'boolean', short: 'a' },
@@ -37,13 +39,18 @@ LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LT
     if (values.all && positionals.length > 0) throw usageError('--all cannot be used with a session name');
     const overrideName = values['override-name'] as string | undefined;
     if (overrideName !== undefined && positionals.length === 0) throw usageError('--override-name needs a session name');
-    let overrideOutput: string | undefined;
+    let overrideOutput: { path: string } | { url: string } | undefined;
     const url = values['override-url'] as string | undefined;
     if (url !== undefined) {
-      if (/^(net|net6|tcp|tcp6):\/\//.test(url)) throw usageError(`Network streaming URLs are not supported by ltt yet: ${url}`);
-      const p = url.startsWith('file://') ? url.slice('file://'.length) : url;
-      if (!isAbsolute(p)) throw usageError(`Unable to parse the URL ${url}`);
-      overrideOutput = p;
+      if (/^[a-z0-9]+:\/\//.test(url) && !url.startsWith('file://')) {
+        await parseOutputUrls(url);
+        overrideOutput = { url };
+      } else {
+        const p = url.startsWith('file://') ? url.slice('file://'.length) : url;
+        if (!isAbsolute(p)) throw usageError(`Unable to parse the URL ${url}`);
+        // lttng keeps the overriding folder as a URL, listed with a trailing slash.
+        overrideOutput = { path: p.endsWith('/') ? p : `${p}/` };
+      }
     }
     const input = values['input-path'] as string | undefined;
     const places = input !== undefined ? [resolve(input)] : loadPlaces(lttHome());
@@ -57,7 +64,7 @@ LTTng's) in PATH, a file or a folder (default: $LTT_HOME/.ltt/sessions, then $LT
     } else if (chosen.length === 0) {
       throw new CliError('LOAD_SESSION_NOENT', 'Session file not found');
     }
-    if (overrideOutput !== undefined) chosen = chosen.map((s) => withOutput(s, overrideOutput));
+    if (overrideOutput !== undefined) chosen = chosen.map((s) => withOutput(s, overrideOutput!));
     for (const w of found.warnings) ctx.warn(w);
     const skipped = skippedDomainsWarning(chosen);
     if (skipped) ctx.warn(skipped);

@@ -17,6 +17,7 @@ import type {
 } from '../../control/messages.js';
 import { array, group, jsonOnly, leaf, type MiNode } from './mi-document.js';
 import { loglevelName } from './loglevels.js';
+import { relayUris } from '../../relay/relay-url.js';
 
 export const successNode = (success: boolean): MiNode => leaf('success', success);
 
@@ -228,7 +229,7 @@ export const snapshotOutputNode = (output: SnapshotOutputInfo): MiNode =>
     leaf('id', output.id),
     leaf('name', output.name),
     leaf('ctrl_url', output.path),
-    leaf('data_url', ''),
+    leaf('data_url', output.relay ? relayUris(output.relay).data : ''),
     leaf('max_size', output.maxSize),
   ]);
 
