@@ -23,6 +23,23 @@ async function columnPicker(conn: DuckDBConnection, table: string, alias: string
   return (name) => (cols.has(name) ? `${alias}.${sqlIdentifier(name)}` : 'NULL');
 }
 
+/** `list(col, type)`: SQL of column `col` of the streams row (stream_id, trace_id, cpu, hostname, events) of
+ * each row's stream_id, as a list lookup (order-preserving after a sort, unlike a join). */
+async function streamLookup(conn: DuckDBConnection): Promise<{ list: (col: number, type: string, text?: boolean) => string; perStream: unknown[][] }> {
+  const perStream = (await conn.runAndReadAll(`SELECT s.stream_id, s.trace_id, s.cpu, t.hostname, s.events FROM streams s
+    JOIN traces t USING (trace_id) ORDER BY s.stream_id`)).getRows();
+  const list = (col: number, type: string, text = false): string =>
+    `([${perStream.map((row, i) => {
+      if (Number(row[0]) !== i) throw new Error(`stream ids are not 0..${perStream.length - 1}`);
+      const v = row[col];
+      return v === null ? 'NULL' : text ? sqlString(String(v)) : String(v);
+    }).join(', ')}]::${type}[])[stream_id + 1]`;
+  return { list, perStream };
+}
+
+/** SQL of a relation: the rows of `ev` (see buildTables) of events with these names. */
+type EventsOf = (...names: string[]) => string;
+
 async function tableNames(conn: DuckDBConnection): Promise<Set<string>> {
   const r = await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary`);
   return new Set(r.getRows().map((row) => String(row[0])));
@@ -41,6 +58,12 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
   // derived table needs (other tracers shape events their way).
   const has = (name: string, ...fields: string[]): boolean =>
     raw.has(`ev_raw:${name}`) && fields.every((f) => columns.get(`ev_raw:${name}`)?.has(f));
+  // The events of some names only: joined with a payload table, the join then probes a few rows, not all events.
+  const classIds = new Map<string, string[]>();
+  for (const [id, name] of (await conn.runAndReadAll('SELECT class_id, name FROM event_classes')).getRows()) {
+    classIds.set(String(name), [...(classIds.get(String(name)) ?? []), String(id)]);
+  }
+  const evOf: EventsOf = (...names) => `(SELECT * FROM ev WHERE class_id IN (${names.flatMap((n) => classIds.get(n) ?? ['-1']).join(', ')}))`;
 
   // The thread on each CPU: kernel traces carry no tid per event; the last sched_switch before an event on
   // its CPU says who ran it (the switch itself belongs to the thread it switches out). The import followed
@@ -59,8 +82,9 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
       ).getRows()[0]![0],
     ) === 0;
   const r = await columnPicker(conn, 'events_raw', 'r');
+  // A view, not a table: storing its 9 columns per event cost more than the few scans that read it.
   await conn.run(`
-    CREATE TEMP TABLE ev AS
+    CREATE TEMP VIEW ev AS
       SELECT r.rowid AS id, ${TS} AS ts, r.cpu, s.trace_id, r.stream_id, r.class_id,
              ${followed ? `COALESCE(${r('ctx_tid')}, r.sw_tid, s.first_prev_tid)` : r('ctx_tid')}::INTEGER AS tid, ${r('ctx_pid')}::INTEGER AS pid,
              ${r('ctx_procname')}::VARCHAR AS procname
@@ -79,28 +103,32 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
         FROM ev e
         ASOF LEFT JOIN switches w ON e.trace_id = w.trace_id AND e.cpu = w.cpu AND e.ts > w.ts
         LEFT JOIN first_switch f ON e.trace_id = f.trace_id AND e.cpu = f.cpu;
-      DROP TABLE ev; ALTER TABLE ev2 RENAME TO ev;
+      DROP VIEW ev; ALTER TABLE ev2 RENAME TO ev;
     `);
   }
 
-  await buildThreads(conn, has);
+  await buildThreads(conn, has, evOf);
 
   // Sorted with its texts as ENUMs (a few bytes each instead of strings in the sort's rows: ~0.4 s less of
-  // 1.7 s on 2.25 M events), turned back into text once in order.
+  // 1.7 s on 2.25 M events), turned back into text once in order. What the stream says (trace, host, and the
+  // CPU when each stream has one) is looked up by stream_id after the sort, not carried through it (~0.8 of
+  // 2.8 CPU-s on 2.25 M events).
+  const { list, perStream } = await streamLookup(conn);
+  const cpuKnown = perStream.every((row) => row[2] !== null || Number(row[4]) === 0);
   await conn.run(`
     CREATE TYPE ev_name AS ENUM (SELECT DISTINCT name FROM event_classes WHERE name IS NOT NULL);
     CREATE TYPE ev_procname AS ENUM (SELECT name FROM threads WHERE name IS NOT NULL UNION SELECT procname FROM traces
       WHERE procname IS NOT NULL UNION SELECT procname FROM ev WHERE procname IS NOT NULL);
-    CREATE TYPE ev_host AS ENUM (SELECT DISTINCT hostname FROM traces WHERE hostname IS NOT NULL);
     CREATE TABLE events AS
-      SELECT id, ts, cpu, trace_id, stream_id, name::VARCHAR AS name, tid, pid, procname::VARCHAR AS procname, host::VARCHAR AS host FROM (
-        SELECT e.id, e.ts, e.cpu, e.trace_id, e.stream_id, c.name::ev_name AS name, e.tid, COALESCE(e.pid, t.pid, tr.pid) AS pid,
-               COALESCE(e.procname, t.name, tr.procname)::ev_procname AS procname, tr.hostname::ev_host AS host
+      SELECT id, ts, ${cpuKnown ? list(2, 'INTEGER') : 'cpu'} AS cpu, ${list(1, 'INTEGER')} AS trace_id, stream_id, name::VARCHAR AS name,
+             tid, pid, procname::VARCHAR AS procname, ${list(3, 'VARCHAR', true)} AS host FROM (
+        SELECT e.id, e.ts, ${cpuKnown ? '' : 'e.cpu, '}e.stream_id, c.name::ev_name AS name, e.tid, COALESCE(e.pid, t.pid, tr.pid) AS pid,
+               COALESCE(e.procname, t.name, tr.procname)::ev_procname AS procname
         FROM ev e JOIN event_classes c USING (class_id) LEFT JOIN threads t ON t.trace_id = e.trace_id AND t.tid = e.tid
         JOIN traces tr ON tr.trace_id = e.trace_id
         ORDER BY e.ts, e.id
       );
-    DROP TYPE ev_name; DROP TYPE ev_procname; DROP TYPE ev_host;
+    DROP TYPE ev_name; DROP TYPE ev_procname;
   `);
 
   // One view per event name: the payload beside the event's time and thread (views: a trace with every system
@@ -117,10 +145,10 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     `);
   }
 
-  await buildSched(conn, has);
-  await buildWakeups(conn, has);
+  await buildSched(conn, has, evOf);
+  await buildWakeups(conn, has, evOf);
   await buildThreadState(conn);
-  await buildSyscalls(conn, followed && !(await columnsOf(conn, 'events_raw')).has('ctx_tid'));
+  await buildSyscalls(conn, followed && !(await columnsOf(conn, 'events_raw')).has('ctx_tid'), list);
   await buildIrqs(conn, has);
   await buildRequestTables(conn, (name) => has(name));
   await conn.run(`
@@ -138,25 +166,25 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
  * names (the newest name wins: lttng-analyses keeps the first, which names a shell by what exec'd later);
  * thread_names(trace_id, tid, ts, name) keeps every name with the time it was seen.
  */
-async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean, evOf: EventsOf): Promise<void> {
   const parts: string[] = [];
   const pidParts: string[] = [];
   if (has('lttng_statedump_process_state', 'tid', 'pid', 'name')) {
-    parts.push(`SELECT e.trace_id, p.tid, e.ts, p.name FROM ev e JOIN ${sqlIdentifier('ev_raw:lttng_statedump_process_state')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.tid, p.pid FROM ev e JOIN ${sqlIdentifier('ev_raw:lttng_statedump_process_state')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.tid, e.ts, p.name FROM ${evOf('lttng_statedump_process_state')} e JOIN ${sqlIdentifier('ev_raw:lttng_statedump_process_state')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.tid, p.pid FROM ${evOf('lttng_statedump_process_state')} e JOIN ${sqlIdentifier('ev_raw:lttng_statedump_process_state')} p USING (id)`);
   }
   if (has('sched_process_fork', 'child_tid', 'child_pid', 'child_comm', 'parent_tid', 'parent_pid')) {
-    parts.push(`SELECT e.trace_id, p.child_tid, e.ts, p.child_comm FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.child_tid, p.child_pid FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.parent_tid, p.parent_pid FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.child_tid, e.ts, p.child_comm FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.child_tid, p.child_pid FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.parent_tid, p.parent_pid FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
   }
   if (has('sched_switch', 'prev_tid', 'next_tid', 'prev_comm', 'next_comm')) {
-    parts.push(`SELECT e.trace_id, p.next_tid, e.ts, p.next_comm FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_switch')} p USING (id)`);
-    parts.push(`SELECT e.trace_id, p.prev_tid, e.ts, p.prev_comm FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_switch')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.next_tid, e.ts, p.next_comm FROM ${evOf('sched_switch')} e JOIN ${sqlIdentifier('ev_raw:sched_switch')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.prev_tid, e.ts, p.prev_comm FROM ${evOf('sched_switch')} e JOIN ${sqlIdentifier('ev_raw:sched_switch')} p USING (id)`);
   }
   if (has('sched_process_exec', 'filename')) {
     // The new program's name is the file name's last component, at most 15 characters (TASK_COMM_LEN).
-    parts.push(`SELECT e.trace_id, e.tid, e.ts, left(regexp_extract(p.filename, '[^/]*$'), 15) FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_process_exec')} p USING (id) WHERE e.tid IS NOT NULL`);
+    parts.push(`SELECT e.trace_id, e.tid, e.ts, left(regexp_extract(p.filename, '[^/]*$'), 15) FROM ${evOf('sched_process_exec')} e JOIN ${sqlIdentifier('ev_raw:sched_process_exec')} p USING (id) WHERE e.tid IS NOT NULL`);
   }
   parts.push(`SELECT trace_id, tid, ts, procname FROM ev WHERE tid IS NOT NULL AND procname IS NOT NULL`);
   pidParts.push(`SELECT trace_id, tid, pid FROM ev WHERE tid IS NOT NULL AND pid IS NOT NULL`);
@@ -186,7 +214,7 @@ async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: strin
  * CPU's first slice starts at the trace's beginning (the first switch's prev_tid ran until then) and its
  * last one ends at the trace's end, as lttng-analyses counts them.
  */
-async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean, evOf: EventsOf): Promise<void> {
   if (!has('sched_switch', 'prev_tid', 'next_tid')) {
     await conn.run(`CREATE TABLE sched (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, tid INTEGER, prio INTEGER, end_state VARCHAR)`);
     return;
@@ -194,12 +222,12 @@ async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[
   const c = await columnPicker(conn, 'payload:sched_switch', 's');
   const state = (await columnsOf(conn, 'payload:sched_switch')).has('prev_state_label') ? 's.prev_state_label' : `CAST(${c('prev_state')} AS VARCHAR)`;
   await conn.run(`
-    CREATE TEMP TABLE bounds AS SELECT trace_id, min(ts) AS b, max(ts) AS e FROM ev GROUP BY trace_id;
+    CREATE TEMP TABLE bounds AS SELECT trace_id, min(ts) AS b, max(ts) AS e FROM events GROUP BY trace_id;
     CREATE TEMP TABLE sw AS
       SELECT e.trace_id, e.ts, e.id, e.cpu, ${c('prev_tid')} AS prev_tid, ${c('prev_prio')} AS prev_prio,
              ${state} AS prev_state_label, ${c('next_tid')} AS next_tid, ${c('next_prio')} AS next_prio,
              row_number() OVER w AS n, lead(e.ts) OVER w AS next_ts, lead(${state}) OVER w AS end_state
-      FROM ev e JOIN "payload:sched_switch" s USING (id)
+      FROM ${evOf('sched_switch')} e JOIN "payload:sched_switch" s USING (id)
       WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id);
     CREATE TABLE sched AS
       SELECT trace_id, ts, dur, cpu, tid, prio, end_state FROM (
@@ -217,7 +245,7 @@ async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[
  * measures it: from the first wakeup (sched_waking, sched_wakeup, sched_wakeup_new) of a thread that is not
  * running to the switch that runs it; wakeups of a running thread are ignored.
  */
-async function buildWakeups(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+async function buildWakeups(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean, evOf: EventsOf): Promise<void> {
   const sources = ['sched_waking', 'sched_wakeup', 'sched_wakeup_new'].filter((n) => has(n, 'tid'));
   if (sources.length === 0 || !has('sched_switch', 'prev_tid', 'next_tid')) {
     await conn.run(`CREATE TABLE wakeups (trace_id INTEGER, ts BIGINT, switch_ts BIGINT, latency BIGINT, tid INTEGER, waker_tid INTEGER, cpu INTEGER, prio INTEGER)`);
@@ -225,7 +253,7 @@ async function buildWakeups(conn: DuckDBConnection, has: (n: string, ...f: strin
   }
   await conn.run(`
     CREATE TEMP TABLE wk AS
-      ${sources.map((n) => `SELECT e.trace_id, e.ts, e.id, e.tid AS waker_tid, p.tid FROM ev e JOIN ${sqlIdentifier(`payload:${n}`)} p USING (id)`).join(' UNION ALL ')};
+      ${sources.map((n) => `SELECT e.trace_id, e.ts, e.id, e.tid AS waker_tid, p.tid FROM ${evOf(n)} e JOIN ${sqlIdentifier(`payload:${n}`)} p USING (id)`).join(' UNION ALL ')};
     CREATE TEMP TABLE wk_pending AS
       SELECT w.* FROM wk w
       ASOF LEFT JOIN sched s ON w.trace_id = s.trace_id AND w.tid = s.tid AND w.ts >= s.ts
@@ -279,11 +307,11 @@ async function buildThreadState(conn: DuckDBConnection): Promise<void> {
  * `paired`, the import paired them along each stream (syscall-pairs.ts) and only what its slices left open is
  * paired here; else (the threads come from contexts or an ASOF join) every system call event is.
  */
-async function buildSyscalls(conn: DuckDBConnection, paired: boolean): Promise<void> {
+async function buildSyscalls(conn: DuckDBConnection, paired: boolean, byStream: (col: number, type: string) => string): Promise<void> {
   const ts = (cycles: string): string => `(${TS.replace(/r\.cycles/g, cycles)})`;
   let ends: string;
   if (paired) {
-    ends = `SELECT s.trace_id, ${ts('r.cycles')} AS ts, r.id, s.cpu, COALESCE(r.tid, s.first_prev_tid) AS tid, r.is_entry, r.call, r.ret
+    ends = `SELECT s.trace_id, r.stream_id, ${ts('r.cycles')} AS ts, r.id, COALESCE(r.tid, s.first_prev_tid) AS tid, r.is_entry, r.call, r.ret
       FROM syscall_ends_raw r JOIN (SELECT *, clock_offset_ns::BIGINT AS offset_ns FROM streams) s USING (stream_id)`;
   } else {
     // The return value, where the exit events carry one.
@@ -298,18 +326,22 @@ async function buildSyscalls(conn: DuckDBConnection, paired: boolean): Promise<v
   await conn.run(`
     CREATE TEMP TABLE sc_ends AS ${ends};
     CREATE TABLE syscalls AS
-      SELECT trace_id, ts, dur, cpu, tid, ${names.length > 0 ? `[${names.join(', ')}][call + 1]` : 'NULL::VARCHAR'} AS name, ret FROM (
-        SELECT s.trace_id, ${ts('p.cycles')} AS ts, ${ts('p.exit_cycles')} - ${ts('p.cycles')} AS dur, s.cpu,
+      -- Sorted with the call's number, named once in order (a string per row would be sorted along); paired
+      -- along streams, the trace and CPU are the stream's, looked up after the sort too.
+      SELECT ${paired ? `${byStream(1, 'INTEGER')} AS trace_id` : 'trace_id'}, ts, dur, ${paired ? `${byStream(2, 'INTEGER')} AS cpu` : 'cpu'}, tid,
+             ${names.length > 0 ? `[${names.join(', ')}][call + 1]` : 'NULL::VARCHAR'} AS name, ret FROM (
+      SELECT * FROM (
+        SELECT ${paired ? 'p.stream_id' : 's.trace_id, s.cpu'}, ${ts('p.cycles')} AS ts, ${ts('p.exit_cycles')} - ${ts('p.cycles')} AS dur,
                COALESCE(p.tid, s.first_prev_tid) AS tid, p.call, p.ret
         FROM syscall_pairs_raw p JOIN (SELECT *, clock_offset_ns::BIGINT AS offset_ns FROM streams) s USING (stream_id)
         WHERE ${paired ? 'TRUE' : 'FALSE'}
         UNION ALL
-        SELECT trace_id, ts, exit_ts - ts, cpu, tid, call, exit_ret FROM (
+        SELECT ${paired ? 'stream_id' : 'trace_id, cpu'}, ts, exit_ts - ts, tid, call, exit_ret FROM (
           SELECT *, lead(ts) OVER w AS exit_ts, lead(is_entry) OVER w AS next_entry, lead(call) OVER w AS next_call,
                  lead(ret) OVER w AS exit_ret
           FROM sc_ends WHERE tid IS NOT NULL WINDOW w AS (PARTITION BY trace_id, tid ORDER BY ts, id, is_entry)
         ) WHERE is_entry = 1 AND next_entry = 0 AND next_call = call
-      ) WHERE tid IS NOT NULL ORDER BY ts;
+      ) WHERE tid IS NOT NULL ORDER BY ts);
     DROP TABLE syscall_pairs_raw; DROP TABLE syscall_ends_raw; DROP TABLE syscall_classes;
   `);
 }
