@@ -142,7 +142,9 @@ describe('ltt web shows ltt/auto requests', { skip, timeout: 1_200_000 }, () => 
     const at = await page.evaluate((t, x) => window.lttWeb.where('thread', t, x), slowest.tid, start + slowest.wallNs / 2);
     const box = (await (await page.$('#timeline'))!.boundingBox())!;
     await page.mouse.click(box.x + at.x, box.y + at.y + 37);
-    await page.waitForFunction((p) => document.querySelector('#detail h3')?.textContent?.includes(p), { timeout: 60_000 }, `${slowest.method} ${slowest.path}`);
+    // The request's own fields (the one before may have had the same title).
+    await page.waitForFunction((req) => [...document.querySelectorAll('#detail table.fields tr')].some((tr: any) => tr.textContent === `req${req}`), { timeout: 60_000 }, String(slowest.req));
+    assert.match(await page.$eval('#detail h3', (e) => e.textContent ?? ''), new RegExp(`^${slowest.method} ${slowest.path} `));
     const fields = Object.fromEntries((await page.$$eval('#detail table.fields tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? '')))).filter((r) => r.length === 2));
     assert.equal(fields['req'], String(slowest.req));
     assert.equal(fields['status'], String(slowest.status));
