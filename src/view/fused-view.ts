@@ -188,11 +188,8 @@ export async function runFusedView(
   };
   // Streams whose event keys are their cycles plus a constant (a 1 GHz clock, keys safe as doubles): computed
   // here, so that no key or time goes through a call as a (boxed) double.
-  const nsBase = new Float64Array(n).fill(NaN);
-  infos.forEach((info, i) => {
-    const c = info.sc.defaultClock;
-    if (c !== undefined && c.frequency === 1e9) nsBase[i] = mk.fastOffset(i);
-  });
+  const nsBase = new Float64Array(n);
+  for (let i = 0; i < n; i++) nsBase[i] = mk.fastOffset(i);
   /** Sets stream i's key to its head's. */
   const setHeadKey = (i: number): void => {
     const k = i * Q + qHead[i]! - 1;
