@@ -12,6 +12,22 @@ export const PROTOCOL_VERSION = 2;
 export const LTT_VERSION = '0.1.0';
 
 export type Domain = 'kernel' | 'ust';
+/**
+ * LTTng's agent domains (java.util.logging, log4j, Python logging). No ltt app has their agents, so their rules
+ * are kept, listed and saved, and no event ever matches them; as lttng-sessiond, each also enables its
+ * user-space channel and rule (AGENT_CHANNELS).
+ */
+export type AgentDomain = 'jul' | 'log4j' | 'python';
+/** A domain event rules can be enabled in. */
+export type RuleDomain = Domain | AgentDomain;
+export const AGENT_DOMAINS: readonly AgentDomain[] = ['jul', 'log4j', 'python'];
+export const isAgentDomain = (domain: string): domain is AgentDomain => (AGENT_DOMAINS as readonly string[]).includes(domain);
+/** lttng-sessiond's user-space channel and event rule behind each agent domain (its defaults.h). */
+export const AGENT_CHANNELS: Record<AgentDomain, { channel: string; event: string }> = {
+  jul: { channel: 'lttng_jul_channel', event: 'lttng_jul:*' },
+  log4j: { channel: 'lttng_log4j_channel', event: 'lttng_log4j:*' },
+  python: { channel: 'lttng_python_channel', event: 'lttng_python:*' },
+};
 
 /** Where a network session streams (src/relay/relay-url.ts parses LTTng's URLs into it). */
 export interface RelayTarget {
@@ -88,10 +104,12 @@ export interface TrackerInfo {
 }
 
 export interface DomainInfo {
-  domain: Domain;
+  domain: RuleDomain;
   bufferType: 'global' | 'per-uid' | 'per-pid';
   trackers: TrackerInfo[];
   channels: ChannelInfo[];
+  /** Agent domains: their event rules (they have no channels of their own). */
+  events?: EventRuleInfo[];
 }
 
 export interface SessionSummary {
@@ -196,13 +214,13 @@ export interface CommandMap {
   };
   'disable-channel': { args: { session: string; domain: Domain; channel: string }; result: ChannelInfo };
   'enable-event': {
-    args: { session: string; domain: Domain; channel?: string; rule: EventRuleSpec };
+    args: { session: string; domain: RuleDomain; channel?: string; rule: EventRuleSpec };
     /** `rules`: kernel `-a` without a type makes two rules (tracepoints and syscalls), like LTTng. */
     result: { channel: string; channelCreated: boolean; rules: EventRuleInfo[]; matched: string[] };
   };
   'disable-event': {
     /** `all`: every rule of the channel (`disable-event -a`); otherwise rules named exactly `name`. */
-    args: { session: string; domain: Domain; channel?: string; name: string; type?: EventType; all?: boolean };
+    args: { session: string; domain: RuleDomain; channel?: string; name: string; type?: EventType; all?: boolean };
     result: { channel: string; disabled: EventRuleInfo[] };
   };
   'add-context': {

@@ -5,8 +5,8 @@
 // returns the sessions found, the first place holding a name winning. A file that cannot be read or parsed
 // fails the search, except when a NAME is wanted and found elsewhere: an unrelated file never fails a load
 // (its problem is then a warning). recreateSession() creates one session and everything in it, and destroys
-// it again if any step fails. skippedDomainsWarning() is the one line saying which non-empty domains (JUL,
-// log4j, Python) were left out.
+// it again if any step fails. skippedDomainsWarning() is the one line saying which non-empty domains of
+// unknown types were left out.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -160,6 +160,17 @@ export async function recreateSession(client: ControlClient, s: SavedSession, fo
       await client.request('snapshot-add-output', { session: s.name, url, ...relay, ...(o.name ? { name: o.name } : {}), maxSize: o.maxSize });
     }
     for (const d of s.domains) {
+      if (d.domain !== 'kernel' && d.domain !== 'ust') {
+        // An agent domain: its user-space channel with the saved attributes, then its rules.
+        for (const c of d.channels) {
+          await client.request('enable-channel', { session: s.name, domain: 'ust', channel: c.name, attributes: c.attributes });
+          for (const { enabled, ...rule } of c.events) {
+            await client.request('enable-event', { session: s.name, domain: d.domain, rule });
+            if (!enabled) await client.request('disable-event', { session: s.name, domain: d.domain, name: rule.name });
+          }
+        }
+        continue;
+      }
       const base = { session: s.name, domain: d.domain };
       for (const c of d.channels) {
         await client.request('enable-channel', { ...base, channel: c.name, attributes: c.attributes });

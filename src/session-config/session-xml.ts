@@ -3,12 +3,14 @@
 // and what `ltt load` reads back, from ltt or from LTTng.
 //
 // Contract: sessionXml(detail) is one `<sessions>` document holding the session; parseSessions(text) returns
-// every session of a document, or throws a one-line Error naming what is malformed. Domains ltt does not trace
-// (JUL, log4j, Python) are left out of what it returns; those holding channels are named in `skippedDomains`. The XML parser takes what
+// every session of a document, or throws a one-line Error naming what is malformed. The agent domains (JUL, log4j,
+// Python) are read as lttng saves them (their user-space channel holding their rules); unknown domains are left
+// out of what it returns, those holding channels named in `skippedDomains`. The XML parser takes what
 // these files contain (elements, text, entities, comments, an XML declaration; attributes are read and ignored)
 // and refuses anything else.
 
-import type { ChannelAttributes, Domain, EventRuleInfo, EventType, ProcessAttribute, RelayTarget, SessionDetail, TrackerInfo } from '../control/messages.js';
+import { AGENT_CHANNELS, AGENT_DOMAINS } from '../control/messages.js';
+import type { AgentDomain, ChannelAttributes, EventRuleInfo, EventType, ProcessAttribute, RelayTarget, RuleDomain, SessionDetail, TrackerInfo } from '../control/messages.js';
 import { relayUris } from '../relay/relay-url.js';
 
 // ---- writing --------------------------------------------------------------------------------------------------
@@ -74,9 +76,16 @@ function trackerXml(t: TrackerInfo): string {
 
 /** The `lttng save` document of one session. */
 export function sessionXml(s: SessionDetail): string {
+  // As lttng's save.c: an agent domain holds its user-space channel (lttng_jul_channel, ...) with the agent's
+  // rules as its events; the user-space domain leaves that channel out.
+  const agentChannels = new Map(s.domains.filter((d) => d.events !== undefined).map((d) => [AGENT_CHANNELS[d.domain as AgentDomain].channel, d]));
+  const ustChannel = (name: string) => s.domains.find((d) => d.domain === 'ust')?.channels.find((c) => c.name === name);
   const domains = s.domains
     .map((d) => {
-      const channels = d.channels
+      const shown = d.events !== undefined
+        ? [ustChannel(AGENT_CHANNELS[d.domain as AgentDomain].channel)].flatMap((c) => (c ? [{ ...c, events: d.events!, contexts: [] }] : []))
+        : d.channels.filter((c) => d.domain !== 'ust' || !agentChannels.has(c.name));
+      const channels = shown
         .map((c) => {
           const a = c.attributes;
           return (
@@ -95,7 +104,7 @@ export function sessionXml(s: SessionDetail): string {
         .join('');
       const bufferType = d.bufferType === 'global' ? 'GLOBAL' : d.bufferType === 'per-uid' ? 'PER_UID' : 'PER_PID';
       return (
-        `<domain><type>${d.domain === 'kernel' ? 'KERNEL' : 'UST'}</type><buffer_type>${bufferType}</buffer_type>` +
+        `<domain><type>${d.domain.toUpperCase()}</type><buffer_type>${bufferType}</buffer_type>` +
         `<channels>${channels}</channels><process_attr_trackers>${d.trackers.map(trackerXml).join('')}</process_attr_trackers></domain>`
       );
     })
@@ -228,7 +237,8 @@ export interface SavedChannel {
 }
 
 export interface SavedDomain {
-  domain: Domain;
+  /** An agent domain's one channel is its user-space channel, its events the agent's rules. */
+  domain: RuleDomain;
   channels: SavedChannel[];
   trackers: Array<{ attribute: ProcessAttribute; values: Array<number | string> }>;
 }
@@ -257,7 +267,7 @@ export interface SavedSession {
 
 const TYPES_BY_XML = Object.fromEntries(Object.entries(EVENT_TYPES).map(([k, v]) => [v, k as EventType]));
 
-function savedEvent(e: XmlElement, domain: Domain): EventRuleInfo {
+function savedEvent(e: XmlElement, domain: RuleDomain): EventRuleInfo {
   const name = textOf(e, 'name') ?? '';
   const typeText = textOf(e, 'type') ?? 'TRACEPOINT';
   const type = TYPES_BY_XML[typeText] ?? (typeText === 'KPROBE' ? 'kprobe' : undefined);
@@ -267,7 +277,7 @@ function savedEvent(e: XmlElement, domain: Domain): EventRuleInfo {
   if (filter !== undefined && filter !== '') rule.filter = filter;
   const llType = textOf(e, 'loglevel_type');
   const ll = intOf(e, 'loglevel');
-  if (domain === 'ust' && (llType === 'RANGE' || llType === 'SINGLE') && ll !== undefined && ll >= 0) {
+  if (domain !== 'kernel' && (llType === 'RANGE' || llType === 'SINGLE') && ll !== undefined && (ll >= 0 || domain !== 'ust')) {
     rule.loglevel = { type: llType === 'RANGE' ? 'range' : 'single', level: ll };
   }
   const exclusions = children(child(e, 'exclusions'), 'exclusion').map((x) => x.text.trim());
@@ -314,11 +324,11 @@ export function parseSessions(text: string): SavedSession[] {
     const skippedDomains: string[] = [];
     for (const d of children(child(s, 'domains'), 'domain')) {
       const type = textOf(d, 'type');
-      if (type !== 'KERNEL' && type !== 'UST') {
+      const domain = (['kernel', 'ust', ...AGENT_DOMAINS] as const).find((name) => name.toUpperCase() === type);
+      if (domain === undefined) {
         if (children(child(d, 'channels'), 'channel').length > 0) skippedDomains.push(type ?? '?');
         continue;
       }
-      const domain: Domain = type === 'KERNEL' ? 'kernel' : 'ust';
       const channels = children(child(d, 'channels'), 'channel').map((c): SavedChannel => {
         const attrs: Partial<ChannelAttributes> = {};
         const num = (tag: string, key: keyof ChannelAttributes) => {

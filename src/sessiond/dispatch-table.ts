@@ -1,10 +1,11 @@
 // The daemon's command table (lttng-sessiond's process_client_msg switch, as data). Each entry says what the
 // command needs before its handler runs: a session (looked up by args.session and locked for the duration), a
-// domain (args.domain checked; the kernel domain also needs kernel access). Handlers live one per file in
+// domain (args.domain checked; the kernel domain also needs kernel access; the agent domains only where rules are
+// enabled and disabled). Handlers live one per file in
 // commands/. A command missing here is answered with UND.
 
 import { ControlError } from '../control/error-codes.js';
-import type { CommandName, Domain } from '../control/messages.js';
+import { AGENT_DOMAINS, type CommandName, type Domain, type RuleDomain } from '../control/messages.js';
 import { asArgs, oneOf, requiredString } from './command-args.js';
 import { mayAccess, type DaemonContext } from './daemon-context.js';
 import type { LockedSession, PeerCredentials } from './session.js';
@@ -42,6 +43,11 @@ type Handler =
       needsSession: true;
       needsDomain: true;
       run(ctx: DaemonContext, args: unknown, session: LockedSession, domain: Domain): Promise<unknown>;
+    }
+  | {
+      needsSession: true;
+      needsDomain: 'rules';
+      run(ctx: DaemonContext, args: unknown, session: LockedSession, domain: RuleDomain): Promise<unknown>;
     };
 
 export const DISPATCH_TABLE: Record<CommandName, Handler> = {
@@ -61,8 +67,8 @@ export const DISPATCH_TABLE: Record<CommandName, Handler> = {
   'get-session': { needsSession: true, needsDomain: false, run: getSession },
   'enable-channel': { needsSession: true, needsDomain: true, run: enableChannel },
   'disable-channel': { needsSession: true, needsDomain: true, run: disableChannel },
-  'enable-event': { needsSession: true, needsDomain: true, run: enableEvent },
-  'disable-event': { needsSession: true, needsDomain: true, run: disableEvent },
+  'enable-event': { needsSession: true, needsDomain: 'rules', run: enableEvent },
+  'disable-event': { needsSession: true, needsDomain: 'rules', run: disableEvent },
   'add-context': { needsSession: true, needsDomain: true, run: addContext },
   track: { needsSession: true, needsDomain: true, run: track },
   untrack: { needsSession: true, needsDomain: true, run: untrack },
@@ -81,17 +87,18 @@ export async function dispatch(daemon: DaemonContext, peer: PeerCredentials, com
   const handler = Object.hasOwn(DISPATCH_TABLE, command) ? DISPATCH_TABLE[command as CommandName] : undefined;
   if (!handler) throw new ControlError('UND', `Undefined command: ${JSON.stringify(command).slice(0, 80)}`);
   const args = asArgs(rawArgs);
-  let domain: Domain | undefined;
+  let domain: RuleDomain | undefined;
   if (handler.needsDomain) {
-    domain = oneOf(args, 'domain', ['kernel', 'ust'] as const);
+    domain = oneOf(args, 'domain', handler.needsDomain === 'rules' ? ['kernel', 'ust', ...AGENT_DOMAINS] : (['kernel', 'ust'] as const)) as RuleDomain;
     if (domain === 'kernel') ctx.kernel.check();
   }
   if (!handler.needsSession) {
-    return handler.needsDomain ? await handler.run(ctx, args, domain!) : await handler.run(ctx, args);
+    return handler.needsDomain ? await handler.run(ctx, args, domain as Domain) : await handler.run(ctx, args);
   }
   const name = requiredString(args, 'session');
   return await ctx.registry.withSession(name, (session) => {
     if (!mayAccess(peer, session)) throw new ControlError('EPERM', `Permission denied: session ${name} belongs to another user`);
-    return handler.needsDomain ? handler.run(ctx, args, session, domain!) : handler.run(ctx, args, session);
+    if (handler.needsDomain === 'rules') return handler.run(ctx, args, session, domain!);
+    return handler.needsDomain ? handler.run(ctx, args, session, domain as Domain) : handler.run(ctx, args, session);
   });
 }

@@ -4,6 +4,7 @@
 // so code that forgot to take the lock does not typecheck.
 
 import type {
+  AgentDomain,
   ChannelAttributes,
   ChannelInfo,
   Domain,
@@ -88,6 +89,8 @@ export class Session {
   startedOnce = false;
   destroyed = false;
   readonly domains = new Map<Domain, DomainState>();
+  /** The agent domains' event rules (their user-space channel and rule are in the 'ust' domain). */
+  readonly agentRules = new Map<AgentDomain, EventRuleInfo[]>();
   /** Tail of the lock queue: each holder chains on it. */
   lockTail: Promise<void> = Promise.resolve();
 
@@ -188,6 +191,9 @@ export class Session {
       if (!state) continue;
       const stats = state.tracer ? await state.tracer.stats() : [];
       domains.push(state.toInfo(stats));
+    }
+    for (const [domain, rules] of this.agentRules) {
+      domains.push({ domain, bufferType: 'per-uid', trackers: [], channels: [], events: rules.map((r) => ({ ...r })) });
     }
     return { ...this.summary(), domains, ...(this.inMemory ? { snapshotOutputs: this.snapshotOutputs.map((o) => ({ ...o })) } : {}) };
   }

@@ -41,7 +41,7 @@ test('errors and exit codes without a daemon', { timeout: 60_000 }, async () => 
     assert.ok(usage.stdout.startsWith('Usage: ltt [--group=GROUP] [--mi=TYPE] [--no-sessiond | --sessiond-path=PATH]\n'));
     assert.match(usage.stdout, /\nRecording event rules:\n  disable-event     Disable recording event rules\n  enable-event      Create or enable recording event rules\n/);
     const noDomain = await env.ltt('enable-event', 'foo');
-    assert.deepEqual([noDomain.code, noDomain.stderr], [1, 'Error: Please specify a domain (--kernel/--userspace).\n']);
+    assert.deepEqual([noDomain.code, noDomain.stderr], [1, 'Error: Please specify a domain (--kernel/--userspace/--jul/--log4j/--python).\n']);
     const noName = await env.ltt('enable-event', '-k');
     assert.deepEqual([noName.code, noName.stderr], [1, 'Error: Missing event name(s).\n']);
     const ustSyscall = await env.ltt('enable-event', '-u', '--syscall', 'foo');

@@ -179,10 +179,15 @@ test("a configuration saved by LTTng loads; bad files get one line", { timeout: 
     const wanted = await env.ltt('load', '-i', dir, 'wanted');
     assert.equal(wanted.code, 0, wanted.stderr);
     assert.match(wanted.stderr, /^Warning: Invalid session configuration .*a-broken.lttng: .* \(skipped\)\n$/);
+    // A JUL domain's channel holds the agent's rules: loaded into the JUL domain (test/cli/agent-domains.test.ts).
     const jul = await env.ltt('load', '-i', dir, 'jul-one');
     assert.equal(jul.code, 0, jul.stderr);
-    assert.match(jul.stderr, /\nWarning: Skipped the domains ltt does not trace: session jul-one: JUL\n$/);
-    assert.doesNotMatch((await ok(env, 'list', 'jul-one')).stdout, /hello_world/);
+    assert.match((await ok(env, 'list', 'jul-one')).stdout, /=== Domain: java\.util\.logging \(JUL\) ===\n\nEvents \(Logger name\):\n-+\n {4}- hello_world:\* \[enabled\] \[filter: 'my_integer_field > 10'\]\n/);
+    writeFileSync(join(dir, 'other.lttng'), LTTNG_SAVED.replace('<type>UST</type>', '<type>OTHER</type>').replace(/from-lttng/g, 'other-one'));
+    const other = await env.ltt('load', '-i', dir, 'other-one');
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(other.stderr, /\nWarning: Skipped the domains ltt does not trace: session other-one: OTHER\n$/);
+    assert.doesNotMatch((await ok(env, 'list', 'other-one')).stdout, /hello_world/);
     const all = await env.ltt('load', '-a', '-f', '-i', dir);
     assert.equal(all.code, 1);
     assert.match(all.stderr, /^Error: Invalid session configuration .*a-broken.lttng/);

@@ -5,7 +5,7 @@ import { ControlError } from '../../control/error-codes.js';
 import type { EventType } from '../../control/messages.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
-import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
+import { domainOptions, domainLabel, ruleDomainFrom, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
 import { successNode } from '../output/mi-model.js';
 import { array, group, leaf, type MiNode } from '../output/mi-document.js';
@@ -31,14 +31,14 @@ Disable the rules named NAME (exact match; of the given type, else any type) in 
     all: { type: 'boolean' },
   },
   async run(ctx, { values, positionals }) {
-    const domain = domainFrom(values);
+    const domain = ruleDomainFrom(values);
     const flags = (['tracepoint', 'syscall', 'probe', 'function', 'all'] as const).filter((f) => values[f]);
     if (flags.length > 1) throw usageError('Only one event type can be specified');
     const type = (
       flags[0] === 'probe' ? 'kprobe' : flags[0] === 'function' ? 'function' : (flags[0] ?? 'all')
     ) as EventType;
-    if (domain === 'ust' && type !== 'all' && type !== 'tracepoint') {
-      throw usageError('Event type not available for user-space tracing');
+    if (domain !== 'kernel' && type !== 'all' && type !== 'tracepoint') {
+      throw usageError(domain === 'ust' ? 'Event type not available for user-space tracing' : 'Event type not supported for domain.');
     }
     const all = Boolean(values['all-events']);
     if (!all && positionals.length === 0) throw usageError('Missing event name(s).');

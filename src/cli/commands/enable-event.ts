@@ -12,7 +12,7 @@ import { LttError } from '../../errors.js';
 import { parseFilter } from '../../filter/parse-filter.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
-import { domainFrom, domainOptions, domainLabel, splitNameList } from '../domain-option.js';
+import { domainOptions, domainLabel, ruleDomainFrom, splitNameList } from '../domain-option.js';
 import { ExitCode } from '../exit-codes.js';
 import { eventNode, successNode } from '../output/mi-model.js';
 import { array, type MiNode, withChild } from '../output/mi-document.js';
@@ -58,7 +58,7 @@ Options:
     exclude: { type: 'string', short: 'x' },
   },
   async run(ctx, { values, positionals }) {
-    const domain = domainFrom(values);
+    const domain = ruleDomainFrom(values);
     const typeFlags = (['tracepoint', 'syscall', 'probe', 'function', 'userspace-probe'] as const).filter(
       (flag) => values[flag] !== undefined,
     );
@@ -86,12 +86,13 @@ Options:
         break;
     }
     if (domain === 'ust' && type !== 'tracepoint') throw usageError('Event type not available for user-space tracing');
+    if (domain !== 'kernel' && type !== 'tracepoint') throw usageError('Event type not supported for domain.');
     if (values.all && positionals.length > 0) throw usageError(`Unknown argument: ${positionals[0]}`);
     if (!values.all && positionals.length === 0) throw usageError('Missing event name(s).');
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
     if (location !== undefined && values.all) throw usageError('--all cannot be used with a probe');
-    if (values.exclude !== undefined && domain === 'kernel') {
-      throw usageError('Event name exclusions are not yet implemented for kernel events');
+    if (values.exclude !== undefined && domain !== 'ust') {
+      throw usageError(`Event name exclusions are not yet implemented for ${domainLabel(domain)} events`);
     }
     if (values.filter !== undefined && (type === 'kprobe' || type === 'function' || type === 'uprobe')) {
       throw usageError('Filter expressions are only available for tracepoints and system calls');
@@ -104,7 +105,7 @@ Options:
       }
       if (domain === 'kernel') ctx.warn('Kernel loglevels are not supported.');
       else {
-        const level = parseLoglevel(levelText);
+        const level = parseLoglevel(levelText, domain);
         if (level === undefined) throw usageError(`Unknown loglevel ${levelText}`);
         loglevel = { type: values.loglevel !== undefined ? 'range' : 'single', level };
       }
@@ -170,8 +171,11 @@ Options:
         } else if (values.all) {
           const forLevel = levelText !== undefined && domain !== 'kernel' ? ` for loglevel ${levelText}` : '';
           ctx.out(`All ${label} ${allWhat}${excluded} are enabled in channel ${result.channel}${allWhat === 'system calls' ? '' : forLevel}`);
-        } else {
+        } else if (domain === 'kernel' || domain === 'ust') {
           ctx.out(`${ruleLabel} event ${name}${excluded} created in channel ${result.channel}`);
+        } else {
+          // lttng does not name an agent domain's channel.
+          ctx.out(`${label} event ${name} enabled`);
         }
       } catch (error) {
         if (!(error instanceof ControlError)) throw error;

@@ -4,13 +4,22 @@
 // from output/list-human.ts, the MI elements from output/mi-model.ts.
 
 import { ControlError } from '../../control/error-codes.js';
-import type { Domain } from '../../control/messages.js';
+import type { RuleDomain } from '../../control/messages.js';
 import type { CliContext } from '../cli-context.js';
-import { domainOptions } from '../domain-option.js';
+import { domainOptions, ruleDomainFrom } from '../domain-option.js';
+
+/** `list SESSION -d`: lttng's domain lines. */
+const DOMAIN_TITLES: Record<RuleDomain, string> = {
+  kernel: 'Kernel',
+  ust: 'UST global',
+  jul: 'JUL (Java Util Logging)',
+  log4j: 'LOG4j (Logging for Java)',
+  python: 'Python (logging)',
+};
 import type { CommandSpec } from '../command-spec.js';
 import { CliError, usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
-import { renderSessionDetail, renderSessionList, renderSyscalls, renderTracepoints } from '../output/list-human.js';
+import { renderAgentLoggers, renderSessionDetail, renderSessionList, renderSyscalls, renderTracepoints } from '../output/list-human.js';
 import { catalogNode, domainSummaryNode, sessionDetailNode, sessionNode, sessionsNode, syscallsNode } from '../output/mi-model.js';
 import { array, withChild } from '../output/mi-document.js';
 
@@ -51,7 +60,7 @@ export async function listSession(
   ctx: CliContext,
   name: string,
   channel: string | undefined,
-  domain?: Domain,
+  domain?: RuleDomain,
 ): Promise<ExitCode> {
   const client = await ctx.control();
   let detail;
@@ -78,8 +87,8 @@ export async function listSession(
 export const listCommand: CommandSpec = {
   name: 'list',
   summary: 'List recording sessions and instrumentation points',
-  help: `Usage: ltt list [SESSION [-c CHANNEL] [-k | -u]]
-       ltt list (-k [--syscall] | -u)
+  help: `Usage: ltt list [SESSION [-c CHANNEL] [-k | -u | -j | -l | -p]]
+       ltt list (-k [--syscall] | -u | -j | -l | -p)
 
 Without arguments, list the recording sessions. With SESSION, show its domains, process-attribute trackers,
 channels (attributes and statistics) and recording event rules. With -k or -u and no SESSION, list the
@@ -89,6 +98,8 @@ Options:
   -c, --channel=NAME   only this channel
   -k, --kernel         kernel domain
   -u, --userspace      user space domain
+  -j, --jul            JUL agent domain (-l, --log4j: log4j; -p, --python: Python logging); ltt apps have no
+                       agent, so no logger is listed
   -S, --syscall        with -k: list system calls
   -d, --domain         list the session's domains
 `,
@@ -101,15 +112,13 @@ Options:
   },
   async run(ctx, { values, positionals }) {
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
-    if (values.jul || values.log4j || values.python) {
-      throw usageError('The JUL, log4j and Python agent domains are not supported by ltt');
-    }
     if (values.syscall && !values.kernel) {
       ctx.warn('--syscall will only work with the Kernel domain (-k)');
       return ExitCode.ERROR;
     }
     const session = positionals[0];
-    const domain: Domain | undefined = values.kernel ? 'kernel' : values.userspace ? 'ust' : undefined;
+    const flags = (['kernel', 'userspace', 'jul', 'log4j', 'python'] as const).filter((flag) => values[flag]);
+    const domain: RuleDomain | undefined = flags.length > 0 ? ruleDomainFrom(values) : undefined;
     if (session === undefined && domain === 'kernel') {
       const local = await listKernelWithoutDaemon(ctx, values.syscall === true);
       if (local !== undefined) return local;
@@ -121,6 +130,12 @@ Options:
         // Newest first, as lttng lists them (and as the text shows them).
         ctx.miOutput = sessionsNode([...sessions].reverse().map(sessionNode));
         ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSessionList(sessions));
+        return ExitCode.SUCCESS;
+      }
+      if (domain !== 'kernel' && domain !== 'ust') {
+        // The loggers of registered agents: ltt apps have none.
+        ctx.miOutput = catalogNode(domain, []);
+        ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderAgentLoggers(domain));
         return ExitCode.SUCCESS;
       }
       try {
@@ -148,7 +163,7 @@ Options:
       ctx.miOutput = sessionsNode([withChild(sessionNode(detail), array('domains', detail.domains.map(domainSummaryNode)))]);
       ctx.out('Domains:\n-------------');
       if (detail.domains.length === 0) ctx.out('  None');
-      for (const d of detail.domains) ctx.out(d.domain === 'kernel' ? '  - Kernel' : '  - UST global');
+      for (const d of detail.domains) ctx.out(`  - ${DOMAIN_TITLES[d.domain]}`);
       return ExitCode.SUCCESS;
     }
     return await listSession(ctx, session, values.channel as string | undefined, domain);

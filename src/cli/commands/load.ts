@@ -1,7 +1,7 @@
 // `ltt load [-a] [-f] [-i PATH] [--override-url=URL] [SESSION [--override-name=NAME]]`: recreates sessions from
 // saved configurations (ltt's or LTTng's NAME.lttng files: src/session-config) with the daemon's ordinary
 // commands: create, channels, event rules, contexts, trackers, and start when the session was recording.
-// Domains ltt does not trace (JUL, log4j, Python) are skipped with one warning; with SESSION, a file in PATH
+// Agent domains (JUL, log4j, Python) are loaded as lttng saves them; unknown domains are skipped with one warning; with SESSION, a file in PATH
 // that cannot be read or parsed is skipped with a warning when SESSION is found in another one.
 // PATH is a file or a folder; by default $LTT_HOME/.ltt/sessions, then $LTT_HOME/.lttng/sessions, then
 // /etc/lttng/sessions. An existing session of the same name is an error, or is replaced with --force.

@@ -3,6 +3,7 @@
 // catalogs. Each returns the full text; the caller prints it.
 
 import type {
+  AgentDomain,
   ChannelInfo,
   DomainInfo,
   EventRuleInfo,
@@ -183,6 +184,11 @@ export function renderSessionDetail(
     lines.push('');
   }
   for (const domain of session.domains) {
+    if (domain.events !== undefined) {
+      if (!options.oneDomain) lines.push(`=== Domain: ${AGENT_DOMAIN_TITLES[domain.domain as AgentDomain]} ===`, '');
+      lines.push(...renderAgentRules(domain.events, domain.domain as AgentDomain));
+      continue;
+    }
     if (options.oneDomain) {
       // lttng's `list SESSION -k|-u` goes straight to the trackers.
     } else if (domain.domain === 'kernel') lines.push('=== Domain: Linux kernel ===', '');
@@ -193,6 +199,31 @@ export function renderSessionDetail(
     for (const c of channels) lines.push(...renderChannel(c, session.snapshot));
   }
   return lines.join('\n') + '\n';
+}
+
+const AGENT_DOMAIN_TITLES: Record<AgentDomain, string> = { jul: 'java.util.logging (JUL)', log4j: 'log4j', python: 'Python logging' };
+
+/** An agent domain's rules, as lttng's list_session_agent_events() prints them. */
+function renderAgentRules(rules: EventRuleInfo[], domain: AgentDomain): string[] {
+  if (rules.length === 0) return ['Events (Logger name):', '---------------------', `${INDENT6}None`, ''];
+  return [
+    'Events (Logger name):',
+    '---------------------',
+    ...rules.map((rule) => {
+      const enabled = rule.enabled ? ' [enabled]' : ' [disabled]';
+      const filter = rule.filter !== undefined ? ` [filter: '${rule.filter}']` : '';
+      const level = rule.loglevel
+        ? ` (loglevel${rule.loglevel.type === 'single' ? ' ==' : ' <='} ${loglevelName(rule.loglevel.level, domain)})`
+        : '';
+      return `${INDENT4}- ${rule.name}${enabled}${level}${filter}`;
+    }),
+    '',
+  ];
+}
+
+/** `ltt list -j|-l|-p`: the loggers of the registered agents, of which ltt has none. */
+export function renderAgentLoggers(domain: AgentDomain): string {
+  return `${domain} events (Logger name):\n-------------------------\nNone\n\n`;
 }
 
 /** `ltt list --kernel` / `ltt list --userspace`. */

@@ -9,6 +9,7 @@ import type {
   EventRuleInfo,
   EventRuleSpec,
   ProcessAttribute,
+  RuleDomain,
   SessionDetail,
   SessionSummary,
   SnapshotOutputInfo,
@@ -38,14 +39,14 @@ export const sessionState = (name: string, enabled?: boolean): MiNode =>
 
 export const sessionsNode = (sessions: MiNode[]): MiNode => array('sessions', sessions);
 
-const domainType = (domain: string): string => (domain === 'kernel' ? 'KERNEL' : 'UST');
+const domainType = (domain: string): string => (domain === 'ust' ? 'UST' : domain.toUpperCase());
 
 function eventAttributes(rule: EventRuleSpec, domain: string): Array<MiNode | undefined> {
   if (rule.type === 'tracepoint') {
     // lttng's tracepoint rules without a level have loglevel -1 (nothing written) in user space, 0 in the kernel.
     const level = rule.loglevel ?? (domain === 'kernel' ? { type: 'all', level: 0 } : undefined);
     return [
-      level && leaf('loglevel', loglevelName(level.level)),
+      level && leaf('loglevel', loglevelName(level.level, domain as RuleDomain)),
       level && leaf('loglevel_type', level.type.toUpperCase()),
       array('exclusions', (rule.exclusions ?? []).map((name) => leaf('exclusion', name))),
     ];
@@ -145,6 +146,14 @@ const trackersNode = (trackers: TrackerInfo[]): MiNode =>
 const BUFFER_TYPES = { global: 'GLOBAL', 'per-uid': 'PER_UID', 'per-pid': 'PER_PID' } as const;
 
 export function domainNode(domain: DomainInfo, channel?: string): MiNode {
+  if (domain.events !== undefined) {
+    // An agent domain: its rules, no channels nor trackers (lttng's list_session_agent_events).
+    return group('domain', [
+      leaf('type', domainType(domain.domain)),
+      leaf('buffer_type', BUFFER_TYPES[domain.bufferType]),
+      array('events', domain.events.map((e) => eventNode(e, domain.domain))),
+    ]);
+  }
   return group('domain', [
     leaf('type', domainType(domain.domain)),
     leaf('buffer_type', BUFFER_TYPES[domain.bufferType]),
@@ -207,7 +216,7 @@ export function catalogNode(domain: string, tracepoints: TracepointInfo[], withF
     apps.set(t.pid ?? 0, app);
   }
   const pids = [...apps].map(([pid, app]) => group('pid', [leaf('id', pid), leaf('name', app.procname), array('events', app.events)]));
-  return array('domains', [group('domain', [leaf('type', 'UST'), leaf('buffer_type', 'PER_PID'), array('pids', pids)])]);
+  return array('domains', [group('domain', [leaf('type', domainType(domain)), leaf('buffer_type', 'PER_PID'), array('pids', pids)])]);
 }
 
 /** A context type: LTTng's enum name, or a perf counter's type and config; then the name given. lttng 2.13

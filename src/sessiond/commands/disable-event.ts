@@ -1,8 +1,9 @@
 // `disable-event`: disables the rules named exactly `name` (of `type` when given; LTTng ignores filters and log
-// levels here), or every rule of the channel with `all`. Rules are never deleted, as in LTTng.
+// levels here), or every rule of the channel with `all`. Rules are never deleted, as in LTTng. Agent domains'
+// rules (enable-event.ts) are disabled in the session; their user-space channel and rule stay.
 
 import { ControlError } from '../../control/error-codes.js';
-import type { CommandResult, Domain, EventRuleInfo, EventType } from '../../control/messages.js';
+import { AGENT_CHANNELS, isAgentDomain, type CommandResult, type EventRuleInfo, type EventType, type RuleDomain } from '../../control/messages.js';
 import { channelNotFound } from '../channel-creation.js';
 import { DEFAULT_CHANNEL_NAME } from '../channel-defaults.js';
 import { asArgs, oneOf, optionalBoolean, optionalString } from '../command-args.js';
@@ -15,13 +16,19 @@ export async function disableEvent(
   ctx: DaemonContext,
   rawArgs: unknown,
   session: LockedSession,
-  domain: Domain,
+  domain: RuleDomain,
 ): Promise<CommandResult<'disable-event'>> {
   const args = asArgs(rawArgs);
   const all = optionalBoolean(args, 'all');
   const name = all ? '*' : optionalString(args, 'name');
   if (!name) throw new ControlError('INVALID_EVENT_NAME');
   const type = oneOf(args, 'type', EVENT_TYPES, 'all');
+  if (isAgentDomain(domain)) {
+    const targets = (session.agentRules.get(domain) ?? []).filter((rule) => all || name === '*' || rule.name === name);
+    if (targets.length === 0) throw new ControlError('UST_EVENT_NOT_FOUND');
+    for (const rule of targets) rule.enabled = false;
+    return { channel: AGENT_CHANNELS[domain].channel, disabled: targets.map((rule) => ({ ...rule })) };
+  }
   const channelName = optionalString(args, 'channel') ?? DEFAULT_CHANNEL_NAME;
   const channel = session.domainState(domain).channels.get(channelName);
   if (!channel) throw channelNotFound(domain);

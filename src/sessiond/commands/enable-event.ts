@@ -4,9 +4,12 @@
 // and syscalls. An identical enabled rule is KERN_EVENT_EXIST / UST_EVENT_EXIST (a warning in the CLI); an
 // identical disabled one is enabled again. What the tracer cannot do (no kprobes on this kernel, unknown
 // tracepoint) comes back as the tracer's own one-line error.
+// Agent domains (JUL, log4j, Python) as lttng-sessiond handles them: their rule is kept in the session, and the
+// domain's user-space channel and rule (lttng_jul_channel, lttng_jul:* with the rule's filter) are enabled in
+// the 'ust' domain (already there: fine). ltt apps have no agent, so no event ever matches the agent rule.
 
 import { ControlError } from '../../control/error-codes.js';
-import type { CommandResult, Domain, EventRuleInfo, EventRuleSpec, EventType } from '../../control/messages.js';
+import { AGENT_CHANNELS, isAgentDomain, type AgentDomain, type CommandResult, type Domain, type EventRuleInfo, type EventRuleSpec, type EventType, type RuleDomain } from '../../control/messages.js';
 import { createChannel, defaultChannel } from '../channel-creation.js';
 import { checkChannelName } from '../channel-defaults.js';
 import { asArgs, oneOf, optionalString } from '../command-args.js';
@@ -15,15 +18,15 @@ import type { ChannelState, LockedSession } from '../session.js';
 
 const EVENT_TYPES: readonly EventType[] = ['tracepoint', 'syscall', 'kprobe', 'function', 'uprobe', 'all'];
 
-function parseRule(raw: unknown, domain: Domain): EventRuleSpec {
+function parseRule(raw: unknown, domain: RuleDomain): EventRuleSpec {
   const args = asArgs(raw);
   const name = optionalString(args, 'name');
   if (!name || name.length > 255) throw new ControlError('INVALID_EVENT_NAME');
   const type = oneOf(args, 'type', EVENT_TYPES, 'tracepoint');
-  if (domain === 'ust' && type !== 'tracepoint' && type !== 'all') {
-    throw new ControlError('INVALID', 'Invalid parameter: event type not available for user-space tracing');
+  if (domain !== 'kernel' && type !== 'tracepoint' && type !== 'all') {
+    throw new ControlError('INVALID', `Invalid parameter: event type not available for ${domain === 'ust' ? 'user-space tracing' : 'agent domains'}`);
   }
-  const rule: EventRuleSpec = { name, type: domain === 'ust' && type === 'all' ? 'tracepoint' : type };
+  const rule: EventRuleSpec = { name, type: domain !== 'kernel' && type === 'all' ? 'tracepoint' : type };
   const filter = optionalString(args, 'filter');
   if (filter !== undefined) {
     if (type === 'kprobe' || type === 'function' || type === 'uprobe') {
@@ -46,8 +49,8 @@ function parseRule(raw: unknown, domain: Domain): EventRuleSpec {
     rule.loglevel = { type: oneOf(loglevel, 'type', ['range', 'single'] as const), level };
   }
   if (args.exclusions !== undefined && args.exclusions !== null) {
-    if (domain === 'kernel') {
-      throw new ControlError('INVALID', 'Invalid parameter: event name exclusions are not supported for kernel events');
+    if (domain !== 'ust') {
+      throw new ControlError('INVALID', `Invalid parameter: event name exclusions are not supported for ${domain === 'kernel' ? 'kernel events' : 'agent domains'}`);
     }
     if (!Array.isArray(args.exclusions) || !args.exclusions.every((e) => typeof e === 'string' && e.length > 0)) {
       throw new ControlError('INVALID', 'Invalid parameter: exclusions must be a list of names');
@@ -73,10 +76,11 @@ export async function enableEvent(
   ctx: DaemonContext,
   rawArgs: unknown,
   session: LockedSession,
-  domain: Domain,
+  domain: RuleDomain,
 ): Promise<CommandResult<'enable-event'>> {
   const args = asArgs(rawArgs);
   const requested = parseRule(args.rule, domain);
+  if (isAgentDomain(domain)) return await enableAgentEvent(ctx, session, domain, requested);
   const channelName = optionalString(args, 'channel');
 
   // Check every rule against the bookkeeping before creating anything, so a refused command changes nothing.
@@ -138,4 +142,25 @@ export async function enableEvent(
   }
   ctx.log(`Session ${session.name}: ${domain} rule ${requested.name} (${requested.type}) enabled in ${channel.name}`);
   return { channel: channel.name, channelCreated, rules, matched };
+}
+
+/** An agent domain's rule (its channel option is ignored, as lttng-sessiond ignores it). */
+async function enableAgentEvent(ctx: DaemonContext, session: LockedSession, domain: AgentDomain, rule: EventRuleSpec): Promise<CommandResult<'enable-event'>> {
+  const rules = session.agentRules.get(domain) ?? [];
+  const existing = rules.find((r) => sameRule(r, rule));
+  if (existing?.enabled) throw new ControlError('UST_EVENT_EXIST');
+  const { channel, event } = AGENT_CHANNELS[domain];
+  let channelCreated = false;
+  try {
+    const ustRule = { name: event, type: 'tracepoint', ...(rule.filter !== undefined ? { filter: rule.filter } : {}) };
+    ({ channelCreated } = await enableEvent(ctx, { channel, rule: ustRule }, session, 'ust'));
+  } catch (error) {
+    if (!(error instanceof ControlError && error.code === 'UST_EVENT_EXIST')) throw error;
+  }
+  const enabled: EventRuleInfo = existing ?? { ...rule, enabled: true };
+  enabled.enabled = true;
+  if (!existing) rules.push(enabled);
+  session.agentRules.set(domain, rules);
+  ctx.log(`Session ${session.name}: ${domain} rule ${rule.name} enabled (no ${domain} agent: nothing will match)`);
+  return { channel, channelCreated, rules: [{ ...enabled }], matched: [] };
 }
