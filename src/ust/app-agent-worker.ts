@@ -22,6 +22,7 @@ import { encodeFrame, FrameDecoder } from '../control/framing.js';
 import { APP_PROTOCOL_VERSION, HELD_PIECE_BYTES, type AppSessionStart, type AppStats, type AppToDaemon, type AppTracepoint, type DaemonToApp } from './app-protocol.js';
 import { AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, DAEMON_POLL_MS, type AgentInit } from './app-agent-protocol.js';
 import { CHANNEL_NAME } from './channel-name.js';
+import { BUILTIN_TRACEPOINTS } from './builtin-tracepoints.js';
 import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
@@ -88,14 +89,15 @@ interface RecordingSession {
 
 const conns = new Set<Conn>();
 const sessions = new Map<string, RecordingSession>();
-const tracepoints: AppTracepoint[] = [];
+/** What `list -u` shows of this app: lttng-ust's built-in tracepoints, then what its threads declared. */
+const tracepoints: AppTracepoint[] = [...BUILTIN_TRACEPOINTS];
 /** Each trace's output, by trace uuid. */
 const outputs = new Map<string, TraceOutput>();
 /** Snapshot sessions stopped but not forgotten: their writers keep the packets for later snapshots. */
 const held = new Map<string, RecordingSession>();
 /** Runs the daemon forgot while they were still stopping. */
 const forgotten = new Set<string>();
-const tracepointNames = new Set<string>();
+const tracepointNames = new Set<string>(BUILTIN_TRACEPOINTS.map((t) => t.name));
 let pendingTracepoints: AppTracepoint[] = [];
 let pending = init.sockets.length;
 let finalizing = false;

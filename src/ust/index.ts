@@ -4,6 +4,7 @@
 //   const p = ust.provider('demo');
 //   const tick = p.event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
 //   if (tick.enabled) tick.emit(i, 'hello');      // values positional, in declaration order, type-checked
+//   ust.tracef('%d items', n); ust.tracelog('TRACE_INFO', 'done');   // lttng-ust's built-in tracepoints
 // Fields are an ordered list of named specs (not an object) because TypeScript cannot derive a positional
 // argument tuple from an object type's key order. A disabled event costs one property load (`enabled`) and
 // allocates nothing; emit() on a disabled event returns at once. Recording starts with startLocalSession()
@@ -18,7 +19,10 @@ import { isMainThread } from 'node:worker_threads';
 import { LttError } from '../errors.js';
 import type { FieldSpec, ValuesOf } from './fields.js';
 import { declareEvent, flushThread, initThread, threadStats, type EventClass, type ThreadStats } from './tracer.js';
-import { logLevelValue, type LogLevelName } from './enablement.js';
+import { LOG_LEVELS, logLevelValue, type LogLevelName } from './enablement.js';
+import { BUILTIN_EVENTS, TRACEF_EVENT, tracelogEventName } from './builtin-tracepoints.js';
+import { formatWithOptions } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { startLocalSession, type LocalSessionOptions } from './local-session.js';
 import { startAgent } from './app-agent.js';
 import { isInternalThread } from './internal-thread.js';
@@ -67,6 +71,47 @@ export class Provider {
 
 export function provider(name: string): Provider {
   return new Provider(name);
+}
+
+const builtins = new Map<string, EventClass>();
+
+/** This thread's class of one of lttng-ust's built-in tracepoints, declared at its first use. */
+function builtin(name: string): EventClass {
+  let ev = builtins.get(name);
+  if (ev === undefined) {
+    const spec = BUILTIN_EVENTS.find((e) => e.name === name)!;
+    ev = declareEvent(spec.name, spec.fields, spec.logLevel);
+    builtins.set(name, ev);
+  }
+  return ev;
+}
+
+/** The message's UTF-8 bytes as lttng-ust's char sequence holds them. */
+function messageBytes(format: string, args: readonly unknown[]): Int8Array {
+  const bytes = Buffer.from(formatWithOptions({}, format, ...args));
+  return new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/**
+ * lttng-ust's tracef(): records a printf-style message (util.format's %s, %d, %j, ...) as lttng_ust_tracef:event
+ * when a session enables it; formats nothing otherwise.
+ */
+export function tracef(format: string, ...args: unknown[]): void {
+  const ev = builtin(TRACEF_EVENT.name) as unknown as TracepointEvent<[Int8Array]>;
+  if (ev.enabled) ev.emit(messageBytes(format, args));
+}
+
+/** lttng-ust's tracelog(): the message at `level` (lttng_ust_tracelog:LEVEL) with the caller's file, line, function. */
+export function tracelog(level: LogLevelName, format: string, ...args: unknown[]): void {
+  if (!Object.hasOwn(LOG_LEVELS, level)) throw new TypeError(`ltt/ust: unknown log level ${JSON.stringify(level)}`);
+  const ev = builtin(tracelogEventName(level)) as unknown as TracepointEvent<[string, number, string, Int8Array]>;
+  if (!ev.enabled) return;
+  // The caller's frame: "    at FUNC (FILE:LINE:COL)" or "    at FILE:LINE:COL".
+  const frame = new Error().stack?.split('\n')[2] ?? '';
+  const m = /^\s*at (?:(.*) \()?(.*):(\d+):\d+\)?$/.exec(frame);
+  // ES modules name their file as a URL; lttng-ust records a path (__FILE__).
+  const file = m?.[2] ?? '';
+  ev.emit(file.startsWith('file://') ? fileURLToPath(file) : file, Number(m?.[3] ?? 0), m?.[1] ?? '', messageBytes(format, args));
 }
 
 /** Hands this thread's open packet to the consumer now (a sub-buffer switch). */

@@ -31,6 +31,18 @@ function ticks(lines: readonly string[]): Map<string, number[]> {
   return out;
 }
 
+/** lttng-ust's built-in tracepoints as every app lists them (src/ust/builtin-tracepoints.ts), and their fields. */
+const LEVELS = ['EMERG', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG_SYSTEM', 'DEBUG_PROGRAM', 'DEBUG_PROCESS',
+  'DEBUG_MODULE', 'DEBUG_UNIT', 'DEBUG_FUNCTION', 'DEBUG_LINE', 'DEBUG'];
+const BUILTIN_LINES = [
+  '      lttng_ust_tracef:event (loglevel: TRACE_DEBUG (14)) (type: tracepoint)\n',
+  ...LEVELS.map((l, k) => `      lttng_ust_tracelog:TRACE_${l} (loglevel: TRACE_${l} (${k})) (type: tracepoint)\n`),
+];
+const BUILTIN_FIELDS = [
+  '        field: msg (string)\n',
+  ...LEVELS.map(() => '        field: file (string)\n        field: line (integer)\n        field: func (string)\n        field: msg (string)\n'),
+];
+
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
@@ -250,16 +262,19 @@ test('an app started before `start` joins the session; list -u shows its tracepo
       assert.equal(
         listU.stdout,
         // lttng shows the first word of the app's command line.
-        `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n\n`,
+        `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n${BUILTIN_LINES.join('')}      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n\n`,
       );
       // -f: each tracepoint's fields, as lttng-ust classes them; the same in LTTng's MI.
       assert.equal(
         (await ok(env, 'list', '-u', '-f')).stdout,
-        `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n        field: i (integer)\n        field: msg (string)\n\n`,
+        `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n${BUILTIN_LINES.map((l, k) => l + BUILTIN_FIELDS[k]).join('')}` +
+          '      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n        field: i (integer)\n        field: msg (string)\n\n',
       );
       assert.ok(
         (await ok(env, '--mi', 'xml', 'list', '-u', '-f')).stdout.includes(
-          `<pid><id>${app.pid}</id><name>${process.execPath}</name><events><event><name>demo:tick</name><type>TRACEPOINT</type><enabled>true</enabled>` +
+          `<pid><id>${app.pid}</id><name>${process.execPath}</name><events><event><name>lttng_ust_tracef:event</name>`,
+        ) && (await ok(env, '--mi', 'xml', 'list', '-u', '-f')).stdout.includes(
+          '<event_field><name>msg</name><type>STRING</type><nowrite>0</nowrite></event_field></event_fields></event><event><name>demo:tick</name><type>TRACEPOINT</type><enabled>true</enabled>' +
             '<loglevel>TRACE_INFO</loglevel><loglevel_type>ALL</loglevel_type><exclusions/><event_fields>' +
             '<event_field><name>i</name><type>INTEGER</type><nowrite>0</nowrite></event_field>' +
             '<event_field><name>msg</name><type>STRING</type><nowrite>0</nowrite></event_field></event_fields></event></events></pid>',
@@ -541,6 +556,35 @@ if (isMainThread) {
   });
 }
 `;
+
+test("lttng-ust's built-in tracepoints: tracef() and tracelog() record when enabled, with the caller's place", { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const out = outputOf(await ok(env, 'create', 'builtin'));
+    await ok(env, 'enable-event', '-u', 'lttng_ust_trace*');
+    await ok(env, 'start');
+    // report() is on line 3: writeScript puts the import first, then the template's empty first line.
+    const script = writeScript(scripts, 'builtin-app.mjs', `
+function report(n) { ust.tracelog('TRACE_WARNING', 'warned %d', n); }
+ust.tracef('hello %s %d', 'world', 42);
+report(7);
+ust.tracef('caf\\u00e9');
+`);
+    const r = node(env, [script]);
+    assert.equal(r.code, 0, r.stderr);
+    await ok(env, 'stop');
+    const lines = bt2(out).lines;
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.match(lines[0]!, /lttng_ust_tracef:event: \{ cpu_id = \d+ \}, \{ _msg_length = 14, msg = "hello world 42" \}$/);
+    assert.match(lines[1]!, new RegExp(`lttng_ust_tracelog:TRACE_WARNING: \\{ cpu_id = \\d+ \\}, \\{ file = "${script}", line = 3, func = "report", _msg_length = 8, msg = "warned 7" \\}$`));
+    assert.match(lines[2]!, /lttng_ust_tracef:event: .*msg = "café" \}$/);
+    await ok(env, 'destroy');
+  } finally {
+    await env.cleanup();
+  }
+});
 
 test('an app started before any daemon registers once one starts, and again after the daemon restarts', { timeout: 120_000 }, async () => {
   const env = new LttTestEnv();
