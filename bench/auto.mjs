@@ -1,14 +1,16 @@
 // ltt/auto vs OpenTelemetry on a real HTTP server under load, side by side in one run.
 //
 // Contract: `node bench/auto.mjs [--seconds S] [--rounds R] [--connections C] [--variants a,b,...]` (root for the
-// kernel variant, after `npx tsc`). One copy of bench/auto-app.mjs (a JSON endpoint with one await) per variant
-// runs at once, all pinned to CPU 0; the load generator (autocannon, C connections, default 20, in this process)
-// is pinned to CPU 1, loopback only. Each round (R, default 12) runs, for every variant in a rotated order, one
-// pair of S-second loads (default 1): the variant and `none` back to back, which goes first alternating between
-// rounds, so that the load other jobs put on the machine hits both sides of a pair alike. A variant is judged by
-// its per-pair ratios to `none` (req/s, and the server's CPU time per request: all its threads, from
-// /proc/PID/task/*/schedstat, in ns), not by its raw numbers: their median, and a distribution-free 95%
-// confidence interval of that median (order statistics of the pairs), which says whether the 3% goal holds,
+// kernel variant, after `npx tsc`). Each variant's server (bench/auto-app.mjs: a JSON endpoint with one await)
+// and a `none` twin of it run at once, all pinned to CPU 0; the load generator (autocannon, C connections,
+// default 20, in this process) is pinned to CPU 1, loopback only. Each round (R, default 12) runs, for every
+// variant in a rotated order, one pair of S-second loads (default 1): the variant and its twin back to back,
+// which goes first alternating between rounds, so that the load other jobs put on the machine hits both sides
+// of a pair alike; the twin is loaded exactly as often and left idle as long as its variant (one `none` loaded
+// four times as often as its peers keeps its caches warmer on a busy machine, and looks cheaper for it).
+// A variant is judged by its per-pair ratios to its twin (req/s, and the server's CPU time per request: all its
+// threads, from /proc/PID/task/*/schedstat, in ns), not by its raw numbers: their median, and a distribution-free
+// 95% confidence interval of that median (order statistics of the pairs), which says whether the 3% goal holds,
 // fails, or is hidden in this machine's noise. Bounded: about 3 minutes with the defaults.
 //   none        no tracing;
 //   auto-idle   --import ltt/auto, no session daemon (what loading it costs);
@@ -243,24 +245,28 @@ try {
   };
   // The load generator from here on: this process's threads (and the ltt commands it runs) on CPU 1.
   await must('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
-  const measure = async (v) => {
+  /** Loads server `key`: a variant's, or `none:VARIANT` (that variant's own none). */
+  const measure = async (key) => {
+    const v = key.startsWith('none:') ? 'none' : key;
     if (v === 'auto+kernel') await lttK('start');
-    const r = await load(servers[v].port, o, [servers[v].child.pid, v === 'auto+kernel' ? (kernelDaemon ?? 0) : 0]);
+    const r = await load(servers[key].port, o, [servers[key].child.pid, v === 'auto+kernel' ? (kernelDaemon ?? 0) : 0]);
     if (v === 'auto+kernel') await lttK('stop');
     return r;
   };
-  for (const v of VARIANTS) {
-    servers[v] = await startServer(...setups[v]);
-    // Warm-up: JIT, connections.
-    await measure(v);
-  }
   const others = VARIANTS.filter((v) => v !== 'none');
+  for (const v of others) {
+    for (const key of [v, `none:${v}`]) {
+      servers[key] = await startServer(...setups[key === v ? v : 'none']);
+      // Warm-up: JIT (optimized code needs a few thousand requests), connections.
+      for (let k = 0; k < 2; k++) await measure(key);
+    }
+  }
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < others.length; i++) {
       const v = others[(i + round) % others.length];
       const order = round % 2 === 0 ? [v, 'none'] : ['none', v];
       const got = {};
-      for (const w of order) got[w] = await measure(w);
+      for (const w of order) got[w] = await measure(w === 'none' ? `none:${v}` : w);
       results[v].push(got[v]);
       results.none.push(got.none);
       pairs[v].push([got[v], got.none]);
