@@ -37,6 +37,7 @@ const APP = path.join(ROOT, 'bench', 'auto-app.mjs');
 const OTEL = path.join(ROOT, 'bench', 'auto-otel.mjs');
 const ALL_VARIANTS = ['none', 'auto-idle', 'auto', 'auto+kernel', 'otel'];
 const GOAL = 0.03;
+const WARM_UP = 20_000;
 
 function fail(msg) {
   process.stderr.write(`bench/auto: ${msg}\n`);
@@ -141,14 +142,24 @@ function cpuNs(pid) {
 
 const autocannon = createRequire(path.join(ROOT, 'package.json'))('autocannon');
 
-/** One load of the server (this process, pinned to CPU 1, is the load generator). */
-async function load(port, o, pids, seconds = o.seconds) {
+/**
+ * One load of the server (this process, pinned to CPU 1, is the load generator): S seconds, or `amount`
+ * requests (a warm-up).
+ */
+async function load(port, o, pids, amount) {
   const cpu0 = pids.map(cpuNs);
-  const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: o.connections, duration: seconds });
+  const t0 = performance.now();
+  const opts = { url: `http://127.0.0.1:${port}/`, connections: o.connections, ...(amount ? { amount } : { duration: o.seconds }) };
+  const r = await new Promise((resolve, reject) => {
+    const run = autocannon(opts, (err, res) => (clearTimeout(bound), err ? reject(err) : resolve(res)));
+    // A warm-up on a very busy machine stops at 30 s, whatever it served.
+    const bound = setTimeout(() => run.stop(), 30_000);
+  });
+  const seconds = (performance.now() - t0) / 1000;
   const cpu = pids.map((p, i) => cpuNs(p) - cpu0[i]);
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`autocannon: ${r.errors} errors, ${r.non2xx} non-2xx`);
   const n = r.requests.total || 1;
-  return { rps: r.requests.total / seconds, p99: r.latency.p99, appUs: cpu[0] / n / 1e3, daemonUs: (cpu[1] ?? 0) / n / 1e3 };
+  return { rps: r.requests.total / (amount ? seconds : o.seconds), p99: r.latency.p99, appUs: cpu[0] / n / 1e3, daemonUs: (cpu[1] ?? 0) / n / 1e3 };
 }
 
 function dirBytes(p) {
@@ -246,10 +257,10 @@ try {
   // The load generator from here on: this process's threads (and the ltt commands it runs) on CPU 1.
   await must('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
   /** Loads server `key`: a variant's, or `none:VARIANT` (that variant's own none). */
-  const measure = async (key) => {
+  const measure = async (key, amount) => {
     const v = key.startsWith('none:') ? 'none' : key;
     if (v === 'auto+kernel') await lttK('start');
-    const r = await load(servers[key].port, o, [servers[key].child.pid, v === 'auto+kernel' ? (kernelDaemon ?? 0) : 0]);
+    const r = await load(servers[key].port, o, [servers[key].child.pid, v === 'auto+kernel' ? (kernelDaemon ?? 0) : 0], amount);
     if (v === 'auto+kernel') await lttK('stop');
     return r;
   };
@@ -257,21 +268,24 @@ try {
   for (const v of others) {
     for (const key of [v, `none:${v}`]) {
       servers[key] = await startServer(...setups[key === v ? v : 'none']);
-      // Warm-up: JIT (optimized code needs a few thousand requests), connections.
-      for (let k = 0; k < 2; k++) await measure(key);
+      // Warm-up by requests, not time: until V8 optimized the code, a request costs several times its CPU, and
+      // on a busy machine a second may serve only a few thousand of them.
+      await measure(key, WARM_UP);
     }
   }
-  for (let round = 0; round < o.rounds; round++) {
+  // Round 0 is not recorded: after the warm-ups, each server has been idle for a different time.
+  for (let round = 0; round <= o.rounds; round++) {
     for (let i = 0; i < others.length; i++) {
       const v = others[(i + round) % others.length];
       const order = round % 2 === 0 ? [v, 'none'] : ['none', v];
       const got = {};
       for (const w of order) got[w] = await measure(w === 'none' ? `none:${v}` : w);
+      if (round === 0) continue;
       results[v].push(got[v]);
       results.none.push(got.none);
       pairs[v].push([got[v], got.none]);
       process.stderr.write(
-        `round ${String(round + 1).padStart(2)} ${v.padEnd(12)} ${got[v].rps.toFixed(0).padStart(6)} req/s ${got[v].appUs.toFixed(2).padStart(6)} us/req` +
+        `round ${String(round).padStart(2)} ${v.padEnd(12)} ${got[v].rps.toFixed(0).padStart(6)} req/s ${got[v].appUs.toFixed(2).padStart(6)} us/req` +
           `   none ${got.none.rps.toFixed(0).padStart(6)} req/s ${got.none.appUs.toFixed(2).padStart(6)} us/req\n`,
       );
     }
@@ -292,7 +306,7 @@ fs.rmSync(work, { recursive: true, force: true });
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
 const span = (iv) => (iv === undefined ? 'n/a (too few rounds)' : `${pct(iv.lo)} .. ${pct(iv.hi)}`);
 console.log(
-  `bench/auto: ${o.rounds} rounds x ${o.seconds} s pairs (variant, none), ${o.connections} connections, servers on CPU 0, ` +
+  `bench/auto: ${o.rounds} rounds x ${o.seconds} s pairs (variant, its none twin; after a warm-up of ${WARM_UP} requests each and an unrecorded round), ${o.connections} connections, servers on CPU 0, ` +
     `load generator on CPU 1, ${((Date.now() - started) / 1000).toFixed(0)} s, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
 );
 console.log(
