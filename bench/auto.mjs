@@ -230,6 +230,7 @@ const pairs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
 const servers = {};
 let kernelDaemon;
 const started = Date.now();
+const loadBefore = os.loadavg()[0];
 try {
   const daemons = [];
   if (VARIANTS.includes('auto')) daemons.push([lttU, 'u', false]);
@@ -334,6 +335,11 @@ for (const v of VARIANTS) {
   );
 }
 console.log('Overheads are medians of per-pair ratios to none (1 - req/s ratio; CPU us per request ratio - 1).');
+// The bench's own two busy processes (a server, the load generator) make a load average of about 2.
+const busy = Math.max(loadBefore, os.loadavg()[0]);
+if (busy > os.cpus().length + 1) {
+  console.log(`Warning: load average ${busy.toFixed(1)} on ${os.cpus().length} CPUs: other jobs share the servers' CPU, which inflates and skews CPU per request (less batching per loop turn); measure again on a quiet machine.`);
+}
 const verdict = (iv, m) => {
   if (iv === undefined) return `median ${pct(m)}; too few rounds for a confidence interval`;
   const c = `${(iv.confidence * 100).toFixed(0)}%`;
