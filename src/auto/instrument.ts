@@ -36,14 +36,13 @@ function routeOf(request: Obj): string {
 }
 
 /**
- * Bytes the connection has sent, queued writes included. When nothing is queued (`settled`: no response being
- * sent, or one that finished) the count of bytes handed to the kernel is enough, and cheaper than
- * `bytesWritten`, which copies the write queue; a request parsed while an earlier response is still being sent
- * (pipelining) takes the full count.
+ * Bytes the connection has handed to the kernel (or queued for it). A response's bytes are the count at its
+ * finish less the count at the previous one's on that connection (kept on the socket): Node sends a pipelined
+ * response only after the one before it finished, and publishes the finish before it starts the next.
  */
-function bytesOut(socket: Message['socket'] | undefined, settled: boolean): number {
+function bytesOut(socket: Message['socket'] | undefined | null): number {
   if (socket === undefined || socket === null) return 0;
-  const n = settled ? socket['_bytesDispatched'] : undefined;
+  const n = socket['_bytesDispatched'];
   return typeof n === 'number' ? n : (socket.bytesWritten ?? 0);
 }
 
@@ -71,7 +70,8 @@ const subscriptions: Subscription[] = [
     fn: ({ request, response, socket }) => {
       const req = newId();
       response[kId] = req;
-      response[kBytes] = bytesOut(socket, !socket?.['_httpMessage']);
+      // A connection seen first: its bytes so far (an earlier response's, queued ones included) are not this one's.
+      if (socket && socket[kBytes] === undefined) socket[kBytes] = socket['_httpMessage'] ? (socket.bytesWritten ?? 0) : bytesOut(socket);
       // The connection's later callbacks (reading the body, writing) belong to this request.
       response[kConn] = enterRequest(req);
       ev.requestStart.emit(req, String(request['method'] ?? ''), pathOf(request['url']));
@@ -83,7 +83,10 @@ const subscriptions: Subscription[] = [
     fn: ({ request, response, socket }) => {
       const req = response[kId] as number | undefined;
       if (req === undefined) return;
-      ev.requestEnd.emit(req, Number(response['statusCode'] ?? 0), bytesOut(socket, true) - (response[kBytes] as number), routeOf(request));
+      const sent = bytesOut(socket);
+      const before = socket?.[kBytes] as number | undefined;
+      if (socket) socket[kBytes] = sent;
+      ev.requestEnd.emit(req, Number(response['statusCode'] ?? 0), sent - (before ?? 0), routeOf(request));
       leaveRequest(response[kConn] as object | undefined, req);
     },
   },

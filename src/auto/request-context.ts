@@ -1,6 +1,6 @@
 // Which request the running JavaScript works for, carried from a request's first callback to every callback
 // and promise reaction it causes (the way AsyncLocalStorage carries a store: a symbol on each async resource,
-// set at its creation; a nextTick's by its async id), and the `node:ctx` events that tell the analysis when the thread's work changes hands.
+// set at its creation), and the `node:ctx` events that tell the analysis when the thread's work changes hands.
 //
 // Contract: `current` is the running callback's request id (0: none); `enterRequest(id)` makes a new request
 // current (the caller emitted its node:request_start, which the analysis counts as a ctx change) and tags the
@@ -17,9 +17,11 @@ import { context, poolDone, poolSubmit } from './node-events.js';
 
 const kReq = Symbol('ltt.req');
 const kOp = Symbol('ltt.op');
+const kAsyncId = Symbol('ltt.asyncId');
 interface Tagged {
   [kReq]?: number;
   [kOp]?: number | undefined;
+  [kAsyncId]?: number;
 }
 
 /** Async resource types whose work runs on the libuv thread pool (one request each). */
@@ -51,9 +53,15 @@ let ended = 0;
 export function enterRequest(req: number): object | undefined {
   current = req;
   emitted = req;
-  if (!tracking || executionAsyncId() === 0) return undefined;
+  if (!tracking) return undefined;
+  const id = executionAsyncId();
+  if (id === 0) return undefined;
   const r = executionAsyncResource() as Tagged;
   r[kReq] = req;
+  r[kAsyncId] = id;
+  const s = id & (RING - 1);
+  ringId[s] = id;
+  ringReq[s] = req;
   return r;
 }
 
@@ -63,43 +71,59 @@ export function enterRequest(req: number): object | undefined {
  */
 export function leaveRequest(resource: object | undefined, req: number): void {
   const r = resource as Tagged | undefined;
-  if (r !== undefined && r[kReq] === req) r[kReq] = 0;
+  if (r !== undefined && r[kReq] === req) {
+    r[kReq] = 0;
+    const id = r[kAsyncId]!;
+    if (ringId[id & (RING - 1)] === id) ringReq[id & (RING - 1)] = 0;
+  }
   ended = req;
   if (emitted === req) emitted = 0;
   else if (emitted !== 0) context.emit(emitted);
 }
 
-// nextTick callbacks (most of a request's async resources) run in the loop turn that queued them, long before
-// 2^16 more ticks are queued: their request is kept by async id in this ring. A symbol on the tick object
-// would cost a property store per tick and an executionAsyncResource() per callback, several times the ring's.
-const TICKS = 1 << 16;
-const tickId = new Float64Array(TICKS);
-const tickReq = new Float64Array(TICKS);
+// Most callbacks (nextTicks, promise reactions, a request's writes) run soon after their resource was made,
+// long before 2^16 more are: their request is kept by async id in this ring, which `before` reads instead of
+// the resource (executionAsyncResource() and a property load cost several times a typed-array read). A nextTick
+// is only in the ring (a symbol on the tick object would cost a store per tick); other resources also carry
+// their request as a tag (kReq) for when the ring no longer holds them (a long timer, a connection's parser),
+// and the ring is kept equal to the tags where it holds the same id. Pool requests are not in the ring: their
+// completion (kOp) is on the resource.
+const RING = 1 << 16;
+const ringId = new Float64Array(RING);
+const ringReq = new Float64Array(RING);
 
 const hook = createHook({
   init(asyncId, type, _trigger, resource) {
+    const s = asyncId & (RING - 1);
     if (type === 'TickObject') {
-      const s = asyncId & (TICKS - 1);
-      tickId[s] = asyncId;
-      tickReq[s] = current;
+      ringId[s] = asyncId;
+      ringReq[s] = current;
       return;
     }
-    if (current === 0) return;
-    const r = resource as Tagged;
-    r[kReq] = current;
-    if (POOL_TYPES.has(type) && poolSubmit.enabled) {
-      r[kOp] = ID_BASE + asyncId;
-      poolSubmit.emit(current, ID_BASE + asyncId, type);
+    if (current !== 0) {
+      const r = resource as Tagged;
+      r[kReq] = current;
+      if (type !== 'PROMISE' && POOL_TYPES.has(type) && poolSubmit.enabled) {
+        r[kOp] = ID_BASE + asyncId;
+        poolSubmit.emit(current, ID_BASE + asyncId, type);
+        return;
+      }
     }
+    ringId[s] = asyncId;
+    ringReq[s] = current;
   },
   before(asyncId) {
-    const s = asyncId & (TICKS - 1);
+    const s = asyncId & (RING - 1);
     let req: number;
-    let r: Tagged | undefined;
-    if (tickId[s] === asyncId) req = tickReq[s]!;
+    if (ringId[s] === asyncId) req = ringReq[s]!;
     else {
-      r = executionAsyncResource() as Tagged;
+      const r = executionAsyncResource() as Tagged;
       req = r[kReq] ?? 0;
+      const op = r[kOp];
+      if (op !== undefined) {
+        r[kOp] = undefined;
+        poolDone.emit(op);
+      }
     }
     if (req !== emitted) {
       const shown = req === ended ? 0 : req;
@@ -109,11 +133,6 @@ const hook = createHook({
       }
     }
     current = req;
-    const op = r?.[kOp];
-    if (op !== undefined) {
-      r![kOp] = undefined;
-      poolDone.emit(op);
-    }
   },
 });
 

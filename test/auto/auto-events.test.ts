@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,10 +41,45 @@ async function readTrace(dir: string): Promise<Rec[]> {
 
 const num = (v: unknown): number => Number(v);
 
+/**
+ * Sends GET requests for `paths` pipelined on one connection (written at once, before any answer) and resolves
+ * with each response's size on the wire (headers and body, framed by Content-Length or chunks).
+ */
+function pipeline(port: number, paths: readonly string[]): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(30_000, () => reject(new Error(`pipelined requests: ${sizes.length} of ${paths.length} answers in 30 s`)));
+    let got = Buffer.alloc(0);
+    const sizes: number[] = [];
+    socket.on('error', reject);
+    socket.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      for (;;) {
+        const head = got.indexOf('\r\n\r\n');
+        if (head < 0) break;
+        const length = /content-length: *(\d+)/i.exec(got.subarray(0, head).toString('latin1'));
+        // Chunked (a small body in one chunk): up to the last chunk's end.
+        const last = length === null ? got.indexOf('\r\n0\r\n\r\n', head) : -1;
+        const size = length !== null ? head + 4 + Number(length[1]) : last < 0 ? Infinity : last + 7;
+        if (got.length < size) break;
+        sizes.push(size);
+        got = got.subarray(size);
+      }
+      if (sizes.length === paths.length) {
+        socket.end();
+        resolve(sizes);
+      }
+    });
+    socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
+  });
+}
+
 describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
   let dir: string;
   let recs: Rec[] = [];
   const bodies = new Map<string, string>();
+  /** The byte size of each response to the pipelined requests, in order. */
+  let pipelined: number[] = [];
 
   before(async () => {
     dir = tempDir('auto');
@@ -58,6 +94,7 @@ describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
       // Many in flight at once: each timer callback must still find its own request.
       await Promise.all(Array.from({ length: 8 }, () => get('/timer')));
       for (let i = 0; i < 10; i++) await get('/ok');
+      pipelined = await pipeline(port, ['/ok', '/nope', '/ok']);
     } finally {
       app.kill('SIGTERM');
     }
@@ -86,6 +123,19 @@ describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
     }
     const ids = recs.filter((r) => r.name === 'node:request_start').map((r) => num(r.f['req']));
     assert.equal(new Set(ids).size, ids.length, 'request ids are unique');
+  });
+
+  // Each response's own bytes, on a connection that served several (its count is the connection's), pipelined.
+  it('counts each response its exact bytes on a kept-alive connection, pipelined requests included', () => {
+    const nopes = starts('/nope');
+    assert.equal(nopes.length, 1);
+    const all = recs.filter((r) => r.name === 'node:request_start' && r.tid === nopes[0]!.tid);
+    const i = all.indexOf(nopes[0]!);
+    const three = all.slice(i - 1, i + 2);
+    assert.deepEqual(three.map((r) => r.f['path']), ['/ok', '/nope', '/ok']);
+    const bytes = three.map((st) => num(of('node:request_end', num(st.f['req']))[0]!.f['bytes']));
+    assert.deepEqual(bytes, pipelined);
+    assert.equal(num(of('node:request_end', num(nopes[0]!.f['req']))[0]!.f['status']), 404);
   });
 
   // A request alone in flight: from its start to its end the thread works for it only (the connection's parser
@@ -118,7 +168,7 @@ describe('ltt/auto records an unmodified app', { timeout: 180_000 }, () => {
   // Requests in a row on one connection cost no node:ctx: request_end hands the thread to no request, the
   // response's late callbacks are shown as no request's, and so is the parsing of the next request's headers.
   it('emits no node:ctx between requests in a row', () => {
-    const oks = starts('/ok');
+    const oks = starts('/ok').slice(0, 10);
     assert.equal(oks.length, 10);
     const last = of('node:request_end', num(oks[9]!.f['req']))[0]!;
     const ctx = recs.filter((r) => r.name === 'node:ctx' && r.tid === oks[0]!.tid && r.ns > oks[0]!.ns && r.ns < last.ns);
