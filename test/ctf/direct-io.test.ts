@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
-import { allocateAligned, DirectFile, directIoEnabled, DirectWriteMonitor } from '../../src/ctf/writer/direct-io.js';
+import { alignedBytesAllocated, allocateAligned, DirectFile, directIoEnabled, DirectWriteMonitor } from '../../src/ctf/writer/direct-io.js';
 import { events as readEvents, openTrace } from '../../src/ctf/index.js';
 
 const O_DIRECT = fs.constants.O_DIRECT;
@@ -147,6 +147,38 @@ test('direct writes go behind the writer: it reuses its buffer at once and learn
   assert.equal(bytes.length, 20 * 65536);
   for (let k = 0; k < 19; k++) assert.ok(bytes.subarray(k * 65536, (k + 1) * 65536).every((b) => b === k + 1), `packet ${k}`);
   assert.ok(bytes.subarray(19 * 65536, 19 * 65536 + 100).every((b) => b === 20) && bytes.subarray(19 * 65536 + 100).every((b) => b === 0), 'padding');
+});
+
+test('a file stages its packets in the staging buffers of files closed before it, and never in a caller\'s buffer', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0' }, async () => {
+  const packet = allocateAligned(65536);
+  // Written through the page cache (after a size O_DIRECT cannot take): the file writes it, and must not keep it.
+  const callers = allocateAligned(65536).fill(0x5a);
+  const write = async (name: string, fill: (k: number) => number, tail?: Buffer): Promise<Buffer> => {
+    const file = path.join(tmpRoot, name);
+    const { f } = openDirect(file);
+    // Fewer than can be staged at once (8 MiB), appended without a pause: every packet is staged.
+    for (let k = 0; k < 40; k++) {
+      packet.fill(fill(k));
+      f.append(packet.subarray(0, k === 39 ? 100 : 65536), 65536, { done() {}, failed: (e) => assert.fail(String(e)) });
+    }
+    if (tail !== undefined) {
+      f.append(tail.subarray(0, 1000), 1000, { done() {}, failed: (e) => assert.fail(String(e)) });
+      f.append(tail, 65536, { done() {}, failed: (e) => assert.fail(String(e)) });
+    }
+    await f.close();
+    return fs.readFileSync(file);
+  };
+  await write('staging-first', () => 0xaa, callers);
+  const before = alignedBytesAllocated();
+  const bytes = await write('staging-second', (k) => k + 1);
+  assert.equal(alignedBytesAllocated(), before, 'no fresh memory: the first file\'s staging buffers were reused');
+  assert.ok(callers.every((b) => b === 0x5a), 'the buffer the first file wrote through the page cache was not staged into');
+  assert.equal(bytes.length, 40 * 65536);
+  for (let k = 0; k < 40; k++) {
+    const p = bytes.subarray(k * 65536, (k + 1) * 65536);
+    const n = k === 39 ? 100 : 65536;
+    assert.ok(p.subarray(0, n).every((b) => b === k + 1) && p.subarray(n).every((b) => b === 0), `packet ${k}: its bytes, then zeros`);
+  }
 });
 
 test('a packet written behind that does not fit cuts the file back to it and fails the packets staged after it', { skip: directIoEnabled && process.getuid?.() === 0 ? false : 'needs root (tmpfs) and O_DIRECT' }, async () => {

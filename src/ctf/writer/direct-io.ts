@@ -55,6 +55,13 @@ export function directIoPays(dir: string): boolean {
  * `size` zeroed bytes starting on a page boundary (plain Buffer.alloc if no aligned memory can be had). Carved
  * from 64 MiB memories, never handed out twice: a memory goes when the last buffer carved from it does.
  */
+/** Aligned bytes handed out so far (fresh memory: a page fault per page on first touch). */
+let alignedBytes = 0;
+
+export function alignedBytesAllocated(): number {
+  return alignedBytes;
+}
+
 export function allocateAligned(size: number): Buffer {
   const need = Math.ceil(size / ALIGN) * ALIGN;
   if (!directIoEnabled || !memoryWorks) return Buffer.alloc(size);
@@ -62,6 +69,7 @@ export function allocateAligned(size: number): Buffer {
     const c = chunk === undefined || chunk.used + need > chunk.buffer.byteLength ? newChunk(need) : chunk;
     const out = Buffer.from(c.buffer, c.used, size);
     c.used += need;
+    alignedBytes += need;
     return out;
   } catch {
     // No address space for another memory: an unaligned buffer, written through the page cache.
@@ -138,6 +146,34 @@ interface PendingWrite {
  * least this, or two packets): at the kernel bench's 60 MB/s per CPU, 130 ms; twice LTTng's default kernel ring.
  */
 const MAX_STAGED_BYTES = 8 << 20;
+
+/**
+ * Staging buffers of closed files, for the next files of this process: a session's data file after the first
+ * (a tracefile or trace-chunk switch, the next session in the same daemon) stages its packets in memory
+ * already touched, instead of taking a page fault per fresh page (on this VM a hypervisor exit each: staging
+ * in fresh memory was a third of the replay bench's CPU). Bounded: what goes beyond is released.
+ */
+const sharedSpare: Uint8Array[] = [];
+let sharedSpareBytes = 0;
+const MAX_SHARED_SPARE_BYTES = 2 * MAX_STAGED_BYTES;
+
+/** A staging buffer of at least `size` bytes from the shared pool, or undefined. */
+function takeSharedSpare(size: number): Uint8Array | undefined {
+  for (let i = sharedSpare.length - 1; i >= 0; i--) {
+    const buf = sharedSpare[i]!;
+    if (buf.length < size) continue;
+    sharedSpare.splice(i, 1);
+    sharedSpareBytes -= buf.length;
+    return buf;
+  }
+  return undefined;
+}
+
+function giveSharedSpare(buf: Uint8Array): void {
+  if (sharedSpareBytes + buf.length > MAX_SHARED_SPARE_BYTES || !arenas.has(buf.buffer as ArrayBuffer)) return;
+  sharedSpare.push(buf);
+  sharedSpareBytes += buf.length;
+}
 
 /**
  * A data file appended to packet by packet. Direct (O_DIRECT) writes go behind the writer's back: the packet is
@@ -238,7 +274,8 @@ export class DirectFile {
     const pos = this.end;
     this.end += size;
     if (!this.direct) {
-      this.writeNow({ buf: bytes, size, pos, outcome });
+      // The caller's own buffer: written, never kept as a staging buffer.
+      this.writeNow({ buf: bytes, size, pos, outcome }, false);
       return;
     }
     const item: PendingWrite = { buf: this.stage(bytes, size), size, pos, outcome };
@@ -278,7 +315,7 @@ export class DirectFile {
   private stage(bytes: Uint8Array, size: number): Uint8Array {
     let buf = this.spare.pop();
     if (buf !== undefined) this.spareBytes -= buf.length;
-    if (buf === undefined || buf.length < size) buf = allocateAligned(size);
+    if (buf === undefined || buf.length < size) buf = takeSharedSpare(size) ?? allocateAligned(size);
     buf.set(bytes);
     buf.fill(0, bytes.length, size);
     return buf;
@@ -312,7 +349,8 @@ export class DirectFile {
     }
     if (this.inflight !== item) {
       // settle() wrote it again meanwhile (and told its writer): only its buffer is free now.
-      if (!this.closeLater) this.recycle(item);
+      if (this.closeLater) giveSharedSpare(item.buf);
+      else this.recycle(item);
       return;
     }
     this.inflight = undefined;
@@ -404,6 +442,8 @@ export class DirectFile {
   /** Closes the file (its descriptor once no thread-pool write uses it); the promise: as settle()'s. */
   close(): Promise<void> {
     const idle = this.settle();
+    for (const buf of this.spare.splice(0)) giveSharedSpare(buf);
+    this.spareBytes = 0;
     if (this.outstanding > 0) this.closeLater = true;
     else fs.closeSync(this.fd);
     return idle;
