@@ -302,7 +302,7 @@ export class LiveConnection implements ViewerHold {
     f ??= v.files = s.files;
     const caughtUp = f === undefined || v.sent >= f.indexCount;
     if ((v.session.connectionClosed || s.closed) && caughtUp && f?.next === undefined) {
-      this.forget(v);
+      this.forget(v, s.closed);
       return IndexStatus.HUP;
     }
     if (s.beaconTsEnd !== undefined && caughtUp) {
@@ -356,7 +356,7 @@ export class LiveConnection implements ViewerHold {
     }
     if (v.sent >= s.metadataReceived) {
       // A closed metadata stream answers NO_NEW once more, then is gone (viewers expect that order).
-      if (v.sent > 0 && s.closed) this.forget(v);
+      if (v.sent > 0 && s.closed) this.forget(v, true);
       return reply(NO_NEW_METADATA);
     }
     try {
@@ -370,7 +370,9 @@ export class LiveConnection implements ViewerHold {
     return reply(METADATA_OK, bytes);
   }
 
-  private forget(v: ViewerStream): void {
+  /** `readToEnd`: the stream is closed and the viewer read it all; it is not offered again as a new stream. */
+  private forget(v: ViewerStream, readToEnd = false): void {
+    if (readToEnd) v.stream.published = false;
     this.vstreams.delete(v.stream.handle);
     this.closeFiles(v);
   }

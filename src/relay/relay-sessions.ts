@@ -180,7 +180,8 @@ export class RelaySession implements StreamOwner {
 
   detachViewer(): void {
     this.viewer = undefined;
-    this.state.forgetIfDone(this);
+    // Siblings kept for this viewer (forgetIfDone) may go now, and so may this one.
+    for (const s of this.state.liveSiblings(this)) this.state.forgetIfDone(s);
   }
 }
 
@@ -260,9 +261,16 @@ export class RelayState {
     return [...this.sessions.values()].filter((s) => s === session || (!s.params.snapshot && s.liveTimer > 0 && chunkKey(s.params) === key));
   }
 
-  /** A session leaves the registry once its peer is gone, its streams closed and no viewer holds it. */
+  /**
+   * A session leaves the registry once its peer is gone, its streams closed and no viewer holds it, nor would:
+   * a live session with streams stays while a viewer follows one of its siblings, until that viewer adopts and
+   * reads it (an app that ran and exited between two polls of the viewer), as lttng-relayd keeps a closed
+   * stream until its viewer consumed it.
+   */
   forgetIfDone(session: RelaySession): void {
-    if (session.connectionClosed && session.viewer === undefined && session.streams.every((s) => s.closed)) this.sessions.delete(session.id);
+    if (!session.connectionClosed || session.viewer !== undefined || !session.streams.every((s) => s.closed)) return;
+    if (session.streams.some((s) => s.published) && this.liveSiblings(session).some((s) => s.viewer !== undefined)) return;
+    this.sessions.delete(session.id);
   }
 }
 

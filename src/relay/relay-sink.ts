@@ -2,8 +2,8 @@
 // src/ctf/writer/sink.ts over one consumer's relay connections, sending what lttng-consumerd sends for one
 // trace (a kernel trace, an app's ust/pid/... trace): CREATE_SESSION joining the session daemon's current trace
 // chunk, ADD_STREAM for the metadata and each data stream, STREAMS_SENT before data flows, SEND_METADATA, each
-// packet on the data port with its data header and its index entry on the control port (SEND_INDEX), and
-// CLOSE_STREAM with each stream's last sequence number.
+// packet on the data port with its data header and its index entry on the control port (SEND_INDEX), live
+// beacons of quiet streams (SEND_INDEX without packet), and CLOSE_STREAM with each stream's last sequence number.
 // Trace chunks (rotation, clear): nextChunk() gives the sink of the session's next chunk on the same connections
 // (CREATE_TRACE_CHUNK); as the trace writer moves its streams there, each stream that sent packets is rotated
 // (ROTATE_STREAMS: the relay's stream goes on in the new chunk from the packet whose packet_seq_num follows its
@@ -292,7 +292,7 @@ export class RelayTraceSink implements TraceSink {
 
   writeMetadata(packets: Uint8Array): void {
     this.checkWritable(packets.length);
-    const copy = Buffer.from(packets);
+    const copy = withTextSignature(packets);
     if (!this.metadataRotated) {
       // The relay starts the metadata file of this chunk at once; the whole metadata follows.
       this.metadataRotated = true;
@@ -392,6 +392,22 @@ export class RelayTraceSink implements TraceSink {
   }
 }
 
+const METADATA_PACKET_MAGIC = 0x75d11d57;
+const TEXT_SIGNATURE = Buffer.from('/* CTF 1.8 */\n');
+
+/**
+ * A copy of metadata to send. Plain-text metadata (ltt/ust's, as LTTng-UST's) that follows earlier text starts
+ * with the text signature, a TSDL comment: babeltrace2 2.0's lttng-live appends each batch of new metadata as a
+ * new text and checks that signature every time (on its absence it reads the version from uninitialized
+ * memory, and a live viewer dies of "Invalid metadata version" when a new stream class arrives mid-session).
+ */
+function withTextSignature(packets: Uint8Array): Buffer {
+  const bytes = Buffer.from(packets.buffer, packets.byteOffset, packets.byteLength);
+  const packetized = bytes.length >= 4 && bytes.readUInt32LE(0) === METADATA_PACKET_MAGIC;
+  if (packetized || bytes.length === 0 || bytes.subarray(0, 6).toString('latin1') === '/* CTF') return Buffer.from(bytes);
+  return Buffer.concat([TEXT_SIGNATURE, bytes]);
+}
+
 class RelayStreamSink implements StreamSink {
   private closed = false;
 
@@ -431,6 +447,17 @@ class RelayStreamSink implements StreamSink {
         lost?.(error);
       },
     );
+  }
+
+  /** SEND_INDEX with a zero packet size (lttng-consumerd's send_empty_index()): the relay answers viewers INACTIVE. */
+  beacon(timestampEnd: bigint, streamClassId: number): void {
+    const state = this.state;
+    // The relay takes a beacon only for a stream that has packets (lttng-relayd's rule too).
+    if (this.closed || state.nextSeq === 0n || this.trace.error !== undefined) return;
+    const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
+    entry.writeBigUInt64BE(timestampEnd, 32);
+    entry.writeBigUInt64BE(BigInt(streamClassId), 48);
+    this.trace.enqueue(0, async (c) => this.trace.link.sendIndex(c, state.handle, state.nextSeq - 1n, entry));
   }
 
   settle(): Promise<void> {

@@ -146,6 +146,7 @@ export interface StreamOwner {
 
 export class RelayStream {
   readonly isMetadata: boolean;
+  /** Offered to live viewers: from STREAMS_SENT until a viewer read it, closed, to its end (live-connection.ts). */
   published = false;
   closed = false;
   private closeRequested = false;
@@ -391,8 +392,6 @@ export class RelayStream {
     }
     this.packet = undefined;
     this.closed = true;
-    // Unpublished: a viewer that read it to its end (and forgot it) is not offered it again as a new stream.
-    this.published = false;
     this.pending.clear();
     const held = [this.files, this.rotation?.from, this.rotation?.next].filter((f): f is ChunkFiles => f !== undefined);
     this.rotation = undefined;

@@ -126,7 +126,8 @@ channel.onmessage = (e: unknown) => {
 
 function onChannel(m: ChannelMessage): void {
   if (m.type === 'ring' || m.type === 'event') {
-    sessions.get(m.sessionId)?.writer.onMessage(m);
+    const s = sessions.get(m.sessionId);
+    if (s?.writer.onMessage(m) && liveMs(s.start) > 0) announceNewStream(s.start.config.sessionId);
   } else if (m.type === 'declared') {
     if (tracepointNames.has(m.name)) return;
     tracepointNames.add(m.name);
@@ -135,6 +136,30 @@ function onChannel(m: ChannelMessage): void {
     if (pendingTracepoints.length === 0) setImmediate(flushTracepoints);
     pendingTracepoints.push(tp);
   }
+}
+
+/** A live session's timer period (ms), 0 for other sessions. */
+function liveMs(start: AppSessionStart): number {
+  const us = start.relay?.target.session.liveTimerUs ?? 0;
+  return us > 0 ? Math.max(1, Math.round(us / 1000)) : 0;
+}
+
+/** Live sessions with a new stream whose threads are about to be asked for an empty packet. */
+const announcing = new Set<string>();
+
+/**
+ * A live session got a new stream (a thread's first event in it): every thread of the session closes a packet,
+ * empty or not, so that viewers get an index of a stream they follow, carrying the relay's new-stream flag
+ * (babeltrace2's lttng-live reads it there alone; the streams it follows may all be quiet). Streams that appear
+ * together (threads starting at once) share one round.
+ */
+function announceNewStream(sessionId: string): void {
+  if (announcing.has(sessionId)) return;
+  announcing.add(sessionId);
+  setImmediate(() => {
+    announcing.delete(sessionId);
+    if (sessions.has(sessionId)) channel.postMessage({ type: 'flush', sessionId, empty: true, agent: true } satisfies ChannelMessage);
+  });
 }
 
 function flushTracepoints(): void {
@@ -202,7 +227,7 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
   }
   output.users++;
   const files = { tracefileSize: start.tracefileSize, tracefileCount: start.tracefileCount };
-  return begin(c, start, output, new SessionWriter(output.sink, id, Math.max(1, start.readTimerMs), files));
+  return begin(c, start, output, new SessionWriter(output.sink, id, Math.max(1, start.readTimerMs), files, liveMs(start)));
 }
 
 /**

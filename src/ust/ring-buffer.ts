@@ -20,10 +20,10 @@ import {
   CONSUMER_GONE, CTF_MAGIC, CTL_COMMIT, CTL_CONSUMER, CTL_DOORBELL, CTL_GEN, CTL_STATE, GEN_CLOSED, GEN_CONSUMED, GEN_OPEN, PACKET_ALIGN,
   PH_CONTENT_SIZE, PH_CPU_ID, PH_EVENTS_DISCARDED, PH_MAGIC, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_STREAM_ID,
   PH_STREAM_INSTANCE_ID, PH_TS_BEGIN, PH_TS_END, PH_UUID, PRODUCER_EXITED, PRODUCER_RUNNING, STAT_DISCARDED,
-  STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED, ctlBytes, ctlCountIndex, ctlInt32Words, gen,
+  STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_QUIET_NS, STAT_QUIET_SEC, STAT_RECORDED, ctlBytes, ctlCountIndex, ctlInt32Words, gen,
   type LossMode,
 } from './ring-layout.js';
-import { BASE_LO, BASE_NS, nowRel } from './clock.js';
+import { BASE_LO, BASE_NS, BASE_SEC, nowRel } from './clock.js';
 
 export interface RingOptions {
   readonly subbufSize: number;
@@ -280,6 +280,27 @@ export class RingProducer {
   /** Hands the open packet to the consumer if it holds events (sub-buffer switch on demand). */
   flush(): void {
     if (this.cur >= 0 && this.n > 0) this.close();
+  }
+
+  /**
+   * The switch timer's tick, run from the thread's event loop: flush(), then the stream is marked quiet up to
+   * now (STAT_QUIET_*), since the thread's next event comes later; the consumer turns the mark into a live beacon.
+   */
+  tick(): void {
+    this.flush();
+    this.stats[STAT_QUIET_SEC] = BASE_SEC;
+    this.stats[STAT_QUIET_NS] = nowRel();
+  }
+
+  /**
+   * Closes a packet even when it holds no event (header and context only: valid CTF), so that a live viewer,
+   * which learns of new streams only from an index of a stream it follows (babeltrace2's lttng-live reads the
+   * relay's new-stream flag on INDEX_OK replies alone), hears of a thread's stream that just appeared.
+   */
+  flushEmpty(): void {
+    if (this.exited || this.ctl[CTL_CONSUMER] === CONSUMER_GONE) return;
+    if (this.cur < 0 && !this.open(nowRel())) return;
+    this.close();
   }
 
   /**

@@ -38,7 +38,13 @@ export const STAT_DISCARDED = 0; // events discarded (discard mode: no free sub-
 export const STAT_LOST_PACKETS = 1; // overwrite mode: packets overwritten before the consumer read them
 export const STAT_LOST_EVENTS = 2; // overwrite mode: events in those packets
 export const STAT_RECORDED = 3; // events in closed packets
-export const STAT_COUNT = 4;
+// The stream is quiet up to this time: the producer's switch timer, run from its event loop (so its next event
+// comes later), marks it after handing its open packet over: CLOCK_MONOTONIC as the thread's base second
+// (clock.ts BASE_SEC) and ns since then, both exact in a double (one double of ns would round after 104 days of
+// uptime); 0 ns: not marked yet. The consumer sends live beacons from it (trace-writer.ts).
+export const STAT_QUIET_SEC = 4;
+export const STAT_QUIET_NS = 5;
+export const STAT_COUNT = 6;
 
 export const PRODUCER_RUNNING = 1;
 export const PRODUCER_EXITED = 2;

@@ -34,7 +34,7 @@ import type { HeldPacket } from '../ctf/writer/snapshot-ring-sink.js';
 import {
   CONSUMER_GONE, CTL_COMMIT, CTL_CONSUMER, CTL_DOORBELL, CTL_GEN, CTL_STATE, PRODUCER_EXITED, GEN_CLOSED, GEN_CONSUMED,
   GEN_OPEN, PACKET_ALIGN, PH_CONTENT_SIZE, PH_EVENTS_DISCARDED, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_TS_BEGIN,
-  PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_RECORDED, ctlCountIndex, ctlInt32Words, gen,
+  PH_TS_END, STAT_DISCARDED, STAT_LOST_EVENTS, STAT_LOST_PACKETS, STAT_QUIET_NS, STAT_QUIET_SEC, STAT_RECORDED, ctlCountIndex, ctlInt32Words, gen,
   type RingDescriptor,
 } from './ring-layout.js';
 import type { ChannelMessage } from './tracer.js';
@@ -98,6 +98,9 @@ class RingReader {
   /** Header of the last packet written and its events_discarded (for the final discard report). */
   lastHeader: Buffer | undefined;
   lastDiscarded = 0;
+  /** timestamp_end of the last packet written; the quiet mark (STAT_QUIET_NS) last turned into a beacon. */
+  private lastTsEnd = 0n;
+  private beaconNs = 0;
 
   constructor(
     public d: RingDescriptor,
@@ -230,6 +233,7 @@ class RingReader {
       this.owner.failed(err);
     };
     this.bytesStored += size;
+    if (index.timestampEnd > this.lastTsEnd) this.lastTsEnd = index.timestampEnd;
     try {
       this.out!.writePacket(bytes, index, lost);
     } catch (err) {
@@ -237,6 +241,24 @@ class RingReader {
       return;
     }
     this.noteWritten(bytes);
+  }
+
+  /**
+   * Live sessions: a beacon (an index entry without packet, as LTTng's live timer sends for a quiet stream) once
+   * its thread marked the stream quiet (RingProducer.tick()) up to a time after its last packet; the packets it
+   * closed before the mark go out first. The relay then answers viewers INACTIVE up to that time, so they go on
+   * with the other streams instead of waiting for this one.
+   */
+  beacon(): void {
+    const out = this.out;
+    if (this.closed || out?.beacon === undefined || this.limit !== undefined) return;
+    const ns = this.stats[STAT_QUIET_NS]!;
+    if (ns <= this.beaconNs) return;
+    this.beaconNs = ns;
+    this.drain();
+    // The thread stores its base second before the ns (x86-64 keeps the order): a mark seen is whole.
+    const at = BigInt(this.stats[STAT_QUIET_SEC]!) * 1_000_000_000n + BigInt(ns);
+    if (at > this.lastTsEnd) out.beacon(at, this.d.streamId);
   }
 
   /** Whether the packet its thread is filling holds records (a rotation waits for the thread to close it). */
@@ -393,27 +415,37 @@ export class SessionWriter {
   private firstError: string | undefined;
   /** The declarations written so far (the trace's metadata after its preamble): each new chunk gets them again. */
   private declarations = '';
+  private readonly beaconTimer: ReturnType<typeof setInterval> | undefined;
 
   /**
    * `sink`: where the trace goes (shared with the other channels of the trace: its owner writes the metadata
    * preamble and closes it); undefined between two chunks. `pollMs`: how long a drain loop sleeps when no
-   * doorbell rings (the read timer). `files`: the channel's tracefile size and count.
+   * doorbell rings (the read timer). `files`: the channel's tracefile size and count. `liveMs`: a live
+   * session's timer period, at which quiet streams send beacons (0: none).
    */
   constructor(
     public sink: TraceSink | undefined,
     readonly sessionId: string,
     private readonly pollMs = 1000,
     readonly files: StreamFiles = {},
-  ) {}
+    liveMs = 0,
+  ) {
+    if (liveMs > 0) {
+      this.beaconTimer = setInterval(() => {
+        for (const s of this.rings.values()) s.beacon();
+      }, liveMs);
+      this.beaconTimer.unref();
+    }
+  }
 
   get finished(): boolean {
     return this.finalizing;
   }
 
-  /** Takes a ring announcement or an event declaration of this session (others are ignored). */
-  onMessage(m: ChannelMessage): void {
+  /** Takes a ring announcement or an event declaration of this session (others are ignored); true for a new ring. */
+  onMessage(m: ChannelMessage): boolean {
     if (m.type === 'ring') {
-      if (m.sessionId !== this.sessionId || this.rings.has(m.ring.streamId)) return;
+      if (m.sessionId !== this.sessionId || this.rings.has(m.ring.streamId)) return false;
       this.metaPending += m.ring.streamTsdl + m.events.map((e) => e.tsdl).join('');
       this.flushMetadata();
       const s = new RingReader(m.ring, this);
@@ -422,13 +454,16 @@ export class SessionWriter {
         // Announced after the end (a thread that learnt of the session late): take what it wrote and let go.
         s.finalDrain();
         void s.close();
-      } else void this.pump(s).catch((err: unknown) => this.failed(err));
-    } else if (m.type === 'event') {
-      if (m.sessionId === this.sessionId && this.rings.has(m.event.streamId)) {
-        this.metaPending += m.event.tsdl;
-        this.flushMetadata();
+        return false;
       }
+      void this.pump(s).catch((err: unknown) => this.failed(err));
+      return true;
     }
+    if (m.type === 'event' && m.sessionId === this.sessionId && this.rings.has(m.event.streamId)) {
+      this.metaPending += m.event.tsdl;
+      this.flushMetadata();
+    }
+    return false;
   }
 
   /** The first write failure, if any. */
@@ -503,6 +538,7 @@ export class SessionWriter {
   finish(): Promise<void> {
     if (this.finalizing) return Promise.resolve();
     this.finalizing = true;
+    clearInterval(this.beaconTimer);
     if (SUBBUF_LOG !== undefined) {
       let text = '';
       for (let i = 0; i < subbufLatencies.length; i += 2) text += `${subbufLatencies[i]!.toFixed(3)} ${subbufLatencies[i + 1]!.toFixed(3)}\n`;

@@ -74,8 +74,11 @@ export type ChannelMessage =
   | { readonly type: 'session'; readonly config: SessionConfig; readonly agent?: boolean }
   | { readonly type: 'stop'; readonly sessionId: string; readonly agent?: boolean }
   | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[]; readonly agent?: boolean }
-  /** Sub-buffer switch for one session (a rotation): threads hand their open packets over when they next can. */
-  | { readonly type: 'flush'; readonly sessionId: string; readonly agent?: boolean }
+  /**
+   * Sub-buffer switch for one session (a rotation): threads hand their open packets over when they next can;
+   * `empty` (a live session's new stream): a packet even where none holds events (RingProducer.flushEmpty()).
+   */
+  | { readonly type: 'flush'; readonly sessionId: string; readonly empty?: boolean; readonly agent?: boolean }
   | { readonly type: 'declared'; readonly name: string; readonly logLevel: number; readonly fields: readonly TracepointField[] }
   /** From the agent once it listens: every thread announces its declared events again (none is missed). */
   | { readonly type: 'announce' }
@@ -187,7 +190,7 @@ function onChannelMessage(m: ChannelMessage): void {
     setEnvironmentData(ENV_DATA_KEY, inherited.map((c) => (c.sessionId === m.sessionId ? { ...c, rules: m.rules } : c)));
     setRules(m.rules, m.sessionId);
   } else if (m.type === 'flush') {
-    for (const a of actives) if (a.config.sessionId === m.sessionId) a.ring.flush();
+    for (const a of actives) if (a.config.sessionId === m.sessionId) m.empty ? a.ring.flushEmpty() : a.ring.flush();
   }
 }
 
@@ -324,7 +327,7 @@ export function activate(config: SessionConfig): void {
   if (config.switchTimerMs !== undefined && config.switchTimerMs > 0) {
     // A packet reaches the trace at least this often even when the thread emits little (LTTng's switch timer);
     // it only fires when the thread is in its event loop, which is when it is not emitting anyway.
-    a.switchTimer = setInterval(() => ring.flush(), config.switchTimerMs);
+    a.switchTimer = setInterval(() => ring.tick(), config.switchTimerMs);
     a.switchTimer.unref();
   }
   const desc: RingDescriptor = {

@@ -57,6 +57,11 @@ export interface StreamSink {
    * readable; the promise resolves once nothing is written behind any more.
    */
   settle?(): Promise<void>;
+  /**
+   * Live sessions, sinks that stream (the relay): the stream holds nothing up to `timestampEnd` (clock value)
+   * beyond the packets written so far; sent as LTTng's live timer sends an idle stream's beacon.
+   */
+  beacon?(timestampEnd: bigint, streamClassId: number): void;
   close(): Promise<void>;
 }
 
