@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
-import { allocateAligned, DirectFile, directIoEnabled, DirectWriteMonitor } from '../../src/ctf/writer/direct-io.js';
+import { allocateAligned, DirectFile, directIoEnabled } from '../../src/ctf/writer/direct-io.js';
 import { events as readEvents, openTrace } from '../../src/ctf/index.js';
 
 const O_DIRECT = fs.constants.O_DIRECT;
@@ -78,21 +78,6 @@ test('packets that cannot go directly (sizes not multiples of 4096) are written 
   assert.ok(flags !== undefined && (flags & O_DIRECT) === 0, `data file reopened without O_DIRECT (flags ${flags?.toString(8)})`);
   assert.deepEqual(await ourEvents(dir), Array.from({ length: 5000 }, (_, i) => i));
   assert.equal(babeltraceLines(dir).length, 5000);
-});
-
-test('a disk slower than 100 MB/s sends the stream back to the page cache, judged over 20 ms windows', () => {
-  const fast = new DirectWriteMonitor();
-  for (let i = 0; i < 1000; i++) assert.ok(fast.record(1 << 20, 0.45), '2.3 GB/s (this VM) stays direct');
-  // Small packets on a slow disk: each write is quick, the windows are not (4 KiB in 0.9 ms = 4.5 MB/s).
-  const small = new DirectWriteMonitor();
-  let writes = 0;
-  while (small.record(4096, 0.9)) if (++writes > 1000) break;
-  assert.ok(writes >= 22 && writes <= 50, `given up after two slow windows (${writes} writes)`);
-  // One slow window alone (a hiccup) is forgiven when the next one is fast.
-  const hiccup = new DirectWriteMonitor();
-  assert.ok(hiccup.record(1 << 20, 25), 'first slow window');
-  for (let i = 0; i < 100; i++) assert.ok(hiccup.record(1 << 20, 0.5), 'fast again');
-  assert.ok(hiccup.record(1 << 20, 25), 'a later slow window is the first of a new count');
 });
 
 /** A DirectFile on `file` (created), opened O_DIRECT, and how its writes went. */

@@ -250,6 +250,8 @@ class FileStreamSink implements StreamSink {
         },
         (fd, bytes, pos) => writeAllAt(fd, bytes, pos, dataPath),
       );
+      // Staging for a ring's worth of packets, ready before they come (direct-io.ts).
+      if (this.info.ring !== undefined) data.warm(this.info.ring.slotSize, this.info.ring.slots);
       indexFd = openTruncated(this.indexDir, `${base}.idx`);
       const header = indexFileHeader();
       writeAllAt(indexFd, header, 0, this.indexPath);
