@@ -87,9 +87,9 @@ function openDirect(file: string): { f: DirectFile; paths: string[]; reopened: (
   const f = DirectFile.open(
     true,
     (direct) => fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | (direct ? O_DIRECT : 0), 0o644),
-    () => {
+    (direct) => {
       reopened++;
-      return fs.openSync(file, fs.constants.O_WRONLY);
+      return fs.openSync(file, fs.constants.O_WRONLY | (direct ? O_DIRECT : 0));
     },
     (fd, b, pos) => {
       paths.push((Number.parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8) & O_DIRECT) !== 0 ? 'direct' : 'cached');
@@ -214,4 +214,53 @@ test('a packet written again by settle() that fails while its first write is sti
     spawnSync('umount', ['-l', dir]);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('direct writes that fall behind the writer: the page cache once the write under way is back (the writer never waits), O_DIRECT again later', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0', timeout: 60_000 }, async () => {
+  const file = path.join(tmpRoot, 'behind-slow');
+  const fifos = [0, 1, 2, 3].map((k) => path.join(tmpRoot, `slow-fifo${k}`));
+  let released = true;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    for (const p of fifos) fs.closeSync(fs.openSync(p, 'w'));
+  };
+  const { f, paths } = openDirect(file);
+  const isODirect = (): boolean => (Number.parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${f.fd}`, 'utf8'))![1]!, 8) & O_DIRECT) !== 0;
+  const MiB = 1 << 20;
+  const told: number[] = [];
+  const tell = (k: number) => ({ done: (pos: number) => told.push(pos / MiB === k ? k : -1), failed: (e: unknown) => assert.fail(String(e)) });
+  const packet = allocateAligned(MiB);
+  try {
+    for (const p of fifos) assert.equal(spawnSync('mkfifo', [p]).status, 0);
+    // A device that does not answer: every thread of libuv's pool (4) waits for a FIFO writer.
+    const opened = fifos.map((p) => new Promise<number>((resolve, reject) => fs.open(p, 'r', (err, fd) => (err ? reject(err) : resolve(fd)))));
+    released = false;
+    await new Promise((r) => setTimeout(r, 100));
+    // Six packets: the first is the write under way, five (more than half the 8 MiB staging limit) wait.
+    for (let k = 0; k < 6; k++) f.append(packet.fill(k + 1), MiB, tell(k));
+    assert.deepEqual(told, [], 'the writer did not wait for the device');
+    assert.deepEqual(paths, [], 'nothing written synchronously');
+    release();
+    for (const fd of await Promise.all(opened)) fs.closeSync(fd);
+    // The write under way lands, and what waited goes at once (not by a settle(), which writes them itself).
+    for (let waited = 0; told.length < 6 && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(told, [0, 1, 2, 3, 4, 5], 'each packet told in file order');
+    assert.deepEqual(paths, ['cached', 'cached', 'cached', 'cached', 'cached'], 'what waited went through the page cache once the direct write was back');
+    assert.ok(!isODirect() && f.isDirect, 'in the page cache for now, O_DIRECT again later');
+    f.append(packet.fill(7), MiB, tell(6));
+    assert.deepEqual(paths.slice(5), ['cached'], 'the next packet too, synchronously');
+    await new Promise((r) => setTimeout(r, 2100));
+    f.append(packet.fill(8), MiB, tell(7));
+    assert.ok(isODirect(), 'O_DIRECT again two seconds later');
+    for (let waited = 0; told.length < 8 && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(told, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(paths.length, 6, 'the last packet went behind (the thread pool), not through a synchronous write');
+  } finally {
+    release();
+    await f.close();
+  }
+  const bytes = fs.readFileSync(file);
+  assert.equal(bytes.length, 8 * MiB);
+  for (let k = 0; k < 8; k++) assert.ok(bytes.subarray(k * MiB, (k + 1) * MiB).every((b) => b === k + 1), `packet ${k}`);
 });

@@ -145,6 +145,11 @@ const MAX_STAGED_BYTES = 8 << 20;
 const BEHIND_BYTES = MAX_STAGED_BYTES / 2;
 /** One thread-pool write takes the packets staged, up to this much: it bounds how long leaving O_DIRECT waits. */
 const MAX_BATCH_BYTES = 2 << 20;
+/**
+ * How long a file that fell behind stays in the page cache before it tries O_DIRECT again: a latency spike of
+ * the device (10-90 ms here) must not cost the page-cache copy for the rest of the trace.
+ */
+const RETRY_DIRECT_MS = 2000;
 
 /**
  * A data file appended to packet by packet. Direct (O_DIRECT) writes go behind the writer's back: the packet is
@@ -157,8 +162,9 @@ const MAX_BATCH_BYTES = 2 << 20;
  * answers, so page-cache writes to the same file would wait just as long: staging is the one way around.
  * Direct writes that fall behind the writer (BEHIND_BYTES staged: a slow device, or a pool thread that waits
  * for a CPU, which is nice 0 while ltt/ust's consumer is nice -10) send the file to the page cache for good, as
- * soon as the write under way is back, with what is staged: no page-cache write waits for the inode lock. Only
- * when MAX_STAGED_BYTES wait does append() wait for the device (then, and only then, the caller's ring fills).
+ * soon as the write under way is back, with what is staged: no page-cache write waits for the inode lock; the
+ * file tries O_DIRECT again RETRY_DIRECT_MS later. Only when MAX_STAGED_BYTES wait does append() wait for the
+ * device (then, and only then, the caller's ring fills).
  * Each packet's outcome comes through its WriteOutcome, in file order: `done` once it is in the file (where
  * the caller writes its index entry), or `failed`; a failure cuts the file back to that packet and fails every
  * packet staged after it, so the file never holds a hole, and the next packet goes where the failed one was to
@@ -185,6 +191,8 @@ export class DirectFile {
   private closeLater = false;
   /** Staging grew past BEHIND_BYTES: the page cache from when the write under way is back. */
   private leaving = false;
+  /** When a file that fell behind (in the page cache since) tries O_DIRECT again; Infinity: never. */
+  private retryDirectAt = Infinity;
   /** Where the next packet goes: the bytes written and staged. */
   private end = 0;
   /** The packets settle() is writing again while their thread-pool write is still out. */
@@ -200,29 +208,29 @@ export class DirectFile {
   private constructor(
     public fd: number,
     private direct: boolean,
-    private readonly reopenBuffered: () => number,
+    private readonly reopen: (direct: boolean) => number,
     private readonly writeAll: (fd: number, bytes: Uint8Array, pos: number) => void,
   ) {}
 
   /**
-   * `open(direct)` creates or empties the file (with O_DIRECT when asked); `reopenBuffered()` opens it again,
-   * unchanged, without. O_DIRECT is asked for when `want` holds and dropped if the file system refuses it.
+   * `open(direct)` creates or empties the file (with O_DIRECT when asked); `reopen(direct)` opens it again,
+   * unchanged (to leave O_DIRECT, and to go back to it). O_DIRECT is asked for when `want` holds and dropped if the file system refuses it.
    * `writeAll(fd, bytes, pos)` is the caller's own synchronous positional write (its errors are its own).
    */
-  static open(want: boolean, open: (direct: boolean) => number, reopenBuffered: () => number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void): DirectFile {
+  static open(want: boolean, open: (direct: boolean) => number, reopen: (direct: boolean) => number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void): DirectFile {
     if (want && directIoEnabled) {
       try {
-        return new DirectFile(open(true), true, reopenBuffered, writeAll);
+        return new DirectFile(open(true), true, reopen, writeAll);
       } catch (err) {
         if (errnoOf(err) !== 'EINVAL') throw err;
       }
     }
-    return new DirectFile(open(false), false, reopenBuffered, writeAll);
+    return new DirectFile(open(false), false, reopen, writeAll);
   }
 
-  /** Still writing directly (a stream's next file asks for O_DIRECT only if this one kept it). */
+  /** Writing directly, or for a while in the page cache (a stream's next file asks for O_DIRECT only then). */
   get isDirect(): boolean {
-    return this.direct;
+    return this.direct || this.retryDirectAt < Infinity;
   }
 
   /** Bytes in the file once every packet appended so far is in. */
@@ -239,10 +247,11 @@ export class DirectFile {
       outcome.failed(this.blocked.err);
       return;
     }
+    if (this.retryDirectAt < Infinity && this.end % ALIGN === 0 && performance.now() >= this.retryDirectAt) this.backToDirect();
     if (this.direct && (this.end % ALIGN !== 0 || size % ALIGN !== 0)) this.leaveDirect();
     if (this.direct && this.queue.length > 0 && this.staged + size > BEHIND_BYTES) this.leaving = true;
     // Staging is full: the writer waits for the write under way (and the file goes on through the page cache).
-    if (this.direct && this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES) this.leaveDirect();
+    if (this.direct && this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES) this.leaveDirect(true);
     const pos = this.end;
     this.end += size;
     if (!this.direct) {
@@ -388,7 +397,7 @@ export class DirectFile {
       break;
     }
     // Behind the writer: what is staged goes through the page cache now that no direct write holds the file.
-    if (this.leaving && this.direct) this.toBuffered();
+    if (this.leaving && this.direct) this.fallBehind();
     if (this.queue.length === 0) return;
     if (this.direct) this.startQueued();
     else void this.settle();
@@ -441,18 +450,45 @@ export class DirectFile {
   }
 
   /**
-   * Through the page cache for good, what is staged too (written again after the direct write under way, which
-   * holds ext4's inode lock until the device has it).
+   * Through the page cache (for good, unless `behind`: direct writes fell behind), what is staged too (written
+   * again after the direct write under way, which holds ext4's inode lock until the device has it).
    */
-  private leaveDirect(): void {
+  private leaveDirect(behind = false): void {
     if (!this.direct) return;
-    this.toBuffered();
+    if (behind) this.fallBehind();
+    else this.toBuffered();
     void this.settle();
+  }
+
+  /** Direct writes fell behind the writer: the page cache for RETRY_DIRECT_MS (stays direct if it cannot reopen). */
+  private fallBehind(): void {
+    this.leaving = false;
+    try {
+      this.toBuffered();
+    } catch {
+      return;
+    }
+    this.retryDirectAt = performance.now() + RETRY_DIRECT_MS;
+  }
+
+  /** Tries O_DIRECT again after falling behind (stays in the page cache for good if it cannot reopen). */
+  private backToDirect(): void {
+    this.retryDirectAt = Infinity;
+    let fd: number;
+    try {
+      fd = this.reopen(true);
+    } catch {
+      return;
+    }
+    // Page-cache writes are synchronous: no thread-pool write uses the descriptor left.
+    fs.closeSync(this.fd);
+    this.fd = fd;
+    this.direct = true;
   }
 
   /** Switches to the page-cache descriptor of the same file (what is staged still goes, after, through it). */
   private toBuffered(): void {
-    const fd = this.reopenBuffered();
+    const fd = this.reopen(false);
     // A thread-pool write may still use the direct descriptor: it closes when the last one comes back.
     if (this.outstanding > 0) this.deferredClose.push(this.fd);
     else fs.closeSync(this.fd);

@@ -53,7 +53,7 @@ interface TraceDirectory {
   readonly path: string;
   /** `name` emptied, or created with the trace file mode (trace-modes.ts). */
   openTruncated(name: string, direct?: boolean): number;
-  /** The existing file `name`, for writing, not emptied (a stream leaving O_DIRECT reopens its file). */
+  /** The existing file `name`, for writing, not emptied (a stream leaving or going back to O_DIRECT reopens it). */
   reopen(name: string, direct: boolean): number;
   unlink(name: string): void;
   close(): void;
@@ -241,9 +241,9 @@ class FileStreamSink implements StreamSink {
             throw ioError('create', dataPath, err);
           }
         },
-        () => {
+        (direct) => {
           try {
-            return this.dir.reopen(base, false);
+            return this.dir.reopen(base, direct);
           } catch (err) {
             throw ioError('open', dataPath, err);
           }
