@@ -25,7 +25,7 @@ const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { 
 
 /** The ArrayBuffers allocateAligned() carves from: only views of these are known to be aligned. */
 const arenas = new WeakSet<ArrayBuffer>();
-let chunk: { buffer: ArrayBuffer; used: number } | undefined;
+let chunk: { buffer: ArrayBuffer; used: number; touched: number } | undefined;
 /** Cleared by a failed reservation, not retried: each can cost a full garbage collection. */
 let memoryWorks = true;
 let sharedMemoryWorks = true;
@@ -70,22 +70,27 @@ export function allocateAligned(size: number): Buffer {
   }
 }
 
-function newChunk(need: number): { buffer: ArrayBuffer; used: number } {
+function newChunk(need: number): { buffer: ArrayBuffer; used: number; touched: number } {
   const pages = Math.ceil(Math.max(CHUNK_BYTES, need) / WASM_PAGE);
   const buffer = new WasmMemory({ initial: pages, maximum: pages }).buffer;
   arenas.add(buffer);
-  return (chunk = { buffer, used: 0 });
+  return (chunk = { buffer, used: 0, touched: 0 });
 }
 
 /**
- * Makes the first memory allocateAligned() carves from, if none is made yet: a writer about to write directly
- * calls it while nothing waits for it (a file sink being created), since making one took 33 ms at an ltt/ust
- * consumer's first packet (measured under load), while its thread's ring filled.
+ * Makes the first memory allocateAligned() carves from, if none is made yet, and touches the next `touch`
+ * bytes it will hand out: a writer about to write directly calls it while nothing waits for it (a file sink
+ * being created), since making one took 33 ms at an ltt/ust consumer's first packet (measured under load), and
+ * the first touch of each page of staging memory 3-8 ms per MiB, while its thread's ring filled.
  */
-export function reserveAligned(): void {
-  if (chunk !== undefined || !directIoEnabled || !memoryWorks) return;
+export function reserveAligned(touch = 0): void {
+  if (!directIoEnabled || !memoryWorks) return;
   try {
-    newChunk(0);
+    const c = chunk ?? newChunk(0);
+    const from = Math.max(c.used, c.touched);
+    const to = Math.min(c.buffer.byteLength, c.used + touch);
+    if (to > from) new Uint8Array(c.buffer, from, to - from).fill(0);
+    c.touched = Math.max(c.touched, to);
   } catch {
     memoryWorks = false;
   }

@@ -95,10 +95,11 @@ export class FileTraceSink implements TraceSink {
   private constructor(
     private readonly root: TraceDirectory,
     private readonly index: TraceDirectory,
+    stagingBytes: number,
   ) {
     this.metadataPath = path.join(root.path, 'metadata');
     this.direct = directIoPays(root.path);
-    if (this.direct) reserveAligned();
+    if (this.direct) reserveAligned(stagingBytes);
     this.metadataFd = openTruncated(root, 'metadata');
   }
 
@@ -109,9 +110,10 @@ export class FileTraceSink implements TraceSink {
   /**
    * `owner`: whose trace it is. When root writes for another user, `dir`'s parent must be a folder of theirs
    * (the session daemon made it with their rights); `dir` and every file are created safely in it and given
-   * to them (owned-output.ts).
+   * to them (owned-output.ts). `stagingBytes`: staging memory for direct writes touched now, while nothing
+   * waits (the streams' rings' size: direct-io.ts).
    */
-  static create(dir: string, owner?: FileOwner): FileTraceSink {
+  static create(dir: string, owner?: FileOwner, stagingBytes = 0): FileTraceSink {
     if (needsOwnedOutput(owner)) {
       const parent = OwnedDirectory.open(path.dirname(dir), owner);
       let root: OwnedDirectory | undefined;
@@ -119,7 +121,7 @@ export class FileTraceSink implements TraceSink {
       try {
         root = parent.subdirectory(path.basename(dir));
         index = root.subdirectory('index');
-        return new FileTraceSink(root, index);
+        return new FileTraceSink(root, index, stagingBytes);
       } catch (err) {
         root?.close();
         index?.close();
@@ -133,7 +135,7 @@ export class FileTraceSink implements TraceSink {
     } catch (err) {
       throw ioError('create directory', dir, err);
     }
-    return new FileTraceSink(new PlainDirectory(dir), new PlainDirectory(path.join(dir, 'index')));
+    return new FileTraceSink(new PlainDirectory(dir), new PlainDirectory(path.join(dir, 'index')), stagingBytes);
   }
 
   writeMetadata(packets: Uint8Array): void {
