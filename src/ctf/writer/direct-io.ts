@@ -173,8 +173,8 @@ const RETRY_DIRECT_MS = 2000;
  * Each packet's outcome comes through its WriteOutcome, in file order: `done` once it is in the file (where
  * the caller writes its index entry), or `failed`; a failure cuts the file back to that packet and fails every
  * packet staged after it, so the file never holds a hole, and the next packet goes where the failed one was to
- * go. Through the page cache (a file system that refuses O_DIRECT, unaligned sizes, a slow disk) every write is
- * synchronous.
+ * go. Through the page cache for good (a file system that refuses O_DIRECT, unaligned sizes) every write is
+ * synchronous; behind (until O_DIRECT is tried again) packets are staged and written by the thread pool still.
  */
 export class DirectFile {
   /** The packets the thread pool is writing (one writev), then those staged behind them, in file order. */
