@@ -19,4 +19,6 @@ export interface ConsumerInit {
   readonly sessionId: string;
   readonly ctrl: SharedArrayBuffer;
   readonly report: MessagePort;
+  /** One thread's ring (sub-buffer size x count): staging memory the output prepares before READY. */
+  readonly ringBytes: number;
 }

@@ -23,7 +23,7 @@ raiseConsumerPriority();
 
 let sink: TraceSink;
 try {
-  sink = FileTraceSink.create(init.traceDir);
+  sink = FileTraceSink.create(init.traceDir, undefined, init.ringBytes);
   sink.writeMetadata(Buffer.from(init.preamble), init.preamble);
 } catch (err) {
   init.report.postMessage((err as Error).message);

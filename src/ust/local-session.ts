@@ -166,7 +166,7 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
   // The consumer makes the trace's output (its sink); why it could not comes back on this port.
   const report = new MessageChannel();
-  const init: ConsumerInit = { traceDir, preamble, sessionId: config.sessionId, ctrl: ctrl.buffer as SharedArrayBuffer, report: report.port2 };
+  const init: ConsumerInit = { traceDir, preamble, sessionId: config.sessionId, ctrl: ctrl.buffer as SharedArrayBuffer, report: report.port2, ringBytes: config.subbufSize * config.numSubbuf };
   getChannel(); // our own end exists before the consumer's, so nothing we post is lost
   const worker = new Worker(consumerUrl(), { workerData: internalWorkerData(init), transferList: [report.port2], stdout: false, stderr: false });
   worker.unref();

@@ -9,8 +9,8 @@
 // memory (a WebAssembly.Memory is mapped on a page boundary; Node's own buffers are not aligned).
 // Direct writes are written behind the writer's back from staged copies (DirectFile: a device's latency spikes
 // must not stall the consumer while its ring fills). The file falls back to ordinary, synchronous writes when a
-// file system refuses O_DIRECT, when a packet is not aligned, and when the disk is slower than the page cache
-// would be (see DirectWriteMonitor).
+// file system refuses O_DIRECT, when a packet is not aligned, and when the direct writes fall behind the writer
+// (see DirectFile).
 
 import * as fs from 'node:fs';
 
@@ -25,7 +25,7 @@ const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { 
 
 /** The ArrayBuffers allocateAligned() carves from: only views of these are known to be aligned. */
 const arenas = new WeakSet<ArrayBuffer>();
-let chunk: { buffer: ArrayBuffer; used: number } | undefined;
+let chunk: { buffer: ArrayBuffer; used: number; touched: number } | undefined;
 /** Cleared by a failed reservation, not retried: each can cost a full garbage collection. */
 let memoryWorks = true;
 let sharedMemoryWorks = true;
@@ -78,22 +78,27 @@ export function allocateAligned(size: number): Buffer {
   }
 }
 
-function newChunk(need: number): { buffer: ArrayBuffer; used: number } {
+function newChunk(need: number): { buffer: ArrayBuffer; used: number; touched: number } {
   const pages = Math.ceil(Math.max(CHUNK_BYTES, need) / WASM_PAGE);
   const buffer = new WasmMemory({ initial: pages, maximum: pages }).buffer;
   arenas.add(buffer);
-  return (chunk = { buffer, used: 0 });
+  return (chunk = { buffer, used: 0, touched: 0 });
 }
 
 /**
- * Makes the first memory allocateAligned() carves from, if none is made yet: a writer about to write directly
- * calls it while nothing waits for it (a file sink being created), since making one took 33 ms at an ltt/ust
- * consumer's first packet (measured under load), while its thread's ring filled.
+ * Makes the first memory allocateAligned() carves from, if none is made yet, and touches the next `touch`
+ * bytes it will hand out: a writer about to write directly calls it while nothing waits for it (a file sink
+ * being created), since making one took 33 ms at an ltt/ust consumer's first packet (measured under load), and
+ * the first touch of each page of staging memory 3-8 ms per MiB, while its thread's ring filled.
  */
-export function reserveAligned(): void {
-  if (chunk !== undefined || !directIoEnabled || !memoryWorks) return;
+export function reserveAligned(touch = 0): void {
+  if (!directIoEnabled || !memoryWorks) return;
   try {
-    newChunk(0);
+    const c = chunk ?? newChunk(0);
+    const from = Math.max(c.used, c.touched);
+    const to = Math.min(c.buffer.byteLength, c.used + touch);
+    if (to > from) new Uint8Array(c.buffer, from, to - from).fill(0);
+    c.touched = Math.max(c.touched, to);
   } catch {
     memoryWorks = false;
   }
@@ -146,6 +151,18 @@ interface PendingWrite {
  * least this, or two packets): at the kernel bench's 60 MB/s per CPU, 130 ms; twice LTTng's default kernel ring.
  */
 const MAX_STAGED_BYTES = 8 << 20;
+/**
+ * Staged bytes that show the device (or the thread pool's turn at the CPU) is not keeping up with the writer:
+ * the file leaves O_DIRECT as soon as the write under way is back, before staging is full and the writer waits.
+ */
+const BEHIND_BYTES = MAX_STAGED_BYTES / 2;
+/** One thread-pool write takes the packets staged, up to this much: it bounds how long leaving O_DIRECT waits. */
+const MAX_BATCH_BYTES = 2 << 20;
+/**
+ * How long a file that fell behind stays in the page cache before it tries O_DIRECT again: a latency spike of
+ * the device (10-90 ms here) must not cost the page-cache copy for the rest of the trace.
+ */
+const RETRY_DIRECT_MS = 2000;
 
 /**
  * Staging buffers of closed files, for the next files of this process: a session's data file after the first
@@ -178,23 +195,26 @@ function giveSharedSpare(buf: Uint8Array): void {
 /**
  * A data file appended to packet by packet. Direct (O_DIRECT) writes go behind the writer's back: the packet is
  * copied into a page-aligned staging buffer (a memcpy, far cheaper than the page-cache copy into fresh pages)
- * and written by libuv's thread pool, one at a time in file order, while the caller goes on with its ring. A
+ * and written by libuv's thread pool, one writev at a time in file order (the packets staged meanwhile go
+ * together in the next), while the caller goes on with its ring. A
  * direct write sleeps until the device has the data, and on a shared VM that sometimes takes 10-90 ms
  * (measured here: 0.5-1 ms typically), which a synchronous writer cannot afford: its ring (4 MiB) fills
  * meanwhile and events are lost. On ext4 an appending direct write holds the inode lock until the device
  * answers, so page-cache writes to the same file would wait just as long: staging is the one way around.
- * When MAX_STAGED_BYTES wait, append() waits for the device (settle()), and a device found slow then
- * (DirectWriteMonitor) sends the file to the page cache for good.
+ * Direct writes that fall behind the writer (BEHIND_BYTES staged: a slow device, or a pool thread that waits
+ * for a CPU, which is nice 0 while ltt/ust's consumer is nice -10) send the file to the page cache for good, as
+ * soon as the write under way is back, with what is staged: no page-cache write waits for the inode lock; the
+ * file tries O_DIRECT again RETRY_DIRECT_MS later. Only when MAX_STAGED_BYTES wait does append() wait for the
+ * device (then, and only then, the caller's ring fills).
  * Each packet's outcome comes through its WriteOutcome, in file order: `done` once it is in the file (where
  * the caller writes its index entry), or `failed`; a failure cuts the file back to that packet and fails every
  * packet staged after it, so the file never holds a hole, and the next packet goes where the failed one was to
- * go. Through the page cache (a file system that refuses O_DIRECT, unaligned sizes, a slow disk) every write is
- * synchronous.
+ * go. Through the page cache for good (a file system that refuses O_DIRECT, unaligned sizes) every write is
+ * synchronous; behind (until O_DIRECT is tried again) packets are staged and written by the thread pool still.
  */
 export class DirectFile {
-  private readonly monitor = new DirectWriteMonitor();
-  /** The packet the thread pool is writing, then those staged behind it, in file order. */
-  private inflight: PendingWrite | undefined;
+  /** The packets the thread pool is writing (one writev), then those staged behind them, in file order. */
+  private inflight: PendingWrite[] | undefined;
   private readonly queue: PendingWrite[] = [];
   private staged = 0;
   /**
@@ -210,12 +230,14 @@ export class DirectFile {
   private readonly deferredClose: number[] = [];
   /** close() came while a thread-pool write still used the descriptor: the last callback closes it. */
   private closeLater = false;
-  /** A synchronous direct write found the device slow: the page cache once what is staged is out. */
-  private slow = false;
+  /** Staging grew past BEHIND_BYTES: the page cache from when the write under way is back. */
+  private leaving = false;
+  /** When a file that fell behind (in the page cache since) tries O_DIRECT again; Infinity: never. */
+  private retryDirectAt = Infinity;
   /** Where the next packet goes: the bytes written and staged. */
   private end = 0;
-  /** The packet settle() is writing again while its thread-pool write is still out. */
-  private redoing: PendingWrite | undefined;
+  /** The packets settle() is writing again while their thread-pool write is still out. */
+  private redoing: PendingWrite[] | undefined;
   /**
    * Its second write failed (a full disk): the first may still land, so nothing is appended until it is back
    * (and cut off again): appends fail with `err` meanwhile.
@@ -227,29 +249,29 @@ export class DirectFile {
   private constructor(
     public fd: number,
     private direct: boolean,
-    private readonly reopenBuffered: () => number,
+    private readonly reopen: (direct: boolean) => number,
     private readonly writeAll: (fd: number, bytes: Uint8Array, pos: number) => void,
   ) {}
 
   /**
-   * `open(direct)` creates or empties the file (with O_DIRECT when asked); `reopenBuffered()` opens it again,
-   * unchanged, without. O_DIRECT is asked for when `want` holds and dropped if the file system refuses it.
+   * `open(direct)` creates or empties the file (with O_DIRECT when asked); `reopen(direct)` opens it again,
+   * unchanged (to leave O_DIRECT, and to go back to it). O_DIRECT is asked for when `want` holds and dropped if the file system refuses it.
    * `writeAll(fd, bytes, pos)` is the caller's own synchronous positional write (its errors are its own).
    */
-  static open(want: boolean, open: (direct: boolean) => number, reopenBuffered: () => number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void): DirectFile {
+  static open(want: boolean, open: (direct: boolean) => number, reopen: (direct: boolean) => number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void): DirectFile {
     if (want && directIoEnabled) {
       try {
-        return new DirectFile(open(true), true, reopenBuffered, writeAll);
+        return new DirectFile(open(true), true, reopen, writeAll);
       } catch (err) {
         if (errnoOf(err) !== 'EINVAL') throw err;
       }
     }
-    return new DirectFile(open(false), false, reopenBuffered, writeAll);
+    return new DirectFile(open(false), false, reopen, writeAll);
   }
 
-  /** Still writing directly (a stream's next file asks for O_DIRECT only if this one kept it). */
+  /** Writing directly, or for a while in the page cache (a stream's next file asks for O_DIRECT only then). */
   get isDirect(): boolean {
-    return this.direct;
+    return this.direct || this.retryDirectAt < Infinity;
   }
 
   /** Bytes in the file once every packet appended so far is in. */
@@ -266,27 +288,32 @@ export class DirectFile {
       outcome.failed(this.blocked.err);
       return;
     }
+    if (this.retryDirectAt < Infinity && this.inflight === undefined && this.end % ALIGN === 0 && performance.now() >= this.retryDirectAt) this.backToDirect();
     if (this.direct && (this.end % ALIGN !== 0 || size % ALIGN !== 0)) this.leaveDirect();
-    if (this.direct && this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES) {
-      this.settle();
-      if (this.slow) this.leaveDirect();
+    if (this.direct && this.queue.length > 0 && this.staged + size > BEHIND_BYTES) this.leaving = true;
+    // Staging is full: the writer waits for the write under way (and the file goes on through the page cache).
+    if (this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES) {
+      if (this.direct) this.leaveDirect(true);
+      else void this.settle();
     }
     const pos = this.end;
     this.end += size;
-    if (!this.direct) {
+    // Behind (in the page cache for a while), packets are still staged and written by the thread pool: the
+    // page-cache copy into fresh pages (77 ms for 8 MiB measured here under load) must not stall the writer either.
+    if (!this.direct && this.retryDirectAt === Infinity) {
       // The caller's own buffer: written, never kept as a staging buffer.
       this.writeNow({ buf: bytes, size, pos, outcome }, false);
       return;
     }
     const item: PendingWrite = { buf: this.stage(bytes, size), size, pos, outcome };
-    if (item.buf.byteOffset % ALIGN !== 0) {
+    if (this.direct && item.buf.byteOffset % ALIGN !== 0) {
       // No aligned memory to be had: this file goes through the page cache from now on.
       this.leaveDirect();
       this.writeNow(item);
-    } else if (this.inflight === undefined) this.start(item);
-    else {
+    } else {
       this.queue.push(item);
       this.staged += size;
+      if (this.inflight === undefined) this.startQueued();
     }
   }
 
@@ -296,13 +323,18 @@ export class DirectFile {
    * touches the file behind its back).
    */
   settle(): Promise<void> {
-    const item = this.inflight;
+    const batch = this.inflight;
     this.inflight = undefined;
     // Its thread-pool write may still be running: the same bytes go again, synchronously (the kernel orders the
     // two writes of one file: ext4 and tmpfs by the inode lock), so that they are surely there when this returns.
-    if (item !== undefined) {
-      this.redoing = item;
-      this.writeNow(item, false);
+    if (batch !== undefined) {
+      this.redoing = batch;
+      for (let k = 0; k < batch.length; k++) {
+        this.writeNow(batch[k]!, false);
+        if (this.blocked === undefined) continue;
+        for (const rest of batch.slice(k + 1)) rest.outcome.failed(this.blocked.err);
+        break;
+      }
       this.redoing = undefined;
     }
     for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
@@ -310,6 +342,38 @@ export class DirectFile {
       this.writeNow(q);
     }
     return this.outstanding === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Makes `count` staging buffers of `size` bytes ready for the spare list, touched by the thread pool (a read
+   * of /dev/zero into them): the first touch of fresh memory, not the copy, is what staging costs (measured
+   * here: 3-8 ms per MiB against 0.07 ms once touched), and it must not fall on the writer while its ring fills.
+   */
+  warm(size: number, count: number): void {
+    if (!this.direct || size % ALIGN !== 0) return;
+    // Buffers of closed files are touched already.
+    for (let buf: Uint8Array | undefined; count > 0 && (buf = takeSharedSpare(size)) !== undefined; count--) {
+      this.spare.push(buf);
+      this.spareBytes += buf.length;
+    }
+    if (count <= 0) return;
+    let zero: number;
+    try {
+      zero = fs.openSync('/dev/zero', fs.constants.O_RDONLY);
+    } catch {
+      return; // Touched on first use instead.
+    }
+    let left = count;
+    for (let k = 0; k < count; k++) {
+      const buf = allocateAligned(size);
+      fs.read(zero, buf, 0, size, null, (err, n) => {
+        if (err === null && n === size && !this.closeLater && this.direct) {
+          this.spare.push(buf);
+          this.spareBytes += size;
+        }
+        if (--left === 0) fs.close(zero, () => undefined);
+      });
+    }
   }
 
   private stage(bytes: Uint8Array, size: number): Uint8Array {
@@ -329,17 +393,28 @@ export class DirectFile {
     }
   }
 
-  private start(item: PendingWrite): void {
-    this.inflight = item;
+  /** Hands the packets staged (up to MAX_BATCH_BYTES, at least one) to the thread pool as one write. */
+  private startQueued(): void {
+    const batch: PendingWrite[] = [];
+    let bytes = 0;
+    for (let q = this.queue[0]; q !== undefined && (bytes === 0 || bytes + q.size <= MAX_BATCH_BYTES); q = this.queue[0]) {
+      this.queue.shift();
+      this.staged -= q.size;
+      bytes += q.size;
+      batch.push(q);
+    }
+    if (batch.length === 0) return;
+    this.inflight = batch;
     this.outstanding++;
-    fs.write(this.fd, item.buf, 0, item.size, item.pos, (err, n) => this.landed(item, err, n));
+    const bufs = batch.map((q) => (q.buf.length > q.size ? q.buf.subarray(0, q.size) : q.buf));
+    fs.writev(this.fd, bufs, batch[0]!.pos, (err, n) => this.landed(batch, err, n));
   }
 
   /** A thread-pool write came back. */
-  private landed(item: PendingWrite, err: NodeJS.ErrnoException | null, n: number): void {
-    if (this.blocked?.item === item) {
+  private landed(batch: PendingWrite[], err: NodeJS.ErrnoException | null, n: number): void {
+    if (this.blocked !== undefined && batch.includes(this.blocked.item)) {
       // Written again by settle(), which failed: whatever this write put there goes again.
-      if (err === null && n > 0) this.truncate(item.pos);
+      if (err === null && n > 0) this.truncate(this.blocked.item.pos);
       this.blocked = undefined;
     }
     if (--this.outstanding === 0) {
@@ -347,36 +422,45 @@ export class DirectFile {
       if (this.closeLater) fs.closeSync(this.fd);
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
-    if (this.inflight !== item) {
-      // settle() wrote it again meanwhile (and told its writer): only its buffer is free now.
-      if (this.closeLater) giveSharedSpare(item.buf);
-      else this.recycle(item);
+    if (this.inflight !== batch) {
+      // settle() wrote them again meanwhile (and told their writers): only their buffers are free now.
+      for (const item of batch) {
+        if (this.closeLater) giveSharedSpare(item.buf);
+        else this.recycle(item);
+      }
       return;
     }
     this.inflight = undefined;
-    if (err === null && n === item.size) {
-      this.finish(item);
-      this.recycle(item);
-    } else if (err !== null && err.code !== 'EINVAL') {
-      this.fail(item, err);
-    } else {
-      // A short write, or a device with stricter alignment than ours (EINVAL): again, synchronously.
-      if (err !== null) this.toBuffered();
-      this.writeNow(item);
+    let written = err === null ? n : 0;
+    for (let k = 0; k < batch.length; k++) {
+      const item = batch[k]!;
+      if (written >= item.size) {
+        written -= item.size;
+        this.finish(item);
+        this.recycle(item);
+        continue;
+      }
+      // The packets after it go again after it, from the queue (or fail with it).
+      const rest = batch.slice(k + 1);
+      this.queue.unshift(...rest);
+      for (const q of rest) this.staged += q.size;
+      if (err !== null && err.code !== 'EINVAL') this.fail(item, err);
+      else {
+        // A short write, or a device with stricter alignment than ours (EINVAL): again, synchronously.
+        if (err !== null) this.toBuffered();
+        this.writeNow(item);
+      }
+      break;
     }
-    const next = this.queue.shift();
-    if (next === undefined) return;
-    this.staged -= next.size;
-    if (this.direct) this.start(next);
-    else {
-      this.writeNow(next);
-      this.settle();
-    }
+    // Behind the writer: what is staged goes through the page cache now that no direct write holds the file.
+    if (this.leaving && this.direct) this.fallBehind();
+    if (this.queue.length === 0) return;
+    if (this.direct || this.retryDirectAt < Infinity) this.startQueued();
+    else void this.settle();
   }
 
   /** Writes `item` synchronously (through the page cache, or in a settle), then tells its writer. */
   private writeNow(item: PendingWrite, recycle = true): void {
-    const t0 = performance.now();
     try {
       this.writeAll(this.fd, item.buf.length > item.size ? item.buf.subarray(0, item.size) : item.buf, item.pos);
       const pad = item.size - item.buf.length;
@@ -391,7 +475,6 @@ export class DirectFile {
       this.fail(item, err);
       return;
     }
-    if (this.direct && !this.monitor.record(item.size, performance.now() - t0)) this.slow = true;
     this.finish(item);
     if (recycle) this.recycle(item);
   }
@@ -407,7 +490,7 @@ export class DirectFile {
   /** `item` is not in the file: cut the file back to it; the packets staged after it fail with it. */
   private fail(item: PendingWrite, err: unknown): void {
     this.truncate(item.pos);
-    if (item === this.redoing) this.blocked = { item, err };
+    if (this.redoing?.includes(item)) this.blocked = { item, err };
     this.end = item.pos;
     item.outcome.failed(err);
     this.staged = 0;
@@ -422,16 +505,49 @@ export class DirectFile {
     }
   }
 
-  /** Through the page cache for good, after what is staged. */
-  private leaveDirect(): void {
+  /**
+   * Through the page cache (for good, unless `behind`: direct writes fell behind), what is staged too (written
+   * again after the direct write under way, which holds ext4's inode lock until the device has it).
+   */
+  private leaveDirect(behind = false): void {
     if (!this.direct) return;
-    this.settle();
-    this.toBuffered();
+    if (behind) this.fallBehind();
+    else {
+      this.toBuffered();
+      this.retryDirectAt = Infinity;
+    }
+    void this.settle();
+  }
+
+  /** Direct writes fell behind the writer: the page cache for RETRY_DIRECT_MS (stays direct if it cannot reopen). */
+  private fallBehind(): void {
+    this.leaving = false;
+    try {
+      this.toBuffered();
+    } catch {
+      return;
+    }
+    this.retryDirectAt = performance.now() + RETRY_DIRECT_MS;
+  }
+
+  /** Tries O_DIRECT again after falling behind (stays in the page cache for good if it cannot reopen). */
+  private backToDirect(): void {
+    this.retryDirectAt = Infinity;
+    let fd: number;
+    try {
+      fd = this.reopen(true);
+    } catch {
+      return;
+    }
+    if (this.outstanding > 0) this.deferredClose.push(this.fd);
+    else fs.closeSync(this.fd);
+    this.fd = fd;
+    this.direct = true;
   }
 
   /** Switches to the page-cache descriptor of the same file (what is staged still goes, after, through it). */
   private toBuffered(): void {
-    const fd = this.reopenBuffered();
+    const fd = this.reopen(false);
     // A thread-pool write may still use the direct descriptor: it closes when the last one comes back.
     if (this.outstanding > 0) this.deferredClose.push(this.fd);
     else fs.closeSync(this.fd);
@@ -447,34 +563,5 @@ export class DirectFile {
     if (this.outstanding > 0) this.closeLater = true;
     else fs.closeSync(this.fd);
     return idle;
-  }
-}
-
-/**
- * Direct writes block until the device has the data; the page cache would absorb a burst instead. The time
- * spent in direct writes is summed over windows of WINDOW_MS: a stream whose windows run below
- * MIN_BYTES_PER_MS (a slow or network disk: the consumer would fall behind its ring buffer) SLOW_WINDOWS times
- * in a row goes back to the page cache for good. Windows, not single writes: small packets (4 KiB sub-buffers)
- * each take little time even on a slow disk.
- */
-const MIN_BYTES_PER_MS = 100_000; // 100 MB/s
-const WINDOW_MS = 20;
-const SLOW_WINDOWS = 2;
-
-export class DirectWriteMonitor {
-  private bytes = 0;
-  private ms = 0;
-  private slow = 0;
-
-  /** Records one direct write; returns false when the stream should stop writing directly. */
-  record(bytes: number, ms: number): boolean {
-    this.bytes += bytes;
-    this.ms += ms;
-    if (this.ms < WINDOW_MS) return true;
-    if (this.bytes / this.ms < MIN_BYTES_PER_MS) this.slow++;
-    else this.slow = 0;
-    this.bytes = 0;
-    this.ms = 0;
-    return this.slow < SLOW_WINDOWS;
   }
 }

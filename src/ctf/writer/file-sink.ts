@@ -53,7 +53,7 @@ interface TraceDirectory {
   readonly path: string;
   /** `name` emptied, or created with the trace file mode (trace-modes.ts). */
   openTruncated(name: string, direct?: boolean): number;
-  /** The existing file `name`, for writing, not emptied (a stream leaving O_DIRECT reopens its file). */
+  /** The existing file `name`, for writing, not emptied (a stream leaving or going back to O_DIRECT reopens it). */
   reopen(name: string, direct: boolean): number;
   unlink(name: string): void;
   close(): void;
@@ -95,10 +95,11 @@ export class FileTraceSink implements TraceSink {
   private constructor(
     private readonly root: TraceDirectory,
     private readonly index: TraceDirectory,
+    stagingBytes: number,
   ) {
     this.metadataPath = path.join(root.path, 'metadata');
     this.direct = directIoPays(root.path);
-    if (this.direct) reserveAligned();
+    if (this.direct) reserveAligned(stagingBytes);
     this.metadataFd = openTruncated(root, 'metadata');
   }
 
@@ -109,9 +110,10 @@ export class FileTraceSink implements TraceSink {
   /**
    * `owner`: whose trace it is. When root writes for another user, `dir`'s parent must be a folder of theirs
    * (the session daemon made it with their rights); `dir` and every file are created safely in it and given
-   * to them (owned-output.ts).
+   * to them (owned-output.ts). `stagingBytes`: staging memory for direct writes touched now, while nothing
+   * waits (the streams' rings' size: direct-io.ts).
    */
-  static create(dir: string, owner?: FileOwner): FileTraceSink {
+  static create(dir: string, owner?: FileOwner, stagingBytes = 0): FileTraceSink {
     if (needsOwnedOutput(owner)) {
       const parent = OwnedDirectory.open(path.dirname(dir), owner);
       let root: OwnedDirectory | undefined;
@@ -119,7 +121,7 @@ export class FileTraceSink implements TraceSink {
       try {
         root = parent.subdirectory(path.basename(dir));
         index = root.subdirectory('index');
-        return new FileTraceSink(root, index);
+        return new FileTraceSink(root, index, stagingBytes);
       } catch (err) {
         root?.close();
         index?.close();
@@ -133,7 +135,7 @@ export class FileTraceSink implements TraceSink {
     } catch (err) {
       throw ioError('create directory', dir, err);
     }
-    return new FileTraceSink(new PlainDirectory(dir), new PlainDirectory(path.join(dir, 'index')));
+    return new FileTraceSink(new PlainDirectory(dir), new PlainDirectory(path.join(dir, 'index')), stagingBytes);
   }
 
   writeMetadata(packets: Uint8Array): void {
@@ -241,15 +243,17 @@ class FileStreamSink implements StreamSink {
             throw ioError('create', dataPath, err);
           }
         },
-        () => {
+        (direct) => {
           try {
-            return this.dir.reopen(base, false);
+            return this.dir.reopen(base, direct);
           } catch (err) {
             throw ioError('open', dataPath, err);
           }
         },
         (fd, bytes, pos) => writeAllAt(fd, bytes, pos, dataPath),
       );
+      // Staging for a ring's worth of packets, ready before they come (direct-io.ts).
+      if (this.info.ring !== undefined) data.warm(this.info.ring.slotSize, this.info.ring.slots);
       indexFd = openTruncated(this.indexDir, `${base}.idx`);
       const header = indexFileHeader();
       writeAllAt(indexFd, header, 0, this.indexPath);
