@@ -1,9 +1,10 @@
-// The tables users query, built in SQL from the raw tables import-trace.ts fills (DuckDB does the ordering,
-// pairing and joins, on every core, far faster than JS would).
+// The tables users query, built in SQL from the raw tables import-trace.ts fills in time order (what the import
+// followed as it read, each event's thread and the system call pairs, comes ready; DuckDB does the joins and
+// windows over the few events the other tables need).
 //
 // Contract: `buildTables(conn)` runs once after an import. It makes `events` (ns timestamps, names, the
 // thread each event ran in: from the tid/vtid context when the trace has one, else, for kernel traces, from
-// the last sched_switch on the event's CPU), one table per event name (the payload with ts/cpu/tid/pid),
+// the last sched_switch on the event's CPU), in time order (its id), one table per event name (the payload with ts/cpu/tid/pid),
 // and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (entry and exit
 // paired), `irqs`, `softirqs`, the requests of ltt/auto apps (request-tables.ts), and `lost` (what the tracer discarded, where: analyses say where they are
 // blind). Tables whose source events are absent exist, empty, so queries never fail on a missing table.
@@ -264,7 +265,9 @@ async function buildThreadState(conn: DuckDBConnection): Promise<void> {
 /**
  * syscalls(trace_id, ts, dur, cpu, tid, name, ret): an entry and the next event of its thread among its
  * system call events, when that is the matching exit (a thread runs one system call at a time), as the import
- * paired them (syscall-pairs.ts); `tidAt(index)` is the SQL of the thread of a thread number.
+ * paired them (syscall-pairs.ts); `tidAt(index)` is the SQL of the thread of a thread number. The rows come in
+ * the order of their exits, not sorted by entry: nearly in time order (min/max per row group still skip most of
+ * a time range), and a sort of every pair cost half a CPU-second per million.
  */
 async function buildSyscalls(conn: DuckDBConnection, byStream: (col: number, type: string) => string, tidAt: (index: string) => string): Promise<void> {
   const names = (await conn.runAndReadAll('SELECT DISTINCT call, name FROM syscall_classes ORDER BY call')).getRows().map((r) => r[1]);
@@ -272,7 +275,7 @@ async function buildSyscalls(conn: DuckDBConnection, byStream: (col: number, typ
     CREATE TABLE syscalls AS
       SELECT ${byStream(1, 'INTEGER')} AS trace_id, ts, dur, cpu, ${tidAt('thr')} AS tid,
              ${names.length > 0 ? `(${listSql(names, 'VARCHAR')})[call + 1]` : 'NULL::VARCHAR'} AS name, ret
-      FROM syscalls_raw WHERE tid IS NOT NULL ORDER BY ts;
+      FROM syscalls_raw WHERE tid IS NOT NULL;
     DROP TABLE syscalls_raw; DROP TABLE syscall_classes;
   `);
 }

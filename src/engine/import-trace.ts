@@ -1,17 +1,16 @@
-// Loads CTF traces into DuckDB tables: one row per event in `events_raw` (its rowid is the event's id), one table
-// per event name that occurs, with its payload and contexts as typed columns (`ev_raw:NAME`), discarded events
-// and packets in `lost_raw`, system calls paired along each stream (syscall-pairs.ts). Times stay raw clock
-// values here; derived-tables.ts turns them into ns and builds the tables users query. The raw tables that
+// Loads CTF traces into DuckDB tables in one pass over their events, merged in time order: one row per event in
+// `events_raw` (its rowid is the event's id, its place in that order), one table per event name that occurs, with
+// its payload and contexts as typed columns (`ev_raw:NAME`), discarded events and packets in `lost_raw`, each
+// event's thread (`thr`, numbering the threads of `threads_raw`), system calls paired per thread
+// (syscall-pairs.ts). derived-tables.ts builds the tables users query from them. The raw tables that
 // derived-tables.ts drops are temporary: a cache file never writes (and compresses) them.
 //
-// Contract: `importTraces(conn, paths)` reads every data stream on its own (no muxing: DuckDB orders rows
-// far faster than a heap merge in JS) and fills the raw tables: a generated writer per event class decodes
-// its fields straight into the tables' column chunks (no value objects), and a kernel stream's thread per
-// event (`sw_tid`: the next_tid of the stream's last sched_switch before the event) is followed as it goes,
-// exact when each CPU's events are in one stream (`streams.cpu` says which; derived-tables.ts checks). Event ids are
-// unique across the import and increase along each stream. Integer fields become INTEGER when every value
-// fits, BIGINT/UBIGINT otherwise; enums keep their integer and add `NAME_label`; floats DOUBLE; strings
-// and text arrays VARCHAR; other compound fields JSON text. Errors are the reader's LttErrors.
+// Contract: `importTraces(conn, paths)` merges every data stream by time (a heap of the streams' next events,
+// as the viewer's muxer; ties go to the stream read first, then each stream's own order), so that `events` needs
+// no sort; a generated writer per event class decodes its fields straight into the tables' column chunks (no
+// value objects). Integer fields become INTEGER when every value fits, BIGINT/UBIGINT otherwise; enums keep
+// their integer and add `NAME_label`; floats DOUBLE; strings and text arrays VARCHAR; other compound fields
+// JSON text. Errors are the reader's LttErrors.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
