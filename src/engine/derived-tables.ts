@@ -25,10 +25,20 @@ function listSql(values: readonly unknown[], type: string): string {
   return `[${values.map((v) => (v === null || v === undefined ? 'NULL' : text ? sqlString(String(v)) : String(v))).join(', ')}]::${type}[]`;
 }
 
-/** `lookup(col, type, index)`: SQL of column `col` of the rows of `sql` (ordered as the index counts) at `index`. */
+/**
+ * `at(col, type, index)`: SQL of column `col` of the rows of `sql` (ordered as the index counts) at `index`; a
+ * constant when every row has the same value (one trace, one host: no lookup per row).
+ */
 async function lookupOf(conn: DuckDBConnection, sql: string): Promise<{ rows: unknown[][]; at: (col: number, type: string, index: string) => string }> {
   const rows = (await conn.runAndReadAll(sql)).getRows();
-  return { rows, at: (col, type, index) => `(${listSql(rows.map((r) => r[col]), type)})[${index}]` };
+  return {
+    rows,
+    at: (col, type, index) => {
+      const values = rows.map((r) => r[col]);
+      const same = values.length > 0 && values.every((v) => v === values[0]) && values[0] !== null;
+      return same ? `(${listSql([values[0]], type)})[1]` : `(${listSql(values, type)})[${index}]`;
+    },
+  };
 }
 
 /** SQL of a relation: the rows of `ev` (see buildTables) of events with these names. */
