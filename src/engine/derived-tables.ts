@@ -117,7 +117,7 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     `);
   }
 
-  await buildSched(conn, has, evOf);
+  await buildSched(conn);
   await buildWakeups(conn, has, evOf);
   await buildThreadState(conn);
   await buildSyscalls(conn, byStream, (index) => thread.at(0, 'INTEGER', index));
@@ -185,30 +185,9 @@ async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: strin
  * CPU's first slice starts at the trace's beginning (the first switch's prev_tid ran until then) and its
  * last one ends at the trace's end, as lttng-analyses counts them.
  */
-async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean, evOf: EventsOf): Promise<void> {
-  if (!has('sched_switch', 'prev_tid', 'next_tid')) {
-    await conn.run(`CREATE TABLE sched (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, tid INTEGER, prio INTEGER, end_state VARCHAR)`);
-    return;
-  }
-  const c = await columnPicker(conn, 'payload:sched_switch', 's');
-  const state = (await columnsOf(conn, 'payload:sched_switch')).has('prev_state_label') ? 's.prev_state_label' : `CAST(${c('prev_state')} AS VARCHAR)`;
-  await conn.run(`
-    CREATE TEMP TABLE bounds AS SELECT trace_id, min(ts) AS b, max(ts) AS e FROM events GROUP BY trace_id;
-    CREATE TEMP TABLE sw AS
-      SELECT e.trace_id, e.ts, e.id, e.cpu, ${c('prev_tid')} AS prev_tid, ${c('prev_prio')} AS prev_prio,
-             ${state} AS prev_state_label, ${c('next_tid')} AS next_tid, ${c('next_prio')} AS next_prio,
-             row_number() OVER w AS n, lead(e.ts) OVER w AS next_ts, lead(${state}) OVER w AS end_state
-      FROM ${evOf('sched_switch')} e JOIN "payload:sched_switch" s USING (id)
-      WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id);
-    CREATE TABLE sched AS
-      SELECT trace_id, ts, dur, cpu, tid, prio, end_state FROM (
-        SELECT w.trace_id, b.b AS ts, w.ts - b.b AS dur, w.cpu, w.prev_tid AS tid, w.prev_prio AS prio, w.prev_state_label AS end_state
-        FROM sw w JOIN bounds b USING (trace_id) WHERE w.n = 1
-        UNION ALL
-        SELECT w.trace_id, w.ts, COALESCE(w.next_ts, b.e) - w.ts, w.cpu, w.next_tid, w.next_prio, w.end_state
-        FROM sw w JOIN bounds b USING (trace_id)
-      ) ORDER BY ts, cpu;
-  `);
+async function buildSched(conn: DuckDBConnection): Promise<void> {
+  // Cut as the import read the switches (sched-slices.ts).
+  await conn.run(`CREATE TABLE sched AS SELECT * FROM sched_raw ORDER BY ts, cpu; DROP TABLE sched_raw;`);
 }
 
 /**

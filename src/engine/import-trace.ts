@@ -25,6 +25,7 @@ import { NEED_DATA } from '../ctf/decode/msg-iter.js';
 import { ColumnAppender, SQL_TYPE, columnsSql, markValid, writeInt64, type Column, type ColumnKind, type ColumnSpec } from './column-appender.js';
 import { sqlIdentifier, sqlString } from './run-sql.js';
 import { SyscallPairer, type SyscallClass } from './syscall-pairs.js';
+import { SchedSlices } from './sched-slices.js';
 
 /** Called as the import goes, at most once per percent: `fraction` of the trace's packet bytes read. */
 export interface ImportProgress {
@@ -235,14 +236,23 @@ interface ClassPlan {
   readonly ec: EventClass;
   readonly cc: StructFieldClass | undefined;
   write?: ScopeDecoder;
-  /** sched_switch's prev_tid and next_tid columns (int32), for the stream's thread per event. */
+  /** sched_switch's prev_tid and next_tid columns (int32), for each event's thread and the sched slices. */
   readonly switchTids?: readonly [number, number];
+  /** sched_switch's prev_prio, next_prio and prev_state columns, and whether the state is its enum label. */
+  readonly switchMore?: { readonly prevPrio?: number; readonly nextPrio?: number; readonly state?: number; readonly label: boolean };
   readonly syscall?: SyscallClass;
   /** A system call exit's integer `ret` column. */
   readonly retCol?: number;
 }
 
 const TWO32 = 4294967296;
+/** The integer in row r of an integer column (undefined: NULL; int64 beyond 2^53 rounded). */
+function intAt(c: Column, r: number): number | undefined {
+  if ((c.valid[r >>> 5]! & (1 << (r & 31))) === 0) return undefined;
+  if (c.kind === 'int32') return c.i32[r]!;
+  const lo = c.i32[2 * r]! >>> 0;
+  return c.kind === 'uint64' ? (c.i32[2 * r + 1]! >>> 0) * TWO32 + lo : c.i32[2 * r + 1]! * TWO32 + lo;
+}
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** What the import knows of each thread, by thread number (see importTraces). */
@@ -324,6 +334,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   const classPlans = new Map<EventClass, ClassPlan>();
   const classRows: string[] = [];
   const syscalls = new SyscallPairer(writeTime);
+  const sched = new SchedSlices(writeTime);
   let nextClass = 0;
   source.traces.forEach((t, traceId) => {
     for (const sc of t.info.tc.streamClasses.values()) {
@@ -340,9 +351,17 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
         const tid = (m: string) => plans.find((p) => p.scope === 'payload' && p.member === m && p.kind === 'int32')?.column;
         const [prev, next] = [tid('prev_tid'), tid('next_tid')];
         const switchTids = ec.name === 'sched_switch' && prev !== undefined && next !== undefined ? ([prev, next] as const) : undefined;
+        const payload = (m: string) => plans.find((p) => p.scope === 'payload' && p.member === m && p.kind !== 'varchar' && p.kind !== 'double' && p.kind !== 'boolean');
+        const state = payload('prev_state');
+        const switchMore = switchTids && {
+          prevPrio: payload('prev_prio')?.column,
+          nextPrio: payload('next_prio')?.column,
+          state: state?.labelColumn ?? state?.column,
+          label: state?.labelColumn !== undefined,
+        };
         const syscall = syscalls.classify(classId, ec.name);
         const retCol = plans.find((p) => p.scope === 'payload' && p.member === 'ret' && p.kind !== 'double' && p.kind !== 'varchar' && p.kind !== 'boolean')?.column;
-        classPlans.set(ec, { classId, traceId, table, plans, ec, cc: sc.eventCommonContext, switchTids, syscall, retCol });
+        classPlans.set(ec, { classId, traceId, table, plans, ec, cc: sc.eventCommonContext, switchTids, switchMore, syscall, retCol });
         classRows.push(`(${classId}, ${traceId}, ${sc.id}, ${ec.id}, ${sqlString(ec.name)}, ${ec.logLevel ?? 'NULL'})`);
       }
     }
@@ -374,6 +393,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
     { name: 'end_cycles', kind: 'uint64' },
   ], true);
   await syscalls.open(conn);
+  await sched.open(conn);
 
   // Lazy messages whose fields the writers read at once, before their stream moves on: the read buffers are
   // recycled as for a reader that reads no fields.
@@ -415,6 +435,9 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   const slotLast: number[] = [];
   const slotTid: (number | undefined)[] = [];
   const threads = new Threads();
+  // Per trace: the keys of its first and last events (the sched slices' bounds).
+  const traceFirst = source.traces.map(() => Infinity);
+  const traceLast = source.traces.map(() => -Infinity);
 
   /** Key of cycles of stream sid (Infinity: no clock; keys of bigint cycles through bigint). */
   const keyOf = (sid: number, cycles: number | bigint | undefined): number => {
@@ -567,6 +590,10 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
         }
         thr = curThr[sl]!;
       }
+      if (key !== Infinity) {
+        if (traceFirst[cls.traceId] === Infinity) traceFirst[cls.traceId] = key;
+        traceLast[cls.traceId] = key;
+      }
       if (thr !== 0) {
         ev[THR]!.i32[er] = thr;
         markValid(ev[THR]!, er);
@@ -594,8 +621,19 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
           syscalls.adopt(-(sl + 1), prev);
           if (curThr[sl]! < 0) curThr[sl] = prev;
         }
-        pendingThr[sl] = threads.of(trace, a.cols[sw[1]]!.i32[tr]!);
+        const nextTid = a.cols[sw[1]]!.i32[tr]!;
+        pendingThr[sl] = threads.of(trace, nextTid);
         pendingAt[sl] = key;
+        const more = cls.switchMore!;
+        const stateCol = more.state === undefined ? undefined : a.cols[more.state]!;
+        const stateValue = stateCol === undefined ? undefined : more.label ? stateCol.strings![tr] : intAt(stateCol, tr);
+        sched.switchAt(sl, trace, cpu, key, traceFirst[trace]!, {
+          prevTid: a.cols[sw[0]]!.i32[tr]!,
+          prevPrio: more.prevPrio === undefined ? undefined : intAt(a.cols[more.prevPrio]!, tr),
+          prevState: stateValue === undefined ? undefined : String(stateValue),
+          nextTid,
+          nextPrio: more.nextPrio === undefined ? undefined : intAt(a.cols[more.nextPrio]!, tr),
+        });
       }
       events.endRow();
       a.endRow();
@@ -614,6 +652,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   events.close();
   lost.close();
   syscalls.close();
+  sched.close((trace) => traceLast[trace]!);
   for (const t of tables.values()) t.appender?.close();
 
   const th = await ColumnAppender.create(conn, 'threads_raw', [
