@@ -5,6 +5,7 @@
 // wall and CPU seconds (process.cpuUsage: this process and DuckDB's threads) and events per CPU-second, and the
 // load average (the machine is shared: CPU seconds compare across runs, wall seconds less so). --base ROOT
 // runs another checkout's build (ROOT/dist) alternately with this one, R times each, and prints the CPU ratios.
+// --keep PREFIX keeps each run's database as PREFIX-{this,base}-RUN.duckdb (bench/compare-tables.mjs compares two).
 // bench/analyses.mjs measures the same import through `ltt query`, beside lttng-analyses.
 
 import * as fs from 'node:fs';
@@ -21,13 +22,13 @@ function fail(msg) {
 }
 
 /** One import in this process (the child mode): prints one JSON line of phase times. */
-async function child(root, trace) {
+async function child(root, trace, keep) {
   const { DuckDBInstance } = await import(path.join(ROOT, 'node_modules', '@duckdb', 'node-api', 'lib', 'index.js'));
   const { importTraces } = await import(path.join(root, 'dist', 'src', 'engine', 'import-trace.js'));
   const { buildTables } = await import(path.join(root, 'dist', 'src', 'engine', 'derived-tables.js'));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-import-'));
   try {
-    const db = await DuckDBInstance.create(path.join(dir, 'tables.duckdb'));
+    const db = await DuckDBInstance.create(keep ?? path.join(dir, 'tables.duckdb'));
     const conn = await db.connect();
     const phases = {};
     let c0 = process.cpuUsage();
@@ -53,16 +54,17 @@ async function child(root, trace) {
 }
 
 function parseArgs(argv) {
-  const o = { trace: undefined, runs: 1, base: undefined, child: undefined };
+  const o = { trace: undefined, runs: 1, base: undefined, child: undefined, keep: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--trace') o.trace = argv[++i];
     else if (a === '--base') o.base = path.resolve(argv[++i] ?? fail('--base needs a folder'));
     else if (a === '--child') o.child = argv[++i];
+    else if (a === '--keep') o.keep = path.resolve(argv[++i] ?? fail('--keep needs a path prefix'));
     else if (a === '--runs') {
       o.runs = Number(argv[++i]);
       if (!Number.isInteger(o.runs) || o.runs <= 0) fail('--runs needs a positive integer');
-    } else fail(`unknown argument ${a} (usage: node bench/import.mjs --trace DIR [--runs R] [--base ROOT])`);
+    } else fail(`unknown argument ${a} (usage: node bench/import.mjs --trace DIR [--runs R] [--base ROOT] [--keep PREFIX])`);
   }
   if (!o.trace) fail('--trace DIR is required');
   return o;
@@ -70,7 +72,7 @@ function parseArgs(argv) {
 
 const o = parseArgs(process.argv.slice(2));
 if (o.child) {
-  await child(o.child, o.trace).catch((err) => fail(err.message));
+  await child(o.child, o.trace, o.keep).catch((err) => fail(err.message));
 } else {
   const builds = [['this', ROOT], ...(o.base ? [['base', o.base]] : [])];
   for (const [, root] of builds) if (!fs.existsSync(path.join(root, 'dist', 'src', 'engine', 'import-trace.js'))) fail(`not built: ${root} (run npx tsc)`);
@@ -78,7 +80,7 @@ if (o.child) {
   for (let run = 0; run < o.runs; run++) {
     for (const [name, root] of builds) {
       const load = os.loadavg()[0].toFixed(1);
-      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--trace', o.trace, '--child', root], { encoding: 'utf8', timeout: 3_600_000 });
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--trace', o.trace, '--child', root, ...(o.keep ? ['--keep', `${o.keep}-${name}-${run + 1}.duckdb`] : [])], { encoding: 'utf8', timeout: 3_600_000 });
       const r = JSON.parse(out.trim().split('\n').pop());
       const cpu = Object.values(r.phases).reduce((a, p) => a + p.cpu, 0);
       const wall = Object.values(r.phases).reduce((a, p) => a + p.wall, 0);

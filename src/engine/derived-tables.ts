@@ -1,9 +1,10 @@
-// The tables users query, built in SQL from the raw tables import-trace.ts fills (DuckDB does the ordering,
-// pairing and joins, on every core, far faster than JS would).
+// The tables users query, built in SQL from the raw tables import-trace.ts fills in time order (what the import
+// followed as it read, each event's thread and the system call pairs, comes ready; DuckDB does the joins and
+// windows over the few events the other tables need).
 //
 // Contract: `buildTables(conn)` runs once after an import. It makes `events` (ns timestamps, names, the
 // thread each event ran in: from the tid/vtid context when the trace has one, else, for kernel traces, from
-// the last sched_switch on the event's CPU), one table per event name (the payload with ts/cpu/tid/pid),
+// the last sched_switch on the event's CPU), in time order (its id), one table per event name (the payload with ts/cpu/tid/pid),
 // and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (entry and exit
 // paired), `irqs`, `softirqs`, the requests of ltt/auto apps (request-tables.ts), and `lost` (what the tracer discarded, where: analyses say where they are
 // blind). Tables whose source events are absent exist, empty, so queries never fail on a missing table.
@@ -12,29 +13,32 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { buildRequestTables } from './request-tables.js';
 import { columnsOf, sqlIdentifier, sqlString } from './run-sql.js';
 
-/** Raw clock value → ns from the clock's origin, as babeltrace2 converts (exact at 1 GHz; BIGINT arithmetic:
- * HUGEINT per event costs more than the rest of the row). */
-const TS = `s.offset_ns + CASE WHEN s.clock_frequency = 1e9 THEN r.cycles::BIGINT
-  ELSE CAST(trunc(1e9 * r.cycles::DOUBLE / s.clock_frequency) AS BIGINT) END`;
-
 /** `alias."name"` for a column the table has, NULL otherwise: traces of other tracers shape events their way. */
 async function columnPicker(conn: DuckDBConnection, table: string, alias: string): Promise<(name: string) => string> {
   const cols = await columnsOf(conn, table);
   return (name) => (cols.has(name) ? `${alias}.${sqlIdentifier(name)}` : 'NULL');
 }
 
-/** `list(col, type)`: SQL of column `col` of the streams row (stream_id, trace_id, cpu, hostname, events) of
- * each row's stream_id, as a list lookup (order-preserving after a sort, unlike a join). */
-async function streamLookup(conn: DuckDBConnection): Promise<{ list: (col: number, type: string, text?: boolean) => string; perStream: unknown[][] }> {
-  const perStream = (await conn.runAndReadAll(`SELECT s.stream_id, s.trace_id, s.cpu, t.hostname, s.events FROM streams s
-    JOIN traces t USING (trace_id) ORDER BY s.stream_id`)).getRows();
-  const list = (col: number, type: string, text = false): string =>
-    `([${perStream.map((row, i) => {
-      if (Number(row[0]) !== i) throw new Error(`stream ids are not 0..${perStream.length - 1}`);
-      const v = row[col];
-      return v === null ? 'NULL' : text ? sqlString(String(v)) : String(v);
-    }).join(', ')}]::${type}[])[stream_id + 1]`;
-  return { list, perStream };
+/** A constant list of SQL type `type` (indexed from 1, or from the end with negative indexes). */
+function listSql(values: readonly unknown[], type: string): string {
+  const text = type === 'VARCHAR';
+  return `[${values.map((v) => (v === null || v === undefined ? 'NULL' : text ? sqlString(String(v)) : String(v))).join(', ')}]::${type}[]`;
+}
+
+/**
+ * `at(col, type, index)`: SQL of column `col` of the rows of `sql` (ordered as the index counts) at `index`; a
+ * constant when every row has the same value (one trace, one host: no lookup per row).
+ */
+async function lookupOf(conn: DuckDBConnection, sql: string): Promise<{ rows: unknown[][]; at: (col: number, type: string, index: string) => string }> {
+  const rows = (await conn.runAndReadAll(sql)).getRows();
+  return {
+    rows,
+    at: (col, type, index) => {
+      const values = rows.map((r) => r[col]);
+      const same = values.length > 0 && values.every((v) => v === values[0]) && values[0] !== null;
+      return same ? `(${listSql([values[0]], type)})[1]` : `(${listSql(values, type)})[${index}]`;
+    },
+  };
 }
 
 /** SQL of a relation: the rows of `ev` (see buildTables) of events with these names. */
@@ -65,70 +69,38 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
   }
   const evOf: EventsOf = (...names) => `(SELECT * FROM ev WHERE class_id IN (${names.flatMap((n) => classIds.get(n) ?? ['-1']).join(', ')}))`;
 
-  // The thread on each CPU: kernel traces carry no tid per event; the last sched_switch before an event on
-  // its CPU says who ran it (the switch itself belongs to the thread it switches out). The import followed
-  // that along each stream (sw_tid; before a stream's first switch, that switch's prev_tid), which is the CPU's
-  // story when each CPU's events are in one stream; else (channels splitting a CPU's events) it is an ASOF join.
-  const switches = has('sched_switch', 'prev_tid', 'next_tid');
-  const followed =
-    switches &&
-    columns.get('ev_raw:sched_switch')!.get('prev_tid') === 'INTEGER' &&
-    columns.get('ev_raw:sched_switch')!.get('next_tid') === 'INTEGER' &&
-    Number(
-      (
-        await conn.runAndReadAll(`SELECT count(*) FROM (SELECT trace_id, cpu FROM streams
-          WHERE events > 0 AND trace_id IN (SELECT trace_id FROM event_classes WHERE name = 'sched_switch')
-          GROUP BY ALL HAVING count(*) > 1 OR cpu IS NULL)`)
-      ).getRows()[0]![0],
-    ) === 0;
-  const r = await columnPicker(conn, 'events_raw', 'r');
-  // A view, not a table: storing its 9 columns per event cost more than the few scans that read it.
+  // What the stream says (trace, host, CPU when each stream has one, the per-process trace's pid and procname)
+  // and the thread of each event's `thr` (see import-trace.ts) are list lookups, not joins: a join would not
+  // keep the events in the import's order, which is their time order.
+  const stream = await lookupOf(conn, `SELECT s.stream_id, s.trace_id, s.cpu, t.hostname, s.events, t.pid, t.procname FROM streams s
+    JOIN traces t USING (trace_id) ORDER BY s.stream_id`);
+  stream.rows.forEach((row, i) => {
+    if (Number(row[0]) !== i) throw new Error(`stream ids are not 0..${stream.rows.length - 1}`);
+  });
+  const byStream = (col: number, type: string): string => stream.at(col, type, 'stream_id + 1');
+  const threadOrder = 'ORDER BY r.thr < 0, r.thr';
+  const thread = await lookupOf(conn, `SELECT r.tid FROM threads_raw r ${threadOrder}`);
+  // A view, not a table: storing its columns per event cost more than the few scans that read it.
   await conn.run(`
     CREATE TEMP VIEW ev AS
-      SELECT r.rowid AS id, ${TS} AS ts, r.cpu, s.trace_id, r.stream_id, r.class_id,
-             ${followed ? `COALESCE(${r('ctx_tid')}, r.sw_tid, s.first_prev_tid)` : r('ctx_tid')}::INTEGER AS tid, ${r('ctx_pid')}::INTEGER AS pid,
-             ${r('ctx_procname')}::VARCHAR AS procname
-      FROM events_raw r
-      JOIN (SELECT *, clock_offset_ns::BIGINT AS offset_ns FROM streams) s USING (stream_id);
+      SELECT rowid AS id, ts, cpu, ${byStream(1, 'INTEGER')} AS trace_id, stream_id, class_id, ${thread.at(0, 'INTEGER', 'thr')} AS tid
+      FROM events_raw;
   `);
-  if (switches && !followed) {
-    await conn.run(`
-      CREATE TEMP TABLE switches AS
-        SELECT e.ts, e.cpu, e.trace_id, w.prev_tid, w.next_tid
-        FROM ev e JOIN ${sqlIdentifier('ev_raw:sched_switch')} w USING (id);
-      CREATE TEMP TABLE first_switch AS
-        SELECT trace_id, cpu, arg_min(prev_tid, ts) AS prev_tid FROM switches GROUP BY ALL;
-      CREATE TEMP TABLE ev2 AS
-        SELECT e.* REPLACE (COALESCE(e.tid, w.next_tid, f.prev_tid) AS tid)
-        FROM ev e
-        ASOF LEFT JOIN switches w ON e.trace_id = w.trace_id AND e.cpu = w.cpu AND e.ts > w.ts
-        LEFT JOIN first_switch f ON e.trace_id = f.trace_id AND e.cpu = f.cpu;
-      DROP VIEW ev; ALTER TABLE ev2 RENAME TO ev;
-    `);
-  }
 
   await buildThreads(conn, has, evOf);
 
-  // Sorted with its texts as ENUMs (a few bytes each instead of strings in the sort's rows: ~0.4 s less of
-  // 1.7 s on 2.25 M events), turned back into text once in order. What the stream says (trace, host, and the
-  // CPU when each stream has one) is looked up by stream_id after the sort, not carried through it (~0.8 of
-  // 2.8 CPU-s on 2.25 M events).
-  const { list, perStream } = await streamLookup(conn);
-  const cpuKnown = perStream.every((row) => row[2] !== null || Number(row[4]) === 0);
+  const names = await lookupOf(conn, 'SELECT name FROM event_classes ORDER BY class_id');
+  const named = await lookupOf(conn, `SELECT t.pid, t.name FROM threads_raw r LEFT JOIN threads t ON t.trace_id = r.trace_id AND t.tid = r.tid ${threadOrder}`);
+  const r = await columnPicker(conn, 'events_raw', 'r');
+  const cpuKnown = stream.rows.every((row) => row[2] !== null || Number(row[4]) === 0);
   await conn.run(`
-    CREATE TYPE ev_name AS ENUM (SELECT DISTINCT name FROM event_classes WHERE name IS NOT NULL);
-    CREATE TYPE ev_procname AS ENUM (SELECT name FROM threads WHERE name IS NOT NULL UNION SELECT procname FROM traces
-      WHERE procname IS NOT NULL UNION SELECT procname FROM ev WHERE procname IS NOT NULL);
     CREATE TABLE events AS
-      SELECT id, ts, ${cpuKnown ? list(2, 'INTEGER') : 'cpu'} AS cpu, ${list(1, 'INTEGER')} AS trace_id, stream_id, name::VARCHAR AS name,
-             tid, pid, procname::VARCHAR AS procname, ${list(3, 'VARCHAR', true)} AS host FROM (
-        SELECT e.id, e.ts, ${cpuKnown ? '' : 'e.cpu, '}e.stream_id, c.name::ev_name AS name, e.tid, COALESCE(e.pid, t.pid, tr.pid) AS pid,
-               COALESCE(e.procname, t.name, tr.procname)::ev_procname AS procname
-        FROM ev e JOIN event_classes c USING (class_id) LEFT JOIN threads t ON t.trace_id = e.trace_id AND t.tid = e.tid
-        JOIN traces tr ON tr.trace_id = e.trace_id
-        ORDER BY e.ts, e.id
-      );
-    DROP TYPE ev_name; DROP TYPE ev_procname;
+      SELECT r.rowid AS id, r.ts, ${cpuKnown ? byStream(2, 'INTEGER') : 'r.cpu'} AS cpu, ${byStream(1, 'INTEGER')} AS trace_id, r.stream_id,
+             ${names.at(0, 'VARCHAR', 'r.class_id + 1')} AS name, ${thread.at(0, 'INTEGER', 'r.thr')} AS tid,
+             COALESCE(${r('ctx_pid')}::INTEGER, ${named.at(0, 'INTEGER', 'r.thr')}, ${byStream(5, 'INTEGER')}) AS pid,
+             COALESCE(${r('ctx_procname')}::VARCHAR, ${named.at(1, 'VARCHAR', 'r.thr')}, ${byStream(6, 'VARCHAR')}) AS procname,
+             ${byStream(3, 'VARCHAR')} AS host
+      FROM events_raw r;
   `);
 
   // One view per event name: the payload beside the event's time and thread (views: a trace with every system
@@ -145,10 +117,10 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
     `);
   }
 
-  await buildSched(conn, has, evOf);
+  await buildSched(conn);
   await buildWakeups(conn, has, evOf);
   await buildThreadState(conn);
-  await buildSyscalls(conn, followed && !(await columnsOf(conn, 'events_raw')).has('ctx_tid'), list);
+  await buildSyscalls(conn, byStream, (index) => thread.at(0, 'INTEGER', index));
   await buildIrqs(conn, has);
   await buildRequestTables(conn, (name) => has(name));
   await conn.run(`
@@ -157,7 +129,7 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
              CAST(s.clock_offset_ns + l.begin_cycles AS BIGINT) AS begin_ts,
              CAST(s.clock_offset_ns + l.end_cycles AS BIGINT) AS end_ts
       FROM lost_raw l JOIN streams s USING (stream_id);
-    DROP TABLE lost_raw; DROP TABLE events_raw; ALTER TABLE streams DROP COLUMN first_prev_tid;
+    DROP VIEW ev; DROP TABLE lost_raw; DROP TABLE events_raw; DROP TABLE threads_raw; DROP TABLE thread_names_raw;
   `);
 }
 
@@ -186,8 +158,8 @@ async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: strin
     // The new program's name is the file name's last component, at most 15 characters (TASK_COMM_LEN).
     parts.push(`SELECT e.trace_id, e.tid, e.ts, left(regexp_extract(p.filename, '[^/]*$'), 15) FROM ${evOf('sched_process_exec')} e JOIN ${sqlIdentifier('ev_raw:sched_process_exec')} p USING (id) WHERE e.tid IS NOT NULL`);
   }
-  parts.push(`SELECT trace_id, tid, ts, procname FROM ev WHERE tid IS NOT NULL AND procname IS NOT NULL`);
-  pidParts.push(`SELECT trace_id, tid, pid FROM ev WHERE tid IS NOT NULL AND pid IS NOT NULL`);
+  parts.push(`SELECT trace_id, tid, ts, name FROM thread_names_raw`);
+  pidParts.push(`SELECT trace_id, tid, pid FROM threads_raw WHERE thr > 0`);
   await conn.run(`
     CREATE TABLE thread_names AS
       SELECT trace_id, tid, min(ts) AS ts, name FROM (${parts.join(' UNION ALL ')}) n(trace_id, tid, ts, name)
@@ -200,8 +172,7 @@ async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: strin
              t.first_ts, t.last_ts
       FROM thread_names n
       LEFT JOIN tid_pid p USING (trace_id, tid)
-      LEFT JOIN (SELECT trace_id, tid, min(ts) AS first_ts, max(ts) AS last_ts FROM ev WHERE tid IS NOT NULL GROUP BY ALL) t
-        USING (trace_id, tid)
+      LEFT JOIN (SELECT trace_id, tid, first_ts, last_ts FROM threads_raw WHERE thr > 0) t USING (trace_id, tid)
       GROUP BY n.trace_id, n.tid, p.pid, t.first_ts, t.last_ts;
     CREATE TABLE processes AS
       SELECT trace_id, pid, arg_max(name, CASE WHEN tid = pid THEN 1 ELSE 0 END) AS name, count(*) AS threads
@@ -214,30 +185,9 @@ async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: strin
  * CPU's first slice starts at the trace's beginning (the first switch's prev_tid ran until then) and its
  * last one ends at the trace's end, as lttng-analyses counts them.
  */
-async function buildSched(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean, evOf: EventsOf): Promise<void> {
-  if (!has('sched_switch', 'prev_tid', 'next_tid')) {
-    await conn.run(`CREATE TABLE sched (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, tid INTEGER, prio INTEGER, end_state VARCHAR)`);
-    return;
-  }
-  const c = await columnPicker(conn, 'payload:sched_switch', 's');
-  const state = (await columnsOf(conn, 'payload:sched_switch')).has('prev_state_label') ? 's.prev_state_label' : `CAST(${c('prev_state')} AS VARCHAR)`;
-  await conn.run(`
-    CREATE TEMP TABLE bounds AS SELECT trace_id, min(ts) AS b, max(ts) AS e FROM events GROUP BY trace_id;
-    CREATE TEMP TABLE sw AS
-      SELECT e.trace_id, e.ts, e.id, e.cpu, ${c('prev_tid')} AS prev_tid, ${c('prev_prio')} AS prev_prio,
-             ${state} AS prev_state_label, ${c('next_tid')} AS next_tid, ${c('next_prio')} AS next_prio,
-             row_number() OVER w AS n, lead(e.ts) OVER w AS next_ts, lead(${state}) OVER w AS end_state
-      FROM ${evOf('sched_switch')} e JOIN "payload:sched_switch" s USING (id)
-      WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id);
-    CREATE TABLE sched AS
-      SELECT trace_id, ts, dur, cpu, tid, prio, end_state FROM (
-        SELECT w.trace_id, b.b AS ts, w.ts - b.b AS dur, w.cpu, w.prev_tid AS tid, w.prev_prio AS prio, w.prev_state_label AS end_state
-        FROM sw w JOIN bounds b USING (trace_id) WHERE w.n = 1
-        UNION ALL
-        SELECT w.trace_id, w.ts, COALESCE(w.next_ts, b.e) - w.ts, w.cpu, w.next_tid, w.next_prio, w.end_state
-        FROM sw w JOIN bounds b USING (trace_id)
-      ) ORDER BY ts, cpu;
-  `);
+async function buildSched(conn: DuckDBConnection): Promise<void> {
+  // Cut as the import read the switches (sched-slices.ts).
+  await conn.run(`CREATE TABLE sched AS SELECT * FROM sched_raw ORDER BY ts, cpu; DROP TABLE sched_raw;`);
 }
 
 /**
@@ -303,46 +253,19 @@ async function buildThreadState(conn: DuckDBConnection): Promise<void> {
 
 /**
  * syscalls(trace_id, ts, dur, cpu, tid, name, ret): an entry and the next event of its thread among its
- * system call events, when that is the matching exit (a thread runs one system call at a time). With
- * `paired`, the import paired them along each stream (syscall-pairs.ts) and only what its slices left open is
- * paired here; else (the threads come from contexts or an ASOF join) every system call event is.
+ * system call events, when that is the matching exit (a thread runs one system call at a time), as the import
+ * paired them (syscall-pairs.ts); `tidAt(index)` is the SQL of the thread of a thread number. The rows come in
+ * the order of their exits, not sorted by entry: nearly in time order (min/max per row group still skip most of
+ * a time range), and a sort of every pair cost half a CPU-second per million.
  */
-async function buildSyscalls(conn: DuckDBConnection, paired: boolean, byStream: (col: number, type: string) => string): Promise<void> {
-  const ts = (cycles: string): string => `(${TS.replace(/r\.cycles/g, cycles)})`;
-  let ends: string;
-  if (paired) {
-    ends = `SELECT s.trace_id, r.stream_id, ${ts('r.cycles')} AS ts, r.id, COALESCE(r.tid, s.first_prev_tid) AS tid, r.is_entry, r.call, r.ret
-      FROM syscall_ends_raw r JOIN (SELECT *, clock_offset_ns::BIGINT AS offset_ns FROM streams) s USING (stream_id)`;
-  } else {
-    // The return value, where the exit events carry one.
-    const exits = await conn.runAndReadAll(
-      `SELECT table_name FROM duckdb_columns() WHERE column_name = 'ret' AND table_name LIKE 'payload:syscall_exit_%'`,
-    );
-    const rets = exits.getRows().map((r) => `SELECT id, ret FROM ${sqlIdentifier(String(r[0]))}`);
-    ends = `SELECT e.trace_id, e.ts, e.id, e.cpu, e.tid, c.is_entry, c.call, ${rets.length > 0 ? 'r.ret::BIGINT' : 'NULL::BIGINT'} AS ret
-      FROM ev e JOIN syscall_classes c USING (class_id) ${rets.length > 0 ? `LEFT JOIN (${rets.join(' UNION ALL ')}) r USING (id)` : ''}`;
-  }
-  const names = (await conn.runAndReadAll('SELECT DISTINCT call, name FROM syscall_classes ORDER BY call')).getRows().map((r) => sqlString(String(r[1])));
+async function buildSyscalls(conn: DuckDBConnection, byStream: (col: number, type: string) => string, tidAt: (index: string) => string): Promise<void> {
+  const names = (await conn.runAndReadAll('SELECT DISTINCT call, name FROM syscall_classes ORDER BY call')).getRows().map((r) => r[1]);
   await conn.run(`
-    CREATE TEMP TABLE sc_ends AS ${ends};
     CREATE TABLE syscalls AS
-      -- Sorted with the call's number, named once in order (a string per row would be sorted along); paired
-      -- along streams, the trace and CPU are the stream's, looked up after the sort too.
-      SELECT ${paired ? `${byStream(1, 'INTEGER')} AS trace_id` : 'trace_id'}, ts, dur, ${paired ? `${byStream(2, 'INTEGER')} AS cpu` : 'cpu'}, tid,
-             ${names.length > 0 ? `[${names.join(', ')}][call + 1]` : 'NULL::VARCHAR'} AS name, ret FROM (
-      SELECT * FROM (
-        SELECT ${paired ? 'p.stream_id' : 's.trace_id, s.cpu'}, ${ts('p.cycles')} AS ts, ${ts('p.exit_cycles')} - ${ts('p.cycles')} AS dur,
-               COALESCE(p.tid, s.first_prev_tid) AS tid, p.call, p.ret
-        FROM syscall_pairs_raw p JOIN (SELECT *, clock_offset_ns::BIGINT AS offset_ns FROM streams) s USING (stream_id)
-        WHERE ${paired ? 'TRUE' : 'FALSE'}
-        UNION ALL
-        SELECT ${paired ? 'stream_id' : 'trace_id, cpu'}, ts, exit_ts - ts, tid, call, exit_ret FROM (
-          SELECT *, lead(ts) OVER w AS exit_ts, lead(is_entry) OVER w AS next_entry, lead(call) OVER w AS next_call,
-                 lead(ret) OVER w AS exit_ret
-          FROM sc_ends WHERE tid IS NOT NULL WINDOW w AS (PARTITION BY trace_id, tid ORDER BY ts, id, is_entry)
-        ) WHERE is_entry = 1 AND next_entry = 0 AND next_call = call
-      ) WHERE tid IS NOT NULL ORDER BY ts);
-    DROP TABLE syscall_pairs_raw; DROP TABLE syscall_ends_raw; DROP TABLE syscall_classes;
+      SELECT ${byStream(1, 'INTEGER')} AS trace_id, ts, dur, cpu, ${tidAt('thr')} AS tid,
+             ${names.length > 0 ? `(${listSql(names, 'VARCHAR')})[call + 1]` : 'NULL::VARCHAR'} AS name, ret
+      FROM syscalls_raw WHERE tid IS NOT NULL;
+    DROP TABLE syscalls_raw; DROP TABLE syscall_classes;
   `);
 }
 

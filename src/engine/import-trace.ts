@@ -1,17 +1,16 @@
-// Loads CTF traces into DuckDB tables: one row per event in `events_raw` (its rowid is the event's id), one table
-// per event name that occurs, with its payload and contexts as typed columns (`ev_raw:NAME`), discarded events
-// and packets in `lost_raw`, system calls paired along each stream (syscall-pairs.ts). Times stay raw clock
-// values here; derived-tables.ts turns them into ns and builds the tables users query. The raw tables that
+// Loads CTF traces into DuckDB tables in one pass over their events, merged in time order: one row per event in
+// `events_raw` (its rowid is the event's id, its place in that order), one table per event name that occurs, with
+// its payload and contexts as typed columns (`ev_raw:NAME`), discarded events and packets in `lost_raw`, each
+// event's thread (`thr`, numbering the threads of `threads_raw`), system calls paired per thread
+// (syscall-pairs.ts). derived-tables.ts builds the tables users query from them. The raw tables that
 // derived-tables.ts drops are temporary: a cache file never writes (and compresses) them.
 //
-// Contract: `importTraces(conn, paths)` reads every data stream on its own (no muxing: DuckDB orders rows
-// far faster than a heap merge in JS) and fills the raw tables: a generated writer per event class decodes
-// its fields straight into the tables' column chunks (no value objects), and a kernel stream's thread per
-// event (`sw_tid`: the next_tid of the stream's last sched_switch before the event) is followed as it goes,
-// exact when each CPU's events are in one stream (`streams.cpu` says which; derived-tables.ts checks). Event ids are
-// unique across the import and increase along each stream. Integer fields become INTEGER when every value
-// fits, BIGINT/UBIGINT otherwise; enums keep their integer and add `NAME_label`; floats DOUBLE; strings
-// and text arrays VARCHAR; other compound fields JSON text. Errors are the reader's LttErrors.
+// Contract: `importTraces(conn, paths)` merges every data stream by time (a heap of the streams' next events,
+// as the viewer's muxer; ties go to the stream read first, then each stream's own order), so that `events` needs
+// no sort; a generated writer per event class decodes its fields straight into the tables' column chunks (no
+// value objects). Integer fields become INTEGER when every value fits, BIGINT/UBIGINT otherwise; enums keep
+// their integer and add `NAME_label`; floats DOUBLE; strings and text arrays VARCHAR; other compound fields
+// JSON text. Errors are the reader's LttErrors.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
@@ -21,10 +20,12 @@ import { VariantValue } from '../ctf/ir/message.js';
 import { compileScopeSink, type MemberSink, type ScopeDecoder } from '../ctf/decode/codegen.js';
 import type { CtfEventMessage } from '../ctf/decode/event-message.js';
 import { openCtfFs } from '../graph/source-ctf-fs.js';
+import { StreamHeap } from '../graph/muxer.js';
 import { NEED_DATA } from '../ctf/decode/msg-iter.js';
 import { ColumnAppender, SQL_TYPE, columnsSql, markValid, writeInt64, type Column, type ColumnKind, type ColumnSpec } from './column-appender.js';
 import { sqlIdentifier, sqlString } from './run-sql.js';
 import { SyscallPairer, type SyscallClass } from './syscall-pairs.js';
+import { SchedSlices } from './sched-slices.js';
 
 /** Called as the import goes, at most once per percent: `fraction` of the trace's packet bytes read. */
 export interface ImportProgress {
@@ -133,16 +134,20 @@ function addMembers(t: ClassTable, plans: FieldPlan[], scope: FieldPlan['scope']
 
 /** events_raw's columns; an event's id is its rowid (rows are appended in id order, from 0). */
 const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'cycles', kind: 'uint64' },
+  { name: 'ts', kind: 'int64' },
   { name: 'stream_id', kind: 'int32' },
   { name: 'class_id', kind: 'int32' },
   { name: 'cpu', kind: 'int32' },
-  { name: 'sw_tid', kind: 'int32' },
+  { name: 'thr', kind: 'int32' },
   { name: 'ctx_tid', kind: 'int32' },
   { name: 'ctx_pid', kind: 'int32' },
   { name: 'ctx_procname', kind: 'varchar' },
 ];
-const SW_TID = 4;
+const TS = 0;
+const THR = 4;
+const CTX_TID = 5;
+const CTX_PID = 6;
+const CTX_PROCNAME = 7;
 /** events_raw columns of the common context members that name the event's thread (vtid wins over tid); the
  * table has them when a stream class has such members. */
 const CONTEXT_COLUMNS: Record<string, number> = { vtid: 5, tid: 5, vpid: 6, pid: 6, procname: 7 };
@@ -225,18 +230,68 @@ interface WriterTarget {
 
 interface ClassPlan {
   readonly classId: number;
+  readonly traceId: number;
   readonly table: ClassTable;
   readonly plans: FieldPlan[];
   readonly ec: EventClass;
   readonly cc: StructFieldClass | undefined;
   write?: ScopeDecoder;
-  /** sched_switch's prev_tid and next_tid columns (int32), for the stream's thread per event. */
+  /** sched_switch's prev_tid and next_tid columns (int32), for each event's thread and the sched slices. */
   readonly switchTids?: readonly [number, number];
+  /** sched_switch's prev_prio, next_prio and prev_state columns, and whether the state is its enum label. */
+  readonly switchMore?: { readonly prevPrio?: number; readonly nextPrio?: number; readonly state?: number; readonly label: boolean };
   readonly syscall?: SyscallClass;
   /** A system call exit's integer `ret` column. */
   readonly retCol?: number;
 }
 
+const TWO32 = 4294967296;
+/** The integer in row r of an integer column (undefined: NULL; int64 beyond 2^53 rounded). */
+function intAt(c: Column, r: number): number | undefined {
+  if ((c.valid[r >>> 5]! & (1 << (r & 31))) === 0) return undefined;
+  if (c.kind === 'int32') return c.i32[r]!;
+  const lo = c.i32[2 * r]! >>> 0;
+  return c.kind === 'uint64' ? (c.i32[2 * r + 1]! >>> 0) * TWO32 + lo : c.i32[2 * r + 1]! * TWO32 + lo;
+}
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** What the import knows of each thread, by thread number (see importTraces). */
+class Threads {
+  readonly traceOf: number[] = [0];
+  readonly tidOf: number[] = [0];
+  readonly pidOf: (number | undefined)[] = [undefined];
+  readonly first: number[] = [Infinity];
+  readonly last: number[] = [-Infinity];
+  /** Names from a procname context: per thread, each name and its first key. */
+  readonly names: Map<string, number>[] = [];
+  private readonly byKey = new Map<number, number>();
+
+  /** The number of thread `tid` of trace `trace` (from 1). */
+  of(trace: number, tid: number): number {
+    const k = tid * 4096 + trace;
+    let thr = this.byKey.get(k);
+    if (thr === undefined) {
+      thr = this.traceOf.length;
+      this.byKey.set(k, thr);
+      this.traceOf.push(trace);
+      this.tidOf.push(tid);
+      this.pidOf.push(undefined);
+      this.first.push(Infinity);
+      this.last.push(-Infinity);
+    }
+    return thr;
+  }
+}
+
+/**
+ * Reads every data stream of the traces, merged in time order (ties: the stream read first, as the old sort by
+ * time and per-stream id ordered them), so that `events` needs no sort: an event's id is its place in that order.
+ * Each event's thread is followed as it goes: its tid/vtid context, else the next_tid of the last sched_switch
+ * before it on its CPU (the switch itself, and events at its very time, are the previous thread's; before a CPU's
+ * first switch, that switch's prev_tid). `thr` in events_raw numbers (trace, tid) from 1 in `threads_raw`; a CPU's
+ * events before its first switch get -(its CPU slot + 1), that slot's row in `threads_raw` naming the thread
+ * once known, so that a list of the threads followed by the slots in reverse order answers `list[thr]`.
+ */
 export async function importTraces(conn: DuckDBConnection, paths: readonly string[], progress?: ImportProgress): Promise<ImportSummary> {
   const source = await openCtfFs(paths, {});
   // The thread and process context columns only when some stream class has such a context (not kernel traces):
@@ -244,22 +299,42 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   const withContext = source.traces.some((t) =>
     [...t.info.tc.streamClasses.values()].some((sc) => sc.eventCommonContext?.members.some((m) => CONTEXT_COLUMNS[m.name] !== undefined)),
   );
-  const eventColumns = withContext ? EVENTS_RAW_COLUMNS : EVENTS_RAW_COLUMNS.slice(0, SW_TID + 1);
+  const eventColumns = withContext ? EVENTS_RAW_COLUMNS : EVENTS_RAW_COLUMNS.slice(0, THR + 1);
   await conn.run(`
     CREATE TABLE traces (trace_id INTEGER, name VARCHAR, path VARCHAR, hostname VARCHAR, domain VARCHAR, tracer VARCHAR, pid INTEGER, procname VARCHAR);
     CREATE TABLE streams (stream_id INTEGER, trace_id INTEGER, stream_class_id INTEGER, stream_instance_id INTEGER,
-      path VARCHAR, clock_frequency DOUBLE, clock_offset_ns HUGEINT, cpu INTEGER, events BIGINT, first_prev_tid INTEGER);
+      path VARCHAR, clock_frequency DOUBLE, clock_offset_ns HUGEINT, cpu INTEGER, events BIGINT);
     CREATE TABLE event_classes (class_id INTEGER, trace_id INTEGER, stream_class_id INTEGER, ctf_id INTEGER,
       name VARCHAR, loglevel INTEGER);
     CREATE TEMP TABLE events_raw (${columnsSql(eventColumns)});
     CREATE TEMP TABLE lost_raw (stream_id INTEGER, kind VARCHAR, count BIGINT, begin_cycles UBIGINT, end_cycles UBIGINT);
+    CREATE TEMP TABLE threads_raw (thr INTEGER, trace_id INTEGER, tid INTEGER, pid INTEGER, first_ts BIGINT, last_ts BIGINT);
+    CREATE TEMP TABLE thread_names_raw (trace_id INTEGER, tid INTEGER, ts BIGINT, name VARCHAR);
   `);
+
+  // Times: an event's key is its ns from the clock's origin less `base` (the earliest first event), a number
+  // exact below 2^53 ns (104 days) of trace; a time column gets base + key.
+  let baseLo = 0;
+  let baseHi = 0;
+  const writeTime = (c: Column, r: number, key: number): void => {
+    const hi = Math.floor(key / TWO32);
+    let lo = baseLo + (key - hi * TWO32);
+    let h = baseHi + hi;
+    if (lo >= TWO32) {
+      lo -= TWO32;
+      h++;
+    }
+    c.i32[2 * r] = lo | 0;
+    c.i32[2 * r + 1] = h | 0;
+    c.valid[r >>> 5] |= 1 << (r & 31);
+  };
 
   // Event classes: a global id each, and one table per event name (the union of its classes' fields).
   const tables = new Map<string, ClassTable>();
   const classPlans = new Map<EventClass, ClassPlan>();
   const classRows: string[] = [];
-  const syscalls = new SyscallPairer();
+  const syscalls = new SyscallPairer(writeTime);
+  const sched = new SchedSlices(writeTime);
   let nextClass = 0;
   source.traces.forEach((t, traceId) => {
     for (const sc of t.info.tc.streamClasses.values()) {
@@ -276,9 +351,17 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
         const tid = (m: string) => plans.find((p) => p.scope === 'payload' && p.member === m && p.kind === 'int32')?.column;
         const [prev, next] = [tid('prev_tid'), tid('next_tid')];
         const switchTids = ec.name === 'sched_switch' && prev !== undefined && next !== undefined ? ([prev, next] as const) : undefined;
+        const payload = (m: string) => plans.find((p) => p.scope === 'payload' && p.member === m && p.kind !== 'varchar' && p.kind !== 'double' && p.kind !== 'boolean');
+        const state = payload('prev_state');
+        const switchMore = switchTids && {
+          prevPrio: payload('prev_prio')?.column,
+          nextPrio: payload('next_prio')?.column,
+          state: state?.labelColumn ?? state?.column,
+          label: state?.labelColumn !== undefined,
+        };
         const syscall = syscalls.classify(classId, ec.name);
         const retCol = plans.find((p) => p.scope === 'payload' && p.member === 'ret' && p.kind !== 'double' && p.kind !== 'varchar' && p.kind !== 'boolean')?.column;
-        classPlans.set(ec, { classId, table, plans, ec, cc: sc.eventCommonContext, switchTids, syscall, retCol });
+        classPlans.set(ec, { classId, traceId, table, plans, ec, cc: sc.eventCommonContext, switchTids, switchMore, syscall, retCol });
         classRows.push(`(${classId}, ${traceId}, ${sc.id}, ${ec.id}, ${sqlString(ec.name)}, ${ec.logLevel ?? 'NULL'})`);
       }
     }
@@ -310,129 +393,318 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
     { name: 'end_cycles', kind: 'uint64' },
   ], true);
   await syscalls.open(conn);
-  // A stream's slices between switches are one thread's only when no context names the thread per event.
-  const pairing = !withContext;
+  await sched.open(conn);
 
-  // Lazy messages whose fields the writers read at once, before the stream moves on: the read buffers are
+  // Lazy messages whose fields the writers read at once, before their stream moves on: the read buffers are
   // recycled as for a reader that reads no fields.
   const streams = source.createStreams({ fieldsUnread: true });
+  const n = streams.length;
   const traceIds = new Map(source.traces.map((t, i) => [t.info, i] as const));
-  const streamRows: string[] = [];
-  const target: WriterTarget = { EC: events.cols, ER: 0, TC: events.cols, TR: 0 };
-  const ev = events.cols;
-  let id = 0;
-  // Streams come in the order of the traces' data stream groups: the packet index gives each packet's bytes.
   const groups = source.traces.flatMap((t) => t.groups);
   const totalBytes = groups.reduce((a, g) => a + g.index.reduce((b, p) => b + p.size, 0), 0) || 1;
   let bytes = 0;
   let nextReport = 0.01;
-  for (let sid = 0; sid < streams.length; sid++) {
+
+  // Per stream: clock, CPU (the current packet's; the stream's while its packets agree), event count, head event.
+  const traceOfStream = new Int32Array(n);
+  const offsetNs: bigint[] = [];
+  const freq = new Float64Array(n);
+  const keyOff = new Float64Array(n);
+  const cpuOf = new Int32Array(n).fill(-1);
+  const slotOf = new Int32Array(n).fill(-1);
+  const streamCpu: (number | null | undefined)[] = new Array(n).fill(undefined);
+  const counts = new Float64Array(n);
+  const packets = new Int32Array(n);
+  const heads: (CtfEventMessage | undefined)[] = new Array(n).fill(undefined);
+  const keys = new Float64Array(n);
+  streams.forEach((s, sid) => {
+    traceOfStream[sid] = traceIds.get(s.info.trace)!;
+    const clock = s.info.sc.defaultClock;
+    offsetNs.push(clock ? clock.offsetSeconds * 1_000_000_000n + BigInt(Math.trunc((1e9 * Number(clock.offsetCycles)) / clock.frequency)) : 0n);
+    freq[sid] = clock ? clock.frequency : NaN;
+  });
+  const target: WriterTarget = { EC: events.cols, ER: 0, TC: events.cols, TR: 0 };
+  const ev = events.cols;
+
+  // Per CPU slot (trace and CPU): its thread, the switch that takes effect after its time, its first prev_tid.
+  const slots = new Map<number, number>();
+  const curThr: number[] = [];
+  const pendingThr: number[] = [];
+  const pendingAt: number[] = [];
+  const slotFirst: number[] = [];
+  const slotLast: number[] = [];
+  const slotTid: (number | undefined)[] = [];
+  const threads = new Threads();
+  // Per trace: the keys of its first and last events (the sched slices' bounds).
+  const traceFirst = source.traces.map(() => Infinity);
+  const traceLast = source.traces.map(() => -Infinity);
+
+  /** Key of cycles of stream sid (Infinity: no clock; keys of bigint cycles through bigint). */
+  const keyOf = (sid: number, cycles: number | bigint | undefined): number => {
+    if (cycles === undefined || Number.isNaN(freq[sid]!)) return Infinity;
+    const f = freq[sid]!;
+    if (typeof cycles === 'number') {
+      const k = keyOff[sid]! + (f === 1e9 ? cycles : Math.trunc((1e9 * cycles) / f));
+      if (k <= MAX_SAFE && k >= -MAX_SAFE) return k;
+    }
+    const ns = f === 1e9 ? BigInt(cycles) : BigInt(Math.trunc((1e9 * Number(cycles)) / f));
+    return Number(offsetNs[sid]! + ns - (BigInt(baseHi) * BigInt(TWO32) + BigInt(baseLo)));
+  };
+
+  const NEXT = 0;
+  const READY = 1;
+  const MORE = 2;
+  const END = 3;
+  let based = false;
+  /** Reads stream sid up to its next event (kept in heads[sid] with its key). */
+  const step = (sid: number): number => {
     const stream = streams[sid]!;
-    const info = stream.info;
-    const clock = info.sc.defaultClock;
-    const offsetNs = clock ? clock.offsetSeconds * 1_000_000_000n + BigInt(Math.trunc((1e9 * Number(clock.offsetCycles)) / clock.frequency)) : 0n;
-    const firstId = id;
-    // The stream's CPU (null once two packets disagree), and the thread the last sched_switch ran: it runs the
-    // events after the switch's time (the switch itself, and events at its very time, are the previous one's).
-    let cpu: number | undefined;
-    let streamCpu: number | null | undefined;
-    let switches = false;
-    let firstPrev: number | undefined;
-    let tid: number | undefined;
-    let pendingTid = 0;
-    let pendingAt: number | bigint | undefined;
-    let packet = 0;
-    syscalls.stream(sid);
-    try {
-      for (;;) {
-        let m = stream.next();
-        if (m === NEED_DATA) {
-          await stream.fill();
-          continue;
+    for (;;) {
+      const m = stream.next();
+      if (m === NEED_DATA) return MORE;
+      if (m === undefined) return END;
+      switch (m.type) {
+        case 'event':
+          heads[sid] = m as CtfEventMessage;
+          if (based) keys[sid] = keyOf(sid, m.cycles);
+          return READY;
+        case 'packet-beginning': {
+          const c = m.context?.['cpu_id'];
+          const cpu = typeof c === 'number' ? c : -1;
+          cpuOf[sid] = cpu;
+          const sc = streamCpu[sid];
+          streamCpu[sid] = sc === undefined ? (cpu >= 0 ? cpu : null) : sc === cpu ? sc : null;
+          if (cpu < 0) slotOf[sid] = -1;
+          else {
+            const k = cpu * 4096 + traceOfStream[sid]!;
+            let sl = slots.get(k);
+            if (sl === undefined) {
+              sl = slots.size;
+              slots.set(k, sl);
+              curThr.push(-(sl + 1));
+              pendingThr.push(0);
+              pendingAt.push(NaN);
+              slotFirst.push(Infinity);
+              slotLast.push(-Infinity);
+              slotTid.push(undefined);
+            }
+            slotOf[sid] = sl;
+          }
+          // The packets before this one are read.
+          if (progress && bytes / totalBytes >= nextReport) {
+            progress(bytes / totalBytes, id);
+            nextReport = Math.floor((100 * bytes) / totalBytes + 1) / 100;
+          }
+          bytes += groups[sid]?.index[packets[sid]++]?.size ?? 0;
+          break;
         }
-        if (m === undefined) break;
-        switch (m.type) {
-          case 'packet-beginning': {
-            const c = m.context?.['cpu_id'];
-            cpu = typeof c === 'number' ? c : undefined;
-            streamCpu = streamCpu === undefined ? (cpu ?? null) : streamCpu === cpu ? streamCpu : null;
-            // The packets before this one are read.
-            if (progress && bytes / totalBytes >= nextReport) {
-              progress(bytes / totalBytes, id);
-              nextReport = Math.floor((100 * bytes) / totalBytes + 1) / 100;
-            }
-            bytes += groups[sid]?.index[packet++]?.size ?? 0;
-            break;
+        case 'discarded-events':
+        case 'discarded-packets':
+          lost.setInt(0, sid);
+          lost.setString(1, m.type === 'discarded-events' ? 'events' : 'packets');
+          if (m.count !== undefined) lost.setInt(2, m.count);
+          if (m.beginCycles !== undefined) lost.setInt(3, m.beginCycles);
+          if (m.endCycles !== undefined) lost.setInt(4, m.endCycles);
+          lost.endRow();
+          break;
+        default:
+          break;
+      }
+    }
+  };
+  const advance = async (sid: number): Promise<number> => {
+    let r = step(sid);
+    while (r === MORE) {
+      await streams[sid]!.fill();
+      r = step(sid);
+    }
+    return r;
+  };
+
+  let id = 0;
+  const heap = new StreamHeap((a, b) => keys[a]! < keys[b]! || (keys[a] === keys[b] && a < b));
+  try {
+    const live: number[] = [];
+    for (let sid = 0; sid < n; sid++) if ((await advance(sid)) === READY) live.push(sid);
+    // The base: the earliest first event (a stream's events come in time order).
+    let base: bigint | undefined;
+    for (const sid of live) {
+      const c = heads[sid]!.cycles;
+      if (c === undefined || Number.isNaN(freq[sid]!)) continue;
+      const t = offsetNs[sid]! + (freq[sid] === 1e9 ? BigInt(c) : BigInt(Math.trunc((1e9 * Number(c)) / freq[sid]!)));
+      if (base === undefined || t < base) base = t;
+    }
+    base ??= 0n;
+    baseHi = Number(BigInt.asIntN(64, base) >> 32n);
+    baseLo = Number(BigInt.asUintN(32, base));
+    for (let sid = 0; sid < n; sid++) keyOff[sid] = Number(offsetNs[sid]! - base);
+    based = true;
+    for (const sid of live) {
+      keys[sid] = keyOf(sid, heads[sid]!.cycles);
+      heap.push(sid);
+    }
+
+    const items = heap.items;
+    while (items.length > 0) {
+      const sid = items[0]!;
+      const m = heads[sid]!;
+      const key = keys[sid]!;
+      const cls = classPlans.get(m.ec)!;
+      // Tables and appenders are made at a name's first event: most declared classes (every system call)
+      // never occur, and creating then dropping hundreds of tables costs seconds.
+      const a = cls.table.appender ?? (cls.table.appender = await createTable(conn, cls.table));
+      const er = events.row;
+      if (key !== Infinity) writeTime(ev[TS]!, er, key);
+      ev[1]!.i32[er] = sid;
+      markValid(ev[1]!, er);
+      ev[2]!.i32[er] = cls.classId;
+      markValid(ev[2]!, er);
+      const cpu = cpuOf[sid]!;
+      if (cpu >= 0) {
+        ev[3]!.i32[er] = cpu;
+        markValid(ev[3]!, er);
+      }
+      const tr = a.row;
+      target.ER = er;
+      target.TC = a.cols;
+      target.TR = tr;
+      a.setInt(0, id);
+      (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec))(m.bodyState()!, target);
+
+      // The event's thread.
+      let thr = 0;
+      const sl = slotOf[sid]!;
+      if (withContext && (ev[CTX_TID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) {
+        thr = threads.of(cls.traceId, ev[CTX_TID]!.i32[er]!);
+        if (threads.pidOf[thr] === undefined && (ev[CTX_PID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) threads.pidOf[thr] = ev[CTX_PID]!.i32[er]!;
+        const name = ev[CTX_PROCNAME]!.strings![er];
+        if (name !== undefined) {
+          const names = (threads.names[thr] ??= new Map());
+          const at = names.get(name);
+          if (at === undefined || (at === Infinity && key !== Infinity)) names.set(name, key);
+        }
+      } else if (sl >= 0) {
+        if (key > pendingAt[sl]!) {
+          curThr[sl] = pendingThr[sl]!;
+          pendingAt[sl] = NaN;
+        }
+        thr = curThr[sl]!;
+      }
+      if (key !== Infinity) {
+        if (traceFirst[cls.traceId] === Infinity) traceFirst[cls.traceId] = key;
+        traceLast[cls.traceId] = key;
+      }
+      if (thr !== 0) {
+        ev[THR]!.i32[er] = thr;
+        markValid(ev[THR]!, er);
+        if (key !== Infinity) {
+          if (thr > 0) {
+            if (threads.first[thr] === Infinity) threads.first[thr] = key;
+            threads.last[thr] = key;
+          } else {
+            if (slotFirst[sl] === Infinity) slotFirst[sl] = key;
+            slotLast[sl] = key;
           }
-          case 'event': {
-            const cls = classPlans.get(m.ec)!;
-            // Tables and appenders are made at a name's first event: most declared classes (every system call)
-            // never occur, and creating then dropping hundreds of tables costs seconds.
-            const a = cls.table.appender ?? (cls.table.appender = await createTable(conn, cls.table));
-            const er = events.row;
-            const cycles = m.cycles;
-            if (cycles !== undefined) events.setInt(0, cycles);
-            events.setInt(1, sid);
-            events.setInt(2, cls.classId);
-            if (cpu !== undefined) events.setInt(3, cpu);
-            if (pendingAt !== undefined && cycles !== undefined && cycles > pendingAt) {
-              tid = pendingTid;
-              pendingAt = undefined;
-              if (pairing) syscalls.slice(tid);
-            }
-            if (tid !== undefined) {
-              ev[SW_TID]!.i32[er] = tid;
-              markValid(ev[SW_TID]!, er);
-            }
-            const tr = a.row;
-            target.ER = er;
-            target.TC = a.cols;
-            target.TR = tr;
-            a.setInt(0, id);
-            (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec))((m as CtfEventMessage).bodyState()!, target);
-            const call = cls.syscall;
-            if (call && pairing && cycles !== undefined) syscalls.event(call, id, cycles, cls.retCol === undefined ? undefined : a.cols[cls.retCol], tr);
-            const sw = cls.switchTids;
-            if (sw && cycles !== undefined && cpu !== undefined) {
-              const [prevCol, nextCol] = sw;
-              if (!switches) firstPrev = a.cols[prevCol]!.i32[tr];
-              switches = true;
-              pendingTid = a.cols[nextCol]!.i32[tr]!;
-              pendingAt = cycles;
-            }
-            events.endRow();
-            a.endRow();
-            id++;
-            break;
-          }
-          case 'discarded-events':
-          case 'discarded-packets':
-            lost.setInt(0, sid);
-            lost.setString(1, m.type === 'discarded-events' ? 'events' : 'packets');
-            if (m.count !== undefined) lost.setInt(2, m.count);
-            if (m.beginCycles !== undefined) lost.setInt(3, m.beginCycles);
-            if (m.endCycles !== undefined) lost.setInt(4, m.endCycles);
-            lost.endRow();
-            break;
-          default:
-            break;
         }
       }
-    } finally {
-      stream.close();
+      const call = cls.syscall;
+      if (call && thr !== 0 && key !== Infinity) syscalls.event(call, thr, sid, key, cpu, cls.retCol === undefined ? undefined : a.cols[cls.retCol], tr);
+      const sw = cls.switchTids;
+      if (sw && key !== Infinity && sl >= 0) {
+        const trace = cls.traceId;
+        if (slotTid[sl] === undefined) {
+          // The CPU's first switch: its events so far ran in the thread it switches out.
+          const prev = threads.of(trace, a.cols[sw[0]]!.i32[tr]!);
+          slotTid[sl] = threads.tidOf[prev]!;
+          threads.first[prev] = Math.min(threads.first[prev]!, slotFirst[sl]!);
+          threads.last[prev] = Math.max(threads.last[prev]!, slotLast[sl]!);
+          syscalls.adopt(-(sl + 1), prev);
+          if (curThr[sl]! < 0) curThr[sl] = prev;
+        }
+        const nextTid = a.cols[sw[1]]!.i32[tr]!;
+        pendingThr[sl] = threads.of(trace, nextTid);
+        pendingAt[sl] = key;
+        const more = cls.switchMore!;
+        const stateCol = more.state === undefined ? undefined : a.cols[more.state]!;
+        const stateValue = stateCol === undefined ? undefined : more.label ? stateCol.strings![tr] : intAt(stateCol, tr);
+        sched.switchAt(sl, trace, cpu, key, traceFirst[trace]!, {
+          prevTid: a.cols[sw[0]]!.i32[tr]!,
+          prevPrio: more.prevPrio === undefined ? undefined : intAt(a.cols[more.prevPrio]!, tr),
+          prevState: stateValue === undefined ? undefined : String(stateValue),
+          nextTid,
+          nextPrio: more.nextPrio === undefined ? undefined : intAt(a.cols[more.nextPrio]!, tr),
+        });
+      }
+      events.endRow();
+      a.endRow();
+      id++;
+      counts[sid]++;
+      const r = step(sid);
+      if (r === READY) heap.topChanged();
+      else if (r === END) heap.pop();
+      else if ((await advance(sid)) === READY) heap.topChanged();
+      else heap.pop();
     }
-    streamRows.push(
-      `(${sid}, ${traceIds.get(info.trace)}, ${info.sc.id}, ${info.id}, ${sqlString(info.name)}, ${clock ? clock.frequency : 'NULL'}, ${offsetNs}, ` +
-        `${streamCpu ?? 'NULL'}, ${id - firstId}, ${firstPrev ?? 'NULL'})`,
-    );
+  } finally {
+    for (const s of streams) s.close();
   }
   progress?.(1, id);
   events.close();
   lost.close();
   syscalls.close();
+  sched.close((trace) => traceLast[trace]!);
   for (const t of tables.values()) t.appender?.close();
+
+  const th = await ColumnAppender.create(conn, 'threads_raw', [
+    { name: 'thr', kind: 'int32' },
+    { name: 'trace_id', kind: 'int32' },
+    { name: 'tid', kind: 'int32' },
+    { name: 'pid', kind: 'int32' },
+    { name: 'first_ts', kind: 'int64' },
+    { name: 'last_ts', kind: 'int64' },
+  ], true);
+  for (let thr = 1; thr < threads.tidOf.length; thr++) {
+    th.setInt(0, thr);
+    th.setInt(1, threads.traceOf[thr]!);
+    th.setInt(2, threads.tidOf[thr]!);
+    if (threads.pidOf[thr] !== undefined) th.setInt(3, threads.pidOf[thr]!);
+    if (threads.first[thr] !== Infinity) {
+      writeTime(th.cols[4]!, th.row, threads.first[thr]!);
+      writeTime(th.cols[5]!, th.row, threads.last[thr]!);
+    }
+    th.endRow();
+  }
+  for (const [k, sl] of slots) {
+    th.setInt(0, -(sl + 1));
+    th.setInt(1, k % 4096);
+    if (slotTid[sl] !== undefined) th.setInt(2, slotTid[sl]!);
+    th.endRow();
+  }
+  th.close();
+  const names = await ColumnAppender.create(conn, 'thread_names_raw', [
+    { name: 'trace_id', kind: 'int32' },
+    { name: 'tid', kind: 'int32' },
+    { name: 'ts', kind: 'int64' },
+    { name: 'name', kind: 'varchar' },
+  ], true);
+  threads.names.forEach((m, thr) => {
+    for (const [name, key] of m) {
+      names.setInt(0, threads.traceOf[thr]!);
+      names.setInt(1, threads.tidOf[thr]!);
+      if (key !== Infinity) writeTime(names.cols[2]!, names.row, key);
+      names.setString(3, name);
+      names.endRow();
+    }
+  });
+  names.close();
+
+  const streamRows = streams.map((s, sid) => {
+    const clock = s.info.sc.defaultClock;
+    return `(${sid}, ${traceOfStream[sid]}, ${s.info.sc.id}, ${s.info.id}, ${sqlString(s.info.name)}, ${clock ? clock.frequency : 'NULL'}, ${offsetNs[sid]}, ` +
+      `${streamCpu[sid] ?? 'NULL'}, ${counts[sid]})`;
+  });
   for (let i = 0; i < streamRows.length; i += 500) await conn.run(`INSERT INTO streams VALUES ${streamRows.slice(i, i + 500).join(',')}`);
-  return { events: id, traces: source.traces.length, streams: streams.length };
+  return { events: id, traces: source.traces.length, streams: n };
 }
 
 async function createTable(conn: DuckDBConnection, t: ClassTable): Promise<ColumnAppender> {

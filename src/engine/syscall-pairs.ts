@@ -1,15 +1,12 @@
-// System calls paired as the import reads each stream, so that the syscalls table needs no window over every
-// system call event (that sort was the costliest step of building the tables).
+// System calls paired as the import reads the events in time order: a thread runs one system call at a time,
+// so an entry pairs with its thread's next system call event when that is the same call's exit.
 //
-// Contract: a kernel stream's events come in time order and, between two sched_switches, all run in one
-// thread (the import's `sw_tid`). Within such a slice, a thread's next system call event after an entry is
-// the stream's next one: when it is the matching exit, the pair goes to `syscall_pairs_raw` (entry and exit
-// clock values, thread, call, the exit's ret). What a slice cannot settle goes to `syscall_ends_raw`, and
-// derived-tables.ts pairs those by thread across streams: the slice's first system call event (an exit that
-// may end an entry of an earlier slice; an entry as a barrier, call -1) and an entry still open at its end.
-// A thread's next system call event after an open entry is then always among those rows, so both halves
-// together pair exactly what pairing every system call event by thread pairs. `syscall_classes` maps event
-// classes to calls (entry: names syscall_entry_*; call: the name without (compat_)syscall_(entry|exit)_).
+// Contract: `classify()` each event class before `open()`; then `event()` for each system call event, in time
+// order, with the event's thread (`thr`, the import's thread number: see import-trace.ts). A pair goes to
+// `syscalls_raw` (the entry's stream, time and CPU, the duration, the exit's ret); derived-tables.ts names
+// the call and the thread. `adopt(from, to)`: the events counted as `from` turned out to be `to`'s (a CPU's
+// thread before its first sched_switch). `syscall_classes` maps event classes to calls (entry: names
+// syscall_entry_*; call: the name without (compat_)syscall_(entry|exit)_).
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ColumnAppender, columnsSql, writeInt64, type Column, type ColumnSpec } from './column-appender.js';
@@ -23,19 +20,11 @@ export interface SyscallClass {
 
 const PAIR_COLUMNS: readonly ColumnSpec[] = [
   { name: 'stream_id', kind: 'int32' },
-  { name: 'cycles', kind: 'uint64' },
-  { name: 'exit_cycles', kind: 'uint64' },
-  { name: 'tid', kind: 'int32' },
+  { name: 'ts', kind: 'int64' },
+  { name: 'dur', kind: 'int64' },
+  { name: 'cpu', kind: 'int32' },
+  { name: 'thr', kind: 'int32' },
   { name: 'call', kind: 'int32' },
-  { name: 'ret', kind: 'int64' },
-];
-const END_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'stream_id', kind: 'int32' },
-  { name: 'id', kind: 'int64' },
-  { name: 'cycles', kind: 'uint64' },
-  { name: 'tid', kind: 'int32' },
-  { name: 'call', kind: 'int32' },
-  { name: 'is_entry', kind: 'int32' },
   { name: 'ret', kind: 'int64' },
 ];
 
@@ -48,18 +37,22 @@ function copyInt(from: Column | undefined, fr: number, to: Column, tr: number): 
   to.valid[tr >>> 5] |= 1 << (tr & 31);
 }
 
+/** Slot of thread number `thr` in the state arrays (negative numbers are CPUs' not yet known threads). */
+const slot = (thr: number): number => (thr > 0 ? 2 * thr : -2 * thr + 1);
+
 export class SyscallPairer {
   private readonly calls = new Map<string, number>();
   private readonly classes: { classId: number; entry: boolean; call: number }[] = [];
   private pairs!: ColumnAppender;
-  private ends!: ColumnAppender;
-  // The stream being read: its slice's state.
-  private sid = 0;
-  private tid: number | undefined;
-  private seen = false;
-  private openId = -1;
-  private openCycles: number | bigint = 0;
-  private openCall = -1;
+  // Per thread slot: its last system call event (call -1: none; entry), and that event's stream, time, CPU.
+  private lastCall: number[] = [];
+  private lastEntry: boolean[] = [];
+  private lastSid: number[] = [];
+  private lastKey: number[] = [];
+  private lastCpu: number[] = [];
+
+  /** `writeTime(col, row, key)` writes the time of an import key into an int64 column. */
+  constructor(private readonly writeTime: (c: Column, r: number, key: number) => void) {}
 
   /** The pairing role of an event class, by its name (undefined: not a system call event). */
   classify(classId: number, name: string): SyscallClass | undefined {
@@ -75,70 +68,52 @@ export class SyscallPairer {
   async open(conn: DuckDBConnection): Promise<void> {
     const names = [...this.calls.keys()];
     await conn.run(`
-      CREATE TEMP TABLE syscall_pairs_raw (${columnsSql(PAIR_COLUMNS)});
-      CREATE TEMP TABLE syscall_ends_raw (${columnsSql(END_COLUMNS)});
+      CREATE TEMP TABLE syscalls_raw (${columnsSql(PAIR_COLUMNS)});
       CREATE TEMP TABLE syscall_classes (class_id INTEGER, is_entry INTEGER, call INTEGER, name VARCHAR);
     `);
     for (let i = 0; i < this.classes.length; i += 500) {
       const rows = this.classes.slice(i, i + 500).map((c) => `(${c.classId}, ${c.entry ? 1 : 0}, ${c.call}, ${sqlString(names[c.call]!)})`);
       await conn.run(`INSERT INTO syscall_classes VALUES ${rows.join(',')}`);
     }
-    this.pairs = await ColumnAppender.create(conn, 'syscall_pairs_raw', PAIR_COLUMNS, true);
-    this.ends = await ColumnAppender.create(conn, 'syscall_ends_raw', END_COLUMNS, true);
+    this.pairs = await ColumnAppender.create(conn, 'syscalls_raw', PAIR_COLUMNS, true);
   }
 
-  /** A new stream starts (its thread not known yet). */
-  stream(sid: number): void {
-    this.slice(undefined);
-    this.sid = sid;
-  }
-
-  /** A sched_switch took effect: later events run in `tid`. */
-  slice(tid: number | undefined): void {
-    if (this.openId >= 0) this.end(this.openId, this.openCycles, this.openCall, 1, undefined, 0);
-    this.tid = tid;
-    this.seen = false;
-    this.openId = -1;
-  }
-
-  /** A system call event; `retCol`/`retRow`: where the writer put an exit's ret. */
-  event(c: SyscallClass, id: number, cycles: number | bigint, retCol: Column | undefined, retRow: number): void {
-    if (!this.seen) {
-      this.seen = true;
-      // The slice's first: an exit may end an earlier slice's entry; an entry only stops such a pairing.
-      this.end(id, cycles, c.entry ? -1 : c.call, 0, retCol, retRow);
-    } else if (!c.entry && this.openId >= 0 && this.openCall === c.call) {
+  /** A system call event of thread `thr` at import key `key`; `retCol`/`retRow`: where the writer put an exit's ret. */
+  event(c: SyscallClass, thr: number, sid: number, key: number, cpu: number, retCol: Column | undefined, retRow: number): void {
+    const u = slot(thr);
+    if (!c.entry && this.lastEntry[u] === true && this.lastCall[u] === c.call) {
       const p = this.pairs;
       const r = p.row;
-      p.setInt(0, this.sid);
-      p.setInt(1, this.openCycles);
-      p.setInt(2, cycles);
-      if (this.tid !== undefined) p.setInt(3, this.tid);
-      p.setInt(4, c.call);
-      copyInt(retCol, retRow, p.cols[5]!, r);
+      p.setInt(0, this.lastSid[u]!);
+      this.writeTime(p.cols[1]!, r, this.lastKey[u]!);
+      p.setInt(2, key - this.lastKey[u]!);
+      if (this.lastCpu[u]! >= 0) p.setInt(3, this.lastCpu[u]!);
+      p.setInt(4, thr);
+      p.setInt(5, c.call);
+      copyInt(retCol, retRow, p.cols[6]!, r);
       p.endRow();
     }
-    this.openId = c.entry ? id : -1;
-    this.openCycles = cycles;
-    this.openCall = c.call;
+    this.lastCall[u] = c.call;
+    this.lastEntry[u] = c.entry;
+    this.lastSid[u] = sid;
+    this.lastKey[u] = key;
+    this.lastCpu[u] = cpu;
   }
 
-  private end(id: number, cycles: number | bigint, call: number, isEntry: number, retCol: Column | undefined, retRow: number): void {
-    const e = this.ends;
-    const r = e.row;
-    e.setInt(0, this.sid);
-    e.setInt(1, id);
-    e.setInt(2, cycles);
-    if (this.tid !== undefined) e.setInt(3, this.tid);
-    e.setInt(4, call);
-    e.setInt(5, isEntry);
-    copyInt(retCol, retRow, e.cols[6]!, r);
-    e.endRow();
+  adopt(from: number, to: number): void {
+    const f = slot(from);
+    const t = slot(to);
+    if (this.lastCall[f] === undefined || (this.lastCall[t] !== undefined && this.lastKey[t]! >= this.lastKey[f]!)) return;
+    this.lastCall[t] = this.lastCall[f]!;
+    this.lastEntry[t] = this.lastEntry[f]!;
+    this.lastSid[t] = this.lastSid[f]!;
+    this.lastKey[t] = this.lastKey[f]!;
+    this.lastCpu[t] = this.lastCpu[f]!;
+    this.lastCall[f] = -1;
+    this.lastEntry[f] = false;
   }
 
   close(): void {
-    this.slice(undefined);
     this.pairs.close();
-    this.ends.close();
   }
 }

@@ -1,0 +1,125 @@
+// The engine's single pass over a real kernel trace (recorded here on every CPU: one stream each): events come
+// out merged in time order (an event's id is its place; ties by stream, then by the stream's own order), and
+// what the import builds as it reads (each event's thread, the system call pairs, the sched slices) equals
+// what plain SQL over the events computes.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { LttTestEnv, sleep } from '../cli/ltt-test-env.js';
+import { openTraceDb, type TraceDb } from '../../src/engine/trace-db.js';
+import { runSql } from '../../src/engine/run-sql.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
+
+async function one(db: TraceDb, sql: string): Promise<number[]> {
+  return (await runSql(db.conn, sql)).rows[0]!.map(Number);
+}
+
+describe('engine: one pass over a kernel trace', { skip, timeout: 300_000 }, () => {
+  let env: LttTestEnv;
+  let db: TraceDb;
+
+  before(async () => {
+    env = new LttTestEnv();
+    const trace = join(env.root, 'trace');
+    const ltt = async (...args: string[]): Promise<void> => {
+      const r = await env.ltt(...args);
+      assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
+    };
+    await ltt('create', 'order', '-o', trace);
+    await ltt('enable-channel', '-k', '--subbuf-size=4M', 'chan1');
+    await ltt('enable-event', '-k', '-c', 'chan1', 'sched_switch,sched_wakeup,sched_waking,irq_handler_entry,irq_handler_exit,irq_softirq_entry,irq_softirq_exit');
+    await ltt('enable-event', '-k', '-c', 'chan1', '--syscall', 'read,write,openat,close,getpid');
+    await ltt('start');
+    // A shell loop per CPU: system calls and switches on every CPU's stream, interleaved in time.
+    const cpus = Math.min(availableParallelism(), 4);
+    const jobs = Array.from({ length: cpus }, (_, c) =>
+      spawn('taskset', ['-c', String(c), 'sh', '-c', 'i=0; while [ $i -lt 300 ]; do cat /proc/self/stat > /dev/null; i=$((i+1)); done'], { stdio: 'ignore' }),
+    );
+    await Promise.all(jobs.map((j) => new Promise((resolve) => j.once('exit', resolve))));
+    await sleep(100);
+    await ltt('stop');
+    await ltt('destroy', 'order');
+    db = await openTraceDb([trace], { noCache: true });
+  });
+
+  after(async () => {
+    db?.close();
+    await env?.cleanup();
+  });
+
+  it('has events from several streams, interleaved', async () => {
+    const [streams, events, switches] = await one(db, `SELECT count(DISTINCT stream_id), count(*), count(*) FILTER (WHERE name = 'sched_switch') FROM events`);
+    assert.ok(streams! >= 2 || availableParallelism() === 1, `${streams} streams`);
+    assert.ok(events! > 1000 && switches! > 10, `${events} events, ${switches} switches`);
+  });
+
+  it('numbers the events in time order, ties by stream, each stream in its own order', async () => {
+    const [n, minId, maxId, outOfOrder] = await one(
+      db,
+      `SELECT count(*), min(id), max(id), count(*) FILTER (WHERE ts < pts OR (ts = pts AND stream_id < psid))
+       FROM (SELECT id, ts, stream_id, lag(ts) OVER (ORDER BY id) AS pts, lag(stream_id) OVER (ORDER BY id) AS psid FROM events)`,
+    );
+    assert.deepEqual([minId, maxId], [0, n! - 1]);
+    assert.equal(outOfOrder, 0, 'events whose id does not follow time order');
+    // The table's rows are in id order too (no sort needed to read it in time order).
+    const [unordered] = await one(db, `SELECT count(*) FILTER (WHERE id <> rn) FROM (SELECT id, row_number() OVER () - 1 AS rn FROM events)`);
+    assert.equal(unordered, 0);
+  });
+
+  it('gives each event the thread of the last sched_switch before it on its CPU (before the first: its prev_tid)', async () => {
+    const [wrong, withTid, all] = await one(
+      db,
+      `WITH sw AS (SELECT ts, cpu, prev_tid, next_tid FROM sched_switch),
+            first AS (SELECT cpu, arg_min(prev_tid, ts) AS tid FROM sw GROUP BY cpu)
+       SELECT count(*) FILTER (WHERE e.tid IS DISTINCT FROM COALESCE(w.next_tid, f.tid)), count(e.tid), count(*)
+       FROM events e ASOF LEFT JOIN sw w ON e.cpu = w.cpu AND e.ts > w.ts LEFT JOIN first f ON f.cpu = e.cpu`,
+    );
+    assert.equal(wrong, 0);
+    assert.ok(withTid! > all! * 0.9);
+  });
+
+  it('pairs system calls as a window over each thread\'s system call events does', async () => {
+    const exits = (await runSql(db.conn, `SELECT table_name FROM duckdb_columns() WHERE column_name = 'ret' AND table_name LIKE 'payload:syscall_exit_%'`)).rows;
+    assert.ok(exits.length >= 3, `exit tables: ${exits}`);
+    const rets = exits.map((r) => `SELECT id, ret FROM "${String(r[0])}"`).join(' UNION ALL ');
+    const reference = `
+      SELECT trace_id, ts, exit_ts - ts AS dur, cpu, tid, call AS name, exit_ret AS ret FROM (
+        SELECT *, lead(ts) OVER w AS exit_ts, lead(is_entry) OVER w AS next_entry, lead(call) OVER w AS next_call, lead(ret) OVER w AS exit_ret
+        FROM (SELECT e.trace_id, e.id, e.ts, e.cpu, e.tid, starts_with(e.name, 'syscall_entry_') AS is_entry,
+                     regexp_replace(e.name, '^(compat_)?syscall_(entry|exit)_', '') AS call, x.ret::BIGINT AS ret
+              FROM events e LEFT JOIN (${rets}) x USING (id)
+              WHERE e.name LIKE '%syscall_%' AND e.tid IS NOT NULL)
+        WINDOW w AS (PARTITION BY trace_id, tid ORDER BY ts, id))
+      WHERE is_entry AND NOT next_entry AND next_call = call`;
+    const [pairs, onlyOurs, onlyReference] = await one(
+      db,
+      `SELECT (SELECT count(*) FROM syscalls), (SELECT count(*) FROM (SELECT * FROM syscalls EXCEPT ALL SELECT * FROM (${reference}))),
+              (SELECT count(*) FROM (SELECT * FROM (${reference}) EXCEPT ALL SELECT * FROM syscalls))`,
+    );
+    assert.ok(pairs! > 100, `${pairs} system calls`);
+    assert.deepEqual([onlyOurs, onlyReference], [0, 0]);
+  });
+
+  it('cuts each CPU\'s time into sched slices at its switches', async () => {
+    const reference = `
+      WITH b AS (SELECT trace_id, min(ts) AS b, max(ts) AS e FROM events GROUP BY trace_id),
+      sw AS (SELECT s.*, row_number() OVER w AS n, lead(s.ts) OVER w AS next_ts, lead(s.prev_state_label) OVER w AS end_state
+             FROM sched_switch s JOIN events e USING (id) WINDOW w AS (PARTITION BY e.trace_id, s.cpu ORDER BY s.ts, s.id))
+      SELECT e.trace_id, b.b AS ts, sw.ts - b.b AS dur, sw.cpu, sw.prev_tid AS tid, sw.prev_prio AS prio, sw.prev_state_label AS end_state
+      FROM sw JOIN events e USING (id) JOIN b USING (trace_id) WHERE n = 1
+      UNION ALL
+      SELECT e.trace_id, sw.ts, COALESCE(sw.next_ts, b.e) - sw.ts, sw.cpu, sw.next_tid, sw.next_prio, sw.end_state
+      FROM sw JOIN events e USING (id) JOIN b USING (trace_id)`;
+    const [slices, onlyOurs, onlyReference] = await one(
+      db,
+      `SELECT (SELECT count(*) FROM sched), (SELECT count(*) FROM (SELECT * FROM sched EXCEPT ALL SELECT * FROM (${reference}))),
+              (SELECT count(*) FROM (SELECT * FROM (${reference}) EXCEPT ALL SELECT * FROM sched))`,
+    );
+    assert.ok(slices! > 10, `${slices} slices`);
+    assert.deepEqual([onlyOurs, onlyReference], [0, 0]);
+  });
+});
