@@ -274,8 +274,8 @@ async function buildIrqs(conn: DuckDBConnection, has: (n: string, ...f: string[]
   if (has('irq_handler_entry', 'irq', 'name') && has('irq_handler_exit', 'irq', 'ret')) {
     await conn.run(`
       CREATE TABLE irqs AS
-        SELECT trace_id, ts, exit_ts - ts AS dur, cpu, irq, name, ret FROM (
-          SELECT e.trace_id, e.ts, e.cpu, e.name = 'irq_handler_entry' AS is_entry, COALESCE(h.irq, x.irq) AS irq, h.name, x.ret,
+        SELECT trace_id, ts, exit_ts - ts AS dur, cpu, irq, name, next_ret AS ret FROM (
+          SELECT e.trace_id, e.ts, e.cpu, e.name = 'irq_handler_entry' AS is_entry, COALESCE(h.irq, x.irq) AS irq, h.name,
                  lead(e.ts) OVER w AS exit_ts, lead(e.name) OVER w AS next_name, lead(x.irq) OVER w AS next_irq, lead(x.ret) OVER w AS next_ret
           FROM events e LEFT JOIN "payload:irq_handler_entry" h USING (id) LEFT JOIN "payload:irq_handler_exit" x USING (id)
           WHERE e.name IN ('irq_handler_entry', 'irq_handler_exit')

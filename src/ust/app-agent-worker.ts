@@ -127,7 +127,11 @@ channel.onmessage = (e: unknown) => {
 function onChannel(m: ChannelMessage): void {
   if (m.type === 'ring' || m.type === 'event') {
     const s = sessions.get(m.sessionId);
-    if (s?.writer.onMessage(m) && liveMs(s.start) > 0) announceNewStream(s.start.config.sessionId);
+    if (s?.writer.onMessage(m) && liveMs(s.start) > 0) {
+      announceNewStream(s.start.config.sessionId);
+      // The session's other apps too: their streams may be all a viewer follows.
+      send(s.conn, { type: 'new-stream', sessionId: s.start.config.sessionId });
+    }
   } else if (m.type === 'declared') {
     if (tracepointNames.has(m.name)) return;
     tracepointNames.add(m.name);
@@ -505,6 +509,9 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
       return;
     case 'clear':
       void clear(c, m);
+      return;
+    case 'announce':
+      announceNewStream(m.sessionId);
       return;
   }
 }

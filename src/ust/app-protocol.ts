@@ -127,7 +127,12 @@ export type AppToDaemon =
    * before encoding); `last`: the packet is complete. Packets of a stream come oldest first.
    */
   | { readonly type: 'held-packet'; readonly sessionId: string; readonly stream: string; readonly data: string; readonly last: boolean }
-  | { readonly type: 'cleared'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string };
+  | { readonly type: 'cleared'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string }
+  /**
+   * Live sessions: run `sessionId` got a new stream (a thread's first event). The daemon asks the session's other
+   * apps for a packet ('announce'): a viewer learns of new streams only with an index of a stream it follows.
+   */
+  | { readonly type: 'new-stream'; readonly sessionId: string };
 
 export type DaemonToApp =
   /**
@@ -156,4 +161,6 @@ export type DaemonToApp =
    */
   | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly relayChunk?: RelayChunk }
   /** `clear`: the runs' recorded data goes (files emptied, or held packets dropped); answered with 'cleared'. */
-  | { readonly type: 'clear'; readonly sessionId: string; readonly runs: readonly string[] };
+  | { readonly type: 'clear'; readonly sessionId: string; readonly runs: readonly string[] }
+  /** Live sessions: another app's stream appeared; every thread of run `sessionId` closes a packet, empty or not. */
+  | { readonly type: 'announce'; readonly sessionId: string };

@@ -39,6 +39,8 @@ describe('engine: one pass over a kernel trace', { skip, timeout: 300_000 }, () 
     const jobs = Array.from({ length: cpus }, (_, c) =>
       spawn('taskset', ['-c', String(c), 'sh', '-c', 'i=0; while [ $i -lt 300 ]; do cat /proc/self/stat > /dev/null; i=$((i+1)); done'], { stdio: 'ignore' }),
     );
+    // Direct writes to the disk: its completions come as hard IRQs (irqs table).
+    jobs.push(spawn('dd', ['if=/dev/zero', `of=${join(env.root, 'irq-load')}`, 'bs=64k', 'count=64', 'oflag=direct'], { stdio: 'ignore' }));
     await Promise.all(jobs.map((j) => new Promise((resolve) => j.once('exit', resolve))));
     await sleep(100);
     await ltt('stop');
@@ -121,5 +123,16 @@ describe('engine: one pass over a kernel trace', { skip, timeout: 300_000 }, () 
     );
     assert.ok(slices! > 10, `${slices} slices`);
     assert.deepEqual([onlyOurs, onlyReference], [0, 0]);
+  });
+
+  it('pairs each hard IRQ\'s entry with its exit on the same CPU, with the handler\'s return value', async () => {
+    const [irqs, withRet, unpaired] = await one(
+      db,
+      `SELECT (SELECT count(*) FROM irqs), (SELECT count(ret) FROM irqs),
+              (SELECT count(*) FROM irq_handler_exit x WHERE NOT EXISTS (SELECT 1 FROM irqs i WHERE i.cpu = x.cpu AND i.irq = x.irq AND i.ts + i.dur = x.ts))`,
+    );
+    assert.ok(irqs! > 0, 'no hard IRQ in the trace (the direct disk writes should raise some)');
+    assert.equal(withRet, irqs, 'irqs without their exit\'s return value');
+    assert.equal(unpaired, 0, 'irq_handler_exit events with no irqs row ending there');
   });
 });

@@ -5,7 +5,9 @@
 //     or not (so an index carries the flag), and quiet ltt/ust streams send live beacons (so the worker's events
 //     are not held back behind the quiet main thread): every event shows up while the app still runs;
 //   - an app that started and exited while the viewer did not poll (stopped by SIGSTOP): the relay keeps its
-//     session until the viewer, attached to the ltt session, adopted and read it.
+//     session until the viewer, attached to the ltt session, adopted and read it;
+//   - a second app starting while the first app's streams (all the viewer follows) are quiet: the session daemon
+//     asks the first app for a packet, whose index carries the flag.
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -108,6 +110,32 @@ test('an app that ran and exited while babeltrace2 did not poll (SIGSTOP) is sti
       assert.equal(viewer.ticks(), 2 * EVENTS);
     } finally {
       viewer.child.kill('SIGCONT');
+      viewer.child.kill('SIGKILL');
+    }
+  });
+});
+
+test('babeltrace2 follows a second app started while the first app\'s streams, all it follows, are quiet', { skip, timeout: 300_000 }, async () => {
+  await withRelay(async (env, relay) => {
+    const viewer = await liveSession(env, relay, 'lateapp');
+    const sync = join(env.root, 'sync');
+    let first: ChildProcess | undefined;
+    try {
+      // The first app: its main thread's events, then quiet for the rest of the test (its worker never starts).
+      first = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'test', 'relay', 'late-worker-app.js'), String(EVENTS), '600000', sync], { env: env.env, stdio: 'ignore' });
+      assert.equal(await seen(viewer, EVENTS), EVENTS, `babeltrace2 saw ${viewer.ticks()} of the first app's ${EVENTS} events: ${viewer.err()}`);
+      await sleep(1500);
+      // The second app (main thread and a worker) runs to its end while the first one stays quiet.
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), String(EVENTS)], { env: env.env, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(await seen(viewer, 3 * EVENTS), 3 * EVENTS, `babeltrace2 saw ${viewer.ticks()} of ${3 * EVENTS} events while the first app was quiet: ${viewer.err()}`);
+      await ok(env, 'destroy');
+      first.kill('SIGTERM');
+      assert.equal(await viewer.ended, 0, viewer.err());
+      assert.equal(viewer.ticks(), 3 * EVENTS);
+    } finally {
+      writeFileSync(sync, '');
+      first?.kill('SIGKILL');
       viewer.child.kill('SIGKILL');
     }
   });

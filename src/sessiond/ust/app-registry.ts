@@ -240,6 +240,10 @@ export class AppRegistry implements UstDomain {
         // A stop waits for this answer; the session may already have left activeSessions.
         if (m.type === 'stopped') app.answer(m);
         return;
+      case 'new-stream':
+        if (typeof m.sessionId !== 'string') throw new Error('new-stream without a run id');
+        for (const s of this.activeSessions) s.appNewStream(app, m.sessionId);
+        return;
       case 'held':
       case 'held-packet':
         checkHeld(m);

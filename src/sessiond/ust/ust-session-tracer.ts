@@ -86,6 +86,12 @@ interface AppRun {
 
 let keySeq = 0;
 
+/**
+ * How long a new stream's 'announce' round waits: the new stream's own ADD_STREAM is on its way to the relay
+ * (the other apps' packets must not overtake it), and streams appearing together share a round.
+ */
+const ANNOUNCE_MS = 20;
+
 /** LTTng's --blocking-timeout (µs, -1 = forever) as whole ms; -1 (forever) stays -1 on the wire (JSON has no Infinity). */
 function blockingMs(us: number): number {
   if (us < 0) return -1;
@@ -118,6 +124,8 @@ export class UstSessionTracer implements DomainTracer {
 
   /** Network sessions: the relay session as apps join it (its current chunk follows rotations). */
   private relay: RelaySinkTarget | undefined;
+  /** The next round of 'announce' to the apps (appNewStream). */
+  private announceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly registry: AppDirectory,
@@ -353,6 +361,22 @@ export class UstSessionTracer implements DomainTracer {
     if (!run) return;
     run.joined = ok;
     if (!ok) run.final = true;
+  }
+
+  /**
+   * AppRegistry: run `key` of `app` got a new stream in this live session. The session's other apps close a
+   * packet on each of their streams (babeltrace2 2.0's lttng-live reads the relay's new-stream flag only on an
+   * index of a stream it follows, and a viewer may follow only another app's quiet streams). Rounds are at most
+   * one per ANNOUNCE_MS, whatever an app sends.
+   */
+  appNewStream(app: App, key: string): void {
+    if (this.relay === undefined || !this.runs.some((r) => r.app === app && r.key === key)) return;
+    if (this.announceTimer !== undefined) return;
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = undefined;
+      for (const run of this.runs) if (run.app !== app && run.joined && !run.final) run.app.send({ type: 'announce', sessionId: run.key });
+    }, ANNOUNCE_MS);
+    this.announceTimer.unref();
   }
 
   appStats(app: App, key: string, stats: AppStats, final: boolean): void {
