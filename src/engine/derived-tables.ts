@@ -27,7 +27,7 @@ function listSql(values: readonly unknown[], type: string): string {
 
 /**
  * `at(col, type, index)`: SQL of column `col` of the rows of `sql` (ordered as the index counts) at `index`; a
- * constant when every row has the same value (one trace, one host: no lookup per row).
+ * constant when every row has the same value (one trace, one host: no lookup per row), NULL where `index` is.
  */
 async function lookupOf(conn: DuckDBConnection, sql: string): Promise<{ rows: unknown[][]; at: (col: number, type: string, index: string) => string }> {
   const rows = (await conn.runAndReadAll(sql)).getRows();
@@ -36,7 +36,8 @@ async function lookupOf(conn: DuckDBConnection, sql: string): Promise<{ rows: un
     at: (col, type, index) => {
       const values = rows.map((r) => r[col]);
       const same = values.length > 0 && values.every((v) => v === values[0]) && values[0] !== null;
-      return same ? `(${listSql([values[0]], type)})[1]` : `(${listSql(values, type)})[${index}]`;
+      // A NULL index (an event with no known thread) stays NULL, as the list lookup gives.
+      return same ? `CASE WHEN ${index} IS NOT NULL THEN (${listSql([values[0]], type)})[1] END` : `(${listSql(values, type)})[${index}]`;
     },
   };
 }

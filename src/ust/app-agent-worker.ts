@@ -129,7 +129,8 @@ function onChannel(m: ChannelMessage): void {
     const s = sessions.get(m.sessionId);
     if (s?.writer.onMessage(m) && liveMs(s.start) > 0) {
       announceNewStream(s.start.config.sessionId);
-      // The session's other apps too: their streams may be all a viewer follows.
+      // Its own threads at once; the session's other apps (their streams may be all a viewer follows) through
+      // the daemon's rounds.
       send(s.conn, { type: 'new-stream', sessionId: s.start.config.sessionId });
     }
   } else if (m.type === 'declared') {

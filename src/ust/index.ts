@@ -101,10 +101,18 @@ export function tracef(format: string, ...args: unknown[]): void {
   if (ev.enabled) ev.emit(messageBytes(format, args));
 }
 
+type TracelogEvent = TracepointEvent<[string, number, string, Int8Array]>;
+const tracelogEvents: Partial<Record<LogLevelName, TracelogEvent>> = Object.create(null);
+
+function tracelogEvent(level: LogLevelName): TracelogEvent {
+  if (!Object.hasOwn(LOG_LEVELS, level)) throw new TypeError(`ltt/ust: unknown log level ${JSON.stringify(level)}`);
+  return (tracelogEvents[level] = builtin(tracelogEventName(level)) as unknown as TracelogEvent);
+}
+
 /** lttng-ust's tracelog(): the message at `level` (lttng_ust_tracelog:LEVEL) with the caller's file, line, function. */
 export function tracelog(level: LogLevelName, format: string, ...args: unknown[]): void {
-  if (!Object.hasOwn(LOG_LEVELS, level)) throw new TypeError(`ltt/ust: unknown log level ${JSON.stringify(level)}`);
-  const ev = builtin(tracelogEventName(level)) as unknown as TracepointEvent<[string, number, string, Int8Array]>;
+  // Each level's event looked up once: a disabled call costs a property load, as any tracepoint's.
+  const ev = tracelogEvents[level] ?? tracelogEvent(level);
   if (!ev.enabled) return;
   // The caller's frame: "    at FUNC (FILE:LINE:COL)" or "    at FILE:LINE:COL".
   const frame = new Error().stack?.split('\n')[2] ?? '';

@@ -230,6 +230,7 @@ export class DirectFile {
   private readonly deferredClose: number[] = [];
   /** close() came while a thread-pool write still used the descriptor: the last callback closes it. */
   private closeLater = false;
+  private closed = false;
   /** Staging grew past BEHIND_BYTES: the page cache from when the write under way is back. */
   private leaving = false;
   /** When a file that fell behind (in the page cache since) tries O_DIRECT again; Infinity: never. */
@@ -351,6 +352,8 @@ export class DirectFile {
    */
   warm(size: number, count: number): void {
     if (!this.direct || size % ALIGN !== 0) return;
+    // No more than staging may hold (recycle()'s bound).
+    count = Math.min(count, Math.ceil(MAX_STAGED_BYTES / size));
     // Buffers of closed files are touched already.
     for (let buf: Uint8Array | undefined; count > 0 && (buf = takeSharedSpare(size)) !== undefined; count--) {
       this.spare.push(buf);
@@ -367,7 +370,9 @@ export class DirectFile {
     for (let k = 0; k < count; k++) {
       const buf = allocateAligned(size);
       fs.read(zero, buf, 0, size, null, (err, n) => {
-        if (err === null && n === size && !this.closeLater && this.direct) {
+        if (err !== null || n !== size) return void (--left === 0 && fs.close(zero, () => undefined));
+        if (this.closed) giveSharedSpare(buf);
+        else if (this.direct) {
           this.spare.push(buf);
           this.spareBytes += size;
         }
@@ -558,6 +563,7 @@ export class DirectFile {
   /** Closes the file (its descriptor once no thread-pool write uses it); the promise: as settle()'s. */
   close(): Promise<void> {
     const idle = this.settle();
+    this.closed = true;
     for (const buf of this.spare.splice(0)) giveSharedSpare(buf);
     this.spareBytes = 0;
     if (this.outstanding > 0) this.closeLater = true;

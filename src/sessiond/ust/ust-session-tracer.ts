@@ -126,6 +126,7 @@ export class UstSessionTracer implements DomainTracer {
   private relay: RelaySinkTarget | undefined;
   /** The next round of 'announce' to the apps (appNewStream). */
   private announceTimer: ReturnType<typeof setTimeout> | undefined;
+  private announceAgain = false;
 
   constructor(
     private readonly registry: AppDirectory,
@@ -364,17 +365,28 @@ export class UstSessionTracer implements DomainTracer {
   }
 
   /**
-   * AppRegistry: run `key` of `app` got a new stream in this live session. The session's other apps close a
-   * packet on each of their streams (babeltrace2 2.0's lttng-live reads the relay's new-stream flag only on an
-   * index of a stream it follows, and a viewer may follow only another app's quiet streams). Rounds are at most
-   * one per ANNOUNCE_MS, whatever an app sends.
+   * AppRegistry: run `key` of `app` got a new stream in this live session. Every app of the session, that one
+   * too, closes a packet on each of its streams (babeltrace2 2.0's lttng-live reads the relay's new-stream flag
+   * only on an index of a stream it follows, which may be any app's quiet stream). Rounds are at most one per
+   * ANNOUNCE_MS, whatever apps send; streams of several apps appearing in one window share a round.
    */
   appNewStream(app: App, key: string): void {
-    if (this.relay === undefined || !this.runs.some((r) => r.app === app && r.key === key)) return;
-    if (this.announceTimer !== undefined) return;
+    if (!(this.relay?.session.liveTimerUs ?? 0) || !this.runs.some((r) => r.app === app && r.key === key)) return;
+    this.scheduleAnnounce();
+  }
+
+  private scheduleAnnounce(): void {
+    if (this.announceTimer !== undefined) {
+      // A stream that appeared in the round's window may reach the relay after the round's packets: one more.
+      this.announceAgain = true;
+      return;
+    }
     this.announceTimer = setTimeout(() => {
       this.announceTimer = undefined;
-      for (const run of this.runs) if (run.app !== app && run.joined && !run.final) run.app.send({ type: 'announce', sessionId: run.key });
+      for (const run of this.runs) if (run.joined && !run.final) run.app.send({ type: 'announce', sessionId: run.key });
+      if (!this.announceAgain) return;
+      this.announceAgain = false;
+      this.scheduleAnnounce();
     }, ANNOUNCE_MS);
     this.announceTimer.unref();
   }
