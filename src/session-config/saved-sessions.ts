@@ -12,6 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlClient } from '../control/client.js';
 import { ControlError } from '../control/error-codes.js';
+import { isAgentDomain, type Domain } from '../control/messages.js';
 import { LttError } from '../errors.js';
 import { parseSessions, type SavedSession } from './session-xml.js';
 import { parseOutputUrls } from '../relay/relay-url.js';
@@ -160,36 +161,31 @@ export async function recreateSession(client: ControlClient, s: SavedSession, fo
       await client.request('snapshot-add-output', { session: s.name, url, ...relay, ...(o.name ? { name: o.name } : {}), maxSize: o.maxSize });
     }
     for (const d of s.domains) {
-      if (d.domain !== 'kernel' && d.domain !== 'ust') {
-        // An agent domain: its user-space channel with the saved attributes, then its rules.
-        for (const c of d.channels) {
-          await client.request('enable-channel', { session: s.name, domain: 'ust', channel: c.name, attributes: c.attributes });
-          for (const { enabled, ...rule } of c.events) {
-            await client.request('enable-event', { session: s.name, domain: d.domain, rule });
-            if (!enabled) await client.request('disable-event', { session: s.name, domain: d.domain, name: rule.name });
-          }
-        }
-        continue;
-      }
       const base = { session: s.name, domain: d.domain };
+      // An agent domain's channel is the user-space channel its rules feed (lttng_jul_channel, ...); its rules
+      // are the agent domain's, named without a channel.
+      const agent = isAgentDomain(d.domain);
+      const domain: Domain = isAgentDomain(d.domain) ? 'ust' : d.domain;
       for (const c of d.channels) {
-        await client.request('enable-channel', { ...base, channel: c.name, attributes: c.attributes });
+        const channel = { session: s.name, domain, channel: c.name };
+        await client.request('enable-channel', { ...channel, attributes: c.attributes });
+        const at = agent ? base : { ...base, channel: c.name };
         const rules = c.events.map(({ enabled: _enabled, ...rule }) => rule);
-        for (const rule of rules) await client.request('enable-event', { ...base, channel: c.name, rule });
+        for (const rule of rules) await client.request('enable-event', { ...at, rule });
         // Disabling goes by name: two rules of one name differing in log level or filter could not keep
         // different states. As lttng's session-config.c: all disabled, then the enabled ones enabled again.
         if (c.events.some((e) => !e.enabled)) {
-          await client.request('disable-event', { ...base, channel: c.name, name: '*', all: true });
+          await client.request('disable-event', { ...at, name: '*', all: true });
           for (const [i, rule] of rules.entries()) {
-            if (c.events[i]!.enabled) await client.request('enable-event', { ...base, channel: c.name, rule });
+            if (c.events[i]!.enabled) await client.request('enable-event', { ...at, rule });
           }
         }
-        for (const context of c.contexts) await client.request('add-context', { ...base, channel: c.name, context });
-        if (!c.enabled) await client.request('disable-channel', { ...base, channel: c.name });
+        for (const context of c.contexts) await client.request('add-context', { ...channel, context });
+        if (!c.enabled) await client.request('disable-channel', channel);
       }
       for (const t of d.trackers) {
-        if (t.values.length === 0) await client.request('untrack', { ...base, attribute: t.attribute, values: 'all' });
-        else await client.request('track', { ...base, attribute: t.attribute, values: t.values });
+        if (t.values.length === 0) await client.request('untrack', { session: s.name, domain, attribute: t.attribute, values: 'all' });
+        else await client.request('track', { session: s.name, domain, attribute: t.attribute, values: t.values });
       }
     }
     if (s.started) await client.request('start-session', { session: s.name });

@@ -36,6 +36,12 @@ test('agent domains: rules kept, listed, shown in MI, saved and loaded', { timeo
     const badLevel = await env.ltt('enable-event', '-j', 'ev3', '--loglevel', 'TRACE_INFO');
     assert.deepEqual([badLevel.code, badLevel.stderr], [1, 'Error: Unknown loglevel TRACE_INFO\n']);
     await ok(env, 'disable-event', '-j', 'ev2');
+    // Two rules of one name a log level apart, one disabled and one enabled: loading must keep both states.
+    // (the enabled one saved first: disabling the other by name after it would disable both)
+    await ok(env, 'enable-event', '-j', 'ev4', '--loglevel', 'JUL_INFO');
+    await ok(env, 'enable-event', '-j', 'ev4');
+    await ok(env, 'disable-event', '-j', 'ev4');
+    await ok(env, 'enable-event', '-j', 'ev4', '--loglevel', 'JUL_INFO');
     const missing = await env.ltt('disable-event', '-j', 'nope');
     assert.equal(missing.code, 1);
 
@@ -72,6 +78,7 @@ test('agent domains: rules kept, listed, shown in MI, saved and loaded', { timeo
     await ok(env, 'load', '-i', join(env.root, 'saved'), 's');
     const after = (await ok(env, '--mi', 'json', 'list', 's')).stdout.replace(/"creation_time":[^,]*,/, '');
     assert.equal(after, before);
+    assert.match((await ok(env, 'list', 's')).stdout, / {4}- ev4 \[enabled\] \(loglevel <= JUL_INFO\)\n {4}- ev4 \[disabled\]\n/);
     await ok(env, 'destroy', '-a');
   } finally {
     await env.cleanup();
