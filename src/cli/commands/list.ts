@@ -4,7 +4,7 @@
 // from output/list-human.ts, the MI elements from output/mi-model.ts.
 
 import { ControlError } from '../../control/error-codes.js';
-import type { RuleDomain } from '../../control/messages.js';
+import { isAgentDomain, type RuleDomain } from '../../control/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { domainOptions, ruleDomainFrom } from '../domain-option.js';
 
@@ -132,7 +132,7 @@ Options:
         ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderSessionList(sessions));
         return ExitCode.SUCCESS;
       }
-      if (domain !== 'kernel' && domain !== 'ust') {
+      if (isAgentDomain(domain)) {
         // The loggers of registered agents: ltt apps have none.
         ctx.miOutput = catalogNode(domain, []);
         ctx.raw(ctx.mi || ctx.options.quiet ? '' : renderAgentLoggers(domain));

@@ -3,7 +3,7 @@
 // The agent domains' levels are their loggers' (lttng/event.h: enum lttng_loglevel_jul, _log4j, _python), named
 // in MI as mi-lttng-4.1.xsd's JUL_SEVERE, LOG4J_FATAL, PYTHON_CRITICAL.
 
-import type { AgentDomain, RuleDomain } from '../../control/messages.js';
+import { isAgentDomain, type AgentDomain, type RuleDomain } from '../../control/messages.js';
 
 const UST_LOGLEVELS = [
   'EMERG', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG_SYSTEM', 'DEBUG_PROGRAM', 'DEBUG_PROCESS',
@@ -25,7 +25,7 @@ const AGENT_LOGLEVELS: Record<AgentDomain, { prefix: string; levels: Record<stri
 };
 
 export function loglevelName(level: number, domain: RuleDomain = 'ust'): string {
-  if (domain !== 'kernel' && domain !== 'ust') {
+  if (isAgentDomain(domain)) {
     const { prefix, levels } = AGENT_LOGLEVELS[domain];
     const name = Object.keys(levels).find((key) => levels[key] === level);
     return name ? `${prefix}_${name}` : '<<UNKNOWN>>';
@@ -39,7 +39,7 @@ export function loglevelName(level: number, domain: RuleDomain = 'ust'): string 
  * the domain's prefix (SEVERE, JUL_SEVERE). Undefined if none of these.
  */
 export function parseLoglevel(text: string, domain: RuleDomain = 'ust'): number | undefined {
-  if (domain !== 'kernel' && domain !== 'ust') {
+  if (isAgentDomain(domain)) {
     const { prefix, levels } = AGENT_LOGLEVELS[domain];
     const name = text.toUpperCase().replace(new RegExp(`^${prefix}_`), '');
     return Object.hasOwn(levels, name) ? levels[name] : undefined;
