@@ -455,8 +455,8 @@ class RelayStreamSink implements StreamSink {
     // The relay takes a beacon only for a stream that has packets (lttng-relayd's rule too).
     if (this.closed || state.nextSeq === 0n || this.trace.error !== undefined) return;
     const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
-    entry.writeBigUInt64BE(timestampEnd, 32);
-    entry.writeBigUInt64BE(BigInt(streamClassId), 48);
+    // An entry of no packet: only its end time and stream class say anything.
+    encodeIndexEntry(entry, 0, 0, { packetSizeBits: 0, contentSizeBits: 0, timestampBegin: 0n, timestampEnd, eventsDiscarded: 0, streamId: streamClassId, streamInstanceId: 0, packetSeqNum: 0 });
     this.trace.enqueue(0, async (c) => this.trace.link.sendIndex(c, state.handle, state.nextSeq - 1n, entry));
   }
 
