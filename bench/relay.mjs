@@ -24,7 +24,7 @@
 //        [--events N] [--pause-ms P]
 //   (defaults: all parts, 3,000,000, 1 run, 1 GB, 64 KiB, 4 streams, 150 events, 20 ms)
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -152,22 +152,38 @@ async function run(kind) {
   }
 }
 
+/** Bytes stored under DIR. */
+function storedBytes(dir) {
+  let total = 0;
+  const walk = (d) => fs.readdirSync(d).forEach((n) => (fs.statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : (total += fs.statSync(path.join(d, n)).size)));
+  walk(dir);
+  return total;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 async function cpuPart() {
-  const results = [];
-  for (const kind of ['lttng-relayd', 'ltt-relayd']) {
-    const r = await run(kind);
-    results.push(r);
-    console.log(`${kind.padEnd(13)} ${(r.bytes / 1e9).toFixed(2)} GB in ${STREAMS} streams of ${PACKET / 1024} KiB packets: CPU ${r.cpuPerGB.toFixed(2)} s/GB, wall ${r.wallPerGB.toFixed(2)} s/GB`);
+  // Each run starts with no dirty page cache: a relay that runs while the other's gigabyte is written back pays
+  // for that writeback in its own write(2) calls (the second relay of a pair took 1.6-5x the first's CPU per GB
+  // before). Runs alternate which relay goes first, and each run's output is checked, removed and synced away.
+  const per = { 'lttng-relayd': [], 'ltt-relayd': [] };
+  const sizes = { 'lttng-relayd': new Set(), 'ltt-relayd': new Set() };
+  for (let i = 0; i < RUNS; i++) {
+    const order = i % 2 === 0 ? ['lttng-relayd', 'ltt-relayd'] : ['ltt-relayd', 'lttng-relayd'];
+    for (const kind of order) {
+      spawnSync('sync');
+      const r = await run(kind);
+      sizes[kind].add(storedBytes(path.join(r.work, 'out')));
+      fs.rmSync(r.work, { recursive: true, force: true });
+      per[kind].push(r);
+      console.log(`${kind.padEnd(13)} ${(r.bytes / 1e9).toFixed(2)} GB in ${STREAMS} streams of ${PACKET / 1024} KiB packets: CPU ${r.cpuPerGB.toFixed(2)} s/GB, wall ${r.wallPerGB.toFixed(2)} s/GB`);
+    }
   }
-  const sizes = results.map((r) => {
-    let total = 0;
-    const walk = (d) => fs.readdirSync(d).forEach((n) => (fs.statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : (total += fs.statSync(path.join(d, n)).size)));
-    walk(path.join(r.work, 'out'));
-    fs.rmSync(r.work, { recursive: true, force: true });
-    return total;
-  });
-  if (sizes[0] !== sizes[1]) console.log(`WARNING: stored ${sizes[0]} bytes (lttng-relayd) vs ${sizes[1]} (ltt-relayd)`);
-  console.log(`ratio ltt-relayd / lttng-relayd: CPU ${(results[1].cpuPerGB / results[0].cpuPerGB).toFixed(2)}x, wall ${(results[1].wallPerGB / results[0].wallPerGB).toFixed(2)}x`);
+  const stored = [...sizes['lttng-relayd'], ...sizes['ltt-relayd']];
+  if (new Set(stored).size !== 1) console.log(`WARNING: stored bytes differ: lttng-relayd ${[...sizes['lttng-relayd']].join(', ')}, ltt-relayd ${[...sizes['ltt-relayd']].join(', ')}`);
+  const m = (kind, key) => median(per[kind].map((r) => r[key]));
+  console.log(`medians of ${RUNS} run(s): lttng-relayd CPU ${m('lttng-relayd', 'cpuPerGB').toFixed(2)} s/GB, ltt-relayd CPU ${m('ltt-relayd', 'cpuPerGB').toFixed(2)} s/GB`);
+  console.log(`ratio ltt-relayd / lttng-relayd: CPU ${(m('ltt-relayd', 'cpuPerGB') / m('lttng-relayd', 'cpuPerGB')).toFixed(2)}x, wall ${(m('ltt-relayd', 'wallPerGB') / m('lttng-relayd', 'wallPerGB')).toFixed(2)}x`);
 }
 
 /** A live viewer process: the arrival time (ms since the epoch) of each line of its stdout. */
