@@ -18,6 +18,9 @@
 // the workload's own elapsed time (dd's "copied, X s") and slowdown vs untraced, and the tracer's CPU time
 // (ltt: the session daemon, which hosts the consumer, from /proc/PID/stat between `start` and `stop` returning;
 // trace-cmd: user+sys of trace-cmd and its recorder children, from the shell's `times`).
+// Per run it also prints how fast the CPUs ran meanwhile ("CPU loop": bench/cpu-speed.mjs, µs of a fixed loop per
+// CPU, lower is faster): this VM's vCPUs run the same code up to 1.9x slower in stretches of seconds, and the
+// CPU times above move with it, so compare tools on runs with similar loop times.
 // Everything it creates (sessions, daemon, tracefs instances, temp folders) is removed in `finally` and on
 // SIGINT/SIGTERM; every child process is time-bound.
 
@@ -27,6 +30,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readDaemonPid, stopProcess } from '../scripts/private-daemon.mjs';
+import { formatCpuSpeed, startCpuSpeed } from './cpu-speed.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LTT = path.join(ROOT, 'bin', 'ltt');
@@ -158,6 +162,7 @@ export async function lttRun(count, work, readTimerUs, relay) {
     await ltt('enable-channel', '-k', '--subbuf-size=1M', '--num-subbuf=4', `--read-timer=${readTimerUs}`, 'channel0');
     await ltt('enable-event', '-k', '-c', 'channel0', 'sched_switch,sched_wakeup');
     await ltt('enable-event', '-k', '-c', 'channel0', '--syscall', '-a');
+    const speed = await startCpuSpeed();
     const cpu0 = procCpuSeconds(daemonPid);
     await ltt('start', session);
     // After start: the consumer thread exists.
@@ -166,6 +171,7 @@ export async function lttRun(count, work, readTimerUs, relay) {
     await ltt('stop', session);
     const cpuS = procCpuSeconds(daemonPid) - cpu0;
     const split = cpuSplit(daemonPid, threads0, threadCpuSeconds(daemonPid));
+    const cpuSpeed = await speed.stop();
     const list = await ltt('list', session);
     const discarded = sumMatches(list.stdout, /Discarded events:\s*(\d+)/g);
     const lostPackets = sumMatches(list.stdout, /Lost packets:\s*(\d+)/g);
@@ -176,7 +182,7 @@ export async function lttRun(count, work, readTimerUs, relay) {
     }
     step('counting the ltt trace');
     const counted = await countLttTrace(out);
-    return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded + lostPackets, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}; ${split}`, bytes: dirBytes(out) };
+    return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded + lostPackets, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}; ${split}`, bytes: dirBytes(out), cpuSpeed };
   } finally {
     cleanups.splice(cleanups.indexOf(cleanup), 1);
     await cleanup();
@@ -290,11 +296,13 @@ async function traceCmdRun(count, work) {
     }
     tcPid = childPids(sh.pid).find((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'trace-cmd');
     if (!tcPid) throw new Error('cannot find the trace-cmd process');
+    const speed = await startCpuSpeed();
     const ddS = await runWorkload(count);
     process.kill(tcPid, 'SIGINT');
     let timer;
     const code = await Promise.race([exited, new Promise((r) => { timer = setTimeout(() => r('timeout'), 120_000); })]);
     clearTimeout(timer);
+    const cpuSpeed = await speed.stop();
     if (code === 'timeout') throw new Error('trace-cmd record did not finish within 120 s of SIGINT');
     const t = /rc=(\d+)\s+\S+\s+\S+\s+(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(output);
     if (!t) throw new Error(`no CPU times from the shell: ${output.slice(-300)}`);
@@ -312,7 +320,7 @@ async function traceCmdRun(count, work) {
     fs.rmSync(file, { force: true });
     return {
       ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: overrun + dropped + left + counted.lostLines,
-      lostDetail: `overrun ${overrun}, dropped ${dropped}, left unread in the buffer ${left}, [LOST] ${counted.lostLines}`, bytes,
+      lostDetail: `overrun ${overrun}, dropped ${dropped}, left unread in the buffer ${left}, [LOST] ${counted.lostLines}`, bytes, cpuSpeed,
     };
   } finally {
     cleanups.splice(cleanups.indexOf(cleanup), 1);
@@ -394,35 +402,39 @@ async function main() {
     console.log(`# ${new Date().toISOString()} ${os.hostname()} ${os.release()}, ${os.cpus().length} CPUs, loadavg ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
     console.log(`# workload: dd ${ddArgs(o.count).join(' ')} (${o.count} reads + ${o.count} writes); runs: ${o.runs}`);
     for (let i = 1; i <= o.runs; i++) {
+      const speed = await startCpuSpeed();
       const u = await runWorkload(o.count);
-      results.untraced.push({ ddS: u });
-      console.log(`run ${i} untraced  dd ${u.toFixed(3)} s`);
+      const cpuSpeed = await speed.stop();
+      results.untraced.push({ ddS: u, cpuSpeed });
+      console.log(`run ${i} untraced  dd ${u.toFixed(3)} s, CPU loop ${formatCpuSpeed(cpuSpeed)}`);
       for (const [mode, timer] of lttModes) {
         const l = await lttRun(o.count, work, timer);
         results[mode].push(l);
-        console.log(`run ${i} ${mode.padEnd(9)} dd ${l.ddS.toFixed(3)} s, events ${l.events}, lost ${l.lost} (${l.lostDetail}), daemon CPU ${l.cpuS.toFixed(2)} s, trace ${(l.bytes / 1e6).toFixed(1)} MB, ${JSON.stringify(l.byKind)}`);
+        console.log(`run ${i} ${mode.padEnd(9)} dd ${l.ddS.toFixed(3)} s, events ${l.events}, lost ${l.lost} (${l.lostDetail}), daemon CPU ${l.cpuS.toFixed(2)} s, trace ${(l.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(l.cpuSpeed)}, ${JSON.stringify(l.byKind)}`);
       }
       if (o.traceCmd) {
         const t = await traceCmdRun(o.count, work);
         results['trace-cmd'].push(t);
-        console.log(`run ${i} trace-cmd dd ${t.ddS.toFixed(3)} s, events ${t.events}, lost ${t.lost} (${t.lostDetail}), trace-cmd CPU ${t.cpuS.toFixed(2)} s, trace.dat ${(t.bytes / 1e6).toFixed(1)} MB, ${JSON.stringify(t.byKind)}`);
+        console.log(`run ${i} trace-cmd dd ${t.ddS.toFixed(3)} s, events ${t.events}, lost ${t.lost} (${t.lostDetail}), trace-cmd CPU ${t.cpuS.toFixed(2)} s, trace.dat ${(t.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(t.cpuSpeed)}, ${JSON.stringify(t.byKind)}`);
       }
     }
     const base = median(results.untraced.map((r) => r.ddS));
-    console.log(`\n${'mode'.padEnd(14)} ${'events recorded'.padStart(16)} ${'events lost'.padStart(12)} ${'lost %'.padStart(7)} ${'dd wall s'.padStart(10)} ${'slowdown'.padStart(9)} ${'tracer CPU s'.padStart(13)}`);
+    // One number per run: the mean over CPUs of their median loop times.
+    const loopUs = (rs) => median(rs.map((r) => r.cpuSpeed.perCpu.reduce((a, c) => a + c.medianUs, 0) / r.cpuSpeed.perCpu.length)).toFixed(0);
+    console.log(`\n${'mode'.padEnd(14)} ${'events recorded'.padStart(16)} ${'events lost'.padStart(12)} ${'lost %'.padStart(7)} ${'dd wall s'.padStart(10)} ${'slowdown'.padStart(9)} ${'tracer CPU s'.padStart(13)} ${'CPU loop µs'.padStart(12)}`);
     for (const [mode, rs] of Object.entries(results)) {
       if (rs.length === 0) continue;
       const dd = median(rs.map((r) => r.ddS));
       if (mode === 'untraced') {
-        console.log(`${mode.padEnd(14)} ${'-'.padStart(16)} ${'-'.padStart(12)} ${'-'.padStart(7)} ${dd.toFixed(3).padStart(10)} ${'x1.00'.padStart(9)} ${'-'.padStart(13)}`);
+        console.log(`${mode.padEnd(14)} ${'-'.padStart(16)} ${'-'.padStart(12)} ${'-'.padStart(7)} ${dd.toFixed(3).padStart(10)} ${'x1.00'.padStart(9)} ${'-'.padStart(13)} ${loopUs(rs).padStart(12)}`);
         continue;
       }
       const ev = median(rs.map((r) => r.events));
       const lost = median(rs.map((r) => r.lost));
       const pct = ev + lost > 0 ? (100 * lost) / (ev + lost) : 0;
-      console.log(`${mode.padEnd(14)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)}`);
+      console.log(`${mode.padEnd(14)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)} ${loopUs(rs).padStart(12)}`);
     }
-    console.log('(medians over runs; ltt: discard mode, lost = discarded events + lost packets; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST])');
+    console.log('(medians over runs; ltt: discard mode, lost = discarded events + lost packets; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST]; CPU loop: lower = faster CPUs)');
   } finally {
     for (const c of [...cleanups].reverse()) await c().catch((err) => process.stderr.write(`bench/kernel: cleanup: ${err.message}\n`));
   }
