@@ -44,7 +44,8 @@ function listTs(dir: string, root: string): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out.push(...listTs(path, root));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(relative(root, path).split('\\').join('/'));
+    // .cts: a CommonJS module (src/cli/bundle-loader.cts), imported as .cjs.
+    else if (/\.c?ts$/.test(name) && !/\.d\.c?ts$/.test(name)) out.push(relative(root, path).split('\\').join('/'));
   }
   return out;
 }
@@ -62,7 +63,7 @@ function readImportGraph(root: string): ImportGraph {
         // Style sheets the page's bundler takes in (src/web/page) are no code.
         .filter((s) => s.startsWith('.') && !s.endsWith('.css'))
         .map((spec) => {
-          const path = posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, '.ts');
+          const path = posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, '.ts').replace(/\.cjs$/, '.cts');
           return { spec, target: files.has(path) ? path : undefined };
         }),
     );

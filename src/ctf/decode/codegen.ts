@@ -94,8 +94,22 @@ function lit(x: bigint): string {
   return x >= -BigInt(MAX_SAFE) && x <= BigInt(MAX_SAFE) ? String(x) : `${x}n`;
 }
 
+/** The largest power of two (at most 2^30) dividing a step of `bits` (0 steps keep any alignment). */
+function stepAlignment(bits: number): number {
+  if (bits === 0) return 1 << 30;
+  let a = 1;
+  while (a < 1 << 30 && bits % (a * 2) === 0) a *= 2;
+  return a;
+}
+
 class Gen {
   private n = 0;
+  /**
+   * A power of two (bits) that the position `p` is known to be a multiple of where the next line is emitted
+   * (1: nothing known): an alignment it already has costs no code. Positions are relative to the packet,
+   * which starts aligned; a decoder or loop iteration starts where the previous one stopped (nothing known).
+   */
+  known = 1;
   private readonly lines: string[] = [];
   private consts: unknown[] = [];
 
@@ -106,7 +120,18 @@ class Gen {
   constructor(
     readonly mode: GenMode,
     readonly loop = false,
+    /**
+     * In the loop: the one partial size (bits, at most 48) of the clock updates, when there is one. The clock
+     * is then kept as `hi + lo` (`hi` a multiple of 2^loopClockBits, `lo` the low bits): an update of that
+     * size is a compare and an add, with no division and no double that must be boxed per event.
+     */
+    readonly loopClockBits?: number,
   ) {}
+
+  /** The loop's clock value as an expression. */
+  loopClock(): string {
+    return this.loopClockBits !== undefined ? '(hi + lo)' : 'clk';
+  }
 
   /** Code for a decoding error: the helper call that throws, or the loop's way out. */
   fail(call: string): string {
@@ -125,7 +150,15 @@ class Gen {
   }
 
   align(a: number): void {
-    if (a > 1) this.emit(`p = (p + ${a - 1}) & ${-a};`);
+    if (a > 1 && this.known < a) {
+      this.emit(`p = (p + ${a - 1}) & ${-a};`);
+      this.known = a;
+    }
+  }
+
+  /** `p` moved on by a multiple of `bits`. */
+  stepped(bits: number): void {
+    this.known = Math.min(this.known, stepAlignment(bits));
   }
 
   /** Emits code for one field; returns the variable holding its value when `build`, else null. */
@@ -176,7 +209,7 @@ class Gen {
     this.align(align);
     const v = this.v();
     this.emit(`if (p + ${size} > E) ${this.fail(`H.oob(s, p, ${size})`)}`);
-    const byteAligned = align % 8 === 0;
+    const byteAligned = align % 8 === 0 || this.known >= 8;
     const fastSizes = size === 8 || size === 16 || size === 32 || size === 64;
     let fast: string | null = null;
     if (fastSizes) {
@@ -207,6 +240,7 @@ class Gen {
     else if (fast !== null) this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
     else this.emit(`var ${v} = ${slow};`);
     this.emit(`p += ${size};`);
+    this.stepped(size);
     return v;
   }
 
@@ -271,7 +305,11 @@ class Gen {
 
   /** Clock update: 64-bit replaces; n-bit replaces the low bits with one wrap (bits.ts). */
   clock(v: string, size: number): void {
-    const clk = this.loop ? 'clk' : 's.clock';
+    if (this.loop) {
+      this.loopClockUpdate(v, size);
+      return;
+    }
+    const clk = 's.clock';
     if (size >= 64) {
       this.emit(`${clk} = ${v};`);
       return;
@@ -290,11 +328,45 @@ class Gen {
     this.emit(`${clk} = H.clockUpdateBig(${clk}, ${v}, ${size});`);
   }
 
+  /**
+   * The loop's clock update. The loop's clock is always a number below 2^53: an update whose result would not
+   * be (a bigint, or a value clockUpdateBig() gives as one) ends the loop before the event, and the per-event
+   * decoders take that event.
+   */
+  loopClockUpdate(v: string, size: number): void {
+    const n = this.loopClockBits;
+    if (n !== undefined) {
+      const P = POW2[n]!;
+      if (size >= 64) {
+        this.emit(`if (typeof ${v} !== 'number') break L; lo = ${v} - Math.floor(${v} / ${P}) * ${P}; hi = ${v} - lo;`);
+        return;
+      }
+      if (size === n) {
+        // hi + lo stays at most 2^53 - 1 while hi <= 2^53 - 2^n.
+        this.emit(`hi += ${v} < lo ? ${P} : 0; lo = ${v}; if (hi > ${2 ** 53 - P}) break L;`);
+        return;
+      }
+      throw new Error(`loop clock of ${n} bits updated by a ${size}-bit field`);
+    }
+    if (size >= 64) {
+      this.emit(`if (typeof ${v} !== 'number') break L; clk = ${v};`);
+      return;
+    }
+    if (size > 48) {
+      this.emit(`c = H.clockUpdateBig(clk, ${v}, ${size}); if (typeof c !== 'number') break L; clk = c;`);
+      return;
+    }
+    const P = POW2[size]!;
+    const limit = MAX_SAFE - 2 * P;
+    this.emit(`if (clk >= ${limit}) break L; t = clk - Math.floor(clk / ${P}) * ${P}; clk = clk - t + ${v} + (${v} < t ? ${P} : 0);`);
+  }
+
   /** Steps over `size` bits nobody reads (bounds checked). */
   pass(size: number, align: number): void {
     this.align(align);
     this.emit(`if (p + ${size} > E) ${this.fail(`H.oob(s, p, ${size})`)}`);
     this.emit(`p += ${size};`);
+    this.stepped(size);
   }
 
   float(size: number, le: boolean, align: number, build: boolean): string | null {
@@ -307,9 +379,10 @@ class Gen {
     this.emit(`if (p + ${size} > E) ${this.fail(`H.oob(s, p, ${size})`)}`);
     const fast = `dv.getFloat${size}(p >>> 3, ${le})`;
     const slow = `H.rdFloat(u8, p, ${size}, ${le})`;
-    if (align % 8 === 0) this.emit(`var ${v} = ${fast};`);
+    if (align % 8 === 0 || this.known >= 8) this.emit(`var ${v} = ${fast};`);
     else this.emit(`var ${v} = (p & 7) === 0 ? ${fast} : ${slow};`);
     this.emit(`p += ${size};`);
+    this.stepped(size);
     return build ? v : null;
   }
 
@@ -333,6 +406,7 @@ class Gen {
         else this.emit(`var ${v} = H.text(u8, ${i}, ${i} + ${len});`);
       }
       this.emit(`p += ${len} * 8;`);
+      this.stepped(8);
       return v;
     }
     // NUL-terminated (CTF 1.8 string).
@@ -349,12 +423,14 @@ class Gen {
       );
       if (v) this.emit(`var ${v} = H.wideText(u8, ${i}, ${j}, ${JSON.stringify(fc.encoding)});`);
       this.emit(`p = (${j} + ${unit}) * 8;`);
+      this.known = 8;
       return v;
     }
     this.emit(`var ${j} = H.findNul(u8, ${i}, E >>> 3);`);
     this.emit(`if (${j} < 0) ${this.fail(`H.noNul(p)`)}`);
     if (v) this.emit(`var ${v} = H.utf8(u8, ${i}, ${j});`);
     this.emit(`p = (${j} + 1) * 8;`);
+    this.known = 8;
     return v;
   }
 
@@ -405,21 +481,28 @@ class Gen {
       const v = b ? this.v() : null;
       if (v) this.emit(`var ${v} = H.text(u8, ${i}, ${i} + ${len});`);
       this.emit(`p += ${len} * 8;`);
+      this.stepped(8);
       return v;
     }
     const fixed = this.fixedSize(fc.element);
     if (!b && fixed > 0) {
       this.emit(`if (p + ${len} * ${fixed} > E) ${this.fail(`H.oob(s, p, ${len} * ${fixed})`)}`);
       this.emit(`p += ${len} * ${fixed};`);
+      this.stepped(fixed);
       return null;
     }
     const arr = b ? this.v('a') : null;
     const k = this.v('k');
     if (arr) this.emit(`var ${arr} = new Array(${len});`);
     this.emit(`for (var ${k} = 0; ${k} < ${len}; ${k}++) {`);
+    // An element starts where the previous one stopped; after the loop, p is where the last one stopped (or
+    // before the first).
+    const before = this.known;
+    this.known = 1;
     const ev = this.field(fc.element, b);
     if (arr) this.emit(`${arr}[${k}] = ${ev};`);
     this.emit('}');
+    this.known = Math.min(before, this.known);
     return arr;
   }
 
@@ -430,15 +513,21 @@ class Gen {
     const v = b ? this.v() : null;
     if (v) this.emit(`var ${v};`);
     let first = true;
+    // Each option starts from the alignment known before it; what is known after is what every option keeps.
+    const before = this.known;
+    let after = 1 << 30;
     fc.options.forEach((opt, idx) => {
       if (opt.ranges.length === 0) return;
       const cond = opt.ranges.map(([lo, hi]) => (lo === hi ? `${t} == ${lit(lo)}` : `(${t} >= ${lit(lo)} && ${t} <= ${lit(hi)})`)).join(' || ');
       this.emit(`${first ? '' : 'else '}if (${cond}) {`);
       first = false;
+      this.known = before;
       const ov = this.field(opt.fc, b);
       if (v) this.emit(`${v} = new H.VariantValue(${idx}, ${ov === null ? 'null' : ov});`);
       this.emit('}');
+      after = Math.min(after, this.known);
     });
+    this.known = first ? before : after;
     if (first) this.emit(`${this.fail(`H.noOption(${t})`)}`);
     else this.emit(`else ${this.fail(`H.noOption(${t})`)}`);
     return v;
@@ -459,6 +548,7 @@ class Gen {
         `else { if (${big} === null) ${big} = BigInt(${v}); ${big} += BigInt(${by} & 127) << BigInt(7 * ${q}); } ` +
         `${shift} *= 128; if ((${by} & 128) === 0) break; }`,
     );
+    this.known = 8;
     this.emit(`if (${big} !== null) ${v} = ${big};`);
     if (signed) {
       this.emit(
@@ -483,6 +573,7 @@ class Gen {
     const v = build ? this.v() : null;
     if (v) this.emit(`var ${v} = u8.slice(p >>> 3, (p >>> 3) + ${len});`);
     this.emit(`p += ${len} * 8;`);
+    this.stepped(8);
     return v;
   }
 
@@ -496,9 +587,11 @@ class Gen {
     const v = b ? this.v() : null;
     if (v) this.emit(`var ${v} = null;`);
     this.emit(`if (${cond}) {`);
+    const before = this.known;
     const ov = this.field(fc.fc, b);
     if (v && ov !== null) this.emit(`${v} = ${ov};`);
     this.emit('}');
+    this.known = Math.min(before, this.known);
     return v;
   }
 
@@ -522,6 +615,7 @@ class Gen {
         this.emit(`if (p + 64 > E) H.oob(s, p, 64);`);
         this.emit(`var ${lo} = dv.getInt32((p >>> 3) + ${le ? 0 : 4}, ${le}), ${hi} = dv.getInt32((p >>> 3) + ${le ? 4 : 0}, ${le});`);
         this.emit('p += 64;');
+        this.stepped(64);
         this.emit(halves(lo, hi));
         continue;
       }
@@ -532,18 +626,30 @@ class Gen {
   }
 
   finishLoop(record: boolean): SkipLoop {
-    // With `record`: each event's start, body start, class ID and time (the clock after its header: a number,
-    // else the event is left to the per-event decoders) go to out.pos/body/ids/cycles.
+    // With `record`: each event's start, body start, class ID and time (the clock after its header) go to
+    // out.pos/body/ids/cycles. The loop starts only on a clock that is a number below 2^53 (else the per-event
+    // decoders take the event), keeps it so (see loopClockUpdate()), and stores the position and the clock
+    // after the last whole event once, on the way out: a store per event costs a boxed double each time.
+    const n = this.loopClockBits;
+    const P = n === undefined ? 0 : POW2[n]!;
+    const start =
+      n === undefined
+        ? `if (typeof clk !== 'number') return 0;\nvar lp = p, lc = clk;\n`
+        : `if (typeof clk !== 'number' || clk < 0 || clk > ${2 ** 53 - P}) return 0;\n` +
+          `var lo = clk - Math.floor(clk / ${P}) * ${P}, hi = clk - lo, lp = p, lh = hi, ll = lo;\n`;
+    const keep = n === undefined ? 'lp = p; lc = clk;' : 'lp = p; lh = hi; ll = lo;';
+    const out = n === undefined ? 's.pos = lp; s.clock = lc;' : 's.pos = lp; s.clock = lh + ll;';
     const body =
       `return function skipEvents(s, max, out) {\n` +
       `var u8 = s.u8, dv = s.dv, E = s.end, S = s.slots, t, c, p = s.pos, clk = s.clock, eid, n = 0, p0, pb, cyc;\n` +
+      start +
       (record ? 'var RP = out.pos, RB = out.body, RI = out.ids, RC = out.cycles;\n' : '') +
       `L: while (p < E && n < max) {\n` +
       `p0 = p; eid = -1;\n` +
       this.lines.join('\n') +
       `\nif (p === p0) break;\n` +
-      (record ? 'if (typeof cyc !== "number") break;\nRP[n] = p0; RB[n] = pb; RI[n] = eid; RC[n] = cyc;\n' : '') +
-      `s.pos = p; s.clock = clk; n++;\n}\nreturn n;\n};`;
+      (record ? 'RP[n] = p0; RB[n] = pb; RI[n] = eid; RC[n] = cyc;\n' : '') +
+      `${keep} n++;\n}\n${out}\nreturn n;\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => SkipLoop;
     return factory(HELPERS, this.consts);
@@ -609,8 +715,9 @@ export type SkipLoop = (s: DecodeState, max: number, out?: SkippedEvents) => num
  * The events of a packet read one after the other, effects only, in one generated loop (the event header and
  * every event class's scopes inlined; `bodies`: event class ID -> common context, specific context, payload;
  * `sole`: the ID an event header without one means; `record`: see SkippedEvents). It stops before the content's end at an event it cannot
- * read (damaged, unknown class, zero bits long): s.pos, s.clock and the slots are then those after the last
- * event read, and the per-event decoders take it from there (and report the error).
+ * read (damaged, unknown class, zero bits long) or whose clock would not be a number below 2^53: s.pos and
+ * s.clock are then those after the last event read, and the per-event decoders take that event (and report
+ * the error); the loop can go on after it.
  */
 export function compileSkipLoop(
   header: StructFieldClass | undefined,
@@ -618,18 +725,51 @@ export function compileSkipLoop(
   sole: number | undefined,
   record = false,
 ): SkipLoop {
-  const g = new Gen({ effects: true, values: false }, true);
+  const sizes = new Set<number>();
+  const scopes = [header, ...[...bodies.values()].flat()];
+  for (const sc of scopes) if (sc) clockSizes(sc, sizes);
+  const partial = [...sizes].filter((s) => s < 64);
+  const g = new Gen({ effects: true, values: false }, true, partial.length === 1 && partial[0]! <= 48 ? partial[0] : undefined);
   if (header) g.field(header, false);
   if (sole !== undefined) g.emit(`if (eid === -1) eid = ${sole};`);
-  g.emit('pb = p; cyc = clk;');
+  g.emit(`pb = p; cyc = ${g.loopClock()};`);
   g.emit('switch (eid) {');
+  const afterHeader = g.known;
   for (const [id, scopes] of bodies) {
     g.emit(`case ${id}: {`);
+    g.known = afterHeader;
     for (const sc of scopes) if (sc) g.field(sc, false);
     g.emit('break; }');
   }
   g.emit('default: break L; }');
   return g.finishLoop(record);
+}
+
+/** Sizes of the clock updates reading `fc` makes (its integers mapped to a clock, as Gen.int() updates it). */
+function clockSizes(fc: FieldClass, out: Set<number>): void {
+  switch (fc.kind) {
+    case 'int':
+      if (fc.mappedClock !== undefined && fc.role !== 'packet-end-ts') out.add(fc.size);
+      return;
+    case 'enum':
+      if (fc.container.mappedClock !== undefined && fc.container.role !== 'packet-end-ts') out.add(fc.container.size);
+      return;
+    case 'struct':
+      for (const m of fc.members) clockSizes(m.fc, out);
+      return;
+    case 'array':
+    case 'sequence':
+      clockSizes(fc.element, out);
+      return;
+    case 'variant':
+      for (const o of fc.options) clockSizes(o.fc, out);
+      return;
+    case 'optional':
+      clockSizes(fc.fc, out);
+      return;
+    default:
+      return;
+  }
 }
 
 /** Decoder for one scope struct (or a chain of scopes read back to back, see compileScopes). */

@@ -319,12 +319,14 @@ export class CtfStreamIterator implements MessageStream {
       for (;;) {
         if (this.state === St.Events && this.delayedBegin === undefined && !this.eager) {
           const st = this.st;
-          // The generated loop stops at an event it cannot read; the per-event decoders then report it.
+          // The generated loop stops at an event it leaves to the per-event decoders (damaged: they report it;
+          // a clock past 2^53) and goes on after it.
           const loop = this.dec.skipLoop(this.cfg!);
           if (loop !== null) n += loop(st, Infinity);
           while (st.pos < st.end) {
             this.eventDecoders(st);
             n++;
+            if (loop !== null) n += loop(st, Infinity);
           }
         }
         const m = this.next();
