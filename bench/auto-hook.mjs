@@ -4,7 +4,12 @@
 // message, an awaited async call, 9 nextTicks (what Node's HTTP response makes), the response-finish message.
 // Every variant runs in a fresh process, interleaved over rounds; CPU time per iteration (min and median):
 //   none      no hook, no subscriber (Node's `hasSubscribers` checks only);
-//   noop      createHook({ init() {}, before() {} }): Node's own bookkeeping for every resource and promise;
+//   init      createHook({ init() {} }): what AsyncLocalStorage needs on Node 20 (an init hook, which also turns
+//             on Node's promise tracking), the floor of any context propagation;
+//   als       an AsyncLocalStorage entered once per request (enterWith in the request-start subscriber): the
+//             standard context propagation, for comparison;
+//   noop      createHook({ init() {}, before() {} }): the floor of a context that is told when it changes (what
+//             node:ctx needs: a hook at each callback's start);
 //   context   ltt/auto's request-context hook alone, tracking a request (no event recorded);
 //   ltt/auto  ltt/auto loaded with a local session recording `node:*` (vpid, vtid): the hook, the channels'
 //             subscribers, the events (request_start, request_end, ctx, loop) written to the ring.
@@ -23,7 +28,15 @@ const N = 100_000;
 
 if (process.argv[2] === '--child') {
   const variant = process.argv[3];
+  if (variant === 'init') (await import('node:async_hooks')).createHook({ init() {} }).enable();
   if (variant === 'noop') (await import('node:async_hooks')).createHook({ init() {}, before() {} }).enable();
+  if (variant === 'als') {
+    const { AsyncLocalStorage } = await import('node:async_hooks');
+    const als = new AsyncLocalStorage();
+    const dc0 = await import('node:diagnostics_channel');
+    let n = 0;
+    dc0.subscribe('http.server.request.start', () => als.enterWith(++n));
+  }
   if (variant === 'context') {
     const rc = await import(CONTEXT);
     rc.setTracking(true);
@@ -62,7 +75,7 @@ if (!Number.isInteger(rounds) || rounds <= 0) {
   process.stderr.write('bench/auto-hook: --rounds needs a positive integer\n');
   process.exit(1);
 }
-const VARIANTS = ['none', 'noop', 'context', 'ltt/auto'];
+const VARIANTS = ['none', 'init', 'als', 'noop', 'context', 'ltt/auto'];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-auto-hook-'));
 const autoEnv = { ...process.env, LTT_UST_OUTPUT: work, LTT_UST_EVENTS: 'node:*', LTT_UST_CONTEXTS: 'vpid,vtid' };
 const ns = Object.fromEntries(VARIANTS.map((v) => [v, []]));
@@ -91,3 +104,4 @@ for (const v of VARIANTS) {
 }
 const over = (v, base) => (min(ns[v]) - min(ns[base])).toFixed(0);
 console.log(`ltt/auto recording: ${over('ltt/auto', 'none')} ns per request over none, ${over('ltt/auto', 'noop')} ns over the no-op hook; its context hook alone ${over('context', 'noop')} ns over the no-op hook`);
+console.log(`floors over none: an init hook (AsyncLocalStorage's) ${over('init', 'none')} ns, AsyncLocalStorage entered per request ${over('als', 'none')} ns, init and before hooks (a context told of its changes) ${over('noop', 'none')} ns`);

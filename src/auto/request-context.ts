@@ -94,23 +94,24 @@ const ringReq = new Float64Array(RING);
 
 const hook = createHook({
   init(asyncId, type, _trigger, resource) {
-    const s = asyncId & (RING - 1);
-    if (type === 'TickObject') {
-      ringId[s] = asyncId;
-      ringReq[s] = current;
-      return;
-    }
-    if (current !== 0) {
+    const req = current;
+    // Store sites split by kind: a promise's tag is a store on one of a few promise shapes (fast), the other
+    // kinds share a site of many shapes (slow), and a nextTick has no tag at all.
+    if (type === 'PROMISE') {
+      if (req !== 0) (resource as Tagged)[kReq] = req;
+    } else if (req !== 0 && type !== 'TickObject') {
       const r = resource as Tagged;
-      r[kReq] = current;
-      if (type !== 'PROMISE' && POOL_TYPES.has(type) && poolSubmit.enabled) {
+      r[kReq] = req;
+      // A timer (one per request: the socket's) is the common case here and never thread-pool work.
+      if (type !== 'Timeout' && POOL_TYPES.has(type) && poolSubmit.enabled) {
         r[kOp] = ID_BASE + asyncId;
-        poolSubmit.emit(current, ID_BASE + asyncId, type);
+        poolSubmit.emit(req, ID_BASE + asyncId, type);
         return;
       }
     }
+    const s = asyncId & (RING - 1);
     ringId[s] = asyncId;
-    ringReq[s] = current;
+    ringReq[s] = req;
   },
   before(asyncId) {
     const s = asyncId & (RING - 1);
