@@ -173,7 +173,7 @@ export async function recreateSession(client: ControlClient, s: SavedSession, fo
       }
       const base = { session: s.name, domain: d.domain };
       for (const c of d.channels) {
-        await client.request('enable-channel', { ...base, channel: c.name, attributes: c.attributes });
+        await client.request('enable-channel', { ...base, channel: c.name, attributes: c.attributes, ...(d.buffers ? { buffers: d.buffers } : {}) });
         const rules = c.events.map(({ enabled: _enabled, ...rule }) => rule);
         for (const rule of rules) await client.request('enable-event', { ...base, channel: c.name, rule });
         // Disabling goes by name: two rules of one name differing in log level or filter could not keep
