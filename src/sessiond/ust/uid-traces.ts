@@ -40,6 +40,8 @@ export interface UidWriter {
 export class UidTraces {
   private readonly uuids = new Map<number, string>();
   private readonly slots = new Map<number, number>();
+  /** The users whose apps wrote in this session (their first app's uid and gid). */
+  private readonly users = new Map<number, UidWriter>();
   /** Folders made (and begun with a preamble): folder -> uid. */
   private readonly folders = new Map<string, number>();
 
@@ -70,6 +72,7 @@ export class UidTraces {
    */
   folder(base: string, writer: UidWriter, forApp = true): string {
     const dir = UidTraces.path(base, writer.uid);
+    if (!this.users.has(writer.uid)) this.users.set(writer.uid, { uid: writer.uid, gid: writer.gid });
     if (this.folders.has(dir)) return dir;
     const owner = this.options.owner;
     if (needsOwnedOutput(owner)) {
@@ -89,6 +92,14 @@ export class UidTraces {
     }
     this.folders.set(dir, writer.uid);
     return dir;
+  }
+
+  /**
+   * The users whose apps wrote in this session: as LTTng's per-UID buffers outlive their apps, every later chunk
+   * has their folder (metadata, and the streams of apps still running), even when none of their apps runs.
+   */
+  knownUsers(): UidWriter[] {
+    return [...this.users.values()];
   }
 
   /** The folders made under `base` (a chunk's or snapshot's folder), with their users. */

@@ -602,6 +602,17 @@ export class UstSessionTracer implements DomainTracer {
     if (typeof next === 'object') return this.rotateOnRelay(next);
     const dir = next;
     this.traceDir = dir ?? '';
+    if (dir !== undefined && this.perUid && !this.options.snapshot) {
+      // The users' traces go on in the next chunk even where none of their apps runs any more (LTTng's per-UID
+      // buffers outlive the apps): a chunk with their metadata reads as an empty trace.
+      for (const user of this.uidTraces.knownUsers()) {
+        try {
+          this.uidTraces.folder(dir, user);
+        } catch (error) {
+          this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(dir, user.uid)}: ${(error as Error).message}`);
+        }
+      }
+    }
     if (dir === undefined || !this.active) return;
     const byApp = this.runsByApp((run) => !run.final);
     let failure: string | undefined;
