@@ -207,9 +207,12 @@ export interface CommandMap {
   'list-sessions': { args: Record<string, never>; result: SessionSummary[] };
   /** `regenerate statedump`: the session must be recording. */
   'regenerate-statedump': { args: { session: string }; result: SessionSummary };
+  /** `regenerate metadata`: the session must be recording, not live; user space per-uid only (LTTng's rules). */
+  'regenerate-metadata': { args: { session: string }; result: SessionSummary };
   'get-session': { args: { session: string }; result: SessionDetail };
   'enable-channel': {
-    args: { session: string; domain: Domain; channel: string; attributes?: Partial<ChannelAttributes> };
+    /** `buffers`: user space only, `--buffers-uid` / `--buffers-pid` (absent: the domain's, per-uid for its first channel). */
+    args: { session: string; domain: Domain; channel: string; attributes?: Partial<ChannelAttributes>; buffers?: 'per-uid' | 'per-pid' };
     result: { channel: ChannelInfo; created: boolean };
   };
   'disable-channel': { args: { session: string; domain: Domain; channel: string }; result: ChannelInfo };

@@ -168,7 +168,8 @@ export async function recreateSession(client: ControlClient, s: SavedSession, fo
       const domain: Domain = isAgentDomain(d.domain) ? 'ust' : d.domain;
       for (const c of d.channels) {
         const channel = { session: s.name, domain, channel: c.name };
-        await client.request('enable-channel', { ...channel, attributes: c.attributes });
+        // An agent domain's buffer type is its user-space channel's, which the user-space domain decides.
+        await client.request('enable-channel', { ...channel, attributes: c.attributes, ...(!agent && d.buffers ? { buffers: d.buffers } : {}) });
         const at = agent ? base : { ...base, channel: c.name };
         const rules = c.events.map(({ enabled: _enabled, ...rule }) => rule);
         for (const rule of rules) await client.request('enable-event', { ...at, rule });

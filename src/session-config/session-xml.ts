@@ -241,6 +241,8 @@ export interface SavedDomain {
   domain: RuleDomain;
   channels: SavedChannel[];
   trackers: Array<{ attribute: ProcessAttribute; values: Array<number | string> }>;
+  /** User space: the saved buffer_type (absent: LTTng's default, per-UID). */
+  buffers?: 'per-uid' | 'per-pid';
 }
 
 export interface SavedSession {
@@ -366,7 +368,9 @@ export function parseSessions(text: string): SavedSession[] {
         });
         return [{ attribute, values }];
       });
-      domains.push({ domain, channels, trackers });
+      const bufferType = textOf(d, 'buffer_type');
+      const buffers = bufferType === 'PER_PID' ? 'per-pid' : bufferType === 'PER_UID' ? 'per-uid' : undefined;
+      domains.push({ domain, channels, trackers, ...(domain === 'ust' && buffers ? { buffers } : {}) });
     }
     const snapshotOutputs = child(child(s, 'output'), 'snapshot_outputs');
     const schedules = child(attributes, 'rotation_schedules');

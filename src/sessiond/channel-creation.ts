@@ -14,9 +14,17 @@ export async function createChannel(
   domain: Domain,
   name: string,
   requested: Partial<ChannelAttributes> | undefined,
+  buffers?: 'per-uid' | 'per-pid',
 ): Promise<ChannelState> {
   checkChannelName(name);
   if (session.startedOnce) throw new ControlError('TRACE_ALREADY_STARTED');
+  // LTTng: the domain's first channel sets its buffering (per-UID unless asked), later ones must agree.
+  const state = session.domainState(domain);
+  if (domain !== 'kernel') {
+    const type = buffers ?? (state.channels.size > 0 ? state.bufferType : 'per-uid');
+    if (state.channels.size > 0 && type !== state.bufferType) throw new ControlError('BUFFER_TYPE_MISMATCH');
+    state.bufferType = type;
+  }
   const attributes = resolveChannelAttributes(domain, requested, session);
   const tracer = await domainTracer(ctx, session, domain);
   const ring = await tracer.createChannel(name, {
@@ -29,6 +37,7 @@ export async function createChannel(
     tracefileCount: attributes.tracefileCount,
     blockingTimeoutUs: attributes.blockingTimeoutUs,
     liveTimerUs: attributes.liveTimerUs,
+    ...(domain !== 'kernel' ? { buffers: state.bufferType as 'per-uid' | 'per-pid' } : {}),
   });
   const channel: ChannelState = { name, enabled: true, attributes, events: [], contexts: [], ...(ring ? { ring } : {}) };
   session.domainState(domain).channels.set(name, channel);

@@ -23,6 +23,7 @@ import { listSessions } from './commands/list-sessions.js';
 import { listSyscalls } from './commands/list-syscalls.js';
 import { listTracepoints } from './commands/list-tracepoints.js';
 import { regenerateStatedump } from './commands/regenerate-statedump.js';
+import { regenerateMetadata } from './commands/regenerate-metadata.js';
 import { rotateSession } from './commands/rotate-session.js';
 import { disableRotation, enableRotation } from './commands/rotation-schedule.js';
 import { snapshotAddOutput, snapshotDelOutput, snapshotListOutput, snapshotRecord } from './commands/snapshot.js';
@@ -59,6 +60,7 @@ export const DISPATCH_TABLE: Record<CommandName, Handler> = {
   'destroy-session': { needsSession: true, needsDomain: false, run: destroySession },
   'start-session': { needsSession: true, needsDomain: false, run: startSession },
   'regenerate-statedump': { needsSession: true, needsDomain: false, run: regenerateStatedump },
+  'regenerate-metadata': { needsSession: true, needsDomain: false, run: regenerateMetadata },
   'rotate-session': { needsSession: true, needsDomain: false, run: rotateSession },
   'clear-session': { needsSession: true, needsDomain: false, run: clearSession },
   'enable-rotation': { needsSession: true, needsDomain: false, run: enableRotation },

@@ -48,8 +48,14 @@ export class DomainState {
   readonly channels = new Map<string, ChannelState>();
   readonly trackers = new Map<ProcessAttribute, TrackerState>();
   tracer: DomainTracer | undefined;
+  /**
+   * User space: set by its first channel (LTTng: --buffers-uid, the default, or --buffers-pid); every later
+   * channel must agree (BUFFER_TYPE_MISMATCH). The kernel's buffers are global.
+   */
+  bufferType: 'global' | 'per-uid' | 'per-pid';
 
   constructor(readonly domain: Domain) {
+    this.bufferType = domain === 'kernel' ? 'global' : 'per-uid';
     for (const attribute of domain === 'kernel' ? KERNEL_TRACKERS : UST_TRACKERS) {
       this.trackers.set(attribute, { policy: 'all', values: [] });
     }
@@ -76,8 +82,7 @@ export class DomainState {
     });
     return {
       domain: this.domain,
-      // ltt/ust always buffers per process (see src/ust/app-protocol.ts).
-      bufferType: this.domain === 'kernel' ? 'global' : 'per-pid',
+      bufferType: this.bufferType,
       trackers,
       channels,
     };

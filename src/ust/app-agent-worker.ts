@@ -71,6 +71,12 @@ interface TraceOutput {
   readonly ring: SnapshotRingSink | undefined;
   /** The trace's TSDL preamble: every chunk's metadata begins with it. */
   readonly preamble: string;
+  /**
+   * Per-UID files: the folder is shared with the user's other apps and its metadata begins with the daemon's
+   * preamble, so this app only appends its declarations (a snapshot ring still keeps the whole metadata, for
+   * network snapshot outputs, which are per process).
+   */
+  readonly shared: boolean;
   /** Runs recording into it or holding it (snapshot runs until forgotten). */
   users: number;
 }
@@ -217,17 +223,18 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     });
     // Snapshot sessions write nothing until asked: their packets wait in the memory ring.
     const ring = start.snapshot ? new SnapshotRingSink() : undefined;
+    const shared = start.sharedMetadata === true && !ring && !start.relay;
     let sink: TraceSink | undefined;
     try {
-      sink = ring ?? (start.relay ? relaySink(start.relay) : FileTraceSink.create(start.traceDir));
-      sink.writeMetadata(Buffer.from(preamble), preamble);
+      sink = ring ?? (start.relay ? relaySink(start.relay) : FileTraceSink.create(start.traceDir, undefined, 0, shared));
+      if (!shared) sink.writeMetadata(Buffer.from(preamble), preamble);
     } catch (err) {
       // No metadata rather than a torn one (a full disk): the folder would not read.
       void sink?.close().catch(() => undefined);
-      if (!ring && !start.relay) rmSync(join(start.traceDir, 'metadata'), { force: true });
+      if (!ring && !start.relay && !shared) rmSync(join(start.traceDir, 'metadata'), { force: true });
       return { ok: false, reason: `cannot start the trace: ${(err as Error).message}` };
     }
-    output = { sink, dir: start.traceDir, ring, preamble, users: 0 };
+    output = { sink, dir: start.traceDir, ring, preamble, shared, users: 0 };
     outputs.set(start.config.uuid, output);
   }
   output.users++;
@@ -327,7 +334,7 @@ async function switchOutput(runs: readonly RecordingSession[], next: () => Trace
   let failure: unknown;
   try {
     const sink = next();
-    sink.writeMetadata(Buffer.from(out.preamble), out.preamble);
+    if (!out.shared) sink.writeMetadata(Buffer.from(out.preamble), out.preamble);
     out.sink = sink;
   } catch (err) {
     failure = err;
@@ -365,8 +372,9 @@ async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Pro
       if (!(current instanceof RelayTraceSink)) throw new Error('this trace does not stream to a relay');
       await rotateOnRelay(runs, current, current.nextChunk(chunk));
     } else if (runs.length > 0) {
-      runs[0]!.output.dir = m.dir;
-      await switchOutput(runs, () => FileTraceSink.create(m.dir));
+      const out = runs[0]!.output;
+      out.dir = m.dir;
+      await switchOutput(runs, () => FileTraceSink.create(m.dir, undefined, 0, out.shared));
     }
     send(c, { type: 'rotated', sessionId: m.sessionId, ok: true });
   } catch (err) {
@@ -389,8 +397,9 @@ async function clear(c: Conn, m: Extract<DaemonToApp, { type: 'clear' }>): Promi
       const ring = output.ring;
       await switchOutput(runs, () => (ring.reset(), ring), true);
     } else if (output !== undefined && live.length > 0) {
-      // The folder's files start again empty; those of threads gone since go.
-      await switchOutput(live, () => (emptyFolder(output.dir), FileTraceSink.create(output.dir)));
+      // The folder's files start again empty; those of threads gone since go. A per-UID folder is emptied by the
+      // daemon (it holds other apps' files and the daemon's preamble) before it asks.
+      await switchOutput(live, () => (output.shared || emptyFolder(output.dir), FileTraceSink.create(output.dir, undefined, 0, output.shared)));
     }
     send(c, { type: 'cleared', sessionId: m.sessionId, ok: true });
   } catch (err) {
@@ -421,13 +430,54 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     for (const r of runs) r.writer.openPackets(open);
     const relay = m.relay;
     let sink: RelayTraceSink | undefined;
-    const to = relay ? () => (sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 })) : m.dir;
+    const preamble = runs[0]!.output.preamble;
+    const to = relay
+      ? () => (sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 }))
+      : m.sharedMetadata
+        ? () => withoutPreamble(FileTraceSink.create(m.dir, undefined, 0, true), preamble)
+        : m.dir;
     const r = await ring.writeSnapshot(to, undefined, m.maxBytes, open);
     if (sink?.error) throw sink.error;
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: r.bytes, packets: r.packets });
   } catch (err) {
     const e = err as Error & { code?: string };
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: false, bytes: 0, packets: 0, reason: e.message ?? String(err), ...(e.code ? { code: e.code } : {}) });
+  }
+}
+
+/**
+ * A per-UID snapshot folder's sink: the daemon wrote the trace's preamble, so the ring's own (its first piece of
+ * metadata, kept for network outputs, which are per process) is left out.
+ */
+function withoutPreamble(sink: FileTraceSink, preamble: string): TraceSink {
+  const text = Buffer.from(preamble);
+  return {
+    writeMetadata: (packets, t) => {
+      if (!Buffer.from(packets.buffer, packets.byteOffset, packets.byteLength).equals(text)) sink.writeMetadata(packets);
+      void t;
+    },
+    openStream: (info) => sink.openStream(info),
+    close: () => sink.close(),
+  };
+}
+
+/**
+ * 'regenerate-metadata' (per-UID files): the daemon replaced the folder's metadata by its preamble alone; the
+ * runs' sink reopens it and every run appends its declarations again, in one step of this thread (no other
+ * append of theirs can come between). Answered with 'regenerated'.
+ */
+function regenerateMetadata(c: Conn, m: Extract<DaemonToApp, { type: 'regenerate-metadata' }>): void {
+  try {
+    const runs = m.runs.map((k) => sessions.get(k)).filter((r): r is RecordingSession => r !== undefined);
+    const sink = runs[0]?.output.sink;
+    if (runs.length > 0 && !runs[0]!.output.shared) throw new Error('this trace is not per-UID');
+    if (sink instanceof FileTraceSink) {
+      sink.reopenMetadata();
+      for (const r of runs) r.writer.redeclare();
+    }
+    send(c, { type: 'regenerated', sessionId: m.sessionId, ok: true });
+  } catch (err) {
+    send(c, { type: 'regenerated', sessionId: m.sessionId, ok: false, reason: (err as Error).message });
   }
 }
 
@@ -510,6 +560,9 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
       return;
     case 'clear':
       void clear(c, m);
+      return;
+    case 'regenerate-metadata':
+      regenerateMetadata(c, m);
       return;
     case 'announce':
       announceNewStream(m.sessionId);

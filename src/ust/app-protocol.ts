@@ -17,8 +17,16 @@
 // (normally, by an uncaught exception, SIGINT/SIGTERM) hands each snapshot run's packets over ('held', then its
 // packets as 'held-packet' pieces, before it closes the socket): the daemon keeps them for later snapshots, as
 // LTTng's per-UID buffers outlive the apps that wrote them.
-// Per-uid buffers (one trace shared by every app of a user) would need the daemon to merge packets of many
-// processes into shared streams and metadata; ltt records user space per process only.
+// Per-UID buffers (LTTng's default; `sharedMetadata` below): every app of one user writes into one trace folder
+// per session and chunk, SESSION_OUTPUT/ust/uid/UID/64-bit/. The daemon makes the folder and owns its metadata:
+// it writes the preamble (one trace uuid, clock and env for the user) and gives each app its own range of stream
+// class ids (SessionConfig.streamIdOffset; stream files CHANNEL_STREAMID), so the apps' declarations never
+// collide; each app appends its own stream and event declarations to that metadata (whole, one O_APPEND write
+// each: file-sink.ts) and writes its own per-thread stream files there, so the zero-copy write path stays the
+// app's. The data of an exited app stays in the folder. Clear and `regenerate metadata` are the daemon's: it
+// empties or replaces the metadata, then each app writes its declarations again ('clear', 'regenerate-metadata').
+// Network sessions stream per process (ust/pid/...): one metadata stream per trace cannot be shared by apps'
+// own relay connections.
 
 import type { RelayChunk, RelaySinkTarget } from '../relay/relay-sink.js';
 import type { EventRule } from './enablement.js';
@@ -27,7 +35,7 @@ import type { TracepointField } from '../control/messages.js';
 
 export const APP_SOCKET_NAME = 'app-ltt-sessiond';
 /** Bumped on any incompatible change; the daemon refuses other versions (the app then runs untraced). */
-export const APP_PROTOCOL_VERSION = 5;
+export const APP_PROTOCOL_VERSION = 6;
 
 /** Handed-over packets travel in pieces of this many bytes: a frame stays well below the daemon's 1 MiB limit. */
 export const HELD_PIECE_BYTES = 512 * 1024;
@@ -76,6 +84,11 @@ export interface AppSessionStart {
    * ust/pid/NAME-PID-DATE in the session daemon's relay session); `traceDir` is then ''.
    */
   readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string };
+  /**
+   * Per-UID trace: `traceDir` (and each rotation's and clear's folder) is shared with the user's other apps, and
+   * its metadata file holds the daemon's preamble: the app appends its declarations, never truncates it.
+   */
+  readonly sharedMetadata?: boolean;
 }
 
 export interface AppStats {
@@ -128,6 +141,7 @@ export type AppToDaemon =
    */
   | { readonly type: 'held-packet'; readonly sessionId: string; readonly stream: string; readonly data: string; readonly last: boolean }
   | { readonly type: 'cleared'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string }
+  | { readonly type: 'regenerated'; readonly sessionId: string; readonly ok: boolean; readonly reason?: string }
   /**
    * Live sessions: run `sessionId` got a new stream (a thread's first event). The daemon asks the session's other
    * apps for a packet ('announce'): a viewer learns of new streams only with an index of a stream it follows.
@@ -150,7 +164,8 @@ export type DaemonToApp =
    * `dir` (made by the daemon, the app's), at most `maxBytes` (0: no limit). `sessionId` names the request.
    */
   /** `relay`: a network snapshot output, streamed by the app into the relay's snapshot chunk (`dir` then ''). */
-  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number; readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string } }
+  /** `sharedMetadata`: `dir` is a per-UID folder whose metadata the daemon began (the app appends its declarations). */
+  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number; readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string }; readonly sharedMetadata?: boolean }
   /** Snapshot sessions: the memory a stopped run kept for snapshots can go (destroy, restart). */
   | { readonly type: 'forget'; readonly sessionId: string }
   /**
@@ -162,5 +177,10 @@ export type DaemonToApp =
   | { readonly type: 'rotate'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly relayChunk?: RelayChunk }
   /** `clear`: the runs' recorded data goes (files emptied, or held packets dropped); answered with 'cleared'. */
   | { readonly type: 'clear'; readonly sessionId: string; readonly runs: readonly string[] }
+  /**
+   * Per-UID traces: the daemon replaced the folder's metadata by a new file holding only its preamble; the runs
+   * reopen it and append their declarations again. Answered with 'regenerated'.
+   */
+  | { readonly type: 'regenerate-metadata'; readonly sessionId: string; readonly runs: readonly string[] }
   /** Live sessions: another app's stream appeared; every thread of run `sessionId` closes a packet, empty or not. */
   | { readonly type: 'announce'; readonly sessionId: string };

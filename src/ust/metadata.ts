@@ -24,6 +24,43 @@ export interface TraceEnv {
   readonly vpidDatetime: string;
 }
 
+/** A per-UID trace's (every app of one user): no process in its env, the buffering id is the uid. */
+export interface UidTraceEnv {
+  readonly uuid: string;
+  readonly clockUuid: string;
+  readonly clockOffset: bigint;
+  readonly hostname: string;
+  readonly traceName: string;
+  readonly creationDatetime: string;
+  readonly uid: number;
+}
+
+/** The preamble of a per-UID trace, which the session daemon writes; each app appends its declarations. */
+export function uidTraceTsdl(e: UidTraceEnv): string {
+  return preambleTsdl(
+    e.uuid,
+    {
+      domain: 'ust',
+      tracer_name: 'lttng-ust',
+      tracer_major: 2,
+      tracer_minor: 13,
+      tracer_patchlevel: 0,
+      tracer_buffering_scheme: 'uid',
+      tracer_buffering_id: e.uid,
+      architecture_bit_width: 64,
+      trace_name: e.traceName,
+      trace_creation_datetime: e.creationDatetime,
+      hostname: e.hostname,
+      tracer_ltt: 'ltt/ust',
+    },
+    monotonic(e.clockUuid, e.clockOffset),
+  );
+}
+
+function monotonic(uuid: string, offset: bigint) {
+  return { name: 'monotonic', uuid, description: 'Monotonic Clock', frequency: 1_000_000_000, offsetSeconds: 0n, offsetCycles: offset };
+}
+
 /** The preamble is the CTF writer's (one LTTng-style preamble for every trace ltt writes), with lttng-ust's env. */
 export function traceTsdl(e: TraceEnv): string {
   return preambleTsdl(

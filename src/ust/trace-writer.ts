@@ -598,15 +598,20 @@ export class SessionWriter {
    */
   openChunk(sink: TraceSink | undefined): void {
     this.sink = sink;
-    this.metaPending = this.declarations + this.metaPending;
-    this.declarations = '';
-    this.flushMetadata();
+    this.redeclare();
     for (const s of this.rings.values()) {
       s.limit = undefined;
       if (s.closed) continue;
       s.open();
       s.drain();
     }
+  }
+
+  /** Writes every declaration so far again (a new chunk's metadata, or a regenerated one). */
+  redeclare(): void {
+    this.metaPending = this.declarations + this.metaPending;
+    this.declarations = '';
+    this.flushMetadata();
   }
 
   /** For a snapshot: the copies of the packets the threads are still filling, by the stream they belong to. */

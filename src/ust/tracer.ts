@@ -54,6 +54,11 @@ export interface SessionConfig {
    * (one metadata), so each channel's streams need their own ids (the daemon gives channel k k * 2^20).
    */
   readonly streamIdOffset?: number;
+  /**
+   * A per-UID trace (one folder for every app of a user): stream files are named CHANNEL_STREAMID, unique
+   * across those apps (the daemon gives each app its own stream id range), instead of CHANNEL_THREAD.
+   */
+  readonly perUid?: boolean;
 }
 
 /**
@@ -333,7 +338,7 @@ export function activate(config: SessionConfig): void {
   const desc: RingDescriptor = {
     threadId,
     streamId,
-    streamName: `${config.channel}_${threadId}`,
+    streamName: `${config.channel}_${config.perUid ? streamId : threadId}`,
     data: ring.data,
     aligned: ring.aligned,
     ctl: ring.ctlSab,

@@ -103,7 +103,7 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
         '',
         '=== Domain: User space ===',
         '',
-        'Buffering scheme: per-process',
+        'Buffering scheme: per-user',
         '',
         'Tracked process attributes',
         '  Virtual process IDs:  456',

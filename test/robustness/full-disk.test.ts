@@ -80,6 +80,7 @@ test('a user-space session on a full disk: the app runs on, losses are counted a
   const disk = mountTmpfs('512k');
   try {
     const out = outputOf(await ok(env, 'create', 's', `--output=${join(disk.dir, 's')}`));
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
     await ok(env, 'enable-event', '-u', 'demo:tick');
     await ok(env, 'start');
     const n = 200_000;
@@ -160,7 +161,7 @@ test('user space: an event declared while the disk is full is never written unde
   try {
     const out = outputOf(await ok(env, 'create', 's', `--output=${join(disk.dir, 's')}`));
     // Packets of at most 64 KiB, and 256 KiB held back to be freed later: room for the packets still to come.
-    await ok(env, 'enable-channel', '-u', '--subbuf-size=64k', '--num-subbuf=4', 'c');
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', '--subbuf-size=64k', '--num-subbuf=4', 'c');
     await ok(env, 'enable-event', '-u', '-c', 'c', 'demo:*');
     writeFileSync(join(disk.dir, 'reserve'), Buffer.alloc(256 * 1024, 1));
     await ok(env, 'start');

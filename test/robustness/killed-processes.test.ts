@@ -42,6 +42,7 @@ test('SIGKILL of the daemon while an app and a kernel session record', { timeout
   const daemon = await startForegroundDaemon(env);
   try {
     const ustOut = outputOf(await ok(env, 'create', `${tag}u`, `--output=${join(env.root, 'u')}`));
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', '-s', `${tag}u`, 'channel0');
     await ok(env, 'enable-event', '-u', '-s', `${tag}u`, 'demo:tick');
     await ok(env, 'start', `${tag}u`);
     const kOut = outputOf(await ok(env, 'create', `${tag}k`, `--output=${join(env.root, 'k')}`));
@@ -138,7 +139,7 @@ test('SIGKILL of a traced app mid-run: the daemon serves on, the trace reads to 
   try {
     const out = outputOf(await ok(env, 'create', 's', `--output=${join(env.root, 's')}`));
     // Small sub-buffers: many packets are closed (and written) before the kill.
-    await ok(env, 'enable-channel', '-u', '--subbuf-size=16k', '--num-subbuf=4', 'small');
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', '--subbuf-size=16k', '--num-subbuf=4', 'small');
     await ok(env, 'enable-event', '-u', '-c', 'small', 'demo:tick');
     await ok(env, 'start');
     const script = writeScript(scripts, 'driven.mjs', drivenAppSource());

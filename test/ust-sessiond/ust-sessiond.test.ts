@@ -165,10 +165,12 @@ test('walkthrough: create, enable-event -u, start, ust-demo 1000, stop, view, de
     const byThread = ticks(lines);
     assert.deepEqual(byThread.get('main'), range(1000));
     assert.deepEqual(byThread.get('worker'), range(1000));
-    // The per-pid layout, and babeltrace2 prints exactly what ltt view prints.
-    const pidDirs = readdirSync(join(out, 'ust', 'pid'));
-    assert.equal(pidDirs.length, 1);
-    assert.match(pidDirs[0]!, /^node-\d+-\d{8}-\d{6}$/);
+    // LTTng's default per-UID layout, and babeltrace2 prints exactly what ltt view prints.
+    assert.deepEqual(readdirSync(join(out, 'ust')), ['uid']);
+    assert.deepEqual(readdirSync(join(out, 'ust', 'uid')), [String(process.getuid!())]);
+    const files = readdirSync(join(out, 'ust', 'uid', String(process.getuid!()), '64-bit')).sort();
+    assert.deepEqual(files.filter((f) => !/^channel0_\d+$/.test(f)), ['index', 'metadata']);
+    assert.equal(files.length, 4, files.join(' '));
     const bt = bt2(out);
     assert.equal(bt.stdout, view.stdout);
     await ok(env, 'destroy');
@@ -209,7 +211,7 @@ test('--tracefile-size/--tracefile-count: each thread\'s stream is a ring of CHA
   try {
     const out = outputOf(await ok(env, 'create', 'tfs'));
     // Lossless (the writer keeps up), so the kept files end with each thread's last tick.
-    await ok(env, 'enable-channel', '-u', '--subbuf-size=4096', '--num-subbuf=4', '--blocking-timeout=inf', '--tracefile-size=8192', '--tracefile-count=3', 'ring');
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', '--subbuf-size=4096', '--num-subbuf=4', '--blocking-timeout=inf', '--tracefile-size=8192', '--tracefile-count=3', 'ring');
     await ok(env, 'enable-event', '-u', '-c', 'ring', 'demo:*');
     await ok(env, 'start');
     const n = 20_000;
@@ -412,6 +414,7 @@ test('rule changes, stop and start reach a running app; each run gets its own pe
   mkdirSync(scripts, { recursive: true });
   try {
     const out = outputOf(await ok(env, 'create', 'live'));
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
     await ok(env, 'enable-event', '-u', 'demo:tick');
     const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(true)));
     await app.emit('before-start', 10);
@@ -494,7 +497,7 @@ test('several channels in one session and several sessions record the same proce
   const env = new LttTestEnv();
   try {
     const out1 = outputOf(await ok(env, 'create', 'multi'));
-    await ok(env, 'enable-channel', '-u', 'all');
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', 'all');
     await ok(env, 'enable-channel', '-u', 'few');
     await ok(env, 'enable-channel', '-u', 'none');
     await ok(env, 'enable-event', '-u', '-c', 'all', 'demo:*');
@@ -695,7 +698,7 @@ test('snapshot session: an app keeps its newest packets in memory; snapshots ove
     const out = join(env.root, 'snaps');
     await ok(env, 'create', 'usnap', '--snapshot', '-o', out);
     // 2 x 4 KiB per thread: a flood keeps only its newest records.
-    await ok(env, 'enable-channel', '-u', '--subbuf-size', '4k', '--num-subbuf', '2', 'tiny');
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', '--subbuf-size', '4k', '--num-subbuf', '2', 'tiny');
     await ok(env, 'enable-event', '-u', '-c', 'tiny', 'demo:tick');
     await ok(env, 'enable-channel', '-u', 'big');
     await ok(env, 'enable-event', '-u', '-c', 'big', 'demo:other');
@@ -771,6 +774,7 @@ test('snapshot session: apps that exited (at their end, by an uncaught exception
   try {
     const out = join(env.root, 'snaps');
     await ok(env, 'create', 'fl', '--snapshot', '-o', out);
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
     await ok(env, 'enable-event', '-u', 'demo:*');
     await ok(env, 'start');
     const ended = await demoApp(env, 2000, '');
@@ -811,7 +815,8 @@ test('snapshot session: what exited apps hand over is bounded per user and chann
     const out = join(env.root, 'snaps');
     await ok(env, 'create', 'bound', '--snapshot', '-o', out);
     // 2 x 4 KiB: each app hands over 2 threads x 2 packets, and a user's per-UID buffers would hold 2 x 4 KiB per CPU.
-    await ok(env, 'enable-channel', '-u', '--subbuf-size', '4k', '--num-subbuf', '2', 'tiny');
+    // Overwrite mode: the oldest go (in discard mode the newest would: per-uid.test.ts).
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', '--overwrite', '--subbuf-size', '4k', '--num-subbuf', '2', 'tiny');
     await ok(env, 'enable-event', '-u', '-c', 'tiny', 'demo:tick');
     await ok(env, 'start');
     const apps = [];
@@ -879,6 +884,7 @@ test('rotate: an app goes on writing in the next trace chunk; each archive holds
   try {
     const out = join(env.root, 'chunks');
     await ok(env, 'create', 'urot', '-o', out);
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
     await ok(env, 'enable-event', '-u', 'demo:tick');
     const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(false)));
     running = app;
@@ -997,6 +1003,7 @@ test('the apps of a session state the session\'s one clock offset (snapshots mer
   const env = new LttTestEnv();
   try {
     const out = outputOf(await ok(env, 'create', 'offsets'));
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
     await ok(env, 'enable-event', '-u', 'demo:*');
     await ok(env, 'start');
     for (let i = 0; i < 2; i++) {

@@ -88,8 +88,8 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
     if (values['tracefile-count'] !== undefined) {
       attributes.tracefileCount = parseCount('tracefile-count', values['tracefile-count'] as string);
     }
-    // ltt records user space per process (per-pid buffers, ust/pid/PROCNAME-PID-DATETIME), so --buffers-pid is
-    // accepted for -u; --buffers-uid (LTTng's default) is accepted and records per process too.
+    // User space: per-UID (LTTng's default: one trace per user, ust/uid/UID/64-bit) or per-PID buffers
+    // (ust/pid/PROCNAME-PID-DATETIME); the kernel's are global.
     if ((values['buffers-pid'] && domain === 'kernel') || (values['buffers-global'] && domain === 'ust') || (values['buffers-uid'] && domain === 'kernel')) {
       throw usageError(`Buffer type not supported for domain ${domain === 'kernel' ? '-k' : '-u'}`);
     }
@@ -106,6 +106,8 @@ created once the session has been started. SIZE accepts k, M and G suffixes.
           domain,
           channel: name,
           ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+          ...(domain === 'ust' && values['buffers-pid'] ? { buffers: 'per-pid' as const } : {}),
+          ...(domain === 'ust' && values['buffers-uid'] ? { buffers: 'per-uid' as const } : {}),
         });
         channels.push(withChild(channelNode(result.channel, false), successNode(true)));
         ctx.out(`${label} channel ${name} enabled for session ${session}`);

@@ -1,5 +1,6 @@
 // `ltt regenerate statedump [-s SESSION]`: a new state dump into the recording session's trace, as `lttng
-// regenerate statedump`. `regenerate metadata` is refused with one line: ltt writes a trace's metadata once.
+// regenerate statedump`, and `ltt regenerate metadata`: the trace's metadata written again, as `lttng regenerate
+// metadata` (recording, not live, user space per-UID).
 
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandSpec } from '../command-spec.js';
@@ -10,10 +11,12 @@ import { group, leaf } from '../output/mi-document.js';
 export const regenerateCommand: CommandSpec = {
   name: 'regenerate',
   summary: 'Regenerate specific recording session data',
-  help: `Usage: ltt regenerate [--session=SESSION] statedump
+  help: `Usage: ltt regenerate [--session=SESSION] metadata | statedump
 
-Record a new state dump (processes, threads, file descriptors, ...) in SESSION (default: the current
-session), which must be recording. (lttng's \`regenerate metadata\` is not supported.)
+metadata:  write the metadata of SESSION's trace again (SESSION must be recording, not live, and its
+           user-space buffers per-UID).
+statedump: record a new state dump (processes, threads, file descriptors, ...) in SESSION (default: the
+           current session), which must be recording.
 `,
   subcommands: ['metadata', 'statedump'],
   options: { session: { type: 'string', short: 's' }, 'list-options': { type: 'boolean' }, 'list-commands': { type: 'boolean' } },
@@ -22,10 +25,19 @@ session), which must be recording. (lttng's \`regenerate metadata\` is not suppo
     if (what === undefined) throw usageError('No object specified for regenerate command.');
     ctx.miOutput = group('regenerate_action', [leaf('name', what)]);
     if (positionals.length > 1) throw usageError(`Unknown argument: ${positionals[1]}`);
-    if (what === 'metadata') throw new CliError('NOT_SUPPORTED', 'Failed to regenerate metadata: Operation not supported by ltt');
-    if (what !== 'statedump') throw usageError(`Unknown object to regenerate: ${what}`);
+    if (what !== 'statedump' && what !== 'metadata') throw usageError(`Unknown object to regenerate: ${what}`);
     const name = ctx.session(values.session as string | undefined);
     const client = await ctx.control();
+    if (what === 'metadata') {
+      try {
+        await client.request('regenerate-metadata', { session: name });
+      } catch (error) {
+        if (error instanceof ControlError) throw new CliError(error.code, `Failed to regenerate metadata: ${error.message}`);
+        throw error;
+      }
+      ctx.out(`Metadata successfully regenerated for session ${name}`);
+      return ExitCode.SUCCESS;
+    }
     try {
       await client.request('regenerate-statedump', { session: name });
     } catch (error) {

@@ -2,7 +2,10 @@
 //
 // Contract: `FileTraceSink.create(dir, owner?)` (synchronous: an ltt/ust agent makes its outputs between two
 // daemon messages) makes `dir` and `dir/index` (as `owner` when root writes for another user: see
-// owned-output.ts), and truncates `dir/metadata`. Each
+// owned-output.ts), and truncates `dir/metadata` (or, `sharedMetadata`, appends to it: a per-UID user-space trace
+// whose preamble the session daemon wrote and to which each app adds its own declarations, each one whole in one
+// O_APPEND write, so writers of several processes never interleave inside one; a failed append is not cut back
+// there, as another writer may have appended since). Each
 // stream writes `dir/NAME` (or `NAME_0`, `NAME_1`, ... with a tracefile size) and `dir/index/NAME[_N].idx`,
 // one index entry per packet, as soon as the packet arrives (so a live reader or a crash sees whole packets).
 // With a tracefile count, the ring reuses the oldest file: it is truncated with its index, as LTTng does.
@@ -53,21 +56,21 @@ interface TraceDirectory {
   readonly path: string;
   /** `name` emptied, or created with the trace file mode (trace-modes.ts). */
   openTruncated(name: string, direct?: boolean): number;
-  /** The existing file `name`, for writing, not emptied (a stream leaving or going back to O_DIRECT reopens it). */
-  reopen(name: string, direct: boolean): number;
+  /** The existing file `name`, for writing, not emptied (a stream leaving or going back to O_DIRECT reopens it); `append`: O_APPEND. */
+  reopen(name: string, direct: boolean, append?: boolean): number;
   unlink(name: string): void;
   close(): void;
 }
 
-const { O_WRONLY, O_CREAT, O_TRUNC, O_DIRECT } = fs.constants;
+const { O_WRONLY, O_CREAT, O_TRUNC, O_DIRECT, O_APPEND } = fs.constants;
 
 class PlainDirectory implements TraceDirectory {
   constructor(readonly path: string) {}
   openTruncated(name: string, direct = false): number {
     return openTraceFile(path.join(this.path, name), O_WRONLY | O_CREAT | O_TRUNC | (direct ? O_DIRECT : 0));
   }
-  reopen(name: string, direct: boolean): number {
-    return fs.openSync(path.join(this.path, name), O_WRONLY | (direct ? O_DIRECT : 0));
+  reopen(name: string, direct: boolean, append = false): number {
+    return fs.openSync(path.join(this.path, name), O_WRONLY | (direct ? O_DIRECT : 0) | (append ? O_APPEND : 0));
   }
   unlink(name: string): void {
     fs.unlinkSync(path.join(this.path, name));
@@ -96,11 +99,18 @@ export class FileTraceSink implements TraceSink {
     private readonly root: TraceDirectory,
     private readonly index: TraceDirectory,
     stagingBytes: number,
+    private readonly sharedMetadata = false,
   ) {
     this.metadataPath = path.join(root.path, 'metadata');
     this.direct = directIoPays(root.path);
     if (this.direct) reserveAligned(stagingBytes);
-    this.metadataFd = openTruncated(root, 'metadata');
+    if (sharedMetadata) {
+      try {
+        this.metadataFd = root.reopen('metadata', false, true);
+      } catch (err) {
+        throw ioError('open', this.metadataPath, err);
+      }
+    } else this.metadataFd = openTruncated(root, 'metadata');
   }
 
   get dir(): string {
@@ -113,7 +123,7 @@ export class FileTraceSink implements TraceSink {
    * to them (owned-output.ts). `stagingBytes`: staging memory for direct writes touched now, while nothing
    * waits (the streams' rings' size: direct-io.ts).
    */
-  static create(dir: string, owner?: FileOwner, stagingBytes = 0): FileTraceSink {
+  static create(dir: string, owner?: FileOwner, stagingBytes = 0, sharedMetadata = false): FileTraceSink {
     if (needsOwnedOutput(owner)) {
       const parent = OwnedDirectory.open(path.dirname(dir), owner);
       let root: OwnedDirectory | undefined;
@@ -121,7 +131,7 @@ export class FileTraceSink implements TraceSink {
       try {
         root = parent.subdirectory(path.basename(dir));
         index = root.subdirectory('index');
-        return new FileTraceSink(root, index, stagingBytes);
+        return new FileTraceSink(root, index, stagingBytes, sharedMetadata);
       } catch (err) {
         root?.close();
         index?.close();
@@ -135,13 +145,42 @@ export class FileTraceSink implements TraceSink {
     } catch (err) {
       throw ioError('create directory', dir, err);
     }
-    return new FileTraceSink(new PlainDirectory(dir), new PlainDirectory(path.join(dir, 'index')), stagingBytes);
+    return new FileTraceSink(new PlainDirectory(dir), new PlainDirectory(path.join(dir, 'index')), stagingBytes, sharedMetadata);
   }
 
   writeMetadata(packets: Uint8Array): void {
     if (this.metadataFd < 0) throw new LttError('CTF_WRITER_CLOSED', `metadata of ${this.dir} written after close`);
+    if (this.sharedMetadata) {
+      if (packets.length === 0) return;
+      // One write(2): O_APPEND places it whole after what every other writer appended (regular files).
+      let done: number;
+      try {
+        done = fs.writeSync(this.metadataFd, packets);
+      } catch (err) {
+        throw ioError('write', this.metadataPath, err);
+      }
+      if (done !== packets.length) throw ioError('write', this.metadataPath, Object.assign(new Error('short write'), { code: 'ENOSPC' }));
+      this.metadataBytes += done;
+      return;
+    }
     writeAllAt(this.metadataFd, packets, this.metadataBytes, this.metadataPath);
     this.metadataBytes += packets.length;
+  }
+
+  /**
+   * Shared metadata only: the metadata file was replaced (a regenerated per-UID metadata): appends go to the new
+   * one from now on.
+   */
+  reopenMetadata(): void {
+    if (!this.sharedMetadata || this.metadataFd < 0) throw new LttError('CTF_WRITER_CLOSED', `metadata of ${this.dir} cannot be reopened`);
+    let fd: number;
+    try {
+      fd = this.root.reopen('metadata', false, true);
+    } catch (err) {
+      throw ioError('open', this.metadataPath, err);
+    }
+    fs.closeSync(this.metadataFd);
+    this.metadataFd = fd;
   }
 
   openStream(info: StreamSinkInfo): StreamSink {

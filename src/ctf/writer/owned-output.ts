@@ -144,8 +144,8 @@ export class OwnedDirectory {
   }
 
   /** The existing `name`, for writing, if it is a regular file of the owner with one link. */
-  reopen(name: string, direct: boolean): number {
-    const fd = fs.openSync(this.pinned(name), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | (direct ? O_DIRECT : 0));
+  reopen(name: string, direct: boolean, append = false): number {
+    const fd = fs.openSync(this.pinned(name), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | (direct ? O_DIRECT : 0) | (append ? fs.constants.O_APPEND : 0));
     const st = fs.fstatSync(fd);
     if (!st.isFile() || st.nlink !== 1 || st.uid !== this.owner.uid) {
       fs.closeSync(fd);
@@ -156,6 +156,11 @@ export class OwnedDirectory {
 
   unlink(name: string): void {
     fs.unlinkSync(this.pinned(name));
+  }
+
+  /** Renames `from` to `to`, both entries of this folder (replacing `to`). */
+  rename(from: string, to: string): void {
+    fs.renameSync(this.pinned(from), this.pinned(to));
   }
 
   close(): void {

@@ -32,6 +32,7 @@ export async function enableChannel(
     existing.enabled = true;
     return { channel: await channelInfo(session, domain, name), created: false };
   }
-  await createChannel(ctx, session, domain, name, attributes as Partial<ChannelAttributes> | undefined);
+  const buffers = args.buffers === 'per-uid' || args.buffers === 'per-pid' ? args.buffers : undefined;
+  await createChannel(ctx, session, domain, name, attributes as Partial<ChannelAttributes> | undefined, buffers);
   return { channel: await channelInfo(session, domain, name), created: true };
 }

@@ -18,6 +18,8 @@ export interface TracerChannelOptions {
   blockingTimeoutUs?: number;
   /** Live sessions: the period at which packets are closed and sent (0: not live). */
   liveTimerUs?: number;
+  /** User space: the domain's buffering (LTTng's --buffers-uid, the default, or --buffers-pid). */
+  buffers?: 'per-uid' | 'per-pid';
 }
 
 export interface TracerEventSpec {
@@ -62,6 +64,8 @@ export interface DomainTracer {
   writeErrors?(): string[];
   /** `regenerate statedump`: a new state dump into the channels that record one (kernel). Optional. */
   regenerateStatedump?(): unknown;
+  /** `regenerate metadata`: the current chunk's metadata written again whole (absent: not supported). */
+  regenerateMetadata?(): Promise<void>;
   /**
    * `snapshot record` (snapshot sessions): what the channels hold now, written as this domain's part of a trace
    * in `to` (kernel/ or ust/ inside it; a network output: streamed into that relay session's snapshot chunk), at

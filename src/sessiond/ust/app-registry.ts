@@ -252,6 +252,7 @@ export class AppRegistry implements UstDomain {
       case 'snapshot-done':
       case 'rotated':
       case 'cleared':
+      case 'regenerated':
         checkAnswer(m);
         app.answer(m);
         return;
@@ -262,7 +263,7 @@ export class AppRegistry implements UstDomain {
 }
 
 /** An app's answer to a snapshot, rotation or clear, checked before the session relies on it (else: bad message). */
-function checkAnswer(m: Extract<AppToDaemon, { type: 'snapshot-done' | 'rotated' | 'cleared' }>): void {
+function checkAnswer(m: Extract<AppToDaemon, { type: 'snapshot-done' | 'rotated' | 'cleared' | 'regenerated' }>): void {
   if (typeof m.sessionId !== 'string' || typeof m.ok !== 'boolean') throw new Error(`${m.type} without a request id and a verdict`);
   if (m.reason !== undefined && typeof m.reason !== 'string') throw new Error(`${m.type}: reason must be text`);
   if (m.type === 'snapshot-done' && ![m.bytes, m.packets].every((n) => Number.isSafeInteger(n) && n >= 0)) {

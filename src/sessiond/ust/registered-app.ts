@@ -41,7 +41,7 @@ export class App {
   }
 
   /** Resolves with the app's answer of `type` for the session, or undefined on timeout or disconnection. */
-  waitFor(type: 'started' | 'stopped' | 'snapshot-done' | 'rotated' | 'cleared', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
+  waitFor(type: 'started' | 'stopped' | 'snapshot-done' | 'rotated' | 'cleared' | 'regenerated', sessionId: string, timeoutMs: number): Promise<AppToDaemon | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     const key = `${type}:${sessionId}`;
     return new Promise((resolve) => {

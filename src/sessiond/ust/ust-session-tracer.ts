@@ -30,6 +30,8 @@ import type { AppSessionStart, AppStats, AppToDaemon } from '../../ust/app-proto
 import { writeHeldTrace } from '../../ctf/writer/snapshot-ring-sink.js';
 import { measureRealtimeOffset } from '../../ust/clock.js';
 import { ExitedAppBuffers } from './exited-app-buffers.js';
+import { UidTraces } from './uid-traces.js';
+import { FileTraceSink } from '../../ctf/writer/file-sink.js';
 import { eventMatches, type EventRule } from '../../ust/enablement.js';
 import type { ContextName } from '../../ust/event-codegen.js';
 import type { SessionConfig } from '../../ust/tracer.js';
@@ -74,6 +76,8 @@ interface AppRun {
   /** The app's per-pid folder name (PROCNAME-PID-DATE) and its trace's uuid (shared by the app's channels). */
   readonly dirName: string;
   readonly uuid: string;
+  /** Its stream class ids: [streamIdOffset, + 2^16) for per-UID runs. */
+  readonly streamIdOffset: number;
   /** Snapshot sessions: the app was told to drop this run's memory. */
   forgotten: boolean;
   stats: AppStats;
@@ -119,6 +123,10 @@ export class UstSessionTracer implements DomainTracer {
   private readonly usedDirs = new Set<string>();
   /** The session's clock offset, given to each app (AppTraceEnv.clockOffsetNs). */
   private readonly clockOffsetNs = measureRealtimeOffset().toString();
+  /** The user-space buffering: set by the first channel (LTTng's default, per-UID). */
+  private buffers: 'per-uid' | 'per-pid' = 'per-uid';
+  /** Per-UID traces: their folders, preambles and the apps' slots. */
+  private readonly uidTraces: UidTraces;
   /** Snapshot sessions: what exited apps handed over. */
   private readonly exited = new ExitedAppBuffers((name) => this.channel(name).options);
 
@@ -135,6 +143,16 @@ export class UstSessionTracer implements DomainTracer {
   ) {
     this.traceDir = options.traceDir;
     this.relay = options.relay;
+    this.uidTraces = new UidTraces({ ...options, clockOffsetNs: this.clockOffsetNs });
+  }
+
+  /**
+   * Whether apps write per-UID traces (ust/uid/UID/64-bit, one per user). Network sessions stream per process
+   * (ust/pid/...) whatever the buffering: each app streams on its own relay connections, and one metadata
+   * stream cannot be shared by them.
+   */
+  private get perUid(): boolean {
+    return this.buffers === 'per-uid' && !this.relay;
   }
 
   createChannel(name: string, options: TracerChannelOptions): void {
@@ -144,6 +162,7 @@ export class UstSessionTracer implements DomainTracer {
     if (options.subbufSize * options.numSubbuf > 1 << 30) {
       throw new LttError('INVALID', `Invalid parameter: sub-buffer size x count must not exceed 1 GiB per thread (channel ${name})`);
     }
+    if (this.channels.size === 0 && options.buffers !== undefined) this.buffers = options.buffers;
     this.channels.set(name, { name, options: { ...options }, enabled: true, rules: [], contexts: [] });
   }
 
@@ -253,8 +272,27 @@ export class UstSessionTracer implements DomainTracer {
     let name = `${procname}-${app.pid}-${folderDateTime(app.registeredAt)}`;
     for (let n = 1; this.usedDirs.has(name); n++) name = `${procname}-${app.pid}-${folderDateTime(joined)}${n > 1 ? `-${n}` : ''}`;
     this.usedDirs.add(name);
-    const uuid = randomUUID();
     const run = ++keySeq;
+    if (this.perUid) {
+      // One trace per user: the daemon's folder and preamble, the app's own stream ids (slot).
+      const slot = this.uidTraces.nextSlot(app.uid);
+      if ((slot + 1) * this.recording.length > 1 << 16) {
+        this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} not traced: too many apps of uid ${app.uid} in one session`);
+        return [];
+      }
+      let traceDir = '';
+      if (!this.options.snapshot) {
+        try {
+          traceDir = this.uidTraces.folder(this.traceDir, app);
+        } catch (error) {
+          this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(this.traceDir, app.uid)}: ${(error as Error).message}`);
+          return [];
+        }
+      }
+      const uuid = this.uidTraces.uuid(app.uid);
+      return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, traceDir, name, slot));
+    }
+    const uuid = randomUUID();
     // Snapshot sessions: the folder is made in each snapshot's folder, at `snapshot record`. Network sessions:
     // the app streams to the relay itself (relay-output.ts), its folder made there.
     if (this.options.snapshot || this.relay) {
@@ -300,12 +338,24 @@ export class UstSessionTracer implements DomainTracer {
     return traceDir;
   }
 
-  private channelStart(app: App, c: ChannelState, index: number, key: string, uuid: string, traceDir: string, dirName: string): { start: AppSessionStart; run: AppRun } {
+  /** `slot`: per-UID traces, the app's slot in its user's trace (its stream ids: slot x channels + channel, x 2^16). */
+  /** The per-UID folder of `app`'s user under `base` (made with its preamble on first use); undefined: logged. */
+  private uidFolder(base: string, app: App): string | undefined {
+    try {
+      return this.uidTraces.folder(base, app);
+    } catch (error) {
+      this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(base, app.uid)}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private channelStart(app: App, c: ChannelState, index: number, key: string, uuid: string, traceDir: string, dirName: string, slot?: number): { start: AppSessionStart; run: AppRun } {
     const o = c.options;
     const config: SessionConfig = {
       sessionId: key,
       uuid,
-      streamIdOffset: index * (1 << 20),
+      streamIdOffset: slot === undefined ? index * (1 << 20) : (slot * this.recording.length + index) * (1 << 16),
+      ...(slot !== undefined ? { perUid: true } : {}),
       channel: c.name,
       subbufSize: o.subbufSize,
       numSubbuf: o.numSubbuf,
@@ -330,6 +380,7 @@ export class UstSessionTracer implements DomainTracer {
       ...(o.tracefileSize > 0 ? { tracefileSize: o.tracefileSize, tracefileCount: o.tracefileCount } : {}),
       ...(this.options.snapshot ? { snapshot: true } : {}),
       ...(this.relay ? { relay: { target: this.relay, tracePath: `ust/pid/${dirName}` } } : {}),
+      ...(slot !== undefined && traceDir !== '' ? { sharedMetadata: true } : {}),
     };
     const run: AppRun = {
       app,
@@ -337,6 +388,7 @@ export class UstSessionTracer implements DomainTracer {
       channel: c.name,
       dirName,
       uuid,
+      streamIdOffset: config.streamIdOffset ?? 0,
       forgotten: false,
       stats: { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 },
       joined: false,
@@ -470,7 +522,7 @@ export class UstSessionTracer implements DomainTracer {
     let sizeError: LttError | undefined;
     let failure: string | undefined;
     const written = async (app: App, folder: string, m: { ok: boolean; bytes: number; packets: number; code?: string; reason?: string }) => {
-      if (m.ok && m.packets === 0) await removeEmpty(folder);
+      if (m.ok && m.packets === 0) await removeIfEmpty(folder);
       if (!m.ok) {
         if (m.code === 'MAX_SIZE_INVALID') sizeError ??= new LttError('MAX_SIZE_INVALID', m.reason ?? 'Invalid snapshot size');
         else failure ??= `app ${app.procname}-${app.pid}: ${m.reason ?? 'snapshot failed'}`;
@@ -480,8 +532,21 @@ export class UstSessionTracer implements DomainTracer {
       total.packets += m.packets;
       total.streams++;
     };
+    // Per-UID: the apps of one user (and what exited ones handed over) write into one folder of the snapshot,
+    // whose metadata the daemon begins; network outputs are per process.
+    const shared = this.perUid && !relay;
+    const removeIfEmpty = (folder: string) => (shared ? Promise.resolve() : removeEmpty(folder));
     const folderOf = (app: App, runs: AppRun[], forApp: boolean): string | undefined => {
       if (relay) return '';
+      if (shared) {
+        try {
+          return this.uidTraces.folder(dir, app);
+        } catch (error) {
+          this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(dir, app.uid)}: ${(error as Error).message}`);
+          failure ??= `cannot make the folder of uid ${app.uid} (see the daemon log)`;
+          return undefined;
+        }
+      }
       const folder = this.appFolder(dir, runs[0]!.dirName, app, forApp);
       if (folder === undefined) failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
       return folder;
@@ -492,11 +557,11 @@ export class UstSessionTracer implements DomainTracer {
         if (folder === undefined) return;
         const request = `snapshot#${++keySeq}`;
         const streamed = relay ? { relay: { target: relay, tracePath: `ust/pid/${runs[0]!.dirName}` } } : {};
-        app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed });
+        app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed, ...(shared ? { sharedMetadata: true } : {}) });
         const m = await app.waitFor('snapshot-done', request, SNAPSHOT_ANSWER_TIMEOUT_MS);
         if (m?.type !== 'snapshot-done') {
           // Gone meanwhile (its folder stays empty: removed) or too slow: the snapshot misses it, say so.
-          if (app.closed) await removeEmpty(folder);
+          if (app.closed) await removeIfEmpty(folder);
           else failure ??= `app ${app.procname}-${app.pid} did not answer within ${SNAPSHOT_ANSWER_TIMEOUT_MS / 1000} s`;
           this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} did not answer the snapshot`);
           return;
@@ -509,8 +574,13 @@ export class UstSessionTracer implements DomainTracer {
         const held = this.exited.content(runs.map((r) => r.key))!;
         try {
           let sink: RelayTraceSink | undefined;
-          const out = relay ? () => (sink = relayTraceSink({ ...relay, tracePath: `ust/pid/${runs[0]!.dirName}` })) : folder;
-          const result = await writeHeldTrace(out, this.options.owner, share, held.metadata, held.streams);
+          const out = relay
+            ? () => (sink = relayTraceSink({ ...relay, tracePath: `ust/pid/${runs[0]!.dirName}` }))
+            : shared
+              ? () => FileTraceSink.create(folder, this.options.owner, 0, true)
+              : folder;
+          // A per-UID folder has the daemon's preamble: the app's own (the first piece) stays out.
+          const result = await writeHeldTrace(out, this.options.owner, share, shared ? held.metadata.slice(1) : held.metadata, held.streams);
           if (sink?.error) throw sink.error;
           await written(app, folder, { ok: true, ...result });
         } catch (error) {
@@ -532,12 +602,23 @@ export class UstSessionTracer implements DomainTracer {
     if (typeof next === 'object') return this.rotateOnRelay(next);
     const dir = next;
     this.traceDir = dir ?? '';
+    if (dir !== undefined && this.perUid && !this.options.snapshot) {
+      // The users' traces go on in the next chunk even where none of their apps runs any more (LTTng's per-UID
+      // buffers outlive the apps): a chunk with their metadata reads as an empty trace.
+      for (const user of this.uidTraces.knownUsers()) {
+        try {
+          this.uidTraces.folder(dir, user);
+        } catch (error) {
+          this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(dir, user.uid)}: ${(error as Error).message}`);
+        }
+      }
+    }
     if (dir === undefined || !this.active) return;
     const byApp = this.runsByApp((run) => !run.final);
     let failure: string | undefined;
     await Promise.all(
       [...byApp].map(async ([app, runs]) => {
-        const folder = this.appFolder(dir, runs[0]!.dirName, app);
+        const folder = this.perUid ? this.uidFolder(dir, app) : this.appFolder(dir, runs[0]!.dirName, app);
         if (folder === undefined) {
           failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
           return;
@@ -587,6 +668,16 @@ export class UstSessionTracer implements DomainTracer {
     for (const run of this.runs) this.exited.drop(run.key);
     const byApp = this.runsByApp((run) => !run.forgotten && (this.options.snapshot || !run.final));
     let failure: string | undefined;
+    if (this.perUid && !this.options.snapshot && dir !== undefined) {
+      // Every file of the users' folders goes (the exited apps' too), before the apps start theirs again.
+      for (const f of this.uidTraces.foldersUnder(dir)) {
+        try {
+          this.uidTraces.empty(f.dir, f.uid);
+        } catch (error) {
+          failure ??= `cannot clear ${f.dir}: ${(error as Error).message}`;
+        }
+      }
+    }
     await Promise.all(
       [...byApp].map(async ([app, runs]) => {
         const request = `clear#${++keySeq}`;
@@ -598,7 +689,7 @@ export class UstSessionTracer implements DomainTracer {
         failure ??= `app ${app.procname}-${app.pid} did not clear: ${why}`;
       }),
     );
-    if (!this.options.snapshot && dir !== undefined) {
+    if (!this.options.snapshot && dir !== undefined && !this.perUid) {
       // Folders of apps that no longer record: every run of theirs existed before and is over.
       const names = new Set([...before].map((r) => r.dirName));
       for (const name of names) {
@@ -609,6 +700,34 @@ export class UstSessionTracer implements DomainTracer {
       }
     }
     if (failure !== undefined) throw new LttError('CLEAR_FAIL', failure);
+  }
+
+  /**
+   * `regenerate metadata` (per-UID): each user's folder in the current chunk gets a metadata holding only the
+   * preamble, then every recording app reopens it and appends its declarations again. Snapshot sessions have
+   * nothing on disk (each snapshot writes its whole metadata). Network sessions stream per process: refused.
+   */
+  async regenerateMetadata(): Promise<void> {
+    if (this.relay) throw new LttError('NOT_SUPPORTED', 'Operation not supported: ltt streams user space per process to a relay');
+    if (!this.perUid) throw new LttError('PER_PID_SESSION', 'Per-PID recording sessions are not supported');
+    if (this.options.snapshot || !this.traceDir) return;
+    const byApp = this.runsByApp((run) => !run.final);
+    // The apps asked declare theirs again; the declarations of the others (exited: their files stay) are kept.
+    const again = [...byApp.values()].flat();
+    const kept = (streamId: number) => !again.some((r) => streamId >= r.streamIdOffset && streamId < r.streamIdOffset + (1 << 16));
+    for (const f of this.uidTraces.foldersUnder(this.traceDir)) this.uidTraces.replaceMetadata(f.dir, f.uid, kept);
+    let failure: string | undefined;
+    await Promise.all(
+      [...byApp].map(async ([app, runs]) => {
+        const request = `regenerate#${++keySeq}`;
+        app.send({ type: 'regenerate-metadata', sessionId: request, runs: runs.map((r) => r.key) });
+        const m = await app.waitFor('regenerated', request, ROTATE_ANSWER_TIMEOUT_MS);
+        if (m?.type === 'regenerated' && m.ok) return;
+        if (m === undefined && app.closed) return;
+        failure ??= `app ${app.procname}-${app.pid} did not regenerate its metadata: ${m?.type === 'regenerated' ? (m.reason ?? 'refused') : 'no answer'}`;
+      }),
+    );
+    if (failure !== undefined) throw new LttError('UNK', failure);
   }
 
   async start(): Promise<void> {

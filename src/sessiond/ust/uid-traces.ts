@@ -1,0 +1,196 @@
+// The per-UID user-space traces of one session (LTTng's default buffering, `--buffers-uid`): one trace per user,
+// BASE/ust/uid/UID/64-bit/ in the session's output (each rotation chunk) and in each local snapshot, written by
+// every app of that user. The daemon owns what the apps share: it makes the folder (handed to the user when the
+// daemon is root), writes the metadata's preamble (the user's trace uuid, the session's clock offset, an env
+// without process: tracer_buffering_scheme "uid"), and gives each app of the user a slot, from which the session
+// tracer derives the app's stream class ids, so the declarations the apps append never collide (the apps write
+// their own per-thread streams and declarations: src/ust/app-protocol.ts). Clear and `regenerate metadata`
+// replace a folder's metadata by the preamble alone before the apps append their declarations again.
+
+import { closeSync, chownSync, lchownSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { needsOwnedOutput, OwnedDirectory } from '../../ctf/writer/owned-output.js';
+import { makeTraceDirectories, writeTraceFile } from '../../ctf/writer/trace-modes.js';
+import { isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
+import { clockUuid } from '../../ust/clock.js';
+import { uidTraceTsdl } from '../../ust/metadata.js';
+import { readFileSync, statSync } from 'node:fs';
+
+function statOwner(path: string): { uid: number; gid: number } {
+  const st = statSync(path);
+  return { uid: st.uid, gid: st.gid };
+}
+
+export interface UidTraceOptions {
+  readonly sessionName: string;
+  readonly hostname: string;
+  readonly creationTime: Date;
+  /** The session's owner: when root works for another user, folders and files are made with their rights. */
+  readonly owner: { uid: number; gid: number };
+  readonly clockOffsetNs: string;
+}
+
+/** The user whose apps write a folder, and who must be able to write it. */
+export interface UidWriter {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export class UidTraces {
+  private readonly uuids = new Map<number, string>();
+  private readonly slots = new Map<number, number>();
+  /** The users whose apps wrote in this session (their first app's uid and gid). */
+  private readonly users = new Map<number, UidWriter>();
+  /** Folders made (and begun with a preamble): folder -> uid. */
+  private readonly folders = new Map<string, number>();
+
+  constructor(private readonly options: UidTraceOptions) {}
+
+  /** The user's trace uuid in this session (the same in every chunk and snapshot, as one trace's). */
+  uuid(uid: number): string {
+    let u = this.uuids.get(uid);
+    if (u === undefined) this.uuids.set(uid, (u = randomUUID()));
+    return u;
+  }
+
+  /** The next app slot of the user (never reused in the session: stream ids stay unique in every chunk). */
+  nextSlot(uid: number): number {
+    const n = this.slots.get(uid) ?? 0;
+    this.slots.set(uid, n + 1);
+    return n;
+  }
+
+  static path(base: string, uid: number): string {
+    return join(base, 'ust', 'uid', String(uid), '64-bit');
+  }
+
+  /**
+   * BASE/ust/uid/UID/64-bit/ with its index/ and its metadata preamble, made on first use. `forApp`: the user's
+   * apps write there (root hands the folder and the metadata to them); else only the daemon does. Throws the
+   * fs error.
+   */
+  folder(base: string, writer: UidWriter, forApp = true): string {
+    const dir = UidTraces.path(base, writer.uid);
+    if (!this.users.has(writer.uid)) this.users.set(writer.uid, { uid: writer.uid, gid: writer.gid });
+    if (this.folders.has(dir)) return dir;
+    const owner = this.options.owner;
+    if (needsOwnedOutput(owner)) {
+      const dirs = [OwnedDirectory.open(base, owner)];
+      try {
+        for (const part of ['ust', 'uid', String(writer.uid), '64-bit', 'index']) dirs.push(dirs[dirs.length - 1]!.subdirectory(part));
+      } finally {
+        for (const d of dirs) d.close();
+      }
+    } else makeTraceDirectories(join(dir, 'index'));
+    this.writePreamble(dir, writer.uid, 'metadata');
+    if (!needsOwnedOutput(owner) && forApp && process.getuid?.() === 0 && writer.uid > 0) {
+      // The user's apps write here: inner entries first (once the folder is theirs they could swap its content).
+      lchownSync(join(dir, 'index'), writer.uid, writer.gid);
+      lchownSync(join(dir, 'metadata'), writer.uid, writer.gid);
+      lchownSync(dir, writer.uid, writer.gid);
+    }
+    this.folders.set(dir, writer.uid);
+    return dir;
+  }
+
+  /**
+   * The users whose apps wrote in this session: as LTTng's per-UID buffers outlive their apps, every later chunk
+   * has their folder (metadata, and the streams of apps still running), even when none of their apps runs.
+   */
+  knownUsers(): UidWriter[] {
+    return [...this.users.values()];
+  }
+
+  /** The folders made under `base` (a chunk's or snapshot's folder), with their users. */
+  foldersUnder(base: string): Array<{ dir: string; uid: number }> {
+    const prefix = join(base, 'ust', 'uid') + '/';
+    return [...this.folders].filter(([dir]) => dir.startsWith(prefix)).map(([dir, uid]) => ({ dir, uid }));
+  }
+
+  /** `clear`: the folder's files go (every app's, the exited ones' too) and its metadata is the preamble again. */
+  empty(dir: string, uid: number): void {
+    for (const sub of [join(dir, 'index'), dir]) {
+      for (const e of readdirSync(sub, { withFileTypes: true })) if (e.isFile() && !(sub === dir && e.name === 'metadata')) rmSync(join(sub, e.name), { force: true });
+    }
+    this.replaceMetadata(dir, uid);
+  }
+
+  /**
+   * The folder's metadata replaced by a new file holding the preamble (renamed over it, so an app's append in
+   * flight lands in the old file, never before the new preamble); the apps then reopen it and append again.
+   * `keep`: the stream classes (and their events) of the old file to carry over, those of apps that will not
+   * declare again (exited apps, whose files stay).
+   */
+  replaceMetadata(dir: string, uid: number, keep?: (streamId: number) => boolean): void {
+    const text = this.preamble(uid) + (keep ? keptDeclarations(readFileSync(join(dir, 'metadata'), 'utf8'), keep) : '');
+    const owner = this.options.owner;
+    if (needsOwnedOutput(owner)) {
+      // Root for another user: written and renamed inside the user's folder without following links.
+      const d = OwnedDirectory.open(dir, owner);
+      try {
+        this.writePreamble(dir, uid, 'metadata.new', text);
+        d.rename('metadata.new', 'metadata');
+      } finally {
+        d.close();
+      }
+      return;
+    }
+    const fresh = join(dir, 'metadata.new');
+    writeTraceFile(fresh, text);
+    // The user's apps append to it (root's daemon tracing them): theirs, as the folder is.
+    if (process.getuid?.() === 0 && uid > 0) {
+      const { uid: folderUid, gid } = statOwner(dir);
+      if (folderUid === uid) chownSync(fresh, uid, gid);
+    }
+    renameSync(fresh, join(dir, 'metadata'));
+  }
+
+  private preamble(uid: number): string {
+    const o = this.options;
+    return uidTraceTsdl({
+      uuid: this.uuid(uid),
+      clockUuid: clockUuid(),
+      clockOffset: BigInt(o.clockOffsetNs),
+      hostname: o.hostname,
+      traceName: o.sessionName,
+      creationDatetime: isoBasicDateTime(o.creationTime),
+      uid,
+    });
+  }
+
+  /** `name` in `dir` holding the preamble (as the owner's when root works for another user). */
+  private writePreamble(dir: string, uid: number, name: string, text = this.preamble(uid)): void {
+    const owner = this.options.owner;
+    if (!needsOwnedOutput(owner)) {
+      writeTraceFile(join(dir, name), text);
+      return;
+    }
+    const d = OwnedDirectory.open(dir, owner);
+    try {
+      const fd = d.openTruncated(name);
+      try {
+        writeFileSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
+    } finally {
+      d.close();
+    }
+  }
+}
+
+/**
+ * The stream and event declarations of a per-UID metadata text whose stream class id passes `keep`, in order.
+ * The apps write each declaration as a top-level block starting a line with `stream {` or `event {` (their
+ * names are TSDL strings: no line break), so the text splits there; the preamble (before the first) is left out.
+ */
+function keptDeclarations(text: string, keep: (streamId: number) => boolean): string {
+  const blocks = text.split(/^(?=(?:stream|event) \{)/m).slice(1);
+  return blocks
+    .filter((b) => {
+      const m = b.startsWith('stream') ? /^\tid = (\d+);/m.exec(b) : /^\tstream_id = (\d+);/m.exec(b);
+      return m !== null && keep(Number(m[1]));
+    })
+    .join('');
+}
