@@ -5,7 +5,8 @@
 // wall and CPU seconds (process.cpuUsage: this process and DuckDB's threads) and events per CPU-second, and the
 // load average (the machine is shared: CPU seconds compare across runs, wall seconds less so). --base ROOT
 // runs another checkout's build (ROOT/dist) alternately with this one, R times each, and prints the CPU ratios.
-// --keep PREFIX keeps each run's database as PREFIX-{this,base}-RUN.duckdb (bench/compare-tables.mjs compares two).
+// --keep PREFIX keeps each run's database as PREFIX-{this,base}-RUN.duckdb, its Parquet files in
+// PREFIX-{this,base}-RUN.duckdb.parquet/ (bench/compare-tables.mjs compares two).
 // bench/analyses.mjs measures the same import through `ltt query`, beside lttng-analyses.
 
 import * as fs from 'node:fs';
@@ -39,9 +40,13 @@ async function child(root, trace, keep) {
       c0 = process.cpuUsage();
       t0 = performance.now();
     };
-    const { events } = await importTraces(conn, [trace]);
+    // The Parquet files of the events and payloads (kept beside a kept database); older builds ignore the folder.
+    const files = keep ? `${keep}.parquet` : path.join(dir, 'files');
+    fs.rmSync(files, { recursive: true, force: true });
+    fs.mkdirSync(files, { recursive: true });
+    const { events } = await importTraces(conn, [trace], undefined, files);
     lap('decode+load');
-    await buildTables(conn);
+    await buildTables(conn, files);
     lap('tables');
     await conn.run('CHECKPOINT');
     lap('cache write');

@@ -1,5 +1,6 @@
 // Bulk loading into DuckDB: rows are written into typed column arrays (no DuckDB value objects, no BigInt per
-// integer) and handed over a whole data chunk at a time (copy_data_to_vector is one memcpy per column).
+// integer) and handed over a whole data chunk at a time (copy_data_to_vector is one memcpy per column), to
+// DuckDB's appender or (toParquet) as a page per column of a Parquet file (parquet-file.ts).
 //
 // Contract: `set*` writes the current row's columns (generated writers write `cols[i]` at `row` themselves,
 // marking the row valid); `endRow()` commits it; a column not set in a row is NULL.
@@ -8,6 +9,7 @@
 
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { ParquetFile } from './parquet-file.js';
 
 export type ColumnKind = 'int32' | 'int64' | 'uint64' | 'double' | 'varchar' | 'boolean';
 
@@ -90,7 +92,7 @@ export class ColumnAppender {
   private rows = 0;
 
   private constructor(
-    private readonly appender: DuckDBAppender,
+    private readonly appender: DuckDBAppender | ParquetFile,
     readonly columns: readonly ColumnSpec[],
   ) {
     this.cols = columns.map((c) => new Column(c.kind, this.capacity));
@@ -100,6 +102,11 @@ export class ColumnAppender {
   /** `temp`: the table is a temporary one. */
   static async create(conn: DuckDBConnection, table: string, columns: readonly ColumnSpec[], temp = false): Promise<ColumnAppender> {
     return new ColumnAppender(await conn.createAppender(table, temp ? 'main' : undefined, temp ? 'temp' : undefined), columns);
+  }
+
+  /** Rows go to a Parquet file (parquet-file.ts) instead of a table. */
+  static toParquet(path: string, columns: readonly ColumnSpec[]): ColumnAppender {
+    return new ColumnAppender(ParquetFile.create(path, columns), columns);
   }
 
   /** Rows appended so far. */
@@ -144,6 +151,16 @@ export class ColumnAppender {
   private flushChunk(): void {
     const n = this.row;
     if (n === 0) return;
+    if (this.appender instanceof ParquetFile) {
+      this.appender.chunk(this.cols, n);
+      for (const c of this.cols) {
+        c.strings?.fill(undefined, 0, n);
+        c.valid.fill(0);
+      }
+      this.rows += n;
+      this.row = 0;
+      return;
+    }
     const chunk = duckdb.create_data_chunk(this.types);
     for (let i = 0; i < this.cols.length; i++) {
       const c = this.cols[i]!;
@@ -170,6 +187,7 @@ export class ColumnAppender {
 
   close(): void {
     this.flushChunk();
-    this.appender.closeSync();
+    if (this.appender instanceof ParquetFile) this.appender.close();
+    else this.appender.closeSync();
   }
 }

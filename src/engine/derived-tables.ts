@@ -2,14 +2,17 @@
 // followed as it read, each event's thread and the system call pairs, comes ready; DuckDB does the joins and
 // windows over the few events the other tables need).
 //
-// Contract: `buildTables(conn)` runs once after an import. It makes `events` (ns timestamps, names, the
+// Contract: `buildTables(conn, dir)` runs once after an import into folder `dir`. It makes `events` (a view over
+// the import's Parquet file: ns timestamps, names, the
 // thread each event ran in: from the tid/vtid context when the trace has one, else, for kernel traces, from
-// the last sched_switch on the event's CPU), in time order (its id), one table per event name (the payload with ts/cpu/tid/pid),
+// the last sched_switch on the event's CPU), in time order (its id), one view per event name (the payload, `payload:NAME`, beside ts/cpu/tid/pid),
 // and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (entry and exit
 // paired), `irqs`, `softirqs`, the requests of ltt/auto apps (request-tables.ts), and `lost` (what the tracer discarded, where: analyses say where they are
 // blind). Tables whose source events are absent exist, empty, so queries never fail on a missing table.
 
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { EVENTS_FILE } from './import-trace.js';
 import { buildRequestTables } from './request-tables.js';
 import { columnsOf, sqlIdentifier, sqlString } from './run-sql.js';
 
@@ -46,13 +49,14 @@ async function lookupOf(conn: DuckDBConnection, sql: string): Promise<{ rows: un
 type EventsOf = (...names: string[]) => string;
 
 async function tableNames(conn: DuckDBConnection): Promise<Set<string>> {
-  const r = await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary`);
+  const r = await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary
+    UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT temporary AND NOT internal`);
   return new Set(r.getRows().map((row) => String(row[0])));
 }
 
-export async function buildTables(conn: DuckDBConnection): Promise<void> {
+export async function buildTables(conn: DuckDBConnection, dir: string): Promise<void> {
   const raw = await tableNames(conn);
-  const allColumns = await conn.runAndReadAll(`SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE table_name LIKE 'ev_raw:%'`);
+  const allColumns = await conn.runAndReadAll(`SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE table_name LIKE 'payload:%'`);
   const columns = new Map<string, Map<string, string>>();
   for (const [t, c, type] of allColumns.getRows()) {
     const map = columns.get(String(t)) ?? new Map<string, string>();
@@ -62,7 +66,7 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
   // An event the trace has (import-trace.ts makes raw tables only for names that occur), with the fields a
   // derived table needs (other tracers shape events their way).
   const has = (name: string, ...fields: string[]): boolean =>
-    raw.has(`ev_raw:${name}`) && fields.every((f) => columns.get(`ev_raw:${name}`)?.has(f));
+    raw.has(`payload:${name}`) && fields.every((f) => columns.get(`payload:${name}`)?.has(f));
   // The events of some names only: joined with a payload table, the join then probes a few rows, not all events.
   const classIds = new Map<string, string[]>();
   for (const [id, name] of (await conn.runAndReadAll('SELECT class_id, name FROM event_classes')).getRows()) {
@@ -84,7 +88,7 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
   // A view, not a table: storing its columns per event cost more than the few scans that read it.
   await conn.run(`
     CREATE TEMP VIEW ev AS
-      SELECT rowid AS id, ts, cpu, ${byStream(1, 'INTEGER')} AS trace_id, stream_id, class_id, ${thread.at(0, 'INTEGER', 'thr')} AS tid
+      SELECT id, ts, cpu, ${byStream(1, 'INTEGER')} AS trace_id, stream_id, class_id, ${thread.at(0, 'INTEGER', 'thr')} AS tid
       FROM events_raw;
   `);
 
@@ -94,35 +98,44 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
   const named = await lookupOf(conn, `SELECT t.pid, t.name FROM threads_raw r LEFT JOIN threads t ON t.trace_id = r.trace_id AND t.tid = r.tid ${threadOrder}`);
   const r = await columnPicker(conn, 'events_raw', 'r');
   const cpuKnown = stream.rows.every((row) => row[2] !== null || Number(row[4]) === 0);
+  const file = `read_parquet(${sqlString(join(dir, EVENTS_FILE))})`;
+  const cpu = cpuKnown ? byStream(2, 'INTEGER') : 'r.cpu';
+  const tid = thread.at(0, 'INTEGER', 'r.thr');
+  const pid = `COALESCE(${r('ctx_pid')}::INTEGER, ${named.at(0, 'INTEGER', 'r.thr')}, ${byStream(5, 'INTEGER')})`;
+  const procname = `COALESCE(${r('ctx_procname')}::VARCHAR, ${named.at(1, 'VARCHAR', 'r.thr')}, ${byStream(6, 'VARCHAR')})`;
+  // A view over the import's file: the values computed per event as it is read (a lookup in a list each), not
+  // stored (copying 2 M events into a table cost more CPU than decoding them).
   await conn.run(`
-    CREATE TABLE events AS
-      SELECT r.rowid AS id, r.ts, ${cpuKnown ? byStream(2, 'INTEGER') : 'r.cpu'} AS cpu, ${byStream(1, 'INTEGER')} AS trace_id, r.stream_id,
-             ${names.at(0, 'VARCHAR', 'r.class_id + 1')} AS name, ${thread.at(0, 'INTEGER', 'r.thr')} AS tid,
-             COALESCE(${r('ctx_pid')}::INTEGER, ${named.at(0, 'INTEGER', 'r.thr')}, ${byStream(5, 'INTEGER')}) AS pid,
-             COALESCE(${r('ctx_procname')}::VARCHAR, ${named.at(1, 'VARCHAR', 'r.thr')}, ${byStream(6, 'VARCHAR')}) AS procname,
+    CREATE VIEW events AS
+      SELECT r.id, r.ts, ${cpu} AS cpu, ${byStream(1, 'INTEGER')} AS trace_id, r.stream_id,
+             ${names.at(0, 'VARCHAR', 'r.class_id + 1')} AS name, ${tid} AS tid, ${pid} AS pid, ${procname} AS procname,
              ${byStream(3, 'VARCHAR')} AS host
-      FROM events_raw r;
+      FROM ${file} r;
   `);
 
   // One view per event name: the payload beside the event's time and thread (views: a trace with every system
-  // call enabled declares ~700 classes, and materialising each would probe the events table 700 times).
+  // call enabled declares ~700 classes, and materialising each would probe the events 700 times). Each reads
+  // the events file itself, its own classes only (not through `events`: binding that view's list of every
+  // event name, per name, cost seconds).
+  // Binding each view reads the events file's footer: read once.
+  await conn.run('SET parquet_metadata_cache = true');
+  const views: string[] = [];
   for (const t of raw) {
-    if (!t.startsWith('ev_raw:')) continue;
-    const name = t.slice('ev_raw:'.length);
-    const table = `payload:${name}`;
-    await conn.run(`
-      ALTER TABLE ${sqlIdentifier(t)} RENAME TO ${sqlIdentifier(table)};
-      CREATE VIEW ${sqlIdentifier(name)} AS
-        SELECT e.id, e.ts, e.cpu, e.tid, e.pid, e.procname, p.* EXCLUDE (id)
-        FROM ${sqlIdentifier(table)} p JOIN events e USING (id);
-    `);
+    if (!t.startsWith('payload:')) continue;
+    const name = t.slice('payload:'.length);
+    views.push(`CREATE VIEW ${sqlIdentifier(name)} AS
+      SELECT e.id, e.ts, e.cpu, e.tid, e.pid, e.procname, p.* EXCLUDE (id)
+      FROM ${sqlIdentifier(t)} p
+      JOIN (SELECT r.id, r.ts, ${cpu} AS cpu, ${tid} AS tid, ${pid} AS pid, ${procname} AS procname FROM ${file} r
+            WHERE r.class_id IN (${(classIds.get(name) ?? ['-1']).join(', ')})) e USING (id);`);
   }
+  await conn.run(`BEGIN; ${views.join('\n')} COMMIT;`);
 
   await buildSched(conn);
   await buildWakeups(conn, has, evOf);
   await buildThreadState(conn);
   await buildSyscalls(conn, byStream, (index) => thread.at(0, 'INTEGER', index));
-  await buildIrqs(conn, has);
+  await buildIrqs(conn, has, evOf);
   await buildRequestTables(conn, (name) => has(name));
   await conn.run(`
     CREATE TABLE lost AS
@@ -130,7 +143,7 @@ export async function buildTables(conn: DuckDBConnection): Promise<void> {
              CAST(s.clock_offset_ns + l.begin_cycles AS BIGINT) AS begin_ts,
              CAST(s.clock_offset_ns + l.end_cycles AS BIGINT) AS end_ts
       FROM lost_raw l JOIN streams s USING (stream_id);
-    DROP VIEW ev; DROP TABLE lost_raw; DROP TABLE events_raw; DROP TABLE threads_raw; DROP TABLE thread_names_raw;
+    DROP VIEW ev; DROP TABLE lost_raw; DROP VIEW events_raw; DROP TABLE threads_raw; DROP TABLE thread_names_raw;
   `);
 }
 
@@ -143,21 +156,21 @@ async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: strin
   const parts: string[] = [];
   const pidParts: string[] = [];
   if (has('lttng_statedump_process_state', 'tid', 'pid', 'name')) {
-    parts.push(`SELECT e.trace_id, p.tid, e.ts, p.name FROM ${evOf('lttng_statedump_process_state')} e JOIN ${sqlIdentifier('ev_raw:lttng_statedump_process_state')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.tid, p.pid FROM ${evOf('lttng_statedump_process_state')} e JOIN ${sqlIdentifier('ev_raw:lttng_statedump_process_state')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.tid, e.ts, p.name FROM ${evOf('lttng_statedump_process_state')} e JOIN ${sqlIdentifier('payload:lttng_statedump_process_state')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.tid, p.pid FROM ${evOf('lttng_statedump_process_state')} e JOIN ${sqlIdentifier('payload:lttng_statedump_process_state')} p USING (id)`);
   }
   if (has('sched_process_fork', 'child_tid', 'child_pid', 'child_comm', 'parent_tid', 'parent_pid')) {
-    parts.push(`SELECT e.trace_id, p.child_tid, e.ts, p.child_comm FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.child_tid, p.child_pid FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
-    pidParts.push(`SELECT e.trace_id, p.parent_tid, p.parent_pid FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('ev_raw:sched_process_fork')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.child_tid, e.ts, p.child_comm FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('payload:sched_process_fork')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.child_tid, p.child_pid FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('payload:sched_process_fork')} p USING (id)`);
+    pidParts.push(`SELECT e.trace_id, p.parent_tid, p.parent_pid FROM ${evOf('sched_process_fork')} e JOIN ${sqlIdentifier('payload:sched_process_fork')} p USING (id)`);
   }
   if (has('sched_switch', 'prev_tid', 'next_tid', 'prev_comm', 'next_comm')) {
-    parts.push(`SELECT e.trace_id, p.next_tid, e.ts, p.next_comm FROM ${evOf('sched_switch')} e JOIN ${sqlIdentifier('ev_raw:sched_switch')} p USING (id)`);
-    parts.push(`SELECT e.trace_id, p.prev_tid, e.ts, p.prev_comm FROM ${evOf('sched_switch')} e JOIN ${sqlIdentifier('ev_raw:sched_switch')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.next_tid, e.ts, p.next_comm FROM ${evOf('sched_switch')} e JOIN ${sqlIdentifier('payload:sched_switch')} p USING (id)`);
+    parts.push(`SELECT e.trace_id, p.prev_tid, e.ts, p.prev_comm FROM ${evOf('sched_switch')} e JOIN ${sqlIdentifier('payload:sched_switch')} p USING (id)`);
   }
   if (has('sched_process_exec', 'filename')) {
     // The new program's name is the file name's last component, at most 15 characters (TASK_COMM_LEN).
-    parts.push(`SELECT e.trace_id, e.tid, e.ts, left(regexp_extract(p.filename, '[^/]*$'), 15) FROM ${evOf('sched_process_exec')} e JOIN ${sqlIdentifier('ev_raw:sched_process_exec')} p USING (id) WHERE e.tid IS NOT NULL`);
+    parts.push(`SELECT e.trace_id, e.tid, e.ts, left(regexp_extract(p.filename, '[^/]*$'), 15) FROM ${evOf('sched_process_exec')} e JOIN ${sqlIdentifier('payload:sched_process_exec')} p USING (id) WHERE e.tid IS NOT NULL`);
   }
   parts.push(`SELECT trace_id, tid, ts, name FROM thread_names_raw`);
   pidParts.push(`SELECT trace_id, tid, pid FROM threads_raw WHERE thr > 0`);
@@ -271,17 +284,16 @@ async function buildSyscalls(conn: DuckDBConnection, byStream: (col: number, typ
 }
 
 /** irqs(trace_id, ts, dur, cpu, irq, name, ret) and softirqs(trace_id, ts, dur, cpu, vec), entry/exit per CPU. */
-async function buildIrqs(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean): Promise<void> {
+async function buildIrqs(conn: DuckDBConnection, has: (n: string, ...f: string[]) => boolean, evOf: EventsOf): Promise<void> {
   if (has('irq_handler_entry', 'irq', 'name') && has('irq_handler_exit', 'irq', 'ret')) {
     await conn.run(`
       CREATE TABLE irqs AS
         SELECT trace_id, ts, exit_ts - ts AS dur, cpu, irq, name, next_ret AS ret FROM (
-          SELECT e.trace_id, e.ts, e.cpu, e.name = 'irq_handler_entry' AS is_entry, COALESCE(h.irq, x.irq) AS irq, h.name,
-                 lead(e.ts) OVER w AS exit_ts, lead(e.name) OVER w AS next_name, lead(x.irq) OVER w AS next_irq, lead(x.ret) OVER w AS next_ret
-          FROM events e LEFT JOIN "payload:irq_handler_entry" h USING (id) LEFT JOIN "payload:irq_handler_exit" x USING (id)
-          WHERE e.name IN ('irq_handler_entry', 'irq_handler_exit')
+          SELECT e.trace_id, e.ts, e.cpu, h.id IS NOT NULL AS is_entry, COALESCE(h.irq, x.irq) AS irq, h.name,
+                 lead(e.ts) OVER w AS exit_ts, lead(x.id IS NOT NULL) OVER w AS next_is_exit, lead(x.irq) OVER w AS next_irq, lead(x.ret) OVER w AS next_ret
+          FROM ${evOf('irq_handler_entry', 'irq_handler_exit')} e LEFT JOIN "payload:irq_handler_entry" h USING (id) LEFT JOIN "payload:irq_handler_exit" x USING (id)
           WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id)
-        ) WHERE is_entry AND next_name = 'irq_handler_exit' AND next_irq = irq;
+        ) WHERE is_entry AND next_is_exit AND next_irq = irq;
     `);
   } else {
     await conn.run(`CREATE TABLE irqs (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, irq INTEGER, name VARCHAR, ret BIGINT)`);
@@ -290,12 +302,11 @@ async function buildIrqs(conn: DuckDBConnection, has: (n: string, ...f: string[]
     await conn.run(`
       CREATE TABLE softirqs AS
         SELECT trace_id, ts, exit_ts - ts AS dur, cpu, vec FROM (
-          SELECT e.trace_id, e.ts, e.cpu, e.name = 'irq_softirq_entry' AS is_entry, COALESCE(h.vec, x.vec) AS vec,
-                 lead(e.ts) OVER w AS exit_ts, lead(e.name) OVER w AS next_name, lead(x.vec) OVER w AS next_vec
-          FROM events e LEFT JOIN "payload:irq_softirq_entry" h USING (id) LEFT JOIN "payload:irq_softirq_exit" x USING (id)
-          WHERE e.name IN ('irq_softirq_entry', 'irq_softirq_exit')
+          SELECT e.trace_id, e.ts, e.cpu, h.id IS NOT NULL AS is_entry, COALESCE(h.vec, x.vec) AS vec,
+                 lead(e.ts) OVER w AS exit_ts, lead(x.id IS NOT NULL) OVER w AS next_is_exit, lead(x.vec) OVER w AS next_vec
+          FROM ${evOf('irq_softirq_entry', 'irq_softirq_exit')} e LEFT JOIN "payload:irq_softirq_entry" h USING (id) LEFT JOIN "payload:irq_softirq_exit" x USING (id)
           WINDOW w AS (PARTITION BY e.trace_id, e.cpu ORDER BY e.ts, e.id)
-        ) WHERE is_entry AND next_name = 'irq_softirq_exit' AND next_vec = vec;
+        ) WHERE is_entry AND next_is_exit AND next_vec = vec;
     `);
   } else {
     await conn.run(`CREATE TABLE softirqs (trace_id INTEGER, ts BIGINT, dur BIGINT, cpu INTEGER, vec INTEGER)`);

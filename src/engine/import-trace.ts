@@ -1,17 +1,21 @@
-// Loads CTF traces into DuckDB tables in one pass over their events, merged in time order: one row per event in
-// `events_raw` (its rowid is the event's id, its place in that order), one table per event name that occurs, with
-// its payload and contexts as typed columns (`ev_raw:NAME`), discarded events and packets in `lost_raw`, each
-// event's thread (`thr`, numbering the threads of `threads_raw`), system calls paired per thread
-// (syscall-pairs.ts). derived-tables.ts builds the tables users query from them. The raw tables that
-// derived-tables.ts drops are temporary: a cache file never writes (and compresses) them.
+// Loads CTF traces in one pass over their events, merged in time order: the two big tables go to Parquet files in
+// the import's folder (parquet-file.ts: DuckDB reads them in place, and its insert path costs more than the
+// decoding), `events.parquet` (one row per event, its id its place in that order, seen as the temporary view
+// `events_raw`) and one file per event name that occurs, with its payload and contexts as typed columns (the
+// view `payload:NAME`); small tables go to DuckDB: discarded events and packets in `lost_raw`, each event's
+// thread (`thr`, numbering the threads of `threads_raw`), system calls paired per thread (syscall-pairs.ts).
+// derived-tables.ts builds the tables users query from them. The raw tables that derived-tables.ts drops are
+// temporary: a cache file never writes (and compresses) them.
 //
-// Contract: `importTraces(conn, paths)` merges every data stream by time (a heap of the streams' next events,
-// as the viewer's muxer; ties go to the stream read first, then each stream's own order), so that `events` needs
-// no sort; a generated writer per event class decodes its fields straight into the tables' column chunks (no
-// value objects). Integer fields become INTEGER when every value fits, BIGINT/UBIGINT otherwise; enums keep
-// their integer and add `NAME_label`; floats DOUBLE; strings and text arrays VARCHAR; other compound fields
-// JSON text. Errors are the reader's LttErrors.
+// Contract: `importTraces(conn, paths, progress, dir)` merges every data stream by time (a heap of the streams'
+// next events, as the viewer's muxer; ties go to the stream read first, then each stream's own order), so that
+// `events` needs no sort; a generated writer per event class decodes its fields straight into the column
+// chunks (no value objects). The files in `dir` (which must exist) stay there as long as the database uses
+// them. Integer fields become INTEGER when every value fits, BIGINT/UBIGINT otherwise; enums keep their integer
+// and add `NAME_label`; floats DOUBLE; strings and text arrays VARCHAR; other compound fields JSON text. Errors
+// are the reader's LttErrors.
 
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import type { EventClass } from '../ctf/ir/trace-class.js';
@@ -22,7 +26,7 @@ import type { CtfEventMessage } from '../ctf/decode/event-message.js';
 import { openCtfFs } from '../graph/source-ctf-fs.js';
 import { StreamHeap } from '../graph/muxer.js';
 import { NEED_DATA } from '../ctf/decode/msg-iter.js';
-import { ColumnAppender, SQL_TYPE, columnsSql, markValid, writeInt64, type Column, type ColumnKind, type ColumnSpec } from './column-appender.js';
+import { ColumnAppender, markValid, writeInt64, type Column, type ColumnKind, type ColumnSpec } from './column-appender.js';
 import { sqlIdentifier, sqlString } from './run-sql.js';
 import { SyscallPairer, type SyscallClass } from './syscall-pairs.js';
 import { SchedSlices } from './sched-slices.js';
@@ -54,6 +58,8 @@ interface ClassTable {
   readonly columns: ColumnSpec[];
   readonly byName: Map<string, number>;
   appender?: ColumnAppender;
+  /** Its Parquet file in the import's folder, once it has rows. */
+  file?: string;
 }
 
 function columnKind(fc: FieldClass): ColumnKind {
@@ -132,8 +138,12 @@ function addMembers(t: ClassTable, plans: FieldPlan[], scope: FieldPlan['scope']
   }
 }
 
-/** events_raw's columns; an event's id is its rowid (rows are appended in id order, from 0). */
+/** The events' file in the import's folder. */
+export const EVENTS_FILE = 'events.parquet';
+
+/** events_raw's columns (its rows in id order, from 0). */
 const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'id', kind: 'int64' },
   { name: 'ts', kind: 'int64' },
   { name: 'stream_id', kind: 'int32' },
   { name: 'class_id', kind: 'int32' },
@@ -143,14 +153,15 @@ const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
   { name: 'ctx_pid', kind: 'int32' },
   { name: 'ctx_procname', kind: 'varchar' },
 ];
-const TS = 0;
-const THR = 4;
-const CTX_TID = 5;
-const CTX_PID = 6;
-const CTX_PROCNAME = 7;
+const ID = 0;
+const TS = 1;
+const THR = 5;
+const CTX_TID = 6;
+const CTX_PID = 7;
+const CTX_PROCNAME = 8;
 /** events_raw columns of the common context members that name the event's thread (vtid wins over tid); the
  * table has them when a stream class has such members. */
-const CONTEXT_COLUMNS: Record<string, number> = { vtid: 5, tid: 5, vpid: 6, pid: 6, procname: 7 };
+const CONTEXT_COLUMNS: Record<string, number> = { vtid: CTX_TID, tid: CTX_TID, vpid: CTX_PID, pid: CTX_PID, procname: CTX_PROCNAME };
 
 /** Text of a value bound for a VARCHAR column. */
 function textOf(v: FieldValue): string {
@@ -292,7 +303,7 @@ class Threads {
  * events before its first switch get -(its CPU slot + 1), that slot's row in `threads_raw` naming the thread
  * once known, so that a list of the threads followed by the slots in reverse order answers `list[thr]`.
  */
-export async function importTraces(conn: DuckDBConnection, paths: readonly string[], progress?: ImportProgress): Promise<ImportSummary> {
+export async function importTraces(conn: DuckDBConnection, paths: readonly string[], progress: ImportProgress | undefined, dir: string): Promise<ImportSummary> {
   const source = await openCtfFs(paths, {});
   // The thread and process context columns only when some stream class has such a context (not kernel traces):
   // appending a column of NULLs costs DuckDB as much as one of values.
@@ -306,7 +317,6 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
       path VARCHAR, clock_frequency DOUBLE, clock_offset_ns HUGEINT, cpu INTEGER, events BIGINT);
     CREATE TABLE event_classes (class_id INTEGER, trace_id INTEGER, stream_class_id INTEGER, ctf_id INTEGER,
       name VARCHAR, loglevel INTEGER);
-    CREATE TEMP TABLE events_raw (${columnsSql(eventColumns)});
     CREATE TEMP TABLE lost_raw (stream_id INTEGER, kind VARCHAR, count BIGINT, begin_cycles UBIGINT, end_cycles UBIGINT);
     CREATE TEMP TABLE threads_raw (thr INTEGER, trace_id INTEGER, tid INTEGER, pid INTEGER, first_ts BIGINT, last_ts BIGINT);
     CREATE TEMP TABLE thread_names_raw (trace_id INTEGER, tid INTEGER, ts BIGINT, name VARCHAR);
@@ -341,7 +351,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
       for (const ec of sc.eventClasses.values()) {
         let table = tables.get(ec.name);
         if (!table) {
-          table = { table: `ev_raw:${ec.name}`, columns: [{ name: 'id', kind: 'int64' }], byName: new Map([['id', 0]]) };
+          table = { table: `payload:${ec.name}`, columns: [{ name: 'id', kind: 'int64' }], byName: new Map([['id', 0]]) };
           tables.set(ec.name, table);
         }
         const plans: FieldPlan[] = [];
@@ -384,7 +394,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   });
   if (traceRows.length > 0) await conn.run(`INSERT INTO traces VALUES ${traceRows.join(',')}`);
 
-  const events = await ColumnAppender.create(conn, 'events_raw', eventColumns, true);
+  const events = ColumnAppender.toParquet(join(dir, EVENTS_FILE), eventColumns);
   const lost = await ColumnAppender.create(conn, 'lost_raw', [
     { name: 'stream_id', kind: 'int32' },
     { name: 'kind', kind: 'varchar' },
@@ -552,17 +562,18 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
       const cls = classPlans.get(m.ec)!;
       // Tables and appenders are made at a name's first event: most declared classes (every system call)
       // never occur, and creating then dropping hundreds of tables costs seconds.
-      const a = cls.table.appender ?? (cls.table.appender = await createTable(conn, cls.table));
+      const a = cls.table.appender ?? (cls.table.appender = payloadFile(dir, tables, cls.table));
       const er = events.row;
+      writeInt64(ev[ID]!, er, id);
       if (key !== Infinity) writeTime(ev[TS]!, er, key);
-      ev[1]!.i32[er] = sid;
-      markValid(ev[1]!, er);
-      ev[2]!.i32[er] = cls.classId;
-      markValid(ev[2]!, er);
+      ev[TS + 1]!.i32[er] = sid;
+      markValid(ev[TS + 1]!, er);
+      ev[TS + 2]!.i32[er] = cls.classId;
+      markValid(ev[TS + 2]!, er);
       const cpu = cpuOf[sid]!;
       if (cpu >= 0) {
-        ev[3]!.i32[er] = cpu;
-        markValid(ev[3]!, er);
+        ev[TS + 3]!.i32[er] = cpu;
+        markValid(ev[TS + 3]!, er);
       }
       const tr = a.row;
       target.ER = er;
@@ -653,7 +664,13 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   lost.close();
   syscalls.close();
   sched.close((trace) => traceLast[trace]!);
-  for (const t of tables.values()) t.appender?.close();
+  // The files as tables: events_raw for derived-tables.ts, a view per event name that occurs.
+  await conn.run(`CREATE TEMP VIEW events_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, EVENTS_FILE))})`);
+  for (const t of tables.values()) {
+    if (!t.appender) continue;
+    t.appender.close();
+    await conn.run(`CREATE VIEW ${sqlIdentifier(t.table)} AS SELECT * FROM read_parquet(${sqlString(join(dir, t.file!))})`);
+  }
 
   const th = await ColumnAppender.create(conn, 'threads_raw', [
     { name: 'thr', kind: 'int32' },
@@ -707,7 +724,10 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   return { events: id, traces: source.traces.length, streams: n };
 }
 
-async function createTable(conn: DuckDBConnection, t: ClassTable): Promise<ColumnAppender> {
-  await conn.run(`CREATE TABLE ${sqlIdentifier(t.table)} (${t.columns.map((c) => `${sqlIdentifier(c.name)} ${SQL_TYPE[c.kind]}`).join(', ')})`);
-  return ColumnAppender.create(conn, t.table, t.columns);
+/** The Parquet file of an event name's payload table (named by its place among the names met so far). */
+function payloadFile(dir: string, tables: Map<string, ClassTable>, t: ClassTable): ColumnAppender {
+  let n = 0;
+  for (const o of tables.values()) if (o.appender) n++;
+  t.file = `payload-${n}.parquet`;
+  return ColumnAppender.toParquet(join(dir, t.file), t.columns);
 }

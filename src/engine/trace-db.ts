@@ -3,14 +3,16 @@
 // Contract: `openTraceDb(paths, opts)` returns an open connection on the tables of those traces (see
 // derived-tables.ts). The cache lives in $LTT_CACHE or ~/.cache/ltt/tables, keyed by the traces' real paths;
 // it is valid while every file of the traces has the size and mtime it had at import (a trace being
-// written is imported again). A broken cache file is replaced. `close()` closes the database. `extend` adds
+// written is imported again). The events and payload tables are Parquet files (import-trace.ts) in a folder
+// beside the cache file, FILE.PID.parquet/ (PID: the importing process), which its views read; without a cache (noCache), in a temporary folder
+// removed at close(). A broken cache file, or one whose folder is gone, is replaced. `close()` closes the database. `extend` adds
 // a user's own tables (ltt web's levels of detail) to the cached database, so they too are made once: built
 // with the import, or added to an older cache file (opened for writing once); when that file cannot be
 // written (another process has it open), they are built as temporary tables of this connection instead.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -25,7 +27,7 @@ const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as
 type DuckDBInstance = InstanceType<typeof DuckDBInstance>;
 
 /** The code that makes the tables: a cache made by another version of it is rebuilt. */
-const ENGINE_CODE = ['./import-trace', './derived-tables', './request-tables', './column-appender', './syscall-pairs', './sched-slices', '../ctf/decode/codegen'].map((m) => {
+const ENGINE_CODE = ['./import-trace', './derived-tables', './request-tables', './column-appender', './parquet-file', './syscall-pairs', './sched-slices', '../ctf/decode/codegen'].map((m) => {
   const url = new URL(`${m}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   try {
     return readFileSync(fileURLToPath(url));
@@ -94,11 +96,22 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
     }
   });
   if (opts.noCache) {
+    const files = mkdtempSync(join(tmpdir(), 'ltt-tables-'));
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
-    await load(conn, real, opts.progress);
-    await opts.extend?.build(conn, false);
-    return { conn, cached: false, file: undefined, close: () => (conn.closeSync(), db.closeSync()) };
+    const close = (): void => {
+      conn.closeSync();
+      db.closeSync();
+      rmSync(files, { recursive: true, force: true });
+    };
+    try {
+      await load(conn, real, files, opts.progress);
+      await opts.extend?.build(conn, false);
+    } catch (err) {
+      close();
+      throw err;
+    }
+    return { conn, cached: false, file: undefined, close };
   }
   const dir = opts.cacheDir ?? cacheDir();
   const key = createHash('sha256').update(real.join('\0')).digest('hex').slice(0, 24);
@@ -115,6 +128,8 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
     try {
       db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
       let conn = await db.connect();
+      // Its Parquet files are there (reading the footer of one).
+      await conn.run('SELECT count(*) FROM events');
       if (opts.extend && !(await hasTable(conn, opts.extend.marker))) {
         conn.closeSync();
         db.closeSync();
@@ -133,14 +148,19 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Older versions of this trace's cache are of no use any more.
-  for (const name of readdirSync(dir)) if (name.startsWith(`${key}-`)) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir)) if (name.startsWith(`${key}-`)) rmSync(join(dir, name), { recursive: true, force: true });
   // Built under a temporary name and renamed: a crash mid-import leaves no half cache behind.
   const tmp = `${file}.${process.pid}.tmp`;
   rmSync(tmp, { force: true });
+  // The Parquet files go straight to their final folder (named for this process: two imports at once do not
+  // share it): without the cache file, whose views name them, they are not used; the next import removes them.
+  const files = `${file}.${process.pid}.parquet`;
+  rmSync(files, { recursive: true, force: true });
+  mkdirSync(files, { mode: 0o700 });
   let db = await DuckDBInstance.create(tmp);
   let conn = await db.connect();
   try {
-    await load(conn, real, opts.progress);
+    await load(conn, real, files, opts.progress);
     await opts.extend?.build(conn, false);
     await conn.run('CHECKPOINT');
   } catch (err) {
@@ -148,6 +168,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
     db.closeSync();
     rmSync(tmp, { force: true });
     rmSync(`${tmp}.wal`, { force: true });
+    rmSync(files, { recursive: true, force: true });
     throw err;
   }
   conn.closeSync();
@@ -158,10 +179,10 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   return { conn, cached: false, file, close: () => (conn.closeSync(), db.closeSync()) };
 }
 
-async function load(conn: DuckDBConnection, paths: readonly string[], progress?: ImportProgress): Promise<void> {
+async function load(conn: DuckDBConnection, paths: readonly string[], files: string, progress?: ImportProgress): Promise<void> {
   const [{ importTraces }, { buildTables }] = await Promise.all([import('./import-trace.js'), import('./derived-tables.js')]);
-  await importTraces(conn, paths, progress);
-  await buildTables(conn);
+  await importTraces(conn, paths, progress, files);
+  await buildTables(conn, files);
 }
 
 async function hasTable(conn: DuckDBConnection, name: string): Promise<boolean> {

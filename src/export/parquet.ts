@@ -17,11 +17,14 @@ export interface ExportedFile {
 
 export async function exportParquet(conn: DuckDBConnection, dir: string): Promise<ExportedFile[]> {
   makeDirectories(dir);
-  const r = await runSql(conn, `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name NOT LIKE 'payload:%' ORDER BY table_name`);
+  // An event name's view (the payload with its event's time and thread) is event-NAME; `events` (a view too,
+  // over the import's file) and the other tables keep their names.
+  const r = await runSql(conn, `SELECT table_name, table_type = 'VIEW' AND table_name <> 'events' AND table_name IN (SELECT name FROM event_classes)
+    FROM information_schema.tables WHERE table_schema = 'main' AND table_name NOT LIKE 'payload:%' ORDER BY table_name`);
   const out: ExportedFile[] = [];
   const used = new Set<string>();
-  for (const [name, type] of r.rows as [string, string][]) {
-    const base = type === 'VIEW' ? `event-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}` : name;
+  for (const [name, event] of r.rows as [string, boolean][]) {
+    const base = event ? `event-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}` : name;
     let file = `${base}.parquet`;
     for (let i = 2; used.has(file); i++) file = `${base}-${i}.parquet`;
     used.add(file);

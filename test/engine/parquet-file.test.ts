@@ -1,0 +1,92 @@
+// The import's Parquet writer (src/engine/parquet-file.ts) read back by DuckDB's own reader: every kind of
+// column, NULLs in every pattern (none, some, all), several row groups, UTF-8 text, 64-bit values beyond 2^53
+// (unsigned ones above 2^63), and the min/max statistics DuckDB prunes row groups by: a filter at a row group's
+// exact bounds must still find its rows (bounds rounded through doubles would lose them).
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { ColumnAppender, type ColumnSpec } from '../../src/engine/column-appender.js';
+import { sqlString } from '../../src/engine/run-sql.js';
+
+const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+
+const COLUMNS: ColumnSpec[] = [
+  { name: 'id', kind: 'int64' },
+  { name: 'ts', kind: 'int64' },
+  { name: 'u', kind: 'uint64' },
+  { name: 'i', kind: 'int32' },
+  { name: 'd', kind: 'double' },
+  { name: 'b', kind: 'boolean' },
+  { name: 's', kind: 'varchar' },
+  { name: 'none', kind: 'int32' },
+];
+const ROWS = 300_000; // three row groups, the last one partial, and a partial last chunk
+const BASE = 1_765_000_000_123_456_789n; // ns since 1970: far beyond 2^53
+
+/** The expected row r (null: NULL), as DuckDB returns it. */
+function expected(r: number): unknown[] {
+  return [
+    BigInt(r),
+    BASE + BigInt(r),
+    r % 5 === 0 ? null : (1n << 63n) + BigInt(r) * 3n,
+    r % 3 === 0 ? null : r - 150_000,
+    r % 7 === 0 ? null : r / 4,
+    r % 11 === 0 ? null : r % 2 === 0,
+    r % 4 === 1 ? null : r % 4 === 2 ? `é${r}✓` : `t${r}`,
+    null,
+  ];
+}
+
+describe('engine: the Parquet files of the import', () => {
+  it('DuckDB reads back every value, NULL, row group and statistic written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltt-parquet-test-'));
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    try {
+      const file = join(dir, 't.parquet');
+      const out = ColumnAppender.toParquet(file, COLUMNS);
+      for (let r = 0; r < ROWS; r++) {
+        const row = expected(r);
+        row.forEach((v, c) => {
+          if (v === null) return;
+          if (typeof v === 'string') out.setString(c, v);
+          else if (typeof v === 'boolean') out.setBoolean(c, v);
+          else if (COLUMNS[c]!.kind === 'double') out.setDouble(c, v as number);
+          else out.setInt(c, v as number | bigint);
+        });
+        out.endRow();
+      }
+      out.close();
+      const q = async (sql: string) => (await conn.runAndReadAll(sql)).getRows();
+      const src = `read_parquet(${sqlString(file)})`;
+      const types = await q(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${src})`);
+      assert.deepEqual(types, [['id', 'BIGINT'], ['ts', 'BIGINT'], ['u', 'UBIGINT'], ['i', 'INTEGER'], ['d', 'DOUBLE'], ['b', 'BOOLEAN'], ['s', 'VARCHAR'], ['none', 'INTEGER']]);
+      const rows = await q(`SELECT * FROM ${src} ORDER BY id`);
+      assert.equal(rows.length, ROWS);
+      for (let r = 0; r < ROWS; r++) assert.deepEqual(rows[r], expected(r), `row ${r}`);
+      const groups = await q(`SELECT count(DISTINCT row_group_id) FROM parquet_metadata(${sqlString(file)})`);
+      assert.equal(groups[0]![0], 3n);
+      // Exact bounds: the first and last rows of each row group found by equality on ts and u (pruned by stats).
+      const bounds = await q(`SELECT stats_min_value, stats_max_value FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema = 'ts' ORDER BY row_group_id`);
+      assert.deepEqual(bounds.map((b) => b.map(String)), [[0, 122_879], [122_880, 245_759], [245_760, ROWS - 1]].map((g) => g.map((r) => String(BASE + BigInt(r)))));
+      for (const r of [0, 122_879, 122_880, 245_759, 245_760, ROWS - 1]) {
+        const hit = await q(`SELECT id FROM ${src} WHERE ts = ${BASE + BigInt(r)}`);
+        assert.deepEqual(hit, [[BigInt(r)]], `ts of row ${r}`);
+      }
+      for (const r of [1, 122_879, 122_881, ROWS - 1]) {
+        const hit = await q(`SELECT id FROM ${src} WHERE u = ${(1n << 63n) + BigInt(r) * 3n}`);
+        assert.deepEqual(hit, [[BigInt(r)]], `u of row ${r}`);
+      }
+      const neg = await q(`SELECT count(*), min(i), max(i) FROM ${src} WHERE i < -149_990`);
+      assert.deepEqual(neg, [[6n, -149_999, -149_992]]);
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
