@@ -567,6 +567,9 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
     case 'announce':
       announceNewStream(m.sessionId);
       return;
+    case 'statedump':
+      if (sessions.has(m.sessionId)) channel.postMessage({ type: 'statedump', sessionId: m.sessionId, agent: true } satisfies ChannelMessage);
+      return;
   }
 }
 

@@ -183,4 +183,6 @@ export type DaemonToApp =
    */
   | { readonly type: 'regenerate-metadata'; readonly sessionId: string; readonly runs: readonly string[] }
   /** Live sessions: another app's stream appeared; every thread of run `sessionId` closes a packet, empty or not. */
-  | { readonly type: 'announce'; readonly sessionId: string };
+  | { readonly type: 'announce'; readonly sessionId: string }
+  /** `regenerate statedump`: the app dumps its state (lttng_ust_statedump:*) into the session. */
+  | { readonly type: 'statedump'; readonly sessionId: string };

@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { startLocalSession, type LocalSessionOptions } from './local-session.js';
 import { startAgent } from './app-agent.js';
 import { isInternalThread } from './internal-thread.js';
+// Registers the state dump with the tracer (lttng_ust_statedump:* at a session's start and on request).
+import './statedump.js';
 import type { ContextName } from './event-codegen.js';
 
 export {

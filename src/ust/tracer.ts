@@ -84,6 +84,8 @@ export type ChannelMessage =
    * `empty` (a live session's new stream): a packet even where none holds events (RingProducer.flushEmpty()).
    */
   | { readonly type: 'flush'; readonly sessionId: string; readonly empty?: boolean; readonly agent?: boolean }
+  /** `regenerate statedump` of one session: the main thread dumps (statedump.ts). */
+  | { readonly type: 'statedump'; readonly sessionId: string; readonly agent?: boolean }
   | { readonly type: 'declared'; readonly name: string; readonly logLevel: number; readonly fields: readonly TracepointField[] }
   /** From the agent once it listens: every thread announces its declared events again (none is missed). */
   | { readonly type: 'announce' }
@@ -184,10 +186,16 @@ function onChannelMessage(m: ChannelMessage): void {
   }
   // The main thread drives local sessions itself; it follows the agent's messages like every worker.
   if (isMainThread && !('agent' in m && m.agent === true)) return;
+  if (m.type === 'statedump') {
+    if (isMainThread) statedumpRunner?.(m.sessionId);
+    return;
+  }
   const inherited = inheritedConfigs();
   if (m.type === 'session') {
     if (!inherited.some((c) => c.sessionId === m.config.sessionId)) setEnvironmentData(ENV_DATA_KEY, [...inherited, m.config]);
     activate(m.config);
+    // lttng-ust dumps the process's state into each session it starts recording (once per process: here).
+    if (isMainThread) statedumpRunner?.(m.config.sessionId);
   } else if (m.type === 'stop') {
     setEnvironmentData(ENV_DATA_KEY, inherited.filter((c) => c.sessionId !== m.sessionId));
     deactivate(m.sessionId);
@@ -197,6 +205,18 @@ function onChannelMessage(m: ChannelMessage): void {
   } else if (m.type === 'flush') {
     for (const a of actives) if (a.config.sessionId === m.sessionId) m.empty ? a.ring.flushEmpty() : a.ring.flush();
   }
+}
+
+/** What a state dump runs (statedump.ts registers it; tracer.ts cannot import it: it imports tracer.ts). */
+let statedumpRunner: ((sessionId: string) => void) | undefined;
+
+export function onStatedump(run: (sessionId: string) => void): void {
+  statedumpRunner = run;
+}
+
+/** Whether the rules of an active session in this thread take the event `name` at `logLevel` (declared or not). */
+export function rulesTake(sessionId: string, name: string, logLevel: number): boolean {
+  return actives.some((a) => a.config.sessionId === sessionId && eventMatches(a.rules, name, logLevel));
 }
 
 /** Sessions a thread created now must record into: one config (local session) or a list (agent sessions). */

@@ -4,7 +4,7 @@
 
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -34,13 +34,24 @@ function ticks(lines: readonly string[]): Map<string, number[]> {
 /** lttng-ust's built-in tracepoints as every app lists them (src/ust/builtin-tracepoints.ts), and their fields. */
 const LEVELS = ['EMERG', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG_SYSTEM', 'DEBUG_PROGRAM', 'DEBUG_PROCESS',
   'DEBUG_MODULE', 'DEBUG_UNIT', 'DEBUG_FUNCTION', 'DEBUG_LINE', 'DEBUG'];
+const STATEDUMP: Array<[string, string[]]> = [
+  ['start', []],
+  ['bin_info', ['baddr (integer)', 'memsz (integer)', 'path (string)', 'is_pic (integer)', 'has_build_id (integer)', 'has_debug_link (integer)']],
+  ['build_id', ['baddr (integer)', 'build_id (unknown)']],
+  ['debug_link', ['baddr (integer)', 'crc (integer)', 'filename (string)']],
+  ['procname', ['procname (string)']],
+  ['end', []],
+];
 const BUILTIN_LINES = [
   '      lttng_ust_tracef:event (loglevel: TRACE_DEBUG (14)) (type: tracepoint)\n',
   ...LEVELS.map((l, k) => `      lttng_ust_tracelog:TRACE_${l} (loglevel: TRACE_${l} (${k})) (type: tracepoint)\n`),
+  ...STATEDUMP.map(([e]) => `      lttng_ust_statedump:${e} (loglevel: TRACE_DEBUG_LINE (13)) (type: tracepoint)\n`),
 ];
-const BUILTIN_FIELDS = [
+/** Each line's fields under `list -u -f`; undefined: the tracepoint has none, and -f (as lttng's) lists it not. */
+const BUILTIN_FIELDS: Array<string | undefined> = [
   '        field: msg (string)\n',
   ...LEVELS.map(() => '        field: file (string)\n        field: line (integer)\n        field: func (string)\n        field: msg (string)\n'),
+  ...STATEDUMP.map(([, fields]) => (fields.length === 0 ? undefined : fields.map((f) => `        field: ${f}\n`).join(''))),
 ];
 
 function range(n: number): number[] {
@@ -123,6 +134,7 @@ if (isMainThread) {
 interface Waiting {
   readonly pid: number;
   go(): void;
+  kill(): void;
   exited: Promise<{ code: number | null; stderr: string }>;
 }
 
@@ -141,7 +153,7 @@ function startWaitingApp(env: LttTestEnv, script: string, n: number): Promise<Wa
       out += d;
       if (out.includes('ready\n')) {
         clearTimeout(timer);
-        resolve({ pid: c.pid!, go: () => c.stdin.write('go\n'), exited });
+        resolve({ pid: c.pid!, go: () => c.stdin.write('go\n'), kill: () => c.kill('SIGKILL'), exited });
       }
     });
   });
@@ -269,14 +281,14 @@ test('an app started before `start` joins the session; list -u shows its tracepo
       // -f: each tracepoint's fields, as lttng-ust classes them; the same in LTTng's MI.
       assert.equal(
         (await ok(env, 'list', '-u', '-f')).stdout,
-        `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n${BUILTIN_LINES.map((l, k) => l + BUILTIN_FIELDS[k]).join('')}` +
+        `UST events:\n-------------\n\nPID: ${app.pid} - Name: ${process.execPath}\n${BUILTIN_LINES.map((l, k) => (BUILTIN_FIELDS[k] === undefined ? '' : l + BUILTIN_FIELDS[k])).join('')}` +
           '      demo:tick (loglevel: TRACE_INFO (6)) (type: tracepoint)\n        field: i (integer)\n        field: msg (string)\n\n',
       );
       assert.ok(
         (await ok(env, '--mi', 'xml', 'list', '-u', '-f')).stdout.includes(
           `<pid><id>${app.pid}</id><name>${process.execPath}</name><events><event><name>lttng_ust_tracef:event</name>`,
         ) && (await ok(env, '--mi', 'xml', 'list', '-u', '-f')).stdout.includes(
-          '<event_field><name>msg</name><type>STRING</type><nowrite>0</nowrite></event_field></event_fields></event><event><name>demo:tick</name><type>TRACEPOINT</type><enabled>true</enabled>' +
+          '<event_field><name>procname</name><type>STRING</type><nowrite>0</nowrite></event_field></event_fields></event><event><name>demo:tick</name><type>TRACEPOINT</type><enabled>true</enabled>' +
             '<loglevel>TRACE_INFO</loglevel><loglevel_type>ALL</loglevel_type><exclusions/><event_fields>' +
             '<event_field><name>i</name><type>INTEGER</type><nowrite>0</nowrite></event_field>' +
             '<event_field><name>msg</name><type>STRING</type><nowrite>0</nowrite></event_field></event_fields></event></events></pid>',
@@ -287,7 +299,8 @@ test('an app started before `start` joins the session; list -u shows its tracepo
       const done = await app.exited;
       assert.equal(done.code, 0, done.stderr);
     } finally {
-      // Nothing to kill: the app exits by itself once it emitted.
+      // It exits by itself once it emitted; not when a check above failed first (it would wait forever).
+      app.kill();
     }
     await ok(env, 'stop');
     const byThread = ticks(bt2(out).lines);
@@ -585,6 +598,70 @@ ust.tracef('caf\\u00e9');
     assert.match(lines[2]!, /lttng_ust_tracef:event: .*msg = "café" \}$/);
     await ok(env, 'destroy');
   } finally {
+    await env.cleanup();
+  }
+});
+
+test("lttng-ust's state dump: at the session's start in an app and on regenerate statedump, only where a rule takes it", { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  let app: Awaited<ReturnType<typeof startDrivenApp>> | undefined;
+  try {
+    const out = outputOf(await ok(env, 'create', 'dump'));
+    await ok(env, 'enable-event', '-u', 'lttng_ust_statedump:*');
+    await ok(env, 'start');
+    const plain = outputOf(await ok(env, 'create', 'plain'));
+    await ok(env, 'enable-event', '-u', '-s', 'plain', 'demo:*');
+    await ok(env, 'start', 'plain');
+    app = await startDrivenApp(env, writeScript(scripts, 'dump-app.mjs', drivenAppSource()));
+    await app.emit('a', 3);
+    await ok(env, 'regenerate', 'statedump', '-s', 'dump');
+    // The request reaches the app's main thread through its agent: give it a moment, then a round trip.
+    await new Promise((r) => setTimeout(r, 1000));
+    await app.emit('b', 3);
+    assert.equal(await app.quit(), 0);
+    app = undefined;
+    await ok(env, 'stop', 'dump');
+    await ok(env, 'stop', 'plain');
+    const lines = bt2(out).lines;
+    const names = lines.map((l) => / (lttng_ust_statedump:\w+): /.exec(l)?.[1] ?? l);
+    // Two dumps (the app joining the active session, then the regenerate), each start ... procname end.
+    assert.deepEqual(names.filter((n) => n.endsWith(':start') || n.endsWith(':end')), ['lttng_ust_statedump:start', 'lttng_ust_statedump:end', 'lttng_ust_statedump:start', 'lttng_ust_statedump:end']);
+    const firstEnd = names.indexOf('lttng_ust_statedump:end');
+    assert.equal(names[firstEnd - 1], 'lttng_ust_statedump:procname');
+    assert.match(lines[firstEnd - 1]!, /procname = "node" \}$/);
+    // node itself: its path, its type (Debian's node is not position-independent), the span of its loadable
+    // segments, its GNU build id, all as readelf gives them.
+    const exe = realpathSync(process.execPath);
+    const bin = lines.find((l) => l.includes(`path = "${exe}"`));
+    assert.ok(bin, lines.slice(0, 20).join('\n'));
+    const m = /baddr = (0x[0-9A-Fa-f]+), memsz = (\d+), path = "[^"]*", is_pic = (\d), has_build_id = (\d), has_debug_link = (\d) \}$/.exec(bin);
+    assert.ok(m, bin);
+    const header = spawnSync('readelf', ['-hlnW', exe], { encoding: 'utf8' }).stdout;
+    assert.equal(m[3], /Type:\s+DYN/.test(header) ? '1' : '0');
+    const loads = [...header.matchAll(/^\s*LOAD\s+0x[0-9a-f]+ (0x[0-9a-f]+) 0x[0-9a-f]+ 0x[0-9a-f]+ (0x[0-9a-f]+)/gm)].map((x) => [BigInt(x[1]!), BigInt(x[1]!) + BigInt(x[2]!)] as const);
+    assert.ok(loads.length > 0, header);
+    const span = loads.reduce((a, [, e]) => (e > a ? e : a), 0n) - loads.reduce((a, [v]) => (v < a ? v : a), loads[0]![0]);
+    assert.equal(m[2], String(span));
+    if (m[3] === '0') assert.equal(BigInt(m[1]!), loads[0]![0], 'an executable is where its first segment says');
+    const buildId = /Build ID: ([0-9a-f]+)/.exec(header)?.[1];
+    assert.equal(m[4], buildId ? '1' : '0');
+    if (buildId) {
+      const idLine = lines.find((l) => l.includes('lttng_ust_statedump:build_id') && l.includes(`baddr = ${m[1]},`));
+      assert.ok(idLine, 'build_id event of node');
+      const bytes = [...idLine.matchAll(/\[\d+\] = 0x([0-9A-Fa-f]+)/g)].map((x) => parseInt(x[1]!, 16).toString(16).padStart(2, '0')).join('');
+      assert.equal(bytes, buildId);
+    }
+    // libc: a shared object with a build id.
+    assert.ok(lines.some((l) => /bin_info: .*path = "[^"]*\/libc\.so\.6", is_pic = 1, has_build_id = 1/.test(l)), 'libc in the dump');
+    // The other session's rules take no state dump event: it records none.
+    const other = bt2(plain).lines;
+    assert.equal(other.filter((l) => l.includes('demo:tick')).length, 6);
+    assert.equal(other.length, 6, other.join('\n'));
+    await ok(env, 'destroy', '-a');
+  } finally {
+    await app?.kill();
     await env.cleanup();
   }
 });

@@ -1,6 +1,7 @@
 // `regenerate-statedump`: a new state dump (processes, file descriptors, ...) into the recording channels that
-// record one, as `lttng regenerate statedump` does (useful after a long run, or for a snapshot). The kernel
-// domain dumps; ltt/ust has no state dump, so user space has nothing to add. SESSION_NOT_STARTED otherwise.
+// record one, as `lttng regenerate statedump` does (useful after a long run, or for a snapshot): the kernel
+// domain's state dump, and each ltt/ust app's (lttng_ust_statedump:*, src/ust/statedump.ts) where a rule takes
+// it. SESSION_NOT_STARTED otherwise.
 
 import { ControlError } from '../../control/error-codes.js';
 import type { CommandResult } from '../../control/messages.js';

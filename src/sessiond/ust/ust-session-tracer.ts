@@ -777,6 +777,12 @@ export class UstSessionTracer implements DomainTracer {
     this.registry.activeSessions.delete(this);
   }
 
+  /** `regenerate statedump`: every app recording into the session dumps its state (lttng-ust's statedump). */
+  regenerateStatedump(): void {
+    if (!this.active) return;
+    for (const run of this.runs) if (run.joined && !run.final) run.app.send({ type: 'statedump', sessionId: run.key });
+  }
+
   async destroy(): Promise<void> {
     await this.stop();
     this.forgetRuns();
