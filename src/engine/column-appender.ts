@@ -10,25 +10,10 @@
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { ParquetFile } from './parquet-file.js';
+import { Column, markValid, writeInt64, type ColumnKind, type ColumnSpec } from './column-chunk.js';
 
-export type ColumnKind = 'int32' | 'int64' | 'uint64' | 'double' | 'varchar' | 'boolean';
-
-export interface ColumnSpec {
-  readonly name: string;
-  readonly kind: ColumnKind;
-}
-
-export const SQL_TYPE: Record<ColumnKind, string> = {
-  int32: 'INTEGER',
-  int64: 'BIGINT',
-  uint64: 'UBIGINT',
-  double: 'DOUBLE',
-  varchar: 'VARCHAR',
-  boolean: 'BOOLEAN',
-};
-
-/** The column list of a CREATE TABLE for these columns (plain names). */
-export const columnsSql = (cols: readonly ColumnSpec[]): string => cols.map((c) => `${c.name} ${SQL_TYPE[c.kind]}`).join(', ');
+// The column chunk's types and writers, where the import's generated writers find them.
+export { Column, columnsSql, markValid, SQL_TYPE, writeInt64, type ColumnKind, type ColumnSpec } from './column-chunk.js';
 
 const DUCK_TYPE: Record<ColumnKind, duckdb.Type> = {
   int32: duckdb.Type.INTEGER,
@@ -38,50 +23,6 @@ const DUCK_TYPE: Record<ColumnKind, duckdb.Type> = {
   varchar: duckdb.Type.VARCHAR,
   boolean: duckdb.Type.BOOLEAN,
 };
-
-const TWO32 = 4294967296;
-
-export class Column {
-  readonly bytes: ArrayBuffer;
-  readonly i32: Int32Array;
-  readonly f64: Float64Array | undefined;
-  readonly u8: Uint8Array;
-  readonly strings: (string | undefined)[] | undefined;
-  /** One bit per row, as DuckDB's validity mask (uint64 words, little-endian). */
-  readonly valid: Uint32Array<ArrayBuffer>;
-
-  constructor(
-    readonly kind: ColumnKind,
-    readonly capacity: number,
-  ) {
-    const width = kind === 'int32' ? 4 : kind === 'boolean' ? 1 : kind === 'varchar' ? 0 : 8;
-    this.bytes = new ArrayBuffer(Math.max(8, width * capacity));
-    this.i32 = new Int32Array(this.bytes);
-    this.f64 = kind === 'double' ? new Float64Array(this.bytes) : undefined;
-    this.u8 = new Uint8Array(this.bytes);
-    this.strings = kind === 'varchar' ? new Array(capacity) : undefined;
-    this.valid = new Uint32Array(Math.ceil(capacity / 64) * 2);
-  }
-}
-
-/** Marks row `r` of `c` valid. */
-export function markValid(c: Column, r: number): void {
-  c.valid[r >>> 5] |= 1 << (r & 31);
-}
-
-/** Writes an integer into an int64/uint64 column (two's complement halves; exact for every number and bigint). */
-export function writeInt64(c: Column, r: number, v: number | bigint): void {
-  if (typeof v === 'number') {
-    const hi = Math.floor(v / TWO32);
-    c.i32[2 * r] = (v - hi * TWO32) | 0;
-    c.i32[2 * r + 1] = hi | 0;
-  } else {
-    const w = BigInt.asUintN(64, v);
-    c.i32[2 * r] = Number(w & 0xffffffffn) | 0;
-    c.i32[2 * r + 1] = Number(w >> 32n) | 0;
-  }
-  markValid(c, r);
-}
 
 export class ColumnAppender {
   readonly cols: Column[];

@@ -4,13 +4,13 @@
 // a chunk's page is its bytes, copied.
 //
 // Contract: `ParquetFile.create(path, columns)`; `chunk(cols, n)` writes the first n rows of each column
-// (`Column` of column-appender.ts: values at their row, a validity bit per row; the caller clears them after);
+// (`Column` of column-chunk.ts: values at their row, a validity bit per row; the caller clears them after);
 // `close()` writes the last row group and the footer. Every column is OPTIONAL: int32 → INT32, int64 → INT64,
 // uint64 → INT64 (UINT_64), double → DOUBLE, boolean → BOOLEAN, varchar → BYTE_ARRAY (UTF8). Integer columns
 // carry min/max statistics per row group, so that DuckDB skips row groups outside a filter's range.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Column, ColumnSpec } from './column-appender.js';
+import type { Column, ColumnSpec } from './column-chunk.js';
 
 /** Rows per row group: DuckDB scans a file's row groups in parallel, and skips them by their statistics. */
 const ROW_GROUP_ROWS = 122_880;
