@@ -2,11 +2,17 @@
 // polled, and when their files change (a session recording) the tables are imported again and swapped in;
 // `version` tells the page to lay itself out again. A trace that cannot be read leaves its one-line reason in
 // `error` (the page shows it), and the last good tables stay until a later import succeeds.
+//
+// While the first import runs, an overview pass (trace-overview.ts, in a worker thread: overview-client.ts)
+// reads the trace's scheduling on its own: once it is done, and until the tables are, the page is served from
+// it (`overview`, `loading`: the fraction of the trace the import has read).
 
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { TraceDb } from '../engine/trace-db.js';
 import { TIMELINE_TABLES, keptShape, type TraceShape } from './timeline-queries.js';
+import { startOverview } from './overview-client.js';
+import type { Overview } from './trace-overview.js';
 
 export interface OpenTables {
   readonly db: TraceDb;
@@ -18,6 +24,8 @@ export interface OpenTables {
 export interface TraceHolderOptions {
   readonly cacheDir?: string;
   readonly noCache?: boolean;
+  /** No overview pass while the first import runs (the page waits for the tables). */
+  readonly noOverview?: boolean;
   /** How often the folders are checked for new data, ms (0: never). */
   readonly pollMs: number;
   /** Told each import's outcome: undefined when it succeeded, else the reason. */
@@ -45,6 +53,10 @@ export class TraceHolder {
   version = 0;
   error: string | undefined;
   private tables: OpenTables | undefined;
+  /** The overview pass's, while the first import runs. */
+  overview: { readonly ov: Overview; readonly first: string } | undefined;
+  /** The fraction of the trace the import read, while the page is served from the overview. */
+  loading: number | undefined;
   private seen = '';
   private timer: NodeJS.Timeout | undefined;
   private importing: Promise<void> | undefined;
@@ -68,9 +80,12 @@ export class TraceHolder {
     return this.tables;
   }
 
-  /** Resolves at the end of the next import, or after `ms`; at once when there are tables. */
-  whenImported(ms: number): Promise<void> {
-    if (this.tables) return Promise.resolve();
+  /**
+   * Resolves at the end of the next import, or after `ms`; at once when there are tables (`overview`: or an
+   * overview to show until they come).
+   */
+  whenImported(ms: number, overview = false): Promise<void> {
+    if (this.tables || (overview && this.overview)) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       setTimeout(resolve, ms).unref();
@@ -89,8 +104,10 @@ export class TraceHolder {
   private async load(sig: string): Promise<void> {
     try {
       // DuckDB's native module is loaded here, after the server listens: the page loads meanwhile.
+      const pass = this.tables || this.opts.noOverview ? undefined : this.startOverview();
       const { openTraceDb } = await import('../engine/trace-db.js');
-      const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache, extend: TIMELINE_TABLES });
+      const progress = (fraction: number) => void (this.loading = fraction);
+      const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache, extend: TIMELINE_TABLES, progress }).finally(() => pass?.stop());
       let kept: { shape: TraceShape; first: string };
       try {
         kept = await keptShape(db.conn);
@@ -100,16 +117,39 @@ export class TraceHolder {
       }
       const old = this.tables;
       this.tables = { db, ...kept };
+      this.overview = undefined;
+      this.loading = undefined;
       this.error = undefined;
       // Requests in flight on the old tables finish first.
       if (old) setTimeout(() => old.db.close(), 10_000).unref();
     } catch (err) {
       this.error = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+      // An overview shown stays, with the reason its tables did not come.
+      this.loading = undefined;
     }
     this.seen = sig;
     this.version++;
     this.opts.onImport?.(this.error, this.tables);
     for (const w of this.waiters.splice(0)) w();
+  }
+
+  /**
+   * Runs the overview pass beside the import: when it ends first, the page is served from it (a new version).
+   * Its failure is not the trace's: the import says what is wrong with a trace.
+   */
+  private startOverview(): { stop(): void } {
+    const pass = startOverview(this.paths);
+    pass.result.then(
+      ({ overview, first }) => {
+        if (this.tables) return;
+        this.overview = { ov: overview, first };
+        this.loading ??= 0;
+        this.version++;
+        for (const w of this.waiters.splice(0)) w();
+      },
+      () => undefined,
+    );
+    return pass;
   }
 
   close(): void {
