@@ -79,7 +79,7 @@ class Switches {
 
 const int = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
 
-export async function readOverview(paths: readonly string[], progress?: (fraction: number) => void): Promise<Overview> {
+export async function readOverview(paths: readonly string[]): Promise<Overview> {
   const started = performance.now();
   const source = await openCtfFs(paths, {});
   const streams = source.createStreams({ fieldsUnread: true });
@@ -87,8 +87,6 @@ export async function readOverview(paths: readonly string[], progress?: (fractio
   let base: bigint | undefined;
   for (const t of source.traces) for (const g of t.groups) for (const p of g.index) if (p.beginNs !== undefined && (base === undefined || p.beginNs < base)) base = p.beginNs;
   base ??= 0n;
-  const totalBytes = source.traces.reduce((a, t) => a + t.groups.reduce((b, g) => b + g.index.reduce((c, p) => c + p.size, 0), 0), 0) || 1;
-  let bytes = 0;
 
   const switchClasses = new Set<EventClass>();
   const forkClasses = new Set<EventClass>();
@@ -134,9 +132,6 @@ export async function readOverview(paths: readonly string[], progress?: (fractio
       }
       return Number(offsetNs + BigInt(f === 1e9 ? cycles : Math.trunc((1e9 * Number(cycles)) / f)) - base);
     };
-    const groups = source.traces[trace]!.groups;
-    const group = groups.find((g) => g.sc === stream.info.sc && stream.info.name === g.files[0]?.path);
-    let packet = 0;
     let cpu = -1;
     let sw: Switches | undefined;
     let firstCycles: number | bigint | undefined;
@@ -223,8 +218,6 @@ export async function readOverview(paths: readonly string[], progress?: (fractio
         const now = typeof c === 'number' ? c : -1;
         if (now !== cpu) (cpu = now), (sw = undefined);
         began = runs;
-        bytes += group?.index[packet++]?.size ?? 0;
-        progress?.(bytes / totalBytes);
       } else if (m.type === 'discarded-events' || m.type === 'discarded-packets') {
         const b = keyOf(m.beginCycles);
         const e = keyOf(m.endCycles);
