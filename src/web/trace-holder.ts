@@ -104,13 +104,21 @@ export class TraceHolder {
 
   private async load(sig: string): Promise<void> {
     try {
+      // The overview while the first import runs. A trace sure to be imported anew has it first (a second or
+      // so of one CPU): the import then takes none of the CPU the first screen waits for. One that may be
+      // cached is opened at once, and has an overview only once its import proved it was not (its progress).
+      const overview = !this.tables && !this.opts.noOverview;
+      let pass: OverviewPass | undefined;
+      if (overview && !this.maybeCached()) {
+        pass = this.startOverview();
+        await pass.result.catch(() => undefined);
+      }
       // DuckDB's native module is loaded here, after the server listens: the page loads meanwhile.
-      const pass = this.tables || this.opts.noOverview ? undefined : this.startOverview();
-      // A trace sure to be imported anew has its overview first (a second or so of one CPU): the import then
-      // takes none of the CPU the first screen waits for. One that may be cached is opened at once.
-      if (pass && !this.maybeCached()) await pass.result.catch(() => undefined);
       const { openTraceDb } = await import('../engine/trace-db.js');
-      const progress = (fraction: number) => void (this.loading = fraction);
+      const progress = (fraction: number) => {
+        this.loading = fraction;
+        if (overview) pass ??= this.startOverview();
+      };
       const db = await openTraceDb(this.paths, { cacheDir: this.opts.cacheDir, noCache: this.opts.noCache, extend: TIMELINE_TABLES, progress }).finally(() => pass?.stop());
       let kept: { shape: TraceShape; first: string };
       try {
