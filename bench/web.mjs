@@ -5,8 +5,9 @@
 // `npm run build`). --cache keeps the tables in DIR across runs (the first open is then warm when DIR has them).
 // The trace is DIR, else the one `node bench/analyses.mjs --events N` records (/tmp/ltt-bench-analyses-N,
 // default N 10,000,000: record it with that command first). Prints the events, the cold open time (`ltt web`
-// started to the page drawn with its data: the import into the tables and the timeline's level of detail, both
-// kept in the cache) with its import rate, the warm one (from the cache: the goal's case), and over S presses each of W, S, A, D (default 10):
+// started to the page's first screen, drawn from the overview pass while the import runs, and to the page drawn
+// from the tables: the import into the tables and the timeline's level of detail, both kept in the cache, with
+// its import rate), the warm one (from the cache: the goal's case), and over S presses each of W, S, A, D (default 10):
 // the canvas redraw (data at hand) and the refresh (server levels of detail + redraw) median and max, against
 // the goals (open < 3 s, redraw < 100 ms). There is no peer to run beside it here (Perfetto's UI and Trace
 // Compass need their own trace formats or a desktop): the goals are the yardstick. Children are time-bound.
@@ -63,7 +64,11 @@ async function stop(child) {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-/** Seconds from starting `ltt web` to the page drawn with the trace's data. */
+/**
+ * Seconds from starting `ltt web` to the page drawn with the trace's data: `first` when it drew its first screen
+ * (from the overview while the tables are imported, if it was shown from it: `overview`), `seconds` when it
+ * drew the full tables' (the same as `first` when it opened on them).
+ */
 async function open(browser, trace, env) {
   const t0 = performance.now();
   const web = await startWeb(trace, env);
@@ -72,13 +77,19 @@ async function open(browser, trace, env) {
   await page.setViewport({ width: 1400, height: 900 });
   await page.goto(web.url);
   // Polled from here: one long waitForFunction would outlast puppeteer's protocol timeout on a cold import.
-  while (!(await page.evaluate(() => window.lttWeb?.ready === true))) {
-    if (performance.now() - t0 > 3_600_000) throw new Error('the page was not ready within an hour');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const poll = async (what, test) => {
+    while (!(await page.evaluate(test))) {
+      if (performance.now() - t0 > 3_600_000) throw new Error(`the page was not ${what} within an hour`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await poll('ready', () => window.lttWeb?.ready === true);
+  const first = (performance.now() - t0) / 1000;
   const error = await page.evaluate(() => window.lttWeb.error);
   if (error) throw new Error(error);
-  return { web, page, seconds: (performance.now() - t0) / 1000, listening };
+  const overview = await page.evaluate(() => window.lttWeb.info.loading !== undefined && window.lttWeb.timeline.data?.cpus.key.length > 0);
+  await poll('drawn from its tables', () => window.lttWeb.info.loading === undefined && window.lttWeb.timeline.data !== undefined && window.lttWeb.timeline.settled().then(() => true));
+  return { web, page, first, overview, seconds: (performance.now() - t0) / 1000, listening };
 }
 
 const stats = (xs) => {
@@ -101,11 +112,14 @@ async function main() {
   try {
     const cold = await open(browser, trace, env);
     const info = await cold.page.evaluate(() => window.lttWeb.info);
+    const load = os.loadavg()[0].toFixed(1);
     await cold.page.close();
     await stop(cold.web.child);
     const warm = await open(browser, trace, env);
     console.log(`trace ${trace}: ${(info.events / 1e6).toFixed(2)} M events, ${(info.duration / 1e9).toFixed(2)} s, ${info.cpus.length} CPUs, ${info.processes.length} processes`);
-    console.log(`open ${o.cache ? 'first (--cache)' : 'cold (import + tables + page)'}  ${cold.seconds.toFixed(2)} s   ${(info.events / cold.seconds / 1e6).toFixed(2)} M events/s`);
+    console.log(`open ${o.cache ? 'first (--cache), first screen' : 'cold, first screen'}       ${cold.first.toFixed(2)} s   ${cold.overview ? 'from the overview (CPU tracks) while the import runs' : 'from the tables'}; goal < 3 s: ${cold.first < 3 ? 'met' : 'missed'}`);
+    console.log(`open ${o.cache ? 'first (--cache), full' : 'cold, full (import + tables)'}  ${cold.seconds.toFixed(2)} s   ${(info.events / cold.seconds / 1e6).toFixed(2)} M events/s`);
+    console.log(`load average ${load} on ${os.cpus().length} CPUs`);
     console.log(`open warm (cached tables + page)    ${warm.seconds.toFixed(2)} s   goal < 3 s: ${warm.seconds < 3 ? 'met' : 'missed'} (server listening after ${warm.listening.toFixed(2)} s)`);
     const page = warm.page;
     const box = await (await page.$('#timeline')).boundingBox();

@@ -26,6 +26,11 @@ export interface Info {
   readonly lost: readonly LostSpan[];
   /** The trace has ltt/auto's HTTP requests: thread rows have a band for them. */
   readonly hasRequests: boolean;
+  /**
+   * Set while the trace's tables are being imported and the page is served from the overview (the CPUs and the
+   * threads' running slices only, read from the scheduling events): the fraction of the trace read so far.
+   */
+  readonly loading?: number;
   /** With ?first=1: the first screen's tracks, precomputed with the trace's tables (no query to wait for). */
   readonly first?: FirstScreen;
 }

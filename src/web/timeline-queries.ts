@@ -153,8 +153,8 @@ const SHAPE_TABLE = 'web_shape_4';
  * from FIRST_PX / 4 to FIRST_PX * 1.5 (the page asks again outside that, as for any answer) and the threads of
  * the first screens.
  */
-const FIRST_PX = 1600;
-const FIRST_THREADS = 150;
+export const FIRST_PX = 1600;
+export const FIRST_THREADS = 150;
 
 /**
  * The timeline's tables for the trace's cache (openTraceDb's `extend`): the layout (traceShape), the

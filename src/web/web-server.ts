@@ -14,9 +14,12 @@ import type { DetailKind } from './event-detail.js';
 import type { Info } from './protocol.js';
 import { infoOf, trackData } from './timeline-queries.js';
 import type { TraceHolder } from './trace-holder.js';
+import { overviewTracks } from './trace-overview.js';
 
 /** How long /api/info?wait=1 waits for the trace's tables (the page asks again after). */
 const INFO_WAIT_MS = 2000;
+/** How long a request that needs the tables waits for them while the overview is shown. */
+const TABLES_WAIT_MS = 600_000;
 /** How many ports above a taken one are tried. */
 const PORT_TRIES = 100;
 
@@ -91,17 +94,31 @@ async function answer(opts: WebServerOptions, exposedAt: string | undefined, req
   }
   if (!url.pathname.startsWith('/api/')) return json(res, 404, { error: `No page ${url.pathname}` });
   const holder = opts.holder;
-  if (url.pathname === '/api/info' && p.get('wait') === '1') await holder.whenImported(INFO_WAIT_MS);
-  const tables = holder.current();
+  if (url.pathname === '/api/info' && p.get('wait') === '1') await holder.whenImported(INFO_WAIT_MS, true);
+  let tables = holder.current();
+  const overview = tables ? undefined : holder.overview;
   if (url.pathname === '/api/info') {
     const base = { version: holder.version, title: opts.title, live: opts.live, exposedAt };
-    const info: Info = tables
-      ? { ...infoOf(tables.shape, base), error: holder.error }
-      : { ...base, error: holder.error ?? 'The trace is being read', origin: '0', duration: 0, events: 0, cpus: [], processes: [], lost: [], hasRequests: false };
+    let info: Info;
+    if (tables) info = { ...infoOf(tables.shape, base), error: holder.error };
+    else if (overview) {
+      const { origin, duration, events, cpus, processes, lost } = overview.ov;
+      info = { ...base, origin, duration, events, cpus, processes, lost, hasRequests: false, loading: holder.loading, error: holder.error };
+    } else info = { ...base, error: holder.error ?? 'The trace is being read', origin: '0', duration: 0, events: 0, cpus: [], processes: [], lost: [], hasRequests: false };
     const text = JSON.stringify(info);
+    const first = tables?.first ?? overview?.first;
     // The first screen is kept as JSON text: spliced in, not parsed and written again.
-    if (tables && p.get('first') === '1') return send(res, 200, 'application/json', `${text.slice(0, -1)},"first":${tables.first}}`);
+    if (first !== undefined && p.get('first') === '1') return send(res, 200, 'application/json', `${text.slice(0, -1)},"first":${first}}`);
     return send(res, 200, 'application/json', text);
+  }
+  if (url.pathname === '/api/tracks' && overview) {
+    const tids = (p.get('tids') ?? '').split(',').filter((t) => /^\d+$/.test(t)).map(Number);
+    return json(res, 200, overviewTracks(overview.ov, { b: num(p, 'b'), e: num(p, 'e'), px: Math.min(8192, num(p, 'px')), tids }));
+  }
+  // Events, ranges and searches need the tables: asked while the overview is shown, they wait for them.
+  if (!tables && overview) {
+    await holder.whenImported(TABLES_WAIT_MS);
+    tables = holder.current();
   }
   if (!tables) return json(res, 503, { error: holder.error ?? 'The trace is being read' });
   const { conn } = tables.db;

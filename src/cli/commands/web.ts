@@ -77,6 +77,9 @@ as does a relay's live session's (net://..., the URL \`ltt view\` follows).
       cacheDir: process.env['LTT_CACHE'] || join(lttHome(), '.cache', 'ltt', 'tables'),
       // A relay's copy is scratch: its tables are not worth keeping.
       noCache: values['no-cache'] === true || relayed,
+      // A recording session's trace grows while it is read: its page waits for the tables (re-imported as it
+      // grows) rather than show an overview of a moment of it.
+      noOverview: live,
       pollMs: POLL_MS,
       onImport: (error, tables) => {
         if (error !== undefined) ctx.error(`Cannot show ${paths.join(' ')}: ${error}`);

@@ -10,6 +10,8 @@ import { el, showDetail, showRange, showSearch } from './panels.js';
 import { LABEL_W, Timeline, timeText, type Hit, type RowKind } from './timeline.js';
 
 const POLL_MS = 2000;
+/** While the page shows the overview and the tables are being imported. */
+const LOADING_POLL_MS = 500;
 /** Pixels a press must move to be a drag (a range selection) rather than a click. */
 const DRAG_PX = 4;
 
@@ -101,7 +103,8 @@ async function boot(): Promise<void> {
   tl.onError = (m) => (status.textContent = `Error: ${m}`);
   const showStatus = (i: Info) => {
     const lost = i.lost.reduce((a, l) => a + (l.count ?? 0), 0);
-    status.textContent = `${i.events.toLocaleString()} events, ${timeText(i.duration)}${i.lost.length ? `, ${lost} lost in ${i.lost.length} places` : ''}${i.live ? ', live' : ''}${i.error ? ` (last update failed: ${i.error})` : ''}`;
+    const loading = i.loading === undefined ? '' : `, loading the full trace (${Math.floor(i.loading * 100)}%): CPUs and running threads only until then`;
+    status.textContent = `${i.events.toLocaleString()} events, ${timeText(i.duration)}${i.lost.length ? `, ${lost} lost in ${i.lost.length} places` : ''}${i.live ? ', live' : ''}${loading}${i.error ? ` (last update failed: ${i.error})` : ''}`;
   };
   showStatus(info);
   tl.layout(info, first);
@@ -114,6 +117,7 @@ async function boot(): Promise<void> {
   const showAt = async (h: Hit | { kind: 'id'; key: number; t: number }) => {
     if (!h) return;
     const tol = (4 * (tl.e - tl.b)) / tl.plotW;
+    if (lttWeb.info?.loading !== undefined) detail.replaceChildren(el('div', { class: 'help' }, 'Waiting for the full trace to show the event...'));
     try {
       const params: Record<string, string | number> = { kind: h.kind, key: h.key, t: Math.round(h.t), tol: Math.ceil(tol) };
       if ('lane' in h && h.lane !== undefined) params['lane'] = h.lane;
@@ -199,22 +203,30 @@ async function boot(): Promise<void> {
     }
   });
 
-  // A live trace: lay out again when the server imported new data.
+  // A live trace: lay out again when the server imported new data; a trace shown from its overview: again when
+  // its tables are in (faster polls meanwhile, for the progress).
   let version = info.version;
-  setInterval(async () => {
+  let loading = info.loading !== undefined;
+  const poll = async () => {
     try {
       const next = await getJson<Info>('/api/info');
-      if (next.version === version) return;
+      if (next.version === version) {
+        if (next.loading !== undefined) showStatus(next);
+        return;
+      }
       version = next.version;
       showStatus(next);
       if (next.events > 0) {
         lttWeb.info = next;
         tl.layout(next);
       }
+      loading = next.loading !== undefined;
     } catch {
       status.textContent = 'The ltt web server is gone';
     }
-  }, POLL_MS);
+  };
+  const tick = () => void poll().finally(() => setTimeout(tick, loading ? LOADING_POLL_MS : POLL_MS));
+  setTimeout(tick, loading ? LOADING_POLL_MS : POLL_MS);
 
   await new Promise((r) => requestAnimationFrame(r));
   await tl.settled();
