@@ -65,6 +65,29 @@ function cacheDir(): string {
   return process.env['LTT_CACHE'] ?? join(homedir(), '.cache', 'ltt', 'tables');
 }
 
+/** What names the cache files of these trace folders (their real paths): KEY-STAMP.duckdb. */
+function cacheKey(real: readonly string[]): string {
+  return createHash('sha256').update(real.join('\0')).digest('hex').slice(0, 24);
+}
+
+/**
+ * Whether the cache may hold tables of these folders: a file of theirs, of any stamp, is in the cache folder
+ * (default: the one openTraceDb uses). Cheap: no file below the folders is read.
+ */
+export function mayBeCached(paths: readonly string[], dir: string = cacheDir()): boolean {
+  let key: string;
+  try {
+    key = cacheKey(paths.map((p) => realpathSync(p)));
+  } catch {
+    return true;
+  }
+  try {
+    return readdirSync(dir).some((name) => name.startsWith(`${key}-`) && name.endsWith('.duckdb'));
+  } catch {
+    return false;
+  }
+}
+
 /** Size and mtime of every file below the trace folders: what the cache must match. */
 function fingerprint(paths: readonly string[]): string {
   const h = createHash('sha256');
@@ -114,7 +137,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
     return { conn, cached: false, file: undefined, close };
   }
   const dir = opts.cacheDir ?? cacheDir();
-  const key = createHash('sha256').update(real.join('\0')).digest('hex').slice(0, 24);
+  const key = cacheKey(real);
   const stamp = fingerprint(real).slice(0, 24);
   const file = join(dir, `${key}-${stamp}.duckdb`);
   let exists = false;

@@ -7,10 +7,9 @@
 // reads the trace's scheduling on its own: once it is done, and until the tables are, the page is served from
 // it (`overview`, `loading`: the fraction of the trace the import has read).
 
-import { createHash } from 'node:crypto';
-import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import type { TraceDb } from '../engine/trace-db.js';
+import { mayBeCached, type TraceDb } from '../engine/trace-db.js';
 import { TIMELINE_TABLES, keptShape, type TraceShape } from './timeline-queries.js';
 import { startOverview, type OverviewPass } from './overview-client.js';
 import type { Overview } from './trace-overview.js';
@@ -169,20 +168,7 @@ export class TraceHolder {
    * them by a hash of the folders' real paths, then of their files); false when none is, or with no cache.
    */
   private maybeCached(): boolean {
-    if (this.opts.noCache) return false;
-    if (this.opts.cacheDir === undefined) return true;
-    let real: string[];
-    try {
-      real = this.paths.map((p) => realpathSync(p));
-    } catch {
-      return true;
-    }
-    const key = createHash('sha256').update(real.join('\0')).digest('hex').slice(0, 24);
-    try {
-      return readdirSync(this.opts.cacheDir).some((name) => name.startsWith(`${key}-`) && name.endsWith('.duckdb'));
-    } catch {
-      return false;
-    }
+    return !this.opts.noCache && mayBeCached(this.paths, this.opts.cacheDir);
   }
 
   close(): void {
