@@ -132,6 +132,8 @@ describe('ltt export --format perfetto', { skip, timeout: 300_000 }, () => {
     await ltt('create', 'pf', '-o', trace);
     await ltt('enable-event', '-k', 'sched_switch,sched_wakeup,sched_process_fork,sched_process_exit,irq_handler_entry,irq_handler_exit');
     await ltt('enable-event', '-k', '--syscall', 'openat,read,close');
+    // Per-PID buffers: the app's pid is in its trace's env (a per-UID trace would need the vpid context).
+    await ltt('enable-channel', '-u', '--buffers-pid', 'channel0');
     await ltt('enable-event', '-u', 'demo:*');
     await ltt('add-context', '-u', '-t', 'vtid', '-t', 'procname');
     await ltt('start');
