@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
-import { alignedBytesAllocated, allocateAligned, DirectFile, directIoEnabled, directIoPays, MAX_PROCESS_STAGED_BYTES } from '../../src/ctf/writer/direct-io.js';
+import { alignedBytesAllocated, allocateAligned, DirectFile, directIoEnabled } from '../../src/ctf/writer/direct-io.js';
 import { events as readEvents, openTrace } from '../../src/ctf/index.js';
 
 const O_DIRECT = fs.constants.O_DIRECT;
@@ -296,104 +296,4 @@ test('direct writes that fall behind the writer: the page cache once the write u
   const bytes = fs.readFileSync(file);
   assert.equal(bytes.length, 8 * MiB);
   for (let k = 0; k < 8; k++) assert.ok(bytes.subarray(k * MiB, (k + 1) * MiB).every((b) => b === k + 1), `packet ${k}`);
-});
-
-/** Holds every thread of libuv's pool (4) in open(FIFO) until release(): a write handed to the pool stays under way. */
-async function holdThreadPool(dir: string): Promise<{ release: () => Promise<void> }> {
-  const fifos = [0, 1, 2, 3].map((k) => path.join(dir, `hold-fifo${k}`));
-  for (const p of fifos) assert.equal(spawnSync('mkfifo', [p]).status, 0);
-  const opened = fifos.map((p) => new Promise<number>((resolve, reject) => fs.open(p, 'r', (err, fd) => (err ? reject(err) : resolve(fd)))));
-  await new Promise((r) => setTimeout(r, 100));
-  let released = false;
-  return {
-    release: async () => {
-      if (released) return;
-      released = true;
-      for (const p of fifos) fs.closeSync(fs.openSync(p, 'w'));
-      for (const fd of await Promise.all(opened)) fs.closeSync(fd);
-      for (const p of fifos) fs.rmSync(p);
-    },
-  };
-}
-
-test('while a write under way holds the file, the writer stages past the file\'s own staging limit instead of waiting for it (issue 12 §4: a burst to a slow disk)', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0', timeout: 60_000 }, async () => {
-  // On ext4 a page-cache write waits for the inode lock a direct write under way holds until the device has
-  // its data (50-330 ms on the slow-disk test's throttled ext4): a writer that wrote itself at 8 MiB staged
-  // lost events while its ring filled.
-  const file = path.join(tmpRoot, 'held');
-  const { f, paths } = openDirect(file);
-  const MiB = 1 << 20;
-  const told: number[] = [];
-  const tell = (k: number) => ({ done: (pos: number) => told.push(pos / MiB === k ? k : -1), failed: (e: unknown) => assert.fail(String(e)) });
-  const packet = allocateAligned(MiB);
-  const pool = await holdThreadPool(tmpRoot);
-  try {
-    // The first is the write under way; 23 MiB (past the file's 8 MiB, within the process's 64 MiB) wait.
-    for (let k = 0; k < 24; k++) f.append(packet.fill(k + 1), MiB, tell(k));
-    assert.deepEqual(paths, [], 'no packet written by the writer itself: it never waited');
-    assert.deepEqual(told, []);
-    await pool.release();
-    for (let waited = 0; told.length < 24 && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual(told, [...Array(24).keys()], 'each packet told, in file order');
-    assert.deepEqual(paths, [], 'what waited went behind the writer too (through the page cache)');
-  } finally {
-    await pool.release();
-    await f.close();
-  }
-  const bytes = fs.readFileSync(file);
-  assert.equal(bytes.length, 24 * MiB);
-  for (let k = 0; k < 24; k++) assert.ok(bytes.subarray(k * MiB, (k + 1) * MiB).every((b) => b === k + 1), `packet ${k}`);
-});
-
-test('staging is bounded: once the process\'s files stage MAX_PROCESS_STAGED_BYTES, a writer past its own limit waits for the write under way, and only until its next packet fits', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0', timeout: 60_000 }, async () => {
-  const MiB = 1 << 20;
-  const files = ['bounded-a', 'bounded-b'].map((n) => ({ name: path.join(tmpRoot, n), ...openDirect(path.join(tmpRoot, n)) }));
-  const packet = allocateAligned(MiB);
-  const failed = (e: unknown): void => assert.fail(String(e));
-  const pool = await holdThreadPool(tmpRoot);
-  const per = MAX_PROCESS_STAGED_BYTES / MiB / 2;
-  const before = alignedBytesAllocated();
-  try {
-    // Two files, each with a write under way, stage half the process's limit each: nobody waits yet.
-    for (let k = 0; k <= per; k++) for (const { f } of files) f.append(packet.fill(k + 1), MiB, { done() {}, failed });
-    assert.deepEqual(files.map((x) => x.paths.length), [0, 0], 'staged, not written');
-    // One more packet: the process's staging is full, so this file's writer writes the batch under way again and
-    // its oldest staged packet itself: only what makes room (writing all 32 MiB it staged would hold it longer).
-    files[0]!.f.append(packet.fill(0xee), MiB, { done() {}, failed });
-    assert.deepEqual(files[0]!.paths, ['cached', 'cached'], 'the writer waited for one packet\'s room, through the page cache');
-    assert.equal(files[1]!.paths.length, 0, 'the other file still stages');
-    const grown = alignedBytesAllocated() - before;
-    assert.ok(grown <= MAX_PROCESS_STAGED_BYTES + 4 * MiB, `staging memory bounded (${grown / MiB} MiB)`);
-  } finally {
-    await pool.release();
-    for (const { f } of files) await f.close();
-  }
-  assert.equal(fs.statSync(files[0]!.name).size, (per + 2) * MiB);
-  assert.equal(fs.statSync(files[1]!.name).size, (per + 1) * MiB);
-});
-
-test('a file sink touches the staging memory of a ring once, before its streams open, and stages its first packets there', { skip: directIoPays(os.tmpdir()) ? false : 'no direct writes in the temp folder (tmpfs or LTT_DIRECT_IO=0)' }, () => {
-  // A fresh process: no staging memory made or pooled before.
-  const script = `
-    import * as fs from 'node:fs';
-    const { FileTraceSink } = await import(${JSON.stringify(new URL('../../src/ctf/writer/file-sink.js', import.meta.url).href)});
-    const { alignedBytesAllocated } = await import(${JSON.stringify(new URL('../../src/ctf/writer/direct-io.js', import.meta.url).href)});
-    const MiB = 1 << 20;
-    const sink = FileTraceSink.create(process.env.LTT_TEST_TRACE_DIR, undefined, 4 * MiB);
-    const before = alignedBytesAllocated();
-    const s = sink.openStream({ fileName: 'channel0_0', streamClassId: 0, streamInstanceId: 0, cpuId: 0, ring: { slots: 4, slotSize: MiB } });
-    // Touched again by the thread pool (a read of /dev/zero) while the stream opens?
-    const zero = fs.readdirSync('/proc/self/fd').filter((fd) => { try { return fs.readlinkSync('/proc/self/fd/' + fd) === '/dev/zero'; } catch { return false; } }).length;
-    const packet = Buffer.alloc(MiB, 1);
-    for (let k = 0; k < 4; k++) s.writePacket(packet, { packetSizeBits: MiB * 8, contentSizeBits: MiB * 8, timestampBegin: BigInt(k), timestampEnd: BigInt(k), eventsDiscarded: 0, streamId: 0, streamInstanceId: 0, packetSeqNum: k });
-    const staged = alignedBytesAllocated() - before;
-    await sink.close();
-    process.stdout.write(JSON.stringify({ zero, staged: staged / MiB }));
-  `;
-  const dir = fs.mkdtempSync(path.join(tmpRoot, 'touch-once-'));
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, LTT_TEST_TRACE_DIR: path.join(dir, 'trace') } });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { zero: number; staged: number };
-  assert.equal(out.zero, 0, 'the staging buffers are not touched a second time');
-  assert.equal(out.staged, 4, 'the ring\'s 4 MiB of staging buffers, in which its first 4 packets are staged (not fresh memory)');
 });

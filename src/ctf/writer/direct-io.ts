@@ -85,19 +85,11 @@ function newChunk(need: number): { buffer: ArrayBuffer; used: number; touched: n
   return (chunk = { buffer, used: 0, touched: 0 });
 }
 
-/** allocateAligned(size) if the bytes it hands out next were touched by reserveAligned(), else undefined. */
-function allocateTouched(size: number): Buffer | undefined {
-  const need = Math.ceil(size / ALIGN) * ALIGN;
-  if (chunk === undefined || chunk.used + need > chunk.touched) return undefined;
-  return allocateAligned(size);
-}
-
 /**
  * Makes the first memory allocateAligned() carves from, if none is made yet, and touches the next `touch`
  * bytes it will hand out: a writer about to write directly calls it while nothing waits for it (a file sink
  * being created), since making one took 33 ms at an ltt/ust consumer's first packet (measured under load), and
- * the first touch of each page of staging memory 3-8 ms per MiB, while its thread's ring filled. The staging
- * buffers DirectFile.warm() makes next are these bytes, touched once.
+ * the first touch of each page of staging memory 3-8 ms per MiB, while its thread's ring filled.
  */
 export function reserveAligned(touch = 0): void {
   if (!directIoEnabled || !memoryWorks) return;
@@ -155,34 +147,16 @@ interface PendingWrite {
 }
 
 /**
- * Bytes a file stages behind the write under way whatever the other files stage (at least this, or two
- * packets): at the kernel bench's 60 MB/s per CPU, 130 ms; twice LTTng's default kernel ring. Past it a file
- * stages on while the process's staging has room (MAX_PROCESS_STAGED_BYTES).
+ * Bytes staged behind the write under way: how long a device stall the writer rides out without waiting (at
+ * least this, or two packets): at the kernel bench's 60 MB/s per CPU, 130 ms; twice LTTng's default kernel ring.
  */
 const MAX_STAGED_BYTES = 8 << 20;
-/**
- * Bytes the files of this process may stage in all before a file past its own MAX_STAGED_BYTES makes its writer
- * wait. Why so much: while a write is under way nothing else can go into that file, not even through the page
- * cache (ext4 holds the inode lock through an appending direct write until the device has it, and through a
- * page-cache write while its pool thread waits for a CPU), so memory is the only place a burst can go
- * meanwhile, and waiting drops events. Measured on ext4 throttled to 32 MB/s (test/ust/slow-disk.test.ts):
- * one 1 MiB direct write under way for 50-330 ms while a thread at full speed closed a 1 MiB sub-buffer every
- * 1-5 ms; a writer that waited at 8 MiB staged lost 8-60% of the burst. 64 MiB holds the whole 41 MiB burst
- * of that test, at any speed; memory past a file's own limit is not kept once written (recycle()).
- */
-export const MAX_PROCESS_STAGED_BYTES = 64 << 20;
-/** Bytes staged by every DirectFile of this process (their `staged`). */
-let stagedInProcess = 0;
 /**
  * Staged bytes that show the device (or the thread pool's turn at the CPU) is not keeping up with the writer:
  * the file leaves O_DIRECT as soon as the write under way is back, before staging is full and the writer waits.
  */
 const BEHIND_BYTES = MAX_STAGED_BYTES / 2;
-/**
- * One thread-pool write takes the packets staged, up to this much (a direct write: it bounds how long leaving
- * O_DIRECT waits), or MAX_STAGED_BYTES (a page-cache write: each trip waits for a pool thread to get a CPU, and
- * a burst staged behind a slow direct write must drain faster than a thread at full speed fills it).
- */
+/** One thread-pool write takes the packets staged, up to this much: it bounds how long leaving O_DIRECT waits. */
 const MAX_BATCH_BYTES = 2 << 20;
 /**
  * How long a file that fell behind stays in the page cache before it tries O_DIRECT again: a latency spike of
@@ -228,12 +202,10 @@ function giveSharedSpare(buf: Uint8Array): void {
  * meanwhile and events are lost. On ext4 an appending direct write holds the inode lock until the device
  * answers, so page-cache writes to the same file would wait just as long: staging is the one way around.
  * Direct writes that fall behind the writer (BEHIND_BYTES staged: a slow device, or a pool thread that waits
- * for a CPU, which is nice 0 while ltt/ust's consumer is nice -10) send the file to the page cache, as soon as
- * the write under way is back, with what is staged: no page-cache write waits for the inode lock; the file
- * tries O_DIRECT again RETRY_DIRECT_MS later. Until that write is back the packets can go nowhere but staging
- * (a write of the writer's own would only wait for the lock), so a file stages past its MAX_STAGED_BYTES while
- * the process's staging is below MAX_PROCESS_STAGED_BYTES; only beyond both does append() wait for the device,
- * until its packet fits (then, and only then, the caller's ring fills).
+ * for a CPU, which is nice 0 while ltt/ust's consumer is nice -10) send the file to the page cache for good, as
+ * soon as the write under way is back, with what is staged: no page-cache write waits for the inode lock; the
+ * file tries O_DIRECT again RETRY_DIRECT_MS later. Only when MAX_STAGED_BYTES wait does append() wait for the
+ * device (then, and only then, the caller's ring fills).
  * Each packet's outcome comes through its WriteOutcome, in file order: `done` once it is in the file (where
  * the caller writes its index entry), or `failed`; a failure cuts the file back to that packet and fails every
  * packet staged after it, so the file never holds a hole, and the next packet goes where the failed one was to
@@ -320,7 +292,11 @@ export class DirectFile {
     if (this.retryDirectAt < Infinity && this.inflight === undefined && this.end % ALIGN === 0 && performance.now() >= this.retryDirectAt) this.backToDirect();
     if (this.direct && (this.end % ALIGN !== 0 || size % ALIGN !== 0)) this.leaveDirect();
     if (this.direct && this.queue.length > 0 && this.staged + size > BEHIND_BYTES) this.leaving = true;
-    if (this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES && stagedInProcess + size > MAX_PROCESS_STAGED_BYTES) this.makeRoom(size);
+    // Staging is full: the writer waits for the write under way (and the file goes on through the page cache).
+    if (this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES) {
+      if (this.direct) this.leaveDirect(true);
+      else void this.settle();
+    }
     const pos = this.end;
     this.end += size;
     // Behind (in the page cache for a while), packets are still staged and written by the thread pool: the
@@ -337,7 +313,7 @@ export class DirectFile {
       this.writeNow(item);
     } else {
       this.queue.push(item);
-      this.addStaged(size);
+      this.staged += size;
       if (this.inflight === undefined) this.startQueued();
     }
   }
@@ -348,25 +324,6 @@ export class DirectFile {
    * touches the file behind its back).
    */
   settle(): Promise<void> {
-    this.writeStaged(() => true);
-    return this.outstanding === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /**
-   * Staging is full, the file's and the process's: the writer writes the batch under way again and then its
-   * oldest staged packets itself, only until `size` more fit, so it waits for the device no longer than that
-   * (writing all it staged, up to 64 MiB, held ltt/ust's consumer 370 ms under load while its ring filled).
-   */
-  private makeRoom(size: number): void {
-    this.writeStaged(() => this.staged + size > MAX_STAGED_BYTES && stagedInProcess + size > MAX_PROCESS_STAGED_BYTES);
-  }
-
-  /**
-   * Writes synchronously the batch under way, then staged packets in file order while `more()` holds. A file
-   * that fell behind writes them through the page cache, not to the device that is behind.
-   */
-  private writeStaged(more: () => boolean): void {
-    if (this.leaving && this.direct) this.fallBehind();
     const batch = this.inflight;
     this.inflight = undefined;
     // Its thread-pool write may still be running: the same bytes go again, synchronously (the kernel orders the
@@ -381,25 +338,24 @@ export class DirectFile {
       }
       this.redoing = undefined;
     }
-    for (let q = this.queue[0]; q !== undefined && more(); q = this.queue[0]) {
-      this.queue.shift();
-      this.addStaged(-q.size);
+    for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
+      this.staged -= q.size;
       this.writeNow(q);
     }
+    return this.outstanding === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
-   * Makes `count` staging buffers of `size` bytes ready in the spare list, touched: the first touch of fresh
-   * memory, not the copy, is what staging costs (measured here: 3-8 ms per MiB against 0.07 ms once touched), and
-   * it must not fall on the writer while its ring fills. Touched already: buffers of closed files, and the
-   * memory reserveAligned() touched (in the list at once); any others are touched by the thread pool (a read
-   * of /dev/zero into them) and join the list when that is done.
+   * Makes `count` staging buffers of `size` bytes ready for the spare list, touched by the thread pool (a read
+   * of /dev/zero into them): the first touch of fresh memory, not the copy, is what staging costs (measured
+   * here: 3-8 ms per MiB against 0.07 ms once touched), and it must not fall on the writer while its ring fills.
    */
   warm(size: number, count: number): void {
     if (!this.direct || size % ALIGN !== 0) return;
     // No more than staging may hold (recycle()'s bound).
     count = Math.min(count, Math.ceil(MAX_STAGED_BYTES / size));
-    for (let buf: Uint8Array | undefined; count > 0 && (buf = takeSharedSpare(size) ?? allocateTouched(size)) !== undefined; count--) {
+    // Buffers of closed files are touched already.
+    for (let buf: Uint8Array | undefined; count > 0 && (buf = takeSharedSpare(size)) !== undefined; count--) {
       this.spare.push(buf);
       this.spareBytes += buf.length;
     }
@@ -425,12 +381,6 @@ export class DirectFile {
     }
   }
 
-  /** Counts `delta` bytes more (or fewer) staged, in this file and in the process. */
-  private addStaged(delta: number): void {
-    this.staged += delta;
-    stagedInProcess += delta;
-  }
-
   private stage(bytes: Uint8Array, size: number): Uint8Array {
     let buf = this.spare.pop();
     if (buf !== undefined) this.spareBytes -= buf.length;
@@ -448,14 +398,13 @@ export class DirectFile {
     }
   }
 
-  /** Hands the packets staged (up to a batch's bytes, at least one) to the thread pool as one write. */
+  /** Hands the packets staged (up to MAX_BATCH_BYTES, at least one) to the thread pool as one write. */
   private startQueued(): void {
     const batch: PendingWrite[] = [];
-    const most = this.direct ? MAX_BATCH_BYTES : MAX_STAGED_BYTES;
     let bytes = 0;
-    for (let q = this.queue[0]; q !== undefined && (bytes === 0 || bytes + q.size <= most); q = this.queue[0]) {
+    for (let q = this.queue[0]; q !== undefined && (bytes === 0 || bytes + q.size <= MAX_BATCH_BYTES); q = this.queue[0]) {
       this.queue.shift();
-      this.addStaged(-q.size);
+      this.staged -= q.size;
       bytes += q.size;
       batch.push(q);
     }
@@ -499,7 +448,7 @@ export class DirectFile {
       // The packets after it go again after it, from the queue (or fail with it).
       const rest = batch.slice(k + 1);
       this.queue.unshift(...rest);
-      for (const q of rest) this.addStaged(q.size);
+      for (const q of rest) this.staged += q.size;
       if (err !== null && err.code !== 'EINVAL') this.fail(item, err);
       else {
         // A short write, or a device with stricter alignment than ours (EINVAL): again, synchronously.
@@ -549,7 +498,7 @@ export class DirectFile {
     if (this.redoing?.includes(item)) this.blocked = { item, err };
     this.end = item.pos;
     item.outcome.failed(err);
-    this.addStaged(-this.staged);
+    this.staged = 0;
     for (const q of this.queue.splice(0)) q.outcome.failed(err);
   }
 
@@ -562,13 +511,16 @@ export class DirectFile {
   }
 
   /**
-   * Through the page cache for good, what is staged too (written again after the direct write under way, which
-   * holds ext4's inode lock until the device has it).
+   * Through the page cache (for good, unless `behind`: direct writes fell behind), what is staged too (written
+   * again after the direct write under way, which holds ext4's inode lock until the device has it).
    */
-  private leaveDirect(): void {
+  private leaveDirect(behind = false): void {
     if (!this.direct) return;
-    this.toBuffered();
-    this.retryDirectAt = Infinity;
+    if (behind) this.fallBehind();
+    else {
+      this.toBuffered();
+      this.retryDirectAt = Infinity;
+    }
     void this.settle();
   }
 
