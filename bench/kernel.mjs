@@ -257,6 +257,8 @@ async function traceCmdRun(count, work) {
   const instance = `ltt-bench-tc-${process.pid}`;
   if (fs.existsSync(path.join(TRACEFS, 'instances', instance))) throw new Error(`instance ${instance} already exists`);
   const file = path.join(work, `tc-${Date.now()}.dat`);
+  // The samplers start before trace-cmd records, as in lttRun: their start-up is not traced or billed to it.
+  const speed = await startCpuSpeed();
   const record = ['trace-cmd', 'record', '-d', '--no-filter', '-B', instance, '-b', '4096',
     '-e', 'sched:sched_switch', '-e', 'sched:sched_wakeup', '-e', 'syscalls', '-o', file];
   // bash's `times` gives the CPU of trace-cmd and of the per-CPU recorders it reaped.
@@ -296,7 +298,6 @@ async function traceCmdRun(count, work) {
     }
     tcPid = childPids(sh.pid).find((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'trace-cmd');
     if (!tcPid) throw new Error('cannot find the trace-cmd process');
-    const speed = await startCpuSpeed();
     const ddS = await runWorkload(count);
     process.kill(tcPid, 'SIGINT');
     let timer;

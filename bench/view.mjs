@@ -140,8 +140,9 @@ function generate(dir, n) {
 }
 
 /**
- * Both tools run without NODE_EXTRA_CA_CERTS: with it, every Node process parses that certificate bundle before
- * any of its code runs (0.08-0.09 CPU-s here), a cost of the machine's set-up that no ltt code asks for.
+ * The timed runs go without NODE_EXTRA_CA_CERTS (babeltrace2 ignores it; only ltt's times change): with it, every
+ * Node process parses that certificate bundle before any of its code runs (0.08-0.09 CPU-s here), a cost of this
+ * machine's set-up that no ltt code asks for. A user who sets it pays that on every ltt command.
  */
 const ENV = { ...process.env };
 delete ENV.NODE_EXTRA_CA_CERTS;

@@ -11,9 +11,9 @@
 // written (another process has it open), they are built as temporary tables of this connection instead.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -27,7 +27,7 @@ const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as
 type DuckDBInstance = InstanceType<typeof DuckDBInstance>;
 
 /** The code that makes the tables: a cache made by another version of it is rebuilt. */
-const ENGINE_CODE = ['./import-trace', './derived-tables', './request-tables', './column-appender', './parquet-file', './syscall-pairs', './sched-slices', '../ctf/decode/codegen'].map((m) => {
+const ENGINE_CODE = ['./import-trace', './derived-tables', './request-tables', './column-appender', './column-chunk', './parquet-file', './syscall-pairs', './sched-slices', '../ctf/decode/codegen'].map((m) => {
   const url = new URL(`${m}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   try {
     return readFileSync(fileURLToPath(url));
@@ -163,15 +163,16 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
         if (!(await hasTable(conn, opts.extend.marker))) await opts.extend.build(conn, true);
       }
       const opened = db;
-      return { conn, cached: true, file, close: () => (conn.closeSync(), opened.closeSync()) };
+      return { conn, cached: true, file, close: () => (conn.closeSync(), opened.closeSync(), dropSuperseded(file)) };
     } catch {
       db?.closeSync();
       rmSync(file, { force: true });
     }
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Older versions of this trace's cache are of no use any more.
-  for (const name of readdirSync(dir)) if (name.startsWith(`${key}-`)) rmSync(join(dir, name), { recursive: true, force: true });
+  // Older versions of this trace's cache are of no use any more; the Parquet files of one that a running
+  // process may still read (its views open them by name at each query) stay until that process closes it.
+  for (const name of readdirSync(dir)) if (name.startsWith(`${key}-`) && !parquetInUse(name)) rmSync(join(dir, name), { recursive: true, force: true });
   // Built under a temporary name and renamed: a crash mid-import leaves no half cache behind.
   const tmp = `${file}.${process.pid}.tmp`;
   rmSync(tmp, { force: true });
@@ -199,7 +200,39 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   renameSync(tmp, file);
   db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   conn = await db.connect();
-  return { conn, cached: false, file, close: () => (conn.closeSync(), db.closeSync()) };
+  return { conn, cached: false, file, close: () => (conn.closeSync(), db.closeSync(), dropSuperseded(file)) };
+}
+
+/** Whether NAME is the Parquet folder (KEY-STAMP.duckdb.PID.parquet) of a process still running, this one too. */
+function parquetInUse(name: string): boolean {
+  const m = /\.duckdb\.(\d+)\.parquet$/.exec(name);
+  if (m === null) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * At close: when a newer import removed this cache file (the trace grew), its Parquet folders that no running
+ * process may read go too (this process's own, kept by that import for this connection, among them).
+ */
+function dropSuperseded(file: string): void {
+  if (existsSync(file)) return;
+  const dir = dirname(file);
+  const base = basename(file);
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith(`${base}.`) || !name.endsWith('.parquet')) continue;
+      if (name === `${base}.${process.pid}.parquet` || !parquetInUse(name)) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  } catch {
+    // The cache folder is gone: nothing left to remove.
+  }
 }
 
 async function load(conn: DuckDBConnection, paths: readonly string[], files: string, progress?: ImportProgress): Promise<void> {

@@ -140,10 +140,20 @@ function eventClass(spec: { readonly name: string; readonly logLevel: number; re
   return ev;
 }
 
+/** Sessions that asked for a dump since the last one (each channel of a session asks: one dump for all). */
+const asked = new Set<string>();
+
 /** A state dump for session `sessionId` when its rules take one of the events (see the contract: and others'). */
 export function runStatedump(sessionId: string): void {
+  if (asked.size === 0) setImmediate(dumpAsked);
+  asked.add(sessionId);
+}
+
+function dumpAsked(): void {
+  const ids = [...asked];
+  asked.clear();
   const specs = Object.values(STATEDUMP_EVENTS);
-  if (!specs.some((s) => rulesTake(sessionId, s.name, s.logLevel))) return;
+  if (!ids.some((id) => specs.some((s) => rulesTake(id, s.name, s.logLevel)))) return;
   const ev = {
     start: eventClass(STATEDUMP_EVENTS.start),
     binInfo: eventClass(STATEDUMP_EVENTS.binInfo),

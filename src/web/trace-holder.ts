@@ -92,6 +92,11 @@ export class TraceHolder {
     });
   }
 
+  /** An import is under way (the tables may come: worth waiting for). */
+  get importingNow(): boolean {
+    return this.importing !== undefined;
+  }
+
   /** Imports again when the files changed since the last import (one import at a time). */
   refresh(): Promise<void> {
     if (this.importing) return this.importing;

@@ -115,8 +115,9 @@ async function answer(opts: WebServerOptions, exposedAt: string | undefined, req
     const tids = (p.get('tids') ?? '').split(',').filter((t) => /^\d+$/.test(t)).map(Number);
     return json(res, 200, overviewTracks(overview.ov, { b: num(p, 'b'), e: num(p, 'e'), px: Math.min(8192, num(p, 'px')), tids }));
   }
-  // Events, ranges and searches need the tables: asked while the overview is shown, they wait for them.
-  if (!tables && overview) {
+  // Events, ranges and searches need the tables: asked while the overview is shown, they wait for them (not
+  // when no import is under way: a failed one comes again only when the files change).
+  if (!tables && overview && holder.importingNow) {
     await holder.whenImported(TABLES_WAIT_MS);
     tables = holder.current();
   }

@@ -7,7 +7,8 @@
 // their own per-thread streams and declarations: src/ust/app-protocol.ts). Clear and `regenerate metadata`
 // replace a folder's metadata by the preamble alone before the apps append their declarations again.
 
-import { closeSync, chownSync, lchownSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, lchownSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { needsOwnedOutput, OwnedDirectory } from '../../ctf/writer/owned-output.js';
@@ -15,12 +16,7 @@ import { makeTraceDirectories, writeTraceFile } from '../../ctf/writer/trace-mod
 import { isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 import { clockUuid } from '../../ust/clock.js';
 import { uidTraceTsdl } from '../../ust/metadata.js';
-import { readFileSync, statSync } from 'node:fs';
-
-function statOwner(path: string): { uid: number; gid: number } {
-  const st = statSync(path);
-  return { uid: st.uid, gid: st.gid };
-}
+import { readFileSync } from 'node:fs';
 
 export interface UidTraceOptions {
   readonly sessionName: string;
@@ -108,8 +104,25 @@ export class UidTraces {
     return [...this.folders].filter(([dir]) => dir.startsWith(prefix)).map(([dir, uid]) => ({ dir, uid }));
   }
 
+  /**
+   * Who root's daemon must act as inside `dir`: the user who controls it (the session's owner when root works
+   * for a tracing-group member; the apps' user when root's session handed the folder to them); undefined when
+   * the folder is the daemon's own. Root never works by path in a folder another user can change: a link planted
+   * there would point its deletes and writes anywhere.
+   */
+  private actAs(uid: number): UidWriter | undefined {
+    if (process.getuid?.() !== 0) return undefined;
+    if (needsOwnedOutput(this.options.owner)) return this.options.owner;
+    return uid > 0 ? (this.users.get(uid) ?? { uid, gid: uid }) : undefined;
+  }
+
   /** `clear`: the folder's files go (every app's, the exited ones' too) and its metadata is the preamble again. */
   empty(dir: string, uid: number): void {
+    const as = this.actAs(uid);
+    if (as !== undefined) {
+      inFolderAs(as, { op: 'empty', dir, text: this.preamble(uid) });
+      return;
+    }
     for (const sub of [join(dir, 'index'), dir]) {
       for (const e of readdirSync(sub, { withFileTypes: true })) if (e.isFile() && !(sub === dir && e.name === 'metadata')) rmSync(join(sub, e.name), { force: true });
     }
@@ -123,26 +136,15 @@ export class UidTraces {
    * declare again (exited apps, whose files stay).
    */
   replaceMetadata(dir: string, uid: number, keep?: (streamId: number) => boolean): void {
-    const text = this.preamble(uid) + (keep ? keptDeclarations(readFileSync(join(dir, 'metadata'), 'utf8'), keep) : '');
-    const owner = this.options.owner;
-    if (needsOwnedOutput(owner)) {
-      // Root for another user: written and renamed inside the user's folder without following links.
-      const d = OwnedDirectory.open(dir, owner);
-      try {
-        this.writePreamble(dir, uid, 'metadata.new', text);
-        d.rename('metadata.new', 'metadata');
-      } finally {
-        d.close();
-      }
+    const as = this.actAs(uid);
+    if (as !== undefined) {
+      const old = keep ? inFolderAs(as, { op: 'read', dir }) : '';
+      inFolderAs(as, { op: 'replace', dir, text: this.preamble(uid) + (keep ? keptDeclarations(old, keep) : '') });
       return;
     }
+    const text = this.preamble(uid) + (keep ? keptDeclarations(readFileSync(join(dir, 'metadata'), 'utf8'), keep) : '');
     const fresh = join(dir, 'metadata.new');
     writeTraceFile(fresh, text);
-    // The user's apps append to it (root's daemon tracing them): theirs, as the folder is.
-    if (process.getuid?.() === 0 && uid > 0) {
-      const { uid: folderUid, gid } = statOwner(dir);
-      if (folderUid === uid) chownSync(fresh, uid, gid);
-    }
     renameSync(fresh, join(dir, 'metadata'));
   }
 
@@ -185,6 +187,58 @@ export class UidTraces {
  * The apps write each declaration as a top-level block starting a line with `stream {` or `event {` (their
  * names are TSDL strings: no line break), so the text splits there; the preamble (before the first) is left out.
  */
+/** Largest metadata read back for `regenerate metadata` (a trace's declarations are far smaller). */
+const MAX_METADATA_BYTES = 64 << 20;
+
+/**
+ * What root does in a folder another user controls, done by a child process with that user's rights (so a
+ * link they planted leads nowhere they could not go themselves): 'empty' (the regular files of the folder and
+ * its index/, but metadata, then 'replace'), 'replace' (metadata.new with `text`, renamed over metadata),
+ * 'read' (metadata, a regular file of at most MAX_METADATA_BYTES). Throws the child's one-line error.
+ */
+function inFolderAs(as: UidWriter, job: { op: 'empty' | 'replace' | 'read'; dir: string; text?: string }): string {
+  const r = spawnSync(process.execPath, ['-e', IN_FOLDER_SCRIPT], {
+    uid: as.uid,
+    gid: as.gid,
+    input: JSON.stringify({ ...job, max: MAX_METADATA_BYTES }),
+    encoding: 'utf8',
+    maxBuffer: MAX_METADATA_BYTES + 1024,
+    timeout: 30_000,
+  });
+  if (r.error || r.status !== 0) throw new Error(`${job.op} in ${job.dir} as uid ${as.uid}: ${r.error?.message ?? r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
+  return r.stdout;
+}
+
+const IN_FOLDER_SCRIPT = `
+const fs = require('node:fs');
+const path = require('node:path');
+const job = JSON.parse(fs.readFileSync(0, 'utf8'));
+const { dir } = job;
+try {
+  if (job.op === 'read') {
+    const fd = fs.openSync(path.join(dir, 'metadata'), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > job.max) throw new Error('metadata is not a regular file of a trace');
+    process.stdout.write(fs.readFileSync(fd, 'utf8'));
+  } else {
+    if (job.op === 'empty') {
+      for (const sub of [path.join(dir, 'index'), dir]) {
+        for (const e of fs.readdirSync(sub, { withFileTypes: true })) if (e.isFile() && !(sub === dir && e.name === 'metadata')) fs.rmSync(path.join(sub, e.name), { force: true });
+      }
+    }
+    const fresh = path.join(dir, 'metadata.new');
+    fs.rmSync(fresh, { force: true });
+    const fd = fs.openSync(fresh, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o640);
+    fs.writeFileSync(fd, job.text);
+    fs.closeSync(fd);
+    fs.renameSync(fresh, path.join(dir, 'metadata'));
+  }
+} catch (err) {
+  process.stderr.write(String(err && err.message || err) + '\\n');
+  process.exit(1);
+}
+`;
+
 function keptDeclarations(text: string, keep: (streamId: number) => boolean): string {
   const blocks = text.split(/^(?=(?:stream|event) \{)/m).slice(1);
   return blocks

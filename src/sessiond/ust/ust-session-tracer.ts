@@ -577,7 +577,8 @@ export class UstSessionTracer implements DomainTracer {
           const out = relay
             ? () => (sink = relayTraceSink({ ...relay, tracePath: `ust/pid/${runs[0]!.dirName}` }))
             : shared
-              ? () => FileTraceSink.create(folder, this.options.owner, 0, true)
+              ? // The folder is the app user's (they write it): root writes there as them, following no link.
+                () => FileTraceSink.create(folder, process.getuid?.() === 0 && app.uid > 0 && !needsOwnedOutput(this.options.owner) ? { uid: app.uid, gid: app.gid } : this.options.owner, 0, true)
               : folder;
           // A per-UID folder has the daemon's preamble: the app's own (the first piece) stays out.
           const result = await writeHeldTrace(out, this.options.owner, share, shared ? held.metadata.slice(1) : held.metadata, held.streams);
@@ -780,7 +781,13 @@ export class UstSessionTracer implements DomainTracer {
   /** `regenerate statedump`: every app recording into the session dumps its state (lttng-ust's statedump). */
   regenerateStatedump(): void {
     if (!this.active) return;
-    for (const run of this.runs) if (run.joined && !run.final) run.app.send({ type: 'statedump', sessionId: run.key });
+    // One request per app: each dumps once into its runs (channels) that take the events.
+    const asked = new Set<App>();
+    for (const run of this.runs) {
+      if (!run.joined || run.final || asked.has(run.app)) continue;
+      asked.add(run.app);
+      run.app.send({ type: 'statedump', sessionId: run.key });
+    }
   }
 
   async destroy(): Promise<void> {
