@@ -35,61 +35,38 @@ export interface UidTraceEnv {
   readonly uid: number;
 }
 
-/** The preamble of a per-UID trace, which the session daemon writes; each app appends its declarations. */
-export function uidTraceTsdl(e: UidTraceEnv): string {
-  return preambleTsdl(
-    e.uuid,
-    {
-      domain: 'ust',
-      tracer_name: 'lttng-ust',
-      tracer_major: 2,
-      tracer_minor: 13,
-      tracer_patchlevel: 0,
-      tracer_buffering_scheme: 'uid',
-      tracer_buffering_id: e.uid,
-      architecture_bit_width: 64,
-      trace_name: e.traceName,
-      trace_creation_datetime: e.creationDatetime,
-      hostname: e.hostname,
-      tracer_ltt: 'ltt/ust',
-    },
-    monotonic(e.clockUuid, e.clockOffset),
-  );
+/** lttng-ust 2.13's env, as per-UID and per-PID traces share it (each adds its buffering and, per PID, its process). */
+function ustEnv(e: { traceName: string; creationDatetime: string; hostname: string }, scheme: 'uid' | 'pid', id: number) {
+  return {
+    domain: 'ust',
+    tracer_name: 'lttng-ust',
+    tracer_major: 2,
+    tracer_minor: 13,
+    tracer_patchlevel: 0,
+    tracer_buffering_scheme: scheme,
+    tracer_buffering_id: id,
+    architecture_bit_width: 64,
+    trace_name: e.traceName,
+    trace_creation_datetime: e.creationDatetime,
+    hostname: e.hostname,
+  };
 }
 
 function monotonic(uuid: string, offset: bigint) {
   return { name: 'monotonic', uuid, description: 'Monotonic Clock', frequency: 1_000_000_000, offsetSeconds: 0n, offsetCycles: offset };
 }
 
+/** The preamble of a per-UID trace, which the session daemon writes; each app appends its declarations. */
+export function uidTraceTsdl(e: UidTraceEnv): string {
+  return preambleTsdl(e.uuid, { ...ustEnv(e, 'uid', e.uid), tracer_ltt: 'ltt/ust' }, monotonic(e.clockUuid, e.clockOffset));
+}
+
 /** The preamble is the CTF writer's (one LTTng-style preamble for every trace ltt writes), with lttng-ust's env. */
 export function traceTsdl(e: TraceEnv): string {
   return preambleTsdl(
     e.uuid,
-    {
-      domain: 'ust',
-      tracer_name: 'lttng-ust',
-      tracer_major: 2,
-      tracer_minor: 13,
-      tracer_patchlevel: 0,
-      tracer_buffering_scheme: 'pid',
-      tracer_buffering_id: e.vpid,
-      architecture_bit_width: 64,
-      trace_name: e.traceName,
-      trace_creation_datetime: e.creationDatetime,
-      hostname: e.hostname,
-      vpid: e.vpid,
-      procname: e.procname,
-      vpid_datetime: e.vpidDatetime,
-      tracer_ltt: 'ltt/ust',
-    },
-    {
-      name: 'monotonic',
-      uuid: e.clockUuid,
-      description: 'Monotonic Clock',
-      frequency: 1_000_000_000,
-      offsetSeconds: 0n,
-      offsetCycles: e.clockOffset,
-    },
+    { ...ustEnv(e, 'pid', e.vpid), vpid: e.vpid, procname: e.procname, vpid_datetime: e.vpidDatetime, tracer_ltt: 'ltt/ust' },
+    monotonic(e.clockUuid, e.clockOffset),
   );
 }
 

@@ -8,7 +8,7 @@
 // replace a folder's metadata by the preamble alone before the apps append their declarations again.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, lchownSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, lchownSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { needsOwnedOutput, OwnedDirectory } from '../../ctf/writer/owned-output.js';
@@ -16,7 +16,6 @@ import { makeTraceDirectories, writeTraceFile } from '../../ctf/writer/trace-mod
 import { isoBasicDateTime } from '../../ctf/writer/lttng-time-names.js';
 import { clockUuid } from '../../ust/clock.js';
 import { uidTraceTsdl } from '../../ust/metadata.js';
-import { readFileSync } from 'node:fs';
 
 export interface UidTraceOptions {
   readonly sessionName: string;
