@@ -18,7 +18,7 @@ import puppeteer, { type Browser, type KeyInput, type Page } from 'puppeteer-cor
 import { LttTestEnv, sleep, type RunResult } from '../cli/ltt-test-env.js';
 import { events, openTrace } from '../../src/ctf/index.js';
 import { REPO_ROOT } from '../repo-paths.js';
-import { CHROMIUM, openPage, startWeb, stopWeb, type WebProcess } from './web-helpers.js';
+import { CHROMIUM, longestCpu0Slice, openPage, startWeb, stopWeb, type WebProcess } from './web-helpers.js';
 
 // Names of the page's world, for the functions puppeteer runs there (this project compiles without DOM types).
 declare const window: any;
@@ -97,20 +97,9 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
     await ltt('destroy', 'lossy');
 
     // The reference: CPU 0's switches from ltt's reader; the probe is the middle of its longest non-idle slice.
-    let first: bigint | undefined;
-    let prev: { ns: bigint; tid: number } | undefined;
-    let best = 0n;
-    for await (const e of events(await openTrace([trace]))) {
-      if (e.ns === undefined) continue;
-      if (first === undefined || e.ns < first) first = e.ns;
-      if (e.name !== 'sched_switch' || Number(e.packetContext?.['cpu_id']) !== 0) continue;
-      if (prev && prev.tid !== 0 && e.ns - prev.ns > best) {
-        best = e.ns - prev.ns;
-        probe = { t: 0, tid: prev.tid, switchNs: prev.ns };
-      }
-      prev = { ns: e.ns, tid: Number(e.payload?.['next_tid']) };
-    }
-    assert.ok(probe && first !== undefined, 'no running slice on CPU 0 in the trace');
+    const slice = await longestCpu0Slice(trace);
+    let first = slice.first;
+    probe = { t: 0, tid: slice.tid, switchNs: slice.start };
     for await (const e of events(await openTrace([ustTrace]))) {
       if (e.ns !== undefined && e.ns < first) first = e.ns;
       const tid = Number(e.commonContext?.['vtid'] ?? e.specificContext?.['vtid']);
@@ -123,7 +112,7 @@ describe('ltt web in chromium', { skip, timeout: 1_200_000 }, () => {
       for (const m of batch) if (m.type === 'discarded-events') discarded += m.count ?? 0;
     }
     origin = first;
-    probe.t = Number(probe.switchNs - origin) + Number(best) / 2;
+    probe.t = Number(probe.switchNs - origin) + Number(slice.length) / 2;
 
     browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
     web = await startWeb(env, [trace, ustTrace]);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser, Page } from 'puppeteer-core';
+import { events, openTrace } from '../../src/ctf/index.js';
 import { CLI_MAIN, EXEC_ARGV, sleep, type LttTestEnv } from '../cli/ltt-test-env.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -48,3 +49,22 @@ export async function openPage(browser: Browser, url: string): Promise<Page> {
   return page;
 }
 
+
+/**
+ * The tests' reference for what a CPU track must show, from ltt's reader: CPU 0's longest non-idle slice in a
+ * kernel trace (its start, length and thread) and the trace's first event time.
+ */
+export async function longestCpu0Slice(trace: string): Promise<{ first: bigint; start: bigint; length: bigint; tid: number }> {
+  let first: bigint | undefined;
+  let prev: { ns: bigint; tid: number } | undefined;
+  let best: { start: bigint; length: bigint; tid: number } | undefined;
+  for await (const e of events(await openTrace([trace]))) {
+    if (e.ns === undefined) continue;
+    if (first === undefined || e.ns < first) first = e.ns;
+    if (e.name !== 'sched_switch' || Number(e.packetContext?.['cpu_id']) !== 0) continue;
+    if (prev && prev.tid !== 0 && e.ns - prev.ns > (best?.length ?? 0n)) best = { start: prev.ns, length: e.ns - prev.ns, tid: prev.tid };
+    prev = { ns: e.ns, tid: Number(e.payload?.['next_tid']) };
+  }
+  assert.ok(best && first !== undefined, 'no running slice on CPU 0 in the trace');
+  return { first, ...best };
+}

@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { LttTestEnv, type RunResult } from '../cli/ltt-test-env.js';
-import { events, openTrace } from '../../src/ctf/index.js';
-import { CHROMIUM, startWeb, stopWeb, type WebProcess } from './web-helpers.js';
+import { CHROMIUM, longestCpu0Slice, startWeb, stopWeb, type WebProcess } from './web-helpers.js';
 
 declare const window: any;
 
@@ -54,24 +53,9 @@ describe('ltt web opens a trace from its overview while the import runs', { skip
     await ltt('stop');
     await ltt('destroy', 'webov');
 
-    let first: bigint | undefined;
-    let prev: { ns: bigint; tid: number } | undefined;
-    let best = 0n;
-    let at = 0n;
-    for await (const e of events(await openTrace([trace]))) {
-      if (e.ns === undefined) continue;
-      if (first === undefined || e.ns < first) first = e.ns;
-      if (e.name !== 'sched_switch' || Number(e.packetContext?.['cpu_id']) !== 0) continue;
-      if (prev && prev.tid !== 0 && e.ns - prev.ns > best) {
-        best = e.ns - prev.ns;
-        at = prev.ns;
-        probe = { t: 0, tid: prev.tid };
-      }
-      prev = { ns: e.ns, tid: Number(e.payload?.['next_tid']) };
-    }
-    assert.ok(probe && first !== undefined, 'no running slice on CPU 0 in the trace');
-    origin = first;
-    probe.t = Number(at - origin) + Number(best) / 2;
+    const slice = await longestCpu0Slice(trace);
+    origin = slice.first;
+    probe = { t: Number(slice.start - origin) + Number(slice.length) / 2, tid: slice.tid };
     browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
   });
 
