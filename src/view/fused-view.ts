@@ -83,11 +83,13 @@ export async function runFusedView(
           for (let j = 0; j < got; j++) {
             const k = base + len + j;
             const ecd = s.ecdOf(read.ids[j]!);
-            qMsg[k] = undefined;
-            qEcd[k] = ecd;
+            // Compared first: entries mostly hold these already (the same packet, the same classes), and a
+            // store of a young packet object into these old arrays costs a write-barrier call.
+            if (qMsg[k] !== undefined) qMsg[k] = undefined;
+            if (qEcd[k] !== ecd) qEcd[k] = ecd;
             qCycles[k] = read.cycles[j]!;
-            qPk[k] = pk;
-            qPc[k] = pc;
+            if (qPk[k] !== pk) qPk[k] = pk;
+            if (qPc[k] !== pc) qPc[k] = pc;
             qPos[k] = ecd.needsHeader ? read.pos[j]! : read.body[j]!;
             qSlot[k] = pool.take(ecd.ec);
           }

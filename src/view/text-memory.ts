@@ -69,10 +69,12 @@ export function elemSlot(t: TextMemory, key: string): number {
 
 /** Text field k's new non-empty text: the bytes u8[a, e) (kept by reference until detach()). */
 export function keepBytes(t: TextMemory, k: number, u8: Uint8Array, a: number, e: number): void {
-  t.refs[k] = u8;
+  // Stores compared first: most texts come from the packet bytes the field's last text came from, and storing
+  // a young object into these old arrays costs a write-barrier call each time (2-3% of a kernel trace's view).
+  if (t.refs[k] !== u8) t.refs[k] = u8;
   t.starts[k] = a;
   t.lengths[k] = e - a;
-  t.strings[k] = undefined;
+  if (t.strings[k] !== undefined) t.strings[k] = undefined;
 }
 
 /** Text field k's new non-empty text, as a string. */

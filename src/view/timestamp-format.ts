@@ -74,8 +74,20 @@ export class TimestampFormatter {
   private setPrefix(S: number): void {
     this.cachePrefix = (this.date ? this.cal.datePrefix(S) : '') + this.cal.hms(S) + '.';
     this.cachePrefixBytes = Buffer.from(this.cachePrefix, 'latin1');
-    this.cachePrefixPacked = packBytes(Buffer.from('[' + this.cachePrefix, 'latin1'));
+    const packed = (this.cachePrefixPacked = packBytes(Buffer.from('[' + this.cachePrefix, 'latin1')));
+    // `[HH:MM:SS.` (10 bytes) in three words written without a loop; longer prefixes (dates) go word by word.
+    const w = packed.words;
+    this.prefixLen = w.length <= 3 ? packed.length : -1;
+    this.prefix0 = w[0] ?? 0;
+    this.prefix1 = w[1] ?? 0;
+    this.prefix2 = w[2] ?? 0;
   }
+
+  /** The words of cachePrefixPacked when it has up to three (prefixLen: its length), else prefixLen is -1. */
+  private prefixLen = -1;
+  private prefix0 = 0;
+  private prefix1 = 0;
+  private prefix2 = 0;
 
   constructor(
     opts: { clockGmt: boolean; clockSeconds: boolean; clockDate: boolean },
@@ -275,7 +287,14 @@ export class TimestampFormatter {
       this.setPrefix(S);
     }
     const b = o.buf;
-    let q = writePacked(o.dv, o.pos, this.cachePrefixPacked);
+    let q = o.pos;
+    if (this.prefixLen >= 0) {
+      const d = o.dv;
+      d.setUint32(q, this.prefix0, true);
+      d.setUint32(q + 4, this.prefix1, true);
+      d.setUint32(q + 8, this.prefix2, true);
+      q += this.prefixLen;
+    } else q = writePacked(o.dv, q, this.cachePrefixPacked);
     q = writeUint9(b, q, N);
     b[q] = 93;
     b[q + 1] = 32;

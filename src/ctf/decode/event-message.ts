@@ -33,8 +33,12 @@ export interface PacketData {
  */
 export function bodyStateAt(pk: PacketData, pos: number, ecd: EventClassDecoders): DecodeState {
   const st = pk.dec.scratch;
-  st.u8 = pk.u8;
-  st.dv = pk.dv;
+  // Compared first: the scratch state is old and a packet's views young, and most events are in the packet of
+  // the one before (a store would call the write barrier for each event).
+  if (st.u8 !== pk.u8) {
+    st.u8 = pk.u8;
+    st.dv = pk.dv;
+  }
   st.end = pk.end;
   st.pos = pos;
   if (ecd.needsPacketSlots) {
