@@ -1,6 +1,6 @@
 // Bulk loading into DuckDB: rows are written into typed column arrays (no DuckDB value objects, no BigInt per
 // integer) and handed over a whole data chunk at a time (copy_data_to_vector is one memcpy per column), to
-// DuckDB's appender or (toParquet) as a page per column of a Parquet file (parquet-file.ts).
+// DuckDB's appender or (toSink) to a Parquet file written by the writer thread (parquet-writer.ts).
 //
 // Contract: `set*` writes the current row's columns (generated writers write `cols[i]` at `row` themselves,
 // marking the row valid); `endRow()` commits it; a column not set in a row is NULL.
@@ -9,7 +9,7 @@
 
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { ParquetFile } from './parquet-file.js';
+import type { ChunkSink } from './parquet-writer.js';
 import { Column, markValid, writeInt64, type ColumnKind, type ColumnSpec } from './column-chunk.js';
 
 // The column chunk's types and writers, where the import's generated writers find them.
@@ -24,16 +24,22 @@ const DUCK_TYPE: Record<ColumnKind, duckdb.Type> = {
   boolean: duckdb.Type.BOOLEAN,
 };
 
+/** Rows of a sink's successive chunks: 2048 (DuckDB's vector), then totals of 8,192, 40,960 and multiples of
+ * 40,960, so that every row group boundary of parquet-file.ts (122,880 rows) falls between two chunks; a
+ * hand-over to the writer thread costs about as much as a few hundred rows. */
+const SINK_ROWS = [2048, 6144, 32768, 40960];
+
 export class ColumnAppender {
   readonly cols: Column[];
   private readonly types: duckdb.LogicalType[];
   /** The row being written (0 after each flush). */
   row = 0;
-  private readonly capacity = duckdb.vector_size();
+  private capacity = duckdb.vector_size();
+  private sinkChunks = 0;
   private rows = 0;
 
   private constructor(
-    private readonly appender: DuckDBAppender | ParquetFile,
+    private readonly appender: DuckDBAppender | ChunkSink,
     readonly columns: readonly ColumnSpec[],
   ) {
     this.cols = columns.map((c) => new Column(c.kind, this.capacity));
@@ -45,9 +51,9 @@ export class ColumnAppender {
     return new ColumnAppender(await conn.createAppender(table, temp ? 'main' : undefined, temp ? 'temp' : undefined), columns);
   }
 
-  /** Rows go to a Parquet file (parquet-file.ts) instead of a table. */
-  static toParquet(path: string, columns: readonly ColumnSpec[]): ColumnAppender {
-    return new ColumnAppender(ParquetFile.create(path, columns), columns);
+  /** Rows go to a Parquet file (a sink of parquet-writer.ts) instead of a table. */
+  static toSink(sink: ChunkSink, columns: readonly ColumnSpec[]): ColumnAppender {
+    return new ColumnAppender(sink, columns);
   }
 
   /** Rows appended so far. */
@@ -92,11 +98,13 @@ export class ColumnAppender {
   private flushChunk(): void {
     const n = this.row;
     if (n === 0) return;
-    if (this.appender instanceof ParquetFile) {
+    if (!('appendDataChunk' in this.appender)) {
+      // The sink took the chunk's buffers: fresh ones, bigger for a big table (fewer, larger hand-overs).
       this.appender.chunk(this.cols, n);
+      this.capacity = SINK_ROWS[Math.min(++this.sinkChunks, SINK_ROWS.length - 1)]!;
       for (const c of this.cols) {
+        c.renew(this.capacity);
         c.strings?.fill(undefined, 0, n);
-        c.valid.fill(0);
       }
       this.rows += n;
       this.row = 0;
@@ -128,7 +136,7 @@ export class ColumnAppender {
 
   close(): void {
     this.flushChunk();
-    if (this.appender instanceof ParquetFile) this.appender.close();
-    else this.appender.closeSync();
+    if ('appendDataChunk' in this.appender) this.appender.closeSync();
+    else this.appender.close();
   }
 }

@@ -24,25 +24,41 @@ export const columnsSql = (cols: readonly ColumnSpec[]): string => cols.map((c) 
 const TWO32 = 4294967296;
 
 export class Column {
-  readonly bytes: ArrayBuffer;
-  readonly i32: Int32Array;
-  readonly f64: Float64Array | undefined;
-  readonly u8: Uint8Array;
+  // Replaced whole (renew()) when a chunk's buffers are handed to the Parquet writer thread.
+  bytes: ArrayBuffer;
+  i32: Int32Array;
+  f64: Float64Array | undefined;
+  u8: Uint8Array;
   readonly strings: (string | undefined)[] | undefined;
   /** One bit per row, as DuckDB's validity mask (uint64 words, little-endian). */
-  readonly valid: Uint32Array<ArrayBuffer>;
+  valid: Uint32Array<ArrayBuffer>;
 
   constructor(
     readonly kind: ColumnKind,
-    readonly capacity: number,
+    public capacity: number,
+    bytes?: ArrayBuffer,
+    valid?: Uint32Array<ArrayBuffer>,
+    strings?: (string | undefined)[],
   ) {
     const width = kind === 'int32' ? 4 : kind === 'boolean' ? 1 : kind === 'varchar' ? 0 : 8;
-    this.bytes = new ArrayBuffer(Math.max(8, width * capacity));
+    this.bytes = bytes ?? new ArrayBuffer(Math.max(8, width * capacity));
     this.i32 = new Int32Array(this.bytes);
     this.f64 = kind === 'double' ? new Float64Array(this.bytes) : undefined;
     this.u8 = new Uint8Array(this.bytes);
-    this.strings = kind === 'varchar' ? new Array(capacity) : undefined;
-    this.valid = new Uint32Array(Math.ceil(capacity / 64) * 2);
+    this.strings = kind === 'varchar' ? (strings ?? new Array(capacity)) : undefined;
+    this.valid = valid ?? new Uint32Array(Math.ceil(capacity / 64) * 2);
+  }
+
+  /** Fresh zeroed buffers of `capacity` rows (the old ones were transferred away, detached); strings are cleared
+   * by the caller. */
+  renew(capacity: number): void {
+    this.capacity = capacity;
+    const width = this.kind === 'int32' ? 4 : this.kind === 'boolean' ? 1 : this.kind === 'varchar' ? 0 : 8;
+    this.bytes = new ArrayBuffer(Math.max(8, width * this.capacity));
+    this.i32 = new Int32Array(this.bytes);
+    if (this.f64) this.f64 = new Float64Array(this.bytes);
+    this.u8 = new Uint8Array(this.bytes);
+    this.valid = new Uint32Array(Math.ceil(this.capacity / 64) * 2);
   }
 }
 

@@ -6,13 +6,14 @@
 // the import's Parquet file: ns timestamps, names, the
 // thread each event ran in: from the tid/vtid context when the trace has one, else, for kernel traces, from
 // the last sched_switch on the event's CPU), in time order (its id), one view per event name (the payload, `payload:NAME`, beside ts/cpu/tid/pid),
-// and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (entry and exit
+// and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (a view over the import's file of entry and exit
 // paired), `irqs`, `softirqs`, the requests of ltt/auto apps (request-tables.ts), and `lost` (what the tracer discarded, where: analyses say where they are
 // blind). Tables whose source events are absent exist, empty, so queries never fail on a missing table.
 
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { EVENTS_FILE } from './import-trace.js';
+import { EVENTS_FILE, SCHED_FILE, SYSCALLS_FILE } from './import-trace.js';
 import { buildRequestTables } from './request-tables.js';
 import { columnsOf, sqlIdentifier, sqlString } from './run-sql.js';
 
@@ -134,7 +135,7 @@ export async function buildTables(conn: DuckDBConnection, dir: string): Promise<
   await buildSched(conn);
   await buildWakeups(conn, has, evOf);
   await buildThreadState(conn);
-  await buildSyscalls(conn, byStream, (index) => thread.at(0, 'INTEGER', index));
+  await buildSyscalls(conn, join(dir, SYSCALLS_FILE), byStream, (index) => thread.at(0, 'INTEGER', index));
   await buildIrqs(conn, has, evOf);
   await buildRequestTables(conn, (name) => has(name));
   await conn.run(`
@@ -145,6 +146,8 @@ export async function buildTables(conn: DuckDBConnection, dir: string): Promise<
       FROM lost_raw l JOIN streams s USING (stream_id);
     DROP VIEW ev; DROP TABLE lost_raw; DROP VIEW events_raw; DROP TABLE threads_raw; DROP TABLE thread_names_raw;
   `);
+  // Copied into sched: nothing reads this file again.
+  rmSync(join(dir, SCHED_FILE), { force: true });
 }
 
 /**
@@ -201,7 +204,7 @@ async function buildThreads(conn: DuckDBConnection, has: (n: string, ...f: strin
  */
 async function buildSched(conn: DuckDBConnection): Promise<void> {
   // Cut as the import read the switches (sched-slices.ts).
-  await conn.run(`CREATE TABLE sched AS SELECT * FROM sched_raw ORDER BY ts, cpu; DROP TABLE sched_raw;`);
+  await conn.run(`CREATE TABLE sched AS SELECT * FROM sched_raw ORDER BY ts, cpu; DROP VIEW sched_raw;`);
 }
 
 /**
@@ -270,16 +273,17 @@ async function buildThreadState(conn: DuckDBConnection): Promise<void> {
  * system call events, when that is the matching exit (a thread runs one system call at a time), as the import
  * paired them (syscall-pairs.ts); `tidAt(index)` is the SQL of the thread of a thread number. The rows come in
  * the order of their exits, not sorted by entry: nearly in time order (min/max per row group still skip most of
- * a time range), and a sort of every pair cost half a CPU-second per million.
+ * a time range), and a sort of every pair cost half a CPU-second per million. A view over the pairs' Parquet
+ * file `file`, as `events` is: copying a million pairs into a table cost more CPU than pairing them.
  */
-async function buildSyscalls(conn: DuckDBConnection, byStream: (col: number, type: string) => string, tidAt: (index: string) => string): Promise<void> {
+async function buildSyscalls(conn: DuckDBConnection, file: string, byStream: (col: number, type: string) => string, tidAt: (index: string) => string): Promise<void> {
   const names = (await conn.runAndReadAll('SELECT DISTINCT call, name FROM syscall_classes ORDER BY call')).getRows().map((r) => r[1]);
   await conn.run(`
-    CREATE TABLE syscalls AS
+    CREATE VIEW syscalls AS
       SELECT ${byStream(1, 'INTEGER')} AS trace_id, ts, dur, cpu, ${tidAt('thr')} AS tid,
              ${names.length > 0 ? `(${listSql(names, 'VARCHAR')})[call + 1]` : 'NULL::VARCHAR'} AS name, ret
-      FROM syscalls_raw WHERE tid IS NOT NULL;
-    DROP TABLE syscalls_raw; DROP TABLE syscall_classes;
+      FROM read_parquet(${sqlString(file)}) WHERE tid IS NOT NULL;
+    DROP VIEW syscalls_raw; DROP TABLE syscall_classes;
   `);
 }
 

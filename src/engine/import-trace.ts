@@ -30,6 +30,7 @@ import { ColumnAppender, markValid, writeInt64, type Column, type ColumnKind, ty
 import { sqlIdentifier, sqlString } from './run-sql.js';
 import { SyscallPairer, type SyscallClass } from './syscall-pairs.js';
 import { SchedSlices } from './sched-slices.js';
+import { ParquetWriters } from './parquet-writer.js';
 
 /** Called as the import goes, at most once per percent: `fraction` of the trace's packet bytes read. */
 export interface ImportProgress {
@@ -140,6 +141,10 @@ function addMembers(t: ClassTable, plans: FieldPlan[], scope: FieldPlan['scope']
 
 /** The events' file in the import's folder. */
 export const EVENTS_FILE = 'events.parquet';
+/** The sched slices' file (read once by derived-tables.ts, which removes it) and the system call pairs' (the
+ * `syscalls` view's). */
+export const SCHED_FILE = 'sched.parquet';
+export const SYSCALLS_FILE = 'syscalls.parquet';
 
 /** events_raw's columns (its rows in id order, from 0). */
 const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
@@ -304,6 +309,17 @@ class Threads {
  * once known, so that a list of the threads followed by the slots in reverse order answers `list[thr]`.
  */
 export async function importTraces(conn: DuckDBConnection, paths: readonly string[], progress: ImportProgress | undefined, dir: string): Promise<ImportSummary> {
+  // The Parquet files are encoded and written on the writer thread (parquet-writer.ts) while this one decodes.
+  const writers = new ParquetWriters();
+  try {
+    return await readTraces(conn, paths, progress, dir, writers);
+  } finally {
+    // Ended already when the import succeeded; a failed one leaves incomplete files, which nothing reads.
+    writers.terminate();
+  }
+}
+
+async function readTraces(conn: DuckDBConnection, paths: readonly string[], progress: ImportProgress | undefined, dir: string, writers: ParquetWriters): Promise<ImportSummary> {
   const source = await openCtfFs(paths, {});
   // The thread and process context columns only when some stream class has such a context (not kernel traces):
   // appending a column of NULLs costs DuckDB as much as one of values.
@@ -394,7 +410,7 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   });
   if (traceRows.length > 0) await conn.run(`INSERT INTO traces VALUES ${traceRows.join(',')}`);
 
-  const events = ColumnAppender.toParquet(join(dir, EVENTS_FILE), eventColumns);
+  const events = ColumnAppender.toSink(writers.open(join(dir, EVENTS_FILE), eventColumns), eventColumns);
   const lost = await ColumnAppender.create(conn, 'lost_raw', [
     { name: 'stream_id', kind: 'int32' },
     { name: 'kind', kind: 'varchar' },
@@ -402,8 +418,8 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
     { name: 'begin_cycles', kind: 'uint64' },
     { name: 'end_cycles', kind: 'uint64' },
   ], true);
-  await syscalls.open(conn);
-  await sched.open(conn);
+  await syscalls.open(conn, writers, join(dir, SYSCALLS_FILE));
+  sched.open(writers, join(dir, SCHED_FILE));
 
   // Lazy messages whose fields the writers read at once, before their stream moves on: the read buffers are
   // recycled as for a reader that reads no fields.
@@ -562,9 +578,13 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
       const cls = classPlans.get(m.ec)!;
       // Tables and appenders are made at a name's first event: most declared classes (every system call)
       // never occur, and creating then dropping hundreds of tables costs seconds.
-      const a = cls.table.appender ?? (cls.table.appender = payloadFile(dir, tables, cls.table));
+      const a = cls.table.appender ?? (cls.table.appender = payloadFile(writers, dir, tables, cls.table));
       const er = events.row;
-      writeInt64(ev[ID]!, er, id);
+      // Ids stay below 2^32 (far more events than an import holds): the high word is 0.
+      const ic = ev[ID]!;
+      ic.i32[2 * er] = id;
+      ic.i32[2 * er + 1] = 0;
+      markValid(ic, er);
       if (key !== Infinity) writeTime(ev[TS]!, er, key);
       ev[TS + 1]!.i32[er] = sid;
       markValid(ev[TS + 1]!, er);
@@ -579,7 +599,10 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
       target.ER = er;
       target.TC = a.cols;
       target.TR = tr;
-      a.setInt(0, id);
+      const pc = a.cols[0]!;
+      pc.i32[2 * tr] = id;
+      pc.i32[2 * tr + 1] = 0;
+      markValid(pc, tr);
       (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec))(m.bodyState()!, target);
 
       // The event's thread.
@@ -664,11 +687,15 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
   lost.close();
   syscalls.close();
   sched.close((trace) => traceLast[trace]!);
-  // The files as tables: events_raw for derived-tables.ts, a view per event name that occurs.
-  await conn.run(`CREATE TEMP VIEW events_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, EVENTS_FILE))})`);
+  for (const t of tables.values()) t.appender?.close();
+  await writers.finish();
+  // The files as tables: events_raw, sched_raw and syscalls_raw for derived-tables.ts, a view per event name
+  // that occurs.
+  await conn.run(`CREATE TEMP VIEW events_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, EVENTS_FILE))});
+    CREATE TEMP VIEW sched_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, SCHED_FILE))});
+    CREATE TEMP VIEW syscalls_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, SYSCALLS_FILE))});`);
   for (const t of tables.values()) {
     if (!t.appender) continue;
-    t.appender.close();
     await conn.run(`CREATE VIEW ${sqlIdentifier(t.table)} AS SELECT * FROM read_parquet(${sqlString(join(dir, t.file!))})`);
   }
 
@@ -725,9 +752,9 @@ export async function importTraces(conn: DuckDBConnection, paths: readonly strin
 }
 
 /** The Parquet file of an event name's payload table (named by its place among the names met so far). */
-function payloadFile(dir: string, tables: Map<string, ClassTable>, t: ClassTable): ColumnAppender {
+function payloadFile(writers: ParquetWriters, dir: string, tables: Map<string, ClassTable>, t: ClassTable): ColumnAppender {
   let n = 0;
   for (const o of tables.values()) if (o.appender) n++;
   t.file = `payload-${n}.parquet`;
-  return ColumnAppender.toParquet(join(dir, t.file), t.columns);
+  return ColumnAppender.toSink(writers.open(join(dir, t.file), t.columns), t.columns);
 }

@@ -3,13 +3,14 @@
 // next thread's, which the trace's last event ends.
 //
 // Contract: `switchAt()` for each sched_switch, in time order, with its CPU slot (import-trace.ts); `close()`
-// with each trace's last key ends the open slices. Rows go to `sched_raw` (trace_id, ts, dur, cpu, tid, prio,
-// end_state), which derived-tables.ts sorts into `sched`.
+// with each trace's last key ends the open slices. Rows go to a Parquet file (parquet-writer.ts), which
+// import-trace.ts shows as `sched_raw` (trace_id, ts, dur, cpu, tid, prio, end_state) and derived-tables.ts
+// sorts into `sched`.
 
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { ColumnAppender, columnsSql, type Column, type ColumnSpec } from './column-appender.js';
+import { ColumnAppender, type Column, type ColumnSpec } from './column-appender.js';
+import type { ParquetWriters } from './parquet-writer.js';
 
-const COLUMNS: readonly ColumnSpec[] = [
+export const SCHED_COLUMNS: readonly ColumnSpec[] = [
   { name: 'trace_id', kind: 'int32' },
   { name: 'ts', kind: 'int64' },
   { name: 'dur', kind: 'int64' },
@@ -39,9 +40,8 @@ export class SchedSlices {
 
   constructor(private readonly writeTime: (c: Column, r: number, key: number) => void) {}
 
-  async open(conn: DuckDBConnection): Promise<void> {
-    await conn.run(`CREATE TEMP TABLE sched_raw (${columnsSql(COLUMNS)})`);
-    this.rows = await ColumnAppender.create(conn, 'sched_raw', COLUMNS, true);
+  open(writers: ParquetWriters, path: string): void {
+    this.rows = ColumnAppender.toSink(writers.open(path, SCHED_COLUMNS), SCHED_COLUMNS);
   }
 
   private slice(trace: number, from: number, to: number, cpu: number, tid: number, prio: number | undefined, endState: string | undefined): void {

@@ -3,13 +3,15 @@
 //
 // Contract: `classify()` each event class before `open()`; then `event()` for each system call event, in time
 // order, with the event's thread (`thr`, the import's thread number: see import-trace.ts). A pair goes to
-// `syscalls_raw` (the entry's stream, time and CPU, the duration, the exit's ret); derived-tables.ts names
+// a Parquet file (parquet-writer.ts) that import-trace.ts shows as `syscalls_raw` (the entry's stream, time
+// and CPU, the duration, the exit's ret); derived-tables.ts names
 // the call and the thread. `adopt(from, to)`: the events counted as `from` turned out to be `to`'s (a CPU's
 // thread before its first sched_switch). `syscall_classes` maps event classes to calls (entry: names
 // syscall_entry_*; call: the name without (compat_)syscall_(entry|exit)_).
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ColumnAppender, columnsSql, writeInt64, type Column, type ColumnSpec } from './column-appender.js';
+import type { ParquetWriters } from './parquet-writer.js';
+import { ColumnAppender, writeInt64, type Column, type ColumnSpec } from './column-appender.js';
 import { sqlString } from './run-sql.js';
 
 /** How an event class counts for pairing. */
@@ -35,6 +37,11 @@ function copyInt(from: Column | undefined, fr: number, to: Column, tr: number): 
   to.i32[2 * tr] = from.i32[2 * fr]!;
   to.i32[2 * tr + 1] = from.i32[2 * fr + 1]!;
   to.valid[tr >>> 5] |= 1 << (tr & 31);
+}
+
+function setI32(c: Column, r: number, v: number): void {
+  c.i32[r] = v;
+  c.valid[r >>> 5] |= 1 << (r & 31);
 }
 
 /** Slot of thread number `thr` in the state arrays (negative numbers are CPUs' not yet known threads). */
@@ -65,32 +72,34 @@ export class SyscallPairer {
     return c;
   }
 
-  async open(conn: DuckDBConnection): Promise<void> {
+  /** `path`: the pairs' Parquet file. */
+  async open(conn: DuckDBConnection, writers: ParquetWriters, path: string): Promise<void> {
     const names = [...this.calls.keys()];
     await conn.run(`
-      CREATE TEMP TABLE syscalls_raw (${columnsSql(PAIR_COLUMNS)});
       CREATE TEMP TABLE syscall_classes (class_id INTEGER, is_entry INTEGER, call INTEGER, name VARCHAR);
     `);
     for (let i = 0; i < this.classes.length; i += 500) {
       const rows = this.classes.slice(i, i + 500).map((c) => `(${c.classId}, ${c.entry ? 1 : 0}, ${c.call}, ${sqlString(names[c.call]!)})`);
       await conn.run(`INSERT INTO syscall_classes VALUES ${rows.join(',')}`);
     }
-    this.pairs = await ColumnAppender.create(conn, 'syscalls_raw', PAIR_COLUMNS, true);
+    this.pairs = ColumnAppender.toSink(writers.open(path, PAIR_COLUMNS), PAIR_COLUMNS);
   }
 
   /** A system call event of thread `thr` at import key `key`; `retCol`/`retRow`: where the writer put an exit's ret. */
   event(c: SyscallClass, thr: number, sid: number, key: number, cpu: number, retCol: Column | undefined, retRow: number): void {
     const u = slot(thr);
     if (!c.entry && this.lastEntry[u] === true && this.lastCall[u] === c.call) {
+      // Written in place (the columns' kinds are PAIR_COLUMNS'): a pair per two events of most traces.
       const p = this.pairs;
       const r = p.row;
-      p.setInt(0, this.lastSid[u]!);
-      this.writeTime(p.cols[1]!, r, this.lastKey[u]!);
-      p.setInt(2, key - this.lastKey[u]!);
-      if (this.lastCpu[u]! >= 0) p.setInt(3, this.lastCpu[u]!);
-      p.setInt(4, thr);
-      p.setInt(5, c.call);
-      copyInt(retCol, retRow, p.cols[6]!, r);
+      const cols = p.cols;
+      setI32(cols[0]!, r, this.lastSid[u]!);
+      this.writeTime(cols[1]!, r, this.lastKey[u]!);
+      writeInt64(cols[2]!, r, key - this.lastKey[u]!);
+      if (this.lastCpu[u]! >= 0) setI32(cols[3]!, r, this.lastCpu[u]!);
+      setI32(cols[4]!, r, thr);
+      setI32(cols[5]!, r, c.call);
+      copyInt(retCol, retRow, cols[6]!, r);
       p.endRow();
     }
     this.lastCall[u] = c.call;

@@ -27,7 +27,7 @@ const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as
 type DuckDBInstance = InstanceType<typeof DuckDBInstance>;
 
 /** The code that makes the tables: a cache made by another version of it is rebuilt. */
-const ENGINE_CODE = ['./import-trace', './derived-tables', './request-tables', './column-appender', './column-chunk', './parquet-file', './syscall-pairs', './sched-slices', '../ctf/decode/codegen'].map((m) => {
+const ENGINE_CODE = ['./import-trace', './derived-tables', './request-tables', './column-appender', './column-chunk', './parquet-file', './parquet-writer', './parquet-worker', './syscall-pairs', './sched-slices', '../ctf/decode/codegen'].map((m) => {
   const url = new URL(`${m}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   try {
     return readFileSync(fileURLToPath(url));

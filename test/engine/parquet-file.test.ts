@@ -1,4 +1,4 @@
-// The import's Parquet writer (src/engine/parquet-file.ts) read back by DuckDB's own reader: every kind of
+// The import's Parquet writer (src/engine/parquet-file.ts, on its thread: parquet-writer.ts) read back by DuckDB's own reader: every kind of
 // column, NULLs in every pattern (none, some, all), several row groups, UTF-8 text, 64-bit values beyond 2^53
 // (unsigned ones above 2^63), and the min/max statistics DuckDB prunes row groups by: a filter at a row group's
 // exact bounds must still find its rows (bounds rounded through doubles would lose them).
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { ColumnAppender, type ColumnSpec } from '../../src/engine/column-appender.js';
+import { ParquetWriters } from '../../src/engine/parquet-writer.js';
 import { sqlString } from '../../src/engine/run-sql.js';
 
 const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
@@ -48,7 +49,10 @@ describe('engine: the Parquet files of the import', () => {
     const conn = await db.connect();
     try {
       const file = join(dir, 't.parquet');
-      const out = ColumnAppender.toParquet(file, COLUMNS);
+      // Through the writer thread, as the import writes: each chunk's buffers move there and the appender
+      // writes the next chunk into fresh ones.
+      const writers = new ParquetWriters();
+      const out = ColumnAppender.toSink(writers.open(file, COLUMNS), COLUMNS);
       for (let r = 0; r < ROWS; r++) {
         const row = expected(r);
         row.forEach((v, c) => {
@@ -61,6 +65,7 @@ describe('engine: the Parquet files of the import', () => {
         out.endRow();
       }
       out.close();
+      await writers.finish();
       const q = async (sql: string) => (await conn.runAndReadAll(sql)).getRows();
       const src = `read_parquet(${sqlString(file)})`;
       const types = await q(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${src})`);
@@ -86,6 +91,21 @@ describe('engine: the Parquet files of the import', () => {
     } finally {
       conn.closeSync();
       db.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a file that cannot be written fails the writers in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltt-parquet-test-'));
+    try {
+      const writers = new ParquetWriters();
+      const out = ColumnAppender.toSink(writers.open(join(dir, 'no-such-folder', 't.parquet'), COLUMNS), COLUMNS);
+      out.setInt(0, 1);
+      out.endRow();
+      out.close();
+      await assert.rejects(writers.finish(), (e: Error) => /^writing the trace's tables: ENOENT/.test(e.message) && !e.message.includes('\n'));
+      writers.terminate();
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,0 +1,45 @@
+// The Parquet writer thread of parquet-writer.ts: one ParquetFile (parquet-file.ts) per open file, fed the
+// main thread's column chunks. Answers { done } after 'end' (every file closed), or { error } at the first
+// failure (then ignores the rest), and ends.
+
+import { parentPort } from 'node:worker_threads';
+import { Column } from './column-chunk.js';
+import { ParquetFile } from './parquet-file.js';
+import type { WriterReply, WriterRequest } from './parquet-writer.js';
+
+const files = new Map<number, ParquetFile>();
+let failed = false;
+
+function reply(r: WriterReply): void {
+  parentPort!.postMessage(r);
+  parentPort!.close();
+}
+
+parentPort!.on('message', (m: WriterRequest) => {
+  if (failed) return;
+  try {
+    switch (m.op) {
+      case 'open':
+        files.set(m.file, ParquetFile.create(m.path, m.columns));
+        break;
+      case 'chunk': {
+        const f = files.get(m.file)!;
+        const cols = m.parts.map((p, i) => new Column(f.columns[i]!.kind, m.n, p.bytes, p.valid, p.strings));
+        f.chunk(cols, m.n);
+        break;
+      }
+      case 'close':
+        files.get(m.file)!.close();
+        files.delete(m.file);
+        break;
+      case 'end':
+        for (const f of files.values()) f.close();
+        files.clear();
+        reply({ done: true });
+        break;
+    }
+  } catch (err) {
+    failed = true;
+    reply({ error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! });
+  }
+});

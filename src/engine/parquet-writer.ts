@@ -1,0 +1,97 @@
+// The import's Parquet files written by a worker thread (parquet-worker.ts): the main thread decodes and
+// follows the trace, the worker encodes pages, statistics and footers and writes them, on the other CPU.
+// A full column chunk goes over whole: its buffers are transferred (no copy) and the chunk gets fresh ones.
+//
+// Contract: `new ParquetWriters()` starts the worker; `open(path, columns)` gives a sink for ColumnAppender
+// (column-appender.ts) whose `chunk(cols, n)` sends the first n rows, taking `cols`' buffers (the caller gives
+// them fresh ones: the old ones are detached), and whose
+// `close()` ends the file. `finish()` resolves once every file is complete on disk and the worker has ended,
+// or rejects with the first write error (one line); `terminate()` stops the worker at once (an import that
+// failed; its files are then incomplete).
+
+import { Worker } from 'node:worker_threads';
+import type { Column, ColumnSpec } from './column-chunk.js';
+
+/** What the main thread sends (parquet-worker.ts reads it). */
+export type WriterRequest =
+  | { readonly op: 'open'; readonly file: number; readonly path: string; readonly columns: readonly ColumnSpec[] }
+  | { readonly op: 'chunk'; readonly file: number; readonly n: number; readonly parts: readonly ChunkPart[] }
+  | { readonly op: 'close'; readonly file: number }
+  | { readonly op: 'end' };
+
+/** One column of a chunk: its value bytes, validity words, and its strings for a varchar column. */
+export interface ChunkPart {
+  readonly bytes: ArrayBuffer;
+  readonly valid: Uint32Array<ArrayBuffer>;
+  readonly strings?: (string | undefined)[];
+}
+
+/** What the worker answers, once: every file written, or the first error. */
+export type WriterReply = { readonly done: true } | { readonly error: string };
+
+/** Compiled: the .js file next to this one; under tsx (tests), the worker registers tsx's loader first. */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parquet-worker.js', import.meta.url));
+  const entry = new URL('./parquet-worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true });
+}
+
+export interface ChunkSink {
+  chunk(cols: readonly Column[], n: number): void;
+  close(): void;
+}
+
+export class ParquetWriters {
+  private readonly worker = startWorker();
+  private files = 0;
+  private readonly result: Promise<void>;
+
+  constructor() {
+    this.result = new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else resolve();
+      };
+      this.worker.on('message', (m: WriterReply) => settle('error' in m ? new Error(`writing the trace's tables: ${m.error}`) : undefined));
+      this.worker.on('error', (e: Error) => settle(new Error(`writing the trace's tables: ${e.message.split('\n')[0]}`)));
+      this.worker.on('exit', () => settle(new Error('writing the trace\'s tables: the writer thread ended early')));
+    });
+    // A failure before finish() is awaited is reported there, not as an unhandled rejection.
+    this.result.catch(() => undefined);
+  }
+
+  open(path: string, columns: readonly ColumnSpec[]): ChunkSink {
+    const file = this.files++;
+    const worker = this.worker;
+    worker.postMessage({ op: 'open', file, path, columns } satisfies WriterRequest);
+    return {
+      chunk(cols, n) {
+        const parts: ChunkPart[] = [];
+        const transfer: ArrayBuffer[] = [];
+        for (const c of cols) {
+          parts.push(c.strings ? { bytes: c.bytes, valid: c.valid, strings: c.strings.slice(0, n) } : { bytes: c.bytes, valid: c.valid });
+          transfer.push(c.bytes, c.valid.buffer);
+        }
+        worker.postMessage({ op: 'chunk', file, n, parts } satisfies WriterRequest, transfer);
+      },
+      close() {
+        worker.postMessage({ op: 'close', file } satisfies WriterRequest);
+      },
+    };
+  }
+
+  /** Every file closed and written. */
+  finish(): Promise<void> {
+    this.worker.postMessage({ op: 'end' } satisfies WriterRequest);
+    return this.result;
+  }
+
+  terminate(): void {
+    void this.worker.terminate();
+  }
+}
