@@ -6,7 +6,7 @@
 // the import's Parquet file: ns timestamps, names, the
 // thread each event ran in: from the tid/vtid context when the trace has one, else, for kernel traces, from
 // the last sched_switch on the event's CPU), in time order (its id), one view per event name (the payload, `payload:NAME`, beside ts/cpu/tid/pid),
-// and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (a view over the import's file of entry and exit
+// and where the trace has the events for them: `threads`, `sched` (time slices), `syscalls` (entry and exit
 // paired), `irqs`, `softirqs`, the requests of ltt/auto apps (request-tables.ts), and `lost` (what the tracer discarded, where: analyses say where they are
 // blind). Tables whose source events are absent exist, empty, so queries never fail on a missing table.
 
@@ -135,7 +135,7 @@ export async function buildTables(conn: DuckDBConnection, dir: string): Promise<
   await buildSched(conn);
   await buildWakeups(conn, has, evOf);
   await buildThreadState(conn);
-  await buildSyscalls(conn, join(dir, SYSCALLS_FILE), byStream, (index) => thread.at(0, 'INTEGER', index));
+  await buildSyscalls(conn, byStream, (index) => thread.at(0, 'INTEGER', index));
   await buildIrqs(conn, has, evOf);
   await buildRequestTables(conn, (name) => has(name));
   await conn.run(`
@@ -146,8 +146,9 @@ export async function buildTables(conn: DuckDBConnection, dir: string): Promise<
       FROM lost_raw l JOIN streams s USING (stream_id);
     DROP VIEW ev; DROP TABLE lost_raw; DROP VIEW events_raw; DROP TABLE threads_raw; DROP TABLE thread_names_raw;
   `);
-  // Copied into sched: nothing reads this file again.
+  // Copied into sched and syscalls: nothing reads these files again.
   rmSync(join(dir, SCHED_FILE), { force: true });
+  rmSync(join(dir, SYSCALLS_FILE), { force: true });
 }
 
 /**
@@ -273,16 +274,17 @@ async function buildThreadState(conn: DuckDBConnection): Promise<void> {
  * system call events, when that is the matching exit (a thread runs one system call at a time), as the import
  * paired them (syscall-pairs.ts); `tidAt(index)` is the SQL of the thread of a thread number. The rows come in
  * the order of their exits, not sorted by entry: nearly in time order (min/max per row group still skip most of
- * a time range), and a sort of every pair cost half a CPU-second per million. A view over the pairs' Parquet
- * file `file`, as `events` is: copying a million pairs into a table cost more CPU than pairing them.
+ * a time range), and a sort of every pair cost half a CPU-second per million. A table (a view over the pairs'
+ * Parquet file saved ~0.6 CPU-s per million pairs at import but made every warm syscall analysis slower: each
+ * row's thread and name were looked up again per query); the file is removed once copied.
  */
-async function buildSyscalls(conn: DuckDBConnection, file: string, byStream: (col: number, type: string) => string, tidAt: (index: string) => string): Promise<void> {
+async function buildSyscalls(conn: DuckDBConnection, byStream: (col: number, type: string) => string, tidAt: (index: string) => string): Promise<void> {
   const names = (await conn.runAndReadAll('SELECT DISTINCT call, name FROM syscall_classes ORDER BY call')).getRows().map((r) => r[1]);
   await conn.run(`
-    CREATE VIEW syscalls AS
+    CREATE TABLE syscalls AS
       SELECT ${byStream(1, 'INTEGER')} AS trace_id, ts, dur, cpu, ${tidAt('thr')} AS tid,
              ${names.length > 0 ? `(${listSql(names, 'VARCHAR')})[call + 1]` : 'NULL::VARCHAR'} AS name, ret
-      FROM read_parquet(${sqlString(file)}) WHERE tid IS NOT NULL;
+      FROM syscalls_raw WHERE tid IS NOT NULL;
     DROP VIEW syscalls_raw; DROP TABLE syscall_classes;
   `);
 }
