@@ -294,6 +294,8 @@ for (const buffers of ['per-UID', 'per-PID'] as const) {
       // clear empties what the app recorded so far in the current chunk; the app goes on recording.
       await ok(env, 'clear', 'other');
       await app.emit();
+      // regenerate metadata (per-UID only, as LTTng): the daemon's new file, the app's declarations again.
+      if (buffers === 'per-UID') assert.match((await ok(env, 'regenerate', 'metadata')).stdout, /Metadata successfully regenerated/);
       await app.emit();
       assert.equal(await app.quit(), 0, app.err());
       app = undefined;
@@ -350,3 +352,48 @@ test('an app of another user killed while root\'s session records it through the
     await env.cleanup();
   }
 });
+
+for (const buffers of ['per-UID', 'per-PID'] as const) {
+  test(`root's ${buffers} snapshots of another user's app through the daemon: running, then exited (its held packets), read by babeltrace2`, {
+    skip: asRoot,
+    timeout: 120_000,
+  }, async () => {
+    const env = new LttTestEnv();
+    chmodSync(env.root, 0o755);
+    const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
+    const appDir = mkdtempSync('/tmp/ltt-per-uid-app-');
+    let app: ReturnType<typeof otherUserApp> | undefined;
+    try {
+      chmodSync(appDir, 0o755);
+      const out = join(env.root, 'snaps');
+      await ok(env, 'create', 'snapother', '--snapshot', '-o', out);
+      if (buffers === 'per-PID') await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
+      await ok(env, 'enable-event', '-u', 'other:*');
+      await ok(env, 'start');
+      app = otherUserApp(env, appDir);
+      await app.emit();
+      await ok(env, 'snapshot', 'record', '-n', 'running');
+      const snap = (name: string) => join(out, readdirSync(out).find((n) => n.startsWith(`${name}-`))!);
+      assert.deepEqual(otherEvents(snap('running')), range(10));
+      await app.emit();
+      assert.equal(await app.quit(), 0, app.err());
+      app = undefined;
+      // The exited app's packets, handed over at exit, written by the daemon.
+      await ok(env, 'snapshot', 'record', '-n', 'exited');
+      assert.deepEqual(otherEvents(snap('exited')), range(20));
+      const ust = join(snap('exited'), 'ust');
+      const walk = (p: string): string[] => [p, ...(lstatSync(p).isDirectory() ? readdirSync(p).flatMap((n) => walk(join(p, n))) : [])];
+      for (const p of walk(ust)) assert.equal(lstatSync(p).uid, 0, `${p} is root's`);
+      await ok(env, 'destroy', '-a');
+    } finally {
+      if (app) {
+        app.app.kill('SIGKILL');
+        await exited(app.app);
+      }
+      daemon.kill('SIGTERM');
+      await exited(daemon);
+      rmSync(appDir, { recursive: true, force: true });
+      await env.cleanup();
+    }
+  });
+}
