@@ -27,6 +27,9 @@
 // empties or replaces the metadata, then each app writes its declarations again ('clear', 'regenerate-metadata').
 // Network sessions stream per process (ust/pid/...): one metadata stream per trace cannot be shared by apps'
 // own relay connections.
+// An app that cannot own its folder (root's session, an app of another user: AppSessionStart.viaDaemon) writes
+// nothing itself: its trace goes to the daemon on a second connection (app-data-protocol.ts), named by the
+// `dataToken` of 'registered', and the daemon writes it into folders of its own.
 
 import type { RelayChunk, RelaySinkTarget } from '../relay/relay-sink.js';
 import type { EventRule } from './enablement.js';

@@ -3,7 +3,7 @@
 // Contract: keeps the session's user-space channels, rules, contexts and vpid/vuid/vgid inclusion sets; start()
 // sends every registered app that passes the inclusion sets a `start` with its SessionConfig (rules as
 // ltt/ust EventRules: name globs, exclusions, log level, filter) and the per-pid trace folder
-// SESSION_OUTPUT/ust/pid/PROCNAME-PID-YYYYmmdd-HHMMSS/ (created here, handed to the app's uid), and waits for
+// SESSION_OUTPUT/ust/pid/PROCNAME-PID-YYYYmmdd-HHMMSS/ (created here, handed to the app's uid, or written by the daemon for apps that cannot own it: viaDaemon), and waits for
 // their answers; apps registering while the session is active get the same through AppRegistry. Rule and channel
 // changes while active are pushed to the apps, which apply them when their threads next reach their event loop.
 // stop() asks every app to stop, waits (bounded) until each one wrote its trace out and answered with its
