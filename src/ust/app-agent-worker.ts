@@ -34,6 +34,7 @@ import { FileTraceSink } from '../ctf/writer/file-sink.js';
 import { RelayTraceSink, relayTraceSink } from '../relay/relay-sink.js';
 import type { StreamSink, TraceSink } from '../ctf/writer/sink.js';
 import { SnapshotRingSink, type HeldPacket } from '../ctf/writer/snapshot-ring-sink.js';
+import { DaemonDataConnection, DaemonTraceSink } from './daemon-sink.js';
 
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);
@@ -57,6 +58,17 @@ interface Conn {
   registered: boolean;
   /** The file answering the daemon's challenge, until the registration is answered. */
   credentialFile?: string;
+  /** What the data connection names itself with ('registered'). */
+  dataToken?: string;
+  /** The data connection, made for the first trace the daemon writes for this app. */
+  data?: DaemonDataConnection;
+}
+
+/** A trace in a folder the daemon writes for this app (AppSessionStart.viaDaemon), on `c`'s data connection. */
+function daemonSink(c: Conn, dir: string, shared: boolean, empty = false): DaemonTraceSink {
+  if (c.dataToken === undefined) throw new Error('the session daemon gave no data connection');
+  if (c.data === undefined || c.data.closed) c.data = new DaemonDataConnection(c.path, c.dataToken);
+  return c.data.openTrace(dir, shared, empty);
 }
 
 /**
@@ -77,6 +89,8 @@ interface TraceOutput {
    * network snapshot outputs, which are per process).
    */
   readonly shared: boolean;
+  /** The daemon writes this trace's files (AppSessionStart.viaDaemon): the connection whose daemon it is. */
+  readonly via: Conn | undefined;
   /** Runs recording into it or holding it (snapshot runs until forgotten). */
   users: number;
 }
@@ -224,17 +238,18 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     // Snapshot sessions write nothing until asked: their packets wait in the memory ring.
     const ring = start.snapshot ? new SnapshotRingSink() : undefined;
     const shared = start.sharedMetadata === true && !ring && !start.relay;
+    const via = start.viaDaemon === true && !start.relay ? c : undefined;
     let sink: TraceSink | undefined;
     try {
-      sink = ring ?? (start.relay ? relaySink(start.relay) : FileTraceSink.create(start.traceDir, undefined, 0, shared));
+      sink = ring ?? (start.relay ? relaySink(start.relay) : via ? daemonSink(via, start.traceDir, shared) : FileTraceSink.create(start.traceDir, undefined, 0, shared));
       if (!shared) sink.writeMetadata(Buffer.from(preamble), preamble);
     } catch (err) {
       // No metadata rather than a torn one (a full disk): the folder would not read.
       void sink?.close().catch(() => undefined);
-      if (!ring && !start.relay && !shared) rmSync(join(start.traceDir, 'metadata'), { force: true });
+      if (!ring && !start.relay && !shared && !via) rmSync(join(start.traceDir, 'metadata'), { force: true });
       return { ok: false, reason: `cannot start the trace: ${(err as Error).message}` };
     }
-    output = { sink, dir: start.traceDir, ring, preamble, shared, users: 0 };
+    output = { sink, dir: start.traceDir, ring, preamble, shared, via, users: 0 };
     outputs.set(start.config.uuid, output);
   }
   output.users++;
@@ -374,7 +389,7 @@ async function rotate(c: Conn, m: Extract<DaemonToApp, { type: 'rotate' }>): Pro
     } else if (runs.length > 0) {
       const out = runs[0]!.output;
       out.dir = m.dir;
-      await switchOutput(runs, () => FileTraceSink.create(m.dir, undefined, 0, out.shared));
+      await switchOutput(runs, () => (out.via ? daemonSink(out.via, m.dir, out.shared) : FileTraceSink.create(m.dir, undefined, 0, out.shared)));
     }
     send(c, { type: 'rotated', sessionId: m.sessionId, ok: true });
   } catch (err) {
@@ -399,7 +414,11 @@ async function clear(c: Conn, m: Extract<DaemonToApp, { type: 'clear' }>): Promi
     } else if (output !== undefined && live.length > 0) {
       // The folder's files start again empty; those of threads gone since go. A per-UID folder is emptied by the
       // daemon (it holds other apps' files and the daemon's preamble) before it asks.
-      await switchOutput(live, () => (output.shared || emptyFolder(output.dir), FileTraceSink.create(output.dir, undefined, 0, output.shared)));
+      // A folder the daemon writes: it empties it (per-PID) as it opens it again.
+      const via = output.via;
+      await switchOutput(live, () => via
+        ? daemonSink(via, output.dir, output.shared, !output.shared)
+        : (output.shared || emptyFolder(output.dir), FileTraceSink.create(output.dir, undefined, 0, output.shared)));
     }
     send(c, { type: 'cleared', sessionId: m.sessionId, ok: true });
   } catch (err) {
@@ -431,11 +450,14 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     const relay = m.relay;
     let sink: RelayTraceSink | undefined;
     const preamble = runs[0]!.output.preamble;
+    const via = runs[0]!.output.via;
     const to = relay
       ? () => (sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 }))
       : m.sharedMetadata
-        ? () => withoutPreamble(FileTraceSink.create(m.dir, undefined, 0, true), preamble)
-        : m.dir;
+        ? () => withoutPreamble(via ? daemonSink(via, m.dir, true) : FileTraceSink.create(m.dir, undefined, 0, true), preamble)
+        : via
+          ? () => daemonSink(via, m.dir, false)
+          : m.dir;
     const r = await ring.writeSnapshot(to, undefined, m.maxBytes, open);
     if (sink?.error) throw sink.error;
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: r.bytes, packets: r.packets });
@@ -449,11 +471,11 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
  * A per-UID snapshot folder's sink: the daemon wrote the trace's preamble, so the ring's own (its first piece of
  * metadata, kept for network outputs, which are per process) is left out.
  */
-function withoutPreamble(sink: FileTraceSink, preamble: string): TraceSink {
+function withoutPreamble(sink: TraceSink, preamble: string): TraceSink {
   const text = Buffer.from(preamble);
   return {
     writeMetadata: (packets, t) => {
-      if (!Buffer.from(packets.buffer, packets.byteOffset, packets.byteLength).equals(text)) sink.writeMetadata(packets);
+      if (!Buffer.from(packets.buffer, packets.byteOffset, packets.byteLength).equals(text)) sink.writeMetadata(packets, '');
       void t;
     },
     openStream: (info) => sink.openStream(info),
@@ -471,7 +493,7 @@ function regenerateMetadata(c: Conn, m: Extract<DaemonToApp, { type: 'regenerate
     const runs = m.runs.map((k) => sessions.get(k)).filter((r): r is RecordingSession => r !== undefined);
     const sink = runs[0]?.output.sink;
     if (runs.length > 0 && !runs[0]!.output.shared) throw new Error('this trace is not per-UID');
-    if (sink instanceof FileTraceSink) {
+    if (sink instanceof FileTraceSink || sink instanceof DaemonTraceSink) {
       sink.reopenMetadata();
       for (const r of runs) r.writer.redeclare();
     }
@@ -514,6 +536,7 @@ function onDaemon(c: Conn, m: DaemonToApp): void {
     }
     case 'registered': {
       c.registered = true;
+      if (typeof m.dataToken === 'string') c.dataToken = m.dataToken;
       forgetCredentialFile(c);
       const started: SessionConfig[] = [];
       for (const s of m.sessions) {
@@ -625,6 +648,7 @@ function connect(path: string, initial: boolean): void {
   socket.on('error', () => undefined);
   socket.on('close', () => {
     conns.delete(c);
+    c.data?.close();
     linked.delete(path);
     forgetCredentialFile(c);
     answer();
@@ -645,9 +669,13 @@ function connect(path: string, initial: boolean): void {
 function finish(): void {
   finalizing = true;
   const flushes: Promise<void>[] = [];
-  for (const s of [...sessions.values()]) {
-    const st = endSession(s);
-    flushes.push(new Promise((r) => send(s.conn, { type: 'stopped', sessionId: s.start.config.sessionId, stats: st }, r)));
+  const ended = [...sessions.values()].map((s) => ({ s, st: endSession(s) }));
+  // Traces the daemon writes: the daemon hears 'stopped' once it wrote and closed them (their last packets are
+  // on disk before a stop it reports), so each run answers after every output is closed.
+  const closed = Promise.all(ended.map(({ s }) => s.outputClosed));
+  for (const { s, st } of ended) {
+    const stopped = () => new Promise<void>((r) => send(s.conn, { type: 'stopped', sessionId: s.start.config.sessionId, stats: st }, r));
+    flushes.push(s.output.via ? closed.then(stopped) : stopped());
     // A relay output has packets in flight: the process waits for them as it waits for its frames.
     if (s.outputClosed) flushes.push(s.outputClosed);
   }

@@ -27,6 +27,9 @@
 // empties or replaces the metadata, then each app writes its declarations again ('clear', 'regenerate-metadata').
 // Network sessions stream per process (ust/pid/...): one metadata stream per trace cannot be shared by apps'
 // own relay connections.
+// An app that cannot own its folder (root's session, an app of another user: AppSessionStart.viaDaemon) writes
+// nothing itself: its trace goes to the daemon on a second connection (app-data-protocol.ts), named by the
+// `dataToken` of 'registered', and the daemon writes it into folders of its own.
 
 import type { RelayChunk, RelaySinkTarget } from '../relay/relay-sink.js';
 import type { EventRule } from './enablement.js';
@@ -35,7 +38,7 @@ import type { TracepointField } from '../control/messages.js';
 
 export const APP_SOCKET_NAME = 'app-ltt-sessiond';
 /** Bumped on any incompatible change; the daemon refuses other versions (the app then runs untraced). */
-export const APP_PROTOCOL_VERSION = 6;
+export const APP_PROTOCOL_VERSION = 7;
 
 /** Handed-over packets travel in pieces of this many bytes: a frame stays well below the daemon's 1 MiB limit. */
 export const HELD_PIECE_BYTES = 512 * 1024;
@@ -89,6 +92,13 @@ export interface AppSessionStart {
    * its metadata file holds the daemon's preamble: the app appends its declarations, never truncates it.
    */
   readonly sharedMetadata?: boolean;
+  /**
+   * The app cannot own this trace's folders (root's session, the app of another user: their ancestors are
+   * root's, 0770): it sends the trace's packets and metadata to the daemon on its data connection
+   * (app-data-protocol.ts), which writes them there; the same holds for this run's rotations, clears and
+   * snapshots. Absent: the app writes its folders itself.
+   */
+  readonly viaDaemon?: boolean;
 }
 
 export interface AppStats {
@@ -154,7 +164,8 @@ export type DaemonToApp =
    * `dir/nonce` and answers 'auth'; the file's owner is the app's uid and gid, and must own the app's pid.
    */
   | { readonly type: 'challenge'; readonly dir: string; readonly nonce: string }
-  | { readonly type: 'registered'; readonly sessions: readonly AppSessionStart[] }
+  /** `dataToken`: what the app's data connection (app-data-protocol.ts) names itself with. */
+  | { readonly type: 'registered'; readonly sessions: readonly AppSessionStart[]; readonly dataToken?: string }
   | { readonly type: 'refused'; readonly reason: string }
   | { readonly type: 'start'; readonly session: AppSessionStart }
   | { readonly type: 'rules'; readonly sessionId: string; readonly rules: readonly EventRule[] }

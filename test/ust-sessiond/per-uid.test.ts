@@ -3,11 +3,13 @@
 // writes into one trace per session and chunk, ust/uid/UID/64-bit/, whose metadata the daemon began.
 
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { LttTestEnv, type RunResult } from '../cli/ltt-test-env.js';
+import { exited, LttTestEnv, readableByOthers, startForegroundDaemon, type RunResult } from '../cli/ltt-test-env.js';
+import { REPO_ROOT } from '../repo-paths.js';
 import { BT, DEMO, ROOT, writeScript } from '../ust/helpers.js';
 import { drivenAppSource, startDrivenApp } from '../robustness/robustness-env.js';
 
@@ -198,3 +200,200 @@ test('per-UID snapshots: the exited and the running apps of a user in one folder
     await env.cleanup();
   }
 });
+
+const NOBODY = 65534;
+const asRoot = process.getuid?.() !== 0 ? 'needs root (a root daemon, an app as nobody)' : false;
+
+/** An ltt/ust app run as nobody: on each "emit" line it records other:ev n for the next 10 n and says "ok". */
+function otherUserApp(env: LttTestEnv, appDir: string): { app: ReturnType<typeof spawn>; emit(): Promise<void>; quit(): Promise<number | string>; err(): string } {
+  const ustModule = pathToFileURL(readableByOthers(join(REPO_ROOT, 'dist', 'src', 'ust', 'index.js'))).href;
+  writeFileSync(join(appDir, 'app.mjs'), `import * as ust from ${JSON.stringify(ustModule)};
+import { createInterface } from 'node:readline';
+const ev = ust.provider('other').event('ev', [ust.int32('n')]);
+let n = 0;
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line !== 'emit') break;
+  for (let i = 0; i < 10; i++) ev.emit(n++);
+  process.stdout.write('ok\\n');
+}
+`);
+  const app = spawn(process.execPath, [join(appDir, 'app.mjs')], { uid: NOBODY, gid: NOBODY, cwd: '/', env: { ...env.env, LTT_RUNDIR: env.rundir, LTT_UST_REGISTER_TIMEOUT: '20000' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let appErr = '';
+  app.stderr!.setEncoding('utf8').on('data', (d: string) => (appErr += d));
+  let said = '';
+  const waiters: Array<() => void> = [];
+  app.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    said += d;
+    while (said.includes('ok\n') && waiters.length > 0) {
+      said = said.slice(said.indexOf('ok\n') + 3);
+      waiters.shift()!();
+    }
+  });
+  return {
+    app,
+    emit: () => new Promise<void>((r) => {
+      waiters.push(r);
+      app.stdin!.write('emit\n');
+    }),
+    quit: () => {
+      app.stdin!.end();
+      return exited(app);
+    },
+    err: () => appErr,
+  };
+}
+
+/** other:ev n values of a trace folder, as babeltrace2 reads them. */
+function otherEvents(dir: string): number[] {
+  return bt2(dir).lines.map((l) => {
+    const m = /other:ev: .*\{ n = (\d+) \}$/.exec(l);
+    assert.ok(m, l);
+    return Number(m[1]);
+  });
+}
+
+for (const buffers of ['per-UID', 'per-PID'] as const) {
+  test(`root's session records the ${buffers} trace of another user's app through the daemon: rotation, clear, no folder of the user's, babeltrace2 reads all 20 events`, {
+    skip: asRoot,
+    timeout: 120_000,
+  }, async () => {
+    const env = new LttTestEnv();
+    chmodSync(env.root, 0o755);
+    // Apps of the tracing group's members register with root's daemon.
+    const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
+    const appDir = mkdtempSync('/tmp/ltt-per-uid-app-');
+    let app: ReturnType<typeof otherUserApp> | undefined;
+    try {
+      chmodSync(appDir, 0o755);
+      const out = join(env.root, 'out');
+      await ok(env, 'create', 'other', '-o', out);
+      if (buffers === 'per-PID') await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
+      await ok(env, 'enable-event', '-u', 'other:*');
+      await ok(env, 'start');
+      app = otherUserApp(env, appDir);
+      await app.emit();
+      // The first chunk holds 0..9.
+      await ok(env, 'rotate');
+      await app.emit();
+      // No folder is the user's: the daemon wrote everything, with root's rights.
+      const folderOf = (base: string): string => {
+        if (buffers === 'per-UID') return join(base, 'ust', 'uid', String(NOBODY), '64-bit');
+        const names = readdirSync(join(base, 'ust', 'pid'));
+        assert.equal(names.length, 1, names.join(' '));
+        return join(base, 'ust', 'pid', names[0]!);
+      };
+      const archives = () => readdirSync(join(out, 'archives')).sort().map((n) => join(out, 'archives', n));
+      const [first] = archives();
+      const folder = folderOf(first!);
+      for (const p of [folder, join(folder, 'index'), join(folder, 'metadata'), ...readdirSync(folder).map((f) => join(folder, f))]) {
+        assert.equal(lstatSync(p).uid, 0, `${p} is root's`);
+      }
+      assert.ok(readdirSync(folder).some((f) => f.startsWith('channel0_')), `the app's stream: ${readdirSync(folder).join(' ')}`);
+      assert.deepEqual(otherEvents(first!), range(10));
+
+      // clear empties what the app recorded so far in the current chunk; the app goes on recording.
+      await ok(env, 'clear', 'other');
+      await app.emit();
+      // regenerate metadata (per-UID only, as LTTng): the daemon's new file, the app's declarations again.
+      if (buffers === 'per-UID') assert.match((await ok(env, 'regenerate', 'metadata')).stdout, /Metadata successfully regenerated/);
+      await app.emit();
+      assert.equal(await app.quit(), 0, app.err());
+      app = undefined;
+      await ok(env, 'stop');
+      await ok(env, 'rotate');
+      const [, second] = archives();
+      assert.deepEqual(otherEvents(second!), [...range(40)].slice(20));
+      assert.equal(lstatSync(folderOf(second!)).uid, 0);
+      // The user cannot plant anything in root's folders (the hazard of handing a folder over is gone).
+      const plant = spawnSync('sh', ['-c', 'ln -s /etc "$1/index.away"', 'sh', folderOf(second!)], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+      assert.notEqual(plant.status, 0, 'nobody wrote in root\'s trace folder');
+      await ok(env, 'destroy', '-a');
+    } finally {
+      if (app) {
+        app.app.kill('SIGKILL');
+        await exited(app.app);
+      }
+      daemon.kill('SIGTERM');
+      await exited(daemon);
+      rmSync(appDir, { recursive: true, force: true });
+      await env.cleanup();
+    }
+  });
+}
+
+test('an app of another user killed while root\'s session records it through the daemon leaves a readable trace', {
+  skip: asRoot,
+  timeout: 120_000,
+}, async () => {
+  const env = new LttTestEnv();
+  chmodSync(env.root, 0o755);
+  const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
+  const appDir = mkdtempSync('/tmp/ltt-per-uid-app-');
+  try {
+    chmodSync(appDir, 0o755);
+    const out = join(env.root, 'out');
+    await ok(env, 'create', 'killed', '-o', out);
+    // A switch timer: the app's closed packets reach the daemon while it runs.
+    await ok(env, 'enable-channel', '-u', '--switch-timer', '100000', 'channel0');
+    await ok(env, 'enable-event', '-u', 'other:*');
+    await ok(env, 'start');
+    const app = otherUserApp(env, appDir);
+    await app.emit();
+    await new Promise((r) => setTimeout(r, 600));
+    app.app.kill('SIGKILL');
+    await exited(app.app);
+    await ok(env, 'stop');
+    assert.deepEqual(otherEvents(out), range(10));
+    await ok(env, 'destroy', '-a');
+  } finally {
+    daemon.kill('SIGTERM');
+    await exited(daemon);
+    rmSync(appDir, { recursive: true, force: true });
+    await env.cleanup();
+  }
+});
+
+for (const buffers of ['per-UID', 'per-PID'] as const) {
+  test(`root's ${buffers} snapshots of another user's app through the daemon: running, then exited (its held packets), read by babeltrace2`, {
+    skip: asRoot,
+    timeout: 120_000,
+  }, async () => {
+    const env = new LttTestEnv();
+    chmodSync(env.root, 0o755);
+    const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
+    const appDir = mkdtempSync('/tmp/ltt-per-uid-app-');
+    let app: ReturnType<typeof otherUserApp> | undefined;
+    try {
+      chmodSync(appDir, 0o755);
+      const out = join(env.root, 'snaps');
+      await ok(env, 'create', 'snapother', '--snapshot', '-o', out);
+      if (buffers === 'per-PID') await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
+      await ok(env, 'enable-event', '-u', 'other:*');
+      await ok(env, 'start');
+      app = otherUserApp(env, appDir);
+      await app.emit();
+      await ok(env, 'snapshot', 'record', '-n', 'running');
+      const snap = (name: string) => join(out, readdirSync(out).find((n) => n.startsWith(`${name}-`))!);
+      assert.deepEqual(otherEvents(snap('running')), range(10));
+      await app.emit();
+      assert.equal(await app.quit(), 0, app.err());
+      app = undefined;
+      // The exited app's packets, handed over at exit, written by the daemon.
+      await ok(env, 'snapshot', 'record', '-n', 'exited');
+      assert.deepEqual(otherEvents(snap('exited')), range(20));
+      const ust = join(snap('exited'), 'ust');
+      const walk = (p: string): string[] => [p, ...(lstatSync(p).isDirectory() ? readdirSync(p).flatMap((n) => walk(join(p, n))) : [])];
+      for (const p of walk(ust)) assert.equal(lstatSync(p).uid, 0, `${p} is root's`);
+      await ok(env, 'destroy', '-a');
+    } finally {
+      if (app) {
+        app.app.kill('SIGKILL');
+        await exited(app.app);
+      }
+      daemon.kill('SIGTERM');
+      await exited(daemon);
+      rmSync(appDir, { recursive: true, force: true });
+      await env.cleanup();
+    }
+  });
+}

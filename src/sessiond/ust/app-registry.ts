@@ -26,6 +26,7 @@ import type { UstDomain } from '../domains/ust-domain.js';
 import { ConnectionGate, connectionLimits } from '../connection-limits.js';
 import { CredentialChallenge } from '../runtime-dir.js';
 import { UstSessionTracer } from './ust-session-tracer.js';
+import { AppDataConnection } from './app-data-connection.js';
 
 const MAX_APP_FRAME = 1 << 20;
 
@@ -155,6 +156,23 @@ export class AppRegistry implements UstDomain {
           return;
         }
         const m = f.body as AppToDaemon;
+        const dataHello = m as unknown as { type?: unknown; token?: unknown } | null;
+        if (app === undefined && pending === undefined && dataHello?.type === 'data') {
+          // A registered app's data connection (src/ust/app-data-protocol.ts): binary frames from here on.
+          const token = dataHello.token;
+          const owner = [...this.apps].find((a) => typeof token === 'string' && a.dataToken === token && !a.closed);
+          socket.removeAllListeners('data');
+          registered();
+          if (owner === undefined) {
+            this.clientLog('App data connection with an unknown token: closed');
+            socket.destroy();
+            return;
+          }
+          const data = new AppDataConnection(socket, owner, this.clientLog);
+          owner.dataDone.add(data.done);
+          void data.done.then(() => owner.dataDone.delete(data.done));
+          return;
+        }
         try {
           if (app === undefined && pending === undefined && m?.type === 'register' && process.getuid?.() === 0) {
             // Who the app says it is is checked first: a file only it can make (root's socket is the group's).
@@ -219,7 +237,7 @@ export class AppRegistry implements UstDomain {
     for (const s of this.activeSessions) {
       sessions.push(...s.appRegistered(app));
     }
-    app.send({ type: 'registered', sessions });
+    app.send({ type: 'registered', sessions, dataToken: app.dataToken });
     this.log(`App ${app.procname}-${app.pid} registered (uid ${app.uid}, ${sessions.length} active session(s))`);
     return app;
   }

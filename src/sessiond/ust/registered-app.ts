@@ -2,6 +2,7 @@
 // socket, through which session tracers (ust-session-tracer.ts) send it commands and await its answers.
 
 import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { encodeFrame } from '../../control/framing.js';
 import type { AppToDaemon, AppTracepoint, DaemonToApp } from '../../ust/app-protocol.js';
 
@@ -14,6 +15,15 @@ export class App {
   /** Waiters for `started` / `stopped` answers, by `${type}:${sessionId}`. */
   private readonly waiters = new Map<string, Array<(m: AppToDaemon | undefined) => void>>();
   closed = false;
+  /** Names this app on its data connection (sent in 'registered'; app-data-connection.ts). */
+  readonly dataToken = randomBytes(16).toString('hex');
+  /**
+   * Folders the daemon writes for this app (it cannot own them: AppSessionStart.viaDaemon), with whether their
+   * metadata is shared (per-UID): the only folders its data connection may open.
+   */
+  readonly daemonDirs = new Map<string, boolean>();
+  /** Its data connections' ends: each settles once everything it received is written and closed. */
+  readonly dataDone = new Set<Promise<void>>();
 
   constructor(
     private readonly socket: Socket,
@@ -64,6 +74,19 @@ export class App {
 
   answer(m: AppToDaemon & { sessionId: string }): void {
     for (const w of [...(this.waiters.get(`${m.type}:${m.sessionId}`) ?? [])]) w(m);
+  }
+
+  /**
+   * Settles once what the app's data connections received is written (a connection of an app that is gone
+   * ends soon after its control connection), or after `timeoutMs`.
+   */
+  dataWritten(timeoutMs: number): Promise<void> {
+    if (this.dataDone.size === 0) return Promise.resolve();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      Promise.all([...this.dataDone]).then(() => undefined),
+      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   close(): void {

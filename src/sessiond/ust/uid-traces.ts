@@ -35,8 +35,8 @@ export interface UidWriter {
 export class UidTraces {
   private readonly uuids = new Map<number, string>();
   private readonly slots = new Map<number, number>();
-  /** The users whose apps wrote in this session (their first app's uid and gid). */
-  private readonly users = new Map<number, UidWriter>();
+  /** The users whose apps wrote in this session (their first app's uid and gid), and whether their apps write. */
+  private readonly users = new Map<number, UidWriter & { forApp: boolean }>();
   /** Folders made (and begun with a preamble): folder -> uid. */
   private readonly folders = new Map<string, number>();
 
@@ -62,12 +62,14 @@ export class UidTraces {
 
   /**
    * BASE/ust/uid/UID/64-bit/ with its index/ and its metadata preamble, made on first use. `forApp`: the user's
-   * apps write there (root hands the folder and the metadata to them); else only the daemon does. Throws the
-   * fs error.
+   * apps write there (root hands the folder and the metadata to them); false: only the daemon does (it writes
+   * for apps that cannot own their folder: AppSessionStart.viaDaemon); absent: as for the user's first folder.
+   * Throws the fs error.
    */
-  folder(base: string, writer: UidWriter, forApp = true): string {
+  folder(base: string, writer: UidWriter, forApp?: boolean): string {
     const dir = UidTraces.path(base, writer.uid);
-    if (!this.users.has(writer.uid)) this.users.set(writer.uid, { uid: writer.uid, gid: writer.gid });
+    if (!this.users.has(writer.uid)) this.users.set(writer.uid, { uid: writer.uid, gid: writer.gid, forApp: forApp ?? true });
+    forApp ??= this.users.get(writer.uid)!.forApp;
     if (this.folders.has(dir)) return dir;
     const owner = this.options.owner;
     if (needsOwnedOutput(owner)) {
@@ -94,7 +96,7 @@ export class UidTraces {
    * has their folder (metadata, and the streams of apps still running), even when none of their apps runs.
    */
   knownUsers(): UidWriter[] {
-    return [...this.users.values()];
+    return [...this.users.values()].map(({ uid, gid }) => ({ uid, gid }));
   }
 
   /** The folders made under `base` (a chunk's or snapshot's folder), with their users. */
@@ -112,7 +114,10 @@ export class UidTraces {
   private actAs(uid: number): UidWriter | undefined {
     if (process.getuid?.() !== 0) return undefined;
     if (needsOwnedOutput(this.options.owner)) return this.options.owner;
-    return uid > 0 ? (this.users.get(uid) ?? { uid, gid: uid }) : undefined;
+    const user = this.users.get(uid);
+    // Folders the daemon writes for its apps were never handed to them: they are root's own.
+    if (user !== undefined && !user.forApp) return undefined;
+    return uid > 0 ? (user ?? { uid, gid: uid }) : undefined;
   }
 
   /** `clear`: the folder's files go (every app's, the exited ones' too) and its metadata is the preamble again. */

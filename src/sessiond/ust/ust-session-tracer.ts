@@ -3,7 +3,7 @@
 // Contract: keeps the session's user-space channels, rules, contexts and vpid/vuid/vgid inclusion sets; start()
 // sends every registered app that passes the inclusion sets a `start` with its SessionConfig (rules as
 // ltt/ust EventRules: name globs, exclusions, log level, filter) and the per-pid trace folder
-// SESSION_OUTPUT/ust/pid/PROCNAME-PID-YYYYmmdd-HHMMSS/ (created here, handed to the app's uid), and waits for
+// SESSION_OUTPUT/ust/pid/PROCNAME-PID-YYYYmmdd-HHMMSS/ (created here, handed to the app's uid, or written by the daemon for apps that cannot own it: viaDaemon), and waits for
 // their answers; apps registering while the session is active get the same through AppRegistry. Rule and channel
 // changes while active are pushed to the apps, which apply them when their threads next reach their event loop.
 // stop() asks every app to stop, waits (bounded) until each one wrote its trace out and answered with its
@@ -283,7 +283,7 @@ export class UstSessionTracer implements DomainTracer {
       let traceDir = '';
       if (!this.options.snapshot) {
         try {
-          traceDir = this.uidTraces.folder(this.traceDir, app);
+          traceDir = this.uidTraces.folder(this.traceDir, app, !this.viaDaemon(app));
         } catch (error) {
           this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(this.traceDir, app.uid)}: ${(error as Error).message}`);
           return [];
@@ -298,7 +298,7 @@ export class UstSessionTracer implements DomainTracer {
     if (this.options.snapshot || this.relay) {
       return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, '', name));
     }
-    const traceDir = this.appFolder(this.traceDir, name, app);
+    const traceDir = this.appFolder(this.traceDir, name, app, !this.viaDaemon(app));
     if (traceDir === undefined) return [];
     return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, traceDir, name));
   }
@@ -338,11 +338,29 @@ export class UstSessionTracer implements DomainTracer {
     return traceDir;
   }
 
+  /**
+   * Whether the daemon writes `app`'s traces in this session (AppSessionStart.viaDaemon): root's daemon and an app
+   * of another user than the session's owner. The app could not reach its folder (root's session folders are
+   * root:root 0770, root's default output is under /root), and handing folders to it would have root work by path
+   * in folders another user controls; so no folder is handed over and the app sends its packets instead
+   * (src/ust/app-data-protocol.ts). Sessions of a tracing-group member trace that member's apps only, which
+   * write the member's folders themselves.
+   */
+  private viaDaemon(app: App): boolean {
+    return process.getuid?.() === 0 && app.uid !== this.options.owner.uid;
+  }
+
+  /** `dir`, written by the daemon for `app` when it writes its traces (its data connection may open it then). */
+  private daemonDir(app: App, dir: string, shared: boolean): string {
+    if (this.viaDaemon(app) && dir !== '') app.daemonDirs.set(dir, shared);
+    return dir;
+  }
+
   /** `slot`: per-UID traces, the app's slot in its user's trace (its stream ids: slot x channels + channel, x 2^16). */
   /** The per-UID folder of `app`'s user under `base` (made with its preamble on first use); undefined: logged. */
   private uidFolder(base: string, app: App): string | undefined {
     try {
-      return this.uidTraces.folder(base, app);
+      return this.uidTraces.folder(base, app, !this.viaDaemon(app));
     } catch (error) {
       this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(base, app.uid)}: ${(error as Error).message}`);
       return undefined;
@@ -381,7 +399,9 @@ export class UstSessionTracer implements DomainTracer {
       ...(this.options.snapshot ? { snapshot: true } : {}),
       ...(this.relay ? { relay: { target: this.relay, tracePath: `ust/pid/${dirName}` } } : {}),
       ...(slot !== undefined && traceDir !== '' ? { sharedMetadata: true } : {}),
+      ...(this.viaDaemon(app) && !this.relay ? { viaDaemon: true } : {}),
     };
+    this.daemonDir(app, traceDir, slot !== undefined);
     const run: AppRun = {
       app,
       key,
@@ -540,7 +560,7 @@ export class UstSessionTracer implements DomainTracer {
       if (relay) return '';
       if (shared) {
         try {
-          return this.uidTraces.folder(dir, app);
+          return this.uidTraces.folder(dir, app, !this.viaDaemon(app));
         } catch (error) {
           this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(dir, app.uid)}: ${(error as Error).message}`);
           failure ??= `cannot make the folder of uid ${app.uid} (see the daemon log)`;
@@ -553,8 +573,9 @@ export class UstSessionTracer implements DomainTracer {
     };
     await Promise.all([
       ...[...byApp].map(async ([app, runs]) => {
-        const folder = folderOf(app, runs, true);
+        const folder = folderOf(app, runs, !this.viaDaemon(app));
         if (folder === undefined) return;
+        if (!relay) this.daemonDir(app, folder, shared);
         const request = `snapshot#${++keySeq}`;
         const streamed = relay ? { relay: { target: relay, tracePath: `ust/pid/${runs[0]!.dirName}` } } : {};
         app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed, ...(shared ? { sharedMetadata: true } : {}) });
@@ -578,7 +599,7 @@ export class UstSessionTracer implements DomainTracer {
             ? () => (sink = relayTraceSink({ ...relay, tracePath: `ust/pid/${runs[0]!.dirName}` }))
             : shared
               ? // The folder is the app user's (they write it): root writes there as them, following no link.
-                () => FileTraceSink.create(folder, process.getuid?.() === 0 && app.uid > 0 && !needsOwnedOutput(this.options.owner) ? { uid: app.uid, gid: app.gid } : this.options.owner, 0, true)
+                () => FileTraceSink.create(folder, process.getuid?.() === 0 && app.uid > 0 && !needsOwnedOutput(this.options.owner) && !this.viaDaemon(app) ? { uid: app.uid, gid: app.gid } : this.options.owner, 0, true)
               : folder;
           // A per-UID folder has the daemon's preamble: the app's own (the first piece) stays out.
           const result = await writeHeldTrace(out, this.options.owner, share, shared ? held.metadata.slice(1) : held.metadata, held.streams);
@@ -619,11 +640,12 @@ export class UstSessionTracer implements DomainTracer {
     let failure: string | undefined;
     await Promise.all(
       [...byApp].map(async ([app, runs]) => {
-        const folder = this.perUid ? this.uidFolder(dir, app) : this.appFolder(dir, runs[0]!.dirName, app);
+        const folder = this.perUid ? this.uidFolder(dir, app) : this.appFolder(dir, runs[0]!.dirName, app, !this.viaDaemon(app));
         if (folder === undefined) {
           failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
           return;
         }
+        this.daemonDir(app, folder, this.perUid);
         const request = `rotate#${++keySeq}`;
         app.send({ type: 'rotate', sessionId: request, runs: runs.map((r) => r.key), dir: folder });
         const m = await app.waitFor('rotated', request, ROTATE_ANSWER_TIMEOUT_MS);
@@ -774,6 +796,8 @@ export class UstSessionTracer implements DomainTracer {
       );
     }
     await Promise.all(waits);
+    // Apps that went away (killed) without a last word: what their data connections received is written first.
+    await Promise.all([...new Set(this.runs.filter((r) => r.app.closed).map((r) => r.app))].map((app) => app.dataWritten(STOP_ANSWER_TIMEOUT_MS)));
     this.active = false;
     this.registry.activeSessions.delete(this);
   }
