@@ -424,6 +424,7 @@ export class KernelChannelConsumer {
     const cases: string[] = [];
     const handlers: KernelEventHandler[] = [];
     const helpers: unknown[] = [];
+    const fused: number[] = [];
     if (r.stream.timestampsPlain) {
       for (const id of [...ids].sort((a, b) => a - b)) {
         const h = o.handlers[id];
@@ -443,6 +444,7 @@ dv.setUint16(off, ${tx.id}, true); dv.setUint32(off + 2, ts >>> 0, true); off +=
         }
         handlers.push(h);
         helpers.push(inline.helpers);
+        fused.push(id);
         cases.push(`case ${id}: {
 const hh = K[${i}];
 if (!hh.enabled || hh.predicate !== undefined || hh.hook !== undefined) break;
@@ -455,8 +457,8 @@ break rec_;
 }`);
       }
     }
-    // In id order: the same classes give the same source, hence one compiled walk (PageDecoder.compileWalk).
-    r.fused = ids.slice().sort((a, b) => a - b);
+    // Cases in id order: the same classes give the same source, hence one compiled walk (PageDecoder.compileWalk).
+    r.fused = fused;
     // An untracked record is left out whatever its class, as onRecord does.
     // The rest go back to decodePageWith, which calls onRecord (kept out of this function: inlined, it made
     // V8 take 50-200 ms per compilation) and calls the walk again after the record.

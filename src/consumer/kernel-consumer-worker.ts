@@ -25,7 +25,6 @@ import { openRelaySink, relayTraceSink, type RelayTraceSink } from '../relay/rel
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
-import { raiseConsumerPriority } from '../consumer-priority.js';
 import type { ChannelStats, ClassSpec, ConsumerRequest, OpenRequest, TrackerEntries } from './kernel-consumer-protocol.js';
 
 interface WorkerClass {
@@ -47,8 +46,6 @@ interface WorkerChannel {
 
 const port = parentPort;
 if (!port) throw new Error('kernel-consumer-worker must run in a worker thread');
-// Drains run ahead of the traced workload and the daemon's other work (see consumer-priority.ts).
-raiseConsumerPriority();
 
 let writer: CtfTraceWriter | undefined;
 /** Snapshot mode: where the streams' packets wait for `snapshot` requests. */

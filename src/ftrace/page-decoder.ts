@@ -12,7 +12,8 @@
 // decodePage() walks one page synchronously and calls `onRecord` for every data record with the offset of its
 // payload in the buffer and its length; its absolute timestamp (ns of CLOCK_MONOTONIC as a number: exact up to
 // 2^53 ns, i.e. 104 days of uptime; beyond that the last bit rounds, as in the CTF writer, which takes numbers
-// too) is in `timestamp[0]` meanwhile. No allocation per record: a number passed to a call V8 does not inline is
+// too) is in `timestamp[0]` meanwhile. The walk over the records is generated from one template (compileWalk()),
+// which the kernel consumer also fills with its own record code (decodePageWith()). No allocation per record: a number passed to a call V8 does not inline is
 // boxed (a heap allocation per record), a typed array's element is not.
 
 import type { HeaderEventFormat, HeaderPageFormat } from './event-format.js';
@@ -155,8 +156,9 @@ export class PageDecoder {
    * (its length) and `ts` (its timestamp, a number) in scope; `break rec_` ends it early. `params` are the names
    * of the outer function's parameters, which the record code may use: the result is that outer function,
    * returning the walk; `prologue` and `epilogue` run before and after the loop. The record code may also leave
-   * a record to decodePageWith's general handler: RecordWalkStop (code) returns with the walk's place saved, and decodePageWith calls the walk again after that record. One loop for both decodePage() and the consumer's fused record code, so the record
-   * format is read in one place.
+   * a record to decodePageWith's general handler: RecordWalkStop (code) returns with the walk's place saved, and
+   * decodePageWith calls the walk again after that record. One loop for both decodePage() and the consumer's
+   * fused record code, so the record format is read in one place.
    */
   compileWalk(params: readonly string[], recordCode: string, prologue = '', epilogue = ''): (...args: never[]) => RecordWalk<unknown> {
     const unit = this.extendUnit;

@@ -27,7 +27,7 @@ import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { traceTsdl } from './metadata.js';
 import type { ChannelMessage, SessionConfig } from './tracer.js';
 import { SessionWriter } from './trace-writer.js';
-import { raiseConsumerPriority } from '../consumer-priority.js';
+import { raiseConsumerPriority } from './consumer-priority.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
 import { FileTraceSink } from '../ctf/writer/file-sink.js';

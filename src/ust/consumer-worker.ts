@@ -13,7 +13,7 @@ import { CTRL_DONE, CTRL_FINAL, CTRL_READY, READY_FAILED, type ConsumerInit } fr
 import type { ChannelMessage } from './tracer.js';
 import { CHANNEL_NAME } from './channel-name.js';
 import { SessionWriter } from './trace-writer.js';
-import { raiseConsumerPriority } from '../consumer-priority.js';
+import { raiseConsumerPriority } from './consumer-priority.js';
 
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync.bind(Atomics);

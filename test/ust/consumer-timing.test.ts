@@ -1,4 +1,4 @@
-// The thread that drains ltt/ust's rings runs ahead of the app's threads when it may (src/consumer-priority.ts):
+// The thread that drains ltt/ust's rings runs ahead of the app's threads when it may (src/ust/consumer-priority.ts):
 // a full-speed thread fills its ring in milliseconds, and a consumer waiting its turn on a busy machine loses
 // events. Root may lower a thread's nice value: the consumer thread then runs CONSUMER_NICE_BOOST below the app's
 // threads, and libuv's pool, shared with the app, keeps the app's priority. Without the right, nothing changes.
@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE } from '../../src/ctf/writer/index-file.js';
-import { CONSUMER_NICE_BOOST } from '../../src/consumer-priority.js';
+import { CONSUMER_NICE_BOOST } from '../../src/ust/consumer-priority.js';
 import { cleanup, runNode, tempDir, traceDirOf, writeScript } from './helpers.js';
 
 const APP = `

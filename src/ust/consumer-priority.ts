@@ -1,14 +1,9 @@
-// The threads that drain trace buffers run ahead of the threads they share the machine with: ltt/ust's (the local
-// consumer, the app agent) ahead of the app's threads, the kernel consumer's worker ahead of the session daemon's
-// other threads and of the processes it traces.
+// The thread that drains ltt/ust's rings (the local consumer, the app agent) runs ahead of the app's threads.
 //
 // Why: a thread tracing at full speed fills a 4 x 1 MiB ring in 4-20 ms; the consumer needs little CPU per MiB
 // but must run within that time. On this shared 2-core VM at load 10-13 (bench/ust, LTT_UST_SUBBUF_LOG), a
 // consumer at the app's priority took sub-buffers up to 100-280 ms after they were closed (p99) and 1-16% of the
 // events were discarded; at nice -10 the p99 was 21-32 ms and 0-0.02% were.
-// The kernel's ring (4 x 1 MiB per CPU by default) fills as fast under a syscall loop (bench/kernel: dd, about 50 MB/s
-// of records per CPU, so 80 ms): a consumer thread waiting its turn behind a busy machine's runnable threads let it
-// overflow in discard mode.
 // lttng-consumerd is a daemon of its own; here the consumer shares the app's process, so its thread asks the
 // kernel for the head start (setpriority(2) on its thread id). Without the right (no CAP_SYS_NICE, RLIMIT_NICE
 // too low) it keeps the app's priority.
