@@ -1,14 +1,15 @@
 // Kernel tracing overhead: ltt vs trace-cmd on a syscall-heavy workload, in one run.
 //
 // Also a module: bench/relay.mjs runs lttRun's session streamed to a relay beside the same session on local files.
-// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-trace-cmd] [--keep] [--verbose]` (root, after `npx tsc`).
+// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-fast-timer] [--skip-trace-cmd] [--keep] [--verbose]` (root, after `npx tsc`).
 // The workload `dd if=/dev/zero of=/dev/null bs=1 count=N` (default 3,000,000: N reads + N writes) runs three
 // ways, R times each (default 1), alternated so machine drift hits every mode alike:
 //   untraced  - the workload alone;
 //   ltt       - the real CLI with a private session daemon (LTT_RUNDIR in a temp folder): sched_switch,
 //               sched_wakeup and every syscall into one kernel channel of 4 x 1 MiB sub-buffers per CPU
 //               (LTTng's kernel default), discard mode, LTTng's default 200 ms read timer; and again with a
-//               10 ms read timer (--fast-read-timer US), which shows how much of ltt's loss is the timer's;
+//               10 ms read timer (--fast-read-timer US; --skip-fast-timer leaves it out), which shows how much of
+//               ltt's loss is the timer's;
 //   trace-cmd - `trace-cmd record -d --no-filter -B <own instance> -b 4096` with the same events and the same
 //               4 MiB per CPU (trace-cmd's default overwrite mode). Its own instance keeps the top-level buffer
 //               untouched; -d --no-filter are needed on this kernel (see shared/peers/README.md, sec. 4).
@@ -43,7 +44,7 @@ const step = (msg) => {
 };
 
 function parseArgs(argv) {
-  const o = { count: 3_000_000, runs: 1, traceCmd: true, keep: false, fastTimerUs: 10_000 };
+  const o = { count: 3_000_000, runs: 1, traceCmd: true, keep: false, fastTimerUs: 10_000, fastTimer: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -55,9 +56,10 @@ function parseArgs(argv) {
     else if (a === '--runs') o.runs = num();
     else if (a === '--fast-read-timer') o.fastTimerUs = num();
     else if (a === '--skip-trace-cmd') o.traceCmd = false;
+    else if (a === '--skip-fast-timer') o.fastTimer = false;
     else if (a === '--keep') o.keep = true;
     else if (a === '--verbose') continue;
-    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-trace-cmd] [--keep] [--verbose])`);
+    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-fast-timer] [--skip-trace-cmd] [--keep] [--verbose])`);
   }
   return o;
 }
@@ -397,7 +399,7 @@ async function main() {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const lttModes = [['ltt', 200_000], [`ltt rt=${o.fastTimerUs / 1000}ms`, o.fastTimerUs]];
+  const lttModes = [['ltt', 200_000], ...(o.fastTimer ? [[`ltt rt=${o.fastTimerUs / 1000}ms`, o.fastTimerUs]] : [])];
   const results = { untraced: [], ...Object.fromEntries(lttModes.map(([m]) => [m, []])), 'trace-cmd': [] };
   try {
     console.log(`# ${new Date().toISOString()} ${os.hostname()} ${os.release()}, ${os.cpus().length} CPUs, loadavg ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);

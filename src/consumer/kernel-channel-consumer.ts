@@ -20,7 +20,7 @@
 
 import * as fs from 'node:fs';
 import * as tracefs from '../ftrace/tracefs.js';
-import type { PageDecoder } from '../ftrace/page-decoder.js';
+import { RecordWalkStop, type PageDecoder, type RecordWalk } from '../ftrace/page-decoder.js';
 import type { FilterContext, Predicate } from '../filter/compile-filter.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import type { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
@@ -29,6 +29,8 @@ import { converterHelpers, fieldReader, shapeEvent, type Converter, type EventKi
 import type { Transcoder, TranscoderFactory } from '../ctf/writer/event-encoder.js';
 import type { ThreadTable } from './thread-table.js';
 import { monotonicNow } from '../ftrace/trace-clock.js';
+
+const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 
 /** ftrace event ids are 16-bit (common_type). */
 const FTRACE_IDS = 0x10000;
@@ -129,6 +131,8 @@ export interface ChannelConsumerOptions {
 export interface CpuReaderStats {
   cpu: number;
   events: number;
+  /** Of `events`, those the page walk wrote itself (classes inlined into it: fusedWalk). */
+  inlinedEvents: number;
   pages: number;
   /** read(2)/readv(2) calls that returned pages. */
   reads: number;
@@ -147,6 +151,14 @@ interface CpuReader {
   dv: DataView;
   stream: StreamWriter;
   onRecord: (off: number, len: number) => void;
+  /** The page walk with the fused classes' records inlined (see fusedWalk); the rest go to onRecord. */
+  walk: RecordWalk<unknown> | undefined;
+  /** ftrace ids of the classes inlined into `walk` (none: decodePage's walk, each record to onRecord). */
+  fused: number[];
+  /** Since `walk` was made: records of each ftrace id that onRecord transcoded and could be inlined, and their sum. */
+  generalHits: Int32Array;
+  generalIds: number[];
+  generalRecords: number;
   stats: CpuReaderStats;
   droppedSeen: number;
   /** performance.now() of the last read of per_cpu/cpuN/stats. */
@@ -161,6 +173,19 @@ interface CpuReader {
  * microseconds, and the kernel keeps 4 KiB sub-buffers: 100k calls for a 12 M-event run, one each page).
  */
 const READ_BATCH_BYTES = 128 * 1024;
+
+/**
+ * Which classes a CPU's page walk writes itself (fusedWalk): once FUSE_FIRST records took the general path, the
+ * classes with at least 1/FUSE_SHARE of them, MAX_FUSED at most; later, a new walk only when FUSE_AGAIN more
+ * records took it (the workload changed). The walk is one generated function with a case per class, and each
+ * fresh one costs V8 several optimizations (a case first reached after one deoptimizes it): a 48-case walk took
+ * about a second to optimize, and a new walk per class that came in (12 per CPU) cost more than it saved. The few
+ * classes that make a busy CPU's records (a syscall loop's entries and exits) are worth it, the long tail is not.
+ */
+const MAX_FUSED = 8;
+const FUSE_FIRST = 16384;
+const FUSE_AGAIN = 1 << 20;
+const FUSE_SHARE = 32;
 
 /** Waited on (never notified) for a short pause in a synchronous stop. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
@@ -308,7 +333,7 @@ export class KernelChannelConsumer {
     const buf = Buffer.allocUnsafe(pagesPerRead * o.pageSize);
     const batch = Array.from({ length: pagesPerRead }, (_, i) => buf.subarray(i * o.pageSize, (i + 1) * o.pageSize));
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const stats: CpuReaderStats = { cpu, events: 0, pages: 0, reads: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
+    const stats: CpuReaderStats = { cpu, events: 0, inlinedEvents: 0, pages: 0, reads: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
     const handlers = o.handlers;
     const pidOff = o.commonPidOffset;
     const threads = o.threads;
@@ -335,6 +360,8 @@ export class KernelChannelConsumer {
     };
     // This CPU's transcoders, bound to its page buffer and stream, by ftrace event id.
     const txs = eventIdTable<Transcoder>();
+    // Classes seen on the general path that the page walk could write itself (see fusedWalk).
+    const generalHits = new Int32Array(FTRACE_IDS);
     // The record's timestamp, set by the decoder (a typed array: see PageDecoder.timestamp).
     const now = o.decoder.timestamp;
     const onRecord = (off: number, len: number): void => {
@@ -346,6 +373,10 @@ export class KernelChannelConsumer {
       if (h.hook !== undefined) h.hook(dv, buf, off, tid);
       if (h.transcoder !== undefined && h.predicate === undefined) {
         const tx = txs[id] ?? (txs[id] = stream.bindTranscoder(h.transcoder, buf, dv));
+        if (h.hook === undefined && filler === undefined) {
+          if (generalHits[id]!++ === 0) reader.generalIds.push(id);
+          reader.generalRecords++;
+        }
         if (filler !== undefined) {
           filler(tid, cpu, ctxOut);
           stream.transcode(tx, now, off, len, ctxOut);
@@ -375,7 +406,68 @@ export class KernelChannelConsumer {
       }
       stats.events++;
     };
-    return { cpu, fd, buf, batch, dv, stream, onRecord, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1 };
+    const reader: CpuReader = { cpu, fd, buf, batch, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1 };
+    return reader;
+  }
+
+  /**
+   * The page walk of one CPU with the records of classes `ids` (ftrace ids) written in place: decoding, event
+   * header and the transcoder's body in one generated loop, no call per record (the general path, onRecord,
+   * costs two calls through the stream writer and a megamorphic one into the class's transcoder). A class is
+   * inlined once its records have taken the general path (fusable: a transcoder with a fixed-size body, no
+   * filter, hook or context); its case still checks, per record, what could send it back there (rule changes,
+   * a filter added, no open packet or no room, a clock delta its header cannot hold), and writes the same bytes
+   * as transcode() (test/consumer/transcoder.test.ts compares them).
+   */
+  private fusedWalk(r: CpuReader, ids: readonly number[]): RecordWalk<unknown> {
+    const o = this.opts;
+    const cases: string[] = [];
+    const handlers: KernelEventHandler[] = [];
+    const helpers: unknown[] = [];
+    const fused: number[] = [];
+    if (r.stream.timestampsPlain) {
+      for (const id of [...ids].sort((a, b) => a - b)) {
+        const h = o.handlers[id];
+        const tx = h?.transcoder;
+        const inline = tx?.inline();
+        if (h === undefined || tx === undefined || inline === undefined) continue;
+        const i = handlers.length;
+        let header: string;
+        if (tx.compact) {
+          if (tx.id >= 31) continue;
+          header = `if (off < 0 || !(ts >= clock) || ts - clock >= 134217728 || off + ${4 + inline.size} > pend) break;
+dv.setUint32(off, (${tx.id} | ((ts & 0x7ffffff) << 5)) >>> 0, true); off += 4;`;
+        } else {
+          if (tx.id >= 65535) continue;
+          header = `if (off < 0 || !(ts >= clock) || ts - clock >= 4294967296 || off + ${6 + inline.size} > pend) break;
+dv.setUint16(off, ${tx.id}, true); dv.setUint32(off + 2, ts >>> 0, true); off += 6;`;
+        }
+        handlers.push(h);
+        helpers.push(inline.helpers);
+        fused.push(id);
+        cases.push(`case ${id}: {
+const hh = K[${i}];
+if (!hh.enabled || hh.predicate !== undefined || hh.hook !== undefined) break;
+${header}
+{ const h = H[${i}];
+${inline.code}
+}
+clock = ts; n++;
+break rec_;
+}`);
+      }
+    }
+    // Cases in id order: the same classes give the same source, hence one compiled walk (PageDecoder.compileWalk).
+    r.fused = fused;
+    // An untracked record is left out whatever its class, as onRecord does.
+    // The rest go back to decodePageWith, which calls onRecord (kept out of this function: inlined, it made
+    // V8 take 50-200 ms per compilation) and calls the walk again after the record.
+    const record = `${cases.length > 0 ? `if (tracked !== undefined && !tracked(sdv.getInt32(rec + ${o.commonPidOffset}, true))) break rec_;\nswitch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\n}\n` : ''}s.recordsAppended(off, clock, n); stats.events += n; stats.inlinedEvents += n;
+${RecordWalkStop}`;
+    const prologue = 'let off = s.recordsEnd(), clock = s.recordsClock(), n = 0;';
+    const epilogue = 's.recordsAppended(off, clock, n); stats.events += n; stats.inlinedEvents += n;';
+    const make = o.decoder.compileWalk(['s', 'stats', 'tracked', 'K', 'H', 'u8', 'dv', 's8', 'EMPTY', 'Buffer', 'pend'], record, prologue, epilogue) as unknown as (...args: unknown[]) => RecordWalk<unknown>;
+    return r.stream.bindRecordLoop((u8, dv) => make(r.stream, r.stats, o.tracked, handlers, helpers, u8, dv, r.buf, EMPTY_ARRAY, Buffer, u8.length));
   }
 
   /**
@@ -450,7 +542,7 @@ export class KernelChannelConsumer {
             r.stats.discarded += missed;
           }
         }
-        const info = o.decoder.decodePage(r.dv, base, len, r.onRecord);
+        const info = r.walk === undefined ? o.decoder.decodePage(r.dv, base, len, r.onRecord) : o.decoder.decodePageWith(r.dv, base, len, r.walk, undefined, r.onRecord);
         bytes += info.dataLength;
         if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
         // A page less than half full usually means the reader caught up with the writer: what follows was
@@ -464,6 +556,7 @@ export class KernelChannelConsumer {
       // Short: the kernel had no more pages (readv stops at the first read that is not whole). A timer drain is
       // done; stop and drains `until` a time read on to EAGAIN, as page by page.
       if (n < want * size && maxPages !== Infinity && until === undefined) more = false;
+      if (r.generalRecords >= (r.walk === undefined ? FUSE_FIRST : FUSE_AGAIN)) this.fuseMore(r);
     }
     // Discard mode drops the newest records when full, i.e. after what was just read: count them now so
     // they land in the packet that follows the kept records. The kernel only drops when the buffer is full,
@@ -477,6 +570,21 @@ export class KernelChannelConsumer {
       }
     }
     return bytes;
+  }
+
+  /** A new walk when classes the current one leaves to onRecord make a good share of the records (see MAX_FUSED). */
+  private fuseMore(r: CpuReader): void {
+    const hot: Array<[number, number]> = [];
+    for (const id of r.generalIds) {
+      const hits = r.generalHits[id]!;
+      if (hits * FUSE_SHARE >= r.generalRecords && this.opts.handlers[id]?.transcoder?.inline() !== undefined) hot.push([id, hits]);
+      r.generalHits[id] = 0;
+    }
+    r.generalIds.length = 0;
+    r.generalRecords = 0;
+    const ids = hot.sort((a, b) => b[1] - a[1]).slice(0, MAX_FUSED).map(([id]) => id);
+    for (const id of r.fused) if (ids.length < MAX_FUSED && !ids.includes(id)) ids.push(id);
+    if (ids.length !== r.fused.length || !ids.every((id) => r.fused.includes(id))) r.walk = this.fusedWalk(r, ids);
   }
 
   /** Discard mode: the kernel drops new records when full and counts them in per_cpu/cpuN/stats. */

@@ -12,13 +12,25 @@
 // decodePage() walks one page synchronously and calls `onRecord` for every data record with the offset of its
 // payload in the buffer and its length; its absolute timestamp (ns of CLOCK_MONOTONIC as a number: exact up to
 // 2^53 ns, i.e. 104 days of uptime; beyond that the last bit rounds, as in the CTF writer, which takes numbers
-// too) is in `timestamp[0]` meanwhile. No allocation per record: a number passed to a call V8 does not inline is
+// too) is in `timestamp[0]` meanwhile. The walk over the records is generated from one template (compileWalk()),
+// which the kernel consumer also fills with its own record code (decodePageWith()). No allocation per record: a number passed to a call V8 does not inline is
 // boxed (a heap allocation per record), a typed array's element is not.
 
 import type { HeaderEventFormat, HeaderPageFormat } from './event-format.js';
 
 /** One record: its payload at `off` (`len` bytes); its timestamp is the decoder's `timestamp[0]`. */
 export type RecordHandler = (off: number, len: number) => void;
+
+/**
+ * A compiled walk over one page's records from `p` to `end` (see PageDecoder.compileWalk): returns the
+ * timestamp after the last record and leaves the number of data records in `counts[0]`; when it stops at a record
+ * for the general handler, that record's offset and length in `counts[2]` and `counts[3]` and where to go on
+ * in `counts[1]` (else -1).
+ */
+export type RecordWalk<A> = (sdv: DataView, p: number, end: number, ts: number, counts: Int32Array, arg: A) => number;
+
+/** Record code of a compiled walk that leaves the record to the general handler (see compileWalk). */
+export const RecordWalkStop = 'counts[0] = records; counts[1] = p; counts[2] = rec; counts[3] = len; return ts;';
 
 export interface PageInfo {
   /** Timestamp of the page (first record's base). */
@@ -53,6 +65,12 @@ export class PageDecoder {
   private readonly extendUnit: number;
   /** The timestamp of the record onRecord is called for. */
   readonly timestamp = new Float64Array(1);
+  /** Records of the last page walked (the walk's second result). */
+  private readonly counts = new Int32Array(4);
+  /** compileWalk()'s functions by source. */
+  private readonly walks = new Map<string, (...args: never[]) => RecordWalk<unknown>>();
+  /** decodePage()'s walk: the record's timestamp into `timestamp[0]`, then the handler (`arg`). */
+  private readonly callWalk: RecordWalk<RecordHandler>;
   /** Reused result object (callers copy what they need before decoding the next page). */
   readonly info: PageInfo = { timestamp: 0, dataLength: 0, missed: 0, records: 0, lastTimestamp: 0 };
 
@@ -68,6 +86,7 @@ export class PageDecoder {
     this.typeMask = (1 << event.typeLenBits) - 1;
     this.deltaShift = event.typeLenBits;
     this.extendUnit = 2 ** event.timeDeltaBits;
+    this.callWalk = (this.compileWalk(['at'], 'at[0] = ts;\narg(rec, len);') as (at: Float64Array) => RecordWalk<RecordHandler>)(this.timestamp);
   }
 
   /** Missed-events state of a page before decoding it: -1 some (count unknown), 0 none, N exactly N. */
@@ -87,6 +106,15 @@ export class PageDecoder {
    * Returns this.info. Throws nothing on garbage: a malformed record ends the page (the caller counts it).
    */
   decodePage(dv: DataView, base: number, pageSize: number, onRecord: RecordHandler): PageInfo {
+    return this.decodePageWith(dv, base, pageSize, this.callWalk, onRecord);
+  }
+
+  /**
+   * decodePage() with the records handled by `walk`, a walk compiled by compileWalk() (the kernel consumer's,
+   * with its record code inlined), which gets `arg`. A walk may stop at a record it leaves to `general` (see
+   * compileWalk): that one is called with the record's timestamp in `timestamp[0]`, and the walk goes on after it.
+   */
+  decodePageWith<A>(dv: DataView, base: number, pageSize: number, walk: RecordWalk<A>, arg: A, general?: RecordHandler): PageInfo {
     const info = this.info;
     let ts = dv.getUint32(base + this.tsOffset, true) + dv.getUint32(base + this.tsOffset + 4, true) * TWO32;
     const commit = dv.getUint32(base + this.commitOffset, true);
@@ -104,57 +132,95 @@ export class PageDecoder {
     info.timestamp = ts;
     info.dataLength = length;
     info.missed = missed;
+    const counts = this.counts;
     const end = dataStart + length;
     let p = dataStart;
     let records = 0;
-    const typeMask = this.typeMask;
-    const shift = this.deltaShift;
-    const maxTypeLen = this.maxTypeLen;
-    const at = this.timestamp;
-    while (p + 4 <= end) {
-      const hdr = dv.getUint32(p, true);
-      const typeLen = hdr & typeMask;
-      const delta = hdr >>> shift;
-      if (typeLen === 0) {
-        if (p + 8 > end) break;
-        const len = dv.getUint32(p + 4, true);
-        if (len < 4 || p + 4 + len > end) break;
-        ts += delta;
-        records++;
-        at[0] = ts;
-        onRecord(p + 8, len - 4);
-        p += 4 + ((len + 3) & ~3);
-      } else if (typeLen <= maxTypeLen) {
-        const len = typeLen << 2;
-        if (p + 4 + len > end) break;
-        ts += delta;
-        records++;
-        at[0] = ts;
-        onRecord(p + 4, len);
-        p += 4 + len;
-      } else if (typeLen === this.padding) {
-        if (delta === 0) break; // the rest of the page is padding
-        if (p + 8 > end) break;
-        // A discarded record (filtered out after reservation): skip it; its delta is not applied, as the
-        // kernel's own reader (rb_update_read_stamp) does.
-        p += 4 + dv.getUint32(p + 4, true);
-      } else if (typeLen === this.timeExtend) {
-        if (p + 8 > end) break;
-        ts += delta + dv.getUint32(p + 4, true) * this.extendUnit;
-        p += 8;
-      } else if (typeLen === this.timeStamp) {
-        if (p + 8 > end) break;
-        // Absolute stamp: 59 low bits recorded; the top 5 bits come from the current time (rb_fix_abs_ts).
-        const abs = delta + dv.getUint32(p + 4, true) * this.extendUnit;
-        const TOP = 576460752303423488; // 2^59
-        ts = abs + Math.floor(ts / TOP) * TOP;
-        p += 8;
-      } else {
-        break;
-      }
+    for (;;) {
+      counts[1] = -1;
+      ts = walk(dv, p, end, ts, counts, arg);
+      records += counts[0]!;
+      if (counts[1]! < 0 || general === undefined) break;
+      this.timestamp[0] = ts;
+      general(counts[2]!, counts[3]!);
+      p = counts[1]!;
     }
-    info.records = records;
     info.lastTimestamp = ts;
+    info.records = records;
     return info;
+  }
+
+  /**
+   * Compiles a record walk (the loop over one page's records, with this kernel's header_event layout as
+   * constants) around `recordCode`, run for each data record with `rec` (its payload's offset in `sdv`), `len`
+   * (its length) and `ts` (its timestamp, a number) in scope; `break rec_` ends it early. `params` are the names
+   * of the outer function's parameters, which the record code may use: the result is that outer function,
+   * returning the walk; `prologue` and `epilogue` run before and after the loop. The record code may also leave
+   * a record to decodePageWith's general handler: RecordWalkStop (code) returns with the walk's place saved, and
+   * decodePageWith calls the walk again after that record. One loop for both decodePage() and the consumer's
+   * fused record code, so the record format is read in one place.
+   */
+  compileWalk(params: readonly string[], recordCode: string, prologue = '', epilogue = ''): (...args: never[]) => RecordWalk<unknown> {
+    const unit = this.extendUnit;
+    const src = `return function walk(sdv, p, end, ts, counts, arg) {
+  let records = 0;
+${prologue}
+  while (p + 4 <= end) {
+    const hdr = sdv.getUint32(p, true);
+    const typeLen = hdr & ${this.typeMask};
+    const delta = hdr >>> ${this.deltaShift};
+    let rec, len;
+    if (typeLen === 0) {
+      if (p + 8 > end) break;
+      const l = sdv.getUint32(p + 4, true);
+      if (l < 4 || p + 4 + l > end) break;
+      rec = p + 8;
+      len = l - 4;
+      p += 4 + ((l + 3) & ~3);
+    } else if (typeLen <= ${this.maxTypeLen}) {
+      len = typeLen << 2;
+      if (p + 4 + len > end) break;
+      rec = p + 4;
+      p += 4 + len;
+    } else if (typeLen === ${this.padding}) {
+      if (delta === 0) break; // the rest of the page is padding
+      if (p + 8 > end) break;
+      // A discarded record (filtered out after reservation): skip it; its delta is not applied, as the
+      // kernel's own reader (rb_update_read_stamp) does.
+      p += 4 + sdv.getUint32(p + 4, true);
+      continue;
+    } else if (typeLen === ${this.timeExtend}) {
+      if (p + 8 > end) break;
+      ts += delta + sdv.getUint32(p + 4, true) * ${unit};
+      p += 8;
+      continue;
+    } else if (typeLen === ${this.timeStamp}) {
+      if (p + 8 > end) break;
+      // Absolute stamp: 59 low bits recorded; the top 5 bits come from the current time (rb_fix_abs_ts).
+      ts = delta + sdv.getUint32(p + 4, true) * ${unit} + Math.floor(ts / 576460752303423488) * 576460752303423488;
+      p += 8;
+      continue;
+    } else {
+      break;
+    }
+    ts += delta;
+    records++;
+    rec_: {
+${recordCode}
+    }
+  }
+${epilogue}
+  counts[0] = records;
+  return ts;
+};`;
+    // The same source gives the same function, so walks made alike (two CPUs with the same classes, a session
+    // after another) share V8's type feedback and optimized code instead of each paying for its own.
+    const key = `${params.join(',')}\n${src}`;
+    let make = this.walks.get(key);
+    if (make === undefined) {
+      make = new Function(...params, src) as (...args: never[]) => RecordWalk<unknown>;
+      this.walks.set(key, make);
+    }
+    return make;
   }
 }

@@ -52,7 +52,26 @@ export interface Transcoder {
   readonly body: (off: number, rec: number, len: number, context: readonly unknown[] | undefined) => number;
 }
 
-export type TranscoderFactory = (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView) => Transcoder;
+export type TranscoderFactory = ((u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView) => Transcoder) & {
+  /** The class's id and header form, as its Transcoders have them. */
+  readonly id: number;
+  readonly compact: boolean;
+  /** The body as statements to inline into a record loop, when its size is fixed (see InlineTranscoder). */
+  inline(): InlineTranscoder | undefined;
+};
+
+/**
+ * A transcoder body to inline into a generated record loop (the kernel consumer's): `code` writes the payload
+ * at `off` (advancing it) from the source record at `rec` (`len` bytes), with `u8`/`dv` the packet buffer,
+ * `s8`/`sdv` the source, `h` the helpers, `EMPTY` and `Buffer` in scope, and checks no space: the loop checks
+ * `size` (an upper bound, alignment included) once. Only for classes with no stream event context and fixed-size
+ * fields (the rest keep the called body).
+ */
+export interface InlineTranscoder {
+  readonly size: number;
+  readonly code: string;
+  readonly helpers: unknown;
+}
 
 const EMPTY: readonly unknown[] = Object.freeze([]);
 
@@ -127,6 +146,9 @@ class CodeGen {
   private readonly lines: string[] = [];
   private tmp = 0;
 
+  /** `unchecked`: the caller checks the space of the whole record once (inlined fixed-size records). */
+  constructor(private readonly unchecked = false) {}
+
   emit(line: string): void {
     this.lines.push(line);
   }
@@ -144,6 +166,7 @@ class CodeGen {
   }
 
   check(bytesExpr: string): void {
+    if (this.unchecked) return;
     this.emit(`if (off + ${bytesExpr} > end) return -1;`);
   }
 
@@ -435,6 +458,28 @@ export function transcoderSource(context: readonly FieldDef[], fields: readonly 
   return recordCode(g, context, fields, g.sourceItems(fields, sources));
 }
 
+/** An InlineTranscoder's code, or undefined when the record's size is not fixed or it has a context. */
+export function inlineTranscoderSource(context: readonly FieldDef[], fields: readonly FieldDef[], sources: readonly FieldSource[]): { size: number; code: string } | undefined {
+  if (context.length > 0 || sources.length !== fields.length) return undefined;
+  let size = 0;
+  for (const f of fields) {
+    const s = fixedSize(f);
+    if (s === null) return undefined;
+    size += s;
+  }
+  const a = fields.reduce((m, f) => Math.max(m, alignOf(f)), 1);
+  size += a - 1;
+  const g = new CodeGen(true);
+  const exprs = sources.flatMap((src, i) => ('expr' in src ? [`x${i} = ${src.expr};`] : []));
+  if (exprs.length > 0) {
+    g.emit(`let ${sources.flatMap((src, i) => ('expr' in src ? [`x${i}`] : [])).join(', ')};`);
+    g.emit(`{ const dv = sdv, buf = s8, off = rec; ${exprs.join(' ')} }`);
+  }
+  g.align(a);
+  g.items(g.sourceItems(fields, sources));
+  return { size, code: g.text() };
+}
+
 /**
  * Like compileEncoder, for records whose payload is read from a source record rather than JS values (the
  * kernel consumer turns ftrace records into LTTng records this way). `helpers` is `h` in source expressions.
@@ -450,11 +495,23 @@ export function compileTranscoder(
   type Make = (u8: Buffer, dv: DataView, s8: Buffer, sdv: DataView, h: unknown, empty: readonly unknown[], buffer: typeof Buffer) => Transcoder['body'];
   // Compiled on first use: a kernel channel declares hundreds of classes (every syscall) and records few.
   let make: Make | undefined;
-  return (u8, dv, src, srcDv) => {
+  let inline: InlineTranscoder | undefined | null = null;
+  const factory = (u8: Buffer, dv: DataView, src: Buffer, srcDv: DataView): Transcoder => {
     make ??= new Function('u8', 'dv', 's8', 'sdv', 'h', 'EMPTY', 'Buffer', transcoderSource(context, fields, sources)) as Make;
     withUtf8Write(u8);
     return { id, compact: header === 'compact', body: make(u8, dv, src, srcDv, helpers, EMPTY, Buffer) };
   };
+  return Object.assign(factory, {
+    id,
+    compact: header === 'compact',
+    inline(): InlineTranscoder | undefined {
+      if (inline === null) {
+        const src = inlineTranscoderSource(context, fields, sources);
+        inline = src === undefined ? undefined : { ...src, helpers };
+      }
+      return inline;
+    },
+  });
 }
 
 /**

@@ -180,6 +180,43 @@ export class StreamWriter {
   }
 
   /**
+   * For a record loop that writes records itself (the kernel consumer's fused page walk, with inlined
+   * transcoder bodies): `make` gets this stream's packet buffer and returns the loop. Such a loop appends only
+   * into the open packet, between recordsEnd() and the buffer's end, and with headers it writes itself: an event
+   * header as header() writes it for a timestamp `ts` with `ts >= recordsClock()` and a delta below 2^32 (large)
+   * or 2^27 (compact), and only while timestampsPlain; then it reports with recordsAppended(). Anything else (no
+   * open packet, no room, a delta too large) goes through transcode(), which switches packets.
+   */
+  bindRecordLoop<T>(make: (u8: Buffer, dv: DataView) => T): T {
+    if (this.closed) throw this.closedError();
+    return make(this.u8, this.dv);
+  }
+
+  /** Clock values are the timestamps themselves (no timestampBase): a record loop may write headers. */
+  get timestampsPlain(): boolean {
+    return this.baseLo === 0 && this.baseHi === 0;
+  }
+
+  /** Where the open packet's next record goes, or -1 when no packet is open. */
+  recordsEnd(): number {
+    return this.isOpen ? this.off : -1;
+  }
+
+  /** The stream's clock (the last record's timestamp, or the open packet's beginning). */
+  recordsClock(): number {
+    return this.clock;
+  }
+
+  /** A record loop appended `count` records to the open packet, which now ends at `end`; the last at `clock`. */
+  recordsAppended(end: number, clock: number, count: number): void {
+    if (count === 0) return;
+    this.off = end;
+    this.clock = clock;
+    this.packetEvents += count;
+    this.stats.events += count;
+  }
+
+  /**
    * Appends one record whose payload `tx` (bound to this stream) reads from the source record at `rec`
    * (`len` bytes), at the timestamp in `at[0]`; as write() otherwise. The timestamp comes in a typed array
    * because this is the kernel consumer's per-record call: a number passed to a call V8 does not inline is
