@@ -77,6 +77,16 @@ test('snapshot ring: newest packets per stream, padded; open packets stand in fo
   }
 });
 
+test('snapshot ring: a discard-mode stream keeps its first packets once full (LTTng\'s discard ring nobody consumes)', () => {
+  const ring = new SnapshotRingSink();
+  const a = ring.openStream({ ...info('a_1'), ring: { slots: 3, slotSize: SLOT, discard: true } });
+  for (let seq = 0; seq < 5; seq++) {
+    const p = packet(seq);
+    a.writePacket(p, packetIndexEntryOf(p));
+  }
+  assert.deepEqual(ring.held().streams[0]!.packets.map((p) => p.index.packetSeqNum), [0, 1, 2], 'the 3 first (3 slots)');
+});
+
 test('snapshot ring: closed streams are kept up to a bound (a thread pool\'s would add up forever), the oldest closed going first', async () => {
   const ring = new SnapshotRingSink();
   for (let k = 0; k < 70; k++) {
