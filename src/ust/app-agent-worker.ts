@@ -434,7 +434,7 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     const to = relay
       ? () => (sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 }))
       : m.sharedMetadata
-        ? () => withoutPreamble(FileTraceSink.create(m.dir, undefined, 0, true), preamble)
+        ? () => withoutPreamble(FileTraceSink.create(m.dir, undefined, 0, true, false), preamble)
         : m.dir;
     const r = await ring.writeSnapshot(to, undefined, m.maxBytes, open);
     if (sink?.error) throw sink.error;

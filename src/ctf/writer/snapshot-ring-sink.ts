@@ -183,7 +183,8 @@ export async function writeHeldTrace(
   }
   const written: SnapshotWritten = { bytes: 0, packets: 0, streams: 0 };
   if (holding.length === 0) return written;
-  const sink = typeof dir === 'string' ? FileTraceSink.create(dir, owner) : dir();
+  // As lttng-consumerd's snapshots: stream files and metadata, no index files.
+  const sink = typeof dir === 'string' ? FileTraceSink.create(dir, owner, 0, false, false) : dir();
   let failure: unknown;
   try {
     for (const m of metadata) sink.writeMetadata(m, '');
