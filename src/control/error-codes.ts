@@ -76,6 +76,7 @@ export const ERROR_MESSAGES = {
   START_SESSION_ONCE: 'Session needs to be started once',
   ROTATION_NOT_AVAILABLE: "Rotation feature not available for this session's creation mode",
   ROTATION_MULTIPLE_AFTER_STOP: 'Session was already rotated once since it became inactive',
+  ROTATION_AFTER_STOP_CLEAR: 'Session was already cleared since it became inactive',
   ROTATION_FAIL: 'Rotation failed',
   CLEAR_FAIL: 'Clear failed',
   BUFFER_TYPE_MISMATCH: 'Buffer type mismatch for session',

@@ -7,7 +7,9 @@
 // Trace chunks (rotation, clear): nextChunk() gives the sink of the session's next chunk on the same connections
 // (CREATE_TRACE_CHUNK); as the trace writer moves its streams there, each stream that sent packets is rotated
 // (ROTATE_STREAMS: the relay's stream goes on in the new chunk from the packet whose packet_seq_num follows its
-// last one, same handle), the metadata at once (sent again whole); a stream that sent nothing is closed and added
+// last one, same handle), the metadata at once (sent again whole, byte for byte as in the previous chunk: a live
+// viewer goes on reading the new chunk's metadata file at the offset it reached, so each chunk's metadata must
+// begin with the previous one's, as LTTng's relay requires); a stream that sent nothing is closed and added
 // anew. Closing the old chunk's sink then closes the chunk on this connection (CLOSE_TRACE_CHUNK with the
 // session daemon's action: archive, delete, nothing); the relay acts once every connection closed it.
 //
@@ -244,6 +246,16 @@ export class RelayTraceSink implements TraceSink {
   /** Streams of the previous chunk that rotate into this one, by file name (taken by openStream()). */
   private readonly inherited = new Map<string, StreamState>();
   private metadataRotated: boolean;
+  /** The plain-text metadata sent in this chunk: each batch as sent (with its signature) and the text it carries. */
+  private readonly metadataSent: Buffer[] = [];
+  private readonly metadataText: Buffer[] = [];
+  /**
+   * A rotated chunk: the previous chunk's metadata, sent again whole before anything else, and the batches of
+   * text it holds that the writers have not sent again yet (they send them again batched otherwise, e.g. one
+   * channel's declarations at once). Batches carry a signature each, so sending the writers' text as they batch
+   * it now would not reproduce the previous chunk's bytes.
+   */
+  private replay: { readonly sent: Buffer; readonly texts: Buffer[] } | undefined;
   /** Open data streams (DATA_PENDING is asked of these). */
   readonly streams = new Set<RelayStreamSink>();
 
@@ -281,6 +293,7 @@ export class RelayTraceSink implements TraceSink {
   nextChunk(chunk: RelayChunk): RelayTraceSink {
     this.checkWritable(0);
     const next = new RelayTraceSink(this.link, BigInt(chunk.id), true);
+    next.replay = { sent: Buffer.concat(this.metadataSent), texts: [...this.metadataText] };
     this.successor = { sink: next, chunk };
     this.link.enqueue(0, (c) => c.createTraceChunk(BigInt(chunk.id), chunk.creationTime));
     for (const s of this.streams) {
@@ -292,11 +305,33 @@ export class RelayTraceSink implements TraceSink {
 
   writeMetadata(packets: Uint8Array): void {
     this.checkWritable(packets.length);
-    const copy = withTextSignature(packets);
     if (!this.metadataRotated) {
       // The relay starts the metadata file of this chunk at once; the whole metadata follows.
       this.metadataRotated = true;
       this.enqueue(0, (c) => c.rotateStreams(this.chunkId, [{ handle: this.link.metadataHandle, rotateAt: 0n }]));
+      const replay = this.replay;
+      if (replay !== undefined && replay.sent.length > 0) {
+        this.metadataSent.push(replay.sent);
+        this.metadataText.push(...replay.texts);
+        this.enqueue(replay.sent.length, (c) => c.sendMetadata(this.link.metadataHandle, replay.sent));
+      }
+    }
+    let text = Buffer.from(packets.buffer, packets.byteOffset, packets.byteLength);
+    // What the previous chunk's metadata already holds is not sent again (whole batches, in any order).
+    const old = this.replay?.texts ?? [];
+    for (let i = 0; text.length > 0 && i < old.length; ) {
+      const batch = old[i]!;
+      if (batch.length <= text.length && text.subarray(0, batch.length).equals(batch)) {
+        old.splice(i, 1);
+        text = text.subarray(batch.length);
+        i = 0;
+      } else i++;
+    }
+    if (text.length === 0) return;
+    const copy = withTextSignature(text);
+    if (!isPacketized(copy)) {
+      this.metadataSent.push(copy);
+      this.metadataText.push(Buffer.from(text));
     }
     this.enqueue(copy.length, (c) => c.sendMetadata(this.link.metadataHandle, copy));
   }
@@ -395,6 +430,10 @@ export class RelayTraceSink implements TraceSink {
 const METADATA_PACKET_MAGIC = 0x75d11d57;
 const TEXT_SIGNATURE = Buffer.from('/* CTF 1.8 */\n');
 
+function isPacketized(bytes: Buffer): boolean {
+  return bytes.length >= 4 && bytes.readUInt32LE(0) === METADATA_PACKET_MAGIC;
+}
+
 /**
  * A copy of metadata to send. Plain-text metadata (ltt/ust's, as LTTng-UST's) that follows earlier text starts
  * with the text signature, a TSDL comment: babeltrace2 2.0's lttng-live appends each batch of new metadata as a
@@ -403,8 +442,7 @@ const TEXT_SIGNATURE = Buffer.from('/* CTF 1.8 */\n');
  */
 function withTextSignature(packets: Uint8Array): Buffer {
   const bytes = Buffer.from(packets.buffer, packets.byteOffset, packets.byteLength);
-  const packetized = bytes.length >= 4 && bytes.readUInt32LE(0) === METADATA_PACKET_MAGIC;
-  if (packetized || bytes.length === 0 || bytes.subarray(0, 6).toString('latin1') === '/* CTF') return Buffer.from(bytes);
+  if (isPacketized(bytes) || bytes.length === 0 || bytes.subarray(0, 6).toString('latin1') === '/* CTF') return Buffer.from(bytes);
   return Buffer.concat([TEXT_SIGNATURE, bytes]);
 }
 

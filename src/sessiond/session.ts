@@ -129,6 +129,11 @@ export class Session {
   chunkOpen = false;
   /** Rotated since the last stop (LTTng allows one such rotation). */
   rotatedSinceStop = false;
+  /**
+   * Cleared while inactive since the last stop: as in LTTng, a rotation would only make an empty chunk (refused)
+   * and a further clear has nothing to do, until the next start.
+   */
+  clearedSinceStop = false;
   /** Automatic rotation schedules (enable-rotation): period in µs, size threshold in bytes; 0: none. */
   rotationTimerUs = 0;
   rotationSizeBytes = 0;

@@ -454,7 +454,7 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     const to = relay
       ? () => (sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 }))
       : m.sharedMetadata
-        ? () => withoutPreamble(via ? daemonSink(via, m.dir, true) : FileTraceSink.create(m.dir, undefined, 0, true), preamble)
+        ? () => withoutPreamble(via ? daemonSink(via, m.dir, true) : FileTraceSink.create(m.dir, undefined, 0, true, false), preamble)
         : via
           ? () => daemonSink(via, m.dir, false)
           : m.dir;

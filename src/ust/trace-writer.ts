@@ -117,7 +117,7 @@ class RingReader {
       streamInstanceId: d.threadId,
       cpuId: d.threadId,
       ...(owner.files.tracefileSize ? { tracefileSize: owner.files.tracefileSize, tracefileCount: owner.files.tracefileCount ?? 0 } : {}),
-      ring: { slots: d.numSubbuf, slotSize: d.subbufSize },
+      ring: { slots: d.numSubbuf, slotSize: d.subbufSize, discard: d.mode === 'discard' },
     };
     this.open();
   }

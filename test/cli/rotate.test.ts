@@ -233,3 +233,25 @@ test('enable-rotation: periodic and size-based schedules rotate on their own; lt
     await env.cleanup();
   }
 });
+
+test('rotate after a stop and a clear is refused as LTTng refuses it (an empty chunk); a second clear does nothing; start allows both again', { timeout: 60_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    const out = join(env.root, 'chunks');
+    await ok(env, 'create', 'clr', '-o', out);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    await ok(env, 'stop');
+    await ok(env, 'clear');
+    await fails(env, 'Error: Session was already cleared since it became inactive', 'rotate');
+    await ok(env, 'clear');
+    await ok(env, 'start');
+    await ok(env, 'rotate');
+    await ok(env, 'stop');
+    await ok(env, 'rotate');
+    await ok(env, 'clear'); // rotated since the stop: nothing to clear
+    await fails(env, 'Error: Session was already rotated once since it became inactive', 'rotate');
+  } finally {
+    await env.cleanup();
+  }
+});

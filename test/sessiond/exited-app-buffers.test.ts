@@ -57,3 +57,16 @@ test('exited apps: per user and channel, what per-UID buffers would hold; the ol
   assert.equal(tsOf('s#3:c').length, fits, "another user's app is not pushed out");
   assert.equal(b.dropped('c'), 3);
 });
+
+test('exited apps: a discard-mode channel keeps the oldest packets, the new ones that do not fit go, counted', () => {
+  const b = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2, overwrite: false }));
+  const fits = 2 * availableParallelism();
+  b.begin('s#1:c', 'c', 1000, '', '');
+  for (let k = 0; k < fits; k++) b.addPiece('s#1:c', 'c_0', packet(100 + k), true);
+  b.begin('s#2:c', 'c', 1000, '', '');
+  for (let k = 0; k < 3; k++) b.addPiece('s#2:c', 'c_0', packet(200 + k), true);
+  const tsOf = (key: string) => b.content([key])?.streams[0]?.packets.map((p) => Number(p.index.timestampBegin)) ?? [];
+  assert.deepEqual(tsOf('s#1:c'), Array.from({ length: fits }, (_, k) => 100 + k), "the first app's packets all stay");
+  assert.deepEqual(tsOf('s#2:c'), [], "the second app's did not fit");
+  assert.equal(b.dropped('c'), 3);
+});

@@ -7,7 +7,8 @@
 // O_APPEND write, so writers of several processes never interleave inside one; a failed append is not cut back
 // there, as another writer may have appended since). Each
 // stream writes `dir/NAME` (or `NAME_0`, `NAME_1`, ... with a tracefile size) and `dir/index/NAME[_N].idx`,
-// one index entry per packet, as soon as the packet arrives (so a live reader or a crash sees whole packets).
+// one index entry per packet, as soon as the packet arrives (so a live reader or a crash sees whole packets);
+// `withIndex` false (snapshots, as lttng-consumerd's) makes no index folder or files.
 // With a tracefile count, the ring reuses the oldest file: it is truncated with its index, as LTTng does.
 // Writes are synchronous (the consumer's workers own the thread; packets are large, so syscalls are few).
 // I/O failures throw an LttError (code CTF_WRITER_IO) naming the file, and leave the files as they were before
@@ -97,7 +98,8 @@ export class FileTraceSink implements TraceSink {
 
   private constructor(
     private readonly root: TraceDirectory,
-    private readonly index: TraceDirectory,
+    /** Undefined: no index files (snapshots: lttng-consumerd writes none for them). */
+    private readonly index: TraceDirectory | undefined,
     stagingBytes: number,
     private readonly sharedMetadata = false,
   ) {
@@ -123,14 +125,14 @@ export class FileTraceSink implements TraceSink {
    * to them (owned-output.ts). `stagingBytes`: staging memory for direct writes touched now, while nothing
    * waits (the streams' rings' size: direct-io.ts).
    */
-  static create(dir: string, owner?: FileOwner, stagingBytes = 0, sharedMetadata = false): FileTraceSink {
+  static create(dir: string, owner?: FileOwner, stagingBytes = 0, sharedMetadata = false, withIndex = true): FileTraceSink {
     if (needsOwnedOutput(owner)) {
       const parent = OwnedDirectory.open(path.dirname(dir), owner);
       let root: OwnedDirectory | undefined;
       let index: OwnedDirectory | undefined;
       try {
         root = parent.subdirectory(path.basename(dir));
-        index = root.subdirectory('index');
+        if (withIndex) index = root.subdirectory('index');
         return new FileTraceSink(root, index, stagingBytes, sharedMetadata);
       } catch (err) {
         root?.close();
@@ -141,11 +143,11 @@ export class FileTraceSink implements TraceSink {
       }
     }
     try {
-      makeTraceDirectories(path.join(dir, 'index'));
+      makeTraceDirectories(withIndex ? path.join(dir, 'index') : dir);
     } catch (err) {
       throw ioError('create directory', dir, err);
     }
-    return new FileTraceSink(new PlainDirectory(dir), new PlainDirectory(path.join(dir, 'index')), stagingBytes, sharedMetadata);
+    return new FileTraceSink(new PlainDirectory(dir), withIndex ? new PlainDirectory(path.join(dir, 'index')) : undefined, stagingBytes, sharedMetadata);
   }
 
   writeMetadata(packets: Uint8Array): void {
@@ -209,7 +211,7 @@ export class FileTraceSink implements TraceSink {
       }
     }
     this.root.close();
-    this.index.close();
+    this.index?.close();
     if (lost !== undefined) throw lost;
   }
 }
@@ -234,7 +236,7 @@ class FileStreamSink implements StreamSink {
 
   constructor(
     private readonly dir: TraceDirectory,
-    private readonly indexDir: TraceDirectory,
+    private readonly indexDir: TraceDirectory | undefined,
     private readonly info: StreamSinkInfo,
     /** The next data file asks for O_DIRECT (direct-io.ts) while the previous ones kept it. */
     private direct: boolean,
@@ -258,7 +260,7 @@ class FileStreamSink implements StreamSink {
         break; // none left (or not ours to remove: then it is not a stale ring file either)
       }
       try {
-        this.indexDir.unlink(`${this.info.fileName}_${k}.idx`);
+        this.indexDir?.unlink(`${this.info.fileName}_${k}.idx`);
       } catch {
         // Its data file is gone: a lone index is never read.
       }
@@ -269,7 +271,7 @@ class FileStreamSink implements StreamSink {
     const base = this.rotate ? `${this.info.fileName}_${this.fileNumber}` : this.info.fileName;
     const dataPath = path.join(this.dir.path, base);
     this.dataPath = dataPath;
-    this.indexPath = path.join(this.indexDir.path, `${base}.idx`);
+    this.indexPath = this.indexDir ? path.join(this.indexDir.path, `${base}.idx`) : '';
     let data: DirectFile | undefined;
     let indexFd = -1;
     try {
@@ -293,14 +295,16 @@ class FileStreamSink implements StreamSink {
       );
       // Staging for a ring's worth of packets, ready before they come (direct-io.ts).
       if (this.info.ring !== undefined) data.warm(this.info.ring.slotSize, this.info.ring.slots);
-      indexFd = openTruncated(this.indexDir, `${base}.idx`);
-      const header = indexFileHeader();
-      writeAllAt(indexFd, header, 0, this.indexPath);
-      this.indexBytes = header.length;
+      if (this.indexDir !== undefined) {
+        indexFd = openTruncated(this.indexDir, `${base}.idx`);
+        const header = indexFileHeader();
+        writeAllAt(indexFd, header, 0, this.indexPath);
+        this.indexBytes = header.length;
+      }
     } catch (err) {
       // No half-made stream file stays behind (an index without its header does not read).
       for (const [fd, dir, name] of [[data?.fd ?? -1, this.dir, base], [indexFd, this.indexDir, `${base}.idx`]] as const) {
-        if (fd < 0) continue;
+        if (fd < 0 || dir === undefined) continue;
         try {
           fs.closeSync(fd);
           dir.unlink(name);
@@ -358,6 +362,7 @@ class FileStreamSink implements StreamSink {
     let failedNow: unknown;
     this.data!.append(packet, size, {
       done: (pos) => {
+        if (indexFd < 0) return; // no index files
         const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
         encodeIndexEntry(entry, 0, pos, index);
         writeAllAt(indexFd, entry, this.indexBytes, indexPath);

@@ -44,6 +44,11 @@ export interface StreamSinkInfo {
 export interface RingGeometry {
   readonly slots: number;
   readonly slotSize: number;
+  /**
+   * Discard mode: a full ring keeps its oldest packets and the new ones are dropped, as LTTng's discard-mode ring
+   * of a snapshot session (which nothing consumes until a snapshot) discards what comes once it is full.
+   */
+  readonly discard?: boolean;
 }
 
 export interface StreamSink {

@@ -1,7 +1,8 @@
 // Flight-recorder sink, for both domains: what a snapshot-mode channel keeps instead of writing files. Each
 // stream holds its most recent packets in as many sub-buffer-sized slots as the ring buffer its packets come
 // from has sub-buffers (StreamSinkInfo.ring; LTTng's overwrite-mode ring: a packet closed early, by a flush,
-// still takes a whole sub-buffer), allocated once and reused, so memory stays at the channel's size.
+// still takes a whole sub-buffer), allocated once and reused, so memory stays at the channel's size. A
+// discard-mode ring keeps its first packets instead: once full, new packets are dropped (RingGeometry.discard).
 // `writeSnapshot()` writes what is held, with the metadata, as an ordinary on-disk trace (writeHeldTrace below:
 // FileTraceSink, LTTng's layout, index files, owned output), and keeps holding it, so successive snapshots overlap
 // as LTTng's do.
@@ -62,7 +63,10 @@ class RingStream implements StreamSink {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed snapshot stream ${this.info.fileName}`);
     const size = index.packetSizeBits / 8;
     let buf: Buffer | undefined;
-    if (this.slots.length >= this.geometry.slots) buf = this.slots.shift()!.buf; // the oldest slot is reused
+    if (this.slots.length >= this.geometry.slots) {
+      if (this.geometry.discard) return; // discard mode: the ring is full, the new packet goes
+      buf = this.slots.shift()!.buf; // the oldest slot is reused
+    }
     // A packet never exceeds the sub-buffer size it was opened with; a larger one gets a slot of its own size.
     if (buf === undefined || buf.length < size) buf = allocateAligned(Math.ceil(Math.max(size, this.geometry.slotSize) / PAGE) * PAGE);
     buf.set(packet);
@@ -179,7 +183,8 @@ export async function writeHeldTrace(
   }
   const written: SnapshotWritten = { bytes: 0, packets: 0, streams: 0 };
   if (holding.length === 0) return written;
-  const sink = typeof dir === 'string' ? FileTraceSink.create(dir, owner) : dir();
+  // As lttng-consumerd's snapshots: stream files and metadata, no index files.
+  const sink = typeof dir === 'string' ? FileTraceSink.create(dir, owner, 0, false, false) : dir();
   let failure: unknown;
   try {
     for (const m of metadata) sink.writeMetadata(m, '');

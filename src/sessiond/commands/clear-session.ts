@@ -13,6 +13,11 @@ import { chunkStarted } from '../trace-chunk.js';
 import { rotateOnRelay } from './rotate-session.js';
 
 export async function clearSession(ctx: DaemonContext, _args: unknown, session: LockedSession): Promise<CommandResult<'clear-session'>> {
+  // After a stop, once cleared or rotated, the session has nothing more to clear until it starts again.
+  if (!session.active && (session.clearedSinceStop || session.rotatedSinceStop)) {
+    ctx.log(`Session ${session.name} cleared (nothing new since the last stop)`);
+    return session.summary();
+  }
   if (session.relay !== undefined && session.startedOnce) {
     if (!(await session.relay.clearAllowed())) throw new ControlError('CLEAR_NOT_AVAILABLE_RELAY');
     await rotateOnRelay(session, 'delete');
@@ -35,6 +40,7 @@ export async function clearSession(ctx: DaemonContext, _args: unknown, session: 
       throw new ControlError('CLEAR_FAIL', `Clear failed: ${reason}`);
     }
   }
+  if (!session.active && session.startedOnce) session.clearedSinceStop = true;
   ctx.log(`Session ${session.name} cleared`);
   return session.summary();
 }

@@ -142,6 +142,7 @@ export async function rotateSession(ctx: DaemonContext, _args: unknown, session:
   if (session.inMemory || session.liveTimerUs > 0) throw new ControlError('ROTATION_NOT_AVAILABLE');
   if (!session.startedOnce) throw new ControlError('START_SESSION_ONCE');
   if (!session.active && session.rotatedSinceStop) throw new ControlError('ROTATION_MULTIPLE_AFTER_STOP');
+  if (!session.active && session.clearedSinceStop) throw new ControlError('ROTATION_AFTER_STOP_CLEAR');
   if (session.relay !== undefined) {
     const archive = await rotateOnRelay(session, 'move-to-completed');
     if (!session.active) session.rotatedSinceStop = true;

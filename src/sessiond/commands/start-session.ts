@@ -49,6 +49,7 @@ export async function startSession(
     chunkOpened = true;
   }
   session.rotatedSinceStop = false;
+  session.clearedSinceStop = false;
   const started: typeof tracers = [];
   try {
     for (const state of tracers) {

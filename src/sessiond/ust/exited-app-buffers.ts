@@ -6,7 +6,8 @@
 // packets and throws on anything malformed (the caller drops that connection). Per channel and user, the kept
 // packets are bounded by what that user's per-UID buffers of the channel would hold (sub-buffer count x size per
 // CPU): past it, the oldest packet (by begin time) of that user's exited apps goes, counted in dropped() as a
-// lost packet, as the per-UID ring overwrites its oldest sub-buffer. content() hands out a run set's trace for
+// lost packet, as the per-UID ring overwrites its oldest sub-buffer (a discard-mode channel drops the new
+// packet instead, as its full ring discards). content() hands out a run set's trace for
 // a snapshot, as the snapshot ring's writer takes it (writeHeldTrace, src/ctf/writer/snapshot-ring-sink.ts: the
 // same writing as the apps' own snapshots and the kernel's); drop() forgets a run (clear, the next start, destroy).
 
@@ -33,6 +34,8 @@ export interface ChannelLimits {
   /** The sub-buffer size: no packet is larger. */
   readonly subbufSize: number;
   readonly numSubbuf: number;
+  /** False: a discard-mode channel, whose full buffers keep their oldest packets and drop new ones. */
+  readonly overwrite?: boolean;
 }
 
 export class ExitedAppBuffers {
@@ -71,10 +74,25 @@ export class ExitedAppBuffers {
       throw new Error(`${stream}: not a whole packet`);
     }
     if (index.packetSizeBits !== packet.length * 8) throw new Error(`${stream}: not a whole packet`);
+    const limit = limits.numSubbuf * limits.subbufSize * availableParallelism();
+    if (limits.overwrite === false && this.keptBytes(run.group) + packet.length > limit) {
+      // Discard mode: the user's buffers are full, what comes now is dropped (the oldest packets stay).
+      this.droppedPackets.set(run.channel, (this.droppedPackets.get(run.channel) ?? 0) + 1);
+      return;
+    }
     const list = run.streams.get(stream) ?? [];
     list.push({ bytes: packet, index });
     run.streams.set(stream, list);
-    this.bound(run.group, limits.numSubbuf * limits.subbufSize * availableParallelism());
+    this.bound(run.group, limit);
+  }
+
+  private keptBytes(group: string): number {
+    let total = 0;
+    for (const r of this.runs.values()) {
+      if (r.group !== group) continue;
+      for (const l of r.streams.values()) for (const p of l) total += p.bytes.length;
+    }
+    return total;
   }
 
   /** The oldest packets of the group's runs go until what they keep fits in `limit` bytes. */

@@ -599,7 +599,7 @@ export class UstSessionTracer implements DomainTracer {
             ? () => (sink = relayTraceSink({ ...relay, tracePath: `ust/pid/${runs[0]!.dirName}` }))
             : shared
               ? // The folder is the app user's (they write it): root writes there as them, following no link.
-                () => FileTraceSink.create(folder, process.getuid?.() === 0 && app.uid > 0 && !needsOwnedOutput(this.options.owner) && !this.viaDaemon(app) ? { uid: app.uid, gid: app.gid } : this.options.owner, 0, true)
+                () => FileTraceSink.create(folder, process.getuid?.() === 0 && app.uid > 0 && !needsOwnedOutput(this.options.owner) && !this.viaDaemon(app) ? { uid: app.uid, gid: app.gid } : this.options.owner, 0, true, false)
               : folder;
           // A per-UID folder has the daemon's preamble: the app's own (the first piece) stays out.
           const result = await writeHeldTrace(out, this.options.owner, share, shared ? held.metadata.slice(1) : held.metadata, held.streams);
