@@ -59,10 +59,14 @@ export class DaemonDataConnection {
     return this.nextStream++;
   }
 
-  /** @internal queues a frame; throws when the connection is gone or its queue is full. */
-  send(frame: Buffer): void {
+  /**
+   * @internal queues a frame; throws when the connection is gone, or for a packet when the queue is full. Other
+   * frames (opens, metadata, closes) always queue: they are small, and a refused close would let a stop or
+   * rotation be reported before its packets are written.
+   */
+  send(frame: Buffer, packet = false): void {
     if (this.dead) throw this.dead;
-    if (this.earlyBytes + this.socket.writableLength + frame.length > QUEUE_LIMIT) {
+    if (packet && this.earlyBytes + this.socket.writableLength + frame.length > QUEUE_LIMIT) {
       throw new Error('the session daemon does not keep up with this app\'s packets: packet not written');
     }
     if (!this.ready) {
@@ -202,7 +206,7 @@ class DaemonStreamSink implements StreamSink {
       at += 8;
     }
     f.set(packet.subarray(0, bytes), at);
-    this.conn.send(f);
+    this.conn.send(f, true);
     this.conn.onLost(this.stream, lost);
   }
 

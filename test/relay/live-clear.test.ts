@@ -37,13 +37,15 @@ for (const viewer of VIEWERS) {
     let out = '';
     let err = '';
     const bt = { child: undefined as ReturnType<typeof spawn> | undefined };
-    const app = spawn(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), '0', 'stdin'], { env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    let app: ReturnType<typeof spawn> | undefined;
     try {
       await ok(env, 'create', name, '--live=100000', '-U', `net://127.0.0.1:${relay.ports.control}:${relay.ports.data}`);
       await ok(env, 'enable-channel', '-u', 'chan');
       await ok(env, 'add-context', '-u', '-c', 'chan', '-t', 'vpid');
       await ok(env, 'enable-event', '-u', '-c', 'chan', 'demo:tick');
       await ok(env, 'start');
+      // Started once the daemon runs: an app finds a daemon that appears later only at its next poll.
+      app = spawn(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), '0', 'stdin'], { env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
       const lines = createInterface({ input: app.stdout! })[Symbol.asyncIterator]();
       assert.equal(String((await lines.next()).value), 'ready');
       bt.child = spawn(viewer.path, ['-i', 'lttng-live', `${liveUrl}/host/${hostname()}/${name}`], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,8 +79,8 @@ for (const viewer of VIEWERS) {
       assert.equal(count(/ lttng_ust_statedump:start: /), 1);
       assert.equal(count(/ lttng_ust_statedump:end: /), 1);
     } finally {
-      app.stdin!.end();
-      app.kill('SIGKILL');
+      app?.stdin!.end();
+      app?.kill('SIGKILL');
       bt.child?.kill('SIGKILL');
       await env.cleanup().catch(() => undefined);
       await relay.stop();

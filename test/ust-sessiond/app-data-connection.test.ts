@@ -96,7 +96,7 @@ test('the app\'s daemon sink writes a trace through the data connection: files, 
   try {
     const dir = join(root, 'trace');
     makeTraceDirectories(join(dir, 'index'));
-    d.app.daemonDirs.set(dir, false);
+    d.app.daemonDirs.set(dir, { shared: false, snapshot: false });
     const conn = new DaemonDataConnection(d.path, d.app.dataToken);
     const sink = conn.openTrace(dir, false);
     sink.writeMetadata(Buffer.from('/* CTF 1.8 */\n'));
@@ -114,6 +114,21 @@ test('the app\'s daemon sink writes a trace through the data connection: files, 
     assert.equal(statSync(join(dir, 'index', 'channel0_0.idx')).size, INDEX_HEADER_SIZE + 3 * INDEX_ENTRY_SIZE);
     await sink.close();
     assert.equal(readFileSync(join(dir, 'metadata'), 'utf8'), '/* CTF 1.8 */\n');
+    // A snapshot's folder gets no index files, as lttng-consumerd's snapshots.
+    const snap = join(root, 'snapshot');
+    makeTraceDirectories(snap);
+    d.app.daemonDirs.set(snap, { shared: false, snapshot: true });
+    const snapSink = conn.openTrace(snap, false);
+    snapSink.writeMetadata(Buffer.from('/* CTF 1.8 */\n'));
+    const snapStream = snapSink.openStream({ fileName: 'channel0_0', streamClassId: 3, streamInstanceId: 7, cpuId: 0 });
+    snapStream.writePacket(bytes.subarray(0, 100), {
+      packetSizeBits: 8192 * 8, contentSizeBits: 100 * 8, timestampBegin: 0n, timestampEnd: 1n,
+      eventsDiscarded: 0, streamId: 3, streamInstanceId: 7, packetSeqNum: 0,
+    });
+    await snapStream.close();
+    await snapSink.close();
+    assert.equal(statSync(join(snap, 'channel0_0')).size, 8192);
+    assert.deepEqual(readdirSync(snap).sort(), ['channel0_0', 'metadata']);
     conn.close();
     assert.deepEqual(d.log, []);
   } finally {
@@ -128,7 +143,7 @@ test('protocol garbage on a data connection closes it with one log line; what ca
   try {
     const given = join(root, 'given');
     makeTraceDirectories(join(given, 'index'));
-    d.app.daemonDirs.set(given, false);
+    d.app.daemonDirs.set(given, { shared: false, snapshot: false });
     const cases: Array<{ frames: Buffer[]; says: RegExp }> = [
       { frames: [openTrace(1, join(root, 'elsewhere'))], says: /a folder the daemon did not give it/ },
       { frames: [openTrace(1, '/etc')], says: /a folder the daemon did not give it/ },

@@ -48,6 +48,9 @@ interface OpenStream {
   lastSeq: number;
 }
 
+/** Answers the app has left unread before its connection is closed. */
+const MAX_UNREAD_ANSWERS = 1 << 20;
+
 export class AppDataConnection {
   private readonly traces = new Map<number, OpenTrace>();
   private readonly streams = new Map<number, OpenStream>();
@@ -177,7 +180,10 @@ export class AppDataConnection {
     f.writeUInt32BE(n, 5);
     if (ok !== undefined) f.writeUInt8(ok, 9);
     t.copy(f, 9 + extra);
-    if (!this.socket.destroyed) this.socket.write(f);
+    if (this.socket.destroyed) return;
+    // An app that does not read its answers must not grow the daemon's write buffer.
+    if (this.socket.writableLength > MAX_UNREAD_ANSWERS) return this.protocolError('it does not read its answers');
+    this.socket.write(f);
   }
 
   private async frame(kind: number, body: Buffer): Promise<void> {
@@ -192,8 +198,9 @@ export class AppDataConnection {
         this.lastTrace = n;
         const flags = body[4]!;
         const dir = body.subarray(5).toString('utf8');
-        const shared = this.app.daemonDirs.get(dir);
-        if (shared === undefined) throw new ProtocolError(`a folder the daemon did not give it: ${JSON.stringify(dir.slice(0, 200))}`);
+        const given = this.app.daemonDirs.get(dir);
+        if (given === undefined) throw new ProtocolError(`a folder the daemon did not give it: ${JSON.stringify(dir.slice(0, 200))}`);
+        const shared = given.shared;
         if ((flags & ~(OPEN_SHARED | OPEN_EMPTY)) !== 0 || ((flags & OPEN_SHARED) !== 0) !== shared || (shared && (flags & OPEN_EMPTY) !== 0)) {
           throw new ProtocolError(`bad flags ${flags} for ${dir}`);
         }
@@ -203,7 +210,7 @@ export class AppDataConnection {
           // clear of a per-PID trace: the folder starts again empty (those of threads gone since too). The
           // folder is the daemon's: nobody else can put a link there.
           if ((flags & OPEN_EMPTY) !== 0) emptyFolder(dir);
-          sink = FileTraceSink.create(dir, undefined, 0, shared);
+          sink = FileTraceSink.create(dir, undefined, 0, shared, !given.snapshot);
         } catch (err) {
           error = this.writeError(err);
         }

@@ -163,14 +163,16 @@ export class AppRegistry implements UstDomain {
           const owner = [...this.apps].find((a) => typeof token === 'string' && a.dataToken === token && !a.closed);
           socket.removeAllListeners('data');
           registered();
-          if (owner === undefined) {
-            this.clientLog('App data connection with an unknown token: closed');
+          if (owner === undefined || owner.dataOpen) {
+            this.clientLog(owner === undefined ? 'App data connection with an unknown token: closed' : `App ${owner.procname}-${owner.pid}: a second data connection: closed`);
             socket.destroy();
             return;
           }
+          owner.dataOpen = true;
           const data = new AppDataConnection(socket, owner, this.clientLog);
           owner.dataDone.add(data.done);
           void data.done.then(() => owner.dataDone.delete(data.done));
+          socket.once('close', () => (owner.dataOpen = false));
           return;
         }
         try {

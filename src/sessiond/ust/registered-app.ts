@@ -19,9 +19,12 @@ export class App {
   readonly dataToken = randomBytes(16).toString('hex');
   /**
    * Folders the daemon writes for this app (it cannot own them: AppSessionStart.viaDaemon), with whether their
-   * metadata is shared (per-UID): the only folders its data connection may open.
+   * metadata is shared (per-UID) and whether they are a snapshot's (no index files, as lttng-consumerd's
+   * snapshots): the only folders its data connection may open, forgotten when the app goes.
    */
-  readonly daemonDirs = new Map<string, boolean>();
+  readonly daemonDirs = new Map<string, { shared: boolean; snapshot: boolean }>();
+  /** Whether its data connection is open: one at a time (each may hold a frame of up to 64 MiB in the daemon). */
+  dataOpen = false;
   /** Its data connections' ends: each settles once everything it received is written and closed. */
   readonly dataDone = new Set<Promise<void>>();
 
@@ -91,6 +94,8 @@ export class App {
 
   close(): void {
     this.closed = true;
+    // Its data connection may finish what it received, but opens nothing more.
+    this.daemonDirs.clear();
     for (const list of [...this.waiters.values()]) for (const w of [...list]) w(undefined);
     this.waiters.clear();
   }

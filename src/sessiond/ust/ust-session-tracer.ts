@@ -351,8 +351,8 @@ export class UstSessionTracer implements DomainTracer {
   }
 
   /** `dir`, written by the daemon for `app` when it writes its traces (its data connection may open it then). */
-  private daemonDir(app: App, dir: string, shared: boolean): string {
-    if (this.viaDaemon(app) && dir !== '') app.daemonDirs.set(dir, shared);
+  private daemonDir(app: App, dir: string, shared: boolean, snapshot = false): string {
+    if (this.viaDaemon(app) && dir !== '') app.daemonDirs.set(dir, { shared, snapshot });
     return dir;
   }
 
@@ -575,7 +575,7 @@ export class UstSessionTracer implements DomainTracer {
       ...[...byApp].map(async ([app, runs]) => {
         const folder = folderOf(app, runs, !this.viaDaemon(app));
         if (folder === undefined) return;
-        if (!relay) this.daemonDir(app, folder, shared);
+        if (!relay) this.daemonDir(app, folder, shared, true);
         const request = `snapshot#${++keySeq}`;
         const streamed = relay ? { relay: { target: relay, tracePath: `ust/pid/${runs[0]!.dirName}` } } : {};
         app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed, ...(shared ? { sharedMetadata: true } : {}) });
