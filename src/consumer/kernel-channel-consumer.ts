@@ -416,7 +416,7 @@ export class KernelChannelConsumer {
    * costs two calls through the stream writer and a megamorphic one into the class's transcoder). A class is
    * inlined once its records have taken the general path (fusable: a transcoder with a fixed-size body, no
    * filter, hook or context); its case still checks, per record, what could send it back there (rule changes,
-   * a filter added, no open packet or no room, a clock delta its header cannot hold), and writes the same bytes
+   * a filter added, its id given another class since (T: the live handler table), no open packet or no room, a clock delta its header cannot hold), and writes the same bytes
    * as transcode() (test/consumer/transcoder.test.ts compares them).
    */
   private fusedWalk(r: CpuReader, ids: readonly number[]): RecordWalk<unknown> {
@@ -447,7 +447,7 @@ dv.setUint16(off, ${tx.id}, true); dv.setUint32(off + 2, ts >>> 0, true); off +=
         fused.push(id);
         cases.push(`case ${id}: {
 const hh = K[${i}];
-if (!hh.enabled || hh.predicate !== undefined || hh.hook !== undefined) break;
+if (hh !== T[${id}] || !hh.enabled || hh.predicate !== undefined || hh.hook !== undefined) break;
 ${header}
 { const h = H[${i}];
 ${inline.code}
@@ -466,8 +466,8 @@ break rec_;
 ${RecordWalkStop}`;
     const prologue = 'let off = s.recordsEnd(), clock = s.recordsClock(), n = 0;';
     const epilogue = 's.recordsAppended(off, clock, n); stats.events += n; stats.inlinedEvents += n;';
-    const make = o.decoder.compileWalk(['s', 'stats', 'tracked', 'K', 'H', 'u8', 'dv', 's8', 'EMPTY', 'Buffer', 'pend'], record, prologue, epilogue) as unknown as (...args: unknown[]) => RecordWalk<unknown>;
-    return r.stream.bindRecordLoop((u8, dv) => make(r.stream, r.stats, o.tracked, handlers, helpers, u8, dv, r.buf, EMPTY_ARRAY, Buffer, u8.length));
+    const make = o.decoder.compileWalk(['s', 'stats', 'tracked', 'K', 'H', 'T', 'u8', 'dv', 's8', 'EMPTY', 'Buffer', 'pend'], record, prologue, epilogue) as unknown as (...args: unknown[]) => RecordWalk<unknown>;
+    return r.stream.bindRecordLoop((u8, dv) => make(r.stream, r.stats, o.tracked, handlers, helpers, o.handlers, u8, dv, r.buf, EMPTY_ARRAY, Buffer, u8.length));
   }
 
   /**

@@ -2,13 +2,15 @@
 // main thread's column chunks. Answers { done } after 'end' (every file closed), or { error } at the first
 // failure (then ignores the rest), and ends.
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Column } from './column-chunk.js';
 import { ParquetFile } from './parquet-file.js';
-import type { WriterReply, WriterRequest } from './parquet-writer.js';
+import { FAILED, PENDING, type WriterReply, type WriterRequest } from './parquet-writer.js';
 
 const files = new Map<number, ParquetFile>();
 let failed = false;
+/** Shared with the main thread: chunks in flight, and whether this thread failed (parquet-writer.ts). */
+const state = (workerData as { state: Int32Array }).state;
 
 function reply(r: WriterReply): void {
   parentPort!.postMessage(r);
@@ -26,6 +28,8 @@ parentPort!.on('message', (m: WriterRequest) => {
         const f = files.get(m.file)!;
         const cols = m.parts.map((p, i) => new Column(f.columns[i]!.kind, m.n, p.bytes, p.valid, p.strings));
         f.chunk(cols, m.n);
+        Atomics.sub(state, PENDING, 1);
+        Atomics.notify(state, PENDING);
         break;
       }
       case 'close':
@@ -40,6 +44,8 @@ parentPort!.on('message', (m: WriterRequest) => {
     }
   } catch (err) {
     failed = true;
+    Atomics.store(state, FAILED, 1);
+    Atomics.notify(state, PENDING);
     reply({ error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! });
   }
 });

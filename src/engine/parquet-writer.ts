@@ -29,13 +29,25 @@ export interface ChunkPart {
 /** What the worker answers, once: every file written, or the first error. */
 export type WriterReply = { readonly done: true } | { readonly error: string };
 
+/**
+ * Shared with the worker (workerData.state): [PENDING] chunks sent and not yet written, [FAILED] 1 once the
+ * worker failed. The main thread waits while PENDING_MAX chunks are in flight, so a worker slower than the
+ * decoder (a slow disk, a busy machine) holds at most that many chunks, not the trace.
+ */
+export const PENDING = 0;
+export const FAILED = 1;
+const PENDING_MAX = 16;
+/** How long the main thread waits for a chunk to be written before it gives up on the worker. */
+const STALL_MS = 120_000;
+
 /** Compiled: the .js file next to this one; under tsx (tests), the worker registers tsx's loader first. */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parquet-worker.js', import.meta.url));
+function startWorker(state: Int32Array): Worker {
+  const workerData = { state };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parquet-worker.js', import.meta.url), { workerData });
   const entry = new URL('./parquet-worker.ts', import.meta.url).href;
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
+  return new Worker(code, { eval: true, workerData });
 }
 
 export interface ChunkSink {
@@ -44,7 +56,8 @@ export interface ChunkSink {
 }
 
 export class ParquetWriters {
-  private readonly worker = startWorker();
+  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private readonly worker = startWorker(this.state);
   private files = 0;
   private readonly result: Promise<void>;
 
@@ -68,9 +81,19 @@ export class ParquetWriters {
   open(path: string, columns: readonly ColumnSpec[]): ChunkSink {
     const file = this.files++;
     const worker = this.worker;
+    const state = this.state;
     worker.postMessage({ op: 'open', file, path, columns } satisfies WriterRequest);
     return {
       chunk(cols, n) {
+        // Synchronous on purpose: the decoder runs in one synchronous stretch, so only a wait lets the worker catch up.
+        for (let waited = 0; Atomics.load(state, PENDING) >= PENDING_MAX; waited += 1000) {
+          if (Atomics.load(state, FAILED) !== 0) break;
+          if (waited >= STALL_MS) throw new Error('writing the trace\'s tables: the writer thread stopped answering');
+          Atomics.wait(state, PENDING, Atomics.load(state, PENDING), 1000);
+        }
+        // The worker's own message says why (finish()); the import stops here instead of decoding on.
+        if (Atomics.load(state, FAILED) !== 0) throw new Error('writing the trace\'s tables failed');
+        Atomics.add(state, PENDING, 1);
         const parts: ChunkPart[] = [];
         const transfer: ArrayBuffer[] = [];
         for (const c of cols) {

@@ -13,7 +13,7 @@
 // ctrl[AGENT_FINAL] (process exit) it finishes every session, flushes its reports to the daemons, hands the packets
 // of snapshot runs over to them (the daemon keeps them for later snapshots) and sets ctrl[AGENT_DONE]. A daemon that goes away ends the sessions it started; nothing here ever throws at the app.
 
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -31,6 +31,7 @@ import { raiseConsumerPriority } from './consumer-priority.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
 import { FileTraceSink } from '../ctf/writer/file-sink.js';
+import { emptyTraceFolder } from '../ctf/writer/trace-modes.js';
 import { RelayTraceSink, relayTraceSink } from '../relay/relay-sink.js';
 import type { StreamSink, TraceSink } from '../ctf/writer/sink.js';
 import { SnapshotRingSink, type HeldPacket } from '../ctf/writer/snapshot-ring-sink.js';
@@ -418,7 +419,7 @@ async function clear(c: Conn, m: Extract<DaemonToApp, { type: 'clear' }>): Promi
       const via = output.via;
       await switchOutput(live, () => via
         ? daemonSink(via, output.dir, output.shared, !output.shared)
-        : (output.shared || emptyFolder(output.dir), FileTraceSink.create(output.dir, undefined, 0, output.shared)));
+        : (output.shared || emptyTraceFolder(output.dir), FileTraceSink.create(output.dir, undefined, 0, output.shared)));
     }
     send(c, { type: 'cleared', sessionId: m.sessionId, ok: true });
   } catch (err) {
@@ -426,12 +427,6 @@ async function clear(c: Conn, m: Extract<DaemonToApp, { type: 'clear' }>): Promi
   }
 }
 
-/** Removes the files of a trace folder (and of its index/): the folder is written again from the start. */
-function emptyFolder(dir: string): void {
-  for (const sub of [join(dir, 'index'), dir]) {
-    for (const e of readdirSync(sub, { withFileTypes: true })) if (e.isFile()) rmSync(join(sub, e.name), { force: true });
-  }
-}
 
 /** 'snapshot': the runs' held packets as one trace in `dir`, answered with 'snapshot-done'. */
 async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>): Promise<void> {

@@ -109,4 +109,24 @@ describe('engine: the Parquet files of the import', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a writer that failed stops the rows coming (the import does not decode the rest of the trace for nothing)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltt-parquet-test-'));
+    try {
+      const writers = new ParquetWriters();
+      const out = ColumnAppender.toSink(writers.open(join(dir, 'no-such-folder', 't.parquet'), COLUMNS), COLUMNS);
+      let rows = 0;
+      assert.throws(() => {
+        for (; rows < 50_000_000; rows++) {
+          out.setInt(0, rows);
+          out.endRow();
+        }
+      }, /^Error: writing the trace's tables failed$/);
+      assert.ok(rows < 5_000_000, `${rows} rows went on after the writer failed`);
+      await assert.rejects(writers.finish(), /ENOENT/);
+      writers.terminate();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

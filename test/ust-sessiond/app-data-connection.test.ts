@@ -96,7 +96,7 @@ test('the app\'s daemon sink writes a trace through the data connection: files, 
   try {
     const dir = join(root, 'trace');
     makeTraceDirectories(join(dir, 'index'));
-    d.app.daemonDirs.set(dir, { shared: false, snapshot: false });
+    d.app.daemonDirs.set(dir, { shared: false, snapshot: false, limits: new Map([['channel0', { size: 0, count: 0 }]]) });
     const conn = new DaemonDataConnection(d.path, d.app.dataToken);
     const sink = conn.openTrace(dir, false);
     sink.writeMetadata(Buffer.from('/* CTF 1.8 */\n'));
@@ -117,7 +117,7 @@ test('the app\'s daemon sink writes a trace through the data connection: files, 
     // A snapshot's folder gets no index files, as lttng-consumerd's snapshots.
     const snap = join(root, 'snapshot');
     makeTraceDirectories(snap);
-    d.app.daemonDirs.set(snap, { shared: false, snapshot: true });
+    d.app.daemonDirs.set(snap, { shared: false, snapshot: true, limits: new Map() });
     const snapSink = conn.openTrace(snap, false);
     snapSink.writeMetadata(Buffer.from('/* CTF 1.8 */\n'));
     const snapStream = snapSink.openStream({ fileName: 'channel0_0', streamClassId: 3, streamInstanceId: 7, cpuId: 0 });
@@ -143,17 +143,18 @@ test('protocol garbage on a data connection closes it with one log line; what ca
   try {
     const given = join(root, 'given');
     makeTraceDirectories(join(given, 'index'));
-    d.app.daemonDirs.set(given, { shared: false, snapshot: false });
+    d.app.daemonDirs.set(given, { shared: false, snapshot: false, limits: new Map([['chan', { size: 0, count: 0 }]]) });
     const cases: Array<{ frames: Buffer[]; says: RegExp }> = [
       { frames: [openTrace(1, join(root, 'elsewhere'))], says: /a folder the daemon did not give it/ },
       { frames: [openTrace(1, '/etc')], says: /a folder the daemon did not give it/ },
       { frames: [openTrace(1, given, 1)], says: /bad flags/ },
       { frames: [openTrace(1, given), openStream(1, 1, '../escape')], says: /bad stream file name/ },
       { frames: [openTrace(1, given), openStream(1, 1, 'metadata')], says: /bad stream file name/ },
-      { frames: [openTrace(1, given), openStream(1, 1, 'a'), openStream(1, 2, 'a')], says: /opened twice/ },
+      { frames: [openTrace(1, given), openStream(1, 1, 'chan_a'), openStream(1, 2, 'chan_a')], says: /opened twice/ },
+      { frames: [openTrace(1, given), openStream(1, 1, 'other_0')], says: /no channel of the session has that name/ },
       { frames: [openTrace(1, given), packet(9, 0)], says: /stream 9, not open/ },
-      { frames: [openTrace(1, given), openStream(1, 1, 'seq'), packet(1, 5), packet(1, 5)], says: /sequence number 5 after 5/ },
-      { frames: [openTrace(1, given), openStream(1, 1, 'big'), packet(1, 0, 1 << 30)], says: /packet size/ },
+      { frames: [openTrace(1, given), openStream(1, 1, 'chan_seq'), packet(1, 5), packet(1, 5)], says: /sequence number 5 after 5/ },
+      { frames: [openTrace(1, given), openStream(1, 1, 'chan_big'), packet(1, 0, 1 << 30)], says: /packet size/ },
       { frames: [dataFrame(99 as DataKind, 0)], says: /unknown frame kind 99/ },
       { frames: [Buffer.from([0xff, 0xff, 0xff, 0xff, 1])], says: /a frame of 4294967295 bytes/ },
     ];
@@ -168,9 +169,9 @@ test('protocol garbage on a data connection closes it with one log line; what ca
       assert.match(d.log[before]!, c.says);
     }
     assert.deepEqual(readdirSync(root).sort(), ['app.sock', 'given'], 'nothing made outside the given folder');
-    // The first packet of 'seq' came whole before the bad one: written, with its index entry, the files closed.
-    assert.equal(statSync(join(given, 'seq')).size, 4096);
-    assert.equal(statSync(join(given, 'index', 'seq.idx')).size, INDEX_HEADER_SIZE + INDEX_ENTRY_SIZE);
+    // The first packet of 'chan_seq' came whole before the bad one: written, with its index entry, the files closed.
+    assert.equal(statSync(join(given, 'chan_seq')).size, 4096);
+    assert.equal(statSync(join(given, 'index', 'chan_seq.idx')).size, INDEX_HEADER_SIZE + INDEX_ENTRY_SIZE);
   } finally {
     d.server.close();
     rmSync(root, { recursive: true, force: true });

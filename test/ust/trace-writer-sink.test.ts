@@ -79,7 +79,7 @@ test('ltt/ust writes into any TraceSink: metadata first, borrowed sub-buffers wi
       cpuId: s!.info.streamInstanceId,
       tracefileSize: 8192,
       tracefileCount: 2,
-      ring: { slots: 16, slotSize: 4096 },
+      ring: { slots: 16, slotSize: 4096, discard: true },
     });
     assert.ok(s!.closed, 'the stream is closed once its thread is gone');
     assert.equal(sink.log[0], 'metadata', 'declarations go before the first packet');

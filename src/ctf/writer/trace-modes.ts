@@ -35,3 +35,21 @@ export function writeTraceFile(file: string, data: string | Uint8Array): void {
 export function makeTraceDirectories(dir: string): void {
   makeDirectories(dir, TRACE_DIR_MODE);
 }
+
+/**
+ * The regular files of a trace folder and of its index/ removed (a per-PID clear: the folder is written again
+ * from the start; those of threads gone since go too). A missing index/ is no error. Only for folders no other
+ * user controls: it works by path.
+ */
+export function emptyTraceFolder(dir: string): void {
+  for (const sub of [`${dir}/index`, dir]) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(sub, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && sub !== dir) continue;
+      throw err;
+    }
+    for (const e of entries) if (e.isFile()) fs.rmSync(`${sub}/${e.name}`, { force: true });
+  }
+}

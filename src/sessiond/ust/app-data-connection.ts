@@ -14,13 +14,12 @@
 // leaves a readable trace. A write failure (full disk) is the app's loss, reported back (LOST), not the
 // connection's end.
 
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { FileTraceSink } from '../../ctf/writer/file-sink.js';
+import { emptyTraceFolder } from '../../ctf/writer/trace-modes.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo } from '../../ctf/writer/sink.js';
 import { DATA_READY, DataKind, dataFrame, MAX_DATA_FRAME, OPEN_EMPTY, OPEN_SHARED, PACKET_HEADER_BYTES } from '../../ust/app-data-protocol.js';
-import type { App } from './registered-app.js';
+import type { App, DaemonDir } from './registered-app.js';
 
 /** Queued bytes that stop the reading, and under which it resumes. */
 export const QUEUE_HIGH = 16 << 20;
@@ -35,6 +34,7 @@ class ProtocolError extends Error {}
 interface OpenTrace {
   readonly dir: string;
   readonly shared: boolean;
+  readonly given: DaemonDir;
   /** Undefined when the folder could not be opened (its frames are then dropped, the error reported). */
   readonly sink: FileTraceSink | undefined;
   error: string | undefined;
@@ -209,12 +209,12 @@ export class AppDataConnection {
         try {
           // clear of a per-PID trace: the folder starts again empty (those of threads gone since too). The
           // folder is the daemon's: nobody else can put a link there.
-          if ((flags & OPEN_EMPTY) !== 0) emptyFolder(dir);
+          if ((flags & OPEN_EMPTY) !== 0) emptyTraceFolder(dir);
           sink = FileTraceSink.create(dir, undefined, 0, shared, !given.snapshot);
         } catch (err) {
           error = this.writeError(err);
         }
-        this.traces.set(n, { dir, shared, sink, error, names: new Set() });
+        this.traces.set(n, { dir, shared, given, sink, error, names: new Set() });
         return;
       }
       case DataKind.Metadata:
@@ -241,6 +241,11 @@ export class AppDataConnection {
         } catch (err) {
           throw new ProtocolError(`stream ${n}: ${(err as Error).message}`);
         }
+        // Tracefile size and count are the channel's, as the session has them (the app's word would let it
+        // escape a rotation limit, or make a file per packet); a snapshot's streams have none.
+        const limits = t.given.snapshot ? { size: 0, count: 0 } : channelLimits(t.given, info.fileName);
+        if (limits === undefined) throw new ProtocolError(`stream ${info.fileName}: no channel of the session has that name`);
+        info = { ...info, tracefileSize: limits.size, tracefileCount: limits.count };
         if (t.names.has(info.fileName)) throw new ProtocolError(`stream ${info.fileName} opened twice in ${t.dir}`);
         t.names.add(info.fileName);
         let sink: StreamSink | undefined;
@@ -362,9 +367,10 @@ function checkInfo(x: unknown): StreamSinkInfo {
   };
 }
 
-/** The regular files of a trace folder and of its index/ go (a per-PID clear). */
-function emptyFolder(dir: string): void {
-  for (const sub of [join(dir, 'index'), dir]) {
-    for (const e of readdirSync(sub, { withFileTypes: true })) if (e.isFile()) rmSync(join(sub, e.name), { force: true });
-  }
+/** The limits of the channel whose stream files are named CHANNEL_N (the longest such channel name). */
+function channelLimits(given: DaemonDir, fileName: string): { size: number; count: number } | undefined {
+  let best: string | undefined;
+  for (const name of given.limits.keys()) if (fileName.startsWith(`${name}_`) && (best === undefined || name.length > best.length)) best = name;
+  return best === undefined ? undefined : given.limits.get(best);
 }
+

@@ -9,6 +9,13 @@ import type { AppToDaemon, AppTracepoint, DaemonToApp } from '../../ust/app-prot
 /** One registered process. */
 const FIELD_TYPES = new Set(['integer', 'enum', 'float', 'string', 'other']);
 
+/** A folder the daemon writes for an app (App.daemonDirs). */
+export interface DaemonDir {
+  readonly shared: boolean;
+  readonly snapshot: boolean;
+  readonly limits: ReadonlyMap<string, { readonly size: number; readonly count: number }>;
+}
+
 export class App {
   readonly tracepoints: AppTracepoint[] = [];
   private readonly names = new Set<string>();
@@ -20,9 +27,10 @@ export class App {
   /**
    * Folders the daemon writes for this app (it cannot own them: AppSessionStart.viaDaemon), with whether their
    * metadata is shared (per-UID) and whether they are a snapshot's (no index files, as lttng-consumerd's
-   * snapshots): the only folders its data connection may open, forgotten when the app goes.
+   * snapshots): the only folders its data connection may open, forgotten when the app goes. `limits`: the
+   * tracefile size and count of each channel of the session by name (the daemon's, never the app's word).
    */
-  readonly daemonDirs = new Map<string, { shared: boolean; snapshot: boolean }>();
+  readonly daemonDirs = new Map<string, DaemonDir>();
   /** Whether its data connection is open: one at a time (each may hold a frame of up to 64 MiB in the daemon). */
   dataOpen = false;
   /** Its data connections' ends: each settles once everything it received is written and closed. */

@@ -352,7 +352,9 @@ export class UstSessionTracer implements DomainTracer {
 
   /** `dir`, written by the daemon for `app` when it writes its traces (its data connection may open it then). */
   private daemonDir(app: App, dir: string, shared: boolean, snapshot = false): string {
-    if (this.viaDaemon(app) && dir !== '') app.daemonDirs.set(dir, { shared, snapshot });
+    if (!this.viaDaemon(app) || dir === '') return dir;
+    const limits = new Map(this.recording.map((c) => [c.name, { size: c.options.tracefileSize, count: c.options.tracefileCount }]));
+    app.daemonDirs.set(dir, { shared, snapshot, limits });
     return dir;
   }
 
@@ -580,6 +582,8 @@ export class UstSessionTracer implements DomainTracer {
         const streamed = relay ? { relay: { target: relay, tracePath: `ust/pid/${runs[0]!.dirName}` } } : {};
         app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed, ...(shared ? { sharedMetadata: true } : {}) });
         const m = await app.waitFor('snapshot-done', request, SNAPSHOT_ANSWER_TIMEOUT_MS);
+        // The snapshot is over for this app: its data connection may not open that folder again.
+        app.daemonDirs.delete(folder);
         if (m?.type !== 'snapshot-done') {
           // Gone meanwhile (its folder stays empty: removed) or too slow: the snapshot misses it, say so.
           if (app.closed) await removeIfEmpty(folder);
