@@ -243,6 +243,38 @@ for await (const line of createInterface({ input: process.stdin })) {
   };
 }
 
+type OtherApp = ReturnType<typeof otherUserApp>;
+
+/**
+ * `body` with a root daemon serving the `nogroup` group (its members' apps register there) and a way to start
+ * nobody's app (otherUserApp); the apps still running, the daemon and the folders are ended afterwards.
+ */
+async function withOtherUsersApps(body: (env: LttTestEnv, startApp: () => OtherApp) => Promise<void>): Promise<void> {
+  const env = new LttTestEnv();
+  chmodSync(env.root, 0o755);
+  const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
+  const appDir = mkdtempSync('/tmp/ltt-per-uid-app-');
+  const apps: OtherApp[] = [];
+  try {
+    chmodSync(appDir, 0o755);
+    await body(env, () => {
+      const a = otherUserApp(env, appDir);
+      apps.push(a);
+      return a;
+    });
+  } finally {
+    for (const a of apps) {
+      if (a.app.exitCode !== null || a.app.signalCode !== null) continue;
+      a.app.kill('SIGKILL');
+      await exited(a.app);
+    }
+    daemon.kill('SIGTERM');
+    await exited(daemon);
+    rmSync(appDir, { recursive: true, force: true });
+    await env.cleanup();
+  }
+}
+
 /** other:ev n values of a trace folder, as babeltrace2 reads them. */
 function otherEvents(dir: string): number[] {
   return bt2(dir).lines.map((l) => {
@@ -256,144 +288,95 @@ for (const buffers of ['per-UID', 'per-PID'] as const) {
   test(`root's session records the ${buffers} trace of another user's app through the daemon: rotation, clear, no folder of the user's, babeltrace2 reads all 20 events`, {
     skip: asRoot,
     timeout: 120_000,
-  }, async () => {
-    const env = new LttTestEnv();
-    chmodSync(env.root, 0o755);
-    // Apps of the tracing group's members register with root's daemon.
-    const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
-    const appDir = mkdtempSync('/tmp/ltt-per-uid-app-');
-    let app: ReturnType<typeof otherUserApp> | undefined;
-    try {
-      chmodSync(appDir, 0o755);
-      const out = join(env.root, 'out');
-      await ok(env, 'create', 'other', '-o', out);
-      if (buffers === 'per-PID') await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
-      await ok(env, 'enable-event', '-u', 'other:*');
-      await ok(env, 'start');
-      app = otherUserApp(env, appDir);
-      await app.emit();
-      // The first chunk holds 0..9.
-      await ok(env, 'rotate');
-      await app.emit();
-      // No folder is the user's: the daemon wrote everything, with root's rights.
-      const folderOf = (base: string): string => {
-        if (buffers === 'per-UID') return join(base, 'ust', 'uid', String(NOBODY), '64-bit');
-        const names = readdirSync(join(base, 'ust', 'pid'));
-        assert.equal(names.length, 1, names.join(' '));
-        return join(base, 'ust', 'pid', names[0]!);
-      };
-      const archives = () => readdirSync(join(out, 'archives')).sort().map((n) => join(out, 'archives', n));
-      const [first] = archives();
-      const folder = folderOf(first!);
-      for (const p of [folder, join(folder, 'index'), join(folder, 'metadata'), ...readdirSync(folder).map((f) => join(folder, f))]) {
-        assert.equal(lstatSync(p).uid, 0, `${p} is root's`);
-      }
-      assert.ok(readdirSync(folder).some((f) => f.startsWith('channel0_')), `the app's stream: ${readdirSync(folder).join(' ')}`);
-      assert.deepEqual(otherEvents(first!), range(10));
-
-      // clear empties what the app recorded so far in the current chunk; the app goes on recording.
-      await ok(env, 'clear', 'other');
-      await app.emit();
-      // regenerate metadata (per-UID only, as LTTng): the daemon's new file, the app's declarations again.
-      if (buffers === 'per-UID') assert.match((await ok(env, 'regenerate', 'metadata')).stdout, /Metadata successfully regenerated/);
-      await app.emit();
-      assert.equal(await app.quit(), 0, app.err());
-      app = undefined;
-      await ok(env, 'stop');
-      await ok(env, 'rotate');
-      const [, second] = archives();
-      assert.deepEqual(otherEvents(second!), [...range(40)].slice(20));
-      assert.equal(lstatSync(folderOf(second!)).uid, 0);
-      // The user cannot plant anything in root's folders (the hazard of handing a folder over is gone).
-      const plant = spawnSync('sh', ['-c', 'ln -s /etc "$1/index.away"', 'sh', folderOf(second!)], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
-      assert.notEqual(plant.status, 0, 'nobody wrote in root\'s trace folder');
-      await ok(env, 'destroy', '-a');
-    } finally {
-      if (app) {
-        app.app.kill('SIGKILL');
-        await exited(app.app);
-      }
-      daemon.kill('SIGTERM');
-      await exited(daemon);
-      rmSync(appDir, { recursive: true, force: true });
-      await env.cleanup();
+  }, () => withOtherUsersApps(async (env, startApp) => {
+    const out = join(env.root, 'out');
+    await ok(env, 'create', 'other', '-o', out);
+    if (buffers === 'per-PID') await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
+    await ok(env, 'enable-event', '-u', 'other:*');
+    await ok(env, 'start');
+    const app = startApp();
+    await app.emit();
+    // The first chunk holds 0..9.
+    await ok(env, 'rotate');
+    await app.emit();
+    // No folder is the user's: the daemon wrote everything, with root's rights.
+    const folderOf = (base: string): string => {
+      if (buffers === 'per-UID') return join(base, 'ust', 'uid', String(NOBODY), '64-bit');
+      const names = readdirSync(join(base, 'ust', 'pid'));
+      assert.equal(names.length, 1, names.join(' '));
+      return join(base, 'ust', 'pid', names[0]!);
+    };
+    const archives = () => readdirSync(join(out, 'archives')).sort().map((n) => join(out, 'archives', n));
+    const [first] = archives();
+    const folder = folderOf(first!);
+    for (const p of [folder, join(folder, 'index'), join(folder, 'metadata'), ...readdirSync(folder).map((f) => join(folder, f))]) {
+      assert.equal(lstatSync(p).uid, 0, `${p} is root's`);
     }
-  });
+    assert.ok(readdirSync(folder).some((f) => f.startsWith('channel0_')), `the app's stream: ${readdirSync(folder).join(' ')}`);
+    assert.deepEqual(otherEvents(first!), range(10));
+
+    // clear empties what the app recorded so far in the current chunk; the app goes on recording.
+    await ok(env, 'clear', 'other');
+    await app.emit();
+    // regenerate metadata (per-UID only, as LTTng): the daemon's new file, the app's declarations again.
+    if (buffers === 'per-UID') assert.match((await ok(env, 'regenerate', 'metadata')).stdout, /Metadata successfully regenerated/);
+    await app.emit();
+    assert.equal(await app.quit(), 0, app.err());
+    await ok(env, 'stop');
+    await ok(env, 'rotate');
+    const [, second] = archives();
+    assert.deepEqual(otherEvents(second!), [...range(40)].slice(20));
+    assert.equal(lstatSync(folderOf(second!)).uid, 0);
+    // The user cannot plant anything in root's folders (the hazard of handing a folder over is gone).
+    const plant = spawnSync('sh', ['-c', 'ln -s /etc "$1/index.away"', 'sh', folderOf(second!)], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+    assert.notEqual(plant.status, 0, 'nobody wrote in root\'s trace folder');
+    await ok(env, 'destroy', '-a');
+  }));
 }
 
 test('an app of another user killed while root\'s session records it through the daemon leaves a readable trace', {
   skip: asRoot,
   timeout: 120_000,
-}, async () => {
-  const env = new LttTestEnv();
-  chmodSync(env.root, 0o755);
-  const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
-  const appDir = mkdtempSync('/tmp/ltt-per-uid-app-');
-  try {
-    chmodSync(appDir, 0o755);
-    const out = join(env.root, 'out');
-    await ok(env, 'create', 'killed', '-o', out);
-    // A switch timer: the app's closed packets reach the daemon while it runs.
-    await ok(env, 'enable-channel', '-u', '--switch-timer', '100000', 'channel0');
-    await ok(env, 'enable-event', '-u', 'other:*');
-    await ok(env, 'start');
-    const app = otherUserApp(env, appDir);
-    await app.emit();
-    await new Promise((r) => setTimeout(r, 600));
-    app.app.kill('SIGKILL');
-    await exited(app.app);
-    await ok(env, 'stop');
-    assert.deepEqual(otherEvents(out), range(10));
-    await ok(env, 'destroy', '-a');
-  } finally {
-    daemon.kill('SIGTERM');
-    await exited(daemon);
-    rmSync(appDir, { recursive: true, force: true });
-    await env.cleanup();
-  }
-});
+}, () => withOtherUsersApps(async (env, startApp) => {
+  const out = join(env.root, 'out');
+  await ok(env, 'create', 'killed', '-o', out);
+  // A switch timer: the app's closed packets reach the daemon while it runs.
+  await ok(env, 'enable-channel', '-u', '--switch-timer', '100000', 'channel0');
+  await ok(env, 'enable-event', '-u', 'other:*');
+  await ok(env, 'start');
+  const app = startApp();
+  await app.emit();
+  await new Promise((r) => setTimeout(r, 600));
+  app.app.kill('SIGKILL');
+  await exited(app.app);
+  await ok(env, 'stop');
+  assert.deepEqual(otherEvents(out), range(10));
+  await ok(env, 'destroy', '-a');
+}));
 
 for (const buffers of ['per-UID', 'per-PID'] as const) {
   test(`root's ${buffers} snapshots of another user's app through the daemon: running, then exited (its held packets), read by babeltrace2`, {
     skip: asRoot,
     timeout: 120_000,
-  }, async () => {
-    const env = new LttTestEnv();
-    chmodSync(env.root, 0o755);
-    const daemon = await startForegroundDaemon(env, ['--group', 'nogroup']);
-    const appDir = mkdtempSync('/tmp/ltt-per-uid-app-');
-    let app: ReturnType<typeof otherUserApp> | undefined;
-    try {
-      chmodSync(appDir, 0o755);
-      const out = join(env.root, 'snaps');
-      await ok(env, 'create', 'snapother', '--snapshot', '-o', out);
-      if (buffers === 'per-PID') await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
-      await ok(env, 'enable-event', '-u', 'other:*');
-      await ok(env, 'start');
-      app = otherUserApp(env, appDir);
-      await app.emit();
-      await ok(env, 'snapshot', 'record', '-n', 'running');
-      const snap = (name: string) => join(out, readdirSync(out).find((n) => n.startsWith(`${name}-`))!);
-      assert.deepEqual(otherEvents(snap('running')), range(10));
-      await app.emit();
-      assert.equal(await app.quit(), 0, app.err());
-      app = undefined;
-      // The exited app's packets, handed over at exit, written by the daemon.
-      await ok(env, 'snapshot', 'record', '-n', 'exited');
-      assert.deepEqual(otherEvents(snap('exited')), range(20));
-      const ust = join(snap('exited'), 'ust');
-      const walk = (p: string): string[] => [p, ...(lstatSync(p).isDirectory() ? readdirSync(p).flatMap((n) => walk(join(p, n))) : [])];
-      for (const p of walk(ust)) assert.equal(lstatSync(p).uid, 0, `${p} is root's`);
-      await ok(env, 'destroy', '-a');
-    } finally {
-      if (app) {
-        app.app.kill('SIGKILL');
-        await exited(app.app);
-      }
-      daemon.kill('SIGTERM');
-      await exited(daemon);
-      rmSync(appDir, { recursive: true, force: true });
-      await env.cleanup();
-    }
-  });
+  }, () => withOtherUsersApps(async (env, startApp) => {
+    const out = join(env.root, 'snaps');
+    await ok(env, 'create', 'snapother', '--snapshot', '-o', out);
+    if (buffers === 'per-PID') await ok(env, 'enable-channel', '-u', '--buffers-pid', 'channel0');
+    await ok(env, 'enable-event', '-u', 'other:*');
+    await ok(env, 'start');
+    const app = startApp();
+    await app.emit();
+    await ok(env, 'snapshot', 'record', '-n', 'running');
+    const snap = (name: string) => join(out, readdirSync(out).find((n) => n.startsWith(`${name}-`))!);
+    assert.deepEqual(otherEvents(snap('running')), range(10));
+    await app.emit();
+    assert.equal(await app.quit(), 0, app.err());
+    // The exited app's packets, handed over at exit, written by the daemon.
+    await ok(env, 'snapshot', 'record', '-n', 'exited');
+    assert.deepEqual(otherEvents(snap('exited')), range(20));
+    const ust = join(snap('exited'), 'ust');
+    const walk = (p: string): string[] => [p, ...(lstatSync(p).isDirectory() ? readdirSync(p).flatMap((n) => walk(join(p, n))) : [])];
+    for (const p of walk(ust)) assert.equal(lstatSync(p).uid, 0, `${p} is root's`);
+    await ok(env, 'destroy', '-a');
+  }));
 }
