@@ -6,22 +6,10 @@
 // keeps the process alive only while a request is pending (it is unref'd when idle), so a daemon or a test
 // that forgets to close it can still exit. `stats` is the latest statistics the worker posted.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { LttError } from '../errors.js';
+import { startSiblingWorker } from '../start-worker.js';
 import type { ChannelStats, ConsumerCall, WorkerMessage } from './kernel-consumer-protocol.js';
-
-/**
- * The worker: compiled, the .js file next to this one. Under tsx (development and `tsx --test`), this module is
- * a .ts file and worker threads do not inherit tsx's loader, so the worker first registers it, then imports the
- * .ts entry.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./kernel-consumer-worker.js', import.meta.url));
-  const entry = new URL('./kernel-consumer-worker.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
-}
 
 export class KernelConsumerClient {
   private readonly worker: Worker;
@@ -32,7 +20,7 @@ export class KernelConsumerClient {
   stats: ChannelStats[] = [];
 
   constructor() {
-    this.worker = startWorker();
+    this.worker = startSiblingWorker(import.meta.url, 'kernel-consumer-worker');
     this.worker.unref();
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'stats') {

@@ -9,7 +9,7 @@
 // or rejects with the first write error (one line); `terminate()` stops the worker at once (an import that
 // failed; its files are then incomplete).
 
-import { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '../start-worker.js';
 import type { Column, ColumnSpec } from './column-chunk.js';
 
 /** What the main thread sends (parquet-worker.ts reads it). */
@@ -40,16 +40,6 @@ const PENDING_MAX = 16;
 /** How long the main thread waits for a chunk to be written before it gives up on the worker. */
 const STALL_MS = 120_000;
 
-/** Compiled: the .js file next to this one; under tsx (tests), the worker registers tsx's loader first. */
-function startWorker(state: Int32Array): Worker {
-  const workerData = { state };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parquet-worker.js', import.meta.url), { workerData });
-  const entry = new URL('./parquet-worker.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData });
-}
-
 export interface ChunkSink {
   chunk(cols: readonly Column[], n: number): void;
   close(): void;
@@ -57,7 +47,7 @@ export interface ChunkSink {
 
 export class ParquetWriters {
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
-  private readonly worker = startWorker(this.state);
+  private readonly worker = startSiblingWorker(import.meta.url, 'parquet-worker', { workerData: { state: this.state } });
   private files = 0;
   private readonly result: Promise<void>;
 

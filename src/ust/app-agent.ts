@@ -15,7 +15,8 @@
 import { existsSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageChannel, Worker, receiveMessageOnPort, setEnvironmentData } from 'node:worker_threads';
+import { MessageChannel, type Worker, receiveMessageOnPort, setEnvironmentData } from 'node:worker_threads';
+import { startSiblingWorker } from '../start-worker.js';
 import { ROOT_RUNDIR, userRundir } from '../control/runtime-paths.js';
 import { AGENT_CTRL_WORDS, AGENT_DONE, AGENT_FINAL, AGENT_REGISTERED, DAEMON_POLL_MS, type AgentInit } from './app-agent-protocol.js';
 import { APP_SOCKET_NAME } from './app-protocol.js';
@@ -47,12 +48,6 @@ function procname(): string {
   } catch {
     return process.title.slice(0, 16);
   }
-}
-
-function agentUrl(): URL {
-  // Under tsx (development) this module is a .ts file and so is its sibling.
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./app-agent-worker${ext}`, import.meta.url);
 }
 
 export function startAgent(): void {
@@ -94,7 +89,7 @@ function launchAgent(candidates: string[], sockets: string[]): void {
   getChannel();
   let worker: Worker;
   try {
-    worker = new Worker(agentUrl(), { workerData: internalWorkerData(init), transferList: [port2], stdout: false, stderr: false });
+    worker = startSiblingWorker(import.meta.url, 'app-agent-worker', { workerData: internalWorkerData(init), transferList: [port2], stdout: false, stderr: false });
   } catch {
     return;
   }

@@ -17,7 +17,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { MessageChannel, Worker, getEnvironmentData, isMainThread, receiveMessageOnPort, setEnvironmentData } from 'node:worker_threads';
+import { MessageChannel, type Worker, getEnvironmentData, isMainThread, receiveMessageOnPort, setEnvironmentData } from 'node:worker_threads';
+import { startSiblingWorker } from '../start-worker.js';
 import { LttError } from '../errors.js';
 import { clockUuid, measureRealtimeOffset } from './clock.js';
 import { CONTEXT_NAMES, type ContextName } from './event-codegen.js';
@@ -98,12 +99,6 @@ function blockingTimeout(v: number | undefined, mode: LossMode): number {
   return v;
 }
 
-function consumerUrl(): URL {
-  // Under tsx (development) this module is a .ts file and so is its sibling.
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./consumer-worker${ext}`, import.meta.url);
-}
-
 export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   if (!isMainThread) throw new LttError('UST_NOT_MAIN', 'ltt/ust: startLocalSession() must be called from the main thread');
   if (running !== undefined) throw new LttError('UST_SESSION_ACTIVE', `ltt/ust: a session is already active (${running.info.traceDir})`);
@@ -168,7 +163,7 @@ export function startLocalSession(opts: LocalSessionOptions): LocalSessionInfo {
   const report = new MessageChannel();
   const init: ConsumerInit = { traceDir, preamble, sessionId: config.sessionId, ctrl: ctrl.buffer as SharedArrayBuffer, report: report.port2, ringBytes: config.subbufSize * config.numSubbuf };
   getChannel(); // our own end exists before the consumer's, so nothing we post is lost
-  const worker = new Worker(consumerUrl(), { workerData: internalWorkerData(init), transferList: [report.port2], stdout: false, stderr: false });
+  const worker = startSiblingWorker(import.meta.url, 'consumer-worker', { workerData: internalWorkerData(init), transferList: [report.port2], stdout: false, stderr: false });
   worker.unref();
   worker.on('error', (err) => {
     if (Atomics.load(ctrl, CTRL_READY) !== READY_FAILED) process.emitWarning(`ltt/ust: consumer thread failed: ${err.message}`);

@@ -2,7 +2,7 @@
 // screen's tracks (the whole trace at FIRST_PX pixels for the first FIRST_THREADS threads of its layout, as JSON
 // text: protocol.ts FirstScreen), or its one-line error; `stop()` ends it early (the tables came first).
 
-import { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '../start-worker.js';
 import type { FirstScreen } from './protocol.js';
 import { FIRST_PX, FIRST_THREADS } from './timeline-queries.js';
 import { overviewTracks, type Overview } from './trace-overview.js';
@@ -12,21 +12,8 @@ export interface OverviewPass {
   stop(): void;
 }
 
-/**
- * The worker: compiled, the .js file next to this one. Under tsx (development and the tests), this module is a
- * .ts file and worker threads do not inherit tsx's loader: the worker registers it, then imports the .ts entry.
- */
-function startWorker(paths: readonly string[]): Worker {
-  const workerData = { paths: [...paths] };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./overview-worker.js', import.meta.url), { workerData });
-  const entry = new URL('./overview-worker.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData });
-}
-
 export function startOverview(paths: readonly string[]): OverviewPass {
-  const worker = startWorker(paths);
+  const worker = startSiblingWorker(import.meta.url, 'overview-worker', { workerData: { paths: [...paths] } });
   // Not a reason for the process to stay.
   worker.unref();
   const result = new Promise<{ overview: Overview; first: string }>((resolve, reject) => {
