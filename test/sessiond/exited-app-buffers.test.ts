@@ -70,3 +70,27 @@ test('exited apps: a discard-mode channel keeps the oldest packets, the new ones
   assert.deepEqual(tsOf('s#2:c'), [], "the second app's did not fit");
   assert.equal(b.dropped('c'), 3);
 });
+
+test('exited apps: a dropped run gives its room back; packets pushed out count no more against the bound', () => {
+  const b = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2, overwrite: false }));
+  const fits = 2 * availableParallelism();
+  b.begin('s#1:c', 'c', 1000, '', '');
+  for (let k = 0; k < fits; k++) b.addPiece('s#1:c', 'c_0', packet(100 + k), true);
+  b.drop('s#1:c');
+  b.begin('s#2:c', 'c', 1000, '', '');
+  for (let k = 0; k < fits; k++) b.addPiece('s#2:c', 'c_0', packet(200 + k), true);
+  const tsOf = (key: string) => b.content([key])?.streams[0]?.packets.length ?? 0;
+  assert.equal(tsOf('s#2:c'), fits, 'the dropped run no longer fills the user buffers');
+  assert.equal(b.dropped('c'), 0);
+
+  // Overwrite mode: after the oldest packets went, the bound counts only what stays.
+  const o = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2 }));
+  o.begin('s#1:c', 'c', 1000, '', '');
+  for (let k = 0; k < 3 * fits; k++) o.addPiece('s#1:c', 'c_0', packet(k), true);
+  assert.equal(o.dropped('c'), 2 * fits);
+  o.drop('s#1:c');
+  o.begin('s#2:c', 'c', 1000, '', '');
+  for (let k = 0; k < fits; k++) o.addPiece('s#2:c', 'c_0', packet(1000 + k), true);
+  assert.equal(o.content(['s#2:c'])!.streams[0]!.packets.length, fits);
+  assert.equal(o.dropped('c'), 2 * fits, 'nothing more pushed out');
+});

@@ -26,8 +26,10 @@ interface HeldRun {
   readonly declarations: string;
   /** Whole packets, oldest first, by stream file name. */
   readonly streams: Map<string, HeldPacket[]>;
-  /** Pieces of the packet under way, by stream file name. */
-  readonly pieces: Map<string, Buffer[]>;
+  /** Pieces of the packet under way, by stream file name, and their total size. */
+  readonly pieces: Map<string, { readonly bufs: Buffer[]; bytes: number }>;
+  /** Bytes of the whole packets in `streams`. */
+  bytes: number;
 }
 
 export interface ChannelLimits {
@@ -41,6 +43,8 @@ export interface ChannelLimits {
 export class ExitedAppBuffers {
   private readonly runs = new Map<string, HeldRun>();
   private readonly droppedPackets = new Map<string, number>();
+  /** Bytes kept per group (channel and uid), so that each packet's check costs the same however many are kept. */
+  private readonly groupBytes = new Map<string, number>();
 
   constructor(private readonly limitsOf: (channel: string) => ChannelLimits) {}
 
@@ -50,7 +54,7 @@ export class ExitedAppBuffers {
 
   begin(key: string, channel: string, uid: number, preamble: string, declarations: string): void {
     if (this.runs.has(key)) throw new Error(`run ${key} handed over twice`);
-    this.runs.set(key, { group: `${channel}\0${uid}`, channel, preamble, declarations, streams: new Map(), pieces: new Map() });
+    this.runs.set(key, { group: `${channel}\0${uid}`, channel, preamble, declarations, streams: new Map(), pieces: new Map(), bytes: 0 });
   }
 
   addPiece(key: string, stream: string, data: Buffer, last: boolean): void {
@@ -58,15 +62,16 @@ export class ExitedAppBuffers {
     if (run === undefined) throw new Error(`packet of run ${key}, which was not handed over`);
     if (!STREAM_NAME.test(stream) || stream === 'metadata') throw new Error(`invalid stream file name ${JSON.stringify(stream.slice(0, 80))}`);
     const limits = this.limitsOf(run.channel);
-    const pieces = run.pieces.get(stream) ?? [];
-    pieces.push(data);
-    if (pieces.reduce((n, b) => n + b.length, 0) > limits.subbufSize) throw new Error(`${stream}: a packet larger than the sub-buffer size`);
+    const pieces = run.pieces.get(stream) ?? { bufs: [], bytes: 0 };
+    pieces.bufs.push(data);
+    pieces.bytes += data.length;
+    if (pieces.bytes > limits.subbufSize) throw new Error(`${stream}: a packet larger than the sub-buffer size`);
     if (!last) {
       run.pieces.set(stream, pieces);
       return;
     }
     run.pieces.delete(stream);
-    const packet = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    const packet = pieces.bufs.length === 1 ? pieces.bufs[0]! : Buffer.concat(pieces.bufs);
     let index;
     try {
       index = packetIndexEntryOf(packet);
@@ -83,31 +88,33 @@ export class ExitedAppBuffers {
     const list = run.streams.get(stream) ?? [];
     list.push({ bytes: packet, index });
     run.streams.set(stream, list);
+    run.bytes += packet.length;
+    this.groupBytes.set(run.group, this.keptBytes(run.group) + packet.length);
     this.bound(run.group, limit);
   }
 
   private keptBytes(group: string): number {
-    let total = 0;
-    for (const r of this.runs.values()) {
-      if (r.group !== group) continue;
-      for (const l of r.streams.values()) for (const p of l) total += p.bytes.length;
-    }
-    return total;
+    return this.groupBytes.get(group) ?? 0;
   }
 
   /** The oldest packets of the group's runs go until what they keep fits in `limit` bytes. */
   private bound(group: string, limit: number): void {
-    const lists = [...this.runs.values()].filter((r) => r.group === group).flatMap((r) => [...r.streams.values()]);
-    let total = lists.reduce((n, l) => n + l.reduce((m, p) => m + p.bytes.length, 0), 0);
+    let total = this.keptBytes(group);
+    if (total <= limit) return;
+    const runs = [...this.runs.values()].filter((r) => r.group === group);
+    const lists = runs.flatMap((r) => [...r.streams.values()].map((l) => ({ run: r, l })));
     while (total > limit) {
-      let oldest: HeldPacket[] | undefined;
-      for (const l of lists) {
-        if (l.length > 0 && (oldest === undefined || l[0]!.index.timestampBegin < oldest[0]!.index.timestampBegin)) oldest = l;
+      let oldest: { run: HeldRun; l: HeldPacket[] } | undefined;
+      for (const c of lists) {
+        if (c.l.length > 0 && (oldest === undefined || c.l[0]!.index.timestampBegin < oldest.l[0]!.index.timestampBegin)) oldest = c;
       }
-      total -= oldest!.shift()!.bytes.length;
+      const gone = oldest!.l.shift()!.bytes.length;
+      oldest!.run.bytes -= gone;
+      total -= gone;
       const channel = group.slice(0, group.indexOf('\0'));
       this.droppedPackets.set(channel, (this.droppedPackets.get(channel) ?? 0) + 1);
     }
+    this.groupBytes.set(group, total);
   }
 
   /**
@@ -128,7 +135,10 @@ export class ExitedAppBuffers {
   }
 
   drop(key: string): void {
+    const run = this.runs.get(key);
+    if (run === undefined) return;
     this.runs.delete(key);
+    this.groupBytes.set(run.group, this.keptBytes(run.group) - run.bytes);
   }
 
   /** Packets of `channel` that the bound pushed out. */
