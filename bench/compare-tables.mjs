@@ -20,10 +20,10 @@ const db = await DuckDBInstance.create(':memory:');
 const conn = await db.connect();
 await conn.run(`ATTACH '${oldFile.replace(/'/g, "''")}' AS a (READ_ONLY); ATTACH '${newFile.replace(/'/g, "''")}' AS b (READ_ONLY)`);
 const rows = async (sql) => (await conn.runAndReadAll(sql)).getRows();
-// Tables, and the events, syscalls and payload views over the import's Parquet files (their content is the
-// import's).
+// Tables, and every view: events, the payload views over the import's Parquet files and the per-name views
+// (their content is the import's).
 const tables = async (cat) => new Set((await rows(`SELECT table_name FROM duckdb_tables() WHERE database_name = '${cat}'
-  UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = '${cat}' AND (view_name IN ('events', 'syscalls') OR view_name LIKE 'payload:%')`)).map((r) => r[0]));
+  UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = '${cat}' AND NOT internal AND NOT temporary`)).map((r) => r[0]));
 const [ta, tb] = [await tables('a'), await tables('b')];
 // Each side's event ids mapped to a shared rank: the order by time, then stream, then the old id within the
 // stream (ids increase along a stream in both imports).
@@ -39,7 +39,8 @@ for (const t of [...new Set([...ta, ...tb])].sort()) {
   }
   const cols = (await rows(`SELECT column_name FROM duckdb_columns() WHERE database_name = 'a' AND table_name = '${t.replace(/'/g, "''")}' ORDER BY column_index`)).map((r) => r[0]);
   const q = (cat) => {
-    const hasId = cols.includes('id') && (t === 'events' || t.startsWith('payload:'));
+    // An id column is an event's id (events, the payload and per-name views).
+    const hasId = cols.includes('id');
     const list = cols.map((c) => (c === 'id' && hasId ? 'k.rank AS id' : `x."${c}"`)).join(', ');
     return `SELECT ${list} FROM ${cat}."${t}" x${hasId ? ` JOIN rank_${cat} k USING (id)` : ''}`;
   };

@@ -149,10 +149,11 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   if (exists) {
     let db: DuckDBInstance | undefined;
     try {
+      // Its Parquet files are there: a look in the folder, not a query (binding `events` and reading its file's
+      // footer cost a warm analysis more than the look).
+      if (!hasParquet(file)) throw new Error('the Parquet files are gone');
       db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
       let conn = await db.connect();
-      // Its Parquet files are there (reading the footer of one).
-      await conn.run('SELECT count(*) FROM events');
       if (opts.extend && !(await hasTable(conn, opts.extend.marker))) {
         conn.closeSync();
         db.closeSync();
@@ -201,6 +202,19 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   conn = await db.connect();
   return { conn, cached: false, file, close: () => (conn.closeSync(), db.closeSync(), dropSuperseded(file)) };
+}
+
+/** import-trace.ts's EVENTS_FILE (not imported: that module loads only to import). */
+const EVENTS_FILE = 'events.parquet';
+
+/** Whether a Parquet folder of cache file `file` (FILE.PID.parquet) holds the events' file. */
+function hasParquet(file: string): boolean {
+  const base = basename(file);
+  try {
+    return readdirSync(dirname(file)).some((name) => name.startsWith(`${base}.`) && name.endsWith('.parquet') && existsSync(join(dirname(file), name, EVENTS_FILE)));
+  } catch {
+    return false;
+  }
 }
 
 /** Whether NAME is the Parquet folder (KEY-STAMP.duckdb.PID.parquet) of a process still running, this one too. */

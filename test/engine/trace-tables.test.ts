@@ -4,7 +4,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { CORPUS, manifest } from '../graph/corpus-helpers.js';
@@ -90,6 +90,53 @@ describe('engine: cache', () => {
     } finally {
       if (prev === undefined) delete process.env['LTT_CACHE'];
       else process.env['LTT_CACHE'] = prev;
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('engine: what a cached analysis opens', () => {
+  it('per-name views do not hold the trace\'s threads: their lookups are macros stored once in the cache file', async () => {
+    // Written out in each view, every thread's tid, pid and name made a kernel trace's catalog threads x event
+    // names long, and every warm open parsed it all.
+    const db = await openTraceDb([join(CORPUS, 'succeed/lttng-tracefile-rotation')], { noCache: true });
+    try {
+      const threads = Number((await runSql(db.conn, 'SELECT count(*) FROM threads')).rows[0]![0]);
+      assert.ok(threads > 100, `${threads} threads: too few for the check`);
+      const views = (await runSql(db.conn, `SELECT view_name, length(sql) FROM duckdb_views()
+        WHERE NOT internal AND NOT temporary AND view_name <> 'events' AND view_name NOT LIKE 'payload:%'`)).rows;
+      assert.ok(views.length > 5, `${views.length} per-name views`);
+      const long = views.filter((r) => Number(r[1]) > 1000).map((r) => `${r[0]} (${r[1]} characters)`);
+      assert.deepEqual(long, [], 'per-name views whose SQL grows with the threads');
+      // The macros give the same thread as the events view.
+      const [[wrong]] = (await runSql(db.conn, `SELECT count(*) FROM sched_switch s JOIN events e USING (id)
+        WHERE s.tid IS DISTINCT FROM e.tid OR s.pid IS DISTINCT FROM e.pid OR s.procname IS DISTINCT FROM e.procname OR s.cpu IS DISTINCT FROM e.cpu`)).rows;
+      assert.equal(Number(wrong), 0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a cache file whose Parquet folder is gone is imported again', async () => {
+    const root = mkdtempSync('/tmp/ltt-engine-');
+    try {
+      const cacheDir = join(root, 'cache');
+      const trace = join(CORPUS, 'succeed/wk-heartbeat-u');
+      const a = await openTraceDb([trace], { cacheDir });
+      const n = (await runSql(a.conn, 'SELECT count(*) FROM events')).rows[0]![0];
+      a.close();
+      for (const name of readdirSync(cacheDir)) if (name.endsWith('.parquet')) rmSync(join(cacheDir, name), { recursive: true });
+      const b = await openTraceDb([trace], { cacheDir });
+      try {
+        assert.equal(b.cached, false, 'a cache without its Parquet files was served');
+        assert.equal((await runSql(b.conn, 'SELECT count(*) FROM events')).rows[0]![0], n);
+      } finally {
+        b.close();
+      }
+      const c = await openTraceDb([trace], { cacheDir });
+      assert.equal(c.cached, true);
+      c.close();
+    } finally {
       rmSync(root, { recursive: true, force: true });
     }
   });
