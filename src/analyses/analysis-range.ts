@@ -33,7 +33,8 @@ export function parseTimestamp(text: string, dayNs: bigint): bigint {
 }
 
 export async function traceRange(conn: DuckDBConnection, opts: AnalysisOptions): Promise<TimeRange> {
-  const r = await runSql(conn, 'SELECT min(ts), max(ts) FROM events');
+  // Kept per trace at import (not min/max over events: a pass over every event's time).
+  const r = await runSql(conn, 'SELECT min(first_ts), max(last_ts) FROM traces');
   const [b, e] = r.rows[0] as [bigint | null, bigint | null];
   if (b === null || e === null) throw new LttError('ANALYSIS_EMPTY', 'The trace has no events');
   const begin = opts.begin !== undefined ? parseTimestamp(opts.begin, b) : b;

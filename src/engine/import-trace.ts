@@ -328,7 +328,8 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   );
   const eventColumns = withContext ? EVENTS_RAW_COLUMNS : EVENTS_RAW_COLUMNS.slice(0, THR + 1);
   await conn.run(`
-    CREATE TABLE traces (trace_id INTEGER, name VARCHAR, path VARCHAR, hostname VARCHAR, domain VARCHAR, tracer VARCHAR, pid INTEGER, procname VARCHAR);
+    CREATE TABLE traces (trace_id INTEGER, name VARCHAR, path VARCHAR, hostname VARCHAR, domain VARCHAR, tracer VARCHAR, pid INTEGER, procname VARCHAR,
+      first_ts BIGINT, last_ts BIGINT);
     CREATE TABLE streams (stream_id INTEGER, trace_id INTEGER, stream_class_id INTEGER, stream_instance_id INTEGER,
       path VARCHAR, clock_frequency DOUBLE, clock_offset_ns HUGEINT, cpu INTEGER, events BIGINT);
     CREATE TABLE event_classes (class_id INTEGER, trace_id INTEGER, stream_class_id INTEGER, ctf_id INTEGER,
@@ -406,7 +407,7 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
     // A per-process user-space trace (LTTng's and ltt's per-PID buffers) names its process in the environment.
     const vpid = env.get('vpid');
     const pid = typeof vpid === 'number' || typeof vpid === 'bigint' ? String(vpid) : 'NULL';
-    traceRows.push(`(${traceId}, ${sqlString(t.info.name)}, ${sqlString(t.info.path)}, ${s('hostname')}, ${s('domain')}, ${s('tracer_name')}, ${pid}, ${s('procname')})`);
+    traceRows.push(`(${traceId}, ${sqlString(t.info.name)}, ${sqlString(t.info.path)}, ${s('hostname')}, ${s('domain')}, ${s('tracer_name')}, ${pid}, ${s('procname')}, NULL, NULL)`);
   });
   if (traceRows.length > 0) await conn.run(`INSERT INTO traces VALUES ${traceRows.join(',')}`);
 
@@ -464,6 +465,10 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   // Per trace: the keys of its first and last events (the sched slices' bounds).
   const traceFirst = source.traces.map(() => Infinity);
   const traceLast = source.traces.map(() => -Infinity);
+  // Per trace: its earliest and latest event times (traces.first_ts/last_ts: an analysis's range without a pass
+  // over every event); a stream whose clock goes back makes them differ from the first and last.
+  const traceMin = source.traces.map(() => Infinity);
+  const traceMax = source.traces.map(() => -Infinity);
 
   /** Key of cycles of stream sid (Infinity: no clock; keys of bigint cycles through bigint). */
   const keyOf = (sid: number, cycles: number | bigint | undefined): number => {
@@ -627,6 +632,8 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
       if (key !== Infinity) {
         if (traceFirst[cls.traceId] === Infinity) traceFirst[cls.traceId] = key;
         traceLast[cls.traceId] = key;
+        if (key < traceMin[cls.traceId]!) traceMin[cls.traceId] = key;
+        if (key > traceMax[cls.traceId]!) traceMax[cls.traceId] = key;
       }
       if (thr !== 0) {
         ev[THR]!.i32[er] = thr;
@@ -748,6 +755,11 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
       `${streamCpu[sid] ?? 'NULL'}, ${counts[sid]})`;
   });
   for (let i = 0; i < streamRows.length; i += 500) await conn.run(`INSERT INTO streams VALUES ${streamRows.slice(i, i + 500).join(',')}`);
+  const base = (BigInt(baseHi) << 32n) + BigInt(baseLo >>> 0);
+  for (let t = 0; t < source.traces.length; t++) {
+    if (traceMin[t] === Infinity) continue;
+    await conn.run(`UPDATE traces SET first_ts = ${base + BigInt(traceMin[t]!)}, last_ts = ${base + BigInt(traceMax[t]!)} WHERE trace_id = ${t}`);
+  }
   return { events: id, traces: source.traces.length, streams: n };
 }
 

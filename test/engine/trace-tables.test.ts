@@ -26,6 +26,12 @@ describe('engine: babeltrace\'s corpus as tables', () => {
         assert.equal(count, expected.length, `${m.args[0]}: events`);
         const lost = Number((await runSql(db.conn, 'SELECT count(*) FROM lost')).rows[0]![0]);
         assert.equal(lost, warnings.length, `${m.args[0]}: lost rows`);
+        // Each trace's time range, kept at import for the analyses, is its events' (the corpus has clocks that go
+        // back, several traces, events without a clock).
+        const [[range, got]] = (await runSql(db.conn, `SELECT (SELECT list((trace_id, min_ts, max_ts) ORDER BY trace_id)::VARCHAR FROM
+            (SELECT s.trace_id, min(e.ts) AS min_ts, max(e.ts) AS max_ts FROM events e JOIN streams s USING (stream_id) GROUP BY ALL HAVING min(e.ts) IS NOT NULL)),
+          (SELECT list((trace_id, first_ts, last_ts) ORDER BY trace_id)::VARCHAR FROM traces WHERE first_ts IS NOT NULL)`)).rows as [string | null, string | null][];
+        assert.equal(got, range, `${m.args[0]}: traces.first_ts/last_ts`);
         if (count > 0) {
           // The first event in time order is the first line babeltrace2 prints (names; muxing ties aside).
           const names = (await runSql(db.conn, 'SELECT DISTINCT name FROM events')).rows.map((r) => String(r[0]));
