@@ -142,6 +142,8 @@ class StagingPool {
   /** Free block indexes: a stack, lowest (touched first) on top at the start. */
   private readonly free: number[] = [];
   private touched = 0;
+  /** 1 for each block handed out (touch() must not zero staged bytes). */
+  private inUse = new Uint8Array(STAGING_BYTES / BLOCK);
   /** Most blocks in use at once (tests, the slow-disk report). */
   peakUsed = 0;
   private readonly roomWaiters: Array<() => void> = [];
@@ -164,11 +166,11 @@ class StagingPool {
     return this.blocks;
   }
 
-  /** Touches the first `bytes` of the memory now (see reserveAligned()). */
+  /** Touches the first `bytes` of the memory now (see reserveAligned()); blocks in use are touched already. */
   touch(bytes: number): void {
     const blocks = this.init();
     const want = Math.min(blocks.length, Math.ceil(bytes / BLOCK));
-    for (; this.touched < want; this.touched++) blocks[this.touched]!.fill(0);
+    for (; this.touched < want; this.touched++) if (!this.inUse[this.touched]) blocks[this.touched]!.fill(0);
   }
 
   /** Whether the blocks are page-aligned (a WebAssembly memory), so they can be written with O_DIRECT. */
@@ -190,13 +192,16 @@ class StagingPool {
     const blocks = this.init();
     const k = this.free.pop();
     if (k === undefined) return undefined;
+    this.inUse[k] = 1;
     const used = blocks.length - this.free.length;
     if (used > this.peakUsed) this.peakUsed = used;
     return blocks[k]!;
   }
 
   give(block: Uint8Array): void {
-    this.free.push(block.byteOffset / BLOCK);
+    const k = block.byteOffset / BLOCK;
+    this.inUse[k] = 0;
+    this.free.push(k);
   }
 
   /** Calls `cb` once, after blocks were given back (from the I/O callback that freed them). */
