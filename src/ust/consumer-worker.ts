@@ -43,19 +43,21 @@ channel.onmessage = (e: unknown) => {
 };
 
 function finish(): void {
+  let written: Promise<unknown> = Promise.resolve();
   try {
     // Announcements still queued (posted just before exit) are taken synchronously.
     for (let m = receiveMessageOnPort(channel as never); m !== undefined; m = receiveMessageOnPort(channel as never)) {
       writer.onMessage((m as { message: ChannelMessage }).message);
     }
-    // Every packet is in its file when finish() returns (direct-io.ts: settled synchronously); what the thread
-    // pool still rewrites is the same bytes.
-    void writer.finish();
-    void sink.close().catch(() => undefined);
+    // Packets are written behind (direct-io.ts): the main thread waits (bounded) until they are in their files.
+    written = writer.finish().then(() => sink.close());
   } finally {
     channel.close();
-    Atomics.store(ctrl, CTRL_DONE, 1);
-    Atomics.notify(ctrl, CTRL_DONE);
+    const done = (): void => {
+      Atomics.store(ctrl, CTRL_DONE, 1);
+      Atomics.notify(ctrl, CTRL_DONE);
+    };
+    written.then(done, done);
   }
 }
 

@@ -90,6 +90,11 @@ class RingReader {
   unwrittenEvents = 0;
   /** Sequence number of the next packet to write. */
   expect = 0;
+  /** drain() stopped for want of room in the stream (roomFor()): it runs again when there is some. */
+  private waitingForRoom = false;
+  /** Resolves once its stream is closed, with nothing written behind into it (close()). */
+  private closing = Promise.resolve();
+  private readonly roomWaiters: Array<() => void> = [];
   closed = false;
   /** Bytes of packets stored so far (all chunks). */
   bytesStored = 0;
@@ -149,14 +154,21 @@ class RingReader {
     this.unwrittenEvents += events;
   }
 
-  /** Writes every closed packet available, in sequence order. */
-  drain(): void {
+  /**
+   * Writes every closed packet available, in sequence order. False when it stopped because the stream cannot
+   * take a packet now (no staging memory left: a slow disk, direct-io.ts): the packet stays in the ring (its
+   * thread discards and counts while the ring is full) and this drains again once there is room; the consumer's
+   * thread never waits.
+   */
+  drain(): boolean {
+    if (this.closed) return true;
     const n = this.d.numSubbuf;
     // During a rotation or clear, packets from the boundary on wait for the next chunk's output.
     while (this.limit === undefined || this.expect < this.limit) {
       const i = this.expect & (n - 1);
       const g = Atomics.load(this.ctl, CTL_GEN + i);
       if (g === gen(this.expect, GEN_CLOSED)) {
+        if (!this.roomFor(this.d.subbufSize)) return false;
         this.take(i);
         continue;
       }
@@ -165,8 +177,28 @@ class RingReader {
         this.expect++;
         continue;
       }
-      return;
+      return true;
     }
+    return true;
+  }
+
+  /**
+   * Whether the stream takes `bytes` now; if not, drains again (and calls `then`, if given) once it may. A
+   * stream not open yet takes anything (the packet is counted unwritten if it cannot be opened).
+   */
+  roomFor(bytes: number, then?: () => void): boolean {
+    const out = this.out;
+    if (out?.hasRoom === undefined || out.hasRoom(bytes)) return true;
+    if (!this.waitingForRoom) {
+      this.waitingForRoom = true;
+      out.whenRoom!(() => {
+        this.waitingForRoom = false;
+        this.drain();
+        for (const cb of this.roomWaiters.splice(0)) cb();
+      });
+    }
+    if (then !== undefined) this.roomWaiters.push(then);
+    return false;
   }
 
   /**
@@ -324,11 +356,13 @@ class RingReader {
    * packet and the free slot are claimed by compare-and-swap on their generation word, as the producer's
    * close() and open() do: each packet is written exactly once, by whichever side won it.
    */
-  finalDrain(): void {
+  finalDrain(): boolean {
+    if (this.closed) return true;
     this.limit = undefined; // a rotation under way when the process ends: everything goes out now
     const n = this.d.numSubbuf;
     for (;;) {
-      this.drain();
+      // No room in the stream now (a slow disk): the caller calls again once there is (whenRoom()).
+      if (!this.drain() || !this.roomFor(this.d.subbufSize)) return false;
       const i = this.expect & (n - 1);
       const gi = CTL_GEN + i;
       const g = Atomics.load(this.ctl, gi);
@@ -336,17 +370,17 @@ class RingReader {
       if (g === gen(this.expect, GEN_OPEN)) {
         if (Atomics.compareExchange(this.ctl, gi, g, claimed) !== g) continue; // closed meanwhile: drain it
         this.writeOpenPrefix(i * this.d.subbufSize);
-        return;
+        return true;
       }
       if (g === gen(this.expect - n, GEN_CONSUMED)) {
         // No packet open. Losses since the last packet would be missing from the trace's count: report them.
-        if (this.lastHeader === undefined || this.stats[STAT_DISCARDED]! <= this.lastDiscarded) return;
+        if (this.lastHeader === undefined || this.stats[STAT_DISCARDED]! <= this.lastDiscarded) return true;
         if (Atomics.compareExchange(this.ctl, gi, g, claimed) !== g) continue; // the producer opened it
         this.writeDiscardReport();
-        return;
+        return true;
       }
       if (g === gen(this.expect, GEN_CLOSED)) continue;
-      return; // overwrite mode, lapped: drain() skips ahead
+      return true; // overwrite mode, lapped: drain() skips ahead
     }
   }
 
@@ -393,7 +427,7 @@ class RingReader {
 
   /** Stops reading the ring; the promise resolves once its stream is closed (nothing written behind into it). */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closed) return this.closing;
     this.closed = true;
     // Whatever the producer writes from now on is after the end of the session: it must not wait for us.
     Atomics.store(this.ctl, CTL_CONSUMER, CONSUMER_GONE);
@@ -403,7 +437,7 @@ class RingReader {
     this.u8 = new Uint8Array(0);
     this.dv = new DataView(EMPTY_RING);
     this.priv = Buffer.alloc(0);
-    return this.closeOutput();
+    return (this.closing = this.closeOutput());
   }
 }
 
@@ -518,9 +552,9 @@ export class SessionWriter {
       const v = Atomics.load(s.ctl, CTL_DOORBELL);
       // Read before draining: the producer marks itself exited after closing its last packet.
       const exited = Atomics.load(s.ctl, CTL_STATE) === PRODUCER_EXITED;
-      s.drain();
+      const drained = s.drain();
       if (this.finalizing) return;
-      if (exited) {
+      if (exited && drained) {
         // Its thread is gone (or left the session) and everything it wrote is out: this stream is complete (a
         // snapshot ring keeps its packets).
         await s.close();
@@ -532,8 +566,8 @@ export class SessionWriter {
   }
 
   /**
-   * Writes everything out and closes the streams (the writes are synchronous: safe in an exit path); the promise
-   * resolves once nothing is written behind any more.
+   * Writes everything out and closes the streams; the promise resolves once every packet is in its stream and
+   * nothing is written behind any more (an exit path waits for it: the writes are the thread pool's).
    */
   finish(): Promise<void> {
     if (this.finalizing) return Promise.resolve();
@@ -550,15 +584,30 @@ export class SessionWriter {
       }
     }
     const closing: Promise<void>[] = [];
-    for (const s of this.rings.values()) {
-      if (s.closed) continue;
-      try {
-        s.finalDrain();
-      } finally {
-        closing.push(s.close());
-      }
-    }
-    return Promise.all(closing).then(() => undefined);
+    // Streams closed before (their thread exited) may still be written behind: waited for too.
+    for (const s of this.rings.values()) if (s.closed) closing.push(s.close());
+    let left = [...this.rings.values()].filter((s) => !s.closed);
+    // A stream that cannot take its packets now (staging full behind a slow disk) is drained again as room
+    // comes back: the promise resolves once every ring is written out and every stream closed.
+    return new Promise<void>((resolve) => {
+      const step = (): void => {
+        const waiting: RingReader[] = [];
+        for (const s of left) {
+          let done = true;
+          try {
+            done = s.finalDrain();
+          } catch (err) {
+            this.failed(err);
+          }
+          if (done) closing.push(s.close());
+          else waiting.push(s);
+        }
+        left = waiting;
+        if (left.length === 0) void Promise.all(closing).then(() => resolve());
+        else if (left[0]!.roomFor(left[0]!.d.subbufSize, step)) setImmediate(step);
+      };
+      step();
+    });
   }
 
   /**
@@ -588,7 +637,7 @@ export class SessionWriter {
     for (const s of this.rings.values()) if (!s.closed) s.drain();
     this.flushMetadata();
     this.sink = undefined;
-    await Promise.all([...this.rings.values()].map((s) => (s.closed ? Promise.resolve() : s.closeOutput())));
+    await Promise.all([...this.rings.values()].map((s) => (s.closed ? s.close() : s.closeOutput())));
   }
 
   /**

@@ -6,7 +6,7 @@
 
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LttTestEnv, type RunResult } from './ltt-test-env.js';
@@ -29,6 +29,18 @@ function babeltrace(dir: string): string[] {
 }
 
 const count = (lines: string[], name: string): number => lines.filter((l) => l.includes(` ${name}: `)).length;
+
+/**
+ * A copy of dd under a name of this test run's own, and the filter that keeps its records only: other dd
+ * processes on the machine (another test, a bench) would add theirs to the exact counts below.
+ */
+function privateDd(env: LttTestEnv): { dd: string; filter: string } {
+  const name = `lttdd${process.pid}`; // at most 15 characters: the kernel's procname (comm)
+  const dd = join(env.root, name);
+  copyFileSync(execFileSync('sh', ['-c', 'command -v dd'], { encoding: 'utf8' }).trim(), dd);
+  chmodSync(dd, 0o755);
+  return { dd, filter: `$ctx.procname == "${name}"` };
+}
 const TIME = '\\d{8}T\\d{6}[+-]\\d{4}';
 
 function archivePath(r: RunResult, session: string, out: string, id: number): string {
@@ -94,10 +106,11 @@ test('rotate under load: every record in exactly one chunk', { timeout: 120_000 
     // Room for all of dd's records (about 30 MB) even if the consumer is starved for a while on a loaded CI
     // machine: this test is about rotation; keeping up with the default channel is bench/kernel's question.
     await ok(env, 'enable-channel', '-k', '--num-subbuf=64', 'roomy');
-    await ok(env, 'enable-event', '-k', '-c', 'roomy', '--syscall', 'read', '--filter', '$ctx.procname == "dd"');
+    const { dd: DD, filter } = privateDd(env);
+    await ok(env, 'enable-event', '-k', '-c', 'roomy', '--syscall', 'read', '--filter', filter);
     await ok(env, 'start');
     const N = 400000;
-    const dd = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${N}`], { stdio: 'ignore' });
+    const dd = spawn(DD, ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${N}`], { stdio: 'ignore' });
     const done = new Promise((r) => dd.once('exit', r));
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 40));
@@ -218,10 +231,11 @@ test('enable-rotation: periodic and size-based schedules rotate on their own; lt
     await ok(env, 'create', 'sz', '-o', big);
     // As above: room for every record, so the count below checks the chunks, not the consumer's speed.
     await ok(env, 'enable-channel', '-k', '--num-subbuf=64', 'roomy');
-    await ok(env, 'enable-event', '-k', '-c', 'roomy', '--syscall', 'read', '--filter', '$ctx.procname == "dd"');
+    const { dd, filter } = privateDd(env);
+    await ok(env, 'enable-event', '-k', '-c', 'roomy', '--syscall', 'read', '--filter', filter);
     await ok(env, 'enable-rotation', '--size', '256k');
     await ok(env, 'start');
-    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=300000'], { stdio: 'ignore' });
+    execFileSync(dd, ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=300000'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 1200));
     await ok(env, 'stop');
     await ok(env, 'destroy');

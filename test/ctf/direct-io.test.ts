@@ -11,16 +11,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { CtfTraceWriter } from '../../src/ctf/writer/index.js';
-import { alignedBytesAllocated, allocateAligned, DirectFile, directIoEnabled } from '../../src/ctf/writer/direct-io.js';
+import { alignedBytesAllocated, allocateAligned, DirectFile, directIoEnabled, STAGING_BYTES, stagingStats } from '../../src/ctf/writer/direct-io.js';
 import { events as readEvents, openTrace } from '../../src/ctf/index.js';
 
 const O_DIRECT = fs.constants.O_DIRECT;
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-direct-io-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
-/** The open-file flags of this process's descriptor for `file` (from /proc/self/fdinfo), or undefined. */
-function openFlags(file: string): number | undefined {
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
+/** The open-file flags of this process's descriptor for `file` (from /proc/self/fdinfo; `last`: its newest), or undefined. */
+function openFlags(file: string, last = false): number | undefined {
+  const fds = fs.readdirSync('/proc/self/fd').sort((a, b) => Number(a) - Number(b));
+  if (last) fds.reverse();
+  for (const fd of fds) {
     let target: string;
     try {
       target = fs.readlinkSync(`/proc/self/fd/${fd}`);
@@ -34,14 +36,15 @@ function openFlags(file: string): number | undefined {
   return undefined;
 }
 
-async function writeTrace(dir: string, packetSize: number, pageSize: number, events: number): Promise<{ flags: number | undefined }> {
+async function writeTrace(dir: string, packetSize: number, pageSize: number, events: number): Promise<{ flags: number | undefined; lastFlags: number | undefined }> {
   const w = await CtfTraceWriter.create({ dir, env: { domain: 'kernel' }, clock: { name: 'monotonic', frequency: 1_000_000_000, offsetSeconds: 0n, offsetCycles: 0n } });
   const id = w.addEventClass({ name: 'tick', fields: [{ name: 'n', kind: 'int', size: 64, signed: false }, { name: 's', kind: 'string' }] });
   const s = w.openStream({ fileName: 'channel0_0', cpuId: 0, packetSize, pageSize });
   for (let i = 0; i < events; i++) s.write(id, 1000 + i * 10, [i, `event ${i}`]);
   const flags = openFlags(path.join(dir, 'channel0_0'));
+  const lastFlags = openFlags(path.join(dir, 'channel0_0'), true);
   await w.close();
-  return { flags };
+  return { flags, lastFlags };
 }
 
 function babeltraceLines(dir: string): string[] {
@@ -74,8 +77,8 @@ test('packet buffers are page-aligned and written with O_DIRECT; the trace reads
 test('packets that cannot go directly (sizes not multiples of 4096) are written through the page cache', async () => {
   const dir = path.join(tmpRoot, 'unaligned');
   // 15000-byte packets of 1000-byte pages: the first packet already leaves O_DIRECT.
-  const { flags } = await writeTrace(dir, 15000, 1000, 5000);
-  assert.ok(flags !== undefined && (flags & O_DIRECT) === 0, `data file reopened without O_DIRECT (flags ${flags?.toString(8)})`);
+  const { lastFlags } = await writeTrace(dir, 15000, 1000, 5000);
+  assert.ok(lastFlags !== undefined && (lastFlags & O_DIRECT) === 0, `data file reopened without O_DIRECT (flags ${lastFlags?.toString(8)})`);
   assert.deepEqual(await ourEvents(dir), Array.from({ length: 5000 }, (_, i) => i));
   assert.equal(babeltraceLines(dir).length, 5000);
 });
@@ -119,15 +122,14 @@ test('direct writes go behind the writer: it reuses its buffer at once and learn
       packet.fill(0xee); // the writer's next packet: what was handed over must not change
     }
     assert.ok(order.length < 20, `write() returned before the device had every packet (${order.length} told at once)`);
-    f.settle();
-    assert.deepEqual(order, [...Array(20).keys()], 'every packet told, in file order, by settle()');
+    await f.settle();
+    assert.deepEqual(order, [...Array(20).keys()], 'every packet told, in file order, once settle() resolved');
     assert.ok(f.isDirect);
     assert.equal(reopened(), 0, 'no page-cache descriptor needed');
-    assert.ok(!paths.includes('cached'), 'settle() writes what was staged directly too');
+    assert.deepEqual(paths, [], 'nothing written on the writer\'s thread');
   } finally {
-    f.close();
+    await f.close();
   }
-  await new Promise((r) => setTimeout(r, 50)); // thread-pool writes still under way come back
   const bytes = fs.readFileSync(file);
   assert.equal(bytes.length, 20 * 65536);
   for (let k = 0; k < 19; k++) assert.ok(bytes.subarray(k * 65536, (k + 1) * 65536).every((b) => b === k + 1), `packet ${k}`);
@@ -196,56 +198,55 @@ test('a packet written behind that does not fit cuts the file back to it and fai
   }
 });
 
-test('a packet written again by settle() that fails while its first write is still out: appends wait, and what that write puts there is cut off', { skip: directIoEnabled && process.getuid?.() === 0 ? false : 'needs root (tmpfs) and O_DIRECT' }, async () => {
-  const dir = fs.mkdtempSync('/tmp/ltt-direct-late-');
-  assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=320k', 'tmpfs', dir]).status, 0);
-  const fifos = [0, 1, 2, 3].map((k) => path.join(dir, `fifo${k}`));
+test('staging is one bounded memory: with the device held, appends stage up to STAGING_BYTES, never write on the writer\'s thread, then are refused; all land in order once the device answers', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0', timeout: 60_000 }, async () => {
+  const file = path.join(tmpRoot, 'bounded');
+  const fifos = [0, 1, 2, 3].map((k) => path.join(tmpRoot, `bounded-fifo${k}`));
   let released = true;
-  // Lets the pool's threads go (each waits in open(FIFO) for a writer): also when an assertion fails first.
   const release = (): void => {
     if (released) return;
     released = true;
     for (const p of fifos) fs.closeSync(fs.openSync(p, 'w'));
   };
+  const { f, paths } = openDirect(file);
+  const MiB = 1 << 20;
+  const told: string[] = [];
+  const packet = allocateAligned(MiB);
+  const before = alignedBytesAllocated();
   try {
-    for (const f of fifos) assert.equal(spawnSync('mkfifo', [f]).status, 0);
-    const filler = path.join(dir, 'filler');
-    fs.writeFileSync(filler, Buffer.alloc(65536));
-    const file = path.join(dir, 'data');
-    const { f } = openDirect(file);
-    const told: string[] = [];
-    const tell = (k: number) => ({ done: (pos: number) => told.push(`done ${k} at ${pos / 65536}`), failed: () => told.push(`failed ${k}`) });
-    const packet = allocateAligned(65536);
-    for (let k = 0; k < 4; k++) f.append(packet.fill(k + 1), 65536, tell(k));
-    await f.settle();
-    // Every thread of libuv's pool (4) waits for a FIFO writer: the next direct write is queued, not started.
+    for (const p of fifos) assert.equal(spawnSync('mkfifo', [p]).status, 0);
+    // A device that does not answer: every thread of libuv's pool (4) waits for a FIFO writer.
     const opened = fifos.map((p) => new Promise<number>((resolve, reject) => fs.open(p, 'r', (err, fd) => (err ? reject(err) : resolve(fd)))));
     released = false;
     await new Promise((r) => setTimeout(r, 100));
-    f.append(packet.fill(5), 65536, tell(4));
-    const idle = f.settle(); // written again at once: the disk is full
-    assert.deepEqual(told.slice(4), ['failed 4']);
-    f.append(packet.fill(6), 65536, tell(5));
-    assert.deepEqual(told.slice(5), ['failed 5'], 'refused while the first write of packet 4 is still out');
-    // Room again, and the pool runs: the first write of packet 4 lands now, and is cut off.
-    fs.rmSync(filler);
+    let k = 0;
+    for (; f.hasRoom(MiB) && k < 2 * (STAGING_BYTES / MiB); k++) {
+      const n = k;
+      f.append(packet.fill((n % 250) + 1), MiB, { done: (pos) => told.push(pos === n * MiB ? `done ${n}` : `done ${n} at ${pos}`), failed: (e) => told.push(`failed ${n}: ${String(e)}`) });
+    }
+    assert.equal(k, STAGING_BYTES / MiB, 'staged up to the bound, not beyond');
+    assert.ok(stagingStats().peak <= STAGING_BYTES && stagingStats().free === 0, JSON.stringify(stagingStats()));
+    assert.equal(alignedBytesAllocated(), before, 'no memory beside the staging memory');
+    let refused = '';
+    f.append(packet, MiB, { done: () => assert.fail('taken without room'), failed: (e) => (refused = String(e)) });
+    assert.match(refused, /no staging memory left/);
+    assert.deepEqual(told, [], 'the writer never waited for the device');
+    assert.deepEqual(paths, [], 'nothing written on the writer\'s thread');
+    let room = false;
+    f.whenRoom(() => (room = true));
     release();
     for (const fd of await Promise.all(opened)) fs.closeSync(fd);
-    await idle;
-    assert.equal(fs.statSync(file).size, 4 * 65536, 'the late write is cut off');
-    f.append(packet.fill(7), 65536, tell(6));
     await f.settle();
-    assert.equal(told.at(-1), 'done 6 at 4');
-    await f.close();
-    const bytes = fs.readFileSync(file);
-    assert.equal(bytes.length, 5 * 65536);
-    assert.deepEqual([0, 1, 2, 3, 4].map((k) => bytes[k * 65536]), [1, 2, 3, 4, 7]);
+    assert.ok(room, 'whenRoom() called once the device took some');
+    assert.deepEqual(told, Array.from({ length: k }, (_, n) => `done ${n}`), 'each packet told in file order');
+    assert.equal(stagingStats().free, STAGING_BYTES, 'every block back on the free list');
+    assert.equal(f.size, k * MiB);
   } finally {
     release();
-    await new Promise((r) => setTimeout(r, 50));
-    spawnSync('umount', ['-l', dir]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await f.close();
   }
+  const bytes = fs.readFileSync(file);
+  assert.equal(bytes.length, 64 * MiB);
+  for (let n = 0; n < 64; n++) assert.ok(bytes[n * MiB] === (n % 250) + 1 && bytes[(n + 1) * MiB - 1] === (n % 250) + 1, `packet ${n}`);
 });
 
 test('direct writes that fall behind the writer: the page cache once the write under way is back (written behind too: the writer never waits), O_DIRECT again later', { skip: directIoEnabled ? false : 'LTT_DIRECT_IO=0', timeout: 60_000 }, async () => {
@@ -257,7 +258,7 @@ test('direct writes that fall behind the writer: the page cache once the write u
     released = true;
     for (const p of fifos) fs.closeSync(fs.openSync(p, 'w'));
   };
-  const { f, paths } = openDirect(file);
+  const { f, paths, reopened } = openDirect(file);
   const isODirect = (): boolean => (Number.parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${f.fd}`, 'utf8'))![1]!, 8) & O_DIRECT) !== 0;
   const MiB = 1 << 20;
   const told: number[] = [];
@@ -275,17 +276,17 @@ test('direct writes that fall behind the writer: the page cache once the write u
     assert.deepEqual(paths, [], 'nothing written synchronously');
     release();
     for (const fd of await Promise.all(opened)) fs.closeSync(fd);
-    // The write under way lands, and what waited follows through the page cache (not by a settle(), which writes them itself).
+    // The write under way lands (never written again), and what waited follows through the page cache.
     for (let waited = 0; told.length < 6 && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(told, [0, 1, 2, 3, 4, 5], 'each packet told in file order');
-    assert.ok(!isODirect() && f.isDirect, 'in the page cache for now, O_DIRECT again later');
+    assert.ok(!f.writingDirectly && f.isDirect && isODirect() && reopened() === 1, 'in the page cache for now (a descriptor beside the direct one), O_DIRECT again later');
     f.append(packet.fill(7), MiB, tell(6));
     assert.deepEqual(told.length, 6, 'the next packet goes behind too (through the page cache)');
     for (let waited = 0; told.length < 7 && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(paths, [], 'no packet written synchronously: the writer never waited');
     await new Promise((r) => setTimeout(r, 2100));
     f.append(packet.fill(8), MiB, tell(7));
-    assert.ok(isODirect(), 'O_DIRECT again two seconds later');
+    assert.ok(f.writingDirectly, 'O_DIRECT again two seconds later');
     for (let waited = 0; told.length < 8 && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(told, [0, 1, 2, 3, 4, 5, 6, 7]);
     assert.deepEqual(paths, [], 'the last packet went behind too');

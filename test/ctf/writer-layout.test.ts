@@ -571,4 +571,38 @@ describe('CTF writer binary layout', () => {
     assert.equal(both.stderr, '', 'no packet looks lost across chunks');
     assert.deepEqual(packets(path.join(chunk2, 'chan_0')).map((p) => p.seq), [1n]);
   });
+
+  test('rotation moves every stream to the next chunk at once, while the old files are still written behind', async () => {
+    // The old chunk's streams close only when released, as a file sink's do once what it writes behind is in.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const written: string[] = [];
+    const chunk = (name: string, hold: boolean): TraceSink => ({
+      writeMetadata(): void {},
+      openStream(info: StreamSinkInfo): StreamSink {
+        return {
+          writePacket(_packet: Uint8Array, entry: PacketIndexEntry): void {
+            written.push(`${name} ${info.fileName} ${entry.packetSeqNum}`);
+          },
+          close: () => (hold ? held : Promise.resolve()),
+        };
+      },
+      close: async () => undefined,
+    });
+    const trace = await CtfTraceWriter.create({ sink: chunk('old', true), env: ENV, clock: CLOCK });
+    const a = trace.addEventClass({ name: 'a', fields: ONE_INT });
+    const streams = [0, 1].map((cpu) => trace.openStream({ fileName: `chan_${cpu}`, cpuId: cpu, packetSize: 4096 }));
+    for (const s of streams) s.write(a, 100, [0]);
+    const rotated = trace.rotate({ sink: chunk('new', false) }, 150);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The old files are not closed yet: every stream writes into the new chunk already.
+    for (const s of streams) {
+      s.write(a, 200, [1]);
+      s.flushPacket();
+    }
+    assert.deepEqual(written, ['old chan_0 0', 'old chan_1 0', 'new chan_0 1', 'new chan_1 1']);
+    release();
+    await rotated;
+    await trace.close();
+  });
 });

@@ -7,10 +7,10 @@
 // What it needs: the buffer, the file offset and the length aligned to the device's logical block size. Packet
 // sizes are multiples of the page size, so offsets are too; buffers come from allocateAligned(), page-aligned
 // memory (a WebAssembly.Memory is mapped on a page boundary; Node's own buffers are not aligned).
-// Direct writes are written behind the writer's back from staged copies (DirectFile: a device's latency spikes
-// must not stall the consumer while its ring fills). The file falls back to ordinary, synchronous writes when a
-// file system refuses O_DIRECT, when a packet is not aligned, and when the direct writes fall behind the writer
-// (see DirectFile).
+// Direct writes are written behind the writer's back from staged copies in bounded memory (DirectFile,
+// StagingPool: a device's latency spikes must not stall the consumer while its ring fills). The file falls back
+// to the page cache, still written behind, when a packet is not aligned and when the direct writes fall behind
+// the writer; to ordinary synchronous writes only when the file system refuses O_DIRECT (see DirectFile).
 
 import * as fs from 'node:fs';
 
@@ -25,7 +25,7 @@ const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { 
 
 /** The ArrayBuffers allocateAligned() carves from: only views of these are known to be aligned. */
 const arenas = new WeakSet<ArrayBuffer>();
-let chunk: { buffer: ArrayBuffer; used: number; touched: number } | undefined;
+let chunk: { buffer: ArrayBuffer; used: number } | undefined;
 /** Cleared by a failed reservation, not retried: each can cost a full garbage collection. */
 let memoryWorks = true;
 let sharedMemoryWorks = true;
@@ -78,30 +78,11 @@ export function allocateAligned(size: number): Buffer {
   }
 }
 
-function newChunk(need: number): { buffer: ArrayBuffer; used: number; touched: number } {
+function newChunk(need: number): { buffer: ArrayBuffer; used: number } {
   const pages = Math.ceil(Math.max(CHUNK_BYTES, need) / WASM_PAGE);
   const buffer = new WasmMemory({ initial: pages, maximum: pages }).buffer;
   arenas.add(buffer);
-  return (chunk = { buffer, used: 0, touched: 0 });
-}
-
-/**
- * Makes the first memory allocateAligned() carves from, if none is made yet, and touches the next `touch`
- * bytes it will hand out: a writer about to write directly calls it while nothing waits for it (a file sink
- * being created), since making one took 33 ms at an ltt/ust consumer's first packet (measured under load), and
- * the first touch of each page of staging memory 3-8 ms per MiB, while its thread's ring filled.
- */
-export function reserveAligned(touch = 0): void {
-  if (!directIoEnabled || !memoryWorks) return;
-  try {
-    const c = chunk ?? newChunk(0);
-    const from = Math.max(c.used, c.touched);
-    const to = Math.min(c.buffer.byteLength, c.used + touch);
-    if (to > from) new Uint8Array(c.buffer, from, to - from).fill(0);
-    c.touched = Math.max(c.touched, to);
-  } catch {
-    memoryWorks = false;
-  }
+  return (chunk = { buffer, used: 0 });
 }
 
 /**
@@ -138,141 +119,235 @@ export interface WriteOutcome {
   failed(err: unknown): void;
 }
 
-/** A packet on its way to the file: its bytes (a staged, page-aligned copy when written behind), where, whom to tell. */
+/**
+ * Staging memory of this thread's files (a process's consumer thread: ltt/ust's consumer or agent worker, the
+ * kernel consumer worker): one page-aligned memory of STAGING_BYTES, reserved at the first need and never
+ * returned, cut into BLOCK-sized blocks on one free list. Why a hard bound and no more: memory handed back to
+ * the garbage collector (a WebAssembly memory dropped) is only freed when it runs, so memory made and dropped
+ * as bursts come and go could grow past any bound in between; this one is reserved once and reused. Untouched
+ * blocks cost no RAM; the free list is last in, first out, so a thread that stages little touches little.
+ * Why 64 MiB: while a direct write is under way nothing else can go into that file (ext4 holds the inode lock
+ * through an appending O_DIRECT write until the device has it; a page-cache write waits behind it), so a burst
+ * can go nowhere but here meanwhile. Measured on ext4 throttled to 32 MB/s (test/ust/slow-disk.test.ts): one
+ * 1-2 MiB direct write under way for up to 330 ms while one thread at full speed closed a 1 MiB sub-buffer
+ * every 1-5 ms, 15-38 MiB staged at the peak.
+ */
+export const STAGING_BYTES = 64 << 20;
+/** Staging is handed out in blocks of this size (a packet spans blocks; several small packets share one). */
+const BLOCK = 65536;
+
+class StagingPool {
+  private blocks: Uint8Array[] | undefined;
+  private isAligned = false;
+  /** Free block indexes: a stack, lowest (touched first) on top at the start. */
+  private readonly free: number[] = [];
+  private touched = 0;
+  /** 1 for each block handed out (touch() must not zero staged bytes). */
+  private inUse = new Uint8Array(STAGING_BYTES / BLOCK);
+  /** Most blocks in use at once (tests, the slow-disk report). */
+  peakUsed = 0;
+  private readonly roomWaiters: Array<() => void> = [];
+
+  private init(): Uint8Array[] {
+    if (this.blocks !== undefined) return this.blocks;
+    const count = STAGING_BYTES / BLOCK;
+    let buffer: ArrayBuffer;
+    try {
+      if (!directIoEnabled) throw new Error('no direct I/O');
+      buffer = new WasmMemory({ initial: STAGING_BYTES / WASM_PAGE, maximum: STAGING_BYTES / WASM_PAGE }).buffer;
+      this.isAligned = true;
+    } catch {
+      // No address space for it: plain memory (untouched until used), written through the page cache only.
+      buffer = new ArrayBuffer(STAGING_BYTES);
+    }
+    this.blocks = [];
+    for (let k = 0; k < count; k++) this.blocks.push(new Uint8Array(buffer, k * BLOCK, BLOCK));
+    for (let k = count - 1; k >= 0; k--) this.free.push(k);
+    return this.blocks;
+  }
+
+  /** Touches the first `bytes` of the memory now (see reserveAligned()); blocks in use are touched already. */
+  touch(bytes: number): void {
+    const blocks = this.init();
+    const want = Math.min(blocks.length, Math.ceil(bytes / BLOCK));
+    for (; this.touched < want; this.touched++) if (!this.inUse[this.touched]) blocks[this.touched]!.fill(0);
+  }
+
+  /** Whether the blocks are page-aligned (a WebAssembly memory), so they can be written with O_DIRECT. */
+  get aligned(): boolean {
+    this.init();
+    return this.isAligned;
+  }
+
+  get freeBytes(): number {
+    this.init();
+    return this.free.length * BLOCK;
+  }
+
+  get capacity(): number {
+    return STAGING_BYTES;
+  }
+
+  take(): Uint8Array | undefined {
+    const blocks = this.init();
+    const k = this.free.pop();
+    if (k === undefined) return undefined;
+    this.inUse[k] = 1;
+    const used = blocks.length - this.free.length;
+    if (used > this.peakUsed) this.peakUsed = used;
+    return blocks[k]!;
+  }
+
+  give(block: Uint8Array): void {
+    const k = block.byteOffset / BLOCK;
+    this.inUse[k] = 0;
+    this.free.push(k);
+  }
+
+  /** Calls `cb` once, after blocks were given back (from the I/O callback that freed them). */
+  whenRoom(cb: () => void): void {
+    this.roomWaiters.push(cb);
+  }
+
+  /** Tells the writers waiting for room that some is back. */
+  roomBack(): void {
+    if (this.roomWaiters.length === 0 || this.free.length === 0) return;
+    for (const cb of this.roomWaiters.splice(0)) cb();
+  }
+}
+
+const staging = new StagingPool();
+
+/**
+ * Touches the first `touch` bytes of this thread's staging memory (reserving it first): a writer about to write
+ * directly calls it while nothing waits for it (a file sink being created), since the first touch of each page
+ * costs 3-8 ms per MiB here, which must not fall on the consumer while its thread's ring fills.
+ */
+export function reserveAligned(touch = 0): void {
+  staging.touch(touch);
+}
+
+/** Staging memory of this thread: its bound, what is free now, the most ever in use at once. */
+export function stagingStats(): { capacity: number; free: number; peak: number } {
+  return { capacity: staging.capacity, free: staging.freeBytes, peak: staging.peakUsed * BLOCK };
+}
+
+/** A packet on its way to the file: where it goes, its size, whom to tell. Its bytes are in the file's staging. */
 interface PendingWrite {
-  readonly buf: Uint8Array;
   readonly size: number;
   readonly pos: number;
   readonly outcome: WriteOutcome;
 }
 
 /**
- * Bytes staged behind the write under way: how long a device stall the writer rides out without waiting (at
- * least this, or two packets): at the kernel bench's 60 MB/s per CPU, 130 ms; twice LTTng's default kernel ring.
+ * Staged bytes behind the write under way that show the device (or the thread pool's turn at the CPU) is not
+ * keeping up with the writer: the next writes go through the page cache (from staging, by the thread pool).
  */
-const MAX_STAGED_BYTES = 8 << 20;
+const BEHIND_BYTES = 4 << 20;
+/** One direct write takes the packets staged up to this much: it bounds how long the file is held. */
+const MAX_DIRECT_BATCH = 2 << 20;
 /**
- * Staged bytes that show the device (or the thread pool's turn at the CPU) is not keeping up with the writer:
- * the file leaves O_DIRECT as soon as the write under way is back, before staging is full and the writer waits.
+ * One page-cache write takes up to this much: each trip waits for a pool thread to get a CPU, and a burst
+ * staged behind a slow direct write must drain faster than a thread at full speed refills it.
  */
-const BEHIND_BYTES = MAX_STAGED_BYTES / 2;
-/** One thread-pool write takes the packets staged, up to this much: it bounds how long leaving O_DIRECT waits. */
-const MAX_BATCH_BYTES = 2 << 20;
+const MAX_CACHED_BATCH = 8 << 20;
 /**
  * How long a file that fell behind stays in the page cache before it tries O_DIRECT again: a latency spike of
  * the device (10-90 ms here) must not cost the page-cache copy for the rest of the trace.
  */
 const RETRY_DIRECT_MS = 2000;
 
-/**
- * Staging buffers of closed files, for the next files of this process: a session's data file after the first
- * (a tracefile or trace-chunk switch, the next session in the same daemon) stages its packets in memory
- * already touched, instead of taking a page fault per fresh page (on this VM a hypervisor exit each: staging
- * in fresh memory was a third of the replay bench's CPU). Bounded: what goes beyond is released.
- */
-const sharedSpare: Uint8Array[] = [];
-let sharedSpareBytes = 0;
-const MAX_SHARED_SPARE_BYTES = 2 * MAX_STAGED_BYTES;
-
-/** A staging buffer of at least `size` bytes from the shared pool, or undefined. */
-function takeSharedSpare(size: number): Uint8Array | undefined {
-  for (let i = sharedSpare.length - 1; i >= 0; i--) {
-    const buf = sharedSpare[i]!;
-    if (buf.length < size) continue;
-    sharedSpare.splice(i, 1);
-    sharedSpareBytes -= buf.length;
-    return buf;
-  }
-  return undefined;
-}
-
-function giveSharedSpare(buf: Uint8Array): void {
-  if (sharedSpareBytes + buf.length > MAX_SHARED_SPARE_BYTES || !arenas.has(buf.buffer as ArrayBuffer)) return;
-  sharedSpare.push(buf);
-  sharedSpareBytes += buf.length;
-}
+/** How a DirectFile writes its packets. */
+type Mode =
+  /** O_DIRECT, from staging, by the thread pool. */
+  | 'direct'
+  /** Fell behind: the page cache, from staging, by the thread pool, until RETRY_DIRECT_MS passed and it caught up. */
+  | 'behind'
+  /** The page cache for good (sizes O_DIRECT cannot take, a device that refused it), still staged and written behind. */
+  | 'cached'
+  /** Never direct (asked so, or the file system refused O_DIRECT): synchronous writes from the caller's buffer. */
+  | 'sync';
 
 /**
- * A data file appended to packet by packet. Direct (O_DIRECT) writes go behind the writer's back: the packet is
- * copied into a page-aligned staging buffer (a memcpy, far cheaper than the page-cache copy into fresh pages)
- * and written by libuv's thread pool, one writev at a time in file order (the packets staged meanwhile go
- * together in the next), while the caller goes on with its ring. A
- * direct write sleeps until the device has the data, and on a shared VM that sometimes takes 10-90 ms
- * (measured here: 0.5-1 ms typically), which a synchronous writer cannot afford: its ring (4 MiB) fills
- * meanwhile and events are lost. On ext4 an appending direct write holds the inode lock until the device
- * answers, so page-cache writes to the same file would wait just as long: staging is the one way around.
- * Direct writes that fall behind the writer (BEHIND_BYTES staged: a slow device, or a pool thread that waits
- * for a CPU, which is nice 0 while ltt/ust's consumer is nice -10) send the file to the page cache for good, as
- * soon as the write under way is back, with what is staged: no page-cache write waits for the inode lock; the
- * file tries O_DIRECT again RETRY_DIRECT_MS later. Only when MAX_STAGED_BYTES wait does append() wait for the
- * device (then, and only then, the caller's ring fills).
+ * A data file appended to packet by packet. Direct (O_DIRECT) files never write on the writer's thread: each
+ * packet is copied into staging (this thread's StagingPool: a memcpy into memory touched before, far cheaper
+ * than the page-cache copy into fresh pages) and libuv's thread pool writes what is staged, one write at a time
+ * in file order (the packets staged meanwhile go together in the next), while the caller goes on with its ring.
+ * A direct write sleeps until the device has the data, and on a shared VM that sometimes takes 10-90 ms
+ * (measured here: 0.5-1 ms typically; a throttled disk, 330 ms), which a synchronous writer cannot afford: its
+ * ring (4 MiB) fills meanwhile and events are lost. On ext4 an appending direct write holds the inode lock
+ * until the device answers, so a page-cache write of the writer's own would wait just as long: staging is the
+ * one way around. Direct writes that fall behind the writer (BEHIND_BYTES staged) make the next writes go
+ * through the page cache (still staged, still by the thread pool, so nothing waits for the lock but a pool
+ * thread): the write under way is never written again; the file tries O_DIRECT again RETRY_DIRECT_MS later.
+ * Staging is bounded (STAGING_BYTES per thread): hasRoom() says whether a packet fits now and whenRoom() when
+ * to ask again, so a writer that can leave packets where they are (ltt/ust's consumer leaves the sub-buffer in
+ * its ring, whose thread then discards and counts) never waits; a packet appended without room fails (counted
+ * lost by its writer) unless nothing of this file is staged, when it is written at once through the page cache.
  * Each packet's outcome comes through its WriteOutcome, in file order: `done` once it is in the file (where
  * the caller writes its index entry), or `failed`; a failure cuts the file back to that packet and fails every
  * packet staged after it, so the file never holds a hole, and the next packet goes where the failed one was to
- * go. Through the page cache for good (a file system that refuses O_DIRECT, unaligned sizes) every write is
- * synchronous; behind (until O_DIRECT is tried again) packets are staged and written by the thread pool still.
+ * go. settle() and close() return promises: nothing is written synchronously to wait for the device.
  */
 export class DirectFile {
-  /** The packets the thread pool is writing (one writev), then those staged behind them, in file order. */
-  private inflight: PendingWrite[] | undefined;
-  private readonly queue: PendingWrite[] = [];
-  private staged = 0;
-  /**
-   * Staging buffers back from the device, for the next packets: as many as can be staged at once. Fresh
-   * aligned memory costs a page fault per page on first touch (on this VM a hypervisor exit each): keeping only
-   * two made a producer ahead of the disk stage most packets in new memory, 37% of the replay bench's CPU.
-   */
-  private readonly spare: Uint8Array[] = [];
-  private spareBytes = 0;
-  /** Thread-pool writes not called back yet (settle() may have written their packet again meanwhile). */
-  private outstanding = 0;
-  /** Direct descriptors left (page cache from now on) while a thread-pool write still used them. */
-  private readonly deferredClose: number[] = [];
-  /** close() came while a thread-pool write still used the descriptor: the last callback closes it. */
-  private closeLater = false;
-  private closed = false;
-  /** Staging grew past BEHIND_BYTES: the page cache from when the write under way is back. */
-  private leaving = false;
-  /** When a file that fell behind (in the page cache since) tries O_DIRECT again; Infinity: never. */
+  /** Staged bytes, in file order: the blocks, the offset of the first byte in blocks[0], bytes in all. */
+  private readonly blocks: Uint8Array[] = [];
+  private head = 0;
+  private stagedBytes = 0;
+  /** The packets staged (the first `batchCount` are being written), in file order. */
+  private readonly packets: PendingWrite[] = [];
+  /** Packets in the write under way (0: none is out) and its bytes. */
+  private batchCount = 0;
+  private writing = false;
+  /** Bytes of packets[0] already written (a short write). */
+  private written = 0;
+  private cachedFd = -1;
   private retryDirectAt = Infinity;
+  /**
+   * Bytes per ms of the last sizeable write each way (NaN: none yet), the thread pool's wait included: which way
+   * drains a backlog faster (a throttled disk: the page cache; a loaded CPU: maybe the device).
+   */
+  private directRate = NaN;
+  private cachedRate = NaN;
+  private closed = false;
   /** Where the next packet goes: the bytes written and staged. */
   private end = 0;
-  /** The packets settle() is writing again while their thread-pool write is still out. */
-  private redoing: PendingWrite[] | undefined;
-  /**
-   * Its second write failed (a full disk): the first may still land, so nothing is appended until it is back
-   * (and cut off again): appends fail with `err` meanwhile.
-   */
-  private blocked: { item: PendingWrite; err: unknown } | undefined;
-  /** Resolved when no thread-pool write is out any more (settle()'s promise). */
+  /** Resolved when nothing is staged and no thread-pool write is out (settle()'s promise). */
   private idleWaiters: Array<() => void> = [];
 
   private constructor(
+    /** The descriptor direct writes use (or, mode 'sync', the only one). */
     public fd: number,
-    private direct: boolean,
+    private mode: Mode,
     private readonly reopen: (direct: boolean) => number,
     private readonly writeAll: (fd: number, bytes: Uint8Array, pos: number) => void,
   ) {}
 
   /**
    * `open(direct)` creates or empties the file (with O_DIRECT when asked); `reopen(direct)` opens it again,
-   * unchanged (to leave O_DIRECT, and to go back to it). O_DIRECT is asked for when `want` holds and dropped if the file system refuses it.
-   * `writeAll(fd, bytes, pos)` is the caller's own synchronous positional write (its errors are its own).
+   * unchanged (a page-cache descriptor beside the direct one). O_DIRECT is asked for when `want` holds and
+   * dropped if the file system refuses it. `writeAll(fd, bytes, pos)` is the caller's own synchronous positional
+   * write (its errors are its own): used for a file that never writes directly, or with nothing staged.
    */
   static open(want: boolean, open: (direct: boolean) => number, reopen: (direct: boolean) => number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void): DirectFile {
     if (want && directIoEnabled) {
       try {
-        return new DirectFile(open(true), true, reopen, writeAll);
+        return new DirectFile(open(true), 'direct', reopen, writeAll);
       } catch (err) {
         if (errnoOf(err) !== 'EINVAL') throw err;
       }
     }
-    return new DirectFile(open(false), false, reopen, writeAll);
+    return new DirectFile(open(false), 'sync', reopen, writeAll);
   }
 
   /** Writing directly, or for a while in the page cache (a stream's next file asks for O_DIRECT only then). */
   get isDirect(): boolean {
-    return this.direct || this.retryDirectAt < Infinity;
+    return this.mode === 'direct' || this.mode === 'behind';
+  }
+
+  /** Whether the next write goes with O_DIRECT (not fallen behind, not in the page cache for good). */
+  get writingDirectly(): boolean {
+    return this.mode === 'direct';
   }
 
   /** Bytes in the file once every packet appended so far is in. */
@@ -280,294 +355,267 @@ export class DirectFile {
     return this.end;
   }
 
+  /** Whether a packet of `size` bytes appended now is staged (or written) without failing for want of room. */
+  hasRoom(size: number): boolean {
+    if (this.mode === 'sync' || this.packets.length === 0) return true;
+    return this.tailRoom() + staging.freeBytes >= size;
+  }
+
+  /** Calls `cb` once, when staging memory was given back (from the I/O callback that gave it). */
+  whenRoom(cb: () => void): void {
+    staging.whenRoom(cb);
+  }
+
   /**
    * Appends `bytes` zero-padded to `size`; `bytes` may be reused as soon as this returns. The outcome comes
    * through `outcome`, now or later (see the class comment), never as an exception.
    */
   append(bytes: Uint8Array, size: number, outcome: WriteOutcome): void {
-    if (this.blocked !== undefined) {
-      outcome.failed(this.blocked.err);
-      return;
-    }
-    if (this.retryDirectAt < Infinity && this.inflight === undefined && this.end % ALIGN === 0 && performance.now() >= this.retryDirectAt) this.backToDirect();
-    if (this.direct && (this.end % ALIGN !== 0 || size % ALIGN !== 0)) this.leaveDirect();
-    if (this.direct && this.queue.length > 0 && this.staged + size > BEHIND_BYTES) this.leaving = true;
-    // Staging is full: the writer waits for the write under way (and the file goes on through the page cache).
-    if (this.queue.length > 0 && this.staged + size > MAX_STAGED_BYTES) {
-      if (this.direct) this.leaveDirect(true);
-      else void this.settle();
-    }
     const pos = this.end;
-    this.end += size;
-    // Behind (in the page cache for a while), packets are still staged and written by the thread pool: the
-    // page-cache copy into fresh pages (77 ms for 8 MiB measured here under load) must not stall the writer either.
-    if (!this.direct && this.retryDirectAt === Infinity) {
-      // The caller's own buffer: written, never kept as a staging buffer.
-      this.writeNow({ buf: bytes, size, pos, outcome }, false);
+    if (this.mode === 'sync') {
+      this.end += size;
+      this.writeNow(bytes, size, pos, outcome);
       return;
     }
-    const item: PendingWrite = { buf: this.stage(bytes, size), size, pos, outcome };
-    if (this.direct && item.buf.byteOffset % ALIGN !== 0) {
-      // No aligned memory to be had: this file goes through the page cache from now on.
-      this.leaveDirect();
-      this.writeNow(item);
-    } else {
-      this.queue.push(item);
-      this.staged += size;
-      if (this.inflight === undefined) this.startQueued();
-    }
-  }
-
-  /**
-   * Writes every packet appended so far (or fails it) before returning: before a stop, a close, a rotation.
-   * The promise resolves once no thread-pool write is out either (a caller that can wait: nothing then
-   * touches the file behind its back).
-   */
-  settle(): Promise<void> {
-    const batch = this.inflight;
-    this.inflight = undefined;
-    // Its thread-pool write may still be running: the same bytes go again, synchronously (the kernel orders the
-    // two writes of one file: ext4 and tmpfs by the inode lock), so that they are surely there when this returns.
-    if (batch !== undefined) {
-      this.redoing = batch;
-      for (let k = 0; k < batch.length; k++) {
-        this.writeNow(batch[k]!, false);
-        if (this.blocked === undefined) continue;
-        for (const rest of batch.slice(k + 1)) rest.outcome.failed(this.blocked.err);
-        break;
+    // O_DIRECT needs whole pages (and aligned memory): through the page cache for good otherwise.
+    if (this.mode !== 'cached' && (pos % ALIGN !== 0 || size % ALIGN !== 0 || !staging.aligned)) this.mode = 'cached';
+    if (this.packets.length === 0) {
+      if (this.mode === 'behind' && performance.now() >= this.retryDirectAt) {
+        this.mode = 'direct';
+        this.retryDirectAt = Infinity;
       }
-      this.redoing = undefined;
-    }
-    for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
-      this.staged -= q.size;
-      this.writeNow(q);
-    }
-    return this.outstanding === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /**
-   * Makes `count` staging buffers of `size` bytes ready for the spare list, touched by the thread pool (a read
-   * of /dev/zero into them): the first touch of fresh memory, not the copy, is what staging costs (measured
-   * here: 3-8 ms per MiB against 0.07 ms once touched), and it must not fall on the writer while its ring fills.
-   */
-  warm(size: number, count: number): void {
-    if (!this.direct || size % ALIGN !== 0) return;
-    // No more than staging may hold (recycle()'s bound).
-    count = Math.min(count, Math.ceil(MAX_STAGED_BYTES / size));
-    // Buffers of closed files are touched already.
-    for (let buf: Uint8Array | undefined; count > 0 && (buf = takeSharedSpare(size)) !== undefined; count--) {
-      this.spare.push(buf);
-      this.spareBytes += buf.length;
-    }
-    if (count <= 0) return;
-    let zero: number;
-    try {
-      zero = fs.openSync('/dev/zero', fs.constants.O_RDONLY);
-    } catch {
-      return; // Touched on first use instead.
-    }
-    let left = count;
-    for (let k = 0; k < count; k++) {
-      const buf = allocateAligned(size);
-      fs.read(zero, buf, 0, size, null, (err, n) => {
-        if (err !== null || n !== size) return void (--left === 0 && fs.close(zero, () => undefined));
-        if (this.closed) giveSharedSpare(buf);
-        else if (this.direct) {
-          this.spare.push(buf);
-          this.spareBytes += size;
+      if (this.tailRoom() + staging.freeBytes < size) {
+        // Nothing of this file is staged, so no write of it is under way: the page cache takes it at once.
+        this.end += size;
+        let fd: number;
+        try {
+          fd = this.pageCacheFd();
+        } catch (err) {
+          this.end = pos;
+          outcome.failed(err);
+          return;
         }
-        if (--left === 0) fs.close(zero, () => undefined);
-      });
-    }
-  }
-
-  private stage(bytes: Uint8Array, size: number): Uint8Array {
-    let buf = this.spare.pop();
-    if (buf !== undefined) this.spareBytes -= buf.length;
-    if (buf === undefined || buf.length < size) buf = takeSharedSpare(size) ?? allocateAligned(size);
-    buf.set(bytes);
-    buf.fill(0, bytes.length, size);
-    return buf;
-  }
-
-  private recycle(item: PendingWrite): void {
-    const n = item.buf.length;
-    if (this.spareBytes + n <= MAX_STAGED_BYTES + 2 * n && arenas.has(item.buf.buffer as ArrayBuffer)) {
-      this.spare.push(item.buf);
-      this.spareBytes += n;
-    }
-  }
-
-  /** Hands the packets staged (up to MAX_BATCH_BYTES, at least one) to the thread pool as one write. */
-  private startQueued(): void {
-    const batch: PendingWrite[] = [];
-    let bytes = 0;
-    for (let q = this.queue[0]; q !== undefined && (bytes === 0 || bytes + q.size <= MAX_BATCH_BYTES); q = this.queue[0]) {
-      this.queue.shift();
-      this.staged -= q.size;
-      bytes += q.size;
-      batch.push(q);
-    }
-    if (batch.length === 0) return;
-    this.inflight = batch;
-    this.outstanding++;
-    const bufs = batch.map((q) => (q.buf.length > q.size ? q.buf.subarray(0, q.size) : q.buf));
-    fs.writev(this.fd, bufs, batch[0]!.pos, (err, n) => this.landed(batch, err, n));
-  }
-
-  /** A thread-pool write came back. */
-  private landed(batch: PendingWrite[], err: NodeJS.ErrnoException | null, n: number): void {
-    if (this.blocked !== undefined && batch.includes(this.blocked.item)) {
-      // Written again by settle(), which failed: whatever this write put there goes again.
-      if (err === null && n > 0) this.truncate(this.blocked.item.pos);
-      this.blocked = undefined;
-    }
-    if (--this.outstanding === 0) {
-      for (const fd of this.deferredClose.splice(0)) fs.closeSync(fd);
-      if (this.closeLater) fs.closeSync(this.fd);
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
-    if (this.inflight !== batch) {
-      // settle() wrote them again meanwhile (and told their writers): only their buffers are free now.
-      for (const item of batch) {
-        if (this.closeLater) giveSharedSpare(item.buf);
-        else this.recycle(item);
-      }
-      return;
-    }
-    this.inflight = undefined;
-    let written = err === null ? n : 0;
-    for (let k = 0; k < batch.length; k++) {
-      const item = batch[k]!;
-      if (written >= item.size) {
-        written -= item.size;
-        this.finish(item);
-        this.recycle(item);
-        continue;
-      }
-      // The packets after it go again after it, from the queue (or fail with it).
-      const rest = batch.slice(k + 1);
-      this.queue.unshift(...rest);
-      for (const q of rest) this.staged += q.size;
-      if (err !== null && err.code !== 'EINVAL') this.fail(item, err);
-      else {
-        // A short write, or a device with stricter alignment than ours (EINVAL): again, synchronously.
-        if (err !== null) this.toBuffered();
-        this.writeNow(item);
-      }
-      break;
-    }
-    // Behind the writer: what is staged goes through the page cache now that no direct write holds the file.
-    if (this.leaving && this.direct) this.fallBehind();
-    if (this.queue.length === 0) return;
-    if (this.direct || this.retryDirectAt < Infinity) this.startQueued();
-    else void this.settle();
-  }
-
-  /** Writes `item` synchronously (through the page cache, or in a settle), then tells its writer. */
-  private writeNow(item: PendingWrite, recycle = true): void {
-    try {
-      this.writeAll(this.fd, item.buf.length > item.size ? item.buf.subarray(0, item.size) : item.buf, item.pos);
-      const pad = item.size - item.buf.length;
-      if (pad > 0) this.writeAll(this.fd, pad <= ALIGN ? ZERO_PAGE.subarray(0, pad) : Buffer.alloc(pad), item.pos + item.buf.length);
-    } catch (err) {
-      if (errnoOf(err) === 'EINVAL' && this.direct) {
-        // A device or file system with stricter alignment than ours: through the page cache.
-        this.toBuffered();
-        this.writeNow(item, recycle);
+        this.writeNow(bytes, size, pos, outcome, fd);
         return;
       }
-      this.fail(item, err);
+    } else if (this.tailRoom() + staging.freeBytes < size) {
+      outcome.failed(new Error(`no staging memory left (${STAGING_BYTES >> 20} MiB staged behind a slow disk)`));
       return;
     }
-    this.finish(item);
-    if (recycle) this.recycle(item);
+    this.end += size;
+    this.stage(bytes, size);
+    this.packets.push({ size, pos, outcome });
+    // Behind: the device (or the pool's turn at a CPU) does not keep up; the next writes go to the page cache,
+    // unless it was slower still when last tried.
+    if (this.mode === 'direct' && this.writing && this.stagedBytes - this.batchBytes() > BEHIND_BYTES && !(this.cachedRate < this.directRate)) {
+      this.mode = 'behind';
+      this.retryDirectAt = performance.now() + RETRY_DIRECT_MS;
+    }
+    this.startWrite();
   }
 
-  private finish(item: PendingWrite): void {
-    try {
-      item.outcome.done(item.pos);
-    } catch (err) {
-      this.fail(item, err);
+  /** Resolves once every packet appended so far is in the file (or failed) and no thread-pool write is out. */
+  settle(): Promise<void> {
+    return this.packets.length === 0 && !this.writing ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Touches staging memory for `count` packets of `size` bytes now, while nothing waits (a ring's worth of
+   * packets: the first touch of fresh memory, not the copy, is what staging costs).
+   */
+  warm(size: number, count: number): void {
+    if (this.mode === 'direct') staging.touch(size * count);
+  }
+
+  /** Closes the file: at once, or once what is staged is written; the promise: as settle()'s. */
+  close(): Promise<void> {
+    this.closed = true;
+    const idle = this.settle();
+    if (!this.writing && this.packets.length === 0) this.closeFds();
+    return idle;
+  }
+
+  private closeFds(): void {
+    fs.closeSync(this.fd);
+    if (this.cachedFd >= 0) fs.closeSync(this.cachedFd);
+    this.cachedFd = -1;
+  }
+
+  /** Free bytes in the last staging block. */
+  private tailRoom(): number {
+    if (this.blocks.length === 0) return 0;
+    const used = (this.head + this.stagedBytes) % BLOCK;
+    return used === 0 ? 0 : BLOCK - used;
+  }
+
+  /** Copies `bytes` zero-padded to `size` after what is staged (room was checked). */
+  private stage(bytes: Uint8Array, size: number): void {
+    let done = 0;
+    while (done < size) {
+      let at = (this.head + this.stagedBytes) % BLOCK;
+      if (at === 0 || this.blocks.length === 0) {
+        this.blocks.push(staging.take()!);
+        at = this.blocks.length === 1 ? (this.head = 0) : 0;
+      }
+      const block = this.blocks[this.blocks.length - 1]!;
+      const n = Math.min(size - done, BLOCK - at);
+      const copy = Math.max(0, Math.min(n, bytes.length - done));
+      if (copy > 0) block.set(copy === bytes.length && done === 0 ? bytes : bytes.subarray(done, done + copy), at);
+      if (copy < n) block.fill(0, at + copy, at + n);
+      done += n;
+      this.stagedBytes += n;
     }
   }
 
-  /** `item` is not in the file: cut the file back to it; the packets staged after it fail with it. */
-  private fail(item: PendingWrite, err: unknown): void {
-    this.truncate(item.pos);
-    if (this.redoing?.includes(item)) this.blocked = { item, err };
-    this.end = item.pos;
-    item.outcome.failed(err);
-    this.staged = 0;
-    for (const q of this.queue.splice(0)) q.outcome.failed(err);
+  private batchBytes(): number {
+    let n = -this.written;
+    for (let k = 0; k < this.batchCount; k++) n += this.packets[k]!.size;
+    return n;
+  }
+
+  /** The page-cache descriptor of this file (opened beside the direct one at first need). */
+  private pageCacheFd(): number {
+    if (this.mode === 'sync') return this.fd;
+    if (this.cachedFd < 0) this.cachedFd = this.reopen(false);
+    return this.cachedFd;
+  }
+
+  /** Hands what is staged (up to a batch, at least one packet) to the thread pool as one write. */
+  private startWrite(): void {
+    if (this.writing || this.packets.length === 0) return;
+    // Fallen behind, but the page cache turned out slower than the device (its copy is the pool thread's CPU
+    // time, scarce on a loaded machine: 45-150 MB/s measured against 130 MB/s direct): back to O_DIRECT.
+    if (this.mode === 'behind' && this.cachedRate < this.directRate) this.mode = 'direct';
+    const direct = this.mode === 'direct';
+    let fd: number;
+    try {
+      fd = direct ? this.fd : this.pageCacheFd();
+    } catch (err) {
+      this.fail(0, err);
+      return;
+    }
+    const most = direct ? MAX_DIRECT_BATCH : MAX_CACHED_BATCH;
+    let bytes = this.packets[0]!.size - this.written;
+    let count = 1;
+    while (count < this.packets.length && bytes + this.packets[count]!.size <= most) bytes += this.packets[count++]!.size;
+    const iov: Uint8Array[] = [];
+    for (let k = 0, at = this.head, left = bytes; left > 0; k++, at = 0) {
+      const n = Math.min(left, BLOCK - at);
+      iov.push(this.blocks[k]!.subarray(at, at + n));
+      left -= n;
+    }
+    this.batchCount = count;
+    this.writing = true;
+    const pos = this.packets[0]!.pos + this.written;
+    const start = performance.now();
+    fs.writev(fd, iov, pos, (err, n) => {
+      // Batches of a few packets only: a lone packet's write says more about the call than the path.
+      if (err === null && bytes >= BEHIND_BYTES / 2) {
+        const rate = n / Math.max(0.1, performance.now() - start);
+        if (direct) this.directRate = rate;
+        else this.cachedRate = rate;
+      }
+      this.landed(err, n, direct);
+    });
+  }
+
+  /** A thread-pool write came back: tells the packets it wrote, goes on with the rest. */
+  private landed(err: NodeJS.ErrnoException | null, n: number, direct: boolean): void {
+    this.writing = false;
+    const count = this.batchCount;
+    this.batchCount = 0;
+    let written = err === null ? n : 0;
+    let k = 0;
+    for (; k < count; k++) {
+      const item = this.packets[0]!;
+      const left = item.size - this.written;
+      if (written < left) break;
+      written -= left;
+      this.written = 0;
+      this.packets.shift();
+      this.release(left);
+      try {
+        item.outcome.done(item.pos);
+      } catch (e) {
+        // Its index entry could not be written: the packet is not in the trace.
+        this.fail(item.pos, e, item);
+        break;
+      }
+    }
+    if (k < count && this.packets.length > 0 && written > 0) {
+      // A short write: the rest of this packet goes next.
+      this.written += written;
+      this.release(written);
+    }
+    if (err !== null && this.packets.length > 0) {
+      if (direct && err.code === 'EINVAL') this.mode = 'cached'; // stricter alignment than ours: the page cache
+      else this.fail(this.packets[0]!.pos, err);
+    }
+    this.startWrite();
+    if (!this.writing && this.packets.length === 0) {
+      if (this.closed) {
+        try {
+          this.closeFds();
+        } catch {
+          // Nothing is written through them any more.
+        }
+      }
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+    staging.roomBack();
+  }
+
+  /** Drops `bytes` from the front of staging, giving emptied blocks back. */
+  private release(bytes: number): void {
+    this.head += bytes;
+    this.stagedBytes -= bytes;
+    while (this.blocks.length > 0 && (this.head >= BLOCK || (this.stagedBytes === 0 && this.blocks.length === 1))) {
+      staging.give(this.blocks.shift()!);
+      this.head = this.head >= BLOCK ? this.head - BLOCK : 0;
+    }
+    if (this.blocks.length === 0) this.head = 0;
+  }
+
+  /** Writes a packet synchronously (a file that never writes directly, or nothing staged), then tells its writer. */
+  private writeNow(bytes: Uint8Array, size: number, pos: number, outcome: WriteOutcome, fd = this.fd): void {
+    try {
+      this.writeAll(fd, bytes.length > size ? bytes.subarray(0, size) : bytes, pos);
+      const pad = size - bytes.length;
+      if (pad > 0) this.writeAll(fd, pad <= ALIGN ? ZERO_PAGE.subarray(0, pad) : Buffer.alloc(pad), pos + bytes.length);
+    } catch (err) {
+      this.truncate(pos);
+      this.end = pos;
+      outcome.failed(err);
+      return;
+    }
+    try {
+      outcome.done(pos);
+    } catch (err) {
+      this.truncate(pos);
+      this.end = pos;
+      outcome.failed(err);
+    }
+  }
+
+  /**
+   * The packet at `pos` is not in the file: cut the file back to it; it (unless already told: `told`) and every
+   * packet staged after it fail. Called with no thread-pool write out.
+   */
+  private fail(pos: number, err: unknown, told?: PendingWrite): void {
+    this.truncate(pos);
+    this.end = pos;
+    this.written = 0;
+    this.release(this.stagedBytes);
+    const failed = this.packets.splice(0);
+    if (told !== undefined) told.outcome.failed(err);
+    for (const q of failed) q.outcome.failed(err);
   }
 
   private truncate(size: number): void {
     try {
-      fs.ftruncateSync(this.fd, size);
+      fs.ftruncateSync(this.mode === 'sync' ? this.fd : this.cachedFd >= 0 ? this.cachedFd : this.fd, size);
     } catch {
       // Shrinking cannot need space; the writer's index still lists only whole packets.
     }
-  }
-
-  /**
-   * Through the page cache (for good, unless `behind`: direct writes fell behind), what is staged too (written
-   * again after the direct write under way, which holds ext4's inode lock until the device has it).
-   */
-  private leaveDirect(behind = false): void {
-    if (!this.direct) return;
-    if (behind) this.fallBehind();
-    else {
-      this.toBuffered();
-      this.retryDirectAt = Infinity;
-    }
-    void this.settle();
-  }
-
-  /** Direct writes fell behind the writer: the page cache for RETRY_DIRECT_MS (stays direct if it cannot reopen). */
-  private fallBehind(): void {
-    this.leaving = false;
-    try {
-      this.toBuffered();
-    } catch {
-      return;
-    }
-    this.retryDirectAt = performance.now() + RETRY_DIRECT_MS;
-  }
-
-  /** Tries O_DIRECT again after falling behind (stays in the page cache for good if it cannot reopen). */
-  private backToDirect(): void {
-    this.retryDirectAt = Infinity;
-    let fd: number;
-    try {
-      fd = this.reopen(true);
-    } catch {
-      return;
-    }
-    if (this.outstanding > 0) this.deferredClose.push(this.fd);
-    else fs.closeSync(this.fd);
-    this.fd = fd;
-    this.direct = true;
-  }
-
-  /** Switches to the page-cache descriptor of the same file (what is staged still goes, after, through it). */
-  private toBuffered(): void {
-    const fd = this.reopen(false);
-    // A thread-pool write may still use the direct descriptor: it closes when the last one comes back.
-    if (this.outstanding > 0) this.deferredClose.push(this.fd);
-    else fs.closeSync(this.fd);
-    this.fd = fd;
-    this.direct = false;
-  }
-
-  /** Closes the file (its descriptor once no thread-pool write uses it); the promise: as settle()'s. */
-  close(): Promise<void> {
-    const idle = this.settle();
-    this.closed = true;
-    for (const buf of this.spare.splice(0)) giveSharedSpare(buf);
-    this.spareBytes = 0;
-    if (this.outstanding > 0) this.closeLater = true;
-    else fs.closeSync(this.fd);
-    return idle;
   }
 }

@@ -218,15 +218,15 @@ export class FileTraceSink implements TraceSink {
 
 class FileStreamSink implements StreamSink {
   private data: DirectFile | undefined;
-  private indexFd = -1;
+  /** The current index file: its descriptor and bytes (packets written behind into an earlier file use that file's). */
+  private index: { fd: number; bytes: number; readonly path: string } | undefined;
   private dataPath = '';
-  private indexPath = '';
-  /** Bytes in the current index file. */
-  private indexBytes = 0;
   /** Rotation number of the current file (0-based, wraps at tracefileCount). */
   private fileNumber = 0;
   private readonly rotate: boolean;
   private closed = false;
+  /** Resolves once the files this stream left (tracefile size) are closed, with everything written behind into them. */
+  private earlierFiles = Promise.resolve();
   /** The first packet written behind that failed with no `lost` callback to report it (close() throws it). */
   private lateFailure: unknown;
 
@@ -271,7 +271,8 @@ class FileStreamSink implements StreamSink {
     const base = this.rotate ? `${this.info.fileName}_${this.fileNumber}` : this.info.fileName;
     const dataPath = path.join(this.dir.path, base);
     this.dataPath = dataPath;
-    this.indexPath = this.indexDir ? path.join(this.indexDir.path, `${base}.idx`) : '';
+    const indexDir = this.indexDir;
+    const indexPath = indexDir ? path.join(indexDir.path, `${base}.idx`) : '';
     let data: DirectFile | undefined;
     let indexFd = -1;
     try {
@@ -295,11 +296,11 @@ class FileStreamSink implements StreamSink {
       );
       // Staging for a ring's worth of packets, ready before they come (direct-io.ts).
       if (this.info.ring !== undefined) data.warm(this.info.ring.slotSize, this.info.ring.slots);
-      if (this.indexDir !== undefined) {
-        indexFd = openTruncated(this.indexDir, `${base}.idx`);
+      if (indexDir !== undefined) {
+        indexFd = openTruncated(indexDir, `${base}.idx`);
         const header = indexFileHeader();
-        writeAllAt(indexFd, header, 0, this.indexPath);
-        this.indexBytes = header.length;
+        writeAllAt(indexFd, header, 0, indexPath);
+        this.index = { fd: indexFd, bytes: header.length, path: indexPath };
       }
     } catch (err) {
       // No half-made stream file stays behind (an index without its header does not read).
@@ -315,13 +316,17 @@ class FileStreamSink implements StreamSink {
       throw err;
     }
     this.data = data;
-    this.indexFd = indexFd;
   }
 
-  /** Closes the stream's files; the promise resolves once nothing is written behind into them any more. */
+  /**
+   * Closes the stream's files; the promise resolves once nothing is written behind into them any more (the index
+   * file closes then: the last packets' entries are written as they land).
+   */
   private closeFiles(): Promise<void> {
     const data = this.data;
+    const index = this.index;
     this.data = undefined;
+    this.index = undefined;
     let idle = Promise.resolve();
     if (data !== undefined) {
       if (!data.isDirect) this.direct = false;
@@ -331,42 +336,53 @@ class FileStreamSink implements StreamSink {
         throw ioError('close', this.dataPath, err);
       }
     }
-    if (this.indexFd >= 0) {
-      const fd = this.indexFd;
-      this.indexFd = -1;
+    if (index === undefined) return idle;
+    return idle.then(() => {
       try {
-        fs.closeSync(fd);
+        fs.closeSync(index.fd);
       } catch (err) {
-        throw ioError('close', this.indexPath, err);
+        throw ioError('close', index.path, err);
       }
-    }
-    return idle;
+    });
   }
 
   writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void {
     if (this.closed) throw new LttError('CTF_WRITER_CLOSED', `packet written to closed stream ${this.dataPath}`);
     const size = index.packetSizeBits / 8;
     if (this.data !== undefined && this.rotate && this.data.size > 0 && this.data.size + size > this.info.tracefileSize!) {
-      // lttng-consumerd: move to the next file of the ring, overwriting the oldest one (a write of the old one
-      // still under way only rewrites bytes already there: see DirectFile.settle()).
-      void this.closeFiles();
+      // lttng-consumerd: move to the next file of the ring, overwriting the oldest one. The file closes once what
+      // is written behind into it is in; settle() and close() wait for that.
+      const closing = this.closeFiles().catch((err: unknown) => void (this.lateFailure ??= err));
+      this.earlierFiles = Promise.all([this.earlierFiles, closing]).then(() => undefined);
       this.fileNumber++;
       const count = this.info.tracefileCount ?? 0;
-      if (count > 0) this.fileNumber %= count;
+      if (count > 0) {
+        this.fileNumber %= count;
+        // The oldest file goes (unlinked, as lttng-consumerd does) and a new one takes its name: packets of it
+        // still written behind (direct-io.ts) land in the unlinked file, never in the new one or its index.
+        const base = `${this.info.fileName}_${this.fileNumber}`;
+        for (const [dir, name] of [[this.dir, base], [this.indexDir, `${base}.idx`]] as const) {
+          try {
+            dir?.unlink(name);
+          } catch {
+            // Not made yet (the ring's first lap).
+          }
+        }
+      }
     }
     // Also retries a file whose opening failed before (full disk at rotation).
     if (this.data === undefined) this.openFiles();
     // The index entry goes once the packet is in the file (now, or later when written behind: direct-io.ts).
-    const { indexFd, indexPath, dataPath } = this;
+    const { index: idx, dataPath } = this;
     let now = true;
     let failedNow: unknown;
     this.data!.append(packet, size, {
       done: (pos) => {
-        if (indexFd < 0) return; // no index files
+        if (idx === undefined) return; // no index files
         const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
         encodeIndexEntry(entry, 0, pos, index);
-        writeAllAt(indexFd, entry, this.indexBytes, indexPath);
-        this.indexBytes += entry.length;
+        writeAllAt(idx.fd, entry, idx.bytes, idx.path);
+        idx.bytes += entry.length;
       },
       failed: (err) => {
         const e = err instanceof LttError ? err : ioError('write', dataPath, err);
@@ -379,9 +395,18 @@ class FileStreamSink implements StreamSink {
     if (failedNow !== undefined) throw failedNow;
   }
 
+  hasRoom(bytes: number): boolean {
+    return this.data?.hasRoom(bytes) ?? true;
+  }
+
+  whenRoom(cb: () => void): void {
+    if (this.data === undefined) queueMicrotask(cb);
+    else this.data.whenRoom(cb);
+  }
+
   /** Every packet written so far is in the file (or reported lost): see DirectFile.settle(). */
   settle(): Promise<void> {
-    return this.data?.settle() ?? Promise.resolve();
+    return Promise.all([this.earlierFiles, this.data?.settle()]).then(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -390,6 +415,7 @@ class FileStreamSink implements StreamSink {
     const idle = this.closeFiles();
     this.onClose();
     await idle;
+    await this.earlierFiles;
     // A packet written behind, with nobody to tell, failed: the trace is not whole.
     if (this.lateFailure !== undefined) throw this.lateFailure;
   }

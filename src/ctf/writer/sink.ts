@@ -58,6 +58,14 @@ export interface StreamSink {
    */
   writePacket(packet: Uint8Array, index: PacketIndexEntry, lost?: (err: unknown) => void): void;
   /**
+   * Sinks with bounded memory for what they write behind (the file sink's staging: direct-io.ts): whether a
+   * packet of `bytes` written now would be taken without failing for want of memory. A writer that can leave a
+   * packet where it is (ltt/ust's consumer: in its ring) asks first, and when not, waits for whenRoom().
+   */
+  hasRoom?(bytes: number): boolean;
+  /** Calls `cb` once, when memory hasRoom() looks at was given back. */
+  whenRoom?(cb: () => void): void;
+  /**
    * Returns once every packet written so far is stored (or reported lost): before a stop makes the trace
    * readable; the promise resolves once nothing is written behind any more.
    */

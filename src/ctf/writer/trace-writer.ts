@@ -278,7 +278,10 @@ export class CtfTraceWriter implements StreamOwner {
     }
     const old = this.sink;
     this.sink = next;
-    for (const [s, sink] of opened) await s.switchSink(sink, endTimestamp);
+    // Every stream moves now, then the old files close together: a stream's old file closes once what is
+    // written behind into it is in (direct-io.ts), and waiting for that stream by stream kept the streams not
+    // switched yet writing into the old chunk meanwhile.
+    await Promise.all(opened.map(([s, sink]) => s.switchSink(sink, endTimestamp)));
     await old.close();
   }
 
