@@ -9,7 +9,9 @@
 // prints through the value objects. `s` is a DecodeState positioned at the common context of an event the
 // decoder's fast pass already accepted (so no bounds checks here: both passes read the same bits); only
 // slot stores (sequence lengths) are replayed, never clock or role effects. The caller ensures LINE_SLACK
-// bytes of room before calling; each scope writes its separator/name prefix itself.
+// bytes of room before the line, of which the timestamp takes at most 512; each scope writes its separator/name
+// prefix itself. A line whose fields have a known longest text (maxText(), BOUNDED_BUDGET) is written with no
+// room check at all; others check before each member.
 
 import type { FieldClass, StructFieldClass } from '../ctf/ir/trace-class.js';
 import { POW2, combS, combU, findNul, rd64, rdBE32, rdFloat, rdLE32, utf8 } from '../ctf/decode/bits.js';
@@ -24,7 +26,13 @@ import { formatBinary, formatHex, formatOctal, makeEnumFormatter, type EnumColor
  * Writes the rest of an event line after its timestamp: the constant header (`head`), the packet context's
  * text `pc` (already formatted; ignored when the line has no packet context), the scopes, and the newline.
  */
-export type FusedEventPrinter = (o: OutputWriter, s: DecodeState, pc: PackedBytes, mem: readonly TextMemory[]) => void;
+export type FusedEventPrinter = ((o: OutputWriter, s: DecodeState, pc: PackedBytes, mem: readonly TextMemory[]) => void) & {
+  /**
+   * Most bytes written on the paths that do not make room themselves (Infinity: unknown); at most
+   * BOUNDED_BUDGET means the line is written without room checks.
+   */
+  maxBytes?: number;
+};
 
 export interface FusedScope {
   readonly fc: StructFieldClass | undefined;
@@ -95,6 +103,23 @@ function quotePlainCString(b: Uint8Array, q: number, u8: Uint8Array, a: number, 
 }
 
 /**
+ * quotePlainText() of a text field that the event object's memory follows, keeping the text in it (keepBytes())
+ * when it was written: one call per text on the common path.
+ */
+function quoteKeepText(b: Uint8Array, q: number, u8: Uint8Array, a: number, e: number, plain: Uint8Array, t: TextMemory, k: number): number {
+  const r = quotePlainText(b, q, u8, a, e, plain);
+  if (r >= 0) keepBytes(t, k, u8, a, a + r - q - 2);
+  return r;
+}
+
+/** quotePlainCString() of a followed string field, kept as quoteKeepText() does. */
+function quoteKeepCString(b: Uint8Array, q: number, u8: Uint8Array, a: number, plain: Uint8Array, t: TextMemory, k: number): number {
+  const r = quotePlainCString(b, q, u8, a, plain);
+  if (r >= 0) keepBytes(t, k, u8, a, a + r - q - 2);
+  return r;
+}
+
+/**
  * Literals up to this size are written with one store per byte (measured: much faster than a copy loop once
  * optimized), longer ones with copyLit().
  */
@@ -136,6 +161,8 @@ const HELPERS = {
   copyLit,
   quotePlainText,
   quotePlainCString,
+  quoteKeepText,
+  quoteKeepCString,
   rdLE32,
   rdBE32,
   rd64,
@@ -228,7 +255,13 @@ class Gen {
   call(stmt: string): string {
     return `o.pos = q; ${stmt} b = o.buf; d = o.dv; q = o.pos;`;
   }
+  /**
+   * The whole event's text is known to fit in the room the caller ensured (boundedEventBytes()): no check is
+   * emitted (less code for V8 to compile, and no rarely taken branch whose first run would deoptimize it).
+   */
+  bounded = false;
   room(n: number): void {
+    if (this.bounded) return;
     this.emit(`if (q > ${CAPACITY - n}) { o.pos = q; o.ensure(${n}); b = o.buf; d = o.dv; q = o.pos; }`);
   }
   colored(code: string, emitBody: () => void): void {
@@ -408,9 +441,10 @@ class Gen {
         this.colored(st.string, () => {
           const r = this.v('r');
           const keep = (e: string): string => (id === null ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${i}, ${e}); `);
+          const quote = id === null ? `H.quotePlainCString(b, q, u8, ${i}, ${this.plain})` : `H.quoteKeepCString(b, q, u8, ${i}, ${this.plain}, ${this.mem}, ${id})`;
           const code =
-            `var ${r} = H.quotePlainCString(b, q, u8, ${i}, ${this.plain}); ` +
-            `if (${r} >= 0) { p = (${i} + ${r} - q - 1) * 8; ${keep(`${i} + ${r} - q - 2`)}q = ${r}; } ` +
+            `var ${r} = ${quote}; ` +
+            `if (${r} >= 0) { p = (${i} + ${r} - q - 1) * 8; q = ${r}; } ` +
             `else { var ${j} = H.findNul(u8, ${i}, E); p = (${j} + 1) * 8; ${keep(j)}${this.call(`o.qstr(H.utf8(u8, ${i}, ${j}));`)} }`;
           // Empty: the event object's last non-empty text (text-memory.ts).
           if (id === null) this.emit(code);
@@ -440,8 +474,9 @@ class Gen {
       const end = this.v('e');
       const j = this.v('j');
       const keep = (x: string): string => (id === null ? '' : `H.keepBytes(${this.mem}, ${id}, u8, ${a}, ${x}); `);
+      const quote = id === null ? `H.quotePlainText(b, q, u8, ${a}, ${e}, ${this.plain})` : `H.quoteKeepText(b, q, u8, ${a}, ${e}, ${this.plain}, ${this.mem}, ${id})`;
       const code =
-        `var ${r} = H.quotePlainText(b, q, u8, ${a}, ${e}, ${this.plain}); if (${r} >= 0) { ${keep(`${a} + ${r} - q - 2`)}q = ${r}; } ` +
+        `var ${r} = ${quote}; if (${r} >= 0) q = ${r}; ` +
         `else { var ${end} = ${e}; var ${j} = H.findNul(u8, ${a}, ${end}); if (${j} >= 0) ${end} = ${j}; ${keep(end)}${this.call(`o.qstr(H.utf8(u8, ${a}, ${end}));`)} }`;
       if (id === null) this.emit(code);
       else this.emit(`if (${e} === ${a} || u8[${a}] === 0) { ${this.call(`H.recall(o, ${this.mem}, ${id});`)} } else { ${code} }`);
@@ -554,6 +589,54 @@ class Gen {
   names = false;
 }
 
+/** Room the caller ensures before a line (LINE_SLACK) less what the timestamp before the fields may take. */
+export const BOUNDED_BUDGET = LINE_SLACK - 512;
+/** Longest packet context text handed to a fused printer (pretty-sink.ts keeps longer ones out of it). */
+export const PC_TEXT_MAX = 512;
+
+/**
+ * Most bytes a field's text can take on the paths that rely on the room made before the line (colour codes
+ * included), or Infinity (sequences of numbers). A text goes through quotePlainText()/quotePlainCString() (at
+ * most PLAIN_MAX + 2 bytes) or else through the writer's qstr(), which first makes room for itself plus
+ * LINE_SLACK (more than the whole rest of a bounded line); an enum label the same way with its 1024 bytes.
+ */
+function maxText(fc: FieldClass, names: boolean, style: FieldStyle): number {
+  if (fc.hidden) return 0;
+  const num = style.number.length + style.reset.length;
+  const str = style.string.length + style.reset.length;
+  switch (fc.kind) {
+    case 'int':
+    case 'bool':
+    case 'bit-array':
+      // 64 binary digits and `0b` is the longest integer text.
+      return 70 + num;
+    case 'float':
+      return 40 + num;
+    case 'enum':
+      return 1030;
+    case 'string':
+      return PLAIN_MAX + 2 + str;
+    case 'array': {
+      if (fc.isText) return Math.min(fc.length, PLAIN_MAX) + 2 + str;
+      const elem = maxText(fc.element, names, style);
+      // `[ ` ... ` ]`, and per element `, ` and `[k] = `.
+      return 4 + fc.length * (2 + (names ? 16 : 0) + elem);
+    }
+    case 'sequence':
+      return fc.isText ? PLAIN_MAX + 2 + str : Infinity;
+    case 'struct': {
+      let n = 4;
+      for (const m of fc.members) {
+        if (m.fc.hidden) continue;
+        n += 2 + (names ? Buffer.byteLength(style.fieldName + m.name + style.reset + ' = ') : 0) + maxText(m.fc, names, style);
+      }
+      return n;
+    }
+    default:
+      return Infinity;
+  }
+}
+
 /**
  * The fused printer of an event class: reads the scopes in order (common context, specific context,
  * payload) and prints the visible ones with their prefixes. Null when a field kind is not handled here.
@@ -565,6 +648,9 @@ export function compileFusedEvent(
   style: FieldStyle,
 ): FusedEventPrinter | null {
   const g = new Gen(style);
+  let bound = head.length + (withPacketContext ? PC_TEXT_MAX + 4 : 0) + 4;
+  for (const s of scopes) if (s.visible && s.fc) bound += Buffer.byteLength(s.prefix) + maxText(s.fc, s.names, style);
+  g.bounded = bound <= BOUNDED_BUDGET;
   g.litBytes(head);
   if (withPacketContext) g.emit('q = H.writePacked(d, q, pc);');
   // Scopes after the last visible one need not be read at all.
@@ -597,5 +683,7 @@ export function compileFusedEvent(
     `\nb[q] = 10; o.pos = q + 1;\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('H', 'K', body) as (h: typeof HELPERS, k: unknown[]) => FusedEventPrinter;
-  return factory(HELPERS, g.consts);
+  const printer = factory(HELPERS, g.consts);
+  printer.maxBytes = bound;
+  return printer;
 }

@@ -11,7 +11,8 @@ import type { ClockClass, EventClass, StructFieldClass } from '../ctf/ir/trace-c
 import type { Cycles, DiscardedItemsMessage, EventMessage, Message, StreamInfo, StructValue, TraceInfo } from '../ctf/ir/message.js';
 import { bodyStateAt, CtfEventMessage, type PacketData } from '../ctf/decode/event-message.js';
 import type { EventClassDecoders } from '../ctf/decode/trace-decoders.js';
-import { compileFusedEvent, type FusedEventPrinter, type FusedScope } from './fused-printer-codegen.js';
+// Longer packet context texts than PC_TEXT_MAX are printed per event (the fused line assumes LINE_SLACK room).
+import { compileFusedEvent, PC_TEXT_MAX, type FusedEventPrinter, type FusedScope } from './fused-printer-codegen.js';
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
 import { LINE_SLACK, OutputWriter, packBytes, type PackedBytes } from './output-writer.js';
 import { colorCodes, type ColorCodes, type PrettyOptions } from './pretty-options.js';
@@ -39,8 +40,6 @@ const LOG_LEVEL_NAMES = [
 
 /** Packet context texts kept (streams whose events interleave). */
 const PC_SLOTS = 8;
-/** Longer packet context texts are printed per event (the fused line assumes LINE_SLACK room). */
-const PC_TEXT_MAX = 512;
 const EMPTY = packBytes(new Uint8Array(0));
 /** Entries of writeRawEvent()'s printer cache (a power of two). */
 const ECD_CACHE = 64;

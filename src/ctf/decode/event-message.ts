@@ -12,7 +12,7 @@ import type { EventClass } from '../ir/trace-class.js';
 import type { Cycles, EventMessage, StreamInfo, StructValue } from '../ir/message.js';
 import type { ScopeDecoder } from './codegen.js';
 import type { DecodeState, Num } from './state.js';
-import type { EventClassDecoders, TraceDecoders } from './trace-decoders.js';
+import type { EventClassDecoders } from './trace-decoders.js';
 
 /** The bytes and packet-level state an event needs to decode its values later. */
 export interface PacketData {
@@ -23,18 +23,23 @@ export interface PacketData {
   /** Slot values after the packet header and context. */
   readonly slots: readonly Num[];
   readonly header: ScopeDecoder | undefined;
-  readonly dec: TraceDecoders;
+  /**
+   * The state bodyStateAt() positions, one per data stream: the packet views it holds change once per packet
+   * (a state shared by the trace's streams would take a young view, and call the write barrier, at every
+   * event of merged streams).
+   */
+  readonly scratch: DecodeState;
 }
 
 /**
  * The trace's scratch state positioned at the start of the common context of the event at bit `pos` of the
  * packet `pk` (`pos`: the event's start when ecd.needsHeader, else its body's): slots of the packet and header
- * restored. Valid until the next call for an event of the same trace.
+ * restored. Valid until the next call for an event of the same data stream.
  */
 export function bodyStateAt(pk: PacketData, pos: number, ecd: EventClassDecoders): DecodeState {
-  const st = pk.dec.scratch;
+  const st = pk.scratch;
   // Compared first: the scratch state is old and a packet's views young, and most events are in the packet of
-  // the one before (a store would call the write barrier for each event).
+  // the stream's event before (a store would call the write barrier for each event).
   if (st.u8 !== pk.u8) {
     st.u8 = pk.u8;
     st.dv = pk.dv;

@@ -124,6 +124,8 @@ export class CtfStreamIterator implements MessageStream {
   // Current packet.
   private cfg: StreamClassConfig | undefined;
   private pk: PacketData | undefined;
+  /** The stream's PacketData.scratch. */
+  private bodyScratch: DecodeState | undefined;
   private packetContext: StructValue | undefined;
   private header: ((s: DecodeState) => unknown) | undefined;
   private ecds: Array<EventClassDecoders | undefined> = [];
@@ -437,7 +439,7 @@ export class CtfStreamIterator implements MessageStream {
       end: contentBits,
       slots: st.slots.slice(),
       header: cfg.eventHeader,
-      dec: this.dec,
+      scratch: (this.bodyScratch ??= new DecodeState(this.dec.tc.slotCount)),
     };
 
     // Snapshots, as msg-iter.c keeps them.

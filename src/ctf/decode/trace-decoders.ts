@@ -116,12 +116,9 @@ export class TraceDecoders {
   readonly packetHeader: ScopeDecoder | undefined;
   private readonly configs = new Map<number, StreamClassConfig>();
   private readonly events = new Map<StreamClass, Map<number, EventClassDecoders>>();
-  /** Scratch state for lazy value decoding (synchronous, never re-entered). */
-  readonly scratch: DecodeState;
 
   constructor(readonly tc: TraceClass) {
     this.packetHeader = tc.packetHeader ? compileScope(tc.packetHeader, { effects: true, values: false }) : undefined;
-    this.scratch = new DecodeState(tc.slotCount);
   }
 
   streamClass(id: number): StreamClassConfig {
