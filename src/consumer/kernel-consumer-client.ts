@@ -11,16 +11,16 @@ import { LttError } from '../errors.js';
 import type { ChannelStats, ConsumerCall, WorkerMessage } from './kernel-consumer-protocol.js';
 
 /**
- * The worker: compiled, the .js file next to this one. Under tsx (development and `tsx --test`), this module is
- * a .ts file and worker threads do not inherit tsx's loader, so the worker first registers it, then imports the
- * .ts entry.
+ * A thread of the kernel consumer (`name`: kernel-consumer-worker, kernel-page-reader): compiled, the .js file
+ * next to this one. Under tsx (development and `tsx --test`), this module is a .ts file and worker threads do not
+ * inherit tsx's loader, so the thread first registers it, then imports the .ts entry.
  */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./kernel-consumer-worker.js', import.meta.url));
-  const entry = new URL('./kernel-consumer-worker.ts', import.meta.url).href;
+export function startConsumerThread(name: string, workerData?: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
+  const entry = new URL(`./${name}.ts`, import.meta.url).href;
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
+  return new Worker(code, { eval: true, workerData });
 }
 
 export class KernelConsumerClient {
@@ -32,7 +32,7 @@ export class KernelConsumerClient {
   stats: ChannelStats[] = [];
 
   constructor() {
-    this.worker = startWorker();
+    this.worker = startConsumerThread('kernel-consumer-worker');
     this.worker.unref();
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'stats') {
