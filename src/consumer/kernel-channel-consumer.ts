@@ -4,12 +4,11 @@
 //
 // Runs inside the kernel consumer worker (kernel-consumer-worker.ts), one instance per channel for the
 // session's life (its loss counters follow the kernel's, which survive stop/start).
-// Contract: `start()` opens the per-CPU pipes and arms the read timer (and the switch timer when set);
-// the read timer is adaptive: an idle channel is drained every read-timer period, a busy one again as soon as
-// the last drain found the buffer a quarter full (at once when it found it fuller), so a fast producer does
-// not overrun the buffer between two ticks. Timer drains take the full pages only, as lttng-consumerd takes
-// full sub-buffers: the page the kernel is filling is read by the switch timer (when set), by drain() (rule
-// changes, statedumps) and at stop.
+// Contract: `start()` opens the per-CPU pipes and, with a read timer, hands them to the channel's page reader
+// thread (kernel-page-reader.ts: full pages only, on the read timer made adaptive) which stages them
+// (page-staging.ts) and tells this consumer, which decodes them on its own thread; it arms the switch and live
+// timers when set. The page the kernel is filling is read by the switch timer (when set), by drain() (rule
+// changes, statedumps) and at stop. `close()` ends the reader thread.
 // `drain()` reads, synchronously, at most what each CPU buffer holds; `stop()` must be called after tracing
 // is off in the instance: it disarms the timers, drains until every pipe reports EAGAIN (nothing recorded is
 // lost) and closes the pipes (the streams stay open: their owner closes them). Lost records: in discard mode
@@ -20,7 +19,7 @@
 
 import * as fs from 'node:fs';
 import * as tracefs from '../ftrace/tracefs.js';
-import { RecordWalkStop, type PageDecoder, type RecordWalk } from '../ftrace/page-decoder.js';
+import { RecordWalkStop, type PageDecoder, type PageInfo, type RecordWalk } from '../ftrace/page-decoder.js';
 import type { FilterContext, Predicate } from '../filter/compile-filter.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import type { CtfTraceWriter } from '../ctf/writer/trace-writer.js';
@@ -29,6 +28,9 @@ import { converterHelpers, fieldReader, shapeEvent, type Converter, type EventKi
 import type { Transcoder, TranscoderFactory } from '../ctf/writer/event-encoder.js';
 import type { ThreadTable } from './thread-table.js';
 import { monotonicNow } from '../ftrace/trace-clock.js';
+import type { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '../start-worker.js';
+import { cpuBase, createStaging, EXIT, FD, HEAD, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
 
 const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 
@@ -165,6 +167,11 @@ interface CpuReader {
   droppedCheckedAt: number;
   /** per_cpu/cpuN/stats, open while the pipes are (-1: none, e.g. replayed pages). */
   statsFd: number;
+  /** Its index in the staging (page-staging.ts) and views of its slots, lengths and dropped counters. */
+  slot: number;
+  staged: Buffer | undefined;
+  stagedLens: Int32Array | undefined;
+  stagedDropped: Float64Array | undefined;
 }
 
 /**
@@ -190,33 +197,24 @@ const FUSE_SHARE = 32;
 /** Waited on (never notified) for a short pause in a synchronous stop. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-/** A drain that found more than this fraction of a CPU buffer filled is followed by another at once. */
-const REDRAIN_AT_ONCE = 0.25;
+/** How long start() waits for the page reader thread to run. */
+const READER_START_MS = 30_000;
 /** The shortest time between two statistics messages to the daemon. */
 const STATS_INTERVAL_MS = 100;
-/** Below this fraction the channel counts as idle: the next drain waits the whole read-timer period. */
-const IDLE_FILL = 1 / 256;
 
 export class KernelChannelConsumer {
   /** One reader per CPU for the consumer's life: its counters survive stop/start (the kernel's do too). */
   private readonly readers: CpuReader[] = [];
   private running = false;
-  private readTimer: NodeJS.Timeout | undefined;
-  private readImmediate: NodeJS.Immediate | undefined;
   private switchTimer: NodeJS.Timeout | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
   /** The read-timer period in ms: the longest wait between two timer-driven drains. */
   private readonly periodMs: number;
-  private lastDrainAt = 0;
   private lastStatsAt = 0;
-  /** Largest fraction of a CPU buffer that the last drain read (data bytes / buffer bytes). */
-  private lastFill = 0;
-  /**
-   * Estimated fill rate (buffer fractions per ms): the latest drain's rate, or the previous estimate halved
-   * every period when that is higher. One quiet drain (the producer was descheduled while we drained, say)
-   * must not send a busy channel back to the full period, during which its buffer would overflow.
-   */
-  private rate = 0;
+  /** With a read timer: the pages the reader thread stages, its control words and the thread. */
+  private staging: StagingShared | undefined;
+  private ctl: Int32Array | undefined;
+  private reader: Worker | undefined;
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
@@ -224,6 +222,9 @@ export class KernelChannelConsumer {
       const stream = opts.streams.get(cpu);
       if (stream) this.readers.push(this.makeReader(cpu, -1, stream));
     }
+    // Started now, so that it runs by the time tracing starts: its start-up took 0.1-1 s on a loaded machine,
+    // time in which the first ring filled and dropped.
+    if (opts.readTimerUs > 0) this.makeReaderThread();
   }
 
   /** Opens the per-CPU pipes and arms the timers. On failure nothing stays open. */
@@ -235,21 +236,15 @@ export class KernelChannelConsumer {
         r.fd = o.openPages ? o.openPages(r.cpu) : tracefs.openPipeRaw(o.instance, r.cpu);
         r.statsFd = o.openPages ? -1 : openStats(o.instance, r.cpu);
       }
+      if (o.readTimerUs > 0) this.startReader();
     } catch (err) {
       this.closePipes();
       throw err;
     }
     this.running = true;
-    if (o.readTimerUs > 0) {
-      // Tracing is about to start: assume a busy channel (first drain after an eighth of the period) until
-      // the drains measure the real rate; an idle channel is back to the full period within a few ticks.
-      this.lastDrainAt = performance.now();
-      this.rate = Math.max(this.rate, (8 * REDRAIN_AT_ONCE) / this.periodMs);
-      this.scheduleRead(Math.max(1, Math.floor(REDRAIN_AT_ONCE / this.rate)));
-    }
     if (o.switchTimerUs > 0) {
       this.switchTimer = setInterval(() => {
-        this.drainSafely(true);
+        this.drainSafely();
         for (const r of this.readers) r.stream.flushPacket();
       }, Math.max(1, Math.round(o.switchTimerUs / 1000)));
       this.switchTimer.unref();
@@ -257,7 +252,7 @@ export class KernelChannelConsumer {
     if (o.liveTimerUs) {
       this.liveTimer = setInterval(() => {
         const now = monotonicNow();
-        this.drainSafely(true);
+        this.drainSafely();
         for (const r of this.readers) r.stream.flushPacket(now);
       }, Math.max(1, Math.round(o.liveTimerUs / 1000)));
       this.liveTimer.unref();
@@ -279,48 +274,119 @@ export class KernelChannelConsumer {
     }
   }
 
-  private scheduleRead(ms: number): void {
-    if (ms <= 0) {
-      // Not unref'd: an unref'd immediate does not stop libuv's poll from blocking, so it would wait for the
-      // next message or timer. stop() clears it.
-      this.readImmediate = setImmediate(this.readTick);
-    } else {
-      this.readTimer = setTimeout(this.readTick, ms);
-      this.readTimer.unref();
+  /** The staging and its reader thread (waiting, until start() hands it the pipes). */
+  private makeReaderThread(): void {
+    const o = this.opts;
+    const staging = createStaging(this.readers.length, o.pageSize, o.decoder.dataOffset, o.bufferPages, this.periodMs);
+    const ctl = new Int32Array(staging.control);
+    this.readers.forEach((r, i) => {
+      r.slot = i;
+      r.staged = Buffer.from(staging.rings[i]!);
+      r.stagedLens = new Int32Array(staging.lens[i]!);
+      r.stagedDropped = new Float64Array(staging.dropped[i]!);
+    });
+    const reader = startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
+    reader.on('message', (m: { error: string } | null) => {
+      if (m === null) this.drainStagedSafely();
+      else process.stderr.write(`ltt kernel consumer: ${m.error}\n`);
+    });
+    reader.on('error', (err) => process.stderr.write(`ltt kernel consumer: page reader: ${err.message}\n`));
+    // The consumer's own thread stays alive for its requests; the reader must not keep it alive.
+    reader.unref();
+    this.staging = staging;
+    this.ctl = ctl;
+    this.reader = reader;
+  }
+
+  /** Hands the open pipes to the reader thread, which reads them until stop(). */
+  private startReader(): void {
+    const ctl = this.ctl;
+    if (ctl === undefined) throw new Error('kernel consumer: the page reader thread has ended');
+    // Tracing starts when this returns: the reader must be there to read.
+    const deadline = performance.now() + READER_START_MS;
+    while (Atomics.load(ctl, READY) === 0 && performance.now() < deadline) Atomics.wait(ctl, READY, 0, 50);
+    if (Atomics.load(ctl, READY) === 0) throw new Error(`kernel consumer: the page reader thread did not start within ${READER_START_MS / 1000} s`);
+    for (const r of this.readers) {
+      lockCpu(ctl, r.slot);
+      ctl[cpuBase(r.slot) + FD] = r.fd;
+      ctl[cpuBase(r.slot) + STATS_FD] = r.statsFd;
+      unlockCpu(ctl, r.slot);
+    }
+    Atomics.store(ctl, STATE, RUNNING);
+    wakeReader(ctl);
+  }
+
+  /** Decodes what the reader staged, until it has staged nothing more (then it tells us again). */
+  private drainStaged(): void {
+    const ctl = this.ctl;
+    if (ctl === undefined) return;
+    this.opts.threads.tick();
+    for (;;) {
+      for (const r of this.readers) this.decodeStaged(r);
+      Atomics.store(ctl, NOTIFIED, 0);
+      // Pages staged after the last look but before NOTIFIED was cleared came without a message.
+      if (!this.readers.some((r) => Atomics.load(ctl, cpuBase(r.slot) + HEAD) !== Atomics.load(ctl, cpuBase(r.slot) + TAIL))) return;
+      Atomics.store(ctl, NOTIFIED, 1);
     }
   }
 
-  /**
-   * One timer-driven drain, then the next one scheduled from how full the buffers were: at once above a
-   * quarter, after the time the observed rate needs to fill a quarter when busy, after the period when idle.
-   */
-  private readonly readTick = (): void => {
-    this.readTimer = undefined;
-    this.readImmediate = undefined;
-    if (!this.running) return;
-    const now = performance.now();
-    const elapsed = Math.max(0.05, now - this.lastDrainAt);
-    this.lastDrainAt = now;
-    this.drainSafely();
-    if (!this.running) return;
-    const fill = this.lastFill;
-    this.rate = Math.max(fill / elapsed, this.rate * 0.5 ** (elapsed / this.periodMs));
-    let next = this.periodMs;
-    if (fill >= REDRAIN_AT_ONCE) next = 0;
-    else if (this.rate * this.periodMs > IDLE_FILL) next = Math.min(this.periodMs, Math.max(1, Math.floor(REDRAIN_AT_ONCE / this.rate)));
-    this.scheduleRead(next);
-  };
-
-  private drainSafely(partial = false): void {
+  private drainStagedSafely(): void {
     try {
-      this.drain(partial);
-      // Statistics go to the daemon at most every 100 ms: a busy channel drains far more often, and each message
-      // wakes the daemon's main thread (a 10 ms read timer posting each period cost it 0.6 s in a bench run).
-      const now = performance.now();
-      if (now - this.lastStatsAt >= STATS_INTERVAL_MS) {
-        this.lastStatsAt = now;
-        this.opts.afterDrain?.();
+      this.drainStaged();
+      this.statsMaybe();
+    } catch (err) {
+      process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
+    }
+  }
+
+  /** Decodes the pages staged for one CPU, in order, a batch (copied into the reader's page buffer) at a time. */
+  private decodeStaged(r: CpuReader): void {
+    const ctl = this.ctl!;
+    const slots = this.staging!.slots;
+    const size = this.opts.pageSize;
+    const b = cpuBase(r.slot);
+    let tail = Atomics.load(ctl, b + TAIL);
+    for (;;) {
+      const ready = (Atomics.load(ctl, b + HEAD) - tail) | 0;
+      if (ready <= 0) return;
+      const at = tail % slots;
+      const k = Math.min(ready, r.batch.length, slots - at);
+      r.staged!.copy(r.buf, 0, at * size, (at + k) * size);
+      for (let j = 0; j < k; j++) {
+        this.decodeOne(r, j * size, r.stagedLens![at + j]!);
+        const dropped = r.stagedDropped![at + j]!;
+        if (dropped > r.droppedSeen && !this.opts.overwrite) this.addDropped(r, dropped);
       }
+      tail = (tail + k) | 0;
+      Atomics.store(ctl, b + TAIL, tail);
+      if (r.generalRecords >= (r.walk === undefined ? FUSE_FIRST : FUSE_AGAIN)) this.fuseMore(r);
+    }
+  }
+
+  /** Ends the reader thread (the consumer's last act). */
+  close(): void {
+    this.stop();
+    if (this.ctl === undefined) return;
+    Atomics.store(this.ctl, STATE, EXIT);
+    wakeReader(this.ctl);
+    this.ctl = undefined;
+    this.reader = undefined;
+  }
+
+  private statsMaybe(): void {
+    // Statistics go to the daemon at most every 100 ms: a busy channel drains far more often, and each message
+    // wakes the daemon's main thread (a 10 ms read timer posting each period cost it 0.6 s in a bench run).
+    const now = performance.now();
+    if (now - this.lastStatsAt >= STATS_INTERVAL_MS) {
+      this.lastStatsAt = now;
+      this.opts.afterDrain?.();
+    }
+  }
+
+  private drainSafely(): void {
+    try {
+      this.drain();
+      this.statsMaybe();
     } catch (err) {
       // A timer has nobody to throw to: report once on stderr, the next tick retries.
       process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
@@ -406,7 +472,7 @@ export class KernelChannelConsumer {
       }
       stats.events++;
     };
-    const reader: CpuReader = { cpu, fd, buf, batch, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1 };
+    const reader: CpuReader = { cpu, fd, buf, batch, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1, slot: 0, staged: undefined, stagedLens: undefined, stagedDropped: undefined };
     return reader;
   }
 
@@ -471,32 +537,27 @@ ${RecordWalkStop}`;
   }
 
   /**
-   * Read, on every CPU, at most what its ring buffer can hold. Timer drains take the full pages only, as
-   * lttng-consumerd takes full sub-buffers: reading the page the kernel is still filling costs a copy record
-   * by record with interrupts off, and the page's rest then comes out as another partial copy (measured: a
-   * seventh of the consumer thread). `partial` (the switch timer, rule changes, statedumps) takes everything
-   * recorded so far. `until` (a clock value: rotations, clears, snapshots, rule changes) makes that exact: every
-   * record older than it is read, however the pages came out (see drainCpu).
+   * Read, on every CPU, everything recorded so far, at most what its ring buffer can hold (the switch and live
+   * timers, rule changes, statedumps), after what the reader thread staged. `until` (a clock value: rotations,
+   * clears, snapshots, rule changes) makes that exact: every record older than it is read, however the pages came
+   * out (see drainCpu).
    */
-  drain(partial = true, until?: number): void {
+  drain(until?: number): void {
     if (!this.running) return;
     this.opts.threads.tick();
-    const bufferBytes = this.opts.bufferPages * this.opts.pageSize;
-    let fill = 0;
+    const ctl = this.ctl;
     for (const r of this.readers) {
-      let pages = this.opts.bufferPages + 1;
-      if (!partial && r.statsFd >= 0) {
-        // Unread record bytes over what a page holds: the pages the writer has left behind (a page it could not
-        // fill to the last byte makes this count one low at most; the next drain takes it).
-        const unread = readStatsField(r.statsFd, 'bytes');
-        if (unread !== undefined) pages = Math.min(pages, Math.floor(unread / (this.opts.pageSize - this.opts.decoder.dataOffset)));
+      // The reader thread stays off this CPU's pipe meanwhile: pages are decoded in the order they came out.
+      if (ctl !== undefined) {
+        lockCpu(ctl, r.slot);
+        this.decodeStaged(r);
       }
-      if (pages === 0) continue;
-      if (until !== undefined) pages = 2 * this.opts.bufferPages + 1;
-      const f = this.drainCpu(r, pages, until) / bufferBytes;
-      if (f > fill) fill = f;
+      try {
+        this.drainCpu(r, until !== undefined ? 2 * this.opts.bufferPages + 1 : this.opts.bufferPages + 1, until);
+      } finally {
+        if (ctl !== undefined) unlockCpu(ctl, r.slot);
+      }
     }
-    this.lastFill = fill;
   }
 
   /**
@@ -525,26 +586,9 @@ ${RecordWalkStop}`;
       r.stats.reads++;
       // Every page read is decoded, even past a stop condition: the kernel has handed it over.
       for (let base = 0; base < n; base += size) {
-        const len = Math.min(size, n - base);
         pages++;
-        r.stats.pages++;
-        // Records were lost before this page: close the packet holding what came before, then account.
-        const missed = o.decoder.missedBefore(r.dv, base, len);
-        if (missed !== 0) {
-          if (o.overwrite) {
-            // Overwrite mode lost the oldest sub-buffers: LTTng shows that as a packet_seq_num gap.
-            r.stream.flushPacket();
-            r.stream.skipPackets(1);
-            r.stats.lostPackets++;
-            if (missed > 0) r.stats.lostEvents += missed;
-          } else if (missed > 0) {
-            r.stream.addDiscarded(missed);
-            r.stats.discarded += missed;
-          }
-        }
-        const info = r.walk === undefined ? o.decoder.decodePage(r.dv, base, len, r.onRecord) : o.decoder.decodePageWith(r.dv, base, len, r.walk, undefined, r.onRecord);
+        const info = this.decodeOne(r, base, Math.min(size, n - base));
         bytes += info.dataLength;
-        if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
         // A page less than half full usually means the reader caught up with the writer: what follows was
         // written since (on the consumer's own CPU, mostly the records of these very reads, so each read would
         // return another tiny page until maxPages). The next drain takes it; stop (unbounded) reads to EAGAIN.
@@ -572,6 +616,29 @@ ${RecordWalkStop}`;
     return bytes;
   }
 
+  /** Decodes the page at `base` of the CPU's page buffer (`len` bytes), lost records first. */
+  private decodeOne(r: CpuReader, base: number, len: number): PageInfo {
+    const o = this.opts;
+    r.stats.pages++;
+    // Records were lost before this page: close the packet holding what came before, then account.
+    const missed = o.decoder.missedBefore(r.dv, base, len);
+    if (missed !== 0) {
+      if (o.overwrite) {
+        // Overwrite mode lost the oldest sub-buffers: LTTng shows that as a packet_seq_num gap.
+        r.stream.flushPacket();
+        r.stream.skipPackets(1);
+        r.stats.lostPackets++;
+        if (missed > 0) r.stats.lostEvents += missed;
+      } else if (missed > 0) {
+        r.stream.addDiscarded(missed);
+        r.stats.discarded += missed;
+      }
+    }
+    const info = r.walk === undefined ? o.decoder.decodePage(r.dv, base, len, r.onRecord) : o.decoder.decodePageWith(r.dv, base, len, r.walk, undefined, r.onRecord);
+    if (info.records === 0 && info.dataLength > 0) r.stats.malformedPages++;
+    return info;
+  }
+
   /** A new walk when classes the current one leaves to onRecord make a good share of the records (see MAX_FUSED). */
   private fuseMore(r: CpuReader): void {
     const hot: Array<[number, number]> = [];
@@ -590,24 +657,35 @@ ${RecordWalkStop}`;
   /** Discard mode: the kernel drops new records when full and counts them in per_cpu/cpuN/stats. */
   private accountDropped(r: CpuReader): void {
     const dropped = r.statsFd >= 0 ? (readStatsField(r.statsFd, 'dropped events') ?? 0) : readDropped(this.opts.instance, r.cpu);
-    if (dropped > r.droppedSeen) {
-      const delta = dropped - r.droppedSeen;
-      r.droppedSeen = dropped;
-      r.stream.addDiscarded(delta);
-      r.stats.discarded += delta;
-    }
+    if (dropped > r.droppedSeen) this.addDropped(r, dropped);
+  }
+
+  /** The kernel's "dropped events" counter has reached `dropped`: the difference goes into the stream here. */
+  private addDropped(r: CpuReader, dropped: number): void {
+    const delta = dropped - r.droppedSeen;
+    r.droppedSeen = dropped;
+    r.stream.addDiscarded(delta);
+    r.stats.discarded += delta;
   }
 
   /** After tracing_on = 0 in the instance: drain everything left, then close the pipes. Idempotent. */
   stop(): void {
-    if (this.readTimer) clearTimeout(this.readTimer);
-    if (this.readImmediate) clearImmediate(this.readImmediate);
     if (this.switchTimer) clearInterval(this.switchTimer);
     if (this.liveTimer) clearInterval(this.liveTimer);
-    this.readTimer = this.switchTimer = this.liveTimer = this.readImmediate = undefined;
+    this.switchTimer = this.liveTimer = undefined;
     if (!this.running) return;
+    const ctl = this.ctl;
+    if (ctl !== undefined) Atomics.store(ctl, STATE, PAUSED);
     try {
       for (const r of this.readers) {
+        if (ctl !== undefined) {
+          // The reader's pass on this CPU, if one is under way, ends first; it reads this CPU no more.
+          lockCpu(ctl, r.slot);
+          ctl[cpuBase(r.slot) + FD] = -1;
+          ctl[cpuBase(r.slot) + STATS_FD] = -1;
+          unlockCpu(ctl, r.slot);
+          this.decodeStaged(r);
+        }
         this.drainCpu(r);
         // trace_pipe_raw can end a read with 0 while records remain (the kernel could not swap in the reader
         // page at that moment, seen on a loaded machine: 12,908 and 34,354 records left behind, the second after
@@ -638,14 +716,6 @@ function openStats(instance: string, cpu: number): number {
 }
 
 const statsBuf = Buffer.alloc(1024);
-
-/** The N of a "NAME: N" line of per_cpu/cpuN/stats text, or undefined. */
-function statsField(text: string, name: string): number | undefined {
-  const at = text.indexOf(`\n${name}: `);
-  if (at < 0) return undefined;
-  const v = Number.parseInt(text.slice(at + name.length + 3), 10);
-  return Number.isSafeInteger(v) ? v : undefined;
-}
 
 /** A field of a per_cpu/cpuN/stats file kept open (read again from offset 0), or undefined. */
 function readStatsField(fd: number, name: string): number | undefined {

@@ -25,6 +25,7 @@ import { openRelaySink, relayTraceSink, type RelayTraceSink } from '../relay/rel
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
+import { raiseConsumerPriority } from './consumer-priority.js';
 import type { ChannelStats, ClassSpec, ConsumerRequest, OpenRequest, TrackerEntries } from './kernel-consumer-protocol.js';
 
 interface WorkerClass {
@@ -105,6 +106,7 @@ function tracked(tid: number): boolean {
 }
 
 async function open(req: OpenRequest): Promise<void> {
+  raiseConsumerPriority();
   decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   if (req.snapshot) ring = new SnapshotRingSink();
   const relay = req.relay
@@ -275,7 +277,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
     case 'classes': {
       // Records taken while a rule was enabled are still in the buffer: consume them under the old rules.
       const c = channel(req.channel);
-      if (req.updates.some((u) => !u.enabled && c.classes.get(u.spec.key)?.enabled)) c.consumer.drain(true, monotonicNow());
+      if (req.updates.some((u) => !u.enabled && c.classes.get(u.spec.key)?.enabled)) c.consumer.drain(monotonicNow());
       return req.updates.map((u) => {
         const id = addClass(req.channel, u.spec, u.format);
         setClassState(req.channel, u.spec.key, u.enabled, u.filters);
@@ -300,7 +302,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       return undefined;
     }
     case 'statedump':
-      for (const id of req.statedumpChannels) channel(id).consumer.drain(true, monotonicNow());
+      for (const id of req.statedumpChannels) channel(id).consumer.drain(monotonicNow());
       writeStatedump(req.statedumpChannels);
       return undefined;
     case 'drain':
@@ -314,7 +316,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
         // the request (taken first: records that come in during the drain are later and stay in order). A stream
         // with no open packet gets no empty one: it would push a sub-buffer of real records out of its ring.
         const now = monotonicNow();
-        for (const c of channels.values()) c.consumer.drain(true, now);
+        for (const c of channels.values()) c.consumer.drain(now);
         for (const c of channels.values()) for (const s of c.streams.values()) if (s.packetBytesUsed > 0) s.flushPacket(now);
       }
       writer.flushMetadata();
@@ -328,7 +330,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       if (!writer) throw new Error('kernel consumer: no trace to rotate');
       // Everything the kernel holds now belongs to the chunk being closed.
       const now = monotonicNow();
-      if (tracing) for (const c of channels.values()) c.consumer.drain(true, now);
+      if (tracing) for (const c of channels.values()) c.consumer.drain(now);
       if (req.relayChunk !== undefined) {
         if (!relayChunk) throw new Error('kernel consumer: not streaming to a relay');
         // The relay's streams go on in its next chunk (ROTATE_STREAMS), the old chunk closed behind them.
@@ -345,7 +347,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       const now = monotonicNow();
       // What the kernel holds now was recorded before the clear: it goes with the rest. Packets close into a
       // sink that keeps nothing; the trace then starts again, whole metadata first, in an emptied sink.
-      if (tracing) for (const c of channels.values()) c.consumer.drain(true, now);
+      if (tracing) for (const c of channels.values()) c.consumer.drain(now);
       await writer.rotate({ sink: new DiscardingSink() }, now);
       if (ring) {
         ring.reset();
@@ -375,7 +377,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       }
       return stats();
     case 'close':
-      for (const c of channels.values()) c.consumer.stop();
+      for (const c of channels.values()) c.consumer.close();
       await writer?.close();
       return stats();
   }

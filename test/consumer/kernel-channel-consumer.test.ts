@@ -89,6 +89,54 @@ test('the consumer takes many pages per read system call, and still every record
   }
 });
 
+test('a burst the ring cannot hold is kept while the consumer thread is busy: the page reader thread stages it', async () => {
+  // The ring holds 1 MiB per CPU, the burst about 2.8 MB of records. The consumer's own thread is blocked for the
+  // whole burst (execFileSync), as a loaded machine keeps it off the CPU: before the page reader thread, nothing
+  // read the ring meanwhile and the kernel dropped most of the burst.
+  const instance = `ltt-test-burst-${process.pid}`;
+  const syscalls = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 1024, events: syscalls.map((e) => `syscalls/${e}`) });
+  let consumer: KernelChannelConsumer | undefined;
+  try {
+    const cpus = tracefs.cpuIds();
+    const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
+    const sink = { writeMetadata() {}, openStream: () => ({ writePacket() {}, async close() {} }), async close() {} };
+    const writer = await CtfTraceWriter.create({ sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
+    const streams = new Map<number, StreamWriter>(cpus.map((cpu) => [cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize: 1 << 20 })]));
+    const handlers = eventIdTable<KernelEventHandler>();
+    for (const name of syscalls) {
+      const format = readEventFormat('syscalls', name);
+      handlers[format.id] = kernelEventHandler(writer, 0, format, 'syscall', lttngNameOf('syscalls', name)).handler;
+    }
+    consumer = new KernelChannelConsumer({
+      instance, cpus, pageSize, bufferPages: (1024 * 1024) / pageSize, decoder, handlers, streams, overwrite: false,
+      readTimerUs: 10_000, switchTimerUs: 0, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
+    });
+    consumer.start();
+    tracefs.writeText('tracing_on', '1', instance);
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
+    tracefs.writeText('tracing_on', '0', instance);
+    consumer.stop();
+    await writer.close();
+    const st = consumer.stats();
+    let handedOut = 0;
+    let dropped = 0;
+    for (const cpu of cpus) {
+      const text = tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance);
+      handedOut += Number(/read events:\s*(\d+)/.exec(text)![1]);
+      dropped += Number(/dropped events:\s*(\d+)/.exec(text)![1]);
+    }
+    const events = st.reduce((a, x) => a + x.events, 0);
+    assert.ok(events > 60_000, `${events} records: more than the ring holds`);
+    assert.equal(dropped, 0, 'the kernel dropped nothing');
+    assert.equal(st.reduce((a, x) => a + x.discarded, 0), 0);
+    assert.equal(events, handedOut, 'every record the kernel handed out is written');
+  } finally {
+    consumer?.close();
+    tracefs.rmdirInstance(instance);
+  }
+});
+
 test('stop() drains every record the kernel handed out (read events == written events)', async () => {
   await withSession('drain', async (s, dir) => {
     // A long read timer: everything is read at stop, after tracing_on = 0.

@@ -1,0 +1,172 @@
+// The page reader thread of one kernel channel: moves full pages from each CPU's trace_pipe_raw into the channel's
+// staging (page-staging.ts), and tells the channel's consumer, which decodes them on its own thread.
+//
+// Contract: started by KernelChannelConsumer with a StagingShared as workerData; it reads only while STATE is
+// RUNNING, a CPU only under its LOCK and while its FD is open, and never more than the staging has free. Its
+// schedule is the channel's read timer made adaptive: an idle channel is read every read-timer period, a busy one
+// again after the time its observed rate needs to fill an eighth of the ring (at once when a pass found it
+// fuller). Like lttng-consumerd's timer it takes full pages only: reading the page the kernel is still filling
+// costs a copy record by record, and its rest comes out later as another partial page. It posts `null` to its
+// parent when pages were staged and the consumer has not been told yet (NOTIFIED), and `{ error }` once per
+// kind of failed read. It ends when STATE is EXIT.
+
+import * as fs from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { raiseConsumerPriority } from './consumer-priority.js';
+import { cpuBase, EXIT, FD, HEAD, NOTIFIED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
+
+/** A pass that found a ring at least this full is followed by another at once; the schedule aims below it. */
+const READ_AT = 1 / 8;
+/** Below this fraction per period the channel counts as idle: the next pass waits the whole period. */
+const IDLE_FILL = 1 / 256;
+/**
+ * The longest wait of a busy channel: its rate estimate lags when the producer goes from descheduled to full
+ * speed (a loaded machine: a pass waited 244 ms on an estimate and found the ring full), and a pass that finds
+ * nothing costs two small reads per CPU.
+ */
+const BUSY_WAIT_MS = 5;
+/** iovecs per readv(2) (IOV_MAX is 1024). */
+const MAX_IOV = 256;
+
+const port = parentPort;
+if (!port) throw new Error('kernel-page-reader must run in a worker thread');
+const st = workerData as StagingShared;
+const ctl = new Int32Array(st.control);
+const cpus = st.rings.length;
+const size = st.pageSize;
+/** Each CPU's slot views, twice over: a read that wraps around the ring takes one slice. */
+const views = st.rings.map((sab) => {
+  const one = Array.from({ length: st.slots }, (_, k) => Buffer.from(sab, k * size, size));
+  return [...one, ...one];
+});
+const lens = st.lens.map((sab) => new Int32Array(sab));
+const dropped = st.dropped.map((sab) => new Float64Array(sab));
+const bufferBytes = st.bufferPages * size;
+const statsBuf = Buffer.alloc(1024);
+const reported = new Set<string>();
+
+
+function report(err: unknown): void {
+  const message = (err as Error).message ?? String(err);
+  if (reported.has(message)) return;
+  reported.add(message);
+  port!.postMessage({ error: message });
+}
+
+/** Reads what the CPU's ring holds in full pages into free slots. Returns the ring's fill before the read. */
+function readCpu(i: number): number {
+  const b = cpuBase(i);
+  const fd = ctl[b + FD]!;
+  if (fd < 0) return 0;
+  const head = ctl[b + HEAD]!;
+  const free = st.slots - ((head - Atomics.load(ctl, b + TAIL)) | 0);
+  let want = Math.min(free, st.bufferPages + 1);
+  let fill = 0;
+  let droppedNow = -1;
+  const statsFd = ctl[b + STATS_FD]!;
+  if (statsFd >= 0) {
+    try {
+      const text = statsBuf.toString('latin1', 0, fs.readSync(statsFd, statsBuf, 0, statsBuf.length, 0));
+      const unread = statsField(text, 'bytes');
+      droppedNow = statsField(text, 'dropped events') ?? -1;
+      if (unread !== undefined) {
+        fill = unread / bufferBytes;
+        want = Math.min(want, Math.floor(unread / (size - st.dataOffset)));
+      }
+    } catch (err) {
+      report(err);
+    }
+  }
+  let got = 0;
+  while (got < want) {
+    const ask = Math.min(want - got, MAX_IOV);
+    const at = (head + got) % st.slots;
+    let n: number;
+    try {
+      n = fs.readvSync(fd, views[i]!.slice(at, at + ask));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EINTR') continue;
+      if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') report(err);
+      break;
+    }
+    const pages = Math.ceil(n / size);
+    for (let k = 0; k < pages; k++) {
+      lens[i]![(at + k) % st.slots] = Math.min(size, n - k * size);
+      dropped[i]![(at + k) % st.slots] = -1;
+    }
+    got += pages;
+    // Short: the kernel had no more whole pages for now.
+    if (n < ask * size) break;
+  }
+  if (got > 0) {
+    dropped[i]![(head + got - 1) % st.slots] = droppedNow;
+    Atomics.store(ctl, b + HEAD, (head + got) | 0);
+  }
+  return fill;
+}
+
+/** Whether the last pass staged pages. */
+let stagedAny = false;
+
+/** One pass over the CPUs; returns the largest fill found (stagedAny: whether pages were staged). */
+function pass(): number {
+  let fill = 0;
+  let staged = false;
+  for (let i = 0; i < cpus; i++) {
+    // The consumer holds the lock while it drains this CPU itself: nothing for us to do there.
+    if (!tryLockCpu(ctl, i)) continue;
+    try {
+      const head = ctl[cpuBase(i) + HEAD];
+      fill = Math.max(fill, readCpu(i));
+      if (ctl[cpuBase(i) + HEAD] !== head) staged = true;
+    } finally {
+      unlockCpu(ctl, i);
+    }
+  }
+  if (staged && Atomics.exchange(ctl, NOTIFIED, 1) === 0) port!.postMessage(null);
+  stagedAny = staged;
+  return fill;
+}
+
+function run(): void {
+  raiseConsumerPriority();
+  Atomics.store(ctl, READY, 1);
+  Atomics.notify(ctl, READY);
+  let last = performance.now();
+  let rate = 0;
+  let wasRunning = false;
+  for (;;) {
+    const state = Atomics.load(ctl, STATE);
+    if (state === EXIT) return;
+    const seq = Atomics.load(ctl, WAKE);
+    if (state !== RUNNING) {
+      wasRunning = false;
+      Atomics.wait(ctl, WAKE, seq);
+      continue;
+    }
+    const now = performance.now();
+    if (!wasRunning) {
+      // Tracing is about to start: assume a busy channel (a pass after a sixteenth of the period) until passes
+      // measure the real rate; an idle channel is back to the full period within a few passes.
+      wasRunning = true;
+      last = now;
+      rate = Math.max(rate, (16 * READ_AT) / st.periodMs);
+      Atomics.wait(ctl, WAKE, seq, Math.max(1, Math.floor(READ_AT / rate)));
+      continue;
+    }
+    const elapsed = Math.max(0.05, now - last);
+    last = now;
+    const fill = pass();
+    // The latest pass's rate, or the previous estimate halved every period when that is higher: one quiet pass
+    // (the producer was descheduled meanwhile) must not send a busy channel back to the full period.
+    rate = Math.max(fill / elapsed, rate * 0.5 ** (elapsed / st.periodMs));
+    let next = st.periodMs;
+    // Full but nothing taken (the staging is full, or the consumer is draining that CPU itself): not at once,
+    // or this thread would spin until the consumer makes room.
+    if (fill >= READ_AT) next = stagedAny ? 0 : 1;
+    else if (rate * st.periodMs > IDLE_FILL) next = Math.min(st.periodMs, BUSY_WAIT_MS, Math.max(1, Math.floor(READ_AT / rate)));
+    if (next > 0) Atomics.wait(ctl, WAKE, seq, next);
+  }
+}
+run();
