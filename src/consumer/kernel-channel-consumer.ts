@@ -215,6 +215,8 @@ export class KernelChannelConsumer {
   private staging: StagingShared | undefined;
   private ctl: Int32Array | undefined;
   private reader: Worker | undefined;
+  /** A decode of staged pages waits for the output to have room (decodeStaged). */
+  private waitingForRoom = false;
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
@@ -322,7 +324,10 @@ export class KernelChannelConsumer {
     if (ctl === undefined) return;
     this.opts.threads.tick();
     for (;;) {
-      for (const r of this.readers) this.decodeStaged(r);
+      for (const r of this.readers) this.decodeStaged(r, true);
+      // Waiting for the output (decodeStaged): NOTIFIED stays set, so the reader stages on without messages
+      // until whenRoom() calls this again.
+      if (this.waitingForRoom) return;
       Atomics.store(ctl, NOTIFIED, 0);
       // Pages staged after the last look but before NOTIFIED was cleared came without a message.
       if (!this.readers.some((r) => Atomics.load(ctl, cpuBase(r.slot) + HEAD) !== Atomics.load(ctl, cpuBase(r.slot) + TAIL))) return;
@@ -339,8 +344,14 @@ export class KernelChannelConsumer {
     }
   }
 
-  /** Decodes the pages staged for one CPU, in order, a batch (copied into the reader's page buffer) at a time. */
-  private decodeStaged(r: CpuReader): void {
+  /**
+   * Decodes the pages staged for one CPU, in order, a batch (copied into the reader's page buffer) at a time.
+   * `yieldToDisk` (the reader's notifications): when the output has no room for a packet (a slow disk behind
+   * the file sink's staging), the pages stay staged and, once staging is full, in the kernel's ring, which
+   * discards and counts; the decoding goes on when the output has room. Drains that must take everything
+   * (stop, rotate, snapshot, switch timer) decode on, and a packet that finds no room is counted unwritten.
+   */
+  private decodeStaged(r: CpuReader, yieldToDisk = false): void {
     const ctl = this.ctl!;
     const slots = this.staging!.slots;
     const size = this.opts.pageSize;
@@ -349,6 +360,16 @@ export class KernelChannelConsumer {
     for (;;) {
       const ready = (Atomics.load(ctl, b + HEAD) - tail) | 0;
       if (ready <= 0) return;
+      if (yieldToDisk && !r.stream.hasRoomForPacket()) {
+        if (!this.waitingForRoom) {
+          this.waitingForRoom = true;
+          r.stream.whenRoom(() => {
+            this.waitingForRoom = false;
+            if (this.running) this.drainStagedSafely();
+          });
+        }
+        return;
+      }
       const at = tail % slots;
       const k = Math.min(ready, r.batch.length, slots - at);
       r.staged!.copy(r.buf, 0, at * size, (at + k) * size);

@@ -403,6 +403,21 @@ export class StreamWriter {
     };
   }
 
+  /**
+   * Whether the sink takes a whole packet now (StreamSink.hasRoom: staging behind a slow disk may be full). A
+   * producer that can leave its data where it is (a ring) asks before filling a packet, and else waits for
+   * whenRoom(): its ring then discards and counts, instead of the packet failing here.
+   */
+  hasRoomForPacket(): boolean {
+    return this.sink.hasRoom?.(this.packetCapacity) ?? true;
+  }
+
+  /** Calls `cb` once, when the sink may have room again (at once for a sink that never runs out). */
+  whenRoom(cb: () => void): void {
+    if (this.sink.whenRoom) this.sink.whenRoom(cb);
+    else queueMicrotask(cb);
+  }
+
   /** Returns once every packet closed so far is stored (StreamSink.settle; the promise: nothing written behind). */
   settle(): Promise<void> {
     return this.sink.settle?.() ?? Promise.resolve();
