@@ -15,7 +15,9 @@
 // even when none of the user's apps runs. rotate() makes the next chunk's sinks (before the apps are asked to
 // rotate: their streams rotate into it); the returned function closes the old chunks once the apps are done.
 // appSink() is one app's view of the current chunk: what it opened closes when the app closes it, the shared
-// trace stays. A relay that is gone is logged once per user; the apps count their packets lost.
+// trace stays; in live sessions the streams of an ended run stay open instead (idle: beacons on the live timer,
+// an empty packet at each announce()), as LTTng's per-UID streams outlive the apps a viewer follows them for.
+// A relay that is gone is logged once per user; the apps count their packets lost.
 
 import { packetIndexEntryOf } from '../../ctf/writer/index-file.js';
 import type { StreamSink, StreamSinkInfo, TraceSink } from '../../ctf/writer/sink.js';
@@ -101,7 +103,8 @@ export class UidRelayTraces {
     if (user === undefined) return undefined;
     const keep = this.liveTimerUs > 0
       ? (stream: StreamSink, info: StreamSinkInfo, header: Buffer | undefined): boolean => {
-          if (this.rotating) return false;
+          // A stream that sent no packet ends: the relay takes no beacon of it, so a viewer would wait on it.
+          if (this.rotating || header === undefined) return false;
           user.idle.set(info.fileName, { stream, info, header });
           return true;
         }
