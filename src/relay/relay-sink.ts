@@ -256,6 +256,14 @@ export class RelayTraceSink implements TraceSink {
    * it now would not reproduce the previous chunk's bytes.
    */
   private replay: { readonly sent: Buffer; readonly texts: Buffer[] } | undefined;
+  /**
+   * The previous chunk, whose metadata this chunk's begins with: taken when this chunk's metadata starts (its
+   * first writeMetadata()), so metadata the previous chunk still received after nextChunk() is in it (the
+   * session daemon's per-UID traces keep sending their apps' declarations there until every app rotated).
+   */
+  private predecessor: RelayTraceSink | undefined;
+  /** The text batches this chunk sent itself (not the replay): a writer's batch sent again is not sent twice. */
+  private readonly ownTexts: Buffer[] = [];
   /** Open data streams (DATA_PENDING is asked of these). */
   readonly streams = new Set<RelayStreamSink>();
 
@@ -293,7 +301,7 @@ export class RelayTraceSink implements TraceSink {
   nextChunk(chunk: RelayChunk): RelayTraceSink {
     this.checkWritable(0);
     const next = new RelayTraceSink(this.link, BigInt(chunk.id), true);
-    next.replay = { sent: Buffer.concat(this.metadataSent), texts: [...this.metadataText] };
+    next.predecessor = this;
     this.successor = { sink: next, chunk };
     this.link.enqueue(0, (c) => c.createTraceChunk(BigInt(chunk.id), chunk.creationTime));
     for (const s of this.streams) {
@@ -309,6 +317,9 @@ export class RelayTraceSink implements TraceSink {
       // The relay starts the metadata file of this chunk at once; the whole metadata follows.
       this.metadataRotated = true;
       this.enqueue(0, (c) => c.rotateStreams(this.chunkId, [{ handle: this.link.metadataHandle, rotateAt: 0n }]));
+      const before = this.predecessor;
+      this.predecessor = undefined;
+      if (before !== undefined) this.replay = { sent: Buffer.concat(before.metadataSent), texts: [...before.metadataText] };
       const replay = this.replay;
       if (replay !== undefined && replay.sent.length > 0) {
         this.metadataSent.push(replay.sent);
@@ -317,12 +328,14 @@ export class RelayTraceSink implements TraceSink {
       }
     }
     let text = Buffer.from(packets.buffer, packets.byteOffset, packets.byteLength);
-    // What the previous chunk's metadata already holds is not sent again (whole batches, in any order).
+    // What the previous chunk's metadata already holds is not sent again (whole batches, in any order), nor
+    // what this chunk sent already (a declaration is never sent twice: it would be a duplicate in TSDL).
     const old = this.replay?.texts ?? [];
-    for (let i = 0; text.length > 0 && i < old.length; ) {
-      const batch = old[i]!;
+    const own = this.ownTexts;
+    for (let i = 0; text.length > 0 && i < old.length + own.length; ) {
+      const batch = i < old.length ? old[i]! : own[i - old.length]!;
       if (batch.length <= text.length && text.subarray(0, batch.length).equals(batch)) {
-        old.splice(i, 1);
+        if (i < old.length) old.splice(i, 1);
         text = text.subarray(batch.length);
         i = 0;
       } else i++;
@@ -332,6 +345,7 @@ export class RelayTraceSink implements TraceSink {
     if (!isPacketized(copy)) {
       this.metadataSent.push(copy);
       this.metadataText.push(Buffer.from(text));
+      this.ownTexts.push(Buffer.from(text));
     }
     this.enqueue(copy.length, (c) => c.sendMetadata(this.link.metadataHandle, copy));
   }
@@ -366,6 +380,8 @@ export class RelayTraceSink implements TraceSink {
     const state = stream.state;
     const next = this.successor;
     if (next !== undefined && state.lastPacketSeq >= 0) {
+      // A stream opened here after nextChunk() (a writer that had not rotated yet) goes on there too.
+      if (!state.claimed && !next.sink.inherited.has(state.fileName)) next.sink.inherited.set(state.fileName, state);
       this.enqueue(0, async (c) => {
         await stream.written(c);
         await c.rotateStreams(next.sink.chunkId, [{ handle: state.handle, rotateAt: BigInt(state.lastPacketSeq + 1) }]);

@@ -158,13 +158,16 @@ export class RelayOutput {
 
   /**
    * At destroy, after the consumers closed their streams: the last chunk is archived when the session was
-   * rotated (lttng's rotation at destroy), else left in place; the relay's archive path, if any.
+   * rotated (lttng's rotation at destroy), else left in place; the relay's archive path, if any. `unused`: the
+   * session was rotated after its last stop, so the last chunk holds nothing recorded: lttng-sessiond has no
+   * current chunk then (a rotation of an inactive session makes none) and leaves no archive of it; the relay
+   * deletes it.
    */
-  async close(): Promise<string | undefined> {
+  async close(unused = false): Promise<string | undefined> {
     const link = this.link;
     let archive: string | undefined;
     if (link !== undefined && this.error === undefined) {
-      const action = this.archived ? 'move-to-completed' : 'no-operation';
+      const action = unused ? 'delete' : this.archived ? 'move-to-completed' : 'no-operation';
       archive = await this.closeChunk(new Date(), action).catch(() => undefined);
       if (action !== 'move-to-completed') archive = undefined;
     }

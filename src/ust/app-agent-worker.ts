@@ -166,7 +166,7 @@ function onChannel(m: ChannelMessage): void {
 
 /** A live session's timer period (ms), 0 for other sessions. */
 function liveMs(start: AppSessionStart): number {
-  const us = start.relay?.target.session.liveTimerUs ?? 0;
+  const us = start.relay?.target.session.liveTimerUs ?? start.liveTimerUs ?? 0;
   return us > 0 ? Math.max(1, Math.round(us / 1000)) : 0;
 }
 
@@ -445,7 +445,7 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
     const relay = m.relay;
     let sink: RelayTraceSink | undefined;
     const preamble = runs[0]!.output.preamble;
-    const via = runs[0]!.output.via;
+    const via = m.viaDaemon === true ? c : runs[0]!.output.via;
     const to = relay
       ? () => (sink = relayTraceSink({ ...relay.target, tracePath: relay.tracePath, settleTimeoutMs: 5000 }))
       : m.sharedMetadata

@@ -18,6 +18,8 @@
 //   PACKET          u32 stream, 8 x u64 (packet size bits, content size bits, timestamp begin, end, events
 //                   discarded, stream id, stream instance id, packet seq num), the packet's content bytes
 //                   (the daemon pads them to the packet size)
+//   BEACON          u32 stream, u64 timestamp end, u32 stream class id (a live session's quiet stream; written
+//                   only where the daemon streams to a relay, ignored by files)
 //   CLOSE_STREAM    u32 stream, u32 ack
 //   CLOSE_TRACE     u32 trace, u32 ack
 // Daemon to app:
@@ -36,6 +38,7 @@ export const DataKind = {
   Packet: 5,
   CloseStream: 6,
   CloseTrace: 7,
+  Beacon: 8,
   Ack: 0x80,
   Lost: 0x81,
 } as const;

@@ -96,9 +96,13 @@ export interface AppSessionStart {
    * The app cannot own this trace's folders (root's session, the app of another user: their ancestors are
    * root's, 0770): it sends the trace's packets and metadata to the daemon on its data connection
    * (app-data-protocol.ts), which writes them there; the same holds for this run's rotations, clears and
-   * snapshots. Absent: the app writes its folders itself.
+   * snapshots. Absent: the app writes its folders itself. Per-UID network sessions too: `traceDir` (and each
+   * rotation's `dir`) then names the app's user's trace on the relay, which the daemon streams (one metadata
+   * stream per user: src/sessiond/ust/uid-relay-traces.ts).
    */
   readonly viaDaemon?: boolean;
+  /** A live session's timer (µs) where the daemon streams the trace (viaDaemon): quiet streams send beacons. */
+  readonly liveTimerUs?: number;
 }
 
 export interface AppStats {
@@ -176,7 +180,8 @@ export type DaemonToApp =
    */
   /** `relay`: a network snapshot output, streamed by the app into the relay's snapshot chunk (`dir` then ''). */
   /** `sharedMetadata`: `dir` is a per-UID folder whose metadata the daemon began (the app appends its declarations). */
-  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number; readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string }; readonly sharedMetadata?: boolean }
+  /** `viaDaemon`: the daemon writes `dir` (a per-UID snapshot to a relay: its user's trace there), sent on the data connection. */
+  | { readonly type: 'snapshot'; readonly sessionId: string; readonly runs: readonly string[]; readonly dir: string; readonly maxBytes: number; readonly relay?: { readonly target: RelaySinkTarget; readonly tracePath: string }; readonly sharedMetadata?: boolean; readonly viaDaemon?: boolean }
   /** Snapshot sessions: the memory a stopped run kept for snapshots can go (destroy, restart). */
   | { readonly type: 'forget'; readonly sessionId: string }
   /**

@@ -210,6 +210,18 @@ class DaemonStreamSink implements StreamSink {
     this.conn.onLost(this.stream, lost);
   }
 
+  beacon(timestampEnd: bigint, streamClassId: number): void {
+    const f = dataFrame(DataKind.Beacon, 16);
+    f.writeUInt32BE(this.stream, 5);
+    f.writeBigUInt64BE(timestampEnd, 9);
+    f.writeUInt32BE(streamClassId, 17);
+    try {
+      this.conn.send(f);
+    } catch {
+      // The connection is gone: its packets are counted lost; a beacon is nothing to count.
+    }
+  }
+
   close(): Promise<void> {
     const f = dataFrame(DataKind.CloseStream, 8);
     f.writeUInt32BE(this.stream, 5);

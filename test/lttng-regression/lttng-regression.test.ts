@@ -40,7 +40,9 @@ const EXPECTED: Record<string, number> = {
         // of 2071: the per-UID streaming cases expect ust/uid/0/64-bit on the relay (network sessions stream per
         // process): 31 "Failed to parse trace" and what follows from them.
         'tools/clear/test_ust': 2030,
-        'tools/rotation/test_ust': 131, // of 138 (131-132 between runs): network sessions stream per process (ust/pid), not ust/uid/0/64-bit
+        // of 138 (135-138 between runs): on a loaded machine the rotation-timer cases' app (node) may register
+        // only after the first 500 ms chunks, which then hold no trace ("Failed to parse trace").
+        'tools/rotation/test_ust': 135,
       }
     : {}),
 };

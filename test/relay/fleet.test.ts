@@ -193,7 +193,7 @@ test('three hosts (network namespaces) stream live to one ltt-relayd at once: ea
       assert.equal(folders.length, 1, folders.join(' '));
       assert.match(folders[0]!, /^fleet-\d{8}-\d{6}$/);
       const dir = join(r.output, h.hostname, folders[0]!);
-      assert.equal(readdirSync(join(dir, 'ust', 'pid')).length, 1, `${h.hostname}: one app`);
+      assert.equal(readdirSync(join(dir, 'ust', 'uid')).length, 1, `${h.hostname}: one user's trace (per-UID)`);
       const bt = spawnSync(BT2, [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
       assert.equal(bt.status, 0, bt.stderr);
       assert.equal(bt.stderr, '');

@@ -144,7 +144,7 @@ for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as '
       for (const [i, name] of names.entries()) {
         const dir = join(sessionDir(), 'archives', name);
         assert.ok(existsSync(join(dir, 'kernel', 'metadata')), `${dir}/kernel`);
-        assert.equal(readdirSync(join(dir, 'ust', 'pid')).length, 1, `${dir}: the app`);
+        assert.equal(readdirSync(join(dir, 'ust', 'uid')).length, 1, `${dir}: the app's user (per-UID)`);
         assert.deepEqual(count(bt2(dir)), phases[i], `${name}: its phase's events`);
       }
       // (lttng-relayd may leave its empty .tmp_new_chunk behind.)
@@ -194,7 +194,7 @@ for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as '
       await ok(env, 'stop');
       await ok(env, 'destroy');
 
-      // HOSTNAME/SESSION-DATE/NAME-DATE-N/{kernel,ust/pid/...}: each snapshot holds everything recorded so far
+      // HOSTNAME/SESSION-DATE/NAME-DATE-N/{kernel,ust/uid/UID/64-bit}: each snapshot holds everything recorded so far
       // (the buffers are large enough), so the second overlaps the first, as lttng's snapshots do.
       const sessions = readdirSync(join(relay.output, hostname())).filter((d) => /^snap-\d{8}-\d{6}$/.test(d));
       assert.equal(sessions.length, 1, readdirSync(join(relay.output, hostname())).join(', '));
@@ -209,7 +209,7 @@ for (const kind of process.env.LTT_TEST_RELAY ? [process.env.LTT_TEST_RELAY as '
       assert.match(held[2]!, /^snapshot-1-\d{8}-\d{6}-0$/);
       const expected = { [held[0]!]: { execs: 7, ticks: 17 }, [held[1]!]: { execs: 7, ticks: 17 }, [held[2]!]: { execs: 4, ticks: 12 } };
       for (const name of held) {
-        assert.equal(readdirSync(join(dir, name, 'ust', 'pid')).length, 1, `${name}: the app`);
+        assert.equal(readdirSync(join(dir, name, 'ust', 'uid')).length, 1, `${name}: the app's user (per-UID)`);
         assert.deepEqual(count(bt2(join(dir, name))), expected[name], name);
       }
     } catch (error) {

@@ -94,15 +94,16 @@ test('a kernel + ltt/ust session streamed to lttng-relayd and to ltt-relayd: bab
     await ok(env, 'stop', 'toltt');
     await ok(env, 'destroy', '-a');
 
-    // lttng-relayd: OUTPUT/HOSTNAME/URL-PATH/{kernel,ust/pid/NAME-PID-DATE} (the URL's path replaces SESSION-DATE).
+    // lttng-relayd: OUTPUT/HOSTNAME/URL-PATH/{kernel,ust/uid/UID/64-bit} (the URL's path replaces SESSION-DATE;
+    // per-UID buffers, the default: the daemon streams the user's trace).
     const theirs = join(lttngRelay!.output, hostname(), 'fleet', 'a');
     const ours = storedSession(lttRelay!.output, /^toltt-\d{8}-\d{6}$/);
     for (const dir of [theirs, ours]) {
       assert.ok(existsSync(join(dir, 'kernel', 'metadata')), `${dir}/kernel/metadata`);
       assert.ok(readdirSync(join(dir, 'kernel', 'index')).length >= 1, `${dir}/kernel/index`);
-      const apps = readdirSync(join(dir, 'ust', 'pid'));
-      assert.equal(apps.length, 1, `${dir}: one app folder`);
-      assert.match(apps[0]!, /^node-\d+-\d{8}-\d{6}$/);
+      assert.deepEqual(readdirSync(join(dir, 'ust')), ['uid'], `${dir}: per-UID`);
+      assert.deepEqual(readdirSync(join(dir, 'ust', 'uid')), [String(process.getuid?.() ?? 0)], `${dir}: one user`);
+      assert.ok(existsSync(join(dir, 'ust', 'uid', String(process.getuid?.() ?? 0), '64-bit', 'metadata')), `${dir}: the user's metadata`);
       const r = bt2(dir);
       assert.equal(r.code, 0, r.err);
       assert.equal(r.err, '');

@@ -38,7 +38,7 @@ export async function destroySession(
   let archive: string | undefined;
   if (session.relay !== undefined) {
     // The relay archives the last chunk itself once told (and once the consumers' connections let it go).
-    archive = await session.relay.close();
+    archive = await session.relay.close(session.rotatedSinceStop);
   } else if (session.rotated && closed) {
     try {
       if (session.chunkOpen) endChunk(session, new Date());

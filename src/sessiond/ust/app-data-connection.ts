@@ -17,7 +17,7 @@
 import type { Socket } from 'node:net';
 import { FileTraceSink } from '../../ctf/writer/file-sink.js';
 import { emptyTraceFolder } from '../../ctf/writer/trace-modes.js';
-import type { PacketIndexEntry, StreamSink, StreamSinkInfo } from '../../ctf/writer/sink.js';
+import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from '../../ctf/writer/sink.js';
 import { DATA_READY, DataKind, dataFrame, MAX_DATA_FRAME, OPEN_EMPTY, OPEN_SHARED, PACKET_HEADER_BYTES } from '../../ust/app-data-protocol.js';
 import type { App, DaemonDir } from './registered-app.js';
 
@@ -35,8 +35,11 @@ interface OpenTrace {
   readonly dir: string;
   readonly shared: boolean;
   readonly given: DaemonDir;
-  /** Undefined when the folder could not be opened (its frames are then dropped, the error reported). */
-  readonly sink: FileTraceSink | undefined;
+  /**
+   * The folder's file sink, or the app's view of its user's relay trace (DaemonDir.relay); undefined when it
+   * could not be opened (its frames are then dropped, the error reported).
+   */
+  readonly sink: (TraceSink & { reopenMetadata?(): void }) | undefined;
   error: string | undefined;
   readonly names: Set<string>;
 }
@@ -204,13 +207,18 @@ export class AppDataConnection {
         if ((flags & ~(OPEN_SHARED | OPEN_EMPTY)) !== 0 || ((flags & OPEN_SHARED) !== 0) !== shared || (shared && (flags & OPEN_EMPTY) !== 0)) {
           throw new ProtocolError(`bad flags ${flags} for ${dir}`);
         }
-        let sink: FileTraceSink | undefined;
+        let sink: OpenTrace['sink'];
         let error: string | undefined;
         try {
-          // clear of a per-PID trace: the folder starts again empty (those of threads gone since too). The
-          // folder is the daemon's: nobody else can put a link there.
-          if ((flags & OPEN_EMPTY) !== 0) emptyTraceFolder(dir);
-          sink = FileTraceSink.create(dir, undefined, 0, shared, !given.snapshot);
+          if (given.relay !== undefined) {
+            sink = given.relay();
+            if (sink === undefined) throw new Error('the trace on the relay is closed');
+          } else {
+            // clear of a per-PID trace: the folder starts again empty (those of threads gone since too). The
+            // folder is the daemon's: nobody else can put a link there.
+            if ((flags & OPEN_EMPTY) !== 0) emptyTraceFolder(dir);
+            sink = FileTraceSink.create(dir, undefined, 0, shared, !given.snapshot);
+          }
         } catch (err) {
           error = this.writeError(err);
         }
@@ -223,8 +231,9 @@ export class AppDataConnection {
         if (kind === DataKind.ReopenMetadata && (!t.shared || body.length !== 4)) throw new ProtocolError('reopen of a metadata that is not shared');
         if (t.sink === undefined) return;
         try {
-          if (kind === DataKind.Metadata) t.sink.writeMetadata(body.subarray(4));
-          else t.sink.reopenMetadata();
+          if (kind === DataKind.Metadata) t.sink.writeMetadata(body.subarray(4), '');
+          else if (t.sink.reopenMetadata !== undefined) t.sink.reopenMetadata();
+          else throw new ProtocolError('reopen of a metadata on a relay');
         } catch (err) {
           t.error ??= this.writeError(err);
         }
@@ -300,6 +309,15 @@ export class AppDataConnection {
         } catch (err) {
           lost(err);
         }
+        return;
+      }
+      case DataKind.Beacon: {
+        // A live session's quiet stream: nothing up to timestampEnd (LTTng's live timer's empty index).
+        if (body.length !== 16) throw new ProtocolError('a beacon of the wrong size');
+        const s = this.streams.get(body.readUInt32BE(0));
+        if (s === undefined) throw new ProtocolError(`a beacon of stream ${body.readUInt32BE(0)}, not open`);
+        if (body.readUInt32BE(12) !== s.info.streamClassId) throw new ProtocolError(`a beacon of ${s.info.fileName} with stream id ${body.readUInt32BE(12)}`);
+        s.sink?.beacon?.(body.readBigUInt64BE(4), s.info.streamClassId);
         return;
       }
       case DataKind.CloseStream: {

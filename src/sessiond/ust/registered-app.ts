@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { encodeFrame } from '../../control/framing.js';
 import type { AppToDaemon, AppTracepoint, DaemonToApp } from '../../ust/app-protocol.js';
+import type { TraceSink } from '../../ctf/writer/sink.js';
 
 /** One registered process. */
 const FIELD_TYPES = new Set(['integer', 'enum', 'float', 'string', 'other']);
@@ -14,6 +15,11 @@ export interface DaemonDir {
   readonly shared: boolean;
   readonly snapshot: boolean;
   readonly limits: ReadonlyMap<string, { readonly size: number; readonly count: number }>;
+  /**
+   * Not a folder: the app's view of its user's trace on the relay (a per-UID network session:
+   * uid-relay-traces.ts), made when the app opens it; undefined when that trace is gone.
+   */
+  readonly relay?: () => TraceSink | undefined;
 }
 
 export class App {

@@ -152,7 +152,8 @@ export class UidTraces {
     renameSync(fresh, join(dir, 'metadata'));
   }
 
-  private preamble(uid: number): string {
+  /** The user's metadata preamble in this session (every chunk's, snapshot's and relay metadata begins with it). */
+  preamble(uid: number): string {
     const o = this.options;
     return uidTraceTsdl({
       uuid: this.uuid(uid),

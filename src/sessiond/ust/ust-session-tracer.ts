@@ -31,7 +31,9 @@ import { writeHeldTrace } from '../../ctf/writer/snapshot-ring-sink.js';
 import { measureRealtimeOffset } from '../../ust/clock.js';
 import { ExitedAppBuffers } from './exited-app-buffers.js';
 import { UidTraces } from './uid-traces.js';
+import { appView, UidRelayTraces } from './uid-relay-traces.js';
 import { FileTraceSink } from '../../ctf/writer/file-sink.js';
+import type { TraceSink } from '../../ctf/writer/sink.js';
 import { eventMatches, type EventRule } from '../../ust/enablement.js';
 import type { ContextName } from '../../ust/event-codegen.js';
 import type { SessionConfig } from '../../ust/tracer.js';
@@ -127,6 +129,8 @@ export class UstSessionTracer implements DomainTracer {
   private buffers: 'per-uid' | 'per-pid' = 'per-uid';
   /** Per-UID traces: their folders, preambles and the apps' slots. */
   private readonly uidTraces: UidTraces;
+  /** Per-UID network sessions: the users' traces on the relay, streamed by the daemon. */
+  private readonly uidRelay: UidRelayTraces;
   /** Snapshot sessions: what exited apps handed over. */
   private readonly exited = new ExitedAppBuffers((name) => this.channel(name).options);
 
@@ -144,15 +148,21 @@ export class UstSessionTracer implements DomainTracer {
     this.traceDir = options.traceDir;
     this.relay = options.relay;
     this.uidTraces = new UidTraces({ ...options, clockOffsetNs: this.clockOffsetNs });
+    this.uidRelay = new UidRelayTraces((uid) => this.uidTraces.preamble(uid), (line) => this.log(`Session ${options.sessionName}: ${line}`), options.relay?.session.liveTimerUs ?? 0);
+  }
+
+  /** Whether apps write per-UID trace folders (ust/uid/UID/64-bit, one per user). */
+  private get perUid(): boolean {
+    return this.buffers === 'per-uid' && !this.relay;
   }
 
   /**
-   * Whether apps write per-UID traces (ust/uid/UID/64-bit, one per user). Network sessions stream per process
-   * (ust/pid/...) whatever the buffering: each app streams on its own relay connections, and one metadata
-   * stream cannot be shared by them.
+   * Per-UID network sessions: the daemon streams one trace per user to the relay (uid-relay-traces.ts), the apps
+   * send it their packets and declarations (viaDaemon), as lttng-consumerd streams per-UID buffers; one relay
+   * metadata stream cannot be written by several processes. Per-PID network sessions: each app streams itself.
    */
-  private get perUid(): boolean {
-    return this.buffers === 'per-uid' && !this.relay;
+  private get relayPerUid(): boolean {
+    return this.buffers === 'per-uid' && this.relay !== undefined && !this.options.snapshot;
   }
 
   createChannel(name: string, options: TracerChannelOptions): void {
@@ -273,6 +283,17 @@ export class UstSessionTracer implements DomainTracer {
     for (let n = 1; this.usedDirs.has(name); n++) name = `${procname}-${app.pid}-${folderDateTime(joined)}${n > 1 ? `-${n}` : ''}`;
     this.usedDirs.add(name);
     const run = ++keySeq;
+    if (this.relayPerUid) {
+      const slot = this.uidTraces.nextSlot(app.uid);
+      if ((slot + 1) * this.recording.length > 1 << 16) {
+        this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} not traced: too many apps of uid ${app.uid} in one session`);
+        return [];
+      }
+      this.uidRelay.trace(app.uid, this.relay!);
+      const key = UidRelayTraces.key(this.relay!, app.uid);
+      const uuid = this.uidTraces.uuid(app.uid);
+      return this.recording.map((c, index) => this.channelStart(app, c, index, `${this.options.sessionName}#${run}:${c.name}`, uuid, key, name, slot));
+    }
     if (this.perUid) {
       // One trace per user: the daemon's folder and preamble, the app's own stream ids (slot).
       const slot = this.uidTraces.nextSlot(app.uid);
@@ -347,14 +368,16 @@ export class UstSessionTracer implements DomainTracer {
    * write the member's folders themselves.
    */
   private viaDaemon(app: App): boolean {
-    return process.getuid?.() === 0 && app.uid !== this.options.owner.uid;
+    return this.relayPerUid || (process.getuid?.() === 0 && app.uid !== this.options.owner.uid);
   }
 
   /** `dir`, written by the daemon for `app` when it writes its traces (its data connection may open it then). */
   private daemonDir(app: App, dir: string, shared: boolean, snapshot = false): string {
     if (!this.viaDaemon(app) || dir === '') return dir;
     const limits = new Map(this.recording.map((c) => [c.name, { size: c.options.tracefileSize, count: c.options.tracefileCount }]));
-    app.daemonDirs.set(dir, { shared, snapshot, limits });
+    // A per-UID network session's "folder" is the user's trace on the relay.
+    const relay = this.relayPerUid && !snapshot ? { relay: () => this.uidRelay.appSink(app.uid) } : {};
+    app.daemonDirs.set(dir, { shared, snapshot, limits, ...relay });
     return dir;
   }
 
@@ -399,9 +422,10 @@ export class UstSessionTracer implements DomainTracer {
       readTimerMs: o.readTimerUs > 0 ? Math.max(1, Math.round(o.readTimerUs / 1000)) : 1000,
       ...(o.tracefileSize > 0 ? { tracefileSize: o.tracefileSize, tracefileCount: o.tracefileCount } : {}),
       ...(this.options.snapshot ? { snapshot: true } : {}),
-      ...(this.relay ? { relay: { target: this.relay, tracePath: `ust/pid/${dirName}` } } : {}),
+      ...(this.relay && !this.relayPerUid ? { relay: { target: this.relay, tracePath: `ust/pid/${dirName}` } } : {}),
       ...(slot !== undefined && traceDir !== '' ? { sharedMetadata: true } : {}),
-      ...(this.viaDaemon(app) && !this.relay ? { viaDaemon: true } : {}),
+      ...(this.viaDaemon(app) && (!this.relay || this.relayPerUid) ? { viaDaemon: true } : {}),
+      ...(this.relayPerUid && this.relay!.session.liveTimerUs > 0 ? { liveTimerUs: this.relay!.session.liveTimerUs } : {}),
     };
     this.daemonDir(app, traceDir, slot !== undefined);
     const run: AppRun = {
@@ -458,6 +482,8 @@ export class UstSessionTracer implements DomainTracer {
     this.announceTimer = setTimeout(() => {
       this.announceTimer = undefined;
       for (const run of this.runs) if (run.joined && !run.final) run.app.send({ type: 'announce', sessionId: run.key });
+      // Per-UID: the streams of ended runs that the user's trace keeps announce it too.
+      this.uidRelay.announce();
       if (!this.announceAgain) return;
       this.announceAgain = false;
       this.scheduleAnnounce();
@@ -555,10 +581,25 @@ export class UstSessionTracer implements DomainTracer {
       total.streams++;
     };
     // Per-UID: the apps of one user (and what exited ones handed over) write into one folder of the snapshot,
-    // whose metadata the daemon begins; network outputs are per process.
-    const shared = this.perUid && !relay;
+    // whose metadata the daemon begins; to a network output, into the user's trace that the daemon streams
+    // (uidOnRelay), as lttng-consumerd sends per-UID buffers: every user whose apps recorded in the session has
+    // one, empty or not (LTTng's per-UID buffers outlive the apps).
+    const uidOnRelay = relay !== undefined && this.buffers === 'per-uid' ? this.snapshotUserTraces(relay) : undefined;
+    const shared = (this.perUid && !relay) || uidOnRelay !== undefined;
+    if (shared && !relay) {
+      // Every user whose apps recorded in the session has a trace in the snapshot, empty or not (a snapshot
+      // after a clear reads as an empty trace, as LTTng's per-UID buffers outlive their apps).
+      for (const app of new Map(this.runs.map((r) => [r.app.uid, r.app])).values()) {
+        try {
+          this.uidTraces.folder(dir, app, !this.viaDaemon(app));
+        } catch (error) {
+          this.log(`Session ${this.options.sessionName}: cannot prepare ${UidTraces.path(dir, app.uid)}: ${(error as Error).message}`);
+        }
+      }
+    }
     const removeIfEmpty = (folder: string) => (shared ? Promise.resolve() : removeEmpty(folder));
     const folderOf = (app: App, runs: AppRun[], forApp: boolean): string | undefined => {
+      if (uidOnRelay !== undefined) return `relay-snapshot:${uidOnRelay.id}:${UidRelayTraces.tracePath(app.uid)}`;
       if (relay) return '';
       if (shared) {
         try {
@@ -577,10 +618,16 @@ export class UstSessionTracer implements DomainTracer {
       ...[...byApp].map(async ([app, runs]) => {
         const folder = folderOf(app, runs, !this.viaDaemon(app));
         if (folder === undefined) return;
-        if (!relay) this.daemonDir(app, folder, shared, true);
+        if (uidOnRelay !== undefined) {
+          // The app sends its part through its data connection, into its user's trace on the relay.
+          app.daemonDirs.set(folder, { shared: true, snapshot: true, limits: new Map(), relay: () => uidOnRelay.view(app.uid) });
+        } else if (!relay) this.daemonDir(app, folder, shared, true);
         const request = `snapshot#${++keySeq}`;
-        const streamed = relay ? { relay: { target: relay, tracePath: `ust/pid/${runs[0]!.dirName}` } } : {};
-        app.send({ type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed, ...(shared ? { sharedMetadata: true } : {}) });
+        const streamed = relay && uidOnRelay === undefined ? { relay: { target: relay, tracePath: `ust/pid/${runs[0]!.dirName}` } } : {};
+        app.send({
+          type: 'snapshot', sessionId: request, runs: runs.map((r) => r.key), dir: folder, maxBytes: share, ...streamed,
+          ...(shared ? { sharedMetadata: true } : {}), ...(uidOnRelay !== undefined ? { viaDaemon: true } : {}),
+        });
         const m = await app.waitFor('snapshot-done', request, SNAPSHOT_ANSWER_TIMEOUT_MS);
         // The snapshot is over for this app: its data connection may not open that folder again.
         app.daemonDirs.delete(folder);
@@ -599,13 +646,15 @@ export class UstSessionTracer implements DomainTracer {
         const held = this.exited.content(runs.map((r) => r.key))!;
         try {
           let sink: RelayTraceSink | undefined;
-          const out = relay
+          const out = uidOnRelay !== undefined
+            ? () => uidOnRelay.view(app.uid) ?? failNoTrace(app.uid)
+            : relay
             ? () => (sink = relayTraceSink({ ...relay, tracePath: `ust/pid/${runs[0]!.dirName}` }))
             : shared
               ? // The folder is the app user's (they write it): root writes there as them, following no link.
                 () => FileTraceSink.create(folder, process.getuid?.() === 0 && app.uid > 0 && !needsOwnedOutput(this.options.owner) && !this.viaDaemon(app) ? { uid: app.uid, gid: app.gid } : this.options.owner, 0, true, false)
               : folder;
-          // A per-UID folder has the daemon's preamble: the app's own (the first piece) stays out.
+          // A per-UID folder (or relay trace) has the daemon's preamble: the app's own (the first piece) stays out.
           const result = await writeHeldTrace(out, this.options.owner, share, shared ? held.metadata.slice(1) : held.metadata, held.streams);
           if (sink?.error) throw sink.error;
           await written(app, folder, { ok: true, ...result });
@@ -615,9 +664,43 @@ export class UstSessionTracer implements DomainTracer {
         }
       }),
     ]);
+    if (uidOnRelay !== undefined) {
+      const error = await uidOnRelay.close();
+      if (error !== undefined) failure ??= error;
+    }
     if (sizeError) throw sizeError;
     if (failure !== undefined) throw new LttError('SNAPSHOT_FAIL', failure);
     return total;
+  }
+
+  /**
+   * A per-UID snapshot to a relay: one trace per user whose apps recorded in this session (ust/uid/UID/64-bit in
+   * the snapshot's chunk), begun with the user's preamble, that the apps' parts (`view`) go into; close() ends
+   * them once everything is sent (the relay's error, if any).
+   */
+  private snapshotUserTraces(relay: RelaySinkTarget): { id: number; view(uid: number): TraceSink | undefined; close(): Promise<string | undefined> } {
+    const sinks = new Map<number, RelayTraceSink>();
+    for (const uid of new Set(this.runs.map((r) => r.app.uid))) {
+      const sink = relayTraceSink({ ...relay, tracePath: UidRelayTraces.tracePath(uid), settleTimeoutMs: SNAPSHOT_ANSWER_TIMEOUT_MS });
+      sink.ready.catch(() => undefined);
+      sink.writeMetadata(Buffer.from(this.uidTraces.preamble(uid)));
+      sinks.set(uid, sink);
+    }
+    return {
+      id: ++keySeq,
+      view: (uid) => {
+        const sink = sinks.get(uid);
+        return sink === undefined ? undefined : appView(sink);
+      },
+      close: async () => {
+        let error: string | undefined;
+        for (const sink of sinks.values()) {
+          await sink.close().catch(() => undefined);
+          if (sink.error) error ??= sink.error.message;
+        }
+        return error;
+      },
+    };
   }
 
   /**
@@ -670,12 +753,27 @@ export class UstSessionTracer implements DomainTracer {
   private async rotateOnRelay(chunk: RelayChunk): Promise<void> {
     const relay = this.relay!;
     this.relay = { ...relay, session: { ...relay.session, chunkId: chunk.id } };
-    if (!this.active) return;
+    // Per-UID: the users' traces go on in the next chunk first (their apps' streams rotate into it), even where
+    // none of their apps records (LTTng's per-UID buffers outlive the apps); their old chunks close last.
+    const closeOld = this.relayPerUid ? this.uidRelay.rotate(chunk) : undefined;
+    try {
+      if (this.active) await this.appsRotateOnRelay(chunk, relay);
+    } finally {
+      await closeOld?.();
+    }
+  }
+
+  private async appsRotateOnRelay(chunk: RelayChunk, old: RelaySinkTarget): Promise<void> {
     const byApp = this.runsByApp((run) => !run.final);
     await Promise.all(
       [...byApp].map(async ([app, runs]) => {
         const request = `rotate#${++keySeq}`;
-        app.send({ type: 'rotate', sessionId: request, runs: runs.map((r) => r.key), dir: '', relayChunk: chunk });
+        if (this.relayPerUid) {
+          // The app's streams go on in its user's trace in the next chunk, through the daemon.
+          const dir = this.daemonDir(app, UidRelayTraces.key(this.relay!, app.uid), true);
+          app.daemonDirs.delete(UidRelayTraces.key(old, app.uid));
+          app.send({ type: 'rotate', sessionId: request, runs: runs.map((r) => r.key), dir });
+        } else app.send({ type: 'rotate', sessionId: request, runs: runs.map((r) => r.key), dir: '', relayChunk: chunk });
         const m = await app.waitFor('rotated', request, ROTATE_ANSWER_TIMEOUT_MS);
         if (m?.type === 'rotated' && m.ok) return;
         const why = m?.type === 'rotated' ? (m.reason ?? 'refused') : app.closed ? 'exited' : 'no answer';
@@ -732,10 +830,10 @@ export class UstSessionTracer implements DomainTracer {
   /**
    * `regenerate metadata` (per-UID): each user's folder in the current chunk gets a metadata holding only the
    * preamble, then every recording app reopens it and appends its declarations again. Snapshot sessions have
-   * nothing on disk (each snapshot writes its whole metadata). Network sessions stream per process: refused.
+   * nothing on disk (each snapshot writes its whole metadata). Network sessions: refused (not written here).
    */
   async regenerateMetadata(): Promise<void> {
-    if (this.relay) throw new LttError('NOT_SUPPORTED', 'Operation not supported: ltt streams user space per process to a relay');
+    if (this.relay) throw new LttError('NOT_SUPPORTED', 'Operation not supported: ltt does not regenerate user-space metadata on a relay');
     if (!this.perUid) throw new LttError('PER_PID_SESSION', 'Per-PID recording sessions are not supported');
     if (this.options.snapshot || !this.traceDir) return;
     const byApp = this.runsByApp((run) => !run.final);
@@ -802,6 +900,8 @@ export class UstSessionTracer implements DomainTracer {
     await Promise.all(waits);
     // Apps that went away (killed) without a last word: what their data connections received is written first.
     await Promise.all([...new Set(this.runs.filter((r) => r.app.closed).map((r) => r.app))].map((app) => app.dataWritten(STOP_ANSWER_TIMEOUT_MS)));
+    // The relay has every packet of the users' traces before the stop is answered (lttng's stop waits for data).
+    await this.uidRelay.settle();
     this.active = false;
     this.registry.activeSessions.delete(this);
   }
@@ -820,6 +920,7 @@ export class UstSessionTracer implements DomainTracer {
 
   async destroy(): Promise<void> {
     await this.stop();
+    await this.uidRelay.close();
     this.forgetRuns();
     this.registry.activeSessions.delete(this);
     this.registry.sessions.delete(this);
@@ -843,6 +944,10 @@ export class UstSessionTracer implements DomainTracer {
       return { channel: c.name, discarded, lost, events, bytes };
     });
   }
+}
+
+function failNoTrace(uid: number): never {
+  throw new Error(`no trace of uid ${uid} in the snapshot`);
 }
 
 /** One line about what an app could not write: "app NAME-PID: N packets (M events) not written: FILE: reason". */

@@ -1,0 +1,243 @@
+// The per-UID user-space traces of one network session (LTTng's default buffering, `--buffers-uid`, streamed to
+// a relay): one trace per user, ust/uid/UID/64-bit/ in the relay session, whose relay connections, metadata
+// stream and data streams the session daemon owns, as lttng-consumerd owns a per-UID buffer registry's. One
+// metadata stream per user: the daemon sends the preamble (UidTraces' text: the user's trace uuid, the
+// session's clock offset, tracer_buffering_scheme "uid"), the apps' declarations follow in it. The apps of the
+// user send their packets and declarations over their data connections (src/ust/app-data-protocol.ts, the
+// start's `viaDaemon`), and the daemon's connection for them (app-data-connection.ts) writes them here instead
+// of into files: each app's per-thread streams become relay streams of the user's trace (CHANNEL_STREAMID,
+// unique through the app's slot). Why through the daemon: one relay metadata stream cannot be written by
+// several processes' connections.
+//
+// Contract: trace() makes the user's trace on first use (its relay connections join the session's current
+// chunk). A trace outlives its apps (LTTng's per-UID buffers do): rotations and clears move its metadata into
+// every later chunk, whole (the relay serves a live viewer the new chunk's metadata from the offset it reached),
+// even when none of the user's apps runs. rotate() makes the next chunk's sinks (before the apps are asked to
+// rotate: their streams rotate into it); the returned function closes the old chunks once the apps are done.
+// appSink() is one app's view of the current chunk: what it opened closes when the app closes it, the shared
+// trace stays; in live sessions the streams of an ended run stay open instead (idle: beacons on the live timer,
+// an empty packet at each announce()), as LTTng's per-UID streams outlive the apps a viewer follows them for.
+// A relay that is gone is logged once per user; the apps count their packets lost.
+
+import { packetIndexEntryOf } from '../../ctf/writer/index-file.js';
+import type { StreamSink, StreamSinkInfo, TraceSink } from '../../ctf/writer/sink.js';
+import { PH_CONTENT_SIZE, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_TS_BEGIN, PH_TS_END } from '../../ust/ring-layout.js';
+import { type RelayChunk, type RelaySinkTarget, relayTraceSink, type RelayTraceSink } from '../../relay/relay-sink.js';
+
+interface IdleStream {
+  stream: StreamSink;
+  readonly info: StreamSinkInfo;
+  /** Its last packet's header and context (ltt/ust's layout: ring-layout.ts), for the empty packets of announce(). */
+  header: Buffer | undefined;
+}
+
+interface UserTrace {
+  readonly uid: number;
+  /** The current chunk's sink: apps open their streams there (a rotation's next chunk once it began). */
+  sink: RelayTraceSink;
+  /**
+   * Where the apps' declarations go: the current chunk's sink, but during a rotation the old chunk's, until every
+   * app rotated. An app that has not rotated yet still writes packets into the old chunk, which must hold their
+   * declarations; the next chunk's metadata then begins with all of the old one's (RelayTraceSink replays it).
+   */
+  metadataSink: RelayTraceSink;
+  readonly preamble: string;
+  /**
+   * Live sessions: streams whose app run ended (stop, exit, a thread gone), kept open as LTTng's per-UID streams
+   * outlive the apps: a live viewer goes on following them (and hears of the next run's streams through them),
+   * and they send beacons (quiet up to now) so they never hold the viewer back. By file name.
+   */
+  readonly idle: Map<string, IdleStream>;
+}
+
+export class UidRelayTraces {
+  private readonly users = new Map<number, UserTrace>();
+  /** A rotation is under way: the apps' stream closes rotate them (they reopen in the next chunk). */
+  private rotating = false;
+  private beaconTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly preamble: (uid: number) => string,
+    private readonly log: (line: string) => void,
+    /** A live session's timer (µs; 0: not live): the period of the idle streams' beacons. */
+    private readonly liveTimerUs = 0,
+  ) {}
+
+  static tracePath(uid: number): string {
+    return `ust/uid/${uid}/64-bit`;
+  }
+
+  /**
+   * The name an app's data connection opens the user's trace in the current chunk by (App.daemonDirs): never a
+   * folder; one per session (an app recorded by two sessions has a trace in each) and chunk (a rotation's open
+   * lands in the next chunk).
+   */
+  static key(target: RelaySinkTarget, uid: number): string {
+    return `relay:${target.session.sessiondSessionId}:${target.session.chunkId}:${UidRelayTraces.tracePath(uid)}`;
+  }
+
+  /** The user's trace, made on first use in the relay session `target` (its current chunk). */
+  trace(uid: number, target: RelaySinkTarget): void {
+    if (this.users.has(uid)) return;
+    const sink = relayTraceSink({
+      ...target,
+      tracePath: UidRelayTraces.tracePath(uid),
+      // The relay closing the connections after the session's end is no news.
+      onGone: (error) => {
+        if (this.users.get(uid)?.sink.link === sink.link) this.log(`uid ${uid}: ${error.message}`);
+      },
+    });
+    sink.ready.catch(() => undefined);
+    const user: UserTrace = { uid, sink, metadataSink: sink, preamble: this.preamble(uid), idle: new Map() };
+    if (this.liveTimerUs > 0 && this.beaconTimer === undefined) {
+      this.beaconTimer = setInterval(() => this.beacons(), Math.max(1, Math.round(this.liveTimerUs / 1000)));
+      this.beaconTimer.unref();
+    }
+    sink.writeMetadata(Buffer.from(user.preamble));
+    this.users.set(uid, user);
+  }
+
+  /** One app's view of the user's trace in the current chunk (undefined: no such trace). */
+  appSink(uid: number): TraceSink | undefined {
+    const user = this.users.get(uid);
+    if (user === undefined) return undefined;
+    const keep = this.liveTimerUs > 0
+      ? (stream: StreamSink, info: StreamSinkInfo, header: Buffer | undefined): boolean => {
+          // A stream that sent no packet ends: the relay takes no beacon of it, so a viewer would wait on it.
+          if (this.rotating || header === undefined) return false;
+          user.idle.set(info.fileName, { stream, info, header });
+          return true;
+        }
+      : undefined;
+    return appView(user.sink, (packets) => user.metadataSink.writeMetadata(packets), keep);
+  }
+
+  /**
+   * A live session got a new stream: each idle stream closes an empty packet (its last header, the next sequence
+   * number, now), as the apps' threads do (the session tracer's 'announce' rounds): babeltrace2 2.0's lttng-live
+   * hears of new streams only from the index of a packet of a stream it follows, which may be idle ones only.
+   */
+  announce(): void {
+    const now = process.hrtime.bigint();
+    for (const user of this.users.values()) {
+      for (const idle of user.idle.values()) {
+        if (idle.header === undefined) continue;
+        const h = Buffer.from(idle.header);
+        h.writeBigUInt64LE(now, PH_TS_BEGIN);
+        h.writeBigUInt64LE(now, PH_TS_END);
+        h.writeBigUInt64LE(BigInt(PH_SIZE * 8), PH_CONTENT_SIZE);
+        h.writeBigUInt64LE(BigInt(PH_SIZE * 8), PH_PACKET_SIZE);
+        h.writeBigUInt64LE(h.readBigUInt64LE(PH_SEQ_NUM) + 1n, PH_SEQ_NUM);
+        try {
+          idle.stream.writePacket(h, packetIndexEntryOf(h));
+          idle.header = h;
+        } catch {
+          // The relay is gone or behind (logged once by the trace): a viewer misses the announcement.
+        }
+      }
+    }
+  }
+
+  /** Idle streams: nothing up to now (the trace clock is CLOCK_MONOTONIC, as ltt/ust's). */
+  private beacons(): void {
+    const now = process.hrtime.bigint();
+    for (const user of this.users.values()) for (const { stream, info } of user.idle.values()) stream.beacon?.(now, info.streamClassId);
+  }
+
+  /**
+   * The next chunk's sinks (the apps asked to rotate then open their streams there). The returned function, once
+   * the apps rotated, begins each next chunk's metadata (the preamble starts its replay of the old chunk's
+   * metadata, whole, even when no app of the user runs), then closes the old chunks (CLOSE_TRACE_CHUNK on each
+   * user's connection: the relay archives or deletes a chunk once every connection let it go).
+   */
+  rotate(chunk: RelayChunk): () => Promise<void> {
+    const moved: UserTrace[] = [];
+    this.rotating = true;
+    for (const user of this.users.values()) {
+      try {
+        const next = user.metadataSink.nextChunk(chunk);
+        user.sink = next;
+        // Idle streams go on in the next chunk (rotated there, or added anew when they sent nothing).
+        for (const idle of user.idle.values()) {
+          void idle.stream.close();
+          idle.stream = next.openStream(idle.info);
+        }
+        moved.push(user);
+      } catch (error) {
+        this.log(`uid ${user.uid}: cannot go on in the next trace chunk: ${(error as Error).message}`);
+      }
+    }
+    return async () => {
+      this.rotating = false;
+      const old: RelayTraceSink[] = [];
+      for (const user of moved) {
+        old.push(user.metadataSink);
+        user.metadataSink = user.sink;
+        try {
+          user.sink.writeMetadata(Buffer.from(user.preamble));
+        } catch (error) {
+          this.log(`uid ${user.uid}: cannot begin the next trace chunk's metadata: ${(error as Error).message}`);
+        }
+      }
+      await Promise.all(old.map((s) => s.close().catch(() => undefined)));
+    };
+  }
+
+  /** Resolves once the relay has everything sent so far (stop), or gave it up. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.users.values()].map((u) => u.sink.settle().catch(() => undefined)));
+  }
+
+  /** The session's end: every user's trace closes (metadata stream, connections). */
+  async close(): Promise<void> {
+    clearInterval(this.beaconTimer);
+    this.beaconTimer = undefined;
+    const users = [...this.users.values()];
+    this.users.clear();
+    await Promise.all(users.map((u) => u.sink.close().catch(() => undefined)));
+  }
+}
+
+/**
+ * One app's part of a user's trace that several apps share (`chunk`; declarations to `metadata`): its streams
+ * are its own and end when it closes its view (a killed app's too); the user's trace goes on.
+ */
+export function appView(
+  chunk: TraceSink,
+  metadata: (packets: Uint8Array) => void = (p) => chunk.writeMetadata(p, ''),
+  /** Takes over a stream the app closes instead of ending it (true: taken), with its last packet's header. */
+  keep?: (stream: StreamSink, info: StreamSinkInfo, header: Buffer | undefined) => boolean,
+): TraceSink {
+  const open = new Map<StreamSink, StreamSinkInfo>();
+  const headers = new Map<StreamSink, Buffer>();
+  return {
+    writeMetadata: (packets) => metadata(packets),
+    openStream: (info: StreamSinkInfo) => {
+      const s = chunk.openStream(info);
+      open.set(s, info);
+      return {
+        writePacket: (packet, index, lost) => {
+          s.writePacket(packet, index, lost);
+          if (keep !== undefined && packet.length >= PH_SIZE) headers.set(s, Buffer.from(packet.subarray(0, PH_SIZE)));
+        },
+        settle: () => s.settle?.() ?? Promise.resolve(),
+        beacon: (ts, id) => s.beacon?.(ts, id),
+        close: async () => {
+          if (!open.delete(s)) return;
+          if (keep?.(s, info, headers.get(s))) {
+            await s.settle?.();
+            return;
+          }
+          await s.close();
+        },
+      };
+    },
+    // The app is done with the trace (a killed app too): its streams end, or are kept (`keep`).
+    close: async () => {
+      for (const [s, info] of [...open]) {
+        open.delete(s);
+        if (!keep?.(s, info, headers.get(s))) await s.close().catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,184 @@
+// Per-UID user-space buffers streamed to a relay, all real processes (ltt-sessiond, ltt-relayd, ltt/ust apps,
+// babeltrace2): as lttng-sessiond streams per-UID buffers, the relay stores one trace per user,
+// ust/uid/UID/64-bit/, whose metadata stream the daemon owns and which outlives the apps: several apps of one user
+// land in it (no ust/pid/), a rotation archives it whole in each chunk, and after the apps exited a clear leaves
+// a trace that reads as empty (babeltrace2 parses it: LTTng's clear test checks this with validate_trace_empty),
+// and recording goes on in it afterwards; a live viewer follows the trace across a stop, a clear and a start
+// (the user's streams outlive the app's run, as LTTng's per-UID streams: the viewer hears of the next run's
+// streams through them); snapshots to a relay hold the user's trace.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { LttTestEnv, sleep } from '../cli/ltt-test-env.js';
+import { REPO_ROOT } from '../repo-paths.js';
+import { BT2, startRelay, type Relay } from './relay-helpers.js';
+
+const skip = !existsSync(BT2) ? 'babeltrace2 not installed' : false;
+const UID = String(process.getuid?.() ?? 0);
+
+async function ok(env: LttTestEnv, ...args: string[]): Promise<string> {
+  const r = await env.ltt(...args);
+  assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** examples/ust-demo.mjs: 2 x n demo:tick events (main thread and a worker). */
+function app(env: LttTestEnv, n: number): void {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), String(n)], { env: env.env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+/** babeltrace2's demo:tick count in `dir`, which must parse. */
+function ticks(dir: string): number {
+  const r = spawnSync(BT2, [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, `babeltrace2 ${dir}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => / demo:tick: /.test(l)).length;
+}
+
+function sessionFolder(relay: Relay, name: string): string {
+  const host = join(relay.output, hostname());
+  const found = readdirSync(host).filter((d) => d.startsWith(`${name}-`));
+  assert.equal(found.length, 1, `one session folder in ${found.join(', ')}`);
+  return join(host, found[0]!);
+}
+
+async function withRelay(body: (env: LttTestEnv, relay: Relay, url: string) => Promise<void>): Promise<void> {
+  const env = new LttTestEnv();
+  const relay = await startRelay('ltt', join(env.root, 'relay', 'out'));
+  try {
+    await body(env, relay, `net://127.0.0.1:${relay.ports.control}:${relay.ports.data}`);
+  } finally {
+    await env.cleanup().catch(() => undefined);
+    await relay.stop();
+  }
+}
+
+test('per-UID streaming: the apps of one user share ust/uid/UID/64-bit on the relay, each rotation chunk has it whole', { skip, timeout: 240_000 }, async () => {
+  await withRelay(async (env, relay, url) => {
+    await ok(env, 'create', 'uidnet', '-U', url);
+    await ok(env, 'enable-channel', '-u', 'chan', '--buffers-uid');
+    await ok(env, 'enable-event', '-u', 'demo:tick', '-c', 'chan');
+    await ok(env, 'start');
+    app(env, 10);
+    app(env, 5);
+    await ok(env, 'rotate');
+    app(env, 7);
+    await ok(env, 'stop');
+    // Rotated after the stop: nothing recorded in the next chunk, which destroy leaves out (as lttng: no chunk).
+    await ok(env, 'rotate');
+    await ok(env, 'destroy');
+
+    const archives = join(sessionFolder(relay, 'uidnet'), 'archives');
+    const chunks = readdirSync(archives).sort((a, b) => Number(a.split('-').pop()) - Number(b.split('-').pop()));
+    assert.equal(chunks.length, 2, `two chunks: ${chunks.join(', ')}`);
+    for (const chunk of chunks) {
+      assert.deepEqual(readdirSync(join(archives, chunk)), ['ust'], chunk);
+      assert.deepEqual(readdirSync(join(archives, chunk, 'ust')), ['uid'], `${chunk}: per-UID only`);
+      assert.deepEqual(readdirSync(join(archives, chunk, 'ust', 'uid')), [UID], chunk);
+      assert.ok(existsSync(join(archives, chunk, 'ust', 'uid', UID, '64-bit', 'metadata')), `${chunk}: the user's metadata`);
+    }
+    assert.equal(ticks(join(archives, chunks[0]!)), 2 * (10 + 5), 'both apps in the first chunk');
+    assert.equal(ticks(join(archives, chunks[1]!)), 2 * 7, 'the third app in the second chunk');
+    // One trace per user: the first chunk's streams are the two apps' threads, under one metadata.
+    const streams = readdirSync(join(archives, chunks[0]!, 'ust', 'uid', UID, '64-bit')).filter((f) => f.startsWith('chan_'));
+    assert.equal(streams.length, 4, `two threads of two apps: ${streams.join(', ')}`);
+  });
+});
+
+test('per-UID streaming: after the apps exited, clear leaves an empty trace that reads, and recording goes on in it', { skip, timeout: 240_000 }, async () => {
+  await withRelay(async (env, relay, url) => {
+    await ok(env, 'create', 'uidclear', '-U', url);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    app(env, 10);
+    await ok(env, 'stop');
+    const dir = sessionFolder(relay, 'uidclear');
+    assert.equal(ticks(dir), 20);
+    await ok(env, 'clear');
+    assert.deepEqual(readdirSync(join(dir, 'ust')), ['uid'], 'per-UID on the relay');
+    assert.equal(ticks(dir), 0, 'cleared: the trace reads, empty');
+    await ok(env, 'start');
+    app(env, 3);
+    await ok(env, 'stop');
+    assert.equal(ticks(dir), 6, 'recorded after the clear');
+    await ok(env, 'destroy');
+  });
+});
+
+test('per-UID snapshots to a relay (and a local one): the user\'s trace in each snapshot, empty but readable after a clear', { skip, timeout: 240_000 }, async () => {
+  await withRelay(async (env, relay, url) => {
+    await ok(env, 'create', 'uidsnap', '--snapshot', '-U', url);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    app(env, 10);
+    await ok(env, 'snapshot', 'record', '-n', 'first');
+    await ok(env, 'clear');
+    await ok(env, 'snapshot', 'record', '-n', 'second');
+    // To a local output as well: the user's folder, empty but readable.
+    const local = join(env.root, 'local-snapshots');
+    await ok(env, 'snapshot', 'record', '-n', 'local', `file://${local}`);
+    const localSnap = readdirSync(local);
+    assert.equal(localSnap.length, 1, localSnap.join(', '));
+    assert.deepEqual(readdirSync(join(local, localSnap[0]!, 'ust')), ['uid']);
+    assert.equal(ticks(join(local, localSnap[0]!)), 0, 'cleared: a local snapshot reads, empty');
+    await ok(env, 'stop');
+    await ok(env, 'destroy');
+    const dir = sessionFolder(relay, 'uidsnap');
+    const snapshots = readdirSync(dir).sort();
+    assert.equal(snapshots.length, 2, snapshots.join(', '));
+    for (const name of snapshots) {
+      assert.deepEqual(readdirSync(join(dir, name, 'ust')), ['uid'], `${name}: per-UID`);
+      assert.ok(existsSync(join(dir, name, 'ust', 'uid', UID, '64-bit', 'metadata')), `${name}: the user's metadata`);
+    }
+    assert.equal(ticks(join(dir, snapshots[0]!)), 20, 'the exited app\'s events in the first snapshot');
+    assert.equal(ticks(join(dir, snapshots[1]!)), 0, 'cleared: an empty trace that reads');
+  });
+});
+
+test('per-UID live: babeltrace2 follows the user\'s trace across stop, clear and start of a running app', { skip, timeout: 240_000 }, async () => {
+  await withRelay(async (env, relay, url) => {
+    await ok(env, 'create', 'uidlive', '--live=100000', '-U', url);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    const liveUrl = `net://127.0.0.1:${relay.ports.live}`;
+    const list = (): string => spawnSync(BT2, ['-i', 'lttng-live', liveUrl], { encoding: 'utf8' }).stdout;
+    const viewer = spawn(BT2, ['-i', 'lttng-live', `${liveUrl}/host/${hostname()}/uidlive`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = '';
+    let err = '';
+    viewer.stdout.setEncoding('utf8').on('data', (t: string) => (seen += t));
+    viewer.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+    const ended = new Promise<number | null>((resolve) => viewer.once('exit', (code) => resolve(code)));
+    const demo = spawn(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), '5', 'stdin'], { env: env.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    let said = '';
+    demo.stdout.setEncoding('utf8').on('data', (t: string) => (said += t));
+    const demoEnded = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+    const seenTicks = (): number => seen.split('\n').filter((l) => / demo:tick: /.test(l)).length;
+    const until = async (what: string, done: () => boolean): Promise<void> => {
+      for (const deadline = Date.now() + 60_000; !done(); await sleep(200)) assert.ok(Date.now() < deadline, `${what}: ${err}`);
+    };
+    try {
+      await until('the viewer attached', () => /1 client\(s\) connected/.test(list()));
+      await until('the app ran', () => said.includes('ready'));
+      await until('the viewer saw the first run', () => seenTicks() === 10);
+      await ok(env, 'stop');
+      await ok(env, 'clear');
+      await ok(env, 'start');
+      demo.stdin.write('3\n');
+      await until('the app emitted again', () => said.includes('done 3'));
+      await until(`the viewer saw the events after the clear (${seenTicks()} of 13)`, () => seenTicks() === 13);
+      demo.stdin.end();
+      assert.equal(await demoEnded, 0);
+      await ok(env, 'stop');
+      await ok(env, 'destroy');
+      assert.equal(await ended, 0, err);
+      assert.equal(seenTicks(), 13);
+    } finally {
+      viewer.kill('SIGKILL');
+      demo.kill('SIGKILL');
+    }
+  });
+});
