@@ -103,12 +103,11 @@ export async function buildTables(conn: DuckDBConnection, dir: string): Promise<
   // The lookups per event are macros, stored once: written out in each view (every thread's tid, pid and
   // name as list constants, in ~175 views for a kernel trace), they made the cache file's catalog grow with
   // threads x event names, and a warm open parsed all of it (~0.1 s of every cached analysis).
-  const at = (col: number, type: string): string => stream.at(col, type, 'stream_id + 1');
   await conn.run(`
-    CREATE MACRO ltt_cpu(stream_id, cpu) AS ${cpuKnown ? at(2, 'INTEGER') : 'cpu'};
+    CREATE MACRO ltt_cpu(stream_id, cpu) AS ${cpuKnown ? byStream(2, 'INTEGER') : 'cpu'};
     CREATE MACRO ltt_tid(thr) AS ${thread.at(0, 'INTEGER', 'thr')};
-    CREATE MACRO ltt_pid(ctx_pid, thr, stream_id) AS COALESCE(ctx_pid::INTEGER, ${named.at(0, 'INTEGER', 'thr')}, ${at(5, 'INTEGER')});
-    CREATE MACRO ltt_procname(ctx_procname, thr, stream_id) AS COALESCE(ctx_procname::VARCHAR, ${named.at(1, 'VARCHAR', 'thr')}, ${at(6, 'VARCHAR')});
+    CREATE MACRO ltt_pid(ctx_pid, thr, stream_id) AS COALESCE(ctx_pid::INTEGER, ${named.at(0, 'INTEGER', 'thr')}, ${byStream(5, 'INTEGER')});
+    CREATE MACRO ltt_procname(ctx_procname, thr, stream_id) AS COALESCE(ctx_procname::VARCHAR, ${named.at(1, 'VARCHAR', 'thr')}, ${byStream(6, 'VARCHAR')});
   `);
   const cpu = 'ltt_cpu(r.stream_id, r.cpu)';
   const tid = 'ltt_tid(r.thr)';

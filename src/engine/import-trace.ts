@@ -756,10 +756,9 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   });
   for (let i = 0; i < streamRows.length; i += 500) await conn.run(`INSERT INTO streams VALUES ${streamRows.slice(i, i + 500).join(',')}`);
   const base = (BigInt(baseHi) << 32n) + BigInt(baseLo >>> 0);
-  for (let t = 0; t < source.traces.length; t++) {
-    if (traceMin[t] === Infinity) continue;
-    await conn.run(`UPDATE traces SET first_ts = ${base + BigInt(traceMin[t]!)}, last_ts = ${base + BigInt(traceMax[t]!)} WHERE trace_id = ${t}`);
-  }
+  const ranges = traceMin.flatMap((lo, t) => (lo === Infinity ? [] : [`(${t}, ${base + BigInt(lo)}, ${base + BigInt(traceMax[t]!)})`]));
+  // One statement (a relay's folder can hold thousands of per-process traces).
+  if (ranges.length > 0) await conn.run(`UPDATE traces SET first_ts = r.f, last_ts = r.l FROM (VALUES ${ranges.join(',')}) r(t, f, l) WHERE trace_id = r.t`);
   return { events: id, traces: source.traces.length, streams: n };
 }
 

@@ -149,11 +149,13 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   if (exists) {
     let db: DuckDBInstance | undefined;
     try {
-      // Its Parquet files are there: a look in the folder, not a query (binding `events` and reading its file's
-      // footer cost a warm analysis more than the look).
-      if (!hasParquet(file)) throw new Error('the Parquet files are gone');
       db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
       let conn = await db.connect();
+      // Its own Parquet folder is there: the one its views read, recorded at import (a sibling folder of another
+      // import of the same trace does not count), checked with a look, not a query on `events` (binding it and
+      // reading its file's footer cost a warm analysis more).
+      const [[folder]] = (await conn.runAndReadAll(`SELECT dir FROM ${CACHE_FOLDER_TABLE}`)).getRows() as [[string]];
+      if (!existsSync(join(folder, EVENTS_FILE))) throw new Error('the Parquet files are gone');
       if (opts.extend && !(await hasTable(conn, opts.extend.marker))) {
         conn.closeSync();
         db.closeSync();
@@ -187,6 +189,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   try {
     await load(conn, real, files, opts.progress);
     await opts.extend?.build(conn, false);
+    await conn.run(`CREATE SCHEMA ltt_cache; CREATE TABLE ${CACHE_FOLDER_TABLE} AS SELECT ${sqlString(files)} AS dir`);
     await conn.run('CHECKPOINT');
   } catch (err) {
     conn.closeSync();
@@ -207,15 +210,8 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
 /** import-trace.ts's EVENTS_FILE (not imported: that module loads only to import). */
 const EVENTS_FILE = 'events.parquet';
 
-/** Whether a Parquet folder of cache file `file` (FILE.PID.parquet) holds the events' file. */
-function hasParquet(file: string): boolean {
-  const base = basename(file);
-  try {
-    return readdirSync(dirname(file)).some((name) => name.startsWith(`${base}.`) && name.endsWith('.parquet') && existsSync(join(dirname(file), name, EVENTS_FILE)));
-  } catch {
-    return false;
-  }
-}
+/** The cache file's own Parquet folder (outside the `main` schema: not one of the user's tables). */
+const CACHE_FOLDER_TABLE = 'ltt_cache.parquet_folder';
 
 /** Whether NAME is the Parquet folder (KEY-STAMP.duckdb.PID.parquet) of a process still running, this one too. */
 function parquetInUse(name: string): boolean {

@@ -11,7 +11,6 @@ import type { ClockClass, EventClass, StructFieldClass } from '../ctf/ir/trace-c
 import type { Cycles, DiscardedItemsMessage, EventMessage, Message, StreamInfo, StructValue, TraceInfo } from '../ctf/ir/message.js';
 import { bodyStateAt, CtfEventMessage, type PacketData } from '../ctf/decode/event-message.js';
 import type { EventClassDecoders } from '../ctf/decode/trace-decoders.js';
-// Longer packet context texts than PC_TEXT_MAX are printed per event (the fused line assumes LINE_SLACK room).
 import { compileFusedEvent, PC_TEXT_MAX, type FusedEventPrinter, type FusedScope } from './fused-printer-codegen.js';
 import { compileStruct, PLAIN_STYLE, scopeVisible, type FieldStyle, type ScopePrinter } from './field-printer-codegen.js';
 import { LINE_SLACK, OutputWriter, packBytes, type PackedBytes } from './output-writer.js';
@@ -450,6 +449,8 @@ export class PrettySink {
     w.pos = 0;
     this.pcFlushed = false;
     printer(w, pc);
+    // A longer text is printed per event instead: a fused printer without room checks counts on at most
+    // PC_TEXT_MAX bytes of packet context in its line (its bound, fused-printer-codegen.ts).
     if (this.pcFlushed || w.pos > PC_TEXT_MAX) return null;
     const text = packBytes(w.buf.subarray(0, w.pos));
     const k = this.pcNext;

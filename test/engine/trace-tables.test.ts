@@ -142,6 +142,19 @@ describe('engine: what a cached analysis opens', () => {
       const c = await openTraceDb([trace], { cacheDir });
       assert.equal(c.cached, true);
       c.close();
+      // Another import's folder of the same trace (left by a process that lost the race to the cache file) is
+      // not this cache file's: with its own folder gone, the cache is imported again, not served broken.
+      const own = readdirSync(cacheDir).find((name) => name.endsWith('.parquet'))!;
+      const stale = own.replace(/\.\d+\.parquet$/, '.999999999.parquet');
+      cpSync(join(cacheDir, own), join(cacheDir, stale), { recursive: true });
+      rmSync(join(cacheDir, own), { recursive: true });
+      const d = await openTraceDb([trace], { cacheDir });
+      try {
+        assert.equal(d.cached, false, 'a cache whose own Parquet folder is gone was served');
+        assert.equal((await runSql(d.conn, 'SELECT count(*) FROM events')).rows[0]![0], n);
+      } finally {
+        d.close();
+      }
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

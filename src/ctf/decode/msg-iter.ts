@@ -124,7 +124,10 @@ export class CtfStreamIterator implements MessageStream {
   // Current packet.
   private cfg: StreamClassConfig | undefined;
   private pk: PacketData | undefined;
-  /** The stream's PacketData.scratch. */
+  /**
+   * The stream's PacketData.scratch: one per stream, not per trace, so that interleaved streams do not take
+   * turns re-pointing a shared state at their packets (a write barrier at almost every event).
+   */
   private bodyScratch: DecodeState | undefined;
   private packetContext: StructValue | undefined;
   private header: ((s: DecodeState) => unknown) | undefined;
