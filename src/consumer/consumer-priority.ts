@@ -10,15 +10,23 @@
 //
 // Contract: `raiseConsumerPriority()`, called on a consumer thread, gives the process's autogroup (only when the
 // process leads its own session: never a user's terminal session) or else the calling thread CONSUMER_NICE,
-// unless it already is at that or higher. LTT_CONSUMER_NICE=0 turns this off (any other integer replaces -10).
+// unless it already is at that or higher. LTT_CONSUMER_NICE=0 turns this off (any other integer from -20 to 19
+// replaces -10; anything else is reported in the daemon's log and -10 applies).
 // Without the right (not root, no CAP_SYS_NICE) nothing changes. Never throws.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
+const DEFAULT_NICE = -10;
+
 const CONSUMER_NICE = (() => {
-  const v = Number.parseInt(process.env.LTT_CONSUMER_NICE ?? '', 10);
-  return Number.isInteger(v) && v >= -20 && v <= 0 ? v : -10;
+  const text = process.env.LTT_CONSUMER_NICE;
+  if (text === undefined || text === '') return DEFAULT_NICE;
+  const v = Number(text);
+  if (Number.isInteger(v) && v >= -20 && v <= 19) return v;
+  // The daemon's log: a mistyped setting must not pass for the default unnoticed.
+  process.stderr.write(`ltt kernel consumer: LTT_CONSUMER_NICE must be an integer from -20 to 19 (got ${JSON.stringify(text.slice(0, 40))}); using ${DEFAULT_NICE}\n`);
+  return DEFAULT_NICE;
 })();
 
 function autogroupsOn(): boolean {

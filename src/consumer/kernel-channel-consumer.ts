@@ -30,7 +30,7 @@ import type { ThreadTable } from './thread-table.js';
 import { monotonicNow } from '../ftrace/trace-clock.js';
 import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../start-worker.js';
-import { cpuBase, createStaging, EXIT, FD, HEAD, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
+import { cpuBase, createStaging, slotOf, EXIT, FD, HEAD, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
 
 const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 
@@ -370,7 +370,7 @@ export class KernelChannelConsumer {
         }
         return;
       }
-      const at = tail % slots;
+      const at = slotOf(tail, slots);
       const k = Math.min(ready, r.batch.length, slots - at);
       r.staged!.copy(r.buf, 0, at * size, (at + k) * size);
       for (let j = 0; j < k; j++) {

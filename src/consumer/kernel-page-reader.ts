@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { raiseConsumerPriority } from './consumer-priority.js';
-import { cpuBase, EXIT, FD, HEAD, NOTIFIED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
+import { cpuBase, slotOf, EXIT, FD, HEAD, NOTIFIED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
 
 /** A pass that found a ring at least this full is followed by another at once; the schedule aims below it. */
 const READ_AT = 1 / 8;
@@ -80,7 +80,7 @@ function readCpu(i: number): number {
   let got = 0;
   while (got < want) {
     const ask = Math.min(want - got, MAX_IOV);
-    const at = (head + got) % st.slots;
+    const at = slotOf(head + got, st.slots);
     let n: number;
     try {
       n = fs.readvSync(fd, views[i]!.slice(at, at + ask));
@@ -92,15 +92,15 @@ function readCpu(i: number): number {
     }
     const pages = Math.ceil(n / size);
     for (let k = 0; k < pages; k++) {
-      lens[i]![(at + k) % st.slots] = Math.min(size, n - k * size);
-      dropped[i]![(at + k) % st.slots] = -1;
+      lens[i]![slotOf(at + k, st.slots)] = Math.min(size, n - k * size);
+      dropped[i]![slotOf(at + k, st.slots)] = -1;
     }
     got += pages;
     // Short: the kernel had no more whole pages for now.
     if (n < ask * size) break;
   }
   if (got > 0) {
-    dropped[i]![(head + got - 1) % st.slots] = droppedNow;
+    dropped[i]![slotOf(head + got - 1, st.slots)] = droppedNow;
     Atomics.store(ctl, b + HEAD, (head + got) | 0);
   }
   return fill;

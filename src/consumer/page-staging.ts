@@ -44,6 +44,26 @@ export const EXIT = 2;
  * while 33k came in.
  */
 export const STAGED_RINGS = 8;
+/**
+ * At most this much staging per channel, all CPUs together: every slot is touched once the counters have gone
+ * round, and stays resident for the channel's life (8 rings of 4 MiB on 64 CPUs would be 2 GiB).
+ */
+export const STAGING_BUDGET_BYTES = 256 << 20;
+
+/**
+ * Slots per CPU: 8 rings' worth within the channel's budget, a power of two so that a slot is its counter's low
+ * bits (slotOf): HEAD and TAIL are int32 counters that wrap after 2^31 pages (a day at 100 MB/s per CPU), and
+ * a remainder by another count would jump at the wrap.
+ */
+export function stagingSlots(cpus: number, pageSize: number, bufferPages: number): number {
+  const want = Math.min(STAGED_RINGS * bufferPages, Math.floor(STAGING_BUDGET_BYTES / Math.max(1, cpus) / pageSize));
+  return Math.max(2, 2 ** Math.floor(Math.log2(Math.max(1, want))));
+}
+
+/** The slot of a HEAD or TAIL count (wrapped or not: `slots` is a power of two). */
+export function slotOf(count: number, slots: number): number {
+  return count & (slots - 1);
+}
 
 export interface StagingShared {
   control: SharedArrayBuffer;
@@ -66,7 +86,7 @@ export function cpuBase(i: number): number {
 }
 
 export function createStaging(cpus: number, pageSize: number, dataOffset: number, bufferPages: number, periodMs: number): StagingShared {
-  const slots = Math.max(2, STAGED_RINGS * bufferPages);
+  const slots = stagingSlots(cpus, pageSize, bufferPages);
   const control = new SharedArrayBuffer(4 * (CHANNEL_WORDS + cpus * CPU_WORDS));
   const ctl = new Int32Array(control);
   for (let i = 0; i < cpus; i++) {

@@ -72,6 +72,15 @@ function openTrace(trace: number, dir: string, flags = 0): Buffer {
   return f;
 }
 
+/** A live beacon: nothing on `stream` (stream class 0) up to `at`. */
+function beacon(stream: number, at: bigint): Buffer {
+  const f = dataFrame(DataKind.Beacon, 16);
+  f.writeUInt32BE(stream, 5);
+  f.writeBigUInt64BE(at, 9);
+  f.writeUInt32BE(0, 17);
+  return f;
+}
+
 function openStream(trace: number, stream: number, fileName: string): Buffer {
   const j = Buffer.from(JSON.stringify({ fileName, streamClassId: 0, streamInstanceId: 0, cpuId: 0, tracefileSize: 0, tracefileCount: 0 }));
   const f = dataFrame(DataKind.OpenStream, 8 + j.length);
@@ -81,10 +90,10 @@ function openStream(trace: number, stream: number, fileName: string): Buffer {
   return f;
 }
 
-function packet(stream: number, seq: number, bytes = 4096): Buffer {
+function packet(stream: number, seq: number, bytes = 4096, end = BigInt(200 + seq)): Buffer {
   const f = dataFrame(DataKind.Packet, PACKET_HEADER_BYTES + 64);
   f.writeUInt32BE(stream, 5);
-  const fields = [bytes * 8, 64 * 8, 100 + seq, 200 + seq, 0, 0, 0, seq];
+  const fields = [bytes * 8, 64 * 8, 100 + seq, end, 0, 0, 0, seq];
   fields.forEach((v, i) => f.writeBigUInt64BE(BigInt(v), 9 + i * 8));
   f.fill(0xab, 9 + 64);
   return f;
@@ -155,6 +164,9 @@ test('protocol garbage on a data connection closes it with one log line; what ca
       { frames: [openTrace(1, given), packet(9, 0)], says: /stream 9, not open/ },
       { frames: [openTrace(1, given), openStream(1, 1, 'chan_seq'), packet(1, 5), packet(1, 5)], says: /sequence number 5 after 5/ },
       { frames: [openTrace(1, given), openStream(1, 1, 'chan_big'), packet(1, 0, 1 << 30)], says: /packet size/ },
+      // A far-future time would hold every stream a live viewer muxes with it (other users' too).
+      { frames: [openTrace(1, given), openStream(1, 1, 'chan_fut'), packet(1, 0, 4096, process.hrtime.bigint() + 3_600_000_000_000n)], says: /ends in the future/ },
+      { frames: [openTrace(1, given), openStream(1, 1, 'chan_beacon'), beacon(1, process.hrtime.bigint() + 3_600_000_000_000n)], says: /beacon of chan_beacon in the future/ },
       { frames: [dataFrame(99 as DataKind, 0)], says: /unknown frame kind 99/ },
       { frames: [Buffer.from([0xff, 0xff, 0xff, 0xff, 1])], says: /a frame of 4294967295 bytes/ },
     ];

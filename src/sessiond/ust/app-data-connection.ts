@@ -28,6 +28,8 @@ const QUEUE_LOW = 4 << 20;
 const YIELD_BYTES = 4 << 20;
 /** Largest packet accepted (a sub-buffer). */
 const MAX_PACKET_BYTES = 64 << 20;
+/** How far past the daemon's clock a packet's end or a beacon may be (the apps read the same CLOCK_MONOTONIC). */
+const FUTURE_SLACK_NS = 10_000_000_000n;
 
 class ProtocolError extends Error {}
 
@@ -294,6 +296,7 @@ export class AppDataConnection {
           : index.contentSizeBits > index.packetSizeBits ? `content ${index.contentSizeBits} bits in a packet of ${index.packetSizeBits}`
           : data.length < Math.ceil(index.contentSizeBits / 8) || data.length > size ? `${data.length} bytes for ${index.contentSizeBits} bits of content`
           : index.timestampEnd < index.timestampBegin ? 'ends before it begins'
+          : index.timestampEnd > process.hrtime.bigint() + FUTURE_SLACK_NS ? 'ends in the future'
           : index.streamId !== s.info.streamClassId || index.streamInstanceId !== s.info.streamInstanceId ? `stream ids ${index.streamId}/${index.streamInstanceId}`
           : index.packetSeqNum <= s.lastSeq ? `sequence number ${index.packetSeqNum} after ${s.lastSeq}`
           : undefined;
@@ -317,7 +320,10 @@ export class AppDataConnection {
         const s = this.streams.get(body.readUInt32BE(0));
         if (s === undefined) throw new ProtocolError(`a beacon of stream ${body.readUInt32BE(0)}, not open`);
         if (body.readUInt32BE(12) !== s.info.streamClassId) throw new ProtocolError(`a beacon of ${s.info.fileName} with stream id ${body.readUInt32BE(12)}`);
-        s.sink?.beacon?.(body.readBigUInt64BE(4), s.info.streamClassId);
+        const at = body.readBigUInt64BE(4);
+        // A live viewer muxes every user's streams of the session: one far-future time would hold them all.
+        if (at > process.hrtime.bigint() + FUTURE_SLACK_NS) throw new ProtocolError(`a beacon of ${s.info.fileName} in the future`);
+        s.sink?.beacon?.(at, s.info.streamClassId);
         return;
       }
       case DataKind.CloseStream: {

@@ -50,6 +50,9 @@ interface UserTrace {
   readonly idle: Map<string, IdleStream>;
 }
 
+/** Idle streams a user's live trace keeps open at most (appSink). */
+export const MAX_IDLE_STREAMS = 64;
+
 export class UidRelayTraces {
   private readonly users = new Map<number, UserTrace>();
   /** A rotation is under way: the apps' stream closes rotate them (they reopen in the next chunk). */
@@ -106,6 +109,14 @@ export class UidRelayTraces {
           // A stream that sent no packet ends: the relay takes no beacon of it, so a viewer would wait on it.
           if (this.rotating || header === undefined) return false;
           user.idle.set(info.fileName, { stream, info, header });
+          // Bounded: every run of every app adds its threads' streams, and each idle one costs beacons, an empty
+          // packet per announcement and the relay's files; past the bound the oldest ends (a viewer sees it end,
+          // as an exited app's stream).
+          for (const [name, old] of user.idle) {
+            if (user.idle.size <= MAX_IDLE_STREAMS) break;
+            user.idle.delete(name);
+            old.stream.close().catch(() => undefined);
+          }
           return true;
         }
       : undefined;
@@ -159,7 +170,7 @@ export class UidRelayTraces {
         user.sink = next;
         // Idle streams go on in the next chunk (rotated there, or added anew when they sent nothing).
         for (const idle of user.idle.values()) {
-          void idle.stream.close();
+          idle.stream.close().catch(() => undefined);
           idle.stream = next.openStream(idle.info);
         }
         moved.push(user);

@@ -614,7 +614,8 @@ export class UstSessionTracer implements DomainTracer {
       if (folder === undefined) failure ??= `cannot make the folder of app ${app.procname}-${app.pid} (see the daemon log)`;
       return folder;
     };
-    await Promise.all([
+    // The users' relay traces are closed whatever happens to the parts (a rejected part must not leave them open).
+    const parts = Promise.all([
       ...[...byApp].map(async ([app, runs]) => {
         const folder = folderOf(app, runs, !this.viaDaemon(app));
         if (folder === undefined) return;
@@ -664,9 +665,13 @@ export class UstSessionTracer implements DomainTracer {
         }
       }),
     ]);
-    if (uidOnRelay !== undefined) {
-      const error = await uidOnRelay.close();
-      if (error !== undefined) failure ??= error;
+    try {
+      await parts;
+    } finally {
+      if (uidOnRelay !== undefined) {
+        const error = await uidOnRelay.close();
+        if (error !== undefined) failure ??= error;
+      }
     }
     if (sizeError) throw sizeError;
     if (failure !== undefined) throw new LttError('SNAPSHOT_FAIL', failure);
@@ -919,11 +924,15 @@ export class UstSessionTracer implements DomainTracer {
   }
 
   async destroy(): Promise<void> {
-    await this.stop();
-    await this.uidRelay.close();
-    this.forgetRuns();
-    this.registry.activeSessions.delete(this);
-    this.registry.sessions.delete(this);
+    try {
+      await this.stop();
+    } finally {
+      // A failed stop must not leave the users' relay connections open, nor the session registered.
+      await this.uidRelay.close();
+      this.forgetRuns();
+      this.registry.activeSessions.delete(this);
+      this.registry.sessions.delete(this);
+    }
   }
 
   stats(): TracerChannelStats[] {
