@@ -217,6 +217,8 @@ export class KernelChannelConsumer {
   private reader: Worker | undefined;
   /** A decode of staged pages waits for the output to have room (decodeStaged). */
   private waitingForRoom = false;
+  /** Counts stop()s: a whenRoom() callback registered before the last stop() is stale (see stop()). */
+  private runs = 0;
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
@@ -360,28 +362,39 @@ export class KernelChannelConsumer {
     for (;;) {
       const ready = (Atomics.load(ctl, b + HEAD) - tail) | 0;
       if (ready <= 0) return;
-      if (yieldToDisk && !r.stream.hasRoomForPacket()) {
-        if (!this.waitingForRoom) {
-          this.waitingForRoom = true;
-          r.stream.whenRoom(() => {
-            this.waitingForRoom = false;
-            if (this.running) this.drainStagedSafely();
-          });
-        }
-        return;
-      }
       const at = tail % slots;
       const k = Math.min(ready, r.batch.length, slots - at);
       r.staged!.copy(r.buf, 0, at * size, (at + k) * size);
-      for (let j = 0; j < k; j++) {
+      // Asked page by page, not once per batch: a batch (128 KiB) fills several packets of a small-sub-buffer
+      // channel, and each must find room.
+      let j = 0;
+      for (; j < k; j++) {
+        if (yieldToDisk && !r.stream.hasRoomForPacket()) break;
         this.decodeOne(r, j * size, r.stagedLens![at + j]!);
         const dropped = r.stagedDropped![at + j]!;
         if (dropped > r.droppedSeen && !this.opts.overwrite) this.addDropped(r, dropped);
       }
-      tail = (tail + k) | 0;
+      tail = (tail + j) | 0;
       Atomics.store(ctl, b + TAIL, tail);
+      if (j < k) {
+        this.waitForRoom(r);
+        return;
+      }
       if (r.generalRecords >= (r.walk === undefined ? FUSE_FIRST : FUSE_AGAIN)) this.fuseMore(r);
     }
+  }
+
+  /** Decodes the staged pages again once `r`'s output has room (one callback at a time, for the channel). */
+  private waitForRoom(r: CpuReader): void {
+    if (this.waitingForRoom) return;
+    this.waitingForRoom = true;
+    const run = this.runs;
+    r.stream.whenRoom(() => {
+      // Registered before a stop(): that stop took everything staged and cleared the wait.
+      if (run !== this.runs) return;
+      this.waitingForRoom = false;
+      if (this.running) this.drainStagedSafely();
+    });
   }
 
   /** Ends the reader thread (the consumer's last act). */
@@ -720,6 +733,12 @@ ${RecordWalkStop}`;
     } finally {
       this.closePipes();
       this.running = false;
+      // Everything staged is decoded. A wait for room ends here: its callback may come after the next start()
+      // or never (the disk's backlog went with a rotation), and NOTIFIED, left set by the wait, would keep the
+      // reader from telling the next run about its pages (then only a timer drain, if any, would decode them).
+      this.runs++;
+      this.waitingForRoom = false;
+      if (ctl !== undefined) Atomics.store(ctl, NOTIFIED, 0);
     }
   }
 
