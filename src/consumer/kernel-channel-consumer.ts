@@ -248,6 +248,7 @@ export class KernelChannelConsumer {
     this.running = true;
     if (o.switchTimerUs > 0) {
       this.switchTimer = setInterval(() => {
+        if (!this.outputHasRoom()) return;
         this.drainSafely();
         for (const r of this.readers) r.stream.flushPacket();
       }, Math.max(1, Math.round(o.switchTimerUs / 1000)));
@@ -255,12 +256,22 @@ export class KernelChannelConsumer {
     }
     if (o.liveTimerUs) {
       this.liveTimer = setInterval(() => {
+        if (!this.outputHasRoom()) return;
         const now = monotonicNow();
         this.drainSafely();
         for (const r of this.readers) r.stream.flushPacket(now);
       }, Math.max(1, Math.round(o.liveTimerUs / 1000)));
       this.liveTimer.unref();
     }
+  }
+
+  /**
+   * Whether every stream's output takes a packet now. The switch and live timers skip their tick when not: the
+   * packets they would close could not be written (counted unwritten), while what they leave stays staged or in
+   * the kernel's ring, which discards and counts (see decodeStaged); the next tick with room takes it.
+   */
+  private outputHasRoom(): boolean {
+    return this.readers.every((r) => r.stream.hasRoomForPacket());
   }
 
   private closePipes(): void {
@@ -351,7 +362,8 @@ export class KernelChannelConsumer {
    * `yieldToDisk` (the reader's notifications): when the output has no room for a packet (a slow disk behind
    * the file sink's staging), the pages stay staged and, once staging is full, in the kernel's ring, which
    * discards and counts; the decoding goes on when the output has room. Drains that must take everything
-   * (stop, rotate, snapshot, switch timer) decode on, and a packet that finds no room is counted unwritten.
+   * (stop, rotate, snapshot, drains `until` a time) decode on, and a packet that finds no room is counted
+   * unwritten; the switch and live timers skip their tick while there is no room (outputHasRoom).
    */
   private decodeStaged(r: CpuReader, yieldToDisk = false): void {
     const ctl = this.ctl!;

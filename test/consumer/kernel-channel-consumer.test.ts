@@ -181,13 +181,13 @@ function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): 
 }
 
 /** A kernel channel of syscall records read by the page reader thread, written through heldFileSink(). */
-async function heldChannel(name: string, bufferKb: number, packetSize: number) {
+async function heldChannel(name: string, bufferKb: number, packetSize: number, switchTimerUs = 0) {
   const instance = `ltt-test-${name}-${process.pid}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ltt-consumer-${name}-`));
   const syscalls = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
   const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb, events: syscalls.map((e) => `syscalls/${e}`) });
   try {
-    return await heldChannelIn(instance, dir, pageSize, bufferKb, packetSize, syscalls);
+    return await heldChannelIn(instance, dir, pageSize, bufferKb, packetSize, syscalls, switchTimerUs);
   } catch (err) {
     tracefs.rmdirInstance(instance);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -195,7 +195,7 @@ async function heldChannel(name: string, bufferKb: number, packetSize: number) {
   }
 }
 
-async function heldChannelIn(instance: string, dir: string, pageSize: number, bufferKb: number, packetSize: number, syscalls: string[]) {
+async function heldChannelIn(instance: string, dir: string, pageSize: number, bufferKb: number, packetSize: number, syscalls: string[], switchTimerUs: number) {
   // Discard mode, as the consumer is told: a full ring drops the newest records and counts them.
   tracefs.writeText('options/overwrite', '0', instance);
   const cpus = tracefs.cpuIds();
@@ -210,7 +210,7 @@ async function heldChannelIn(instance: string, dir: string, pageSize: number, bu
   }
   const consumer = new KernelChannelConsumer({
     instance, cpus, pageSize, bufferPages: (bufferKb * 1024) / pageSize, decoder, handlers, streams, overwrite: false,
-    readTimerUs: 10_000, switchTimerUs: 0, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
+    readTimerUs: 10_000, switchTimerUs, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
   });
   const kernelStats = () => {
     let handedOut = 0;
@@ -234,9 +234,13 @@ async function heldChannelIn(instance: string, dir: string, pageSize: number, bu
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('an output without room holds decoding: pages stay staged, then the kernel discards and counts; nothing is unwritten', async () => {
+test('an output without room holds decoding: pages stay staged, then the kernel discards and counts; nothing is unwritten', async (t) => {
+  for (const switchTimerUs of [0, 50_000]) await t.test(switchTimerUs === 0 ? 'no switch timer' : 'a 50 ms switch timer', () => heldOutput(switchTimerUs));
+});
+
+async function heldOutput(switchTimerUs: number): Promise<void> {
   // 256 KiB ring, 2 MiB staged per CPU; dd makes about 7 MB of records, on one CPU mostly.
-  const c = await heldChannel('kback', 256, 64 * 1024);
+  const c = await heldChannel('kback', 256, 64 * 1024, switchTimerUs);
   try {
     c.consumer.start();
     tracefs.writeText('tracing_on', '1', c.instance);
@@ -261,7 +265,7 @@ test('an output without room holds decoding: pages stay staged, then the kernel 
   } finally {
     c.cleanup();
   }
-});
+}
 
 test('a stop() while the output has no room ends the wait: the next run decodes on the reader\'s notifications', async () => {
   // 1 MiB packets, few records before the stop: stop() closes no packet into the held output.
