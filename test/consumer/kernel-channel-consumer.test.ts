@@ -268,7 +268,8 @@ async function heldOutput(switchTimerUs: number): Promise<void> {
 }
 
 test('a stop() while the output has no room ends the wait: the next run decodes on the reader\'s notifications', async () => {
-  // 1 MiB packets, few records before the stop: stop() closes no packet into the held output.
+  // 1 MiB packets, few records before the stop: stop() closes no packet into the held output, as a rule (the
+  // instance records every process's reads and writes: a busy machine may fill one, then counted unwritten).
   const c = await heldChannel('kback2', 1024, 1 << 20);
   try {
     c.consumer.start();
@@ -278,8 +279,8 @@ test('a stop() while the output has no room ends the wait: the next run decodes 
     await sleep(300);
     assert.equal(c.sum('pages'), 0, 'the consumer waits for room');
     c.consumer.stop();
-    const first = c.sum('events');
-    assert.ok(first > 0, 'stop() took the staged pages');
+    assert.ok(c.sum('events') > 0, 'stop() took the staged pages');
+    const unwrittenAtStop = c.unwritten();
     // Room comes back after the stop; the next run fills pages again, with no timer to drain them.
     c.held.release();
     await sleep(50);
@@ -292,7 +293,7 @@ test('a stop() while the output has no room ends the wait: the next run decodes 
     assert.ok(c.sum('pages') > pages, 'the reader\'s pages of the second run were decoded before stop()');
     c.consumer.stop();
     await c.writer.close();
-    assert.equal(c.unwritten(), 0, 'no unwritten packet');
+    assert.equal(c.unwritten(), unwrittenAtStop, 'no unwritten packet once room was back');
     assert.equal(c.sum('events'), c.kernelStats().handedOut);
   } finally {
     c.cleanup();
