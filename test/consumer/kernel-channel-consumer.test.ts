@@ -143,9 +143,11 @@ test('a burst the ring cannot hold is kept while the consumer thread is busy: th
  * The real file sink, whose streams have no room (as its staging behind a stalled disk) until release(): a
  * packet handed over meanwhile fails as the file sink's does without room, and whenRoom() callbacks wait.
  */
-function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): void } {
+function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): void; holdAfter(packets: number): void } {
   const inner = FileTraceSink.create(dir);
   let held = true;
+  /** Packets taken before the output has no room again (holdAfter). */
+  let budget = Infinity;
   let waiters: Array<() => void> = [];
   const sink: TraceSink = {
     writeMetadata: (packets) => inner.writeMetadata(packets),
@@ -154,6 +156,7 @@ function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): 
       return {
         writePacket(packet, index, lost) {
           if (held) throw new Error('no room in staging');
+          if (--budget <= 0) held = true;
           s.writePacket(packet, index, lost);
         },
         hasRoom: (bytes) => !held && (s.hasRoom?.(bytes) ?? true),
@@ -171,8 +174,13 @@ function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): 
   return {
     sink,
     hold: () => (held = true),
+    holdAfter(packets) {
+      held = false;
+      budget = packets;
+    },
     release() {
       held = false;
+      budget = Infinity;
       const cbs = waiters;
       waiters = [];
       for (const cb of cbs) cb();
@@ -235,13 +243,17 @@ async function heldChannelIn(instance: string, dir: string, pageSize: number, bu
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('an output without room holds decoding: pages stay staged, then the kernel discards and counts; nothing is unwritten', async (t) => {
-  for (const switchTimerUs of [0, 50_000]) await t.test(switchTimerUs === 0 ? 'no switch timer' : 'a 50 ms switch timer', () => heldOutput(switchTimerUs));
+  for (const switchTimerUs of [0, 50_000]) await t.test(switchTimerUs === 0 ? 'no switch timer' : 'a 50 ms switch timer', () => heldOutput(switchTimerUs, 64 * 1024, 0));
+  // Room for 4 packets of 8 KiB, then none: room runs out within a batch of pages (32 of them), each page filling
+  // at most one packet.
+  await t.test('room runs out within a batch of pages', () => heldOutput(0, 8192, 4));
 });
 
-async function heldOutput(switchTimerUs: number): Promise<void> {
+async function heldOutput(switchTimerUs: number, packetSize: number, roomFor: number): Promise<void> {
   // 256 KiB ring, 2 MiB staged per CPU; dd makes about 7 MB of records, on one CPU mostly.
-  const c = await heldChannel('kback', 256, 64 * 1024, switchTimerUs);
+  const c = await heldChannel('kback', 256, packetSize, switchTimerUs);
   try {
+    if (roomFor > 0) c.held.holdAfter(roomFor);
     c.consumer.start();
     tracefs.writeText('tracing_on', '1', c.instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
@@ -249,12 +261,13 @@ async function heldOutput(switchTimerUs: number): Promise<void> {
     // The reader's notifications come in meanwhile: the consumer must leave the pages where they are.
     await sleep(300);
     assert.equal(c.unwritten(), 0, 'no packet handed to the output while it had no room');
-    assert.equal(c.sum('pages'), 0, 'no page decoded while the output had no room');
+    if (roomFor === 0) assert.equal(c.sum('pages'), 0, 'no page decoded while the output had no room');
+    const decodedHeld = c.sum('pages');
     assert.ok(c.kernelStats().dropped > 0, 'the kernel discarded what neither its ring nor the staging held');
     c.held.release();
     // The whenRoom() callback decodes the staged pages, before any stop.
-    for (let waited = 0; waited < 5000 && c.sum('pages') === 0; waited += 50) await sleep(50);
-    assert.ok(c.sum('pages') > 0, 'decoding resumed once the output had room');
+    for (let waited = 0; waited < 5000 && c.sum('pages') === decodedHeld; waited += 50) await sleep(50);
+    assert.ok(c.sum('pages') > decodedHeld, 'decoding resumed once the output had room');
     c.consumer.stop();
     await c.writer.close();
     const { handedOut, dropped } = c.kernelStats();
