@@ -30,7 +30,7 @@ import type { ThreadTable } from './thread-table.js';
 import { monotonicNow } from '../ftrace/trace-clock.js';
 import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../start-worker.js';
-import { cpuBase, createStaging, slotOf, EXIT, FD, HEAD, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
+import { cpuBase, createStaging, slotOf, EXIT, FD, HEAD, LOCK, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
 
 const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 
@@ -217,6 +217,8 @@ export class KernelChannelConsumer {
   private reader: Worker | undefined;
   /** A decode of staged pages waits for the output to have room (decodeStaged). */
   private waitingForRoom = false;
+  /** Counts stop()s: a whenRoom() callback registered before the last stop() is stale (see stop()). */
+  private runs = 0;
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
@@ -246,6 +248,7 @@ export class KernelChannelConsumer {
     this.running = true;
     if (o.switchTimerUs > 0) {
       this.switchTimer = setInterval(() => {
+        if (!this.outputHasRoom()) return;
         this.drainSafely();
         for (const r of this.readers) r.stream.flushPacket();
       }, Math.max(1, Math.round(o.switchTimerUs / 1000)));
@@ -253,12 +256,22 @@ export class KernelChannelConsumer {
     }
     if (o.liveTimerUs) {
       this.liveTimer = setInterval(() => {
+        if (!this.outputHasRoom()) return;
         const now = monotonicNow();
         this.drainSafely();
         for (const r of this.readers) r.stream.flushPacket(now);
       }, Math.max(1, Math.round(o.liveTimerUs / 1000)));
       this.liveTimer.unref();
     }
+  }
+
+  /**
+   * Whether every stream's output takes a packet now. The switch and live timers skip their tick when not: the
+   * packets they would close could not be written (counted unwritten), while what they leave stays staged or in
+   * the kernel's ring, which discards and counts (see decodeStaged); the next tick with room takes it.
+   */
+  private outputHasRoom(): boolean {
+    return this.readers.every((r) => r.stream.hasRoomForPacket());
   }
 
   private closePipes(): void {
@@ -293,6 +306,20 @@ export class KernelChannelConsumer {
       else process.stderr.write(`ltt kernel consumer: ${m.error}\n`);
     });
     reader.on('error', (err) => process.stderr.write(`ltt kernel consumer: page reader: ${err.message}\n`));
+    reader.on('exit', (code) => {
+      // Asked (close()), or the thread died: then its CPU locks may be held for good; what it staged is decoded
+      // and, from now on, the rings are read by this thread's own drains only (stop, switch timer), and start()
+      // fails with one line rather than recording into rings nobody reads.
+      if (this.ctl !== ctl || Atomics.load(ctl, STATE) === EXIT) return;
+      process.stderr.write(`ltt kernel consumer: the page reader thread ended (exit code ${code}); this channel's rings are now read only when it stops\n`);
+      for (const r of this.readers) Atomics.store(ctl, cpuBase(r.slot) + LOCK, 0);
+      try {
+        for (const r of this.readers) this.decodeStaged(r);
+      } catch (err) {
+        process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
+      }
+      this.ctl = undefined;
+    });
     // The consumer's own thread stays alive for its requests; the reader must not keep it alive.
     reader.unref();
     this.staging = staging;
@@ -349,7 +376,8 @@ export class KernelChannelConsumer {
    * `yieldToDisk` (the reader's notifications): when the output has no room for a packet (a slow disk behind
    * the file sink's staging), the pages stay staged and, once staging is full, in the kernel's ring, which
    * discards and counts; the decoding goes on when the output has room. Drains that must take everything
-   * (stop, rotate, snapshot, switch timer) decode on, and a packet that finds no room is counted unwritten.
+   * (stop, rotate, snapshot, drains `until` a time) decode on, and a packet that finds no room is counted
+   * unwritten; the switch and live timers skip their tick while there is no room (outputHasRoom).
    */
   private decodeStaged(r: CpuReader, yieldToDisk = false): void {
     const ctl = this.ctl!;
@@ -360,28 +388,44 @@ export class KernelChannelConsumer {
     for (;;) {
       const ready = (Atomics.load(ctl, b + HEAD) - tail) | 0;
       if (ready <= 0) return;
-      if (yieldToDisk && !r.stream.hasRoomForPacket()) {
-        if (!this.waitingForRoom) {
-          this.waitingForRoom = true;
-          r.stream.whenRoom(() => {
-            this.waitingForRoom = false;
-            if (this.running) this.drainStagedSafely();
-          });
-        }
-        return;
-      }
       const at = slotOf(tail, slots);
       const k = Math.min(ready, r.batch.length, slots - at);
       r.staged!.copy(r.buf, 0, at * size, (at + k) * size);
-      for (let j = 0; j < k; j++) {
-        this.decodeOne(r, j * size, r.stagedLens![at + j]!);
-        const dropped = r.stagedDropped![at + j]!;
-        if (dropped > r.droppedSeen && !this.opts.overwrite) this.addDropped(r, dropped);
+      // Asked page by page, not once per batch: a batch (128 KiB) fills several packets of a small-sub-buffer
+      // channel, and each must find room.
+      // Pages taken: one that throws counts as taken too, so that neither it nor those before it are decoded again.
+      let taken = 0;
+      try {
+        for (let j = 0; j < k; j++) {
+          if (yieldToDisk && !r.stream.hasRoomForPacket()) break;
+          taken = j + 1;
+          this.decodeOne(r, j * size, r.stagedLens![at + j]!);
+          const dropped = r.stagedDropped![at + j]!;
+          if (dropped > r.droppedSeen && !this.opts.overwrite) this.addDropped(r, dropped);
+        }
+      } finally {
+        tail = (tail + taken) | 0;
+        Atomics.store(ctl, b + TAIL, tail);
       }
-      tail = (tail + k) | 0;
-      Atomics.store(ctl, b + TAIL, tail);
+      if (taken < k) {
+        this.waitForRoom(r);
+        return;
+      }
       if (r.generalRecords >= (r.walk === undefined ? FUSE_FIRST : FUSE_AGAIN)) this.fuseMore(r);
     }
+  }
+
+  /** Decodes the staged pages again once `r`'s output has room (one callback at a time, for the channel). */
+  private waitForRoom(r: CpuReader): void {
+    if (this.waitingForRoom) return;
+    this.waitingForRoom = true;
+    const run = this.runs;
+    r.stream.whenRoom(() => {
+      // Registered before a stop(): that stop took everything staged and cleared the wait.
+      if (run !== this.runs) return;
+      this.waitingForRoom = false;
+      if (this.running) this.drainStagedSafely();
+    });
   }
 
   /** Ends the reader thread (the consumer's last act). */
@@ -720,6 +764,12 @@ ${RecordWalkStop}`;
     } finally {
       this.closePipes();
       this.running = false;
+      // Everything staged is decoded. A wait for room ends here: its callback may come after the next start()
+      // or never (the disk's backlog went with a rotation), and NOTIFIED, left set by the wait, would keep the
+      // reader from telling the next run about its pages (then only a timer drain, if any, would decode them).
+      this.runs++;
+      this.waitingForRoom = false;
+      if (ctl !== undefined) Atomics.store(ctl, NOTIFIED, 0);
     }
   }
 

@@ -13,6 +13,8 @@ import { PageDecoder } from '../../src/ftrace/page-decoder.js';
 import { lttngNameOf } from '../../src/ftrace/lttng-shaping.js';
 import { monotonicClockDef } from '../../src/ftrace/trace-clock.js';
 import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
+import { FileTraceSink } from '../../src/ctf/writer/file-sink.js';
+import type { StreamSink, TraceSink } from '../../src/ctf/writer/sink.js';
 import type { StreamWriter } from '../../src/ctf/writer/stream-writer.js';
 import { setUpInstance } from '../../src/kernel/raw-capture.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
@@ -134,6 +136,180 @@ test('a burst the ring cannot hold is kept while the consumer thread is busy: th
   } finally {
     consumer?.close();
     tracefs.rmdirInstance(instance);
+  }
+});
+
+/**
+ * The real file sink, whose streams have no room (as its staging behind a stalled disk) until release(): a
+ * packet handed over meanwhile fails as the file sink's does without room, and whenRoom() callbacks wait.
+ */
+function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): void; holdAfter(packets: number): void } {
+  const inner = FileTraceSink.create(dir);
+  let held = true;
+  /** Packets taken before the output has no room again (holdAfter). */
+  let budget = Infinity;
+  let waiters: Array<() => void> = [];
+  const sink: TraceSink = {
+    writeMetadata: (packets) => inner.writeMetadata(packets),
+    openStream(info): StreamSink {
+      const s = inner.openStream(info);
+      return {
+        writePacket(packet, index, lost) {
+          if (held) throw new Error('no room in staging');
+          if (--budget <= 0) held = true;
+          s.writePacket(packet, index, lost);
+        },
+        hasRoom: (bytes) => !held && (s.hasRoom?.(bytes) ?? true),
+        whenRoom(cb) {
+          if (held) waiters.push(cb);
+          else if (s.whenRoom) s.whenRoom(cb);
+          else queueMicrotask(cb);
+        },
+        settle: () => s.settle?.() ?? Promise.resolve(),
+        close: () => s.close(),
+      };
+    },
+    close: () => inner.close(),
+  };
+  return {
+    sink,
+    hold: () => (held = true),
+    holdAfter(packets) {
+      held = false;
+      budget = packets;
+    },
+    release() {
+      held = false;
+      budget = Infinity;
+      const cbs = waiters;
+      waiters = [];
+      for (const cb of cbs) cb();
+    },
+  };
+}
+
+/** A kernel channel of syscall records read by the page reader thread, written through heldFileSink(). */
+async function heldChannel(name: string, bufferKb: number, packetSize: number, switchTimerUs = 0) {
+  const instance = `ltt-test-${name}-${process.pid}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ltt-consumer-${name}-`));
+  const syscalls = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb, events: syscalls.map((e) => `syscalls/${e}`) });
+  try {
+    return await heldChannelIn(instance, dir, pageSize, bufferKb, packetSize, syscalls, switchTimerUs);
+  } catch (err) {
+    tracefs.rmdirInstance(instance);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function heldChannelIn(instance: string, dir: string, pageSize: number, bufferKb: number, packetSize: number, syscalls: string[], switchTimerUs: number) {
+  // Discard mode, as the consumer is told: a full ring drops the newest records and counts them.
+  tracefs.writeText('options/overwrite', '0', instance);
+  const cpus = tracefs.cpuIds();
+  const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
+  const held = heldFileSink(dir);
+  const writer = await CtfTraceWriter.create({ sink: held.sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
+  const streams = new Map<number, StreamWriter>(cpus.map((cpu) => [cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize })]));
+  const handlers = eventIdTable<KernelEventHandler>();
+  for (const n of syscalls) {
+    const format = readEventFormat('syscalls', n);
+    handlers[format.id] = kernelEventHandler(writer, 0, format, 'syscall', lttngNameOf('syscalls', n)).handler;
+  }
+  const consumer = new KernelChannelConsumer({
+    instance, cpus, pageSize, bufferPages: (bufferKb * 1024) / pageSize, decoder, handlers, streams, overwrite: false,
+    readTimerUs: 10_000, switchTimerUs, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
+  });
+  const kernelStats = () => {
+    let handedOut = 0;
+    let dropped = 0;
+    for (const cpu of cpus) {
+      const text = tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance);
+      handedOut += Number(/read events:\s*(\d+)/.exec(text)![1]);
+      dropped += Number(/dropped events:\s*(\d+)/.exec(text)![1]);
+    }
+    return { handedOut, dropped };
+  };
+  const sum = <K extends 'pages' | 'events' | 'discarded'>(k: K) => consumer.stats().reduce((a, x) => a + x[k], 0);
+  const unwritten = () => [...streams.values()].reduce((a, s) => a + s.stats.unwrittenPackets, 0);
+  const cleanup = () => {
+    consumer.close();
+    tracefs.rmdirInstance(instance);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { instance, dir, held, writer, streams, consumer, kernelStats, sum, unwritten, cleanup };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('an output without room holds decoding: pages stay staged, then the kernel discards and counts; nothing is unwritten', async (t) => {
+  for (const switchTimerUs of [0, 50_000]) await t.test(switchTimerUs === 0 ? 'no switch timer' : 'a 50 ms switch timer', () => heldOutput(switchTimerUs, 64 * 1024, 0));
+  // Room for 4 packets of 8 KiB, then none: room runs out within a batch of pages (32 of them), each page filling
+  // at most one packet.
+  await t.test('room runs out within a batch of pages', () => heldOutput(0, 8192, 4));
+});
+
+async function heldOutput(switchTimerUs: number, packetSize: number, roomFor: number): Promise<void> {
+  // 256 KiB ring, 2 MiB staged per CPU; dd makes about 7 MB of records, on one CPU mostly.
+  const c = await heldChannel('kback', 256, packetSize, switchTimerUs);
+  try {
+    if (roomFor > 0) c.held.holdAfter(roomFor);
+    c.consumer.start();
+    tracefs.writeText('tracing_on', '1', c.instance);
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
+    tracefs.writeText('tracing_on', '0', c.instance);
+    // The reader's notifications come in meanwhile: the consumer must leave the pages where they are.
+    await sleep(300);
+    assert.equal(c.unwritten(), 0, 'no packet handed to the output while it had no room');
+    if (roomFor === 0) assert.equal(c.sum('pages'), 0, 'no page decoded while the output had no room');
+    const decodedHeld = c.sum('pages');
+    assert.ok(c.kernelStats().dropped > 0, 'the kernel discarded what neither its ring nor the staging held');
+    c.held.release();
+    // The whenRoom() callback decodes the staged pages, before any stop.
+    for (let waited = 0; waited < 5000 && c.sum('pages') === decodedHeld; waited += 50) await sleep(50);
+    assert.ok(c.sum('pages') > decodedHeld, 'decoding resumed once the output had room');
+    c.consumer.stop();
+    await c.writer.close();
+    const { handedOut, dropped } = c.kernelStats();
+    assert.equal(c.unwritten(), 0, 'no unwritten packet');
+    assert.equal(c.sum('events'), handedOut, 'every record the kernel handed out is written');
+    assert.equal(c.sum('discarded'), dropped, 'every record the kernel dropped is counted discarded');
+    assert.equal(babeltraceLines(path.join(c.dir)).length, handedOut, 'the trace holds every record written');
+  } finally {
+    c.cleanup();
+  }
+}
+
+test('a stop() while the output has no room ends the wait: the next run decodes on the reader\'s notifications', async () => {
+  // 1 MiB packets, few records before the stop: stop() closes no packet into the held output, as a rule (the
+  // instance records every process's reads and writes: a busy machine may fill one, then counted unwritten).
+  const c = await heldChannel('kback2', 1024, 1 << 20);
+  try {
+    c.consumer.start();
+    tracefs.writeText('tracing_on', '1', c.instance);
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=2000'], { stdio: 'ignore' });
+    tracefs.writeText('tracing_on', '0', c.instance);
+    await sleep(300);
+    assert.equal(c.sum('pages'), 0, 'the consumer waits for room');
+    c.consumer.stop();
+    assert.ok(c.sum('events') > 0, 'stop() took the staged pages');
+    const unwrittenAtStop = c.unwritten();
+    // Room comes back after the stop; the next run fills pages again, with no timer to drain them.
+    c.held.release();
+    await sleep(50);
+    c.consumer.start();
+    tracefs.writeText('tracing_on', '1', c.instance);
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
+    tracefs.writeText('tracing_on', '0', c.instance);
+    const pages = c.sum('pages');
+    for (let waited = 0; waited < 3000 && c.sum('pages') === pages; waited += 50) await sleep(50);
+    assert.ok(c.sum('pages') > pages, 'the reader\'s pages of the second run were decoded before stop()');
+    c.consumer.stop();
+    await c.writer.close();
+    assert.equal(c.unwritten(), unwrittenAtStop, 'no unwritten packet once room was back');
+    assert.equal(c.sum('events'), c.kernelStats().handedOut);
+  } finally {
+    c.cleanup();
   }
 });
 
