@@ -634,7 +634,12 @@ export class SessionWriter {
    * resolves once nothing is written behind into them). Packets past the cut wait for openChunk().
    */
   async closeChunk(): Promise<void> {
-    for (const s of this.rings.values()) if (!s.closed) s.drain();
+    // A stream without room for its next packet (staging full behind a slow disk) is drained again as room comes
+    // back, until its cut: a packet from before a rotation or clear must never go to the next chunk. Room always
+    // comes back: staging is full only while writes are out.
+    for (const s of this.rings.values()) {
+      while (!s.closed && !s.drain()) await new Promise<void>((resolve) => (s.roomFor(s.d.subbufSize, resolve) ? resolve() : undefined));
+    }
     this.flushMetadata();
     this.sink = undefined;
     await Promise.all([...this.rings.values()].map((s) => (s.closed ? s.close() : s.closeOutput())));

@@ -100,3 +100,55 @@ test('ltt/ust writes into any TraceSink: metadata first, borrowed sub-buffers wi
     channel.close();
   }
 });
+
+/** A sink whose streams take packets only while `room` holds (staging full behind a slow disk, as file-sink.ts's). */
+class GatedSink extends RecordingSink {
+  room = false;
+  private readonly waiters: Array<() => void> = [];
+
+  override openStream(info: StreamSinkInfo): StreamSink {
+    const s = super.openStream(info);
+    return { ...s, hasRoom: () => this.room, whenRoom: (cb: () => void) => void this.waiters.push(cb) };
+  }
+
+  open(): void {
+    this.room = true;
+    for (const cb of this.waiters.splice(0)) cb();
+  }
+}
+
+test('a rotation or clear closing its chunk while the stream has no room waits for room: no packet before the cut goes to the next chunk', async () => {
+  const first = new GatedSink();
+  const next = new RecordingSink();
+  const sessionId = randomUUID();
+  const writer = new SessionWriter(first, sessionId, 5);
+  getChannel();
+  const channel = new BroadcastChannel(CHANNEL_NAME);
+  channel.onmessage = (e: unknown) => writer.onMessage((e as { data: ChannelMessage }).data);
+  try {
+    const tick = declareEvent('gatetest:tick', [int32('i')], 13);
+    activate({ sessionId, uuid: randomUUID(), channel: 'gated', subbufSize: 4096, numSubbuf: 16, mode: 'discard', blockingTimeoutMs: 0, contexts: [], rules: [{ pattern: 'gatetest:*' }] });
+    assert.ok(tick.enabled);
+    // Several sub-buffers' worth, closed in the ring; the stream has no room for them.
+    for (let i = 0; i < 1500; i++) (tick.emit as (i: number) => void)(i);
+    for (let k = 0; k < 400 && first.streams.length === 0; k++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(first.streams[0]?.packets.length, 0, 'nothing taken without room');
+    writer.cut();
+    const closed = writer.closeChunk();
+    // The disk catches up later.
+    setTimeout(() => first.open(), 100);
+    await closed;
+    writer.openChunk(next);
+    deactivate(sessionId);
+    for (let k = 0; k < 400 && !writer.allProducersExited(); k++) await new Promise((r) => setTimeout(r, 5));
+    await writer.finish();
+    const before = first.streams[0]!.packets.map((p) => p.index.packetSeqNum);
+    const after = next.streams.flatMap((s) => s.packets.map((p) => p.index.packetSeqNum));
+    assert.ok(before.length >= 3, `the packets closed before the cut went to the closed chunk (${before.length})`);
+    assert.deepEqual(before, [...before.keys()], 'in order, none missing');
+    assert.ok(after.every((n) => n >= before.length), `the next chunk only has packets from the cut on (${after.join(',')})`);
+  } finally {
+    channel.close();
+  }
+});

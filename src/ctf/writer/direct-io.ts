@@ -23,8 +23,6 @@ const CHUNK_BYTES = 64 << 20;
 /** The one WebAssembly API used here (the project's TypeScript libs do not declare WebAssembly). */
 const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: ArrayBuffer } } }).WebAssembly.Memory;
 
-/** The ArrayBuffers allocateAligned() carves from: only views of these are known to be aligned. */
-const arenas = new WeakSet<ArrayBuffer>();
 let chunk: { buffer: ArrayBuffer; used: number } | undefined;
 /** Cleared by a failed reservation, not retried: each can cost a full garbage collection. */
 let memoryWorks = true;
@@ -55,13 +53,6 @@ export function directIoPays(dir: string): boolean {
  * `size` zeroed bytes starting on a page boundary (plain Buffer.alloc if no aligned memory can be had). Carved
  * from 64 MiB memories, never handed out twice: a memory goes when the last buffer carved from it does.
  */
-/** Aligned bytes handed out so far (fresh memory: a page fault per page on first touch). */
-let alignedBytes = 0;
-
-export function alignedBytesAllocated(): number {
-  return alignedBytes;
-}
-
 export function allocateAligned(size: number): Buffer {
   const need = Math.ceil(size / ALIGN) * ALIGN;
   if (!directIoEnabled || !memoryWorks) return Buffer.alloc(size);
@@ -69,7 +60,6 @@ export function allocateAligned(size: number): Buffer {
     const c = chunk === undefined || chunk.used + need > chunk.buffer.byteLength ? newChunk(need) : chunk;
     const out = Buffer.from(c.buffer, c.used, size);
     c.used += need;
-    alignedBytes += need;
     return out;
   } catch {
     // No address space for another memory: an unaligned buffer, written through the page cache.
@@ -81,7 +71,6 @@ export function allocateAligned(size: number): Buffer {
 function newChunk(need: number): { buffer: ArrayBuffer; used: number } {
   const pages = Math.ceil(Math.max(CHUNK_BYTES, need) / WASM_PAGE);
   const buffer = new WasmMemory({ initial: pages, maximum: pages }).buffer;
-  arenas.add(buffer);
   return (chunk = { buffer, used: 0 });
 }
 
@@ -130,7 +119,8 @@ export interface WriteOutcome {
  * through an appending O_DIRECT write until the device has it; a page-cache write waits behind it), so a burst
  * can go nowhere but here meanwhile. Measured on ext4 throttled to 32 MB/s (test/ust/slow-disk.test.ts): one
  * 1-2 MiB direct write under way for up to 330 ms while one thread at full speed closed a 1 MiB sub-buffer
- * every 1-5 ms, 15-38 MiB staged at the peak.
+ * every 1-5 ms, 7-38 MiB staged at the peak over the runs measured (the test itself bounds only the process's
+ * peak resident memory).
  */
 export const STAGING_BYTES = 64 << 20;
 /** Staging is handed out in blocks of this size (a packet spans blocks; several small packets share one). */
@@ -144,7 +134,7 @@ class StagingPool {
   private touched = 0;
   /** 1 for each block handed out (touch() must not zero staged bytes). */
   private inUse = new Uint8Array(STAGING_BYTES / BLOCK);
-  /** Most blocks in use at once (tests, the slow-disk report). */
+  /** Most blocks in use at once (for tests). */
   peakUsed = 0;
   private readonly roomWaiters: Array<() => void> = [];
 
@@ -227,7 +217,7 @@ export function reserveAligned(touch = 0): void {
   staging.touch(touch);
 }
 
-/** Staging memory of this thread: its bound, what is free now, the most ever in use at once. */
+/** Staging memory of this thread: its bound, what is free now, the most ever in use at once (for tests). */
 export function stagingStats(): { capacity: number; free: number; peak: number } {
   return { capacity: staging.capacity, free: staging.freeBytes, peak: staging.peakUsed * BLOCK };
 }
@@ -310,6 +300,7 @@ export class DirectFile {
   private directRate = NaN;
   private cachedRate = NaN;
   private closed = false;
+  private fdsClosed = false;
   /** Where the next packet goes: the bytes written and staged. */
   private end = 0;
   /** Resolved when nothing is staged and no thread-pool write is out (settle()'s promise). */
@@ -319,25 +310,23 @@ export class DirectFile {
     /** The descriptor direct writes use (or, mode 'sync', the only one). */
     public fd: number,
     private mode: Mode,
-    private readonly reopen: (direct: boolean) => number,
     private readonly writeAll: (fd: number, bytes: Uint8Array, pos: number) => void,
   ) {}
 
   /**
-   * `open(direct)` creates or empties the file (with O_DIRECT when asked); `reopen(direct)` opens it again,
-   * unchanged (a page-cache descriptor beside the direct one). O_DIRECT is asked for when `want` holds and
-   * dropped if the file system refuses it. `writeAll(fd, bytes, pos)` is the caller's own synchronous positional
-   * write (its errors are its own): used for a file that never writes directly, or with nothing staged.
+   * `open(direct)` creates or empties the file (with O_DIRECT when asked). O_DIRECT is asked for when `want`
+   * holds and dropped if the file system refuses it. `writeAll(fd, bytes, pos)` is the caller's own synchronous
+   * positional write (its errors are its own): used for a file that never writes directly, or with nothing staged.
    */
-  static open(want: boolean, open: (direct: boolean) => number, reopen: (direct: boolean) => number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void): DirectFile {
+  static open(want: boolean, open: (direct: boolean) => number, writeAll: (fd: number, bytes: Uint8Array, pos: number) => void): DirectFile {
     if (want && directIoEnabled) {
       try {
-        return new DirectFile(open(true), 'direct', reopen, writeAll);
+        return new DirectFile(open(true), 'direct', writeAll);
       } catch (err) {
         if (errnoOf(err) !== 'EINVAL') throw err;
       }
     }
-    return new DirectFile(open(false), 'sync', reopen, writeAll);
+    return new DirectFile(open(false), 'sync', writeAll);
   }
 
   /** Writing directly, or for a while in the page cache (a stream's next file asks for O_DIRECT only then). */
@@ -436,6 +425,8 @@ export class DirectFile {
   }
 
   private closeFds(): void {
+    if (this.fdsClosed) return;
+    this.fdsClosed = true;
     fs.closeSync(this.fd);
     if (this.cachedFd >= 0) fs.closeSync(this.cachedFd);
     this.cachedFd = -1;
@@ -473,10 +464,14 @@ export class DirectFile {
     return n;
   }
 
-  /** The page-cache descriptor of this file (opened beside the direct one at first need). */
+  /**
+   * The page-cache descriptor of this file, opened beside the direct one at first need. Opened through the
+   * direct descriptor (/proc/self/fd), never by name: a tracefile ring may have unlinked the file meanwhile and
+   * made a new one of that name, and packets still staged for this file must land in this file, not that one.
+   */
   private pageCacheFd(): number {
     if (this.mode === 'sync') return this.fd;
-    if (this.cachedFd < 0) this.cachedFd = this.reopen(false);
+    if (this.cachedFd < 0) this.cachedFd = fs.openSync(`/proc/self/fd/${this.fd}`, fs.constants.O_WRONLY);
     return this.cachedFd;
   }
 
@@ -491,7 +486,9 @@ export class DirectFile {
     try {
       fd = direct ? this.fd : this.pageCacheFd();
     } catch (err) {
-      this.fail(0, err);
+      // No page-cache descriptor (EMFILE): what is staged fails, what is in the file already stays.
+      this.fail(this.packets[0]!.pos, err);
+      this.ifIdle();
       return;
     }
     const most = direct ? MAX_DIRECT_BATCH : MAX_CACHED_BATCH;
@@ -510,7 +507,8 @@ export class DirectFile {
     const start = performance.now();
     fs.writev(fd, iov, pos, (err, n) => {
       // Batches of a few packets only: a lone packet's write says more about the call than the path.
-      if (err === null && bytes >= BEHIND_BYTES / 2) {
+      // Half a direct batch: batches of packets whose size does not divide MAX_DIRECT_BATCH are measured too.
+      if (err === null && bytes >= MAX_DIRECT_BATCH / 2) {
         const rate = n / Math.max(0.1, performance.now() - start);
         if (direct) this.directRate = rate;
         else this.cachedRate = rate;
@@ -552,17 +550,21 @@ export class DirectFile {
       else this.fail(this.packets[0]!.pos, err);
     }
     this.startWrite();
-    if (!this.writing && this.packets.length === 0) {
-      if (this.closed) {
-        try {
-          this.closeFds();
-        } catch {
-          // Nothing is written through them any more.
-        }
-      }
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
+    this.ifIdle();
     staging.roomBack();
+  }
+
+  /** Nothing staged and no write out: a closed file's descriptors close, settle() resolves. */
+  private ifIdle(): void {
+    if (this.writing || this.packets.length > 0) return;
+    if (this.closed) {
+      try {
+        this.closeFds();
+      } catch {
+        // Nothing is written through them any more.
+      }
+    }
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   /** Drops `bytes` from the front of staging, giving emptied blocks back. */
@@ -609,6 +611,9 @@ export class DirectFile {
     const failed = this.packets.splice(0);
     if (told !== undefined) told.outcome.failed(err);
     for (const q of failed) q.outcome.failed(err);
+    // Writers waiting for room are told even when no I/O callback follows (a failure before any write went
+    // out); later, not now: a waiter drains again, and this may run inside its append().
+    queueMicrotask(() => staging.roomBack());
   }
 
   private truncate(size: number): void {

@@ -57,7 +57,7 @@ interface TraceDirectory {
   readonly path: string;
   /** `name` emptied, or created with the trace file mode (trace-modes.ts). */
   openTruncated(name: string, direct?: boolean): number;
-  /** The existing file `name`, for writing, not emptied (a stream leaving or going back to O_DIRECT reopens it); `append`: O_APPEND. */
+  /** The existing file `name`, for writing, not emptied (the shared metadata file; a file created for O_DIRECT); `append`: O_APPEND. */
   reopen(name: string, direct: boolean, append?: boolean): number;
   unlink(name: string): void;
   close(): void;
@@ -285,13 +285,6 @@ class FileStreamSink implements StreamSink {
             throw ioError('create', dataPath, err);
           }
         },
-        (direct) => {
-          try {
-            return this.dir.reopen(base, direct);
-          } catch (err) {
-            throw ioError('open', dataPath, err);
-          }
-        },
         (fd, bytes, pos) => writeAllAt(fd, bytes, pos, dataPath),
       );
       // Staging for a ring's worth of packets, ready before they come (direct-io.ts).
@@ -359,7 +352,8 @@ class FileStreamSink implements StreamSink {
       if (count > 0) {
         this.fileNumber %= count;
         // The oldest file goes (unlinked, as lttng-consumerd does) and a new one takes its name: packets of it
-        // still written behind (direct-io.ts) land in the unlinked file, never in the new one or its index.
+        // still written behind (direct-io.ts, whose page-cache descriptor is opened on the same file, never by
+        // name) land in the unlinked file, never in the new one or its index.
         const base = `${this.info.fileName}_${this.fileNumber}`;
         for (const [dir, name] of [[this.dir, base], [this.indexDir, `${base}.idx`]] as const) {
           try {
