@@ -20,6 +20,41 @@ import { setUpInstance } from '../../src/kernel/raw-capture.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
 import { ThreadTable } from '../../src/consumer/thread-table.js';
 
+const SYSCALLS = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
+
+/** A consumer of `instance`'s read/write system calls into `sink`, one stream per CPU. */
+async function syscallConsumer(instance: string, sink: TraceSink, o: { pageSize: number; bufferPages: number; packetSize: number; readTimerUs: number; switchTimerUs?: number }) {
+  const cpus = tracefs.cpuIds();
+  const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
+  const writer = await CtfTraceWriter.create({ sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
+  const streams = new Map<number, StreamWriter>(cpus.map((cpu) => [cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize: o.packetSize })]));
+  const handlers = eventIdTable<KernelEventHandler>();
+  for (const name of SYSCALLS) {
+    const format = readEventFormat('syscalls', name);
+    handlers[format.id] = kernelEventHandler(writer, 0, format, 'syscall', lttngNameOf('syscalls', name)).handler;
+  }
+  const consumer = new KernelChannelConsumer({
+    instance, cpus, pageSize: o.pageSize, bufferPages: o.bufferPages, decoder, handlers, streams, overwrite: false,
+    readTimerUs: o.readTimerUs, switchTimerUs: o.switchTimerUs ?? 0, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
+  });
+  return { cpus, writer, streams, consumer };
+}
+
+/** What the kernel handed out and dropped, over the instance's CPUs. */
+function kernelCounts(instance: string, cpus: readonly number[]): { handedOut: number; dropped: number } {
+  let handedOut = 0;
+  let dropped = 0;
+  for (const cpu of cpus) {
+    const text = tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance);
+    handedOut += Number(/read events:\s*(\d+)/.exec(text)![1]);
+    dropped += Number(/dropped events:\s*(\d+)/.exec(text)![1]);
+  }
+  return { handedOut, dropped };
+}
+
+/** A trace sink that writes nothing (the tests count records, not files). */
+const NULL_SINK: TraceSink = { writeMetadata() {}, openStream: () => ({ writePacket() {}, async close() {} }), async close() {} };
+
 async function withSession<T>(name: string, fn: (s: KernelSession, dir: string) => Promise<T>): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ltt-consumer-${name}-`));
   const s = await KernelSession.create({ sessionName: `test-c-${name}-${process.pid}`, traceDir: dir, hostname: 'ltthost', creationTime: new Date() });
@@ -52,24 +87,10 @@ function babeltraceLines(dir: string): string[] {
 
 test('the consumer takes many pages per read system call, and still every record the kernel hands out', async () => {
   const instance = `ltt-test-readv-${process.pid}`;
-  const syscalls = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
   // 16 MiB per CPU holds the whole workload (about 7 MB of records): nothing is read until stop.
-  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 16384, events: syscalls.map((e) => `syscalls/${e}`) });
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 16384, events: SYSCALLS.map((e) => `syscalls/${e}`) });
   try {
-    const cpus = tracefs.cpuIds();
-    const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
-    const sink = { writeMetadata() {}, openStream: () => ({ writePacket() {}, async close() {} }), async close() {} };
-    const writer = await CtfTraceWriter.create({ sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
-    const streams = new Map<number, StreamWriter>(cpus.map((cpu) => [cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize: 1 << 20 })]));
-    const handlers = eventIdTable<KernelEventHandler>();
-    for (const name of syscalls) {
-      const format = readEventFormat('syscalls', name);
-      handlers[format.id] = kernelEventHandler(writer, 0, format, 'syscall', lttngNameOf('syscalls', name)).handler;
-    }
-    const consumer = new KernelChannelConsumer({
-      instance, cpus, pageSize, bufferPages: 4096, decoder, handlers, streams, overwrite: false,
-      readTimerUs: 0, switchTimerUs: 0, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
-    });
+    const { cpus, writer, consumer } = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: 4096, packetSize: 1 << 20, readTimerUs: 0 });
     consumer.start();
     tracefs.writeText('tracing_on', '1', instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
@@ -79,8 +100,7 @@ test('the consumer takes many pages per read system call, and still every record
     const st = consumer.stats();
     const pages = st.reduce((a, x) => a + x.pages, 0);
     const reads = st.reduce((a, x) => a + x.reads, 0);
-    let handedOut = 0;
-    for (const cpu of cpus) handedOut += Number(/read events:\s*(\d+)/.exec(tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance))![1]);
+    const { handedOut } = kernelCounts(instance, cpus);
     assert.ok(pages > 500, `${pages} pages read`);
     // One read(2) per page would be `pages` calls.
     assert.ok(reads * 8 <= pages, `${reads} read calls for ${pages} pages`);
@@ -96,24 +116,12 @@ test('a burst the ring cannot hold is kept while the consumer thread is busy: th
   // whole burst (execFileSync), as a loaded machine keeps it off the CPU: before the page reader thread, nothing
   // read the ring meanwhile and the kernel dropped most of the burst.
   const instance = `ltt-test-burst-${process.pid}`;
-  const syscalls = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
-  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 1024, events: syscalls.map((e) => `syscalls/${e}`) });
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 1024, events: SYSCALLS.map((e) => `syscalls/${e}`) });
   let consumer: KernelChannelConsumer | undefined;
   try {
-    const cpus = tracefs.cpuIds();
-    const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
-    const sink = { writeMetadata() {}, openStream: () => ({ writePacket() {}, async close() {} }), async close() {} };
-    const writer = await CtfTraceWriter.create({ sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
-    const streams = new Map<number, StreamWriter>(cpus.map((cpu) => [cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize: 1 << 20 })]));
-    const handlers = eventIdTable<KernelEventHandler>();
-    for (const name of syscalls) {
-      const format = readEventFormat('syscalls', name);
-      handlers[format.id] = kernelEventHandler(writer, 0, format, 'syscall', lttngNameOf('syscalls', name)).handler;
-    }
-    consumer = new KernelChannelConsumer({
-      instance, cpus, pageSize, bufferPages: (1024 * 1024) / pageSize, decoder, handlers, streams, overwrite: false,
-      readTimerUs: 10_000, switchTimerUs: 0, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
-    });
+    const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000 });
+    const { cpus, writer } = made;
+    consumer = made.consumer;
     consumer.start();
     tracefs.writeText('tracing_on', '1', instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
@@ -121,13 +129,7 @@ test('a burst the ring cannot hold is kept while the consumer thread is busy: th
     consumer.stop();
     await writer.close();
     const st = consumer.stats();
-    let handedOut = 0;
-    let dropped = 0;
-    for (const cpu of cpus) {
-      const text = tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance);
-      handedOut += Number(/read events:\s*(\d+)/.exec(text)![1]);
-      dropped += Number(/dropped events:\s*(\d+)/.exec(text)![1]);
-    }
+    const { handedOut, dropped } = kernelCounts(instance, cpus);
     const events = st.reduce((a, x) => a + x.events, 0);
     assert.ok(events > 60_000, `${events} records: more than the ring holds`);
     assert.equal(dropped, 0, 'the kernel dropped nothing');
@@ -192,10 +194,9 @@ function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): 
 async function heldChannel(name: string, bufferKb: number, packetSize: number, switchTimerUs = 0) {
   const instance = `ltt-test-${name}-${process.pid}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ltt-consumer-${name}-`));
-  const syscalls = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
-  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb, events: syscalls.map((e) => `syscalls/${e}`) });
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb, events: SYSCALLS.map((e) => `syscalls/${e}`) });
   try {
-    return await heldChannelIn(instance, dir, pageSize, bufferKb, packetSize, syscalls, switchTimerUs);
+    return await heldChannelIn(instance, dir, pageSize, bufferKb, packetSize, switchTimerUs);
   } catch (err) {
     tracefs.rmdirInstance(instance);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -203,33 +204,12 @@ async function heldChannel(name: string, bufferKb: number, packetSize: number, s
   }
 }
 
-async function heldChannelIn(instance: string, dir: string, pageSize: number, bufferKb: number, packetSize: number, syscalls: string[], switchTimerUs: number) {
+async function heldChannelIn(instance: string, dir: string, pageSize: number, bufferKb: number, packetSize: number, switchTimerUs: number) {
   // Discard mode, as the consumer is told: a full ring drops the newest records and counts them.
   tracefs.writeText('options/overwrite', '0', instance);
-  const cpus = tracefs.cpuIds();
-  const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   const held = heldFileSink(dir);
-  const writer = await CtfTraceWriter.create({ sink: held.sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
-  const streams = new Map<number, StreamWriter>(cpus.map((cpu) => [cpu, writer.openStream({ streamClassId: 0, fileName: `c_${cpu}`, cpuId: cpu, packetSize })]));
-  const handlers = eventIdTable<KernelEventHandler>();
-  for (const n of syscalls) {
-    const format = readEventFormat('syscalls', n);
-    handlers[format.id] = kernelEventHandler(writer, 0, format, 'syscall', lttngNameOf('syscalls', n)).handler;
-  }
-  const consumer = new KernelChannelConsumer({
-    instance, cpus, pageSize, bufferPages: (bufferKb * 1024) / pageSize, decoder, handlers, streams, overwrite: false,
-    readTimerUs: 10_000, switchTimerUs, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
-  });
-  const kernelStats = () => {
-    let handedOut = 0;
-    let dropped = 0;
-    for (const cpu of cpus) {
-      const text = tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance);
-      handedOut += Number(/read events:\s*(\d+)/.exec(text)![1]);
-      dropped += Number(/dropped events:\s*(\d+)/.exec(text)![1]);
-    }
-    return { handedOut, dropped };
-  };
+  const { cpus, writer, streams, consumer } = await syscallConsumer(instance, held.sink, { pageSize, bufferPages: (bufferKb * 1024) / pageSize, packetSize, readTimerUs: 10_000, switchTimerUs });
+  const kernelStats = () => kernelCounts(instance, cpus);
   const sum = <K extends 'pages' | 'events' | 'discarded'>(k: K) => consumer.stats().reduce((a, x) => a + x[k], 0);
   const unwritten = () => [...streams.values()].reduce((a, s) => a + s.stats.unwrittenPackets, 0);
   const cleanup = () => {
