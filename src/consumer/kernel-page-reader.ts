@@ -136,6 +136,8 @@ function run(): void {
   let last = performance.now();
   let rate = 0;
   let wasRunning = false;
+  /** The wait after a pass that found a ring full but took nothing (ms; doubles up to BUSY_WAIT_MS). */
+  let fullWait = 1;
   for (;;) {
     const state = Atomics.load(ctl, STATE);
     if (state === EXIT) return;
@@ -163,9 +165,19 @@ function run(): void {
     rate = Math.max(fill / elapsed, rate * 0.5 ** (elapsed / st.periodMs));
     let next = st.periodMs;
     // Full but nothing taken (the staging is full, or the consumer is draining that CPU itself): not at once,
-    // or this thread would spin until the consumer makes room.
-    if (fill >= READ_AT) next = stagedAny ? 0 : 1;
-    else if (rate * st.periodMs > IDLE_FILL) next = Math.min(st.periodMs, BUSY_WAIT_MS, Math.max(1, Math.floor(READ_AT / rate)));
+    // or this thread would spin until the consumer makes room; backing off to BUSY_WAIT_MS, as a staging full
+    // behind a slow disk can last seconds (a pass reads every CPU's stats file), and from an eighth of the ring
+    // to all of it takes the kernel 35 ms at full speed.
+    if (fill >= READ_AT && stagedAny) {
+      next = 0;
+      fullWait = 1;
+    } else if (fill >= READ_AT) {
+      next = fullWait;
+      fullWait = Math.min(BUSY_WAIT_MS, 2 * fullWait);
+    } else {
+      fullWait = 1;
+      if (rate * st.periodMs > IDLE_FILL) next = Math.min(st.periodMs, BUSY_WAIT_MS, Math.max(1, Math.floor(READ_AT / rate)));
+    }
     if (next > 0) Atomics.wait(ctl, WAKE, seq, next);
   }
 }
