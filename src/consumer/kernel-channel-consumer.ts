@@ -249,7 +249,7 @@ export class KernelChannelConsumer {
     if (o.switchTimerUs > 0) {
       this.switchTimer = setInterval(() => {
         if (!this.outputHasRoom()) return;
-        this.drainSafely();
+        this.safely(() => this.drain());
         for (const r of this.readers) r.stream.flushPacket();
       }, Math.max(1, Math.round(o.switchTimerUs / 1000)));
       this.switchTimer.unref();
@@ -258,7 +258,7 @@ export class KernelChannelConsumer {
       this.liveTimer = setInterval(() => {
         if (!this.outputHasRoom()) return;
         const now = monotonicNow();
-        this.drainSafely();
+        this.safely(() => this.drain());
         for (const r of this.readers) r.stream.flushPacket(now);
       }, Math.max(1, Math.round(o.liveTimerUs / 1000)));
       this.liveTimer.unref();
@@ -363,12 +363,9 @@ export class KernelChannelConsumer {
   }
 
   private drainStagedSafely(): void {
-    try {
-      this.drainStaged();
-      this.statsMaybe();
-    } catch (err) {
-      process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
-    }
+    this.safely(() => this.drainStaged());
+    // A drain that threw left NOTIFIED set: cleared, or the reader would never tell of its pages again.
+    if (this.ctl !== undefined && !this.waitingForRoom) Atomics.store(this.ctl, NOTIFIED, 0);
   }
 
   /**
@@ -448,12 +445,12 @@ export class KernelChannelConsumer {
     }
   }
 
-  private drainSafely(): void {
+  /** A drain for a timer or the reader's message: they have nobody to throw to, so stderr (the daemon's log). */
+  private safely(drain: () => void): void {
     try {
-      this.drain();
+      drain();
       this.statsMaybe();
     } catch (err) {
-      // A timer has nobody to throw to: report once on stderr, the next tick retries.
       process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
     }
   }
