@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,7 +25,8 @@ function fail(msg) {
 
 /** One import in this process (the child mode): prints one JSON line of phase times. */
 async function child(root, trace, keep) {
-  const { DuckDBInstance } = await import(path.join(ROOT, 'node_modules', '@duckdb', 'node-api', 'lib', 'index.js'));
+  // By require(), as ltt loads it (an ES import lexes its CommonJS files first).
+  const { DuckDBInstance } = createRequire(import.meta.url)(path.join(ROOT, 'node_modules', '@duckdb', 'node-api'));
   const { importTraces } = await import(path.join(root, 'dist', 'src', 'engine', 'import-trace.js'));
   const { buildTables } = await import(path.join(root, 'dist', 'src', 'engine', 'derived-tables.js'));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-import-'));
@@ -46,7 +48,10 @@ async function child(root, trace, keep) {
     fs.mkdirSync(files, { recursive: true });
     const { events } = await importTraces(conn, [trace], undefined, files);
     lap('decode+load');
-    await buildTables(conn, files);
+    // A side connection for the per-name views (older builds ignore it).
+    const side = await db.connect();
+    await buildTables(conn, files, side);
+    side.closeSync();
     lap('tables');
     await conn.run('CHECKPOINT');
     lap('cache write');

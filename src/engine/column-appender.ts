@@ -7,15 +7,22 @@
 // `close()` flushes what is buffered and closes the appender. The table must exist with exactly these columns,
 // in this order. Integers up to 2^53 are numbers; larger ones (bigint) go through the int64 path.
 
-import duckdb from '@duckdb/node-bindings';
-import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { createRequire } from 'node:module';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type * as Bindings from '@duckdb/node-bindings';
 import type { ChunkSink } from './parquet-writer.js';
 import { Column, markValid, writeInt64, type ColumnKind, type ColumnSpec } from './column-chunk.js';
+
+// By require(), as trace-db.ts loads DuckDB's API: imported as ES modules, its CommonJS files are first lexed for
+// their exports (a tenth of a second of each import, and as much again compiling the lexer).
+const require = createRequire(import.meta.url);
+const duckdb = require('@duckdb/node-bindings') as typeof Bindings;
+const { DuckDBDataChunk } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
 
 // The column chunk's types and writers, where the import's generated writers find them.
 export { Column, columnsSql, markValid, SQL_TYPE, writeInt64, type ColumnKind, type ColumnSpec } from './column-chunk.js';
 
-const DUCK_TYPE: Record<ColumnKind, duckdb.Type> = {
+const DUCK_TYPE: Record<ColumnKind, Bindings.Type> = {
   int32: duckdb.Type.INTEGER,
   int64: duckdb.Type.BIGINT,
   uint64: duckdb.Type.UBIGINT,
@@ -31,7 +38,7 @@ const SINK_ROWS = [2048, 6144, 32768, 40960];
 
 export class ColumnAppender {
   readonly cols: Column[];
-  private readonly types: duckdb.LogicalType[];
+  private readonly types: Bindings.LogicalType[];
   /** The row being written (0 after each flush). */
   row = 0;
   private capacity = duckdb.vector_size();

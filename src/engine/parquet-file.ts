@@ -265,7 +265,7 @@ export class ParquetFile {
         }
         values = new Uint8Array(out.buffer);
       }
-      if (kind !== 'double' && valid > 0) this.stats(m, kind, c, n);
+      if (kind !== 'double' && valid > 0) this.stats(m, kind, c, n, valid === n);
     }
     const size = levels.length + values.length;
     const h = this.header;
@@ -290,43 +290,57 @@ export class ParquetFile {
     m.nulls += n - valid;
   }
 
-  /** Min and max of the valid rows of an integer column. */
-  private stats(m: ChunkMeta, kind: ColumnSpec['kind'], c: Column, n: number): void {
-    let lo = Infinity;
-    let hi = -Infinity;
+  /** Min and max of the valid rows of an integer column (`all`: every row is valid, no bit to test). Every
+   * compare is of int32s (small integers to V8: no doubles, no deoptimization on a value's type). */
+  private stats(m: ChunkMeta, kind: ColumnSpec['kind'], c: Column, n: number, all: boolean): void {
+    const v32 = c.i32;
+    const valid = c.valid;
+    let any = false;
     if (kind === 'int32') {
+      let lo = 0x7fffffff;
+      let hi = -0x80000000;
       for (let r = 0; r < n; r++) {
-        if ((c.valid[r >>> 5]! & (1 << (r & 31))) === 0) continue;
-        const v = c.i32[r]!;
+        if (!all && (valid[r >>> 5]! & (1 << (r & 31))) === 0) continue;
+        const v = v32[r]! | 0;
         if (v < lo) lo = v;
         if (v > hi) hi = v;
+        any = true;
       }
-      if (lo === Infinity) return;
+      if (!any) return;
       if (m.min === undefined || BigInt(lo) < m.min) m.min = BigInt(lo);
       if (m.max === undefined || BigInt(hi) > m.max) m.max = BigInt(hi);
       return;
     }
-    // 64-bit: compared exactly, as (high word, unsigned low word) pairs (a double rounds times in ns).
-    const unsigned = kind === 'uint64';
-    let lr = -1;
-    let hr = -1;
-    let lh = 0;
-    let ll = 0;
-    let hh = 0;
-    let hl = 0;
+    // 64-bit: compared exactly (a double rounds times in ns), in two passes: the extreme high words, then the
+    // extreme low words among the rows of those high words. Words compared unsigned are flipped by their sign
+    // bit first (the low words; the high words of uint64), which orders them as signed int32s.
+    const SIGN = 0x80000000 | 0;
+    const flip = kind === 'uint64' ? SIGN : 0;
+    let hMin = 0x7fffffff;
+    let hMax = -0x80000000;
     for (let r = 0; r < n; r++) {
-      if ((c.valid[r >>> 5]! & (1 << (r & 31))) === 0) continue;
-      const h = unsigned ? c.i32[2 * r + 1]! >>> 0 : c.i32[2 * r + 1]!;
-      const l = c.i32[2 * r]! >>> 0;
-      if (lr < 0 || h < lh || (h === lh && l < ll)) (lr = r), (lh = h), (ll = l);
-      if (hr < 0 || h > hh || (h === hh && l > hl)) (hr = r), (hh = h), (hl = l);
+      if (!all && (valid[r >>> 5]! & (1 << (r & 31))) === 0) continue;
+      const h = v32[2 * r + 1]! ^ flip;
+      if (h < hMin) hMin = h;
+      if (h > hMax) hMax = h;
+      any = true;
     }
-    if (lr < 0) return;
-    const at = (r: number): bigint => {
-      const w = (BigInt(c.i32[2 * r + 1]! >>> 0) << 32n) | BigInt(c.i32[2 * r]! >>> 0);
-      return unsigned ? w : BigInt.asIntN(64, w);
+    if (!any) return;
+    let lMin = 0x7fffffff;
+    let lMax = -0x80000000;
+    for (let r = 0; r < n; r++) {
+      if (!all && (valid[r >>> 5]! & (1 << (r & 31))) === 0) continue;
+      const h = v32[2 * r + 1]! ^ flip;
+      if (h !== hMin && h !== hMax) continue;
+      const l = v32[2 * r]! ^ SIGN;
+      if (h === hMin && l < lMin) lMin = l;
+      if (h === hMax && l > lMax) lMax = l;
+    }
+    const at = (h: number, l: number): bigint => {
+      const w = (BigInt((h ^ flip) >>> 0) << 32n) | BigInt((l ^ SIGN) >>> 0);
+      return flip !== 0 ? w : BigInt.asIntN(64, w);
     };
-    const [mn, mx] = [at(lr), at(hr)];
+    const [mn, mx] = [at(hMin, lMin), at(hMax, lMax)];
     if (m.min === undefined || mn < m.min) m.min = mn;
     if (m.max === undefined || mx > m.max) m.max = mx;
   }

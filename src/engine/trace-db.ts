@@ -128,7 +128,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
       rmSync(files, { recursive: true, force: true });
     };
     try {
-      await load(conn, real, files, opts.progress);
+      await load(db, conn, real, files, opts.progress);
       await opts.extend?.build(conn, false);
     } catch (err) {
       close();
@@ -187,7 +187,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   let db = await DuckDBInstance.create(tmp);
   let conn = await db.connect();
   try {
-    await load(conn, real, files, opts.progress);
+    await load(db, conn, real, files, opts.progress);
     await opts.extend?.build(conn, false);
     await conn.run(`CREATE SCHEMA ltt_cache; CREATE TABLE ${CACHE_FOLDER_TABLE} AS SELECT ${sqlString(files)} AS dir`);
     await conn.run('CHECKPOINT');
@@ -245,10 +245,15 @@ function dropSuperseded(file: string): void {
   }
 }
 
-async function load(conn: DuckDBConnection, paths: readonly string[], files: string, progress?: ImportProgress): Promise<void> {
+async function load(db: DuckDBInstance, conn: DuckDBConnection, paths: readonly string[], files: string, progress?: ImportProgress): Promise<void> {
   const [{ importTraces }, { buildTables }] = await Promise.all([import('./import-trace.js'), import('./derived-tables.js')]);
   await importTraces(conn, paths, progress, files);
-  await buildTables(conn, files);
+  const side = await db.connect();
+  try {
+    await buildTables(conn, files, side);
+  } finally {
+    side.closeSync();
+  }
 }
 
 async function hasTable(conn: DuckDBConnection, name: string): Promise<boolean> {

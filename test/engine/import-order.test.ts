@@ -8,9 +8,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { LttTestEnv, sleep } from '../cli/ltt-test-env.js';
 import { openTraceDb, type TraceDb } from '../../src/engine/trace-db.js';
-import { runSql } from '../../src/engine/run-sql.js';
+import { runSql, sqlIdentifier, sqlString } from '../../src/engine/run-sql.js';
+import { importTraces } from '../../src/engine/import-trace.js';
+import { buildTables } from '../../src/engine/derived-tables.js';
+
+const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
 
 const skip = process.getuid?.() !== 0 ? 'needs root (tracefs)' : false;
 
@@ -21,10 +27,11 @@ async function one(db: TraceDb, sql: string): Promise<number[]> {
 describe('engine: one pass over a kernel trace', { skip, timeout: 300_000 }, () => {
   let env: LttTestEnv;
   let db: TraceDb;
+  let trace: string;
 
   before(async () => {
     env = new LttTestEnv();
-    const trace = join(env.root, 'trace');
+    trace = join(env.root, 'trace');
     const ltt = async (...args: string[]): Promise<void> => {
       const r = await env.ltt(...args);
       assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
@@ -134,5 +141,45 @@ describe('engine: one pass over a kernel trace', { skip, timeout: 300_000 }, () 
     assert.ok(irqs! > 0, 'no hard IRQ in the trace (the direct disk writes should raise some)');
     assert.equal(withRet, irqs, 'irqs without their exit\'s return value');
     assert.equal(unpaired, 0, 'irq_handler_exit events with no irqs row ending there');
+  });
+  it('builds the same tables and views with the per-name views made on a side connection meanwhile', async () => {
+    // Two imports of the trace into one file: the views on the importing connection (schema a), then on a side
+    // connection while the importing one builds the other tables (schema b); every table and view compared.
+    const file = join(env.root, 'side.duckdb');
+    const inst = await DuckDBInstance.create(file);
+    const names: string[][] = [];
+    try {
+      for (const [i, useSide] of [[0, false], [1, true]] as const) {
+        const dir = join(env.root, `side-${i}`);
+        mkdirSync(dir);
+        const one = await DuckDBInstance.create(join(dir, 't.duckdb'));
+        const conn = await one.connect();
+        const side = await one.connect();
+        await importTraces(conn, [trace], undefined, dir);
+        await buildTables(conn, dir, useSide ? side : undefined);
+        // The requests read the per-name views: they exist on the importing connection once buildTables is done.
+        const listed = (await runSql(conn, `SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary AND view_name NOT LIKE 'payload:%' ORDER BY 1`)).rows.map((r) => String(r[0]));
+        names.push(listed);
+        side.closeSync();
+        conn.closeSync();
+        one.closeSync();
+        const c = await inst.connect();
+        await c.run(`ATTACH ${sqlString(join(dir, 't.duckdb'))} AS s${i} (READ_ONLY)`);
+        c.closeSync();
+      }
+      assert.deepEqual(names[1], names[0]);
+      assert.ok(names[0]!.includes('sched_switch') && names[0]!.length > 5, `views: ${names[0]}`);
+      const conn = await inst.connect();
+      const tables = (await runSql(conn, `SELECT table_name FROM duckdb_tables() WHERE database_name = 's0' AND NOT temporary
+        UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = 's0' AND NOT internal AND NOT temporary`)).rows.map((r) => String(r[0]));
+      for (const t of tables) {
+        const [[a, b]] = (await runSql(conn, `SELECT (SELECT count(*) FROM (FROM s0.${sqlIdentifier(t)} EXCEPT ALL FROM s1.${sqlIdentifier(t)})),
+          (SELECT count(*) FROM (FROM s1.${sqlIdentifier(t)} EXCEPT ALL FROM s0.${sqlIdentifier(t)}))`)).rows as [[bigint, bigint]];
+        assert.deepEqual([Number(a), Number(b)], [0, 0], `table ${t}`);
+      }
+      conn.closeSync();
+    } finally {
+      inst.closeSync();
+    }
   });
 });
