@@ -31,7 +31,7 @@ const MAX_IOV = 256;
  * The consumer is told of staged pages once they make this share of a ring (all CPUs together), or when a pass
  * stages nothing more, or a read-timer period after the first of them was staged. Each message wakes the
  * consumer's thread, and at full speed a pass stages an eighth of a ring every 5 ms: told of each, it woke ~250
- * times a second (and the reader with it, to post). The staging holds STAGED_RINGS rings per CPU, so the pages
+ * times a second (and each post cost the reader a write(2)). The staging holds STAGED_RINGS rings per CPU, so the pages
  * waiting meanwhile are not the kernel's to drop.
  */
 const NOTIFY_FILL = 1 / 2;
