@@ -105,12 +105,13 @@ export async function runWorkload(count) {
   return ddSeconds(r.stderr);
 }
 
-/** CPU seconds of each thread of a process, by tid. */
+/** CPU seconds and voluntary context switches (sleeps: wake-ups) of each thread of a process, by tid. */
 function threadCpuSeconds(pid) {
   const out = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
-      out.set(tid, procCpuSeconds(`${pid}/task/${tid}`));
+      const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
+      out.set(tid, { s: procCpuSeconds(`${pid}/task/${tid}`), wakes: Number(/voluntary_ctxt_switches:\s*(\d+)/.exec(status)?.[1] ?? 0) });
     } catch {
       // The thread ended in between.
     }
@@ -118,14 +119,17 @@ function threadCpuSeconds(pid) {
   return out;
 }
 
-/** Where a daemon's CPU went between two threadCpuSeconds() snapshots: main thread, busiest other, the rest. */
+/**
+ * Where a daemon's CPU went between two threadCpuSeconds() snapshots: main thread, then the other threads by CPU
+ * (with a page reader, the two busiest are the consumer and its reader), each with its wake-ups.
+ */
 function cpuSplit(pid, before, after) {
-  const deltas = [...after].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)]);
-  const main = deltas.find(([tid]) => tid === String(pid))?.[1] ?? 0;
+  const deltas = [...after].map(([tid, v]) => [tid, v.s - (before.get(tid)?.s ?? 0), v.wakes - (before.get(tid)?.wakes ?? 0)]);
+  const fmt = ([, s, w]) => `${s.toFixed(2)} s/${w} wake-ups`;
+  const main = deltas.find(([tid]) => tid === String(pid));
   const others = deltas.filter(([tid]) => tid !== String(pid)).sort((a, b) => b[1] - a[1]);
-  const consumer = others[0]?.[1] ?? 0;
-  const rest = others.slice(1).reduce((a, [, v]) => a + v, 0);
-  return `consumer thread ${consumer.toFixed(2)} s, main ${main.toFixed(2)} s, other threads (V8 GC and compilers, libuv) ${rest.toFixed(2)} s`;
+  const rest = others.slice(2).reduce((a, [, v]) => a + v, 0);
+  return `busiest threads ${others.slice(0, 2).map(fmt).join(', ')}, main ${main ? fmt(main) : '-'}, other threads (V8 GC and compilers, libuv) ${rest.toFixed(2)} s`;
 }
 
 function procCpuSeconds(pid) {

@@ -147,9 +147,15 @@ export interface CpuReaderStats {
 interface CpuReader {
   cpu: number;
   fd: number;
-  /** Pages read in one readv(2): `batch` are page-sized views of `buf`, one after the other. */
+  /**
+   * The pages this CPU's records are decoded from: with a page reader thread its staging ring (the consumer
+   * decodes the staged pages where the reader put them, and reads its own drains into the ring's first slots,
+   * free then: see drainCpu), else a buffer of one readv(2)'s pages. `pages` are page-sized views of `buf`, one
+   * after the other; a readv(2) takes at most `perRead` of them.
+   */
   buf: Buffer;
-  batch: Buffer[];
+  pages: Buffer[];
+  perRead: number;
   dv: DataView;
   stream: StreamWriter;
   onRecord: (off: number, len: number) => void;
@@ -167,9 +173,8 @@ interface CpuReader {
   droppedCheckedAt: number;
   /** per_cpu/cpuN/stats, open while the pipes are (-1: none, e.g. replayed pages). */
   statsFd: number;
-  /** Its index in the staging (page-staging.ts) and views of its slots, lengths and dropped counters. */
+  /** Its index in the staging (page-staging.ts) and views of its slots' lengths and dropped counters. */
   slot: number;
-  staged: Buffer | undefined;
   stagedLens: Int32Array | undefined;
   stagedDropped: Float64Array | undefined;
 }
@@ -211,6 +216,8 @@ export class KernelChannelConsumer {
   /** The read-timer period in ms: the longest wait between two timer-driven drains. */
   private readonly periodMs: number;
   private lastStatsAt = 0;
+  /** Messages of the page reader thread that pages were staged: each wakes this thread (see NOTIFY_FILL). */
+  readerWakeups = 0;
   /** With a read timer: the pages the reader thread stages, its control words and the thread. */
   private staging: StagingShared | undefined;
   private ctl: Int32Array | undefined;
@@ -222,13 +229,12 @@ export class KernelChannelConsumer {
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
-    for (const cpu of opts.cpus) {
-      const stream = opts.streams.get(cpu);
-      if (stream) this.readers.push(this.makeReader(cpu, -1, stream));
-    }
+    const cpus = opts.cpus.filter((cpu) => opts.streams.has(cpu));
+    const staging = opts.readTimerUs > 0 ? createStaging(cpus.length, opts.pageSize, opts.decoder.dataOffset, opts.bufferPages, this.periodMs) : undefined;
+    cpus.forEach((cpu, i) => this.readers.push(this.makeReader(cpu, -1, opts.streams.get(cpu)!, staging, i)));
     // Started now, so that it runs by the time tracing starts: its start-up took 0.1-1 s on a loaded machine,
     // time in which the first ring filled and dropped.
-    if (opts.readTimerUs > 0) this.makeReaderThread();
+    if (staging !== undefined) this.makeReaderThread(staging);
   }
 
   /** Opens the per-CPU pipes and arms the timers. On failure nothing stays open. */
@@ -290,19 +296,14 @@ export class KernelChannelConsumer {
   }
 
   /** The staging and its reader thread (waiting, until start() hands it the pipes). */
-  private makeReaderThread(): void {
-    const o = this.opts;
-    const staging = createStaging(this.readers.length, o.pageSize, o.decoder.dataOffset, o.bufferPages, this.periodMs);
+  private makeReaderThread(staging: StagingShared): void {
     const ctl = new Int32Array(staging.control);
-    this.readers.forEach((r, i) => {
-      r.slot = i;
-      r.staged = Buffer.from(staging.rings[i]!);
-      r.stagedLens = new Int32Array(staging.lens[i]!);
-      r.stagedDropped = new Float64Array(staging.dropped[i]!);
-    });
     const reader = startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
     reader.on('message', (m: { error: string } | null) => {
-      if (m === null) this.drainStagedSafely();
+      if (m === null) {
+        this.readerWakeups++;
+        this.drainStagedSafely();
+      }
       else process.stderr.write(`ltt kernel consumer: ${m.error}\n`);
     });
     reader.on('error', (err) => process.stderr.write(`ltt kernel consumer: page reader: ${err.message}\n`));
@@ -369,7 +370,8 @@ export class KernelChannelConsumer {
   }
 
   /**
-   * Decodes the pages staged for one CPU, in order, a batch (copied into the reader's page buffer) at a time.
+   * Decodes the pages staged for one CPU, in order, where they are (the CPU's page buffer is its staging ring),
+   * giving their slots back to the reader a readv(2)'s worth at a time.
    * `yieldToDisk` (the reader's notifications): when the output has no room for a packet (a slow disk behind
    * the file sink's staging), the pages stay staged and, once staging is full, in the kernel's ring, which
    * discards and counts; the decoding goes on when the output has room. Drains that must take everything
@@ -386,8 +388,7 @@ export class KernelChannelConsumer {
       const ready = (Atomics.load(ctl, b + HEAD) - tail) | 0;
       if (ready <= 0) return;
       const at = slotOf(tail, slots);
-      const k = Math.min(ready, r.batch.length, slots - at);
-      r.staged!.copy(r.buf, 0, at * size, (at + k) * size);
+      const k = Math.min(ready, r.perRead, slots - at);
       // Asked page by page, not once per batch: a batch (128 KiB) fills several packets of a small-sub-buffer
       // channel, and each must find room.
       // Pages taken: one that throws counts as taken too, so that neither it nor those before it are decoded again.
@@ -396,7 +397,7 @@ export class KernelChannelConsumer {
         for (let j = 0; j < k; j++) {
           if (yieldToDisk && !r.stream.hasRoomForPacket()) break;
           taken = j + 1;
-          this.decodeOne(r, j * size, r.stagedLens![at + j]!);
+          this.decodeOne(r, (at + j) * size, r.stagedLens![at + j]!);
           const dropped = r.stagedDropped![at + j]!;
           if (dropped > r.droppedSeen && !this.opts.overwrite) this.addDropped(r, dropped);
         }
@@ -455,11 +456,12 @@ export class KernelChannelConsumer {
     }
   }
 
-  private makeReader(cpu: number, fd: number, stream: StreamWriter): CpuReader {
+  /** The reader of one CPU; `staging`: the channel's, where this CPU is number `slot`. */
+  private makeReader(cpu: number, fd: number, stream: StreamWriter, staging: StagingShared | undefined, slot: number): CpuReader {
     const o = this.opts;
-    const pagesPerRead = Math.max(1, Math.floor(READ_BATCH_BYTES / o.pageSize));
-    const buf = Buffer.allocUnsafe(pagesPerRead * o.pageSize);
-    const batch = Array.from({ length: pagesPerRead }, (_, i) => buf.subarray(i * o.pageSize, (i + 1) * o.pageSize));
+    const perRead = Math.max(1, Math.floor(READ_BATCH_BYTES / o.pageSize));
+    const buf = staging !== undefined ? Buffer.from(staging.rings[slot]!) : Buffer.allocUnsafe(perRead * o.pageSize);
+    const pages = Array.from({ length: buf.length / o.pageSize }, (_, i) => buf.subarray(i * o.pageSize, (i + 1) * o.pageSize));
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const stats: CpuReaderStats = { cpu, events: 0, inlinedEvents: 0, pages: 0, reads: 0, discarded: 0, lostPackets: 0, lostEvents: 0, malformedPages: 0 };
     const handlers = o.handlers;
@@ -534,7 +536,10 @@ export class KernelChannelConsumer {
       }
       stats.events++;
     };
-    const reader: CpuReader = { cpu, fd, buf, batch, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1, slot: 0, staged: undefined, stagedLens: undefined, stagedDropped: undefined };
+    const reader: CpuReader = {
+      cpu, fd, buf, pages, perRead, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1,
+      slot, stagedLens: staging && new Int32Array(staging.lens[slot]!), stagedDropped: staging && new Float64Array(staging.dropped[slot]!),
+    };
     return reader;
   }
 
@@ -633,11 +638,14 @@ ${RecordWalkStop}`;
     let bytes = 0;
     let pages = 0;
     let more = true;
+    // Into the first pages of the CPU's buffer. A staging ring is empty here: its staged pages were decoded first
+    // (drain, stop), and the reader thread stays off this CPU meanwhile (its LOCK is held, or its FD closed).
+    const batch = r.pages.slice(0, r.perRead);
     while (more && pages < maxPages) {
-      const want = Math.min(r.batch.length, maxPages - pages);
+      const want = Math.min(batch.length, maxPages - pages);
       let n: number;
       try {
-        n = fs.readvSync(r.fd, want === r.batch.length ? r.batch : r.batch.slice(0, want));
+        n = fs.readvSync(r.fd, want === batch.length ? batch : batch.slice(0, want));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EINTR') continue;

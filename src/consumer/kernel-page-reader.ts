@@ -7,8 +7,8 @@
 // again after the time its observed rate needs to fill an eighth of the ring (at once when a pass found it
 // fuller). Like lttng-consumerd's timer it takes full pages only: reading the page the kernel is still filling
 // costs a copy record by record, and its rest comes out later as another partial page. It posts `null` to its
-// parent when pages were staged and the consumer has not been told yet (NOTIFIED), and `{ error }` once per
-// kind of failed read. It ends when STATE is EXIT.
+// parent when the consumer has not been told yet (NOTIFIED) of the pages staged, in batches (NOTIFY_FILL), and
+// `{ error }` once per kind of failed read. It ends when STATE is EXIT.
 
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -27,6 +27,14 @@ const IDLE_FILL = 1 / 256;
 const BUSY_WAIT_MS = 5;
 /** iovecs per readv(2) (IOV_MAX is 1024). */
 const MAX_IOV = 256;
+/**
+ * The consumer is told of staged pages once they make this share of a ring (all CPUs together), or when a pass
+ * stages nothing more, or a read-timer period after the first of them was staged. Each message wakes the
+ * consumer's thread, and at full speed a pass stages an eighth of a ring every 5 ms: told of each, it woke ~250
+ * times a second (and each post cost the reader a write(2)). The staging holds STAGED_RINGS rings per CPU, so the pages
+ * waiting meanwhile are not the kernel's to drop.
+ */
+const NOTIFY_FILL = 1 / 2;
 
 const port = parentPort;
 if (!port) throw new Error('kernel-page-reader must run in a worker thread');
@@ -42,6 +50,9 @@ const views = st.rings.map((sab) => {
 const lens = st.lens.map((sab) => new Int32Array(sab));
 const dropped = st.dropped.map((sab) => new Float64Array(sab));
 const bufferBytes = st.bufferPages * size;
+const notifyPages = Math.max(1, Math.floor(st.bufferPages * NOTIFY_FILL));
+/** performance.now() when pages the consumer has not been told of were first staged (-1: none). */
+let pendingSince = -1;
 const statsBuf = Buffer.alloc(1024);
 const reported = new Set<string>();
 
@@ -110,9 +121,10 @@ function readCpu(i: number): number {
 let stagedAny = false;
 
 /** One pass over the CPUs; returns the largest fill found (stagedAny: whether pages were staged). */
-function pass(): number {
+function pass(now: number): number {
   let fill = 0;
   let staged = false;
+  let pending = 0;
   for (let i = 0; i < cpus; i++) {
     // The consumer holds the lock while it drains this CPU itself: nothing for us to do there.
     if (!tryLockCpu(ctl, i)) continue;
@@ -123,9 +135,19 @@ function pass(): number {
     } finally {
       unlockCpu(ctl, i);
     }
+    pending += (ctl[cpuBase(i) + HEAD]! - Atomics.load(ctl, cpuBase(i) + TAIL)) | 0;
   }
-  if (staged && Atomics.exchange(ctl, NOTIFIED, 1) === 0) port!.postMessage(null);
   stagedAny = staged;
+  // NOTIFIED set: the consumer was told and has not decoded everything yet (it looks again before it clears it).
+  if (pending === 0 || Atomics.load(ctl, NOTIFIED) !== 0) {
+    pendingSince = -1;
+    return fill;
+  }
+  if (pendingSince < 0) pendingSince = now;
+  if ((pending >= notifyPages || !staged || now - pendingSince >= st.periodMs) && Atomics.exchange(ctl, NOTIFIED, 1) === 0) {
+    pendingSince = -1;
+    port!.postMessage(null);
+  }
   return fill;
 }
 
@@ -144,6 +166,7 @@ function run(): void {
     const seq = Atomics.load(ctl, WAKE);
     if (state !== RUNNING) {
       wasRunning = false;
+      pendingSince = -1;
       Atomics.wait(ctl, WAKE, seq);
       continue;
     }
@@ -159,7 +182,7 @@ function run(): void {
     }
     const elapsed = Math.max(0.05, now - last);
     last = now;
-    const fill = pass();
+    const fill = pass(now);
     // The latest pass's rate, or the previous estimate halved every period when that is higher: one quiet pass
     // (the producer was descheduled meanwhile) must not send a busy channel back to the full period.
     rate = Math.max(fill / elapsed, rate * 0.5 ** (elapsed / st.periodMs));

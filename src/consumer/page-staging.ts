@@ -13,11 +13,13 @@
 // (slots filled, written by the reader only) and TAIL (slots decoded, written by the consumer only); `lens` holds
 // each slot's bytes (the last page of a read may be short) and `dropped` the kernel's "dropped events" counter read
 // with the pass that filled the slot (-1: not read). LOCK is held by whoever reads the CPU's trace_pipe_raw
-// (reader pass, or a synchronous drain of the consumer, which first decodes what is staged): pages then come out of
-// the kernel and are decoded in one order. FD / STATS_FD are the CPU's descriptors (-1: closed; read under LOCK).
+// (reader pass, or a synchronous drain of the consumer, which first decodes what is staged, then reads into the
+// CPU's first slots, all free then): pages then come out of the kernel and are decoded in one order. The consumer
+// decodes a staged page in its slot, and gives the slot back (TAIL) once decoded. FD / STATS_FD are the CPU's descriptors (-1: closed; read under LOCK).
 // The channel words: READY, STATE (RUNNING, PAUSED, EXIT), WAKE (bumped and notified to wake the reader early) and
 // NOTIFIED (set by the reader when it has told the consumer about new pages, cleared by the consumer when it has
-// decoded everything: one message per batch of work, not one per pass).
+// decoded everything: one message per batch of work, not one per pass; the reader batches further, see
+// NOTIFY_FILL in kernel-page-reader.ts).
 
 /** Channel words of the control array. */
 export const STATE = 0;

@@ -141,6 +141,41 @@ test('a burst the ring cannot hold is kept while the consumer thread is busy: th
   }
 });
 
+test('the page reader wakes the consumer once per half ring of staged pages, not once per pass', async () => {
+  // 4 MiB per CPU (1024 pages): a busy channel's passes stage an eighth of a ring each, every few ms. The
+  // consumer used to be told of every such pass (a wake-up of its thread each); it is told once half a ring is
+  // staged, when a pass finds nothing more, or a period later. dd runs in a child process while this thread
+  // waits, so the reader's messages are handled as they come.
+  const instance = `ltt-test-wakeups-${process.pid}`;
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 4096, events: SYSCALLS.map((e) => `syscalls/${e}`) });
+  let consumer: KernelChannelConsumer | undefined;
+  try {
+    const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (4096 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 200_000 });
+    const { cpus, writer } = made;
+    consumer = made.consumer;
+    consumer.start();
+    tracefs.writeText('tracing_on', '1', instance);
+    const dd = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=400000'], { stdio: 'ignore' });
+    await new Promise((resolve) => dd.on('exit', resolve));
+    tracefs.writeText('tracing_on', '0', instance);
+    const wakeups = consumer.readerWakeups;
+    const staged = consumer.stats().reduce((a, x) => a + x.pages, 0);
+    consumer.stop();
+    await writer.close();
+    const st = consumer.stats();
+    const { handedOut } = kernelCounts(instance, cpus);
+    assert.ok(staged > 2000, `${staged} pages staged while tracing`);
+    assert.ok(wakeups > 0, 'the consumer decoded while tracing');
+    // Told per pass: at least one wake-up per eighth of a ring (128 pages); per half ring: one per 512 pages, and
+    // one when the reader finds the ring empty (dd off the CPU for longer than a pass).
+    assert.ok(wakeups * 256 <= staged, `${wakeups} wake-ups for ${staged} pages`);
+    assert.equal(st.reduce((a, x) => a + x.events, 0), handedOut, 'every record the kernel handed out is written');
+  } finally {
+    consumer?.close();
+    tracefs.rmdirInstance(instance);
+  }
+});
+
 /**
  * The real file sink, whose streams have no room (as its staging behind a stalled disk) until release(): a
  * packet handed over meanwhile fails as the file sink's does without room, and whenRoom() callbacks wait.
