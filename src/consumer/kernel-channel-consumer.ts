@@ -615,11 +615,10 @@ ${RecordWalkStop}`;
     const ctl = this.ctl;
     for (const r of this.readers) {
       // The reader thread stays off this CPU's pipe meanwhile: pages are decoded in the order they came out.
-      if (ctl !== undefined) {
-        lockCpu(ctl, r.slot);
-        this.decodeStaged(r);
-      }
+      if (ctl !== undefined) lockCpu(ctl, r.slot);
+      // Released whatever throws: a lock left held would keep the reader thread off this CPU for good.
       try {
+        if (ctl !== undefined) this.decodeStaged(r);
         this.drainCpu(r, until !== undefined ? 2 * this.opts.bufferPages + 1 : this.opts.bufferPages + 1, until);
       } finally {
         if (ctl !== undefined) unlockCpu(ctl, r.slot);
