@@ -128,6 +128,11 @@ export interface ChannelConsumerOptions {
    * replay bench (bench/kernel-consume.ts) passes files of captured pages: EOF ends a drain as EAGAIN does.
    */
   openPages?: (cpu: number) => number;
+  /**
+   * Starts the channel's page reader thread on `staging` (default: kernel-page-reader.ts beside this module).
+   * Tests pass a thread that fails to load, throws at start, or that they kill mid-run.
+   */
+  startReaderThread?: (staging: StagingShared) => Worker;
 }
 
 export interface CpuReaderStats {
@@ -197,6 +202,9 @@ const FUSE_SHARE = 32;
 /** Waited on (never notified) for a short pause in a synchronous stop. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
+/** Atomics.waitAsync (Node 16+; not in this TypeScript lib). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync.bind(Atomics);
+
 /** How long start() waits for the page reader thread to run. */
 const READER_START_MS = 30_000;
 /** The shortest time between two statistics messages to the daemon. */
@@ -219,6 +227,10 @@ export class KernelChannelConsumer {
   private waitingForRoom = false;
   /** Counts stop()s: a whenRoom() callback registered before the last stop() is stale (see stop()). */
   private runs = 0;
+  /** Why the reader thread ended unasked (its error's first line, else its exit code), once it did. */
+  private readerEnd: string | undefined;
+  /** Called once the reader thread ended unasked (start() waiting for it to run). */
+  private readerEndWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
@@ -231,8 +243,11 @@ export class KernelChannelConsumer {
     if (opts.readTimerUs > 0) this.makeReaderThread();
   }
 
-  /** Opens the per-CPU pipes and arms the timers. On failure nothing stays open. */
-  start(): void {
+  /**
+   * Opens the per-CPU pipes and arms the timers. On failure nothing stays open. Asynchronous while the page
+   * reader thread is starting: a thread that fails to load or throws at start fails it at once, with its error.
+   */
+  async start(): Promise<void> {
     if (this.running) return;
     const o = this.opts;
     try {
@@ -240,7 +255,7 @@ export class KernelChannelConsumer {
         r.fd = o.openPages ? o.openPages(r.cpu) : tracefs.openPipeRaw(o.instance, r.cpu);
         r.statsFd = o.openPages ? -1 : openStats(o.instance, r.cpu);
       }
-      if (o.readTimerUs > 0) this.startReader();
+      if (o.readTimerUs > 0) await this.startReader();
     } catch (err) {
       this.closePipes();
       throw err;
@@ -300,17 +315,24 @@ export class KernelChannelConsumer {
       r.stagedLens = new Int32Array(staging.lens[i]!);
       r.stagedDropped = new Float64Array(staging.dropped[i]!);
     });
-    const reader = startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
+    const reader = o.startReaderThread ? o.startReaderThread(staging) : startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
     reader.on('message', (m: { error: string } | null) => {
       if (m === null) this.drainStagedSafely();
       else process.stderr.write(`ltt kernel consumer: ${m.error}\n`);
     });
-    reader.on('error', (err) => process.stderr.write(`ltt kernel consumer: page reader: ${err.message}\n`));
+    // A module that fails to load or a throw at start comes here, then to 'exit'.
+    let error: string | undefined;
+    reader.on('error', (err) => {
+      error = (err?.message ?? String(err)).split('\n')[0];
+      process.stderr.write(`ltt kernel consumer: page reader: ${error}\n`);
+    });
     reader.on('exit', (code) => {
       // Asked (close()), or the thread died: then its CPU locks may be held for good; what it staged is decoded
       // and, from now on, the rings are read by this thread's own drains only (stop, switch timer), and start()
       // fails with one line rather than recording into rings nobody reads.
       if (this.ctl !== ctl || Atomics.load(ctl, STATE) === EXIT) return;
+      this.readerEnd = error ?? `exit code ${code}`;
+      for (const w of this.readerEndWaiters.splice(0)) w();
       process.stderr.write(`ltt kernel consumer: the page reader thread ended (exit code ${code}); this channel's rings are now read only when it stops\n`);
       for (const r of this.readers) Atomics.store(ctl, cpuBase(r.slot) + LOCK, 0);
       try {
@@ -328,12 +350,24 @@ export class KernelChannelConsumer {
   }
 
   /** Hands the open pipes to the reader thread, which reads them until stop(). */
-  private startReader(): void {
+  private async startReader(): Promise<void> {
+    // Tracing starts when this returns: the reader must be there to read. It is waited for here without blocking
+    // this thread, so that a thread that ended (failed to load, threw) is heard of at once, with its error.
+    if (this.ctl !== undefined && Atomics.load(this.ctl, READY) === 0) {
+      const ready = waitAsync(this.ctl, READY, 0);
+      let ended: (() => void) | undefined;
+      // The timer also keeps this thread's event loop alive meanwhile (the reader thread is unref'd).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        ready.value,
+        new Promise<void>((resolve) => this.readerEndWaiters.push((ended = resolve))),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, READER_START_MS))),
+      ]);
+      clearTimeout(timer);
+      this.readerEndWaiters = this.readerEndWaiters.filter((w) => w !== ended);
+    }
     const ctl = this.ctl;
-    if (ctl === undefined) throw new Error('kernel consumer: the page reader thread has ended');
-    // Tracing starts when this returns: the reader must be there to read.
-    const deadline = performance.now() + READER_START_MS;
-    while (Atomics.load(ctl, READY) === 0 && performance.now() < deadline) Atomics.wait(ctl, READY, 0, 50);
+    if (ctl === undefined) throw new Error(`kernel consumer: the page reader thread has ended (${this.readerEnd ?? 'closed'})`);
     if (Atomics.load(ctl, READY) === 0) throw new Error(`kernel consumer: the page reader thread did not start within ${READER_START_MS / 1000} s`);
     for (const r of this.readers) {
       lockCpu(ctl, r.slot);

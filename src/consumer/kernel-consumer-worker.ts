@@ -298,7 +298,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       const t0 = monotonicNow();
       for (const c of channels.values()) for (const s of c.streams.values()) s.openPacket(t0);
       writeStatedump(req.statedumpChannels);
-      for (const c of channels.values()) c.consumer.start();
+      for (const c of channels.values()) await c.consumer.start();
       return undefined;
     }
     case 'statedump':

@@ -19,11 +19,13 @@ import type { StreamWriter } from '../../src/ctf/writer/stream-writer.js';
 import { setUpInstance } from '../../src/kernel/raw-capture.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
 import { ThreadTable } from '../../src/consumer/thread-table.js';
+import type { StagingShared } from '../../src/consumer/page-staging.js';
+import { Worker } from 'node:worker_threads';
 
 const SYSCALLS = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
 
 /** A consumer of `instance`'s read/write system calls into `sink`, one stream per CPU. */
-async function syscallConsumer(instance: string, sink: TraceSink, o: { pageSize: number; bufferPages: number; packetSize: number; readTimerUs: number; switchTimerUs?: number }) {
+async function syscallConsumer(instance: string, sink: TraceSink, o: { pageSize: number; bufferPages: number; packetSize: number; readTimerUs: number; switchTimerUs?: number; startReaderThread?: (staging: StagingShared) => Worker }) {
   const cpus = tracefs.cpuIds();
   const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   const writer = await CtfTraceWriter.create({ sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
@@ -36,6 +38,7 @@ async function syscallConsumer(instance: string, sink: TraceSink, o: { pageSize:
   const consumer = new KernelChannelConsumer({
     instance, cpus, pageSize: o.pageSize, bufferPages: o.bufferPages, decoder, handlers, streams, overwrite: false,
     readTimerUs: o.readTimerUs, switchTimerUs: o.switchTimerUs ?? 0, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
+    ...(o.startReaderThread ? { startReaderThread: o.startReaderThread } : {}),
   });
   return { cpus, writer, streams, consumer };
 }
@@ -91,7 +94,7 @@ test('the consumer takes many pages per read system call, and still every record
   const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 16384, events: SYSCALLS.map((e) => `syscalls/${e}`) });
   try {
     const { cpus, writer, consumer } = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: 4096, packetSize: 1 << 20, readTimerUs: 0 });
-    consumer.start();
+    await consumer.start();
     tracefs.writeText('tracing_on', '1', instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', instance);
@@ -122,7 +125,7 @@ test('a burst the ring cannot hold is kept while the consumer thread is busy: th
     const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000 });
     const { cpus, writer } = made;
     consumer = made.consumer;
-    consumer.start();
+    await consumer.start();
     tracefs.writeText('tracing_on', '1', instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', instance);
@@ -137,6 +140,29 @@ test('a burst the ring cannot hold is kept while the consumer thread is busy: th
     assert.equal(events, handedOut, 'every record the kernel handed out is written');
   } finally {
     consumer?.close();
+    tracefs.rmdirInstance(instance);
+  }
+});
+
+test('a page reader thread that fails to load or throws at start fails start() at once, with its error in one line', async (t) => {
+  const instance = `ltt-test-rstart-${process.pid}`;
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 256, events: SYSCALLS.map((e) => `syscalls/${e}`) });
+  try {
+    const cases: Array<[string, (staging: StagingShared) => Worker, RegExp]> = [
+      ['a module that fails to load', (st) => new Worker(new URL('./no-such-page-reader.js', import.meta.url), { workerData: st }), /no-such-page-reader/],
+      ['a throw at start', (st) => new Worker('throw new Error("no staging for this reader")', { eval: true, workerData: st }), /no staging for this reader/],
+    ];
+    for (const [what, startReaderThread, cause] of cases) {
+      await t.test(what, async () => {
+        const { consumer } = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: 64, packetSize: 1 << 16, readTimerUs: 10_000, startReaderThread });
+        const t0 = performance.now();
+        // Before: start() waited 30 s for the thread, then said only that it "did not start".
+        await assert.rejects(consumer.start(), (err: Error) => cause.test(err.message) && !err.message.includes('\n'));
+        assert.ok(performance.now() - t0 < 5000, `failed after ${Math.round(performance.now() - t0)} ms`);
+        consumer.close();
+      });
+    }
+  } finally {
     tracefs.rmdirInstance(instance);
   }
 });
@@ -234,7 +260,7 @@ async function heldOutput(switchTimerUs: number, packetSize: number, roomFor: nu
   const c = await heldChannel('kback', 256, packetSize, switchTimerUs);
   try {
     if (roomFor > 0) c.held.holdAfter(roomFor);
-    c.consumer.start();
+    await c.consumer.start();
     tracefs.writeText('tracing_on', '1', c.instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', c.instance);
@@ -265,7 +291,7 @@ test('a stop() while the output has no room ends the wait: the next run decodes 
   // instance records every process's reads and writes: a busy machine may fill one, then counted unwritten).
   const c = await heldChannel('kback2', 1024, 1 << 20);
   try {
-    c.consumer.start();
+    await c.consumer.start();
     tracefs.writeText('tracing_on', '1', c.instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=2000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', c.instance);
@@ -277,7 +303,7 @@ test('a stop() while the output has no room ends the wait: the next run decodes 
     // Room comes back after the stop; the next run fills pages again, with no timer to drain them.
     c.held.release();
     await sleep(50);
-    c.consumer.start();
+    await c.consumer.start();
     tracefs.writeText('tracing_on', '1', c.instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', c.instance);
