@@ -19,7 +19,8 @@ import type { StreamWriter } from '../../src/ctf/writer/stream-writer.js';
 import { setUpInstance } from '../../src/kernel/raw-capture.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
 import { ThreadTable } from '../../src/consumer/thread-table.js';
-import type { StagingShared } from '../../src/consumer/page-staging.js';
+import { cpuBase, HEAD, LOCK, lockCpu, TAIL, type StagingShared } from '../../src/consumer/page-staging.js';
+import { startSiblingWorker } from '../../src/start-worker.js';
 import { Worker } from 'node:worker_threads';
 
 const SYSCALLS = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
@@ -163,6 +164,50 @@ test('a page reader thread that fails to load or throws at start fails start() a
       });
     }
   } finally {
+    tracefs.rmdirInstance(instance);
+  }
+});
+
+test('a page reader thread killed mid-run: its CPU locks are released, what it staged is decoded, start() then fails with one line', async () => {
+  const instance = `ltt-test-rdie-${process.pid}`;
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 1024, events: SYSCALLS.map((e) => `syscalls/${e}`) });
+  let consumer: KernelChannelConsumer | undefined;
+  try {
+    let thread: Worker | undefined;
+    let staging: StagingShared | undefined;
+    // The real reader thread, started as the consumer starts it, but with a handle to kill it by.
+    const consumerModule = new URL(`../../src/consumer/kernel-channel-consumer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+    const startReaderThread = (st: StagingShared): Worker => {
+      staging = st;
+      return (thread = startSiblingWorker(consumerModule, 'kernel-page-reader', { workerData: st }));
+    };
+    const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000, startReaderThread });
+    consumer = made.consumer;
+    await consumer.start();
+    tracefs.writeText('tracing_on', '1', instance);
+    // This thread (the consumer's) is blocked meanwhile: the burst is staged by the reader, not decoded.
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
+    tracefs.writeText('tracing_on', '0', instance);
+    const ctl = new Int32Array(staging!.control);
+    const slots = made.cpus.map((_, i) => i);
+    const staged = () => slots.reduce((a, i) => a + ((Atomics.load(ctl, cpuBase(i) + HEAD) - Atomics.load(ctl, cpuBase(i) + TAIL)) | 0), 0);
+    assert.ok(staged() > 0, 'the reader staged pages');
+    // Killed in the middle of a pass: a CPU's lock is held (taken here as its pass takes it, then the thread goes).
+    lockCpu(ctl, 0);
+    await thread!.terminate();
+    for (let waited = 0; waited < 5000 && Atomics.load(ctl, cpuBase(0) + LOCK) !== 0; waited += 20) await sleep(20);
+    for (const i of slots) assert.equal(Atomics.load(ctl, cpuBase(i) + LOCK), 0, `CPU slot ${i}'s lock released`);
+    assert.equal(staged(), 0, 'every staged page decoded');
+    // stop() takes each CPU's lock: it would wait forever on the dead thread's.
+    consumer.stop();
+    const { handedOut, dropped } = kernelCounts(instance, made.cpus);
+    const st = consumer.stats();
+    assert.equal(st.reduce((a, x) => a + x.events, 0), handedOut, 'every record the kernel handed out is written');
+    assert.equal(st.reduce((a, x) => a + x.discarded, 0), dropped, 'every record the kernel dropped is counted');
+    await assert.rejects(consumer.start(), (err: Error) => /page reader thread has ended/.test(err.message) && !err.message.includes('\n'));
+    await made.writer.close();
+  } finally {
+    consumer?.close();
     tracefs.rmdirInstance(instance);
   }
 });
