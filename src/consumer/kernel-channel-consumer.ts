@@ -205,6 +205,12 @@ const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 /** Atomics.waitAsync (Node 16+; not in this TypeScript lib). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync.bind(Atomics);
 
+/**
+ * How long a drain that must take everything (drainAll: rotation, snapshot, clear) waits for the output to have
+ * room for its next packet before it gives up (a disk that takes nothing).
+ */
+export const ROOM_WAIT_MS = 30_000;
+
 /** How long start() waits for the page reader thread to run. */
 const READER_START_MS = 30_000;
 /** The shortest time between two statistics messages to the daemon. */
@@ -406,11 +412,12 @@ export class KernelChannelConsumer {
    * Decodes the pages staged for one CPU, in order, a batch (copied into the reader's page buffer) at a time.
    * `yieldToDisk` (the reader's notifications): when the output has no room for a packet (a slow disk behind
    * the file sink's staging), the pages stay staged and, once staging is full, in the kernel's ring, which
-   * discards and counts; the decoding goes on when the output has room. Drains that must take everything
-   * (stop, rotate, snapshot, drains `until` a time) decode on, and a packet that finds no room is counted
-   * unwritten; the switch and live timers skip their tick while there is no room (outputHasRoom).
+   * discards and counts; the decoding goes on when the output has room (`waitHere`: this consumer waits for it;
+   * else the caller does: drainAll). Rotation, snapshot and clear wait for room too (drainAll); stop and the
+   * drains of rule changes and statedumps decode on, and a packet that finds no room is counted unwritten; the
+   * switch and live timers skip their tick while there is no room (outputHasRoom).
    */
-  private decodeStaged(r: CpuReader, yieldToDisk = false): void {
+  private decodeStaged(r: CpuReader, yieldToDisk = false, waitHere = true): void {
     const ctl = this.ctl!;
     const slots = this.staging!.slots;
     const size = this.opts.pageSize;
@@ -439,7 +446,8 @@ export class KernelChannelConsumer {
         Atomics.store(ctl, b + TAIL, tail);
       }
       if (taken < k) {
-        this.waitForRoom(r);
+        // drainAll() waits itself (!waitHere).
+        if (waitHere) this.waitForRoom(r);
         return;
       }
       if (r.generalRecords >= (r.walk === undefined ? FUSE_FIRST : FUSE_AGAIN)) this.fuseMore(r);
@@ -657,18 +665,74 @@ ${RecordWalkStop}`;
   }
 
   /**
+   * drain(until) for the drains that must take everything (rotation, snapshot, clear), which wait for the output
+   * to have room instead of writing packets it cannot take (counted unwritten): staged pages, then the CPU's ring
+   * (at most a packet's worth of pages per read), asking for room before each. While it waits the CPU's lock is
+   * released (the reader stages on; those pages are decoded first when it goes on). `roomWaitMs`: how long it
+   * waits for room at one point before failing with one line; a stop() meanwhile took everything, and it ends.
+   */
+  async drainAll(until: number, roomWaitMs = ROOM_WAIT_MS): Promise<void> {
+    if (!this.running) return;
+    this.opts.threads.tick();
+    const run = this.runs;
+    for (const r of this.readers) {
+      const budget = { pages: 0, short: false };
+      for (;;) {
+        if (!r.stream.hasRoomForPacket()) {
+          await this.roomOf(r, roomWaitMs);
+          if (run !== this.runs || !this.running) return;
+          continue;
+        }
+        const ctl = this.ctl;
+        if (ctl !== undefined) lockCpu(ctl, r.slot);
+        let staged = false;
+        try {
+          if (ctl !== undefined) {
+            this.decodeStaged(r, true, false);
+            staged = Atomics.load(ctl, cpuBase(r.slot) + HEAD) !== Atomics.load(ctl, cpuBase(r.slot) + TAIL);
+          }
+          budget.short = false;
+          if (!staged) this.drainCpu(r, 2 * this.opts.bufferPages + 1, until, budget);
+        } finally {
+          if (ctl !== undefined) unlockCpu(ctl, r.slot);
+        }
+        if (!staged && !budget.short) break;
+      }
+    }
+  }
+
+  /** Resolves once `r`'s output may have room; rejects (one line) after `ms`. */
+  private roomOf(r: CpuReader, ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`kernel consumer: the trace's output took no packet for ${ms / 1000} s (a disk that takes nothing?); the rest stays in the kernel's buffers`)), ms);
+      r.stream.whenRoom(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
    * Read what the CPU buffer holds. `maxPages` bounds a timer-driven drain: the consumer's own read(2) calls
    * are recorded when read syscalls are traced, so a drain that waited for EAGAIN could chase its own records
    * forever. On stop tracing is off and the loop ends at EAGAIN.
    */
-  private drainCpu(r: CpuReader, maxPages = Infinity, until?: number): number {
+  private drainCpu(r: CpuReader, maxPages = Infinity, until?: number, room?: { pages: number; short: boolean }): number {
     const o = this.opts;
     const size = o.pageSize;
     let bytes = 0;
-    let pages = 0;
+    let pages = room?.pages ?? 0;
     let more = true;
     while (more && pages < maxPages) {
-      const want = Math.min(r.batch.length, maxPages - pages);
+      let want = Math.min(r.batch.length, maxPages - pages);
+      // `room` (drainAll): read only what the output can take now, at most a packet's worth of pages at a time.
+      if (room !== undefined) {
+        if (!r.stream.hasRoomForPacket()) {
+          room.short = true;
+          break;
+        }
+        want = Math.min(want, Math.max(1, Math.floor(r.stream.packetCapacity / size)));
+      }
       let n: number;
       try {
         n = fs.readvSync(r.fd, want === r.batch.length ? r.batch : r.batch.slice(0, want));
@@ -698,6 +762,7 @@ ${RecordWalkStop}`;
       if (n < want * size && maxPages !== Infinity && until === undefined) more = false;
       if (r.generalRecords >= (r.walk === undefined ? FUSE_FIRST : FUSE_AGAIN)) this.fuseMore(r);
     }
+    if (room !== undefined) room.pages = pages;
     // Discard mode drops the newest records when full, i.e. after what was just read: count them now so
     // they land in the packet that follows the kept records. The kernel only drops when the buffer is full,
     // and then the drain that follows reads nearly the whole buffer: smaller drains (a busy channel drains

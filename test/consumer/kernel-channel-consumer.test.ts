@@ -11,7 +11,7 @@ import * as tracefs from '../../src/ftrace/tracefs.js';
 import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/ftrace/event-format.js';
 import { PageDecoder } from '../../src/ftrace/page-decoder.js';
 import { lttngNameOf } from '../../src/ftrace/lttng-shaping.js';
-import { monotonicClockDef } from '../../src/ftrace/trace-clock.js';
+import { monotonicClockDef, monotonicNow } from '../../src/ftrace/trace-clock.js';
 import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
 import { FileTraceSink } from '../../src/ctf/writer/file-sink.js';
 import type { StreamSink, TraceSink } from '../../src/ctf/writer/sink.js';
@@ -363,6 +363,59 @@ test('a stop() while the output has no room ends the wait: the next run decodes 
     c.cleanup();
   }
 });
+
+test('a drain that must take everything (rotation, snapshot) waits for room: nothing is unwritten; a disk that never frees fails it in one line', async (t) => {
+  await t.test('room comes back', async () => {
+    const c = await heldChannel('kall', 256, 64 * 1024);
+    try {
+      await c.consumer.start();
+      tracing(c.instance, 50_000);
+      await sleep(300);
+      const drained = c.consumer.drainAll(monotonicNow());
+      let done = false;
+      void drained.then(() => (done = true), () => (done = true));
+      await sleep(500);
+      assert.equal(done, false, 'the drain waits while the output has no room');
+      assert.equal(c.unwritten(), 0, 'no packet handed to the output while it had no room');
+      c.held.release();
+      await drained;
+      assert.equal(c.unwritten(), 0, 'no unwritten packet');
+      const { handedOut, dropped } = c.kernelStats();
+      assert.equal(c.sum('events'), handedOut, 'the drain took every record the kernel handed out');
+      c.consumer.stop();
+      await c.writer.close();
+      assert.equal(c.unwritten(), 0);
+      assert.equal(c.sum('events'), c.kernelStats().handedOut);
+      assert.equal(c.sum('discarded'), dropped, 'every record the kernel dropped is counted discarded');
+      assert.equal(babeltraceLines(c.dir).length, c.kernelStats().handedOut, 'the trace holds every record written');
+    } finally {
+      c.cleanup();
+    }
+  });
+  await t.test('room never comes back', async () => {
+    const c = await heldChannel('kall2', 256, 64 * 1024);
+    try {
+      await c.consumer.start();
+      tracing(c.instance, 20_000);
+      const t0 = performance.now();
+      await assert.rejects(c.consumer.drainAll(monotonicNow(), 300), (err: Error) => /took no packet for 0.3 s/.test(err.message) && !err.message.includes('\n'));
+      assert.ok(performance.now() - t0 < 3000);
+      assert.equal(c.unwritten(), 0);
+      c.held.release();
+      c.consumer.stop();
+      await c.writer.close();
+    } finally {
+      c.cleanup();
+    }
+  });
+});
+
+/** Records read/write system calls in `instance` while dd copies `count` bytes one at a time. */
+function tracing(instance: string, count: number): void {
+  tracefs.writeText('tracing_on', '1', instance);
+  execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${count}`], { stdio: 'ignore' });
+  tracefs.writeText('tracing_on', '0', instance);
+}
 
 test('stop() drains every record the kernel handed out (read events == written events)', async () => {
   await withSession('drain', async (s, dir) => {
