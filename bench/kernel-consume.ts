@@ -148,7 +148,7 @@ async function makeConsumer(cpus: number[], name: string, bufferPages: number, r
 
 async function replay(cpus: number[], run: number): Promise<{ events: number; cpuNs: number; bytes: number }> {
   const { consumer, streams, writer, dir } = await makeConsumer(cpus, String(run), 64, 0, (cpu) => fs.openSync(rawPagesFile(tmp, cpu), 'r'));
-  consumer.start();
+  await consumer.start();
   const t0 = process.cpuUsage();
   consumer.stop();
   for (const s of streams.values()) s.flushPacket();

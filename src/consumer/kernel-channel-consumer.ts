@@ -128,6 +128,11 @@ export interface ChannelConsumerOptions {
    * replay bench (bench/kernel-consume.ts) passes files of captured pages: EOF ends a drain as EAGAIN does.
    */
   openPages?: (cpu: number) => number;
+  /**
+   * Starts the channel's page reader thread on `staging` (default: kernel-page-reader.ts beside this module).
+   * Tests pass a thread that fails to load, throws at start, or that they kill mid-run.
+   */
+  startReaderThread?: (staging: StagingShared) => Worker;
 }
 
 export interface CpuReaderStats {
@@ -202,6 +207,15 @@ const FUSE_SHARE = 32;
 /** Waited on (never notified) for a short pause in a synchronous stop. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
+/** Atomics.waitAsync (Node 16+; not in this TypeScript lib). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync.bind(Atomics);
+
+/**
+ * How long a drain that must take everything (drainAll: rotation, snapshot, clear) waits for the output to have
+ * room for its next packet before it gives up (a disk that takes nothing).
+ */
+export const ROOM_WAIT_MS = 30_000;
+
 /** How long start() waits for the page reader thread to run. */
 const READER_START_MS = 30_000;
 /** The shortest time between two statistics messages to the daemon. */
@@ -226,6 +240,10 @@ export class KernelChannelConsumer {
   private waitingForRoom = false;
   /** Counts stop()s: a whenRoom() callback registered before the last stop() is stale (see stop()). */
   private runs = 0;
+  /** Why the reader thread ended unasked (its error's first line, else its exit code), once it did. */
+  private readerEnd: string | undefined;
+  /** Called once the reader thread ended unasked (start() waiting for it to run). */
+  private readerEndWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: ChannelConsumerOptions) {
     this.periodMs = Math.max(1, Math.round(opts.readTimerUs / 1000));
@@ -237,8 +255,11 @@ export class KernelChannelConsumer {
     if (staging !== undefined) this.makeReaderThread(staging);
   }
 
-  /** Opens the per-CPU pipes and arms the timers. On failure nothing stays open. */
-  start(): void {
+  /**
+   * Opens the per-CPU pipes and arms the timers. On failure nothing stays open. Asynchronous while the page
+   * reader thread is starting: a thread that fails to load or throws at start fails it at once, with its error.
+   */
+  async start(): Promise<void> {
     if (this.running) return;
     const o = this.opts;
     try {
@@ -246,7 +267,7 @@ export class KernelChannelConsumer {
         r.fd = o.openPages ? o.openPages(r.cpu) : tracefs.openPipeRaw(o.instance, r.cpu);
         r.statsFd = o.openPages ? -1 : openStats(o.instance, r.cpu);
       }
-      if (o.readTimerUs > 0) this.startReader();
+      if (o.readTimerUs > 0) await this.startReader();
     } catch (err) {
       this.closePipes();
       throw err;
@@ -298,7 +319,8 @@ export class KernelChannelConsumer {
   /** The staging and its reader thread (waiting, until start() hands it the pipes). */
   private makeReaderThread(staging: StagingShared): void {
     const ctl = new Int32Array(staging.control);
-    const reader = startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
+    const o = this.opts;
+    const reader = o.startReaderThread ? o.startReaderThread(staging) : startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
     reader.on('message', (m: { error: string } | null) => {
       if (m === null) {
         this.readerWakeups++;
@@ -306,12 +328,19 @@ export class KernelChannelConsumer {
       }
       else process.stderr.write(`ltt kernel consumer: ${m.error}\n`);
     });
-    reader.on('error', (err) => process.stderr.write(`ltt kernel consumer: page reader: ${err.message}\n`));
+    // A module that fails to load or a throw at start comes here, then to 'exit'.
+    let error: string | undefined;
+    reader.on('error', (err) => {
+      error = (err?.message ?? String(err)).split('\n')[0];
+      process.stderr.write(`ltt kernel consumer: page reader: ${error}\n`);
+    });
     reader.on('exit', (code) => {
       // Asked (close()), or the thread died: then its CPU locks may be held for good; what it staged is decoded
       // and, from now on, the rings are read by this thread's own drains only (stop, switch timer), and start()
       // fails with one line rather than recording into rings nobody reads.
       if (this.ctl !== ctl || Atomics.load(ctl, STATE) === EXIT) return;
+      this.readerEnd = error ?? `exit code ${code}`;
+      for (const w of this.readerEndWaiters.splice(0)) w();
       process.stderr.write(`ltt kernel consumer: the page reader thread ended (exit code ${code}); this channel's rings are now read only when it stops\n`);
       for (const r of this.readers) Atomics.store(ctl, cpuBase(r.slot) + LOCK, 0);
       try {
@@ -329,12 +358,24 @@ export class KernelChannelConsumer {
   }
 
   /** Hands the open pipes to the reader thread, which reads them until stop(). */
-  private startReader(): void {
+  private async startReader(): Promise<void> {
+    // Tracing starts when this returns: the reader must be there to read. It is waited for here without blocking
+    // this thread, so that a thread that ended (failed to load, threw) is heard of at once, with its error.
+    if (this.ctl !== undefined && Atomics.load(this.ctl, READY) === 0) {
+      const ready = waitAsync(this.ctl, READY, 0);
+      let ended: (() => void) | undefined;
+      // The timer also keeps this thread's event loop alive meanwhile (the reader thread is unref'd).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        ready.value,
+        new Promise<void>((resolve) => this.readerEndWaiters.push((ended = resolve))),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, READER_START_MS))),
+      ]);
+      clearTimeout(timer);
+      this.readerEndWaiters = this.readerEndWaiters.filter((w) => w !== ended);
+    }
     const ctl = this.ctl;
-    if (ctl === undefined) throw new Error('kernel consumer: the page reader thread has ended');
-    // Tracing starts when this returns: the reader must be there to read.
-    const deadline = performance.now() + READER_START_MS;
-    while (Atomics.load(ctl, READY) === 0 && performance.now() < deadline) Atomics.wait(ctl, READY, 0, 50);
+    if (ctl === undefined) throw new Error(`kernel consumer: the page reader thread has ended (${this.readerEnd ?? 'closed'})`);
     if (Atomics.load(ctl, READY) === 0) throw new Error(`kernel consumer: the page reader thread did not start within ${READER_START_MS / 1000} s`);
     for (const r of this.readers) {
       lockCpu(ctl, r.slot);
@@ -374,11 +415,12 @@ export class KernelChannelConsumer {
    * giving their slots back to the reader a readv(2)'s worth at a time.
    * `yieldToDisk` (the reader's notifications): when the output has no room for a packet (a slow disk behind
    * the file sink's staging), the pages stay staged and, once staging is full, in the kernel's ring, which
-   * discards and counts; the decoding goes on when the output has room. Drains that must take everything
-   * (stop, rotate, snapshot, drains `until` a time) decode on, and a packet that finds no room is counted
-   * unwritten; the switch and live timers skip their tick while there is no room (outputHasRoom).
+   * discards and counts; the decoding goes on when the output has room (`waitHere`: this consumer waits for it;
+   * else the caller does: drainAll). Rotation, snapshot and clear wait for room too (drainAll); stop and the
+   * drains of rule changes and statedumps decode on, and a packet that finds no room is counted unwritten; the
+   * switch and live timers skip their tick while there is no room (outputHasRoom).
    */
-  private decodeStaged(r: CpuReader, yieldToDisk = false): void {
+  private decodeStaged(r: CpuReader, yieldToDisk = false, waitHere = true): void {
     const ctl = this.ctl!;
     const slots = this.staging!.slots;
     const size = this.opts.pageSize;
@@ -406,7 +448,8 @@ export class KernelChannelConsumer {
         Atomics.store(ctl, b + TAIL, tail);
       }
       if (taken < k) {
-        this.waitForRoom(r);
+        // drainAll() waits itself (!waitHere).
+        if (waitHere) this.waitForRoom(r);
         return;
       }
       if (r.generalRecords >= (r.walk === undefined ? FUSE_FIRST : FUSE_AGAIN)) this.fuseMore(r);
@@ -627,21 +670,77 @@ ${RecordWalkStop}`;
   }
 
   /**
+   * drain(until) for the drains that must take everything (rotation, snapshot, clear), which wait for the output
+   * to have room instead of writing packets it cannot take (counted unwritten): staged pages, then the CPU's ring
+   * (at most a packet's worth of pages per read), asking for room before each. While it waits the CPU's lock is
+   * released (the reader stages on; those pages are decoded first when it goes on). `roomWaitMs`: how long it
+   * waits for room at one point before failing with one line; a stop() meanwhile took everything, and it ends.
+   */
+  async drainAll(until: number, roomWaitMs = ROOM_WAIT_MS): Promise<void> {
+    if (!this.running) return;
+    this.opts.threads.tick();
+    const run = this.runs;
+    for (const r of this.readers) {
+      const budget = { pages: 0, short: false };
+      for (;;) {
+        if (!r.stream.hasRoomForPacket()) {
+          await this.roomOf(r, roomWaitMs);
+          if (run !== this.runs || !this.running) return;
+          continue;
+        }
+        const ctl = this.ctl;
+        if (ctl !== undefined) lockCpu(ctl, r.slot);
+        let staged = false;
+        try {
+          if (ctl !== undefined) {
+            this.decodeStaged(r, true, false);
+            staged = Atomics.load(ctl, cpuBase(r.slot) + HEAD) !== Atomics.load(ctl, cpuBase(r.slot) + TAIL);
+          }
+          budget.short = false;
+          if (!staged) this.drainCpu(r, 2 * this.opts.bufferPages + 1, until, budget);
+        } finally {
+          if (ctl !== undefined) unlockCpu(ctl, r.slot);
+        }
+        if (!staged && !budget.short) break;
+      }
+    }
+  }
+
+  /** Resolves once `r`'s output may have room; rejects (one line) after `ms`. */
+  private roomOf(r: CpuReader, ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`kernel consumer: the trace's output took no packet for ${ms / 1000} s (a disk that takes nothing?); the rest stays in the kernel's buffers`)), ms);
+      r.stream.whenRoom(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
    * Read what the CPU buffer holds. `maxPages` bounds a timer-driven drain: the consumer's own read(2) calls
    * are recorded when read syscalls are traced, so a drain that waited for EAGAIN could chase its own records
    * forever. On stop tracing is off and the loop ends at EAGAIN.
    */
-  private drainCpu(r: CpuReader, maxPages = Infinity, until?: number): number {
+  private drainCpu(r: CpuReader, maxPages = Infinity, until?: number, room?: { pages: number; short: boolean }): number {
     const o = this.opts;
     const size = o.pageSize;
     let bytes = 0;
-    let pages = 0;
+    let pages = room?.pages ?? 0;
     let more = true;
     // Into the first pages of the CPU's buffer. A staging ring is empty here: its staged pages were decoded first
     // (drain, stop), and the reader thread stays off this CPU meanwhile (its LOCK is held, or its FD closed).
     const batch = r.pages.slice(0, r.perRead);
     while (more && pages < maxPages) {
-      const want = Math.min(batch.length, maxPages - pages);
+      let want = Math.min(batch.length, maxPages - pages);
+      // `room` (drainAll): read only what the output can take now, at most a packet's worth of pages at a time.
+      if (room !== undefined) {
+        if (!r.stream.hasRoomForPacket()) {
+          room.short = true;
+          break;
+        }
+        want = Math.min(want, Math.max(1, Math.floor(r.stream.packetCapacity / size)));
+      }
       let n: number;
       try {
         n = fs.readvSync(r.fd, want === batch.length ? batch : batch.slice(0, want));
@@ -671,6 +770,7 @@ ${RecordWalkStop}`;
       if (n < want * size && maxPages !== Infinity && until === undefined) more = false;
       if (r.generalRecords >= (r.walk === undefined ? FUSE_FIRST : FUSE_AGAIN)) this.fuseMore(r);
     }
+    if (room !== undefined) room.pages = pages;
     // Discard mode drops the newest records when full, i.e. after what was just read: count them now so
     // they land in the packet that follows the kept records. The kernel only drops when the buffer is full,
     // and then the drain that follows reads nearly the whole buffer: smaller drains (a busy channel drains

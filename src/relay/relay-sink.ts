@@ -246,23 +246,25 @@ export class RelayTraceSink implements TraceSink {
   /** Streams of the previous chunk that rotate into this one, by file name (taken by openStream()). */
   private readonly inherited = new Map<string, StreamState>();
   private metadataRotated: boolean;
-  /** The plain-text metadata sent in this chunk: each batch as sent (with its signature) and the text it carries. */
-  private readonly metadataSent: Buffer[] = [];
-  private readonly metadataText: Buffer[] = [];
+  /**
+   * The plain-text metadata sent in this chunk: each batch as sent (with its signature) and the texts it carries,
+   * views of it (metadata is kept once: a session's can be megabytes, and a chunk keeps it whole for the next).
+   */
+  private readonly metadata: MetadataBatch[] = [];
   /**
    * A rotated chunk: the previous chunk's metadata, sent again whole before anything else, and the batches of
    * text it holds that the writers have not sent again yet (they send them again batched otherwise, e.g. one
    * channel's declarations at once). Batches carry a signature each, so sending the writers' text as they batch
    * it now would not reproduce the previous chunk's bytes.
    */
-  private replay: { readonly sent: Buffer; readonly texts: Buffer[] } | undefined;
+  private replay: MetadataBatch | undefined;
   /**
    * The previous chunk, whose metadata this chunk's begins with: taken when this chunk's metadata starts (its
    * first writeMetadata()), so metadata the previous chunk still received after nextChunk() is in it (the
    * session daemon's per-UID traces keep sending their apps' declarations there until every app rotated).
    */
   private predecessor: RelayTraceSink | undefined;
-  /** The text batches this chunk sent itself (not the replay): a writer's batch sent again is not sent twice. */
+  /** The text batches this chunk sent itself (not the replay; views, as in `metadata`): a writer's batch sent again is not sent twice. */
   private readonly ownTexts: Buffer[] = [];
   /** Open data streams (DATA_PENDING is asked of these). */
   readonly streams = new Set<RelayStreamSink>();
@@ -319,11 +321,10 @@ export class RelayTraceSink implements TraceSink {
       this.enqueue(0, (c) => c.rotateStreams(this.chunkId, [{ handle: this.link.metadataHandle, rotateAt: 0n }]));
       const before = this.predecessor;
       this.predecessor = undefined;
-      if (before !== undefined) this.replay = { sent: Buffer.concat(before.metadataSent), texts: [...before.metadataText] };
+      if (before !== undefined) this.replay = joinedMetadata(before.metadata);
       const replay = this.replay;
       if (replay !== undefined && replay.sent.length > 0) {
-        this.metadataSent.push(replay.sent);
-        this.metadataText.push(...replay.texts);
+        this.metadata.push({ sent: replay.sent, texts: [...replay.texts] });
         this.enqueue(replay.sent.length, (c) => c.sendMetadata(this.link.metadataHandle, replay.sent));
       }
     }
@@ -343,9 +344,10 @@ export class RelayTraceSink implements TraceSink {
     if (text.length === 0) return;
     const copy = withTextSignature(text);
     if (!isPacketized(copy)) {
-      this.metadataSent.push(copy);
-      this.metadataText.push(Buffer.from(text));
-      this.ownTexts.push(Buffer.from(text));
+      // The text is the end of what is sent (after the signature, if one was added).
+      const kept = copy.subarray(copy.length - text.length);
+      this.metadata.push({ sent: copy, texts: [kept] });
+      this.ownTexts.push(kept);
     }
     this.enqueue(copy.length, (c) => c.sendMetadata(this.link.metadataHandle, copy));
   }
@@ -441,6 +443,27 @@ export class RelayTraceSink implements TraceSink {
     await this.settle();
     if (this.link.failure === undefined) this.link.client?.close();
   }
+}
+
+/** Metadata as sent to the relay in one SEND_METADATA, and the writers' text batches it carries (views of `sent`). */
+interface MetadataBatch {
+  readonly sent: Buffer;
+  readonly texts: Buffer[];
+}
+
+/** `batches` as one batch: their bytes joined, their texts views of the joined bytes (the old ones can go). */
+function joinedMetadata(batches: readonly MetadataBatch[]): MetadataBatch {
+  const sent = Buffer.concat(batches.map((b) => b.sent));
+  const texts: Buffer[] = [];
+  let base = 0;
+  for (const b of batches) {
+    for (const t of b.texts) {
+      const at = base + t.byteOffset - b.sent.byteOffset;
+      texts.push(sent.subarray(at, at + t.length));
+    }
+    base += b.sent.length;
+  }
+  return { sent, texts };
 }
 
 const METADATA_PACKET_MAGIC = 0x75d11d57;

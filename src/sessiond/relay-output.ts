@@ -21,6 +21,13 @@ const SESSIOND_UUID = randomBytes(16).toString('hex');
 let lastSessionId = 0;
 /** How long the daemon waits for the relay to answer one of its commands. */
 const RELAY_ANSWER_MS = 10_000;
+/**
+ * A destroy's one deadline for the relay, from its start: the consumers' waits for a stalled relay (their settle
+ * timeout, 20 s) and the daemon's last command share it, rather than adding up. The daemon's command gets at
+ * least MIN_ANSWER_MS (a relay that answers does so in milliseconds once the consumers are through).
+ */
+export const RELAY_DESTROY_MS = 20_000;
+const MIN_ANSWER_MS = 1_000;
 
 export class RelayOutput {
   private session: RelaySessionRef;
@@ -103,21 +110,22 @@ export class RelayOutput {
    * `op` on the daemon's connection, given up after RELAY_ANSWER_MS (the relay then counts as gone: a stopped
    * relay never holds a command); a failure is one line naming the relay.
    */
-  private async ask<T>(what: string, op: (link: RelayClient) => Promise<T>): Promise<T> {
+  private async ask<T>(what: string, op: (link: RelayClient) => Promise<T>, deadline?: number): Promise<T> {
     if (this.error !== undefined) throw new ControlError('RELAYD_CONNECT_FAIL', this.error);
     const link = this.link;
     if (link === undefined) throw new ControlError('RELAYD_CONNECT_FAIL', 'the relay session is not open');
     const { host, controlPort } = this.target;
     let timer: NodeJS.Timeout | undefined;
+    const wait = deadline === undefined ? RELAY_ANSWER_MS : Math.max(MIN_ANSWER_MS, Math.min(RELAY_ANSWER_MS, deadline - Date.now()));
     try {
       return await Promise.race([
         op(link),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
-            this.error ??= `The relay at ${host}:${controlPort} is gone (no answer within ${RELAY_ANSWER_MS / 1000} s)`;
+            this.error ??= `The relay at ${host}:${controlPort} is gone (no answer within ${wait / 1000} s)`;
             link.destroy();
-            reject(new Error(`no answer within ${RELAY_ANSWER_MS / 1000} s`));
-          }, RELAY_ANSWER_MS);
+            reject(new Error(`no answer within ${wait / 1000} s`));
+          }, wait);
         }),
       ]);
     } catch (error) {
@@ -144,13 +152,13 @@ export class RelayOutput {
    * relay's path of the closed chunk (HOSTNAME/SESSION-DATE/archives/BEGIN-END-ID once archived). Then polls
    * TRACE_CHUNK_EXISTS, as lttng-sessiond does, until the relay let the chunk go (or a few seconds passed).
    */
-  async closeChunk(end: Date, action: ChunkCloseAction, nextId?: number): Promise<string> {
+  async closeChunk(end: Date, action: ChunkCloseAction, nextId?: number, deadline?: number): Promise<string> {
     const id = BigInt(this.session.chunkId);
     const path = await this.ask(`Cannot close trace chunk ${id}`, async (link) => {
       const closed = await link.closeTraceChunk(id, Math.floor(end.getTime() / 1000), action);
       for (let i = 0; i < 100 && (await link.traceChunkExists(id)); i++) await new Promise((r) => setTimeout(r, 20));
       return closed;
-    });
+    }, deadline);
     if (action === 'move-to-completed') this.archived = true;
     if (nextId !== undefined) this.session = { ...this.session, chunkId: nextId };
     return path;
@@ -161,14 +169,14 @@ export class RelayOutput {
    * rotated (lttng's rotation at destroy), else left in place; the relay's archive path, if any. `unused`: the
    * session was rotated after its last stop, so the last chunk holds nothing recorded: lttng-sessiond has no
    * current chunk then (a rotation of an inactive session makes none) and leaves no archive of it; the relay
-   * deletes it.
+   * deletes it. `deadline` (Date.now() terms): the destroy's for the relay (RELAY_DESTROY_MS).
    */
-  async close(unused = false): Promise<string | undefined> {
+  async close(unused = false, deadline?: number): Promise<string | undefined> {
     const link = this.link;
     let archive: string | undefined;
     if (link !== undefined && this.error === undefined) {
       const action = unused ? 'delete' : this.archived ? 'move-to-completed' : 'no-operation';
-      archive = await this.closeChunk(new Date(), action).catch(() => undefined);
+      archive = await this.closeChunk(new Date(), action, undefined, deadline).catch(() => undefined);
       if (action !== 'move-to-completed') archive = undefined;
     }
     this.link = undefined;

@@ -11,7 +11,7 @@ import * as tracefs from '../../src/ftrace/tracefs.js';
 import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/ftrace/event-format.js';
 import { PageDecoder } from '../../src/ftrace/page-decoder.js';
 import { lttngNameOf } from '../../src/ftrace/lttng-shaping.js';
-import { monotonicClockDef } from '../../src/ftrace/trace-clock.js';
+import { monotonicClockDef, monotonicNow } from '../../src/ftrace/trace-clock.js';
 import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
 import { FileTraceSink } from '../../src/ctf/writer/file-sink.js';
 import type { StreamSink, TraceSink } from '../../src/ctf/writer/sink.js';
@@ -19,11 +19,14 @@ import type { StreamWriter } from '../../src/ctf/writer/stream-writer.js';
 import { setUpInstance } from '../../src/kernel/raw-capture.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from '../../src/consumer/kernel-channel-consumer.js';
 import { ThreadTable } from '../../src/consumer/thread-table.js';
+import { cpuBase, HEAD, LOCK, lockCpu, TAIL, type StagingShared } from '../../src/consumer/page-staging.js';
+import { startSiblingWorker } from '../../src/start-worker.js';
+import { Worker } from 'node:worker_threads';
 
 const SYSCALLS = ['sys_enter_read', 'sys_exit_read', 'sys_enter_write', 'sys_exit_write'];
 
 /** A consumer of `instance`'s read/write system calls into `sink`, one stream per CPU. */
-async function syscallConsumer(instance: string, sink: TraceSink, o: { pageSize: number; bufferPages: number; packetSize: number; readTimerUs: number; switchTimerUs?: number }) {
+async function syscallConsumer(instance: string, sink: TraceSink, o: { pageSize: number; bufferPages: number; packetSize: number; readTimerUs: number; switchTimerUs?: number; startReaderThread?: (staging: StagingShared) => Worker }) {
   const cpus = tracefs.cpuIds();
   const decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   const writer = await CtfTraceWriter.create({ sink, env: { domain: 'kernel' }, clock: monotonicClockDef(), streamClasses: [{ id: 0, header: 'large' }] });
@@ -36,6 +39,7 @@ async function syscallConsumer(instance: string, sink: TraceSink, o: { pageSize:
   const consumer = new KernelChannelConsumer({
     instance, cpus, pageSize: o.pageSize, bufferPages: o.bufferPages, decoder, handlers, streams, overwrite: false,
     readTimerUs: o.readTimerUs, switchTimerUs: o.switchTimerUs ?? 0, commonPidOffset: 4, threads: new ThreadTable(), contextCount: 0,
+    ...(o.startReaderThread ? { startReaderThread: o.startReaderThread } : {}),
   });
   return { cpus, writer, streams, consumer };
 }
@@ -91,7 +95,7 @@ test('the consumer takes many pages per read system call, and still every record
   const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 16384, events: SYSCALLS.map((e) => `syscalls/${e}`) });
   try {
     const { cpus, writer, consumer } = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: 4096, packetSize: 1 << 20, readTimerUs: 0 });
-    consumer.start();
+    await consumer.start();
     tracefs.writeText('tracing_on', '1', instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', instance);
@@ -122,7 +126,7 @@ test('a burst the ring cannot hold is kept while the consumer thread is busy: th
     const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000 });
     const { cpus, writer } = made;
     consumer = made.consumer;
-    consumer.start();
+    await consumer.start();
     tracefs.writeText('tracing_on', '1', instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', instance);
@@ -153,7 +157,7 @@ test('the page reader wakes the consumer once per half ring of staged pages, not
     const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (4096 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 200_000 });
     const { cpus, writer } = made;
     consumer = made.consumer;
-    consumer.start();
+    await consumer.start();
     tracefs.writeText('tracing_on', '1', instance);
     const dd = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=400000'], { stdio: 'ignore' });
     await new Promise((resolve) => dd.on('exit', resolve));
@@ -170,6 +174,73 @@ test('the page reader wakes the consumer once per half ring of staged pages, not
     // one when the reader finds the ring empty (dd off the CPU for longer than a pass).
     assert.ok(wakeups * 256 <= staged, `${wakeups} wake-ups for ${staged} pages`);
     assert.equal(st.reduce((a, x) => a + x.events, 0), handedOut, 'every record the kernel handed out is written');
+  } finally {
+    consumer?.close();
+    tracefs.rmdirInstance(instance);
+  }
+});
+
+test('a page reader thread that fails to load or throws at start fails start() at once, with its error in one line', async (t) => {
+  const instance = `ltt-test-rstart-${process.pid}`;
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 256, events: SYSCALLS.map((e) => `syscalls/${e}`) });
+  try {
+    const cases: Array<[string, (staging: StagingShared) => Worker, RegExp]> = [
+      ['a module that fails to load', (st) => new Worker(new URL('./no-such-page-reader.js', import.meta.url), { workerData: st }), /no-such-page-reader/],
+      ['a throw at start', (st) => new Worker('throw new Error("no staging for this reader")', { eval: true, workerData: st }), /no staging for this reader/],
+    ];
+    for (const [what, startReaderThread, cause] of cases) {
+      await t.test(what, async () => {
+        const { consumer } = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: 64, packetSize: 1 << 16, readTimerUs: 10_000, startReaderThread });
+        const t0 = performance.now();
+        // Before: start() waited 30 s for the thread, then said only that it "did not start".
+        await assert.rejects(consumer.start(), (err: Error) => cause.test(err.message) && !err.message.includes('\n'));
+        assert.ok(performance.now() - t0 < 5000, `failed after ${Math.round(performance.now() - t0)} ms`);
+        consumer.close();
+      });
+    }
+  } finally {
+    tracefs.rmdirInstance(instance);
+  }
+});
+
+test('a page reader thread killed mid-run: its CPU locks are released, what it staged is decoded, start() then fails with one line', async () => {
+  const instance = `ltt-test-rdie-${process.pid}`;
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 1024, events: SYSCALLS.map((e) => `syscalls/${e}`) });
+  let consumer: KernelChannelConsumer | undefined;
+  try {
+    let thread: Worker | undefined;
+    let staging: StagingShared | undefined;
+    // The real reader thread, started as the consumer starts it, but with a handle to kill it by.
+    const consumerModule = new URL(`../../src/consumer/kernel-channel-consumer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+    const startReaderThread = (st: StagingShared): Worker => {
+      staging = st;
+      return (thread = startSiblingWorker(consumerModule, 'kernel-page-reader', { workerData: st }));
+    };
+    const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000, startReaderThread });
+    consumer = made.consumer;
+    await consumer.start();
+    tracefs.writeText('tracing_on', '1', instance);
+    // This thread (the consumer's) is blocked meanwhile: the burst is staged by the reader, not decoded.
+    execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
+    tracefs.writeText('tracing_on', '0', instance);
+    const ctl = new Int32Array(staging!.control);
+    const slots = made.cpus.map((_, i) => i);
+    const staged = () => slots.reduce((a, i) => a + ((Atomics.load(ctl, cpuBase(i) + HEAD) - Atomics.load(ctl, cpuBase(i) + TAIL)) | 0), 0);
+    assert.ok(staged() > 0, 'the reader staged pages');
+    // Killed in the middle of a pass: a CPU's lock is held (taken here as its pass takes it, then the thread goes).
+    lockCpu(ctl, 0);
+    await thread!.terminate();
+    for (let waited = 0; waited < 5000 && Atomics.load(ctl, cpuBase(0) + LOCK) !== 0; waited += 20) await sleep(20);
+    for (const i of slots) assert.equal(Atomics.load(ctl, cpuBase(i) + LOCK), 0, `CPU slot ${i}'s lock released`);
+    assert.equal(staged(), 0, 'every staged page decoded');
+    // stop() takes each CPU's lock: it would wait forever on the dead thread's.
+    consumer.stop();
+    const { handedOut, dropped } = kernelCounts(instance, made.cpus);
+    const st = consumer.stats();
+    assert.equal(st.reduce((a, x) => a + x.events, 0), handedOut, 'every record the kernel handed out is written');
+    assert.equal(st.reduce((a, x) => a + x.discarded, 0), dropped, 'every record the kernel dropped is counted');
+    await assert.rejects(consumer.start(), (err: Error) => /page reader thread has ended/.test(err.message) && !err.message.includes('\n'));
+    await made.writer.close();
   } finally {
     consumer?.close();
     tracefs.rmdirInstance(instance);
@@ -269,7 +340,7 @@ async function heldOutput(switchTimerUs: number, packetSize: number, roomFor: nu
   const c = await heldChannel('kback', 256, packetSize, switchTimerUs);
   try {
     if (roomFor > 0) c.held.holdAfter(roomFor);
-    c.consumer.start();
+    await c.consumer.start();
     tracefs.writeText('tracing_on', '1', c.instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', c.instance);
@@ -300,7 +371,7 @@ test('a stop() while the output has no room ends the wait: the next run decodes 
   // instance records every process's reads and writes: a busy machine may fill one, then counted unwritten).
   const c = await heldChannel('kback2', 1024, 1 << 20);
   try {
-    c.consumer.start();
+    await c.consumer.start();
     tracefs.writeText('tracing_on', '1', c.instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=2000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', c.instance);
@@ -312,7 +383,7 @@ test('a stop() while the output has no room ends the wait: the next run decodes 
     // Room comes back after the stop; the next run fills pages again, with no timer to drain them.
     c.held.release();
     await sleep(50);
-    c.consumer.start();
+    await c.consumer.start();
     tracefs.writeText('tracing_on', '1', c.instance);
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', c.instance);
@@ -327,6 +398,59 @@ test('a stop() while the output has no room ends the wait: the next run decodes 
     c.cleanup();
   }
 });
+
+test('a drain that must take everything (rotation, snapshot) waits for room: nothing is unwritten; a disk that never frees fails it in one line', async (t) => {
+  await t.test('room comes back', async () => {
+    const c = await heldChannel('kall', 256, 64 * 1024);
+    try {
+      await c.consumer.start();
+      tracing(c.instance, 50_000);
+      await sleep(300);
+      const drained = c.consumer.drainAll(monotonicNow());
+      let done = false;
+      void drained.then(() => (done = true), () => (done = true));
+      await sleep(500);
+      assert.equal(done, false, 'the drain waits while the output has no room');
+      assert.equal(c.unwritten(), 0, 'no packet handed to the output while it had no room');
+      c.held.release();
+      await drained;
+      assert.equal(c.unwritten(), 0, 'no unwritten packet');
+      const { handedOut, dropped } = c.kernelStats();
+      assert.equal(c.sum('events'), handedOut, 'the drain took every record the kernel handed out');
+      c.consumer.stop();
+      await c.writer.close();
+      assert.equal(c.unwritten(), 0);
+      assert.equal(c.sum('events'), c.kernelStats().handedOut);
+      assert.equal(c.sum('discarded'), dropped, 'every record the kernel dropped is counted discarded');
+      assert.equal(babeltraceLines(c.dir).length, c.kernelStats().handedOut, 'the trace holds every record written');
+    } finally {
+      c.cleanup();
+    }
+  });
+  await t.test('room never comes back', async () => {
+    const c = await heldChannel('kall2', 256, 64 * 1024);
+    try {
+      await c.consumer.start();
+      tracing(c.instance, 20_000);
+      const t0 = performance.now();
+      await assert.rejects(c.consumer.drainAll(monotonicNow(), 300), (err: Error) => /took no packet for 0.3 s/.test(err.message) && !err.message.includes('\n'));
+      assert.ok(performance.now() - t0 < 3000);
+      assert.equal(c.unwritten(), 0);
+      c.held.release();
+      c.consumer.stop();
+      await c.writer.close();
+    } finally {
+      c.cleanup();
+    }
+  });
+});
+
+/** Records read/write system calls in `instance` while dd copies `count` bytes one at a time. */
+function tracing(instance: string, count: number): void {
+  tracefs.writeText('tracing_on', '1', instance);
+  execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${count}`], { stdio: 'ignore' });
+  tracefs.writeText('tracing_on', '0', instance);
+}
 
 test('stop() drains every record the kernel handed out (read events == written events)', async () => {
   await withSession('drain', async (s, dir) => {

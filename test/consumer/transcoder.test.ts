@@ -238,7 +238,7 @@ async function replay(dir: string, raw: RawCapture, uuid: string, o: ReplayOptio
     tracked: o.tracked,
     openPages: (cpu) => fs.openSync(rawPagesFile(dir, cpu), 'r'),
   });
-  consumer.start();
+  await consumer.start();
   consumer.stop();
   for (const s of streams.values()) s.flushPacket();
   await writer.close();

@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LttTestEnv, sleep } from '../cli/ltt-test-env.js';
 import { REPO_ROOT } from '../repo-paths.js';
-import { BT2, startRelay, type Relay } from './relay-helpers.js';
+import { BT2, readStoredTrace, startRelay, type Relay } from './relay-helpers.js';
 
 const skip = !existsSync(BT2) ? 'babeltrace2 not installed' : false;
 const UID = String(process.getuid?.() ?? 0);
@@ -180,5 +180,31 @@ test('per-UID live: babeltrace2 follows the user\'s trace across stop, clear and
       viewer.kill('SIGKILL');
       demo.kill('SIGKILL');
     }
+  });
+});
+
+test('per-UID live: a user\'s trace keeps at most 64 idle streams; the oldest past that end and get no announcement', { skip, timeout: 240_000 }, async () => {
+  await withRelay(async (env, relay, url) => {
+    await ok(env, 'create', 'uididle', '--live=100000', '-U', url);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    // 70 threads, a stream each, all idle once their thread ended: 6 past the bound.
+    const threads = 70;
+    const first = spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'test', 'relay', 'many-threads-app.js'), String(threads)], { env: env.env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(first.status, 0, first.stderr);
+    await sleep(500);
+    // A new run's streams: every idle stream announces them with an empty packet (ended ones cannot).
+    const before = process.hrtime.bigint();
+    app(env, 3);
+    await ok(env, 'stop');
+    await ok(env, 'destroy');
+    const { streams } = readStoredTrace(join(sessionFolder(relay, 'uididle'), 'ust', 'uid', UID, '64-bit'));
+    // Packets that end after `before` (index entry: timestamp_end at byte 32): the announcements and the run's own.
+    const late = streams.filter((st) => st.packets.some((p) => p.entry.readBigUInt64BE(32) >= before));
+    assert.ok(streams.length >= threads, `${streams.length} streams`);
+    // Without the bound every one of the 70 idle streams announces (72 with the run's own two).
+    assert.ok(late.length <= 64 + 2, `${late.length} streams wrote after the last run began`);
+    assert.ok(late.length >= 64 - 2, `${late.length} streams wrote after the last run began`);
+    assert.equal(ticks(sessionFolder(relay, 'uididle')), threads + 2 * 3);
   });
 });

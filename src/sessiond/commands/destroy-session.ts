@@ -8,6 +8,7 @@ import type { LockedSession } from '../session.js';
 import { archivePending, endChunk } from './rotate-session.js';
 import { disarmRotationSchedule } from './rotation-schedule.js';
 import { stopTracers, takeWriteErrors } from './stop-session.js';
+import { RELAY_DESTROY_MS } from '../relay-output.js';
 
 export async function destroySession(
   ctx: DaemonContext,
@@ -15,6 +16,8 @@ export async function destroySession(
   session: LockedSession,
 ): Promise<CommandResult<'destroy-session'>> {
   disarmRotationSchedule(session);
+  // One deadline for a relay that stalls: the tracers' waits for it and the daemon's own last command share it.
+  const relayDeadline = Date.now() + RELAY_DESTROY_MS;
   if (session.active) await stopTracers(ctx, session);
   const summary = session.summary();
   const errors: unknown[] = [];
@@ -38,7 +41,7 @@ export async function destroySession(
   let archive: string | undefined;
   if (session.relay !== undefined) {
     // The relay archives the last chunk itself once told (and once the consumers' connections let it go).
-    archive = await session.relay.close(session.rotatedSinceStop);
+    archive = await session.relay.close(session.rotatedSinceStop, relayDeadline);
   } else if (session.rotated && closed) {
     try {
       if (session.chunkOpen) endChunk(session, new Date());
