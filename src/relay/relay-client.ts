@@ -36,6 +36,8 @@ const CLOSE_ACTION: Record<ChunkCloseAction, ChunkCloseCommand> = {
 
 /** How long a connection attempt may take before it counts as refused (an address nobody answers for). */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a handshake (version, session, first chunk or stream) may wait for the relay's answers. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function open(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -306,6 +308,30 @@ export class RelayClient {
   close(): void {
     this.data.end();
     this.control.end();
+  }
+
+  /**
+   * `op` (commands on this client) given up after `ms` without its answers: the connections are cut with
+   * RELAY_TIMEOUT. A relay that accepts and never answers (stopped, or not a relay) must not hold a start, a
+   * snapshot or a destroy for good; the handshakes run under it.
+   */
+  async within<T>(ms: number, op: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        op(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const e = new LttError('RELAY_TIMEOUT', `no answer within ${ms / 1000} s`);
+            this.control.destroy(e);
+            this.data.destroy(e);
+            reject(e);
+          }, ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Both connections cut at once, as when the peer dies. */

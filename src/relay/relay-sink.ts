@@ -26,7 +26,7 @@
 import { LttError } from '../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE } from '../ctf/writer/index-file.js';
 import type { PacketIndexEntry, StreamSink, StreamSinkInfo, TraceSink } from '../ctf/writer/sink.js';
-import { type ChunkCloseAction, type ClientSession, RelayClient, relayFailure } from './relay-client.js';
+import { type ChunkCloseAction, type ClientSession, HANDSHAKE_TIMEOUT_MS, RelayClient, relayFailure } from './relay-client.js';
 
 /** The session daemon's relay session as its consumers join it; plain JSON (it crosses to apps' agents). */
 export interface RelaySessionRef {
@@ -135,10 +135,12 @@ class RelayLink {
       const client = await RelayClient.connect(this.opts.host, this.opts.controlPort, this.opts.dataPort);
       this.client = client;
       client.onceGone((error) => this.fail(error));
-      const version = await client.version();
-      if (version.major !== 2 || version.minor < 11) throw new LttError('RELAY_VERSION', `relay protocol ${version.major}.${version.minor} is older than 2.11`);
-      await client.createSession(clientSession(this.opts.session, true));
-      this.metadataHandle = await client.addStream('metadata', this.opts.tracePath, BigInt(this.opts.session.chunkId));
+      this.metadataHandle = await client.within(HANDSHAKE_TIMEOUT_MS, async () => {
+        const version = await client.version();
+        if (version.major !== 2 || version.minor < 11) throw new LttError('RELAY_VERSION', `relay protocol ${version.major}.${version.minor} is older than 2.11`);
+        await client.createSession(clientSession(this.opts.session, true));
+        return client.addStream('metadata', this.opts.tracePath, BigInt(this.opts.session.chunkId));
+      });
     } catch (error) {
       const e = new LttError('RELAY_CONNECT', `Cannot stream to the relay at ${this.where}: ${relayFailure(error)}`, { cause: error });
       this.fail(e);

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ControlError } from '../control/error-codes.js';
-import { type ChunkCloseAction, RelayClient, relayFailure } from '../relay/relay-client.js';
+import { type ChunkCloseAction, HANDSHAKE_TIMEOUT_MS, RelayClient, relayFailure } from '../relay/relay-client.js';
 import { clientSession, type RelaySessionRef, type RelaySinkTarget } from '../relay/relay-sink.js';
 import { relayOutputText, type RelayTarget } from '../relay/relay-url.js';
 
@@ -77,10 +77,12 @@ export class RelayOutput {
     const { host, controlPort, dataPort } = this.target;
     let client: RelayClient | undefined;
     try {
-      client = await RelayClient.connect(host, controlPort, dataPort);
-      await client.version();
-      await client.createSession(clientSession(this.session, false));
-      await client.createTraceChunk(BigInt(this.session.chunkId), this.session.creationTime);
+      const c = (client = await RelayClient.connect(host, controlPort, dataPort));
+      await c.within(HANDSHAKE_TIMEOUT_MS, async () => {
+        await c.version();
+        await c.createSession(clientSession(this.session, false));
+        await c.createTraceChunk(BigInt(this.session.chunkId), this.session.creationTime);
+      });
     } catch (error) {
       client?.destroy();
       const why = relayFailure(error);
@@ -217,10 +219,12 @@ export async function snapshotOnRelay(
   };
   let client: RelayClient | undefined;
   try {
-    client = await RelayClient.connect(host, controlPort, dataPort);
-    await client.version();
-    await client.createSession(clientSession(ref, false));
-    await client.createTraceChunk(0n, Math.floor(Date.now() / 1000), chunkName);
+    const c = (client = await RelayClient.connect(host, controlPort, dataPort));
+    await c.within(HANDSHAKE_TIMEOUT_MS, async () => {
+      await c.version();
+      await c.createSession(clientSession(ref, false));
+      await c.createTraceChunk(0n, Math.floor(Date.now() / 1000), chunkName);
+    });
   } catch (error) {
     client?.destroy();
     throw new ControlError('RELAYD_CONNECT_FAIL', `Unable to connect to lttng-relayd at ${host}:${controlPort}: ${relayFailure(error)}`);

@@ -1,10 +1,12 @@
 // A stalled relay (alive, its connections open, but it neither reads nor answers: ltt-relayd stopped with
 // SIGSTOP): destroying a session that streams to it, apps still running and apps gone, takes about one timeout.
+// A listener that never answers at all: the handshake of a start or a snapshot gives up after its timeout.
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { LttTestEnv } from '../cli/ltt-test-env.js';
 import { REPO_ROOT } from '../repo-paths.js';
@@ -56,3 +58,43 @@ for (const buffers of ['--buffers-uid', '--buffers-pid']) {
     }
   });
 }
+
+test('a relay that accepts and never answers: start and snapshot record fail in one line after the handshake timeout, destroy at once', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  // Not a relay: it takes connections and bytes, and says nothing (a stopped relay's listener does the same).
+  const mute: Socket[] = [];
+  const servers = [0, 1].map(() => createServer((c) => (mute.push(c), c.on('data', () => undefined))));
+  try {
+    for (const s of servers) await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const [control, data] = servers.map((s) => (s.address() as AddressInfo).port);
+    const url = ['-C', `tcp://127.0.0.1:${control}`, '-D', `tcp://127.0.0.1:${data}`];
+    const timed = async (...args: string[]) => {
+      const t0 = Date.now();
+      const r = await env.ltt(...args);
+      return { ...r, took: Date.now() - t0 };
+    };
+    await ok(env, 'create', 'mute', ...url);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    // Before: start waited for the relay's answer to VERSION for good, and a destroy after it waited behind it.
+    const start = await timed('start');
+    assert.notEqual(start.code, 0);
+    assert.match(start.stderr, /^Error: Unable to connect to lttng-relayd at 127\.0\.0\.1:\d+: no answer within 10 s\n$/);
+    assert.ok(start.took < 20_000, `start took ${start.took} ms`);
+    const destroy = await timed('destroy');
+    assert.equal(destroy.code, 0, destroy.stderr);
+    assert.ok(destroy.took < 5_000, `destroy took ${destroy.took} ms`);
+
+    await ok(env, 'create', 'mutesnap', '--snapshot', ...url);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    const snap = await timed('snapshot', 'record');
+    assert.notEqual(snap.code, 0);
+    assert.match(snap.stderr, /^Error: Unable to connect to lttng-relayd at 127\.0\.0\.1:\d+: no answer within 10 s\n$/);
+    assert.ok(snap.took < 20_000, `snapshot record took ${snap.took} ms`);
+    await ok(env, 'destroy');
+  } finally {
+    for (const c of mute) c.destroy();
+    for (const s of servers) s.close();
+    await env.cleanup().catch(() => undefined);
+  }
+});
