@@ -226,6 +226,8 @@ class RelayLink {
 interface StreamState {
   handle: bigint;
   readonly fileName: string;
+  /** The channel's tracefile size and count (ADD_STREAM: the relay splits the stream's files by them). */
+  readonly files: { readonly size: number; readonly count: number };
   /** Next data-port sequence number. */
   nextSeq: bigint;
   /** packet_seq_num of the last packet sent (-1: none yet). */
@@ -360,7 +362,8 @@ export class RelayTraceSink implements TraceSink {
       this.streams.add(stream);
       return stream;
     }
-    const fresh: StreamState = { handle: -1n, fileName: info.fileName, nextSeq: 0n, lastPacketSeq: -1, claimed: false };
+    const files = { size: info.tracefileSize ?? 0, count: info.tracefileCount ?? 0 };
+    const fresh: StreamState = { handle: -1n, fileName: info.fileName, files, nextSeq: 0n, lastPacketSeq: -1, claimed: false };
     const stream = new RelayStreamSink(this, fresh);
     this.streams.add(stream);
     this.addStream(fresh);
@@ -369,7 +372,7 @@ export class RelayTraceSink implements TraceSink {
 
   private addStream(state: StreamState): void {
     this.enqueue(0, async (c) => {
-      state.handle = await c.addStream(state.fileName, this.link.opts.tracePath, this.chunkId);
+      state.handle = await c.addStream(state.fileName, this.link.opts.tracePath, this.chunkId, state.files);
     });
     this.unannounced = true;
   }
