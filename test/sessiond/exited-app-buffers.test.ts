@@ -1,9 +1,9 @@
 // What the daemon keeps of apps that exited in a snapshot session (src/sessiond/ust/exited-app-buffers.ts):
-// packets arrive in pieces and are taken only whole and well-formed, under a plain stream file name; per user
-// and channel they are bounded by what per-UID buffers would hold, the oldest going first, counted.
+// packets arrive in pieces and are taken only whole and well-formed, under a plain stream file name; per user,
+// channel and stream they are bounded by what one per-UID ring holds (numSubbuf sub-buffers), the oldest going
+// first, counted.
 
 import { strict as assert } from 'node:assert';
-import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { ExitedAppBuffers } from '../../src/sessiond/ust/exited-app-buffers.js';
 import { CTF_MAGIC, PH_CONTENT_SIZE, PH_MAGIC, PH_PACKET_SIZE, PH_SIZE, PH_TS_BEGIN } from '../../src/ust/ring-layout.js';
@@ -43,24 +43,24 @@ test('exited apps: whole packets from pieces; names, sizes and headers checked',
 
 test('exited apps: per user and channel, what per-UID buffers would hold; the oldest packets go, counted', () => {
   const b = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2 }));
-  const fits = 2 * availableParallelism();
+  const fits = 2;
   // User 1000's first app, then a second one with newer packets; user 1001 has its own bound.
   b.begin('s#1:c', 'c', 1000, '', '');
   for (let k = 0; k < fits; k++) b.addPiece('s#1:c', 'c_0', packet(100 + k), true);
   b.begin('s#2:c', 'c', 1000, '', '');
-  for (let k = 0; k < 3; k++) b.addPiece('s#2:c', 'c_0', packet(200 + k), true);
+  b.addPiece('s#2:c', 'c_0', packet(200), true);
   b.begin('s#3:c', 'c', 1001, '', '');
   for (let k = 0; k < fits; k++) b.addPiece('s#3:c', 'c_0', packet(k), true);
   const tsOf = (key: string) => b.content([key])!.streams[0]!.packets.map((p) => Number(p.index.timestampBegin));
-  assert.deepEqual(tsOf('s#1:c'), Array.from({ length: fits - 3 }, (_, k) => 103 + k), "the first app's 3 oldest went");
-  assert.deepEqual(tsOf('s#2:c'), [200, 201, 202]);
+  assert.deepEqual(tsOf('s#1:c'), [101], "the first app's oldest went");
+  assert.deepEqual(tsOf('s#2:c'), [200]);
   assert.equal(tsOf('s#3:c').length, fits, "another user's app is not pushed out");
-  assert.equal(b.dropped('c'), 3);
+  assert.equal(b.dropped('c'), 1);
 });
 
 test('exited apps: a discard-mode channel keeps the oldest packets, the new ones that do not fit go, counted', () => {
   const b = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2, overwrite: false }));
-  const fits = 2 * availableParallelism();
+  const fits = 2;
   b.begin('s#1:c', 'c', 1000, '', '');
   for (let k = 0; k < fits; k++) b.addPiece('s#1:c', 'c_0', packet(100 + k), true);
   b.begin('s#2:c', 'c', 1000, '', '');
@@ -73,7 +73,7 @@ test('exited apps: a discard-mode channel keeps the oldest packets, the new ones
 
 test('exited apps: a dropped run gives its room back; packets pushed out count no more against the bound', () => {
   const b = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2, overwrite: false }));
-  const fits = 2 * availableParallelism();
+  const fits = 2;
   b.begin('s#1:c', 'c', 1000, '', '');
   for (let k = 0; k < fits; k++) b.addPiece('s#1:c', 'c_0', packet(100 + k), true);
   b.drop('s#1:c');
@@ -93,4 +93,24 @@ test('exited apps: a dropped run gives its room back; packets pushed out count n
   for (let k = 0; k < fits; k++) o.addPiece('s#2:c', 'c_0', packet(1000 + k), true);
   assert.equal(o.content(['s#2:c'])!.streams[0]!.packets.length, fits);
   assert.equal(o.dropped('c'), 2 * fits, 'nothing more pushed out');
+});
+
+test('exited apps: the apps of a user share each per-UID stream\'s ring (a later app pushes out an earlier one), streams have their own', () => {
+  // LTTng's snapshots/test_ust_fast "small overwrite buffers": two runs of the test app on one CPU, 2 sub-buffers;
+  // the second snapshot's first event is the second app's.
+  const b = new ExitedAppBuffers(() => ({ subbufSize: SUBBUF, numSubbuf: 2 }));
+  b.begin('s#1:c', 'c', 1000, '', '');
+  for (let k = 0; k < 2; k++) b.addPiece('s#1:c', 'c_0', packet(100 + k), true);
+  b.addPiece('s#1:c', 'c_1', packet(150), true);
+  b.begin('s#2:c', 'c', 1000, '', '');
+  for (let k = 0; k < 2; k++) b.addPiece('s#2:c', 'c_0', packet(200 + k), true);
+  const tsOf = (key: string, stream: string) => b.content([key])?.streams.find((s) => s.info.fileName === stream)?.packets.map((p) => Number(p.index.timestampBegin)) ?? [];
+  assert.deepEqual(tsOf('s#1:c', 'c_0'), [], "the first app's packets of c_0 went");
+  assert.deepEqual(tsOf('s#1:c', 'c_1'), [150], 'c_1 is a ring of its own');
+  assert.deepEqual(tsOf('s#2:c', 'c_0'), [200, 201]);
+  assert.equal(b.dropped('c'), 2);
+  b.drop('s#2:c');
+  b.begin('s#3:c', 'c', 1000, '', '');
+  for (let k = 0; k < 2; k++) b.addPiece('s#3:c', 'c_0', packet(300 + k), true);
+  assert.equal(b.dropped('c'), 2, 'the dropped run gave its room in c_0 back');
 });

@@ -3,15 +3,15 @@
 // flight recorder still shows an app that has exited (or died of an exception or a signal).
 //
 // Contract: begin() starts a run's handed-over trace (TSDL preamble, declarations); addPiece() assembles its
-// packets and throws on anything malformed (the caller drops that connection). Per channel and user, the kept
-// packets are bounded by what that user's per-UID buffers of the channel would hold (sub-buffer count x size per
-// CPU): past it, the oldest packet (by begin time) of that user's exited apps goes, counted in dropped() as a
-// lost packet, as the per-UID ring overwrites its oldest sub-buffer (a discard-mode channel drops the new
-// packet instead, as its full ring discards). content() hands out a run set's trace for
+// packets and throws on anything malformed (the caller drops that connection). Per channel, user and stream, the
+// kept packets are bounded by what one ring of that user's per-UID buffers holds (sub-buffer count x size): the
+// apps of a user write the same per-UID stream (CHANNEL_N, N by thread as LTTng's is by CPU), which is one ring
+// shared by them all in LTTng, so a later app's packets push out an earlier one's. Past the bound, the oldest
+// packet (by begin time) of that stream goes, counted in dropped() as a lost packet, as the ring overwrites its
+// oldest sub-buffer (a discard-mode channel drops the new packet instead, as its full ring discards). content() hands out a run set's trace for
 // a snapshot, as the snapshot ring's writer takes it (writeHeldTrace, src/ctf/writer/snapshot-ring-sink.ts: the
 // same writing as the apps' own snapshots and the kernel's); drop() forgets a run (clear, the next start, destroy).
 
-import { availableParallelism } from 'node:os';
 import { packetIndexEntryOf } from '../../ctf/writer/index-file.js';
 import type { HeldPacket, HeldStream } from '../../ctf/writer/snapshot-ring-sink.js';
 
@@ -19,7 +19,7 @@ import type { HeldPacket, HeldStream } from '../../ctf/writer/snapshot-ring-sink
 const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
 interface HeldRun {
-  /** Channel and uid: the per-UID buffer this run's packets count against. */
+  /** Channel and uid: with a stream name, the per-UID ring this run's packets of that stream count against. */
   readonly group: string;
   readonly channel: string;
   readonly preamble: string;
@@ -28,8 +28,8 @@ interface HeldRun {
   readonly streams: Map<string, HeldPacket[]>;
   /** Pieces of the packet under way, by stream file name, and their total size. */
   readonly pieces: Map<string, { readonly bufs: Buffer[]; bytes: number }>;
-  /** Bytes of the whole packets in `streams`. */
-  bytes: number;
+  /** Bytes of the whole packets in `streams`, by stream file name. */
+  readonly bytes: Map<string, number>;
 }
 
 export interface ChannelLimits {
@@ -43,7 +43,7 @@ export interface ChannelLimits {
 export class ExitedAppBuffers {
   private readonly runs = new Map<string, HeldRun>();
   private readonly droppedPackets = new Map<string, number>();
-  /** Bytes kept per group (channel and uid), so that each packet's check costs the same however many are kept. */
+  /** Bytes kept per ring (channel, uid and stream), so that each packet's check costs the same however many are kept. */
   private readonly groupBytes = new Map<string, number>();
 
   constructor(private readonly limitsOf: (channel: string) => ChannelLimits) {}
@@ -54,7 +54,7 @@ export class ExitedAppBuffers {
 
   begin(key: string, channel: string, uid: number, preamble: string, declarations: string): void {
     if (this.runs.has(key)) throw new Error(`run ${key} handed over twice`);
-    this.runs.set(key, { group: `${channel}\0${uid}`, channel, preamble, declarations, streams: new Map(), pieces: new Map(), bytes: 0 });
+    this.runs.set(key, { group: `${channel}\0${uid}`, channel, preamble, declarations, streams: new Map(), pieces: new Map(), bytes: new Map() });
   }
 
   addPiece(key: string, stream: string, data: Buffer, last: boolean): void {
@@ -79,8 +79,9 @@ export class ExitedAppBuffers {
       throw new Error(`${stream}: not a whole packet`);
     }
     if (index.packetSizeBits !== packet.length * 8) throw new Error(`${stream}: not a whole packet`);
-    const limit = limits.numSubbuf * limits.subbufSize * availableParallelism();
-    if (limits.overwrite === false && this.keptBytes(run.group) + packet.length > limit) {
+    const limit = limits.numSubbuf * limits.subbufSize;
+    const ring = `${run.group}\0${stream}`;
+    if (limits.overwrite === false && this.keptBytes(ring) + packet.length > limit) {
       // Discard mode: the user's buffers are full, what comes now is dropped (the oldest packets stay).
       this.droppedPackets.set(run.channel, (this.droppedPackets.get(run.channel) ?? 0) + 1);
       return;
@@ -88,33 +89,33 @@ export class ExitedAppBuffers {
     const list = run.streams.get(stream) ?? [];
     list.push({ bytes: packet, index });
     run.streams.set(stream, list);
-    run.bytes += packet.length;
-    this.groupBytes.set(run.group, this.keptBytes(run.group) + packet.length);
-    this.bound(run.group, limit);
+    run.bytes.set(stream, (run.bytes.get(stream) ?? 0) + packet.length);
+    this.groupBytes.set(ring, this.keptBytes(ring) + packet.length);
+    this.bound(run, stream, limit);
   }
 
   private keptBytes(group: string): number {
     return this.groupBytes.get(group) ?? 0;
   }
 
-  /** The oldest packets of the group's runs go until what they keep fits in `limit` bytes. */
-  private bound(group: string, limit: number): void {
-    let total = this.keptBytes(group);
+  /** The oldest packets of the ring (`run`'s user and channel, `stream`) go until what it keeps fits in `limit` bytes. */
+  private bound(run: HeldRun, stream: string, limit: number): void {
+    const ring = `${run.group}\0${stream}`;
+    let total = this.keptBytes(ring);
     if (total <= limit) return;
-    const runs = [...this.runs.values()].filter((r) => r.group === group);
-    const lists = runs.flatMap((r) => [...r.streams.values()].map((l) => ({ run: r, l })));
+    const runs = [...this.runs.values()].filter((r) => r.group === run.group && r.streams.has(stream));
+    const lists = runs.map((r) => ({ run: r, l: r.streams.get(stream)! }));
     while (total > limit) {
       let oldest: { run: HeldRun; l: HeldPacket[] } | undefined;
       for (const c of lists) {
         if (c.l.length > 0 && (oldest === undefined || c.l[0]!.index.timestampBegin < oldest.l[0]!.index.timestampBegin)) oldest = c;
       }
       const gone = oldest!.l.shift()!.bytes.length;
-      oldest!.run.bytes -= gone;
+      oldest!.run.bytes.set(stream, oldest!.run.bytes.get(stream)! - gone);
       total -= gone;
-      const channel = group.slice(0, group.indexOf('\0'));
-      this.droppedPackets.set(channel, (this.droppedPackets.get(channel) ?? 0) + 1);
+      this.droppedPackets.set(run.channel, (this.droppedPackets.get(run.channel) ?? 0) + 1);
     }
-    this.groupBytes.set(group, total);
+    this.groupBytes.set(ring, total);
   }
 
   /**
@@ -138,7 +139,10 @@ export class ExitedAppBuffers {
     const run = this.runs.get(key);
     if (run === undefined) return;
     this.runs.delete(key);
-    this.groupBytes.set(run.group, this.keptBytes(run.group) - run.bytes);
+    for (const [stream, bytes] of run.bytes) {
+      const ring = `${run.group}\0${stream}`;
+      this.groupBytes.set(ring, this.keptBytes(ring) - bytes);
+    }
   }
 
   /** Packets of `channel` that the bound pushed out. */
