@@ -237,6 +237,14 @@ export class RelayClient {
     return r.readBigUInt64BE(0);
   }
 
+  /** RESET_METADATA (`regenerate metadata`): the relay empties the metadata stream's file; `version` counts resets. */
+  resetMetadata(handle: bigint, version: bigint): Promise<void> {
+    const p = Buffer.alloc(16);
+    p.writeBigUInt64BE(handle, 0);
+    p.writeBigUInt64BE(version, 8);
+    return this.expectOk(RelayCommand.RESET_METADATA, p);
+  }
+
   streamsSent(): Promise<void> {
     return this.expectOk(RelayCommand.STREAMS_SENT, Buffer.alloc(0));
   }

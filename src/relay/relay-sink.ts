@@ -113,6 +113,8 @@ class RelayLink {
   tail: Promise<void>;
   client: RelayClient | undefined;
   metadataHandle = -1n;
+  /** RESET_METADATA's version: how many times the metadata was regenerated. */
+  metadataVersion = 0n;
   readonly where: string;
   private queuedBytes = 0;
   failure: LttError | undefined;
@@ -350,6 +352,26 @@ export class RelayTraceSink implements TraceSink {
       this.ownTexts.push(Buffer.from(text));
     }
     this.enqueue(copy.length, (c) => c.sendMetadata(this.link.metadataHandle, copy));
+  }
+
+  /**
+   * `regenerate metadata`: the relay empties this chunk's metadata file (RESET_METADATA, as lttng-consumerd asks
+   * of lttng-relayd) and the text it held is sent again whole, in the order it came (plain-text metadata only:
+   * user-space traces). Resolves once the relay took it.
+   */
+  async regenerateMetadata(): Promise<void> {
+    this.checkWritable(0);
+    if (!this.metadataRotated) return; // nothing sent in this chunk yet: its metadata comes whole when it starts
+    const texts = [...this.metadataText];
+    this.metadataSent.length = 0;
+    this.metadataText.length = 0;
+    this.ownTexts.length = 0;
+    this.replay = undefined;
+    const version = ++this.link.metadataVersion;
+    this.enqueue(0, (c) => c.resetMetadata(this.link.metadataHandle, version));
+    for (const text of texts) this.writeMetadata(text);
+    await this.link.drained();
+    if (this.link.failure !== undefined) throw this.link.failure;
   }
 
   openStream(info: StreamSinkInfo): StreamSink {

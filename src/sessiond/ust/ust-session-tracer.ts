@@ -841,12 +841,17 @@ export class UstSessionTracer implements DomainTracer {
   /**
    * `regenerate metadata` (per-UID): each user's folder in the current chunk gets a metadata holding only the
    * preamble, then every recording app reopens it and appends its declarations again. Snapshot sessions have
-   * nothing on disk (each snapshot writes its whole metadata). Network sessions: refused (not written here).
+   * nothing on disk (each snapshot writes its whole metadata). Network sessions: each user's metadata stream is
+   * reset on the relay (RESET_METADATA, as LTTng does) and sent again whole by the daemon, which streams it.
    */
   async regenerateMetadata(): Promise<void> {
-    if (this.relay) throw new LttError('NOT_SUPPORTED', 'Operation not supported: ltt does not regenerate user-space metadata on a relay');
-    if (!this.perUid) throw new LttError('PER_PID_SESSION', 'Per-PID recording sessions are not supported');
-    if (this.options.snapshot || !this.traceDir) return;
+    if (this.buffers !== 'per-uid') throw new LttError('PER_PID_SESSION', 'Per-PID recording sessions are not supported');
+    if (this.options.snapshot) return;
+    if (this.relayPerUid) {
+      await this.uidRelay.regenerateMetadata();
+      return;
+    }
+    if (!this.traceDir) return;
     const byApp = this.runsByApp((run) => !run.final);
     // The apps asked declare theirs again; the declarations of the others (exited: their files stay) are kept.
     const again = [...byApp.values()].flat();
