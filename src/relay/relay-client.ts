@@ -221,17 +221,30 @@ export class RelayClient {
     return (r.readBigUInt64BE(4) & CONFIG_FLAG_CLEAR_ALLOWED) !== 0n;
   }
 
-  /** ADD_STREAM (2.11): the relay's handle of the stream. */
-  async addStream(channel: string, path: string, chunkId: bigint): Promise<bigint> {
+  /**
+   * ADD_STREAM (2.11): the relay's handle of the stream. `files`: the channel's `--tracefile-size` and
+   * `--tracefile-count`, which the relay applies to the stream's files (0: one file, no limit).
+   */
+  async addStream(channel: string, path: string, chunkId: bigint, files: { size: number; count: number } = { size: 0, count: 0 }): Promise<bigint> {
     const c = Buffer.from(`${channel}\0`);
     const pa = Buffer.from(`${path}\0`);
     const p = Buffer.alloc(32);
     p.writeUInt32BE(c.length, 0);
     p.writeUInt32BE(pa.length, 4);
+    p.writeBigUInt64BE(BigInt(files.size), 8);
+    p.writeBigUInt64BE(BigInt(files.count), 16);
     p.writeBigUInt64BE(chunkId, 24);
     const r = await this.command(RelayCommand.ADD_STREAM, Buffer.concat([p, c, pa]), 12);
     if (r.readUInt32BE(8) !== LTTNG_OK) throw new LttError('RELAY_REFUSED', `the relay refused stream ${path}/${channel}`);
     return r.readBigUInt64BE(0);
+  }
+
+  /** RESET_METADATA (`regenerate metadata`): the relay empties the metadata stream's file; `version` counts resets. */
+  resetMetadata(handle: bigint, version: bigint): Promise<void> {
+    const p = Buffer.alloc(16);
+    p.writeBigUInt64BE(handle, 0);
+    p.writeBigUInt64BE(version, 8);
+    return this.expectOk(RelayCommand.RESET_METADATA, p);
   }
 
   streamsSent(): Promise<void> {

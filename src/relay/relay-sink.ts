@@ -113,6 +113,8 @@ class RelayLink {
   tail: Promise<void>;
   client: RelayClient | undefined;
   metadataHandle = -1n;
+  /** RESET_METADATA's version: how many times the metadata was regenerated. */
+  metadataVersion = 0n;
   readonly where: string;
   private queuedBytes = 0;
   failure: LttError | undefined;
@@ -228,6 +230,8 @@ class RelayLink {
 interface StreamState {
   handle: bigint;
   readonly fileName: string;
+  /** The channel's tracefile size and count (ADD_STREAM: the relay splits the stream's files by them). */
+  readonly files: { readonly size: number; readonly count: number };
   /** Next data-port sequence number. */
   nextSeq: bigint;
   /** packet_seq_num of the last packet sent (-1: none yet). */
@@ -354,6 +358,25 @@ export class RelayTraceSink implements TraceSink {
     this.enqueue(copy.length, (c) => c.sendMetadata(this.link.metadataHandle, copy));
   }
 
+  /**
+   * `regenerate metadata`: the relay empties this chunk's metadata file (RESET_METADATA, as lttng-consumerd asks
+   * of lttng-relayd) and the text it held is sent again whole, in the order it came (plain-text metadata only:
+   * user-space traces). Resolves once the relay took it.
+   */
+  async regenerateMetadata(): Promise<void> {
+    this.checkWritable(0);
+    if (!this.metadataRotated) return; // nothing sent in this chunk yet: its metadata comes whole when it starts
+    const texts = this.metadata.flatMap((batch) => batch.texts);
+    this.metadata.length = 0;
+    this.ownTexts.length = 0;
+    this.replay = undefined;
+    const version = ++this.link.metadataVersion;
+    this.enqueue(0, (c) => c.resetMetadata(this.link.metadataHandle, version));
+    for (const text of texts) this.writeMetadata(text);
+    await this.link.drained();
+    if (this.link.failure !== undefined) throw this.link.failure;
+  }
+
   openStream(info: StreamSinkInfo): StreamSink {
     this.checkWritable(0);
     const state = this.inherited.get(info.fileName);
@@ -364,7 +387,8 @@ export class RelayTraceSink implements TraceSink {
       this.streams.add(stream);
       return stream;
     }
-    const fresh: StreamState = { handle: -1n, fileName: info.fileName, nextSeq: 0n, lastPacketSeq: -1, claimed: false };
+    const files = { size: info.tracefileSize ?? 0, count: info.tracefileCount ?? 0 };
+    const fresh: StreamState = { handle: -1n, fileName: info.fileName, files, nextSeq: 0n, lastPacketSeq: -1, claimed: false };
     const stream = new RelayStreamSink(this, fresh);
     this.streams.add(stream);
     this.addStream(fresh);
@@ -373,7 +397,7 @@ export class RelayTraceSink implements TraceSink {
 
   private addStream(state: StreamState): void {
     this.enqueue(0, async (c) => {
-      state.handle = await c.addStream(state.fileName, this.link.opts.tracePath, this.chunkId);
+      state.handle = await c.addStream(state.fileName, this.link.opts.tracePath, this.chunkId, state.files);
     });
     this.unannounced = true;
   }

@@ -10,6 +10,12 @@
 // position (the pivot); data that arrived early in the old file is moved to the new one. A metadata stream
 // switches at once and receives the whole metadata again. The old chunk is let go once its last packet is in.
 //
+// Tracefile size and count (ADD_STREAM) follow lttng-relayd too: a packet that would take the data file past the
+// size starts the next file, CHANNEL_CPU_N with N wrapping at the count, and its own index file; a file that
+// takes an older one's name replaces it (the old one is unlinked first: a live viewer may still read it). Each
+// file is a ChunkFiles of its own, chained by `next` as chunks are, so index halves still awaited for packets of
+// the file left are written in that file's index, and live viewers go on to the next file as to the next chunk.
+//
 // Closing follows lttng-relayd: a stream closes once its last packet (CLOSE_STREAM's last_net_seq_num) is
 // written; a peer gone without CLOSE_STREAM closes it at the last index it announced. Better than lttng-relayd,
 // a packet cut by a dead peer is cut off the file, so that what was received reads cleanly.
@@ -31,7 +37,8 @@ export class ChunkFiles {
   indexFd: number | undefined;
   /** Size of the current data file: where the next packet goes. */
   fileSize = 0;
-  tracefileIndex = 0;
+  /** Index entries whose data half landed here and whose control half is awaited (pending). */
+  awaiting = 0;
   /** Index entries written (the live viewer reads the index file up to here). */
   indexCount = 0;
   /** No more writes: the stream rotated away from the chunk or closed. */
@@ -41,8 +48,21 @@ export class ChunkFiles {
   constructor(
     readonly chunk: TraceChunk,
     private readonly stream: RelayStream,
+    /** The N of CHANNEL_CPU_N (with a tracefile size). */
+    readonly tracefileIndex = 0,
   ) {
     chunk.makeStreamFolder(stream.pathName);
+    if (tracefileIndex > 0 || stream.tracefileCount === 1) {
+      // The ring wrapped (or this is its first lap, where there is nothing to remove): the older file of this
+      // name and its index go first, as lttng-relayd unlinks them, so a reader of them keeps what it opened.
+      for (const name of [this.baseName(), join('index', `${this.baseName()}.idx`)]) {
+        try {
+          fs.unlinkSync(this.newFile(name));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
+    }
     this.dataFd = openTraceFile(this.newFile(this.baseName()), 'w');
   }
 
@@ -67,15 +87,6 @@ export class ChunkFiles {
   /** The chunk was cleared: its files are gone. */
   get deleted(): boolean {
     return !this.chunk.exists && this.chunk.closeCommand === ChunkCloseCommand.DELETE;
-  }
-
-  /** The next tracefile (tracefile size reached). */
-  nextTracefile(): void {
-    this.closeFiles();
-    const s = this.stream;
-    this.tracefileIndex = s.tracefileCount > 0 ? (this.tracefileIndex + 1) % s.tracefileCount : this.tracefileIndex + 1;
-    this.dataFd = openTraceFile(this.newFile(this.baseName()), 'w');
-    this.fileSize = 0;
   }
 
   write(bytes: Buffer): void {
@@ -111,10 +122,14 @@ export class ChunkFiles {
   }
 
   closeFiles(): void {
-    if (this.dataFd !== undefined) fs.closeSync(this.dataFd);
+    this.closeData();
     if (this.indexFd !== undefined) fs.closeSync(this.indexFd);
-    this.dataFd = undefined;
     this.indexFd = undefined;
+  }
+
+  closeData(): void {
+    if (this.dataFd !== undefined) fs.closeSync(this.dataFd);
+    this.dataFd = undefined;
   }
 }
 
@@ -129,11 +144,11 @@ interface PendingIndex {
 interface Rotation {
   /** Packets from this packet_seq_num on belong to the next chunk. */
   readonly at: number;
-  /** undefined: to no chunk (the session is being destroyed). */
-  readonly next: ChunkFiles | undefined;
+  /** undefined: to no chunk (the session is being destroyed). Its current file, as tracefiles move on. */
+  next: ChunkFiles | undefined;
   /** Last net_seq_num of the old chunk, once known (-1: none). */
   pivot?: number;
-  readonly from: ChunkFiles | undefined;
+  from: ChunkFiles | undefined;
 }
 
 export interface StreamOwner {
@@ -171,6 +186,8 @@ export class RelayStream {
   /** packet_seq_num of the last entry written; -1: none yet. */
   private lastPacketSeqNum = -1;
   private rotation: Rotation | undefined;
+  /** Files left for the next tracefile whose index entries are still awaited (their index file stays open). */
+  private readonly retired = new Set<ChunkFiles>();
 
   constructor(
     readonly handle: number,
@@ -210,9 +227,32 @@ export class RelayStream {
   beginPacket(seq: number, size: number): void {
     const r = this.rotation;
     if (r?.pivot !== undefined && seq > r.pivot && this.files !== r.next) this.switchData(r);
-    const files = this.liveFiles('data');
-    if (this.tracefileSize > 0 && files.fileSize > 0 && files.fileSize + size > this.tracefileSize) files.nextTracefile();
+    let files = this.liveFiles('data');
+    if (this.tracefileSize > 0 && files.fileSize > 0 && files.fileSize + size > this.tracefileSize) files = this.nextTracefile(files);
     this.packet = { seq, start: files.fileSize, files };
+  }
+
+  /** The next file of the stream in the same chunk (tracefile size reached): `old` is let go once its index is complete. */
+  private nextTracefile(old: ChunkFiles): ChunkFiles {
+    const count = this.tracefileCount;
+    const files = new ChunkFiles(old.chunk, this, count > 0 ? (old.tracefileIndex + 1) % count : old.tracefileIndex + 1);
+    files.next = old.next;
+    old.next = files;
+    this.files = files;
+    const r = this.rotation;
+    if (r?.from === old) r.from = files;
+    if (r?.next === old) r.next = files;
+    old.closeData();
+    if (old.awaiting === 0) this.letGo(old);
+    else this.retired.add(old);
+    return files;
+  }
+
+  /** A file of the stream is complete: closed, and live viewers go on to the next. */
+  private letGo(files: ChunkFiles): void {
+    this.retired.delete(files);
+    files.done = true;
+    files.closeFiles();
   }
 
   packetBytes(bytes: Buffer): void {
@@ -251,13 +291,16 @@ export class RelayStream {
     if (entry.data === undefined || entry.fields === undefined) {
       if (this.pending.size >= MAX_PENDING_INDEXES) throw new Error(`more than ${MAX_PENDING_INDEXES} packets without their index`);
       this.pending.set(seq, entry);
+      if (half.data !== undefined) half.data.awaiting++;
       return;
     }
     this.pending.delete(seq);
+    if (half.data === undefined) entry.data.awaiting--;
     const out = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
     out.writeBigUInt64BE(BigInt(entry.offset!), 0);
     entry.fields.copy(out, 8);
     entry.data.writeEntry(out);
+    if (entry.data.awaiting === 0 && this.retired.has(entry.data)) this.letGo(entry.data);
     this.indexesWritten++;
     this.prevIndexSeq = seq;
     this.lastPacketSeqNum = Number(entry.fields.readBigUInt64BE(56));
@@ -322,7 +365,9 @@ export class RelayStream {
     }
     for (const [seq, e] of this.pending) {
       if (seq > pivot && e.data === old) {
+        old.awaiting--;
         e.data = next;
+        if (next !== undefined) next.awaiting++;
         e.offset! -= cut;
       }
     }
@@ -395,6 +440,7 @@ export class RelayStream {
     this.pending.clear();
     const held = [this.files, this.rotation?.from, this.rotation?.next].filter((f): f is ChunkFiles => f !== undefined);
     this.rotation = undefined;
+    for (const f of this.retired) this.letGo(f);
     for (const f of new Set(held)) {
       f.done = true;
       f.closeFiles();

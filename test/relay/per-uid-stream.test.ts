@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LttTestEnv, sleep } from '../cli/ltt-test-env.js';
@@ -206,5 +206,44 @@ test('per-UID live: a user\'s trace keeps at most 64 idle streams; the oldest pa
     assert.ok(late.length <= 64 + 2, `${late.length} streams wrote after the last run began`);
     assert.ok(late.length >= 64 - 2, `${late.length} streams wrote after the last run began`);
     assert.equal(ticks(sessionFolder(relay, 'uididle')), threads + 2 * 3);
+  });
+});
+
+test('regenerate metadata on a per-UID network session: the relay\'s metadata starts again and holds every app\'s, exited ones\' too (lttng-relayd and ltt-relayd); live: refused', { skip: skip || (!existsSync('/usr/bin/lttng-relayd') ? 'lttng-relayd not installed' : false), timeout: 240_000 }, async () => {
+  for (const kind of ['lttng', 'ltt'] as const) {
+    const env = new LttTestEnv();
+    const relay = await startRelay(kind, join(env.root, 'relay', 'out'));
+    try {
+      const url = `net://127.0.0.1:${relay.ports.control}:${relay.ports.data}`;
+      await ok(env, 'create', 'regen', '-U', url);
+      await ok(env, 'enable-channel', '-u', 'chan', '--buffers-uid');
+      await ok(env, 'enable-event', '-u', 'demo:tick', '-c', 'chan');
+      await ok(env, 'start');
+      app(env, 10);
+      const metadata = join(sessionFolder(relay, 'regen'), 'ust', 'uid', UID, '64-bit', 'metadata');
+      const before = readFileSync(metadata);
+      // A marker the relay's file must lose: the reset empties it before the text comes again.
+      appendFileSync(metadata, '/* stale */\n');
+      await ok(env, 'regenerate', 'metadata');
+      const after = readFileSync(metadata);
+      assert.ok(!after.includes('/* stale */'), `${kind}: the metadata file was not reset`);
+      assert.equal(after.toString('latin1').replace(/\/\* CTF 1\.8 \*\/\n/g, ''), before.toString('latin1').replace(/\/\* CTF 1\.8 \*\/\n/g, ''), `${kind}: the same declarations`);
+      app(env, 5);
+      await ok(env, 'stop');
+      await ok(env, 'destroy');
+      assert.equal(ticks(sessionFolder(relay, 'regen')), 30, kind);
+    } finally {
+      await env.cleanup().catch(() => undefined);
+      await relay.stop();
+    }
+  }
+  await withRelay(async (env, relay) => {
+    await ok(env, 'create', 'regenlive', '--live=100000', '-U', `net://127.0.0.1:${relay.ports.control}:${relay.ports.data}`);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    const r = await env.ltt('regenerate', 'metadata');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /live/i);
+    await ok(env, 'destroy');
   });
 });

@@ -4,10 +4,16 @@
 //
 // Contract: begin() starts a run's handed-over trace (TSDL preamble, declarations); addPiece() assembles its
 // packets and throws on anything malformed (the caller drops that connection). Per channel and user, the kept
-// packets are bounded by what that user's per-UID buffers of the channel would hold (sub-buffer count x size per
-// CPU): past it, the oldest packet (by begin time) of that user's exited apps goes, counted in dropped() as a
-// lost packet, as the per-UID ring overwrites its oldest sub-buffer (a discard-mode channel drops the new
-// packet instead, as its full ring discards). content() hands out a run set's trace for
+// packets are bounded by what that user's per-UID buffers would hold. LTTng-UST has one ring per CPU, shared by
+// all apps of the user; an ltt/ust app has one per thread. So the apps' threads of one rank (the packets'
+// stream_instance_id, the thread id: 0 for each app's main thread) that may run on the same CPUs (the apps'
+// allowed CPUs when they exited) share a bound: one ring (sub-buffer count x size) per CPU of that set. Apps
+// pinned to one CPU then push out each other's packets as in LTTng, apps on other CPUs do not. Past the bound,
+// the oldest packet (by begin time) of those goes, counted in dropped() as a lost packet, as the ring overwrites
+// its oldest sub-buffer (a discard-mode channel drops the new packet instead, as its full ring discards).
+// An app keeps only its ring's newest packets, but in LTTng all it wrote went through the shared ring: a packet
+// goes too once the apps that started after it ended wrote the bound's worth (their packets' sequence numbers
+// count those their own rings overwrote), as a later app of the user overwrites an earlier one's in LTTng. content() hands out a run set's trace for
 // a snapshot, as the snapshot ring's writer takes it (writeHeldTrace, src/ctf/writer/snapshot-ring-sink.ts: the
 // same writing as the apps' own snapshots and the kernel's); drop() forgets a run (clear, the next start, destroy).
 
@@ -19,8 +25,10 @@ import type { HeldPacket, HeldStream } from '../../ctf/writer/snapshot-ring-sink
 const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
 interface HeldRun {
-  /** Channel and uid: the per-UID buffer this run's packets count against. */
+  /** Channel, uid and the CPUs the app could run on: with a stream_instance_id, the rings its packets count against. */
   readonly group: string;
+  /** How many CPUs that is (LTTng rings). */
+  readonly cpuCount: number;
   readonly channel: string;
   readonly preamble: string;
   readonly declarations: string;
@@ -28,8 +36,14 @@ interface HeldRun {
   readonly streams: Map<string, HeldPacket[]>;
   /** Pieces of the packet under way, by stream file name, and their total size. */
   readonly pieces: Map<string, { readonly bufs: Buffer[]; bytes: number }>;
-  /** Bytes of the whole packets in `streams`. */
-  bytes: number;
+  /** Bytes of the whole packets in `streams`, by stream file name. */
+  readonly bytes: Map<string, number>;
+  /** The stream_instance_id of each stream's packets (its ring), from its first packet. */
+  readonly instances: Map<string, bigint>;
+  /** When the app's run began (trace clock, CLOCK_MONOTONIC ns); undefined: unknown. */
+  readonly startedNs: bigint | undefined;
+  /** Bytes the app wrote per stream, its ring's overwritten packets included (by their sequence numbers). */
+  readonly written: Map<string, number>;
 }
 
 export interface ChannelLimits {
@@ -43,7 +57,7 @@ export interface ChannelLimits {
 export class ExitedAppBuffers {
   private readonly runs = new Map<string, HeldRun>();
   private readonly droppedPackets = new Map<string, number>();
-  /** Bytes kept per group (channel and uid), so that each packet's check costs the same however many are kept. */
+  /** Bytes kept per ring (channel, uid and stream), so that each packet's check costs the same however many are kept. */
   private readonly groupBytes = new Map<string, number>();
 
   constructor(private readonly limitsOf: (channel: string) => ChannelLimits) {}
@@ -52,9 +66,12 @@ export class ExitedAppBuffers {
     return this.runs.has(key);
   }
 
-  begin(key: string, channel: string, uid: number, preamble: string, declarations: string): void {
+  /** `cpus`: the CPUs the app was allowed to run on (undefined: any); `startedNs`: when its run began (trace clock). */
+  begin(key: string, channel: string, uid: number, preamble: string, declarations: string, cpus?: readonly number[], startedNs?: bigint): void {
     if (this.runs.has(key)) throw new Error(`run ${key} handed over twice`);
-    this.runs.set(key, { group: `${channel}\0${uid}`, channel, preamble, declarations, streams: new Map(), pieces: new Map(), bytes: 0 });
+    const cpuSet = cpus === undefined || cpus.length === 0 ? 'any' : [...new Set(cpus)].sort((a, b) => a - b).join(',');
+    const cpuCount = cpuSet === 'any' ? availableParallelism() : cpuSet.split(',').length;
+    this.runs.set(key, { group: `${channel}\0${uid}\0${cpuSet}`, cpuCount, channel, preamble, declarations, streams: new Map(), pieces: new Map(), bytes: new Map(), instances: new Map(), startedNs, written: new Map() });
   }
 
   addPiece(key: string, stream: string, data: Buffer, last: boolean): void {
@@ -79,42 +96,81 @@ export class ExitedAppBuffers {
       throw new Error(`${stream}: not a whole packet`);
     }
     if (index.packetSizeBits !== packet.length * 8) throw new Error(`${stream}: not a whole packet`);
-    const limit = limits.numSubbuf * limits.subbufSize * availableParallelism();
-    if (limits.overwrite === false && this.keptBytes(run.group) + packet.length > limit) {
+    const instance = run.instances.get(stream) ?? BigInt(index.streamInstanceId);
+    if (BigInt(index.streamInstanceId) !== instance) throw new Error(`${stream}: packets of stream instances ${instance} and ${index.streamInstanceId}`);
+    run.instances.set(stream, instance);
+    const limit = limits.numSubbuf * limits.subbufSize * run.cpuCount;
+    const ring = `${run.group}\0${instance}`;
+    if (limits.overwrite === false && this.keptBytes(ring) + packet.length > limit) {
       // Discard mode: the user's buffers are full, what comes now is dropped (the oldest packets stay).
       this.droppedPackets.set(run.channel, (this.droppedPackets.get(run.channel) ?? 0) + 1);
       return;
     }
     const list = run.streams.get(stream) ?? [];
+    // The packets before the first one handed over were overwritten in the app's ring (sub-buffer sized, as near).
+    const earlier = list.length === 0 ? Number(index.packetSeqNum) * limits.subbufSize : 0;
+    run.written.set(stream, (run.written.get(stream) ?? 0) + earlier + packet.length);
     list.push({ bytes: packet, index });
     run.streams.set(stream, list);
-    run.bytes += packet.length;
-    this.groupBytes.set(run.group, this.keptBytes(run.group) + packet.length);
-    this.bound(run.group, limit);
+    run.bytes.set(stream, (run.bytes.get(stream) ?? 0) + packet.length);
+    this.groupBytes.set(ring, this.keptBytes(ring) + packet.length);
+    this.bound(run, stream, limit);
+    if (limits.overwrite !== false) this.overwritten(run, stream, limit);
   }
 
   private keptBytes(group: string): number {
     return this.groupBytes.get(group) ?? 0;
   }
 
-  /** The oldest packets of the group's runs go until what they keep fits in `limit` bytes. */
-  private bound(group: string, limit: number): void {
-    let total = this.keptBytes(group);
+  /** The oldest packets of the ring (`run`'s user and channel, `stream`'s instance) go until it keeps at most `limit` bytes. */
+  private bound(run: HeldRun, stream: string, limit: number): void {
+    const instance = run.instances.get(stream)!;
+    const ring = `${run.group}\0${instance}`;
+    let total = this.keptBytes(ring);
     if (total <= limit) return;
-    const runs = [...this.runs.values()].filter((r) => r.group === group);
-    const lists = runs.flatMap((r) => [...r.streams.values()].map((l) => ({ run: r, l })));
+    const lists: Array<{ run: HeldRun; stream: string; l: HeldPacket[] }> = [];
+    for (const r of this.runs.values()) {
+      if (r.group !== run.group) continue;
+      for (const [name, l] of r.streams) if (r.instances.get(name) === instance) lists.push({ run: r, stream: name, l });
+    }
     while (total > limit) {
-      let oldest: { run: HeldRun; l: HeldPacket[] } | undefined;
+      let oldest: (typeof lists)[number] | undefined;
       for (const c of lists) {
         if (c.l.length > 0 && (oldest === undefined || c.l[0]!.index.timestampBegin < oldest.l[0]!.index.timestampBegin)) oldest = c;
       }
       const gone = oldest!.l.shift()!.bytes.length;
-      oldest!.run.bytes -= gone;
+      oldest!.run.bytes.set(oldest!.stream, oldest!.run.bytes.get(oldest!.stream)! - gone);
       total -= gone;
-      const channel = group.slice(0, group.indexOf('\0'));
-      this.droppedPackets.set(channel, (this.droppedPackets.get(channel) ?? 0) + 1);
+      this.droppedPackets.set(run.channel, (this.droppedPackets.get(run.channel) ?? 0) + 1);
     }
-    this.groupBytes.set(group, total);
+    this.groupBytes.set(ring, total);
+  }
+
+  /** Packets of the ring that the apps started after them overwrote (their writes since reach `limit` bytes). */
+  private overwritten(run: HeldRun, stream: string, limit: number): void {
+    const instance = run.instances.get(stream)!;
+    const ring = `${run.group}\0${instance}`;
+    const lists: Array<{ run: HeldRun; stream: string; l: HeldPacket[] }> = [];
+    for (const r of this.runs.values()) {
+      if (r.group !== run.group) continue;
+      for (const [name, l] of r.streams) if (r.instances.get(name) === instance) lists.push({ run: r, stream: name, l });
+    }
+    if (!lists.some((c) => c.run.startedNs !== undefined)) return;
+    for (const c of lists) {
+      while (c.l.length > 0) {
+        const end = c.l[0]!.index.timestampEnd;
+        let after = 0;
+        for (const o of lists) {
+          if (o.run.startedNs !== undefined && o.run.startedNs > end) after += o.run.written.get(o.stream) ?? 0;
+          else for (const p of o.l) if (p.index.timestampBegin >= end) after += p.bytes.length;
+        }
+        if (after < limit) break;
+        const gone = c.l.shift()!.bytes.length;
+        c.run.bytes.set(c.stream, c.run.bytes.get(c.stream)! - gone);
+        this.groupBytes.set(ring, this.keptBytes(ring) - gone);
+        this.droppedPackets.set(run.channel, (this.droppedPackets.get(run.channel) ?? 0) + 1);
+      }
+    }
   }
 
   /**
@@ -138,11 +194,26 @@ export class ExitedAppBuffers {
     const run = this.runs.get(key);
     if (run === undefined) return;
     this.runs.delete(key);
-    this.groupBytes.set(run.group, this.keptBytes(run.group) - run.bytes);
+    for (const [stream, bytes] of run.bytes) {
+      const ring = `${run.group}\0${run.instances.get(stream)}`;
+      this.groupBytes.set(ring, this.keptBytes(ring) - bytes);
+    }
   }
 
   /** Packets of `channel` that the bound pushed out. */
   dropped(channel: string): number {
     return this.droppedPackets.get(channel) ?? 0;
   }
+}
+
+/** The CPUs of a Cpus_allowed_list line of /proc/PID/status ("0-3,6"); undefined if it is not one. */
+export function parseCpuList(text: string): number[] | undefined {
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text)) return undefined;
+  const cpus: number[] = [];
+  for (const part of text.split(',')) {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    if (b < a || b - a > 65536 || cpus.length > 65536) return undefined;
+    for (let c = a; c <= b; c++) cpus.push(c);
+  }
+  return cpus;
 }

@@ -100,6 +100,11 @@ export class UidRelayTraces {
     this.users.set(uid, user);
   }
 
+  /** `regenerate metadata`: each user's metadata on the relay starts again with the same text (the daemon holds it all, exited apps' too). */
+  async regenerateMetadata(): Promise<void> {
+    await Promise.all([...this.users.values()].map((user) => user.metadataSink.regenerateMetadata()));
+  }
+
   /** One app's view of the user's trace in the current chunk (undefined: no such trace). */
   appSink(uid: number): TraceSink | undefined {
     const user = this.users.get(uid);

@@ -21,7 +21,7 @@
 // next start or destroy).
 
 import { needsOwnedOutput, OwnedDirectory, removeEmptyFolders, removeTree } from '../../ctf/writer/owned-output.js';
-import { lchownSync } from 'node:fs';
+import { lchownSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LttError } from '../../errors.js';
@@ -29,7 +29,7 @@ import type { ProcessAttribute } from '../../control/messages.js';
 import type { AppSessionStart, AppStats, AppToDaemon } from '../../ust/app-protocol.js';
 import { writeHeldTrace } from '../../ctf/writer/snapshot-ring-sink.js';
 import { measureRealtimeOffset } from '../../ust/clock.js';
-import { ExitedAppBuffers } from './exited-app-buffers.js';
+import { ExitedAppBuffers, parseCpuList } from './exited-app-buffers.js';
 import { UidTraces } from './uid-traces.js';
 import { appView, UidRelayTraces } from './uid-relay-traces.js';
 import { FileTraceSink } from '../../ctf/writer/file-sink.js';
@@ -80,6 +80,9 @@ interface AppRun {
   readonly uuid: string;
   /** Its stream class ids: [streamIdOffset, + 2^16) for per-UID runs. */
   readonly streamIdOffset: number;
+  /** When it began (the trace clock: CLOCK_MONOTONIC ns) and the CPUs the app could run on then (snapshot sessions). */
+  readonly startedNs: bigint;
+  readonly cpus: number[] | undefined;
   /** Snapshot sessions: the app was told to drop this run's memory. */
   forgotten: boolean;
   stats: AppStats;
@@ -435,6 +438,9 @@ export class UstSessionTracer implements DomainTracer {
       dirName,
       uuid,
       streamIdOffset: config.streamIdOffset ?? 0,
+      startedNs: process.hrtime.bigint(),
+      // Read now: the app may be gone (reaped) by the time its handed-over packets are read.
+      cpus: this.options.snapshot ? allowedCpus(app.pid) : undefined,
       forgotten: false,
       stats: { recorded: 0, discarded: 0, lostPackets: 0, lostEvents: 0 },
       joined: false,
@@ -525,8 +531,8 @@ export class UstSessionTracer implements DomainTracer {
     const run = this.runs.find((r) => r.app === app && r.key === m.sessionId);
     if (run === undefined || run.forgotten || !this.options.snapshot) return;
     if (m.type === 'held') {
-      this.exited.begin(run.key, run.channel, app.uid, m.preamble, m.declarations);
-      this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} exited; its channel ${run.channel} packets are kept for snapshots`);
+      this.exited.begin(run.key, run.channel, app.uid, m.preamble, m.declarations, run.cpus, run.startedNs);
+      this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} exited; its channel ${run.channel} packets are kept for snapshots (CPUs ${run.cpus?.join(',') ?? 'unknown'})`);
     } else this.exited.addPiece(run.key, m.stream, Buffer.from(m.data, 'base64'), m.last);
   }
 
@@ -835,12 +841,17 @@ export class UstSessionTracer implements DomainTracer {
   /**
    * `regenerate metadata` (per-UID): each user's folder in the current chunk gets a metadata holding only the
    * preamble, then every recording app reopens it and appends its declarations again. Snapshot sessions have
-   * nothing on disk (each snapshot writes its whole metadata). Network sessions: refused (not written here).
+   * nothing on disk (each snapshot writes its whole metadata). Network sessions: each user's metadata stream is
+   * reset on the relay (RESET_METADATA, as LTTng does) and sent again whole by the daemon, which streams it.
    */
   async regenerateMetadata(): Promise<void> {
-    if (this.relay) throw new LttError('NOT_SUPPORTED', 'Operation not supported: ltt does not regenerate user-space metadata on a relay');
-    if (!this.perUid) throw new LttError('PER_PID_SESSION', 'Per-PID recording sessions are not supported');
-    if (this.options.snapshot || !this.traceDir) return;
+    if (this.buffers !== 'per-uid') throw new LttError('PER_PID_SESSION', 'Per-PID recording sessions are not supported');
+    if (this.options.snapshot) return;
+    if (this.relayPerUid) {
+      await this.uidRelay.regenerateMetadata();
+      return;
+    }
+    if (!this.traceDir) return;
     const byApp = this.runsByApp((run) => !run.final);
     // The apps asked declare theirs again; the declarations of the others (exited: their files stay) are kept.
     const again = [...byApp.values()].flat();
@@ -978,4 +989,14 @@ export function toEventRule(spec: TracerEventSpec): EventRule {
 
 function ruleMatches(rule: EventRule, name: string, level: number): boolean {
   return eventMatches([rule], name, level);
+}
+
+/** The CPUs process `pid` may run on (its affinity); undefined if /proc does not say. */
+function allowedCpus(pid: number): number[] | undefined {
+  try {
+    const line = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return line === null ? undefined : parseCpuList(line[1]!);
+  } catch {
+    return undefined; // gone already, or another pid namespace's
+  }
 }
