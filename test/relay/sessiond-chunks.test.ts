@@ -12,6 +12,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ChrootRuns } from './chroot-runs.js';
 import { LttTestEnv, sleep } from '../cli/ltt-test-env.js';
 import { REPO_ROOT } from '../repo-paths.js';
 import { BT2, startRelay, type Relay } from './relay-helpers.js';
@@ -19,15 +20,16 @@ import { BT2, startRelay, type Relay } from './relay-helpers.js';
 const skip = process.getuid?.() !== 0 ? 'needs root (kernel tracing)' : !existsSync('/usr/bin/lttng-relayd') ? 'lttng-relayd not installed' : false;
 const RELAYS: ReadonlyArray<'lttng' | 'ltt'> = ['lttng', 'ltt'];
 
+const chroots = new ChrootRuns();
+
 function execChroot(n: number): void {
-  for (let i = 0; i < n; i++) spawnSync('chroot', ['/', 'true']);
+  chroots.run(n);
 }
 
 function count(text: string): { execs: number; ticks: number } {
-  const lines = text.split('\n');
   return {
-    execs: lines.filter((l) => / sched_process_exec: .*filename = "\/usr\/s?bin\/chroot"/.test(l)).length,
-    ticks: lines.filter((l) => / demo:tick: .*msg = "more"/.test(l)).length,
+    execs: chroots.count(text),
+    ticks: text.split('\n').filter((l) => / demo:tick: .*msg = "more"/.test(l)).length,
   };
 }
 
