@@ -568,11 +568,11 @@ export class KernelChannelConsumer {
         let header: string;
         if (tx.compact) {
           if (tx.id >= 31) continue;
-          header = `if (off < 0 || !(ts >= clock) || ts - clock >= 134217728 || off + ${4 + inline.size} > pend) break;
+          header = `if (off < 0 || !(ts >= C[0]) || ts - C[0] >= 134217728 || off + ${4 + inline.size} > pend) break;
 dv.setUint32(off, (${tx.id} | ((ts & 0x7ffffff) << 5)) >>> 0, true); off += 4;`;
         } else {
           if (tx.id >= 65535) continue;
-          header = `if (off < 0 || !(ts >= clock) || ts - clock >= 4294967296 || off + ${6 + inline.size} > pend) break;
+          header = `if (off < 0 || !(ts >= C[0]) || ts - C[0] >= 4294967296 || off + ${6 + inline.size} > pend) break;
 dv.setUint16(off, ${tx.id}, true); dv.setUint32(off + 2, ts >>> 0, true); off += 6;`;
         }
         handlers.push(h);
@@ -585,7 +585,7 @@ ${header}
 { const h = H[${i}];
 ${inline.code}
 }
-clock = ts; n++;
+C[0] = ts; n++;
 break rec_;
 }`);
       }
@@ -595,12 +595,14 @@ break rec_;
     // An untracked record is left out whatever its class, as onRecord does.
     // The rest go back to decodePageWith, which calls onRecord (kept out of this function: inlined, it made
     // V8 take 50-200 ms per compilation) and calls the walk again after the record.
-    const record = `${cases.length > 0 ? `if (tracked !== undefined && !tracked(sdv.getInt32(rec + ${o.commonPidOffset}, true))) break rec_;\nswitch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\n}\n` : ''}s.recordsAppended(off, clock, n); stats.events += n; stats.inlinedEvents += n;
+    const record = `${cases.length > 0 ? `if (tracked !== undefined && !tracked(sdv.getInt32(rec + ${o.commonPidOffset}, true))) break rec_;\nswitch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\n}\n` : ''}s.recordsAppended(off, C[0], n); stats.events += n; stats.inlinedEvents += n;
 ${RecordWalkStop}`;
-    const prologue = 'let off = s.recordsEnd(), clock = s.recordsClock(), n = 0;';
-    const epilogue = 's.recordsAppended(off, clock, n); stats.events += n; stats.inlinedEvents += n;';
-    const make = o.decoder.compileWalk(['s', 'stats', 'tracked', 'K', 'H', 'T', 'u8', 'dv', 's8', 'EMPTY', 'Buffer', 'pend'], record, prologue, epilogue) as unknown as (...args: unknown[]) => RecordWalk<unknown>;
-    return r.stream.bindRecordLoop((u8, dv) => make(r.stream, r.stats, o.tracked, handlers, helpers, o.handlers, u8, dv, r.buf, EMPTY_ARRAY, Buffer, u8.length));
+    // The stream's clock (the last record's timestamp) in a typed array, C[0], as the walk's timestamp (see
+    // PageDecoder.compileWalk): a double in a loop variable was boxed, a heap number per record.
+    const prologue = 'let off = s.recordsEnd(), n = 0; C[0] = s.recordsClock();';
+    const epilogue = 's.recordsAppended(off, C[0], n); stats.events += n; stats.inlinedEvents += n;';
+    const make = o.decoder.compileWalk(['s', 'stats', 'tracked', 'K', 'H', 'T', 'u8', 'dv', 's8', 'EMPTY', 'Buffer', 'pend', 'C'], record, prologue, epilogue) as unknown as (...args: unknown[]) => RecordWalk<unknown>;
+    return r.stream.bindRecordLoop((u8, dv) => make(r.stream, r.stats, o.tracked, handlers, helpers, o.handlers, u8, dv, r.buf, EMPTY_ARRAY, Buffer, u8.length, new Float64Array(1)));
   }
 
   /**
