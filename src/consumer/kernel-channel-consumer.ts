@@ -595,8 +595,7 @@ break rec_;
     // An untracked record is left out whatever its class, as onRecord does.
     // The rest go back to decodePageWith, which calls onRecord (kept out of this function: inlined, it made
     // V8 take 50-200 ms per compilation) and calls the walk again after the record.
-    const record = `${cases.length > 0 ? `if (tracked !== undefined && !tracked(sdv.getInt32(rec + ${o.commonPidOffset}, true))) break rec_;\nswitch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\n}\n` : ''}s.recordsAppended(off, C[0], n); stats.events += n; stats.inlinedEvents += n;
-${RecordWalkStop}`;
+    const record = `${cases.length > 0 ? `if (tracked !== undefined && !tracked(sdv.getInt32(rec + ${o.commonPidOffset}, true))) break rec_;\nswitch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\n}\n` : ''}${RecordWalkStop}`;
     // The stream's clock (the last record's timestamp) in a typed array, C[0], as the walk's timestamp (see
     // PageDecoder.compileWalk): a double in a loop variable was boxed, a heap number per record.
     const prologue = 'let off = s.recordsEnd(), n = 0; C[0] = s.recordsClock();';
