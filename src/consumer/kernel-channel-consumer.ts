@@ -169,7 +169,10 @@ interface CpuReader {
   generalRecords: number;
   stats: CpuReaderStats;
   droppedSeen: number;
-  /** performance.now() of the last read of per_cpu/cpuN/stats. */
+  /**
+   * performance.now() of the last read of per_cpu/cpuN/stats; -Infinity before the first, a double from the start
+   * (from 0, a small integer, the first time stored would change the readers' layout: see addDropped).
+   */
   droppedCheckedAt: number;
   /** per_cpu/cpuN/stats, open while the pipes are (-1: none, e.g. replayed pages). */
   statsFd: number;
@@ -398,7 +401,12 @@ export class KernelChannelConsumer {
           if (yieldToDisk && !r.stream.hasRoomForPacket()) break;
           taken = j + 1;
           this.decodeOne(r, (at + j) * size, r.stagedLens![at + j]!);
-          const dropped = r.stagedDropped![at + j]!;
+          // A Float64Array element is read as a heap number even when whole, and a heap number stored in the
+          // small-integer counters (droppedSeen, the stream's and the reader's discarded) changes those objects'
+          // layout, which throws away the optimized code that uses them, the page walk included: `| 0` makes a
+          // count below 2^30 a small integer again.
+          const stagedDropped = r.stagedDropped![at + j]!;
+          const dropped = stagedDropped < 0x40000000 ? stagedDropped | 0 : stagedDropped;
           if (dropped > r.droppedSeen && !this.opts.overwrite) this.addDropped(r, dropped);
         }
       } finally {
@@ -537,7 +545,7 @@ export class KernelChannelConsumer {
       stats.events++;
     };
     const reader: CpuReader = {
-      cpu, fd, buf, pages, perRead, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1,
+      cpu, fd, buf, pages, perRead, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: -Infinity, statsFd: -1,
       slot, stagedLens: staging && new Int32Array(staging.lens[slot]!), stagedDropped: staging && new Float64Array(staging.dropped[slot]!),
     };
     return reader;

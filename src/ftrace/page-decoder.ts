@@ -53,6 +53,18 @@ const MISSED_EVENTS = 0x80000000;
 const MISSED_STORED = 0x40000000;
 const TWO32 = 4294967296;
 
+/**
+ * The missed-events count stored after a page's data (an unsigned long of `size` bytes). A small count is returned
+ * as a small integer: `lo + 0 * 2^32` is a heap number even when whole, and a heap number stored where small
+ * integers were (info.missed, the streams' and readers' counters) makes V8 change those objects' layout and throw
+ * away the optimized code that uses them, the consumer's hot loop included.
+ */
+function missedCount(dv: DataView, p: number, size: number): number {
+  const lo = dv.getUint32(p, true);
+  const hi = size === 8 ? dv.getUint32(p + 4, true) : 0;
+  return hi === 0 ? lo : lo + hi * TWO32;
+}
+
 export class PageDecoder {
   private readonly commitOffset: number;
   private readonly commitSize: number;
@@ -102,7 +114,7 @@ export class PageDecoder {
     const length = commit & 0x3fffffff;
     if (commit & MISSED_STORED && this.dataOffset + length + this.commitSize <= pageSize) {
       const p = base + this.dataOffset + length;
-      return dv.getUint32(p, true) + (this.commitSize === 8 ? dv.getUint32(p + 4, true) * TWO32 : 0);
+      return missedCount(dv, p, this.commitSize);
     }
     return -1;
   }
@@ -132,7 +144,7 @@ export class PageDecoder {
       missed = -1;
       if (commit & MISSED_STORED && this.dataOffset + length + this.commitSize <= pageSize) {
         const p = dataStart + length;
-        missed = dv.getUint32(p, true) + (this.commitSize === 8 ? dv.getUint32(p + 4, true) * TWO32 : 0);
+        missed = missedCount(dv, p, this.commitSize);
       }
     }
     info.timestamp = ts;

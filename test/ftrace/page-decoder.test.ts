@@ -151,6 +151,29 @@ test('missed-events flags: count stored after the data, or unknown', () => {
   assert.equal(dec.decodePage(unknown.dv, 0, unknown.size, () => {}).missed, -1);
 });
 
+test('a small missed-events count comes out as a small integer', () => {
+  // `lo + 0 * 2^32` was a heap number even when whole: stored in info.missed and the streams' and readers'
+  // counters (small integers until then), it changed their layout and threw away the consumer's optimized code.
+  // Whether a value is a small integer only shows with V8's natives syntax, hence a child process.
+  const decoderUrl = new URL('../../src/ftrace/page-decoder.js', import.meta.url).href;
+  const code = `
+    const { PageDecoder } = await import(${JSON.stringify(decoderUrl)});
+    const dec = new PageDecoder(JSON.parse(process.argv[1]), JSON.parse(process.argv[2]));
+    const buf = Buffer.alloc(4096);
+    buf.writeUInt32LE(4, 16); // one 4-byte record: type_len 1
+    buf.writeUInt32LE((8 | 0xc0000000) >>> 0, 8); // 8 data bytes, the missed count stored after them
+    buf.writeBigUInt64LE(4242n, 24);
+    const dv = new DataView(buf.buffer, buf.byteOffset, 4096);
+    const m = dec.missedBefore(dv, 0, 4096);
+    const info = dec.decodePage(dv, 0, 4096, () => {});
+    process.stdout.write(JSON.stringify([m, %IsSmi(m), info.missed, %IsSmi(info.missed)]));`;
+  const page = parseHeaderPage(tracefs.readText('events/header_page'));
+  const event = parseHeaderEvent(tracefs.readText('events/header_event'));
+  const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code, JSON.stringify(page), JSON.stringify(event)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [4242, true, 4242, true]);
+});
+
 test('a truncated or garbage page ends decoding without throwing', () => {
   const dec = decoder();
   const { dv, size } = buildPage(5, [[hdr(0, 1), 4000]]);
