@@ -105,6 +105,37 @@ export class PageDecoder {
     this.deltaShift = event.typeLenBits;
     this.extendUnit = 2 ** event.timeDeltaBits;
     this.callWalk = (this.compileWalk(['at'], 'at[0] = ts;\narg(rec, len);') as (at: Float64Array) => RecordWalk<RecordHandler>)(this.timestamp);
+    this.warmUp();
+  }
+
+  /**
+   * Decodes two built pages with every kind of header and both missed-events forms, once: code reached only
+   * after V8 optimized it has no type feedback and throws the optimized code away (a deoptimization, then
+   * compiling again), and the rare paths here (missed counts, time extends and stamps, discarded records) come
+   * first when a busy consumer falls behind, the worst time for it. Their feedback is shared by every decoder.
+   */
+  private warmUp(): void {
+    const words = [
+      [(1 << this.deltaShift) | this.timeExtend, 0],
+      [(1 << this.deltaShift) | this.timeStamp, 0],
+      [(1 << this.deltaShift) | this.padding, 8, 0],
+      [(1 << this.deltaShift) | 1, 0],
+      [1 << this.deltaShift, 12, 0, 0],
+      [this.padding],
+    ].flat();
+    const length = words.length * 4;
+    const size = this.dataOffset + length + this.commitSize;
+    const dv = new DataView(new ArrayBuffer(size));
+    words.forEach((w, i) => dv.setUint32(this.dataOffset + i * 4, w >>> 0, true));
+    dv.setUint32(this.dataOffset + length, 3, true);
+    // Repeated: V8 gives a function its feedback vector only after it has run a while.
+    for (let i = 0; i < 64; i++) {
+      for (const flags of [MISSED_EVENTS | MISSED_STORED, MISSED_EVENTS]) {
+        dv.setUint32(this.commitOffset, (length | flags) >>> 0, true);
+        this.missedBefore(dv, 0, size);
+        this.decodePage(dv, 0, size, () => {});
+      }
+    }
   }
 
   /** Missed-events state of a page before decoding it: -1 some (count unknown), 0 none, N exactly N. */

@@ -174,6 +174,38 @@ test('a small missed-events count comes out as a small integer', () => {
   assert.deepEqual(JSON.parse(r.stdout), [4242, true, 4242, true]);
 });
 
+test('the first missed-events page, time extend and stamp leave the optimized page decoding optimized', () => {
+  // Rare paths reached only after V8 optimized decodePageWith had no type feedback and deoptimized it, at the
+  // first lost events, when a consumer is busiest; the decoder warms them up. Natives syntax: a child process.
+  const decoderUrl = new URL('../../src/ftrace/page-decoder.js', import.meta.url).href;
+  const code = `
+    const { PageDecoder } = await import(${JSON.stringify(decoderUrl)});
+    const dec = new PageDecoder(JSON.parse(process.argv[1]), JSON.parse(process.argv[2]));
+    const page = (flags, words) => {
+      const buf = Buffer.alloc(4096);
+      words.forEach((w, i) => buf.writeUInt32LE(w >>> 0, 16 + i * 4));
+      buf.writeUInt32LE(((words.length * 4) | flags) >>> 0, 8);
+      buf.writeBigUInt64LE(7n, 16 + words.length * 4);
+      return new DataView(buf.buffer, buf.byteOffset, 4096);
+    };
+    const plain = page(0, [(5 << 5) | 1, 0, (5 << 5) | 2, 0, 0]);
+    const rare = page(0xc0000000, [(5 << 5) | 30, 1, (5 << 5) | 31, 1, (5 << 5) | 29, 4, (5 << 5) | 1, 0]);
+    const f = Object.getPrototypeOf(dec).decodePageWith;
+    %PrepareFunctionForOptimization(f);
+    for (let i = 0; i < 3; i++) dec.decodePage(plain, 0, 4096, () => {});
+    %OptimizeFunctionOnNextCall(f);
+    dec.decodePage(plain, 0, 4096, () => {});
+    const before = %GetOptimizationStatus(f);
+    const info = dec.decodePage(rare, 0, 4096, () => {});
+    const after = %GetOptimizationStatus(f);
+    process.stdout.write(JSON.stringify([info.missed, info.records, (before & 16) !== 0, (after & 16) !== 0]));`;
+  const page = parseHeaderPage(tracefs.readText('events/header_page'));
+  const event = parseHeaderEvent(tracefs.readText('events/header_event'));
+  const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code, JSON.stringify(page), JSON.stringify(event)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [7, 1, true, true], '[missed, records, optimized before the rare page, optimized after it]');
+});
+
 test('a truncated or garbage page ends decoding without throwing', () => {
   const dec = decoder();
   const { dv, size } = buildPage(5, [[hdr(0, 1), 4000]]);
