@@ -174,7 +174,10 @@ interface CpuReader {
   generalRecords: number;
   stats: CpuReaderStats;
   droppedSeen: number;
-  /** performance.now() of the last read of per_cpu/cpuN/stats. */
+  /**
+   * performance.now() of the last read of per_cpu/cpuN/stats; -Infinity before the first, a double from the start
+   * (from 0, a small integer, the first time stored would change the readers' layout: see addDropped).
+   */
   droppedCheckedAt: number;
   /** per_cpu/cpuN/stats, open while the pipes are (-1: none, e.g. replayed pages). */
   statsFd: number;
@@ -440,7 +443,12 @@ export class KernelChannelConsumer {
           if (yieldToDisk && !r.stream.hasRoomForPacket()) break;
           taken = j + 1;
           this.decodeOne(r, (at + j) * size, r.stagedLens![at + j]!);
-          const dropped = r.stagedDropped![at + j]!;
+          // A Float64Array element is read as a heap number even when whole, and a heap number stored in the
+          // small-integer counters (droppedSeen, the stream's and the reader's discarded) changes those objects'
+          // layout, which throws away the optimized code that uses them, the page walk included: `| 0` makes a
+          // count below 2^30 a small integer again.
+          const stagedDropped = r.stagedDropped![at + j]!;
+          const dropped = stagedDropped < 0x40000000 ? stagedDropped | 0 : stagedDropped;
           if (dropped > r.droppedSeen && !this.opts.overwrite) this.addDropped(r, dropped);
         }
       } finally {
@@ -580,7 +588,7 @@ export class KernelChannelConsumer {
       stats.events++;
     };
     const reader: CpuReader = {
-      cpu, fd, buf, pages, perRead, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: 0, statsFd: -1,
+      cpu, fd, buf, pages, perRead, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: -Infinity, statsFd: -1,
       slot, stagedLens: staging && new Int32Array(staging.lens[slot]!), stagedDropped: staging && new Float64Array(staging.dropped[slot]!),
     };
     return reader;
@@ -611,11 +619,11 @@ export class KernelChannelConsumer {
         let header: string;
         if (tx.compact) {
           if (tx.id >= 31) continue;
-          header = `if (off < 0 || !(ts >= clock) || ts - clock >= 134217728 || off + ${4 + inline.size} > pend) break;
+          header = `if (off < 0 || !(ts >= C[0]) || ts - C[0] >= 134217728 || off + ${4 + inline.size} > pend) break;
 dv.setUint32(off, (${tx.id} | ((ts & 0x7ffffff) << 5)) >>> 0, true); off += 4;`;
         } else {
           if (tx.id >= 65535) continue;
-          header = `if (off < 0 || !(ts >= clock) || ts - clock >= 4294967296 || off + ${6 + inline.size} > pend) break;
+          header = `if (off < 0 || !(ts >= C[0]) || ts - C[0] >= 4294967296 || off + ${6 + inline.size} > pend) break;
 dv.setUint16(off, ${tx.id}, true); dv.setUint32(off + 2, ts >>> 0, true); off += 6;`;
         }
         handlers.push(h);
@@ -628,7 +636,7 @@ ${header}
 { const h = H[${i}];
 ${inline.code}
 }
-clock = ts; n++;
+C[0] = ts; n++;
 break rec_;
 }`);
       }
@@ -638,12 +646,13 @@ break rec_;
     // An untracked record is left out whatever its class, as onRecord does.
     // The rest go back to decodePageWith, which calls onRecord (kept out of this function: inlined, it made
     // V8 take 50-200 ms per compilation) and calls the walk again after the record.
-    const record = `${cases.length > 0 ? `if (tracked !== undefined && !tracked(sdv.getInt32(rec + ${o.commonPidOffset}, true))) break rec_;\nswitch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\n}\n` : ''}s.recordsAppended(off, clock, n); stats.events += n; stats.inlinedEvents += n;
-${RecordWalkStop}`;
-    const prologue = 'let off = s.recordsEnd(), clock = s.recordsClock(), n = 0;';
-    const epilogue = 's.recordsAppended(off, clock, n); stats.events += n; stats.inlinedEvents += n;';
-    const make = o.decoder.compileWalk(['s', 'stats', 'tracked', 'K', 'H', 'T', 'u8', 'dv', 's8', 'EMPTY', 'Buffer', 'pend'], record, prologue, epilogue) as unknown as (...args: unknown[]) => RecordWalk<unknown>;
-    return r.stream.bindRecordLoop((u8, dv) => make(r.stream, r.stats, o.tracked, handlers, helpers, o.handlers, u8, dv, r.buf, EMPTY_ARRAY, Buffer, u8.length));
+    const record = `${cases.length > 0 ? `if (tracked !== undefined && !tracked(sdv.getInt32(rec + ${o.commonPidOffset}, true))) break rec_;\nswitch (sdv.getUint16(rec, true)) {\n${cases.join('\n')}\n}\n` : ''}${RecordWalkStop}`;
+    // The stream's clock (the last record's timestamp) in a typed array, C[0], as the walk's timestamp (see
+    // PageDecoder.compileWalk): a double in a loop variable was boxed, a heap number per record.
+    const prologue = 'let off = s.recordsEnd(), n = 0; C[0] = s.recordsClock();';
+    const epilogue = 's.recordsAppended(off, C[0], n); stats.events += n; stats.inlinedEvents += n;';
+    const make = o.decoder.compileWalk(['s', 'stats', 'tracked', 'K', 'H', 'T', 'u8', 'dv', 's8', 'EMPTY', 'Buffer', 'pend', 'C'], record, prologue, epilogue) as unknown as (...args: unknown[]) => RecordWalk<unknown>;
+    return r.stream.bindRecordLoop((u8, dv) => make(r.stream, r.stats, o.tracked, handlers, helpers, o.handlers, u8, dv, r.buf, EMPTY_ARRAY, Buffer, u8.length, new Float64Array(1)));
   }
 
   /**

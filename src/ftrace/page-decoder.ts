@@ -23,14 +23,18 @@ export type RecordHandler = (off: number, len: number) => void;
 
 /**
  * A compiled walk over one page's records from `p` to `end` (see PageDecoder.compileWalk): returns the
- * timestamp after the last record and leaves the number of data records in `counts[0]`; when it stops at a record
- * for the general handler, that record's offset and length in `counts[2]` and `counts[3]` and where to go on
- * in `counts[1]` (else -1).
+ * timestamp after the last record it walked and leaves the number of data records in `counts[0]`. `counts[1]` is
+ * -1 when it reached the page's end, else where it stopped: at a record for the general handler (its offset and
+ * length in `counts[2]` and `counts[3]`, and `counts[1]` is where to go on after it), or at a header that is not
+ * a data record (padding, time extend, time stamp: `counts[2]` is -1, and `counts[1]` is that header's offset).
  */
 export type RecordWalk<A> = (sdv: DataView, p: number, end: number, ts: number, counts: Int32Array, arg: A) => number;
 
-/** Record code of a compiled walk that leaves the record to the general handler (see compileWalk). */
-export const RecordWalkStop = 'counts[0] = records; counts[1] = p; counts[2] = rec; counts[3] = len; return ts;';
+/**
+ * Record code of a compiled walk that leaves the record to the general handler (see compileWalk): the walk ends
+ * through its epilogue, which every page runs.
+ */
+export const RecordWalkStop = '{ next = p; srec = rec; slen = len; break walk_; }';
 
 export interface PageInfo {
   /** Timestamp of the page (first record's base). */
@@ -48,6 +52,18 @@ export interface PageInfo {
 const MISSED_EVENTS = 0x80000000;
 const MISSED_STORED = 0x40000000;
 const TWO32 = 4294967296;
+
+/**
+ * The missed-events count stored after a page's data (an unsigned long of `size` bytes). A small count is returned
+ * as a small integer: `lo + 0 * 2^32` is a heap number even when whole, and a heap number stored where small
+ * integers were (info.missed, the streams' and readers' counters) makes V8 change those objects' layout and throw
+ * away the optimized code that uses them, the consumer's hot loop included.
+ */
+function missedCount(dv: DataView, p: number, size: number): number {
+  const lo = dv.getUint32(p, true);
+  const hi = size === 8 ? dv.getUint32(p + 4, true) : 0;
+  return hi === 0 ? lo : lo + hi * TWO32;
+}
 
 export class PageDecoder {
   private readonly commitOffset: number;
@@ -67,6 +83,8 @@ export class PageDecoder {
   readonly timestamp = new Float64Array(1);
   /** Records of the last page walked (the walk's second result). */
   private readonly counts = new Int32Array(4);
+  /** The timestamp before and after a header that is not a data record (specialHeader). */
+  private readonly stamp = new Float64Array(1);
   /** compileWalk()'s functions by source. */
   private readonly walks = new Map<string, (...args: never[]) => RecordWalk<unknown>>();
   /** decodePage()'s walk: the record's timestamp into `timestamp[0]`, then the handler (`arg`). */
@@ -87,6 +105,37 @@ export class PageDecoder {
     this.deltaShift = event.typeLenBits;
     this.extendUnit = 2 ** event.timeDeltaBits;
     this.callWalk = (this.compileWalk(['at'], 'at[0] = ts;\narg(rec, len);') as (at: Float64Array) => RecordWalk<RecordHandler>)(this.timestamp);
+    this.warmUp();
+  }
+
+  /**
+   * Decodes two built pages with every kind of header and both missed-events forms, once: code reached only
+   * after V8 optimized it has no type feedback and throws the optimized code away (a deoptimization, then
+   * compiling again), and the rare paths here (missed counts, time extends and stamps, discarded records) come
+   * first when a busy consumer falls behind, the worst time for it. Their feedback is shared by every decoder.
+   */
+  private warmUp(): void {
+    const words = [
+      [(1 << this.deltaShift) | this.timeExtend, 0],
+      [(1 << this.deltaShift) | this.timeStamp, 0],
+      [(1 << this.deltaShift) | this.padding, 8, 0],
+      [(1 << this.deltaShift) | 1, 0],
+      [1 << this.deltaShift, 12, 0, 0],
+      [this.padding],
+    ].flat();
+    const length = words.length * 4;
+    const size = this.dataOffset + length + this.commitSize;
+    const dv = new DataView(new ArrayBuffer(size));
+    words.forEach((w, i) => dv.setUint32(this.dataOffset + i * 4, w >>> 0, true));
+    dv.setUint32(this.dataOffset + length, 3, true);
+    // Repeated: V8 gives a function its feedback vector only after it has run a while.
+    for (let i = 0; i < 64; i++) {
+      for (const flags of [MISSED_EVENTS | MISSED_STORED, MISSED_EVENTS]) {
+        dv.setUint32(this.commitOffset, (length | flags) >>> 0, true);
+        this.missedBefore(dv, 0, size);
+        this.decodePage(dv, 0, size, () => {});
+      }
+    }
   }
 
   /** Missed-events state of a page before decoding it: -1 some (count unknown), 0 none, N exactly N. */
@@ -96,7 +145,7 @@ export class PageDecoder {
     const length = commit & 0x3fffffff;
     if (commit & MISSED_STORED && this.dataOffset + length + this.commitSize <= pageSize) {
       const p = base + this.dataOffset + length;
-      return dv.getUint32(p, true) + (this.commitSize === 8 ? dv.getUint32(p + 4, true) * TWO32 : 0);
+      return missedCount(dv, p, this.commitSize);
     }
     return -1;
   }
@@ -126,7 +175,7 @@ export class PageDecoder {
       missed = -1;
       if (commit & MISSED_STORED && this.dataOffset + length + this.commitSize <= pageSize) {
         const p = dataStart + length;
-        missed = dv.getUint32(p, true) + (this.commitSize === 8 ? dv.getUint32(p + 4, true) * TWO32 : 0);
+        missed = missedCount(dv, p, this.commitSize);
       }
     }
     info.timestamp = ts;
@@ -137,17 +186,54 @@ export class PageDecoder {
     let p = dataStart;
     let records = 0;
     for (;;) {
-      counts[1] = -1;
       ts = walk(dv, p, end, ts, counts, arg);
       records += counts[0]!;
-      if (counts[1]! < 0 || general === undefined) break;
-      this.timestamp[0] = ts;
-      general(counts[2]!, counts[3]!);
-      p = counts[1]!;
+      const next = counts[1]!;
+      if (next < 0) break;
+      if (counts[2]! < 0) {
+        this.stamp[0] = ts;
+        p = this.specialHeader(dv, next, end);
+        if (p < 0) break;
+        ts = this.stamp[0]!;
+      } else {
+        if (general === undefined) break;
+        this.timestamp[0] = ts;
+        general(counts[2]!, counts[3]!);
+        p = next;
+      }
     }
     info.lastTimestamp = ts;
     info.records = records;
     return info;
+  }
+
+  /**
+   * The header at `p` that is not a data record (type_len above the data range), with the timestamp before it in
+   * `stamp[0]` and after it left there: returns where the records go on, or -1 where the page's records end
+   * (padding to the end, or a malformed header).
+   */
+  private specialHeader(dv: DataView, p: number, end: number): number {
+    const hdr = dv.getUint32(p, true);
+    const typeLen = hdr & this.typeMask;
+    const delta = hdr >>> this.deltaShift;
+    if (typeLen === this.padding) {
+      if (delta === 0) return -1; // the rest of the page is padding
+      if (p + 8 > end) return -1;
+      // A discarded record (filtered out after reservation): skip it; its delta is not applied, as the
+      // kernel's own reader (rb_update_read_stamp) does.
+      return p + 4 + dv.getUint32(p + 4, true);
+    }
+    if (p + 8 > end) return -1;
+    if (typeLen === this.timeExtend) {
+      this.stamp[0] += delta + dv.getUint32(p + 4, true) * this.extendUnit;
+      return p + 8;
+    }
+    if (typeLen === this.timeStamp) {
+      // Absolute stamp: 59 low bits recorded; the top 5 bits come from the current time (rb_fix_abs_ts).
+      this.stamp[0] = delta + dv.getUint32(p + 4, true) * this.extendUnit + Math.floor(this.stamp[0]! / 576460752303423488) * 576460752303423488;
+      return p + 8;
+    }
+    return -1;
   }
 
   /**
@@ -156,54 +242,44 @@ export class PageDecoder {
    * (its length) and `ts` (its timestamp, a number) in scope; `break rec_` ends it early. `params` are the names
    * of the outer function's parameters, which the record code may use: the result is that outer function,
    * returning the walk; `prologue` and `epilogue` run before and after the loop. The record code may also leave
-   * a record to decodePageWith's general handler: RecordWalkStop (code) returns with the walk's place saved, and
-   * decodePageWith calls the walk again after that record. One loop for both decodePage() and the consumer's
-   * fused record code, so the record format is read in one place.
+   * a record to decodePageWith's general handler: RecordWalkStop (code) ends the walk, through its epilogue,
+   * with its place saved, and decodePageWith calls the walk again after that record. One loop for both
+   * decodePage() and the consumer's fused record code, so the record format is read in one place (with
+   * specialHeader, for the headers that are not data records). The names `W`, `next`, `srec` and `slen` and the
+   * label `walk_` are the walk's own.
    */
   compileWalk(params: readonly string[], recordCode: string, prologue = '', epilogue = ''): (...args: never[]) => RecordWalk<unknown> {
-    const unit = this.extendUnit;
-    const src = `return function walk(sdv, p, end, ts, counts, arg) {
-  let records = 0;
+    // The running timestamp lives in a typed array (W[0]), and each record's `ts` is a constant read from it: a
+    // double carried by a loop variable was kept boxed by the optimizing compiler when it could not prove it a
+    // number (a parameter, or any value in code entered on-stack mid-loop), one heap number allocated per
+    // record (16 bytes: 60 MB of minor-GC garbage per 4 M records in the replay bench). An element is not.
+    // Code that a walk reaches only now and then has no type feedback when V8 optimizes the walk, and reaching it
+    // later throws the optimized code away (a deoptimization, then 10-150 ms of compiling again while the walk
+    // runs slowly): a run of the live bench did that about 8 times. So the loop holds only what every data record
+    // runs: the headers that are not data records (padding, time extends and stamps) leave it, as a record for
+    // the general handler does, through the one exit every page takes (decodePageWith handles them and calls the
+    // walk again), and both data record forms (type_len 0: a length word, then the data; else type_len * 4 bytes)
+    // are decoded by the same operations, without a branch of their own.
+    const src = `const W = new Float64Array(1);
+return function walk(sdv, p, end, ts0, counts, arg) {
+  W[0] = ts0;
+  let records = 0, next = -1, srec = 0, slen = 0;
 ${prologue}
-  while (p + 4 <= end) {
+  walk_: while (p + 4 <= end) {
     const hdr = sdv.getUint32(p, true);
     const typeLen = hdr & ${this.typeMask};
-    const delta = hdr >>> ${this.deltaShift};
-    let rec, len;
-    if (typeLen === 0) {
-      if (p + 8 > end) break;
-      const l = sdv.getUint32(p + 4, true);
-      if (l < 4 || p + 4 + l > end) break;
-      rec = p + 8;
-      len = l - 4;
-      p += 4 + ((l + 3) & ~3);
-    } else if (typeLen <= ${this.maxTypeLen}) {
-      len = typeLen << 2;
-      if (p + 4 + len > end) break;
-      rec = p + 4;
-      p += 4 + len;
-    } else if (typeLen === ${this.padding}) {
-      if (delta === 0) break; // the rest of the page is padding
-      if (p + 8 > end) break;
-      // A discarded record (filtered out after reservation): skip it; its delta is not applied, as the
-      // kernel's own reader (rb_update_read_stamp) does.
-      p += 4 + sdv.getUint32(p + 4, true);
-      continue;
-    } else if (typeLen === ${this.timeExtend}) {
-      if (p + 8 > end) break;
-      ts += delta + sdv.getUint32(p + 4, true) * ${unit};
-      p += 8;
-      continue;
-    } else if (typeLen === ${this.timeStamp}) {
-      if (p + 8 > end) break;
-      // Absolute stamp: 59 low bits recorded; the top 5 bits come from the current time (rb_fix_abs_ts).
-      ts = delta + sdv.getUint32(p + 4, true) * ${unit} + Math.floor(ts / 576460752303423488) * 576460752303423488;
-      p += 8;
-      continue;
-    } else {
+    if (typeLen > ${this.maxTypeLen}) {
+      next = p;
+      srec = -1;
       break;
     }
-    ts += delta;
+    const w1 = p + 8 <= end ? sdv.getUint32(p + 4, true) : 0;
+    const z = typeLen === 0 ? 1 : 0;
+    const len = (typeLen << 2) + z * (w1 - 4);
+    const rec = p + 4 + (z << 2);
+    if ((w1 < 4 ? z : 0) !== 0 || rec + len > end) break;
+    p = rec + ((len + 3) & ~3);
+    const ts = (W[0] += hdr >>> ${this.deltaShift});
     records++;
     rec_: {
 ${recordCode}
@@ -211,7 +287,10 @@ ${recordCode}
   }
 ${epilogue}
   counts[0] = records;
-  return ts;
+  counts[1] = next;
+  counts[2] = srec;
+  counts[3] = slen;
+  return W[0];
 };`;
     // The same source gives the same function, so walks made alike (two CPUs with the same classes, a session
     // after another) share V8's type feedback and optimized code instead of each paying for its own.
