@@ -170,7 +170,7 @@ async function live(): Promise<void> {
   page = setUpInstance({ instance, pageSize: PAGE, bufferKb: 4096, events: EVENTS });
   try {
     const { consumer: consumerLive, streams, writer, dir } = await makeConsumer(cpus, 'live', 64, 200_000);
-    consumerLive.start();
+    await consumerLive.start();
     tracefs.writeText('tracing_on', '1', instance);
     const t0 = process.cpuUsage();
     const w0 = performance.now();

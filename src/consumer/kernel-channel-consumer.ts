@@ -174,6 +174,8 @@ interface CpuReader {
   generalRecords: number;
   stats: CpuReaderStats;
   droppedSeen: number;
+  /** The last record's time on the last staged page decoded (drainAll: staged pages past `until` end it). */
+  stagedTs: number;
   /**
    * performance.now() of the last read of per_cpu/cpuN/stats; -Infinity before the first, a double from the start
    * (from 0, a small integer, the first time stored would change the readers' layout: see addDropped).
@@ -346,10 +348,17 @@ export class KernelChannelConsumer {
       for (const w of this.readerEndWaiters.splice(0)) w();
       process.stderr.write(`ltt kernel consumer: the page reader thread ended (exit code ${code}); this channel's rings are now read only when it stops\n`);
       for (const r of this.readers) Atomics.store(ctl, cpuBase(r.slot) + LOCK, 0);
-      try {
-        for (const r of this.readers) this.decodeStaged(r);
-      } catch (err) {
-        process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
+      // Every CPU's pages, whatever another's throw: a page that throws counts as taken, so each retry goes on
+      // after it, and none is left for the drains that read into the ring's first slots once ctl is gone.
+      for (const r of this.readers) {
+        for (;;) {
+          try {
+            this.decodeStaged(r);
+            break;
+          } catch (err) {
+            process.stderr.write(`ltt kernel consumer: ${(err as Error).message}\n`);
+          }
+        }
       }
       this.ctl = undefined;
     });
@@ -442,7 +451,8 @@ export class KernelChannelConsumer {
         for (let j = 0; j < k; j++) {
           if (yieldToDisk && !r.stream.hasRoomForPacket()) break;
           taken = j + 1;
-          this.decodeOne(r, (at + j) * size, r.stagedLens![at + j]!);
+          const info = this.decodeOne(r, (at + j) * size, r.stagedLens![at + j]!);
+          if (info.dataLength > 0) r.stagedTs = info.lastTimestamp;
           // A Float64Array element is read as a heap number even when whole, and a heap number stored in the
           // small-integer counters (droppedSeen, the stream's and the reader's discarded) changes those objects'
           // layout, which throws away the optimized code that uses them, the page walk included: `| 0` makes a
@@ -588,7 +598,7 @@ export class KernelChannelConsumer {
       stats.events++;
     };
     const reader: CpuReader = {
-      cpu, fd, buf, pages, perRead, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, droppedCheckedAt: -Infinity, statsFd: -1,
+      cpu, fd, buf, pages, perRead, dv, stream, onRecord, walk: undefined, fused: [], generalHits, generalIds: [], generalRecords: 0, stats, droppedSeen: 0, stagedTs: -Infinity, droppedCheckedAt: -Infinity, statsFd: -1,
       slot, stagedLens: staging && new Int32Array(staging.lens[slot]!), stagedDropped: staging && new Float64Array(staging.dropped[slot]!),
     };
     return reader;
@@ -710,7 +720,10 @@ break rec_;
         } finally {
           if (ctl !== undefined) unlockCpu(ctl, r.slot);
         }
-        if (!staged && !budget.short) break;
+        // Done: everything read up to `until`, or staged pages reach it (pages come out of the kernel in order,
+        // so every older record is taken; a reader that stages on faster than a slow disk takes them would
+        // otherwise keep this loop, and the rotation, going for as long as the load lasts).
+        if (!staged ? !budget.short : r.stagedTs >= until) break;
       }
     }
   }

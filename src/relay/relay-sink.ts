@@ -136,13 +136,15 @@ class RelayLink {
     try {
       const client = await RelayClient.connect(this.opts.host, this.opts.controlPort, this.opts.dataPort);
       this.client = client;
-      client.onceGone((error) => this.fail(error));
       this.metadataHandle = await client.within(HANDSHAKE_TIMEOUT_MS, async () => {
         const version = await client.version();
         if (version.major !== 2 || version.minor < 11) throw new LttError('RELAY_VERSION', `relay protocol ${version.major}.${version.minor} is older than 2.11`);
         await client.createSession(clientSession(this.opts.session, true));
         return client.addStream('metadata', this.opts.tracePath, BigInt(this.opts.session.chunkId));
       });
+      // From here on a connection that ends means the relay is gone; during the handshake it is a failure to
+      // connect (the catch below), whatever comes first, the socket's error or the command's rejection.
+      client.onceGone((error) => this.fail(error));
     } catch (error) {
       const e = new LttError('RELAY_CONNECT', `Cannot stream to the relay at ${this.where}: ${relayFailure(error)}`, { cause: error });
       this.fail(e);

@@ -52,9 +52,10 @@ export class ChunkFiles {
     readonly tracefileIndex = 0,
   ) {
     chunk.makeStreamFolder(stream.pathName);
-    if (tracefileIndex > 0 || stream.tracefileCount === 1) {
-      // The ring wrapped (or this is its first lap, where there is nothing to remove): the older file of this
-      // name and its index go first, as lttng-relayd unlinks them, so a reader of them keeps what it opened.
+    if (stream.tracefileCount > 0) {
+      // A ring of files: the older file of this name and its index go first (nothing there on the first lap), as
+      // lttng-relayd unlinks them, so a reader of them keeps what it opened; truncated in place, a live viewer's
+      // open file would empty under it.
       for (const name of [this.baseName(), join('index', `${this.baseName()}.idx`)]) {
         try {
           fs.unlinkSync(this.newFile(name));
@@ -64,6 +65,16 @@ export class ChunkFiles {
       }
     }
     this.dataFd = openTraceFile(this.newFile(this.baseName()), 'w');
+    // The index with its file, as lttng-relayd makes it: an entry that comes late (its file retired, the ring
+    // since wrapped to a new file of the same name) goes to this file's own index through its descriptor, never
+    // to the new file's index by name.
+    if (stream.owner.withIndex && !stream.isMetadata) this.openIndex();
+  }
+
+  private openIndex(): void {
+    this.chunk.makeStreamFolder(join(this.stream.pathName, 'index'));
+    this.indexFd = openTraceFile(this.newFile(join('index', `${this.baseName()}.idx`)), 'w');
+    fs.writeSync(this.indexFd, indexFileHeader());
   }
 
   private baseName(): string {
@@ -98,12 +109,8 @@ export class ChunkFiles {
 
   writeEntry(entry: Buffer): void {
     if (this.done) throw new Error(`index entry for stream ${this.stream.handle} in a trace chunk it left`);
-    if (this.indexFd === undefined) {
-      this.chunk.makeStreamFolder(join(this.stream.pathName, 'index'));
-      this.indexFd = openTraceFile(this.newFile(join('index', `${this.baseName()}.idx`)), 'w');
-      fs.writeSync(this.indexFd, indexFileHeader());
-    }
-    fs.writeSync(this.indexFd, entry, 0, entry.length, INDEX_HEADER_SIZE + this.indexCount * INDEX_ENTRY_SIZE);
+    if (this.indexFd === undefined) this.openIndex();
+    fs.writeSync(this.indexFd!, entry, 0, entry.length, INDEX_HEADER_SIZE + this.indexCount * INDEX_ENTRY_SIZE);
     this.indexCount++;
   }
 

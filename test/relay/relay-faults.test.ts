@@ -420,3 +420,44 @@ test('bad trace chunk commands: bad ids, names with / .. NUL, huge lengths close
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('tracefiles in a ring: an index entry that comes after its file\'s name was taken again goes to that file\'s index, not the new file\'s', { timeout: 120_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'ltt-relay-ring-'));
+  const relay = await startRelay('ltt', join(work, 'out'));
+  try {
+    const src = readStoredTrace(SOURCE);
+    const s0 = src.streams[0]!;
+    const packets = s0.packets.slice(0, 3);
+    assert.equal(packets.length, 3);
+    const c = await RelayClient.connect('127.0.0.1', relay.ports.control, relay.ports.data);
+    await c.version();
+    const { outputPath } = await c.createSession(sessionOf('ring', 'ringhost'));
+    await c.createTraceChunk(0n, Math.floor(Date.now() / 1000));
+    const meta = await c.addStream('metadata', TRACE_PATH, 0n);
+    // One packet per file, two files: packet 2 takes CHANNEL_0 again while packet 0's entry is still to come.
+    const h = await c.addStream(s0.channel, TRACE_PATH, 0n, { size: Math.min(...packets.map((p) => p.bytes.length)), count: 2 });
+    await c.streamsSent();
+    await c.sendMetadata(meta, src.metadata);
+    for (const [seq, p] of packets.entries()) await c.sendPacket(h, BigInt(seq), p.bytes);
+    // The data port's packets are in before any index half (the control port lags, as it may).
+    await new Promise((r) => setTimeout(r, 500));
+    for (const seq of [2, 0, 1]) await c.sendIndex(h, BigInt(seq), packets[seq]!.entry);
+    await c.closeStream(h, 2n);
+    await c.closeStream(meta, 0xffffffffffffffffn);
+    c.close();
+    await until('the relay closed the files', () => openOutputFiles(relay).length === 0);
+    const dir = join(relay.output, outputPath, TRACE_PATH);
+    const data = readFileSync(join(dir, `${s0.channel}_0`));
+    const idx = readFileSync(join(dir, 'index', `${s0.channel}_0.idx`));
+    const size = idx.readUInt32BE(12);
+    assert.equal((idx.length - 16) / size, 1, 'one entry: packet 2\'s');
+    const entry = idx.subarray(16, 16 + size);
+    // Before: packet 0's late entry opened the index by name and emptied it, then wrote itself there.
+    assert.deepEqual(entry.subarray(8, 72), packets[2]!.entry.subarray(8, 72), 'the entry is packet 2\'s');
+    assert.equal(entry.readBigUInt64BE(0), 0n);
+    assert.deepEqual(data.subarray(0, packets[2]!.bytes.length), packets[2]!.bytes);
+  } finally {
+    await relay.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
