@@ -7,45 +7,13 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LttTestEnv } from '../cli/ltt-test-env.js';
-import { REPO_ROOT } from '../repo-paths.js';
-import { BT2, startRelay, type Relay } from './relay-helpers.js';
+import { BT2 } from './relay-helpers.js';
+import { DEMO, ok, sessionFolder, ticks, withRelay } from './ust-relay-session.js';
 
 const skip = !existsSync(BT2) ? 'babeltrace2 not installed' : false;
-const DEMO = join(REPO_ROOT, 'examples', 'ust-demo.mjs');
-
-async function ok(env: LttTestEnv, ...args: string[]): Promise<string> {
-  const r = await env.ltt(...args);
-  assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function ticks(dir: string): number {
-  const r = spawnSync(BT2, [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  assert.equal(r.status, 0, `babeltrace2 ${dir}: ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => / demo:tick: /.test(l)).length;
-}
-
-function sessionFolder(relay: Relay, name: string): string {
-  const host = join(relay.output, hostname());
-  const found = readdirSync(host).filter((d) => d.startsWith(`${name}-`));
-  assert.equal(found.length, 1, `one session folder in ${found.join(', ')}`);
-  return join(host, found[0]!);
-}
-
-async function withRelay(body: (env: LttTestEnv, relay: Relay, url: string) => Promise<void>): Promise<void> {
-  const env = new LttTestEnv();
-  const relay = await startRelay('ltt', join(env.root, 'relay', 'out'));
-  try {
-    await body(env, relay, `net://127.0.0.1:${relay.ports.control}:${relay.ports.data}`);
-  } finally {
-    await env.cleanup().catch(() => undefined);
-    await relay.stop();
-  }
-}
 
 test('per-PID streaming: each app streams its own ust/pid/ trace to the relay, which babeltrace2 reads whole', { skip, timeout: 240_000 }, async () => {
   await withRelay(async (env, relay, url) => {

@@ -15,46 +15,16 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LttTestEnv, sleep } from '../cli/ltt-test-env.js';
 import { REPO_ROOT } from '../repo-paths.js';
-import { BT2, readStoredTrace, startRelay, type Relay } from './relay-helpers.js';
+import { BT2, readStoredTrace, startRelay } from './relay-helpers.js';
+import { DEMO, ok, sessionFolder, ticks, withRelay } from './ust-relay-session.js';
 
 const skip = !existsSync(BT2) ? 'babeltrace2 not installed' : false;
 const UID = String(process.getuid?.() ?? 0);
 
-async function ok(env: LttTestEnv, ...args: string[]): Promise<string> {
-  const r = await env.ltt(...args);
-  assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** examples/ust-demo.mjs: 2 x n demo:tick events (main thread and a worker). */
 function app(env: LttTestEnv, n: number): void {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'examples', 'ust-demo.mjs'), String(n)], { env: env.env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [DEMO, String(n)], { env: env.env, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
-}
-
-/** babeltrace2's demo:tick count in `dir`, which must parse. */
-function ticks(dir: string): number {
-  const r = spawnSync(BT2, [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  assert.equal(r.status, 0, `babeltrace2 ${dir}: ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => / demo:tick: /.test(l)).length;
-}
-
-function sessionFolder(relay: Relay, name: string): string {
-  const host = join(relay.output, hostname());
-  const found = readdirSync(host).filter((d) => d.startsWith(`${name}-`));
-  assert.equal(found.length, 1, `one session folder in ${found.join(', ')}`);
-  return join(host, found[0]!);
-}
-
-async function withRelay(body: (env: LttTestEnv, relay: Relay, url: string) => Promise<void>): Promise<void> {
-  const env = new LttTestEnv();
-  const relay = await startRelay('ltt', join(env.root, 'relay', 'out'));
-  try {
-    await body(env, relay, `net://127.0.0.1:${relay.ports.control}:${relay.ports.data}`);
-  } finally {
-    await env.cleanup().catch(() => undefined);
-    await relay.stop();
-  }
 }
 
 test('per-UID streaming: the apps of one user share ust/uid/UID/64-bit on the relay, each rotation chunk has it whole', { skip, timeout: 240_000 }, async () => {

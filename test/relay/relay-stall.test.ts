@@ -9,17 +9,10 @@ import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { LttTestEnv } from '../cli/ltt-test-env.js';
-import { REPO_ROOT } from '../repo-paths.js';
 import { BT2, startRelay } from './relay-helpers.js';
+import { DEMO, ok } from './ust-relay-session.js';
 
 const skip = !existsSync(BT2) ? 'babeltrace2 not installed' : false;
-const DEMO = join(REPO_ROOT, 'examples', 'ust-demo.mjs');
-
-async function ok(env: LttTestEnv, ...args: string[]): Promise<string> {
-  const r = await env.ltt(...args);
-  assert.equal(r.code, 0, `ltt ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 for (const buffers of ['--buffers-uid', '--buffers-pid']) {
   test(`a stalled relay: destroy of a session with many ${buffers} streams takes about one timeout`, { skip, timeout: 300_000 }, async () => {
