@@ -1,18 +1,26 @@
 // Kernel tracing overhead: ltt vs trace-cmd on a syscall-heavy workload, in one run.
 //
 // Also a module: bench/relay.mjs runs lttRun's session streamed to a relay beside the same session on local files.
-// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-fast-timer] [--skip-trace-cmd] [--keep] [--verbose]` (root, after `npx tsc`).
+// Contract: `node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-trace-cmd] [--skip-trace-cmd-mono] [--skip-kernel-only] [--ltt-env NAME=VALUE] [--keep] [--verbose]` (root, after `npx tsc`).
 // The workload `dd if=/dev/zero of=/dev/null bs=1 count=N` (default 3,000,000: N reads + N writes) runs three
 // ways, R times each (default 1), alternated so machine drift hits every mode alike:
 //   untraced  - the workload alone;
 //   ltt       - the real CLI with a private session daemon (LTT_RUNDIR in a temp folder): sched_switch,
 //               sched_wakeup and every syscall into one kernel channel of 4 x 1 MiB sub-buffers per CPU
-//               (LTTng's kernel default), discard mode, LTTng's default 200 ms read timer; and again with a
-//               10 ms read timer (--fast-read-timer US; --skip-fast-timer leaves it out), which shows how much of
-//               ltt's loss is the timer's;
+//               (LTTng's kernel default), discard mode, LTTng's default 200 ms read timer; with
+//               --fast-read-timer US also again with that read timer, which shows how much of a loss is the timer's;
 //   trace-cmd - `trace-cmd record -d --no-filter -B <own instance> -b 4096` with the same events and the same
 //               4 MiB per CPU (trace-cmd's default overwrite mode). Its own instance keeps the top-level buffer
-//               untouched; -d --no-filter are needed on this kernel (see shared/peers/README.md, sec. 4).
+//               untouched; -d --no-filter are needed on this kernel (see shared/peers/README.md, sec. 4);
+//   ltt NAME=VALUE - with --ltt-env, the ltt mode again with that variable in the session daemon's environment
+//               (LTT_CONSUMER_NICE=0, for example), to compare a setting in the same runs;
+//   kernel only - the kernel's share alone: an instance of our own with the same events, buffers and clock as
+//               ltt's, in overwrite mode and read by nobody. What a tool adds to dd's time beyond this mode is
+//               its consumer's doing (--skip-kernel-only leaves it out);
+//   trace-cmd mono - the same with `-C mono`, the trace clock ltt (like LTTng) uses so that kernel and
+//               CLOCK_MONOTONIC user-space events line up. The kernel reads the trace clock for every event, and
+//               mono costs more than trace-cmd's default `local` (sched_clock): this mode compares the consumers
+//               with the same work in the kernel (--skip-trace-cmd-mono leaves it out).
 // Per mode it prints: events recorded (counted from the trace: ltt's own CTF reader; `trace-cmd report`),
 // events lost (each tool's own accounting: `ltt list` "Discarded events", the reader's discarded-events
 // messages; `trace-cmd report --stat` overrun + dropped + entries left unread, and "[LOST n EVENTS]" lines),
@@ -44,7 +52,7 @@ const step = (msg) => {
 };
 
 function parseArgs(argv) {
-  const o = { count: 3_000_000, runs: 1, traceCmd: true, keep: false, fastTimerUs: 10_000, fastTimer: true };
+  const o = { count: 3_000_000, runs: 1, traceCmd: true, traceCmdMono: true, kernelOnly: true, lttEnv: [], keep: false, fastTimerUs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -56,10 +64,18 @@ function parseArgs(argv) {
     else if (a === '--runs') o.runs = num();
     else if (a === '--fast-read-timer') o.fastTimerUs = num();
     else if (a === '--skip-trace-cmd') o.traceCmd = false;
-    else if (a === '--skip-fast-timer') o.fastTimer = false;
+    else if (a === '--skip-trace-cmd-mono') o.traceCmdMono = false;
+    else if (a === '--skip-kernel-only') o.kernelOnly = false;
+    else if (a === '--ltt-env') {
+      const v = argv[++i] ?? '';
+      if (!/^[A-Za-z_]\w*=/.test(v)) fail('--ltt-env needs NAME=VALUE');
+      o.lttEnv.push(v);
+    }
+    // The fast-timer mode is opt-in now (--fast-read-timer US); the old flag that left it out still parses.
+    else if (a === '--skip-fast-timer') continue;
     else if (a === '--keep') o.keep = true;
     else if (a === '--verbose') continue;
-    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-fast-timer] [--skip-trace-cmd] [--keep] [--verbose])`);
+    else fail(`unknown argument ${a} (usage: node bench/kernel.mjs [--count N] [--runs R] [--fast-read-timer US] [--skip-trace-cmd] [--skip-trace-cmd-mono] [--skip-kernel-only] [--ltt-env NAME=VALUE] [--keep] [--verbose])`);
   }
   return o;
 }
@@ -147,11 +163,11 @@ export const cleanups = [];
  * The ltt session on the dd workload, writing under `work`, or, with `relay` ({ url, output }), streamed to the
  * relay at `url` (net://...) that stores under `output` (the trace is counted there, as stored).
  */
-export async function lttRun(count, work, readTimerUs, relay) {
+export async function lttRun(count, work, readTimerUs, relay, extraEnv = {}) {
   const rundir = fs.mkdtempSync(path.join(os.tmpdir(), 'ltt-bench-rundir-'));
   let out = path.join(work, `ltt-${Date.now()}`);
   const session = `ltt-bench-${process.pid}-${Date.now()}`;
-  const env = { ...process.env, LTT_RUNDIR: rundir };
+  const env = { ...process.env, ...extraEnv, LTT_RUNDIR: rundir };
   const ltt = (...args) => must(process.execPath, [LTT, ...args], { env, timeoutMs: 120_000 });
   let daemonPid;
   const cleanup = async () => {
@@ -236,6 +252,32 @@ async function countLttTrace(dir) {
   return { events, discarded, byKind };
 }
 
+// ---- kernel only ------------------------------------------------------------------------------------------
+
+/** dd under an instance with ltt's events, sizes and clock, overwrite mode, never read: the kernel's own cost. */
+async function kernelOnlyRun(count) {
+  const instance = `ltt-bench-ko-${process.pid}`;
+  const dir = path.join(TRACEFS, 'instances', instance);
+  if (fs.existsSync(dir)) throw new Error(`instance ${instance} already exists`);
+  const cleanup = async () => removeInstance(instance);
+  cleanups.push(cleanup);
+  try {
+    fs.mkdirSync(dir);
+    for (const [f, v] of [['buffer_size_kb', '4096'], ['options/overwrite', '1'], ['trace_clock', 'mono'],
+      ['events/sched/sched_switch/enable', '1'], ['events/sched/sched_wakeup/enable', '1'], ['events/syscalls/enable', '1'], ['tracing_on', '1']]) {
+      fs.writeFileSync(path.join(dir, f), v);
+    }
+    const speed = await startCpuSpeed();
+    const ddS = await runWorkload(count);
+    const cpuSpeed = await speed.stop();
+    fs.writeFileSync(path.join(dir, 'tracing_on'), '0');
+    return { ddS, cpuSpeed };
+  } finally {
+    cleanups.splice(cleanups.indexOf(cleanup), 1);
+    await cleanup();
+  }
+}
+
 // ---- trace-cmd ----------------------------------------------------------------------------------------------
 
 function removeInstance(name) {
@@ -259,13 +301,13 @@ function childPids(pid) {
   }
 }
 
-async function traceCmdRun(count, work) {
+async function traceCmdRun(count, work, clock) {
   const instance = `ltt-bench-tc-${process.pid}`;
   if (fs.existsSync(path.join(TRACEFS, 'instances', instance))) throw new Error(`instance ${instance} already exists`);
   const file = path.join(work, `tc-${Date.now()}.dat`);
   // The samplers start before trace-cmd records, as in lttRun: their start-up is not traced or billed to it.
   const speed = await startCpuSpeed();
-  const record = ['trace-cmd', 'record', '-d', '--no-filter', '-B', instance, '-b', '4096',
+  const record = ['trace-cmd', 'record', '-d', '--no-filter', '-B', instance, '-b', '4096', ...(clock ? ['-C', clock] : []),
     '-e', 'sched:sched_switch', '-e', 'sched:sched_wakeup', '-e', 'syscalls', '-o', file];
   // bash's `times` gives the CPU of trace-cmd and of the per-CPU recorders it reaped.
   // stdbuf: trace-cmd's "Hit Ctrl^C" banner would otherwise sit in a stdio buffer until it exits. Own process
@@ -403,8 +445,10 @@ async function main() {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const lttModes = [['ltt', 200_000], ...(o.fastTimer ? [[`ltt rt=${o.fastTimerUs / 1000}ms`, o.fastTimerUs]] : [])];
-  const results = { untraced: [], ...Object.fromEntries(lttModes.map(([m]) => [m, []])), 'trace-cmd': [] };
+  const lttModes = [['ltt', 200_000, {}], ...(o.fastTimerUs ? [[`ltt rt=${o.fastTimerUs / 1000}ms`, o.fastTimerUs, {}]] : []),
+    ...o.lttEnv.map((v) => [`ltt ${v}`, 200_000, { [v.slice(0, v.indexOf('='))]: v.slice(v.indexOf('=') + 1) }])];
+  const tcModes = o.traceCmd ? [['trace-cmd', undefined], ...(o.traceCmdMono ? [['trace-cmd mono', 'mono']] : [])] : [];
+  const results = { untraced: [], ...(o.kernelOnly ? { 'kernel only': [] } : {}), ...Object.fromEntries([...lttModes, ...tcModes].map(([m]) => [m, []])) };
   try {
     console.log(`# ${new Date().toISOString()} ${os.hostname()} ${os.release()}, ${os.cpus().length} CPUs, loadavg ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
     console.log(`# workload: dd ${ddArgs(o.count).join(' ')} (${o.count} reads + ${o.count} writes); runs: ${o.runs}`);
@@ -414,32 +458,43 @@ async function main() {
       const cpuSpeed = await speed.stop();
       results.untraced.push({ ddS: u, cpuSpeed });
       console.log(`run ${i} untraced  dd ${u.toFixed(3)} s, CPU loop ${formatCpuSpeed(cpuSpeed)}`);
-      for (const [mode, timer] of lttModes) {
-        const l = await lttRun(o.count, work, timer);
+      if (o.kernelOnly) {
+        const k = await kernelOnlyRun(o.count);
+        results['kernel only'].push(k);
+        console.log(`run ${i} kernel only dd ${k.ddS.toFixed(3)} s, CPU loop ${formatCpuSpeed(k.cpuSpeed)}`);
+      }
+      for (const [mode, timer, extraEnv] of lttModes) {
+        const l = await lttRun(o.count, work, timer, undefined, extraEnv);
         results[mode].push(l);
         console.log(`run ${i} ${mode.padEnd(9)} dd ${l.ddS.toFixed(3)} s, events ${l.events}, lost ${l.lost} (${l.lostDetail}), daemon CPU ${l.cpuS.toFixed(2)} s, trace ${(l.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(l.cpuSpeed)}, ${JSON.stringify(l.byKind)}`);
       }
-      if (o.traceCmd) {
-        const t = await traceCmdRun(o.count, work);
-        results['trace-cmd'].push(t);
-        console.log(`run ${i} trace-cmd dd ${t.ddS.toFixed(3)} s, events ${t.events}, lost ${t.lost} (${t.lostDetail}), trace-cmd CPU ${t.cpuS.toFixed(2)} s, trace.dat ${(t.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(t.cpuSpeed)}, ${JSON.stringify(t.byKind)}`);
+      for (const [mode, clock] of tcModes) {
+        const t = await traceCmdRun(o.count, work, clock);
+        results[mode].push(t);
+        console.log(`run ${i} ${mode} dd ${t.ddS.toFixed(3)} s, events ${t.events}, lost ${t.lost} (${t.lostDetail}), trace-cmd CPU ${t.cpuS.toFixed(2)} s, trace.dat ${(t.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(t.cpuSpeed)}, ${JSON.stringify(t.byKind)}`);
       }
     }
     const base = median(results.untraced.map((r) => r.ddS));
     // One number per run: the mean over CPUs of their median loop times.
     const loopUs = (rs) => median(rs.map((r) => r.cpuSpeed.perCpu.reduce((a, c) => a + c.medianUs, 0) / r.cpuSpeed.perCpu.length)).toFixed(0);
-    console.log(`\n${'mode'.padEnd(14)} ${'events recorded'.padStart(16)} ${'events lost'.padStart(12)} ${'lost %'.padStart(7)} ${'dd wall s'.padStart(10)} ${'slowdown'.padStart(9)} ${'tracer CPU s'.padStart(13)} ${'CPU loop µs'.padStart(12)}`);
+    console.log(`\n${'mode'.padEnd(24)} ${'events recorded'.padStart(16)} ${'events lost'.padStart(12)} ${'lost %'.padStart(7)} ${'dd wall s'.padStart(10)} ${'slowdown'.padStart(9)} ${'tracer CPU s'.padStart(13)} ${'CPU loop µs'.padStart(12)}`);
     for (const [mode, rs] of Object.entries(results)) {
       if (rs.length === 0) continue;
       const dd = median(rs.map((r) => r.ddS));
-      if (mode === 'untraced') {
-        console.log(`${mode.padEnd(14)} ${'-'.padStart(16)} ${'-'.padStart(12)} ${'-'.padStart(7)} ${dd.toFixed(3).padStart(10)} ${'x1.00'.padStart(9)} ${'-'.padStart(13)} ${loopUs(rs).padStart(12)}`);
+      if (mode === 'untraced' || mode === 'kernel only') {
+        console.log(`${mode.padEnd(24)} ${'-'.padStart(16)} ${'-'.padStart(12)} ${'-'.padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${'-'.padStart(13)} ${loopUs(rs).padStart(12)}`);
         continue;
       }
       const ev = median(rs.map((r) => r.events));
       const lost = median(rs.map((r) => r.lost));
       const pct = ev + lost > 0 ? (100 * lost) / (ev + lost) : 0;
-      console.log(`${mode.padEnd(14)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)} ${loopUs(rs).padStart(12)}`);
+      console.log(`${mode.padEnd(24)} ${String(ev).padStart(16)} ${String(lost).padStart(12)} ${pct.toFixed(1).padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${median(rs.map((r) => r.cpuS)).toFixed(2).padStart(13)} ${loopUs(rs).padStart(12)}`);
+    }
+    // Run by run, as the issue asks ("in the same runs"): in how many runs ltt did at least as well.
+    for (const [mode] of tcModes) {
+      const pairs = results.ltt.map((l, k) => [l, results[mode][k]]);
+      const atMost = (f) => pairs.filter(([l, t]) => f(l) <= f(t)).length;
+      console.log(`ltt vs ${mode}, run by run: dd time at or below in ${atMost((r) => r.ddS)} of ${pairs.length}, tracer CPU at or below in ${atMost((r) => r.cpuS)} of ${pairs.length}, lost at or below in ${atMost((r) => r.lost)} of ${pairs.length}`);
     }
     console.log('(medians over runs; ltt: discard mode, lost = discarded events + lost packets; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST]; CPU loop: lower = faster CPUs)');
   } finally {

@@ -1,4 +1,5 @@
-// The kernel consumer's threads run ahead of ordinary work on a busy machine.
+// The kernel consumer's threads run ahead of ordinary work while they fall behind, and at the priority they were
+// given otherwise.
 //
 // Why: the kernel's ring (4 x 1 MiB per CPU by default) fills in ~40 ms at full speed, and the consumer must
 // decode every page it stages (~15 µs a page) while the producer runs. On a machine at load 13-15 (2 CPUs) the
@@ -7,19 +8,30 @@
 // there: with autogroups (kernel.sched_autogroup_enabled) the scheduler first shares the CPU between sessions, and a
 // thread's nice only counts against the threads of its own session. The daemon runs in its own session (it
 // detaches), so that session's nice is raised; without autogroups, the threads' own nice values are.
+// But a head start for good costs the traced workload when the consumer keeps up anyway: on a quiet machine (bench/
+// kernel.mjs, dd at full speed, 4 runs alternated) dd ran 6-8% slower beside consumer threads at nice -10 than at
+// nice 0, with nothing lost either way. So the page reader raises the priority only when a pass finds the consumer
+// falling behind (a kernel ring half full, or a quarter of the staging waiting to be decoded), and gives it back
+// after CALM_MS without that.
 //
-// Contract: `raiseConsumerPriority()`, called on a consumer thread, gives the process's autogroup (only when the
-// process leads its own session: never a user's terminal session) or else the calling thread CONSUMER_NICE,
-// unless it already is at that or higher. LTT_CONSUMER_NICE=0 turns this off (any other integer from -20 to 19
-// replaces -10; anything else is reported in the daemon's log and -10 applies).
-// Without the right (not root, no CAP_SYS_NICE) nothing changes. Never throws.
+// Contract: a ConsumerBoost lives on the page reader thread; `update(behind, now)` after each pass; `release()` at
+// the end. Raising gives the process's autogroup (only when the process leads its own session: never a user's
+// terminal session) or else each of `tids()` CONSUMER_NICE, unless already at that or higher, and remembers what
+// it changed; releasing puts back what it changed. Several channels' readers may share the autogroup: one that
+// released while another is behind is raised again by the other within RECHECK_MS. LTT_CONSUMER_NICE=0 turns
+// raising off (any other integer from -20 to 19 replaces -10; anything else is reported in the daemon's log and
+// -10 applies). Without the right (not root, no CAP_SYS_NICE) nothing changes. Never throws.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
 const DEFAULT_NICE = -10;
+/** Passes without the consumer behind, for this long, before the priority goes back. */
+export const CALM_MS = 2000;
+/** While behind, how often the reader makes sure the priority is still raised (another channel may have reset it). */
+export const RECHECK_MS = 100;
 
-const CONSUMER_NICE = (() => {
+export const CONSUMER_NICE = (() => {
   const text = process.env.LTT_CONSUMER_NICE;
   if (text === undefined || text === '') return DEFAULT_NICE;
   const v = Number(text);
@@ -47,27 +59,119 @@ function leadsSession(): boolean {
   }
 }
 
-/** The calling thread's id (/proc/thread-self links to PID/task/TID). */
-function threadId(): number | undefined {
+/** The calling thread's id (/proc/thread-self links to PID/task/TID), or -1. */
+export function consumerThreadId(): number {
   try {
     return Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return -1;
+  }
+}
+
+/** The process autogroup's nice value, or undefined. */
+export function autogroupNice(): number | undefined {
+  try {
+    const m = /nice (-?\d+)/.exec(fs.readFileSync('/proc/self/autogroup', 'latin1'));
+    return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function raiseConsumerPriority(): void {
-  if (CONSUMER_NICE === 0) return;
-  try {
-    if (autogroupsOn()) {
-      if (!leadsSession()) return;
-      const m = /nice (-?\d+)/.exec(fs.readFileSync('/proc/self/autogroup', 'latin1'));
-      if (m && Number(m[1]) > CONSUMER_NICE) fs.writeFileSync('/proc/self/autogroup', String(CONSUMER_NICE));
+/** What raising and releasing do: the real one below; tests of the timing give their own. */
+export interface PriorityLever {
+  raise(): void;
+  release(): void;
+}
+
+/** Raises the autogroup (a session leader) or the threads' nice values to `nice`, and puts them back. */
+export function niceLever(tids: () => readonly number[], nice = CONSUMER_NICE): PriorityLever {
+  const useAutogroup = autogroupsOn();
+  const leader = useAutogroup && leadsSession();
+  /** The autogroup's nice before raising (undefined: not changed). */
+  let groupWas: number | undefined;
+  /** Each thread's nice before raising. */
+  const threadWas = new Map<number, number>();
+  return {
+    raise() {
+      try {
+        if (useAutogroup) {
+          if (!leader) return;
+          const now = autogroupNice();
+          if (now === undefined || now <= nice) return;
+          groupWas ??= now;
+          fs.writeFileSync('/proc/self/autogroup', String(nice));
+          return;
+        }
+        for (const tid of tids()) {
+          if (tid <= 0) continue;
+          const now = os.getPriority(tid);
+          if (now <= nice) continue;
+          if (!threadWas.has(tid)) threadWas.set(tid, now);
+          os.setPriority(tid, nice);
+        }
+      } catch {
+        // Not allowed (not root), or the thread is gone: the consumer runs at the priority it has.
+      }
+    },
+    release() {
+      try {
+        if (groupWas !== undefined) fs.writeFileSync('/proc/self/autogroup', String(groupWas));
+      } catch {
+        // The group keeps the raised value; nothing else to do.
+      }
+      groupWas = undefined;
+      for (const [tid, was] of threadWas) {
+        try {
+          os.setPriority(tid, was);
+        } catch {
+          // The thread is gone.
+        }
+      }
+      threadWas.clear();
+    },
+  };
+}
+
+/** When to raise and release the consumer's priority, from each pass's view (see the file's header). */
+export class ConsumerBoost {
+  /** Times the priority was raised from the given one (diagnostics, tests). */
+  raises = 0;
+  private raised = false;
+  private checkedAt = -Infinity;
+  private calmSince = -1;
+
+  constructor(private readonly lever: PriorityLever, private readonly enabled = CONSUMER_NICE !== 0) {}
+
+  get isRaised(): boolean {
+    return this.raised;
+  }
+
+  /** After a pass at `now` (ms): `behind` when it found the consumer falling behind. */
+  update(behind: boolean, now: number): void {
+    if (!this.enabled) return;
+    if (behind) {
+      this.calmSince = -1;
+      if (!this.raised) {
+        this.raised = true;
+        this.raises++;
+        this.checkedAt = now;
+        this.lever.raise();
+      } else if (now - this.checkedAt >= RECHECK_MS) {
+        this.checkedAt = now;
+        this.lever.raise();
+      }
       return;
     }
-    const tid = threadId();
-    if (tid !== undefined && os.getPriority(tid) > CONSUMER_NICE) os.setPriority(tid, CONSUMER_NICE);
-  } catch {
-    // Not allowed (not root): the consumer runs at the priority it has.
+    if (!this.raised) return;
+    if (this.calmSince < 0) this.calmSince = now;
+    else if (now - this.calmSince >= CALM_MS) this.release();
+  }
+
+  release(): void {
+    if (!this.raised) return;
+    this.raised = false;
+    this.calmSince = -1;
+    this.lever.release();
   }
 }

@@ -30,7 +30,8 @@ import type { ThreadTable } from './thread-table.js';
 import { monotonicNow } from '../ftrace/trace-clock.js';
 import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../start-worker.js';
-import { cpuBase, createStaging, slotOf, EXIT, FD, HEAD, LOCK, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
+import { consumerThreadId } from './consumer-priority.js';
+import { cpuBase, createStaging, slotOf, CONSUMER_TID, EXIT, FD, HEAD, LOCK, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
 
 const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 
@@ -324,6 +325,8 @@ export class KernelChannelConsumer {
   /** The staging and its reader thread (waiting, until start() hands it the pipes). */
   private makeReaderThread(staging: StagingShared): void {
     const ctl = new Int32Array(staging.control);
+    // This thread decodes what the reader stages: the reader raises its priority too when it falls behind.
+    Atomics.store(ctl, CONSUMER_TID, consumerThreadId());
     const o = this.opts;
     const reader = o.startReaderThread ? o.startReaderThread(staging) : startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
     reader.on('message', (m: { error: string } | null) => {

@@ -25,7 +25,6 @@ import { openRelaySink, relayTraceSink, type RelayTraceSink } from '../relay/rel
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
 import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
-import { raiseConsumerPriority } from './consumer-priority.js';
 import type { ChannelStats, ClassSpec, ConsumerRequest, OpenRequest, TrackerEntries } from './kernel-consumer-protocol.js';
 
 interface WorkerClass {
@@ -106,7 +105,6 @@ function tracked(tid: number): boolean {
 }
 
 async function open(req: OpenRequest): Promise<void> {
-  raiseConsumerPriority();
   decoder = new PageDecoder(parseHeaderPage(tracefs.readText('events/header_page')), parseHeaderEvent(tracefs.readText('events/header_event')));
   if (req.snapshot) ring = new SnapshotRingSink();
   const relay = req.relay

@@ -12,8 +12,8 @@
 
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { raiseConsumerPriority } from './consumer-priority.js';
-import { cpuBase, slotOf, EXIT, FD, HEAD, NOTIFIED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
+import { ConsumerBoost, consumerThreadId, niceLever } from './consumer-priority.js';
+import { cpuBase, slotOf, CONSUMER_TID, EXIT, FD, HEAD, NOTIFIED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
 
 /** A pass that found a ring at least this full is followed by another at once; the schedule aims below it. */
 const READ_AT = 1 / 8;
@@ -35,6 +35,13 @@ const MAX_IOV = 256;
  * waiting meanwhile are not the kernel's to drop.
  */
 const NOTIFY_FILL = 1 / 2;
+/**
+ * The consumer counts as falling behind (its threads' priority is raised, see consumer-priority.ts) when a pass
+ * finds a kernel ring this full (at full speed the rest fills in ~20 ms) or this share of a CPU's staging not
+ * decoded yet. At full speed on a quiet machine passes find an eighth of a ring and staging all but empty.
+ */
+const BEHIND_FILL = 1 / 2;
+const BEHIND_STAGED = 1 / 4;
 
 const port = parentPort;
 if (!port) throw new Error('kernel-page-reader must run in a worker thread');
@@ -119,12 +126,15 @@ function readCpu(i: number): number {
 
 /** Whether the last pass staged pages. */
 let stagedAny = false;
+/** The largest share of a CPU's staging the last pass left waiting for the consumer. */
+let stagedShare = 0;
 
 /** One pass over the CPUs; returns the largest fill found (stagedAny: whether pages were staged). */
 function pass(now: number): number {
   let fill = 0;
   let staged = false;
   let pending = 0;
+  let share = 0;
   for (let i = 0; i < cpus; i++) {
     // The consumer holds the lock while it drains this CPU itself: nothing for us to do there.
     if (!tryLockCpu(ctl, i)) continue;
@@ -135,9 +145,12 @@ function pass(now: number): number {
     } finally {
       unlockCpu(ctl, i);
     }
-    pending += (ctl[cpuBase(i) + HEAD]! - Atomics.load(ctl, cpuBase(i) + TAIL)) | 0;
+    const waiting = (ctl[cpuBase(i) + HEAD]! - Atomics.load(ctl, cpuBase(i) + TAIL)) | 0;
+    pending += waiting;
+    share = Math.max(share, waiting / st.slots);
   }
   stagedAny = staged;
+  stagedShare = share;
   // NOTIFIED set: the consumer was told and has not decoded everything yet (it looks again before it clears it).
   if (pending === 0 || Atomics.load(ctl, NOTIFIED) !== 0) {
     pendingSince = -1;
@@ -152,7 +165,16 @@ function pass(now: number): number {
 }
 
 function run(): void {
-  raiseConsumerPriority();
+  const me = consumerThreadId();
+  const boost = new ConsumerBoost(niceLever(() => [me, Atomics.load(ctl, CONSUMER_TID)]));
+  try {
+    loop(boost);
+  } finally {
+    boost.release();
+  }
+}
+
+function loop(boost: ConsumerBoost): void {
   Atomics.store(ctl, READY, 1);
   Atomics.notify(ctl, READY);
   let last = performance.now();
@@ -167,6 +189,8 @@ function run(): void {
     if (state !== RUNNING) {
       wasRunning = false;
       pendingSince = -1;
+      // Not tracing: nothing to fall behind on.
+      boost.release();
       Atomics.wait(ctl, WAKE, seq);
       continue;
     }
@@ -183,6 +207,7 @@ function run(): void {
     const elapsed = Math.max(0.05, now - last);
     last = now;
     const fill = pass(now);
+    boost.update(fill >= BEHIND_FILL || stagedShare >= BEHIND_STAGED, now);
     // The latest pass's rate, or the previous estimate halved every period when that is higher: one quiet pass
     // (the producer was descheduled meanwhile) must not send a busy channel back to the full period.
     rate = Math.max(fill / elapsed, rate * 0.5 ** (elapsed / st.periodMs));

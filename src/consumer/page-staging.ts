@@ -27,7 +27,9 @@ export const WAKE = 1;
 export const NOTIFIED = 2;
 /** Set by the reader thread once it runs (its start-up takes up to seconds on a loaded machine). */
 export const READY = 3;
-const CHANNEL_WORDS = 4;
+/** The consumer thread's id (-1: unknown), for the reader to raise its priority when it falls behind (consumer-priority.ts). */
+export const CONSUMER_TID = 4;
+const CHANNEL_WORDS = 5;
 /** Per-CPU words, at cpuBase(i). */
 export const HEAD = 0;
 export const TAIL = 1;
@@ -91,6 +93,7 @@ export function createStaging(cpus: number, pageSize: number, dataOffset: number
   const slots = stagingSlots(cpus, pageSize, bufferPages);
   const control = new SharedArrayBuffer(4 * (CHANNEL_WORDS + cpus * CPU_WORDS));
   const ctl = new Int32Array(control);
+  ctl[CONSUMER_TID] = -1;
   for (let i = 0; i < cpus; i++) {
     ctl[cpuBase(i) + FD] = -1;
     ctl[cpuBase(i) + STATS_FD] = -1;

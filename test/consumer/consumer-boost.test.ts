@@ -1,0 +1,67 @@
+// The kernel consumer's priority is raised while it falls behind and given back once it has caught up
+// (consumer-priority.ts): the timing rules with a lever that records, and the real thing in a session leader.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CALM_MS, CONSUMER_NICE, ConsumerBoost, RECHECK_MS, type PriorityLever } from '../../src/consumer/consumer-priority.js';
+
+function recorder(): PriorityLever & { calls: string[] } {
+  const calls: string[] = [];
+  return { calls, raise: () => calls.push('raise'), release: () => calls.push('release') };
+}
+
+test('raised at the first pass that finds the consumer behind, kept while it stays behind, given back after CALM_MS of calm', () => {
+  const lever = recorder();
+  const b = new ConsumerBoost(lever, true);
+  b.update(false, 0);
+  assert.deepEqual(lever.calls, [], 'not raised while the consumer keeps up');
+  b.update(true, 10);
+  assert.deepEqual(lever.calls, ['raise']);
+  b.update(true, 15);
+  assert.deepEqual(lever.calls, ['raise'], 'not raised again within RECHECK_MS');
+  b.update(true, 10 + RECHECK_MS);
+  assert.deepEqual(lever.calls, ['raise', 'raise'], 'made sure of again after RECHECK_MS (another channel may have given it back)');
+  b.update(false, 200);
+  b.update(false, 200 + CALM_MS - 1);
+  assert.ok(b.isRaised, 'still raised before CALM_MS of calm');
+  b.update(true, 200 + CALM_MS);
+  b.update(false, 300 + CALM_MS);
+  b.update(false, 300 + 2 * CALM_MS - 1);
+  assert.ok(b.isRaised, 'a pass behind starts the calm again');
+  b.update(false, 300 + 2 * CALM_MS);
+  assert.ok(!b.isRaised);
+  assert.equal(lever.calls.at(-1), 'release');
+  assert.equal(b.raises, 1);
+  b.release();
+  assert.equal(lever.calls.filter((c) => c === 'release').length, 1, 'released once');
+});
+
+test('LTT_CONSUMER_NICE=0 (disabled): never raised', () => {
+  const lever = recorder();
+  const b = new ConsumerBoost(lever, false);
+  b.update(true, 0);
+  b.update(true, 1000);
+  assert.deepEqual(lever.calls, []);
+});
+
+test('a real consumer blocked during a burst: its session (or without autogroups its threads) gets CONSUMER_NICE meanwhile and its own nice back once caught up, nothing lost', { skip: CONSUMER_NICE === 0 && 'LTT_CONSUMER_NICE=0' }, async () => {
+  const child = fileURLToPath(new URL(`./consumer-boost-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+  // detached: setsid(2), so the child leads its own session, as ltt-sessiond does, and has an autogroup of its own.
+  const p = spawn(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--test')), child, `ltt-test-boost-${process.pid}`], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (err += d));
+  const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+  const code = await new Promise((r) => p.on('exit', r));
+  clearTimeout(timer);
+  assert.equal(code, 0, err);
+  const r = JSON.parse(out.trim()) as { before?: number; during?: number; after?: number; events: number; handedOut: number; dropped: number };
+  assert.ok(r.before !== undefined && r.before > CONSUMER_NICE, `the child starts at its own nice (${r.before})`);
+  assert.equal(r.during, CONSUMER_NICE, 'raised while the consumer was behind');
+  assert.equal(r.after, r.before, 'given back once it caught up');
+  assert.equal(r.dropped, 0, 'the kernel dropped nothing');
+  assert.equal(r.events, r.handedOut, 'every record handed out was written');
+});
