@@ -10,9 +10,14 @@
 // detaches), so that session's nice is raised; without autogroups, the threads' own nice values are.
 // But a head start for good costs the traced workload when the consumer keeps up anyway: on a quiet machine (bench/
 // kernel.mjs, dd at full speed, 4 runs alternated) dd ran 6-8% slower beside consumer threads at nice -10 than at
-// nice 0, with nothing lost either way. So the page reader raises the priority only when a pass finds the consumer
-// falling behind (a kernel ring half full, or a quarter of the staging waiting to be decoded), and gives it back
-// after CALM_MS without that.
+// nice 0, with nothing lost either way. So the page reader raises the priority only while the consumer is at risk,
+// and gives it back after CALM_MS without: when a pass finds it falling behind (a kernel ring a quarter full, a
+// quarter of the staging waiting to be decoded), when the reader itself woke late (its wait ended LATE_MS after
+// it asked: the CPUs are taken), or when the CPUs are contended (/proc/pressure/cpu, "some": a share of the time
+// tasks waited for a CPU, over the last PRESSURE_WINDOW_MS, of at least PRESSURE_SHARE). Waiting for the ring to
+// fill is too late on a loaded machine: at load 5 (bench/kernel.mjs old vs new alternated, 4 runs each) raising at
+// a half-full ring lost 11-264k events in every run, nice -10 for good none. The contention signals see the load
+// before the ring fills.
 //
 // Contract: a ConsumerBoost lives on the page reader thread; `update(behind, now)` after each pass; `release()` at
 // the end. Raising gives the process's autogroup (only when the process leads its own session: never a user's
@@ -28,6 +33,12 @@ import * as os from 'node:os';
 const DEFAULT_NICE = -10;
 /** Passes without the consumer behind, for this long, before the priority goes back. */
 export const CALM_MS = 2000;
+/** A wait that ends this much later than asked means the CPUs are taken. */
+export const LATE_MS = 10;
+/** CPU pressure is measured over windows of this length... */
+export const PRESSURE_WINDOW_MS = 100;
+/** ...and counts from this share of the window with tasks waiting for a CPU. */
+export const PRESSURE_SHARE = 0.1;
 /** While behind, how often the reader makes sure the priority is still raised (another channel may have reset it). */
 export const RECHECK_MS = 100;
 
@@ -75,6 +86,56 @@ export function autogroupNice(): number | undefined {
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The machine's CPU pressure (PSI, /proc/pressure/cpu "some"): `share(now)` is the share of the time since the
+ * previous window in which some task waited for a CPU, once a window of PRESSURE_WINDOW_MS has passed (else the
+ * last value). 0 where the kernel has no PSI.
+ */
+export class CpuPressure {
+  private fd = -1;
+  private readonly buf = Buffer.alloc(256);
+  private lastTotalUs = -1;
+  private lastAt = 0;
+  private last = 0;
+
+  constructor(path = '/proc/pressure/cpu') {
+    try {
+      this.fd = fs.openSync(path, 'r');
+    } catch {
+      // No PSI (CONFIG_PSI off, or psi=0): contention is seen through late wake-ups only.
+    }
+  }
+
+  share(now: number): number {
+    if (this.fd < 0 || now - this.lastAt < PRESSURE_WINDOW_MS) return this.last;
+    let total = NaN;
+    let avg10 = NaN;
+    try {
+      const text = this.buf.toString('latin1', 0, fs.readSync(this.fd, this.buf, 0, this.buf.length, 0));
+      // The first line is "some avg10=PERCENT avg60=... avg300=... total=MICROSECONDS".
+      const m = /avg10=([\d.]+).*?total=(\d+)/.exec(text);
+      if (m) {
+        avg10 = Number(m[1]) / 100;
+        total = Number(m[2]);
+      }
+    } catch {
+      // Unreadable now: the last value stands.
+    }
+    if (!Number.isFinite(total)) return this.last;
+    // The first reading has no window before it: the kernel's own 10 s average stands in, so that a machine loaded
+    // when tracing starts counts as such at the first pass.
+    this.last = this.lastTotalUs >= 0 ? Math.min(1, (total - this.lastTotalUs) / ((now - this.lastAt) * 1000)) : avg10;
+    this.lastTotalUs = total;
+    this.lastAt = now;
+    return this.last;
+  }
+
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
   }
 }
 

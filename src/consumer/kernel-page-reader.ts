@@ -12,7 +12,7 @@
 
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ConsumerBoost, consumerThreadId, niceLever } from './consumer-priority.js';
+import { ConsumerBoost, consumerThreadId, CpuPressure, LATE_MS, niceLever, PRESSURE_SHARE } from './consumer-priority.js';
 import { cpuBase, slotOf, CONSUMER_TID, EXIT, FD, HEAD, NOTIFIED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
 
 /** A pass that found a ring at least this full is followed by another at once; the schedule aims below it. */
@@ -36,11 +36,12 @@ const MAX_IOV = 256;
  */
 const NOTIFY_FILL = 1 / 2;
 /**
- * The consumer counts as falling behind (its threads' priority is raised, see consumer-priority.ts) when a pass
- * finds a kernel ring this full (at full speed the rest fills in ~20 ms) or this share of a CPU's staging not
- * decoded yet. At full speed on a quiet machine passes find an eighth of a ring and staging all but empty.
+ * The consumer counts as at risk (its threads' priority is raised, see consumer-priority.ts) when a pass finds a
+ * kernel ring this full (at full speed the rest fills in ~30 ms) or this share of a CPU's staging not decoded yet,
+ * besides the CPU contention signals. At full speed on a quiet machine passes find an eighth of a ring and the
+ * staging all but empty.
  */
-const BEHIND_FILL = 1 / 2;
+const BEHIND_FILL = 1 / 4;
 const BEHIND_STAGED = 1 / 4;
 
 const port = parentPort;
@@ -167,14 +168,16 @@ function pass(now: number): number {
 function run(): void {
   const me = consumerThreadId();
   const boost = new ConsumerBoost(niceLever(() => [me, Atomics.load(ctl, CONSUMER_TID)]));
+  const pressure = new CpuPressure();
   try {
-    loop(boost);
+    loop(boost, pressure);
   } finally {
     boost.release();
+    pressure.close();
   }
 }
 
-function loop(boost: ConsumerBoost): void {
+function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
   Atomics.store(ctl, READY, 1);
   Atomics.notify(ctl, READY);
   let last = performance.now();
@@ -182,6 +185,8 @@ function loop(boost: ConsumerBoost): void {
   let wasRunning = false;
   /** The wait after a pass that found a ring full but took nothing (ms; doubles up to BUSY_WAIT_MS). */
   let fullWait = 1;
+  /** When the last timed wait was asked to end (-1: none). */
+  let wakeAt = -1;
   for (;;) {
     const state = Atomics.load(ctl, STATE);
     if (state === EXIT) return;
@@ -189,6 +194,7 @@ function loop(boost: ConsumerBoost): void {
     if (state !== RUNNING) {
       wasRunning = false;
       pendingSince = -1;
+      wakeAt = -1;
       // Not tracing: nothing to fall behind on.
       boost.release();
       Atomics.wait(ctl, WAKE, seq);
@@ -200,14 +206,19 @@ function loop(boost: ConsumerBoost): void {
       // measure the real rate; an idle channel is back to the full period within a few passes.
       wasRunning = true;
       last = now;
+      // The machine's load as tracing starts: a loaded one gets the consumer's priority from the first pass.
+      boost.update(pressure.share(now) >= PRESSURE_SHARE, now);
       rate = Math.max(rate, (16 * READ_AT) / st.periodMs);
-      Atomics.wait(ctl, WAKE, seq, Math.max(1, Math.floor(READ_AT / rate)));
+      const wait = Math.max(1, Math.floor(READ_AT / rate));
+      wakeAt = now + wait;
+      Atomics.wait(ctl, WAKE, seq, wait);
       continue;
     }
     const elapsed = Math.max(0.05, now - last);
     last = now;
+    const late = wakeAt >= 0 && now - wakeAt > LATE_MS;
     const fill = pass(now);
-    boost.update(fill >= BEHIND_FILL || stagedShare >= BEHIND_STAGED, now);
+    boost.update(fill >= BEHIND_FILL || stagedShare >= BEHIND_STAGED || late || pressure.share(now) >= PRESSURE_SHARE, now);
     // The latest pass's rate, or the previous estimate halved every period when that is higher: one quiet pass
     // (the producer was descheduled meanwhile) must not send a busy channel back to the full period.
     rate = Math.max(fill / elapsed, rate * 0.5 ** (elapsed / st.periodMs));
@@ -226,6 +237,7 @@ function loop(boost: ConsumerBoost): void {
       fullWait = 1;
       if (rate * st.periodMs > IDLE_FILL) next = Math.min(st.periodMs, BUSY_WAIT_MS, Math.max(1, Math.floor(READ_AT / rate)));
     }
+    wakeAt = next > 0 ? now + next : -1;
     if (next > 0) Atomics.wait(ctl, WAKE, seq, next);
   }
 }
