@@ -16,7 +16,8 @@
 //               (LTT_CONSUMER_NICE=0, for example), to compare a setting in the same runs;
 //   kernel only - the kernel's share alone: an instance of our own with the same events, buffers and clock as
 //               ltt's, in overwrite mode and read by nobody. What a tool adds to dd's time beyond this mode is
-//               its consumer's doing (--skip-kernel-only leaves it out);
+//               its consumer's doing; with trace-cmd also `kernel only local`, the same with trace-cmd's default
+//               clock (--skip-kernel-only leaves both out);
 //   trace-cmd mono - the same with `-C mono`, the trace clock ltt (like LTTng) uses so that kernel and
 //               CLOCK_MONOTONIC user-space events line up. The kernel reads the trace clock for every event, and
 //               mono costs more than trace-cmd's default `local` (sched_clock): this mode compares the consumers
@@ -255,7 +256,7 @@ async function countLttTrace(dir) {
 // ---- kernel only ------------------------------------------------------------------------------------------
 
 /** dd under an instance with ltt's events, sizes and clock, overwrite mode, never read: the kernel's own cost. */
-async function kernelOnlyRun(count) {
+async function kernelOnlyRun(count, clock) {
   const instance = `ltt-bench-ko-${process.pid}`;
   const dir = path.join(TRACEFS, 'instances', instance);
   if (fs.existsSync(dir)) throw new Error(`instance ${instance} already exists`);
@@ -263,7 +264,7 @@ async function kernelOnlyRun(count) {
   cleanups.push(cleanup);
   try {
     fs.mkdirSync(dir);
-    for (const [f, v] of [['buffer_size_kb', '4096'], ['options/overwrite', '1'], ['trace_clock', 'mono'],
+    for (const [f, v] of [['buffer_size_kb', '4096'], ['options/overwrite', '1'], ['trace_clock', clock],
       ['events/sched/sched_switch/enable', '1'], ['events/sched/sched_wakeup/enable', '1'], ['events/syscalls/enable', '1'], ['tracing_on', '1']]) {
       fs.writeFileSync(path.join(dir, f), v);
     }
@@ -448,7 +449,9 @@ async function main() {
   const lttModes = [['ltt', 200_000, {}], ...(o.fastTimerUs ? [[`ltt rt=${o.fastTimerUs / 1000}ms`, o.fastTimerUs, {}]] : []),
     ...o.lttEnv.map((v) => [`ltt ${v}`, 200_000, { [v.slice(0, v.indexOf('='))]: v.slice(v.indexOf('=') + 1) }])];
   const tcModes = o.traceCmd ? [['trace-cmd', undefined], ...(o.traceCmdMono ? [['trace-cmd mono', 'mono']] : [])] : [];
-  const results = { untraced: [], ...(o.kernelOnly ? { 'kernel only': [] } : {}), ...Object.fromEntries([...lttModes, ...tcModes].map(([m]) => [m, []])) };
+  // The kernel's share with ltt's clock, and with trace-cmd's default one when trace-cmd runs.
+  const kernelModes = o.kernelOnly ? [['kernel only', 'mono'], ...(o.traceCmd ? [['kernel only local', 'local']] : [])] : [];
+  const results = { untraced: [], ...Object.fromEntries(kernelModes.map(([m]) => [m, []])), ...Object.fromEntries([...lttModes, ...tcModes].map(([m]) => [m, []])) };
   try {
     console.log(`# ${new Date().toISOString()} ${os.hostname()} ${os.release()}, ${os.cpus().length} CPUs, loadavg ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
     console.log(`# workload: dd ${ddArgs(o.count).join(' ')} (${o.count} reads + ${o.count} writes); runs: ${o.runs}`);
@@ -458,10 +461,10 @@ async function main() {
       const cpuSpeed = await speed.stop();
       results.untraced.push({ ddS: u, cpuSpeed });
       console.log(`run ${i} untraced  dd ${u.toFixed(3)} s, CPU loop ${formatCpuSpeed(cpuSpeed)}`);
-      if (o.kernelOnly) {
-        const k = await kernelOnlyRun(o.count);
-        results['kernel only'].push(k);
-        console.log(`run ${i} kernel only dd ${k.ddS.toFixed(3)} s, CPU loop ${formatCpuSpeed(k.cpuSpeed)}`);
+      for (const [mode, clock] of kernelModes) {
+        const k = await kernelOnlyRun(o.count, clock);
+        results[mode].push(k);
+        console.log(`run ${i} ${mode} dd ${k.ddS.toFixed(3)} s, CPU loop ${formatCpuSpeed(k.cpuSpeed)}`);
       }
       for (const [mode, timer, extraEnv] of lttModes) {
         const l = await lttRun(o.count, work, timer, undefined, extraEnv);
@@ -481,7 +484,7 @@ async function main() {
     for (const [mode, rs] of Object.entries(results)) {
       if (rs.length === 0) continue;
       const dd = median(rs.map((r) => r.ddS));
-      if (mode === 'untraced' || mode === 'kernel only') {
+      if (mode === 'untraced' || mode.startsWith('kernel only')) {
         console.log(`${mode.padEnd(24)} ${'-'.padStart(16)} ${'-'.padStart(12)} ${'-'.padStart(7)} ${dd.toFixed(3).padStart(10)} ${`x${(dd / base).toFixed(2)}`.padStart(9)} ${'-'.padStart(13)} ${loopUs(rs).padStart(12)}`);
         continue;
       }
