@@ -499,6 +499,12 @@ async function main() {
       const atMost = (f) => pairs.filter(([l, t]) => f(l) <= f(t)).length;
       console.log(`ltt vs ${mode}, run by run: dd time at or below in ${atMost((r) => r.ddS)} of ${pairs.length}, tracer CPU at or below in ${atMost((r) => r.cpuS)} of ${pairs.length}, lost at or below in ${atMost((r) => r.lost)} of ${pairs.length}`);
     }
+    // What each tool's consumer adds to dd's time over the kernel's share with the same clock, run by run.
+    const floorOf = { ltt: 'kernel only', 'trace-cmd': 'kernel only local', 'trace-cmd mono': 'kernel only' };
+    const added = Object.entries(floorOf)
+      .filter(([mode, floor]) => results[mode]?.length && results[floor]?.length)
+      .map(([mode, floor]) => `${mode} +${median(results[mode].map((r, k) => r.ddS - results[floor][k].ddS)).toFixed(3)} s (over ${floor})`);
+    if (added.length) console.log(`dd time added by the consumer, median of run-by-run differences: ${added.join(', ')}`);
     console.log('(medians over runs; ltt: discard mode, lost = discarded events + lost packets; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST]; CPU loop: lower = faster CPUs)');
   } finally {
     for (const c of [...cleanups].reverse()) await c().catch((err) => process.stderr.write(`bench/kernel: cleanup: ${err.message}\n`));
