@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { raiseConsumerPriority } from './consumer-priority.js';
-import { cpuBase, slotOf, EXIT, FD, HEAD, NOTIFIED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
+import { cpuBase, ownThreadId, slotOf, EXIT, FD, HEAD, NOTIFIED, READER_TID, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
 
 /** A pass that found a ring at least this full is followed by another at once; the schedule aims below it. */
 const READ_AT = 1 / 8;
@@ -153,6 +153,8 @@ function pass(now: number): number {
 
 function run(): void {
   raiseConsumerPriority();
+  // Before READY, so before any lock is taken: the consumer's lockCpu looks at it to see this thread gone.
+  Atomics.store(ctl, READER_TID, ownThreadId());
   Atomics.store(ctl, READY, 1);
   Atomics.notify(ctl, READY);
   let last = performance.now();

@@ -247,6 +247,76 @@ test('a page reader thread killed mid-run: its CPU locks are released, what it s
   }
 });
 
+test('a timer drain that meets the lock of a page reader thread killed holding it goes on once the thread is gone', async () => {
+  const instance = `ltt-test-rlock-${process.pid}`;
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 1024, events: SYSCALLS.map((e) => `syscalls/${e}`) });
+  let consumer: KernelChannelConsumer | undefined;
+  let watchdog: LockWatchdog | undefined;
+  try {
+    let thread: Worker | undefined;
+    let staging: StagingShared | undefined;
+    const consumerModule = new URL(`../../src/consumer/kernel-channel-consumer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+    const startReaderThread = (st: StagingShared): Worker => {
+      staging = st;
+      return (thread = startSiblingWorker(consumerModule, 'kernel-page-reader', { workerData: st }));
+    };
+    const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000, startReaderThread });
+    consumer = made.consumer;
+    await consumer.start();
+    tracing(instance, 20_000);
+    const ctl = new Int32Array(staging!.control);
+    // The thread killed in the middle of a pass, CPU slot 0's lock held (taken here as its pass takes it).
+    lockCpu(ctl, 0);
+    // On the old code the drain below waited for ever: a second thread frees the lock after 10 s so that it
+    // fails instead of hanging.
+    watchdog = lockWatchdog(ctl, cpuBase(0) + LOCK, 10_000);
+    const ended = thread!.terminate();
+    // As the switch timer's tick that runs before the thread's exit event is handled (this thread is busy).
+    const t0 = performance.now();
+    consumer.drain();
+    const took = performance.now() - t0;
+    assert.equal(watchdog.cancel(), false, `the drain waited until the watchdog freed the lock (${Math.round(took)} ms)`);
+    assert.ok(took < 5000, `the drain took ${Math.round(took)} ms`);
+    assert.equal(Atomics.load(ctl, cpuBase(0) + LOCK), 0, 'the drain released the lock it took over');
+    // Then the exit event: the reader's end is handled as before (stop() completes, every record is counted).
+    await ended;
+    consumer.stop();
+    const { handedOut, dropped } = kernelCounts(instance, made.cpus);
+    const st = consumer.stats();
+    assert.equal(st.reduce((a, x) => a + x.events, 0), handedOut, 'every record the kernel handed out is written');
+    assert.equal(st.reduce((a, x) => a + x.discarded, 0), dropped, 'every record the kernel dropped is counted');
+    await assert.rejects(consumer.start(), (err: Error) => /page reader thread has ended/.test(err.message) && !err.message.includes('\n'));
+    await made.writer.close();
+  } finally {
+    watchdog?.cancel();
+    consumer?.close();
+    tracefs.rmdirInstance(instance);
+  }
+});
+
+interface LockWatchdog {
+  /** Stops the watchdog; whether it had fired (freed the lock). */
+  cancel(): boolean;
+}
+
+/** A thread that frees the lock word ctl[at] after `ms` unless cancelled first (this thread may be blocked meanwhile). */
+function lockWatchdog(ctl: Int32Array, at: number, ms: number): LockWatchdog {
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  const w = new Worker(
+    `const { workerData: { ctl, flag, at, ms } } = require('node:worker_threads');
+    if (Atomics.wait(flag, 0, 0, ms) === 'timed-out') { Atomics.store(flag, 1, 1); Atomics.store(ctl, at, 0); Atomics.notify(ctl, at); }`,
+    { eval: true, workerData: { ctl, flag, at, ms } },
+  );
+  w.unref();
+  return {
+    cancel() {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      return Atomics.load(flag, 1) === 1;
+    },
+  };
+}
+
 /**
  * The real file sink, whose streams have no room (as its staging behind a stalled disk) until release(): a
  * packet handed over meanwhile fails as the file sink's does without room, and whenRoom() callbacks wait.
