@@ -243,6 +243,8 @@ export class KernelChannelConsumer {
   private reader: Worker | undefined;
   /** A decode of staged pages waits for the output to have room (decodeStaged). */
   private waitingForRoom = false;
+  /** drainAll() calls under way: the reader's notifications leave the staged pages to them (drainStaged). */
+  private drainingAll = 0;
   /** Counts stop()s: a whenRoom() callback registered before the last stop() is stale (see stop()). */
   private runs = 0;
   /** Why the reader thread ended unasked (its error's first line, else its exit code), once it did. */
@@ -403,6 +405,11 @@ export class KernelChannelConsumer {
   private drainStaged(): void {
     const ctl = this.ctl;
     if (ctl === undefined) return;
+    // A drainAll() decodes them, between its waits for room. Decoded here too, they took that room first (called
+    // from the same whenRoom() round, this runs before drainAll's await resumes), and while the producer outpaced
+    // the disk drainAll never had room again: a rotation lasted as long as the load. NOTIFIED stays set (the
+    // reader stages on without messages); drainAll() calls this once it is done.
+    if (this.drainingAll > 0) return;
     this.opts.threads.tick();
     for (;;) {
       for (const r of this.readers) this.decodeStaged(r, true);
@@ -419,7 +426,7 @@ export class KernelChannelConsumer {
   private drainStagedSafely(): void {
     this.safely(() => this.drainStaged());
     // A drain that threw left NOTIFIED set: cleared, or the reader would never tell of its pages again.
-    if (this.ctl !== undefined && !this.waitingForRoom) Atomics.store(this.ctl, NOTIFIED, 0);
+    if (this.ctl !== undefined && !this.waitingForRoom && this.drainingAll === 0) Atomics.store(this.ctl, NOTIFIED, 0);
   }
 
   /**
@@ -697,11 +704,24 @@ break rec_;
    */
   async drainAll(until: number, roomWaitMs = ROOM_WAIT_MS): Promise<void> {
     if (!this.running) return;
+    this.drainingAll++;
+    try {
+      await this.drainAllCpus(until, roomWaitMs);
+    } finally {
+      this.drainingAll--;
+      // The reader's notifications held meanwhile (drainStaged): what it staged since is decoded now.
+      if (this.drainingAll === 0 && this.running) this.drainStagedSafely();
+    }
+  }
+
+  private async drainAllCpus(until: number, roomWaitMs: number): Promise<void> {
     this.opts.threads.tick();
     const run = this.runs;
     for (const r of this.readers) {
       const budget = { pages: 0, short: false };
       for (;;) {
+        // Staged pages decoded (here or by a timer's drain) reach `until`: every older record was taken.
+        if (this.ctl !== undefined && r.stagedTs >= until) break;
         if (!r.stream.hasRoomForPacket()) {
           await this.roomOf(r, roomWaitMs);
           if (run !== this.runs || !this.running) return;

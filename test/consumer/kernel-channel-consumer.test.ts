@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { KernelSession, KERNEL_CHANNEL_DEFAULTS } from '../../src/kernel/kernel-session.js';
 import * as tracefs from '../../src/ftrace/tracefs.js';
 import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/ftrace/event-format.js';
@@ -321,7 +321,7 @@ function lockWatchdog(ctl: Int32Array, at: number, ms: number): LockWatchdog {
  * The real file sink, whose streams have no room (as its staging behind a stalled disk) until release(): a
  * packet handed over meanwhile fails as the file sink's does without room, and whenRoom() callbacks wait.
  */
-function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): void; holdAfter(packets: number): void } {
+function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): void; holdAfter(packets: number): void; grant(packets: number): void } {
   const inner = FileTraceSink.create(dir);
   let held = true;
   /** Packets taken before the output has no room again (holdAfter). */
@@ -359,6 +359,14 @@ function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): 
     release() {
       held = false;
       budget = Infinity;
+      const cbs = waiters;
+      waiters = [];
+      for (const cb of cbs) cb();
+    },
+    /** Room for `packets` packets, and the waiters told (a disk that takes a little now and then). */
+    grant(packets) {
+      held = false;
+      budget = packets;
       const cbs = waiters;
       waiters = [];
       for (const cb of cbs) cb();
@@ -513,6 +521,44 @@ test('a drain that must take everything (rotation, snapshot) waits for room: not
       c.cleanup();
     }
   });
+});
+
+test('a drain that must take everything ends at its time while a producer faster than the disk keeps the staging full', async () => {
+  // 256 KiB ring, 2 MiB staged per CPU, 32 KiB packets. The disk takes one packet every 20 ms (1.6 MB/s) while dd
+  // makes several times that in records, for as long as the test lets it: staged pages never run out.
+  const c = await heldChannel('kuntil', 256, 32 * 1024);
+  let dd: ChildProcess | undefined;
+  let trickle: NodeJS.Timeout | undefined;
+  try {
+    await c.consumer.start();
+    tracefs.writeText('tracing_on', '1', c.instance);
+    dd = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=10000000000'], { stdio: 'ignore' });
+    // The staging fills meanwhile (no room yet).
+    await sleep(500);
+    trickle = setInterval(() => c.held.grant(1), 20);
+    const drained = c.consumer.drainAll(monotonicNow());
+    let done = false;
+    void drained.then(() => (done = true), () => (done = true));
+    // Before: the drain went on while anything was staged, so until dd ended; then, while the reader's
+    // notifications decoded the staged pages too, they took each bit of room before the drain could.
+    for (let waited = 0; waited < 20_000 && !done; waited += 50) await sleep(50);
+    assert.equal(dd.exitCode, null, 'dd still runs');
+    assert.ok(done, 'the drain ended while the producer went on');
+    await drained;
+    assert.equal(c.unwritten(), 0, 'no packet handed to the output while it had no room');
+    tracefs.writeText('tracing_on', '0', c.instance);
+    dd.kill('SIGKILL');
+    clearInterval(trickle);
+    c.held.release();
+    c.consumer.stop();
+    await c.writer.close();
+    assert.equal(c.unwritten(), 0);
+    assert.equal(c.sum('events'), c.kernelStats().handedOut, 'every record the kernel handed out is written');
+  } finally {
+    clearInterval(trickle);
+    dd?.kill('SIGKILL');
+    c.cleanup();
+  }
 });
 
 /** Records read/write system calls in `instance` while dd copies `count` bytes one at a time. */
