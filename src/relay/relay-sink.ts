@@ -166,7 +166,8 @@ class RelayLink {
     if (this.failure !== undefined) return;
     const outstanding = this.unackedPackets > 0 || this.queuedBytes > 0 || (error instanceof LttError && error.code === 'RELAY_TIMEOUT');
     // Packets the relay may have received but never confirmed count as not delivered: nothing says it wrote them.
-    const undelivered = this.unackedPackets > 0 ? `; ${this.unackedPackets} packets (${this.unackedBytes} bytes) not delivered` : '';
+    const n = this.unackedPackets;
+    const undelivered = n > 0 ? `; ${n} packet${n === 1 ? '' : 's'} (${this.unackedBytes} bytes) not delivered` : '';
     this.failure =
       error instanceof LttError && error.code === 'RELAY_CONNECT'
         ? (undelivered === '' ? error : new LttError('RELAY_CONNECT', `${error.message}${undelivered}`, { cause: error.cause }))

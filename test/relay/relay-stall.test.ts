@@ -16,7 +16,7 @@ import { DEMO, ok } from './ust-relay-session.js';
 const skip = !existsSync(BT2) ? 'babeltrace2 not installed' : false;
 
 /** A trace the relay did not take: the user's (per-UID) or an app's (per-PID), the relay, what was not delivered. */
-const LOSS = /(uid \d+ \(ust\/uid\/\d+\/64-bit\):|app \S+-\d+, channel chan:( \d+ packets \(\d+ events\) not written:)?) The relay at 127\.0\.0\.1:\d+ is gone: no answer within \d+ s(; \d+ packets \(\d+ bytes\) not delivered)?/;
+const LOSS = /(uid \d+ \(ust\/uid\/\d+\/64-bit\):|app \S+-\d+, channel chan:( \d+ packets \(\d+ events\) not written:)?) The relay at 127\.0\.0\.1:\d+ is gone: no answer within \d+ s(; \d+ packets? \(\d+ bytes\) not delivered)?/;
 
 for (const [buffers, command] of [['--buffers-uid', 'destroy'], ['--buffers-pid', 'destroy'], ['--buffers-uid', 'stop']] as const) {
   test(`a stalled relay: ${command} of a session with many ${buffers} streams takes about one timeout and says what the relay did not take`, { skip, timeout: 300_000 }, async (t) => {
