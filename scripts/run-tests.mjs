@@ -2,9 +2,11 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner, one file at a time: kernel tests
 // share tracefs and the machine's two CPUs, so running them concurrently would only make them flaky.
 // Node 20's runner takes no globs, hence this list. Extra arguments narrow the run to files containing them.
+// Before the run it removes the tracefs instances of test runs killed before their cleanup (sweep-test-instances.mjs).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { sweepTestInstances } from './sweep-test-instances.mjs';
 
 function findTests(dir) {
   const out = [];
@@ -15,6 +17,11 @@ function findTests(dir) {
   }
   return out;
 }
+
+// Instances of test runs killed before their `finally` (SIGKILL): each holds its ring buffers' memory for good.
+const swept = sweepTestInstances();
+if (swept.removed.length > 0) console.error(`run-tests: removed tracefs instances left by killed test runs: ${swept.removed.join(', ')}`);
+for (const line of swept.failed) console.error(`run-tests: ${line}`);
 
 const filters = process.argv.slice(2);
 // tsc never deletes outputs: a compiled test whose source was moved or removed is not a test any more.

@@ -70,15 +70,6 @@ function leadsSession(): boolean {
   }
 }
 
-/** The calling thread's id (/proc/thread-self links to PID/task/TID), or -1. */
-export function consumerThreadId(): number {
-  try {
-    return Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-  } catch {
-    return -1;
-  }
-}
-
 /** The process autogroup's nice value, or undefined. */
 export function autogroupNice(): number | undefined {
   try {

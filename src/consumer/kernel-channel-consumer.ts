@@ -30,8 +30,7 @@ import type { ThreadTable } from './thread-table.js';
 import { monotonicNow } from '../ftrace/trace-clock.js';
 import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../start-worker.js';
-import { consumerThreadId } from './consumer-priority.js';
-import { cpuBase, createStaging, slotOf, CONSUMER_TID, EXIT, FD, HEAD, LOCK, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
+import { cpuBase, createStaging, ownThreadId, slotOf, CONSUMER_TID, EXIT, FD, HEAD, LOCK, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
 
 const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 
@@ -244,6 +243,8 @@ export class KernelChannelConsumer {
   private reader: Worker | undefined;
   /** A decode of staged pages waits for the output to have room (decodeStaged). */
   private waitingForRoom = false;
+  /** drainAll() calls under way: the reader's notifications leave the staged pages to them (drainStaged). */
+  private drainingAll = 0;
   /** Counts stop()s: a whenRoom() callback registered before the last stop() is stale (see stop()). */
   private runs = 0;
   /** Why the reader thread ended unasked (its error's first line, else its exit code), once it did. */
@@ -326,7 +327,7 @@ export class KernelChannelConsumer {
   private makeReaderThread(staging: StagingShared): void {
     const ctl = new Int32Array(staging.control);
     // This thread decodes what the reader stages: the reader raises its priority too when it falls behind.
-    Atomics.store(ctl, CONSUMER_TID, consumerThreadId());
+    Atomics.store(ctl, CONSUMER_TID, ownThreadId());
     const o = this.opts;
     const reader = o.startReaderThread ? o.startReaderThread(staging) : startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
     reader.on('message', (m: { error: string } | null) => {
@@ -406,6 +407,11 @@ export class KernelChannelConsumer {
   private drainStaged(): void {
     const ctl = this.ctl;
     if (ctl === undefined) return;
+    // A drainAll() decodes them, between its waits for room. Decoded here too, they took that room first (called
+    // from the same whenRoom() round, this runs before drainAll's await resumes), and while the producer outpaced
+    // the disk drainAll never had room again: a rotation lasted as long as the load. NOTIFIED stays set (the
+    // reader stages on without messages); drainAll() calls this once it is done.
+    if (this.drainingAll > 0) return;
     this.opts.threads.tick();
     for (;;) {
       for (const r of this.readers) this.decodeStaged(r, true);
@@ -422,7 +428,7 @@ export class KernelChannelConsumer {
   private drainStagedSafely(): void {
     this.safely(() => this.drainStaged());
     // A drain that threw left NOTIFIED set: cleared, or the reader would never tell of its pages again.
-    if (this.ctl !== undefined && !this.waitingForRoom) Atomics.store(this.ctl, NOTIFIED, 0);
+    if (this.ctl !== undefined && !this.waitingForRoom && this.drainingAll === 0) Atomics.store(this.ctl, NOTIFIED, 0);
   }
 
   /**
@@ -700,11 +706,24 @@ break rec_;
    */
   async drainAll(until: number, roomWaitMs = ROOM_WAIT_MS): Promise<void> {
     if (!this.running) return;
+    this.drainingAll++;
+    try {
+      await this.drainAllCpus(until, roomWaitMs);
+    } finally {
+      this.drainingAll--;
+      // The reader's notifications held meanwhile (drainStaged): what it staged since is decoded now.
+      if (this.drainingAll === 0 && this.running) this.drainStagedSafely();
+    }
+  }
+
+  private async drainAllCpus(until: number, roomWaitMs: number): Promise<void> {
     this.opts.threads.tick();
     const run = this.runs;
     for (const r of this.readers) {
       const budget = { pages: 0, short: false };
       for (;;) {
+        // Staged pages decoded (here or by a timer's drain) reach `until`: every older record was taken.
+        if (this.ctl !== undefined && r.stagedTs >= until) break;
         if (!r.stream.hasRoomForPacket()) {
           await this.roomOf(r, roomWaitMs);
           if (run !== this.runs || !this.running) return;

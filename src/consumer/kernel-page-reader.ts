@@ -12,8 +12,8 @@
 
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ConsumerBoost, consumerThreadId, CpuPressure, LATE_MS, niceLever, PRESSURE_SHARE } from './consumer-priority.js';
-import { cpuBase, slotOf, CONSUMER_TID, EXIT, FD, HEAD, NOTIFIED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
+import { ConsumerBoost, CpuPressure, LATE_MS, niceLever, PRESSURE_SHARE } from './consumer-priority.js';
+import { cpuBase, ownThreadId, slotOf, CONSUMER_TID, EXIT, FD, HEAD, NOTIFIED, READER_TID, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
 
 /** A pass that found a ring at least this full is followed by another at once; the schedule aims below it. */
 const READ_AT = 1 / 8;
@@ -166,7 +166,9 @@ function pass(now: number): number {
 }
 
 function run(): void {
-  const me = consumerThreadId();
+  const me = ownThreadId();
+  // Before READY, so before any lock is taken: the consumer's lockCpu looks at it to see this thread gone.
+  Atomics.store(ctl, READER_TID, me);
   const boost = new ConsumerBoost(niceLever(() => [me, Atomics.load(ctl, CONSUMER_TID)]));
   const pressure = new CpuPressure();
   try {

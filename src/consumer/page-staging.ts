@@ -16,10 +16,13 @@
 // (reader pass, or a synchronous drain of the consumer, which first decodes what is staged, then reads into the
 // CPU's first slots, all free then): pages then come out of the kernel and are decoded in one order. The consumer
 // decodes a staged page in its slot, and gives the slot back (TAIL) once decoded. FD / STATS_FD are the CPU's descriptors (-1: closed; read under LOCK).
-// The channel words: READY, STATE (RUNNING, PAUSED, EXIT), WAKE (bumped and notified to wake the reader early) and
+// The channel words: READY, STATE (RUNNING, PAUSED, EXIT), WAKE (bumped and notified to wake the reader early),
 // NOTIFIED (set by the reader when it has told the consumer about new pages, cleared by the consumer when it has
 // decoded everything: one message per batch of work, not one per pass; the reader batches further, see
-// NOTIFY_FILL in kernel-page-reader.ts).
+// NOTIFY_FILL in kernel-page-reader.ts) and READER_TID (the reader thread's kernel thread id, set before READY:
+// lockCpu's way to see that a thread holding a lock is gone, see there).
+
+import * as fs from 'node:fs';
 
 /** Channel words of the control array. */
 export const STATE = 0;
@@ -27,9 +30,11 @@ export const WAKE = 1;
 export const NOTIFIED = 2;
 /** Set by the reader thread once it runs (its start-up takes up to seconds on a loaded machine). */
 export const READY = 3;
-/** The consumer thread's id (-1: unknown), for the reader to raise its priority when it falls behind (consumer-priority.ts). */
-export const CONSUMER_TID = 4;
-const CHANNEL_WORDS = 5;
+/** The reader thread's kernel thread id (0: unknown). */
+export const READER_TID = 4;
+/** The consumer thread's kernel thread id (0: unknown), for the reader to raise its priority too (consumer-priority.ts). */
+export const CONSUMER_TID = 5;
+const CHANNEL_WORDS = 6;
 /** Per-CPU words, at cpuBase(i). */
 export const HEAD = 0;
 export const TAIL = 1;
@@ -93,7 +98,6 @@ export function createStaging(cpus: number, pageSize: number, dataOffset: number
   const slots = stagingSlots(cpus, pageSize, bufferPages);
   const control = new SharedArrayBuffer(4 * (CHANNEL_WORDS + cpus * CPU_WORDS));
   const ctl = new Int32Array(control);
-  ctl[CONSUMER_TID] = -1;
   for (let i = 0; i < cpus; i++) {
     ctl[cpuBase(i) + FD] = -1;
     ctl[cpuBase(i) + STATS_FD] = -1;
@@ -112,10 +116,45 @@ export function createStaging(cpus: number, pageSize: number, dataOffset: number
   };
 }
 
-/** Takes a CPU's LOCK, waiting (1 ms at a time) while the other side holds it. */
+/** How many 1 ms waits for a CPU's lock between two looks at whether the reader thread still runs. */
+const WAITS_PER_LIVENESS_CHECK = 10;
+
+/**
+ * Takes a CPU's LOCK (the consumer's side), waiting (1 ms at a time) while the reader thread holds it. A reader
+ * thread killed holding it (terminate(), a fatal error: no code of its own runs then) never releases it, and the
+ * consumer hears of the thread's end only from an 'exit' event of its own event loop, which this wait blocks:
+ * a timer's drain would wait for ever. So every WAITS_PER_LIVENESS_CHECK waits it looks whether the reader's
+ * kernel thread still exists, and takes the lock over when not (what the dead thread had read but not staged is
+ * lost with it). The fast path, a free lock, costs one compare-exchange as before.
+ */
 export function lockCpu(ctl: Int32Array, i: number): void {
   const at = cpuBase(i) + LOCK;
-  while (Atomics.compareExchange(ctl, at, 0, 1) !== 0) Atomics.wait(ctl, at, 1, 1);
+  for (let waits = 1; Atomics.compareExchange(ctl, at, 0, 1) !== 0; waits++) {
+    Atomics.wait(ctl, at, 1, 1);
+    if (waits % WAITS_PER_LIVENESS_CHECK === 0 && !readerRuns(ctl)) {
+      // Still 1: held, now by us.
+      Atomics.store(ctl, at, 1);
+      return;
+    }
+  }
+}
+
+/** Whether the reader thread's kernel thread still exists (true when its id is unknown: wait as before). */
+function readerRuns(ctl: Int32Array): boolean {
+  const tid = Atomics.load(ctl, READER_TID);
+  // /proc/self/task lists the threads of this process only: a thread id reused by another process is not there.
+  return tid <= 0 || fs.existsSync(`/proc/self/task/${tid}`);
+}
+
+/** The calling thread's kernel thread id, or 0 when /proc does not say. */
+export function ownThreadId(): number {
+  try {
+    // "PID/task/TID"
+    const tid = Number.parseInt(fs.readlinkSync('/proc/thread-self').split('/').pop() ?? '', 10);
+    return Number.isSafeInteger(tid) && tid > 0 ? tid : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export function tryLockCpu(ctl: Int32Array, i: number): boolean {

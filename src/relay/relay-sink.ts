@@ -21,7 +21,8 @@
 // order; a refusal fails the connection as a lost one does). The queue is bounded (maxQueuedBytes): a packet beyond it is refused at once (the writer counts it as
 // discarded), as lttng-consumerd's ring fills when the network is slower than the tracer. When the relay goes
 // (connection closed, reset, no answer), every packet not delivered is reported lost (`lost`), later writes
-// throw, `onGone` is called once, and close() still resolves: the session reports the loss, never hangs on it.
+// throw, `onGone` is called once with an error that says how many packets the relay never acknowledged (`loss`
+// keeps it when work was outstanding), and close() still resolves: the session reports the loss, never hangs on it.
 
 import { LttError } from '../errors.js';
 import { encodeIndexEntry, INDEX_ENTRY_SIZE } from '../ctf/writer/index-file.js';
@@ -124,6 +125,15 @@ class RelayLink {
   private spareBytes = 0;
   /** The reply to the last SEND_INDEX sent, not awaited by the queue: drained() waits for it. */
   private lastAck: Promise<void> = Promise.resolve();
+  /** Packets handed to this link whose index entry the relay has not acknowledged yet, and their bytes. */
+  private unackedPackets = 0;
+  private unackedBytes = 0;
+  /**
+   * Once the relay was given up or went away with work outstanding (packets not acknowledged, bytes queued, or a
+   * wait for it that timed out): the failure's message, which says how many packets were not delivered. Stays
+   * undefined when the relay went after everything was through (it closes the connections after a session's end).
+   */
+  loss: string | undefined;
 
   constructor(readonly opts: RelaySinkOptions) {
     this.where = `${opts.host}:${opts.controlPort}`;
@@ -154,8 +164,15 @@ class RelayLink {
 
   fail(error: unknown): void {
     if (this.failure !== undefined) return;
+    const outstanding = this.unackedPackets > 0 || this.queuedBytes > 0 || (error instanceof LttError && error.code === 'RELAY_TIMEOUT');
+    // Packets the relay may have received but never confirmed count as not delivered: nothing says it wrote them.
+    const n = this.unackedPackets;
+    const undelivered = n > 0 ? `; ${n} packet${n === 1 ? '' : 's'} (${this.unackedBytes} bytes) not delivered` : '';
     this.failure =
-      error instanceof LttError && error.code === 'RELAY_CONNECT' ? error : new LttError('RELAY_GONE', `The relay at ${this.where} is gone: ${relayFailure(error)}`, { cause: error });
+      error instanceof LttError && error.code === 'RELAY_CONNECT'
+        ? (undelivered === '' ? error : new LttError('RELAY_CONNECT', `${error.message}${undelivered}`, { cause: error.cause }))
+        : new LttError('RELAY_GONE', `The relay at ${this.where} is gone: ${relayFailure(error)}${undelivered}`, { cause: error });
+    if (outstanding) this.loss = this.failure.message;
     this.client?.destroy();
     this.opts.onGone?.(this.failure);
   }
@@ -201,12 +218,28 @@ class RelayLink {
     this.spareBytes += whole.length;
   }
 
-  /** Sends packet `seq`'s index; its reply is awaited by drained(), a refusal fails the connection (`lost` told). */
-  sendIndex(client: RelayClient, handle: bigint, seq: bigint, entry: Buffer, lost?: (err: unknown) => void): void {
-    const ack = client.sendIndex(handle, seq, entry).catch((error: unknown) => {
-      this.fail(error);
-      lost?.(this.failure);
-    });
+  /** A packet of `bytes` is handed to this link: not delivered until its index is acknowledged (sendIndex). */
+  packetQueued(bytes: number): void {
+    this.unackedPackets++;
+    this.unackedBytes += bytes;
+  }
+
+  /**
+   * Sends packet `seq`'s index (of `packetBytes`, a packet counted by packetQueued(); none: a beacon); its reply
+   * is awaited by drained(), a refusal fails the connection (`lost` told).
+   */
+  sendIndex(client: RelayClient, handle: bigint, seq: bigint, entry: Buffer, lost?: (err: unknown) => void, packetBytes?: number): void {
+    const ack = client.sendIndex(handle, seq, entry).then(
+      () => {
+        if (packetBytes === undefined) return;
+        this.unackedPackets--;
+        this.unackedBytes -= packetBytes;
+      },
+      (error: unknown) => {
+        this.fail(error);
+        lost?.(this.failure);
+      },
+    );
     this.lastAck = ack;
   }
 
@@ -289,6 +322,11 @@ export class RelayTraceSink implements TraceSink {
   /** Why the relay is gone, once it is. */
   get error(): LttError | undefined {
     return this.link.failure;
+  }
+
+  /** The relay was given up or went away with this trace's data outstanding: what was not delivered (see RelayLink.loss). */
+  get loss(): string | undefined {
+    return this.link.loss;
   }
 
   checkWritable(bytes: number): void {
@@ -539,12 +577,14 @@ class RelayStreamSink implements StreamSink {
     const seq = state.nextSeq++;
     state.lastPacketSeq = index.packetSeqNum;
     let sent = false;
+    const bytes = copy.length;
+    link.packetQueued(bytes);
     this.trace.enqueue(
-      copy.length,
+      bytes,
       async (c) => {
         sent = true;
         await c.sendPacket(state.handle, seq, copy, padding, () => link.release(copy));
-        link.sendIndex(c, state.handle, seq, entry, lost);
+        link.sendIndex(c, state.handle, seq, entry, lost, bytes);
       },
       (error) => {
         // Never handed to the socket (the relay was gone before its turn): its buffer is free now.

@@ -29,6 +29,29 @@ const RELAY_ANSWER_MS = 10_000;
 export const RELAY_DESTROY_MS = 20_000;
 const MIN_ANSWER_MS = 1_000;
 
+/**
+ * The session daemon's side of opening a relay session, for the recording session (RelayOutput.open) and for a
+ * snapshot (snapshotOnRelay) alike: VERSION, CREATE_SESSION, then the session's first trace chunk, answered
+ * within HANDSHAKE_TIMEOUT_MS (a relay that accepts and never answers must not hold the command). Returns the
+ * connection; on failure nothing stays open and the error is one line (RELAYD_CONNECT_FAIL) naming the relay.
+ */
+async function openRelaySession(target: RelayTarget, ref: RelaySessionRef, chunk: { id: bigint; creationTime: number; name?: string }): Promise<RelayClient> {
+  const { host, controlPort, dataPort } = target;
+  let client: RelayClient | undefined;
+  try {
+    const c = (client = await RelayClient.connect(host, controlPort, dataPort));
+    await c.within(HANDSHAKE_TIMEOUT_MS, async () => {
+      await c.version();
+      await c.createSession(clientSession(ref, false));
+      await c.createTraceChunk(chunk.id, chunk.creationTime, chunk.name);
+    });
+    return c;
+  } catch (error) {
+    client?.destroy();
+    throw new ControlError('RELAYD_CONNECT_FAIL', `Unable to connect to lttng-relayd at ${host}:${controlPort}: ${relayFailure(error)}`);
+  }
+}
+
 export class RelayOutput {
   private session: RelaySessionRef;
   private link: RelayClient | undefined;
@@ -74,20 +97,8 @@ export class RelayOutput {
   async open(log: (line: string) => void): Promise<void> {
     if (this.error !== undefined) throw new ControlError('RELAYD_CONNECT_FAIL', `${this.error}: create a new session to stream again`);
     if (this.link !== undefined) return;
-    const { host, controlPort, dataPort } = this.target;
-    let client: RelayClient | undefined;
-    try {
-      const c = (client = await RelayClient.connect(host, controlPort, dataPort));
-      await c.within(HANDSHAKE_TIMEOUT_MS, async () => {
-        await c.version();
-        await c.createSession(clientSession(this.session, false));
-        await c.createTraceChunk(BigInt(this.session.chunkId), this.session.creationTime);
-      });
-    } catch (error) {
-      client?.destroy();
-      const why = relayFailure(error);
-      throw new ControlError('RELAYD_CONNECT_FAIL', `Unable to connect to lttng-relayd at ${host}:${controlPort}: ${why}`);
-    }
+    const { host, controlPort } = this.target;
+    const client = await openRelaySession(this.target, this.session, { id: BigInt(this.session.chunkId), creationTime: this.session.creationTime });
     this.link = client;
     client.onceGone((error) => {
       if (this.link !== client) return;
@@ -217,18 +228,7 @@ export async function snapshotOnRelay(
     snapshot: true,
     chunkName,
   };
-  let client: RelayClient | undefined;
-  try {
-    const c = (client = await RelayClient.connect(host, controlPort, dataPort));
-    await c.within(HANDSHAKE_TIMEOUT_MS, async () => {
-      await c.version();
-      await c.createSession(clientSession(ref, false));
-      await c.createTraceChunk(0n, Math.floor(Date.now() / 1000), chunkName);
-    });
-  } catch (error) {
-    client?.destroy();
-    throw new ControlError('RELAYD_CONNECT_FAIL', `Unable to connect to lttng-relayd at ${host}:${controlPort}: ${relayFailure(error)}`);
-  }
+  const client = await openRelaySession(target, ref, { id: 0n, creationTime: Math.floor(Date.now() / 1000), name: chunkName });
   try {
     await write({ host, controlPort, dataPort, session: ref });
     return await client.closeTraceChunk(0n, Math.floor(Date.now() / 1000), 'no-operation');

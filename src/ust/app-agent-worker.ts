@@ -293,7 +293,11 @@ async function stopSession(id: string): Promise<AppStats | undefined> {
   const stats = endSession(s);
   await s.finished;
   await s.outputClosed;
-  return stats;
+  // The run that closed a network trace: a relay given up meanwhile (its settle timeout) or gone with packets
+  // outstanding is this stop's error, so that the user hears what did not reach it.
+  const sink = s.output.sink;
+  const loss = s.outputClosed !== undefined && sink instanceof RelayTraceSink ? sink.loss : undefined;
+  return loss === undefined || stats.error !== undefined ? stats : { ...stats, error: loss };
 }
 
 function endSession(s: RecordingSession): AppStats {

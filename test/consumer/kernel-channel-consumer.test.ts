@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { KernelSession, KERNEL_CHANNEL_DEFAULTS } from '../../src/kernel/kernel-session.js';
 import * as tracefs from '../../src/ftrace/tracefs.js';
 import { parseHeaderEvent, parseHeaderPage, readEventFormat } from '../../src/ftrace/event-format.js';
@@ -212,11 +212,81 @@ test('a page reader thread killed mid-run: its CPU locks are released, what it s
   }
 });
 
+test('a timer drain that meets the lock of a page reader thread killed holding it goes on once the thread is gone', async () => {
+  const instance = `ltt-test-rlock-${process.pid}`;
+  const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 1024, events: SYSCALLS.map((e) => `syscalls/${e}`) });
+  let consumer: KernelChannelConsumer | undefined;
+  let watchdog: LockWatchdog | undefined;
+  try {
+    let thread: Worker | undefined;
+    let staging: StagingShared | undefined;
+    const consumerModule = new URL(`../../src/consumer/kernel-channel-consumer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+    const startReaderThread = (st: StagingShared): Worker => {
+      staging = st;
+      return (thread = startSiblingWorker(consumerModule, 'kernel-page-reader', { workerData: st }));
+    };
+    const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000, startReaderThread });
+    consumer = made.consumer;
+    await consumer.start();
+    tracing(instance, 20_000);
+    const ctl = new Int32Array(staging!.control);
+    // The thread killed in the middle of a pass, CPU slot 0's lock held (taken here as its pass takes it).
+    lockCpu(ctl, 0);
+    // On the old code the drain below waited for ever: a second thread frees the lock after 10 s so that it
+    // fails instead of hanging.
+    watchdog = lockWatchdog(ctl, cpuBase(0) + LOCK, 10_000);
+    const ended = thread!.terminate();
+    // As the switch timer's tick that runs before the thread's exit event is handled (this thread is busy).
+    const t0 = performance.now();
+    consumer.drain();
+    const took = performance.now() - t0;
+    assert.equal(watchdog.cancel(), false, `the drain waited until the watchdog freed the lock (${Math.round(took)} ms)`);
+    assert.ok(took < 5000, `the drain took ${Math.round(took)} ms`);
+    assert.equal(Atomics.load(ctl, cpuBase(0) + LOCK), 0, 'the drain released the lock it took over');
+    // Then the exit event: the reader's end is handled as before (stop() completes, every record is counted).
+    await ended;
+    consumer.stop();
+    const { handedOut, dropped } = kernelCounts(instance, made.cpus);
+    const st = consumer.stats();
+    assert.equal(st.reduce((a, x) => a + x.events, 0), handedOut, 'every record the kernel handed out is written');
+    assert.equal(st.reduce((a, x) => a + x.discarded, 0), dropped, 'every record the kernel dropped is counted');
+    await assert.rejects(consumer.start(), (err: Error) => /page reader thread has ended/.test(err.message) && !err.message.includes('\n'));
+    await made.writer.close();
+  } finally {
+    watchdog?.cancel();
+    consumer?.close();
+    tracefs.rmdirInstance(instance);
+  }
+});
+
+interface LockWatchdog {
+  /** Stops the watchdog; whether it had fired (freed the lock). */
+  cancel(): boolean;
+}
+
+/** A thread that frees the lock word ctl[at] after `ms` unless cancelled first (this thread may be blocked meanwhile). */
+function lockWatchdog(ctl: Int32Array, at: number, ms: number): LockWatchdog {
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  const w = new Worker(
+    `const { workerData: { ctl, flag, at, ms } } = require('node:worker_threads');
+    if (Atomics.wait(flag, 0, 0, ms) === 'timed-out') { Atomics.store(flag, 1, 1); Atomics.store(ctl, at, 0); Atomics.notify(ctl, at); }`,
+    { eval: true, workerData: { ctl, flag, at, ms } },
+  );
+  w.unref();
+  return {
+    cancel() {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      return Atomics.load(flag, 1) === 1;
+    },
+  };
+}
+
 /**
  * The real file sink, whose streams have no room (as its staging behind a stalled disk) until release(): a
  * packet handed over meanwhile fails as the file sink's does without room, and whenRoom() callbacks wait.
  */
-function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): void; holdAfter(packets: number): void } {
+function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): void; holdAfter(packets: number): void; grant(packets: number): void } {
   const inner = FileTraceSink.create(dir);
   let held = true;
   /** Packets taken before the output has no room again (holdAfter). */
@@ -254,6 +324,14 @@ function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): 
     release() {
       held = false;
       budget = Infinity;
+      const cbs = waiters;
+      waiters = [];
+      for (const cb of cbs) cb();
+    },
+    /** Room for `packets` packets, and the waiters told (a disk that takes a little now and then). */
+    grant(packets) {
+      held = false;
+      budget = packets;
       const cbs = waiters;
       waiters = [];
       for (const cb of cbs) cb();
@@ -408,6 +486,44 @@ test('a drain that must take everything (rotation, snapshot) waits for room: not
       c.cleanup();
     }
   });
+});
+
+test('a drain that must take everything ends at its time while a producer faster than the disk keeps the staging full', async () => {
+  // 256 KiB ring, 2 MiB staged per CPU, 32 KiB packets. The disk takes one packet every 20 ms (1.6 MB/s) while dd
+  // makes several times that in records, for as long as the test lets it: staged pages never run out.
+  const c = await heldChannel('kuntil', 256, 32 * 1024);
+  let dd: ChildProcess | undefined;
+  let trickle: NodeJS.Timeout | undefined;
+  try {
+    await c.consumer.start();
+    tracefs.writeText('tracing_on', '1', c.instance);
+    dd = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=10000000000'], { stdio: 'ignore' });
+    // The staging fills meanwhile (no room yet).
+    await sleep(500);
+    trickle = setInterval(() => c.held.grant(1), 20);
+    const drained = c.consumer.drainAll(monotonicNow());
+    let done = false;
+    void drained.then(() => (done = true), () => (done = true));
+    // Before: the drain went on while anything was staged, so until dd ended; then, while the reader's
+    // notifications decoded the staged pages too, they took each bit of room before the drain could.
+    for (let waited = 0; waited < 20_000 && !done; waited += 50) await sleep(50);
+    assert.equal(dd.exitCode, null, 'dd still runs');
+    assert.ok(done, 'the drain ended while the producer went on');
+    await drained;
+    assert.equal(c.unwritten(), 0, 'no packet handed to the output while it had no room');
+    tracefs.writeText('tracing_on', '0', c.instance);
+    dd.kill('SIGKILL');
+    clearInterval(trickle);
+    c.held.release();
+    c.consumer.stop();
+    await c.writer.close();
+    assert.equal(c.unwritten(), 0);
+    assert.equal(c.sum('events'), c.kernelStats().handedOut, 'every record the kernel handed out is written');
+  } finally {
+    clearInterval(trickle);
+    dd?.kill('SIGKILL');
+    c.cleanup();
+  }
 });
 
 /** Records read/write system calls in `instance` while dd copies `count` bytes one at a time. */

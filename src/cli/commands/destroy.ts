@@ -31,6 +31,8 @@ Stop and destroy SESSION (default: the current session), or every session with -
       ctx.out('No session found, nothing to do.');
       return ExitCode.SUCCESS;
     }
+    /** A session destroyed with part of its trace lost (a relay given up): said once the others are destroyed too. */
+    let lost: ControlError | undefined;
     for (const name of names) {
       let archive: string | undefined;
       let archiveRelay: RelayPlace | undefined;
@@ -43,7 +45,11 @@ Stop and destroy SESSION (default: the current session), or every session with -
         if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
           throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
         }
-        throw error;
+        if (!(error instanceof ControlError && error.code === 'TRACE_WRITE_FAILED')) throw error;
+        // Destroyed all the same: the name is free; the error's one line says so and what was lost.
+        lost ??= error;
+        clearCurrentSession(name);
+        continue;
       } finally {
         ctx.miOutput = sessionsNode(destroyed.map(sessionNode));
       }
@@ -51,6 +57,7 @@ Stop and destroy SESSION (default: the current session), or every session with -
       if (archive !== undefined) ctx.out(archiveLocationText(name, archive, archiveRelay));
       ctx.out(`Session ${name} destroyed`);
     }
+    if (lost !== undefined) throw lost;
     return ExitCode.SUCCESS;
   },
 };

@@ -7,7 +7,7 @@ import type { DaemonContext } from '../daemon-context.js';
 import type { LockedSession } from '../session.js';
 import { archivePending, endChunk } from './rotate-session.js';
 import { disarmRotationSchedule } from './rotation-schedule.js';
-import { stopTracers, takeWriteErrors } from './stop-session.js';
+import { stopTracers, takeWriteErrorLines, traceDataLost } from './stop-session.js';
 import { RELAY_DESTROY_MS } from '../relay-output.js';
 
 export async function destroySession(
@@ -21,9 +21,9 @@ export async function destroySession(
   if (session.active) await stopTracers(ctx, session);
   const summary = session.summary();
   const errors: unknown[] = [];
-  // Losses no `stop` reported yet (destroy of an active session): said once, after the teardown.
-  const lost = takeWriteErrors(ctx, session);
-  if (lost) errors.push(lost);
+  // Losses no `stop` reported yet (destroy of an active session), then those of the teardown (a relay given up
+  // while the traces close): said once, in one line, after the teardown, and the command fails.
+  const lost = takeWriteErrorLines(ctx, session);
   let closed = true;
   for (const state of session.domains.values()) {
     if (!state.tracer) continue;
@@ -34,6 +34,7 @@ export async function destroySession(
       errors.push(error);
       closed = false;
     }
+    lost.push(...takeWriteErrorLines(ctx, session, [state.tracer]));
     state.tracer = undefined;
   }
   // A session rotated before: its last chunk is archived too, so the trace is all in archives/ (as LTTng),
@@ -53,6 +54,8 @@ export async function destroySession(
   session.destroyed = true;
   ctx.registry.remove(session);
   ctx.log(`Session ${session.name} destroyed`);
+  const loss = traceDataLost(`Session ${session.name} destroyed`, lost);
+  if (loss !== undefined) throw loss;
   if (errors.length > 0) throw errors[0];
   if (archive === undefined) return summary;
   if (session.relay === undefined) return { ...summary, archive };

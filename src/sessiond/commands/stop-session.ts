@@ -25,16 +25,26 @@ export async function stopTracers(ctx: DaemonContext, session: LockedSession): P
 }
 
 /**
- * The trace-writing failures (full disk, ...) of the session's tracers not reported yet, logged and made into
- * one error for the user, or undefined when everything was written.
+ * The trace-writing failures (full disk, a relay given up, ...) of the session's tracers (or of `tracers`) not
+ * reported yet, each logged.
  */
-export function takeWriteErrors(ctx: DaemonContext, session: LockedSession): LttError | undefined {
+export function takeWriteErrorLines(ctx: DaemonContext, session: LockedSession, tracers = [...session.domains.values()].map((s) => s.tracer)): string[] {
   const lines: string[] = [];
-  for (const state of session.domains.values()) lines.push(...(state.tracer?.writeErrors?.() ?? []));
-  if (lines.length === 0) return undefined;
+  for (const tracer of tracers) lines.push(...(tracer?.writeErrors?.() ?? []));
   for (const line of lines) ctx.log(`Session ${session.name}: trace data lost: ${line}`);
+  return lines;
+}
+
+/** `lines` as the one error the user sees: "DONE, but trace data was lost: FIRST (and N more, ...)", or undefined. */
+export function traceDataLost(done: string, lines: readonly string[]): LttError | undefined {
+  if (lines.length === 0) return undefined;
   const more = lines.length > 1 ? ` (and ${lines.length - 1} more, see the daemon log)` : '';
-  return new LttError('TRACE_WRITE_FAILED', `Tracing stopped for session ${session.name}, but trace data was lost: ${lines[0]}${more}`);
+  return new LttError('TRACE_WRITE_FAILED', `${done}, but trace data was lost: ${lines[0]}${more}`);
+}
+
+/** The session's write failures not reported yet, as one error for the user, or undefined when everything was written. */
+export function takeWriteErrors(ctx: DaemonContext, session: LockedSession): LttError | undefined {
+  return traceDataLost(`Tracing stopped for session ${session.name}`, takeWriteErrorLines(ctx, session));
 }
 
 export async function stopSession(

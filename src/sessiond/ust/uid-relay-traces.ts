@@ -17,7 +17,9 @@
 // appSink() is one app's view of the current chunk: what it opened closes when the app closes it, the shared
 // trace stays; in live sessions the streams of an ended run stay open instead (idle: beacons on the live timer,
 // an empty packet at each announce()), as LTTng's per-UID streams outlive the apps a viewer follows them for.
-// A relay that is gone is logged once per user; the apps count their packets lost.
+// A relay that is gone is logged once per user; the apps count their packets lost. A relay given up or gone
+// with a user's data outstanding (settle(), close()) is also one line of takeLosses(), which the session tracer
+// hands to stop and destroy for the user (writeErrors()): what did not reach the relay, once.
 
 import { packetIndexEntryOf } from '../../ctf/writer/index-file.js';
 import type { StreamSink, StreamSinkInfo, TraceSink } from '../../ctf/writer/sink.js';
@@ -58,6 +60,9 @@ export class UidRelayTraces {
   /** A rotation is under way: the apps' stream closes rotate them (they reopen in the next chunk). */
   private rotating = false;
   private beaconTimer: ReturnType<typeof setInterval> | undefined;
+  /** Users' relay losses not handed out yet (takeLosses), and the sinks already counted (a link per user). */
+  private losses: string[] = [];
+  private readonly lossNoted = new Set<RelayTraceSink['link']>();
 
   constructor(
     private readonly preamble: (uid: number) => string,
@@ -199,18 +204,35 @@ export class UidRelayTraces {
     };
   }
 
-  /** Resolves once the relay has everything sent so far (stop), or gave it up. */
+  /** Resolves once the relay has everything sent so far (stop), or gave it up (then a loss, takeLosses()). */
   async settle(): Promise<void> {
-    await Promise.all([...this.users.values()].map((u) => u.sink.settle().catch(() => undefined)));
+    const users = [...this.users.values()];
+    await Promise.all(users.map((u) => u.sink.settle().catch(() => undefined)));
+    this.noteLosses(users);
   }
 
-  /** The session's end: every user's trace closes (metadata stream, connections). */
+  /** The session's end: every user's trace closes (metadata stream, connections); a relay given up is a loss. */
   async close(): Promise<void> {
     clearInterval(this.beaconTimer);
     this.beaconTimer = undefined;
     const users = [...this.users.values()];
     this.users.clear();
     await Promise.all(users.map((u) => u.sink.close().catch(() => undefined)));
+    this.noteLosses(users);
+  }
+
+  /** One line per user whose trace did not all reach the relay ("uid N (ust/uid/N/64-bit): ..."), each once. */
+  takeLosses(): string[] {
+    return this.losses.splice(0);
+  }
+
+  private noteLosses(users: readonly UserTrace[]): void {
+    for (const u of users) {
+      const loss = u.sink.loss;
+      if (loss === undefined || this.lossNoted.has(u.sink.link)) continue;
+      this.lossNoted.add(u.sink.link);
+      this.losses.push(`uid ${u.uid} (${UidRelayTraces.tracePath(u.uid)}): ${loss}`);
+    }
   }
 }
 

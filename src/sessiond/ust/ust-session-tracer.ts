@@ -519,6 +519,8 @@ export class UstSessionTracer implements DomainTracer {
       run.errorReported = true;
       out.push(describeLoss(run));
     }
+    // Per-UID network sessions: the users' traces the relay did not take whole (stop's settle, destroy's close).
+    out.push(...this.uidRelay.takeLosses());
     return out;
   }
 
