@@ -7,7 +7,8 @@
 // Rotation (ROTATE_STREAMS) follows lttng-relayd's stream.c: the session daemon gives a packet sequence number;
 // index entries of packets from there on go to the next chunk's files. The data port carries no packet sequence
 // numbers, so the data side switches after the last packet (by net_seq_num) whose index half came before that
-// position (the pivot); data that arrived early in the old file is moved to the new one. A metadata stream
+// position (the pivot); packets past it that arrived early in the old chunk's files (any of its tracefiles) move
+// to the new one's, packet by packet. A metadata stream
 // switches at once and receives the whole metadata again. The old chunk is let go once its last packet is in.
 //
 // Tracefile size and count (ADD_STREAM) follow lttng-relayd too: a packet that would take the data file past the
@@ -64,7 +65,8 @@ export class ChunkFiles {
         }
       }
     }
-    this.dataFd = openTraceFile(this.newFile(this.baseName()), 'w');
+    // Read back too: packets that came past a rotation point before it was known move to the next chunk.
+    this.dataFd = openTraceFile(this.newFile(this.baseName()), 'w+');
     // The index with its file, as lttng-relayd makes it: an entry that comes late (its file retired, the ring
     // since wrapped to a new file of the same name) goes to this file's own index through its descriptor, never
     // to the new file's index by name.
@@ -114,18 +116,22 @@ export class ChunkFiles {
     this.indexCount++;
   }
 
-  /** Moves the bytes from `cut` on to `to` (data that arrived before the rotation point was known). */
-  moveTail(cut: number, to: ChunkFiles): void {
-    const tail = Buffer.allocUnsafe(this.fileSize - cut);
+  /** The bytes from `start` to `end` of the data file (data that arrived before the rotation point was known). */
+  read(start: number, end: number): Buffer {
+    const bytes = Buffer.allocUnsafe(end - start);
     let got = 0;
-    while (got < tail.length) {
-      const n = fs.readSync(this.dataFd!, tail, got, tail.length - got, cut + got);
+    while (got < bytes.length) {
+      const n = fs.readSync(this.dataFd!, bytes, got, bytes.length - got, start + got);
       if (n === 0) throw new Error(`stream ${this.stream.handle}: data file shorter than written`);
       got += n;
     }
-    to.write(tail);
-    fs.ftruncateSync(this.dataFd!, cut);
-    this.fileSize = cut;
+    return bytes;
+  }
+
+  /** The data file ends at `size` (what follows moved to the next chunk). */
+  truncate(size: number): void {
+    fs.ftruncateSync(this.dataFd!, size);
+    this.fileSize = size;
   }
 
   closeFiles(): void {
@@ -187,8 +193,8 @@ export class RelayStream {
   metadataReceived = 0;
   /** Where data and index entries go (the old chunk's files until a rotation completes); undefined: no chunk. */
   files: ChunkFiles | undefined;
-  /** The packet being received: its net_seq_num, where it starts and in which files. */
-  private packet: { seq: number; start: number; files: ChunkFiles } | undefined;
+  /** The packet being received: its net_seq_num, where it starts, in which files, its whole size. */
+  private packet: { seq: number; start: number; files: ChunkFiles; size: number } | undefined;
   private readonly pending = new Map<number, PendingIndex>();
   /** packet_seq_num of the last entry written; -1: none yet. */
   private lastPacketSeqNum = -1;
@@ -234,9 +240,15 @@ export class RelayStream {
   beginPacket(seq: number, size: number): void {
     const r = this.rotation;
     if (r?.pivot !== undefined && seq > r.pivot && this.files !== r.next) this.switchData(r);
-    let files = this.liveFiles('data');
-    if (this.tracefileSize > 0 && files.fileSize > 0 && files.fileSize + size > this.tracefileSize) files = this.nextTracefile(files);
-    this.packet = { seq, start: files.fileSize, files };
+    const files = this.filesFor(size);
+    this.packet = { seq, start: files.fileSize, files, size };
+  }
+
+  /** The current files, or the next tracefile when a packet of `size` bytes would take them past the size. */
+  private filesFor(size: number): ChunkFiles {
+    const files = this.liveFiles('data');
+    if (this.tracefileSize > 0 && files.fileSize > 0 && files.fileSize + size > this.tracefileSize) return this.nextTracefile(files);
+    return files;
   }
 
   /** The next file of the stream in the same chunk (tracefile size reached): `old` is let go once its index is complete. */
@@ -249,7 +261,8 @@ export class RelayStream {
     const r = this.rotation;
     if (r?.from === old) r.from = files;
     if (r?.next === old) r.next = files;
-    old.closeData();
+    // A file left with packets still awaiting their index keeps its data open too: if a rotation's point turns
+    // out to lie before them, they move to the next chunk (switchData).
     if (old.awaiting === 0) this.letGo(old);
     else this.retired.add(old);
     return files;
@@ -358,31 +371,57 @@ export class RelayStream {
     if (early) this.switchData(r);
   }
 
-  /** Data from now on goes to the next chunk's files, with what arrived there early. */
+  /**
+   * Data from now on goes to the next chunk's files, with what arrived early: every packet past the pivot, in
+   * whichever of the old chunk's tracefiles it landed (a file left for the next one while the rotation point was
+   * not known yet holds some too), moves to the next chunk's files packet by packet, in order, under the
+   * tracefile size as if it had come now, and its index entry will be written there. The old files are cut back.
+   */
   private switchData(r: Rotation): void {
     const old = this.files!;
-    const next = r.next;
     const pivot = r.pivot!;
-    let cut = old.fileSize;
-    for (const [seq, e] of this.pending) if (seq > pivot && e.data === old) cut = Math.min(cut, e.offset!);
-    if (this.packet !== undefined && this.packet.seq > pivot) cut = Math.min(cut, this.packet.start);
-    if (cut < old.fileSize) {
-      if (next === undefined) throw new LttError('RELAY_NO_CHUNK', `data past the last packet of stream ${this.handle}, which rotated to no trace chunk`);
-      old.moveTail(cut, next);
+    const oldChunk = old.chunk;
+    const moving = [...this.pending]
+      .filter(([seq, e]) => seq > pivot && e.data !== undefined && e.data.chunk === oldChunk)
+      .sort((a, b) => a[0] - b[0]);
+    const packet = this.packet !== undefined && this.packet.seq > pivot && this.packet.files.chunk === oldChunk ? this.packet : undefined;
+    if (moving.length === 0 && packet === undefined) {
+      this.files = r.next;
+      return;
     }
-    for (const [seq, e] of this.pending) {
-      if (seq > pivot && e.data === old) {
-        old.awaiting--;
-        e.data = next;
-        if (next !== undefined) next.awaiting++;
-        e.offset! -= cut;
-      }
+    if (r.next === undefined) throw new LttError('RELAY_NO_CHUNK', `data past the last packet of stream ${this.handle}, which rotated to no trace chunk`);
+    // Where each source file's packets end: the next packet's start in that file, or the file's end.
+    const starts = new Map<ChunkFiles, number[]>();
+    for (const [, e] of moving) starts.set(e.data!, [...(starts.get(e.data!) ?? []), e.offset!]);
+    if (packet !== undefined) starts.set(packet.files, [...(starts.get(packet.files) ?? []), packet.start]);
+    const endOf = (files: ChunkFiles, offset: number): number => {
+      let end = files.fileSize;
+      for (const o of starts.get(files)!) if (o > offset && o < end) end = o;
+      return end;
+    };
+    this.files = r.next;
+    for (const [, e] of moving) {
+      const from = e.data!;
+      const bytes = from.read(e.offset!, endOf(from, e.offset!));
+      const to = this.filesFor(bytes.length);
+      from.awaiting--;
+      e.data = to;
+      e.offset = to.fileSize;
+      to.awaiting++;
+      to.write(bytes);
     }
-    if (this.packet !== undefined && this.packet.seq > pivot) {
-      this.packet.files = next!;
-      this.packet.start -= cut;
+    if (packet !== undefined) {
+      const from = packet.files;
+      const bytes = from.read(packet.start, from.fileSize);
+      const to = this.filesFor(packet.size);
+      packet.files = to;
+      packet.start = to.fileSize;
+      to.write(bytes);
     }
-    this.files = next;
+    for (const [files, offsets] of starts) {
+      files.truncate(Math.min(...offsets));
+      if (files.awaiting === 0 && this.retired.has(files)) this.letGo(files);
+    }
   }
 
   private tryFinishRotation(): void {

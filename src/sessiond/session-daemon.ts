@@ -238,7 +238,10 @@ export class SessionDaemon {
           const result = await dispatch(this.ctx, who, command, args);
           answer = { type: 'response', id, ok: true, result: result ?? null };
         } catch (error) {
-          answer = { type: 'response', id, ok: false, error: toWireError(error, log) };
+          const wire = toWireError(error, log);
+          answer = { type: 'response', id, ok: false, error: wire };
+          // What the client was told, for whoever reads the log later (scripts often drop the CLI's stderr).
+          log.clientLine(`${command} failed: ${wire.message}`);
         }
         if (gone) break;
         send(answer);

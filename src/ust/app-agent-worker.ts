@@ -457,7 +457,9 @@ async function snapshot(c: Conn, m: Extract<DaemonToApp, { type: 'snapshot' }>):
         : via
           ? () => daemonSink(via, m.dir, false)
           : m.dir;
-    const r = await ring.writeSnapshot(to, undefined, m.maxBytes, open);
+    // A per-process trace is written even when the app's buffers are empty (a clear since): its metadata, as
+    // LTTng writes a live app's; a per-UID one has the daemon's preamble whatever the apps hold.
+    const r = await ring.writeSnapshot(to, undefined, m.maxBytes, open, !m.sharedMetadata);
     if (sink?.error) throw sink.error;
     send(c, { type: 'snapshot-done', sessionId: m.sessionId, ok: true, bytes: r.bytes, packets: r.packets });
   } catch (err) {

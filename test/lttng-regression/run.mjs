@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs LTTng 2.13's own regression tests against ltt:
-//   node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [--logs DIR] [TEST...]
+//   node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [--logs DIR] [--times FILE] [TEST...]
 // TREE is an lttng-tools source tree (read only: its tests/ and the schemas under src/common are copied into a
 // scratch folder). TEST is a path under tests/regression (a test script, or a folder whose test_* scripts all
 // run); default: the tests ltt aims to pass (DEFAULT_TESTS). Where the scripts look for LTTng's programs, the
@@ -10,7 +10,10 @@
 // `skip`, its reason printed (SKIPS). Each script runs in its own PID, mount and network namespaces (unshare), with /run a fresh tmpfs (root's
 // daemon folder) and HOME a fresh folder, so daemons, autoloaded sessions and pgrep see only that test.
 // Prints one line per script: passed/planned, skipped and failed counts (with --json: one JSON object); --tap
-// adds the scripts' TAP and stderr, --logs DIR keeps each script's ltt-sessiond log there.
+// adds the scripts' TAP as it comes (a long script can be followed) and their stderr, --logs DIR keeps each
+// script's ltt-sessiond and ltt-relayd logs there, --times FILE appends a line per run of lttng, babeltrace and the test apps
+// (start and end in seconds since the epoch, exit status, command line) to FILE, to see where a script's time goes
+// (an app killed by a signal writes none).
 // Needs root (namespaces) and a build (dist/).
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,18 +41,19 @@ export const DEFAULT_TESTS = [
 ];
 
 function usage(message) {
-  process.stderr.write(`Error: ${message}\nUsage: node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [--logs DIR] [TEST...]\n`);
+  process.stderr.write(`Error: ${message}\nUsage: node test/lttng-regression/run.mjs TREE [--json] [--keep] [--tap] [--timeout S] [--logs DIR] [--times FILE] [TEST...]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { tree: undefined, tests: [], json: false, keep: false, tap: false, timeoutS: 900, logs: undefined };
+  const opts = { tree: undefined, tests: [], json: false, keep: false, tap: false, timeoutS: 900, logs: undefined, times: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') opts.json = true;
     else if (a === '--keep') opts.keep = true;
     else if (a === '--tap') opts.tap = true;
     else if (a === '--logs') opts.logs = resolve(argv[++i] ?? usage('--logs needs a folder'));
+    else if (a === '--times') opts.times = resolve(argv[++i] ?? usage('--times needs a file'));
     else if (a === '--timeout') {
       opts.timeoutS = Number(argv[++i]);
       if (!(opts.timeoutS > 0)) usage('--timeout needs a number of seconds');
@@ -73,11 +77,30 @@ function writeExecutable(path, text) {
 
 // The scripts find processes by the base name of argv[0] (utils.sh: lttng_pgrep), hence `exec -a`; ltt's
 // daemon keeps that name when it daemonizes. LTTng's environment variables are ltt's under other names.
-function wrapper(name, target, extraEnv = '') {
+function wrapper(name, target, extraEnv = '', times = undefined) {
+  const run = `exec -a ${name} "${process.execPath}" "${target}" "$@"`;
   return `#!/bin/bash
 [ -n "$LTTNG_HOME" ] && export LTT_HOME="$LTTNG_HOME"
-${extraEnv}exec -a ${name} "${process.execPath}" "${target}" "$@"
+${extraEnv}${times ? timed(run, name, times) : run}
 `;
+}
+
+/**
+ * A test app's wrapper: scripts use the app's pid ($!: signals, `$ctx.vpid ==` filters), so it execs the app,
+ * which writes its own --times line at exit (test-app.ts) when told where.
+ */
+function appWrapper(name, target, extraEnv, times) {
+  const timing = times ? `export LTT_REGRESSION_TIMES="${times}" LTT_REGRESSION_T0=$EPOCHREALTIME\n` : '';
+  return wrapper(name, target, `${extraEnv}${timing}`);
+}
+
+/**
+ * `command` in a subshell, then a line for --times: start, end, exit status, the command line; after a failure
+ * its standard error too, indented (the scripts send it to /dev/null).
+ */
+function timed(command, name, times) {
+  return `s=$EPOCHREALTIME; e=$(mktemp); (${command}) 2>"$e"; rc=$?; cat "$e" >&2
+echo "$s $EPOCHREALTIME $rc ${name} $*" >> "${times}"; [ $rc -ne 0 ] && sed 's/^/#   /' "$e" >> "${times}"; rm -f "$e"; exit $rc`;
 }
 
 /**
@@ -94,7 +117,7 @@ const SKIPS = [
 ];
 
 /** Makes the scratch tree: the tests, the schemas, the wrappers and the compiled XML tools. */
-function prepareScratch(tree) {
+function prepareScratch(tree, times) {
   const scratch = mkdtempSync(join(tmpdir(), 'ltt-lttng-regression-'));
   cpSync(join(tree, 'tests'), join(scratch, 'tests'), { recursive: true });
   for (const [script, condition, replacement] of SKIPS) {
@@ -112,7 +135,7 @@ function prepareScratch(tree) {
   const bin = join(scratch, 'src/bin');
   writeExecutable(join(bin, 'lttng/lttng'), wrapper('lttng', join(ROOT, 'bin/ltt'),
     // `lttng create` must not start a daemon the test did not ask for (utils.sh sets /bin/true).
-    '[ -n "$LTTNG_SESSIOND_PATH" ] && export LTT_SESSIOND_PATH="$LTTNG_SESSIOND_PATH"\n'));
+    '[ -n "$LTTNG_SESSIOND_PATH" ] && export LTT_SESSIOND_PATH="$LTTNG_SESSIOND_PATH"\n', times));
   writeExecutable(join(bin, 'lttng-sessiond/lttng-sessiond'), wrapper('lttng-sessiond', join(ROOT, 'bin/ltt-sessiond')));
   // A relay daemon when this ltt has one; no separate consumer daemon: a stub says so, the tests needing it fail.
   const relayd = join(ROOT, 'bin/ltt-relayd');
@@ -123,8 +146,15 @@ function prepareScratch(tree) {
   }
   for (const app of ['gen-ust-events', 'gen-ust-nevents']) {
     writeExecutable(join(scratch, 'tests/utils/testapp', app, app),
-      wrapper(app, join(ROOT, `dist/test/lttng-regression/${app}.js`),
-        '[ -n "$LTTNG_UST_REGISTER_TIMEOUT" ] && export LTT_UST_REGISTER_TIMEOUT="$LTTNG_UST_REGISTER_TIMEOUT"\n'));
+      appWrapper(app, join(ROOT, `dist/test/lttng-regression/${app}.js`),
+        '[ -n "$LTTNG_UST_REGISTER_TIMEOUT" ] && export LTT_UST_REGISTER_TIMEOUT="$LTTNG_UST_REGISTER_TIMEOUT"\n', times));
+  }
+  if (times) {
+    // The trace readers the scripts run by name (utils.sh's BABELTRACE_BIN), timed from a folder put first in PATH.
+    for (const reader of ['babeltrace', 'babeltrace2']) {
+      const real = spawnSync('sh', ['-c', `command -v ${reader}`], { encoding: 'utf8' }).stdout.trim();
+      if (real) writeExecutable(join(scratch, 'timed-bin', reader), `#!/bin/bash\n${timed(`exec "${real}" "$@"`, reader, times)}\n`);
+    }
   }
   for (const tool of ['validate_xml', 'pretty_xml', 'extract_xml']) {
     const out = join(scratch, 'tests/utils/xml-utils', tool);
@@ -161,23 +191,27 @@ export function parseTap(text) {
   return r;
 }
 
-function runScript(scratch, script, timeoutS, logDir) {
+function runScript(scratch, script, timeoutS, logDir, onOut) {
   const home = mkdtempSync(join(scratch, 'home-'));
   // PID 1 of the namespace runs the script, then ends whatever it left (daemons, apps) and waits for them.
   const inner = `ip link set lo up 2>/dev/null; mount -t tmpfs -o mode=0755 tmpfs /run || exit 97
 cd "$1"; timeout -s TERM ${timeoutS} ./"$2"; rc=$?
-[ -n "$3" ] && cp /run/ltt/ltt-sessiond.log "$3" 2>/dev/null
+[ -n "$3" ] && { cp /run/ltt/ltt-sessiond.log "$3.sessiond.log"; cp /run/ltt/ltt-relayd.log "$3.relayd.log"; } 2>/dev/null
 kill -TERM -1 2>/dev/null; for i in $(seq 100); do kill -0 -1 2>/dev/null || break; sleep 0.1; done
 kill -KILL -1 2>/dev/null; exit $rc`;
   const dir = join(scratch, 'tests/regression', dirname(script));
-  const env = { PATH: process.env.PATH, HOME: home, LANG: 'C', TERM: 'dumb' };
+  const timedBin = join(scratch, 'timed-bin');
+  const env = { PATH: existsSync(timedBin) ? `${timedBin}:${process.env.PATH}` : process.env.PATH, HOME: home, LANG: 'C', TERM: 'dumb' };
   return new Promise((resolveRun) => {
     const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--mount', '--net', '--', 'bash', '-c', inner, 'ltt-regression', dir, script.split('/').pop(),
-      logDir ? join(logDir, `${script.replaceAll('/', '_')}.sessiond.log`) : ''],
+      logDir ? join(logDir, script.replaceAll('/', '_')) : ''],
       { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+    child.stdout.setEncoding('utf8').on('data', (c) => {
+      out += c;
+      onOut?.(c);
+    });
     child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
     child.on('error', (e) => resolveRun({ out, err: `${err}cannot run unshare: ${e.message}\n`, status: 1 }));
     child.on('close', (status) => resolveRun({ out, err, status }));
@@ -188,17 +222,17 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) usage('ltt is not built (run npx tsc -p tsconfig.json)');
   if (process.getuid?.() !== 0) usage('the runner needs root (unshare of PID, mount and network namespaces)');
-  const scratch = prepareScratch(opts.tree);
+  const scratch = prepareScratch(opts.tree, opts.times);
   const results = [];
   try {
     for (const test of opts.tests) {
       for (const script of scriptsOf(scratch, test)) {
         const started = Date.now();
-        const run = await runScript(scratch, script, opts.timeoutS, opts.logs);
+        const run = await runScript(scratch, script, opts.timeoutS, opts.logs, opts.tap ? (c) => process.stdout.write(c) : undefined);
         const tap = parseTap(run.out);
         const result = { test: script, ...tap, exitStatus: run.status, seconds: Math.round((Date.now() - started) / 1000) };
         results.push(result);
-        if (opts.tap) process.stdout.write(run.out + (run.err ? `# stderr:\n${run.err.replace(/^/gm, '# ')}\n` : ''));
+        if (opts.tap && run.err) process.stdout.write(`# stderr:\n${run.err.replace(/^/gm, '# ')}\n`);
         if (!opts.json) {
           const extra = [tap.skipped && `${tap.skipped} skipped`, tap.failed && `${tap.failed} failed`,
             tap.bailedOut !== undefined && `bailed out: ${tap.bailedOut}`].filter(Boolean).join(', ');

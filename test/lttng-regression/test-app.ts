@@ -3,7 +3,7 @@
 // the event loop. Events are emitted from async loops that yield now and then: signals and ltt/ust's agent
 // messages need the event loop.
 
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync } from 'node:fs';
 
 /** Long option name -> short letter; `flags` take no value. */
 export interface OptionTable {
@@ -77,6 +77,20 @@ export function quitRequested(): boolean {
 export async function pause(iteration: number, waitUs: number): Promise<void> {
   if (waitUs > 0) await sleepMs(waitUs / 1000);
   else if (iteration % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+}
+
+// run.mjs --times: the wrapper execs the app (scripts use its pid) with its start time; the app adds the line at
+// exit, after ltt/ust's exit flush (registered before, when ltt/ust was loaded).
+const timesFile = process.env['LTT_REGRESSION_TIMES'];
+if (timesFile) {
+  const start = process.env['LTT_REGRESSION_T0'];
+  process.on('exit', (code) => {
+    try {
+      appendFileSync(timesFile, `${start} ${(Date.now() / 1000).toFixed(6)} ${code} ${process.argv0} ${process.argv.slice(2).join(' ')}\n`);
+    } catch {
+      // Timing is a convenience; the app's exit is not.
+    }
+  });
 }
 
 /** Runs the app's main and exits as the C apps do (0, or 1 after one line on stderr). */

@@ -3,7 +3,9 @@
 //     keeps every packet it received whole, cuts off the cut one, reads cleanly, and serves the next peer;
 //   - garbage on each port, more than 100 000 frames (bad sizes, unknown commands, truncated frames, huge
 //     lengths, host, session, path and channel names with '/', '..', NUL or a leading '.'): each bad
-//     connection closes, the relay stays up, its peak memory stays bounded, and no file appears outside --output.
+//     connection closes, the relay stays up, its peak memory stays bounded, and no file appears outside --output;
+//   - tracefiles (a size per file): a late index entry of a file whose name the ring took again, and a rotation
+//     whose point comes after packets past it went into several tracefiles of the old chunk.
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -461,3 +463,81 @@ test('tracefiles in a ring: an index entry that comes after its file\'s name was
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+/** The packets a stored stream's files hold, by their index entries (CHANNEL, or every CHANNEL_N in order). */
+function packetsIn(dir: string, channel: string): Buffer[] {
+  const out: Buffer[] = [];
+  const n = (name: string): number => (name === channel ? -1 : Number(name.slice(channel.length + 1)));
+  const files = readdirSync(dir).filter((f) => f === channel || (f.startsWith(channel) && /^_\d+$/.test(f.slice(channel.length)))).sort((a, b) => n(a) - n(b));
+  for (const name of files) {
+    const data = readFileSync(join(dir, name));
+    const idx = readFileSync(join(dir, 'index', `${name}.idx`));
+    const size = idx.readUInt32BE(12);
+    let end = 0;
+    for (let at = 16; at + size <= idx.length; at += size) {
+      const offset = Number(idx.readBigUInt64BE(at));
+      assert.equal(offset, end, `${name}: packets follow each other`);
+      end = offset + Number(idx.readBigUInt64BE(at + 8)) / 8;
+      out.push(data.subarray(offset, end));
+    }
+    assert.equal(data.length, end, `${name} holds only its indexed packets`);
+  }
+  return out;
+}
+
+for (const tracefiles of [false, true]) {
+  const what = tracefiles
+    ? 'packets past it that went into an earlier tracefile of the old chunk go to the next chunk'
+    : 'packets past it go from the old chunk\'s file to the next chunk\'s (the relay read them back from a write-only file and dropped the connection)';
+  test(`a rotation whose point is known late: ${what}`, { timeout: 120_000 }, async () => {
+    const work = mkdtempSync(join(tmpdir(), 'ltt-relay-rotate-files-'));
+    const relay = await startRelay('ltt', join(work, 'out'));
+    try {
+      const src = readStoredTrace(SOURCE);
+      const s0 = src.streams[0]!;
+      const packets = s0.packets.slice(0, 3);
+      assert.equal(packets.length, 3);
+      const psn = (i: number): bigint => packets[i]!.entry.readBigUInt64BE(64);
+      const c = await RelayClient.connect('127.0.0.1', relay.ports.control, relay.ports.data);
+      await c.version();
+      const { outputPath } = await c.createSession(sessionOf('rotfiles', 'rotfileshost'));
+      await c.createTraceChunk(0n, Math.floor(Date.now() / 1000));
+      const meta = await c.addStream('metadata', TRACE_PATH, 0n);
+      // With tracefiles, one packet per file: packets 0, 1, 2 land in CHANNEL_0, _1 and _2 of chunk 0.
+      const files = tracefiles ? { size: Math.min(...packets.map((p) => p.bytes.length)), count: 8 } : { size: 0, count: 0 };
+      const h = await c.addStream(s0.channel, TRACE_PATH, 0n, files);
+      await c.streamsSent();
+      await c.sendMetadata(meta, src.metadata);
+      for (const seq of [0, 1, 2]) await c.sendPacket(h, BigInt(seq), packets[seq]!.bytes);
+      await new Promise((r) => setTimeout(r, 500));
+      // The rotation point is packet 1: only packet 0 belongs to chunk 0, but 1 and 2 are there already.
+      await c.createTraceChunk(1n, Math.floor(Date.now() / 1000));
+      await c.rotateStreams(1n, [{ handle: meta, rotateAt: 0n }, { handle: h, rotateAt: psn(1) }]);
+      await c.sendMetadata(meta, src.metadata);
+      for (const seq of [0, 1, 2]) await c.sendIndex(h, BigInt(seq), packets[seq]!.entry);
+      await c.closeTraceChunk(0n, Math.floor(Date.now() / 1000), 'move-to-completed');
+      await c.closeStream(h, 2n);
+      await c.closeStream(meta, 0xffffffffffffffffn);
+      c.close();
+      await until('the relay closed the files', () => openOutputFiles(relay).length === 0);
+      const session = join(relay.output, outputPath);
+      const archives = readdirSync(join(session, 'archives'));
+      assert.equal(archives.length, 1, `one archive: ${archives.join(', ')}`);
+      const oldDir = join(session, 'archives', archives[0]!, TRACE_PATH);
+      const newChunk = readdirSync(session).filter((n) => n !== 'archives');
+      assert.equal(newChunk.length, 1, `one current chunk folder: ${newChunk.join(', ')}`);
+      const newDir = join(session, newChunk[0]!, TRACE_PATH);
+      // Before: the relay failed to read the packets back (EBADF) and dropped the connection; with tracefiles,
+      // packet 1 stayed in chunk 0's CHANNEL_1 (only the current file's tail moved), its entry written there.
+      assert.deepEqual(packetsIn(oldDir, s0.channel), [packets[0]!.bytes], 'chunk 0 holds packet 0 alone');
+      assert.deepEqual(packetsIn(newDir, s0.channel), [1, 2].map((i) => packets[i]!.bytes), 'chunk 1 holds packets 1 and 2, in order');
+      for (const dir of [oldDir, newDir]) {
+        const bt = spawnSync(BT2, [dir], { encoding: 'utf8' });
+        assert.equal(bt.status, 0, `babeltrace2 reads ${dir}: ${bt.stderr.slice(0, 400)}`);
+      }
+    } finally {
+      await relay.stop();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}

@@ -1035,6 +1035,47 @@ test('clear: an app empties its files (or its snapshot memory) and goes on recor
   }
 });
 
+test('per-PID snapshot after a clear: a live app with empty buffers is in the snapshot (its metadata), which readers parse as an empty trace', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  const apps: Array<{ kill(): Promise<void> }> = [];
+  const scripts = join(env.root, 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  try {
+    const snaps = join(env.root, 'pid-snaps');
+    await ok(env, 'create', 'pclr', '--snapshot', '-o', snaps);
+    await ok(env, 'enable-channel', '-u', '--buffers-pid', 'c');
+    await ok(env, 'enable-event', '-u', '-c', 'c', 'demo:tick');
+    const app = await startDrivenApp(env, writeScript(scripts, 'driven-app.mjs', drivenAppSource(false)));
+    apps.push(app);
+    await ok(env, 'start');
+    await settle();
+    await app.emit('before', 5);
+    await ok(env, 'clear');
+    await ok(env, 'snapshot', 'record', '-n', 'cleared');
+    const cleared = join(snaps, readdirSync(snaps).find((n) => n.startsWith('cleared-'))!);
+    // Before: nothing was written (no packet held), and LTTng's scripts' babeltrace found no trace to open.
+    const traces = readdirSync(join(cleared, 'ust', 'pid'));
+    assert.equal(traces.length, 1, `the app's trace: ${traces.join(', ')}`);
+    assert.ok(existsSync(join(cleared, 'ust', 'pid', traces[0]!, 'metadata')));
+    assert.deepEqual(bt2(cleared).lines, []);
+    if (existsSync('/usr/bin/babeltrace')) {
+      const bt1 = spawnSync('/usr/bin/babeltrace', [cleared], { encoding: 'utf8' });
+      assert.equal(bt1.status, 0, `babeltrace 1: ${bt1.stderr}`);
+      assert.equal(bt1.stdout, '');
+    }
+    await app.emit('after', 3);
+    await ok(env, 'snapshot', 'record', '-n', 'later');
+    const later = join(snaps, readdirSync(snaps).find((n) => n.startsWith('later-'))!);
+    assert.deepEqual(ticks(bt2(later).lines).get('after'), range(3));
+    await ok(env, 'destroy', '-a');
+    assert.equal(await app.quit(), 0);
+    apps.length = 0;
+  } finally {
+    for (const a of apps) await a.kill();
+    await env.cleanup();
+  }
+});
+
 test('rotate while threads spin: each record in exactly one chunk, in order across chunks', { timeout: 120_000 }, async () => {
   const env = new LttTestEnv();
   const scripts = join(env.root, 'scripts');

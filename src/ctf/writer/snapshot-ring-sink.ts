@@ -18,7 +18,9 @@
 // its packets (a thread that exited still belongs in the flight recorder), up to MAX_CLOSED_STREAMS_HELD of them
 // (a thread pool's would add up forever). `maxBytes` (snapshot --max-size) is shared equally by the streams that
 // hold data; each keeps its newest packets that fit, and a share smaller than one packet is an error (LTTng's
-// MAX_SIZE_INVALID) rather than a snapshot with holes. Nothing held: no trace is written.
+// MAX_SIZE_INVALID) rather than a snapshot with holes. Nothing held: no trace is written, unless the caller asks
+// for the metadata of a producer that is there with empty buffers (an ltt/ust app after a clear), as LTTng writes
+// a live app's trace whatever its buffers hold.
 
 import { LttError } from '../../errors.js';
 import { allocateAligned } from './direct-io.js';
@@ -128,9 +130,10 @@ export class SnapshotRingSink implements TraceSink {
    * Writes what the streams hold now as a trace in `dir` (created, as `owner` when root writes for another
    * user). `maxBytes` 0: no limit. `open`: packets their producers are still filling, copied (ltt/ust cannot
    * close a thread's packet from outside); such a packet is one of its ring's sub-buffers, so it stands in for
-   * the oldest one held when every slot is taken.
+   * the oldest one held when every slot is taken. `emptyTrace`: with streams open but no packet held, the trace
+   * is still written (its metadata).
    */
-  writeSnapshot(dir: SnapshotDestination, owner: FileOwner | undefined, maxBytes = 0, open?: ReadonlyMap<StreamSink, HeldPacket>): Promise<SnapshotWritten> {
+  writeSnapshot(dir: SnapshotDestination, owner: FileOwner | undefined, maxBytes = 0, open?: ReadonlyMap<StreamSink, HeldPacket>, emptyTrace = false): Promise<SnapshotWritten> {
     const streams = this.streams.map((s) => {
       const held = s.held();
       const last = open?.get(s);
@@ -138,7 +141,7 @@ export class SnapshotRingSink implements TraceSink {
       const packets = held.packets.length >= s.info.ring!.slots ? held.packets.slice(1) : held.packets;
       return { info: held.info, packets: [...packets, last] };
     });
-    return writeHeldTrace(dir, owner, maxBytes, this.metadata, streams);
+    return writeHeldTrace(dir, owner, maxBytes, this.metadata, streams, emptyTrace && streams.length > 0);
   }
 
   /**
@@ -171,6 +174,8 @@ export async function writeHeldTrace(
   maxBytes: number,
   metadata: readonly Uint8Array[],
   streams: readonly HeldStream[],
+  /** Written (its metadata) even when no stream holds a packet. */
+  emptyTrace = false,
 ): Promise<SnapshotWritten> {
   const holding = streams.filter((s) => s.packets.length > 0);
   const share = maxBytes > 0 && holding.length > 0 ? Math.floor(maxBytes / holding.length) : Infinity;
@@ -182,7 +187,7 @@ export async function writeHeldTrace(
     );
   }
   const written: SnapshotWritten = { bytes: 0, packets: 0, streams: 0 };
-  if (holding.length === 0) return written;
+  if (holding.length === 0 && !emptyTrace) return written;
   // As lttng-consumerd's snapshots: stream files and metadata, no index files.
   const sink = typeof dir === 'string' ? FileTraceSink.create(dir, owner, 0, false, false) : dir();
   let failure: unknown;

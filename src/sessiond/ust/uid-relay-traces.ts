@@ -23,7 +23,7 @@
 
 import { packetIndexEntryOf } from '../../ctf/writer/index-file.js';
 import type { StreamSink, StreamSinkInfo, TraceSink } from '../../ctf/writer/sink.js';
-import { PH_CONTENT_SIZE, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_TS_BEGIN, PH_TS_END } from '../../ust/ring-layout.js';
+import { PH_CONTENT_SIZE, PH_EVENTS_DISCARDED, PH_PACKET_SIZE, PH_SEQ_NUM, PH_SIZE, PH_TS_BEGIN, PH_TS_END } from '../../ust/ring-layout.js';
 import { type RelayChunk, type RelaySinkTarget, relayTraceSink, type RelayTraceSink } from '../../relay/relay-sink.js';
 
 interface IdleStream {
@@ -115,9 +115,10 @@ export class UidRelayTraces {
     const user = this.users.get(uid);
     if (user === undefined) return undefined;
     const keep = this.liveTimerUs > 0
-      ? (stream: StreamSink, info: StreamSinkInfo, header: Buffer | undefined): boolean => {
+      ? (kept: StreamSink, info: StreamSinkInfo, header: Buffer | undefined): boolean => {
           // A stream that sent no packet ends: the relay takes no beacon of it, so a viewer would wait on it.
           if (this.rotating || header === undefined) return false;
+          const stream = carriedStreams.get(kept) ?? kept;
           user.idle.set(info.fileName, { stream, info, header });
           // Bounded: every run of every app adds its threads' streams, and each idle one costs beacons, an empty
           // packet per announcement and the relay's files; past the bound the oldest ends (a viewer sees it end,
@@ -130,7 +131,16 @@ export class UidRelayTraces {
           return true;
         }
       : undefined;
-    return appView(user.sink, (packets) => user.metadataSink.writeMetadata(packets), keep);
+    // The app's next run with the same stream classes (ust-session-tracer.ts relaySlot) goes on in them.
+    const resume = this.liveTimerUs > 0
+      ? (info: StreamSinkInfo): StreamSink | undefined => {
+          const idle = user.idle.get(info.fileName);
+          if (idle?.header === undefined) return undefined;
+          user.idle.delete(info.fileName);
+          return carriedOn(idle.stream, idle.header);
+        }
+      : undefined;
+    return appView(user.sink, (packets) => user.metadataSink.writeMetadata(packets), keep, resume);
   }
 
   /**
@@ -236,6 +246,35 @@ export class UidRelayTraces {
   }
 }
 
+/** Streams of carriedOn() and the relay streams under them. */
+const carriedStreams = new WeakMap<StreamSink, StreamSink>();
+
+/**
+ * `stream`, kept from an app's earlier run, written by its next run: the run's packet sequence numbers and
+ * discarded-event counts (from 0 in each run) go on from the last packet's (`last`: its header), as in one
+ * stream. The packets are renumbered in place (the data connection's buffer) and in their index entries.
+ */
+function carriedOn(stream: StreamSink, last: Buffer): StreamSink {
+  const seqBase = last.readBigUInt64LE(PH_SEQ_NUM) + 1n;
+  const discardedBase = last.readBigUInt64LE(PH_EVENTS_DISCARDED);
+  const carried: StreamSink = {
+    writePacket: (packet, index, lost) => {
+      if (packet.length >= PH_SIZE) {
+        const h = Buffer.from(packet.buffer, packet.byteOffset, PH_SIZE);
+        h.writeBigUInt64LE(seqBase + h.readBigUInt64LE(PH_SEQ_NUM), PH_SEQ_NUM);
+        h.writeBigUInt64LE(discardedBase + h.readBigUInt64LE(PH_EVENTS_DISCARDED), PH_EVENTS_DISCARDED);
+      }
+      const renumbered = { ...index, packetSeqNum: index.packetSeqNum + Number(seqBase), eventsDiscarded: index.eventsDiscarded + Number(discardedBase) };
+      stream.writePacket(packet, renumbered, lost);
+    },
+    settle: () => stream.settle?.() ?? Promise.resolve(),
+    beacon: (ts, id) => stream.beacon?.(ts, id),
+    close: () => stream.close(),
+  };
+  carriedStreams.set(carried, stream);
+  return carried;
+}
+
 /**
  * One app's part of a user's trace that several apps share (`chunk`; declarations to `metadata`): its streams
  * are its own and end when it closes its view (a killed app's too); the user's trace goes on.
@@ -245,13 +284,15 @@ export function appView(
   metadata: (packets: Uint8Array) => void = (p) => chunk.writeMetadata(p, ''),
   /** Takes over a stream the app closes instead of ending it (true: taken), with its last packet's header. */
   keep?: (stream: StreamSink, info: StreamSinkInfo, header: Buffer | undefined) => boolean,
+  /** A stream kept from the app's earlier run to go on in, instead of a new one. */
+  resume?: (info: StreamSinkInfo) => StreamSink | undefined,
 ): TraceSink {
   const open = new Map<StreamSink, StreamSinkInfo>();
   const headers = new Map<StreamSink, Buffer>();
   return {
     writeMetadata: (packets) => metadata(packets),
     openStream: (info: StreamSinkInfo) => {
-      const s = chunk.openStream(info);
+      const s = resume?.(info) ?? chunk.openStream(info);
       open.set(s, info);
       return {
         writePacket: (packet, index, lost) => {

@@ -141,6 +141,8 @@ export class UstSessionTracer implements DomainTracer {
   private relay: RelaySinkTarget | undefined;
   /** The next round of 'announce' to the apps (appNewStream). */
   private announceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Per-UID relay traces: each app's slot in its user's trace and the channel layout it was taken for (relaySlot). */
+  private readonly relaySlots = new WeakMap<App, { slot: number; layout: string }>();
   private announceAgain = false;
 
   constructor(
@@ -287,7 +289,7 @@ export class UstSessionTracer implements DomainTracer {
     this.usedDirs.add(name);
     const run = ++keySeq;
     if (this.relayPerUid) {
-      const slot = this.uidTraces.nextSlot(app.uid);
+      const slot = this.relaySlot(app);
       if ((slot + 1) * this.recording.length > 1 << 16) {
         this.log(`Session ${this.options.sessionName}: app ${app.procname}-${app.pid} not traced: too many apps of uid ${app.uid} in one session`);
         return [];
@@ -382,6 +384,22 @@ export class UstSessionTracer implements DomainTracer {
     const relay = this.relayPerUid && !snapshot ? { relay: () => this.uidRelay.appSink(app.uid) } : {};
     app.daemonDirs.set(dir, { shared, snapshot, limits, ...relay });
     return dir;
+  }
+
+  /**
+   * A live per-UID relay trace: an app recording again with the same channels and contexts (stop, then start)
+   * takes its slot again, so its stream classes are the ones it declared before (the same text, not sent twice)
+   * and its streams go on in the ones kept idle for it (UidRelayTraces.appSink): as LTTng's per-UID streams
+   * outlive a stop, a live viewer follows the same streams (babeltrace 1's lttng-live dies of a stream class
+   * that appears mid-session). Otherwise the user's next slot.
+   */
+  private relaySlot(app: App): number {
+    const layout = JSON.stringify(this.recording.map((c) => [c.name, c.contexts]));
+    const before = this.relaySlots.get(app);
+    if (before !== undefined && before.layout === layout && (this.relay?.session.liveTimerUs ?? 0) > 0) return before.slot;
+    const slot = this.uidTraces.nextSlot(app.uid);
+    this.relaySlots.set(app, { slot, layout });
+    return slot;
   }
 
   /** `slot`: per-UID traces, the app's slot in its user's trace (its stream ids: slot x channels + channel, x 2^16). */
