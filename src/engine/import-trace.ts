@@ -22,7 +22,7 @@ import type { EventClass } from '../ctf/ir/trace-class.js';
 import type { FieldValue } from '../ctf/ir/message.js';
 import { VariantValue } from '../ctf/ir/message.js';
 import { compileScopeSink, type MemberSink, type ScopeDecoder } from '../ctf/decode/codegen.js';
-import { bodyStateAt, type CtfEventMessage } from '../ctf/decode/event-message.js';
+import type { CtfEventMessage } from '../ctf/decode/event-message.js';
 import type { Num } from '../ctf/decode/state.js';
 import { openCtfFs } from '../graph/source-ctf-fs.js';
 import { StreamHeap } from '../graph/muxer.js';
@@ -174,6 +174,20 @@ function textOf(v: FieldValue): string {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : jsonText(v);
 }
 
+/** Text of an array or sequence of integers bound for a VARCHAR column: jsonText()'s, built without its
+ * replacer (called per element and per index, it cost about a microsecond per array); a bigint element (64-bit
+ * beyond 2^53, which jsonText quotes) takes jsonText(). */
+function intListText(v: FieldValue): string {
+  const a = v as readonly FieldValue[];
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'number') return jsonText(v);
+  return `[${a.join(',')}]`;
+}
+
+/** An array or sequence whose elements are integers (their values numbers or bigints). */
+function isIntList(fc: FieldClass): boolean {
+  return (fc.kind === 'array' || fc.kind === 'sequence') && !fc.isText && (fc.element.kind === 'int' || fc.element.kind === 'enum');
+}
+
 /** enumLabel() of one field class, remembered per value (a trace repeats a few values millions of times). */
 function labeller(fc: FieldClass): (v: number | bigint) => string | undefined {
   const known = new Map<number | bigint, string | undefined>();
@@ -201,7 +215,7 @@ function storeCode(kind: ColumnKind, fc: FieldClass, cols: string, col: number, 
     case 'boolean':
       return `if (${v} !== null) { ${c}.u8[${row}] = ${v} ? 1 : 0; ${mark} }`;
     case 'varchar':
-      return `if (${v} !== null && ${v} !== undefined) { ${c}.strings[${row}] = ${k(textOf)}(${v}); ${mark} }`;
+      return `if (${v} !== null && ${v} !== undefined) { ${c}.strings[${row}] = ${k(isIntList(fc) ? intListText : textOf)}(${v}); ${mark} }`;
   }
 }
 
@@ -234,7 +248,8 @@ function compileWriter(plans: readonly FieldPlan[], cc: StructFieldClass | undef
       return (lo, hi) => `TC[${p.column}].i32[2 * TR] = ${lo}; TC[${p.column}].i32[2 * TR + 1] = ${hi}; TC[${p.column}].valid[TR >>> 5] |= 1 << (TR & 31);`;
     },
   };
-  return compileScopeSink([cc, ec.specificContext, ec.payload], sink, 'var EC = o.EC, ER = o.ER, TC = o.TC, TR = o.TR;');
+  // With the skipping pass's effects: it reads the event's fields on the stream's own state, once (readBody()).
+  return compileScopeSink([cc, ec.specificContext, ec.payload], sink, 'var EC = o.EC, ER = o.ER, TC = o.TC, TR = o.TR;', true);
 }
 
 /** What a generated writer writes to: events_raw's columns and row, its class table's. */
@@ -423,9 +438,10 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   await syscalls.open(conn, writers, join(dir, SYSCALLS_FILE));
   sched.open(writers, join(dir, SCHED_FILE));
 
-  // Lazy messages whose fields the writers read at once, before their stream moves on: the read buffers are
-  // recycled as for a reader that reads no fields.
-  const streams = source.createStreams({ fieldsUnread: true });
+  // Events read by nextRaw() whose fields the writers read once, from the stream's state, before it moves on
+  // (readBody()); lazy messages (a quirk's order) are read at once too: the read buffers are recycled as for a
+  // reader that reads no fields.
+  const streams = source.createStreams({ fieldsUnread: true, callerReadsBodies: true });
   const n = streams.length;
   const traceIds = new Map(source.traces.map((t, i) => [t.info, i] as const));
   const groups = source.traces.flatMap((t) => t.groups);
@@ -456,6 +472,18 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   });
   const target: WriterTarget = { EC: events.cols, ER: 0, TC: events.cols, TR: 0 };
   const ev = events.cols;
+  // Each stream's class plans by event class ID, filled as classes occur (the Map by class cost more per event).
+  const PLAN_IDS = 65536;
+  const plansOf = streams.map((s) => {
+    let max = -1;
+    for (const id of s.info.sc.eventClasses.keys()) if (id < PLAN_IDS && id > max) max = id;
+    return new Array<ClassPlan | undefined>(max + 1).fill(undefined);
+  });
+  const planOf = (sid: number, ec: EventClass): ClassPlan => {
+    const cls = classPlans.get(ec)!;
+    if (ec.id >= 0 && ec.id < plansOf[sid]!.length) plansOf[sid]![ec.id] = cls;
+    return cls;
+  };
 
   // Per CPU slot (trace and CPU): its thread, the switch that takes effect after its time, its first prev_tid.
   const slots = new Map<number, number>();
@@ -598,7 +626,8 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
       const stream = streams[sid]!;
       const ecd = m === undefined ? stream.evEcd! : undefined;
       const key = keys[sid]!;
-      const cls = classPlans.get(ecd !== undefined ? ecd.ec : m!.ec)!;
+      const ec = ecd !== undefined ? ecd.ec : m!.ec;
+      const cls = plansOf[sid]![ec.id] ?? planOf(sid, ec);
       // Tables and appenders are made at a name's first event: most declared classes (every system call)
       // never occur, and creating then dropping hundreds of tables costs seconds.
       const a = cls.table.appender ?? (cls.table.appender = payloadFile(writers, dir, tables, cls.table));
@@ -626,7 +655,9 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
       pc.i32[2 * tr] = id;
       pc.i32[2 * tr + 1] = 0;
       markValid(pc, tr);
-      (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec))(ecd !== undefined ? bodyStateAt(stream.evPacket, stream.evPos, ecd) : m!.bodyState()!, target);
+      const write = (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec));
+      if (ecd !== undefined) stream.readBody(write, target);
+      else write(m!.bodyState()!, target);
 
       // The event's thread.
       let thr = 0;
