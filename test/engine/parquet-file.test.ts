@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { ColumnAppender, type ColumnSpec } from '../../src/engine/column-appender.js';
 import { ParquetWriters } from '../../src/engine/parquet-writer.js';
 import { sqlString } from '../../src/engine/run-sql.js';
@@ -146,6 +147,40 @@ describe('engine: the Parquet files of the import', () => {
     } finally {
       conn.closeSync();
       db.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the statistics stay in optimized code chunk after chunk (no deoptimization at the end of each chunk)', () => {
+    // Optimized mid-loop on the first long chunk, code after the loop without feedback deoptimized the statistics
+    // at the end of every chunk (the writer thread's largest cost). Deoptimizations traced in a child process.
+    const dir = mkdtempSync(join(tmpdir(), 'ltt-parquet-test-'));
+    try {
+      const fileUrl = new URL('../../src/engine/parquet-file.js', import.meta.url).href;
+      const chunkUrl = new URL('../../src/engine/column-chunk.js', import.meta.url).href;
+      const code = `
+        const { ParquetFile } = await import(${JSON.stringify(fileUrl)});
+        const { Column } = await import(${JSON.stringify(chunkUrl)});
+        const cols = [{ name: 'ts', kind: 'int64' }, { name: 'u', kind: 'uint64' }, { name: 'i', kind: 'int32' }];
+        const f = ParquetFile.create(process.argv[1], cols);
+        const n = 40960;
+        for (let k = 0; k < 24; k++) {
+          const chunk = cols.map((c) => new Column(c.kind, n));
+          for (let r = 0; r < n; r++) {
+            for (const c of chunk) {
+              if (k % 2 === 1 && r % 3 === 0) continue;
+              c.i32[2 * r] = r * 7919; c.i32[2 * r + 1] = k; c.valid[r >>> 5] |= 1 << (r & 31);
+            }
+            chunk[2].i32[r] = r - k;
+          }
+          f.chunk(chunk, n);
+        }
+        f.close();`;
+      const r = spawnSync(process.execPath, ['--trace-deopt', '--input-type=module', '-e', code, join(dir, 't.parquet')], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const bailouts = r.stdout.split('\n').filter((l) => /bailout/.test(l) && /minMax|stats/.test(l));
+      assert.deepEqual(bailouts, []);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
