@@ -594,9 +594,10 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
 
   let id = 0;
   const less = (a: number, b: number): boolean => keys[a]! < keys[b]! || (keys[a] === keys[b] && a < b);
-  // Its tie branch run once now: first met mid-import (two streams' events at the same time), a branch without
-  // type feedback deoptimized the merge loop, which V8 then compiled again whole (~0.1 s each time).
-  less(0, 0);
+  // Its tie branch run now, enough times for V8 to keep its feedback (it allocates a function's feedback only
+  // after a few calls): first met mid-import (two streams' events at the same time), a branch without type
+  // feedback deoptimized the merge loop, which V8 then compiled again whole (~0.1 s each time).
+  if (n > 0) for (let i = 0; i < 32; i++) less(0, 0);
   const heap = new StreamHeap(less);
   try {
     const live: number[] = [];
@@ -620,119 +621,131 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
     }
 
     const items = heap.items;
-    while (items.length > 0) {
-      const sid = items[0]!;
-      const m = heads[sid];
-      const stream = streams[sid]!;
-      const ecd = m === undefined ? stream.evEcd! : undefined;
-      const key = keys[sid]!;
-      const ec = ecd !== undefined ? ecd.ec : m!.ec;
-      const cls = plansOf[sid]![ec.id] ?? planOf(sid, ec);
-      // Tables and appenders are made at a name's first event: most declared classes (every system call)
-      // never occur, and creating then dropping hundreds of tables costs seconds.
-      const a = cls.table.appender ?? (cls.table.appender = payloadFile(writers, dir, tables, cls.table));
-      const er = events.row;
-      // Ids stay below 2^32 (far more events than an import holds): the high word is 0.
-      const ic = ev[ID]!;
-      ic.i32[2 * er] = id;
-      ic.i32[2 * er + 1] = 0;
-      markValid(ic, er);
-      if (key !== Infinity) writeTime(ev[TS]!, er, key);
-      ev[TS + 1]!.i32[er] = sid;
-      markValid(ev[TS + 1]!, er);
-      ev[TS + 2]!.i32[er] = cls.classId;
-      markValid(ev[TS + 2]!, er);
-      const cpu = cpuOf[sid]!;
-      if (cpu >= 0) {
-        ev[TS + 3]!.i32[er] = cpu;
-        markValid(ev[TS + 3]!, er);
-      }
-      const tr = a.row;
-      target.ER = er;
-      target.TC = a.cols;
-      target.TR = tr;
-      const pc = a.cols[0]!;
-      pc.i32[2 * tr] = id;
-      pc.i32[2 * tr + 1] = 0;
-      markValid(pc, tr);
-      const write = (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec));
-      if (ecd !== undefined) stream.readBody(write, target);
-      else write(m!.bodyState()!, target);
+    /**
+     * Writes events in time order while the top stream's next event is read at once; returns that stream's
+     * step() when it is not (MORE or END: the caller awaits or pops it), -1 once every stream is read. A function
+     * of its own, without the rare paths: compiled while it runs (it runs once for most of the import), code
+     * it had not yet run (a stream's end, an await) deoptimized it, and V8 compiled it again whole.
+     */
+    const merge = (): number => {
+      while (items.length > 0) {
+        const sid = items[0]!;
+        const m = heads[sid];
+        const stream = streams[sid]!;
+        const ecd = m === undefined ? stream.evEcd! : undefined;
+        const key = keys[sid]!;
+        const ec = ecd !== undefined ? ecd.ec : m!.ec;
+        const cls = plansOf[sid]![ec.id] ?? planOf(sid, ec);
+        // Tables and appenders are made at a name's first event: most declared classes (every system call)
+        // never occur, and creating then dropping hundreds of tables costs seconds.
+        const a = cls.table.appender ?? (cls.table.appender = payloadFile(writers, dir, tables, cls.table));
+        const er = events.row;
+        // Ids stay below 2^32 (far more events than an import holds): the high word is 0.
+        const ic = ev[ID]!;
+        ic.i32[2 * er] = id;
+        ic.i32[2 * er + 1] = 0;
+        markValid(ic, er);
+        if (key !== Infinity) writeTime(ev[TS]!, er, key);
+        ev[TS + 1]!.i32[er] = sid;
+        markValid(ev[TS + 1]!, er);
+        ev[TS + 2]!.i32[er] = cls.classId;
+        markValid(ev[TS + 2]!, er);
+        const cpu = cpuOf[sid]!;
+        if (cpu >= 0) {
+          ev[TS + 3]!.i32[er] = cpu;
+          markValid(ev[TS + 3]!, er);
+        }
+        const tr = a.row;
+        target.ER = er;
+        target.TC = a.cols;
+        target.TR = tr;
+        const pc = a.cols[0]!;
+        pc.i32[2 * tr] = id;
+        pc.i32[2 * tr + 1] = 0;
+        markValid(pc, tr);
+        const write = (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec));
+        if (ecd !== undefined) stream.readBody(write, target);
+        else write(m!.bodyState()!, target);
 
-      // The event's thread.
-      let thr = 0;
-      const sl = slotOf[sid]!;
-      if (withContext && (ev[CTX_TID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) {
-        thr = threads.of(cls.traceId, ev[CTX_TID]!.i32[er]!);
-        if (threads.pidOf[thr] === undefined && (ev[CTX_PID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) threads.pidOf[thr] = ev[CTX_PID]!.i32[er]!;
-        const name = ev[CTX_PROCNAME]!.strings![er];
-        if (name !== undefined) {
-          const names = (threads.names[thr] ??= new Map());
-          const at = names.get(name);
-          if (at === undefined || (at === Infinity && key !== Infinity)) names.set(name, key);
+        // The event's thread.
+        let thr = 0;
+        const sl = slotOf[sid]!;
+        if (withContext && (ev[CTX_TID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) {
+          thr = threads.of(cls.traceId, ev[CTX_TID]!.i32[er]!);
+          if (threads.pidOf[thr] === undefined && (ev[CTX_PID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) threads.pidOf[thr] = ev[CTX_PID]!.i32[er]!;
+          const name = ev[CTX_PROCNAME]!.strings![er];
+          if (name !== undefined) {
+            const names = (threads.names[thr] ??= new Map());
+            const at = names.get(name);
+            if (at === undefined || (at === Infinity && key !== Infinity)) names.set(name, key);
+          }
+        } else if (sl >= 0) {
+          if (key > pendingAt[sl]!) {
+            curThr[sl] = pendingThr[sl]!;
+            pendingAt[sl] = NaN;
+          }
+          thr = curThr[sl]!;
         }
-      } else if (sl >= 0) {
-        if (key > pendingAt[sl]!) {
-          curThr[sl] = pendingThr[sl]!;
-          pendingAt[sl] = NaN;
-        }
-        thr = curThr[sl]!;
-      }
-      if (key !== Infinity) {
-        if (traceFirst[cls.traceId] === Infinity) traceFirst[cls.traceId] = key;
-        traceLast[cls.traceId] = key;
-        if (key < traceMin[cls.traceId]!) traceMin[cls.traceId] = key;
-        if (key > traceMax[cls.traceId]!) traceMax[cls.traceId] = key;
-      }
-      if (thr !== 0) {
-        ev[THR]!.i32[er] = thr;
-        markValid(ev[THR]!, er);
         if (key !== Infinity) {
-          if (thr > 0) {
-            if (threads.first[thr] === Infinity) threads.first[thr] = key;
-            threads.last[thr] = key;
-          } else {
-            if (slotFirst[sl] === Infinity) slotFirst[sl] = key;
-            slotLast[sl] = key;
+          if (traceFirst[cls.traceId] === Infinity) traceFirst[cls.traceId] = key;
+          traceLast[cls.traceId] = key;
+          if (key < traceMin[cls.traceId]!) traceMin[cls.traceId] = key;
+          if (key > traceMax[cls.traceId]!) traceMax[cls.traceId] = key;
+        }
+        if (thr !== 0) {
+          ev[THR]!.i32[er] = thr;
+          markValid(ev[THR]!, er);
+          if (key !== Infinity) {
+            if (thr > 0) {
+              if (threads.first[thr] === Infinity) threads.first[thr] = key;
+              threads.last[thr] = key;
+            } else {
+              if (slotFirst[sl] === Infinity) slotFirst[sl] = key;
+              slotLast[sl] = key;
+            }
           }
         }
-      }
-      const call = cls.syscall;
-      if (call && thr !== 0 && key !== Infinity) syscalls.event(call, thr, sid, key, cpu, cls.retCol === undefined ? undefined : a.cols[cls.retCol], tr);
-      const sw = cls.switchTids;
-      if (sw && key !== Infinity && sl >= 0) {
-        const trace = cls.traceId;
-        if (slotTid[sl] === undefined) {
-          // The CPU's first switch: its events so far ran in the thread it switches out.
-          const prev = threads.of(trace, a.cols[sw[0]]!.i32[tr]!);
-          slotTid[sl] = threads.tidOf[prev]!;
-          threads.first[prev] = Math.min(threads.first[prev]!, slotFirst[sl]!);
-          threads.last[prev] = Math.max(threads.last[prev]!, slotLast[sl]!);
-          syscalls.adopt(-(sl + 1), prev);
-          if (curThr[sl]! < 0) curThr[sl] = prev;
+        const call = cls.syscall;
+        if (call && thr !== 0 && key !== Infinity) syscalls.event(call, thr, sid, key, cpu, cls.retCol === undefined ? undefined : a.cols[cls.retCol], tr);
+        const sw = cls.switchTids;
+        if (sw && key !== Infinity && sl >= 0) {
+          const trace = cls.traceId;
+          if (slotTid[sl] === undefined) {
+            // The CPU's first switch: its events so far ran in the thread it switches out.
+            const prev = threads.of(trace, a.cols[sw[0]]!.i32[tr]!);
+            slotTid[sl] = threads.tidOf[prev]!;
+            threads.first[prev] = Math.min(threads.first[prev]!, slotFirst[sl]!);
+            threads.last[prev] = Math.max(threads.last[prev]!, slotLast[sl]!);
+            syscalls.adopt(-(sl + 1), prev);
+            if (curThr[sl]! < 0) curThr[sl] = prev;
+          }
+          const nextTid = a.cols[sw[1]]!.i32[tr]!;
+          pendingThr[sl] = threads.of(trace, nextTid);
+          pendingAt[sl] = key;
+          const more = cls.switchMore!;
+          const stateCol = more.state === undefined ? undefined : a.cols[more.state]!;
+          const stateValue = stateCol === undefined ? undefined : more.label ? stateCol.strings![tr] : intAt(stateCol, tr);
+          sched.switchAt(sl, trace, cpu, key, traceFirst[trace]!, {
+            prevTid: a.cols[sw[0]]!.i32[tr]!,
+            prevPrio: more.prevPrio === undefined ? undefined : intAt(a.cols[more.prevPrio]!, tr),
+            prevState: stateValue === undefined ? undefined : String(stateValue),
+            nextTid,
+            nextPrio: more.nextPrio === undefined ? undefined : intAt(a.cols[more.nextPrio]!, tr),
+          });
         }
-        const nextTid = a.cols[sw[1]]!.i32[tr]!;
-        pendingThr[sl] = threads.of(trace, nextTid);
-        pendingAt[sl] = key;
-        const more = cls.switchMore!;
-        const stateCol = more.state === undefined ? undefined : a.cols[more.state]!;
-        const stateValue = stateCol === undefined ? undefined : more.label ? stateCol.strings![tr] : intAt(stateCol, tr);
-        sched.switchAt(sl, trace, cpu, key, traceFirst[trace]!, {
-          prevTid: a.cols[sw[0]]!.i32[tr]!,
-          prevPrio: more.prevPrio === undefined ? undefined : intAt(a.cols[more.prevPrio]!, tr),
-          prevState: stateValue === undefined ? undefined : String(stateValue),
-          nextTid,
-          nextPrio: more.nextPrio === undefined ? undefined : intAt(a.cols[more.nextPrio]!, tr),
-        });
+        events.endRow();
+        a.endRow();
+        id++;
+        counts[sid]++;
+        const r = step(sid);
+        if (r !== READY) return r;
+        heap.topChanged();
       }
-      events.endRow();
-      a.endRow();
-      id++;
-      counts[sid]++;
-      const r = step(sid);
-      if (r === READY) heap.topChanged();
-      else if (r === END) heap.pop();
-      else if ((await advance(sid)) === READY) heap.topChanged();
+      return -1;
+    };
+    for (let r = merge(); r !== -1; r = merge()) {
+      if (r === END) heap.pop();
+      else if ((await advance(items[0]!)) === READY) heap.topChanged();
       else heap.pop();
     }
   } finally {
