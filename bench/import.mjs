@@ -2,7 +2,8 @@
 // derived tables (buildTables), writing the cache file (CHECKPOINT), as openTraceDb does them on a cold cache.
 //
 // Contract: `node bench/import.mjs --trace DIR [--runs R] [--base ROOT]` (after `npx tsc`). Prints per phase
-// wall and CPU seconds (process.cpuUsage: this process and DuckDB's threads) and events per CPU-second, and the
+// wall and CPU seconds (process.cpuUsage: this process and DuckDB's threads), events per wall second and per
+// CPU-second, each build's medians over its runs, and the
 // load average (the machine is shared: CPU seconds compare across runs, wall seconds less so). --base ROOT
 // runs another checkout's build (ROOT/dist) alternately with this one, R times each, and prints the CPU ratios.
 // --keep PREFIX keeps each run's database as PREFIX-{this,base}-RUN.duckdb, its Parquet files in
@@ -87,6 +88,8 @@ if (o.child) {
   const builds = [['this', ROOT], ...(o.base ? [['base', o.base]] : [])];
   for (const [, root] of builds) if (!fs.existsSync(path.join(root, 'dist', 'src', 'engine', 'import-trace.js'))) fail(`not built: ${root} (run npx tsc)`);
   const totals = new Map(builds.map(([name]) => [name, []]));
+  const walls = new Map(builds.map(([name]) => [name, []]));
+  let events = 0;
   for (let run = 0; run < o.runs; run++) {
     for (const [name, root] of builds) {
       const load = os.loadavg()[0].toFixed(1);
@@ -95,14 +98,22 @@ if (o.child) {
       const cpu = Object.values(r.phases).reduce((a, p) => a + p.cpu, 0);
       const wall = Object.values(r.phases).reduce((a, p) => a + p.wall, 0);
       totals.get(name).push(cpu);
+      walls.get(name).push(wall);
+      events = r.events;
       const parts = Object.entries(r.phases).map(([k, p]) => `${k} ${p.cpu.toFixed(2)} cpu/${p.wall.toFixed(2)} wall`).join(', ');
       console.log(`${name.padEnd(4)} run ${run + 1} (load ${load}): ${(r.events / 1e6).toFixed(2)} M events; ${parts}; total ${cpu.toFixed(2)} cpu s ` +
         `(${(r.events / cpu / 1e6).toFixed(2)} M events per CPU-second), ${wall.toFixed(2)} wall s (${(r.events / wall / 1e6).toFixed(2)} M events/s; goal 2)`);
     }
   }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const [name] of builds) {
+    const [cpu, wall] = [median(totals.get(name)), median(walls.get(name))];
+    console.log(`${name.padEnd(4)} median of ${o.runs}: ${wall.toFixed(2)} wall s (${(events / wall / 1e6).toFixed(2)} M events per wall second; goal 2), ` +
+      `${cpu.toFixed(2)} CPU s (${(events / cpu / 1e6).toFixed(2)} M events per CPU-second)`);
+  }
   if (o.base) {
-    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const [t, b] = [median(totals.get('this')), median(totals.get('base'))];
-    console.log(`median CPU seconds: this ${t.toFixed(2)}, base ${b.toFixed(2)}: x${(b / t).toFixed(2)}`);
+    const [tw, bw] = [median(walls.get('this')), median(walls.get('base'))];
+    console.log(`median CPU seconds: this ${t.toFixed(2)}, base ${b.toFixed(2)}: x${(b / t).toFixed(2)}; median wall seconds: this ${tw.toFixed(2)}, base ${bw.toFixed(2)}: x${(bw / tw).toFixed(2)}`);
   }
 }

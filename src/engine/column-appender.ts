@@ -106,11 +106,12 @@ export class ColumnAppender {
     const n = this.row;
     if (n === 0) return;
     if (!('appendDataChunk' in this.appender)) {
-      // The sink took the chunk's buffers: fresh ones, bigger for a big table (fewer, larger hand-overs).
-      this.appender.chunk(this.cols, n);
+      // The sink took the chunk's buffers: others, bigger for a big table (fewer, larger hand-overs).
+      const sink = this.appender;
+      sink.chunk(this.cols, n);
       this.capacity = SINK_ROWS[Math.min(++this.sinkChunks, SINK_ROWS.length - 1)]!;
       for (const c of this.cols) {
-        c.renew(this.capacity);
+        c.renew(this.capacity, (bytes) => sink.take(bytes));
         c.strings?.fill(undefined, 0, n);
       }
       this.rows += n;

@@ -49,12 +49,13 @@ export class Column {
     this.valid = valid ?? new Uint32Array(Math.ceil(capacity / 64) * 2);
   }
 
-  /** Fresh zeroed buffers of `capacity` rows (the old ones were transferred away, detached); strings are cleared
-   * by the caller. */
-  renew(capacity: number): void {
+  /** Buffers of `capacity` rows (the old ones were transferred away, detached): the values' from `take` (stale
+   * content: every row written sets its whole value, a row not written is NULL), a zeroed validity; strings
+   * are cleared by the caller. */
+  renew(capacity: number, take: (bytes: number) => ArrayBuffer): void {
     this.capacity = capacity;
     const width = this.kind === 'int32' ? 4 : this.kind === 'boolean' ? 1 : this.kind === 'varchar' ? 0 : 8;
-    this.bytes = new ArrayBuffer(Math.max(8, width * this.capacity));
+    this.bytes = take(Math.max(8, width * this.capacity));
     this.i32 = new Int32Array(this.bytes);
     if (this.f64) this.f64 = new Float64Array(this.bytes);
     this.u8 = new Uint8Array(this.bytes);

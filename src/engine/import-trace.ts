@@ -22,7 +22,7 @@ import type { EventClass } from '../ctf/ir/trace-class.js';
 import type { FieldValue } from '../ctf/ir/message.js';
 import { VariantValue } from '../ctf/ir/message.js';
 import { compileScopeSink, type MemberSink, type ScopeDecoder } from '../ctf/decode/codegen.js';
-import { bodyStateAt, type CtfEventMessage } from '../ctf/decode/event-message.js';
+import type { CtfEventMessage } from '../ctf/decode/event-message.js';
 import type { Num } from '../ctf/decode/state.js';
 import { openCtfFs } from '../graph/source-ctf-fs.js';
 import { StreamHeap } from '../graph/muxer.js';
@@ -174,6 +174,20 @@ function textOf(v: FieldValue): string {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : jsonText(v);
 }
 
+/** Text of an array or sequence of integers bound for a VARCHAR column: jsonText()'s, built without its
+ * replacer (called per element and per index, it cost about a microsecond per array); a bigint element (64-bit
+ * beyond 2^53, which jsonText quotes) takes jsonText(). */
+function intListText(v: FieldValue): string {
+  const a = v as readonly FieldValue[];
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'number') return jsonText(v);
+  return `[${a.join(',')}]`;
+}
+
+/** An array or sequence whose elements are integers (their values numbers or bigints). */
+function isIntList(fc: FieldClass): boolean {
+  return (fc.kind === 'array' || fc.kind === 'sequence') && !fc.isText && (fc.element.kind === 'int' || fc.element.kind === 'enum');
+}
+
 /** enumLabel() of one field class, remembered per value (a trace repeats a few values millions of times). */
 function labeller(fc: FieldClass): (v: number | bigint) => string | undefined {
   const known = new Map<number | bigint, string | undefined>();
@@ -201,7 +215,7 @@ function storeCode(kind: ColumnKind, fc: FieldClass, cols: string, col: number, 
     case 'boolean':
       return `if (${v} !== null) { ${c}.u8[${row}] = ${v} ? 1 : 0; ${mark} }`;
     case 'varchar':
-      return `if (${v} !== null && ${v} !== undefined) { ${c}.strings[${row}] = ${k(textOf)}(${v}); ${mark} }`;
+      return `if (${v} !== null && ${v} !== undefined) { ${c}.strings[${row}] = ${k(isIntList(fc) ? intListText : textOf)}(${v}); ${mark} }`;
   }
 }
 
@@ -234,7 +248,8 @@ function compileWriter(plans: readonly FieldPlan[], cc: StructFieldClass | undef
       return (lo, hi) => `TC[${p.column}].i32[2 * TR] = ${lo}; TC[${p.column}].i32[2 * TR + 1] = ${hi}; TC[${p.column}].valid[TR >>> 5] |= 1 << (TR & 31);`;
     },
   };
-  return compileScopeSink([cc, ec.specificContext, ec.payload], sink, 'var EC = o.EC, ER = o.ER, TC = o.TC, TR = o.TR;');
+  // With the skipping pass's effects: it reads the event's fields on the stream's own state, once (readBody()).
+  return compileScopeSink([cc, ec.specificContext, ec.payload], sink, 'var EC = o.EC, ER = o.ER, TC = o.TC, TR = o.TR;', true);
 }
 
 /** What a generated writer writes to: events_raw's columns and row, its class table's. */
@@ -423,9 +438,10 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   await syscalls.open(conn, writers, join(dir, SYSCALLS_FILE));
   sched.open(writers, join(dir, SCHED_FILE));
 
-  // Lazy messages whose fields the writers read at once, before their stream moves on: the read buffers are
-  // recycled as for a reader that reads no fields.
-  const streams = source.createStreams({ fieldsUnread: true });
+  // Events read by nextRaw() whose fields the writers read once, from the stream's state, before it moves on
+  // (readBody()); lazy messages (a quirk's order) are read at once too: the read buffers are recycled as for a
+  // reader that reads no fields.
+  const streams = source.createStreams({ fieldsUnread: true, callerReadsBodies: true });
   const n = streams.length;
   const traceIds = new Map(source.traces.map((t, i) => [t.info, i] as const));
   const groups = source.traces.flatMap((t) => t.groups);
@@ -456,6 +472,18 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   });
   const target: WriterTarget = { EC: events.cols, ER: 0, TC: events.cols, TR: 0 };
   const ev = events.cols;
+  // Each stream's class plans by event class ID, filled as classes occur (the Map by class cost more per event).
+  const PLAN_IDS = 65536;
+  const plansOf = streams.map((s) => {
+    let max = -1;
+    for (const id of s.info.sc.eventClasses.keys()) if (id < PLAN_IDS && id > max) max = id;
+    return new Array<ClassPlan | undefined>(max + 1).fill(undefined);
+  });
+  const planOf = (sid: number, ec: EventClass): ClassPlan => {
+    const cls = classPlans.get(ec)!;
+    if (ec.id >= 0 && ec.id < plansOf[sid]!.length) plansOf[sid]![ec.id] = cls;
+    return cls;
+  };
 
   // Per CPU slot (trace and CPU): its thread, the switch that takes effect after its time, its first prev_tid.
   const slots = new Map<number, number>();
@@ -566,9 +594,10 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
 
   let id = 0;
   const less = (a: number, b: number): boolean => keys[a]! < keys[b]! || (keys[a] === keys[b] && a < b);
-  // Its tie branch run once now: first met mid-import (two streams' events at the same time), a branch without
-  // type feedback deoptimized the merge loop, which V8 then compiled again whole (~0.1 s each time).
-  less(0, 0);
+  // Its tie branch run now, enough times for V8 to keep its feedback (it allocates a function's feedback only
+  // after a few calls): first met mid-import (two streams' events at the same time), a branch without type
+  // feedback deoptimized the merge loop, which V8 then compiled again whole (~0.1 s each time).
+  if (n > 0) for (let i = 0; i < 32; i++) less(0, 0);
   const heap = new StreamHeap(less);
   try {
     const live: number[] = [];
@@ -592,116 +621,131 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
     }
 
     const items = heap.items;
-    while (items.length > 0) {
-      const sid = items[0]!;
-      const m = heads[sid];
-      const stream = streams[sid]!;
-      const ecd = m === undefined ? stream.evEcd! : undefined;
-      const key = keys[sid]!;
-      const cls = classPlans.get(ecd !== undefined ? ecd.ec : m!.ec)!;
-      // Tables and appenders are made at a name's first event: most declared classes (every system call)
-      // never occur, and creating then dropping hundreds of tables costs seconds.
-      const a = cls.table.appender ?? (cls.table.appender = payloadFile(writers, dir, tables, cls.table));
-      const er = events.row;
-      // Ids stay below 2^32 (far more events than an import holds): the high word is 0.
-      const ic = ev[ID]!;
-      ic.i32[2 * er] = id;
-      ic.i32[2 * er + 1] = 0;
-      markValid(ic, er);
-      if (key !== Infinity) writeTime(ev[TS]!, er, key);
-      ev[TS + 1]!.i32[er] = sid;
-      markValid(ev[TS + 1]!, er);
-      ev[TS + 2]!.i32[er] = cls.classId;
-      markValid(ev[TS + 2]!, er);
-      const cpu = cpuOf[sid]!;
-      if (cpu >= 0) {
-        ev[TS + 3]!.i32[er] = cpu;
-        markValid(ev[TS + 3]!, er);
-      }
-      const tr = a.row;
-      target.ER = er;
-      target.TC = a.cols;
-      target.TR = tr;
-      const pc = a.cols[0]!;
-      pc.i32[2 * tr] = id;
-      pc.i32[2 * tr + 1] = 0;
-      markValid(pc, tr);
-      (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec))(ecd !== undefined ? bodyStateAt(stream.evPacket, stream.evPos, ecd) : m!.bodyState()!, target);
+    /**
+     * Writes events in time order while the top stream's next event is read at once; returns that stream's
+     * step() when it is not (MORE or END: the caller awaits or pops it), -1 once every stream is read. A function
+     * of its own, without the rare paths: compiled while it runs (it runs once for most of the import), code
+     * it had not yet run (a stream's end, an await) deoptimized it, and V8 compiled it again whole.
+     */
+    const merge = (): number => {
+      while (items.length > 0) {
+        const sid = items[0]!;
+        const m = heads[sid];
+        const stream = streams[sid]!;
+        const ecd = m === undefined ? stream.evEcd! : undefined;
+        const key = keys[sid]!;
+        const ec = ecd !== undefined ? ecd.ec : m!.ec;
+        const cls = plansOf[sid]![ec.id] ?? planOf(sid, ec);
+        // Tables and appenders are made at a name's first event: most declared classes (every system call)
+        // never occur, and creating then dropping hundreds of tables costs seconds.
+        const a = cls.table.appender ?? (cls.table.appender = payloadFile(writers, dir, tables, cls.table));
+        const er = events.row;
+        // Ids stay below 2^32 (far more events than an import holds): the high word is 0.
+        const ic = ev[ID]!;
+        ic.i32[2 * er] = id;
+        ic.i32[2 * er + 1] = 0;
+        markValid(ic, er);
+        if (key !== Infinity) writeTime(ev[TS]!, er, key);
+        ev[TS + 1]!.i32[er] = sid;
+        markValid(ev[TS + 1]!, er);
+        ev[TS + 2]!.i32[er] = cls.classId;
+        markValid(ev[TS + 2]!, er);
+        const cpu = cpuOf[sid]!;
+        if (cpu >= 0) {
+          ev[TS + 3]!.i32[er] = cpu;
+          markValid(ev[TS + 3]!, er);
+        }
+        const tr = a.row;
+        target.ER = er;
+        target.TC = a.cols;
+        target.TR = tr;
+        const pc = a.cols[0]!;
+        pc.i32[2 * tr] = id;
+        pc.i32[2 * tr + 1] = 0;
+        markValid(pc, tr);
+        const write = (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec));
+        if (ecd !== undefined) stream.readBody(write, target);
+        else write(m!.bodyState()!, target);
 
-      // The event's thread.
-      let thr = 0;
-      const sl = slotOf[sid]!;
-      if (withContext && (ev[CTX_TID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) {
-        thr = threads.of(cls.traceId, ev[CTX_TID]!.i32[er]!);
-        if (threads.pidOf[thr] === undefined && (ev[CTX_PID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) threads.pidOf[thr] = ev[CTX_PID]!.i32[er]!;
-        const name = ev[CTX_PROCNAME]!.strings![er];
-        if (name !== undefined) {
-          const names = (threads.names[thr] ??= new Map());
-          const at = names.get(name);
-          if (at === undefined || (at === Infinity && key !== Infinity)) names.set(name, key);
+        // The event's thread.
+        let thr = 0;
+        const sl = slotOf[sid]!;
+        if (withContext && (ev[CTX_TID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) {
+          thr = threads.of(cls.traceId, ev[CTX_TID]!.i32[er]!);
+          if (threads.pidOf[thr] === undefined && (ev[CTX_PID]!.valid[er >>> 5]! & (1 << (er & 31))) !== 0) threads.pidOf[thr] = ev[CTX_PID]!.i32[er]!;
+          const name = ev[CTX_PROCNAME]!.strings![er];
+          if (name !== undefined) {
+            const names = (threads.names[thr] ??= new Map());
+            const at = names.get(name);
+            if (at === undefined || (at === Infinity && key !== Infinity)) names.set(name, key);
+          }
+        } else if (sl >= 0) {
+          if (key > pendingAt[sl]!) {
+            curThr[sl] = pendingThr[sl]!;
+            pendingAt[sl] = NaN;
+          }
+          thr = curThr[sl]!;
         }
-      } else if (sl >= 0) {
-        if (key > pendingAt[sl]!) {
-          curThr[sl] = pendingThr[sl]!;
-          pendingAt[sl] = NaN;
-        }
-        thr = curThr[sl]!;
-      }
-      if (key !== Infinity) {
-        if (traceFirst[cls.traceId] === Infinity) traceFirst[cls.traceId] = key;
-        traceLast[cls.traceId] = key;
-        if (key < traceMin[cls.traceId]!) traceMin[cls.traceId] = key;
-        if (key > traceMax[cls.traceId]!) traceMax[cls.traceId] = key;
-      }
-      if (thr !== 0) {
-        ev[THR]!.i32[er] = thr;
-        markValid(ev[THR]!, er);
         if (key !== Infinity) {
-          if (thr > 0) {
-            if (threads.first[thr] === Infinity) threads.first[thr] = key;
-            threads.last[thr] = key;
-          } else {
-            if (slotFirst[sl] === Infinity) slotFirst[sl] = key;
-            slotLast[sl] = key;
+          if (traceFirst[cls.traceId] === Infinity) traceFirst[cls.traceId] = key;
+          traceLast[cls.traceId] = key;
+          if (key < traceMin[cls.traceId]!) traceMin[cls.traceId] = key;
+          if (key > traceMax[cls.traceId]!) traceMax[cls.traceId] = key;
+        }
+        if (thr !== 0) {
+          ev[THR]!.i32[er] = thr;
+          markValid(ev[THR]!, er);
+          if (key !== Infinity) {
+            if (thr > 0) {
+              if (threads.first[thr] === Infinity) threads.first[thr] = key;
+              threads.last[thr] = key;
+            } else {
+              if (slotFirst[sl] === Infinity) slotFirst[sl] = key;
+              slotLast[sl] = key;
+            }
           }
         }
-      }
-      const call = cls.syscall;
-      if (call && thr !== 0 && key !== Infinity) syscalls.event(call, thr, sid, key, cpu, cls.retCol === undefined ? undefined : a.cols[cls.retCol], tr);
-      const sw = cls.switchTids;
-      if (sw && key !== Infinity && sl >= 0) {
-        const trace = cls.traceId;
-        if (slotTid[sl] === undefined) {
-          // The CPU's first switch: its events so far ran in the thread it switches out.
-          const prev = threads.of(trace, a.cols[sw[0]]!.i32[tr]!);
-          slotTid[sl] = threads.tidOf[prev]!;
-          threads.first[prev] = Math.min(threads.first[prev]!, slotFirst[sl]!);
-          threads.last[prev] = Math.max(threads.last[prev]!, slotLast[sl]!);
-          syscalls.adopt(-(sl + 1), prev);
-          if (curThr[sl]! < 0) curThr[sl] = prev;
+        const call = cls.syscall;
+        if (call && thr !== 0 && key !== Infinity) syscalls.event(call, thr, sid, key, cpu, cls.retCol === undefined ? undefined : a.cols[cls.retCol], tr);
+        const sw = cls.switchTids;
+        if (sw && key !== Infinity && sl >= 0) {
+          const trace = cls.traceId;
+          if (slotTid[sl] === undefined) {
+            // The CPU's first switch: its events so far ran in the thread it switches out.
+            const prev = threads.of(trace, a.cols[sw[0]]!.i32[tr]!);
+            slotTid[sl] = threads.tidOf[prev]!;
+            threads.first[prev] = Math.min(threads.first[prev]!, slotFirst[sl]!);
+            threads.last[prev] = Math.max(threads.last[prev]!, slotLast[sl]!);
+            syscalls.adopt(-(sl + 1), prev);
+            if (curThr[sl]! < 0) curThr[sl] = prev;
+          }
+          const nextTid = a.cols[sw[1]]!.i32[tr]!;
+          pendingThr[sl] = threads.of(trace, nextTid);
+          pendingAt[sl] = key;
+          const more = cls.switchMore!;
+          const stateCol = more.state === undefined ? undefined : a.cols[more.state]!;
+          const stateValue = stateCol === undefined ? undefined : more.label ? stateCol.strings![tr] : intAt(stateCol, tr);
+          sched.switchAt(sl, trace, cpu, key, traceFirst[trace]!, {
+            prevTid: a.cols[sw[0]]!.i32[tr]!,
+            prevPrio: more.prevPrio === undefined ? undefined : intAt(a.cols[more.prevPrio]!, tr),
+            prevState: stateValue === undefined ? undefined : String(stateValue),
+            nextTid,
+            nextPrio: more.nextPrio === undefined ? undefined : intAt(a.cols[more.nextPrio]!, tr),
+          });
         }
-        const nextTid = a.cols[sw[1]]!.i32[tr]!;
-        pendingThr[sl] = threads.of(trace, nextTid);
-        pendingAt[sl] = key;
-        const more = cls.switchMore!;
-        const stateCol = more.state === undefined ? undefined : a.cols[more.state]!;
-        const stateValue = stateCol === undefined ? undefined : more.label ? stateCol.strings![tr] : intAt(stateCol, tr);
-        sched.switchAt(sl, trace, cpu, key, traceFirst[trace]!, {
-          prevTid: a.cols[sw[0]]!.i32[tr]!,
-          prevPrio: more.prevPrio === undefined ? undefined : intAt(a.cols[more.prevPrio]!, tr),
-          prevState: stateValue === undefined ? undefined : String(stateValue),
-          nextTid,
-          nextPrio: more.nextPrio === undefined ? undefined : intAt(a.cols[more.nextPrio]!, tr),
-        });
+        events.endRow();
+        a.endRow();
+        id++;
+        counts[sid]++;
+        const r = step(sid);
+        if (r !== READY) return r;
+        heap.topChanged();
       }
-      events.endRow();
-      a.endRow();
-      id++;
-      counts[sid]++;
-      const r = step(sid);
-      if (r === READY) heap.topChanged();
-      else if (r === END) heap.pop();
-      else if ((await advance(sid)) === READY) heap.topChanged();
+      return -1;
+    };
+    for (let r = merge(); r !== -1; r = merge()) {
+      if (r === END) heap.pop();
+      else if ((await advance(items[0]!)) === READY) heap.topChanged();
       else heap.pop();
     }
   } finally {

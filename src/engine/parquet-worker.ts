@@ -2,7 +2,7 @@
 // main thread's column chunks. Answers { done } after 'end' (every file closed), or { error } at the first
 // failure (then ignores the rest), and ends.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Column } from './column-chunk.js';
 import { ParquetFile } from './parquet-file.js';
 import { FAILED, PENDING, type WriterReply, type WriterRequest } from './parquet-writer.js';
@@ -11,10 +11,13 @@ const files = new Map<number, ParquetFile>();
 let failed = false;
 /** Shared with the main thread: chunks in flight, and whether this thread failed (parquet-writer.ts). */
 const state = (workerData as { state: Int32Array }).state;
+/** Where a chunk's value buffers go back to the main thread once written (ParquetWriters.take()). */
+const back = (workerData as { back: MessagePort }).back;
 
 function reply(r: WriterReply): void {
   parentPort!.postMessage(r);
   parentPort!.close();
+  back.close();
 }
 
 parentPort!.on('message', (m: WriterRequest) => {
@@ -28,6 +31,9 @@ parentPort!.on('message', (m: WriterRequest) => {
         const f = files.get(m.file)!;
         const cols = m.parts.map((p, i) => new Column(f.columns[i]!.kind, m.n, p.bytes, p.valid, p.strings));
         f.chunk(cols, m.n);
+        // Written out (the file keeps copies): the buffers can be filled again.
+        const buffers = m.parts.map((p) => p.bytes);
+        back.postMessage(buffers, buffers);
         Atomics.sub(state, PENDING, 1);
         Atomics.notify(state, PENDING);
         break;

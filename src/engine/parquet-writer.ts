@@ -1,14 +1,17 @@
 // The import's Parquet files written by a worker thread (parquet-worker.ts): the main thread decodes and
 // follows the trace, the worker encodes pages, statistics and footers and writes them, on the other CPU.
-// A full column chunk goes over whole: its buffers are transferred (no copy) and the chunk gets fresh ones.
+// A full column chunk goes over whole: its buffers are transferred (no copy) and the chunk gets others: the
+// value buffers the worker has written come back to be filled again (take()), so that the import does not map,
+// fault in and free a new buffer per column per chunk.
 //
 // Contract: `new ParquetWriters()` starts the worker; `open(path, columns)` gives a sink for ColumnAppender
 // (column-appender.ts) whose `chunk(cols, n)` sends the first n rows, taking `cols`' buffers (the caller gives
-// them fresh ones: the old ones are detached), and whose
-// `close()` ends the file. `finish()` resolves once every file is complete on disk and the worker has ended,
+// them others: the old ones are detached; `take(bytes)` gives a value buffer of that size, one the worker sent
+// back or a new one, its content stale: rows not written must be NULL), and whose `close()` ends the file. `finish()` resolves once every file is complete on disk and the worker has ended,
 // or rejects with the first write error (one line); `terminate()` stops the worker at once (an import that
 // failed; its files are then incomplete).
 
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { startSiblingWorker } from '../start-worker.js';
 import type { Column, ColumnSpec } from './column-chunk.js';
 
@@ -40,14 +43,27 @@ const PENDING_MAX = 16;
 /** How long the main thread waits for a chunk to be written before it gives up on the worker. */
 const STALL_MS = 120_000;
 
+/** Value buffers kept per size for take(): as many as the chunks in flight can hold (a chunk has a buffer per
+ * column, and chunks of several tables share a size). */
+const FREE_MAX = 16 * PENDING_MAX;
+
 export interface ChunkSink {
   chunk(cols: readonly Column[], n: number): void;
+  /** A value buffer of `bytes` bytes for the next chunk (stale content). */
+  take(bytes: number): ArrayBuffer;
   close(): void;
 }
 
 export class ParquetWriters {
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
-  private readonly worker = startSiblingWorker(import.meta.url, 'parquet-worker', { workerData: { state: this.state } });
+  /** The worker sends each chunk's value buffers back on port2 once written (read synchronously: the decoder does
+   * not yield to the event loop). */
+  private readonly back = new MessageChannel();
+  private readonly worker = startSiblingWorker(import.meta.url, 'parquet-worker', {
+    workerData: { state: this.state, back: this.back.port2 },
+    transferList: [this.back.port2],
+  });
+  private readonly free = new Map<number, ArrayBuffer[]>();
   private files = 0;
   private readonly result: Promise<void>;
 
@@ -68,10 +84,27 @@ export class ParquetWriters {
     this.result.catch(() => undefined);
   }
 
+  /** A value buffer of `bytes` bytes: one the worker sent back, or a new one. */
+  take(bytes: number): ArrayBuffer {
+    let list = this.free.get(bytes);
+    if (list === undefined || list.length === 0) {
+      for (let m = receiveMessageOnPort(this.back.port1); m !== undefined; m = receiveMessageOnPort(this.back.port1)) {
+        for (const b of m.message as ArrayBuffer[]) {
+          let l = this.free.get(b.byteLength);
+          if (l === undefined) this.free.set(b.byteLength, (l = []));
+          if (l.length < FREE_MAX) l.push(b);
+        }
+      }
+      list = this.free.get(bytes);
+    }
+    return list?.pop() ?? new ArrayBuffer(bytes);
+  }
+
   open(path: string, columns: readonly ColumnSpec[]): ChunkSink {
     const file = this.files++;
     const worker = this.worker;
     const state = this.state;
+    const take = (bytes: number): ArrayBuffer => this.take(bytes);
     worker.postMessage({ op: 'open', file, path, columns } satisfies WriterRequest);
     return {
       chunk(cols, n) {
@@ -92,6 +125,7 @@ export class ParquetWriters {
         }
         worker.postMessage({ op: 'chunk', file, n, parts } satisfies WriterRequest, transfer);
       },
+      take,
       close() {
         worker.postMessage({ op: 'close', file } satisfies WriterRequest);
       },
@@ -106,5 +140,7 @@ export class ParquetWriters {
 
   terminate(): void {
     void this.worker.terminate();
+    this.back.port1.close();
+    this.free.clear();
   }
 }

@@ -103,6 +103,8 @@ export interface CreateStreamsOptions {
   readonly eager?: boolean;
   /** The consumer never reads event fields (see StreamIteratorOptions.fieldsUnread). */
   readonly fieldsUnread?: boolean;
+  /** nextRaw() leaves each event's fields to readBody() (see StreamIteratorOptions.callerReadsBodies). */
+  readonly callerReadsBodies?: boolean;
   /** Read windows recycled through this pool (see WindowPool). */
   readonly windows?: WindowPool;
   /**
@@ -681,7 +683,7 @@ export function openCtfFsSync(inputs: readonly string[], opts: CtfFsOptions & { 
               prev = s.prev;
             }
           }
-          out.push(new CtfStreamIterator(t.streams[i]!, dec, packets, { quirks: t.quirks, eager: opts.eager, fieldsUnread: opts.fieldsUnread, windows: opts.windows, prev }));
+          out.push(new CtfStreamIterator(t.streams[i]!, dec, packets, { quirks: t.quirks, eager: opts.eager, fieldsUnread: opts.fieldsUnread, callerReadsBodies: opts.callerReadsBodies, windows: opts.windows, prev }));
         });
       }
       return out;

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { ColumnAppender, type ColumnSpec } from '../../src/engine/column-appender.js';
 import { ParquetWriters } from '../../src/engine/parquet-writer.js';
 import { sqlString } from '../../src/engine/run-sql.js';
@@ -100,6 +101,86 @@ describe('engine: the Parquet files of the import', () => {
     } finally {
       conn.closeSync();
       db.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('value buffers the writer thread has written come back to be filled again; a row not written there is NULL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltt-parquet-test-'));
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    try {
+      const file = join(dir, 't.parquet');
+      const cols: ColumnSpec[] = [{ name: 'id', kind: 'int64' }, { name: 'v', kind: 'int64' }, { name: 'w', kind: 'int32' }];
+      const writers = new ParquetWriters();
+      // Buffers take() gives that hold a chunk's values already (sent back, not new).
+      let refilled = 0;
+      const take = writers.take.bind(writers);
+      writers.take = (bytes: number) => {
+        const b = take(bytes);
+        if (new Int32Array(b).some((x) => x !== 0)) refilled++;
+        return b;
+      };
+      const out = ColumnAppender.toSink(writers.open(file, cols), cols);
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      // Chunks of 2,048, 6,144, 32,768, then 40,960 rows: the first rows have every value, the later ones v and w
+      // on even rows only, written into buffers that held the first ones' values.
+      const ROWS_N = 2048 + 6144 + 32768 + 5 * 40960;
+      for (let r = 0; r < ROWS_N; r++) {
+        out.setInt(0, r);
+        if (r < 81920 || r % 2 === 0) {
+          out.setInt(1, 1_000_000_000_000 + r);
+          out.setInt(2, -r);
+        }
+        out.endRow();
+        // Time for the writer thread to write the chunks and send their buffers back.
+        if (r % 40960 === 0) await sleep(100);
+      }
+      out.close();
+      await writers.finish();
+      writers.terminate();
+      assert.ok(refilled > 0, 'no value buffer came back from the writer thread');
+      const rows = (await conn.runAndReadAll(`SELECT count(*), count(v), count(w), count(*) FILTER (WHERE v <> 1_000_000_000_000 + id OR w <> -id)
+        FROM read_parquet(${sqlString(file)})`)).getRows()[0]!.map(Number);
+      const valid = 81920 + (ROWS_N - 81920) / 2;
+      assert.deepEqual(rows, [ROWS_N, valid, valid, 0]);
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the statistics stay in optimized code chunk after chunk (no deoptimization at the end of each chunk)', () => {
+    // Optimized mid-loop on the first long chunk, code after the loop without feedback deoptimized the statistics
+    // at the end of every chunk (the writer thread's largest cost). Deoptimizations traced in a child process.
+    const dir = mkdtempSync(join(tmpdir(), 'ltt-parquet-test-'));
+    try {
+      const fileUrl = new URL('../../src/engine/parquet-file.js', import.meta.url).href;
+      const chunkUrl = new URL('../../src/engine/column-chunk.js', import.meta.url).href;
+      const code = `
+        const { ParquetFile } = await import(${JSON.stringify(fileUrl)});
+        const { Column } = await import(${JSON.stringify(chunkUrl)});
+        const cols = [{ name: 'ts', kind: 'int64' }, { name: 'u', kind: 'uint64' }, { name: 'i', kind: 'int32' }];
+        const f = ParquetFile.create(process.argv[1], cols);
+        const n = 40960;
+        for (let k = 0; k < 24; k++) {
+          const chunk = cols.map((c) => new Column(c.kind, n));
+          for (let r = 0; r < n; r++) {
+            for (const c of chunk) {
+              if (k % 2 === 1 && r % 3 === 0) continue;
+              c.i32[2 * r] = r * 7919; c.i32[2 * r + 1] = k; c.valid[r >>> 5] |= 1 << (r & 31);
+            }
+            chunk[2].i32[r] = r - k;
+          }
+          f.chunk(chunk, n);
+        }
+        f.close();`;
+      const r = spawnSync(process.execPath, ['--trace-deopt', '--input-type=module', '-e', code, join(dir, 't.parquet')], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const bailouts = r.stdout.split('\n').filter((l) => /bailout/.test(l) && /minMax|stats/.test(l));
+      assert.deepEqual(bailouts, []);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

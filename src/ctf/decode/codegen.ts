@@ -604,7 +604,8 @@ class Gen {
     for (const m of fc.members) {
       const f = m.fc;
       const halves =
-        !fc.hidden && !f.hidden && f.kind === 'int' && f.size === 64 && f.align % 8 === 0 && f.storeSlot === undefined && f.role === undefined
+        !fc.hidden && !f.hidden && f.kind === 'int' && f.size === 64 && f.align % 8 === 0 && f.storeSlot === undefined && f.role === undefined &&
+        !(this.mode.effects && f.mappedClock !== undefined)
           ? sink.halves?.(scope, m.name, f)
           : undefined;
       if (halves && f.kind === 'int') {
@@ -678,17 +679,19 @@ export interface MemberSink {
 }
 
 /**
- * Values-only decoder of the three event scopes (0 common context, 1 specific context, 2 payload) that hands
- * each top-level member to `sink` (nested fields come as values), for consumers writing fields straight into
- * their own storage. `prologue` runs first (it may read the decoder's second argument `o`). Like values(), it
- * starts at an event body the fast pass accepted.
+ * Decoder of the three event scopes (0 common context, 1 specific context, 2 payload) that hands each top-level
+ * member to `sink` (nested fields come as values), for consumers writing fields straight into their own
+ * storage. `prologue` runs first (it may read the decoder's second argument `o`). Values only, it starts, like
+ * values(), at an event body the fast pass accepted; with `effects` it is that pass too (the stream's own state
+ * after the event header: slots and clock updated, damage reported as the pass reports it).
  */
 export function compileScopeSink(
   scopes: readonly [StructFieldClass | undefined, StructFieldClass | undefined, StructFieldClass | undefined],
   sink: MemberSink,
   prologue: string,
+  effects = false,
 ): ScopeDecoder {
-  const g = new Gen({ effects: false, values: true });
+  const g = new Gen({ effects, values: true });
   g.emit(prologue);
   scopes.forEach((sc, i) => {
     if (sc) g.sinkStruct(sc, i, sink);

@@ -24,7 +24,7 @@ import type {
 import { DecodeError } from './bits.js';
 import { CtfEagerEventMessage, CtfEventMessage, type PacketData } from './event-message.js';
 import { DEFAULT_WINDOW, FileMedium, type Medium, type WindowPool } from './medium.js';
-import type { SkippedEvents } from './codegen.js';
+import type { ScopeDecoder, SkippedEvents } from './codegen.js';
 import { DecodeState, type Num } from './state.js';
 import { packetBytes as packetBytesOf, type EventClassDecoders, type StreamClassConfig, type TraceDecoders } from './trace-decoders.js';
 
@@ -84,6 +84,11 @@ export interface StreamIteratorOptions {
    * `eager`, and lazy messages must then not be asked for their fields once the stream has moved on.
    */
   readonly fieldsUnread?: boolean;
+  /**
+   * nextRaw() leaves each event's fields unread for the caller to read once, with readBody() (effects and
+   * values in one pass), instead of stepping over them first (a consumer that writes every event's fields).
+   */
+  readonly callerReadsBodies?: boolean;
   /** Lazy messages' read windows come from and go back to this pool (see WindowPool): `returned` tags them. */
   readonly windows?: WindowPool;
   /**
@@ -151,6 +156,10 @@ export class CtfStreamIterator implements MessageStream {
   private readonly openMedium: (path: string) => Medium;
   private readonly eager: boolean;
   private readonly growing: GrowingPackets | undefined;
+  private readonly callerReadsBodies: boolean;
+  /** The event nextRaw() returned whose fields readBody() has not read yet (callerReadsBodies), and its start. */
+  private bodyPending: EventClassDecoders | undefined;
+  private pendingStart = 0;
 
   constructor(
     readonly info: StreamInfo,
@@ -163,6 +172,7 @@ export class CtfStreamIterator implements MessageStream {
     this.quirks = opts.quirks ?? NO_QUIRKS;
     this.eager = opts.eager ?? false;
     this.growing = opts.growing;
+    this.callerReadsBodies = opts.callerReadsBodies === true && !this.eager;
     // Eager messages never point into the packet bytes (and unread ones need not), so the read buffer can be recycled.
     const reuse = this.eager || opts.fieldsUnread === true;
     const windows = reuse ? undefined : opts.windows;
@@ -183,11 +193,13 @@ export class CtfStreamIterator implements MessageStream {
   close(): void {
     this.medium?.close();
     this.medium = undefined;
+    this.bodyPending = undefined;
     this.state = St.Done;
   }
 
   next(): NextResult {
     try {
+      if (this.bodyPending !== undefined) this.skipPendingBody();
       for (;;) {
         if (this.qi < this.queue.length) {
           const m = this.queue[this.qi++]!;
@@ -257,14 +269,27 @@ export class CtfStreamIterator implements MessageStream {
    */
   nextRaw(): NextResult | typeof EVENT {
     const st = this.st;
-    if (this.state === St.Events && this.qi === this.queue.length && this.delayedBegin === undefined && !this.eager && st.pos < st.end) {
-      const pos = st.pos;
-      let ecd: EventClassDecoders;
+    if (this.bodyPending !== undefined) {
       try {
-        ecd = this.eventDecoders(st);
+        this.skipPendingBody();
       } catch (err) {
         this.close();
         throw this.wrap(err);
+      }
+    }
+    if (this.state === St.Events && this.qi === this.queue.length && this.delayedBegin === undefined && !this.eager && st.pos < st.end) {
+      const pos = st.pos;
+      let ecd: EventClassDecoders;
+      const callerReads = this.callerReadsBodies;
+      try {
+        ecd = this.eventDecoders(st, !callerReads);
+      } catch (err) {
+        this.close();
+        throw this.wrap(err);
+      }
+      if (callerReads) {
+        this.bodyPending = ecd;
+        this.pendingStart = pos;
       }
       this.evEcd = ecd;
       this.evPos = ecd.needsHeader ? pos : this.bodyPos;
@@ -275,6 +300,33 @@ export class CtfStreamIterator implements MessageStream {
   }
 
   /**
+   * Reads the fields of the event nextRaw() returned last (an iterator with callerReadsBodies) from the stream's
+   * own state, where its header left it: `read` is a decoder of the event's scopes that applies their effects
+   * (slots, clock) as the skipping pass would (compileScopeSink with effects), and gets `out`. Errors as next()
+   * throws them.
+   */
+  readBody(read: ScopeDecoder, out: object): void {
+    const st = this.st;
+    try {
+      read(st, out);
+      if (st.pos === this.pendingStart) throw new DecodeError(`event at byte ${this.pendingStart >>> 3} has a size of zero bits`);
+    } catch (err) {
+      this.close();
+      throw this.wrap(err);
+    }
+    this.bodyPending = undefined;
+  }
+
+  /** Steps over the fields of an event nextRaw() returned that the caller did not read. */
+  private skipPendingBody(): void {
+    const ecd = this.bodyPending!;
+    this.bodyPending = undefined;
+    const st = this.st;
+    ecd.skip(st);
+    if (st.pos === this.pendingStart) throw new DecodeError(`event at byte ${this.pendingStart >>> 3} has a size of zero bits`);
+  }
+
+  /**
    * Reads up to `max` events of the current packet at once (compileSkipLoop's recording loop) into `out`, as
    * nextRaw() would return them one by one (their packet: evPacket, evPacketContext; their class decoders:
    * ecdOf(id)); 0 when nextRaw() must go on (not in a packet's events, a quirk's order, an event the loop
@@ -282,7 +334,7 @@ export class CtfStreamIterator implements MessageStream {
    */
   readRawEvents(max: number, out: SkippedEvents): number {
     const st = this.st;
-    if (this.state !== St.Events || this.qi !== this.queue.length || this.delayedBegin !== undefined || this.eager || st.pos >= st.end || !this.hasClock) return 0;
+    if (this.state !== St.Events || this.bodyPending !== undefined || this.qi !== this.queue.length || this.delayedBegin !== undefined || this.eager || st.pos >= st.end || !this.hasClock) return 0;
     const loop = this.dec.skipLoop(this.cfg!, true);
     if (loop === null) return 0;
     const n = loop(st, max, out);
@@ -530,7 +582,7 @@ export class CtfStreamIterator implements MessageStream {
   }
 
   /** Reads the event at st.pos (header and fields, effects only unless eager) and returns its decoders. */
-  private eventDecoders(st: DecodeState): EventClassDecoders {
+  private eventDecoders(st: DecodeState, skipBody = true): EventClassDecoders {
     const pos = st.pos;
     st.eventId = -1;
     const header = this.header;
@@ -558,7 +610,7 @@ export class CtfStreamIterator implements MessageStream {
     this.bodyPos = st.pos;
     // The event's time is the clock after its header (a field of the body may update the clock too).
     this.cycles = this.hasClock ? st.clock : undefined;
-    if (!this.eager) {
+    if (!this.eager && skipBody) {
       ecd.skip(st);
       if (st.pos === pos) throw new DecodeError(`event at byte ${pos >>> 3} has a size of zero bits`);
     }
