@@ -24,8 +24,8 @@ export interface RawCaptureOptions {
 }
 
 /**
- * Creates the instance, tracing off, on the monotonic clock, with the sub-buffer and buffer sizes and the events
- * of `o` (the caller removes it, with rmdirInstance). Returns the sub-buffer size the kernel applied.
+ * Creates the instance, tracing off, on the monotonic clock, in discard mode, with the sub-buffer and buffer sizes
+ * and the events of `o` (the caller removes it, with rmdirInstance). Returns the sub-buffer size the kernel applied.
  */
 export function setUpInstance(o: Omit<RawCaptureOptions, 'workload'>): number {
   tracefs.mkdirInstance(o.instance);
@@ -34,6 +34,11 @@ export function setUpInstance(o: Omit<RawCaptureOptions, 'workload'>): number {
     tracefs.writeText('trace_clock', 'mono', o.instance);
     const pageSize = tracefs.applySubbufSize(o.instance, o.pageSize);
     tracefs.writeText('buffer_size_kb', String(o.bufferKb), o.instance);
+    // Discard mode: a full ring drops the newest records and counts them ("dropped events"). A new instance
+    // overwrites by default: its oldest pages go, counted as "overrun" and flagged on the next page read, which
+    // a consumer told of discard mode (the consumer tests, the bench) counts as discarded records the kernel's
+    // "dropped events" never shows.
+    tracefs.writeText('options/overwrite', '0', o.instance);
     for (const e of o.events) tracefs.writeText(`events/${e}/enable`, '1', o.instance);
     return pageSize;
   } catch (err) {

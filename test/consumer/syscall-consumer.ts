@@ -35,16 +35,21 @@ export async function syscallConsumer(instance: string, sink: TraceSink, o: { pa
   return { cpus, writer, streams, consumer };
 }
 
-/** What the kernel handed out and dropped, over the instance's CPUs. */
-export function kernelCounts(instance: string, cpus: readonly number[]): { handedOut: number; dropped: number } {
+/**
+ * What the kernel handed out, dropped (discard mode: the newest records, when the ring is full) and overwrote
+ * (overwrite mode: the oldest pages), over the instance's CPUs.
+ */
+export function kernelCounts(instance: string, cpus: readonly number[]): { handedOut: number; dropped: number; overrun: number } {
   let handedOut = 0;
   let dropped = 0;
+  let overrun = 0;
   for (const cpu of cpus) {
     const text = tracefs.readText(`per_cpu/cpu${cpu}/stats`, instance);
     handedOut += Number(/read events:\s*(\d+)/.exec(text)![1]);
     dropped += Number(/dropped events:\s*(\d+)/.exec(text)![1]);
+    overrun += Number(/^overrun:\s*(\d+)/m.exec(text)![1]);
   }
-  return { handedOut, dropped };
+  return { handedOut, dropped, overrun };
 }
 
 /** A trace sink that writes nothing (the tests count records, not files). */
