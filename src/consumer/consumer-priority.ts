@@ -33,6 +33,12 @@ import * as os from 'node:os';
 const DEFAULT_NICE = -10;
 /** Passes without the consumer behind, for this long, before the priority goes back. */
 export const CALM_MS = 2000;
+/**
+ * LTT_CONSUMER_BOOST=always: raised for as long as the channel records, whatever the signals (the behaviour before
+ * the signals, to compare with them, or for a machine whose load comes in bursts faster than the signals see).
+ */
+export const BOOST_ALWAYS = process.env.LTT_CONSUMER_BOOST === 'always';
+
 /** A wait that ends this much later than asked means the CPUs are taken. */
 export const LATE_MS = 10;
 /** CPU pressure is measured over windows of this length... */

@@ -211,6 +211,8 @@ const FUSE_SHARE = 32;
 
 /** Waited on (never notified) for a short pause in a synchronous stop. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+/** How long close() waits for the reader thread to end (it ends within one wake-up). */
+const READER_EXIT_MS = 2000;
 
 /** Atomics.waitAsync (Node 16+; not in this TypeScript lib). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync.bind(Atomics);
@@ -496,14 +498,28 @@ export class KernelChannelConsumer {
     });
   }
 
-  /** Ends the reader thread (the consumer's last act). */
-  close(): void {
+  /**
+   * Ends the reader thread (the consumer's last act); resolves once it has exited, READER_EXIT_MS at most. The
+   * caller may terminate this thread next, which kills the reader with it: a reader killed before its own end
+   * would leave the consumer's priority raised (the daemon's autogroup, for good) and its descriptors open.
+   */
+  close(): Promise<void> {
     this.stop();
-    if (this.ctl === undefined) return;
+    const reader = this.reader;
+    if (this.ctl === undefined || reader === undefined) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, READER_EXIT_MS);
+      timer.unref();
+      reader.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     Atomics.store(this.ctl, STATE, EXIT);
     wakeReader(this.ctl);
     this.ctl = undefined;
     this.reader = undefined;
+    return exited;
   }
 
   private statsMaybe(): void {

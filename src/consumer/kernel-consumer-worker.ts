@@ -375,7 +375,8 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       }
       return stats();
     case 'close':
-      for (const c of channels.values()) c.consumer.close();
+      // The reader threads end before this thread may be terminated (see KernelChannelConsumer.close).
+      await Promise.all([...channels.values()].map((c) => c.consumer.close()));
       await writer?.close();
       return stats();
   }

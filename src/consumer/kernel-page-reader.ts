@@ -12,7 +12,7 @@
 
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ConsumerBoost, CpuPressure, LATE_MS, niceLever, PRESSURE_SHARE } from './consumer-priority.js';
+import { BOOST_ALWAYS, ConsumerBoost, CpuPressure, LATE_MS, niceLever, PRESSURE_SHARE } from './consumer-priority.js';
 import { cpuBase, ownThreadId, slotOf, CONSUMER_TID, EXIT, FD, HEAD, NOTIFIED, READER_TID, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
 
 /** A pass that found a ring at least this full is followed by another at once; the schedule aims below it. */
@@ -209,7 +209,7 @@ function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
       wasRunning = true;
       last = now;
       // The machine's load as tracing starts: a loaded one gets the consumer's priority from the first pass.
-      boost.update(pressure.share(now) >= PRESSURE_SHARE, now);
+      boost.update(BOOST_ALWAYS || pressure.share(now) >= PRESSURE_SHARE, now);
       rate = Math.max(rate, (16 * READ_AT) / st.periodMs);
       const wait = Math.max(1, Math.floor(READ_AT / rate));
       wakeAt = now + wait;
@@ -220,7 +220,7 @@ function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
     last = now;
     const late = wakeAt >= 0 && now - wakeAt > LATE_MS;
     const fill = pass(now);
-    boost.update(fill >= BEHIND_FILL || stagedShare >= BEHIND_STAGED || late || pressure.share(now) >= PRESSURE_SHARE, now);
+    boost.update(BOOST_ALWAYS || fill >= BEHIND_FILL || stagedShare >= BEHIND_STAGED || late || pressure.share(now) >= PRESSURE_SHARE, now);
     // The latest pass's rate, or the previous estimate halved every period when that is higher: one quiet pass
     // (the producer was descheduled meanwhile) must not send a busy channel back to the full period.
     rate = Math.max(fill / elapsed, rate * 0.5 ** (elapsed / st.periodMs));

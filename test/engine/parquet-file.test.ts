@@ -133,8 +133,8 @@ describe('engine: the Parquet files of the import', () => {
           out.setInt(2, -r);
         }
         out.endRow();
-        // Time for the writer thread to write the chunks and send their buffers back.
-        if (r % 40960 === 0) await sleep(100);
+        // Time for the writer thread to write the chunks and send their buffers back (ample: a loaded machine).
+        if (r % 40960 === 0) await sleep(400);
       }
       out.close();
       await writers.finish();

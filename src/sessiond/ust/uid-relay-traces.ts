@@ -116,10 +116,14 @@ export class UidRelayTraces {
     if (user === undefined) return undefined;
     const keep = this.liveTimerUs > 0
       ? (kept: StreamSink, info: StreamSinkInfo, header: Buffer | undefined): boolean => {
-          // A stream that sent no packet ends: the relay takes no beacon of it, so a viewer would wait on it.
-          if (this.rotating || header === undefined) return false;
+          // A stream that never sent a packet ends: the relay takes no beacon of it, so a viewer would wait on it
+          // (its file is empty: the slot's next run may open it again). One carried on from an earlier run that
+          // sent nothing in this one stays idle with its earlier last header: ended, its file (with the earlier
+          // runs' packets) would be opened again, and emptied, by the app's next run in the same slot.
+          const last = header ?? carriedLast.get(kept);
+          if (this.rotating || last === undefined) return false;
           const stream = carriedStreams.get(kept) ?? kept;
-          user.idle.set(info.fileName, { stream, info, header });
+          user.idle.set(info.fileName, { stream, info, header: last });
           // Bounded: every run of every app adds its threads' streams, and each idle one costs beacons, an empty
           // packet per announcement and the relay's files; past the bound the oldest ends (a viewer sees it end,
           // as an exited app's stream).
@@ -248,6 +252,8 @@ export class UidRelayTraces {
 
 /** Streams of carriedOn() and the relay streams under them. */
 const carriedStreams = new WeakMap<StreamSink, StreamSink>();
+/** Streams of carriedOn() and the last packet header of the runs before. */
+const carriedLast = new WeakMap<StreamSink, Buffer>();
 
 /**
  * `stream`, kept from an app's earlier run, written by its next run: the run's packet sequence numbers and
@@ -272,6 +278,7 @@ function carriedOn(stream: StreamSink, last: Buffer): StreamSink {
     close: () => stream.close(),
   };
   carriedStreams.set(carried, stream);
+  carriedLast.set(carried, last);
   return carried;
 }
 
