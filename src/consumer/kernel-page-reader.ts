@@ -239,7 +239,8 @@ function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
       fullWait = 1;
       if (rate * st.periodMs > IDLE_FILL) next = Math.min(st.periodMs, BUSY_WAIT_MS, Math.max(1, Math.floor(READ_AT / rate)));
     }
-    wakeAt = next > 0 ? now + next : -1;
+    // From the pass's end: a long pass (first touches of staging pages) is not a late wake-up.
+    wakeAt = next > 0 ? performance.now() + next : -1;
     if (next > 0) Atomics.wait(ctl, WAKE, seq, next);
   }
 }
