@@ -164,7 +164,11 @@ class RelayLink {
 
   fail(error: unknown): void {
     if (this.failure !== undefined) return;
-    const outstanding = this.unackedPackets > 0 || this.queuedBytes > 0 || (error instanceof LttError && error.code === 'RELAY_TIMEOUT');
+    // Lost: packets the relay never acknowledged, or a wait for it that timed out. Bytes still queued without an
+    // unacknowledged packet (a stream's close, a beacon) are not trace data: lttng-relayd closes the data
+    // connection of a session being destroyed while such commands may still be queued, and the session then
+    // reported a loss of nothing (exit 1) after its whole trace had been delivered.
+    const outstanding = this.unackedPackets > 0 || (error instanceof LttError && error.code === 'RELAY_TIMEOUT');
     // Packets the relay may have received but never confirmed count as not delivered: nothing says it wrote them.
     const n = this.unackedPackets;
     const undelivered = n > 0 ? `; ${n} packet${n === 1 ? '' : 's'} (${this.unackedBytes} bytes) not delivered` : '';
