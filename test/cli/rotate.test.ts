@@ -103,13 +103,15 @@ test('rotate under load: every record in exactly one chunk', { timeout: 120_000 
   try {
     const out = join(env.root, 'load');
     await ok(env, 'create', 'busy', '-o', out);
-    // Room for all of dd's records (about 30 MB) even if the consumer is starved for a while on a loaded CI
+    // Room for all of dd's records (about 80 MB) even if the consumer is starved for a while on a loaded CI
     // machine: this test is about rotation; keeping up with the default channel is bench/kernel's question.
-    await ok(env, 'enable-channel', '-k', '--num-subbuf=64', 'roomy');
+    await ok(env, 'enable-channel', '-k', '--num-subbuf=128', 'roomy');
     const { dd: DD, filter } = privateDd(env);
     await ok(env, 'enable-event', '-k', '-c', 'roomy', '--syscall', 'read', '--filter', filter);
     await ok(env, 'start');
-    const N = 400000;
+    // Long enough that the rotations, each a CLI run (0.3 s), come while dd runs: with 400,000 a fast stretch of
+    // the VM's CPUs let dd end before the first one, and every record was in the first chunk.
+    const N = 1_000_000;
     const dd = spawn(DD, ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${N}`], { stdio: 'ignore' });
     const done = new Promise((r) => dd.once('exit', r));
     for (let i = 0; i < 3; i++) {
