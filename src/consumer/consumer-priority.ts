@@ -35,9 +35,17 @@ const DEFAULT_NICE = -10;
 export const CALM_MS = 2000;
 /**
  * LTT_CONSUMER_BOOST=always: raised for as long as the channel records, whatever the signals (the behaviour before
- * the signals, to compare with them, or for a machine whose load comes in bursts faster than the signals see).
+ * them, to compare with them, or for a machine whose load comes in bursts faster than they see); `auto`, the
+ * default: by the signals.
  */
-export const BOOST_ALWAYS = process.env.LTT_CONSUMER_BOOST === 'always';
+export const BOOST_ALWAYS = (() => {
+  const text = process.env.LTT_CONSUMER_BOOST;
+  if (text === undefined || text === '' || text === 'auto') return false;
+  if (text === 'always') return true;
+  // The daemon's log, as LTT_CONSUMER_NICE's: a mistyped setting must not pass for the default unnoticed.
+  process.stderr.write(`ltt kernel consumer: LTT_CONSUMER_BOOST must be "always" or "auto" (got ${JSON.stringify(text.slice(0, 40))}); using auto\n`);
+  return false;
+})();
 
 /** A wait that ends this much later than asked means the CPUs are taken. */
 export const LATE_MS = 10;

@@ -30,7 +30,8 @@ import type { ThreadTable } from './thread-table.js';
 import { monotonicNow } from '../ftrace/trace-clock.js';
 import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../start-worker.js';
-import { cpuBase, createStaging, ownThreadId, slotOf, CONSUMER_TID, EXIT, FD, HEAD, LOCK, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
+import { cpuBase, createStaging, slotOf, CONSUMER_TID, EXIT, FD, HEAD, LOCK, lockCpu, NOTIFIED, PAUSED, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, unlockCpu, wakeReader, type StagingShared } from './page-staging.js';
+import { ownThreadId } from '../thread-id.js';
 
 const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 
@@ -738,7 +739,8 @@ break rec_;
     for (const r of this.readers) {
       const budget = { pages: 0, short: false };
       for (;;) {
-        // Staged pages decoded (here or by a timer's drain) reach `until`: every older record was taken.
+        // Staged pages decoded (here or by a timer's drain) reach `until`: every older record was taken. Checked
+        // before any wait for room.
         if (this.ctl !== undefined && r.stagedTs >= until) break;
         if (!r.stream.hasRoomForPacket()) {
           await this.roomOf(r, roomWaitMs);
@@ -758,10 +760,10 @@ break rec_;
         } finally {
           if (ctl !== undefined) unlockCpu(ctl, r.slot);
         }
-        // Done: everything read up to `until`, or staged pages reach it (pages come out of the kernel in order,
-        // so every older record is taken; a reader that stages on faster than a slow disk takes them would
-        // otherwise keep this loop, and the rotation, going for as long as the load lasts).
-        if (!staged ? !budget.short : r.stagedTs >= until) break;
+        // Done: everything read up to `until`. Staged pages that reach it end the loop at its top (pages come out
+        // of the kernel in order, so every older record is taken; a reader that stages on faster than a slow disk
+        // takes them would otherwise keep this loop, and the rotation, going for as long as the load lasts).
+        if (!staged && !budget.short) break;
       }
     }
   }

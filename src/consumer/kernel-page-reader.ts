@@ -13,7 +13,8 @@
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BOOST_ALWAYS, ConsumerBoost, CpuPressure, LATE_MS, niceLever, PRESSURE_SHARE } from './consumer-priority.js';
-import { cpuBase, ownThreadId, slotOf, CONSUMER_TID, EXIT, FD, HEAD, NOTIFIED, READER_TID, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
+import { cpuBase, slotOf, CONSUMER_TID, EXIT, FD, HEAD, NOTIFIED, READER_TID, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
+import { ownThreadId } from '../thread-id.js';
 
 /** A pass that found a ring at least this full is followed by another at once; the schedule aims below it. */
 const READ_AT = 1 / 8;

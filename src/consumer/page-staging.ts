@@ -146,16 +146,6 @@ function readerRuns(ctl: Int32Array): boolean {
   return tid <= 0 || fs.existsSync(`/proc/self/task/${tid}`);
 }
 
-/** The calling thread's kernel thread id, or 0 when /proc does not say. */
-export function ownThreadId(): number {
-  try {
-    // "PID/task/TID"
-    const tid = Number.parseInt(fs.readlinkSync('/proc/thread-self').split('/').pop() ?? '', 10);
-    return Number.isSafeInteger(tid) && tid > 0 ? tid : 0;
-  } catch {
-    return 0;
-  }
-}
 
 export function tryLockCpu(ctl: Int32Array, i: number): boolean {
   return Atomics.compareExchange(ctl, cpuBase(i) + LOCK, 0, 1) === 0;

@@ -129,8 +129,8 @@ class RelayLink {
   private unackedPackets = 0;
   private unackedBytes = 0;
   /**
-   * Once the relay was given up or went away with work outstanding (packets not acknowledged, bytes queued, or a
-   * wait for it that timed out): the failure's message, which says how many packets were not delivered. Stays
+   * Once the relay was given up or went away with work outstanding (packets not acknowledged, or a wait for it
+   * that timed out): the failure's message, which says how many packets were not delivered. Stays
    * undefined when the relay went after everything was through (it closes the connections after a session's end).
    */
   loss: string | undefined;

@@ -8,7 +8,8 @@
 // kernel for the head start (setpriority(2) on its thread id). Without the right (no CAP_SYS_NICE, RLIMIT_NICE
 // too low) it keeps the app's priority.
 
-import { access, readlinkSync } from 'node:fs';
+import { access } from 'node:fs';
+import { ownThreadId } from '../thread-id.js';
 import { getPriority, setPriority } from 'node:os';
 
 /** How much nicer than the process the consumer thread is (lower: more CPU share, earlier wake-ups). */
@@ -16,14 +17,9 @@ export const CONSUMER_NICE_BOOST = 10;
 
 /** Gives the calling thread the consumer's priority when permitted; returns the nice value it runs at. */
 export function raiseConsumerPriority(): number | undefined {
-  let tid: number;
-  try {
-    // "PID/task/TID": Linux's setpriority(PRIO_PROCESS, tid) acts on that one thread.
-    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(tid) || tid <= 0) return undefined;
+  // Linux's setpriority(PRIO_PROCESS, tid) acts on that one thread.
+  const tid = ownThreadId();
+  if (tid <= 0) return undefined;
   // A new thread inherits its creator's nice value: libuv's thread pool, which the whole app shares, is made
   // (synchronously, by its first request) before this thread changes, so it keeps the app's priority.
   access('/', () => undefined);

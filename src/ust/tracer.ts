@@ -15,7 +15,7 @@
 // consumer learns the ring and the event classes from messages on the channel.
 
 import { executionAsyncId } from 'node:async_hooks';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { BroadcastChannel, getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import { parseFilter } from '../filter/parse-filter.js';
 import { compilePredicate, type FilterContext, type Predicate } from '../filter/compile-filter.js';
@@ -25,6 +25,7 @@ import { checkFieldList, listedFieldType } from './fields.js';
 import { compileEmitter, contextTsdl, NOOP_EMITTER, type ContextName, type ContextValues, type Emitter } from './event-codegen.js';
 import { eventMatches, type EventRule } from './enablement.js';
 import { RingProducer } from './ring-buffer.js';
+import { ownThreadId } from '../thread-id.js';
 import { eventTsdl, streamTsdl } from './metadata.js';
 import type { LossMode, RingDescriptor } from './ring-layout.js';
 import type { TracepointField } from '../control/messages.js';
@@ -145,13 +146,7 @@ function uuidBytes(uuid: string): Uint8Array {
 
 /** OS thread id of the calling thread (LTTng's vtid): /proc/thread-self is resolved by the calling thread. */
 function osTid(): number {
-  try {
-    const m = /task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
-    if (m) return Number(m[1]);
-  } catch {
-    // not Linux procfs: fall through
-  }
-  return isMainThread ? process.pid : -1;
+  return ownThreadId() || (isMainThread ? process.pid : -1);
 }
 
 function threadComm(): string {

@@ -196,27 +196,35 @@ test('a page reader thread that fails to load or throws at start fails start() a
   }
 });
 
+/**
+ * A syscall consumer of `instance` (1 MiB rings, 10 ms read timer) whose page reader thread is the real one, started
+ * as the consumer starts it, but with handles to kill it by and to its staging.
+ */
+async function killableReaderConsumer(instance: string, pageSize: number) {
+  let thread: Worker | undefined;
+  let staging: StagingShared | undefined;
+  const consumerModule = new URL(`../../src/consumer/kernel-channel-consumer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+  const startReaderThread = (st: StagingShared): Worker => {
+    staging = st;
+    return (thread = startSiblingWorker(consumerModule, 'kernel-page-reader', { workerData: st }));
+  };
+  const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000, startReaderThread });
+  return { made, thread: () => thread!, staging: () => staging! };
+}
+
 test('a page reader thread killed mid-run: its CPU locks are released, what it staged is decoded, start() then fails with one line', async () => {
   const instance = `ltt-test-rdie-${process.pid}`;
   const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb: 1024, events: SYSCALLS.map((e) => `syscalls/${e}`) });
   let consumer: KernelChannelConsumer | undefined;
   try {
-    let thread: Worker | undefined;
-    let staging: StagingShared | undefined;
-    // The real reader thread, started as the consumer starts it, but with a handle to kill it by.
-    const consumerModule = new URL(`../../src/consumer/kernel-channel-consumer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-    const startReaderThread = (st: StagingShared): Worker => {
-      staging = st;
-      return (thread = startSiblingWorker(consumerModule, 'kernel-page-reader', { workerData: st }));
-    };
-    const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000, startReaderThread });
+    const { made, thread, staging } = await killableReaderConsumer(instance, pageSize);
     consumer = made.consumer;
     await consumer.start();
     tracefs.writeText('tracing_on', '1', instance);
     // This thread (the consumer's) is blocked meanwhile: the burst is staged by the reader, not decoded.
     execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000'], { stdio: 'ignore' });
     tracefs.writeText('tracing_on', '0', instance);
-    const ctl = new Int32Array(staging!.control);
+    const ctl = new Int32Array(staging().control);
     const slots = made.cpus.map((_, i) => i);
     const staged = () => slots.reduce((a, i) => a + ((Atomics.load(ctl, cpuBase(i) + HEAD) - Atomics.load(ctl, cpuBase(i) + TAIL)) | 0), 0);
     assert.ok(staged() > 0, 'the reader staged pages');
@@ -224,7 +232,7 @@ test('a page reader thread killed mid-run: its CPU locks are released, what it s
     // goes). All of them: a thread killed inside its readv(2) loses the pages the kernel had handed it, which no one
     // can count, so the kill must not come in a read (CI: 6,893 records handed out and never written).
     for (const i of slots) lockCpu(ctl, i);
-    await thread!.terminate();
+    await thread().terminate();
     for (let waited = 0; waited < 5000 && Atomics.load(ctl, cpuBase(0) + LOCK) !== 0; waited += 20) await sleep(20);
     for (const i of slots) assert.equal(Atomics.load(ctl, cpuBase(i) + LOCK), 0, `CPU slot ${i}'s lock released`);
     assert.equal(staged(), 0, 'every staged page decoded');
@@ -248,25 +256,18 @@ test('a timer drain that meets the lock of a page reader thread killed holding i
   let consumer: KernelChannelConsumer | undefined;
   let watchdog: LockWatchdog | undefined;
   try {
-    let thread: Worker | undefined;
-    let staging: StagingShared | undefined;
-    const consumerModule = new URL(`../../src/consumer/kernel-channel-consumer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-    const startReaderThread = (st: StagingShared): Worker => {
-      staging = st;
-      return (thread = startSiblingWorker(consumerModule, 'kernel-page-reader', { workerData: st }));
-    };
-    const made = await syscallConsumer(instance, NULL_SINK, { pageSize, bufferPages: (1024 * 1024) / pageSize, packetSize: 1 << 20, readTimerUs: 10_000, startReaderThread });
+    const { made, thread, staging } = await killableReaderConsumer(instance, pageSize);
     consumer = made.consumer;
     await consumer.start();
     tracing(instance, 20_000);
-    const ctl = new Int32Array(staging!.control);
+    const ctl = new Int32Array(staging().control);
     // The thread killed in the middle of a pass, the CPUs' locks held (taken here as its pass takes them; all of
     // them, so that the kill does not come inside a read, see the test above).
     for (let i = 0; i < made.cpus.length; i++) lockCpu(ctl, i);
     // On the old code the drain below waited for ever: a second thread frees the lock after 10 s so that it
     // fails instead of hanging.
     watchdog = lockWatchdog(ctl, cpuBase(0) + LOCK, 10_000);
-    const ended = thread!.terminate();
+    const ended = thread().terminate();
     // As the switch timer's tick that runs before the thread's exit event is handled (this thread is busy).
     const t0 = performance.now();
     consumer.drain();

@@ -17,7 +17,7 @@ import ts from 'typescript';
 /** Bottom to top. Components of one layer do not import each other. Keep docs/architecture.md in step. */
 const LAYERS: readonly (readonly string[])[] = [
   ['errors.ts'],
-  ['make-directories.ts', 'star-glob.ts', 'daemon-start.ts', 'start-worker.ts'],
+  ['make-directories.ts', 'star-glob.ts', 'daemon-start.ts', 'start-worker.ts', 'thread-id.ts'],
   ['ctf'], // model, metadata, decoding and its messages, writer and its sinks (owned output)
   ['graph', 'control', 'ftrace'], // reading graph | control and app protocol | tracefs access, ftrace formats, LTTng shaping
   ['relay'], // ltt-relayd: LTTng's consumer-to-relay and live viewer protocols, the relay's stored traces
