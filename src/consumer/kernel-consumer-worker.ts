@@ -62,11 +62,16 @@ const threads = new ThreadTable();
 let seeded = false;
 let anyFilter = false;
 let trackers: TrackerEntries = [];
-/** Network sessions: why the relay is gone, once it is (reported even when no packet failed yet). */
+/** Network sessions: why the relay is gone, once it is. */
 let relayError: string | undefined;
 
 function stats(): ChannelStats[] {
-  const writeError = relayError ?? writer?.writeError?.message;
+  // A relay gone is trace data lost only when it took something with it: packets it never acknowledged or a wait
+  // that timed out (the link's loss), or packets refused since. Gone after everything was delivered (it closes a
+  // destroyed session's connections) loses nothing.
+  const refused = [...channels.values()].some((c) => [...c.streams.values()].some((s) => s.stats.unwrittenPackets > 0));
+  const relayLoss = relayError === undefined ? undefined : (relayChunk?.loss ?? (refused ? relayError : undefined));
+  const writeError = relayLoss ?? writer?.writeError?.message;
   return [...channels.values()].map((c) => {
     const cpus = c.consumer.stats();
     const streams = [...c.streams.values()];

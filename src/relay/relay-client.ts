@@ -317,8 +317,15 @@ export class RelayClient {
     return (await this.command(RelayCommand.DATA_PENDING, p, 4)).readUInt32BE(0) !== 0;
   }
 
-  /** Ends both connections (the relay then closes the session's streams once their data is in). */
+  /**
+   * Ends both connections (the relay then closes the session's streams once their data is in). The sockets'
+   * closing after this is our doing, not the relay going away: gone listeners are not told (a destroyed
+   * session's consumer reported "the relay closed the data connection" as lost trace data when the relay's
+   * end of the connection came back before the session daemon read the consumer's errors).
+   */
   close(): void {
+    this.goneListeners.length = 0;
+    this.failure ??= new LttError('RELAY_CLOSED', 'the connection to the relay was closed');
     this.data.end();
     this.control.end();
   }
