@@ -128,7 +128,7 @@ function threadCpuSeconds(pid) {
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
-      out.set(tid, { s: procCpuSeconds(`${pid}/task/${tid}`), wakes: Number(/voluntary_ctxt_switches:\s*(\d+)/.exec(status)?.[1] ?? 0) });
+      out.set(tid, { s: procCpuSeconds(`${pid}/task/${tid}`), sys: procSysSeconds(`${pid}/task/${tid}`), wakes: Number(/voluntary_ctxt_switches:\s*(\d+)/.exec(status)?.[1] ?? 0) });
     } catch {
       // The thread ended in between.
     }
@@ -141,12 +141,19 @@ function threadCpuSeconds(pid) {
  * (with a page reader, the two busiest are the consumer and its reader), each with its wake-ups.
  */
 function cpuSplit(pid, before, after) {
-  const deltas = [...after].map(([tid, v]) => [tid, v.s - (before.get(tid)?.s ?? 0), v.wakes - (before.get(tid)?.wakes ?? 0)]);
-  const fmt = ([, s, w]) => `${s.toFixed(2)} s/${w} wake-ups`;
+  const deltas = [...after].map(([tid, v]) => [tid, v.s - (before.get(tid)?.s ?? 0), v.wakes - (before.get(tid)?.wakes ?? 0), v.sys - (before.get(tid)?.sys ?? 0)]);
+  // The kernel's share (copying pages out of the ring, writing files) apart from the transcoding's.
+  const fmt = ([, s, w, sys]) => `${s.toFixed(2)} s (sys ${sys.toFixed(2)})/${w} wake-ups`;
   const main = deltas.find(([tid]) => tid === String(pid));
   const others = deltas.filter(([tid]) => tid !== String(pid)).sort((a, b) => b[1] - a[1]);
   const rest = others.slice(2).reduce((a, [, v]) => a + v, 0);
   return `busiest threads ${others.slice(0, 2).map(fmt).join(', ')}, main ${main ? fmt(main) : '-'}, other threads (V8 GC and compilers, libuv) ${rest.toFixed(2)} s`;
+}
+
+/** System (kernel) CPU seconds of /proc/PID/stat. */
+function procSysSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / CLK_TCK;
 }
 
 function procCpuSeconds(pid) {
