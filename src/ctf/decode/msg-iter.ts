@@ -450,6 +450,11 @@ export class CtfStreamIterator implements MessageStream {
     this.pi++;
     const st = this.st;
     const { cfg, context } = this.dec.decodePacketHeaderContext(st, bytes);
+    // A stream's packets are of one stream class (its events' IDs, header and contexts are that class's), as
+    // babeltrace2 requires: a packet naming another class is an error there, not a change of class.
+    if (cfg.sc !== this.info.sc) {
+      throw new DecodeError(`two packets of one stream refer to different stream classes (${this.info.sc.id}, then ${cfg.sc.id})`);
+    }
     const avail = bytes.byteLength;
     let packetBytes: number;
     if (st.packetSize !== undefined) {
