@@ -144,6 +144,33 @@ export class CpuPressure {
   }
 }
 
+/**
+ * The reader's timed waits, for the late wake-up signal: whether the last one ended more than LATE_MS after the
+ * time it asked for. The deadline is taken as the wait begins (wait()), not at the start of the pass before it:
+ * a long pass (the first touches of staging pages) is the reader's own time, not the CPUs being taken.
+ */
+export class WakeWatch {
+  /** When the last timed wait was asked to end (-1: none, or not timed). */
+  private wakeAt = -1;
+
+  constructor(private readonly clock: () => number = () => performance.now()) {}
+
+  /** Just before a wait of `ms` (0 or less: no timed wait, nothing to be late for). */
+  wait(ms: number): void {
+    this.wakeAt = ms > 0 ? this.clock() + ms : -1;
+  }
+
+  /** At `now`, after the wait: whether it ended late. */
+  late(now: number): boolean {
+    return this.wakeAt >= 0 && now - this.wakeAt > LATE_MS;
+  }
+
+  /** No timed wait under way (tracing paused). */
+  reset(): void {
+    this.wakeAt = -1;
+  }
+}
+
 /** What raising and releasing do: the real one below; tests of the timing give their own. */
 export interface PriorityLever {
   raise(): void;

@@ -721,15 +721,29 @@ break rec_;
    * released (the reader stages on; those pages are decoded first when it goes on). `roomWaitMs`: how long it
    * waits for room at one point before failing with one line; a stop() meanwhile took everything, and it ends.
    */
-  async drainAll(until: number, roomWaitMs = ROOM_WAIT_MS): Promise<void> {
-    if (!this.running) return;
-    this.drainingAll++;
+  drainAll(until: number, roomWaitMs = ROOM_WAIT_MS): Promise<void> {
+    return KernelChannelConsumer.drainAll([this], until, roomWaitMs);
+  }
+
+  /**
+   * drainAll() of several channels that write through one output (a session's, in one consumer thread: one
+   * staging in front of one disk), one after the other. Every channel's reader notifications leave its staged
+   * pages alone until the last drain ends: held for the draining channel only, another busy channel's decoding
+   * (its whenRoom() callback, in the same round as the drain's) took each bit of room first, and the drain never
+   * had room again while the load lasted. The pages held meanwhile stay staged, then in the kernel's ring, which
+   * discards and counts, as the draining channel's own do.
+   */
+  static async drainAll(consumers: readonly KernelChannelConsumer[], until: number, roomWaitMs = ROOM_WAIT_MS): Promise<void> {
+    const running = consumers.filter((c) => c.running);
+    for (const c of running) c.drainingAll++;
     try {
-      await this.drainAllCpus(until, roomWaitMs);
+      for (const c of running) await c.drainAllCpus(until, roomWaitMs);
     } finally {
-      this.drainingAll--;
-      // The reader's notifications held meanwhile (drainStaged): what it staged since is decoded now.
-      if (this.drainingAll === 0 && this.running) this.drainStagedSafely();
+      for (const c of running) {
+        c.drainingAll--;
+        // The reader's notifications held meanwhile (drainStaged): what it staged since is decoded now.
+        if (c.drainingAll === 0 && c.running) c.drainStagedSafely();
+      }
     }
   }
 

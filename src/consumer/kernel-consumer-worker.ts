@@ -272,6 +272,11 @@ function writeStatedump(channelIds: number[]): void {
   }
 }
 
+/** Everything the kernel holds now, every channel's, into the output (rotation, snapshot, clear): see drainAll. */
+function drainAllChannels(until: number): Promise<void> {
+  return KernelChannelConsumer.drainAll([...channels.values()].map((c) => c.consumer), until);
+}
+
 async function handle(req: ConsumerRequest): Promise<unknown> {
   switch (req.op) {
     case 'open':
@@ -319,7 +324,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
         // the request (taken first: records that come in during the drain are later and stay in order). A stream
         // with no open packet gets no empty one: it would push a sub-buffer of real records out of its ring.
         const now = monotonicNow();
-        for (const c of channels.values()) await c.consumer.drainAll(now);
+        await drainAllChannels(now);
         for (const c of channels.values()) for (const s of c.streams.values()) if (s.packetBytesUsed > 0) s.flushPacket(now);
       }
       writer.flushMetadata();
@@ -333,7 +338,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       if (!writer) throw new Error('kernel consumer: no trace to rotate');
       // Everything the kernel holds now belongs to the chunk being closed.
       const now = monotonicNow();
-      if (tracing) for (const c of channels.values()) await c.consumer.drainAll(now);
+      if (tracing) await drainAllChannels(now);
       if (req.relayChunk !== undefined) {
         if (!relayChunk) throw new Error('kernel consumer: not streaming to a relay');
         // The relay's streams go on in its next chunk (ROTATE_STREAMS), the old chunk closed behind them.
@@ -350,7 +355,7 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       const now = monotonicNow();
       // What the kernel holds now was recorded before the clear: it goes with the rest. Packets close into a
       // sink that keeps nothing; the trace then starts again, whole metadata first, in an emptied sink.
-      if (tracing) for (const c of channels.values()) await c.consumer.drainAll(now);
+      if (tracing) await drainAllChannels(now);
       await writer.rotate({ sink: new DiscardingSink() }, now);
       if (ring) {
         ring.reset();

@@ -12,7 +12,7 @@
 
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { BOOST_ALWAYS, ConsumerBoost, CpuPressure, LATE_MS, niceLever, PRESSURE_SHARE } from './consumer-priority.js';
+import { BOOST_ALWAYS, ConsumerBoost, CpuPressure, niceLever, PRESSURE_SHARE, WakeWatch } from './consumer-priority.js';
 import { cpuBase, slotOf, CONSUMER_TID, EXIT, FD, HEAD, NOTIFIED, READER_TID, READY, RUNNING, STATE, STATS_FD, statsField, TAIL, tryLockCpu, unlockCpu, WAKE, type StagingShared } from './page-staging.js';
 import { ownThreadId } from '../thread-id.js';
 
@@ -188,8 +188,8 @@ function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
   let wasRunning = false;
   /** The wait after a pass that found a ring full but took nothing (ms; doubles up to BUSY_WAIT_MS). */
   let fullWait = 1;
-  /** When the last timed wait was asked to end (-1: none). */
-  let wakeAt = -1;
+  /** The late wake-up signal: whether the last timed wait ended late. */
+  const wakes = new WakeWatch();
   for (;;) {
     const state = Atomics.load(ctl, STATE);
     if (state === EXIT) return;
@@ -197,7 +197,7 @@ function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
     if (state !== RUNNING) {
       wasRunning = false;
       pendingSince = -1;
-      wakeAt = -1;
+      wakes.reset();
       // Not tracing: nothing to fall behind on.
       boost.release();
       Atomics.wait(ctl, WAKE, seq);
@@ -213,13 +213,13 @@ function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
       boost.update(BOOST_ALWAYS || pressure.share(now) >= PRESSURE_SHARE, now);
       rate = Math.max(rate, (16 * READ_AT) / st.periodMs);
       const wait = Math.max(1, Math.floor(READ_AT / rate));
-      wakeAt = now + wait;
+      wakes.wait(wait);
       Atomics.wait(ctl, WAKE, seq, wait);
       continue;
     }
     const elapsed = Math.max(0.05, now - last);
     last = now;
-    const late = wakeAt >= 0 && now - wakeAt > LATE_MS;
+    const late = wakes.late(now);
     const fill = pass(now);
     boost.update(BOOST_ALWAYS || fill >= BEHIND_FILL || stagedShare >= BEHIND_STAGED || late || pressure.share(now) >= PRESSURE_SHARE, now);
     // The latest pass's rate, or the previous estimate halved every period when that is higher: one quiet pass
@@ -240,8 +240,8 @@ function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
       fullWait = 1;
       if (rate * st.periodMs > IDLE_FILL) next = Math.min(st.periodMs, BUSY_WAIT_MS, Math.max(1, Math.floor(READ_AT / rate)));
     }
-    // From the pass's end: a long pass (first touches of staging pages) is not a late wake-up.
-    wakeAt = next > 0 ? performance.now() + next : -1;
+    // From the pass's end (WakeWatch): a long pass is not a late wake-up.
+    wakes.wait(next);
     if (next > 0) Atomics.wait(ctl, WAKE, seq, next);
   }
 }

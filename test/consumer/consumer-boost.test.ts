@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CALM_MS, CONSUMER_NICE, ConsumerBoost, CpuPressure, PRESSURE_WINDOW_MS, RECHECK_MS, type PriorityLever } from '../../src/consumer/consumer-priority.js';
+import { CALM_MS, CONSUMER_NICE, ConsumerBoost, CpuPressure, LATE_MS, PRESSURE_WINDOW_MS, RECHECK_MS, WakeWatch, type PriorityLever } from '../../src/consumer/consumer-priority.js';
 
 function recorder(): PriorityLever & { calls: string[] } {
   const calls: string[] = [];
@@ -39,6 +39,29 @@ test('raised at the first pass that finds the consumer behind, kept while it sta
   assert.equal(b.raises, 1);
   b.release();
   assert.equal(lever.calls.filter((c) => c === 'release').length, 1, 'released once');
+});
+
+test('a late wake-up is measured from the wait the reader asked for, not from the start of the pass before it', () => {
+  // The page reader's loop: late(now) as a pass starts, the pass, wait(ms) as the reader goes to sleep.
+  let t = 0;
+  const w = new WakeWatch(() => t);
+  assert.equal(w.late(t), false, 'no wait yet');
+  // A pass of 50 ms (the first touches of staging pages), then a wait of 5 ms that ends 1 ms after its time.
+  t = 50;
+  w.wait(5);
+  t = 56;
+  assert.equal(w.late(t), false, 'the pass\'s own 50 ms are not the CPUs being taken');
+  t = 60;
+  w.wait(5);
+  t = 65 + LATE_MS + 1;
+  assert.equal(w.late(t), true, 'a wait that ends more than LATE_MS after its time is late');
+  w.wait(0);
+  t += 1000;
+  assert.equal(w.late(t), false, 'no timed wait (a pass at once): nothing to be late for');
+  w.wait(5);
+  w.reset();
+  t += 1000;
+  assert.equal(w.late(t), false, 'tracing paused: the wait is not timed');
 });
 
 test('LTT_CONSUMER_NICE=0 (disabled): never raised', () => {

@@ -315,28 +315,71 @@ function lockWatchdog(ctl: Int32Array, at: number, ms: number): LockWatchdog {
 }
 
 /**
- * The real file sink, whose streams have no room (as its staging behind a stalled disk) until release(): a
- * packet handed over meanwhile fails as the file sink's does without room, and whenRoom() callbacks wait.
+ * A disk that takes nothing (as a stalled one behind a full staging) until release(), or a few packets at a time
+ * (grant()): shared by the heldFileSink()s of the channels that write to it, whichever writes first takes the room.
  */
-function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): void; holdAfter(packets: number): void; grant(packets: number): void } {
-  const inner = FileTraceSink.create(dir);
+interface SlowDisk {
+  hold(): void;
+  release(): void;
+  /** Room for `packets` packets, then none again. */
+  holdAfter(packets: number): void;
+  /** Room for `packets` packets, and the waiters told (a disk that takes a little now and then). */
+  grant(packets: number): void;
+}
+
+function slowDisk(): SlowDisk & { held(): boolean; take(): void; wait(cb: () => void): void } {
   let held = true;
   /** Packets taken before the output has no room again (holdAfter). */
   let budget = Infinity;
   let waiters: Array<() => void> = [];
+  const tell = () => {
+    const cbs = waiters;
+    waiters = [];
+    for (const cb of cbs) cb();
+  };
+  return {
+    held: () => held,
+    take() {
+      if (held) throw new Error('no room in staging');
+      if (--budget <= 0) held = true;
+    },
+    wait: (cb) => waiters.push(cb),
+    hold: () => (held = true),
+    holdAfter(packets) {
+      held = false;
+      budget = packets;
+    },
+    release() {
+      held = false;
+      budget = Infinity;
+      tell();
+    },
+    grant(packets) {
+      held = false;
+      budget = packets;
+      tell();
+    },
+  };
+}
+
+/**
+ * The real file sink, whose streams have no room (as its staging behind a stalled disk) until the disk has: a
+ * packet handed over meanwhile fails as the file sink's does without room, and whenRoom() callbacks wait.
+ */
+function heldFileSink(dir: string, disk = slowDisk()): { sink: TraceSink } & SlowDisk {
+  const inner = FileTraceSink.create(dir);
   const sink: TraceSink = {
     writeMetadata: (packets) => inner.writeMetadata(packets),
     openStream(info): StreamSink {
       const s = inner.openStream(info);
       return {
         writePacket(packet, index, lost) {
-          if (held) throw new Error('no room in staging');
-          if (--budget <= 0) held = true;
+          disk.take();
           s.writePacket(packet, index, lost);
         },
-        hasRoom: (bytes) => !held && (s.hasRoom?.(bytes) ?? true),
+        hasRoom: (bytes) => !disk.held() && (s.hasRoom?.(bytes) ?? true),
         whenRoom(cb) {
-          if (held) waiters.push(cb);
+          if (disk.held()) disk.wait(cb);
           else if (s.whenRoom) s.whenRoom(cb);
           else queueMicrotask(cb);
         },
@@ -346,38 +389,16 @@ function heldFileSink(dir: string): { sink: TraceSink; hold(): void; release(): 
     },
     close: () => inner.close(),
   };
-  return {
-    sink,
-    hold: () => (held = true),
-    holdAfter(packets) {
-      held = false;
-      budget = packets;
-    },
-    release() {
-      held = false;
-      budget = Infinity;
-      const cbs = waiters;
-      waiters = [];
-      for (const cb of cbs) cb();
-    },
-    /** Room for `packets` packets, and the waiters told (a disk that takes a little now and then). */
-    grant(packets) {
-      held = false;
-      budget = packets;
-      const cbs = waiters;
-      waiters = [];
-      for (const cb of cbs) cb();
-    },
-  };
+  return { sink, hold: disk.hold, holdAfter: disk.holdAfter, release: disk.release, grant: disk.grant };
 }
 
 /** A kernel channel of syscall records read by the page reader thread, written through heldFileSink(). */
-async function heldChannel(name: string, bufferKb: number, packetSize: number, switchTimerUs = 0) {
+async function heldChannel(name: string, bufferKb: number, packetSize: number, switchTimerUs = 0, disk?: ReturnType<typeof slowDisk>) {
   const instance = `ltt-test-${name}-${process.pid}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ltt-consumer-${name}-`));
   const pageSize = setUpInstance({ instance, pageSize: 4096, bufferKb, events: SYSCALLS.map((e) => `syscalls/${e}`) });
   try {
-    return await heldChannelIn(instance, dir, pageSize, bufferKb, packetSize, switchTimerUs);
+    return await heldChannelIn(instance, dir, pageSize, bufferKb, packetSize, switchTimerUs, disk);
   } catch (err) {
     tracefs.rmdirInstance(instance);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -385,8 +406,8 @@ async function heldChannel(name: string, bufferKb: number, packetSize: number, s
   }
 }
 
-async function heldChannelIn(instance: string, dir: string, pageSize: number, bufferKb: number, packetSize: number, switchTimerUs: number) {
-  const held = heldFileSink(dir);
+async function heldChannelIn(instance: string, dir: string, pageSize: number, bufferKb: number, packetSize: number, switchTimerUs: number, disk?: ReturnType<typeof slowDisk>) {
+  const held = heldFileSink(dir, disk);
   const { cpus, writer, streams, consumer } = await syscallConsumer(instance, held.sink, { pageSize, bufferPages: (bufferKb * 1024) / pageSize, packetSize, readTimerUs: 10_000, switchTimerUs });
   const kernelStats = () => kernelCounts(instance, cpus);
   const sum = <K extends 'pages' | 'events' | 'discarded'>(k: K) => consumer.stats().reduce((a, x) => a + x[k], 0);
@@ -553,6 +574,55 @@ test('a drain that must take everything ends at its time while a producer faster
     clearInterval(trickle);
     dd?.kill('SIGKILL');
     c.cleanup();
+  }
+});
+
+test('a drain of two busy channels on one slow disk ends at its time: neither channel\'s decoding takes the other\'s room', async () => {
+  // As above, with two channels (two instances recording the same system calls) writing to one disk, as a
+  // session's channels share their consumer thread's staging: the drain of one channel, then of the other.
+  const disk = slowDisk();
+  const a = await heldChannel('kuntil-a', 256, 32 * 1024, 0, disk);
+  let b: Awaited<ReturnType<typeof heldChannel>>;
+  try {
+    b = await heldChannel('kuntil-b', 256, 32 * 1024, 0, disk);
+  } catch (err) {
+    a.cleanup();
+    throw err;
+  }
+  const both = [a, b];
+  let dd: ChildProcess | undefined;
+  let trickle: NodeJS.Timeout | undefined;
+  try {
+    for (const c of both) await c.consumer.start();
+    for (const c of both) tracefs.writeText('tracing_on', '1', c.instance);
+    dd = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=10000000000'], { stdio: 'ignore' });
+    await sleep(500);
+    trickle = setInterval(() => disk.grant(1), 20);
+    const drained = KernelChannelConsumer.drainAll(both.map((c) => c.consumer), monotonicNow());
+    let done = false;
+    void drained.then(() => (done = true), () => (done = true));
+    // Before: while one channel drained, the other's reader notifications decoded its staged pages from the same
+    // whenRoom() round, before the drain's wait resumed, and took each packet's room: the drain lasted as long as dd.
+    for (let waited = 0; waited < 40_000 && !done; waited += 50) await sleep(50);
+    assert.equal(dd.exitCode, null, 'dd still runs');
+    assert.ok(done, 'the drain of both channels ended while the producer went on');
+    await drained;
+    for (const c of both) assert.equal(c.unwritten(), 0, 'no packet handed to the output while it had no room');
+    for (const c of both) tracefs.writeText('tracing_on', '0', c.instance);
+    dd.kill('SIGKILL');
+    clearInterval(trickle);
+    disk.release();
+    for (const c of both) {
+      c.consumer.stop();
+      await c.writer.close();
+      assert.equal(c.unwritten(), 0);
+      assert.equal(c.sum('events'), c.kernelStats().handedOut, 'every record the kernel handed out is written');
+    }
+  } finally {
+    clearInterval(trickle);
+    dd?.kill('SIGKILL');
+    disk.release();
+    for (const c of both) c.cleanup();
   }
 });
 

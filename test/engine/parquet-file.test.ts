@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { ColumnAppender, type ColumnSpec } from '../../src/engine/column-appender.js';
 import { ParquetWriters } from '../../src/engine/parquet-writer.js';
 import { sqlString } from '../../src/engine/run-sql.js';
+import { bailoutsOf, optimizedFunctions } from './v8-trace.js';
 
 const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
 
@@ -153,7 +154,8 @@ describe('engine: the Parquet files of the import', () => {
 
   it('the statistics stay in optimized code chunk after chunk (no deoptimization at the end of each chunk)', () => {
     // Optimized mid-loop on the first long chunk, code after the loop without feedback deoptimized the statistics
-    // at the end of every chunk (the writer thread's largest cost). Deoptimizations traced in a child process.
+    // at the end of every chunk (the writer thread's largest cost). Optimizations and deoptimizations traced in a
+    // child process.
     const dir = mkdtempSync(join(tmpdir(), 'ltt-parquet-test-'));
     try {
       const fileUrl = new URL('../../src/engine/parquet-file.js', import.meta.url).href;
@@ -176,10 +178,12 @@ describe('engine: the Parquet files of the import', () => {
           f.chunk(chunk, n);
         }
         f.close();`;
-      const r = spawnSync(process.execPath, ['--trace-deopt', '--input-type=module', '-e', code, join(dir, 't.parquet')], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--trace-opt', '--trace-deopt', '--input-type=module', '-e', code, join(dir, 't.parquet')], { encoding: 'utf8', maxBuffer: 64 << 20 });
       assert.equal(r.status, 0, r.stderr);
-      const bailouts = r.stdout.split('\n').filter((l) => /bailout/.test(l) && /minMax|stats/.test(l));
-      assert.deepEqual(bailouts, []);
+      // Optimized first: never optimized, the loops would show no bailout either.
+      const optimized = optimizedFunctions(r.stdout);
+      for (const name of ['minMax32', 'minMax64']) assert.ok(optimized.has(name), `V8 optimized ${name}`);
+      assert.deepEqual(bailoutsOf(r.stdout, /minMax32|minMax64|stats/), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,11 +5,12 @@
 
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CtfTraceWriter } from '../../src/ctf/writer/trace-writer.js';
 import type { LttError } from '../../src/errors.js';
+import * as tracefs from '../../src/ftrace/tracefs.js';
 import { LttTestEnv, alive } from '../cli/ltt-test-env.js';
 import { DEMO, ROOT, discardedPackets, writeScript } from '../ust/helpers.js';
 import { bt2, fillDisk, listedCount, mountTmpfs, ok, outputOf, pidTraces } from './robustness-env.js';
@@ -241,6 +242,70 @@ test('a kernel session on a full disk (observed from outside): no hang, one erro
     // The packets the disk refused are counted as discarded events.
     assert.ok(listed > 0, `ltt list shows ${listed} discarded events`);
   } finally {
+    await env.cleanup();
+    disk.unmount();
+  }
+});
+
+test('destroy --all on a full disk: every session\'s loss is said, one line each, and it exits 1', { timeout: 180_000 }, async (t) => {
+  const env = new LttTestEnv();
+  const disk = mountTmpfs('512k');
+  try {
+    for (const s of ['s1', 's2']) {
+      await ok(env, 'create', s, `--output=${join(disk.dir, s)}`);
+      await ok(env, 'enable-channel', '-u', '-s', s, '--buffers-pid', 'channel0');
+      await ok(env, 'enable-event', '-u', '-s', s, 'demo:tick');
+      await ok(env, 'start', s);
+    }
+    // One app records into both sessions, far more than the disk holds: both fail to write.
+    const app = spawnSync(process.execPath, [DEMO, '200000'], { cwd: ROOT, env: env.env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(app.status, 0, app.stderr);
+    const d = await env.ltt('destroy', '-a');
+    t.diagnostic(`ltt destroy -a: exit ${d.code}, ${JSON.stringify(d.stderr)}`);
+    assert.equal(d.code, 1, d.stdout);
+    // Before: the first session's line only; the second's loss was in the daemon's log alone.
+    const lines = d.stderr.split('\n').filter((l) => l !== '');
+    const named = lines.map((l) => /^Error: Session (\S+) destroyed, but trace data was lost: .*No space left on device/.exec(l)?.[1]);
+    assert.deepEqual(named.sort(), ['s1', 's2'], d.stderr);
+    assert.doesNotMatch(d.stderr, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch((await ok(env, 'list')).stdout, /\bs[12]\b/, 'both sessions are gone');
+  } finally {
+    await env.cleanup();
+    disk.unmount();
+  }
+});
+
+test('destroy of a kernel session on a full disk whose instance cannot be removed: the loss and the failure to close both reach the user and the log', { timeout: 180_000 }, async (t) => {
+  const env = new LttTestEnv();
+  const disk = mountTmpfs('512k');
+  const name = `dloss${process.pid}`;
+  let instance: string | undefined;
+  let held: number | undefined;
+  try {
+    await ok(env, 'create', name, `--output=${join(disk.dir, 'k')}`);
+    await ok(env, 'enable-event', '-k', '-s', name, 'sched_switch');
+    await ok(env, 'start', name);
+    instance = tracefs.listInstances().find((i) => i.startsWith(`ltt-${name}-`));
+    assert.ok(instance, tracefs.listInstances().join(' '));
+    await new Promise((r) => setTimeout(r, 500));
+    fillDisk(disk.dir);
+    const until = Date.now() + 3000;
+    while (Date.now() < until) spawnSync('/bin/true');
+    // A file of the instance held open: its removal fails with EBUSY (the daemon's tracer fails to close).
+    held = openSync(tracefs.pathOf('tracing_on', instance), 'r');
+    const d = await env.ltt('destroy', name);
+    t.diagnostic(`ltt destroy: exit ${d.code}, ${JSON.stringify(d.stderr)}`);
+    assert.equal(d.code, 1, d.stdout);
+    // Before: the loss alone; the failure to close reached neither the user nor the log.
+    assert.match(d.stderr, new RegExp(`^Error: Session ${name} destroyed, but trace data was lost: .*No space left on device.*; and destroying it failed: Cannot remove tracefs instance \\S+: .*\n$`));
+    assert.ok(env.log().split('\n').some((l) => l.includes(`Session ${name}: destroying kernel failed: Cannot remove tracefs instance`)), env.log());
+    assert.doesNotMatch((await ok(env, 'list')).stdout, new RegExp(`\\b${name}\\b`), 'the session is gone');
+  } finally {
+    if (held !== undefined) closeSync(held);
+    if (instance !== undefined && tracefs.instanceExists(instance)) {
+      tracefs.writeText('tracing_on', '0', instance);
+      tracefs.rmdirInstance(instance);
+    }
     await env.cleanup();
     disk.unmount();
   }

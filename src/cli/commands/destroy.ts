@@ -31,8 +31,8 @@ Stop and destroy SESSION (default: the current session), or every session with -
       ctx.out('No session found, nothing to do.');
       return ExitCode.SUCCESS;
     }
-    /** A session destroyed with part of its trace lost (a relay given up): said once the others are destroyed too. */
-    let lost: ControlError | undefined;
+    /** Sessions destroyed with part of their trace lost (a full disk, a relay given up): each said in its line. */
+    let lost = 0;
     for (const name of names) {
       let archive: string | undefined;
       let archiveRelay: RelayPlace | undefined;
@@ -46,8 +46,10 @@ Stop and destroy SESSION (default: the current session), or every session with -
           throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
         }
         if (!(error instanceof ControlError && error.code === 'TRACE_WRITE_FAILED')) throw error;
-        // Destroyed all the same: the name is free; the error's one line says so and what was lost.
-        lost ??= error;
+        // Destroyed all the same: the name is free. Its own line says so and what was lost (with --all, each
+        // session's: the first one's alone left the others' losses to the daemon's log), and the rest go on.
+        ctx.error(error.message, error.code);
+        lost++;
         clearCurrentSession(name);
         continue;
       } finally {
@@ -57,7 +59,6 @@ Stop and destroy SESSION (default: the current session), or every session with -
       if (archive !== undefined) ctx.out(archiveLocationText(name, archive, archiveRelay));
       ctx.out(`Session ${name} destroyed`);
     }
-    if (lost !== undefined) throw lost;
-    return ExitCode.SUCCESS;
+    return lost > 0 ? ExitCode.ERROR : ExitCode.SUCCESS;
   },
 };

@@ -9,6 +9,11 @@ import { archivePending, endChunk } from './rotate-session.js';
 import { disarmRotationSchedule } from './rotation-schedule.js';
 import { stopTracers, takeWriteErrorLines, traceDataLost } from './stop-session.js';
 import { RELAY_DESTROY_MS } from '../relay-output.js';
+import { LttError } from '../../errors.js';
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 export async function destroySession(
   ctx: DaemonContext,
@@ -30,7 +35,8 @@ export async function destroySession(
     try {
       await state.tracer.destroy();
     } catch (error) {
-      // Keep destroying the other domains; the first failure is reported once everything was tried.
+      // Keep destroying the other domains; the first failure is reported once everything was tried (each in the log).
+      ctx.log(`Session ${session.name}: destroying ${state.domain} failed: ${reasonOf(error)}`);
       errors.push(error);
       closed = false;
     }
@@ -48,6 +54,7 @@ export async function destroySession(
       if (session.chunkOpen) endChunk(session, new Date());
       archive = (await archivePending(session)).pop();
     } catch (error) {
+      ctx.log(`Session ${session.name}: archiving its last chunk failed: ${reasonOf(error)}`);
       errors.push(error);
     }
   }
@@ -55,7 +62,15 @@ export async function destroySession(
   ctx.registry.remove(session);
   ctx.log(`Session ${session.name} destroyed`);
   const loss = traceDataLost(`Session ${session.name} destroyed`, lost);
-  if (loss !== undefined) throw loss;
+  if (loss !== undefined) {
+    // The session is gone all the same (the CLI frees its name on this code), but a failure to close is said too:
+    // thrown alone, the loss hid it from the user, and it reached no log either.
+    if (errors.length > 0) {
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more, see the daemon log)` : '';
+      throw new LttError(loss.code, `${loss.message}; and destroying it failed: ${reasonOf(errors[0])}${more}`, { cause: errors[0] });
+    }
+    throw loss;
+  }
   if (errors.length > 0) throw errors[0];
   if (archive === undefined) return summary;
   if (session.relay === undefined) return { ...summary, archive };
