@@ -310,3 +310,36 @@ test('destroy of a kernel session on a full disk whose instance cannot be remove
     disk.unmount();
   }
 });
+
+test('destroy --all where one session fails to close: its line, the other sessions destroyed all the same, exit 1', { timeout: 120_000 }, async (t) => {
+  const env = new LttTestEnv();
+  const name = `dbusy${process.pid}`;
+  let instance: string | undefined;
+  let held: number | undefined;
+  try {
+    // destroy -a goes from the newest session to the oldest: the one that fails comes first.
+    await ok(env, 'create', 'other', `--output=${join(env.home, 'o')}`);
+    await ok(env, 'create', name, `--output=${join(env.home, 'k')}`);
+    await ok(env, 'enable-event', '-k', '-s', name, 'sched_switch');
+    await ok(env, 'start', name);
+    instance = tracefs.listInstances().find((i) => i.startsWith(`ltt-${name}-`));
+    assert.ok(instance, tracefs.listInstances().join(' '));
+    // A file of the instance held open: its removal fails with EBUSY (the daemon's tracer fails to close).
+    held = openSync(tracefs.pathOf('tracing_on', instance), 'r');
+    const d = await env.ltt('destroy', '-a');
+    t.diagnostic(`ltt destroy -a: exit ${d.code}, ${JSON.stringify(d.stdout)} ${JSON.stringify(d.stderr)}`);
+    assert.equal(d.code, 1, d.stdout);
+    // Before: the first failure ended the command, and the sessions after it in the list were left alive.
+    assert.match(d.stderr, new RegExp(`^Error: Session ${name}: Cannot remove tracefs instance \\S+: [^\\n]*\\n$`));
+    assert.match(d.stdout, /Session other destroyed/);
+    assert.doesNotMatch(d.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal((await ok(env, 'list')).stdout.match(new RegExp(`\\b(${name}|other)\\b`)), null, 'both sessions are gone');
+  } finally {
+    if (held !== undefined) closeSync(held);
+    if (instance !== undefined && tracefs.instanceExists(instance)) {
+      tracefs.writeText('tracing_on', '0', instance);
+      tracefs.rmdirInstance(instance);
+    }
+    await env.cleanup();
+  }
+});

@@ -31,8 +31,8 @@ Stop and destroy SESSION (default: the current session), or every session with -
       ctx.out('No session found, nothing to do.');
       return ExitCode.SUCCESS;
     }
-    /** Sessions destroyed with part of their trace lost (a full disk, a relay given up): each said in its line. */
-    let lost = 0;
+    /** Sessions destroyed with part of their trace lost (a full disk, a relay given up) or that failed to close: each said in its line. */
+    let failed = 0;
     for (const name of names) {
       let archive: string | undefined;
       let archiveRelay: RelayPlace | undefined;
@@ -45,11 +45,19 @@ Stop and destroy SESSION (default: the current session), or every session with -
         if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
           throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
         }
-        if (!(error instanceof ControlError && error.code === 'TRACE_WRITE_FAILED')) throw error;
-        // Destroyed all the same: the name is free. Its own line says so and what was lost (with --all, each
-        // session's: the first one's alone left the others' losses to the daemon's log), and the rest go on.
-        ctx.error(error.message, error.code);
-        lost++;
+        if (error instanceof ControlError && error.code === 'TRACE_WRITE_FAILED') {
+          // Destroyed all the same: the name is free. Its own line says so and what was lost (with --all, each
+          // session's: the first one's alone left the others' losses to the daemon's log), and the rest go on.
+          ctx.error(error.message, error.code);
+          failed++;
+          clearCurrentSession(name);
+          continue;
+        }
+        // With --all, one session that fails to close does not keep the others alive: its line, then the rest.
+        // (The daemon removes a session whose closing failed: its name is free.)
+        if (!values.all || !(error instanceof ControlError)) throw error;
+        ctx.error(`Session ${name}: ${error.message}`, error.code);
+        failed++;
         clearCurrentSession(name);
         continue;
       } finally {
@@ -59,6 +67,6 @@ Stop and destroy SESSION (default: the current session), or every session with -
       if (archive !== undefined) ctx.out(archiveLocationText(name, archive, archiveRelay));
       ctx.out(`Session ${name} destroyed`);
     }
-    return lost > 0 ? ExitCode.ERROR : ExitCode.SUCCESS;
+    return failed > 0 ? ExitCode.ERROR : ExitCode.SUCCESS;
   },
 };
