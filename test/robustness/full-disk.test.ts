@@ -302,11 +302,12 @@ test('destroy of a kernel session on a full disk whose instance cannot be remove
     assert.doesNotMatch((await ok(env, 'list')).stdout, new RegExp(`\\b${name}\\b`), 'the session is gone');
   } finally {
     if (held !== undefined) closeSync(held);
+    // The daemon first: while it lives it holds the instance's files, and a failed removal must not leave it running.
+    await env.cleanup();
     if (instance !== undefined && tracefs.instanceExists(instance)) {
       tracefs.writeText('tracing_on', '0', instance);
       tracefs.rmdirInstance(instance);
     }
-    await env.cleanup();
     disk.unmount();
   }
 });
@@ -336,10 +337,11 @@ test('destroy --all where one session fails to close: its line, the other sessio
     assert.equal((await ok(env, 'list')).stdout.match(new RegExp(`\\b(${name}|other)\\b`)), null, 'both sessions are gone');
   } finally {
     if (held !== undefined) closeSync(held);
+    // The daemon first: while it lives it holds the instance's files, and a failed removal must not leave it running.
+    await env.cleanup();
     if (instance !== undefined && tracefs.instanceExists(instance)) {
       tracefs.writeText('tracing_on', '0', instance);
       tracefs.rmdirInstance(instance);
     }
-    await env.cleanup();
   }
 });
