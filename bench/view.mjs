@@ -192,9 +192,9 @@ function record(dir, n) {
   writeFileSync(join(dir, '.events'), String(n));
 }
 
-const { freshViewBundle } = await import(join(root, 'dist', 'src', 'cli', 'entry.js'));
+const { freshBundle } = await import(join(root, 'dist', 'src', 'cli', 'entry.js'));
 if (process.env.NODE_EXTRA_CA_CERTS) console.log('note: NODE_EXTRA_CA_CERTS is set here; the timed runs leave it out (Node would parse that bundle at each start)');
-if (freshViewBundle() === undefined) console.log('note: the view bundle is missing or stale (npm run build makes it): bin/ltt loads the view module by module');
+if (freshBundle('view') === undefined) console.log('note: the view bundle is missing or stale (npm run build makes it): bin/ltt loads the view module by module');
 const runs = Math.max(1, Number(opt('--runs', '2')));
 const summary = [];
 for (const kind of kinds) {

@@ -4,7 +4,8 @@
 // pipe (LTTng's daemons likewise return once they listen), or prints the reason the copy wrote instead.
 
 import { spawn } from 'node:child_process';
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** One word of a daemon's command line: its flag (`--name`, `-x`, or a positional word) and its value, if asked. */
 export interface DaemonOption {
@@ -70,8 +71,30 @@ export interface DetachOptions {
   readonly argv0?: string;
 }
 
+/**
+ * The file a daemon's detached copy runs, given its main module's URL (`mainUrl`, dist/src/DAEMON/main.js) and
+ * its bin script's name: in a build, the package's bin script, which runs the daemon's bundle while it is fresh
+ * (src/cli/bundle-loader.cts); else (sources under tsx, a build copied without bin/) the main module itself.
+ */
+export function daemonEntry(mainUrl: string, bin: string): string {
+  const script = fileURLToPath(new URL(`../../../bin/${bin}`, mainUrl));
+  return mainUrl.endsWith('.js') && existsSync(script) ? script : fileURLToPath(mainUrl);
+}
+
 /** Starts `entryFile` detached with `args` and waits for its readiness; 0 when it serves, 1 (reason printed) if not. */
 export async function startDetached(entryFile: string, args: readonly string[], opts: DetachOptions): Promise<number> {
+  const reason = await detach(entryFile, args, opts);
+  if (reason === undefined) return 0;
+  if (!opts.quiet) process.stderr.write(`Error: ${reason}\n`);
+  return 1;
+}
+
+/**
+ * What startDetached() does, for a caller that reports a failure its own way: undefined once the copy serves,
+ * else the reason the copy gave (`ltt create` starts the session daemon's serving copy itself this way, one
+ * Node process fewer than `ltt-sessiond --daemonize` and its copy).
+ */
+export async function detach(entryFile: string, args: readonly string[], opts: Omit<DetachOptions, 'quiet'>): Promise<string | undefined> {
   // Keep loader flags (tsx in development) but not the test runner's or an inspector's.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
   const child = spawn(process.execPath, [...execArgv, entryFile, ...args, '--ready-fd', '3'], {
@@ -89,11 +112,9 @@ export async function startDetached(entryFile: string, args: readonly string[], 
   });
   if (exitCode === null) {
     child.unref();
-    return 0;
+    return undefined;
   }
-  const reason = text.replace(/^error\s*/, '').trim() || `the daemon exited with status ${exitCode}`;
-  if (!opts.quiet) process.stderr.write(`Error: ${reason}\n`);
-  return 1;
+  return text.replace(/^error\s*/, '').trim() || `the daemon exited with status ${exitCode}`;
 }
 
 /** In the detached copy: leave the caller's directory and tell the waiting parent that the daemon serves. */

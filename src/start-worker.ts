@@ -2,8 +2,8 @@
 // the caller. Under tsx (development: `npx tsx src/...`) the caller is a .ts file, and a worker thread does not
 // inherit tsx's loader when the process was started without `--import tsx`: so the worker registers the loader
 // first, then imports the .ts module. One place for this, used by every component that starts a thread, except
-// ltt view's deep-stack thread (view/run-view.ts): the view is bundled into one CommonJS file, where a single
-// module may use import.meta, and the bundle never runs under tsx.
+// ltt view's deep-stack thread (view/run-view.ts): the view is bundled into one CommonJS file, which gives its
+// modules import.meta.url but no import.meta.resolve (this module's, for tsx), and the bundle never runs under tsx.
 
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 

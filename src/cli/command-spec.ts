@@ -26,8 +26,6 @@ export interface ParsedCommandLine {
 
 export interface CommandSpec {
   name: string;
-  /** One line for `ltt help`. */
-  summary: string;
   /** Full help (`ltt help CMD`, `ltt CMD --help`). */
   help: string;
   options: Record<string, OptionSpec>;
@@ -38,4 +36,15 @@ export interface CommandSpec {
   /** For passed-through options: does this one take the next argument as its value? */
   unknownTakesValue?: (arg: string) => boolean;
   run(ctx: CliContext, args: ParsedCommandLine): Promise<ExitCode>;
+}
+
+/**
+ * A command as the table lists it (command-table.ts): its name and help line, which `ltt`, `ltt --help` and
+ * `--list-commands` print without loading any command's module; load() brings in the one command that runs.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for `ltt help`. */
+  readonly summary: string;
+  load(): Promise<CommandSpec>;
 }

@@ -1,7 +1,7 @@
 // `ltt view` on trace folders named on the command line, with the viewer's own options only: straight to the
 // viewer (src/view/run-view.ts) without loading the rest of the command line (~80 modules, a tenth of a second
 // of CPU per run, which a short view of a trace pays in full). bin/ltt loads this module and what it imports
-// as one bundle (scripts/build-view-bundle.mjs, entry.ts loadViewBundle()).
+// as one bundle (scripts/build-bundles.mjs, bundle-loader.cts).
 
 import { existsSync } from 'node:fs';
 import { parseCommandLine } from './option-parser.js';

@@ -89,7 +89,7 @@ function parseGlobalOptions(argv: string[], io: Io): { options: GlobalOptions; r
         return ExitCode.SUCCESS;
       case '-h':
       case '--help':
-        io.stdout.write(generalUsage());
+        io.stdout.write(generalUsage(COMMANDS));
         return ExitCode.SUCCESS;
       default:
         if (/^-v+$/.test(arg)) {
@@ -119,12 +119,12 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
   if (name === undefined) {
     if (options.mi === 'json') {
       // Keep stdout one JSON document: the usage goes to stderr. (lttng's XML has no document for this.)
-      io.stderr.write(generalUsage());
+      io.stderr.write(generalUsage(COMMANDS));
       io.stdout.write(renderMi({ command: '', output: undefined, success: false, error: { code: 'UND', message: 'Missing command' } }, 'json'));
-    } else io.stdout.write(generalUsage());
+    } else io.stdout.write(generalUsage(COMMANDS));
     return ExitCode.ERROR;
   }
-  const command = findCommand(name);
+  const command = await findCommand(name);
   if (!command) {
     const message = `${name} is not an ltt command. See 'ltt --help'.`;
     if (!options.quiet) io.stderr.write(`ltt: ${message}\n`);

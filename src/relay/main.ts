@@ -12,7 +12,7 @@ import { daemonRundir } from '../control/runtime-paths.js';
 import { readCommandLine, reportFailure, reportReady, startDetached } from '../daemon-start.js';
 import { isLttError } from '../errors.js';
 import { makeDirectories } from '../make-directories.js';
-import { RelayDaemon } from './relay-daemon.js';
+import type { RelayDaemon } from './relay-daemon.js';
 import { parseRelayArgs, USAGE, type ListenUrl, type RelayArgs } from './relay-options.js';
 
 const url = (u: ListenUrl): string => `tcp://${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
@@ -28,6 +28,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = await startDetached(fileURLToPath(import.meta.url), childArgs(args), { quiet: false, argv0: process.argv0 });
     return;
   }
+  // The relay itself only now: the caller of -d/-b, which starts a copy and waits for it, loads none of it.
+  const { RelayDaemon } = await import('./relay-daemon.js');
   const readyFd = args.readyFd;
   let logFile: string | undefined;
   try {

@@ -12,15 +12,13 @@
 
 import { realpathSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { daemonRundir, DEFAULT_TRACING_GROUP, logFilePath, lttHome } from '../control/runtime-paths.js';
-import { daemonOptions, readCommandLine, reportFailure, reportReady, startDetached } from '../daemon-start.js';
+import { daemonEntry, daemonOptions, readCommandLine, reportFailure, reportReady, startDetached } from '../daemon-start.js';
 import { isLttError } from '../errors.js';
 import { DaemonLog } from '../control/daemon-log.js';
 import { LTT_VERSION } from '../control/messages.js';
-import { loadSessionsAtStart } from './session-autoload.js';
-import { SessionDaemon } from './session-daemon.js';
-import { AppRegistry } from './ust/app-registry.js';
+import type { SessionDaemon } from './session-daemon.js';
 
 interface DaemonArgs {
   daemonize: boolean;
@@ -150,7 +148,7 @@ function parseArgs(argv: readonly string[]): DaemonArgs {
 async function daemonize(args: DaemonArgs, rundir: string): Promise<number> {
   const childArgs = ['--rundir', rundir, '--group', args.group, ...(args.noKernel ? ['--no-kernel'] : []),
     ...(args.load ? ['--load', args.load] : []), ...(args.pidfile ? ['--pidfile', args.pidfile] : [])];
-  const code = await startDetached(fileURLToPath(import.meta.url), childArgs, {
+  const code = await startDetached(daemonEntry(import.meta.url, 'ltt-sessiond'), childArgs, {
     quiet: args.quiet,
     keepOutput: args.keepOutput,
     argv0: process.argv0,
@@ -167,6 +165,13 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = await daemonize(args, rundir);
     return;
   }
+  // The daemon itself (tracers, consumers, the control server) only now: the caller of -d/-b, which starts a
+  // copy and waits for it (the first `ltt create` waits on both), loads none of it.
+  const [{ loadSessionsAtStart }, { SessionDaemon }, { AppRegistry }] = await Promise.all([
+    import('./session-autoload.js'),
+    import('./session-daemon.js'),
+    import('./ust/app-registry.js'),
+  ]);
   const readyFd = args.readyFd;
   const log = new DaemonLog(logFilePath(rundir), args.verbose && readyFd === undefined && !args.quiet);
   let daemon: SessionDaemon;

@@ -16,6 +16,8 @@ function modulePath(relative: string): string {
 }
 
 export const CLI_MAIN = modulePath('../../src/cli/main');
+/** What users run: bin/ltt (its bundles while fresh) for a build, main.ts itself under tsx. */
+export const CLI_BIN = CLI_MAIN.endsWith('.js') ? join(REPO_ROOT, 'bin', 'ltt') : CLI_MAIN;
 export const SESSIOND_MAIN = modulePath('../../src/sessiond/main');
 export const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
 
@@ -107,7 +109,7 @@ export class LttTestEnv {
 
   /** Runs `ltt ARGS` with `extra` over this environment's variables. */
   lttWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
-    return run(process.execPath, [...EXEC_ARGV, CLI_MAIN, ...args], { env: { ...this.env, ...extra } });
+    return run(process.execPath, [...EXEC_ARGV, CLI_BIN, ...args], { env: { ...this.env, ...extra } });
   }
 
   /** Runs `ltt-sessiond ARGS`. */

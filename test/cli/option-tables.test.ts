@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main.js';
-import { findCommand } from '../../src/cli/command-table.js';
+import { COMMANDS, findCommand } from '../../src/cli/command-table.js';
 import { parseCommandLine } from '../../src/cli/option-parser.js';
 import { LttTestEnv } from './ltt-test-env.js';
 
@@ -45,10 +45,10 @@ test('each command lists the options of its lttng twin, in lttng\'s order', { sk
   assert.ok(commands.includes('enable-event') && commands.includes('track'), 'lttng lists its commands');
   for (const name of commands) {
     if (name in NOT_IN_LTT) {
-      assert.equal(findCommand(name), undefined, `${name} is listed as missing from ltt`);
+      assert.equal(await findCommand(name), undefined, `${name} is listed as missing from ltt`);
       continue;
     }
-    assert.ok(findCommand(name), `ltt has ${name}`);
+    assert.ok(await findCommand(name), `ltt has ${name}`);
     assert.deepEqual((await ltt(name, '--list-options')).split('\n'), lttng(name, '--list-options').split('\n'), `${name} --list-options`);
   }
   const ours = (await ltt('--list-options')).split('\n').filter((o) => !LTT_ONLY['']!.includes(o));
@@ -58,9 +58,10 @@ test('each command lists the options of its lttng twin, in lttng\'s order', { sk
   }
 });
 
-test('options are parsed as popt parses lttng\'s', () => {
+test('options are parsed as popt parses lttng\'s', async () => {
+  const specs = new Map(await Promise.all(COMMANDS.map(async (c) => [c.name, await c.load()] as const)));
   const parse = (command: string, ...argv: string[]) => {
-    const { values, positionals } = parseCommandLine(argv, findCommand(command)!.options);
+    const { values, positionals } = parseCommandLine(argv, specs.get(command)!.options);
     return { values: { ...values }, positionals };
   };
   // track/untrack: -p is --pid, and an optional value is the next argument unless that one is an option.

@@ -1,6 +1,8 @@
 // What an ltt process loads before it runs a command: DuckDB's native module (about 0.3 s of CPU time to load)
-// only for the commands that query a trace, not for `ltt view` and the session commands; the view's modules as
-// one bundle (scripts/build-view-bundle.mjs) only while it is fresh.
+// only for the commands that query a trace, not for `ltt view` and the session commands; a session command
+// (`ltt list`, `ltt enable-event`) only its own command module and the control client, never the trace engine,
+// a trace reader, the web server or a tracer; bin/ltt's bundles (scripts/build-bundles.mjs) only while they are
+// fresh.
 
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { REPO_ROOT } from '../repo-paths.js';
+import { CLI_MAIN, LttTestEnv, run } from './ltt-test-env.js';
 
 /** Whether a node process that imports `module` and runs `run` has DuckDB's shared object mapped. */
 function duckdbMapped(module: string, run: string): boolean {
@@ -59,43 +62,45 @@ test('ltt view on trace folders goes straight to the viewer; sessions, -t, -e an
   assert.ok(direct.stdout.length > 10000);
 });
 
-test('bin/ltt takes the view bundle only while every module it was made from, the bundle and its code cache are unchanged', async () => {
-  const { BUNDLE_FILE, CACHE_FILE, MANIFEST_FILE, freshViewBundle, loadViewBundle } = await import('../../src/cli/entry.js');
+test('bin/ltt takes a bundle only while every module it was made from, the bundle and its code cache are unchanged', async () => {
+  const { bundleFiles, freshBundle, loadBundle } = await import('../../src/cli/entry.js');
   const dir = mkdtempSync(join(tmpdir(), 'ltt-view-bundle-'));
   try {
     const url = pathToFileURL(dir + '/');
-    assert.equal(freshViewBundle(url), undefined, 'no bundle');
-    assert.equal(loadViewBundle(url), undefined, 'no bundle');
+    const { bundle, cache, manifest } = bundleFiles('view');
+    assert.equal(freshBundle('view', url), undefined, 'no bundle');
+    assert.equal(loadBundle('view', url), undefined, 'no bundle');
     writeFileSync(join(dir, 'a.js'), 'export const a = 1;\n');
-    writeFileSync(join(dir, BUNDLE_FILE), 'module.exports.runDirectView = async () => __ltt_meta_url;\n');
-    writeFileSync(join(dir, CACHE_FILE), 'not a code cache');
+    writeFileSync(join(dir, bundle), "module.exports.runDirectView = async () => __ltt_url('sub/a.js');\n");
+    writeFileSync(join(dir, cache), 'not a code cache');
     const stamp = (file: string): [number, number] => {
       const st = statSync(join(dir, file));
       return [st.size, st.mtimeMs];
     };
-    const files = ['a.js', BUNDLE_FILE, CACHE_FILE];
-    const writeManifest = (): void =>
-      writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ inputs: Object.fromEntries(files.map((f) => [f, stamp(f)])), metaUrlOf: 'a.js' }));
+    const files = ['a.js', bundle, cache];
+    const writeManifest = (): void => writeFileSync(join(dir, manifest), JSON.stringify({ inputs: Object.fromEntries(files.map((f) => [f, stamp(f)])) }));
     writeManifest();
-    assert.ok(freshViewBundle(url));
-    // A cache V8 rejects costs only the compilation; the bundle's import.meta.url is its module's.
-    assert.equal(await loadViewBundle(url)!.exports.runDirectView([]), new URL('a.js', url).href);
+    assert.ok(freshBundle('view', url));
+    assert.equal(freshBundle('cli', url), undefined, 'the other bundle');
+    // A cache V8 rejects costs only the compilation; a bundled module's import.meta.url is the one it had alone.
+    const loaded = loadBundle<{ runDirectView(argv: string[]): Promise<string> }>('view', url)!;
+    assert.equal(await loaded.exports.runDirectView([]), new URL('sub/a.js', url).href);
     // A rebuild of a module (tsc without the bundle script), of the bundle or of the cache makes the bundle stale.
     for (const file of files) {
       const st = statSync(join(dir, file));
       utimesSync(join(dir, file), st.atime, new Date(st.mtimeMs + 5000));
-      assert.equal(freshViewBundle(url), undefined, `${file} rebuilt`);
-      assert.equal(loadViewBundle(url), undefined, `${file} rebuilt`);
+      assert.equal(freshBundle('view', url), undefined, `${file} rebuilt`);
+      assert.equal(loadBundle('view', url), undefined, `${file} rebuilt`);
       writeManifest();
-      assert.ok(freshViewBundle(url));
+      assert.ok(freshBundle('view', url));
     }
     rmSync(join(dir, 'a.js'));
-    assert.equal(freshViewBundle(url), undefined, 'module gone');
+    assert.equal(freshBundle('view', url), undefined, 'module gone');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  // The build's bundle, when fresh, takes its code cache (V8 accepts it) and prints what the modules print.
-  if (freshViewBundle() !== undefined) {
+  // The build's view bundle, when fresh, takes its code cache (V8 accepts it) and prints what the modules print.
+  if (freshBundle('view') !== undefined) {
     const trace = join(REPO_ROOT, 'test', 'view', 'lttng-ust-texts', 'traces', 'pid');
     const entry = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'cli', 'entry.js')).href;
     const direct = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'cli', 'direct-view.js')).href;
@@ -112,5 +117,103 @@ test('bin/ltt takes the view bundle only while every module it was made from, th
     assert.equal(bundled.stderr, 'rejected: false\n' + modules.stderr);
     assert.ok(bundled.stdout.length > 10000);
     assert.equal(bundled.stdout, modules.stdout);
+  }
+  // So does the CLI bundle.
+  if (freshBundle('cli') !== undefined) {
+    const entry = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'cli', 'entry.js')).href;
+    const r = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const b = (await import(${JSON.stringify(entry)})).loadCliBundle(); process.stderr.write('rejected: ' + b.script.cachedDataRejected + '\\n'); await b.exports.main(['version'])`],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.stderr, 'rejected: false\n');
+    assert.match(r.stdout, /^ltt version /);
+  }
+});
+
+/**
+ * A module for `node --import` that prints every module the process loads, `LOADED URL` a line on stderr: ES
+ * modules as Node's loader loads them (a hook), CommonJS ones (native addons among them) from require's cache
+ * at exit. Written into `dir`.
+ */
+function moduleRecorder(dir: string): string {
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `import { writeSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) writeSync(2, 'LOADED ' + url + '\\n');
+  return next(url, context);
+}
+`,
+  );
+  writeFileSync(
+    join(dir, 'recorder.mjs'),
+    `import { createRequire, register } from 'node:module';
+import { writeSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
+const require = createRequire(import.meta.url);
+process.on('exit', () => {
+  for (const file of Object.keys(require.cache)) writeSync(2, 'LOADED ' + pathToFileURL(file).href + '\\n');
+});
+`,
+  );
+  return pathToFileURL(join(dir, 'recorder.mjs')).href;
+}
+
+/** The modules of ltt that carry a trace reader, the trace engine and its users, the web server, a tracer, or DuckDB. */
+const HEAVY = /\/dist\/src\/(ctf|graph|engine|analyses|export|web|view|kernel|consumer|ust|auto)\/|\/node_modules\/@duckdb\//;
+
+test('a session command loads its own command module and the control client: no trace engine, reader, web server or tracer', { timeout: 120_000 }, async () => {
+  const { freshBundle } = await import('../../src/cli/entry.js');
+  const env = new LttTestEnv();
+  const recorderDir = mkdtempSync(join(tmpdir(), 'ltt-module-recorder-'));
+  try {
+    const recorder = moduleRecorder(recorderDir);
+    const created = await env.ltt('create', 'startup');
+    assert.equal(created.code, 0, created.stderr);
+    const bin = join(REPO_ROOT, 'bin', 'ltt');
+    const trace = join(REPO_ROOT, 'test', 'view', 'lttng-ust-texts', 'traces', 'pid');
+    let runs = 0;
+    const loads = async (file: string, argv: string[]): Promise<string[]> => {
+      // Each run its own event name (RUN): an enabled rule cannot be enabled again.
+      const words = argv.map((w) => w.replace('RUN', String(++runs)));
+      const r = await run(process.execPath, ['--import', recorder, file, ...words], { env: env.env });
+      assert.equal(r.code, 0, `ltt ${argv.join(' ')}: ${r.stderr}`);
+      return r.stderr.split('\n').flatMap((line) => (line.startsWith('LOADED ') ? [line.slice(7)] : []));
+    };
+    const commandModules = (loaded: string[]): string[] =>
+      loaded.flatMap((url) => /\/dist\/src\/cli\/commands\/([^/]+)\.js$/.exec(url)?.[1] ?? []).sort();
+    const session: [string[], string[]][] = [
+      [['list'], ['list']],
+      [['list', 'startup'], ['list']],
+      [['--mi', 'xml', 'list'], ['list']],
+      [['enable-event', '-u', 'appRUN:*', '-s', 'startup'], ['enable-event']],
+      [['status'], ['list', 'status']],
+      [['version'], ['version']],
+      [['--help'], []],
+      [['help', 'create'], ['create']],
+    ];
+    for (const [argv, own] of session) {
+      // Module by module (main.js, as the tests run ltt): the command's own module (help.js: the table's help
+      // command), nothing heavy.
+      const loaded = await loads(CLI_MAIN, argv);
+      assert.ok(loaded.some((url) => url.endsWith('/dist/src/cli/main.js')), 'the recorder sees the modules');
+      assert.deepEqual(commandModules(loaded), ['help', ...own].sort(), `ltt ${argv.join(' ')}: command modules`);
+      assert.deepEqual(loaded.filter((url) => HEAVY.test(url)), [], `ltt ${argv.join(' ')}`);
+      // bin/ltt: from the CLI bundle (no module of src/ loaded on its own but the bundles' loader), nothing heavy.
+      const viaBin = await loads(bin, argv);
+      const ownModules = viaBin.filter((url) => url.includes('/dist/src/') && !url.endsWith('/dist/src/cli/bundle-loader.cjs'));
+      if (freshBundle('cli') !== undefined) assert.deepEqual(ownModules, [], `bin/ltt ${argv.join(' ')}`);
+      assert.deepEqual(viaBin.filter((url) => HEAVY.test(url)), [], `bin/ltt ${argv.join(' ')}`);
+    }
+    // The check sees heavy modules when they load: the viewer, imported by the view command both ways.
+    for (const file of [CLI_MAIN, bin]) {
+      const loaded = await loads(file, ['view', '-t', trace, '-o', 'dummy']);
+      assert.ok(loaded.some((url) => url.endsWith('/dist/src/view/run-view.js')), `${file}: the viewer loaded`);
+    }
+  } finally {
+    await env.cleanup();
+    rmSync(recorderDir, { recursive: true, force: true });
   }
 });

@@ -95,13 +95,15 @@ function bt2(dir: string): { lines: string[]; stderr: string; stdout: string } {
  */
 function spinAppSource(batch: number, next: string): string {
   return `
-import { Worker, isMainThread } from 'node:worker_threads';
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 const tick = ust.provider('demo').event('tick', [ust.int32('i'), ust.string('msg')], { logLevel: 'TRACE_INFO' });
 let i = 0;
 const who = isMainThread ? 'main' : 'worker';
 const spin = () => { for (let k = 0; k < ${batch}; k++) if (tick.enabled) tick.emit(i++, who); ${next}; };
-if (isMainThread) { new Worker(new URL(import.meta.url)); process.stdout.write('ready\\n'); process.stdin.on('data', () => process.exit(0)); }
+// "ready" once the worker spins too: a test's first command may come within milliseconds of it.
+if (isMainThread) { new Worker(new URL(import.meta.url)).once('message', () => process.stdout.write('ready\\n')); process.stdin.on('data', () => process.exit(0)); }
 spin();
+if (!isMainThread) parentPort.postMessage('spinning');
 `;
 }
 

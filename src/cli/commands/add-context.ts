@@ -12,7 +12,6 @@ import { contextNode } from '../output/mi-model.js';
 
 export const addContextCommand: CommandSpec = {
   name: 'add-context',
-  summary: 'Add context fields to be recorded',
   help: `Usage: ltt add-context (-k | -u) [-s SESSION] [-c CHANNEL] -t TYPE [-t TYPE]...
        ltt add-context --list
 

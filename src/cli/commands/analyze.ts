@@ -107,7 +107,6 @@ function jsonText(value: unknown): string {
 
 export const analyzeCommand: CommandSpec = {
   name: 'analyze',
-  summary: "Run one of LTTng's analyses on a trace",
   help: `Usage: ltt analyze ANALYSIS [TRACE_DIR | SESSION]... [OPTIONS]
 
 Analyses (as lttng-analyses' commands of the same name, on the trace's SQL tables):

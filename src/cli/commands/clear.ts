@@ -10,7 +10,6 @@ import type { MiNode } from '../output/mi-document.js';
 
 export const clearCommand: CommandSpec = {
   name: 'clear',
-  summary: 'Clear a recording session',
   help: `Usage: ltt clear [--all | SESSION]
 
 Delete what SESSION (default: the current session), or every session with --all, recorded so far: the trace

@@ -18,7 +18,6 @@ const DEFAULT_LIVE_TIMER_US = 1_000_000;
 
 export const createCommand: CommandSpec = {
   name: 'create',
-  summary: 'Create a recording session',
   help: `Usage: ltt create [SESSION] [--output=DIR | --set-url=URL | --ctrl-url=URL --data-url=URL | --no-output]
                   [--snapshot | --live[=DELAYUS]]
 

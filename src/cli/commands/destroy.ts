@@ -12,7 +12,6 @@ import { sessionNode, sessionsNode } from '../output/mi-model.js';
 
 export const destroyCommand: CommandSpec = {
   name: 'destroy',
-  summary: 'Destroy recording sessions',
   help: `Usage: ltt destroy [--no-wait] [--all | SESSION]
 
 Stop and destroy SESSION (default: the current session), or every session with --all. Trace files are kept.

@@ -14,7 +14,6 @@ const channelState = (name: string, disabled: boolean): MiNode =>
 
 export const disableChannelCommand: CommandSpec = {
   name: 'disable-channel',
-  summary: 'Disable channels',
   help: `Usage: ltt disable-channel (-k | -u) [-s SESSION] CHANNEL[,CHANNEL...]
 
 Disable channels of SESSION (default: the current session).

@@ -12,7 +12,6 @@ import { array, group, leaf, type MiNode } from '../output/mi-document.js';
 
 export const disableEventCommand: CommandSpec = {
   name: 'disable-event',
-  summary: 'Disable recording event rules',
   help: `Usage: ltt disable-event (-k [--tracepoint | --syscall | --probe | --function] | -u [--tracepoint])
                          (-a | NAME[,NAME...]) [-c CHANNEL] [-s SESSION]
 

@@ -14,7 +14,6 @@ import { nextPowerOfTwo, parseCount, parseSize } from '../size-option.js';
 
 export const enableChannelCommand: CommandSpec = {
   name: 'enable-channel',
-  summary: 'Create or enable a channel',
   help: `Usage: ltt enable-channel (-k | -u) [-s SESSION] [--discard | --overwrite] [--output=(mmap | splice)]
                           [--subbuf-size=SIZE] [--num-subbuf=COUNT] [--switch-timer=PERIODUS]
                           [--read-timer=PERIODUS] [--monitor-timer=PERIODUS] [--blocking-timeout=TIMEOUTUS]

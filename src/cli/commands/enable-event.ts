@@ -20,7 +20,6 @@ import { parseLoglevel } from '../output/loglevels.js';
 
 export const enableEventCommand: CommandSpec = {
   name: 'enable-event',
-  summary: 'Create or enable recording event rules',
   help: `Usage: ltt enable-event -k [--tracepoint | --syscall] (-a | NAME[,NAME...]) [-f EXPR] [-c CHANNEL] [-s SESSION]
        ltt enable-event -k (--probe=LOC | --function=LOC | --userspace-probe=LOC) RECORDNAME [-c CHANNEL] [-s SESSION]
        ltt enable-event -u [--tracepoint] (-a | NAME[,NAME...]) [-x XNAME[,XNAME...]]

@@ -13,7 +13,6 @@ const FORMATS = ['parquet', 'perfetto', 'chrome-json'];
 
 export const exportCommand: CommandSpec = {
   name: 'export',
-  summary: 'Export a trace as Parquet tables, a Perfetto trace or Trace Event JSON',
   help: `Usage: ltt export --format=FORMAT OUTPUT [TRACE_DIR | SESSION]...
 
 Writes the trace's tables (see \`ltt query --help\`) for other tools. Default trace: the current session's.

@@ -1,12 +1,9 @@
 // `ltt help [COMMAND]`: the general usage, or a command's help (the same text as `ltt COMMAND --help`).
 
-import type { CommandSpec } from '../command-spec.js';
+import type { CommandEntry, CommandSpec } from '../command-spec.js';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { jsonOnly, leaf } from '../output/mi-document.js';
-
-/** Filled by command-table.ts (help lists every command, and is one of them). */
-export const helpRegistry: { commands: CommandSpec[] } = { commands: [] };
 
 // lttng's grouping of the commands in its usage text (lttng.cpp), restricted to the commands ltt has.
 const GROUPS: ReadonlyArray<[string, readonly string[]]> = [
@@ -21,12 +18,12 @@ const GROUPS: ReadonlyArray<[string, readonly string[]]> = [
   ['Miscellaneous', ['help', 'version', 'view']],
 ];
 
-/** What `ltt` alone, `ltt --help` and `ltt help` print: lttng's usage layout with ltt's commands. */
-export function generalUsage(): string {
-  const byName = new Map(helpRegistry.commands.map((c) => [c.name, c]));
+/** What `ltt` alone, `ltt --help` and `ltt help` print: lttng's usage layout with ltt's commands (the table's). */
+export function generalUsage(commands: readonly CommandEntry[]): string {
+  const byName = new Map(commands.map((c) => [c.name, c]));
   const grouped = new Set(GROUPS.flatMap(([, names]) => names));
   // A command missing from GROUPS still gets listed, so a new command can never be left out of the help.
-  const groups = [...GROUPS, ['Other', helpRegistry.commands.map((c) => c.name).filter((n) => !grouped.has(n))] as const];
+  const groups = [...GROUPS, ['Other', commands.map((c) => c.name).filter((n) => !grouped.has(n))] as const];
   const sections = groups
     .map(([title, names]) => [title, names.filter((n) => byName.has(n))] as const)
     .filter(([, names]) => names.length > 0)
@@ -47,9 +44,9 @@ default: env LTT_RUNDIR, /run/ltt for root, ~/.ltt), -q/--quiet, -v/--verbose.
 `;
 }
 
-export const helpCommand: CommandSpec = {
+/** `help` over the command table (command-table.ts, which lists help too, hands itself in). */
+export const helpCommand = (commands: readonly CommandEntry[]): CommandSpec => ({
   name: 'help',
-  summary: 'Show the help of a command',
   help: 'Usage: ltt help [COMMAND]\n\nShow the help of COMMAND, or the general help.\n',
   options: {},
   async run(ctx, { positionals }) {
@@ -58,12 +55,12 @@ export const helpCommand: CommandSpec = {
     // help prints its text, as lttng's).
     const show = (text: string) => (ctx.mi ? (ctx.miOutput = jsonOnly(leaf('help', text))) : ctx.raw(text));
     if (name === undefined) {
-      show(generalUsage());
+      show(generalUsage(commands));
       return ExitCode.SUCCESS;
     }
-    const command = helpRegistry.commands.find((c) => c.name === name);
+    const command = commands.find((c) => c.name === name);
     if (!command) throw new CliError('UND', `Unknown command "${name}"`, ExitCode.ERROR);
-    show(command.help);
+    show((await command.load()).help);
     return ExitCode.SUCCESS;
   },
-};
+});

@@ -86,7 +86,6 @@ export async function listSession(
 
 export const listCommand: CommandSpec = {
   name: 'list',
-  summary: 'List recording sessions and instrumentation points',
   help: `Usage: ltt list [SESSION [-c CHANNEL] [-k | -u | -j | -l | -p]]
        ltt list (-k [--syscall] | -u | -j | -l | -p)
 

@@ -18,7 +18,6 @@ import { group, leaf } from '../output/mi-document.js';
 
 export const loadCommand: CommandSpec = {
   name: 'load',
-  summary: 'Load recording session configurations',
   help: `Usage: ltt load [--all] [--force] [--input-path=PATH] [--override-url=URL] [SESSION [--override-name=NAME]]
 
 Create SESSION, or every session (--all, or no SESSION), from saved configurations (.lttng files, ltt's or

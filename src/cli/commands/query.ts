@@ -84,7 +84,6 @@ async function prompt(ctx: CliContext, db: TraceDb, format: ResultFormat): Promi
 
 export const queryCommand: CommandSpec = {
   name: 'query',
-  summary: 'Query a trace with SQL',
   help: `Usage: ltt query [TRACE_DIR | SESSION]... ["SQL"] [--format table|csv|json] [--no-cache]
 
 Loads the traces as SQL tables (DuckDB) and runs SQL on them; without SQL, opens a prompt.

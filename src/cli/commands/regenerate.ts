@@ -10,7 +10,6 @@ import { group, leaf } from '../output/mi-document.js';
 
 export const regenerateCommand: CommandSpec = {
   name: 'regenerate',
-  summary: 'Regenerate specific recording session data',
   help: `Usage: ltt regenerate [--session=SESSION] metadata | statedump
 
 metadata:  write the metadata of SESSION's trace again (SESSION must be recording, not live, and its

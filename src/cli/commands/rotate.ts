@@ -10,7 +10,6 @@ import { group, leaf } from '../output/mi-document.js';
 
 export const rotateCommand: CommandSpec = {
   name: 'rotate',
-  summary: 'Archive the current trace chunk of a recording session',
   help: `Usage: ltt rotate [--no-wait] [SESSION]
 
 Archive what SESSION (default: the current session) recorded since it started or was last rotated into

@@ -33,7 +33,6 @@ function scheduleResults(session: string, schedules: MiNode[]): MiNode {
 
 export const enableRotationCommand: CommandSpec = {
   name: 'enable-rotation',
-  summary: 'Set a recording session rotation schedule',
   help: `Usage: ltt enable-rotation [--session=SESSION] (--timer=PERIOD | --size=SIZE)
 
 Rotate SESSION (default: the current session) automatically: at least every PERIOD (µs, or with a unit: us,
@@ -57,7 +56,6 @@ ms, s, m, h), and/or each time SIZE more bytes of trace were written (k, M, G su
 
 export const disableRotationCommand: CommandSpec = {
   name: 'disable-rotation',
-  summary: 'Unset a recording session rotation schedule',
   help: `Usage: ltt disable-rotation [--session=SESSION] (--timer | --size)
 
 Remove the periodic (--timer) and/or size-based (--size) rotation schedule of SESSION (default: the current

@@ -14,7 +14,6 @@ import { group, leaf } from '../output/mi-document.js';
 
 export const saveCommand: CommandSpec = {
   name: 'save',
-  summary: 'Save recording session configurations',
   help: `Usage: ltt save [--all] [--force] [--output-path=DIR] [SESSION]
 
 Save the configuration of SESSION, or of every session (--all, or no SESSION), as SESSION.lttng (LTTng's

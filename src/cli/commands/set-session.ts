@@ -8,7 +8,6 @@ import { sessionState, sessionsNode } from '../output/mi-model.js';
 
 export const setSessionCommand: CommandSpec = {
   name: 'set-session',
-  summary: 'Set the current recording session',
   help: `Usage: ltt set-session SESSION
 
 Make SESSION the current recording session of the commands that default to it.

@@ -41,7 +41,6 @@ function maxSize(text: string | undefined): number | undefined {
 
 export const snapshotCommand: CommandSpec = {
   name: 'snapshot',
-  summary: 'Take a recording session snapshot',
   help: `Usage: ltt snapshot [--session=SESSION] ACTION
 
 Actions (snapshot-mode sessions, made with \`ltt create --snapshot\`):

@@ -8,7 +8,6 @@ import { sessionState, sessionsNode } from '../output/mi-model.js';
 
 export const startCommand: CommandSpec = {
   name: 'start',
-  summary: 'Start a recording session',
   help: `Usage: ltt start [SESSION]
 
 Start recording in SESSION (default: the current session). Its channels must exist already.

@@ -6,7 +6,6 @@ import { listSession } from './list.js';
 
 export const statusCommand: CommandSpec = {
   name: 'status',
-  summary: 'Show the status of the current recording session',
   help: `Usage: ltt status
 
 Show the current recording session like \`ltt list SESSION\` does.

@@ -9,7 +9,6 @@ import { sessionState, sessionsNode } from '../output/mi-model.js';
 
 export const stopCommand: CommandSpec = {
   name: 'stop',
-  summary: 'Stop a recording session',
   help: `Usage: ltt stop [--no-wait] [SESSION]
 
 Stop recording in SESSION (default: the current session) and wait until the trace data is flushed.

@@ -7,7 +7,6 @@ import { group, leaf } from '../output/mi-document.js';
 
 export const versionCommand: CommandSpec = {
   name: 'version',
-  summary: 'Show ltt version information',
   help: 'Usage: ltt version\n\nShow the version of ltt.\n',
   options: {},
   async run(ctx) {

@@ -13,7 +13,6 @@ import { traceInputs } from '../session-trace-dir.js';
 
 export const viewCommand: CommandSpec = {
   name: 'view',
-  summary: 'Launch a trace reader',
   help: `Usage: ltt view [-e VIEWER] [-t TRACE_DIR | SESSION | TRACE_DIR...] [VIEWER OPTIONS]
 
 Print the events of a trace like babeltrace2 does. Default: the trace of the current session.

@@ -18,7 +18,6 @@ const POLL_MS = 1000;
 
 export const webCommand: CommandSpec = {
   name: 'web',
-  summary: 'Show a trace as a timeline in the browser',
   help: `Usage: ltt web [TRACE_DIR... | SESSION | net://HOST[:PORT]/host/HOSTNAME/SESSION] [--port=PORT] [--host=HOST] [--open] [--no-cache]
 
 Serves a page showing the traces on one time axis: the thread running on each CPU, each thread's states

@@ -71,8 +71,7 @@ export class KernelDomain {
    */
   private async supervise(): Promise<void> {
     try {
-      const specifier = '../../kernel/instance-supervisor.js';
-      const module = (await import(specifier)) as { startInstanceSupervisor(): number | undefined };
+      const module = await import('../../kernel/instance-supervisor.js');
       const pid = module.startInstanceSupervisor();
       this.log(pid === undefined ? 'Cannot start the instance supervisor' : `Instance supervisor ${pid} started`);
     } catch (error) {
