@@ -17,7 +17,7 @@
 // leaves it stale; the modules load then). Run by `npm run build` (and prepare, test) after tsc.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -162,6 +162,8 @@ try {
   );
   if (heavy.length > 0) throw new Error(`the CLI bundle took in ${heavy.join(', ')}: import such modules with import() where they are used`);
 
+  const noSessions = join(warmHome, 'no-sessions');
+  mkdirSync(noSessions);
   // The session daemon: started in the foreground in a scratch runtime folder without the kernel domain (no
   // tracefs touched), its cache written once it serves; the warm-up process then exits, and the daemon with it.
   await bundle(
@@ -169,7 +171,9 @@ try {
     'sessiond',
     'main.js',
     () => false,
-    `await b.exports.main(['--rundir', ${JSON.stringify(join(warmHome, 'sessiond-run'))}, '--no-kernel', '--quiet']);
+    // --load of an empty folder: the autoload folders (the system's /etc/ltt/sessions/auto too) stay unread, so
+    // a build never starts a machine's saved sessions.
+    `await b.exports.main(['--rundir', ${JSON.stringify(join(warmHome, 'sessiond-run'))}, '--load', ${JSON.stringify(noSessions)}, '--no-kernel', '--quiet']);
      if (process.exitCode) throw new Error('the daemon did not start');`,
     true,
   );
