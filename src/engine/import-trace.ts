@@ -432,7 +432,8 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   const RET = eventColumns.length;
   const pairing = await syscalls.open(conn, join(dir, SYSCALLS_FILE), nextClass, chunkColumns);
   const eventsSink = writers.open(join(dir, EVENTS_FILE), eventColumns, pairing);
-  const events = ColumnAppender.toSink(eventsSink, chunkColumns);
+  // id, stream_id and class_id are set in every row (the merge loop leaves their validity to the appender).
+  const events = ColumnAppender.toSink(eventsSink, chunkColumns, [ID, TS + 1, TS + 2]);
   const lost = await ColumnAppender.create(conn, 'lost_raw', [
     { name: 'stream_id', kind: 'int32' },
     { name: 'kind', kind: 'varchar' },
@@ -651,12 +652,9 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
         const ic = ev[ID]!;
         ic.i32[2 * er] = id;
         ic.i32[2 * er + 1] = 0;
-        markValid(ic, er);
         if (key !== Infinity) writeTime(ev[TS]!, er, key);
         ev[TS + 1]!.i32[er] = sid;
-        markValid(ev[TS + 1]!, er);
         ev[TS + 2]!.i32[er] = cls.classId;
-        markValid(ev[TS + 2]!, er);
         const cpu = cpuOf[sid]!;
         if (cpu >= 0) {
           ev[TS + 3]!.i32[er] = cpu;
@@ -669,7 +667,6 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
         const pc = a.cols[0]!;
         pc.i32[2 * tr] = id;
         pc.i32[2 * tr + 1] = 0;
-        markValid(pc, tr);
         const write = (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec));
         if (ecd !== undefined) stream.readBody(write, target);
         else write(m!.bodyState()!, target);
@@ -834,5 +831,6 @@ function payloadFile(writers: ParquetWriters, dir: string, tables: Map<string, C
   let n = 0;
   for (const o of tables.values()) if (o.appender) n++;
   t.file = `payload-${n}.parquet`;
-  return ColumnAppender.toSink(writers.open(join(dir, t.file), t.columns), t.columns);
+  // Its id is set in every row.
+  return ColumnAppender.toSink(writers.open(join(dir, t.file), t.columns), t.columns, [0]);
 }
