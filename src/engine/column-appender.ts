@@ -48,6 +48,7 @@ export class ColumnAppender {
   private constructor(
     private readonly appender: DuckDBAppender | ChunkSink,
     readonly columns: readonly ColumnSpec[],
+    private readonly dense: readonly number[] = [],
   ) {
     this.cols = columns.map((c) => new Column(c.kind, this.capacity));
     this.types = columns.map((c) => duckdb.create_logical_type(DUCK_TYPE[c.kind]));
@@ -58,9 +59,10 @@ export class ColumnAppender {
     return new ColumnAppender(await conn.createAppender(table, temp ? 'main' : undefined, temp ? 'temp' : undefined), columns);
   }
 
-  /** Rows go to a Parquet file (a sink of parquet-writer.ts) instead of a table. */
-  static toSink(sink: ChunkSink, columns: readonly ColumnSpec[]): ColumnAppender {
-    return new ColumnAppender(sink, columns);
+  /** Rows go to a Parquet file (a sink of parquet-writer.ts) instead of a table. `dense`: columns every row
+   * sets (an id), whose validity bits the chunk gets all at once instead of one per row from the writer. */
+  static toSink(sink: ChunkSink, columns: readonly ColumnSpec[], dense: readonly number[] = []): ColumnAppender {
+    return new ColumnAppender(sink, columns, dense);
   }
 
   /** Rows appended so far. */
@@ -108,6 +110,11 @@ export class ColumnAppender {
     if (!('appendDataChunk' in this.appender)) {
       // The sink took the chunk's buffers: others, bigger for a big table (fewer, larger hand-overs).
       const sink = this.appender;
+      for (const i of this.dense) {
+        const v = this.cols[i]!.valid;
+        v.fill(-1, 0, n >>> 5);
+        if ((n & 31) !== 0) v[n >>> 5] = (1 << (n & 31)) - 1;
+      }
       sink.chunk(this.cols, n);
       this.capacity = SINK_ROWS[Math.min(++this.sinkChunks, SINK_ROWS.length - 1)]!;
       for (const c of this.cols) {

@@ -29,7 +29,7 @@ import { StreamHeap } from '../graph/muxer.js';
 import { EVENT, NEED_DATA } from '../ctf/decode/msg-iter.js';
 import { ColumnAppender, markValid, writeInt64, type Column, type ColumnKind, type ColumnSpec } from './column-appender.js';
 import { sqlIdentifier, sqlString } from './run-sql.js';
-import { SyscallPairer, type SyscallClass } from './syscall-pairs.js';
+import { copyRet, PAIR_RET, SyscallPairer, type SyscallClass } from './syscall-pairs.js';
 import { SchedSlices } from './sched-slices.js';
 import { ParquetWriters } from './parquet-writer.js';
 
@@ -273,7 +273,7 @@ interface ClassPlan {
   /** sched_switch's prev_prio, next_prio and prev_state columns, and whether the state is its enum label. */
   readonly switchMore?: { readonly prevPrio?: number; readonly nextPrio?: number; readonly state?: number; readonly label: boolean };
   readonly syscall?: SyscallClass;
-  /** A system call exit's integer `ret` column. */
+  /** A system call exit's integer `ret` column, copied into the events chunk's for the pairing (syscall-pairs.ts). */
   readonly retCol?: number;
 }
 
@@ -376,7 +376,7 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   const tables = new Map<string, ClassTable>();
   const classPlans = new Map<EventClass, ClassPlan>();
   const classRows: string[] = [];
-  const syscalls = new SyscallPairer(writeTime);
+  const syscalls = new SyscallPairer();
   const sched = new SchedSlices(writeTime);
   let nextClass = 0;
   source.traces.forEach((t, traceId) => {
@@ -403,7 +403,7 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
           label: state?.labelColumn !== undefined,
         };
         const syscall = syscalls.classify(classId, ec.name);
-        const retCol = plans.find((p) => p.scope === 'payload' && p.member === 'ret' && p.kind !== 'double' && p.kind !== 'varchar' && p.kind !== 'boolean')?.column;
+        const retCol = syscall && !syscall.entry ? plans.find((p) => p.scope === 'payload' && p.member === 'ret' && p.kind !== 'double' && p.kind !== 'varchar' && p.kind !== 'boolean')?.column : undefined;
         classPlans.set(ec, { classId, traceId, table, plans, ec, cc: sc.eventCommonContext, switchTids, switchMore, syscall, retCol });
         classRows.push(`(${classId}, ${traceId}, ${sc.id}, ${ec.id}, ${sqlString(ec.name)}, ${ec.logLevel ?? 'NULL'})`);
       }
@@ -427,7 +427,13 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   });
   if (traceRows.length > 0) await conn.run(`INSERT INTO traces VALUES ${traceRows.join(',')}`);
 
-  const events = ColumnAppender.toSink(writers.open(join(dir, EVENTS_FILE), eventColumns), eventColumns);
+  // The events' chunks carry the exits' ret too: the writer thread pairs the system calls from them.
+  const chunkColumns = [...eventColumns, PAIR_RET];
+  const RET = eventColumns.length;
+  const pairing = await syscalls.open(conn, join(dir, SYSCALLS_FILE), nextClass, chunkColumns);
+  const eventsSink = writers.open(join(dir, EVENTS_FILE), eventColumns, pairing);
+  // id, stream_id and class_id are set in every row (the merge loop leaves their validity to the appender).
+  const events = ColumnAppender.toSink(eventsSink, chunkColumns, [ID, TS + 1, TS + 2]);
   const lost = await ColumnAppender.create(conn, 'lost_raw', [
     { name: 'stream_id', kind: 'int32' },
     { name: 'kind', kind: 'varchar' },
@@ -435,7 +441,6 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
     { name: 'begin_cycles', kind: 'uint64' },
     { name: 'end_cycles', kind: 'uint64' },
   ], true);
-  await syscalls.open(conn, writers, join(dir, SYSCALLS_FILE));
   sched.open(writers, join(dir, SCHED_FILE));
 
   // Events read by nextRaw() whose fields the writers read once, from the stream's state, before it moves on
@@ -647,12 +652,9 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
         const ic = ev[ID]!;
         ic.i32[2 * er] = id;
         ic.i32[2 * er + 1] = 0;
-        markValid(ic, er);
         if (key !== Infinity) writeTime(ev[TS]!, er, key);
         ev[TS + 1]!.i32[er] = sid;
-        markValid(ev[TS + 1]!, er);
         ev[TS + 2]!.i32[er] = cls.classId;
-        markValid(ev[TS + 2]!, er);
         const cpu = cpuOf[sid]!;
         if (cpu >= 0) {
           ev[TS + 3]!.i32[er] = cpu;
@@ -665,7 +667,6 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
         const pc = a.cols[0]!;
         pc.i32[2 * tr] = id;
         pc.i32[2 * tr + 1] = 0;
-        markValid(pc, tr);
         const write = (cls.write ??= compileWriter(cls.plans, cls.cc, cls.ec));
         if (ecd !== undefined) stream.readBody(write, target);
         else write(m!.bodyState()!, target);
@@ -708,8 +709,7 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
             }
           }
         }
-        const call = cls.syscall;
-        if (call && thr !== 0 && key !== Infinity) syscalls.event(call, thr, sid, key, cpu, cls.retCol === undefined ? undefined : a.cols[cls.retCol], tr);
+        if (cls.retCol !== undefined) copyRet(a.cols[cls.retCol]!, tr, ev[RET]!, er);
         const sw = cls.switchTids;
         if (sw && key !== Infinity && sl >= 0) {
           const trace = cls.traceId;
@@ -719,7 +719,7 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
             slotTid[sl] = threads.tidOf[prev]!;
             threads.first[prev] = Math.min(threads.first[prev]!, slotFirst[sl]!);
             threads.last[prev] = Math.max(threads.last[prev]!, slotLast[sl]!);
-            syscalls.adopt(-(sl + 1), prev);
+            eventsSink.adopt(er, -(sl + 1), prev);
             if (curThr[sl]! < 0) curThr[sl] = prev;
           }
           const nextTid = a.cols[sw[1]]!.i32[tr]!;
@@ -757,7 +757,6 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   progress?.(1, id);
   events.close();
   lost.close();
-  syscalls.close();
   sched.close((trace) => traceLast[trace]!);
   for (const t of tables.values()) t.appender?.close();
   await writers.finish();
@@ -832,5 +831,6 @@ function payloadFile(writers: ParquetWriters, dir: string, tables: Map<string, C
   let n = 0;
   for (const o of tables.values()) if (o.appender) n++;
   t.file = `payload-${n}.parquet`;
-  return ColumnAppender.toSink(writers.open(join(dir, t.file), t.columns), t.columns);
+  // Its id is set in every row.
+  return ColumnAppender.toSink(writers.open(join(dir, t.file), t.columns), t.columns, [0]);
 }

@@ -14,11 +14,12 @@
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { startSiblingWorker } from '../start-worker.js';
 import type { Column, ColumnSpec } from './column-chunk.js';
+import type { PairPlan } from './syscall-pairs.js';
 
 /** What the main thread sends (parquet-worker.ts reads it). */
 export type WriterRequest =
-  | { readonly op: 'open'; readonly file: number; readonly path: string; readonly columns: readonly ColumnSpec[] }
-  | { readonly op: 'chunk'; readonly file: number; readonly n: number; readonly parts: readonly ChunkPart[] }
+  | { readonly op: 'open'; readonly file: number; readonly path: string; readonly columns: readonly ColumnSpec[]; readonly pairs?: PairPlan }
+  | { readonly op: 'chunk'; readonly file: number; readonly n: number; readonly parts: readonly ChunkPart[]; readonly adopts?: readonly number[] }
   | { readonly op: 'close'; readonly file: number }
   | { readonly op: 'end' };
 
@@ -52,6 +53,8 @@ export interface ChunkSink {
   /** A value buffer of `bytes` bytes for the next chunk (stale content). */
   take(bytes: number): ArrayBuffer;
   close(): void;
+  /** With a PairPlan: from the current row on, thread `from`'s system calls are thread `to`'s (syscall-pairs.ts). */
+  adopt(row: number, from: number, to: number): void;
 }
 
 export class ParquetWriters {
@@ -100,12 +103,15 @@ export class ParquetWriters {
     return list?.pop() ?? new ArrayBuffer(bytes);
   }
 
-  open(path: string, columns: readonly ColumnSpec[]): ChunkSink {
+  /** `pairs`: the writer thread pairs the system calls of this file's chunks (the events'), whose last column
+   * (not written to the file) is the exits' ret (syscall-pairs.ts). */
+  open(path: string, columns: readonly ColumnSpec[], pairs?: PairPlan): ChunkSink {
     const file = this.files++;
     const worker = this.worker;
     const state = this.state;
     const take = (bytes: number): ArrayBuffer => this.take(bytes);
-    worker.postMessage({ op: 'open', file, path, columns } satisfies WriterRequest);
+    let adopts: number[] = [];
+    worker.postMessage({ op: 'open', file, path, columns, pairs } satisfies WriterRequest);
     return {
       chunk(cols, n) {
         // Synchronous on purpose: the decoder runs in one synchronous stretch, so only a wait lets the worker catch up.
@@ -123,9 +129,13 @@ export class ParquetWriters {
           parts.push(c.strings ? { bytes: c.bytes, valid: c.valid, strings: c.strings.slice(0, n) } : { bytes: c.bytes, valid: c.valid });
           transfer.push(c.bytes, c.valid.buffer);
         }
-        worker.postMessage({ op: 'chunk', file, n, parts } satisfies WriterRequest, transfer);
+        worker.postMessage({ op: 'chunk', file, n, parts, adopts: adopts.length > 0 ? adopts : undefined } satisfies WriterRequest, transfer);
+        if (adopts.length > 0) adopts = [];
       },
       take,
+      adopt(row, from, to) {
+        adopts.push(row, from, to);
+      },
       close() {
         worker.postMessage({ op: 'close', file } satisfies WriterRequest);
       },

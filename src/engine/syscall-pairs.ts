@@ -1,23 +1,46 @@
-// System calls paired as the import reads the events in time order: a thread runs one system call at a time,
-// so an entry pairs with its thread's next system call event when that is the same call's exit.
+// System calls paired in the events' time order: a thread runs one system call at a time, so an entry pairs
+// with its thread's next system call event when that is the same call's exit. The pairing runs on the Parquet
+// writer thread (parquet-worker.ts), over the events file's chunks as they arrive: every value it needs is in
+// the events' columns (time, stream, class, CPU, the import's thread number `thr`), but for the exit's `ret`,
+// which rides along as one more column of the chunk, not written to the events file. The import's own thread
+// (the bottleneck: the writer thread idles most of the time) then does no more than copy `ret`.
 //
-// Contract: `classify()` each event class before `open()`; then `event()` for each system call event, in time
-// order, with the event's thread (`thr`, the import's thread number: see import-trace.ts). A pair goes to
-// a Parquet file (parquet-writer.ts) that import-trace.ts shows as `syscalls_raw` (the entry's stream, time
-// and CPU, the duration, the exit's ret); derived-tables.ts names
-// the call and the thread. `adopt(from, to)`: the events counted as `from` turned out to be `to`'s (a CPU's
-// thread before its first sched_switch). `syscall_classes` maps event classes to calls (entry: names
-// syscall_entry_*; call: the name without (compat_)syscall_(entry|exit)_).
+// Contract. Import thread: `classify()` each event class before `open()`; `open(conn, columns)` makes the
+// `syscall_classes` table (event classes to calls: entry names syscall_entry_*, the call is the name without
+// (compat_)syscall_(entry|exit)_) and returns the writer thread's PairPlan, given to ParquetWriters.open() of
+// the events file, whose chunks then have the events' columns and PAIR_RET last; `adopt(row, from, to)` on that
+// sink: from that events row on, the system calls counted as thread `from` are thread `to`'s (a CPU's thread
+// before its first sched_switch). Writer thread: `new PairWriter(plan)`, `rows()` for each events chunk in
+// order, `close()` at the events file's close. The pairs file is what import-trace.ts shows as `syscalls_raw`
+// (the entry's stream, time and CPU, the duration, the exit's ret); derived-tables.ts names the call and the
+// thread.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { ParquetWriters } from './parquet-writer.js';
-import { ColumnAppender, writeInt64, type Column, type ColumnSpec } from './column-appender.js';
+import { Column, writeInt64, type ColumnSpec } from './column-chunk.js';
+import { ParquetFile } from './parquet-file.js';
 import { sqlString } from './run-sql.js';
 
 /** How an event class counts for pairing. */
 export interface SyscallClass {
   readonly entry: boolean;
   readonly call: number;
+}
+
+/** The `ret` column the events chunks carry for the pairing (an exit's ret; NULL for other events). */
+export const PAIR_RET: ColumnSpec = { name: 'ret', kind: 'int64' };
+
+/** What the writer thread needs to pair: where to write, each class's role, the events' columns. */
+export interface PairPlan {
+  readonly path: string;
+  /** By class id: -1 not a system call event, else 2 * call + (1 for an entry). */
+  readonly roles: Int32Array;
+  /** Indexes of the events chunk's columns: time, stream, class, CPU, thread, and ret (the last). */
+  readonly ts: number;
+  readonly sid: number;
+  readonly cls: number;
+  readonly cpu: number;
+  readonly thr: number;
+  readonly ret: number;
 }
 
 const PAIR_COLUMNS: readonly ColumnSpec[] = [
@@ -29,37 +52,12 @@ const PAIR_COLUMNS: readonly ColumnSpec[] = [
   { name: 'call', kind: 'int32' },
   { name: 'ret', kind: 'int64' },
 ];
-
-/** Copies row `fr` of an integer column into row `tr` of an int64 column (NULL stays NULL). */
-function copyInt(from: Column | undefined, fr: number, to: Column, tr: number): void {
-  if (!from || (from.valid[fr >>> 5]! & (1 << (fr & 31))) === 0) return;
-  if (from.kind === 'int32') return writeInt64(to, tr, from.i32[fr]!);
-  to.i32[2 * tr] = from.i32[2 * fr]!;
-  to.i32[2 * tr + 1] = from.i32[2 * fr + 1]!;
-  to.valid[tr >>> 5] |= 1 << (tr & 31);
-}
-
-function setI32(c: Column, r: number, v: number): void {
-  c.i32[r] = v;
-  c.valid[r >>> 5] |= 1 << (r & 31);
-}
-
-/** Slot of thread number `thr` in the state arrays (negative numbers are CPUs' not yet known threads). */
-const slot = (thr: number): number => (thr > 0 ? 2 * thr : -2 * thr + 1);
+/** Rows per chunk of the pairs file: the row group (122,880 rows, parquet-file.ts) is three of them. */
+const PAIR_ROWS = 40960;
 
 export class SyscallPairer {
   private readonly calls = new Map<string, number>();
   private readonly classes: { classId: number; entry: boolean; call: number }[] = [];
-  private pairs!: ColumnAppender;
-  // Per thread slot: its last system call event (call -1: none; entry), and that event's stream, time, CPU.
-  private lastCall: number[] = [];
-  private lastEntry: boolean[] = [];
-  private lastSid: number[] = [];
-  private lastKey: number[] = [];
-  private lastCpu: number[] = [];
-
-  /** `writeTime(col, row, key)` writes the time of an import key into an int64 column. */
-  constructor(private readonly writeTime: (c: Column, r: number, key: number) => void) {}
 
   /** The pairing role of an event class, by its name (undefined: not a system call event). */
   classify(classId: number, name: string): SyscallClass | undefined {
@@ -72,8 +70,8 @@ export class SyscallPairer {
     return c;
   }
 
-  /** `path`: the pairs' Parquet file. */
-  async open(conn: DuckDBConnection, writers: ParquetWriters, path: string): Promise<void> {
+  /** `path`: the pairs' Parquet file; `columns`: the events chunks' (PAIR_RET last). */
+  async open(conn: DuckDBConnection, path: string, classCount: number, columns: readonly ColumnSpec[]): Promise<PairPlan> {
     const names = [...this.calls.keys()];
     await conn.run(`
       CREATE TEMP TABLE syscall_classes (class_id INTEGER, is_entry INTEGER, call INTEGER, name VARCHAR);
@@ -82,47 +80,145 @@ export class SyscallPairer {
       const rows = this.classes.slice(i, i + 500).map((c) => `(${c.classId}, ${c.entry ? 1 : 0}, ${c.call}, ${sqlString(names[c.call]!)})`);
       await conn.run(`INSERT INTO syscall_classes VALUES ${rows.join(',')}`);
     }
-    this.pairs = ColumnAppender.toSink(writers.open(path, PAIR_COLUMNS), PAIR_COLUMNS);
+    const roles = new Int32Array(classCount).fill(-1);
+    for (const c of this.classes) roles[c.classId] = 2 * c.call + (c.entry ? 1 : 0);
+    const at = (name: string): number => columns.findIndex((c) => c.name === name);
+    return { path, roles, ts: at('ts'), sid: at('stream_id'), cls: at('class_id'), cpu: at('cpu'), thr: at('thr'), ret: columns.length - 1 };
+  }
+}
+
+const TWO32 = 4294967296;
+
+/** Slot of thread number `thr` in the state arrays (negative numbers are CPUs' not yet known threads). */
+const slot = (thr: number): number => (thr > 0 ? 2 * thr : -2 * thr + 1);
+
+const isValid = (c: Column, r: number): boolean => (c.valid[r >>> 5]! & (1 << (r & 31))) !== 0;
+
+/** The writer thread's half: pairs the events chunks' system calls into the pairs file. */
+export class PairWriter {
+  private readonly file: ParquetFile;
+  private readonly cols: Column[];
+  private row = 0;
+  private readonly any: boolean;
+  // Per thread slot: its last system call event (role -1: none), and that event's stream, time (int64 halves)
+  // and CPU (-1: unknown).
+  private readonly lastRole: number[] = [];
+  private readonly lastSid: number[] = [];
+  private readonly lastLo: number[] = [];
+  private readonly lastHi: number[] = [];
+  private readonly lastCpu: number[] = [];
+
+  constructor(private readonly plan: PairPlan) {
+    this.file = ParquetFile.create(plan.path, PAIR_COLUMNS);
+    this.cols = PAIR_COLUMNS.map((c) => new Column(c.kind, PAIR_ROWS));
+    this.any = plan.roles.some((r) => r >= 0);
   }
 
-  /** A system call event of thread `thr` at import key `key`; `retCol`/`retRow`: where the writer put an exit's ret. */
-  event(c: SyscallClass, thr: number, sid: number, key: number, cpu: number, retCol: Column | undefined, retRow: number): void {
-    const u = slot(thr);
-    if (!c.entry && this.lastEntry[u] === true && this.lastCall[u] === c.call) {
-      // Written in place (the columns' kinds are PAIR_COLUMNS'): a pair per two events of most traces.
-      const p = this.pairs;
-      const r = p.row;
-      const cols = p.cols;
-      setI32(cols[0]!, r, this.lastSid[u]!);
-      this.writeTime(cols[1]!, r, this.lastKey[u]!);
-      writeInt64(cols[2]!, r, key - this.lastKey[u]!);
-      if (this.lastCpu[u]! >= 0) setI32(cols[3]!, r, this.lastCpu[u]!);
-      setI32(cols[4]!, r, thr);
-      setI32(cols[5]!, r, c.call);
-      copyInt(retCol, retRow, cols[6]!, r);
-      p.endRow();
+  /** The first n rows of an events chunk (its columns as PairPlan says); `adopts`: [row, from, to]... in row order. */
+  rows(ev: readonly Column[], n: number, adopts: readonly number[] | undefined): void {
+    if (!this.any) return;
+    const p = this.plan;
+    const roles = p.roles;
+    const cls = ev[p.cls]!.i32;
+    const thrCol = ev[p.thr]!;
+    const tsCol = ev[p.ts]!;
+    let a = 0;
+    const nextAdopt = adopts === undefined || adopts.length === 0 ? n : adopts[0]!;
+    let adoptAt = nextAdopt;
+    for (let r = 0; r < n; r++) {
+      const role = roles[cls[r]!]!;
+      if (role >= 0 && isValid(thrCol, r) && isValid(tsCol, r)) this.event(ev, r, role, thrCol.i32[r]!);
+      if (r === adoptAt) {
+        while (a < adopts!.length && adopts![a] === r) {
+          this.adopt(adopts![a + 1]!, adopts![a + 2]!);
+          a += 3;
+        }
+        adoptAt = a < adopts!.length ? adopts![a]! : n;
+      }
     }
-    this.lastCall[u] = c.call;
-    this.lastEntry[u] = c.entry;
+  }
+
+  private event(ev: readonly Column[], r: number, role: number, thr: number): void {
+    const p = this.plan;
+    const u = slot(thr);
+    const ts = ev[p.ts]!.i32;
+    const lo = ts[2 * r]!;
+    const hi = ts[2 * r + 1]!;
+    const cpuCol = ev[p.cpu]!;
+    const cpu = isValid(cpuCol, r) ? cpuCol.i32[r]! : -1;
+    const sid = ev[p.sid]!.i32[r]!;
+    const last = this.lastRole[u];
+    // An exit (even role) after its call's entry (that role + 1).
+    if ((role & 1) === 0 && last === role + 1) {
+      const c = this.cols;
+      const w = this.row;
+      setI32(c[0]!, w, this.lastSid[u]!);
+      c[1]!.i32[2 * w] = this.lastLo[u]!;
+      c[1]!.i32[2 * w + 1] = this.lastHi[u]!;
+      c[1]!.valid[w >>> 5] |= 1 << (w & 31);
+      // Exact: the two times are within 2^53 ns of each other.
+      writeInt64(c[2]!, w, (hi - this.lastHi[u]!) * TWO32 + ((lo >>> 0) - (this.lastLo[u]! >>> 0)));
+      if (this.lastCpu[u]! >= 0) setI32(c[3]!, w, this.lastCpu[u]!);
+      setI32(c[4]!, w, thr);
+      setI32(c[5]!, w, role >>> 1);
+      const ret = ev[p.ret]!;
+      if (isValid(ret, r)) {
+        c[6]!.i32[2 * w] = ret.i32[2 * r]!;
+        c[6]!.i32[2 * w + 1] = ret.i32[2 * r + 1]!;
+        c[6]!.valid[w >>> 5] |= 1 << (w & 31);
+      }
+      if (++this.row === PAIR_ROWS) this.flush();
+    }
+    this.lastRole[u] = role;
     this.lastSid[u] = sid;
-    this.lastKey[u] = key;
+    this.lastLo[u] = lo;
+    this.lastHi[u] = hi;
     this.lastCpu[u] = cpu;
   }
 
-  adopt(from: number, to: number): void {
+  private adopt(from: number, to: number): void {
     const f = slot(from);
     const t = slot(to);
-    if (this.lastCall[f] === undefined || (this.lastCall[t] !== undefined && this.lastKey[t]! >= this.lastKey[f]!)) return;
-    this.lastCall[t] = this.lastCall[f]!;
-    this.lastEntry[t] = this.lastEntry[f]!;
+    if (this.lastRole[f] === undefined) return;
+    // The later of the two goes on (times compared as int64 halves: high words signed, low words unsigned).
+    if (this.lastRole[t] !== undefined) {
+      const th = this.lastHi[t]!;
+      const fh = this.lastHi[f]!;
+      if (th > fh || (th === fh && this.lastLo[t]! >>> 0 >= this.lastLo[f]! >>> 0)) return;
+    }
+    this.lastRole[t] = this.lastRole[f]!;
     this.lastSid[t] = this.lastSid[f]!;
-    this.lastKey[t] = this.lastKey[f]!;
+    this.lastLo[t] = this.lastLo[f]!;
+    this.lastHi[t] = this.lastHi[f]!;
     this.lastCpu[t] = this.lastCpu[f]!;
-    this.lastCall[f] = -1;
-    this.lastEntry[f] = false;
+    this.lastRole[f] = -1;
+  }
+
+  private flush(): void {
+    if (this.row === 0) return;
+    // The file copies the values: the columns are filled again, their validity cleared.
+    this.file.chunk(this.cols, this.row);
+    for (const c of this.cols) c.valid.fill(0);
+    this.row = 0;
   }
 
   close(): void {
-    this.pairs.close();
+    this.flush();
+    this.file.close();
   }
+}
+
+function setI32(c: Column, r: number, v: number): void {
+  c.i32[r] = v;
+  c.valid[r >>> 5] |= 1 << (r & 31);
+}
+
+/** Copies an exit's ret (row `fr` of an integer column) into row `tr` of the events chunk's PAIR_RET column
+ * (NULL stays NULL; int32 sign-extended). */
+export function copyRet(from: Column, fr: number, to: Column, tr: number): void {
+  if ((from.valid[fr >>> 5]! & (1 << (fr & 31))) === 0) return;
+  if (from.kind === 'int32') return writeInt64(to, tr, from.i32[fr]!);
+  to.i32[2 * tr] = from.i32[2 * fr]!;
+  to.i32[2 * tr + 1] = from.i32[2 * fr + 1]!;
+  to.valid[tr >>> 5] |= 1 << (tr & 31);
 }

@@ -223,4 +223,32 @@ describe('engine: the Parquet files of the import', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('a dense column (set in every row, its validity left to the appender) has no NULL, a partial last word too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltt-parquet-test-'));
+    const cols: ColumnSpec[] = [{ name: 'id', kind: 'int64' }, { name: 'v', kind: 'int32' }];
+    const n = 2048 + 6144 + 32768 + 77; // chunks of every size, the last one ending mid-word
+    try {
+      const writers = new ParquetWriters();
+      const out = ColumnAppender.toSink(writers.open(join(dir, 'd.parquet'), cols), cols, [0]);
+      for (let r = 0; r < n; r++) {
+        // As the import's merge loop writes ids: values only, no validity bit.
+        const c = out.cols[0]!;
+        c.i32[2 * out.row] = r;
+        c.i32[2 * out.row + 1] = 0;
+        if (r % 3 === 0) out.setInt(1, r);
+        out.endRow();
+      }
+      out.close();
+      await writers.finish();
+      writers.terminate();
+      const db = await DuckDBInstance.create(':memory:');
+      const conn = await db.connect();
+      const [row] = (await conn.runAndReadAll(`SELECT count(*), count(id), sum(id), count(v) FROM read_parquet(${sqlString(join(dir, 'd.parquet'))})`)).getRows();
+      conn.closeSync();
+      db.closeSync();
+      assert.deepEqual(row!.map(Number), [n, n, (n * (n - 1)) / 2, Math.ceil(n / 3)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

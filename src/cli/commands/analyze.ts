@@ -4,7 +4,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { lostNotes, traceRange, type AnalysisOptions, type TimeRange } from '../../analyses/analysis-range.js';
 import { cpuTop } from '../../analyses/cputop.js';
-import { syscallStats } from '../../analyses/syscallstats.js';
+import { SYSCALL_STATS, syscallStats } from '../../analyses/syscallstats.js';
 import { irqStats } from '../../analyses/irqstats.js';
 import { schedLatencies, schedStats } from '../../analyses/schedstats.js';
 import { ioLatency, ioUsageTop } from '../../analyses/iolatency.js';
@@ -148,7 +148,9 @@ Default trace: the current session's.
     const format = (values.format ?? 'text') as string;
     if (format !== 'text' && format !== 'json') throw usageError(`Unknown format ${format}: text or json`);
     const opts = analysisOptions(values);
-    const db = await openForCli(ctx, words, values['no-cache'] === true);
+    // Over the whole trace, syscallstats reads statistics kept in the cache (grouped once, at its first run).
+    const whole = opts.begin === undefined && opts.end === undefined;
+    const db = await openForCli(ctx, words, values['no-cache'] === true, analysis === 'syscallstats' && whole ? SYSCALL_STATS : undefined);
     try {
       const range = await traceRange(db.conn, opts);
       for (const note of await lostNotes(db.conn, range)) process.stderr.write(note + '\n');

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { lttHome } from '../../control/runtime-paths.js';
 import { RESULT_FORMATS, formatRows, type ResultFormat } from '../../engine/result-format.js';
 import { runSql, schemaOf } from '../../engine/run-sql.js';
-import type { TraceDb } from '../../engine/trace-db.js';
+import type { TableExtension, TraceDb } from '../../engine/trace-db.js';
 import type { CliContext } from '../cli-context.js';
 import type { CommandSpec } from '../command-spec.js';
 import { usageError } from '../cli-error.js';
@@ -25,7 +25,8 @@ export const QUERY_TABLES_HELP = `Tables (one row per ...):
   lost             discarded events or lost packets: trace_id, stream_id, stream, kind, count, begin_ts, end_ts
   traces, streams, event_classes: what was read`;
 
-export async function openForCli(ctx: CliContext, words: readonly string[], noCache: boolean): Promise<TraceDb> {
+/** `extend`: tables an analysis keeps in the cache beside the trace's (see openTraceDb). */
+export async function openForCli(ctx: CliContext, words: readonly string[], noCache: boolean, extend?: TableExtension): Promise<TraceDb> {
   const paths = await traceInputs(ctx, words);
   ctx.close();
   const tty = process.stderr.isTTY === true;
@@ -33,6 +34,7 @@ export async function openForCli(ctx: CliContext, words: readonly string[], noCa
   const { openTraceDb } = await import('../../engine/trace-db.js');
   return openTraceDb(paths, {
     noCache,
+    extend,
     cacheDir: process.env['LTT_CACHE'] || join(lttHome(), '.cache', 'ltt', 'tables'),
     progress: tty
       ? (f, n) => process.stderr.write(f < 1 ? `\rImporting the trace: ${Math.floor(100 * f)}% (${(n / 1e6).toFixed(1)} M events)` : `\r\x1b[KBuilding the tables of ${(n / 1e6).toFixed(1)} M events`)
