@@ -268,7 +268,10 @@ class RelayLink {
 /** A relay stream as it lives across chunks: its handle and sequence numbers. */
 interface StreamState {
   handle: bigint;
+  /** The writer's name for the stream (StreamSinkInfo.fileName): how the next chunk's sink finds it. */
   readonly fileName: string;
+  /** Its files' name on the relay: fileName, unless that would empty another stream's file (RelayTraceSink.relayName). */
+  readonly relayName: string;
   /** The channel's tracefile size and count (ADD_STREAM: the relay splits the stream's files by them). */
   readonly files: { readonly size: number; readonly count: number };
   /** Next data-port sequence number. */
@@ -313,6 +316,8 @@ export class RelayTraceSink implements TraceSink {
   private readonly ownTexts: Buffer[] = [];
   /** Open data streams (DATA_PENDING is asked of these). */
   readonly streams = new Set<RelayStreamSink>();
+  /** Relay names of this chunk's streams that sent packets here (their files hold them: relayName). */
+  readonly filled = new Set<string>();
 
   constructor(
     readonly link: RelayLink,
@@ -432,16 +437,39 @@ export class RelayTraceSink implements TraceSink {
       return stream;
     }
     const files = { size: info.tracefileSize ?? 0, count: info.tracefileCount ?? 0 };
-    const fresh: StreamState = { handle: -1n, fileName: info.fileName, files, nextSeq: 0n, lastPacketSeq: -1, claimed: false };
+    const relayName = this.relayName(info.fileName);
+    const fresh: StreamState = { handle: -1n, fileName: info.fileName, relayName, files, nextSeq: 0n, lastPacketSeq: -1, claimed: false };
     const stream = new RelayStreamSink(this, fresh);
     this.streams.add(stream);
     this.addStream(fresh);
     return stream;
   }
 
+  /**
+   * The relay name of a new stream the writer calls `fileName`: that name, unless a stream of this chunk under it
+   * sent packets or is still open (or will go on here after a rotation), then the first free `fileName-N`. A relay
+   * opens a new stream's files anew (lttng-relayd's O_TRUNC, ltt-relayd's 'w+'): a second stream of one name
+   * would empty the first one's file, packets gone. Writers name streams uniquely but for one case, a per-UID live
+   * stream that ended (idle streams past their bound, uid-relay-traces.ts) and whose thread records again in a
+   * later run of its app. LTTng never reuses a name either (its per-UID streams live as long as the session); the
+   * name is new, the stream class and instance the same, so a reader takes both files as one stream.
+   */
+  private relayName(fileName: string): string {
+    const taken = (name: string): boolean => {
+      if (this.filled.has(name)) return true;
+      for (const s of this.streams) if (s.state.relayName === name) return true;
+      for (const state of this.inherited.values()) if (state.relayName === name) return true;
+      return false;
+    };
+    if (!taken(fileName)) return fileName;
+    let n = 1;
+    while (taken(`${fileName}-${n}`)) n++;
+    return `${fileName}-${n}`;
+  }
+
   private addStream(state: StreamState): void {
     this.enqueue(0, async (c) => {
-      state.handle = await c.addStream(state.fileName, this.link.opts.tracePath, this.chunkId, state.files);
+      state.handle = await c.addStream(state.relayName, this.link.opts.tracePath, this.chunkId, state.files);
     });
     this.unannounced = true;
   }
@@ -580,6 +608,7 @@ class RelayStreamSink implements StreamSink {
     const state = this.state;
     const seq = state.nextSeq++;
     state.lastPacketSeq = index.packetSeqNum;
+    this.trace.filled.add(state.relayName);
     let sent = false;
     const bytes = copy.length;
     link.packetQueued(bytes);

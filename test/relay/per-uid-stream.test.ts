@@ -5,7 +5,9 @@
 // a trace that reads as empty (babeltrace2 parses it: LTTng's clear test checks this with validate_trace_empty),
 // and recording goes on in it afterwards; a live viewer follows the trace across a stop, a clear and a start
 // (the user's streams outlive the app's run, as LTTng's per-UID streams: the viewer hears of the next run's
-// streams through them); snapshots to a relay hold the user's trace.
+// streams through them); snapshots to a relay hold the user's trace. A live thread that records again in a later
+// run of its app (same slot, same stream file name) never empties the file of its earlier runs' packets, whether
+// its stream stayed idle through a run it sent nothing in or ended past the idle-stream bound.
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -216,4 +218,123 @@ test('regenerate metadata on a per-UID network session: the relay\'s metadata st
     assert.match(r.stderr, /live/i);
     await ok(env, 'destroy');
   });
+});
+
+/** test/relay/runs-app.ts, running: `ask` sends it a command and waits for its answer. */
+function runsApp(env: LttTestEnv): { pid: number; ask: (command: string, answer: string) => Promise<void>; answered: (answer: string, times: number) => Promise<void>; end: () => Promise<number | null>; kill: () => void } {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'test', 'relay', 'runs-app.js')], { env: env.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const count = (answer: string): number => out.split('\n').filter((l) => l === answer).length;
+  const answered = async (answer: string, times: number): Promise<void> => {
+    for (const deadline = Date.now() + 60_000; count(answer) < times; await sleep(50)) assert.ok(Date.now() < deadline, `runs-app: no "${answer}" (${out}): ${err}`);
+  };
+  return {
+    pid: child.pid!,
+    ask: async (command, answer) => {
+      const before = count(answer);
+      child.stdin.write(`${command}\n`);
+      await answered(answer, before + 1);
+    },
+    answered,
+    end: () => {
+      child.stdin.end();
+      return exited;
+    },
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+/**
+ * A user's stored trace read back: babeltrace2 and ltt view print the same (no discarded packets: each stream's
+ * packet sequence numbers follow on), its demo:tick events by msg, its data files.
+ */
+function readBack(dir: string): { byMsg: Record<string, number>; files: string[] } {
+  const bt = spawnSync(BT2, [dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(bt.status, 0, `babeltrace2 ${dir}: ${bt.stderr}`);
+  assert.doesNotMatch(bt.stderr, /discarded/i);
+  const view = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ltt'), 'view', dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(view.status, 0, view.stderr);
+  assert.equal(view.stdout, bt.stdout, 'ltt view prints what babeltrace2 prints');
+  const byMsg: Record<string, number> = {};
+  for (const line of bt.stdout.split('\n')) {
+    const msg = / demo:tick: .*msg = "([^"]*)"/.exec(line)?.[1];
+    if (msg !== undefined) byMsg[msg] = (byMsg[msg] ?? 0) + 1;
+  }
+  const files = readdirSync(join(dir, 'ust', 'uid', UID, '64-bit')).filter((f) => f !== 'metadata' && f !== 'index');
+  return { byMsg, files };
+}
+
+test('per-UID live: a run in which a thread sent nothing (it was blocked throughout) keeps the earlier runs\' events, and the next run goes on in the same stream', { skip, timeout: 240_000 }, async () => {
+  await withRelay(async (env, relay, url) => {
+    await ok(env, 'create', 'uidquiet', '--live=100000', '-U', url);
+    await ok(env, 'enable-event', '-u', 'demo:tick');
+    await ok(env, 'start');
+    const a = runsApp(env);
+    try {
+      await a.ask('emit 5', 'done 5');
+      await ok(env, 'stop');
+      // A run the main thread sleeps through from its start: its stream, carried on from the first run and
+      // opened by this one, gets no packet (not even the live announcement's empty one).
+      await a.ask('block-at-start 5000', 'armed');
+      await ok(env, 'start');
+      await a.answered('blocking', 1);
+      await ok(env, 'stop');
+      await a.answered('unblocked', 1);
+      await ok(env, 'start');
+      await a.ask('emit 3', 'done 3');
+      assert.equal(await a.end(), 0);
+      await ok(env, 'stop');
+      await ok(env, 'destroy');
+    } finally {
+      a.kill();
+    }
+    const { byMsg, files } = readBack(sessionFolder(relay, 'uidquiet'));
+    // Ended after the quiet run, the main thread's stream was opened anew by the third run: its file emptied.
+    assert.deepEqual(byMsg, { 'run 1': 5, 'run 3': 3 });
+    assert.deepEqual(files.filter((f) => /-\d+$/.test(f)), [], `one stream per thread: ${files.join(', ')}`);
+  });
+});
+
+test('per-UID live: a thread whose stream ended past the 64-idle-stream bound records again in a new stream; no run\'s events lost (ltt-relayd and lttng-relayd)', { skip: skip || (!existsSync('/usr/bin/lttng-relayd') ? 'lttng-relayd not installed' : false), timeout: 300_000 }, async () => {
+  for (const kind of ['ltt', 'lttng'] as const) {
+    const env = new LttTestEnv();
+    const relay = await startRelay(kind, join(env.root, 'relay', 'out'));
+    let a: ReturnType<typeof runsApp> | undefined;
+    let b: ReturnType<typeof runsApp> | undefined;
+    try {
+      await ok(env, 'create', 'uidended', '--live=100000', '-U', `net://127.0.0.1:${relay.ports.control}:${relay.ports.data}`);
+      await ok(env, 'enable-event', '-u', 'demo:tick');
+      await ok(env, 'start');
+      a = runsApp(env);
+      await a.ask('emit 5', 'done 5');
+      await ok(env, 'stop');
+      // The next run records only the second app: its 70 threads' streams, idle once each thread ended, push the
+      // first app's main thread stream (idle since the stop, the oldest) past the bound.
+      b = runsApp(env);
+      await ok(env, 'track', '-u', `--vpid=${b.pid}`);
+      await ok(env, 'start');
+      await b.ask('threads 70', 'threads 70');
+      await ok(env, 'stop');
+      await ok(env, 'track', '-u', '--all', '--vpid');
+      // The first app's main thread records again, in its slot: the same stream file name as its ended stream.
+      await ok(env, 'start');
+      await a.ask('emit 3', 'done 3');
+      assert.equal(await a.end(), 0);
+      assert.equal(await b.end(), 0);
+      await ok(env, 'stop');
+      await ok(env, 'destroy');
+      const { byMsg, files } = readBack(sessionFolder(relay, 'uidended'));
+      assert.deepEqual(byMsg, { 'run 1': 5, thread: 70, 'run 2': 3 }, kind);
+      assert.equal(files.filter((f) => /-\d+$/.test(f)).length, 1, `${kind}: the main thread's new stream under a name of its own: ${files.join(', ')}`);
+    } finally {
+      a?.kill();
+      b?.kill();
+      await env.cleanup().catch(() => undefined);
+      await relay.stop();
+    }
+  }
 });

@@ -50,6 +50,13 @@ interface UserTrace {
    * and they send beacons (quiet up to now) so they never hold the viewer back. By file name.
    */
   readonly idle: Map<string, IdleStream>;
+  /**
+   * Live sessions: the last packet header of each stream that ended past the idle bound, by file name. A thread
+   * that lives across its app's runs (the main thread) records again in the same slot, under the same file name:
+   * its new stream goes on from these numbers (the relay sink gives it a file name of its own), so a reader takes
+   * its files as one stream. Each entry stands for a relay file holding at least one packet.
+   */
+  readonly ended: Map<string, Buffer>;
 }
 
 /** Idle streams a user's live trace keeps open at most (appSink). */
@@ -96,7 +103,7 @@ export class UidRelayTraces {
       },
     });
     sink.ready.catch(() => undefined);
-    const user: UserTrace = { uid, sink, metadataSink: sink, preamble: this.preamble(uid), idle: new Map() };
+    const user: UserTrace = { uid, sink, metadataSink: sink, preamble: this.preamble(uid), idle: new Map(), ended: new Map() };
     if (this.liveTimerUs > 0 && this.beaconTimer === undefined) {
       this.beaconTimer = setInterval(() => this.beacons(), Math.max(1, Math.round(this.liveTimerUs / 1000)));
       this.beaconTimer.unref();
@@ -118,18 +125,20 @@ export class UidRelayTraces {
       ? (kept: StreamSink, info: StreamSinkInfo, header: Buffer | undefined): boolean => {
           // A stream that never sent a packet ends: the relay takes no beacon of it, so a viewer would wait on it
           // (its file is empty: the slot's next run may open it again). One carried on from an earlier run that
-          // sent nothing in this one stays idle with its earlier last header: ended, its file (with the earlier
-          // runs' packets) would be opened again, and emptied, by the app's next run in the same slot.
+          // sent nothing in this one stays idle with its earlier last header: its file holds the earlier runs'
+          // packets, and the app's next run in the slot goes on in it as one stream (ended, a viewer would see
+          // that run in a new stream, and before the relay sink kept names apart, its file opened again, emptied).
           const last = header ?? carriedLast.get(kept);
           if (this.rotating || last === undefined) return false;
           const stream = carriedStreams.get(kept) ?? kept;
           user.idle.set(info.fileName, { stream, info, header: last });
           // Bounded: every run of every app adds its threads' streams, and each idle one costs beacons, an empty
           // packet per announcement and the relay's files; past the bound the oldest ends (a viewer sees it end,
-          // as an exited app's stream).
+          // as an exited app's stream). Its thread recording again later goes on in a new stream (resume: ended).
           for (const [name, old] of user.idle) {
             if (user.idle.size <= MAX_IDLE_STREAMS) break;
             user.idle.delete(name);
+            if (old.header !== undefined) user.ended.set(name, old.header);
             old.stream.close().catch(() => undefined);
           }
           return true;
@@ -137,11 +146,17 @@ export class UidRelayTraces {
       : undefined;
     // The app's next run with the same stream classes (ust-session-tracer.ts relaySlot) goes on in them.
     const resume = this.liveTimerUs > 0
-      ? (info: StreamSinkInfo): StreamSink | undefined => {
+      ? (info: StreamSinkInfo, open: () => StreamSink): StreamSink | undefined => {
           const idle = user.idle.get(info.fileName);
-          if (idle?.header === undefined) return undefined;
-          user.idle.delete(info.fileName);
-          return carriedOn(idle.stream, idle.header);
+          if (idle?.header !== undefined) {
+            user.idle.delete(info.fileName);
+            return carriedOn(idle.stream, idle.header);
+          }
+          // Ended past the bound: a new relay stream (under a name of its own), numbered on.
+          const last = user.ended.get(info.fileName);
+          if (last === undefined) return undefined;
+          user.ended.delete(info.fileName);
+          return carriedOn(open(), last);
         }
       : undefined;
     return appView(user.sink, (packets) => user.metadataSink.writeMetadata(packets), keep, resume);
@@ -291,15 +306,15 @@ export function appView(
   metadata: (packets: Uint8Array) => void = (p) => chunk.writeMetadata(p, ''),
   /** Takes over a stream the app closes instead of ending it (true: taken), with its last packet's header. */
   keep?: (stream: StreamSink, info: StreamSinkInfo, header: Buffer | undefined) => boolean,
-  /** A stream kept from the app's earlier run to go on in, instead of a new one. */
-  resume?: (info: StreamSinkInfo) => StreamSink | undefined,
+  /** A stream kept from the app's earlier run to go on in, instead of a new one (`open`: a new one of `chunk`). */
+  resume?: (info: StreamSinkInfo, open: () => StreamSink) => StreamSink | undefined,
 ): TraceSink {
   const open = new Map<StreamSink, StreamSinkInfo>();
   const headers = new Map<StreamSink, Buffer>();
   return {
     writeMetadata: (packets) => metadata(packets),
     openStream: (info: StreamSinkInfo) => {
-      const s = resume?.(info) ?? chunk.openStream(info);
+      const s = resume?.(info, () => chunk.openStream(info)) ?? chunk.openStream(info);
       open.set(s, info);
       return {
         writePacket: (packet, index, lost) => {
