@@ -74,6 +74,9 @@ async function bundle(name, folder, entry, leaveOut, warmUp, exitAfter = false) 
     target: 'node20',
     // Packages (DuckDB's native module) are required where they are, never copied in.
     packages: 'external',
+    // Classes keep their names: an error of another copy of a module is matched by its class's name (LttError's
+    // Symbol.hasInstance), and esbuild renamed classes that refer to themselves (ControlError became _ControlError).
+    keepNames: true,
     plugins: [modulePlaces(DIR, leaveOut, leftOut)],
     // Any other import.meta would be empty in CommonJS.
     logOverride: { 'empty-import-meta': 'error' },

@@ -102,14 +102,23 @@ export async function detach(entryFile: string, args: readonly string[], opts: O
     ...(opts.argv0 !== undefined ? { argv0: opts.argv0 } : {}),
     stdio: ['ignore', opts.keepOutput ? 'inherit' : 'ignore', opts.keepOutput ? 'inherit' : 'ignore', 'pipe'],
   });
-  const pipe = child.stdio[3] as NodeJS.ReadableStream;
+  // A spawn that fails (EAGAIN, EACCES, EMFILE) emits 'error' and no 'exit', and without its pipes when it failed
+  // before making them: the reason is said, never a crash or a wait for ever.
+  let spawnError: Error | undefined;
+  const pipe = (child.stdio as (typeof child.stdio | undefined))?.[3] as NodeJS.ReadableStream | null | undefined;
   let text = '';
-  pipe.setEncoding('utf8');
-  pipe.on('data', (chunk: string) => (text += chunk));
+  pipe?.setEncoding('utf8');
+  pipe?.on('data', (chunk: string) => (text += chunk));
   const exitCode = await new Promise<number | null>((resolveExit) => {
+    child.on('error', (error) => {
+      spawnError = error;
+      resolveExit(1);
+    });
+    if (pipe === null || pipe === undefined) return;
     pipe.on('end', () => resolveExit(text.startsWith('ready') ? null : 1));
     child.on('exit', (code) => resolveExit(code ?? 1));
   });
+  if (spawnError !== undefined) return `cannot start ${process.execPath}: ${spawnError.message}`;
   if (exitCode === null) {
     child.unref();
     return undefined;

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LttError, isLttError } from '../../src/errors.js';
 import { ControlError } from '../../src/control/error-codes.js';
@@ -29,5 +30,14 @@ test('through bin/ltt (the bundle), errors of modules loaded on demand are one l
     assert.equal(r.status, 1, `ltt ${args.join(' ')}: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /Internal error/, `ltt ${args.join(' ')}`);
     assert.equal(r.stderr.split('\n').filter((l) => l !== '').length, 1, r.stderr);
+  }
+});
+
+test('the bundles keep class names (the match across copies goes by name; esbuild renames self-referring classes)', () => {
+  for (const bundle of ['dist/src/cli/cli-bundle.cjs', 'dist/src/sessiond/sessiond-bundle.cjs']) {
+    const text = readFileSync(join(REPO_ROOT, bundle), 'utf8');
+    const renamed = [...text.matchAll(/= class _(\w+Error)\b/g)].map((m) => m[1]!);
+    assert.ok(renamed.includes('ControlError'), `${bundle}: the case this test is for`);
+    for (const name of renamed) assert.ok(text.includes(`__name(this, "${name}")`), `${bundle}: class ${name} keeps its name`);
   }
 });

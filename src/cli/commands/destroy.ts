@@ -53,11 +53,10 @@ Stop and destroy SESSION (default: the current session), or every session with -
           continue;
         }
         // With --all, one session that fails to close does not keep the others alive: its line, then the rest.
-        // (The daemon removes a session whose closing failed: its name is free.)
+        // The session may still be there (a tracer that failed to stop keeps it), so it stays the current one.
         if (!values.all || !(error instanceof ControlError)) throw error;
         ctx.error(`Session ${name}: ${error.message}`, error.code);
         failed++;
-        clearCurrentSession(name);
         continue;
       } finally {
         ctx.miOutput = sessionsNode(destroyed.map(sessionNode));
