@@ -65,13 +65,20 @@ let trackers: TrackerEntries = [];
 /** Network sessions: why the relay is gone, once it is. */
 let relayError: string | undefined;
 
+/**
+ * A relay gone is trace data lost only when it took something with it: packets it never acknowledged or a wait
+ * that timed out (the link's loss), or packets refused. Gone after everything was delivered (lttng-relayd closes
+ * a destroyed session's connections) loses nothing.
+ */
+function relayLoss(): string | undefined {
+  if (relayError === undefined) return undefined;
+  if (relayChunk?.loss !== undefined) return relayChunk.loss;
+  for (const c of channels.values()) for (const s of c.streams.values()) if (s.stats.unwrittenPackets > 0) return relayError;
+  return undefined;
+}
+
 function stats(): ChannelStats[] {
-  // A relay gone is trace data lost only when it took something with it: packets it never acknowledged or a wait
-  // that timed out (the link's loss), or packets refused since. Gone after everything was delivered (it closes a
-  // destroyed session's connections) loses nothing.
-  const refused = [...channels.values()].some((c) => [...c.streams.values()].some((s) => s.stats.unwrittenPackets > 0));
-  const relayLoss = relayError === undefined ? undefined : (relayChunk?.loss ?? (refused ? relayError : undefined));
-  const writeError = relayLoss ?? writer?.writeError?.message;
+  const writeError = relayLoss() ?? writer?.writeError?.message;
   return [...channels.values()].map((c) => {
     const cpus = c.consumer.stats();
     const streams = [...c.streams.values()];

@@ -640,10 +640,8 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
         const ecd = m === undefined ? stream.evEcd! : undefined;
         const key = keys[sid]!;
         const ec = ecd !== undefined ? ecd.ec : m!.ec;
-        // By ID within the stream, checked against the class itself: a stream whose packets name another stream
-        // class has other classes under the same IDs.
-        const cached = plansOf[sid]![ec.id];
-        const cls = cached !== undefined && cached.ec === ec ? cached : planOf(sid, ec);
+        // By ID within the stream: a stream's packets are of one stream class (the reader refuses others).
+        const cls = plansOf[sid]![ec.id] ?? planOf(sid, ec);
         // Tables and appenders are made at a name's first event: most declared classes (every system call)
         // never occur, and creating then dropping hundreds of tables costs seconds.
         const a = cls.table.appender ?? (cls.table.appender = payloadFile(writers, dir, tables, cls.table));

@@ -123,8 +123,7 @@ export class PairWriter {
     const thrCol = ev[p.thr]!;
     const tsCol = ev[p.ts]!;
     let a = 0;
-    const nextAdopt = adopts === undefined || adopts.length === 0 ? n : adopts[0]!;
-    let adoptAt = nextAdopt;
+    let adoptAt = adopts === undefined || adopts.length === 0 ? n : adopts[0]!;
     for (let r = 0; r < n; r++) {
       const role = roles[cls[r]!]!;
       if (role >= 0 && isValid(thrCol, r) && isValid(tsCol, r)) this.event(ev, r, role, thrCol.i32[r]!);

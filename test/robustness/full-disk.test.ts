@@ -275,6 +275,30 @@ test('destroy --all on a full disk: every session\'s loss is said, one line each
   }
 });
 
+/** A started kernel session `name` (sched_switch) writing to `output`; returns its tracefs instance. */
+async function kernelSession(env: LttTestEnv, name: string, output: string): Promise<string> {
+  await ok(env, 'create', name, `--output=${output}`);
+  await ok(env, 'enable-event', '-k', '-s', name, 'sched_switch');
+  await ok(env, 'start', name);
+  const instance = tracefs.listInstances().find((i) => i.startsWith(`ltt-${name}-`));
+  assert.ok(instance, tracefs.listInstances().join(' '));
+  return instance;
+}
+
+/** A file of `instance` held open: its removal fails with EBUSY (the daemon's tracer fails to close). */
+const holdInstance = (instance: string): number => openSync(tracefs.pathOf('tracing_on', instance), 'r');
+
+/** A test's end: the held file closed, the daemon stopped (while it lives it holds the instance's files, and a
+ * failed removal must not leave it running), then the instance removed if it is left. */
+async function releaseInstance(env: LttTestEnv, instance: string | undefined, held: number | undefined): Promise<void> {
+  if (held !== undefined) closeSync(held);
+  await env.cleanup();
+  if (instance !== undefined && tracefs.instanceExists(instance)) {
+    tracefs.writeText('tracing_on', '0', instance);
+    tracefs.rmdirInstance(instance);
+  }
+}
+
 test('destroy of a kernel session on a full disk whose instance cannot be removed: the loss and the failure to close both reach the user and the log', { timeout: 180_000 }, async (t) => {
   const env = new LttTestEnv();
   const disk = mountTmpfs('512k');
@@ -282,17 +306,12 @@ test('destroy of a kernel session on a full disk whose instance cannot be remove
   let instance: string | undefined;
   let held: number | undefined;
   try {
-    await ok(env, 'create', name, `--output=${join(disk.dir, 'k')}`);
-    await ok(env, 'enable-event', '-k', '-s', name, 'sched_switch');
-    await ok(env, 'start', name);
-    instance = tracefs.listInstances().find((i) => i.startsWith(`ltt-${name}-`));
-    assert.ok(instance, tracefs.listInstances().join(' '));
+    instance = await kernelSession(env, name, join(disk.dir, 'k'));
     await new Promise((r) => setTimeout(r, 500));
     fillDisk(disk.dir);
     const until = Date.now() + 3000;
     while (Date.now() < until) spawnSync('/bin/true');
-    // A file of the instance held open: its removal fails with EBUSY (the daemon's tracer fails to close).
-    held = openSync(tracefs.pathOf('tracing_on', instance), 'r');
+    held = holdInstance(instance);
     const d = await env.ltt('destroy', name);
     t.diagnostic(`ltt destroy: exit ${d.code}, ${JSON.stringify(d.stderr)}`);
     assert.equal(d.code, 1, d.stdout);
@@ -301,13 +320,7 @@ test('destroy of a kernel session on a full disk whose instance cannot be remove
     assert.ok(env.log().split('\n').some((l) => l.includes(`Session ${name}: destroying kernel failed: Cannot remove tracefs instance`)), env.log());
     assert.doesNotMatch((await ok(env, 'list')).stdout, new RegExp(`\\b${name}\\b`), 'the session is gone');
   } finally {
-    if (held !== undefined) closeSync(held);
-    // The daemon first: while it lives it holds the instance's files, and a failed removal must not leave it running.
-    await env.cleanup();
-    if (instance !== undefined && tracefs.instanceExists(instance)) {
-      tracefs.writeText('tracing_on', '0', instance);
-      tracefs.rmdirInstance(instance);
-    }
+    await releaseInstance(env, instance, held);
     disk.unmount();
   }
 });
@@ -320,13 +333,8 @@ test('destroy --all where one session fails to close: its line, the other sessio
   try {
     // destroy -a goes from the newest session to the oldest: the one that fails comes first.
     await ok(env, 'create', 'other', `--output=${join(env.home, 'o')}`);
-    await ok(env, 'create', name, `--output=${join(env.home, 'k')}`);
-    await ok(env, 'enable-event', '-k', '-s', name, 'sched_switch');
-    await ok(env, 'start', name);
-    instance = tracefs.listInstances().find((i) => i.startsWith(`ltt-${name}-`));
-    assert.ok(instance, tracefs.listInstances().join(' '));
-    // A file of the instance held open: its removal fails with EBUSY (the daemon's tracer fails to close).
-    held = openSync(tracefs.pathOf('tracing_on', instance), 'r');
+    instance = await kernelSession(env, name, join(env.home, 'k'));
+    held = holdInstance(instance);
     const d = await env.ltt('destroy', '-a');
     t.diagnostic(`ltt destroy -a: exit ${d.code}, ${JSON.stringify(d.stdout)} ${JSON.stringify(d.stderr)}`);
     assert.equal(d.code, 1, d.stdout);
@@ -336,12 +344,6 @@ test('destroy --all where one session fails to close: its line, the other sessio
     assert.doesNotMatch(d.stderr, /\n\s+at /, 'no stack trace');
     assert.equal((await ok(env, 'list')).stdout.match(new RegExp(`\\b(${name}|other)\\b`)), null, 'both sessions are gone');
   } finally {
-    if (held !== undefined) closeSync(held);
-    // The daemon first: while it lives it holds the instance's files, and a failed removal must not leave it running.
-    await env.cleanup();
-    if (instance !== undefined && tracefs.instanceExists(instance)) {
-      tracefs.writeText('tracing_on', '0', instance);
-      tracefs.rmdirInstance(instance);
-    }
+    await releaseInstance(env, instance, held);
   }
 });
