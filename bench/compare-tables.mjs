@@ -22,8 +22,10 @@ await conn.run(`ATTACH '${oldFile.replace(/'/g, "''")}' AS a (READ_ONLY); ATTACH
 const rows = async (sql) => (await conn.runAndReadAll(sql)).getRows();
 // Tables, and every view: events, the payload views over the import's Parquet files and the per-name views
 // (their content is the import's).
-const tables = async (cat) => new Set((await rows(`SELECT table_name FROM duckdb_tables() WHERE database_name = '${cat}'
-  UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = '${cat}' AND NOT internal AND NOT temporary`)).map((r) => r[0]));
+// The user's tables (schema main): the cache's own (ltt_cache) and the views' lookup tables (ltt_lookup) are how
+// an import stores them, which may change.
+const tables = async (cat) => new Set((await rows(`SELECT table_name FROM duckdb_tables() WHERE database_name = '${cat}' AND schema_name = 'main'
+  UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = '${cat}' AND schema_name = 'main' AND NOT internal AND NOT temporary`)).map((r) => r[0]));
 const [ta, tb] = [await tables('a'), await tables('b')];
 // Each side's event ids mapped to a shared rank: the order by time, then stream, then the old id within the
 // stream (ids increase along a stream in both imports).

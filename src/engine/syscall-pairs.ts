@@ -1,7 +1,7 @@
 // System calls paired in the events' time order: a thread runs one system call at a time, so an entry pairs
 // with its thread's next system call event when that is the same call's exit. The pairing runs on the Parquet
 // writer thread (parquet-worker.ts), over the events file's chunks as they arrive: every value it needs is in
-// the events' columns (time, stream, class, CPU, the import's thread number `thr`), but for the exit's `ret`,
+// the events' columns (time, class, CPU, the import's thread number `thr`), but for the exit's `ret`,
 // which rides along as one more column of the chunk, not written to the events file. The import's own thread
 // (the bottleneck: the writer thread idles most of the time) then does no more than copy `ret`.
 //
@@ -12,8 +12,8 @@
 // sink: from that events row on, the system calls counted as thread `from` are thread `to`'s (a CPU's thread
 // before its first sched_switch). Writer thread: `new PairWriter(plan)`, `rows()` for each events chunk in
 // order, `close()` at the events file's close. The pairs file is what import-trace.ts shows as `syscalls_raw`
-// (the entry's stream, time and CPU, the duration, the exit's ret); derived-tables.ts names the call and the
-// thread.
+// (the entry's time and CPU, the duration, the thread number, the call, the exit's ret); derived-tables.ts
+// shows it as the `syscalls` view, which names the call and the thread.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Column, writeInt64, type ColumnSpec } from './column-chunk.js';
@@ -34,9 +34,8 @@ export interface PairPlan {
   readonly path: string;
   /** By class id: -1 not a system call event, else 2 * call + (1 for an entry). */
   readonly roles: Int32Array;
-  /** Indexes of the events chunk's columns: time, stream, class, CPU, thread, and ret (the last). */
+  /** Indexes of the events chunk's columns: time, class, CPU, thread, and ret (the last). */
   readonly ts: number;
-  readonly sid: number;
   readonly cls: number;
   readonly cpu: number;
   readonly thr: number;
@@ -44,7 +43,6 @@ export interface PairPlan {
 }
 
 const PAIR_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'stream_id', kind: 'int32' },
   { name: 'ts', kind: 'int64' },
   { name: 'dur', kind: 'int64' },
   { name: 'cpu', kind: 'int32' },
@@ -83,11 +81,13 @@ export class SyscallPairer {
     const roles = new Int32Array(classCount).fill(-1);
     for (const c of this.classes) roles[c.classId] = 2 * c.call + (c.entry ? 1 : 0);
     const at = (name: string): number => columns.findIndex((c) => c.name === name);
-    return { path, roles, ts: at('ts'), sid: at('stream_id'), cls: at('class_id'), cpu: at('cpu'), thr: at('thr'), ret: columns.length - 1 };
+    return { path, roles, ts: at('ts'), cls: at('class_id'), cpu: at('cpu'), thr: at('thr'), ret: columns.length - 1 };
   }
 }
 
 const TWO32 = 4294967296;
+/** A thread slot's role before its first system call event. */
+const UNSEEN = -2;
 
 /** Slot of thread number `thr` in the state arrays (negative numbers are CPUs' not yet known threads). */
 const slot = (thr: number): number => (thr > 0 ? 2 * thr : -2 * thr + 1);
@@ -100,13 +100,13 @@ export class PairWriter {
   private readonly cols: Column[];
   private row = 0;
   private readonly any: boolean;
-  // Per thread slot: its last system call event (role -1: none), and that event's stream, time (int64 halves)
-  // and CPU (-1: unknown).
-  private readonly lastRole: number[] = [];
-  private readonly lastSid: number[] = [];
-  private readonly lastLo: number[] = [];
-  private readonly lastHi: number[] = [];
-  private readonly lastCpu: number[] = [];
+  // Per thread slot: its last system call event (role -1: none; UNSEEN: no event yet), and that event's time
+  // (int64 halves) and CPU (-1: unknown). Typed arrays grown to the slots met: plain arrays filled at scattered
+  // slots went holey, then sparse (a dictionary lookup per access: 70 ns per system call event).
+  private lastRole = new Int32Array(64).fill(UNSEEN);
+  private lastLo = new Int32Array(64);
+  private lastHi = new Int32Array(64);
+  private lastCpu = new Int32Array(64);
 
   constructor(private readonly plan: PairPlan) {
     this.file = ParquetFile.create(plan.path, PAIR_COLUMNS);
@@ -137,39 +137,52 @@ export class PairWriter {
     }
   }
 
+  /** Makes slot u fit in the state arrays. */
+  private grow(u: number): void {
+    let n = this.lastRole.length;
+    while (n <= u) n *= 2;
+    const more = (old: Int32Array, fill: number): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(n).fill(fill);
+      b.set(old);
+      return b;
+    };
+    this.lastRole = more(this.lastRole, UNSEEN);
+    this.lastLo = more(this.lastLo, 0);
+    this.lastHi = more(this.lastHi, 0);
+    this.lastCpu = more(this.lastCpu, 0);
+  }
+
   private event(ev: readonly Column[], r: number, role: number, thr: number): void {
     const p = this.plan;
     const u = slot(thr);
+    if (u >= this.lastRole.length) this.grow(u);
     const ts = ev[p.ts]!.i32;
     const lo = ts[2 * r]!;
     const hi = ts[2 * r + 1]!;
     const cpuCol = ev[p.cpu]!;
     const cpu = isValid(cpuCol, r) ? cpuCol.i32[r]! : -1;
-    const sid = ev[p.sid]!.i32[r]!;
     const last = this.lastRole[u];
     // An exit (even role) after its call's entry (that role + 1).
     if ((role & 1) === 0 && last === role + 1) {
       const c = this.cols;
       const w = this.row;
-      setI32(c[0]!, w, this.lastSid[u]!);
-      c[1]!.i32[2 * w] = this.lastLo[u]!;
-      c[1]!.i32[2 * w + 1] = this.lastHi[u]!;
-      c[1]!.valid[w >>> 5] |= 1 << (w & 31);
+      c[0]!.i32[2 * w] = this.lastLo[u]!;
+      c[0]!.i32[2 * w + 1] = this.lastHi[u]!;
+      c[0]!.valid[w >>> 5] |= 1 << (w & 31);
       // Exact: the two times are within 2^53 ns of each other.
-      writeInt64(c[2]!, w, (hi - this.lastHi[u]!) * TWO32 + ((lo >>> 0) - (this.lastLo[u]! >>> 0)));
-      if (this.lastCpu[u]! >= 0) setI32(c[3]!, w, this.lastCpu[u]!);
-      setI32(c[4]!, w, thr);
-      setI32(c[5]!, w, role >>> 1);
+      writeInt64(c[1]!, w, (hi - this.lastHi[u]!) * TWO32 + ((lo >>> 0) - (this.lastLo[u]! >>> 0)));
+      if (this.lastCpu[u]! >= 0) setI32(c[2]!, w, this.lastCpu[u]!);
+      setI32(c[3]!, w, thr);
+      setI32(c[4]!, w, role >>> 1);
       const ret = ev[p.ret]!;
       if (isValid(ret, r)) {
-        c[6]!.i32[2 * w] = ret.i32[2 * r]!;
-        c[6]!.i32[2 * w + 1] = ret.i32[2 * r + 1]!;
-        c[6]!.valid[w >>> 5] |= 1 << (w & 31);
+        c[5]!.i32[2 * w] = ret.i32[2 * r]!;
+        c[5]!.i32[2 * w + 1] = ret.i32[2 * r + 1]!;
+        c[5]!.valid[w >>> 5] |= 1 << (w & 31);
       }
       if (++this.row === PAIR_ROWS) this.flush();
     }
     this.lastRole[u] = role;
-    this.lastSid[u] = sid;
     this.lastLo[u] = lo;
     this.lastHi[u] = hi;
     this.lastCpu[u] = cpu;
@@ -178,15 +191,15 @@ export class PairWriter {
   private adopt(from: number, to: number): void {
     const f = slot(from);
     const t = slot(to);
-    if (this.lastRole[f] === undefined) return;
+    if (Math.max(f, t) >= this.lastRole.length) this.grow(Math.max(f, t));
+    if (this.lastRole[f] === UNSEEN) return;
     // The later of the two goes on (times compared as int64 halves: high words signed, low words unsigned).
-    if (this.lastRole[t] !== undefined) {
+    if (this.lastRole[t] !== UNSEEN) {
       const th = this.lastHi[t]!;
       const fh = this.lastHi[f]!;
       if (th > fh || (th === fh && this.lastLo[t]! >>> 0 >= this.lastLo[f]! >>> 0)) return;
     }
     this.lastRole[t] = this.lastRole[f]!;
-    this.lastSid[t] = this.lastSid[f]!;
     this.lastLo[t] = this.lastLo[f]!;
     this.lastHi[t] = this.lastHi[f]!;
     this.lastCpu[t] = this.lastCpu[f]!;

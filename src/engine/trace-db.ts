@@ -3,7 +3,7 @@
 // Contract: `openTraceDb(paths, opts)` returns an open connection on the tables of those traces (see
 // derived-tables.ts). The cache lives in $LTT_CACHE or ~/.cache/ltt/tables, keyed by the traces' real paths;
 // it is valid while every file of the traces has the size and mtime it had at import (a trace being
-// written is imported again). The events and payload tables are Parquet files (import-trace.ts) in a folder
+// written is imported again). The events, payload and system call tables are Parquet files (import-trace.ts) in a folder
 // beside the cache file, FILE.PID.parquet/ (PID: the importing process), which its views read; without a cache (noCache), in a temporary folder
 // removed at close(). A broken cache file, or one whose folder is gone, is replaced. `close()` closes the database. `extend` adds
 // a user's own tables (ltt web's levels of detail) to the cached database, so they too are made once: built

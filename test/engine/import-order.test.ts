@@ -170,11 +170,13 @@ describe('engine: one pass over a kernel trace', { skip, timeout: 300_000 }, () 
       assert.deepEqual(names[1], names[0]);
       assert.ok(names[0]!.includes('sched_switch') && names[0]!.length > 5, `views: ${names[0]}`);
       const conn = await inst.connect();
-      const tables = (await runSql(conn, `SELECT table_name FROM duckdb_tables() WHERE database_name = 's0' AND NOT temporary
-        UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = 's0' AND NOT internal AND NOT temporary`)).rows.map((r) => String(r[0]));
+      // Every schema's: the lookup tables the views join (ltt_lookup) too.
+      const tables = (await runSql(conn, `SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 's0' AND NOT temporary
+        UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 's0' AND NOT internal AND NOT temporary`)).rows.map((r) => `${sqlIdentifier(String(r[0]))}.${sqlIdentifier(String(r[1]))}`);
+      assert.ok(tables.includes('"ltt_lookup"."threads"'), `tables: ${tables}`);
       for (const t of tables) {
-        const [[a, b]] = (await runSql(conn, `SELECT (SELECT count(*) FROM (FROM s0.${sqlIdentifier(t)} EXCEPT ALL FROM s1.${sqlIdentifier(t)})),
-          (SELECT count(*) FROM (FROM s1.${sqlIdentifier(t)} EXCEPT ALL FROM s0.${sqlIdentifier(t)}))`)).rows as [[bigint, bigint]];
+        const [[a, b]] = (await runSql(conn, `SELECT (SELECT count(*) FROM (FROM s0.${t} EXCEPT ALL FROM s1.${t})),
+          (SELECT count(*) FROM (FROM s1.${t} EXCEPT ALL FROM s0.${t}))`)).rows as [[bigint, bigint]];
         assert.deepEqual([Number(a), Number(b)], [0, 0], `table ${t}`);
       }
       conn.closeSync();

@@ -35,7 +35,7 @@ describe('engine: system calls paired on the writer thread', () => {
     const writers = new ParquetWriters();
     try {
       const chunkColumns = [...EVENTS, PAIR_RET];
-      const plan: PairPlan = { path: join(dir, 'pairs.parquet'), roles: ROLES, ts: 1, sid: 2, cls: 3, cpu: 4, thr: 5, ret: 6 };
+      const plan: PairPlan = { path: join(dir, 'pairs.parquet'), roles: ROLES, ts: 1, cls: 3, cpu: 4, thr: 5, ret: 6 };
       const sink = writers.open(join(dir, 'events.parquet'), EVENTS, plan);
       const a = ColumnAppender.toSink(sink, chunkColumns);
       let id = 0;
@@ -72,11 +72,11 @@ describe('engine: system calls paired on the writer thread', () => {
       const db = await DuckDBInstance.create(':memory:');
       const conn = await db.connect();
       try {
-        const rows = (await conn.runAndReadAll(`SELECT stream_id, ts - ${BASE} AS at, dur, cpu, thr, call, ret FROM read_parquet(${sqlString(plan.path)})`)).getRows();
+        const rows = (await conn.runAndReadAll(`SELECT ts - ${BASE} AS at, dur, cpu, thr, call, ret FROM read_parquet(${sqlString(plan.path)})`)).getRows();
         assert.deepEqual(rows.map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v))), [
-          [0, 0, 500, 0, 7, 0, -11],
-          [1, 600, 19_400, 1, 8, 1, null],
-          [0, 20_500, 3_000_000_000 - 20_500, null, 9, 0, 3],
+          [0, 500, 0, 7, 0, -11],
+          [600, 19_400, 1, 8, 1, null],
+          [20_500, 3_000_000_000 - 20_500, null, 9, 0, 3],
         ]);
         // The events file has its own columns only (not the pairing's ret).
         const cols = (await conn.runAndReadAll(`SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(join(dir, 'events.parquet'))}))`)).getRows();
