@@ -205,6 +205,27 @@ test('session, channel, rule and tracker commands print what lttng prints', { ti
   }
 });
 
+test('destroy -a run three at once: each goes past the sessions the others destroyed, all exit 0', { timeout: 120_000 }, async () => {
+  const env = new LttTestEnv();
+  try {
+    // Rounds of thirty sessions and three clients started together: they list most of the same sessions, then
+    // destroy them in the same order, so that one meets sessions another destroyed since its list (which
+    // stopped the old code: "Session name race23 not found", exit 1).
+    for (let round = 0; round < 3; round++) {
+      const names = Array.from({ length: 30 }, (_, i) => `race${round}-${i}`);
+      for (const n of names) assert.equal((await env.ltt('create', n, '--no-output')).code, 0);
+      const runs = await Promise.all([env.ltt('destroy', '-a'), env.ltt('destroy', '-a'), env.ltt('destroy', '-a')]);
+      assert.deepEqual(runs.map((r) => [r.code, r.stderr]), [[0, ''], [0, ''], [0, '']]);
+      // Each session's destruction said once, by whichever client destroyed it.
+      const said = runs.flatMap((r) => r.stdout.split('\n').filter((l) => l.startsWith('Session ')));
+      assert.deepEqual(said.sort(), names.map((n) => `Session ${n} destroyed`).sort());
+      assert.equal((await env.ltt('list')).stdout, 'Currently no available recording session\n');
+    }
+  } finally {
+    await env.cleanup();
+  }
+});
+
 test('catalog listings: list --kernel, --kernel --syscall, --userspace', { timeout: 60_000 }, async () => {
   const env = new LttTestEnv();
   try {

@@ -42,6 +42,11 @@ Stop and destroy SESSION (default: the current session), or every session with -
         destroyed.push(result);
       } catch (error) {
         if (error instanceof ControlError && error.code === 'SESS_NOT_FOUND') {
+          // With --all, a session listed but destroyed since (another client's destroy) is as asked: gone.
+          if (values.all) {
+            clearCurrentSession(name);
+            continue;
+          }
           throw new CliError('SESS_NOT_FOUND', `Session name ${name} not found`);
         }
         if (error instanceof ControlError && error.code === 'TRACE_WRITE_FAILED') {
