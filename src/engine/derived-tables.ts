@@ -101,9 +101,10 @@ export async function buildTables(conn: DuckDBConnection, dir: string, side?: Du
   const r = await columnPicker(conn, 'events_raw', 'r');
   const cpuKnown = stream.rows.every((row) => row[2] !== null || Number(row[4]) === 0);
   const file = `read_parquet(${sqlString(join(dir, EVENTS_FILE))})`;
-  // The lookups per event are macros, stored once: written out in each view (every thread's tid, pid and
-  // name as list constants, in ~175 views for a kernel trace), they made the cache file's catalog grow with
-  // threads x event names, and a warm open parsed all of it (~0.1 s of every cached analysis).
+  // The events view's lookups per event are macros, stored once (ltt_cpu and the stream's pid and procname
+  // serve the per-name views too): written out in each view (every thread's tid, pid and name as list
+  // constants), they made the cache file's catalog grow with threads x event names, and a warm open parsed all
+  // of it (~0.1 s of every cached analysis).
   await conn.run(`
     CREATE MACRO ltt_cpu(stream_id, cpu) AS ${cpuKnown ? byStream(2, 'INTEGER') : 'cpu'};
     CREATE MACRO ltt_tid(thr) AS ${thread.at(0, 'INTEGER', 'thr')};
@@ -115,10 +116,13 @@ export async function buildTables(conn: DuckDBConnection, dir: string, side?: Du
   // The per-name views and syscalls join the thread numbers with a table instead: binding a view that expands
   // the list macros cost ~4 ms (1 s of a kernel trace's import, for its ~260 views), and the join costs less
   // per row than a lookup in a list constant. (`events` keeps the macros: a join would not keep its order.)
+  // One row per thread number (threads has one per trace and tid; the grouping makes sure): a join never
+  // multiplies an event.
   await conn.run(`
     CREATE SCHEMA IF NOT EXISTS ltt_lookup;
     CREATE TABLE ltt_lookup.threads AS
-      SELECT r.thr, r.trace_id, r.tid, t.pid, t.name FROM threads_raw r LEFT JOIN threads t ON t.trace_id = r.trace_id AND t.tid = r.tid;
+      SELECT r.thr, any_value(r.trace_id) AS trace_id, any_value(r.tid) AS tid, any_value(t.pid) AS pid, any_value(t.name) AS name
+      FROM threads_raw r LEFT JOIN threads t ON t.trace_id = r.trace_id AND t.tid = r.tid GROUP BY r.thr;
   `);
   const cpu = 'ltt_cpu(r.stream_id, r.cpu)';
   const tid = 'ltt_tid(r.thr)';
@@ -152,7 +156,7 @@ export async function buildTables(conn: DuckDBConnection, dir: string, side?: Du
             FROM ${file} r LEFT JOIN ltt_lookup.threads t ON t.thr = r.thr
             WHERE r.class_id IN (${(classIds.get(name) ?? ['-1']).join(', ')})) e USING (id);`);
   }
-  // Binding them is ~2 ms each of one CPU: on the side connection, while this one builds the tables that do
+  // Binding them is ~0.6 ms each of one CPU: on the side connection, while this one builds the tables that do
   // not read them (the requests do).
   const viewsSql = `BEGIN; ${views.join('\n')} COMMIT;`;
   const viewsMade = side ? side.run(viewsSql) : conn.run(viewsSql).then(() => undefined);
@@ -308,8 +312,9 @@ async function buildThreadState(conn: DuckDBConnection): Promise<void> {
  * table cost 0.3 s per million (DuckDB's insert path, whatever the values): a third of a 10 M-event import's
  * wall time. Through the joins, a query grouping 5.3 M pairs by call took 0.11 s against 0.04 s on the table,
  * one filtering read and write calls 0.13 s against 0.20 s; lookups in list constants (the events view's way)
- * took 0.3-0.6 s. Rows come in the order of their exits, not sorted by entry: nearly in time order, so the
- * file's min/max per row group still skip most of a time range.
+ * took 0.3-0.6 s. The file's rows are in the order of their exits, not sorted by entry: nearly in time order,
+ * so its min/max per row group still skip most of a time range. The view's order is the join's (usually the
+ * file's): queries that need an order say ORDER BY.
  */
 async function buildSyscalls(conn: DuckDBConnection, dir: string): Promise<void> {
   await conn.run(`

@@ -286,6 +286,9 @@ function intAt(c: Column, r: number): number | undefined {
   return c.kind === 'uint64' ? (c.i32[2 * r + 1]! >>> 0) * TWO32 + lo : c.i32[2 * r + 1]! * TWO32 + lo;
 }
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Keys of (trace, tid) and (trace, CPU) pairs: X * TRACE_KEYS + trace, exact for any int32 X and 2^21 traces (a
+ * relay's folder of per-process traces may hold thousands: 4096 made trace 4096 trace 0 of the next tid). */
+const TRACE_KEYS = 2 ** 21;
 
 /** What the import knows of each thread, by thread number (see importTraces). */
 class Threads {
@@ -300,7 +303,7 @@ class Threads {
 
   /** The number of thread `tid` of trace `trace` (from 1). */
   of(trace: number, tid: number): number {
-    const k = tid * 4096 + trace;
+    const k = tid * TRACE_KEYS + trace;
     let thr = this.byKey.get(k);
     if (thr === undefined) {
       thr = this.traceOf.length;
@@ -552,7 +555,7 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
           streamCpu[sid] = sc === undefined ? (cpu >= 0 ? cpu : null) : sc === cpu ? sc : null;
           if (cpu < 0) slotOf[sid] = -1;
           else {
-            const k = cpu * 4096 + traceOfStream[sid]!;
+            const k = cpu * TRACE_KEYS + traceOfStream[sid]!;
             let sl = slots.get(k);
             if (sl === undefined) {
               sl = slots.size;
@@ -789,7 +792,7 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   }
   for (const [k, sl] of slots) {
     th.setInt(0, -(sl + 1));
-    th.setInt(1, k % 4096);
+    th.setInt(1, k % TRACE_KEYS);
     if (slotTid[sl] !== undefined) th.setInt(2, slotTid[sl]!);
     th.endRow();
   }

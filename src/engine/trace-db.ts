@@ -155,7 +155,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
       // import of the same trace does not count), checked with a look, not a query on `events` (binding it and
       // reading its file's footer cost a warm analysis more).
       const [[folder]] = (await conn.runAndReadAll(`SELECT dir FROM ${CACHE_FOLDER_TABLE}`)).getRows() as [[string]];
-      if (!existsSync(join(folder, EVENTS_FILE))) throw new Error('the Parquet files are gone');
+      if (!existsSync(join(folder, EVENTS_FILE)) || !existsSync(join(folder, SYSCALLS_FILE))) throw new Error('the Parquet files are gone');
       if (opts.extend && !(await hasTable(conn, opts.extend.marker))) {
         conn.closeSync();
         db.closeSync();
@@ -207,8 +207,9 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   return { conn, cached: false, file, close: () => (conn.closeSync(), db.closeSync(), dropSuperseded(file)) };
 }
 
-/** import-trace.ts's EVENTS_FILE (not imported: that module loads only to import). */
+/** import-trace.ts's EVENTS_FILE and SYSCALLS_FILE (not imported: that module loads only to import). */
 const EVENTS_FILE = 'events.parquet';
+const SYSCALLS_FILE = 'syscalls.parquet';
 
 /** The cache file's own Parquet folder (outside the `main` schema: not one of the user's tables). */
 const CACHE_FOLDER_TABLE = 'ltt_cache.parquet_folder';
