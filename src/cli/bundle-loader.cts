@@ -53,6 +53,8 @@ export function bundleFolder(name: BundleName): URL {
 export function freshBundle(name: BundleName, dir: URL = bundleFolder(name)): BundleManifest | undefined {
   try {
     const manifest = JSON.parse(readFileSync(new URL(bundleFiles(name).manifest, dir), 'utf8')) as BundleManifest;
+    // A manifest that does not list the bundle itself is not one build-bundles.mjs wrote.
+    if (!Object.hasOwn(manifest.inputs, bundleFiles(name).bundle)) return undefined;
     for (const [path, [size, mtimeMs]] of Object.entries(manifest.inputs)) {
       const st = statSync(new URL(path, dir));
       if (st.size !== size || st.mtimeMs !== mtimeMs) return undefined;

@@ -124,7 +124,14 @@ export async function runCli(argv: string[], io: Io = { stdout: process.stdout, 
     } else io.stdout.write(generalUsage(COMMANDS));
     return ExitCode.ERROR;
   }
-  const command = await findCommand(name);
+  let command;
+  try {
+    command = await findCommand(name);
+  } catch (error) {
+    // Its module did not load: a broken build, said in one line as bin/ltt says a missing one.
+    io.stderr.write(`ltt: cannot load the ${name} command (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): run \`npm run build\`\n`);
+    return ExitCode.FATAL;
+  }
   if (!command) {
     const message = `${name} is not an ltt command. See 'ltt --help'.`;
     if (!options.quiet) io.stderr.write(`ltt: ${message}\n`);

@@ -62,23 +62,12 @@ const threads = new ThreadTable();
 let seeded = false;
 let anyFilter = false;
 let trackers: TrackerEntries = [];
-/** Network sessions: why the relay is gone, once it is. */
-let relayError: string | undefined;
-
-/**
- * A relay gone is trace data lost only when it took something with it: packets it never acknowledged or a wait
- * that timed out (the link's loss), or packets refused. Gone after everything was delivered (lttng-relayd closes
- * a destroyed session's connections) loses nothing.
- */
-function relayLoss(): string | undefined {
-  if (relayError === undefined) return undefined;
-  if (relayChunk?.loss !== undefined) return relayChunk.loss;
-  for (const c of channels.values()) for (const s of c.streams.values()) if (s.stats.unwrittenPackets > 0) return relayError;
-  return undefined;
-}
-
 function stats(): ChannelStats[] {
-  const writeError = relayLoss() ?? writer?.writeError?.message;
+  // A relay gone is trace data lost only when it took something with it: packets it never acknowledged or a
+  // wait that timed out (the link's loss), or packets refused (each one a write error of the writer). Gone after
+  // everything was delivered (lttng-relayd closes a destroyed session's connections) loses nothing. The same
+  // rule as the ltt/ust consumers' (app-agent-worker.ts, uid-relay-traces.ts read the link's loss too).
+  const writeError = relayChunk?.loss ?? writer?.writeError?.message;
   return [...channels.values()].map((c) => {
     const cpus = c.consumer.stats();
     const streams = [...c.streams.values()];
@@ -123,10 +112,8 @@ async function open(req: OpenRequest): Promise<void> {
     ? await openRelaySink({
         ...req.relay,
         tracePath: 'kernel',
-        onGone: (error) => {
-          relayError = error.message;
-          port!.postMessage({ type: 'stats', stats: stats() });
-        },
+        // What it took with it (stats()) is said at once.
+        onGone: () => port!.postMessage({ type: 'stats', stats: stats() }),
       })
     : undefined;
   relayChunk = relay;

@@ -77,8 +77,8 @@ export async function buildTables(conn: DuckDBConnection, dir: string, side?: Du
   const evOf: EventsOf = (...names) => `(SELECT * FROM ev WHERE class_id IN (${names.flatMap((n) => classIds.get(n) ?? ['-1']).join(', ')}))`;
 
   // What the stream says (trace, host, CPU when each stream has one, the per-process trace's pid and procname)
-  // and the thread of each event's `thr` (see import-trace.ts) are list lookups, not joins: a join would not
-  // keep the events in the import's order, which is their time order.
+  // and, in `ev` and `events`, the thread of each event's `thr` (see import-trace.ts) are list lookups, not
+  // joins: a join would not keep the events in the import's order, which is their time order.
   const stream = await lookupOf(conn, `SELECT s.stream_id, s.trace_id, s.cpu, t.hostname, s.events, t.pid, t.procname FROM streams s
     JOIN traces t USING (trace_id) ORDER BY s.stream_id`);
   stream.rows.forEach((row, i) => {
@@ -97,7 +97,14 @@ export async function buildTables(conn: DuckDBConnection, dir: string, side?: Du
   await buildThreads(conn, has, evOf);
 
   const names = await lookupOf(conn, 'SELECT name FROM event_classes ORDER BY class_id');
-  const named = await lookupOf(conn, `SELECT t.pid, t.name FROM threads_raw r LEFT JOIN threads t ON t.trace_id = r.trace_id AND t.tid = r.tid ${threadOrder}`);
+  // Each thread number's thread (threads_raw has one row per number, threads one per trace and tid): the table
+  // the per-name views and syscalls join, and the lists of the events view's macros (below).
+  await conn.run(`
+    CREATE SCHEMA IF NOT EXISTS ltt_lookup;
+    CREATE TABLE ltt_lookup.threads AS
+      SELECT r.thr, r.trace_id, r.tid, t.pid, t.name FROM threads_raw r LEFT JOIN threads t ON t.trace_id = r.trace_id AND t.tid = r.tid;
+  `);
+  const named = await lookupOf(conn, `SELECT r.pid, r.name FROM ltt_lookup.threads r ${threadOrder}`);
   const r = await columnPicker(conn, 'events_raw', 'r');
   const cpuKnown = stream.rows.every((row) => row[2] !== null || Number(row[4]) === 0);
   const file = `read_parquet(${sqlString(join(dir, EVENTS_FILE))})`;
@@ -113,17 +120,10 @@ export async function buildTables(conn: DuckDBConnection, dir: string, side?: Du
     CREATE MACRO ltt_pid(ctx_pid, thr, stream_id) AS COALESCE(ctx_pid::INTEGER, ${named.at(0, 'INTEGER', 'thr')}, ltt_stream_pid(stream_id));
     CREATE MACRO ltt_procname(ctx_procname, thr, stream_id) AS COALESCE(ctx_procname::VARCHAR, ${named.at(1, 'VARCHAR', 'thr')}, ltt_stream_procname(stream_id));
   `);
-  // The per-name views and syscalls join the thread numbers with a table instead: binding a view that expands
-  // the list macros cost ~4 ms (1 s of a kernel trace's import, for its ~260 views), and the join costs less
-  // per row than a lookup in a list constant. (`events` keeps the macros: a join would not keep its order.)
-  // One row per thread number (threads has one per trace and tid; the grouping makes sure): a join never
-  // multiplies an event.
-  await conn.run(`
-    CREATE SCHEMA IF NOT EXISTS ltt_lookup;
-    CREATE TABLE ltt_lookup.threads AS
-      SELECT r.thr, any_value(r.trace_id) AS trace_id, any_value(r.tid) AS tid, any_value(t.pid) AS pid, any_value(t.name) AS name
-      FROM threads_raw r LEFT JOIN threads t ON t.trace_id = r.trace_id AND t.tid = r.tid GROUP BY r.thr;
-  `);
+  // The per-name views and syscalls join the thread numbers with ltt_lookup.threads instead: binding a view
+  // that expands the list macros cost ~4 ms (1 s of a kernel trace's import, for its ~260 views), and the join
+  // costs less per row than a lookup in a list constant. (`events` keeps the macros: a join would not keep its
+  // order.)
   const cpu = 'ltt_cpu(r.stream_id, r.cpu)';
   const tid = 'ltt_tid(r.thr)';
   const pid = `ltt_pid(${r('ctx_pid')}, r.thr, r.stream_id)`;
@@ -323,7 +323,7 @@ async function buildSyscalls(conn: DuckDBConnection, dir: string): Promise<void>
       SELECT t.trace_id, p.ts, p.dur, p.cpu, t.tid, n.name, p.ret
       FROM read_parquet(${sqlString(join(dir, SYSCALLS_FILE))}) p
       JOIN ltt_lookup.threads t ON t.thr = p.thr AND t.tid IS NOT NULL JOIN ltt_lookup.syscall_names n USING (call);
-    DROP VIEW syscalls_raw; DROP TABLE syscall_classes;
+    DROP TABLE syscall_classes;
   `);
 }
 

@@ -2,8 +2,9 @@
 // the import's folder (parquet-file.ts: DuckDB reads them in place, and its insert path costs more than the
 // decoding), `events.parquet` (one row per event, its id its place in that order, seen as the temporary view
 // `events_raw`) and one file per event name that occurs, with its payload and contexts as typed columns (the
-// view `payload:NAME`); small tables go to DuckDB: discarded events and packets in `lost_raw`, each event's
-// thread (`thr`, numbering the threads of `threads_raw`), system calls paired per thread (syscall-pairs.ts).
+// view `payload:NAME`), and the sched slices and the system calls paired per thread (syscall-pairs.ts, on the
+// writer thread); small tables go to DuckDB: discarded events and packets in `lost_raw`, the threads that each
+// event's `thr` numbers in `threads_raw`.
 // derived-tables.ts builds the tables users query from them. The raw tables that derived-tables.ts drops are
 // temporary: a cache file never writes (and compresses) them.
 //
@@ -29,7 +30,7 @@ import { StreamHeap } from '../graph/muxer.js';
 import { EVENT, NEED_DATA } from '../ctf/decode/msg-iter.js';
 import { ColumnAppender, markValid, writeInt64, type Column, type ColumnKind, type ColumnSpec } from './column-appender.js';
 import { sqlIdentifier, sqlString } from './run-sql.js';
-import { copyRet, PAIR_RET, SyscallPairer, type SyscallClass } from './syscall-pairs.js';
+import { copyRet, PAIR_RET, SyscallPairer } from './syscall-pairs.js';
 import { SchedSlices } from './sched-slices.js';
 import { ParquetWriters } from './parquet-writer.js';
 
@@ -147,8 +148,9 @@ export const EVENTS_FILE = 'events.parquet';
 export const SCHED_FILE = 'sched.parquet';
 export const SYSCALLS_FILE = 'syscalls.parquet';
 
-/** events_raw's columns (its rows in id order, from 0). */
-const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
+/** events_raw's columns (its rows in id order, from 0); a trace without tid/pid/procname contexts (kernel
+ * traces) has those up to `thr` only. */
+export const EVENTS_RAW_COLUMNS: readonly ColumnSpec[] = [
   { name: 'id', kind: 'int64' },
   { name: 'ts', kind: 'int64' },
   { name: 'stream_id', kind: 'int32' },
@@ -272,7 +274,6 @@ interface ClassPlan {
   readonly switchTids?: readonly [number, number];
   /** sched_switch's prev_prio, next_prio and prev_state columns, and whether the state is its enum label. */
   readonly switchMore?: { readonly prevPrio?: number; readonly nextPrio?: number; readonly state?: number; readonly label: boolean };
-  readonly syscall?: SyscallClass;
   /** A system call exit's integer `ret` column, copied into the events chunk's for the pairing (syscall-pairs.ts). */
   readonly retCol?: number;
 }
@@ -407,7 +408,7 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
         };
         const syscall = syscalls.classify(classId, ec.name);
         const retCol = syscall && !syscall.entry ? plans.find((p) => p.scope === 'payload' && p.member === 'ret' && p.kind !== 'double' && p.kind !== 'varchar' && p.kind !== 'boolean')?.column : undefined;
-        classPlans.set(ec, { classId, traceId, table, plans, ec, cc: sc.eventCommonContext, switchTids, switchMore, syscall, retCol });
+        classPlans.set(ec, { classId, traceId, table, plans, ec, cc: sc.eventCommonContext, switchTids, switchMore, retCol });
         classRows.push(`(${classId}, ${traceId}, ${sc.id}, ${ec.id}, ${sqlString(ec.name)}, ${ec.logLevel ?? 'NULL'})`);
       }
     }
@@ -761,11 +762,10 @@ async function readTraces(conn: DuckDBConnection, paths: readonly string[], prog
   sched.close((trace) => traceLast[trace]!);
   for (const t of tables.values()) t.appender?.close();
   await writers.finish();
-  // The files as tables: events_raw, sched_raw and syscalls_raw for derived-tables.ts, a view per event name
-  // that occurs.
+  // The files as tables: events_raw and sched_raw for derived-tables.ts (which reads the pairs file itself), a
+  // view per event name that occurs.
   await conn.run(`CREATE TEMP VIEW events_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, EVENTS_FILE))});
-    CREATE TEMP VIEW sched_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, SCHED_FILE))});
-    CREATE TEMP VIEW syscalls_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, SYSCALLS_FILE))});`);
+    CREATE TEMP VIEW sched_raw AS SELECT * FROM read_parquet(${sqlString(join(dir, SCHED_FILE))});`);
   for (const t of tables.values()) {
     if (!t.appender) continue;
     await conn.run(`CREATE VIEW ${sqlIdentifier(t.table)} AS SELECT * FROM read_parquet(${sqlString(join(dir, t.file!))})`);

@@ -5,18 +5,18 @@
 // which rides along as one more column of the chunk, not written to the events file. The import's own thread
 // (the bottleneck: the writer thread idles most of the time) then does no more than copy `ret`.
 //
-// Contract. Import thread: `classify()` each event class before `open()`; `open(conn, columns)` makes the
+// Contract. Import thread: `classify()` each event class before `open()`; `open(conn, path, classCount, columns)` makes the
 // `syscall_classes` table (event classes to calls: entry names syscall_entry_*, the call is the name without
 // (compat_)syscall_(entry|exit)_) and returns the writer thread's PairPlan, given to ParquetWriters.open() of
 // the events file, whose chunks then have the events' columns and PAIR_RET last; `adopt(row, from, to)` on that
 // sink: from that events row on, the system calls counted as thread `from` are thread `to`'s (a CPU's thread
 // before its first sched_switch). Writer thread: `new PairWriter(plan)`, `rows()` for each events chunk in
-// order, `close()` at the events file's close. The pairs file is what import-trace.ts shows as `syscalls_raw`
-// (the entry's time and CPU, the duration, the thread number, the call, the exit's ret); derived-tables.ts
-// shows it as the `syscalls` view, which names the call and the thread.
+// order, `close()` at the events file's close. The pairs file (the entry's time and CPU, the duration, the
+// thread number, the call, the exit's ret) is what derived-tables.ts shows as the `syscalls` view, which names
+// the call and the thread.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { Column, writeInt64, type ColumnSpec } from './column-chunk.js';
+import { Column, type ColumnSpec } from './column-chunk.js';
 import { ParquetFile } from './parquet-file.js';
 import { sqlString } from './run-sql.js';
 
@@ -129,7 +129,9 @@ export class PairWriter {
     const cpuValid = ev[p.cpu]!.valid;
     const rets = ev[p.ret]!.i32;
     const retValid = ev[p.ret]!.valid;
-    const [oTs, oDur, oCpu, oThr, oCall, oRet] = this.cols as [Column, Column, Column, Column, Column, Column];
+    // The output columns' arrays: flush() writes and clears them, and keeps them.
+    const [oTs, oDur, oCpu, oThr, oCall, oRet] = this.cols.map((c) => c.i32) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+    const [vTs, vDur, vCpu, vThr, vCall, vRet] = this.cols.map((c) => c.valid) as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
     let lastRole = this.lastRole;
     let lastLo = this.lastLo;
     let lastHi = this.lastHi;
@@ -158,25 +160,25 @@ export class PairWriter {
           const ww = w >>> 5;
           const lo0 = lastLo[u]!;
           const hi0 = lastHi[u]!;
-          oTs.i32[2 * w] = lo0;
-          oTs.i32[2 * w + 1] = hi0;
-          oTs.valid[ww] |= wb;
+          oTs[2 * w] = lo0;
+          oTs[2 * w + 1] = hi0;
+          vTs[ww]! |= wb;
           // The exact int64 difference, word by word (a borrow from the high word when the low one wraps).
-          oDur.i32[2 * w] = (lo - lo0) | 0;
-          oDur.i32[2 * w + 1] = (hi - hi0 - ((lo >>> 0) < (lo0 >>> 0) ? 1 : 0)) | 0;
-          oDur.valid[ww] |= wb;
+          oDur[2 * w] = (lo - lo0) | 0;
+          oDur[2 * w + 1] = (hi - hi0 - ((lo >>> 0) < (lo0 >>> 0) ? 1 : 0)) | 0;
+          vDur[ww]! |= wb;
           if (lastCpu[u]! >= 0) {
-            oCpu.i32[w] = lastCpu[u]!;
-            oCpu.valid[ww] |= wb;
+            oCpu[w] = lastCpu[u]!;
+            vCpu[ww]! |= wb;
           }
-          oThr.i32[w] = thr;
-          oThr.valid[ww] |= wb;
-          oCall.i32[w] = role >>> 1;
-          oCall.valid[ww] |= wb;
+          oThr[w] = thr;
+          vThr[ww]! |= wb;
+          oCall[w] = role >>> 1;
+          vCall[ww]! |= wb;
           if ((retValid[r >>> 5]! & bit) !== 0) {
-            oRet.i32[2 * w] = rets[2 * r]!;
-            oRet.i32[2 * w + 1] = rets[2 * r + 1]!;
-            oRet.valid[ww] |= wb;
+            oRet[2 * w] = rets[2 * r]!;
+            oRet[2 * w + 1] = rets[2 * r + 1]!;
+            vRet[ww]! |= wb;
           }
           if (++this.row === PAIR_ROWS) this.flush();
         }
@@ -250,7 +252,14 @@ export class PairWriter {
  * (NULL stays NULL; int32 sign-extended). */
 export function copyRet(from: Column, fr: number, to: Column, tr: number): void {
   if ((from.valid[fr >>> 5]! & (1 << (fr & 31))) === 0) return;
-  if (from.kind === 'int32') return writeInt64(to, tr, from.i32[fr]!);
+  if (from.kind === 'int32') {
+    // Sign-extended word by word (once per exit event, on the import thread).
+    const v = from.i32[fr]!;
+    to.i32[2 * tr] = v;
+    to.i32[2 * tr + 1] = v >> 31;
+    to.valid[tr >>> 5] |= 1 << (tr & 31);
+    return;
+  }
   to.i32[2 * tr] = from.i32[2 * fr]!;
   to.i32[2 * tr + 1] = from.i32[2 * fr + 1]!;
   to.valid[tr >>> 5] |= 1 << (tr & 31);

@@ -79,6 +79,9 @@ test('bin/ltt takes a bundle only while every module it was made from, the bundl
     };
     const files = ['a.js', bundle, cache];
     const writeManifest = (): void => writeFileSync(join(dir, manifest), JSON.stringify({ inputs: Object.fromEntries(files.map((f) => [f, stamp(f)])) }));
+    // A manifest that does not list the bundle is not one the build wrote.
+    writeFileSync(join(dir, manifest), JSON.stringify({ inputs: {} }));
+    assert.equal(freshBundle('view', url), undefined, 'a manifest without the bundle');
     writeManifest();
     assert.ok(freshBundle('view', url));
     assert.equal(freshBundle('cli', url), undefined, 'the other bundle');

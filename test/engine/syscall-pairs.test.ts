@@ -13,18 +13,13 @@ import { createRequire } from 'node:module';
 import { ColumnAppender, type ColumnSpec } from '../../src/engine/column-appender.js';
 import { ParquetWriters } from '../../src/engine/parquet-writer.js';
 import { PAIR_RET, type PairPlan } from '../../src/engine/syscall-pairs.js';
+import { EVENTS_RAW_COLUMNS } from '../../src/engine/import-trace.js';
 import { sqlString } from '../../src/engine/run-sql.js';
 
 const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
 
-const EVENTS: ColumnSpec[] = [
-  { name: 'id', kind: 'int64' },
-  { name: 'ts', kind: 'int64' },
-  { name: 'stream_id', kind: 'int32' },
-  { name: 'class_id', kind: 'int32' },
-  { name: 'cpu', kind: 'int32' },
-  { name: 'thr', kind: 'int32' },
-];
+// The import's own events columns, as a kernel trace has them (up to thr): id, ts, stream_id, class_id, cpu, thr.
+const EVENTS: readonly ColumnSpec[] = EVENTS_RAW_COLUMNS.slice(0, EVENTS_RAW_COLUMNS.findIndex((c) => c.name === 'thr') + 1);
 // Classes: 0 read entry, 1 read exit, 2 write entry, 3 write exit, 4 sched_switch (role 2 * call + entry).
 const ROLES = Int32Array.from([1, 0, 3, 2, -1]);
 const BASE = (410_000_000n << 32n) + 4_294_967_000n; // ~1.76e18 ns: beyond 2^53, its low word 296 short of its wrap

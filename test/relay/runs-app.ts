@@ -2,10 +2,10 @@
 // stdout once done (written synchronously: the answer is out before a block begins):
 //   emit K      K demo:tick events from the main thread (msg "run N", N counting the lines so far) -> "done K"
 //   threads K   K worker threads at once, each one demo:tick event (a stream each) -> "threads K"
-//   block MS    the main thread blocks for MS ms (Atomics.wait), its event loop with it: the session's messages
-//               to the thread (a run's start and end, a live session's announce requests) wait for it
-//               -> "blocking" before, "unblocked" after
-//   block-at-start MS  the same once the next run has started recording the main thread -> "armed" at once
+//   block-at-start MS  once the next run has started recording the main thread, the main thread blocks for MS
+//               ms (Atomics.wait), its event loop with it: the session's messages to the thread (a run's start
+//               and end, a live session's announce requests) wait for it -> "armed" at once, "blocking" before
+//               the block, "unblocked" after
 // It exits when stdin ends.
 
 import { writeSync } from 'node:fs';
@@ -52,10 +52,6 @@ if (isMainThread) {
         });
         say('armed');
       });
-    } else if (command === 'block') {
-      say('blocking');
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, n);
-      say('unblocked');
     } else {
       say(`unknown command: ${line}`);
     }
