@@ -97,11 +97,17 @@ export async function startDetached(entryFile: string, args: readonly string[], 
 export async function detach(entryFile: string, args: readonly string[], opts: Omit<DetachOptions, 'quiet'>): Promise<string | undefined> {
   // Keep loader flags (tsx in development) but not the test runner's or an inspector's.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
-  const child = spawn(process.execPath, [...execArgv, entryFile, ...args, '--ready-fd', '3'], {
-    detached: true,
-    ...(opts.argv0 !== undefined ? { argv0: opts.argv0 } : {}),
-    stdio: ['ignore', opts.keepOutput ? 'inherit' : 'ignore', opts.keepOutput ? 'inherit' : 'ignore', 'pipe'],
-  });
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(process.execPath, [...execArgv, entryFile, ...args, '--ready-fd', '3'], {
+      detached: true,
+      ...(opts.argv0 !== undefined ? { argv0: opts.argv0 } : {}),
+      stdio: ['ignore', opts.keepOutput ? 'inherit' : 'ignore', opts.keepOutput ? 'inherit' : 'ignore', 'pipe'],
+    });
+  } catch (error) {
+    // Node throws the errors of spawn(2) other than EAGAIN, EACCES, EMFILE, ENFILE and ENOENT (ENOMEM, E2BIG...).
+    return `cannot start ${process.execPath}: ${(error as Error).message}`;
+  }
   // A spawn that fails (EAGAIN, EACCES, EMFILE) emits 'error' and no 'exit', and without its pipes when it failed
   // before making them: the reason is said, never a crash or a wait for ever.
   let spawnError: Error | undefined;

@@ -29,6 +29,9 @@ export function directViewArgs(argv: readonly string[]): string[] | undefined {
 }
 
 /** The view's exit code when `argv` is a direct view (it ran); undefined when main.ts must take the command. */
+/** The viewer itself, for `ltt view` of a session (commands/view.ts), from this bundle when bin/ltt ran it. */
+export { runView };
+
 export async function runDirectView(argv: readonly string[]): Promise<number | undefined> {
   const args = directViewArgs(argv);
   return args === undefined ? undefined : runView(args);

@@ -229,6 +229,44 @@ const READER_START_MS = 30_000;
 /** The shortest time between two statistics messages to the daemon. */
 const STATS_INTERVAL_MS = 100;
 
+/** A page reader thread started ahead, waiting for its staging (see prepareReaderThread). */
+let spareReader: { worker: Worker; ended: boolean } | undefined;
+
+/**
+ * Starts a page reader thread ahead of the channel that will take it. A Node thread's start-up (its own
+ * isolate, Node's bootstrap and the module: 40-60 ms of CPU here, up to a second on a loaded machine) is then
+ * paid while the session is set up, as the consumer thread's own is, and not when tracing starts, beside the
+ * traced workload (`ltt start` took 190 ms, 50 ms of it this thread). At most one waits; it does not keep its
+ * parent alive, and dropSpareReaderThread() ends it.
+ */
+export function prepareReaderThread(): void {
+  if (spareReader !== undefined) return;
+  const spare = { worker: startSiblingWorker(import.meta.url, 'kernel-page-reader'), ended: false };
+  // A spare that failed to load is not handed out: the channel starts its own and hears of the failure itself.
+  spare.worker.once('exit', () => (spare.ended = true));
+  spare.worker.on('error', () => undefined);
+  spare.worker.unref();
+  spareReader = spare;
+}
+
+/** Ends the spare page reader thread, if one waits (the consumer thread is closing). */
+export async function dropSpareReaderThread(): Promise<void> {
+  const spare = spareReader;
+  spareReader = undefined;
+  if (spare !== undefined && !spare.ended) await spare.worker.terminate();
+}
+
+/** The page reader thread for `staging`: the spare, handed its staging, else a new one. */
+function takeReaderThread(staging: StagingShared): Worker {
+  const spare = spareReader;
+  spareReader = undefined;
+  if (spare !== undefined && !spare.ended) {
+    spare.worker.postMessage({ staging });
+    return spare.worker;
+  }
+  return startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
+}
+
 export class KernelChannelConsumer {
   /** One reader per CPU for the consumer's life: its counters survive stop/start (the kernel's do too). */
   private readonly readers: CpuReader[] = [];
@@ -332,7 +370,7 @@ export class KernelChannelConsumer {
     // This thread decodes what the reader stages: the reader raises its priority too when it falls behind.
     Atomics.store(ctl, CONSUMER_TID, ownThreadId());
     const o = this.opts;
-    const reader = o.startReaderThread ? o.startReaderThread(staging) : startSiblingWorker(import.meta.url, 'kernel-page-reader', { workerData: staging });
+    const reader = o.startReaderThread ? o.startReaderThread(staging) : takeReaderThread(staging);
     reader.on('message', (m: { error: string } | null) => {
       if (m === null) {
         this.readerWakeups++;

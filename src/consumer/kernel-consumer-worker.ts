@@ -23,7 +23,7 @@ import { SnapshotRingSink } from '../ctf/writer/snapshot-ring-sink.js';
 import { DiscardingSink } from '../ctf/writer/sink.js';
 import { openRelaySink, relayTraceSink, type RelayTraceSink } from '../relay/relay-sink.js';
 import type { StreamWriter } from '../ctf/writer/stream-writer.js';
-import { eventIdTable, KernelChannelConsumer, kernelEventHandler, type KernelEventHandler } from './kernel-channel-consumer.js';
+import { dropSpareReaderThread, eventIdTable, KernelChannelConsumer, kernelEventHandler, prepareReaderThread, type KernelEventHandler } from './kernel-channel-consumer.js';
 import { ThreadTable } from './thread-table.js';
 import type { ChannelStats, ClassSpec, ConsumerRequest, OpenRequest, TrackerEntries } from './kernel-consumer-protocol.js';
 
@@ -381,10 +381,14 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
     case 'close':
       // The reader threads end before this thread may be terminated (see KernelChannelConsumer.close).
       await Promise.all([...channels.values()].map((c) => c.consumer.close()));
+      await dropSpareReaderThread();
       await writer?.close();
       return stats();
   }
 }
+
+// This thread is started ahead of `ltt start` (the session daemon keeps one spare): so is its channel's reader.
+prepareReaderThread();
 
 port.on('message', (req: ConsumerRequest) => {
   handle(req).then(

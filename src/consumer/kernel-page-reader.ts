@@ -9,6 +9,8 @@
 // costs a copy record by record, and its rest comes out later as another partial page. It posts `null` to its
 // parent when the consumer has not been told yet (NOTIFIED) of the pages staged, in batches (NOTIFY_FILL), and
 // `{ error }` once per kind of failed read. It ends when STATE is EXIT.
+// Its staging comes as workerData, or, for a thread started ahead as a spare (takeReaderThread(), so that a
+// Node thread's start-up, ~50 ms of CPU, is not paid when tracing starts), as its first message `{ staging }`.
 
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -47,19 +49,33 @@ const BEHIND_STAGED = 1 / 4;
 
 const port = parentPort;
 if (!port) throw new Error('kernel-page-reader must run in a worker thread');
-const st = workerData as StagingShared;
-const ctl = new Int32Array(st.control);
-const cpus = st.rings.length;
-const size = st.pageSize;
+// Set once by begin(), before run(): the staging and views of it.
+let st: StagingShared;
+let ctl: Int32Array;
+let cpus: number;
+let size: number;
 /** Each CPU's slot views, twice over: a read that wraps around the ring takes one slice. */
-const views = st.rings.map((sab) => {
-  const one = Array.from({ length: st.slots }, (_, k) => Buffer.from(sab, k * size, size));
-  return [...one, ...one];
-});
-const lens = st.lens.map((sab) => new Int32Array(sab));
-const dropped = st.dropped.map((sab) => new Float64Array(sab));
-const bufferBytes = st.bufferPages * size;
-const notifyPages = Math.max(1, Math.floor(st.bufferPages * NOTIFY_FILL));
+let views: Buffer[][];
+let lens: Int32Array[];
+let dropped: Float64Array[];
+let bufferBytes: number;
+let notifyPages: number;
+
+function begin(staging: StagingShared): void {
+  st = staging;
+  ctl = new Int32Array(st.control);
+  cpus = st.rings.length;
+  size = st.pageSize;
+  views = st.rings.map((sab) => {
+    const one = Array.from({ length: st.slots }, (_, k) => Buffer.from(sab, k * size, size));
+    return [...one, ...one];
+  });
+  lens = st.lens.map((sab) => new Int32Array(sab));
+  dropped = st.dropped.map((sab) => new Float64Array(sab));
+  bufferBytes = st.bufferPages * size;
+  notifyPages = Math.max(1, Math.floor(st.bufferPages * NOTIFY_FILL));
+  run();
+}
 /** performance.now() when pages the consumer has not been told of were first staged (-1: none). */
 let pendingSince = -1;
 const statsBuf = Buffer.alloc(1024);
@@ -245,4 +261,7 @@ function loop(boost: ConsumerBoost, pressure: CpuPressure): void {
     if (next > 0) Atomics.wait(ctl, WAKE, seq, next);
   }
 }
-run();
+
+const given = workerData as StagingShared | undefined;
+if (given !== undefined && given !== null) begin(given);
+else port.once('message', (m: { staging: StagingShared }) => begin(m.staging));

@@ -10,6 +10,24 @@ import { usageError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { viewOptionTakesValue } from '../../view/view-args.js';
 import { traceInputs } from '../session-trace-dir.js';
+import { createRequire } from 'node:module';
+
+type ViewRunner = (args: string[]) => Promise<number>;
+
+/**
+ * The view bundle's viewer while it is fresh (bin/ltt ran it already, to see whether the words were trace folders;
+ * the loader runs a bundle once per process), else undefined. The loader is required from its file, as bin/ltt
+ * requires it: bundled into the CLI bundle, its import() of left-out modules would have no loader to serve it.
+ */
+function bundledViewer(): ViewRunner | undefined {
+  try {
+    const loader = createRequire(import.meta.url)('../bundle-loader.cjs') as typeof import('../bundle-loader.cjs');
+    return loader.loadBundle<{ runView?: ViewRunner }>('view')?.exports.runView;
+  } catch {
+    // Sources under tsx (no .cjs beside them), or no loader: the modules.
+    return undefined;
+  }
+}
 
 export const viewCommand: CommandSpec = {
   name: 'view',
@@ -44,7 +62,7 @@ Print the events of a trace like babeltrace2 does. Default: the trace of the cur
         child.on('exit', (code) => resolve(code === 0 ? ExitCode.SUCCESS : ExitCode.ERROR));
       });
     }
-    const { runView } = (await import('../../view/run-view.js')) as { runView(args: string[]): Promise<number> };
+    const runView = bundledViewer() ?? ((await import('../../view/run-view.js')) as { runView: ViewRunner }).runView;
     return (await runView([...passThrough, ...paths])) === 0 ? ExitCode.SUCCESS : ExitCode.ERROR;
   },
 };
