@@ -21,7 +21,12 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
-const runs = Math.max(1, runsAt >= 0 ? Number(args[runsAt + 1]) : 20);
+const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 20;
+// A missing or bad count (NaN ran no command and printed nothing) is said in one line.
+if (!Number.isInteger(runs) || runs < 1) {
+  console.error(`startup.mjs: --runs takes a whole number of runs, 1 or more (got ${args[runsAt + 1] ?? 'nothing'})`);
+  process.exit(2);
+}
 const trees = args.flatMap((a, i) => (args[i - 1] === '--ltt' ? [resolve(a)] : []));
 if (trees.length === 0) trees.push(root);
 

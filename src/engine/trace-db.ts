@@ -154,8 +154,10 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
       // Its own Parquet folder is there: the one its views read, recorded at import (a sibling folder of another
       // import of the same trace does not count), checked with a look, not a query on `events` (binding it and
       // reading its file's footer cost a warm analysis more).
-      const [[folder]] = (await conn.runAndReadAll(`SELECT dir FROM ${CACHE_FOLDER_TABLE}`)).getRows() as [[string]];
-      if (!existsSync(join(folder, EVENTS_FILE)) || !existsSync(join(folder, SYSCALLS_FILE))) throw new Error('the Parquet files are gone');
+      // Every file of it: the events', the system call pairs' and each class's payload (a view reads each).
+      const [[folder, names]] = (await conn.runAndReadAll(`SELECT dir, files FROM ${CACHE_FOLDER_TABLE}`)).getRows() as [[string, string]];
+      const present = new Set(readdirSync(folder));
+      if (names.split('/').some((name) => !present.has(name))) throw new Error('the Parquet files are gone');
       if (opts.extend && !(await hasTable(conn, opts.extend.marker))) {
         conn.closeSync();
         db.closeSync();
@@ -189,7 +191,9 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   try {
     await load(db, conn, real, files, opts.progress);
     await opts.extend?.build(conn, false);
-    await conn.run(`CREATE SCHEMA ltt_cache; CREATE TABLE ${CACHE_FOLDER_TABLE} AS SELECT ${sqlString(files)} AS dir`);
+    // The folder and its files' names ('/' between them: no name holds one), which a cached open checks.
+    const names = readdirSync(files).filter((name) => name.endsWith('.parquet'));
+    await conn.run(`CREATE SCHEMA ltt_cache; CREATE TABLE ${CACHE_FOLDER_TABLE} AS SELECT ${sqlString(files)} AS dir, ${sqlString(names.join('/'))} AS files`);
     await conn.run('CHECKPOINT');
   } catch (err) {
     conn.closeSync();
@@ -206,10 +210,6 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
   conn = await db.connect();
   return { conn, cached: false, file, close: () => (conn.closeSync(), db.closeSync(), dropSuperseded(file)) };
 }
-
-/** import-trace.ts's EVENTS_FILE and SYSCALLS_FILE (not imported: that module loads only to import). */
-const EVENTS_FILE = 'events.parquet';
-const SYSCALLS_FILE = 'syscalls.parquet';
 
 /** The cache file's own Parquet folder (outside the `main` schema: not one of the user's tables). */
 const CACHE_FOLDER_TABLE = 'ltt_cache.parquet_folder';

@@ -164,6 +164,20 @@ describe('engine: what a cached analysis opens', () => {
       } finally {
         e.close();
       }
+      // One class's payload file alone gone (its per-name view reads it): imported again, the view answers.
+      const folder = readdirSync(cacheDir).find((name) => name.endsWith('.parquet'))!;
+      const payloads = readdirSync(join(cacheDir, folder)).filter((name) => name.startsWith('payload-'));
+      assert.ok(payloads.length > 0, 'payload files');
+      rmSync(join(cacheDir, folder, payloads[0]!));
+      const f = await openTraceDb([trace], { cacheDir });
+      try {
+        assert.equal(f.cached, false, 'a cache without one of its payload files was served');
+        for (const [table] of (await runSql(f.conn, "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal")).rows) {
+          await runSql(f.conn, `SELECT count(*) FROM "${String(table)}"`);
+        }
+      } finally {
+        f.close();
+      }
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
