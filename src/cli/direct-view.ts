@@ -28,10 +28,10 @@ export function directViewArgs(argv: readonly string[]): string[] | undefined {
   return [...unknown, ...positionals];
 }
 
-/** The view's exit code when `argv` is a direct view (it ran); undefined when main.ts must take the command. */
 /** The viewer itself, for `ltt view` of a session (commands/view.ts), from this bundle when bin/ltt ran it. */
 export { runView };
 
+/** The view's exit code when `argv` is a direct view (it ran); undefined when main.ts must take the command. */
 export async function runDirectView(argv: readonly string[]): Promise<number | undefined> {
   const args = directViewArgs(argv);
   return args === undefined ? undefined : runView(args);

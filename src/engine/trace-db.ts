@@ -157,7 +157,7 @@ export async function openTraceDb(paths: readonly string[], opts: OpenTraceDbOpt
       // Every file of it: the events', the system call pairs' and each class's payload (a view reads each).
       const [[folder, names]] = (await conn.runAndReadAll(`SELECT dir, files FROM ${CACHE_FOLDER_TABLE}`)).getRows() as [[string, string]];
       const present = new Set(readdirSync(folder));
-      if (names.split('/').some((name) => !present.has(name))) throw new Error('the Parquet files are gone');
+      if (names.split('/').some((name) => name !== '' && !present.has(name))) throw new Error('the Parquet files are gone');
       if (opts.extend && !(await hasTable(conn, opts.extend.marker))) {
         conn.closeSync();
         db.closeSync();
