@@ -33,6 +33,8 @@ interface WorkerClass {
   fields: FieldSpec[];
   format?: EventFormat;
   handler?: KernelEventHandler;
+  /** Its hook (hookFor), on the handler only while something reads the thread table (applyHooks). */
+  hook?: KernelEventHandler['hook'];
   enabled: boolean;
 }
 
@@ -210,7 +212,7 @@ function addClass(channelId: number, spec: ClassSpec, known?: EventFormat): numb
   } else {
     const format = known ?? readEventFormat(spec.system!, spec.event!);
     const { handler, fields } = kernelEventHandler(writer!, channelId, format, spec.kind, spec.lttngName, (read) => hookFor(spec.key, read));
-    cls = { spec, eventId: handler.eventId, fields, format, handler, enabled: true };
+    cls = { spec, eventId: handler.eventId, fields, format, handler, hook: handler.hook, enabled: true };
     c.handlers[format.id] = handler;
   }
   c.classes.set(spec.key, cls);
@@ -234,9 +236,26 @@ function setClassState(channelId: number, key: string, enabled: boolean, filters
   }
 }
 
+/** Whether anything reads the thread table: trackers, filters (their $ctx fields) or contexts. */
+function threadsNeeded(): boolean {
+  return trackers.length > 0 || anyFilter || [...channels.values()].some((c) => c.def.contexts.length > 0);
+}
+
+/**
+ * The thread table's hooks (sched_switch's prev_comm decoded, exec, fork) on their handlers only while the table
+ * is read. Otherwise each such record paid for it, and a class with a hook never joins the page walk (fusedWalk):
+ * every sched_switch took the general path plus a string decode, a few µs apiece, which a scheduler-heavy machine
+ * records hundreds of thousands of times a second. A table left unhooked is read from /proc again when needed.
+ */
+function applyHooks(): void {
+  const on = threadsNeeded();
+  for (const c of channels.values()) for (const cls of c.classes.values()) if (cls.handler) cls.handler.hook = on ? cls.hook : undefined;
+  if (!on) seeded = false;
+}
+
 function seedThreadsIfNeeded(): void {
-  if (seeded || !tracing) return;
-  if (trackers.length === 0 && !anyFilter && ![...channels.values()].some((c) => c.def.contexts.length > 0)) return;
+  applyHooks();
+  if (seeded || !tracing || !threadsNeeded()) return;
   threads.seed();
   seeded = true;
 }
@@ -280,12 +299,14 @@ async function handle(req: ConsumerRequest): Promise<unknown> {
       // Records taken while a rule was enabled are still in the buffer: consume them under the old rules.
       const c = channel(req.channel);
       if (req.updates.some((u) => !u.enabled && c.classes.get(u.spec.key)?.enabled)) c.consumer.drain(monotonicNow());
-      return req.updates.map((u) => {
+      const ids = req.updates.map((u) => {
         const id = addClass(req.channel, u.spec, u.format);
         setClassState(req.channel, u.spec.key, u.enabled, u.filters);
-        seedThreadsIfNeeded();
         return id;
       });
+      // Once for all (hooks on or off for every class: `--syscall -a` is ~700 updates).
+      seedThreadsIfNeeded();
+      return ids;
     }
     case 'trackers':
       trackers = req.entries;

@@ -11,6 +11,7 @@
 
 import * as fs from 'node:fs';
 import { listThreads } from './statedump.js';
+import * as tracefs from '../ftrace/tracefs.js';
 
 export interface ThreadEntry {
   tid: number;
@@ -42,6 +43,31 @@ export class ThreadTable {
     this.epoch++;
   }
 
+  /** tracefs saved_tgids (tid -> tgid), read at most once per epoch, on a miss. */
+  private saved: Map<number, number> | undefined;
+  private savedEpoch = NaN;
+
+  /**
+   * The thread group of thread `tid` as the kernel saved it: an instance with options/record-tgid set (a pid
+   * tracker's) makes it keep the tgid of each thread that recorded, after the thread is gone.
+   */
+  private savedTgid(tid: number): number | undefined {
+    if (this.savedEpoch !== this.epoch) {
+      this.savedEpoch = this.epoch;
+      this.saved = new Map();
+      try {
+        for (const line of tracefs.readText('saved_tgids').split('\n')) {
+          const sp = line.indexOf(' ');
+          if (sp > 0) this.saved.set(Number(line.slice(0, sp)), Number(line.slice(sp + 1)));
+        }
+      } catch {
+        // No tracefs here, or no such file (older kernels): tid stays the guess.
+      }
+    }
+    const tgid = this.saved!.get(tid);
+    return tgid !== undefined && tgid > 0 ? tgid : undefined;
+  }
+
   seed(): void {
     for (const t of listThreads()) {
       this.map.set(t.tid, { tid: t.tid, pid: t.pid, ppid: t.ppid, comm: t.comm, prio: t.prio, nice: t.nice, uid: -1, gid: -1, epoch: this.epoch });
@@ -52,6 +78,8 @@ export class ThreadTable {
     let e = this.map.get(tid);
     if (e === undefined) {
       e = readThread(tid, this.epoch);
+      // Gone from /proc: its thread group as the kernel saved it, if it did.
+      if (e.comm === '') e.pid = this.savedTgid(tid) ?? tid;
       if (this.map.size > 200000) this.map.clear();
       this.map.set(tid, e);
     } else if (this.epoch - e.epoch > REFRESH_EPOCHS) {

@@ -562,6 +562,10 @@ export class KernelSession {
     for (const c of this.channels.values()) {
       if (!tracefs.exists('set_event_pid', c.instance)) continue;
       tracefs.writeText('options/event-fork', pids === undefined ? '0' : '1', c.instance);
+      // The kernel then keeps each traced thread's thread group (tracefs saved_tgids), which the consumer asks for
+      // a thread gone from /proc before its records were decoded (ThreadTable): a tracked process's short-lived
+      // threads were dropped as other processes.
+      if (tracefs.exists('options/record-tgid', c.instance)) tracefs.writeText('options/record-tgid', pids === undefined ? '0' : '1', c.instance);
       // writeText truncates first: '' clears the list (and the per-event check), else the list replaces it.
       tracefs.writeText('set_event_pid', pids === undefined ? '' : `${list}\n`, c.instance);
     }

@@ -251,3 +251,38 @@ test('a channel starts the consumer thread ahead of start; destroying a never-st
   }
   assert.equal(threads(), before, 'destroy ended the worker thread');
 });
+
+// The thread table's hooks (sched_switch, fork, exec) run only while something reads the table: a session started
+// without trackers, filters or contexts records with them off, and a pid tracker added while it records turns them
+// on (the table read from /proc then). A thread the tracked process starts after that is tracked; another process
+// is not.
+test('a pid tracker added while recording takes the threads its process starts later, and no other process', async () => {
+  await withSession('track-late', async (s, dir) => {
+    await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
+    await s.enableEvent('c', { name: 'utimensat', type: 'syscall' });
+    await s.start();
+    const missing = path.join(dir, 'no-such-file');
+    // P waits for "go", then calls utimensat(2) twice on its main thread and three times on a new thread.
+    const code = `const { Worker } = require('node:worker_threads'); const fs = require('node:fs');
+      const touch = (n) => { for (let i = 0; i < n; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {} };
+      process.stdout.write('ready\\n');
+      process.stdin.once('data', () => {
+        touch(2);
+        const w = new Worker(${JSON.stringify(`const fs = require('node:fs'); for (let i = 0; i < 3; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`)}, { eval: true });
+        w.on('exit', () => process.exit(0));
+      });`;
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+    await s.track('pid', [p.pid!]);
+    const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+    p.stdin!.write('go\n');
+    assert.equal(await exited, 0);
+    // Another process, never tracked.
+    spawnSync(process.execPath, ['-e', `for (let i = 0; i < 4; i++) try { require('node:fs').utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`]);
+    await s.stop();
+    const out = babeltrace(dir).out;
+    assert.equal(out.filter((l) => / syscall_entry_utimensat: /.test(l)).length, 5, out.join('\n'));
+    assert.equal(out.filter((l) => / syscall_exit_utimensat: /.test(l)).length, 5, out.join('\n'));
+  });
+});
