@@ -84,9 +84,13 @@ export class ThreadTable {
       this.map.set(tid, e);
     } else if (this.epoch - e.epoch > REFRESH_EPOCHS) {
       const fresh = readThread(tid, this.epoch);
-      // A thread that is gone keeps what was last known about it.
+      // A thread that is gone keeps what was last known about it; one only events told of (never read), the
+      // thread group the kernel saved for it.
       if (fresh.comm !== '') Object.assign(e, fresh);
-      else e.epoch = this.epoch;
+      else {
+        if (e.epoch === UNREAD) e.pid = this.savedTgid(tid) ?? e.pid;
+        e.epoch = this.epoch;
+      }
     }
     return e;
   }
@@ -119,10 +123,11 @@ export class ThreadTable {
     this.map.delete(childTid);
     const e = this.get(childTid);
     if (e.comm === '') {
+      // Gone already: get() took its thread group from the kernel's saved tgids, else its own tid.
       const parent = this.get(parentTid);
       e.comm = childComm;
-      e.pid = childTid;
-      e.ppid = parent.pid;
+      // A thread of the parent's process has that process's parent; a new process, the parent's process.
+      e.ppid = e.pid === parent.pid && e.pid !== childTid ? parent.ppid : parent.pid;
       e.prio = parent.prio;
     }
   }

@@ -256,10 +256,12 @@ test('a channel starts the consumer thread ahead of start; destroying a never-st
 // without trackers, filters or contexts records with them off, and a pid tracker added while it records turns them
 // on (the table read from /proc then). A thread the tracked process starts after that is tracked; another process
 // is not.
-test('a pid tracker added while recording takes the threads its process starts later, and no other process', async () => {
-  await withSession('track-late', async (s, dir) => {
+for (const withFork of [false, true]) {
+test(`a pid tracker added while recording takes the threads its process starts later, and no other process${withFork ? ' (fork events recorded: the table learns of the thread from them)' : ''}`, async () => {
+  await withSession(`track-late${withFork ? '-fork' : ''}`, async (s, dir) => {
     await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
     await s.enableEvent('c', { name: 'utimensat', type: 'syscall' });
+    if (withFork) await s.enableEvent('c', { name: 'sched_process_fork', type: 'tracepoint' });
     await s.start();
     const missing = path.join(dir, 'no-such-file');
     // P waits for "go", then calls utimensat(2) twice on its main thread and three times on a new thread.
@@ -286,3 +288,4 @@ test('a pid tracker added while recording takes the threads its process starts l
     assert.equal(out.filter((l) => / syscall_exit_utimensat: /.test(l)).length, 5, out.join('\n'));
   });
 });
+}
