@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { KernelSession, KERNEL_CHANNEL_DEFAULTS } from '../../src/kernel/kernel-session.js';
 import * as tracefs from '../../src/ftrace/tracefs.js';
 
@@ -257,35 +257,34 @@ test('a channel starts the consumer thread ahead of start; destroying a never-st
 // on (the table read from /proc then). A thread the tracked process starts after that is tracked; another process
 // is not.
 for (const withFork of [false, true]) {
-test(`a pid tracker added while recording takes the threads its process starts later, and no other process${withFork ? ' (fork events recorded: the table learns of the thread from them)' : ''}`, async () => {
-  await withSession(`track-late${withFork ? '-fork' : ''}`, async (s, dir) => {
-    await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
-    await s.enableEvent('c', { name: 'utimensat', type: 'syscall' });
-    if (withFork) await s.enableEvent('c', { name: 'sched_process_fork', type: 'tracepoint' });
-    await s.start();
-    const missing = path.join(dir, 'no-such-file');
-    // P waits for "go", then calls utimensat(2) twice on its main thread and three times on a new thread.
-    const code = `const { Worker } = require('node:worker_threads'); const fs = require('node:fs');
-      const touch = (n) => { for (let i = 0; i < n; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {} };
-      process.stdout.write('ready\\n');
-      process.stdin.once('data', () => {
-        touch(2);
-        const w = new Worker(${JSON.stringify(`const fs = require('node:fs'); for (let i = 0; i < 3; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`)}, { eval: true });
-        w.on('exit', () => process.exit(0));
-      });`;
-    const { spawn } = await import('node:child_process');
-    const p = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
-    await s.track('pid', [p.pid!]);
-    const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
-    p.stdin!.write('go\n');
-    assert.equal(await exited, 0);
-    // Another process, never tracked.
-    spawnSync(process.execPath, ['-e', `for (let i = 0; i < 4; i++) try { require('node:fs').utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`]);
-    await s.stop();
-    const out = babeltrace(dir).out;
-    assert.equal(out.filter((l) => / syscall_entry_utimensat: /.test(l)).length, 5, out.join('\n'));
-    assert.equal(out.filter((l) => / syscall_exit_utimensat: /.test(l)).length, 5, out.join('\n'));
+  test(`a pid tracker added while recording takes the threads its process starts later, and no other process${withFork ? ' (fork events recorded: the table learns of the thread from them)' : ''}`, async () => {
+    await withSession(`track-late${withFork ? '-fork' : ''}`, async (s, dir) => {
+      await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
+      await s.enableEvent('c', { name: 'utimensat', type: 'syscall' });
+      if (withFork) await s.enableEvent('c', { name: 'sched_process_fork', type: 'tracepoint' });
+      await s.start();
+      const missing = path.join(dir, 'no-such-file');
+      // P waits for "go", then calls utimensat(2) twice on its main thread and three times on a new thread.
+      const code = `const { Worker } = require('node:worker_threads'); const fs = require('node:fs');
+        const touch = (n) => { for (let i = 0; i < n; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {} };
+        process.stdout.write('ready\\n');
+        process.stdin.once('data', () => {
+          touch(2);
+          const w = new Worker(${JSON.stringify(`const fs = require('node:fs'); for (let i = 0; i < 3; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`)}, { eval: true });
+          w.on('exit', () => process.exit(0));
+        });`;
+        const p = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+      await s.track('pid', [p.pid!]);
+      const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+      p.stdin!.write('go\n');
+      assert.equal(await exited, 0);
+      // Another process, never tracked.
+      spawnSync(process.execPath, ['-e', `for (let i = 0; i < 4; i++) try { require('node:fs').utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`]);
+      await s.stop();
+      const out = babeltrace(dir).out;
+      assert.equal(out.filter((l) => / syscall_entry_utimensat: /.test(l)).length, 5, out.join('\n'));
+      assert.equal(out.filter((l) => / syscall_exit_utimensat: /.test(l)).length, 5, out.join('\n'));
+    });
   });
-});
 }
