@@ -27,7 +27,9 @@
 // messages; `trace-cmd report --stat` overrun + dropped + entries left unread, and "[LOST n EVENTS]" lines),
 // the workload's own elapsed time (dd's "copied, X s") and slowdown vs untraced, and the tracer's CPU time
 // (ltt: the session daemon, which hosts the consumer, from /proc/PID/stat between `start` and `stop` returning;
-// trace-cmd: user+sys of trace-cmd and its recorder children, from the shell's `times`).
+// trace-cmd: user+sys of trace-cmd and its recorder children, from the shell's `times`), split in three: before dd
+// (`ltt start`; trace-cmd's set-up up to its banner), while dd ran, and after (`ltt stop`; trace-cmd's end, when
+// it writes trace.dat from its per-CPU files, compressed), with each phase's median over the runs at the end.
 // Per run it also prints how fast the CPUs ran meanwhile ("CPU loop": bench/cpu-speed.mjs, µs of a fixed loop per
 // CPU, lower is faster): this VM's vCPUs run the same code up to 1.9x slower in stretches of seconds, and the
 // CPU times above move with it, so compare tools on runs with similar loop times.
@@ -195,11 +197,14 @@ export async function lttRun(count, work, readTimerUs, relay, extraEnv = {}) {
     const speed = await startCpuSpeed();
     const cpu0 = procCpuSeconds(daemonPid);
     await ltt('start', session);
+    const cpu1 = procCpuSeconds(daemonPid);
     // After start: the consumer thread exists.
     const threads0 = threadCpuSeconds(daemonPid);
     const ddS = await runWorkload(count);
+    const cpu2 = procCpuSeconds(daemonPid);
     await ltt('stop', session);
     const cpuS = procCpuSeconds(daemonPid) - cpu0;
+    const phases = { before: cpu1 - cpu0, during: cpu2 - cpu1, after: cpu0 + cpuS - cpu2 };
     const split = cpuSplit(daemonPid, threads0, threadCpuSeconds(daemonPid));
     const cpuSpeed = await speed.stop();
     const list = await ltt('list', session);
@@ -212,11 +217,21 @@ export async function lttRun(count, work, readTimerUs, relay, extraEnv = {}) {
     }
     step('counting the ltt trace');
     const counted = await countLttTrace(out);
-    return { ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: discarded + lostPackets, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}; ${split}`, bytes: dirBytes(out), cpuSpeed };
+    return { ddS, cpuS, phases, events: counted.events, byKind: counted.byKind, lost: discarded + lostPackets, lostDetail: `list: discarded ${discarded}, lost packets ${lostPackets}; reader: discarded-events ${counted.discarded}; ${split}`, bytes: dirBytes(out), cpuSpeed };
   } finally {
     cleanups.splice(cleanups.indexOf(cleanup), 1);
     await cleanup();
   }
+}
+
+/** A tool's CPU in its three phases: before the workload (`first`: start, set-up), while it ran, after (`last`). */
+function formatPhases(p, first, last) {
+  return `${first} ${p.before.toFixed(2)}, while dd ran ${p.during.toFixed(2)}, ${last} ${p.after.toFixed(2)}`;
+}
+
+/** A difference with its sign always shown. */
+function signed(v, digits) {
+  return `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 }
 
 function sumMatches(text, re) {
@@ -309,6 +324,19 @@ function childPids(pid) {
   }
 }
 
+/** CPU seconds of a process and of its children so far (trace-cmd and its per-CPU recorders, all still running). */
+function treeCpuSeconds(pid) {
+  let s = 0;
+  for (const p of [pid, ...childPids(pid)]) {
+    try {
+      s += procCpuSeconds(p);
+    } catch {
+      // A recorder that just ended: its CPU shows in the shell's `times` at the end.
+    }
+  }
+  return s;
+}
+
 async function traceCmdRun(count, work, clock) {
   const instance = `ltt-bench-tc-${process.pid}`;
   if (fs.existsSync(path.join(TRACEFS, 'instances', instance))) throw new Error(`instance ${instance} already exists`);
@@ -354,7 +382,9 @@ async function traceCmdRun(count, work, clock) {
     }
     tcPid = childPids(sh.pid).find((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'trace-cmd');
     if (!tcPid) throw new Error('cannot find the trace-cmd process');
+    const setUp = treeCpuSeconds(tcPid);
     const ddS = await runWorkload(count);
+    const recorded = treeCpuSeconds(tcPid);
     process.kill(tcPid, 'SIGINT');
     let timer;
     const code = await Promise.race([exited, new Promise((r) => { timer = setTimeout(() => r('timeout'), 120_000); })]);
@@ -364,6 +394,7 @@ async function traceCmdRun(count, work, clock) {
     const t = /rc=(\d+)\s+\S+\s+\S+\s+(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(output);
     if (!t) throw new Error(`no CPU times from the shell: ${output.slice(-300)}`);
     const cpuS = Number(t[2]) * 60 + Number(t[3]) + Number(t[4]) * 60 + Number(t[5]);
+    const phases = { before: setUp, during: recorded - setUp, after: cpuS - recorded };
     // trace-cmd 3.1.6 exits 1 at the very end on this kernel (set_ftrace_filter: EPERM) after trace.dat is
     // complete; any other failure is real.
     if (t[1] !== '0' && !/set_ftrace_filter/.test(output)) throw new Error(`trace-cmd record failed (rc ${t[1]}): ${output.slice(-300)}`);
@@ -376,7 +407,7 @@ async function traceCmdRun(count, work, clock) {
     const bytes = fs.statSync(file).size;
     fs.rmSync(file, { force: true });
     return {
-      ddS, cpuS, events: counted.events, byKind: counted.byKind, lost: overrun + dropped + left + counted.lostLines,
+      ddS, cpuS, phases, events: counted.events, byKind: counted.byKind, lost: overrun + dropped + left + counted.lostLines,
       lostDetail: `overrun ${overrun}, dropped ${dropped}, left unread in the buffer ${left}, [LOST] ${counted.lostLines}`, bytes, cpuSpeed,
     };
   } finally {
@@ -476,12 +507,12 @@ async function main() {
       for (const [mode, timer, extraEnv] of lttModes) {
         const l = await lttRun(o.count, work, timer, undefined, extraEnv);
         results[mode].push(l);
-        console.log(`run ${i} ${mode.padEnd(9)} dd ${l.ddS.toFixed(3)} s, events ${l.events}, lost ${l.lost} (${l.lostDetail}), daemon CPU ${l.cpuS.toFixed(2)} s, trace ${(l.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(l.cpuSpeed)}, ${JSON.stringify(l.byKind)}`);
+        console.log(`run ${i} ${mode.padEnd(9)} dd ${l.ddS.toFixed(3)} s, events ${l.events}, lost ${l.lost} (${l.lostDetail}), daemon CPU ${l.cpuS.toFixed(2)} s (${formatPhases(l.phases, 'start', 'stop')}), trace ${(l.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(l.cpuSpeed)}, ${JSON.stringify(l.byKind)}`);
       }
       for (const [mode, clock] of tcModes) {
         const t = await traceCmdRun(o.count, work, clock);
         results[mode].push(t);
-        console.log(`run ${i} ${mode} dd ${t.ddS.toFixed(3)} s, events ${t.events}, lost ${t.lost} (${t.lostDetail}), trace-cmd CPU ${t.cpuS.toFixed(2)} s, trace.dat ${(t.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(t.cpuSpeed)}, ${JSON.stringify(t.byKind)}`);
+        console.log(`run ${i} ${mode} dd ${t.ddS.toFixed(3)} s, events ${t.events}, lost ${t.lost} (${t.lostDetail}), trace-cmd CPU ${t.cpuS.toFixed(2)} s (${formatPhases(t.phases, 'set-up', 'the end')}), trace.dat ${(t.bytes / 1e6).toFixed(1)} MB, CPU loop ${formatCpuSpeed(t.cpuSpeed)}, ${JSON.stringify(t.byKind)}`);
       }
     }
     const base = median(results.untraced.map((r) => r.ddS));
@@ -506,11 +537,18 @@ async function main() {
       const atMost = (f) => pairs.filter(([l, t]) => f(l) <= f(t)).length;
       console.log(`ltt vs ${mode}, run by run: dd time at or below in ${atMost((r) => r.ddS)} of ${pairs.length}, tracer CPU at or below in ${atMost((r) => r.cpuS)} of ${pairs.length}, lost at or below in ${atMost((r) => r.lost)} of ${pairs.length}`);
     }
+    // Where each tool's CPU went: trace-cmd splices pages to files while recording and writes trace.dat (compressed)
+    // at the end; ltt writes the CTF trace while recording. Medians per phase, run by run.
+    const phased = Object.entries(results).filter(([, rs]) => rs.length > 0 && rs[0].phases);
+    if (phased.length) {
+      const phase = (rs, k) => median(rs.map((r) => r.phases[k])).toFixed(2);
+      console.log(`tracer CPU by phase (medians, s): ${phased.map(([mode, rs]) => `${mode} ${phase(rs, 'before')} before dd + ${phase(rs, 'during')} while dd ran + ${phase(rs, 'after')} after`).join('; ')}`);
+    }
     // What each tool's consumer adds to dd's time over the kernel's share with the same clock, run by run.
     const floorOf = { ltt: 'kernel only', 'trace-cmd': 'kernel only local', 'trace-cmd mono': 'kernel only' };
     const added = Object.entries(floorOf)
       .filter(([mode, floor]) => results[mode]?.length && results[floor]?.length)
-      .map(([mode, floor]) => `${mode} +${median(results[mode].map((r, k) => r.ddS - results[floor][k].ddS)).toFixed(3)} s (over ${floor})`);
+      .map(([mode, floor]) => `${mode} ${signed(median(results[mode].map((r, k) => r.ddS - results[floor][k].ddS)), 3)} s (over ${floor})`);
     if (added.length) console.log(`dd time added by the consumer, median of run-by-run differences: ${added.join(', ')}`);
     console.log('(medians over runs; ltt: discard mode, lost = discarded events + lost packets; trace-cmd: overwrite mode, lost = overrun + dropped + left unread + [LOST]; CPU loop: lower = faster CPUs)');
   } finally {

@@ -132,20 +132,34 @@ export class ThreadTable {
     }
   }
 
-  /** uid/gid need /proc/TID/status; read lazily because only trackers and uid contexts use them. */
+  /**
+   * A thread's real uid and gid (what LTTng's uid/gid trackers and contexts match), from /proc/TID/status. A thread
+   * gone before its records were decoded has its thread group's: threads share their credentials (glibc's setuid
+   * applies to every thread), and the group is known from /proc or from the kernel's saved tgids (every tracker
+   * sets options/record-tgid). Not the forking parent's: a child often changes its own before it runs (login,
+   * sudo, a spawn as another user). Unknown (-1) matches no tracker value.
+   */
   ids(tid: number): { uid: number; gid: number } {
     const e = this.get(tid);
     if (e.uid < 0) {
       try {
-        const s = fs.readFileSync(`/proc/${tid}/status`, 'latin1');
-        e.uid = Number(/\nUid:\s*(\d+)/.exec(s)?.[1] ?? -1);
-        e.gid = Number(/\nGid:\s*(\d+)/.exec(s)?.[1] ?? -1);
+        readIds(fs.readFileSync(`/proc/${tid}/status`, 'latin1'), e);
       } catch {
-        // The thread is gone: its ids stay unknown (-1) and it matches no uid/gid tracker value.
+        if (e.pid !== tid) {
+          const group = this.ids(e.pid);
+          e.uid = group.uid;
+          e.gid = group.gid;
+        }
       }
     }
     return e;
   }
+}
+
+/** The real uid and gid of a /proc/TID/status text into `e` (-1 where it has none). */
+function readIds(status: string, e: { uid: number; gid: number }): void {
+  e.uid = Number(/\nUid:\s*(\d+)/.exec(status)?.[1] ?? -1);
+  e.gid = Number(/\nGid:\s*(\d+)/.exec(status)?.[1] ?? -1);
 }
 
 function readThread(tid: number, epoch: number): ThreadEntry {
@@ -154,13 +168,16 @@ function readThread(tid: number, epoch: number): ThreadEntry {
     const open = s.indexOf('(');
     const close = s.lastIndexOf(')');
     const r = s.slice(close + 2).split(' ');
-    let pid = tid;
+    const e: ThreadEntry = { tid, pid: tid, ppid: Number(r[1]), comm: s.slice(open + 1, close), prio: Number(r[15]), nice: Number(r[16]), uid: -1, gid: -1, epoch };
     try {
-      pid = Number(/\nTgid:\s*(\d+)/.exec(fs.readFileSync(`/proc/${tid}/status`, 'latin1'))?.[1] ?? tid);
+      // The same read gives the ids: a thread that is gone when a tracker asks still has them.
+      const status = fs.readFileSync(`/proc/${tid}/status`, 'latin1');
+      e.pid = Number(/\nTgid:\s*(\d+)/.exec(status)?.[1] ?? tid);
+      readIds(status, e);
     } catch {
       // Raced with exit: keep tid as the best guess of the thread group.
     }
-    return { tid, pid, ppid: Number(r[1]), comm: s.slice(open + 1, close), prio: Number(r[15]), nice: Number(r[16]), uid: -1, gid: -1, epoch };
+    return e;
   } catch {
     return { tid, pid: tid, ppid: 0, comm: '', prio: 20, nice: 0, uid: -1, gid: -1, epoch };
   }

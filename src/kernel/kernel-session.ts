@@ -178,6 +178,8 @@ export class KernelSession {
   private destroyed = false;
   /** set_event_pid of the instances holds a list (see applyKernelPidFilter). */
   private pidFilterWritten = false;
+  /** options/record-tgid of the instances is on (see applyKernelPidFilter). */
+  private tgidsRecorded = false;
 
   private constructor(
     readonly sessionName: string,
@@ -553,6 +555,14 @@ export class KernelSession {
       tids.add(pid);
       for (const t of readDirOptional(`/proc/${pid}/task`)) tids.add(Number(t));
     }
+    // With any tracker the kernel keeps each traced thread's thread group (tracefs saved_tgids), which the consumer
+    // asks for a thread gone from /proc before its records were decoded (ThreadTable): a tracked process's
+    // short-lived threads were dropped as other processes (pid trackers) or as unknown users (uid/gid trackers).
+    const tgids = this.trackers.size > 0;
+    if (tgids || this.tgidsRecorded) {
+      for (const c of this.channels.values()) if (tracefs.exists('options/record-tgid', c.instance)) tracefs.writeText('options/record-tgid', tgids ? '1' : '0', c.instance);
+      this.tgidsRecorded = tgids;
+    }
     // Every track change and start comes here, usually with no pid tracker at all: then set_event_pid is left
     // alone. Any write to it, even of an empty list, makes the kernel check the pid of every event of the
     // instance (measured: dd under bench/kernel.mjs 13% slower), and only truncating a non-empty list undoes it.
@@ -562,10 +572,6 @@ export class KernelSession {
     for (const c of this.channels.values()) {
       if (!tracefs.exists('set_event_pid', c.instance)) continue;
       tracefs.writeText('options/event-fork', pids === undefined ? '0' : '1', c.instance);
-      // The kernel then keeps each traced thread's thread group (tracefs saved_tgids), which the consumer asks for
-      // a thread gone from /proc before its records were decoded (ThreadTable): a tracked process's short-lived
-      // threads were dropped as other processes.
-      if (tracefs.exists('options/record-tgid', c.instance)) tracefs.writeText('options/record-tgid', pids === undefined ? '0' : '1', c.instance);
       // writeText truncates first: '' clears the list (and the per-event check), else the list replaces it.
       tracefs.writeText('set_event_pid', pids === undefined ? '' : `${list}\n`, c.instance);
     }

@@ -10,6 +10,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { KernelSession, KERNEL_CHANNEL_DEFAULTS } from '../../src/kernel/kernel-session.js';
 import * as tracefs from '../../src/ftrace/tracefs.js';
 
+/** The nobody user (Debian's uid and gid), for a process of another user than the test's. */
+const NOBODY = 65534;
+
 function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ltt-kernel-${tag}-`));
 }
@@ -250,6 +253,46 @@ test('a channel starts the consumer thread ahead of start; destroying a never-st
     fs.rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(threads(), before, 'destroy ended the worker thread');
+});
+
+// A uid tracker matches a thread gone before its records were decoded by its process's uid: the thread table has
+// it from the kernel's saved tgids (every tracker records them) and the process, still running, from /proc.
+test('a uid tracker takes the short-lived threads of a process of that user, and no other user\'s process', async () => {
+  await withSession('track-uid', async (s, dir) => {
+    await s.createChannel('c', { ...KERNEL_CHANNEL_DEFAULTS });
+    await s.enableEvent('c', { name: 'utimensat', type: 'syscall' });
+    await s.track('uid', [NOBODY]);
+    await s.start();
+    const missing = path.join(dir, 'no-such-file');
+    // P, as nobody: on "go", utimensat(2) twice on its main thread and three times on a thread that then ends;
+    // it says "done" and stays until its stdin closes, after the session stopped.
+    const code = `const { Worker } = require('node:worker_threads'); const fs = require('node:fs');
+      const touch = (n) => { for (let i = 0; i < n; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {} };
+      process.stdout.write('ready\\n');
+      process.stdin.once('data', () => {
+        touch(2);
+        const w = new Worker(${JSON.stringify(`const fs = require('node:fs'); for (let i = 0; i < 3; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`)}, { eval: true });
+        w.on('exit', () => process.stdout.write('done\\n'));
+        process.stdin.once('end', () => process.exit(0));
+      });`;
+    const p = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'], uid: NOBODY, gid: NOBODY, cwd: '/' });
+    const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+    try {
+      await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+      p.stdin!.write('go\n');
+      await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+      // Another user's process (root's), never tracked.
+      spawnSync(process.execPath, ['-e', `for (let i = 0; i < 4; i++) try { require('node:fs').utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`]);
+      // The thread is gone well before the consumer's next read (200 ms).
+      await s.stop();
+    } finally {
+      p.stdin!.end();
+    }
+    assert.equal(await exited, 0);
+    const out = babeltrace(dir).out;
+    assert.equal(out.filter((l) => / syscall_entry_utimensat: /.test(l)).length, 5, out.join('\n'));
+    assert.equal(out.filter((l) => / syscall_exit_utimensat: /.test(l)).length, 5, out.join('\n'));
+  });
 });
 
 // The thread table's hooks (sched_switch, fork, exec) run only while something reads the table: a session started
