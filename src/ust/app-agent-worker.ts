@@ -30,6 +30,7 @@ import { SessionWriter } from './trace-writer.js';
 import { raiseConsumerPriority } from './consumer-priority.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
+import { BURST_STAGING_BYTES } from '../ctf/writer/direct-io.js';
 import { FileTraceSink } from '../ctf/writer/file-sink.js';
 import { emptyTraceFolder } from '../ctf/writer/trace-modes.js';
 import { RelayTraceSink, relayTraceSink } from '../relay/relay-sink.js';
@@ -242,7 +243,7 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     const via = start.viaDaemon === true && !start.relay ? c : undefined;
     let sink: TraceSink | undefined;
     try {
-      sink = ring ?? (start.relay ? relaySink(start.relay) : via ? daemonSink(via, start.traceDir, shared) : FileTraceSink.create(start.traceDir, undefined, 0, shared));
+      sink = ring ?? (start.relay ? relaySink(start.relay) : via ? daemonSink(via, start.traceDir, shared) : FileTraceSink.create(start.traceDir, undefined, BURST_STAGING_BYTES, shared));
       if (!shared) sink.writeMetadata(Buffer.from(preamble), preamble);
     } catch (err) {
       // No metadata rather than a torn one (a full disk): the folder would not read.

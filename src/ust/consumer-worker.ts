@@ -7,6 +7,7 @@
 // packets still open, closes the files and sets DONE.
 
 import { BroadcastChannel, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { BURST_STAGING_BYTES } from '../ctf/writer/direct-io.js';
 import { FileTraceSink } from '../ctf/writer/file-sink.js';
 import type { TraceSink } from '../ctf/writer/sink.js';
 import { CTRL_DONE, CTRL_FINAL, CTRL_READY, READY_FAILED, type ConsumerInit } from './consumer-protocol.js';
@@ -23,7 +24,7 @@ raiseConsumerPriority();
 
 let sink: TraceSink;
 try {
-  sink = FileTraceSink.create(init.traceDir, undefined, init.ringBytes);
+  sink = FileTraceSink.create(init.traceDir, undefined, Math.max(init.ringBytes, BURST_STAGING_BYTES));
   sink.writeMetadata(Buffer.from(init.preamble), init.preamble);
 } catch (err) {
   init.report.postMessage((err as Error).message);

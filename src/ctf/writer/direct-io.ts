@@ -123,6 +123,17 @@ export interface WriteOutcome {
  * peak resident memory).
  */
 export const STAGING_BYTES = 64 << 20;
+/**
+ * Staging an ltt/ust consumer touches before its rings record (reserveAligned()): what one thread at full speed
+ * closes while a slow disk holds the file. The first touch of a page is dear on some VMs (here, with page tables
+ * the hypervisor shadows: a 1 MiB copy into fresh memory takes 2.8 ms, into memory touched before 0.05 ms), and a
+ * burst staged into fresh blocks made the consumer fault them in while its thread's ring filled.
+ * test/ust/slow-disk.test.ts (ext4 throttled to 32 MB/s, 30-40 MiB staged at the peak) on such a VM: with the ring's
+ * worth touched (4 MiB) it lost 0.1-8% of its events in 4 of 6 runs, with 16 MiB in 2 of 5, with 32 MiB in none
+ * of 5. Touching ahead on the thread pool (a read of /dev/zero) was tried: a copy into such memory still takes
+ * 1.3 ms per MiB here, and the blocks it holds are unusable while a slow device keeps the pool's threads.
+ */
+export const BURST_STAGING_BYTES = 32 << 20;
 /** Staging is handed out in blocks of this size (a packet spans blocks; several small packets share one). */
 const BLOCK = 65536;
 
