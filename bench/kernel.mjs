@@ -28,8 +28,10 @@
 // the workload's own elapsed time (dd's "copied, X s") and slowdown vs untraced, and the tracer's CPU time
 // (ltt: the session daemon, which hosts the consumer, from /proc/PID/stat between `start` and `stop` returning;
 // trace-cmd: user+sys of trace-cmd and its recorder children, from the shell's `times`), split in three: before dd
-// (`ltt start`; trace-cmd's set-up up to its banner), while dd ran, and after (`ltt stop`; trace-cmd's end, when
-// it writes trace.dat from its per-CPU files, compressed), with each phase's median over the runs at the end.
+// (`ltt start` only: the daemon's start-up, create and enable-event come before; trace-cmd's whole set-up up to its
+// banner, its events enabled), while dd ran, and after (`ltt stop`; trace-cmd's end, when it writes trace.dat from
+// its per-CPU files, compressed), with each phase's median over the runs at the end. trace-cmd's first two phases
+// are read from /proc (10 ms ticks per process, live processes only), so up to ~0.03 s of them shows in its end.
 // Per run it also prints how fast the CPUs ran meanwhile ("CPU loop": bench/cpu-speed.mjs, µs of a fixed loop per
 // CPU, lower is faster): this VM's vCPUs run the same code up to 1.9x slower in stretches of seconds, and the
 // CPU times above move with it, so compare tools on runs with similar loop times.
@@ -542,7 +544,8 @@ async function main() {
     const phased = Object.entries(results).filter(([, rs]) => rs.length > 0 && rs[0].phases);
     if (phased.length) {
       const phase = (rs, k) => median(rs.map((r) => r.phases[k])).toFixed(2);
-      console.log(`tracer CPU by phase (medians, s): ${phased.map(([mode, rs]) => `${mode} ${phase(rs, 'before')} before dd + ${phase(rs, 'during')} while dd ran + ${phase(rs, 'after')} after`).join('; ')}`);
+      const names = (mode) => (mode.startsWith('ltt') ? ['in `ltt start`', 'in `ltt stop`'] : ['from its start to its banner (events enabled)', 'at its end']);
+      console.log(`tracer CPU by phase (each phase's median over the runs, s): ${phased.map(([mode, rs]) => `${mode} ${phase(rs, 'before')} ${names(mode)[0]} + ${phase(rs, 'during')} while dd ran + ${phase(rs, 'after')} ${names(mode)[1]}`).join('; ')}`);
     }
     // What each tool's consumer adds to dd's time over the kernel's share with the same clock, run by run.
     const floorOf = { ltt: 'kernel only', 'trace-cmd': 'kernel only local', 'trace-cmd mono': 'kernel only' };

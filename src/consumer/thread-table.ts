@@ -48,7 +48,7 @@ export class ThreadTable {
   private savedEpoch = NaN;
 
   /**
-   * The thread group of thread `tid` as the kernel saved it: an instance with options/record-tgid set (a pid
+   * The thread group of thread `tid` as the kernel saved it: an instance with options/record-tgid set (any
    * tracker's) makes it keep the tgid of each thread that recorded, after the thread is gone.
    */
   private savedTgid(tid: number): number | undefined {
@@ -134,10 +134,13 @@ export class ThreadTable {
 
   /**
    * A thread's real uid and gid (what LTTng's uid/gid trackers and contexts match), from /proc/TID/status. A thread
-   * gone before its records were decoded has its thread group's: threads share their credentials (glibc's setuid
-   * applies to every thread), and the group is known from /proc or from the kernel's saved tgids (every tracker
-   * sets options/record-tgid). Not the forking parent's: a child often changes its own before it runs (login,
-   * sudo, a spawn as another user). Unknown (-1) matches no tracker value.
+   * gone before its records were decoded has its thread group's while the process lives: threads have their
+   * process's credentials unless one changed its own with the raw system call (glibc's setuid applies to every
+   * thread), and the group is known from /proc or from the kernel's saved tgids (every tracker sets
+   * options/record-tgid). Not the forking parent's: a child often changes its own before it runs (login, sudo, a
+   * spawn as another user). A process wholly gone before its records were decoded (a short command: records are
+   * decoded a page at a time, its last ones at stop) is unknown (-1), which matches no tracker value: LTTng
+   * checks the ids in the kernel, ftrace has no such filter.
    */
   ids(tid: number): { uid: number; gid: number } {
     const e = this.get(tid);
@@ -146,7 +149,15 @@ export class ThreadTable {
         readIds(fs.readFileSync(`/proc/${tid}/status`, 'latin1'), e);
       } catch {
         if (e.pid !== tid) {
-          const group = this.ids(e.pid);
+          // The group's entry, read from /proc if it lives (no further fallback: a group is its own leader).
+          const group = this.get(e.pid);
+          if (group.uid < 0) {
+            try {
+              readIds(fs.readFileSync(`/proc/${e.pid}/status`, 'latin1'), group);
+            } catch {
+              // The whole process is gone: unknown.
+            }
+          }
           e.uid = group.uid;
           e.gid = group.gid;
         }

@@ -558,9 +558,13 @@ export class KernelSession {
     // With any tracker the kernel keeps each traced thread's thread group (tracefs saved_tgids), which the consumer
     // asks for a thread gone from /proc before its records were decoded (ThreadTable): a tracked process's
     // short-lived threads were dropped as other processes (pid trackers) or as unknown users (uid/gid trackers).
+    // One write, on one instance, at each change: the kernel's switch turns tgid recording on (or off) for every
+    // enabled event of every instance (trace_event_enable_tgid_record), so a second instance's write would count
+    // each event again and never give it back. The tgids it saves are the machine's, whichever event saved them.
     const tgids = this.trackers.size > 0;
-    if (tgids || this.tgidsRecorded) {
-      for (const c of this.channels.values()) if (tracefs.exists('options/record-tgid', c.instance)) tracefs.writeText('options/record-tgid', tgids ? '1' : '0', c.instance);
+    const first = this.channels.values().next().value;
+    if (tgids !== this.tgidsRecorded && first !== undefined) {
+      if (tracefs.exists('options/record-tgid', first.instance)) tracefs.writeText('options/record-tgid', tgids ? '1' : '0', first.instance);
       this.tgidsRecorded = tgids;
     }
     // Every track change and start comes here, usually with no pid tracker at all: then set_event_pid is left

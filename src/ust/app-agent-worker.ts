@@ -243,7 +243,9 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     const via = start.viaDaemon === true && !start.relay ? c : undefined;
     let sink: TraceSink | undefined;
     try {
-      sink = ring ?? (start.relay ? relaySink(start.relay) : via ? daemonSink(via, start.traceDir, shared) : FileTraceSink.create(start.traceDir, undefined, BURST_STAGING_BYTES, shared));
+      // A file output touches its staging first (BURST_STAGING_BYTES, ~90 ms on a VM with costly first touches),
+      // but not while this thread drains another session's rings: they would fill meanwhile.
+      sink = ring ?? (start.relay ? relaySink(start.relay) : via ? daemonSink(via, start.traceDir, shared) : FileTraceSink.create(start.traceDir, undefined, sessions.size === 0 ? BURST_STAGING_BYTES : 0, shared));
       if (!shared) sink.writeMetadata(Buffer.from(preamble), preamble);
     } catch (err) {
       // No metadata rather than a torn one (a full disk): the folder would not read.

@@ -9,7 +9,9 @@ test('events fill in threads; /proc completes them when asked; a thread gone by 
   const gone = spawnSync('true').pid!;
   t.setComm(gone, 'short-lived');
   t.setPrio(gone, 3);
-  assert.deepEqual([t.get(gone).comm, t.get(gone).prio, t.get(gone).pid], ['short-lived', 3, gone]);
+  // (Its thread group is not asserted: the kernel's saved_tgids, machine-wide, may hold one for a process that had
+  // this pid before, which get() takes; test/kernel/kernel-session.test.ts checks the tgids of gone threads.)
+  assert.deepEqual([t.get(gone).comm, t.get(gone).prio], ['short-lived', 3]);
   // A live thread the table did not hold: what /proc says once asked (its thread group, its current comm).
   t.setComm(process.pid, 'renamed');
   const live = t.get(process.pid);

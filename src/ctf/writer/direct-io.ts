@@ -114,7 +114,8 @@ export interface WriteOutcome {
  * returned, cut into BLOCK-sized blocks on one free list. Why a hard bound and no more: memory handed back to
  * the garbage collector (a WebAssembly memory dropped) is only freed when it runs, so memory made and dropped
  * as bursts come and go could grow past any bound in between; this one is reserved once and reused. Untouched
- * blocks cost no RAM; the free list is last in, first out, so a thread that stages little touches little.
+ * blocks cost no RAM; the free list is last in, first out, so a thread that stages little touches little beyond
+ * what its writer touched ahead (reserveAligned(): BURST_STAGING_BYTES for ltt/ust's consumers).
  * Why 64 MiB: while a direct write is under way nothing else can go into that file (ext4 holds the inode lock
  * through an appending O_DIRECT write until the device has it; a page-cache write waits behind it), so a burst
  * can go nowhere but here meanwhile. Measured on ext4 throttled to 32 MB/s (test/ust/slow-disk.test.ts): one
@@ -124,8 +125,8 @@ export interface WriteOutcome {
  */
 export const STAGING_BYTES = 64 << 20;
 /**
- * Staging an ltt/ust consumer touches before its rings record (reserveAligned()): what one thread at full speed
- * closes while a slow disk holds the file. The first touch of a page is dear on some VMs (here, with page tables
+ * Staging an ltt/ust consumer touches before its rings record (reserveAligned()): most of what one thread at full
+ * speed closes while a slow disk holds the file (the rest is touched as it is used). The first touch of a page is dear on some VMs (here, with page tables
  * the hypervisor shadows: a 1 MiB copy into fresh memory takes 2.8 ms, into memory touched before 0.05 ms), and a
  * burst staged into fresh blocks made the consumer fault them in while its thread's ring filled.
  * test/ust/slow-disk.test.ts (ext4 throttled to 32 MB/s, 30-40 MiB staged at the peak) on such a VM: with the ring's
