@@ -30,7 +30,6 @@ import { SessionWriter } from './trace-writer.js';
 import { raiseConsumerPriority } from './consumer-priority.js';
 import { answerChallenge, dropChallengeFile } from '../control/credential-challenge.js';
 import type { ControlError } from '../control/error-codes.js';
-import { BURST_STAGING_BYTES } from '../ctf/writer/direct-io.js';
 import { FileTraceSink } from '../ctf/writer/file-sink.js';
 import { emptyTraceFolder } from '../ctf/writer/trace-modes.js';
 import { RelayTraceSink, relayTraceSink } from '../relay/relay-sink.js';
@@ -243,9 +242,7 @@ function startSession(c: Conn, wire: AppSessionStart): { ok: boolean; reason?: s
     const via = start.viaDaemon === true && !start.relay ? c : undefined;
     let sink: TraceSink | undefined;
     try {
-      // A file output touches its staging first (BURST_STAGING_BYTES, ~90 ms on a VM with costly first touches),
-      // but not while this thread drains another session's rings: they would fill meanwhile.
-      sink = ring ?? (start.relay ? relaySink(start.relay) : via ? daemonSink(via, start.traceDir, shared) : FileTraceSink.create(start.traceDir, undefined, sessions.size === 0 ? BURST_STAGING_BYTES : 0, shared));
+      sink = ring ?? (start.relay ? relaySink(start.relay) : via ? daemonSink(via, start.traceDir, shared) : FileTraceSink.create(start.traceDir, undefined, 0, shared));
       if (!shared) sink.writeMetadata(Buffer.from(preamble), preamble);
     } catch (err) {
       // No metadata rather than a torn one (a full disk): the folder would not read.

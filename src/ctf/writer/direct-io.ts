@@ -115,7 +115,7 @@ export interface WriteOutcome {
  * the garbage collector (a WebAssembly memory dropped) is only freed when it runs, so memory made and dropped
  * as bursts come and go could grow past any bound in between; this one is reserved once and reused. Untouched
  * blocks cost no RAM; the free list is last in, first out, so a thread that stages little touches little beyond
- * what its writer touched ahead (reserveAligned(): BURST_STAGING_BYTES for ltt/ust's consumers).
+ * what its writer touched ahead (reserveAligned(): BURST_STAGING_BYTES for ltt/ust's local consumer).
  * Why 64 MiB: while a direct write is under way nothing else can go into that file (ext4 holds the inode lock
  * through an appending O_DIRECT write until the device has it; a page-cache write waits behind it), so a burst
  * can go nowhere but here meanwhile. Measured on ext4 throttled to 32 MB/s (test/ust/slow-disk.test.ts): one
@@ -125,14 +125,16 @@ export interface WriteOutcome {
  */
 export const STAGING_BYTES = 64 << 20;
 /**
- * Staging an ltt/ust consumer touches before its rings record (reserveAligned()): most of what one thread at full
- * speed closes while a slow disk holds the file (the rest is touched as it is used). The first touch of a page is dear on some VMs (here, with page tables
- * the hypervisor shadows: a 1 MiB copy into fresh memory takes 2.8 ms, into memory touched before 0.05 ms), and a
- * burst staged into fresh blocks made the consumer fault them in while its thread's ring filled.
- * test/ust/slow-disk.test.ts (ext4 throttled to 32 MB/s, 30-40 MiB staged at the peak) on such a VM: with the ring's
- * worth touched (4 MiB) it lost 0.1-8% of its events in 4 of 6 runs, with 16 MiB in 2 of 5, with 32 MiB in none
- * of 5. Touching ahead on the thread pool (a read of /dev/zero) was tried: a copy into such memory still takes
- * 1.3 ms per MiB here, and the blocks it holds are unusable while a slow device keeps the pool's threads.
+ * Staging ltt/ust's local consumer (src/ust/consumer-worker.ts) touches before its app's rings record (the app
+ * waits for it): most of what one thread at full speed closes while a slow disk holds the file (the rest is touched
+ * as it is used). The first touch of a page is dear on some VMs (here, with page tables the hypervisor shadows: a
+ * 1 MiB copy into fresh memory takes 2.8 ms, into memory touched before 0.05 ms), and a burst staged into fresh
+ * blocks made the consumer fault them in while its thread's ring filled. test/ust/slow-disk.test.ts (ext4
+ * throttled to 32 MB/s, 30-40 MiB staged at the peak) on such a VM: with the ring's worth touched (4 MiB) it lost
+ * 0.1-8% of its events in 4 of 6 runs, with 16 MiB in 2 of 5, with 32 MiB in none of 5. Not the app agent's
+ * sessions: it starts them while its app records, and the touch there (~90 ms) made a session start late. Touching
+ * ahead on the thread pool (a read of /dev/zero) was tried: a copy into such memory still takes 1.3 ms per MiB here,
+ * and the blocks it holds are unusable while a slow device keeps the pool's threads.
  */
 export const BURST_STAGING_BYTES = 32 << 20;
 /** Staging is handed out in blocks of this size (a packet spans blocks; several small packets share one). */

@@ -123,7 +123,7 @@ export class FileTraceSink implements TraceSink {
    * `owner`: whose trace it is. When root writes for another user, `dir`'s parent must be a folder of theirs
    * (the session daemon made it with their rights); `dir` and every file are created safely in it and given
    * to them (owned-output.ts). `stagingBytes`: staging memory for direct writes touched now, while nothing
-   * waits (ltt/ust's consumers: BURST_STAGING_BYTES, direct-io.ts).
+   * waits (ltt/ust's local consumer: BURST_STAGING_BYTES, direct-io.ts).
    */
   static create(dir: string, owner?: FileOwner, stagingBytes = 0, sharedMetadata = false, withIndex = true): FileTraceSink {
     if (needsOwnedOutput(owner)) {
