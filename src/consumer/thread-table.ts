@@ -144,24 +144,12 @@ export class ThreadTable {
    */
   ids(tid: number): { uid: number; gid: number } {
     const e = this.get(tid);
-    if (e.uid < 0) {
-      try {
-        readIds(fs.readFileSync(`/proc/${tid}/status`, 'latin1'), e);
-      } catch {
-        if (e.pid !== tid) {
-          // The group's entry, read from /proc if it lives (no further fallback: a group is its own leader).
-          const group = this.get(e.pid);
-          if (group.uid < 0) {
-            try {
-              readIds(fs.readFileSync(`/proc/${e.pid}/status`, 'latin1'), group);
-            } catch {
-              // The whole process is gone: unknown.
-            }
-          }
-          e.uid = group.uid;
-          e.gid = group.gid;
-        }
-      }
+    if (e.uid < 0 && !idsFromProc(tid, e) && e.pid !== tid) {
+      // The group's entry, from /proc if the process lives (no further fallback: a group is its own leader).
+      const group = this.get(e.pid);
+      if (group.uid < 0) idsFromProc(e.pid, group);
+      e.uid = group.uid;
+      e.gid = group.gid;
     }
     return e;
   }
@@ -171,6 +159,16 @@ export class ThreadTable {
 function readIds(status: string, e: { uid: number; gid: number }): void {
   e.uid = Number(/\nUid:\s*(\d+)/.exec(status)?.[1] ?? -1);
   e.gid = Number(/\nGid:\s*(\d+)/.exec(status)?.[1] ?? -1);
+}
+
+/** readIds() of thread `tid` from /proc; false when it is gone. */
+function idsFromProc(tid: number, e: { uid: number; gid: number }): boolean {
+  try {
+    readIds(fs.readFileSync(`/proc/${tid}/status`, 'latin1'), e);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readThread(tid: number, epoch: number): ThreadEntry {

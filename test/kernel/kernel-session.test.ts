@@ -255,6 +255,21 @@ test('a channel starts the consumer thread ahead of start; destroying a never-st
   assert.equal(threads(), before, 'destroy ended the worker thread');
 });
 
+/**
+ * A program (for node -e) that says "ready", then on its first line of input calls utimensat(2) on `missing` twice on
+ * its main thread and three times on a thread that then ends, and runs `afterThread` (JavaScript) once it ended.
+ */
+function twoThreadProgram(missing: string, afterThread: string): string {
+  const touch = `try { require('node:fs').utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`;
+  return `const { Worker } = require('node:worker_threads');
+    process.stdout.write('ready\\n');
+    process.stdin.once('data', () => {
+      for (let i = 0; i < 2; i++) ${touch}
+      const w = new Worker(${JSON.stringify(`for (let i = 0; i < 3; i++) ${touch}`)}, { eval: true });
+      w.on('exit', () => { ${afterThread} });
+    });`;
+}
+
 // A uid tracker matches a thread gone before its records were decoded by its process's uid: the thread table has
 // it from the kernel's saved tgids (every tracker records them) and the process, still running, from /proc. The
 // same program run by root is not taken, its thread gone as well. A few records fill no page: they are decoded
@@ -266,17 +281,8 @@ test('a uid tracker takes the short-lived threads of a process of that user, and
     await s.track('uid', [NOBODY]);
     await s.start();
     const missing = path.join(dir, 'no-such-file');
-    // On "go": utimensat(2) twice on the main thread and three times on a thread that then ends; then "done", and
-    // the process stays until its stdin closes, after the session stopped.
-    const code = `const { Worker } = require('node:worker_threads'); const fs = require('node:fs');
-      const touch = (n) => { for (let i = 0; i < n; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {} };
-      process.stdout.write('ready\\n');
-      process.stdin.once('data', () => {
-        touch(2);
-        const w = new Worker(${JSON.stringify(`const fs = require('node:fs'); for (let i = 0; i < 3; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`)}, { eval: true });
-        w.on('exit', () => process.stdout.write('done\\n'));
-        process.stdin.once('end', () => process.exit(0));
-      });`;
+    // Then "done", and the process stays until its stdin closes, after the session stopped.
+    const code = twoThreadProgram(missing, `process.stdout.write('done\\n'); process.stdin.once('end', () => process.exit(0));`);
     const run = async (ids: { uid: number; gid: number } | undefined): Promise<{ p: ReturnType<typeof spawn>; exited: Promise<number | null> }> => {
       const p = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'], cwd: '/', ...ids });
       const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
@@ -316,16 +322,8 @@ for (const withFork of [false, true]) {
       if (withFork) await s.enableEvent('c', { name: 'sched_process_fork', type: 'tracepoint' });
       await s.start();
       const missing = path.join(dir, 'no-such-file');
-      // P waits for "go", then calls utimensat(2) twice on its main thread and three times on a new thread.
-      const code = `const { Worker } = require('node:worker_threads'); const fs = require('node:fs');
-        const touch = (n) => { for (let i = 0; i < n; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {} };
-        process.stdout.write('ready\\n');
-        process.stdin.once('data', () => {
-          touch(2);
-          const w = new Worker(${JSON.stringify(`const fs = require('node:fs'); for (let i = 0; i < 3; i++) try { fs.utimesSync(${JSON.stringify(missing)}, 0, 0); } catch {}`)}, { eval: true });
-          w.on('exit', () => process.exit(0));
-        });`;
-        const p = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+      // P exits once its thread ended.
+      const p = spawn(process.execPath, ['-e', twoThreadProgram(missing, 'process.exit(0);')], { stdio: ['pipe', 'pipe', 'inherit'] });
       await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
       await s.track('pid', [p.pid!]);
       const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
